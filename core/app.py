@@ -1,0 +1,150 @@
+"""The Litestar application factory: core routes plus every installed plugin's routes."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from litestar import Litestar, Request, Response, get
+from litestar.di import Provide
+from litestar.exceptions import HTTPException
+from litestar.openapi import OpenAPIConfig
+from litestar.router import Router
+from litestar.status_codes import HTTP_400_BAD_REQUEST, HTTP_409_CONFLICT
+
+from core.auth import AuthError
+from core.db import raw
+from core.migrate import pending_migrations
+from core.plugins import PluginHost, await_me_maybe, get_host
+from core.routes.admin import EmployeesController, GroupsController, ModulesController
+from core.routes.auth import AuthController
+from core.routes.platform import PlatformController
+from core.routes.schemas import HealthOut
+from core.tenancy import TenancyError
+from core.validation import FieldError
+from core.web import provide_admin, provide_user
+
+log = logging.getLogger(__name__)
+
+
+class PendingMigrations(SystemExit):
+    pass
+
+
+def _field_error(_: Request[Any, Any, Any], exc: FieldError) -> Response[Any]:
+    return Response(
+        {"status_code": 400, "detail": exc.message, "field": exc.field},
+        status_code=HTTP_400_BAD_REQUEST,
+    )
+
+
+def _auth_error(_: Request[Any, Any, Any], exc: AuthError) -> Response[Any]:
+    return Response({"status_code": exc.status, "detail": exc.message}, status_code=exc.status)
+
+
+def _tenancy_error(_: Request[Any, Any, Any], exc: TenancyError) -> Response[Any]:
+    return Response({"status_code": 400, "detail": str(exc)}, status_code=HTTP_400_BAD_REQUEST)
+
+
+def _integrity_error(_: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    # A unique constraint lost a race: a conflict the person can retry, not a server fault.
+    log.info("integrity error: %s", type(exc).__name__)
+    return Response(
+        {"status_code": 409, "detail": "This conflicts with existing data; reload and try again."},
+        status_code=HTTP_409_CONFLICT,
+    )
+
+
+@get("/health", tags=["platform"])
+async def health() -> Response[HealthOut]:
+    """Database and broker reachability, for load balancers and monitoring."""
+    from core.worker import check_broker, get_broker
+
+    try:
+        await raw("SELECT 1")
+        db_ok = True
+    except Exception:  # noqa: BLE001
+        db_ok = False
+    broker_ok = check_broker(get_broker())
+    status = "ok" if db_ok and broker_ok else "degraded"
+    return Response(
+        HealthOut(status=status, database=db_ok, broker=broker_ok),
+        status_code=200 if status == "ok" else 503,
+    )
+
+
+def _integrity_types() -> list[type[Exception]]:
+    import sqlite3
+
+    types: list[type[Exception]] = [sqlite3.IntegrityError]
+    try:
+        import asyncpg
+
+        types.append(asyncpg.exceptions.IntegrityConstraintViolationError)
+    except ImportError:  # pragma: no cover
+        pass
+    return types
+
+
+def create_app(
+    host: PluginHost | None = None, check_migrations: bool = True, debug: bool = False
+) -> Litestar:
+    host = host or get_host()
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        if check_migrations:
+            pending = await pending_migrations()
+            if pending:
+                raise PendingMigrations(
+                    f"{len(pending)} database migration(s) have not been applied "
+                    f"({', '.join(pending[:5])}). Run: gallra migrate"
+                )
+        for result in host.hook.start_up(app=app):
+            await await_me_maybe(result)
+        yield
+
+    plugin_routers = []
+    from core.web import module_guard
+
+    modules = host.modules()
+    for impl in host.pm.hook.register_routes.get_hookimpls():
+        handlers = list(impl.function() or [])
+        if not handlers:
+            continue
+        name = impl.plugin_name
+        guards = [module_guard(name)] if name in modules else []
+        plugin_routers.append(Router(path="/", route_handlers=handlers, guards=guards))
+
+    exception_handlers: dict[Any, Any] = {
+        FieldError: _field_error,
+        AuthError: _auth_error,
+        TenancyError: _tenancy_error,
+    }
+    for t in _integrity_types():
+        exception_handlers[t] = _integrity_error
+
+    app = Litestar(
+        route_handlers=[
+            health,
+            AuthController,
+            PlatformController,
+            ModulesController,
+            EmployeesController,
+            GroupsController,
+            *plugin_routers,
+        ],
+        dependencies={"user": Provide(provide_user), "admin": Provide(provide_admin)},
+        exception_handlers=exception_handlers,
+        openapi_config=OpenAPIConfig(title="Gallra", version="0.1.0", path="/schema"),
+        lifespan=[lifespan],
+        request_max_body_size=2 * 1024 * 1024,
+        debug=debug,
+    )
+    app.state.host = host
+    return app
+
+
+__all__ = ["create_app", "HTTPException"]

@@ -1,0 +1,358 @@
+"""Employees' passwords, sessions, password reset and login throttling.
+
+Sessions live in the database (two web processes must agree on them); the browser holds a
+random token whose SHA-256 is the key. Everything here answers the same way whether or not
+an account exists, so the login and reset forms reveal nothing about who is a user.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+from dataclasses import dataclass, field
+from datetime import timedelta
+from functools import lru_cache
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+
+from core.config import get_settings
+from core.db import atomic, utcnow
+from core.plugins import await_me_maybe, get_host
+from core.security import new_token, token_hash
+from core.tables import (
+    Employee,
+    EmployeeGroup,
+    GroupMember,
+    LoginFailure,
+    PasswordResetToken,
+    Session,
+    Tenant,
+)
+
+log = logging.getLogger(__name__)
+
+# OWASP's Argon2id baseline: 19 MiB memory, 2 iterations, 1 lane.
+HASHER = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
+MIN_PASSWORD_LENGTH = 10
+MAX_PASSWORD_LENGTH = 256
+
+
+class AuthError(Exception):
+    """A refusal that is safe to show as it is."""
+
+    def __init__(self, message: str, status: int = 401):
+        super().__init__(message)
+        self.message = message
+        self.status = status
+
+
+@lru_cache(maxsize=1)
+def _dummy_hash() -> str:
+    return HASHER.hash(new_token())
+
+
+def check_password_rules(password: str) -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise AuthError(f"The password must be at least {MIN_PASSWORD_LENGTH} characters.", 400)
+    if len(password) > MAX_PASSWORD_LENGTH:
+        raise AuthError(f"The password must be at most {MAX_PASSWORD_LENGTH} characters.", 400)
+
+
+async def hash_password(password: str) -> str:
+    return await asyncio.to_thread(HASHER.hash, password)
+
+
+async def verify_password(stored: str | None, password: str) -> bool:
+    """Constant work whether or not there is a stored hash."""
+
+    def _verify() -> bool:
+        try:
+            return HASHER.verify(stored or _dummy_hash(), password) and stored is not None
+        except (VerifyMismatchError, VerificationError, InvalidHashError):
+            return False
+
+    return await asyncio.to_thread(_verify)
+
+
+def account_key(tenant_slug: str, email: str) -> str:
+    """Throttling key: a hash, the same for existing and unknown accounts."""
+    return hashlib.sha256(f"{tenant_slug.lower()}\x00{email.strip().lower()}".encode()).hexdigest()
+
+
+@dataclass
+class SessionUser:
+    session_id: int
+    tenant_id: int
+    tenant_slug: str
+    employee_id: int
+    name: str
+    email: str
+    role: str
+    language: str
+    permissions: frozenset[str] = field(default_factory=frozenset)
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+    def can(self, permission: str) -> bool:
+        return self.is_admin or permission in self.permissions
+
+
+async def find_tenant(slug: str) -> dict | None:
+    return await Tenant.select().where(Tenant.slug == slug.strip().lower()).first()
+
+
+async def check_credentials(tenant_slug: str, email: str, password: str) -> dict:
+    """The employee for these credentials, or AuthError (throttled, counted, uniform)."""
+    settings = get_settings()
+    key = account_key(tenant_slug, email)
+    since = utcnow() - timedelta(minutes=settings.login_window_minutes)
+    tenant = await find_tenant(tenant_slug)
+    tenant_id = int(tenant["id"]) if tenant else 0
+    failures = await LoginFailure.count().where(
+        (LoginFailure.account_key == key) & (LoginFailure.at > since)
+    )
+    employee = None
+    if tenant is not None:
+        employee = (
+            await Employee.select()
+            .where(
+                (Employee.tenant_id == tenant_id)
+                & (Employee.email == email.strip().lower())
+                & Employee.deleted_at.is_null()
+            )
+            .first()
+        )
+    ok = await verify_password(employee["password_hash"] if employee else None, password)
+    if failures >= settings.login_max_failures:
+        raise AuthError(
+            "Too many failed logins for this account. Wait 15 minutes or reset the password.",
+            429,
+        )
+    if not ok or employee is None:
+        await LoginFailure.insert(LoginFailure(tenant_id=tenant_id, account_key=key))
+        raise AuthError("Wrong organization, e-mail or password.")
+    if HASHER.check_needs_rehash(employee["password_hash"]):
+        new_hash = await hash_password(password)
+        await Employee.update({Employee.password_hash: new_hash}).where(
+            Employee.id == employee["id"]
+        )
+    return employee
+
+
+async def create_session(tenant_id: int, employee_id: int, ip: str, user_agent: str) -> str:
+    settings = get_settings()
+    token = new_token()
+    now = utcnow()
+    await Session.insert(
+        Session(
+            token_hash=token_hash(token),
+            tenant_id=tenant_id,
+            employee_id=employee_id,
+            created_at=now,
+            last_seen_at=now,
+            expires_at=now + timedelta(hours=settings.session_max_hours),
+            ip=ip[:64],
+            user_agent=user_agent[:200],
+        )
+    )
+    return token
+
+
+async def authenticate(token: str | None) -> SessionUser | None:
+    """The session behind a cookie token, or None if it is unknown, idle or expired."""
+    if not token or len(token) > 128:
+        return None
+    settings = get_settings()
+    row = await Session.select().where(Session.token_hash == token_hash(token)).first()
+    if row is None:
+        return None
+    now = utcnow()
+    idle_limit = row["last_seen_at"] + timedelta(minutes=settings.session_idle_minutes)
+    if row["expires_at"] <= now or idle_limit <= now:
+        await Session.delete().where(Session.id == row["id"])
+        return None
+    employee = (
+        await Employee.select(Employee.all_columns(), Employee.tenant_id)
+        .where((Employee.id == row["employee_id"]) & (Employee.tenant_id == row["tenant_id"]))
+        .first()
+    )
+    if employee is None or employee["deleted_at"] is not None:
+        await Session.delete().where(Session.id == row["id"])
+        return None
+    tenant = await Tenant.select(Tenant.slug, Tenant.language).where(
+        Tenant.id == row["tenant_id"]
+    ).first()
+    if tenant is None:
+        return None
+    # Touch at most once a minute: an idle timer does not need a write per request.
+    if (now - row["last_seen_at"]).total_seconds() > 60:
+        await Session.update({Session.last_seen_at: now}).where(Session.id == row["id"])
+    permissions = await permissions_of(int(row["tenant_id"]), int(employee["id"]))
+    return SessionUser(
+        session_id=int(row["id"]),
+        tenant_id=int(row["tenant_id"]),
+        tenant_slug=tenant["slug"],
+        employee_id=int(employee["id"]),
+        name=employee["name"],
+        email=employee["email"],
+        role=employee["role"],
+        language=employee["language"] or tenant["language"],
+        permissions=permissions,
+    )
+
+
+async def permissions_of(tenant_id: int, employee_id: int) -> frozenset[str]:
+    member_of = await GroupMember.select(GroupMember.group_id).where(
+        (GroupMember.tenant_id == tenant_id) & (GroupMember.employee_id == employee_id)
+    )
+    ids = [m["group_id"] for m in member_of]
+    if not ids:
+        return frozenset()
+    groups = await EmployeeGroup.select(EmployeeGroup.permissions).where(
+        (EmployeeGroup.tenant_id == tenant_id) & EmployeeGroup.id.is_in(ids)
+    )
+    perms: set[str] = set()
+    for g in groups:
+        perms.update(p for p in (g["permissions"] or "").split(",") if p)
+    return frozenset(perms)
+
+
+async def logout(token: str | None) -> None:
+    if token:
+        await Session.delete().where(Session.token_hash == token_hash(token))
+
+
+async def rotate_session(token: str) -> str | None:
+    """Give the session a new id (after a privilege change); the old token stops working."""
+    fresh = new_token()
+    rows = await Session.update({Session.token_hash: token_hash(fresh)}).where(
+        Session.token_hash == token_hash(token)
+    ).returning(Session.id)
+    return fresh if rows else None
+
+
+async def end_sessions(tenant_id: int, employee_id: int) -> None:
+    await Session.delete().where(
+        (Session.tenant_id == tenant_id) & (Session.employee_id == employee_id)
+    )
+
+
+# --- password reset -----------------------------------------------------------------
+
+
+async def start_password_reset(tenant_slug: str, email: str) -> str | None:
+    """Create a reset token and mail the link, if the account exists. Returns the token."""
+    settings = get_settings()
+    tenant = await find_tenant(tenant_slug)
+    if tenant is None:
+        return None
+    employee = (
+        await Employee.select(Employee.id, Employee.email)
+        .where(
+            (Employee.tenant_id == tenant["id"])
+            & (Employee.email == email.strip().lower())
+            & Employee.deleted_at.is_null()
+        )
+        .first()
+    )
+    if employee is None:
+        return None
+    from core.delivery import queue_message
+
+    token = new_token()
+    now = utcnow()
+    async with atomic():
+        await PasswordResetToken.insert(
+            PasswordResetToken(
+                token_hash=token_hash(token),
+                tenant_id=tenant["id"],
+                employee_id=employee["id"],
+                created_at=now,
+                expires_at=now + timedelta(minutes=settings.reset_token_minutes),
+            )
+        )
+        await queue_message(
+            "email",
+            employee["email"],
+            "Öppna länken för att välja ett nytt lösenord / Open the link to choose a new "
+            f"password:\n\n{settings.base_url}/reset?token={token}\n\n"
+            f"Länken gäller i {settings.reset_token_minutes} minuter och kan användas en gång.",
+            subject="Återställ lösenord / Reset password",
+            tenant_id=int(tenant["id"]),
+        )
+    return token
+
+
+async def check_reset_token(token: str) -> dict:
+    row = (
+        await PasswordResetToken.select()
+        .where(PasswordResetToken.token_hash == token_hash(token))
+        .first()
+    )
+    if row is None or row["used_at"] is not None or row["expires_at"] <= utcnow():
+        raise AuthError(
+            "This reset link is invalid, used or expired. Ask for a new one.", status=400
+        )
+    return row
+
+
+async def complete_password_reset(token: str, new_password: str) -> dict:
+    """Set the new password, burn the token, end every session; do not log in (M8)."""
+    check_password_rules(new_password)
+    row = await check_reset_token(token)
+    new_hash = await hash_password(new_password)
+    async with atomic():
+        # Claim the token in the same statement that checks it: single use under races.
+        claimed = await PasswordResetToken.update({PasswordResetToken.used_at: utcnow()}).where(
+            (PasswordResetToken.id == row["id"]) & PasswordResetToken.used_at.is_null()
+        ).returning(PasswordResetToken.id)
+        if not claimed:
+            raise AuthError("This reset link has already been used.", status=400)
+        await Employee.update({Employee.password_hash: new_hash}).where(
+            (Employee.id == row["employee_id"]) & (Employee.tenant_id == row["tenant_id"])
+        )
+        await end_sessions(int(row["tenant_id"]), int(row["employee_id"]))
+        await PasswordResetToken.delete().where(
+            (PasswordResetToken.employee_id == row["employee_id"])
+            & PasswordResetToken.used_at.is_null()
+        )
+        await fire_password_changed(int(row["tenant_id"]), "employee", int(row["employee_id"]))
+    return row
+
+
+async def fire_password_changed(tenant_id: int, person_kind: str, person_id: int) -> None:
+    hooks = await get_host().for_tenant(tenant_id)
+    for result in hooks.password_changed(
+        tenant_id=tenant_id, person_kind=person_kind, person_id=person_id
+    ):
+        await await_me_maybe(result)
+
+
+async def set_password(tenant_id: int, employee_id: int, password: str) -> None:
+    check_password_rules(password)
+    new_hash = await hash_password(password)
+    async with atomic():
+        await Employee.update({Employee.password_hash: new_hash}).where(
+            (Employee.id == employee_id) & (Employee.tenant_id == tenant_id)
+        )
+        await end_sessions(tenant_id, employee_id)
+        await fire_password_changed(tenant_id, "employee", employee_id)
+
+
+async def purge_expired() -> int:
+    """Forget ended sessions, old reset tokens and throttling rows."""
+    settings = get_settings()
+    now = utcnow()
+    idle_cut = now - timedelta(minutes=settings.session_idle_minutes)
+    await Session.delete().where((Session.expires_at < now) | (Session.last_seen_at < idle_cut))
+    await PasswordResetToken.delete().where(
+        PasswordResetToken.expires_at < now - timedelta(days=1)
+    )
+    await LoginFailure.delete().where(
+        LoginFailure.at < now - timedelta(minutes=settings.login_window_minutes * 2)
+    )
+    return 0

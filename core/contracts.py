@@ -1,0 +1,170 @@
+"""The data a plugin hands the core through hooks.
+
+These are plain dataclasses so that a third-party plugin needs nothing but `core` to
+describe itself. The core interprets them (decision 2 in docs/architecture.md:
+declarations over code).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Literal
+
+if TYPE_CHECKING:
+    from piccolo.table import Table
+
+Category = Literal[
+    "name",
+    "email",
+    "phone",
+    "national_id",
+    "address",
+    "free_text",
+    "ip",
+    "customer_ref",
+    "employee_ref",
+    "contact_ref",
+    "other",
+]
+Strategy = Literal["replace", "null", "zero", "empty", "delete_row"]
+Clock = Literal["closed", "deleted", "invoiced", "dated", "created"]
+Mode = Literal["immediately", "days", "off"]
+ActivityKind = Literal["comment", "work_report", "note", "conversation"]
+
+
+@dataclass(frozen=True)
+class ModuleInfo:
+    """What a tenant administrator sees when turning modules on and off."""
+
+    name: str
+    label_sv: str
+    label_en: str
+    description_sv: str = ""
+    description_en: str = ""
+    # Modules a tenant gets when it is created. Administrators change it per tenant.
+    enabled_by_default: bool = True
+    # Group in the person search and the brief: "workcloud", "time", "gdpr", "settings".
+    area: str = "workcloud"
+
+
+@dataclass(frozen=True)
+class PersonalDataField:
+    """One column that can hold personal data, and how anonymization treats it."""
+
+    table: type[Table]
+    column: str
+    category: Category
+    strategy: Strategy
+    label_sv: str = ""
+    label_en: str = ""
+    # The retention rule key that anonymizes this column (None: only by erasure/reference).
+    rule: str | None = None
+
+
+@dataclass(frozen=True)
+class RetentionRule:
+    """A row in Settings > GDPR > Anonymization.
+
+    `table` holds the records the rule ages; `clock_columns` are the timestamp columns
+    whose earliest non-null value starts the clock (e.g. closed_at, deleted_at).
+    """
+
+    key: str
+    label_sv: str
+    label_en: str
+    clock: Clock | tuple[Clock, ...]
+    table: type[Table] | None = None
+    clock_columns: tuple[str, ...] = ()
+    allowed_modes: tuple[Mode, ...] = ("immediately", "days", "off")
+    default_mode: Mode = "off"
+    default_days: int = 365
+    # Fixed rules (event logs 30 days, other logs 3 months) show but cannot be changed.
+    fixed: bool = False
+    # Activity kinds attached to the record that the rule clears.
+    clears_activity: tuple[ActivityKind, ...] = ()
+    # Module whose settings page also shows this rule (defaults to the declaring plugin).
+    module: str | None = None
+
+
+@dataclass(frozen=True)
+class SearchSource:
+    """A place where person search looks for a value."""
+
+    table: type[Table]
+    column: str
+    category: Category
+    area: str
+    place_sv: str
+    place_en: str
+    # Builds the link shown for a hit, from the record's id.
+    link: Callable[[int], str] | None = None
+    record_type: str = ""
+
+
+@dataclass
+class AnonymizeContext:
+    """Passed to the `anonymize` hook for each batch, inside the batch's transaction."""
+
+    tenant_id: int
+    plugin: str
+    rule: str
+    record_ids: list[int]
+    word: str
+    now: datetime
+
+
+@dataclass(frozen=True)
+class TwoFactorContext:
+    """A place in the product where an SMS code can be required (Settings > Two-factor)."""
+
+    key: str
+    label_sv: str
+    label_en: str
+    module: str | None = None
+    order: int = 100
+
+
+@dataclass
+class SecondFactorRequest:
+    """Asked at login (and other guarded steps) whether a second factor is needed."""
+
+    tenant_id: int
+    person_kind: Literal["employee", "customer", "contact"]
+    person_id: int
+    context: str
+    device_token: str | None
+    user_agent: str
+
+
+@dataclass
+class SecondFactorDecision:
+    required: bool
+    challenge_id: str | None = None
+    masked_phone: str | None = None
+    message: str | None = None
+    error: str | None = None
+
+
+@dataclass
+class OutgoingMessage:
+    """An e-mail or SMS on its way out. `body` may hold a code: never log it."""
+
+    outbox_id: int
+    tenant_id: int | None
+    channel: Literal["email", "sms"]
+    recipient: str
+    subject: str
+    body: str
+    sender: str | None = None
+
+
+@dataclass(frozen=True)
+class ScheduledJob:
+    """A periodic job run by the single active scheduler."""
+
+    id: str
+    func: Callable[[], Awaitable[Any]]
+    minutes: int = 60
+    extra: dict[str, Any] = field(default_factory=dict)

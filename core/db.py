@@ -1,0 +1,119 @@
+"""The database engine: a SQLite file by default (WAL), PostgreSQL via GALLRA_DATABASE_URL.
+
+One engine per process. Queries inside ``atomic()`` share its transaction through Piccolo's
+context variable, so a request's writes commit or roll back together.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import sqlite3
+from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable
+from datetime import datetime, timezone
+from typing import Any
+
+from piccolo.engine.base import Engine
+from piccolo.engine.postgres import PostgresEngine
+from piccolo.engine.sqlite import SQLiteEngine, TransactionType
+
+from core.config import Settings, get_settings
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def make_engine(settings: Settings) -> Engine:
+    if settings.is_sqlite:
+        path = settings.sqlite_path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # WAL is a property of the file: set it once, every later connection sees it.
+        con = sqlite3.connect(path)
+        try:
+            con.execute("PRAGMA journal_mode=WAL")
+        finally:
+            con.close()
+        return SQLiteEngine(path=str(path), timeout=30, check_same_thread=False)
+    return PostgresEngine(config={"dsn": settings.database_url})
+
+
+_engine: Engine | None = None
+
+
+def get_engine() -> Engine:
+    global _engine
+    if _engine is None:
+        _engine = make_engine(get_settings())
+    return _engine
+
+
+def is_sqlite() -> bool:
+    return isinstance(get_engine(), SQLiteEngine)
+
+
+_after_commit: contextvars.ContextVar[list[Callable[[], Any]] | None] = contextvars.ContextVar(
+    "gallra_after_commit", default=None
+)
+
+
+@asynccontextmanager
+async def atomic() -> AsyncIterator[None]:
+    """One transaction; nested calls join the outer one.
+
+    SQLite transactions start IMMEDIATE so that two writers queue on the file lock instead
+    of failing on a read-to-write upgrade. Callbacks registered with :func:`after_commit`
+    run once the outermost transaction has committed (for example, sending a task message
+    about a row the worker must be able to read).
+    """
+    engine = get_engine()
+    outer = _after_commit.get() is None
+    token = _after_commit.set([]) if outer else None
+    pending: list[Callable[[], Any]] = []
+    try:
+        if isinstance(engine, SQLiteEngine):
+            tx = engine.transaction(transaction_type=TransactionType.immediate, allow_nested=True)
+        else:
+            tx = engine.transaction(allow_nested=True)
+        async with tx:
+            yield
+        if outer:
+            pending = list(_after_commit.get() or [])
+    finally:
+        if token is not None:
+            _after_commit.reset(token)
+    for callback in pending:
+        result = callback()
+        if hasattr(result, "__await__"):
+            await result
+
+
+def after_commit(callback: Callable[[], Any]) -> None:
+    """Run ``callback`` after the current transaction commits (now, if there is none)."""
+    pending = _after_commit.get()
+    if pending is None:
+        callback()
+    else:
+        pending.append(callback)
+
+
+async def raw(sql: str, *args: Any) -> list[dict[str, Any]]:
+    """Raw SQL with ``{}`` placeholders, in the current transaction if there is one."""
+    from piccolo.querystring import QueryString
+
+    result = await get_engine().run_querystring(QueryString(sql, *args))
+    return list(result or [])
+
+
+@asynccontextmanager
+async def pooled() -> AsyncIterator[None]:
+    """Run with a connection pool on PostgreSQL (web processes); a no-op on SQLite."""
+    engine = get_engine()
+    if isinstance(engine, PostgresEngine):
+        await engine.start_connection_pool(max_size=20)
+        try:
+            yield
+        finally:
+            await engine.close_connection_pool()
+    else:
+        yield

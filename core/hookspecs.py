@@ -1,0 +1,162 @@
+"""Every hook a Gallra plugin can implement: the plugin contract.
+
+Conventions (see docs/hooks.md for each hook's signature and an example):
+
+* Hooks are verb-first and unprefixed. Implement them in a plugin module with
+  ``@hookimpl`` from :mod:`core.plugins`.
+* A hook that does I/O may return an awaitable instead of a value; the core awaits it
+  ("await me maybe"). A hook that does not apply returns ``None``.
+* pluggy does not pass spec arguments that have defaults, so no spec argument has one.
+* Calls made for a tenant reach only the plugins the tenant has enabled, except the GDPR
+  duties (declarations, anonymize, search), which always reach every installed plugin:
+  data stored by a module stays subject to retention after the module is turned off.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Sequence
+from typing import TYPE_CHECKING
+
+import pluggy
+
+if TYPE_CHECKING:
+    import click
+    from litestar import Litestar
+    from litestar.types import ControllerRouterHandler
+
+    from core.contracts import (
+        AnonymizeContext,
+        ModuleInfo,
+        OutgoingMessage,
+        PersonalDataField,
+        RetentionRule,
+        ScheduledJob,
+        SearchSource,
+        SecondFactorDecision,
+        SecondFactorRequest,
+        TwoFactorContext,
+    )
+
+hookspec = pluggy.HookspecMarker("gallra")
+
+
+# --- Platform -----------------------------------------------------------------------
+
+
+@hookspec
+def describe_module() -> ModuleInfo | None:
+    """Name the module and label it in Swedish and English.
+
+    A plugin that returns ``None`` is a service plugin (an SMS gateway, say): it has no
+    pages of its own and cannot be turned off per tenant.
+    """
+
+
+@hookspec
+def register_piccolo_apps() -> Sequence[str]:
+    """Dotted paths of the plugin's Piccolo apps (``"plugins.customers.piccolo_app"``).
+
+    Each app owns its tables and migrations; ``gallra migrate`` applies them all.
+    """
+
+
+@hookspec
+def register_routes() -> Sequence[ControllerRouterHandler]:
+    """Litestar controllers and handlers of the plugin.
+
+    They are mounted under a router guarded by module enablement: a tenant that has the
+    module turned off gets 404 from every one of them.
+    """
+
+
+@hookspec
+def register_commands(cli: click.Group) -> None:
+    """Add sub-commands to the ``gallra`` command line."""
+
+
+@hookspec
+def register_jobs() -> Sequence[ScheduledJob]:
+    """Periodic jobs for the scheduler. Only one scheduler acts at a time."""
+
+
+@hookspec
+def start_up(app: Litestar) -> Awaitable[None] | None:
+    """Called once when the web application starts, after migrations were checked."""
+
+
+# --- GDPR ---------------------------------------------------------------------------
+
+
+@hookspec
+def declare_personal_data() -> Sequence[PersonalDataField]:
+    """Every column of the plugin that can hold personal data, with category and strategy.
+
+    Declaring a ``customer_ref`` or ``employee_ref`` column makes the core set it to 0 (or
+    null) when that customer or employee is anonymized, without the plugins knowing each
+    other.
+    """
+
+
+@hookspec
+def declare_retention_rules() -> Sequence[RetentionRule]:
+    """The plugin's retention rules: one row each in Settings > GDPR > Anonymization."""
+
+
+@hookspec
+def anonymize(context: AnonymizeContext) -> Awaitable[None] | None:
+    """Do what declarations cannot express for one batch of records of one rule.
+
+    Runs inside the batch's transaction after the core applied the declared strategies;
+    use set-based updates on ``context.record_ids`` and the tenant in ``context``.
+    """
+
+
+@hookspec
+def declare_search_sources() -> Sequence[SearchSource]:
+    """The columns person search looks in, and where a hit is shown."""
+
+
+@hookspec
+def declare_two_factor_contexts() -> Sequence[TwoFactorContext]:
+    """Places in the module that can require an SMS code (Settings > Two-factor)."""
+
+
+# --- Authentication and delivery ----------------------------------------------------
+
+
+@hookspec(firstresult=True)
+def challenge_second_factor(
+    request: SecondFactorRequest,
+) -> Awaitable[SecondFactorDecision | None] | SecondFactorDecision | None:
+    """Decide whether a step (login from a device, reset, signing) needs a second factor.
+
+    The first plugin that answers decides. With no answer the step needs none.
+    """
+
+
+@hookspec
+def password_changed(tenant_id: int, person_kind: str, person_id: int) -> Awaitable[None] | None:
+    """A person's password was set or reset; forget what was trusted for them (M8)."""
+
+
+@hookspec(firstresult=True)
+def send_sms(message: OutgoingMessage) -> Awaitable[str] | None:
+    """Deliver an SMS. Return ``None`` to pass, or an awaitable that sends it and
+    returns the provider's message id. Raise to have the delivery retried."""
+
+
+@hookspec(firstresult=True)
+def send_email(message: OutgoingMessage) -> Awaitable[str] | None:
+    """Deliver an e-mail. Same contract as :func:`send_sms`."""
+
+
+def _hook_names() -> list[str]:
+    return sorted(
+        name
+        for name, value in list(globals().items())
+        if callable(value) and hasattr(value, "gallra_spec")
+    )
+
+
+HOOK_NAMES: list[str] = _hook_names()
+__all__ = ["hookspec", "HOOK_NAMES"]

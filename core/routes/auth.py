@@ -1,0 +1,129 @@
+"""Login, logout, the current user and password reset for employees."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Controller, Request, Response, get, post
+from litestar.di import Provide
+from litestar.status_codes import HTTP_200_OK, HTTP_202_ACCEPTED
+
+from core import auth
+from core.auth import AuthError, SessionUser
+from core.contracts import SecondFactorRequest
+from core.plugins import await_me_maybe, get_host
+from core.routes.schemas import (
+    LoginIn,
+    LoginOut,
+    MeOut,
+    MessageOut,
+    ResetCompleteIn,
+    ResetRequestIn,
+    SecondFactorOut,
+)
+from core.web import (
+    SESSION_COOKIE,
+    clear_session_cookie,
+    client_ip,
+    provide_user,
+    session_cookie,
+)
+from core.worker import enqueue, task
+
+RESET_TASK = "core.start_password_reset"
+RESET_ANSWER = (
+    "If the organization and e-mail address match an account, a reset link is on its way. "
+    "It is valid for 30 minutes."
+)
+
+
+@task(RESET_TASK, max_retries=3)
+async def start_password_reset_task(tenant: str, email: str) -> None:
+    await auth.start_password_reset(tenant, email)
+
+
+class AuthController(Controller):
+    path = "/api/auth"
+    tags = ["auth"]
+
+    @post("/login", status_code=HTTP_200_OK)
+    async def login(self, request: Request[Any, Any, Any], data: LoginIn) -> Response[LoginOut]:
+        """Log in with organization, e-mail and password.
+
+        A device the person has not used before may need an SMS code first: then the answer
+        says so and no session is opened until the code is given.
+        """
+        ip = client_ip(request)
+        ua = request.headers.get("user-agent", "")
+        employee = await auth.check_credentials(data.tenant, data.email, data.password)
+        tenant_id = int(employee["tenant_id"])
+        hooks = await get_host().for_tenant(tenant_id)
+        decision = await await_me_maybe(
+            hooks.challenge_second_factor(
+                request=SecondFactorRequest(
+                    tenant_id=tenant_id,
+                    person_kind="employee",
+                    person_id=int(employee["id"]),
+                    context="employee_login",
+                    device_token=request.cookies.get("gallra_device"),
+                    user_agent=ua,
+                )
+            )
+        )
+        if decision is not None and decision.error:
+            raise AuthError(decision.error, status=409)
+        if decision is not None and decision.required:
+            return Response(
+                LoginOut(
+                    status="second_factor_required",
+                    second_factor=SecondFactorOut(
+                        challenge_id=decision.challenge_id,
+                        masked_phone=decision.masked_phone,
+                        message=decision.message,
+                    ),
+                ),
+                status_code=HTTP_202_ACCEPTED,
+            )
+        # A new session id at every login: a token planted before login is worthless.
+        await auth.logout(request.cookies.get(SESSION_COOKIE))
+        token = await auth.create_session(tenant_id, int(employee["id"]), ip, ua)
+        return Response(
+            LoginOut(
+                status="logged_in",
+                employee_id=int(employee["id"]),
+                name=employee["name"],
+                role=employee["role"],
+            ),
+            cookies=[session_cookie(request, token)],
+        )
+
+    @post("/logout", status_code=HTTP_200_OK)
+    async def logout(self, request: Request[Any, Any, Any]) -> Response[MessageOut]:
+        await auth.logout(request.cookies.get(SESSION_COOKIE))
+        response = Response(MessageOut(message="Logged out."))
+        clear_session_cookie(response)
+        return response
+
+    @get("/me")
+    async def me(self, user: SessionUser) -> MeOut:
+        return MeOut(
+            employee_id=user.employee_id,
+            tenant=user.tenant_slug,
+            name=user.name,
+            email=user.email,
+            role=user.role,
+            language=user.language,
+            permissions=sorted(user.permissions),
+        )
+
+    @post("/password-reset", status_code=HTTP_202_ACCEPTED)
+    async def request_reset(self, data: ResetRequestIn) -> MessageOut:
+        """Ask for a reset link. The answer and its timing are the same for every address."""
+        enqueue(RESET_TASK, data.tenant, data.email)
+        return MessageOut(message=RESET_ANSWER)
+
+    @post("/password-reset/complete", status_code=HTTP_200_OK)
+    async def complete_reset(self, data: ResetCompleteIn) -> MessageOut:
+        """Choose the new password. Every session of the person ends; log in again after."""
+        await auth.complete_password_reset(data.token, data.password)
+        return MessageOut(message="The password is changed. Log in with the new password.")

@@ -1,0 +1,159 @@
+"""Request and response shapes of the core API (the public contract)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+import msgspec
+
+Str200 = Annotated[str, msgspec.Meta(max_length=200)]
+Str254 = Annotated[str, msgspec.Meta(max_length=254)]
+Phone = Annotated[str, msgspec.Meta(max_length=40)]
+Password = Annotated[str, msgspec.Meta(max_length=256)]
+Slug = Annotated[str, msgspec.Meta(min_length=1, max_length=63)]
+Role = Literal["admin", "user"]
+
+
+class LoginIn(msgspec.Struct, forbid_unknown_fields=True):
+    tenant: Slug
+    email: Str254
+    password: Password
+
+
+class SecondFactorOut(msgspec.Struct):
+    challenge_id: str | None
+    masked_phone: str | None
+    message: str | None
+
+
+class LoginOut(msgspec.Struct):
+    status: Literal["logged_in", "second_factor_required"]
+    employee_id: int | None = None
+    name: str | None = None
+    role: str | None = None
+    second_factor: SecondFactorOut | None = None
+
+
+class MeOut(msgspec.Struct):
+    employee_id: int
+    tenant: str
+    name: str
+    email: str
+    role: str
+    language: str
+    permissions: list[str]
+
+
+class ResetRequestIn(msgspec.Struct, forbid_unknown_fields=True):
+    tenant: Slug
+    email: Str254
+
+
+class ResetCompleteIn(msgspec.Struct, forbid_unknown_fields=True):
+    token: Annotated[str, msgspec.Meta(min_length=10, max_length=128)]
+    password: Password
+
+
+class MessageOut(msgspec.Struct):
+    message: str
+
+
+class TenantIn(msgspec.Struct, forbid_unknown_fields=True):
+    slug: Slug
+    name: Str200
+    language: Literal["sv", "en"] = "sv"
+    modules: list[str] | None = None
+
+
+class TenantOut(msgspec.Struct):
+    id: int
+    slug: str
+    name: str
+    language: str
+    created_at: datetime
+
+
+class ModuleOut(msgspec.Struct):
+    name: str
+    label_sv: str
+    label_en: str
+    enabled: bool
+
+
+class ModuleIn(msgspec.Struct, forbid_unknown_fields=True):
+    enabled: bool
+
+
+class EmployeeIn(msgspec.Struct, forbid_unknown_fields=True):
+    name: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+    email: Str254
+    role: Role = "user"
+    mobile_phone: Phone | None = None
+    private_phone: Phone | None = None
+    work_phone: Phone | None = None
+    notes: Annotated[str, msgspec.Meta(max_length=10_000)] = ""
+    password: Password | None = None
+
+
+class EmployeePatch(msgspec.Struct, forbid_unknown_fields=True):
+    name: Annotated[str, msgspec.Meta(min_length=1, max_length=200)] | None = None
+    email: Str254 | None = None
+    role: Role | None = None
+    mobile_phone: Phone | None = None
+    private_phone: Phone | None = None
+    work_phone: Phone | None = None
+    notes: Annotated[str, msgspec.Meta(max_length=10_000)] | None = None
+
+
+class EmployeeOut(msgspec.Struct):
+    id: int
+    name: str
+    email: str
+    role: str
+    mobile_phone: str | None
+    private_phone: str | None
+    work_phone: str | None
+    notes: str
+    created_at: datetime
+    deleted_at: datetime | None
+
+
+class GroupIn(msgspec.Struct, forbid_unknown_fields=True):
+    name: Annotated[str, msgspec.Meta(min_length=1, max_length=120)]
+    description: Annotated[str, msgspec.Meta(max_length=2000)] = ""
+    permissions: list[Annotated[str, msgspec.Meta(max_length=40)]] = []
+
+
+class GroupPatch(msgspec.Struct, forbid_unknown_fields=True):
+    name: Annotated[str, msgspec.Meta(min_length=1, max_length=120)] | None = None
+    description: Annotated[str, msgspec.Meta(max_length=2000)] | None = None
+    permissions: list[Annotated[str, msgspec.Meta(max_length=40)]] | None = None
+
+
+class MembersIn(msgspec.Struct, forbid_unknown_fields=True):
+    employee_ids: Annotated[list[int], msgspec.Meta(max_length=10_000)]
+
+
+class GroupOut(msgspec.Struct):
+    id: int
+    name: str
+    description: str
+    permissions: list[str]
+    member_ids: list[int]
+
+
+class Page(msgspec.Struct):
+    total: int
+    offset: int
+    limit: int
+
+
+class EmployeePage(Page):
+    items: list[EmployeeOut] = []
+
+
+class HealthOut(msgspec.Struct):
+    status: Literal["ok", "degraded"]
+    database: bool
+    broker: bool

@@ -1,0 +1,133 @@
+"""The core's own tables. Every tenant-owned row carries tenant_id (decision 6)."""
+
+from __future__ import annotations
+
+from piccolo.columns import (
+    Boolean,
+    Integer,
+    Text,
+    Timestamptz,
+    Varchar,
+)
+from piccolo.columns.defaults.timestamptz import TimestamptzNow
+from piccolo.table import Table
+
+
+class Tenant(Table):
+    slug = Varchar(length=63, unique=True)
+    name = Varchar(length=200)
+    language = Varchar(length=5, default="sv")
+    anonymization_word = Varchar(length=40, default="Anonymiserad")
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+class TenantModule(Table, tablename="tenant_module"):
+    """A tenant's choice for one module; a missing row means the module's default."""
+
+    tenant_id = Integer(index=True)
+    module = Varchar(length=63)
+    enabled = Boolean(default=True)
+    changed_at = Timestamptz(default=TimestamptzNow())
+
+
+class Employee(Table):
+    """A user of the system (an employee of the tenant)."""
+
+    tenant_id = Integer(index=True)
+    name = Varchar(length=200)
+    email = Varchar(length=254, index=True)
+    mobile_phone = Varchar(length=32, null=True, default=None)
+    private_phone = Varchar(length=32, null=True, default=None)
+    work_phone = Varchar(length=32, null=True, default=None)
+    role = Varchar(length=16, default="user")
+    password_hash = Varchar(length=255, null=True, default=None)
+    notes = Text(default="")
+    language = Varchar(length=5, null=True, default=None)
+    created_at = Timestamptz(default=TimestamptzNow())
+    deleted_at = Timestamptz(null=True, default=None)
+    anonymized_at = Timestamptz(null=True, default=None)
+
+
+class EmployeeGroup(Table, tablename="employee_group"):
+    tenant_id = Integer(index=True)
+    name = Varchar(length=120)
+    description = Text(default="")
+    # Comma-separated permission keys, e.g. "gdpr".
+    permissions = Varchar(length=500, default="")
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+class GroupMember(Table, tablename="group_member"):
+    tenant_id = Integer(index=True)
+    group_id = Integer(index=True)
+    employee_id = Integer(index=True)
+
+
+class Session(Table):
+    """A server-side login session; the browser holds only a random token."""
+
+    token_hash = Varchar(length=64, unique=True)
+    tenant_id = Integer(index=True)
+    employee_id = Integer(index=True)
+    created_at = Timestamptz(default=TimestamptzNow())
+    last_seen_at = Timestamptz(default=TimestamptzNow())
+    expires_at = Timestamptz()
+    ip = Varchar(length=64, default="")
+    user_agent = Varchar(length=200, default="")
+
+
+class PasswordResetToken(Table, tablename="password_reset_token"):
+    token_hash = Varchar(length=64, unique=True)
+    tenant_id = Integer(index=True)
+    employee_id = Integer(index=True)
+    created_at = Timestamptz(default=TimestamptzNow())
+    expires_at = Timestamptz()
+    used_at = Timestamptz(null=True, default=None)
+
+
+class LoginFailure(Table, tablename="login_failure"):
+    """Failed logins per account key (a hash, so it holds no address in clear)."""
+
+    tenant_id = Integer(index=True)
+    account_key = Varchar(length=64, index=True)
+    at = Timestamptz(default=TimestamptzNow())
+
+
+class Outbox(Table):
+    """Every e-mail and SMS the system sends: queued, sent or failed, never lost."""
+
+    tenant_id = Integer(null=True, default=None, index=True)
+    channel = Varchar(length=8)
+    recipient = Varchar(length=254)
+    subject = Varchar(length=200, default="")
+    body = Text()
+    sender = Varchar(length=64, null=True, default=None)
+    status = Varchar(length=12, default="queued", index=True)
+    attempts = Integer(default=0)
+    provider = Varchar(length=32, default="")
+    provider_id = Varchar(length=128, default="")
+    error = Text(default="")
+    created_at = Timestamptz(default=TimestamptzNow())
+    sent_at = Timestamptz(null=True, default=None)
+
+
+class SchedulerLock(Table, tablename="scheduler_lock"):
+    """A lease: the scheduler holding it acts, any other waits."""
+
+    name = Varchar(length=63, unique=True)
+    holder = Varchar(length=128)
+    expires_at = Timestamptz()
+
+
+CORE_TABLES: list[type[Table]] = [
+    Tenant,
+    TenantModule,
+    Employee,
+    EmployeeGroup,
+    GroupMember,
+    Session,
+    PasswordResetToken,
+    LoginFailure,
+    Outbox,
+    SchedulerLock,
+]

@@ -1,0 +1,7 @@
+"""Importing this module declares every task of the core and of the installed plugins."""
+
+from core import delivery  # noqa: F401
+from core.plugins import get_host
+from core.routes import auth  # noqa: F401
+
+get_host()  # loading the plugins imports their task modules

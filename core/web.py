@@ -1,0 +1,88 @@
+"""Request helpers shared by every route: the current user, guards, cookies."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request, Response
+from litestar.connection import ASGIConnection
+from litestar.datastructures import Cookie
+from litestar.exceptions import NotAuthorizedException, NotFoundException, PermissionDeniedException
+from litestar.handlers.base import BaseRouteHandler
+
+from core.auth import SessionUser, authenticate
+from core.config import get_settings
+
+SESSION_COOKIE = "gallra_session"
+_STATE_KEY = "gallra_user"
+
+
+async def user_of(connection: ASGIConnection[Any, Any, Any, Any]) -> SessionUser | None:
+    """The logged-in employee of this request, looked up once and remembered."""
+    state = connection.scope.setdefault("state", {})  # type: ignore[typeddict-item]
+    if _STATE_KEY not in state:
+        state[_STATE_KEY] = await authenticate(connection.cookies.get(SESSION_COOKIE))
+    return state[_STATE_KEY]  # type: ignore[no-any-return]
+
+
+async def provide_user(request: Request[Any, Any, Any]) -> SessionUser:
+    user = await user_of(request)
+    if user is None:
+        raise NotAuthorizedException("Log in first: no valid session (it may have timed out).")
+    return user
+
+
+async def provide_admin(request: Request[Any, Any, Any]) -> SessionUser:
+    user = await provide_user(request)
+    if not user.is_admin:
+        raise PermissionDeniedException("Only an administrator of the organization may do this.")
+    return user
+
+
+def module_guard(module: str) -> Any:
+    """A disabled module does not exist for the tenant: every route of it answers 404."""
+
+    async def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+        user = await user_of(connection)
+        if user is None:
+            return  # public or unauthenticated: the handler decides
+        from core.plugins import get_host
+        from core.tenancy import enabled_modules
+
+        if module not in await enabled_modules(get_host(), user.tenant_id):
+            raise NotFoundException(f"The module {module!r} is not enabled for this organization")
+
+    return guard
+
+
+def is_https(connection: ASGIConnection[Any, Any, Any, Any]) -> bool:
+    if connection.url.scheme == "https":
+        return True
+    if get_settings().trust_proxy:
+        return connection.headers.get("x-forwarded-proto", "").lower() == "https"
+    return False
+
+
+def client_ip(connection: ASGIConnection[Any, Any, Any, Any]) -> str:
+    if get_settings().trust_proxy:
+        forwarded = connection.headers.get("x-forwarded-for", "")
+        if forwarded:
+            return forwarded.split(",")[0].strip()[:64]
+    return (connection.client.host if connection.client else "")[:64]
+
+
+def session_cookie(connection: ASGIConnection[Any, Any, Any, Any], token: str) -> Cookie:
+    settings = get_settings()
+    return Cookie(
+        key=SESSION_COOKIE,
+        value=token,
+        httponly=True,
+        samesite="lax",
+        secure=is_https(connection),
+        path="/",
+        max_age=settings.session_max_hours * 3600,
+    )
+
+
+def clear_session_cookie(response: Response[Any]) -> None:
+    response.delete_cookie(SESSION_COOKIE, path="/")

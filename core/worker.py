@@ -1,0 +1,122 @@
+"""Dramatiq broker setup and the task registry.
+
+Dramatiq binds an actor to the broker that is current when the actor is declared, so
+declaring actors at import time would tie them to whatever broker happened to exist. Code
+instead marks coroutines with :func:`task`; :func:`setup_broker` creates the broker from
+``GALLRA_BROKER_URL`` (or an in-process stub broker for the embedded default) and only then
+declares every task as an actor on it.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import dramatiq
+from dramatiq.brokers.stub import StubBroker
+from dramatiq.middleware import AsyncIO
+
+log = logging.getLogger(__name__)
+
+_TASKS: dict[str, tuple[Callable[..., Awaitable[Any]], dict[str, Any]]] = {}
+_actors: dict[str, dramatiq.Actor[Any, Any]] = {}
+_broker: dramatiq.Broker | None = None
+_lock = threading.Lock()
+
+
+def task(
+    name: str | None = None, **options: Any
+) -> Callable[[Callable[..., Awaitable[Any]]], Callable[..., Awaitable[Any]]]:
+    """Mark an ``async def`` as a background task (a Dramatiq actor once a broker is set)."""
+
+    def decorate(fn: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
+        key = name or f"{fn.__module__}.{fn.__name__}"
+        _TASKS[key] = (fn, options)
+        if _broker is not None:
+            _declare(key)
+        return fn
+
+    return decorate
+
+
+def _declare(key: str) -> None:
+    fn, options = _TASKS[key]
+    opts = {"max_retries": 5, "min_backoff": 1000, "max_backoff": 60_000, **options}
+    _actors[key] = dramatiq.actor(fn, actor_name=key, broker=_broker, **opts)
+
+
+def make_broker(url: str | None) -> dramatiq.Broker:
+    broker: dramatiq.Broker
+    if not url or url.startswith("stub"):
+        broker = StubBroker()
+        broker.emit_after("process_boot")
+    elif url.startswith(("redis://", "rediss://")):
+        from dramatiq.brokers.redis import RedisBroker
+
+        broker = RedisBroker(url=url)
+    elif url.startswith(("amqp://", "amqps://")):
+        from dramatiq.brokers.rabbitmq import RabbitmqBroker
+
+        broker = RabbitmqBroker(url=url)
+    else:
+        raise SystemExit("GALLRA_BROKER_URL must start with redis:// or amqp://")
+    if not any(isinstance(m, AsyncIO) for m in broker.middleware):
+        broker.add_middleware(AsyncIO())
+    return broker
+
+
+def setup_broker(url: str | None) -> dramatiq.Broker:
+    """Create the broker, make it current, and declare every known task on it."""
+    global _broker
+    with _lock:
+        _broker = make_broker(url)
+        dramatiq.set_broker(_broker)
+        _actors.clear()
+        for key in list(_TASKS):
+            _declare(key)
+        return _broker
+
+
+def get_broker() -> dramatiq.Broker:
+    if _broker is None:
+        from core.config import get_settings
+
+        return setup_broker(get_settings().broker_url)
+    return _broker
+
+
+def actor(name: str) -> dramatiq.Actor[Any, Any]:
+    get_broker()
+    return _actors[name]
+
+
+def enqueue(name: str, *args: Any, **kwargs: Any) -> None:
+    """Send a task message. Messages are hints: the database says what is due (decision 4)."""
+    actor(name).send(*args, **kwargs)
+
+
+def task_names() -> list[str]:
+    return sorted(_TASKS)
+
+
+def start_worker(broker: dramatiq.Broker, threads: int = 4) -> dramatiq.Worker:
+    """Run a Dramatiq worker in this process (the embedded default and tests)."""
+    worker = dramatiq.Worker(broker, worker_threads=threads, worker_timeout=100)
+    worker.start()
+    return worker
+
+
+def check_broker(broker: dramatiq.Broker) -> bool:
+    """Whether the broker answers (for /health)."""
+    try:
+        if isinstance(broker, StubBroker):
+            return True
+        client = getattr(broker, "client", None)
+        if client is not None:  # Redis
+            return bool(client.ping())
+        connection = getattr(broker, "connection", None)
+        return connection is not None and connection.is_open
+    except Exception:  # noqa: BLE001 - health answers yes/no, never raises
+        return False

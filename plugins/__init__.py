@@ -1,0 +1,1 @@
+"""First-party module plugins; each registers through the gallra.plugins entry point."""
