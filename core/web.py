@@ -86,3 +86,9 @@ def session_cookie(connection: ASGIConnection[Any, Any, Any, Any], token: str) -
 
 def clear_session_cookie(response: Response[Any]) -> None:
     response.delete_cookie(SESSION_COOKIE, path="/")
+
+
+# Litestar 2.25 wants every dependency marked: handlers write ``admin: AuthUser``.
+from litestar.di import NamedDependency  # noqa: E402
+
+AuthUser = NamedDependency[SessionUser]

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
+from litestar.params import JSONBody
 from litestar import Controller, Request, Response, delete, get, patch, post, put
 from litestar.di import Provide
 from litestar.exceptions import ClientException
-from litestar.params import Parameter
+from litestar.params import FromPath, FromQuery, QueryParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
 from core import auth
@@ -29,12 +30,12 @@ from core.routes.schemas import (
 from core.tables import Employee, EmployeeGroup, GroupMember
 from core.tenancy import enabled_modules, get_scoped, scoped, set_module_enabled
 from core.validation import FieldError, normalize_email, normalize_phone
-from core.web import SESSION_COOKIE, session_cookie
+from core.web import AuthUser, SESSION_COOKIE, session_cookie
 
 KNOWN_PERMISSIONS = {"gdpr", "employees", "vault"}
 
-Offset = Annotated[int, Parameter(ge=0, le=1_000_000, default=0)]
-Limit = Annotated[int, Parameter(ge=1, le=200, default=50)]
+Offset = Annotated[int, QueryParameter(ge=0, le=1_000_000)]
+Limit = Annotated[int, QueryParameter(ge=1, le=200)]
 
 
 def employee_out(row: dict) -> EmployeeOut:
@@ -57,7 +58,7 @@ class ModulesController(Controller):
     tags = ["modules"]
 
     @get("/")
-    async def list_modules(self, user: SessionUser) -> list[ModuleOut]:
+    async def list_modules(self, user: AuthUser) -> list[ModuleOut]:
         enabled = await enabled_modules(get_host(), user.tenant_id)
         return [
             ModuleOut(name=n, label_sv=m.label_sv, label_en=m.label_en, enabled=n in enabled)
@@ -65,7 +66,7 @@ class ModulesController(Controller):
         ]
 
     @put("/{name:str}")
-    async def set_enabled(self, admin: SessionUser, name: str, data: ModuleIn) -> ModuleOut:
+    async def set_enabled(self, admin: AuthUser, name: FromPath[str], data: JSONBody[ModuleIn]) -> ModuleOut:
         """Turn a module on or off for the organization. Its stored data keeps its retention."""
         await set_module_enabled(get_host(), admin.tenant_id, name, data.enabled)
         info = get_host().modules()[name]
@@ -90,7 +91,7 @@ class EmployeesController(Controller):
 
     @get("/")
     async def list_employees(
-        self, admin: SessionUser, offset: Offset, limit: Limit, include_deleted: bool = False
+        self, admin: AuthUser, offset: Offset = 0, limit: Limit = 50, include_deleted: FromQuery[bool] = False
     ) -> EmployeePage:
         where = Employee.tenant_id == admin.tenant_id
         if not include_deleted:
@@ -102,7 +103,7 @@ class EmployeesController(Controller):
         )
 
     @post("/", status_code=HTTP_201_CREATED)
-    async def create(self, admin: SessionUser, data: EmployeeIn) -> EmployeeOut:
+    async def create(self, admin: AuthUser, data: JSONBody[EmployeeIn]) -> EmployeeOut:
         email = normalize_email(data.email, required=True)
         assert email is not None
         values = dict(
@@ -124,12 +125,12 @@ class EmployeesController(Controller):
         return employee_out(rows[0])
 
     @get("/{employee_id:int}")
-    async def get_one(self, admin: SessionUser, employee_id: int) -> EmployeeOut:
+    async def get_one(self, admin: AuthUser, employee_id: FromPath[int]) -> EmployeeOut:
         return employee_out(await get_scoped(Employee, admin.tenant_id, employee_id, "Employee"))
 
     @patch("/{employee_id:int}")
     async def edit(
-        self, request: Request[Any, Any, Any], admin: SessionUser, employee_id: int, data: EmployeePatch
+        self, request: Request[Any, Any, Any], admin: AuthUser, employee_id: FromPath[int], data: JSONBody[EmployeePatch]
     ) -> Response[EmployeeOut]:
         """Edit an employee (this is where an administrator adds a missing phone number).
 
@@ -200,7 +201,7 @@ class EmployeesController(Controller):
         return Response(employee_out(updated), cookies=cookies)
 
     @delete("/{employee_id:int}", status_code=HTTP_200_OK)
-    async def remove(self, admin: SessionUser, employee_id: int) -> EmployeeOut:
+    async def remove(self, admin: AuthUser, employee_id: FromPath[int]) -> EmployeeOut:
         """Soft-delete: the person can no longer log in; retention anonymizes them later."""
         if employee_id == admin.employee_id:
             raise ClientException("You cannot delete yourself.")
@@ -242,12 +243,12 @@ class GroupsController(Controller):
     tags = ["groups"]
 
     @get("/")
-    async def list_groups(self, admin: SessionUser) -> list[GroupOut]:
+    async def list_groups(self, admin: AuthUser) -> list[GroupOut]:
         rows = await scoped(EmployeeGroup, admin.tenant_id).order_by(EmployeeGroup.name)
         return [await _group_out(r) for r in rows]
 
     @post("/", status_code=HTTP_201_CREATED)
-    async def create(self, admin: SessionUser, data: GroupIn) -> GroupOut:
+    async def create(self, admin: AuthUser, data: JSONBody[GroupIn]) -> GroupOut:
         perms = _permissions(data.permissions)
         rows = await EmployeeGroup.insert(
             EmployeeGroup(
@@ -260,11 +261,11 @@ class GroupsController(Controller):
         return await _group_out(rows[0])
 
     @get("/{group_id:int}")
-    async def get_one(self, admin: SessionUser, group_id: int) -> GroupOut:
+    async def get_one(self, admin: AuthUser, group_id: FromPath[int]) -> GroupOut:
         return await _group_out(await get_scoped(EmployeeGroup, admin.tenant_id, group_id, "Group"))
 
     @patch("/{group_id:int}")
-    async def edit(self, admin: SessionUser, group_id: int, data: GroupPatch) -> GroupOut:
+    async def edit(self, admin: AuthUser, group_id: FromPath[int], data: JSONBody[GroupPatch]) -> GroupOut:
         async with atomic():
             await get_scoped(EmployeeGroup, admin.tenant_id, group_id, "Group")
             changes: dict[Any, Any] = {}
@@ -282,7 +283,7 @@ class GroupsController(Controller):
         return await _group_out(row)
 
     @put("/{group_id:int}/members")
-    async def set_members(self, admin: SessionUser, group_id: int, data: MembersIn) -> GroupOut:
+    async def set_members(self, admin: AuthUser, group_id: FromPath[int], data: JSONBody[MembersIn]) -> GroupOut:
         """Replace the group's members with these employees of the organization."""
         async with atomic():
             group = await get_scoped(EmployeeGroup, admin.tenant_id, group_id, "Group")
@@ -306,7 +307,7 @@ class GroupsController(Controller):
         return await _group_out(group)
 
     @delete("/{group_id:int}", status_code=HTTP_200_OK)
-    async def remove(self, admin: SessionUser, group_id: int) -> GroupOut:
+    async def remove(self, admin: AuthUser, group_id: FromPath[int]) -> GroupOut:
         async with atomic():
             row = await get_scoped(EmployeeGroup, admin.tenant_id, group_id, "Group")
             out = await _group_out(row)

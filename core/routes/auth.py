@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from litestar.params import JSONBody
 from litestar import Controller, Request, Response, get, post
 from litestar.di import Provide
 from litestar.status_codes import HTTP_200_OK, HTTP_202_ACCEPTED
@@ -22,6 +23,7 @@ from core.routes.schemas import (
     SecondFactorOut,
 )
 from core.web import (
+    AuthUser,
     SESSION_COOKIE,
     clear_session_cookie,
     client_ip,
@@ -47,7 +49,7 @@ class AuthController(Controller):
     tags = ["auth"]
 
     @post("/login", status_code=HTTP_200_OK)
-    async def login(self, request: Request[Any, Any, Any], data: LoginIn) -> Response[LoginOut]:
+    async def login(self, request: Request[Any, Any, Any], data: JSONBody[LoginIn]) -> Response[LoginOut]:
         """Log in with organization, e-mail and password.
 
         A device the person has not used before may need an SMS code first: then the answer
@@ -105,7 +107,7 @@ class AuthController(Controller):
         return response
 
     @get("/me")
-    async def me(self, user: SessionUser) -> MeOut:
+    async def me(self, user: AuthUser) -> MeOut:
         return MeOut(
             employee_id=user.employee_id,
             tenant=user.tenant_slug,
@@ -117,13 +119,13 @@ class AuthController(Controller):
         )
 
     @post("/password-reset", status_code=HTTP_202_ACCEPTED)
-    async def request_reset(self, data: ResetRequestIn) -> MessageOut:
+    async def request_reset(self, data: JSONBody[ResetRequestIn]) -> MessageOut:
         """Ask for a reset link. The answer and its timing are the same for every address."""
         enqueue(RESET_TASK, data.tenant, data.email)
         return MessageOut(message=RESET_ANSWER)
 
     @post("/password-reset/complete", status_code=HTTP_200_OK)
-    async def complete_reset(self, data: ResetCompleteIn) -> MessageOut:
+    async def complete_reset(self, data: JSONBody[ResetCompleteIn]) -> MessageOut:
         """Choose the new password. Every session of the person ends; log in again after."""
         await auth.complete_password_reset(data.token, data.password)
         return MessageOut(message="The password is changed. Log in with the new password.")

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from litestar.params import JSONBody
 from litestar import Controller, Request, get, post
 from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
 from litestar.status_codes import HTTP_201_CREATED
@@ -51,7 +52,7 @@ class PlatformController(Controller):
         return [_out(r) for r in await Tenant.select().order_by(Tenant.slug)]
 
     @post("/tenants", status_code=HTTP_201_CREATED)
-    async def create(self, request: Request[Any, Any, Any], data: TenantIn) -> TenantOut:
+    async def create(self, request: Request[Any, Any, Any], data: JSONBody[TenantIn]) -> TenantOut:
         """Create a tenant; ``modules`` limits which modules it starts with."""
         return _out(
             await create_tenant(get_host(), data.slug, data.name, data.modules, data.language)

@@ -1,0 +1,153 @@
+"""Test set-up shared by every test folder.
+
+The suite runs on SQLite by default and on PostgreSQL when GALLRA_TEST_DATABASE_URL is set;
+broker tests use Redis when GALLRA_TEST_BROKER_URL is set. The environment is fixed here,
+before any Gallra module reads it. Each test makes its own tenants, so tests never see each
+other's rows and need no clean-up between them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import os
+import tempfile
+import uuid
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+_tmp = Path(tempfile.mkdtemp(prefix="gallra-test-"))
+os.environ["GALLRA_DATA_DIR"] = str(_tmp)
+if os.environ.get("GALLRA_TEST_DATABASE_URL"):
+    os.environ["GALLRA_DATABASE_URL"] = os.environ["GALLRA_TEST_DATABASE_URL"]
+else:
+    os.environ.pop("GALLRA_DATABASE_URL", None)
+os.environ.pop("GALLRA_BROKER_URL", None)  # tests use the stub broker unless they ask
+os.environ.setdefault("GALLRA_PLATFORM_TOKEN", "test-platform-token-" + uuid.uuid4().hex)
+os.environ.pop("GALLRA_SMTP_HOST", None)
+os.environ.pop("GALLRA_PLUGINS", None)
+os.environ.pop("GALLRA_DISABLE_PLUGINS", None)
+os.environ["PICCOLO_CONF"] = "core.piccolo_conf"
+
+import pytest  # noqa: E402
+from litestar.testing import AsyncTestClient  # noqa: E402
+
+from core.config import get_settings  # noqa: E402
+
+TEST_PASSWORD = "test-password-" + uuid.uuid4().hex[:8]
+_counter = itertools.count(1)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    from core.migrate import migrate
+
+    asyncio.run(migrate())
+
+
+@pytest.fixture(scope="session")
+def settings():  # type: ignore[no-untyped-def]
+    return get_settings()
+
+
+@pytest.fixture(scope="session")
+def stub_broker():  # type: ignore[no-untyped-def]
+    from core import tasks  # noqa: F401
+    from core.worker import setup_broker
+
+    broker = setup_broker(None)
+    return broker
+
+
+@pytest.fixture
+def worker(stub_broker):  # type: ignore[no-untyped-def]
+    """A Dramatiq worker on the stub broker; ``worker.drain()`` runs everything queued."""
+    from core.worker import start_worker
+
+    w = start_worker(stub_broker, threads=2)
+
+    def drain() -> None:
+        stub_broker.join("default", timeout=20_000)
+        w.join()
+
+    w.drain = drain  # type: ignore[attr-defined]
+    yield w
+    w.stop()
+
+
+@pytest.fixture
+def app(stub_broker):  # type: ignore[no-untyped-def]
+    from core.app import create_app
+
+    return create_app()
+
+
+@pytest.fixture
+async def client(app) -> AsyncIterator[AsyncTestClient]:  # type: ignore[no-untyped-def]
+    async with AsyncTestClient(app=app) as c:
+        yield c
+
+
+@pytest.fixture
+async def anon_client(app) -> AsyncIterator[AsyncTestClient]:  # type: ignore[no-untyped-def]
+    async with AsyncTestClient(app=app) as c:
+        yield c
+
+
+@dataclass
+class TenantInfo:
+    id: int
+    slug: str
+    admin_id: int
+    admin_email: str
+    password: str
+
+
+def unique_slug(prefix: str = "t") -> str:
+    return f"{prefix}-{os.getpid()}-{next(_counter)}-{uuid.uuid4().hex[:6]}"
+
+
+async def make_tenant(modules: list[str] | None = None, language: str = "sv") -> TenantInfo:
+    from core.plugins import get_host
+    from core.tables import Employee
+    from core.tenancy import create_tenant
+    from core.users import create_employee_with_password
+
+    slug = unique_slug()
+    tenant = await create_tenant(get_host(), slug, f"Org {slug}", modules, language)
+    email = f"admin@{slug}.example"
+    await create_employee_with_password(int(tenant["id"]), "Admin Person", email, "admin", TEST_PASSWORD)
+    row = await Employee.select(Employee.id).where(Employee.email == email).first()
+    return TenantInfo(int(tenant["id"]), slug, int(row["id"]), email, TEST_PASSWORD)
+
+
+@pytest.fixture
+def tenant_factory() -> Callable[..., Any]:
+    return make_tenant
+
+
+@pytest.fixture
+async def tenant() -> TenantInfo:
+    return await make_tenant()
+
+
+@pytest.fixture
+async def other_tenant() -> TenantInfo:
+    return await make_tenant()
+
+
+async def login(client: AsyncTestClient, t: TenantInfo, email: str | None = None, password: str | None = None) -> Any:
+    response = await client.post(
+        "/api/auth/login",
+        json={"tenant": t.slug, "email": email or t.admin_email, "password": password or t.password},
+    )
+    return response
+
+
+@pytest.fixture
+async def admin_client(client, tenant):  # type: ignore[no-untyped-def]
+    """A client logged in as the administrator of ``tenant``."""
+    response = await login(client, tenant)
+    assert response.status_code == 200, response.text
+    return client

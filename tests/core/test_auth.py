@@ -1,0 +1,180 @@
+"""Login, logout, session expiry and rotation, throttling, password reset."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import time_machine
+
+from core.tables import LoginFailure, PasswordResetToken, Session
+from tests.conftest import login
+
+
+async def test_login_sets_httponly_lax_cookie_and_me_works(client, tenant):
+    response = await login(client, tenant)
+    assert response.status_code == 200
+    cookie = response.headers["set-cookie"]
+    assert "gallra_session=" in cookie
+    assert "HttpOnly" in cookie
+    assert "SameSite=lax" in cookie or "SameSite=Lax" in cookie
+    assert "Secure" not in cookie  # plain http in tests; Secure only behind HTTPS
+    me = await client.get("/api/auth/me")
+    assert me.status_code == 200
+    assert me.json()["employee_id"] == tenant.admin_id
+    assert me.json()["tenant"] == tenant.slug
+
+
+async def test_secure_cookie_behind_https(app, tenant):
+    from litestar.testing import AsyncTestClient
+
+    async with AsyncTestClient(app=app, base_url="https://testserver.local") as c:
+        response = await login(c, tenant)
+        assert response.status_code == 200
+        assert "Secure" in response.headers["set-cookie"]
+
+
+async def test_wrong_password_wrong_tenant_unknown_user_answer_alike(client, tenant):
+    a = await login(client, tenant, password="not-the-password")
+    b = await client.post("/api/auth/login", json={"tenant": "no-such-tenant", "email": tenant.admin_email, "password": tenant.password})
+    c = await login(client, tenant, email="nobody@example.org")
+    assert a.status_code == b.status_code == c.status_code == 401
+    assert a.json()["detail"] == b.json()["detail"] == c.json()["detail"]
+    assert "gallra_session" not in a.headers.get("set-cookie", "")
+
+
+async def test_malformed_login_body_is_400(client):
+    r = await client.post("/api/auth/login", content=b'{"tenant": "x"', headers={"content-type": "application/json"})
+    assert r.status_code == 400
+    r = await client.post("/api/auth/login", json={"tenant": "x", "email": "a@b.se"})
+    assert r.status_code == 400
+    r = await client.post("/api/auth/login", json={"tenant": "x", "email": "a@b.se", "password": "p", "extra": 1})
+    assert r.status_code == 400
+
+
+async def test_logout_ends_session(admin_client):
+    assert (await admin_client.get("/api/auth/me")).status_code == 200
+    assert (await admin_client.post("/api/auth/logout")).status_code == 200
+    assert (await admin_client.get("/api/auth/me")).status_code == 401
+
+
+async def test_tampered_cookie_is_refused(client, tenant):
+    await login(client, tenant)
+    token = client.cookies.get("gallra_session")
+    client.cookies.set("gallra_session", token[:-2] + ("AA" if token[-2:] != "AA" else "BB"))
+    assert (await client.get("/api/auth/me")).status_code == 401
+
+
+async def test_session_id_rotates_at_login(client, tenant):
+    await login(client, tenant)
+    first = client.cookies.get("gallra_session")
+    await login(client, tenant)
+    second = client.cookies.get("gallra_session")
+    assert first != second
+    # The earlier token no longer works.
+    client.cookies.set("gallra_session", first)
+    assert (await client.get("/api/auth/me")).status_code == 401
+
+
+async def test_session_idle_timeout_and_absolute_expiry(client, tenant, settings):
+    await login(client, tenant)
+    assert (await client.get("/api/auth/me")).status_code == 200
+    with time_machine.travel(timedelta(minutes=settings.session_idle_minutes + 1), tick=True):
+        assert (await client.get("/api/auth/me")).status_code == 401
+
+    await login(client, tenant)
+    # Stay active every 20 minutes: idle never triggers, the absolute limit does.
+    step = 0
+    ok = True
+    while step * 20 < settings.session_max_hours * 60 - 20:
+        step += 1
+        with time_machine.travel(timedelta(minutes=20 * step), tick=True):
+            ok = (await client.get("/api/auth/me")).status_code == 200
+            if not ok:
+                break
+    assert ok, "session should live while active until the absolute limit"
+    with time_machine.travel(timedelta(hours=settings.session_max_hours, minutes=1), tick=True):
+        assert (await client.get("/api/auth/me")).status_code == 401
+
+
+async def test_login_throttled_after_ten_failures_even_with_right_password(client, tenant, settings):
+    for _ in range(settings.login_max_failures):
+        r = await login(client, tenant, password="wrong-password")
+        assert r.status_code == 401
+    r = await login(client, tenant)
+    assert r.status_code == 429
+    failures = await LoginFailure.count().where(LoginFailure.tenant_id == tenant.id)
+    assert failures == settings.login_max_failures
+    # An unknown account is throttled the same way: no hint that it does not exist.
+    for _ in range(settings.login_max_failures):
+        await login(client, tenant, email="ghost@example.org", password="wrong-password")
+    r = await login(client, tenant, email="ghost@example.org", password="wrong-password")
+    assert r.status_code == 429
+    with time_machine.travel(timedelta(minutes=settings.login_window_minutes + 1), tick=True):
+        assert (await login(client, tenant)).status_code == 200
+
+
+async def test_password_reset_single_use_and_ends_sessions(client, tenant, worker):
+    from core import auth
+    from core.tables import Outbox
+
+    await login(client, tenant)
+    r = await client.post("/api/auth/password-reset", json={"tenant": tenant.slug, "email": tenant.admin_email})
+    assert r.status_code == 202
+    worker.drain()
+    mail = await Outbox.select().where((Outbox.tenant_id == tenant.id) & (Outbox.channel == "email")).first()
+    assert mail is not None and mail["status"] == "sent"
+    token = mail["body"].split("token=")[1].split()[0]
+    assert await PasswordResetToken.count().where(PasswordResetToken.tenant_id == tenant.id) == 1
+
+    r = await client.post("/api/auth/password-reset/complete", json={"token": token, "password": "brand-new-password-1"})
+    assert r.status_code == 200
+    assert "gallra_session" not in r.headers.get("set-cookie", "")  # not logged in by the reset
+    assert (await client.get("/api/auth/me")).status_code == 401  # every session ended
+    assert await Session.count().where(Session.employee_id == tenant.admin_id) == 0
+
+    r = await client.post("/api/auth/password-reset/complete", json={"token": token, "password": "another-password-2"})
+    assert r.status_code == 400
+    assert (await login(client, tenant, password="brand-new-password-1")).status_code == 200
+    assert (await login(client, tenant, password=tenant.password)).status_code == 401
+    assert auth  # module used
+
+
+async def test_password_reset_token_expires(client, tenant, settings):
+    from core import auth
+
+    token = await auth.start_password_reset(tenant.slug, tenant.admin_email)
+    assert token
+    with time_machine.travel(timedelta(minutes=settings.reset_token_minutes, seconds=1), tick=True):
+        r = await client.post("/api/auth/password-reset/complete", json={"token": token, "password": "brand-new-password-1"})
+        assert r.status_code == 400
+        assert "expired" in r.json()["detail"]
+
+
+async def test_password_reset_same_answer_for_unknown_account(client, tenant, worker):
+    a = await client.post("/api/auth/password-reset", json={"tenant": tenant.slug, "email": tenant.admin_email})
+    b = await client.post("/api/auth/password-reset", json={"tenant": tenant.slug, "email": "nobody@example.org"})
+    c = await client.post("/api/auth/password-reset", json={"tenant": "no-such-org", "email": "nobody@example.org"})
+    assert a.status_code == b.status_code == c.status_code == 202
+    assert a.json() == b.json() == c.json()
+    worker.drain()
+    assert await PasswordResetToken.count().where(PasswordResetToken.tenant_id == tenant.id) == 1
+
+
+async def test_reset_refuses_short_password(client, tenant):
+    from core import auth
+
+    token = await auth.start_password_reset(tenant.slug, tenant.admin_email)
+    r = await client.post("/api/auth/password-reset/complete", json={"token": token, "password": "short"})
+    assert r.status_code == 400
+    assert "at least" in r.json()["detail"]
+    # The token was not burnt by the refused attempt.
+    r = await client.post("/api/auth/password-reset/complete", json={"token": token, "password": "long-enough-password"})
+    assert r.status_code == 200
+
+
+def test_argon2_parameters_meet_owasp_minimum():
+    from core.auth import HASHER
+
+    assert HASHER.memory_cost >= 19 * 1024
+    assert HASHER.time_cost >= 2
+    assert HASHER.type.name == "ID"
