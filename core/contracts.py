@@ -61,6 +61,9 @@ class PersonalDataField:
     label_en: str = ""
     # The retention rule key that anonymizes this column (None: only by erasure/reference).
     rule: str | None = None
+    # For a child table of the rule's table (extra costs of a work order): the column that
+    # holds the parent record's id. The engine anonymizes children of every due parent.
+    parent_column: str | None = None
 
 
 @dataclass(frozen=True)
@@ -86,6 +89,30 @@ class RetentionRule:
     clears_activity: tuple[ActivityKind, ...] = ()
     # Module whose settings page also shows this rule (defaults to the declaring plugin).
     module: str | None = None
+    # Record type (see RecordType) of the rule's rows; activity is attached by it.
+    record_type: str = ""
+    # When the rule's rows are people referenced elsewhere ("customer", "contact",
+    # "employee"), every declared field of category customer_ref / contact_ref /
+    # employee_ref in every plugin gets its strategy for the anonymized ids.
+    subject: Literal["customer", "contact", "employee"] | None = None
+    # Extra condition on due rows, as (column, value) pairs that must hold (e.g. kind=service).
+    where: tuple[tuple[str, Any], ...] = ()
+    # The column marking a row as done; the rule's table must have it.
+    marker_column: str = "anonymized_at"
+
+
+@dataclass(frozen=True)
+class RecordType:
+    """A kind of record a plugin owns: activity attaches to it, search links to it."""
+
+    key: str
+    table: type[Table]
+    label_sv: str
+    label_en: str
+    # Path of the record's page or API resource, from its id.
+    link: Callable[[int], str] | None = None
+    # Column holding the record's human number (shown in search hits), if any.
+    number_column: str | None = None
 
 
 @dataclass(frozen=True)

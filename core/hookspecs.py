@@ -29,6 +29,7 @@ if TYPE_CHECKING:
         ModuleInfo,
         OutgoingMessage,
         PersonalDataField,
+        RecordType,
         RetentionRule,
         ScheduledJob,
         SearchSource,
@@ -108,6 +109,15 @@ def anonymize(context: AnonymizeContext) -> Awaitable[None] | None:
 
     Runs inside the batch's transaction after the core applied the declared strategies;
     use set-based updates on ``context.record_ids`` and the tenant in ``context``.
+    """
+
+
+@hookspec
+def declare_record_types() -> Sequence[RecordType]:
+    """The kinds of record the plugin owns (a case, a customer...).
+
+    Activity (comments, notes, work reports, conversations) attaches to them, and person
+    search links its hits to them.
     """
 
 

@@ -26,7 +26,13 @@ hookimpl = pluggy.HookimplMarker("gallra")
 
 # GDPR duties reach every installed plugin, whatever a tenant has enabled (decision 3).
 GDPR_HOOKS = frozenset(
-    {"declare_personal_data", "declare_retention_rules", "anonymize", "declare_search_sources"}
+    {
+        "declare_personal_data",
+        "declare_retention_rules",
+        "anonymize",
+        "declare_search_sources",
+        "declare_record_types",
+    }
 )
 
 
