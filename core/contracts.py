@@ -163,6 +163,9 @@ class SecondFactorRequest:
     context: str
     device_token: str | None
     user_agent: str
+    # Re-submission of a guarded step after the SMS code was entered: the plugin that issued
+    # this challenge answers "not required" (with the masked phone) once it is verified.
+    challenge_id: str | None = None
 
 
 @dataclass

@@ -42,7 +42,9 @@ async def provide_admin(request: Request[Any, Any, Any]) -> SessionUser:
 def module_guard(module: str) -> Any:
     """A disabled module does not exist for the tenant: every route of it answers 404."""
 
-    async def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    async def guard(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
+        if handler.opt.get("public"):
+            return  # a public link (opt={"public": True}): the handler checks enablement itself
         user = await user_of(connection)
         if user is None:
             return  # public or unauthenticated: the handler decides
