@@ -1,0 +1,68 @@
+"""Cases and service cases (Ärenden, Serviceärenden).
+
+Retention rules M17 (cases) and M21 (service cases) are declared in
+:mod:`plugins.cases.gdpr`; the core's engine runs them. Comments, work reports, notes and
+customer conversations on a case are core activity (``/api/activity/cases/case/{id}``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from core.contracts import ModuleInfo, PersonalDataField, RecordType, RetentionRule, SearchSource
+from core.plugins import hookimpl
+
+NAME = "cases"
+
+
+@hookimpl
+def describe_module() -> ModuleInfo:
+    return ModuleInfo(
+        name=NAME,
+        label_sv="Ärenden",
+        label_en="Cases",
+        description_sv="Ärenden och serviceärenden med kund, kontaktperson och slutkund.",
+        description_en="Cases and service cases with customer, contact person and end customer.",
+        area="workcloud",
+    )
+
+
+@hookimpl
+def register_piccolo_apps() -> Sequence[str]:
+    return ["plugins.cases.piccolo_app"]
+
+
+@hookimpl
+def register_routes() -> Sequence[Any]:
+    from plugins.cases.routes import route_handlers
+
+    return route_handlers()
+
+
+@hookimpl
+def declare_personal_data() -> Sequence[PersonalDataField]:
+    from plugins.cases import gdpr
+
+    return gdpr.personal_data()
+
+
+@hookimpl
+def declare_retention_rules() -> Sequence[RetentionRule]:
+    from plugins.cases import gdpr
+
+    return gdpr.retention_rules()
+
+
+@hookimpl
+def declare_record_types() -> Sequence[RecordType]:
+    from plugins.cases import gdpr
+
+    return gdpr.record_types()
+
+
+@hookimpl
+def declare_search_sources() -> Sequence[SearchSource]:
+    from plugins.cases import gdpr
+
+    return gdpr.search_sources()
