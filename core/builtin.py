@@ -9,11 +9,19 @@ from __future__ import annotations
 import asyncio
 import smtplib
 from collections.abc import Awaitable, Sequence
+from typing import Any
 from email.message import EmailMessage
 from email.utils import make_msgid
 
 from core.config import get_settings
-from core.contracts import OutgoingMessage, ScheduledJob
+from core.contracts import (
+    AnonymizeContext,
+    OutgoingMessage,
+    PersonalDataField,
+    RetentionRule,
+    ScheduledJob,
+)
+from core.gdpr import jobs as _gdpr_jobs  # noqa: F401  (declares the sweep task)
 from core.plugins import hookimpl
 
 
@@ -72,7 +80,152 @@ def register_jobs() -> Sequence[ScheduledJob]:
     from core.auth import purge_expired
     from core.delivery import redeliver_stale
 
+    from core.gdpr.jobs import enqueue_sweeps
+
     return [
         ScheduledJob(id="core.redeliver_outbox", func=redeliver_stale, minutes=5),
         ScheduledJob(id="core.purge_expired_auth", func=purge_expired, minutes=15),
+        ScheduledJob(
+            id="core.gdpr_sweeps",
+            func=enqueue_sweeps,
+            minutes=max(1, get_settings().sweep_interval_minutes),
+        ),
     ]
+
+
+# --- GDPR: the core's own routes, rules and fields ----------------------------------------
+
+
+@hookimpl
+def register_routes() -> Sequence[Any]:
+    from core.activity.routes import ActivityController
+    from core.gdpr.routes import GdprController
+
+    return [GdprController, ActivityController]
+
+
+@hookimpl
+def start_up(app: Any) -> None:
+    """Check every plugin's GDPR declarations now: a bad one stops the start, loudly."""
+    from core.gdpr.registry import get_declarations
+
+    get_declarations()
+
+
+EVENT_LOG_RULE = "core.event_log"
+SYSTEM_LOG_RULE = "core.system_log"
+EMPLOYEES_RULE = "core.employees"
+
+
+@hookimpl
+def declare_retention_rules() -> Sequence[RetentionRule]:
+    from core.eventlog import EventLog, SystemLog
+    from core.tables import Employee
+
+    return [
+        # M23: fixed by the product, shown but not changeable.
+        RetentionRule(
+            key=EVENT_LOG_RULE,
+            label_sv="Händelser: IP-nummer, e-postadress och användarnamn tas bort",
+            label_en="Event logs: IP number, e-mail address and user name removed",
+            clock="created",
+            table=EventLog,
+            clock_columns=("at",),
+            allowed_modes=("days",),
+            default_mode="days",
+            default_days=30,
+            fixed=True,
+        ),
+        # M24
+        RetentionRule(
+            key=SYSTEM_LOG_RULE,
+            label_sv="Övriga loggar (inloggningar, felkoder) raderas",
+            label_en="Other logs (logins, error codes) deleted",
+            clock="created",
+            table=SystemLog,
+            clock_columns=("at",),
+            allowed_modes=("days",),
+            default_mode="days",
+            default_days=90,
+            fixed=True,
+        ),
+        # M25
+        RetentionRule(
+            key=EMPLOYEES_RULE,
+            label_sv="Användare (borttagna)",
+            label_en="Users (deleted employees)",
+            clock="deleted",
+            table=Employee,
+            clock_columns=("deleted_at",),
+            allowed_modes=("immediately", "days", "off"),
+            default_mode="days",
+            default_days=90,
+            record_type="employee",
+            subject="employee",
+        ),
+    ]
+
+
+@hookimpl
+def declare_personal_data() -> Sequence[PersonalDataField]:
+    from core.activity.tables import Activity
+    from core.eventlog import EventLog, SystemLog
+    from core.tables import Employee, GroupMember, PasswordResetToken, Session
+
+    F = PersonalDataField
+    ev, emp = EVENT_LOG_RULE, EMPLOYEES_RULE
+    return [
+        # The event log after 30 days (M23).
+        F(EventLog, "user_name", "name", "null", "Användarnamn", "User name", rule=ev),
+        F(EventLog, "email", "email", "null", "E-postadress", "E-mail address", rule=ev),
+        F(EventLog, "ip", "ip", "null", "IP-nummer", "IP number", rule=ev),
+        # The system log after 90 days: the row goes (M24).
+        F(SystemLog, "detail", "other", "delete_row", "Loggrad", "Log row", rule=SYSTEM_LOG_RULE),
+        # A deleted employee (M25). The e-mail becomes anonymized-<id>@invalid in anonymize().
+        F(Employee, "name", "name", "replace", "Namn", "Name", rule=emp),
+        F(Employee, "email", "email", "replace", "E-postadress", "E-mail address", rule=emp),
+        F(Employee, "mobile_phone", "phone", "null", "Mobiltelefon", "Mobile phone", rule=emp),
+        F(Employee, "private_phone", "phone", "null", "Privat telefon", "Private phone", rule=emp),
+        F(Employee, "work_phone", "phone", "null", "Arbetstelefon", "Work phone", rule=emp),
+        F(Employee, "notes", "free_text", "empty", "Anteckningar", "Notes", rule=emp),
+        F(Employee, "password_hash", "other", "null", "Lösenord (hash)", "Password hash", rule=emp),
+        # ... and what other core tables hold about them, found through their id.
+        F(Activity, "author_name", "name", "replace", "Författare", "Author", rule=emp,
+          parent_column="author_id"),
+        F(EventLog, "user_name", "name", "null", "Användarnamn", "User name", rule=emp,
+          parent_column="employee_id"),
+        F(EventLog, "email", "email", "null", "E-postadress", "E-mail address", rule=emp,
+          parent_column="employee_id"),
+        F(EventLog, "ip", "ip", "null", "IP-nummer", "IP number", rule=emp,
+          parent_column="employee_id"),
+        # References to an employee: cleared in every table when the employee is anonymized.
+        F(Activity, "author_id", "employee_ref", "null", "Författare", "Author"),
+        F(EventLog, "employee_id", "employee_ref", "null", "Användare", "User"),
+        F(SystemLog, "employee_id", "employee_ref", "null", "Användare", "User"),
+        F(Session, "employee_id", "employee_ref", "delete_row", "Inloggning", "Session"),
+        F(PasswordResetToken, "employee_id", "employee_ref", "delete_row",
+          "Återställningslänk", "Password reset link"),
+        F(GroupMember, "employee_id", "employee_ref", "delete_row", "Gruppmedlemskap",
+          "Group membership"),
+    ]
+
+
+@hookimpl
+def anonymize(context: AnonymizeContext) -> Awaitable[None] | None:
+    if context.rule == EMPLOYEES_RULE:
+        return _anonymize_employees(context)
+    return None
+
+
+async def _anonymize_employees(context: AnonymizeContext) -> None:
+    """E-mail addresses stay unique per tenant: each becomes anonymized-<id>@invalid."""
+    from core.db import raw
+    from core.gdpr.sql import ids_in
+
+    id_sql, id_args = ids_in('"id"', context.record_ids)
+    await raw(
+        "UPDATE \"employee\" SET \"email\" = 'anonymized-' || CAST(\"id\" AS TEXT) || '@invalid' "
+        f'WHERE "tenant_id" = {{}} AND {id_sql}',
+        context.tenant_id,
+        *id_args,
+    )

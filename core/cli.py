@@ -262,6 +262,11 @@ def outbox(tenant: str | None, limit: int, status: str | None) -> None:
     run(go())
 
 
+from core.gdpr.cli import gdpr as _gdpr  # noqa: E402
+
+cli.add_command(_gdpr)
+
+
 def main() -> None:
     from core.plugins import get_host
 

@@ -212,6 +212,10 @@ class EmployeesController(Controller):
                     (Employee.id == employee_id) & (Employee.tenant_id == admin.tenant_id)
                 )
                 await auth.end_sessions(admin.tenant_id, employee_id)
+                # M25: "immediately" anonymizes in this same transaction.
+                from core.gdpr.engine import anonymize_if_immediate
+
+                await anonymize_if_immediate(admin.tenant_id, "core", "core.employees", [employee_id])
             row = await get_scoped(Employee, admin.tenant_id, employee_id, "Employee")
         return employee_out(row)
 

@@ -12,6 +12,7 @@ from litestar.status_codes import HTTP_200_OK, HTTP_202_ACCEPTED
 from core import auth
 from core.auth import AuthError, SessionUser
 from core.contracts import SecondFactorRequest
+from core.eventlog import log_system
 from core.plugins import await_me_maybe, get_host
 from core.routes.schemas import (
     LoginIn,
@@ -29,6 +30,7 @@ from core.web import (
     client_ip,
     provide_user,
     session_cookie,
+    user_of,
 )
 from core.worker import enqueue, task
 
@@ -57,7 +59,18 @@ class AuthController(Controller):
         """
         ip = client_ip(request)
         ua = request.headers.get("user-agent", "")
-        employee = await auth.check_credentials(data.tenant, data.email, data.password)
+        try:
+            employee = await auth.check_credentials(data.tenant, data.email, data.password)
+        except AuthError as exc:
+            # The system log (M24) notes the failure, never the address or the password.
+            known = await auth.find_tenant(data.tenant)
+            await log_system(
+                int(known["id"]) if known else 0,
+                "login_failed",
+                exc.status,
+                "throttled" if exc.status == 429 else "wrong organization, e-mail or password",
+            )
+            raise
         tenant_id = int(employee["tenant_id"])
         hooks = await get_host().for_tenant(tenant_id)
         decision = await await_me_maybe(
@@ -89,6 +102,7 @@ class AuthController(Controller):
         # A new session id at every login: a token planted before login is worthless.
         await auth.logout(request.cookies.get(SESSION_COOKIE))
         token = await auth.create_session(tenant_id, int(employee["id"]), ip, ua)
+        await log_system(tenant_id, "login", 200, "", employee_id=int(employee["id"]))
         return Response(
             LoginOut(
                 status="logged_in",
@@ -101,7 +115,10 @@ class AuthController(Controller):
 
     @post("/logout", status_code=HTTP_200_OK)
     async def logout(self, request: Request[Any, Any, Any]) -> Response[MessageOut]:
+        who = await user_of(request)
         await auth.logout(request.cookies.get(SESSION_COOKIE))
+        if who is not None:
+            await log_system(who.tenant_id, "logout", 200, "", employee_id=who.employee_id)
         response = Response(MessageOut(message="Logged out."))
         clear_session_cookie(response)
         return response

@@ -1,0 +1,29 @@
+"""Activity: comments, notes, work reports and customer-conversation messages on any record.
+
+Like a chatter, an entry attaches to (plugin, record type, record id); the record type is
+one a plugin declared with ``declare_record_types``. Retention rules name the kinds they
+clear (``RetentionRule.clears_activity``) and the GDPR engine deletes exactly those kinds.
+
+Python API for plugins: :func:`add_activity`, :func:`list_activity`. HTTP API:
+``GET/POST /api/activity/{plugin}/{record_type}/{record_id}``.
+"""
+
+from __future__ import annotations
+
+from core.activity.service import (
+    ACTIVITY_KINDS,
+    ActivityError,
+    add_activity,
+    clear_activity,
+    list_activity,
+)
+from core.activity.tables import Activity
+
+__all__ = [
+    "ACTIVITY_KINDS",
+    "Activity",
+    "ActivityError",
+    "add_activity",
+    "clear_activity",
+    "list_activity",
+]

@@ -1,0 +1,125 @@
+"""``/api/activity/{plugin}/{record_type}/{record_id}``: list and add activity entries."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+import msgspec
+from litestar import Controller, get, post
+from litestar.exceptions import ClientException, NotFoundException
+from litestar.params import FromPath, JSONBody, QueryParameter
+from litestar.status_codes import HTTP_201_CREATED, HTTP_409_CONFLICT
+
+from core.activity.service import MAX_BODY, ActivityError, add_activity, list_activity
+from core.validation import FieldError
+from core.web import AuthUser
+
+Offset = Annotated[int, QueryParameter(ge=0, le=1_000_000)]
+Limit = Annotated[int, QueryParameter(ge=1, le=500)]
+Kind = Literal["comment", "work_report", "note", "conversation"]
+
+
+class ActivityIn(msgspec.Struct, forbid_unknown_fields=True):
+    kind: Kind
+    body: Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_BODY)]
+
+
+class ActivityOut(msgspec.Struct):
+    id: int
+    plugin: str
+    record_type: str
+    record_id: int
+    kind: str
+    body: str
+    author_id: int | None
+    author_name: str
+    created_at: datetime
+
+
+class ActivityPage(msgspec.Struct):
+    total: int
+    offset: int
+    limit: int
+    items: list[ActivityOut]
+
+
+def _out(r: dict) -> ActivityOut:
+    return ActivityOut(
+        id=r["id"],
+        plugin=r["plugin"],
+        record_type=r["record_type"],
+        record_id=r["record_id"],
+        kind=r["kind"],
+        body=r["body"],
+        author_id=r["author_id"],
+        author_name=r["author_name"],
+        created_at=r["created_at"],
+    )
+
+
+async def check_record(tenant_id: int, plugin: str, record_type: str, record_id: int) -> dict:
+    """The record behind an activity path, or 404: unknown plugin or type, a module the
+    organization turned off, or a record of another organization."""
+    from core.gdpr.registry import get_declarations
+    from core.plugins import get_host
+    from core.tenancy import enabled_modules, get_scoped
+
+    rt = get_declarations().record_types.get((plugin, record_type))
+    if rt is None:
+        raise NotFoundException(f"There is no record type {record_type!r} in {plugin!r}.")
+    host = get_host()
+    if plugin in host.modules() and plugin not in await enabled_modules(host, tenant_id):
+        raise NotFoundException(f"The module {plugin!r} is not enabled for this organization")
+    return await get_scoped(rt.table, tenant_id, record_id, rt.label_en or record_type)
+
+
+class ActivityController(Controller):
+    path = "/api/activity/{plugin:str}/{record_type:str}/{record_id:int}"
+    tags = ["activity"]
+
+    @get("/")
+    async def list_entries(
+        self,
+        user: AuthUser,
+        plugin: FromPath[str],
+        record_type: FromPath[str],
+        record_id: FromPath[int],
+        offset: Offset = 0,
+        limit: Limit = 100,
+        kind: Annotated[Kind | None, QueryParameter()] = None,
+    ) -> ActivityPage:
+        """The record's comments, notes, work reports and conversation messages, oldest first."""
+        await check_record(user.tenant_id, plugin, record_type, record_id)
+        total, rows = await list_activity(
+            user.tenant_id, plugin, record_type, record_id, [kind] if kind else None, offset, limit
+        )
+        return ActivityPage(total=total, offset=offset, limit=limit, items=[_out(r) for r in rows])
+
+    @post("/", status_code=HTTP_201_CREATED)
+    async def add_entry(
+        self,
+        user: AuthUser,
+        plugin: FromPath[str],
+        record_type: FromPath[str],
+        record_id: FromPath[int],
+        data: JSONBody[ActivityIn],
+    ) -> ActivityOut:
+        """Add an entry written by the logged-in user."""
+        from core.db import atomic
+
+        async with atomic():
+            record = await check_record(user.tenant_id, plugin, record_type, record_id)
+            if record.get("anonymized_at") is not None:
+                raise ClientException(
+                    "This record has been anonymized; nothing can be added to it.",
+                    status_code=HTTP_409_CONFLICT,
+                )
+            try:
+                row = await add_activity(
+                    user.tenant_id, plugin, record_type, record_id, data.kind, data.body,
+                    user.employee_id, user.name,
+                )
+            except ActivityError as exc:
+                raise FieldError(exc.field, exc.message) from exc
+        return _out(row)

@@ -1,0 +1,484 @@
+"""The anonymization engine: what is due, and anonymizing it in set-based batches.
+
+For one rule and one tenant, a record is due when its marker column is NULL, the earliest
+non-null clock column is older than ``now - days`` (that is: any clock column is), and
+every (column, value) of ``rule.where`` holds. Work goes in keyset batches ordered by id,
+one transaction per batch. In each batch, in this order:
+
+1. claim and anonymize the rule's own rows in ONE statement: the declared strategies of
+   the rule's fields on its table plus ``marker = now``, guarded by ``marker IS NULL``;
+   the ids it returns are the batch (the claim is why a record is done exactly once);
+2. the rule's fields on child tables (``parent_column IN ids``);
+3. if the rule has a subject, every declared customer_ref / contact_ref / employee_ref
+   column of every installed plugin (``column IN ids``);
+4. the activity kinds the rule clears;
+5. the owner plugin's ``anonymize`` hook;
+6. rules that delete their own rows (a ``delete_row`` field on the rule's table) delete
+   them last instead of setting a marker.
+
+On PostgreSQL the batch is selected with ``FOR UPDATE SKIP LOCKED``: two sweeps of the
+same tenant and rule take different rows, and a row already claimed is no longer due.
+SQLite serializes writers (transactions start IMMEDIATE), which gives the same result.
+
+Every sweep of a rule, immediate anonymization and requested erasure leaves a row in
+``gdpr_run`` with counts and an error text that holds no personal data.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from core.contracts import AnonymizeContext
+from core.db import atomic, is_sqlite, raw, utcnow
+from core.gdpr.registry import (
+    SUBJECT_CATEGORY,
+    Declarations,
+    FieldInfo,
+    RuleInfo,
+    deletes_rows,
+    get_declarations,
+    text_capacity,
+)
+from core.gdpr.settings import RuleSetting, effective_settings
+from core.gdpr.sql import cname, ids_in, pk_name, q, tname
+from core.gdpr.tables import GdprRun
+from core.plugins import await_me_maybe, get_host
+
+log = logging.getLogger(__name__)
+
+DEFAULT_BATCH = 1000
+DEFAULT_WORD = "Anonymiserad"
+
+
+@dataclass
+class RuleResult:
+    """What a sweep did (or, in a dry run, would do) for one rule."""
+
+    tenant_id: int
+    plugin: str
+    rule: str
+    mode: str
+    days: int
+    records: int
+    outcome: str  # "ok", "error", "off" (not swept), "dry_run"
+    error: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+class UnknownRule(LookupError):
+    pass
+
+
+def _rule(decl: Declarations, plugin: str, rule_key: str) -> RuleInfo:
+    info = decl.rules.get(rule_key)
+    if info is None or info.owner != plugin:
+        raise UnknownRule(f"plugin {plugin!r} declares no retention rule {rule_key!r}")
+    return info
+
+
+async def anonymization_word(tenant_id: int) -> str:
+    from core.tables import Tenant
+
+    row = await Tenant.select(Tenant.anonymization_word).where(Tenant.id == tenant_id).first()
+    return (row or {}).get("anonymization_word") or DEFAULT_WORD
+
+
+# --- SQL pieces -------------------------------------------------------------------------
+
+
+def _value_sql(f: FieldInfo, word: str) -> tuple[str, list[Any]]:
+    """The SET expression of a strategy (delete_row is handled by the caller)."""
+    s = f.field.strategy
+    if s == "null":
+        return "NULL", []
+    if s == "zero":
+        return "0", []
+    if s == "empty":
+        return "''", []
+    if s == "replace":
+        col = f.table._meta.get_column_by_name(f.field.column)
+        cap = text_capacity(col)
+        return "{}", [word if cap is None or cap >= len(word) else ""]
+    raise ValueError(f"no SET expression for strategy {s!r}")
+
+
+def _set_clause(fields: list[FieldInfo], word: str) -> tuple[list[str], list[Any]]:
+    by_column: dict[str, FieldInfo] = {}
+    for f in fields:
+        by_column[f.field.column] = f  # one assignment per column (PostgreSQL insists)
+    parts: list[str] = []
+    args: list[Any] = []
+    for column, f in by_column.items():
+        expr, a = _value_sql(f, word)
+        parts.append(f"{cname(f.table, column)} = {expr}")
+        args.extend(a)
+    return parts, args
+
+
+def _due_conditions(
+    info: RuleInfo, tenant_id: int, cutoff: datetime | None
+) -> tuple[list[str], list[Any]]:
+    table = info.table
+    conds = [f"{q('tenant_id')} = {{}}"]
+    args: list[Any] = [tenant_id]
+    if info.has_marker():
+        conds.append(f"{cname(table, info.rule.marker_column)} IS NULL")
+    if cutoff is not None:
+        clocks = [f"{cname(table, c)} < {{}}" for c in info.rule.clock_columns]
+        conds.append("(" + " OR ".join(clocks) + ")")
+        args.extend([cutoff] * len(clocks))
+    for column, value in info.rule.where:
+        if value is None:
+            conds.append(f"{cname(table, column)} IS NULL")
+        else:
+            conds.append(f"{cname(table, column)} = {{}}")
+            args.append(value)
+    return conds, args
+
+
+def _own_fields(decl: Declarations, info: RuleInfo) -> list[FieldInfo]:
+    return [
+        f
+        for f in decl.fields_of_rule(info.key)
+        if f.field.parent_column is None and f.table is info.table and f.field.strategy != "delete_row"
+    ]
+
+
+def _child_groups(decl: Declarations, info: RuleInfo) -> dict[tuple[Any, str], list[FieldInfo]]:
+    groups: dict[tuple[Any, str], list[FieldInfo]] = defaultdict(list)
+    for f in decl.fields_of_rule(info.key):
+        if f.field.parent_column is not None:
+            groups[(f.table, f.field.parent_column)].append(f)
+    return groups
+
+
+# --- one batch --------------------------------------------------------------------------
+
+
+async def _claim(
+    decl: Declarations,
+    info: RuleInfo,
+    conds: list[str],
+    args: list[Any],
+    word: str,
+    now: datetime,
+    limit: int,
+    skip_locked: bool,
+) -> list[int]:
+    """Select the batch (locking it on PostgreSQL) and, unless the rule deletes its rows,
+    anonymize its own columns and set the marker in the same statement."""
+    table = info.table
+    pk = pk_name(table)
+    lock = ""
+    if not is_sqlite():
+        lock = " FOR UPDATE SKIP LOCKED" if skip_locked else " FOR UPDATE"
+    select = (
+        f"SELECT {pk} FROM {tname(table)} WHERE {' AND '.join(conds)} "
+        f"ORDER BY {pk} LIMIT {int(limit)}{lock}"
+    )
+    if deletes_rows(decl, info):
+        rows = await raw(select, *args)
+        return [int(r[table._meta.primary_key._meta.db_column_name]) for r in rows]
+    sets, set_args = _set_clause(_own_fields(decl, info), word)
+    sets.append(f"{cname(table, info.rule.marker_column)} = {{}}")
+    set_args.append(now)
+    sql = (
+        f"UPDATE {tname(table)} SET {', '.join(sets)} WHERE {pk} IN ({select}) "
+        f"AND {q('tenant_id')} = {{}} AND {cname(table, info.rule.marker_column)} IS NULL "
+        f"RETURNING {pk}"
+    )
+    rows = await raw(sql, *set_args, *args, args[0])
+    key = table._meta.primary_key._meta.db_column_name
+    return sorted(int(r[key]) for r in rows)
+
+
+async def _after_claim(
+    decl: Declarations, info: RuleInfo, tenant_id: int, ids: list[int], word: str, now: datetime
+) -> int:
+    """Steps 2-6 for the claimed ids; returns how many records the batch anonymized."""
+    if not ids:
+        return 0
+    # 2. children of the rule's records
+    for (child, parent_column), fields in _child_groups(decl, info).items():
+        id_sql, id_args = ids_in(cname(child, parent_column), ids)
+        if any(f.field.strategy == "delete_row" for f in fields):
+            await raw(
+                f"DELETE FROM {tname(child)} WHERE {q('tenant_id')} = {{}} AND {id_sql}",
+                tenant_id,
+                *id_args,
+            )
+            continue
+        sets, set_args = _set_clause(fields, word)
+        await raw(
+            f"UPDATE {tname(child)} SET {', '.join(sets)} WHERE {q('tenant_id')} = {{}} AND {id_sql}",
+            *set_args,
+            tenant_id,
+            *id_args,
+        )
+    # 3. references to the anonymized people, in every installed plugin
+    if info.rule.subject:
+        category = SUBJECT_CATEGORY[info.rule.subject]
+        done: set[tuple[str, str]] = set()
+        for f in decl.reference_fields(category):
+            mark = (f.table._meta.tablename, f.field.column)
+            if mark in done:
+                continue
+            done.add(mark)
+            id_sql, id_args = ids_in(cname(f.table, f.field.column), ids)
+            if f.field.strategy == "delete_row":
+                await raw(
+                    f"DELETE FROM {tname(f.table)} WHERE {q('tenant_id')} = {{}} AND {id_sql}",
+                    tenant_id,
+                    *id_args,
+                )
+            else:
+                expr, e_args = _value_sql(f, word)
+                await raw(
+                    f"UPDATE {tname(f.table)} SET {cname(f.table, f.field.column)} = {expr} "
+                    f"WHERE {q('tenant_id')} = {{}} AND {id_sql}",
+                    *e_args,
+                    tenant_id,
+                    *id_args,
+                )
+    # 4. activity of the kinds the rule clears
+    if info.rule.clears_activity:
+        from core.activity.service import clear_activity
+
+        await clear_activity(tenant_id, info.owner, info.rule.record_type, ids, info.rule.clears_activity)
+    # 5. what only the plugin knows how to do
+    context = AnonymizeContext(
+        tenant_id=tenant_id, plugin=info.owner, rule=info.key, record_ids=list(ids), word=word, now=now
+    )
+    for result in get_host().call_plugin(info.owner, "anonymize", context=context):
+        await await_me_maybe(result)
+    # 6. rules whose records are deleted outright
+    if deletes_rows(decl, info):
+        table = info.table
+        id_sql, id_args = ids_in(pk_name(table), ids)
+        rows = await raw(
+            f"DELETE FROM {tname(table)} WHERE {q('tenant_id')} = {{}} AND {id_sql} RETURNING {pk_name(table)}",
+            tenant_id,
+            *id_args,
+        )
+        return len(rows)
+    return len(ids)
+
+
+async def _batch(
+    decl: Declarations,
+    info: RuleInfo,
+    tenant_id: int,
+    conds: list[str],
+    args: list[Any],
+    word: str,
+    now: datetime,
+    limit: int,
+    skip_locked: bool,
+) -> tuple[list[int], int]:
+    """One batch in its own transaction (or the caller's): (claimed ids, records done)."""
+    async with atomic():
+        ids = await _claim(decl, info, conds, args, word, now, limit, skip_locked)
+        done = await _after_claim(decl, info, tenant_id, ids, word, now)
+    return ids, done
+
+
+# --- audit ------------------------------------------------------------------------------
+
+
+async def _start_run(tenant_id: int, plugin: str, rule: str, trigger: str, started: datetime) -> int:
+    rows = await GdprRun.insert(
+        GdprRun(
+            tenant_id=tenant_id,
+            plugin=plugin,
+            rule_key=rule,
+            trigger=trigger,
+            started_at=started,
+            records=0,
+            outcome="running",
+        )
+    ).returning(GdprRun.id)
+    return int(rows[0]["id"])
+
+
+async def _finish_run(run_id: int, records: int, outcome: str, error: str = "") -> None:
+    await GdprRun.update(
+        {
+            GdprRun.finished_at: utcnow(),
+            GdprRun.records: records,
+            GdprRun.outcome: outcome,
+            GdprRun.error: error[:2000],
+        }
+    ).where(GdprRun.id == run_id)
+
+
+def safe_error(exc: BaseException, where: str) -> str:
+    """An error text without personal data: database messages can quote values, so only
+    the exception's class and where it happened are kept."""
+    return f"{type(exc).__name__} {where}"
+
+
+# --- public API -------------------------------------------------------------------------
+
+
+async def anonymize_records(
+    tenant_id: int,
+    plugin: str,
+    rule_key: str,
+    record_ids: list[int],
+    reason: str,
+    *,
+    now: datetime | None = None,
+    batch_size: int = DEFAULT_BATCH,
+) -> int:
+    """Anonymize these records of ``rule_key`` now, whatever their clock; returns how many.
+
+    Records of another tenant, already anonymized, or outside the rule's ``where`` are
+    left alone. Runs in the caller's transaction when there is one (a delete request), and
+    writes an audit row with ``trigger = reason`` in it.
+    """
+    decl = get_declarations()
+    info = _rule(decl, plugin, rule_key)
+    ids = sorted({int(i) for i in record_ids})
+    if not ids:
+        return 0
+    now = now or utcnow()
+    word = await anonymization_word(tenant_id)
+    total = 0
+    async with atomic():
+        run_id = await _start_run(tenant_id, plugin, rule_key, reason[:32], utcnow())
+        for start in range(0, len(ids), batch_size):
+            chunk = ids[start : start + batch_size]
+            conds, args = _due_conditions(info, tenant_id, None)
+            id_sql, id_args = ids_in(pk_name(info.table), chunk)
+            conds.append(id_sql)
+            args.extend(id_args)
+            _, done = await _batch(decl, info, tenant_id, conds, args, word, now, len(chunk), False)
+            total += done
+        await _finish_run(run_id, total, "ok")
+    return total
+
+
+async def anonymize_if_immediate(tenant_id: int, plugin: str, rule_key: str, record_ids: list[int]) -> int:
+    """Call inside your delete transaction, after setting the clock (deleted_at).
+
+    If the tenant set ``rule_key`` to "immediately", the records are anonymized now, in the
+    same transaction, with an audit row; returns how many (0 in any other mode).
+    """
+    decl = get_declarations()
+    info = _rule(decl, plugin, rule_key)
+    setting = (await effective_settings(tenant_id, decl, keys=[info.key]))[info.key]
+    if setting.mode != "immediately":
+        return 0
+    return await anonymize_records(tenant_id, plugin, rule_key, record_ids, reason="immediate")
+
+
+def _sweep_mode(setting: RuleSetting) -> tuple[str, int | None]:
+    """Sweeps run "days" rules at their N days, and catch up "immediately" rules at 0 days
+    (a record deleted before the tenant chose "immediately", or by a path that did not call
+    :func:`anonymize_if_immediate`). "off" is not swept."""
+    if setting.mode == "days":
+        return "days", setting.days
+    if setting.mode == "immediately":
+        return "immediately", 0
+    return "off", None
+
+
+async def count_due(info: RuleInfo, tenant_id: int, cutoff: datetime) -> int:
+    conds, args = _due_conditions(info, tenant_id, cutoff)
+    rows = await raw(
+        f"SELECT COUNT(*) AS n FROM {tname(info.table)} WHERE {' AND '.join(conds)}", *args
+    )
+    return int(rows[0]["n"]) if rows else 0
+
+
+async def sweep(
+    tenant_id: int,
+    plugin: str,
+    dry_run: bool = False,
+    now: datetime | None = None,
+    *,
+    batch_size: int = DEFAULT_BATCH,
+    overrides: dict[str, RuleSetting] | None = None,
+    rules: list[str] | None = None,
+) -> list[RuleResult]:
+    """Anonymize everything of ``plugin`` that is due for ``tenant_id``; one result per rule.
+
+    ``dry_run`` only counts. ``overrides`` replaces stored settings (a preview of proposed
+    settings). A rule that fails is rolled back batch-wise, audited as "error", and the
+    other rules still run.
+    """
+    decl = get_declarations()
+    infos = [i for i in decl.rules_of(plugin) if rules is None or i.key in rules]
+    if not infos:
+        return []
+    now = now or utcnow()
+    settings = await effective_settings(tenant_id, decl, overrides, keys=[i.key for i in infos])
+    word = await anonymization_word(tenant_id) if not dry_run else ""
+    results: list[RuleResult] = []
+    for info in sorted(infos, key=lambda i: i.key):
+        setting = settings[info.key]
+        mode, days = _sweep_mode(setting)
+        if days is None:
+            results.append(RuleResult(tenant_id, plugin, info.key, setting.mode, setting.days, 0, "off"))
+            continue
+        cutoff = now - timedelta(days=days)
+        if dry_run:
+            n = await count_due(info, tenant_id, cutoff)
+            results.append(RuleResult(tenant_id, plugin, info.key, setting.mode, setting.days, n, "dry_run"))
+            continue
+        results.append(await _sweep_rule(decl, info, tenant_id, setting, cutoff, word, now, batch_size))
+    return results
+
+
+async def _sweep_rule(
+    decl: Declarations,
+    info: RuleInfo,
+    tenant_id: int,
+    setting: RuleSetting,
+    cutoff: datetime,
+    word: str,
+    now: datetime,
+    batch_size: int,
+) -> RuleResult:
+    run_id = await _start_run(tenant_id, info.owner, info.key, "sweep", utcnow())
+    total = 0
+    last = 0
+    pk = pk_name(info.table)
+    try:
+        while True:
+            conds, args = _due_conditions(info, tenant_id, cutoff)
+            conds.append(f"{pk} > {{}}")
+            args.append(last)
+            ids, done = await _batch(decl, info, tenant_id, conds, args, word, now, batch_size, True)
+            total += done
+            if not ids:
+                break
+            last = ids[-1]
+    except Exception as exc:  # noqa: BLE001 - audited, and the other rules still run
+        error = safe_error(exc, f"in a batch after id {last}")
+        log.error("gdpr sweep of rule %s for tenant %s failed: %s", info.key, tenant_id, error)
+        await _finish_run(run_id, total, "error", error)
+        from core.eventlog import log_system
+
+        await log_system(tenant_id, "error", "gdpr_sweep", f"rule {info.key}: {error}"[:500])
+        return RuleResult(tenant_id, info.owner, info.key, setting.mode, setting.days, total, "error", error)
+    await _finish_run(run_id, total, "ok")
+    return RuleResult(tenant_id, info.owner, info.key, setting.mode, setting.days, total, "ok")
+
+
+async def tenant_ids() -> list[int]:
+    """Every tenant, plus 0 (system-log rows of unknown organizations)."""
+    from core.tables import Tenant
+
+    return [0] + [int(r["id"]) for r in await Tenant.select(Tenant.id).order_by(Tenant.id)]
+
+
+def sweep_plugins() -> list[str]:
+    """Installed plugins that declare rules, enabled for a tenant or not (decision 3)."""
+    return get_declarations().plugins_with_rules()

@@ -1,0 +1,251 @@
+"""Collecting and checking every plugin's GDPR declarations.
+
+Declarations are read through hooks once per set of registered plugins and checked
+loudly: a duplicate rule key, a rule table without ``tenant_id`` or its marker column, a
+field on a column that does not exist or that cannot take its strategy all raise
+:class:`DeclarationError` when the application starts, instead of failing in a sweep at
+three in the morning.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from piccolo.columns import (
+    BigInt,
+    DoublePrecision,
+    ForeignKey,
+    Integer,
+    Numeric,
+    Real,
+    SmallInt,
+    Text,
+    Varchar,
+)
+from piccolo.table import Table
+
+from core.contracts import PersonalDataField, RecordType, RetentionRule
+
+MODES = ("immediately", "days", "off")
+STRATEGIES = ("replace", "null", "zero", "empty", "delete_row")
+SUBJECT_CATEGORY = {"customer": "customer_ref", "contact": "contact_ref", "employee": "employee_ref"}
+MIN_DAYS = 1
+MAX_DAYS = 3650
+
+
+class DeclarationError(RuntimeError):
+    """A plugin declared something the engine cannot run. The message names the plugin."""
+
+
+@dataclass(frozen=True)
+class RuleInfo:
+    """A declared rule and the plugin that declared it (its owner)."""
+
+    rule: RetentionRule
+    owner: str
+
+    @property
+    def key(self) -> str:
+        return self.rule.key
+
+    @property
+    def module(self) -> str:
+        return self.rule.module or self.owner
+
+    @property
+    def table(self) -> type[Table]:
+        assert self.rule.table is not None
+        return self.rule.table
+
+    @property
+    def clocks(self) -> list[str]:
+        clock = self.rule.clock
+        return [clock] if isinstance(clock, str) else list(clock)
+
+    def has_marker(self) -> bool:
+        return _has_column(self.table, self.rule.marker_column)
+
+
+@dataclass(frozen=True)
+class FieldInfo:
+    field: PersonalDataField
+    owner: str
+
+    @property
+    def table(self) -> type[Table]:
+        return self.field.table
+
+
+@dataclass
+class Declarations:
+    rules: dict[str, RuleInfo] = field(default_factory=dict)
+    fields: list[FieldInfo] = field(default_factory=list)
+    record_types: dict[tuple[str, str], RecordType] = field(default_factory=dict)
+
+    def rules_of(self, plugin: str) -> list[RuleInfo]:
+        return [r for r in self.rules.values() if r.owner == plugin]
+
+    def rules_of_module(self, module: str) -> list[RuleInfo]:
+        return [r for r in self.rules.values() if r.module == module]
+
+    def plugins_with_rules(self) -> list[str]:
+        return sorted({r.owner for r in self.rules.values()})
+
+    def fields_of_rule(self, key: str) -> list[FieldInfo]:
+        return [f for f in self.fields if f.field.rule == key]
+
+    def reference_fields(self, category: str) -> list[FieldInfo]:
+        return [f for f in self.fields if f.field.category == category]
+
+
+def _has_column(table: type[Table], name: str) -> bool:
+    return any(c._meta.name == name for c in table._meta.columns)
+
+
+def _column(table: type[Table], name: str) -> Any:
+    for c in table._meta.columns:
+        if c._meta.name == name:
+            return c
+    return None
+
+
+def is_text(col: Any) -> bool:
+    return isinstance(col, (Varchar, Text))
+
+
+def text_capacity(col: Any) -> int | None:
+    """How many characters a text column holds (None: unlimited)."""
+    if isinstance(col, Varchar):
+        return int(col.length) if col.length else None
+    return None
+
+
+def _is_number(col: Any) -> bool:
+    return isinstance(col, (Integer, BigInt, SmallInt, Real, DoublePrecision, Numeric)) and not isinstance(
+        col, ForeignKey
+    )
+
+
+def _check_rule(owner: str, rule: RetentionRule) -> None:
+    where = f"plugin {owner!r}, retention rule {rule.key!r}"
+    if not rule.key or len(rule.key) > 120:
+        raise DeclarationError(f"{where}: the key must be 1-120 characters")
+    if rule.table is None:
+        raise DeclarationError(f"{where}: it names no table")
+    table = rule.table
+    if not _has_column(table, "tenant_id"):
+        raise DeclarationError(f"{where}: table {table._meta.tablename} has no tenant_id column")
+    if not rule.clock_columns:
+        raise DeclarationError(f"{where}: it names no clock_columns")
+    for c in rule.clock_columns:
+        if not _has_column(table, c):
+            raise DeclarationError(f"{where}: clock column {c!r} is not in {table._meta.tablename}")
+    for c, _ in rule.where:
+        if not _has_column(table, c):
+            raise DeclarationError(f"{where}: where column {c!r} is not in {table._meta.tablename}")
+    if not rule.allowed_modes or any(m not in MODES for m in rule.allowed_modes):
+        raise DeclarationError(f"{where}: allowed_modes must be taken from {MODES}")
+    if rule.default_mode not in rule.allowed_modes:
+        raise DeclarationError(f"{where}: default_mode {rule.default_mode!r} is not allowed by it")
+    if not (MIN_DAYS <= rule.default_days <= MAX_DAYS):
+        raise DeclarationError(f"{where}: default_days must be {MIN_DAYS}..{MAX_DAYS}")
+    if rule.subject is not None and rule.subject not in SUBJECT_CATEGORY:
+        raise DeclarationError(f"{where}: subject must be one of {sorted(SUBJECT_CATEGORY)}")
+    if rule.clears_activity and not rule.record_type:
+        raise DeclarationError(f"{where}: clears_activity needs record_type")
+
+
+def _check_field(owner: str, f: PersonalDataField, rules: dict[str, RuleInfo]) -> None:
+    table = f.table
+    where = f"plugin {owner!r}, personal-data field {table._meta.tablename}.{f.column}"
+    col = _column(table, f.column)
+    if col is None:
+        raise DeclarationError(f"{where}: no such column")
+    if not _has_column(table, "tenant_id"):
+        raise DeclarationError(f"{where}: the table has no tenant_id column")
+    if f.strategy not in STRATEGIES:
+        raise DeclarationError(f"{where}: unknown strategy {f.strategy!r}")
+    if f.strategy in ("replace", "empty") and not is_text(col):
+        raise DeclarationError(f"{where}: strategy {f.strategy!r} needs a text column")
+    if f.strategy == "null" and not col._meta.null:
+        raise DeclarationError(f"{where}: strategy 'null' needs a nullable column")
+    if f.strategy == "zero" and not _is_number(col):
+        raise DeclarationError(f"{where}: strategy 'zero' needs a number column (not a foreign key)")
+    if f.parent_column is not None and not _has_column(table, f.parent_column):
+        raise DeclarationError(f"{where}: parent_column {f.parent_column!r} is not in the table")
+    if f.rule is not None:
+        info = rules.get(f.rule)
+        if info is None:
+            raise DeclarationError(f"{where}: no installed plugin declares rule {f.rule!r}")
+        if f.parent_column is None and table is not info.table:
+            raise DeclarationError(
+                f"{where}: the table is not the table of rule {f.rule!r}; name the column holding "
+                "the parent record's id in parent_column"
+            )
+
+
+def build(host: Any) -> Declarations:
+    """Read and check every plugin's declarations."""
+    decl = Declarations()
+    for owner, rules in host.collect_by_plugin("declare_retention_rules").items():
+        for rule in rules:
+            _check_rule(owner, rule)
+            if rule.key in decl.rules:
+                other = decl.rules[rule.key].owner
+                raise DeclarationError(
+                    f"retention rule key {rule.key!r} is declared by both {other!r} and {owner!r}; "
+                    "rule keys must be unique (prefix them with the plugin name)"
+                )
+            decl.rules[rule.key] = RuleInfo(rule, owner)
+    for owner, fields in host.collect_by_plugin("declare_personal_data").items():
+        for f in fields:
+            _check_field(owner, f, decl.rules)
+            decl.fields.append(FieldInfo(f, owner))
+    for info in decl.rules.values():
+        if not info.has_marker() and not deletes_rows(decl, info):
+            raise DeclarationError(
+                f"plugin {info.owner!r}, retention rule {info.key!r}: table "
+                f"{info.table._meta.tablename} has no marker column {info.rule.marker_column!r}"
+            )
+    for owner, types in host.collect_by_plugin("declare_record_types").items():
+        for rt in types:
+            if (owner, rt.key) in decl.record_types:
+                raise DeclarationError(f"plugin {owner!r} declares record type {rt.key!r} twice")
+            decl.record_types[(owner, rt.key)] = rt
+    return decl
+
+
+def deletes_rows(decl: Declarations, info: RuleInfo) -> bool:
+    """Whether the rule deletes its own rows (then it needs no marker column)."""
+    return any(
+        f.field.strategy == "delete_row" and f.field.parent_column is None and f.table is info.table
+        for f in decl.fields_of_rule(info.key)
+    )
+
+
+_cache: tuple[Any, Declarations] | None = None
+
+
+def _signature(host: Any) -> tuple[Any, ...]:
+    return (id(host), tuple((n, id(p)) for n, p in host.pm.list_name_plugin()))
+
+
+def get_declarations(host: Any = None) -> Declarations:
+    """The checked declarations of the installed plugins (rebuilt when plugins change)."""
+    global _cache
+    if host is None:
+        from core.plugins import get_host
+
+        host = get_host()
+    sig = _signature(host)
+    if _cache is not None and _cache[0] == sig:
+        return _cache[1]
+    decl = build(host)
+    _cache = (sig, decl)
+    return decl
+
+
+def iter_rules(decl: Declarations) -> Iterable[RuleInfo]:
+    return sorted(decl.rules.values(), key=lambda r: (r.module != "core", r.module, r.key))
