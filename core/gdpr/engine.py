@@ -188,12 +188,24 @@ async def _claim(
     sets, set_args = _set_clause(_own_fields(decl, info), word)
     sets.append(f"{cname(table, info.rule.marker_column)} = {{}}")
     set_args.append(now)
-    sql = (
-        f"UPDATE {tname(table)} SET {', '.join(sets)} WHERE {pk} IN ({select}) "
-        f"AND {q('tenant_id')} = {{}} AND {cname(table, info.rule.marker_column)} IS NULL "
-        f"RETURNING {pk}"
-    )
-    rows = await raw(sql, *set_args, *args, args[0])
+    guard = f"{q('tenant_id')} = {{}} AND {cname(table, info.rule.marker_column)} IS NULL"
+    if is_sqlite():
+        # SQLite evaluates the uncorrelated subquery once.
+        sql = (
+            f"UPDATE {tname(table)} SET {', '.join(sets)} WHERE {pk} IN ({select}) "
+            f"AND {guard} RETURNING {pk}"
+        )
+        rows = await raw(sql, *set_args, *args, args[0])
+    else:
+        # PostgreSQL may rescan an IN (... LIMIT n FOR UPDATE) subquery once per outer row,
+        # and a rescan skips the rows this statement already updated, so it would claim
+        # far more than n. A materialized CTE is evaluated exactly once.
+        sql = (
+            f"WITH batch AS MATERIALIZED ({select.replace(f'SELECT {pk} FROM', f'SELECT {pk} AS batch_id FROM', 1)}) "
+            f"UPDATE {tname(table)} SET {', '.join(sets)} FROM batch WHERE {pk} = batch.batch_id "
+            f"AND {guard} RETURNING {pk}"
+        )
+        rows = await raw(sql, *args, *set_args, args[0])
     key = table._meta.primary_key._meta.db_column_name
     return sorted(int(r[key]) for r in rows)
 
