@@ -71,9 +71,6 @@ class CasesController(Controller):
 
 
 def route_handlers() -> list[Any]:
-    handlers: list[Any] = [CasesController]
-    try:
-        from core.gdpr.settings import module_settings_router
-    except ImportError:  # the engine has not landed yet
-        return handlers
-    return [*handlers, module_settings_router("cases")]
+    from core.gdpr.settings import module_settings_router
+
+    return [CasesController, module_settings_router("cases")]

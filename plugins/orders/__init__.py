@@ -1,0 +1,68 @@
+"""Orders (Order): the invoicing basis with article lines, comment rows and an invoice comment.
+
+Retention rule M22 is declared in :mod:`plugins.orders.gdpr`; the core's engine runs it.
+Activity (comments, notes, ...) on an order is core activity
+(``/api/activity/orders/order/{id}``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from core.contracts import ModuleInfo, PersonalDataField, RecordType, RetentionRule, SearchSource
+from core.plugins import hookimpl
+
+NAME = "orders"
+
+
+@hookimpl
+def describe_module() -> ModuleInfo:
+    return ModuleInfo(
+        name=NAME,
+        label_sv="Order",
+        label_en="Orders",
+        description_sv="Order som fakturaunderlag med artikelrader, kommentarsrader och fakturakommentar.",
+        description_en="Orders as the invoicing basis with article lines, comment rows and an invoice comment.",
+        area="workcloud",
+    )
+
+
+@hookimpl
+def register_piccolo_apps() -> Sequence[str]:
+    return ["plugins.orders.piccolo_app"]
+
+
+@hookimpl
+def register_routes() -> Sequence[Any]:
+    from plugins.orders.routes import route_handlers
+
+    return route_handlers()
+
+
+@hookimpl
+def declare_personal_data() -> Sequence[PersonalDataField]:
+    from plugins.orders import gdpr
+
+    return gdpr.personal_data()
+
+
+@hookimpl
+def declare_retention_rules() -> Sequence[RetentionRule]:
+    from plugins.orders import gdpr
+
+    return gdpr.retention_rules()
+
+
+@hookimpl
+def declare_record_types() -> Sequence[RecordType]:
+    from plugins.orders import gdpr
+
+    return gdpr.record_types()
+
+
+@hookimpl
+def declare_search_sources() -> Sequence[SearchSource]:
+    from plugins.orders import gdpr
+
+    return gdpr.search_sources()

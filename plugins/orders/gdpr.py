@@ -1,0 +1,117 @@
+"""What orders store about people, and when they let go of it (M22).
+
+Decisions worth knowing:
+
+* **M22 "orders"** (N days after invoiced or deleted): every link to the customer is cleared
+  (customer and contact person become 0, the customer's reference becomes the tenant's
+  anonymization word); every comment row of the order is deleted (``delete_row`` through
+  ``parent_column="order_id"``) and the invoice comment is emptied; comments attached through
+  core activity are cleared too ("all comment rows"). The article lines, quantities, prices
+  and the order's title and description stay: they are the bookkeeping record.
+* The clock is the earliest of ``invoiced_at`` and ``deleted_at``: an order that was never
+  invoiced nor deleted is never anonymized, however old.
+* The brief's rule is "after N days", so "immediately" is not offered;
+  :func:`anonymize_now_if_immediate` asks the engine when the rule allows it.
+* ``created_by`` columns are employee references, set to 0 when that employee is anonymized.
+"""
+
+from __future__ import annotations
+
+from core.contracts import PersonalDataField, RecordType, RetentionRule, SearchSource
+from plugins.orders.tables import Order, OrderComment
+
+PLUGIN = "orders"
+RECORD_TYPE = "order"
+RULE = "orders"
+PLACE_SV = "Order"
+PLACE_EN = "Orders"
+
+
+def order_link(record_id: int) -> str:
+    return f"/api/orders/{record_id}"
+
+
+def comment_link(comment_id: int) -> str:
+    return f"/api/orders/comments/{comment_id}"
+
+
+# (column, category, strategy, label_sv, label_en)
+ORDER_FIELDS: tuple[tuple[str, str, str, str, str], ...] = (
+    ("customer_id", "customer_ref", "zero", "Kund", "Customer"),
+    ("contact_person_id", "contact_ref", "zero", "Kontaktperson", "Contact person"),
+    ("customer_reference", "name", "replace", "Er referens", "Customer's reference"),
+    ("invoice_comment", "free_text", "empty", "Fakturakommentar", "Invoice comment"),
+)
+COMMENT_FIELDS: tuple[tuple[str, str, str, str, str], ...] = (
+    ("text", "free_text", "delete_row", "Kommentarsrad", "Comment row"),
+)
+
+
+def personal_data() -> list[PersonalDataField]:
+    fields: list[PersonalDataField] = []
+    for column, category, strategy, sv, en in ORDER_FIELDS:
+        fields.append(
+            PersonalDataField(Order, column, category, strategy, sv, en, rule=RULE)  # type: ignore[arg-type]
+        )
+    for column, category, strategy, sv, en in COMMENT_FIELDS:
+        fields.append(
+            PersonalDataField(
+                OrderComment, column, category, strategy, sv, en,  # type: ignore[arg-type]
+                rule=RULE, parent_column="order_id",
+            )
+        )
+    fields += [
+        PersonalDataField(Order, "created_by", "employee_ref", "zero", "Registrerad av", "Recorded by"),
+        PersonalDataField(
+            OrderComment, "created_by", "employee_ref", "zero", "Kommentarsrad, skriven av", "Comment row, written by"
+        ),
+    ]
+    return fields
+
+
+def retention_rules() -> list[RetentionRule]:
+    return [
+        RetentionRule(
+            key=RULE,
+            label_sv="Order",
+            label_en="Orders",
+            clock=("invoiced", "deleted"),
+            table=Order,
+            clock_columns=("invoiced_at", "deleted_at"),
+            allowed_modes=("days", "off"),
+            default_mode="off",
+            default_days=365,
+            clears_activity=("comment",),
+            module=PLUGIN,
+            record_type=RECORD_TYPE,
+        )
+    ]
+
+
+def record_types() -> list[RecordType]:
+    return [RecordType(RECORD_TYPE, Order, "Order", "Order", link=order_link, number_column="number")]
+
+
+def search_sources() -> list[SearchSource]:
+    """Every personal-data column. Comment-row hits link to the row, which names its order."""
+    sources: list[SearchSource] = []
+    for column, category, *_ in ORDER_FIELDS:
+        sources.append(
+            SearchSource(Order, column, category, "workcloud", PLACE_SV, PLACE_EN,  # type: ignore[arg-type]
+                         link=order_link, record_type=RECORD_TYPE)
+        )
+    for column, category, *_ in COMMENT_FIELDS:
+        sources.append(
+            SearchSource(OrderComment, column, category, "workcloud", PLACE_SV, PLACE_EN,  # type: ignore[arg-type]
+                         link=comment_link)
+        )
+    return sources
+
+
+async def anonymize_now_if_immediate(tenant_id: int, record_id: int) -> None:
+    """Inside the delete transaction: anonymize at once when the tenant chose "immediately"."""
+    if "immediately" not in retention_rules()[0].allowed_modes:
+        return
+    from core.gdpr.engine import anonymize_if_immediate
+
+    await anonymize_if_immediate(tenant_id, PLUGIN, RULE, [record_id])

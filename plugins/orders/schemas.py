@@ -1,0 +1,122 @@
+"""Request and response shapes of /api/orders (the public contract).
+
+Optional text fields in a PATCH: absent or null leaves the value alone, "" clears it.
+Quantities have at most three decimals and prices at most two (JSON number or string, e.g.
+``"1.5"``, ``"249.90"``); answers give them as strings so no precision is lost.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Annotated
+
+import msgspec
+
+Title = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+Str200 = Annotated[str, msgspec.Meta(max_length=200)]
+Description = Annotated[str, msgspec.Meta(max_length=20_000)]
+InvoiceComment = Annotated[str, msgspec.Meta(max_length=2_000)]
+LineText = Annotated[str, msgspec.Meta(min_length=1, max_length=500)]
+CommentText = Annotated[str, msgspec.Meta(min_length=1, max_length=10_000)]
+Number = Annotated[int, msgspec.Meta(ge=1, le=2_000_000_000)]
+RefId = Annotated[int, msgspec.Meta(ge=0, le=2_147_483_647)]
+
+
+class OrderLineIn(msgspec.Struct, forbid_unknown_fields=True):
+    description: LineText
+    unit_price: Decimal
+    quantity: Decimal = Decimal("1")
+
+
+class OrderLinePatch(msgspec.Struct, forbid_unknown_fields=True):
+    description: LineText | None = None
+    unit_price: Decimal | None = None
+    quantity: Decimal | None = None
+
+
+class OrderLineOut(msgspec.Struct):
+    id: int
+    order_id: int
+    position: int
+    description: str
+    quantity: Decimal
+    unit_price: Decimal
+    amount: Decimal
+
+
+class OrderIn(msgspec.Struct, forbid_unknown_fields=True):
+    title: Title
+    number: Number | None = None
+    description: Description = ""
+    customer_id: RefId = 0
+    contact_person_id: RefId = 0
+    customer_reference: Str200 = ""
+    invoice_comment: InvoiceComment = ""
+    lines: Annotated[list[OrderLineIn], msgspec.Meta(max_length=500)] = []
+
+
+class OrderPatch(msgspec.Struct, forbid_unknown_fields=True):
+    title: Title | None = None
+    number: Number | None = None
+    description: Description | None = None
+    customer_id: RefId | None = None
+    contact_person_id: RefId | None = None
+    customer_reference: Str200 | None = None
+    invoice_comment: InvoiceComment | None = None
+
+
+class OrderOut(msgspec.Struct):
+    id: int
+    number: int
+    title: str
+    description: str
+    customer_id: int
+    contact_person_id: int
+    customer_reference: str
+    invoice_comment: str
+    status: str
+    created_by: int
+    created_at: datetime
+    updated_at: datetime
+    closed_at: datetime | None
+    invoiced_at: datetime | None
+    deleted_at: datetime | None
+    anonymized_at: datetime | None
+    lines: list[OrderLineOut]
+    total: Decimal
+
+
+class OrderSummary(msgspec.Struct):
+    """An order in a list (without its lines)."""
+
+    id: int
+    number: int
+    title: str
+    customer_id: int
+    contact_person_id: int
+    status: str
+    created_at: datetime
+    closed_at: datetime | None
+    invoiced_at: datetime | None
+    deleted_at: datetime | None
+    anonymized_at: datetime | None
+
+
+class OrderPage(msgspec.Struct):
+    total: int
+    offset: int
+    limit: int
+    items: list[OrderSummary]
+
+
+class CommentIn(msgspec.Struct, forbid_unknown_fields=True):
+    text: CommentText
+
+
+class CommentOut(msgspec.Struct):
+    id: int
+    order_id: int
+    text: str
+    created_by: int
+    created_at: datetime

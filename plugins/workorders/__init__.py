@@ -1,0 +1,90 @@
+"""Work orders (Arbetsordrar) with extra costs the customer approves.
+
+Retention rule M18 is declared in :mod:`plugins.workorders.gdpr`; the core's engine runs it.
+Comments, work reports, notes and customer conversations on a work order are core activity
+(``/api/activity/workorders/work_order/{id}``). Approving an extra cost can require an SMS
+code: the two-factor context "extra_costs" is declared here and asked through the
+``challenge_second_factor`` hook.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from core.contracts import (
+    ModuleInfo,
+    PersonalDataField,
+    RecordType,
+    RetentionRule,
+    SearchSource,
+    TwoFactorContext,
+)
+from core.plugins import hookimpl
+
+NAME = "workorders"
+
+
+@hookimpl
+def describe_module() -> ModuleInfo:
+    return ModuleInfo(
+        name=NAME,
+        label_sv="Arbetsordrar",
+        label_en="Work orders",
+        description_sv="Arbetsordrar med slutkund och extrakostnader som kunden godkänner.",
+        description_en="Work orders with end customer and extra costs the customer approves.",
+        area="workcloud",
+    )
+
+
+@hookimpl
+def register_piccolo_apps() -> Sequence[str]:
+    return ["plugins.workorders.piccolo_app"]
+
+
+@hookimpl
+def register_routes() -> Sequence[Any]:
+    from plugins.workorders.routes import route_handlers
+
+    return route_handlers()
+
+
+@hookimpl
+def declare_personal_data() -> Sequence[PersonalDataField]:
+    from plugins.workorders import gdpr
+
+    return gdpr.personal_data()
+
+
+@hookimpl
+def declare_retention_rules() -> Sequence[RetentionRule]:
+    from plugins.workorders import gdpr
+
+    return gdpr.retention_rules()
+
+
+@hookimpl
+def declare_record_types() -> Sequence[RecordType]:
+    from plugins.workorders import gdpr
+
+    return gdpr.record_types()
+
+
+@hookimpl
+def declare_search_sources() -> Sequence[SearchSource]:
+    from plugins.workorders import gdpr
+
+    return gdpr.search_sources()
+
+
+@hookimpl
+def declare_two_factor_contexts() -> Sequence[TwoFactorContext]:
+    return [
+        TwoFactorContext(
+            key="extra_costs",
+            label_sv="Extrakostnader – SMS-signering",
+            label_en="Extra costs – SMS signing",
+            module=NAME,
+            order=60,
+        )
+    ]

@@ -1,0 +1,175 @@
+"""/api/workorders: work orders (Arbetsordrar) and their extra costs."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from litestar import Controller, Request, Response, delete, get, patch, post
+from litestar.params import FromPath, JSONBody, QueryParameter
+from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_202_ACCEPTED
+
+from core.tenancy import get_scoped
+from core.web import AuthUser
+from plugins.workorders import services
+from plugins.workorders.schemas import (
+    ApprovalOut,
+    ApproveIn,
+    ExtraCostIn,
+    ExtraCostOut,
+    ExtraCostPatch,
+    SecondFactorOut,
+    WorkOrderIn,
+    WorkOrderOut,
+    WorkOrderPage,
+    WorkOrderPatch,
+)
+from plugins.workorders.tables import ExtraCost
+
+Offset = Annotated[int, QueryParameter(ge=0, le=1_000_000)]
+Limit = Annotated[int, QueryParameter(ge=1, le=200)]
+RefFilter = Annotated[int | None, QueryParameter(ge=0, le=2_147_483_647)]
+TextFilter = Annotated[str | None, QueryParameter(max_length=16)]
+
+
+def work_order_out(row: dict) -> WorkOrderOut:
+    return WorkOrderOut(**{f: row[f] for f in WorkOrderOut.__struct_fields__})
+
+
+def extra_cost_out(row: dict) -> ExtraCostOut:
+    return ExtraCostOut(
+        id=row["id"],
+        work_order_id=row["work_order_id"],
+        description=row["description"],
+        amount=services.from_minor(int(row["amount_minor"])),
+        approved_at=row["approved_at"],
+        approver_name=row["approver_name"],
+        approver_phone=row["approver_phone"],
+        created_by=row["created_by"],
+        created_at=row["created_at"],
+    )
+
+
+class WorkOrdersController(Controller):
+    path = "/api/workorders"
+    tags = ["workorders"]
+
+    @get("/")
+    async def list_work_orders(
+        self,
+        user: AuthUser,
+        offset: Offset = 0,
+        limit: Limit = 50,
+        status: TextFilter = None,
+        customer_id: RefFilter = None,
+        include_deleted: Annotated[bool, QueryParameter()] = False,
+    ) -> WorkOrderPage:
+        """Work orders of the organization, newest first; filter by status and customer."""
+        total, rows = await services.list_work_orders(
+            user.tenant_id, offset, limit, status, customer_id, include_deleted
+        )
+        return WorkOrderPage(total=total, offset=offset, limit=limit, items=[work_order_out(r) for r in rows])
+
+    @post("/", status_code=HTTP_201_CREATED)
+    async def create(self, user: AuthUser, data: JSONBody[WorkOrderIn]) -> WorkOrderOut:
+        """Open a work order; its number is the organization's highest plus one unless given."""
+        return work_order_out(await services.create_work_order(user.tenant_id, user.employee_id, data))
+
+    @get("/{work_order_id:int}")
+    async def get_one(self, user: AuthUser, work_order_id: FromPath[int]) -> WorkOrderOut:
+        return work_order_out(await services.get_work_order(user.tenant_id, work_order_id))
+
+    @patch("/{work_order_id:int}")
+    async def edit(
+        self, user: AuthUser, work_order_id: FromPath[int], data: JSONBody[WorkOrderPatch]
+    ) -> WorkOrderOut:
+        return work_order_out(await services.edit_work_order(user.tenant_id, work_order_id, data))
+
+    @post("/{work_order_id:int}/close", status_code=HTTP_200_OK)
+    async def close(self, user: AuthUser, work_order_id: FromPath[int]) -> WorkOrderOut:
+        return work_order_out(await services.close_work_order(user.tenant_id, work_order_id))
+
+    @post("/{work_order_id:int}/reopen", status_code=HTTP_200_OK)
+    async def reopen(self, user: AuthUser, work_order_id: FromPath[int]) -> WorkOrderOut:
+        return work_order_out(await services.reopen_work_order(user.tenant_id, work_order_id))
+
+    @delete("/{work_order_id:int}", status_code=HTTP_200_OK)
+    async def remove(self, user: AuthUser, work_order_id: FromPath[int]) -> WorkOrderOut:
+        """Soft delete: the work order stays readable until its retention rule anonymizes it."""
+        return work_order_out(await services.delete_work_order(user.tenant_id, work_order_id))
+
+    # --- extra costs -------------------------------------------------------------------
+
+    @get("/{work_order_id:int}/extra-costs")
+    async def list_extra_costs(self, user: AuthUser, work_order_id: FromPath[int]) -> list[ExtraCostOut]:
+        return [extra_cost_out(r) for r in await services.list_extra_costs(user.tenant_id, work_order_id)]
+
+    @post("/{work_order_id:int}/extra-costs", status_code=HTTP_201_CREATED)
+    async def add_extra_cost(
+        self, user: AuthUser, work_order_id: FromPath[int], data: JSONBody[ExtraCostIn]
+    ) -> ExtraCostOut:
+        return extra_cost_out(
+            await services.add_extra_cost(user.tenant_id, user.employee_id, work_order_id, data)
+        )
+
+    @patch("/{work_order_id:int}/extra-costs/{line_id:int}")
+    async def edit_extra_cost(
+        self,
+        user: AuthUser,
+        work_order_id: FromPath[int],
+        line_id: FromPath[int],
+        data: JSONBody[ExtraCostPatch],
+    ) -> ExtraCostOut:
+        """Change a line the customer has not approved yet."""
+        return extra_cost_out(await services.edit_extra_cost(user.tenant_id, work_order_id, line_id, data))
+
+    @delete("/{work_order_id:int}/extra-costs/{line_id:int}", status_code=HTTP_200_OK)
+    async def delete_extra_cost(
+        self, user: AuthUser, work_order_id: FromPath[int], line_id: FromPath[int]
+    ) -> ExtraCostOut:
+        """Remove a line the customer has not approved yet."""
+        return extra_cost_out(await services.delete_extra_cost(user.tenant_id, work_order_id, line_id))
+
+    @post("/{work_order_id:int}/extra-costs/{line_id:int}/approve", status_code=HTTP_200_OK)
+    async def approve_extra_cost(
+        self,
+        request: Request[Any, Any, Any],
+        user: AuthUser,
+        work_order_id: FromPath[int],
+        line_id: FromPath[int],
+        data: JSONBody[ApproveIn],
+    ) -> Response[ApprovalOut]:
+        """Record the customer's approval of an extra cost.
+
+        When the organization has SMS signing of extra costs on, the first call answers
+        202 with a challenge and records nothing; after the customer entered the code,
+        call again with the same body plus ``challenge_id`` and the approval is recorded
+        with the masked phone the code went to.
+        """
+        line, decision = await services.approve_extra_cost(
+            user.tenant_id, work_order_id, line_id, data, request.headers.get("user-agent", "")
+        )
+        if line is None:
+            assert decision is not None
+            return Response(
+                ApprovalOut(
+                    status="second_factor_required",
+                    second_factor=SecondFactorOut(
+                        challenge_id=decision.challenge_id,
+                        masked_phone=decision.masked_phone,
+                        message=decision.message,
+                    ),
+                ),
+                status_code=HTTP_202_ACCEPTED,
+            )
+        return Response(ApprovalOut(status="approved", extra_cost=extra_cost_out(line)), status_code=HTTP_200_OK)
+
+    @get("/extra-costs/{line_id:int}")
+    async def get_extra_cost(self, user: AuthUser, line_id: FromPath[int]) -> ExtraCostOut:
+        """One line by its own id (where person search links an extra-cost hit)."""
+        return extra_cost_out(await get_scoped(ExtraCost, user.tenant_id, line_id, "Extra cost"))
+
+
+def route_handlers() -> list[Any]:
+    from core.gdpr.settings import module_settings_router
+
+    return [WorkOrdersController, module_settings_router("workorders")]

@@ -1,0 +1,125 @@
+"""Request and response shapes of /api/workorders (the public contract).
+
+Optional text fields in a PATCH: absent or null leaves the value alone, "" clears it.
+Amounts are decimal numbers with at most two decimals (JSON number or string, e.g.
+``"1250.50"``); answers give them as strings so no precision is lost.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Annotated, Literal
+
+import msgspec
+
+Title = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+Str200 = Annotated[str, msgspec.Meta(max_length=200)]
+Address = Annotated[str, msgspec.Meta(max_length=400)]
+Email = Annotated[str, msgspec.Meta(max_length=254)]
+Phone = Annotated[str, msgspec.Meta(max_length=40)]
+Description = Annotated[str, msgspec.Meta(max_length=20_000)]
+LineText = Annotated[str, msgspec.Meta(min_length=1, max_length=2_000)]
+Number = Annotated[int, msgspec.Meta(ge=1, le=2_000_000_000)]
+RefId = Annotated[int, msgspec.Meta(ge=0, le=2_147_483_647)]
+ApproverName = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+ChallengeId = Annotated[str, msgspec.Meta(min_length=1, max_length=128)]
+
+
+class WorkOrderIn(msgspec.Struct, forbid_unknown_fields=True):
+    title: Title
+    number: Number | None = None
+    description: Description = ""
+    customer_id: RefId = 0
+    contact_person_id: RefId = 0
+    email: Email | None = None
+    customer_reference: Str200 = ""
+    end_customer_name: Str200 = ""
+    end_customer_address: Address = ""
+    end_customer_phone: Phone | None = None
+    end_customer_email: Email | None = None
+
+
+class WorkOrderPatch(msgspec.Struct, forbid_unknown_fields=True):
+    title: Title | None = None
+    number: Number | None = None
+    description: Description | None = None
+    customer_id: RefId | None = None
+    contact_person_id: RefId | None = None
+    email: Email | None = None
+    customer_reference: Str200 | None = None
+    end_customer_name: Str200 | None = None
+    end_customer_address: Address | None = None
+    end_customer_phone: Phone | None = None
+    end_customer_email: Email | None = None
+
+
+class WorkOrderOut(msgspec.Struct):
+    id: int
+    number: int
+    title: str
+    description: str
+    customer_id: int
+    contact_person_id: int
+    email: str | None
+    customer_reference: str
+    end_customer_name: str
+    end_customer_address: str
+    end_customer_phone: str | None
+    end_customer_email: str | None
+    status: str
+    created_by: int
+    created_at: datetime
+    updated_at: datetime
+    closed_at: datetime | None
+    deleted_at: datetime | None
+    anonymized_at: datetime | None
+
+
+class WorkOrderPage(msgspec.Struct):
+    total: int
+    offset: int
+    limit: int
+    items: list[WorkOrderOut]
+
+
+class ExtraCostIn(msgspec.Struct, forbid_unknown_fields=True):
+    description: LineText
+    amount: Decimal
+
+
+class ExtraCostPatch(msgspec.Struct, forbid_unknown_fields=True):
+    description: LineText | None = None
+    amount: Decimal | None = None
+
+
+class ExtraCostOut(msgspec.Struct):
+    id: int
+    work_order_id: int
+    description: str
+    amount: Decimal
+    approved_at: datetime | None
+    approver_name: str
+    approver_phone: str
+    created_by: int
+    created_at: datetime
+
+
+class ApproveIn(msgspec.Struct, forbid_unknown_fields=True):
+    """Who approves. ``challenge_id`` re-submits the step after the SMS code was entered."""
+
+    approver_name: ApproverName
+    approver_phone: Phone | None = None
+    challenge_id: ChallengeId | None = None
+
+
+class SecondFactorOut(msgspec.Struct):
+    challenge_id: str | None
+    masked_phone: str | None
+    message: str | None
+
+
+class ApprovalOut(msgspec.Struct):
+    status: Literal["approved", "second_factor_required"]
+    extra_cost: ExtraCostOut | None = None
+    second_factor: SecondFactorOut | None = None

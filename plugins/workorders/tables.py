@@ -1,0 +1,59 @@
+"""The work-orders module's tables: work orders and their extra-cost lines.
+
+References to customers and contact persons are plain integer ids (0 = none or
+anonymized), never foreign keys: the GDPR engine sets them to 0 when that customer or
+contact person is anonymized. Money is stored as whole öre (minor units) so sums are exact
+on SQLite and PostgreSQL alike.
+"""
+
+from __future__ import annotations
+
+from piccolo.columns import BigInt, Integer, Text, Timestamptz, Varchar
+from piccolo.columns.defaults.timestamptz import TimestamptzNow
+from piccolo.table import Table
+
+
+class WorkOrder(Table, tablename="work_order"):
+    """A work order (Arbetsorder)."""
+
+    tenant_id = Integer(index=True)
+    # Unique per tenant (composite index in a later migration); max+1 when not given.
+    number = Integer()
+    title = Varchar(length=200)
+    description = Text(default="")
+    customer_id = Integer(default=0)  # 0 = none / anonymized
+    contact_person_id = Integer(default=0)  # 0 = none / anonymized
+    # Customer information noted on the order: the e-mail address the work order and its
+    # extra costs are sent to, and the customer's reference ("Er referens").
+    email = Varchar(length=254, null=True, default=None)
+    customer_reference = Varchar(length=200, default="")
+    # The end customer: the person the work is done for.
+    end_customer_name = Varchar(length=200, default="")
+    end_customer_address = Varchar(length=400, default="")
+    end_customer_phone = Varchar(length=32, null=True, default=None)  # E.164
+    end_customer_email = Varchar(length=254, null=True, default=None)
+    status = Varchar(length=16, default="open")  # "open" | "closed"
+    created_by = Integer(default=0)  # employee id; 0 once that employee is anonymized
+    created_at = Timestamptz(default=TimestamptzNow())
+    updated_at = Timestamptz(default=TimestamptzNow())
+    closed_at = Timestamptz(null=True, default=None)
+    deleted_at = Timestamptz(null=True, default=None)
+    anonymized_at = Timestamptz(null=True, default=None)
+
+
+class ExtraCost(Table, tablename="work_order_extra_cost"):
+    """A cost beyond the agreed work, which the customer approves (by SMS code when 2FA is on)."""
+
+    tenant_id = Integer(index=True)
+    work_order_id = Integer(index=True)
+    description = Text(default="")
+    amount_minor = BigInt(default=0)  # öre
+    approved_at = Timestamptz(null=True, default=None)
+    approver_name = Varchar(length=200, default="")
+    # Only the masked number is stored (+46 70•••••67): enough to recognise, not to call.
+    approver_phone = Varchar(length=40, default="")
+    created_by = Integer(default=0)
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+WORKORDER_TABLES: list[type[Table]] = [WorkOrder, ExtraCost]
