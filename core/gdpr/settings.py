@@ -39,7 +39,9 @@ class RuleSetting:
 class RetentionIn(msgspec.Struct, forbid_unknown_fields=True):
     key: Annotated[str, msgspec.Meta(min_length=1, max_length=120)]
     mode: Annotated[str, msgspec.Meta(min_length=1, max_length=20)]
-    days: int | None = None
+    # Checked by validate_changes, not by the decoder: Litestar's lenient decoding would
+    # turn "10" into 10, and the refusal should name the rule anyway.
+    days: Any = None
 
 
 RetentionList = Annotated[list[RetentionIn], msgspec.Meta(max_length=1000)]

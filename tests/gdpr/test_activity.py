@@ -1,0 +1,75 @@
+"""Activity on any plugin's record: adding, listing, and refusing what is not there."""
+
+from __future__ import annotations
+
+from litestar.testing import AsyncTestClient
+
+from core.activity import ActivityError, add_activity, list_activity
+from core.db import utcnow
+from tests.conftest import login
+from tests.gdpr.conftest import add_customer
+
+import pytest
+
+
+def path(record_id: int, plugin: str = "gdprtest", record_type: str = "customer") -> str:
+    return f"/api/activity/{plugin}/{record_type}/{record_id}"
+
+
+async def test_add_and_list_with_author_from_the_session(admin_client, tenant):
+    cid = await add_customer(tenant.id)
+    r = await admin_client.post(path(cid), json={"kind": "comment", "body": "Called, no answer"})
+    assert r.status_code == 201, r.text
+    entry = r.json()
+    assert entry["author_id"] == tenant.admin_id and entry["author_name"] == "Admin Person"
+    assert (entry["plugin"], entry["record_type"], entry["record_id"], entry["kind"]) == (
+        "gdprtest", "customer", cid, "comment",
+    )
+    await admin_client.post(path(cid), json={"kind": "work_report", "body": "2h on site"})
+    page = (await admin_client.get(path(cid))).json()
+    assert page["total"] == 2 and [e["kind"] for e in page["items"]] == ["comment", "work_report"]
+    only = (await admin_client.get(path(cid), params={"kind": "work_report"})).json()
+    assert [e["body"] for e in only["items"]] == ["2h on site"]
+
+
+async def test_refusals(app, admin_client, tenant, other_tenant):
+    cid = await add_customer(tenant.id)
+    theirs = await add_customer(other_tenant.id)
+    ok = {"kind": "note", "body": "x"}
+    for p in (path(theirs), path(999_999_999), path(cid, plugin="nope"), path(cid, record_type="nope")):
+        assert (await admin_client.post(p, json=ok)).status_code == 404, p
+        assert (await admin_client.get(p)).status_code == 404, p
+    for body in ({"kind": "gossip", "body": "x"}, {"kind": "note", "body": ""}, {"kind": "note"},
+                 {"kind": "note", "body": "x", "author_id": 1}, {"kind": "note", "body": "x" * 20_001}):
+        r = await admin_client.post(path(cid), json=body)
+        assert r.status_code == 400, body
+    async with AsyncTestClient(app=app) as anon:
+        assert (await anon.get(path(cid))).status_code == 401
+        assert (await anon.post(path(cid), json=ok)).status_code == 401
+    # Nothing was written by any refusal.
+    total, _ = await list_activity(tenant.id, "gdprtest", "customer", cid)
+    assert total == 0
+
+
+async def test_anonymized_record_takes_no_new_activity(admin_client, tenant):
+    cid = await add_customer(tenant.id, deleted_at=utcnow(), anonymized_at=utcnow())
+    r = await admin_client.post(path(cid), json={"kind": "comment", "body": "hello"})
+    assert r.status_code == 409
+
+
+async def test_disabled_module_hides_activity(app, tenant_factory):
+    t = await tenant_factory(modules=[])
+    cid = await add_customer(t.id)
+    async with AsyncTestClient(app=app) as c:
+        await login(c, t)
+        assert (await c.get(path(cid))).status_code == 404
+        assert (await c.post(path(cid), json={"kind": "note", "body": "x"})).status_code == 404
+
+
+async def test_python_helper(tenant):
+    row = await add_activity(tenant.id, "gdprtest", "customer", 5, "conversation", "Hej!", None, "Kund AB")
+    assert row["author_id"] is None and row["author_name"] == "Kund AB"
+    with pytest.raises(ActivityError):
+        await add_activity(tenant.id, "gdprtest", "customer", 5, "gossip", "x", None, "")
+    total, rows = await list_activity(tenant.id, "gdprtest", "customer", 5)
+    assert total == 1 and rows[0]["body"] == "Hej!"
