@@ -1,0 +1,89 @@
+"""Quotes (Offerter): quotes with lines, a public link the customer opens and accepts,
+and retention rule M19. The plugin object is this module: its @hookimpl functions."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Sequence
+from typing import Any
+
+from core.contracts import (
+    AnonymizeContext,
+    ModuleInfo,
+    PersonalDataField,
+    RecordType,
+    RetentionRule,
+    SearchSource,
+    TwoFactorContext,
+)
+from core.plugins import hookimpl
+
+NAME = "quotes"
+
+
+@hookimpl
+def describe_module() -> ModuleInfo:
+    return ModuleInfo(
+        name=NAME,
+        label_sv="Offerter",
+        label_en="Quotes",
+        description_sv="Offerter med rader, en publik länk som kunden öppnar och godkänner.",
+        description_en="Quotes with lines, and a public link the customer opens and accepts.",
+        area="workcloud",
+    )
+
+
+@hookimpl
+def register_piccolo_apps() -> Sequence[str]:
+    return ["plugins.quotes.piccolo_app"]
+
+
+@hookimpl
+def register_routes() -> Sequence[Any]:
+    from core.gdpr.settings import module_settings_router
+    from plugins.quotes.routes import PublicQuotesController, QuotesController
+
+    return [QuotesController, PublicQuotesController, module_settings_router(NAME)]
+
+
+@hookimpl
+def declare_personal_data() -> Sequence[PersonalDataField]:
+    from plugins.quotes.gdpr import FIELDS
+
+    return FIELDS
+
+
+@hookimpl
+def declare_retention_rules() -> Sequence[RetentionRule]:
+    from plugins.quotes.gdpr import RULES
+
+    return RULES
+
+
+@hookimpl
+def declare_record_types() -> Sequence[RecordType]:
+    from plugins.quotes.gdpr import RECORD_TYPES
+
+    return RECORD_TYPES
+
+
+@hookimpl
+def declare_search_sources() -> Sequence[SearchSource]:
+    from plugins.quotes.gdpr import SEARCH_SOURCES
+
+    return SEARCH_SOURCES
+
+
+@hookimpl
+def declare_two_factor_contexts() -> Sequence[TwoFactorContext]:
+    from plugins.quotes.gdpr import TWO_FACTOR_CONTEXTS
+
+    return TWO_FACTOR_CONTEXTS
+
+
+@hookimpl
+def anonymize(context: AnonymizeContext) -> Awaitable[None] | None:
+    if context.plugin != NAME:
+        return None
+    from plugins.quotes.gdpr import anonymize as run
+
+    return run(context)

@@ -1,0 +1,91 @@
+"""What of a quote is personal data, and rule M19 that anonymizes it.
+
+M19 (Offerter): closed, voided or deleted quotes, N days later: customer and contact
+person removed, who accepted it removed, the sent-to address, comments, notes and customer
+conversations cleared, the view log emptied of e-mail addresses and IPs. Lines and amounts
+stay (they are the offer, not the person).
+"""
+
+from __future__ import annotations
+
+from core.contracts import (
+    AnonymizeContext,
+    PersonalDataField,
+    RecordType,
+    RetentionRule,
+    SearchSource,
+    TwoFactorContext,
+)
+from core.db import raw
+from plugins.quotes.tables import Quote, QuoteView
+
+RULE = "quotes"
+RECORD_TYPE = "quote"
+AREA = "workcloud"
+PLACE_SV, PLACE_EN = "Offerter", "Quotes"
+
+
+def quote_link(record_id: int) -> str:
+    return f"/api/quotes/{record_id}"
+
+
+def view_link(record_id: int) -> str:
+    return f"/api/quotes/views/{record_id}"
+
+
+FIELDS: list[PersonalDataField] = [
+    PersonalDataField(Quote, "customer_id", "customer_ref", "zero", "Kund", "Customer", rule=RULE),
+    PersonalDataField(Quote, "contact_person_id", "contact_ref", "zero", "Kontaktperson", "Contact person", rule=RULE),
+    PersonalDataField(Quote, "sent_to_email", "email", "empty", "Skickad till e-post", "Sent to e-mail", rule=RULE),
+    PersonalDataField(Quote, "approver_name", "name", "empty", "Godkänd av", "Accepted by", rule=RULE),
+    PersonalDataField(Quote, "approver_email", "email", "empty", "Godkännarens e-post", "Approver's e-mail", rule=RULE),
+    PersonalDataField(Quote, "approver_phone", "phone", "empty", "Godkännarens telefon (maskerad)", "Approver's phone (masked)", rule=RULE),
+    PersonalDataField(QuoteView, "email", "email", "empty", "Visad av e-post", "Viewed by e-mail", rule=RULE, parent_column="quote_id"),
+    PersonalDataField(QuoteView, "ip", "ip", "empty", "Visad från IP", "Viewed from IP", rule=RULE, parent_column="quote_id"),
+]
+
+RULES: list[RetentionRule] = [
+    RetentionRule(
+        key=RULE,
+        label_sv="Offerter",
+        label_en="Quotes",
+        clock=("closed", "deleted"),
+        table=Quote,
+        clock_columns=("closed_at", "voided_at", "deleted_at"),
+        allowed_modes=("immediately", "days", "off"),
+        default_mode="off",
+        default_days=365,
+        clears_activity=("comment", "note", "conversation"),
+        record_type=RECORD_TYPE,
+    )
+]
+
+RECORD_TYPES: list[RecordType] = [
+    RecordType(RECORD_TYPE, Quote, "Offert", "Quote", link=quote_link, number_column="number"),
+]
+
+
+def _source(table: type, column: str, category: str, link=quote_link) -> SearchSource:  # type: ignore[no-untyped-def]
+    return SearchSource(table, column, category, AREA, PLACE_SV, PLACE_EN, link=link, record_type=RECORD_TYPE)  # type: ignore[arg-type]
+
+
+SEARCH_SOURCES: list[SearchSource] = [
+    _source(Quote, f.column, f.category) if f.table is Quote else _source(QuoteView, f.column, f.category, view_link)
+    for f in FIELDS
+]
+
+TWO_FACTOR_CONTEXTS: list[TwoFactorContext] = [
+    TwoFactorContext("quotes", "Offerthantering – SMS-autentisering", "Quotes – SMS signing", module="quotes", order=80),
+]
+
+
+async def anonymize(context: AnonymizeContext) -> None:
+    """The public link dies with the personal data: forget its token hash."""
+    if not context.record_ids:
+        return
+    placeholders = ", ".join("{}" for _ in context.record_ids)
+    await raw(
+        f"UPDATE quote SET public_token_hash = NULL WHERE tenant_id = {{}} AND id IN ({placeholders})",
+        context.tenant_id,
+        *context.record_ids,
+    )

@@ -1,0 +1,15 @@
+"""The quotes plugin's Piccolo app: its tables and migrations."""
+
+import os
+
+from piccolo.conf.apps import AppConfig
+
+from plugins.quotes.tables import TABLES
+
+APP_CONFIG = AppConfig(
+    app_name="quotes",
+    migrations_folder_path=os.path.join(os.path.dirname(__file__), "migrations"),
+    table_classes=list(TABLES),
+    migration_dependencies=[],
+    commands=[],
+)

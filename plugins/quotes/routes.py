@@ -1,0 +1,185 @@
+"""The quotes API under /api/quotes, and the public link a customer opens without login."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from litestar import Controller, Request, Response, delete, get, patch, post
+from litestar.params import FromQuery, JSONBody, PathParameter, QueryParameter
+from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_202_ACCEPTED
+
+from core.db import is_sqlite
+from core.tenancy import get_scoped
+from core.web import AuthUser, client_ip
+from plugins.quotes import services
+from plugins.quotes.schemas import (
+    AcceptIn,
+    AcceptOut,
+    LineIn,
+    LinePatch,
+    PublicQuoteOut,
+    QuoteIn,
+    QuoteOut,
+    QuotePage,
+    QuotePatch,
+    SecondFactorOut,
+    SendIn,
+    Status,
+    ViewOut,
+    ViewPage,
+)
+from plugins.quotes.tables import Quote, QuoteView
+
+Id = Annotated[int, PathParameter(ge=1, le=2_147_483_647)]
+RefFilter = Annotated[int | None, QueryParameter(ge=0, le=2_147_483_647)]
+Offset = Annotated[int, QueryParameter(ge=0, le=1_000_000)]
+Limit = Annotated[int, QueryParameter(ge=1, le=200)]
+SearchText = Annotated[str | None, QueryParameter(max_length=200)]
+Token = Annotated[str, PathParameter(min_length=1, max_length=128)]
+# Public routes: no session needed, and the module guard leaves them to the handler, which
+# refuses quotes of tenants that turned the module off.
+PUBLIC = {"public": True}
+
+
+def _view_out(row: dict[str, Any]) -> ViewOut:
+    return ViewOut(id=row["id"], quote_id=row["quote_id"], viewed_at=row["viewed_at"], email=row["email"], ip=row["ip"])
+
+
+class QuotesController(Controller):
+    path = "/api/quotes"
+    tags = ["quotes"]
+
+    @get("/")
+    async def list_quotes(
+        self,
+        user: AuthUser,
+        offset: Offset = 0,
+        limit: Limit = 50,
+        status: FromQuery[Status | None] = None,
+        customer_id: RefFilter = None,
+        contact_person_id: RefFilter = None,
+        q: SearchText = None,
+        include_deleted: FromQuery[bool] = False,
+    ) -> QuotePage:
+        """Quotes of the organization, newest first; deleted ones only when asked for."""
+        where = Quote.tenant_id == user.tenant_id
+        if not include_deleted:
+            where = where & Quote.deleted_at.is_null()
+        if status is not None:
+            where = where & (Quote.status == status)
+        if customer_id is not None:
+            where = where & (Quote.customer_id == customer_id)
+        if contact_person_id is not None:
+            where = where & (Quote.contact_person_id == contact_person_id)
+        if q:
+            pattern = "%" + q.replace("%", "").replace("_", "") + "%"
+            # SQLite's LIKE already ignores case (and warns about ILIKE).
+            where = where & (Quote.title.like(pattern) if is_sqlite() else Quote.title.ilike(pattern))
+        total = await Quote.count().where(where)
+        rows = await Quote.select().where(where).order_by(Quote.id, ascending=False).offset(offset).limit(limit)
+        lines = await services.lines_of(user.tenant_id, [r["id"] for r in rows])
+        return QuotePage(
+            total=total, offset=offset, limit=limit, items=[services.quote_out(r, lines[r["id"]]) for r in rows]
+        )
+
+    @post("/", status_code=HTTP_201_CREATED)
+    async def create(self, user: AuthUser, data: JSONBody[QuoteIn]) -> QuoteOut:
+        return await services.create_quote(user.tenant_id, data)
+
+    @get("/{quote_id:int}")
+    async def get_one(self, user: AuthUser, quote_id: Id) -> QuoteOut:
+        return await services.load_out(user.tenant_id, quote_id)
+
+    @patch("/{quote_id:int}")
+    async def edit(self, user: AuthUser, quote_id: Id, data: JSONBody[QuotePatch]) -> QuoteOut:
+        return await services.update_quote(user.tenant_id, quote_id, data)
+
+    @delete("/{quote_id:int}", status_code=HTTP_200_OK)
+    async def remove(self, user: AuthUser, quote_id: Id) -> QuoteOut:
+        return await services.delete_quote(user.tenant_id, quote_id)
+
+    @post("/{quote_id:int}/send", status_code=HTTP_200_OK)
+    async def send(self, user: AuthUser, quote_id: Id, data: JSONBody[SendIn]) -> QuoteOut:
+        """E-mail a fresh public link to the customer; an earlier link stops working."""
+        return await services.send_quote(user.tenant_id, quote_id, data.email, data.message)
+
+    @post("/{quote_id:int}/close", status_code=HTTP_200_OK)
+    async def close(self, user: AuthUser, quote_id: Id) -> QuoteOut:
+        return await services.close_quote(user.tenant_id, quote_id)
+
+    @post("/{quote_id:int}/void", status_code=HTTP_200_OK)
+    async def void(self, user: AuthUser, quote_id: Id) -> QuoteOut:
+        return await services.void_quote(user.tenant_id, quote_id)
+
+    @post("/{quote_id:int}/reopen", status_code=HTTP_200_OK)
+    async def reopen(self, user: AuthUser, quote_id: Id) -> QuoteOut:
+        return await services.reopen_quote(user.tenant_id, quote_id)
+
+    @post("/{quote_id:int}/lines", status_code=HTTP_201_CREATED)
+    async def add_line(self, user: AuthUser, quote_id: Id, data: JSONBody[LineIn]) -> QuoteOut:
+        return await services.add_line(user.tenant_id, quote_id, data)
+
+    @patch("/lines/{line_id:int}")
+    async def edit_line(self, user: AuthUser, line_id: Id, data: JSONBody[LinePatch]) -> QuoteOut:
+        return await services.update_line(user.tenant_id, line_id, data)
+
+    @delete("/lines/{line_id:int}", status_code=HTTP_200_OK)
+    async def remove_line(self, user: AuthUser, line_id: Id) -> QuoteOut:
+        return await services.delete_line(user.tenant_id, line_id)
+
+    @get("/{quote_id:int}/views")
+    async def views(self, user: AuthUser, quote_id: Id, offset: Offset = 0, limit: Limit = 50) -> ViewPage:
+        """When the public link was opened, newest first."""
+        await get_scoped(Quote, user.tenant_id, quote_id, "Quote")
+        where = (QuoteView.tenant_id == user.tenant_id) & (QuoteView.quote_id == quote_id)
+        total = await QuoteView.count().where(where)
+        rows = await QuoteView.select().where(where).order_by(QuoteView.id, ascending=False).offset(offset).limit(limit)
+        return ViewPage(total=total, offset=offset, limit=limit, items=[_view_out(r) for r in rows])
+
+    @get("/views/{view_id:int}")
+    async def view_entry(self, user: AuthUser, view_id: Id) -> ViewOut:
+        """One view-log entry (person search links here)."""
+        return _view_out(await get_scoped(QuoteView, user.tenant_id, view_id, "Quote view"))
+
+
+class PublicQuotesController(Controller):
+    """What the recipient of the e-mailed link uses: no login, the token is the key."""
+
+    path = "/api/quotes/public"
+    tags = ["quotes"]
+
+    @get("/{token:str}", opt=PUBLIC)
+    async def show(self, request: Request[Any, Any, Any], token: Token) -> PublicQuoteOut:
+        row, organization, lines = await services.view_public(token, client_ip(request))
+        out = services.quote_out(row, lines)
+        return PublicQuoteOut(
+            organization=organization,
+            number=out.number,
+            title=out.title,
+            description=out.description,
+            status=out.status,
+            valid_until=out.valid_until,
+            total=out.total,
+            lines=lines,
+            accepted_at=out.accepted_at,
+            can_accept=services.can_accept(row),
+        )
+
+    @post("/{token:str}/accept", status_code=HTTP_200_OK, opt=PUBLIC)
+    async def accept(self, request: Request[Any, Any, Any], token: Token, data: JSONBody[AcceptIn]) -> Response[AcceptOut]:
+        """Accept the quote. With SMS signing on, the first answer is 202 with a challenge;
+        enter the code, then send the same request again with its challenge_id."""
+        outcome, value = await services.accept_public(
+            token, data.name, data.email, data.challenge_id, request.headers.get("user-agent", "")
+        )
+        if outcome == "second_factor_required":
+            return Response(
+                AcceptOut(
+                    status="second_factor_required",
+                    second_factor=SecondFactorOut(
+                        challenge_id=value.challenge_id, masked_phone=value.masked_phone, message=value.message
+                    ),
+                ),
+                status_code=HTTP_202_ACCEPTED,
+            )
+        return Response(AcceptOut(status="accepted", accepted_at=value))

@@ -1,0 +1,148 @@
+"""Request and response shapes of the quotes API (the public contract).
+
+Money and quantities travel as decimal numbers; responses write them as strings ("12.50")
+so no client loses a cent to floating point.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Annotated, Literal
+
+import msgspec
+
+MAX_ID = 2_147_483_647
+RefId = Annotated[int, msgspec.Meta(ge=0, le=MAX_ID)]
+Title = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+Text = Annotated[str, msgspec.Meta(max_length=10_000)]
+LineText = Annotated[str, msgspec.Meta(min_length=1, max_length=500)]
+Email = Annotated[str, msgspec.Meta(max_length=254)]
+Name = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+ChallengeId = Annotated[str, msgspec.Meta(min_length=1, max_length=128)]
+Status = Literal["draft", "sent", "accepted", "closed", "voided"]
+
+
+class LineIn(msgspec.Struct, forbid_unknown_fields=True):
+    description: LineText
+    quantity: Decimal
+    unit_price: Decimal
+
+
+class LinePatch(msgspec.Struct, forbid_unknown_fields=True):
+    description: LineText | None = None
+    quantity: Decimal | None = None
+    unit_price: Decimal | None = None
+    position: Annotated[int, msgspec.Meta(ge=0, le=10_000)] | None = None
+
+
+class QuoteIn(msgspec.Struct, forbid_unknown_fields=True):
+    title: Title
+    description: Text = ""
+    customer_id: RefId = 0
+    contact_person_id: RefId = 0
+    valid_until: date | None = None
+    lines: Annotated[list[LineIn], msgspec.Meta(max_length=500)] = []
+
+
+class QuotePatch(msgspec.Struct, forbid_unknown_fields=True):
+    title: Title | None = None
+    description: Text | None = None
+    customer_id: RefId | None = None
+    contact_person_id: RefId | None = None
+    valid_until: date | None = None
+    clear_valid_until: bool = False
+
+
+class SendIn(msgspec.Struct, forbid_unknown_fields=True):
+    email: Email
+    message: Annotated[str, msgspec.Meta(max_length=2000)] = ""
+
+
+class AcceptIn(msgspec.Struct, forbid_unknown_fields=True):
+    name: Name
+    email: Email
+    # Given when re-submitting after the SMS code was entered for this challenge.
+    challenge_id: ChallengeId | None = None
+
+
+class LineOut(msgspec.Struct):
+    id: int
+    position: int
+    description: str
+    quantity: Decimal
+    unit_price: Decimal
+    amount: Decimal
+
+
+class QuoteOut(msgspec.Struct):
+    id: int
+    number: int
+    title: str
+    description: str
+    customer_id: int
+    contact_person_id: int
+    status: str
+    valid_until: date | None
+    sent_to_email: str
+    approver_name: str
+    approver_email: str
+    approver_phone: str
+    accepted_at: datetime | None
+    created_at: datetime
+    sent_at: datetime | None
+    closed_at: datetime | None
+    voided_at: datetime | None
+    deleted_at: datetime | None
+    anonymized_at: datetime | None
+    total: Decimal
+    lines: list[LineOut] = []
+
+
+class QuotePage(msgspec.Struct):
+    total: int
+    offset: int
+    limit: int
+    items: list[QuoteOut]
+
+
+class ViewOut(msgspec.Struct):
+    id: int
+    quote_id: int
+    viewed_at: datetime
+    email: str
+    ip: str
+
+
+class ViewPage(msgspec.Struct):
+    total: int
+    offset: int
+    limit: int
+    items: list[ViewOut]
+
+
+class PublicQuoteOut(msgspec.Struct):
+    """What the recipient of the link sees: the offer, not the seller's internal data."""
+
+    organization: str
+    number: int
+    title: str
+    description: str
+    status: str
+    valid_until: date | None
+    total: Decimal
+    lines: list[LineOut]
+    accepted_at: datetime | None
+    can_accept: bool
+
+
+class SecondFactorOut(msgspec.Struct):
+    challenge_id: str | None
+    masked_phone: str | None
+    message: str | None
+
+
+class AcceptOut(msgspec.Struct):
+    status: Literal["accepted", "second_factor_required"]
+    accepted_at: datetime | None = None
+    second_factor: SecondFactorOut | None = None
