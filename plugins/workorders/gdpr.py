@@ -6,8 +6,9 @@ Decisions worth knowing:
   the customer information on the order (the e-mail address it is sent to becomes null,
   the customer's reference becomes the tenant's anonymization word); the end customer's
   name and address become the word, phone and e-mail null. The extra-cost lines are
-  cleared through ``parent_column="work_order_id"``: their description and approver name
-  become the word, the approver's masked phone is emptied. The amounts and the approval
+  cleared through ``parent_column="work_order_id"``: their description becomes the word,
+  the approver's name and masked phone are emptied (the word as approver would make an
+  unapproved line look approved). The amounts and the approval
   time stay (what was charged is bookkeeping). Comments, work reports and customer
   conversations are cleared; notes are not (the brief does not list them).
 * The brief's rule is "after N days", so "immediately" is not offered;
@@ -51,7 +52,7 @@ ORDER_FIELDS: tuple[tuple[str, str, str, str, str], ...] = (
 )
 EXTRA_COST_FIELDS: tuple[tuple[str, str, str, str, str], ...] = (
     ("description", "free_text", "replace", "Extrakostnad, beskrivning", "Extra cost, description"),
-    ("approver_name", "name", "replace", "Extrakostnad, godkänd av", "Extra cost, approved by"),
+    ("approver_name", "name", "empty", "Extrakostnad, godkänd av", "Extra cost, approved by"),
     ("approver_phone", "phone", "empty", "Extrakostnad, godkännarens telefon", "Extra cost, approver's phone"),
 )
 TEXT_FIELDS: tuple[tuple[str, str, str, str, str], ...] = (

@@ -1,19 +1,4 @@
-"""Fixtures of the workorders tests: a second logged-in client for another tenant."""
+"""Fixtures of the workorders tests: shared with the cases tests (another tenant's client,
+the test-only people plugin, activity and settings helpers)."""
 
-from __future__ import annotations
-
-from collections.abc import AsyncIterator
-
-import pytest
-from litestar.testing import AsyncTestClient
-
-from tests.conftest import login
-
-
-@pytest.fixture
-async def other_client(app, other_tenant) -> AsyncIterator[AsyncTestClient]:  # type: ignore[no-untyped-def]
-    """A client logged in as the administrator of ``other_tenant``."""
-    async with AsyncTestClient(app=app) as c:
-        response = await login(c, other_tenant)
-        assert response.status_code == 200, response.text
-        yield c
+from tests.cases.conftest import other_client, people  # noqa: F401
