@@ -8,6 +8,7 @@ from litestar import Controller, delete, get, patch, post
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
+from core.gdpr.settings import module_settings_router
 from core.web import AuthUser
 from plugins.customers import services
 from plugins.customers.schemas import (
@@ -155,10 +156,5 @@ class CustomersController(Controller):
 
 
 def route_handlers() -> list[Any]:
-    handlers: list[Any] = [CustomersController]
-    try:
-        from core.gdpr.settings import module_settings_router
-    except ImportError:  # the GDPR engine has not landed yet
-        return handlers
-    handlers.append(module_settings_router("customers"))
-    return handlers
+    # GET/PUT /api/customers/settings: the module's gear icon, same values as Settings > GDPR.
+    return [CustomersController, module_settings_router("customers")]

@@ -55,3 +55,4 @@ async def make_log(client: AsyncTestClient, customer_id: int, **fields: Any) -> 
     response = await client.post(f"/api/customers/{customer_id}/log", json=body)
     assert response.status_code == 201, response.text
     return response.json()
+
