@@ -65,12 +65,13 @@ RECORD_TYPES: list[RecordType] = [
 ]
 
 
-def _source(table: type, column: str, category: str, link=quote_link) -> SearchSource:  # type: ignore[no-untyped-def]
-    return SearchSource(table, column, category, AREA, PLACE_SV, PLACE_EN, link=link, record_type=RECORD_TYPE)  # type: ignore[arg-type]
-
-
 SEARCH_SOURCES: list[SearchSource] = [
-    _source(Quote, f.column, f.category) if f.table is Quote else _source(QuoteView, f.column, f.category, view_link)
+    SearchSource(
+        f.table, f.column, f.category, AREA, PLACE_SV, PLACE_EN,
+        # A view-log hit links to the log entry (its id is not a quote id).
+        link=quote_link if f.table is Quote else view_link,
+        record_type=RECORD_TYPE if f.table is Quote else "",
+    )
     for f in FIELDS
 ]
 

@@ -1,0 +1,90 @@
+"""Projects (Projekt): projects with sub-projects, extra costs, payment plans the customer
+approves through a link, partner invitations, and retention rule M20. The plugin object is
+this module: its @hookimpl functions."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Sequence
+from typing import Any
+
+from core.contracts import (
+    AnonymizeContext,
+    ModuleInfo,
+    PersonalDataField,
+    RecordType,
+    RetentionRule,
+    SearchSource,
+    TwoFactorContext,
+)
+from core.plugins import hookimpl
+
+NAME = "projects"
+
+
+@hookimpl
+def describe_module() -> ModuleInfo:
+    return ModuleInfo(
+        name=NAME,
+        label_sv="Projekt",
+        label_en="Projects",
+        description_sv="Projekt med delprojekt, extrakostnader, betalplaner och partnerinbjudningar.",
+        description_en="Projects with sub-projects, extra costs, payment plans and partner invitations.",
+        area="workcloud",
+    )
+
+
+@hookimpl
+def register_piccolo_apps() -> Sequence[str]:
+    return ["plugins.projects.piccolo_app"]
+
+
+@hookimpl
+def register_routes() -> Sequence[Any]:
+    from core.gdpr.settings import module_settings_router
+    from plugins.projects.routes import ProjectsController, PublicPaymentPlansController
+
+    return [ProjectsController, PublicPaymentPlansController, module_settings_router(NAME)]
+
+
+@hookimpl
+def declare_personal_data() -> Sequence[PersonalDataField]:
+    from plugins.projects.gdpr import FIELDS
+
+    return FIELDS
+
+
+@hookimpl
+def declare_retention_rules() -> Sequence[RetentionRule]:
+    from plugins.projects.gdpr import RULES
+
+    return RULES
+
+
+@hookimpl
+def declare_record_types() -> Sequence[RecordType]:
+    from plugins.projects.gdpr import RECORD_TYPES
+
+    return RECORD_TYPES
+
+
+@hookimpl
+def declare_search_sources() -> Sequence[SearchSource]:
+    from plugins.projects.gdpr import SEARCH_SOURCES
+
+    return SEARCH_SOURCES
+
+
+@hookimpl
+def declare_two_factor_contexts() -> Sequence[TwoFactorContext]:
+    from plugins.projects.gdpr import TWO_FACTOR_CONTEXTS
+
+    return TWO_FACTOR_CONTEXTS
+
+
+@hookimpl
+def anonymize(context: AnonymizeContext) -> Awaitable[None] | None:
+    if context.plugin != NAME:
+        return None
+    from plugins.projects.gdpr import anonymize as run
+
+    return run(context)

@@ -1,0 +1,122 @@
+"""What of a project is personal data, and rule M20 that anonymizes it.
+
+M20 (Projekt): closed or deleted projects, N days later: title, customer information and
+end-customer information (the project's e-mail, extra-cost texts) cleared; payment plans
+anonymized (who approved, where it was sent, installment texts); sub-project names and
+descriptions, partner-invitation comments, other comments, work reports and customer
+conversations cleared. Amounts and dates stay, so the project's figures remain correct.
+"""
+
+from __future__ import annotations
+
+from core.contracts import (
+    AnonymizeContext,
+    PersonalDataField,
+    RecordType,
+    RetentionRule,
+    SearchSource,
+    TwoFactorContext,
+)
+from core.db import raw
+from plugins.projects.tables import (
+    ExtraCost,
+    Installment,
+    PartnerInvitation,
+    PaymentPlan,
+    Project,
+    SubProject,
+)
+
+RULE = "projects"
+RECORD_TYPE = "project"
+AREA = "workcloud"
+PLACE_SV, PLACE_EN = "Projekt", "Projects"
+
+LINKS = {
+    Project: lambda i: f"/api/projects/{i}",
+    SubProject: lambda i: f"/api/projects/sub-projects/{i}",
+    ExtraCost: lambda i: f"/api/projects/extra-costs/{i}",
+    PaymentPlan: lambda i: f"/api/projects/payment-plans/{i}",
+    Installment: lambda i: f"/api/projects/installments/{i}",  # shows the plan it is in
+    PartnerInvitation: lambda i: f"/api/projects/partner-invitations/{i}",
+}
+
+
+def _f(table, column, category, strategy, sv, en, rule=RULE):  # type: ignore[no-untyped-def]
+    parent = None if table is Project else "project_id"
+    return PersonalDataField(table, column, category, strategy, sv, en, rule=rule, parent_column=parent)
+
+
+FIELDS: list[PersonalDataField] = [
+    _f(Project, "title", "free_text", "replace", "Rubrik", "Title"),
+    _f(Project, "customer_id", "customer_ref", "zero", "Kund", "Customer"),
+    _f(Project, "contact_person_id", "contact_ref", "zero", "Kontaktperson", "Contact person"),
+    _f(Project, "end_customer_name", "name", "empty", "Slutkundens namn", "End customer's name"),
+    _f(Project, "end_customer_address", "address", "empty", "Slutkundens adress", "End customer's address"),
+    _f(Project, "end_customer_phone", "phone", "empty", "Slutkundens telefon", "End customer's phone"),
+    _f(Project, "end_customer_email", "email", "empty", "Slutkundens e-post", "End customer's e-mail"),
+    _f(Project, "email", "email", "empty", "Projektets e-post", "Project e-mail"),
+    _f(SubProject, "name", "free_text", "replace", "Delprojektets namn", "Sub-project name"),
+    _f(SubProject, "description", "free_text", "empty", "Delprojektets beskrivning", "Sub-project description"),
+    _f(ExtraCost, "description", "free_text", "empty", "Extrakostnadens text", "Extra cost text"),
+    _f(PaymentPlan, "title", "free_text", "replace", "Betalplanens rubrik", "Payment plan title"),
+    _f(PaymentPlan, "sent_to_email", "email", "empty", "Betalplan skickad till", "Payment plan sent to"),
+    _f(PaymentPlan, "approver_name", "name", "empty", "Betalplan godkänd av", "Payment plan approved by"),
+    _f(PaymentPlan, "approver_email", "email", "empty", "Godkännarens e-post", "Approver's e-mail"),
+    _f(PaymentPlan, "approver_phone", "phone", "empty", "Godkännarens telefon (maskerad)", "Approver's phone (masked)"),
+    _f(Installment, "description", "free_text", "empty", "Delbetalningens text", "Installment text"),
+    _f(PartnerInvitation, "comment", "free_text", "empty", "Kommentar till partnerinbjudan", "Partner invitation comment"),
+    # The partner's own contact: not the customer, so M20 keeps it; search and erasure find it.
+    _f(PartnerInvitation, "partner_contact", "name", "replace", "Partnerns kontaktperson", "Partner contact", rule=None),
+    _f(PartnerInvitation, "partner_email", "email", "empty", "Partnerns e-post", "Partner e-mail", rule=None),
+]
+
+RULES: list[RetentionRule] = [
+    RetentionRule(
+        key=RULE,
+        label_sv="Projekt",
+        label_en="Projects",
+        clock=("closed", "deleted"),
+        table=Project,
+        clock_columns=("closed_at", "deleted_at"),
+        allowed_modes=("immediately", "days", "off"),
+        default_mode="off",
+        default_days=365,
+        clears_activity=("comment", "work_report", "conversation"),
+        record_type=RECORD_TYPE,
+    )
+]
+
+
+def project_link(record_id: int) -> str:
+    return f"/api/projects/{record_id}"
+
+
+RECORD_TYPES: list[RecordType] = [
+    RecordType(RECORD_TYPE, Project, "Projekt", "Project", link=project_link, number_column="number"),
+]
+
+SEARCH_SOURCES: list[SearchSource] = [
+    SearchSource(
+        f.table, f.column, f.category, AREA, PLACE_SV, PLACE_EN,
+        link=LINKS[f.table], record_type=RECORD_TYPE if f.table is Project else "",
+    )
+    for f in FIELDS
+]
+
+TWO_FACTOR_CONTEXTS: list[TwoFactorContext] = [
+    TwoFactorContext("payment_plans", "Betalplaner – SMS-autentisering", "Payment plans – SMS signing", module="projects", order=70),
+]
+
+
+async def anonymize(context: AnonymizeContext) -> None:
+    """The approval links of the projects' payment plans die with the personal data."""
+    if not context.record_ids:
+        return
+    placeholders = ", ".join("{}" for _ in context.record_ids)
+    await raw(
+        "UPDATE project_payment_plan SET public_token_hash = NULL "
+        f"WHERE tenant_id = {{}} AND project_id IN ({placeholders})",
+        context.tenant_id,
+        *context.record_ids,
+    )

@@ -1,0 +1,547 @@
+"""Project business logic: numbering, life cycle, the child records and the payment-plan
+approval link.
+
+Every function takes the tenant id; rows are read by id only through
+core.tenancy.get_scoped and every query filters on tenant_id.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from litestar.exceptions import ClientException, NotFoundException
+from piccolo.table import Table
+
+from core.config import get_settings
+from core.contracts import SecondFactorRequest
+from core.db import atomic, utcnow
+from core.delivery import queue_message
+from core.plugins import await_me_maybe, get_host
+from core.security import new_token, token_hash
+from core.tables import Tenant
+from core.tenancy import enabled_modules, get_scoped
+from core.validation import FieldError, normalize_email, normalize_phone
+from plugins.projects.schemas import (
+    ExtraCostOut,
+    InstallmentIn,
+    InstallmentOut,
+    InvitationOut,
+    PaymentPlanOut,
+    ProjectDetailOut,
+    ProjectOut,
+    SubProjectOut,
+)
+from plugins.projects.tables import (
+    ExtraCost,
+    Installment,
+    PartnerInvitation,
+    PaymentPlan,
+    Project,
+    SubProject,
+)
+
+MODULE = "projects"
+RULE = "projects"
+CENT = Decimal("0.01")
+MAX_AMOUNT = Decimal("1000000000")
+PUBLIC_PATH = "/api/projects/public/payment-plans/{token}"
+MAX_TOKEN_LENGTH = 128
+
+
+class Conflict(ClientException):
+    """The record is in a state that does not allow this (409)."""
+
+    status_code = 409
+
+
+def amount_field(value: Decimal, field: str) -> Decimal:
+    """A positive amount with at most two decimals."""
+    try:
+        if not value.is_finite():
+            raise FieldError(field, "must be a number")
+        if value <= 0 or value > MAX_AMOUNT:
+            raise FieldError(field, f"must be more than 0 and at most {MAX_AMOUNT}")
+        if value != value.quantize(CENT):
+            raise FieldError(field, "may have at most two decimals")
+        return value.quantize(CENT)
+    except InvalidOperation as exc:
+        raise FieldError(field, "must be a number") from exc
+
+
+def required_text(value: str, field: str, what: str) -> str:
+    text = value.strip()
+    if not text:
+        raise FieldError(field, f"write {what}")
+    return text
+
+
+def _money(value: Any) -> Decimal:
+    return Decimal(value).quantize(CENT)
+
+
+# --- output -----------------------------------------------------------------------
+
+
+def project_out(row: dict[str, Any]) -> ProjectOut:
+    return ProjectOut(**{f: row[f] for f in ProjectOut.__struct_fields__})
+
+
+def sub_out(row: dict[str, Any]) -> SubProjectOut:
+    return SubProjectOut(**{f: row[f] for f in SubProjectOut.__struct_fields__})
+
+
+def cost_out(row: dict[str, Any]) -> ExtraCostOut:
+    return ExtraCostOut(
+        id=row["id"], project_id=row["project_id"], description=row["description"],
+        amount=_money(row["amount"]), created_at=row["created_at"],
+    )
+
+
+def invitation_out(row: dict[str, Any]) -> InvitationOut:
+    return InvitationOut(**{f: row[f] for f in InvitationOut.__struct_fields__})
+
+
+def installment_out(row: dict[str, Any]) -> InstallmentOut:
+    return InstallmentOut(
+        id=row["id"], due_date=row["due_date"], amount=_money(row["amount"]), description=row["description"]
+    )
+
+
+async def _installments(tenant_id: int, plan_ids: list[int]) -> dict[int, list[InstallmentOut]]:
+    out: dict[int, list[InstallmentOut]] = defaultdict(list)
+    if not plan_ids:
+        return out
+    rows = (
+        await Installment.select()
+        .where((Installment.tenant_id == tenant_id) & Installment.payment_plan_id.is_in(plan_ids))
+        .order_by(Installment.due_date)
+        .order_by(Installment.id)
+    )
+    for row in rows:
+        out[row["payment_plan_id"]].append(installment_out(row))
+    return out
+
+
+def plan_out(row: dict[str, Any], installments: list[InstallmentOut]) -> PaymentPlanOut:
+    return PaymentPlanOut(
+        id=row["id"],
+        project_id=row["project_id"],
+        title=row["title"],
+        status=row["status"],
+        sent_to_email=row["sent_to_email"],
+        approver_name=row["approver_name"],
+        approver_email=row["approver_email"],
+        approver_phone=row["approver_phone"],
+        approved_at=row["approved_at"],
+        sent_at=row["sent_at"],
+        created_at=row["created_at"],
+        total=sum((i.amount for i in installments), Decimal("0.00")).quantize(CENT),
+        installments=installments,
+    )
+
+
+async def load_plan(tenant_id: int, plan_id: int) -> PaymentPlanOut:
+    row = await get_scoped(PaymentPlan, tenant_id, plan_id, "Payment plan")
+    return plan_out(row, (await _installments(tenant_id, [plan_id]))[plan_id])
+
+
+def _children(table: type[Table], tenant_id: int, project_id: int) -> Any:
+    cols = table._meta
+    return (
+        table.select()
+        .where((cols.get_column_by_name("tenant_id") == tenant_id) & (cols.get_column_by_name("project_id") == project_id))
+        .order_by(cols.primary_key)
+    )
+
+
+async def load_detail(tenant_id: int, project_id: int) -> ProjectDetailOut:
+    row = await get_scoped(Project, tenant_id, project_id, "Project")
+    subs = await _children(SubProject, tenant_id, project_id)
+    costs = await _children(ExtraCost, tenant_id, project_id)
+    plans = await _children(PaymentPlan, tenant_id, project_id)
+    invitations = await _children(PartnerInvitation, tenant_id, project_id)
+    installments = await _installments(tenant_id, [p["id"] for p in plans])
+    cost_items = [cost_out(c) for c in costs]
+    return ProjectDetailOut(
+        **{f: row[f] for f in ProjectOut.__struct_fields__},
+        extra_costs_total=sum((c.amount for c in cost_items), Decimal("0.00")).quantize(CENT),
+        sub_projects=[sub_out(s) for s in subs],
+        extra_costs=cost_items,
+        payment_plans=[plan_out(p, installments[p["id"]]) for p in plans],
+        partner_invitations=[invitation_out(i) for i in invitations],
+    )
+
+
+# --- projects ---------------------------------------------------------------------
+
+
+def _where(tenant_id: int, project_id: int) -> Any:
+    return (Project.tenant_id == tenant_id) & (Project.id == project_id)
+
+
+async def _changeable(tenant_id: int, project_id: int, states: tuple[str, ...] = ("open",)) -> dict[str, Any]:
+    row = await get_scoped(Project, tenant_id, project_id, "Project")
+    if row["deleted_at"] is not None or row["anonymized_at"] is not None:
+        raise Conflict("This project is deleted and cannot be changed.")
+    if row["status"] not in states:
+        raise Conflict(f"A {row['status']} project cannot be changed; reopen it first.")
+    return row
+
+
+def _clean_project(data: Any, partial: bool) -> dict[Any, Any]:
+    """Validated column values of a create (all) or edit (only the given fields)."""
+    values: dict[Any, Any] = {}
+
+    def given(name: str) -> bool:
+        return getattr(data, name) is not None
+
+    if not partial or given("title"):
+        values[Project.title] = required_text(data.title, "title", "a title for the project")
+    for name in ("customer_id", "contact_person_id"):
+        if not partial or given(name):
+            values[Project._meta.get_column_by_name(name)] = getattr(data, name)
+    if not partial or given("end_customer_name"):
+        values[Project.end_customer_name] = data.end_customer_name.strip()
+    if not partial or given("end_customer_address"):
+        values[Project.end_customer_address] = data.end_customer_address.strip()
+    if not partial or given("end_customer_phone"):
+        values[Project.end_customer_phone] = normalize_phone(data.end_customer_phone, "end_customer_phone") or ""
+    if not partial or given("end_customer_email"):
+        values[Project.end_customer_email] = normalize_email(data.end_customer_email, "end_customer_email") or ""
+    if not partial or given("email"):
+        values[Project.email] = normalize_email(data.email, "email") or ""
+    return values
+
+
+async def create_project(tenant_id: int, data: Any) -> ProjectDetailOut:
+    values = _clean_project(data, partial=False)
+    async with atomic():
+        last = await Project.select(Project.number).where(Project.tenant_id == tenant_id).order_by(
+            Project.number, ascending=False
+        ).first()
+        number = (int(last["number"]) if last else 0) + 1
+        row = Project(tenant_id=tenant_id, number=number)
+        for column, value in values.items():
+            setattr(row, column._meta.name, value)
+        rows = await Project.insert(row).returning(Project.id)
+        return await load_detail(tenant_id, int(rows[0]["id"]))
+
+
+async def update_project(tenant_id: int, project_id: int, data: Any) -> ProjectDetailOut:
+    values = _clean_project(data, partial=True)
+    async with atomic():
+        await _changeable(tenant_id, project_id)
+        values[Project.updated_at] = utcnow()
+        await Project.update(values).where(_where(tenant_id, project_id))
+        return await load_detail(tenant_id, project_id)
+
+
+async def _anonymize_if_immediate(tenant_id: int, project_id: int) -> None:
+    """M20's clock starts at close or delete: with the rule set to "immediately" the
+    project is anonymized in the same transaction."""
+    from core.gdpr.engine import anonymize_if_immediate
+
+    await anonymize_if_immediate(tenant_id, MODULE, RULE, [project_id])
+
+
+async def close_project(tenant_id: int, project_id: int) -> ProjectDetailOut:
+    async with atomic():
+        await _changeable(tenant_id, project_id)
+        now = utcnow()
+        await Project.update({Project.status: "closed", Project.closed_at: now, Project.updated_at: now}).where(
+            _where(tenant_id, project_id)
+        )
+        await _anonymize_if_immediate(tenant_id, project_id)
+        return await load_detail(tenant_id, project_id)
+
+
+async def reopen_project(tenant_id: int, project_id: int) -> ProjectDetailOut:
+    async with atomic():
+        await _changeable(tenant_id, project_id, ("closed",))
+        await Project.update({Project.status: "open", Project.closed_at: None, Project.updated_at: utcnow()}).where(
+            _where(tenant_id, project_id)
+        )
+        return await load_detail(tenant_id, project_id)
+
+
+async def delete_project(tenant_id: int, project_id: int) -> ProjectDetailOut:
+    """Soft delete; the retention rule (or "immediately") anonymizes it."""
+    async with atomic():
+        row = await get_scoped(Project, tenant_id, project_id, "Project")
+        if row["deleted_at"] is None:
+            now = utcnow()
+            await Project.update({Project.deleted_at: now, Project.updated_at: now}).where(_where(tenant_id, project_id))
+            await _anonymize_if_immediate(tenant_id, project_id)
+        return await load_detail(tenant_id, project_id)
+
+
+# --- child records ------------------------------------------------------------------
+
+
+async def _child(table: type[Table], tenant_id: int, child_id: int, what: str) -> dict[str, Any]:
+    """A child row of an open project of the tenant, or 404/409."""
+    row = await get_scoped(table, tenant_id, child_id, what)
+    await _changeable(tenant_id, int(row["project_id"]))
+    return row
+
+
+def _child_where(table: type[Table], tenant_id: int, child_id: int) -> Any:
+    return (table._meta.get_column_by_name("tenant_id") == tenant_id) & (table._meta.primary_key == child_id)
+
+
+async def _insert(table: type[Table], **values: Any) -> int:
+    rows = await table.insert(table(**values)).returning(table._meta.primary_key)
+    return int(rows[0]["id"])
+
+
+async def add_sub_project(tenant_id: int, project_id: int, data: Any) -> SubProjectOut:
+    name = required_text(data.name, "name", "a name for the sub-project")
+    async with atomic():
+        await _changeable(tenant_id, project_id)
+        new_id = await _insert(SubProject, tenant_id=tenant_id, project_id=project_id, name=name, description=data.description)
+        return sub_out(await get_scoped(SubProject, tenant_id, new_id))
+
+
+async def update_sub_project(tenant_id: int, sub_id: int, data: Any) -> SubProjectOut:
+    changes: dict[Any, Any] = {}
+    if data.name is not None:
+        changes[SubProject.name] = required_text(data.name, "name", "a name for the sub-project")
+    if data.description is not None:
+        changes[SubProject.description] = data.description
+    async with atomic():
+        await _child(SubProject, tenant_id, sub_id, "Sub-project")
+        if changes:
+            await SubProject.update(changes).where(_child_where(SubProject, tenant_id, sub_id))
+        return sub_out(await get_scoped(SubProject, tenant_id, sub_id))
+
+
+async def add_extra_cost(tenant_id: int, project_id: int, data: Any) -> ExtraCostOut:
+    text = required_text(data.description, "description", "what the extra cost is for")
+    amount = amount_field(data.amount, "amount")
+    async with atomic():
+        await _changeable(tenant_id, project_id)
+        new_id = await _insert(ExtraCost, tenant_id=tenant_id, project_id=project_id, description=text, amount=amount)
+        return cost_out(await get_scoped(ExtraCost, tenant_id, new_id))
+
+
+async def update_extra_cost(tenant_id: int, cost_id: int, data: Any) -> ExtraCostOut:
+    changes: dict[Any, Any] = {}
+    if data.description is not None:
+        changes[ExtraCost.description] = required_text(data.description, "description", "what the extra cost is for")
+    if data.amount is not None:
+        changes[ExtraCost.amount] = amount_field(data.amount, "amount")
+    async with atomic():
+        await _child(ExtraCost, tenant_id, cost_id, "Extra cost")
+        if changes:
+            await ExtraCost.update(changes).where(_child_where(ExtraCost, tenant_id, cost_id))
+        return cost_out(await get_scoped(ExtraCost, tenant_id, cost_id))
+
+
+def _invitation_values(data: Any, partial: bool) -> dict[Any, Any]:
+    values: dict[Any, Any] = {}
+    if not partial or data.partner_company is not None:
+        values[PartnerInvitation.partner_company] = required_text(data.partner_company, "partner_company", "the partner company")
+    if not partial or data.partner_contact is not None:
+        values[PartnerInvitation.partner_contact] = data.partner_contact.strip()
+    if not partial or data.partner_email is not None:
+        values[PartnerInvitation.partner_email] = normalize_email(data.partner_email, "partner_email") or ""
+    if not partial or data.comment is not None:
+        values[PartnerInvitation.comment] = data.comment
+    if partial and data.status is not None:
+        values[PartnerInvitation.status] = data.status
+    return values
+
+
+async def add_invitation(tenant_id: int, project_id: int, data: Any) -> InvitationOut:
+    values = _invitation_values(data, partial=False)
+    async with atomic():
+        await _changeable(tenant_id, project_id)
+        new_id = await _insert(
+            PartnerInvitation, tenant_id=tenant_id, project_id=project_id,
+            **{c._meta.name: v for c, v in values.items()},
+        )
+        return invitation_out(await get_scoped(PartnerInvitation, tenant_id, new_id))
+
+
+async def update_invitation(tenant_id: int, invitation_id: int, data: Any) -> InvitationOut:
+    values = _invitation_values(data, partial=True)
+    async with atomic():
+        await _child(PartnerInvitation, tenant_id, invitation_id, "Partner invitation")
+        if values:
+            await PartnerInvitation.update(values).where(_child_where(PartnerInvitation, tenant_id, invitation_id))
+        return invitation_out(await get_scoped(PartnerInvitation, tenant_id, invitation_id))
+
+
+async def delete_child(table: type[Table], tenant_id: int, child_id: int, what: str) -> None:
+    async with atomic():
+        row = await _child(table, tenant_id, child_id, what)
+        if table is PaymentPlan:
+            if row["status"] == "approved":
+                raise Conflict("An approved payment plan cannot be deleted.")
+            await Installment.delete().where(
+                (Installment.tenant_id == tenant_id) & (Installment.payment_plan_id == child_id)
+            )
+        await table.delete().where(_child_where(table, tenant_id, child_id))
+
+
+# --- payment plans ------------------------------------------------------------------
+
+
+def _clean_installments(items: list[InstallmentIn]) -> list[tuple[Any, Decimal, str]]:
+    return [
+        (i.due_date, amount_field(i.amount, f"installments[{n}].amount"), i.description.strip())
+        for n, i in enumerate(items)
+    ]
+
+
+async def _write_installments(tenant_id: int, project_id: int, plan_id: int, items: list[tuple[Any, Decimal, str]]) -> None:
+    await Installment.delete().where((Installment.tenant_id == tenant_id) & (Installment.payment_plan_id == plan_id))
+    await Installment.insert(
+        *[
+            Installment(tenant_id=tenant_id, project_id=project_id, payment_plan_id=plan_id, due_date=d, amount=a, description=t)
+            for d, a, t in items
+        ]
+    )
+
+
+async def add_plan(tenant_id: int, project_id: int, data: Any) -> PaymentPlanOut:
+    title = required_text(data.title, "title", "a title for the payment plan")
+    items = _clean_installments(data.installments)
+    async with atomic():
+        await _changeable(tenant_id, project_id)
+        plan_id = await _insert(PaymentPlan, tenant_id=tenant_id, project_id=project_id, title=title)
+        await _write_installments(tenant_id, project_id, plan_id, items)
+        return await load_plan(tenant_id, plan_id)
+
+
+async def _changeable_plan(tenant_id: int, plan_id: int) -> dict[str, Any]:
+    row = await _child(PaymentPlan, tenant_id, plan_id, "Payment plan")
+    if row["status"] == "approved":
+        raise Conflict("The customer approved this payment plan; it can no longer be changed.")
+    return row
+
+
+async def update_plan(tenant_id: int, plan_id: int, data: Any) -> PaymentPlanOut:
+    title = required_text(data.title, "title", "a title for the payment plan") if data.title is not None else None
+    items = _clean_installments(data.installments) if data.installments is not None else None
+    async with atomic():
+        row = await _changeable_plan(tenant_id, plan_id)
+        if title is not None:
+            await PaymentPlan.update({PaymentPlan.title: title}).where(_child_where(PaymentPlan, tenant_id, plan_id))
+        if items is not None:
+            await _write_installments(tenant_id, int(row["project_id"]), plan_id, items)
+        return await load_plan(tenant_id, plan_id)
+
+
+def _email_text(language: str, org: str, number: int, title: str, link: str, message: str) -> tuple[str, str]:
+    if language == "sv":
+        subject = f"Betalplan för projekt {number} från {org}"
+        body = f"{org} ber dig godkänna betalplanen {title!s}.\n\nÖppna den här: {link}\n"
+    else:
+        subject = f"Payment plan for project {number} from {org}"
+        body = f"{org} asks you to approve the payment plan {title!s}.\n\nOpen it here: {link}\n"
+    if message.strip():
+        body = message.strip() + "\n\n" + body
+    return subject, body
+
+
+async def send_plan(tenant_id: int, plan_id: int, email: str, message: str) -> PaymentPlanOut:
+    """E-mail a fresh approval link to the customer (an earlier link stops working)."""
+    address = normalize_email(email, "email", required=True)
+    assert address is not None
+    async with atomic():
+        row = await _changeable_plan(tenant_id, plan_id)
+        project = await get_scoped(Project, tenant_id, int(row["project_id"]), "Project")
+        token = new_token()
+        now = utcnow()
+        await PaymentPlan.update(
+            {
+                PaymentPlan.status: "sent",
+                PaymentPlan.sent_at: now,
+                PaymentPlan.sent_to_email: address,
+                PaymentPlan.public_token_hash: token_hash(token),
+            }
+        ).where(_child_where(PaymentPlan, tenant_id, plan_id))
+        tenant = await Tenant.select(Tenant.name, Tenant.language).where(Tenant.id == tenant_id).first()
+        link = get_settings().base_url.rstrip("/") + PUBLIC_PATH.format(token=token)
+        subject, body = _email_text(tenant["language"], tenant["name"], project["number"], row["title"], link, message)
+        await queue_message("email", address, body, subject=subject, tenant_id=tenant_id)
+        return await load_plan(tenant_id, plan_id)
+
+
+async def find_public_plan(token: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The plan and project behind an approval token, or 404 (unknown token, a deleted,
+    closed or anonymized project, or a tenant that turned the projects module off)."""
+    if not token or len(token) > MAX_TOKEN_LENGTH:
+        raise NotFoundException("This payment plan link is not valid.")
+    plan = await PaymentPlan.select().where(PaymentPlan.public_token_hash == token_hash(token)).first()
+    if plan is None:
+        raise NotFoundException("This payment plan link is not valid.")
+    tenant_id = int(plan["tenant_id"])
+    project = await Project.select().where((Project.tenant_id == tenant_id) & (Project.id == plan["project_id"])).first()
+    if (
+        project is None
+        or project["deleted_at"] is not None
+        or project["anonymized_at"] is not None
+        or project["status"] != "open"
+        or MODULE not in await enabled_modules(get_host(), tenant_id)
+    ):
+        raise NotFoundException("This payment plan link is not valid.")
+    return plan, project
+
+
+async def view_public_plan(token: str) -> tuple[dict[str, Any], dict[str, Any], str, list[InstallmentOut]]:
+    plan, project = await find_public_plan(token)
+    tenant_id = int(plan["tenant_id"])
+    tenant = await Tenant.select(Tenant.name).where(Tenant.id == tenant_id).first()
+    return plan, project, tenant["name"], (await _installments(tenant_id, [int(plan["id"])]))[int(plan["id"])]
+
+
+async def approve_public_plan(
+    token: str, name: str, email: str, challenge_id: str | None, user_agent: str
+) -> tuple[str, Any]:
+    """Record the customer's approval, asking for an SMS code first when the tenant wants
+    one. Returns ("approved", approved_at) or ("second_factor_required", decision)."""
+    approver = required_text(name, "name", "the name of the person approving the plan")
+    address = normalize_email(email, "email", required=True)
+    plan, project = await find_public_plan(token)
+    if plan["status"] != "sent":
+        raise Conflict("This payment plan is already approved.")
+    tenant_id = int(plan["tenant_id"])
+    contact = int(project["contact_person_id"])
+    hooks = await get_host().for_tenant(tenant_id)
+    decision = await await_me_maybe(
+        hooks.challenge_second_factor(
+            request=SecondFactorRequest(
+                tenant_id=tenant_id,
+                person_kind="contact" if contact else "customer",
+                person_id=contact or int(project["customer_id"]),
+                context="payment_plans",
+                device_token=None,
+                user_agent=user_agent[:200],
+                challenge_id=challenge_id,
+            )
+        )
+    )
+    if decision is not None and decision.error:
+        raise Conflict(decision.error)
+    if decision is not None and decision.required:
+        return "second_factor_required", decision
+    masked = (decision.masked_phone or "") if decision is not None else ""
+    async with atomic():
+        updated = await PaymentPlan.update(
+            {
+                PaymentPlan.status: "approved",
+                PaymentPlan.approved_at: utcnow(),
+                PaymentPlan.approver_name: approver,
+                PaymentPlan.approver_email: address,
+                PaymentPlan.approver_phone: masked[:40],
+            }
+        ).where(
+            (PaymentPlan.id == plan["id"]) & (PaymentPlan.tenant_id == tenant_id) & (PaymentPlan.status == "sent")
+        ).returning(PaymentPlan.approved_at)
+        if not updated:
+            raise Conflict("This payment plan was approved or changed a moment ago; reload it.")
+    return "approved", updated[0]["approved_at"]
