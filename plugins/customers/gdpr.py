@@ -78,9 +78,9 @@ CONTACT_FIELDS: tuple[tuple[str, str, str, str, str], ...] = (
     ("name", "name", "replace", "Kontaktperson, namn", "Contact person, name"),
     ("title", "other", "replace", "Kontaktperson, titel", "Contact person, title"),
     ("email", "email", "null", "Kontaktperson, e-post", "Contact person, e-mail"),
-    ("mobile_phone", "phone", "null", "Kontaktperson, mobiltelefon", "Contact person, mobile phone"),
-    ("private_phone", "phone", "null", "Kontaktperson, privattelefon", "Contact person, private phone"),
-    ("work_phone", "phone", "null", "Kontaktperson, arbetstelefon", "Contact person, work phone"),
+    ("mobile_phone", "phone", "null", "Kontaktperson, mobil", "Contact person, mobile phone"),
+    ("private_phone", "phone", "null", "Kontaktperson, privat", "Contact person, private phone"),
+    ("work_phone", "phone", "null", "Kontaktperson, arbete", "Contact person, work phone"),
 )
 
 
@@ -88,12 +88,18 @@ def personal_data() -> list[PersonalDataField]:
     fields: list[PersonalDataField] = []
     for column, category, strategy, sv, en in CUSTOMER_FIELDS:
         fields.append(
-            PersonalDataField(Customer, column, category, strategy, sv, en, rule="customers")  # type: ignore[arg-type]
+            PersonalDataField(
+                Customer, column, category, strategy,  # type: ignore[arg-type]
+                sv, en, rule="customers",
+            )
         )
     for column, category, strategy, sv, en in CONTACT_FIELDS:
         # Once as the contact person's own rule (M15) ...
         fields.append(
-            PersonalDataField(ContactPerson, column, category, strategy, sv, en, rule="contact_persons")  # type: ignore[arg-type]
+            PersonalDataField(
+                ContactPerson, column, category, strategy, sv, en,  # type: ignore[arg-type]
+                rule="contact_persons",
+            )
         )
         # ... and once as a child of an anonymized customer (M14).
         fields.append(
@@ -184,9 +190,15 @@ def retention_rules() -> list[RetentionRule]:
 
 def record_types() -> list[RecordType]:
     return [
-        RecordType("customer", Customer, "Kund", "Customer", link=customer_link, number_column="number"),
-        RecordType("contact_person", ContactPerson, "Kontaktperson", "Contact person", link=contact_link),
-        RecordType("customer_contact", CustomerContact, "Kundkontakt", "Customer contact", link=log_link),
+        RecordType(
+            "customer", Customer, "Kund", "Customer", link=customer_link, number_column="number"
+        ),
+        RecordType(
+            "contact_person", ContactPerson, "Kontaktperson", "Contact person", link=contact_link
+        ),
+        RecordType(
+            "customer_contact", CustomerContact, "Kundkontakt", "Customer contact", link=log_link
+        ),
     ]
 
 
@@ -194,17 +206,23 @@ def search_sources() -> list[SearchSource]:
     sources: list[SearchSource] = []
     for column, category, _strategy, _sv, _en in CUSTOMER_FIELDS:
         sources.append(
-            SearchSource(Customer, column, category, "workcloud", PLACE_SV, PLACE_EN,  # type: ignore[arg-type]
-                         link=customer_link, record_type="customer")
+            SearchSource(
+                Customer, column, category,  # type: ignore[arg-type]
+                "workcloud", PLACE_SV, PLACE_EN, link=customer_link, record_type="customer",
+            )
         )
     for column, category, _strategy, _sv, _en in CONTACT_FIELDS:
         sources.append(
-            SearchSource(ContactPerson, column, category, "workcloud", PLACE_SV, PLACE_EN,  # type: ignore[arg-type]
-                         link=contact_link, record_type="contact_person")
+            SearchSource(
+                ContactPerson, column, category,  # type: ignore[arg-type]
+                "workcloud", PLACE_SV, PLACE_EN, link=contact_link, record_type="contact_person",
+            )
         )
     sources.append(
-        SearchSource(CustomerContact, "comment", "free_text", "workcloud", PLACE_SV, PLACE_EN,
-                     link=log_link, record_type="customer_contact")
+        SearchSource(
+            CustomerContact, "comment", "free_text", "workcloud", PLACE_SV, PLACE_EN,
+            link=log_link, record_type="customer_contact",
+        )
     )
     return sources
 

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from litestar import Controller, delete, get, patch, post
+from litestar import Controller, Request, delete, get, patch, post
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
+from core.auth import SessionUser
+from core.db import atomic
+from core.eventlog import log_event
 from core.gdpr.settings import module_settings_router
-from core.web import AuthUser
+from core.web import AuthUser, client_ip
 from plugins.customers import services
 from plugins.customers.schemas import (
     ContactIn,
@@ -31,6 +34,18 @@ Offset = Annotated[int, QueryParameter(ge=0, le=1_000_000)]
 # Pages hold at most 200 rows; a larger limit is refused with 400 (as in the core API).
 Limit = Annotated[int, QueryParameter(ge=1, le=200)]
 Query = Annotated[str | None, QueryParameter(max_length=200)]
+
+
+AnyRequest = Request[Any, Any, Any]
+
+
+async def _event(
+    request: AnyRequest, user: SessionUser, action: str, record_type: str, record_id: int
+) -> None:
+    """Who did what to which record, in the request's transaction (never a typed value)."""
+    await log_event(
+        user.tenant_id, user, action, "customers", record_type, record_id, ip=client_ip(request)
+    )
 
 
 def customer_out(row: dict) -> CustomerOut:
@@ -68,8 +83,13 @@ class CustomersController(Controller):
         )
 
     @post("/", status_code=HTTP_201_CREATED)
-    async def create_customer(self, user: AuthUser, data: JSONBody[CustomerIn]) -> CustomerOut:
-        return customer_out(await services.create_customer(user.tenant_id, data))
+    async def create_customer(
+        self, request: AnyRequest, user: AuthUser, data: JSONBody[CustomerIn]
+    ) -> CustomerOut:
+        async with atomic():
+            row = await services.create_customer(user.tenant_id, data)
+            await _event(request, user, "customer.created", "customer", row["id"])
+        return customer_out(row)
 
     @get("/{customer_id:int}")
     async def get_customer(self, user: AuthUser, customer_id: FromPath[int]) -> CustomerOut:
@@ -77,14 +97,26 @@ class CustomersController(Controller):
 
     @patch("/{customer_id:int}")
     async def edit_customer(
-        self, user: AuthUser, customer_id: FromPath[int], data: JSONBody[CustomerPatch]
+        self,
+        request: AnyRequest,
+        user: AuthUser,
+        customer_id: FromPath[int],
+        data: JSONBody[CustomerPatch],
     ) -> CustomerOut:
-        return customer_out(await services.update_customer(user.tenant_id, customer_id, data))
+        async with atomic():
+            row = await services.update_customer(user.tenant_id, customer_id, data)
+            await _event(request, user, "customer.edited", "customer", customer_id)
+        return customer_out(row)
 
     @delete("/{customer_id:int}", status_code=HTTP_200_OK)
-    async def delete_customer(self, user: AuthUser, customer_id: FromPath[int]) -> CustomerOut:
+    async def delete_customer(
+        self, request: AnyRequest, user: AuthUser, customer_id: FromPath[int]
+    ) -> CustomerOut:
         """Soft delete. Anonymized now or later, as the "customers" rule says (M14)."""
-        return customer_out(await services.delete_customer(user.tenant_id, customer_id))
+        async with atomic():
+            row = await services.delete_customer(user.tenant_id, customer_id)
+            await _event(request, user, "customer.deleted", "customer", customer_id)
+        return customer_out(row)
 
     # -- contact persons ---------------------------------------------------------------
     @get("/{customer_id:int}/contacts")
@@ -105,9 +137,16 @@ class CustomersController(Controller):
 
     @post("/{customer_id:int}/contacts", status_code=HTTP_201_CREATED)
     async def create_contact(
-        self, user: AuthUser, customer_id: FromPath[int], data: JSONBody[ContactIn]
+        self,
+        request: AnyRequest,
+        user: AuthUser,
+        customer_id: FromPath[int],
+        data: JSONBody[ContactIn],
     ) -> ContactOut:
-        return contact_out(await services.create_contact(user.tenant_id, customer_id, data))
+        async with atomic():
+            row = await services.create_contact(user.tenant_id, customer_id, data)
+            await _event(request, user, "contact_person.created", "contact_person", row["id"])
+        return contact_out(row)
 
     @get("/contacts/{contact_id:int}")
     async def get_contact(self, user: AuthUser, contact_id: FromPath[int]) -> ContactOut:
@@ -115,14 +154,26 @@ class CustomersController(Controller):
 
     @patch("/contacts/{contact_id:int}")
     async def edit_contact(
-        self, user: AuthUser, contact_id: FromPath[int], data: JSONBody[ContactPatch]
+        self,
+        request: AnyRequest,
+        user: AuthUser,
+        contact_id: FromPath[int],
+        data: JSONBody[ContactPatch],
     ) -> ContactOut:
-        return contact_out(await services.update_contact(user.tenant_id, contact_id, data))
+        async with atomic():
+            row = await services.update_contact(user.tenant_id, contact_id, data)
+            await _event(request, user, "contact_person.edited", "contact_person", contact_id)
+        return contact_out(row)
 
     @delete("/contacts/{contact_id:int}", status_code=HTTP_200_OK)
-    async def delete_contact(self, user: AuthUser, contact_id: FromPath[int]) -> ContactOut:
+    async def delete_contact(
+        self, request: AnyRequest, user: AuthUser, contact_id: FromPath[int]
+    ) -> ContactOut:
         """Soft delete. Anonymized now or later, as the "contact_persons" rule says (M15)."""
-        return contact_out(await services.delete_contact(user.tenant_id, contact_id))
+        async with atomic():
+            row = await services.delete_contact(user.tenant_id, contact_id)
+            await _event(request, user, "contact_person.deleted", "contact_person", contact_id)
+        return contact_out(row)
 
     # -- customer-contact log ----------------------------------------------------------
     @get("/{customer_id:int}/log")
@@ -135,9 +186,13 @@ class CustomersController(Controller):
 
     @post("/{customer_id:int}/log", status_code=HTTP_201_CREATED)
     async def create_log_entry(
-        self, user: AuthUser, customer_id: FromPath[int], data: JSONBody[LogIn]
+        self, request: AnyRequest, user: AuthUser, customer_id: FromPath[int], data: JSONBody[LogIn]
     ) -> LogOut:
-        row = await services.create_log_entry(user.tenant_id, customer_id, user.employee_id, data)
+        async with atomic():
+            row = await services.create_log_entry(
+                user.tenant_id, customer_id, user.employee_id, data
+            )
+            await _event(request, user, "customer_contact.created", "customer_contact", row["id"])
         return log_out(row)
 
     @get("/log/{entry_id:int}")
@@ -146,13 +201,21 @@ class CustomersController(Controller):
 
     @patch("/log/{entry_id:int}")
     async def edit_log_entry(
-        self, user: AuthUser, entry_id: FromPath[int], data: JSONBody[LogPatch]
+        self, request: AnyRequest, user: AuthUser, entry_id: FromPath[int], data: JSONBody[LogPatch]
     ) -> LogOut:
-        return log_out(await services.update_log_entry(user.tenant_id, entry_id, data))
+        async with atomic():
+            row = await services.update_log_entry(user.tenant_id, entry_id, data)
+            await _event(request, user, "customer_contact.edited", "customer_contact", entry_id)
+        return log_out(row)
 
     @delete("/log/{entry_id:int}", status_code=HTTP_200_OK)
-    async def delete_log_entry(self, user: AuthUser, entry_id: FromPath[int]) -> LogOut:
-        return log_out(await services.delete_log_entry(user.tenant_id, entry_id))
+    async def delete_log_entry(
+        self, request: AnyRequest, user: AuthUser, entry_id: FromPath[int]
+    ) -> LogOut:
+        async with atomic():
+            row = await services.delete_log_entry(user.tenant_id, entry_id)
+            await _event(request, user, "customer_contact.deleted", "customer_contact", entry_id)
+        return log_out(row)
 
 
 def route_handlers() -> list[Any]:

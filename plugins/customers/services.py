@@ -62,7 +62,8 @@ def phone(value: str | None, field: str) -> str | None:
         return normalize_phone(value, field)
     except FieldError:
         raise FieldError(
-            field, "This is not a valid phone number; write it like 070-123 45 67 or +46 70 123 45 67."
+            field,
+            "This is not a valid phone number; write it like 070-123 45 67 or +46 70 123 45 67.",
         ) from None
 
 
@@ -70,7 +71,9 @@ def email(value: str | None, field: str = "email") -> str | None:
     try:
         return normalize_email(value, field)
     except FieldError:
-        raise FieldError(field, "This is not an e-mail address; write it like name@example.se.") from None
+        raise FieldError(
+            field, "This is not an e-mail address; write it like name@example.se."
+        ) from None
 
 
 def text(value: str, field: str, required: bool = False) -> str:

@@ -28,7 +28,9 @@ ORG = f"{ORG10[:6]}-{ORG10[6:]}"
 
 
 @pytest.fixture
-async def other_client(app, other_tenant) -> AsyncIterator[AsyncTestClient]:  # type: ignore[no-untyped-def]
+async def other_client(  # type: ignore[no-untyped-def]
+    app, other_tenant
+) -> AsyncIterator[AsyncTestClient]:
     """A second browser, logged in as the administrator of ``other_tenant``."""
     async with AsyncTestClient(app=app) as c:
         response = await login(c, other_tenant)

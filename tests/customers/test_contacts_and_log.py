@@ -66,7 +66,9 @@ async def test_contact_person_crud(admin_client):
         await admin_client.get(f"/api/customers/{customer['id']}/contacts?include_deleted=true")
     ).json()
     assert listed["total"] == 2
-    response = await admin_client.patch(f"/api/customers/contacts/{other['id']}", json={"name": "X"})
+    response = await admin_client.patch(
+        f"/api/customers/contacts/{other['id']}", json={"name": "X"}
+    )
     assert response.status_code == 409
 
 
@@ -74,7 +76,8 @@ async def test_contacts_paging(admin_client):
     customer = await make_customer(admin_client)
     for i in range(3):
         await make_contact(admin_client, customer["id"], name=f"Person {i}")
-    page = (await admin_client.get(f"/api/customers/{customer['id']}/contacts?offset=1&limit=1")).json()
+    path = f"/api/customers/{customer['id']}/contacts?offset=1&limit=1"
+    page = (await admin_client.get(path)).json()
     assert page["total"] == 3 and [c["name"] for c in page["items"]] == ["Person 1"]
     response = await admin_client.get(f"/api/customers/{customer['id']}/contacts?limit=201")
     assert_names_field(response, "limit")
@@ -107,14 +110,17 @@ async def test_contact_validation_writes_nothing(admin_client, tenant):
             f"/api/customers/contacts/{existing['id']}", json={"title": "changed", **fields}
         )
         assert_names_field(response, field)
-        assert (await admin_client.get(f"/api/customers/contacts/{existing['id']}")).json() == existing
+        current = await admin_client.get(f"/api/customers/contacts/{existing['id']}")
+        assert current.json() == existing
 
 
 async def test_no_new_contact_persons_for_a_deleted_customer(admin_client, tenant):
     customer = await make_customer(admin_client)
     await admin_client.delete(f"/api/customers/{customer['id']}")
     before = await count_contacts(tenant.id)
-    response = await admin_client.post(f"/api/customers/{customer['id']}/contacts", json={"name": "A"})
+    response = await admin_client.post(
+        f"/api/customers/{customer['id']}/contacts", json={"name": "A"}
+    )
     assert response.status_code == 409
     assert await count_contacts(tenant.id) == before
 
@@ -177,7 +183,9 @@ async def test_log_entry_comments_go_with_the_entry(admin_client, tenant):
 
     customer = await make_customer(admin_client)
     entry = await make_log(admin_client, customer["id"])
-    await add_activity(tenant.id, "customers", "customer_contact", entry["id"], "comment", "Hej", None, "")
+    await add_activity(
+        tenant.id, "customers", "customer_contact", entry["id"], "comment", "Hej", None, ""
+    )
     assert (await admin_client.delete(f"/api/customers/log/{entry['id']}")).status_code == 200
     total, _ = await list_activity(tenant.id, "customers", "customer_contact", entry["id"])
     assert total == 0

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import asyncio
 
-import pytest
-
 from plugins.customers.tables import Customer
 from tests.customers.conftest import ORG, ORG10, PNR, PNR10, make_customer, with_check_digit
 
@@ -71,9 +69,13 @@ async def test_phone_is_stored_in_e164(admin_client, tenant):
 async def test_personal_identity_number_in_every_form_normalizes_the_same(admin_client):
     forms = [PNR10, f"{PNR10[:6]}-{PNR10[6:]}", f"19{PNR10}", PNR, f" {PNR10[:6]} {PNR10[6:]} "]
     for form in forms:
-        created = await make_customer(admin_client, name="Per Privat", kind="private", national_id=form)
+        created = await make_customer(
+            admin_client, name="Per Privat", kind="private", national_id=form
+        )
         assert created["national_id"] == PNR, form
-        row = await Customer.select(Customer.national_id).where(Customer.id == created["id"]).first()
+        row = await Customer.select(Customer.national_id).where(
+            Customer.id == created["id"]
+        ).first()
         assert row["national_id"] == PNR
     # The same holds when the number is changed later.
     response = await admin_client.patch(
@@ -131,7 +133,8 @@ async def test_patch_number_to_a_taken_one_is_refused(admin_client):
     assert_names_field(response, "number")
     assert (await admin_client.get(f"/api/customers/{b['id']}")).json()["number"] == 2
     # Its own number, and a free one, are fine.
-    assert (await admin_client.patch(f"/api/customers/{a['id']}", json={"number": 1})).status_code == 200
+    same = await admin_client.patch(f"/api/customers/{a['id']}", json={"number": 1})
+    assert same.status_code == 200
     moved = await admin_client.patch(f"/api/customers/{b['id']}", json={"number": 50})
     assert moved.json()["number"] == 50
 
@@ -315,5 +318,26 @@ async def test_error_messages_do_not_echo_personal_data(admin_client):
     )
     assert response.status_code == 400
     assert BAD_PNR_CHECK not in response.text and "secret-person" not in response.text
-    response = await admin_client.post("/api/customers/", json={"name": "X", "mobile_phone": "0701"})
+    response = await admin_client.post(
+        "/api/customers/", json={"name": "X", "mobile_phone": "0701"}
+    )
     assert "0701" not in response.text
+
+
+async def test_writes_are_recorded_in_the_event_log(admin_client, tenant):
+    from core.eventlog import EventLog
+
+    created = await make_customer(admin_client, name="Loggad AB")
+    await admin_client.patch(f"/api/customers/{created['id']}", json={"notes": "x"})
+    await admin_client.delete(f"/api/customers/{created['id']}")
+    # A refused write leaves no event.
+    await admin_client.post("/api/customers/", json={"name": "X", "email": "bad"})
+    rows = await EventLog.select().where(
+        (EventLog.tenant_id == tenant.id) & (EventLog.plugin == "customers")
+    ).order_by(EventLog.id)
+    assert [(r["action"], r["record_id"]) for r in rows] == [
+        ("customer.created", created["id"]),
+        ("customer.edited", created["id"]),
+        ("customer.deleted", created["id"]),
+    ]
+    assert all(r["employee_id"] == tenant.admin_id for r in rows)

@@ -109,10 +109,12 @@ async def customer_with_everything(client: Any, tenant_id: int, name: str, **ext
     customer = await make_customer(client, name=name, org_number=ORG, **CUSTOMER_FIELDS, **extra)
     karin = await make_contact(client, customer["id"], name=f"Karin på {name}", **CONTACT_FIELDS)
     olle = await make_contact(client, customer["id"], name=f"Olle på {name}")
-    first = await make_log(client, customer["id"], contact_person_id=karin["id"], comment="Om fakturan")
+    first = await make_log(
+        client, customer["id"], contact_person_id=karin["id"], comment="Om fakturan"
+    )
     second = await make_log(client, customer["id"], comment="Om offerten")
-    await add_activity(tenant_id, "customers", "customer", customer["id"], "comment", "Trevlig", None, "")
-    await add_activity(tenant_id, "customers", "customer", customer["id"], "note", "Vill ha rabatt", None, "")
+    for kind, text in (("comment", "Trevlig"), ("note", "Vill ha rabatt")):
+        await add_activity(tenant_id, "customers", "customer", customer["id"], kind, text, None, "")
     return {
         "customer": customer,
         "contacts": [karin, olle],
@@ -149,9 +151,11 @@ async def test_customers_rule_column_by_column(admin_client, tenant, word, link_
     assert results["customers"].records == 1 and results["customers"].outcome == "ok"
 
     c = await row_of(Customer, inside["customer"]["id"])
-    for column in ("name", "postal_street", "postal_city", "visiting_street", "visiting_city", "notes"):
+    replaced = ("name", "postal_street", "postal_city", "visiting_street", "visiting_city", "notes")
+    for column in replaced:
         assert c[column] == word, column
-    for column in ("org_number", "national_id", "email", "mobile_phone", "private_phone", "work_phone"):
+    nulled = ("org_number", "national_id", "email", "mobile_phone", "private_phone", "work_phone")
+    for column in nulled:
         assert c[column] is None, column
     assert c["postal_postcode"] == "" and c["visiting_postcode"] == ""
     # Kept: what is not personal data, and the clock; the marker is set.
@@ -294,9 +298,11 @@ async def test_contact_persons_rule_column_by_column(admin_client, tenant, word,
     assert (await row_of(CustLink, link_inside))["contact_id"] is None
     assert (await row_of(CustLink, link_inside))["customer_id"] == customer["id"]
     # Untouched: the one just outside, the one not deleted, the customer, their references.
-    assert [await row_of(ContactPerson, outside["id"]), await row_of(ContactPerson, alive["id"])] == kept
+    assert await row_of(ContactPerson, outside["id"]) == kept[0]
+    assert await row_of(ContactPerson, alive["id"]) == kept[1]
     assert await row_of(Customer, customer["id"]) == kept_customer
-    assert (await row_of(CustomerContact, entry_outside["id"]))["contact_person_id"] == outside["id"]
+    untouched_entry = await row_of(CustomerContact, entry_outside["id"])
+    assert untouched_entry["contact_person_id"] == outside["id"]
     assert (await row_of(CustLink, link_outside))["contact_id"] == outside["id"]
 
     with time_machine.travel(now + SEC, tick=False):
@@ -339,8 +345,10 @@ async def test_customer_contacts_rule_column_by_column(admin_client, tenant):
             date=(cutoff + SEC).isoformat(), comment="Nyare samtal",
         )
     for entry in (inside, outside):
-        await add_activity(tenant.id, "customers", "customer_contact", entry["id"], "comment", "K", None, "")
-        await add_activity(tenant.id, "customers", "customer_contact", entry["id"], "note", "N", None, "")
+        for kind in ("comment", "note"):
+            await add_activity(
+                tenant.id, "customers", "customer_contact", entry["id"], kind, "K", None, ""
+            )
     kept = await row_of(CustomerContact, outside["id"])
     kept_customer = await row_of(Customer, customer["id"])
     kept_contact = await row_of(ContactPerson, karin["id"])
@@ -404,3 +412,32 @@ async def test_module_settings_show_the_three_rules_and_refuse_bad_values(admin_
     assert gdpr_view.status_code == 200, gdpr_view.text
     mine = [r for r in gdpr_view.json() if r["key"] == "customers"]
     assert mine[0]["mode"] == "days" and mine[0]["days"] == 90
+
+
+async def test_every_personal_data_column_is_declared_searchable_and_valid():
+    from core.gdpr.registry import get_declarations
+    from core.plugins import get_host
+
+    decl = get_declarations()  # raises if the engine cannot run a declaration
+    assert {"customers", "contact_persons", "customer_contacts"} <= {
+        k for k, r in decl.rules.items() if r.owner == "customers"
+    }
+    fields = [f.field for f in decl.fields if f.owner == "customers"]
+    refs = {"customer_ref", "contact_ref", "employee_ref"}
+    declared_sources = get_host().collect_by_plugin("declare_search_sources")["customers"]
+    sources = {(s.table, s.column): s for s in declared_sources}
+    for f in fields:
+        if f.category in refs:
+            continue
+        source = sources.get((f.table, f.column))
+        assert source is not None, f"{f.table._meta.tablename}.{f.column} is not searchable"
+        assert source.area == "workcloud" and source.place_sv == "Kundregister"
+        assert source.link is not None and source.link(7).endswith("/7")
+    # Every column of the customer that can hold personal data is declared for rule M14.
+    declared = {f.column for f in fields if f.table is Customer and f.rule == "customers"}
+    personal = {c._meta.name for c in Customer._meta.columns} - {
+        "id", "tenant_id", "number", "kind", "created_at", "deleted_at", "anonymized_at"
+    }
+    assert declared == personal
+    # The contact person's parent link is not a reference the engine would clear.
+    assert not [f for f in fields if f.table is ContactPerson and f.column == "customer_id"]

@@ -6,7 +6,9 @@ from plugins.customers.tables import ContactPerson, Customer, CustomerContact
 from tests.customers.conftest import make_contact, make_customer, make_log
 
 
-def endpoints(customer_id: int, contact_id: int, entry_id: int) -> list[tuple[str, str, dict | None]]:
+def endpoints(
+    customer_id: int, contact_id: int, entry_id: int
+) -> list[tuple[str, str, dict | None]]:
     return [
         ("GET", f"/api/customers/{customer_id}", None),
         ("PATCH", f"/api/customers/{customer_id}", {"name": "Hijacked"}),
@@ -27,7 +29,9 @@ def endpoints(customer_id: int, contact_id: int, entry_id: int) -> list[tuple[st
 async def snapshot(tenant_id: int) -> tuple[list, list, list]:
     return (
         await Customer.select().where(Customer.tenant_id == tenant_id).order_by(Customer.id),
-        await ContactPerson.select().where(ContactPerson.tenant_id == tenant_id).order_by(ContactPerson.id),
+        await ContactPerson.select()
+        .where(ContactPerson.tenant_id == tenant_id)
+        .order_by(ContactPerson.id),
         await CustomerContact.select()
         .where(CustomerContact.tenant_id == tenant_id)
         .order_by(CustomerContact.id),
@@ -49,7 +53,8 @@ async def test_other_tenants_ids_are_404_and_nothing_changes(
     # Listing shows none of them either.
     listed = (await other_client.get("/api/customers/?include_deleted=true")).json()
     assert customer["id"] not in [c["id"] for c in listed["items"]]
-    found = (await other_client.get("/api/customers/", params={"q": str(customer["number"])})).json()
+    params = {"q": str(customer["number"])}
+    found = (await other_client.get("/api/customers/", params=params)).json()
     assert customer["id"] not in [c["id"] for c in found["items"]]
     assert await snapshot(tenant.id) == before
     assert await snapshot(other_tenant.id) == theirs_before
