@@ -234,6 +234,3 @@ def module_settings_router(module: str) -> Router:
 
     return Router(path=f"/api/{module}/settings", route_handlers=[read_settings, write_settings], tags=[module])
 
-
-def overrides_from(items: Sequence[RetentionIn], tenant_current: dict[str, RuleSetting]) -> dict[str, Any]:
-    return {k: v for k, v in validate_changes(get_declarations(), items, tenant_current).items()}

@@ -161,10 +161,11 @@ async def test_anonymization_word_setting(admin_client, tenant, tenant_factory):
     assert row["name"] == "Anonymized"
 
 
-async def test_preview_counts_with_stored_and_proposed_settings(admin_client, tenant):
+async def test_preview_counts_with_stored_and_proposed_settings(admin_client, tenant, other_tenant):
     now = utcnow()
     for days in (40, 40, 10):
         await add_customer(tenant.id, deleted_at=now - days * DAY)
+    await add_customer(other_tenant.id, deleted_at=now - 40 * DAY)  # not counted for us
     r = await admin_client.post("/api/gdpr/sweeps/preview", json={})
     assert r.status_code == 200, r.text
     due = {x["rule"]: x["due"] for x in r.json()}
