@@ -80,7 +80,7 @@ def register_jobs() -> Sequence[ScheduledJob]:
     from core.auth import purge_expired
     from core.delivery import redeliver_stale
 
-    from core.gdpr.jobs import enqueue_sweeps
+    from core.gdpr.jobs import enqueue_sweeps, prune_runs
 
     return [
         ScheduledJob(id="core.redeliver_outbox", func=redeliver_stale, minutes=5),
@@ -90,6 +90,7 @@ def register_jobs() -> Sequence[ScheduledJob]:
             func=enqueue_sweeps,
             minutes=max(1, get_settings().sweep_interval_minutes),
         ),
+        ScheduledJob(id="core.gdpr_prune_runs", func=prune_runs, minutes=24 * 60),
     ]
 
 

@@ -45,3 +45,27 @@ async def enqueue_sweeps() -> int:
             enqueue(SWEEP_TASK, tenant_id, plugin)
             count += 1
     return count
+
+
+RUN_KEEP_DAYS = 90
+
+
+async def prune_runs(keep_days: int = RUN_KEEP_DAYS) -> int:
+    """Forget zero-count, successful audit rows older than ``keep_days``.
+
+    Every scheduled sweep writes one row per rule even when nothing was due, which for many
+    tenants is most rows; after three months such a row says nothing an administrator
+    needs. Rows that anonymized something, failed, or were immediate/erasure runs stay.
+    """
+    from datetime import timedelta
+
+    from core.db import utcnow
+    from core.gdpr.tables import GdprRun
+
+    rows = await GdprRun.delete().where(
+        (GdprRun.records == 0)
+        & (GdprRun.outcome == "ok")
+        & (GdprRun.trigger == "sweep")
+        & (GdprRun.started_at < utcnow() - timedelta(days=keep_days))
+    ).returning(GdprRun.id)
+    return len(rows)

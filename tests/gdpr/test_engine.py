@@ -290,3 +290,20 @@ def test_engine_exports_the_public_api():
     assert callable(engine.anonymize_if_immediate)
     assert callable(engine.anonymize_records)
     assert callable(engine.sweep)
+
+
+async def test_old_zero_count_sweep_runs_are_pruned(tenant):
+    from core.gdpr.jobs import prune_runs
+
+    now = utcnow()
+    cid = await add_customer(tenant.id, deleted_at=now - 40 * DAY)
+    with at(now - 100 * DAY):
+        await sweep(tenant.id, "gdprtest")  # nothing due yet then: zero-count rows
+    await sweep(tenant.id, "gdprtest")  # anonymizes cid
+    await sweep(tenant.id, "gdprtest")  # zero-count again, but recent
+    assert (await customer(cid))["anonymized_at"] is not None
+    await prune_runs()
+    runs = await GdprRun.select(GdprRun.records, GdprRun.rule_key).where(
+        (GdprRun.tenant_id == tenant.id) & (GdprRun.rule_key == tp.CUSTOMERS)
+    ).order_by(GdprRun.id)
+    assert [r["records"] for r in runs] == [1, 0]
