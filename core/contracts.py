@@ -128,6 +128,10 @@ class SearchSource:
     # Builds the link shown for a hit, from the record's id.
     link: Callable[[int], str] | None = None
     record_type: str = ""
+    # Rows this place covers, as (column, value) pairs that must hold: one table holding
+    # two kinds of record shown as two places (cases and service cases, by "kind").
+    # Same shape as RetentionRule.where; empty means every row of the table.
+    where: tuple[tuple[str, Any], ...] = ()
 
 
 @dataclass

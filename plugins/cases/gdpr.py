@@ -115,15 +115,16 @@ def record_types() -> list[RecordType]:
 
 
 def search_sources() -> list[SearchSource]:
-    """Every personal-data column, under the place its kind of case belongs to."""
+    """Every personal-data column, once per kind: cases under "Ärenden", service cases under
+    "Serviceärenden" (``where`` picks the kind, as the rules do)."""
     sources: list[SearchSource] = []
     columns = {c: cat for c, cat, *_ in (*PARTY_FIELDS, *TEXT_FIELDS)}
-    for column, category in columns.items():
-        sv, en = PLACE["case"]
-        sources.append(
-            SearchSource(Case, column, category, "workcloud", sv, en,  # type: ignore[arg-type]
-                         link=case_link, record_type=RECORD_TYPE)
-        )
+    for kind, (place_sv, place_en) in PLACE.items():
+        for column, category in columns.items():
+            sources.append(
+                SearchSource(Case, column, category, "workcloud", place_sv, place_en,  # type: ignore[arg-type]
+                             link=case_link, record_type=RECORD_TYPE, where=(("kind", kind),))
+            )
     return sources
 
 

@@ -367,7 +367,9 @@ async def approve_extra_cost(
         raise _conflict("This extra cost is already approved.")
     decision = await _second_factor(tenant_id, work_order, data.challenge_id, user_agent)
     if decision is not None and decision.error:
-        raise _conflict(decision.error)
+        # 409 missing phone, 429 throttled, 423 locked: the plugin says which (if it does).
+        status = getattr(decision, "status", 409)
+        raise ClientException(decision.error, status_code=status if 400 <= status < 500 else 409)
     if decision is not None and decision.required:
         return None, decision
     if decision is not None and decision.masked_phone:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-import pytest
 import time_machine
 
 from plugins.orders.tables import Order, OrderComment, OrderLine
@@ -49,9 +48,7 @@ async def test_create_with_lines_computes_exact_amounts(admin_client, tenant):
     assert (await create(admin_client))["number"] == 2
 
 
-@pytest.mark.parametrize(
-    "body,field",
-    [
+BAD_CREATES = [
         ({"title": ""}, "title"),
         ({"title": "  "}, "title"),
         ({"title": "x", "customer_id": -1}, "customer_id"),
@@ -63,14 +60,15 @@ async def test_create_with_lines_computes_exact_amounts(admin_client, tenant):
         ({"title": "x", "lines": [{"description": "a", "unit_price": "NaN"}]}, "lines.0.unit_price"),
         ({"title": "x", "lines": [{"description": "a"}]}, "unit_price"),
         ({"title": "x", "invoiced_at": "2026-01-01T00:00:00Z"}, "invoiced_at"),
-    ],
-)
-async def test_bad_create_is_400_and_writes_nothing(admin_client, tenant, body, field):
-    before = await counts(tenant.id)
-    r = await admin_client.post("/api/orders/", json=body)
-    assert r.status_code == 400, r.text
-    assert field in r.text
-    assert await counts(tenant.id) == before
+]
+
+
+async def test_bad_create_is_400_and_writes_nothing(admin_client, tenant):
+    for body, field in BAD_CREATES:
+        r = await admin_client.post("/api/orders/", json=body)
+        assert r.status_code == 400, (body, r.text)
+        assert field in r.text, (body, r.text)
+    assert await counts(tenant.id) == (0, 0, 0)
 
 
 async def test_lines_add_edit_delete(admin_client):
