@@ -332,8 +332,8 @@ async def create_contact(tenant_id: int, customer_id: int, data: ContactIn) -> d
 async def update_contact(tenant_id: int, contact_id: int, data: ContactPatch) -> dict:
     async with atomic():
         row = await get_contact(tenant_id, contact_id)
-        if row["deleted_at"] is not None:
-            raise Conflict("This contact person is deleted and cannot be edited.")
+        if row["deleted_at"] is not None or row["anonymized_at"] is not None:
+            raise Conflict("This contact person is deleted or anonymized and cannot be edited.")
         changes: dict[str, Any] = {}
         if data.name is not None:
             changes["name"] = text(data.name, "name", required=True)
@@ -379,14 +379,16 @@ async def _check_contact_of(tenant_id: int, customer_id: int, contact_id: int) -
     if contact_id == 0:
         return
     row = (
-        await ContactPerson.select(ContactPerson.customer_id, ContactPerson.deleted_at)
+        await ContactPerson.select(
+            ContactPerson.customer_id, ContactPerson.deleted_at, ContactPerson.anonymized_at
+        )
         .where(_contact_where(tenant_id, contact_id))
         .first()
     )
     if row is None or customer_id == 0 or row["customer_id"] != customer_id:
         raise FieldError("contact_person_id", "This is not a contact person of this customer.")
-    if row["deleted_at"] is not None:
-        raise FieldError("contact_person_id", "This contact person is deleted.")
+    if row["deleted_at"] is not None or row["anonymized_at"] is not None:
+        raise FieldError("contact_person_id", "This contact person is deleted or anonymized.")
 
 
 async def list_log(

@@ -244,6 +244,11 @@ async def test_customers_immediately_anonymizes_within_the_delete_request(
     assert body["deleted_at"] is not None and body["anonymized_at"] is not None
     karin = (await admin_client.get(f"/api/customers/contacts/{made['contacts'][0]['id']}")).json()
     assert karin["name"] == word and karin["mobile_phone"] is None
+    # An anonymized contact person cannot be given data again.
+    response = await admin_client.patch(
+        f"/api/customers/contacts/{karin['id']}", json={"name": "Karin igen"}
+    )
+    assert response.status_code == 409
     entry = await row_of(CustomerContact, made["log"][0]["id"])
     assert (entry["customer_id"], entry["contact_person_id"], entry["comment"]) == (0, 0, "")
     ref = await row_of(CustLink, made["link"])
