@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from typing import Annotated, Any
 
-from litestar import Controller, delete, get, patch, post
+from litestar import Controller, Request, delete, get, patch, post
 from litestar.params import FromPath, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
+from core.auth import SessionUser
+from core.db import atomic
+from core.eventlog import log_event
 from core.tenancy import get_scoped
-from core.web import AuthUser
+from core.web import AuthUser, client_ip
 from plugins.orders import services
 from plugins.orders.schemas import (
     CommentIn,
@@ -29,6 +33,20 @@ Offset = Annotated[int, QueryParameter(ge=0, le=1_000_000)]
 Limit = Annotated[int, QueryParameter(ge=1, le=200)]
 RefFilter = Annotated[int | None, QueryParameter(ge=0, le=2_147_483_647)]
 TextFilter = Annotated[str | None, QueryParameter(max_length=16)]
+
+
+AnyRequest = Request[Any, Any, Any]
+
+
+async def logged(
+    request: AnyRequest, user: SessionUser, action: str, work: Awaitable[dict], order_id: int | None = None
+) -> dict:
+    """Run a change and record who made it on which order, in one transaction."""
+    async with atomic():
+        row = await work
+        record_id = order_id if order_id is not None else int(row["id"])
+        await log_event(user.tenant_id, user, action, "orders", "order", record_id, ip=client_ip(request))
+    return row
 
 
 def line_out(row: dict) -> OrderLineOut:
@@ -83,51 +101,71 @@ class OrdersController(Controller):
         return OrderPage(total=total, offset=offset, limit=limit, items=[summary_out(r) for r in rows])
 
     @post("/", status_code=HTTP_201_CREATED)
-    async def create(self, user: AuthUser, data: JSONBody[OrderIn]) -> OrderOut:
+    async def create(self, request: AnyRequest, user: AuthUser, data: JSONBody[OrderIn]) -> OrderOut:
         """Create an order, optionally with its article lines."""
-        return await order_out(await services.create_order(user.tenant_id, user.employee_id, data))
+        work = services.create_order(user.tenant_id, user.employee_id, data)
+        return await order_out(await logged(request, user, "order.created", work))
 
     @get("/{order_id:int}")
     async def get_one(self, user: AuthUser, order_id: FromPath[int]) -> OrderOut:
         return await order_out(await services.get_order(user.tenant_id, order_id))
 
     @patch("/{order_id:int}")
-    async def edit(self, user: AuthUser, order_id: FromPath[int], data: JSONBody[OrderPatch]) -> OrderOut:
-        return await order_out(await services.edit_order(user.tenant_id, order_id, data))
+    async def edit(
+        self, request: AnyRequest, user: AuthUser, order_id: FromPath[int], data: JSONBody[OrderPatch]
+    ) -> OrderOut:
+        work = services.edit_order(user.tenant_id, order_id, data)
+        return await order_out(await logged(request, user, "order.edited", work))
 
     @post("/{order_id:int}/close", status_code=HTTP_200_OK)
-    async def close(self, user: AuthUser, order_id: FromPath[int]) -> OrderOut:
-        return await order_out(await services.close_order(user.tenant_id, order_id))
+    async def close(self, request: AnyRequest, user: AuthUser, order_id: FromPath[int]) -> OrderOut:
+        work = services.close_order(user.tenant_id, order_id)
+        return await order_out(await logged(request, user, "order.closed", work))
 
     @post("/{order_id:int}/reopen", status_code=HTTP_200_OK)
-    async def reopen(self, user: AuthUser, order_id: FromPath[int]) -> OrderOut:
-        return await order_out(await services.reopen_order(user.tenant_id, order_id))
+    async def reopen(self, request: AnyRequest, user: AuthUser, order_id: FromPath[int]) -> OrderOut:
+        work = services.reopen_order(user.tenant_id, order_id)
+        return await order_out(await logged(request, user, "order.reopened", work))
 
     @post("/{order_id:int}/invoice", status_code=HTTP_200_OK)
-    async def invoice(self, user: AuthUser, order_id: FromPath[int]) -> OrderOut:
+    async def invoice(self, request: AnyRequest, user: AuthUser, order_id: FromPath[int]) -> OrderOut:
         """Mark the order invoiced; its lines and invoice text are then frozen."""
-        return await order_out(await services.invoice_order(user.tenant_id, order_id))
+        work = services.invoice_order(user.tenant_id, order_id)
+        return await order_out(await logged(request, user, "order.invoiced", work))
 
     @delete("/{order_id:int}", status_code=HTTP_200_OK)
-    async def remove(self, user: AuthUser, order_id: FromPath[int]) -> OrderOut:
+    async def remove(self, request: AnyRequest, user: AuthUser, order_id: FromPath[int]) -> OrderOut:
         """Soft delete: the order stays readable until its retention rule anonymizes it."""
-        return await order_out(await services.delete_order(user.tenant_id, order_id))
+        work = services.delete_order(user.tenant_id, order_id)
+        return await order_out(await logged(request, user, "order.deleted", work))
 
     # --- article lines -----------------------------------------------------------------
 
     @post("/{order_id:int}/lines", status_code=HTTP_201_CREATED)
-    async def add_line(self, user: AuthUser, order_id: FromPath[int], data: JSONBody[OrderLineIn]) -> OrderLineOut:
-        return line_out(await services.add_line(user.tenant_id, order_id, data))
+    async def add_line(
+        self, request: AnyRequest, user: AuthUser, order_id: FromPath[int], data: JSONBody[OrderLineIn]
+    ) -> OrderLineOut:
+        work = services.add_line(user.tenant_id, order_id, data)
+        return line_out(await logged(request, user, "order.line_added", work, order_id))
 
     @patch("/{order_id:int}/lines/{line_id:int}")
     async def edit_line(
-        self, user: AuthUser, order_id: FromPath[int], line_id: FromPath[int], data: JSONBody[OrderLinePatch]
+        self,
+        request: AnyRequest,
+        user: AuthUser,
+        order_id: FromPath[int],
+        line_id: FromPath[int],
+        data: JSONBody[OrderLinePatch],
     ) -> OrderLineOut:
-        return line_out(await services.edit_line(user.tenant_id, order_id, line_id, data))
+        work = services.edit_line(user.tenant_id, order_id, line_id, data)
+        return line_out(await logged(request, user, "order.line_edited", work, order_id))
 
     @delete("/{order_id:int}/lines/{line_id:int}", status_code=HTTP_200_OK)
-    async def delete_line(self, user: AuthUser, order_id: FromPath[int], line_id: FromPath[int]) -> OrderLineOut:
-        return line_out(await services.delete_line(user.tenant_id, order_id, line_id))
+    async def delete_line(
+        self, request: AnyRequest, user: AuthUser, order_id: FromPath[int], line_id: FromPath[int]
+    ) -> OrderLineOut:
+        work = services.delete_line(user.tenant_id, order_id, line_id)
+        return line_out(await logged(request, user, "order.line_deleted", work, order_id))
 
     # --- comment rows ------------------------------------------------------------------
 
@@ -136,8 +174,11 @@ class OrdersController(Controller):
         return [comment_out(r) for r in await services.list_comments(user.tenant_id, order_id)]
 
     @post("/{order_id:int}/comments", status_code=HTTP_201_CREATED)
-    async def add_comment(self, user: AuthUser, order_id: FromPath[int], data: JSONBody[CommentIn]) -> CommentOut:
-        return comment_out(await services.add_comment(user.tenant_id, user.employee_id, order_id, data))
+    async def add_comment(
+        self, request: AnyRequest, user: AuthUser, order_id: FromPath[int], data: JSONBody[CommentIn]
+    ) -> CommentOut:
+        work = services.add_comment(user.tenant_id, user.employee_id, order_id, data)
+        return comment_out(await logged(request, user, "order.comment_added", work, order_id))
 
     @get("/comments/{comment_id:int}")
     async def get_comment(self, user: AuthUser, comment_id: FromPath[int]) -> CommentOut:

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, delete, get, patch, post
 from litestar.params import FromPath, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_202_ACCEPTED
 
+from core.auth import SessionUser
+from core.db import atomic
+from core.eventlog import log_event
 from core.tenancy import get_scoped
-from core.web import AuthUser
+from core.web import AuthUser, client_ip
 from plugins.workorders import services
 from plugins.workorders.schemas import (
     ApprovalOut,
@@ -29,6 +33,22 @@ Offset = Annotated[int, QueryParameter(ge=0, le=1_000_000)]
 Limit = Annotated[int, QueryParameter(ge=1, le=200)]
 RefFilter = Annotated[int | None, QueryParameter(ge=0, le=2_147_483_647)]
 TextFilter = Annotated[str | None, QueryParameter(max_length=16)]
+
+
+AnyRequest = Request[Any, Any, Any]
+
+
+async def logged(
+    request: AnyRequest, user: SessionUser, action: str, work: Awaitable[Any], work_order_id: int | None = None
+) -> Any:
+    """Run a change and record who made it on which work order, in one transaction."""
+    async with atomic():
+        result = await work
+        record_id = work_order_id if work_order_id is not None else int(result["id"])
+        await log_event(
+            user.tenant_id, user, action, "workorders", "work_order", record_id, ip=client_ip(request)
+        )
+    return result
 
 
 def work_order_out(row: dict) -> WorkOrderOut:
@@ -70,9 +90,10 @@ class WorkOrdersController(Controller):
         return WorkOrderPage(total=total, offset=offset, limit=limit, items=[work_order_out(r) for r in rows])
 
     @post("/", status_code=HTTP_201_CREATED)
-    async def create(self, user: AuthUser, data: JSONBody[WorkOrderIn]) -> WorkOrderOut:
+    async def create(self, request: AnyRequest, user: AuthUser, data: JSONBody[WorkOrderIn]) -> WorkOrderOut:
         """Open a work order; its number is the organization's highest plus one unless given."""
-        return work_order_out(await services.create_work_order(user.tenant_id, user.employee_id, data))
+        work = services.create_work_order(user.tenant_id, user.employee_id, data)
+        return work_order_out(await logged(request, user, "work_order.created", work))
 
     @get("/{work_order_id:int}")
     async def get_one(self, user: AuthUser, work_order_id: FromPath[int]) -> WorkOrderOut:
@@ -80,22 +101,26 @@ class WorkOrdersController(Controller):
 
     @patch("/{work_order_id:int}")
     async def edit(
-        self, user: AuthUser, work_order_id: FromPath[int], data: JSONBody[WorkOrderPatch]
+        self, request: AnyRequest, user: AuthUser, work_order_id: FromPath[int], data: JSONBody[WorkOrderPatch]
     ) -> WorkOrderOut:
-        return work_order_out(await services.edit_work_order(user.tenant_id, work_order_id, data))
+        work = services.edit_work_order(user.tenant_id, work_order_id, data)
+        return work_order_out(await logged(request, user, "work_order.edited", work))
 
     @post("/{work_order_id:int}/close", status_code=HTTP_200_OK)
-    async def close(self, user: AuthUser, work_order_id: FromPath[int]) -> WorkOrderOut:
-        return work_order_out(await services.close_work_order(user.tenant_id, work_order_id))
+    async def close(self, request: AnyRequest, user: AuthUser, work_order_id: FromPath[int]) -> WorkOrderOut:
+        work = services.close_work_order(user.tenant_id, work_order_id)
+        return work_order_out(await logged(request, user, "work_order.closed", work))
 
     @post("/{work_order_id:int}/reopen", status_code=HTTP_200_OK)
-    async def reopen(self, user: AuthUser, work_order_id: FromPath[int]) -> WorkOrderOut:
-        return work_order_out(await services.reopen_work_order(user.tenant_id, work_order_id))
+    async def reopen(self, request: AnyRequest, user: AuthUser, work_order_id: FromPath[int]) -> WorkOrderOut:
+        work = services.reopen_work_order(user.tenant_id, work_order_id)
+        return work_order_out(await logged(request, user, "work_order.reopened", work))
 
     @delete("/{work_order_id:int}", status_code=HTTP_200_OK)
-    async def remove(self, user: AuthUser, work_order_id: FromPath[int]) -> WorkOrderOut:
+    async def remove(self, request: AnyRequest, user: AuthUser, work_order_id: FromPath[int]) -> WorkOrderOut:
         """Soft delete: the work order stays readable until its retention rule anonymizes it."""
-        return work_order_out(await services.delete_work_order(user.tenant_id, work_order_id))
+        work = services.delete_work_order(user.tenant_id, work_order_id)
+        return work_order_out(await logged(request, user, "work_order.deleted", work))
 
     # --- extra costs -------------------------------------------------------------------
 
@@ -105,34 +130,36 @@ class WorkOrdersController(Controller):
 
     @post("/{work_order_id:int}/extra-costs", status_code=HTTP_201_CREATED)
     async def add_extra_cost(
-        self, user: AuthUser, work_order_id: FromPath[int], data: JSONBody[ExtraCostIn]
+        self, request: AnyRequest, user: AuthUser, work_order_id: FromPath[int], data: JSONBody[ExtraCostIn]
     ) -> ExtraCostOut:
-        return extra_cost_out(
-            await services.add_extra_cost(user.tenant_id, user.employee_id, work_order_id, data)
-        )
+        work = services.add_extra_cost(user.tenant_id, user.employee_id, work_order_id, data)
+        return extra_cost_out(await logged(request, user, "work_order.extra_cost_added", work, work_order_id))
 
     @patch("/{work_order_id:int}/extra-costs/{line_id:int}")
     async def edit_extra_cost(
         self,
+        request: AnyRequest,
         user: AuthUser,
         work_order_id: FromPath[int],
         line_id: FromPath[int],
         data: JSONBody[ExtraCostPatch],
     ) -> ExtraCostOut:
         """Change a line the customer has not approved yet."""
-        return extra_cost_out(await services.edit_extra_cost(user.tenant_id, work_order_id, line_id, data))
+        work = services.edit_extra_cost(user.tenant_id, work_order_id, line_id, data)
+        return extra_cost_out(await logged(request, user, "work_order.extra_cost_edited", work, work_order_id))
 
     @delete("/{work_order_id:int}/extra-costs/{line_id:int}", status_code=HTTP_200_OK)
     async def delete_extra_cost(
-        self, user: AuthUser, work_order_id: FromPath[int], line_id: FromPath[int]
+        self, request: AnyRequest, user: AuthUser, work_order_id: FromPath[int], line_id: FromPath[int]
     ) -> ExtraCostOut:
         """Remove a line the customer has not approved yet."""
-        return extra_cost_out(await services.delete_extra_cost(user.tenant_id, work_order_id, line_id))
+        work = services.delete_extra_cost(user.tenant_id, work_order_id, line_id)
+        return extra_cost_out(await logged(request, user, "work_order.extra_cost_deleted", work, work_order_id))
 
     @post("/{work_order_id:int}/extra-costs/{line_id:int}/approve", status_code=HTTP_200_OK)
     async def approve_extra_cost(
         self,
-        request: Request[Any, Any, Any],
+        request: AnyRequest,
         user: AuthUser,
         work_order_id: FromPath[int],
         line_id: FromPath[int],
@@ -161,6 +188,10 @@ class WorkOrdersController(Controller):
                 ),
                 status_code=HTTP_202_ACCEPTED,
             )
+        await log_event(
+            user.tenant_id, user, "work_order.extra_cost_approved", "workorders", "work_order",
+            work_order_id, ip=client_ip(request),
+        )
         return Response(ApprovalOut(status="approved", extra_cost=extra_cost_out(line)), status_code=HTTP_200_OK)
 
     @get("/extra-costs/{line_id:int}")

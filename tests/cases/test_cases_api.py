@@ -249,3 +249,19 @@ async def test_disabled_module_is_404(admin_client, tenant):
     await set_module_enabled(get_host(), tenant.id, "cases", False)
     assert (await admin_client.get(f"/api/cases/{case['id']}")).status_code == 404
     assert (await admin_client.post("/api/cases/", json={"title": "x"})).status_code == 404
+
+
+async def test_changes_are_in_the_event_log_refusals_are_not(admin_client, tenant):
+    from core.eventlog import EventLog
+
+    case = await create(admin_client)
+    await admin_client.patch(f"/api/cases/{case['id']}", json={"title": "Ny"})
+    await admin_client.post(f"/api/cases/{case['id']}/close")
+    await admin_client.post(f"/api/cases/{case['id']}/reopen")
+    assert (await admin_client.patch(f"/api/cases/{case['id']}", json={"end_customer_phone": "1"})).status_code == 400
+    await admin_client.delete(f"/api/cases/{case['id']}")
+    rows = await EventLog.select().where(
+        (EventLog.tenant_id == tenant.id) & (EventLog.plugin == "cases") & (EventLog.record_id == case["id"])
+    ).order_by(EventLog.id)
+    assert [r["action"] for r in rows] == ["case.created", "case.edited", "case.closed", "case.reopened", "case.deleted"]
+    assert all(r["employee_id"] == tenant.admin_id and r["record_type"] == "case" for r in rows)

@@ -219,3 +219,20 @@ async def test_missing_session_is_401_everywhere(client, admin_client):
         kwargs = {"json": body} if body is not None else {}
         r = await getattr(client, method)(path, **kwargs)
         assert r.status_code == 401, (method, path, r.text)
+
+
+async def test_changes_are_in_the_event_log(admin_client, tenant):
+    from core.eventlog import EventLog
+
+    order = await create(admin_client)
+    line = (await admin_client.post(f"/api/orders/{order['id']}/lines", json={"description": "A", "unit_price": 1})).json()
+    await admin_client.patch(f"/api/orders/{order['id']}/lines/{line['id']}", json={"unit_price": 2})
+    await admin_client.post(f"/api/orders/{order['id']}/comments", json={"text": "c"})
+    await admin_client.post(f"/api/orders/{order['id']}/invoice")
+    assert (await admin_client.post(f"/api/orders/{order['id']}/invoice")).status_code == 409
+    rows = await EventLog.select().where(
+        (EventLog.tenant_id == tenant.id) & (EventLog.plugin == "orders") & (EventLog.record_id == order["id"])
+    ).order_by(EventLog.id)
+    assert [r["action"] for r in rows] == [
+        "order.created", "order.line_added", "order.line_edited", "order.comment_added", "order.invoiced",
+    ]

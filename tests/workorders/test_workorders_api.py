@@ -264,3 +264,22 @@ async def test_missing_session_is_401_everywhere(client, admin_client):
         kwargs = {"json": body} if body is not None else {}
         r = await getattr(client, method)(path, **kwargs)
         assert r.status_code == 401, (method, path, r.text)
+
+
+async def test_changes_are_in_the_event_log(admin_client, tenant):
+    from core.eventlog import EventLog
+
+    wo = await create(admin_client)
+    line = await add_cost(admin_client, wo["id"])
+    url = f"/api/workorders/{wo['id']}/extra-costs/{line['id']}"
+    await admin_client.patch(url, json={"amount": 5})
+    assert (await admin_client.post(f"{url}/approve", json={"approver_name": " "})).status_code == 400
+    await admin_client.post(f"{url}/approve", json={"approver_name": "Bo"})
+    await admin_client.delete(f"/api/workorders/{wo['id']}")
+    rows = await EventLog.select().where(
+        (EventLog.tenant_id == tenant.id) & (EventLog.plugin == "workorders") & (EventLog.record_id == wo["id"])
+    ).order_by(EventLog.id)
+    assert [r["action"] for r in rows] == [
+        "work_order.created", "work_order.extra_cost_added", "work_order.extra_cost_edited",
+        "work_order.extra_cost_approved", "work_order.deleted",
+    ]
