@@ -1,0 +1,135 @@
+"""The vault's GDPR declarations; the core's engine runs them.
+
+* **Auto-delete (M12)** is the fixed rule ``vault_entries``. Each entry carries its own
+  deadline, ``delete_after = created_at + the form's auto_delete_days``, as the rule's
+  clock column, and the rule runs in mode "immediately": the engine's sweep deletes every
+  entry whose deadline has passed (the ``delete_row`` fields make it delete rows) and
+  writes the run to ``gdpr_run`` like every other rule. Deleting the row deletes the
+  entry's wrapped data key with its ciphertexts (crypto-shredding). A form without
+  auto-delete leaves ``delete_after`` null, which is never due.
+* **Erasure of a customer** deletes the customer's entries: ``customer_id`` is a
+  ``customer_ref`` with strategy ``delete_row``, so when the customers plugin's rule (or an
+  erasure) anonymizes a customer, the core deletes the entries that reference it.
+* The reveal audit log (who, entry, field names, time, IP) is deleted after 3 months,
+  like the product's other logs (M24): the fixed rule ``vault_audit``.
+* Person search finds a customer's entries by the customer link and shows the form's name
+  (record type ``vault_entry``, number column ``form_name``); it never searches values.
+"""
+
+from __future__ import annotations
+
+from core.contracts import (
+    PersonalDataField,
+    RecordType,
+    RetentionRule,
+    SearchSource,
+    TwoFactorContext,
+)
+from plugins.vault.tables import VaultAccess, VaultAudit, VaultEntry
+
+ENTRY_RULE = "vault_entries"
+AUDIT_RULE = "vault_audit"
+AUDIT_DAYS = 90
+
+
+def _entry_link(entry_id: int) -> str:
+    return f"/api/vault/entries/{entry_id}"
+
+
+def personal_data() -> list[PersonalDataField]:
+    return [
+        PersonalDataField(
+            VaultEntry, "customer_id", "customer_ref", "delete_row",
+            "Kund (säkra uppgifter)", "Customer (secure data)",
+        ),
+        PersonalDataField(
+            VaultEntry, "plain_values", "free_text", "delete_row",
+            "Okrypterade värden", "Unencrypted values", rule=ENTRY_RULE,
+        ),
+        PersonalDataField(
+            VaultEntry, "secret_values", "free_text", "delete_row",
+            "Krypterade värden", "Encrypted values", rule=ENTRY_RULE,
+        ),
+        PersonalDataField(VaultEntry, "created_by", "employee_ref", "zero", "Skapad av", "Created by"),
+        PersonalDataField(VaultEntry, "updated_by", "employee_ref", "zero", "Ändrad av", "Changed by"),
+        PersonalDataField(
+            VaultAccess, "employee_id", "employee_ref", "delete_row",
+            "Behörighet till formulär", "Access to a form",
+        ),
+        PersonalDataField(
+            VaultAudit, "employee_id", "employee_ref", "zero", "Användare i dekrypteringslogg", "User in decryption log",
+        ),
+        PersonalDataField(
+            VaultAudit, "ip", "ip", "delete_row", "IP-nummer i dekrypteringslogg", "IP address in decryption log",
+            rule=AUDIT_RULE,
+        ),
+    ]
+
+
+def retention_rules() -> list[RetentionRule]:
+    return [
+        RetentionRule(
+            key=ENTRY_RULE,
+            label_sv="Säkra uppgifter – automatisk radering",
+            label_en="Secure data – automatic deletion",
+            clock="created",
+            table=VaultEntry,
+            clock_columns=("delete_after",),
+            allowed_modes=("immediately",),
+            default_mode="immediately",
+            fixed=True,
+            record_type="vault_entry",
+        ),
+        RetentionRule(
+            key=AUDIT_RULE,
+            label_sv="Säkra uppgifter – logg över dekrypteringar",
+            label_en="Secure data – decryption log",
+            clock="created",
+            table=VaultAudit,
+            clock_columns=("at",),
+            allowed_modes=("days",),
+            default_mode="days",
+            default_days=AUDIT_DAYS,
+            fixed=True,
+        ),
+    ]
+
+
+def record_types() -> list[RecordType]:
+    return [
+        RecordType(
+            key="vault_entry",
+            table=VaultEntry,
+            label_sv="Säkra uppgifter",
+            label_en="Secure data",
+            link=_entry_link,
+            number_column="form_name",
+        )
+    ]
+
+
+def search_sources() -> list[SearchSource]:
+    return [
+        SearchSource(
+            table=VaultEntry,
+            column="customer_id",
+            category="customer_ref",
+            area="workcloud",
+            place_sv="Säkra uppgifter (formulär)",
+            place_en="Secure data (form)",
+            link=_entry_link,
+            record_type="vault_entry",
+        )
+    ]
+
+
+def two_factor_contexts() -> list[TwoFactorContext]:
+    return [
+        TwoFactorContext(
+            key="vault_decrypt",
+            label_sv="Säkra uppgifter – dekryptering",
+            label_en="Secure data – decryption",
+            module="vault",
+            order=90,
+        )
+    ]

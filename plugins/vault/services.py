@@ -1,0 +1,876 @@
+"""The vault's business logic: forms, access lists, entries, reveal. No HTTP here.
+
+Access model (M11, M13), decided and tested in tests/vault/test_access.py:
+
+* **Managing forms** (create, edit, access lists, delete) needs ``user.can("vault")``:
+  administrators, and members of a group with the "vault" permission.
+* **Administrators are not implicitly on a form's lists.** The lists are the one place
+  that says who can read a form's data; an administrator who needs to read adds themself,
+  which everybody managing forms then sees.
+* The **plain list** lets a user (directly or through a group) list, read the plain
+  values of, create, edit and delete the form's entries. A plain-list user may write
+  encrypted values (a drop box) but never read them back.
+* The **encrypted list** lets a user reveal encrypted values (with their password, and an
+  SMS code when the form asks for it). Being on it also lets the user see the entries
+  (list/get, plain values), since reveal shows more than that; it does not let them edit.
+* Somebody on neither list gets 404 for the form's entries (they cannot tell they exist);
+  somebody who can see an entry but is not on the encrypted list gets 403 from reveal.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from dataclasses import dataclass, fields as dc_fields
+from datetime import datetime, timedelta
+from typing import Any
+
+import msgspec
+from litestar.exceptions import ClientException, NotFoundException, PermissionDeniedException
+
+from core.auth import SessionUser, verify_password
+from core.config import get_settings
+from core.contracts import SecondFactorRequest
+from core.db import atomic, utcnow
+from core.plugins import await_me_maybe, get_host
+from core.tables import Employee, EmployeeGroup, GroupMember, LoginFailure
+from core.tenancy import get_scoped
+from core.validation import FieldError
+from plugins.vault import crypto, keys
+from plugins.vault.crypto import MasterKeyError, VaultIntegrityError
+from plugins.vault.schemas import (
+    AccessIn,
+    AccessListOut,
+    AccessOut,
+    EntryFieldOut,
+    EntryGroupOut,
+    EntryIn,
+    EntryOut,
+    EntryPage,
+    EntryPatch,
+    FieldIn,
+    FieldOut,
+    FormIn,
+    FormOut,
+    FormPatch,
+    MyAccessOut,
+    RevealedValueOut,
+    RevealOut,
+    SecondFactorOut,
+    ValueIn,
+)
+from plugins.vault.tables import VaultAccess, VaultAudit, VaultEntry, VaultField, VaultForm
+
+log = logging.getLogger(__name__)
+
+TWO_FACTOR_CONTEXT = "vault_decrypt"
+PLAIN = "plain"
+ENCRYPTED = "encrypted"
+SHORT_VALUE = 2000  # text, password and url values; notes may be up to 10 000 characters
+REWRITE_BATCH = 500
+
+
+class RevealThrottled(ClientException):
+    status_code = 429
+
+
+class IntegrityConflict(ClientException):
+    status_code = 409
+
+
+def can_manage(user: SessionUser) -> bool:
+    return user.can("vault")
+
+
+def require_manager(user: SessionUser) -> None:
+    if not can_manage(user):
+        raise PermissionDeniedException(
+            "Only administrators (or members of a group with the vault permission) manage "
+            "secure-data forms."
+        )
+
+
+def _loads(text: str | None) -> dict[str, Any]:
+    try:
+        data = json.loads(text or "{}")
+    except ValueError:
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _dumps(data: dict[str, Any]) -> str:
+    return json.dumps(data, separators=(",", ":"), sort_keys=True)
+
+
+# --- access -----------------------------------------------------------------------------
+
+
+async def access_map(tenant_id: int, employee_id: int, form_ids: list[int] | None = None) -> dict[int, set[str]]:
+    """The lists (plain / encrypted) this employee is on, per form, directly or by group."""
+    me = (
+        await Employee.select(Employee.id, Employee.created_at, Employee.deleted_at)
+        .where((Employee.tenant_id == tenant_id) & (Employee.id == employee_id))
+        .first()
+    )
+    if me is None or me["deleted_at"] is not None:
+        return {}
+    member_of = await GroupMember.select(GroupMember.group_id).where(
+        (GroupMember.tenant_id == tenant_id) & (GroupMember.employee_id == employee_id)
+    )
+    group_ids = sorted({int(m["group_id"]) for m in member_of})
+    groups: dict[int, Any] = {}
+    if group_ids:
+        for g in await EmployeeGroup.select(EmployeeGroup.id, EmployeeGroup.created_at).where(
+            (EmployeeGroup.tenant_id == tenant_id) & EmployeeGroup.id.is_in(group_ids)
+        ):
+            groups[int(g["id"])] = g["created_at"]
+    who = VaultAccess.employee_id == employee_id
+    if groups:
+        who = who | VaultAccess.group_id.is_in(list(groups))
+    query = VaultAccess.select(
+        VaultAccess.form_id,
+        VaultAccess.level,
+        VaultAccess.employee_id,
+        VaultAccess.group_id,
+        VaultAccess.principal_created_at,
+    ).where((VaultAccess.tenant_id == tenant_id) & who)
+    if form_ids is not None:
+        if not form_ids:
+            return {}
+        query = query.where(VaultAccess.form_id.is_in(form_ids))
+    out: dict[int, set[str]] = {}
+    for g in await query:
+        if g["employee_id"]:
+            if int(g["employee_id"]) != employee_id or g["principal_created_at"] != me["created_at"]:
+                continue
+        elif int(g["group_id"]) not in groups or g["principal_created_at"] != groups[int(g["group_id"])]:
+            continue  # a grant to a deleted group whose id was given to a new group
+        out.setdefault(int(g["form_id"]), set()).add(g["level"])
+    return out
+
+
+async def _form_access(user: SessionUser, form_id: int) -> set[str]:
+    return (await access_map(user.tenant_id, user.employee_id, [form_id])).get(form_id, set())
+
+
+async def _check_principals(tenant_id: int, lists: AccessIn) -> dict[str, dict[str, dict[int, datetime]]]:
+    """Every user and group named in the lists exists in the tenant; their creation times."""
+    out: dict[str, dict[str, dict[int, datetime]]] = {}
+    for level in (PLAIN, ENCRYPTED):
+        lst = getattr(lists, level)
+        users: dict[int, datetime] = {}
+        groups: dict[int, datetime] = {}
+        ids = sorted(set(lst.users))
+        if ids:
+            rows = await Employee.select(Employee.id, Employee.created_at).where(
+                (Employee.tenant_id == tenant_id) & Employee.id.is_in(ids) & Employee.deleted_at.is_null()
+            )
+            users = {int(r["id"]): r["created_at"] for r in rows}
+            missing = [i for i in ids if i not in users]
+            if missing:
+                raise FieldError(f"access.{level}.users", f"no such users in the organization: {missing}")
+        ids = sorted(set(lst.groups))
+        if ids:
+            rows = await EmployeeGroup.select(EmployeeGroup.id, EmployeeGroup.created_at).where(
+                (EmployeeGroup.tenant_id == tenant_id) & EmployeeGroup.id.is_in(ids)
+            )
+            groups = {int(r["id"]): r["created_at"] for r in rows}
+            missing = [i for i in ids if i not in groups]
+            if missing:
+                raise FieldError(f"access.{level}.groups", f"no such groups in the organization: {missing}")
+        out[level] = {"users": users, "groups": groups}
+    return out
+
+
+async def set_access(tenant_id: int, form_id: int, lists: AccessIn) -> None:
+    """Replace both lists of a form (inside the caller's transaction)."""
+    checked = await _check_principals(tenant_id, lists)
+    await VaultAccess.delete().where((VaultAccess.tenant_id == tenant_id) & (VaultAccess.form_id == form_id))
+    rows = []
+    for level, kinds in checked.items():
+        for eid, created in kinds["users"].items():
+            rows.append(VaultAccess(tenant_id=tenant_id, form_id=form_id, level=level, employee_id=eid, group_id=0, principal_created_at=created))
+        for gid, created in kinds["groups"].items():
+            rows.append(VaultAccess(tenant_id=tenant_id, form_id=form_id, level=level, employee_id=0, group_id=gid, principal_created_at=created))
+    if rows:
+        await VaultAccess.insert(*rows)
+
+
+async def access_out(tenant_id: int, form_id: int) -> AccessOut:
+    rows = await VaultAccess.select().where((VaultAccess.tenant_id == tenant_id) & (VaultAccess.form_id == form_id))
+    lists = {lvl: AccessListOut(users=[], groups=[]) for lvl in (PLAIN, ENCRYPTED)}
+    for r in rows:
+        target = lists.get(r["level"])
+        if target is None:
+            continue
+        if r["employee_id"]:
+            target.users.append(int(r["employee_id"]))
+        else:
+            target.groups.append(int(r["group_id"]))
+    for lst in lists.values():
+        lst.users.sort()
+        lst.groups.sort()
+    return AccessOut(plain=lists[PLAIN], encrypted=lists[ENCRYPTED])
+
+
+# --- forms ------------------------------------------------------------------------------
+
+
+async def _fields_of(tenant_id: int, form_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
+    out: dict[int, list[dict[str, Any]]] = {fid: [] for fid in form_ids}
+    if not form_ids:
+        return out
+    rows = await VaultField.select().where(
+        (VaultField.tenant_id == tenant_id) & VaultField.form_id.is_in(form_ids)
+    ).order_by(VaultField.position).order_by(VaultField.id)
+    for r in rows:
+        out.setdefault(int(r["form_id"]), []).append(r)
+    return out
+
+
+def _field_out(r: dict[str, Any]) -> FieldOut:
+    return FieldOut(id=int(r["id"]), name=r["name"], type=r["kind"], encrypted=bool(r["encrypted"]), order=int(r["position"]))
+
+
+async def form_out(user: SessionUser, form: dict[str, Any], fields: list[dict[str, Any]] | None = None, access: set[str] | None = None) -> FormOut:
+    tid = user.tenant_id
+    if fields is None:
+        fields = (await _fields_of(tid, [int(form["id"])]))[int(form["id"])]
+    if access is None:
+        access = await _form_access(user, int(form["id"]))
+    out = FormOut(
+        id=int(form["id"]),
+        name=form["name"],
+        purpose=form["purpose"],
+        auto_delete_days=form["auto_delete_days"],
+        require_two_factor=bool(form["require_two_factor"]),
+        fields=[_field_out(f) for f in fields],
+        my_access=MyAccessOut(plain=PLAIN in access, encrypted=ENCRYPTED in access),
+    )
+    if can_manage(user):
+        out.access = await access_out(tid, int(form["id"]))
+        out.entry_count = await VaultEntry.count().where(
+            (VaultEntry.tenant_id == tid) & (VaultEntry.form_id == form["id"])
+        )
+        out.created_at = form["created_at"]
+        out.updated_at = form["updated_at"]
+    return out
+
+
+def _check_field_names(items: list[FieldIn]) -> None:
+    seen: set[str] = set()
+    for f in items:
+        name = f.name.strip()
+        if not name:
+            raise FieldError("fields", "every field needs a name")
+        if name.casefold() in seen:
+            raise FieldError("fields", f"two fields are named {name!r}; field names must differ")
+        seen.add(name.casefold())
+
+
+def _positions(items: list[FieldIn]) -> list[int]:
+    return [f.order if f.order is not None else (i + 1) * 10 for i, f in enumerate(items)]
+
+
+async def _visible_form(user: SessionUser, form_id: int) -> tuple[dict[str, Any], set[str]]:
+    """A form the user manages or is on a list of; 404 otherwise (also another tenant's)."""
+    form = await get_scoped(VaultForm, user.tenant_id, form_id, "Form")
+    access = await _form_access(user, form_id)
+    if not access and not can_manage(user):
+        raise NotFoundException(f"Form {form_id} was not found")
+    return form, access
+
+
+async def list_forms(user: SessionUser) -> list[FormOut]:
+    tid = user.tenant_id
+    query = VaultForm.select().where(VaultForm.tenant_id == tid).order_by(VaultForm.name).order_by(VaultForm.id)
+    rows = await query
+    access = await access_map(tid, user.employee_id)
+    if not can_manage(user):
+        rows = [r for r in rows if int(r["id"]) in access]
+    fields = await _fields_of(tid, [int(r["id"]) for r in rows])
+    return [await form_out(user, r, fields[int(r["id"])], access.get(int(r["id"]), set())) for r in rows]
+
+
+async def get_form(user: SessionUser, form_id: int) -> FormOut:
+    form, access = await _visible_form(user, form_id)
+    return await form_out(user, form, access=access)
+
+
+async def create_form(user: SessionUser, data: FormIn) -> FormOut:
+    require_manager(user)
+    _check_field_names(data.fields)
+    if any(f.id is not None for f in data.fields):
+        raise FieldError("fields", "a new form's fields have no id yet")
+    tid = user.tenant_id
+    now = utcnow()
+    async with atomic():
+        rows = await VaultForm.insert(
+            VaultForm(
+                tenant_id=tid,
+                name=data.name.strip(),
+                purpose=data.purpose,
+                auto_delete_days=data.auto_delete_days,
+                require_two_factor=data.require_two_factor,
+                created_at=now,
+                updated_at=now,
+            )
+        ).returning(*VaultForm.all_columns())
+        form = rows[0]
+        positions = _positions(data.fields)
+        await VaultField.insert(
+            *[
+                VaultField(tenant_id=tid, form_id=form["id"], name=f.name.strip(), position=p, kind=f.type, encrypted=f.encrypted)
+                for f, p in zip(data.fields, positions)
+            ]
+        )
+        if data.access is not None:
+            await set_access(tid, int(form["id"]), data.access)
+    return await form_out(user, form)
+
+
+async def _remove_field_values(tenant_id: int, form_id: int, field_ids: list[int]) -> None:
+    """Drop removed fields' stored values from every entry of the form."""
+    drop = {str(i) for i in field_ids}
+    last = 0
+    while True:
+        rows = (
+            await VaultEntry.select(VaultEntry.id, VaultEntry.plain_values, VaultEntry.secret_values)
+            .where((VaultEntry.tenant_id == tenant_id) & (VaultEntry.form_id == form_id) & (VaultEntry.id > last))
+            .order_by(VaultEntry.id)
+            .limit(REWRITE_BATCH)
+        )
+        if not rows:
+            return
+        last = int(rows[-1]["id"])
+        for r in rows:
+            plain, secret = _loads(r["plain_values"]), _loads(r["secret_values"])
+            if drop & (plain.keys() | secret.keys()):
+                await VaultEntry.update(
+                    {
+                        VaultEntry.plain_values: _dumps({k: v for k, v in plain.items() if k not in drop}),
+                        VaultEntry.secret_values: _dumps({k: v for k, v in secret.items() if k not in drop}),
+                    }
+                ).where((VaultEntry.id == r["id"]) & (VaultEntry.tenant_id == tenant_id))
+
+
+async def _recompute_delete_after(tenant_id: int, form_id: int, days: int | None) -> None:
+    """Move every entry's deadline to created_at + days (the form's setting changed)."""
+    where = (VaultEntry.tenant_id == tenant_id) & (VaultEntry.form_id == form_id)
+    if days is None:
+        await VaultEntry.update({VaultEntry.delete_after: None}).where(where)
+        return
+    last = 0
+    while True:
+        rows = (
+            await VaultEntry.select(VaultEntry.id, VaultEntry.created_at)
+            .where(where & (VaultEntry.id > last))
+            .order_by(VaultEntry.id)
+            .limit(REWRITE_BATCH)
+        )
+        if not rows:
+            return
+        last = int(rows[-1]["id"])
+        for r in rows:
+            await VaultEntry.update({VaultEntry.delete_after: r["created_at"] + timedelta(days=days)}).where(
+                (VaultEntry.id == r["id"]) & (VaultEntry.tenant_id == tenant_id)
+            )
+
+
+async def edit_form(user: SessionUser, form_id: int, data: FormPatch) -> FormOut:
+    require_manager(user)
+    tid = user.tenant_id
+    async with atomic():
+        form = await get_scoped(VaultForm, tid, form_id, "Form")
+        changes: dict[Any, Any] = {}
+        if data.name is not None:
+            changes[VaultForm.name] = data.name.strip()
+            await VaultEntry.update({VaultEntry.form_name: data.name.strip()}).where(
+                (VaultEntry.tenant_id == tid) & (VaultEntry.form_id == form_id)
+            )
+        if data.require_two_factor is not None:
+            changes[VaultForm.require_two_factor] = data.require_two_factor
+        if data.auto_delete_days is not msgspec.UNSET:
+            changes[VaultForm.auto_delete_days] = data.auto_delete_days
+            if data.auto_delete_days != form["auto_delete_days"]:
+                await _recompute_delete_after(tid, form_id, data.auto_delete_days)
+        if data.fields is not None:
+            await _replace_fields(tid, form_id, data.fields)
+        changes[VaultForm.updated_at] = utcnow()
+        await VaultForm.update(changes).where((VaultForm.id == form_id) & (VaultForm.tenant_id == tid))
+        form = await get_scoped(VaultForm, tid, form_id, "Form")
+    return await form_out(user, form)
+
+
+async def _replace_fields(tenant_id: int, form_id: int, items: list[FieldIn]) -> None:
+    _check_field_names(items)
+    existing = {int(f["id"]): f for f in (await _fields_of(tenant_id, [form_id]))[form_id]}
+    kept: set[int] = set()
+    for f in items:
+        if f.id is None:
+            continue
+        if f.id not in existing:
+            raise FieldError("fields", f"field {f.id} is not a field of this form")
+        if f.id in kept:
+            raise FieldError("fields", f"field {f.id} is listed twice")
+        if bool(existing[f.id]["encrypted"]) != f.encrypted:
+            raise FieldError(
+                "fields",
+                f"field {existing[f.id]['name']!r} cannot switch encryption on or off; add a new "
+                "field with the setting you want and remove this one",
+            )
+        kept.add(f.id)
+    removed = sorted(set(existing) - kept)
+    if removed:
+        await VaultField.delete().where((VaultField.tenant_id == tenant_id) & VaultField.id.is_in(removed))
+        await _remove_field_values(tenant_id, form_id, removed)
+    for f, p in zip(items, _positions(items)):
+        if f.id is None:
+            await VaultField.insert(
+                VaultField(tenant_id=tenant_id, form_id=form_id, name=f.name.strip(), position=p, kind=f.type, encrypted=f.encrypted)
+            )
+        else:
+            await VaultField.update(
+                {VaultField.name: f.name.strip(), VaultField.position: p, VaultField.kind: f.type}
+            ).where((VaultField.id == f.id) & (VaultField.tenant_id == tenant_id))
+
+
+async def replace_access(user: SessionUser, form_id: int, data: AccessIn) -> AccessOut:
+    require_manager(user)
+    async with atomic():
+        await get_scoped(VaultForm, user.tenant_id, form_id, "Form")
+        await set_access(user.tenant_id, form_id, data)
+        await VaultForm.update({VaultForm.updated_at: utcnow()}).where(
+            (VaultForm.id == form_id) & (VaultForm.tenant_id == user.tenant_id)
+        )
+    return await access_out(user.tenant_id, form_id)
+
+
+async def delete_form(user: SessionUser, form_id: int, delete_entries: bool) -> int:
+    """Delete a form; with entries only when asked (they are shredded with it)."""
+    require_manager(user)
+    tid = user.tenant_id
+    async with atomic():
+        await get_scoped(VaultForm, tid, form_id, "Form")
+        count = await VaultEntry.count().where((VaultEntry.tenant_id == tid) & (VaultEntry.form_id == form_id))
+        if count and not delete_entries:
+            raise ClientException(
+                f"The form has {count} entries. Delete them with it by adding "
+                "?delete_entries=true; they cannot be recovered.",
+                status_code=409,
+            )
+        await VaultEntry.delete().where((VaultEntry.tenant_id == tid) & (VaultEntry.form_id == form_id))
+        await VaultAccess.delete().where((VaultAccess.tenant_id == tid) & (VaultAccess.form_id == form_id))
+        await VaultField.delete().where((VaultField.tenant_id == tid) & (VaultField.form_id == form_id))
+        await VaultForm.delete().where((VaultForm.tenant_id == tid) & (VaultForm.id == form_id))
+    log.info("vault form %s deleted with %s entries (tenant %s)", form_id, count, tid)
+    return int(count)
+
+
+# --- entries ----------------------------------------------------------------------------
+
+
+def _entry_out(entry: dict[str, Any], form: dict[str, Any], fields: list[dict[str, Any]], access: set[str]) -> EntryOut:
+    plain = _loads(entry["plain_values"])
+    secret = _loads(entry["secret_values"])
+    out_fields = []
+    for f in fields:
+        key = str(f["id"])
+        if f["encrypted"]:
+            out_fields.append(
+                EntryFieldOut(field_id=int(f["id"]), name=f["name"], type=f["kind"], encrypted=True, has_value=key in secret, value=None)
+            )
+        else:
+            value = plain.get(key)
+            out_fields.append(
+                EntryFieldOut(field_id=int(f["id"]), name=f["name"], type=f["kind"], encrypted=False, has_value=value is not None, value=value)
+            )
+    return EntryOut(
+        id=int(entry["id"]),
+        form_id=int(form["id"]),
+        form_name=form["name"],
+        purpose=form["purpose"],
+        customer_id=int(entry["customer_id"]) if form["purpose"] == "customer" else None,
+        fields=out_fields,
+        created_at=entry["created_at"],
+        updated_at=entry["updated_at"],
+        can_edit=PLAIN in access,
+        can_reveal=ENCRYPTED in access,
+    )
+
+
+async def _visible_entry(user: SessionUser, entry_id: int) -> tuple[dict[str, Any], dict[str, Any], set[str]]:
+    """Entry, form and the user's lists; 404 when the user is on neither list."""
+    entry = await get_scoped(VaultEntry, user.tenant_id, entry_id, "Entry")
+    form = await get_scoped(VaultForm, user.tenant_id, int(entry["form_id"]), "Form")
+    access = await _form_access(user, int(form["id"]))
+    if not access:
+        raise NotFoundException(f"Entry {entry_id} was not found")
+    return entry, form, access
+
+
+def _require_plain(access: set[str]) -> None:
+    if PLAIN not in access:
+        raise PermissionDeniedException(
+            "You may see this form's entries but not change them: that needs the form's plain list."
+        )
+
+
+def _customer_for(form: dict[str, Any], customer_id: int | None, required: bool) -> int | None:
+    if form["purpose"] == "customer":
+        if customer_id is None and required:
+            raise FieldError("customer_id", "this form keeps data on behalf of a customer: give the customer's id")
+        return customer_id
+    if customer_id is not None:
+        raise FieldError("customer_id", "this form is for internal data: entries belong to no customer")
+    return 0 if required else None
+
+
+def _check_values(values: list[ValueIn], fields: list[dict[str, Any]]) -> dict[int, tuple[dict[str, Any], str | None]]:
+    by_id = {int(f["id"]): f for f in fields}
+    out: dict[int, tuple[dict[str, Any], str | None]] = {}
+    for v in values:
+        f = by_id.get(v.field_id)
+        if f is None:
+            raise FieldError("values", f"field {v.field_id} is not a field of this form")
+        if v.field_id in out:
+            raise FieldError("values", f"field {f['name']!r} is given twice")
+        value = v.value
+        if value is not None and value == "":
+            value = None
+        if value is not None:
+            if f["kind"] != "note" and len(value) > SHORT_VALUE:
+                raise FieldError("values", f"field {f['name']!r} holds at most {SHORT_VALUE} characters")
+            if f["kind"] != "note" and ("\n" in value or "\r" in value):
+                raise FieldError("values", f"field {f['name']!r} is a single line; use a note field for more")
+            if f["kind"] == "url" and "://" not in value:
+                raise FieldError("values", f"field {f['name']!r} must be an address like https://example.org")
+        out[v.field_id] = (f, value)
+    return out
+
+
+async def _apply_values(
+    entry: dict[str, Any], changes: dict[int, tuple[dict[str, Any], str | None]]
+) -> tuple[str, str]:
+    """New plain/secret JSON for an entry; encrypts with the entry's own data key."""
+    plain = _loads(entry["plain_values"])
+    secret = _loads(entry["secret_values"])
+    data_key: bytes | None = None
+    ids = (int(entry["tenant_id"]), int(entry["form_id"]), int(entry["id"]))
+    version = int(entry["key_version"])
+    for field_id, (f, value) in changes.items():
+        key = str(field_id)
+        if not f["encrypted"]:
+            if value is None:
+                plain.pop(key, None)
+            else:
+                plain[key] = value
+            continue
+        if value is None:
+            secret.pop(key, None)
+            continue
+        if data_key is None:
+            ring = await keys.get_ring(version)
+            data_key = crypto.unwrap_data_key(ring, version, *ids, entry["wrapped_key"])
+        secret[key] = {"v": version, "c": crypto.encrypt_value(data_key, *ids, field_id, version, value)}
+    return _dumps(plain), _dumps(secret)
+
+
+async def create_entry(user: SessionUser, data: EntryIn) -> EntryOut:
+    tid = user.tenant_id
+    form = await get_scoped(VaultForm, tid, data.form_id, "Form")
+    access = await _form_access(user, data.form_id)
+    if not access:
+        raise NotFoundException(f"Form {data.form_id} was not found")
+    _require_plain(access)
+    customer_id = _customer_for(form, data.customer_id, required=True)
+    fields = (await _fields_of(tid, [data.form_id]))[data.form_id]
+    changes = _check_values(data.values, fields)
+    now = utcnow()
+    delete_after = now + timedelta(days=form["auto_delete_days"]) if form["auto_delete_days"] else None
+    async with atomic():
+        version = await keys.active_version()
+        ring = await keys.get_ring(version)
+        rows = await VaultEntry.insert(
+            VaultEntry(
+                tenant_id=tid,
+                form_id=data.form_id,
+                form_name=form["name"],
+                customer_id=customer_id or 0,
+                key_version=version,
+                wrapped_key="",
+                created_by=user.employee_id,
+                updated_by=user.employee_id,
+                created_at=now,
+                updated_at=now,
+                delete_after=delete_after,
+            )
+        ).returning(*VaultEntry.all_columns())
+        entry = rows[0]
+        wrapped = crypto.wrap_data_key(ring, version, tid, data.form_id, int(entry["id"]), crypto.new_data_key())
+        entry["wrapped_key"] = wrapped
+        plain, secret = await _apply_values(entry, changes)
+        await VaultEntry.update(
+            {VaultEntry.wrapped_key: wrapped, VaultEntry.plain_values: plain, VaultEntry.secret_values: secret}
+        ).where((VaultEntry.id == entry["id"]) & (VaultEntry.tenant_id == tid))
+        entry = await get_scoped(VaultEntry, tid, int(entry["id"]), "Entry")
+    return _entry_out(entry, form, fields, access)
+
+
+async def get_entry(user: SessionUser, entry_id: int) -> EntryOut:
+    entry, form, access = await _visible_entry(user, entry_id)
+    fields = (await _fields_of(user.tenant_id, [int(form["id"])]))[int(form["id"])]
+    return _entry_out(entry, form, fields, access)
+
+
+async def edit_entry(user: SessionUser, entry_id: int, data: EntryPatch) -> EntryOut:
+    tid = user.tenant_id
+    async with atomic():
+        entry, form, access = await _visible_entry(user, entry_id)
+        _require_plain(access)
+        fields = (await _fields_of(tid, [int(form["id"])]))[int(form["id"])]
+        updates: dict[Any, Any] = {VaultEntry.updated_at: utcnow(), VaultEntry.updated_by: user.employee_id}
+        if data.customer_id is not None:
+            updates[VaultEntry.customer_id] = _customer_for(form, data.customer_id, required=False)
+        if data.values:
+            changes = _check_values(data.values, fields)
+            try:
+                plain, secret = await _apply_values(entry, changes)
+            except VaultIntegrityError as exc:
+                raise IntegrityConflict(str(exc)) from exc
+            updates[VaultEntry.plain_values] = plain
+            updates[VaultEntry.secret_values] = secret
+        await VaultEntry.update(updates).where((VaultEntry.id == entry_id) & (VaultEntry.tenant_id == tid))
+        entry = await get_scoped(VaultEntry, tid, entry_id, "Entry")
+    return _entry_out(entry, form, fields, access)
+
+
+async def delete_entry(user: SessionUser, entry_id: int) -> None:
+    """Hard delete: the values and the wrapped data key go in one row (crypto-shredding)."""
+    async with atomic():
+        _, _, access = await _visible_entry(user, entry_id)
+        _require_plain(access)
+        await VaultEntry.delete().where((VaultEntry.id == entry_id) & (VaultEntry.tenant_id == user.tenant_id))
+
+
+async def list_entries(
+    user: SessionUser,
+    form_id: int | None,
+    customer_id: int | None,
+    purpose: str | None,
+    offset: int,
+    limit: int,
+) -> EntryPage:
+    """Entries of the forms the user is on a list of, grouped by form and customer."""
+    tid = user.tenant_id
+    access = await access_map(tid, user.employee_id)
+    form_ids = sorted(access)
+    if form_id is not None:
+        form_ids = [f for f in form_ids if f == form_id]
+    forms = {}
+    if form_ids:
+        q = VaultForm.select().where((VaultForm.tenant_id == tid) & VaultForm.id.is_in(form_ids))
+        if purpose is not None:
+            q = q.where(VaultForm.purpose == purpose)
+        forms = {int(f["id"]): f for f in await q}
+    if not forms:
+        return EntryPage(total=0, offset=offset, limit=limit, groups=[])
+    where = (VaultEntry.tenant_id == tid) & VaultEntry.form_id.is_in(sorted(forms))
+    if customer_id is not None:
+        where = where & (VaultEntry.customer_id == customer_id)
+    total = await VaultEntry.count().where(where)
+    rows = (
+        await VaultEntry.select()
+        .where(where)
+        .order_by(VaultEntry.form_id)
+        .order_by(VaultEntry.customer_id)
+        .order_by(VaultEntry.id)
+        .offset(offset)
+        .limit(limit)
+    )
+    fields = await _fields_of(tid, sorted(forms))
+    groups: list[EntryGroupOut] = []
+    for r in rows:
+        form = forms[int(r["form_id"])]
+        cust = int(r["customer_id"]) if form["purpose"] == "customer" else None
+        if not groups or groups[-1].form_id != form["id"] or groups[-1].customer_id != cust:
+            groups.append(EntryGroupOut(purpose=form["purpose"], form_id=int(form["id"]), form_name=form["name"], customer_id=cust, entries=[]))
+        groups[-1].entries.append(_entry_out(r, form, fields[int(form["id"])], access[int(form["id"])]))
+    return EntryPage(total=total, offset=offset, limit=limit, groups=groups)
+
+
+# --- reveal -----------------------------------------------------------------------------
+
+
+def throttle_key(tenant_id: int, employee_id: int) -> str:
+    return hashlib.sha256(f"vault:{int(tenant_id)}:{int(employee_id)}".encode()).hexdigest()
+
+
+@dataclass
+class RevealContext:
+    ip: str
+    user_agent: str
+
+
+async def audit(
+    user: SessionUser, entry_id: int, form_id: int, outcome: str, field_names: list[str], ip: str
+) -> None:
+    """One audit row in its own transaction: it stays even when the request then fails."""
+    await VaultAudit.insert(
+        VaultAudit(
+            tenant_id=user.tenant_id,
+            employee_id=user.employee_id,
+            entry_id=entry_id,
+            form_id=form_id,
+            action="reveal",
+            outcome=outcome,
+            field_names=json.dumps(field_names, ensure_ascii=False),
+            ip=ip[:64],
+            at=utcnow(),
+        )
+    )
+    log.info(
+        "vault reveal tenant=%s employee=%s entry=%s fields=%d outcome=%s",
+        user.tenant_id, user.employee_id, entry_id, len(field_names), outcome,
+    )
+
+
+def _second_factor_request(user: SessionUser, ctx: RevealContext, challenge_id: str | None) -> SecondFactorRequest:
+    kwargs: dict[str, Any] = dict(
+        tenant_id=user.tenant_id,
+        person_kind="employee",
+        person_id=user.employee_id,
+        context=TWO_FACTOR_CONTEXT,
+        # Never a remembered device: decrypting asks for a fresh code each time.
+        device_token=None,
+        user_agent=ctx.user_agent[:200],
+    )
+    names = {f.name for f in dc_fields(SecondFactorRequest)}
+    if "challenge_id" in names:
+        kwargs["challenge_id"] = challenge_id
+    request = SecondFactorRequest(**kwargs)
+    if "challenge_id" not in names:  # older contract: the answering plugin reads it by getattr
+        setattr(request, "challenge_id", challenge_id)
+    return request
+
+
+async def reveal(
+    user: SessionUser,
+    entry_id: int,
+    password: str,
+    challenge_id: str | None,
+    field_ids: list[int] | None,
+    ctx: RevealContext,
+) -> tuple[RevealOut, bool]:
+    """Decrypt an entry's encrypted values for a user on the form's encrypted list.
+
+    Returns (answer, complete): ``complete`` is False when an SMS code is needed first
+    (answer 202). Every outcome is audited, never a value.
+    """
+    tid = user.tenant_id
+    entry = await get_scoped(VaultEntry, tid, entry_id, "Entry")
+    form = await get_scoped(VaultForm, tid, int(entry["form_id"]), "Form")
+    form_id = int(form["id"])
+    fields = [f for f in (await _fields_of(tid, [form_id]))[form_id] if f["encrypted"]]
+    by_id = {int(f["id"]): f for f in fields}
+    if field_ids is not None:
+        asked = [by_id[i] for i in dict.fromkeys(field_ids) if i in by_id]
+    else:
+        asked = fields
+    names = [f["name"] for f in asked]
+    access = await _form_access(user, form_id)
+    if not access:
+        await audit(user, entry_id, form_id, "denied_no_access", names, ctx.ip)
+        raise NotFoundException(f"Entry {entry_id} was not found")
+    if ENCRYPTED not in access:
+        await audit(user, entry_id, form_id, "denied_not_on_list", names, ctx.ip)
+        raise PermissionDeniedException("You are not on this form's list for encrypted data.")
+    if field_ids is not None:
+        unknown = sorted({i for i in field_ids if i not in by_id})
+        if unknown:
+            raise FieldError("field_ids", f"not encrypted fields of this form: {unknown}")
+    fields = asked
+
+    settings = get_settings()
+    key = throttle_key(tid, user.employee_id)
+    since = utcnow() - timedelta(minutes=settings.login_window_minutes)
+    failures = await LoginFailure.count().where((LoginFailure.account_key == key) & (LoginFailure.at > since))
+    me = await Employee.select(Employee.password_hash).where(
+        (Employee.tenant_id == tid) & (Employee.id == user.employee_id) & Employee.deleted_at.is_null()
+    ).first()
+    ok = await verify_password(me["password_hash"] if me else None, password)
+    if failures >= settings.login_max_failures:
+        await audit(user, entry_id, form_id, "throttled", names, ctx.ip)
+        raise RevealThrottled(
+            f"Too many wrong passwords. Wait {settings.login_window_minutes} minutes before trying again."
+        )
+    if not ok:
+        await LoginFailure.insert(LoginFailure(tenant_id=tid, account_key=key, at=utcnow()))
+        await audit(user, entry_id, form_id, "wrong_password", names, ctx.ip)
+        raise PermissionDeniedException("Wrong password.")
+
+    if form["require_two_factor"]:
+        hooks = await get_host().for_tenant(tid)
+        decision = await await_me_maybe(
+            hooks.challenge_second_factor(request=_second_factor_request(user, ctx, challenge_id))
+        )
+        if decision is not None and decision.error:
+            await audit(user, entry_id, form_id, "second_factor_error", names, ctx.ip)
+            raise ClientException(decision.error, status_code=409)
+        if decision is not None and decision.required:
+            await audit(user, entry_id, form_id, "second_factor_required", names, ctx.ip)
+            return (
+                RevealOut(
+                    status="second_factor_required",
+                    entry_id=entry_id,
+                    second_factor=SecondFactorOut(
+                        challenge_id=decision.challenge_id,
+                        masked_phone=decision.masked_phone,
+                        message=decision.message,
+                    ),
+                ),
+                False,
+            )
+
+    try:
+        values = await decrypt_entry(entry, fields)
+    except VaultIntegrityError as exc:
+        await audit(user, entry_id, form_id, "integrity_error", names, ctx.ip)
+        log.error("vault entry %s (tenant %s) failed its integrity check", entry_id, tid)
+        raise IntegrityConflict(str(exc)) from exc
+    except MasterKeyError:
+        await audit(user, entry_id, form_id, "key_missing", names, ctx.ip)
+        raise
+    await audit(user, entry_id, form_id, "revealed", names, ctx.ip)
+    return RevealOut(status="revealed", entry_id=entry_id, values=values), True
+
+
+async def decrypt_entry(entry: dict[str, Any], fields: list[dict[str, Any]]) -> list[RevealedValueOut]:
+    secret = _loads(entry["secret_values"])
+    ids = (int(entry["tenant_id"]), int(entry["form_id"]), int(entry["id"]))
+    version = int(entry["key_version"])
+    out: list[RevealedValueOut] = []
+    data_key: bytes | None = None
+    for f in fields:
+        item = secret.get(str(f["id"]))
+        value = None
+        if item is not None:
+            if not isinstance(item, dict) or not isinstance(item.get("c"), str) or not isinstance(item.get("v"), int):
+                raise VaultIntegrityError("value")
+            if data_key is None:
+                ring = await keys.get_ring(version)
+                data_key = crypto.unwrap_data_key(ring, version, *ids, entry["wrapped_key"])
+            value = crypto.decrypt_value(data_key, *ids, int(f["id"]), int(item["v"]), item["c"])
+        out.append(RevealedValueOut(field_id=int(f["id"]), name=f["name"], type=f["kind"], value=value))
+    return out
+
+
+async def list_audit(user: SessionUser, entry_id: int | None, offset: int, limit: int) -> tuple[int, list[dict[str, Any]]]:
+    require_manager(user)
+    where = VaultAudit.tenant_id == user.tenant_id
+    if entry_id is not None:
+        where = where & (VaultAudit.entry_id == entry_id)
+    total = await VaultAudit.count().where(where)
+    rows = await VaultAudit.select().where(where).order_by(VaultAudit.id, ascending=False).offset(offset).limit(limit)
+    return total, rows
