@@ -817,7 +817,8 @@ async def reveal(
         )
         if decision is not None and decision.error:
             await audit(user, entry_id, form_id, "second_factor_error", names, ctx.ip)
-            raise ClientException(decision.error, status_code=409)
+            # The two-factor plugin says why (no phone: 409, too many codes: 429, locked: 423).
+            raise ClientException(decision.error, status_code=int(getattr(decision, "status", 409) or 409))
         if decision is not None and decision.required:
             await audit(user, entry_id, form_id, "second_factor_required", names, ctx.ip)
             return (

@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 from litestar.testing import AsyncTestClient
 
-from tests.conftest import TEST_PASSWORD, TenantInfo, make_tenant, unique_slug
+from tests.conftest import TEST_PASSWORD, TenantInfo, unique_slug
 from tests.vault import fakes
 
 VAULT_TABLES = ("vault_entry", "vault_access", "vault_field", "vault_form", "vault_audit", "vault_key_version")
@@ -144,14 +144,23 @@ class As:
 
 
 async def login_as(client: AsyncTestClient, tenant: TenantInfo, email: str, employee_id: int) -> As:
-    client.cookies.clear()
-    response = await client.post(
-        "/api/auth/login", json={"tenant": tenant.slug, "email": email, "password": TEST_PASSWORD}
-    )
-    assert response.status_code == 200, response.text
-    token = client.cookies.get("gallra_session")
-    assert token
+    """A session for the employee, opened the way a login does (without Argon2 again:
+    login itself is the core's tests' business)."""
+    from core.auth import create_session
+
+    token = await create_session(tenant.id, employee_id, "127.0.0.1", "vault-tests")
     return As(client, token, employee_id, tenant)
+
+
+async def quick_tenant() -> TenantInfo:
+    """A tenant with an administrator whose password hash is the shared one."""
+    from core.plugins import get_host
+    from core.tenancy import create_tenant
+
+    slug = unique_slug()
+    tenant = await create_tenant(get_host(), slug, f"Org {slug}")
+    admin_id, email = await add_employee(int(tenant["id"]), "Admin Person", "admin")
+    return TenantInfo(int(tenant["id"]), slug, admin_id, email, TEST_PASSWORD)
 
 
 async def new_user(client: AsyncTestClient, tenant: TenantInfo, role: str = "user", name: str = "User") -> As:
@@ -203,7 +212,7 @@ async def make_form(admin: As, purpose: str = "customer", **extra: Any) -> dict[
 
 
 async def build_world(client: AsyncTestClient, tenant: TenantInfo | None = None, **form_extra: Any) -> World:
-    tenant = tenant or await make_tenant()
+    tenant = tenant or await quick_tenant()
     admin = await admin_of(client, tenant)
     writer = await new_user(client, tenant, name="Writer")
     reader = await new_user(client, tenant, name="Reader")
