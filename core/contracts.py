@@ -155,6 +155,26 @@ class TwoFactorContext:
     label_en: str
     module: str | None = None
     order: int = 100
+    # "login": a login from a new device (a verified code makes the device trusted);
+    # "reset": choosing a password; "sign": a signature step (approve, accept, decrypt),
+    # the only kind POST /api/twofactor/sign may start.
+    purpose: Literal["login", "reset", "sign"] = "sign"
+
+
+@dataclass(frozen=True)
+class PersonContact:
+    """A person two-factor can send a code to, answered by the plugin that owns them.
+
+    ``fix_hint_sv``/``fix_hint_en`` say where an administrator adds a missing phone number
+    (M6), e.g. "Inställningar > Användare" / "Settings > Employees".
+    """
+
+    name: str
+    mobile_phone: str | None = None
+    private_phone: str | None = None
+    work_phone: str | None = None
+    fix_hint_sv: str = ""
+    fix_hint_en: str = ""
 
 
 @dataclass
@@ -179,6 +199,11 @@ class SecondFactorDecision:
     masked_phone: str | None = None
     message: str | None = None
     error: str | None = None
+    # HTTP status for ``error`` (409 missing phone, 429 throttled, 423 locked).
+    status: int = 409
+    # On a verified re-submission of a signing step: who signed and when (M4 6-9).
+    signer_name: str | None = None
+    signed_at: datetime | None = None
 
 
 @dataclass

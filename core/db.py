@@ -7,6 +7,7 @@ context variable, so a request's writes commit or roll back together.
 from __future__ import annotations
 
 import contextvars
+import logging
 import sqlite3
 from contextlib import asynccontextmanager
 from collections.abc import AsyncIterator, Callable
@@ -18,6 +19,10 @@ from piccolo.engine.postgres import PostgresEngine
 from piccolo.engine.sqlite import SQLiteEngine, TransactionType
 
 from core.config import Settings, get_settings
+
+# aiosqlite logs every statement with its parameters at DEBUG: message bodies with one-time
+# codes, tokens' hashes and personal data would reach the logs of anyone debugging.
+logging.getLogger("aiosqlite").setLevel(logging.INFO)
 
 
 def utcnow() -> datetime:

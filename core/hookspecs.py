@@ -29,6 +29,7 @@ if TYPE_CHECKING:
         ModuleInfo,
         OutgoingMessage,
         PersonalDataField,
+        PersonContact,
         RecordType,
         RetentionRule,
         ScheduledJob,
@@ -147,6 +148,18 @@ def challenge_second_factor(
 @hookspec
 def password_changed(tenant_id: int, person_kind: str, person_id: int) -> Awaitable[None] | None:
     """A person's password was set or reset; forget what was trusted for them (M8)."""
+
+
+@hookspec(firstresult=True)
+def describe_person(
+    tenant_id: int, person_kind: str, person_id: int
+) -> Awaitable[PersonContact | None] | PersonContact | None:
+    """Name and phone numbers of a person ("employee", "customer", "contact") of the tenant.
+
+    The plugin that owns that kind of person answers, so two-factor finds a phone without
+    importing it; ``None`` when the person is unknown to the tenant. Return ``None``
+    *synchronously* for kinds you do not own: a coroutine counts as an answer.
+    """
 
 
 @hookspec(firstresult=True)

@@ -14,12 +14,14 @@ from core.auth import AuthError, SessionUser
 from core.contracts import SecondFactorRequest
 from core.eventlog import log_system
 from core.plugins import await_me_maybe, get_host
+from core.secondfactor import ask_second_factor
 from core.routes.schemas import (
     LoginIn,
     LoginOut,
     MeOut,
     MessageOut,
     ResetCompleteIn,
+    ResetCompleteOut,
     ResetRequestIn,
     SecondFactorOut,
 )
@@ -86,7 +88,7 @@ class AuthController(Controller):
             )
         )
         if decision is not None and decision.error:
-            raise AuthError(decision.error, status=409)
+            raise AuthError(decision.error, status=decision.status)
         if decision is not None and decision.required:
             return Response(
                 LoginOut(
@@ -142,7 +144,44 @@ class AuthController(Controller):
         return MessageOut(message=RESET_ANSWER)
 
     @post("/password-reset/complete", status_code=HTTP_200_OK)
-    async def complete_reset(self, data: JSONBody[ResetCompleteIn]) -> MessageOut:
-        """Choose the new password. Every session of the person ends; log in again after."""
+    async def complete_reset(
+        self, request: Request[Any, Any, Any], data: JSONBody[ResetCompleteIn]
+    ) -> Response[ResetCompleteOut]:
+        """Choose the new password. Every session of the person ends; log in again after.
+
+        When the organization wants an SMS code at password reset, the first call answers
+        202 with the challenge (the link stays valid); enter the code, then send the same
+        body again with ``challenge_id``.
+        """
+        auth.check_password_rules(data.password)
+        row = await auth.check_reset_token(data.token)
+        decision = await ask_second_factor(
+            SecondFactorRequest(
+                tenant_id=int(row["tenant_id"]),
+                person_kind="employee",
+                person_id=int(row["employee_id"]),
+                context="employee_reset",
+                device_token=None,
+                user_agent=request.headers.get("user-agent", "")[:200],
+                challenge_id=data.challenge_id,
+            )
+        )
+        if decision is not None and decision.error:
+            raise AuthError(decision.error, status=decision.status)
+        if decision is not None and decision.required:
+            return Response(
+                ResetCompleteOut(
+                    message=decision.message or "Enter the SMS code first.",
+                    status="second_factor_required",
+                    second_factor=SecondFactorOut(
+                        challenge_id=decision.challenge_id,
+                        masked_phone=decision.masked_phone,
+                        message=decision.message,
+                    ),
+                ),
+                status_code=HTTP_202_ACCEPTED,
+            )
         await auth.complete_password_reset(data.token, data.password)
-        return MessageOut(message="The password is changed. Log in with the new password.")
+        return Response(
+            ResetCompleteOut(message="The password is changed. Log in with the new password.")
+        )

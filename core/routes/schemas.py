@@ -53,6 +53,14 @@ class ResetRequestIn(msgspec.Struct, forbid_unknown_fields=True):
 class ResetCompleteIn(msgspec.Struct, forbid_unknown_fields=True):
     token: Annotated[str, msgspec.Meta(min_length=10, max_length=128)]
     password: Password
+    # Re-submission after the SMS code of the reset was entered (two-factor, M4 2).
+    challenge_id: Annotated[str, msgspec.Meta(min_length=1, max_length=128)] | None = None
+
+
+class ResetCompleteOut(msgspec.Struct):
+    message: str
+    status: Literal["changed", "second_factor_required"] = "changed"
+    second_factor: SecondFactorOut | None = None
 
 
 class MessageOut(msgspec.Struct):
