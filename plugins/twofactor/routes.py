@@ -1,0 +1,334 @@
+"""The two-factor API under /api/twofactor.
+
+Administrators: SMS activation and the daily cap (M3), the contexts (M4), a person's
+status (where to fix a missing phone, M6), unlocking, and a person's devices. Everyone
+logged in: their own trusted devices, and starting an SMS signature. Without login: entering
+a code (``verify``) and asking for a new one (``resend``); the challenge id, 256 random bits
+handed only to whoever started the step, is what they act on.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from litestar import Controller, Request, Response, delete, get, post, put
+from litestar.datastructures import Cookie
+from litestar.params import JSONBody, PathParameter
+from litestar.status_codes import HTTP_200_OK, HTTP_202_ACCEPTED
+
+from core import auth
+from core.auth import find_tenant
+from core.tables import Employee
+from core.web import SESSION_COOKIE, AuthUser, client_ip, is_https, session_cookie, user_of
+from plugins.twofactor import EMPLOYEE_LOGIN, services
+from plugins.twofactor.schemas import (
+    ChallengeOut,
+    ContextIn,
+    ContextOut,
+    ContextsOut,
+    DeviceOut,
+    PersonStatusOut,
+    ResendIn,
+    RevokedOut,
+    SettingsIn,
+    SettingsOut,
+    SignatureOut,
+    SignIn,
+    VerifyIn,
+    VerifyOut,
+)
+from plugins.twofactor.services import DEVICE_COOKIE, TwoFactorRefusal
+
+Id = Annotated[int, PathParameter(ge=1, le=2_147_483_647)]
+KindPath = Annotated[str, PathParameter(min_length=1, max_length=16)]
+KeyPath = Annotated[str, PathParameter(min_length=1, max_length=63)]
+ChallengePath = Annotated[str, PathParameter(min_length=1, max_length=128)]
+
+
+def _refusal(_: Request[Any, Any, Any], exc: TwoFactorRefusal) -> Response[Any]:
+    body: dict[str, Any] = {"status_code": exc.status, "detail": exc.message}
+    headers = {}
+    if exc.field:
+        body["field"] = exc.field
+    if exc.retry_after is not None:
+        body["retry_after"] = exc.retry_after
+        headers["Retry-After"] = str(exc.retry_after)
+    return Response(body, status_code=exc.status, headers=headers)
+
+
+def _reason(sms_active: bool) -> tuple[str | None, str | None]:
+    if sms_active:
+        return None, None
+    return services.SMS_FIRST_SV, services.SMS_FIRST_EN
+
+
+async def _settings_out(tenant_id: int) -> SettingsOut:
+    cfg = await services.sms_settings(tenant_id)
+    reason_sv, reason_en = _reason(cfg.sms_active)
+    return SettingsOut(
+        sms_active=cfg.sms_active,
+        provider=cfg.provider,
+        sender=cfg.sender,
+        daily_cap=cfg.daily_cap,
+        sent_today=await services.sent_today(tenant_id),
+        providers=list(services.PROVIDERS),
+        can_enable_contexts=cfg.sms_active,
+        reason_sv=reason_sv,
+        reason_en=reason_en,
+    )
+
+
+def _device_out(row: dict, current_token: str | None) -> DeviceOut:
+    from core.security import token_hash
+
+    current = bool(current_token) and len(current_token or "") <= 128
+    return DeviceOut(
+        id=row["id"],
+        label=row["label"],
+        created_at=row["created_at"],
+        expires_at=row["expires_at"],
+        last_used_at=row["last_used_at"],
+        current=current and token_hash(current_token or "") == row["token_hash"],
+    )
+
+
+async def _scope(request: Request[Any, Any, Any], tenant: str | None) -> int | None:
+    """The organization a code request must belong to: the one named, else the logged-in
+    user's, else none (the unguessable challenge id alone, e.g. a customer's public link)."""
+    if tenant:
+        row = await find_tenant(tenant)
+        if row is None:
+            raise TwoFactorRefusal(
+                "This code request was not found (or it is not for this organization).", 404
+            )
+        return int(row["id"])
+    user = await user_of(request)
+    return user.tenant_id if user is not None else None
+
+
+def _device_cookie(request: Request[Any, Any, Any], token: str) -> Cookie:
+    return Cookie(
+        key=DEVICE_COOKIE,
+        value=token,
+        httponly=True,
+        samesite="lax",
+        secure=is_https(request),
+        path="/",
+        max_age=int(services.DEVICE_TTL.total_seconds()),
+    )
+
+
+class TwoFactorController(Controller):
+    path = "/api/twofactor"
+    tags = ["twofactor"]
+    exception_handlers = {TwoFactorRefusal: _refusal}
+
+    # --- settings (M3) -------------------------------------------------------------
+
+    @get("/settings")
+    async def get_settings(self, admin: AuthUser) -> SettingsOut:
+        """SMS activation, provider, sender name and the daily cap; until SMS is active,
+        ``reason_*`` says why no context can be switched on."""
+        return await _settings_out(admin.tenant_id)
+
+    @put("/settings")
+    async def put_settings(self, admin: AuthUser, data: JSONBody[SettingsIn]) -> SettingsOut:
+        await services.save_sms_settings(
+            admin.tenant_id,
+            sms_active=data.sms_active,
+            provider=data.provider,
+            sender=data.sender,
+            daily_cap=data.daily_cap,
+        )
+        return await _settings_out(admin.tenant_id)
+
+    # --- contexts (M4) -------------------------------------------------------------
+
+    @get("/contexts")
+    async def list_contexts(self, admin: AuthUser) -> ContextsOut:
+        """Every place that can ask for an SMS code, declared by the modules the
+        organization has turned on, with its choice."""
+        cfg = await services.sms_settings(admin.tenant_id)
+        states = await services.context_states(admin.tenant_id)
+        reason_sv, reason_en = _reason(cfg.sms_active)
+        return ContextsOut(
+            sms_active=cfg.sms_active,
+            reason_sv=reason_sv,
+            reason_en=reason_en,
+            contexts=[
+                ContextOut(
+                    key=c.key,
+                    label_sv=c.label_sv,
+                    label_en=c.label_en,
+                    module=c.module,
+                    purpose=c.purpose,
+                    enabled=states.get(c.key, False),
+                    active=states.get(c.key, False) and cfg.sms_active,
+                )
+                for c in await services.visible_contexts(admin.tenant_id)
+            ],
+        )
+
+    @put("/contexts/{key:str}")
+    async def put_context(self, admin: AuthUser, key: KeyPath, data: JSONBody[ContextIn]) -> ContextOut:
+        """Switch one context on or off. On needs SMS to be active (409 says so)."""
+        ctx = await services.set_context(admin.tenant_id, key, data.enabled)
+        cfg = await services.sms_settings(admin.tenant_id)
+        return ContextOut(
+            key=ctx.key,
+            label_sv=ctx.label_sv,
+            label_en=ctx.label_en,
+            module=ctx.module,
+            purpose=ctx.purpose,
+            enabled=data.enabled,
+            active=data.enabled and cfg.sms_active,
+        )
+
+    # --- people (M6), for administrators ----------------------------------------------
+
+    @get("/people/{kind:str}/{person_id:int}/status")
+    async def person_status(self, admin: AuthUser, kind: KindPath, person_id: Id) -> PersonStatusOut:
+        """Whether the person can get codes, on which masked number, and where an
+        administrator adds a missing phone number."""
+        return PersonStatusOut(**await services.person_status(admin.tenant_id, kind, person_id))
+
+    @post("/people/{kind:str}/{person_id:int}/unlock", status_code=HTTP_200_OK)
+    async def unlock(self, admin: AuthUser, kind: KindPath, person_id: Id) -> PersonStatusOut:
+        """Reset the person's count of wrong codes (only an administrator or a right code
+        does; time does not)."""
+        await services.person_status(admin.tenant_id, kind, person_id)  # 404 for strangers
+        await services.unlock(admin.tenant_id, kind, person_id)
+        return PersonStatusOut(**await services.person_status(admin.tenant_id, kind, person_id))
+
+    @get("/people/{kind:str}/{person_id:int}/devices")
+    async def person_devices(self, admin: AuthUser, kind: KindPath, person_id: Id) -> list[DeviceOut]:
+        services.check_kind(kind)
+        rows = await services.list_devices(admin.tenant_id, kind, person_id)
+        return [_device_out(r, None) for r in rows]
+
+    @delete("/people/{kind:str}/{person_id:int}/devices", status_code=HTTP_200_OK)
+    async def revoke_person_devices(self, admin: AuthUser, kind: KindPath, person_id: Id) -> RevokedOut:
+        """Forget every trusted device of the person: their next login asks for a code."""
+        services.check_kind(kind)
+        return RevokedOut(revoked=await services.forget_devices(admin.tenant_id, kind, person_id))
+
+    @delete("/people/{kind:str}/{person_id:int}/devices/{device_id:int}", status_code=HTTP_200_OK)
+    async def revoke_person_device(
+        self, admin: AuthUser, kind: KindPath, person_id: Id, device_id: Id
+    ) -> RevokedOut:
+        services.check_kind(kind)
+        await services.revoke_device(admin.tenant_id, kind, person_id, device_id)
+        return RevokedOut(revoked=1)
+
+    # --- own devices (M7) --------------------------------------------------------------
+
+    @get("/devices")
+    async def my_devices(self, request: Request[Any, Any, Any], user: AuthUser) -> list[DeviceOut]:
+        """The browsers where I skip the SMS code, and until when."""
+        rows = await services.list_devices(user.tenant_id, "employee", user.employee_id)
+        current = request.cookies.get(DEVICE_COOKIE)
+        return [_device_out(r, current) for r in rows]
+
+    @delete("/devices", status_code=HTTP_200_OK)
+    async def revoke_my_devices(self, user: AuthUser) -> RevokedOut:
+        return RevokedOut(revoked=await services.forget_devices(user.tenant_id, "employee", user.employee_id))
+
+    @delete("/devices/{device_id:int}", status_code=HTTP_200_OK)
+    async def revoke_my_device(self, user: AuthUser, device_id: Id) -> RevokedOut:
+        await services.revoke_device(user.tenant_id, "employee", user.employee_id, device_id)
+        return RevokedOut(revoked=1)
+
+    # --- signing (M4 6-9) --------------------------------------------------------------
+
+    @post("/sign", status_code=HTTP_202_ACCEPTED)
+    async def sign(self, user: AuthUser, data: JSONBody[SignIn]) -> Response[ChallengeOut]:
+        """Send a signing code to a person for a signing context (extra costs, payment
+        plans, quotes, GDPR inventory...). The module's step is then re-submitted with the
+        challenge id, and the module gets the signature from ``challenge_second_factor``."""
+        ctx = await services.find_context(user.tenant_id, data.context)
+        if ctx.purpose != "sign":
+            raise TwoFactorRefusal(
+                f"{data.context!r} is not a signing step; its code is asked for by its own flow.",
+                400,
+                field="context",
+            )
+        if await services.active_context(user.tenant_id, ctx.key) is None:
+            return Response(
+                ChallengeOut(required=False, message="SMS signing is not switched on for this step."),
+                status_code=HTTP_200_OK,
+            )
+        started = await services.start_challenge(user.tenant_id, data.person_kind, data.person_id, ctx)
+        return Response(
+            ChallengeOut(
+                required=True,
+                challenge_id=started.challenge_id,
+                masked_phone=started.masked_phone,
+                expires_at=started.expires_at,
+                message=started.message,
+            ),
+            status_code=HTTP_202_ACCEPTED,
+        )
+
+    # --- codes, without login ----------------------------------------------------------
+
+    @post("/challenges/{challenge_id:str}/verify", status_code=HTTP_200_OK)
+    async def verify(
+        self, request: Request[Any, Any, Any], challenge_id: ChallengePath, data: JSONBody[VerifyIn]
+    ) -> Response[VerifyOut]:
+        """Enter the code. An employee login is then complete (session and a remembered
+        device); any other step is re-submitted with the challenge id."""
+        scope = await _scope(request, data.tenant)
+        ua = request.headers.get("user-agent", "")
+        result = await services.verify_code(scope, challenge_id, data.code, ua)
+        cookies: list[Cookie] = []
+        out = VerifyOut(
+            status="verified",
+            context=result.context,
+            purpose=result.purpose,
+            message="The code is right. Send the step again with its challenge_id.",
+        )
+        if result.device_token and result.device_expires_at:
+            cookies.append(_device_cookie(request, result.device_token))
+            out.device_remembered_until = result.device_expires_at
+            out.device_remembered_days = services.DEVICE_DAYS
+            out.message = (
+                f"The code is right. This device is remembered until "
+                f"{result.device_expires_at.date().isoformat()} ({services.DEVICE_DAYS} days)."
+            )
+        if result.purpose == "login" and result.person_kind == "employee" and result.context == EMPLOYEE_LOGIN:
+            employee = await Employee.select(Employee.id).where(
+                (Employee.tenant_id == result.tenant_id)
+                & (Employee.id == result.person_id)
+                & Employee.deleted_at.is_null()
+            ).first()
+            if employee is None:
+                raise TwoFactorRefusal("This account can no longer log in.", 409)
+            # A new session id at every login, as at a login without a second factor.
+            await auth.logout(request.cookies.get(SESSION_COOKIE))
+            token = await auth.create_session(result.tenant_id, result.person_id, client_ip(request), ua)
+            cookies.append(session_cookie(request, token))
+            out.logged_in = True
+            out.employee_id = result.person_id
+        if result.purpose == "sign":
+            out.signature = SignatureOut(
+                name=result.signer_name, masked_phone=result.masked_phone, signed_at=result.verified_at
+            )
+        return Response(out, cookies=cookies)
+
+    @post("/challenges/{challenge_id:str}/resend", status_code=HTTP_202_ACCEPTED)
+    async def resend(
+        self, request: Request[Any, Any, Any], challenge_id: ChallengePath, data: JSONBody[ResendIn]
+    ) -> ChallengeOut:
+        """A new code for the same step (60 seconds apart, 5 an hour)."""
+        scope = await _scope(request, data.tenant)
+        started = await services.resend(scope, challenge_id)
+        return ChallengeOut(
+            required=True,
+            challenge_id=started.challenge_id,
+            masked_phone=started.masked_phone,
+            expires_at=started.expires_at,
+            message=started.message,
+        )
+
+
+ROUTES = [TwoFactorController]

@@ -1,0 +1,129 @@
+"""Request and response shapes of /api/twofactor (the public contract)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+import msgspec
+
+Key = Annotated[str, msgspec.Meta(min_length=1, max_length=63)]
+Slug = Annotated[str, msgspec.Meta(min_length=1, max_length=63)]
+Code = Annotated[str, msgspec.Meta(pattern="^[0-9]{6}$")]
+Kind = Literal["employee", "customer", "contact"]
+
+
+class SettingsIn(msgspec.Struct, forbid_unknown_fields=True):
+    """Only the fields given change."""
+
+    sms_active: bool | None = None
+    provider: Annotated[str, msgspec.Meta(max_length=16)] | None = None
+    # Checked by the service (1-11 letters or digits) so the refusal names the rule.
+    sender: Annotated[str, msgspec.Meta(max_length=40)] | None = None
+    daily_cap: int | None = None
+
+
+class SettingsOut(msgspec.Struct):
+    sms_active: bool
+    provider: str
+    sender: str
+    daily_cap: int
+    sent_today: int
+    providers: list[str]
+    # False until SMS is active; then reason_* say why contexts cannot be switched on.
+    can_enable_contexts: bool
+    reason_sv: str | None
+    reason_en: str | None
+
+
+class ContextOut(msgspec.Struct):
+    key: str
+    label_sv: str
+    label_en: str
+    module: str | None
+    purpose: str
+    enabled: bool
+    # Whether it takes effect now (switched on and SMS active).
+    active: bool
+
+
+class ContextsOut(msgspec.Struct):
+    sms_active: bool
+    reason_sv: str | None
+    reason_en: str | None
+    contexts: list[ContextOut]
+
+
+class ContextIn(msgspec.Struct, forbid_unknown_fields=True):
+    enabled: bool
+
+
+class PersonStatusOut(msgspec.Struct):
+    kind: str
+    id: int
+    name: str
+    has_phone: bool
+    masked_phone: str | None
+    phone_source: str | None
+    message_sv: str | None
+    message_en: str | None
+    fix_hint_sv: str
+    fix_hint_en: str
+    failed_attempts: int
+    locked: bool
+    devices: int
+
+
+class DeviceOut(msgspec.Struct):
+    id: int
+    label: str
+    created_at: datetime
+    expires_at: datetime
+    last_used_at: datetime
+    current: bool
+
+
+class RevokedOut(msgspec.Struct):
+    revoked: int
+
+
+class SignIn(msgspec.Struct, forbid_unknown_fields=True):
+    context: Key
+    person_kind: Kind
+    person_id: Annotated[int, msgspec.Meta(ge=1, le=2**31 - 1)]
+
+
+class ChallengeOut(msgspec.Struct):
+    required: bool
+    challenge_id: str | None = None
+    masked_phone: str | None = None
+    expires_at: datetime | None = None
+    message: str | None = None
+
+
+class VerifyIn(msgspec.Struct, forbid_unknown_fields=True):
+    code: Code
+    # The organization, when the caller knows it; else a logged-in user's organization.
+    tenant: Slug | None = None
+
+
+class ResendIn(msgspec.Struct, forbid_unknown_fields=True):
+    tenant: Slug | None = None
+
+
+class SignatureOut(msgspec.Struct):
+    name: str
+    masked_phone: str
+    signed_at: datetime
+
+
+class VerifyOut(msgspec.Struct):
+    status: Literal["verified"]
+    context: str
+    purpose: str
+    message: str
+    logged_in: bool = False
+    employee_id: int | None = None
+    device_remembered_until: datetime | None = None
+    device_remembered_days: int | None = None
+    signature: SignatureOut | None = None

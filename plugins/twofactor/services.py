@@ -1,0 +1,982 @@
+"""Two-factor logic: settings, contexts, challenges and codes, trusted devices. No HTTP.
+
+Rules of the product (issue 7, M3-M8) and where they are enforced:
+
+* no context works until SMS is activated for the tenant (:func:`set_context`,
+  :func:`active_context`);
+* the code goes to the mobile, else private, else work phone (:func:`choose_phone`);
+* codes: 6 digits from ``secrets``, 5 minutes, single use, stored as an HMAC under the
+  installation's key, compared in constant time, never logged (:func:`verify_code`);
+* 5 wrong entries end a challenge; wrong entries also count per person across
+  challenges and lock the person at :data:`PERSON_MAX_FAILURES` until a right code or an
+  administrator resets them, never by time;
+* per person 60 seconds between sends and 5 per hour, per tenant a daily cap
+  (:func:`_reserve_send`); all counters live in the database (several web processes);
+* trusted devices: SHA-256 of a 256-bit cookie token, fixed expiry 365 days after the
+  first 2FA login on that device (:func:`create_device`).
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+import math
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import phonenumbers
+from piccolo.table import Table
+
+from core.contracts import PersonContact, SecondFactorDecision, SecondFactorRequest, TwoFactorContext
+from core.db import atomic, raw, utcnow
+from core.delivery import queue_message
+from core.plugins import get_host
+from core.secondfactor import describe_person
+from core.security import keyed_hash, new_token, token_hash
+from core.tables import Employee
+from core.tenancy import enabled_modules
+from plugins.twofactor.tables import (
+    TrustedDevice,
+    TwoFactorChallenge,
+    TwoFactorContextSetting,
+    TwoFactorDailyCount,
+    TwoFactorPerson,
+    TwoFactorSend,
+    TwoFactorSettings,
+)
+
+log = logging.getLogger(__name__)
+
+KINDS = ("employee", "customer", "contact")
+KIND_COLUMN = {"employee": "employee_id", "customer": "customer_id", "contact": "contact_id"}
+PROVIDERS = ("outbox", "46elks", "twilio")
+PHONE_SOURCES = ("mobile_phone", "private_phone", "work_phone")
+
+CODE_DIGITS = 6
+CODE_TTL = timedelta(minutes=5)
+MAX_ATTEMPTS = 5
+PERSON_MAX_FAILURES = 10
+SEND_GAP = timedelta(seconds=60)
+SENDS_PER_HOUR = 5
+DEFAULT_DAILY_CAP = 500
+MAX_DAILY_CAP = 100_000
+DEVICE_DAYS = 365
+DEVICE_TTL = timedelta(days=DEVICE_DAYS)
+# A verified code of a reset or signing step must be used by the step within this time.
+VERIFIED_TTL = timedelta(minutes=10)
+DEVICE_COOKIE = "gallra_device"
+SENDER_RE = re.compile(r"^[A-Za-z0-9]{1,11}$")
+REDACTED_BODY = "[Tvåfaktorkod borttagen / two-factor code removed]"
+
+SMS_FIRST_SV = (
+    "SMS-utskick måste aktiveras för organisationen (Inställningar > Tvåfaktorsautentisering) "
+    "innan tvåfaktorsautentisering kan slås på."
+)
+SMS_FIRST_EN = (
+    "SMS sending must be activated for the organization first (Settings > Two-factor) "
+    "before two-factor authentication can be switched on."
+)
+NO_PHONE = (
+    "Telefonnummer saknas, så ingen SMS-kod kan skickas. Kontakta en administratör. / "
+    "The phone number is missing, so no SMS code can be sent. Contact an administrator."
+)
+LOCKED = (
+    "För många felaktiga koder. En administratör måste låsa upp tvåfaktorsautentiseringen. / "
+    "Too many wrong codes. An administrator must unlock two-factor authentication for you."
+)
+
+
+class TwoFactorRefusal(Exception):
+    """A refusal safe to show as it is (it never holds a code, a phone or a name)."""
+
+    def __init__(
+        self, message: str, status: int = 409, retry_after: int | None = None, field: str | None = None
+    ):
+        super().__init__(message)
+        self.message = message
+        self.status = status
+        self.retry_after = retry_after
+        self.field = field
+
+
+def _not_found() -> TwoFactorRefusal:
+    return TwoFactorRefusal("This code request was not found (or it is not for this organization).", 404)
+
+
+# --- people ---------------------------------------------------------------------------
+
+
+def check_kind(kind: str) -> str:
+    if kind not in KINDS:
+        raise TwoFactorRefusal(f"The kind of person must be one of {', '.join(KINDS)}.", 400, field="kind")
+    return kind
+
+
+def person_values(kind: str, person_id: int) -> dict[str, Any]:
+    return {
+        "person_kind": kind,
+        "employee_id": person_id if kind == "employee" else 0,
+        "customer_id": person_id if kind == "customer" else 0,
+        "contact_id": person_id if kind == "contact" else 0,
+    }
+
+
+def person_where(table: type[Table], tenant_id: int, kind: str, person_id: int) -> Any:
+    column = table._meta.get_column_by_name(KIND_COLUMN[kind])
+    return (
+        (table._meta.get_column_by_name("tenant_id") == tenant_id)
+        & (table._meta.get_column_by_name("person_kind") == kind)
+        & (column == person_id)
+    )
+
+
+def person_of(row: dict) -> tuple[str, int]:
+    kind = row["person_kind"]
+    return kind, int(row[KIND_COLUMN[kind]])
+
+
+async def describe_employee(tenant_id: int, employee_id: int) -> PersonContact | None:
+    """The ``describe_person`` answer for employees (customers and contacts: their plugin)."""
+    row = (
+        await Employee.select(
+            Employee.name, Employee.mobile_phone, Employee.private_phone, Employee.work_phone
+        )
+        .where(
+            (Employee.tenant_id == tenant_id)
+            & (Employee.id == employee_id)
+            & Employee.deleted_at.is_null()
+        )
+        .first()
+    )
+    if row is None:
+        return None
+    return PersonContact(
+        name=row["name"],
+        mobile_phone=row["mobile_phone"],
+        private_phone=row["private_phone"],
+        work_phone=row["work_phone"],
+        fix_hint_sv="Inställningar > Användare",
+        fix_hint_en="Settings > Employees",
+    )
+
+
+def _e164(value: str | None) -> str | None:
+    if not value or not value.strip():
+        return None
+    raw_value = value.strip()
+    if raw_value.startswith("00"):
+        raw_value = "+" + raw_value[2:]
+    try:
+        number = phonenumbers.parse(raw_value, "SE")
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_valid_number(number):
+        return None
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def choose_phone(person: PersonContact) -> tuple[str, str] | None:
+    """M5: mobile, else private, else work phone. A number that is not a valid phone
+    number counts as missing, so the next one is tried."""
+    for source in PHONE_SOURCES:
+        number = _e164(getattr(person, source))
+        if number:
+            return number, source
+    return None
+
+
+def mask_phone(e164: str) -> str:
+    """+46701234567 -> "+46 70•••••67": recognisable to its owner, useless to others."""
+    number = phonenumbers.parse(e164, None)
+    national = str(number.national_number)
+    if len(national) <= 4:
+        return f"+{number.country_code} {'•' * len(national)}"
+    return f"+{number.country_code} {national[:2]}{'•' * (len(national) - 4)}{national[-2:]}"
+
+
+# --- tenant settings (M3) ---------------------------------------------------------------
+
+
+@dataclass
+class SmsSettings:
+    sms_active: bool = False
+    provider: str = "outbox"
+    sender: str = ""
+    daily_cap: int = DEFAULT_DAILY_CAP
+
+
+async def sms_settings(tenant_id: int) -> SmsSettings:
+    row = await TwoFactorSettings.select().where(TwoFactorSettings.tenant_id == tenant_id).first()
+    if row is None:
+        return SmsSettings()
+    return SmsSettings(
+        sms_active=bool(row["sms_active"]),
+        provider=row["provider"],
+        sender=row["sender"],
+        daily_cap=int(row["daily_cap"]),
+    )
+
+
+def provider_configured(provider: str) -> str | None:
+    """Why the server cannot use this provider (missing credentials), or None."""
+    import os
+
+    if provider == "46elks":
+        if not (os.environ.get("GALLRA_46ELKS_USERNAME") and os.environ.get("GALLRA_46ELKS_PASSWORD")):
+            return "46elks needs GALLRA_46ELKS_USERNAME and GALLRA_46ELKS_PASSWORD on the server"
+    if provider == "twilio":
+        if not (os.environ.get("GALLRA_TWILIO_ACCOUNT_SID") and os.environ.get("GALLRA_TWILIO_AUTH_TOKEN")):
+            return "Twilio needs GALLRA_TWILIO_ACCOUNT_SID and GALLRA_TWILIO_AUTH_TOKEN on the server"
+    return None
+
+
+async def save_sms_settings(
+    tenant_id: int,
+    *,
+    sms_active: bool | None,
+    provider: str | None,
+    sender: str | None,
+    daily_cap: int | None,
+) -> SmsSettings:
+    current = await sms_settings(tenant_id)
+    new = SmsSettings(
+        sms_active=current.sms_active if sms_active is None else sms_active,
+        provider=current.provider if provider is None else provider.strip().lower(),
+        sender=current.sender if sender is None else sender.strip(),
+        daily_cap=current.daily_cap if daily_cap is None else daily_cap,
+    )
+    if new.provider not in PROVIDERS:
+        raise TwoFactorRefusal(
+            f"Unknown SMS provider; choose one of {', '.join(PROVIDERS)}.", 400, field="provider"
+        )
+    if new.sender and not SENDER_RE.match(new.sender):
+        raise TwoFactorRefusal(
+            "The sender name must be 1-11 letters (A-Z, a-z) or digits, without spaces.",
+            400,
+            field="sender",
+        )
+    if new.sms_active and not new.sender:
+        raise TwoFactorRefusal(
+            "Give a sender name (1-11 letters or digits) to activate SMS sending.", 400, field="sender"
+        )
+    if not 1 <= new.daily_cap <= MAX_DAILY_CAP:
+        raise TwoFactorRefusal(f"The daily SMS limit must be 1-{MAX_DAILY_CAP}.", 400, field="daily_cap")
+    if new.sms_active:
+        problem = provider_configured(new.provider)
+        if problem:
+            raise TwoFactorRefusal(f"This provider cannot be used yet: {problem}.", 400, field="provider")
+    async with atomic():
+        if current.sms_active and not new.sms_active:
+            states = await context_states(tenant_id)
+            on = [c.label_en for c in await visible_contexts(tenant_id) if states.get(c.key)]
+            if on:
+                raise TwoFactorRefusal(
+                    "Switch off two-factor for these parts first, then deactivate SMS: "
+                    + "; ".join(on)
+                    + ".",
+                    409,
+                )
+        values = {
+            TwoFactorSettings.sms_active: new.sms_active,
+            TwoFactorSettings.provider: new.provider,
+            TwoFactorSettings.sender: new.sender,
+            TwoFactorSettings.daily_cap: new.daily_cap,
+            TwoFactorSettings.updated_at: utcnow(),
+        }
+        done = await TwoFactorSettings.update(values).where(
+            TwoFactorSettings.tenant_id == tenant_id
+        ).returning(TwoFactorSettings.id)
+        if not done:
+            await TwoFactorSettings.insert(
+                TwoFactorSettings(
+                    tenant_id=tenant_id,
+                    sms_active=new.sms_active,
+                    provider=new.provider,
+                    sender=new.sender,
+                    daily_cap=new.daily_cap,
+                    updated_at=utcnow(),
+                )
+            )
+    return new
+
+
+async def sent_today(tenant_id: int) -> int:
+    row = await TwoFactorDailyCount.select(TwoFactorDailyCount.count).where(
+        (TwoFactorDailyCount.tenant_id == tenant_id)
+        & (TwoFactorDailyCount.day == utcnow().date().isoformat())
+    ).first()
+    return int(row["count"]) if row else 0
+
+
+# --- contexts (M4) ----------------------------------------------------------------------
+
+
+async def visible_contexts(tenant_id: int) -> list[TwoFactorContext]:
+    """Every declared context, except those whose module the tenant turned off (or that
+    name a module that is not installed). A context without ``module`` belongs to the
+    plugin declaring it when that plugin is a module."""
+    host = get_host()
+    modules = host.modules()
+    enabled = await enabled_modules(host, tenant_id)
+    found: dict[str, TwoFactorContext] = {}
+    for plugin_name, contexts in host.collect_by_plugin("declare_two_factor_contexts").items():
+        for ctx in contexts:
+            module = ctx.module or (plugin_name if plugin_name in modules else None)
+            if module is not None and module not in enabled:
+                continue
+            found.setdefault(ctx.key, ctx)
+    return sorted(found.values(), key=lambda c: (c.order, c.key))
+
+
+async def context_states(tenant_id: int) -> dict[str, bool]:
+    rows = await TwoFactorContextSetting.select(
+        TwoFactorContextSetting.key, TwoFactorContextSetting.enabled
+    ).where(TwoFactorContextSetting.tenant_id == tenant_id)
+    return {r["key"]: bool(r["enabled"]) for r in rows}
+
+
+async def find_context(tenant_id: int, key: str) -> TwoFactorContext:
+    for ctx in await visible_contexts(tenant_id):
+        if ctx.key == key:
+            return ctx
+    raise TwoFactorRefusal(f"There is no two-factor context {key!r} for this organization.", 404)
+
+
+async def set_context(tenant_id: int, key: str, enabled: bool) -> TwoFactorContext:
+    ctx = await find_context(tenant_id, key)
+    async with atomic():
+        if enabled and not (await sms_settings(tenant_id)).sms_active:
+            raise TwoFactorRefusal(f"{SMS_FIRST_SV} / {SMS_FIRST_EN}", 409)
+        done = await TwoFactorContextSetting.update(
+            {TwoFactorContextSetting.enabled: enabled, TwoFactorContextSetting.changed_at: utcnow()}
+        ).where(
+            (TwoFactorContextSetting.tenant_id == tenant_id) & (TwoFactorContextSetting.key == key)
+        ).returning(TwoFactorContextSetting.id)
+        if not done:
+            await TwoFactorContextSetting.insert(
+                TwoFactorContextSetting(tenant_id=tenant_id, key=key, enabled=enabled, changed_at=utcnow())
+            )
+    return ctx
+
+
+async def active_context(tenant_id: int, key: str) -> TwoFactorContext | None:
+    """The context if it is visible, switched on, and SMS is active; else None."""
+    states = await context_states(tenant_id)
+    if not states.get(key):
+        return None
+    if not (await sms_settings(tenant_id)).sms_active:
+        return None
+    for ctx in await visible_contexts(tenant_id):
+        if ctx.key == key:
+            return ctx
+    return None
+
+
+# --- codes and challenges ---------------------------------------------------------------
+
+
+def new_code() -> str:
+    return f"{secrets.randbelow(10**CODE_DIGITS):0{CODE_DIGITS}d}"
+
+
+def code_digest(id_hash: str, code: str) -> str:
+    """The code bound to its challenge, under the installation's secret key."""
+    return keyed_hash(f"twofactor-code:{id_hash}:{code}")
+
+
+def _seconds(delta: timedelta) -> int:
+    return max(1, math.ceil(delta.total_seconds()))
+
+
+async def _person_state(tenant_id: int, kind: str, person_id: int) -> dict:
+    """The person's counter row, created on first use (unique per person)."""
+    where = person_where(TwoFactorPerson, tenant_id, kind, person_id)
+    row = await TwoFactorPerson.select().where(where).first()
+    if row is None:
+        await TwoFactorPerson.insert(
+            TwoFactorPerson(tenant_id=tenant_id, failed_count=0, **person_values(kind, person_id))
+        ).on_conflict(action="DO NOTHING")
+        row = await TwoFactorPerson.select().where(where).first()
+    return row
+
+
+async def _reserve_send(tenant_id: int, kind: str, person_id: int, daily_cap: int, now: datetime) -> None:
+    """Take one SMS from the person's and the tenant's allowance, or refuse (429/423).
+
+    Call inside the transaction that sends: a refusal rolls the reservation back. The
+    60-second rule is a conditional UPDATE of the person's row, which also locks that row
+    on PostgreSQL until commit, so two requests cannot both pass the hourly count either.
+    """
+    state = await _person_state(tenant_id, kind, person_id)
+    if int(state["failed_count"]) >= PERSON_MAX_FAILURES:
+        raise TwoFactorRefusal(LOCKED, 423)
+    claimed = await TwoFactorPerson.update({TwoFactorPerson.last_send_at: now}).where(
+        (TwoFactorPerson.id == state["id"])
+        & (TwoFactorPerson.last_send_at.is_null() | (TwoFactorPerson.last_send_at <= now - SEND_GAP))
+    ).returning(TwoFactorPerson.id)
+    if not claimed:
+        fresh = await TwoFactorPerson.select(TwoFactorPerson.last_send_at).where(
+            TwoFactorPerson.id == state["id"]
+        ).first()
+        wait = _seconds(fresh["last_send_at"] + SEND_GAP - now) if fresh and fresh["last_send_at"] else 60
+        raise TwoFactorRefusal(
+            f"A code was sent less than a minute ago. Wait {wait} seconds before asking for a new one.",
+            429,
+            retry_after=wait,
+        )
+    recent = await TwoFactorSend.select(TwoFactorSend.sent_at).where(
+        person_where(TwoFactorSend, tenant_id, kind, person_id)
+        & (TwoFactorSend.sent_at > now - timedelta(hours=1))
+    ).order_by(TwoFactorSend.sent_at)
+    if len(recent) >= SENDS_PER_HOUR:
+        wait = _seconds(recent[0]["sent_at"] + timedelta(hours=1) - now)
+        raise TwoFactorRefusal(
+            f"At most {SENDS_PER_HOUR} codes an hour can be sent to one person. "
+            f"Wait {math.ceil(wait / 60)} minute(s) before asking for a new one.",
+            429,
+            retry_after=wait,
+        )
+    day = now.date().isoformat()
+    await TwoFactorDailyCount.insert(
+        TwoFactorDailyCount(tenant_id=tenant_id, day=day, count=0)
+    ).on_conflict(action="DO NOTHING")
+    counted = await TwoFactorDailyCount.update(
+        {TwoFactorDailyCount.count: TwoFactorDailyCount.count + 1}
+    ).where(
+        (TwoFactorDailyCount.tenant_id == tenant_id)
+        & (TwoFactorDailyCount.day == day)
+        & (TwoFactorDailyCount.count < daily_cap)
+    ).returning(TwoFactorDailyCount.id)
+    if not counted:
+        tomorrow = datetime.combine(now.date() + timedelta(days=1), datetime.min.time(), now.tzinfo)
+        raise TwoFactorRefusal(
+            f"The organization has sent its daily maximum of {daily_cap} SMS codes. Try again "
+            "tomorrow, or ask an administrator to raise the limit (Settings > Two-factor).",
+            429,
+            retry_after=_seconds(tomorrow - now),
+        )
+
+
+def _sms_body(code: str, ctx_label_sv: str) -> str:
+    return (
+        f"{code} är din engångskod ({ctx_label_sv}). Den gäller i 5 minuter. "
+        f"/ {code} is your one-time code, valid for 5 minutes."
+    )
+
+
+async def _send_code(
+    tenant_id: int,
+    kind: str,
+    person_id: int,
+    challenge_row_id: int,
+    phone: str,
+    code: str,
+    sender: str,
+    ctx_label_sv: str,
+    now: datetime,
+) -> None:
+    outbox_id = await queue_message(
+        "sms", phone, _sms_body(code, ctx_label_sv), tenant_id=tenant_id, sender=sender or None
+    )
+    await TwoFactorSend.insert(
+        TwoFactorSend(
+            tenant_id=tenant_id,
+            challenge_id=challenge_row_id,
+            outbox_id=outbox_id,
+            sent_at=now,
+            **person_values(kind, person_id),
+        )
+    )
+
+
+@dataclass
+class Started:
+    challenge_id: str
+    masked_phone: str
+    expires_at: datetime
+
+    @property
+    def message(self) -> str:
+        return (
+            f"En kod har skickats med SMS till {self.masked_phone}; den gäller i 5 minuter. / "
+            f"A code was sent by SMS to {self.masked_phone}; it is valid for 5 minutes."
+        )
+
+
+async def _phone_of(tenant_id: int, kind: str, person_id: int) -> tuple[PersonContact, str]:
+    person = await describe_person(tenant_id, kind, person_id)
+    if person is None:
+        raise TwoFactorRefusal(f"This {kind} was not found in the organization.", 404)
+    choice = choose_phone(person)
+    if choice is None:
+        raise TwoFactorRefusal(NO_PHONE, 409)
+    return person, choice[0]
+
+
+async def start_challenge(
+    tenant_id: int, kind: str, person_id: int, ctx: TwoFactorContext
+) -> Started:
+    """Send a new code for this person and step (throttled), or refuse."""
+    check_kind(kind)
+    cfg = await sms_settings(tenant_id)
+    _, phone = await _phone_of(tenant_id, kind, person_id)
+    masked = mask_phone(phone)
+    challenge_id = new_token(32)
+    id_hash = token_hash(challenge_id)
+    code = new_code()
+    now = utcnow()
+    async with atomic():
+        await _reserve_send(tenant_id, kind, person_id, cfg.daily_cap, now)
+        rows = await TwoFactorChallenge.insert(
+            TwoFactorChallenge(
+                tenant_id=tenant_id,
+                id_hash=id_hash,
+                context=ctx.key,
+                purpose=ctx.purpose,
+                code_hmac=code_digest(id_hash, code),
+                phone_masked=masked,
+                status="pending",
+                attempts=0,
+                created_at=now,
+                sent_at=now,
+                expires_at=now + CODE_TTL,
+                **person_values(kind, person_id),
+            )
+        ).returning(TwoFactorChallenge.id)
+        await _send_code(
+            tenant_id, kind, person_id, int(rows[0]["id"]), phone, code, cfg.sender, ctx.label_sv, now
+        )
+    return Started(challenge_id, masked, now + CODE_TTL)
+
+
+async def find_challenge(tenant_id: int | None, challenge_id: str) -> dict:
+    """A challenge by its id; with a tenant, only that tenant's (404 for another's)."""
+    if not challenge_id or len(challenge_id) > 128:
+        raise _not_found()
+    query = TwoFactorChallenge.select().where(TwoFactorChallenge.id_hash == token_hash(challenge_id))
+    if tenant_id is not None:
+        query = query.where(TwoFactorChallenge.tenant_id == tenant_id)
+    row = await query.first()
+    if row is None:
+        raise _not_found()
+    return row
+
+
+def _ended(row: dict, now: datetime) -> TwoFactorRefusal | None:
+    if row["status"] in ("verified", "used"):
+        return TwoFactorRefusal("This code has already been used. Start again to get a new code.", 409)
+    if row["status"] == "failed" or int(row["attempts"]) >= MAX_ATTEMPTS:
+        return TwoFactorRefusal(
+            f"The code was entered wrongly {MAX_ATTEMPTS} times and no longer works. "
+            "Start again to get a new code.",
+            409,
+        )
+    if row["expires_at"] <= now:
+        return TwoFactorRefusal("The code has expired (codes are valid for 5 minutes). Ask for a new code.", 409)
+    return None
+
+
+async def resend(tenant_id: int | None, challenge_id: str) -> Started:
+    """A new code for the same step (the old one stops working), within the limits."""
+    row = await find_challenge(tenant_id, challenge_id)
+    tid = int(row["tenant_id"])
+    kind, person_id = person_of(row)
+    now = utcnow()
+    if row["status"] != "pending" or int(row["attempts"]) >= MAX_ATTEMPTS:
+        problem = _ended(row, now)
+        assert problem is not None
+        raise problem
+    ctx = await active_context(tid, row["context"])
+    if ctx is None:
+        raise TwoFactorRefusal("Two-factor is no longer switched on for this step; start it again.", 409)
+    cfg = await sms_settings(tid)
+    _, phone = await _phone_of(tid, kind, person_id)
+    masked = mask_phone(phone)
+    code = new_code()
+    async with atomic():
+        await _reserve_send(tid, kind, person_id, cfg.daily_cap, now)
+        done = await TwoFactorChallenge.update(
+            {
+                TwoFactorChallenge.code_hmac: code_digest(row["id_hash"], code),
+                TwoFactorChallenge.sent_at: now,
+                TwoFactorChallenge.expires_at: now + CODE_TTL,
+                TwoFactorChallenge.phone_masked: masked,
+            }
+        ).where(
+            (TwoFactorChallenge.id == row["id"])
+            & (TwoFactorChallenge.status == "pending")
+            & (TwoFactorChallenge.attempts < MAX_ATTEMPTS)
+        ).returning(TwoFactorChallenge.id)
+        if not done:
+            raise TwoFactorRefusal("This code request has ended. Start again to get a new code.", 409)
+        await _send_code(tid, kind, person_id, int(row["id"]), phone, code, cfg.sender, ctx.label_sv, now)
+    return Started(challenge_id, masked, now + CODE_TTL)
+
+
+@dataclass
+class Verified:
+    tenant_id: int
+    person_kind: str
+    person_id: int
+    context: str
+    purpose: str
+    masked_phone: str
+    signer_name: str
+    verified_at: datetime
+    # Set for login steps: the new trusted device's cookie token and its fixed expiry.
+    device_token: str | None = None
+    device_expires_at: datetime | None = None
+
+
+async def verify_code(
+    tenant_id: int | None, challenge_id: str, code: str, user_agent: str = ""
+) -> Verified:
+    """Check a code: at most MAX_ATTEMPTS comparisons per challenge, ever.
+
+    The attempt is counted *before* the comparison, in one conditional UPDATE, so parallel
+    guesses cannot compare more than MAX_ATTEMPTS times. A right code of a login step also
+    makes the device trusted; of an employee login it is used at once (the route opens
+    the session); of any other step it stays "verified" until the step is re-submitted.
+    """
+    row = await find_challenge(tenant_id, challenge_id)
+    tid = int(row["tenant_id"])
+    kind, person_id = person_of(row)
+    now = utcnow()
+    state = await _person_state(tid, kind, person_id)
+    if int(state["failed_count"]) >= PERSON_MAX_FAILURES:
+        raise TwoFactorRefusal(LOCKED, 423)
+    problem = _ended(row, now)
+    if problem is not None:
+        raise problem
+    counted = await TwoFactorChallenge.update(
+        {TwoFactorChallenge.attempts: TwoFactorChallenge.attempts + 1}
+    ).where(
+        (TwoFactorChallenge.id == row["id"])
+        & (TwoFactorChallenge.status == "pending")
+        & (TwoFactorChallenge.attempts < MAX_ATTEMPTS)
+        & (TwoFactorChallenge.expires_at > now)
+    ).returning(TwoFactorChallenge.attempts, TwoFactorChallenge.code_hmac)
+    if not counted:
+        fresh = await find_challenge(tid, challenge_id)
+        raise _ended(fresh, now) or TwoFactorRefusal("This code request has ended.", 409)
+    attempts = int(counted[0]["attempts"])
+    right = hmac.compare_digest(code_digest(row["id_hash"], code), counted[0]["code_hmac"])
+    if not right:
+        async with atomic():
+            failures = await TwoFactorPerson.update(
+                {TwoFactorPerson.failed_count: TwoFactorPerson.failed_count + 1}
+            ).where(TwoFactorPerson.id == state["id"]).returning(TwoFactorPerson.failed_count)
+            if attempts >= MAX_ATTEMPTS:
+                await TwoFactorChallenge.update({TwoFactorChallenge.status: "failed"}).where(
+                    TwoFactorChallenge.id == row["id"]
+                )
+        if failures and int(failures[0]["failed_count"]) >= PERSON_MAX_FAILURES:
+            raise TwoFactorRefusal(LOCKED, 423)
+        if attempts >= MAX_ATTEMPTS:
+            raise TwoFactorRefusal(
+                f"Wrong code. It was entered wrongly {MAX_ATTEMPTS} times and no longer works; "
+                "start again to get a new code.",
+                409,
+            )
+        left = MAX_ATTEMPTS - attempts
+        raise TwoFactorRefusal(f"Wrong code. {left} attempt(s) left.", 400, field="code")
+
+    signer = ""
+    if row["purpose"] == "sign":
+        person = await describe_person(tid, kind, person_id)
+        signer = person.name if person is not None else ""
+    finished = "used" if (row["purpose"] == "login" and kind == "employee") else "verified"
+    result = Verified(
+        tenant_id=tid,
+        person_kind=kind,
+        person_id=person_id,
+        context=row["context"],
+        purpose=row["purpose"],
+        masked_phone=row["phone_masked"],
+        signer_name=signer,
+        verified_at=now,
+    )
+    async with atomic():
+        done = await TwoFactorChallenge.update(
+            {
+                TwoFactorChallenge.status: finished,
+                TwoFactorChallenge.verified_at: now,
+                TwoFactorChallenge.signer_name: signer[:200],
+            }
+        ).where(
+            (TwoFactorChallenge.id == row["id"]) & (TwoFactorChallenge.status == "pending")
+        ).returning(TwoFactorChallenge.id)
+        if not done:
+            raise TwoFactorRefusal("This code has already been used. Start again to get a new code.", 409)
+        # A right code ends the count of wrong ones (never time alone).
+        await TwoFactorPerson.update({TwoFactorPerson.failed_count: 0}).where(
+            TwoFactorPerson.id == state["id"]
+        )
+        if row["purpose"] == "login":
+            result.device_token, result.device_expires_at = await create_device(
+                tid, kind, person_id, user_agent, now
+            )
+        await redact_codes(int(row["id"]))
+    return result
+
+
+async def redact_codes(challenge_row_id: int) -> None:
+    """Remove the code from the challenge's SMS already handed to the gateway: once the
+    code is used (or dead) the outbox keeps who got an SMS and when, not the code."""
+    await raw(
+        "UPDATE outbox SET body = {} WHERE status <> 'queued' AND body <> {} AND id IN "
+        "(SELECT outbox_id FROM twofactor_send WHERE challenge_id = {})",
+        REDACTED_BODY,
+        REDACTED_BODY,
+        challenge_row_id,
+    )
+
+
+async def consume(request: SecondFactorRequest, ctx: TwoFactorContext) -> SecondFactorDecision:
+    """A guarded step re-submitted with its challenge id: use the verified code once."""
+    cid = request.challenge_id or ""
+    now = utcnow()
+    rows = []
+    if len(cid) <= 128:
+        rows = await TwoFactorChallenge.update({TwoFactorChallenge.status: "used"}).where(
+            person_where(TwoFactorChallenge, request.tenant_id, request.person_kind, request.person_id)
+            & (TwoFactorChallenge.id_hash == token_hash(cid))
+            & (TwoFactorChallenge.context == ctx.key)
+            & (TwoFactorChallenge.status == "verified")
+            & (TwoFactorChallenge.verified_at > now - VERIFIED_TTL)
+        ).returning(
+            TwoFactorChallenge.phone_masked, TwoFactorChallenge.signer_name, TwoFactorChallenge.verified_at
+        )
+    if not rows:
+        return SecondFactorDecision(
+            required=True,
+            error=(
+                "The SMS code for this step has not been entered, was for another step or "
+                "person, was already used, or was entered more than 10 minutes ago. Start "
+                "again to get a new code."
+            ),
+            status=409,
+        )
+    row = rows[0]
+    return SecondFactorDecision(
+        required=False,
+        challenge_id=cid,
+        masked_phone=row["phone_masked"],
+        signer_name=row["signer_name"] or None,
+        signed_at=row["verified_at"],
+        message="The SMS code was verified.",
+    )
+
+
+async def decide(request: SecondFactorRequest) -> SecondFactorDecision | None:
+    """The ``challenge_second_factor`` answer: None when the step needs no code."""
+    ctx = await active_context(request.tenant_id, request.context)
+    if ctx is None:
+        return None
+    if request.person_kind not in KINDS:
+        return SecondFactorDecision(required=True, error="Unknown kind of person.", status=400)
+    if request.challenge_id:
+        return await consume(request, ctx)
+    if ctx.purpose == "login" and await device_trusted(
+        request.tenant_id, request.person_kind, request.person_id, request.device_token
+    ):
+        return SecondFactorDecision(required=False, message="This device is remembered.")
+    try:
+        started = await start_challenge(request.tenant_id, request.person_kind, request.person_id, ctx)
+    except TwoFactorRefusal as exc:
+        return SecondFactorDecision(required=True, error=exc.message, status=exc.status)
+    return SecondFactorDecision(
+        required=True,
+        challenge_id=started.challenge_id,
+        masked_phone=started.masked_phone,
+        message=started.message,
+    )
+
+
+# --- trusted devices (M7, M8) -----------------------------------------------------------
+
+
+def device_label(user_agent: str) -> str:
+    """A coarse label ("Firefox on Windows") instead of the full user-agent string."""
+    ua = user_agent or ""
+    browser = "Unknown browser"
+    for needle, name in (
+        ("Edg/", "Edge"),
+        ("OPR/", "Opera"),
+        ("Firefox/", "Firefox"),
+        ("Chrome/", "Chrome"),
+        ("Safari/", "Safari"),
+    ):
+        if needle in ua:
+            browser = name
+            break
+    system = ""
+    for needle, name in (
+        ("Android", "Android"),
+        ("iPhone", "iOS"),
+        ("iPad", "iPadOS"),
+        ("Windows", "Windows"),
+        ("Mac OS X", "macOS"),
+        ("Linux", "Linux"),
+    ):
+        if needle in ua:
+            system = name
+            break
+    return f"{browser} on {system}" if system else browser
+
+
+async def create_device(
+    tenant_id: int, kind: str, person_id: int, user_agent: str, now: datetime
+) -> tuple[str, datetime]:
+    token = new_token(32)  # 256 random bits; the cookie holds nothing else
+    expires = now + DEVICE_TTL
+    await TrustedDevice.insert(
+        TrustedDevice(
+            tenant_id=tenant_id,
+            token_hash=token_hash(token),
+            label=device_label(user_agent)[:80],
+            created_at=now,
+            expires_at=expires,
+            last_used_at=now,
+            **person_values(kind, person_id),
+        )
+    )
+    return token, expires
+
+
+async def device_trusted(tenant_id: int, kind: str, person_id: int, token: str | None) -> bool:
+    """Whether this cookie token is a live device of this very person of this tenant."""
+    if not token or len(token) > 128:
+        return False
+    now = utcnow()
+    rows = await TrustedDevice.update({TrustedDevice.last_used_at: now}).where(
+        person_where(TrustedDevice, tenant_id, kind, person_id)
+        & (TrustedDevice.token_hash == token_hash(token))
+        & (TrustedDevice.expires_at > now)
+    ).returning(TrustedDevice.id)
+    return bool(rows)
+
+
+async def list_devices(tenant_id: int, kind: str, person_id: int) -> list[dict]:
+    return await TrustedDevice.select().where(
+        person_where(TrustedDevice, tenant_id, kind, person_id) & (TrustedDevice.expires_at > utcnow())
+    ).order_by(TrustedDevice.id)
+
+
+async def revoke_device(tenant_id: int, kind: str, person_id: int, device_id: int) -> None:
+    rows = await TrustedDevice.delete().where(
+        person_where(TrustedDevice, tenant_id, kind, person_id) & (TrustedDevice.id == device_id)
+    ).returning(TrustedDevice.id)
+    if not rows:
+        raise TwoFactorRefusal(f"Device {device_id} was not found.", 404)
+
+
+async def forget_devices(tenant_id: int, kind: str, person_id: int) -> int:
+    rows = await TrustedDevice.delete().where(
+        person_where(TrustedDevice, tenant_id, kind, person_id)
+    ).returning(TrustedDevice.id)
+    return len(rows)
+
+
+# --- the administrator's view of a person (M6) ------------------------------------------
+
+
+async def person_status(tenant_id: int, kind: str, person_id: int) -> dict[str, Any]:
+    check_kind(kind)
+    person = await describe_person(tenant_id, kind, person_id)
+    if person is None:
+        raise TwoFactorRefusal(f"This {kind} was not found in the organization.", 404)
+    choice = choose_phone(person)
+    state = await TwoFactorPerson.select(TwoFactorPerson.failed_count).where(
+        person_where(TwoFactorPerson, tenant_id, kind, person_id)
+    ).first()
+    failed = int(state["failed_count"]) if state else 0
+    devices = len(await list_devices(tenant_id, kind, person_id))
+    missing_sv = missing_en = None
+    if choice is None:
+        missing_sv = (
+            "Telefonnummer saknas: personen kan inte få SMS-koder. Lägg till ett mobilnummer "
+            f"under {person.fix_hint_sv or 'personens kort'}."
+        )
+        missing_en = (
+            "The phone number is missing: this person cannot get SMS codes. Add a mobile "
+            f"number under {person.fix_hint_en or 'the person’s card'}."
+        )
+    return {
+        "kind": kind,
+        "id": person_id,
+        "name": person.name,
+        "has_phone": choice is not None,
+        "masked_phone": mask_phone(choice[0]) if choice else None,
+        "phone_source": choice[1] if choice else None,
+        "message_sv": missing_sv,
+        "message_en": missing_en,
+        "fix_hint_sv": person.fix_hint_sv,
+        "fix_hint_en": person.fix_hint_en,
+        "failed_attempts": failed,
+        "locked": failed >= PERSON_MAX_FAILURES,
+        "devices": devices,
+    }
+
+
+async def unlock(tenant_id: int, kind: str, person_id: int) -> None:
+    """An administrator resets the person's count of wrong codes."""
+    check_kind(kind)
+    await TwoFactorPerson.update({TwoFactorPerson.failed_count: 0}).where(
+        person_where(TwoFactorPerson, tenant_id, kind, person_id)
+    )
+
+
+# --- retention (the fixed rules of gdpr.py, also run by the scheduler) -------------------
+
+
+async def purge_expired(now: datetime | None = None) -> int:
+    """Delete what two-factor no longer needs; returns how many rows went.
+
+    Challenges one day after they expired, trusted devices once expired, SMS send records
+    after a day, day counters after two days, counters of people with nothing to
+    remember. Codes are first removed from the outbox rows of ended challenges.
+    """
+    now = now or utcnow()
+    async with atomic():
+        await raw(
+            "UPDATE outbox SET body = {} WHERE status <> 'queued' AND body <> {} AND id IN "
+            "(SELECT s.outbox_id FROM twofactor_send s JOIN twofactor_challenge c "
+            "ON c.id = s.challenge_id WHERE c.status <> 'pending' OR c.expires_at < {})",
+            REDACTED_BODY,
+            REDACTED_BODY,
+            now,
+        )
+        gone = 0
+        gone += len(
+            await TwoFactorChallenge.delete()
+            .where(TwoFactorChallenge.expires_at < now - timedelta(days=1))
+            .returning(TwoFactorChallenge.id)
+        )
+        gone += len(
+            await TrustedDevice.delete().where(TrustedDevice.expires_at <= now).returning(TrustedDevice.id)
+        )
+        gone += len(
+            await TwoFactorSend.delete()
+            .where(TwoFactorSend.sent_at < now - timedelta(days=1))
+            .returning(TwoFactorSend.id)
+        )
+        await TwoFactorDailyCount.delete().where(
+            TwoFactorDailyCount.day < (now - timedelta(days=2)).date().isoformat()
+        )
+        gone += len(
+            await TwoFactorPerson.delete()
+            .where(
+                (TwoFactorPerson.failed_count == 0)
+                & (
+                    TwoFactorPerson.last_send_at.is_null()
+                    | (TwoFactorPerson.last_send_at < now - timedelta(days=1))
+                )
+            )
+            .returning(TwoFactorPerson.id)
+        )
+    return gone
+

@@ -1,0 +1,119 @@
+"""Two-factor tables. Every row carries tenant_id.
+
+A person is (person_kind, <kind>_id): the id sits in the column of its kind
+(employee_id, customer_id or contact_id; the others hold 0), so the GDPR engine can delete
+every row of a person when that employee, customer or contact is anonymized, through the
+declared employee_ref / customer_ref / contact_ref columns, without knowing this plugin.
+
+Nothing secret is stored in clear: codes as HMAC-SHA256 under the installation's key,
+challenge ids and device tokens as SHA-256.
+"""
+
+from __future__ import annotations
+
+from piccolo.columns import Boolean, Integer, Timestamptz, Varchar
+from piccolo.table import Table
+
+
+class TwoFactorSettings(Table, tablename="twofactor_settings"):
+    """A tenant's SMS activation (M3). A missing row: SMS not active."""
+
+    tenant_id = Integer(unique=True)
+    sms_active = Boolean(default=False)
+    provider = Varchar(length=16, default="outbox")
+    sender = Varchar(length=11, default="")
+    daily_cap = Integer(default=500)
+    updated_at = Timestamptz(null=True, default=None)
+
+
+class TwoFactorContextSetting(Table, tablename="twofactor_context"):
+    """A tenant's choice for one context (M4). A missing row: off."""
+
+    tenant_id = Integer(index=True)
+    key = Varchar(length=63)
+    enabled = Boolean(default=False)
+    changed_at = Timestamptz(null=True, default=None)
+
+
+class TwoFactorChallenge(Table, tablename="twofactor_challenge"):
+    """One SMS code sent for one step of one person."""
+
+    tenant_id = Integer(index=True)
+    id_hash = Varchar(length=64, unique=True)
+    person_kind = Varchar(length=16)
+    employee_id = Integer(default=0, index=True)
+    customer_id = Integer(default=0, index=True)
+    contact_id = Integer(default=0, index=True)
+    context = Varchar(length=63)
+    purpose = Varchar(length=8)
+    code_hmac = Varchar(length=64)
+    phone_masked = Varchar(length=40, default="")
+    # pending -> verified (a reset or signing step not yet re-submitted) -> used; or failed.
+    status = Varchar(length=12, default="pending")
+    attempts = Integer(default=0)
+    created_at = Timestamptz()
+    sent_at = Timestamptz()
+    expires_at = Timestamptz(index=True)
+    verified_at = Timestamptz(null=True, default=None)
+    signer_name = Varchar(length=200, default="")
+
+
+class TrustedDevice(Table, tablename="twofactor_device"):
+    """A browser that passed two-factor (M7). The cookie holds a random token; here only
+    its SHA-256. ``expires_at`` is fixed at the first 2FA login + 365 days."""
+
+    tenant_id = Integer(index=True)
+    token_hash = Varchar(length=64, unique=True)
+    person_kind = Varchar(length=16)
+    employee_id = Integer(default=0, index=True)
+    customer_id = Integer(default=0, index=True)
+    contact_id = Integer(default=0, index=True)
+    label = Varchar(length=80, default="")
+    created_at = Timestamptz()
+    expires_at = Timestamptz(index=True)
+    last_used_at = Timestamptz()
+
+
+class TwoFactorPerson(Table, tablename="twofactor_person"):
+    """Per person: wrong codes across challenges (reset only by a right code or an
+    administrator, never by time) and the last send (60 seconds between sends)."""
+
+    tenant_id = Integer(index=True)
+    person_kind = Varchar(length=16)
+    employee_id = Integer(default=0)
+    customer_id = Integer(default=0)
+    contact_id = Integer(default=0)
+    failed_count = Integer(default=0)
+    last_send_at = Timestamptz(null=True, default=None)
+
+
+class TwoFactorSend(Table, tablename="twofactor_send"):
+    """One SMS sent: the per-person hourly limit counts these; kept one day."""
+
+    tenant_id = Integer(index=True)
+    person_kind = Varchar(length=16)
+    employee_id = Integer(default=0)
+    customer_id = Integer(default=0)
+    contact_id = Integer(default=0)
+    challenge_id = Integer(default=0, index=True)
+    outbox_id = Integer(default=0)
+    sent_at = Timestamptz(index=True)
+
+
+class TwoFactorDailyCount(Table, tablename="twofactor_daily_count"):
+    """SMS sent by a tenant on one UTC day (the tenant's daily cap)."""
+
+    tenant_id = Integer(index=True)
+    day = Varchar(length=10)
+    count = Integer(default=0)
+
+
+TABLES: list[type[Table]] = [
+    TwoFactorSettings,
+    TwoFactorContextSetting,
+    TwoFactorChallenge,
+    TrustedDevice,
+    TwoFactorPerson,
+    TwoFactorSend,
+    TwoFactorDailyCount,
+]

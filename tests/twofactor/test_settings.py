@@ -1,0 +1,137 @@
+"""Settings > Two-factor: SMS activation first (M3), then each context on or off (M4)."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import login
+from tests.twofactor.conftest import activate_sms, add_employee, switch
+
+EMPLOYEE_CONTEXTS = ("employee_login", "employee_reset")
+
+
+async def test_settings_default_inactive_and_say_why(admin_client):
+    r = await admin_client.get("/api/twofactor/settings")
+    assert r.status_code == 200
+    body = r.json()
+    assert body["sms_active"] is False
+    assert body["provider"] == "outbox"
+    assert body["daily_cap"] == 500
+    assert body["can_enable_contexts"] is False
+    assert "SMS sending must be activated" in body["reason_en"]
+    assert "SMS-utskick måste aktiveras" in body["reason_sv"]
+    assert set(body["providers"]) == {"outbox", "46elks", "twilio"}
+
+    contexts = (await admin_client.get("/api/twofactor/contexts")).json()
+    assert contexts["sms_active"] is False
+    assert "activated" in contexts["reason_en"]
+    keys = [c["key"] for c in contexts["contexts"]]
+    assert keys[:2] == list(EMPLOYEE_CONTEXTS)
+    assert all(c["enabled"] is False and c["active"] is False for c in contexts["contexts"])
+
+
+@pytest.mark.parametrize("key", EMPLOYEE_CONTEXTS)
+async def test_context_cannot_be_switched_on_before_sms(admin_client, key):
+    r = await admin_client.put(f"/api/twofactor/contexts/{key}", json={"enabled": True})
+    assert r.status_code == 409
+    assert "SMS sending must be activated" in r.json()["detail"]
+    # Switching off is always allowed.
+    assert (await admin_client.put(f"/api/twofactor/contexts/{key}", json={"enabled": False})).status_code == 200
+
+
+@pytest.mark.parametrize("key", EMPLOYEE_CONTEXTS)
+async def test_each_context_on_and_off(admin_client, key):
+    await activate_sms(admin_client)
+    settings = (await admin_client.get("/api/twofactor/settings")).json()
+    assert settings["can_enable_contexts"] is True and settings["reason_en"] is None
+    await switch(admin_client, key, True)
+    by_key = {c["key"]: c for c in (await admin_client.get("/api/twofactor/contexts")).json()["contexts"]}
+    assert by_key[key]["enabled"] is True and by_key[key]["active"] is True
+    others = [k for k in by_key if k != key]
+    assert all(by_key[k]["enabled"] is False for k in others)
+    await switch(admin_client, key, False)
+    by_key = {c["key"]: c for c in (await admin_client.get("/api/twofactor/contexts")).json()["contexts"]}
+    assert by_key[key]["enabled"] is False
+
+
+async def test_sms_cannot_be_deactivated_while_a_context_is_on(admin_client):
+    await activate_sms(admin_client)
+    await switch(admin_client, "employee_reset")
+    r = await admin_client.put("/api/twofactor/settings", json={"sms_active": False})
+    assert r.status_code == 409
+    assert "Users – password reset" in r.json()["detail"]
+    await switch(admin_client, "employee_reset", False)
+    r = await admin_client.put("/api/twofactor/settings", json={"sms_active": False})
+    assert r.status_code == 200 and r.json()["sms_active"] is False
+
+
+@pytest.mark.parametrize(
+    "body, field",
+    [
+        ({"sms_active": True, "sender": "TwelveChars1"}, "sender"),
+        ({"sms_active": True, "sender": "Gall ra"}, "sender"),
+        ({"sms_active": True, "sender": "Gällra"}, "sender"),
+        ({"sms_active": True}, "sender"),
+        ({"provider": "carrier-pigeon"}, "provider"),
+        ({"daily_cap": 0}, "daily_cap"),
+        ({"daily_cap": 100_001}, "daily_cap"),
+    ],
+)
+async def test_bad_settings_are_400_naming_the_field(admin_client, body, field):
+    r = await admin_client.put("/api/twofactor/settings", json=body)
+    assert r.status_code == 400, r.text
+    assert r.json()["field"] == field
+    assert (await admin_client.get("/api/twofactor/settings")).json()["sms_active"] is False
+
+
+async def test_provider_needs_server_credentials(admin_client, monkeypatch):
+    monkeypatch.delenv("GALLRA_46ELKS_USERNAME", raising=False)
+    monkeypatch.delenv("GALLRA_46ELKS_PASSWORD", raising=False)
+    r = await admin_client.put("/api/twofactor/settings", json={"sms_active": True, "sender": "Gallra", "provider": "46elks"})
+    assert r.status_code == 400
+    assert "GALLRA_46ELKS_USERNAME" in r.json()["detail"]
+    monkeypatch.setenv("GALLRA_46ELKS_USERNAME", "u")
+    monkeypatch.setenv("GALLRA_46ELKS_PASSWORD", "p")
+    r = await admin_client.put("/api/twofactor/settings", json={"sms_active": True, "sender": "Gallra", "provider": "46elks", "daily_cap": 20})
+    assert r.status_code == 200
+    assert r.json()["provider"] == "46elks" and r.json()["daily_cap"] == 20 and r.json()["sender"] == "Gallra"
+
+
+async def test_malformed_bodies_are_400(admin_client):
+    r = await admin_client.put("/api/twofactor/settings", json={"sms_active": True, "extra": 1})
+    assert r.status_code == 400
+    r = await admin_client.put("/api/twofactor/contexts/employee_login", json={"enabled": "yes please"})
+    assert r.status_code == 400
+    r = await admin_client.put("/api/twofactor/contexts/employee_login", content=b"{", headers={"content-type": "application/json"})
+    assert r.status_code == 400
+
+
+async def test_unknown_context_is_404(admin_client):
+    await activate_sms(admin_client)
+    r = await admin_client.put("/api/twofactor/contexts/no_such_context", json={"enabled": True})
+    assert r.status_code == 404
+
+
+async def test_settings_need_login_and_administrator(client, anon_client, tenant):
+    for method, path, body in (
+        ("get", "/api/twofactor/settings", None),
+        ("put", "/api/twofactor/settings", {"sms_active": True, "sender": "X"}),
+        ("get", "/api/twofactor/contexts", None),
+        ("put", "/api/twofactor/contexts/employee_login", {"enabled": True}),
+    ):
+        kwargs = {"json": body} if body is not None else {}
+        assert (await getattr(anon_client, method)(path, **kwargs)).status_code == 401
+    _, email = await add_employee(tenant, "Plain User")
+    assert (await login(client, tenant, email=email)).status_code == 200
+    assert (await client.get("/api/twofactor/settings")).status_code == 403
+    assert (await client.put("/api/twofactor/contexts/employee_login", json={"enabled": False})).status_code == 403
+
+
+async def test_settings_are_per_tenant(client, tenant, other_tenant):
+    assert (await login(client, tenant)).status_code == 200
+    await activate_sms(client)
+    await switch(client, "employee_login")
+    assert (await login(client, other_tenant)).status_code == 200
+    assert (await client.get("/api/twofactor/settings")).json()["sms_active"] is False
+    contexts = (await client.get("/api/twofactor/contexts")).json()["contexts"]
+    assert not any(c["enabled"] for c in contexts)
