@@ -70,7 +70,9 @@ def personal_data() -> list[PersonalDataField]:
     for column, category, strategy, sv, en in TEXT_FIELDS:
         fields.append(PersonalDataField(Case, column, category, strategy, sv, en))  # type: ignore[arg-type]
     fields.append(
-        PersonalDataField(Case, "created_by", "employee_ref", "zero", "Registrerad av", "Recorded by")
+        PersonalDataField(
+            Case, "created_by", "employee_ref", "zero", "Registrerad av", "Recorded by"
+        )
     )
     return fields
 
@@ -122,8 +124,17 @@ def search_sources() -> list[SearchSource]:
     for kind, (place_sv, place_en) in PLACE.items():
         for column, category in columns.items():
             sources.append(
-                SearchSource(Case, column, category, "workcloud", place_sv, place_en,  # type: ignore[arg-type]
-                             link=case_link, record_type=RECORD_TYPE, where=(("kind", kind),))
+                SearchSource(
+                    Case,
+                    column,
+                    category,
+                    "workcloud",
+                    place_sv,
+                    place_en,  # type: ignore[arg-type]
+                    link=case_link,
+                    record_type=RECORD_TYPE,
+                    where=(("kind", kind),),
+                )
             )
     return sources
 

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
-
 from collections.abc import Awaitable
+from typing import Annotated, Any
 
 from litestar import Controller, Request, delete, get, patch, post
 from litestar.params import FromPath, JSONBody, QueryParameter
@@ -26,11 +25,15 @@ TextFilter = Annotated[str | None, QueryParameter(max_length=16)]
 AnyRequest = Request[Any, Any, Any]
 
 
-async def logged(request: AnyRequest, user: SessionUser, action: str, work: Awaitable[dict]) -> dict:
+async def logged(
+    request: AnyRequest, user: SessionUser, action: str, work: Awaitable[dict]
+) -> dict:
     """Run a change and record who made it, in one transaction (never a typed value)."""
     async with atomic():
         row = await work
-        await log_event(user.tenant_id, user, action, "cases", "case", int(row["id"]), ip=client_ip(request))
+        await log_event(
+            user.tenant_id, user, action, "cases", "case", int(row["id"]), ip=client_ip(request)
+        )
     return row
 
 

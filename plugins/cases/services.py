@@ -11,7 +11,7 @@ from typing import Any
 from litestar.exceptions import ClientException
 from piccolo.query.functions.aggregate import Max
 
-from core.db import atomic, utcnow
+from core.db import atomic, is_sqlite, raw, utcnow
 from core.tenancy import get_scoped
 from core.validation import FieldError, normalize_email, normalize_phone
 from plugins.cases.schemas import CaseIn, CasePatch
@@ -34,8 +34,23 @@ async def get_case(tenant_id: int, case_id: int) -> dict:
     return await get_scoped(Case, tenant_id, case_id, WHAT)
 
 
+NUMBER_LOCK = 0x4A52  # advisory-lock class of this plugin's numbering (PostgreSQL)
+
+
+async def _lock_numbers(tenant_id: int) -> None:
+    """Serialize numbering within a tenant so two creates never pick the same max+1.
+
+    SQLite transactions already queue on the file lock (they start IMMEDIATE); on
+    PostgreSQL a transaction-scoped advisory lock per tenant does the same.
+    """
+    if not is_sqlite():
+        await raw("SELECT pg_advisory_xact_lock({}, {})", NUMBER_LOCK, tenant_id)
+
+
 async def next_number(tenant_id: int) -> int:
-    row = await Case.select(Max(Case.number, alias="top")).where(Case.tenant_id == tenant_id).first()
+    row = (
+        await Case.select(Max(Case.number, alias="top")).where(Case.tenant_id == tenant_id).first()
+    )
     return int((row or {}).get("top") or 0) + 1
 
 
@@ -85,7 +100,13 @@ async def list_cases(
     if not include_deleted:
         where = where & Case.deleted_at.is_null()
     total = await Case.count().where(where)
-    rows = await Case.select().where(where).order_by(Case.number, ascending=False).offset(offset).limit(limit)
+    rows = (
+        await Case.select()
+        .where(where)
+        .order_by(Case.number, ascending=False)
+        .offset(offset)
+        .limit(limit)
+    )
     return total, rows
 
 
@@ -105,6 +126,7 @@ async def create_case(tenant_id: int, employee_id: int, data: CaseIn) -> dict:
         created_by=employee_id,
     )
     async with atomic():
+        await _lock_numbers(tenant_id)
         if data.number is not None:
             await _check_number_free(tenant_id, data.number)
             values["number"] = data.number
@@ -131,9 +153,13 @@ async def edit_case(tenant_id: int, case_id: int, data: CasePatch) -> dict:
     if data.end_customer_address is not None:
         changes[Case.end_customer_address] = data.end_customer_address.strip()
     if data.end_customer_phone is not None:
-        changes[Case.end_customer_phone] = normalize_phone(data.end_customer_phone, "end_customer_phone")
+        changes[Case.end_customer_phone] = normalize_phone(
+            data.end_customer_phone, "end_customer_phone"
+        )
     if data.end_customer_email is not None:
-        changes[Case.end_customer_email] = normalize_email(data.end_customer_email, "end_customer_email")
+        changes[Case.end_customer_email] = normalize_email(
+            data.end_customer_email, "end_customer_email"
+        )
     async with atomic():
         row = await get_case(tenant_id, case_id)
         _writable(row)
@@ -167,9 +193,9 @@ async def reopen_case(tenant_id: int, case_id: int) -> dict:
         _writable(row)
         if row["status"] != "closed":
             raise _conflict(f"Case {row['number']} is not closed.")
-        await Case.update({Case.status: "open", Case.closed_at: None, Case.updated_at: utcnow()}).where(
-            _where_own(tenant_id, case_id)
-        )
+        await Case.update(
+            {Case.status: "open", Case.closed_at: None, Case.updated_at: utcnow()}
+        ).where(_where_own(tenant_id, case_id))
         return await get_case(tenant_id, case_id)
 
 
@@ -184,5 +210,7 @@ async def delete_case(tenant_id: int, case_id: int) -> dict:
             await Case.update({Case.deleted_at: now, Case.updated_at: now}).where(
                 _where_own(tenant_id, case_id)
             )
-            await gdpr.anonymize_now_if_immediate(tenant_id, gdpr.rule_key_for_kind(row["kind"]), case_id)
+            await gdpr.anonymize_now_if_immediate(
+                tenant_id, gdpr.rule_key_for_kind(row["kind"]), case_id
+            )
         return await get_case(tenant_id, case_id)

@@ -22,8 +22,12 @@ def describe_module() -> ModuleInfo:
         name=NAME,
         label_sv="Order",
         label_en="Orders",
-        description_sv="Order som fakturaunderlag med artikelrader, kommentarsrader och fakturakommentar.",
-        description_en="Orders as the invoicing basis with article lines, comment rows and an invoice comment.",
+        description_sv=(
+            "Order som fakturaunderlag med artikelrader, kommentarsrader och fakturakommentar."
+        ),
+        description_en=(
+            "Orders as the invoicing basis with article lines, comment rows and an invoice comment."
+        ),
         area="workcloud",
     )
 

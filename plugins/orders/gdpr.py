@@ -56,14 +56,27 @@ def personal_data() -> list[PersonalDataField]:
     for column, category, strategy, sv, en in COMMENT_FIELDS:
         fields.append(
             PersonalDataField(
-                OrderComment, column, category, strategy, sv, en,  # type: ignore[arg-type]
-                rule=RULE, parent_column="order_id",
+                OrderComment,
+                column,
+                category,
+                strategy,
+                sv,
+                en,  # type: ignore[arg-type]
+                rule=RULE,
+                parent_column="order_id",
             )
         )
     fields += [
-        PersonalDataField(Order, "created_by", "employee_ref", "zero", "Registrerad av", "Recorded by"),
         PersonalDataField(
-            OrderComment, "created_by", "employee_ref", "zero", "Kommentarsrad, skriven av", "Comment row, written by"
+            Order, "created_by", "employee_ref", "zero", "Registrerad av", "Recorded by"
+        ),
+        PersonalDataField(
+            OrderComment,
+            "created_by",
+            "employee_ref",
+            "zero",
+            "Kommentarsrad, skriven av",
+            "Comment row, written by",
         ),
     ]
     return fields
@@ -89,7 +102,9 @@ def retention_rules() -> list[RetentionRule]:
 
 
 def record_types() -> list[RecordType]:
-    return [RecordType(RECORD_TYPE, Order, "Order", "Order", link=order_link, number_column="number")]
+    return [
+        RecordType(RECORD_TYPE, Order, "Order", "Order", link=order_link, number_column="number")
+    ]
 
 
 def search_sources() -> list[SearchSource]:
@@ -97,13 +112,28 @@ def search_sources() -> list[SearchSource]:
     sources: list[SearchSource] = []
     for column, category, *_ in ORDER_FIELDS:
         sources.append(
-            SearchSource(Order, column, category, "workcloud", PLACE_SV, PLACE_EN,  # type: ignore[arg-type]
-                         link=order_link, record_type=RECORD_TYPE)
+            SearchSource(
+                Order,
+                column,
+                category,
+                "workcloud",
+                PLACE_SV,
+                PLACE_EN,  # type: ignore[arg-type]
+                link=order_link,
+                record_type=RECORD_TYPE,
+            )
         )
     for column, category, *_ in COMMENT_FIELDS:
         sources.append(
-            SearchSource(OrderComment, column, category, "workcloud", PLACE_SV, PLACE_EN,  # type: ignore[arg-type]
-                         link=comment_link)
+            SearchSource(
+                OrderComment,
+                column,
+                category,
+                "workcloud",
+                PLACE_SV,
+                PLACE_EN,  # type: ignore[arg-type]
+                link=comment_link,
+            )
         )
     return sources
 

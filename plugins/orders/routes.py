@@ -39,13 +39,19 @@ AnyRequest = Request[Any, Any, Any]
 
 
 async def logged(
-    request: AnyRequest, user: SessionUser, action: str, work: Awaitable[dict], order_id: int | None = None
+    request: AnyRequest,
+    user: SessionUser,
+    action: str,
+    work: Awaitable[dict],
+    order_id: int | None = None,
 ) -> dict:
     """Run a change and record who made it on which order, in one transaction."""
     async with atomic():
         row = await work
         record_id = order_id if order_id is not None else int(row["id"])
-        await log_event(user.tenant_id, user, action, "orders", "order", record_id, ip=client_ip(request))
+        await log_event(
+            user.tenant_id, user, action, "orders", "order", record_id, ip=client_ip(request)
+        )
     return row
 
 
@@ -98,10 +104,14 @@ class OrdersController(Controller):
         total, rows = await services.list_orders(
             user.tenant_id, offset, limit, status, customer_id, invoiced, include_deleted
         )
-        return OrderPage(total=total, offset=offset, limit=limit, items=[summary_out(r) for r in rows])
+        return OrderPage(
+            total=total, offset=offset, limit=limit, items=[summary_out(r) for r in rows]
+        )
 
     @post("/", status_code=HTTP_201_CREATED)
-    async def create(self, request: AnyRequest, user: AuthUser, data: JSONBody[OrderIn]) -> OrderOut:
+    async def create(
+        self, request: AnyRequest, user: AuthUser, data: JSONBody[OrderIn]
+    ) -> OrderOut:
         """Create an order, optionally with its article lines."""
         work = services.create_order(user.tenant_id, user.employee_id, data)
         return await order_out(await logged(request, user, "order.created", work))
@@ -112,7 +122,11 @@ class OrdersController(Controller):
 
     @patch("/{order_id:int}")
     async def edit(
-        self, request: AnyRequest, user: AuthUser, order_id: FromPath[int], data: JSONBody[OrderPatch]
+        self,
+        request: AnyRequest,
+        user: AuthUser,
+        order_id: FromPath[int],
+        data: JSONBody[OrderPatch],
     ) -> OrderOut:
         work = services.edit_order(user.tenant_id, order_id, data)
         return await order_out(await logged(request, user, "order.edited", work))
@@ -123,18 +137,24 @@ class OrdersController(Controller):
         return await order_out(await logged(request, user, "order.closed", work))
 
     @post("/{order_id:int}/reopen", status_code=HTTP_200_OK)
-    async def reopen(self, request: AnyRequest, user: AuthUser, order_id: FromPath[int]) -> OrderOut:
+    async def reopen(
+        self, request: AnyRequest, user: AuthUser, order_id: FromPath[int]
+    ) -> OrderOut:
         work = services.reopen_order(user.tenant_id, order_id)
         return await order_out(await logged(request, user, "order.reopened", work))
 
     @post("/{order_id:int}/invoice", status_code=HTTP_200_OK)
-    async def invoice(self, request: AnyRequest, user: AuthUser, order_id: FromPath[int]) -> OrderOut:
+    async def invoice(
+        self, request: AnyRequest, user: AuthUser, order_id: FromPath[int]
+    ) -> OrderOut:
         """Mark the order invoiced; its lines and invoice text are then frozen."""
         work = services.invoice_order(user.tenant_id, order_id)
         return await order_out(await logged(request, user, "order.invoiced", work))
 
     @delete("/{order_id:int}", status_code=HTTP_200_OK)
-    async def remove(self, request: AnyRequest, user: AuthUser, order_id: FromPath[int]) -> OrderOut:
+    async def remove(
+        self, request: AnyRequest, user: AuthUser, order_id: FromPath[int]
+    ) -> OrderOut:
         """Soft delete: the order stays readable until its retention rule anonymizes it."""
         work = services.delete_order(user.tenant_id, order_id)
         return await order_out(await logged(request, user, "order.deleted", work))
@@ -143,7 +163,11 @@ class OrdersController(Controller):
 
     @post("/{order_id:int}/lines", status_code=HTTP_201_CREATED)
     async def add_line(
-        self, request: AnyRequest, user: AuthUser, order_id: FromPath[int], data: JSONBody[OrderLineIn]
+        self,
+        request: AnyRequest,
+        user: AuthUser,
+        order_id: FromPath[int],
+        data: JSONBody[OrderLineIn],
     ) -> OrderLineOut:
         work = services.add_line(user.tenant_id, order_id, data)
         return line_out(await logged(request, user, "order.line_added", work, order_id))
@@ -175,7 +199,11 @@ class OrdersController(Controller):
 
     @post("/{order_id:int}/comments", status_code=HTTP_201_CREATED)
     async def add_comment(
-        self, request: AnyRequest, user: AuthUser, order_id: FromPath[int], data: JSONBody[CommentIn]
+        self,
+        request: AnyRequest,
+        user: AuthUser,
+        order_id: FromPath[int],
+        data: JSONBody[CommentIn],
     ) -> CommentOut:
         work = services.add_comment(user.tenant_id, user.employee_id, order_id, data)
         return comment_out(await logged(request, user, "order.comment_added", work, order_id))
@@ -183,7 +211,9 @@ class OrdersController(Controller):
     @get("/comments/{comment_id:int}")
     async def get_comment(self, user: AuthUser, comment_id: FromPath[int]) -> CommentOut:
         """One comment row by its own id (where person search links a hit)."""
-        return comment_out(await get_scoped(OrderComment, user.tenant_id, comment_id, "Comment row"))
+        return comment_out(
+            await get_scoped(OrderComment, user.tenant_id, comment_id, "Comment row")
+        )
 
 
 def route_handlers() -> list[Any]:

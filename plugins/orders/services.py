@@ -13,7 +13,7 @@ from typing import Any
 from litestar.exceptions import ClientException, NotFoundException
 from piccolo.query.functions.aggregate import Max
 
-from core.db import atomic, utcnow
+from core.db import atomic, is_sqlite, raw, utcnow
 from core.tenancy import get_scoped
 from core.validation import FieldError
 from plugins.orders.schemas import CommentIn, OrderIn, OrderLineIn, OrderLinePatch, OrderPatch
@@ -89,8 +89,25 @@ async def get_lines(tenant_id: int, order_id: int) -> list[dict]:
     )
 
 
+NUMBER_LOCK = 0x4F52  # advisory-lock class of this plugin's numbering (PostgreSQL)
+
+
+async def _lock_numbers(tenant_id: int) -> None:
+    """Serialize numbering within a tenant so two creates never pick the same max+1.
+
+    SQLite transactions already queue on the file lock (they start IMMEDIATE); on
+    PostgreSQL a transaction-scoped advisory lock per tenant does the same.
+    """
+    if not is_sqlite():
+        await raw("SELECT pg_advisory_xact_lock({}, {})", NUMBER_LOCK, tenant_id)
+
+
 async def next_number(tenant_id: int) -> int:
-    row = await Order.select(Max(Order.number, alias="top")).where(Order.tenant_id == tenant_id).first()
+    row = (
+        await Order.select(Max(Order.number, alias="top"))
+        .where(Order.tenant_id == tenant_id)
+        .first()
+    )
     return int((row or {}).get("top") or 0) + 1
 
 
@@ -152,11 +169,19 @@ async def list_orders(
     if not include_deleted:
         where = where & Order.deleted_at.is_null()
     total = await Order.count().where(where)
-    rows = await Order.select().where(where).order_by(Order.number, ascending=False).offset(offset).limit(limit)
+    rows = (
+        await Order.select()
+        .where(where)
+        .order_by(Order.number, ascending=False)
+        .offset(offset)
+        .limit(limit)
+    )
     return total, rows
 
 
-def _line_values(tenant_id: int, order_id: int, position: int, line: OrderLineIn, prefix: str) -> dict:
+def _line_values(
+    tenant_id: int, order_id: int, position: int, line: OrderLineIn, prefix: str
+) -> dict:
     return dict(
         tenant_id=tenant_id,
         order_id=order_id,
@@ -180,8 +205,11 @@ async def create_order(tenant_id: int, employee_id: int, data: OrderIn) -> dict:
         created_by=employee_id,
     )
     # Check every line before writing anything.
-    lines = [_line_values(tenant_id, 0, i + 1, line, f"lines.{i}.") for i, line in enumerate(data.lines)]
+    lines = [
+        _line_values(tenant_id, 0, i + 1, line, f"lines.{i}.") for i, line in enumerate(data.lines)
+    ]
     async with atomic():
+        await _lock_numbers(tenant_id)
         if data.number is not None:
             await _check_number_free(tenant_id, data.number)
             values["number"] = data.number
@@ -228,9 +256,9 @@ async def close_order(tenant_id: int, order_id: int) -> dict:
         if row["status"] == "closed":
             raise _conflict(f"Order {row['number']} is already closed.")
         now = utcnow()
-        await Order.update({Order.status: "closed", Order.closed_at: now, Order.updated_at: now}).where(
-            _where_own(tenant_id, order_id)
-        )
+        await Order.update(
+            {Order.status: "closed", Order.closed_at: now, Order.updated_at: now}
+        ).where(_where_own(tenant_id, order_id))
         return await get_order(tenant_id, order_id)
 
 
@@ -240,9 +268,9 @@ async def reopen_order(tenant_id: int, order_id: int) -> dict:
         _writable(row)
         if row["status"] != "closed":
             raise _conflict(f"Order {row['number']} is not closed.")
-        await Order.update({Order.status: "open", Order.closed_at: None, Order.updated_at: utcnow()}).where(
-            _where_own(tenant_id, order_id)
-        )
+        await Order.update(
+            {Order.status: "open", Order.closed_at: None, Order.updated_at: utcnow()}
+        ).where(_where_own(tenant_id, order_id))
         return await get_order(tenant_id, order_id)
 
 
@@ -280,7 +308,11 @@ async def delete_order(tenant_id: int, order_id: int) -> dict:
 
 
 def _where_line(tenant_id: int, order_id: int, line_id: int) -> Any:
-    return (OrderLine.tenant_id == tenant_id) & (OrderLine.order_id == order_id) & (OrderLine.id == line_id)
+    return (
+        (OrderLine.tenant_id == tenant_id)
+        & (OrderLine.order_id == order_id)
+        & (OrderLine.id == line_id)
+    )
 
 
 async def get_line(tenant_id: int, order_id: int, line_id: int) -> dict:
@@ -296,9 +328,11 @@ async def add_line(tenant_id: int, order_id: int, data: OrderLineIn) -> dict:
         row = await get_order(tenant_id, order_id)
         _writable(row)
         _not_invoiced(row)
-        top = await OrderLine.select(Max(OrderLine.position, alias="top")).where(
-            (OrderLine.tenant_id == tenant_id) & (OrderLine.order_id == order_id)
-        ).first()
+        top = (
+            await OrderLine.select(Max(OrderLine.position, alias="top"))
+            .where((OrderLine.tenant_id == tenant_id) & (OrderLine.order_id == order_id))
+            .first()
+        )
         values["position"] = int((top or {}).get("top") or 0) + 1
         rows = await OrderLine.insert(OrderLine(**values)).returning(*OrderLine.all_columns())
     return rows[0]

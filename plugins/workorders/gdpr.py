@@ -53,7 +53,13 @@ ORDER_FIELDS: tuple[tuple[str, str, str, str, str], ...] = (
 EXTRA_COST_FIELDS: tuple[tuple[str, str, str, str, str], ...] = (
     ("description", "free_text", "replace", "Extrakostnad, beskrivning", "Extra cost, description"),
     ("approver_name", "name", "empty", "Extrakostnad, godkänd av", "Extra cost, approved by"),
-    ("approver_phone", "phone", "empty", "Extrakostnad, godkännarens telefon", "Extra cost, approver's phone"),
+    (
+        "approver_phone",
+        "phone",
+        "empty",
+        "Extrakostnad, godkännarens telefon",
+        "Extra cost, approver's phone",
+    ),
 )
 TEXT_FIELDS: tuple[tuple[str, str, str, str, str], ...] = (
     ("title", "free_text", "replace", "Rubrik", "Title"),
@@ -70,17 +76,29 @@ def personal_data() -> list[PersonalDataField]:
     for column, category, strategy, sv, en in EXTRA_COST_FIELDS:
         fields.append(
             PersonalDataField(
-                ExtraCost, column, category, strategy, sv, en,  # type: ignore[arg-type]
-                rule=RULE, parent_column="work_order_id",
+                ExtraCost,
+                column,
+                category,
+                strategy,
+                sv,
+                en,  # type: ignore[arg-type]
+                rule=RULE,
+                parent_column="work_order_id",
             )
         )
     for column, category, strategy, sv, en in TEXT_FIELDS:
         fields.append(PersonalDataField(WorkOrder, column, category, strategy, sv, en))  # type: ignore[arg-type]
     fields += [
-        PersonalDataField(WorkOrder, "created_by", "employee_ref", "zero", "Registrerad av", "Recorded by"),
         PersonalDataField(
-            ExtraCost, "created_by", "employee_ref", "zero",
-            "Extrakostnad, registrerad av", "Extra cost, recorded by",
+            WorkOrder, "created_by", "employee_ref", "zero", "Registrerad av", "Recorded by"
+        ),
+        PersonalDataField(
+            ExtraCost,
+            "created_by",
+            "employee_ref",
+            "zero",
+            "Extrakostnad, registrerad av",
+            "Extra cost, recorded by",
         ),
     ]
     return fields
@@ -107,7 +125,14 @@ def retention_rules() -> list[RetentionRule]:
 
 def record_types() -> list[RecordType]:
     return [
-        RecordType(RECORD_TYPE, WorkOrder, "Arbetsorder", "Work order", link=work_order_link, number_column="number")
+        RecordType(
+            RECORD_TYPE,
+            WorkOrder,
+            "Arbetsorder",
+            "Work order",
+            link=work_order_link,
+            number_column="number",
+        )
     ]
 
 
@@ -116,13 +141,28 @@ def search_sources() -> list[SearchSource]:
     sources: list[SearchSource] = []
     for column, category, *_ in (*ORDER_FIELDS, *TEXT_FIELDS):
         sources.append(
-            SearchSource(WorkOrder, column, category, "workcloud", PLACE_SV, PLACE_EN,  # type: ignore[arg-type]
-                         link=work_order_link, record_type=RECORD_TYPE)
+            SearchSource(
+                WorkOrder,
+                column,
+                category,
+                "workcloud",
+                PLACE_SV,
+                PLACE_EN,  # type: ignore[arg-type]
+                link=work_order_link,
+                record_type=RECORD_TYPE,
+            )
         )
     for column, category, *_ in EXTRA_COST_FIELDS:
         sources.append(
-            SearchSource(ExtraCost, column, category, "workcloud", PLACE_SV, PLACE_EN,  # type: ignore[arg-type]
-                         link=extra_cost_link)
+            SearchSource(
+                ExtraCost,
+                column,
+                category,
+                "workcloud",
+                PLACE_SV,
+                PLACE_EN,  # type: ignore[arg-type]
+                link=extra_cost_link,
+            )
         )
     return sources
 

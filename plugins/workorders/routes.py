@@ -39,14 +39,24 @@ AnyRequest = Request[Any, Any, Any]
 
 
 async def logged(
-    request: AnyRequest, user: SessionUser, action: str, work: Awaitable[Any], work_order_id: int | None = None
+    request: AnyRequest,
+    user: SessionUser,
+    action: str,
+    work: Awaitable[Any],
+    work_order_id: int | None = None,
 ) -> Any:
     """Run a change and record who made it on which work order, in one transaction."""
     async with atomic():
         result = await work
         record_id = work_order_id if work_order_id is not None else int(result["id"])
         await log_event(
-            user.tenant_id, user, action, "workorders", "work_order", record_id, ip=client_ip(request)
+            user.tenant_id,
+            user,
+            action,
+            "workorders",
+            "work_order",
+            record_id,
+            ip=client_ip(request),
         )
     return result
 
@@ -87,10 +97,14 @@ class WorkOrdersController(Controller):
         total, rows = await services.list_work_orders(
             user.tenant_id, offset, limit, status, customer_id, include_deleted
         )
-        return WorkOrderPage(total=total, offset=offset, limit=limit, items=[work_order_out(r) for r in rows])
+        return WorkOrderPage(
+            total=total, offset=offset, limit=limit, items=[work_order_out(r) for r in rows]
+        )
 
     @post("/", status_code=HTTP_201_CREATED)
-    async def create(self, request: AnyRequest, user: AuthUser, data: JSONBody[WorkOrderIn]) -> WorkOrderOut:
+    async def create(
+        self, request: AnyRequest, user: AuthUser, data: JSONBody[WorkOrderIn]
+    ) -> WorkOrderOut:
         """Open a work order; its number is the organization's highest plus one unless given."""
         work = services.create_work_order(user.tenant_id, user.employee_id, data)
         return work_order_out(await logged(request, user, "work_order.created", work))
@@ -101,23 +115,33 @@ class WorkOrdersController(Controller):
 
     @patch("/{work_order_id:int}")
     async def edit(
-        self, request: AnyRequest, user: AuthUser, work_order_id: FromPath[int], data: JSONBody[WorkOrderPatch]
+        self,
+        request: AnyRequest,
+        user: AuthUser,
+        work_order_id: FromPath[int],
+        data: JSONBody[WorkOrderPatch],
     ) -> WorkOrderOut:
         work = services.edit_work_order(user.tenant_id, work_order_id, data)
         return work_order_out(await logged(request, user, "work_order.edited", work))
 
     @post("/{work_order_id:int}/close", status_code=HTTP_200_OK)
-    async def close(self, request: AnyRequest, user: AuthUser, work_order_id: FromPath[int]) -> WorkOrderOut:
+    async def close(
+        self, request: AnyRequest, user: AuthUser, work_order_id: FromPath[int]
+    ) -> WorkOrderOut:
         work = services.close_work_order(user.tenant_id, work_order_id)
         return work_order_out(await logged(request, user, "work_order.closed", work))
 
     @post("/{work_order_id:int}/reopen", status_code=HTTP_200_OK)
-    async def reopen(self, request: AnyRequest, user: AuthUser, work_order_id: FromPath[int]) -> WorkOrderOut:
+    async def reopen(
+        self, request: AnyRequest, user: AuthUser, work_order_id: FromPath[int]
+    ) -> WorkOrderOut:
         work = services.reopen_work_order(user.tenant_id, work_order_id)
         return work_order_out(await logged(request, user, "work_order.reopened", work))
 
     @delete("/{work_order_id:int}", status_code=HTTP_200_OK)
-    async def remove(self, request: AnyRequest, user: AuthUser, work_order_id: FromPath[int]) -> WorkOrderOut:
+    async def remove(
+        self, request: AnyRequest, user: AuthUser, work_order_id: FromPath[int]
+    ) -> WorkOrderOut:
         """Soft delete: the work order stays readable until its retention rule anonymizes it."""
         work = services.delete_work_order(user.tenant_id, work_order_id)
         return work_order_out(await logged(request, user, "work_order.deleted", work))
@@ -125,15 +149,26 @@ class WorkOrdersController(Controller):
     # --- extra costs -------------------------------------------------------------------
 
     @get("/{work_order_id:int}/extra-costs")
-    async def list_extra_costs(self, user: AuthUser, work_order_id: FromPath[int]) -> list[ExtraCostOut]:
-        return [extra_cost_out(r) for r in await services.list_extra_costs(user.tenant_id, work_order_id)]
+    async def list_extra_costs(
+        self, user: AuthUser, work_order_id: FromPath[int]
+    ) -> list[ExtraCostOut]:
+        return [
+            extra_cost_out(r)
+            for r in await services.list_extra_costs(user.tenant_id, work_order_id)
+        ]
 
     @post("/{work_order_id:int}/extra-costs", status_code=HTTP_201_CREATED)
     async def add_extra_cost(
-        self, request: AnyRequest, user: AuthUser, work_order_id: FromPath[int], data: JSONBody[ExtraCostIn]
+        self,
+        request: AnyRequest,
+        user: AuthUser,
+        work_order_id: FromPath[int],
+        data: JSONBody[ExtraCostIn],
     ) -> ExtraCostOut:
         work = services.add_extra_cost(user.tenant_id, user.employee_id, work_order_id, data)
-        return extra_cost_out(await logged(request, user, "work_order.extra_cost_added", work, work_order_id))
+        return extra_cost_out(
+            await logged(request, user, "work_order.extra_cost_added", work, work_order_id)
+        )
 
     @patch("/{work_order_id:int}/extra-costs/{line_id:int}")
     async def edit_extra_cost(
@@ -146,15 +181,23 @@ class WorkOrdersController(Controller):
     ) -> ExtraCostOut:
         """Change a line the customer has not approved yet."""
         work = services.edit_extra_cost(user.tenant_id, work_order_id, line_id, data)
-        return extra_cost_out(await logged(request, user, "work_order.extra_cost_edited", work, work_order_id))
+        return extra_cost_out(
+            await logged(request, user, "work_order.extra_cost_edited", work, work_order_id)
+        )
 
     @delete("/{work_order_id:int}/extra-costs/{line_id:int}", status_code=HTTP_200_OK)
     async def delete_extra_cost(
-        self, request: AnyRequest, user: AuthUser, work_order_id: FromPath[int], line_id: FromPath[int]
+        self,
+        request: AnyRequest,
+        user: AuthUser,
+        work_order_id: FromPath[int],
+        line_id: FromPath[int],
     ) -> ExtraCostOut:
         """Remove a line the customer has not approved yet."""
         work = services.delete_extra_cost(user.tenant_id, work_order_id, line_id)
-        return extra_cost_out(await logged(request, user, "work_order.extra_cost_deleted", work, work_order_id))
+        return extra_cost_out(
+            await logged(request, user, "work_order.extra_cost_deleted", work, work_order_id)
+        )
 
     @post("/{work_order_id:int}/extra-costs/{line_id:int}/approve", status_code=HTTP_200_OK)
     async def approve_extra_cost(
@@ -189,10 +232,17 @@ class WorkOrdersController(Controller):
                 status_code=HTTP_202_ACCEPTED,
             )
         await log_event(
-            user.tenant_id, user, "work_order.extra_cost_approved", "workorders", "work_order",
-            work_order_id, ip=client_ip(request),
+            user.tenant_id,
+            user,
+            "work_order.extra_cost_approved",
+            "workorders",
+            "work_order",
+            work_order_id,
+            ip=client_ip(request),
         )
-        return Response(ApprovalOut(status="approved", extra_cost=extra_cost_out(line)), status_code=HTTP_200_OK)
+        return Response(
+            ApprovalOut(status="approved", extra_cost=extra_cost_out(line)), status_code=HTTP_200_OK
+        )
 
     @get("/extra-costs/{line_id:int}")
     async def get_extra_cost(self, user: AuthUser, line_id: FromPath[int]) -> ExtraCostOut:

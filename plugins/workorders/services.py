@@ -14,7 +14,7 @@ from litestar.exceptions import ClientException, NotFoundException
 from piccolo.query.functions.aggregate import Max
 
 from core.contracts import SecondFactorDecision, SecondFactorRequest
-from core.db import atomic, utcnow
+from core.db import atomic, is_sqlite, raw, utcnow
 from core.plugins import await_me_maybe, get_host
 from core.tenancy import get_scoped
 from core.validation import FieldError, normalize_email, normalize_phone
@@ -80,19 +80,38 @@ async def get_work_order(tenant_id: int, work_order_id: int) -> dict:
     return await get_scoped(WorkOrder, tenant_id, work_order_id, WHAT)
 
 
+NUMBER_LOCK = 0x4152  # advisory-lock class of this plugin's numbering (PostgreSQL)
+
+
+async def _lock_numbers(tenant_id: int) -> None:
+    """Serialize numbering within a tenant so two creates never pick the same max+1.
+
+    SQLite transactions already queue on the file lock (they start IMMEDIATE); on
+    PostgreSQL a transaction-scoped advisory lock per tenant does the same.
+    """
+    if not is_sqlite():
+        await raw("SELECT pg_advisory_xact_lock({}, {})", NUMBER_LOCK, tenant_id)
+
+
 async def next_number(tenant_id: int) -> int:
-    row = await WorkOrder.select(Max(WorkOrder.number, alias="top")).where(
-        WorkOrder.tenant_id == tenant_id
-    ).first()
+    row = (
+        await WorkOrder.select(Max(WorkOrder.number, alias="top"))
+        .where(WorkOrder.tenant_id == tenant_id)
+        .first()
+    )
     return int((row or {}).get("top") or 0) + 1
 
 
 async def _check_number_free(tenant_id: int, number: int, exclude_id: int | None = None) -> None:
-    query = WorkOrder.exists().where((WorkOrder.tenant_id == tenant_id) & (WorkOrder.number == number))
+    query = WorkOrder.exists().where(
+        (WorkOrder.tenant_id == tenant_id) & (WorkOrder.number == number)
+    )
     if exclude_id is not None:
         query = query.where(WorkOrder.id != exclude_id)
     if await query:
-        raise FieldError("number", f"work order number {number} is already used in this organization")
+        raise FieldError(
+            "number", f"work order number {number} is already used in this organization"
+        )
 
 
 def _title(value: str) -> str:
@@ -155,6 +174,7 @@ async def create_work_order(tenant_id: int, employee_id: int, data: WorkOrderIn)
         created_by=employee_id,
     )
     async with atomic():
+        await _lock_numbers(tenant_id)
         if data.number is not None:
             await _check_number_free(tenant_id, data.number)
             values["number"] = data.number
@@ -183,9 +203,13 @@ async def edit_work_order(tenant_id: int, work_order_id: int, data: WorkOrderPat
     if data.end_customer_address is not None:
         changes[WorkOrder.end_customer_address] = data.end_customer_address.strip()
     if data.end_customer_phone is not None:
-        changes[WorkOrder.end_customer_phone] = normalize_phone(data.end_customer_phone, "end_customer_phone")
+        changes[WorkOrder.end_customer_phone] = normalize_phone(
+            data.end_customer_phone, "end_customer_phone"
+        )
     if data.end_customer_email is not None:
-        changes[WorkOrder.end_customer_email] = normalize_email(data.end_customer_email, "end_customer_email")
+        changes[WorkOrder.end_customer_email] = normalize_email(
+            data.end_customer_email, "end_customer_email"
+        )
     async with atomic():
         row = await get_work_order(tenant_id, work_order_id)
         _writable(row)
@@ -274,7 +298,9 @@ def _line_text(value: str) -> str:
     return text
 
 
-async def add_extra_cost(tenant_id: int, employee_id: int, work_order_id: int, data: ExtraCostIn) -> dict:
+async def add_extra_cost(
+    tenant_id: int, employee_id: int, work_order_id: int, data: ExtraCostIn
+) -> dict:
     values = dict(
         tenant_id=tenant_id,
         work_order_id=work_order_id,
@@ -293,7 +319,9 @@ def _unapproved(line: dict) -> None:
         raise _conflict("This extra cost is approved by the customer and can no longer be changed.")
 
 
-async def edit_extra_cost(tenant_id: int, work_order_id: int, line_id: int, data: ExtraCostPatch) -> dict:
+async def edit_extra_cost(
+    tenant_id: int, work_order_id: int, line_id: int, data: ExtraCostPatch
+) -> dict:
     changes: dict[Any, Any] = {}
     if data.description is not None:
         changes[ExtraCost.description] = _line_text(data.description)
@@ -372,14 +400,25 @@ async def approve_extra_cost(
         raise ClientException(decision.error, status_code=status if 400 <= status < 500 else 409)
     if decision is not None and decision.required:
         return None, decision
-    if decision is not None and decision.masked_phone:
-        masked = decision.masked_phone  # the number the code was verified on
+    signed_at = None
+    if decision is not None:
+        # A verified signature: the number the code went to, and (when the plugin says)
+        # who signed and when.
+        masked = decision.masked_phone or masked
+        name = (getattr(decision, "signer_name", None) or name)[:200]
+        signed_at = getattr(decision, "signed_at", None)
     async with atomic():
         _writable(await get_work_order(tenant_id, work_order_id))
-        done = await ExtraCost.update(
-            {ExtraCost.approved_at: utcnow(), ExtraCost.approver_name: name, ExtraCost.approver_phone: masked}
-        ).where(_where_line(tenant_id, work_order_id, line_id) & ExtraCost.approved_at.is_null()).returning(
-            ExtraCost.id
+        done = (
+            await ExtraCost.update(
+                {
+                    ExtraCost.approved_at: signed_at or utcnow(),
+                    ExtraCost.approver_name: name,
+                    ExtraCost.approver_phone: masked,
+                }
+            )
+            .where(_where_line(tenant_id, work_order_id, line_id) & ExtraCost.approved_at.is_null())
+            .returning(ExtraCost.id)
         )
         if not done:
             raise _conflict("This extra cost is already approved.")

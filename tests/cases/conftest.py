@@ -32,21 +32,28 @@ async def people():  # type: ignore[no-untyped-def]
 KINDS = ("comment", "work_report", "note", "conversation")
 
 
-async def add_activity(client: AsyncTestClient, plugin: str, record_type: str, record_id: int) -> None:
+async def add_activity(
+    client: AsyncTestClient, plugin: str, record_type: str, record_id: int
+) -> None:
     """One entry of every activity kind on the record."""
     for kind in KINDS:
         r = await client.post(
-            f"/api/activity/{plugin}/{record_type}/{record_id}", json={"kind": kind, "body": f"{kind} om Anna"}
+            f"/api/activity/{plugin}/{record_type}/{record_id}",
+            json={"kind": kind, "body": f"{kind} om Anna"},
         )
         assert r.status_code == 201, r.text
 
 
-async def activity_kinds(client: AsyncTestClient, plugin: str, record_type: str, record_id: int) -> list[str]:
+async def activity_kinds(
+    client: AsyncTestClient, plugin: str, record_type: str, record_id: int
+) -> list[str]:
     r = await client.get(f"/api/activity/{plugin}/{record_type}/{record_id}")
     assert r.status_code == 200, r.text
     return sorted(i["kind"] for i in r.json()["items"])
 
 
-async def set_rule(client: AsyncTestClient, module: str, key: str, mode: str, days: int = 30) -> None:
+async def set_rule(
+    client: AsyncTestClient, module: str, key: str, mode: str, days: int = 30
+) -> None:
     r = await client.put(f"/api/{module}/settings", json=[{"key": key, "mode": mode, "days": days}])
     assert r.status_code == 200, r.text

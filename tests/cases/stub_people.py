@@ -34,8 +34,14 @@ class StubPeoplePlugin:
     def declare_retention_rules(self) -> list[RetentionRule]:
         return [
             RetentionRule(
-                key=key, label_sv=key, label_en=key, clock="deleted", table=StubPerson,
-                clock_columns=("deleted_at",), subject=subject, where=(("kind", subject),),  # type: ignore[arg-type]
+                key=key,
+                label_sv=key,
+                label_en=key,
+                clock="deleted",
+                table=StubPerson,
+                clock_columns=("deleted_at",),
+                subject=subject,
+                where=(("kind", subject),),  # type: ignore[arg-type]
             )
             for key, subject in ((CUSTOMER_RULE, "customer"), (CONTACT_RULE, "contact"))
         ]
@@ -63,7 +69,9 @@ async def stub_people() -> AsyncIterator[Any]:
 
 
 async def add_person(tenant_id: int, kind: str, name: str = "Kalle Anka") -> int:
-    rows = await StubPerson.insert(StubPerson(tenant_id=tenant_id, kind=kind, name=name)).returning(StubPerson.id)
+    rows = await StubPerson.insert(StubPerson(tenant_id=tenant_id, kind=kind, name=name)).returning(
+        StubPerson.id
+    )
     return int(rows[0]["id"])
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import time_machine
 
@@ -62,19 +62,19 @@ async def test_numbers_are_per_tenant_and_explicit_numbers_must_be_free(
 
 
 BAD_CREATES = [
-        ({"title": "   "}, "title"),
-        ({"title": "x", "end_customer_phone": "12"}, "end_customer_phone"),
-        ({"title": "x", "end_customer_phone": "not a phone"}, "end_customer_phone"),
-        ({"title": "x", "end_customer_email": "anna@"}, "end_customer_email"),
-        ({"title": "x", "customer_id": -1}, "customer_id"),
-        ({"title": "x", "contact_person_id": -3}, "contact_person_id"),
-        ({"title": "x", "contact_person_id": "seven"}, "contact_person_id"),
-        ({"title": "x", "kind": "incident"}, "kind"),
-        ({"title": "x", "number": 0}, "number"),
-        ({"title": "x" * 201}, "title"),
-        ({"title": "x", "end_customer_name": "n" * 201}, "end_customer_name"),
-        ({"title": "x", "surprise": 1}, "surprise"),
-        ({}, "title"),
+    ({"title": "   "}, "title"),
+    ({"title": "x", "end_customer_phone": "12"}, "end_customer_phone"),
+    ({"title": "x", "end_customer_phone": "not a phone"}, "end_customer_phone"),
+    ({"title": "x", "end_customer_email": "anna@"}, "end_customer_email"),
+    ({"title": "x", "customer_id": -1}, "customer_id"),
+    ({"title": "x", "contact_person_id": -3}, "contact_person_id"),
+    ({"title": "x", "contact_person_id": "seven"}, "contact_person_id"),
+    ({"title": "x", "kind": "incident"}, "kind"),
+    ({"title": "x", "number": 0}, "number"),
+    ({"title": "x" * 201}, "title"),
+    ({"title": "x", "end_customer_name": "n" * 201}, "end_customer_name"),
+    ({"title": "x", "surprise": 1}, "surprise"),
+    ({}, "title"),
 ]
 
 
@@ -113,18 +113,33 @@ async def test_list_pages_and_filters(admin_client):
         assert r.status_code == 200, r.text
         return sorted(i["id"] for i in r.json()["items"])
 
-    assert ids(await admin_client.get("/api/cases/", params={"customer_id": 5})) == [a["id"], b["id"]]
+    assert ids(await admin_client.get("/api/cases/", params={"customer_id": 5})) == [
+        a["id"],
+        b["id"],
+    ]
     assert ids(await admin_client.get("/api/cases/", params={"status": "closed"})) == [a["id"]]
-    assert ids(await admin_client.get("/api/cases/", params={"status": "open"})) == [b["id"], c["id"]]
+    assert ids(await admin_client.get("/api/cases/", params={"status": "open"})) == [
+        b["id"],
+        c["id"],
+    ]
     assert ids(await admin_client.get("/api/cases/", params={"kind": "service"})) == [b["id"]]
-    assert ids(await admin_client.get("/api/cases/", params={"kind": "case", "customer_id": 5})) == [a["id"]]
+    assert ids(
+        await admin_client.get("/api/cases/", params={"kind": "case", "customer_id": 5})
+    ) == [a["id"]]
     assert ids(await admin_client.get("/api/cases/", params={"include_deleted": "true"})) == sorted(
         [a["id"], b["id"], c["id"], d["id"]]
     )
 
 
 async def test_bad_list_parameters_are_400(admin_client):
-    for params in ({"limit": 201}, {"limit": 0}, {"offset": -1}, {"status": "done"}, {"kind": "x"}, {"customer_id": -1}):
+    for params in (
+        {"limit": 201},
+        {"limit": 0},
+        {"offset": -1},
+        {"status": "done"},
+        {"kind": "x"},
+        {"customer_id": -1},
+    ):
         r = await admin_client.get("/api/cases/", params=params)
         assert r.status_code == 400, (params, r.text)
 
@@ -144,14 +159,14 @@ async def test_patch_changes_only_given_fields_and_empty_clears(admin_client):
 
 
 BAD_PATCHES = [
-        ({"end_customer_phone": "123"}, "end_customer_phone"),
-        ({"end_customer_email": "x@y"}, "end_customer_email"),
-        ({"title": " "}, "title"),
-        ({"title": ""}, "title"),
-        ({"customer_id": -1}, "customer_id"),
-        ({"kind": "other"}, "kind"),
-        ({"status": "closed"}, "status"),
-        ({"title": "ok", "end_customer_phone": "1"}, "end_customer_phone"),
+    ({"end_customer_phone": "123"}, "end_customer_phone"),
+    ({"end_customer_email": "x@y"}, "end_customer_email"),
+    ({"title": " "}, "title"),
+    ({"title": ""}, "title"),
+    ({"customer_id": -1}, "customer_id"),
+    ({"kind": "other"}, "kind"),
+    ({"status": "closed"}, "status"),
+    ({"title": "ok", "end_customer_phone": "1"}, "end_customer_phone"),
 ]
 
 
@@ -177,7 +192,7 @@ async def test_patch_number_conflict_is_400(admin_client):
 
 async def test_close_reopen_life_cycle(admin_client):
     case = await create(admin_client)
-    moment = datetime(2026, 3, 1, 12, 0, tzinfo=timezone.utc)
+    moment = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
     with time_machine.travel(moment, tick=False):
         closed = (await admin_client.post(f"/api/cases/{case['id']}/close")).json()
     assert closed["status"] == "closed"
@@ -196,7 +211,9 @@ async def test_soft_delete_keeps_the_row_and_freezes_it(admin_client):
     assert r.status_code == 200
     deleted = r.json()
     assert deleted["deleted_at"] is not None
-    assert (await admin_client.get(f"/api/cases/{case['id']}")).json()["deleted_at"] == deleted["deleted_at"]
+    assert (await admin_client.get(f"/api/cases/{case['id']}")).json()["deleted_at"] == deleted[
+        "deleted_at"
+    ]
     assert (await admin_client.get("/api/cases/")).json()["total"] == 0
     for method, path, body in (
         ("patch", "", {"title": "y"}),
@@ -234,7 +251,11 @@ async def test_another_tenants_case_is_404_everywhere_and_untouched(admin_client
 async def test_missing_session_is_401_everywhere(client, admin_client):
     case = await create(admin_client)
     client.cookies.clear()
-    calls = [("get", "/api/cases/", None), ("post", "/api/cases/", {"title": "x"}), *endpoints(case["id"])]
+    calls = [
+        ("get", "/api/cases/", None),
+        ("post", "/api/cases/", {"title": "x"}),
+        *endpoints(case["id"]),
+    ]
     for method, path, body in calls:
         kwargs = {"json": body} if body is not None else {}
         r = await getattr(client, method)(path, **kwargs)
@@ -258,10 +279,37 @@ async def test_changes_are_in_the_event_log_refusals_are_not(admin_client, tenan
     await admin_client.patch(f"/api/cases/{case['id']}", json={"title": "Ny"})
     await admin_client.post(f"/api/cases/{case['id']}/close")
     await admin_client.post(f"/api/cases/{case['id']}/reopen")
-    assert (await admin_client.patch(f"/api/cases/{case['id']}", json={"end_customer_phone": "1"})).status_code == 400
+    assert (
+        await admin_client.patch(f"/api/cases/{case['id']}", json={"end_customer_phone": "1"})
+    ).status_code == 400
     await admin_client.delete(f"/api/cases/{case['id']}")
-    rows = await EventLog.select().where(
-        (EventLog.tenant_id == tenant.id) & (EventLog.plugin == "cases") & (EventLog.record_id == case["id"])
-    ).order_by(EventLog.id)
-    assert [r["action"] for r in rows] == ["case.created", "case.edited", "case.closed", "case.reopened", "case.deleted"]
+    rows = (
+        await EventLog.select()
+        .where(
+            (EventLog.tenant_id == tenant.id)
+            & (EventLog.plugin == "cases")
+            & (EventLog.record_id == case["id"])
+        )
+        .order_by(EventLog.id)
+    )
+    assert [r["action"] for r in rows] == [
+        "case.created",
+        "case.edited",
+        "case.closed",
+        "case.reopened",
+        "case.deleted",
+    ]
     assert all(r["employee_id"] == tenant.admin_id and r["record_type"] == "case" for r in rows)
+
+
+async def test_concurrent_creates_get_distinct_numbers(tenant):
+    """Creates racing in separate transactions (separate connections on PostgreSQL)."""
+    import asyncio
+
+    from plugins.cases.schemas import CaseIn
+    from plugins.cases.services import create_case
+
+    rows = await asyncio.gather(
+        *(create_case(tenant.id, tenant.admin_id, CaseIn(title=f"t{i}")) for i in range(8))
+    )
+    assert sorted(r["number"] for r in rows) == list(range(1, 9))

@@ -7,7 +7,7 @@ after it is left exactly as it was.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import time_machine
 
@@ -15,7 +15,7 @@ from core.gdpr.engine import sweep
 from tests.cases.conftest import activity_kinds, add_activity, set_rule
 from tests.cases.stub_people import add_person, anonymize_person
 
-NOW = datetime(2026, 7, 1, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 7, 1, 12, 0, tzinfo=UTC)
 CUTOFF = NOW - timedelta(days=30)
 OUTSIDE = CUTOFF - timedelta(seconds=1)  # older than the cutoff: due
 INSIDE = CUTOFF + timedelta(seconds=1)  # younger: not yet
@@ -77,8 +77,16 @@ async def test_cases_rule_removes_parties_and_clears_all_activity(admin_client, 
         assert datetime.fromisoformat(after["anonymized_at"]) == NOW
         # Kept (the brief keeps a case's title and description):
         for column in (
-            "id", "number", "kind", "title", "description", "status", "created_by",
-            "created_at", "closed_at", "deleted_at",
+            "id",
+            "number",
+            "kind",
+            "title",
+            "description",
+            "status",
+            "created_by",
+            "created_at",
+            "closed_at",
+            "deleted_at",
         ):
             assert after[column] == before[column], column
         assert await activity_kinds(admin_client, "cases", "case", before["id"]) == []
@@ -86,7 +94,10 @@ async def test_cases_rule_removes_parties_and_clears_all_activity(admin_client, 
     for untouched in (closed_new, at_cutoff, service_old):
         assert (await admin_client.get(f"/api/cases/{untouched['id']}")).json() == untouched
         assert await activity_kinds(admin_client, "cases", "case", untouched["id"]) == [
-            "comment", "conversation", "note", "work_report",
+            "comment",
+            "conversation",
+            "note",
+            "work_report",
         ]
     assert (await admin_client.get(f"/api/cases/{open_case['id']}")).json() == open_case
 
@@ -112,7 +123,15 @@ async def test_service_cases_rule_also_clears_title_but_keeps_notes(admin_client
         assert after["end_customer_name"] == WORD and after["end_customer_address"] == WORD
         assert after["end_customer_phone"] is None and after["end_customer_email"] is None
         assert datetime.fromisoformat(after["anonymized_at"]) == NOW
-        for column in ("number", "kind", "description", "status", "created_by", "closed_at", "deleted_at"):
+        for column in (
+            "number",
+            "kind",
+            "description",
+            "status",
+            "created_by",
+            "closed_at",
+            "deleted_at",
+        ):
             assert after[column] == before[column], column
         # Comments, work reports and conversations go; notes are not in M21.
         assert await activity_kinds(admin_client, "cases", "case", before["id"]) == ["note"]
@@ -122,7 +141,9 @@ async def test_service_cases_rule_also_clears_title_but_keeps_notes(admin_client
     assert len(await activity_kinds(admin_client, "cases", "case", young["id"])) == 4
 
 
-async def test_rules_off_by_default_and_other_tenants_untouched(admin_client, other_client, tenant, other_tenant):
+async def test_rules_off_by_default_and_other_tenants_untouched(
+    admin_client, other_client, tenant, other_tenant
+):
     old = await make(admin_client, "case", "close", OUTSIDE)
     assert await run_sweep(tenant.id) == {"cases": 0, "service_cases": 0}
     assert (await admin_client.get(f"/api/cases/{old['id']}")).json() == old
@@ -157,16 +178,25 @@ async def test_anonymized_case_cannot_be_edited_or_reopened(admin_client, tenant
     assert (await admin_client.get(f"/api/cases/{case['id']}")).json()["end_customer_name"] == WORD
 
 
-async def test_settings_endpoint_lists_both_rules_and_refuses_immediately(admin_client, client, tenant):
+async def test_settings_endpoint_lists_both_rules_and_refuses_immediately(
+    admin_client, client, tenant
+):
     rows = (await admin_client.get("/api/cases/settings")).json()
     by_key = {r["key"]: r for r in rows}
     assert set(by_key) == {"cases", "service_cases"}
-    assert by_key["cases"]["label_sv"] == "Ärenden" and by_key["service_cases"]["label_en"] == "Service cases"
+    assert (
+        by_key["cases"]["label_sv"] == "Ärenden"
+        and by_key["service_cases"]["label_en"] == "Service cases"
+    )
     assert by_key["cases"]["allowed_modes"] == ["days", "off"]
     assert by_key["cases"]["clock"] == ["closed", "deleted"]
-    r = await admin_client.put("/api/cases/settings", json=[{"key": "cases", "mode": "immediately"}])
+    r = await admin_client.put(
+        "/api/cases/settings", json=[{"key": "cases", "mode": "immediately"}]
+    )
     assert r.status_code == 400 and "immediately" in r.text
-    r = await admin_client.put("/api/cases/settings", json=[{"key": "cases", "mode": "days", "days": 0}])
+    r = await admin_client.put(
+        "/api/cases/settings", json=[{"key": "cases", "mode": "days", "days": 0}]
+    )
     assert r.status_code == 400
     r = await admin_client.put("/api/cases/settings", json=[{"key": "work_orders", "mode": "off"}])
     assert r.status_code == 400
@@ -183,15 +213,36 @@ async def test_deleting_in_days_mode_anonymizes_nothing_at_once(admin_client):
     assert deleted["anonymized_at"] is None and deleted["end_customer_name"] == "Anna Svensson"
 
 
-async def test_customer_and_contact_links_become_zero(admin_client, other_client, tenant, other_tenant, people):
+async def test_customer_and_contact_links_become_zero(
+    admin_client, other_client, tenant, other_tenant, people
+):
     customer = await add_person(tenant.id, "customer")
     contact = await add_person(tenant.id, "contact")
     other_customer = await add_person(tenant.id, "customer")
-    mine = (await admin_client.post("/api/cases/", json={"title": "a", "customer_id": customer, "contact_person_id": contact})).json()
-    service = (await admin_client.post("/api/cases/", json={"title": "b", "kind": "service", "customer_id": customer})).json()
-    unrelated = (await admin_client.post("/api/cases/", json={"title": "c", "customer_id": other_customer, "contact_person_id": customer})).json()
+    mine = (
+        await admin_client.post(
+            "/api/cases/",
+            json={"title": "a", "customer_id": customer, "contact_person_id": contact},
+        )
+    ).json()
+    service = (
+        await admin_client.post(
+            "/api/cases/", json={"title": "b", "kind": "service", "customer_id": customer}
+        )
+    ).json()
+    unrelated = (
+        await admin_client.post(
+            "/api/cases/",
+            json={"title": "c", "customer_id": other_customer, "contact_person_id": customer},
+        )
+    ).json()
     # Another tenant's case with the same id numbers is not ours to touch.
-    theirs = (await other_client.post("/api/cases/", json={"title": "d", "customer_id": customer, "contact_person_id": contact})).json()
+    theirs = (
+        await other_client.post(
+            "/api/cases/",
+            json={"title": "d", "customer_id": customer, "contact_person_id": contact},
+        )
+    ).json()
 
     assert await anonymize_person(tenant.id, "customer", customer) == 1
     after = (await admin_client.get(f"/api/cases/{mine['id']}")).json()

@@ -22,19 +22,32 @@ def _needs_customers() -> None:
 async def test_deleting_a_customer_clears_every_link(admin_client):
     r = await admin_client.put(
         "/api/customers/settings",
-        json=[{"key": "customers", "mode": "immediately"}, {"key": "contact_persons", "mode": "immediately"}],
+        json=[
+            {"key": "customers", "mode": "immediately"},
+            {"key": "contact_persons", "mode": "immediately"},
+        ],
     )
     assert r.status_code == 200, r.text
-    customer = (await admin_client.post("/api/customers/", json={"name": "Anna Svensson", "kind": "private"})).json()
+    customer = (
+        await admin_client.post(
+            "/api/customers/", json={"name": "Anna Svensson", "kind": "private"}
+        )
+    ).json()
     keep = (await admin_client.post("/api/customers/", json={"name": "Bo Ek"})).json()
-    contact = (await admin_client.post(f"/api/customers/{keep['id']}/contacts", json={"name": "Cia Ek"})).json()
+    contact = (
+        await admin_client.post(f"/api/customers/{keep['id']}/contacts", json={"name": "Cia Ek"})
+    ).json()
     links = {"customer_id": customer["id"], "contact_person_id": contact["id"]}
     made = {
         "cases": (await admin_client.post("/api/cases/", json={"title": "a", **links})).json(),
-        "workorders": (await admin_client.post("/api/workorders/", json={"title": "b", **links})).json(),
+        "workorders": (
+            await admin_client.post("/api/workorders/", json={"title": "b", **links})
+        ).json(),
         "orders": (await admin_client.post("/api/orders/", json={"title": "c", **links})).json(),
     }
-    other = (await admin_client.post("/api/cases/", json={"title": "d", "customer_id": keep["id"]})).json()
+    other = (
+        await admin_client.post("/api/cases/", json={"title": "d", "customer_id": keep["id"]})
+    ).json()
 
     assert (await admin_client.delete(f"/api/customers/{customer['id']}")).status_code == 200
     for module, record in made.items():
@@ -43,6 +56,10 @@ async def test_deleting_a_customer_clears_every_link(admin_client):
         assert after["contact_person_id"] == contact["id"], module
     assert (await admin_client.get(f"/api/cases/{other['id']}")).json() == other
 
-    assert (await admin_client.delete(f"/api/customers/contacts/{contact['id']}")).status_code == 200
+    assert (
+        await admin_client.delete(f"/api/customers/contacts/{contact['id']}")
+    ).status_code == 200
     for module, record in made.items():
-        assert (await admin_client.get(f"/api/{module}/{record['id']}")).json()["contact_person_id"] == 0, module
+        assert (await admin_client.get(f"/api/{module}/{record['id']}")).json()[
+            "contact_person_id"
+        ] == 0, module

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import time_machine
 
@@ -49,17 +49,29 @@ async def test_create_with_lines_computes_exact_amounts(admin_client, tenant):
 
 
 BAD_CREATES = [
-        ({"title": ""}, "title"),
-        ({"title": "  "}, "title"),
-        ({"title": "x", "customer_id": -1}, "customer_id"),
-        ({"title": "x", "invoice_comment": "c" * 2001}, "invoice_comment"),
-        ({"title": "x", "lines": [{"description": "a", "unit_price": "1.001"}]}, "lines.0.unit_price"),
-        ({"title": "x", "lines": [{"description": "a", "unit_price": 1}, {"description": "b", "unit_price": 1, "quantity": 0}]}, "lines.1.quantity"),
-        ({"title": "x", "lines": [{"description": " ", "unit_price": 1}]}, "lines.0.description"),
-        ({"title": "x", "lines": [{"description": "a", "unit_price": 1, "quantity": "0.0001"}]}, "lines.0.quantity"),
-        ({"title": "x", "lines": [{"description": "a", "unit_price": "NaN"}]}, "lines.0.unit_price"),
-        ({"title": "x", "lines": [{"description": "a"}]}, "unit_price"),
-        ({"title": "x", "invoiced_at": "2026-01-01T00:00:00Z"}, "invoiced_at"),
+    ({"title": ""}, "title"),
+    ({"title": "  "}, "title"),
+    ({"title": "x", "customer_id": -1}, "customer_id"),
+    ({"title": "x", "invoice_comment": "c" * 2001}, "invoice_comment"),
+    ({"title": "x", "lines": [{"description": "a", "unit_price": "1.001"}]}, "lines.0.unit_price"),
+    (
+        {
+            "title": "x",
+            "lines": [
+                {"description": "a", "unit_price": 1},
+                {"description": "b", "unit_price": 1, "quantity": 0},
+            ],
+        },
+        "lines.1.quantity",
+    ),
+    ({"title": "x", "lines": [{"description": " ", "unit_price": 1}]}, "lines.0.description"),
+    (
+        {"title": "x", "lines": [{"description": "a", "unit_price": 1, "quantity": "0.0001"}]},
+        "lines.0.quantity",
+    ),
+    ({"title": "x", "lines": [{"description": "a", "unit_price": "NaN"}]}, "lines.0.unit_price"),
+    ({"title": "x", "lines": [{"description": "a"}]}, "unit_price"),
+    ({"title": "x", "invoiced_at": "2026-01-01T00:00:00Z"}, "invoiced_at"),
 ]
 
 
@@ -73,13 +85,20 @@ async def test_bad_create_is_400_and_writes_nothing(admin_client, tenant):
 
 async def test_lines_add_edit_delete(admin_client):
     order = await create(admin_client)
-    r = await admin_client.post(f"/api/orders/{order['id']}/lines", json={"description": "Arbete", "quantity": 2, "unit_price": "500"})
+    r = await admin_client.post(
+        f"/api/orders/{order['id']}/lines",
+        json={"description": "Arbete", "quantity": 2, "unit_price": "500"},
+    )
     assert r.status_code == 201 and r.json()["amount"] == "1000.00" and r.json()["position"] == 1
     line = r.json()
-    r = await admin_client.post(f"/api/orders/{order['id']}/lines", json={"description": "Resa", "unit_price": "120"})
+    r = await admin_client.post(
+        f"/api/orders/{order['id']}/lines", json={"description": "Resa", "unit_price": "120"}
+    )
     second = r.json()
     assert second["position"] == 2
-    r = await admin_client.patch(f"/api/orders/{order['id']}/lines/{line['id']}", json={"quantity": "2.5"})
+    r = await admin_client.patch(
+        f"/api/orders/{order['id']}/lines/{line['id']}", json={"quantity": "2.5"}
+    )
     assert r.status_code == 200 and r.json()["amount"] == "1250.00"
     r = await admin_client.delete(f"/api/orders/{order['id']}/lines/{second['id']}")
     assert r.status_code == 200
@@ -94,19 +113,29 @@ async def test_lines_add_edit_delete(admin_client):
     ):
         r = await admin_client.patch(f"/api/orders/{order['id']}/lines/{line['id']}", json=body)
         assert r.status_code == 400 and field in r.text, (body, r.text)
-        r = await admin_client.post(f"/api/orders/{order['id']}/lines", json={"description": "d", "unit_price": 1, **body})
+        r = await admin_client.post(
+            f"/api/orders/{order['id']}/lines", json={"description": "d", "unit_price": 1, **body}
+        )
         assert r.status_code == 400 and field in r.text, (body, r.text)
     assert (await admin_client.get(f"/api/orders/{order['id']}")).json() == got
     other = await create(admin_client)
-    assert (await admin_client.patch(f"/api/orders/{other['id']}/lines/{line['id']}", json={"quantity": 1})).status_code == 404
+    assert (
+        await admin_client.patch(
+            f"/api/orders/{other['id']}/lines/{line['id']}", json={"quantity": 1}
+        )
+    ).status_code == 404
 
 
 async def test_invoice_freezes_lines_and_invoice_text(admin_client):
     order = await create(admin_client)
     r = await admin_client.post(f"/api/orders/{order['id']}/invoice")
     assert r.status_code == 409 and "no article lines" in r.json()["detail"]
-    line = (await admin_client.post(f"/api/orders/{order['id']}/lines", json={"description": "A", "unit_price": 10})).json()
-    moment = datetime(2026, 4, 30, 15, 0, tzinfo=timezone.utc)
+    line = (
+        await admin_client.post(
+            f"/api/orders/{order['id']}/lines", json={"description": "A", "unit_price": 10}
+        )
+    ).json()
+    moment = datetime(2026, 4, 30, 15, 0, tzinfo=UTC)
     with time_machine.travel(moment, tick=False):
         invoiced = (await admin_client.post(f"/api/orders/{order['id']}/invoice")).json()
     assert datetime.fromisoformat(invoiced["invoiced_at"]) == moment
@@ -121,22 +150,42 @@ async def test_invoice_freezes_lines_and_invoice_text(admin_client):
         r = await getattr(admin_client, method)(path, **kwargs)
         assert r.status_code == 409 and "invoiced" in r.json()["detail"], (method, path, r.text)
     # Comment rows and closing still work on an invoiced order.
-    assert (await admin_client.post(f"/api/orders/{order['id']}/comments", json={"text": "Betald"})).status_code == 201
-    assert (await admin_client.post(f"/api/orders/{order['id']}/close")).json()["status"] == "closed"
-    assert (await admin_client.get(f"/api/orders/{order['id']}")).json()["lines"] == invoiced["lines"]
+    assert (
+        await admin_client.post(f"/api/orders/{order['id']}/comments", json={"text": "Betald"})
+    ).status_code == 201
+    assert (await admin_client.post(f"/api/orders/{order['id']}/close")).json()[
+        "status"
+    ] == "closed"
+    assert (await admin_client.get(f"/api/orders/{order['id']}")).json()["lines"] == invoiced[
+        "lines"
+    ]
 
 
 async def test_comment_rows(admin_client, tenant):
     order = await create(admin_client)
-    r = await admin_client.post(f"/api/orders/{order['id']}/comments", json={"text": " Kunden ringde "})
+    r = await admin_client.post(
+        f"/api/orders/{order['id']}/comments", json={"text": " Kunden ringde "}
+    )
     assert r.status_code == 201
     c = r.json()
-    assert c["text"] == "Kunden ringde" and c["created_by"] == tenant.admin_id and c["order_id"] == order["id"]
+    assert (
+        c["text"] == "Kunden ringde"
+        and c["created_by"] == tenant.admin_id
+        and c["order_id"] == order["id"]
+    )
     await admin_client.post(f"/api/orders/{order['id']}/comments", json={"text": "Två"})
-    assert [x["text"] for x in (await admin_client.get(f"/api/orders/{order['id']}/comments")).json()] == ["Kunden ringde", "Två"]
+    assert [
+        x["text"] for x in (await admin_client.get(f"/api/orders/{order['id']}/comments")).json()
+    ] == ["Kunden ringde", "Två"]
     assert (await admin_client.get(f"/api/orders/comments/{c['id']}")).json() == c
     before = await counts(tenant.id)
-    for body, field in (({"text": ""}, "text"), ({"text": "   "}, "text"), ({}, "text"), ({"text": "x" * 10_001}, "text"), ({"text": "a", "by": 1}, "by")):
+    for body, field in (
+        ({"text": ""}, "text"),
+        ({"text": "   "}, "text"),
+        ({}, "text"),
+        ({"text": "x" * 10_001}, "text"),
+        ({"text": "a", "by": 1}, "by"),
+    ):
         r = await admin_client.post(f"/api/orders/{order['id']}/comments", json=body)
         assert r.status_code == 400 and field in r.text, (body, r.text)
     assert await counts(tenant.id) == before
@@ -156,19 +205,39 @@ async def test_list_filters_and_life_cycle(admin_client):
         return [i["id"] for i in r.json()["items"]]
 
     assert ids(await admin_client.get("/api/orders/")) == [c["id"], b["id"], a["id"]]
-    assert ids(await admin_client.get("/api/orders/", params={"customer_id": 3})) == [b["id"], a["id"]]
+    assert ids(await admin_client.get("/api/orders/", params={"customer_id": 3})) == [
+        b["id"],
+        a["id"],
+    ]
     assert ids(await admin_client.get("/api/orders/", params={"invoiced": True})) == [a["id"]]
-    assert ids(await admin_client.get("/api/orders/", params={"invoiced": False})) == [c["id"], b["id"]]
+    assert ids(await admin_client.get("/api/orders/", params={"invoiced": False})) == [
+        c["id"],
+        b["id"],
+    ]
     assert ids(await admin_client.get("/api/orders/", params={"status": "closed"})) == [b["id"]]
-    assert ids(await admin_client.get("/api/orders/", params={"limit": 1, "offset": 2})) == [a["id"]]
+    assert ids(await admin_client.get("/api/orders/", params={"limit": 1, "offset": 2})) == [
+        a["id"]
+    ]
     assert d["id"] in ids(await admin_client.get("/api/orders/", params={"include_deleted": True}))
     for params in ({"limit": 201}, {"status": "x"}, {"invoiced": "maybe"}, {"customer_id": -1}):
         assert (await admin_client.get("/api/orders/", params=params)).status_code == 400, params
     assert (await admin_client.post(f"/api/orders/{b['id']}/close")).status_code == 409
     assert (await admin_client.post(f"/api/orders/{b['id']}/reopen")).json()["closed_at"] is None
     assert (await admin_client.post(f"/api/orders/{b['id']}/reopen")).status_code == 409
-    for method, path in (("patch", f"/api/orders/{d['id']}"), ("post", f"/api/orders/{d['id']}/comments"), ("post", f"/api/orders/{d['id']}/lines")):
-        body = {"title": "x"} if method == "patch" else ({"text": "x"} if path.endswith("comments") else {"description": "x", "unit_price": 1})
+    for method, path in (
+        ("patch", f"/api/orders/{d['id']}"),
+        ("post", f"/api/orders/{d['id']}/comments"),
+        ("post", f"/api/orders/{d['id']}/lines"),
+    ):
+        body = (
+            {"title": "x"}
+            if method == "patch"
+            else (
+                {"text": "x"}
+                if path.endswith("comments")
+                else {"description": "x", "unit_price": 1}
+            )
+        )
         r = await getattr(admin_client, method)(path, json=body)
         assert r.status_code == 409 and "deleted" in r.json()["detail"], path
 
@@ -190,16 +259,24 @@ def endpoints(order_id: int, line_id: int, comment_id: int) -> list[tuple[str, s
     ]
 
 
-async def test_another_tenants_order_is_404_everywhere_and_untouched(admin_client, other_client, other_tenant):
-    theirs = await create(other_client, customer_id=6, lines=[{"description": "x", "unit_price": 5}])
-    comment = (await other_client.post(f"/api/orders/{theirs['id']}/comments", json={"text": "privat"})).json()
+async def test_another_tenants_order_is_404_everywhere_and_untouched(
+    admin_client, other_client, other_tenant
+):
+    theirs = await create(
+        other_client, customer_id=6, lines=[{"description": "x", "unit_price": 5}]
+    )
+    comment = (
+        await other_client.post(f"/api/orders/{theirs['id']}/comments", json={"text": "privat"})
+    ).json()
     before = await counts(other_tenant.id)
     for method, path, body in endpoints(theirs["id"], theirs["lines"][0]["id"], comment["id"]):
         kwargs = {"json": body} if body is not None else {}
         r = await getattr(admin_client, method)(path, **kwargs)
         assert r.status_code == 404, (method, path, r.text)
     mine = await create(admin_client)
-    r = await admin_client.patch(f"/api/orders/{mine['id']}/lines/{theirs['lines'][0]['id']}", json={"unit_price": 3})
+    r = await admin_client.patch(
+        f"/api/orders/{mine['id']}/lines/{theirs['lines'][0]['id']}", json={"unit_price": 3}
+    )
     assert r.status_code == 404
     assert await counts(other_tenant.id) == before
     assert (await other_client.get(f"/api/orders/{theirs['id']}")).json() == theirs
@@ -207,7 +284,9 @@ async def test_another_tenants_order_is_404_everywhere_and_untouched(admin_clien
 
 async def test_missing_session_is_401_everywhere(client, admin_client):
     order = await create(admin_client, lines=[{"description": "x", "unit_price": 5}])
-    comment = (await admin_client.post(f"/api/orders/{order['id']}/comments", json={"text": "c"})).json()
+    comment = (
+        await admin_client.post(f"/api/orders/{order['id']}/comments", json={"text": "c"})
+    ).json()
     client.cookies.clear()
     calls = [
         ("get", "/api/orders/", None),
@@ -225,14 +304,43 @@ async def test_changes_are_in_the_event_log(admin_client, tenant):
     from core.eventlog import EventLog
 
     order = await create(admin_client)
-    line = (await admin_client.post(f"/api/orders/{order['id']}/lines", json={"description": "A", "unit_price": 1})).json()
-    await admin_client.patch(f"/api/orders/{order['id']}/lines/{line['id']}", json={"unit_price": 2})
+    line = (
+        await admin_client.post(
+            f"/api/orders/{order['id']}/lines", json={"description": "A", "unit_price": 1}
+        )
+    ).json()
+    await admin_client.patch(
+        f"/api/orders/{order['id']}/lines/{line['id']}", json={"unit_price": 2}
+    )
     await admin_client.post(f"/api/orders/{order['id']}/comments", json={"text": "c"})
     await admin_client.post(f"/api/orders/{order['id']}/invoice")
     assert (await admin_client.post(f"/api/orders/{order['id']}/invoice")).status_code == 409
-    rows = await EventLog.select().where(
-        (EventLog.tenant_id == tenant.id) & (EventLog.plugin == "orders") & (EventLog.record_id == order["id"])
-    ).order_by(EventLog.id)
+    rows = (
+        await EventLog.select()
+        .where(
+            (EventLog.tenant_id == tenant.id)
+            & (EventLog.plugin == "orders")
+            & (EventLog.record_id == order["id"])
+        )
+        .order_by(EventLog.id)
+    )
     assert [r["action"] for r in rows] == [
-        "order.created", "order.line_added", "order.line_edited", "order.comment_added", "order.invoiced",
+        "order.created",
+        "order.line_added",
+        "order.line_edited",
+        "order.comment_added",
+        "order.invoiced",
     ]
+
+
+async def test_concurrent_creates_get_distinct_numbers(tenant):
+    """Creates racing in separate transactions (separate connections on PostgreSQL)."""
+    import asyncio
+
+    from plugins.orders.schemas import OrderIn
+    from plugins.orders.services import create_order
+
+    rows = await asyncio.gather(
+        *(create_order(tenant.id, tenant.admin_id, OrderIn(title=f"t{i}")) for i in range(8))
+    )
+    assert sorted(r["number"] for r in rows) == list(range(1, 9))

@@ -7,7 +7,7 @@ one second before NOW - 30 days is anonymized, one second after is not.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import time_machine
 
@@ -16,7 +16,7 @@ from plugins.orders.tables import OrderComment
 from tests.cases.conftest import activity_kinds, add_activity, set_rule
 from tests.cases.stub_people import add_person, anonymize_person
 
-NOW = datetime(2026, 7, 1, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 7, 1, 12, 0, tzinfo=UTC)
 CUTOFF = NOW - timedelta(days=30)
 OUTSIDE = CUTOFF - timedelta(seconds=1)
 INSIDE = CUTOFF + timedelta(seconds=1)
@@ -87,14 +87,25 @@ async def test_sweep_clears_customer_links_and_comments_keeps_bookkeeping(admin_
         assert datetime.fromisoformat(after["anonymized_at"]) == NOW
         # Kept: the bookkeeping.
         for column in (
-            "number", "title", "description", "status", "created_by", "created_at",
-            "invoiced_at", "deleted_at", "closed_at", "lines", "total",
+            "number",
+            "title",
+            "description",
+            "status",
+            "created_by",
+            "created_at",
+            "invoiced_at",
+            "deleted_at",
+            "closed_at",
+            "lines",
+            "total",
         ):
             assert after[column] == before[column], column
         assert after["total"] == "6624.90"
         # All comments go, also those attached through activity; other kinds stay.
         assert await activity_kinds(admin_client, "orders", "order", before["id"]) == [
-            "conversation", "note", "work_report",
+            "conversation",
+            "note",
+            "work_report",
         ]
 
     for untouched in (invoiced_young, at_cutoff, closed_old):
@@ -125,21 +136,39 @@ async def test_settings_endpoint(admin_client):
     rows = (await admin_client.get("/api/orders/settings")).json()
     assert [r["key"] for r in rows] == ["orders"]
     assert rows[0]["label_sv"] == "Order" and rows[0]["clock"] == ["invoiced", "deleted"]
-    r = await admin_client.put("/api/orders/settings", json=[{"key": "orders", "mode": "immediately"}])
+    r = await admin_client.put(
+        "/api/orders/settings", json=[{"key": "orders", "mode": "immediately"}]
+    )
     assert r.status_code == 400
-    r = await admin_client.put("/api/orders/settings", json=[{"key": "orders", "mode": "sometimes"}])
+    r = await admin_client.put(
+        "/api/orders/settings", json=[{"key": "orders", "mode": "sometimes"}]
+    )
     assert r.status_code == 400
 
 
 async def test_customer_and_contact_links_become_zero(admin_client, other_client, tenant, people):
     customer = await add_person(tenant.id, "customer")
     contact = await add_person(tenant.id, "contact")
-    order = (await admin_client.post("/api/orders/", json={"title": "a", "customer_id": customer, "contact_person_id": contact})).json()
-    theirs = (await other_client.post("/api/orders/", json={"title": "b", "customer_id": customer, "contact_person_id": contact})).json()
+    order = (
+        await admin_client.post(
+            "/api/orders/",
+            json={"title": "a", "customer_id": customer, "contact_person_id": contact},
+        )
+    ).json()
+    theirs = (
+        await other_client.post(
+            "/api/orders/",
+            json={"title": "b", "customer_id": customer, "contact_person_id": contact},
+        )
+    ).json()
     await anonymize_person(tenant.id, "customer", customer)
     await anonymize_person(tenant.id, "contact", contact)
     after = (await admin_client.get(f"/api/orders/{order['id']}")).json()
-    assert (after["customer_id"], after["contact_person_id"], after["anonymized_at"]) == (0, 0, None)
+    assert (after["customer_id"], after["contact_person_id"], after["anonymized_at"]) == (
+        0,
+        0,
+        None,
+    )
     assert (await other_client.get(f"/api/orders/{theirs['id']}")).json() == theirs
 
 

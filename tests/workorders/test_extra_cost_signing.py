@@ -31,11 +31,15 @@ class FakeTwoFactor:
         if self.mode == "off":
             return None
         if self.mode == "no_phone":
-            return SecondFactorDecision(required=True, error="The phone number is missing; contact an administrator.")
+            return SecondFactorDecision(
+                required=True, error="The phone number is missing; contact an administrator."
+            )
 
         async def decide() -> SecondFactorDecision:
             if request.challenge_id is None:
-                return SecondFactorDecision(required=True, challenge_id="ch-1", masked_phone=MASKED, message="Code sent")
+                return SecondFactorDecision(
+                    required=True, challenge_id="ch-1", masked_phone=MASKED, message="Code sent"
+                )
             if request.challenge_id == "ch-1":
                 return SecondFactorDecision(required=False, masked_phone=MASKED)
             return SecondFactorDecision(required=True, error="That code has not been verified.")
@@ -55,29 +59,51 @@ def two_factor(request: pytest.FixtureRequest) -> Iterator[FakeTwoFactor]:
 
 async def setup(client, **wo):  # type: ignore[no-untyped-def]
     order = (await client.post("/api/workorders/", json={"title": "t", **wo})).json()
-    line = (await client.post(f"/api/workorders/{order['id']}/extra-costs", json={"description": "d", "amount": 10})).json()
+    line = (
+        await client.post(
+            f"/api/workorders/{order['id']}/extra-costs", json={"description": "d", "amount": 10}
+        )
+    ).json()
     return order, line, f"/api/workorders/{order['id']}/extra-costs/{line['id']}"
 
 
-async def test_sms_signing_challenges_first_and_records_after_verification(admin_client, tenant, two_factor):
+async def test_sms_signing_challenges_first_and_records_after_verification(
+    admin_client, tenant, two_factor
+):
     order, line, url = await setup(admin_client, customer_id=7, contact_person_id=9)
-    r = await admin_client.post(f"{url}/approve", json={"approver_name": "Bo Ek"}, headers={"user-agent": "phone"})
+    r = await admin_client.post(
+        f"{url}/approve", json={"approver_name": "Bo Ek"}, headers={"user-agent": "phone"}
+    )
     assert r.status_code == 202, r.text
     body = r.json()
     assert body["status"] == "second_factor_required" and body["extra_cost"] is None
-    assert body["second_factor"] == {"challenge_id": "ch-1", "masked_phone": MASKED, "message": "Code sent"}
+    assert body["second_factor"] == {
+        "challenge_id": "ch-1",
+        "masked_phone": MASKED,
+        "message": "Code sent",
+    }
     asked = two_factor.requests[-1]
-    assert (asked.tenant_id, asked.context, asked.person_kind, asked.person_id) == (tenant.id, "extra_costs", "contact", 9)
+    assert (asked.tenant_id, asked.context, asked.person_kind, asked.person_id) == (
+        tenant.id,
+        "extra_costs",
+        "contact",
+        9,
+    )
     assert asked.challenge_id is None and asked.user_agent == "phone"
     # Nothing recorded yet.
     assert (await admin_client.get(f"/api/workorders/extra-costs/{line['id']}")).json() == line
 
     # A challenge the plugin does not vouch for is refused, nothing recorded.
-    r = await admin_client.post(f"{url}/approve", json={"approver_name": "Bo Ek", "challenge_id": "forged"})
+    r = await admin_client.post(
+        f"{url}/approve", json={"approver_name": "Bo Ek", "challenge_id": "forged"}
+    )
     assert r.status_code == 409 and "not been verified" in r.json()["detail"]
     assert (await admin_client.get(f"/api/workorders/extra-costs/{line['id']}")).json() == line
 
-    r = await admin_client.post(f"{url}/approve", json={"approver_name": "Bo Ek", "challenge_id": "ch-1", "approver_phone": "0701234567"})
+    r = await admin_client.post(
+        f"{url}/approve",
+        json={"approver_name": "Bo Ek", "challenge_id": "ch-1", "approver_phone": "0701234567"},
+    )
     assert r.status_code == 200, r.text
     done = r.json()["extra_cost"]
     assert done["approver_name"] == "Bo Ek" and done["approved_at"] is not None
@@ -87,7 +113,10 @@ async def test_sms_signing_challenges_first_and_records_after_verification(admin
 async def test_customer_signs_when_there_is_no_contact_person(admin_client, two_factor):
     _, _, url = await setup(admin_client, customer_id=7)
     await admin_client.post(f"{url}/approve", json={"approver_name": "Bo"})
-    assert (two_factor.requests[-1].person_kind, two_factor.requests[-1].person_id) == ("customer", 7)
+    assert (two_factor.requests[-1].person_kind, two_factor.requests[-1].person_id) == (
+        "customer",
+        7,
+    )
 
 
 @pytest.mark.parametrize("two_factor", ["no_phone"], indirect=True)
@@ -109,7 +138,11 @@ async def test_context_off_records_at_once(admin_client, two_factor):
 async def test_extra_costs_context_is_declared():
     contexts = [c for batch in get_host().hook.declare_two_factor_contexts() for c in (batch or ())]
     mine = [c for c in contexts if c.key == "extra_costs"]
-    assert len(mine) == 1 and mine[0].module == "workorders" and mine[0].label_sv.startswith("Extrakostnader")
+    assert (
+        len(mine) == 1
+        and mine[0].module == "workorders"
+        and mine[0].label_sv.startswith("Extrakostnader")
+    )
 
 
 async def test_disabled_module_is_404(admin_client, tenant):
@@ -118,5 +151,7 @@ async def test_disabled_module_is_404(admin_client, tenant):
     order, line, url = await setup(admin_client)
     await set_module_enabled(get_host(), tenant.id, "workorders", False)
     assert (await admin_client.get(f"/api/workorders/{order['id']}")).status_code == 404
-    assert (await admin_client.post(f"{url}/approve", json={"approver_name": "Bo"})).status_code == 404
+    assert (
+        await admin_client.post(f"{url}/approve", json={"approver_name": "Bo"})
+    ).status_code == 404
     assert (await admin_client.get("/api/workorders/settings")).status_code == 404

@@ -6,7 +6,7 @@ deleted one second before NOW - 30 days is anonymized, one second after is not.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import time_machine
 
@@ -14,7 +14,7 @@ from core.gdpr.engine import sweep
 from tests.cases.conftest import activity_kinds, add_activity, set_rule
 from tests.cases.stub_people import add_person, anonymize_person
 
-NOW = datetime(2026, 7, 1, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 7, 1, 12, 0, tzinfo=UTC)
 CUTOFF = NOW - timedelta(days=30)
 OUTSIDE = CUTOFF - timedelta(seconds=1)
 INSIDE = CUTOFF + timedelta(seconds=1)
@@ -38,8 +38,15 @@ async def make(client, action: str, moment: datetime):  # type: ignore[no-untype
     """A work order with an approved and an unapproved extra cost and every activity kind."""
     wo = (await client.post("/api/workorders/", json=PERSONAL)).json()
     base = f"/api/workorders/{wo['id']}/extra-costs"
-    approved = (await client.post(base, json={"description": "Extra rör till Annas kök", "amount": "1250.50"})).json()
-    r = await client.post(f"{base}/{approved['id']}/approve", json={"approver_name": "Anna Svensson", "approver_phone": "0701234567"})
+    approved = (
+        await client.post(
+            base, json={"description": "Extra rör till Annas kök", "amount": "1250.50"}
+        )
+    ).json()
+    r = await client.post(
+        f"{base}/{approved['id']}/approve",
+        json={"approver_name": "Anna Svensson", "approver_phone": "0701234567"},
+    )
     assert r.status_code == 200, r.text
     pending = (await client.post(base, json={"description": "Ventil", "amount": "99"})).json()
     await add_activity(client, "workorders", "work_order", wo["id"])
@@ -82,24 +89,46 @@ async def test_sweep_removes_parties_extra_cost_details_and_activity(admin_clien
         assert after["end_customer_email"] is None
         assert datetime.fromisoformat(after["anonymized_at"]) == NOW
         # Kept:
-        for column in ("number", "title", "description", "status", "created_by", "created_at", "closed_at", "deleted_at"):
+        for column in (
+            "number",
+            "title",
+            "description",
+            "status",
+            "created_by",
+            "created_at",
+            "closed_at",
+            "deleted_at",
+        ):
             assert after[column] == before[column], column
         # Extra costs: description, approver name and phone cleared; amounts and times kept.
         lines = (await admin_client.get(f"/api/workorders/{before['id']}/extra-costs")).json()
         assert len(lines) == 2
-        for line, line_before in zip(lines, lines_before):
+        for line, line_before in zip(lines, lines_before, strict=True):
             assert line["description"] == WORD
             assert line["approver_phone"] == ""
             assert line["approver_name"] == ""
-            for column in ("id", "amount", "approved_at", "created_by", "created_at", "work_order_id"):
+            for column in (
+                "id",
+                "amount",
+                "approved_at",
+                "created_by",
+                "created_at",
+                "work_order_id",
+            ):
                 assert line[column] == line_before[column], column
         # Comments, work reports and conversations go; notes are not in M18.
-        assert await activity_kinds(admin_client, "workorders", "work_order", before["id"]) == ["note"]
+        assert await activity_kinds(admin_client, "workorders", "work_order", before["id"]) == [
+            "note"
+        ]
 
     for before, lines_before in (young, at_cutoff):
         assert (await admin_client.get(f"/api/workorders/{before['id']}")).json() == before
-        assert (await admin_client.get(f"/api/workorders/{before['id']}/extra-costs")).json() == lines_before
-        assert len(await activity_kinds(admin_client, "workorders", "work_order", before["id"])) == 4
+        assert (
+            await admin_client.get(f"/api/workorders/{before['id']}/extra-costs")
+        ).json() == lines_before
+        assert (
+            len(await activity_kinds(admin_client, "workorders", "work_order", before["id"])) == 4
+        )
 
     assert await run_sweep(tenant.id) == {"work_orders": 0}
 
@@ -125,20 +154,38 @@ async def test_settings_endpoint(admin_client):
     rows = (await admin_client.get("/api/workorders/settings")).json()
     assert [r["key"] for r in rows] == ["work_orders"]
     assert rows[0]["label_sv"] == "Arbetsordrar" and rows[0]["allowed_modes"] == ["days", "off"]
-    r = await admin_client.put("/api/workorders/settings", json=[{"key": "work_orders", "mode": "immediately"}])
+    r = await admin_client.put(
+        "/api/workorders/settings", json=[{"key": "work_orders", "mode": "immediately"}]
+    )
     assert r.status_code == 400
-    r = await admin_client.put("/api/workorders/settings", json=[{"key": "work_orders", "mode": "days", "days": 4000}])
+    r = await admin_client.put(
+        "/api/workorders/settings", json=[{"key": "work_orders", "mode": "days", "days": 4000}]
+    )
     assert r.status_code == 400
 
 
 async def test_customer_and_contact_links_become_zero(admin_client, other_client, tenant, people):
     customer = await add_person(tenant.id, "customer")
     contact = await add_person(tenant.id, "contact")
-    wo = (await admin_client.post("/api/workorders/", json={"title": "a", "customer_id": customer, "contact_person_id": contact})).json()
-    theirs = (await other_client.post("/api/workorders/", json={"title": "b", "customer_id": customer, "contact_person_id": contact})).json()
+    wo = (
+        await admin_client.post(
+            "/api/workorders/",
+            json={"title": "a", "customer_id": customer, "contact_person_id": contact},
+        )
+    ).json()
+    theirs = (
+        await other_client.post(
+            "/api/workorders/",
+            json={"title": "b", "customer_id": customer, "contact_person_id": contact},
+        )
+    ).json()
     await anonymize_person(tenant.id, "customer", customer)
     after = (await admin_client.get(f"/api/workorders/{wo['id']}")).json()
-    assert after["customer_id"] == 0 and after["contact_person_id"] == contact and after["anonymized_at"] is None
+    assert (
+        after["customer_id"] == 0
+        and after["contact_person_id"] == contact
+        and after["anonymized_at"] is None
+    )
     await anonymize_person(tenant.id, "contact", contact)
     assert (await admin_client.get(f"/api/workorders/{wo['id']}")).json()["contact_person_id"] == 0
     assert (await other_client.get(f"/api/workorders/{theirs['id']}")).json() == theirs
