@@ -65,6 +65,8 @@ async def check_record(tenant_id: int, plugin: str, record_type: str, record_id:
     from core.plugins import get_host
     from core.tenancy import enabled_modules, get_scoped
 
+    if not 0 < record_id < 2**31:  # ids are 32-bit; a bigger one must be a 404, not a 500
+        raise NotFoundException(f"There is no record {record_id}.")
     rt = get_declarations().record_types.get((plugin, record_type))
     if rt is None:
         raise NotFoundException(f"There is no record type {record_type!r} in {plugin!r}.")

@@ -36,7 +36,7 @@ async def test_refusals(app, admin_client, tenant, other_tenant):
     cid = await add_customer(tenant.id)
     theirs = await add_customer(other_tenant.id)
     ok = {"kind": "note", "body": "x"}
-    for p in (path(theirs), path(999_999_999), path(cid, plugin="nope"), path(cid, record_type="nope")):
+    for p in (path(theirs), path(999_999_999), path(2**40), path(0), path(cid, plugin="nope"), path(cid, record_type="nope")):
         assert (await admin_client.post(p, json=ok)).status_code == 404, p
         assert (await admin_client.get(p)).status_code == 404, p
     for body in ({"kind": "gossip", "body": "x"}, {"kind": "note", "body": ""}, {"kind": "note"},
