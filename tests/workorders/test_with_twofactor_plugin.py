@@ -1,0 +1,138 @@
+"""Extra costs signed by SMS with the real two-factor plugin (M4 item 6).
+
+A test-only plugin answers ``describe_person`` for the customer (as the customers plugin
+does for its people); the code is read from the outbox, as an administrator without an
+SMS gateway would. Skipped where the two-factor plugin is not installed.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from core.contracts import PersonContact
+from core.plugins import get_host, hookimpl
+from core.tables import Outbox
+
+
+class Customers:
+    @hookimpl
+    def describe_person(self, tenant_id: int, person_kind: str, person_id: int) -> Any:
+        if person_kind != "customer":
+            return None
+
+        async def answer() -> PersonContact | None:
+            if person_id == 77:
+                return PersonContact(name="Anna Svensson", mobile_phone="+46701234567")
+            if person_id == 78:
+                return PersonContact(
+                    name="Bo Ek", fix_hint_sv="Kundkortet", fix_hint_en="The customer card"
+                )
+            return None
+
+        return answer()
+
+
+@pytest.fixture
+def people() -> Iterator[None]:
+    if get_host().plugin("twofactor") is None:
+        pytest.skip("the two-factor plugin is not installed")
+    host = get_host()
+    host.add(Customers(), name="mod4customers", distribution="gallra-tests")
+    yield
+    host.pm.unregister(name="mod4customers")
+    host.records.pop("mod4customers", None)
+
+
+async def last_code(tenant_id: int) -> str:
+    rows = (
+        await Outbox.select()
+        .where((Outbox.tenant_id == tenant_id) & (Outbox.channel == "sms"))
+        .order_by(Outbox.id)
+    )
+    match = re.search(r"\b(\d{6})\b", rows[-1]["body"])
+    assert match
+    return match.group(1)
+
+
+async def test_approval_needs_the_sms_code_when_the_context_is_on(admin_client, tenant, people):
+    r = await admin_client.put(
+        "/api/twofactor/settings", json={"sms_active": True, "sender": "Gallra"}
+    )
+    assert r.status_code == 200, r.text
+    r = await admin_client.put("/api/twofactor/contexts/extra_costs", json={"enabled": True})
+    assert r.status_code == 200, r.text
+    order = (
+        await admin_client.post("/api/workorders/", json={"title": "t", "customer_id": 77})
+    ).json()
+    line = (
+        await admin_client.post(
+            f"/api/workorders/{order['id']}/extra-costs", json={"description": "d", "amount": 10}
+        )
+    ).json()
+    url = f"/api/workorders/{order['id']}/extra-costs/{line['id']}/approve"
+
+    r = await admin_client.post(url, json={"approver_name": "Typed Name"})
+    assert r.status_code == 202, r.text
+    challenge = r.json()["second_factor"]
+    assert challenge["masked_phone"] == "+46 70•••••67"
+    # Re-submitting before the code is entered records nothing.
+    r = await admin_client.post(
+        url, json={"approver_name": "Typed Name", "challenge_id": challenge["challenge_id"]}
+    )
+    assert r.status_code == 409
+    assert (await admin_client.get(f"/api/workorders/extra-costs/{line['id']}")).json()[
+        "approved_at"
+    ] is None
+
+    r = await admin_client.post(
+        f"/api/twofactor/challenges/{challenge['challenge_id']}/verify",
+        json={"code": await last_code(tenant.id)},
+    )
+    assert r.status_code == 200, r.text
+    r = await admin_client.post(
+        url, json={"approver_name": "Typed Name", "challenge_id": challenge["challenge_id"]}
+    )
+    assert r.status_code == 200, r.text
+    signed = r.json()["extra_cost"]
+    assert signed["approver_name"] == "Anna Svensson"  # who signed, as the code's owner
+    assert signed["approver_phone"] == "+46 70•••••67"
+    assert signed["approved_at"] is not None
+    # The challenge is used up.
+    other = (
+        await admin_client.post(
+            f"/api/workorders/{order['id']}/extra-costs", json={"description": "e", "amount": 5}
+        )
+    ).json()
+    r = await admin_client.post(
+        f"/api/workorders/{order['id']}/extra-costs/{other['id']}/approve",
+        json={"approver_name": "X", "challenge_id": challenge["challenge_id"]},
+    )
+    assert r.status_code == 409
+
+
+async def test_customer_without_phone_is_told_to_contact_an_administrator(
+    admin_client, tenant, people
+):
+    await admin_client.put("/api/twofactor/settings", json={"sms_active": True, "sender": "Gallra"})
+    await admin_client.put("/api/twofactor/contexts/extra_costs", json={"enabled": True})
+    order = (
+        await admin_client.post("/api/workorders/", json={"title": "t", "customer_id": 78})
+    ).json()
+    line = (
+        await admin_client.post(
+            f"/api/workorders/{order['id']}/extra-costs", json={"description": "d", "amount": 10}
+        )
+    ).json()
+    r = await admin_client.post(
+        f"/api/workorders/{order['id']}/extra-costs/{line['id']}/approve",
+        json={"approver_name": "Bo"},
+    )
+    assert r.status_code == 409, r.text
+    assert "administrator" in r.json()["detail"]
+    assert (await admin_client.get(f"/api/workorders/extra-costs/{line['id']}")).json()[
+        "approved_at"
+    ] is None
