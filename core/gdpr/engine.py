@@ -178,12 +178,14 @@ async def _claim(
     lock = ""
     if not is_sqlite():
         lock = " FOR UPDATE SKIP LOCKED" if skip_locked else " FOR UPDATE"
-    select = (
-        f"SELECT {pk} FROM {tname(table)} WHERE {' AND '.join(conds)} "
-        f"ORDER BY {pk} LIMIT {int(limit)}{lock}"
-    )
+    def select(columns: str) -> str:
+        return (
+            f"SELECT {columns} FROM {tname(table)} WHERE {' AND '.join(conds)} "
+            f"ORDER BY {pk} LIMIT {int(limit)}{lock}"
+        )
+
     if deletes_rows(decl, info):
-        rows = await raw(select, *args)
+        rows = await raw(select(pk), *args)
         return [int(r[table._meta.primary_key._meta.db_column_name]) for r in rows]
     sets, set_args = _set_clause(_own_fields(decl, info), word)
     sets.append(f"{cname(table, info.rule.marker_column)} = {{}}")
@@ -192,7 +194,7 @@ async def _claim(
     if is_sqlite():
         # SQLite evaluates the uncorrelated subquery once.
         sql = (
-            f"UPDATE {tname(table)} SET {', '.join(sets)} WHERE {pk} IN ({select}) "
+            f"UPDATE {tname(table)} SET {', '.join(sets)} WHERE {pk} IN ({select(pk)}) "
             f"AND {guard} RETURNING {pk}"
         )
         rows = await raw(sql, *set_args, *args, args[0])
@@ -201,7 +203,7 @@ async def _claim(
         # and a rescan skips the rows this statement already updated, so it would claim
         # far more than n. A materialized CTE is evaluated exactly once.
         sql = (
-            f"WITH batch AS MATERIALIZED ({select.replace(f'SELECT {pk} FROM', f'SELECT {pk} AS batch_id FROM', 1)}) "
+            f"WITH batch AS MATERIALIZED ({select(f'{pk} AS batch_id')}) "
             f"UPDATE {tname(table)} SET {', '.join(sets)} FROM batch WHERE {pk} = batch.batch_id "
             f"AND {guard} RETURNING {pk}"
         )
