@@ -188,3 +188,23 @@ async def test_declarations_and_search_sources():
     assert all(s.link is not None and s.link(7).startswith("/api/projects/") for s in sources)
     rule = decl.rules["projects"].rule
     assert set(rule.clears_activity) == {"comment", "work_report", "conversation"}
+
+
+async def test_customer_and_contact_anonymization_zero_the_project_links(admin_client, tenant):
+    """The customers plugin's rules reach project.customer_id / contact_person_id."""
+    if "customers" not in get_host().modules():
+        import pytest
+
+        pytest.skip("the customers plugin is not installed")
+    customer = (await admin_client.post("/api/customers/", json={"name": "Acme AB", "kind": "company"})).json()
+    contact = (await admin_client.post(f"/api/customers/{customer['id']}/contacts", json={"name": "Karin"})).json()
+    project = await make_project(admin_client, customer_id=customer["id"], contact_person_id=contact["id"])
+    r = await admin_client.put("/api/customers/settings", json=[
+        {"key": "customers", "mode": "immediately"}, {"key": "contact_persons", "mode": "immediately"},
+    ])
+    assert r.status_code == 200, r.text
+    assert (await admin_client.delete(f"/api/customers/contacts/{contact['id']}")).status_code == 200
+    assert (await admin_client.delete(f"/api/customers/{customer['id']}")).status_code == 200
+    row = (await _snapshot(project["id"]))["project"]
+    assert (row["customer_id"], row["contact_person_id"]) == (0, 0)
+    assert row["anonymized_at"] is None and row["end_customer_name"] == "Sven Svensson"

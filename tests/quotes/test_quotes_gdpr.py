@@ -199,3 +199,31 @@ async def test_settings_endpoint(admin_client, client, tenant):
     await set_rule(admin_client, "quotes", "days", 90)
     rows = (await admin_client.get("/api/quotes/settings")).json()
     assert (rows[0]["mode"], rows[0]["days"]) == ("days", 90)
+
+
+async def test_customer_and_contact_anonymization_zero_the_quote_links(admin_client, tenant):
+    """The customers plugin's rules reach quote.customer_id / contact_person_id through the
+    declared references, without either plugin knowing the other."""
+    from core.plugins import get_host
+
+    if "customers" not in get_host().modules():
+        import pytest
+
+        pytest.skip("the customers plugin is not installed")
+    customer = (await admin_client.post("/api/customers/", json={"name": "Acme AB", "kind": "company"})).json()
+    contact = (await admin_client.post(f"/api/customers/{customer['id']}/contacts", json={"name": "Karin"})).json()
+    quote = await make_quote(admin_client, customer_id=customer["id"], contact_person_id=contact["id"])
+    other = await make_quote(admin_client, customer_id=customer["id"] + 1000, contact_person_id=contact["id"] + 1000)
+    r = await admin_client.put("/api/customers/settings", json=[
+        {"key": "customers", "mode": "immediately"}, {"key": "contact_persons", "mode": "immediately"},
+    ])
+    assert r.status_code == 200, r.text
+    assert (await admin_client.delete(f"/api/customers/contacts/{contact['id']}")).status_code == 200
+    row = await _row(quote["id"])
+    assert (row["customer_id"], row["contact_person_id"]) == (customer["id"], 0)
+    assert (await admin_client.delete(f"/api/customers/{customer['id']}")).status_code == 200
+    row = await _row(quote["id"])
+    assert (row["customer_id"], row["contact_person_id"]) == (0, 0)
+    assert row["anonymized_at"] is None and row["title"] == "Ny altan"  # the quote itself is not due
+    untouched = await _row(other["id"])
+    assert (untouched["customer_id"], untouched["contact_person_id"]) == (customer["id"] + 1000, contact["id"] + 1000)

@@ -174,3 +174,18 @@ async def test_search_sources_cover_every_personal_column(table, place_sv, place
     assert {(s.area, s.place_sv, s.place_en) for s in sources} == {("time", place_sv, place_en)}
     refs = {f.field.column: f.field for f in decl.fields if f.owner == "time" and f.table is table}
     assert refs["employee_id"].category == "employee_ref" and refs["employee_id"].strategy == "zero"
+
+
+async def test_customer_anonymization_zeroes_report_and_expense_links(admin_client, tenant):
+    if "customers" not in get_host().modules():
+        pytest.skip("the customers plugin is not installed")
+    customer = (await admin_client.post("/api/customers/", json={"name": "Acme AB", "kind": "company"})).json()
+    rep = await created(admin_client, "/api/time/reports/", report(tenant.admin_id, customer_id=customer["id"]))
+    exp = await created(admin_client, "/api/time/expenses/", expense(tenant.admin_id, customer_id=customer["id"]))
+    r = await admin_client.put("/api/customers/settings", json=[{"key": "customers", "mode": "immediately"}])
+    assert r.status_code == 200, r.text
+    assert (await admin_client.delete(f"/api/customers/{customer['id']}")).status_code == 200
+    assert (await _row(TimeReport, rep["id"]))["customer_id"] == 0
+    row = await _row(Expense, exp["id"])
+    assert row["customer_id"] == 0 and row["employee_id"] == tenant.admin_id and row["anonymized_at"] is None
+    assert (await admin_client.get("/api/time/expenses/totals")).json()["amount"] == "349.90"
