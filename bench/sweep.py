@@ -30,11 +30,11 @@ if not os.environ.get("GALLRA_DATABASE_URL"):
     os.environ["GALLRA_DATA_DIR"] = tempfile.mkdtemp(prefix="gallra-bench-")
 os.environ.setdefault("PICCOLO_CONF", "core.piccolo_conf")
 
-from piccolo.columns import Integer, Text, Timestamptz, Varchar  # noqa: E402
-from piccolo.table import Table  # noqa: E402
+from piccolo.columns import Integer, Text, Timestamptz, Varchar
+from piccolo.table import Table
 
-from core.contracts import PersonalDataField, RecordType, RetentionRule  # noqa: E402
-from core.plugins import hookimpl  # noqa: E402
+from core.contracts import PersonalDataField, RecordType, RetentionRule
+from core.plugins import hookimpl
 
 RULE = "bench.customers"
 KINDS = ("comment", "note", "work_report")
@@ -78,9 +78,17 @@ class BenchPlugin:
     def declare_retention_rules(self) -> list[RetentionRule]:
         return [
             RetentionRule(
-                key=RULE, label_sv="Kunder", label_en="Customers", clock="deleted",
-                table=BenchCustomer, clock_columns=("deleted_at",), default_mode="days",
-                default_days=365, clears_activity=KINDS, record_type="customer", subject="customer",
+                key=RULE,
+                label_sv="Kunder",
+                label_en="Customers",
+                clock="deleted",
+                table=BenchCustomer,
+                clock_columns=("deleted_at",),
+                default_mode="days",
+                default_days=365,
+                clears_activity=KINDS,
+                record_type="customer",
+                subject="customer",
             )
         ]
 
@@ -109,7 +117,9 @@ async def seed(tenant_id: int, n: int, customer: str, contact: str, plugin: str)
     deleted = utcnow() - timedelta(days=400)
     now = utcnow()
     if is_sqlite():
-        series = f"WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < {int(n)}) "
+        series = (
+            f"WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < {int(n)}) "
+        )
         source = "s"
         cast = ""
     else:
@@ -159,18 +169,27 @@ async def raw_anonymization(tenant_id: int, word: str) -> int:
         await raw(
             f"UPDATE bench_contact_raw SET name = {{}}, email = NULL, phone = NULL, customer_id = 0 "
             f"WHERE tenant_id = {{}} AND customer_id IN ({due})",
-            word, tenant_id, tenant_id, cutoff,
+            word,
+            tenant_id,
+            tenant_id,
+            cutoff,
         )
         await raw(
             "DELETE FROM activity WHERE tenant_id = {} AND plugin = 'bench_raw' AND record_type = 'customer' "
             f"AND kind IN ('comment', 'note', 'work_report') AND record_id IN ({due})",
-            tenant_id, tenant_id, cutoff,
+            tenant_id,
+            tenant_id,
+            cutoff,
         )
         rows = await raw(
             "UPDATE bench_customer_raw SET name = {}, org_number = NULL, email = NULL, phone = NULL, "
             "street = {}, postcode = '', notes = '', anonymized_at = {} "
             "WHERE tenant_id = {} AND anonymized_at IS NULL AND deleted_at < {} RETURNING id",
-            word, word, now, tenant_id, cutoff,
+            word,
+            word,
+            now,
+            tenant_id,
+            cutoff,
         )
     return len(rows)
 
@@ -180,8 +199,14 @@ async def check(tenant_id: int, n: int) -> dict[str, Any]:
 
     out = {}
     for label, sql in (
-        ("customers_left", "SELECT COUNT(*) AS n FROM {t} WHERE tenant_id = {{}} AND anonymized_at IS NULL"),
-        ("contacts_left", "SELECT COUNT(*) AS n FROM {c} WHERE tenant_id = {{}} AND name <> 'Anonymiserad'"),
+        (
+            "customers_left",
+            "SELECT COUNT(*) AS n FROM {t} WHERE tenant_id = {{}} AND anonymized_at IS NULL",
+        ),
+        (
+            "contacts_left",
+            "SELECT COUNT(*) AS n FROM {c} WHERE tenant_id = {{}} AND name <> 'Anonymiserad'",
+        ),
     ):
         for suffix in ("", "_raw"):
             q = sql.format(t=f"bench_customer{suffix}", c=f"bench_contact{suffix}")
@@ -220,7 +245,9 @@ async def main(n: int, batch: int) -> dict[str, Any]:
         for table in (BenchCustomer, BenchContact, BenchCustomerRaw, BenchContactRaw):
             await table.create_table(if_not_exists=True)
         for name in ("bench_contact", "bench_contact_raw"):
-            await raw(f"CREATE INDEX IF NOT EXISTS {name}_customer_idx ON {name} (tenant_id, customer_id)")
+            await raw(
+                f"CREATE INDEX IF NOT EXISTS {name}_customer_idx ON {name} (tenant_id, customer_id)"
+            )
         tenant = await create_tenant(host, f"bench-{os.getpid()}-{int(time.time())}", "Bench AB")
         tid = int(tenant["id"])
         t0 = time.perf_counter()

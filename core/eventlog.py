@@ -112,5 +112,5 @@ async def log_system(
                 employee_id=employee_id,
             )
         )
-    except Exception:  # noqa: BLE001
+    except Exception:
         log.exception("could not write the system log (%s)", kind)

@@ -119,8 +119,14 @@ class ActivityController(Controller):
                 )
             try:
                 row = await add_activity(
-                    user.tenant_id, plugin, record_type, record_id, data.kind, data.body,
-                    user.employee_id, user.name,
+                    user.tenant_id,
+                    plugin,
+                    record_type,
+                    record_id,
+                    data.kind,
+                    data.body,
+                    user.employee_id,
+                    user.name,
                 )
             except ActivityError as exc:
                 raise FieldError(exc.field, exc.message) from exc

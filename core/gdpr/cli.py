@@ -76,9 +76,13 @@ def rules(as_json: bool) -> None:
 @gdpr.command("sweep", help="Anonymize what is due now (or, with --dry-run, count it).")
 @click.option("--tenant", "tenant_slug", default=None, help="Only this tenant (its id, the slug).")
 @click.option("--plugin", default=None, help="Only this plugin's rules.")
-@click.option("--dry-run", is_flag=True, help="Count per rule what would be anonymized; change nothing.")
+@click.option(
+    "--dry-run", is_flag=True, help="Count per rule what would be anonymized; change nothing."
+)
 @click.option("--json", "as_json", is_flag=True)
-def sweep_command(tenant_slug: str | None, plugin: str | None, dry_run: bool, as_json: bool) -> None:
+def sweep_command(
+    tenant_slug: str | None, plugin: str | None, dry_run: bool, as_json: bool
+) -> None:
     from core.auth import find_tenant
     from core.gdpr.engine import sweep, sweep_plugins, tenant_ids
 

@@ -146,7 +146,9 @@ def _own_fields(decl: Declarations, info: RuleInfo) -> list[FieldInfo]:
     return [
         f
         for f in decl.fields_of_rule(info.key)
-        if f.field.parent_column is None and f.table is info.table and f.field.strategy != "delete_row"
+        if f.field.parent_column is None
+        and f.table is info.table
+        and f.field.strategy != "delete_row"
     ]
 
 
@@ -178,6 +180,7 @@ async def _claim(
     lock = ""
     if not is_sqlite():
         lock = " FOR UPDATE SKIP LOCKED" if skip_locked else " FOR UPDATE"
+
     def select(columns: str) -> str:
         return (
             f"SELECT {columns} FROM {tname(table)} WHERE {' AND '.join(conds)} "
@@ -275,10 +278,17 @@ async def _after_claim(
     if info.rule.clears_activity:
         from core.activity.service import clear_activity
 
-        await clear_activity(tenant_id, info.owner, info.rule.record_type, ids, info.rule.clears_activity)
+        await clear_activity(
+            tenant_id, info.owner, info.rule.record_type, ids, info.rule.clears_activity
+        )
     # 5. what only the plugin knows how to do
     context = AnonymizeContext(
-        tenant_id=tenant_id, plugin=info.owner, rule=info.key, record_ids=list(ids), word=word, now=now
+        tenant_id=tenant_id,
+        plugin=info.owner,
+        rule=info.key,
+        record_ids=list(ids),
+        word=word,
+        now=now,
     )
     for result in get_host().call_plugin(info.owner, "anonymize", context=context):
         await await_me_maybe(result)
@@ -321,7 +331,9 @@ async def _batch(
 # --- audit ------------------------------------------------------------------------------
 
 
-async def _start_run(tenant_id: int, plugin: str, rule: str, trigger: str, started: datetime) -> int:
+async def _start_run(
+    tenant_id: int, plugin: str, rule: str, trigger: str, started: datetime
+) -> int:
     rows = await GdprRun.insert(
         GdprRun(
             tenant_id=tenant_id,
@@ -394,7 +406,9 @@ async def anonymize_records(
     return total
 
 
-async def anonymize_if_immediate(tenant_id: int, plugin: str, rule_key: str, record_ids: list[int]) -> int:
+async def anonymize_if_immediate(
+    tenant_id: int, plugin: str, rule_key: str, record_ids: list[int]
+) -> int:
     """Call inside your delete transaction, after setting the clock (deleted_at).
 
     If the tenant set ``rule_key`` to "immediately", the records are anonymized now, in the
@@ -453,16 +467,22 @@ async def sweep(
     results: list[RuleResult] = []
     for info in sorted(infos, key=lambda i: i.key):
         setting = settings[info.key]
-        mode, days = _sweep_mode(setting)
+        _, days = _sweep_mode(setting)
         if days is None:
-            results.append(RuleResult(tenant_id, plugin, info.key, setting.mode, setting.days, 0, "off"))
+            results.append(
+                RuleResult(tenant_id, plugin, info.key, setting.mode, setting.days, 0, "off")
+            )
             continue
         cutoff = now - timedelta(days=days)
         if dry_run:
             n = await count_due(info, tenant_id, cutoff)
-            results.append(RuleResult(tenant_id, plugin, info.key, setting.mode, setting.days, n, "dry_run"))
+            results.append(
+                RuleResult(tenant_id, plugin, info.key, setting.mode, setting.days, n, "dry_run")
+            )
             continue
-        results.append(await _sweep_rule(decl, info, tenant_id, setting, cutoff, word, now, batch_size))
+        results.append(
+            await _sweep_rule(decl, info, tenant_id, setting, cutoff, word, now, batch_size)
+        )
     return results
 
 
@@ -499,7 +519,9 @@ async def _sweep_rule(
         from core.eventlog import log_system
 
         await log_system(tenant_id, "error", "gdpr_sweep", f"rule {info.key}: {error}"[:500])
-        return RuleResult(tenant_id, info.owner, info.key, setting.mode, setting.days, total, "error", error)
+        return RuleResult(
+            tenant_id, info.owner, info.key, setting.mode, setting.days, total, "error", error
+        )
     await _finish_run(run_id, total, "ok")
     return RuleResult(tenant_id, info.owner, info.key, setting.mode, setting.days, total, "ok")
 

@@ -62,10 +62,14 @@ async def prune_runs(keep_days: int = RUN_KEEP_DAYS) -> int:
     from core.db import utcnow
     from core.gdpr.tables import GdprRun
 
-    rows = await GdprRun.delete().where(
-        (GdprRun.records == 0)
-        & (GdprRun.outcome == "ok")
-        & (GdprRun.trigger == "sweep")
-        & (GdprRun.started_at < utcnow() - timedelta(days=keep_days))
-    ).returning(GdprRun.id)
+    rows = (
+        await GdprRun.delete()
+        .where(
+            (GdprRun.records == 0)
+            & (GdprRun.outcome == "ok")
+            & (GdprRun.trigger == "sweep")
+            & (GdprRun.started_at < utcnow() - timedelta(days=keep_days))
+        )
+        .returning(GdprRun.id)
+    )
     return len(rows)

@@ -30,7 +30,11 @@ from core.contracts import PersonalDataField, RecordType, RetentionRule
 
 MODES = ("immediately", "days", "off")
 STRATEGIES = ("replace", "null", "zero", "empty", "delete_row")
-SUBJECT_CATEGORY = {"customer": "customer_ref", "contact": "contact_ref", "employee": "employee_ref"}
+SUBJECT_CATEGORY = {
+    "customer": "customer_ref",
+    "contact": "contact_ref",
+    "employee": "employee_ref",
+}
 MIN_DAYS = 1
 MAX_DAYS = 3650
 
@@ -123,9 +127,9 @@ def text_capacity(col: Any) -> int | None:
 
 
 def _is_number(col: Any) -> bool:
-    return isinstance(col, (Integer, BigInt, SmallInt, Real, DoublePrecision, Numeric)) and not isinstance(
-        col, ForeignKey
-    )
+    return isinstance(
+        col, (Integer, BigInt, SmallInt, Real, DoublePrecision, Numeric)
+    ) and not isinstance(col, ForeignKey)
 
 
 def _check_rule(owner: str, rule: RetentionRule) -> None:
@@ -172,7 +176,9 @@ def _check_field(owner: str, f: PersonalDataField, rules: dict[str, RuleInfo]) -
     if f.strategy == "null" and not col._meta.null:
         raise DeclarationError(f"{where}: strategy 'null' needs a nullable column")
     if f.strategy == "zero" and not _is_number(col):
-        raise DeclarationError(f"{where}: strategy 'zero' needs a number column (not a foreign key)")
+        raise DeclarationError(
+            f"{where}: strategy 'zero' needs a number column (not a foreign key)"
+        )
     if f.parent_column is not None and not _has_column(table, f.parent_column):
         raise DeclarationError(f"{where}: parent_column {f.parent_column!r} is not in the table")
     if f.rule is not None:

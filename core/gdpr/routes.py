@@ -7,7 +7,7 @@ from typing import Annotated
 
 import msgspec
 from litestar import Controller, get, post, put
-from litestar.params import FromQuery, JSONBody, QueryParameter
+from litestar.params import JSONBody, QueryParameter
 from litestar.status_codes import HTTP_200_OK
 
 from core.db import atomic
@@ -103,29 +103,43 @@ class GdprController(Controller):
         return await retention_rows(admin.tenant_id)
 
     @put("/retention")
-    async def put_retention(self, admin: AuthUser, data: JSONBody[RetentionList]) -> list[RetentionOut]:
+    async def put_retention(
+        self, admin: AuthUser, data: JSONBody[RetentionList]
+    ) -> list[RetentionOut]:
         """Change rules: a list of {key, mode, days}. All or nothing; fixed rules refuse."""
         return await update_retention(admin.tenant_id, data)
 
     @get("/settings")
     async def get_settings(self, admin: AuthUser) -> GdprSettingsOut:
-        row = await Tenant.select(Tenant.anonymization_word, Tenant.language).where(
-            Tenant.id == admin.tenant_id
-        ).first()
+        row = (
+            await Tenant.select(Tenant.anonymization_word, Tenant.language)
+            .where(Tenant.id == admin.tenant_id)
+            .first()
+        )
         assert row is not None
-        return GdprSettingsOut(anonymization_word=row["anonymization_word"], language=row["language"])
+        return GdprSettingsOut(
+            anonymization_word=row["anonymization_word"], language=row["language"]
+        )
 
     @put("/settings")
-    async def put_settings(self, admin: AuthUser, data: JSONBody[GdprSettingsIn]) -> GdprSettingsOut:
+    async def put_settings(
+        self, admin: AuthUser, data: JSONBody[GdprSettingsIn]
+    ) -> GdprSettingsOut:
         """The word that replaces personal data ("Anonymiserad", or "Anonymized")."""
         word = check_word(data.anonymization_word)
         async with atomic():
-            await Tenant.update({Tenant.anonymization_word: word}).where(Tenant.id == admin.tenant_id)
-            row = await Tenant.select(Tenant.anonymization_word, Tenant.language).where(
+            await Tenant.update({Tenant.anonymization_word: word}).where(
                 Tenant.id == admin.tenant_id
-            ).first()
+            )
+            row = (
+                await Tenant.select(Tenant.anonymization_word, Tenant.language)
+                .where(Tenant.id == admin.tenant_id)
+                .first()
+            )
         assert row is not None
-        return GdprSettingsOut(anonymization_word=row["anonymization_word"], language=row["language"])
+        return GdprSettingsOut(
+            anonymization_word=row["anonymization_word"], language=row["language"]
+        )
 
     @post("/sweeps/preview", status_code=HTTP_200_OK)
     async def preview(self, admin: AuthUser, data: JSONBody[PreviewIn]) -> list[PreviewRow]:
@@ -137,7 +151,11 @@ class GdprController(Controller):
         out: list[PreviewRow] = []
         for plugin in decl.plugins_with_rules():
             for r in await sweep(admin.tenant_id, plugin, dry_run=True, overrides=overrides):
-                out.append(PreviewRow(plugin=r.plugin, rule=r.rule, mode=r.mode, days=r.days, due=r.records))
+                out.append(
+                    PreviewRow(
+                        plugin=r.plugin, rule=r.rule, mode=r.mode, days=r.days, due=r.records
+                    )
+                )
         return out
 
     @get("/runs")
@@ -203,4 +221,4 @@ class GdprController(Controller):
         ]
 
 
-__all__ = ["GdprController", "RetentionIn", "FromQuery"]
+__all__ = ["GdprController", "RetentionIn"]

@@ -76,7 +76,9 @@ def resolve(info: RuleInfo, stored: RuleSetting | None) -> RuleSetting:
     return RuleSetting(mode, stored.days)
 
 
-async def stored_settings(tenant_id: int, keys: Iterable[str] | None = None) -> dict[str, RuleSetting]:
+async def stored_settings(
+    tenant_id: int, keys: Iterable[str] | None = None
+) -> dict[str, RuleSetting]:
     query = RetentionSetting.select(
         RetentionSetting.rule_key, RetentionSetting.mode, RetentionSetting.days
     ).where(RetentionSetting.tenant_id == tenant_id)
@@ -131,9 +133,7 @@ def validate_changes(
                 f"rule {item.key!r} ({info.rule.label_en}) is fixed by law and cannot be changed",
             )
         if item.mode not in MODES:
-            raise FieldError(
-                field, f"mode of rule {item.key!r} must be one of {', '.join(MODES)}"
-            )
+            raise FieldError(field, f"mode of rule {item.key!r} must be one of {', '.join(MODES)}")
         if item.mode not in info.rule.allowed_modes:
             raise FieldError(
                 field,
@@ -141,7 +141,11 @@ def validate_changes(
                 f"allowed: {', '.join(info.rule.allowed_modes)}",
             )
         days = item.days if item.days is not None else current[item.key].days
-        if isinstance(days, bool) or not isinstance(days, int) or not (MIN_DAYS <= days <= MAX_DAYS):
+        if (
+            isinstance(days, bool)
+            or not isinstance(days, int)
+            or not (MIN_DAYS <= days <= MAX_DAYS)
+        ):
             raise FieldError(
                 field,
                 f"days of rule {item.key!r} must be a whole number from {MIN_DAYS} to {MAX_DAYS}",
@@ -232,5 +236,8 @@ def module_settings_router(module: str) -> Router:
         """Change some of the module's rules: a list of {key, mode, days}, all or nothing."""
         return await update_retention(admin.tenant_id, data, module)
 
-    return Router(path=f"/api/{module}/settings", route_handlers=[read_settings, write_settings], tags=[module])
-
+    return Router(
+        path=f"/api/{module}/settings",
+        route_handlers=[read_settings, write_settings],
+        tags=[module],
+    )

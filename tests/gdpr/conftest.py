@@ -73,7 +73,13 @@ async def add_customer(tenant_id: int, **values: Any) -> int:
 
 async def add_contact(tenant_id: int, customer_id: int, name: str = "Kajsa Anka") -> int:
     rows = await tp.GTContact.insert(
-        tp.GTContact(tenant_id=tenant_id, customer_id=customer_id, name=name, email="kajsa@example.org", title="CEO")
+        tp.GTContact(
+            tenant_id=tenant_id,
+            customer_id=customer_id,
+            name=name,
+            email="kajsa@example.org",
+            title="CEO",
+        )
     ).returning(tp.GTContact.id)
     return int(rows[0]["id"])
 

@@ -154,8 +154,14 @@ class GdprTestPlugin:
             F(GTCustomer, "score", "other", "zero", rule=CUSTOMERS),
             F(GTContact, "name", "name", "replace", rule=CUSTOMERS, parent_column="customer_id"),
             F(GTContact, "email", "email", "null", rule=CUSTOMERS, parent_column="customer_id"),
-            F(GTAttachment, "filename", "other", "delete_row", rule=CUSTOMERS,
-              parent_column="customer_id"),
+            F(
+                GTAttachment,
+                "filename",
+                "other",
+                "delete_row",
+                rule=CUSTOMERS,
+                parent_column="customer_id",
+            ),
             F(GTCustomer, "name", "name", "replace", rule=COMPANIES),
             F(GTNote, "text", "free_text", "empty", rule=NOTES),
         ]
@@ -176,11 +182,16 @@ class GdprTestPlugin:
     def register_routes(self) -> list[Any]:
         from core.gdpr.settings import module_settings_router
 
-        return [module_settings_router("gdprtest"), Router(path="/api/gdprtest", route_handlers=[remove_customer])]
+        return [
+            module_settings_router("gdprtest"),
+            Router(path="/api/gdprtest", route_handlers=[remove_customer]),
+        ]
 
 
 @delete("/customers/{customer_id:int}", status_code=HTTP_200_OK)
-async def remove_customer(admin: AuthUser, customer_id: FromPath[int], fail: FromQuery[bool] = False) -> dict:
+async def remove_customer(
+    admin: AuthUser, customer_id: FromPath[int], fail: FromQuery[bool] = False
+) -> dict:
     """Soft delete, and anonymize in the same transaction when the tenant chose that."""
     from core.db import atomic, utcnow
     from core.gdpr.engine import anonymize_if_immediate

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
+import pytest
 from litestar.testing import AsyncTestClient
 
 from core.activity import ActivityError, add_activity, list_activity
 from core.db import utcnow
 from tests.conftest import login
 from tests.gdpr.conftest import add_customer
-
-import pytest
 
 
 def path(record_id: int, plugin: str = "gdprtest", record_type: str = "customer") -> str:
@@ -23,7 +22,10 @@ async def test_add_and_list_with_author_from_the_session(admin_client, tenant):
     entry = r.json()
     assert entry["author_id"] == tenant.admin_id and entry["author_name"] == "Admin Person"
     assert (entry["plugin"], entry["record_type"], entry["record_id"], entry["kind"]) == (
-        "gdprtest", "customer", cid, "comment",
+        "gdprtest",
+        "customer",
+        cid,
+        "comment",
     )
     await admin_client.post(path(cid), json={"kind": "work_report", "body": "2h on site"})
     page = (await admin_client.get(path(cid))).json()
@@ -36,11 +38,23 @@ async def test_refusals(app, admin_client, tenant, other_tenant):
     cid = await add_customer(tenant.id)
     theirs = await add_customer(other_tenant.id)
     ok = {"kind": "note", "body": "x"}
-    for p in (path(theirs), path(999_999_999), path(2**40), path(0), path(cid, plugin="nope"), path(cid, record_type="nope")):
+    for p in (
+        path(theirs),
+        path(999_999_999),
+        path(2**40),
+        path(0),
+        path(cid, plugin="nope"),
+        path(cid, record_type="nope"),
+    ):
         assert (await admin_client.post(p, json=ok)).status_code == 404, p
         assert (await admin_client.get(p)).status_code == 404, p
-    for body in ({"kind": "gossip", "body": "x"}, {"kind": "note", "body": ""}, {"kind": "note"},
-                 {"kind": "note", "body": "x", "author_id": 1}, {"kind": "note", "body": "x" * 20_001}):
+    for body in (
+        {"kind": "gossip", "body": "x"},
+        {"kind": "note", "body": ""},
+        {"kind": "note"},
+        {"kind": "note", "body": "x", "author_id": 1},
+        {"kind": "note", "body": "x" * 20_001},
+    ):
         r = await admin_client.post(path(cid), json=body)
         assert r.status_code == 400, body
     async with AsyncTestClient(app=app) as anon:
@@ -67,7 +81,9 @@ async def test_disabled_module_hides_activity(app, tenant_factory):
 
 
 async def test_python_helper(tenant):
-    row = await add_activity(tenant.id, "gdprtest", "customer", 5, "conversation", "Hej!", None, "Kund AB")
+    row = await add_activity(
+        tenant.id, "gdprtest", "customer", 5, "conversation", "Hej!", None, "Kund AB"
+    )
     assert row["author_id"] is None and row["author_name"] == "Kund AB"
     with pytest.raises(ActivityError):
         await add_activity(tenant.id, "gdprtest", "customer", 5, "gossip", "x", None, "")

@@ -25,7 +25,9 @@ async def test_fields_and_rules_list_every_declaration():
     assert "gdprlinks\tgdprtest_link\tcustomer_id\tcustomer_ref\tzero\t-" in result.output
     rules = json.loads((await asyncio.to_thread(run, "rules", "--json")).output)
     keys = {r["key"]: r for r in rules}
-    assert {"core.event_log", "core.system_log", "core.employees", tp.CUSTOMERS, tp.NOTES} <= set(keys)
+    assert {"core.event_log", "core.system_log", "core.employees", tp.CUSTOMERS, tp.NOTES} <= set(
+        keys
+    )
     assert keys["core.event_log"]["fixed"] is True
     assert keys[tp.NOTES]["module"] == "gdprother"
 
@@ -33,7 +35,9 @@ async def test_fields_and_rules_list_every_declaration():
 async def test_sweep_dry_run_then_for_real(tenant, other_tenant):
     cid = await add_customer(tenant.id, deleted_at=utcnow() - timedelta(days=40))
     theirs = await add_customer(other_tenant.id, deleted_at=utcnow() - timedelta(days=40))
-    dry = await asyncio.to_thread(run, "sweep", "--tenant", tenant.slug, "--plugin", "gdprtest", "--dry-run")
+    dry = await asyncio.to_thread(
+        run, "sweep", "--tenant", tenant.slug, "--plugin", "gdprtest", "--dry-run"
+    )
     assert dry.exit_code == 0, dry.output
     assert f"{tenant.id}\tgdprtest\t{tp.CUSTOMERS}\tdays\t30\t1\tdry_run" in dry.output
     assert (await customer(cid))["anonymized_at"] is None

@@ -44,7 +44,12 @@ async def test_each_strategy_column_by_column(tenant, other_tenant):
     for untouched in (kept, foreign):
         r = await customer(untouched)
         assert (r["name"], r["code"], r["email"], r["phone"], r["notes"], r["score"]) == (
-            "Kalle Anka", "K123", "kalle@example.org", "+46701234567", "Allergic to cats", 42,
+            "Kalle Anka",
+            "K123",
+            "kalle@example.org",
+            "+46701234567",
+            "Allergic to cats",
+            42,
         )
         assert r["anonymized_at"] is None
 
@@ -93,8 +98,12 @@ async def test_child_tables_through_parent_column(tenant, other_tenant):
     # Another tenant's contact pointing at the same id number is not a child of it.
     c_foreign = await add_contact(other_tenant.id, due)
     for cid in (due, kept):
-        await tp.GTAttachment.insert(tp.GTAttachment(tenant_id=tenant.id, customer_id=cid, filename="passport.pdf"))
-    await tp.GTAttachment.insert(tp.GTAttachment(tenant_id=other_tenant.id, customer_id=due, filename="x.pdf"))
+        await tp.GTAttachment.insert(
+            tp.GTAttachment(tenant_id=tenant.id, customer_id=cid, filename="passport.pdf")
+        )
+    await tp.GTAttachment.insert(
+        tp.GTAttachment(tenant_id=other_tenant.id, customer_id=due, filename="x.pdf")
+    )
     await sweep(tenant.id, "gdprtest")
     contact = await tp.GTContact.select().where(tp.GTContact.id == c_due).first()
     assert contact["name"] == "Anonymiserad" and contact["email"] is None
@@ -102,10 +111,13 @@ async def test_child_tables_through_parent_column(tenant, other_tenant):
     for cid in (c_kept, c_foreign):
         c = await tp.GTContact.select().where(tp.GTContact.id == cid).first()
         assert c["name"] == "Kajsa Anka" and c["email"] == "kajsa@example.org"
-    att = await tp.GTAttachment.select(tp.GTAttachment.tenant_id, tp.GTAttachment.customer_id).where(
-        tp.GTAttachment.customer_id.is_in([due, kept])
-    )
-    assert {(a["tenant_id"], a["customer_id"]) for a in att} == {(tenant.id, kept), (other_tenant.id, due)}
+    att = await tp.GTAttachment.select(
+        tp.GTAttachment.tenant_id, tp.GTAttachment.customer_id
+    ).where(tp.GTAttachment.customer_id.is_in([due, kept]))
+    assert {(a["tenant_id"], a["customer_id"]) for a in att} == {
+        (tenant.id, kept),
+        (other_tenant.id, due),
+    }
 
 
 async def test_subject_cascade_sets_references_of_other_plugins_to_zero(tenant, other_tenant):
@@ -114,7 +126,9 @@ async def test_subject_cascade_sets_references_of_other_plugins_to_zero(tenant, 
     kept = await add_customer(tenant.id)
     ids = []
     for t, cid in ((tenant.id, due), (tenant.id, kept), (other_tenant.id, due)):
-        rows = await tp.GTLink.insert(tp.GTLink(tenant_id=t, customer_id=cid, label="order")).returning(tp.GTLink.id)
+        rows = await tp.GTLink.insert(
+            tp.GTLink(tenant_id=t, customer_id=cid, label="order")
+        ).returning(tp.GTLink.id)
         ids.append(rows[0]["id"])
     await sweep(tenant.id, "gdprtest")
     links = {r["id"]: r for r in await tp.GTLink.select().where(tp.GTLink.id.is_in(ids))}
@@ -130,7 +144,9 @@ async def test_activity_clearing_removes_exactly_the_declared_kinds(tenant):
     kept = await add_customer(tenant.id)
     for rid in (due, kept):
         for kind in ("comment", "note", "work_report", "conversation"):
-            await add_activity(tenant.id, "gdprtest", "customer", rid, kind, f"{kind} text", None, "Olle")
+            await add_activity(
+                tenant.id, "gdprtest", "customer", rid, kind, f"{kind} text", None, "Olle"
+            )
     # Same id, another record type: not this record.
     await add_activity(tenant.id, "gdprtest", "note", due, "comment", "other record", None, "Olle")
     await sweep(tenant.id, "gdprtest")
@@ -156,7 +172,10 @@ async def test_hook_gets_the_batch_and_batches_are_keyset(tenant):
     assert {r.rule: r.records for r in results}[tp.CUSTOMERS] == 5
     calls = [c for c in tp.HOOK_CALLS if c.rule == tp.CUSTOMERS]
     assert [c.record_ids for c in calls] == [ids[0:2], ids[2:4], ids[4:5]]
-    assert all(c.tenant_id == tenant.id and c.word == "Anonymiserad" and c.plugin == "gdprtest" for c in calls)
+    assert all(
+        c.tenant_id == tenant.id and c.word == "Anonymiserad" and c.plugin == "gdprtest"
+        for c in calls
+    )
 
 
 async def test_repeated_sweep_changes_nothing_and_records_a_zero_run(tenant):
@@ -166,16 +185,26 @@ async def test_repeated_sweep_changes_nothing_and_records_a_zero_run(tenant):
     before = await customer(cid)
     tp.HOOK_CALLS.clear()
     results = await sweep(tenant.id, "gdprtest")
-    assert {r.rule: r.records for r in results if r.outcome == "ok"} == {tp.CUSTOMERS: 0, tp.NOTES: 0}
+    assert {r.rule: r.records for r in results if r.outcome == "ok"} == {
+        tp.CUSTOMERS: 0,
+        tp.NOTES: 0,
+    }
     assert await customer(cid) == before
     assert [c for c in tp.HOOK_CALLS if c.rule == tp.CUSTOMERS] == []
-    runs = await GdprRun.select().where(
-        (GdprRun.tenant_id == tenant.id) & (GdprRun.rule_key == tp.CUSTOMERS)
-    ).order_by(GdprRun.id)
-    assert [(r["records"], r["outcome"], r["trigger"]) for r in runs] == [(1, "ok", "sweep"), (0, "ok", "sweep")]
+    runs = (
+        await GdprRun.select()
+        .where((GdprRun.tenant_id == tenant.id) & (GdprRun.rule_key == tp.CUSTOMERS))
+        .order_by(GdprRun.id)
+    )
+    assert [(r["records"], r["outcome"], r["trigger"]) for r in runs] == [
+        (1, "ok", "sweep"),
+        (0, "ok", "sweep"),
+    ]
     assert all(r["finished_at"] is not None for r in runs)
     # The rule in mode "off" is not swept and leaves no run.
-    assert not await GdprRun.exists().where((GdprRun.tenant_id == tenant.id) & (GdprRun.rule_key == tp.COMPANIES))
+    assert not await GdprRun.exists().where(
+        (GdprRun.tenant_id == tenant.id) & (GdprRun.rule_key == tp.COMPANIES)
+    )
 
 
 async def test_dry_run_counts_and_changes_nothing(tenant):
@@ -189,12 +218,17 @@ async def test_dry_run_counts_and_changes_nothing(tenant):
         tp.COMPANIES: (0, "off"),
         tp.NOTES: (0, "dry_run"),
     }
-    assert await tp.GTCustomer.count().where(
-        (tp.GTCustomer.tenant_id == tenant.id) & tp.GTCustomer.anonymized_at.is_not_null()
-    ) == 0
+    assert (
+        await tp.GTCustomer.count().where(
+            (tp.GTCustomer.tenant_id == tenant.id) & tp.GTCustomer.anonymized_at.is_not_null()
+        )
+        == 0
+    )
     assert not await GdprRun.exists().where(GdprRun.tenant_id == tenant.id)
     # With proposed settings: 5 days instead of 30 makes the fourth due too.
-    results = await sweep(tenant.id, "gdprtest", dry_run=True, overrides={tp.CUSTOMERS: RuleSetting("days", 5)})
+    results = await sweep(
+        tenant.id, "gdprtest", dry_run=True, overrides={tp.CUSTOMERS: RuleSetting("days", 5)}
+    )
     assert {r.rule: r.records for r in results}[tp.CUSTOMERS] == 4
 
 
@@ -209,7 +243,11 @@ async def test_failing_batch_rolls_back_and_is_audited_without_personal_data(ten
     assert (await customer(good))["name"] == "Anonymiserad"  # its batch committed
     row = await customer(bad)
     assert row["name"] == "Kalle Anka" and row["anonymized_at"] is None  # rolled back
-    run = await GdprRun.select().where((GdprRun.tenant_id == tenant.id) & (GdprRun.rule_key == tp.CUSTOMERS)).first()
+    run = (
+        await GdprRun.select()
+        .where((GdprRun.tenant_id == tenant.id) & (GdprRun.rule_key == tp.CUSTOMERS))
+        .first()
+    )
     assert run["outcome"] == "error" and run["records"] == 1
     assert "RuntimeError" in run["error"]
     for secret in ("Kalle", "kalle@example.org", "+4670"):
@@ -221,13 +259,21 @@ async def test_failing_batch_rolls_back_and_is_audited_without_personal_data(ten
 async def test_anonymize_records_by_request_ignores_clock_and_other_tenants(tenant, other_tenant):
     mine = await add_customer(tenant.id)  # not deleted at all
     theirs = await add_customer(other_tenant.id)
-    n = await anonymize_records(tenant.id, "gdprtest", tp.CUSTOMERS, [mine, theirs], reason="erasure")
+    n = await anonymize_records(
+        tenant.id, "gdprtest", tp.CUSTOMERS, [mine, theirs], reason="erasure"
+    )
     assert n == 1
     assert (await customer(mine))["name"] == "Anonymiserad"
     assert (await customer(theirs))["name"] == "Kalle Anka"
     # Again: already done, nothing happens.
-    assert await anonymize_records(tenant.id, "gdprtest", tp.CUSTOMERS, [mine], reason="erasure") == 0
-    runs = await GdprRun.select(GdprRun.trigger, GdprRun.records).where(GdprRun.tenant_id == tenant.id).order_by(GdprRun.id)
+    assert (
+        await anonymize_records(tenant.id, "gdprtest", tp.CUSTOMERS, [mine], reason="erasure") == 0
+    )
+    runs = (
+        await GdprRun.select(GdprRun.trigger, GdprRun.records)
+        .where(GdprRun.tenant_id == tenant.id)
+        .order_by(GdprRun.id)
+    )
     assert [(r["trigger"], r["records"]) for r in runs] == [("erasure", 1), ("erasure", 0)]
     with pytest.raises(LookupError):
         await anonymize_records(tenant.id, "gdprlinks", tp.CUSTOMERS, [mine], reason="erasure")
@@ -248,6 +294,7 @@ async def test_disabled_module_is_still_swept_by_the_schedule(tenant_factory, wo
     t = await tenant_factory(modules=[])  # gdprtest turned off for this tenant
     assert "gdprtest" not in await enabled_modules(get_host(), t.id)
     cid = await add_customer(t.id, deleted_at=utcnow() - 40 * DAY)
+
     # Only this tenant (and the system tenant 0), not every tenant earlier tests left behind.
     async def tenants() -> list[int]:
         return [0, t.id]
@@ -257,7 +304,9 @@ async def test_disabled_module_is_still_swept_by_the_schedule(tenant_factory, wo
     assert await enqueue_sweeps() == 3
     await asyncio.to_thread(worker.drain)
     assert (await customer(cid))["name"] == "Anonymiserad"
-    assert await GdprRun.exists().where((GdprRun.tenant_id == t.id) & (GdprRun.plugin == "gdprtest"))
+    assert await GdprRun.exists().where(
+        (GdprRun.tenant_id == t.id) & (GdprRun.plugin == "gdprtest")
+    )
 
 
 async def test_schedule_registers_the_sweep_job(settings):
@@ -282,7 +331,9 @@ async def test_two_sweeps_at_once_anonymize_each_record_exactly_once(tenant):
     assert a[0].records + b[0].records == len(ids)
     seen = [i for c in tp.HOOK_CALLS if c.rule == tp.CUSTOMERS for i in c.record_ids]
     assert sorted(seen) == ids  # every record once, none twice
-    markers = await tp.GTCustomer.select(tp.GTCustomer.anonymized_at).where(tp.GTCustomer.id.is_in(ids))
+    markers = await tp.GTCustomer.select(tp.GTCustomer.anonymized_at).where(
+        tp.GTCustomer.id.is_in(ids)
+    )
     assert all(m["anonymized_at"] is not None for m in markers)
 
 
@@ -303,7 +354,9 @@ async def test_old_zero_count_sweep_runs_are_pruned(tenant):
     await sweep(tenant.id, "gdprtest")  # zero-count again, but recent
     assert (await customer(cid))["anonymized_at"] is not None
     await prune_runs()
-    runs = await GdprRun.select(GdprRun.records, GdprRun.rule_key).where(
-        (GdprRun.tenant_id == tenant.id) & (GdprRun.rule_key == tp.CUSTOMERS)
-    ).order_by(GdprRun.id)
+    runs = (
+        await GdprRun.select(GdprRun.records, GdprRun.rule_key)
+        .where((GdprRun.tenant_id == tenant.id) & (GdprRun.rule_key == tp.CUSTOMERS))
+        .order_by(GdprRun.id)
+    )
     assert [r["records"] for r in runs] == [1, 0]

@@ -26,11 +26,18 @@ async def test_immediate_mode_anonymizes_within_the_delete_request(admin_client,
     assert r.status_code == 200, r.text
     assert r.json() == {"anonymized": 1, "name": "Anonymiserad"}
     row = await customer(cid)
-    assert row["deleted_at"] is not None and row["anonymized_at"] is not None and row["email"] is None
+    assert (
+        row["deleted_at"] is not None and row["anonymized_at"] is not None and row["email"] is None
+    )
     c = await tp.GTContact.select().where(tp.GTContact.id == contact).first()
     assert c["name"] == "Anonymiserad"
     run = await GdprRun.select().where(GdprRun.tenant_id == tenant.id).first()
-    assert (run["trigger"], run["records"], run["rule_key"], run["outcome"]) == ("immediate", 1, tp.CUSTOMERS, "ok")
+    assert (run["trigger"], run["records"], run["rule_key"], run["outcome"]) == (
+        "immediate",
+        1,
+        tp.CUSTOMERS,
+        "ok",
+    )
 
 
 async def test_a_failed_delete_rolls_back_its_anonymization(admin_client, tenant):
@@ -39,11 +46,15 @@ async def test_a_failed_delete_rolls_back_its_anonymization(admin_client, tenant
     r = await admin_client.delete(f"/api/gdprtest/customers/{cid}", params={"fail": "true"})
     assert r.status_code == 400
     row = await customer(cid)
-    assert row["name"] == "Kalle Anka" and row["deleted_at"] is None and row["anonymized_at"] is None
+    assert (
+        row["name"] == "Kalle Anka" and row["deleted_at"] is None and row["anonymized_at"] is None
+    )
     assert not await GdprRun.exists().where(GdprRun.tenant_id == tenant.id)
 
 
-async def test_days_mode_leaves_the_deleted_record_for_the_sweep(admin_client, tenant, other_tenant):
+async def test_days_mode_leaves_the_deleted_record_for_the_sweep(
+    admin_client, tenant, other_tenant
+):
     cid = await add_customer(tenant.id)
     r = await admin_client.delete(f"/api/gdprtest/customers/{cid}")
     assert r.json() == {"anonymized": 0, "name": "Kalle Anka"}
@@ -59,19 +70,29 @@ async def _employee_with_traces(admin_client, tenant) -> int:
     r = await admin_client.post(
         "/api/employees/",
         json={
-            "name": "Greta Garbo", "email": "greta@example.org", "mobile_phone": "070-123 45 67",
-            "private_phone": "08-123 456 78", "work_phone": "+46 31 123 45 67",
-            "notes": "Prefers mornings", "password": TEST_PASSWORD,
+            "name": "Greta Garbo",
+            "email": "greta@example.org",
+            "mobile_phone": "070-123 45 67",
+            "private_phone": "08-123 456 78",
+            "work_phone": "+46 31 123 45 67",
+            "notes": "Prefers mornings",
+            "password": TEST_PASSWORD,
         },
     )
     assert r.status_code == 201, r.text
     eid = r.json()["id"]
-    g = await EmployeeGroup.insert(EmployeeGroup(tenant_id=tenant.id, name="Team")).returning(EmployeeGroup.id)
+    g = await EmployeeGroup.insert(EmployeeGroup(tenant_id=tenant.id, name="Team")).returning(
+        EmployeeGroup.id
+    )
     await GroupMember.insert(GroupMember(tenant_id=tenant.id, group_id=g[0]["id"], employee_id=eid))
-    await add_activity(tenant.id, "gdprtest", "customer", 1, "comment", "Visited", eid, "Greta Garbo")
+    await add_activity(
+        tenant.id, "gdprtest", "customer", 1, "comment", "Visited", eid, "Greta Garbo"
+    )
     from core.auth import SessionUser
 
-    who = SessionUser(1, tenant.id, tenant.slug, eid, "Greta Garbo", "greta@example.org", "user", "sv")
+    who = SessionUser(
+        1, tenant.id, tenant.slug, eid, "Greta Garbo", "greta@example.org", "user", "sv"
+    )
     await log_event(tenant.id, who, "customer.viewed", "gdprtest", "customer", 1, "10.0.0.9")
     await tp.GTLink.insert(tp.GTLink(tenant_id=tenant.id, customer_id=5, employee_id=eid))
     return eid
@@ -85,11 +106,30 @@ async def _assert_employee_anonymized(tenant, eid: int) -> None:
     assert e["notes"] == "" and e["password_hash"] is None and e["anonymized_at"] is not None
     assert e["role"] == "user"  # not personal data: kept
     assert not await GroupMember.exists().where(GroupMember.employee_id == eid)
-    assert not await Session.exists().where((Session.tenant_id == tenant.id) & (Session.employee_id == eid))
-    act = await Activity.select().where((Activity.tenant_id == tenant.id) & (Activity.body == "Visited")).first()
+    assert not await Session.exists().where(
+        (Session.tenant_id == tenant.id) & (Session.employee_id == eid)
+    )
+    act = (
+        await Activity.select()
+        .where((Activity.tenant_id == tenant.id) & (Activity.body == "Visited"))
+        .first()
+    )
     assert act["author_name"] == "Anonymiserad" and act["author_id"] is None
-    ev = await EventLog.select().where((EventLog.tenant_id == tenant.id) & (EventLog.ip.is_null()) & (EventLog.action == "customer.viewed")).first()
-    assert ev is not None and ev["user_name"] is None and ev["email"] is None and ev["employee_id"] is None
+    ev = (
+        await EventLog.select()
+        .where(
+            (EventLog.tenant_id == tenant.id)
+            & (EventLog.ip.is_null())
+            & (EventLog.action == "customer.viewed")
+        )
+        .first()
+    )
+    assert (
+        ev is not None
+        and ev["user_name"] is None
+        and ev["email"] is None
+        and ev["employee_id"] is None
+    )
     link = await tp.GTLink.select().where(tp.GTLink.tenant_id == tenant.id).first()
     assert link["employee_id"] is None  # another plugin's employee_ref
 
@@ -98,10 +138,14 @@ async def test_deleted_employee_is_anonymized_after_n_days(admin_client, tenant)
     eid = await _employee_with_traces(admin_client, tenant)
     r = await admin_client.delete(f"/api/employees/{eid}")
     assert r.status_code == 200 and r.json()["name"] == "Greta Garbo"  # default: 90 days
-    deleted_at = (await Employee.select(Employee.deleted_at).where(Employee.id == eid).first())["deleted_at"]
+    deleted_at = (await Employee.select(Employee.deleted_at).where(Employee.id == eid).first())[
+        "deleted_at"
+    ]
     with at(deleted_at + 90 * DAY - timedelta(seconds=1)):
         await sweep(tenant.id, "core")
-    assert (await Employee.select(Employee.name).where(Employee.id == eid).first())["name"] == "Greta Garbo"
+    assert (await Employee.select(Employee.name).where(Employee.id == eid).first())[
+        "name"
+    ] == "Greta Garbo"
     with at(deleted_at + 90 * DAY + timedelta(seconds=1)):
         results = await sweep(tenant.id, "core")
     assert {r.rule: r.records for r in results}["core.employees"] == 1
@@ -112,7 +156,9 @@ async def test_deleted_employee_is_anonymized_after_n_days(admin_client, tenant)
 
 
 async def test_deleted_employee_anonymized_immediately_and_email_free_again(admin_client, tenant):
-    r = await admin_client.put("/api/gdpr/retention", json=[{"key": "core.employees", "mode": "immediately"}])
+    r = await admin_client.put(
+        "/api/gdpr/retention", json=[{"key": "core.employees", "mode": "immediately"}]
+    )
     assert r.status_code == 200
     eid = await _employee_with_traces(admin_client, tenant)
     r = await admin_client.delete(f"/api/employees/{eid}")
@@ -120,7 +166,9 @@ async def test_deleted_employee_anonymized_immediately_and_email_free_again(admi
     assert r.json()["name"] == "Anonymiserad" and r.json()["email"] == f"anonymized-{eid}@invalid"
     await _assert_employee_anonymized(tenant, eid)
     # The address can be given to a new employee.
-    r = await admin_client.post("/api/employees/", json={"name": "Greta Two", "email": "greta@example.org"})
+    r = await admin_client.post(
+        "/api/employees/", json={"name": "Greta Two", "email": "greta@example.org"}
+    )
     assert r.status_code == 201
     # Logging in as the anonymized person is impossible.
     assert (await login(admin_client, tenant, email="greta@example.org")).status_code == 401
@@ -132,4 +180,6 @@ async def test_employee_rule_off_keeps_deleted_employees(admin_client, tenant):
     await admin_client.delete(f"/api/employees/{eid}")
     with at(utcnow() + 400 * DAY):
         await sweep(tenant.id, "core")
-    assert (await Employee.select(Employee.name).where(Employee.id == eid).first())["name"] == "Greta Garbo"
+    assert (await Employee.select(Employee.name).where(Employee.id == eid).first())[
+        "name"
+    ] == "Greta Garbo"

@@ -17,8 +17,14 @@ SEC = timedelta(seconds=1)
 
 def person(t) -> SessionUser:
     return SessionUser(
-        session_id=1, tenant_id=t.id, tenant_slug=t.slug, employee_id=t.admin_id,
-        name="Admin Person", email=t.admin_email, role="admin", language="sv",
+        session_id=1,
+        tenant_id=t.id,
+        tenant_slug=t.slug,
+        employee_id=t.admin_id,
+        name="Admin Person",
+        email=t.admin_email,
+        role="admin",
+        language="sv",
     )
 
 
@@ -27,7 +33,11 @@ async def test_login_failed_login_and_logout_are_in_the_system_log(client, tenan
     assert (await login(client, tenant)).status_code == 200
     assert (await client.post("/api/auth/logout")).status_code == 200
     rows = await SystemLog.select().where(SystemLog.tenant_id == tenant.id).order_by(SystemLog.id)
-    assert [(r["kind"], r["code"]) for r in rows] == [("login_failed", "401"), ("login", "200"), ("logout", "200")]
+    assert [(r["kind"], r["code"]) for r in rows] == [
+        ("login_failed", "401"),
+        ("login", "200"),
+        ("logout", "200"),
+    ]
     assert rows[1]["employee_id"] == tenant.admin_id and rows[2]["employee_id"] == tenant.admin_id
     for r in rows:  # no address, no password
         assert tenant.admin_email not in r["detail"] and "wrong-password" not in r["detail"]
@@ -36,9 +46,13 @@ async def test_login_failed_login_and_logout_are_in_the_system_log(client, tenan
 async def test_event_log_loses_ip_email_and_name_after_30_days(tenant):
     now = utcnow().replace(microsecond=0)
     with at(now - 30 * DAY - SEC):
-        await log_event(tenant.id, person(tenant), "customer.deleted", "gdprtest", "customer", 7, "10.1.2.3")
+        await log_event(
+            tenant.id, person(tenant), "customer.deleted", "gdprtest", "customer", 7, "10.1.2.3"
+        )
     with at(now - 30 * DAY + SEC):
-        await log_event(tenant.id, person(tenant), "customer.viewed", "gdprtest", "customer", 8, "10.1.2.4")
+        await log_event(
+            tenant.id, person(tenant), "customer.viewed", "gdprtest", "customer", 8, "10.1.2.4"
+        )
     with at(now):
         results = await sweep(tenant.id, "core")
     assert {r.rule: r.records for r in results}["core.event_log"] == 1
@@ -46,10 +60,17 @@ async def test_event_log_loses_ip_email_and_name_after_30_days(tenant):
     old, new = rows["customer.deleted"], rows["customer.viewed"]
     assert (old["ip"], old["email"], old["user_name"]) == (None, None, None)
     assert (old["action"], old["plugin"], old["record_type"], old["record_id"]) == (
-        "customer.deleted", "gdprtest", "customer", 7,
+        "customer.deleted",
+        "gdprtest",
+        "customer",
+        7,
     )
     assert old["anonymized_at"] == now
-    assert (new["ip"], new["email"], new["user_name"]) == ("10.1.2.4", tenant.admin_email, "Admin Person")
+    assert (new["ip"], new["email"], new["user_name"]) == (
+        "10.1.2.4",
+        tenant.admin_email,
+        "Admin Person",
+    )
     assert new["anonymized_at"] is None
 
 
@@ -68,9 +89,18 @@ async def test_system_log_rows_are_deleted_after_90_days(tenant):
 
 async def test_unknown_organization_failures_are_swept_as_tenant_zero(client, tenant):
     now = utcnow()
-    await client.post("/api/auth/login", json={"tenant": "no-such-org-x", "email": "a@b.se", "password": "x" * 12})
-    row = await SystemLog.select().where(SystemLog.tenant_id == 0).order_by(SystemLog.id, ascending=False).first()
+    await client.post(
+        "/api/auth/login", json={"tenant": "no-such-org-x", "email": "a@b.se", "password": "x" * 12}
+    )
+    row = (
+        await SystemLog.select()
+        .where(SystemLog.tenant_id == 0)
+        .order_by(SystemLog.id, ascending=False)
+        .first()
+    )
     assert row["kind"] == "login_failed" and "a@b.se" not in row["detail"]
     with at(now + 91 * DAY):
         await sweep(0, "core")
-    assert not await SystemLog.exists().where((SystemLog.tenant_id == 0) & (SystemLog.id == row["id"]))
+    assert not await SystemLog.exists().where(
+        (SystemLog.tenant_id == 0) & (SystemLog.id == row["id"])
+    )

@@ -24,8 +24,14 @@ class Declares:
 
 
 def rule(key: str = "x.rule", **kw) -> RetentionRule:
-    base = dict(key=key, label_sv="X", label_en="X", clock="deleted", table=tp.GTCustomer,
-                clock_columns=("deleted_at",))
+    base = dict(
+        key=key,
+        label_sv="X",
+        label_en="X",
+        clock="deleted",
+        table=tp.GTCustomer,
+        clock_columns=("deleted_at",),
+    )
     base.update(kw)
     return RetentionRule(**base)
 
@@ -44,19 +50,46 @@ def try_plugin(host, plugin) -> str:
 @pytest.mark.parametrize(
     ("plugin", "words"),
     [
-        (Declares([rule(key=tp.CUSTOMERS)]), ["gdprtest.customers", "'gdprtest'", "'bad'", "unique"]),
+        (
+            Declares([rule(key=tp.CUSTOMERS)]),
+            ["gdprtest.customers", "'gdprtest'", "'bad'", "unique"],
+        ),
         (Declares([rule(table=tp.GTContact, clock_columns=("customer_id",))]), ["marker column"]),
         (Declares([rule(clock_columns=("nope",))]), ["clock column 'nope'"]),
         (Declares([rule(where=(("nope", 1),))]), ["where column"]),
-        (Declares([rule(default_mode="immediately", allowed_modes=("days", "off"))]), ["default_mode"]),
+        (
+            Declares([rule(default_mode="immediately", allowed_modes=("days", "off"))]),
+            ["default_mode"],
+        ),
         (Declares([rule(default_days=0)]), ["default_days"]),
         (Declares([rule(clears_activity=("comment",))]), ["record_type"]),
-        (Declares(fields=[PersonalDataField(tp.GTCustomer, "nope", "name", "null")]), ["no such column"]),
+        (
+            Declares(fields=[PersonalDataField(tp.GTCustomer, "nope", "name", "null")]),
+            ["no such column"],
+        ),
         (Declares(fields=[PersonalDataField(tp.GTCustomer, "name", "name", "null")]), ["nullable"]),
-        (Declares(fields=[PersonalDataField(tp.GTCustomer, "score", "other", "replace")]), ["text column"]),
-        (Declares(fields=[PersonalDataField(tp.GTCustomer, "name", "name", "zero")]), ["number column"]),
-        (Declares(fields=[PersonalDataField(tp.GTCustomer, "email", "email", "null", rule="no.rule")]), ["no.rule"]),
-        (Declares(fields=[PersonalDataField(tp.GTContact, "email", "email", "null", rule=tp.CUSTOMERS)]), ["parent_column"]),
+        (
+            Declares(fields=[PersonalDataField(tp.GTCustomer, "score", "other", "replace")]),
+            ["text column"],
+        ),
+        (
+            Declares(fields=[PersonalDataField(tp.GTCustomer, "name", "name", "zero")]),
+            ["number column"],
+        ),
+        (
+            Declares(
+                fields=[PersonalDataField(tp.GTCustomer, "email", "email", "null", rule="no.rule")]
+            ),
+            ["no.rule"],
+        ),
+        (
+            Declares(
+                fields=[
+                    PersonalDataField(tp.GTContact, "email", "email", "null", rule=tp.CUSTOMERS)
+                ]
+            ),
+            ["parent_column"],
+        ),
     ],
 )
 def test_bad_declarations_fail_loudly(gdpr_host, plugin, words):
@@ -69,7 +102,10 @@ def test_declarations_are_rebuilt_when_plugins_change(gdpr_host):
     before = get_declarations(gdpr_host)
     assert tp.CUSTOMERS in before.rules and before.rules[tp.CUSTOMERS].owner == "gdprtest"
     assert get_declarations(gdpr_host) is before  # cached
-    gdpr_host.add(Declares([rule(key="extra.rule", table=tp.GTNote, clock_columns=("dated_at",))]), name="extra")
+    gdpr_host.add(
+        Declares([rule(key="extra.rule", table=tp.GTNote, clock_columns=("dated_at",))]),
+        name="extra",
+    )
     try:
         assert "extra.rule" in get_declarations(gdpr_host).rules
     finally:
@@ -85,7 +121,7 @@ async def test_app_start_refuses_bad_declarations(gdpr_host):
 
     gdpr_host.add(Declares([rule(key=tp.CUSTOMERS)]), name="bad")
     try:
-        with pytest.raises(BaseException) as info:  # noqa: PT011 - the lifespan may wrap it
+        with pytest.raises(BaseException) as info:
             async with AsyncTestClient(app=create_app(gdpr_host)):
                 pass
         assert info.errisinstance(DeclarationError) or (

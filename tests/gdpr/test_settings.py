@@ -37,17 +37,36 @@ async def stored(tenant_id: int) -> dict:
 async def test_retention_lists_every_rule_with_defaults_and_fixed_rules(admin_client):
     rows = rows_by_key(await admin_client.get("/api/gdpr/retention"))
     assert set(rows) == {
-        "core.event_log", "core.system_log", "core.employees", tp.CUSTOMERS, tp.COMPANIES, tp.NOTES,
+        "core.event_log",
+        "core.system_log",
+        "core.employees",
+        tp.CUSTOMERS,
+        tp.COMPANIES,
+        tp.NOTES,
     }
     ev = rows["core.event_log"]
-    assert (ev["fixed"], ev["mode"], ev["days"], ev["allowed_modes"]) == (True, "days", 30, ["days"])
+    assert (ev["fixed"], ev["mode"], ev["days"], ev["allowed_modes"]) == (
+        True,
+        "days",
+        30,
+        ["days"],
+    )
     assert rows["core.system_log"]["fixed"] and rows["core.system_log"]["days"] == 90
     c = rows[tp.CUSTOMERS]
     assert c == {
-        "key": tp.CUSTOMERS, "plugin": "gdprtest", "module": "gdprtest",
-        "label_sv": "Testkunder", "label_en": "Test customers", "clock": ["closed", "deleted"],
-        "allowed_modes": ["immediately", "days", "off"], "fixed": False, "mode": "days", "days": 30,
-        "default_mode": "days", "default_days": 30, "record_type": "customer",
+        "key": tp.CUSTOMERS,
+        "plugin": "gdprtest",
+        "module": "gdprtest",
+        "label_sv": "Testkunder",
+        "label_en": "Test customers",
+        "clock": ["closed", "deleted"],
+        "allowed_modes": ["immediately", "days", "off"],
+        "fixed": False,
+        "mode": "days",
+        "days": 30,
+        "default_mode": "days",
+        "default_days": 30,
+        "record_type": "customer",
     }
     assert rows[tp.NOTES]["module"] == "gdprother"
 
@@ -55,7 +74,10 @@ async def test_retention_lists_every_rule_with_defaults_and_fixed_rules(admin_cl
 async def test_put_changes_and_both_endpoints_agree(admin_client, tenant):
     r = await admin_client.put(
         "/api/gdpr/retention",
-        json=[{"key": tp.CUSTOMERS, "mode": "immediately", "days": 14}, {"key": tp.COMPANIES, "mode": "days", "days": 3650}],
+        json=[
+            {"key": tp.CUSTOMERS, "mode": "immediately", "days": 14},
+            {"key": tp.COMPANIES, "mode": "days", "days": 3650},
+        ],
     )
     rows = rows_by_key(r)
     assert (rows[tp.CUSTOMERS]["mode"], rows[tp.CUSTOMERS]["days"]) == ("immediately", 14)
@@ -64,7 +86,9 @@ async def test_put_changes_and_both_endpoints_agree(admin_client, tenant):
     assert module[tp.CUSTOMERS] == rows[tp.CUSTOMERS]
     assert module[tp.COMPANIES] == rows[tp.COMPANIES]
     # And the other way round: the module endpoint writes what /api/gdpr/retention shows.
-    r = await admin_client.put("/api/gdprtest/settings", json=[{"key": tp.CUSTOMERS, "mode": "off"}])
+    r = await admin_client.put(
+        "/api/gdprtest/settings", json=[{"key": tp.CUSTOMERS, "mode": "off"}]
+    )
     assert rows_by_key(r)[tp.CUSTOMERS]["mode"] == "off"
     rows = rows_by_key(await admin_client.get("/api/gdpr/retention"))
     assert (rows[tp.CUSTOMERS]["mode"], rows[tp.CUSTOMERS]["days"]) == ("off", 14)  # days kept
@@ -112,8 +136,12 @@ async def test_settings_need_an_administrator(app, tenant):
     email = await make_user(tenant)
     async with AsyncTestClient(app=app) as anon:
         for method, path in (
-            ("GET", "/api/gdpr/retention"), ("PUT", "/api/gdpr/retention"), ("GET", "/api/gdpr/settings"),
-            ("GET", "/api/gdpr/runs"), ("POST", "/api/gdpr/sweeps/preview"), ("GET", "/api/gdprtest/settings"),
+            ("GET", "/api/gdpr/retention"),
+            ("PUT", "/api/gdpr/retention"),
+            ("GET", "/api/gdpr/settings"),
+            ("GET", "/api/gdpr/runs"),
+            ("POST", "/api/gdpr/sweeps/preview"),
+            ("GET", "/api/gdprtest/settings"),
             ("GET", "/api/gdpr/fields"),
         ):
             r = await anon.request(method, path, json=[] if method != "GET" else None)
@@ -136,7 +164,9 @@ async def test_settings_are_per_tenant(app, tenant, other_tenant):
     async with AsyncTestClient(app=app) as a, AsyncTestClient(app=app) as b:
         await login(a, tenant)
         await login(b, other_tenant)
-        r = await a.put("/api/gdpr/retention", json=[{"key": tp.CUSTOMERS, "mode": "days", "days": 7}])
+        r = await a.put(
+            "/api/gdpr/retention", json=[{"key": tp.CUSTOMERS, "mode": "days", "days": 7}]
+        )
         assert r.status_code == 200
         await a.put("/api/gdpr/settings", json={"anonymization_word": "Borttagen"})
         other = rows_by_key(await b.get("/api/gdpr/retention"))
@@ -171,18 +201,23 @@ async def test_preview_counts_with_stored_and_proposed_settings(admin_client, te
     due = {x["rule"]: x["due"] for x in r.json()}
     assert due[tp.CUSTOMERS] == 2 and due[tp.COMPANIES] == 0 and "core.event_log" in due
     r = await admin_client.post(
-        "/api/gdpr/sweeps/preview", json={"settings": [{"key": tp.CUSTOMERS, "mode": "days", "days": 5}]}
+        "/api/gdpr/sweeps/preview",
+        json={"settings": [{"key": tp.CUSTOMERS, "mode": "days", "days": 5}]},
     )
     assert {x["rule"]: x["due"] for x in r.json()}[tp.CUSTOMERS] == 3
     r = await admin_client.post(
-        "/api/gdpr/sweeps/preview", json={"settings": [{"key": tp.CUSTOMERS, "mode": "days", "days": 0}]}
+        "/api/gdpr/sweeps/preview",
+        json={"settings": [{"key": tp.CUSTOMERS, "mode": "days", "days": 0}]},
     )
     assert r.status_code == 400
     # Nothing was saved or anonymized by a preview.
     assert await stored(tenant.id) == {}
-    assert await tp.GTCustomer.count().where(
-        (tp.GTCustomer.tenant_id == tenant.id) & tp.GTCustomer.anonymized_at.is_not_null()
-    ) == 0
+    assert (
+        await tp.GTCustomer.count().where(
+            (tp.GTCustomer.tenant_id == tenant.id) & tp.GTCustomer.anonymized_at.is_not_null()
+        )
+        == 0
+    )
 
 
 async def test_runs_newest_first_paginated_and_per_tenant(app, tenant, other_tenant):
