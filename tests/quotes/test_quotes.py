@@ -160,9 +160,7 @@ async def test_bad_input_on_every_other_write_endpoint(admin_client, tenant):
     assert (await admin_client.get(f"/api/quotes/{qid}")).json() == quote
 
 
-async def test_login_is_required(client, tenant):
-    from tests.conftest import TenantInfo  # noqa: F401
-
+async def test_login_is_required(client):
     for method, url in [
         ("get", "/api/quotes/"),
         ("post", "/api/quotes/"),
