@@ -23,6 +23,8 @@ async def first_answer(caller: Any, **kwargs: Any) -> Any:
     when it would resolve to None; this awaits each implementation in call order instead.
     """
     for impl in reversed(caller.get_hookimpls()):
+        if impl.hookwrapper or impl.wrapper:
+            continue
         args = {name: kwargs[name] for name in impl.argnames}
         value = await await_me_maybe(impl.function(**args))
         if value is not None:

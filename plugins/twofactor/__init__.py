@@ -10,7 +10,7 @@ behind ``send_sms``.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Sequence
+from collections.abc import Awaitable, Generator, Sequence
 from typing import Any
 
 from core.contracts import (
@@ -101,15 +101,17 @@ def describe_person(
     return describe_employee(tenant_id, person_id)
 
 
-@hookimpl(trylast=True)
-def send_sms(message: OutgoingMessage) -> Awaitable[str] | None:
-    """The tenant's provider (46elks, Twilio) or the outbox. Runs after any third-party
-    gateway (trylast) and before the core's outbox default."""
+@hookimpl(wrapper=True)
+def send_sms(message: OutgoingMessage) -> Generator[None, Any, Awaitable[str] | None]:
+    """The tenant's provider when it chose 46elks or Twilio; otherwise whatever answered
+    (another gateway plugin, or the core's outbox default). A wrapper, because which one
+    applies is only known after reading the tenant's setting."""
+    answer = yield
     if message.tenant_id is None:
-        return None
+        return answer  # type: ignore[no-any-return]
     from plugins.twofactor.gateways import send
 
-    return send(message)
+    return send(message, answer)
 
 
 @hookimpl

@@ -18,6 +18,7 @@ from litestar.status_codes import HTTP_200_OK, HTTP_202_ACCEPTED
 
 from core import auth
 from core.auth import find_tenant
+from core.eventlog import log_system
 from core.tables import Employee
 from core.web import SESSION_COOKIE, AuthUser, client_ip, is_https, session_cookie, user_of
 from plugins.twofactor import EMPLOYEE_LOGIN, services
@@ -307,6 +308,7 @@ class TwoFactorController(Controller):
             await auth.logout(request.cookies.get(SESSION_COOKIE))
             token = await auth.create_session(result.tenant_id, result.person_id, client_ip(request), ua)
             cookies.append(session_cookie(request, token))
+            await log_system(result.tenant_id, "login", 200, "with SMS code", employee_id=result.person_id)
             out.logged_in = True
             out.employee_id = result.person_id
         if result.purpose == "sign":

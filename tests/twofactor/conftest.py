@@ -69,6 +69,15 @@ async def last_code(tenant_id: int) -> str:
     return match.group(1)
 
 
+async def forget_last_send(tenant_id: int) -> None:
+    """Sends are 60 seconds apart: let a test send again without waiting."""
+    from plugins.twofactor.tables import TwoFactorPerson
+
+    await TwoFactorPerson.update({TwoFactorPerson.last_send_at: None}).where(
+        TwoFactorPerson.tenant_id == tenant_id
+    )
+
+
 def wrong(code: str) -> str:
     return f"{(int(code) + 1) % 1_000_000:06d}"
 

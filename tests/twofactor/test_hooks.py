@@ -1,0 +1,91 @@
+"""The hooks two-factor adds and answers: describe_person, declare_two_factor_contexts."""
+
+from __future__ import annotations
+
+from core.contracts import PersonContact, TwoFactorContext
+from core.plugins import get_host, hookimpl
+from core.secondfactor import describe_person
+from core.tables import Employee
+from core.db import utcnow
+from tests.twofactor.conftest import MOBILE, WORK, activate_sms, add_employee, set_phones, switch
+
+
+async def test_hook_describe_person(tenant, other_tenant, fake_people, register_plugin):
+    emp_id, _ = await add_employee(tenant, "Ann Described", mobile=None)
+    await set_phones(emp_id, None, None, WORK)
+    person = await describe_person(tenant.id, "employee", emp_id)
+    assert person == PersonContact(
+        name="Ann Described",
+        mobile_phone=None,
+        private_phone=None,
+        work_phone=WORK,
+        fix_hint_sv="Inställningar > Användare",
+        fix_hint_en="Settings > Employees",
+    )
+    # Another tenant's employee, an unknown id, a deleted employee: no answer.
+    assert await describe_person(other_tenant.id, "employee", emp_id) is None
+    assert await describe_person(tenant.id, "employee", 999_999) is None
+    await Employee.update({Employee.deleted_at: utcnow()}).where(Employee.id == emp_id)
+    assert await describe_person(tenant.id, "employee", emp_id) is None
+
+    # Customers and contacts are answered by the plugin that owns them.
+    fake_people.people[(tenant.id, "customer", 2)] = PersonContact(name="Cia", mobile_phone=MOBILE)
+    assert (await describe_person(tenant.id, "customer", 2)).name == "Cia"
+    assert await describe_person(tenant.id, "contact", 2) is None
+
+    # An implementation that answers with a coroutine resolving to None for kinds it does
+    # not own does not hide the plugin that owns them.
+    class Careless:
+        @hookimpl(tryfirst=True)
+        def describe_person(self, tenant_id, person_kind, person_id):
+            async def nothing():
+                return None
+
+            return nothing()
+
+    register_plugin(Careless(), "careless")
+    assert (await describe_person(tenant.id, "customer", 2)).name == "Cia"
+    spec = get_host().pm.hook.describe_person.spec
+    assert spec.opts["firstresult"] is True
+    assert list(spec.argnames) == ["tenant_id", "person_kind", "person_id"]
+
+
+async def test_hook_declare_two_factor_contexts(admin_client, tenant, register_plugin):
+    """A new module adds its own context just by declaring it; nothing here changes."""
+
+    class Contracts:
+        @hookimpl
+        def declare_two_factor_contexts(self):
+            return [
+                TwoFactorContext("contracts_sign", "Avtal – SMS-signering", "Contracts – SMS signing", order=65),
+            ]
+
+    register_plugin(Contracts(), "contracts")
+    body = (await admin_client.get("/api/twofactor/contexts")).json()
+    by_key = {c["key"]: c for c in body["contexts"]}
+    assert by_key["employee_login"]["purpose"] == "login"
+    assert by_key["employee_login"]["label_sv"] == "Användare – inloggning från ny enhet"
+    assert by_key["employee_reset"]["purpose"] == "reset"
+    assert by_key["contracts_sign"] == {
+        "key": "contracts_sign",
+        "label_sv": "Avtal – SMS-signering",
+        "label_en": "Contracts – SMS signing",
+        "module": None,
+        "purpose": "sign",
+        "enabled": False,
+        "active": False,
+    }
+    orders = [c["key"] for c in body["contexts"]]
+    assert orders.index("employee_reset") < orders.index("contracts_sign")
+    await activate_sms(admin_client)
+    await switch(admin_client, "contracts_sign")
+    by_key = {c["key"]: c for c in (await admin_client.get("/api/twofactor/contexts")).json()["contexts"]}
+    assert by_key["contracts_sign"]["enabled"] is True and by_key["contracts_sign"]["active"] is True
+    # The contexts installed modules declared themselves are there too (quotes, vault...).
+    from core.tenancy import enabled_modules
+
+    enabled = await enabled_modules(get_host(), tenant.id)
+    declared = {
+        c.key for c in get_host().collect("declare_two_factor_contexts") if c.module is None or c.module in enabled
+    }
+    assert declared <= set(by_key)
