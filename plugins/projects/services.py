@@ -16,7 +16,7 @@ from piccolo.table import Table
 
 from core.config import get_settings
 from core.contracts import SecondFactorRequest
-from core.db import atomic, utcnow
+from core.db import atomic, is_sqlite, raw, utcnow
 from core.delivery import queue_message
 from core.plugins import await_me_maybe, get_host
 from core.security import new_token, token_hash
@@ -48,6 +48,19 @@ CENT = Decimal("0.01")
 MAX_AMOUNT = Decimal("1000000000")
 PUBLIC_PATH = "/api/projects/public/payment-plans/{token}"
 MAX_TOKEN_LENGTH = 128
+
+
+NUMBER_LOCK = 0x5052  # advisory-lock class of this plugin's numbering (PostgreSQL)
+
+
+async def _lock_numbers(tenant_id: int) -> None:
+    """Serialize numbering within a tenant so two creates never pick the same max+1.
+
+    SQLite transactions already queue on the file lock (they start IMMEDIATE); on
+    PostgreSQL a transaction-scoped advisory lock per tenant does the same.
+    """
+    if not is_sqlite():
+        await raw("SELECT pg_advisory_xact_lock({}, {})", NUMBER_LOCK, tenant_id)
 
 
 class Conflict(ClientException):
@@ -218,6 +231,7 @@ def _clean_project(data: Any, partial: bool) -> dict[Any, Any]:
 async def create_project(tenant_id: int, data: Any) -> ProjectDetailOut:
     values = _clean_project(data, partial=False)
     async with atomic():
+        await _lock_numbers(tenant_id)
         last = await Project.select(Project.number).where(Project.tenant_id == tenant_id).order_by(
             Project.number, ascending=False
         ).first()

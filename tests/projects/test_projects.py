@@ -285,3 +285,16 @@ async def test_plan_approval_with_sms_signing(admin_client, anon_client, two_fac
     assert r.status_code == 200, r.text
     got = (await admin_client.get(f"/api/projects/payment-plans/{plan_id}")).json()
     assert got["status"] == "approved" and got["approver_phone"] == "+46 70•••••67"
+
+
+
+async def test_concurrent_creates_get_distinct_numbers(tenant):
+    """Five creates racing in one tenant: five different numbers, none refused."""
+    import asyncio
+
+    from plugins.projects.schemas import ProjectIn
+    from plugins.projects.services import create_project
+
+    made = await asyncio.gather(*[create_project(tenant.id, ProjectIn(title=f"P{i}")) for i in range(5)])
+    numbers = sorted(q.number for q in made)
+    assert numbers == [1, 2, 3, 4, 5]

@@ -338,3 +338,16 @@ async def test_acceptance_refused_when_the_phone_is_missing(admin_client, anon_c
     assert "phone number is missing" in r.text
     assert two_factor.requests[0].person_kind == "customer" and two_factor.requests[0].person_id == 11
     assert (await admin_client.get(f"/api/quotes/{quote['id']}")).json()["status"] == "sent"
+
+
+
+async def test_concurrent_creates_get_distinct_numbers(tenant):
+    """Five creates racing in one tenant: five different numbers, none refused."""
+    import asyncio
+
+    from plugins.quotes.schemas import QuoteIn
+    from plugins.quotes.services import create_quote
+
+    made = await asyncio.gather(*[create_quote(tenant.id, QuoteIn(title=f"Q{i}")) for i in range(5)])
+    numbers = sorted(q.number for q in made)
+    assert numbers == [1, 2, 3, 4, 5]
