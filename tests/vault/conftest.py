@@ -71,7 +71,9 @@ def vault_host(stub_broker: Any, two_factor: fakes.FakeTwoFactor) -> Iterator[An
 def app(stub_broker: Any, vault_host: Any) -> Any:
     from core.app import create_app
 
-    return create_app(vault_host)
+    # Migrations were applied at session start (tests/conftest.py); checking them again
+    # per test costs more than the tests themselves.
+    return create_app(vault_host, check_migrations=False)
 
 
 _hash: str | None = None
@@ -117,6 +119,13 @@ class As:
         self.token = token
         self.employee_id = employee_id
         self.tenant = tenant
+
+    async def renew(self) -> "As":
+        """A new session at the (travelled) current time; the old one may have expired."""
+        from core.auth import create_session
+
+        self.token = await create_session(self.tenant.id, self.employee_id, "127.0.0.1", "vault-tests")
+        return self
 
     def _use(self) -> None:
         self.client.cookies.clear()
@@ -212,12 +221,16 @@ async def make_form(admin: As, purpose: str = "customer", **extra: Any) -> dict[
 
 
 async def build_world(client: AsyncTestClient, tenant: TenantInfo | None = None, **form_extra: Any) -> World:
-    tenant = tenant or await quick_tenant()
-    admin = await admin_of(client, tenant)
-    writer = await new_user(client, tenant, name="Writer")
-    reader = await new_user(client, tenant, name="Reader")
-    outsider = await new_user(client, tenant, name="Outsider")
-    group_id = await add_group(tenant.id, [reader.employee_id])
+    from core.db import atomic
+
+    await password_hash()
+    async with atomic():  # one commit for the set-up rows: the suite stays fast
+        tenant = tenant or await quick_tenant()
+        admin = await admin_of(client, tenant)
+        writer = await new_user(client, tenant, name="Writer")
+        reader = await new_user(client, tenant, name="Reader")
+        outsider = await new_user(client, tenant, name="Outsider")
+        group_id = await add_group(tenant.id, [reader.employee_id])
     form = await make_form(
         admin,
         access={"plain": {"users": [writer.employee_id]}, "encrypted": {"groups": [group_id]}},

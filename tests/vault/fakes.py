@@ -21,16 +21,17 @@ from core.contracts import (
 from core.plugins import hookimpl
 
 
-@dataclass
+@dataclass(eq=False)  # plugin objects must stay hashable for pluggy
 class FakeTwoFactor:
-    """Answers challenge_second_factor for the vault's context like the SMS plugin would:
-    a new challenge (with a code "sent" by SMS) until the re-submitted challenge_id is one
-    the person verified."""
+    """Answers challenge_second_factor for the vault's context like plugins/twofactor: a
+    new challenge (a code "sent" by SMS) for a first request; for a re-submission with a
+    challenge_id, "not required" once if that challenge was verified, else an error."""
 
     requests: list[SecondFactorRequest] = field(default_factory=list)
     codes: dict[str, str] = field(default_factory=dict)
     verified: set[str] = field(default_factory=set)
     error: str | None = None
+    status: int = 409
 
     @hookimpl
     def challenge_second_factor(self, request: SecondFactorRequest) -> SecondFactorDecision | None:
@@ -38,11 +39,18 @@ class FakeTwoFactor:
             return None
         self.requests.append(request)
         if self.error:
-            return SecondFactorDecision(required=True, error=self.error)
+            return SecondFactorDecision(required=True, error=self.error, status=self.status)
         challenge = getattr(request, "challenge_id", None)
-        if challenge is not None and challenge in self.verified:
-            self.verified.discard(challenge)  # one use
-            return SecondFactorDecision(required=False, masked_phone="+46 70*** **67")
+        if challenge is not None:
+            if challenge in self.verified:
+                self.verified.discard(challenge)  # one use
+                return SecondFactorDecision(required=False, challenge_id=challenge, masked_phone="+46 70*** **67")
+            # As plugins/twofactor does: a re-submission needs a verified, unused code.
+            return SecondFactorDecision(
+                required=True,
+                error="The SMS code for this step has not been entered or was already used.",
+                status=409,
+            )
         challenge_id = secrets.token_urlsafe(16)
         self.codes[challenge_id] = f"{secrets.randbelow(10**6):06d}"
         return SecondFactorDecision(

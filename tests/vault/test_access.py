@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from core.db import atomic
+
 import pytest
 
 from tests.vault.conftest import (
@@ -35,21 +37,25 @@ async def _grant(tenant_id: int, level: str, via: str, who: int) -> dict[str, An
 @pytest.mark.parametrize("via", ["user", "group"])
 @pytest.mark.parametrize("level", ["plain", "encrypted"])
 async def test_access_matrix(client, level: str, via: str, member: bool, other_tenant: bool) -> None:
-    tenant = await quick_tenant()
-    admin = await admin_of(client, tenant)
-    writer = await new_user(client, tenant, name="Writer")
+    async with atomic():  # set-up rows in one commit
+        tenant = await quick_tenant()
+        admin = await admin_of(client, tenant)
+        writer = await new_user(client, tenant, name="Writer")
+        decoy_id, _ = await add_employee(tenant.id, "Decoy")
+        if other_tenant:
+            home = await quick_tenant()
+            home_admin = await admin_of(client, home)
+            subject = await new_user(client, home, name="Subject")
+            home_grant = await _grant(home.id, level, via, subject.employee_id if member else decoy_id)
+            grant = await _grant(tenant.id, level, via, decoy_id)
+        else:
+            subject = await new_user(client, tenant, name="Subject")
+            grant = await _grant(tenant.id, level, via, subject.employee_id if member else decoy_id)
     if other_tenant:
-        home = await quick_tenant()
-        subject = await new_user(client, home, name="Subject")
-        # The subject holds exactly this grant in their own organization's form...
-        home_admin = await admin_of(client, home)
-        await make_form(home_admin, access=await _grant(home.id, level, via, subject.employee_id))
-        decoy_id, _ = await add_employee(tenant.id, "Decoy")
-        grant = await _grant(tenant.id, level, via, decoy_id)
-    else:
-        subject = await new_user(client, tenant, name="Subject")
-        decoy_id, _ = await add_employee(tenant.id, "Decoy")
-        grant = await _grant(tenant.id, level, via, subject.employee_id if member else decoy_id)
+        # The subject holds (or not) this grant in their own organization's form...
+        if not member:
+            home_grant = {}
+        await make_form(home_admin, access=home_grant)
     # ...while the form under test lists the writer on plain plus the grant.
     if level == "plain":
         grant["plain"].setdefault("users", []).append(writer.employee_id)

@@ -129,19 +129,34 @@ async def test_two_factor_on_needs_the_sms_code(client, two_factor) -> None:
     assert (asked.context, asked.person_kind, asked.person_id, asked.device_token) == (
         "vault_decrypt", "employee", w.reader.employee_id, None
     )
-    assert asked.tenant_id == w.tenant.id
-    # Re-submitting before the code was entered gives a new challenge, never values.
-    again = await reveal(w.reader, url, challenge_id=challenge)
-    assert again.status_code == 202 and SECRET_PASSWORD not in again.text
-    challenge = again.json()["second_factor"]["challenge_id"]
+    assert asked.tenant_id == w.tenant.id and asked.challenge_id is None
+    # Re-submitting before the code was entered is refused, never values.
+    early = await reveal(w.reader, url, challenge_id=challenge)
+    assert early.status_code == 409 and SECRET_PASSWORD not in early.text
+    assert "not been entered" in early.json()["detail"]
+    # The person types the code (the two-factor plugin's verify endpoint), then re-submits.
     assert two_factor.verify(challenge, two_factor.codes[challenge])
     done = await reveal(w.reader, url, challenge_id=challenge)
     assert done.status_code == 200, done.text
+    assert two_factor.requests[-1].challenge_id == challenge
     assert {v["name"]: v["value"] for v in done.json()["values"]}["Lösenord"] == SECRET_PASSWORD
     # The verified challenge was used up.
-    assert (await reveal(w.reader, url, challenge_id=challenge)).status_code == 202
+    assert (await reveal(w.reader, url, challenge_id=challenge)).status_code == 409
+    # A wrong password with a verified challenge does not use the challenge up.
+    fresh = (await reveal(w.reader, url)).json()["second_factor"]["challenge_id"]
+    two_factor.verify(fresh, two_factor.codes[fresh])
+    assert (await reveal(w.reader, url, password="wrong-password", challenge_id=fresh)).status_code == 403
+    assert (await reveal(w.reader, url, challenge_id=fresh)).status_code == 200
     outcomes = [a["outcome"] for a in await _audit(url)]
-    assert outcomes == ["second_factor_required", "second_factor_required", "revealed", "second_factor_required"]
+    assert outcomes == [
+        "second_factor_required",
+        "second_factor_error",
+        "revealed",
+        "second_factor_error",
+        "second_factor_required",
+        "wrong_password",
+        "revealed",
+    ]
 
 
 async def test_two_factor_wrong_password_sends_no_code(client, two_factor) -> None:
@@ -156,6 +171,10 @@ async def test_two_factor_error_is_passed_on(client, two_factor) -> None:
     two_factor.error = "Telefonnummer saknas. Kontakta en administratör."
     r = await reveal(w.reader, w.entry["id"])
     assert r.status_code == 409
+    assert r.json()["detail"] == two_factor.error
+    two_factor.status = 429  # too many codes: the plugin's status is passed on
+    r = await reveal(w.reader, w.entry["id"])
+    assert r.status_code == 429
     assert r.json()["detail"] == two_factor.error
     assert SECRET_PASSWORD not in r.text
 

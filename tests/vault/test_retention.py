@@ -1,0 +1,140 @@
+"""Retention and GDPR (M12): auto-delete at the boundary by the core's sweep, with its audit
+row; erasure of a customer deletes the customer's entries; declarations."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import time_machine
+
+from tests.vault.conftest import build_world, quick_tenant
+
+T0 = datetime(2031, 3, 10, 9, 0, 0, tzinfo=timezone.utc)
+
+
+async def _exists(entry_id: int) -> bool:
+    from plugins.vault.tables import VaultEntry
+
+    return bool(await VaultEntry.exists().where(VaultEntry.id == entry_id))
+
+
+async def _sweep(tenant_id: int):
+    from core.gdpr.engine import sweep
+
+    return {r.rule: r for r in await sweep(tenant_id, "vault")}
+
+
+async def test_auto_delete_at_the_boundary_with_an_audit_row(client) -> None:
+    from core.gdpr.tables import GdprRun
+
+    with time_machine.travel(T0, tick=False):
+        w = await build_world(client, auto_delete_days=30)
+        kept = await build_world(client, w.tenant)  # another form without auto-delete
+    other = await build_world(client, await quick_tenant(), auto_delete_days=30)  # later, elsewhere
+    entry, forever = w.entry["id"], kept.entry["id"]
+
+    with time_machine.travel(T0 + timedelta(days=30), tick=False):
+        result = await _sweep(w.tenant.id)
+        assert result["vault_entries"].outcome == "ok" and result["vault_entries"].records == 0
+        assert await _exists(entry)  # exactly N days old: not older than N days yet
+    with time_machine.travel(T0 + timedelta(days=30, seconds=1), tick=False):
+        result = await _sweep(w.tenant.id)
+        assert result["vault_entries"].records == 1
+    assert not await _exists(entry)
+    assert await _exists(forever) and await _exists(other.entry["id"])
+    runs = await GdprRun.select().where(
+        (GdprRun.tenant_id == w.tenant.id) & (GdprRun.rule_key == "vault_entries") & (GdprRun.records == 1)
+    )
+    assert [(r["plugin"], r["trigger"], r["outcome"]) for r in runs] == [("vault", "sweep", "ok")]
+    await w.admin.renew()
+    await w.writer.renew()
+    page = (await w.admin.get("/api/gdpr/runs?plugin=vault&rule=vault_entries")).json()
+    assert any(r["records"] == 1 and r["outcome"] == "ok" for r in page["items"])
+    # The writer sees it gone; nothing of it is left to decrypt.
+    assert (await w.writer.get(f"/api/vault/entries/{entry}")).status_code == 404
+
+
+async def test_changing_a_forms_days_moves_every_deadline(client) -> None:
+    with time_machine.travel(T0, tick=False):
+        w = await build_world(client)
+    entry = w.entry["id"]
+    with time_machine.travel(T0 + timedelta(days=5), tick=False):
+        await w.admin.renew()
+        await w.writer.renew()
+        r = await w.admin.patch(f"/api/vault/forms/{w.form['id']}", json={"auto_delete_days": 10})
+        assert r.status_code == 200
+        fresh = await w.writer.post("/api/vault/entries", json={"form_id": w.form["id"], "customer_id": 3})
+        fresh_id = fresh.json()["id"]
+    with time_machine.travel(T0 + timedelta(days=10, seconds=1), tick=False):
+        await _sweep(w.tenant.id)
+    assert not await _exists(entry)  # counted from its creation, not from the change
+    assert await _exists(fresh_id)
+    # Turning auto-delete off keeps the rest for good.
+    await w.admin.renew()
+    r = await w.admin.patch(f"/api/vault/forms/{w.form['id']}", json={"auto_delete_days": None})
+    assert r.status_code == 200
+    with time_machine.travel(T0 + timedelta(days=400), tick=False):
+        await _sweep(w.tenant.id)
+    assert await _exists(fresh_id)
+
+
+async def test_erasing_a_customer_deletes_their_entries(client) -> None:
+    """The customers plugin (here a stand-in) anonymizes a customer; the core deletes every
+    vault entry referencing it, because the vault declared customer_id a customer_ref
+    with strategy delete_row."""
+    from core.gdpr.engine import anonymize_records
+    from tests.vault.fakes import VTCustomer
+
+    w = await build_world(client)
+    rows = await VTCustomer.insert(VTCustomer(tenant_id=w.tenant.id, name="Kund AB")).returning(VTCustomer.id)
+    customer = int(rows[0]["id"])
+    mine = []
+    for _ in range(2):
+        r = await w.writer.post("/api/vault/entries", json={"form_id": w.form["id"], "customer_id": customer})
+        mine.append(r.json()["id"])
+    other_customer = w.entry["id"]  # customer 4711
+    elsewhere = await build_world(client, await quick_tenant())
+    r = await elsewhere.writer.post("/api/vault/entries", json={"form_id": elsewhere.form["id"], "customer_id": customer})
+    same_number_other_tenant = r.json()["id"]
+
+    done = await anonymize_records(w.tenant.id, "fakecustomers", "vaulttest_customers", [customer], reason="erasure")
+    assert done == 1
+    assert not any([await _exists(e) for e in mine])
+    assert await _exists(other_customer) and await _exists(same_number_other_tenant)
+    listed = (await w.writer.get(f"/api/vault/entries?customer_id={customer}")).json()
+    assert listed["total"] == 0
+
+
+async def test_declarations_pass_the_engine_checks(vault_host) -> None:
+    from core.gdpr.registry import build
+    from plugins.vault.tables import VaultEntry
+
+    decl = build(vault_host)
+    rule = decl.rules["vault_entries"]
+    assert rule.owner == "vault" and rule.rule.fixed
+    assert rule.rule.label_sv == "Säkra uppgifter – automatisk radering"
+    refs = [(f.table, f.field.column, f.field.strategy) for f in decl.reference_fields("customer_ref") if f.owner == "vault"]
+    assert refs == [(VaultEntry, "customer_id", "delete_row")]
+    sources = vault_host.collect("declare_search_sources")
+    mine = [s for s in sources if s.table is VaultEntry]
+    assert [(s.column, s.category) for s in mine] == [("customer_id", "customer_ref")]  # never values
+    types = [t for t in vault_host.collect("declare_record_types") if t.key == "vault_entry"]
+    assert types[0].number_column == "form_name" and types[0].link(5) == "/api/vault/entries/5"
+
+
+async def test_audit_log_is_deleted_after_three_months(client) -> None:
+    from plugins.vault.tables import VaultAudit
+    from tests.vault.conftest import reveal
+
+    with time_machine.travel(T0, tick=False):
+        w = await build_world(client)
+        assert (await reveal(w.reader, w.entry["id"])).status_code == 200
+    where = (VaultAudit.tenant_id == w.tenant.id)
+    assert await VaultAudit.count().where(where) == 1
+    with time_machine.travel(T0 + timedelta(days=89), tick=False):
+        await _sweep(w.tenant.id)
+    assert await VaultAudit.count().where(where) == 1
+    with time_machine.travel(T0 + timedelta(days=90, seconds=1), tick=False):
+        result = await _sweep(w.tenant.id)
+    assert result["vault_audit"].records == 1
+    assert await VaultAudit.count().where(where) == 0
