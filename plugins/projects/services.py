@@ -540,16 +540,20 @@ async def approve_public_plan(
         )
     )
     if decision is not None and decision.error:
-        raise Conflict(decision.error)
+        # The two-factor plugin's refusal as it is (409 missing phone, 429 throttled...).
+        raise ClientException(decision.error, status_code=getattr(decision, "status", 409) or 409)
     if decision is not None and decision.required:
         return "second_factor_required", decision
     masked = (decision.masked_phone or "") if decision is not None else ""
+    # A verified SMS signature names who signed and when; otherwise the form does.
+    signer = ((getattr(decision, "signer_name", None) if decision is not None else None) or approver)[:200]
+    signed_at = getattr(decision, "signed_at", None) if decision is not None else None
     async with atomic():
         updated = await PaymentPlan.update(
             {
                 PaymentPlan.status: "approved",
-                PaymentPlan.approved_at: utcnow(),
-                PaymentPlan.approver_name: approver,
+                PaymentPlan.approved_at: signed_at or utcnow(),
+                PaymentPlan.approver_name: signer,
                 PaymentPlan.approver_email: address,
                 PaymentPlan.approver_phone: masked[:40],
             }

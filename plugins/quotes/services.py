@@ -413,18 +413,22 @@ async def accept_public(token: str, name: str, email: str, challenge_id: str | N
         )
     )
     if decision is not None and decision.error:
-        raise Conflict(decision.error)
+        # The two-factor plugin's refusal as it is (409 missing phone, 429 throttled...).
+        raise ClientException(decision.error, status_code=getattr(decision, "status", 409) or 409)
     if decision is not None and decision.required:
         return "second_factor_required", decision
     masked = (decision.masked_phone or "") if decision is not None else ""
+    # A verified SMS signature names who signed and when; otherwise the form does.
+    signer = ((getattr(decision, "signer_name", None) if decision is not None else None) or approver)[:200]
+    signed_at = getattr(decision, "signed_at", None) if decision is not None else None
     async with atomic():
         now = utcnow()
         updated = await Quote.update(
             {
                 Quote.status: "accepted",
-                Quote.accepted_at: now,
+                Quote.accepted_at: signed_at or now,
                 Quote.updated_at: now,
-                Quote.approver_name: approver,
+                Quote.approver_name: signer,
                 Quote.approver_email: address,
                 Quote.approver_phone: masked[:40],
             }

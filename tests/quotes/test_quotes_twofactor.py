@@ -1,0 +1,98 @@
+"""Quote acceptance signed by SMS with the real two-factor plugin (M4 item 8).
+
+A test-only plugin answers ``describe_person`` for two contact persons (as the plugin that
+owns contacts does); the code is read from the outbox, as an administrator without an SMS
+gateway would. Skipped where the two-factor plugin is not installed.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from core.contracts import PersonContact
+from core.plugins import get_host, hookimpl
+from core.tables import Outbox
+from tests.quotes.conftest import make_quote, send_quote
+
+KARIN, NO_PHONE = 900_001, 900_002
+
+
+class Contacts:
+    @hookimpl
+    def describe_person(self, tenant_id: int, person_kind: str, person_id: int) -> Any:
+        if person_kind != "contact" or person_id not in (KARIN, NO_PHONE):
+            return None  # synchronously: not ours
+
+        async def answer() -> PersonContact:
+            if person_id == KARIN:
+                return PersonContact(name="Karin Kontakt", mobile_phone="+46701234567")
+            return PersonContact(name="Utan Telefon", fix_hint_sv="Kundkortet", fix_hint_en="The customer card")
+
+        return answer()
+
+
+@pytest.fixture
+def real_plugins() -> Iterator[None]:
+    if get_host().plugin("twofactor") is None:
+        pytest.skip("the two-factor plugin is not installed")
+    host = get_host()
+    host.add(Contacts(), name="mod5contacts", distribution="gallra-tests")
+    yield
+    host.pm.unregister(name="mod5contacts")
+    host.records.pop("mod5contacts", None)
+
+
+async def last_code(tenant_id: int) -> str:
+    rows = await Outbox.select().where((Outbox.tenant_id == tenant_id) & (Outbox.channel == "sms")).order_by(Outbox.id)
+    match = re.search(r"\b(\d{6})\b", rows[-1]["body"])
+    assert match
+    return match.group(1)
+
+
+async def _switch_on(client) -> None:  # type: ignore[no-untyped-def]
+    r = await client.put("/api/twofactor/settings", json={"sms_active": True, "sender": "Gallra"})
+    assert r.status_code == 200, r.text
+    r = await client.put("/api/twofactor/contexts/quotes", json={"enabled": True})
+    assert r.status_code == 200, r.text
+
+
+async def test_accepting_needs_the_sms_code_of_the_contact(admin_client, anon_client, tenant, real_plugins):
+    await _switch_on(admin_client)
+    quote = await make_quote(admin_client, contact_person_id=KARIN)
+    token = await send_quote(admin_client, quote["id"])
+    url = f"/api/quotes/public/{token}/accept"
+    body = {"name": "Typed Name", "email": "karin@example.se"}
+
+    r = await anon_client.post(url, json=body)
+    assert r.status_code == 202, r.text
+    challenge = r.json()["second_factor"]
+    assert challenge["masked_phone"] == "+46 70•••••67"
+    # Re-submitting before the code is entered accepts nothing.
+    r = await anon_client.post(url, json={**body, "challenge_id": challenge["challenge_id"]})
+    assert r.status_code == 409
+    assert (await admin_client.get(f"/api/quotes/{quote['id']}")).json()["status"] == "sent"
+    # The customer enters the code through the public verify endpoint (no login).
+    r = await anon_client.post(
+        f"/api/twofactor/challenges/{challenge['challenge_id']}/verify", json={"code": await last_code(tenant.id)}
+    )
+    assert r.status_code == 200, r.text
+    r = await anon_client.post(url, json={**body, "challenge_id": challenge["challenge_id"]})
+    assert r.status_code == 200, r.text
+    got = (await admin_client.get(f"/api/quotes/{quote['id']}")).json()
+    assert got["status"] == "accepted"
+    assert got["approver_name"] == "Karin Kontakt"  # who signed: the code's owner
+    assert got["approver_phone"] == "+46 70•••••67" and got["approver_email"] == "karin@example.se"
+
+
+async def test_a_contact_without_phone_is_told_to_contact_an_administrator(admin_client, anon_client, real_plugins):
+    await _switch_on(admin_client)
+    quote = await make_quote(admin_client, contact_person_id=NO_PHONE)
+    token = await send_quote(admin_client, quote["id"])
+    r = await anon_client.post(f"/api/quotes/public/{token}/accept", json={"name": "U", "email": "u@example.se"})
+    assert r.status_code == 409, r.text
+    assert "administrat" in r.json()["detail"]
+    assert (await admin_client.get(f"/api/quotes/{quote['id']}")).json()["status"] == "sent"
