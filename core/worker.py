@@ -42,12 +42,17 @@ def task(
 
 
 def _declare(key: str) -> None:
+    assert _broker is not None
+    if key in _broker.actors:  # a broker made current again already has its actors
+        _actors[key] = _broker.get_actor(key)
+        return
     fn, options = _TASKS[key]
     opts = {"max_retries": 5, "min_backoff": 1000, "max_backoff": 60_000, **options}
     _actors[key] = dramatiq.actor(fn, actor_name=key, broker=_broker, **opts)
 
 
-def make_broker(url: str | None) -> dramatiq.Broker:
+def make_broker(url: str | None, namespace: str | None = None) -> dramatiq.Broker:
+    """The broker for ``url``; ``namespace`` prefixes Redis keys (tests sharing one Redis)."""
     broker: dramatiq.Broker
     if not url or url.startswith("stub"):
         broker = StubBroker()
@@ -55,7 +60,7 @@ def make_broker(url: str | None) -> dramatiq.Broker:
     elif url.startswith(("redis://", "rediss://")):
         from dramatiq.brokers.redis import RedisBroker
 
-        broker = RedisBroker(url=url)
+        broker = RedisBroker(url=url, namespace=namespace or "dramatiq")
     elif url.startswith(("amqp://", "amqps://")):
         from dramatiq.brokers.rabbitmq import RabbitmqBroker
 
@@ -67,16 +72,25 @@ def make_broker(url: str | None) -> dramatiq.Broker:
     return broker
 
 
-def setup_broker(url: str | None) -> dramatiq.Broker:
+def setup_broker(url: str | None, namespace: str | None = None) -> dramatiq.Broker:
     """Create the broker, make it current, and declare every known task on it."""
+    return install_broker(make_broker(url, namespace))
+
+
+def install_broker(broker: dramatiq.Broker) -> dramatiq.Broker:
+    """Make an existing broker current again and declare every known task on it.
+
+    Tests that switch to a real broker give the stub broker back this way, so fixtures
+    holding it keep working.
+    """
     global _broker
     with _lock:
-        _broker = make_broker(url)
-        dramatiq.set_broker(_broker)
+        _broker = broker
+        dramatiq.set_broker(broker)
         _actors.clear()
         for key in list(_TASKS):
             _declare(key)
-        return _broker
+        return broker
 
 
 def get_broker() -> dramatiq.Broker:

@@ -52,12 +52,22 @@ def settings():  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture(scope="session")
-def stub_broker():  # type: ignore[no-untyped-def]
+def _session_stub_broker():  # type: ignore[no-untyped-def]
     from core import tasks  # noqa: F401
     from core.worker import setup_broker
 
-    broker = setup_broker(None)
-    return broker
+    return setup_broker(None)
+
+
+@pytest.fixture
+def stub_broker(_session_stub_broker):  # type: ignore[no-untyped-def]
+    """The in-process stub broker, made current again if an earlier test switched brokers
+    (the Redis round trip does), so every test's tasks land where ``worker`` drains."""
+    from core import worker
+
+    if worker._broker is not _session_stub_broker:
+        worker.install_broker(_session_stub_broker)
+    return _session_stub_broker
 
 
 @pytest.fixture
@@ -76,11 +86,27 @@ def worker(stub_broker):  # type: ignore[no-untyped-def]
     w.stop()
 
 
+_app_cache: list[Any] = []
+
+
 @pytest.fixture
 def app(stub_broker):  # type: ignore[no-untyped-def]
-    from core.app import create_app
+    """The application for the current plugin host.
 
-    return create_app()
+    Building a Litestar app takes most of a second, so one is kept while the process's
+    host stays the same; a test that installed its own host (core.plugins.set_host) gets an
+    app of that host. Migrations were applied in pytest_configure, so the start-up check is
+    skipped here (tests/core/test_startup.py covers it).
+    """
+    from core.app import create_app
+    from core.plugins import get_host
+
+    host = get_host()
+    if _app_cache and _app_cache[0] is host:
+        return _app_cache[1]
+    app = create_app(host=host, check_migrations=False)
+    _app_cache[:] = [host, app]
+    return app
 
 
 @pytest.fixture
