@@ -8,6 +8,9 @@ Decisions worth knowing:
   the postcodes (too short and format-bound) become empty. The rule's subject is
   "customer", so the core sets every declared ``customer_ref`` column of every plugin to 0
   for the anonymized ids, including our own log's ``CustomerContact.customer_id``.
+  Comments, notes, work reports and conversations attached to the customer record are
+  cleared as well: they are free text about the customer, so they count as its data. The
+  customer number itself is kept (it identifies nobody once the name is gone).
 * The contact persons of an anonymized customer are personal data of that customer's
   register entry too: their columns are declared a second time with rule "customers" and
   ``parent_column="customer_id"``, so the engine anonymizes them together with the parent.
@@ -15,6 +18,8 @@ Decisions worth knowing:
   way (the comment is free text about the customer). The ``anonymize`` hook then runs the
   "contact_persons" rule on those contact persons, so they get their marker and every
   ``contact_ref`` to them in any plugin becomes 0, as if each had been anonymized alone.
+  (The contact rows are written twice that way; the declarations stay because they are
+  what Settings > GDPR and erasure read to know that M14 covers contact persons.)
 * ``ContactPerson.customer_id`` is deliberately **not** declared as a ``customer_ref``: it is
   the parent link, not personal data. Once the customer is anonymized its contact persons are
   anonymized too, and an anonymized contact pointing at an anonymized customer reveals
