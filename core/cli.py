@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import copy
 import json
 import logging
 import os
@@ -34,8 +35,8 @@ def migrate() -> None:
 
 
 @cli.command(help="Serve the web application (and, with no broker configured, the worker and scheduler).")
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (0.0.0.0 for every interface).")
+@click.option("--port", default=8000, show_default=True, type=int, help="TCP port to listen on.")
 @click.option("--demo/--no-demo", default=False, help="Migrate, then create a demo tenant and administrator on first start.")
 @click.option("--workers", default=1, show_default=True, help="Web processes (needs a broker and PostgreSQL when more than 1).")
 def serve(host: str, port: int, demo: bool, workers: int) -> None:
@@ -45,8 +46,8 @@ def serve(host: str, port: int, demo: bool, workers: int) -> None:
 
 
 @cli.command(help="Run Dramatiq worker processes against GALLRA_BROKER_URL.")
-@click.option("--processes", default=2, show_default=True)
-@click.option("--threads", default=4, show_default=True)
+@click.option("--processes", default=2, show_default=True, help="Worker processes to start.")
+@click.option("--threads", default=4, show_default=True, help="Worker threads per process.")
 def worker(processes: int, threads: int) -> None:
     settings = get_settings()
     if not settings.broker_url:
@@ -75,10 +76,10 @@ def tenant() -> None:
 @tenant.command("create", help="Create a tenant, optionally with an administrator.")
 @click.argument("slug")
 @click.option("--name", required=True, help="The organization's name.")
-@click.option("--language", type=click.Choice(["sv", "en"]), default="sv", show_default=True)
+@click.option("--language", type=click.Choice(["sv", "en"]), default="sv", show_default=True, help="Language of the user interface and of the anonymization word.")
 @click.option("--modules", default=None, help="Comma-separated modules to enable (default: every module's default).")
 @click.option("--admin-email", default=None, help="Create an administrator with this e-mail.")
-@click.option("--admin-name", default="Administratör", show_default=True)
+@click.option("--admin-name", default="Administratör", show_default=True, help="Name of the administrator made with --admin-email.")
 def tenant_create(slug: str, name: str, language: str, modules: str | None, admin_email: str | None, admin_name: str) -> None:
     from core.plugins import get_host
     from core.tenancy import TenancyError, create_tenant
@@ -153,8 +154,8 @@ def user() -> None:
 @user.command("create", help="Create an employee; prints a generated password unless --password-stdin.")
 @click.argument("tenant_slug")
 @click.argument("email")
-@click.option("--name", required=True)
-@click.option("--role", type=click.Choice(["admin", "user"]), default="user", show_default=True)
+@click.option("--name", required=True, help="The employee's full name.")
+@click.option("--role", type=click.Choice(["admin", "user"]), default="user", show_default=True, help="admin may manage the organization; user may not.")
 @click.option("--mobile", default=None, help="Mobile phone (for SMS two-factor).")
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
 def user_create(tenant_slug: str, email: str, name: str, role: str, mobile: str | None, password_stdin: bool) -> None:
@@ -181,7 +182,7 @@ def user_create(tenant_slug: str, email: str, name: str, role: str, mobile: str 
 @user.command("set-password", help="Set an employee's password (read from standard input, or generated).")
 @click.argument("tenant_slug")
 @click.argument("email")
-@click.option("--password-stdin", is_flag=True)
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input (otherwise one is generated and printed).")
 def user_set_password(tenant_slug: str, email: str, password_stdin: bool) -> None:
     from core.auth import AuthError, find_tenant, set_password
     from core.security import new_token
@@ -214,7 +215,7 @@ def plugins() -> None:
 
 
 @plugins.command("list", help="Name, version, distribution and which tenants enable each plugin.")
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 def plugins_list(as_json: bool) -> None:
     from core.plugins import get_host
     from core.tenancy import tenants_enabling
@@ -238,8 +239,8 @@ def plugins_list(as_json: bool) -> None:
 
 @cli.command(help="Show e-mail and SMS messages in the outbox (newest first).")
 @click.option("--tenant", default=None, help="Only this tenant's messages.")
-@click.option("--limit", default=20, show_default=True)
-@click.option("--status", type=click.Choice(["queued", "sent", "failed"]), default=None)
+@click.option("--limit", default=20, show_default=True, help="Show at most this many messages.")
+@click.option("--status", type=click.Choice(["queued", "sent", "failed"]), default=None, help="Only messages with this status.")
 def outbox(tenant: str | None, limit: int, status: str | None) -> None:
     from core.auth import find_tenant
     from core.tables import Outbox
@@ -267,12 +268,23 @@ from core.gdpr.cli import gdpr as _gdpr  # noqa: E402
 cli.add_command(_gdpr)
 
 
-def main() -> None:
+def build_cli(host: Any = None) -> click.Group:
+    """The ``gallra`` command with every installed plugin's sub-commands added.
+
+    Plugins add to a copy of the core's group, so building it twice (or for another
+    plugin host, in tests) never leaves one host's commands on the other.
+    """
     from core.plugins import get_host
 
-    for _ in get_host().pm.hook.register_commands(cli=cli):
+    group = copy.copy(cli)
+    group.commands = dict(cli.commands)
+    for _ in (host or get_host()).pm.hook.register_commands(cli=group):
         pass
-    cli(prog_name="gallra")
+    return group
+
+
+def main() -> None:
+    build_cli()(prog_name="gallra")
 
 
 if __name__ == "__main__":
