@@ -7,6 +7,7 @@ from datetime import date
 
 import phonenumbers
 
+_PHONE_HINT = "write it like 070-123 45 67 or +46 70 123 45 67"
 EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,253}\.[^@\s.]{2,63}$")
 
 
@@ -20,7 +21,10 @@ class FieldError(ValueError):
 
 
 def normalize_phone(value: str | None, field: str = "phone", region: str = "SE") -> str | None:
-    """Parse a phone number written any way and store it as E.164 (+46701234567)."""
+    """Parse a phone number written any way and store it as E.164 (+46701234567).
+
+    Error messages never repeat the value: it is personal data, and messages end up in logs.
+    """
     if value is None or not value.strip():
         return None
     raw = value.strip()
@@ -29,9 +33,9 @@ def normalize_phone(value: str | None, field: str = "phone", region: str = "SE")
     try:
         number = phonenumbers.parse(raw, region)
     except phonenumbers.NumberParseException as exc:
-        raise FieldError(field, f"{value!r} is not a phone number") from exc
+        raise FieldError(field, f"this is not a phone number; {_PHONE_HINT}") from exc
     if not phonenumbers.is_valid_number(number):
-        raise FieldError(field, f"{value!r} is not a valid phone number")
+        raise FieldError(field, f"this is not a valid phone number; {_PHONE_HINT}")
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
@@ -42,7 +46,7 @@ def normalize_email(value: str | None, field: str = "email", required: bool = Fa
         return None
     email = value.strip().lower()
     if not EMAIL_RE.match(email):
-        raise FieldError(field, f"{value!r} is not an e-mail address")
+        raise FieldError(field, "this is not an e-mail address; write it like name@example.se")
     return email
 
 
