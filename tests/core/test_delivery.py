@@ -193,3 +193,28 @@ def test_outbox_command_shows_messages():
     assert r.exit_code != 0 and "No tenant 'no-such-tenant'" in r.output
     r = runner.invoke(cli, ["outbox", "--status", "lost"])
     assert r.exit_code != 0
+
+
+async def test_a_lost_task_message_is_sent_again_by_the_redelivery_job(make_host, worker, tenant):
+    from datetime import timedelta
+
+    import time_machine
+
+    from core.delivery import redeliver_stale
+
+    gateway = Gateway("email", "fake:late")
+    make_host(gateway=gateway)
+    # A row whose task message never reached a worker (the process died after the commit).
+    rows = await Outbox.insert(
+        Outbox(tenant_id=tenant.id, channel="email", recipient="anna@example.org", body="Hej")
+    ).returning(Outbox.id)
+    mid = int(rows[0]["id"])
+    assert await redeliver_stale() >= 0
+    worker.drain()
+    assert (await outbox_row(mid))["status"] == "queued"  # young rows are left to their task
+    with time_machine.travel(timedelta(minutes=6), tick=True):
+        assert await redeliver_stale() >= 1
+    worker.drain()
+    row = await outbox_row(mid)
+    assert (row["status"], row["provider_id"], row["attempts"]) == ("sent", "late", 1)
+    assert [m.outbox_id for m in gateway.seen].count(mid) == 1
