@@ -151,14 +151,13 @@ def password_changed(tenant_id: int, person_kind: str, person_id: int) -> Awaita
 
 
 @hookspec(firstresult=True)
-def describe_person(
-    tenant_id: int, person_kind: str, person_id: int
-) -> Awaitable[PersonContact | None] | PersonContact | None:
+def describe_person(tenant_id: int, person_kind: str, person_id: int) -> PersonContact | None:
     """Name and phone numbers of a person ("employee", "customer", "contact") of the tenant.
 
-    The plugin that owns that kind of person answers, so two-factor finds a phone without
-    importing it; ``None`` when the person is unknown to the tenant. Return ``None``
-    *synchronously* for kinds you do not own: a coroutine counts as an answer.
+    The plugin that owns that kind of person answers (it may answer with an awaitable), so
+    two-factor finds a phone without importing it; ``None`` when the person is unknown to
+    the tenant. Return ``None`` *synchronously* for kinds you do not own: pluggy counts a
+    coroutine as an answer (``core.secondfactor.describe_person`` awaits each in turn).
     """
 
 
