@@ -23,7 +23,7 @@ import hashlib
 import json
 import logging
 from dataclasses import dataclass, fields as dc_fields
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import msgspec
@@ -32,9 +32,9 @@ from litestar.exceptions import ClientException, NotFoundException, PermissionDe
 from core.auth import SessionUser, verify_password
 from core.config import get_settings
 from core.contracts import SecondFactorRequest
-from core.db import atomic, utcnow
+from core.db import atomic, raw, utcnow
 from core.plugins import await_me_maybe, get_host
-from core.tables import Employee, EmployeeGroup, GroupMember, LoginFailure
+from core.tables import Employee, EmployeeGroup, LoginFailure
 from core.tenancy import get_scoped
 from core.validation import FieldError
 from plugins.vault import crypto, keys
@@ -107,24 +107,27 @@ def _dumps(data: dict[str, Any]) -> str:
 
 
 async def access_map(tenant_id: int, employee_id: int, form_ids: list[int] | None = None) -> dict[int, set[str]]:
-    """The lists (plain / encrypted) this employee is on, per form, directly or by group."""
-    me = (
-        await Employee.select(Employee.id, Employee.created_at, Employee.deleted_at)
-        .where((Employee.tenant_id == tenant_id) & (Employee.id == employee_id))
-        .first()
-    )
-    if me is None or me["deleted_at"] is not None:
+    """The lists (plain / encrypted) this employee is on, per form, directly or by group.
+
+    Two queries (every entry request asks this): the employee with their groups, then the
+    grants naming them. A grant counts only while the creation time it recorded still
+    matches the user's or group's (a reused id inherits nothing).
+    """
+    if form_ids is not None and not form_ids:
         return {}
-    member_of = await GroupMember.select(GroupMember.group_id).where(
-        (GroupMember.tenant_id == tenant_id) & (GroupMember.employee_id == employee_id)
+    rows = await raw(
+        'SELECT e.created_at AS e_created, g.id AS g_id, g.created_at AS g_created '
+        'FROM "employee" e '
+        'LEFT JOIN "group_member" m ON m.employee_id = e.id AND m.tenant_id = e.tenant_id '
+        'LEFT JOIN "employee_group" g ON g.id = m.group_id AND g.tenant_id = e.tenant_id '
+        "WHERE e.id = {} AND e.tenant_id = {} AND e.deleted_at IS NULL",
+        employee_id,
+        tenant_id,
     )
-    group_ids = sorted({int(m["group_id"]) for m in member_of})
-    groups: dict[int, Any] = {}
-    if group_ids:
-        for g in await EmployeeGroup.select(EmployeeGroup.id, EmployeeGroup.created_at).where(
-            (EmployeeGroup.tenant_id == tenant_id) & EmployeeGroup.id.is_in(group_ids)
-        ):
-            groups[int(g["id"])] = g["created_at"]
+    if not rows:
+        return {}
+    me_created = _as_datetime(rows[0]["e_created"])
+    groups = {int(r["g_id"]): _as_datetime(r["g_created"]) for r in rows if r["g_id"] is not None}
     who = VaultAccess.employee_id == employee_id
     if groups:
         who = who | VaultAccess.group_id.is_in(list(groups))
@@ -136,18 +139,25 @@ async def access_map(tenant_id: int, employee_id: int, form_ids: list[int] | Non
         VaultAccess.principal_created_at,
     ).where((VaultAccess.tenant_id == tenant_id) & who)
     if form_ids is not None:
-        if not form_ids:
-            return {}
         query = query.where(VaultAccess.form_id.is_in(form_ids))
     out: dict[int, set[str]] = {}
     for g in await query:
+        granted = _as_datetime(g["principal_created_at"])
         if g["employee_id"]:
-            if int(g["employee_id"]) != employee_id or g["principal_created_at"] != me["created_at"]:
+            if int(g["employee_id"]) != employee_id or granted != me_created:
                 continue
-        elif int(g["group_id"]) not in groups or g["principal_created_at"] != groups[int(g["group_id"])]:
+        elif int(g["group_id"]) not in groups or granted != groups[int(g["group_id"])]:
             continue  # a grant to a deleted group whose id was given to a new group
         out.setdefault(int(g["form_id"]), set()).add(g["level"])
     return out
+
+
+def _as_datetime(value: Any) -> datetime | None:
+    """Timestamps from raw SQL: datetimes on PostgreSQL, maybe text on SQLite."""
+    if value is None or isinstance(value, datetime):
+        return value.astimezone(timezone.utc) if isinstance(value, datetime) and value.tzinfo else value
+    parsed = datetime.fromisoformat(str(value))
+    return parsed.replace(tzinfo=timezone.utc) if parsed.tzinfo is None else parsed.astimezone(timezone.utc)
 
 
 async def _form_access(user: SessionUser, form_id: int) -> set[str]:

@@ -31,7 +31,7 @@ async def test_startup_fails_clearly_with_a_wrong_key(client, world, fresh_keys,
 
     fresh_keys.write_text(json.dumps({"1": base64.b64encode(os.urandom(32)).decode()}))
     fresh_keys.chmod(0o600)
-    app = create_app(vault_host)
+    app = create_app(vault_host, check_migrations=False)
     with pytest.raises(BaseException) as info:
         async with AsyncTestClient(app=app):
             pass

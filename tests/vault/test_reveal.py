@@ -7,7 +7,6 @@ import json
 import logging
 from datetime import datetime, timedelta, timezone
 
-import pytest
 import time_machine
 
 from tests.conftest import TEST_PASSWORD
