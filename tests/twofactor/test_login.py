@@ -77,6 +77,10 @@ async def test_login_code_opens_session_and_remembers_device(client, anon_client
     assert len(token) == 43 and tenant.slug not in token and email not in token
     me = await anon_client.get("/api/auth/me")
     assert me.status_code == 200 and me.json()["employee_id"] == emp_id
+    from core.eventlog import SystemLog
+
+    logged = await SystemLog.select().where((SystemLog.tenant_id == tenant.id) & (SystemLog.employee_id == emp_id))
+    assert [r["kind"] for r in logged] == ["login"] and code not in logged[0]["detail"]
 
     stored = await TrustedDevice.select().where(TrustedDevice.employee_id == emp_id).first()
     assert stored["token_hash"] != token and len(stored["token_hash"]) == 64

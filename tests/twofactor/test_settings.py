@@ -135,3 +135,18 @@ async def test_settings_are_per_tenant(client, tenant, other_tenant):
     assert (await client.get("/api/twofactor/settings")).json()["sms_active"] is False
     contexts = (await client.get("/api/twofactor/contexts")).json()["contexts"]
     assert not any(c["enabled"] for c in contexts)
+
+
+async def test_every_declared_context_switches_on_and_off(admin_client):
+    """Whatever the installed modules declare (quotes, extra costs, the vault...)."""
+    await activate_sms(admin_client)
+    keys = [c["key"] for c in (await admin_client.get("/api/twofactor/contexts")).json()["contexts"]]
+    assert set(EMPLOYEE_CONTEXTS) <= set(keys)
+    for key in keys:
+        await switch(admin_client, key, True)
+    listed = (await admin_client.get("/api/twofactor/contexts")).json()["contexts"]
+    assert all(c["enabled"] and c["active"] for c in listed)
+    for key in keys:
+        await switch(admin_client, key, False)
+    listed = (await admin_client.get("/api/twofactor/contexts")).json()["contexts"]
+    assert not any(c["enabled"] for c in listed)
