@@ -204,11 +204,13 @@ async def _claim(
     else:
         # PostgreSQL may rescan an IN (... LIMIT n FOR UPDATE) subquery once per outer row,
         # and a rescan skips the rows this statement already updated, so it would claim
-        # far more than n. A materialized CTE is evaluated exactly once.
+        # far more than n. A materialized CTE is evaluated exactly once. Its ids go in as
+        # one array (an InitPlan): joining the CTE instead lets the generic plan of the
+        # prepared statement hash-join a sequential scan of the whole table per batch.
         sql = (
             f"WITH batch AS MATERIALIZED ({select(f'{pk} AS batch_id')}) "
-            f"UPDATE {tname(table)} SET {', '.join(sets)} FROM batch WHERE {pk} = batch.batch_id "
-            f"AND {guard} RETURNING {pk}"
+            f"UPDATE {tname(table)} SET {', '.join(sets)} "
+            f"WHERE {pk} = ANY(ARRAY(SELECT batch_id FROM batch)) AND {guard} RETURNING {pk}"
         )
         rows = await raw(sql, *args, *set_args, args[0])
     key = table._meta.primary_key._meta.db_column_name
