@@ -13,7 +13,8 @@
 * The reveal audit log (who, entry, field names, time, IP) is deleted after 3 months,
   like the product's other logs (M24): the fixed rule ``vault_audit``.
 * Person search finds a customer's entries by the customer link and shows the form's name
-  (record type ``vault_entry``, number column ``form_name``); it never searches values.
+  (record type ``vault_entry``, number column ``form_name``), and looks in the plain values;
+  it never searches encrypted values (it cannot, and must not decrypt to try).
 """
 
 from __future__ import annotations
@@ -34,6 +35,14 @@ AUDIT_DAYS = 90
 
 def _entry_link(entry_id: int) -> str:
     return f"/api/vault/entries/{entry_id}"
+
+
+def _access_link(access_id: int) -> str:
+    return f"/api/vault/access/{access_id}"
+
+
+def _audit_link(audit_id: int) -> str:
+    return f"/api/vault/audit/{audit_id}"
 
 
 def personal_data() -> list[PersonalDataField]:
@@ -109,17 +118,25 @@ def record_types() -> list[RecordType]:
 
 
 def search_sources() -> list[SearchSource]:
+    """Where person search looks: the customer link, the plain values, who made an entry,
+    who may read a form, and the decryption log. Never the encrypted values."""
+    place_sv, place_en = "Säkra uppgifter", "Secure data"
+    entry = dict(area="workcloud", link=_entry_link, record_type="vault_entry")
     return [
-        SearchSource(
-            table=VaultEntry,
-            column="customer_id",
-            category="customer_ref",
-            area="workcloud",
-            place_sv="Säkra uppgifter (formulär)",
-            place_en="Secure data (form)",
-            link=_entry_link,
-            record_type="vault_entry",
-        )
+        SearchSource(VaultEntry, "customer_id", "customer_ref", place_sv=f"{place_sv} (formulär)",
+                     place_en=f"{place_en} (form)", **entry),  # type: ignore[arg-type]
+        SearchSource(VaultEntry, "plain_values", "free_text", place_sv=f"{place_sv} – okrypterade fält",
+                     place_en=f"{place_en} – unencrypted fields", **entry),  # type: ignore[arg-type]
+        SearchSource(VaultEntry, "created_by", "employee_ref", place_sv=f"{place_sv} – skapad av",
+                     place_en=f"{place_en} – created by", **entry),  # type: ignore[arg-type]
+        SearchSource(VaultEntry, "updated_by", "employee_ref", place_sv=f"{place_sv} – ändrad av",
+                     place_en=f"{place_en} – changed by", **entry),  # type: ignore[arg-type]
+        SearchSource(VaultAccess, "employee_id", "employee_ref", "settings",
+                     f"{place_sv} – behörigheter", f"{place_en} – access lists", link=_access_link),
+        SearchSource(VaultAudit, "employee_id", "employee_ref", "settings",
+                     f"{place_sv} – dekrypteringslogg", f"{place_en} – decryption log", link=_audit_link),
+        SearchSource(VaultAudit, "ip", "ip", "settings",
+                     f"{place_sv} – dekrypteringslogg", f"{place_en} – decryption log", link=_audit_link),
     ]
 
 

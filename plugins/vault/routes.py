@@ -26,6 +26,7 @@ from plugins.vault.schemas import (
     FormIn,
     FormOut,
     FormPatch,
+    GrantOut,
     RevealIn,
     RevealOut,
 )
@@ -151,9 +152,45 @@ class EntriesController(Controller):
         )
 
 
+def _audit_out(r: dict[str, Any]) -> AuditOut:
+    return AuditOut(
+        id=int(r["id"]),
+        employee_id=int(r["employee_id"]),
+        entry_id=int(r["entry_id"]),
+        form_id=int(r["form_id"]),
+        action=r["action"],
+        outcome=r["outcome"],
+        field_names=json.loads(r["field_names"] or "[]"),
+        ip=r["ip"],
+        at=r["at"],
+    )
+
+
+class AccessController(Controller):
+    path = "/api/vault/access"
+    tags = ["vault"]
+
+    @get("/{access_id:int}")
+    async def get_one(self, user: AuthUser, access_id: FromPath[int]) -> GrantOut:
+        """One place on a form's access list (for managers; person search links here)."""
+        r = await services.get_grant(user, access_id)
+        return GrantOut(
+            id=int(r["id"]),
+            form_id=int(r["form_id"]),
+            form_name=r["form_name"],
+            level=r["level"],
+            user_id=int(r["employee_id"]) or None,
+            group_id=int(r["group_id"]) or None,
+        )
+
+
 class AuditController(Controller):
     path = "/api/vault/audit"
     tags = ["vault"]
+
+    @get("/{audit_id:int}")
+    async def get_one(self, user: AuthUser, audit_id: FromPath[int]) -> AuditOut:
+        return _audit_out(await services.get_audit(user, audit_id))
 
     @get("/")
     async def list_audit(
@@ -161,24 +198,17 @@ class AuditController(Controller):
     ) -> AuditPage:
         """Reveals and refused attempts, newest first (for those who manage forms)."""
         total, rows = await services.list_audit(user, entry_id, offset, limit)
-        items = [
-            AuditOut(
-                id=int(r["id"]),
-                employee_id=int(r["employee_id"]),
-                entry_id=int(r["entry_id"]),
-                form_id=int(r["form_id"]),
-                action=r["action"],
-                outcome=r["outcome"],
-                field_names=json.loads(r["field_names"] or "[]"),
-                ip=r["ip"],
-                at=r["at"],
-            )
-            for r in rows
-        ]
+        items = [_audit_out(r) for r in rows]
         return AuditPage(total=total, offset=offset, limit=limit, items=items)
 
 
 def route_handlers() -> list[Any]:
     from core.gdpr.settings import module_settings_router
 
-    return [FormsController, EntriesController, AuditController, module_settings_router("vault")]
+    return [
+        FormsController,
+        EntriesController,
+        AccessController,
+        AuditController,
+        module_settings_router("vault"),
+    ]

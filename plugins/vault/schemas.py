@@ -196,6 +196,16 @@ class AuditOut(msgspec.Struct):
     at: datetime
 
 
+class GrantOut(msgspec.Struct):
+    id: int
+    form_id: int
+    form_name: str
+    level: str
+    # one of the two is set
+    user_id: int | None
+    group_id: int | None
+
+
 class AuditPage(msgspec.Struct):
     total: int
     offset: int

@@ -100,7 +100,8 @@ def _loads(text: str | None) -> dict[str, Any]:
 
 
 def _dumps(data: dict[str, Any]) -> str:
-    return json.dumps(data, separators=(",", ":"), sort_keys=True)
+    # Not ASCII-escaped: person search looks for "Åsa" in the plain values as written.
+    return json.dumps(data, separators=(",", ":"), sort_keys=True, ensure_ascii=False)
 
 
 # --- access -----------------------------------------------------------------------------
@@ -279,6 +280,13 @@ def _check_field_names(items: list[FieldIn]) -> None:
         seen.add(name.casefold())
 
 
+def _form_name(value: str) -> str:
+    name = value.strip()
+    if not name:
+        raise FieldError("name", "the form needs a name")
+    return name
+
+
 def _positions(items: list[FieldIn]) -> list[int]:
     return [f.order if f.order is not None else (i + 1) * 10 for i, f in enumerate(items)]
 
@@ -310,6 +318,7 @@ async def get_form(user: SessionUser, form_id: int) -> FormOut:
 
 async def create_form(user: SessionUser, data: FormIn) -> FormOut:
     require_manager(user)
+    name = _form_name(data.name)
     _check_field_names(data.fields)
     if any(f.id is not None for f in data.fields):
         raise FieldError("fields", "a new form's fields have no id yet")
@@ -319,7 +328,7 @@ async def create_form(user: SessionUser, data: FormIn) -> FormOut:
         rows = await VaultForm.insert(
             VaultForm(
                 tenant_id=tid,
-                name=data.name.strip(),
+                name=name,
                 purpose=data.purpose,
                 auto_delete_days=data.auto_delete_days,
                 require_two_factor=data.require_two_factor,
@@ -395,8 +404,8 @@ async def edit_form(user: SessionUser, form_id: int, data: FormPatch) -> FormOut
         form = await get_scoped(VaultForm, tid, form_id, "Form")
         changes: dict[Any, Any] = {}
         if data.name is not None:
-            changes[VaultForm.name] = data.name.strip()
-            await VaultEntry.update({VaultEntry.form_name: data.name.strip()}).where(
+            changes[VaultForm.name] = _form_name(data.name)
+            await VaultEntry.update({VaultEntry.form_name: changes[VaultForm.name]}).where(
                 (VaultEntry.tenant_id == tid) & (VaultEntry.form_id == form_id)
             )
         if data.require_two_factor is not None:
@@ -875,6 +884,19 @@ async def decrypt_entry(entry: dict[str, Any], fields: list[dict[str, Any]]) -> 
             value = crypto.decrypt_value(data_key, *ids, int(f["id"]), int(item["v"]), item["c"])
         out.append(RevealedValueOut(field_id=int(f["id"]), name=f["name"], type=f["kind"], value=value))
     return out
+
+
+async def get_grant(user: SessionUser, access_id: int) -> dict[str, Any]:
+    """One access-list row (where person search links a user's place on a list)."""
+    require_manager(user)
+    row = await get_scoped(VaultAccess, user.tenant_id, access_id, "Access grant")
+    form = await get_scoped(VaultForm, user.tenant_id, int(row["form_id"]), "Form")
+    return {**row, "form_name": form["name"]}
+
+
+async def get_audit(user: SessionUser, audit_id: int) -> dict[str, Any]:
+    require_manager(user)
+    return await get_scoped(VaultAudit, user.tenant_id, audit_id, "Audit row")
 
 
 async def list_audit(user: SessionUser, entry_id: int | None, offset: int, limit: int) -> tuple[int, list[dict[str, Any]]]:

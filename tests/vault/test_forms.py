@@ -38,6 +38,7 @@ async def test_explicit_order_wins(client) -> None:
         ({"name": "X", "purpose": "internal", "fields": [{"name": "a"}], "surprise": 1}, None),
         ({"name": "X", "purpose": "internal", "fields": [{"name": "a"}, {"name": "A"}]}, "fields"),
         ({"name": "X", "purpose": "internal", "fields": [{"name": " "}]}, "fields"),
+        ({"name": "   ", "purpose": "internal", "fields": [{"name": "a"}]}, "name"),
         ({"name": "X", "purpose": "internal", "fields": [{"name": "a", "id": 5}]}, "fields"),
         ({"name": "X", "purpose": "internal", "fields": [{"name": "a"}], "access": {"plain": {"users": [2**31 - 1]}}}, "access.plain.users"),
     ],

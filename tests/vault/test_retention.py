@@ -115,9 +115,13 @@ async def test_declarations_pass_the_engine_checks(vault_host) -> None:
     assert rule.rule.label_sv == "Säkra uppgifter – automatisk radering"
     refs = [(f.table, f.field.column, f.field.strategy) for f in decl.reference_fields("customer_ref") if f.owner == "vault"]
     assert refs == [(VaultEntry, "customer_id", "delete_row")]
-    sources = vault_host.collect("declare_search_sources")
-    mine = [s for s in sources if s.table is VaultEntry]
-    assert [(s.column, s.category) for s in mine] == [("customer_id", "customer_ref")]  # never values
+    sources = vault_host.collect_by_plugin("declare_search_sources")["vault"]
+    searched = {(s.table, s.column) for s in sources}
+    fields = vault_host.collect_by_plugin("declare_personal_data")["vault"]
+    personal = {(f.table, f.column) for f in fields}
+    # Every personal-data column is searched, except the ciphertexts.
+    assert personal - searched == {(VaultEntry, "secret_values")}
+    assert (VaultEntry, "customer_id") in searched and (VaultEntry, "plain_values") in searched
     types = [t for t in vault_host.collect("declare_record_types") if t.key == "vault_entry"]
     assert types[0].number_column == "form_name" and types[0].link(5) == "/api/vault/entries/5"
 
@@ -138,3 +142,38 @@ async def test_audit_log_is_deleted_after_three_months(client) -> None:
         result = await _sweep(w.tenant.id)
     assert result["vault_audit"].records == 1
     assert await VaultAudit.count().where(where) == 0
+
+
+async def test_search_links_resolve_for_the_own_tenant_only(client) -> None:
+    from plugins.vault.tables import VaultAccess, VaultAudit
+    from tests.vault.conftest import reveal
+
+    w = await build_world(client)
+    assert (await reveal(w.reader, w.entry["id"])).status_code == 200
+    access = await VaultAccess.select(VaultAccess.id).where(VaultAccess.form_id == w.form["id"]).first()
+    audit = await VaultAudit.select(VaultAudit.id).where(VaultAudit.entry_id == w.entry["id"]).first()
+    ids = {"vault_entry": w.entry["id"], "vault_access": access["id"], "vault_audit": audit["id"]}
+    stranger = await build_world(client, await quick_tenant())
+    from core.plugins import get_host
+
+    for source in get_host().collect_by_plugin("declare_search_sources")["vault"]:
+        record = ids[source.table._meta.tablename]
+        # Entries open for those on the form's lists; access rows and the log for managers.
+        own = w.writer if source.table._meta.tablename == "vault_entry" else w.admin
+        assert (await own.get(source.link(record))).status_code == 200, source
+        theirs = stranger.writer if source.table._meta.tablename == "vault_entry" else stranger.admin
+        assert (await theirs.get(source.link(record))).status_code == 404, source
+    got = (await w.admin.get(f"/api/vault/access/{access['id']}")).json()
+    assert got["form_name"] == "Inloggningar" and got["level"] in ("plain", "encrypted")
+    assert (await w.writer.get(f"/api/vault/access/{access['id']}")).status_code == 403
+    assert (await w.writer.get(f"/api/vault/audit/{audit['id']}")).status_code == 403
+
+
+async def test_plain_values_are_stored_searchable_as_written(client) -> None:
+    from plugins.vault.tables import VaultEntry
+
+    w = await build_world(client)
+    r = await w.writer.patch(f"/api/vault/entries/{w.entry['id']}", json={"values": w.values(Användarnamn="Åsa Öberg")})
+    assert r.status_code == 200
+    rows = await VaultEntry.select(VaultEntry.id).where(VaultEntry.plain_values.like("%Åsa Öberg%"))
+    assert [x["id"] for x in rows] == [w.entry["id"]]
