@@ -281,7 +281,7 @@ async def _after_claim(
         from core.activity.service import clear_activity
 
         await clear_activity(
-            tenant_id, info.owner, info.rule.record_type, ids, info.rule.clears_activity
+            tenant_id, info.owner, info.rule.record_type, ids, info.rule.clears_activity, count=False
         )
     # 5. what only the plugin knows how to do
     context = AnonymizeContext(
