@@ -116,12 +116,14 @@ def start_up(app: Any) -> None:
 EVENT_LOG_RULE = "core.event_log"
 SYSTEM_LOG_RULE = "core.system_log"
 EMPLOYEES_RULE = "core.employees"
+OUTBOX_RULE = "core.outbox"
+OUTBOX_DAYS = 30
 
 
 @hookimpl
 def declare_retention_rules() -> Sequence[RetentionRule]:
     from core.eventlog import EventLog, SystemLog
-    from core.tables import Employee
+    from core.tables import Employee, Outbox
 
     return [
         # M23: fixed by the product, shown but not changeable.
@@ -150,6 +152,19 @@ def declare_retention_rules() -> Sequence[RetentionRule]:
             default_days=90,
             fixed=True,
         ),
+        # Sent e-mail and SMS hold addresses, numbers and texts: personal data (decision 5).
+        RetentionRule(
+            key=OUTBOX_RULE,
+            label_sv="Utkorg (e-post och SMS) raderas",
+            label_en="Outbox (e-mail and SMS) deleted",
+            clock="created",
+            table=Outbox,
+            clock_columns=("created_at",),
+            allowed_modes=("days",),
+            default_mode="days",
+            default_days=OUTBOX_DAYS,
+            fixed=True,
+        ),
         # M25
         RetentionRule(
             key=EMPLOYEES_RULE,
@@ -171,7 +186,7 @@ def declare_retention_rules() -> Sequence[RetentionRule]:
 def declare_personal_data() -> Sequence[PersonalDataField]:
     from core.activity.tables import Activity
     from core.eventlog import EventLog, SystemLog
-    from core.tables import Employee, GroupMember, PasswordResetToken, Session
+    from core.tables import Employee, GroupMember, Outbox, PasswordResetToken, Session
 
     F = PersonalDataField
     ev, emp = EVENT_LOG_RULE, EMPLOYEES_RULE
@@ -182,6 +197,8 @@ def declare_personal_data() -> Sequence[PersonalDataField]:
         F(EventLog, "ip", "ip", "null", "IP-nummer", "IP number", rule=ev),
         # The system log after 90 days: the row goes (M24).
         F(SystemLog, "detail", "other", "delete_row", "Loggrad", "Log row", rule=SYSTEM_LOG_RULE),
+        # The outbox after 30 days: the message goes.
+        F(Outbox, "body", "free_text", "delete_row", "Meddelande", "Message", rule=OUTBOX_RULE),
         # A deleted employee (M25). The e-mail becomes anonymized-<id>@invalid in anonymize().
         F(Employee, "name", "name", "replace", "Namn", "Name", rule=emp),
         F(Employee, "email", "email", "replace", "E-postadress", "E-mail address", rule=emp),

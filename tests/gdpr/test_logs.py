@@ -104,3 +104,29 @@ async def test_unknown_organization_failures_are_swept_as_tenant_zero(client, te
     assert not await SystemLog.exists().where(
         (SystemLog.tenant_id == 0) & (SystemLog.id == row["id"])
     )
+
+
+async def test_outbox_messages_are_deleted_after_thirty_days(tenant, other_tenant):
+    from datetime import timedelta
+
+    from core.builtin import OUTBOX_DAYS, OUTBOX_RULE
+    from core.db import utcnow
+    from core.gdpr.engine import sweep
+    from core.tables import Outbox
+
+    now = utcnow()
+
+    async def message(tenant_id: int, age: timedelta) -> int:
+        rows = await Outbox.insert(
+            Outbox(tenant_id=tenant_id, channel="sms", recipient="+46701234567", body="Din kod", status="sent",
+                   created_at=now - age)
+        ).returning(Outbox.id)
+        return int(rows[0]["id"])
+
+    old = await message(tenant.id, timedelta(days=OUTBOX_DAYS, seconds=1))
+    young = await message(tenant.id, timedelta(days=OUTBOX_DAYS, seconds=-1))
+    others = await message(other_tenant.id, timedelta(days=OUTBOX_DAYS + 5))
+    results = await sweep(tenant.id, "core", now=now)
+    assert [r for r in results if r.rule == OUTBOX_RULE][0].records == 1
+    left = {r["id"] for r in await Outbox.select(Outbox.id).where(Outbox.id.is_in([old, young, others]))}
+    assert left == {young, others}
