@@ -134,18 +134,41 @@ def unique_slug(prefix: str = "t") -> str:
     return f"{prefix}-{os.getpid()}-{next(_counter)}-{uuid.uuid4().hex[:6]}"
 
 
+_test_hash: str | None = None
+
+
+def test_password_hash() -> str:
+    """The Argon2id hash of TEST_PASSWORD, computed once: hashing per tenant is slow on
+    purpose (19 MiB, 2 passes), and every test makes tenants."""
+    global _test_hash
+    if _test_hash is None:
+        from core.auth import HASHER
+
+        _test_hash = HASHER.hash(TEST_PASSWORD)
+    return _test_hash
+
+
+test_password_hash.__test__ = False  # type: ignore[attr-defined]  # not a test
+
+
 async def make_tenant(modules: list[str] | None = None, language: str = "sv") -> TenantInfo:
     from core.plugins import get_host
     from core.tables import Employee
     from core.tenancy import create_tenant
-    from core.users import create_employee_with_password
 
     slug = unique_slug()
     tenant = await create_tenant(get_host(), slug, f"Org {slug}", modules, language)
     email = f"admin@{slug}.example"
-    await create_employee_with_password(int(tenant["id"]), "Admin Person", email, "admin", TEST_PASSWORD)
-    row = await Employee.select(Employee.id).where(Employee.email == email).first()
-    return TenantInfo(int(tenant["id"]), slug, int(row["id"]), email, TEST_PASSWORD)
+    rows = await Employee.insert(
+        Employee(
+            tenant_id=int(tenant["id"]),
+            name="Admin Person",
+            email=email,
+            role="admin",
+            password_hash=test_password_hash(),
+        )
+    ).returning(Employee.id)
+    return TenantInfo(int(tenant["id"]), slug, int(rows[0]["id"]), email, TEST_PASSWORD)
 
 
 @pytest.fixture
