@@ -1,4 +1,5 @@
-"""The customer register (Kunder): customers, their contact persons and the contact log.
+"""The customer register (Kunder): customers, their contact persons and the contact log,
+and the customer portal's accounts (:mod:`plugins.customers.portal`).
 
 Retention rules M14 (customers), M15 (contact persons) and M16 (customer contact) are
 declared in :mod:`plugins.customers.gdpr`; the core's engine runs them.
@@ -13,11 +14,17 @@ from core.contracts import (
     AnonymizeContext,
     ModuleInfo,
     PersonalDataField,
+    PersonContact,
     RecordType,
     RetentionRule,
+    ScheduledJob,
     SearchSource,
+    TwoFactorContext,
 )
 from core.plugins import hookimpl
+
+# Loading the plugin declares its background tasks (the portal's password-reset mail).
+from plugins.customers import portal as _portal  # noqa: E402,F401
 
 NAME = "customers"
 
@@ -41,16 +48,17 @@ def register_piccolo_apps() -> Sequence[str]:
 
 @hookimpl
 def register_routes() -> Sequence[Any]:
+    from plugins.customers.portal_routes import route_handlers as portal_handlers
     from plugins.customers.routes import route_handlers
 
-    return route_handlers()
+    return [*route_handlers(), *portal_handlers()]
 
 
 @hookimpl
 def declare_personal_data() -> Sequence[PersonalDataField]:
-    from plugins.customers import gdpr
+    from plugins.customers import gdpr, portal
 
-    return gdpr.personal_data()
+    return [*gdpr.personal_data(), *portal.personal_data()]
 
 
 @hookimpl
@@ -69,15 +77,48 @@ def declare_record_types() -> Sequence[RecordType]:
 
 @hookimpl
 def declare_search_sources() -> Sequence[SearchSource]:
-    from plugins.customers import gdpr
+    from plugins.customers import gdpr, portal
 
-    return gdpr.search_sources()
+    return [*gdpr.search_sources(), *portal.search_sources()]
 
 
 @hookimpl
 def anonymize(context: AnonymizeContext) -> Awaitable[None] | None:
     if context.plugin != NAME:
         return None
-    from plugins.customers import gdpr
+    from plugins.customers import gdpr, portal
 
-    return gdpr.anonymize(context)
+    async def both() -> None:
+        await gdpr.anonymize(context)
+        # Accounts of anonymized people close; their sessions and links go.
+        await portal.anonymize(context)
+
+    return both()
+
+
+@hookimpl
+def describe_person(
+    tenant_id: int, person_kind: str, person_id: int
+) -> Awaitable[PersonContact | None] | None:
+    """Name and phones of a customer or contact person, for two-factor (M5/M6)."""
+    if person_kind not in ("customer", "contact"):
+        return None  # synchronously: a coroutine would count as an answer
+    from plugins.customers import portal
+
+    return portal.describe(tenant_id, person_kind, person_id)
+
+
+@hookimpl
+def declare_two_factor_contexts() -> Sequence[TwoFactorContext]:
+    from plugins.customers import portal
+
+    return portal.two_factor_contexts()
+
+
+@hookimpl
+def register_jobs() -> Sequence[ScheduledJob]:
+    from plugins.customers import portal
+
+    return [
+        ScheduledJob(id="customers.portal_purge_expired", func=portal.purge_expired, minutes=15)
+    ]

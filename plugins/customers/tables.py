@@ -73,4 +73,71 @@ class CustomerContact(Table, tablename="customer_contact"):
     anonymized_at = Timestamptz(null=True, default=None)
 
 
-CUSTOMER_TABLES: list[type[Table]] = [Customer, ContactPerson, CustomerContact]
+class PortalAccount(Table, tablename="portal_account"):
+    """A customer-portal login of a private customer or a contact person.
+
+    The person is ``person_kind`` ("customer" | "contact") and ``person_id``. Two parent
+    links let the GDPR engine find the account without a person_kind filter (its child
+    UPDATE is ``WHERE <parent_column> IN ids``): ``customer_id`` holds the customer for
+    both kinds (the contact's customer for a contact's account), so anonymizing a
+    customer (M14) reaches its own account and its contact persons' accounts;
+    ``contact_id`` holds the contact person for contact accounts and 0 otherwise, so
+    anonymizing a contact person (M15) reaches only that contact's account, never a
+    customer's account that happens to have the same number. Neither is declared as a
+    reference: they are parent links, kept after anonymization (see portal.anonymize).
+    """
+
+    tenant_id = Integer(index=True)
+    person_kind = Varchar(length=16)
+    person_id = Integer()
+    customer_id = Integer(index=True)
+    contact_id = Integer(default=0, index=True)
+    # The login name, lower-case; unique per tenant among accounts that are not disabled
+    # (partial index in a later migration). Null once anonymized.
+    email = Varchar(length=254, null=True, default=None)
+    # Argon2id (core.auth.hash_password); null until the first password is chosen.
+    password_hash = Varchar(length=255, null=True, default=None)
+    created_at = Timestamptz(default=TimestamptzNow())
+    invited_at = Timestamptz(null=True, default=None)
+    activated_at = Timestamptz(null=True, default=None)
+    disabled_at = Timestamptz(null=True, default=None)
+    anonymized_at = Timestamptz(null=True, default=None)
+
+
+class PortalSession(Table, tablename="portal_session"):
+    """A logged-in portal browser, like core Session: the cookie holds a random token,
+    this row only its SHA-256. Idle and absolute limits are those of employee sessions."""
+
+    token_hash = Varchar(length=64, unique=True)
+    tenant_id = Integer(index=True)
+    account_id = Integer(index=True)
+    created_at = Timestamptz(default=TimestamptzNow())
+    last_seen_at = Timestamptz(default=TimestamptzNow())
+    expires_at = Timestamptz(index=True)
+
+
+class PortalToken(Table, tablename="portal_token"):
+    """A single-use link token (SHA-256 only): an invitation (first password, 7 days) or
+    a password reset (30 minutes)."""
+
+    token_hash = Varchar(length=64, unique=True)
+    tenant_id = Integer(index=True)
+    account_id = Integer(index=True)
+    purpose = Varchar(length=8)  # "invite" | "reset"
+    created_at = Timestamptz(default=TimestamptzNow())
+    expires_at = Timestamptz(index=True)
+    used_at = Timestamptz(null=True, default=None)
+
+
+class PortalLoginFailure(Table, tablename="portal_login_failure"):
+    """Failed portal logins per account key (a hash of organization and e-mail, the same
+    whether or not the account exists), counted in the database for every web process."""
+
+    tenant_id = Integer(index=True)
+    account_key = Varchar(length=64, index=True)
+    at = Timestamptz(default=TimestamptzNow(), index=True)
+
+
+PORTAL_TABLES: list[type[Table]] = [PortalAccount, PortalSession, PortalToken, PortalLoginFailure]
+
+CUSTOMER_TABLES: list[type[Table]] = [Customer, ContactPerson, CustomerContact, *PORTAL_TABLES]

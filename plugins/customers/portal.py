@@ -1,0 +1,948 @@
+"""Customer-portal accounts of private customers and contact persons (issue 7, M4-M8).
+
+No HTTP here (see portal_routes.py). What holds the design together:
+
+* **Who has an account.** A private customer, or a contact person of a customer (a
+  company has no portal account of its own: its people are its contact persons). An
+  employee invites the person; the invitation e-mail carries a single-use link (7 days)
+  where the person chooses the first password (the "conversation invitation link").
+* **Secrets are hashes.** Passwords as Argon2id (core.auth), session and link tokens as
+  SHA-256 (core.security.token_hash): a database leak opens no portal account.
+* **Two-factor only through hooks.** Steps ask ``challenge_second_factor`` with the
+  contexts this module declares: ``portal_login`` (a new device), ``portal_reset`` and
+  ``customer_conversations`` (the first password and a reset). Whichever plugin answers
+  (plugins/twofactor) sends the code; the client verifies it there and re-submits the
+  step with ``challenge_id``. A password set or reset fires the core ``password_changed``
+  hook, which makes two-factor forget the person's trusted devices (M8).
+* **Same answer for everyone.** Login failures and reset requests answer alike whether
+  or not an account exists; failed logins are counted per account key in the database
+  (10 per 15 minutes, as for employees), so every web process sees them.
+* **Dead people cannot log in.** A deleted or anonymized customer or contact person (or a
+  contact of a deleted customer), a disabled account, or a tenant that turned the
+  customers module off (404) ends every way in, including existing sessions.
+* **GDPR.** Accounts are personal data of the customer register (declared in gdpr.py
+  with rules "customers" and "contact_persons"); when the person is anonymized,
+  :func:`anonymize` disables the account and deletes its sessions and link tokens.
+  Expired sessions, tokens and throttling rows go with :func:`purge_expired`.
+
+Nothing here logs or returns a password, a token or an address.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from litestar.exceptions import ClientException, HTTPException, NotFoundException
+
+from core.auth import (
+    HASHER,
+    MAX_PASSWORD_LENGTH,
+    MIN_PASSWORD_LENGTH,
+    AuthError,
+    find_tenant,
+    fire_password_changed,
+    hash_password,
+    verify_password,
+)
+from core.config import get_settings
+from core.contracts import (
+    AnonymizeContext,
+    PersonalDataField,
+    PersonContact,
+    SearchSource,
+    SecondFactorDecision,
+    SecondFactorRequest,
+    TwoFactorContext,
+)
+from core.db import atomic, utcnow
+from core.delivery import queue_message
+from core.eventlog import log_system
+from core.plugins import get_host
+from core.secondfactor import ask_second_factor
+from core.security import new_token, token_hash
+from core.tables import Tenant
+from core.tenancy import enabled_modules, get_scoped
+from core.validation import FieldError, normalize_email
+from core.worker import task
+from plugins.customers.tables import (
+    ContactPerson,
+    Customer,
+    PortalAccount,
+    PortalLoginFailure,
+    PortalSession,
+    PortalToken,
+)
+
+MODULE = "customers"
+KINDS = ("customer", "contact")
+
+CONTEXT_LOGIN = "portal_login"
+CONTEXT_RESET = "portal_reset"
+CONTEXT_CONVERSATIONS = "customer_conversations"
+
+PORTAL_COOKIE = "gallra_portal"
+# Set by the two-factor plugin when a code is verified; only read here, and handed to
+# the challenge_second_factor hook as an opaque value.
+DEVICE_COOKIE = "gallra_device"
+
+INVITE_TTL = timedelta(days=7)
+RESET_TTL = timedelta(minutes=30)
+MAX_TOKEN_LENGTH = 128
+RESET_TASK = "customers.portal_password_reset"
+
+CUSTOMER_HINT_SV = "Kundkortet – redigera kunden"
+CUSTOMER_HINT_EN = "The customer card – edit the customer"
+CONTACT_HINT_SV = "Kundkortet – redigera kontaktpersonen"
+CONTACT_HINT_EN = "The customer card – edit the contact person"
+COMPANY_HINT_SV = (
+    "Kundkortet – lägg till en kontaktperson (ett företag har inget eget telefonnummer "
+    "för SMS-koder)"
+)
+COMPANY_HINT_EN = (
+    "The customer card – add a contact person (a company has no personal phone number "
+    "for SMS codes)"
+)
+
+WRONG_LOGIN = "Wrong organization, e-mail or password."
+THROTTLED = "Too many failed logins for this account. Wait 15 minutes or reset the password."
+BAD_INVITE = "This invitation link is invalid, used or expired. Ask for a new invitation."
+BAD_RESET = "This reset link is invalid, used or expired. Ask for a new one."
+RESET_ANSWER = (
+    "If the organization and e-mail address match a customer-portal account, a reset link "
+    "is on its way. It is valid for 30 minutes."
+)
+NOT_AVAILABLE = "The customer portal is not available for this organization."
+
+
+class Conflict(ClientException):
+    status_code = 409
+
+
+class SecondFactorRequired(Exception):
+    """The step needs an SMS code first: the route answers 202 with the challenge."""
+
+    def __init__(self, decision: SecondFactorDecision):
+        super().__init__("second factor required")
+        self.decision = decision
+
+
+# --- declarations ---------------------------------------------------------------------
+
+
+def two_factor_contexts() -> list[TwoFactorContext]:
+    """Items 3-5 of M4. The employee contexts (10, 20) and signing contexts (60-90) of
+    other modules sort around these."""
+    return [
+        TwoFactorContext(
+            CONTEXT_LOGIN,
+            "Kundportal – inloggning från ny enhet",
+            "Customer portal – login from a new device",
+            module=MODULE,
+            order=30,
+            purpose="login",
+        ),
+        TwoFactorContext(
+            CONTEXT_RESET,
+            "Kundportal – återställning av lösenord",
+            "Customer portal – password reset",
+            module=MODULE,
+            order=40,
+            purpose="reset",
+        ),
+        TwoFactorContext(
+            CONTEXT_CONVERSATIONS,
+            "Kundkonversationer – första lösenordet och återställning",
+            "Customer conversations – first password and reset",
+            module=MODULE,
+            order=50,
+            purpose="reset",
+        ),
+    ]
+
+
+# --- people ---------------------------------------------------------------------------
+
+
+def _alive(row: dict | None) -> bool:
+    return row is not None and row["deleted_at"] is None and row["anonymized_at"] is None
+
+
+async def describe(tenant_id: int, person_kind: str, person_id: int) -> PersonContact | None:
+    """The ``describe_person`` answer for customers and contact persons of the tenant.
+
+    A company customer is answered without phones and with the hint to add a contact
+    person: its switchboard number is nobody's second factor. Deleted and anonymized
+    people are unknown (None).
+    """
+    if person_kind == "customer":
+        row = (
+            await Customer.select(
+                Customer.name,
+                Customer.kind,
+                Customer.mobile_phone,
+                Customer.private_phone,
+                Customer.work_phone,
+                Customer.deleted_at,
+                Customer.anonymized_at,
+            )
+            .where((Customer.tenant_id == tenant_id) & (Customer.id == person_id))
+            .first()
+        )
+        if not _alive(row):
+            return None
+        assert row is not None
+        if row["kind"] != "private":
+            return PersonContact(
+                name=row["name"], fix_hint_sv=COMPANY_HINT_SV, fix_hint_en=COMPANY_HINT_EN
+            )
+        return PersonContact(
+            name=row["name"],
+            mobile_phone=row["mobile_phone"],
+            private_phone=row["private_phone"],
+            work_phone=row["work_phone"],
+            fix_hint_sv=CUSTOMER_HINT_SV,
+            fix_hint_en=CUSTOMER_HINT_EN,
+        )
+    if person_kind == "contact":
+        row = (
+            await ContactPerson.select(
+                ContactPerson.name,
+                ContactPerson.mobile_phone,
+                ContactPerson.private_phone,
+                ContactPerson.work_phone,
+                ContactPerson.deleted_at,
+                ContactPerson.anonymized_at,
+            )
+            .where((ContactPerson.tenant_id == tenant_id) & (ContactPerson.id == person_id))
+            .first()
+        )
+        if not _alive(row):
+            return None
+        assert row is not None
+        return PersonContact(
+            name=row["name"],
+            mobile_phone=row["mobile_phone"],
+            private_phone=row["private_phone"],
+            work_phone=row["work_phone"],
+            fix_hint_sv=CONTACT_HINT_SV,
+            fix_hint_en=CONTACT_HINT_EN,
+        )
+    return None
+
+
+async def person_of_account(account: dict) -> dict | None:
+    """Name and e-mail of the account's person while they may use the portal, else None.
+
+    A customer must be a private customer that is neither deleted nor anonymized; a
+    contact person must be alive and so must their customer.
+    """
+    tenant_id = int(account["tenant_id"])
+    if account["person_kind"] == "customer":
+        row = (
+            await Customer.select(
+                Customer.name, Customer.kind, Customer.deleted_at, Customer.anonymized_at
+            )
+            .where((Customer.tenant_id == tenant_id) & (Customer.id == account["person_id"]))
+            .first()
+        )
+        if not _alive(row) or row is None or row["kind"] != "private":
+            return None
+        return {"name": row["name"]}
+    contact = (
+        await ContactPerson.select(
+            ContactPerson.name,
+            ContactPerson.customer_id,
+            ContactPerson.deleted_at,
+            ContactPerson.anonymized_at,
+        )
+        .where((ContactPerson.tenant_id == tenant_id) & (ContactPerson.id == account["person_id"]))
+        .first()
+    )
+    if not _alive(contact) or contact is None:
+        return None
+    parent = (
+        await Customer.select(Customer.deleted_at, Customer.anonymized_at)
+        .where((Customer.tenant_id == tenant_id) & (Customer.id == contact["customer_id"]))
+        .first()
+    )
+    if not _alive(parent):
+        return None
+    return {"name": contact["name"]}
+
+
+async def portal_enabled(tenant_id: int) -> bool:
+    return MODULE in await enabled_modules(get_host(), tenant_id)
+
+
+async def _require_enabled(tenant_id: int) -> None:
+    if not await portal_enabled(tenant_id):
+        raise NotFoundException(NOT_AVAILABLE)
+
+
+# --- accounts (employees' side) ---------------------------------------------------------
+
+
+def account_status(row: dict) -> str:
+    if row["anonymized_at"] is not None:
+        return "anonymized"
+    if row["disabled_at"] is not None:
+        return "disabled"
+    if row["activated_at"] is not None:
+        return "active"
+    return "invited"
+
+
+async def get_account(tenant_id: int, account_id: int) -> dict:
+    return await get_scoped(PortalAccount, tenant_id, account_id, "Portal account")
+
+
+async def current_account_of(tenant_id: int, kind: str, person_id: int) -> dict | None:
+    """The person's account in use (not disabled), else their latest one, else None."""
+    rows = (
+        await PortalAccount.select()
+        .where(
+            (PortalAccount.tenant_id == tenant_id)
+            & (PortalAccount.person_kind == kind)
+            & (PortalAccount.person_id == person_id)
+        )
+        .order_by(PortalAccount.id, ascending=False)
+    )
+    for row in rows:
+        if row["disabled_at"] is None:
+            return row
+    return rows[0] if rows else None
+
+
+async def invitation_expires_at(tenant_id: int, account_id: int) -> datetime | None:
+    row = (
+        await PortalToken.select(PortalToken.expires_at)
+        .where(
+            (PortalToken.tenant_id == tenant_id)
+            & (PortalToken.account_id == account_id)
+            & (PortalToken.purpose == "invite")
+            & PortalToken.used_at.is_null()
+            & (PortalToken.expires_at > utcnow())
+        )
+        .order_by(PortalToken.expires_at, ascending=False)
+        .first()
+    )
+    return row["expires_at"] if row else None
+
+
+async def _invitee(tenant_id: int, kind: str, person_id: int) -> tuple[dict, int, int]:
+    """The person to invite (404 for another tenant's id), their customer id and contact id."""
+    if kind == "customer":
+        person = await get_scoped(Customer, tenant_id, person_id, "Customer")
+        if not _alive(person):
+            raise Conflict("This customer is deleted or anonymized; it cannot get a portal account.")
+        if person["kind"] != "private":
+            raise Conflict(
+                "A company has no portal account of its own: invite one of its contact persons."
+            )
+        return person, person_id, 0
+    person = await get_scoped(ContactPerson, tenant_id, person_id, "Contact person")
+    if not _alive(person):
+        raise Conflict(
+            "This contact person is deleted or anonymized; they cannot get a portal account."
+        )
+    parent = (
+        await Customer.select(Customer.deleted_at, Customer.anonymized_at)
+        .where((Customer.tenant_id == tenant_id) & (Customer.id == person["customer_id"]))
+        .first()
+    )
+    if not _alive(parent):
+        raise Conflict("The customer of this contact person is deleted; invite nobody there.")
+    return person, int(person["customer_id"]), person_id
+
+
+async def _close_accounts(tenant_id: int, account_ids: list[int], now: datetime) -> None:
+    """Disable accounts and end everything that lets them in."""
+    if not account_ids:
+        return
+    await PortalAccount.update({PortalAccount.disabled_at: now}).where(
+        (PortalAccount.tenant_id == tenant_id)
+        & PortalAccount.id.is_in(account_ids)
+        & PortalAccount.disabled_at.is_null()
+    )
+    await PortalSession.delete().where(
+        (PortalSession.tenant_id == tenant_id) & PortalSession.account_id.is_in(account_ids)
+    )
+    await PortalToken.delete().where(
+        (PortalToken.tenant_id == tenant_id) & PortalToken.account_id.is_in(account_ids)
+    )
+
+
+async def invite(tenant_id: int, kind: str, person_id: int, email: str | None) -> dict:
+    """Create (or renew, while no password is chosen) the person's account and e-mail the
+    link where they choose the first password. The token exists only in the e-mail."""
+    if kind not in KINDS:
+        raise FieldError("person_kind", "Only customers and contact persons get portal accounts.")
+    address = normalize_email(email, "email") if email else None
+    settings = get_settings()
+    now = utcnow()
+    token = new_token()
+    async with atomic():
+        person, customer_id, contact_id = await _invitee(tenant_id, kind, person_id)
+        address = address or normalize_email(person["email"], "email")
+        if not address:
+            raise FieldError(
+                "email",
+                "Give the e-mail address the invitation goes to (it becomes the login name); "
+                "the card has none.",
+            )
+        # The address must not be another person's login. An account left behind by a
+        # deleted or anonymized person is closed instead of blocking the address.
+        holders = await PortalAccount.select().where(
+            (PortalAccount.tenant_id == tenant_id)
+            & (PortalAccount.email == address)
+            & PortalAccount.disabled_at.is_null()
+        )
+        stale = []
+        for holder in holders:
+            if holder["person_kind"] == kind and int(holder["person_id"]) == person_id:
+                continue
+            if await person_of_account(holder) is None:
+                stale.append(int(holder["id"]))
+            else:
+                raise Conflict(
+                    "This e-mail address is already the login of another portal account in "
+                    "the organization; use another address."
+                )
+        await _close_accounts(tenant_id, stale, now)
+        account = await current_account_of(tenant_id, kind, person_id)
+        if account is not None and account["disabled_at"] is None:
+            if account["activated_at"] is not None:
+                raise Conflict(
+                    "This person already has an active portal account. They can reset the "
+                    "password from the portal's login page."
+                )
+            await PortalAccount.update(
+                {PortalAccount.email: address, PortalAccount.invited_at: now}
+            ).where((PortalAccount.tenant_id == tenant_id) & (PortalAccount.id == account["id"]))
+            await PortalToken.delete().where(
+                (PortalToken.tenant_id == tenant_id)
+                & (PortalToken.account_id == account["id"])
+                & (PortalToken.purpose == "invite")
+            )
+            account_id = int(account["id"])
+        else:
+            rows = await PortalAccount.insert(
+                PortalAccount(
+                    tenant_id=tenant_id,
+                    person_kind=kind,
+                    person_id=person_id,
+                    customer_id=customer_id,
+                    contact_id=contact_id,
+                    email=address,
+                    created_at=now,
+                    invited_at=now,
+                )
+            ).returning(PortalAccount.id)
+            account_id = int(rows[0]["id"])
+        await PortalToken.insert(
+            PortalToken(
+                token_hash=token_hash(token),
+                tenant_id=tenant_id,
+                account_id=account_id,
+                purpose="invite",
+                created_at=now,
+                expires_at=now + INVITE_TTL,
+            )
+        )
+        org = await Tenant.select(Tenant.slug, Tenant.name).where(Tenant.id == tenant_id).first()
+        link = f"{settings.base_url}/portal/activate?tenant={org['slug']}&token={token}"
+        await queue_message(
+            "email",
+            address,
+            f"Du har bjudits in till kundportalen hos {org['name']}. Öppna länken och välj "
+            f"ditt lösenord:\n\n{link}\n\nLänken gäller i 7 dagar och kan användas en gång.\n\n"
+            f"You are invited to the customer portal of {org['name']}. Open the link and "
+            "choose your password. The link is valid for 7 days and can be used once.",
+            subject="Inbjudan till kundportalen / Invitation to the customer portal",
+            tenant_id=tenant_id,
+        )
+        return await get_account(tenant_id, account_id)
+
+
+async def disable(tenant_id: int, account_id: int) -> dict:
+    async with atomic():
+        await get_account(tenant_id, account_id)
+        await _close_accounts(tenant_id, [account_id], utcnow())
+        return await get_account(tenant_id, account_id)
+
+
+# --- passwords and links (the person's side) ---------------------------------------------
+
+
+def check_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise FieldError("password", f"The password must be at least {MIN_PASSWORD_LENGTH} characters.")
+    if len(password) > MAX_PASSWORD_LENGTH:
+        raise FieldError("password", f"The password must be at most {MAX_PASSWORD_LENGTH} characters.")
+
+
+async def _tenant_id(slug: str, bad_link: str | None = None) -> int | None:
+    """The tenant by its id (slug); 404 when it turned the customers module off. An unknown
+    organization is None, or the invalid-link answer for link steps."""
+    row = await find_tenant(slug)
+    if row is None:
+        if bad_link:
+            raise ClientException(bad_link)
+        return None
+    await _require_enabled(int(row["id"]))
+    return int(row["id"])
+
+
+async def _link(tenant_id: int, token: str, purpose: str, bad_link: str) -> tuple[dict, dict]:
+    """A live link token of the tenant and its account (whose person may use the portal)."""
+    if not token or len(token) > MAX_TOKEN_LENGTH:
+        raise ClientException(bad_link)
+    row = (
+        await PortalToken.select()
+        .where(
+            (PortalToken.tenant_id == tenant_id)
+            & (PortalToken.token_hash == token_hash(token))
+            & (PortalToken.purpose == purpose)
+        )
+        .first()
+    )
+    if row is None or row["used_at"] is not None or row["expires_at"] <= utcnow():
+        raise ClientException(bad_link)
+    account = (
+        await PortalAccount.select()
+        .where((PortalAccount.tenant_id == tenant_id) & (PortalAccount.id == row["account_id"]))
+        .first()
+    )
+    if (
+        account is None
+        or account["disabled_at"] is not None
+        or account["anonymized_at"] is not None
+        or await person_of_account(account) is None
+    ):
+        raise ClientException(bad_link)
+    return row, account
+
+
+async def _second_factor(
+    account: dict,
+    contexts: tuple[str, ...],
+    challenge_id: str | None,
+    device_token: str | None,
+    user_agent: str,
+) -> None:
+    """Ask the contexts in order; the first one a plugin answers for decides.
+
+    Returns when no second factor is needed (none installed, every context off, a trusted
+    device, or a verified ``challenge_id``); raises :class:`SecondFactorRequired` (202) or
+    the two-factor plugin's refusal with its status (409 missing phone, 429, 423).
+    """
+    for context in contexts:
+        decision = await ask_second_factor(
+            SecondFactorRequest(
+                tenant_id=int(account["tenant_id"]),
+                person_kind=account["person_kind"],
+                person_id=int(account["person_id"]),
+                context=context,
+                device_token=device_token,
+                user_agent=user_agent[:200],
+                challenge_id=challenge_id,
+            )
+        )
+        if decision is None:
+            continue
+        if decision.error:
+            raise HTTPException(detail=decision.error, status_code=decision.status or 409)
+        if decision.required:
+            raise SecondFactorRequired(decision)
+        return
+
+
+async def _set_password(account: dict, token_row: dict, new_hash: str, now: datetime) -> None:
+    """Burn the link, store the password, end every session, forget trusted devices (M8).
+
+    Runs in one transaction: the token is claimed in the statement that checks it, so two
+    racing requests cannot both use it.
+    """
+    tenant_id = int(account["tenant_id"])
+    claimed = await PortalToken.update({PortalToken.used_at: now}).where(
+        (PortalToken.id == token_row["id"]) & PortalToken.used_at.is_null()
+    ).returning(PortalToken.id)
+    if not claimed:
+        raise ClientException("This link has already been used. Ask for a new one.")
+    values: dict[Any, Any] = {PortalAccount.password_hash: new_hash}
+    if account["activated_at"] is None:
+        values[PortalAccount.activated_at] = now
+    updated = await PortalAccount.update(values).where(
+        (PortalAccount.tenant_id == tenant_id)
+        & (PortalAccount.id == account["id"])
+        & PortalAccount.disabled_at.is_null()
+    ).returning(PortalAccount.id)
+    if not updated:
+        raise ClientException("This portal account is closed. Ask for a new invitation.")
+    await PortalSession.delete().where(
+        (PortalSession.tenant_id == tenant_id) & (PortalSession.account_id == account["id"])
+    )
+    # Other open links of the account stop working too.
+    await PortalToken.delete().where(
+        (PortalToken.tenant_id == tenant_id)
+        & (PortalToken.account_id == account["id"])
+        & PortalToken.used_at.is_null()
+    )
+    await fire_password_changed(tenant_id, account["person_kind"], int(account["person_id"]))
+
+
+async def activate(
+    slug: str, token: str, password: str, challenge_id: str | None, user_agent: str
+) -> dict:
+    """The first password, from the invitation link. With the "customer conversations"
+    context on, an SMS code comes first. The person then logs in as usual."""
+    tenant_id = await _tenant_id(slug, BAD_INVITE)
+    assert tenant_id is not None
+    check_password(password)
+    token_row, account = await _link(tenant_id, token, "invite", BAD_INVITE)
+    await _second_factor(account, (CONTEXT_CONVERSATIONS,), challenge_id, None, user_agent)
+    new_hash = await hash_password(password)
+    async with atomic():
+        await _set_password(account, token_row, new_hash, utcnow())
+    return account
+
+
+async def complete_reset(
+    slug: str, token: str, password: str, challenge_id: str | None, user_agent: str
+) -> dict:
+    """A new password from a reset link (M8): sessions end, trusted devices are forgotten,
+    nobody is logged in. The SMS code is asked under "portal password reset", or, when
+    that is off, under "customer conversations" (which covers reset as well)."""
+    tenant_id = await _tenant_id(slug, BAD_RESET)
+    assert tenant_id is not None
+    check_password(password)
+    token_row, account = await _link(tenant_id, token, "reset", BAD_RESET)
+    await _second_factor(
+        account, (CONTEXT_RESET, CONTEXT_CONVERSATIONS), challenge_id, None, user_agent
+    )
+    new_hash = await hash_password(password)
+    async with atomic():
+        await _set_password(account, token_row, new_hash, utcnow())
+    return account
+
+
+async def start_reset(slug: str, email: str) -> str | None:
+    """Mail a reset link if the account exists and may log in; returns the token (tests)."""
+    tenant = await find_tenant(slug)
+    if tenant is None or not await portal_enabled(int(tenant["id"])):
+        return None
+    tenant_id = int(tenant["id"])
+    account = (
+        await PortalAccount.select()
+        .where(
+            (PortalAccount.tenant_id == tenant_id)
+            & (PortalAccount.email == email.strip().lower())
+            & PortalAccount.disabled_at.is_null()
+            & PortalAccount.anonymized_at.is_null()
+            & PortalAccount.password_hash.is_not_null()
+        )
+        .first()
+    )
+    if account is None or await person_of_account(account) is None:
+        return None
+    token = new_token()
+    now = utcnow()
+    link = f"{get_settings().base_url}/portal/reset?tenant={tenant['slug']}&token={token}"
+    async with atomic():
+        await PortalToken.insert(
+            PortalToken(
+                token_hash=token_hash(token),
+                tenant_id=tenant_id,
+                account_id=account["id"],
+                purpose="reset",
+                created_at=now,
+                expires_at=now + RESET_TTL,
+            )
+        )
+        await queue_message(
+            "email",
+            account["email"],
+            "Öppna länken för att välja ett nytt lösenord till kundportalen / Open the link to "
+            f"choose a new customer-portal password:\n\n{link}\n\n"
+            "Länken gäller i 30 minuter och kan användas en gång. / The link is valid for 30 "
+            "minutes and can be used once.",
+            subject="Återställ lösenord / Reset password",
+            tenant_id=tenant_id,
+        )
+    return token
+
+
+@task(RESET_TASK, max_retries=3)
+async def start_reset_task(slug: str, email: str) -> None:
+    """In a worker, so the answer's timing is the same whether or not the account exists."""
+    await start_reset(slug, email)
+
+
+# --- login and sessions ----------------------------------------------------------------
+
+
+def account_key(slug: str, email: str) -> str:
+    """Throttling key: a hash, the same for existing and unknown accounts, and apart from
+    the employees' key of the same address."""
+    material = f"portal\x00{slug.strip().lower()}\x00{email.strip().lower()}"
+    return hashlib.sha256(material.encode()).hexdigest()
+
+
+async def check_credentials(slug: str, email: str, password: str) -> dict:
+    """The account for these credentials, or AuthError (401 uniform, 429 throttled)."""
+    settings = get_settings()
+    key = account_key(slug, email)
+    tenant_id = await _tenant_id(slug)
+    since = utcnow() - timedelta(minutes=settings.login_window_minutes)
+    failures = await PortalLoginFailure.count().where(
+        (PortalLoginFailure.account_key == key) & (PortalLoginFailure.at > since)
+    )
+    account = None
+    if tenant_id is not None:
+        account = (
+            await PortalAccount.select()
+            .where(
+                (PortalAccount.tenant_id == tenant_id)
+                & (PortalAccount.email == email.strip().lower())
+                & PortalAccount.disabled_at.is_null()
+                & PortalAccount.anonymized_at.is_null()
+            )
+            .first()
+        )
+        if account is not None and await person_of_account(account) is None:
+            account = None
+    ok = await verify_password(account["password_hash"] if account else None, password)
+    if failures >= settings.login_max_failures:
+        await log_system(tenant_id or 0, "login_failed", 429, "customer portal: throttled")
+        raise AuthError(THROTTLED, 429)
+    if not ok or account is None:
+        await PortalLoginFailure.insert(
+            PortalLoginFailure(tenant_id=tenant_id or 0, account_key=key, at=utcnow())
+        )
+        await log_system(
+            tenant_id or 0, "login_failed", 401, "customer portal: wrong organization, e-mail or password"
+        )
+        raise AuthError(WRONG_LOGIN, 401)
+    if HASHER.check_needs_rehash(account["password_hash"]):
+        new_hash = await hash_password(password)
+        await PortalAccount.update({PortalAccount.password_hash: new_hash}).where(
+            PortalAccount.id == account["id"]
+        )
+    return account
+
+
+async def login(
+    slug: str,
+    email: str,
+    password: str,
+    challenge_id: str | None,
+    device_token: str | None,
+    user_agent: str,
+    old_session: str | None,
+) -> tuple[dict, str]:
+    """Check the password, then the second factor for a new device; returns the account
+    and a new session token (raises SecondFactorRequired for the 202)."""
+    account = await check_credentials(slug, email, password)
+    await _second_factor(account, (CONTEXT_LOGIN,), challenge_id, device_token, user_agent)
+    settings = get_settings()
+    token = new_token()
+    now = utcnow()
+    async with atomic():
+        # A new session id at every login: a token planted before login is worthless.
+        if old_session and len(old_session) <= MAX_TOKEN_LENGTH:
+            await PortalSession.delete().where(PortalSession.token_hash == token_hash(old_session))
+        await PortalSession.insert(
+            PortalSession(
+                token_hash=token_hash(token),
+                tenant_id=account["tenant_id"],
+                account_id=account["id"],
+                created_at=now,
+                last_seen_at=now,
+                expires_at=now + timedelta(hours=settings.session_max_hours),
+            )
+        )
+    await log_system(int(account["tenant_id"]), "login", 200, "customer portal")
+    return account, token
+
+
+@dataclass
+class PortalUser:
+    session_id: int
+    tenant_id: int
+    tenant_slug: str
+    account_id: int
+    person_kind: str
+    person_id: int
+    customer_id: int
+    name: str
+    email: str
+
+
+async def authenticate(token: str | None) -> PortalUser | None:
+    """The portal person behind a cookie token, or None (unknown, idle, expired, or the
+    account or person may no longer use the portal). 404 when the tenant turned the
+    customers module off."""
+    if not token or len(token) > MAX_TOKEN_LENGTH:
+        return None
+    settings = get_settings()
+    row = await PortalSession.select().where(PortalSession.token_hash == token_hash(token)).first()
+    if row is None:
+        return None
+    now = utcnow()
+    idle_limit = row["last_seen_at"] + timedelta(minutes=settings.session_idle_minutes)
+    if row["expires_at"] <= now or idle_limit <= now:
+        await PortalSession.delete().where(PortalSession.id == row["id"])
+        return None
+    tenant_id = int(row["tenant_id"])
+    await _require_enabled(tenant_id)
+    account = (
+        await PortalAccount.select()
+        .where((PortalAccount.tenant_id == tenant_id) & (PortalAccount.id == row["account_id"]))
+        .first()
+    )
+    person = None
+    if account is not None and account["disabled_at"] is None and account["anonymized_at"] is None:
+        person = await person_of_account(account)
+    if account is None or person is None:
+        await PortalSession.delete().where(PortalSession.id == row["id"])
+        return None
+    # Touch at most once a minute: an idle timer does not need a write per request.
+    if (now - row["last_seen_at"]).total_seconds() > 60:
+        await PortalSession.update({PortalSession.last_seen_at: now}).where(
+            PortalSession.id == row["id"]
+        )
+    tenant = await Tenant.select(Tenant.slug).where(Tenant.id == tenant_id).first()
+    return PortalUser(
+        session_id=int(row["id"]),
+        tenant_id=tenant_id,
+        tenant_slug=tenant["slug"] if tenant else "",
+        account_id=int(account["id"]),
+        person_kind=account["person_kind"],
+        person_id=int(account["person_id"]),
+        customer_id=int(account["customer_id"]),
+        name=person["name"],
+        email=account["email"] or "",
+    )
+
+
+async def logout(token: str | None) -> int | None:
+    """End the session behind the token; returns its tenant (for the system log)."""
+    if not token or len(token) > MAX_TOKEN_LENGTH:
+        return None
+    rows = await PortalSession.delete().where(
+        PortalSession.token_hash == token_hash(token)
+    ).returning(PortalSession.tenant_id)
+    return int(rows[0]["tenant_id"]) if rows else None
+
+
+# --- GDPR and housekeeping ---------------------------------------------------------------
+
+
+async def anonymize(context: AnonymizeContext) -> None:
+    """An anonymized customer's or contact person's accounts close for good.
+
+    The engine already nulled the declared columns (e-mail, password hash) through the
+    parent links; here the accounts get their markers and every session and link token
+    of them is deleted. For rule "customers" that includes the accounts of the
+    customer's contact persons (``customer_id`` holds the customer for both kinds).
+    """
+    if context.rule == "customers":
+        where = PortalAccount.customer_id.is_in(list(context.record_ids))
+    elif context.rule == "contact_persons":
+        where = PortalAccount.contact_id.is_in(list(context.record_ids))
+    else:
+        return
+    if not context.record_ids:
+        return
+    rows = await PortalAccount.select(PortalAccount.id).where(
+        (PortalAccount.tenant_id == context.tenant_id) & where
+    )
+    ids = [int(r["id"]) for r in rows]
+    if not ids:
+        return
+    await _close_accounts(context.tenant_id, ids, context.now)
+    await PortalAccount.update(
+        {
+            PortalAccount.anonymized_at: context.now,
+            PortalAccount.email: None,
+            PortalAccount.password_hash: None,
+        }
+    ).where(
+        (PortalAccount.tenant_id == context.tenant_id)
+        & PortalAccount.id.is_in(ids)
+        & PortalAccount.anonymized_at.is_null()
+    )
+
+
+async def purge_expired(now: datetime | None = None) -> int:
+    """Delete ended sessions, used or expired link tokens and old throttling rows."""
+    settings = get_settings()
+    now = now or utcnow()
+    idle_cut = now - timedelta(minutes=settings.session_idle_minutes)
+    gone = 0
+    async with atomic():
+        gone += len(
+            await PortalSession.delete()
+            .where((PortalSession.expires_at <= now) | (PortalSession.last_seen_at <= idle_cut))
+            .returning(PortalSession.id)
+        )
+        gone += len(
+            await PortalToken.delete()
+            .where((PortalToken.expires_at <= now) | PortalToken.used_at.is_not_null())
+            .returning(PortalToken.id)
+        )
+        gone += len(
+            await PortalLoginFailure.delete()
+            .where(PortalLoginFailure.at < now - timedelta(minutes=settings.login_window_minutes * 2))
+            .returning(PortalLoginFailure.id)
+        )
+    return gone
+
+
+# --- declarations of personal data ---------------------------------------------------------
+
+PLACE_SV = "Kundregister"
+PLACE_EN = "Customer register"
+
+
+def account_link(record_id: int) -> str:
+    return f"/api/customers/portal-accounts/{record_id}"
+
+
+# (column, category, strategy, label_sv, label_en)
+ACCOUNT_FIELDS: tuple[tuple[str, str, str, str, str], ...] = (
+    ("email", "email", "null", "Kundportal, inloggning (e-post)", "Customer portal, login (e-mail)"),
+    ("password_hash", "other", "null", "Kundportal, lösenord (hash)", "Customer portal, password hash"),
+)
+
+
+def personal_data() -> list[PersonalDataField]:
+    """A portal account goes with its person: as a child of an anonymized customer (M14,
+    found by ``customer_id``, which covers the customer's contact persons' accounts too)
+    and of an anonymized contact person (M15, found by ``contact_id``). Sessions and link
+    tokens are deleted by :func:`anonymize`; they hold no personal data beyond the link."""
+    fields: list[PersonalDataField] = []
+    for column, category, strategy, sv, en in ACCOUNT_FIELDS:
+        for rule, parent in (("customers", "customer_id"), ("contact_persons", "contact_id")):
+            fields.append(
+                PersonalDataField(
+                    PortalAccount, column, category, strategy, sv, en,  # type: ignore[arg-type]
+                    rule=rule, parent_column=parent,
+                )
+            )
+    return fields
+
+
+def search_sources() -> list[SearchSource]:
+    # The hash is listed because every declared column is a place person search covers;
+    # it never matches a typed value.
+    return [
+        SearchSource(
+            PortalAccount, column, category,  # type: ignore[arg-type]
+            "workcloud", PLACE_SV, PLACE_EN, link=account_link,
+        )
+        for column, category, _strategy, _sv, _en in ACCOUNT_FIELDS
+    ]
