@@ -257,6 +257,7 @@ async def update_customer(tenant_id: int, customer_id: int, data: CustomerPatch)
             await Customer.update(
                 {Customer._meta.get_column_by_name(k): v for k, v in changes.items()}
             ).where(_customer_where(tenant_id, customer_id))
+        await _phones_changed(tenant_id, "customer", customer_id, row, changes)
         return await get_customer(tenant_id, customer_id)
 
 
@@ -271,6 +272,17 @@ async def delete_customer(tenant_id: int, customer_id: int) -> dict:
             )
         await _anonymize_if_immediate(tenant_id, "customers", [customer_id])
         return await get_customer(tenant_id, customer_id)
+
+
+async def _phones_changed(
+    tenant_id: int, kind: str, person_id: int, before: dict, changes: dict[str, Any]
+) -> None:
+    """A new phone number means devices trusted for the old one are not trusted (issue 7,
+    M8): the core password_changed hook makes two-factor forget them."""
+    if any(f in changes and changes[f] != before[f] for f in PHONES):
+        from core.auth import fire_password_changed
+
+        await fire_password_changed(tenant_id, kind, person_id)
 
 
 async def _anonymize_if_immediate(tenant_id: int, rule: str, ids: list[int]) -> None:
@@ -349,6 +361,7 @@ async def update_contact(tenant_id: int, contact_id: int, data: ContactPatch) ->
             await ContactPerson.update(
                 {ContactPerson._meta.get_column_by_name(k): v for k, v in changes.items()}
             ).where(_contact_where(tenant_id, contact_id))
+        await _phones_changed(tenant_id, "contact", contact_id, row, changes)
         return await get_contact(tenant_id, contact_id)
 
 
