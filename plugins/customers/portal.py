@@ -585,11 +585,10 @@ async def _set_password(account: dict, token_row: dict, new_hash: str, now: date
     await PortalSession.delete().where(
         (PortalSession.tenant_id == tenant_id) & (PortalSession.account_id == account["id"])
     )
-    # Other open links of the account stop working too.
+    # The used link goes, and every other open link of the account stops working. (The
+    # claim above locks the row, so a racing request finds it gone: "already used".)
     await PortalToken.delete().where(
-        (PortalToken.tenant_id == tenant_id)
-        & (PortalToken.account_id == account["id"])
-        & PortalToken.used_at.is_null()
+        (PortalToken.tenant_id == tenant_id) & (PortalToken.account_id == account["id"])
     )
     await fire_password_changed(tenant_id, account["person_kind"], int(account["person_id"]))
 
