@@ -337,7 +337,9 @@ async def _invitee(tenant_id: int, kind: str, person_id: int) -> tuple[dict, int
     if kind == "customer":
         person = await get_scoped(Customer, tenant_id, person_id, "Customer")
         if not _alive(person):
-            raise Conflict("This customer is deleted or anonymized; it cannot get a portal account.")
+            raise Conflict(
+                "This customer is deleted or anonymized; it cannot get a portal account."
+            )
         if person["kind"] != "private":
             raise Conflict(
                 "A company has no portal account of its own: invite one of its contact persons."
@@ -479,9 +481,13 @@ async def disable(tenant_id: int, account_id: int) -> dict:
 
 def check_password(password: str) -> None:
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise FieldError("password", f"The password must be at least {MIN_PASSWORD_LENGTH} characters.")
+        raise FieldError(
+            "password", f"The password must be at least {MIN_PASSWORD_LENGTH} characters."
+        )
     if len(password) > MAX_PASSWORD_LENGTH:
-        raise FieldError("password", f"The password must be at most {MAX_PASSWORD_LENGTH} characters.")
+        raise FieldError(
+            "password", f"The password must be at most {MAX_PASSWORD_LENGTH} characters."
+        )
 
 
 async def _tenant_id(slug: str, bad_link: str | None = None) -> int | None:
@@ -722,7 +728,10 @@ async def check_credentials(slug: str, email: str, password: str) -> dict:
             PortalLoginFailure(tenant_id=tenant_id or 0, account_key=key, at=utcnow())
         )
         await log_system(
-            tenant_id or 0, "login_failed", 401, "customer portal: wrong organization, e-mail or password"
+            tenant_id or 0,
+            "login_failed",
+            401,
+            "customer portal: wrong organization, e-mail or password",
         )
         raise AuthError(WRONG_LOGIN, 401)
     if HASHER.check_needs_rehash(account["password_hash"]):
@@ -895,7 +904,10 @@ async def purge_expired(now: datetime | None = None) -> int:
         )
         gone += len(
             await PortalLoginFailure.delete()
-            .where(PortalLoginFailure.at < now - timedelta(minutes=settings.login_window_minutes * 2))
+            .where(
+                PortalLoginFailure.at
+                < now - timedelta(minutes=settings.login_window_minutes * 2)
+            )
             .returning(PortalLoginFailure.id)
         )
     return gone
@@ -913,8 +925,10 @@ def account_link(record_id: int) -> str:
 
 # (column, category, strategy, label_sv, label_en)
 ACCOUNT_FIELDS: tuple[tuple[str, str, str, str, str], ...] = (
-    ("email", "email", "null", "Kundportal, inloggning (e-post)", "Customer portal, login (e-mail)"),
-    ("password_hash", "other", "null", "Kundportal, lösenord (hash)", "Customer portal, password hash"),
+    ("email", "email", "null", "Kundportal, inloggning (e-post)",
+     "Customer portal, login (e-mail)"),
+    ("password_hash", "other", "null", "Kundportal, lösenord (hash)",
+     "Customer portal, password hash"),
 )
 
 

@@ -194,7 +194,13 @@ async def portal_user(request: AnyRequest) -> PortalUser:
 
 async def _event(request: AnyRequest, user: SessionUser, action: str, account_id: int) -> None:
     await log_event(
-        user.tenant_id, user, action, "customers", "portal_account", account_id, ip=client_ip(request)
+        user.tenant_id,
+        user,
+        action,
+        "customers",
+        "portal_account",
+        account_id,
+        ip=client_ip(request),
     )
 
 
