@@ -197,3 +197,44 @@ async def test_rotation_with_env_keys(client, monkeypatch) -> None:
     monkeypatch.delenv("GALLRA_MASTER_KEY")
     keys.reset_cache()
     await keys.check_keys()
+
+
+async def test_rotation_concurrent_with_requests(client) -> None:
+    """``gallra vault rotate-key`` in another thread (its own event loop, as the command
+    runs in its own process) while the application serves requests: nothing fails,
+    nothing is lost."""
+    import asyncio
+    from concurrent.futures import ThreadPoolExecutor
+
+    from plugins.vault import keys
+    from plugins.vault.tables import VaultEntry
+
+    w = await build_world(client)
+    for i in range(6):
+        await w.writer.post(
+            "/api/vault/entries", json={"form_id": w.form["id"], "customer_id": 300 + i, "values": w.values(Lösenord=f"c-{i}")}
+        )
+
+    async def slow(batch: int, done: int) -> None:
+        await asyncio.sleep(0.01)
+
+    pool = ThreadPoolExecutor(max_workers=1)
+    rotation = pool.submit(lambda: asyncio.run(keys.rotate(batch_size=1, on_batch=slow)))
+    statuses: list[int] = []
+    created: list[int] = []
+    # (The test client blocks this loop while it serves a request, so the thread's future
+    # is polled directly.)
+    while not rotation.done() or not created:
+        statuses.append((await reveal(w.reader, w.entry["id"])).status_code)
+        r = await w.writer.post(
+            "/api/vault/entries", json={"form_id": w.form["id"], "customer_id": 9, "values": w.values(Lösenord="during")}
+        )
+        statuses.append(r.status_code)
+        created.append(r.json()["id"])
+    result = rotation.result(timeout=60)
+    pool.shutdown()
+    assert set(statuses) <= {200, 201}, statuses
+    assert result.failed == 0
+    assert not await VaultEntry.exists().where(VaultEntry.key_version != result.version)
+    for eid in created:
+        assert (await reveal(w.reader, eid)).json()["values"][0]["value"] == "during"
