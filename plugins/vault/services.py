@@ -904,6 +904,13 @@ async def list_audit(user: SessionUser, entry_id: int | None, offset: int, limit
     where = VaultAudit.tenant_id == user.tenant_id
     if entry_id is not None:
         where = where & (VaultAudit.entry_id == entry_id)
+        entry = await VaultEntry.select(VaultEntry.created_at).where(
+            (VaultEntry.tenant_id == user.tenant_id) & (VaultEntry.id == entry_id)
+        ).first()
+        if entry is not None:
+            # SQLite gives a deleted newest entry's id to the next one: the rows of the
+            # old entry predate the new one.
+            where = where & (VaultAudit.at >= entry["created_at"])
     total = await VaultAudit.count().where(where)
     rows = await VaultAudit.select().where(where).order_by(VaultAudit.id, ascending=False).offset(offset).limit(limit)
     return total, rows

@@ -21,9 +21,15 @@ from tests.vault.conftest import (
 
 
 async def _audit(entry_id: int) -> list[dict]:
-    from plugins.vault.tables import VaultAudit
+    """The entry's audit rows (of its tenant: SQLite may give a deleted entry's id again)."""
+    from plugins.vault.tables import VaultAudit, VaultEntry
 
-    return await VaultAudit.select().where(VaultAudit.entry_id == entry_id).order_by(VaultAudit.id)
+    entry = await VaultEntry.select(VaultEntry.tenant_id).where(VaultEntry.id == entry_id).first()
+    return (
+        await VaultAudit.select()
+        .where((VaultAudit.entry_id == entry_id) & (VaultAudit.tenant_id == entry["tenant_id"]))
+        .order_by(VaultAudit.id)
+    )
 
 
 async def test_reveal_returns_values_and_is_audited_without_them(client, world) -> None:
@@ -317,3 +323,16 @@ async def test_logs_never_hold_values_passwords_or_codes(client, two_factor, cap
     assert "vault reveal" in text  # the audit log line is there...
     for secret in (SECRET_PASSWORD, SECRET_NOTE, "Second-Secret-42", TEST_PASSWORD, "Wrong-Password-123", code):
         assert secret not in text  # ...but never a value, a password or a code
+
+
+async def test_audit_of_an_entry_never_shows_a_previous_holder_of_its_id(client, world) -> None:
+    """SQLite reuses the id of a deleted newest row; the audit filter does not mix them up."""
+    first = world.entry["id"]
+    assert (await reveal(world.reader, first)).status_code == 200
+    assert (await world.writer.delete(f"/api/vault/entries/{first}")).status_code == 200
+    page = (await world.admin.get(f"/api/vault/audit?entry_id={first}")).json()
+    assert [i["outcome"] for i in page["items"]] == ["revealed"]  # a deleted entry's history stays
+    r = await world.writer.post("/api/vault/entries", json={"form_id": world.form["id"], "customer_id": 1})
+    second = r.json()["id"]
+    page = (await world.admin.get(f"/api/vault/audit?entry_id={second}")).json()
+    assert page["items"] == []
