@@ -39,6 +39,7 @@ async def test_retention_lists_every_rule_with_defaults_and_fixed_rules(admin_cl
     assert set(rows) == {
         "core.event_log",
         "core.system_log",
+        "core.outbox",
         "core.employees",
         tp.CUSTOMERS,
         tp.COMPANIES,
