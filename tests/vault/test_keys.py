@@ -94,8 +94,8 @@ async def test_rotation_round_trip_while_requests_keep_working(client) -> None:
     async def during(batch: int, done: int) -> None:
         # Mid-rotation: old and new versions side by side, everything readable and writable.
         seen.append((batch, done))
-        versions = {r["key_version"] for r in await VaultEntry.select(VaultEntry.key_version).where(VaultEntry.id.is_in(ids))}
         if batch == 1:
+            versions = {r["key_version"] for r in await VaultEntry.select(VaultEntry.key_version)}
             assert len(versions) == 2
         shown = await reveal(w.reader, ids[5])
         assert shown.status_code == 200 and shown.json()["values"][0]["value"] == "pw-4"
@@ -109,7 +109,9 @@ async def test_rotation_round_trip_while_requests_keep_working(client) -> None:
         r = await w.writer.patch(f"/api/vault/entries/{ids[1]}", json={"values": w.values(Anteckning=f"edited-{batch}")})
         assert r.status_code == 200
 
-    result = await keys.rotate(batch_size=2, on_batch=during)
+    # About five batches, whatever else the session left in the table.
+    batch = max(2, await VaultEntry.count() // 5)
+    result = await keys.rotate(batch_size=batch, on_batch=during)
     assert result.version == before + 1 and result.failed == 0
     assert before in result.retired
     assert len(seen) >= 2
@@ -215,11 +217,12 @@ async def test_rotation_concurrent_with_requests(client) -> None:
             "/api/vault/entries", json={"form_id": w.form["id"], "customer_id": 300 + i, "values": w.values(Lösenord=f"c-{i}")}
         )
 
-    async def slow(batch: int, done: int) -> None:
-        await asyncio.sleep(0.01)
+    async def slow(number: int, done: int) -> None:
+        await asyncio.sleep(0.05)
 
     pool = ThreadPoolExecutor(max_workers=1)
-    rotation = pool.submit(lambda: asyncio.run(keys.rotate(batch_size=1, on_batch=slow)))
+    batch = max(1, await VaultEntry.count() // 10)
+    rotation = pool.submit(lambda: asyncio.run(keys.rotate(batch_size=batch, on_batch=slow)))
     statuses: list[int] = []
     created: list[int] = []
     # (The test client blocks this loop while it serves a request, so the thread's future
