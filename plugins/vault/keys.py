@@ -41,6 +41,18 @@ async def _versions_in_use() -> set[int]:
 
 
 async def check_keys() -> KeyRing:
+    """See :func:`_check_keys`; retried once when another process registered a version at
+    the same moment (two web processes starting together on PostgreSQL)."""
+    try:
+        return await _check_keys()
+    except MasterKeyError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - a unique version lost a race: look again
+        log.info("vault key registration raced with another process (%s); checking again", type(exc).__name__)
+        return await _check_keys()
+
+
+async def _check_keys() -> KeyRing:
     """Load the master keys and prove they are the ones the stored data needs.
 
     * First start (nothing encrypted yet, no key configured): create the key file (0600).
