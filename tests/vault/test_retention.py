@@ -150,8 +150,14 @@ async def test_search_links_resolve_for_the_own_tenant_only(client) -> None:
 
     w = await build_world(client)
     assert (await reveal(w.reader, w.entry["id"])).status_code == 200
-    access = await VaultAccess.select(VaultAccess.id).where(VaultAccess.form_id == w.form["id"]).first()
-    audit = await VaultAudit.select(VaultAudit.id).where(VaultAudit.entry_id == w.entry["id"]).first()
+    # Filter on the tenant too: SQLite reuses the ids of deleted rows, so another test's
+    # audit row may name the same entry id.
+    access = await VaultAccess.select(VaultAccess.id).where(
+        (VaultAccess.form_id == w.form["id"]) & (VaultAccess.tenant_id == w.tenant.id)
+    ).first()
+    audit = await VaultAudit.select(VaultAudit.id).where(
+        (VaultAudit.entry_id == w.entry["id"]) & (VaultAudit.tenant_id == w.tenant.id)
+    ).first()
     ids = {"vault_entry": w.entry["id"], "vault_access": access["id"], "vault_audit": audit["id"]}
     stranger = await build_world(client, await quick_tenant())
     from core.plugins import get_host
