@@ -1,0 +1,89 @@
+"""GDPR (the module "privacy"): the organization's own GDPR paperwork.
+
+The record of processing activities (article 30), pre-filled from what the installed
+modules declare and signed with an SMS code when two-factor context 9 ("gdpr_inventory")
+is on; the personal-data breach log (article 33) with its 72-hour deadline; and the
+data-protection officer and other GDPR contacts. The plugin object is this module: its
+@hookimpl functions. Its own personal data and retention rules are in
+:mod:`plugins.privacy.gdpr`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from core.contracts import (
+    ModuleInfo,
+    PersonalDataField,
+    RecordType,
+    RetentionRule,
+    SearchSource,
+    TwoFactorContext,
+)
+from core.plugins import hookimpl
+
+NAME = "privacy"
+
+
+@hookimpl
+def describe_module() -> ModuleInfo:
+    return ModuleInfo(
+        name=NAME,
+        label_sv="GDPR",
+        label_en="GDPR",
+        description_sv=(
+            "Registerförteckning, incidentrapporter och kontaktpersoner för dataskydd."
+        ),
+        description_en=(
+            "Record of processing activities, incident reports and data-protection contacts."
+        ),
+        area="gdpr",
+    )
+
+
+@hookimpl
+def register_piccolo_apps() -> Sequence[str]:
+    return ["plugins.privacy.piccolo_app"]
+
+
+@hookimpl
+def register_routes() -> Sequence[Any]:
+    from plugins.privacy.routes import route_handlers
+
+    return route_handlers()
+
+
+@hookimpl
+def declare_personal_data() -> Sequence[PersonalDataField]:
+    from plugins.privacy.gdpr import FIELDS
+
+    return FIELDS
+
+
+@hookimpl
+def declare_retention_rules() -> Sequence[RetentionRule]:
+    from plugins.privacy.gdpr import RULES
+
+    return RULES
+
+
+@hookimpl
+def declare_record_types() -> Sequence[RecordType]:
+    from plugins.privacy.gdpr import RECORD_TYPES
+
+    return RECORD_TYPES
+
+
+@hookimpl
+def declare_search_sources() -> Sequence[SearchSource]:
+    from plugins.privacy.gdpr import SEARCH_SOURCES
+
+    return SEARCH_SOURCES
+
+
+@hookimpl
+def declare_two_factor_contexts() -> Sequence[TwoFactorContext]:
+    from plugins.privacy.gdpr import TWO_FACTOR_CONTEXTS
+
+    return TWO_FACTOR_CONTEXTS

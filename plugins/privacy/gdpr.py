@@ -1,0 +1,194 @@
+"""What the GDPR module itself stores about people, and when it lets go of it.
+
+The module's own paperwork holds personal data too, and obeys the same rules as every other
+module (decision 5 of the design):
+
+* **GDPR contact persons** (rule ``privacy_contacts``, deleted, immediately or N days): name
+  becomes the anonymization word, e-mail and phone null, notes emptied.
+* **Incident reports** (rule ``privacy_incidents``, closed or deleted, N days): title and
+  the free texts that can name people (what happened, people affected, consequences, the
+  reasons given for (not) notifying) are cleared; the categories of data, the measures and
+  every date stay, so the organization can still show how it handled the breach.
+* **Signed inventory versions** (rule ``privacy_inventory_versions``, N days after a newer
+  version was signed): the signer's name and masked phone and the snapshot of the contact
+  persons are cleared; the activities (no personal data) and the signing time stay.
+* **Processing activities** (rule ``privacy_activities``, deleted): the name of the person
+  answering for the activity.
+* ``created_by``, ``reported_by``, ``signed_by`` and a contact's ``employee_id`` are employee
+  references: anonymizing that employee (M25) sets them to 0.
+
+Every rule defaults to "off": the organization decides how long its GDPR records are kept.
+"""
+
+from __future__ import annotations
+
+from core.contracts import (
+    PersonalDataField,
+    RecordType,
+    RetentionRule,
+    SearchSource,
+    TwoFactorContext,
+)
+from plugins.privacy.tables import Incident, InventoryVersion, PrivacyContact, ProcessingActivity
+
+PLUGIN = "privacy"
+AREA = "gdpr"
+TWO_FACTOR_CONTEXT = "gdpr_inventory"
+
+RULE_CONTACTS = "privacy_contacts"
+RULE_INCIDENTS = "privacy_incidents"
+RULE_VERSIONS = "privacy_inventory_versions"
+RULE_ACTIVITIES = "privacy_activities"
+
+RT_CONTACT = "gdpr_contact"
+RT_INCIDENT = "incident"
+RT_ACTIVITY = "activity"
+RT_VERSION = "inventory_version"
+
+PLACE_CONTACTS = ("Kontaktpersoner", "Contact persons")
+PLACE_INVENTORY = ("Förteckning", "Inventory")
+PLACE_INCIDENTS = ("Incidentrapporter", "Incident reports")
+
+
+def contact_link(record_id: int) -> str:
+    return f"/api/privacy/contacts/{record_id}"
+
+
+def incident_link(record_id: int) -> str:
+    return f"/api/privacy/incidents/{record_id}"
+
+
+def activity_link(record_id: int) -> str:
+    return f"/api/privacy/activities/{record_id}"
+
+
+def version_link(record_id: int) -> str:
+    return f"/api/privacy/inventory/versions/{record_id}"
+
+
+F = PersonalDataField
+
+FIELDS: list[PersonalDataField] = [
+    # GDPR contact persons
+    F(PrivacyContact, "name", "name", "replace", "Namn", "Name", rule=RULE_CONTACTS),
+    F(PrivacyContact, "email", "email", "null", "E-post", "E-mail", rule=RULE_CONTACTS),
+    F(PrivacyContact, "phone", "phone", "null", "Telefon", "Phone", rule=RULE_CONTACTS),
+    F(PrivacyContact, "notes", "free_text", "empty", "Anteckningar", "Notes", rule=RULE_CONTACTS),
+    F(PrivacyContact, "employee_id", "employee_ref", "zero", "Anställd", "Employee"),
+    # Incident reports
+    F(Incident, "title", "free_text", "replace", "Rubrik", "Title", rule=RULE_INCIDENTS),
+    F(Incident, "description", "free_text", "replace", "Vad som hänt", "What happened", rule=RULE_INCIDENTS),
+    F(Incident, "people_affected", "free_text", "replace", "Berörda personer", "People affected", rule=RULE_INCIDENTS),
+    F(Incident, "consequences", "free_text", "replace", "Konsekvenser", "Consequences", rule=RULE_INCIDENTS),
+    F(Incident, "authority_reason", "free_text", "empty", "Motivering, tillsynsmyndighet", "Reason, supervisory authority", rule=RULE_INCIDENTS),
+    F(Incident, "subjects_reason", "free_text", "empty", "Motivering, berörda", "Reason, people affected", rule=RULE_INCIDENTS),
+    F(Incident, "reported_by", "employee_ref", "zero", "Rapporterad av", "Reported by"),
+    # The inventory: processing activities and signed versions
+    F(ProcessingActivity, "owner_name", "name", "replace", "Ansvarig", "Responsible", rule=RULE_ACTIVITIES),
+    F(ProcessingActivity, "created_by", "employee_ref", "zero", "Registrerad av", "Recorded by"),
+    F(InventoryVersion, "signer_name", "name", "replace", "Signerad av", "Signed by", rule=RULE_VERSIONS),
+    F(InventoryVersion, "signer_phone", "phone", "empty", "Signerad med telefon (maskerad)", "Signed with phone (masked)", rule=RULE_VERSIONS),
+    F(InventoryVersion, "contacts", "free_text", "empty", "Kontaktpersoner vid signering", "Contact persons when signed", rule=RULE_VERSIONS),
+    F(InventoryVersion, "note", "free_text", "empty", "Kommentar", "Note", rule=RULE_VERSIONS),
+    F(InventoryVersion, "signed_by", "employee_ref", "zero", "Signerad av (anställd)", "Signed by (employee)"),
+]
+
+RULES: list[RetentionRule] = [
+    RetentionRule(
+        key=RULE_CONTACTS,
+        label_sv="Kontaktpersoner GDPR",
+        label_en="GDPR contact persons",
+        clock="deleted",
+        table=PrivacyContact,
+        clock_columns=("deleted_at",),
+        allowed_modes=("immediately", "days", "off"),
+        default_mode="off",
+        default_days=90,
+        clears_activity=("comment", "note"),
+        record_type=RT_CONTACT,
+    ),
+    RetentionRule(
+        key=RULE_INCIDENTS,
+        label_sv="Incidentrapporter",
+        label_en="Incident reports",
+        clock=("closed", "deleted"),
+        table=Incident,
+        clock_columns=("closed_at", "deleted_at"),
+        allowed_modes=("days", "off"),
+        default_mode="off",
+        default_days=1825,
+        clears_activity=("comment", "note"),
+        record_type=RT_INCIDENT,
+    ),
+    RetentionRule(
+        key=RULE_VERSIONS,
+        label_sv="Förteckning – ersatta signerade versioner",
+        label_en="Inventory – superseded signed versions",
+        clock="closed",
+        table=InventoryVersion,
+        clock_columns=("superseded_at",),
+        allowed_modes=("days", "off"),
+        default_mode="off",
+        default_days=3650,
+    ),
+    RetentionRule(
+        key=RULE_ACTIVITIES,
+        label_sv="Förteckning – borttagna behandlingar",
+        label_en="Inventory – deleted processing activities",
+        clock="deleted",
+        table=ProcessingActivity,
+        clock_columns=("deleted_at",),
+        allowed_modes=("immediately", "days", "off"),
+        default_mode="off",
+        default_days=365,
+    ),
+]
+
+RECORD_TYPES: list[RecordType] = [
+    RecordType(RT_CONTACT, PrivacyContact, "Kontaktperson GDPR", "GDPR contact person", link=contact_link),
+    RecordType(RT_INCIDENT, Incident, "Incidentrapport", "Incident report", link=incident_link, number_column="number"),
+    RecordType(RT_ACTIVITY, ProcessingActivity, "Behandling", "Processing activity", link=activity_link, number_column="number"),
+    RecordType(RT_VERSION, InventoryVersion, "Signerad förteckning", "Signed inventory", link=version_link, number_column="version"),
+]
+
+_PLACES = {
+    PrivacyContact: (PLACE_CONTACTS, contact_link, RT_CONTACT),
+    Incident: (PLACE_INCIDENTS, incident_link, RT_INCIDENT),
+    ProcessingActivity: (PLACE_INVENTORY, activity_link, RT_ACTIVITY),
+    InventoryVersion: (PLACE_INVENTORY, version_link, RT_VERSION),
+}
+
+# Every column that can hold a person's name, address, e-mail or phone in free text; the
+# references (employee ids) are not searched for: they are numbers, not values.
+SEARCH_SOURCES: list[SearchSource] = [
+    SearchSource(
+        f.table, f.column, f.category, AREA,
+        _PLACES[f.table][0][0], _PLACES[f.table][0][1],
+        link=_PLACES[f.table][1], record_type=_PLACES[f.table][2],
+    )
+    for f in FIELDS
+    if not f.category.endswith("_ref")
+]
+
+TWO_FACTOR_CONTEXTS: list[TwoFactorContext] = [
+    TwoFactorContext(
+        TWO_FACTOR_CONTEXT,
+        "GDPR-förteckning – SMS-autentisering",
+        "GDPR inventory – SMS signing",
+        module=PLUGIN,
+        order=90,
+    ),
+]
+
+
+def allows_immediately(rule_key: str) -> bool:
+    return any(r.key == rule_key and "immediately" in r.allowed_modes for r in RULES)
+
+
+async def anonymize_now_if_immediate(tenant_id: int, rule_key: str, record_id: int) -> None:
+    """Inside the delete transaction: anonymize at once when the tenant chose "immediately"."""
+    if not allows_immediately(rule_key):
+        return
+    from core.gdpr.engine import anonymize_if_immediate
+
+    await anonymize_if_immediate(tenant_id, PLUGIN, rule_key, [record_id])

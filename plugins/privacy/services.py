@@ -1,0 +1,957 @@
+"""Business logic of the GDPR module, free of HTTP.
+
+Every function takes the tenant id and filters on it; a record of another tenant is "not
+found" (404), exactly like a record that does not exist.
+
+The inventory is checked against the system: what each installed module really stores
+and for how long is read from the declarations every plugin hands the core
+(:func:`core.gdpr.registry.get_declarations`) and the organization's retention settings
+(:func:`core.gdpr.settings.effective_settings`), never by importing another plugin.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from litestar.exceptions import ClientException
+from piccolo.query.functions.aggregate import Max
+
+from core.auth import SessionUser
+from core.contracts import SecondFactorDecision, SecondFactorRequest
+from core.db import atomic, is_sqlite, raw, utcnow
+from core.plugins import get_host
+from core.tables import Employee, Tenant
+from core.tenancy import enabled_modules, get_scoped
+from core.validation import FieldError, normalize_email, normalize_phone
+from plugins.privacy import gdpr
+from plugins.privacy.schemas import (
+    ActivityIn,
+    ActivityPatch,
+    ContactIn,
+    ContactPatch,
+    IncidentIn,
+    IncidentPatch,
+    NotifyIn,
+)
+from plugins.privacy.tables import Incident, InventoryVersion, PrivacyContact, ProcessingActivity
+
+# Article 33(1): notify the supervisory authority without undue delay and, where feasible,
+# not later than 72 hours after having become aware of the breach.
+NOTIFY_WITHIN = timedelta(hours=72)
+# A clock a few minutes fast on the reporter's computer is not a time in the future.
+CLOCK_SKEW = timedelta(minutes=5)
+LIST_COLUMNS = ("data_subjects", "personal_data", "recipients", "modules")
+NUMBER_LOCK = 0x4750  # advisory-lock class of this plugin's numbering (PostgreSQL)
+CORE = "core"
+
+
+def _conflict(message: str) -> ClientException:
+    return ClientException(message, status_code=409)
+
+
+def _aware(value: datetime) -> datetime:
+    return value.astimezone(timezone.utc)
+
+
+def _loads(text: str | None) -> list[str]:
+    if not text:
+        return []
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return []
+    return [str(v) for v in value] if isinstance(value, list) else []
+
+
+def _clean_items(values: list[str], name: str) -> list[str]:
+    """Trimmed, without blanks and duplicates, in the order given."""
+    out: list[str] = []
+    for v in values:
+        item = v.strip()
+        if item and item not in out:
+            out.append(item)
+    return out
+
+
+def _required_text(value: str, name: str, what: str) -> str:
+    text = value.strip()
+    if not text:
+        raise FieldError(name, f"{what} is required")
+    return text
+
+
+async def _lock_numbers(tenant_id: int, which: int) -> None:
+    """Serialize numbering within a tenant so two creates never pick the same max+1.
+
+    SQLite transactions already queue on the file lock (they start IMMEDIATE); on
+    PostgreSQL a transaction-scoped advisory lock per tenant does the same.
+    """
+    if not is_sqlite():
+        await raw("SELECT pg_advisory_xact_lock({}, {})", NUMBER_LOCK + which, tenant_id)
+
+
+async def _next(table: Any, column: Any, tenant_id: int) -> int:
+    row = await table.select(Max(column, alias="top")).where(table.tenant_id == tenant_id).first()
+    return int((row or {}).get("top") or 0) + 1
+
+
+async def tenant_language(tenant_id: int) -> str:
+    row = await Tenant.select(Tenant.language).where(Tenant.id == tenant_id).first()
+    return "en" if row and row["language"] == "en" else "sv"
+
+
+# --- what the system does: the installed plugins' declarations ------------------------
+
+CATEGORY_LABELS = {
+    "name": ("Namn", "Name"),
+    "email": ("E-postadress", "E-mail address"),
+    "phone": ("Telefonnummer", "Phone number"),
+    "national_id": ("Personnummer", "Personal identity number"),
+    "address": ("Adress", "Address"),
+    "free_text": ("Fritext som kan nämna personer", "Free text that can name people"),
+    "ip": ("IP-adress", "IP address"),
+    "other": ("Övriga personuppgifter", "Other personal data"),
+}
+SUBJECT_LABELS = {
+    "customer": ("Kunder", "Customers"),
+    "contact": ("Kontaktpersoner", "Contact persons"),
+    "employee": ("Anställda (användare)", "Employees (users)"),
+}
+REF_SUBJECT = {"customer_ref": "customer", "contact_ref": "contact", "employee_ref": "employee"}
+CLOCK_WORDS = {
+    "closed": ("avslut", "closing"),
+    "deleted": ("borttagning", "deletion"),
+    "invoiced": ("fakturering", "invoicing"),
+    "dated": ("datum", "the date"),
+    "created": ("registrering", "creation"),
+}
+CORE_LABEL = ("System (användare och loggar)", "System (users and logs)")
+LEGAL_BASIS_LABELS = {
+    "": ("Ej angiven", "Not given"),
+    "consent": ("Samtycke (art. 6.1 a)", "Consent (art. 6(1)(a))"),
+    "contract": ("Avtal (art. 6.1 b)", "Contract (art. 6(1)(b))"),
+    "legal_obligation": ("Rättslig förpliktelse (art. 6.1 c)", "Legal obligation (art. 6(1)(c))"),
+    "vital_interests": ("Grundläggande intressen (art. 6.1 d)", "Vital interests (art. 6(1)(d))"),
+    "public_task": ("Allmänt intresse (art. 6.1 e)", "Public task (art. 6(1)(e))"),
+    "legitimate_interests": (
+        "Berättigat intresse (art. 6.1 f)",
+        "Legitimate interests (art. 6(1)(f))",
+    ),
+}
+ROLE_LABELS = {
+    "dpo": ("Dataskyddsombud", "Data protection officer"),
+    "contact": ("Kontaktperson GDPR", "GDPR contact"),
+    "representative": ("Företrädare (art. 27)", "Representative (art. 27)"),
+    "controller": ("Personuppgiftsansvarig", "Controller"),
+}
+
+
+def _pick(pair: tuple[str, str], lang: str) -> str:
+    return pair[1] if lang == "en" else pair[0]
+
+
+def retention_text(
+    label: str, clocks: list[str], mode: str, days: int, lang: str, deletes: bool = False
+) -> str:
+    """One line of the inventory's retention text, e.g. "Ärenden: anonymiseras 365 dagar
+    efter avslut eller borttagning"."""
+    words = [_pick(CLOCK_WORDS.get(c, (c, c)), lang) for c in clocks]
+    when = (" or " if lang == "en" else " eller ").join(words)
+    done = ("deleted", "raderas") if deletes else ("anonymized", "anonymiseras")
+    if mode == "off":
+        what = "kept, no automatic anonymization" if lang == "en" else "sparas, ingen automatisk gallring"
+    elif mode == "immediately":
+        what = f"{done[0]} at {when}" if lang == "en" else f"{done[1]} direkt vid {when}"
+    else:
+        what = (
+            f"{done[0]} {days} days after {when}"
+            if lang == "en"
+            else f"{done[1]} {days} dagar efter {when}"
+        )
+    return f"{label}: {what}"
+
+
+@dataclass
+class ModuleFacts:
+    module: str
+    label: str
+    enabled: bool
+    data_subjects: list[str] = field(default_factory=list)
+    personal_data: list[str] = field(default_factory=list)
+    fields: list[str] = field(default_factory=list)
+    retention: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def retention_text(self) -> str:
+        return "\n".join(r["text"] for r in self.retention)
+
+
+def _add(items: list[str], value: str) -> None:
+    if value not in items:
+        items.append(value)
+
+
+async def system_processing(tenant_id: int) -> dict[str, ModuleFacts]:
+    """Per installed plugin with personal data: what it stores, about whom, for how long.
+
+    Read from the declarations (every installed plugin, also modules the organization
+    turned off: their stored data is still personal data) and the organization's retention
+    settings; ``enabled`` says whether the module is in use.
+    """
+    from core.gdpr.registry import deletes_rows, get_declarations, iter_rules
+    from core.gdpr.settings import effective_settings
+
+    host = get_host()
+    lang = await tenant_language(tenant_id)
+    decl = get_declarations(host)
+    modules = host.modules()
+    enabled = await enabled_modules(host, tenant_id)
+    settings = await effective_settings(tenant_id, decl)
+    facts: dict[str, ModuleFacts] = {}
+
+    def facts_of(owner: str) -> ModuleFacts:
+        if owner not in facts:
+            info = modules.get(owner)
+            label = _pick((info.label_sv, info.label_en), lang) if info else (
+                _pick(CORE_LABEL, lang) if owner == CORE else owner
+            )
+            facts[owner] = ModuleFacts(owner, label, owner not in modules or owner in enabled)
+        return facts[owner]
+
+    for f in decl.fields:
+        mf = facts_of(f.owner)
+        cat = f.field.category
+        if cat in REF_SUBJECT:
+            _add(mf.data_subjects, _pick(SUBJECT_LABELS[REF_SUBJECT[cat]], lang))
+            continue
+        _add(mf.personal_data, _pick(CATEGORY_LABELS.get(cat, CATEGORY_LABELS["other"]), lang))
+        label = _pick((f.field.label_sv, f.field.label_en), lang) or f.field.column
+        _add(mf.fields, f"{f.table._meta.tablename}.{f.field.column} ({label})")
+    for info in iter_rules(decl):
+        mf = facts_of(info.owner)
+        if info.rule.subject:
+            _add(mf.data_subjects, _pick(SUBJECT_LABELS[info.rule.subject], lang))
+        s = settings[info.key]
+        label = _pick((info.rule.label_sv, info.rule.label_en), lang)
+        mf.retention.append(
+            {
+                "key": info.key,
+                "label": label,
+                "mode": s.mode,
+                "days": s.days,
+                "text": retention_text(
+                    label, info.clocks, s.mode, s.days, lang, deletes_rows(decl, info)
+                ),
+            }
+        )
+    return dict(sorted(facts.items(), key=lambda kv: (kv[0] != CORE, kv[0])))
+
+
+def known_modules() -> set[str]:
+    return set(get_host().modules()) | {CORE}
+
+
+# --- processing activities ------------------------------------------------------------
+
+
+def incomplete(row: dict[str, Any]) -> list[str]:
+    """What article 30 asks for that the activity does not say yet."""
+    missing = []
+    if not (row["purpose"] or "").strip():
+        missing.append("purpose")
+    if not row["legal_basis"]:
+        missing.append("legal_basis")
+    if not _loads(row["data_subjects"]):
+        missing.append("data_subjects")
+    if not _loads(row["personal_data"]):
+        missing.append("personal_data")
+    if not (row["retention"] or "").strip():
+        missing.append("retention")
+    return missing
+
+
+def activity_dict(row: dict[str, Any], system: dict[str, ModuleFacts] | None = None) -> dict:
+    out = dict(row)
+    for c in LIST_COLUMNS:
+        out[c] = _loads(row[c])
+    out.pop("tenant_id", None)
+    system_data: list[str] = []
+    for m in out["modules"]:
+        if system and m in system:
+            for cat in system[m].personal_data:
+                _add(system_data, cat)
+    out["system_personal_data"] = system_data
+    out["missing_personal_data"] = [c for c in system_data if c not in out["personal_data"]]
+    out["incomplete"] = incomplete(row)
+    return out
+
+
+async def get_activity(tenant_id: int, activity_id: int) -> dict:
+    return await get_scoped(ProcessingActivity, tenant_id, activity_id, "Processing activity")
+
+
+def _activity_writable(row: dict) -> None:
+    if row["anonymized_at"] is not None:
+        raise _conflict(f"Processing activity {row['number']} is anonymized and can no longer be changed.")
+    if row["deleted_at"] is not None:
+        raise _conflict(f"Processing activity {row['number']} is deleted and can no longer be changed.")
+
+
+def _check_modules(modules: list[str]) -> list[str]:
+    cleaned = _clean_items(modules, "modules")
+    unknown = sorted(set(cleaned) - known_modules())
+    if unknown:
+        raise FieldError(
+            "modules",
+            f"no installed module is called {', '.join(unknown)}; "
+            f"choose among {', '.join(sorted(known_modules()))}",
+        )
+    return cleaned
+
+
+async def list_activities(
+    tenant_id: int, offset: int, limit: int, include_deleted: bool = False
+) -> tuple[int, list[dict]]:
+    where = ProcessingActivity.tenant_id == tenant_id
+    if not include_deleted:
+        where = where & ProcessingActivity.deleted_at.is_null()
+    total = await ProcessingActivity.count().where(where)
+    rows = (
+        await ProcessingActivity.select()
+        .where(where)
+        .order_by(ProcessingActivity.number)
+        .offset(offset)
+        .limit(limit)
+    )
+    return total, rows
+
+
+async def live_activities(tenant_id: int) -> list[dict]:
+    return (
+        await ProcessingActivity.select()
+        .where(
+            (ProcessingActivity.tenant_id == tenant_id) & ProcessingActivity.deleted_at.is_null()
+        )
+        .order_by(ProcessingActivity.number)
+    )
+
+
+def _activity_values(data: ActivityIn | ActivityPatch) -> dict[Any, Any]:
+    """The given fields as column values (None in a patch: leave alone)."""
+    values: dict[Any, Any] = {}
+    for name in ActivityIn.__struct_fields__:
+        value = getattr(data, name)
+        if value is None:
+            continue
+        column = getattr(ProcessingActivity, name)
+        if name == "name":
+            value = _required_text(value, "name", "a name")
+        elif name == "modules":
+            value = json.dumps(_check_modules(value), ensure_ascii=False)
+        elif name in LIST_COLUMNS:
+            value = json.dumps(_clean_items(value, name), ensure_ascii=False)
+        elif isinstance(value, str):
+            value = value.strip()
+        values[column] = value
+    return values
+
+
+async def create_activity(tenant_id: int, employee_id: int, data: ActivityIn) -> dict:
+    values = _activity_values(data)
+    async with atomic():
+        await _lock_numbers(tenant_id, 1)
+        number = await _next(ProcessingActivity, ProcessingActivity.number, tenant_id)
+        row = ProcessingActivity(tenant_id=tenant_id, number=number, created_by=employee_id)
+        for column, value in values.items():
+            setattr(row, column._meta.name, value)
+        inserted = await ProcessingActivity.insert(row).returning(ProcessingActivity.id)
+        return await get_activity(tenant_id, int(inserted[0]["id"]))
+
+
+async def edit_activity(tenant_id: int, activity_id: int, data: ActivityPatch) -> dict:
+    values = _activity_values(data)
+    async with atomic():
+        _activity_writable(await get_activity(tenant_id, activity_id))
+        if values:
+            values[ProcessingActivity.updated_at] = utcnow()
+            await ProcessingActivity.update(values).where(
+                (ProcessingActivity.tenant_id == tenant_id) & (ProcessingActivity.id == activity_id)
+            )
+        return await get_activity(tenant_id, activity_id)
+
+
+async def delete_activity(tenant_id: int, activity_id: int) -> dict:
+    """Soft delete: signed versions keep their copy; deleting starts the rule's clock."""
+    async with atomic():
+        row = await get_activity(tenant_id, activity_id)
+        if row["deleted_at"] is None:
+            now = utcnow()
+            await ProcessingActivity.update(
+                {ProcessingActivity.deleted_at: now, ProcessingActivity.updated_at: now}
+            ).where((ProcessingActivity.tenant_id == tenant_id) & (ProcessingActivity.id == activity_id))
+            await gdpr.anonymize_now_if_immediate(tenant_id, gdpr.RULE_ACTIVITIES, activity_id)
+        return await get_activity(tenant_id, activity_id)
+
+
+async def prefill(tenant_id: int, employee_id: int) -> tuple[list[dict], list[str]]:
+    """One activity per module in use that stores personal data and is in no activity yet.
+
+    Categories of people and data and the retention come from the module's declarations and
+    the organization's settings; purpose and legal basis are left for a person to decide
+    (the inventory cannot be signed before they are filled in).
+    """
+    system = await system_processing(tenant_id)
+    created: list[dict] = []
+    skipped: list[str] = []
+    async with atomic():
+        await _lock_numbers(tenant_id, 1)
+        covered: set[str] = set()
+        for row in await live_activities(tenant_id):
+            covered.update(_loads(row["modules"]))
+        number = await _next(ProcessingActivity, ProcessingActivity.number, tenant_id)
+        for name, facts in system.items():
+            if not facts.enabled or not (facts.personal_data or facts.data_subjects):
+                continue
+            if name in covered:
+                skipped.append(name)
+                continue
+            inserted = await ProcessingActivity.insert(
+                ProcessingActivity(
+                    tenant_id=tenant_id,
+                    number=number,
+                    name=facts.label[:200],
+                    data_subjects=json.dumps(facts.data_subjects, ensure_ascii=False),
+                    personal_data=json.dumps(facts.personal_data, ensure_ascii=False),
+                    retention=facts.retention_text,
+                    modules=json.dumps([name]),
+                    created_by=employee_id,
+                )
+            ).returning(ProcessingActivity.id)
+            number += 1
+            created.append(await get_activity(tenant_id, int(inserted[0]["id"])))
+    return created, skipped
+
+
+# --- the signed inventory -------------------------------------------------------------
+
+
+def _snapshot_activity(row: dict, lang: str) -> dict:
+    return {
+        "number": row["number"],
+        "name": row["name"],
+        "purpose": row["purpose"],
+        "legal_basis": row["legal_basis"],
+        "legal_basis_label": _pick(LEGAL_BASIS_LABELS.get(row["legal_basis"], ("", "")), lang),
+        "legal_basis_note": row["legal_basis_note"],
+        "data_subjects": _loads(row["data_subjects"]),
+        "personal_data": _loads(row["personal_data"]),
+        "recipients": _loads(row["recipients"]),
+        "transfers": row["transfers"],
+        "retention": row["retention"],
+        "security_measures": row["security_measures"],
+        "modules": _loads(row["modules"]),
+        "owner_name": row["owner_name"],
+    }
+
+
+def _snapshot_contact(row: dict, lang: str) -> dict:
+    return {
+        "role": row["role"],
+        "role_label": _pick(ROLE_LABELS.get(row["role"], ("", "")), lang),
+        "name": row["name"],
+        "organization": row["organization"],
+        "email": row["email"],
+        "phone": row["phone"],
+    }
+
+
+async def live_contacts(tenant_id: int) -> list[dict]:
+    return (
+        await PrivacyContact.select()
+        .where((PrivacyContact.tenant_id == tenant_id) & PrivacyContact.deleted_at.is_null())
+        .order_by(PrivacyContact.id)
+    )
+
+
+async def current_document(tenant_id: int) -> dict[str, Any]:
+    """The inventory as it stands now, in the shape a signed version keeps."""
+    lang = await tenant_language(tenant_id)
+    tenant = await Tenant.select(Tenant.name).where(Tenant.id == tenant_id).first()
+    return {
+        "organization": tenant["name"] if tenant else "",
+        "language": lang,
+        "activities": [_snapshot_activity(r, lang) for r in await live_activities(tenant_id)],
+        "contacts": [_snapshot_contact(r, lang) for r in await live_contacts(tenant_id)],
+    }
+
+
+def version_dict(row: dict[str, Any], with_content: bool = True) -> dict:
+    content: dict[str, Any] = {}
+    if with_content:
+        try:
+            content = json.loads(row["content"] or "{}")
+        except ValueError:
+            content = {}
+    contacts: list[dict] = []
+    if with_content and row["contacts"]:
+        try:
+            contacts = json.loads(row["contacts"])
+        except ValueError:
+            contacts = []
+    out = {k: row[k] for k in (
+        "id", "version", "signed_at", "signed_by", "signer_name", "signer_phone",
+        "sms_verified", "note", "superseded_at", "anonymized_at",
+    )}
+    out["activities"] = content.get("activities", []) if isinstance(content, dict) else []
+    out["contacts"] = contacts if isinstance(contacts, list) else []
+    out["organization"] = content.get("organization", "") if isinstance(content, dict) else ""
+    out["language"] = content.get("language", "sv") if isinstance(content, dict) else "sv"
+    return out
+
+
+async def get_version(tenant_id: int, version_id: int) -> dict:
+    return await get_scoped(InventoryVersion, tenant_id, version_id, "Inventory version")
+
+
+async def version_by_number(tenant_id: int, number: int) -> dict:
+    row = await InventoryVersion.select().where(
+        (InventoryVersion.tenant_id == tenant_id) & (InventoryVersion.version == number)
+    ).first()
+    if row is None:
+        from litestar.exceptions import NotFoundException
+
+        raise NotFoundException(f"Inventory version {number} was not found")
+    return row
+
+
+async def list_versions(tenant_id: int, offset: int, limit: int) -> tuple[int, list[dict]]:
+    where = InventoryVersion.tenant_id == tenant_id
+    total = await InventoryVersion.count().where(where)
+    rows = (
+        await InventoryVersion.select()
+        .where(where)
+        .order_by(InventoryVersion.version, ascending=False)
+        .offset(offset)
+        .limit(limit)
+    )
+    return total, rows
+
+
+async def _ready_to_sign(tenant_id: int) -> None:
+    rows = await live_activities(tenant_id)
+    if not rows:
+        raise _conflict(
+            "The inventory has no processing activities yet: add them (or pre-fill them from "
+            "the modules) before signing."
+        )
+    gaps = [f"{r['number']} ({', '.join(incomplete(r))})" for r in rows if incomplete(r)]
+    if gaps:
+        raise _conflict(
+            "Fill in what these processing activities lack before signing: " + "; ".join(gaps)
+        )
+
+
+async def _second_factor(
+    user: SessionUser, challenge_id: str | None, user_agent: str
+) -> SecondFactorDecision | None:
+    """Ask the two-factor plugin, if any, whether signing needs an SMS code (M4 item 9).
+
+    The signer is the logged-in employee; with no plugin answering (none installed, the
+    context is off, or SMS is not active) signing needs no code.
+    """
+    from core.secondfactor import ask_second_factor
+
+    return await ask_second_factor(
+        SecondFactorRequest(
+            tenant_id=user.tenant_id,
+            person_kind="employee",
+            person_id=user.employee_id,
+            context=gdpr.TWO_FACTOR_CONTEXT,
+            device_token=None,
+            user_agent=user_agent[:200],
+            challenge_id=challenge_id,
+        )
+    )
+
+
+async def sign(
+    user: SessionUser, note: str, challenge_id: str | None, user_agent: str = ""
+) -> tuple[dict | None, SecondFactorDecision | None]:
+    """Sign the inventory as it stands: a new version, the previous one superseded.
+
+    Returns ``(version, None)`` when signed, ``(None, decision)`` when an SMS code must be
+    entered first (nothing is stored until the step is re-submitted with the challenge id
+    and the two-factor plugin answers that the code was verified). What is signed is the
+    inventory at the moment of that re-submission.
+    """
+    tenant_id = user.tenant_id
+    await _ready_to_sign(tenant_id)
+    decision = await _second_factor(user, challenge_id, user_agent)
+    if decision is not None and decision.error:
+        status = decision.status if 400 <= decision.status < 500 else 409
+        raise ClientException(decision.error, status_code=status)
+    if decision is not None and decision.required:
+        return None, decision
+    async with atomic():
+        await _lock_numbers(tenant_id, 2)
+        await _ready_to_sign(tenant_id)  # changed meanwhile?
+        document = await current_document(tenant_id)
+        contacts = document.pop("contacts")
+        number = await _next(InventoryVersion, InventoryVersion.version, tenant_id)
+        now = utcnow()
+        await InventoryVersion.update({InventoryVersion.superseded_at: now}).where(
+            (InventoryVersion.tenant_id == tenant_id) & InventoryVersion.superseded_at.is_null()
+        )
+        signer = user.name
+        if decision is not None and decision.signer_name:
+            signer = decision.signer_name
+        inserted = await InventoryVersion.insert(
+            InventoryVersion(
+                tenant_id=tenant_id,
+                version=number,
+                content=json.dumps(document, ensure_ascii=False),
+                contacts=json.dumps(contacts, ensure_ascii=False),
+                note=note.strip(),
+                signed_by=user.employee_id,
+                signer_name=signer[:200],
+                signer_phone=(decision.masked_phone or "")[:40] if decision is not None else "",
+                sms_verified=decision is not None,
+                signed_at=(decision.signed_at if decision is not None and decision.signed_at else now),
+            )
+        ).returning(InventoryVersion.id)
+        return await get_version(tenant_id, int(inserted[0]["id"])), None
+
+
+# --- incidents ------------------------------------------------------------------------
+
+
+def deadline(row: dict[str, Any], now: datetime | None = None) -> dict[str, Any]:
+    """The 72-hour notification deadline of article 33(1) and where the incident stands.
+
+    Exactly 72 hours after discovery is still in time; a second later the deadline has
+    passed. An incident the organization decided need not be reported ("no") is never
+    overdue; one reported after the deadline is "notified_late", and article 33(1) then
+    asks for the reasons of the delay (``authority_reason``).
+    """
+    now = now or utcnow()
+    due = _aware(row["discovered_at"]) + NOTIFY_WITHIN
+    notified = row["authority_notified_at"]
+    if notified is not None:
+        state = "notified_late" if _aware(notified) > due else "notified"
+    elif row["authority_decision"] == "no":
+        state = "not_required"
+    else:
+        state = "overdue" if now > due else "pending"
+    return {
+        "due_at": due,
+        "state": state,
+        "passed": now > due,
+        "hours_left": round((due - now).total_seconds() / 3600, 2),
+        "late_reason_missing": state in ("overdue", "notified_late")
+        and not (row["authority_reason"] or "").strip(),
+    }
+
+
+def incident_dict(row: dict[str, Any], now: datetime | None = None) -> dict:
+    out = dict(row)
+    out.pop("tenant_id", None)
+    out["deadline"] = deadline(row, now)
+    return out
+
+
+async def get_incident(tenant_id: int, incident_id: int) -> dict:
+    return await get_scoped(Incident, tenant_id, incident_id, "Incident")
+
+
+def _incident_writable(row: dict) -> None:
+    if row["anonymized_at"] is not None:
+        raise _conflict(f"Incident {row['number']} is anonymized and can no longer be changed.")
+    if row["deleted_at"] is not None:
+        raise _conflict(f"Incident {row['number']} is deleted and can no longer be changed.")
+
+
+def _check_times(values: dict[str, Any], now: datetime) -> None:
+    """The times of one incident must tell a possible story."""
+    discovered = values["discovered_at"]
+    for name in ("discovered_at", "occurred_at", "authority_notified_at", "subjects_notified_at"):
+        value = values.get(name)
+        if value is not None and value > now + CLOCK_SKEW:
+            raise FieldError(name, "this time is in the future")
+    occurred = values.get("occurred_at")
+    if occurred is not None and occurred > discovered:
+        raise FieldError("occurred_at", "the breach cannot have happened after it was discovered")
+    for who in ("authority", "subjects"):
+        notified = values.get(f"{who}_notified_at")
+        if notified is not None and notified < discovered:
+            raise FieldError(
+                f"{who}_notified_at", "a notification cannot come before the breach was discovered"
+            )
+        if notified is not None and values.get(f"{who}_decision") == "no":
+            raise FieldError(
+                f"{who}_decision",
+                "it says no notification is needed, but a notification time is given; "
+                "choose yes, or remove the time",
+            )
+        if notified is not None:
+            values[f"{who}_decision"] = "yes"
+
+
+INCIDENT_FIELDS = tuple(n for n in IncidentIn.__struct_fields__)
+
+
+def _incident_values(data: IncidentIn | IncidentPatch, current: dict | None) -> dict[str, Any]:
+    values: dict[str, Any] = dict(current or {})
+    for name in INCIDENT_FIELDS:
+        value = getattr(data, name)
+        if value is None:
+            continue
+        if name == "title":
+            value = _required_text(value, "title", "a title")
+        elif isinstance(value, datetime):
+            value = _aware(value)
+        elif isinstance(value, str):
+            value = value.strip()
+        values[name] = value
+    for name in getattr(data, "clear", ()):
+        values[name] = None
+    for name in ("discovered_at", "occurred_at", "authority_notified_at", "subjects_notified_at"):
+        if values.get(name) is not None:
+            values[name] = _aware(values[name])
+    _check_times(values, utcnow())
+    return {k: values[k] for k in INCIDENT_FIELDS if k in values}
+
+
+async def list_incidents(
+    tenant_id: int,
+    offset: int,
+    limit: int,
+    status: str | None = None,
+    overdue: bool | None = None,
+    include_deleted: bool = False,
+) -> tuple[int, list[dict]]:
+    where = Incident.tenant_id == tenant_id
+    if status is not None:
+        if status not in ("open", "closed"):
+            raise FieldError("status", "must be open or closed")
+        where = where & (Incident.status == status)
+    if overdue is not None:
+        late = (
+            Incident.authority_notified_at.is_null()
+            & (Incident.authority_decision != "no")
+            & (Incident.discovered_at < utcnow() - NOTIFY_WITHIN)
+        )
+        if overdue:
+            where = where & late
+        else:
+            where = where & (
+                Incident.authority_notified_at.is_not_null()
+                | (Incident.authority_decision == "no")
+                | (Incident.discovered_at >= utcnow() - NOTIFY_WITHIN)
+            )
+    if not include_deleted:
+        where = where & Incident.deleted_at.is_null()
+    total = await Incident.count().where(where)
+    rows = (
+        await Incident.select()
+        .where(where)
+        .order_by(Incident.number, ascending=False)
+        .offset(offset)
+        .limit(limit)
+    )
+    return total, rows
+
+
+async def create_incident(tenant_id: int, employee_id: int, data: IncidentIn) -> dict:
+    values = _incident_values(data, None)
+    async with atomic():
+        await _lock_numbers(tenant_id, 3)
+        number = await _next(Incident, Incident.number, tenant_id)
+        inserted = await Incident.insert(
+            Incident(tenant_id=tenant_id, number=number, reported_by=employee_id, **values)
+        ).returning(Incident.id)
+        return await get_incident(tenant_id, int(inserted[0]["id"]))
+
+
+def _where_incident(tenant_id: int, incident_id: int) -> Any:
+    return (Incident.tenant_id == tenant_id) & (Incident.id == incident_id)
+
+
+async def edit_incident(tenant_id: int, incident_id: int, data: IncidentPatch) -> dict:
+    async with atomic():
+        row = await get_incident(tenant_id, incident_id)
+        _incident_writable(row)
+        values = _incident_values(data, {k: row[k] for k in INCIDENT_FIELDS})
+        changes = {getattr(Incident, k): v for k, v in values.items() if v != row[k]}
+        if changes:
+            changes[Incident.updated_at] = utcnow()
+            await Incident.update(changes).where(_where_incident(tenant_id, incident_id))
+        return await get_incident(tenant_id, incident_id)
+
+
+async def notify(tenant_id: int, incident_id: int, who: str, data: NotifyIn) -> dict:
+    """Record when the authority (``who="authority"``) or the people affected were told."""
+    async with atomic():
+        row = await get_incident(tenant_id, incident_id)
+        _incident_writable(row)
+        if row[f"{who}_notified_at"] is not None:
+            whom = "supervisory authority" if who == "authority" else "people affected"
+            raise _conflict(f"The {whom} of incident {row['number']} were already recorded as notified.")
+        values = {k: row[k] for k in INCIDENT_FIELDS}
+        if values[f"{who}_decision"] == "no":
+            values[f"{who}_decision"] = "yes"  # they were told after all
+        values[f"{who}_notified_at"] = _aware(data.notified_at) if data.notified_at else utcnow()
+        if who == "authority" and data.reference.strip():
+            values["authority_reference"] = data.reference.strip()
+        _check_times(values, utcnow())
+        changes = {getattr(Incident, k): v for k, v in values.items() if v != row[k]}
+        changes[Incident.updated_at] = utcnow()
+        await Incident.update(changes).where(_where_incident(tenant_id, incident_id))
+        return await get_incident(tenant_id, incident_id)
+
+
+async def close_incident(tenant_id: int, incident_id: int) -> dict:
+    """Closing starts the retention clock; an open decision about notifying must be made."""
+    async with atomic():
+        row = await get_incident(tenant_id, incident_id)
+        _incident_writable(row)
+        if row["status"] == "closed":
+            raise _conflict(f"Incident {row['number']} is already closed.")
+        if row["authority_decision"] == "pending" and row["authority_notified_at"] is None:
+            raise _conflict(
+                f"Decide first whether incident {row['number']} must be reported to the "
+                "supervisory authority (authority_decision yes or no)."
+            )
+        now = utcnow()
+        await Incident.update(
+            {Incident.status: "closed", Incident.closed_at: now, Incident.updated_at: now}
+        ).where(_where_incident(tenant_id, incident_id))
+        return await get_incident(tenant_id, incident_id)
+
+
+async def reopen_incident(tenant_id: int, incident_id: int) -> dict:
+    async with atomic():
+        row = await get_incident(tenant_id, incident_id)
+        _incident_writable(row)
+        if row["status"] != "closed":
+            raise _conflict(f"Incident {row['number']} is not closed.")
+        await Incident.update(
+            {Incident.status: "open", Incident.closed_at: None, Incident.updated_at: utcnow()}
+        ).where(_where_incident(tenant_id, incident_id))
+        return await get_incident(tenant_id, incident_id)
+
+
+async def delete_incident(tenant_id: int, incident_id: int) -> dict:
+    async with atomic():
+        row = await get_incident(tenant_id, incident_id)
+        if row["deleted_at"] is None:
+            now = utcnow()
+            await Incident.update({Incident.deleted_at: now, Incident.updated_at: now}).where(
+                _where_incident(tenant_id, incident_id)
+            )
+        return await get_incident(tenant_id, incident_id)
+
+
+# --- GDPR contact persons -------------------------------------------------------------
+
+
+async def get_contact(tenant_id: int, contact_id: int) -> dict:
+    return await get_scoped(PrivacyContact, tenant_id, contact_id, "GDPR contact person")
+
+
+def contact_dict(row: dict[str, Any]) -> dict:
+    out = dict(row)
+    out.pop("tenant_id", None)
+    return out
+
+
+async def _check_employee(tenant_id: int, employee_id: int) -> None:
+    if employee_id and not await Employee.exists().where(
+        (Employee.tenant_id == tenant_id) & (Employee.id == employee_id)
+    ):
+        raise FieldError("employee_id", f"there is no employee {employee_id} in this organization")
+
+
+async def _contact_values(tenant_id: int, data: ContactIn | ContactPatch) -> dict[Any, Any]:
+    values: dict[Any, Any] = {}
+    if data.name is not None:
+        values[PrivacyContact.name] = _required_text(data.name, "name", "a name")
+    if data.role is not None:
+        values[PrivacyContact.role] = data.role
+    if data.organization is not None:
+        values[PrivacyContact.organization] = data.organization.strip()
+    if data.email is not None:
+        values[PrivacyContact.email] = normalize_email(data.email, "email")
+    if data.phone is not None:
+        values[PrivacyContact.phone] = normalize_phone(data.phone, "phone")
+    if data.notes is not None:
+        values[PrivacyContact.notes] = data.notes
+    if data.employee_id is not None:
+        await _check_employee(tenant_id, data.employee_id)
+        values[PrivacyContact.employee_id] = data.employee_id
+    return values
+
+
+def _contact_writable(row: dict) -> None:
+    if row["anonymized_at"] is not None:
+        raise _conflict("This contact person is anonymized and can no longer be changed.")
+    if row["deleted_at"] is not None:
+        raise _conflict("This contact person is deleted and can no longer be changed.")
+
+
+async def list_contacts(
+    tenant_id: int, offset: int, limit: int, role: str | None = None, include_deleted: bool = False
+) -> tuple[int, list[dict]]:
+    where = PrivacyContact.tenant_id == tenant_id
+    if role is not None:
+        if role not in ROLE_LABELS:
+            raise FieldError("role", f"must be one of {', '.join(ROLE_LABELS)}")
+        where = where & (PrivacyContact.role == role)
+    if not include_deleted:
+        where = where & PrivacyContact.deleted_at.is_null()
+    total = await PrivacyContact.count().where(where)
+    rows = (
+        await PrivacyContact.select()
+        .where(where)
+        .order_by(PrivacyContact.id)
+        .offset(offset)
+        .limit(limit)
+    )
+    return total, rows
+
+
+async def create_contact(tenant_id: int, data: ContactIn) -> dict:
+    values = await _contact_values(tenant_id, data)
+    async with atomic():
+        row = PrivacyContact(tenant_id=tenant_id)
+        for column, value in values.items():
+            setattr(row, column._meta.name, value)
+        inserted = await PrivacyContact.insert(row).returning(PrivacyContact.id)
+        return await get_contact(tenant_id, int(inserted[0]["id"]))
+
+
+async def edit_contact(tenant_id: int, contact_id: int, data: ContactPatch) -> dict:
+    values = await _contact_values(tenant_id, data)
+    async with atomic():
+        _contact_writable(await get_contact(tenant_id, contact_id))
+        if values:
+            values[PrivacyContact.updated_at] = utcnow()
+            await PrivacyContact.update(values).where(
+                (PrivacyContact.tenant_id == tenant_id) & (PrivacyContact.id == contact_id)
+            )
+        return await get_contact(tenant_id, contact_id)
+
+
+async def delete_contact(tenant_id: int, contact_id: int) -> dict:
+    """Soft delete; anonymized at once when the organization chose "immediately"."""
+    async with atomic():
+        row = await get_contact(tenant_id, contact_id)
+        if row["deleted_at"] is None:
+            now = utcnow()
+            await PrivacyContact.update(
+                {PrivacyContact.deleted_at: now, PrivacyContact.updated_at: now}
+            ).where((PrivacyContact.tenant_id == tenant_id) & (PrivacyContact.id == contact_id))
+            await gdpr.anonymize_now_if_immediate(tenant_id, gdpr.RULE_CONTACTS, contact_id)
+        return await get_contact(tenant_id, contact_id)
