@@ -107,6 +107,7 @@ def create_app(
         yield
 
     plugin_routers = []
+    from core.pages.routes import page_routers
     from core.web import module_guard
 
     modules = host.modules()
@@ -135,6 +136,7 @@ def create_app(
             EmployeesController,
             GroupsController,
             *plugin_routers,
+            *page_routers(),
         ],
         dependencies={"user": Provide(provide_user), "admin": Provide(provide_admin)},
         exception_handlers=exception_handlers,

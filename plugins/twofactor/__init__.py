@@ -39,9 +39,10 @@ def register_piccolo_apps() -> Sequence[str]:
 
 @hookimpl
 def register_routes() -> Sequence[Any]:
+    from plugins.twofactor.pages import PAGES
     from plugins.twofactor.routes import ROUTES
 
-    return ROUTES
+    return [*ROUTES, *PAGES]
 
 
 @hookimpl

@@ -1,0 +1,106 @@
+"""Keep the gettext catalogs of the pages in step with the templates and page code.
+
+``python -m core.pages.catalog update <folder>`` adds every new message of the folder's
+templates and ``pages*.py`` files to ``<folder>/locale/sv/LC_MESSAGES/messages.po`` (and an
+empty English catalog: the message ids are English) and compiles the ``.mo`` files, which
+are committed so a fresh checkout needs no build step. ``check`` (run by the tests) fails
+when a message has no Swedish text or a ``.mo`` is older than its ``.po``.
+
+For core, ``<folder>`` is ``core`` and the catalogs are ``core/locale``; a plugin keeps its
+own in ``plugins/<name>/locale``, merged over core's at run time.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from babel.messages.catalog import Catalog
+from babel.messages.extract import extract_from_dir
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po, write_po
+
+METHODS = [
+    ("**/templates/**.html", "jinja2.ext:babel_extract"),
+    ("**/pages.py", "python"),
+    ("**/pages/**.py", "python"),
+    ("**/portal_pages.py", "python"),
+    ("**/known_messages.py", "python"),
+]
+OPTIONS = {"**/templates/**.html": {"trim_blocks": "true", "lstrip_blocks": "true"}}
+LANGS = ("sv", "en")
+
+
+def messages_of(folder: Path) -> set[str]:
+    found: set[str] = set()
+    for _file, _line, message, _comments, _ctx in extract_from_dir(
+        str(folder), METHODS, options_map=OPTIONS, keywords={"_": None, "gettext": None, "ngettext": (1, 2)}
+    ):
+        if isinstance(message, tuple):
+            found.update(m for m in message if m)
+        elif message:
+            found.add(message)
+    if folder.name == "core":
+        # Plugins' pages are found by their own catalogs; core only its own folders.
+        pass
+    return found
+
+
+def po_path(folder: Path, lang: str) -> Path:
+    return folder / "locale" / lang / "LC_MESSAGES" / "messages.po"
+
+
+def load(path: Path, lang: str) -> Catalog:
+    if path.exists():
+        with path.open("rb") as fh:
+            return read_po(fh, locale=lang)
+    return Catalog(locale=lang, domain="messages")
+
+
+def update(folder: Path) -> list[str]:
+    """Add new messages, compile; returns the Swedish messages still without a text."""
+    wanted = messages_of(folder)
+    missing: list[str] = []
+    for lang in LANGS:
+        path = po_path(folder, lang)
+        catalog = load(path, lang)
+        for msgid in sorted(wanted):
+            if msgid not in catalog:
+                catalog.add(msgid, "")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("wb") as fh:
+            write_po(fh, catalog, width=100, sort_output=True)
+        with path.with_suffix(".mo").open("wb") as fh:
+            write_mo(fh, catalog)
+        if lang == "sv":
+            missing = sorted(m.id for m in catalog if m.id and not m.string)
+    return missing
+
+
+def check(folder: Path) -> list[str]:
+    """Problems: messages without Swedish text, or catalogs not compiled since changed."""
+    problems = []
+    catalog = load(po_path(folder, "sv"), "sv")
+    for msgid in sorted(messages_of(folder)):
+        message = catalog.get(msgid)
+        if message is None or not message.string:
+            problems.append(f"{folder}: no Swedish text for {msgid!r}")
+    for lang in LANGS:
+        po = po_path(folder, lang)
+        mo = po.with_suffix(".mo")
+        if po.exists() and (not mo.exists() or mo.stat().st_mtime < po.stat().st_mtime - 1):
+            problems.append(f"{mo} is older than its .po: run python -m core.pages.catalog update")
+    return problems
+
+
+if __name__ == "__main__":  # pragma: no cover
+    command, *folders = sys.argv[1:]
+    for name in folders:
+        if command == "update":
+            left = update(Path(name))
+            print(f"{name}: {len(left)} message(s) without Swedish text")
+            for m in left:
+                print("  ", repr(m))
+        else:
+            for p in check(Path(name)):
+                print(p)
