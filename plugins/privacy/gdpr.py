@@ -22,6 +22,8 @@ Every rule defaults to "off": the organization decides how long its GDPR records
 
 from __future__ import annotations
 
+from typing import Any
+
 from core.contracts import (
     PersonalDataField,
     RecordType,
@@ -66,31 +68,46 @@ def version_link(record_id: int) -> str:
     return f"/api/privacy/inventory/versions/{record_id}"
 
 
-F = PersonalDataField
+# (table, column, category, strategy, label_sv, label_en, rule); rule None = a reference.
+_FIELD_ROWS: tuple[tuple[Any, str, str, str, str, str, str | None], ...] = (
+    # GDPR contact persons
+    (PrivacyContact, "name", "name", "replace", "Namn", "Name", RULE_CONTACTS),
+    (PrivacyContact, "email", "email", "null", "E-post", "E-mail", RULE_CONTACTS),
+    (PrivacyContact, "phone", "phone", "null", "Telefon", "Phone", RULE_CONTACTS),
+    (PrivacyContact, "notes", "free_text", "empty", "Anteckningar", "Notes", RULE_CONTACTS),
+    (PrivacyContact, "employee_id", "employee_ref", "zero", "Anställd", "Employee", None),
+    # Incident reports
+    (Incident, "title", "free_text", "replace", "Rubrik", "Title", RULE_INCIDENTS),
+    (Incident, "description", "free_text", "replace", "Vad som hänt", "What happened",
+     RULE_INCIDENTS),
+    (Incident, "people_affected", "free_text", "replace", "Berörda personer", "People affected",
+     RULE_INCIDENTS),
+    (Incident, "consequences", "free_text", "replace", "Konsekvenser", "Consequences",
+     RULE_INCIDENTS),
+    (Incident, "authority_reason", "free_text", "empty", "Motivering, tillsynsmyndighet",
+     "Reason, supervisory authority", RULE_INCIDENTS),
+    (Incident, "subjects_reason", "free_text", "empty", "Motivering, berörda",
+     "Reason, people affected", RULE_INCIDENTS),
+    (Incident, "reported_by", "employee_ref", "zero", "Rapporterad av", "Reported by", None),
+    # The inventory: processing activities and signed versions
+    (ProcessingActivity, "owner_name", "name", "replace", "Ansvarig", "Responsible",
+     RULE_ACTIVITIES),
+    (ProcessingActivity, "created_by", "employee_ref", "zero", "Registrerad av", "Recorded by",
+     None),
+    (InventoryVersion, "signer_name", "name", "replace", "Signerad av", "Signed by",
+     RULE_VERSIONS),
+    (InventoryVersion, "signer_phone", "phone", "empty", "Signerad med telefon (maskerad)",
+     "Signed with phone (masked)", RULE_VERSIONS),
+    (InventoryVersion, "contacts", "free_text", "empty", "Kontaktpersoner vid signering",
+     "Contact persons when signed", RULE_VERSIONS),
+    (InventoryVersion, "note", "free_text", "empty", "Kommentar", "Note", RULE_VERSIONS),
+    (InventoryVersion, "signed_by", "employee_ref", "zero", "Signerad av (anställd)",
+     "Signed by (employee)", None),
+)
 
 FIELDS: list[PersonalDataField] = [
-    # GDPR contact persons
-    F(PrivacyContact, "name", "name", "replace", "Namn", "Name", rule=RULE_CONTACTS),
-    F(PrivacyContact, "email", "email", "null", "E-post", "E-mail", rule=RULE_CONTACTS),
-    F(PrivacyContact, "phone", "phone", "null", "Telefon", "Phone", rule=RULE_CONTACTS),
-    F(PrivacyContact, "notes", "free_text", "empty", "Anteckningar", "Notes", rule=RULE_CONTACTS),
-    F(PrivacyContact, "employee_id", "employee_ref", "zero", "Anställd", "Employee"),
-    # Incident reports
-    F(Incident, "title", "free_text", "replace", "Rubrik", "Title", rule=RULE_INCIDENTS),
-    F(Incident, "description", "free_text", "replace", "Vad som hänt", "What happened", rule=RULE_INCIDENTS),
-    F(Incident, "people_affected", "free_text", "replace", "Berörda personer", "People affected", rule=RULE_INCIDENTS),
-    F(Incident, "consequences", "free_text", "replace", "Konsekvenser", "Consequences", rule=RULE_INCIDENTS),
-    F(Incident, "authority_reason", "free_text", "empty", "Motivering, tillsynsmyndighet", "Reason, supervisory authority", rule=RULE_INCIDENTS),
-    F(Incident, "subjects_reason", "free_text", "empty", "Motivering, berörda", "Reason, people affected", rule=RULE_INCIDENTS),
-    F(Incident, "reported_by", "employee_ref", "zero", "Rapporterad av", "Reported by"),
-    # The inventory: processing activities and signed versions
-    F(ProcessingActivity, "owner_name", "name", "replace", "Ansvarig", "Responsible", rule=RULE_ACTIVITIES),
-    F(ProcessingActivity, "created_by", "employee_ref", "zero", "Registrerad av", "Recorded by"),
-    F(InventoryVersion, "signer_name", "name", "replace", "Signerad av", "Signed by", rule=RULE_VERSIONS),
-    F(InventoryVersion, "signer_phone", "phone", "empty", "Signerad med telefon (maskerad)", "Signed with phone (masked)", rule=RULE_VERSIONS),
-    F(InventoryVersion, "contacts", "free_text", "empty", "Kontaktpersoner vid signering", "Contact persons when signed", rule=RULE_VERSIONS),
-    F(InventoryVersion, "note", "free_text", "empty", "Kommentar", "Note", rule=RULE_VERSIONS),
-    F(InventoryVersion, "signed_by", "employee_ref", "zero", "Signerad av (anställd)", "Signed by (employee)"),
+    PersonalDataField(table, column, category, strategy, sv, en, rule)  # type: ignore[arg-type]
+    for table, column, category, strategy, sv, en, rule in _FIELD_ROWS
 ]
 
 RULES: list[RetentionRule] = [
@@ -145,10 +162,21 @@ RULES: list[RetentionRule] = [
 ]
 
 RECORD_TYPES: list[RecordType] = [
-    RecordType(RT_CONTACT, PrivacyContact, "Kontaktperson GDPR", "GDPR contact person", link=contact_link),
-    RecordType(RT_INCIDENT, Incident, "Incidentrapport", "Incident report", link=incident_link, number_column="number"),
-    RecordType(RT_ACTIVITY, ProcessingActivity, "Behandling", "Processing activity", link=activity_link, number_column="number"),
-    RecordType(RT_VERSION, InventoryVersion, "Signerad förteckning", "Signed inventory", link=version_link, number_column="version"),
+    RecordType(
+        RT_CONTACT, PrivacyContact, "Kontaktperson GDPR", "GDPR contact person", link=contact_link
+    ),
+    RecordType(
+        RT_INCIDENT, Incident, "Incidentrapport", "Incident report",
+        link=incident_link, number_column="number",
+    ),
+    RecordType(
+        RT_ACTIVITY, ProcessingActivity, "Behandling", "Processing activity",
+        link=activity_link, number_column="number",
+    ),
+    RecordType(
+        RT_VERSION, InventoryVersion, "Signerad förteckning", "Signed inventory",
+        link=version_link, number_column="version",
+    ),
 ]
 
 _PLACES = {

@@ -225,7 +225,9 @@ class InventoryController(Controller):
             user.tenant_id, user, "privacy.inventory_signed", PLUGIN, RT_VERSION,
             int(version["id"]), ip=client_ip(request),
         )
-        return Response(SignOut(status="signed", version=_version_out(version)), status_code=HTTP_201_CREATED)
+        return Response(
+            SignOut(status="signed", version=_version_out(version)), status_code=HTTP_201_CREATED
+        )
 
     @get("/versions")
     async def versions(self, user: AuthUser, offset: Offset = 0, limit: Limit = 50) -> VersionPage:
@@ -266,6 +268,12 @@ def _incident_out(row: dict) -> IncidentOut:
     return _out(IncidentOut, services.incident_dict(row))
 
 
+async def _incident_change(
+    request: AnyRequest, user: SessionUser, action: str, work: Awaitable[dict]
+) -> IncidentOut:
+    return _incident_out(await logged(request, user, action, RT_INCIDENT, work))
+
+
 class IncidentsController(Controller):
     path = "/api/privacy/incidents"
     tags = ["privacy"]
@@ -286,7 +294,8 @@ class IncidentsController(Controller):
         total, rows = await services.list_incidents(
             user.tenant_id, offset, limit, status, overdue, include_deleted
         )
-        return IncidentPage(total=total, offset=offset, limit=limit, items=[_incident_out(r) for r in rows])
+        items = [_incident_out(r) for r in rows]
+        return IncidentPage(total=total, offset=offset, limit=limit, items=items)
 
     @post("/", status_code=HTTP_201_CREATED)
     async def create(
@@ -294,7 +303,7 @@ class IncidentsController(Controller):
     ) -> IncidentOut:
         gdpr_user(user)
         work = services.create_incident(user.tenant_id, user.employee_id, data)
-        return _incident_out(await logged(request, user, "privacy.incident_created", RT_INCIDENT, work))
+        return await _incident_change(request, user, "privacy.incident_created", work)
 
     @get("/{incident_id:int}")
     async def get_one(self, user: AuthUser, incident_id: Id) -> IncidentOut:
@@ -307,7 +316,7 @@ class IncidentsController(Controller):
     ) -> IncidentOut:
         gdpr_user(user)
         work = services.edit_incident(user.tenant_id, incident_id, data)
-        return _incident_out(await logged(request, user, "privacy.incident_edited", RT_INCIDENT, work))
+        return await _incident_change(request, user, "privacy.incident_edited", work)
 
     @post("/{incident_id:int}/notify-authority", status_code=HTTP_200_OK)
     async def notify_authority(
@@ -316,7 +325,7 @@ class IncidentsController(Controller):
         """Record that the supervisory authority was notified (default: now)."""
         gdpr_user(user)
         work = services.notify(user.tenant_id, incident_id, "authority", data)
-        return _incident_out(await logged(request, user, "privacy.incident_authority_notified", RT_INCIDENT, work))
+        return await _incident_change(request, user, "privacy.incident_authority_notified", work)
 
     @post("/{incident_id:int}/notify-subjects", status_code=HTTP_200_OK)
     async def notify_subjects(
@@ -325,25 +334,25 @@ class IncidentsController(Controller):
         """Record that the people affected were told (article 34; default: now)."""
         gdpr_user(user)
         work = services.notify(user.tenant_id, incident_id, "subjects", data)
-        return _incident_out(await logged(request, user, "privacy.incident_subjects_notified", RT_INCIDENT, work))
+        return await _incident_change(request, user, "privacy.incident_subjects_notified", work)
 
     @post("/{incident_id:int}/close", status_code=HTTP_200_OK)
     async def close(self, request: AnyRequest, user: AuthUser, incident_id: Id) -> IncidentOut:
         gdpr_user(user)
         work = services.close_incident(user.tenant_id, incident_id)
-        return _incident_out(await logged(request, user, "privacy.incident_closed", RT_INCIDENT, work))
+        return await _incident_change(request, user, "privacy.incident_closed", work)
 
     @post("/{incident_id:int}/reopen", status_code=HTTP_200_OK)
     async def reopen(self, request: AnyRequest, user: AuthUser, incident_id: Id) -> IncidentOut:
         gdpr_user(user)
         work = services.reopen_incident(user.tenant_id, incident_id)
-        return _incident_out(await logged(request, user, "privacy.incident_reopened", RT_INCIDENT, work))
+        return await _incident_change(request, user, "privacy.incident_reopened", work)
 
     @delete("/{incident_id:int}", status_code=HTTP_200_OK)
     async def remove(self, request: AnyRequest, user: AuthUser, incident_id: Id) -> IncidentOut:
         gdpr_user(user)
         work = services.delete_incident(user.tenant_id, incident_id)
-        return _incident_out(await logged(request, user, "privacy.incident_deleted", RT_INCIDENT, work))
+        return await _incident_change(request, user, "privacy.incident_deleted", work)
 
 
 # --- GDPR contact persons -------------------------------------------------------------
@@ -351,6 +360,12 @@ class IncidentsController(Controller):
 
 def _contact_out(row: dict) -> ContactOut:
     return _out(ContactOut, services.contact_dict(row))
+
+
+async def _contact_change(
+    request: AnyRequest, user: SessionUser, action: str, work: Awaitable[dict]
+) -> ContactOut:
+    return _contact_out(await logged(request, user, action, RT_CONTACT, work))
 
 
 class ContactsController(Controller):
@@ -367,14 +382,19 @@ class ContactsController(Controller):
         include_deleted: FromQuery[bool] = False,
     ) -> ContactPage:
         gdpr_user(user)
-        total, rows = await services.list_contacts(user.tenant_id, offset, limit, role, include_deleted)
-        return ContactPage(total=total, offset=offset, limit=limit, items=[_contact_out(r) for r in rows])
+        total, rows = await services.list_contacts(
+            user.tenant_id, offset, limit, role, include_deleted
+        )
+        items = [_contact_out(r) for r in rows]
+        return ContactPage(total=total, offset=offset, limit=limit, items=items)
 
     @post("/", status_code=HTTP_201_CREATED)
-    async def create(self, request: AnyRequest, user: AuthUser, data: JSONBody[ContactIn]) -> ContactOut:
+    async def create(
+        self, request: AnyRequest, user: AuthUser, data: JSONBody[ContactIn]
+    ) -> ContactOut:
         gdpr_user(user)
         work = services.create_contact(user.tenant_id, data)
-        return _contact_out(await logged(request, user, "privacy.contact_created", RT_CONTACT, work))
+        return await _contact_change(request, user, "privacy.contact_created", work)
 
     @get("/{contact_id:int}")
     async def get_one(self, user: AuthUser, contact_id: Id) -> ContactOut:
@@ -387,14 +407,14 @@ class ContactsController(Controller):
     ) -> ContactOut:
         gdpr_user(user)
         work = services.edit_contact(user.tenant_id, contact_id, data)
-        return _contact_out(await logged(request, user, "privacy.contact_edited", RT_CONTACT, work))
+        return await _contact_change(request, user, "privacy.contact_edited", work)
 
     @delete("/{contact_id:int}", status_code=HTTP_200_OK)
     async def remove(self, request: AnyRequest, user: AuthUser, contact_id: Id) -> ContactOut:
         """Soft delete; anonymized at once when the organization chose "immediately"."""
         gdpr_user(user)
         work = services.delete_contact(user.tenant_id, contact_id)
-        return _contact_out(await logged(request, user, "privacy.contact_deleted", RT_CONTACT, work))
+        return await _contact_change(request, user, "privacy.contact_deleted", work)
 
 
 def route_handlers() -> list[Any]:

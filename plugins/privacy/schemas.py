@@ -200,6 +200,11 @@ class IncidentIn(msgspec.Struct, forbid_unknown_fields=True):
     subjects_notified_at: Instant | None = None
 
 
+Clearable = Literal[
+    "occurred_at", "subjects_count", "authority_notified_at", "subjects_notified_at"
+]
+
+
 class IncidentPatch(msgspec.Struct, forbid_unknown_fields=True):
     title: Name | None = None
     discovered_at: Instant | None = None
@@ -218,10 +223,7 @@ class IncidentPatch(msgspec.Struct, forbid_unknown_fields=True):
     subjects_reason: LongText | None = None
     subjects_notified_at: Instant | None = None
     # Explicit clears for the nullable fields (null in a PATCH means "leave alone").
-    clear: Annotated[
-        list[Literal["occurred_at", "subjects_count", "authority_notified_at", "subjects_notified_at"]],
-        msgspec.Meta(max_length=4),
-    ] = []
+    clear: Annotated[list[Clearable], msgspec.Meta(max_length=4)] = []
 
 
 class NotifyIn(msgspec.Struct, forbid_unknown_fields=True):

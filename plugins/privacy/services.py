@@ -66,7 +66,7 @@ def _loads(text: str | None) -> list[str]:
     return [str(v) for v in value] if isinstance(value, list) else []
 
 
-def _clean_items(values: list[str], name: str) -> list[str]:
+def _clean_items(values: list[str]) -> list[str]:
     """Trimmed, without blanks and duplicates, in the order given."""
     out: list[str] = []
     for v in values:
@@ -162,7 +162,11 @@ def retention_text(
     when = (" or " if lang == "en" else " eller ").join(words)
     done = ("deleted", "raderas") if deletes else ("anonymized", "anonymiseras")
     if mode == "off":
-        what = "kept, no automatic anonymization" if lang == "en" else "sparas, ingen automatisk gallring"
+        what = (
+            "kept, no automatic anonymization"
+            if lang == "en"
+            else "sparas, ingen automatisk gallring"
+        )
     elif mode == "immediately":
         what = f"{done[0]} at {when}" if lang == "en" else f"{done[1]} direkt vid {when}"
     else:
@@ -294,14 +298,15 @@ async def get_activity(tenant_id: int, activity_id: int) -> dict:
 
 
 def _activity_writable(row: dict) -> None:
+    what = f"Processing activity {row['number']}"
     if row["anonymized_at"] is not None:
-        raise _conflict(f"Processing activity {row['number']} is anonymized and can no longer be changed.")
+        raise _conflict(f"{what} is anonymized and can no longer be changed.")
     if row["deleted_at"] is not None:
-        raise _conflict(f"Processing activity {row['number']} is deleted and can no longer be changed.")
+        raise _conflict(f"{what} is deleted and can no longer be changed.")
 
 
 def _check_modules(modules: list[str]) -> list[str]:
-    cleaned = _clean_items(modules, "modules")
+    cleaned = _clean_items(modules)
     unknown = sorted(set(cleaned) - known_modules())
     if unknown:
         raise FieldError(
@@ -352,7 +357,7 @@ def _activity_values(data: ActivityIn | ActivityPatch) -> dict[Any, Any]:
         elif name == "modules":
             value = json.dumps(_check_modules(value), ensure_ascii=False)
         elif name in LIST_COLUMNS:
-            value = json.dumps(_clean_items(value, name), ensure_ascii=False)
+            value = json.dumps(_clean_items(value), ensure_ascii=False)
         elif isinstance(value, str):
             value = value.strip()
         values[column] = value
@@ -391,7 +396,9 @@ async def delete_activity(tenant_id: int, activity_id: int) -> dict:
             now = utcnow()
             await ProcessingActivity.update(
                 {ProcessingActivity.deleted_at: now, ProcessingActivity.updated_at: now}
-            ).where((ProcessingActivity.tenant_id == tenant_id) & (ProcessingActivity.id == activity_id))
+            ).where(
+                (ProcessingActivity.tenant_id == tenant_id) & (ProcessingActivity.id == activity_id)
+            )
             await gdpr.anonymize_now_if_immediate(tenant_id, gdpr.RULE_ACTIVITIES, activity_id)
         return await get_activity(tenant_id, activity_id)
 
@@ -619,7 +626,7 @@ async def sign(
                 signer_name=signer[:200],
                 signer_phone=(decision.masked_phone or "")[:40] if decision is not None else "",
                 sms_verified=decision is not None,
-                signed_at=(decision.signed_at if decision is not None and decision.signed_at else now),
+                signed_at=(decision.signed_at if decision and decision.signed_at else now),
             )
         ).returning(InventoryVersion.id)
         return await get_version(tenant_id, int(inserted[0]["id"])), None
@@ -798,7 +805,9 @@ async def notify(tenant_id: int, incident_id: int, who: str, data: NotifyIn) -> 
         _incident_writable(row)
         if row[f"{who}_notified_at"] is not None:
             whom = "supervisory authority" if who == "authority" else "people affected"
-            raise _conflict(f"The {whom} of incident {row['number']} were already recorded as notified.")
+            raise _conflict(
+                f"The {whom} of incident {row['number']} were already recorded as notified."
+            )
         values = {k: row[k] for k in INCIDENT_FIELDS}
         if values[f"{who}_decision"] == "no":
             values[f"{who}_decision"] = "yes"  # they were told after all
