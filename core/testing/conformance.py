@@ -44,12 +44,14 @@ column other than its strategy says, override :meth:`PluginConformance.expected_
 from __future__ import annotations
 
 import asyncio
+import atexit
 import importlib
 import inspect
 import json
 import os
 import random
 import secrets
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -57,6 +59,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
 from typing import Any, ClassVar
 from urllib.parse import urlsplit, urlunsplit
 
@@ -289,6 +292,49 @@ def postgres_url() -> str | None:
     return url if url.startswith(("postgres://", "postgresql://")) else None
 
 
+def _pg_url(base: str, database: str) -> str:
+    return urlunsplit(urlsplit(base)._replace(path=f"/{database}"))
+
+
+# The core's migrations are the same for every plugin and take most of the time, so they
+# are applied once per process to a template (a SQLite file copied, a PostgreSQL database
+# used as TEMPLATE); each plugin's check starts from a copy. The core's migrations always
+# run before a plugin's, so this is the state a plugin's first migration meets anyway.
+_templates: dict[str, str] = {}
+
+
+def _drop_pg_template(base: str, name: str) -> None:
+    try:
+        asyncio.run(_pg_admin(base, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    except Exception:  # noqa: BLE001 - best effort at exit
+        pass
+
+
+def fresh_sqlite(path: Path) -> str:
+    """A SQLite file at ``path`` holding the core's tables only; returns its URL."""
+    if "sqlite" not in _templates:
+        template = Path(tempfile.mkdtemp(prefix="gallra-kit-tpl-")) / "core.sqlite"
+        result = run_migration_check("core", None, f"sqlite://{template}")
+        assert not result["problems"], result["problems"]
+        _templates["sqlite"] = str(template)
+    shutil.copyfile(_templates["sqlite"], path)
+    return f"sqlite://{path}"
+
+
+def fresh_postgres(base: str) -> tuple[str, str]:
+    """A new PostgreSQL database holding the core's tables only: (URL, name)."""
+    if "postgresql" not in _templates:
+        name = f"gallra_kit_tpl_{uuid.uuid4().hex[:12]}"
+        asyncio.run(_pg_admin(base, f'CREATE DATABASE "{name}"'))
+        atexit.register(_drop_pg_template, base, name)
+        result = run_migration_check("core", None, _pg_url(base, name))
+        assert not result["problems"], result["problems"]
+        _templates["postgresql"] = name
+    name = f"gallra_kit_{uuid.uuid4().hex[:12]}"
+    asyncio.run(_pg_admin(base, f'CREATE DATABASE "{name}" TEMPLATE "{_templates["postgresql"]}"'))
+    return _pg_url(base, name), name
+
+
 # --- the suite ------------------------------------------------------------------------------
 
 
@@ -508,8 +554,8 @@ class PluginConformance:
             return getattr(plugin, "__name__", None)
         return None
 
-    def test_migrations_sqlite(self, gallra_plugin_name: str, tmp_path: Any) -> None:
-        url = f"sqlite://{tmp_path / 'fresh.sqlite'}"
+    def test_migrations_sqlite(self, gallra_plugin_name: str, tmp_path: Path) -> None:
+        url = fresh_sqlite(tmp_path / "fresh.sqlite")
         result = run_migration_check(gallra_plugin_name, self._module_of(gallra_plugin_name), url)
         assert not result["problems"], "\n".join(result["problems"])
 
@@ -517,14 +563,9 @@ class PluginConformance:
         base = postgres_url()
         if base is None:
             pytest.skip("set GALLRA_TEST_DATABASE_URL to a PostgreSQL database to check it too")
-        name = f"gallra_kit_{uuid.uuid4().hex[:12]}"
-        parts = urlsplit(base)
-        fresh = urlunsplit(parts._replace(path=f"/{name}"))
-        asyncio.run(_pg_admin(base, f'CREATE DATABASE "{name}"'))
+        url, name = fresh_postgres(base)
         try:
-            result = run_migration_check(
-                gallra_plugin_name, self._module_of(gallra_plugin_name), fresh
-            )
+            result = run_migration_check(gallra_plugin_name, self._module_of(gallra_plugin_name), url)
         finally:
             asyncio.run(_pg_admin(base, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         assert not result["problems"], "\n".join(result["problems"])
