@@ -26,6 +26,7 @@ METHODS = [
     ("**/pages/**.py", "python"),
     ("**/portal_pages.py", "python"),
     ("**/known_messages.py", "python"),
+    ("**/pages/records.py", "python"),
 ]
 OPTIONS = {"**/templates/**.html": {"trim_blocks": "true", "lstrip_blocks": "true"}}
 LANGS = ("sv", "en")
@@ -40,9 +41,10 @@ def messages_of(folder: Path) -> set[str]:
             found.update(m for m in message if m)
         elif message:
             found.add(message)
-    if folder.name == "core":
-        # Plugins' pages are found by their own catalogs; core only its own folders.
-        pass
+    if folder.name != "core":
+        # A plugin's catalog holds only what core's does not already translate.
+        core = load(po_path(Path(__file__).resolve().parents[1], "sv"), "sv")
+        found = {m for m in found if not (core.get(m) and core.get(m).string)}
     return found
 
 
@@ -67,6 +69,9 @@ def update(folder: Path) -> list[str]:
         for msgid in sorted(wanted):
             if msgid not in catalog:
                 catalog.add(msgid, "")
+        for message in list(catalog):
+            if message.id and message.id not in wanted:
+                del catalog[message.id]  # no longer used (or now translated by core)
         path.parent.mkdir(parents=True, exist_ok=True)
         with path.open("wb") as fh:
             write_po(fh, catalog, width=100, sort_output=True)

@@ -48,10 +48,11 @@ def register_piccolo_apps() -> Sequence[str]:
 
 @hookimpl
 def register_routes() -> Sequence[Any]:
+    from plugins.customers.pages import pages
     from plugins.customers.portal_routes import route_handlers as portal_handlers
     from plugins.customers.routes import route_handlers
 
-    return [*route_handlers(), *portal_handlers()]
+    return [*route_handlers(), *portal_handlers(), *pages()]
 
 
 @hookimpl
