@@ -60,4 +60,8 @@ KNOWN = [
     _('Show deleted'),
     _('New'),
     _('Back'),
+    _('What happens to the personal data'),
+    _('Leave empty to get the next free number.'),
+    _('Phone'),
+    _('Address'),
 ]

@@ -35,9 +35,10 @@ def register_piccolo_apps() -> Sequence[str]:
 
 @hookimpl
 def register_routes() -> Sequence[Any]:
+    from plugins.cases.pages import pages
     from plugins.cases.routes import route_handlers
 
-    return route_handlers()
+    return [*route_handlers(), *pages()]
 
 
 @hookimpl

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from litestar.exceptions import ClientException
+from piccolo.columns.combination import WhereRaw
 from piccolo.query.functions.aggregate import Max
 
 from core.db import atomic, is_sqlite, raw, utcnow
@@ -85,8 +86,20 @@ async def list_cases(
     customer_id: int | None = None,
     kind: str | None = None,
     include_deleted: bool = False,
+    q: str | None = None,
 ) -> tuple[int, list[dict]]:
+    """``q`` matches a part of the title, or the case number exactly."""
     where = Case.tenant_id == tenant_id
+    if q and q.strip():
+        term = q.strip()[:200]
+        escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        like = "LIKE" if is_sqlite() else "ILIKE"
+        if term.isdigit() and len(term) <= 10 and int(term) <= 2_000_000_000:
+            where = where & WhereRaw(
+                f"(title {like} {{}} ESCAPE '\\' OR number = {{}})", f"%{escaped}%", int(term)
+            )
+        else:
+            where = where & WhereRaw(f"title {like} {{}} ESCAPE '\\'", f"%{escaped}%")
     if status is not None:
         if status not in STATUSES:
             raise FieldError("status", "must be open or closed")
