@@ -288,4 +288,6 @@ async def static_file(name: FromPath[str]) -> Response[bytes]:
 
 
 def page_routers() -> list[Any]:
-    return [CorePages, static_file]
+    from core.pages.settings import PAGES as SETTINGS_PAGES
+
+    return [CorePages, *SETTINGS_PAGES, static_file]

@@ -1,0 +1,212 @@
+"""Settings pages of the core: the settings start page, modules on and off, and
+Settings > GDPR (the anonymization rule table with its preview and recent runs, the search
+for personal data)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from litestar import Request, Response
+from litestar.params import QueryParameter
+
+from core.gdpr.registry import get_declarations
+from core.gdpr.settings import effective_settings, retention_rows, save_settings, validate_changes
+from core.gdpr.tables import GdprRun
+from core.pages import (
+    PageController,
+    _page_paths,
+    label,
+    language_of,
+    page_admin,
+    page_get,
+    page_post,
+    read_form,
+    read_form_lists,
+    redirect,
+    render,
+    t_for,
+)
+from core.pages.records import CLOCK_LABELS, MODE_LABELS, parse_rule_form, rule_rows
+from core.plugins import get_host
+from core.tenancy import enabled_modules, set_module_enabled
+from core.validation import FieldError
+
+Q = Annotated[str | None, QueryParameter(required=False, max_length=200)]
+PageNo = Annotated[int, QueryParameter(ge=1, le=10_000)]
+
+
+def _(message: str) -> str:
+    return message
+
+
+AREA_LABELS = {
+    "workcloud": _("Workcloud (business modules)"),
+    "time": _("Time"),
+    "gdpr": _("GDPR"),
+    "settings": _("Settings"),
+}
+TRIGGER_LABELS = {"sweep": _("Scheduled"), "immediate": _("Immediately"), "erasure": _("Erasure")}
+
+
+async def _preview(tenant_id: int, overrides: dict[str, Any]) -> dict[str, int]:
+    """Records each rule would anonymize now, with the proposed settings (nothing saved)."""
+    from core.gdpr.engine import sweep
+
+    decl = get_declarations()
+    due: dict[str, int] = {}
+    for plugin in decl.plugins_with_rules():
+        for r in await sweep(tenant_id, plugin, dry_run=True, overrides=overrides):
+            due[r.rule] = due.get(r.rule, 0) + int(r.records)
+    return due
+
+
+def link_of(api_link: str | None) -> str | None:
+    """The page of a record: its API path without ``/api`` (pages mirror the API's paths)."""
+    if not api_link:
+        return None
+    return api_link[4:] if api_link.startswith("/api/") else api_link
+
+
+class SettingsPages(PageController):
+    path = "/settings"
+
+    @page_get("/")
+    async def index(self, request: Request[Any, Any, Any]) -> Response[Any]:
+        user = await page_admin(request)
+        lang = language_of(request, user)
+        host = get_host()
+        enabled = await enabled_modules(host, user.tenant_id)
+        paths = _page_paths(request)
+        module_settings = [
+            {"href": f"/{name}/settings", "label": label(info, lang)}
+            for name, info in host.modules().items()
+            if name in enabled and f"/{name}/settings" in paths
+        ]
+        module_settings.sort(key=lambda m: m["label"].lower())
+        return await render(
+            request, "settings/index.html",
+            {"module_settings": module_settings, "has": lambda p: p in paths}, user=user,
+        )
+
+    # --- modules on and off ---------------------------------------------------------------
+
+    @page_get("/modules")
+    async def modules(self, request: Request[Any, Any, Any]) -> Response[Any]:
+        user = await page_admin(request)
+        lang = language_of(request, user)
+        host = get_host()
+        enabled = await enabled_modules(host, user.tenant_id)
+        rows = sorted(
+            (
+                {"name": n, "label": label(i, lang), "description": label(i, lang, "description"),
+                 "enabled": n in enabled}
+                for n, i in host.modules().items()
+            ),
+            key=lambda r: str(r["label"]).lower(),
+        )
+        return await render(request, "settings/modules.html", {"modules": rows}, user=user)
+
+    @page_post("/modules")
+    async def save_modules(self, request: Request[Any, Any, Any]) -> Response[Any]:
+        user = await page_admin(request)
+        form = await read_form_lists(request)
+        t = t_for(request, user)
+        host = get_host()
+        wanted = set(form.get("enabled", []))
+        enabled = await enabled_modules(host, user.tenant_id)
+        for name in host.modules():
+            if (name in wanted) != (name in enabled):
+                await set_module_enabled(host, user.tenant_id, name, name in wanted)
+        return redirect("/settings/modules", t.gettext("The settings are saved."))
+
+    # --- GDPR > Anonymization ---------------------------------------------------------------
+
+    async def _anonymization(
+        self, request: Request[Any, Any, Any], user: Any, rules: list[dict[str, Any]] | None = None,
+        errors: dict[str, str] | None = None, preview: dict[str, int] | None = None, status: int = 200,
+    ) -> Response[Any]:
+        lang = language_of(request, user)
+        if rules is None:
+            rules = rule_rows(await retention_rows(user.tenant_id), lang)
+        runs = (
+            await GdprRun.select()
+            .where(GdprRun.tenant_id == user.tenant_id)
+            .order_by(GdprRun.started_at, ascending=False)
+            .order_by(GdprRun.id, ascending=False)
+            .limit(20)
+        )
+        labels = {r["key"]: r["label"] for r in rules}
+        return await render(
+            request, "settings/anonymization.html",
+            {"rules": rules, "mode_labels": MODE_LABELS, "clock_labels": CLOCK_LABELS,
+             "errors": errors or {}, "preview": preview, "with_preview": True,
+             "rules_action": "/settings/gdpr/anonymization", "runs": runs, "rule_labels": labels,
+             "trigger_labels": TRIGGER_LABELS},
+            status_code=status, user=user,
+        )
+
+    @page_get("/gdpr/anonymization")
+    async def anonymization(self, request: Request[Any, Any, Any]) -> Response[Any]:
+        user = await page_admin(request)
+        return await self._anonymization(request, user)
+
+    @page_post("/gdpr/anonymization")
+    async def save_anonymization(self, request: Request[Any, Any, Any]) -> Response[Any]:
+        user = await page_admin(request)
+        form = await read_form_lists(request)
+        t = t_for(request, user)
+        lang = language_of(request, user)
+        rows = await retention_rows(user.tenant_id)
+        items, errors = parse_rule_form(form, rows, t)
+        # Show the table as the person left it, changed values included.
+        shown = rule_rows(rows, lang)
+        for r in shown:
+            if not r["fixed"]:
+                r["mode"] = (form.get(f"mode.{r['key']}") or [r["mode"]])[-1]
+                r["days"] = (form.get(f"days.{r['key']}") or [r["days"]])[-1]
+        if errors:
+            return await self._anonymization(request, user, shown, errors, status=400)
+        decl = get_declarations()
+        try:
+            current = await effective_settings(user.tenant_id, decl)
+            changes = validate_changes(decl, items, current)
+        except FieldError as exc:
+            return await self._anonymization(request, user, shown, {"_form": exc.message}, status=400)
+        if (form.get("action") or ["save"])[-1] == "preview":
+            due = await _preview(user.tenant_id, changes)
+            return await self._anonymization(request, user, shown, preview=due)
+        await save_settings(user.tenant_id, changes)
+        return redirect("/settings/gdpr/anonymization", t.gettext("The settings are saved."))
+
+    # --- GDPR > Search for data ---------------------------------------------------------------
+
+    @page_get("/gdpr/search")
+    async def search(self, request: Request[Any, Any, Any], q: Q = None, page: PageNo = 1) -> Response[Any]:
+        user = await page_admin(request)
+        lang = language_of(request, user)
+        t = t_for(request, user)
+        result: dict[str, Any] | None = None
+        errors: dict[str, str] = {}
+        if q and q.strip():
+            try:
+                from core.gdpr.search import search
+            except ImportError:  # pragma: no cover  (the search index is not installed)
+                errors["q"] = t.gettext("The search is not available in this installation.")
+            else:
+                try:
+                    result = await search(user.tenant_id, q.strip(), page=page, page_size=20, language=lang)
+                except FieldError as exc:
+                    errors["q"] = t.gettext(exc.message)
+        if result is not None:
+            for g in result["groups"]:
+                for h in g["hits"]:
+                    h["page_link"] = link_of(h.get("link"))
+        return await render(
+            request, "settings/search.html",
+            {"q": q or "", "result": result, "errors": errors, "area_labels": AREA_LABELS,
+             "values": {"q": q or ""}, "modules": get_host().modules(), "page": page},
+            status_code=400 if errors else 200, user=user,
+        )
+
+
+PAGES = [SettingsPages]

@@ -1,0 +1,86 @@
+"""Settings pages through the test client: modules, GDPR anonymization with preview."""
+
+from __future__ import annotations
+
+from core.db import utcnow
+from plugins.customers.tables import Customer
+from tests.pages.helpers import page_login, post_form
+
+
+async def test_settings_are_for_administrators_only(anon_client, tenant):
+    from core.users import create_employee_with_password
+    from tests.conftest import TEST_PASSWORD
+
+    email = f"user@{tenant.slug}.example"
+    await create_employee_with_password(tenant.id, "Vanlig", email, "user", TEST_PASSWORD)
+    await page_login(anon_client, tenant, email=email)
+    for path in ("/settings", "/settings/modules", "/settings/gdpr/anonymization", "/settings/gdpr/search"):
+        assert (await anon_client.get(path)).status_code == 403, path
+
+
+async def test_modules_on_and_off(anon_client, tenant):
+    await page_login(anon_client, tenant)
+    r = await anon_client.get("/settings/modules")
+    assert 'value="cases" checked' in r.text
+    r = await post_form(anon_client, "/settings/modules", {"enabled": "customers"}, "/settings/modules")
+    assert r.status_code == 303
+    assert (await anon_client.get("/cases")).status_code == 404
+    assert 'value="cases" checked' not in (await anon_client.get("/settings/modules")).text
+
+
+async def test_anonymization_table_preview_then_save(anon_client, tenant):
+    await page_login(anon_client, tenant)
+    # Two deleted customers, one long ago: "after 30 days" would take one, "immediately" both.
+    now = utcnow()
+    from datetime import timedelta
+
+    for name, ago in (("Gammal Kund", 90), ("Ny Kund", 1)):
+        await Customer.insert(Customer(tenant_id=tenant.id, number=1000 + ago, kind="private", name=name,
+                                       deleted_at=now - timedelta(days=ago)))
+    r = await anon_client.get("/settings/gdpr/anonymization")
+    assert r.status_code == 200
+    assert 'name="mode.customers"' in r.text and 'name="mode.cases"' in r.text  # the whole table
+    r = await post_form(
+        anon_client, "/settings/gdpr/anonymization",
+        {"action": "preview", "mode.customers": "days", "days.customers": "30"},
+        "/settings/gdpr/anonymization",
+    )
+    assert r.status_code == 200 and 'id="preview-note"' in r.text
+    row = r.text.split('id="r-customers"')[1].split("</tr>")[0]
+    assert row.rstrip().endswith("<td>1</td>")
+    # Nothing was saved by the preview.
+    r = await anon_client.get("/settings/gdpr/anonymization")
+    assert '<option value="off" selected>' in r.text.split('name="mode.customers"')[1].split("</select>")[0]
+    r = await post_form(
+        anon_client, "/settings/gdpr/anonymization",
+        {"action": "preview", "mode.customers": "days", "days.customers": "0"},
+        "/settings/gdpr/anonymization",
+    )
+    assert r.status_code == 400 and 'id="e-days-customers"' in r.text
+    r = await post_form(
+        anon_client, "/settings/gdpr/anonymization",
+        {"action": "save", "mode.customers": "days", "days.customers": "30"},
+        "/settings/gdpr/anonymization",
+    )
+    assert r.status_code == 303
+    r = await anon_client.get("/settings/gdpr/anonymization")
+    assert '<option value="days" selected>' in r.text.split('name="mode.customers"')[1].split("</select>")[0]
+
+
+async def test_search_for_data_groups_hits_with_links(anon_client, tenant):
+    import pytest
+
+    pytest.importorskip("core.gdpr.search")
+    await page_login(anon_client, tenant)
+    r = await post_form(
+        anon_client, "/customers/new",
+        {"name": "Sigrid Söderberg", "kind": "private", "email": "sigrid@example.se"}, "/customers/new",
+    )
+    customer_path = r.headers["location"]
+    r = await anon_client.get("/settings/gdpr/search?q=Söderberg")
+    assert r.status_code == 200
+    assert "Workcloud" in r.text and f'href="{customer_path}"' in r.text
+    r = await anon_client.get("/settings/gdpr/search?q=sigrid@example.se")
+    assert f'href="{customer_path}"' in r.text
+    r = await anon_client.get("/settings/gdpr/search?q=Ingenting")
+    assert 'id="search-total">Antal: 0<' in r.text
