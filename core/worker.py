@@ -111,6 +111,44 @@ def enqueue(name: str, *args: Any, **kwargs: Any) -> None:
     actor(name).send(*args, **kwargs)
 
 
+class DatabasePool(dramatiq.Middleware):
+    """Worker processes: one PostgreSQL connection pool on the event loop the async tasks
+    run on, so a task's statements reuse connections instead of opening one each (a sweep
+    with nothing due is a few statements; connecting would cost more than running them).
+
+    Added by ``core.worker_entry`` only: a pool belongs to one event loop, and an
+    in-process worker (``gallra serve``, tests) shares its engine with other loops.
+    """
+
+    def __init__(self, max_size: int = 10) -> None:
+        self.max_size = max_size
+
+    def after_worker_boot(self, broker: dramatiq.Broker, worker: dramatiq.Worker) -> None:
+        from dramatiq.asyncio import get_event_loop_thread
+        from piccolo.engine.postgres import PostgresEngine
+
+        from core.db import get_engine
+
+        engine = get_engine()
+        loop = get_event_loop_thread()
+        if isinstance(engine, PostgresEngine) and loop is not None and engine.pool is None:
+            size = max(self.max_size, getattr(worker, "worker_threads", 1) + 2)
+            loop.run_coroutine(engine.start_connection_pool(min_size=1, max_size=size))
+
+    def before_worker_shutdown(self, broker: dramatiq.Broker, worker: dramatiq.Worker) -> None:
+        from dramatiq.asyncio import get_event_loop_thread
+
+        from core.db import get_engine
+
+        engine = get_engine()
+        loop = get_event_loop_thread()
+        if getattr(engine, "pool", None) is not None and loop is not None:
+            try:
+                loop.run_coroutine(engine.close_connection_pool())
+            except Exception:  # noqa: BLE001 - shutting down anyway
+                log.exception("could not close the database pool")
+
+
 def task_names() -> list[str]:
     return sorted(_TASKS)
 

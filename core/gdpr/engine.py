@@ -43,7 +43,7 @@ from core.gdpr.registry import (
     get_declarations,
     text_capacity,
 )
-from core.gdpr.settings import RuleSetting, effective_settings
+from core.gdpr.settings import RuleSetting, effective_settings, resolve, stored_settings
 from core.gdpr.sql import cname, ids_in, pk_name, q, tname
 from core.gdpr.tables import GdprRun
 from core.plugins import await_me_maybe, get_host
@@ -121,25 +121,37 @@ def _set_clause(fields: list[FieldInfo], word: str) -> tuple[list[str], list[Any
     return parts, args
 
 
+_due_cache: dict[tuple[int, bool], tuple[RuleInfo, list[str], int, list[Any]]] = {}
+
+
 def _due_conditions(
     info: RuleInfo, tenant_id: int, cutoff: datetime | None
 ) -> tuple[list[str], list[Any]]:
-    table = info.table
-    conds = [f"{q('tenant_id')} = {{}}"]
-    args: list[Any] = [tenant_id]
-    if info.has_marker():
-        conds.append(f"{cname(table, info.rule.marker_column)} IS NULL")
-    if cutoff is not None:
-        clocks = [f"{cname(table, c)} < {{}}" for c in info.rule.clock_columns]
-        conds.append("(" + " OR ".join(clocks) + ")")
-        args.extend([cutoff] * len(clocks))
-    for column, value in info.rule.where:
-        if value is None:
-            conds.append(f"{cname(table, column)} IS NULL")
-        else:
-            conds.append(f"{cname(table, column)} = {{}}")
-            args.append(value)
-    return conds, args
+    # The SQL text of a rule never changes; building it costs more than running an empty
+    # sweep's query, so it is made once per rule (the entry keeps ``info`` alive, so its id
+    # is not reused while cached).
+    hit = _due_cache.get((id(info), cutoff is not None))
+    if hit is None or hit[0] is not info:
+        table = info.table
+        conds = [f"{q('tenant_id')} = {{}}"]
+        where_args: list[Any] = []
+        n_clocks = 0
+        if info.has_marker():
+            conds.append(f"{cname(table, info.rule.marker_column)} IS NULL")
+        if cutoff is not None:
+            clocks = [f"{cname(table, c)} < {{}}" for c in info.rule.clock_columns]
+            conds.append("(" + " OR ".join(clocks) + ")")
+            n_clocks = len(clocks)
+        for column, value in info.rule.where:
+            if value is None:
+                conds.append(f"{cname(table, column)} IS NULL")
+            else:
+                conds.append(f"{cname(table, column)} = {{}}")
+                where_args.append(value)
+        hit = (info, conds, n_clocks, where_args)
+        _due_cache[(id(info), cutoff is not None)] = hit
+    _, conds, n_clocks, where_args = hit
+    return list(conds), [tenant_id, *([cutoff] * n_clocks), *where_args]
 
 
 def _own_fields(decl: Declarations, info: RuleInfo) -> list[FieldInfo]:
@@ -334,7 +346,12 @@ async def _batch(
 
 
 async def _start_run(
-    tenant_id: int, plugin: str, rule: str, trigger: str, started: datetime
+    tenant_id: int,
+    plugin: str,
+    rule: str,
+    trigger: str,
+    started: datetime,
+    records: int = 0,
 ) -> int:
     rows = await GdprRun.insert(
         GdprRun(
@@ -343,11 +360,20 @@ async def _start_run(
             rule_key=rule,
             trigger=trigger,
             started_at=started,
-            records=0,
+            records=records,
             outcome="running",
         )
     ).returning(GdprRun.id)
     return int(rows[0]["id"])
+
+
+async def _add_records(run_id: int, records: int) -> None:
+    """Count a committed batch on its run row, in the batch's own transaction."""
+    await raw(
+        f"UPDATE {q('gdpr_run')} SET {q('records')} = {q('records')} + {{}} WHERE {q('id')} = {{}}",
+        records,
+        run_id,
+    )
 
 
 async def _finish_run(run_id: int, records: int, outcome: str, error: str = "") -> None:
@@ -359,6 +385,71 @@ async def _finish_run(run_id: int, records: int, outcome: str, error: str = "") 
             GdprRun.error: error[:2000],
         }
     ).where(GdprRun.id == run_id)
+
+
+async def _finished_runs(
+    tenant_id: int,
+    infos: list[RuleInfo],
+    started: datetime,
+    outcome: str = "ok",
+    error: str = "",
+) -> None:
+    """Rows of sweeps that anonymized nothing, all in one INSERT."""
+    if not infos:
+        return
+    finished = utcnow()
+    plugins = [info.owner for info in infos]
+    keys = [info.key for info in infos]
+    head = (
+        "INSERT INTO gdpr_run (tenant_id, plugin, rule_key, trigger, started_at, finished_at, "
+        "records, outcome, error) "
+    )
+    if is_sqlite():
+        rows = ", ".join("({}, {}, {}, 'sweep', {}, {}, 0, {}, {})" for _ in infos)
+        args: list[Any] = []
+        for plugin, key in zip(plugins, keys):
+            args += [tenant_id, plugin, key, started, finished, outcome, error[:2000]]
+        await raw(head + "VALUES " + rows, *args)
+    else:
+        # One statement text whatever the number of rules (a prepared, cached plan).
+        await raw(
+            head + "SELECT {}, u.p, u.k, 'sweep', {}, {}, 0, {}, {} "
+            "FROM unnest({}::text[], {}::text[]) AS u(p, k)",
+            tenant_id,
+            started,
+            finished,
+            outcome,
+            error[:2000],
+            plugins,
+            keys,
+        )
+
+
+#: A sweep still "running" this long after it started is taken for dead (its worker was
+#: killed). Sweeps in workers are stopped by Dramatiq's time limit (10 minutes) long
+#: before; a sweep that does finish later still writes its own outcome over this one.
+STALE_RUN_MINUTES = 30
+
+
+async def mark_interrupted_runs(older_than: timedelta = timedelta(minutes=STALE_RUN_MINUTES)) -> int:
+    """Mark sweeps left "running" by a killed process as "interrupted"; returns how many.
+
+    Their ``records`` are exact: every batch adds its count to the run row in the batch's
+    own transaction, so a batch lost with the process is neither counted nor done (its
+    records are due again and the next sweep does them, under a new run row).
+    """
+    rows = await (
+        GdprRun.update(
+            {
+                GdprRun.outcome: "interrupted",
+                GdprRun.finished_at: utcnow(),
+                GdprRun.error: "stopped before it finished; what is left is due at the next sweep",
+            }
+        )
+        .where((GdprRun.outcome == "running") & (GdprRun.started_at < utcnow() - older_than))
+        .returning(GdprRun.id)
+    )
+    return len(rows)
 
 
 def safe_error(exc: BaseException, where: str) -> str:
@@ -443,6 +534,26 @@ async def count_due(info: RuleInfo, tenant_id: int, cutoff: datetime) -> int:
     return int(rows[0]["n"]) if rows else 0
 
 
+async def _any_due(tenant_id: int, work: list[tuple[RuleInfo, datetime]]) -> set[str]:
+    """The keys of the rules with at least one due record: one statement for all of them.
+
+    Most scheduled sweeps find nothing (every tenant x every plugin, every hour), so this
+    is what a sweep usually costs: an EXISTS per rule on the rule's indexes.
+    """
+    parts: list[str] = []
+    args: list[Any] = []
+    for i, (info, cutoff) in enumerate(work):
+        conds, a = _due_conditions(info, tenant_id, cutoff)
+        parts.append(
+            f"EXISTS (SELECT 1 FROM {tname(info.table)} WHERE {' AND '.join(conds)}) AS d{i}"
+        )
+        args.extend(a)
+    if not parts:
+        return set()
+    row = (await raw(f"SELECT {', '.join(parts)}", *args))[0]
+    return {info.key for i, (info, _) in enumerate(work) if row[f"d{i}"]}
+
+
 async def sweep(
     tenant_id: int,
     plugin: str,
@@ -461,31 +572,76 @@ async def sweep(
     """
     decl = get_declarations()
     infos = [i for i in decl.rules_of(plugin) if rules is None or i.key in rules]
+    return await _sweep_infos(decl, tenant_id, infos, dry_run, now, batch_size, overrides)
+
+
+async def sweep_tenant(
+    tenant_id: int,
+    plugins: list[str],
+    now: datetime | None = None,
+    *,
+    batch_size: int = DEFAULT_BATCH,
+) -> list[RuleResult]:
+    """:func:`sweep` of each of ``plugins`` for one tenant, with the settings read and the
+    "anything due?" check made once for all their rules (the scheduled fan-out: most
+    sweeps find nothing). Results are ordered by plugin, then rule."""
+    decl = get_declarations()
+    infos = [i for p in plugins for i in decl.rules_of(p)]
+    return await _sweep_infos(decl, tenant_id, infos, False, now, batch_size, None)
+
+
+async def _sweep_infos(
+    decl: Declarations,
+    tenant_id: int,
+    infos: list[RuleInfo],
+    dry_run: bool,
+    now: datetime | None,
+    batch_size: int,
+    overrides: dict[str, RuleSetting] | None,
+) -> list[RuleResult]:
     if not infos:
         return []
-    now = now or utcnow()
-    settings = await effective_settings(tenant_id, decl, overrides, keys=[i.key for i in infos])
-    word = await anonymization_word(tenant_id) if not dry_run else ""
-    results: list[RuleResult] = []
-    for info in sorted(infos, key=lambda i: i.key):
+    started = utcnow()
+    now = now or started
+    # Every stored row of the tenant (a few dozen at most) in one plain query.
+    stored = await stored_settings(tenant_id)
+    stored.update(overrides or {})
+    settings = {i.key: resolve(i, stored.get(i.key)) for i in infos}
+    results: dict[tuple[str, str], RuleResult] = {}
+    work: list[tuple[RuleInfo, datetime]] = []
+    for info in sorted(infos, key=lambda i: (i.owner, i.key)):
         setting = settings[info.key]
+        slot = (info.owner, info.key)
         _, days = _sweep_mode(setting)
         if days is None:
-            results.append(
-                RuleResult(tenant_id, plugin, info.key, setting.mode, setting.days, 0, "off")
+            results[slot] = RuleResult(
+                tenant_id, info.owner, info.key, setting.mode, setting.days, 0, "off"
             )
             continue
         cutoff = now - timedelta(days=days)
         if dry_run:
             n = await count_due(info, tenant_id, cutoff)
-            results.append(
-                RuleResult(tenant_id, plugin, info.key, setting.mode, setting.days, n, "dry_run")
+            results[slot] = RuleResult(
+                tenant_id, info.owner, info.key, setting.mode, setting.days, n, "dry_run"
             )
             continue
-        results.append(
-            await _sweep_rule(decl, info, tenant_id, setting, cutoff, word, now, batch_size)
-        )
-    return results
+        work.append((info, cutoff))
+    if work:
+        due = await _any_due(tenant_id, work)
+        idle = [info for info, _ in work if info.key not in due]
+        await _finished_runs(tenant_id, idle, started)
+        for info in idle:
+            setting = settings[info.key]
+            results[(info.owner, info.key)] = RuleResult(
+                tenant_id, info.owner, info.key, setting.mode, setting.days, 0, "ok"
+            )
+        word = await anonymization_word(tenant_id) if due else ""
+        for info, cutoff in work:
+            if info.key in due:
+                results[(info.owner, info.key)] = await _sweep_rule(
+                    decl, info, tenant_id, settings[info.key], cutoff, word, now, batch_size
+                )
+    return [results[k] for k in sorted(results)]
 
 
 async def _sweep_rule(
@@ -498,7 +654,12 @@ async def _sweep_rule(
     now: datetime,
     batch_size: int,
 ) -> RuleResult:
-    run_id = await _start_run(tenant_id, info.owner, info.key, "sweep", utcnow())
+    """Sweep one rule in batches. The run row is written by the first batch that
+    anonymizes something, in that batch's transaction, and every later batch adds its count
+    in its own: whenever the process dies, the row's ``records`` are exactly the records
+    whose batches committed (and a run that committed nothing leaves no row)."""
+    started = utcnow()
+    run_id: int | None = None
     total = 0
     last = 0
     pk = pk_name(info.table)
@@ -507,9 +668,23 @@ async def _sweep_rule(
             conds, args = _due_conditions(info, tenant_id, cutoff)
             conds.append(f"{pk} > {{}}")
             args.append(last)
-            ids, done = await _batch(
-                decl, info, tenant_id, conds, args, word, now, batch_size, True, relaxed_commit=True
-            )
+            async with atomic():
+                if not is_sqlite():
+                    # A sweep batch lost in a server crash is simply due again at the next
+                    # sweep (its marker and its count are lost with it), so it need not wait
+                    # for the WAL flush.
+                    await raw("SET LOCAL synchronous_commit TO OFF")
+                ids = await _claim(decl, info, conds, args, word, now, batch_size, True)
+                done = await _after_claim(decl, info, tenant_id, ids, word, now)
+                new_run = run_id
+                if ids:
+                    if run_id is None:
+                        new_run = await _start_run(
+                            tenant_id, info.owner, info.key, "sweep", started, records=done
+                        )
+                    else:
+                        await _add_records(run_id, done)
+            run_id = new_run  # only once the batch committed
             total += done
             if not ids:
                 break
@@ -517,14 +692,20 @@ async def _sweep_rule(
     except Exception as exc:  # noqa: BLE001 - audited, and the other rules still run
         error = safe_error(exc, f"in a batch after id {last}")
         log.error("gdpr sweep of rule %s for tenant %s failed: %s", info.key, tenant_id, error)
-        await _finish_run(run_id, total, "error", error)
+        if run_id is None:
+            await _finished_runs(tenant_id, [info], started, "error", error)
+        else:
+            await _finish_run(run_id, total, "error", error)
         from core.eventlog import log_system
 
         await log_system(tenant_id, "error", "gdpr_sweep", f"rule {info.key}: {error}"[:500])
         return RuleResult(
             tenant_id, info.owner, info.key, setting.mode, setting.days, total, "error", error
         )
-    await _finish_run(run_id, total, "ok")
+    if run_id is None:  # what was due went meanwhile (another sweep took it)
+        await _finished_runs(tenant_id, [info], started)
+    else:
+        await _finish_run(run_id, total, "ok")
     return RuleResult(tenant_id, info.owner, info.key, setting.mode, setting.days, total, "ok")
 
 

@@ -13,6 +13,20 @@ from core.worker import enqueue, task
 log = logging.getLogger(__name__)
 
 SWEEP_TASK = "core.gdpr_sweep"
+SWEEP_TENANTS_TASK = "core.gdpr_sweep_tenants"
+#: Tenants per scheduled message: 1,000 tenants are 50 messages, enough to keep every
+#: worker thread busy, while a message carries 20 tenants x every plugin (~200 sweeps) so
+#: that sending the schedule costs next to nothing.
+TENANTS_PER_MESSAGE = 20
+
+
+def _report(tenant_id: int, results: list) -> None:  # type: ignore[type-arg]
+    done = sum(r.records for r in results)
+    errors = [r.rule for r in results if r.outcome == "error"]
+    if errors:
+        log.warning("gdpr sweep for tenant %s: rules failed: %s", tenant_id, errors)
+    elif done:
+        log.info("gdpr sweep for tenant %s anonymized %s record(s)", tenant_id, done)
 
 
 @task(SWEEP_TASK, max_retries=3)
@@ -22,28 +36,43 @@ async def gdpr_sweep(tenant_id: int, plugin: str) -> None:
     next scheduled sweep finds the same records due."""
     from core.gdpr.engine import sweep
 
-    results = await sweep(int(tenant_id), str(plugin))
-    done = sum(r.records for r in results)
-    errors = [r.rule for r in results if r.outcome == "error"]
-    if errors:
-        log.warning("gdpr sweep of %s for tenant %s: rules failed: %s", plugin, tenant_id, errors)
-    elif done:
-        log.info("gdpr sweep of %s for tenant %s anonymized %s record(s)", plugin, tenant_id, done)
+    _report(int(tenant_id), await sweep(int(tenant_id), str(plugin)))
+
+
+@task(SWEEP_TENANTS_TASK, max_retries=3)
+async def gdpr_sweep_tenants(tenant_ids: list[int], plugins: list[str]) -> None:
+    """The scheduled fan-out: sweep each tenant x each plugin (the same sweeps as
+    ``core.gdpr_sweep``, with settings and the "anything due?" check read once per tenant).
+    A worker killed halfway leaves the message unacknowledged: it is delivered again and
+    sweeps again, which redoes nothing (the markers say what is done)."""
+    from core.gdpr.engine import sweep_tenant
+
+    for tenant_id in tenant_ids:
+        wanted = [str(p) for p in plugins if int(tenant_id) != 0 or p == "core"]
+        _report(int(tenant_id), await sweep_tenant(int(tenant_id), wanted))
 
 
 async def enqueue_sweeps() -> int:
-    """Enqueue a sweep for every tenant x installed plugin with rules, including plugins a
-    tenant disabled: their stored data is still subject to retention (decision 3)."""
-    from core.gdpr.engine import sweep_plugins, tenant_ids
+    """Enqueue a sweep of every tenant x installed plugin with rules, including plugins a
+    tenant disabled: their stored data is still subject to retention (decision 3). Returns
+    the number of (tenant, plugin) sweeps; they go out ``TENANTS_PER_MESSAGE`` tenants a
+    message.
 
+    First, sweeps left "running" by a killed worker are marked "interrupted" (their counts
+    are exact; what they did not reach is due again and swept now)."""
+    from core.gdpr.engine import mark_interrupted_runs, sweep_plugins, tenant_ids
+
+    stale = await mark_interrupted_runs()
+    if stale:
+        log.warning("gdpr: %s sweep run(s) were interrupted (worker stopped)", stale)
     plugins = sweep_plugins()
+    tenants = await tenant_ids()
     count = 0
-    for tenant_id in await tenant_ids():
-        for plugin in plugins:
-            if tenant_id == 0 and plugin != "core":
-                continue  # only the core keeps rows of unknown organizations
-            enqueue(SWEEP_TASK, tenant_id, plugin)
-            count += 1
+    for start in range(0, len(tenants), TENANTS_PER_MESSAGE):
+        chunk = tenants[start : start + TENANTS_PER_MESSAGE]
+        enqueue(SWEEP_TENANTS_TASK, chunk, plugins)
+        # Only the core keeps rows of tenant 0 (logins to unknown organizations).
+        count += sum(1 if t == 0 else len(plugins) for t in chunk if t != 0 or "core" in plugins)
     return count
 
 
