@@ -48,9 +48,10 @@ def register_piccolo_apps() -> Sequence[str]:
 
 @hookimpl
 def register_routes() -> Sequence[Any]:
+    from plugins.vault.pages import pages
     from plugins.vault.routes import route_handlers
 
-    return route_handlers()
+    return [*route_handlers(), *pages()]
 
 
 @hookimpl

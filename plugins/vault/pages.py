@@ -1,0 +1,308 @@
+"""Pages of secure data (Säkra uppgifter): the entries grouped by form and by customer or
+internal handling, the form builder (fields with their encrypted flag, the two access lists,
+auto-delete, two-factor for decryption), new entries, and the reveal step that asks for the
+password (and an SMS code when the form wants one). Built on :mod:`plugins.vault.services`;
+every rule of who may see what stays there."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import msgspec
+from litestar import Request, Response
+from litestar.exceptions import ClientException, NotFoundException, PermissionDeniedException
+from litestar.params import FromPath, QueryParameter
+
+from core.pages import PageController, page_get, page_post, page_user, read_form, read_form_lists, redirect, render, t_for
+from core.pages.forms import error_of
+from core.pages.routes import second_factor_context
+from core.tables import Employee, EmployeeGroup
+from core.validation import FieldError
+from core.web import client_ip
+from plugins.vault import services
+from plugins.vault.schemas import AccessIn, AccessListIn, EntryIn, FieldIn, FormIn, FormPatch, ValueIn
+
+BLANK_FIELD_ROWS = 3
+Purpose = Annotated[str | None, QueryParameter(required=False, max_length=20)]
+FormQ = Annotated[int | None, QueryParameter(required=False, ge=1, le=2_147_483_647)]
+
+
+def _(message: str) -> str:
+    return message
+
+
+PURPOSES = {"customer": _("On behalf of a customer"), "internal": _("For internal handling")}
+FIELD_TYPES = {"text": _("Text"), "password": _("Password"), "url": _("Web address"), "note": _("Note")}
+MESSAGES = [
+    _("Wrong password."),
+    _("You are not on this form's list for encrypted data."),
+    _("Only administrators (or members of a group with the vault permission) manage secure-data forms."),
+]
+
+
+async def _people(tenant_id: int) -> tuple[list[dict], list[dict]]:
+    employees = await Employee.select(Employee.id, Employee.name).where(
+        (Employee.tenant_id == tenant_id) & Employee.deleted_at.is_null()
+    ).order_by(Employee.name)
+    groups = await EmployeeGroup.select(EmployeeGroup.id, EmployeeGroup.name).where(
+        EmployeeGroup.tenant_id == tenant_id
+    ).order_by(EmployeeGroup.name)
+    return list(employees), list(groups)
+
+
+def _ids(values: list[str]) -> list[int]:
+    out = []
+    for v in values:
+        if v.isdigit() and 0 < int(v) < 2**31:
+            out.append(int(v))
+    return sorted(set(out))
+
+
+def _builder_input(form: dict[str, list[str]], t: Any) -> tuple[dict[str, Any], list[dict[str, Any]], dict[str, str]]:
+    """The form builder's values: form settings, the field rows, errors by field name."""
+    one = {k: v[-1] for k, v in form.items()}
+    errors: dict[str, str] = {}
+    rows: list[dict[str, Any]] = []
+    i = 0
+    while f"field_name.{i}" in one:
+        name = one[f"field_name.{i}"].strip()
+        fid = one.get(f"field_id.{i}", "")
+        if name or fid:
+            rows.append({
+                "index": i, "id": int(fid) if fid.isdigit() else None, "name": name,
+                "type": one.get(f"field_type.{i}", "text"),
+                "encrypted": one.get(f"field_encrypted.{i}") == "on",
+            })
+            if not name:
+                errors[f"field_name.{i}"] = t.gettext("Give the field a name.")
+            if one.get(f"field_type.{i}", "text") not in FIELD_TYPES:
+                errors[f"field_type.{i}"] = t.gettext("Choose one of the listed types.")
+        i += 1
+    if not rows:
+        errors["field_name.0"] = t.gettext("A form needs at least one field.")
+    days_raw = one.get("auto_delete_days", "").strip()
+    days = None
+    if days_raw:
+        if not days_raw.isdigit() or not 1 <= int(days_raw) <= 3650:
+            errors["auto_delete_days"] = t.gettext("Write a number of days from 1 to 3650, or leave it empty.")
+        else:
+            days = int(days_raw)
+    settings = {
+        "name": one.get("name", "").strip(),
+        "purpose": one.get("purpose", "internal"),
+        "auto_delete_days": days,
+        "require_two_factor": one.get("require_two_factor") == "on",
+        "plain_users": _ids(form.get("plain_users", [])),
+        "plain_groups": _ids(form.get("plain_groups", [])),
+        "encrypted_users": _ids(form.get("encrypted_users", [])),
+        "encrypted_groups": _ids(form.get("encrypted_groups", [])),
+    }
+    if not settings["name"]:
+        errors["name"] = t.gettext("Give the form a name.")
+    if settings["purpose"] not in PURPOSES:
+        errors["purpose"] = t.gettext("Choose one of the listed purposes.")
+    return settings, rows, errors
+
+
+class VaultPages(PageController):
+    path = "/vault"
+
+    async def _builder(self, request: Request[Any, Any, Any], user: Any, settings: dict[str, Any],
+                       rows: list[dict[str, Any]], errors: dict[str, str] | None = None,
+                       form_id: int | None = None, status: int = 200) -> Response[Any]:
+        employees, groups = await _people(user.tenant_id)
+        start = max([r["index"] for r in rows], default=-1) + 1
+        shown = list(rows) + [
+            {"index": start + n, "id": None, "name": "", "type": "text", "encrypted": False}
+            for n in range(BLANK_FIELD_ROWS)
+        ]
+        for n, r in enumerate(shown):
+            r["index"] = n
+        return await render(
+            request, "vault/form_builder.html",
+            {"s": settings, "rows": shown, "errors": errors or {}, "employees": employees,
+             "groups": groups, "purposes": PURPOSES, "types": FIELD_TYPES, "form_id": form_id},
+            status_code=status, user=user,
+        )
+
+    @page_get("/")
+    async def index(self, request: Request[Any, Any, Any], purpose: Purpose = None, form_id: FormQ = None) -> Response[Any]:
+        user = await page_user(request)
+        purpose = purpose if purpose in PURPOSES else None
+        page = await services.list_entries(user, form_id, None, purpose, 0, 500)
+        forms = await services.list_forms(user)
+        return await render(
+            request, "vault/index.html",
+            {"page": page, "forms": forms, "purposes": PURPOSES, "purpose": purpose or "",
+             "form_id": form_id or "", "can_manage": services.can_manage(user)},
+            user=user,
+        )
+
+    # --- forms ----------------------------------------------------------------------------
+
+    @page_get("/forms/new")
+    async def new_form(self, request: Request[Any, Any, Any]) -> Response[Any]:
+        user = await page_user(request)
+        services.require_manager(user)
+        settings = {"name": "", "purpose": "customer", "auto_delete_days": None, "require_two_factor": False,
+                    "plain_users": [], "plain_groups": [], "encrypted_users": [], "encrypted_groups": []}
+        return await self._builder(request, user, settings, [])
+
+    @page_post("/forms/new")
+    async def create_form(self, request: Request[Any, Any, Any]) -> Response[Any]:
+        user = await page_user(request)
+        services.require_manager(user)
+        form = await read_form_lists(request)
+        t = t_for(request, user)
+        settings, rows, errors = _builder_input(form, t)
+        if not errors:
+            try:
+                data = FormIn(
+                    name=settings["name"], purpose=settings["purpose"],
+                    fields=[FieldIn(name=r["name"][:120], type=r["type"], encrypted=r["encrypted"], order=n)
+                            for n, r in enumerate(rows)],
+                    auto_delete_days=settings["auto_delete_days"],
+                    require_two_factor=settings["require_two_factor"],
+                    access=AccessIn(
+                        plain=AccessListIn(users=settings["plain_users"], groups=settings["plain_groups"]),
+                        encrypted=AccessListIn(users=settings["encrypted_users"], groups=settings["encrypted_groups"]),
+                    ),
+                )
+                created = await services.create_form(user, data)
+                return redirect(f"/vault?form_id={created.id}", t.gettext("The form is saved."))
+            except msgspec.ValidationError:
+                errors = {"_form": t.gettext("A name is too long (at most 120 characters).")}
+            except (FieldError, ClientException) as exc:
+                errors = error_of(exc, t)
+        return await self._builder(request, user, settings, rows, errors, status=400)
+
+    @page_get("/forms/{form_id:int}/edit")
+    async def edit_form(self, request: Request[Any, Any, Any], form_id: FromPath[int]) -> Response[Any]:
+        user = await page_user(request)
+        services.require_manager(user)
+        f = await services.get_form(user, form_id)
+        access = f.access
+        settings = {
+            "name": f.name, "purpose": f.purpose, "auto_delete_days": f.auto_delete_days,
+            "require_two_factor": f.require_two_factor,
+            "plain_users": access.plain.users if access else [], "plain_groups": access.plain.groups if access else [],
+            "encrypted_users": access.encrypted.users if access else [],
+            "encrypted_groups": access.encrypted.groups if access else [],
+        }
+        rows = [{"index": n, "id": fl.id, "name": fl.name, "type": fl.type, "encrypted": fl.encrypted}
+                for n, fl in enumerate(f.fields)]
+        return await self._builder(request, user, settings, rows, form_id=form_id)
+
+    @page_post("/forms/{form_id:int}/edit")
+    async def update_form(self, request: Request[Any, Any, Any], form_id: FromPath[int]) -> Response[Any]:
+        user = await page_user(request)
+        services.require_manager(user)
+        form = await read_form_lists(request)
+        t = t_for(request, user)
+        settings, rows, errors = _builder_input(form, t)
+        if not errors:
+            try:
+                await services.edit_form(user, form_id, FormPatch(
+                    name=settings["name"], auto_delete_days=settings["auto_delete_days"],
+                    require_two_factor=settings["require_two_factor"],
+                    fields=[FieldIn(name=r["name"][:120], type=r["type"], encrypted=r["encrypted"], order=n, id=r["id"])
+                            for n, r in enumerate(rows)],
+                ))
+                await services.replace_access(user, form_id, AccessIn(
+                    plain=AccessListIn(users=settings["plain_users"], groups=settings["plain_groups"]),
+                    encrypted=AccessListIn(users=settings["encrypted_users"], groups=settings["encrypted_groups"]),
+                ))
+                return redirect(f"/vault?form_id={form_id}", t.gettext("The form is saved."))
+            except msgspec.ValidationError:
+                errors = {"_form": t.gettext("A name is too long (at most 120 characters).")}
+            except (FieldError, ClientException) as exc:
+                errors = error_of(exc, t)
+        return await self._builder(request, user, settings, rows, errors, form_id=form_id, status=400)
+
+    # --- entries --------------------------------------------------------------------------
+
+    @page_get("/entries/new")
+    async def new_entry(self, request: Request[Any, Any, Any], form_id: FormQ = None) -> Response[Any]:
+        user = await page_user(request)
+        if form_id is None:
+            raise NotFoundException("Choose a form first.")
+        f = await services.get_form(user, form_id)
+        return await render(request, "vault/entry_form.html", {"f": f, "values": {}}, user=user)
+
+    @page_post("/entries/new")
+    async def create_entry(self, request: Request[Any, Any, Any], form_id: FormQ = None) -> Response[Any]:
+        user = await page_user(request)
+        form = await read_form(request)
+        t = t_for(request, user)
+        if form_id is None:
+            raise NotFoundException("Choose a form first.")
+        f = await services.get_form(user, form_id)
+        errors: dict[str, str] = {}
+        customer_id = None
+        if f.purpose == "customer":
+            raw = form.get("customer_id", "").strip()
+            if not raw.isdigit() or not 0 < int(raw) < 2**31:
+                errors["customer_id"] = t.gettext("Write the customer's id (a whole number).")
+            else:
+                customer_id = int(raw)
+        values = []
+        for fl in f.fields:
+            v = form.get(f"value.{fl.id}", "")
+            if len(v) > 10_000:
+                errors[f"value.{fl.id}"] = t.gettext("This is too long.")
+            values.append(ValueIn(field_id=fl.id, value=v or None))
+        if not errors:
+            try:
+                entry = await services.create_entry(user, EntryIn(form_id=form_id, values=values, customer_id=customer_id))
+                return redirect(f"/vault?form_id={form_id}#entry-{entry.id}", t.gettext("The entry is saved."))
+            except (FieldError, ClientException) as exc:
+                errors = error_of(exc, t)
+        return await render(request, "vault/entry_form.html", {"f": f, "values": form, "errors": errors}, 400, user=user)
+
+    @page_post("/entries/{entry_id:int}/delete")
+    async def delete_entry(self, request: Request[Any, Any, Any], entry_id: FromPath[int]) -> Response[Any]:
+        user = await page_user(request)
+        await read_form(request)
+        t = t_for(request, user)
+        await services.delete_entry(user, entry_id)
+        return redirect("/vault", t.gettext("The entry is deleted."))
+
+    @page_get("/entries/{entry_id:int}/reveal")
+    async def reveal_form(self, request: Request[Any, Any, Any], entry_id: FromPath[int]) -> Response[Any]:
+        user = await page_user(request)
+        entry = await services.get_entry(user, entry_id)
+        return await render(request, "vault/reveal.html", {"entry": entry}, user=user)
+
+    @page_post("/entries/{entry_id:int}/reveal")
+    async def reveal(self, request: Request[Any, Any, Any], entry_id: FromPath[int]) -> Response[Any]:
+        user = await page_user(request)
+        form = await read_form(request)
+        t = t_for(request, user)
+        entry = await services.get_entry(user, entry_id)
+        password = form.get("password", "")
+        if not password:
+            return await render(request, "vault/reveal.html",
+                                {"entry": entry, "errors": {"password": t.gettext("Write your password.")}}, 400, user=user)
+        ctx = services.RevealContext(ip=client_ip(request), user_agent=request.headers.get("user-agent", ""))
+        try:
+            answer, complete = await services.reveal(
+                user, entry_id, password[:256], (form.get("challenge_id") or None), None, ctx
+            )
+        except (PermissionDeniedException, ClientException) as exc:
+            status = exc.status_code
+            return await render(request, "vault/reveal.html",
+                                {"entry": entry, "errors": {"password": t.gettext(str(exc.detail))}}, status, user=user)
+        if not complete and answer.second_factor is not None:
+            return await render(
+                request, "second_factor.html",
+                second_factor_context(answer.second_factor, f"/vault/entries/{entry_id}/reveal",
+                                      {"password": password}, "sign", t.gettext("Show encrypted data")),
+                user=user,
+            )
+        return await render(request, "vault/reveal.html", {"entry": entry, "revealed": answer.values}, user=user)
+
+
+def pages() -> list[Any]:
+    from core.pages.records import module_settings_pages
+
+    return [VaultPages, module_settings_pages("vault")]

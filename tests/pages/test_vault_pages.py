@@ -1,0 +1,98 @@
+"""Secure-data pages through the test client: form builder, entries, reveal."""
+
+from __future__ import annotations
+
+import re
+
+from core.users import create_employee_with_password
+from tests.conftest import TEST_PASSWORD
+from tests.pages.helpers import CSRF_RE, page_login, post_form
+from tests.twofactor.conftest import MOBILE, activate_sms, last_code, set_phones, switch
+
+
+async def _form_with_entry(client, tenant, two_factor=False):  # type: ignore[no-untyped-def]
+    r = await client.get("/vault/forms/new")
+    assert r.status_code == 200 and 'name="encrypted_users"' in r.text
+    data = {
+        "name": "Inloggningar", "purpose": "internal",
+        "field_name.0": "Användarnamn", "field_type.0": "text",
+        "field_name.1": "Lösenord", "field_type.1": "password", "field_encrypted.1": "on",
+        "field_name.2": "", "auto_delete_days": "",
+        "plain_users": str(tenant.admin_id), "encrypted_users": str(tenant.admin_id),
+    }
+    if two_factor:
+        data["require_two_factor"] = "on"
+    r = await post_form(client, "/vault/forms/new", data, "/vault/forms/new")
+    assert r.status_code == 303, r.text
+    form_id = int(r.headers["location"].split("form_id=")[1])
+    path = f"/vault/entries/new?form_id={form_id}"
+    page = (await client.get(path)).text
+    ids = re.findall(r'name="value\.(\d+)"', page)
+    r = await post_form(client, path, {f"value.{ids[0]}": "admin", f"value.{ids[1]}": "hemligt-123"}, path)
+    assert r.status_code == 303
+    page = (await client.get(f"/vault?form_id={form_id}")).text
+    assert "admin" in page and "hemligt-123" not in page
+    entry_id = int(re.search(r'href="/vault/entries/(\d+)/reveal"', page).group(1))
+    return form_id, entry_id
+
+
+async def test_builder_errors_beside_fields(anon_client, tenant):
+    await page_login(anon_client, tenant)
+    r = await post_form(
+        anon_client, "/vault/forms/new",
+        {"name": "", "purpose": "internal", "field_name.0": "", "auto_delete_days": "0"}, "/vault/forms/new",
+    )
+    assert r.status_code == 400
+    assert 'id="e-name"' in r.text and 'id="e-fn-0"' in r.text and 'id="e-auto_delete_days"' in r.text
+
+
+async def test_reveal_asks_for_the_password(anon_client, tenant):
+    await page_login(anon_client, tenant)
+    _form_id, entry_id = await _form_with_entry(anon_client, tenant)
+    path = f"/vault/entries/{entry_id}/reveal"
+    r = await anon_client.get(path)
+    assert r.status_code == 200 and 'role="dialog"' in r.text
+    r = await post_form(anon_client, path, {"password": "fel lösenord"}, path)
+    assert r.status_code == 403 and 'id="e-password"' in r.text and "hemligt-123" not in r.text
+    r = await post_form(anon_client, path, {"password": tenant.password}, path)
+    assert r.status_code == 200 and "hemligt-123" in r.text
+    assert r.headers["cache-control"] == "no-store"
+
+
+async def test_reveal_with_sms_code(anon_client, admin_client, tenant):
+    await activate_sms(admin_client)
+    await switch(admin_client, "vault_decrypt")
+    await set_phones(tenant.admin_id, mobile=MOBILE)
+    await page_login(anon_client, tenant)
+    _form_id, entry_id = await _form_with_entry(anon_client, tenant, two_factor=True)
+    path = f"/vault/entries/{entry_id}/reveal"
+    r = await post_form(anon_client, path, {"password": tenant.password}, path)
+    assert r.status_code == 200 and 'name="code"' in r.text and "hemligt-123" not in r.text
+    challenge = re.search(r'name="challenge_id" value="([^"]+)"', r.text).group(1)
+    token = CSRF_RE.search(r.text).group(1)
+    r = await anon_client.post(
+        "/twofactor/code",
+        data={"csrf_token": token, "challenge_id": challenge, "then": path, "password": tenant.password,
+              "code": await last_code(tenant.id)},
+        follow_redirects=False,
+    )
+    assert r.status_code == 307 and r.headers["location"] == path
+    r = await anon_client.post(
+        path, data={"csrf_token": token, "challenge_id": challenge, "then": path, "password": tenant.password,
+                    "code": "x"},
+        follow_redirects=False,
+    )
+    assert r.status_code == 200 and "hemligt-123" in r.text
+
+
+async def test_user_not_on_the_lists_sees_nothing(anon_client, tenant):
+    await page_login(anon_client, tenant)
+    _form_id, entry_id = await _form_with_entry(anon_client, tenant)
+    email = f"other@{tenant.slug}.example"
+    await create_employee_with_password(tenant.id, "Annan", email, "user", TEST_PASSWORD)
+    anon_client.cookies.clear()
+    await page_login(anon_client, tenant, email=email)
+    r = await anon_client.get("/vault")
+    assert r.status_code == 200 and "Inloggningar" not in r.text
+    assert (await anon_client.get(f"/vault/entries/{entry_id}/reveal")).status_code == 404
+    assert (await anon_client.get("/vault/forms/new")).status_code == 403
