@@ -1,0 +1,116 @@
+"""``gallra plugins new NAME``: the generated distribution has the standard layout, refuses
+bad names and folders, and its own tests (Gallra's conformance suite included) pass."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from core.scaffold import ScaffoldError, new_plugin
+
+LAYOUT = {
+    "pyproject.toml",
+    "README.md",
+    "gallra_meetings/__init__.py",
+    "gallra_meetings/tables.py",
+    "gallra_meetings/piccolo_app.py",
+    "gallra_meetings/migrations/__init__.py",
+    "gallra_meetings/schemas.py",
+    "gallra_meetings/services.py",
+    "gallra_meetings/routes.py",
+    "gallra_meetings/gdpr.py",
+    "tests/test_api.py",
+    "tests/test_conformance.py",
+}
+
+
+def test_standard_layout_with_names_filled_in(tmp_path):
+    target = tmp_path / "gallra-meetings"
+    made = new_plugin("meetings", target, label_sv="Möten", label_en="Meetings")
+    files = {p.relative_to(target).as_posix() for p in made.files}
+    migrations = sorted(f for f in files if re.fullmatch(r"gallra_meetings/migrations/meetings_\d{4}_.*\.py", f))
+    assert files == LAYOUT | set(migrations) and len(migrations) == 2
+    for path in made.files:
+        text = path.read_text(encoding="utf-8")
+        assert "${" not in text, f"{path} has a placeholder left"
+        if path.suffix == ".py":
+            compile(text, str(path), "exec")
+    pyproject = (target / "pyproject.toml").read_text(encoding="utf-8")
+    assert 'name = "gallra-meetings"' in pyproject
+    assert '[project.entry-points."gallra.plugins"]\nmeetings = "gallra_meetings"' in pyproject
+    assert 'gallra_plugins = ["meetings = gallra_meetings"]' in pyproject
+    init = (target / "gallra_meetings/__init__.py").read_text(encoding="utf-8")
+    assert 'label_sv="Möten", label_en="Meetings"' in init
+    # The table migration sorts before the index migration (raw steps run before tables).
+    first, second = (target / m for m in migrations)
+    assert 'app_name="meetings"' in first.read_text() and "add_table" in first.read_text()
+    assert "CREATE INDEX" in second.read_text()
+
+
+@pytest.mark.parametrize(
+    "name", ["", "x", "Meetings", "1meetings", "meet-ings", "meet__ings", "meetings_", "core", "class"]
+)
+def test_bad_names_are_refused(tmp_path, name):
+    with pytest.raises(ScaffoldError):
+        new_plugin(name, tmp_path / "out")
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_folder_with_files_is_never_overwritten(tmp_path):
+    (tmp_path / "keep.txt").write_text("mine")
+    with pytest.raises(ScaffoldError, match="not an empty folder"):
+        new_plugin("meetings", tmp_path)
+    assert [p.name for p in tmp_path.iterdir()] == ["keep.txt"]
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert new_plugin("meetings", empty).files
+
+
+def test_labels_that_would_break_the_code_are_refused(tmp_path):
+    with pytest.raises(ScaffoldError, match="Swedish label"):
+        new_plugin("meetings", tmp_path / "a", label_sv='Mö"ten')
+    with pytest.raises(ScaffoldError, match="English label"):
+        new_plugin("meetings", tmp_path / "b", label_en="")
+
+
+def test_generated_plugin_passes_its_tests_and_the_conformance_suite(tmp_path):
+    """Run the generated distribution's tests in their own pytest process, with the package
+    on the path (not pip-installed: the ``NAME = module`` form of gallra_plugins)."""
+    target = tmp_path / "gallra-meetings"
+    new_plugin("meetings", target)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GALLRA_")}
+    env["PYTHONPATH"] = os.pathsep.join([str(target), *(p for p in sys.path if p)])
+    drop = None
+    from core.testing.conformance import _pg_admin, fresh_postgres, postgres_url
+
+    base = postgres_url()
+    if base is not None:
+        # Its own database: other tests' rows (the vault's encrypted entries) are not its.
+        env["GALLRA_TEST_DATABASE_URL"], drop = fresh_postgres(base)
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-m", "pytest", "-v", "-p", "no:cacheprovider"],
+            cwd=target, env=env, capture_output=True, text=True, timeout=600,
+        )
+    finally:
+        if drop is not None:
+            asyncio.run(_pg_admin(base, f'DROP DATABASE IF EXISTS "{drop}" WITH (FORCE)'))
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 0, out[-4000:]
+    for check in (
+        "test_hook_implementations[meetings] PASSED",
+        "test_declarations[meetings] PASSED",
+        "test_migrations_sqlite[meetings] PASSED",
+        "test_retention[meetings:meetings.closed] PASSED",
+        "test_references[meetings] PASSED",
+        "test_create_read_and_delete PASSED",
+    ):
+        assert check in out, out[-4000:]
+    if base is not None:
+        assert "test_migrations_postgresql[meetings] PASSED" in out, out[-4000:]
