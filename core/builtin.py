@@ -18,8 +18,10 @@ from core.contracts import (
     AnonymizeContext,
     OutgoingMessage,
     PersonalDataField,
+    RecordType,
     RetentionRule,
     ScheduledJob,
+    SearchSource,
 )
 from core.gdpr import jobs as _gdpr_jobs  # noqa: F401  (declares the sweep task)
 from core.plugins import hookimpl
@@ -101,16 +103,20 @@ def register_jobs() -> Sequence[ScheduledJob]:
 def register_routes() -> Sequence[Any]:
     from core.activity.routes import ActivityController
     from core.gdpr.routes import GdprController
+    from core.gdpr.search_routes import SearchController
 
-    return [GdprController, ActivityController]
+    return [GdprController, SearchController, ActivityController]
 
 
 @hookimpl
-def start_up(app: Any) -> None:
-    """Check every plugin's GDPR declarations now: a bad one stops the start, loudly."""
+def start_up(app: Any) -> Awaitable[Any]:
+    """Check every plugin's GDPR declarations now: a bad one stops the start, loudly; then
+    make sure the person-search index watches every declared place."""
     from core.gdpr.registry import get_declarations
+    from core.gdpr.search import ensure_index_once
 
     get_declarations()
+    return ensure_index_once()
 
 
 EVENT_LOG_RULE = "core.event_log"
@@ -118,11 +124,14 @@ SYSTEM_LOG_RULE = "core.system_log"
 EMPLOYEES_RULE = "core.employees"
 OUTBOX_RULE = "core.outbox"
 OUTBOX_DAYS = 30
+EXPORTS_RULE = "core.subject_exports"
+EXPORT_DAYS = 7
 
 
 @hookimpl
 def declare_retention_rules() -> Sequence[RetentionRule]:
     from core.eventlog import EventLog, SystemLog
+    from core.gdpr.tables import SubjectExport
     from core.tables import Employee, Outbox
 
     return [
@@ -165,6 +174,19 @@ def declare_retention_rules() -> Sequence[RetentionRule]:
             default_days=OUTBOX_DAYS,
             fixed=True,
         ),
+        # A data subject's access export is deleted after seven days.
+        RetentionRule(
+            key=EXPORTS_RULE,
+            label_sv="Registerutdrag (export av en persons uppgifter) raderas",
+            label_en="Subject access exports deleted",
+            clock="created",
+            table=SubjectExport,
+            clock_columns=("created_at",),
+            allowed_modes=("days",),
+            default_mode="days",
+            default_days=EXPORT_DAYS,
+            fixed=True,
+        ),
         # M25
         RetentionRule(
             key=EMPLOYEES_RULE,
@@ -188,9 +210,14 @@ def declare_personal_data() -> Sequence[PersonalDataField]:
     from core.eventlog import EventLog, SystemLog
     from core.tables import Employee, GroupMember, Outbox, PasswordResetToken, Session
 
+    from core.gdpr.tables import SubjectExport
+
     F = PersonalDataField
     ev, emp = EVENT_LOG_RULE, EMPLOYEES_RULE
     return [
+        F(SubjectExport, "document", "free_text", "delete_row", "Registerutdrag", "Subject access export",
+          rule=EXPORTS_RULE),
+        F(EventLog, "detail", "other", "empty", "Sökning (nyckelhash)", "Search (keyed hash)", rule=ev),
         # The event log after 30 days (M23).
         F(EventLog, "user_name", "name", "null", "Användarnamn", "User name", rule=ev),
         F(EventLog, "email", "email", "null", "E-postadress", "E-mail address", rule=ev),
@@ -226,6 +253,61 @@ def declare_personal_data() -> Sequence[PersonalDataField]:
         F(GroupMember, "employee_id", "employee_ref", "delete_row", "Gruppmedlemskap",
           "Group membership"),
     ]
+
+
+@hookimpl
+def declare_search_sources() -> Sequence[SearchSource]:
+    """The core's own places: users, group membership, activity, the event log, the outbox.
+
+    Activity and event-log rows name the record they belong to (plugin, record_type,
+    record_id); search links a hit to that record.
+    """
+    from core.activity.tables import Activity
+    from core.eventlog import EventLog
+    from core.tables import Employee, GroupMember, Outbox
+
+    S = SearchSource
+    users = ("settings", "Användare", "Users")
+    emp_link = _employee_link
+    out = [
+        S(Employee, c, cat, *users, link=emp_link, record_type="employee")  # type: ignore[arg-type]
+        for c, cat in (
+            ("name", "name"), ("email", "email"), ("mobile_phone", "phone"),
+            ("private_phone", "phone"), ("work_phone", "phone"), ("notes", "free_text"),
+        )
+    ]
+    out += [
+        S(GroupMember, "employee_id", "employee_ref", "settings", "Grupper", "Groups",
+          record_type="group_member"),
+        S(Activity, "body", "free_text", "workcloud", "Aktivitet (kommentarer, rapporter, anteckningar, "
+          "konversationer)", "Activity (comments, reports, notes, conversations)", record_type="activity"),
+        S(Activity, "author_name", "name", "workcloud", "Aktivitet – författare", "Activity – author",
+          record_type="activity"),
+        S(Activity, "author_id", "employee_ref", "workcloud", "Aktivitet – författare", "Activity – author",
+          record_type="activity"),
+        S(EventLog, "user_name", "name", "workcloud", "Händelser", "Events", record_type="event"),
+        S(EventLog, "email", "email", "workcloud", "Händelser", "Events", record_type="event"),
+        S(EventLog, "ip", "ip", "workcloud", "Händelser", "Events", record_type="event"),
+        S(EventLog, "employee_id", "employee_ref", "workcloud", "Händelser", "Events", record_type="event"),
+        S(Outbox, "recipient", "email", "settings", "Utkorg (e-post och SMS)", "Outbox (e-mail and SMS)",
+          record_type="outbox"),
+        S(Outbox, "recipient", "phone", "settings", "Utkorg (e-post och SMS)", "Outbox (e-mail and SMS)",
+          record_type="outbox"),
+        S(Outbox, "body", "free_text", "settings", "Utkorg (e-post och SMS)", "Outbox (e-mail and SMS)",
+          record_type="outbox"),
+    ]
+    return out
+
+
+def _employee_link(record_id: int) -> str:
+    return f"/api/employees/{record_id}"
+
+
+@hookimpl
+def declare_record_types() -> Sequence[RecordType]:
+    from core.tables import Employee
+
+    return [RecordType("employee", Employee, "Användare", "User", link=_employee_link)]
 
 
 @hookimpl

@@ -267,6 +267,10 @@ from core.gdpr.cli import gdpr as _gdpr  # noqa: E402
 
 cli.add_command(_gdpr)
 
+from core.gdpr.search_cli import search as _search  # noqa: E402
+
+cli.add_command(_search)
+
 
 def build_cli(host: Any = None) -> click.Group:
     """The ``gallra`` command with every installed plugin's sub-commands added.

@@ -82,6 +82,11 @@ async def atomic() -> AsyncIterator[None]:
             tx = engine.transaction(allow_nested=True)
         async with tx:
             yield
+            if outer:
+                # The person-search index commits with the data it describes.
+                from core.gdpr.search import flush
+
+                await flush()
         if outer:
             pending = list(_after_commit.get() or [])
     finally:
@@ -91,6 +96,23 @@ async def atomic() -> AsyncIterator[None]:
         result = callback()
         if hasattr(result, "__await__"):
             await result
+
+
+@asynccontextmanager
+async def snapshot() -> AsyncIterator[None]:
+    """Several reads on one connection and one consistent view (a read-only transaction).
+
+    On SQLite each statement outside a transaction opens a connection of its own; a search
+    that reads four times would pay for four. Never write inside: on SQLite a deferred
+    transaction that starts writing can fail to get the lock.
+    """
+    engine = get_engine()
+    if isinstance(engine, SQLiteEngine):
+        tx = engine.transaction(transaction_type=TransactionType.deferred, allow_nested=True)
+    else:
+        tx = engine.transaction(allow_nested=True)
+    async with tx:
+        yield
 
 
 def after_commit(callback: Callable[[], Any]) -> None:

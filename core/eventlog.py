@@ -36,6 +36,8 @@ class EventLog(Table, tablename="event_log"):
     plugin = Varchar(length=63, default="")
     record_type = Varchar(length=63, default="")
     record_id = Integer(null=True, default=None)
+    # A keyed hash of what was looked up (a person search), never the value in clear.
+    detail = Varchar(length=64, default="")
     anonymized_at = Timestamptz(null=True, default=None)
 
 
@@ -65,6 +67,7 @@ async def log_event(
     record_type: str = "",
     record_id: int | None = None,
     ip: str | None = None,
+    detail: str = "",
 ) -> None:
     """Record that ``user`` (a core.auth.SessionUser, or None for the system) did ``action``.
 
@@ -83,6 +86,7 @@ async def log_event(
             plugin=plugin[:63],
             record_type=record_type[:63],
             record_id=record_id,
+            detail=detail[:64],
         )
     )
 

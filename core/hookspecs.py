@@ -14,7 +14,7 @@ Conventions (see docs/hooks.md for each hook's signature and an example):
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Sequence
+from collections.abc import Mapping, Awaitable, Sequence
 from typing import TYPE_CHECKING
 
 import pluggy
@@ -110,6 +110,17 @@ def anonymize(context: AnonymizeContext) -> Awaitable[None] | None:
 
     Runs inside the batch's transaction after the core applied the declared strategies;
     use set-based updates on ``context.record_ids`` and the tenant in ``context``.
+    """
+
+
+@hookspec
+def veto_erasure(tenant_id: int, rule: str, record_ids: list[int]) -> Mapping[int, str] | Awaitable[Mapping[int, str]] | None:
+    """Keep records a data subject asked to erase, with a reason each (for example invoiced
+    orders kept for bookkeeping); answer ``{record_id: reason}`` for ``rule``'s records.
+
+    Called only for the plugin that owns ``rule``. A kept record is not anonymized; the
+    person's links in it are cleared when the person is, and the reason is shown in the
+    erasure's preview and audit. Reasons hold no personal data.
     """
 
 

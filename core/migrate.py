@@ -23,4 +23,7 @@ async def migrate(quiet: bool = True) -> list[str]:
         result = await run_forwards(app_name="all")
     if not result.success:
         raise SystemExit(f"Migration failed: {result.message}\n{buffer.getvalue()}")
+    from core.gdpr.search import ensure_index
+
+    await ensure_index()  # the search index's triggers follow the tables
     return pending

@@ -6,7 +6,7 @@ migrations live in core/migrations.
 
 from __future__ import annotations
 
-from piccolo.columns import Integer, Text, Timestamptz, Varchar
+from piccolo.columns import BigInt, Integer, Text, Timestamptz, Varchar
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
@@ -46,3 +46,55 @@ class GdprRun(Table, tablename="gdpr_run"):
 
 
 GDPR_TABLES: list[type[Table]] = [RetentionSetting, GdprRun]
+
+
+class SearchField(Table, tablename="gdpr_search_field"):
+    """One indexed place: a (table, column) pair named by a search source. Term rows carry
+    this small id instead of the names; a new pair makes ``ensure_index`` index its table."""
+
+    tbl = Varchar(length=63)
+    col = Varchar(length=63)
+
+
+class SearchTerm(Table, tablename="gdpr_search_term"):
+    """One normalized search term of one record's field (see core/gdpr/search.py).
+
+    ``kind``: e (e-mail), p (phone digits), n (identity/organization number digits),
+    w (word), i (IP), c/k/m (customer/contact/employee reference). Kept current in the
+    writing transaction; never holds values of anonymized records.
+    """
+
+    tenant_id = Integer()
+    kind = Varchar(length=1)
+    term = Varchar(length=120)
+    field_id = Integer()
+    record_id = BigInt()
+
+
+class SearchDirty(Table, tablename="gdpr_search_dirty"):
+    """Rows written since the index last saw them; database triggers add them, the
+    commit of the writing transaction (or the next search) reindexes and removes them."""
+
+    tbl = Varchar(length=63)
+    record_id = BigInt()
+
+
+class SubjectExport(Table, tablename="gdpr_subject_export"):
+    """A data subject's access export (JSON and HTML), deleted 7 days after it is made."""
+
+    tenant_id = Integer(index=True)
+    token = Varchar(length=64, unique=True)
+    status = Varchar(length=16, default="pending")  # pending | done | error
+    requested_by = Integer(null=True, default=None)
+    identifiers_hash = Varchar(length=64, default="")
+    records = Integer(default=0)
+    document = Text(default="")
+    html = Text(default="")
+    error = Varchar(length=200, default="")
+    created_at = Timestamptz(default=TimestamptzNow())
+    finished_at = Timestamptz(null=True, default=None)
+    expires_at = Timestamptz()
+    anonymized_at = Timestamptz(null=True, default=None)
+
+
+GDPR_TABLES.extend([SearchField, SearchTerm, SearchDirty, SubjectExport])

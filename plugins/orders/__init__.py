@@ -70,3 +70,10 @@ def declare_search_sources() -> Sequence[SearchSource]:
     from plugins.orders import gdpr
 
     return gdpr.search_sources()
+
+
+@hookimpl
+def veto_erasure(tenant_id: int, rule: str, record_ids: list[int]) -> Any:
+    from plugins.orders import gdpr
+
+    return gdpr.veto_erasure(tenant_id, rule, record_ids)

@@ -40,6 +40,7 @@ async def test_retention_lists_every_rule_with_defaults_and_fixed_rules(admin_cl
         "core.event_log",
         "core.system_log",
         "core.outbox",
+        "core.subject_exports",
         "core.employees",
         tp.CUSTOMERS,
         tp.COMPANIES,
@@ -53,6 +54,7 @@ async def test_retention_lists_every_rule_with_defaults_and_fixed_rules(admin_cl
         ["days"],
     )
     assert rows["core.system_log"]["fixed"] and rows["core.system_log"]["days"] == 90
+    assert rows["core.subject_exports"]["fixed"] and rows["core.subject_exports"]["days"] == 7
     c = rows[tp.CUSTOMERS]
     assert c == {
         "key": tp.CUSTOMERS,

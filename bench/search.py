@@ -1,0 +1,226 @@
+"""Benchmark: person search over a large tenant, against a plain LIKE scan.
+
+Seeds ``--values`` personal-data values (default 1,000,000) for one tenant across the
+installed modules (customers with contact persons, cases, work orders, activity), plus
+data for 9 other tenants, through the plugins' own tables (the index is kept by the same
+triggers and commit-time flush as in production). Then it runs ``--queries`` queries of each
+kind (e-mail, phone, personal identity number, name prefix), written the ways people write
+them, through ``core.gdpr.search.search`` (the whole answer: lookup, rows, grouping), and a
+sample of the same queries as a plain per-table ``lower(col) LIKE '%…%'`` scan over every
+declared place.
+
+    python bench/search.py [--values 1000000] [--queries 1000] [--scan-sample 20]
+
+SQLite by default (a fresh file in a temporary folder); PostgreSQL when
+GALLRA_DATABASE_URL is set (use a fresh database). Prints JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+if not os.environ.get("GALLRA_DATABASE_URL"):
+    os.environ["GALLRA_DATA_DIR"] = tempfile.mkdtemp(prefix="gallra-bench-")
+os.environ.setdefault("PICCOLO_CONF", "core.piccolo_conf")
+
+FIRST = ["Anna", "Erik", "Maria", "Lars", "Karin", "Johan", "Eva", "Anders", "Åsa", "Örjan", "Sofia",
+         "Mikael", "Elin", "Per", "Ingrid", "Nils", "Ebba", "Oskar", "Märta", "Gustav"]
+STEMS = ["Svens", "Johans", "Anders", "Karls", "Nils", "Eriks", "Lars", "Olofs", "Pers", "Jons",
+         "Bengts", "Gustafs", "Mats", "Hans", "Magnus", "Ström", "Berg", "Lund", "Sjö", "Ek",
+         "Åker", "Öster", "Väster", "Norr", "Söder", "Lind", "Holm", "Dahl", "Fors", "Björk"]
+ENDS = ["son", "berg", "ström", "lund", "qvist", "gren", "man", "ling", "dal", "by", "sjö", "vik"]
+STREETS = ["Storgatan", "Kungsgatan", "Drottninggatan", "Skolvägen", "Ängsvägen", "Björkvägen",
+           "Järnvägsgatan", "Åsgatan", "Östra Långgatan", "Parkvägen"]
+CITIES = ["Västerås", "Örebro", "Umeå", "Malmö", "Göteborg", "Luleå", "Jönköping", "Linköping",
+          "Gävle", "Sundsvall"]
+SYLL = ["ka", "lo", "mi", "ne", "ra", "si", "tu", "va", "be", "do", "fa", "gi", "hu", "jo"]
+
+
+def luhn_digit(nine: str) -> str:
+    total = 0
+    for i, ch in enumerate(nine):
+        n = int(ch) * (2 if i % 2 == 0 else 1)
+        total += n - 9 if n > 9 else n
+    return str((10 - total % 10) % 10)
+
+
+class Person:
+    __slots__ = ("first", "last", "email", "phone", "pnr", "street", "city")
+
+    def __init__(self, rng: random.Random, i: int):
+        self.first = rng.choice(FIRST)
+        self.last = rng.choice(STEMS) + rng.choice(SYLL) + rng.choice(ENDS)
+        self.email = f"{self.first.lower()}.{self.last.lower()}{i}@exempel{i % 97}.se"
+        self.phone = f"+467{rng.choice('02369')}{i % 10_000_000:07d}"
+        year = 1930 + i % 75
+        nine = f"{year % 100:02d}{1 + i % 12:02d}{1 + i % 28:02d}{i % 1000:03d}"
+        self.pnr = f"{year}{nine[2:6]}-{nine[6:]}{luhn_digit(nine)}"
+        self.street = f"{rng.choice(STREETS)} {1 + i % 120}"
+        self.city = rng.choice(CITIES)
+
+
+async def seed_tenant(tenant_id: int, values: int, rng: random.Random, offset: int) -> list[Person]:
+    """About ``values`` personal-data values: per person a customer (7 values), a contact
+    person (3), a case (3) and an activity note (1): 14 values a person."""
+    from core.activity.tables import Activity
+    from core.db import atomic
+    from plugins.cases.tables import Case
+    from plugins.customers.tables import ContactPerson, Customer
+
+    people = max(1, values // 14)
+    out: list[Person] = []
+    batch = 1000
+    for start in range(0, people, batch):
+        ps = [Person(rng, offset + i) for i in range(start, min(people, start + batch))]
+        async with atomic():  # the index is written in this same transaction, as in production
+            rows = await Customer.insert(
+                *[
+                    Customer(tenant_id=tenant_id, number=start + k + 1, kind="private",
+                             name=f"{p.first} {p.last}", national_id=p.pnr, email=p.email,
+                             mobile_phone=p.phone, postal_street=p.street, postal_city=p.city,
+                             notes=f"Kund sedan {2000 + k % 25}, föredrar sms")
+                    for k, p in enumerate(ps)
+                ]
+            ).returning(Customer.id)
+            ids = [int(r["id"]) for r in rows]
+            await ContactPerson.insert(
+                *[ContactPerson(tenant_id=tenant_id, customer_id=cid, name=f"{p.first} {p.last} (kontakt)",
+                                email=f"kontakt.{p.email}", mobile_phone=p.phone) for cid, p in zip(ids, ps)]
+            )
+            cases = await Case.insert(
+                *[Case(tenant_id=tenant_id, number=start + k + 1, title="Service", customer_id=cid,
+                       end_customer_name=f"{p.first} {p.last}", end_customer_email=p.email,
+                       end_customer_phone=p.phone) for k, (cid, p) in enumerate(zip(ids, ps))]
+            ).returning(Case.id)
+            await Activity.insert(
+                *[Activity(tenant_id=tenant_id, plugin="cases", record_type="case", record_id=int(c["id"]),
+                           kind="note", body=f"Ringde {p.first} {p.last} om besöket", author_name="Bench")
+                  for c, p in zip(cases, ps)]
+            )
+        out.extend(ps)
+    return out
+
+
+def phone_forms(e164: str, rng: random.Random) -> str:
+    national = "0" + e164[3:]
+    return rng.choice([
+        f"{national[:3]}-{national[3:6]} {national[6:8]} {national[8:]}",
+        f"+46 {e164[3:5]} {e164[5:8]} {e164[8:10]} {e164[10:]}",
+        "00" + e164[1:],
+        e164[1:],
+    ])
+
+
+def pnr_forms(pnr: str, rng: random.Random) -> str:
+    digits = pnr.replace("-", "")
+    return rng.choice([pnr, digits, f"{digits[2:8]}-{digits[8:]}", digits[2:]])
+
+
+def pct(values: list[float], p: float) -> float:
+    s = sorted(values)
+    return round(s[min(len(s) - 1, int(len(s) * p))] * 1000, 2)
+
+
+async def like_scan(tenant_id: int, text: str) -> int:
+    """The plain way: every declared place, ``lower(column) LIKE '%text%'``."""
+    from core.db import raw
+    from core.gdpr import search as gs
+
+    reg = gs.registry()
+    hits = 0
+    needle = f"%{text.lower()}%"
+    for tbl, cols in reg.tables.items():
+        for col, cats in cols.items():
+            if any(c in gs.REF_KINDS for c in cats.split("|")):
+                continue
+            rows = await raw(
+                f'SELECT COUNT(*) AS n FROM "{tbl}" WHERE tenant_id = {{}} AND lower(CAST("{col}" AS TEXT)) LIKE {{}}',
+                tenant_id, needle,
+            )
+            hits += int(rows[0]["n"])
+    return hits
+
+
+async def main(args: argparse.Namespace) -> dict[str, Any]:
+    from core.db import is_sqlite, pooled, raw
+    from core.gdpr import search as gs
+    from core.migrate import migrate
+    from core.plugins import get_host
+    from core.tenancy import create_tenant
+
+    await migrate()
+    rng = random.Random(7)
+    host = get_host()
+    async with pooled():
+        t0 = time.perf_counter()
+        main_tenant = int((await create_tenant(host, f"bench-{os.getpid()}", "Bench", None, "sv"))["id"])
+        people = await seed_tenant(main_tenant, args.values, rng, 0)
+        for k in range(9):
+            other = int((await create_tenant(host, f"bench-{os.getpid()}-{k}", f"Other {k}", None, "sv"))["id"])
+            # Other tenants hold some of the very same values (shared e-mail addresses etc.).
+            await seed_tenant(other, args.values // 20, random.Random(k), 0)
+        seed_s = time.perf_counter() - t0
+        terms = (await raw("SELECT COUNT(*) AS n FROM gdpr_search_term"))[0]["n"]
+
+        kinds = {
+            "email": lambda p: p.email.upper() if rng.random() < 0.3 else p.email,
+            "phone": lambda p: phone_forms(p.phone, rng),
+            "national_id": lambda p: pnr_forms(p.pnr, rng),
+            "name_prefix": lambda p: p.last[: rng.randint(4, 6)].lower(),
+        }
+        result: dict[str, Any] = {
+            "engine": "sqlite" if is_sqlite() else "postgresql",
+            "values": args.values,
+            "people": len(people),
+            "index_terms": int(terms),
+            "seed_seconds": round(seed_s, 1),
+            "kinds": {},
+        }
+        for kind, make in kinds.items():
+            sample = [make(rng.choice(people)) for _ in range(args.queries)]
+            times: list[float] = []
+            found = 0
+            for qtext in sample:
+                t = time.perf_counter()
+                answer = await gs.search(main_tenant, qtext, page_size=20)
+                times.append(time.perf_counter() - t)
+                found += answer["total"] > 0
+            scan_times: list[float] = []
+            for qtext in sample[: args.scan_sample]:
+                needle = qtext.lower() if kind in ("email", "name_prefix") else qtext
+                t = time.perf_counter()
+                await like_scan(main_tenant, needle)
+                scan_times.append(time.perf_counter() - t)
+            p50 = pct(times, 0.5)
+            scan_p50 = pct(scan_times, 0.5)
+            result["kinds"][kind] = {
+                "queries": len(sample),
+                "found": found,
+                "p50_ms": p50,
+                "p95_ms": pct(times, 0.95),
+                "p99_ms": pct(times, 0.99),
+                "like_scan_queries": len(scan_times),
+                "like_scan_p50_ms": scan_p50,
+                "like_scan_p95_ms": pct(scan_times, 0.95),
+                "speedup_p50": round(scan_p50 / p50, 1) if p50 else None,
+            }
+    return result
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--values", type=int, default=1_000_000)
+    parser.add_argument("--queries", type=int, default=1000)
+    parser.add_argument("--scan-sample", type=int, default=20)
+    print(json.dumps(asyncio.run(main(parser.parse_args())), indent=2))

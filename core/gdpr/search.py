@@ -1,0 +1,875 @@
+"""Person search: one index over every place a plugin declared with ``declare_search_sources``.
+
+How it stays exact and current
+------------------------------
+* Every declared (table, column) becomes a *field*. Database triggers on each such table
+  (installed by :func:`ensure_index`, generated from the declarations) note the id of every
+  inserted, updated or deleted row in ``gdpr_search_dirty`` — whatever wrote it: a plugin's
+  service, the anonymization engine, raw SQL.
+* Before the outermost :func:`core.db.atomic` transaction commits, :func:`flush` turns those
+  notes into normalized terms (``gdpr_search_term``) in the same transaction, so the index and
+  the data commit together; anonymized values leave the index in the anonymizing
+  transaction. A write made outside ``atomic()`` is flushed by the next transaction or by the
+  next search, before it answers, so a search never misses a committed value.
+* Terms are normalized the same way the query is (one function each, below): e-mail
+  addresses lower-cased (whole, domain, and the words of the local part), phone numbers as
+  E.164 digits, Swedish personal identity and organization numbers as digits, text as
+  case-folded words (å, ä and ö stay letters of their own). Rows marked anonymized are not
+  indexed at all.
+
+A query is answered from the index with one indexed range or equality lookup per term, then
+the matching rows are read to show their number, status and value, and to apply each
+source's ``where``.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import unicodedata
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from core.contracts import SearchSource
+from core.db import atomic, is_sqlite, raw, snapshot
+from core.gdpr.sql import ids_in, q
+from core.validation import FieldError, normalize_national_id, normalize_org_number, normalize_phone
+
+log = logging.getLogger(__name__)
+
+AREA_ORDER = {"workcloud": 0, "time": 1, "gdpr": 2, "settings": 3}
+MAX_TERM = 120
+MAX_WORDS_PER_VALUE = 5000
+MAX_QUERY = 200
+REF_KINDS = {"customer_ref": "c", "contact_ref": "k", "employee_ref": "m"}
+TEXT_CATEGORIES = {"name", "address", "free_text", "other"}
+_WORD_RE = re.compile(r"\w+", re.UNICODE)
+_EMAIL_IN_TEXT = re.compile(r"[^\s@<>(),;:\"']{1,64}@[^\s@<>(),;:\"']{1,253}\.[a-zA-Z]{2,63}")
+_PHONEISH = re.compile(r"^\+?[\d\s\-()/.]{6,30}$")
+_IDISH = re.compile(r"^(\d{2})?\d{6}[-+]?\d{4}$")
+_IPISH = re.compile(r"^(\d{1,3}\.){3}\d{1,3}$|^[0-9a-fA-F:]*:[0-9a-fA-F:]+$")
+
+
+class SearchError(FieldError):
+    """A query the search cannot use (empty, too long); a 400 naming ``q``."""
+
+
+# --- normalization (shared by indexing and querying) -------------------------------------
+
+
+def fold(text: str) -> str:
+    """Case-fold for matching; å, ä, ö (and é ...) stay distinct letters (NFC, no accent strip)."""
+    return unicodedata.normalize("NFC", text).casefold()
+
+
+def words(text: str) -> list[str]:
+    return [w[:MAX_TERM] for w in _WORD_RE.findall(fold(text))]
+
+
+def phone_digits(value: str) -> str | None:
+    try:
+        e164 = normalize_phone(value)
+    except FieldError:
+        return None
+    return e164[1:] if e164 else None
+
+
+def id_digits(value: str) -> list[str]:
+    """Digits of a personal identity number (12) and/or organization number (10)."""
+    out: list[str] = []
+    try:
+        pnr = normalize_national_id(value)
+        if pnr:
+            out.append(pnr.replace("-", ""))
+    except FieldError:
+        pass
+    try:
+        org = normalize_org_number(value)
+        if org:
+            out.append(org.replace("-", ""))
+    except FieldError:
+        pass
+    return out
+
+
+def _email_terms(email: str) -> list[tuple[str, str]]:
+    email = fold(email.strip())
+    out = [("e", email[:MAX_TERM])]
+    local, _, domain = email.partition("@")
+    if domain:
+        out.append(("e", domain[:MAX_TERM]))
+    out.extend(("w", w) for w in words(local))
+    return out
+
+
+def terms_for(category: str, value: Any) -> set[tuple[str, str]]:
+    """The (kind, term) pairs a stored value is found by."""
+    if value is None:
+        return set()
+    if category in REF_KINDS:
+        try:
+            n = int(value)
+        except (TypeError, ValueError):
+            return set()
+        return {(REF_KINDS[category], str(n))} if n > 0 else set()
+    text = str(value).strip()
+    if not text:
+        return set()
+    if category == "email":
+        return set(_email_terms(text)) if "@" in text else {("w", w) for w in words(text)}
+    if category == "phone":
+        digits = phone_digits(text) or re.sub(r"\D", "", text)
+        return {("p", digits)} if digits else set()
+    if category == "national_id":
+        found = id_digits(text) or [re.sub(r"\D", "", text)]
+        return {("n", d) for d in found if d}
+    if category == "ip":
+        return {("i", text.lower()[:MAX_TERM])}
+    out: set[tuple[str, str]] = set()
+    for i, w in enumerate(words(text)):
+        if i >= MAX_WORDS_PER_VALUE:
+            break
+        out.add(("w", w))
+    if "@" in text:
+        for m in _EMAIL_IN_TEXT.findall(text):
+            out.update(_email_terms(m))
+    return out
+
+
+@dataclass(frozen=True)
+class Lookup:
+    """One index lookup: exact or prefix match of a term of one kind."""
+
+    kind: str
+    term: str
+    prefix: bool = False
+
+
+@dataclass(frozen=True)
+class ParsedQuery:
+    kind: str  # "email" | "phone" | "national_id" | "ip" | "text"
+    # Alternatives: a record matches if it matches every lookup of one alternative.
+    alternatives: tuple[tuple[Lookup, ...], ...]
+
+
+def parse_query(text: str) -> ParsedQuery:
+    """What the person typed, as index lookups."""
+    qtext = (text or "").strip()
+    if not qtext:
+        raise SearchError("q", "type a name, e-mail address, phone number or personal identity number")
+    if len(qtext) > MAX_QUERY:
+        raise SearchError("q", f"the search text is too long; use at most {MAX_QUERY} characters")
+    if "@" in qtext and " " not in qtext:
+        t = fold(qtext)
+        if t.startswith("@"):
+            t = t[1:]
+        if not t:
+            raise SearchError("q", "type more of the e-mail address")
+        return ParsedQuery("email", ((Lookup("e", t[:MAX_TERM], prefix=True),),))
+    if _IPISH.match(qtext) and ("." in qtext or ":" in qtext) and not qtext.isdigit():
+        if qtext.count(".") == 3 or ":" in qtext:
+            return ParsedQuery("ip", ((Lookup("i", qtext.lower()),),))
+    compact = qtext.replace(" ", "")
+    if _IDISH.match(compact):
+        ids = id_digits(compact)
+        if ids:
+            return ParsedQuery("national_id", tuple((Lookup("n", d),) for d in ids))
+    if _PHONEISH.match(qtext) and sum(c.isdigit() for c in qtext) >= 6:
+        digits = phone_digits(qtext)
+        if digits:
+            return ParsedQuery("phone", ((Lookup("p", digits),),))
+        raw_digits = re.sub(r"\D", "", qtext)
+        # Digits that are no valid phone or id number: a partial number of either kind.
+        return ParsedQuery(
+            "phone",
+            ((Lookup("p", raw_digits, prefix=True),), (Lookup("n", raw_digits, prefix=True),)),
+        )
+    ws = list(dict.fromkeys(words(qtext)))[:8]
+    if not ws:
+        raise SearchError("q", "type at least one letter or digit")
+    alternatives: list[tuple[Lookup, ...]] = [tuple(Lookup("w", w, prefix=True) for w in ws)]
+    if not any(c.isspace() for c in qtext) and "." in qtext:
+        # "example.se": the start of an e-mail address or its domain.
+        alternatives.append((Lookup("e", fold(qtext)[:MAX_TERM], prefix=True),))
+    return ParsedQuery("text", tuple(alternatives))
+
+
+# --- the declared places ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Source:
+    source: SearchSource
+    owner: str
+    index: int
+
+    @property
+    def tbl(self) -> str:
+        return self.source.table._meta.tablename
+
+    @property
+    def col(self) -> str:
+        return self.source.table._meta.get_column_by_name(self.source.column)._meta.db_column_name
+
+
+@dataclass
+class Registry:
+    sources: list[Source] = field(default_factory=list)
+    # tablename -> {column: category}
+    tables: dict[str, dict[str, str]] = field(default_factory=dict)
+    table_classes: dict[str, Any] = field(default_factory=dict)
+    field_ids: dict[tuple[str, str], int] = field(default_factory=dict)
+
+    def sources_of(self, tbl: str, col: str) -> list[Source]:
+        return [s for s in self.sources if s.tbl == tbl and s.col == col]
+
+
+def _has(table: Any, name: str) -> bool:
+    return any(c._meta.db_column_name == name for c in table._meta.columns)
+
+
+def collect_sources(host: Any) -> Registry:
+    reg = Registry()
+    for owner, sources in host.collect_by_plugin("declare_search_sources").items():
+        for src in sources:
+            table = src.table
+            if not _has(table, "tenant_id"):
+                from core.gdpr.registry import DeclarationError
+
+                raise DeclarationError(
+                    f"plugin {owner!r}, search source {table._meta.tablename}.{src.column}: "
+                    "the table has no tenant_id column"
+                )
+            s = Source(src, owner, len(reg.sources))
+            reg.sources.append(s)
+            cols = reg.tables.setdefault(s.tbl, {})
+            if s.col in cols and cols[s.col] != src.category:
+                # Two plugins calling one column different things: index it both ways.
+                cols[s.col] = cols[s.col] + "|" + src.category
+            else:
+                cols[s.col] = src.category
+            reg.table_classes[s.tbl] = table
+    return reg
+
+
+_registry: tuple[Any, Registry] | None = None
+
+
+def registry(host: Any = None) -> Registry:
+    global _registry
+    if host is None:
+        from core.plugins import get_host
+
+        host = get_host()
+    sig = (id(host), tuple((n, id(p)) for n, p in host.pm.list_name_plugin()))
+    if _registry is None or _registry[0] != sig:
+        _registry = (sig, collect_sources(host))
+    return _registry[1]
+
+
+# --- keeping the index current ----------------------------------------------------------
+
+
+def _trigger_name(tbl: str, op: str) -> str:
+    return f"gallra_search_{tbl}_{op}"[:63]
+
+
+async def _existing_tables() -> set[str]:
+    if is_sqlite():
+        rows = await raw("SELECT name FROM sqlite_master WHERE type = 'table'")
+        return {r["name"] for r in rows}
+    rows = await raw(
+        "SELECT tablename AS name FROM pg_tables WHERE schemaname = current_schema()"
+    )
+    return {r["name"] for r in rows}
+
+
+PG_FUNCTION = """
+CREATE OR REPLACE FUNCTION gallra_search_mark() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF TG_OP = 'DELETE' THEN
+    INSERT INTO gdpr_search_dirty (tbl, record_id) VALUES (TG_TABLE_NAME, OLD.id);
+  ELSE
+    INSERT INTO gdpr_search_dirty (tbl, record_id) VALUES (TG_TABLE_NAME, NEW.id);
+  END IF;
+  RETURN NULL;
+END $$
+"""
+
+
+def _trigger_sql(tbl: str, columns: Iterable[str]) -> list[str]:
+    cols = ", ".join(q(c) for c in sorted(columns))
+    if is_sqlite():
+        lit = "'" + tbl.replace("'", "''") + "'"
+        out = []
+        for op, when, ref in (("ins", "INSERT", "NEW"), ("upd", f"UPDATE OF {cols}", "NEW"), ("del", "DELETE", "OLD")):
+            name = _trigger_name(tbl, op)
+            out.append(f"DROP TRIGGER IF EXISTS {q(name)}")
+            out.append(
+                f"CREATE TRIGGER {q(name)} AFTER {when} ON {q(tbl)} FOR EACH ROW BEGIN "
+                f"INSERT INTO gdpr_search_dirty (tbl, record_id) VALUES ({lit}, {ref}.id); END"
+            )
+        return out
+    return [
+        f"CREATE OR REPLACE TRIGGER {q(_trigger_name(tbl, 'ins'))} AFTER INSERT OR DELETE ON {q(tbl)} "
+        "FOR EACH ROW EXECUTE FUNCTION gallra_search_mark()",
+        f"CREATE OR REPLACE TRIGGER {q(_trigger_name(tbl, 'upd'))} AFTER UPDATE OF {cols} ON {q(tbl)} "
+        "FOR EACH ROW EXECUTE FUNCTION gallra_search_mark()",
+    ]
+
+
+async def ensure_index(host: Any = None, *, progress: Callable[[str, int, int], None] | None = None) -> list[str]:
+    """Install the triggers of every declared place and index places new to the database.
+
+    Idempotent; run by ``gallra migrate`` and at start-up. Returns the tables it had to
+    index from scratch (a plugin installed into a database that already holds its rows).
+    """
+    reg = registry(host)
+    existing = await _existing_tables()
+    if "gdpr_search_field" not in existing:
+        return []  # not migrated yet: `gallra migrate` comes back here
+    new_tables: set[str] = set()
+    async with atomic():
+        if not is_sqlite():
+            # Two processes starting together must not replace the function at once.
+            await raw("SELECT pg_advisory_xact_lock(hashtext('gallra_search_ensure'))")
+            await raw(PG_FUNCTION)
+        rows = await raw("SELECT id, tbl, col FROM gdpr_search_field")
+        known = {(r["tbl"], r["col"]): int(r["id"]) for r in rows}
+        for tbl, cols in sorted(reg.tables.items()):
+            if tbl not in existing:
+                continue
+            watched = set(cols)
+            table = reg.table_classes[tbl]
+            if _has(table, "anonymized_at"):
+                watched.add("anonymized_at")
+            for sql in _trigger_sql(tbl, watched):
+                await raw(sql)
+            for col in cols:
+                if (tbl, col) not in known:
+                    await raw("INSERT INTO gdpr_search_field (tbl, col) VALUES ({}, {})", tbl, col)
+                    new_tables.add(tbl)
+        rows = await raw("SELECT id, tbl, col FROM gdpr_search_field")
+        reg.field_ids.update({(r["tbl"], r["col"]): int(r["id"]) for r in rows})
+    for tbl in sorted(new_tables):
+        await reindex_table(tbl, host=host, progress=progress)
+    return sorted(new_tables)
+
+
+_ensured: set[Any] = set()
+
+
+async def ensure_index_once(host: Any = None) -> None:
+    """:func:`ensure_index` once per process and set of plugins (start-up of every app)."""
+    if host is None:
+        from core.plugins import get_host
+
+        host = get_host()
+    sig = (id(host), tuple(n for n, _ in host.pm.list_name_plugin()))
+    if sig in _ensured:
+        return
+    await ensure_index(host)
+    _ensured.add(sig)
+
+
+async def _field_ids(reg: Registry) -> dict[tuple[str, str], int]:
+    if not reg.field_ids:
+        rows = await raw("SELECT id, tbl, col FROM gdpr_search_field")
+        reg.field_ids.update({(r["tbl"], r["col"]): int(r["id"]) for r in rows})
+    return reg.field_ids
+
+
+async def _reindex_rows(reg: Registry, tbl: str, ids: list[int]) -> int:
+    """Replace the terms of these rows of ``tbl`` by their current values (in the caller's
+    transaction). Rows gone or anonymized end with no terms. Returns terms written."""
+    cols = reg.tables.get(tbl)
+    if not cols or not ids:
+        return 0
+    fids = await _field_ids(reg)
+    field_of = {c: fids[(tbl, c)] for c in cols if (tbl, c) in fids}
+    if not field_of:
+        return 0
+    table = reg.table_classes[tbl]
+    written = 0
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        id_sql, id_args = ids_in("record_id", chunk)
+        f_sql, f_args = ids_in("field_id", list(field_of.values()))
+        await raw(f"DELETE FROM gdpr_search_term WHERE {id_sql} AND {f_sql}", *id_args, *f_args)
+        marker = " AND anonymized_at IS NULL" if _has(table, "anonymized_at") else ""
+        sel = ", ".join(q(c) for c in cols)
+        pk_sql, pk_args = ids_in("id", chunk)
+        rows = await raw(f"SELECT id, tenant_id, {sel} FROM {q(tbl)} WHERE {pk_sql}{marker}", *pk_args)
+        batch: list[tuple[int, str, str, int, int]] = []
+        for row in rows:
+            for col, cats in cols.items():
+                found: set[tuple[str, str]] = set()
+                for cat in cats.split("|"):
+                    found |= terms_for(cat, row[col])
+                for kind, term in found:
+                    batch.append((int(row["tenant_id"]), kind, term, field_of[col], int(row["id"])))
+        written += await _insert_terms(batch)
+    return written
+
+
+async def _insert_terms(batch: list[tuple[int, str, str, int, int]]) -> int:
+    if not batch:
+        return 0
+    if is_sqlite():
+        for start in range(0, len(batch), 150):
+            part = batch[start : start + 150]
+            values = ", ".join("({}, {}, {}, {}, {})" for _ in part)
+            args = [v for row in part for v in row]
+            await raw(
+                f"INSERT INTO gdpr_search_term (tenant_id, kind, term, field_id, record_id) VALUES {values}",
+                *args,
+            )
+    else:
+        cols = list(zip(*batch))
+        await raw(
+            "INSERT INTO gdpr_search_term (tenant_id, kind, term, field_id, record_id) "
+            "SELECT * FROM unnest({}::int[], {}::varchar[], {}::varchar[], {}::int[], {}::bigint[])",
+            list(cols[0]), list(cols[1]), list(cols[2]), list(cols[3]), list(cols[4]),
+        )
+    return len(batch)
+
+
+_ready = False
+
+
+async def flush() -> int:
+    """Reindex every row noted dirty, in the current transaction; returns rows reindexed.
+
+    Called by :func:`core.db.atomic` just before the outermost transaction commits.
+    """
+    global _ready
+    if not _ready:
+        _ready = "gdpr_search_dirty" in await _existing_tables()
+        if not _ready:
+            return 0  # a database not migrated yet has nothing to index
+    claimed = await raw("DELETE FROM gdpr_search_dirty RETURNING tbl, record_id")
+    if not claimed:
+        return 0
+    reg = registry()
+    by_table: dict[str, set[int]] = defaultdict(set)
+    for r in claimed:
+        by_table[r["tbl"]].add(int(r["record_id"]))
+    n = 0
+    for tbl, ids in by_table.items():
+        await _reindex_rows(reg, tbl, sorted(ids))
+        n += len(ids)
+    return n
+
+
+async def flush_pending() -> None:
+    """Before answering: index writes made outside a transaction (rare), if any."""
+    if await raw("SELECT id FROM gdpr_search_dirty LIMIT 1"):
+        async with atomic():
+            pass  # atomic() flushes on commit
+
+
+async def reindex_table(
+    tbl: str,
+    *,
+    tenant_id: int | None = None,
+    host: Any = None,
+    batch: int = 2000,
+    progress: Callable[[str, int, int], None] | None = None,
+) -> int:
+    """Rebuild the terms of one table (optionally one tenant's rows); returns rows seen."""
+    reg = registry(host)
+    where = "" if tenant_id is None else " WHERE tenant_id = {}"
+    args = [] if tenant_id is None else [tenant_id]
+    total = int((await raw(f"SELECT COUNT(*) AS n FROM {q(tbl)}{where}", *args))[0]["n"])
+    done = 0
+    last = 0
+    while True:
+        cond = "id > {}" + ("" if tenant_id is None else " AND tenant_id = {}")
+        rows = await raw(
+            f"SELECT id FROM {q(tbl)} WHERE {cond} ORDER BY id LIMIT {int(batch)}", last, *args
+        )
+        if not rows:
+            break
+        ids = [int(r["id"]) for r in rows]
+        async with atomic():
+            await _reindex_rows(reg, tbl, ids)
+        done += len(ids)
+        last = ids[-1]
+        if progress:
+            progress(tbl, done, total)
+    return done
+
+
+async def rebuild(
+    tenant_id: int | None = None, *, progress: Callable[[str, int, int], None] | None = None
+) -> dict[str, int]:
+    """Rebuild the whole index (or one tenant's part of it); returns rows per table."""
+    await ensure_index()
+    reg = registry()
+    out: dict[str, int] = {}
+    for tbl in sorted(reg.tables):
+        if tbl not in await _existing_tables():
+            continue
+        out[tbl] = await reindex_table(tbl, tenant_id=tenant_id, progress=progress)
+    # Terms of fields no longer declared (a plugin removed) go too.
+    fids = await _field_ids(reg)
+    declared = [fid for (t, c), fid in fids.items() if c in reg.tables.get(t, {})]
+    if declared:
+        f_sql, f_args = ids_in("field_id", declared)
+        extra = "" if tenant_id is None else " AND tenant_id = {}"
+        await raw(
+            f"DELETE FROM gdpr_search_term WHERE NOT ({f_sql}){extra}",
+            *f_args, *([] if tenant_id is None else [tenant_id]),
+        )
+    return out
+
+
+@dataclass
+class Difference:
+    tbl: str
+    col: str
+    record_id: int
+    missing: int  # terms the data has and the index lacks
+    extra: int  # terms the index has and the data lacks
+
+
+async def check(tenant_id: int | None = None, *, limit: int = 100) -> dict[str, Any]:
+    """Compare the index with the data, term by term; returns counts and the first differences.
+
+    Only ids, tables, columns and counts are reported, never a value.
+    """
+    await flush_pending()
+    reg = registry()
+    fids = await _field_ids(reg)
+    existing = await _existing_tables()
+    diffs: list[Difference] = []
+    checked = 0
+    missing_triggers: list[str] = []
+    if is_sqlite():
+        trig = {r["name"] for r in await raw("SELECT name FROM sqlite_master WHERE type = 'trigger'")}
+    else:
+        trig = {r["name"] for r in await raw("SELECT tgname AS name FROM pg_trigger WHERE NOT tgisinternal")}
+    for tbl, cols in sorted(reg.tables.items()):
+        if tbl not in existing:
+            continue
+        for op in ("ins", "upd") if not is_sqlite() else ("ins", "upd", "del"):
+            if _trigger_name(tbl, op) not in trig:
+                missing_triggers.append(_trigger_name(tbl, op))
+        table = reg.table_classes[tbl]
+        marker = " AND anonymized_at IS NULL" if _has(table, "anonymized_at") else ""
+        tcond = "" if tenant_id is None else " AND tenant_id = {}"
+        targs = [] if tenant_id is None else [tenant_id]
+        last = 0
+        while True:
+            rows = await raw(
+                f"SELECT id, tenant_id, {', '.join(q(c) for c in cols)}, "
+                f"{'anonymized_at' if marker else 'NULL AS anonymized_at'} FROM {q(tbl)} "
+                f"WHERE id > {{}}{tcond} ORDER BY id LIMIT 2000",
+                last, *targs,
+            )
+            if not rows:
+                break
+            last = int(rows[-1]["id"])
+            ids = [int(r["id"]) for r in rows]
+            id_sql, id_args = ids_in("record_id", ids)
+            f_sql, f_args = ids_in("field_id", [fids[(tbl, c)] for c in cols if (tbl, c) in fids])
+            stored: dict[tuple[int, int], set[tuple[str, str]]] = defaultdict(set)
+            for t in await raw(
+                f"SELECT record_id, field_id, kind, term FROM gdpr_search_term WHERE {id_sql} AND {f_sql}",
+                *id_args, *f_args,
+            ):
+                stored[(int(t["record_id"]), int(t["field_id"]))].add((t["kind"], t["term"]))
+            for row in rows:
+                checked += 1
+                for col, cats in cols.items():
+                    fid = fids.get((tbl, col))
+                    want: set[tuple[str, str]] = set()
+                    if row["anonymized_at"] is None:
+                        for cat in cats.split("|"):
+                            want |= terms_for(cat, row[col])
+                    have = stored.get((int(row["id"]), fid or -1), set())
+                    if want != have:
+                        diffs.append(Difference(tbl, col, int(row["id"]), len(want - have), len(have - want)))
+    # Terms pointing at rows that no longer exist.
+    orphans = 0
+    for (tbl, col), fid in fids.items():
+        if tbl not in existing or col not in reg.tables.get(tbl, {}):
+            continue
+        tcond = "" if tenant_id is None else " AND t.tenant_id = {}"
+        rows = await raw(
+            f"SELECT COUNT(*) AS n FROM gdpr_search_term t WHERE t.field_id = {{}}{tcond} "
+            f"AND NOT EXISTS (SELECT 1 FROM {q(tbl)} r WHERE r.id = t.record_id)",
+            fid, *([] if tenant_id is None else [tenant_id]),
+        )
+        orphans += int(rows[0]["n"])
+    return {
+        "rows_checked": checked,
+        "differences": len(diffs),
+        "orphan_terms": orphans,
+        "missing_triggers": missing_triggers,
+        "first": [d.__dict__ for d in diffs[:limit]],
+        "ok": not diffs and not orphans and not missing_triggers,
+    }
+
+
+# --- answering ---------------------------------------------------------------------------
+
+
+@dataclass
+class Hit:
+    plugin: str
+    area: str
+    place_sv: str
+    place_en: str
+    record_type: str
+    table: str
+    column: str
+    category: str
+    record_id: int
+    number: Any
+    status: str
+    value: str
+    link: str | None
+    source_index: int
+
+
+def _upper(prefix: str) -> str:
+    return prefix[:-1] + chr(ord(prefix[-1]) + 1)
+
+
+def _lookup_sql(lk: Lookup, alias: str) -> tuple[str, list[Any]]:
+    col = f"{alias}.term" if is_sqlite() else f'{alias}.term COLLATE "C"'
+    if lk.prefix:
+        return (
+            f"{alias}.kind = {{}} AND {col} >= {{}} AND {col} < {{}}",
+            [lk.kind, lk.term, _upper(lk.term)],
+        )
+    return f"{alias}.kind = {{}} AND {col} = {{}}", [lk.kind, lk.term]
+
+
+async def _matches(tenant_id: int, parsed: ParsedQuery, cap: int) -> list[tuple[int, int]]:
+    """(field_id, record_id) pairs matching the query, at most ``cap``.
+
+    Several words must all be found in the same record (in any of its fields): the first
+    word is looked up in the index, the others checked per candidate through the
+    (record_id, field_id) index, restricted to fields of the same table.
+    """
+    out: list[tuple[int, int]] = []
+    seen: set[tuple[int, int]] = set()
+    for alt in parsed.alternatives:
+        cond, args = _lookup_sql(alt[0], "t")
+        sql = f"SELECT t.field_id, t.record_id FROM gdpr_search_term t WHERE t.tenant_id = {{}} AND {cond}"
+        args = [tenant_id, *args]
+        for i, lk in enumerate(alt[1:], start=2):
+            a = f"t{i}"
+            c, more = _lookup_sql(lk, a)
+            sql += (
+                f" AND EXISTS (SELECT 1 FROM gdpr_search_term {a} WHERE {a}.record_id = t.record_id "
+                f"AND {a}.tenant_id = t.tenant_id AND {a}.field_id IN (SELECT s2.id FROM gdpr_search_field s2 "
+                f"WHERE s2.tbl = (SELECT s1.tbl FROM gdpr_search_field s1 WHERE s1.id = t.field_id)) AND {c})"
+            )
+            args.extend(more)
+        sql += f" LIMIT {int(cap)}"
+        for r in await raw(sql, *args):
+            key = (int(r["field_id"]), int(r["record_id"]))
+            if key not in seen:
+                seen.add(key)
+                out.append(key)
+    return out
+
+
+def _status(row: dict[str, Any]) -> str:
+    if row.get("anonymized_at") is not None:
+        return "anonymized"
+    if row.get("deleted_at") is not None:
+        return "deleted"
+    if row.get("closed_at") is not None or str(row.get("status") or "") in ("closed", "done", "invoiced"):
+        return "closed"
+    return "active"
+
+
+def _snippet(value: Any, parsed: ParsedQuery) -> str:
+    text = "" if value is None else str(value)
+    if len(text) <= 160:
+        return text
+    folded = fold(text)
+    pos = 0
+    for alt in parsed.alternatives:
+        for lk in alt:
+            i = folded.find(lk.term)
+            if i >= 0:
+                pos = i
+                break
+    start = max(0, pos - 60)
+    return ("…" if start else "") + text[start : start + 160] + "…"
+
+
+def _where_ok(src: SearchSource, row: dict[str, Any]) -> bool:
+    return all(row.get(c) == v for c, v in src.where)
+
+
+async def find(tenant_id: int, q_text: str, *, cap: int = 5000) -> list[Hit]:
+    """Every place of this tenant holding a value matching ``q_text`` (at most ``cap``)."""
+    parsed = parse_query(q_text)
+    reg = registry()
+    fids = await _field_ids(reg)
+    for _ in range(3):
+        async with snapshot():
+            # Writes made outside a transaction (rare) are indexed before answering.
+            if not await raw("SELECT id FROM gdpr_search_dirty LIMIT 1"):
+                return await _find(tenant_id, parsed, reg, fids, cap)
+        await flush_pending()
+    async with snapshot():
+        return await _find(tenant_id, parsed, reg, fids, cap)
+
+
+async def _find(tenant_id: int, parsed: ParsedQuery, reg: Registry, fids: dict[tuple[str, str], int], cap: int) -> list[Hit]:
+    by_id = {fid: key for key, fid in fids.items()}
+    pairs = await _matches(tenant_id, parsed, cap)
+    wanted: dict[str, dict[int, set[str]]] = defaultdict(lambda: defaultdict(set))
+    for fid, rid in pairs:
+        key = by_id.get(fid)
+        if key is None or key[1] not in reg.tables.get(key[0], {}):
+            continue
+        wanted[key[0]][rid].add(key[1])
+    hits: list[Hit] = []
+    for tbl, recs in wanted.items():
+        table = reg.table_classes[tbl]
+        extra = [
+            c
+            for c in ("status", "closed_at", "deleted_at", "anonymized_at", "plugin", "record_type", "record_id")
+            if _has(table, c)
+        ]
+        srcs = [s for s in reg.sources if s.tbl == tbl]
+        for s in srcs:
+            rt_num = _number_column(s)
+            if rt_num and rt_num not in extra:
+                extra.append(rt_num)
+            extra.extend(c for c, _ in s.source.where if c not in extra)
+        cols = sorted(set(reg.tables[tbl]) | set(extra))
+        id_sql, id_args = ids_in("id", sorted(recs))
+        rows = await raw(
+            f"SELECT id, tenant_id, {', '.join(q(c) for c in cols)} FROM {q(tbl)} WHERE {id_sql} AND tenant_id = {{}}",
+            *id_args, tenant_id,
+        )
+        for row in rows:
+            rid = int(row["id"])
+            for col in sorted(recs[rid]):
+                for s in srcs:
+                    if s.col != col or not _where_ok(s.source, row):
+                        continue
+                    num_col = _number_column(s)
+                    hits.append(
+                        Hit(
+                            plugin=s.owner,
+                            area=s.source.area,
+                            place_sv=s.source.place_sv,
+                            place_en=s.source.place_en,
+                            record_type=s.source.record_type,
+                            table=tbl,
+                            column=s.source.column,
+                            category=s.source.category,
+                            record_id=rid,
+                            number=row.get(num_col) if num_col else None,
+                            status=_status(row),
+                            value=_snippet(row.get(col), parsed),
+                            link=_link(s, rid, row),
+                            source_index=s.index,
+                        )
+                    )
+                    break  # one hit per record and column, from its first matching place
+    hits.sort(key=lambda h: (AREA_ORDER.get(h.area, 9), h.plugin, h.record_type, h.source_index, -h.record_id))
+    return hits
+
+
+def _link(s: Source, rid: int, row: dict[str, Any]) -> str | None:
+    """The source's own link; else, for a row naming the record it belongs to (activity,
+    event log: plugin, record_type, record_id), that record's link."""
+    if s.source.link is not None:
+        return s.source.link(rid)
+    if row.get("plugin") and row.get("record_type") and row.get("record_id") is not None:
+        from core.gdpr.registry import get_declarations
+
+        rt = get_declarations().record_types.get((row["plugin"], row["record_type"]))
+        if rt is not None and rt.link is not None:
+            return rt.link(int(row["record_id"]))
+    return None
+
+
+_numbers: dict[tuple[int, int], str | None] = {}
+
+
+def _number_column(s: Source) -> str | None:
+    """The column holding the record's human number, from its record type (cached)."""
+    key = (id(s.source), s.index)
+    if key not in _numbers:
+        from core.gdpr.registry import get_declarations
+
+        rt = get_declarations().record_types.get((s.owner, s.source.record_type))
+        col = None
+        if rt is not None and rt.number_column and rt.table is s.source.table:
+            col = rt.table._meta.get_column_by_name(rt.number_column)._meta.db_column_name
+        _numbers[key] = col
+    return _numbers[key]
+
+
+async def search(
+    tenant_id: int, q_text: str, *, page: int = 1, page_size: int = 20, language: str = "sv"
+) -> dict[str, Any]:
+    """The answer of Settings > GDPR > Search for data: hits grouped by area, plugin,
+    record type and place, each group with its total and one page of hits."""
+    parsed = parse_query(q_text)
+    hits = await find(tenant_id, q_text)
+    groups: dict[tuple[Any, ...], dict[str, Any]] = {}
+    for h in hits:
+        place = h.place_sv if language == "sv" else h.place_en
+        key = (AREA_ORDER.get(h.area, 9), h.area, h.plugin, h.record_type, place)
+        g = groups.get(key)
+        if g is None:
+            g = groups[key] = {
+                "area": h.area,
+                "module": h.plugin,
+                "record_type": h.record_type,
+                "place": place,
+                "total": 0,
+                "hits": [],
+                "_records": set(),
+            }
+        g["total"] += 1
+        g["hits"].append(h)
+    out_groups = []
+    start = (page - 1) * page_size
+    for key in sorted(groups):
+        g = groups[key]
+        page_hits = g["hits"][start : start + page_size]
+        out_groups.append(
+            {
+                "area": g["area"],
+                "module": g["module"],
+                "record_type": g["record_type"],
+                "place": g["place"],
+                "total": g["total"],
+                "hits": [
+                    {
+                        "record_id": h.record_id,
+                        "number": h.number,
+                        "field": h.column,
+                        "category": h.category,
+                        "status": h.status,
+                        "value": h.value,
+                        "link": h.link,
+                    }
+                    for h in page_hits
+                ],
+            }
+        )
+    return {
+        "query_kind": parsed.kind,
+        "total": len(hits),
+        "page": page,
+        "page_size": page_size,
+        "truncated": len(hits) >= 5000,
+        "groups": out_groups,
+    }

@@ -1,0 +1,488 @@
+"""Data subjects' rights: access (an export of everything held about a person) and erasure.
+
+A person is named by identifiers (e-mail addresses, phone numbers, personal identity
+numbers, customer numbers). :func:`locate` finds, through the person-search index:
+
+* the records holding one of the identifiers exactly (any plugin, any place), and
+* the records that *are* the person: rows of a table whose retention rule declares a
+  ``subject`` (customer, contact, employee), and every record referring to them through a
+  declared ``*_ref`` field.
+
+Export lists each record with every declared personal-data field and its value; erasure
+anonymizes each record with its own rule's strategies, except records a plugin vetoes
+through the ``veto_erasure`` hook (kept, e.g. for bookkeeping; the person's links in them are
+cleared with the person). Afterwards the identifiers (held in memory only) are searched
+again, and the audit row says that nothing remains, or exactly what remains and why.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import logging
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from core.db import atomic, raw, utcnow
+from core.gdpr import search as gs
+from core.gdpr.registry import SUBJECT_CATEGORY, Declarations, get_declarations
+from core.gdpr.sql import ids_in, q
+from core.validation import FieldError, normalize_email, normalize_national_id, normalize_phone
+from core.worker import task
+
+log = logging.getLogger(__name__)
+
+MAX_IDENTIFIERS = 20
+INLINE_LIMIT = 300  # records: more than this and the export runs as a background job
+EXPORT_DAYS = 7
+_HIDDEN = ("secret", "hash", "token", "password", "cipher")
+
+
+@dataclass
+class Identifiers:
+    emails: list[str] = field(default_factory=list)
+    phones: list[str] = field(default_factory=list)
+    national_ids: list[str] = field(default_factory=list)
+    customer_numbers: list[int] = field(default_factory=list)
+
+    @classmethod
+    def parse(cls, emails: list[str], phones: list[str], national_ids: list[str], customer_numbers: list[int]) -> Identifiers:
+        if not (emails or phones or national_ids or customer_numbers):
+            raise FieldError("identifiers", "give at least one e-mail address, phone number, personal identity number or customer number")
+        if len(emails) + len(phones) + len(national_ids) + len(customer_numbers) > MAX_IDENTIFIERS:
+            raise FieldError("identifiers", f"give at most {MAX_IDENTIFIERS} identifiers at a time")
+        out = cls()
+        for i, e in enumerate(emails):
+            v = normalize_email(e, field=f"emails[{i}]", required=True)
+            assert v is not None
+            out.emails.append(v)
+        for i, p in enumerate(phones):
+            v = normalize_phone(p, field=f"phones[{i}]")
+            if v is None:
+                raise FieldError(f"phones[{i}]", "the phone number is empty")
+            out.phones.append(v)
+        for i, n in enumerate(national_ids):
+            v = normalize_national_id(n, field=f"national_ids[{i}]")
+            if v is None:
+                raise FieldError(f"national_ids[{i}]", "the personal identity number is empty")
+            out.national_ids.append(v)
+        for i, c in enumerate(customer_numbers):
+            if c <= 0:
+                raise FieldError(f"customer_numbers[{i}]", "a customer number is a positive whole number")
+            out.customer_numbers.append(int(c))
+        return out
+
+    def lookups(self) -> list[gs.Lookup]:
+        out = [gs.Lookup("e", gs.fold(e)) for e in self.emails]
+        out += [gs.Lookup("p", p[1:]) for p in self.phones]
+        out += [gs.Lookup("n", n.replace("-", "")) for n in self.national_ids]
+        return out
+
+    def summary(self) -> dict[str, int]:
+        return {
+            "emails": len(self.emails),
+            "phones": len(self.phones),
+            "national_ids": len(self.national_ids),
+            "customer_numbers": len(self.customer_numbers),
+        }
+
+
+@dataclass
+class Located:
+    # tablename -> record ids
+    records: dict[str, set[int]] = field(default_factory=lambda: defaultdict(set))
+    # "customer" | "contact" | "employee" -> ids (rows of the subject tables)
+    subjects: dict[str, set[int]] = field(default_factory=lambda: defaultdict(set))
+
+    def count(self) -> int:
+        return sum(len(v) for v in self.records.values())
+
+
+def _subject_tables(decl: Declarations) -> dict[str, tuple[str, Any]]:
+    """tablename -> (subject kind, rule) for rules that declare a subject."""
+    out: dict[str, tuple[str, Any]] = {}
+    for info in decl.rules.values():
+        if info.rule.subject and info.rule.table is not None:
+            out[info.table._meta.tablename] = (info.rule.subject, info)
+    return out
+
+
+async def locate(tenant_id: int, ids: Identifiers) -> Located:
+    """Every record of this tenant holding the person's identifiers or referring to them."""
+    await gs.flush_pending()
+    decl = get_declarations()
+    reg = gs.registry()
+    fids = await gs._field_ids(reg)
+    by_fid = {fid: key for key, fid in fids.items()}
+    subject_tables = _subject_tables(decl)
+    found = Located()
+
+    async def add_pairs(pairs: list[tuple[int, int]]) -> None:
+        for fid, rid in pairs:
+            key = by_fid.get(fid)
+            if key is not None and key[1] in reg.tables.get(key[0], {}):
+                found.records[key[0]].add(rid)
+
+    for lk in ids.lookups():
+        await add_pairs(await gs._matches(tenant_id, gs.ParsedQuery("subject", ((lk,),)), 100_000))
+    # Customer numbers: the record type of the customer subject's table knows its number column.
+    if ids.customer_numbers:
+        for tbl, (kind, info) in subject_tables.items():
+            if kind != "customer":
+                continue
+            for rt in decl.record_types.values():
+                if rt.table is info.table and rt.number_column:
+                    col = rt.table._meta.get_column_by_name(rt.number_column)._meta.db_column_name
+                    n_sql, n_args = ids_in(q(col), ids.customer_numbers)
+                    rows = await raw(f"SELECT id FROM {q(tbl)} WHERE tenant_id = {{}} AND {n_sql}", tenant_id, *n_args)
+                    found.records[tbl].update(int(r["id"]) for r in rows)
+    # Which found rows are the person themself, and what refers to them.
+    for tbl, (kind, _info) in subject_tables.items():
+        if tbl in found.records:
+            found.subjects[kind].update(found.records[tbl])
+    for kind, subject_ids in list(found.subjects.items()):
+        term_kind = gs.REF_KINDS[SUBJECT_CATEGORY[kind]]
+        for sid in sorted(subject_ids):
+            await add_pairs(
+                await gs._matches(tenant_id, gs.ParsedQuery("ref", ((gs.Lookup(term_kind, str(sid)),),)), 100_000)
+            )
+    # Child rows anonymized with the person (fields declared with parent_column).
+    for tbl, (kind, info) in subject_tables.items():
+        sids = sorted(found.records.get(tbl, ()))
+        if not sids:
+            continue
+        for f in decl.fields:
+            if f.field.parent_column and f.field.rule == info.key:
+                child = f.table._meta.tablename
+                col = f.table._meta.get_column_by_name(f.field.parent_column)._meta.db_column_name
+                id_sql, id_args = ids_in(q(col), sids)
+                rows = await raw(f"SELECT id FROM {q(child)} WHERE tenant_id = {{}} AND {id_sql}", tenant_id, *id_args)
+                found.records[child].update(int(r["id"]) for r in rows)
+    # Activity (comments, notes, reports, conversations) on the records found.
+    for (owner, key), rt in decl.record_types.items():
+        rids = sorted(found.records.get(rt.table._meta.tablename, ()))
+        if not rids:
+            continue
+        id_sql, id_args = ids_in("record_id", rids)
+        rows = await raw(
+            f"SELECT id FROM activity WHERE tenant_id = {{}} AND plugin = {{}} AND record_type = {{}} AND {id_sql}",
+            tenant_id, owner, key, *id_args,
+        )
+        found.records["activity"].update(int(r["id"]) for r in rows)
+    return found
+
+
+async def _rows(tbl: str, ids: set[int], tenant_id: int) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    idl = sorted(ids)
+    for start in range(0, len(idl), 1000):
+        id_sql, id_args = ids_in("id", idl[start : start + 1000])
+        out += await raw(f"SELECT * FROM {q(tbl)} WHERE {id_sql} AND tenant_id = {{}}", *id_args, tenant_id)
+    return out
+
+
+def _place(reg: gs.Registry, tbl: str, row: dict[str, Any]) -> tuple[str, str, str, str, str | None]:
+    """(plugin, area, place, record_type, link) of a row, from its table's search sources."""
+    for s in reg.sources:
+        if s.tbl == tbl and gs._where_ok(s.source, row):
+            return s.owner, s.source.area, s.source.place_en, s.source.record_type, gs._link(s, int(row["id"]), row)
+    return "", "", tbl, "", None
+
+
+def _shown(column: str, value: Any) -> Any:
+    if value is not None and any(h in column.lower() for h in _HIDDEN):
+        return "(stored encrypted or hashed; not shown here)"
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return value
+
+
+async def build_export(tenant_id: int, ids: Identifiers) -> dict[str, Any]:
+    """The access export: every record and personal-data field held about the person."""
+    decl = get_declarations()
+    reg = gs.registry()
+    found = await locate(tenant_id, ids)
+    records: list[dict[str, Any]] = []
+    for tbl in sorted(found.records):
+        fields = [f for f in decl.fields if f.table._meta.tablename == tbl]
+        for row in await _rows(tbl, found.records[tbl], tenant_id):
+            plugin, area, place, record_type, link = _place(reg, tbl, row)
+            records.append(
+                {
+                    "plugin": plugin,
+                    "area": area,
+                    "place": place,
+                    "record_type": record_type,
+                    "table": tbl,
+                    "record_id": int(row["id"]),
+                    "status": gs._status(row),
+                    "link": link,
+                    "fields": [
+                        {
+                            "column": f.field.column,
+                            "label_sv": f.field.label_sv,
+                            "label_en": f.field.label_en,
+                            "category": f.field.category,
+                            "value": _shown(f.field.column, row.get(f.field.column)),
+                        }
+                        for f in _unique_fields(fields)
+                    ],
+                }
+            )
+    records.sort(key=lambda r: (gs.AREA_ORDER.get(r["area"], 9), r["plugin"], r["table"], r["record_id"]))
+    return {"generated_at": utcnow().isoformat(), "records": records, "record_count": len(records)}
+
+
+def _unique_fields(fields: list[Any]) -> list[Any]:
+    seen: set[str] = set()
+    out = []
+    for f in fields:
+        if f.field.column not in seen:
+            seen.add(f.field.column)
+            out.append(f)
+    return out
+
+
+def export_html(document: dict[str, Any], organization: str) -> str:
+    e = html.escape
+    parts = [
+        "<!doctype html><html lang='sv'><head><meta charset='utf-8'>",
+        f"<title>Registerutdrag – {e(organization)}</title>",
+        "<style>body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;color:#111}"
+        "table{border-collapse:collapse;width:100%;margin-bottom:1.5rem}"
+        "th,td{border:1px solid #888;padding:.3rem .5rem;text-align:left;vertical-align:top}"
+        "th{background:#eee}</style></head><body>",
+        f"<h1>Registerutdrag / Subject access export</h1><p>{e(organization)} · "
+        f"{e(document['generated_at'])} · {document['record_count']} poster / records</p>",
+    ]
+    for r in document["records"]:
+        parts.append(
+            f"<h2>{e(r['place'])} · {e(r['record_type'] or r['table'])} #{r['record_id']} "
+            f"<small>({e(r['status'])})</small></h2><table><tr><th>Fält / Field</th><th>Värde / Value</th></tr>"
+        )
+        for f in r["fields"]:
+            value = "" if f["value"] is None else str(f["value"])
+            parts.append(f"<tr><td>{e(f['label_sv'] or f['column'])} / {e(f['label_en'] or f['column'])}</td>"
+                         f"<td>{e(value)}</td></tr>")
+        parts.append("</table>")
+    parts.append("</body></html>")
+    return "".join(parts)
+
+
+async def _organization(tenant_id: int) -> str:
+    rows = await raw("SELECT name FROM tenant WHERE id = {}", tenant_id)
+    return str(rows[0]["name"]) if rows else ""
+
+
+async def create_export(tenant_id: int, requested_by: int | None, ids: Identifiers) -> dict[str, Any]:
+    """Make the export now when it is small, else as a background job; returns its row."""
+    from core.gdpr.tables import SubjectExport
+    from core.security import keyed_hash, new_token
+
+    now = utcnow()
+    found = await locate(tenant_id, ids)
+    rows = await SubjectExport.insert(
+        SubjectExport(
+            tenant_id=tenant_id,
+            token=new_token(16),
+            status="pending",
+            requested_by=requested_by,
+            identifiers_hash=keyed_hash(json.dumps(ids.__dict__, sort_keys=True)),
+            created_at=now,
+            expires_at=now + timedelta(days=EXPORT_DAYS),
+        )
+    ).returning(SubjectExport.id)
+    export_id = int(rows[0]["id"])
+    if found.count() <= INLINE_LIMIT:
+        await run_export(export_id, ids.__dict__)
+    else:
+        from core.db import after_commit
+        from core.worker import enqueue
+
+        after_commit(lambda: enqueue("core.gdpr.subjects.export_job", export_id, ids.__dict__))
+    return await export_row(tenant_id, export_id)  # type: ignore[return-value]
+
+
+async def run_export(export_id: int, ids: dict[str, Any]) -> None:
+    from core.gdpr.tables import SubjectExport
+
+    row = await SubjectExport.select().where(SubjectExport.id == export_id).first()
+    if row is None or row["status"] != "pending":
+        return
+    tenant_id = int(row["tenant_id"])
+    try:
+        document = await build_export(tenant_id, Identifiers(**ids))
+        page = export_html(document, await _organization(tenant_id))
+        async with atomic():
+            await SubjectExport.update(
+                {
+                    SubjectExport.status: "done",
+                    SubjectExport.document: json.dumps(document, ensure_ascii=False),
+                    SubjectExport.html: page,
+                    SubjectExport.records: document["record_count"],
+                    SubjectExport.finished_at: utcnow(),
+                }
+            ).where(SubjectExport.id == export_id)
+    except Exception as exc:  # noqa: BLE001 - recorded without personal data
+        log.error("subject export %s failed: %s", export_id, type(exc).__name__)
+        await SubjectExport.update(
+            {SubjectExport.status: "error", SubjectExport.error: type(exc).__name__, SubjectExport.finished_at: utcnow()}
+        ).where(SubjectExport.id == export_id)
+
+
+@task("core.gdpr.subjects.export_job")
+async def export_job(export_id: int, ids: dict[str, Any]) -> None:
+    await run_export(export_id, ids)
+
+
+async def export_row(tenant_id: int, export_id: int) -> dict[str, Any] | None:
+    """An export of this tenant that has not expired (expired ones are as good as gone)."""
+    from core.gdpr.tables import SubjectExport
+
+    row = (
+        await SubjectExport.select()
+        .where((SubjectExport.id == export_id) & (SubjectExport.tenant_id == tenant_id))
+        .first()
+    )
+    if row is None or row["expires_at"] <= utcnow():
+        return None
+    return row
+
+
+# --- erasure ----------------------------------------------------------------------------------
+
+
+@dataclass
+class Planned:
+    plugin: str
+    rule: str | None
+    table: str
+    record_type: str
+    place: str
+    record_id: int
+    status: str
+    action: str  # "anonymize" | "keep" (vetoed) | "with_subject" (cleared with the person)
+    reason: str = ""
+
+
+async def plan_erasure(tenant_id: int, ids: Identifiers) -> tuple[Located, list[Planned]]:
+    decl = get_declarations()
+    reg = gs.registry()
+    found = await locate(tenant_id, ids)
+    from core.plugins import await_me_maybe, get_host
+
+    host = get_host()
+    plan: list[Planned] = []
+    for tbl in sorted(found.records):
+        rows = await _rows(tbl, found.records[tbl], tenant_id)
+        rules = [i for i in decl.rules.values() if i.rule.table is not None and i.table._meta.tablename == tbl]
+        by_rule: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        loose: list[dict[str, Any]] = []
+        for row in rows:
+            rule = next((i for i in rules if all(row.get(c) == v for c, v in i.rule.where)), None)
+            if rule is None:
+                loose.append(row)
+            else:
+                by_rule[rule.key].append(row)
+        for key, rule_rows in by_rule.items():
+            info = decl.rules[key]
+            vetoes: dict[int, str] = {}
+            active = [int(r["id"]) for r in rule_rows if r.get(info.rule.marker_column) is None]
+            if active:
+                answers = host.call_plugin(info.owner, "veto_erasure", tenant_id=tenant_id, rule=key, record_ids=active)
+                for answer in answers:
+                    vetoes.update(await await_me_maybe(answer) or {})
+            for row in rule_rows:
+                rid = int(row["id"])
+                plugin, _area, place, record_type, _ = _place(reg, tbl, row)
+                status = gs._status(row)
+                if status == "anonymized":
+                    action, reason = "none", "already anonymized"
+                elif rid in vetoes:
+                    action, reason = "keep", str(vetoes[rid])[:300]
+                else:
+                    action, reason = "anonymize", ""
+                plan.append(Planned(info.owner, key, tbl, record_type, place, rid, status, action, reason))
+        for row in loose:
+            plugin, _area, place, record_type, _ = _place(reg, tbl, row)
+            plan.append(
+                Planned(plugin, None, tbl, record_type, place, int(row["id"]), gs._status(row), "with_subject",
+                        "cleared through the person's own record (declared reference)")
+            )
+    return found, plan
+
+
+async def erase(tenant_id: int, ids: Identifiers, *, dry_run: bool, requested_by: Any = None) -> dict[str, Any]:
+    """Dry run: what would be anonymized. Otherwise anonymize it, search again, audit."""
+    from core.gdpr.engine import _finish_run, _start_run, anonymize_records
+
+    found, plan = await plan_erasure(tenant_id, ids)
+    out: dict[str, Any] = {
+        "dry_run": dry_run,
+        "records": [p.__dict__ for p in plan],
+        "per_plugin": _per_plugin(plan),
+        "vetoed": [p.__dict__ for p in plan if p.action == "keep"],
+    }
+    if dry_run:
+        return out
+    subject_tables = _subject_tables(get_declarations())
+    # Records first, the people themselves last: anonymizing a person clears every
+    # reference to them, after which their records could no longer be told apart.
+    todo: dict[tuple[str, str], list[int]] = defaultdict(list)
+    for p in plan:
+        if p.action == "anonymize" and p.rule:
+            todo[(p.plugin, p.rule)].append(p.record_id)
+    order = sorted(todo, key=lambda k: (get_declarations().rules[k[1]].table._meta.tablename in subject_tables, k))
+    async with atomic():
+        run_id = await _start_run(tenant_id, "core", "core.erasure", "erasure", utcnow())
+        done = 0
+        for plugin, rule in order:
+            done += await anonymize_records(tenant_id, plugin, rule, todo[(plugin, rule)], reason="erasure")
+        # Search again with the identifiers, held in memory only, and the people's ids.
+        after = await locate(tenant_id, ids)
+        for kind, sids in found.subjects.items():
+            after.subjects[kind].update(sids)
+        _, remaining_plan = await _remaining(tenant_id, after)
+        if remaining_plan:
+            vetoed = {(p.table, p.record_id): p.reason for p in plan if p.action == "keep"}
+            lines = [
+                f"{p.table}#{p.record_id}: " + (f"kept ({vetoed[(p.table, p.record_id)]})"
+                                                if (p.table, p.record_id) in vetoed else "still holds data")
+                for p in remaining_plan
+            ]
+            summary = "remains: " + "; ".join(lines)
+            outcome = "remains"
+        else:
+            summary = "nothing remains"
+            outcome = "ok"
+        await _finish_run(run_id, done, outcome, summary[:4000])
+    out.update(
+        {
+            "anonymized": done,
+            "remaining": [p.__dict__ for p in remaining_plan],
+            "audit": {"run_id": run_id, "outcome": outcome, "summary": summary[:4000]},
+        }
+    )
+    return out
+
+
+async def _remaining(tenant_id: int, after: Located) -> tuple[Located, list[Planned]]:
+    """Records that still hold one of the identifiers in a declared place (not anonymized)."""
+    reg = gs.registry()
+    remaining: list[Planned] = []
+    for tbl, rids in sorted(after.records.items()):
+        for row in await _rows(tbl, rids, tenant_id):
+            if gs._status(row) == "anonymized":
+                continue
+            plugin, _area, place, record_type, _ = _place(reg, tbl, row)
+            remaining.append(Planned(plugin, None, tbl, record_type, place, int(row["id"]), gs._status(row), "remains"))
+    return after, remaining
+
+
+def _per_plugin(plan: list[Planned]) -> dict[str, dict[str, int]]:
+    out: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for p in plan:
+        out[p.plugin or "core"][p.action] += 1
+    return {k: dict(v) for k, v in out.items()}
