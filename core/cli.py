@@ -237,6 +237,25 @@ def plugins_list(as_json: bool) -> None:
     run(go())
 
 
+@plugins.command("new", help="Create a new plugin distribution NAME: standard layout, migrations, tests.")
+@click.argument("name")
+@click.option("--dir", "directory", default=None, help="Folder to create (default: ./gallra-NAME); must be absent or empty.")
+@click.option("--label-sv", default=None, help="The module's Swedish name (default: from NAME).")
+@click.option("--label-en", default=None, help="The module's English name (default: from NAME).")
+def plugins_new(name: str, directory: str | None, label_sv: str | None, label_en: str | None) -> None:
+    from pathlib import Path
+
+    from core.scaffold import ScaffoldError, new_plugin
+
+    target = Path(directory or f"gallra-{name.replace('_', '-')}")
+    try:
+        made = new_plugin(name, target, label_sv, label_en)
+    except ScaffoldError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"Created plugin {name!r} in {target} ({len(made.files)} files).")
+    click.echo(f"Next: cd {target} && python -m pytest -q   (then pip install -e . and gallra migrate)")
+
+
 @cli.command(help="Show e-mail and SMS messages in the outbox (newest first).")
 @click.option("--tenant", default=None, help="Only this tenant's messages.")
 @click.option("--limit", default=20, show_default=True, help="Show at most this many messages.")

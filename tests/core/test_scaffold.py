@@ -114,3 +114,24 @@ def test_generated_plugin_passes_its_tests_and_the_conformance_suite(tmp_path):
         assert check in out, out[-4000:]
     if base is not None:
         assert "test_migrations_postgresql[meetings] PASSED" in out, out[-4000:]
+
+
+def test_cli_plugins_new(tmp_path):
+    from click.testing import CliRunner
+
+    from core.cli import build_cli
+
+    runner = CliRunner()
+    target = tmp_path / "out"
+    result = runner.invoke(build_cli(), ["plugins", "new", "service_log", "--dir", str(target),
+                                         "--label-sv", "Serviceloggar"])
+    assert result.exit_code == 0, result.output
+    assert f"Created plugin 'service_log' in {target}" in result.output
+    assert 'label_sv="Serviceloggar", label_en="Service log"' in (
+        target / "gallra_service_log/__init__.py"
+    ).read_text()
+    again = runner.invoke(build_cli(), ["plugins", "new", "service_log", "--dir", str(target)])
+    assert again.exit_code == 1 and "not an empty folder" in again.output
+    bad = runner.invoke(build_cli(), ["plugins", "new", "Bad-Name", "--dir", str(tmp_path / "x")])
+    assert bad.exit_code == 1 and "cannot name a plugin" in bad.output
+    assert not (tmp_path / "x").exists()
