@@ -248,7 +248,7 @@ class InventoryController(Controller):
         user: AuthUser,
         format: FromQuery[Literal["html", "json"]] = "html",
         version: Annotated[int | None, QueryParameter(ge=1, le=2_147_483_647)] = None,
-    ) -> Response[Any]:
+    ) -> Response[dict[str, Any] | str]:
         """The inventory as a readable document (HTML) or as JSON: the current one, or the
         signed version with that number."""
         gdpr_user(user)
