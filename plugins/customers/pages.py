@@ -178,6 +178,20 @@ class CustomerPages(PageController):
             message = t.gettext("The customer is deleted.")
         return redirect("/customers", message)
 
+    @page_post("/{customer_id:int}/portal-invite")
+    async def invite(self, request: Request[Any, Any, Any], customer_id: FromPath[int]) -> Response[Any]:
+        """Invite the customer to the portal: an e-mail with the link to the first password."""
+        from plugins.customers import portal
+
+        user = await page_user(request)
+        await read_form(request)
+        t = t_for(request, user)
+        try:
+            await portal.invite(user.tenant_id, "customer", customer_id, None)
+        except (FieldError, ClientException) as exc:
+            return await self._show(request, user, customer_id, error_of(exc, t), 409)
+        return redirect(f"/customers/{customer_id}", t.gettext("The invitation to the customer portal is sent."))
+
     # --- contact persons ----------------------------------------------------------------
 
     @page_get("/{customer_id:int}/contacts/new")
@@ -242,4 +256,6 @@ class CustomerPages(PageController):
 
 
 def pages() -> list[Any]:
-    return [CustomerPages, module_settings_pages(PLUGIN)]
+    from plugins.customers.portal_pages import pages as portal_pages
+
+    return [CustomerPages, module_settings_pages(PLUGIN), *portal_pages()]

@@ -40,9 +40,10 @@ def register_piccolo_apps() -> Sequence[str]:
 @hookimpl
 def register_routes() -> Sequence[Any]:
     from core.gdpr.settings import module_settings_router
+    from plugins.quotes.pages import pages
     from plugins.quotes.routes import PublicQuotesController, QuotesController
 
-    return [QuotesController, PublicQuotesController, module_settings_router(NAME)]
+    return [QuotesController, PublicQuotesController, module_settings_router(NAME), *pages()]
 
 
 @hookimpl

@@ -31,7 +31,8 @@ CENT = Decimal("0.01")
 MAX_QUANTITY = Decimal("1000000")
 MAX_PRICE = Decimal("1000000000")
 # Where the recipient opens the quote. The web pages may serve a nicer page at the same token.
-PUBLIC_PATH = "/api/quotes/public/{token}"
+# The page the customer opens (plugins/quotes/pages.py); the API is /api/quotes/public/{token}.
+PUBLIC_PATH = "/quotes/public/{token}"
 EDITABLE = ("draft", "sent")
 SENDABLE = ("draft", "sent")
 MAX_TOKEN_LENGTH = 128

@@ -1,0 +1,74 @@
+"""In the browser: a customer opens the quote from its e-mail, accepts it with the SMS code
+from the outbox, and the quote shows as accepted; the same customer sets the first portal
+password from the invitation, logs in and writes in the conversation."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from core.tables import Outbox
+from tests.browser.conftest import last_sms_code, run
+
+
+async def _quote_sent(tenant: Any) -> tuple[str, str]:
+    from plugins.customers import portal
+    from plugins.customers import services as customers
+    from plugins.customers.schemas import CustomerIn
+    from plugins.quotes import services as quotes
+    from plugins.quotes.schemas import LineIn, QuoteIn
+    from plugins.twofactor import services as twofactor
+
+    await twofactor.save_sms_settings(tenant.id, sms_active=True, provider="outbox", sender="Gallra", daily_cap=None)
+    await twofactor.set_context(tenant.id, "quotes", True)
+    customer = await customers.create_customer(tenant.id, CustomerIn(
+        name="Karin Kund", kind="private", email="karin@example.se", mobile_phone="0701234567"))
+    from decimal import Decimal
+
+    quote = await quotes.create_quote(tenant.id, QuoteIn(
+        title="Ny altan", customer_id=int(customer["id"]),
+        lines=[LineIn(description="Tryckimpregnerat virke", quantity=Decimal("12"), unit_price=Decimal("250"))]))
+    await quotes.send_quote(tenant.id, quote.id, "karin@example.se", "")
+    await portal.invite(tenant.id, "customer", int(customer["id"]), None)
+    mails = await Outbox.select(Outbox.body).where(
+        (Outbox.tenant_id == tenant.id) & (Outbox.channel == "email")).order_by(Outbox.id)
+    text = "\n".join(m["body"] for m in mails)
+    quote_link = re.search(r"/quotes/public/[A-Za-z0-9_\-]+", text).group(0)
+    invite_link = re.search(r"/portal/activate\?tenant=[^&\s]+&token=[A-Za-z0-9_\-]+", text).group(0)
+    return quote_link, invite_link
+
+
+def test_customer_accepts_quote_with_sms_code(new_page: Any, shot: Any, tenant: Any) -> None:
+    quote_link, invite_link = run(_quote_sent(tenant))
+    page = new_page()
+    page.goto(quote_link)
+    page.get_by_role("heading", name=re.compile("Offert 1: Ny altan")).wait_for()
+    assert "3000" in page.content()
+    shot(page, "quote")
+    page.get_by_label("Ditt namn").fill("Karin Kund")
+    page.get_by_label("Din e-post").fill("karin@example.se")
+    page.get_by_role("button", name="Godkänn offerten").click()
+    page.get_by_role("heading", name="Ange SMS-koden").wait_for()
+    shot(page, "quote-sms")
+    page.get_by_label("SMS-kod").fill(last_sms_code(tenant.id))
+    page.get_by_role("button", name="Fortsätt").click()
+    page.get_by_text("Tack! Offerten är godkänd.").wait_for()
+    assert page.locator("#quote-status").inner_text() == "Accepterad"
+    assert page.get_by_role("button", name="Godkänn offerten").count() == 0
+    shot(page, "quote-accepted")
+
+    # The portal: the first password from the invitation, then login and a message.
+    page.goto(invite_link)
+    page.get_by_label("Nytt lösenord").fill("karins-losenord-1")
+    page.get_by_label("Det nya lösenordet igen").fill("karins-losenord-1")
+    shot(page, "portal-first-password")
+    page.get_by_role("button", name="Spara lösenordet").click()
+    page.get_by_role("heading", name="Logga in i kundportalen").wait_for()
+    page.get_by_label("E-post").fill("karin@example.se")
+    page.get_by_label("Lösenord").fill("karins-losenord-1")
+    page.get_by_role("button", name="Logga in").click()
+    page.get_by_role("heading", name="Välkommen, Karin Kund").wait_for()
+    page.get_by_label("Ditt meddelande").fill("När kan ni börja bygga?")
+    page.get_by_role("button", name="Skicka").click()
+    page.get_by_text("När kan ni börja bygga?").wait_for()
+    shot(page, "portal-conversation")
