@@ -680,6 +680,43 @@ async def _matches(tenant_id: int, parsed: ParsedQuery, cap: int) -> list[tuple[
     return out
 
 
+MAX_LINKED_SUBJECTS = 20
+
+
+async def _add_linked(
+    tenant_id: int,
+    reg: Registry,
+    by_id: dict[int, tuple[str, str]],
+    wanted: dict[str, dict[int, set[str]]],
+    cap: int,
+) -> None:
+    """When the query found a few customers or contact persons themselves, also show the
+    records linked to them (a case of the customer, a vault entry kept for them), through
+    the plugins' declared ``customer_ref``/``contact_ref`` columns."""
+    from core.gdpr.registry import get_declarations
+
+    kinds = {"customer": "c", "contact": "k"}
+    terms: dict[str, list[str]] = defaultdict(list)
+    for info in get_declarations().rules.values():
+        subject = info.rule.subject
+        if subject in kinds and info.rule.table is not None:
+            ids = wanted.get(info.table._meta.tablename, {})
+            terms[kinds[subject]].extend(str(i) for i in ids)
+    for kind, values in terms.items():
+        if not values or len(values) > MAX_LINKED_SUBJECTS:
+            continue
+        marks = ", ".join("{}" for _ in values)
+        rows = await raw(
+            f"SELECT field_id, record_id FROM gdpr_search_term WHERE tenant_id = {{}} AND kind = {{}} "
+            f"AND term IN ({marks}) LIMIT {int(cap)}",
+            tenant_id, kind, *values,
+        )
+        for r in rows:
+            key = by_id.get(int(r["field_id"]))
+            if key is not None and key[1] in reg.tables.get(key[0], {}):
+                wanted[key[0]][int(r["record_id"])].add(key[1])
+
+
 def _status(row: dict[str, Any]) -> str:
     if row.get("anonymized_at") is not None:
         return "anonymized"
@@ -734,6 +771,7 @@ async def _find(tenant_id: int, parsed: ParsedQuery, reg: Registry, fids: dict[t
         if key is None or key[1] not in reg.tables.get(key[0], {}):
             continue
         wanted[key[0]][rid].add(key[1])
+    await _add_linked(tenant_id, reg, by_id, wanted, cap)
     hits: list[Hit] = []
     for tbl, recs in wanted.items():
         table = reg.table_classes[tbl]

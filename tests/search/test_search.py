@@ -294,3 +294,13 @@ async def test_rebuild_and_check(admin_client, tenant):
     await gs.rebuild(tenant.id)
     assert (await gs.check(tenant.id))["ok"]
     assert ("customers", "name", c["id"]) in places(await search(admin_client, word))
+
+
+async def test_records_linked_to_a_found_customer_are_shown(admin_client, tenant):
+    word = unique_word()
+    c = await make_customer(admin_client, name=f"Länkad {word}")
+    case = await admin_client.post("/api/cases/", json={"title": "Ärende utan namn", "customer_id": c["id"]})
+    assert case.status_code == 201, case.text
+    found = places(await search(admin_client, word))
+    assert ("customers", "name", c["id"]) in found
+    assert ("cases", "customer_id", case.json()["id"]) in found
