@@ -119,6 +119,16 @@ def _device_cookie(request: Request[Any, Any, Any], token: str) -> Cookie:
     )
 
 
+
+async def _devices_of_known_person(tenant_id: int, kind: str, person_id: int) -> list[dict]:
+    """The person's devices; 404 for an id that is no person of this organization (another
+    organization's ids must not answer differently from ids that do not exist)."""
+    services.check_kind(kind)
+    rows = await services.list_devices(tenant_id, kind, person_id)
+    if not rows and await services.describe_person(tenant_id, kind, person_id) is None:
+        raise services.TwoFactorRefusal(f"This {kind} was not found in the organization.", 404)
+    return rows
+
 class TwoFactorController(Controller):
     path = "/api/twofactor"
     tags = ["twofactor"]
@@ -203,14 +213,13 @@ class TwoFactorController(Controller):
 
     @get("/people/{kind:str}/{person_id:int}/devices")
     async def person_devices(self, admin: AuthUser, kind: KindPath, person_id: Id) -> list[DeviceOut]:
-        services.check_kind(kind)
-        rows = await services.list_devices(admin.tenant_id, kind, person_id)
+        rows = await _devices_of_known_person(admin.tenant_id, kind, person_id)
         return [_device_out(r, None) for r in rows]
 
     @delete("/people/{kind:str}/{person_id:int}/devices", status_code=HTTP_200_OK)
     async def revoke_person_devices(self, admin: AuthUser, kind: KindPath, person_id: Id) -> RevokedOut:
         """Forget every trusted device of the person: their next login asks for a code."""
-        services.check_kind(kind)
+        await _devices_of_known_person(admin.tenant_id, kind, person_id)
         return RevokedOut(revoked=await services.forget_devices(admin.tenant_id, kind, person_id))
 
     @delete("/people/{kind:str}/{person_id:int}/devices/{device_id:int}", status_code=HTTP_200_OK)

@@ -1,0 +1,26 @@
+"""Fixtures of the security tests (they run with every installed plugin)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+
+import pytest
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _no_vault_rows_of_other_sessions() -> Iterator[None]:
+    """The vault's master key lives in this session's temporary directory while a PostgreSQL
+    test database outlives the session; ciphertexts of an earlier session would (rightly)
+    stop the vault from starting. Same clean-up as tests/vault/conftest.py."""
+    from tests.vault.conftest import _wipe
+
+    async def wipe() -> None:
+        try:
+            await _wipe()
+        except Exception:  # noqa: BLE001  # the vault plugin is not installed
+            pass
+
+    asyncio.run(wipe())
+    yield
+    asyncio.run(wipe())

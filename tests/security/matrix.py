@@ -1,0 +1,257 @@
+"""The application's own route list, turned into requests another tenant must not get through.
+
+Nothing here names a plugin's endpoint. Routes come from ``app.routes``; the tables that a
+path parameter may point into come from the Piccolo apps (every table with ``tenant_id``),
+matched on the parameter's name (``work_order_id`` -> ``WorkOrder``; no match -> every
+tenant table of the route's app); request bodies are the smallest ones the route's OpenAPI
+schema accepts. A new endpoint is therefore in the matrix the moment it is mounted.
+"""
+
+from __future__ import annotations
+
+import functools
+import itertools
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from litestar import Litestar
+from litestar.routes import HTTPRoute
+from piccolo.table import Table
+
+# Person kinds a path may name (``/people/{kind}/{person_id}``): the kind's word picks the
+# table the id points into, exactly like a parameter name does.
+STR_PARAM_VALUES: dict[str, tuple[str, ...]] = {"kind": ("employee", "customer", "contact")}
+
+_CAMEL = re.compile(r"(?<!^)(?=[A-Z])")
+
+
+def tokens_of_table(table: type[Table]) -> set[str]:
+    words = set(_CAMEL.sub("_", table.__name__).lower().split("_"))
+    return words | set(table._meta.tablename.split("_"))
+
+
+def tokens_of_param(name: str) -> set[str]:
+    return {w for w in name.lower().split("_") if w and w != "id"}
+
+
+@dataclass
+class Operation:
+    method: str
+    path: str  # Litestar form, e.g. /api/customers/{customer_id:int}
+    openapi_path: str  # OpenAPI form, e.g. /api/customers/{customer_id}
+    app_name: str  # the Piccolo app the handler's module belongs to ("core" for core)
+    params: list[tuple[str, type]]
+    public: bool
+    body_schema: dict | None = None
+    body: Any = None  # the smallest body the schema accepts (None: no body)
+    full_body: Any = None  # every optional field too, with its smallest value
+    query_required: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def int_params(self) -> list[str]:
+        return [n for n, t in self.params if t is int]
+
+    def url(self, values: dict[str, Any]) -> str:
+        out = self.openapi_path
+        for name, value in values.items():
+            out = out.replace("{" + name + "}", str(value))
+        return out
+
+    def __str__(self) -> str:
+        return f"{self.method} {self.openapi_path}"
+
+
+def _app_of(module: str) -> str:
+    parts = module.split(".")
+    return parts[1] if parts[0] == "plugins" and len(parts) > 1 else "core"
+
+
+def operations(app: Litestar) -> list[Operation]:
+    schema = app.openapi_schema.to_schema()
+    paths = schema.get("paths", {})
+    out: list[Operation] = []
+    for route in app.routes:
+        if not isinstance(route, HTTPRoute):
+            continue
+        params = [(p.name, p.type) for p in route.path_parameters.values()]
+        openapi_path = re.sub(r"\{(\w+):\w+\}", r"{\1}", route.path)
+        for handler in route.route_handlers:
+            for method in sorted(handler.http_methods):
+                if method in ("HEAD", "OPTIONS"):
+                    continue
+                op_schema = paths.get(openapi_path, {}).get(method.lower(), {})
+                body = (
+                    op_schema.get("requestBody", {})
+                    .get("content", {})
+                    .get("application/json", {})
+                    .get("schema")
+                )
+                query = {
+                    p["name"]: p.get("schema", {})
+                    for p in op_schema.get("parameters", [])
+                    if p.get("in") == "query" and p.get("required")
+                }
+                out.append(
+                    Operation(
+                        method=method,
+                        path=route.path,
+                        openapi_path=openapi_path,
+                        app_name=_app_of(handler.fn.__module__),
+                        params=params,
+                        public=bool(handler.opt.get("public")),
+                        body_schema=_resolve(body, schema) if body else None,
+                        body=minimal(body, schema) if body else None,
+                        full_body=minimal(body, schema, every=True) if body else None,
+                        query_required={
+                            k: minimal(_resolve(v, schema), schema) for k, v in query.items()
+                        },
+                    )
+                )
+    return out
+
+
+def _resolve(node: Any, root: dict) -> Any:
+    if isinstance(node, dict) and "$ref" in node:
+        ref = node["$ref"].split("/")[-1]
+        return _resolve(root["components"]["schemas"][ref], root)
+    return node
+
+
+def minimal(node: Any, root: dict, name: str = "", every: bool = False) -> Any:
+    """The smallest value the schema accepts: required fields only, shortest strings."""
+    node = _resolve(node, root)
+    if not isinstance(node, dict):
+        return None
+    if "const" in node:
+        return node["const"]
+    if "enum" in node:
+        return node["enum"][0]
+    for key in ("oneOf", "anyOf"):
+        if key in node:
+            options = [o for o in node[key] if _resolve(o, root).get("type") != "null"]
+            if not options:
+                return None
+            merged = {**{k: v for k, v in node.items() if k != key}, **_resolve(options[0], root)}
+            return minimal(merged, root, name, every)
+    kind = node.get("type")
+    if isinstance(kind, list):
+        kind = next((k for k in kind if k != "null"), None)
+    if kind == "object":
+        props = node.get("properties", {})
+        keys = list(props) if every else node.get("required", [])
+        return {key: minimal(props.get(key, {}), root, key, every) for key in keys}
+    if kind == "array":
+        n = int(node.get("minItems", 0))
+        n = max(n, 1) if every else n
+        return [minimal(node.get("items", {}), root, name, every) for _ in range(n)]
+    if kind == "string":
+        fmt = node.get("format")
+        if fmt == "date":
+            return "2026-01-15"
+        if fmt == "date-time":
+            return "2026-01-15T10:00:00Z"
+        if fmt == "email" or "email" in name:
+            return "someone@example.se"
+        if "phone" in name or "mobile" in name:
+            return "+46701234567"
+        if "national_id" in name:
+            return "19121212-1212"  # the tax agency's test number: valid check digit
+        if fmt == "uuid":
+            return "00000000-0000-4000-8000-000000000000"
+        # digits: also a valid decimal (money and quantities are strings in the schema)
+        n = max(int(node.get("minLength", 1)), 1)
+        return ("1" * n)[: int(node.get("maxLength", n))]
+    if kind == "integer":
+        low = node.get("minimum", node.get("exclusiveMinimum", 0) + 1)
+        return max(int(low), 1) if node.get("maximum", 2) >= 1 else int(low)
+    if kind == "number":
+        return max(float(node.get("minimum", 1)), 1.0)
+    if kind == "boolean":
+        return False
+    return None
+
+
+@functools.lru_cache(maxsize=1)
+def tenant_tables() -> dict[str, list[type[Table]]]:
+    """Every table with a tenant_id column, per Piccolo app."""
+    from piccolo.conf.apps import Finder
+
+    out: dict[str, list[type[Table]]] = {}
+    for name, config in Finder().get_app_registry().app_configs.items():
+        tables = [
+            t
+            for t in config.table_classes
+            if "tenant_id" in [c._meta.name for c in t._meta.columns]
+        ]
+        out[name] = tables
+    return out
+
+
+def all_tenant_tables() -> list[type[Table]]:
+    return [t for tables in tenant_tables().values() for t in tables]
+
+
+def tables_for(name: str, app_name: str, hint: str | None = None) -> list[type[Table]]:
+    """The tables an id parameter may point into: those whose name shares the parameter's
+    words (or the word of the str parameter before it, like a person kind), else all of
+    the app's tenant tables."""
+    per_app = tenant_tables()
+    words = tokens_of_param(hint) if hint else tokens_of_param(name)
+    pool = per_app.get(app_name, []) if not hint else all_tenant_tables()
+    matched = [t for t in pool if words and words <= tokens_of_table(t)]
+    if matched:
+        return matched
+    return per_app.get(app_name, [])
+
+
+async def ids_of(tenant_id: int, tables: list[type[Table]]) -> list[int]:
+    found: set[int] = set()
+    for table in tables:
+        tid = table._meta.get_column_by_name("tenant_id")
+        rows = await table.select(table._meta.primary_key).where(tid == tenant_id)
+        found.update(int(r[table._meta.primary_key._meta.name]) for r in rows)
+    return sorted(found)
+
+
+async def id_combinations(op: Operation, tenant_id: int) -> list[dict[str, Any]]:
+    """Every assignment of the tenant's ids (and the known str values) to the path."""
+    from core.gdpr.registry import get_declarations
+
+    names = [n for n, _ in op.params]
+    types = dict(op.params)
+    if names[:2] == ["plugin", "record_type"] and types.get("record_id") is int:
+        combos = []
+        for (plugin, record_type), rt in get_declarations().record_types.items():
+            for rid in await ids_of(tenant_id, [rt.table]):
+                combos.append({"plugin": plugin, "record_type": record_type, "record_id": rid})
+        return combos
+    str_names = [n for n in names if types[n] is not int]
+    if any(n not in STR_PARAM_VALUES for n in str_names):
+        return []  # a free text or token parameter: not an id of a tenant's row
+    combos: list[dict[str, Any]] = []
+    for values in itertools.product(*[STR_PARAM_VALUES[n] for n in str_names]):
+        fixed = dict(zip(str_names, values))
+        choices: list[list[tuple[str, int]]] = []
+        word: str | None = None
+        for name in names:
+            if types[name] is not int:
+                word = fixed[name]  # a person kind names the table of the id after it
+                continue
+            ids = await ids_of(tenant_id, tables_for(name, op.app_name, word))
+            word = None
+            choices.append([(name, i) for i in ids])
+        for combo in itertools.product(*choices):
+            combos.append({**fixed, **dict(combo)})
+    return combos
+
+
+async def snapshot(tenant_id: int) -> dict[str, list[dict]]:
+    """Every row the tenant owns, table by table."""
+    out: dict[str, list[dict]] = {}
+    for table in all_tenant_tables():
+        tid = table._meta.get_column_by_name("tenant_id")
+        out[table._meta.tablename] = await table.select().where(tid == tenant_id).order_by(
+            table._meta.primary_key
+        )
+    return out
