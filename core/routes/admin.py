@@ -104,25 +104,7 @@ class EmployeesController(Controller):
 
     @post("/", status_code=HTTP_201_CREATED)
     async def create(self, admin: AuthUser, data: JSONBody[EmployeeIn]) -> EmployeeOut:
-        email = normalize_email(data.email, required=True)
-        assert email is not None
-        values = dict(
-            tenant_id=admin.tenant_id,
-            name=data.name.strip(),
-            email=email,
-            role=data.role,
-            mobile_phone=normalize_phone(data.mobile_phone, "mobile_phone"),
-            private_phone=normalize_phone(data.private_phone, "private_phone"),
-            work_phone=normalize_phone(data.work_phone, "work_phone"),
-            notes=data.notes,
-        )
-        if data.password is not None:
-            auth.check_password_rules(data.password)
-            values["password_hash"] = await auth.hash_password(data.password)
-        async with atomic():
-            await _check_unique_email(admin.tenant_id, email)
-            rows = await Employee.insert(Employee(**values)).returning(*Employee.all_columns())
-        return employee_out(rows[0])
+        return employee_out(await create_employee(admin, data))
 
     @get("/{employee_id:int}")
     async def get_one(self, admin: AuthUser, employee_id: FromPath[int]) -> EmployeeOut:
@@ -137,87 +119,123 @@ class EmployeesController(Controller):
         A role change is a privilege change: the person's other sessions end, and the
         administrator's own session gets a new id if it is their own role.
         """
-        async with atomic():
-            row = await get_scoped(Employee, admin.tenant_id, employee_id, "Employee")
-            if row["deleted_at"] is not None:
-                raise ClientException("This employee is deleted and cannot be edited.", status_code=409)
-            changes: dict[Any, Any] = {}
-            if data.name is not None:
-                changes[Employee.name] = data.name.strip()
-            if data.email is not None:
-                email = normalize_email(data.email, required=True)
-                assert email is not None
-                await _check_unique_email(admin.tenant_id, email, exclude_id=employee_id)
-                changes[Employee.email] = email
-            phone_changed = False
-            for fname in ("mobile_phone", "private_phone", "work_phone"):
-                value = getattr(data, fname)
-                if value is not None:
-                    new = normalize_phone(value, fname) if value.strip() else None
-                    if new != row[fname]:
-                        phone_changed = True
-                    changes[Employee._meta.get_column_by_name(fname)] = new
-            if data.notes is not None:
-                changes[Employee.notes] = data.notes
-            role_changed = data.role is not None and data.role != row["role"]
-            if role_changed:
-                if employee_id == admin.employee_id and data.role != "admin":
-                    others = await Employee.count().where(
-                        (Employee.tenant_id == admin.tenant_id)
-                        & (Employee.role == "admin")
-                        & Employee.deleted_at.is_null()
-                        & (Employee.id != employee_id)
-                    )
-                    if others == 0:
-                        raise ClientException(
-                            "You are the only administrator; make someone else one first."
-                        )
-                changes[Employee.role] = data.role
-            if changes:
-                await Employee.update(changes).where(
-                    (Employee.id == employee_id) & (Employee.tenant_id == admin.tenant_id)
-                )
-            cookies = []
-            if role_changed:
-                own_token = request.cookies.get(SESSION_COOKIE, "")
-                if employee_id == admin.employee_id:
-                    fresh = await auth.rotate_session(own_token)
-                    from core.tables import Session
-                    from core.security import token_hash
-
-                    if fresh:
-                        await Session.delete().where(
-                            (Session.tenant_id == admin.tenant_id)
-                            & (Session.employee_id == employee_id)
-                            & (Session.token_hash != token_hash(fresh))
-                        )
-                        cookies.append(session_cookie(request, fresh))
-                else:
-                    await auth.end_sessions(admin.tenant_id, employee_id)
-            if phone_changed:
-                # A new phone number means devices trusted for the old one are not trusted.
-                await auth.fire_password_changed(admin.tenant_id, "employee", employee_id)
-            updated = await get_scoped(Employee, admin.tenant_id, employee_id, "Employee")
+        updated, fresh = await edit_employee(admin, employee_id, data, request.cookies.get(SESSION_COOKIE, ""))
+        cookies = [session_cookie(request, fresh)] if fresh else []
         return Response(employee_out(updated), cookies=cookies)
 
     @delete("/{employee_id:int}", status_code=HTTP_200_OK)
     async def remove(self, admin: AuthUser, employee_id: FromPath[int]) -> EmployeeOut:
         """Soft-delete: the person can no longer log in; retention anonymizes them later."""
-        if employee_id == admin.employee_id:
-            raise ClientException("You cannot delete yourself.")
-        async with atomic():
-            row = await get_scoped(Employee, admin.tenant_id, employee_id, "Employee")
-            if row["deleted_at"] is None:
-                await Employee.update({Employee.deleted_at: utcnow()}).where(
-                    (Employee.id == employee_id) & (Employee.tenant_id == admin.tenant_id)
-                )
-                await auth.end_sessions(admin.tenant_id, employee_id)
-                # M25: "immediately" anonymizes in this same transaction.
-                from core.gdpr.engine import anonymize_if_immediate
+        return employee_out(await delete_employee(admin, employee_id))
 
-                await anonymize_if_immediate(admin.tenant_id, "core", "core.employees", [employee_id])
-            row = await get_scoped(Employee, admin.tenant_id, employee_id, "Employee")
-        return employee_out(row)
+
+# --- employees: the logic the API and the settings pages share ---------------------------
+
+
+async def create_employee(admin: SessionUser, data: EmployeeIn) -> dict:
+    email = normalize_email(data.email, required=True)
+    assert email is not None
+    values = dict(
+        tenant_id=admin.tenant_id,
+        name=data.name.strip(),
+        email=email,
+        role=data.role,
+        mobile_phone=normalize_phone(data.mobile_phone, "mobile_phone"),
+        private_phone=normalize_phone(data.private_phone, "private_phone"),
+        work_phone=normalize_phone(data.work_phone, "work_phone"),
+        notes=data.notes,
+    )
+    if data.password is not None:
+        auth.check_password_rules(data.password)
+        values["password_hash"] = await auth.hash_password(data.password)
+    async with atomic():
+        await _check_unique_email(admin.tenant_id, email)
+        rows = await Employee.insert(Employee(**values)).returning(*Employee.all_columns())
+    return rows[0]
+
+
+async def edit_employee(
+    admin: SessionUser, employee_id: int, data: EmployeePatch, own_token: str
+) -> tuple[dict, str | None]:
+    """The edited employee, and the administrator's new session token when they changed
+    their own role (the caller sets the cookie)."""
+    fresh: str | None = None
+    async with atomic():
+        row = await get_scoped(Employee, admin.tenant_id, employee_id, "Employee")
+        if row["deleted_at"] is not None:
+            raise ClientException("This employee is deleted and cannot be edited.", status_code=409)
+        changes: dict[Any, Any] = {}
+        if data.name is not None:
+            changes[Employee.name] = data.name.strip()
+        if data.email is not None:
+            email = normalize_email(data.email, required=True)
+            assert email is not None
+            await _check_unique_email(admin.tenant_id, email, exclude_id=employee_id)
+            changes[Employee.email] = email
+        phone_changed = False
+        for fname in ("mobile_phone", "private_phone", "work_phone"):
+            value = getattr(data, fname)
+            if value is not None:
+                new = normalize_phone(value, fname) if value.strip() else None
+                if new != row[fname]:
+                    phone_changed = True
+                changes[Employee._meta.get_column_by_name(fname)] = new
+        if data.notes is not None:
+            changes[Employee.notes] = data.notes
+        role_changed = data.role is not None and data.role != row["role"]
+        if role_changed:
+            if employee_id == admin.employee_id and data.role != "admin":
+                others = await Employee.count().where(
+                    (Employee.tenant_id == admin.tenant_id)
+                    & (Employee.role == "admin")
+                    & Employee.deleted_at.is_null()
+                    & (Employee.id != employee_id)
+                )
+                if others == 0:
+                    raise ClientException(
+                        "You are the only administrator; make someone else one first."
+                    )
+            changes[Employee.role] = data.role
+        if changes:
+            await Employee.update(changes).where(
+                (Employee.id == employee_id) & (Employee.tenant_id == admin.tenant_id)
+            )
+        if role_changed:
+            if employee_id == admin.employee_id:
+                fresh = await auth.rotate_session(own_token)
+                from core.security import token_hash
+                from core.tables import Session
+
+                if fresh:
+                    await Session.delete().where(
+                        (Session.tenant_id == admin.tenant_id)
+                        & (Session.employee_id == employee_id)
+                        & (Session.token_hash != token_hash(fresh))
+                    )
+            else:
+                await auth.end_sessions(admin.tenant_id, employee_id)
+        if phone_changed:
+            # A new phone number means devices trusted for the old one are not trusted.
+            await auth.fire_password_changed(admin.tenant_id, "employee", employee_id)
+        updated = await get_scoped(Employee, admin.tenant_id, employee_id, "Employee")
+    return updated, fresh
+
+
+async def delete_employee(admin: SessionUser, employee_id: int) -> dict:
+    if employee_id == admin.employee_id:
+        raise ClientException("You cannot delete yourself.")
+    async with atomic():
+        row = await get_scoped(Employee, admin.tenant_id, employee_id, "Employee")
+        if row["deleted_at"] is None:
+            await Employee.update({Employee.deleted_at: utcnow()}).where(
+                (Employee.id == employee_id) & (Employee.tenant_id == admin.tenant_id)
+            )
+            await auth.end_sessions(admin.tenant_id, employee_id)
+            # M25: "immediately" anonymizes in this same transaction.
+            from core.gdpr.engine import anonymize_if_immediate
+
+            await anonymize_if_immediate(admin.tenant_id, "core", "core.employees", [employee_id])
+        return await get_scoped(Employee, admin.tenant_id, employee_id, "Employee")
 
 
 async def _group_out(row: dict) -> GroupOut:

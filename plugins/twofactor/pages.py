@@ -24,7 +24,18 @@ from litestar.response import Redirect
 from core import auth
 from core.auth import find_tenant
 from core.eventlog import log_system
-from core.pages import PageController, page_get, page_post, read_form, redirect, render, safe_next, t_for
+from core.pages import (
+    PageController,
+    page_admin,
+    page_get,
+    page_post,
+    read_form,
+    read_form_lists,
+    redirect,
+    render,
+    safe_next,
+    t_for,
+)
 from core.pages.routes import SECOND_FACTOR_ACTION
 from core.tables import Employee
 from core.web import SESSION_COOKIE, client_ip, session_cookie, user_of
@@ -114,4 +125,66 @@ class TwoFactorPages(PageController):
         return response
 
 
-PAGES = [TwoFactorPages]
+class TwoFactorSettingsPages(PageController):
+    """Settings > Two-factor: SMS activation first (M3), then each context on or off (M4)."""
+
+    path = "/twofactor/settings"
+
+    async def _page(self, request: Request[Any, Any, Any], user: Any, errors: dict[str, str] | None = None,
+                    values: dict[str, Any] | None = None, status: int = 200) -> Response[Any]:
+        from core.pages import language_of
+
+        lang = language_of(request, user)
+        cfg = await services.sms_settings(user.tenant_id)
+        states = await services.context_states(user.tenant_id)
+        contexts = sorted(await services.visible_contexts(user.tenant_id), key=lambda c: (c.order, c.key))
+        return await render(
+            request, "twofactor/settings.html",
+            {"cfg": cfg, "sent_today": await services.sent_today(user.tenant_id),
+             "providers": services.PROVIDERS,
+             "reason": (services.SMS_FIRST_SV if lang == "sv" else services.SMS_FIRST_EN) if not cfg.sms_active else None,
+             "contexts": [{"key": c.key, "label": c.label_sv if lang == "sv" else c.label_en,
+                           "enabled": states.get(c.key, False)} for c in contexts],
+             "errors": errors or {},
+             "values": values or {"provider": cfg.provider, "sender": cfg.sender, "daily_cap": cfg.daily_cap}},
+            status_code=status, user=user,
+        )
+
+    @page_get("/")
+    async def show(self, request: Request[Any, Any, Any]) -> Response[Any]:
+        return await self._page(request, await page_admin(request))
+
+    @page_post("/sms")
+    async def save_sms(self, request: Request[Any, Any, Any]) -> Response[Any]:
+        user = await page_admin(request)
+        form = await read_form(request)
+        t = t_for(request, user)
+        cap_raw = form.get("daily_cap", "").strip()
+        if not cap_raw.isdigit():
+            return await self._page(request, user, {"daily_cap": t.gettext("Write a whole number.")}, form, 400)
+        try:
+            await services.save_sms_settings(
+                user.tenant_id, sms_active=form.get("sms_active") == "on", provider=form.get("provider", "outbox"),
+                sender=form.get("sender", ""), daily_cap=int(cap_raw),
+            )
+        except TwoFactorRefusal as exc:
+            return await self._page(request, user, {exc.field or "_form": t.gettext(exc.message)}, form, exc.status)
+        return redirect("/twofactor/settings", t.gettext("The settings are saved."))
+
+    @page_post("/contexts")
+    async def save_contexts(self, request: Request[Any, Any, Any]) -> Response[Any]:
+        user = await page_admin(request)
+        form = await read_form_lists(request)
+        t = t_for(request, user)
+        wanted = set(form.get("enabled", []))
+        states = await services.context_states(user.tenant_id)
+        try:
+            for c in await services.visible_contexts(user.tenant_id):
+                if (c.key in wanted) != states.get(c.key, False):
+                    await services.set_context(user.tenant_id, c.key, c.key in wanted)
+        except TwoFactorRefusal as exc:
+            return await self._page(request, user, {"contexts": t.gettext(exc.message)}, None, exc.status)
+        return redirect("/twofactor/settings", t.gettext("The settings are saved."))
+
+
+PAGES = [TwoFactorPages, TwoFactorSettingsPages]

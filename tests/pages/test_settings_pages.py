@@ -84,3 +84,58 @@ async def test_search_for_data_groups_hits_with_links(anon_client, tenant):
     assert f'href="{customer_path}"' in r.text
     r = await anon_client.get("/settings/gdpr/search?q=Ingenting")
     assert 'id="search-total">Antal: 0<' in r.text
+
+
+async def test_employee_phone_fixed_under_settings_and_groups(anon_client, tenant):
+    import re
+
+    await page_login(anon_client, tenant)
+    r = await post_form(anon_client, "/settings/employees/new",
+                        {"name": "Olle Ny", "email": "bad", "role": "user"}, "/settings/employees/new")
+    assert r.status_code == 400 and 'id="e-email"' in r.text
+    r = await post_form(anon_client, "/settings/employees/new",
+                        {"name": "Olle Ny", "email": f"olle@{tenant.slug}.example", "role": "user"},
+                        "/settings/employees/new")
+    assert r.status_code == 303
+    page = (await anon_client.get("/settings/employees")).text
+    assert "Inget telefonnummer" in page
+    edit = [m for m in re.findall(r'href="(/settings/employees/\d+/edit)"', page)
+            if m != f"/settings/employees/{tenant.admin_id}/edit"][0]
+    r = await post_form(anon_client, edit, {"name": "Olle Ny", "email": f"olle@{tenant.slug}.example",
+                                            "role": "user", "mobile_phone": "nej"}, edit)
+    assert r.status_code == 400 and 'id="e-mobile_phone"' in r.text
+    r = await post_form(anon_client, edit, {"name": "Olle Ny", "email": f"olle@{tenant.slug}.example",
+                                            "role": "user", "mobile_phone": "070-111 22 33"}, edit)
+    assert r.status_code == 303
+    assert "+46701112233" in (await anon_client.get("/settings/employees")).text
+    employee_id = edit.split("/")[3]
+    r = await post_form(anon_client, "/settings/groups/new",
+                        {"name": "Tekniker", "permissions": "vault", "members": employee_id}, "/settings/groups/new")
+    assert r.status_code == 303
+    page = (await anon_client.get("/settings/employees")).text
+    assert "Tekniker" in page and "vault" in page
+    # The only administrator cannot make themself a user.
+    own = f"/settings/employees/{tenant.admin_id}/edit"
+    r = await post_form(anon_client, own, {"name": "Admin Person", "email": tenant.admin_email, "role": "user"}, own)
+    assert r.status_code == 400 and "enda administratören" in r.text
+
+
+async def test_two_factor_settings_page(anon_client, tenant):
+    await page_login(anon_client, tenant)
+    r = await anon_client.get("/twofactor/settings")
+    assert r.status_code == 200 and 'id="sms-first"' in r.text
+    for key in ("employee_login", "employee_reset", "portal_login", "portal_reset", "customer_conversations",
+                "extra_costs", "payment_plans", "quotes", "gdpr_inventory"):  # the nine of the brief
+        assert f'value="{key}"' in r.text, key
+    r = await post_form(anon_client, "/twofactor/settings/sms",
+                        {"sms_active": "on", "provider": "outbox", "sender": "för långt avsändarnamn", "daily_cap": "100"},
+                        "/twofactor/settings")
+    assert r.status_code == 400 and 'id="e-sender"' in r.text
+    r = await post_form(anon_client, "/twofactor/settings/sms",
+                        {"sms_active": "on", "provider": "outbox", "sender": "Gallra", "daily_cap": "100"},
+                        "/twofactor/settings")
+    assert r.status_code == 303
+    r = await post_form(anon_client, "/twofactor/settings/contexts", {"enabled": "employee_login"}, "/twofactor/settings")
+    assert r.status_code == 303
+    r = await anon_client.get("/twofactor/settings")
+    assert 'id="sms-first"' not in r.text and 'value="employee_login" checked' in r.text
