@@ -175,7 +175,12 @@ def parse_query(text: str) -> ParsedQuery:
     if _IDISH.match(compact):
         ids = id_digits(compact)
         if ids:
-            return ParsedQuery("national_id", tuple((Lookup("n", d),) for d in ids))
+            alternatives = [(Lookup("n", d),) for d in ids]
+            # 0701234567 can be a valid identity number and a phone number at once.
+            phone = phone_digits(qtext) if not any(c in qtext for c in "+-") else None
+            if phone:
+                alternatives.append((Lookup("p", phone),))
+            return ParsedQuery("national_id", tuple(alternatives))
     if _PHONEISH.match(qtext) and sum(c.isdigit() for c in qtext) >= 6:
         digits = phone_digits(qtext)
         if digits:

@@ -83,7 +83,14 @@ def test_terms_keep_swedish_letters_apart() -> None:
     "written", ["070-123 45 67", "+46 70 123 45 67", "0046701234567", "46701234567", "0701234567"]
 )
 def test_every_phone_form_normalizes_alike(written: str) -> None:
-    assert parse_query(written).alternatives == ((gs.Lookup("p", "46701234567"),),)
+    assert (gs.Lookup("p", "46701234567"),) in parse_query(written).alternatives
+
+
+def test_ten_digits_that_are_both_an_identity_and_a_phone_number_search_both() -> None:
+    ten = with_check_digit("070123456")  # 2007-01-23, and a mobile number 070-123 45 6x
+    alts = parse_query(ten).alternatives
+    assert (gs.Lookup("n", "20" + ten),) in alts
+    assert (gs.Lookup("p", "46" + ten[1:]),) in alts
 
 
 # --- end to end ---------------------------------------------------------------------------
