@@ -29,7 +29,9 @@ from core.pages import (
 from core.pages.records import CLOCK_LABELS, MODE_LABELS, parse_rule_form, rule_rows
 from core.plugins import get_host
 from core.tenancy import enabled_modules, set_module_enabled
+from core.db import atomic
 from core.validation import FieldError
+from core.web import client_ip
 
 Q = Annotated[str | None, QueryParameter(required=False, max_length=200)]
 PageNo = Annotated[int, QueryParameter(ge=1, le=10_000)]
@@ -182,7 +184,7 @@ class SettingsPages(PageController):
 
     @page_get("/gdpr/search")
     async def search(self, request: Request[Any, Any, Any], q: Q = None, page: PageNo = 1) -> Response[Any]:
-        user = await page_admin(request)
+        user = await page_gdpr(request)
         lang = language_of(request, user)
         t = t_for(request, user)
         result: dict[str, Any] | None = None
@@ -193,10 +195,15 @@ class SettingsPages(PageController):
             except ImportError:  # pragma: no cover  (the search index is not installed)
                 errors["q"] = t.gettext("The search is not available in this installation.")
             else:
+                from core.gdpr.search_routes import audit_lookup
+
                 try:
                     result = await search(user.tenant_id, q.strip(), page=page, page_size=20, language=lang)
                 except FieldError as exc:
                     errors["q"] = t.gettext(exc.message)
+                else:
+                    # Who searched and when, with a keyed hash of what (as the API does).
+                    await audit_lookup(user, "gdpr.search", q, client_ip(request))
         if result is not None:
             for g in result["groups"]:
                 for h in g["hits"]:
@@ -207,6 +214,68 @@ class SettingsPages(PageController):
              "values": {"q": q or ""}, "modules": get_host().modules(), "page": page},
             status_code=400 if errors else 200, user=user,
         )
+
+
+    # --- GDPR > a data subject's export and erasure -----------------------------------------
+
+    async def _subject(self, request: Request[Any, Any, Any], user: Any, values: dict[str, str],
+                       errors: dict[str, str] | None = None, **extra: Any) -> Response[Any]:
+        status = 400 if errors else 200
+        return await render(request, "settings/subject.html",
+                            {"values": values, "errors": errors or {}, **extra}, status_code=status, user=user)
+
+    @page_get("/gdpr/subject")
+    async def subject(self, request: Request[Any, Any, Any]) -> Response[Any]:
+        user = await page_gdpr(request)
+        return await self._subject(request, user, {})
+
+    @page_post("/gdpr/subject")
+    async def subject_action(self, request: Request[Any, Any, Any]) -> Response[Any]:
+        from core.eventlog import log_event
+        from core.gdpr import subjects
+
+        user = await page_gdpr(request)
+        form = await read_form(request)
+        t = t_for(request, user)
+        values = {k: form.get(k, "")[:5000] for k in ("emails", "phones", "national_ids", "customer_numbers")}
+        lines = {k: [x.strip() for x in v.replace(",", "\n").splitlines() if x.strip()][:50] for k, v in values.items()}
+        numbers: list[int] = []
+        for n in lines["customer_numbers"]:
+            if not n.isdigit() or not 0 < int(n) < 2**31:
+                return await self._subject(request, user, values, {"customer_numbers": t.gettext("Write whole numbers, one per line.")})
+            numbers.append(int(n))
+        if not any(lines.values()):
+            return await self._subject(request, user, values, {"emails": t.gettext("Give at least one e-mail address, phone number, personal identity number or customer number.")})
+        try:
+            ids = subjects.Identifiers.parse(lines["emails"], lines["phones"], lines["national_ids"], numbers)
+        except FieldError as exc:
+            field = exc.field.split("[")[0]
+            return await self._subject(request, user, values, {field: t.gettext(exc.message)})
+        action = form.get("action", "preview")
+        ip = client_ip(request)
+        if action == "export":
+            async with atomic():
+                row = await subjects.create_export(user.tenant_id, user.employee_id, ids)
+                await log_event(user.tenant_id, user, "gdpr.subject_export", plugin="core", record_id=int(row["id"]), ip=ip)
+            return await self._subject(request, user, values, export=row)
+        dry_run = action != "erase"
+        result = await subjects.erase(user.tenant_id, ids, dry_run=dry_run)
+        await log_event(user.tenant_id, user, "gdpr.subject_erasure" + ("_preview" if dry_run else ""), plugin="core", ip=ip)
+        return await self._subject(request, user, values, erasure=result)
+
+
+async def page_gdpr(request: Request[Any, Any, Any]) -> Any:
+    """An administrator, or a member of a group with the GDPR permission."""
+    from core.pages import page_user
+
+    user = await page_user(request)
+    if not user.can("gdpr"):
+        from litestar.exceptions import PermissionDeniedException
+
+        raise PermissionDeniedException(
+            "Only an administrator or a member of a group with the GDPR permission may do this."
+        )
+    return user
 
 
 PAGES = [SettingsPages]

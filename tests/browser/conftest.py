@@ -113,8 +113,11 @@ def server() -> Iterator[str]:
     out.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(server: str) -> Iterator[Any]:
+    """Chromium for one test module. Not for the session: Playwright's synchronous API
+    keeps an event loop running in this thread while it is started, and the asynchronous
+    tests of the other folders, run after these, need the thread free."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:

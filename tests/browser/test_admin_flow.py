@@ -41,6 +41,11 @@ def test_customer_and_case_then_delete_with_immediate_anonymization(
     customer_url = page.url
     customer_id = customer_url.rstrip("/").rsplit("/", 1)[1]
     shot(page, "customer")
+    # Before the delete the search shows where the name is stored, with a link to the card.
+    page.goto("/settings/gdpr/search?q=Gustafsson")
+    assert page.locator("#search-total").inner_text() != "Antal: 0"
+    assert page.locator(f'a[href="/customers/{customer_id}"]').count() >= 1
+    shot(page, "gdpr-search-found")
 
     # A case for the customer, with a work report, closed and reopened.
     page.get_by_role("navigation", name="Moduler").get_by_role("link", name="Ärenden").click()
@@ -75,6 +80,13 @@ def test_customer_and_case_then_delete_with_immediate_anonymization(
     page.get_by_role("button", name="Sök").click()
     assert "Antal: 0" in page.get_by_role("status").inner_text()
     shot(page, "customer-search-empty")
+    # Settings > GDPR > Search for data finds no place holding the old name any more.
+    page.goto("/settings")
+    page.get_by_role("link", name="Sök efter uppgifter").click()
+    page.get_by_label("Namn, e-postadress, telefonnummer eller personnummer").fill("Greta Gustafsson")
+    page.get_by_role("button", name="Sök").click()
+    assert page.locator("#search-total").inner_text() == "Antal: 0"
+    shot(page, "gdpr-search-empty")
     page.goto(customer_url)
     assert "Greta" not in page.content() and "Anonymiserad" in page.content()
     shot(page, "customer-anonymized")

@@ -68,9 +68,6 @@ async def test_anonymization_table_preview_then_save(anon_client, tenant):
 
 
 async def test_search_for_data_groups_hits_with_links(anon_client, tenant):
-    import pytest
-
-    pytest.importorskip("core.gdpr.search")
     await page_login(anon_client, tenant)
     r = await post_form(
         anon_client, "/customers/new",
@@ -139,3 +136,28 @@ async def test_two_factor_settings_page(anon_client, tenant):
     assert r.status_code == 303
     r = await anon_client.get("/twofactor/settings")
     assert 'id="sms-first"' not in r.text and 'value="employee_login" checked' in r.text
+
+
+async def test_subject_export_and_erasure_with_preview(anon_client, tenant):
+    await page_login(anon_client, tenant)
+    r = await post_form(anon_client, "/customers/new",
+                        {"name": "Erik Eriksson", "kind": "private", "email": "erik@example.se"}, "/customers/new")
+    customer_path = r.headers["location"]
+    r = await post_form(anon_client, "/settings/gdpr/subject", {"action": "preview"}, "/settings/gdpr/subject")
+    assert r.status_code == 400 and 'id="e-emails"' in r.text
+    r = await post_form(anon_client, "/settings/gdpr/subject", {"action": "preview", "phones": "inte ett nummer"},
+                        "/settings/gdpr/subject")
+    assert r.status_code == 400 and 'id="e-phones"' in r.text
+    r = await post_form(anon_client, "/settings/gdpr/subject", {"action": "export", "emails": "erik@example.se"},
+                        "/settings/gdpr/subject")
+    assert r.status_code == 200 and 'id="export-result"' in r.text and "/api/gdpr/subjects/exports/" in r.text
+    r = await post_form(anon_client, "/settings/gdpr/subject", {"action": "preview", "emails": "erik@example.se"},
+                        "/settings/gdpr/subject")
+    assert r.status_code == 200 and 'value="erase"' in r.text
+    assert "Erik Eriksson" in (await anon_client.get(customer_path)).text  # a preview changes nothing
+    r = await post_form(anon_client, "/settings/gdpr/subject", {"action": "erase", "emails": "erik@example.se"},
+                        "/settings/gdpr/subject")
+    assert r.status_code == 200 and "Inget finns kvar." in r.text
+    assert "Erik Eriksson" not in (await anon_client.get(customer_path)).text
+    r = await anon_client.get("/settings/gdpr/search?q=erik@example.se")
+    assert 'id="search-total">Antal: 0<' in r.text
