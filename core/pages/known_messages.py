@@ -64,4 +64,9 @@ KNOWN = [
     _('Leave empty to get the next free number.'),
     _('Phone'),
     _('Address'),
+    _('Search by title or number'),
+    _('Customer id'),
+    _('Contact person id'),
+    _('End customer'),
+    _('Amount'),
 ]

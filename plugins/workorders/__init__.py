@@ -44,9 +44,10 @@ def register_piccolo_apps() -> Sequence[str]:
 
 @hookimpl
 def register_routes() -> Sequence[Any]:
+    from plugins.workorders.pages import pages
     from plugins.workorders.routes import route_handlers
 
-    return route_handlers()
+    return [*route_handlers(), *pages()]
 
 
 @hookimpl

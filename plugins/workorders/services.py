@@ -12,6 +12,7 @@ from typing import Any
 import phonenumbers
 from litestar.exceptions import ClientException, NotFoundException
 from piccolo.query.functions.aggregate import Max
+from piccolo.columns.combination import WhereRaw
 
 from core.contracts import SecondFactorDecision, SecondFactorRequest
 from core.db import atomic, is_sqlite, raw, utcnow
@@ -136,8 +137,20 @@ async def list_work_orders(
     status: str | None = None,
     customer_id: int | None = None,
     include_deleted: bool = False,
+    q: str | None = None,
 ) -> tuple[int, list[dict]]:
+    """``q`` matches a part of the title, or the work order number exactly."""
     where = WorkOrder.tenant_id == tenant_id
+    if q and q.strip():
+        term = q.strip()[:200]
+        escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        like = "LIKE" if is_sqlite() else "ILIKE"
+        if term.isdigit() and len(term) <= 10 and int(term) <= 2_000_000_000:
+            where = where & WhereRaw(
+                f"(title {like} {{}} ESCAPE '\\' OR number = {{}})", f"%{escaped}%", int(term)
+            )
+        else:
+            where = where & WhereRaw(f"title {like} {{}} ESCAPE '\\'", f"%{escaped}%")
     if status is not None:
         if status not in STATUSES:
             raise FieldError("status", "must be open or closed")
