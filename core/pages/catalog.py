@@ -17,7 +17,7 @@ from pathlib import Path
 
 from babel.messages.catalog import Catalog
 from babel.messages.extract import extract_from_dir
-from babel.messages.mofile import write_mo
+from babel.messages.mofile import read_mo, write_mo
 from babel.messages.pofile import read_po, write_po
 
 METHODS = [
@@ -93,8 +93,16 @@ def check(folder: Path) -> list[str]:
     for lang in LANGS:
         po = po_path(folder, lang)
         mo = po.with_suffix(".mo")
-        if po.exists() and (not mo.exists() or mo.stat().st_mtime < po.stat().st_mtime - 1):
-            problems.append(f"{mo} is older than its .po: run python -m core.pages.catalog update")
+        if not po.exists():
+            continue
+        # Compare contents, not file times (a fresh checkout gives every file a new time).
+        wanted = {m.id: m.string for m in load(po, lang) if m.id and m.string}
+        compiled = {}
+        if mo.exists():
+            with mo.open("rb") as fh:
+                compiled = {m.id: m.string for m in read_mo(fh) if m.id and m.string}
+        if compiled != wanted:
+            problems.append(f"{mo} does not match its .po: run python -m core.pages.catalog update {folder}")
     return problems
 
 
