@@ -499,6 +499,15 @@ class PluginConformance:
                 problems.append("register_routes must answer synchronously")
             elif not list(routes() or []):
                 problems.append("register_routes returned no handler (return None instead)")
+        commands = implemented.get("register_commands")
+        if commands is not None:
+            import click
+
+            group = click.Group("gallra")
+            try:
+                commands(cli=group)
+            except Exception as exc:  # noqa: BLE001 - reported below
+                problems.append(f"register_commands failed: {type(exc).__name__}: {exc}")
         describe_person = implemented.get("describe_person")
         if describe_person is not None:
             answer = describe_person(

@@ -72,6 +72,7 @@ def test_bad_hook_implementations_are_named(misbehaving):
     assert "'declare_personal_dat' is not a Gallra hook" in message
     assert "declare_search_sources must answer synchronously" in message
     assert "describe_person answered a kind of person it does not own with an awaitable" in message
+    assert "register_commands failed: RuntimeError: boom" in message
 
 
 def test_an_uninstalled_plugin_is_reported():

@@ -2,8 +2,8 @@
 
 * its ``anonymize`` hook writes a name back after the engine replaced it;
 * it declares no search source for its personal data;
-* one hook name is misspelled, a declaration hook is async, and ``describe_person``
-  answers every kind of person with a coroutine;
+* one hook name is misspelled, a declaration hook is async, ``register_commands`` raises,
+  and ``describe_person`` answers every kind of person with a coroutine;
 * its migration forgets the ``note`` column.
 """
 
@@ -65,6 +65,10 @@ class Misbehaving:
     @hookimpl
     async def declare_search_sources(self) -> list[Any]:  # must be synchronous
         return []
+
+    @hookimpl
+    def register_commands(self, cli: Any) -> None:
+        raise RuntimeError("boom")  # the gallra command would not start
 
     @hookimpl
     async def describe_person(self, tenant_id: int, person_kind: str, person_id: int) -> Any:
