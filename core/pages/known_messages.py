@@ -69,4 +69,9 @@ KNOWN = [
     _('Contact person id'),
     _('End customer'),
     _('Amount'),
+    _('Waiting for your answer'),
+    _('Your name'),
+    _('Your e-mail'),
+    _('Total'),
+    _('Approved'),
 ]

@@ -41,9 +41,10 @@ def register_piccolo_apps() -> Sequence[str]:
 @hookimpl
 def register_routes() -> Sequence[Any]:
     from core.gdpr.settings import module_settings_router
+    from plugins.projects.pages import pages
     from plugins.projects.routes import ProjectsController, PublicPaymentPlansController
 
-    return [ProjectsController, PublicPaymentPlansController, module_settings_router(NAME)]
+    return [ProjectsController, PublicPaymentPlansController, module_settings_router(NAME), *pages()]
 
 
 @hookimpl

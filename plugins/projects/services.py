@@ -46,7 +46,8 @@ MODULE = "projects"
 RULE = "projects"
 CENT = Decimal("0.01")
 MAX_AMOUNT = Decimal("1000000000")
-PUBLIC_PATH = "/api/projects/public/payment-plans/{token}"
+# The page the customer opens (plugins/projects/pages.py); the API is under /api/projects/public.
+PUBLIC_PATH = "/projects/public/payment-plans/{token}"
 MAX_TOKEN_LENGTH = 128
 
 

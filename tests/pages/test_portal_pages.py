@@ -90,3 +90,32 @@ async def test_quote_page_accepts_with_sms_code(anon_client, admin_client, tenan
     r = await anon_client.get(link)
     assert 'id="quote-status">Accepterad<' in r.text
     assert (await anon_client.get("/quotes/public/not-a-token")).status_code == 404
+
+
+async def test_payment_plan_page_approves_with_sms_code(anon_client, admin_client, tenant):
+    from tests.projects.conftest import make_project, post_ok, send_plan
+    from tests.projects.test_projects import PLAN
+
+    await activate_sms(admin_client)
+    await switch(admin_client, "payment_plans")
+    r = await admin_client.post("/api/customers", json={"name": "Sven Plan", "kind": "private", "mobile_phone": "0701234567"})
+    project = await make_project(admin_client, customer_id=r.json()["id"], contact_person_id=0)
+    await post_ok(admin_client, f"/api/projects/{project['id']}/payment-plans", PLAN)
+    plan_id = (await admin_client.get(f"/api/projects/{project['id']}")).json()["payment_plans"][0]["id"]
+    token = await send_plan(admin_client, plan_id)
+    link = f"/projects/public/payment-plans/{token}"
+    r = await anon_client.get(link)
+    assert r.status_code == 200 and "15000.50" in r.text
+    r = await post_form(anon_client, link + "/approve", {"name": "Sven Plan", "email": "x"}, link)
+    assert r.status_code == 400 and 'id="e-email"' in r.text
+    r = await post_form(anon_client, link + "/approve", {"name": "Sven Plan", "email": "sven@example.se"}, link)
+    assert r.status_code == 200 and 'name="code"' in r.text
+    challenge = re.search(r'name="challenge_id" value="([^"]+)"', r.text).group(1)
+    csrf = CSRF_RE.search(r.text).group(1)
+    form = {"csrf_token": csrf, "challenge_id": challenge, "then": link + "/approve", "name": "Sven Plan",
+            "email": "sven@example.se"}
+    r = await anon_client.post("/twofactor/code", data={**form, "code": await last_code(tenant.id)}, follow_redirects=False)
+    assert r.status_code == 307
+    r = await anon_client.post(link + "/approve", data=form, follow_redirects=False)
+    assert r.status_code == 303
+    assert 'id="plan-status">Godkänd<' in (await anon_client.get(link)).text
