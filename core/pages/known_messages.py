@@ -74,4 +74,7 @@ KNOWN = [
     _('Your e-mail'),
     _('Total'),
     _('Approved'),
+    _('Send'),
+    _('Quantity'),
+    _('Unit price'),
 ]

@@ -8,10 +8,10 @@ from typing import Annotated, Any
 
 from litestar import Request, Response
 from litestar.exceptions import ClientException
-from litestar.params import PathParameter
+from litestar.params import FromPath, PathParameter, QueryParameter
 
-from core.pages import PageController, page_get, page_post, read_form, redirect, render, t_for
-from core.pages.forms import error_of
+from core.pages import PageController, page_get, page_post, page_user, read_form, redirect, render, t_for
+from core.pages.forms import error_of, struct_from_form
 from core.pages.routes import second_factor_context
 from core.validation import FieldError
 from core.web import client_ip
@@ -74,5 +74,204 @@ class PublicQuotePages(PageController):
         return redirect(f"/quotes/public/{token}", t.gettext("Thank you: the quote is accepted."))
 
 
+# --- the organization's side -----------------------------------------------------------
+
+STATUS_LABELS = {"draft": _("Draft"), "sent": _("Sent"), "accepted": _("Accepted"), "closed": _("Closed"),
+                 "voided": _("Voided")}
+PAGE = 25
+Q = Annotated[str | None, QueryParameter(required=False, max_length=200)]
+Choice = Annotated[str | None, QueryParameter(required=False, max_length=20)]
+Offset = Annotated[int, QueryParameter(ge=0, le=1_000_000)]
+FIELDS = ("title", "description", "customer_id", "contact_person_id", "valid_until")
+
+
+def _quote_values(form: dict[str, str], create: bool) -> dict[str, Any]:
+    values: dict[str, Any] = {k: form.get(k, "").strip() for k in FIELDS}
+    values["description"] = form.get("description", "")
+    for k in ("customer_id", "contact_person_id"):
+        if not values[k]:
+            values[k] = "" if create else "0"
+    if not values["valid_until"]:
+        values.pop("valid_until")
+    return values
+
+
+class QuotePages(PageController):
+    path = "/quotes"
+
+    @page_get("/")
+    async def index(self, request: Request[Any, Any, Any], q: Q = None, status: Choice = None,
+                    offset: Offset = 0) -> Response[Any]:
+        from core.db import is_sqlite
+        from plugins.quotes.tables import Quote
+
+        user = await page_user(request)
+        where = (Quote.tenant_id == user.tenant_id) & Quote.deleted_at.is_null()
+        if status in STATUS_LABELS:
+            where = where & (Quote.status == status)
+        if q and q.strip():
+            pattern = "%" + q.strip().replace("%", "").replace("_", "") + "%"
+            where = where & (Quote.title.like(pattern) if is_sqlite() else Quote.title.ilike(pattern))
+        total = await Quote.count().where(where)
+        rows = await Quote.select().where(where).order_by(Quote.id, ascending=False).offset(offset).limit(PAGE)
+        return await render(request, "quotes/list.html",
+                            {"rows": rows, "total": total, "offset": offset, "limit": PAGE, "q": q or "",
+                             "status": status if status in STATUS_LABELS else "", "statuses": STATUS_LABELS},
+                            user=user)
+
+    @page_get("/new")
+    async def new(self, request: Request[Any, Any, Any]) -> Response[Any]:
+        user = await page_user(request)
+        return await render(request, "quotes/form.html", {"values": {}}, user=user)
+
+    @page_post("/new")
+    async def create(self, request: Request[Any, Any, Any]) -> Response[Any]:
+        from plugins.quotes.schemas import QuoteIn
+
+        user = await page_user(request)
+        form = await read_form(request)
+        t = t_for(request, user)
+        data, errors = struct_from_form(QuoteIn, _quote_values(form, True), t, ints=("customer_id", "contact_person_id"))
+        if data is not None:
+            try:
+                out = await services.create_quote(user.tenant_id, data)
+                return redirect(f"/quotes/{out.id}", t.gettext("The quote is saved."))
+            except (FieldError, ClientException) as exc:
+                errors = error_of(exc, t)
+        return await render(request, "quotes/form.html", {"values": form, "errors": errors}, 400, user=user)
+
+    @page_get("/{quote_id:int}")
+    async def show(self, request: Request[Any, Any, Any], quote_id: FromPath[int]) -> Response[Any]:
+        user = await page_user(request)
+        return await self._show(request, user, quote_id)
+
+    async def _show(self, request: Request[Any, Any, Any], user: Any, quote_id: int,
+                    errors: dict[str, str] | None = None, status: int = 200,
+                    values: dict[str, str] | None = None) -> Response[Any]:
+        from core.pages.records import KIND_LABELS, activity_of
+        from plugins.quotes import gdpr
+
+        quote = await services.load_out(user.tenant_id, quote_id)
+        return await render(request, "quotes/detail.html",
+                            {"q": quote, "statuses": STATUS_LABELS, "errors": errors or {}, "values": values or {},
+                             "editable": quote.status in services.EDITABLE and quote.deleted_at is None,
+                             "activity": await activity_of(user.tenant_id, "quotes", gdpr.RECORD_TYPE, quote_id),
+                             "kind_labels": KIND_LABELS}, status_code=status, user=user)
+
+    @page_post("/{quote_id:int}/activity")
+    async def add_entry(self, request: Request[Any, Any, Any], quote_id: FromPath[int]) -> Response[Any]:
+        from core.pages.records import add_activity_from_form
+        from core.tenancy import get_scoped
+        from plugins.quotes import gdpr
+        from plugins.quotes.tables import Quote
+
+        user = await page_user(request)
+        form = await read_form(request)
+        t = t_for(request, user)
+        row = await get_scoped(Quote, user.tenant_id, quote_id, "Quote")
+        errors = await add_activity_from_form(user, "quotes", gdpr.RECORD_TYPE, row, form, t)
+        if errors:
+            return await self._show(request, user, quote_id, errors, 400)
+        return redirect(f"/quotes/{quote_id}#activity-h")
+
+    @page_post("/{quote_id:int}/lines")
+    async def add_line(self, request: Request[Any, Any, Any], quote_id: FromPath[int]) -> Response[Any]:
+        from decimal import Decimal, InvalidOperation
+
+        from plugins.quotes.schemas import LineIn
+
+        user = await page_user(request)
+        form = await read_form(request)
+        t = t_for(request, user)
+        errors: dict[str, str] = {}
+        numbers: dict[str, Decimal] = {}
+        for k in ("quantity", "unit_price"):
+            try:
+                numbers[k] = Decimal(form.get(k, "").strip().replace(",", ".").replace(" ", ""))
+            except InvalidOperation:
+                errors[k] = t.gettext("Write a number, like 12.5.")
+        if not form.get("description", "").strip():
+            errors["description"] = t.gettext("This must not be empty.")
+        if not errors:
+            try:
+                await services.add_line(user.tenant_id, quote_id, LineIn(
+                    description=form["description"].strip()[:2000], quantity=numbers["quantity"],
+                    unit_price=numbers["unit_price"]))
+                return redirect(f"/quotes/{quote_id}#lines-h")
+            except (FieldError, ClientException) as exc:
+                errors = error_of(exc, t)
+        return await self._show(request, user, quote_id, errors, 400, form)
+
+    @page_post("/{quote_id:int}/lines/{line_id:int}/delete")
+    async def delete_line(self, request: Request[Any, Any, Any], quote_id: FromPath[int], line_id: FromPath[int]) -> Response[Any]:
+        user = await page_user(request)
+        await read_form(request)
+        t = t_for(request, user)
+        await services.load_out(user.tenant_id, quote_id)
+        try:
+            await services.delete_line(user.tenant_id, line_id)
+        except ClientException as exc:
+            return await self._show(request, user, quote_id, error_of(exc, t), exc.status_code)
+        return redirect(f"/quotes/{quote_id}#lines-h")
+
+    @page_post("/{quote_id:int}/send")
+    async def send(self, request: Request[Any, Any, Any], quote_id: FromPath[int]) -> Response[Any]:
+        user = await page_user(request)
+        form = await read_form(request)
+        t = t_for(request, user)
+        try:
+            await services.send_quote(user.tenant_id, quote_id, form.get("email", "")[:254], form.get("message", "")[:2000])
+        except (FieldError, ClientException) as exc:
+            errors = error_of(exc, t)
+            if "email" not in errors and "_form" not in errors:
+                errors = {"_form": next(iter(errors.values()))}
+            return await self._show(request, user, quote_id, errors, getattr(exc, "status_code", 400), form)
+        return redirect(f"/quotes/{quote_id}", t.gettext("The quote is sent."))
+
+    async def _step(self, request: Request[Any, Any, Any], quote_id: int, step: str) -> Response[Any]:
+        user = await page_user(request)
+        await read_form(request)
+        t = t_for(request, user)
+        fn = {"close": services.close_quote, "void": services.void_quote, "reopen": services.reopen_quote,
+              "delete": services.delete_quote}[step]
+        try:
+            await fn(user.tenant_id, quote_id)
+        except ClientException as exc:
+            return await self._show(request, user, quote_id, error_of(exc, t), exc.status_code)
+        if step == "delete":
+            return redirect("/quotes", t.gettext("The quote is deleted."))
+        return redirect(f"/quotes/{quote_id}", t.gettext("The quote is saved."))
+
+    @page_post("/{quote_id:int}/close")
+    async def close(self, request: Request[Any, Any, Any], quote_id: FromPath[int]) -> Response[Any]:
+        return await self._step(request, quote_id, "close")
+
+    @page_post("/{quote_id:int}/void")
+    async def void(self, request: Request[Any, Any, Any], quote_id: FromPath[int]) -> Response[Any]:
+        return await self._step(request, quote_id, "void")
+
+    @page_post("/{quote_id:int}/reopen")
+    async def reopen(self, request: Request[Any, Any, Any], quote_id: FromPath[int]) -> Response[Any]:
+        return await self._step(request, quote_id, "reopen")
+
+    @page_get("/{quote_id:int}/delete")
+    async def confirm_delete(self, request: Request[Any, Any, Any], quote_id: FromPath[int]) -> Response[Any]:
+        from core.pages import language_of
+        from core.pages.records import retention_notice
+        from plugins.quotes import gdpr
+
+        user = await page_user(request)
+        t = t_for(request, user)
+        quote = await services.load_out(user.tenant_id, quote_id)
+        notice = await retention_notice(user.tenant_id, gdpr.RULE, t, language_of(request, user))
+        return await render(request, "quotes/delete.html", {"q": quote, "notice": notice}, user=user)
+
+    @page_post("/{quote_id:int}/delete")
+    async def delete(self, request: Request[Any, Any, Any], quote_id: FromPath[int]) -> Response[Any]:
+        return await self._step(request, quote_id, "delete")
+
+
 def pages() -> list[Any]:
-    return [PublicQuotePages]
+    from core.pages.records import module_settings_pages
+
+    return [PublicQuotePages, QuotePages, module_settings_pages("quotes")]
