@@ -77,4 +77,9 @@ KNOWN = [
     _('Send'),
     _('Quantity'),
     _('Unit price'),
+    _('Add line'),
+    _('Lines'),
+    _('Write a number, like 12.5.'),
+    _("Customer's reference"),
+    _('Show'),
 ]

@@ -39,9 +39,10 @@ def register_piccolo_apps() -> Sequence[str]:
 
 @hookimpl
 def register_routes() -> Sequence[Any]:
+    from plugins.orders.pages import pages
     from plugins.orders.routes import route_handlers
 
-    return route_handlers()
+    return [*route_handlers(), *pages()]
 
 
 @hookimpl
