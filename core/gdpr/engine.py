@@ -26,6 +26,7 @@ Every sweep of a rule, immediate anonymization and requested erasure leaves a ro
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections import defaultdict
 from dataclasses import dataclass
@@ -425,6 +426,8 @@ async def _finished_runs(
         )
 
 
+INTERRUPTED = "stopped before it finished; what is left is due at the next sweep"
+
 #: A sweep still "running" this long after it started is taken for dead (its worker was
 #: killed). Sweeps in workers are stopped by Dramatiq's time limit (10 minutes) long
 #: before; a sweep that does finish later still writes its own outcome over this one.
@@ -443,7 +446,7 @@ async def mark_interrupted_runs(older_than: timedelta = timedelta(minutes=STALE_
             {
                 GdprRun.outcome: "interrupted",
                 GdprRun.finished_at: utcnow(),
-                GdprRun.error: "stopped before it finished; what is left is due at the next sweep",
+                GdprRun.error: INTERRUPTED,
             }
         )
         .where((GdprRun.outcome == "running") & (GdprRun.started_at < utcnow() - older_than))
@@ -689,6 +692,15 @@ async def _sweep_rule(
             if not ids:
                 break
             last = ids[-1]
+    except asyncio.CancelledError:
+        # Stopped from outside (Dramatiq's time limit, a worker shutting down): the batch in
+        # flight rolled back; say so now rather than leave the row to the stale-run check.
+        if run_id is not None:
+            try:
+                await _finish_run(run_id, total, "interrupted", INTERRUPTED)
+            except Exception:  # noqa: BLE001 - the schedule marks it later anyway
+                log.warning("could not mark gdpr run %s interrupted", run_id)
+        raise
     except Exception as exc:  # noqa: BLE001 - audited, and the other rules still run
         error = safe_error(exc, f"in a batch after id {last}")
         log.error("gdpr sweep of rule %s for tenant %s failed: %s", info.key, tenant_id, error)

@@ -146,3 +146,33 @@ async def test_sweep_tenant_does_what_sweeping_each_plugin_does(tenant_factory):
         assert sorted((r["rule_key"], r["records"], r["outcome"]) for r in rows) == sorted(
             (r.rule, r.records, "ok") for r in together if r.outcome != "off"
         )
+
+
+async def test_a_cancelled_sweep_marks_its_run_interrupted_at_once(tenant, monkeypatch):
+    """Dramatiq's time limit and a worker's shutdown cancel the task: the batch in flight
+    rolls back and the run row says "interrupted" with the committed count."""
+    import asyncio
+
+    ids = [await add_customer(tenant.id, deleted_at=utcnow() - 40 * DAY) for _ in range(4)]
+    real = engine._after_claim
+    calls = {"n": 0}
+    stuck = asyncio.Event()
+
+    async def slow(decl, info, tenant_id, batch, word, now):  # type: ignore[no-untyped-def]
+        if info.key == tp.CUSTOMERS and batch:
+            calls["n"] += 1
+            if calls["n"] == 3:
+                stuck.set()
+                await asyncio.sleep(30)
+        return await real(decl, info, tenant_id, batch, word, now)
+
+    monkeypatch.setattr(engine, "_after_claim", slow)
+    task = asyncio.create_task(sweep(tenant.id, "gdprtest", batch_size=1))
+    await asyncio.wait_for(stuck.wait(), 10)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    [run] = await runs_of(tenant.id)
+    assert (run["records"], run["outcome"]) == (2, "interrupted")
+    assert run["finished_at"] is not None
+    assert [i for i in ids if (await customer(i))["anonymized_at"] is not None] == ids[:2]
