@@ -82,4 +82,11 @@ KNOWN = [
     _('Write a number, like 12.5.'),
     _("Customer's reference"),
     _('Show'),
+    _('Extra cost'),
+    _('Extra costs'),
+    _('Add the extra cost'),
+    _('Write an amount, like 1250.50.'),
+    _('Approved by %(name)s %(when)s'),
+    _('Search by title'),
+    _('Due date'),
 ]

@@ -4,14 +4,15 @@ token is the key; no login. Built on :mod:`plugins.projects.services`."""
 
 from __future__ import annotations
 
+from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
 
 from litestar import Request, Response
 from litestar.exceptions import ClientException
-from litestar.params import PathParameter
+from litestar.params import FromPath, PathParameter, QueryParameter
 
-from core.pages import PageController, page_get, page_post, read_form, redirect, render, t_for
-from core.pages.forms import error_of
+from core.pages import PageController, page_get, page_post, page_user, read_form, redirect, render, t_for
+from core.pages.forms import error_of, struct_from_form
 from core.pages.routes import second_factor_context
 from core.validation import FieldError
 from plugins.projects import services
@@ -65,5 +66,239 @@ class PublicPlanPages(PageController):
         return redirect(f"/projects/public/payment-plans/{token}", t.gettext("Thank you: the payment plan is approved."))
 
 
+# --- the organization's side -----------------------------------------------------------
+
+PROJECT_STATUSES = {"open": _("Open"), "closed": _("Closed")}
+PAGE = 25
+Q = Annotated[str | None, QueryParameter(required=False, max_length=200)]
+Choice = Annotated[str | None, QueryParameter(required=False, max_length=20)]
+Offset = Annotated[int, QueryParameter(ge=0, le=1_000_000)]
+INSTALLMENT_ROWS = 4
+
+
+def _decimal(value: str) -> Decimal | None:
+    try:
+        return Decimal(value.strip().replace(",", ".").replace(" ", ""))
+    except InvalidOperation:
+        return None
+
+
+class ProjectPages(PageController):
+    path = "/projects"
+
+    @page_get("/")
+    async def index(self, request: Request[Any, Any, Any], q: Q = None, status: Choice = None,
+                    offset: Offset = 0) -> Response[Any]:
+        from core.db import is_sqlite
+        from plugins.projects.tables import Project
+
+        user = await page_user(request)
+        where = (Project.tenant_id == user.tenant_id) & Project.deleted_at.is_null()
+        if status in PROJECT_STATUSES:
+            where = where & (Project.status == status)
+        if q and q.strip():
+            pattern = "%" + q.strip().replace("%", "").replace("_", "") + "%"
+            where = where & (Project.title.like(pattern) if is_sqlite() else Project.title.ilike(pattern))
+        total = await Project.count().where(where)
+        rows = await Project.select().where(where).order_by(Project.id, ascending=False).offset(offset).limit(PAGE)
+        return await render(request, "projects/list.html",
+                            {"rows": rows, "total": total, "offset": offset, "limit": PAGE, "q": q or "",
+                             "status": status if status in PROJECT_STATUSES else "", "statuses": PROJECT_STATUSES},
+                            user=user)
+
+    @page_get("/new")
+    async def new(self, request: Request[Any, Any, Any]) -> Response[Any]:
+        user = await page_user(request)
+        return await render(request, "projects/form.html", {"values": {}}, user=user)
+
+    @page_post("/new")
+    async def create(self, request: Request[Any, Any, Any]) -> Response[Any]:
+        from plugins.projects.schemas import ProjectIn
+
+        user = await page_user(request)
+        form = await read_form(request)
+        t = t_for(request, user)
+        values = {k: form.get(k, "").strip() for k in ("title", "customer_id", "end_customer_name",
+                                                        "end_customer_address", "end_customer_phone",
+                                                        "end_customer_email", "email")}
+        data, errors = struct_from_form(ProjectIn, values, t, ints=("customer_id",))
+        if data is not None:
+            try:
+                out = await services.create_project(user.tenant_id, data)
+                return redirect(f"/projects/{out.id}", t.gettext("The project is saved."))
+            except (FieldError, ClientException) as exc:
+                errors = error_of(exc, t)
+        return await render(request, "projects/form.html", {"values": form, "errors": errors}, 400, user=user)
+
+    @page_get("/{project_id:int}")
+    async def show(self, request: Request[Any, Any, Any], project_id: FromPath[int]) -> Response[Any]:
+        user = await page_user(request)
+        return await self._show(request, user, project_id)
+
+    async def _show(self, request: Request[Any, Any, Any], user: Any, project_id: int,
+                    errors: dict[str, str] | None = None, status: int = 200,
+                    values: dict[str, str] | None = None) -> Response[Any]:
+        from core.pages.records import KIND_LABELS, activity_of
+        from plugins.projects import gdpr
+
+        p = await services.load_detail(user.tenant_id, project_id)
+        return await render(request, "projects/detail.html",
+                            {"p": p, "statuses": PROJECT_STATUSES, "plan_statuses": STATUSES, "errors": errors or {},
+                             "values": values or {}, "rows": range(INSTALLMENT_ROWS), "kind_labels": KIND_LABELS,
+                             "activity": await activity_of(user.tenant_id, "projects", gdpr.RECORD_TYPE, project_id)},
+                            status_code=status, user=user)
+
+    @page_post("/{project_id:int}/activity")
+    async def add_entry(self, request: Request[Any, Any, Any], project_id: FromPath[int]) -> Response[Any]:
+        from core.pages.records import add_activity_from_form
+        from core.tenancy import get_scoped
+        from plugins.projects import gdpr
+        from plugins.projects.tables import Project
+
+        user = await page_user(request)
+        form = await read_form(request)
+        t = t_for(request, user)
+        row = await get_scoped(Project, user.tenant_id, project_id, "Project")
+        errors = await add_activity_from_form(user, "projects", gdpr.RECORD_TYPE, row, form, t)
+        if errors:
+            return await self._show(request, user, project_id, errors, 400)
+        return redirect(f"/projects/{project_id}#activity-h")
+
+    @page_post("/{project_id:int}/sub-projects")
+    async def add_sub(self, request: Request[Any, Any, Any], project_id: FromPath[int]) -> Response[Any]:
+        from plugins.projects.schemas import SubProjectIn
+
+        user = await page_user(request)
+        form = await read_form(request)
+        t = t_for(request, user)
+        data, errors = struct_from_form(SubProjectIn, {"name": form.get("name", "").strip(),
+                                                       "description": form.get("description", "")}, t)
+        if data is not None:
+            try:
+                await services.add_sub_project(user.tenant_id, project_id, data)
+                return redirect(f"/projects/{project_id}#subs-h")
+            except (FieldError, ClientException) as exc:
+                errors = error_of(exc, t)
+        return await self._show(request, user, project_id, errors, 400, form)
+
+    @page_post("/{project_id:int}/extra-costs")
+    async def add_cost(self, request: Request[Any, Any, Any], project_id: FromPath[int]) -> Response[Any]:
+        from plugins.projects.schemas import ExtraCostIn
+
+        user = await page_user(request)
+        form = await read_form(request)
+        t = t_for(request, user)
+        amount = _decimal(form.get("amount", ""))
+        errors: dict[str, str] = {}
+        if amount is None:
+            errors["amount"] = t.gettext("Write an amount, like 1250.50.")
+        if not form.get("cost_description", "").strip():
+            errors["cost_description"] = t.gettext("This must not be empty.")
+        if not errors:
+            try:
+                await services.add_extra_cost(user.tenant_id, project_id, ExtraCostIn(
+                    description=form["cost_description"].strip()[:500], amount=amount))
+                return redirect(f"/projects/{project_id}#costs-h")
+            except (FieldError, ClientException) as exc:
+                errors = error_of(exc, t)
+                errors = {("cost_description" if k == "description" else k): v for k, v in errors.items()}
+        return await self._show(request, user, project_id, errors, 400, form)
+
+    @page_post("/{project_id:int}/payment-plans")
+    async def add_plan(self, request: Request[Any, Any, Any], project_id: FromPath[int]) -> Response[Any]:
+        from datetime import date
+
+        from plugins.projects.schemas import InstallmentIn, PaymentPlanIn
+
+        user = await page_user(request)
+        form = await read_form(request)
+        t = t_for(request, user)
+        errors: dict[str, str] = {}
+        items = []
+        for i in range(INSTALLMENT_ROWS):
+            due, amount = form.get(f"due_date.{i}", "").strip(), form.get(f"amount.{i}", "").strip()
+            if not due and not amount:
+                continue
+            try:
+                day = date.fromisoformat(due)
+            except ValueError:
+                errors[f"due_date.{i}"] = t.gettext("Write the date as YYYY-MM-DD.")
+                continue
+            value = _decimal(amount)
+            if value is None:
+                errors[f"amount.{i}"] = t.gettext("Write an amount, like 1250.50.")
+                continue
+            items.append(InstallmentIn(due_date=day, amount=value, description=form.get(f"text.{i}", "")[:500]))
+        if not form.get("plan_title", "").strip():
+            errors["plan_title"] = t.gettext("This must not be empty.")
+        if not items and not errors:
+            errors["due_date.0"] = t.gettext("Give at least one installment.")
+        if not errors:
+            try:
+                await services.add_plan(user.tenant_id, project_id, PaymentPlanIn(
+                    title=form["plan_title"].strip()[:200], installments=items))
+                return redirect(f"/projects/{project_id}#plans-h", t.gettext("The payment plan is saved."))
+            except (FieldError, ClientException) as exc:
+                errors = {"plan_title": next(iter(error_of(exc, t).values()))}
+        return await self._show(request, user, project_id, errors, 400, form)
+
+    @page_post("/{project_id:int}/payment-plans/{plan_id:int}/send")
+    async def send_plan(self, request: Request[Any, Any, Any], project_id: FromPath[int], plan_id: FromPath[int]) -> Response[Any]:
+        user = await page_user(request)
+        form = await read_form(request)
+        t = t_for(request, user)
+        plan = await services.load_plan(user.tenant_id, plan_id)
+        if plan.project_id != project_id:
+            from litestar.exceptions import NotFoundException
+
+            raise NotFoundException("No such payment plan.")
+        try:
+            await services.send_plan(user.tenant_id, plan_id, form.get("email", "")[:254], "")
+        except (FieldError, ClientException) as exc:
+            return await self._show(request, user, project_id,
+                                    {f"email.{plan_id}": next(iter(error_of(exc, t).values()))},
+                                    getattr(exc, "status_code", 400))
+        return redirect(f"/projects/{project_id}#plans-h", t.gettext("The payment plan is sent."))
+
+    async def _step(self, request: Request[Any, Any, Any], project_id: int, step: str) -> Response[Any]:
+        user = await page_user(request)
+        await read_form(request)
+        t = t_for(request, user)
+        fn, message = {"close": (services.close_project, _("The project is closed.")),
+                       "reopen": (services.reopen_project, _("The project is open again.")),
+                       "delete": (services.delete_project, _("The project is deleted."))}[step]
+        try:
+            await fn(user.tenant_id, project_id)
+        except ClientException as exc:
+            return await self._show(request, user, project_id, error_of(exc, t), exc.status_code)
+        return redirect("/projects" if step == "delete" else f"/projects/{project_id}", t.gettext(message))
+
+    @page_post("/{project_id:int}/close")
+    async def close(self, request: Request[Any, Any, Any], project_id: FromPath[int]) -> Response[Any]:
+        return await self._step(request, project_id, "close")
+
+    @page_post("/{project_id:int}/reopen")
+    async def reopen(self, request: Request[Any, Any, Any], project_id: FromPath[int]) -> Response[Any]:
+        return await self._step(request, project_id, "reopen")
+
+    @page_get("/{project_id:int}/delete")
+    async def confirm_delete(self, request: Request[Any, Any, Any], project_id: FromPath[int]) -> Response[Any]:
+        from core.pages import language_of
+        from core.pages.records import retention_notice
+        from plugins.projects import gdpr
+
+        user = await page_user(request)
+        t = t_for(request, user)
+        p = await services.load_detail(user.tenant_id, project_id)
+        notice = await retention_notice(user.tenant_id, gdpr.RULE, t, language_of(request, user))
+        return await render(request, "projects/delete.html", {"p": p, "notice": notice}, user=user)
+
+    @page_post("/{project_id:int}/delete")
+    async def delete(self, request: Request[Any, Any, Any], project_id: FromPath[int]) -> Response[Any]:
+        return await self._step(request, project_id, "delete")
+
+
 def pages() -> list[Any]:
-    return [PublicPlanPages]
+    from core.pages.records import module_settings_pages
+
+    return [PublicPlanPages, ProjectPages, module_settings_pages("projects")]
