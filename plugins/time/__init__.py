@@ -42,6 +42,7 @@ def register_routes() -> Sequence[Any]:
         ShiftsController,
         TimeReportsController,
     )
+    from plugins.time.pages import pages
 
     return [
         TimeReportsController,
@@ -49,6 +50,7 @@ def register_routes() -> Sequence[Any]:
         DeviationsController,
         ShiftsController,
         module_settings_router(NAME),
+        *pages(),
     ]
 
 
