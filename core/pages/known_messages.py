@@ -89,4 +89,6 @@ KNOWN = [
     _('Approved by %(name)s %(when)s'),
     _('Search by title'),
     _('Due date'),
+    _('SMS to'),
+    _('Kept'),
 ]

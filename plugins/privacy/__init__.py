@@ -49,9 +49,10 @@ def register_piccolo_apps() -> Sequence[str]:
 
 @hookimpl
 def register_routes() -> Sequence[Any]:
+    from plugins.privacy.pages import pages
     from plugins.privacy.routes import route_handlers
 
-    return route_handlers()
+    return [*route_handlers(), *pages()]
 
 
 @hookimpl
