@@ -9,7 +9,10 @@ them, through ``core.gdpr.search.search`` (the whole answer: lookup, rows, group
 sample of the same queries as a plain per-table ``lower(col) LIKE '%…%'`` scan over every
 declared place.
 
-    python bench/search.py [--values 1000000] [--queries 1000] [--scan-sample 20]
+    python bench/search.py [--values 1000000] [--queries 1000] [--scan-sample 20] [--reuse]
+
+``--reuse`` queries the data an earlier run seeded (same GALLRA_DATA_DIR or
+GALLRA_DATABASE_URL) instead of seeding again.
 
 SQLite by default (a fresh file in a temporary folder); PostgreSQL when
 GALLRA_DATABASE_URL is set (use a fresh database). Prints JSON.
@@ -30,7 +33,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-if not os.environ.get("GALLRA_DATABASE_URL"):
+if not os.environ.get("GALLRA_DATABASE_URL") and not os.environ.get("GALLRA_DATA_DIR"):
     os.environ["GALLRA_DATA_DIR"] = tempfile.mkdtemp(prefix="gallra-bench-")
 os.environ.setdefault("PICCOLO_CONF", "core.piccolo_conf")
 
@@ -112,6 +115,20 @@ async def seed_tenant(tenant_id: int, values: int, rng: random.Random, offset: i
     return out
 
 
+async def load_people(tenant_id: int) -> list[Person]:
+    from core.db import raw
+
+    out = []
+    for r in await raw(
+        "SELECT name, email, mobile_phone, national_id FROM customer WHERE tenant_id = {}", tenant_id
+    ):
+        p = Person.__new__(Person)
+        p.first, _, p.last = r["name"].partition(" ")
+        p.email, p.phone, p.pnr = r["email"], r["mobile_phone"], r["national_id"]
+        out.append(p)
+    return out
+
+
 def phone_forms(e164: str, rng: random.Random) -> str:
     national = "0" + e164[3:]
     return rng.choice([
@@ -127,7 +144,9 @@ def pnr_forms(pnr: str, rng: random.Random) -> str:
     return rng.choice([pnr, digits, f"{digits[2:8]}-{digits[8:]}", digits[2:]])
 
 
-def pct(values: list[float], p: float) -> float:
+def pct(values: list[float], p: float) -> float | None:
+    if not values:
+        return None
     s = sorted(values)
     return round(s[min(len(s) - 1, int(len(s) * p))] * 1000, 2)
 
@@ -164,9 +183,14 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
     host = get_host()
     async with pooled():
         t0 = time.perf_counter()
-        main_tenant = int((await create_tenant(host, f"bench-{os.getpid()}", "Bench", None, "sv"))["id"])
-        people = await seed_tenant(main_tenant, args.values, rng, 0)
-        for k in range(9):
+        seeded = await raw("SELECT id FROM tenant WHERE name = 'Bench' ORDER BY id DESC LIMIT 1")
+        if args.reuse and seeded:
+            main_tenant = int(seeded[0]["id"])
+            people = await load_people(main_tenant)
+        else:
+            main_tenant = int((await create_tenant(host, f"bench-{os.getpid()}", "Bench", None, "sv"))["id"])
+            people = await seed_tenant(main_tenant, args.values, rng, 0)
+        for k in range(9 if not (args.reuse and seeded) else 0):
             other = int((await create_tenant(host, f"bench-{os.getpid()}-{k}", f"Other {k}", None, "sv"))["id"])
             # Other tenants hold some of the very same values (shared e-mail addresses etc.).
             await seed_tenant(other, args.values // 20, random.Random(k), 0)
@@ -213,7 +237,7 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
                 "like_scan_queries": len(scan_times),
                 "like_scan_p50_ms": scan_p50,
                 "like_scan_p95_ms": pct(scan_times, 0.95),
-                "speedup_p50": round(scan_p50 / p50, 1) if p50 else None,
+                "speedup_p50": round(scan_p50 / p50, 1) if p50 and scan_p50 else None,
             }
     return result
 
@@ -223,4 +247,5 @@ if __name__ == "__main__":
     parser.add_argument("--values", type=int, default=1_000_000)
     parser.add_argument("--queries", type=int, default=1000)
     parser.add_argument("--scan-sample", type=int, default=20)
+    parser.add_argument("--reuse", action="store_true")
     print(json.dumps(asyncio.run(main(parser.parse_args())), indent=2))

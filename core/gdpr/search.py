@@ -209,14 +209,14 @@ class Source:
     source: SearchSource
     owner: str
     index: int
+    tbl: str = ""
+    col: str = ""
 
-    @property
-    def tbl(self) -> str:
-        return self.source.table._meta.tablename
-
-    @property
-    def col(self) -> str:
-        return self.source.table._meta.get_column_by_name(self.source.column)._meta.db_column_name
+    @classmethod
+    def of(cls, source: SearchSource, owner: str, index: int) -> Source:
+        table = source.table
+        col = table._meta.get_column_by_name(source.column)._meta.db_column_name
+        return cls(source, owner, index, table._meta.tablename, col)
 
 
 @dataclass
@@ -247,7 +247,7 @@ def collect_sources(host: Any) -> Registry:
                     f"plugin {owner!r}, search source {table._meta.tablename}.{src.column}: "
                     "the table has no tenant_id column"
                 )
-            s = Source(src, owner, len(reg.sources))
+            s = Source.of(src, owner, len(reg.sources))
             reg.sources.append(s)
             cols = reg.tables.setdefault(s.tbl, {})
             if s.col in cols and cols[s.col] != src.category:
@@ -777,6 +777,13 @@ async def _find(tenant_id: int, parsed: ParsedQuery, reg: Registry, fids: dict[t
             continue
         wanted[key[0]][rid].add(key[1])
     await _add_linked(tenant_id, reg, by_id, wanted, cap)
+    return await _rows_to_hits(tenant_id, parsed, reg, wanted)
+
+
+async def _rows_to_hits(
+    tenant_id: int, parsed: ParsedQuery, reg: Registry, wanted: dict[str, dict[int, set[str]]]
+) -> list[Hit]:
+    """Read the matched rows and make one hit per (record, column), from its first place."""
     hits: list[Hit] = []
     for tbl, recs in wanted.items():
         table = reg.table_classes[tbl]
@@ -858,42 +865,184 @@ def _number_column(s: Source) -> str | None:
     return _numbers[key]
 
 
+def _alt_sql(tenant_id: int, alt: tuple[Lookup, ...]) -> tuple[str, list[Any]]:
+    """WHERE conditions on ``gdpr_search_term t`` for one alternative (all its words)."""
+    cond, args = _lookup_sql(alt[0], "t")
+    sql = f"t.tenant_id = {{}} AND {cond}"
+    args = [tenant_id, *args]
+    for i, lk in enumerate(alt[1:], start=2):
+        a = f"t{i}"
+        c, more = _lookup_sql(lk, a)
+        sql += (
+            f" AND EXISTS (SELECT 1 FROM gdpr_search_term {a} WHERE {a}.record_id = t.record_id "
+            f"AND {a}.tenant_id = t.tenant_id AND {a}.field_id IN (SELECT s2.id FROM gdpr_search_field s2 "
+            f"WHERE s2.tbl = (SELECT s1.tbl FROM gdpr_search_field s1 WHERE s1.id = t.field_id)) AND {c})"
+        )
+        args.extend(more)
+    return sql, args
+
+
+async def _linked_alternative(
+    tenant_id: int, conds: list[tuple[str, list[Any]]], reg: Registry, fids: dict[tuple[str, str], int]
+) -> list[tuple[str, list[Any]]]:
+    """Conditions finding records linked to the few customers/contact persons found."""
+    from core.gdpr.registry import get_declarations
+
+    kinds = {"customer": "c", "contact": "k"}
+    out: list[tuple[str, list[Any]]] = []
+    for info in get_declarations().rules.values():
+        subject = info.rule.subject
+        if subject not in kinds or info.rule.table is None:
+            continue
+        tbl = info.table._meta.tablename
+        subject_fields = [fid for (t, c), fid in fids.items() if t == tbl and c in reg.tables.get(t, {})]
+        if not subject_fields:
+            continue
+        f_sql, f_args = ids_in("t.field_id", subject_fields)
+        ids: set[int] = set()
+        for where, args in conds:
+            rows = await raw(
+                f"SELECT DISTINCT t.record_id FROM gdpr_search_term t WHERE {where} AND {f_sql} "
+                f"LIMIT {MAX_LINKED_SUBJECTS + 1}",
+                *args, *f_args,
+            )
+            ids.update(int(r["record_id"]) for r in rows)
+        if ids and len(ids) <= MAX_LINKED_SUBJECTS:
+            marks = ", ".join("{}" for _ in ids)
+            out.append(
+                (f"t.tenant_id = {{}} AND t.kind = {{}} AND t.term IN ({marks})",
+                 [tenant_id, kinds[subject], *[str(i) for i in sorted(ids)]])
+            )
+    return out
+
+
+def _source_sql(s: Source, where: str) -> tuple[str, list[Any]]:
+    """FROM/WHERE of one place's matches: the term table, joined to the record's table only
+    when the place covers some of its rows (``where``)."""
+    if not s.source.where:
+        return f"FROM gdpr_search_term t WHERE {where}", []
+    conds = " AND ".join(f"r.{q(s.source.table._meta.get_column_by_name(c)._meta.db_column_name)} = {{}}"
+                         for c, _ in s.source.where)
+    return (f"FROM gdpr_search_term t JOIN {q(s.tbl)} r ON r.id = t.record_id WHERE {where} AND {conds}",
+            [v for _, v in s.source.where])
+
+
 async def search(
     tenant_id: int, q_text: str, *, page: int = 1, page_size: int = 20, language: str = "sv"
 ) -> dict[str, Any]:
     """The answer of Settings > GDPR > Search for data: hits grouped by area, plugin,
-    record type and place, each group with its total and one page of hits."""
+    record type and place, each group with its total and one page of hits.
+
+    Totals come from the index alone (counts per field); only the page's rows are read.
+    """
     parsed = parse_query(q_text)
-    hits = await find(tenant_id, q_text)
+    reg = registry()
+    fids = await _field_ids(reg)
+    for _ in range(3):
+        async with snapshot():
+            if not await raw("SELECT id FROM gdpr_search_dirty LIMIT 1"):
+                return await _search(tenant_id, parsed, reg, fids, page, page_size, language)
+        await flush_pending()
+    async with snapshot():
+        return await _search(tenant_id, parsed, reg, fids, page, page_size, language)
+
+
+async def _search(
+    tenant_id: int,
+    parsed: ParsedQuery,
+    reg: Registry,
+    fids: dict[tuple[str, str], int],
+    page: int,
+    page_size: int,
+    language: str,
+) -> dict[str, Any]:
+    by_id = {fid: key for key, fid in fids.items()}
+    conds = [_alt_sql(tenant_id, alt) for alt in parsed.alternatives]
+    conds += await _linked_alternative(tenant_id, conds, reg, fids)
+    per_field: dict[int, int] = defaultdict(int)
+    for where, args in conds:
+        for r in await raw(
+            f"SELECT t.field_id, COUNT(DISTINCT t.record_id) AS n FROM gdpr_search_term t WHERE {where} "
+            "GROUP BY t.field_id",
+            *args,
+        ):
+            per_field[int(r["field_id"])] += int(r["n"])
+    # Counts per place: a field shown in several places (cases and service cases) is split
+    # by each place's ``where``; a place without one takes what the others leave.
+    per_source: dict[int, int] = defaultdict(int)
+    for fid, n in per_field.items():
+        key = by_id.get(fid)
+        if key is None:
+            continue
+        srcs = reg.sources_of(*key)
+        if not srcs:
+            continue
+        rest = n
+        for s in srcs:
+            if not s.source.where:
+                continue
+            got = 0
+            for where, args in conds:
+                frm, more = _source_sql(s, f"{where} AND t.field_id = {{}}")
+                rows = await raw(f"SELECT COUNT(DISTINCT t.record_id) AS n {frm}", *args, fid, *more)
+                got += int(rows[0]["n"])
+            per_source[s.index] += got
+            rest -= got
+        plain = [s for s in srcs if not s.source.where]
+        if plain and rest > 0:
+            per_source[plain[0].index] += rest
     groups: dict[tuple[Any, ...], dict[str, Any]] = {}
-    for h in hits:
-        place = h.place_sv if language == "sv" else h.place_en
-        key = (AREA_ORDER.get(h.area, 9), h.area, h.plugin, h.record_type, place)
-        g = groups.get(key)
-        if g is None:
-            g = groups[key] = {
-                "area": h.area,
-                "module": h.plugin,
-                "record_type": h.record_type,
-                "place": place,
-                "total": 0,
-                "hits": [],
-                "_records": set(),
-            }
-        g["total"] += 1
-        g["hits"].append(h)
-    out_groups = []
+    for s in reg.sources:
+        n = per_source.get(s.index, 0)
+        if not n:
+            continue
+        place = s.source.place_sv if language == "sv" else s.source.place_en
+        gkey = (AREA_ORDER.get(s.source.area, 9), s.source.area, s.owner, s.source.record_type, place)
+        g = groups.setdefault(gkey, {"total": 0, "sources": []})
+        g["total"] += n
+        g["sources"].append(s)
+    # One page per group: record ids per place, newest first, then the rows themselves.
     start = (page - 1) * page_size
-    for key in sorted(groups):
-        g = groups[key]
-        page_hits = g["hits"][start : start + page_size]
+    picks: dict[tuple[Any, ...], list[tuple[Source, int]]] = {}
+    wanted: dict[str, dict[int, set[str]]] = defaultdict(lambda: defaultdict(set))
+    for gkey, g in groups.items():
+        chosen: list[tuple[Source, int]] = []
+        for s in g["sources"]:
+            fid = fids.get((s.tbl, s.col))
+            if fid is None:
+                continue
+            seen: set[int] = set()
+            for where, args in conds:
+                frm, more = _source_sql(s, f"{where} AND t.field_id = {{}}")
+                rows = await raw(
+                    f"SELECT DISTINCT t.record_id {frm} ORDER BY t.record_id DESC LIMIT {int(start + page_size)}",
+                    *args, fid, *more,
+                )
+                seen.update(int(r["record_id"]) for r in rows)
+            chosen.extend((s, rid) for rid in sorted(seen, reverse=True))
+            if len(chosen) >= start + page_size:
+                break
+        picks[gkey] = chosen[start : start + page_size]
+        for s, rid in picks[gkey]:
+            wanted[s.tbl][rid].add(s.col)
+    hits = await _rows_to_hits(tenant_id, parsed, reg, wanted)
+    by_place = {(h.table, h.record_id, h.source_index): h for h in hits}
+    by_column = {(h.table, h.record_id, h.column): h for h in hits}
+    out_groups = []
+    for gkey in sorted(groups):
+        _, area, plugin, record_type, place = gkey
+        page_hits = []
+        for s, rid in picks[gkey]:
+            h = by_place.get((s.tbl, rid, s.index)) or by_column.get((s.tbl, rid, s.source.column))
+            if h is not None:
+                page_hits.append(h)
         out_groups.append(
             {
-                "area": g["area"],
-                "module": g["module"],
-                "record_type": g["record_type"],
-                "place": g["place"],
-                "total": g["total"],
+                "area": area,
+                "module": plugin,
+                "record_type": record_type,
+                "place": place,
+                "total": groups[gkey]["total"],
                 "hits": [
                     {
                         "record_id": h.record_id,
@@ -910,9 +1059,9 @@ async def search(
         )
     return {
         "query_kind": parsed.kind,
-        "total": len(hits),
+        "total": sum(g["total"] for g in groups.values()),
         "page": page,
         "page_size": page_size,
-        "truncated": len(hits) >= 5000,
+        "truncated": False,
         "groups": out_groups,
     }

@@ -25,8 +25,9 @@ async def forwards():
         collate = "" if is_sqlite() else ' COLLATE "C"'
         for sql in (
             "CREATE UNIQUE INDEX IF NOT EXISTS gdpr_search_field_uniq ON gdpr_search_field (tbl, col)",
-            f"CREATE INDEX IF NOT EXISTS gdpr_search_term_lookup_idx "
-            f"ON gdpr_search_term (tenant_id, kind, term{collate})",
+            # Covering: counts and pages per field are answered from the index alone.
+            f"CREATE INDEX IF NOT EXISTS gdpr_search_term_cover_idx "
+            f"ON gdpr_search_term (tenant_id, kind, term{collate}, field_id, record_id)",
             "CREATE INDEX IF NOT EXISTS gdpr_search_term_record_idx "
             "ON gdpr_search_term (record_id, field_id)",
             "CREATE INDEX IF NOT EXISTS gdpr_subject_export_created_idx "
