@@ -644,8 +644,13 @@ def _upper(prefix: str) -> str:
     return prefix[:-1] + chr(ord(prefix[-1]) + 1)
 
 
+def _term_col(alias: str) -> str:
+    """The term column as the index holds it (byte order: COLLATE "C" on PostgreSQL)."""
+    return f"{alias}.term" if is_sqlite() else f'{alias}.term COLLATE "C"'
+
+
 def _lookup_sql(lk: Lookup, alias: str) -> tuple[str, list[Any]]:
-    col = f"{alias}.term" if is_sqlite() else f'{alias}.term COLLATE "C"'
+    col = _term_col(alias)
     if lk.prefix:
         return (
             f"{alias}.kind = {{}} AND {col} >= {{}} AND {col} < {{}}",
@@ -712,8 +717,8 @@ async def _add_linked(
             continue
         marks = ", ".join("{}" for _ in values)
         rows = await raw(
-            f"SELECT field_id, record_id FROM gdpr_search_term WHERE tenant_id = {{}} AND kind = {{}} "
-            f"AND term IN ({marks}) LIMIT {int(cap)}",
+            f"SELECT t.field_id, t.record_id FROM gdpr_search_term t WHERE t.tenant_id = {{}} AND t.kind = {{}} "
+            f"AND {_term_col('t')} IN ({marks}) LIMIT {int(cap)}",
             tenant_id, kind, *values,
         )
         for r in rows:
@@ -910,21 +915,10 @@ async def _linked_alternative(
         if ids and len(ids) <= MAX_LINKED_SUBJECTS:
             marks = ", ".join("{}" for _ in ids)
             out.append(
-                (f"t.tenant_id = {{}} AND t.kind = {{}} AND t.term IN ({marks})",
+                (f"t.tenant_id = {{}} AND t.kind = {{}} AND {_term_col('t')} IN ({marks})",
                  [tenant_id, kinds[subject], *[str(i) for i in sorted(ids)]])
             )
     return out
-
-
-def _source_sql(s: Source, where: str) -> tuple[str, list[Any]]:
-    """FROM/WHERE of one place's matches: the term table, joined to the record's table only
-    when the place covers some of its rows (``where``)."""
-    if not s.source.where:
-        return f"FROM gdpr_search_term t WHERE {where}", []
-    conds = " AND ".join(f"r.{q(s.source.table._meta.get_column_by_name(c)._meta.db_column_name)} = {{}}"
-                         for c, _ in s.source.where)
-    return (f"FROM gdpr_search_term t JOIN {q(s.tbl)} r ON r.id = t.record_id WHERE {where} AND {conds}",
-            [v for _, v in s.source.where])
 
 
 async def search(
@@ -959,67 +953,53 @@ async def _search(
     by_id = {fid: key for key, fid in fids.items()}
     conds = [_alt_sql(tenant_id, alt) for alt in parsed.alternatives]
     conds += await _linked_alternative(tenant_id, conds, reg, fids)
-    per_field: dict[int, int] = defaultdict(int)
+    # Every matching (field, record) pair, from the covering index alone.
+    per_field: dict[int, set[int]] = defaultdict(set)
     for where, args in conds:
-        for r in await raw(
-            f"SELECT t.field_id, COUNT(DISTINCT t.record_id) AS n FROM gdpr_search_term t WHERE {where} "
-            "GROUP BY t.field_id",
-            *args,
-        ):
-            per_field[int(r["field_id"])] += int(r["n"])
-    # Counts per place: a field shown in several places (cases and service cases) is split
-    # by each place's ``where``; a place without one takes what the others leave.
-    per_source: dict[int, int] = defaultdict(int)
-    for fid, n in per_field.items():
+        for r in await raw(f"SELECT t.field_id, t.record_id FROM gdpr_search_term t WHERE {where}", *args):
+            per_field[int(r["field_id"])].add(int(r["record_id"]))
+    # Each pair belongs to the first place of its field whose ``where`` the record meets (a
+    # field shown as cases and as service cases is split by reading the rows' kind).
+    per_source: dict[int, list[int]] = defaultdict(list)
+    for fid, rids in per_field.items():
         key = by_id.get(fid)
-        if key is None:
-            continue
-        srcs = reg.sources_of(*key)
+        srcs = reg.sources_of(*key) if key is not None else []
         if not srcs:
             continue
-        rest = n
-        for s in srcs:
-            if not s.source.where:
-                continue
-            got = 0
-            for where, args in conds:
-                frm, more = _source_sql(s, f"{where} AND t.field_id = {{}}")
-                rows = await raw(f"SELECT COUNT(DISTINCT t.record_id) AS n {frm}", *args, fid, *more)
-                got += int(rows[0]["n"])
-            per_source[s.index] += got
-            rest -= got
-        plain = [s for s in srcs if not s.source.where]
-        if plain and rest > 0:
-            per_source[plain[0].index] += rest
+        if len(srcs) == 1 or not any(s.source.where for s in srcs):
+            per_source[srcs[0].index].extend(rids)
+            continue
+        table = srcs[0].source.table
+        where_cols = sorted({table._meta.get_column_by_name(c)._meta.db_column_name
+                             for s in srcs for c, _ in s.source.where})
+        ordered = sorted(rids)
+        for at in range(0, len(ordered), 5000):
+            id_sql, id_args = ids_in("id", ordered[at : at + 5000])
+            for row in await raw(
+                f"SELECT id, {', '.join(q(c) for c in where_cols)} FROM {q(key[0])} WHERE {id_sql}", *id_args
+            ):
+                for s in srcs:
+                    if _where_ok(s.source, row):
+                        per_source[s.index].append(int(row["id"]))
+                        break
     groups: dict[tuple[Any, ...], dict[str, Any]] = {}
     for s in reg.sources:
-        n = per_source.get(s.index, 0)
-        if not n:
+        rids = per_source.get(s.index)
+        if not rids:
             continue
         place = s.source.place_sv if language == "sv" else s.source.place_en
         gkey = (AREA_ORDER.get(s.source.area, 9), s.source.area, s.owner, s.source.record_type, place)
         g = groups.setdefault(gkey, {"total": 0, "sources": []})
-        g["total"] += n
+        g["total"] += len(rids)
         g["sources"].append(s)
-    # One page per group: record ids per place, newest first, then the rows themselves.
+    # One page per group, newest records first within each place; then only those rows.
     start = (page - 1) * page_size
     picks: dict[tuple[Any, ...], list[tuple[Source, int]]] = {}
     wanted: dict[str, dict[int, set[str]]] = defaultdict(lambda: defaultdict(set))
     for gkey, g in groups.items():
         chosen: list[tuple[Source, int]] = []
         for s in g["sources"]:
-            fid = fids.get((s.tbl, s.col))
-            if fid is None:
-                continue
-            seen: set[int] = set()
-            for where, args in conds:
-                frm, more = _source_sql(s, f"{where} AND t.field_id = {{}}")
-                rows = await raw(
-                    f"SELECT DISTINCT t.record_id {frm} ORDER BY t.record_id DESC LIMIT {int(start + page_size)}",
-                    *args, fid, *more,
-                )
-                seen.update(int(r["record_id"]) for r in rows)
-            chosen.extend((s, rid) for rid in sorted(seen, reverse=True))
+            chosen.extend((s, rid) for rid in sorted(per_source[s.index], reverse=True)[: start + page_size])
             if len(chosen) >= start + page_size:
                 break
         picks[gkey] = chosen[start : start + page_size]
