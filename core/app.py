@@ -9,13 +9,14 @@ from typing import Any
 
 from litestar import Litestar, Request, Response, get
 from litestar.di import Provide
-from litestar.exceptions import HTTPException
+from litestar.exceptions import HTTPException, NotFoundException
+from litestar.exceptions.http_exceptions import RequestEntityTooLarge
 from litestar.openapi import OpenAPIConfig
 from litestar.router import Router
 from litestar.status_codes import HTTP_400_BAD_REQUEST, HTTP_409_CONFLICT
 
 from core.auth import AuthError
-from core.db import raw
+from core.db import pooled, raw
 from core.migrate import pending_migrations
 from core.plugins import PluginHost, await_me_maybe, get_host
 from core.routes.admin import EmployeesController, GroupsController, ModulesController
@@ -46,6 +47,30 @@ def _auth_error(_: Request[Any, Any, Any], exc: AuthError) -> Response[Any]:
 
 def _tenancy_error(_: Request[Any, Any, Any], exc: TenancyError) -> Response[Any]:
     return Response({"status_code": 400, "detail": str(exc)}, status_code=HTTP_400_BAD_REQUEST)
+
+
+MAX_BODY = 2 * 1024 * 1024  # bytes; nothing the API takes comes near it (files are not uploaded here)
+
+
+def _too_large(_: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    return Response(
+        {
+            "status_code": 413,
+            "detail": f"The request is larger than {MAX_BODY // (1024 * 1024)} MiB; send less data.",
+        },
+        status_code=413,
+    )
+
+
+MAX_ID = 2_147_483_647  # ids are 32-bit in every table
+
+
+async def _ids_in_range(request: Request[Any, Any, Any]) -> None:
+    """An id in a path that no row can have is "not found", for every route in one place:
+    the database would refuse it with an overflow error (a 500) instead."""
+    for name, value in request.path_params.items():
+        if isinstance(value, int) and not 0 <= value <= MAX_ID:
+            raise NotFoundException(f"There is no record with {name} {value}.")
 
 
 def _integrity_error(_: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
@@ -102,9 +127,10 @@ def create_app(
                     f"{len(pending)} database migration(s) have not been applied "
                     f"({', '.join(pending[:5])}). Run: gallra migrate"
                 )
-        for result in host.hook.start_up(app=app):
-            await await_me_maybe(result)
-        yield
+        async with pooled():  # PostgreSQL: at most GALLRA_DB_POOL_MAX connections per process
+            for result in host.hook.start_up(app=app):
+                await await_me_maybe(result)
+            yield
 
     plugin_routers = []
     from core.pages.routes import page_routers
@@ -126,6 +152,7 @@ def create_app(
     }
     for t in _integrity_types():
         exception_handlers[t] = _integrity_error
+    exception_handlers[RequestEntityTooLarge] = _too_large
 
     app = Litestar(
         route_handlers=[
@@ -142,7 +169,8 @@ def create_app(
         exception_handlers=exception_handlers,
         openapi_config=OpenAPIConfig(title="Gallra", version="0.1.0", path="/schema"),
         lifespan=[lifespan],
-        request_max_body_size=2 * 1024 * 1024,
+        request_max_body_size=MAX_BODY,
+        before_request=_ids_in_range,
         debug=debug,
     )
     app.state.host = host

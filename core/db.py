@@ -6,9 +6,12 @@ context variable, so a request's writes commit or roll back together.
 
 from __future__ import annotations
 
+import asyncio
 import contextvars
 import logging
+import os
 import sqlite3
+import weakref
 from contextlib import asynccontextmanager
 from collections.abc import AsyncIterator, Callable
 from datetime import datetime, timezone
@@ -40,7 +43,44 @@ def make_engine(settings: Settings) -> Engine:
         finally:
             con.close()
         return SQLiteEngine(path=str(path), timeout=30, check_same_thread=False)
-    return PostgresEngine(config={"dsn": settings.database_url})
+    return LoopPoolPostgresEngine(config={"dsn": settings.database_url})
+
+
+class LoopPoolPostgresEngine(PostgresEngine):
+    """PostgreSQL with one connection pool per event loop.
+
+    Without a pool every query opens a connection, and 200 concurrent logins exceeded the
+    server's max_connections (500s). One process runs several loops, though: the web loop,
+    and in the embedded set-up the Dramatiq worker's and the scheduler's. An asyncpg pool
+    belongs to the loop that made it, so each loop gets its own (see :func:`pooled`); a loop
+    without one opens a connection per query as before.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self._pools: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
+        super().__init__(*args, **kwargs)
+
+    @staticmethod
+    def _loop() -> Any:
+        try:
+            return asyncio.get_running_loop()
+        except RuntimeError:
+            return None
+
+    @property  # type: ignore[override]
+    def pool(self) -> Any:
+        loop = self._loop()
+        return self._pools.get(loop) if loop is not None else None
+
+    @pool.setter
+    def pool(self, value: Any) -> None:
+        loop = self._loop()
+        if loop is None:
+            return  # Piccolo's __init__ sets None outside any loop
+        if value is None:
+            self._pools.pop(loop, None)
+        else:
+            self._pools[loop] = value
 
 
 _engine: Engine | None = None
@@ -134,10 +174,13 @@ async def raw(sql: str, *args: Any) -> list[dict[str, Any]]:
 
 @asynccontextmanager
 async def pooled() -> AsyncIterator[None]:
-    """Run with a connection pool on PostgreSQL (web processes); a no-op on SQLite."""
+    """Run with a connection pool of this event loop on PostgreSQL; a no-op on SQLite.
+    The application's lifespan uses it, so each web process holds at most
+    ``GALLRA_DB_POOL_MAX`` (20) connections and further requests wait for one."""
     engine = get_engine()
-    if isinstance(engine, PostgresEngine):
-        await engine.start_connection_pool(max_size=20)
+    if isinstance(engine, PostgresEngine) and engine.pool is None:
+        size = int(os.environ.get("GALLRA_DB_POOL_MAX", "20"))
+        await engine.start_connection_pool(min_size=0, max_size=size)
         try:
             yield
         finally:

@@ -71,7 +71,7 @@ class TenantIn(msgspec.Struct, forbid_unknown_fields=True):
     slug: Slug
     name: Str200
     language: Literal["sv", "en"] = "sv"
-    modules: list[str] | None = None
+    modules: Annotated[list[Annotated[str, msgspec.Meta(max_length=64)]], msgspec.Meta(max_length=200)] | None = None
 
 
 class TenantOut(msgspec.Struct):
@@ -127,20 +127,25 @@ class EmployeeOut(msgspec.Struct):
     deleted_at: datetime | None
 
 
+# Caps keep a request's size and its work bounded (issue #10); ids are 32-bit in the tables.
+Permissions = Annotated[list[Annotated[str, msgspec.Meta(max_length=40)]], msgspec.Meta(max_length=100)]
+EmployeeId = Annotated[int, msgspec.Meta(ge=1, le=2_147_483_647)]
+
+
 class GroupIn(msgspec.Struct, forbid_unknown_fields=True):
     name: Annotated[str, msgspec.Meta(min_length=1, max_length=120)]
     description: Annotated[str, msgspec.Meta(max_length=2000)] = ""
-    permissions: list[Annotated[str, msgspec.Meta(max_length=40)]] = []
+    permissions: Permissions = []
 
 
 class GroupPatch(msgspec.Struct, forbid_unknown_fields=True):
     name: Annotated[str, msgspec.Meta(min_length=1, max_length=120)] | None = None
     description: Annotated[str, msgspec.Meta(max_length=2000)] | None = None
-    permissions: list[Annotated[str, msgspec.Meta(max_length=40)]] | None = None
+    permissions: Permissions | None = None
 
 
 class MembersIn(msgspec.Struct, forbid_unknown_fields=True):
-    employee_ids: Annotated[list[int], msgspec.Meta(max_length=10_000)]
+    employee_ids: Annotated[list[EmployeeId], msgspec.Meta(max_length=10_000)]
 
 
 class GroupOut(msgspec.Struct):
