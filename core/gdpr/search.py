@@ -195,8 +195,8 @@ def parse_query(text: str) -> ParsedQuery:
     if not ws:
         raise SearchError("q", "type at least one letter or digit")
     alternatives: list[tuple[Lookup, ...]] = [tuple(Lookup("w", w, prefix=True) for w in ws)]
-    if not any(c.isspace() for c in qtext) and "." in qtext:
-        # "example.se": the start of an e-mail address or its domain.
+    if not any(c.isspace() for c in qtext):
+        # "example.se", "demo": the start of an e-mail address or of its domain.
         alternatives.append((Lookup("e", fold(qtext)[:MAX_TERM], prefix=True),))
     return ParsedQuery("text", tuple(alternatives))
 

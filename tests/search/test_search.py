@@ -107,7 +107,7 @@ async def test_every_format_finds_the_stored_values(admin_client, tenant):
     company = await make_customer(admin_client, name="Bolaget AB", org_number=ORG)
     pid = person["id"]
     email = f"anna.{word.lower()}@example.se"
-    for q in (email, email.upper(), f"anna.{word.lower()}@exa", "example.se", f"@example.se"):
+    for q in (email, email.upper(), f"anna.{word.lower()}@exa", "example.se", "@example.se", "Exampl"):
         assert ("customers", "email", pid) in places(await search(admin_client, q)), q
     for q in ("070-123 45 67", "+46 70 123 45 67", "0046701234567", "46701234567"):
         assert ("customers", "mobile_phone", pid) in places(await search(admin_client, q)), q
