@@ -146,7 +146,7 @@ def sample_value(col: Any, category: str) -> Any:
 
     from core.gdpr.registry import text_capacity
 
-    token = secrets.token_hex(4)
+    token = "k" + secrets.token_hex(4)  # never all digits: search would read a number
     if _is_text(col):
         digits = "".join(str(random.randint(0, 9)) for _ in range(7))
         text = {
