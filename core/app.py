@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -9,7 +10,7 @@ from typing import Any
 
 from litestar import Litestar, Request, Response, get
 from litestar.di import Provide
-from litestar.exceptions import HTTPException, NotFoundException
+from litestar.exceptions import ClientException, HTTPException, NotFoundException
 from litestar.exceptions.http_exceptions import RequestEntityTooLarge
 from litestar.openapi import OpenAPIConfig
 from litestar.router import Router
@@ -65,12 +66,43 @@ def _too_large(_: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
 MAX_ID = 2_147_483_647  # ids are 32-bit in every table
 
 
-async def _ids_in_range(request: Request[Any, Any, Any]) -> None:
-    """An id in a path that no row can have is "not found", for every route in one place:
-    the database would refuse it with an overflow error (a 500) instead."""
+async def _check_request(request: Request[Any, Any, Any]) -> None:
+    """Input no database can take, refused for every route in one place (the database
+    would answer with an error, a 500): an id in a path that no row can have is "not
+    found"; text with the NUL character, which PostgreSQL cannot store, is a 400."""
     for name, value in request.path_params.items():
         if isinstance(value, int) and not 0 <= value <= MAX_ID:
             raise NotFoundException(f"There is no record with {name} {value}.")
+    scope = request.scope
+    if b"%00" in scope.get("query_string", b"") or "\x00" in scope.get("path", ""):
+        raise ClientException(NUL_REFUSED)
+    if request.method in ("POST", "PUT", "PATCH", "DELETE"):
+        body = await request.body()  # read once: Litestar keeps it for the handler
+        form = "form-urlencoded" in request.headers.get("content-type", "")
+        if b"\x00" in body or (form and b"%00" in body):
+            raise ClientException(NUL_REFUSED)
+        if b"\\u0000" in body and _json_has_nul(body):
+            raise ClientException(NUL_REFUSED)
+
+
+NUL_REFUSED = "Text may not contain the NUL character (\\u0000); remove it and send again."
+
+
+def _json_has_nul(body: bytes) -> bool:
+    try:
+        stack: list[Any] = [json.loads(body)]
+    except ValueError:
+        return False  # not JSON: the handler's decoder answers 400
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str) and "\x00" in item:
+            return True
+        if isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return False
 
 
 def _integrity_error(_: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
@@ -170,7 +202,7 @@ def create_app(
         openapi_config=OpenAPIConfig(title="Gallra", version="0.1.0", path="/schema"),
         lifespan=[lifespan],
         request_max_body_size=MAX_BODY,
-        before_request=_ids_in_range,
+        before_request=_check_request,
         debug=debug,
     )
     app.state.host = host

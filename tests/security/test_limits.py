@@ -156,3 +156,20 @@ async def test_an_id_no_row_can_have_is_404_on_every_route(app: Any, admin_clien
                 op.method, op.url(values), json=op.body, params=op.query_required or None
             )
             assert response.status_code == 404, (op.method, op.url(values), response.text)
+
+
+async def test_text_with_a_nul_character_is_400(admin_client: Any, anon_client: Any) -> None:
+    """PostgreSQL cannot store NUL in text: refused with a 400 before any handler runs."""
+    for client, path, body in [
+        (anon_client, "/api/auth/login", {"tenant": "\u0000", "email": "a@b.se", "password": "x"}),
+        (admin_client, "/api/customers", {"name": "Acme\u0000 AB"}),
+        (admin_client, "/api/customers", {"name": "Acme", "notes": ["\u0000"]}),
+    ]:
+        response = await client.post(path, json=body)
+        assert response.status_code == 400, (path, response.text)
+        assert "NUL" in response.json()["detail"]
+    response = await admin_client.get("/api/customers", params={"q": "a\u0000b"})
+    assert response.status_code == 400, response.text
+    # a backslash and "u0000" written out is ordinary text
+    response = await admin_client.post("/api/customers", json={"name": "C:\\u0000 AB"})
+    assert response.status_code == 201, response.text
