@@ -805,11 +805,12 @@ async def _rows_to_hits(
             extra.extend(c for c, _ in s.source.where if c not in extra)
         cols = sorted(set(reg.tables[tbl]) | set(extra))
         id_sql, id_args = ids_in("id", sorted(recs))
-        rows = await raw(
-            f"SELECT id, tenant_id, {', '.join(q(c) for c in cols)} FROM {q(tbl)} WHERE {id_sql} AND tenant_id = {{}}",
-            *id_args, tenant_id,
-        )
+        # By primary key only: with "AND tenant_id = ..." SQLite may walk the tenant's index
+        # instead; the tenant is checked here (the ids came from this tenant's terms anyway).
+        rows = await raw(f"SELECT id, tenant_id, {', '.join(q(c) for c in cols)} FROM {q(tbl)} WHERE {id_sql}", *id_args)
         for row in rows:
+            if int(row["tenant_id"]) != tenant_id:
+                continue
             rid = int(row["id"])
             for col in sorted(recs[rid]):
                 for s in srcs:
@@ -955,9 +956,14 @@ async def _search(
     conds += await _linked_alternative(tenant_id, conds, reg, fids)
     # Every matching (field, record) pair, from the covering index alone.
     per_field: dict[int, set[int]] = defaultdict(set)
+    # One row per field with its record ids aggregated: thousands of matches cost a few rows.
+    agg = "group_concat(t.record_id)" if is_sqlite() else "array_agg(t.record_id)"
     for where, args in conds:
-        for r in await raw(f"SELECT t.field_id, t.record_id FROM gdpr_search_term t WHERE {where}", *args):
-            per_field[int(r["field_id"])].add(int(r["record_id"]))
+        for r in await raw(f"SELECT t.field_id, {agg} AS ids FROM gdpr_search_term t WHERE {where} GROUP BY t.field_id", *args):
+            ids = r["ids"]
+            if isinstance(ids, str):
+                ids = ids.split(",")
+            per_field[int(r["field_id"])].update(int(i) for i in ids or ())
     # Each pair belongs to the first place of its field whose ``where`` the record meets (a
     # field shown as cases and as service cases is split by reading the rows' kind).
     per_source: dict[int, list[int]] = defaultdict(list)
@@ -973,14 +979,20 @@ async def _search(
         where_cols = sorted({table._meta.get_column_by_name(c)._meta.db_column_name
                              for s in srcs for c, _ in s.source.where})
         ordered = sorted(rids)
+        cols_sql = ", ".join(q(c) for c in where_cols)
         for at in range(0, len(ordered), 5000):
             id_sql, id_args = ids_in("id", ordered[at : at + 5000])
             for row in await raw(
-                f"SELECT id, {', '.join(q(c) for c in where_cols)} FROM {q(key[0])} WHERE {id_sql}", *id_args
+                f"SELECT {cols_sql}, {agg.replace('t.record_id', 'id')} AS ids FROM {q(key[0])} "
+                f"WHERE {id_sql} GROUP BY {cols_sql}",
+                *id_args,
             ):
+                ids = row["ids"]
+                if isinstance(ids, str):
+                    ids = ids.split(",")
                 for s in srcs:
                     if _where_ok(s.source, row):
-                        per_source[s.index].append(int(row["id"]))
+                        per_source[s.index].extend(int(i) for i in ids or ())
                         break
     groups: dict[tuple[Any, ...], dict[str, Any]] = {}
     for s in reg.sources:
