@@ -100,7 +100,8 @@ def _email_terms(email: str) -> list[tuple[str, str]]:
     local, _, domain = email.partition("@")
     if domain:
         out.append(("e", domain[:MAX_TERM]))
-    out.extend(("w", w) for w in words(local))
+    # Words of the whole address: "svensson" and "demo" find anna.svensson@demo.example.
+    out.extend(("w", w) for w in words(email))
     return out
 
 
@@ -195,8 +196,8 @@ def parse_query(text: str) -> ParsedQuery:
     if not ws:
         raise SearchError("q", "type at least one letter or digit")
     alternatives: list[tuple[Lookup, ...]] = [tuple(Lookup("w", w, prefix=True) for w in ws)]
-    if not any(c.isspace() for c in qtext):
-        # "example.se", "demo": the start of an e-mail address or of its domain.
+    if not any(c.isspace() for c in qtext) and "." in qtext:
+        # "example.se": the start of an e-mail address or of its domain.
         alternatives.append((Lookup("e", fold(qtext)[:MAX_TERM], prefix=True),))
     return ParsedQuery("text", tuple(alternatives))
 
