@@ -24,6 +24,7 @@ source's ``where``.
 
 from __future__ import annotations
 
+import heapq
 import logging
 import re
 import unicodedata
@@ -968,6 +969,7 @@ async def _search(
     # Each pair belongs to the first place of its field whose ``where`` the record meets (a
     # field shown as cases and as service cases is split by reading the rows' kind).
     per_source: dict[int, list[int]] = defaultdict(list)
+    split: dict[str, list[tuple[list[Source], set[int]]]] = defaultdict(list)
     for fid, rids in per_field.items():
         key = by_id.get(fid)
         srcs = reg.sources_of(*key) if key is not None else []
@@ -975,25 +977,36 @@ async def _search(
             continue
         if len(srcs) == 1 or not any(s.source.where for s in srcs):
             per_source[srcs[0].index].extend(rids)
-            continue
-        table = srcs[0].source.table
+        else:
+            split[key[0]].append((srcs, rids))
+    # One read per table of the columns its places split on, for all its matched rows.
+    for tbl, fields in split.items():
+        table = fields[0][0][0].source.table
         where_cols = sorted({table._meta.get_column_by_name(c)._meta.db_column_name
-                             for s in srcs for c, _ in s.source.where})
-        ordered = sorted(rids)
+                             for srcs, _ in fields for s in srcs for c, _ in s.source.where})
         cols_sql = ", ".join(q(c) for c in where_cols)
+        ordered = sorted(set().union(*(rids for _, rids in fields)))
+        values_of: dict[int, dict[str, Any]] = {}
         for at in range(0, len(ordered), 5000):
             id_sql, id_args = ids_in("id", ordered[at : at + 5000])
             for row in await raw(
-                f"SELECT {cols_sql}, {agg.replace('t.record_id', 'id')} AS ids FROM {q(key[0])} "
+                f"SELECT {cols_sql}, {agg.replace('t.record_id', 'id')} AS ids FROM {q(tbl)} "
                 f"WHERE {id_sql} GROUP BY {cols_sql}",
                 *id_args,
             ):
                 ids = row["ids"]
                 if isinstance(ids, str):
                     ids = ids.split(",")
+                for i in ids or ():
+                    values_of[int(i)] = row
+        for srcs, rids in fields:
+            for rid in rids:
+                row = values_of.get(rid)
+                if row is None:
+                    continue
                 for s in srcs:
                     if _where_ok(s.source, row):
-                        per_source[s.index].extend(int(i) for i in ids or ())
+                        per_source[s.index].append(rid)
                         break
     groups: dict[tuple[Any, ...], dict[str, Any]] = {}
     for s in reg.sources:
@@ -1012,7 +1025,7 @@ async def _search(
     for gkey, g in groups.items():
         chosen: list[tuple[Source, int]] = []
         for s in g["sources"]:
-            chosen.extend((s, rid) for rid in sorted(per_source[s.index], reverse=True)[: start + page_size])
+            chosen.extend((s, rid) for rid in heapq.nlargest(start + page_size, per_source[s.index]))
             if len(chosen) >= start + page_size:
                 break
         picks[gkey] = chosen[start : start + page_size]
