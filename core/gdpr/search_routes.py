@@ -38,7 +38,9 @@ class SubjectIn(msgspec.Struct, forbid_unknown_fields=True):
     emails: Ids = []
     phones: Ids = []
     national_ids: Ids = []
-    customer_numbers: Annotated[list[int], msgspec.Meta(max_length=subjects.MAX_IDENTIFIERS)] = []
+    customer_numbers: Annotated[
+        list[Annotated[int, msgspec.Meta(le=2_147_483_647)]], msgspec.Meta(max_length=subjects.MAX_IDENTIFIERS)
+    ] = []
 
     def identifiers(self) -> subjects.Identifiers:
         return subjects.Identifiers.parse(self.emails, self.phones, self.national_ids, self.customer_numbers)

@@ -154,6 +154,8 @@ async def test_bad_requests(app, admin_client, tenant, other_tenant):
             assert r.json().get("field") == field, r.json()
     r = await admin_client.post("/api/gdpr/subjects/export", json={"emails": ["a@example.se"] * 21})
     assert r.status_code == 400
+    r = await admin_client.post("/api/gdpr/subjects/erase", json={"customer_numbers": [2**40]})
+    assert r.status_code == 400
     r = await admin_client.post("/api/gdpr/subjects/export", json={"emails": ["a@example.se"], "x": 1})
     assert r.status_code == 400
     r = await admin_client.post("/api/gdpr/subjects/export", content=b"{not json")
