@@ -70,8 +70,12 @@ async def _check_request(request: Request[Any, Any, Any]) -> None:
     """Input no database can take, refused for every route in one place (the database
     would answer with an error, a 500): an id in a path that no row can have is "not
     found"; text with the NUL character, which PostgreSQL cannot store, is a 400."""
+    params = request.route_handler.parsed_fn_signature.parameters
     for name, value in request.path_params.items():
         if isinstance(value, int) and not 0 <= value <= MAX_ID:
+            kwarg = getattr(params.get(name), "kwarg_definition", None)
+            if any(getattr(kwarg, b, None) is not None for b in ("ge", "gt", "le", "lt")):
+                continue  # the route declares its own bounds: its validation answers 400
             raise NotFoundException(f"There is no record with {name} {value}.")
     scope = request.scope
     if b"%00" in scope.get("query_string", b"") or "\x00" in scope.get("path", ""):
