@@ -873,6 +873,16 @@ def _number_column(s: Source) -> str | None:
     return _numbers[key]
 
 
+def _id_list(ids: Any) -> Iterable[int]:
+    """Ids aggregated by the database: "1,2,3" from SQLite's group_concat, a list from
+    PostgreSQL's array_agg."""
+    if not ids:
+        return ()
+    if isinstance(ids, str):
+        return map(int, ids.split(","))
+    return ids
+
+
 def _alt_sql(tenant_id: int, alt: tuple[Lookup, ...]) -> tuple[str, list[Any]]:
     """WHERE conditions on ``gdpr_search_term t`` for one alternative (all its words)."""
     cond, args = _lookup_sql(alt[0], "t")
@@ -962,10 +972,7 @@ async def _search(
     agg = "group_concat(t.record_id)" if is_sqlite() else "array_agg(t.record_id)"
     for where, args in conds:
         for r in await raw(f"SELECT t.field_id, {agg} AS ids FROM gdpr_search_term t WHERE {where} GROUP BY t.field_id", *args):
-            ids = r["ids"]
-            if isinstance(ids, str):
-                ids = ids.split(",")
-            per_field[int(r["field_id"])].update(int(i) for i in ids or ())
+            per_field[int(r["field_id"])].update(_id_list(r["ids"]))
     # Each pair belongs to the first place of its field whose ``where`` the record meets (a
     # field shown as cases and as service cases is split by reading the rows' kind).
     per_source: dict[int, list[int]] = defaultdict(list)
@@ -986,7 +993,7 @@ async def _search(
                              for srcs, _ in fields for s in srcs for c, _ in s.source.where})
         cols_sql = ", ".join(q(c) for c in where_cols)
         ordered = sorted(set().union(*(rids for _, rids in fields)))
-        values_of: dict[int, dict[str, Any]] = {}
+        by_values: list[tuple[dict[str, Any], set[int]]] = []
         for at in range(0, len(ordered), 5000):
             id_sql, id_args = ids_in("id", ordered[at : at + 5000])
             for row in await raw(
@@ -994,19 +1001,12 @@ async def _search(
                 f"WHERE {id_sql} GROUP BY {cols_sql}",
                 *id_args,
             ):
-                ids = row["ids"]
-                if isinstance(ids, str):
-                    ids = ids.split(",")
-                for i in ids or ():
-                    values_of[int(i)] = row
+                by_values.append((row, set(_id_list(row["ids"]))))
         for srcs, rids in fields:
-            for rid in rids:
-                row = values_of.get(rid)
-                if row is None:
-                    continue
+            for row, ids in by_values:
                 for s in srcs:
                     if _where_ok(s.source, row):
-                        per_source[s.index].append(rid)
+                        per_source[s.index].extend(rids & ids)
                         break
     groups: dict[tuple[Any, ...], dict[str, Any]] = {}
     for s in reg.sources:
