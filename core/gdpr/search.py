@@ -900,10 +900,11 @@ def _alt_sql(tenant_id: int, alt: tuple[Lookup, ...]) -> tuple[str, list[Any]]:
     return sql, args
 
 
-async def _linked_alternative(
-    tenant_id: int, conds: list[tuple[str, list[Any]]], reg: Registry, fids: dict[tuple[str, str], int]
+def _linked_conditions(
+    tenant_id: int, per_field: dict[int, set[int]], reg: Registry, fids: dict[tuple[str, str], int]
 ) -> list[tuple[str, list[Any]]]:
-    """Conditions finding records linked to the few customers/contact persons found."""
+    """Conditions finding the records linked (``*_ref``) to the few customers or contact
+    persons the query found themselves."""
     from core.gdpr.registry import get_declarations
 
     kinds = {"customer": "c", "contact": "k"}
@@ -913,18 +914,10 @@ async def _linked_alternative(
         if subject not in kinds or info.rule.table is None:
             continue
         tbl = info.table._meta.tablename
-        subject_fields = [fid for (t, c), fid in fids.items() if t == tbl and c in reg.tables.get(t, {})]
-        if not subject_fields:
-            continue
-        f_sql, f_args = ids_in("t.field_id", subject_fields)
         ids: set[int] = set()
-        for where, args in conds:
-            rows = await raw(
-                f"SELECT DISTINCT t.record_id FROM gdpr_search_term t WHERE {where} AND {f_sql} "
-                f"LIMIT {MAX_LINKED_SUBJECTS + 1}",
-                *args, *f_args,
-            )
-            ids.update(int(r["record_id"]) for r in rows)
+        for (t, c), fid in fids.items():
+            if t == tbl and c in reg.tables.get(t, {}):
+                ids |= per_field.get(fid, set())
         if ids and len(ids) <= MAX_LINKED_SUBJECTS:
             marks = ", ".join("{}" for _ in ids)
             out.append(
@@ -965,14 +958,19 @@ async def _search(
 ) -> dict[str, Any]:
     by_id = {fid: key for key, fid in fids.items()}
     conds = [_alt_sql(tenant_id, alt) for alt in parsed.alternatives]
-    conds += await _linked_alternative(tenant_id, conds, reg, fids)
-    # Every matching (field, record) pair, from the covering index alone.
+    # Every matching (field, record) pair, from the covering index alone; one row per field
+    # with its record ids aggregated, so thousands of matches cost a few rows.
     per_field: dict[int, set[int]] = defaultdict(set)
-    # One row per field with its record ids aggregated: thousands of matches cost a few rows.
     agg = "group_concat(t.record_id)" if is_sqlite() else "array_agg(t.record_id)"
-    for where, args in conds:
+
+    async def collect(where: str, args: list[Any]) -> None:
         for r in await raw(f"SELECT t.field_id, {agg} AS ids FROM gdpr_search_term t WHERE {where} GROUP BY t.field_id", *args):
             per_field[int(r["field_id"])].update(_id_list(r["ids"]))
+
+    for where, args in conds:
+        await collect(where, args)
+    for where, args in _linked_conditions(tenant_id, per_field, reg, fids):
+        await collect(where, args)
     # Each pair belongs to the first place of its field whose ``where`` the record meets (a
     # field shown as cases and as service cases is split by reading the rows' kind).
     per_source: dict[int, list[int]] = defaultdict(list)
