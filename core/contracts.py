@@ -177,6 +177,20 @@ class PersonContact:
     fix_hint_en: str = ""
 
 
+@dataclass(frozen=True)
+class CustomerChoice:
+    """A customer suggested by ``find_customers`` for a record form's customer picker.
+
+    ``id`` is what a record stores as its ``customer_id``; ``number`` is the customer number
+    people know; ``detail`` a short extra line (city, organization number), may be empty.
+    """
+
+    id: int
+    number: int
+    name: str
+    detail: str = ""
+
+
 @dataclass
 class SecondFactorRequest:
     """Asked at login (and other guarded steps) whether a second factor is needed."""

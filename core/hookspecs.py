@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 
     from core.contracts import (
         AnonymizeContext,
+        CustomerChoice,
         ModuleInfo,
         OutgoingMessage,
         PersonalDataField,
@@ -169,6 +170,18 @@ def describe_person(tenant_id: int, person_kind: str, person_id: int) -> PersonC
     two-factor finds a phone without importing it; ``None`` when the person is unknown to
     the tenant. Return ``None`` *synchronously* for kinds you do not own: pluggy counts a
     coroutine as an answer (``core.secondfactor.describe_person`` awaits each in turn).
+    """
+
+
+@hookspec
+def find_customers(
+    tenant_id: int, query: str, limit: int
+) -> Awaitable[Sequence[CustomerChoice]] | Sequence[CustomerChoice] | None:
+    """Customers of the tenant whose name or number matches ``query``, at most ``limit``.
+
+    The customer picker of record forms (cases, orders, quotes...) asks this, so a record
+    plugin suggests customers without importing the customer register. Every answer is
+    used (``core.pages.pickers.find_customers`` awaits and joins them); ``None`` to pass.
     """
 
 

@@ -273,6 +273,22 @@ def _page_paths(request: Request[Any, Any, Any]) -> set[str]:
     return cache  # type: ignore[no-any-return]
 
 
+def account_links(request: Request[Any, Any, Any]) -> list[tuple[str, str]]:
+    """``(path, message id)`` of every page route marked ``opt={"account_menu": text}``: the
+    person's own pages (such as their remembered devices), shown beside their name."""
+    cache = request.app.state.get("gallra_account_links")
+    if cache is None:
+        found: dict[str, str] = {}
+        for route in request.app.routes:
+            for handler in getattr(route, "route_handlers", ()):
+                text = (handler.opt or {}).get("account_menu")
+                if text and "{" not in route.path:
+                    found[route.path] = str(text)
+        cache = sorted(found.items())
+        request.app.state["gallra_account_links"] = cache
+    return cache  # type: ignore[no-any-return]
+
+
 async def navigation(request: Request[Any, Any, Any], user: SessionUser, lang: str) -> list[NavItem]:
     """The organization's enabled modules; a module with pages at ``/<name>`` is a link."""
     from core.plugins import get_host
@@ -347,6 +363,7 @@ def render_now(
         "errors": {},
         "values": {},
         "label": lambda obj, base="label": label(obj, lang, base),
+        "account_links": account_links(request) if user is not None else [],
     }
     ctx.update(context or {})
     html = environment().get_template(template).render(ctx)

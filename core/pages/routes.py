@@ -289,6 +289,7 @@ async def static_file(name: FromPath[str]) -> Response[bytes]:
 
 def page_routers() -> list[Any]:
     from core.pages.people import PAGES as PEOPLE_PAGES
+    from core.pages.pickers import PAGES as PICKER_PAGES
     from core.pages.settings import PAGES as SETTINGS_PAGES
 
-    return [CorePages, *SETTINGS_PAGES, *PEOPLE_PAGES, static_file]
+    return [CorePages, *SETTINGS_PAGES, *PEOPLE_PAGES, *PICKER_PAGES, static_file]

@@ -110,6 +110,14 @@ def describe_person(
 
 
 @hookimpl
+def find_customers(tenant_id: int, query: str, limit: int) -> Awaitable[Sequence[Any]] | None:
+    """Customers by name or number, for the customer picker of other modules' forms."""
+    from plugins.customers import services
+
+    return services.suggest(tenant_id, query, limit)
+
+
+@hookimpl
 def declare_two_factor_contexts() -> Sequence[TwoFactorContext]:
     from plugins.customers import portal
 

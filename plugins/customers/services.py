@@ -471,3 +471,20 @@ async def delete_log_entry(tenant_id: int, entry_id: int) -> dict:
         # Comments attached to the entry would otherwise outlive it, unreachable.
         await clear_activity(tenant_id, PLUGIN, "customer_contact", [entry_id], ACTIVITY_KINDS)
     return row
+
+
+async def suggest(tenant_id: int, query: str, limit: int) -> list[Any]:
+    """Live customers whose name contains ``query`` or whose number is it (the picker)."""
+    from core.contracts import CustomerChoice
+
+    term = (query or "").strip()[:200]
+    if not term or limit < 1:
+        return []
+    _total, rows = await list_customers(tenant_id, 0, min(limit, 50), q=term)
+    return [
+        CustomerChoice(
+            id=int(r["id"]), number=int(r["number"]), name=r["name"],
+            detail=", ".join(x for x in (r["org_number"] or "", r["postal_city"] or "") if x),
+        )
+        for r in rows
+    ]
