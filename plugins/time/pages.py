@@ -1,19 +1,22 @@
 """Time pages: a person's time reports and expenses (an administrator sees everyone's),
-with a date filter, adding and deleting, and the module's settings. Built on
-:mod:`plugins.time.services`, which decides who sees and changes what."""
+with a date filter, adding and deleting; deviations (sick, child care, vacation...) with
+create, edit and delete; the schedule (everyone reads it, an administrator plans it); and
+the module's settings. Built on :mod:`plugins.time.services`, which decides who sees and
+changes what, exactly as for the API."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo
 
 from litestar import Request, Response
 from litestar.exceptions import ClientException
 from litestar.params import FromPath, QueryParameter
 
 from core.pages import PageController, page_get, page_post, page_user, read_form, redirect, render, t_for
-from core.pages.forms import error_of
+from core.pages.forms import error_of, struct_from_form
 from core.pages.records import module_settings_pages
 from core.validation import FieldError
 from plugins.time import services
@@ -110,5 +113,293 @@ class TimePages(PageController):
         return redirect(f"/time#{kind}", t.gettext("Deleted."))
 
 
+# --- deviations ----------------------------------------------------------------------
+
+DEVIATION_KINDS = {"sick": _("Sick"), "child_care": _("Care of a sick child"), "vacation": _("Vacation"),
+                   "leave": _("Leave"), "other": _("Other")}
+DEVIATION = "Deviation"
+KindQ = Annotated[str | None, QueryParameter(required=False, max_length=20)]
+EmployeeQ = Annotated[int | None, QueryParameter(required=False, ge=1, le=2_147_483_647)]
+Offset = Annotated[int, QueryParameter(ge=0, le=1_000_000)]
+PAGE = 50
+MESSAGES += [_("must be after starts_at"), _("a shift is at most 24 hours"), _("Write the time as HH:MM.")]
+
+
+async def _employees(tenant_id: int) -> list[dict[str, Any]]:
+    from core.tables import Employee
+
+    return await Employee.select(Employee.id, Employee.name).where(
+        (Employee.tenant_id == tenant_id) & Employee.deleted_at.is_null()
+    ).order_by(Employee.name)
+
+
+def _deviation_values(form: dict[str, str], user: Any) -> dict[str, Any]:
+    values: dict[str, Any] = {k: form.get(k, "").strip() for k in ("date", "kind")}
+    values["comment"] = form.get("comment", "")
+    # An administrator records for anyone; an employee for themselves.
+    values["employee_id"] = form.get("employee_id", "").strip() if user.is_admin else str(user.employee_id)
+    if not values["employee_id"]:
+        values["employee_id"] = str(user.employee_id)
+    return values
+
+
+def _filter_error(exc: FieldError, t: Any) -> dict[str, str]:
+    return {"date_to" if exc.field == "date_to" else "_form": t.gettext(exc.message)}
+
+
+class DeviationPages(PageController):
+    path = "/time/deviations"
+
+    async def _list(self, request: Request[Any, Any, Any], user: Any, *, date_from: str | None = None,
+                    date_to: str | None = None, kind: str | None = None, employee_id: int | None = None,
+                    offset: int = 0, errors: dict[str, str] | None = None, values: dict[str, Any] | None = None,
+                    status: int = 200) -> Response[Any]:
+        t = t_for(request, user)
+        errors = dict(errors or {})
+        kind = kind if kind in DEVIATION_KINDS else None
+        rows: list[dict[str, Any]] = []
+        total = 0
+        try:
+            where = services.list_where(
+                services.Deviation, user, employee_id=employee_id if user.is_admin else None,
+                date_from=_day(date_from), date_to=_day(date_to), extra={"kind": kind},
+            )
+            total, rows = await services.page(services.Deviation, where, offset, PAGE)
+        except FieldError as exc:
+            errors.update(_filter_error(exc, t))
+            status = 400
+        employees = await _employees(user.tenant_id)
+        names = {int(e["id"]): e["name"] for e in employees}
+        context = {
+            "rows": rows, "total": total, "offset": offset, "limit": PAGE, "kinds": DEVIATION_KINDS,
+            "names": names, "employees": employees, "date_from": date_from or "", "date_to": date_to or "",
+            "kind": kind or "", "employee_id": employee_id or "", "errors": errors,
+            "values": values or {"date": date.today().isoformat(), "kind": "sick", "employee_id": user.employee_id},
+        }
+        fragment = request.headers.get("hx-request") == "true" and request.method == "GET"
+        return await render(request, "time/deviations_results.html" if fragment else "time/deviations.html",
+                            context, status_code=status, user=user)
+
+    @page_get("/")
+    async def index(self, request: Request[Any, Any, Any], date_from: DateQ = None, date_to: DateQ = None,
+                    kind: KindQ = None, employee_id: EmployeeQ = None, offset: Offset = 0) -> Response[Any]:
+        user = await page_user(request)
+        return await self._list(request, user, date_from=date_from, date_to=date_to, kind=kind,
+                                employee_id=employee_id, offset=offset)
+
+    @page_post("/new")
+    async def create(self, request: Request[Any, Any, Any]) -> Response[Any]:
+        from plugins.time.schemas import DeviationIn
+
+        user = await page_user(request)
+        form = await read_form(request)
+        t = t_for(request, user)
+        data, errors = struct_from_form(DeviationIn, _deviation_values(form, user), t, ints=("employee_id",))
+        if data is not None:
+            try:
+                await services.create(services.Deviation, user, services.deviation_values(data, False))
+                return redirect("/time/deviations", t.gettext("The deviation is saved."))
+            except (FieldError, ClientException) as exc:
+                if isinstance(exc, ClientException) and exc.status_code == 403:
+                    raise
+                errors = error_of(exc, t)
+        return await self._list(request, user, errors=errors, values=form, status=400)
+
+    @page_get("/{record_id:int}/edit")
+    async def edit(self, request: Request[Any, Any, Any], record_id: FromPath[int]) -> Response[Any]:
+        user = await page_user(request)
+        row = await services.get_changeable(services.Deviation, user, record_id, DEVIATION)
+        return await render(request, "time/deviation_form.html",
+                            {"d": row, "values": row, "kinds": DEVIATION_KINDS,
+                             "employees": await _employees(user.tenant_id)}, user=user)
+
+    @page_post("/{record_id:int}/edit")
+    async def update(self, request: Request[Any, Any, Any], record_id: FromPath[int]) -> Response[Any]:
+        from plugins.time.schemas import DeviationPatch
+
+        user = await page_user(request)
+        form = await read_form(request)
+        t = t_for(request, user)
+        row = await services.get_changeable(services.Deviation, user, record_id, DEVIATION)
+        data, errors = struct_from_form(DeviationPatch, _deviation_values(form, user), t, ints=("employee_id",))
+        if data is not None:
+            try:
+                await services.update(services.Deviation, user, record_id, DEVIATION,
+                                      services.deviation_values(data, True))
+                return redirect("/time/deviations", t.gettext("The deviation is saved."))
+            except (FieldError, ClientException) as exc:
+                if isinstance(exc, ClientException) and exc.status_code == 403:
+                    raise
+                errors = error_of(exc, t)
+        return await render(request, "time/deviation_form.html",
+                            {"d": row, "values": form, "errors": errors, "kinds": DEVIATION_KINDS,
+                             "employees": await _employees(user.tenant_id)}, 400, user=user)
+
+    @page_post("/{record_id:int}/delete")
+    async def delete(self, request: Request[Any, Any, Any], record_id: FromPath[int]) -> Response[Any]:
+        user = await page_user(request)
+        await read_form(request)
+        t = t_for(request, user)
+        await services.soft_delete(services.Deviation, user, record_id, DEVIATION)
+        return redirect("/time/deviations", t.gettext("The deviation is deleted."))
+
+
+# --- the schedule ---------------------------------------------------------------------
+
+ZONE = ZoneInfo("Europe/Stockholm")
+
+
+def _week_of(value: str | None) -> date:
+    day = _day(value) or date.today()
+    return day - timedelta(days=day.weekday())
+
+
+def _clock(value: str) -> time | None:
+    try:
+        return time.fromisoformat(value.strip()) if value and len(value.strip()) <= 8 else None
+    except ValueError:
+        return None
+
+
+def _shift_times(form: dict[str, str], t: Any) -> tuple[datetime | None, datetime | None, dict[str, str]]:
+    """A shift's start and end from a date and two clock times (Swedish time); an end at or
+    before the start is the next day (a night shift)."""
+    errors: dict[str, str] = {}
+    day = _day(form.get("date", "").strip())
+    start, end = _clock(form.get("start", "")), _clock(form.get("end", ""))
+    if day is None:
+        errors["date"] = t.gettext("Write the date as YYYY-MM-DD.")
+    if start is None:
+        errors["start"] = t.gettext("Write the time as HH:MM.")
+    if end is None:
+        errors["end"] = t.gettext("Write the time as HH:MM.")
+    if errors:
+        return None, None, errors
+    starts_at = datetime.combine(day, start, tzinfo=ZONE)  # type: ignore[arg-type]
+    ends_at = datetime.combine(day, end, tzinfo=ZONE)  # type: ignore[arg-type]
+    if ends_at <= starts_at:
+        ends_at = datetime.combine(day + timedelta(days=1), end, tzinfo=ZONE)  # type: ignore[arg-type,operator]
+    return starts_at, ends_at, {}
+
+
+_SHIFT_FIELDS = {"starts_at": "start", "ends_at": "end", "employee_id": "employee_id", "note": "note"}
+
+
+def _shift_form(row: dict[str, Any]) -> dict[str, Any]:
+    starts, ends = row["starts_at"].astimezone(ZONE), row["ends_at"].astimezone(ZONE)
+    return {"employee_id": row["employee_id"], "date": starts.date().isoformat(),
+            "start": starts.strftime("%H:%M"), "end": ends.strftime("%H:%M"), "note": row["note"]}
+
+
+def _planner(user: Any) -> None:
+    from litestar.exceptions import PermissionDeniedException
+
+    if not user.is_admin:
+        raise PermissionDeniedException("Only an administrator plans the schedule.")
+
+
+class SchedulePages(PageController):
+    path = "/time/schedule"
+
+    async def _week(self, request: Request[Any, Any, Any], user: Any, week: date,
+                    errors: dict[str, str] | None = None, values: dict[str, Any] | None = None,
+                    status: int = 200) -> Response[Any]:
+        from plugins.time.tables import Shift
+
+        start = datetime.combine(week, time.min, tzinfo=ZONE)
+        end = start + timedelta(days=7)
+        rows = await Shift.select().where(
+            (Shift.tenant_id == user.tenant_id) & (Shift.ends_at > start) & (Shift.starts_at < end)
+        ).order_by(Shift.starts_at).order_by(Shift.id)
+        employees = await _employees(user.tenant_id)
+        names = {int(e["id"]): e["name"] for e in employees}
+        days = []
+        for n in range(7):
+            day = week + timedelta(days=n)
+            shifts = [
+                {**r, "start": r["starts_at"].astimezone(ZONE), "end": r["ends_at"].astimezone(ZONE)}
+                for r in rows if r["starts_at"].astimezone(ZONE).date() == day
+            ]
+            days.append((day, shifts))
+        return await render(request, "time/schedule.html",
+                            {"week": week, "days": days, "names": names, "employees": employees,
+                             "previous": week - timedelta(days=7), "next": week + timedelta(days=7),
+                             "errors": errors or {},
+                             "values": values or {"date": week.isoformat(), "start": "07:00", "end": "16:00"}},
+                            status_code=status, user=user)
+
+    @page_get("/")
+    async def index(self, request: Request[Any, Any, Any], week: DateQ = None) -> Response[Any]:
+        user = await page_user(request)
+        return await self._week(request, user, _week_of(week))
+
+    async def _save(self, request: Request[Any, Any, Any], shift_id: int | None) -> Response[Any]:
+        from plugins.time.schemas import ShiftIn, ShiftPatch
+
+        user = await page_user(request)
+        form = await read_form(request)
+        _planner(user)
+        t = t_for(request, user)
+        row = None
+        if shift_id is not None:
+            from core.tenancy import get_scoped
+            from plugins.time.tables import Shift
+
+            row = await get_scoped(Shift, user.tenant_id, shift_id, "Shift")
+        starts_at, ends_at, errors = _shift_times(form, t)
+        employee = form.get("employee_id", "").strip()
+        if not employee.isdigit() or not 1 <= int(employee) <= 2_147_483_647:
+            errors["employee_id"] = t.gettext("Choose an employee.")
+        if not errors:
+            note = form.get("note", "")
+            try:
+                if shift_id is None:
+                    data = ShiftIn(employee_id=int(employee), starts_at=starts_at, ends_at=ends_at,  # type: ignore[arg-type]
+                                   note=note[:500])
+                    await services.create_shift(user.tenant_id, data)
+                else:
+                    patch = ShiftPatch(employee_id=int(employee), starts_at=starts_at, ends_at=ends_at, note=note[:500])
+                    await services.update_shift(user.tenant_id, shift_id, patch)
+                week = _week_of(starts_at.date().isoformat())  # type: ignore[union-attr]
+                return redirect(f"/time/schedule?week={week.isoformat()}", t.gettext("The schedule is saved."))
+            except (FieldError, ClientException) as exc:
+                errors = {_SHIFT_FIELDS.get(k, k): v for k, v in error_of(exc, t).items()}
+        if row is not None:
+            return await render(request, "time/shift_form.html",
+                                {"s": row, "values": form, "errors": errors, "employees": await _employees(user.tenant_id)},
+                                400, user=user)
+        return await self._week(request, user, _week_of(form.get("date")), errors, form, 400)
+
+    @page_post("/new")
+    async def create(self, request: Request[Any, Any, Any]) -> Response[Any]:
+        return await self._save(request, None)
+
+    @page_get("/{shift_id:int}/edit")
+    async def edit(self, request: Request[Any, Any, Any], shift_id: FromPath[int]) -> Response[Any]:
+        from core.tenancy import get_scoped
+        from plugins.time.tables import Shift
+
+        user = await page_user(request)
+        _planner(user)
+        row = await get_scoped(Shift, user.tenant_id, shift_id, "Shift")
+        return await render(request, "time/shift_form.html",
+                            {"s": row, "values": _shift_form(row), "employees": await _employees(user.tenant_id)},
+                            user=user)
+
+    @page_post("/{shift_id:int}/edit")
+    async def update(self, request: Request[Any, Any, Any], shift_id: FromPath[int]) -> Response[Any]:
+        return await self._save(request, shift_id)
+
+    @page_post("/{shift_id:int}/delete")
+    async def delete(self, request: Request[Any, Any, Any], shift_id: FromPath[int]) -> Response[Any]:
+        user = await page_user(request)
+        await read_form(request)
+        _planner(user)
+        t = t_for(request, user)
+        row = await services.delete_shift(user.tenant_id, shift_id)
+        week = _week_of(row["starts_at"].astimezone(ZONE).date().isoformat())
+        return redirect(f"/time/schedule?week={week.isoformat()}", t.gettext("The shift is deleted."))
+
+
 def pages() -> list[Any]:
-    return [TimePages, module_settings_pages("time")]
+    return [TimePages, DeviationPages, SchedulePages, module_settings_pages("time")]
