@@ -346,7 +346,7 @@ async def _batch(
 # --- audit ------------------------------------------------------------------------------
 
 
-async def _start_run(
+async def start_run(
     tenant_id: int,
     plugin: str,
     rule: str,
@@ -354,6 +354,7 @@ async def _start_run(
     started: datetime,
     records: int = 0,
 ) -> int:
+    """Open an audit row (``gdpr_run``, outcome "running") for a sweep or erasure; its id."""
     rows = await GdprRun.insert(
         GdprRun(
             tenant_id=tenant_id,
@@ -377,7 +378,8 @@ async def _add_records(run_id: int, records: int) -> None:
     )
 
 
-async def _finish_run(run_id: int, records: int, outcome: str, error: str = "") -> None:
+async def finish_run(run_id: int, records: int, outcome: str, error: str = "") -> None:
+    """Close an audit row opened by :func:`start_run` with its records, outcome and error."""
     await GdprRun.update(
         {
             GdprRun.finished_at: utcnow(),
@@ -489,7 +491,7 @@ async def anonymize_records(
     word = await anonymization_word(tenant_id)
     total = 0
     async with atomic():
-        run_id = await _start_run(tenant_id, plugin, rule_key, reason[:32], utcnow())
+        run_id = await start_run(tenant_id, plugin, rule_key, reason[:32], utcnow())
         for start in range(0, len(ids), batch_size):
             chunk = ids[start : start + batch_size]
             conds, args = _due_conditions(info, tenant_id, None)
@@ -498,7 +500,7 @@ async def anonymize_records(
             args.extend(id_args)
             _, done = await _batch(decl, info, tenant_id, conds, args, word, now, len(chunk), False)
             total += done
-        await _finish_run(run_id, total, "ok")
+        await finish_run(run_id, total, "ok")
     return total
 
 
@@ -682,7 +684,7 @@ async def _sweep_rule(
                 new_run = run_id
                 if ids:
                     if run_id is None:
-                        new_run = await _start_run(
+                        new_run = await start_run(
                             tenant_id, info.owner, info.key, "sweep", started, records=done
                         )
                     else:
@@ -697,7 +699,7 @@ async def _sweep_rule(
         # flight rolled back; say so now rather than leave the row to the stale-run check.
         if run_id is not None:
             try:
-                await _finish_run(run_id, total, "interrupted", INTERRUPTED)
+                await finish_run(run_id, total, "interrupted", INTERRUPTED)
             except Exception:  # noqa: BLE001 - the schedule marks it later anyway
                 log.warning("could not mark gdpr run %s interrupted", run_id)
         raise
@@ -707,7 +709,7 @@ async def _sweep_rule(
         if run_id is None:
             await _finished_runs(tenant_id, [info], started, "error", error)
         else:
-            await _finish_run(run_id, total, "error", error)
+            await finish_run(run_id, total, "error", error)
         from core.eventlog import log_system
 
         await log_system(tenant_id, "error", "gdpr_sweep", f"rule {info.key}: {error}"[:500])
@@ -717,7 +719,7 @@ async def _sweep_rule(
     if run_id is None:  # what was due went meanwhile (another sweep took it)
         await _finished_runs(tenant_id, [info], started)
     else:
-        await _finish_run(run_id, total, "ok")
+        await finish_run(run_id, total, "ok")
     return RuleResult(tenant_id, info.owner, info.key, setting.mode, setting.days, total, "ok")
 
 

@@ -381,7 +381,8 @@ async def ensure_index_once(host: Any = None) -> None:
     _ensured.add(sig)
 
 
-async def _field_ids(reg: Registry) -> dict[tuple[str, str], int]:
+async def field_ids(reg: Registry) -> dict[tuple[str, str], int]:
+    """The index's id of every (table, column) field, read once per registry."""
     if not reg.field_ids:
         rows = await raw("SELECT id, tbl, col FROM gdpr_search_field")
         reg.field_ids.update({(r["tbl"], r["col"]): int(r["id"]) for r in rows})
@@ -394,7 +395,7 @@ async def _reindex_rows(reg: Registry, tbl: str, ids: list[int]) -> int:
     cols = reg.tables.get(tbl)
     if not cols or not ids:
         return 0
-    fids = await _field_ids(reg)
+    fids = await field_ids(reg)
     field_of = {c: fids[(tbl, c)] for c in cols if (tbl, c) in fids}
     if not field_of:
         return 0
@@ -521,7 +522,7 @@ async def rebuild(
             continue
         out[tbl] = await reindex_table(tbl, tenant_id=tenant_id, progress=progress)
     # Terms of fields no longer declared (a plugin removed) go too.
-    fids = await _field_ids(reg)
+    fids = await field_ids(reg)
     declared = [fid for (t, c), fid in fids.items() if c in reg.tables.get(t, {})]
     if declared:
         f_sql, f_args = ids_in("field_id", declared)
@@ -549,7 +550,7 @@ async def check(tenant_id: int | None = None, *, limit: int = 100) -> dict[str, 
     """
     await flush_pending()
     reg = registry()
-    fids = await _field_ids(reg)
+    fids = await field_ids(reg)
     existing = await _existing_tables()
     diffs: list[Difference] = []
     checked = 0
@@ -661,75 +662,11 @@ def _lookup_sql(lk: Lookup, alias: str) -> tuple[str, list[Any]]:
     return f"{alias}.kind = {{}} AND {col} = {{}}", [lk.kind, lk.term]
 
 
-async def _matches(tenant_id: int, parsed: ParsedQuery, cap: int) -> list[tuple[int, int]]:
-    """(field_id, record_id) pairs matching the query, at most ``cap``.
-
-    Several words must all be found in the same record (in any of its fields): the first
-    word is looked up in the index, the others checked per candidate through the
-    (record_id, field_id) index, restricted to fields of the same table.
-    """
-    out: list[tuple[int, int]] = []
-    seen: set[tuple[int, int]] = set()
-    for alt in parsed.alternatives:
-        cond, args = _lookup_sql(alt[0], "t")
-        sql = f"SELECT t.field_id, t.record_id FROM gdpr_search_term t WHERE t.tenant_id = {{}} AND {cond}"
-        args = [tenant_id, *args]
-        for i, lk in enumerate(alt[1:], start=2):
-            a = f"t{i}"
-            c, more = _lookup_sql(lk, a)
-            sql += (
-                f" AND EXISTS (SELECT 1 FROM gdpr_search_term {a} WHERE {a}.record_id = t.record_id "
-                f"AND {a}.tenant_id = t.tenant_id AND {a}.field_id IN (SELECT s2.id FROM gdpr_search_field s2 "
-                f"WHERE s2.tbl = (SELECT s1.tbl FROM gdpr_search_field s1 WHERE s1.id = t.field_id)) AND {c})"
-            )
-            args.extend(more)
-        sql += f" LIMIT {int(cap)}"
-        for r in await raw(sql, *args):
-            key = (int(r["field_id"]), int(r["record_id"]))
-            if key not in seen:
-                seen.add(key)
-                out.append(key)
-    return out
-
-
 MAX_LINKED_SUBJECTS = 20
 
 
-async def _add_linked(
-    tenant_id: int,
-    reg: Registry,
-    by_id: dict[int, tuple[str, str]],
-    wanted: dict[str, dict[int, set[str]]],
-    cap: int,
-) -> None:
-    """When the query found a few customers or contact persons themselves, also show the
-    records linked to them (a case of the customer, a vault entry kept for them), through
-    the plugins' declared ``customer_ref``/``contact_ref`` columns."""
-    from core.gdpr.registry import get_declarations
-
-    kinds = {"customer": "c", "contact": "k"}
-    terms: dict[str, list[str]] = defaultdict(list)
-    for info in get_declarations().rules.values():
-        subject = info.rule.subject
-        if subject in kinds and info.rule.table is not None:
-            ids = wanted.get(info.table._meta.tablename, {})
-            terms[kinds[subject]].extend(str(i) for i in ids)
-    for kind, values in terms.items():
-        if not values or len(values) > MAX_LINKED_SUBJECTS:
-            continue
-        marks = ", ".join("{}" for _ in values)
-        rows = await raw(
-            f"SELECT t.field_id, t.record_id FROM gdpr_search_term t WHERE t.tenant_id = {{}} AND t.kind = {{}} "
-            f"AND {_term_col('t')} IN ({marks}) LIMIT {int(cap)}",
-            tenant_id, kind, *values,
-        )
-        for r in rows:
-            key = by_id.get(int(r["field_id"]))
-            if key is not None and key[1] in reg.tables.get(key[0], {}):
-                wanted[key[0]][int(r["record_id"])].add(key[1])
-
-
-def _status(row: dict[str, Any]) -> str:
+def record_status(row: dict[str, Any]) -> str:
+    """A record's state from its row: anonymized, deleted, closed or active."""
     if row.get("anonymized_at") is not None:
         return "anonymized"
     if row.get("deleted_at") is not None:
@@ -755,15 +692,22 @@ def _snippet(value: Any, parsed: ParsedQuery) -> str:
     return ("…" if start else "") + text[start : start + 160] + "…"
 
 
-def _where_ok(src: SearchSource, row: dict[str, Any]) -> bool:
+def where_ok(src: SearchSource, row: dict[str, Any]) -> bool:
+    """Whether a row meets a search source's ``where`` (the row belongs to that place)."""
     return all(row.get(c) == v for c, v in src.where)
 
 
 async def find(tenant_id: int, q_text: str, *, cap: int = 5000) -> list[Hit]:
-    """Every place of this tenant holding a value matching ``q_text`` (at most ``cap``)."""
+    """Every place of this tenant holding a value matching ``q_text``, with the records
+    linked to a customer or contact person it found, as one :class:`Hit` per (record,
+    column): at most ``cap`` matched (field, record) pairs, the newest records first.
+
+    The same matches as :func:`search` (:func:`collect_matches`), read in full instead of
+    one page per group; used by the conformance kit (core/testing) and tests.
+    """
     parsed = parse_query(q_text)
     reg = registry()
-    fids = await _field_ids(reg)
+    fids = await field_ids(reg)
     for _ in range(3):
         async with snapshot():
             # Writes made outside a transaction (rare) are indexed before answering.
@@ -776,14 +720,12 @@ async def find(tenant_id: int, q_text: str, *, cap: int = 5000) -> list[Hit]:
 
 async def _find(tenant_id: int, parsed: ParsedQuery, reg: Registry, fids: dict[tuple[str, str], int], cap: int) -> list[Hit]:
     by_id = {fid: key for key, fid in fids.items()}
-    pairs = await _matches(tenant_id, parsed, cap)
+    per_field = await collect_matches(tenant_id, parsed, reg, fids)
+    pairs = sorted(((rid, fid) for fid, rids in per_field.items() for rid in rids), reverse=True)
     wanted: dict[str, dict[int, set[str]]] = defaultdict(lambda: defaultdict(set))
-    for fid, rid in pairs:
-        key = by_id.get(fid)
-        if key is None or key[1] not in reg.tables.get(key[0], {}):
-            continue
+    for rid, fid in pairs[: max(int(cap), 0)]:
+        key = by_id[fid]
         wanted[key[0]][rid].add(key[1])
-    await _add_linked(tenant_id, reg, by_id, wanted, cap)
     return await _rows_to_hits(tenant_id, parsed, reg, wanted)
 
 
@@ -816,7 +758,7 @@ async def _rows_to_hits(
             rid = int(row["id"])
             for col in sorted(recs[rid]):
                 for s in srcs:
-                    if s.col != col or not _where_ok(s.source, row):
+                    if s.col != col or not where_ok(s.source, row):
                         continue
                     num_col = _number_column(s)
                     hits.append(
@@ -831,9 +773,9 @@ async def _rows_to_hits(
                             category=s.source.category,
                             record_id=rid,
                             number=row.get(num_col) if num_col else None,
-                            status=_status(row),
+                            status=record_status(row),
                             value=_snippet(row.get(col), parsed),
-                            link=_link(s, rid, row),
+                            link=record_link(s, rid, row),
                             source_index=s.index,
                         )
                     )
@@ -842,8 +784,8 @@ async def _rows_to_hits(
     return hits
 
 
-def _link(s: Source, rid: int, row: dict[str, Any]) -> str | None:
-    """The source's own link; else, for a row naming the record it belongs to (activity,
+def record_link(s: Source, rid: int, row: dict[str, Any]) -> str | None:
+    """A found row's API link. The source's own link; else, for a row naming the record it belongs to (activity,
     event log: plugin, record_type, record_id), that record's link."""
     if s.source.link is not None:
         return s.source.link(rid)
@@ -927,6 +869,43 @@ def _linked_conditions(
     return out
 
 
+def _agg() -> str:
+    """Aggregate of the record ids of a GROUP BY (a list on PostgreSQL, "1,2,3" on SQLite)."""
+    return "group_concat(t.record_id)" if is_sqlite() else "array_agg(t.record_id)"
+
+
+async def collect_matches(
+    tenant_id: int,
+    parsed: ParsedQuery,
+    reg: Registry,
+    fids: dict[tuple[str, str], int],
+    *,
+    linked: bool = True,
+) -> dict[int, set[int]]:
+    """Every (field, record) pair of this tenant matching the query, as field id -> record
+    ids, read from the covering index alone (one row per field, its record ids aggregated,
+    so thousands of matches cost a few rows); only fields still declared. With ``linked``,
+    also the records linked (``*_ref``) to the few customers or contact persons it found.
+
+    The one collection step of :func:`search`, :func:`find` and the data subjects' lookups
+    (core/gdpr/subjects.py); in the caller's transaction or snapshot.
+    """
+    per_field: dict[int, set[int]] = defaultdict(set)
+    agg = _agg()
+
+    async def collect(where: str, args: list[Any]) -> None:
+        for r in await raw(f"SELECT t.field_id, {agg} AS ids FROM gdpr_search_term t WHERE {where} GROUP BY t.field_id", *args):
+            per_field[int(r["field_id"])].update(_id_list(r["ids"]))
+
+    for alt in parsed.alternatives:
+        await collect(*_alt_sql(tenant_id, alt))
+    if linked:
+        for where, args in _linked_conditions(tenant_id, per_field, reg, fids):
+            await collect(where, args)
+    declared = {fid for (tbl, col), fid in fids.items() if col in reg.tables.get(tbl, {})}
+    return {fid: rids for fid, rids in per_field.items() if fid in declared and rids}
+
+
 async def search(
     tenant_id: int, q_text: str, *, page: int = 1, page_size: int = 20, language: str = "sv"
 ) -> dict[str, Any]:
@@ -937,7 +916,7 @@ async def search(
     """
     parsed = parse_query(q_text)
     reg = registry()
-    fids = await _field_ids(reg)
+    fids = await field_ids(reg)
     for _ in range(3):
         async with snapshot():
             if not await raw("SELECT id FROM gdpr_search_dirty LIMIT 1"):
@@ -957,20 +936,8 @@ async def _search(
     language: str,
 ) -> dict[str, Any]:
     by_id = {fid: key for key, fid in fids.items()}
-    conds = [_alt_sql(tenant_id, alt) for alt in parsed.alternatives]
-    # Every matching (field, record) pair, from the covering index alone; one row per field
-    # with its record ids aggregated, so thousands of matches cost a few rows.
-    per_field: dict[int, set[int]] = defaultdict(set)
-    agg = "group_concat(t.record_id)" if is_sqlite() else "array_agg(t.record_id)"
-
-    async def collect(where: str, args: list[Any]) -> None:
-        for r in await raw(f"SELECT t.field_id, {agg} AS ids FROM gdpr_search_term t WHERE {where} GROUP BY t.field_id", *args):
-            per_field[int(r["field_id"])].update(_id_list(r["ids"]))
-
-    for where, args in conds:
-        await collect(where, args)
-    for where, args in _linked_conditions(tenant_id, per_field, reg, fids):
-        await collect(where, args)
+    per_field = await collect_matches(tenant_id, parsed, reg, fids)
+    agg = _agg()
     # Each pair belongs to the first place of its field whose ``where`` the record meets (a
     # field shown as cases and as service cases is split by reading the rows' kind).
     per_source: dict[int, list[int]] = defaultdict(list)
@@ -1003,7 +970,7 @@ async def _search(
         for srcs, rids in fields:
             for row, ids in by_values:
                 for s in srcs:
-                    if _where_ok(s.source, row):
+                    if where_ok(s.source, row):
                         per_source[s.index].extend(rids & ids)
                         break
     groups: dict[tuple[Any, ...], dict[str, Any]] = {}

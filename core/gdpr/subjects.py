@@ -114,19 +114,20 @@ async def locate(tenant_id: int, ids: Identifiers) -> Located:
     await gs.flush_pending()
     decl = get_declarations()
     reg = gs.registry()
-    fids = await gs._field_ids(reg)
+    fids = await gs.field_ids(reg)
     by_fid = {fid: key for key, fid in fids.items()}
     subject_tables = _subject_tables(decl)
     found = Located()
 
-    async def add_pairs(pairs: list[tuple[int, int]]) -> None:
-        for fid, rid in pairs:
-            key = by_fid.get(fid)
-            if key is not None and key[1] in reg.tables.get(key[0], {}):
-                found.records[key[0]].add(rid)
+    async def add_matches(lookups: list[gs.Lookup]) -> None:
+        """Records holding any of these exact terms (each lookup one alternative)."""
+        if not lookups:
+            return
+        parsed = gs.ParsedQuery("subject", tuple((lk,) for lk in lookups))
+        for fid, rids in (await gs.collect_matches(tenant_id, parsed, reg, fids, linked=False)).items():
+            found.records[by_fid[fid][0]].update(rids)
 
-    for lk in ids.lookups():
-        await add_pairs(await gs._matches(tenant_id, gs.ParsedQuery("subject", ((lk,),)), 100_000))
+    await add_matches(ids.lookups())
     # Customer numbers: the record type of the customer subject's table knows its number column.
     if ids.customer_numbers:
         for tbl, (kind, info) in subject_tables.items():
@@ -144,10 +145,7 @@ async def locate(tenant_id: int, ids: Identifiers) -> Located:
             found.subjects[kind].update(found.records[tbl])
     for kind, subject_ids in list(found.subjects.items()):
         term_kind = gs.REF_KINDS[SUBJECT_CATEGORY[kind]]
-        for sid in sorted(subject_ids):
-            await add_pairs(
-                await gs._matches(tenant_id, gs.ParsedQuery("ref", ((gs.Lookup(term_kind, str(sid)),),)), 100_000)
-            )
+        await add_matches([gs.Lookup(term_kind, str(sid)) for sid in sorted(subject_ids)])
     # Child rows anonymized with the person (fields declared with parent_column).
     for tbl, (kind, info) in subject_tables.items():
         sids = sorted(found.records.get(tbl, ()))
@@ -186,8 +184,8 @@ async def _rows(tbl: str, ids: set[int], tenant_id: int) -> list[dict[str, Any]]
 def _place(reg: gs.Registry, tbl: str, row: dict[str, Any]) -> tuple[str, str, str, str, str | None]:
     """(plugin, area, place, record_type, link) of a row, from its table's search sources."""
     for s in reg.sources:
-        if s.tbl == tbl and gs._where_ok(s.source, row):
-            return s.owner, s.source.area, s.source.place_en, s.source.record_type, gs._link(s, int(row["id"]), row)
+        if s.tbl == tbl and gs.where_ok(s.source, row):
+            return s.owner, s.source.area, s.source.place_en, s.source.record_type, gs.record_link(s, int(row["id"]), row)
     return "", "", tbl, "", None
 
 
@@ -217,7 +215,7 @@ async def build_export(tenant_id: int, ids: Identifiers) -> dict[str, Any]:
                     "record_type": record_type,
                     "table": tbl,
                     "record_id": int(row["id"]),
-                    "status": gs._status(row),
+                    "status": gs.record_status(row),
                     "link": link,
                     "fields": [
                         {
@@ -397,7 +395,7 @@ async def plan_erasure(tenant_id: int, ids: Identifiers) -> tuple[Located, list[
             for row in rule_rows:
                 rid = int(row["id"])
                 plugin, _area, place, record_type, _ = _place(reg, tbl, row)
-                status = gs._status(row)
+                status = gs.record_status(row)
                 if status == "anonymized":
                     action, reason = "none", "already anonymized"
                 elif rid in vetoes:
@@ -408,7 +406,7 @@ async def plan_erasure(tenant_id: int, ids: Identifiers) -> tuple[Located, list[
         for row in loose:
             plugin, _area, place, record_type, _ = _place(reg, tbl, row)
             plan.append(
-                Planned(plugin, None, tbl, record_type, place, int(row["id"]), gs._status(row), "with_subject",
+                Planned(plugin, None, tbl, record_type, place, int(row["id"]), gs.record_status(row), "with_subject",
                         "cleared through the person's own record (declared reference)")
             )
     return found, plan
@@ -416,7 +414,7 @@ async def plan_erasure(tenant_id: int, ids: Identifiers) -> tuple[Located, list[
 
 async def erase(tenant_id: int, ids: Identifiers, *, dry_run: bool, requested_by: Any = None) -> dict[str, Any]:
     """Dry run: what would be anonymized. Otherwise anonymize it, search again, audit."""
-    from core.gdpr.engine import _finish_run, _start_run, anonymize_records
+    from core.gdpr.engine import anonymize_records, finish_run, start_run
 
     found, plan = await plan_erasure(tenant_id, ids)
     out: dict[str, Any] = {
@@ -436,7 +434,7 @@ async def erase(tenant_id: int, ids: Identifiers, *, dry_run: bool, requested_by
             todo[(p.plugin, p.rule)].append(p.record_id)
     order = sorted(todo, key=lambda k: (get_declarations().rules[k[1]].table._meta.tablename in subject_tables, k))
     async with atomic():
-        run_id = await _start_run(tenant_id, "core", "core.erasure", "erasure", utcnow())
+        run_id = await start_run(tenant_id, "core", "core.erasure", "erasure", utcnow())
         done = 0
         for plugin, rule in order:
             done += await anonymize_records(tenant_id, plugin, rule, todo[(plugin, rule)], reason="erasure")
@@ -457,7 +455,7 @@ async def erase(tenant_id: int, ids: Identifiers, *, dry_run: bool, requested_by
         else:
             summary = "nothing remains"
             outcome = "ok"
-        await _finish_run(run_id, done, outcome, summary[:4000])
+        await finish_run(run_id, done, outcome, summary[:4000])
     out.update(
         {
             "anonymized": done,
@@ -474,10 +472,10 @@ async def _remaining(tenant_id: int, after: Located) -> tuple[Located, list[Plan
     remaining: list[Planned] = []
     for tbl, rids in sorted(after.records.items()):
         for row in await _rows(tbl, rids, tenant_id):
-            if gs._status(row) == "anonymized":
+            if gs.record_status(row) == "anonymized":
                 continue
             plugin, _area, place, record_type, _ = _place(reg, tbl, row)
-            remaining.append(Planned(plugin, None, tbl, record_type, place, int(row["id"]), gs._status(row), "remains"))
+            remaining.append(Planned(plugin, None, tbl, record_type, place, int(row["id"]), gs.record_status(row), "remains"))
     return after, remaining
 
 

@@ -311,3 +311,26 @@ async def test_records_linked_to_a_found_customer_are_shown(admin_client, tenant
     found = places(await search(admin_client, word))
     assert ("customers", "name", c["id"]) in found
     assert ("cases", "customer_id", case.json()["id"]) in found
+
+
+async def test_find_answers_with_the_same_records_as_search(admin_client, tenant):
+    """find() (the conformance kit's) collects like search(): direct and linked records
+    alike, the same places, and at most ``cap`` of them, the newest first."""
+    word = unique_word()
+    older = await make_customer(admin_client, name=f"Äldre {word}")
+    newer = await make_customer(admin_client, name=f"Nyare {word}")
+    case = await admin_client.post("/api/cases/", json={"title": "Ärende utan namn", "customer_id": newer["id"]})
+    assert case.status_code == 201, case.text
+    in_search = places(await search(admin_client, word, page_size=100))
+    hits = await gs.find(tenant.id, word)
+    in_find = {(h.plugin, h.column, h.record_id) for h in hits}
+    assert in_find == in_search
+    assert {("customers", "name", older["id"]), ("customers", "name", newer["id"]),
+            ("cases", "customer_id", case.json()["id"])} <= in_find
+    case_hit = next(h for h in hits if h.plugin == "cases")
+    assert case_hit.table == "case_record" and case_hit.status == "active" and case_hit.link
+    two_words = await gs.find(tenant.id, f"nyare {word}")
+    assert {(h.plugin, h.record_id) for h in two_words if h.plugin == "customers"} == {("customers", newer["id"])}
+    capped = await gs.find(tenant.id, word, cap=1)
+    assert len(capped) == 1
+    assert capped[0].record_id == max(h.record_id for h in hits)
