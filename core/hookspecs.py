@@ -24,6 +24,13 @@ if TYPE_CHECKING:
     from litestar import Litestar
     from litestar.types import ControllerRouterHandler
 
+    from core.approvals import (
+        PortalApproval,
+        PortalDecisionRequest,
+        PortalDecisionResult,
+        PortalPerson,
+    )
+
     from core.contracts import (
         AnonymizeContext,
         CustomerChoice,
@@ -194,6 +201,31 @@ def send_sms(message: OutgoingMessage) -> Awaitable[str] | None:
 @hookspec(firstresult=True)
 def send_email(message: OutgoingMessage) -> Awaitable[str] | None:
     """Deliver an e-mail. Same contract as :func:`send_sms`."""
+
+
+# --- Customer portal ------------------------------------------------------------------
+
+
+@hookspec
+def list_portal_approvals(
+    person: PortalPerson,
+) -> Awaitable[Sequence[PortalApproval]] | Sequence[PortalApproval] | None:
+    """The module's items waiting for this portal person's decision (a sent quote, an
+    extra cost not yet approved, a sent payment plan). Every answer is used
+    (``core.approvals.list_for``); ``None`` or ``[]`` when there is nothing."""
+
+
+@hookspec(firstresult=True)
+def decide_portal_approval(
+    request: PortalDecisionRequest,
+) -> Awaitable[PortalDecisionResult] | PortalDecisionResult | None:
+    """Approve or decline one item of ``request.kind`` for the portal person, asking the
+    module's two-factor context first (``core.approvals.ask_signature``).
+
+    The plugin owning the kind answers; return ``None`` *synchronously* for other kinds
+    (``core.approvals.decide`` awaits each answer in turn). An item that is not the
+    person's is refused with 404, a decided one with 409.
+    """
 
 
 def _hook_names() -> list[str]:

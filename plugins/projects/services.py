@@ -522,6 +522,8 @@ async def approve_public_plan(
     approver = required_text(name, "name", "the name of the person approving the plan")
     address = normalize_email(email, "email", required=True)
     plan, project = await find_public_plan(token)
+    if plan["status"] == "declined":
+        raise Conflict("This payment plan was declined.")
     if plan["status"] != "sent":
         raise Conflict("This payment plan is already approved.")
     tenant_id = int(plan["tenant_id"])

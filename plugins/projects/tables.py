@@ -63,6 +63,8 @@ class PaymentPlan(Table, tablename="project_payment_plan"):
     approver_email = Varchar(length=254, default="")
     approver_phone = Varchar(length=40, default="")  # masked, as the SMS signature shows it
     approved_at = Timestamptz(null=True, default=None)
+    # The customer declined it in the portal (status "declined"); approver_* say who.
+    declined_at = Timestamptz(null=True, default=None)
     sent_at = Timestamptz(null=True, default=None)
     created_at = Timestamptz(default=TimestamptzNow())
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Sequence
 from typing import Any
 
+from core.approvals import PortalApproval, PortalDecisionRequest, PortalDecisionResult, PortalPerson
 from core.contracts import (
     AnonymizeContext,
     ModuleInfo,
@@ -88,3 +89,19 @@ def anonymize(context: AnonymizeContext) -> Awaitable[None] | None:
     from plugins.quotes.gdpr import anonymize as run
 
     return run(context)
+
+
+@hookimpl
+def list_portal_approvals(person: PortalPerson) -> Awaitable[Sequence[PortalApproval]]:
+    from plugins.quotes.portal import pending
+
+    return pending(person)
+
+
+@hookimpl
+def decide_portal_approval(request: PortalDecisionRequest) -> Awaitable[PortalDecisionResult] | None:
+    if request.kind != "quote":
+        return None  # synchronously: a coroutine would count as an answer
+    from plugins.quotes.portal import decide
+
+    return decide(request)

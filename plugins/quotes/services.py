@@ -302,7 +302,7 @@ async def _anonymize_if_immediate(tenant_id: int, quote_id: int) -> None:
 
 async def close_quote(tenant_id: int, quote_id: int) -> QuoteOut:
     async with atomic():
-        await _editable(tenant_id, quote_id, ("draft", "sent", "accepted"))
+        await _editable(tenant_id, quote_id, ("draft", "sent", "accepted", "declined"))
         now = utcnow()
         await Quote.update({Quote.status: "closed", Quote.closed_at: now, Quote.updated_at: now}).where(
             _where(tenant_id, quote_id)
@@ -313,7 +313,7 @@ async def close_quote(tenant_id: int, quote_id: int) -> QuoteOut:
 
 async def void_quote(tenant_id: int, quote_id: int) -> QuoteOut:
     async with atomic():
-        await _editable(tenant_id, quote_id, ("draft", "sent", "accepted"))
+        await _editable(tenant_id, quote_id, ("draft", "sent", "accepted", "declined"))
         now = utcnow()
         await Quote.update({Quote.status: "voided", Quote.voided_at: now, Quote.updated_at: now}).where(
             _where(tenant_id, quote_id)
@@ -326,7 +326,10 @@ async def reopen_quote(tenant_id: int, quote_id: int) -> QuoteOut:
     """A closed quote goes back to where it was: accepted, sent or draft."""
     async with atomic():
         row = await _editable(tenant_id, quote_id, ("closed",))
-        status = "accepted" if row["accepted_at"] else "sent" if row["sent_at"] else "draft"
+        status = (
+            "accepted" if row["accepted_at"] else "declined" if row["declined_at"]
+            else "sent" if row["sent_at"] else "draft"
+        )
         await Quote.update({Quote.status: status, Quote.closed_at: None, Quote.updated_at: utcnow()}).where(
             _where(tenant_id, quote_id)
         )
@@ -357,7 +360,7 @@ async def find_public(token: str) -> dict[str, Any]:
         row is None
         or row["deleted_at"] is not None
         or row["anonymized_at"] is not None
-        or row["status"] not in ("sent", "accepted", "closed")
+        or row["status"] not in ("sent", "accepted", "declined", "closed")
     ):
         raise NotFoundException("This quote link is not valid.")
     if MODULE not in await enabled_modules(get_host(), int(row["tenant_id"])):
@@ -396,6 +399,8 @@ async def accept_public(token: str, name: str, email: str, challenge_id: str | N
     if not can_accept(row):
         if row["status"] == "accepted":
             raise Conflict("This quote is already accepted.")
+        if row["status"] == "declined":
+            raise Conflict("This quote was declined.")
         raise Conflict("This quote can no longer be accepted (it is closed or past its validity date).")
     tenant_id = int(row["tenant_id"])
     contact = int(row["contact_person_id"])

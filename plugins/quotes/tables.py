@@ -28,6 +28,8 @@ class Quote(Table):
     approver_email = Varchar(length=254, default="")
     approver_phone = Varchar(length=40, default="")  # masked, as the SMS signature shows it
     accepted_at = Timestamptz(null=True, default=None)
+    # The customer declined it in the portal (status "declined"); approver_* say who.
+    declined_at = Timestamptz(null=True, default=None)
     created_at = Timestamptz(default=TimestamptzNow())
     updated_at = Timestamptz(default=TimestamptzNow())
     sent_at = Timestamptz(null=True, default=None)

@@ -9,9 +9,10 @@ code: the two-factor context "extra_costs" is declared here and asked through th
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 from typing import Any
 
+from core.approvals import PortalApproval, PortalDecisionRequest, PortalDecisionResult, PortalPerson
 from core.contracts import (
     ModuleInfo,
     PersonalDataField,
@@ -89,3 +90,19 @@ def declare_two_factor_contexts() -> Sequence[TwoFactorContext]:
             order=60,
         )
     ]
+
+
+@hookimpl
+def list_portal_approvals(person: PortalPerson) -> Awaitable[Sequence[PortalApproval]]:
+    from plugins.workorders.portal import pending
+
+    return pending(person)
+
+
+@hookimpl
+def decide_portal_approval(request: PortalDecisionRequest) -> Awaitable[PortalDecisionResult] | None:
+    if request.kind != "extra_cost":
+        return None  # synchronously: a coroutine would count as an answer
+    from plugins.workorders.portal import decide
+
+    return decide(request)

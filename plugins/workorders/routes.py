@@ -76,6 +76,7 @@ def extra_cost_out(row: dict) -> ExtraCostOut:
         approver_phone=row["approver_phone"],
         created_by=row["created_by"],
         created_at=row["created_at"],
+        declined_at=row.get("declined_at"),
     )
 
 

@@ -103,6 +103,8 @@ class ExtraCostOut(msgspec.Struct):
     approver_phone: str
     created_by: int
     created_at: datetime
+    # The customer declined it in the customer portal (approver_* say who).
+    declined_at: datetime | None = None
 
 
 class ApproveIn(msgspec.Struct, forbid_unknown_fields=True):

@@ -344,6 +344,8 @@ async def edit_extra_cost(
         _writable(await get_work_order(tenant_id, work_order_id))
         _unapproved(await get_extra_cost(tenant_id, work_order_id, line_id))
         if changes:
+            # A cost the customer declined is offered again once it is changed.
+            changes[ExtraCost.declined_at] = None
             await ExtraCost.update(changes).where(_where_line(tenant_id, work_order_id, line_id))
         return await get_extra_cost(tenant_id, work_order_id, line_id)
 
@@ -426,6 +428,7 @@ async def approve_extra_cost(
             await ExtraCost.update(
                 {
                     ExtraCost.approved_at: signed_at or utcnow(),
+                    ExtraCost.declined_at: None,
                     ExtraCost.approver_name: name,
                     ExtraCost.approver_phone: masked,
                 }

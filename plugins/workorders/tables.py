@@ -49,6 +49,8 @@ class ExtraCost(Table, tablename="work_order_extra_cost"):
     description = Text(default="")
     amount_minor = BigInt(default=0)  # öre
     approved_at = Timestamptz(null=True, default=None)
+    # The customer declined it in the portal; approver_* say who. Editing it offers it again.
+    declined_at = Timestamptz(null=True, default=None)
     approver_name = Varchar(length=200, default="")
     # Only the masked number is stored (+46 70•••••67): enough to recognise, not to call.
     approver_phone = Varchar(length=40, default="")

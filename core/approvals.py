@@ -1,0 +1,174 @@
+"""What awaits a portal customer's approval, and approving or declining it, across modules.
+
+The customer portal (plugins/customers) shows quotes, extra costs and payment plans without
+importing the plugins that own them: it asks two hooks (docs/hooks.md):
+
+* ``list_portal_approvals(person)``: each module lists its items that wait for this portal
+  person's decision (:class:`PortalApproval`);
+* ``decide_portal_approval(request)``: the module owning ``request.kind`` approves or
+  declines one item (:class:`PortalDecisionRequest`). It asks its own two-factor context
+  for the portal person (:func:`ask_signature`): the first call answers
+  ``second_factor_required`` with the challenge; the call after the code was verified
+  (``challenge_id``) uses the verified code once and records the decision.
+
+An item is the person's when its customer is the person's customer and it names either no
+contact person or this very contact person. Anything else, another tenant's included, is
+answered as not found (404); a decided item as a conflict (409).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Literal
+
+from core.contracts import SecondFactorDecision, SecondFactorRequest
+from core.plugins import await_me_maybe, get_host
+from core.secondfactor import ask_second_factor, first_answer
+
+NOT_FOUND = "This item was not found, or it is not yours to approve."
+KIND_CHARS = set("abcdefghijklmnopqrstuvwxyz_")
+
+
+@dataclass(frozen=True)
+class PortalPerson:
+    """Who is logged in to the customer portal: a private customer, or a contact person of
+    ``customer_id`` (then ``person_id`` is the contact person's id)."""
+
+    tenant_id: int
+    customer_id: int
+    person_kind: Literal["customer", "contact"]
+    person_id: int
+
+
+@dataclass(frozen=True)
+class PortalApprovalLine:
+    description: str
+    amount: Decimal
+
+
+@dataclass(frozen=True)
+class PortalApproval:
+    """One item waiting for the person's decision.
+
+    ``kind`` names the kind of item across plugins ("quote", "extra_cost",
+    "payment_plan"); ``(kind, item_id)`` is what ``decide_portal_approval`` gets back.
+    ``title`` and the lines are the module's own text (no translation); ``label_sv`` /
+    ``label_en`` name the kind of item for the page ("Offert 12").
+    """
+
+    kind: str
+    item_id: int
+    module: str
+    label_sv: str
+    label_en: str
+    title: str
+    total: Decimal
+    number: int | None = None
+    lines: tuple[PortalApprovalLine, ...] = ()
+    sent_at: datetime | None = None
+    valid_until: date | None = None
+
+
+@dataclass(frozen=True)
+class PortalDecisionRequest:
+    person: PortalPerson
+    kind: str
+    item_id: int
+    approve: bool
+    # The portal person's name and login e-mail, recorded as who decided when no SMS
+    # signature names them.
+    signer_name: str
+    signer_email: str
+    # After the SMS code was verified: the challenge to use (once).
+    challenge_id: str | None
+    user_agent: str
+
+
+@dataclass
+class PortalDecisionResult:
+    """``approved`` / ``declined`` (with ``decided_at``), ``second_factor_required`` (with
+    the challenge in ``second_factor``), or ``refused`` (``error`` and its HTTP
+    ``status_code``: 404 not the person's, 409 already decided or no longer open, or the
+    two-factor plugin's own 409/423/429)."""
+
+    status: Literal["approved", "declined", "second_factor_required", "refused"]
+    decided_at: datetime | None = None
+    second_factor: SecondFactorDecision | None = None
+    error: str | None = None
+    status_code: int = 200
+    extra: dict[str, str] = field(default_factory=dict)
+
+
+def refused(error: str, status_code: int = 409) -> PortalDecisionResult:
+    return PortalDecisionResult(status="refused", error=error, status_code=status_code)
+
+
+def owns(person: PortalPerson, customer_id: int, contact_person_id: int) -> bool:
+    """Whether an item of ``customer_id`` (naming ``contact_person_id``, 0 = nobody) waits
+    for this person: the same customer, and no contact person or this one."""
+    if customer_id <= 0 or customer_id != person.customer_id:
+        return False
+    if contact_person_id == 0:
+        return True
+    return person.person_kind == "contact" and contact_person_id == person.person_id
+
+
+async def ask_signature(
+    request: PortalDecisionRequest, context: str
+) -> tuple[PortalDecisionResult | None, SecondFactorDecision | None]:
+    """The module's two-factor context, asked for the portal person.
+
+    Returns ``(result, None)`` when the step stops here (a code is needed first, or the
+    two-factor plugin refused), else ``(None, decision)``: ``decision`` is ``None`` when no
+    code is needed (context off, no plugin), or the verified signature (masked phone, who
+    signed, when).
+    """
+    decision = await ask_second_factor(
+        SecondFactorRequest(
+            tenant_id=request.person.tenant_id,
+            person_kind=request.person.person_kind,
+            person_id=request.person.person_id,
+            context=context,
+            device_token=None,
+            user_agent=request.user_agent[:200],
+            challenge_id=request.challenge_id,
+        )
+    )
+    if decision is None:
+        return None, None
+    if decision.error:
+        status = decision.status if 400 <= decision.status < 500 else 409
+        return refused(decision.error, status), None
+    if decision.required:
+        return PortalDecisionResult(status="second_factor_required", second_factor=decision), None
+    return None, decision
+
+
+def valid_kind(kind: str) -> bool:
+    return 0 < len(kind) <= 32 and set(kind) <= KIND_CHARS
+
+
+async def list_for(person: PortalPerson) -> list[PortalApproval]:
+    """Every item waiting for the person, from the modules the tenant has on, oldest sent
+    first."""
+    hooks = await get_host().for_tenant(person.tenant_id)
+    found: list[PortalApproval] = []
+    for answer in hooks.list_portal_approvals(person=person):
+        items = await await_me_maybe(answer)
+        if items:
+            found.extend(items)
+    found.sort(key=lambda a: (a.sent_at.timestamp() if a.sent_at else 0.0, a.kind, a.item_id))
+    return found
+
+
+async def decide(request: PortalDecisionRequest) -> PortalDecisionResult:
+    """The owning module's answer; 404 when no module (on for the tenant) owns the kind."""
+    if not valid_kind(request.kind) or request.item_id <= 0:
+        return refused(NOT_FOUND, 404)
+    hooks = await get_host().for_tenant(request.person.tenant_id)
+    answer = await first_answer(hooks.decide_portal_approval, request=request)
+    if answer is None:
+        return refused(NOT_FOUND, 404)
+    return answer  # type: ignore[no-any-return]

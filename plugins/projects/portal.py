@@ -1,0 +1,120 @@
+"""Payment plans in the customer portal: the sent plans of the customer's open projects,
+and approving or declining one with the SMS code of the "payment_plans" context
+(core/approvals.py). The e-mailed link approves the same plan; whichever comes first wins,
+the other gets a clear 409.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from core.approvals import (
+    NOT_FOUND,
+    PortalApproval,
+    PortalApprovalLine,
+    PortalDecisionRequest,
+    PortalDecisionResult,
+    PortalPerson,
+    ask_signature,
+    owns,
+    refused,
+)
+from core.db import atomic, utcnow
+from plugins.projects.services import _installments
+from plugins.projects.tables import PaymentPlan, Project
+
+KIND = "payment_plan"
+CONTEXT = "payment_plans"
+
+
+def _projects(person: PortalPerson) -> Any:
+    where = (
+        (Project.tenant_id == person.tenant_id)
+        & (Project.customer_id == person.customer_id)
+        & (Project.status == "open")
+        & Project.deleted_at.is_null()
+        & Project.anonymized_at.is_null()
+    )
+    if person.person_kind == "contact":
+        return where & Project.contact_person_id.is_in([0, person.person_id])
+    return where & (Project.contact_person_id == 0)
+
+
+async def pending(person: PortalPerson) -> list[PortalApproval]:
+    projects = {
+        int(p["id"]): p
+        for p in await Project.select(Project.id, Project.number, Project.title).where(_projects(person))
+    }
+    if not projects:
+        return []
+    plans = await PaymentPlan.select().where(
+        (PaymentPlan.tenant_id == person.tenant_id)
+        & PaymentPlan.project_id.is_in(list(projects))
+        & (PaymentPlan.status == "sent")
+    ).order_by(PaymentPlan.id)
+    installments = await _installments(person.tenant_id, [int(p["id"]) for p in plans])
+    out = []
+    for plan in plans:
+        project = projects[int(plan["project_id"])]
+        items = installments[int(plan["id"])]
+        out.append(
+            PortalApproval(
+                kind=KIND,
+                item_id=int(plan["id"]),
+                module="projects",
+                label_sv="Betalplan, projekt",
+                label_en="Payment plan, project",
+                title=f"{project['title']}: {plan['title']}"[:500],
+                number=int(project["number"]),
+                total=sum((i.amount for i in items), Decimal("0.00")),
+                lines=tuple(
+                    PortalApprovalLine(f"{i.due_date.isoformat()} {i.description}".strip(), i.amount) for i in items
+                ),
+                sent_at=plan["sent_at"],
+            )
+        )
+    return out
+
+
+async def decide(request: PortalDecisionRequest) -> PortalDecisionResult:
+    person = request.person
+    plan = await PaymentPlan.select().where(
+        (PaymentPlan.tenant_id == person.tenant_id) & (PaymentPlan.id == request.item_id)
+    ).first()
+    project = None
+    if plan is not None:
+        project = await Project.select().where(_projects(person) & (Project.id == plan["project_id"])).first()
+    if (
+        plan is None
+        or project is None
+        or plan["status"] == "draft"
+        or not owns(person, int(project["customer_id"]), int(project["contact_person_id"]))
+    ):
+        return refused(NOT_FOUND, 404)
+    if plan["status"] == "approved":
+        return refused("This payment plan is already approved.")
+    if plan["status"] == "declined":
+        return refused("This payment plan is already declined.")
+    stop, signature = await ask_signature(request, CONTEXT)
+    if stop is not None:
+        return stop
+    masked = (signature.masked_phone or "") if signature else ""
+    signer = ((signature.signer_name if signature else None) or request.signer_name)[:200]
+    at = (signature.signed_at if signature else None) or utcnow()
+    values: dict[Any, Any] = {
+        PaymentPlan.status: "approved" if request.approve else "declined",
+        PaymentPlan.approver_name: signer,
+        PaymentPlan.approver_email: request.signer_email[:254],
+        PaymentPlan.approver_phone: masked[:40],
+    }
+    values[PaymentPlan.approved_at if request.approve else PaymentPlan.declined_at] = at
+    async with atomic():
+        done = await PaymentPlan.update(values).where(
+            (PaymentPlan.tenant_id == person.tenant_id)
+            & (PaymentPlan.id == plan["id"])
+            & (PaymentPlan.status == "sent")
+        ).returning(PaymentPlan.id)
+    if not done:
+        return refused("This payment plan was answered or changed a moment ago; reload the page.")
+    return PortalDecisionResult(status="approved" if request.approve else "declined", decided_at=at)

@@ -1,0 +1,104 @@
+"""Quotes in the customer portal: the sent quotes waiting for the logged-in customer, and
+accepting or declining one with the SMS code of the "quotes" context (core/approvals.py).
+
+The same quote can also be accepted from the e-mailed link; whichever comes first wins,
+the other gets a clear 409.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from core.approvals import (
+    NOT_FOUND,
+    PortalApproval,
+    PortalApprovalLine,
+    PortalDecisionRequest,
+    PortalDecisionResult,
+    PortalPerson,
+    ask_signature,
+    owns,
+    refused,
+)
+from core.db import atomic, utcnow
+from plugins.quotes.services import can_accept, lines_of
+from plugins.quotes.tables import Quote
+
+KIND = "quote"
+CONTEXT = "quotes"
+
+
+def _mine(person: PortalPerson) -> Any:
+    where = (
+        (Quote.tenant_id == person.tenant_id)
+        & (Quote.customer_id == person.customer_id)
+        & Quote.deleted_at.is_null()
+        & Quote.anonymized_at.is_null()
+    )
+    if person.person_kind == "contact":
+        return where & Quote.contact_person_id.is_in([0, person.person_id])
+    return where & (Quote.contact_person_id == 0)
+
+
+async def pending(person: PortalPerson) -> list[PortalApproval]:
+    rows = await Quote.select().where(
+        _mine(person) & (Quote.status == "sent")
+    ).order_by(Quote.id)
+    rows = [r for r in rows if can_accept(r)]
+    lines = await lines_of(person.tenant_id, [int(r["id"]) for r in rows])
+    out = []
+    for row in rows:
+        items = lines[int(row["id"])]
+        out.append(
+            PortalApproval(
+                kind=KIND,
+                item_id=int(row["id"]),
+                module="quotes",
+                label_sv="Offert",
+                label_en="Quote",
+                title=row["title"],
+                number=int(row["number"]),
+                total=sum((i.amount for i in items), Decimal("0.00")),
+                lines=tuple(PortalApprovalLine(i.description, i.amount) for i in items),
+                sent_at=row["sent_at"],
+                valid_until=row["valid_until"],
+            )
+        )
+    return out
+
+
+async def decide(request: PortalDecisionRequest) -> PortalDecisionResult:
+    person = request.person
+    row = await Quote.select().where(_mine(person) & (Quote.id == request.item_id)).first()
+    if row is None or not owns(person, int(row["customer_id"]), int(row["contact_person_id"])):
+        return refused(NOT_FOUND, 404)
+    if row["status"] == "accepted":
+        return refused("This quote is already accepted.")
+    if row["status"] == "declined":
+        return refused("This quote is already declined.")
+    if not can_accept(row):
+        return refused("This quote can no longer be answered (it is closed or past its validity date).")
+    stop, signature = await ask_signature(request, CONTEXT)
+    if stop is not None:
+        return stop
+    masked = (signature.masked_phone or "") if signature else ""
+    signer = ((signature.signer_name if signature else None) or request.signer_name)[:200]
+    now = utcnow()
+    at = (signature.signed_at if signature else None) or now
+    status = "accepted" if request.approve else "declined"
+    values: dict[Any, Any] = {
+        Quote.status: status,
+        Quote.updated_at: now,
+        Quote.approver_name: signer,
+        Quote.approver_email: request.signer_email[:254],
+        Quote.approver_phone: masked[:40],
+    }
+    values[Quote.accepted_at if request.approve else Quote.declined_at] = at
+    async with atomic():
+        done = await Quote.update(values).where(
+            (Quote.tenant_id == person.tenant_id) & (Quote.id == row["id"]) & (Quote.status == "sent")
+        ).returning(Quote.id)
+    if not done:
+        return refused("This quote was answered or changed a moment ago; reload the page.")
+    return PortalDecisionResult(status="approved" if request.approve else "declined", decided_at=at)
