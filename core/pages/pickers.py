@@ -70,3 +70,11 @@ class PickerPages(PageController):
 
 
 PAGES = [PickerPages]
+
+
+async def customer_name(tenant_id: int, customer_id: int | None) -> str:
+    """The customer's name for a record form or page ("" for none or an unknown id)."""
+    if not customer_id:
+        return ""
+    person = await describe_person(tenant_id, "customer", int(customer_id))
+    return person.name if person is not None else ""

@@ -13,10 +13,11 @@ from litestar.params import FromPath, QueryParameter
 
 from core.pages import PageController, language_of, page_get, page_post, page_user, read_form, redirect, render, t_for
 from core.pages.forms import error_of, struct_from_form
+from core.pages.pickers import customer_name
 from core.pages.records import KIND_LABELS, activity_of, add_activity_from_form, module_settings_pages, retention_notice
 from core.validation import FieldError
 from plugins.orders import gdpr, services
-from plugins.orders.schemas import OrderIn, OrderLineIn
+from plugins.orders.schemas import OrderIn, OrderLineIn, OrderPatch
 
 PAGE = 25
 Choice = Annotated[str | None, QueryParameter(required=False, max_length=20)]
@@ -28,6 +29,17 @@ def _(message: str) -> str:
 
 
 STATUSES = {"open": _("Open"), "closed": _("Closed")}
+EDIT_FIELDS = ("title", "number", "description", "customer_id", "contact_person_id", "customer_reference",
+               "invoice_comment")
+
+
+def _locked(row: dict[str, Any], t: Any) -> dict[str, str]:
+    """Why the order cannot be changed (deleted, anonymized or invoiced), as a form error."""
+    if row["deleted_at"] is not None or row["anonymized_at"] is not None:
+        return {"_form": t.gettext("This order is deleted and cannot be changed.")}
+    if row["invoiced_at"] is not None:
+        return {"_form": t.gettext("This order is invoiced; what was invoiced cannot be changed.")}
+    return {}
 INVOICED = {"no": _("Not invoiced"), "yes": _("Invoiced")}
 
 
@@ -67,6 +79,46 @@ class OrderPages(PageController):
             except (FieldError, ClientException) as exc:
                 errors = error_of(exc, t)
         return await render(request, "orders/form.html", {"values": form, "errors": errors}, 400, user=user)
+
+    @page_get("/{order_id:int}/edit")
+    async def edit(self, request: Request[Any, Any, Any], order_id: FromPath[int]) -> Response[Any]:
+        user = await page_user(request)
+        row = await services.get_order(user.tenant_id, order_id)
+        values = {k: row[k] for k in EDIT_FIELDS}
+        for k in ("customer_id", "contact_person_id"):
+            values[k] = values[k] or ""
+        return await render(request, "orders/form.html",
+                            {"o": row, "values": values, "errors": _locked(row, t_for(request, user)),
+                             "customer_name": await customer_name(user.tenant_id, row["customer_id"])}, user=user)
+
+    @page_post("/{order_id:int}/edit")
+    async def update(self, request: Request[Any, Any, Any], order_id: FromPath[int]) -> Response[Any]:
+        user = await page_user(request)
+        form = await read_form(request)
+        t = t_for(request, user)
+        row = await services.get_order(user.tenant_id, order_id)
+        values: dict[str, Any] = {k: form.get(k, "").strip() for k in EDIT_FIELDS}
+        for k in ("description", "invoice_comment"):
+            values[k] = form.get(k, "")
+        for k in ("customer_id", "contact_person_id"):
+            values[k] = values[k] or "0"
+        if not values["number"]:
+            values.pop("number")
+        data, errors = struct_from_form(OrderPatch, values, t, ints=("number", "customer_id", "contact_person_id"))
+        status = 400
+        if _locked(row, t):
+            data, errors, status = None, _locked(row, t), 409
+        if data is not None:
+            try:
+                await services.edit_order(user.tenant_id, order_id, data)
+                return redirect(f"/orders/{order_id}", t.gettext("The order is saved."))
+            except (FieldError, ClientException) as exc:
+                errors = error_of(exc, t)
+                if isinstance(exc, FieldError) and exc.field == "number":
+                    errors = {"number": t.gettext("This order number is already used.")}
+                status = getattr(exc, "status_code", 400)
+        return await render(request, "orders/form.html", {"o": row, "values": form, "errors": errors}, status,
+                            user=user)
 
     @page_get("/{order_id:int}")
     async def show(self, request: Request[Any, Any, Any], order_id: FromPath[int]) -> Response[Any]:

@@ -13,6 +13,7 @@ from litestar.params import FromPath, PathParameter, QueryParameter
 
 from core.pages import PageController, page_get, page_post, page_user, read_form, redirect, render, t_for
 from core.pages.forms import error_of, struct_from_form
+from core.pages.pickers import customer_name
 from core.pages.routes import second_factor_context
 from core.validation import FieldError
 from plugins.projects import services
@@ -83,6 +84,19 @@ def _decimal(value: str) -> Decimal | None:
         return None
 
 
+EDIT_FIELDS = ("title", "customer_id", "contact_person_id", "end_customer_name", "end_customer_address",
+               "end_customer_phone", "end_customer_email", "email")
+
+
+def _locked(p: Any, t: Any) -> dict[str, str]:
+    """Why the project cannot be changed (deleted, or not open), as a form error."""
+    if p.deleted_at is not None or p.anonymized_at is not None:
+        return {"_form": t.gettext("This project is deleted and cannot be changed.")}
+    if p.status != "open":
+        return {"_form": t.gettext("Only an open project can be changed; reopen it first.")}
+    return {}
+
+
 class ProjectPages(PageController):
     path = "/projects"
 
@@ -129,6 +143,42 @@ class ProjectPages(PageController):
             except (FieldError, ClientException) as exc:
                 errors = error_of(exc, t)
         return await render(request, "projects/form.html", {"values": form, "errors": errors}, 400, user=user)
+
+    @page_get("/{project_id:int}/edit")
+    async def edit(self, request: Request[Any, Any, Any], project_id: FromPath[int]) -> Response[Any]:
+        user = await page_user(request)
+        p = await services.load_detail(user.tenant_id, project_id)
+        values = {k: getattr(p, k) for k in EDIT_FIELDS}
+        for k in ("customer_id", "contact_person_id"):
+            values[k] = values[k] or ""
+        return await render(request, "projects/form.html",
+                            {"project": p, "values": values, "errors": _locked(p, t_for(request, user)),
+                             "customer_name": await customer_name(user.tenant_id, p.customer_id)}, user=user)
+
+    @page_post("/{project_id:int}/edit")
+    async def update(self, request: Request[Any, Any, Any], project_id: FromPath[int]) -> Response[Any]:
+        from plugins.projects.schemas import ProjectPatch
+
+        user = await page_user(request)
+        form = await read_form(request)
+        t = t_for(request, user)
+        p = await services.load_detail(user.tenant_id, project_id)
+        values: dict[str, Any] = {k: form.get(k, "").strip() for k in EDIT_FIELDS}
+        for k in ("customer_id", "contact_person_id"):
+            values[k] = values[k] or "0"
+        data, errors = struct_from_form(ProjectPatch, values, t, ints=("customer_id", "contact_person_id"))
+        status = 400
+        if _locked(p, t):
+            data, errors, status = None, _locked(p, t), 409
+        if data is not None:
+            try:
+                await services.update_project(user.tenant_id, project_id, data)
+                return redirect(f"/projects/{project_id}", t.gettext("The project is saved."))
+            except (FieldError, ClientException) as exc:
+                errors = error_of(exc, t)
+                status = getattr(exc, "status_code", 400)
+        return await render(request, "projects/form.html", {"project": p, "values": form, "errors": errors}, status,
+                            user=user)
 
     @page_get("/{project_id:int}")
     async def show(self, request: Request[Any, Any, Any], project_id: FromPath[int]) -> Response[Any]:

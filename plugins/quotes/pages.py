@@ -12,6 +12,7 @@ from litestar.params import FromPath, PathParameter, QueryParameter
 
 from core.pages import PageController, page_get, page_post, page_user, read_form, redirect, render, t_for
 from core.pages.forms import error_of, struct_from_form
+from core.pages.pickers import customer_name
 from core.pages.routes import second_factor_context
 from core.validation import FieldError
 from core.web import client_ip
@@ -26,6 +27,8 @@ def _(message: str) -> str:
 
 
 MESSAGES = [
+    _("Only a draft or sent quote can be changed."),
+    _("This quote is deleted and cannot be changed."),
     _("This quote link is not valid."),
     _("This quote is already accepted."),
     _("This quote can no longer be accepted (it is closed or past its validity date)."),
@@ -139,6 +142,45 @@ class QuotePages(PageController):
             except (FieldError, ClientException) as exc:
                 errors = error_of(exc, t)
         return await render(request, "quotes/form.html", {"values": form, "errors": errors}, 400, user=user)
+
+    @page_get("/{quote_id:int}/edit")
+    async def edit(self, request: Request[Any, Any, Any], quote_id: FromPath[int]) -> Response[Any]:
+        user = await page_user(request)
+        quote = await services.load_out(user.tenant_id, quote_id)
+        values = {k: ("" if getattr(quote, k) is None else getattr(quote, k)) for k in FIELDS}
+        for k in ("customer_id", "contact_person_id"):
+            values[k] = values[k] or ""
+        errors = {}
+        if quote.status not in services.EDITABLE or quote.deleted_at is not None:
+            errors = {"_form": t_for(request, user).gettext("Only a draft or sent quote can be changed.")}
+        return await render(request, "quotes/form.html",
+                            {"q": quote, "values": values, "errors": errors,
+                             "customer_name": await customer_name(user.tenant_id, quote.customer_id)}, user=user)
+
+    @page_post("/{quote_id:int}/edit")
+    async def update(self, request: Request[Any, Any, Any], quote_id: FromPath[int]) -> Response[Any]:
+        from plugins.quotes.schemas import QuotePatch
+
+        user = await page_user(request)
+        form = await read_form(request)
+        t = t_for(request, user)
+        quote = await services.load_out(user.tenant_id, quote_id)
+        values = _quote_values(form, False)
+        if "valid_until" not in values:
+            values["clear_valid_until"] = True
+        data, errors = struct_from_form(QuotePatch, values, t, ints=("customer_id", "contact_person_id"))
+        status = 400
+        if quote.status not in services.EDITABLE or quote.deleted_at is not None:
+            data, errors, status = None, {"_form": t.gettext("Only a draft or sent quote can be changed.")}, 409
+        if data is not None:
+            try:
+                await services.update_quote(user.tenant_id, quote_id, data)
+                return redirect(f"/quotes/{quote_id}", t.gettext("The quote is saved."))
+            except (FieldError, ClientException) as exc:
+                errors = error_of(exc, t)
+                status = getattr(exc, "status_code", 400)
+        return await render(request, "quotes/form.html", {"q": quote, "values": form, "errors": errors}, status,
+                            user=user)
 
     @page_get("/{quote_id:int}")
     async def show(self, request: Request[Any, Any, Any], quote_id: FromPath[int]) -> Response[Any]:
