@@ -183,7 +183,7 @@ class SearchController(Controller):
         require_gdpr(user)
         ids = data.identifiers()
         async with atomic():
-            row = await subjects.create_export(user.tenant_id, user.employee_id, ids)
+            row = await subjects.create_export(user.tenant_id, user.employee_id, ids, language=user.language or "sv")
             await log_event(user.tenant_id, user, "gdpr.subject_export", plugin="core",
                             record_id=int(row["id"]), ip=client_ip(request))
         code = HTTP_201_CREATED if row["status"] == "done" else HTTP_202_ACCEPTED
@@ -217,7 +217,7 @@ class SearchController(Controller):
         identifiers are searched again and the audit row says what remains, if anything."""
         require_gdpr(user)
         ids = data.identifiers()
-        result = await subjects.erase(user.tenant_id, ids, dry_run=data.dry_run)
+        result = await subjects.erase(user.tenant_id, ids, dry_run=data.dry_run, language=user.language or "sv")
         await log_event(user.tenant_id, user, "gdpr.subject_erasure" + ("_preview" if data.dry_run else ""),
                         plugin="core", ip=client_ip(request))
         return msgspec.convert(result, EraseOut)

@@ -181,11 +181,15 @@ async def _rows(tbl: str, ids: set[int], tenant_id: int) -> list[dict[str, Any]]
     return out
 
 
-def _place(reg: gs.Registry, tbl: str, row: dict[str, Any]) -> tuple[str, str, str, str, str | None]:
-    """(plugin, area, place, record_type, link) of a row, from its table's search sources."""
+def _place(
+    reg: gs.Registry, tbl: str, row: dict[str, Any], language: str
+) -> tuple[str, str, str, str, str | None]:
+    """(plugin, area, place, record_type, link) of a row, from its table's search sources;
+    the place named in ``language`` ("sv", else English), as person search names it."""
     for s in reg.sources:
         if s.tbl == tbl and gs.where_ok(s.source, row):
-            return s.owner, s.source.area, s.source.place_en, s.source.record_type, gs.record_link(s, int(row["id"]), row)
+            place = s.source.place_sv if language == "sv" else s.source.place_en
+            return s.owner, s.source.area, place, s.source.record_type, gs.record_link(s, int(row["id"]), row)
     return "", "", tbl, "", None
 
 
@@ -197,8 +201,9 @@ def _shown(column: str, value: Any) -> Any:
     return value
 
 
-async def build_export(tenant_id: int, ids: Identifiers) -> dict[str, Any]:
-    """The access export: every record and personal-data field held about the person."""
+async def build_export(tenant_id: int, ids: Identifiers, language: str = "sv") -> dict[str, Any]:
+    """The access export: every record and personal-data field held about the person, its
+    places named in ``language`` (the requesting user's)."""
     decl = get_declarations()
     reg = gs.registry()
     found = await locate(tenant_id, ids)
@@ -206,7 +211,7 @@ async def build_export(tenant_id: int, ids: Identifiers) -> dict[str, Any]:
     for tbl in sorted(found.records):
         fields = [f for f in decl.fields if f.table._meta.tablename == tbl]
         for row in await _rows(tbl, found.records[tbl], tenant_id):
-            plugin, area, place, record_type, link = _place(reg, tbl, row)
+            plugin, area, place, record_type, link = _place(reg, tbl, row, language)
             records.append(
                 {
                     "plugin": plugin,
@@ -230,7 +235,12 @@ async def build_export(tenant_id: int, ids: Identifiers) -> dict[str, Any]:
                 }
             )
     records.sort(key=lambda r: (gs.AREA_ORDER.get(r["area"], 9), r["plugin"], r["table"], r["record_id"]))
-    return {"generated_at": utcnow().isoformat(), "records": records, "record_count": len(records)}
+    return {
+        "generated_at": utcnow().isoformat(),
+        "language": language,
+        "records": records,
+        "record_count": len(records),
+    }
 
 
 def _unique_fields(fields: list[Any]) -> list[Any]:
@@ -246,7 +256,7 @@ def _unique_fields(fields: list[Any]) -> list[Any]:
 def export_html(document: dict[str, Any], organization: str) -> str:
     e = html.escape
     parts = [
-        "<!doctype html><html lang='sv'><head><meta charset='utf-8'>",
+        f"<!doctype html><html lang='{e(document.get('language') or 'sv')}'><head><meta charset='utf-8'>",
         f"<title>Registerutdrag – {e(organization)}</title>",
         "<style>body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;color:#111}"
         "table{border-collapse:collapse;width:100%;margin-bottom:1.5rem}"
@@ -274,8 +284,11 @@ async def _organization(tenant_id: int) -> str:
     return str(rows[0]["name"]) if rows else ""
 
 
-async def create_export(tenant_id: int, requested_by: int | None, ids: Identifiers) -> dict[str, Any]:
-    """Make the export now when it is small, else as a background job; returns its row."""
+async def create_export(
+    tenant_id: int, requested_by: int | None, ids: Identifiers, language: str = "sv"
+) -> dict[str, Any]:
+    """Make the export now when it is small, else as a background job; returns its row.
+    ``language``: the requesting user's, for the places' names."""
     from core.gdpr.tables import SubjectExport
     from core.security import keyed_hash, new_token
 
@@ -294,16 +307,16 @@ async def create_export(tenant_id: int, requested_by: int | None, ids: Identifie
     ).returning(SubjectExport.id)
     export_id = int(rows[0]["id"])
     if found.count() <= INLINE_LIMIT:
-        await run_export(export_id, ids.__dict__)
+        await run_export(export_id, ids.__dict__, language)
     else:
         from core.db import after_commit
         from core.worker import enqueue
 
-        after_commit(lambda: enqueue("core.gdpr.subjects.export_job", export_id, ids.__dict__))
+        after_commit(lambda: enqueue("core.gdpr.subjects.export_job", export_id, ids.__dict__, language))
     return await export_row(tenant_id, export_id)  # type: ignore[return-value]
 
 
-async def run_export(export_id: int, ids: dict[str, Any]) -> None:
+async def run_export(export_id: int, ids: dict[str, Any], language: str = "sv") -> None:
     from core.gdpr.tables import SubjectExport
 
     row = await SubjectExport.select().where(SubjectExport.id == export_id).first()
@@ -311,7 +324,7 @@ async def run_export(export_id: int, ids: dict[str, Any]) -> None:
         return
     tenant_id = int(row["tenant_id"])
     try:
-        document = await build_export(tenant_id, Identifiers(**ids))
+        document = await build_export(tenant_id, Identifiers(**ids), language)
         page = export_html(document, await _organization(tenant_id))
         async with atomic():
             await SubjectExport.update(
@@ -331,8 +344,8 @@ async def run_export(export_id: int, ids: dict[str, Any]) -> None:
 
 
 @task("core.gdpr.subjects.export_job")
-async def export_job(export_id: int, ids: dict[str, Any]) -> None:
-    await run_export(export_id, ids)
+async def export_job(export_id: int, ids: dict[str, Any], language: str = "sv") -> None:
+    await run_export(export_id, ids, language)
 
 
 async def export_row(tenant_id: int, export_id: int) -> dict[str, Any] | None:
@@ -365,7 +378,7 @@ class Planned:
     reason: str = ""
 
 
-async def plan_erasure(tenant_id: int, ids: Identifiers) -> tuple[Located, list[Planned]]:
+async def plan_erasure(tenant_id: int, ids: Identifiers, language: str = "sv") -> tuple[Located, list[Planned]]:
     decl = get_declarations()
     reg = gs.registry()
     found = await locate(tenant_id, ids)
@@ -394,7 +407,7 @@ async def plan_erasure(tenant_id: int, ids: Identifiers) -> tuple[Located, list[
                     vetoes.update(await await_me_maybe(answer) or {})
             for row in rule_rows:
                 rid = int(row["id"])
-                plugin, _area, place, record_type, _ = _place(reg, tbl, row)
+                plugin, _area, place, record_type, _ = _place(reg, tbl, row, language)
                 status = gs.record_status(row)
                 if status == "anonymized":
                     action, reason = "none", "already anonymized"
@@ -404,7 +417,7 @@ async def plan_erasure(tenant_id: int, ids: Identifiers) -> tuple[Located, list[
                     action, reason = "anonymize", ""
                 plan.append(Planned(info.owner, key, tbl, record_type, place, rid, status, action, reason))
         for row in loose:
-            plugin, _area, place, record_type, _ = _place(reg, tbl, row)
+            plugin, _area, place, record_type, _ = _place(reg, tbl, row, language)
             plan.append(
                 Planned(plugin, None, tbl, record_type, place, int(row["id"]), gs.record_status(row), "with_subject",
                         "cleared through the person's own record (declared reference)")
@@ -412,11 +425,14 @@ async def plan_erasure(tenant_id: int, ids: Identifiers) -> tuple[Located, list[
     return found, plan
 
 
-async def erase(tenant_id: int, ids: Identifiers, *, dry_run: bool, requested_by: Any = None) -> dict[str, Any]:
-    """Dry run: what would be anonymized. Otherwise anonymize it, search again, audit."""
+async def erase(
+    tenant_id: int, ids: Identifiers, *, dry_run: bool, requested_by: Any = None, language: str = "sv"
+) -> dict[str, Any]:
+    """Dry run: what would be anonymized. Otherwise anonymize it, search again, audit.
+    Places are named in ``language`` (the requesting user's)."""
     from core.gdpr.engine import anonymize_records, finish_run, start_run
 
-    found, plan = await plan_erasure(tenant_id, ids)
+    found, plan = await plan_erasure(tenant_id, ids, language)
     out: dict[str, Any] = {
         "dry_run": dry_run,
         "records": [p.__dict__ for p in plan],
@@ -442,7 +458,7 @@ async def erase(tenant_id: int, ids: Identifiers, *, dry_run: bool, requested_by
         after = await locate(tenant_id, ids)
         for kind, sids in found.subjects.items():
             after.subjects[kind].update(sids)
-        _, remaining_plan = await _remaining(tenant_id, after)
+        _, remaining_plan = await _remaining(tenant_id, after, language)
         if remaining_plan:
             vetoed = {(p.table, p.record_id): p.reason for p in plan if p.action == "keep"}
             lines = [
@@ -466,7 +482,7 @@ async def erase(tenant_id: int, ids: Identifiers, *, dry_run: bool, requested_by
     return out
 
 
-async def _remaining(tenant_id: int, after: Located) -> tuple[Located, list[Planned]]:
+async def _remaining(tenant_id: int, after: Located, language: str) -> tuple[Located, list[Planned]]:
     """Records that still hold one of the identifiers in a declared place (not anonymized)."""
     reg = gs.registry()
     remaining: list[Planned] = []
@@ -474,7 +490,7 @@ async def _remaining(tenant_id: int, after: Located) -> tuple[Located, list[Plan
         for row in await _rows(tbl, rids, tenant_id):
             if gs.record_status(row) == "anonymized":
                 continue
-            plugin, _area, place, record_type, _ = _place(reg, tbl, row)
+            plugin, _area, place, record_type, _ = _place(reg, tbl, row, language)
             remaining.append(Planned(plugin, None, tbl, record_type, place, int(row["id"]), gs.record_status(row), "remains"))
     return after, remaining
 

@@ -255,11 +255,11 @@ class SettingsPages(PageController):
         ip = client_ip(request)
         if action == "export":
             async with atomic():
-                row = await subjects.create_export(user.tenant_id, user.employee_id, ids)
+                row = await subjects.create_export(user.tenant_id, user.employee_id, ids, language=language_of(request, user))
                 await log_event(user.tenant_id, user, "gdpr.subject_export", plugin="core", record_id=int(row["id"]), ip=ip)
             return await self._subject(request, user, values, export=row)
         dry_run = action != "erase"
-        result = await subjects.erase(user.tenant_id, ids, dry_run=dry_run)
+        result = await subjects.erase(user.tenant_id, ids, dry_run=dry_run, language=language_of(request, user))
         await log_event(user.tenant_id, user, "gdpr.subject_erasure" + ("_preview" if dry_run else ""), plugin="core", ip=ip)
         return await self._subject(request, user, values, erasure=result)
 

@@ -140,6 +140,38 @@ async def test_erasure_preview_then_erase_with_veto(admin_client, tenant):
     assert other["anonymized_at"] is None and other["name"] == p["other"]["name"]
 
 
+async def test_export_and_erasure_preview_name_places_in_the_users_language(admin_client, tenant):
+    """Like person search: the places of the export (JSON and page) and of the erasure
+    preview are named in the requesting user's language, Swedish or English."""
+    p = await person(admin_client)
+    body = {"emails": [p["email"]]}
+    expected = {"sv": ("Kundregister", "Ärenden"), "en": ("Customer register", "Cases")}
+    for language, (customer_place, case_place) in expected.items():
+        await raw("UPDATE employee SET language = {} WHERE tenant_id = {}", language, tenant.id)
+        r = await admin_client.post("/api/gdpr/subjects/export", json=body)
+        assert r.status_code == 201, r.text
+        document = r.json()["document"]
+        assert document["language"] == language
+        place = {(rec["table"], rec["record_id"]): rec["place"] for rec in document["records"]}
+        assert place[("customer", p["customer"]["id"])] == customer_place
+        assert place[("case_record", p["case"]["id"])] == case_place
+        other = expected["en" if language == "sv" else "sv"]
+        assert not set(other) & set(place.values())
+        page = await admin_client.get(r.json()["html_url"])
+        assert page.status_code == 200
+        assert f"<html lang='{language}'>" in page.text
+        assert customer_place in page.text and case_place in page.text
+        assert other[0] not in page.text and other[1] not in page.text
+        preview = await admin_client.post("/api/gdpr/subjects/erase", json=body)
+        assert preview.status_code == 200, preview.text
+        planned = {(rec["table"], rec["record_id"]): rec["place"] for rec in preview.json()["records"]}
+        assert planned[("customer", p["customer"]["id"])] == customer_place
+        assert planned[("case_record", p["case"]["id"])] == case_place
+        # The route's answer follows the same language as search's groups.
+        groups = (await search(admin_client, p["email"]))["groups"]
+        assert customer_place in {g["place"] for g in groups}
+
+
 async def test_bad_requests(app, admin_client, tenant, other_tenant):
     for body, field in (
         ({}, "identifiers"),
