@@ -19,6 +19,7 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Request, Response, post
+from litestar.params import FromPath
 from litestar.response import Redirect
 
 from core import auth
@@ -187,4 +188,56 @@ class TwoFactorSettingsPages(PageController):
         return redirect("/twofactor/settings", t.gettext("The settings are saved."))
 
 
-PAGES = [TwoFactorPages, TwoFactorSettingsPages]
+def _(message: str) -> str:
+    return message
+
+
+MY_DEVICES = _("My devices")
+
+
+class MyDevicesPages(PageController):
+    """A person's own remembered browsers (where the SMS code is skipped until a date), and
+    forgetting one or all of them. Linked beside the person's name on every page."""
+
+    path = "/twofactor/devices"
+
+    @page_get("/", opt={"account_menu": MY_DEVICES})
+    async def show(self, request: Request[Any, Any, Any]) -> Response[Any]:
+        from core.pages import page_user
+        from core.security import token_hash
+        from plugins.twofactor.services import DEVICE_COOKIE
+
+        user = await page_user(request)
+        rows = await services.list_devices(user.tenant_id, "employee", user.employee_id)
+        current = request.cookies.get(DEVICE_COOKIE) or ""
+        mine = token_hash(current) if current and len(current) <= 128 else None
+        devices = [{**r, "current": mine is not None and r["token_hash"] == mine} for r in rows]
+        return await render(request, "twofactor/devices.html", {"devices": devices}, user=user)
+
+    @page_post("/{device_id:int}/revoke")
+    async def revoke(self, request: Request[Any, Any, Any], device_id: FromPath[int]) -> Response[Any]:
+        from litestar.exceptions import NotFoundException
+
+        from core.pages import page_user
+
+        user = await page_user(request)
+        await read_form(request)
+        t = t_for(request, user)
+        try:
+            await services.revoke_device(user.tenant_id, "employee", user.employee_id, device_id)
+        except TwoFactorRefusal as exc:
+            raise NotFoundException("This device was not found.") from exc
+        return redirect("/twofactor/devices", t.gettext("The device is forgotten: it will ask for an SMS code again."))
+
+    @page_post("/revoke-all")
+    async def revoke_all(self, request: Request[Any, Any, Any]) -> Response[Any]:
+        from core.pages import page_user
+
+        user = await page_user(request)
+        await read_form(request)
+        t = t_for(request, user)
+        count = await services.forget_devices(user.tenant_id, "employee", user.employee_id)
+        return redirect("/twofactor/devices", t.gettext("Devices forgotten: %(num)d.") % {"num": count})
+
+
+PAGES = [TwoFactorPages, TwoFactorSettingsPages, MyDevicesPages]
