@@ -203,15 +203,24 @@ class CorePages(PageController):
 
     @page_post("/reset")
     async def reset(self, request: Request[Any, Any, Any]) -> Response[Any]:
+        """A new password from the reset link. With SMS at "Users – password reset" on, the
+        code comes first and the password is asked for after it: the code form carries only
+        the link's token, never a password, and nothing is kept in between but the
+        two-factor plugin's verified challenge (10 minutes, used once)."""
         form = await read_form(request)
         t = t_for(request, None)
         token = form.get("token", "")[:200]
-        password = form.get("password", "")
-        errors: dict[str, str] = {}
+        challenge_id = form.get("challenge_id", "")[:128] or None
         try:
             row = await auth.check_reset_token(token)
         except AuthError as exc:
             return await render(request, "reset.html", {"link_error": t.gettext(exc.message)}, 400)
+        if challenge_id and "password" not in form:
+            # Back from the code page (HTTP 307): the code is right, now the password.
+            return await render(request, "reset.html", {"token": token, "challenge_id": challenge_id})
+        password = form.get("password", "")
+        ctx = {"token": token, "challenge_id": challenge_id or ""}
+        errors: dict[str, str] = {}
         try:
             auth.check_password_rules(password)
         except AuthError as exc:
@@ -219,7 +228,7 @@ class CorePages(PageController):
         if not errors and password != form.get("password2", ""):
             errors["password2"] = t.gettext("The two passwords are not the same.")
         if errors:
-            return await render(request, "reset.html", {"token": token, "errors": errors}, 400)
+            return await render(request, "reset.html", {**ctx, "errors": errors}, 400)
         decision = await ask_second_factor(
             SecondFactorRequest(
                 tenant_id=int(row["tenant_id"]),
@@ -228,25 +237,23 @@ class CorePages(PageController):
                 context="employee_reset",
                 device_token=None,
                 user_agent=request.headers.get("user-agent", "")[:200],
-                challenge_id=form.get("challenge_id") or None,
+                challenge_id=challenge_id,
             )
         )
         if decision is not None and decision.error:
+            # A used, stale (over 10 minutes) or made-up challenge: start the step again.
             return await render(
                 request, "reset.html",
-                {"token": token, "errors": {"password": t.gettext(decision.error)}},
+                {"token": token, "errors": {"_form": t.gettext(decision.error)}},
                 decision.status if 400 <= decision.status < 500 else 409,
             )
         if decision is not None and decision.required:
+            # The password typed so far is dropped here; it is asked for after the code.
             return await render(
                 request,
                 "second_factor.html",
                 second_factor_context(
-                    decision,
-                    "/reset",
-                    {"token": token, "password": password, "password2": password},
-                    "reset",
-                    t.gettext("Choose a new password"),
+                    decision, "/reset", {"token": token}, "reset", t.gettext("Choose a new password")
                 ),
             )
         try:

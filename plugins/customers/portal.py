@@ -31,6 +31,7 @@ Nothing here logs or returns a password, a token or an address.
 from __future__ import annotations
 
 import hashlib
+import hmac
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -47,6 +48,7 @@ from core.auth import (
     hash_password,
     verify_password,
 )
+from core.approvals import PortalPerson
 from core.config import get_settings
 from core.contracts import (
     AnonymizeContext,
@@ -57,7 +59,7 @@ from core.contracts import (
     SecondFactorRequest,
     TwoFactorContext,
 )
-from core.db import atomic, utcnow
+from core.db import atomic, bind_tenant, utcnow
 from core.delivery import queue_message
 from core.eventlog import log_system
 from core.plugins import get_host
@@ -72,6 +74,7 @@ from plugins.customers.tables import (
     Customer,
     PortalAccount,
     PortalLoginFailure,
+    PortalPending,
     PortalSession,
     PortalToken,
 )
@@ -87,6 +90,14 @@ PORTAL_COOKIE = "gallra_portal"
 # Set by the two-factor plugin when a code is verified; only read here, and handed to
 # the challenge_second_factor hook as an opaque value.
 DEVICE_COOKIE = "gallra_device"
+
+# The SMS step of the portal's pages: the code form carries a random token of a pending
+# step kept in the database (never the password), bound to a cookie of the same browser.
+PENDING_COOKIE = "gallra_portal_step"
+PENDING_TTL = timedelta(minutes=10)
+PENDING_MAX_USES = 5
+STEP_EXPIRED = "This step has expired (10 minutes) or is not valid. Start again."
+STEP_BLOCKED = "This step was tried too many times. Start again."
 
 INVITE_TTL = timedelta(days=7)
 RESET_TTL = timedelta(minutes=30)
@@ -122,11 +133,15 @@ class Conflict(ClientException):
 
 
 class SecondFactorRequired(Exception):
-    """The step needs an SMS code first: the route answers 202 with the challenge."""
+    """The step needs an SMS code first: the route answers 202 with the challenge.
 
-    def __init__(self, decision: SecondFactorDecision):
+    ``pending`` is the token of the pending step the pages keep server-side (set when the
+    step was started with a ``binder``, see :func:`start_pending`)."""
+
+    def __init__(self, decision: SecondFactorDecision, pending: str | None = None):
         super().__init__("second factor required")
         self.decision = decision
+        self.pending = pending
 
 
 # --- declarations ---------------------------------------------------------------------
@@ -375,6 +390,9 @@ async def _close_accounts(tenant_id: int, account_ids: list[int], now: datetime)
     await PortalToken.delete().where(
         (PortalToken.tenant_id == tenant_id) & PortalToken.account_id.is_in(account_ids)
     )
+    await PortalPending.delete().where(
+        (PortalPending.tenant_id == tenant_id) & PortalPending.account_id.is_in(account_ids)
+    )
 
 
 async def invite(tenant_id: int, kind: str, person_id: int, email: str | None) -> dict:
@@ -596,19 +614,166 @@ async def _set_password(account: dict, token_row: dict, new_hash: str, now: date
     await PortalToken.delete().where(
         (PortalToken.tenant_id == tenant_id) & (PortalToken.account_id == account["id"])
     )
+    await PortalPending.delete().where(
+        (PortalPending.tenant_id == tenant_id) & (PortalPending.account_id == account["id"])
+    )
     await fire_password_changed(tenant_id, account["person_kind"], int(account["person_id"]))
 
 
+# --- the pages' pending SMS step ----------------------------------------------------------
+
+
+async def start_pending(
+    account: dict,
+    purpose: str,
+    binder: str,
+    link_token_id: int = 0,
+    password_hash: str | None = None,
+) -> str:
+    """Keep a step that waits for its SMS code; returns the token the code form carries.
+
+    Only hashes are stored: of the token, of the browser's binder cookie and (first
+    password, reset) of the new password. The step lives :data:`PENDING_TTL` and may be
+    re-posted :data:`PENDING_MAX_USES` times.
+    """
+    token = new_token()
+    now = utcnow()
+    await PortalPending.insert(
+        PortalPending(
+            token_hash=token_hash(token),
+            binder_hash=token_hash(binder),
+            tenant_id=int(account["tenant_id"]),
+            account_id=int(account["id"]),
+            purpose=purpose,
+            link_token_id=link_token_id,
+            password_hash=password_hash,
+            uses=0,
+            created_at=now,
+            expires_at=now + PENDING_TTL,
+        )
+    )
+    return token
+
+
+async def _second_factor_or_pending(
+    account: dict,
+    contexts: tuple[str, ...],
+    challenge_id: str | None,
+    user_agent: str,
+    binder: str | None,
+    purpose: str,
+    link_token_id: int,
+    password: str,
+) -> None:
+    try:
+        await _second_factor(account, contexts, challenge_id, None, user_agent)
+    except SecondFactorRequired as required:
+        if binder is None:
+            raise
+        required.pending = await start_pending(
+            account, purpose, binder, link_token_id, await hash_password(password)
+        )
+        raise
+
+
+async def _take_pending(slug: str, token: str, purpose: str, binder: str | None) -> tuple[dict, dict]:
+    """The live pending step behind ``token`` for this organization, purpose and browser,
+    counting one use; 400 when unknown, tampered, of another browser or expired, 429 when
+    used up (then it is gone)."""
+    if not token or len(token) > MAX_TOKEN_LENGTH or not binder or len(binder) > MAX_TOKEN_LENGTH:
+        raise ClientException(STEP_EXPIRED)
+    tenant = await find_tenant(slug)
+    row = await PortalPending.select().where(PortalPending.token_hash == token_hash(token)).first()
+    if (
+        row is None
+        or tenant is None
+        or int(row["tenant_id"]) != int(tenant["id"])
+        or row["purpose"] != purpose
+        or not hmac.compare_digest(row["binder_hash"], token_hash(binder))
+    ):
+        raise ClientException(STEP_EXPIRED)
+    now = utcnow()
+    if row["expires_at"] <= now:
+        await PortalPending.delete().where(PortalPending.id == row["id"])
+        raise ClientException(STEP_EXPIRED)
+    counted = await PortalPending.update({PortalPending.uses: PortalPending.uses + 1}).where(
+        (PortalPending.id == row["id"]) & (PortalPending.uses < PENDING_MAX_USES)
+    ).returning(PortalPending.uses)
+    if not counted:
+        await PortalPending.delete().where(PortalPending.id == row["id"])
+        raise ClientException(STEP_BLOCKED, status_code=429)
+    await _require_enabled(int(row["tenant_id"]))
+    account = (
+        await PortalAccount.select()
+        .where((PortalAccount.tenant_id == row["tenant_id"]) & (PortalAccount.id == row["account_id"]))
+        .first()
+    )
+    if (
+        account is None
+        or account["disabled_at"] is not None
+        or account["anonymized_at"] is not None
+        or await person_of_account(account) is None
+    ):
+        await PortalPending.delete().where(PortalPending.id == row["id"])
+        raise ClientException(STEP_EXPIRED)
+    return row, account
+
+
+async def finish_pending(
+    slug: str,
+    token: str,
+    purpose: str,
+    binder: str | None,
+    challenge_id: str | None,
+    device_token: str | None,
+    user_agent: str,
+    old_session: str | None = None,
+) -> tuple[dict, str | None]:
+    """Complete a pending step with its verified SMS code: a login answers the account and a
+    new session token; a first password or reset sets the password kept as a hash (and
+    answers no token). The pending step is used once."""
+    row, account = await _take_pending(slug, token, purpose, binder)
+    if purpose == "login":
+        await _second_factor(account, (CONTEXT_LOGIN,), challenge_id, device_token, user_agent)
+        await PortalPending.delete().where(PortalPending.id == row["id"])
+        return account, await _open_session(account, old_session)
+    bad = BAD_INVITE if purpose == "activate" else BAD_RESET
+    link = (
+        await PortalToken.select()
+        .where((PortalToken.tenant_id == row["tenant_id"]) & (PortalToken.id == row["link_token_id"]))
+        .first()
+    )
+    if link is None or link["used_at"] is not None or link["expires_at"] <= utcnow():
+        await PortalPending.delete().where(PortalPending.id == row["id"])
+        raise ClientException(bad)
+    contexts = (CONTEXT_CONVERSATIONS,) if purpose == "activate" else (CONTEXT_RESET, CONTEXT_CONVERSATIONS)
+    await _second_factor(account, contexts, challenge_id, None, user_agent)
+    async with atomic():
+        await _set_password(account, link, row["password_hash"], utcnow())  # deletes the step
+    return account, None
+
+
 async def activate(
-    slug: str, token: str, password: str, challenge_id: str | None, user_agent: str
+    slug: str,
+    token: str,
+    password: str,
+    challenge_id: str | None,
+    user_agent: str,
+    binder: str | None = None,
 ) -> dict:
     """The first password, from the invitation link. With the "customer conversations"
-    context on, an SMS code comes first. The person then logs in as usual."""
+    context on, an SMS code comes first. The person then logs in as usual.
+
+    With ``binder`` (the pages), a step needing a code is kept server-side with the new
+    password's hash, and the exception carries its token (:func:`finish_pending`)."""
     tenant_id = await _tenant_id(slug, BAD_INVITE)
     assert tenant_id is not None
     check_password(password)
     token_row, account = await _link(tenant_id, token, "invite", BAD_INVITE)
-    await _second_factor(account, (CONTEXT_CONVERSATIONS,), challenge_id, None, user_agent)
+    await _second_factor_or_pending(
+        account, (CONTEXT_CONVERSATIONS,), challenge_id, user_agent, binder, "activate",
+        int(token_row["id"]), password,
+    )
     new_hash = await hash_password(password)
     async with atomic():
         await _set_password(account, token_row, new_hash, utcnow())
@@ -616,7 +781,12 @@ async def activate(
 
 
 async def complete_reset(
-    slug: str, token: str, password: str, challenge_id: str | None, user_agent: str
+    slug: str,
+    token: str,
+    password: str,
+    challenge_id: str | None,
+    user_agent: str,
+    binder: str | None = None,
 ) -> dict:
     """A new password from a reset link (M8): sessions end, trusted devices are forgotten,
     nobody is logged in. The SMS code is asked under "portal password reset", or, when
@@ -625,8 +795,9 @@ async def complete_reset(
     assert tenant_id is not None
     check_password(password)
     token_row, account = await _link(tenant_id, token, "reset", BAD_RESET)
-    await _second_factor(
-        account, (CONTEXT_RESET, CONTEXT_CONVERSATIONS), challenge_id, None, user_agent
+    await _second_factor_or_pending(
+        account, (CONTEXT_RESET, CONTEXT_CONVERSATIONS), challenge_id, user_agent, binder,
+        "reset", int(token_row["id"]), password,
     )
     new_hash = await hash_password(password)
     async with atomic():
@@ -750,11 +921,24 @@ async def login(
     device_token: str | None,
     user_agent: str,
     old_session: str | None,
+    binder: str | None = None,
 ) -> tuple[dict, str]:
     """Check the password, then the second factor for a new device; returns the account
-    and a new session token (raises SecondFactorRequired for the 202)."""
+    and a new session token (raises SecondFactorRequired for the 202). With ``binder``
+    (the pages) a step needing a code is kept server-side: the exception carries the
+    pending step's token, and :func:`finish_pending` completes it without the password."""
     account = await check_credentials(slug, email, password)
-    await _second_factor(account, (CONTEXT_LOGIN,), challenge_id, device_token, user_agent)
+    try:
+        await _second_factor(account, (CONTEXT_LOGIN,), challenge_id, device_token, user_agent)
+    except SecondFactorRequired as required:
+        if binder is None:
+            raise
+        required.pending = await start_pending(account, "login", binder)
+        raise
+    return account, await _open_session(account, old_session)
+
+
+async def _open_session(account: dict, old_session: str | None) -> str:
     settings = get_settings()
     token = new_token()
     now = utcnow()
@@ -773,7 +957,7 @@ async def login(
             )
         )
     await log_system(int(account["tenant_id"]), "login", 200, "customer portal")
-    return account, token
+    return token
 
 
 @dataclass
@@ -805,6 +989,7 @@ async def authenticate(token: str | None) -> PortalUser | None:
         await PortalSession.delete().where(PortalSession.id == row["id"])
         return None
     tenant_id = int(row["tenant_id"])
+    bind_tenant(tenant_id)  # this request now sees only its tenant's rows
     await _require_enabled(tenant_id)
     account = (
         await PortalAccount.select()
@@ -903,6 +1088,11 @@ async def purge_expired(now: datetime | None = None) -> int:
             .returning(PortalToken.id)
         )
         gone += len(
+            await PortalPending.delete()
+            .where(PortalPending.expires_at <= now)
+            .returning(PortalPending.id)
+        )
+        gone += len(
             await PortalLoginFailure.delete()
             .where(
                 PortalLoginFailure.at
@@ -959,3 +1149,11 @@ def search_sources() -> list[SearchSource]:
         )
         for column, category, _strategy, _sv, _en in ACCOUNT_FIELDS
     ]
+
+
+def portal_person(user: PortalUser) -> PortalPerson:
+    """The portal person as the modules see it (core/approvals.py)."""
+    kind = "contact" if user.person_kind == "contact" else "customer"
+    return PortalPerson(
+        tenant_id=user.tenant_id, customer_id=user.customer_id, person_kind=kind, person_id=user.person_id
+    )

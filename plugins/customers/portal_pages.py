@@ -11,23 +11,35 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from litestar import Request, Response
+from litestar.datastructures import Cookie
 from litestar.exceptions import ClientException, HTTPException
-from litestar.params import QueryParameter
+from litestar.params import PathParameter, QueryParameter
 
+from core import approvals
 from core.activity.service import add_activity, list_activity
 from core.auth import AuthError
 from core.db import atomic
-from core.pages import PageController, page_get, page_post, read_form, redirect, render, t_for
+from core.pages import PageController, language_of, page_get, page_post, read_form, redirect, render, t_for
 from core.pages.forms import error_of
 from core.pages.routes import second_factor_context
+from core.security import new_token
 from core.validation import FieldError
+from core.web import is_https
 from core.worker import enqueue
 from plugins.customers import portal
-from plugins.customers.portal import DEVICE_COOKIE, PORTAL_COOKIE, RESET_TASK, SecondFactorRequired
+from plugins.customers.portal import (
+    DEVICE_COOKIE,
+    PENDING_COOKIE,
+    PORTAL_COOKIE,
+    RESET_TASK,
+    SecondFactorRequired,
+)
 from plugins.customers.portal_routes import portal_cookie
 
 PUBLIC = {"public": True}
 Text = Annotated[str | None, QueryParameter(required=False, max_length=200)]
+Kind = Annotated[str, PathParameter(max_length=32)]
+ItemId = Annotated[int, PathParameter(ge=1, le=2_147_483_647)]
 
 
 def _(message: str) -> str:
@@ -35,6 +47,20 @@ def _(message: str) -> str:
 
 
 MESSAGES = [
+    _("This step has expired (10 minutes) or is not valid. Start again."),
+    _("The SMS code for this step has not been entered, was for another step or person, was already used, or was entered more than 10 minutes ago. Start again to get a new code."),
+    _("This step was tried too many times. Start again."),
+    _("This item was not found, or it is not yours to approve."),
+    _("This quote is already accepted."),
+    _("This quote is already declined."),
+    _("This quote can no longer be answered (it is closed or past its validity date)."),
+    _("This quote was answered or changed a moment ago; reload the page."),
+    _("This extra cost is already approved."),
+    _("This extra cost is already declined."),
+    _("This extra cost was answered a moment ago; reload the page."),
+    _("This payment plan is already approved."),
+    _("This payment plan is already declined."),
+    _("This payment plan was answered or changed a moment ago; reload the page."),
     _("Wrong organization, e-mail or password."),
     _("This invitation link is invalid, used or expired. Ask for a new invitation."),
     _("This link has already been used. Ask for a new one."),
@@ -53,6 +79,20 @@ async def _portal_user(request: Request[Any, Any, Any]) -> portal.PortalUser | N
 async def _page(request: Request[Any, Any, Any], template: str, ctx: dict[str, Any], status: int = 200,
                 who: portal.PortalUser | None = None) -> Response[Any]:
     return await render(request, template, {"portal_user": who, **ctx}, status_code=status, user=None)
+
+
+async def _code_step(request: Request[Any, Any, Any], required: SecondFactorRequired, binder: str, then: str,
+                     tenant: str, purpose: str, title: str) -> Response[Any]:
+    """The SMS code form of a pending step: it carries the organization and the step's
+    token; the browser gets the binder cookie the step is tied to."""
+    assert required.pending is not None
+    response = await _page(request, "second_factor.html", second_factor_context(
+        required.decision, then, {"tenant": tenant, "pending": required.pending}, purpose, title))
+    response.cookies.append(Cookie(
+        key=PENDING_COOKIE, value=binder, httponly=True, samesite="lax", secure=is_https(request),
+        path="/portal", max_age=int(portal.PENDING_TTL.total_seconds()),
+    ))
+    return response
 
 
 class PortalPages(PageController):
@@ -90,6 +130,54 @@ class PortalPages(PageController):
                                body, None, who.name)
         return redirect("/portal#messages", t.gettext("Your message is sent."))
 
+    # --- approving quotes, extra costs and payment plans ----------------------------------
+
+    @page_get("/approvals", opt=PUBLIC)
+    async def approvals(self, request: Request[Any, Any, Any]) -> Response[Any]:
+        who = await _portal_user(request)
+        if who is None:
+            return redirect("/portal/login")
+        return await self._approvals(request, who)
+
+    async def _approvals(self, request: Request[Any, Any, Any], who: portal.PortalUser,
+                         errors: dict[str, str] | None = None, status: int = 200) -> Response[Any]:
+        lang = language_of(request, None)
+        items = [
+            {"kind": a.kind, "item_id": a.item_id, "label": a.label_sv if lang == "sv" else a.label_en,
+             "number": a.number, "title": a.title, "total": a.total, "lines": a.lines, "valid_until": a.valid_until}
+            for a in await approvals.list_for(portal.portal_person(who))
+        ]
+        return await _page(request, "customers/portal/approvals.html", {"items": items, "errors": errors or {}},
+                           status, who)
+
+    @page_post("/approvals/{kind:str}/{item_id:int}", opt=PUBLIC)
+    async def decide(self, request: Request[Any, Any, Any], kind: Kind, item_id: ItemId) -> Response[Any]:
+        form = await read_form(request)
+        who = await _portal_user(request)
+        if who is None:
+            return redirect("/portal/login")
+        t = t_for(request, None)
+        action = form.get("action", "")
+        if action not in ("approve", "decline"):
+            return await self._approvals(request, who, {"_form": t.gettext("Choose approve or decline.")}, 400)
+        result = await approvals.decide(approvals.PortalDecisionRequest(
+            person=portal.portal_person(who), kind=kind, item_id=item_id, approve=action == "approve",
+            signer_name=who.name, signer_email=who.email, challenge_id=form.get("challenge_id") or None,
+            user_agent=request.headers.get("user-agent", ""),
+        ))
+        if result.status == "second_factor_required":
+            assert result.second_factor is not None
+            return await _page(request, "second_factor.html", second_factor_context(
+                result.second_factor, f"/portal/approvals/{kind}/{item_id}",
+                {"tenant": who.tenant_slug, "action": action}, "sign",
+                t.gettext("Approve") if action == "approve" else t.gettext("Decline"),
+            ), who=who)
+        if result.status == "refused":
+            return await self._approvals(request, who, {"_form": t.gettext(result.error or approvals.NOT_FOUND)}, result.status_code)
+        notice = t.gettext("Thank you: it is approved.") if result.status == "approved" else t.gettext(
+            "You declined it.")
+        return redirect("/portal/approvals", notice)
+
     # --- login ------------------------------------------------------------------------
 
     @page_get("/login", opt=PUBLIC)
@@ -101,6 +189,8 @@ class PortalPages(PageController):
         form = await read_form(request)
         t = t_for(request, None)
         values = {k: form.get(k, "").strip() for k in ("tenant", "email")}
+        if form.get("pending"):
+            return await self._finish_login(request, form, values)
         errors: dict[str, str] = {}
         for key, message in (("tenant", _("Write your organization's short name.")),
                              ("email", _("Write your e-mail address.")), ("password", _("Write your password."))):
@@ -108,18 +198,17 @@ class PortalPages(PageController):
                 errors[key] = t.gettext(message)
         if errors:
             return await _page(request, "customers/portal/login.html", {"values": values, "errors": errors}, 400)
+        binder = new_token()
         try:
             _account, token = await portal.login(
                 values["tenant"][:63], values["email"][:254], form.get("password", "")[:256],
-                form.get("challenge_id") or None, request.cookies.get(DEVICE_COOKIE),
-                request.headers.get("user-agent", ""), request.cookies.get(PORTAL_COOKIE),
+                None, request.cookies.get(DEVICE_COOKIE),
+                request.headers.get("user-agent", ""), request.cookies.get(PORTAL_COOKIE), binder,
             )
         except SecondFactorRequired as required:
-            return await _page(request, "second_factor.html", second_factor_context(
-                required.decision, "/portal/login",
-                {"tenant": values["tenant"], "email": values["email"], "password": form.get("password", "")},
-                "login", t.gettext("Customer portal"),
-            ))
+            # The code form carries the pending step's token, never the password.
+            return await _code_step(request, required, binder, "/portal/login", values["tenant"], "login",
+                                    t.gettext("Customer portal"))
         except (AuthError, HTTPException) as exc:
             message = exc.message if isinstance(exc, AuthError) else exc.detail
             status = exc.status if isinstance(exc, AuthError) else exc.status_code
@@ -127,6 +216,25 @@ class PortalPages(PageController):
                                {"values": values, "errors": {"password": t.gettext(message)}}, status)
         response = redirect("/portal")
         response.cookies.append(portal_cookie(request, token))
+        return response
+
+    async def _finish_login(self, request: Request[Any, Any, Any], form: dict[str, str],
+                            values: dict[str, str]) -> Response[Any]:
+        t = t_for(request, None)
+        try:
+            _account, token = await portal.finish_pending(
+                values["tenant"][:63], form.get("pending", "")[:200], "login",
+                request.cookies.get(PENDING_COOKIE), form.get("challenge_id") or None,
+                request.cookies.get(DEVICE_COOKIE), request.headers.get("user-agent", ""),
+                request.cookies.get(PORTAL_COOKIE),
+            )
+        except (ClientException, HTTPException) as exc:
+            return await _page(request, "customers/portal/login.html",
+                               {"values": values, "errors": {"_form": t.gettext(exc.detail)}}, exc.status_code)
+        assert token is not None
+        response = redirect("/portal")
+        response.cookies.append(portal_cookie(request, token))
+        response.delete_cookie(PENDING_COOKIE, path="/portal")
         return response
 
     @page_post("/logout", opt=PUBLIC)
@@ -146,19 +254,29 @@ class PortalPages(PageController):
         tenant, token = form.get("tenant", "")[:63], form.get("token", "")[:128]
         password = form.get("password", "")
         ctx = {"tenant": tenant, "token": token, "step": step}
+        if form.get("pending"):
+            try:
+                await portal.finish_pending(
+                    tenant, form.get("pending", "")[:200], step, request.cookies.get(PENDING_COOKIE),
+                    form.get("challenge_id") or None, None, request.headers.get("user-agent", ""),
+                )
+            except (ClientException, HTTPException) as exc:
+                return await _page(request, "customers/portal/password.html",
+                                   {**ctx, "errors": {"_form": t.gettext(exc.detail)}}, exc.status_code)
+            response = redirect(f"/portal/login?tenant={tenant}", t.gettext("Your password is set. Log in with it."))
+            response.delete_cookie(PENDING_COOKIE, path="/portal")
+            return response
         if password != form.get("password2", ""):
             return await _page(request, "customers/portal/password.html",
                                {**ctx, "errors": {"password2": t.gettext("The two passwords are not the same.")}}, 400)
         action = portal.activate if step == "activate" else portal.complete_reset
+        binder = new_token()
         try:
-            await action(tenant, token, password, form.get("challenge_id") or None,
-                         request.headers.get("user-agent", ""))
+            await action(tenant, token, password, None, request.headers.get("user-agent", ""), binder)
         except SecondFactorRequired as required:
-            return await _page(request, "second_factor.html", second_factor_context(
-                required.decision, f"/portal/{step}",
-                {"tenant": tenant, "token": token, "password": password, "password2": password},
-                "reset", t.gettext("Choose your password"),
-            ))
+            # The new password stays on the server (hashed) until the code is verified.
+            return await _code_step(request, required, binder, f"/portal/{step}", tenant, "reset",
+                                    t.gettext("Choose your password"))
         except (FieldError, ClientException, AuthError) as exc:
             # A short password is named beside its field; a bad link above the form.
             errors = error_of(exc, t)

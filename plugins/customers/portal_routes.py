@@ -8,16 +8,18 @@ the portal's own tenant (404 otherwise), whatever employee cookie the browser al
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
+from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import Cookie
-from litestar.exceptions import NotAuthorizedException
+from litestar.exceptions import HTTPException, NotAuthorizedException
 from litestar.params import JSONBody, PathParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_202_ACCEPTED
 
+from core import approvals
 from core.auth import SessionUser
 from core.config import get_settings
 from core.contracts import SecondFactorDecision
@@ -40,6 +42,7 @@ from plugins.customers.tables import ContactPerson, Customer
 PUBLIC = {"public": True}
 
 Id = Annotated[int, PathParameter(ge=1, le=2_147_483_647)]
+KindPath = Annotated[str, PathParameter(max_length=32)]
 Slug = Annotated[str, msgspec.Meta(min_length=1, max_length=63)]
 Email = Annotated[str, msgspec.Meta(min_length=1, max_length=254)]
 Password = Annotated[str, msgspec.Meta(max_length=256)]
@@ -121,6 +124,38 @@ class MeOut(msgspec.Struct):
 
 class MessageOut(msgspec.Struct):
     message: str
+
+
+class ApprovalLineOut(msgspec.Struct):
+    description: str
+    amount: Decimal
+
+
+class ApprovalOut(msgspec.Struct):
+    # "quote", "extra_cost" or "payment_plan"; (kind, item_id) names it in the URLs below.
+    kind: str
+    item_id: int
+    module: str
+    label_sv: str
+    label_en: str
+    title: str
+    total: Decimal
+    number: int | None
+    lines: list[ApprovalLineOut]
+    sent_at: datetime | None
+    valid_until: date | None
+
+
+class DecideIn(msgspec.Struct, forbid_unknown_fields=True):
+    # After the SMS code was verified at /api/twofactor/challenges/{id}/verify.
+    challenge_id: ChallengeId | None = None
+
+
+class DecisionOut(msgspec.Struct):
+    status: Literal["approved", "declined", "second_factor_required"]
+    message: str
+    decided_at: datetime | None = None
+    second_factor: ChallengeOut | None = None
 
 
 # --- helpers -----------------------------------------------------------------------------
@@ -335,6 +370,67 @@ class PortalController(Controller):
             name=user.name,
             email=user.email,
         )
+
+    @get("/approvals", opt=PUBLIC)
+    async def approvals(self, request: AnyRequest) -> list[ApprovalOut]:
+        """Quotes, extra costs and payment plans waiting for the logged-in person's answer
+        (from the modules the organization has on)."""
+        user = await portal_user(request)
+        return [
+            ApprovalOut(
+                kind=a.kind, item_id=a.item_id, module=a.module, label_sv=a.label_sv, label_en=a.label_en,
+                title=a.title, total=a.total, number=a.number,
+                lines=[ApprovalLineOut(description=line.description, amount=line.amount) for line in a.lines],
+                sent_at=a.sent_at, valid_until=a.valid_until,
+            )
+            for a in await approvals.list_for(portal.portal_person(user))
+        ]
+
+    async def _decide(self, request: AnyRequest, kind: str, item_id: int, approve: bool,
+                      data: DecideIn) -> Response[DecisionOut]:
+        user = await portal_user(request)
+        result = await approvals.decide(approvals.PortalDecisionRequest(
+            person=portal.portal_person(user), kind=kind, item_id=item_id, approve=approve,
+            signer_name=user.name, signer_email=user.email, challenge_id=data.challenge_id,
+            user_agent=request.headers.get("user-agent", ""),
+        ))
+        if result.status == "refused":
+            raise HTTPException(detail=result.error or "Refused.", status_code=result.status_code)
+        if result.status == "second_factor_required":
+            decision = result.second_factor
+            assert decision is not None
+            return Response(
+                DecisionOut(
+                    status="second_factor_required",
+                    message=decision.message
+                    or "Enter the SMS code, then send the same request again with challenge_id.",
+                    second_factor=ChallengeOut(
+                        challenge_id=decision.challenge_id, masked_phone=decision.masked_phone,
+                        message=decision.message,
+                    ),
+                ),
+                status_code=HTTP_202_ACCEPTED,
+            )
+        return Response(DecisionOut(
+            status=result.status,  # type: ignore[arg-type]
+            message="Approved." if result.status == "approved" else "Declined.",
+            decided_at=result.decided_at,
+        ))
+
+    @post("/approvals/{kind:str}/{item_id:int}/approve", status_code=HTTP_200_OK, opt=PUBLIC)
+    async def approve(self, request: AnyRequest, kind: KindPath, item_id: Id,
+                      data: JSONBody[DecideIn]) -> Response[DecisionOut]:
+        """Approve one item. With the module's SMS context on (quotes, extra_costs,
+        payment_plans), the first answer is 202 with the challenge: verify the code at
+        /api/twofactor/challenges/{id}/verify (with ``tenant``), then send this again with
+        ``challenge_id``. 404: not yours (or unknown); 409: already answered."""
+        return await self._decide(request, kind, item_id, True, data)
+
+    @post("/approvals/{kind:str}/{item_id:int}/decline", status_code=HTTP_200_OK, opt=PUBLIC)
+    async def decline(self, request: AnyRequest, kind: KindPath, item_id: Id,
+                      data: JSONBody[DecideIn]) -> Response[DecisionOut]:
+        """Decline one item, with the same SMS step as approving."""
+        return await self._decide(request, kind, item_id, False, data)
 
     @post("/password-reset", status_code=HTTP_202_ACCEPTED, opt=PUBLIC)
     async def request_reset(self, data: JSONBody[ResetRequestIn]) -> MessageOut:

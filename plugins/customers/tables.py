@@ -138,6 +138,32 @@ class PortalLoginFailure(Table, tablename="portal_login_failure"):
     at = Timestamptz(default=TimestamptzNow(), index=True)
 
 
-PORTAL_TABLES: list[type[Table]] = [PortalAccount, PortalSession, PortalToken, PortalLoginFailure]
+class PortalPending(Table, tablename="portal_pending"):
+    """A step of the portal's pages waiting for its SMS code (login, first password,
+    reset), kept here so the browser's code form carries only a random token, never the
+    password. ``token_hash`` is the SHA-256 of that token, ``binder_hash`` of a cookie set
+    with it (the same browser must finish the step). For the first password and a reset,
+    ``password_hash`` holds the new password's Argon2id hash until the code is verified.
+    Ten minutes, a few uses, then gone."""
+
+    token_hash = Varchar(length=64, unique=True)
+    binder_hash = Varchar(length=64)
+    tenant_id = Integer(index=True)
+    account_id = Integer(index=True)
+    purpose = Varchar(length=8)  # "login" | "activate" | "reset"
+    link_token_id = Integer(default=0)
+    password_hash = Varchar(length=255, null=True, default=None)
+    uses = Integer(default=0)
+    created_at = Timestamptz(default=TimestamptzNow())
+    expires_at = Timestamptz(index=True)
+
+
+PORTAL_TABLES: list[type[Table]] = [
+    PortalAccount,
+    PortalSession,
+    PortalToken,
+    PortalLoginFailure,
+    PortalPending,
+]
 
 CUSTOMER_TABLES: list[type[Table]] = [Customer, ContactPerson, CustomerContact, *PORTAL_TABLES]
