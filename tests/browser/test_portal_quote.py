@@ -72,3 +72,59 @@ def test_customer_accepts_quote_with_sms_code(new_page: Any, shot: Any, tenant: 
     page.get_by_role("button", name="Skicka").click()
     page.get_by_text("När kan ni börja bygga?").wait_for()
     shot(page, "portal-conversation")
+
+
+async def _portal_customer_with_quote(tenant: Any) -> int:
+    """SMS signing of quotes on, a private customer with an active portal account (the
+    first password set as the invitation link would), and a sent quote."""
+    from decimal import Decimal
+
+    from plugins.customers import portal
+    from plugins.customers import services as customers
+    from plugins.customers.schemas import CustomerIn
+    from plugins.quotes import services as quotes
+    from plugins.quotes.schemas import LineIn, QuoteIn
+    from plugins.twofactor import services as twofactor
+
+    await twofactor.save_sms_settings(tenant.id, sms_active=True, provider="outbox", sender="Gallra", daily_cap=None)
+    await twofactor.set_context(tenant.id, "quotes", True)
+    customer = await customers.create_customer(tenant.id, CustomerIn(
+        name="Olle Portal", kind="private", email="olle@example.se", mobile_phone="0701234567"))
+    await portal.invite(tenant.id, "customer", int(customer["id"]), None)
+    mail = await Outbox.select(Outbox.body).where(
+        (Outbox.tenant_id == tenant.id) & (Outbox.channel == "email")).order_by(Outbox.id, ascending=False).first()
+    token = re.search(r"token=([A-Za-z0-9_\-]+)", mail["body"]).group(1)
+    await portal.activate(tenant.slug, token, "olles-losenord-1", None, "browser test")
+    quote = await quotes.create_quote(tenant.id, QuoteIn(
+        title="Nytt staket", customer_id=int(customer["id"]),
+        lines=[LineIn(description="Staketbrädor", quantity=Decimal("40"), unit_price=Decimal("45"))]))
+    await quotes.send_quote(tenant.id, quote.id, "olle@example.se", "")
+    return int(quote.id)
+
+
+def test_customer_approves_quote_inside_the_portal(new_page: Any, shot: Any, tenant: Any) -> None:
+    """Logged in to the portal, the customer approves a waiting quote with the SMS code."""
+    from plugins.quotes.tables import Quote
+
+    quote_id = run(_portal_customer_with_quote(tenant))
+    page = new_page()
+    page.goto(f"/portal/login?tenant={tenant.slug}")
+    page.get_by_label("E-post").fill("olle@example.se")
+    page.get_by_label("Lösenord").fill("olles-losenord-1")
+    page.get_by_role("button", name="Logga in").click()
+    page.get_by_role("heading", name="Välkommen, Olle Portal").wait_for()
+    page.get_by_role("link", name="Att godkänna").click()
+    page.get_by_role("heading", name=re.compile("Offert 1: Nytt staket")).wait_for()
+    assert "1800.00" in page.content()
+    shot(page, "portal-to-approve")
+    page.get_by_role("button", name="Godkänn", exact=True).click()
+    page.get_by_role("heading", name="Ange SMS-koden").wait_for()
+    assert "olles-losenord-1" not in page.content()
+    shot(page, "portal-approve-sms")
+    page.get_by_label("SMS-kod").fill(last_sms_code(tenant.id))
+    page.get_by_role("button", name="Fortsätt").click()
+    page.get_by_text("Tack! Den är godkänd.").wait_for()
+    page.locator("#nothing-to-approve").wait_for()
+    shot(page, "portal-approved")
+    row = run(Quote.select(Quote.status, Quote.approver_phone).where(Quote.id == quote_id).first())
+    assert row["status"] == "accepted" and row["approver_phone"] == "+46 70•••••67"
