@@ -315,7 +315,8 @@ class IncidentPages(PageController):
         status = status if status in STATUSES else None
         total, rows = await services.list_incidents(user.tenant_id, offset, PAGE, status)
         items = [{**r, "deadline": _deadline_view(services.deadline(r))} for r in rows]
-        fragment = request.headers.get("hx-request") == "true"
+        fragment = (request.method == "GET" and request.headers.get("hx-request") == "true"
+                    and not request.headers.get("hx-history-restore-request"))
         return await render(request, "privacy/incidents_results.html" if fragment else "privacy/incidents.html",
                             {"rows": items, "total": total, "offset": offset, "limit": PAGE, "status": status or "",
                              "statuses": STATUSES, "states": DEADLINE_STATES}, user=user)

@@ -176,7 +176,8 @@ class DeviationPages(PageController):
             "kind": kind or "", "employee_id": employee_id or "", "errors": errors,
             "values": values or {"date": date.today().isoformat(), "kind": "sick", "employee_id": user.employee_id},
         }
-        fragment = request.headers.get("hx-request") == "true" and request.method == "GET"
+        fragment = (request.method == "GET" and request.headers.get("hx-request") == "true"
+                    and not request.headers.get("hx-history-restore-request"))
         return await render(request, "time/deviations_results.html" if fragment else "time/deviations.html",
                             context, status_code=status, user=user)
 

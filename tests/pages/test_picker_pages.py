@@ -106,3 +106,17 @@ async def test_csrf_header_alone_is_accepted_and_a_wrong_one_refused(anon_client
     assert r.status_code == 403
     r = await anon_client.post("/cases/new", data={"title": "Utan", "kind": "case"}, follow_redirects=False)
     assert r.status_code == 403
+
+
+async def test_module_lists_filter_live_and_still_work_without_javascript(anon_client, tenant):
+    await _customer(tenant.id, "Filtrerbar Kund AB")
+    assert (await page_login(anon_client, tenant)).status_code == 303
+    for path in ("/cases", "/quotes", "/orders", "/projects", "/workorders", "/customers"):
+        page = (await anon_client.get(path)).text
+        form = re.search(r'<form method="get" action="' + path + r'"[^>]*>', page, re.S)
+        assert form and f'hx-get="{path}"' in form.group(0) and 'hx-select="#results"' in form.group(0), path
+        assert page.count('<div id="results">') == 1, path
+    # The same address without JavaScript: the filtered page itself.
+    page = (await anon_client.get("/customers?q=Filtrerbar")).text
+    assert "Filtrerbar Kund AB" in page
+    assert "Filtrerbar Kund AB" not in (await anon_client.get("/customers?q=ingen-sadan")).text
