@@ -26,7 +26,7 @@ def _(message: str) -> str:
     return message
 
 
-STATUSES = {"sent": _("Waiting for your answer"), "approved": _("Approved")}
+STATUSES = {"sent": _("Waiting for your answer"), "approved": _("Approved"), "declined": _("Declined")}
 
 
 class PublicPlanPages(PageController):

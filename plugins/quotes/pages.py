@@ -35,7 +35,8 @@ MESSAGES = [
     _("write the name of the person accepting the quote"),
     _("This quote was accepted or changed a moment ago; reload it."),
 ]
-STATUSES = {"sent": _("Waiting for your answer"), "accepted": _("Accepted"), "closed": _("Closed")}
+STATUSES = {"sent": _("Waiting for your answer"), "accepted": _("Accepted"), "declined": _("Declined"),
+            "closed": _("Closed")}
 
 
 class PublicQuotePages(PageController):
@@ -79,8 +80,8 @@ class PublicQuotePages(PageController):
 
 # --- the organization's side -----------------------------------------------------------
 
-STATUS_LABELS = {"draft": _("Draft"), "sent": _("Sent"), "accepted": _("Accepted"), "closed": _("Closed"),
-                 "voided": _("Voided")}
+STATUS_LABELS = {"draft": _("Draft"), "sent": _("Sent"), "accepted": _("Accepted"), "declined": _("Declined"),
+                 "closed": _("Closed"), "voided": _("Voided")}
 PAGE = 25
 Q = Annotated[str | None, QueryParameter(required=False, max_length=200)]
 Choice = Annotated[str | None, QueryParameter(required=False, max_length=20)]
