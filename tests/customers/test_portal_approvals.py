@@ -12,7 +12,9 @@ import re
 from datetime import timedelta
 from typing import Any
 
+import pytest
 import time_machine
+from litestar.exceptions import ClientException
 from litestar.testing import AsyncTestClient
 
 from core.db import utcnow
@@ -297,3 +299,28 @@ async def test_item_already_accepted_from_the_email_link(app, admin_client, anon
         assert r.status_code == 409 and "declined" in r.json()["detail"]
     finally:
         await browser.__aexit__(None, None, None)
+
+
+async def test_pending_steps_end_with_their_time_and_their_account(app, admin_client, tenant):
+    """The pages' pending SMS steps are purged once expired, and go at once when the
+    account is closed."""
+    from plugins.customers import portal
+    from plugins.customers.tables import PortalAccount, PortalPending
+
+    await _setup(admin_client, tenant, contexts=())
+    account = await PortalAccount.select().where(PortalAccount.tenant_id == tenant.id).first()
+    await portal.start_pending(account, "login", "binder-1")
+    await portal.start_pending(account, "login", "binder-2")
+    mine = PortalPending.tenant_id == tenant.id
+    assert await PortalPending.count().where(mine) == 2
+    row = await PortalPending.select().where(mine).first()
+    assert row["binder_hash"] != "binder-1" and len(row["token_hash"]) == 64
+    await portal.purge_expired(utcnow() + timedelta(minutes=5))
+    assert await PortalPending.count().where(mine) == 2
+    await portal.purge_expired(utcnow() + timedelta(minutes=11))
+    assert await PortalPending.count().where(mine) == 0
+    token = await portal.start_pending(account, "login", "binder-3")
+    await portal.disable(tenant.id, int(account["id"]))
+    assert await PortalPending.count().where(mine) == 0
+    with pytest.raises(ClientException):
+        await portal.finish_pending(tenant.slug, token, "login", "binder-3", None, None, "")
