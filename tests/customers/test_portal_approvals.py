@@ -324,3 +324,38 @@ async def test_pending_steps_end_with_their_time_and_their_account(app, admin_cl
     assert await PortalPending.count().where(mine) == 0
     with pytest.raises(ClientException):
         await portal.finish_pending(tenant.slug, token, "login", "binder-3", None, None, "")
+
+
+async def test_contact_person_approves_for_the_company(app, admin_client, tenant):
+    """A contact person of a company sees the company's items that name them or nobody,
+    not those naming a colleague, and signs with their own phone."""
+    from tests.customers.conftest import make_contact, make_customer
+    from tests.customers.test_portal import portal_account
+
+    await activate_sms(admin_client)
+    await switch(admin_client, "quotes")
+    company = await make_customer(admin_client, name="Bygg AB")
+    karin = await make_contact(admin_client, company["id"], name="Karin Kontakt", mobile_phone="+46731112233")
+    colleague = await make_contact(admin_client, company["id"], name="Kalle Kollega", mobile_phone=MOBILE)
+    await portal_account(admin_client, tenant, f"contacts/{karin['id']}", "karin@bygg.example")
+    for_karin, _ = await _sent_quote(admin_client, company["id"], karin["id"], title="Till Karin")
+    for_anyone, _ = await _sent_quote(admin_client, company["id"], 0, title="Till företaget")
+    for_colleague, _ = await _sent_quote(admin_client, company["id"], colleague["id"], title="Till Kalle")
+    browser = await _customer_browser(app, tenant, "karin@bygg.example")
+    try:
+        listed = {a["item_id"] for a in (await browser.get("/api/portal/approvals")).json()}
+        assert listed == {for_karin, for_anyone}
+        r = await browser.post(f"/api/portal/approvals/quote/{for_colleague}/approve", json={})
+        assert r.status_code == 404
+        r = await browser.post(f"/api/portal/approvals/quote/{for_anyone}/approve", json={})
+        assert r.status_code == 202 and r.json()["second_factor"]["masked_phone"] == "+46 73•••••33"
+        challenge = r.json()["second_factor"]["challenge_id"]
+        v = await browser.post(f"/api/twofactor/challenges/{challenge}/verify",
+                               json={"code": await last_code(tenant.id), "tenant": tenant.slug})
+        assert v.status_code == 200
+        r = await browser.post(f"/api/portal/approvals/quote/{for_anyone}/approve", json={"challenge_id": challenge})
+        assert r.status_code == 200
+        quote = (await admin_client.get(f"/api/quotes/{for_anyone}")).json()
+        assert quote["status"] == "accepted" and quote["approver_name"] == "Karin Kontakt"
+    finally:
+        await browser.__aexit__(None, None, None)
