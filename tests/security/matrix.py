@@ -3,13 +3,17 @@
 Nothing here names a plugin's endpoint. Routes come from ``app.routes``; the tables that a
 path parameter may point into come from the Piccolo apps (every table with ``tenant_id``),
 matched on the parameter's name (``work_order_id`` -> ``WorkOrder``; no match -> every
-tenant table of the route's app); request bodies are the smallest ones the route's OpenAPI
+tenant table of the route's apps); a route's apps are those its plugin registers
+(``register_piccolo_apps``), the plugin being the one whose package holds the handler, for
+built-in and installed plugins alike (gallra-contracts); request bodies are the smallest ones the route's OpenAPI
 schema accepts. A new endpoint is therefore in the matrix the moment it is mounted.
 """
 
 from __future__ import annotations
 
 import functools
+import importlib
+import inspect
 import itertools
 import re
 from dataclasses import dataclass, field
@@ -40,7 +44,8 @@ class Operation:
     method: str
     path: str  # Litestar form, e.g. /api/customers/{customer_id:int}
     openapi_path: str  # OpenAPI form, e.g. /api/customers/{customer_id}
-    app_name: str  # the Piccolo app the handler's module belongs to ("core" for core)
+    app_name: str  # the plugin whose package holds the handler ("core" for core)
+    apps: tuple[str, ...]  # the Piccolo apps that plugin registers: where its ids point
     params: list[tuple[str, type]]
     public: bool
     body_schema: dict | None = None
@@ -62,12 +67,42 @@ class Operation:
         return f"{self.method} {self.openapi_path}"
 
 
-def _app_of(module: str) -> str:
-    parts = module.split(".")
-    return parts[1] if parts[0] == "plugins" and len(parts) > 1 else "core"
+@functools.lru_cache(maxsize=4)
+def plugin_packages(host: Any) -> list[tuple[str, str, tuple[str, ...]]]:
+    """(package, plugin, Piccolo app names) of every plugin the host has, longest package
+    first: the package its hooks live in (a module plugin's own package, else the package of
+    its object's class) and the apps its ``register_piccolo_apps`` hook names."""
+    found: dict[str, tuple[str, list[str]]] = {}
+    for name, plugin in host.pm.list_name_plugin():
+        if inspect.ismodule(plugin):
+            package = plugin.__name__ if hasattr(plugin, "__path__") else plugin.__name__.rpartition(".")[0]
+        else:
+            package = type(plugin).__module__.rpartition(".")[0]
+        package = package or name
+        apps: list[str] = []
+        for result in host.call_plugin(name, "register_piccolo_apps"):
+            for path in result or ():
+                apps.append(importlib.import_module(path).APP_CONFIG.app_name)
+        owner, known = found.setdefault(package, (name, []))
+        known.extend(a for a in apps if a not in known)
+    return sorted(
+        ((package, owner, tuple(apps)) for package, (owner, apps) in found.items()),
+        key=lambda item: -len(item[0]),
+    )
+
+
+def owner_of(host: Any, module: str) -> tuple[str, tuple[str, ...]]:
+    """The plugin whose package holds ``module``, and its Piccolo apps ("core" otherwise)."""
+    for package, owner, apps in plugin_packages(host):
+        if module == package or module.startswith(package + "."):
+            return owner, apps
+    return "core", ("core",)
 
 
 def operations(app: Litestar) -> list[Operation]:
+    from core.plugins import get_host
+
+    host = getattr(app.state, "host", None) or get_host()
     schema = app.openapi_schema.to_schema()
     paths = schema.get("paths", {})
     out: list[Operation] = []
@@ -92,12 +127,14 @@ def operations(app: Litestar) -> list[Operation]:
                     for p in op_schema.get("parameters", [])
                     if p.get("in") == "query" and p.get("required")
                 }
+                owner, apps = owner_of(host, handler.fn.__module__)
                 out.append(
                     Operation(
                         method=method,
                         path=route.path,
                         openapi_path=openapi_path,
-                        app_name=_app_of(handler.fn.__module__),
+                        app_name=owner,
+                        apps=apps,
                         params=params,
                         public=bool(handler.opt.get("public")),
                         body_schema=_resolve(body, schema) if body else None,
@@ -192,17 +229,18 @@ def all_tenant_tables() -> list[type[Table]]:
     return [t for tables in tenant_tables().values() for t in tables]
 
 
-def tables_for(name: str, app_name: str, hint: str | None = None) -> list[type[Table]]:
+def tables_for(name: str, apps: tuple[str, ...], hint: str | None = None) -> list[type[Table]]:
     """The tables an id parameter may point into: those whose name shares the parameter's
     words (or the word of the str parameter before it, like a person kind), else all of
-    the app's tenant tables."""
+    the apps' tenant tables."""
     per_app = tenant_tables()
+    own = [t for app in apps for t in per_app.get(app, [])]
     words = tokens_of_param(hint) if hint else tokens_of_param(name)
-    pool = per_app.get(app_name, []) if not hint else all_tenant_tables()
+    pool = own if not hint else all_tenant_tables()
     matched = [t for t in pool if words and words <= tokens_of_table(t)]
     if matched:
         return matched
-    return per_app.get(app_name, [])
+    return own
 
 
 async def ids_of(tenant_id: int, tables: list[type[Table]]) -> list[int]:
@@ -238,7 +276,7 @@ async def id_combinations(op: Operation, tenant_id: int) -> list[dict[str, Any]]
             if types[name] is not int:
                 word = fixed[name]  # a person kind names the table of the id after it
                 continue
-            ids = await ids_of(tenant_id, tables_for(name, op.app_name, word))
+            ids = await ids_of(tenant_id, tables_for(name, op.apps, word))
             word = None
             choices.append([(name, i) for i in ids])
         for combo in itertools.product(*choices):
