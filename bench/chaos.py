@@ -269,19 +269,20 @@ def _in(ids: list[int]) -> str:
 async def seed(cfg: Config, tenant_ids: list[int]) -> None:
     """Fresh chaos tables and fresh rows for these tenants (their old audit rows, activity,
     settings and event log go first)."""
-    from core.db import atomic, raw, utcnow
+    from core.db import as_owner, atomic, raw, utcnow
 
     now = utcnow()
     due_at = now - timedelta(days=DUE_AGE_DAYS)
     kept_at = now - timedelta(days=KEPT_AGE_DAYS)
     tin = _in(tenant_ids)
-    for table in TABLES:
-        await raw(f'DROP TABLE IF EXISTS "{table._meta.tablename}"')
-        await table.create_table()
-    for k in range(MODULES):
-        await raw(f"CREATE INDEX chaos{k}_person_due ON chaos{k}_person (tenant_id, anonymized_at)")
-        await raw(f"CREATE INDEX chaos{k}_contact_person ON chaos{k}_contact (tenant_id, person_id)")
-        await raw(f"CREATE INDEX chaos{k}_person_ref ON chaos{k}_person (tenant_id, customer_ref)")
+    async with as_owner():  # DDL: the tables' owner (the application's role may not)
+        for table in TABLES:
+            await raw(f'DROP TABLE IF EXISTS "{table._meta.tablename}"')
+            await table.create_table()
+        for k in range(MODULES):
+            await raw(f"CREATE INDEX chaos{k}_person_due ON chaos{k}_person (tenant_id, anonymized_at)")
+            await raw(f"CREATE INDEX chaos{k}_contact_person ON chaos{k}_contact (tenant_id, person_id)")
+            await raw(f"CREATE INDEX chaos{k}_person_ref ON chaos{k}_person (tenant_id, customer_ref)")
     async with atomic():
         for t in ("gdpr_run", "activity", "event_log", "system_log", "gdpr_retention_setting"):
             await raw(f"DELETE FROM {t} WHERE tenant_id IN {tin}")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import inspect
+
 import json
 import logging
 from collections.abc import AsyncIterator
@@ -17,7 +19,7 @@ from litestar.router import Router
 from litestar.status_codes import HTTP_400_BAD_REQUEST, HTTP_409_CONFLICT
 
 from core.auth import AuthError
-from core.db import pooled, raw
+from core.db import pooled, raw, request_scope
 from core.migrate import pending_migrations
 from core.plugins import PluginHost, await_me_maybe, get_host
 from core.routes.admin import EmployeesController, GroupsController, ModulesController
@@ -149,6 +151,20 @@ def _integrity_types() -> list[type[Exception]]:
     return types
 
 
+def _tenant_scope_middleware(app: Any) -> Any:
+    """Each HTTP request gets its own tenant scope, which authentication narrows to the
+    request's tenant (PostgreSQL row-level security; see core.rls)."""
+
+    async def middleware(scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await app(scope, receive, send)
+            return
+        with request_scope():
+            await app(scope, receive, send)
+
+    return middleware
+
+
 def create_app(
     host: PluginHost | None = None, check_migrations: bool = True, debug: bool = False
 ) -> Litestar:
@@ -164,8 +180,14 @@ def create_app(
                     f"({', '.join(pending[:5])}). Run: gallra migrate"
                 )
         async with pooled():  # PostgreSQL: at most GALLRA_DB_POOL_MAX connections per process
-            for result in host.hook.start_up(app=app):
-                await await_me_maybe(result)
+            results = host.hook.start_up(app=app)
+            try:
+                for result in results:
+                    await await_me_maybe(result)
+            finally:
+                for result in results:  # a start-up that failed leaves the rest unstarted
+                    if inspect.iscoroutine(result):
+                        result.close()
             yield
 
     plugin_routers = []
@@ -207,6 +229,7 @@ def create_app(
         lifespan=[lifespan],
         request_max_body_size=MAX_BODY,
         before_request=_check_request,
+        middleware=[_tenant_scope_middleware],
         debug=debug,
     )
     app.state.host = host

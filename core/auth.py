@@ -18,7 +18,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
 from core.config import get_settings
-from core.db import atomic, utcnow
+from core.db import atomic, bind_tenant, utcnow
 from core.plugins import await_me_maybe, get_host
 from core.security import new_token, token_hash
 from core.tables import (
@@ -112,6 +112,8 @@ async def check_credentials(tenant_slug: str, email: str, password: str) -> dict
     since = utcnow() - timedelta(minutes=settings.login_window_minutes)
     tenant = await find_tenant(tenant_slug)
     tenant_id = int(tenant["id"]) if tenant else 0
+    if tenant is not None:
+        bind_tenant(tenant_id)
     failures = await LoginFailure.count().where(
         (LoginFailure.account_key == key) & (LoginFailure.at > since)
     )
@@ -170,6 +172,7 @@ async def authenticate(token: str | None) -> SessionUser | None:
     row = await Session.select().where(Session.token_hash == token_hash(token)).first()
     if row is None:
         return None
+    bind_tenant(int(row["tenant_id"]))  # this request now sees only its tenant's rows
     now = utcnow()
     idle_limit = row["last_seen_at"] + timedelta(minutes=settings.session_idle_minutes)
     if row["expires_at"] <= now or idle_limit <= now:

@@ -113,10 +113,28 @@ def start_up(app: Any) -> Awaitable[Any]:
     """Check every plugin's GDPR declarations now: a bad one stops the start, loudly; then
     make sure the person-search index watches every declared place."""
     from core.gdpr.registry import get_declarations
-    from core.gdpr.search import ensure_index_once
 
     get_declarations()
-    return ensure_index_once()
+    return _ensure_index()
+
+
+async def _ensure_index() -> None:
+    """The index's triggers are DDL: done as the tables' owner. An application whose role
+    may not do that (no GALLRA_DATABASE_OWNER_URL given) starts anyway and says so once;
+    ``gallra migrate`` installs them."""
+    import logging
+
+    from core.gdpr.search import ensure_index_once
+
+    try:
+        await ensure_index_once()
+    except Exception as exc:  # noqa: BLE001 - only a missing privilege is tolerated
+        if type(exc).__name__ != "InsufficientPrivilegeError":
+            raise
+        logging.getLogger("gallra").warning(
+            "the person-search triggers could not be checked at start-up (the database role "
+            "is not the tables' owner); run `gallra migrate` after installing a plugin"
+        )
 
 
 EVENT_LOG_RULE = "core.event_log"

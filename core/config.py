@@ -49,6 +49,7 @@ class Settings:
     sweep_interval_minutes: int = 60
     trust_proxy: bool = False
     base_url: str = "http://127.0.0.1:8000"
+    owner_database_url: str | None = None
 
     @property
     def is_sqlite(self) -> bool:
@@ -90,6 +91,9 @@ def load_settings() -> Settings:
         sweep_interval_minutes=_int("GALLRA_SWEEP_INTERVAL_MINUTES", 60),
         trust_proxy=os.environ.get("GALLRA_TRUST_PROXY", "0") in ("1", "true", "yes"),
         base_url=os.environ.get("GALLRA_BASE_URL") or "http://127.0.0.1:8000",
+        # Migrations run as the tables' owner; the application's role (GALLRA_DATABASE_URL)
+        # need not own them, so PostgreSQL's row-level security applies to it.
+        owner_database_url=os.environ.get("GALLRA_DATABASE_OWNER_URL") or None,
     )
 
 

@@ -2,6 +2,12 @@
 
 One engine per process. Queries inside ``atomic()`` share its transaction through Piccolo's
 context variable, so a request's writes commit or roll back together.
+
+On PostgreSQL every connection carries the tenant it works for in the setting
+``gallra.tenant``, which the row-level security policies of every tenant table compare with
+``tenant_id`` (see :mod:`core.rls`). A request is narrowed to its tenant as soon as it knows
+who it acts for (:func:`bind_tenant`); the worker, the scheduler and the CLI work across
+tenants (``*``). Migrations and other DDL run as the tables' owner (:func:`as_owner`).
 """
 
 from __future__ import annotations
@@ -12,8 +18,9 @@ import logging
 import os
 import sqlite3
 import weakref
-from contextlib import asynccontextmanager
-from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager, contextmanager
+from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
@@ -43,7 +50,89 @@ def make_engine(settings: Settings) -> Engine:
         finally:
             con.close()
         return SQLiteEngine(path=str(path), timeout=30, check_same_thread=False)
-    return LoopPoolPostgresEngine(config={"dsn": settings.database_url})
+    return LoopPoolPostgresEngine(
+        config={"dsn": settings.database_url}, owner_dsn=settings.owner_database_url
+    )
+
+
+# --- the tenant a connection works for (PostgreSQL row-level security) --------------------
+
+SYSTEM_SCOPE = "*"
+"""``gallra.tenant`` of work across tenants: sweeps, delivery, the CLI, platform admin."""
+
+
+@dataclass
+class _Scope:
+    tenant_id: int | None = None
+
+
+_scope: contextvars.ContextVar[_Scope | None] = contextvars.ContextVar("gallra_tenant_scope", default=None)
+_owner: contextvars.ContextVar[bool] = contextvars.ContextVar("gallra_db_owner", default=False)
+
+
+def scope_setting() -> str:
+    """The value of ``gallra.tenant`` for connections taken now: a tenant id, or ``*``."""
+    scope = _scope.get()
+    if scope is None or scope.tenant_id is None:
+        return SYSTEM_SCOPE
+    return str(scope.tenant_id)
+
+
+def current_tenant() -> int | None:
+    """The tenant this request is bound to, or None (not bound, or not in a request)."""
+    scope = _scope.get()
+    return None if scope is None else scope.tenant_id
+
+
+@contextmanager
+def request_scope() -> Iterator[None]:
+    """A request's scope: across tenants until :func:`bind_tenant` narrows it (the ASGI
+    middleware of the app opens one per HTTP request). A mutable holder, so a binding made
+    in a dependency resolved in a child task reaches the handler's task too."""
+    token = _scope.set(_Scope())
+    try:
+        yield
+    finally:
+        _scope.reset(token)
+
+
+def bind_tenant(tenant_id: int) -> None:
+    """From now on this request's connections see only ``tenant_id``'s rows.
+
+    Called where a request learns whom it acts for: the employee's session, the portal
+    person's session, a public link's token. Outside a request (worker, scheduler, CLI,
+    tests calling services directly) it does nothing; use :func:`tenant_scope` there.
+    The identity resolved last wins: a request acts for one person at a time.
+    """
+    scope = _scope.get()
+    if scope is not None:
+        scope.tenant_id = int(tenant_id)
+
+
+@contextmanager
+def tenant_scope(tenant_id: int | None) -> Iterator[None]:
+    """Connections taken inside see only ``tenant_id``'s rows (None: all tenants)."""
+    token = _scope.set(_Scope(None if tenant_id is None else int(tenant_id)))
+    try:
+        yield
+    finally:
+        _scope.reset(token)
+
+
+@asynccontextmanager
+async def as_owner() -> AsyncIterator[None]:
+    """Run as the tables' owner (``GALLRA_DATABASE_OWNER_URL``, else the normal URL): for
+    migrations and DDL, which the application's role may not do. Each statement outside a
+    transaction opens a connection of its own; a no-op on SQLite."""
+    token = _owner.set(True)
+    try:
+        yield
+    finally:
+        _owner.reset(token)
+
+
+async def _apply_scope(connection: Any) -> None:
+    await connection.execute("SELECT set_config('gallra.tenant', $1, false)", scope_setting())
 
 
 class LoopPoolPostgresEngine(PostgresEngine):
@@ -56,9 +145,10 @@ class LoopPoolPostgresEngine(PostgresEngine):
     without one opens a connection per query as before.
     """
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, owner_dsn: str | None = None, **kwargs: Any) -> None:
         self._pools: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
         super().__init__(*args, **kwargs)
+        self.owner_dsn = owner_dsn or self.config.get("dsn")
 
     @staticmethod
     def _loop() -> Any:
@@ -69,6 +159,8 @@ class LoopPoolPostgresEngine(PostgresEngine):
 
     @property  # type: ignore[override]
     def pool(self) -> Any:
+        if _owner.get():
+            return None  # the owner's statements open connections of their own
         loop = self._loop()
         return self._pools.get(loop) if loop is not None else None
 
@@ -81,6 +173,25 @@ class LoopPoolPostgresEngine(PostgresEngine):
             self._pools.pop(loop, None)
         else:
             self._pools[loop] = value
+
+    async def start_connection_pool(self, **kwargs: Any) -> None:
+        # Every connection handed out carries the tenant of the code that takes it.
+        kwargs.setdefault("setup", _apply_scope)
+        await super().start_connection_pool(**kwargs)
+
+    async def get_new_connection(self) -> Any:
+        import asyncpg
+
+        config = dict(self.config)
+        if _owner.get():
+            config["dsn"] = self.owner_dsn
+        connection = await asyncpg.connect(**config)
+        try:
+            await _apply_scope(connection)
+        except BaseException:
+            await connection.close()
+            raise
+        return connection
 
 
 _engine: Engine | None = None

@@ -24,6 +24,12 @@ if os.environ.get("GALLRA_TEST_DATABASE_URL"):
     os.environ["GALLRA_DATABASE_URL"] = os.environ["GALLRA_TEST_DATABASE_URL"]
 else:
     os.environ.pop("GALLRA_DATABASE_URL", None)
+# The tables' owner, for migrations (CI: the application's role owns nothing, so PostgreSQL's
+# row-level security holds it; see core/rls.py).
+if os.environ.get("GALLRA_TEST_DATABASE_OWNER_URL") and os.environ.get("GALLRA_TEST_DATABASE_URL"):
+    os.environ["GALLRA_DATABASE_OWNER_URL"] = os.environ["GALLRA_TEST_DATABASE_OWNER_URL"]
+else:
+    os.environ.pop("GALLRA_DATABASE_OWNER_URL", None)
 os.environ.pop("GALLRA_BROKER_URL", None)  # tests use the stub broker unless they ask
 os.environ.setdefault("GALLRA_PLATFORM_TOKEN", "test-platform-token-" + uuid.uuid4().hex)
 os.environ.pop("GALLRA_SMTP_HOST", None)

@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from core.contracts import SearchSource
-from core.db import atomic, is_sqlite, raw, snapshot
+from core.db import as_owner, atomic, is_sqlite, raw, snapshot
 from core.gdpr.sql import ids_in, q
 from core.validation import FieldError, normalize_national_id, normalize_org_number, normalize_phone
 
@@ -338,7 +338,8 @@ async def ensure_index(host: Any = None, *, progress: Callable[[str, int, int], 
     if "gdpr_search_field" not in existing:
         return []  # not migrated yet: `gallra migrate` comes back here
     new_tables: set[str] = set()
-    async with atomic():
+    # Triggers and their function are DDL: the tables' owner installs them (core.rls).
+    async with as_owner(), atomic():
         if not is_sqlite():
             # Two processes starting together must not replace the function at once.
             await raw("SELECT pg_advisory_xact_lock(hashtext('gallra_search_ensure'))")

@@ -66,6 +66,8 @@ from urllib.parse import urlsplit, urlunsplit
 import pytest
 import pytest_asyncio
 
+from core.db import as_owner
+
 # --- helpers usable without the class -------------------------------------------------------
 
 DECLARATION_TYPES = {
@@ -264,6 +266,7 @@ def run_migration_check(name: str, module: str | None, database_url: str) -> dic
         PYTHONPATH=os.pathsep.join(p for p in sys.path if p),
     )
     env.pop("GALLRA_DISABLE_PLUGINS", None)
+    env.pop("GALLRA_DATABASE_OWNER_URL", None)  # the fresh database's URL is its owner's
     args = [sys.executable, "-m", "core.testing.migcheck", name] + ([module] if module else [])
     proc = subprocess.run(args, env=env, capture_output=True, text=True, timeout=300)
     for line in proc.stdout.splitlines():
@@ -286,7 +289,8 @@ async def _pg_admin(url: str, sql: str) -> None:
 
 
 def postgres_url() -> str | None:
-    url = os.environ.get("GALLRA_TEST_DATABASE_URL") or ""
+    """A PostgreSQL URL that may create and drop databases: the owner's when one is given."""
+    url = os.environ.get("GALLRA_TEST_DATABASE_OWNER_URL") or os.environ.get("GALLRA_TEST_DATABASE_URL") or ""
     if url.startswith(("postgres://", "postgresql://")):
         return url
     url = os.environ.get("GALLRA_DATABASE_URL") or ""
@@ -805,7 +809,8 @@ class PluginConformance:
         if not unique:
             pytest.skip("the plugin declares no customer_ref, contact_ref or employee_ref column")
         table = _stub_table()
-        await table.create_table(if_not_exists=True)
+        async with as_owner():  # DDL: the tables' owner
+            await table.create_table(if_not_exists=True)
         tenant_id = gallra_tenant.id
         people: dict[str, int] = {}
         for kind in ("customer", "contact"):

@@ -76,6 +76,10 @@ def prepare_environment() -> str:
         os.environ["GALLRA_DATABASE_URL"] = os.environ["GALLRA_TEST_DATABASE_URL"]
     else:
         os.environ.pop("GALLRA_DATABASE_URL", None)
+    if os.environ.get("GALLRA_TEST_DATABASE_OWNER_URL") and os.environ.get("GALLRA_TEST_DATABASE_URL"):
+        os.environ["GALLRA_DATABASE_OWNER_URL"] = os.environ["GALLRA_TEST_DATABASE_OWNER_URL"]
+    else:
+        os.environ.pop("GALLRA_DATABASE_OWNER_URL", None)
     for name in ("GALLRA_BROKER_URL", "GALLRA_SMTP_HOST"):
         os.environ.pop(name, None)
     os.environ.setdefault("GALLRA_PLATFORM_TOKEN", "kit-platform-token-" + uuid.uuid4().hex)

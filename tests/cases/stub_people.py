@@ -14,6 +14,7 @@ from piccolo.columns import Integer, Timestamptz, Varchar
 from piccolo.table import Table
 
 from core.contracts import PersonalDataField, RetentionRule
+from core.db import as_owner
 from core.plugins import hookimpl
 
 NAME = "mod4people"
@@ -58,7 +59,8 @@ async def stub_people() -> AsyncIterator[Any]:
     """Register the stub on the process's host for one test (use as a fixture body)."""
     from core.plugins import get_host
 
-    await StubPerson.create_table(if_not_exists=True)
+    async with as_owner():  # DDL: the tables' owner
+        await StubPerson.create_table(if_not_exists=True)
     host = get_host()
     host.add(StubPeoplePlugin(), name=NAME, distribution="gallra-tests")
     try:

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from core.db import as_owner
 from core.plugins import get_host
 from core.testing.conformance import PluginConformance, fresh_sqlite, run_migration_check
 from tests.conformance import kit_fake
@@ -43,7 +44,8 @@ def misbehaving() -> Iterator[Any]:
 
 
 async def test_a_strategy_undone_by_the_anonymize_hook_fails_retention(fake, tenant):
-    await kit_fake.Thing.create_table(if_not_exists=True)
+    async with as_owner():  # DDL: the tables' owner
+        await kit_fake.Thing.create_table(if_not_exists=True)
     with pytest.raises(AssertionError) as failed:
         await Kit().test_retention("kit_fake", kit_fake.RULE, tenant)
     message = str(failed.value)

@@ -15,7 +15,7 @@ import pytest
 import time_machine
 
 from core.activity.service import add_activity, list_activity
-from core.db import utcnow
+from core.db import as_owner, utcnow
 from core.gdpr.engine import sweep
 from core.gdpr.tables import GdprRun
 from core.tables import Tenant
@@ -54,7 +54,8 @@ async def link_plugin() -> AsyncIterator[None]:
     """Install a plugin that references customers and contacts, for this test only."""
     from core.plugins import get_host
 
-    await CustLink.create_table(if_not_exists=True)
+    async with as_owner():  # DDL: the tables' owner
+        await CustLink.create_table(if_not_exists=True)
     host = get_host()
     host.add(LinkPlugin(), name="customerstestlinks", distribution="gallra-tests")
     yield

@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from core.db import as_owner
 from tests.gdpr import plugin as tp
 
 
@@ -23,8 +24,9 @@ def _test_tables() -> None:
     import asyncio
 
     async def create() -> None:
-        for table in tp.TABLES:
-            await table.create_table(if_not_exists=True)
+        async with as_owner():  # DDL: the tables' owner
+            for table in tp.TABLES:
+                await table.create_table(if_not_exists=True)
 
     asyncio.run(create())
 

@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 from litestar.testing import AsyncTestClient
 
+from core.db import as_owner
 from tests.conftest import TEST_PASSWORD, TenantInfo, unique_slug
 from tests.vault import fakes
 
@@ -35,7 +36,8 @@ async def _wipe() -> None:
 @pytest.fixture(scope="session", autouse=True)
 def _vault_session() -> Iterator[None]:
     async def setup() -> None:
-        await fakes.VTCustomer.create_table(if_not_exists=True)
+        async with as_owner():  # DDL: the tables' owner
+            await fakes.VTCustomer.create_table(if_not_exists=True)
         await _wipe()
 
     asyncio.run(setup())
