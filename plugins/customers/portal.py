@@ -48,6 +48,7 @@ from core.auth import (
     hash_password,
     verify_password,
 )
+from core import approvals
 from core.approvals import PortalPerson
 from core.config import get_settings
 from core.contracts import (
@@ -73,6 +74,7 @@ from plugins.customers.tables import (
     ContactPerson,
     Customer,
     PortalAccount,
+    PortalApprovalStep,
     PortalLoginFailure,
     PortalPending,
     PortalSession,
@@ -392,6 +394,9 @@ async def _close_accounts(tenant_id: int, account_ids: list[int], now: datetime)
     )
     await PortalPending.delete().where(
         (PortalPending.tenant_id == tenant_id) & PortalPending.account_id.is_in(account_ids)
+    )
+    await PortalApprovalStep.delete().where(
+        (PortalApprovalStep.tenant_id == tenant_id) & PortalApprovalStep.account_id.is_in(account_ids)
     )
 
 
@@ -1088,6 +1093,11 @@ async def purge_expired(now: datetime | None = None) -> int:
             .returning(PortalToken.id)
         )
         gone += len(
+            await PortalApprovalStep.delete()
+            .where(PortalApprovalStep.expires_at <= now)
+            .returning(PortalApprovalStep.id)
+        )
+        gone += len(
             await PortalPending.delete()
             .where(PortalPending.expires_at <= now)
             .returning(PortalPending.id)
@@ -1157,3 +1167,67 @@ def portal_person(user: PortalUser) -> PortalPerson:
     return PortalPerson(
         tenant_id=user.tenant_id, customer_id=user.customer_id, person_kind=kind, person_id=user.person_id
     )
+
+
+# --- approving in the portal ------------------------------------------------------------------
+
+APPROVAL_STEP_TTL = timedelta(minutes=20)  # the code's 5 minutes and the verified 10, with room
+OTHER_ITEM = (
+    "This SMS code was sent for another item or another answer. Start again to get a new code."
+)
+
+
+async def decide_approval(
+    user: PortalUser, kind: str, item_id: int, approve: bool, challenge_id: str | None, user_agent: str
+) -> approvals.PortalDecisionResult:
+    """Approve or decline one item through ``decide_portal_approval``.
+
+    A code is sent for one decision: the challenge id the module answers with is noted
+    with (kind, item, approve or decline), and a re-submission with a challenge id noted for
+    anything else is refused (409) before the module sees it, so a code verified for one
+    quote cannot approve another one, nor decline the quote it was sent to approve.
+    """
+    if challenge_id:
+        if len(challenge_id) > MAX_TOKEN_LENGTH:
+            return approvals.refused(OTHER_ITEM)
+        bound = await PortalApprovalStep.select().where(
+            (PortalApprovalStep.tenant_id == user.tenant_id)
+            & (PortalApprovalStep.account_id == user.account_id)
+            & (PortalApprovalStep.challenge_hash == token_hash(challenge_id))
+            & (PortalApprovalStep.expires_at > utcnow())
+        ).first()
+        if bound is None or (bound["kind"], int(bound["item_id"]), bool(bound["approve"])) != (
+            kind, item_id, approve
+        ):
+            return approvals.refused(OTHER_ITEM)
+    result = await approvals.decide(
+        approvals.PortalDecisionRequest(
+            person=portal_person(user),
+            kind=kind,
+            item_id=item_id,
+            approve=approve,
+            signer_name=user.name,
+            signer_email=user.email,
+            challenge_id=challenge_id,
+            user_agent=user_agent,
+        )
+    )
+    decision = result.second_factor
+    if result.status == "second_factor_required" and decision is not None and decision.challenge_id:
+        await PortalApprovalStep.insert(
+            PortalApprovalStep(
+                tenant_id=user.tenant_id,
+                account_id=user.account_id,
+                challenge_hash=token_hash(decision.challenge_id),
+                kind=kind[:32],
+                item_id=item_id,
+                approve=approve,
+                expires_at=utcnow() + APPROVAL_STEP_TTL,
+            )
+        )
+    elif challenge_id and result.status in ("approved", "declined"):
+        await PortalApprovalStep.delete().where(
+            (PortalApprovalStep.tenant_id == user.tenant_id)
+            & (PortalApprovalStep.challenge_hash == token_hash(challenge_id))
+        )
+    return result

@@ -48,6 +48,7 @@ def _(message: str) -> str:
 
 MESSAGES = [
     _("This step has expired (10 minutes) or is not valid. Start again."),
+    _("This SMS code was sent for another item or another answer. Start again to get a new code."),
     _("The SMS code for this step has not been entered, was for another step or person, was already used, or was entered more than 10 minutes ago. Start again to get a new code."),
     _("This step was tried too many times. Start again."),
     _("This item was not found, or it is not yours to approve."),
@@ -160,11 +161,8 @@ class PortalPages(PageController):
         action = form.get("action", "")
         if action not in ("approve", "decline"):
             return await self._approvals(request, who, {"_form": t.gettext("Choose approve or decline.")}, 400)
-        result = await approvals.decide(approvals.PortalDecisionRequest(
-            person=portal.portal_person(who), kind=kind, item_id=item_id, approve=action == "approve",
-            signer_name=who.name, signer_email=who.email, challenge_id=form.get("challenge_id") or None,
-            user_agent=request.headers.get("user-agent", ""),
-        ))
+        result = await portal.decide_approval(who, kind, item_id, action == "approve",
+                                              form.get("challenge_id") or None, request.headers.get("user-agent", ""))
         if result.status == "second_factor_required":
             assert result.second_factor is not None
             return await _page(request, "second_factor.html", second_factor_context(

@@ -389,11 +389,8 @@ class PortalController(Controller):
     async def _decide(self, request: AnyRequest, kind: str, item_id: int, approve: bool,
                       data: DecideIn) -> Response[DecisionOut]:
         user = await portal_user(request)
-        result = await approvals.decide(approvals.PortalDecisionRequest(
-            person=portal.portal_person(user), kind=kind, item_id=item_id, approve=approve,
-            signer_name=user.name, signer_email=user.email, challenge_id=data.challenge_id,
-            user_agent=request.headers.get("user-agent", ""),
-        ))
+        result = await portal.decide_approval(user, kind, item_id, approve, data.challenge_id,
+                                              request.headers.get("user-agent", ""))
         if result.status == "refused":
             raise HTTPException(detail=result.error or "Refused.", status_code=result.status_code)
         if result.status == "second_factor_required":

@@ -10,7 +10,7 @@ have, so two-factor SMS can pick mobile, else private, else work (M5) for any ki
 
 from __future__ import annotations
 
-from piccolo.columns import Integer, Text, Timestamptz, Varchar
+from piccolo.columns import Boolean, Integer, Text, Timestamptz, Varchar
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
@@ -158,12 +158,27 @@ class PortalPending(Table, tablename="portal_pending"):
     expires_at = Timestamptz(index=True)
 
 
+class PortalApprovalStep(Table, tablename="portal_approval_step"):
+    """Which decision an SMS challenge of the portal was sent for: the verified code then
+    approves (or declines) that item only, not another one of the same module. Only the
+    SHA-256 of the challenge id is kept; gone with the challenge's time."""
+
+    tenant_id = Integer(index=True)
+    account_id = Integer(index=True)
+    challenge_hash = Varchar(length=64, index=True)
+    kind = Varchar(length=32)
+    item_id = Integer()
+    approve = Boolean(default=True)
+    expires_at = Timestamptz(index=True)
+
+
 PORTAL_TABLES: list[type[Table]] = [
     PortalAccount,
     PortalSession,
     PortalToken,
     PortalLoginFailure,
     PortalPending,
+    PortalApprovalStep,
 ]
 
 CUSTOMER_TABLES: list[type[Table]] = [Customer, ContactPerson, CustomerContact, *PORTAL_TABLES]

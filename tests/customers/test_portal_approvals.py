@@ -359,3 +359,33 @@ async def test_contact_person_approves_for_the_company(app, admin_client, tenant
         assert quote["status"] == "accepted" and quote["approver_name"] == "Karin Kontakt"
     finally:
         await browser.__aexit__(None, None, None)
+
+
+async def test_a_code_decides_only_what_it_was_sent_for(app, admin_client, tenant):
+    ids = await _setup(admin_client, tenant)
+    first, _ = await _sent_quote(admin_client, ids["customer"], title="Altan")
+    second, _ = await _sent_quote(admin_client, ids["customer"], title="Staket")
+    browser = await _customer_browser(app, tenant)
+    try:
+        r = await browser.post(f"/api/portal/approvals/quote/{first}/approve", json={})
+        challenge = r.json()["second_factor"]["challenge_id"]
+        v = await browser.post(f"/api/twofactor/challenges/{challenge}/verify",
+                               json={"code": await last_code(tenant.id), "tenant": tenant.slug})
+        assert v.status_code == 200
+        # The verified code of the first quote neither approves the second one...
+        r = await browser.post(f"/api/portal/approvals/quote/{second}/approve", json={"challenge_id": challenge})
+        assert r.status_code == 409 and "another item" in r.json()["detail"]
+        # ...nor declines the first one.
+        r = await browser.post(f"/api/portal/approvals/quote/{first}/decline", json={"challenge_id": challenge})
+        assert r.status_code == 409 and "another item" in r.json()["detail"]
+        statuses = {q["id"]: q["status"] for q in await Quote.select(Quote.id, Quote.status).where(
+            Quote.id.is_in([first, second]))}
+        assert statuses == {first: "sent", second: "sent"}
+        # It still approves what it was sent for, once.
+        r = await browser.post(f"/api/portal/approvals/quote/{first}/approve", json={"challenge_id": challenge})
+        assert r.status_code == 200 and r.json()["status"] == "approved"
+        r = await browser.post(f"/api/portal/approvals/quote/{second}/approve", json={"challenge_id": challenge})
+        assert r.status_code == 409
+        assert (await Quote.select(Quote.status).where(Quote.id == second).first())["status"] == "sent"
+    finally:
+        await browser.__aexit__(None, None, None)
