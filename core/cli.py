@@ -32,6 +32,23 @@ def migrate() -> None:
 
     applied = run(do_migrate())
     click.echo(f"Applied {len(applied)} migration(s)." if applied else "Nothing to migrate.")
+    if not get_settings().is_sqlite:
+        from core.rls import check
+
+        report = run(check())
+        click.echo(f"Row-level security: {report.tables} tenant tables, {len(report.problems)} problem(s).")
+        for problem in report.problems:
+            click.echo(f"  {problem}", err=True)
+        if report.role_bypasses or report.role_owns_tables:
+            click.echo(
+                f"Warning: the application's role {report.role!r} "
+                + ("is a superuser or has BYPASSRLS" if report.role_bypasses else "owns the tables")
+                + ", so the policies do not protect it. Give GALLRA_DATABASE_URL a role that owns "
+                "nothing and GALLRA_DATABASE_OWNER_URL the owner (README: Running at scale).",
+                err=True,
+            )
+        if report.problems:
+            raise SystemExit(1)
 
 
 @cli.command(help="Serve the web application (and, with no broker configured, the worker and scheduler).")

@@ -173,3 +173,17 @@ async def test_a_handler_forgetting_the_tenant_filter_returns_only_the_users_row
     finally:
         host.pm.unregister(name="test_rls_leaky")
         host.records.pop("test_rls_leaky", None)
+
+
+def test_gallra_migrate_reports_row_level_security() -> None:
+    if is_sqlite():
+        pytest.skip("SQLite has no row-level security")
+    from click.testing import CliRunner
+
+    from core.cli import cli
+
+    result = CliRunner().invoke(cli, ["migrate"], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert "Row-level security: " in result.output and ", 0 problem(s)." in result.output
+    if os.environ.get("GALLRA_REQUIRE_RLS") == "1":
+        assert "Warning" not in result.output
