@@ -16,7 +16,8 @@ from typing import Any
 from litestar.exceptions import ClientException
 from piccolo.columns.combination import WhereRaw
 
-from core.db import atomic, is_sqlite, raw, utcnow
+from core.db import atomic, is_sqlite, utcnow
+from core.numbering import lock_numbers, next_number
 from core.tenancy import get_scoped
 from core.validation import (
     FieldError,
@@ -133,17 +134,8 @@ def _customer_where(tenant_id: int, customer_id: int) -> Any:
     return (Customer.tenant_id == tenant_id) & (Customer.id == customer_id)
 
 
-async def _lock_numbering(tenant_id: int) -> None:
-    """Serialize number assignment per tenant (SQLite transactions are already exclusive)."""
-    if not is_sqlite():
-        await raw("SELECT pg_advisory_xact_lock({}, {})", _NUMBER_LOCK, tenant_id)
-
-
 async def _next_number(tenant_id: int) -> int:
-    rows = await raw(
-        "SELECT COALESCE(MAX(number), 0) AS n FROM customer WHERE tenant_id = {}", tenant_id
-    )
-    number = int(rows[0]["n"]) + 1
+    number = await next_number(Customer.number, tenant_id)
     if number > MAX_NUMBER:
         raise FieldError("number", "No free customer number is left; give one explicitly.")
     return number
@@ -211,7 +203,7 @@ async def create_customer(tenant_id: int, data: CustomerIn) -> dict:
         values[field] = text(getattr(data, field), field)
     _check_identity(data.kind, values["org_number"], values["national_id"])
     async with atomic():
-        await _lock_numbering(tenant_id)
+        await lock_numbers(_NUMBER_LOCK, tenant_id)
         if data.number is None:
             values["number"] = await _next_number(tenant_id)
         else:
@@ -250,7 +242,7 @@ async def update_customer(tenant_id: int, customer_id: int, data: CustomerPatch)
         merged = {**row, **changes}
         _check_identity(merged["kind"], merged["org_number"], merged["national_id"])
         if data.number is not None and data.number != row["number"]:
-            await _lock_numbering(tenant_id)
+            await lock_numbers(_NUMBER_LOCK, tenant_id)
             await _check_number_free(tenant_id, data.number, exclude_id=customer_id)
             changes["number"] = data.number
         if changes:

@@ -13,7 +13,8 @@ from typing import Any
 from litestar.exceptions import ClientException, NotFoundException
 from piccolo.query.functions.aggregate import Max
 
-from core.db import atomic, is_sqlite, raw, utcnow
+from core.db import atomic, utcnow
+from core.numbering import lock_numbers, next_number
 from core.tenancy import get_scoped
 from core.validation import FieldError
 from plugins.orders.schemas import CommentIn, OrderIn, OrderLineIn, OrderLinePatch, OrderPatch
@@ -90,25 +91,6 @@ async def get_lines(tenant_id: int, order_id: int) -> list[dict]:
 
 
 NUMBER_LOCK = 0x4F52  # advisory-lock class of this plugin's numbering (PostgreSQL)
-
-
-async def _lock_numbers(tenant_id: int) -> None:
-    """Serialize numbering within a tenant so two creates never pick the same max+1.
-
-    SQLite transactions already queue on the file lock (they start IMMEDIATE); on
-    PostgreSQL a transaction-scoped advisory lock per tenant does the same.
-    """
-    if not is_sqlite():
-        await raw("SELECT pg_advisory_xact_lock({}, {})", NUMBER_LOCK, tenant_id)
-
-
-async def next_number(tenant_id: int) -> int:
-    row = (
-        await Order.select(Max(Order.number, alias="top"))
-        .where(Order.tenant_id == tenant_id)
-        .first()
-    )
-    return int((row or {}).get("top") or 0) + 1
 
 
 async def _check_number_free(tenant_id: int, number: int, exclude_id: int | None = None) -> None:
@@ -209,12 +191,12 @@ async def create_order(tenant_id: int, employee_id: int, data: OrderIn) -> dict:
         _line_values(tenant_id, 0, i + 1, line, f"lines.{i}.") for i, line in enumerate(data.lines)
     ]
     async with atomic():
-        await _lock_numbers(tenant_id)
+        await lock_numbers(NUMBER_LOCK, tenant_id)
         if data.number is not None:
             await _check_number_free(tenant_id, data.number)
             values["number"] = data.number
         else:
-            values["number"] = await next_number(tenant_id)
+            values["number"] = await next_number(Order.number, tenant_id)
         rows = await Order.insert(Order(**values)).returning(*Order.all_columns())
         order = rows[0]
         if lines:

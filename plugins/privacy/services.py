@@ -17,11 +17,11 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from litestar.exceptions import ClientException
-from piccolo.query.functions.aggregate import Max
 
 from core.auth import SessionUser
 from core.contracts import SecondFactorDecision, SecondFactorRequest
-from core.db import atomic, is_sqlite, raw, utcnow
+from core.db import atomic, utcnow
+from core.numbering import lock_numbers, next_number
 from core.plugins import get_host
 from core.tables import Employee, Tenant
 from core.tenancy import enabled_modules, get_scoped
@@ -81,21 +81,6 @@ def _required_text(value: str, name: str, what: str) -> str:
     if not text:
         raise FieldError(name, f"{what} is required")
     return text
-
-
-async def _lock_numbers(tenant_id: int, which: int) -> None:
-    """Serialize numbering within a tenant so two creates never pick the same max+1.
-
-    SQLite transactions already queue on the file lock (they start IMMEDIATE); on
-    PostgreSQL a transaction-scoped advisory lock per tenant does the same.
-    """
-    if not is_sqlite():
-        await raw("SELECT pg_advisory_xact_lock({}, {})", NUMBER_LOCK + which, tenant_id)
-
-
-async def _next(table: Any, column: Any, tenant_id: int) -> int:
-    row = await table.select(Max(column, alias="top")).where(table.tenant_id == tenant_id).first()
-    return int((row or {}).get("top") or 0) + 1
 
 
 async def tenant_language(tenant_id: int) -> str:
@@ -367,8 +352,8 @@ def _activity_values(data: ActivityIn | ActivityPatch) -> dict[Any, Any]:
 async def create_activity(tenant_id: int, employee_id: int, data: ActivityIn) -> dict:
     values = _activity_values(data)
     async with atomic():
-        await _lock_numbers(tenant_id, 1)
-        number = await _next(ProcessingActivity, ProcessingActivity.number, tenant_id)
+        await lock_numbers(NUMBER_LOCK + 1, tenant_id)
+        number = await next_number(ProcessingActivity.number, tenant_id)
         row = ProcessingActivity(tenant_id=tenant_id, number=number, created_by=employee_id)
         for column, value in values.items():
             setattr(row, column._meta.name, value)
@@ -414,11 +399,11 @@ async def prefill(tenant_id: int, employee_id: int) -> tuple[list[dict], list[st
     created: list[dict] = []
     skipped: list[str] = []
     async with atomic():
-        await _lock_numbers(tenant_id, 1)
+        await lock_numbers(NUMBER_LOCK + 1, tenant_id)
         covered: set[str] = set()
         for row in await live_activities(tenant_id):
             covered.update(_loads(row["modules"]))
-        number = await _next(ProcessingActivity, ProcessingActivity.number, tenant_id)
+        number = await next_number(ProcessingActivity.number, tenant_id)
         for name, facts in system.items():
             if not facts.enabled or not (facts.personal_data or facts.data_subjects):
                 continue
@@ -603,11 +588,11 @@ async def sign(
     if decision is not None and decision.required:
         return None, decision
     async with atomic():
-        await _lock_numbers(tenant_id, 2)
+        await lock_numbers(NUMBER_LOCK + 2, tenant_id)
         await _ready_to_sign(tenant_id)  # changed meanwhile?
         document = await current_document(tenant_id)
         contacts = document.pop("contacts")
-        number = await _next(InventoryVersion, InventoryVersion.version, tenant_id)
+        number = await next_number(InventoryVersion.version, tenant_id)
         now = utcnow()
         await InventoryVersion.update({InventoryVersion.superseded_at: now}).where(
             (InventoryVersion.tenant_id == tenant_id) & InventoryVersion.superseded_at.is_null()
@@ -774,8 +759,8 @@ async def list_incidents(
 async def create_incident(tenant_id: int, employee_id: int, data: IncidentIn) -> dict:
     values = _incident_values(data, None)
     async with atomic():
-        await _lock_numbers(tenant_id, 3)
-        number = await _next(Incident, Incident.number, tenant_id)
+        await lock_numbers(NUMBER_LOCK + 3, tenant_id)
+        number = await next_number(Incident.number, tenant_id)
         inserted = await Incident.insert(
             Incident(tenant_id=tenant_id, number=number, reported_by=employee_id, **values)
         ).returning(Incident.id)

@@ -16,7 +16,8 @@ from piccolo.table import Table
 
 from core.config import get_settings
 from core.contracts import SecondFactorRequest
-from core.db import atomic, is_sqlite, raw, utcnow
+from core.db import atomic, utcnow
+from core.numbering import lock_numbers, next_number
 from core.delivery import queue_message
 from core.plugins import await_me_maybe, get_host
 from core.security import new_token, token_hash
@@ -52,16 +53,6 @@ MAX_TOKEN_LENGTH = 128
 
 
 NUMBER_LOCK = 0x5052  # advisory-lock class of this plugin's numbering (PostgreSQL)
-
-
-async def _lock_numbers(tenant_id: int) -> None:
-    """Serialize numbering within a tenant so two creates never pick the same max+1.
-
-    SQLite transactions already queue on the file lock (they start IMMEDIATE); on
-    PostgreSQL a transaction-scoped advisory lock per tenant does the same.
-    """
-    if not is_sqlite():
-        await raw("SELECT pg_advisory_xact_lock({}, {})", NUMBER_LOCK, tenant_id)
 
 
 class Conflict(ClientException):
@@ -232,11 +223,8 @@ def _clean_project(data: Any, partial: bool) -> dict[Any, Any]:
 async def create_project(tenant_id: int, data: Any) -> ProjectDetailOut:
     values = _clean_project(data, partial=False)
     async with atomic():
-        await _lock_numbers(tenant_id)
-        last = await Project.select(Project.number).where(Project.tenant_id == tenant_id).order_by(
-            Project.number, ascending=False
-        ).first()
-        number = (int(last["number"]) if last else 0) + 1
+        await lock_numbers(NUMBER_LOCK, tenant_id)
+        number = await next_number(Project.number, tenant_id)
         row = Project(tenant_id=tenant_id, number=number)
         for column, value in values.items():
             setattr(row, column._meta.name, value)

@@ -15,7 +15,8 @@ from litestar.exceptions import ClientException, NotFoundException
 
 from core.config import get_settings
 from core.contracts import SecondFactorRequest
-from core.db import atomic, is_sqlite, raw, utcnow
+from core.db import atomic, utcnow
+from core.numbering import lock_numbers, next_number
 from core.delivery import queue_message
 from core.plugins import await_me_maybe, get_host
 from core.security import new_token, token_hash
@@ -39,16 +40,6 @@ MAX_TOKEN_LENGTH = 128
 
 
 NUMBER_LOCK = 0x5154  # advisory-lock class of this plugin's numbering (PostgreSQL)
-
-
-async def _lock_numbers(tenant_id: int) -> None:
-    """Serialize numbering within a tenant so two creates never pick the same max+1.
-
-    SQLite transactions already queue on the file lock (they start IMMEDIATE); on
-    PostgreSQL a transaction-scoped advisory lock per tenant does the same.
-    """
-    if not is_sqlite():
-        await raw("SELECT pg_advisory_xact_lock({}, {})", NUMBER_LOCK, tenant_id)
 
 
 class Conflict(ClientException):
@@ -167,11 +158,8 @@ async def create_quote(tenant_id: int, data: Any) -> QuoteOut:
     title = clean_title(data.title)
     lines = [check_line(l.description, l.quantity, l.unit_price, f"lines[{i}].") for i, l in enumerate(data.lines)]
     async with atomic():
-        await _lock_numbers(tenant_id)
-        last = await Quote.select(Quote.number).where(Quote.tenant_id == tenant_id).order_by(
-            Quote.number, ascending=False
-        ).first()
-        number = (int(last["number"]) if last else 0) + 1
+        await lock_numbers(NUMBER_LOCK, tenant_id)
+        number = await next_number(Quote.number, tenant_id)
         rows = await Quote.insert(
             Quote(
                 tenant_id=tenant_id,

@@ -11,11 +11,11 @@ from typing import Any
 
 import phonenumbers
 from litestar.exceptions import ClientException, NotFoundException
-from piccolo.query.functions.aggregate import Max
 from piccolo.columns.combination import WhereRaw
 
 from core.contracts import SecondFactorDecision, SecondFactorRequest
-from core.db import atomic, is_sqlite, raw, utcnow
+from core.db import atomic, is_sqlite, utcnow
+from core.numbering import lock_numbers, next_number
 from core.plugins import await_me_maybe, get_host
 from core.tenancy import get_scoped
 from core.validation import FieldError, normalize_email, normalize_phone
@@ -82,25 +82,6 @@ async def get_work_order(tenant_id: int, work_order_id: int) -> dict:
 
 
 NUMBER_LOCK = 0x4152  # advisory-lock class of this plugin's numbering (PostgreSQL)
-
-
-async def _lock_numbers(tenant_id: int) -> None:
-    """Serialize numbering within a tenant so two creates never pick the same max+1.
-
-    SQLite transactions already queue on the file lock (they start IMMEDIATE); on
-    PostgreSQL a transaction-scoped advisory lock per tenant does the same.
-    """
-    if not is_sqlite():
-        await raw("SELECT pg_advisory_xact_lock({}, {})", NUMBER_LOCK, tenant_id)
-
-
-async def next_number(tenant_id: int) -> int:
-    row = (
-        await WorkOrder.select(Max(WorkOrder.number, alias="top"))
-        .where(WorkOrder.tenant_id == tenant_id)
-        .first()
-    )
-    return int((row or {}).get("top") or 0) + 1
 
 
 async def _check_number_free(tenant_id: int, number: int, exclude_id: int | None = None) -> None:
@@ -187,12 +168,12 @@ async def create_work_order(tenant_id: int, employee_id: int, data: WorkOrderIn)
         created_by=employee_id,
     )
     async with atomic():
-        await _lock_numbers(tenant_id)
+        await lock_numbers(NUMBER_LOCK, tenant_id)
         if data.number is not None:
             await _check_number_free(tenant_id, data.number)
             values["number"] = data.number
         else:
-            values["number"] = await next_number(tenant_id)
+            values["number"] = await next_number(WorkOrder.number, tenant_id)
         rows = await WorkOrder.insert(WorkOrder(**values)).returning(*WorkOrder.all_columns())
     return rows[0]
 
