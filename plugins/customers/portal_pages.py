@@ -111,8 +111,9 @@ class PortalPages(PageController):
         _total, messages = await list_activity(
             who.tenant_id, "customers", "customer", who.customer_id, ["conversation"], limit=500
         )
+        waiting = len(await approvals.list_for(portal.portal_person(who)))
         return await _page(request, "customers/portal/home.html",
-                           {"messages": messages, "errors": errors or {}}, status, who)
+                           {"messages": messages, "errors": errors or {}, "waiting": waiting}, status, who)
 
     @page_post("/messages", opt=PUBLIC)
     async def write(self, request: Request[Any, Any, Any]) -> Response[Any]:

@@ -61,9 +61,14 @@ async def test_customer_approves_a_quote_in_the_portal(app, admin_client, tenant
     async with AsyncTestClient(app=app) as browser:
         assert (await browser.get("/portal/approvals", follow_redirects=False)).status_code == 303
         assert (await _portal_page_login(browser, tenant)).status_code == 303
+        assert "Väntar på ditt svar: 1" in (await browser.get("/portal")).text
         r = await browser.get("/portal/approvals")
         assert r.status_code == 200 and "Offert 1: Ny altan" in r.text and "2500.00" in r.text
         assert 'href="/portal/approvals"' in r.text
+        browser.cookies.set("gallra_lang", "en")
+        r = await browser.get("/portal/approvals")
+        assert "To approve" in r.text and "Quote 1: Ny altan" in r.text and ">Decline<" in r.text
+        browser.cookies.delete("gallra_lang")
         r = await post_form(browser, f"/portal/approvals/quote/{quote_id}", {"action": "maybe"}, "/portal/approvals")
         assert r.status_code == 400 and 'role="alert"' in r.text
         r = await post_form(browser, f"/portal/approvals/quote/{quote_id}", {"action": "approve"}, "/portal/approvals")
@@ -76,6 +81,7 @@ async def test_customer_approves_a_quote_in_the_portal(app, admin_client, tenant
         assert r.status_code == 303 and r.headers["location"] == "/portal/approvals"
         r = await browser.get("/portal/approvals")
         assert "Tack! Den är godkänd." in r.text and 'id="nothing-to-approve"' in r.text
+        assert 'id="waiting"' not in (await browser.get("/portal")).text
         assert (await Quote.select(Quote.status).where(Quote.id == quote_id).first())["status"] == "accepted"
         # Again: a clear conflict beside the list, not a second SMS.
         r = await post_form(browser, f"/portal/approvals/quote/{quote_id}", {"action": "decline"}, "/portal/approvals")
