@@ -149,7 +149,12 @@ class CasePages(PageController):
         user = await page_user(request)
         row = await services.get_case(user.tenant_id, case_id)
         values = {k: ("" if row[k] is None else row[k]) for k in FIELDS}
-        return await render(request, "cases/form.html", {"kinds": KINDS, "values": values, "c": row}, user=user)
+        if not values.get("customer_id"):
+            values["customer_id"] = ""
+        return await render(request, "cases/form.html",
+                            {"kinds": KINDS, "values": values, "c": row,
+                             "customer_name": await _customer_name(user.tenant_id, int(row["customer_id"] or 0))},
+                            user=user)
 
     @page_post("/{case_id:int}/edit")
     async def update(self, request: Request[Any, Any, Any], case_id: FromPath[int]) -> Response[Any]:

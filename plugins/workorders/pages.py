@@ -16,6 +16,7 @@ from core.pages import PageController, language_of, page_get, page_post, page_us
 from core.pages.forms import error_of, struct_from_form
 from core.pages.records import KIND_LABELS, activity_of, add_activity_from_form, module_settings_pages, retention_notice
 from core.pages.routes import second_factor_context
+from core.pages.pickers import customer_name
 from core.secondfactor import describe_person
 from core.validation import FieldError
 from plugins.workorders import gdpr, services
@@ -123,7 +124,11 @@ class WorkOrderPages(PageController):
         user = await page_user(request)
         row = await services.get_work_order(user.tenant_id, work_order_id)
         values = {k: ("" if row[k] is None else row[k]) for k in FIELDS}
-        return await render(request, "workorders/form.html", {"values": values, "w": row}, user=user)
+        if not values.get("customer_id"):
+            values["customer_id"] = ""
+        return await render(request, "workorders/form.html",
+                            {"values": values, "w": row,
+                             "customer_name": await customer_name(user.tenant_id, row["customer_id"])}, user=user)
 
     @page_post("/{work_order_id:int}/edit")
     async def update(self, request: Request[Any, Any, Any], work_order_id: FromPath[int]) -> Response[Any]:

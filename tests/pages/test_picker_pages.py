@@ -120,3 +120,20 @@ async def test_module_lists_filter_live_and_still_work_without_javascript(anon_c
     page = (await anon_client.get("/customers?q=Filtrerbar")).text
     assert "Filtrerbar Kund AB" in page
     assert "Filtrerbar Kund AB" not in (await anon_client.get("/customers?q=ingen-sadan")).text
+
+
+async def test_edit_forms_name_the_chosen_customer(anon_client, tenant):
+    mine = await _customer(tenant.id, "Namngiven Kund AB")
+    assert (await page_login(anon_client, tenant)).status_code == 303
+    for module in ("cases", "workorders"):
+        data = {"title": "Med kund", "customer_id": str(mine["id"])}
+        if module == "cases":
+            data["kind"] = "case"
+        r = await post_form(anon_client, f"/{module}/new", data, f"/{module}/new")
+        assert r.status_code == 303, (module, r.text[:300])
+        page = (await anon_client.get(r.headers["location"] + "/edit")).text
+        assert "Vald: Namngiven Kund AB" in page and f'value="{mine["id"]}"' in page, module
+        r = await post_form(anon_client, f"/{module}/new", {**data, "customer_id": ""}, f"/{module}/new")
+        assert r.status_code == 303
+        page = (await anon_client.get(r.headers["location"] + "/edit")).text
+        assert 'id="c-customer_id"' not in page and 'name="customer_id" type="number" min="0" value=""' in page, module
