@@ -319,7 +319,7 @@ class IncidentPages(PageController):
                     and not request.headers.get("hx-history-restore-request"))
         return await render(request, "privacy/incidents_results.html" if fragment else "privacy/incidents.html",
                             {"rows": items, "total": total, "offset": offset, "limit": PAGE, "status": status or "",
-                             "statuses": STATUSES, "states": DEADLINE_STATES}, user=user)
+                             "statuses": STATUSES, "states": DEADLINE_STATES, "zone": ZONE}, user=user)
 
     @page_get("/new")
     async def new(self, request: Request[Any, Any, Any]) -> Response[Any]:
