@@ -427,6 +427,13 @@ def _on_login_required(request: Request[Any, Any, Any], exc: Exception) -> Respo
     target = request.url.path
     if request.url.query:
         target += "?" + request.url.query
+    if request.headers.get("hx-request") == "true":
+        # An htmx request (a picker's suggestions, a live filter) after the session ended:
+        # the whole page goes to the login page, instead of a login form inside a list.
+        back = request.headers.get("hx-current-url", "")
+        back_path = urlsplit(back).path + (("?" + urlsplit(back).query) if urlsplit(back).query else "")
+        target = safe_next(back_path, target)
+        return Response("", status_code=204, headers={"HX-Redirect": f"/login?next={quote(target, safe='')}"})
     return Redirect(path=f"/login?next={quote(target, safe='')}", status_code=303)
 
 

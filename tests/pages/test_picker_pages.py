@@ -137,3 +137,13 @@ async def test_edit_forms_name_the_chosen_customer(anon_client, tenant):
         assert r.status_code == 303
         page = (await anon_client.get(r.headers["location"] + "/edit")).text
         assert 'id="c-customer_id"' not in page and 'name="customer_id" type="number" min="0" value=""' in page, module
+
+
+async def test_htmx_request_after_the_session_ended_sends_the_page_to_login(anon_client):
+    r = await anon_client.get("/pick/customers?customer_search=a", follow_redirects=False,
+                              headers={"HX-Request": "true", "HX-Current-URL": "http://testserver.local/cases/new"})
+    assert r.status_code == 204 and r.headers["hx-redirect"] == "/login?next=%2Fcases%2Fnew"
+    # Another site's address is never where the login goes on to.
+    r = await anon_client.get("/cases?q=x", follow_redirects=False,
+                              headers={"HX-Request": "true", "HX-Current-URL": "https://evil.example//x"})
+    assert r.status_code == 204 and r.headers["hx-redirect"] == "/login?next=%2Fcases%3Fq%3Dx"
