@@ -7,6 +7,7 @@ import asyncio
 from click.testing import CliRunner
 
 from core.contracts import OutgoingMessage
+from core.db import atomic
 from core.delivery import DeliveryError, deliver_message, queue_message
 from core.plugins import hookimpl
 from core.tables import Outbox
@@ -51,8 +52,10 @@ async def outbox_row(outbox_id: int) -> dict:
 async def test_hook_send_email(make_host, worker, tenant):
     gateway = Gateway("email", "fake:123")
     make_host(gateway=gateway)
-    mid = await queue_message("email", "anna@example.org", "Hej Anna", subject="Hello", tenant_id=tenant.id)
-    assert (await outbox_row(mid))["status"] == "queued"
+    async with atomic():
+        # Read before the commit: the running worker gets the message only after it.
+        mid = await queue_message("email", "anna@example.org", "Hej Anna", subject="Hello", tenant_id=tenant.id)
+        assert (await outbox_row(mid))["status"] == "queued"
     worker.drain()
     row = await outbox_row(mid)
     assert (row["status"], row["provider"], row["provider_id"], row["attempts"], row["error"]) == (
