@@ -294,9 +294,8 @@ def _incident_values(form: dict[str, str], t: Any, editing: bool) -> tuple[dict[
 
 
 def _deadline_view(d: dict[str, Any]) -> dict[str, Any]:
-    hours = d["hours_left"]
-    whole = int(abs(hours))
-    return {**d, "due_local": d["due_at"].astimezone(ZONE), "hours": whole, "minutes": int(round((abs(hours) - whole) * 60))}
+    hours, minutes = divmod(round(abs(d["hours_left"]) * 60), 60)
+    return {**d, "due_local": d["due_at"].astimezone(ZONE), "hours": hours, "minutes": minutes}
 
 
 class IncidentPages(PageController):

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import re
 
-from core.users import create_employee_with_password
-from core.tables import Employee
 from core.db import utcnow
+from core.tables import Employee
+from core.users import create_employee_with_password
 from plugins.twofactor import services
 from plugins.twofactor.tables import TrustedDevice
 from tests.conftest import TEST_PASSWORD

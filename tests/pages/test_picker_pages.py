@@ -113,7 +113,7 @@ async def test_module_lists_filter_live_and_still_work_without_javascript(anon_c
     assert (await page_login(anon_client, tenant)).status_code == 303
     for path in ("/cases", "/quotes", "/orders", "/projects", "/workorders", "/customers"):
         page = (await anon_client.get(path)).text
-        form = re.search(r'<form method="get" action="' + path + r'"[^>]*>', page, re.S)
+        form = re.search(r'<form method="get" action="' + path + r'"[^>]*>', page, re.DOTALL)
         assert form and f'hx-get="{path}"' in form.group(0) and 'hx-select="#results"' in form.group(0), path
         assert page.count('<div id="results">') == 1, path
     # The same address without JavaScript: the filtered page itself.

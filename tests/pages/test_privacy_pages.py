@@ -45,18 +45,18 @@ async def test_inventory_is_for_the_gdpr_permission(anon_client, tenant):
 
 # --- processing activities, incidents (article 33) and GDPR contact persons ---------------
 
-from datetime import datetime, timedelta, timezone  # noqa: E402
+from datetime import UTC, datetime, timedelta
 
-from core.eventlog import EventLog  # noqa: E402
-from core.users import create_employee_with_password  # noqa: E402
-from plugins.privacy.tables import Incident, PrivacyContact, ProcessingActivity  # noqa: E402
-from tests.conftest import TEST_PASSWORD  # noqa: E402
+from core.eventlog import EventLog
+from core.users import create_employee_with_password
+from plugins.privacy.tables import Incident, PrivacyContact, ProcessingActivity
+from tests.conftest import TEST_PASSWORD
 
 
 def _local(delta: timedelta) -> str:
     from zoneinfo import ZoneInfo
 
-    return (datetime.now(timezone.utc) + delta).astimezone(ZoneInfo("Europe/Stockholm")).strftime("%Y-%m-%dT%H:%M")
+    return (datetime.now(UTC) + delta).astimezone(ZoneInfo("Europe/Stockholm")).strftime("%Y-%m-%dT%H:%M")
 
 
 async def test_processing_activities_pages(anon_client, tenant, other_tenant):

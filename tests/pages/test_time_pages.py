@@ -32,10 +32,10 @@ async def test_reports_and_expenses(anon_client, tenant):
 
 # --- deviations and the schedule ------------------------------------------------------
 
-import re  # noqa: E402
+import re
 
-from core.tables import Employee  # noqa: E402
-from plugins.time.tables import Deviation, Shift  # noqa: E402
+from core.tables import Employee
+from plugins.time.tables import Deviation, Shift
 
 
 async def _employee(tenant, name: str) -> tuple[int, str]:
