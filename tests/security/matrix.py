@@ -5,8 +5,8 @@ path parameter may point into come from the Piccolo apps (every table with ``ten
 matched on the parameter's name (``work_order_id`` -> ``WorkOrder``; no match -> every
 tenant table of the route's apps); a route's apps are those its plugin registers
 (``register_piccolo_apps``), the plugin being the one whose package holds the handler, for
-built-in and installed plugins alike (gallra-contracts); request bodies are the smallest ones the route's OpenAPI
-schema accepts. A new endpoint is therefore in the matrix the moment it is mounted.
+built-in and installed plugins alike (gallra-contracts); request bodies are the smallest
+ones the route's OpenAPI schema accepts. A new endpoint is therefore in the matrix the moment it is mounted.
 """
 
 from __future__ import annotations
@@ -74,8 +74,10 @@ def plugin_packages(host: Any) -> list[tuple[str, str, tuple[str, ...]]]:
     its object's class) and the apps its ``register_piccolo_apps`` hook names."""
     found: dict[str, tuple[str, list[str]]] = {}
     for name, plugin in host.pm.list_name_plugin():
-        if inspect.ismodule(plugin):
-            package = plugin.__name__ if hasattr(plugin, "__path__") else plugin.__name__.rpartition(".")[0]
+        if inspect.ismodule(plugin) and hasattr(plugin, "__path__"):
+            package = plugin.__name__
+        elif inspect.ismodule(plugin):
+            package = plugin.__name__.rpartition(".")[0]
         else:
             package = type(plugin).__module__.rpartition(".")[0]
         package = package or name
