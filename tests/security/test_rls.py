@@ -127,8 +127,12 @@ async def test_a_connection_that_never_named_its_tenant_sees_no_tenant_rows(enfo
     try:
         assert await connection.fetchval("SELECT count(*) FROM customer") == 0
         assert await connection.fetchval("SELECT count(*) FROM employee") == 0
-        await connection.execute("SELECT set_config('gallra.tenant', 'x; drop', false)")
+        await connection.execute("SELECT set_config('gallra.tenant', '', false)")
         assert await connection.fetchval("SELECT count(*) FROM customer") == 0
+        # Anything but a number or '*' fails the statement rather than showing rows.
+        await connection.execute("SELECT set_config('gallra.tenant', 'x; drop', false)")
+        with pytest.raises(asyncpg.exceptions.DataError):
+            await connection.fetchval("SELECT count(*) FROM customer")
         await connection.execute("SELECT set_config('gallra.tenant', $1, false)", str(t.id))
         assert await connection.fetchval("SELECT count(*) FROM customer") == 1
     finally:
