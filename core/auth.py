@@ -300,6 +300,7 @@ async def check_reset_token(token: str) -> dict:
         raise AuthError(
             "This reset link is invalid, used or expired. Ask for a new one.", status=400
         )
+    bind_tenant(int(row["tenant_id"]))  # the rest of the request sees only this tenant's rows
     return row
 
 

@@ -552,6 +552,7 @@ async def _link(tenant_id: int, token: str, purpose: str, bad_link: str) -> tupl
         or await person_of_account(account) is None
     ):
         raise ClientException(bad_link)
+    bind_tenant(tenant_id)  # the rest of the request sees only this tenant's rows
     return row, account
 
 
@@ -707,6 +708,7 @@ async def _take_pending(slug: str, token: str, purpose: str, binder: str | None)
     if not counted:
         await PortalPending.delete().where(PortalPending.id == row["id"])
         raise ClientException(STEP_BLOCKED, status_code=429)
+    bind_tenant(int(row["tenant_id"]))  # the rest of the request sees only this tenant's rows
     await _require_enabled(int(row["tenant_id"]))
     account = (
         await PortalAccount.select()

@@ -16,7 +16,7 @@ from piccolo.table import Table
 
 from core.config import get_settings
 from core.contracts import SecondFactorRequest
-from core.db import atomic, utcnow
+from core.db import atomic, bind_tenant, utcnow
 from core.numbering import lock_numbers, next_number
 from core.delivery import queue_message
 from core.plugins import await_me_maybe, get_host
@@ -492,6 +492,7 @@ async def find_public_plan(token: str) -> tuple[dict[str, Any], dict[str, Any]]:
         or MODULE not in await enabled_modules(get_host(), tenant_id)
     ):
         raise NotFoundException("This payment plan link is not valid.")
+    bind_tenant(tenant_id)  # the rest of the request sees only this tenant's rows
     return plan, project
 
 

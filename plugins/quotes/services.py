@@ -15,7 +15,7 @@ from litestar.exceptions import ClientException, NotFoundException
 
 from core.config import get_settings
 from core.contracts import SecondFactorRequest
-from core.db import atomic, utcnow
+from core.db import atomic, bind_tenant, utcnow
 from core.numbering import lock_numbers, next_number
 from core.delivery import queue_message
 from core.plugins import await_me_maybe, get_host
@@ -353,6 +353,7 @@ async def find_public(token: str) -> dict[str, Any]:
         raise NotFoundException("This quote link is not valid.")
     if MODULE not in await enabled_modules(get_host(), int(row["tenant_id"])):
         raise NotFoundException("This quote link is not valid.")
+    bind_tenant(int(row["tenant_id"]))  # the rest of the request sees only this tenant's rows
     return row
 
 
