@@ -21,7 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Literal
+from typing import Any, Literal
 
 from core.contracts import SecondFactorDecision, SecondFactorRequest
 from core.plugins import await_me_maybe, get_host
@@ -113,6 +113,22 @@ def owns(person: PortalPerson, customer_id: int, contact_person_id: int) -> bool
     if contact_person_id == 0:
         return True
     return person.person_kind == "contact" and contact_person_id == person.person_id
+
+
+def owned_where(table: Any, person: PortalPerson) -> Any:
+    """The query form of :func:`owns` for a plugin's table: its live rows (not deleted, not
+    anonymized) of this person's tenant and customer that name no contact person or this
+    one. The table needs ``tenant_id``, ``customer_id``, ``contact_person_id``,
+    ``deleted_at`` and ``anonymized_at``."""
+    where = (
+        (table.tenant_id == person.tenant_id)
+        & (table.customer_id == person.customer_id)
+        & table.deleted_at.is_null()
+        & table.anonymized_at.is_null()
+    )
+    if person.person_kind == "contact":
+        return where & table.contact_person_id.is_in([0, person.person_id])
+    return where & (table.contact_person_id == 0)
 
 
 async def ask_signature(

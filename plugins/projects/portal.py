@@ -17,6 +17,7 @@ from core.approvals import (
     PortalDecisionResult,
     PortalPerson,
     ask_signature,
+    owned_where,
     owns,
     refused,
 )
@@ -29,16 +30,7 @@ CONTEXT = "payment_plans"
 
 
 def _projects(person: PortalPerson) -> Any:
-    where = (
-        (Project.tenant_id == person.tenant_id)
-        & (Project.customer_id == person.customer_id)
-        & (Project.status == "open")
-        & Project.deleted_at.is_null()
-        & Project.anonymized_at.is_null()
-    )
-    if person.person_kind == "contact":
-        return where & Project.contact_person_id.is_in([0, person.person_id])
-    return where & (Project.contact_person_id == 0)
+    return owned_where(Project, person) & (Project.status == "open")
 
 
 async def pending(person: PortalPerson) -> list[PortalApproval]:

@@ -18,6 +18,7 @@ from core.approvals import (
     PortalDecisionResult,
     PortalPerson,
     ask_signature,
+    owned_where,
     owns,
     refused,
 )
@@ -30,15 +31,7 @@ CONTEXT = "quotes"
 
 
 def _mine(person: PortalPerson) -> Any:
-    where = (
-        (Quote.tenant_id == person.tenant_id)
-        & (Quote.customer_id == person.customer_id)
-        & Quote.deleted_at.is_null()
-        & Quote.anonymized_at.is_null()
-    )
-    if person.person_kind == "contact":
-        return where & Quote.contact_person_id.is_in([0, person.person_id])
-    return where & (Quote.contact_person_id == 0)
+    return owned_where(Quote, person)
 
 
 async def pending(person: PortalPerson) -> list[PortalApproval]:

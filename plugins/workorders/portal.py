@@ -16,6 +16,7 @@ from core.approvals import (
     PortalDecisionResult,
     PortalPerson,
     ask_signature,
+    owned_where,
     owns,
     refused,
 )
@@ -28,15 +29,7 @@ CONTEXT = "extra_costs"
 
 
 def _orders(person: PortalPerson) -> Any:
-    where = (
-        (WorkOrder.tenant_id == person.tenant_id)
-        & (WorkOrder.customer_id == person.customer_id)
-        & WorkOrder.deleted_at.is_null()
-        & WorkOrder.anonymized_at.is_null()
-    )
-    if person.person_kind == "contact":
-        return where & WorkOrder.contact_person_id.is_in([0, person.person_id])
-    return where & (WorkOrder.contact_person_id == 0)
+    return owned_where(WorkOrder, person)
 
 
 async def pending(person: PortalPerson) -> list[PortalApproval]:
