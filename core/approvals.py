@@ -150,6 +150,7 @@ async def ask_signature(
             device_token=None,
             user_agent=request.user_agent[:200],
             challenge_id=request.challenge_id,
+            subject=f"{request.kind}:{request.item_id}:{'approve' if request.approve else 'decline'}",
         )
     )
     if decision is None:

@@ -204,6 +204,10 @@ class SecondFactorRequest:
     # Re-submission of a guarded step after the SMS code was entered: the plugin that issued
     # this challenge answers "not required" (with the masked phone) once it is verified.
     challenge_id: str | None = None
+    # What the step decides, when it is about one thing ("quote:12:accept"): a code sent for
+    # one subject is refused for any other, even of the same person and context. Empty for
+    # steps about the person alone (login, reset).
+    subject: str = ""
 
 
 @dataclass

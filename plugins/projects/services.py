@@ -528,6 +528,7 @@ async def approve_public_plan(
                 device_token=None,
                 user_agent=user_agent[:200],
                 challenge_id=challenge_id,
+                subject=f"payment_plan:{int(plan['id'])}:approve",  # this plan only
             )
         )
     )

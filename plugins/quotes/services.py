@@ -404,6 +404,7 @@ async def accept_public(token: str, name: str, email: str, challenge_id: str | N
                 device_token=None,
                 user_agent=user_agent[:200],
                 challenge_id=challenge_id,
+                subject=f"quote:{int(row['id'])}:accept",  # the code accepts this quote only
             )
         )
     )

@@ -516,10 +516,16 @@ async def _phone_of(tenant_id: int, kind: str, person_id: int) -> tuple[PersonCo
     return person, choice[0]
 
 
+def subject_digest(subject: str) -> str:
+    """What a challenge stores of the step's subject: its SHA-256, or "" for none."""
+    return token_hash(subject) if subject else ""
+
+
 async def start_challenge(
-    tenant_id: int, kind: str, person_id: int, ctx: TwoFactorContext
+    tenant_id: int, kind: str, person_id: int, ctx: TwoFactorContext, subject: str = ""
 ) -> Started:
-    """Send a new code for this person and step (throttled), or refuse."""
+    """Send a new code for this person and step (throttled), or refuse. ``subject`` binds
+    the code to one decision (see SecondFactorRequest.subject)."""
     check_kind(kind)
     cfg = await sms_settings(tenant_id)
     _, phone = await _phone_of(tenant_id, kind, person_id)
@@ -543,6 +549,7 @@ async def start_challenge(
                 created_at=now,
                 sent_at=now,
                 expires_at=now + CODE_TTL,
+                subject_hash=subject_digest(subject),
                 **person_values(kind, person_id),
             )
         ).returning(TwoFactorChallenge.id)
@@ -745,6 +752,7 @@ async def consume(request: SecondFactorRequest, ctx: TwoFactorContext) -> Second
             person_where(TwoFactorChallenge, request.tenant_id, request.person_kind, request.person_id)
             & (TwoFactorChallenge.id_hash == token_hash(cid))
             & (TwoFactorChallenge.context == ctx.key)
+            & (TwoFactorChallenge.subject_hash == subject_digest(request.subject))
             & (TwoFactorChallenge.status == "verified")
             & (TwoFactorChallenge.verified_at > now - VERIFIED_TTL)
         ).returning(
@@ -754,9 +762,9 @@ async def consume(request: SecondFactorRequest, ctx: TwoFactorContext) -> Second
         return SecondFactorDecision(
             required=True,
             error=(
-                "The SMS code for this step has not been entered, was for another step or "
-                "person, was already used, or was entered more than 10 minutes ago. Start "
-                "again to get a new code."
+                "The SMS code for this step has not been entered, was for another step, "
+                "item or person, was already used, or was entered more than 10 minutes ago. "
+                "Start again to get a new code."
             ),
             status=409,
         )
@@ -785,7 +793,9 @@ async def decide(request: SecondFactorRequest) -> SecondFactorDecision | None:
     ):
         return SecondFactorDecision(required=False, message="This device is remembered.")
     try:
-        started = await start_challenge(request.tenant_id, request.person_kind, request.person_id, ctx)
+        started = await start_challenge(
+            request.tenant_id, request.person_kind, request.person_id, ctx, subject=request.subject
+        )
     except TwoFactorRefusal as exc:
         return SecondFactorDecision(required=True, error=exc.message, status=exc.status)
     return SecondFactorDecision(

@@ -56,6 +56,8 @@ class TwoFactorChallenge(Table, tablename="twofactor_challenge"):
     expires_at = Timestamptz(index=True)
     verified_at = Timestamptz(null=True, default=None)
     signer_name = Varchar(length=200, default="")
+    # SHA-256 of the request's subject ("quote:12:accept"), "" for steps about the person.
+    subject_hash = Varchar(length=64, default="")
 
 
 class TrustedDevice(Table, tablename="twofactor_device"):

@@ -96,3 +96,30 @@ async def test_a_contact_without_phone_is_told_to_contact_an_administrator(admin
     assert r.status_code == 409, r.text
     assert "administrat" in r.json()["detail"]
     assert (await admin_client.get(f"/api/quotes/{quote['id']}")).json()["status"] == "sent"
+
+
+async def test_a_code_accepts_only_the_quote_it_was_sent_for(admin_client, anon_client, tenant, real_plugins):
+    """Two quotes wait for the same contact: the code sent from one quote's link is refused
+    on the other's, and still accepts its own."""
+    await _switch_on(admin_client)
+    first = await make_quote(admin_client, contact_person_id=KARIN)
+    second = await make_quote(admin_client, contact_person_id=KARIN)
+    first_url = f"/api/quotes/public/{await send_quote(admin_client, first['id'])}/accept"
+    second_url = f"/api/quotes/public/{await send_quote(admin_client, second['id'])}/accept"
+    body = {"name": "Typed Name", "email": "karin@example.se"}
+
+    r = await anon_client.post(first_url, json=body)
+    assert r.status_code == 202, r.text
+    challenge = r.json()["second_factor"]["challenge_id"]
+    r = await anon_client.post(f"/api/twofactor/challenges/{challenge}/verify", json={"code": await last_code(tenant.id)})
+    assert r.status_code == 200, r.text
+
+    r = await anon_client.post(second_url, json={**body, "challenge_id": challenge})
+    assert r.status_code == 409, r.text
+    assert "another step, item or person" in r.json()["detail"]
+    assert (await admin_client.get(f"/api/quotes/{second['id']}")).json()["status"] == "sent"
+    # The refusal did not use the code up: the quote it was sent for still takes it.
+    r = await anon_client.post(first_url, json={**body, "challenge_id": challenge})
+    assert r.status_code == 200, r.text
+    assert (await admin_client.get(f"/api/quotes/{first['id']}")).json()["status"] == "accepted"
+    assert (await admin_client.get(f"/api/quotes/{second['id']}")).json()["status"] == "sent"
