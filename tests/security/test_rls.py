@@ -191,3 +191,33 @@ def test_gallra_migrate_reports_row_level_security() -> None:
     assert "Row-level security: " in result.output and ", 0 problem(s)." in result.output
     if os.environ.get("GALLRA_REQUIRE_RLS") == "1":
         assert "Warning" not in result.output
+
+
+async def test_a_public_link_narrows_the_request_to_its_tenant(admin_client: Any, tenant: Any) -> None:
+    """A quote's e-mailed link has no session: once its token is found, the rest of the
+    request works for the quote's tenant only (on PostgreSQL: RLS on every statement)."""
+    from litestar.exceptions import NotFoundException
+
+    from core.db import current_tenant, request_scope
+    from plugins.quotes.services import find_public
+    from tests.quotes.conftest import make_quote, send_quote
+
+    r = await admin_client.post("/api/customers/", json={"name": "Alfa AB", "kind": "company"})
+    assert r.status_code == 201, r.text
+    quote = await make_quote(admin_client, customer_id=r.json()["id"], contact_person_id=0)
+    token = await send_quote(admin_client, quote["id"])
+    other = await make_tenant()
+    await _customer(other.id, "Beta AB")
+
+    with request_scope():
+        with pytest.raises(NotFoundException):
+            await find_public("not-a-token")
+        assert current_tenant() is None  # an unknown token binds nothing
+        assert int((await find_public(token))["id"]) == quote["id"]
+        assert current_tenant() == tenant.id
+        if not is_sqlite():
+            report = await _report()
+            if not (report.role_bypasses or report.role_owns_tables):
+                rows = await raw("SELECT DISTINCT tenant_id FROM customer")
+                assert [int(r["tenant_id"]) for r in rows] == [tenant.id]
+    assert current_tenant() is None  # the scope ends with the request
