@@ -275,6 +275,24 @@ def after_commit(callback: Callable[[], Any]) -> None:
         pending.append(callback)
 
 
+def contains_text(
+    column: str, text: str, *, number_column: str | None = None, max_number: int = 2_000_000_000
+) -> Any:
+    """A WHERE condition for a list's search box: ``column`` holds ``text`` anywhere, case
+    ignored, with ``%``, ``_`` and ``\\`` taken literally; or, when ``number_column`` is
+    given and ``text`` is a whole number, that column equals it. ``column`` names are the
+    caller's own constants, never input."""
+    from piccolo.columns.combination import WhereRaw
+
+    term = text.strip()[:200]
+    escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    like = "LIKE" if is_sqlite() else "ILIKE"  # SQLite's LIKE already ignores (ASCII) case
+    match = f"{column} {like} {{}} ESCAPE '\\'"
+    if number_column and term.isdigit() and len(term) <= 10 and int(term) <= max_number:
+        return WhereRaw(f"({match} OR {number_column} = {{}})", f"%{escaped}%", int(term))
+    return WhereRaw(match, f"%{escaped}%")
+
+
 async def raw(sql: str, *args: Any) -> list[dict[str, Any]]:
     """Raw SQL with ``{}`` placeholders, in the current transaction if there is one."""
     from piccolo.querystring import QueryString

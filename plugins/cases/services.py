@@ -9,9 +9,8 @@ from __future__ import annotations
 from typing import Any
 
 from litestar.exceptions import ClientException
-from piccolo.columns.combination import WhereRaw
 
-from core.db import atomic, is_sqlite, utcnow
+from core.db import atomic, contains_text, utcnow
 from core.numbering import lock_numbers, next_number
 from core.tenancy import get_scoped
 from core.validation import FieldError, normalize_email, normalize_phone
@@ -74,15 +73,7 @@ async def list_cases(
     """``q`` matches a part of the title, or the case number exactly."""
     where = Case.tenant_id == tenant_id
     if q and q.strip():
-        term = q.strip()[:200]
-        escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        like = "LIKE" if is_sqlite() else "ILIKE"
-        if term.isdigit() and len(term) <= 10 and int(term) <= 2_000_000_000:
-            where = where & WhereRaw(
-                f"(title {like} {{}} ESCAPE '\\' OR number = {{}})", f"%{escaped}%", int(term)
-            )
-        else:
-            where = where & WhereRaw(f"title {like} {{}} ESCAPE '\\'", f"%{escaped}%")
+        where = where & contains_text("title", q, number_column="number")
     if status is not None:
         if status not in STATUSES:
             raise FieldError("status", "must be open or closed")

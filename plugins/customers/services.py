@@ -14,9 +14,8 @@ from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
 from litestar.exceptions import ClientException
-from piccolo.columns.combination import WhereRaw
 
-from core.db import atomic, is_sqlite, utcnow
+from core.db import atomic, contains_text, utcnow
 from core.numbering import lock_numbers, next_number
 from core.tenancy import get_scoped
 from core.validation import (
@@ -170,16 +169,7 @@ async def list_customers(
         if kind:
             query = query.where(Customer.kind == kind)
         if q and q.strip():
-            term = q.strip()
-            escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-            like = "LIKE" if is_sqlite() else "ILIKE"
-            pattern = f"%{escaped}%"
-            if term.isdigit() and len(term) <= 10 and int(term) <= MAX_NUMBER:
-                query = query.where(
-                    WhereRaw(f"(name {like} {{}} ESCAPE '\\' OR number = {{}})", pattern, int(term))
-                )
-            else:
-                query = query.where(WhereRaw(f"name {like} {{}} ESCAPE '\\'", pattern))
+            query = query.where(contains_text("name", q, number_column="number", max_number=MAX_NUMBER))
         return query
 
     total = await filtered(Customer.count())

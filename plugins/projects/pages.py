@@ -103,7 +103,7 @@ class ProjectPages(PageController):
     @page_get("/")
     async def index(self, request: Request[Any, Any, Any], q: Q = None, status: Choice = None,
                     offset: Offset = 0) -> Response[Any]:
-        from core.db import is_sqlite
+        from core.db import contains_text
         from plugins.projects.tables import Project
 
         user = await page_user(request)
@@ -111,8 +111,7 @@ class ProjectPages(PageController):
         if status in PROJECT_STATUSES:
             where = where & (Project.status == status)
         if q and q.strip():
-            pattern = "%" + q.strip().replace("%", "").replace("_", "") + "%"
-            where = where & (Project.title.like(pattern) if is_sqlite() else Project.title.ilike(pattern))
+            where = where & contains_text("title", q)
         total = await Project.count().where(where)
         rows = await Project.select().where(where).order_by(Project.id, ascending=False).offset(offset).limit(PAGE)
         return await render(request, "projects/list.html",

@@ -8,7 +8,7 @@ from litestar import Controller, Request, Response, delete, get, patch, post
 from litestar.params import FromQuery, JSONBody, PathParameter, QueryParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_202_ACCEPTED
 
-from core.db import is_sqlite
+from core.db import contains_text
 from core.tenancy import get_scoped
 from core.web import AuthUser
 from plugins.projects import services
@@ -72,9 +72,8 @@ class ProjectsController(Controller):
             where = where & (Project.status == status)
         if customer_id is not None:
             where = where & (Project.customer_id == customer_id)
-        if q:
-            pattern = "%" + q.replace("%", "").replace("_", "") + "%"
-            where = where & (Project.title.like(pattern) if is_sqlite() else Project.title.ilike(pattern))
+        if q and q.strip():
+            where = where & contains_text("title", q)
         total = await Project.count().where(where)
         rows = await Project.select().where(where).order_by(Project.id, ascending=False).offset(offset).limit(limit)
         return ProjectPage(total=total, offset=offset, limit=limit, items=[services.project_out(r) for r in rows])

@@ -106,7 +106,7 @@ class QuotePages(PageController):
     @page_get("/")
     async def index(self, request: Request[Any, Any, Any], q: Q = None, status: Choice = None,
                     offset: Offset = 0) -> Response[Any]:
-        from core.db import is_sqlite
+        from core.db import contains_text
         from plugins.quotes.tables import Quote
 
         user = await page_user(request)
@@ -114,8 +114,7 @@ class QuotePages(PageController):
         if status in STATUS_LABELS:
             where = where & (Quote.status == status)
         if q and q.strip():
-            pattern = "%" + q.strip().replace("%", "").replace("_", "") + "%"
-            where = where & (Quote.title.like(pattern) if is_sqlite() else Quote.title.ilike(pattern))
+            where = where & contains_text("title", q)
         total = await Quote.count().where(where)
         rows = await Quote.select().where(where).order_by(Quote.id, ascending=False).offset(offset).limit(PAGE)
         return await render(request, "quotes/list.html",

@@ -8,7 +8,7 @@ from litestar import Controller, Request, Response, delete, get, patch, post
 from litestar.params import FromQuery, JSONBody, PathParameter, QueryParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_202_ACCEPTED
 
-from core.db import is_sqlite
+from core.db import contains_text
 from core.tenancy import get_scoped
 from core.web import AuthUser, client_ip
 from plugins.quotes import services
@@ -71,10 +71,8 @@ class QuotesController(Controller):
             where = where & (Quote.customer_id == customer_id)
         if contact_person_id is not None:
             where = where & (Quote.contact_person_id == contact_person_id)
-        if q:
-            pattern = "%" + q.replace("%", "").replace("_", "") + "%"
-            # SQLite's LIKE already ignores case (and warns about ILIKE).
-            where = where & (Quote.title.like(pattern) if is_sqlite() else Quote.title.ilike(pattern))
+        if q and q.strip():
+            where = where & contains_text("title", q)
         total = await Quote.count().where(where)
         rows = await Quote.select().where(where).order_by(Quote.id, ascending=False).offset(offset).limit(limit)
         lines = await services.lines_of(user.tenant_id, [r["id"] for r in rows])

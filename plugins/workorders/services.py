@@ -11,10 +11,9 @@ from typing import Any
 
 import phonenumbers
 from litestar.exceptions import ClientException, NotFoundException
-from piccolo.columns.combination import WhereRaw
 
 from core.contracts import SecondFactorDecision, SecondFactorRequest
-from core.db import atomic, is_sqlite, utcnow
+from core.db import atomic, contains_text, utcnow
 from core.numbering import lock_numbers, next_number
 from core.plugins import await_me_maybe, get_host
 from core.tenancy import get_scoped
@@ -123,15 +122,7 @@ async def list_work_orders(
     """``q`` matches a part of the title, or the work order number exactly."""
     where = WorkOrder.tenant_id == tenant_id
     if q and q.strip():
-        term = q.strip()[:200]
-        escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        like = "LIKE" if is_sqlite() else "ILIKE"
-        if term.isdigit() and len(term) <= 10 and int(term) <= 2_000_000_000:
-            where = where & WhereRaw(
-                f"(title {like} {{}} ESCAPE '\\' OR number = {{}})", f"%{escaped}%", int(term)
-            )
-        else:
-            where = where & WhereRaw(f"title {like} {{}} ESCAPE '\\'", f"%{escaped}%")
+        where = where & contains_text("title", q, number_column="number")
     if status is not None:
         if status not in STATUSES:
             raise FieldError("status", "must be open or closed")
