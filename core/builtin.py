@@ -16,6 +16,7 @@ from email.utils import make_msgid
 from core.config import get_settings
 from core.contracts import (
     AnonymizeContext,
+    NotPersonal,
     OutgoingMessage,
     PersonalDataField,
     RecordType,
@@ -223,18 +224,83 @@ def declare_retention_rules() -> Sequence[RetentionRule]:
 
 
 @hookimpl
-def declare_personal_data() -> Sequence[PersonalDataField]:
+def declare_personal_data() -> Sequence[PersonalDataField | NotPersonal]:
     from core.activity.tables import Activity
     from core.eventlog import EventLog, SystemLog
-    from core.tables import Employee, GroupMember, Outbox, PasswordResetToken, Session
-
-    from core.gdpr.tables import SubjectExport
+    from core.gdpr.tables import (
+        GdprRun,
+        RetentionSetting,
+        SearchDirty,
+        SearchField,
+        SearchTerm,
+        SubjectExport,
+    )
+    from core.tables import (
+        Employee,
+        EmployeeGroup,
+        GroupMember,
+        LoginFailure,
+        Outbox,
+        PasswordResetToken,
+        SchedulerLock,
+        Session,
+        Tenant,
+        TenantModule,
+    )
 
     F = PersonalDataField
-    ev, emp = EVENT_LOG_RULE, EMPLOYEES_RULE
+    N = NotPersonal
+    ev, emp, sys_log = EVENT_LOG_RULE, EMPLOYEES_RULE, SYSTEM_LOG_RULE
     return [
         F(SubjectExport, "document", "free_text", "delete_row", "Registerutdrag", "Subject access export",
           rule=EXPORTS_RULE),
+        F(SubjectExport, "html", "free_text", "delete_row", "Registerutdrag (sida)",
+          "Subject access export (page)", rule=EXPORTS_RULE),
+        # Free text typed about a record: comments, notes, reports, conversations. The
+        # rules of the records clear it (clears_activity); an erasure redacts the person in it.
+        F(Activity, "body", "free_text", "empty", "Aktivitet", "Activity"),
+        # Logins, logouts and failed logins of a person (M24): the row goes after 90 days.
+        F(SystemLog, "kind", "other", "delete_row", "Logghändelse", "Log event", rule=sys_log),
+        F(SystemLog, "at", "other", "delete_row", "Tidpunkt", "Time", rule=sys_log),
+        F(SystemLog, "code", "other", "delete_row", "Kod", "Code", rule=sys_log),
+        # Failed logins, counted per account key (a hash of organization and e-mail address).
+        F(LoginFailure, "account_key", "other", "delete_row", "Misslyckad inloggning (nyckel)",
+          "Failed login (key)"),
+        F(LoginFailure, "at", "other", "delete_row", "Misslyckad inloggning, tid",
+          "Failed login, time"),
+        # A session's browser and address, deleted with the session.
+        F(Session, "ip", "ip", "delete_row", "Inloggning, IP-nummer", "Session, IP number"),
+        F(Session, "user_agent", "other", "delete_row", "Inloggning, webbläsare",
+          "Session, browser"),
+        # The outbox: who a message went to, what it said, what the gateway answered.
+        F(Outbox, "recipient", "other", "delete_row", "Mottagare", "Recipient", rule=OUTBOX_RULE),
+        F(Outbox, "subject", "free_text", "delete_row", "Ämne", "Subject", rule=OUTBOX_RULE),
+        F(Outbox, "error", "other", "delete_row", "Felmeddelande", "Error", rule=OUTBOX_RULE),
+        # Groups are named and described by administrators in free text.
+        F(EmployeeGroup, "name", "free_text", "replace", "Grupp, namn", "Group, name"),
+        F(EmployeeGroup, "description", "free_text", "empty", "Grupp, beskrivning",
+          "Group, description"),
+        N(Tenant, ("slug", "name", "language", "anonymization_word"),
+          "the organization's own name and settings, not a person's"),
+        N(TenantModule, ("module",), "a module's name"),
+        N(Employee, ("role", "language"), "a choice from a fixed list"),
+        N(EmployeeGroup, ("permissions",), "permission names from a fixed list"),
+        N(Session, ("token_hash",), "a hash of a secret token"),
+        N(PasswordResetToken, ("token_hash",), "a hash of a secret token"),
+        N(Outbox, ("channel", "status", "provider", "provider_id", "sender"),
+          "delivery state, the gateway's id and the organization's sender name"),
+        N(SchedulerLock, ("name", "holder"), "a job's name and the process holding it"),
+        N(RetentionSetting, ("rule_key", "mode"), "a rule's key and mode"),
+        N(GdprRun, ("plugin", "rule_key", "trigger", "outcome", "error"),
+          "the audit of a sweep or erasure: counts and texts that never hold personal data"),
+        N(SearchField, ("tbl", "col"), "names of tables and columns"),
+        N(SearchTerm, ("kind", "term"),
+          "the person-search index: derived from the declared columns and rewritten with them"),
+        N(SearchDirty, ("tbl",), "a table's name"),
+        N(SubjectExport, ("token", "status", "identifiers_hash", "error"),
+          "a secret token, the state, a keyed hash and an error class"),
+        N(Activity, ("plugin", "record_type", "kind"), "what the entry is attached to"),
+        N(EventLog, ("action", "plugin", "record_type"), "what was done, to which kind of record"),
         F(EventLog, "detail", "other", "empty", "Sökning (nyckelhash)", "Search (keyed hash)", rule=ev),
         # The event log after 30 days (M23).
         F(EventLog, "user_name", "name", "null", "Användarnamn", "User name", rule=ev),

@@ -67,6 +67,23 @@ class PersonalDataField:
 
 
 @dataclass(frozen=True)
+class NotPersonal:
+    """Text columns of a table that hold no personal data, and why (a status, a currency, a
+    hash, a token, a choice from a fixed list ...).
+
+    Returned from ``declare_personal_data`` next to the :class:`PersonalDataField` entries:
+    every text column of a plugin's tables is declared one way or the other, so a column
+    nobody thought about fails the conformance kit instead of slipping past erasure. Columns
+    declared here are not scanned when an erasure is verified; a column a person can type
+    free text into belongs in a ``PersonalDataField``, not here.
+    """
+
+    table: type[Table]
+    columns: tuple[str, ...]
+    reason: str
+
+
+@dataclass(frozen=True)
 class RetentionRule:
     """A row in Settings > GDPR > Anonymization.
 

@@ -35,6 +35,7 @@ if TYPE_CHECKING:
         AnonymizeContext,
         CustomerChoice,
         ModuleInfo,
+        NotPersonal,
         OutgoingMessage,
         PersonalDataField,
         PersonContact,
@@ -98,12 +99,15 @@ def start_up(app: Litestar) -> Awaitable[None] | None:
 
 
 @hookspec
-def declare_personal_data() -> Sequence[PersonalDataField]:
+def declare_personal_data() -> Sequence[PersonalDataField | NotPersonal]:
     """Every column of the plugin that can hold personal data, with category and strategy.
 
     Declaring a ``customer_ref`` or ``employee_ref`` column makes the core set it to 0 (or
     null) when that customer or employee is anonymized, without the plugins knowing each
-    other.
+    other. Every text column of the plugin's tables is declared: the ones that hold no
+    personal data (a status, a hash) as :class:`~core.contracts.NotPersonal`, with the
+    reason. Erasure redacts a person's identifiers in every declared text column and
+    verifies that none is left before it says nothing remains.
     """
 
 

@@ -2,9 +2,12 @@
 
 Declarations are read through hooks once per set of registered plugins and checked
 loudly: a duplicate rule key, a rule table without ``tenant_id`` or its marker column, a
-field on a column that does not exist or that cannot take its strategy all raise
-:class:`DeclarationError` when the application starts, instead of failing in a sweep at
-three in the morning.
+field on a column that does not exist or that cannot take its strategy, a column declared
+both personal and not personal all raise :class:`DeclarationError` when the application
+starts, instead of failing in a sweep at three in the morning.
+
+:func:`undeclared_text_columns` lists the text columns of a plugin's tables that are
+declared neither way (the conformance kit fails on them).
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ from piccolo.columns import (
 )
 from piccolo.table import Table
 
-from core.contracts import PersonalDataField, RecordType, RetentionRule
+from core.contracts import NotPersonal, PersonalDataField, RecordType, RetentionRule
 
 MODES = ("immediately", "days", "off")
 STRATEGIES = ("replace", "null", "zero", "empty", "delete_row")
@@ -87,6 +90,19 @@ class Declarations:
     rules: dict[str, RuleInfo] = field(default_factory=dict)
     fields: list[FieldInfo] = field(default_factory=list)
     record_types: dict[tuple[str, str], RecordType] = field(default_factory=dict)
+    # (tablename, column) -> (owner, reason): text columns declared as holding no personal data
+    not_personal: dict[tuple[str, str], tuple[str, str]] = field(default_factory=dict)
+
+    def personal_text_columns(self) -> dict[str, tuple[type[Table], dict[str, list[FieldInfo]]]]:
+        """tablename -> (table, {text column: its declarations}) of every declared
+        personal-data text column: where an erasure redacts and verifies."""
+        out: dict[str, tuple[type[Table], dict[str, list[FieldInfo]]]] = {}
+        for f in self.fields:
+            if not is_text(_column(f.table, f.field.column)):
+                continue
+            entry = out.setdefault(f.table._meta.tablename, (f.table, {}))
+            entry[1].setdefault(f.field.column, []).append(f)
+        return out
 
     def rules_of(self, plugin: str) -> list[RuleInfo]:
         return [r for r in self.rules.values() if r.owner == plugin]
@@ -192,6 +208,18 @@ def _check_field(owner: str, f: PersonalDataField, rules: dict[str, RuleInfo]) -
             )
 
 
+def _check_not_personal(owner: str, np: NotPersonal) -> None:
+    table = np.table
+    where = f"plugin {owner!r}, not-personal columns of {table._meta.tablename}"
+    if not np.reason.strip():
+        raise DeclarationError(f"{where}: give the reason the columns hold no personal data")
+    if isinstance(np.columns, str) or not np.columns:
+        raise DeclarationError(f"{where}: columns must be a tuple of column names")
+    for c in np.columns:
+        if _column(table, c) is None:
+            raise DeclarationError(f"{where}: no such column {c!r}")
+
+
 def build(host: Any) -> Declarations:
     """Read and check every plugin's declarations."""
     decl = Declarations()
@@ -207,8 +235,21 @@ def build(host: Any) -> Declarations:
             decl.rules[rule.key] = RuleInfo(rule, owner)
     for owner, fields in host.collect_by_plugin("declare_personal_data").items():
         for f in fields:
+            if isinstance(f, NotPersonal):
+                _check_not_personal(owner, f)
+                for c in f.columns:
+                    decl.not_personal[(f.table._meta.tablename, c)] = (owner, f.reason)
+                continue
             _check_field(owner, f, decl.rules)
             decl.fields.append(FieldInfo(f, owner))
+    for f in decl.fields:
+        key = (f.table._meta.tablename, f.field.column)
+        if key in decl.not_personal:
+            other = decl.not_personal[key][0]
+            raise DeclarationError(
+                f"column {key[0]}.{key[1]} is declared personal data by {f.owner!r} and not "
+                f"personal by {other!r}; it is one or the other"
+            )
     for info in decl.rules.values():
         if not info.has_marker() and not deletes_rows(decl, info):
             raise DeclarationError(
@@ -221,6 +262,32 @@ def build(host: Any) -> Declarations:
                 raise DeclarationError(f"plugin {owner!r} declares record type {rt.key!r} twice")
             decl.record_types[(owner, rt.key)] = rt
     return decl
+
+
+def plugin_tables(host: Any, plugin: str) -> list[type[Table]]:
+    """The tables of a plugin's Piccolo apps (``register_piccolo_apps``); "core" for the
+    core's own."""
+    import importlib
+
+    out: list[type[Table]] = []
+    for answer in host.call_plugin(plugin, "register_piccolo_apps") or []:
+        for path in answer or []:
+            out.extend(importlib.import_module(path).APP_CONFIG.table_classes)
+    return out
+
+
+def undeclared_text_columns(decl: Declarations, tables: Iterable[type[Table]]) -> list[str]:
+    """``table.column`` of every text column of ``tables`` declared neither as personal
+    data nor as :class:`~core.contracts.NotPersonal`."""
+    declared = {(f.table._meta.tablename, f.field.column) for f in decl.fields}
+    declared |= set(decl.not_personal)
+    out: list[str] = []
+    for table in tables:
+        name = table._meta.tablename
+        for col in table._meta.columns:
+            if is_text(col) and (name, col._meta.name) not in declared:
+                out.append(f"{name}.{col._meta.name}")
+    return out
 
 
 def deletes_rows(decl: Declarations, info: RuleInfo) -> bool:

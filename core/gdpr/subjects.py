@@ -11,8 +11,13 @@ numbers, customer numbers). :func:`locate` finds, through the person-search inde
 Export lists each record with every declared personal-data field and its value; erasure
 anonymizes each record with its own rule's strategies, except records a plugin vetoes
 through the ``veto_erasure`` hook (kept, e.g. for bookkeeping; the person's links in them are
-cleared with the person). Afterwards the identifiers (held in memory only) are searched
-again, and the audit row says that nothing remains, or exactly what remains and why.
+cleared with the person). It redacts the person's identifiers in every declared
+personal-data text column of every row of the tenant (:mod:`core.gdpr.redact`: free text
+a rule keeps, such as a case's description, still loses the person's e-mail address and
+phone number). Afterwards the identifiers (held in memory only) are searched again and
+every declared text column is read again, anonymized rows included; the audit row says
+that nothing remains only when neither finds anything, else exactly what remains (table,
+row, column, kind) and why.
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ from datetime import timedelta
 from typing import Any
 
 from core.db import atomic, raw, utcnow
+from core.gdpr import redact
 from core.gdpr import search as gs
 from core.gdpr.registry import SUBJECT_CATEGORY, Declarations, get_declarations
 from core.gdpr.sql import ids_in, q
@@ -428,11 +434,17 @@ async def plan_erasure(tenant_id: int, ids: Identifiers, language: str = "sv") -
 async def erase(
     tenant_id: int, ids: Identifiers, *, dry_run: bool, requested_by: Any = None, language: str = "sv"
 ) -> dict[str, Any]:
-    """Dry run: what would be anonymized. Otherwise anonymize it, search again, audit.
+    """Dry run: what would be anonymized. Otherwise anonymize it, redact the person in
+    free text, verify, audit.
     Places are named in ``language`` (the requesting user's)."""
-    from core.gdpr.engine import anonymize_records, finish_run, start_run
+    from core.gdpr.engine import anonymization_word, anonymize_records, finish_run, start_run
 
     found, plan = await plan_erasure(tenant_id, ids, language)
+    word = await anonymization_word(tenant_id)
+    # The names are read now: anonymizing the person replaces them.
+    finder = redact.Finder.of(
+        ids.emails, ids.phones, ids.national_ids, await _subject_names(tenant_id, found), word
+    )
     out: dict[str, Any] = {
         "dry_run": dry_run,
         "records": [p.__dict__ for p in plan],
@@ -449,21 +461,28 @@ async def erase(
         if p.action == "anonymize" and p.rule:
             todo[(p.plugin, p.rule)].append(p.record_id)
     order = sorted(todo, key=lambda k: (get_declarations().rules[k[1]].table._meta.tablename in subject_tables, k))
+    kept = {(p.table, p.record_id): p.reason for p in plan if p.action == "keep"}
+    # Names count in the person's own records only (a name alone is not unique).
+    own: dict[str, set[int]] = {tbl: set(rids) for tbl, rids in found.records.items()}
     async with atomic():
         run_id = await start_run(tenant_id, "core", "core.erasure", "erasure", utcnow())
         done = 0
         for plugin, rule in order:
             done += await anonymize_records(tenant_id, plugin, rule, todo[(plugin, rule)], reason="erasure")
-        # Search again with the identifiers, held in memory only, and the people's ids.
+        fixed = await redact.scan(tenant_id, finder, names_in=own, fix_word=word, keep=set(kept))
+        # Verify: search again with the identifiers (held in memory only) and the people's
+        # ids, and read every declared text column of every row again, anonymized or not.
         after = await locate(tenant_id, ids)
         for kind, sids in found.subjects.items():
             after.subjects[kind].update(sids)
         _, remaining_plan = await _remaining(tenant_id, after, language)
+        left = await redact.scan(tenant_id, finder, names_in=own)
+        remaining_plan = await _with_leftovers(tenant_id, remaining_plan, left.hits, kept, language)
         if remaining_plan:
-            vetoed = {(p.table, p.record_id): p.reason for p in plan if p.action == "keep"}
             lines = [
-                f"{p.table}#{p.record_id}: " + (f"kept ({vetoed[(p.table, p.record_id)]})"
-                                                if (p.table, p.record_id) in vetoed else "still holds data")
+                f"{p.table}#{p.record_id}: "
+                + (f"kept ({kept[(p.table, p.record_id)]})" if (p.table, p.record_id) in kept
+                   else (p.reason or "still holds data"))
                 for p in remaining_plan
             ]
             summary = "remains: " + "; ".join(lines)
@@ -471,6 +490,11 @@ async def erase(
         else:
             summary = "nothing remains"
             outcome = "ok"
+        notes = []
+        if fixed.redacted or fixed.deleted:
+            notes.append(f"redacted in free text: {fixed.redacted} (rows deleted: {fixed.deleted})")
+        if notes:
+            summary = summary + "; " + "; ".join(notes)
         await finish_run(run_id, done, outcome, summary[:4000])
     out.update(
         {
@@ -479,6 +503,57 @@ async def erase(
             "audit": {"run_id": run_id, "outcome": outcome, "summary": summary[:4000]},
         }
     )
+    return out
+
+
+async def _subject_names(tenant_id: int, found: Located) -> list[str]:
+    """The names of the people found (customers, contact persons, employees): the values
+    of the name fields their own rules declare, read before they are anonymized."""
+    decl = get_declarations()
+    names: list[str] = []
+    for tbl, (_kind, info) in _subject_tables(decl).items():
+        rids = found.records.get(tbl)
+        if not rids:
+            continue
+        columns = {
+            f.field.column for f in decl.fields_of_rule(info.key)
+            if f.table is info.table and f.field.parent_column is None
+            and f.field.category == "name"
+        }
+        for row in await _rows(tbl, rids, tenant_id):
+            names += [str(row[c]) for c in columns if row.get(c)]
+    return names
+
+
+async def _with_leftovers(
+    tenant_id: int,
+    remaining: list[Planned],
+    hits: list[redact.Hit],
+    kept: dict[tuple[str, int], str],
+    language: str,
+) -> list[Planned]:
+    """The records still found, plus every row whose text still holds the person."""
+    reg = gs.registry()
+    out = list(remaining)
+    listed = {(p.table, p.record_id): p for p in out}
+    by_table: dict[str, list[redact.Hit]] = defaultdict(list)
+    for h in hits:
+        by_table[h.table].append(h)
+    for tbl, table_hits in sorted(by_table.items()):
+        rows = await redact.rows_by_id(tbl, (h.record_id for h in table_hits), tenant_id)
+        for h in table_hits:
+            reason = kept.get((tbl, h.record_id)) or h.describe()
+            if (tbl, h.record_id) in listed:
+                p = listed[(tbl, h.record_id)]
+                if h.describe() not in p.reason:
+                    p.reason = (p.reason + "; " if p.reason else "") + h.describe()
+                continue
+            row = rows.get(h.record_id, {"id": h.record_id})
+            plugin, _area, place, record_type, _ = _place(reg, tbl, row, language)
+            p = Planned(plugin, None, tbl, record_type, place, h.record_id,
+                        gs.record_status(row), "remains", reason)
+            listed[(tbl, h.record_id)] = p
+            out.append(p)
     return out
 
 

@@ -17,7 +17,8 @@ What it checks, for each named plugin:
 * **declarations** — the core accepts them (the same check as at start-up); search sources
   and record types name real columns of tenant tables; every personal-data text column has a
   search source (person search must show every place), unless listed in ``not_searchable``
-  with the reason, or of category ``other``.
+  with the reason, or of category ``other``; every text column of the plugin's tables is
+  declared, as personal data or as ``core.contracts.NotPersonal`` with the reason.
 * **migrations** — in a subprocess, on an empty SQLite file and (when
   ``GALLRA_TEST_DATABASE_URL`` is set) an empty PostgreSQL database, with only the core and
   the plugin installed: they apply, create every table with exactly its columns, and a
@@ -70,8 +71,8 @@ from core.db import as_owner
 
 # --- helpers usable without the class -------------------------------------------------------
 
-DECLARATION_TYPES = {
-    "declare_personal_data": "PersonalDataField",
+DECLARATION_TYPES: dict[str, str | tuple[str, ...]] = {
+    "declare_personal_data": ("PersonalDataField", "NotPersonal"),
     "declare_retention_rules": "RetentionRule",
     "declare_record_types": "RecordType",
     "declare_search_sources": "SearchSource",
@@ -471,10 +472,12 @@ class PluginConformance:
             if not isinstance(result, (list, tuple)):
                 problems.append(f"{hook} must return a list, not {type(result).__name__}")
                 continue
-            kind = getattr(contracts, type_name)
-            wrong = [type(x).__name__ for x in result if not isinstance(x, kind)]
+            names = (type_name,) if isinstance(type_name, str) else type_name
+            kinds = tuple(getattr(contracts, n) for n in names)
+            wrong = [type(x).__name__ for x in result if not isinstance(x, kinds)]
             if wrong:
-                problems.append(f"{hook} returned {wrong} where core.contracts.{type_name} belongs")
+                belongs = " or ".join(f"core.contracts.{n}" for n in names)
+                problems.append(f"{hook} returned {wrong} where {belongs} belongs")
         describe = implemented.get("describe_module")
         if describe is not None:
             info = describe()
@@ -580,6 +583,19 @@ class PluginConformance:
                     "not_searchable with the reason)"
                 )
         assert not problems, f"plugin {gallra_plugin_name!r}:\n  " + "\n  ".join(problems)
+
+    def test_text_columns_declared(self, gallra_plugin_name: str) -> None:
+        """Every text column of the plugin's tables is declared: as personal data (erasure
+        redacts and verifies it) or as ``NotPersonal`` with the reason."""
+        from core.gdpr.registry import build, plugin_tables, undeclared_text_columns
+
+        host = _host()
+        missing = undeclared_text_columns(build(host), plugin_tables(host, gallra_plugin_name))
+        assert not missing, (
+            f"plugin {gallra_plugin_name!r}: text columns declared neither as personal data nor "
+            "as core.contracts.NotPersonal (an erasure could not tell whether a person's "
+            "identifiers are left in them): " + ", ".join(missing)
+        )
 
     # -- 3. migrations ----------------------------------------------------------------------
     def _module_of(self, name: str) -> str | None:

@@ -10,7 +10,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from core.contracts import ModuleInfo, PersonalDataField, RecordType, RetentionRule, SearchSource
+from core.contracts import (
+    ModuleInfo,
+    NotPersonal,
+    PersonalDataField,
+    RecordType,
+    RetentionRule,
+    SearchSource,
+)
 from core.plugins import hookimpl
 
 NAME = "cases"
@@ -42,7 +49,7 @@ def register_routes() -> Sequence[Any]:
 
 
 @hookimpl
-def declare_personal_data() -> Sequence[PersonalDataField]:
+def declare_personal_data() -> Sequence[PersonalDataField | NotPersonal]:
     from plugins.cases import gdpr
 
     return gdpr.personal_data()

@@ -16,13 +16,21 @@ Decisions worth knowing:
   :func:`anonymize_now_if_immediate` still asks the engine when a rule allows it, so
   widening ``allowed_modes`` is all it takes to anonymize inside the delete request.
 * Title and description can hold a person's name in free text. They are declared with
-  ``rule=None`` (erasure on request and person search know them; retention keeps them).
+  ``rule=None`` (person search knows them; retention keeps them); an erasure on request
+  redacts the person's e-mail, phone, identity number and name in them.
 * ``created_by`` is an employee reference: anonymizing that employee (M25) sets it to 0.
 """
 
 from __future__ import annotations
 
-from core.contracts import Mode, PersonalDataField, RecordType, RetentionRule, SearchSource
+from core.contracts import (
+    Mode,
+    NotPersonal,
+    PersonalDataField,
+    RecordType,
+    RetentionRule,
+    SearchSource,
+)
 from plugins.cases.tables import Case
 
 PLUGIN = "cases"
@@ -60,8 +68,8 @@ TEXT_FIELDS: tuple[tuple[str, str, str, str, str], ...] = (
 )
 
 
-def personal_data() -> list[PersonalDataField]:
-    fields: list[PersonalDataField] = []
+def personal_data() -> list[PersonalDataField | NotPersonal]:
+    fields: list[PersonalDataField | NotPersonal] = []
     for rule, extra in ((RULE_CASES, ()), (RULE_SERVICE, SERVICE_FIELDS)):
         for column, category, strategy, sv, en in (*PARTY_FIELDS, *extra):
             fields.append(
@@ -74,6 +82,7 @@ def personal_data() -> list[PersonalDataField]:
             Case, "created_by", "employee_ref", "zero", "Registrerad av", "Recorded by"
         )
     )
+    fields.append(NotPersonal(Case, ("kind", "status"), "a choice from a fixed list"))
     return fields
 
 

@@ -13,6 +13,7 @@ from typing import Any
 from core.contracts import (
     AnonymizeContext,
     ModuleInfo,
+    NotPersonal,
     PersonalDataField,
     PersonContact,
     RecordType,
@@ -56,7 +57,7 @@ def register_routes() -> Sequence[Any]:
 
 
 @hookimpl
-def declare_personal_data() -> Sequence[PersonalDataField]:
+def declare_personal_data() -> Sequence[PersonalDataField | NotPersonal]:
     from plugins.customers import gdpr, portal
 
     return [*gdpr.personal_data(), *portal.personal_data()]

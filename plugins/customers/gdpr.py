@@ -38,12 +38,23 @@ from __future__ import annotations
 
 from core.contracts import (
     AnonymizeContext,
+    NotPersonal,
     PersonalDataField,
     RecordType,
     RetentionRule,
     SearchSource,
 )
-from plugins.customers.tables import ContactPerson, Customer, CustomerContact
+from plugins.customers.tables import (
+    ContactPerson,
+    Customer,
+    CustomerContact,
+    PortalAccount,
+    PortalApprovalStep,
+    PortalLoginFailure,
+    PortalPending,
+    PortalSession,
+    PortalToken,
+)
 
 PLACE_SV = "Kundregister"
 PLACE_EN = "Customer register"
@@ -89,8 +100,8 @@ CONTACT_FIELDS: tuple[tuple[str, str, str, str, str], ...] = (
 )
 
 
-def personal_data() -> list[PersonalDataField]:
-    fields: list[PersonalDataField] = []
+def personal_data() -> list[PersonalDataField | NotPersonal]:
+    fields: list[PersonalDataField | NotPersonal] = []
     for column, category, strategy, sv, en in CUSTOMER_FIELDS:
         fields.append(
             PersonalDataField(
@@ -144,6 +155,20 @@ def personal_data() -> list[PersonalDataField]:
             CustomerContact, "created_by", "employee_ref", "zero",
             "Kundkontakt, registrerad av", "Customer contact, recorded by",
         ),
+        # Failed portal logins, counted per account key (a hash of organization and e-mail).
+        PersonalDataField(
+            PortalLoginFailure, "account_key", "other", "delete_row",
+            "Misslyckad portalinloggning (nyckel)", "Failed portal login (key)",
+        ),
+        NotPersonal(Customer, ("kind",), "a choice from a fixed list"),
+        NotPersonal(PortalAccount, ("person_kind",), "a choice from a fixed list"),
+        NotPersonal(PortalSession, ("token_hash",), "a hash of a secret token"),
+        NotPersonal(PortalToken, ("token_hash", "purpose"), "a token's hash, its purpose"),
+        NotPersonal(
+            PortalPending, ("token_hash", "binder_hash", "purpose", "password_hash"),
+            "hashes of secrets and the step's purpose",
+        ),
+        NotPersonal(PortalApprovalStep, ("challenge_hash", "kind"), "a challenge's hash, its kind"),
     ]
     return fields
 

@@ -17,8 +17,8 @@ Decisions worth knowing:
 
 from __future__ import annotations
 
-from core.contracts import PersonalDataField, RecordType, RetentionRule, SearchSource
-from plugins.orders.tables import Order, OrderComment
+from core.contracts import NotPersonal, PersonalDataField, RecordType, RetentionRule, SearchSource
+from plugins.orders.tables import Order, OrderComment, OrderLine
 
 PLUGIN = "orders"
 RECORD_TYPE = "order"
@@ -42,13 +42,19 @@ ORDER_FIELDS: tuple[tuple[str, str, str, str, str], ...] = (
     ("customer_reference", "name", "replace", "Er referens", "Customer's reference"),
     ("invoice_comment", "free_text", "empty", "Fakturakommentar", "Invoice comment"),
 )
+# Free text kept by retention (the bookkeeping record), known to erasure: it redacts the
+# person's identifiers in them.
+TEXT_FIELDS: tuple[tuple[str, str, str, str, str], ...] = (
+    ("title", "free_text", "replace", "Rubrik", "Title"),
+    ("description", "free_text", "empty", "Beskrivning", "Description"),
+)
 COMMENT_FIELDS: tuple[tuple[str, str, str, str, str], ...] = (
     ("text", "free_text", "delete_row", "Kommentarsrad", "Comment row"),
 )
 
 
-def personal_data() -> list[PersonalDataField]:
-    fields: list[PersonalDataField] = []
+def personal_data() -> list[PersonalDataField | NotPersonal]:
+    fields: list[PersonalDataField | NotPersonal] = []
     for column, category, strategy, sv, en in ORDER_FIELDS:
         fields.append(
             PersonalDataField(Order, column, category, strategy, sv, en, rule=RULE)  # type: ignore[arg-type]
@@ -78,6 +84,16 @@ def personal_data() -> list[PersonalDataField]:
             "Kommentarsrad, skriven av",
             "Comment row, written by",
         ),
+    ]
+    for column, category, strategy, sv, en in TEXT_FIELDS:
+        fields.append(
+            PersonalDataField(Order, column, category, strategy, sv, en)  # type: ignore[arg-type]
+        )
+    fields += [
+        PersonalDataField(
+            OrderLine, "description", "free_text", "empty", "Orderrad, text", "Order line, text"
+        ),
+        NotPersonal(Order, ("status",), "a state from a fixed list"),
     ]
     return fields
 

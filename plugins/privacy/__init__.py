@@ -15,6 +15,7 @@ from typing import Any
 
 from core.contracts import (
     ModuleInfo,
+    NotPersonal,
     PersonalDataField,
     RecordType,
     RetentionRule,
@@ -56,10 +57,10 @@ def register_routes() -> Sequence[Any]:
 
 
 @hookimpl
-def declare_personal_data() -> Sequence[PersonalDataField]:
-    from plugins.privacy.gdpr import FIELDS
+def declare_personal_data() -> Sequence[PersonalDataField | NotPersonal]:
+    from plugins.privacy.gdpr import FIELDS, NOT_PERSONAL, TEXT_FIELDS
 
-    return FIELDS
+    return [*FIELDS, *TEXT_FIELDS, *NOT_PERSONAL]
 
 
 @hookimpl

@@ -25,6 +25,7 @@ from __future__ import annotations
 from typing import Any
 
 from core.contracts import (
+    NotPersonal,
     PersonalDataField,
     RecordType,
     RetentionRule,
@@ -108,6 +109,39 @@ _FIELD_ROWS: tuple[tuple[Any, str, str, str, str, str, str | None], ...] = (
 FIELDS: list[PersonalDataField] = [
     PersonalDataField(table, column, category, strategy, sv, en, rule)  # type: ignore[arg-type]
     for table, column, category, strategy, sv, en, rule in _FIELD_ROWS
+]
+
+# Free text kept by the rules (the inventory and how a breach was handled must remain):
+# written about processing and breaches, it can still name a person, so an erasure
+# redacts the person's identifiers in it.
+_TEXT_ROWS: tuple[tuple[Any, str, str, str], ...] = (
+    (ProcessingActivity, "name", "Behandling, namn", "Processing activity, name"),
+    (ProcessingActivity, "purpose", "Ändamål", "Purpose"),
+    (ProcessingActivity, "legal_basis_note", "Rättslig grund, kommentar", "Legal basis, note"),
+    (ProcessingActivity, "data_subjects", "Kategorier av registrerade",
+     "Categories of data subjects"),
+    (ProcessingActivity, "personal_data", "Kategorier av personuppgifter",
+     "Categories of personal data"),
+    (ProcessingActivity, "recipients", "Mottagare", "Recipients"),
+    (ProcessingActivity, "transfers", "Överföring till tredje land",
+     "Transfers to third countries"),
+    (ProcessingActivity, "retention", "Gallring", "Retention"),
+    (ProcessingActivity, "security_measures", "Säkerhetsåtgärder", "Security measures"),
+    (InventoryVersion, "content", "Signerad förteckning, innehåll", "Signed inventory, content"),
+    (Incident, "data_affected", "Berörda uppgifter", "Data affected"),
+    (Incident, "measures", "Åtgärder", "Measures"),
+    (PrivacyContact, "organization", "Organisation", "Organization"),
+)
+TEXT_FIELDS: list[PersonalDataField] = [
+    PersonalDataField(table, column, "free_text", "empty", sv, en)
+    for table, column, sv, en in _TEXT_ROWS
+]
+NOT_PERSONAL: list[NotPersonal] = [
+    NotPersonal(ProcessingActivity, ("legal_basis", "modules"), "choices from fixed lists"),
+    NotPersonal(Incident, ("authority_decision", "subjects_decision", "status"),
+                "choices from fixed lists"),
+    NotPersonal(Incident, ("authority_reference",), "the supervisory authority's case number"),
+    NotPersonal(PrivacyContact, ("role",), "a choice from a fixed list"),
 ]
 
 RULES: list[RetentionRule] = [

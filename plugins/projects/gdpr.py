@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from core.contracts import (
     AnonymizeContext,
+    NotPersonal,
     PersonalDataField,
     RecordType,
     RetentionRule,
@@ -69,6 +70,17 @@ FIELDS: list[PersonalDataField] = [
     # The partner's own contact: not the customer, so M20 keeps it; search and erasure find it.
     _f(PartnerInvitation, "partner_contact", "name", "replace", "Partnerns kontaktperson", "Partner contact", rule=None),
     _f(PartnerInvitation, "partner_email", "email", "empty", "Partnerns e-post", "Partner e-mail", rule=None),
+]
+
+# The partner's company (not the customer), kept by M20 like the partner's contact.
+TEXT_FIELDS: list[PersonalDataField] = [
+    _f(PartnerInvitation, "partner_company", "free_text", "replace", "Partnerföretag",
+       "Partner company", rule=None),
+]
+NOT_PERSONAL: list[NotPersonal] = [
+    NotPersonal(Project, ("status",), "a state from a fixed list"),
+    NotPersonal(PaymentPlan, ("status", "public_token_hash"), "a state and a token's hash"),
+    NotPersonal(PartnerInvitation, ("status",), "a state from a fixed list"),
 ]
 
 RULES: list[RetentionRule] = [

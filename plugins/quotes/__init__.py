@@ -10,6 +10,7 @@ from core.approvals import PortalApproval, PortalDecisionRequest, PortalDecision
 from core.contracts import (
     AnonymizeContext,
     ModuleInfo,
+    NotPersonal,
     PersonalDataField,
     RecordType,
     RetentionRule,
@@ -48,10 +49,10 @@ def register_routes() -> Sequence[Any]:
 
 
 @hookimpl
-def declare_personal_data() -> Sequence[PersonalDataField]:
-    from plugins.quotes.gdpr import FIELDS
+def declare_personal_data() -> Sequence[PersonalDataField | NotPersonal]:
+    from plugins.quotes.gdpr import FIELDS, NOT_PERSONAL, TEXT_FIELDS
 
-    return FIELDS
+    return [*FIELDS, *TEXT_FIELDS, *NOT_PERSONAL]
 
 
 @hookimpl

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from core.contracts import (
     AnonymizeContext,
+    NotPersonal,
     PersonalDataField,
     RecordType,
     RetentionRule,
@@ -17,7 +18,7 @@ from core.contracts import (
     TwoFactorContext,
 )
 from core.db import raw
-from plugins.quotes.tables import Quote, QuoteView
+from plugins.quotes.tables import Quote, QuoteLine, QuoteView
 
 RULE = "quotes"
 RECORD_TYPE = "quote"
@@ -42,6 +43,18 @@ FIELDS: list[PersonalDataField] = [
     PersonalDataField(Quote, "approver_phone", "phone", "empty", "Godkännarens telefon (maskerad)", "Approver's phone (masked)", rule=RULE),
     PersonalDataField(QuoteView, "email", "email", "empty", "Visad av e-post", "Viewed by e-mail", rule=RULE, parent_column="quote_id"),
     PersonalDataField(QuoteView, "ip", "ip", "empty", "Visad från IP", "Viewed from IP", rule=RULE, parent_column="quote_id"),
+]
+
+# The offer itself stays (M19 keeps lines and amounts); the free text in it can name the
+# customer, so it is declared without a rule: an erasure redacts the person in it.
+TEXT_FIELDS: list[PersonalDataField] = [
+    PersonalDataField(Quote, "title", "free_text", "replace", "Rubrik", "Title"),
+    PersonalDataField(Quote, "description", "free_text", "empty", "Beskrivning", "Description"),
+    PersonalDataField(QuoteLine, "description", "free_text", "empty", "Offertrad, text",
+                      "Quote line, text"),
+]
+NOT_PERSONAL: list[NotPersonal] = [
+    NotPersonal(Quote, ("status", "public_token_hash"), "a state and a token's hash"),
 ]
 
 RULES: list[RetentionRule] = [

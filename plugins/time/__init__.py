@@ -10,7 +10,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from core.contracts import ModuleInfo, PersonalDataField, RecordType, RetentionRule, SearchSource
+from core.contracts import (
+    ModuleInfo,
+    NotPersonal,
+    PersonalDataField,
+    RecordType,
+    RetentionRule,
+    SearchSource,
+)
 from core.plugins import hookimpl
 
 NAME = "time"
@@ -36,13 +43,13 @@ def register_piccolo_apps() -> Sequence[str]:
 @hookimpl
 def register_routes() -> Sequence[Any]:
     from core.gdpr.settings import module_settings_router
+    from plugins.time.pages import pages
     from plugins.time.routes import (
         DeviationsController,
         ExpensesController,
         ShiftsController,
         TimeReportsController,
     )
-    from plugins.time.pages import pages
 
     return [
         TimeReportsController,
@@ -55,10 +62,10 @@ def register_routes() -> Sequence[Any]:
 
 
 @hookimpl
-def declare_personal_data() -> Sequence[PersonalDataField]:
-    from plugins.time.gdpr import FIELDS
+def declare_personal_data() -> Sequence[PersonalDataField | NotPersonal]:
+    from plugins.time.gdpr import FIELDS, NOT_PERSONAL, TEXT_FIELDS
 
-    return FIELDS
+    return [*FIELDS, *TEXT_FIELDS, *NOT_PERSONAL]
 
 
 @hookimpl

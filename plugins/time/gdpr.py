@@ -11,7 +11,7 @@ date, so "immediately" would anonymize every report of the past the moment it wa
 
 from __future__ import annotations
 
-from core.contracts import PersonalDataField, RecordType, RetentionRule, SearchSource
+from core.contracts import NotPersonal, PersonalDataField, RecordType, RetentionRule, SearchSource
 from plugins.time.tables import Deviation, Expense, Shift, TimeReport
 
 AREA = "time"
@@ -37,6 +37,13 @@ FIELDS: list[PersonalDataField] = [
     PersonalDataField(Shift, "employee_id", "employee_ref", "zero", "Anställd", "Employee"),
     PersonalDataField(Shift, "note", "free_text", "empty", "Anteckning", "Note"),
 ]
+
+# Typed by the employee next to the hours (an order or project reference, or anything).
+TEXT_FIELDS: list[PersonalDataField] = [
+    PersonalDataField(TimeReport, "work_reference", "free_text", "empty", "Arbetsreferens",
+                      "Work reference"),
+]
+NOT_PERSONAL: list[NotPersonal] = [NotPersonal(Deviation, ("kind",), "a choice from a fixed list")]
 
 
 def _rule(key: str, sv: str, en: str, table: type, record_type: str) -> RetentionRule:

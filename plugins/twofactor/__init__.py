@@ -14,6 +14,7 @@ from collections.abc import Awaitable, Generator, Sequence
 from typing import Any
 
 from core.contracts import (
+    NotPersonal,
     OutgoingMessage,
     PersonalDataField,
     PersonContact,
@@ -116,7 +117,7 @@ def send_sms(message: OutgoingMessage) -> Generator[None, Any, Awaitable[str] | 
 
 
 @hookimpl
-def declare_personal_data() -> Sequence[PersonalDataField]:
+def declare_personal_data() -> Sequence[PersonalDataField | NotPersonal]:
     from plugins.twofactor.gdpr import personal_data
 
     return personal_data()

@@ -16,8 +16,16 @@ kind; those columns are declared as employee/customer/contact references with
 
 from __future__ import annotations
 
-from core.contracts import PersonalDataField, RetentionRule, SearchSource
-from plugins.twofactor.tables import TrustedDevice, TwoFactorChallenge, TwoFactorPerson, TwoFactorSend
+from core.contracts import NotPersonal, PersonalDataField, RetentionRule, SearchSource
+from plugins.twofactor.tables import (
+    TrustedDevice,
+    TwoFactorChallenge,
+    TwoFactorContextSetting,
+    TwoFactorDailyCount,
+    TwoFactorPerson,
+    TwoFactorSend,
+    TwoFactorSettings,
+)
 
 CHALLENGES_RULE = "twofactor.challenges"
 DEVICES_RULE = "twofactor.devices"
@@ -77,9 +85,9 @@ REFS = (
 TABLES = (TwoFactorChallenge, TrustedDevice, TwoFactorSend, TwoFactorPerson)
 
 
-def personal_data() -> list[PersonalDataField]:
+def personal_data() -> list[PersonalDataField | NotPersonal]:
     F = PersonalDataField
-    fields = [
+    fields: list[PersonalDataField | NotPersonal] = [
         F(TwoFactorChallenge, "phone_masked", "phone", "delete_row", "Maskerat telefonnummer",
           "Masked phone number", rule=CHALLENGES_RULE),
         F(TwoFactorChallenge, "signer_name", "name", "delete_row", "Namn vid SMS-signering",
@@ -92,6 +100,18 @@ def personal_data() -> list[PersonalDataField]:
     for table in TABLES:
         for column, category, label_sv, label_en in REFS:
             fields.append(F(table, column, category, "delete_row", label_sv, label_en))  # type: ignore[arg-type]
+    N = NotPersonal
+    fields += [
+        N(TwoFactorSettings, ("provider", "sender"), "the organization's SMS gateway and sender"),
+        N(TwoFactorContextSetting, ("key",), "a context's key"),
+        N(TwoFactorChallenge, ("id_hash", "code_hmac", "subject_hash"), "hashes of secrets"),
+        N(TwoFactorChallenge, ("person_kind", "context", "purpose", "status"),
+          "choices from fixed lists"),
+        N(TrustedDevice, ("token_hash",), "a hash of a secret token"),
+        N(TrustedDevice, ("person_kind",), "a choice from a fixed list"),
+        N(TwoFactorPerson, ("person_kind",), "a choice from a fixed list"),
+        N(TwoFactorDailyCount, ("day",), "a date"),
+    ]
     return fields
 
 

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from core.contracts import (
     ModuleInfo,
+    NotPersonal,
     PersonalDataField,
     RecordType,
     RetentionRule,
@@ -74,7 +75,7 @@ async def start_up(app: Litestar) -> None:
 
 
 @hookimpl
-def declare_personal_data() -> Sequence[PersonalDataField]:
+def declare_personal_data() -> Sequence[PersonalDataField | NotPersonal]:
     from plugins.vault import gdpr
 
     return gdpr.personal_data()

@@ -20,13 +20,21 @@
 from __future__ import annotations
 
 from core.contracts import (
+    NotPersonal,
     PersonalDataField,
     RecordType,
     RetentionRule,
     SearchSource,
     TwoFactorContext,
 )
-from plugins.vault.tables import VaultAccess, VaultAudit, VaultEntry
+from plugins.vault.tables import (
+    VaultAccess,
+    VaultAudit,
+    VaultEntry,
+    VaultField,
+    VaultForm,
+    VaultKeyVersion,
+)
 
 ENTRY_RULE = "vault_entries"
 AUDIT_RULE = "vault_audit"
@@ -45,7 +53,7 @@ def _audit_link(audit_id: int) -> str:
     return f"/api/vault/audit/{audit_id}"
 
 
-def personal_data() -> list[PersonalDataField]:
+def personal_data() -> list[PersonalDataField | NotPersonal]:
     return [
         PersonalDataField(
             VaultEntry, "customer_id", "customer_ref", "delete_row",
@@ -72,6 +80,16 @@ def personal_data() -> list[PersonalDataField]:
             VaultAudit, "ip", "ip", "delete_row", "IP-nummer i dekrypteringslogg", "IP address in decryption log",
             rule=AUDIT_RULE,
         ),
+        NotPersonal(
+            VaultForm, ("name", "purpose"),
+            "a form's definition, written once for every customer, not about one person",
+        ),
+        NotPersonal(VaultField, ("name", "kind"), "a form field's name and kind"),
+        NotPersonal(VaultAccess, ("level",), "a choice from a fixed list"),
+        NotPersonal(VaultEntry, ("form_name",), "the name of the entry's form"),
+        NotPersonal(VaultEntry, ("wrapped_key",), "the entry's data key, encrypted"),
+        NotPersonal(VaultAudit, ("action", "outcome", "field_names"), "what was done, to what"),
+        NotPersonal(VaultKeyVersion, ("check_value", "status"), "key-check material, the state"),
     ]
 
 

@@ -15,6 +15,7 @@ from typing import Any
 from core.approvals import PortalApproval, PortalDecisionRequest, PortalDecisionResult, PortalPerson
 from core.contracts import (
     ModuleInfo,
+    NotPersonal,
     PersonalDataField,
     RecordType,
     RetentionRule,
@@ -52,7 +53,7 @@ def register_routes() -> Sequence[Any]:
 
 
 @hookimpl
-def declare_personal_data() -> Sequence[PersonalDataField]:
+def declare_personal_data() -> Sequence[PersonalDataField | NotPersonal]:
     from plugins.workorders import gdpr
 
     return gdpr.personal_data()

@@ -14,14 +14,15 @@ Decisions worth knowing:
 * The brief's rule is "after N days", so "immediately" is not offered;
   :func:`anonymize_now_if_immediate` asks the engine when the rule allows it, so widening
   ``allowed_modes`` is all it takes to anonymize inside the delete request.
-* Title and description can hold a name in free text: declared with ``rule=None`` (erasure
-  and person search know them; retention keeps them, as the brief does not list them).
+* Title and description can hold a name in free text: declared with ``rule=None`` (person
+  search knows them; retention keeps them, as the brief does not list them); an erasure on
+  request redacts the person's e-mail, phone, identity number and name in them.
 * ``created_by`` columns are employee references, set to 0 when that employee is anonymized.
 """
 
 from __future__ import annotations
 
-from core.contracts import PersonalDataField, RecordType, RetentionRule, SearchSource
+from core.contracts import NotPersonal, PersonalDataField, RecordType, RetentionRule, SearchSource
 from plugins.workorders.tables import ExtraCost, WorkOrder
 
 PLUGIN = "workorders"
@@ -67,8 +68,8 @@ TEXT_FIELDS: tuple[tuple[str, str, str, str, str], ...] = (
 )
 
 
-def personal_data() -> list[PersonalDataField]:
-    fields: list[PersonalDataField] = []
+def personal_data() -> list[PersonalDataField | NotPersonal]:
+    fields: list[PersonalDataField | NotPersonal] = []
     for column, category, strategy, sv, en in ORDER_FIELDS:
         fields.append(
             PersonalDataField(WorkOrder, column, category, strategy, sv, en, rule=RULE)  # type: ignore[arg-type]
@@ -100,6 +101,7 @@ def personal_data() -> list[PersonalDataField]:
             "Extrakostnad, registrerad av",
             "Extra cost, recorded by",
         ),
+        NotPersonal(WorkOrder, ("status",), "a state from a fixed list"),
     ]
     return fields
 

@@ -24,4 +24,31 @@ class TestFirstPartyConformance(PluginConformance):
     not_searchable = {
         # Encrypted values: search cannot read them and must not decrypt to try.
         "vault_entry.secret_values": "encrypted",
+        # Free text declared by #17.3 so that erasure redacts and verifies it; its search
+        # sources come with the person-search work (the lead adds them).
+        **{
+            column: "declared by #17.3, search source pending"
+            for column in (
+                "sales_order.title", "sales_order.description", "sales_order_line.description",
+                "quote.title", "quote.description", "quote_line.description",
+                "project_partner_invitation.partner_company", "time_report.work_reference",
+                "privacy_activity.name", "privacy_activity.purpose",
+                "privacy_activity.legal_basis_note", "privacy_activity.data_subjects",
+                "privacy_activity.personal_data", "privacy_activity.recipients",
+                "privacy_activity.transfers", "privacy_activity.retention",
+                "privacy_activity.security_measures", "privacy_inventory_version.content",
+                "privacy_incident.data_affected", "privacy_incident.measures",
+                "privacy_contact.organization",
+            )
+        },
     }
+
+
+def test_every_text_column_of_the_core_is_declared():
+    """#17.3: the core's own tables obey the rule the kit holds plugins to."""
+    from core.gdpr.registry import build, plugin_tables, undeclared_text_columns
+
+    host = get_host()
+    tables = plugin_tables(host, "core")
+    assert {t._meta.tablename for t in tables} >= {"employee", "activity", "outbox", "system_log"}
+    assert not undeclared_text_columns(build(host), tables)

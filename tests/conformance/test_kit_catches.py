@@ -67,6 +67,50 @@ def test_listing_a_field_in_not_searchable_accepts_it(fake):
     Excused().test_declarations("kit_fake")
 
 
+def test_an_undeclared_text_column_fails(fake):
+    """#17.3: a text column declared neither as personal data nor as NotPersonal fails the
+    kit, and a NotPersonal declaration is the way out."""
+    with pytest.raises(AssertionError) as failed:
+        Kit().test_text_columns_declared("kit_fake")
+    message = str(failed.value)
+    assert "kit_fake_thing.status" in message
+    assert "kit_fake_thing.name" not in message and "kit_fake_thing.note" not in message
+
+    from core.contracts import NotPersonal
+    from core.plugins import hookimpl
+
+    class Declares:
+        @hookimpl
+        def declare_personal_data(self) -> list[NotPersonal]:
+            return [NotPersonal(kit_fake.Thing, ("status",), "a state from a fixed list")]
+
+    fake.add(Declares(), name="kit_fake_np", distribution="local")
+    try:
+        Kit().test_text_columns_declared("kit_fake")
+    finally:
+        fake.pm.unregister(name="kit_fake_np")
+        fake.records.pop("kit_fake_np", None)
+
+
+def test_a_column_declared_both_ways_is_refused(fake):
+    from core.contracts import NotPersonal
+    from core.gdpr.registry import DeclarationError, build
+    from core.plugins import hookimpl
+
+    class Both:
+        @hookimpl
+        def declare_personal_data(self) -> list[NotPersonal]:
+            return [NotPersonal(kit_fake.Thing, ("note",), "it is only a note")]
+
+    fake.add(Both(), name="kit_fake_both", distribution="local")
+    try:
+        with pytest.raises(DeclarationError, match="kit_fake_thing.note is declared personal"):
+            build(fake)
+    finally:
+        fake.pm.unregister(name="kit_fake_both")
+        fake.records.pop("kit_fake_both", None)
+
+
 def test_bad_hook_implementations_are_named(misbehaving):
     with pytest.raises(AssertionError) as failed:
         Kit().test_hook_implementations("kit_misbehaving")

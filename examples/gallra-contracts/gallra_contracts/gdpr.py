@@ -8,7 +8,8 @@
   organization may also choose "immediately": deleting a contract then anonymizes it in the
   delete request itself.
 * The title can hold a name in free text: it is declared without a rule, so person search
-  and erasure know it while retention keeps it.
+  and erasure know it while retention keeps it (an erasure redacts the person in it).
+* ``status`` is declared ``NotPersonal``: every text column is declared one way or the other.
 * ``customer_id``, ``contact_person_id`` and ``created_by`` are references: when the
   customer, contact person or employee is anonymized by whichever plugin owns them, the
   core sets them to 0 here. This plugin never imports those plugins.
@@ -16,7 +17,7 @@
 
 from __future__ import annotations
 
-from core.contracts import PersonalDataField, RecordType, RetentionRule, SearchSource
+from core.contracts import NotPersonal, PersonalDataField, RecordType, RetentionRule, SearchSource
 from gallra_contracts.tables import Contract
 
 PLUGIN = "contracts"
@@ -29,7 +30,7 @@ def contract_link(record_id: int) -> str:
     return f"/api/contracts/{record_id}"
 
 
-def personal_data() -> list[PersonalDataField]:
+def personal_data() -> list[PersonalDataField | NotPersonal]:
     F = PersonalDataField
     return [
         F(Contract, "customer_id", "customer_ref", "zero", "Kund", "Customer", rule=RULE),
@@ -41,6 +42,8 @@ def personal_data() -> list[PersonalDataField]:
         F(Contract, "terms", "free_text", "empty", "Villkor", "Terms", rule=RULE),
         F(Contract, "title", "free_text", "replace", "Rubrik", "Title"),
         F(Contract, "created_by", "employee_ref", "zero", "Registrerat av", "Recorded by"),
+        # Every text column is declared; the status is a state, not about a person.
+        NotPersonal(Contract, ("status",), "a state from a fixed list"),
     ]
 
 

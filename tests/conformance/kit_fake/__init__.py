@@ -4,7 +4,8 @@
 * it declares no search source for its personal data;
 * one hook name is misspelled, a declaration hook is async, ``register_commands`` raises,
   and ``describe_person`` answers every kind of person with a coroutine;
-* its migration forgets the ``note`` column.
+* its migration forgets the ``note`` column;
+* its ``status`` text column is declared neither as personal data nor as not personal.
 """
 
 from __future__ import annotations

@@ -14,6 +14,7 @@ async def forwards():
     for name, cls, params in (
         ("tenant_id", Integer, {"default": 0}),
         ("name", Varchar, {"length": 200, "default": ""}),
+        ("status", Varchar, {"length": 16, "default": "open"}),
         ("closed_at", Timestamptz, {"null": True, "default": None}),
         ("anonymized_at", Timestamptz, {"null": True, "default": None}),
     ):
