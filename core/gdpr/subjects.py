@@ -11,13 +11,13 @@ numbers, customer numbers). :func:`locate` finds, through the person-search inde
 Export lists each record with every declared personal-data field and its value; erasure
 anonymizes each record with its own rule's strategies, except records a plugin vetoes
 through the ``veto_erasure`` hook (kept, e.g. for bookkeeping; the person's links in them are
-cleared with the person). It redacts the person's identifiers in every declared
-personal-data text column of every row of the tenant (:mod:`core.gdpr.redact`: free text
-a rule keeps, such as a case's description, still loses the person's e-mail address and
-phone number). Afterwards the identifiers (held in memory only) are searched again and
-every declared text column is read again, anonymized rows included; the audit row says
-that nothing remains only when neither finds anything, else exactly what remains (table,
-row, column, kind) and why.
+cleared with the person). It deletes the person's stored subject-access exports and
+redacts the person's identifiers in every declared personal-data text column of every row
+of the tenant (:mod:`core.gdpr.redact`: free text a rule keeps, such as a case's
+description, still loses the person's e-mail address and phone number). Afterwards the
+identifiers (held in memory only) are searched again and every declared text column is
+read again, anonymized rows included; the audit row says that nothing remains only when
+neither finds anything, else exactly what remains (table, row, column, kind) and why.
 """
 
 from __future__ import annotations
@@ -434,8 +434,8 @@ async def plan_erasure(tenant_id: int, ids: Identifiers, language: str = "sv") -
 async def erase(
     tenant_id: int, ids: Identifiers, *, dry_run: bool, requested_by: Any = None, language: str = "sv"
 ) -> dict[str, Any]:
-    """Dry run: what would be anonymized. Otherwise anonymize it, redact the person in
-    free text, verify, audit.
+    """Dry run: what would be anonymized. Otherwise anonymize it, delete the person's
+    subject-access exports, redact the person in free text, verify, audit.
     Places are named in ``language`` (the requesting user's)."""
     from core.gdpr.engine import anonymization_word, anonymize_records, finish_run, start_run
 
@@ -445,6 +445,13 @@ async def erase(
     finder = redact.Finder.of(
         ids.emails, ids.phones, ids.national_ids, await _subject_names(tenant_id, found), word
     )
+    exports = await _exports_of(tenant_id, ids, found, finder)
+    plan += [
+        Planned("core", EXPORTS_RULE, EXPORTS_TABLE, "subject_export",
+                EXPORTS_PLACE[language == "sv"], export_id, "active", "delete",
+                "a subject access export holding the person's data")
+        for export_id in exports
+    ]
     out: dict[str, Any] = {
         "dry_run": dry_run,
         "records": [p.__dict__ for p in plan],
@@ -469,6 +476,7 @@ async def erase(
         done = 0
         for plugin, rule in order:
             done += await anonymize_records(tenant_id, plugin, rule, todo[(plugin, rule)], reason="erasure")
+        deleted_exports = await _delete_rows(tenant_id, EXPORTS_TABLE, exports)
         fixed = await redact.scan(tenant_id, finder, names_in=own, fix_word=word, keep=set(kept))
         # Verify: search again with the identifiers (held in memory only) and the people's
         # ids, and read every declared text column of every row again, anonymized or not.
@@ -493,6 +501,8 @@ async def erase(
         notes = []
         if fixed.redacted or fixed.deleted:
             notes.append(f"redacted in free text: {fixed.redacted} (rows deleted: {fixed.deleted})")
+        if deleted_exports:
+            notes.append(f"subject access exports deleted: {deleted_exports}")
         if notes:
             summary = summary + "; " + "; ".join(notes)
         await finish_run(run_id, done, outcome, summary[:4000])
@@ -504,6 +514,11 @@ async def erase(
         }
     )
     return out
+
+
+EXPORTS_RULE = "core.subject_exports"
+EXPORTS_TABLE = "gdpr_subject_export"
+EXPORTS_PLACE = {True: "Registerutdrag", False: "Subject access exports"}
 
 
 async def _subject_names(tenant_id: int, found: Located) -> list[str]:
@@ -523,6 +538,51 @@ async def _subject_names(tenant_id: int, found: Located) -> list[str]:
         for row in await _rows(tbl, rids, tenant_id):
             names += [str(row[c]) for c in columns if row.get(c)]
     return names
+
+
+async def _exports_of(
+    tenant_id: int, ids: Identifiers, found: Located, finder: redact.Finder
+) -> list[int]:
+    """The stored subject-access exports of the person: asked for with the same
+    identifiers, or holding one of them or one of the person's own records."""
+    from core.security import keyed_hash
+
+    asked = keyed_hash(json.dumps(ids.__dict__, sort_keys=True))
+    subject_tables = _subject_tables(get_declarations())
+    mine = {(tbl, rid) for tbl in subject_tables for rid in found.records.get(tbl, ())}
+    rows = await raw(
+        f"SELECT id, identifiers_hash, document, html FROM {q(EXPORTS_TABLE)} "
+        "WHERE tenant_id = {}",
+        tenant_id,
+    )
+    out: list[int] = []
+    for row in rows:
+        text = f"{row['document'] or ''}\n{row['html'] or ''}"
+        hit = row["identifiers_hash"] == asked or bool(finder.kinds(text, with_names=False))
+        if not hit and mine and row["document"]:
+            try:
+                records = json.loads(row["document"]).get("records", [])
+            except (ValueError, AttributeError):
+                records = []
+            hit = any(
+                (r.get("table"), r.get("record_id")) in mine for r in records if isinstance(r, dict)
+            )
+        if hit:
+            out.append(int(row["id"]))
+    return sorted(out)
+
+
+async def _delete_rows(tenant_id: int, tbl: str, rids: Any) -> int:
+    idl = sorted(rids)
+    if not idl:
+        return 0
+    id_sql, id_args = ids_in("id", idl)
+    rows = await raw(
+        f"DELETE FROM {q(tbl)} WHERE tenant_id = {{}} AND {id_sql} RETURNING id",
+        tenant_id,
+        *id_args,
+    )
+    return len(rows)
 
 
 async def _with_leftovers(

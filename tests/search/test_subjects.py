@@ -222,3 +222,32 @@ async def test_hook_veto_erasure(admin_client, tenant):
     answers = get_host().call_plugin("orders", "veto_erasure", tenant_id=tenant.id + 10_000, rule="orders", record_ids=made)
     for a in answers:
         assert not await await_me_maybe(a)
+
+async def test_erasure_deletes_the_person_s_stored_exports(admin_client, tenant):
+    """#17.5: a subject-access export does not outlive the erasure of its person; the
+    preview lists it, the audit says so, and other people's exports stay."""
+    p = await person(admin_client)
+    mine = await admin_client.post("/api/gdpr/subjects/export", json={"emails": [p["email"]]})
+    by_number = await admin_client.post("/api/gdpr/subjects/export",
+                                        json={"customer_numbers": [p["customer"]["number"]]})
+    theirs = await admin_client.post("/api/gdpr/subjects/export",
+                                     json={"emails": [p["other"]["email"]]})
+    for r in (mine, by_number, theirs):
+        assert r.status_code == 201, r.text
+    assert PNR in (await admin_client.get(mine.json()["html_url"])).text
+    body = {"national_ids": [PNR]}  # other identifiers than the exports were asked with
+    preview = await admin_client.post("/api/gdpr/subjects/erase", json=body)
+    planned = {r["record_id"] for r in preview.json()["records"]
+               if r["table"] == "gdpr_subject_export"}
+    assert planned == {mine.json()["id"], by_number.json()["id"]}
+    # A preview changes nothing.
+    assert (await admin_client.get(mine.json()["status_url"])).status_code == 200
+    done = await admin_client.post("/api/gdpr/subjects/erase", json={**body, "dry_run": False})
+    assert done.status_code == 200, done.text
+    assert "subject access exports deleted: 2" in done.json()["audit"]["summary"]
+    for r in (mine, by_number):
+        assert (await admin_client.get(r.json()["status_url"])).status_code == 404
+        assert (await admin_client.get(r.json()["html_url"])).status_code == 404
+        assert not await raw("SELECT id FROM gdpr_subject_export WHERE id = {}", r.json()["id"])
+    assert (await admin_client.get(theirs.json()["status_url"])).status_code == 200
+
