@@ -8,6 +8,9 @@ numbers, customer numbers). :func:`locate` finds, through the person-search inde
   ``subject`` (customer, contact, employee), and every record referring to them through a
   declared ``*_ref`` field.
 
+* every row referring to them through a declared reference that person search does not
+  cover (their login rows in the system log), and their failed logins (by account key).
+
 Export lists each record with every declared personal-data field and its value; erasure
 anonymizes each record with its own rule's strategies, except records a plugin vetoes
 through the ``veto_erasure`` hook (kept, e.g. for bookkeeping; the person's links in them are
@@ -34,7 +37,7 @@ from core.db import atomic, raw, utcnow
 from core.gdpr import redact
 from core.gdpr import search as gs
 from core.gdpr.registry import SUBJECT_CATEGORY, Declarations, get_declarations
-from core.gdpr.sql import ids_in, q
+from core.gdpr.sql import ids_in, q, strs_in
 from core.validation import FieldError, normalize_email, normalize_national_id, normalize_phone
 from core.worker import task
 
@@ -43,7 +46,7 @@ log = logging.getLogger(__name__)
 MAX_IDENTIFIERS = 20
 INLINE_LIMIT = 300  # records: more than this and the export runs as a background job
 EXPORT_DAYS = 7
-_HIDDEN = ("secret", "hash", "token", "password", "cipher")
+_HIDDEN = ("secret", "hash", "token", "password", "cipher", "account_key")
 
 
 @dataclass
@@ -152,6 +155,27 @@ async def locate(tenant_id: int, ids: Identifiers) -> Located:
     for kind, subject_ids in list(found.subjects.items()):
         term_kind = gs.REF_KINDS[SUBJECT_CATEGORY[kind]]
         await add_matches([gs.Lookup(term_kind, str(sid)) for sid in sorted(subject_ids)])
+        # References person search does not cover (the system log's logins, sessions):
+        # read directly, so the export shows them and the erasure clears them.
+        for f in decl.reference_fields(SUBJECT_CATEGORY[kind]):
+            tbl = f.table._meta.tablename
+            col = f.table._meta.get_column_by_name(f.field.column)._meta.db_column_name
+            if col in reg.tables.get(tbl, {}):
+                continue
+            id_sql, id_args = ids_in(q(col), sorted(subject_ids))
+            rows = await raw(
+                f"SELECT id FROM {q(tbl)} WHERE tenant_id = {{}} AND {id_sql}", tenant_id, *id_args
+            )
+            found.records[tbl].update(int(r["id"]) for r in rows)
+    # Failed logins are counted per account key, a hash of organization and e-mail address.
+    if ids.emails:
+        keys = await _account_keys(tenant_id, ids.emails)
+        if keys:
+            k_sql, k_args = strs_in(q("account_key"), keys)
+            rows = await raw(
+                f"SELECT id FROM login_failure WHERE tenant_id = {{}} AND {k_sql}", tenant_id, *k_args
+            )
+            found.records["login_failure"].update(int(r["id"]) for r in rows)
     # Child rows anonymized with the person (fields declared with parent_column).
     for tbl, (kind, info) in subject_tables.items():
         sids = sorted(found.records.get(tbl, ()))
@@ -176,6 +200,15 @@ async def locate(tenant_id: int, ids: Identifiers) -> Located:
         )
         found.records["activity"].update(int(r["id"]) for r in rows)
     return found
+
+
+async def _account_keys(tenant_id: int, emails: list[str]) -> list[str]:
+    from core.auth import account_key
+
+    rows = await raw("SELECT slug FROM tenant WHERE id = {}", tenant_id)
+    if not rows:
+        return []
+    return sorted({account_key(str(rows[0]["slug"]), e) for e in emails})
 
 
 async def _rows(tbl: str, ids: set[int], tenant_id: int) -> list[dict[str, Any]]:
@@ -477,6 +510,7 @@ async def erase(
         for plugin, rule in order:
             done += await anonymize_records(tenant_id, plugin, rule, todo[(plugin, rule)], reason="erasure")
         deleted_exports = await _delete_rows(tenant_id, EXPORTS_TABLE, exports)
+        await _delete_rows(tenant_id, "login_failure", found.records.get("login_failure", ()))
         fixed = await redact.scan(tenant_id, finder, names_in=own, fix_word=word, keep=set(kept))
         # Verify: search again with the identifiers (held in memory only) and the people's
         # ids, and read every declared text column of every row again, anonymized or not.

@@ -223,6 +223,7 @@ async def test_hook_veto_erasure(admin_client, tenant):
     for a in answers:
         assert not await await_me_maybe(a)
 
+
 async def test_erasure_deletes_the_person_s_stored_exports(admin_client, tenant):
     """#17.5: a subject-access export does not outlive the erasure of its person; the
     preview lists it, the audit says so, and other people's exports stay."""
@@ -251,3 +252,39 @@ async def test_erasure_deletes_the_person_s_stored_exports(admin_client, tenant)
         assert not await raw("SELECT id FROM gdpr_subject_export WHERE id = {}", r.json()["id"])
     assert (await admin_client.get(theirs.json()["status_url"])).status_code == 200
 
+
+async def test_export_includes_the_person_s_logins_and_failed_logins(app, admin_client, tenant):
+    """Article 15: the person's own login rows (system log, M24) and failed logins are in
+    their export."""
+    from core.auth import account_key
+
+    emp = await admin_client.post("/api/employees/", json={
+        "name": "Logga Inne", "email": f"{unique_word().lower()}@example.se", "role": "user",
+        "password": "a-long-password-1"})
+    assert emp.status_code == 201, emp.text
+    email = emp.json()["email"]
+    async with AsyncTestClient(app=app) as other:
+        bad = await other.post("/api/auth/login",
+                               json={"tenant": tenant.slug, "email": email, "password": "wrong-one"})
+        assert bad.status_code == 401
+        ok = await other.post("/api/auth/login", json={"tenant": tenant.slug, "email": email,
+                                                        "password": "a-long-password-1"})
+        assert ok.status_code == 200, ok.text
+    r = await admin_client.post("/api/gdpr/subjects/export", json={"emails": [email]})
+    assert r.status_code == 201, r.text
+    records = r.json()["document"]["records"]
+    logins = [rec for rec in records if rec["table"] == "system_log"]
+    kinds = {f["value"] for rec in logins for f in rec["fields"] if f["column"] == "kind"}
+    assert "login" in kinds, logins
+    assert all(any(f["column"] == "at" and f["value"] for f in rec["fields"]) for rec in logins)
+    failed = [rec for rec in records if rec["table"] == "login_failure"]
+    assert len(failed) == 1
+    shown = {f["column"]: f["value"] for f in failed[0]["fields"]}
+    assert shown["account_key"] != account_key(tenant.slug, email) and shown["at"]
+    # Erasing the employee clears both.
+    done = await admin_client.post("/api/gdpr/subjects/erase",
+                                   json={"emails": [email], "dry_run": False})
+    assert done.status_code == 200, done.text
+    key = account_key(tenant.slug, email)
+    assert not await raw("SELECT id FROM login_failure WHERE account_key = {}", key)
+    assert not await raw("SELECT id FROM system_log WHERE employee_id = {}", emp.json()["id"])
