@@ -11,7 +11,8 @@ Decisions worth knowing:
   and customer conversations attached through core activity are cleared. The title and
   description stay: the brief keeps them for cases.
 * **M21 "service_cases"**: the same, plus the title becomes the word; comments, work
-  reports and conversations are cleared, notes are not (the brief does not list them).
+  reports, notes and conversations are cleared (notes are free text about the customer,
+  like the others, even where the brief does not list them).
 * The brief's rules for cases are "after N days", so the rules do not offer "immediately";
   :func:`anonymize_now_if_immediate` still asks the engine when a rule allows it, so
   widening ``allowed_modes`` is all it takes to anonymize inside the delete request.
@@ -113,7 +114,7 @@ def retention_rules() -> list[RetentionRule]:
             allowed_modes=("days", "off"),
             default_mode="off",
             default_days=365,
-            clears_activity=("comment", "work_report", "conversation"),
+            clears_activity=("comment", "work_report", "note", "conversation"),
             module=PLUGIN,
             record_type=RECORD_TYPE,
             where=(("kind", "service"),),

@@ -3,8 +3,9 @@
 M20 (Projekt): closed or deleted projects, N days later: title, customer information and
 end-customer information (the project's e-mail, extra-cost texts) cleared; payment plans
 anonymized (who approved, where it was sent, installment texts); sub-project names and
-descriptions, partner-invitation comments, other comments, work reports and customer
-conversations cleared. Amounts and dates stay, so the project's figures remain correct.
+descriptions, partner-invitation comments, other comments, notes, work reports and customer
+conversations cleared (notes are free text about the customer, like the comments). Amounts
+and dates stay, so the project's figures remain correct.
 """
 
 from __future__ import annotations
@@ -94,7 +95,7 @@ RULES: list[RetentionRule] = [
         allowed_modes=("immediately", "days", "off"),
         default_mode="off",
         default_days=365,
-        clears_activity=("comment", "work_report", "conversation"),
+        clears_activity=("comment", "work_report", "note", "conversation"),
         record_type=RECORD_TYPE,
     )
 ]

@@ -9,8 +9,9 @@ Decisions worth knowing:
   cleared through ``parent_column="work_order_id"``: their description becomes the word,
   the approver's name and masked phone are emptied (the word as approver would make an
   unapproved line look approved). The amounts and the approval
-  time stay (what was charged is bookkeeping). Comments, work reports and customer
-  conversations are cleared; notes are not (the brief does not list them).
+  time stay (what was charged is bookkeeping). Comments, work reports, notes and customer
+  conversations are cleared (notes are free text about the customer, like the others,
+  even where the brief does not list them).
 * The brief's rule is "after N days", so "immediately" is not offered;
   :func:`anonymize_now_if_immediate` asks the engine when the rule allows it, so widening
   ``allowed_modes`` is all it takes to anonymize inside the delete request.
@@ -118,7 +119,7 @@ def retention_rules() -> list[RetentionRule]:
             allowed_modes=("days", "off"),
             default_mode="off",
             default_days=365,
-            clears_activity=("comment", "work_report", "conversation"),
+            clears_activity=("comment", "work_report", "note", "conversation"),
             module=PLUGIN,
             record_type=RECORD_TYPE,
         )

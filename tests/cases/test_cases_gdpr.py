@@ -107,7 +107,7 @@ async def test_cases_rule_removes_parties_and_clears_all_activity(admin_client, 
         assert {r.rule: r.records for r in await sweep(tenant.id, "cases")}["cases"] == 2
 
 
-async def test_service_cases_rule_also_clears_title_but_keeps_notes(admin_client, tenant):
+async def test_service_cases_rule_also_clears_title_and_notes(admin_client, tenant):
     await set_rule(admin_client, "cases", "service_cases", "days", 30)
     old = await make(admin_client, "service", "close", OUTSIDE)
     deleted = await make(admin_client, "service", "delete", OUTSIDE)
@@ -133,8 +133,9 @@ async def test_service_cases_rule_also_clears_title_but_keeps_notes(admin_client
             "deleted_at",
         ):
             assert after[column] == before[column], column
-        # Comments, work reports and conversations go; notes are not in M21.
-        assert await activity_kinds(admin_client, "cases", "case", before["id"]) == ["note"]
+        # Comments, work reports, conversations and notes go (#17: notes are free text
+        # about the customer too).
+        assert await activity_kinds(admin_client, "cases", "case", before["id"]) == []
 
     assert (await admin_client.get(f"/api/cases/{young['id']}")).json() == young
     assert (await admin_client.get(f"/api/cases/{plain_case['id']}")).json() == plain_case

@@ -38,14 +38,14 @@ def test_rules_as_the_brief_says():
         "service_cases": (
             "cases",
             ("closed_at", "deleted_at"),
-            ("comment", "work_report", "conversation"),
+            ("comment", "work_report", "note", "conversation"),
             (("kind", "service"),),
             "Serviceärenden",
         ),
         "work_orders": (
             "workorders",
             ("closed_at", "deleted_at"),
-            ("comment", "work_report", "conversation"),
+            ("comment", "work_report", "note", "conversation"),
             (),
             "Arbetsordrar",
         ),

@@ -123,8 +123,9 @@ async def test_m20_closed_and_deleted_just_inside_and_outside(admin_client, anon
     assert_anonymized(await _snapshot(closed), "closed")
     assert_anonymized(await _snapshot(deleted), "open")
     for pid in (closed, deleted):
-        # comments, work reports and conversations cleared; notes are not in M20
-        assert await _kinds(tenant.id, pid) == {"note"}
+        # comments, work reports, conversations and notes cleared (#17: notes are free
+        # text about the customer too)
+        assert await _kinds(tenant.id, pid) == set()
     for pid in (still_open, late):
         assert_untouched(await _snapshot(pid))
         assert await _kinds(tenant.id, pid) == set(KINDS)
@@ -190,7 +191,7 @@ async def test_declarations_and_search_sources():
     assert {(s.area, s.place_sv, s.place_en) for s in sources} == {("workcloud", "Projekt", "Projects")}
     assert all(s.link is not None and s.link(7).startswith("/api/projects/") for s in sources)
     rule = decl.rules["projects"].rule
-    assert set(rule.clears_activity) == {"comment", "work_report", "conversation"}
+    assert set(rule.clears_activity) == {"comment", "work_report", "note", "conversation"}
 
 
 async def test_customer_and_contact_anonymization_zero_the_project_links(admin_client, tenant):

@@ -116,10 +116,9 @@ async def test_sweep_removes_parties_extra_cost_details_and_activity(admin_clien
                 "work_order_id",
             ):
                 assert line[column] == line_before[column], column
-        # Comments, work reports and conversations go; notes are not in M18.
-        assert await activity_kinds(admin_client, "workorders", "work_order", before["id"]) == [
-            "note"
-        ]
+        # Comments, work reports, conversations and notes go (#17: notes are free text
+        # about the customer too).
+        assert await activity_kinds(admin_client, "workorders", "work_order", before["id"]) == []
 
     for before, lines_before in (young, at_cutoff):
         assert (await admin_client.get(f"/api/workorders/{before['id']}")).json() == before
