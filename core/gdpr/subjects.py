@@ -514,6 +514,8 @@ async def erase(
         fixed = await redact.scan(tenant_id, finder, names_in=own, fix_word=word, keep=set(kept))
         # Verify: search again with the identifiers (held in memory only) and the people's
         # ids, and read every declared text column of every row again, anonymized or not.
+        # The index first takes in what this transaction changed (it would flush at commit).
+        await gs.flush()
         after = await locate(tenant_id, ids)
         for kind, sids in found.subjects.items():
             after.subjects[kind].update(sids)
