@@ -433,7 +433,7 @@ async def test_every_personal_data_column_is_declared_searchable_and_valid():
     declared_sources = get_host().collect_by_plugin("declare_search_sources")["customers"]
     sources = {(s.table, s.column): s for s in declared_sources}
     for f in fields:
-        if f.category in refs:
+        if f.category in refs or f.column == "account_key":  # a hash: never searched
             continue
         source = sources.get((f.table, f.column))
         assert source is not None, f"{f.table._meta.tablename}.{f.column} is not searchable"
