@@ -26,7 +26,13 @@ from core.contracts import (
     SearchSource,
     TwoFactorContext,
 )
-from plugins.vault.tables import VaultAccess, VaultAudit, VaultEntry
+from plugins.vault.tables import (
+    VaultAccess,
+    VaultAudit,
+    VaultEntry,
+    VaultPending,
+    VaultRevealAttempt,
+)
 
 ENTRY_RULE = "vault_entries"
 AUDIT_RULE = "vault_audit"
@@ -67,6 +73,15 @@ def personal_data() -> list[PersonalDataField]:
         ),
         PersonalDataField(
             VaultAudit, "employee_id", "employee_ref", "zero", "Användare i dekrypteringslogg", "User in decryption log",
+        ),
+        PersonalDataField(
+            VaultRevealAttempt, "employee_id", "employee_ref", "delete_row",
+            "Felaktiga lösenord vid dekryptering", "Wrong passwords at decryption",
+        ),
+        PersonalDataField(
+            VaultPending, "employee_id", "employee_ref", "delete_row",
+            "Påbörjad dekryptering (väntar på SMS-kod)",
+            "Started decryption (waiting for an SMS code)",
         ),
         PersonalDataField(
             VaultAudit, "ip", "ip", "delete_row", "IP-nummer i dekrypteringslogg", "IP address in decryption log",
@@ -135,6 +150,10 @@ def search_sources() -> list[SearchSource]:
                      f"{place_sv} – behörigheter", f"{place_en} – access lists", link=_access_link),
         SearchSource(VaultAudit, "employee_id", "employee_ref", "settings",
                      f"{place_sv} – dekrypteringslogg", f"{place_en} – decryption log", link=_audit_link),
+        SearchSource(VaultRevealAttempt, "employee_id", "employee_ref", "settings",
+                     f"{place_sv} – felaktiga lösenord", f"{place_en} – wrong passwords"),
+        SearchSource(VaultPending, "employee_id", "employee_ref", "settings",
+                     f"{place_sv} – påbörjad dekryptering", f"{place_en} – started decryption"),
         SearchSource(VaultAudit, "ip", "ip", "settings",
                      f"{place_sv} – dekrypteringslogg", f"{place_en} – decryption log", link=_audit_link),
     ]

@@ -10,19 +10,42 @@ from typing import Annotated, Any
 
 import msgspec
 from litestar import Request, Response
+from litestar.datastructures import Cookie
 from litestar.exceptions import ClientException, NotFoundException, PermissionDeniedException
 from litestar.params import FromPath, QueryParameter
 
-from core.pages import PageController, page_get, page_post, page_user, read_form, read_form_lists, redirect, render, t_for
+from core.pages import (
+    PageController,
+    page_get,
+    page_post,
+    page_user,
+    read_form,
+    read_form_lists,
+    redirect,
+    render,
+    t_for,
+)
 from core.pages.forms import error_of
 from core.pages.routes import second_factor_context
+from core.security import new_token
 from core.tables import Employee, EmployeeGroup
 from core.validation import FieldError
-from core.web import client_ip
+from core.web import client_ip, is_https
 from plugins.vault import services
-from plugins.vault.schemas import AccessIn, AccessListIn, EntryIn, FieldIn, FormIn, FormPatch, ValueIn
+from plugins.vault.schemas import (
+    AccessIn,
+    AccessListIn,
+    EntryIn,
+    FieldIn,
+    FormIn,
+    FormPatch,
+    ValueIn,
+)
 
 BLANK_FIELD_ROWS = 3
+# The browser's half of a pending reveal (services.start_pending): a random value whose
+# hash the step keeps, so only this browser can finish it.
+PENDING_COOKIE = "gallra_vault_step"
 Purpose = Annotated[str | None, QueryParameter(required=False, max_length=20)]
 FormQ = Annotated[int | None, QueryParameter(required=False, ge=1, le=2_147_483_647)]
 
@@ -37,6 +60,11 @@ MESSAGES = [
     _("Wrong password."),
     _("You are not on this form's list for encrypted data."),
     _("Only administrators (or members of a group with the vault permission) manage secure-data forms."),
+    _("This form asks for an SMS code to decrypt, but no code can be sent: an administrator "
+      "must activate SMS sending and switch on “Secure data – decryption” under "
+      "Settings > Two-factor."),
+    _("This step has expired (10 minutes) or is not valid. Start again."),
+    _("Too many wrong passwords. Wait 15 minutes before trying again."),
 ]
 
 
@@ -275,31 +303,53 @@ class VaultPages(PageController):
 
     @page_post("/entries/{entry_id:int}/reveal")
     async def reveal(self, request: Request[Any, Any, Any], entry_id: FromPath[int]) -> Response[Any]:
+        """The password first; when the form asks for an SMS code, the code form carries
+        only the token of a pending step kept server-side (never the password), and the
+        verified code finishes that step (services.reveal_pending)."""
         user = await page_user(request)
         form = await read_form(request)
         t = t_for(request, user)
         entry = await services.get_entry(user, entry_id)
+        ctx = services.RevealContext(ip=client_ip(request), user_agent=request.headers.get("user-agent", ""))
+        pending = form.get("pending", "")
         password = form.get("password", "")
-        if not password:
+        if not pending and not password:
             return await render(request, "vault/reveal.html",
                                 {"entry": entry, "errors": {"password": t.gettext("Write your password.")}}, 400, user=user)
-        ctx = services.RevealContext(ip=client_ip(request), user_agent=request.headers.get("user-agent", ""))
         try:
-            answer, complete = await services.reveal(
-                user, entry_id, password[:256], (form.get("challenge_id") or None), None, ctx
-            )
+            if pending:
+                answer, complete = await services.reveal_pending(
+                    user, entry_id, pending[:200], request.cookies.get(PENDING_COOKIE),
+                    form.get("challenge_id") or None, ctx,
+                )
+            else:
+                answer, complete = await services.reveal(
+                    user, entry_id, password[:256], None, None, ctx
+                )
         except (PermissionDeniedException, ClientException) as exc:
             status = exc.status_code
             return await render(request, "vault/reveal.html",
                                 {"entry": entry, "errors": {"password": t.gettext(str(exc.detail))}}, status, user=user)
         if not complete and answer.second_factor is not None:
-            return await render(
+            binder = new_token()
+            token = await services.start_pending(user, entry_id, binder)
+            response = await render(
                 request, "second_factor.html",
                 second_factor_context(answer.second_factor, f"/vault/entries/{entry_id}/reveal",
-                                      {"password": password}, "sign", t.gettext("Show encrypted data")),
+                                      {"pending": token}, "sign", t.gettext("Show encrypted data")),
                 user=user,
             )
-        return await render(request, "vault/reveal.html", {"entry": entry, "revealed": answer.values}, user=user)
+            response.cookies.append(Cookie(
+                key=PENDING_COOKIE, value=binder, httponly=True, samesite="lax",
+                secure=is_https(request), path="/vault",
+                max_age=int(services.PENDING_TTL.total_seconds()),
+            ))
+            return response
+        response = await render(request, "vault/reveal.html",
+                                {"entry": entry, "revealed": answer.values}, user=user)
+        if pending:
+            response.delete_cookie(PENDING_COOKIE, path="/vault")
+        return response
 
 
 def pages() -> list[Any]:

@@ -20,9 +20,10 @@ Access model (M11, M13), decided and tested in tests/vault/test_access.py:
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import logging
-from dataclasses import dataclass, fields as dc_fields
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -34,7 +35,8 @@ from core.config import get_settings
 from core.contracts import SecondFactorRequest
 from core.db import atomic, raw, utcnow
 from core.plugins import await_me_maybe, get_host
-from core.tables import Employee, EmployeeGroup, LoginFailure
+from core.security import new_token, token_hash
+from core.tables import Employee, EmployeeGroup
 from core.tenancy import get_scoped
 from core.validation import FieldError
 from plugins.vault import crypto, keys
@@ -60,7 +62,15 @@ from plugins.vault.schemas import (
     SecondFactorOut,
     ValueIn,
 )
-from plugins.vault.tables import VaultAccess, VaultAudit, VaultEntry, VaultField, VaultForm
+from plugins.vault.tables import (
+    VaultAccess,
+    VaultAudit,
+    VaultEntry,
+    VaultField,
+    VaultForm,
+    VaultPending,
+    VaultRevealAttempt,
+)
 
 log = logging.getLogger(__name__)
 
@@ -726,6 +736,17 @@ def throttle_key(tenant_id: int, employee_id: int) -> str:
     return hashlib.sha256(f"vault:{int(tenant_id)}:{int(employee_id)}".encode()).hexdigest()
 
 
+# Shown when a form asks for an SMS code that cannot be asked for (fail closed).
+TWO_FACTOR_UNAVAILABLE = (
+    "This form asks for an SMS code to decrypt, but no code can be sent: an administrator "
+    "must activate SMS sending and switch on “Secure data – decryption” under "
+    "Settings > Two-factor."
+)
+PENDING_TTL = timedelta(minutes=10)
+PENDING_MAX_USES = 5
+PENDING_EXPIRED = "This step has expired (10 minutes) or is not valid. Start again."
+
+
 @dataclass
 class RevealContext:
     ip: str
@@ -733,16 +754,22 @@ class RevealContext:
 
 
 async def audit(
-    user: SessionUser, entry_id: int, form_id: int, outcome: str, field_names: list[str], ip: str
+    user: SessionUser,
+    entry_id: int,
+    form_id: int,
+    outcome: str,
+    field_names: list[str],
+    ip: str,
+    action: str = "reveal",
 ) -> None:
-    """One audit row in its own transaction: it stays even when the request then fails."""
+    """One audit row (in the caller's transaction, if any). Never a value."""
     await VaultAudit.insert(
         VaultAudit(
             tenant_id=user.tenant_id,
             employee_id=user.employee_id,
             entry_id=entry_id,
             form_id=form_id,
-            action="reveal",
+            action=action,
             outcome=outcome,
             field_names=json.dumps(field_names, ensure_ascii=False),
             ip=ip[:64],
@@ -750,13 +777,20 @@ async def audit(
         )
     )
     log.info(
-        "vault reveal tenant=%s employee=%s entry=%s fields=%d outcome=%s",
-        user.tenant_id, user.employee_id, entry_id, len(field_names), outcome,
+        "vault %s tenant=%s employee=%s entry=%s form=%s fields=%d outcome=%s",
+        action, user.tenant_id, user.employee_id, entry_id, form_id, len(field_names), outcome,
     )
 
 
-def _second_factor_request(user: SessionUser, ctx: RevealContext, challenge_id: str | None) -> SecondFactorRequest:
-    kwargs: dict[str, Any] = dict(
+def reveal_subject(entry_id: int) -> str:
+    """What a decryption code is bound to: this entry's reveal, no other entry's."""
+    return f"vault:{int(entry_id)}:reveal"
+
+
+def _second_factor_request(
+    user: SessionUser, ctx: RevealContext, challenge_id: str | None, entry_id: int
+) -> SecondFactorRequest:
+    return SecondFactorRequest(
         tenant_id=user.tenant_id,
         person_kind="employee",
         person_id=user.employee_id,
@@ -764,14 +798,55 @@ def _second_factor_request(user: SessionUser, ctx: RevealContext, challenge_id: 
         # Never a remembered device: decrypting asks for a fresh code each time.
         device_token=None,
         user_agent=ctx.user_agent[:200],
+        challenge_id=challenge_id,
+        subject=reveal_subject(entry_id),
     )
-    names = {f.name for f in dc_fields(SecondFactorRequest)}
-    if "challenge_id" in names:
-        kwargs["challenge_id"] = challenge_id
-    request = SecondFactorRequest(**kwargs)
-    if "challenge_id" not in names:  # older contract: the answering plugin reads it by getattr
-        setattr(request, "challenge_id", challenge_id)
-    return request
+
+
+async def _reserve_attempt(tenant_id: int, employee_id: int) -> bool:
+    """Take one password attempt from the employee's allowance, or False when it is spent.
+
+    One conditional UPDATE (``failures < limit``) reserves the attempt *before* the password
+    is compared, so a burst of parallel requests compares at most ``limit`` times in a
+    window; :func:`_release_attempt` gives it back when the password was right.
+    """
+    settings = get_settings()
+    key = throttle_key(tenant_id, employee_id)
+    now = utcnow()
+    await VaultRevealAttempt.insert(
+        VaultRevealAttempt(
+            tenant_id=tenant_id, employee_id=employee_id, account_key=key, failures=0
+        )
+    ).on_conflict(action="DO NOTHING")
+    mine = (VaultRevealAttempt.account_key == key) & (VaultRevealAttempt.tenant_id == tenant_id)
+    # A window that has passed starts again (window_start NULL: no attempt in a window yet).
+    window = timedelta(minutes=settings.login_window_minutes)
+    await VaultRevealAttempt.update(
+        {VaultRevealAttempt.failures: 0, VaultRevealAttempt.window_start: None}
+    ).where(mine & (VaultRevealAttempt.window_start <= now - window))
+    taken = await VaultRevealAttempt.update(
+        {VaultRevealAttempt.failures: VaultRevealAttempt.failures + 1}
+    ).where(mine & (VaultRevealAttempt.failures < settings.login_max_failures)).returning(
+        VaultRevealAttempt.id
+    )
+    if not taken:
+        return False
+    await VaultRevealAttempt.update({VaultRevealAttempt.window_start: now}).where(
+        mine & VaultRevealAttempt.window_start.is_null()
+    )
+    return True
+
+
+async def _release_attempt(tenant_id: int, employee_id: int) -> None:
+    """A right password: its reserved attempt was no failure."""
+    key = throttle_key(tenant_id, employee_id)
+    await VaultRevealAttempt.update(
+        {VaultRevealAttempt.failures: VaultRevealAttempt.failures - 1}
+    ).where(
+        (VaultRevealAttempt.account_key == key)
+        & (VaultRevealAttempt.tenant_id == tenant_id)
+        & (VaultRevealAttempt.failures > 0)
+    )
 
 
 async def reveal(
@@ -787,6 +862,19 @@ async def reveal(
     Returns (answer, complete): ``complete`` is False when an SMS code is needed first
     (answer 202). Every outcome is audited, never a value.
     """
+    return await _reveal(user, entry_id, password, challenge_id, field_ids, ctx)
+
+
+async def _reveal(
+    user: SessionUser,
+    entry_id: int,
+    password: str | None,
+    challenge_id: str | None,
+    field_ids: list[int] | None,
+    ctx: RevealContext,
+) -> tuple[RevealOut, bool]:
+    """``password`` None: a pending step of the pages already checked it (see
+    :func:`reveal_pending`)."""
     tid = user.tenant_id
     entry = await get_scoped(VaultEntry, tid, entry_id, "Entry")
     form = await get_scoped(VaultForm, tid, int(entry["form_id"]), "Form")
@@ -811,34 +899,41 @@ async def reveal(
             raise FieldError("field_ids", f"not encrypted fields of this form: {unknown}")
     fields = asked
 
-    settings = get_settings()
-    key = throttle_key(tid, user.employee_id)
-    since = utcnow() - timedelta(minutes=settings.login_window_minutes)
-    failures = await LoginFailure.count().where((LoginFailure.account_key == key) & (LoginFailure.at > since))
-    me = await Employee.select(Employee.password_hash).where(
-        (Employee.tenant_id == tid) & (Employee.id == user.employee_id) & Employee.deleted_at.is_null()
-    ).first()
-    ok = await verify_password(me["password_hash"] if me else None, password)
-    if failures >= settings.login_max_failures:
-        await audit(user, entry_id, form_id, "throttled", names, ctx.ip)
-        raise RevealThrottled(
-            f"Too many wrong passwords. Wait {settings.login_window_minutes} minutes before trying again."
-        )
-    if not ok:
-        await LoginFailure.insert(LoginFailure(tenant_id=tid, account_key=key, at=utcnow()))
-        await audit(user, entry_id, form_id, "wrong_password", names, ctx.ip)
-        raise PermissionDeniedException("Wrong password.")
+    if password is not None:
+        settings = get_settings()
+        if not await _reserve_attempt(tid, user.employee_id):
+            await audit(user, entry_id, form_id, "throttled", names, ctx.ip)
+            raise RevealThrottled(
+                f"Too many wrong passwords. Wait {settings.login_window_minutes} minutes "
+                "before trying again."
+            )
+        me = await Employee.select(Employee.password_hash).where(
+            (Employee.tenant_id == tid)
+            & (Employee.id == user.employee_id)
+            & Employee.deleted_at.is_null()
+        ).first()
+        if not await verify_password(me["password_hash"] if me else None, password):
+            await audit(user, entry_id, form_id, "wrong_password", names, ctx.ip)
+            raise PermissionDeniedException("Wrong password.")
+        await _release_attempt(tid, user.employee_id)
 
     if form["require_two_factor"]:
         hooks = await get_host().for_tenant(tid)
         decision = await await_me_maybe(
-            hooks.challenge_second_factor(request=_second_factor_request(user, ctx, challenge_id))
+            hooks.challenge_second_factor(
+                request=_second_factor_request(user, ctx, challenge_id, entry_id)
+            )
         )
-        if decision is not None and decision.error:
+        if decision is None:
+            # Fail closed: the form asks for a code and nobody can ask for one (the
+            # two-factor plugin is missing, SMS is off, or the decryption step is off).
+            await audit(user, entry_id, form_id, "second_factor_unavailable", names, ctx.ip)
+            raise ClientException(TWO_FACTOR_UNAVAILABLE, status_code=409)
+        if decision.error:
             await audit(user, entry_id, form_id, "second_factor_error", names, ctx.ip)
             # The two-factor plugin says why (no phone: 409, too many codes: 429, locked: 423).
             raise ClientException(decision.error, status_code=int(getattr(decision, "status", 409) or 409))
-        if decision is not None and decision.required:
+        if decision.required:
             await audit(user, entry_id, form_id, "second_factor_required", names, ctx.ip)
             return (
                 RevealOut(
@@ -864,6 +959,73 @@ async def reveal(
         raise
     await audit(user, entry_id, form_id, "revealed", names, ctx.ip)
     return RevealOut(status="revealed", entry_id=entry_id, values=values), True
+
+
+# --- the pages' pending SMS step -------------------------------------------------------
+
+
+async def start_pending(user: SessionUser, entry_id: int, binder: str) -> str:
+    """Keep a reveal whose password was right and that waits for its SMS code; returns the
+    token the code form carries instead of the password (only hashes are stored)."""
+    token = new_token()
+    now = utcnow()
+    await VaultPending.delete().where(
+        (VaultPending.tenant_id == user.tenant_id) & (VaultPending.expires_at <= now)
+    )
+    await VaultPending.insert(
+        VaultPending(
+            tenant_id=user.tenant_id,
+            employee_id=user.employee_id,
+            entry_id=entry_id,
+            token_hash=token_hash(token),
+            binder_hash=token_hash(binder),
+            uses=0,
+            created_at=now,
+            expires_at=now + PENDING_TTL,
+        )
+    )
+    return token
+
+
+async def reveal_pending(
+    user: SessionUser,
+    entry_id: int,
+    token: str,
+    binder: str | None,
+    challenge_id: str | None,
+    ctx: RevealContext,
+) -> tuple[RevealOut, bool]:
+    """Finish a pending reveal with its verified SMS code, without the password again.
+
+    The step must be this employee's, for this entry, from the browser holding its cookie,
+    younger than :data:`PENDING_TTL`, and is counted per use (:data:`PENDING_MAX_USES`);
+    400 otherwise. It is gone once the values are shown.
+    """
+    if not token or len(token) > 128 or not binder or len(binder) > 128:
+        raise ClientException(PENDING_EXPIRED)
+    tid = user.tenant_id
+    row = await VaultPending.select().where(
+        (VaultPending.tenant_id == tid) & (VaultPending.token_hash == token_hash(token))
+    ).first()
+    now = utcnow()
+    if (
+        row is None
+        or int(row["employee_id"]) != user.employee_id
+        or int(row["entry_id"]) != entry_id
+        or not hmac.compare_digest(row["binder_hash"], token_hash(binder))
+        or row["expires_at"] <= now
+    ):
+        raise ClientException(PENDING_EXPIRED)
+    counted = await VaultPending.update({VaultPending.uses: VaultPending.uses + 1}).where(
+        (VaultPending.id == row["id"]) & (VaultPending.uses < PENDING_MAX_USES)
+    ).returning(VaultPending.id)
+    if not counted:
+        await VaultPending.delete().where(VaultPending.id == row["id"])
+        raise ClientException(PENDING_EXPIRED)
+    out, complete = await _reveal(user, entry_id, None, challenge_id, None, ctx)
+    if complete:
+        await VaultPending.delete().where(VaultPending.id == row["id"])
+    return out, complete
 
 
 async def decrypt_entry(entry: dict[str, Any], fields: list[dict[str, Any]]) -> list[RevealedValueOut]:

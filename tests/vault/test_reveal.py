@@ -79,8 +79,8 @@ async def test_bad_reveal_bodies_are_400(client, world) -> None:
 
 
 async def test_wrong_passwords_are_throttled_like_logins(client, world, settings) -> None:
-    from core.tables import LoginFailure
     from plugins.vault.services import throttle_key
+    from plugins.vault.tables import VaultRevealAttempt
 
     entry = world.entry["id"]
     start = datetime.now(timezone.utc)
@@ -89,7 +89,8 @@ async def test_wrong_passwords_are_throttled_like_logins(client, world, settings
             r = await reveal(world.reader, entry, password="not-my-password")
             assert r.status_code == 403 and r.json()["detail"] == "Wrong password."
         key = throttle_key(world.tenant.id, world.reader.employee_id)
-        assert await LoginFailure.count().where(LoginFailure.account_key == key) == settings.login_max_failures
+        counter = await VaultRevealAttempt.select().where(VaultRevealAttempt.account_key == key).first()
+        assert counter["failures"] == settings.login_max_failures
         r = await reveal(world.reader, entry)  # even the right password now
         assert r.status_code == 429
         assert SECRET_PASSWORD not in r.text
@@ -107,6 +108,50 @@ async def test_wrong_passwords_are_throttled_like_logins(client, world, settings
     outcomes = [a["outcome"] for a in await _audit(entry) if a["employee_id"] == world.reader.employee_id]
     assert outcomes.count("wrong_password") == settings.login_max_failures
     assert outcomes[-2:] == ["throttled", "revealed"]
+
+
+async def test_a_parallel_burst_compares_no_more_passwords_than_the_limit(client, world, settings) -> None:
+    """#17.6: counting, checking and recording a wrong password is one atomic step, so a
+    burst of parallel requests (separate connections on PostgreSQL) cannot try more
+    passwords than the limit allows."""
+    import asyncio
+
+    from litestar.exceptions import ClientException, PermissionDeniedException
+
+    from core.auth import SessionUser
+    from plugins.vault import services
+
+    entry = world.entry["id"]
+    user = SessionUser(0, world.tenant.id, world.tenant.slug, world.reader.employee_id, "Reader",
+                       "r@example.org", "user", "sv")
+    ctx = services.RevealContext(ip="127.0.0.1", user_agent="burst")
+
+    async def attempt(n: int) -> int:
+        try:
+            await services.reveal(user, entry, f"guess-{n}", None, None, ctx)
+        except PermissionDeniedException:
+            return 403
+        except ClientException as exc:
+            return exc.status_code
+        return 200
+
+    burst = settings.login_max_failures * 3
+    codes = await asyncio.gather(*[attempt(n) for n in range(burst)])
+    assert codes.count(403) == settings.login_max_failures, codes
+    assert codes.count(429) == burst - settings.login_max_failures, codes
+    outcomes = [a["outcome"] for a in await _audit(entry)]
+    assert outcomes.count("wrong_password") == settings.login_max_failures
+    # Right after the burst even the right password is refused.
+    assert (await reveal(world.reader, entry)).status_code == 429
+
+
+async def test_right_passwords_do_not_use_up_the_allowance(client, world, settings) -> None:
+    entry = world.entry["id"]
+    for _ in range(settings.login_max_failures + 2):
+        assert (await reveal(world.reader, entry)).status_code == 200
+    for _ in range(settings.login_max_failures - 1):
+        assert (await reveal(world.reader, entry, password="nope")).status_code == 403
+    assert (await reveal(world.reader, entry)).status_code == 200
 
 
 # --- two-factor ---------------------------------------------------------------------------
@@ -189,13 +234,24 @@ async def test_two_factor_off_asks_nobody(client, world, two_factor) -> None:
     assert two_factor.requests == []
 
 
-async def test_two_factor_on_without_a_plugin_is_password_only(client, vault_host) -> None:
+async def test_two_factor_on_without_a_plugin_fails_closed(client, vault_host) -> None:
+    """A form that asks for an SMS code is not revealed with the password alone when no
+    code can be asked for (no two-factor plugin, SMS or the decryption step off)."""
     vault_host.pm.unregister(name="faketwofactor")
     vault_host.records.pop("faketwofactor", None)
     w = await build_world(client, require_two_factor=True)
     r = await reveal(w.reader, w.entry["id"])
-    assert r.status_code == 200
-    assert r.json()["values"][0]["value"] == SECRET_PASSWORD
+    assert r.status_code == 409, r.text
+    assert "Settings > Two-factor" in r.json()["detail"]
+    assert "values" not in r.json() and SECRET_PASSWORD not in r.text
+    assert (await _audit(w.entry["id"]))[-1]["outcome"] == "second_factor_unavailable"
+
+
+async def test_the_code_is_bound_to_the_entry(client, two_factor) -> None:
+    """#17.11: a reveal's challenge carries the entry as its subject."""
+    w = await build_world(client, require_two_factor=True)
+    await reveal(w.reader, w.entry["id"])
+    assert two_factor.requests[-1].subject == f"vault:{w.entry['id']}:reveal"
 
 
 # --- integrity --------------------------------------------------------------------------
