@@ -196,7 +196,7 @@ class VaultPages(PageController):
                         encrypted=AccessListIn(users=settings["encrypted_users"], groups=settings["encrypted_groups"]),
                     ),
                 )
-                created = await services.create_form(user, data)
+                created = await services.create_form(user, data, client_ip(request))
                 return redirect(f"/vault?form_id={created.id}", t.gettext("The form is saved."))
             except msgspec.ValidationError:
                 errors = {"_form": t.gettext("A name is too long (at most 120 characters).")}
@@ -235,11 +235,11 @@ class VaultPages(PageController):
                     require_two_factor=settings["require_two_factor"],
                     fields=[FieldIn(name=r["name"][:120], type=r["type"], encrypted=r["encrypted"], order=n, id=r["id"])
                             for n, r in enumerate(rows)],
-                ))
+                ), client_ip(request))
                 await services.replace_access(user, form_id, AccessIn(
                     plain=AccessListIn(users=settings["plain_users"], groups=settings["plain_groups"]),
                     encrypted=AccessListIn(users=settings["encrypted_users"], groups=settings["encrypted_groups"]),
-                ))
+                ), client_ip(request))
                 return redirect(f"/vault?form_id={form_id}", t.gettext("The form is saved."))
             except msgspec.ValidationError:
                 errors = {"_form": t.gettext("A name is too long (at most 120 characters).")}
@@ -281,7 +281,10 @@ class VaultPages(PageController):
             values.append(ValueIn(field_id=fl.id, value=v or None))
         if not errors:
             try:
-                entry = await services.create_entry(user, EntryIn(form_id=form_id, values=values, customer_id=customer_id))
+                entry = await services.create_entry(
+                    user, EntryIn(form_id=form_id, values=values, customer_id=customer_id),
+                    client_ip(request),
+                )
                 return redirect(f"/vault?form_id={form_id}#entry-{entry.id}", t.gettext("The entry is saved."))
             except (FieldError, ClientException) as exc:
                 errors = error_of(exc, t)
@@ -292,7 +295,7 @@ class VaultPages(PageController):
         user = await page_user(request)
         await read_form(request)
         t = t_for(request, user)
-        await services.delete_entry(user, entry_id)
+        await services.delete_entry(user, entry_id, client_ip(request))
         return redirect("/vault", t.gettext("The entry is deleted."))
 
     @page_get("/entries/{entry_id:int}/reveal")

@@ -34,6 +34,7 @@ from core.auth import SessionUser, verify_password
 from core.config import get_settings
 from core.contracts import SecondFactorRequest
 from core.db import atomic, raw, utcnow
+from core.eventlog import log_event
 from core.plugins import await_me_maybe, get_host
 from core.security import new_token, token_hash
 from core.tables import Employee, EmployeeGroup
@@ -235,6 +236,46 @@ async def access_out(tenant_id: int, form_id: int) -> AccessOut:
     return AccessOut(plain=lists[PLAIN], encrypted=lists[ENCRYPTED])
 
 
+def _grants(access: AccessOut) -> set[str]:
+    """The grants of a form as comparable words: "encrypted user 7", "plain group 3"."""
+    out: set[str] = set()
+    for level in (PLAIN, ENCRYPTED):
+        lst = getattr(access, level)
+        out.update(f"{level} user {i}" for i in lst.users)
+        out.update(f"{level} group {i}" for i in lst.groups)
+    return out
+
+
+def _grant_changes(before: AccessOut, after: AccessOut) -> list[str]:
+    old, new = _grants(before), _grants(after)
+    granted = [f"granted: {g}" for g in sorted(new - old)]
+    return granted + [f"removed: {g}" for g in sorted(old - new)]
+
+
+async def record_change(
+    user: SessionUser,
+    what: str,
+    outcome: str,
+    form_id: int,
+    entry_id: int = 0,
+    names: list[str] | None = None,
+    ip: str = "",
+) -> None:
+    """A change to a form, its access lists or its entries, in the caller's transaction:
+    a vault audit row (who, what, when, from where: ``what`` is "form", "access" or
+    "entry", ``names`` the fields or grants concerned) and an event-log row. Never a value."""
+    await audit(user, entry_id, form_id, outcome, names or [], ip, action=what)
+    await log_event(
+        user.tenant_id,
+        user,
+        f"vault.{what}_{outcome}",
+        "vault",
+        "vault_entry" if entry_id else "vault_form",
+        entry_id or form_id,
+        ip=ip or None,
+    )
+
+
 # --- forms ------------------------------------------------------------------------------
 
 
@@ -326,7 +367,7 @@ async def get_form(user: SessionUser, form_id: int) -> FormOut:
     return await form_out(user, form, access=access)
 
 
-async def create_form(user: SessionUser, data: FormIn) -> FormOut:
+async def create_form(user: SessionUser, data: FormIn, ip: str = "") -> FormOut:
     require_manager(user)
     name = _form_name(data.name)
     _check_field_names(data.fields)
@@ -354,8 +395,15 @@ async def create_form(user: SessionUser, data: FormIn) -> FormOut:
                 for f, p in zip(data.fields, positions)
             ]
         )
+        names = [f.name.strip() for f in data.fields]
+        await record_change(user, "form", "created", int(form["id"]), names=names, ip=ip)
         if data.access is not None:
             await set_access(tid, int(form["id"]), data.access)
+            none = AccessListOut(users=[], groups=[])
+            granted = _grant_changes(
+                AccessOut(plain=none, encrypted=none), await access_out(tid, int(form["id"]))
+            )
+            await record_change(user, "access", "changed", int(form["id"]), names=granted, ip=ip)
     return await form_out(user, form)
 
 
@@ -407,7 +455,7 @@ async def _recompute_delete_after(tenant_id: int, form_id: int, days: int | None
             )
 
 
-async def edit_form(user: SessionUser, form_id: int, data: FormPatch) -> FormOut:
+async def edit_form(user: SessionUser, form_id: int, data: FormPatch, ip: str = "") -> FormOut:
     require_manager(user)
     tid = user.tenant_id
     async with atomic():
@@ -424,15 +472,26 @@ async def edit_form(user: SessionUser, form_id: int, data: FormPatch) -> FormOut
             changes[VaultForm.auto_delete_days] = data.auto_delete_days
             if data.auto_delete_days != form["auto_delete_days"]:
                 await _recompute_delete_after(tid, form_id, data.auto_delete_days)
+        changed = [
+            name
+            for name, column in (
+                ("name", VaultForm.name),
+                ("require_two_factor", VaultForm.require_two_factor),
+                ("auto_delete_days", VaultForm.auto_delete_days),
+            )
+            if column in changes and changes[column] != form[name]
+        ]
         if data.fields is not None:
-            await _replace_fields(tid, form_id, data.fields)
+            changed += await _replace_fields(tid, form_id, data.fields)
+        await record_change(user, "form", "changed", form_id, names=changed, ip=ip)
         changes[VaultForm.updated_at] = utcnow()
         await VaultForm.update(changes).where((VaultForm.id == form_id) & (VaultForm.tenant_id == tid))
         form = await get_scoped(VaultForm, tid, form_id, "Form")
     return await form_out(user, form)
 
 
-async def _replace_fields(tenant_id: int, form_id: int, items: list[FieldIn]) -> None:
+async def _replace_fields(tenant_id: int, form_id: int, items: list[FieldIn]) -> list[str]:
+    """Replace the form's fields; returns what changed ("field added: X", ...)."""
     _check_field_names(items)
     existing = {int(f["id"]): f for f in (await _fields_of(tenant_id, [form_id]))[form_id]}
     kept: set[int] = set()
@@ -451,32 +510,44 @@ async def _replace_fields(tenant_id: int, form_id: int, items: list[FieldIn]) ->
             )
         kept.add(f.id)
     removed = sorted(set(existing) - kept)
+    changed = [f"field removed: {existing[i]['name']}" for i in removed]
     if removed:
         await VaultField.delete().where((VaultField.tenant_id == tenant_id) & VaultField.id.is_in(removed))
         await _remove_field_values(tenant_id, form_id, removed)
     for f, p in zip(items, _positions(items)):
         if f.id is None:
+            changed.append(f"field added: {f.name.strip()}")
             await VaultField.insert(
                 VaultField(tenant_id=tenant_id, form_id=form_id, name=f.name.strip(), position=p, kind=f.type, encrypted=f.encrypted)
             )
         else:
+            old = existing[f.id]
+            if (old["name"], old["kind"]) != (f.name.strip(), f.type):
+                changed.append(f"field changed: {old['name']}")
             await VaultField.update(
                 {VaultField.name: f.name.strip(), VaultField.position: p, VaultField.kind: f.type}
             ).where((VaultField.id == f.id) & (VaultField.tenant_id == tenant_id))
+    return changed
 
 
-async def replace_access(user: SessionUser, form_id: int, data: AccessIn) -> AccessOut:
+async def replace_access(
+    user: SessionUser, form_id: int, data: AccessIn, ip: str = ""
+) -> AccessOut:
     require_manager(user)
     async with atomic():
         await get_scoped(VaultForm, user.tenant_id, form_id, "Form")
+        before = await access_out(user.tenant_id, form_id)
         await set_access(user.tenant_id, form_id, data)
+        changed = _grant_changes(before, await access_out(user.tenant_id, form_id))
+        if changed:
+            await record_change(user, "access", "changed", form_id, names=changed, ip=ip)
         await VaultForm.update({VaultForm.updated_at: utcnow()}).where(
             (VaultForm.id == form_id) & (VaultForm.tenant_id == user.tenant_id)
         )
     return await access_out(user.tenant_id, form_id)
 
 
-async def delete_form(user: SessionUser, form_id: int, delete_entries: bool) -> int:
+async def delete_form(user: SessionUser, form_id: int, delete_entries: bool, ip: str = "") -> int:
     """Delete a form; with entries only when asked (they are shredded with it)."""
     require_manager(user)
     tid = user.tenant_id
@@ -493,6 +564,8 @@ async def delete_form(user: SessionUser, form_id: int, delete_entries: bool) -> 
         await VaultAccess.delete().where((VaultAccess.tenant_id == tid) & (VaultAccess.form_id == form_id))
         await VaultField.delete().where((VaultField.tenant_id == tid) & (VaultField.form_id == form_id))
         await VaultForm.delete().where((VaultForm.tenant_id == tid) & (VaultForm.id == form_id))
+        gone = [f"entries deleted: {count}"]
+        await record_change(user, "form", "deleted", form_id, names=gone, ip=ip)
     log.info("vault form %s deleted with %s entries (tenant %s)", form_id, count, tid)
     return int(count)
 
@@ -579,6 +652,11 @@ def _check_values(values: list[ValueIn], fields: list[dict[str, Any]]) -> dict[i
     return out
 
 
+def _changed_names(changes: dict[int, tuple[dict[str, Any], str | None]]) -> list[str]:
+    """The names of the fields a change writes or clears (never their values)."""
+    return [f["name"] for f, _value in changes.values()]
+
+
 async def _apply_values(
     entry: dict[str, Any], changes: dict[int, tuple[dict[str, Any], str | None]]
 ) -> tuple[str, str]:
@@ -606,7 +684,7 @@ async def _apply_values(
     return _dumps(plain), _dumps(secret)
 
 
-async def create_entry(user: SessionUser, data: EntryIn) -> EntryOut:
+async def create_entry(user: SessionUser, data: EntryIn, ip: str = "") -> EntryOut:
     tid = user.tenant_id
     form = await get_scoped(VaultForm, tid, data.form_id, "Form")
     access = await _form_access(user, data.form_id)
@@ -644,6 +722,9 @@ async def create_entry(user: SessionUser, data: EntryIn) -> EntryOut:
             {VaultEntry.wrapped_key: wrapped, VaultEntry.plain_values: plain, VaultEntry.secret_values: secret}
         ).where((VaultEntry.id == entry["id"]) & (VaultEntry.tenant_id == tid))
         entry = await get_scoped(VaultEntry, tid, int(entry["id"]), "Entry")
+        await record_change(
+            user, "entry", "created", data.form_id, int(entry["id"]), _changed_names(changes), ip
+        )
     return _entry_out(entry, form, fields, access)
 
 
@@ -653,14 +734,16 @@ async def get_entry(user: SessionUser, entry_id: int) -> EntryOut:
     return _entry_out(entry, form, fields, access)
 
 
-async def edit_entry(user: SessionUser, entry_id: int, data: EntryPatch) -> EntryOut:
+async def edit_entry(user: SessionUser, entry_id: int, data: EntryPatch, ip: str = "") -> EntryOut:
     tid = user.tenant_id
     async with atomic():
         entry, form, access = await _visible_entry(user, entry_id)
         _require_plain(access)
         fields = (await _fields_of(tid, [int(form["id"])]))[int(form["id"])]
         updates: dict[Any, Any] = {VaultEntry.updated_at: utcnow(), VaultEntry.updated_by: user.employee_id}
+        changed: list[str] = []
         if data.customer_id is not None:
+            changed.append("customer")
             updates[VaultEntry.customer_id] = _customer_for(form, data.customer_id, required=False)
         if data.values:
             changes = _check_values(data.values, fields)
@@ -670,17 +753,20 @@ async def edit_entry(user: SessionUser, entry_id: int, data: EntryPatch) -> Entr
                 raise IntegrityConflict(str(exc)) from exc
             updates[VaultEntry.plain_values] = plain
             updates[VaultEntry.secret_values] = secret
+            changed += _changed_names(changes)
         await VaultEntry.update(updates).where((VaultEntry.id == entry_id) & (VaultEntry.tenant_id == tid))
+        await record_change(user, "entry", "changed", int(form["id"]), entry_id, changed, ip)
         entry = await get_scoped(VaultEntry, tid, entry_id, "Entry")
     return _entry_out(entry, form, fields, access)
 
 
-async def delete_entry(user: SessionUser, entry_id: int) -> None:
+async def delete_entry(user: SessionUser, entry_id: int, ip: str = "") -> None:
     """Hard delete: the values and the wrapped data key go in one row (crypto-shredding)."""
     async with atomic():
-        _, _, access = await _visible_entry(user, entry_id)
+        _, form, access = await _visible_entry(user, entry_id)
         _require_plain(access)
         await VaultEntry.delete().where((VaultEntry.id == entry_id) & (VaultEntry.tenant_id == user.tenant_id))
+        await record_change(user, "entry", "deleted", int(form["id"]), entry_id, [], ip)
 
 
 async def list_entries(

@@ -21,13 +21,18 @@ from tests.vault.conftest import (
 
 
 async def _audit(entry_id: int) -> list[dict]:
-    """The entry's audit rows (of its tenant: SQLite may give a deleted entry's id again)."""
+    """The entry's reveal audit rows (of its tenant: SQLite may give a deleted entry's id
+    again); changes to the entry are audited too, under their own action."""
     from plugins.vault.tables import VaultAudit, VaultEntry
 
     entry = await VaultEntry.select(VaultEntry.tenant_id).where(VaultEntry.id == entry_id).first()
     return (
         await VaultAudit.select()
-        .where((VaultAudit.entry_id == entry_id) & (VaultAudit.tenant_id == entry["tenant_id"]))
+        .where(
+            (VaultAudit.entry_id == entry_id)
+            & (VaultAudit.tenant_id == entry["tenant_id"])
+            & (VaultAudit.action == "reveal")
+        )
         .order_by(VaultAudit.id)
     )
 
@@ -46,7 +51,8 @@ async def test_reveal_returns_values_and_is_audited_without_them(client, world) 
     dump = json.dumps(rows, default=str)
     assert SECRET_PASSWORD not in dump and SECRET_NOTE not in dump and TEST_PASSWORD not in dump
     page = (await world.admin.get(f"/api/vault/audit?entry_id={world.entry['id']}")).json()
-    assert page["total"] == 1 and page["items"][0]["outcome"] == "revealed"
+    assert page["total"] == 2 and page["items"][0]["outcome"] == "revealed"
+    assert (page["items"][1]["action"], page["items"][1]["outcome"]) == ("entry", "created")
     assert page["items"][0]["field_names"] == ["Lösenord", "Anteckning"]
 
 
@@ -387,8 +393,11 @@ async def test_audit_of_an_entry_never_shows_a_previous_holder_of_its_id(client,
     assert (await reveal(world.reader, first)).status_code == 200
     assert (await world.writer.delete(f"/api/vault/entries/{first}")).status_code == 200
     page = (await world.admin.get(f"/api/vault/audit?entry_id={first}")).json()
-    assert [i["outcome"] for i in page["items"]] == ["revealed"]  # a deleted entry's history stays
+    # A deleted entry's history stays (newest first).
+    assert [(i["action"], i["outcome"]) for i in page["items"]] == [
+        ("entry", "deleted"), ("reveal", "revealed"), ("entry", "created")
+    ]
     r = await world.writer.post("/api/vault/entries", json={"form_id": world.form["id"], "customer_id": 1})
     second = r.json()["id"]
     page = (await world.admin.get(f"/api/vault/audit?entry_id={second}")).json()
-    assert page["items"] == []
+    assert [(i["action"], i["outcome"]) for i in page["items"]] == [("entry", "created")]
