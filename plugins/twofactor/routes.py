@@ -71,6 +71,7 @@ async def _settings_out(tenant_id: int) -> SettingsOut:
         provider=cfg.provider,
         sender=cfg.sender,
         daily_cap=cfg.daily_cap,
+        daily_cap_max=services.daily_cap_max(),
         sent_today=await services.sent_today(tenant_id),
         providers=list(services.PROVIDERS),
         can_enable_contexts=cfg.sms_active,

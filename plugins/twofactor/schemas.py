@@ -28,6 +28,9 @@ class SettingsOut(msgspec.Struct):
     provider: str
     sender: str
     daily_cap: int
+    # The operator's ceiling (GALLRA_SMS_DAILY_CAP_MAX): a higher daily_cap is refused, and
+    # a lower ceiling set later limits the tenant's cap too.
+    daily_cap_max: int
     sent_today: int
     providers: list[str]
     # False until SMS is active; then reason_* say why contexts cannot be switched on.

@@ -62,7 +62,10 @@ PERSON_MAX_FAILURES = 10
 SEND_GAP = timedelta(seconds=60)
 SENDS_PER_HOUR = 5
 DEFAULT_DAILY_CAP = 500
-MAX_DAILY_CAP = 100_000
+# The operator's ceiling on any tenant's daily cap (GALLRA_SMS_DAILY_CAP_MAX): the SMS go
+# out on the installation's gateway account, so no tenant setting may pass it.
+DEFAULT_DAILY_CAP_MAX = 1000
+CAP_MAX_ENV = "GALLRA_SMS_DAILY_CAP_MAX"
 DEVICE_DAYS = 365
 DEVICE_TTL = timedelta(days=DEVICE_DAYS)
 # A verified code of a reset or signing step must be used by the step within this time.
@@ -233,6 +236,25 @@ def provider_configured(provider: str) -> str | None:
     return None
 
 
+def daily_cap_max() -> int:
+    """The operator's ceiling: GALLRA_SMS_DAILY_CAP_MAX, else :data:`DEFAULT_DAILY_CAP_MAX`.
+    A value that is not a positive whole number counts as the default (never unlimited)."""
+    import os
+
+    raw_value = os.environ.get(CAP_MAX_ENV, "").strip()
+    if raw_value.isdigit() and int(raw_value) > 0:
+        return int(raw_value)
+    if raw_value:
+        log.warning("%s=%r is not a positive whole number; using %s", CAP_MAX_ENV, raw_value,
+                    DEFAULT_DAILY_CAP_MAX)
+    return DEFAULT_DAILY_CAP_MAX
+
+
+def effective_daily_cap(tenant_cap: int) -> int:
+    """What a tenant may send today: its own cap, never above the operator's ceiling."""
+    return max(0, min(tenant_cap, daily_cap_max()))
+
+
 async def save_sms_settings(
     tenant_id: int,
     *,
@@ -262,8 +284,13 @@ async def save_sms_settings(
         raise TwoFactorRefusal(
             "Give a sender name (1-11 letters or digits) to activate SMS sending.", 400, field="sender"
         )
-    if not 1 <= new.daily_cap <= MAX_DAILY_CAP:
-        raise TwoFactorRefusal(f"The daily SMS limit must be 1-{MAX_DAILY_CAP}.", 400, field="daily_cap")
+    ceiling = daily_cap_max()
+    if daily_cap is not None and not 1 <= new.daily_cap <= ceiling:
+        raise TwoFactorRefusal(
+            f"The daily SMS limit must be 1-{ceiling} (the installation's ceiling).",
+            400,
+            field="daily_cap",
+        )
     if new.sms_active:
         problem = provider_configured(new.provider)
         if problem:
@@ -535,7 +562,7 @@ async def start_challenge(
     code = new_code()
     now = utcnow()
     async with atomic():
-        await _reserve_send(tenant_id, kind, person_id, cfg.daily_cap, now)
+        await _reserve_send(tenant_id, kind, person_id, effective_daily_cap(cfg.daily_cap), now)
         rows = await TwoFactorChallenge.insert(
             TwoFactorChallenge(
                 tenant_id=tenant_id,
@@ -604,7 +631,7 @@ async def resend(tenant_id: int | None, challenge_id: str) -> Started:
     masked = mask_phone(phone)
     code = new_code()
     async with atomic():
-        await _reserve_send(tid, kind, person_id, cfg.daily_cap, now)
+        await _reserve_send(tid, kind, person_id, effective_daily_cap(cfg.daily_cap), now)
         done = await TwoFactorChallenge.update(
             {
                 TwoFactorChallenge.code_hmac: code_digest(row["id_hash"], code),
