@@ -91,9 +91,13 @@ class RevokedOut(msgspec.Struct):
 
 
 class SignIn(msgspec.Struct, forbid_unknown_fields=True):
+    """A signing for oneself (person_kind "employee", one's own id); only an administrator
+    may ask another person, and then says why (``reason``, recorded)."""
+
     context: Key
     person_kind: Kind
     person_id: Annotated[int, msgspec.Meta(ge=1, le=2**31 - 1)]
+    reason: Annotated[str, msgspec.Meta(max_length=200)] | None = None
 
 
 class ChallengeOut(msgspec.Struct):
