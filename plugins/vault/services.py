@@ -36,6 +36,7 @@ from core.contracts import SecondFactorRequest
 from core.db import atomic, raw, utcnow
 from core.eventlog import log_event
 from core.plugins import await_me_maybe, get_host
+from core.secondfactor import second_factor_ready
 from core.security import new_token, token_hash
 from core.tables import Employee, EmployeeGroup
 from core.tenancy import get_scoped
@@ -295,7 +296,13 @@ def _field_out(r: dict[str, Any]) -> FieldOut:
     return FieldOut(id=int(r["id"]), name=r["name"], type=r["kind"], encrypted=bool(r["encrypted"]), order=int(r["position"]))
 
 
-async def form_out(user: SessionUser, form: dict[str, Any], fields: list[dict[str, Any]] | None = None, access: set[str] | None = None) -> FormOut:
+async def form_out(
+    user: SessionUser,
+    form: dict[str, Any],
+    fields: list[dict[str, Any]] | None = None,
+    access: set[str] | None = None,
+    ready: bool | None = None,
+) -> FormOut:
     tid = user.tenant_id
     if fields is None:
         fields = (await _fields_of(tid, [int(form["id"])]))[int(form["id"])]
@@ -310,6 +317,10 @@ async def form_out(user: SessionUser, form: dict[str, Any], fields: list[dict[st
         fields=[_field_out(f) for f in fields],
         my_access=MyAccessOut(plain=PLAIN in access, encrypted=ENCRYPTED in access),
     )
+    if form["require_two_factor"]:
+        if ready is None:
+            ready = await second_factor_ready(tid, TWO_FACTOR_CONTEXT)
+        out.two_factor_ready = ready
     if can_manage(user):
         out.access = await access_out(tid, int(form["id"]))
         out.entry_count = await VaultEntry.count().where(
@@ -359,7 +370,13 @@ async def list_forms(user: SessionUser) -> list[FormOut]:
     if not can_manage(user):
         rows = [r for r in rows if int(r["id"]) in access]
     fields = await _fields_of(tid, [int(r["id"]) for r in rows])
-    return [await form_out(user, r, fields[int(r["id"])], access.get(int(r["id"]), set())) for r in rows]
+    ready = None
+    if any(r["require_two_factor"] for r in rows):
+        ready = await second_factor_ready(tid, TWO_FACTOR_CONTEXT)
+    return [
+        await form_out(user, r, fields[int(r["id"])], access.get(int(r["id"]), set()), ready)
+        for r in rows
+    ]
 
 
 async def get_form(user: SessionUser, form_id: int) -> FormOut:

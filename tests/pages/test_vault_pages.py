@@ -135,3 +135,19 @@ async def test_user_not_on_the_lists_sees_nothing(anon_client, tenant):
     assert r.status_code == 200 and "Inloggningar" not in r.text
     assert (await anon_client.get(f"/vault/entries/{entry_id}/reveal")).status_code == 404
     assert (await anon_client.get("/vault/forms/new")).status_code == 403
+
+
+async def test_form_list_says_when_its_sms_code_cannot_be_asked(anon_client, admin_client, tenant):
+    """A form requiring two-factor while SMS or the decryption step is off says so in the
+    list (and its entries are refused, not shown with the password alone)."""
+    await page_login(anon_client, tenant)
+    form_id, entry_id = await _form_with_entry(anon_client, tenant, two_factor=True)
+    page = (await anon_client.get("/vault")).text
+    assert "ingen kod kan skickas" in page
+    path = f"/vault/entries/{entry_id}/reveal"
+    r = await post_form(anon_client, path, {"password": tenant.password}, path)
+    assert r.status_code == 409 and "hemligt-123" not in r.text
+    assert "Säkra uppgifter – dekryptering" in r.text  # translated, says what to switch on
+    await activate_sms(admin_client)
+    await switch(admin_client, "vault_decrypt")
+    assert "ingen kod kan skickas" not in (await anon_client.get("/vault")).text
