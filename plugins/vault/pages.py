@@ -319,23 +319,25 @@ class VaultPages(PageController):
         if not pending and not password:
             return await render(request, "vault/reveal.html",
                                 {"entry": entry, "errors": {"password": t.gettext("Write your password.")}}, 400, user=user)
+        binder = new_token()
+        token = None
         try:
             if pending:
                 answer, complete = await services.reveal_pending(
                     user, entry_id, pending[:200], request.cookies.get(PENDING_COOKIE),
                     form.get("challenge_id") or None, ctx,
                 )
+                # Posted without a challenge: a new code was sent for the same step.
+                token, binder = pending[:200], request.cookies.get(PENDING_COOKIE) or binder
             else:
-                answer, complete = await services.reveal(
-                    user, entry_id, password[:256], None, None, ctx
+                answer, complete, token = await services.reveal_and_keep_pending(
+                    user, entry_id, password[:256], binder, ctx
                 )
         except (PermissionDeniedException, ClientException) as exc:
             status = exc.status_code
             return await render(request, "vault/reveal.html",
                                 {"entry": entry, "errors": {"password": t.gettext(str(exc.detail))}}, status, user=user)
-        if not complete and answer.second_factor is not None:
-            binder = new_token()
-            token = await services.start_pending(user, entry_id, binder)
+        if not complete and answer.second_factor is not None and token is not None:
             response = await render(
                 request, "second_factor.html",
                 second_factor_context(answer.second_factor, f"/vault/entries/{entry_id}/reveal",

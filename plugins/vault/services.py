@@ -1067,7 +1067,19 @@ async def _reveal(
 # --- the pages' pending SMS step -------------------------------------------------------
 
 
-async def start_pending(user: SessionUser, entry_id: int, binder: str) -> str:
+async def reveal_and_keep_pending(
+    user: SessionUser, entry_id: int, password: str, binder: str, ctx: RevealContext
+) -> tuple[RevealOut, bool, str | None]:
+    """The pages' first step: :func:`reveal` with the password; when an SMS code is needed
+    the step is kept (:func:`_start_pending`, only after the right password) and its token,
+    which the code form carries instead of the password, is the third value."""
+    out, complete = await _reveal(user, entry_id, password, None, None, ctx)
+    if complete or out.second_factor is None:
+        return out, complete, None
+    return out, complete, await _start_pending(user, entry_id, binder)
+
+
+async def _start_pending(user: SessionUser, entry_id: int, binder: str) -> str:
     """Keep a reveal whose password was right and that waits for its SMS code; returns the
     token the code form carries instead of the password (only hashes are stored)."""
     token = new_token()
