@@ -43,7 +43,7 @@ from plugins.vault.schemas import (
 )
 
 BLANK_FIELD_ROWS = 3
-# The browser's half of a pending reveal (services.start_pending): a random value whose
+# The browser's half of a pending reveal (services.reveal_and_keep_pending): a random value whose
 # hash the step keeps, so only this browser can finish it.
 PENDING_COOKIE = "gallra_vault_step"
 Purpose = Annotated[str | None, QueryParameter(required=False, max_length=20)]
