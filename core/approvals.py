@@ -132,9 +132,13 @@ def owned_where(table: Any, person: PortalPerson) -> Any:
 
 
 async def ask_signature(
-    request: PortalDecisionRequest, context: str
+    request: PortalDecisionRequest, context: str, detail: str = ""
 ) -> tuple[PortalDecisionResult | None, SecondFactorDecision | None]:
     """The module's two-factor context, asked for the portal person.
+
+    The code is bound to ``<kind>:<item id>:<approve|decline>``, followed by ``:<detail>``
+    when the module gives one (what of the item the person signs, e.g. an extra cost's
+    amount and text): a code sent before the item changed is refused after.
 
     Returns ``(result, None)`` when the step stops here (a code is needed first, or the
     two-factor plugin refused), else ``(None, decision)``: ``decision`` is ``None`` when no
@@ -150,7 +154,7 @@ async def ask_signature(
             device_token=None,
             user_agent=request.user_agent[:200],
             challenge_id=request.challenge_id,
-            subject=f"{request.kind}:{request.item_id}:{'approve' if request.approve else 'decline'}",
+            subject=_subject(request, detail),
         )
     )
     if decision is None:
@@ -161,6 +165,11 @@ async def ask_signature(
     if decision.required:
         return PortalDecisionResult(status="second_factor_required", second_factor=decision), None
     return None, decision
+
+
+def _subject(request: PortalDecisionRequest, detail: str) -> str:
+    subject = f"{request.kind}:{request.item_id}:{'approve' if request.approve else 'decline'}"
+    return f"{subject}:{detail}" if detail else subject
 
 
 def valid_kind(kind: str) -> bool:

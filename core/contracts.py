@@ -225,6 +225,11 @@ class SecondFactorRequest:
     # one subject is refused for any other, even of the same person and context. Empty for
     # steps about the person alone (login, reset).
     subject: str = ""
+    # The employee who starts this step for the person (an employee recording a customer's
+    # approval, an administrator asking for a signature); 0 when the person started it
+    # themselves (their own login, portal or link). Wrong codes of a step someone else
+    # started count against that someone, so they cannot lock the person out.
+    requested_by: int = 0
 
 
 @dataclass

@@ -168,6 +168,17 @@ def challenge_second_factor(
     """
 
 
+@hookspec(firstresult=True)
+def second_factor_ready(tenant_id: int, context: str) -> Awaitable[bool | None] | bool | None:
+    """Whether ``challenge_second_factor`` would ask for a code in this context now (SMS
+    active, the context switched on), without sending one.
+
+    A module whose setting depends on a code (a vault form that requires two-factor) shows
+    that it cannot be enforced, and refuses, instead of silently doing without. ``None``:
+    no plugin can ask for codes.
+    """
+
+
 @hookspec
 def password_changed(tenant_id: int, person_kind: str, person_id: int) -> Awaitable[None] | None:
     """A person's password was set or reset; forget what was trusted for them (M8)."""

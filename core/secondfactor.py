@@ -39,6 +39,13 @@ async def ask_second_factor(request: SecondFactorRequest) -> SecondFactorDecisio
     return decision  # type: ignore[no-any-return]
 
 
+async def second_factor_ready(tenant_id: int, context: str) -> bool:
+    """Whether a code would be asked for in this context now; False with no plugin."""
+    hooks = await get_host().for_tenant(tenant_id)
+    answer = await first_answer(hooks.second_factor_ready, tenant_id=tenant_id, context=context)
+    return bool(answer)
+
+
 async def describe_person(tenant_id: int, person_kind: str, person_id: int) -> PersonContact | None:
     """Name and phones of a person, from the plugin owning that kind of person."""
     hooks = await get_host().for_tenant(tenant_id)

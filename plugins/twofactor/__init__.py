@@ -83,6 +83,16 @@ def challenge_second_factor(request: SecondFactorRequest) -> Awaitable[SecondFac
 
 
 @hookimpl
+def second_factor_ready(tenant_id: int, context: str) -> Awaitable[bool]:
+    from plugins.twofactor.services import active_context
+
+    async def ready() -> bool:
+        return await active_context(tenant_id, context) is not None
+
+    return ready()
+
+
+@hookimpl
 def password_changed(tenant_id: int, person_kind: str, person_id: int) -> Awaitable[None] | None:
     """M8: a new password (or phone number) ends every trusted device of the person."""
     from plugins.twofactor.services import KINDS, forget_devices

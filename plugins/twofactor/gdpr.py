@@ -92,6 +92,10 @@ def personal_data() -> list[PersonalDataField | NotPersonal]:
           "Masked phone number", rule=CHALLENGES_RULE),
         F(TwoFactorChallenge, "signer_name", "name", "delete_row", "Namn vid SMS-signering",
           "Name at SMS signing", rule=CHALLENGES_RULE),
+        F(TwoFactorChallenge, "reason", "free_text", "delete_row", "Skäl till signeringsförfrågan",
+          "Reason for a signing request", rule=CHALLENGES_RULE),
+        F(TwoFactorChallenge, "requested_by", "employee_ref", "zero", "Startad av (åt någon annan)",
+          "Started by (for someone else)"),
         F(TrustedDevice, "label", "other", "delete_row", "Betrodd enhet (webbläsare, system)",
           "Trusted device (browser, system)", rule=DEVICES_RULE),
         F(TwoFactorSend, "person_kind", "other", "delete_row", "Skickad SMS-kod",
@@ -122,6 +126,9 @@ def search_sources() -> list[SearchSource]:
     sources = [
         SearchSource(TwoFactorChallenge, "phone_masked", "phone", AREA, PLACE_SV, PLACE_EN),
         SearchSource(TwoFactorChallenge, "signer_name", "name", AREA, PLACE_SV, PLACE_EN),
+        SearchSource(TwoFactorChallenge, "reason", "free_text", AREA, PLACE_SV, PLACE_EN),
+        SearchSource(TwoFactorChallenge, "requested_by", "employee_ref", AREA,
+                     f"{PLACE_SV} – startad åt någon annan", f"{PLACE_EN} – started for someone else"),
     ]
     for column, category, _, _ in REFS:
         sources.append(

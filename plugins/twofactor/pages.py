@@ -142,6 +142,7 @@ class TwoFactorSettingsPages(PageController):
         return await render(
             request, "twofactor/settings.html",
             {"cfg": cfg, "sent_today": await services.sent_today(user.tenant_id),
+             "cap_max": services.daily_cap_max(),
              "providers": services.PROVIDERS,
              "reason": (services.SMS_FIRST_SV if lang == "sv" else services.SMS_FIRST_EN) if not cfg.sms_active else None,
              "contexts": [{"key": c.key, "label": c.label_sv if lang == "sv" else c.label_en,
@@ -169,7 +170,10 @@ class TwoFactorSettingsPages(PageController):
                 sender=form.get("sender", ""), daily_cap=int(cap_raw),
             )
         except TwoFactorRefusal as exc:
-            return await self._page(request, user, {exc.field or "_form": t.gettext(exc.message)}, form, exc.status)
+            message = t.gettext(exc.message)
+            if exc.field == "daily_cap":
+                message = t.gettext(CAP_RANGE) % {"max": services.daily_cap_max()}
+            return await self._page(request, user, {exc.field or "_form": message}, form, exc.status)
         return redirect("/twofactor/settings", t.gettext("The settings are saved."))
 
     @page_post("/contexts")
@@ -193,6 +197,7 @@ def _(message: str) -> str:
 
 
 MY_DEVICES = _("My devices")
+CAP_RANGE = _("The daily SMS limit must be 1-%(max)s (the installation's ceiling).")
 
 
 class MyDevicesPages(PageController):

@@ -18,7 +18,7 @@ from litestar.status_codes import HTTP_200_OK, HTTP_202_ACCEPTED
 
 from core import auth
 from core.auth import find_tenant
-from core.eventlog import log_system
+from core.eventlog import log_event, log_system
 from core.tables import Employee
 from core.web import SESSION_COOKIE, AuthUser, client_ip, is_https, session_cookie, user_of
 from plugins.twofactor import EMPLOYEE_LOGIN, services
@@ -71,6 +71,7 @@ async def _settings_out(tenant_id: int) -> SettingsOut:
         provider=cfg.provider,
         sender=cfg.sender,
         daily_cap=cfg.daily_cap,
+        daily_cap_max=services.daily_cap_max(),
         sent_today=await services.sent_today(tenant_id),
         providers=list(services.PROVIDERS),
         can_enable_contexts=cfg.sms_active,
@@ -251,10 +252,15 @@ class TwoFactorController(Controller):
     # --- signing (M4 6-9) --------------------------------------------------------------
 
     @post("/sign", status_code=HTTP_202_ACCEPTED)
-    async def sign(self, user: AuthUser, data: JSONBody[SignIn]) -> Response[ChallengeOut]:
-        """Send a signing code to a person for a signing context (extra costs, payment
-        plans, quotes, GDPR inventory...). The module's step is then re-submitted with the
-        challenge id, and the module gets the signature from ``challenge_second_factor``."""
+    async def sign(
+        self, request: Request[Any, Any, Any], user: AuthUser, data: JSONBody[SignIn]
+    ) -> Response[ChallengeOut]:
+        """Send a signing code for a signing context (extra costs, payment plans, quotes,
+        GDPR inventory...). A person signs for themselves; only an administrator may ask
+        another person, with a ``reason`` that is recorded (the event log names who asked
+        whom; the challenge keeps the reason), and wrong codes then count against the
+        administrator, never the person asked. The module's step is then re-submitted with
+        the challenge id, and the module gets the signature from ``challenge_second_factor``."""
         ctx = await services.find_context(user.tenant_id, data.context)
         if ctx.purpose != "sign":
             raise TwoFactorRefusal(
@@ -262,12 +268,43 @@ class TwoFactorController(Controller):
                 400,
                 field="context",
             )
+        myself = data.person_kind == "employee" and data.person_id == user.employee_id
+        reason = (data.reason or "").strip()
+        if not myself:
+            # Asking someone else sends them an SMS: administrators only, for a stated reason.
+            if not user.is_admin:
+                raise TwoFactorRefusal(
+                    "You can only start a signing for yourself; an administrator can ask another "
+                    "person, with a reason.",
+                    403,
+                )
+            if not reason:
+                raise TwoFactorRefusal(
+                    "Say why you ask this person for a signature (reason).", 400, field="reason"
+                )
         if await services.active_context(user.tenant_id, ctx.key) is None:
             return Response(
                 ChallengeOut(required=False, message="SMS signing is not switched on for this step."),
                 status_code=HTTP_200_OK,
             )
-        started = await services.start_challenge(user.tenant_id, data.person_kind, data.person_id, ctx)
+        started = await services.start_challenge(
+            user.tenant_id,
+            data.person_kind,
+            data.person_id,
+            ctx,
+            requested_by=user.employee_id,
+            reason=reason,
+        )
+        if not myself:
+            await log_event(
+                user.tenant_id,
+                user,
+                "twofactor.signing_requested",
+                "twofactor",
+                data.person_kind,
+                data.person_id,
+                ip=client_ip(request),
+            )
         return Response(
             ChallengeOut(
                 required=True,

@@ -28,6 +28,9 @@ class SettingsOut(msgspec.Struct):
     provider: str
     sender: str
     daily_cap: int
+    # The operator's ceiling (GALLRA_SMS_DAILY_CAP_MAX): a higher daily_cap is refused, and
+    # a lower ceiling set later limits the tenant's cap too.
+    daily_cap_max: int
     sent_today: int
     providers: list[str]
     # False until SMS is active; then reason_* say why contexts cannot be switched on.
@@ -88,9 +91,13 @@ class RevokedOut(msgspec.Struct):
 
 
 class SignIn(msgspec.Struct, forbid_unknown_fields=True):
+    """A signing for oneself (person_kind "employee", one's own id); only an administrator
+    may ask another person, and then says why (``reason``, recorded)."""
+
     context: Key
     person_kind: Kind
     person_id: Annotated[int, msgspec.Meta(ge=1, le=2**31 - 1)]
+    reason: Annotated[str, msgspec.Meta(max_length=200)] | None = None
 
 
 class ChallengeOut(msgspec.Struct):

@@ -62,7 +62,10 @@ PERSON_MAX_FAILURES = 10
 SEND_GAP = timedelta(seconds=60)
 SENDS_PER_HOUR = 5
 DEFAULT_DAILY_CAP = 500
-MAX_DAILY_CAP = 100_000
+# The operator's ceiling on any tenant's daily cap (GALLRA_SMS_DAILY_CAP_MAX): the SMS go
+# out on the installation's gateway account, so no tenant setting may pass it.
+DEFAULT_DAILY_CAP_MAX = 1000
+CAP_MAX_ENV = "GALLRA_SMS_DAILY_CAP_MAX"
 DEVICE_DAYS = 365
 DEVICE_TTL = timedelta(days=DEVICE_DAYS)
 # A verified code of a reset or signing step must be used by the step within this time.
@@ -86,6 +89,11 @@ NO_PHONE = (
 LOCKED = (
     "För många felaktiga koder. En administratör måste låsa upp tvåfaktorsautentiseringen. / "
     "Too many wrong codes. An administrator must unlock two-factor authentication for you."
+)
+REQUESTER_LOCKED = (
+    "För många felaktiga koder på kodförfrågningar du har startat åt andra. En administratör "
+    "måste låsa upp dig innan du kan starta fler. / Too many wrong codes on code requests you "
+    "started for other people. An administrator must unlock you before you can start more."
 )
 
 
@@ -233,6 +241,25 @@ def provider_configured(provider: str) -> str | None:
     return None
 
 
+def daily_cap_max() -> int:
+    """The operator's ceiling: GALLRA_SMS_DAILY_CAP_MAX, else :data:`DEFAULT_DAILY_CAP_MAX`.
+    A value that is not a positive whole number counts as the default (never unlimited)."""
+    import os
+
+    raw_value = os.environ.get(CAP_MAX_ENV, "").strip()
+    if raw_value.isdigit() and int(raw_value) > 0:
+        return int(raw_value)
+    if raw_value:
+        log.warning("%s=%r is not a positive whole number; using %s", CAP_MAX_ENV, raw_value,
+                    DEFAULT_DAILY_CAP_MAX)
+    return DEFAULT_DAILY_CAP_MAX
+
+
+def effective_daily_cap(tenant_cap: int) -> int:
+    """What a tenant may send today: its own cap, never above the operator's ceiling."""
+    return max(0, min(tenant_cap, daily_cap_max()))
+
+
 async def save_sms_settings(
     tenant_id: int,
     *,
@@ -262,8 +289,13 @@ async def save_sms_settings(
         raise TwoFactorRefusal(
             "Give a sender name (1-11 letters or digits) to activate SMS sending.", 400, field="sender"
         )
-    if not 1 <= new.daily_cap <= MAX_DAILY_CAP:
-        raise TwoFactorRefusal(f"The daily SMS limit must be 1-{MAX_DAILY_CAP}.", 400, field="daily_cap")
+    ceiling = daily_cap_max()
+    if daily_cap is not None and not 1 <= new.daily_cap <= ceiling:
+        raise TwoFactorRefusal(
+            f"The daily SMS limit must be 1-{ceiling} (the installation's ceiling).",
+            400,
+            field="daily_cap",
+        )
     if new.sms_active:
         problem = provider_configured(new.provider)
         if problem:
@@ -403,7 +435,9 @@ async def _person_state(tenant_id: int, kind: str, person_id: int) -> dict:
     return row
 
 
-async def _reserve_send(tenant_id: int, kind: str, person_id: int, daily_cap: int, now: datetime) -> None:
+async def _reserve_send(
+    tenant_id: int, kind: str, person_id: int, daily_cap: int, now: datetime, requested_by: int = 0
+) -> None:
     """Take one SMS from the person's and the tenant's allowance, or refuse (429/423).
 
     Call inside the transaction that sends: a refusal rolls the reservation back. The
@@ -413,6 +447,10 @@ async def _reserve_send(tenant_id: int, kind: str, person_id: int, daily_cap: in
     state = await _person_state(tenant_id, kind, person_id)
     if int(state["failed_count"]) >= PERSON_MAX_FAILURES:
         raise TwoFactorRefusal(LOCKED, 423)
+    if requested_by:
+        requester = await _person_state(tenant_id, "employee", requested_by)
+        if int(requester["others_failed_count"]) >= PERSON_MAX_FAILURES:
+            raise TwoFactorRefusal(REQUESTER_LOCKED, 423)
     claimed = await TwoFactorPerson.update({TwoFactorPerson.last_send_at: now}).where(
         (TwoFactorPerson.id == state["id"])
         & (TwoFactorPerson.last_send_at.is_null() | (TwoFactorPerson.last_send_at <= now - SEND_GAP))
@@ -521,12 +559,27 @@ def subject_digest(subject: str) -> str:
     return token_hash(subject) if subject else ""
 
 
+def requester_of(kind: str, person_id: int, requested_by: int) -> int:
+    """Who started a step for someone else: 0 when nobody did (or the person themself)."""
+    if requested_by <= 0 or (kind == "employee" and requested_by == person_id):
+        return 0
+    return requested_by
+
+
 async def start_challenge(
-    tenant_id: int, kind: str, person_id: int, ctx: TwoFactorContext, subject: str = ""
+    tenant_id: int,
+    kind: str,
+    person_id: int,
+    ctx: TwoFactorContext,
+    subject: str = "",
+    requested_by: int = 0,
+    reason: str = "",
 ) -> Started:
     """Send a new code for this person and step (throttled), or refuse. ``subject`` binds
-    the code to one decision (see SecondFactorRequest.subject)."""
+    the code to one decision (see SecondFactorRequest.subject); ``requested_by`` is the
+    employee starting the step for someone else (their wrong codes count against them)."""
     check_kind(kind)
+    requested_by = requester_of(kind, person_id, requested_by)
     cfg = await sms_settings(tenant_id)
     _, phone = await _phone_of(tenant_id, kind, person_id)
     masked = mask_phone(phone)
@@ -535,7 +588,9 @@ async def start_challenge(
     code = new_code()
     now = utcnow()
     async with atomic():
-        await _reserve_send(tenant_id, kind, person_id, cfg.daily_cap, now)
+        await _reserve_send(
+            tenant_id, kind, person_id, effective_daily_cap(cfg.daily_cap), now, requested_by
+        )
         rows = await TwoFactorChallenge.insert(
             TwoFactorChallenge(
                 tenant_id=tenant_id,
@@ -550,6 +605,8 @@ async def start_challenge(
                 sent_at=now,
                 expires_at=now + CODE_TTL,
                 subject_hash=subject_digest(subject),
+                requested_by=requested_by,
+                reason=reason.strip()[:200],
                 **person_values(kind, person_id),
             )
         ).returning(TwoFactorChallenge.id)
@@ -604,7 +661,9 @@ async def resend(tenant_id: int | None, challenge_id: str) -> Started:
     masked = mask_phone(phone)
     code = new_code()
     async with atomic():
-        await _reserve_send(tid, kind, person_id, cfg.daily_cap, now)
+        await _reserve_send(
+            tid, kind, person_id, effective_daily_cap(cfg.daily_cap), now, int(row["requested_by"])
+        )
         done = await TwoFactorChallenge.update(
             {
                 TwoFactorChallenge.code_hmac: code_digest(row["id_hash"], code),
@@ -658,6 +717,23 @@ async def verify_code(
     problem = _ended(row, now)
     if problem is not None:
         raise problem
+    # Whose allowance a wrong code spends: the person's own, or, for a step someone else
+    # started, that requester's (so nobody can lock another person out by asking them).
+    requester = int(row["requested_by"] or 0)
+    if requester:
+        charged = await _person_state(tid, "employee", requester)
+        counter, locked = TwoFactorPerson.others_failed_count, REQUESTER_LOCKED
+    else:
+        charged, counter, locked = state, TwoFactorPerson.failed_count, LOCKED
+    # The person's (or requester's) attempt is reserved before the comparison, in one
+    # conditional UPDATE, like the challenge's own: parallel guesses on several challenges
+    # cannot compare more than PERSON_MAX_FAILURES times either.
+    reserved = await TwoFactorPerson.update({counter: counter + 1}).where(
+        (TwoFactorPerson.id == charged["id"]) & (counter < PERSON_MAX_FAILURES)
+    ).returning(counter)
+    if not reserved:
+        raise TwoFactorRefusal(locked, 423)
+    failures = int(reserved[0][counter._meta.name])
     counted = await TwoFactorChallenge.update(
         {TwoFactorChallenge.attempts: TwoFactorChallenge.attempts + 1}
     ).where(
@@ -667,21 +743,21 @@ async def verify_code(
         & (TwoFactorChallenge.expires_at > now)
     ).returning(TwoFactorChallenge.attempts, TwoFactorChallenge.code_hmac)
     if not counted:
+        # No comparison took place: the reserved attempt is given back.
+        await TwoFactorPerson.update({counter: counter - 1}).where(
+            (TwoFactorPerson.id == charged["id"]) & (counter > 0)
+        )
         fresh = await find_challenge(tid, challenge_id)
         raise _ended(fresh, now) or TwoFactorRefusal("This code request has ended.", 409)
     attempts = int(counted[0]["attempts"])
     right = hmac.compare_digest(code_digest(row["id_hash"], code), counted[0]["code_hmac"])
     if not right:
-        async with atomic():
-            failures = await TwoFactorPerson.update(
-                {TwoFactorPerson.failed_count: TwoFactorPerson.failed_count + 1}
-            ).where(TwoFactorPerson.id == state["id"]).returning(TwoFactorPerson.failed_count)
-            if attempts >= MAX_ATTEMPTS:
-                await TwoFactorChallenge.update({TwoFactorChallenge.status: "failed"}).where(
-                    TwoFactorChallenge.id == row["id"]
-                )
-        if failures and int(failures[0]["failed_count"]) >= PERSON_MAX_FAILURES:
-            raise TwoFactorRefusal(LOCKED, 423)
+        if attempts >= MAX_ATTEMPTS:
+            await TwoFactorChallenge.update({TwoFactorChallenge.status: "failed"}).where(
+                TwoFactorChallenge.id == row["id"]
+            )
+        if failures >= PERSON_MAX_FAILURES:
+            raise TwoFactorRefusal(locked, 423)
         if attempts >= MAX_ATTEMPTS:
             raise TwoFactorRefusal(
                 f"Wrong code. It was entered wrongly {MAX_ATTEMPTS} times and no longer works; "
@@ -718,10 +794,8 @@ async def verify_code(
         ).returning(TwoFactorChallenge.id)
         if not done:
             raise TwoFactorRefusal("This code has already been used. Start again to get a new code.", 409)
-        # A right code ends the count of wrong ones (never time alone).
-        await TwoFactorPerson.update({TwoFactorPerson.failed_count: 0}).where(
-            TwoFactorPerson.id == state["id"]
-        )
+        # A right code ends the count of wrong ones it was charged to (never time alone).
+        await TwoFactorPerson.update({counter: 0}).where(TwoFactorPerson.id == charged["id"])
         if row["purpose"] == "login":
             result.device_token, result.device_expires_at = await create_device(
                 tid, kind, person_id, user_agent, now
@@ -794,7 +868,12 @@ async def decide(request: SecondFactorRequest) -> SecondFactorDecision | None:
         return SecondFactorDecision(required=False, message="This device is remembered.")
     try:
         started = await start_challenge(
-            request.tenant_id, request.person_kind, request.person_id, ctx, subject=request.subject
+            request.tenant_id,
+            request.person_kind,
+            request.person_id,
+            ctx,
+            subject=request.subject,
+            requested_by=getattr(request, "requested_by", 0) or 0,
         )
     except TwoFactorRefusal as exc:
         return SecondFactorDecision(required=True, error=exc.message, status=exc.status)
@@ -935,9 +1014,9 @@ async def person_status(tenant_id: int, kind: str, person_id: int) -> dict[str, 
 async def unlock(tenant_id: int, kind: str, person_id: int) -> None:
     """An administrator resets the person's count of wrong codes."""
     check_kind(kind)
-    await TwoFactorPerson.update({TwoFactorPerson.failed_count: 0}).where(
-        person_where(TwoFactorPerson, tenant_id, kind, person_id)
-    )
+    await TwoFactorPerson.update(
+        {TwoFactorPerson.failed_count: 0, TwoFactorPerson.others_failed_count: 0}
+    ).where(person_where(TwoFactorPerson, tenant_id, kind, person_id))
 
 
 # --- retention (the fixed rules of gdpr.py, also run by the scheduler) -------------------
@@ -981,6 +1060,7 @@ async def purge_expired(now: datetime | None = None) -> int:
             await TwoFactorPerson.delete()
             .where(
                 (TwoFactorPerson.failed_count == 0)
+                & (TwoFactorPerson.others_failed_count == 0)
                 & (
                     TwoFactorPerson.last_send_at.is_null()
                     | (TwoFactorPerson.last_send_at < now - timedelta(days=1))

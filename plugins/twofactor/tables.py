@@ -58,6 +58,12 @@ class TwoFactorChallenge(Table, tablename="twofactor_challenge"):
     signer_name = Varchar(length=200, default="")
     # SHA-256 of the request's subject ("quote:12:accept"), "" for steps about the person.
     subject_hash = Varchar(length=64, default="")
+    # The employee who started this step for someone else (an administrator's signing
+    # request, an employee recording a customer's approval); 0 when the person started it.
+    # Wrong codes of such a challenge count against the requester, never the person.
+    requested_by = Integer(default=0)
+    # Why an administrator asked another person for a signature (POST /api/twofactor/sign).
+    reason = Varchar(length=200, default="")
 
 
 class TrustedDevice(Table, tablename="twofactor_device"):
@@ -77,8 +83,9 @@ class TrustedDevice(Table, tablename="twofactor_device"):
 
 
 class TwoFactorPerson(Table, tablename="twofactor_person"):
-    """Per person: wrong codes across challenges (reset only by a right code or an
-    administrator, never by time) and the last send (60 seconds between sends)."""
+    """Per person: wrong codes across the person's own challenges (reset only by a right
+    code or an administrator, never by time), wrong codes on challenges they started for
+    others, and the last send (60 seconds between sends)."""
 
     tenant_id = Integer(index=True)
     person_kind = Varchar(length=16)
@@ -86,6 +93,10 @@ class TwoFactorPerson(Table, tablename="twofactor_person"):
     customer_id = Integer(default=0)
     contact_id = Integer(default=0)
     failed_count = Integer(default=0)
+    # Wrong codes entered on challenges this employee started for other people: at
+    # PERSON_MAX_FAILURES they can start no more such steps until an administrator unlocks
+    # them, while the people they asked are never locked by it.
+    others_failed_count = Integer(default=0)
     last_send_at = Timestamptz(null=True, default=None)
 
 

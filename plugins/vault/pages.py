@@ -10,19 +10,42 @@ from typing import Annotated, Any
 
 import msgspec
 from litestar import Request, Response
+from litestar.datastructures import Cookie
 from litestar.exceptions import ClientException, NotFoundException, PermissionDeniedException
 from litestar.params import FromPath, QueryParameter
 
-from core.pages import PageController, page_get, page_post, page_user, read_form, read_form_lists, redirect, render, t_for
+from core.pages import (
+    PageController,
+    page_get,
+    page_post,
+    page_user,
+    read_form,
+    read_form_lists,
+    redirect,
+    render,
+    t_for,
+)
 from core.pages.forms import error_of
 from core.pages.routes import second_factor_context
+from core.security import new_token
 from core.tables import Employee, EmployeeGroup
 from core.validation import FieldError
-from core.web import client_ip
+from core.web import client_ip, is_https
 from plugins.vault import services
-from plugins.vault.schemas import AccessIn, AccessListIn, EntryIn, FieldIn, FormIn, FormPatch, ValueIn
+from plugins.vault.schemas import (
+    AccessIn,
+    AccessListIn,
+    EntryIn,
+    FieldIn,
+    FormIn,
+    FormPatch,
+    ValueIn,
+)
 
 BLANK_FIELD_ROWS = 3
+# The browser's half of a pending reveal (services.reveal_and_keep_pending): a random value whose
+# hash the step keeps, so only this browser can finish it.
+PENDING_COOKIE = "gallra_vault_step"
 Purpose = Annotated[str | None, QueryParameter(required=False, max_length=20)]
 FormQ = Annotated[int | None, QueryParameter(required=False, ge=1, le=2_147_483_647)]
 
@@ -37,6 +60,11 @@ MESSAGES = [
     _("Wrong password."),
     _("You are not on this form's list for encrypted data."),
     _("Only administrators (or members of a group with the vault permission) manage secure-data forms."),
+    _("This form asks for an SMS code to decrypt, but no code can be sent: an administrator "
+      "must activate SMS sending and switch on “Secure data – decryption” under "
+      "Settings > Two-factor."),
+    _("This step has expired (10 minutes) or is not valid. Start again."),
+    _("Too many wrong passwords. Wait 15 minutes before trying again."),
 ]
 
 
@@ -168,7 +196,7 @@ class VaultPages(PageController):
                         encrypted=AccessListIn(users=settings["encrypted_users"], groups=settings["encrypted_groups"]),
                     ),
                 )
-                created = await services.create_form(user, data)
+                created = await services.create_form(user, data, client_ip(request))
                 return redirect(f"/vault?form_id={created.id}", t.gettext("The form is saved."))
             except msgspec.ValidationError:
                 errors = {"_form": t.gettext("A name is too long (at most 120 characters).")}
@@ -207,11 +235,11 @@ class VaultPages(PageController):
                     require_two_factor=settings["require_two_factor"],
                     fields=[FieldIn(name=r["name"][:120], type=r["type"], encrypted=r["encrypted"], order=n, id=r["id"])
                             for n, r in enumerate(rows)],
-                ))
+                ), client_ip(request))
                 await services.replace_access(user, form_id, AccessIn(
                     plain=AccessListIn(users=settings["plain_users"], groups=settings["plain_groups"]),
                     encrypted=AccessListIn(users=settings["encrypted_users"], groups=settings["encrypted_groups"]),
-                ))
+                ), client_ip(request))
                 return redirect(f"/vault?form_id={form_id}", t.gettext("The form is saved."))
             except msgspec.ValidationError:
                 errors = {"_form": t.gettext("A name is too long (at most 120 characters).")}
@@ -253,7 +281,10 @@ class VaultPages(PageController):
             values.append(ValueIn(field_id=fl.id, value=v or None))
         if not errors:
             try:
-                entry = await services.create_entry(user, EntryIn(form_id=form_id, values=values, customer_id=customer_id))
+                entry = await services.create_entry(
+                    user, EntryIn(form_id=form_id, values=values, customer_id=customer_id),
+                    client_ip(request),
+                )
                 return redirect(f"/vault?form_id={form_id}#entry-{entry.id}", t.gettext("The entry is saved."))
             except (FieldError, ClientException) as exc:
                 errors = error_of(exc, t)
@@ -264,7 +295,7 @@ class VaultPages(PageController):
         user = await page_user(request)
         await read_form(request)
         t = t_for(request, user)
-        await services.delete_entry(user, entry_id)
+        await services.delete_entry(user, entry_id, client_ip(request))
         return redirect("/vault", t.gettext("The entry is deleted."))
 
     @page_get("/entries/{entry_id:int}/reveal")
@@ -275,31 +306,55 @@ class VaultPages(PageController):
 
     @page_post("/entries/{entry_id:int}/reveal")
     async def reveal(self, request: Request[Any, Any, Any], entry_id: FromPath[int]) -> Response[Any]:
+        """The password first; when the form asks for an SMS code, the code form carries
+        only the token of a pending step kept server-side (never the password), and the
+        verified code finishes that step (services.reveal_pending)."""
         user = await page_user(request)
         form = await read_form(request)
         t = t_for(request, user)
         entry = await services.get_entry(user, entry_id)
+        ctx = services.RevealContext(ip=client_ip(request), user_agent=request.headers.get("user-agent", ""))
+        pending = form.get("pending", "")
         password = form.get("password", "")
-        if not password:
+        if not pending and not password:
             return await render(request, "vault/reveal.html",
                                 {"entry": entry, "errors": {"password": t.gettext("Write your password.")}}, 400, user=user)
-        ctx = services.RevealContext(ip=client_ip(request), user_agent=request.headers.get("user-agent", ""))
+        binder = new_token()
+        token = None
         try:
-            answer, complete = await services.reveal(
-                user, entry_id, password[:256], (form.get("challenge_id") or None), None, ctx
-            )
+            if pending:
+                answer, complete = await services.reveal_pending(
+                    user, entry_id, pending[:200], request.cookies.get(PENDING_COOKIE),
+                    form.get("challenge_id") or None, ctx,
+                )
+                # Posted without a challenge: a new code was sent for the same step.
+                token, binder = pending[:200], request.cookies.get(PENDING_COOKIE) or binder
+            else:
+                answer, complete, token = await services.reveal_and_keep_pending(
+                    user, entry_id, password[:256], binder, ctx
+                )
         except (PermissionDeniedException, ClientException) as exc:
             status = exc.status_code
             return await render(request, "vault/reveal.html",
                                 {"entry": entry, "errors": {"password": t.gettext(str(exc.detail))}}, status, user=user)
-        if not complete and answer.second_factor is not None:
-            return await render(
+        if not complete and answer.second_factor is not None and token is not None:
+            response = await render(
                 request, "second_factor.html",
                 second_factor_context(answer.second_factor, f"/vault/entries/{entry_id}/reveal",
-                                      {"password": password}, "sign", t.gettext("Show encrypted data")),
+                                      {"pending": token}, "sign", t.gettext("Show encrypted data")),
                 user=user,
             )
-        return await render(request, "vault/reveal.html", {"entry": entry, "revealed": answer.values}, user=user)
+            response.cookies.append(Cookie(
+                key=PENDING_COOKIE, value=binder, httponly=True, samesite="lax",
+                secure=is_https(request), path="/vault",
+                max_age=int(services.PENDING_TTL.total_seconds()),
+            ))
+            return response
+        response = await render(request, "vault/reveal.html",
+                                {"entry": entry, "revealed": answer.values}, user=user)
+        if pending:
+            response.delete_cookie(PENDING_COOKIE, path="/vault")
+        return response
 
 
 def pages() -> list[Any]:

@@ -35,6 +35,7 @@ log = logging.getLogger(__name__)
 
 Offset = Annotated[int, QueryParameter(ge=0, le=1_000_000)]
 Limit = Annotated[int, QueryParameter(ge=1, le=200)]
+AnyRequest = Request[Any, Any, Any]
 OptId = Annotated[int | None, QueryParameter(ge=1, le=2_147_483_647)]
 
 
@@ -65,33 +66,38 @@ class FormsController(Controller):
         return await services.list_forms(user)
 
     @post("/", status_code=HTTP_201_CREATED)
-    async def create(self, user: AuthUser, data: JSONBody[FormIn]) -> FormOut:
+    async def create(self, request: AnyRequest, user: AuthUser, data: JSONBody[FormIn]) -> FormOut:
         """Create a form with its fields and, optionally, its two access lists."""
-        return await services.create_form(user, data)
+        return await services.create_form(user, data, client_ip(request))
 
     @get("/{form_id:int}")
     async def get_one(self, user: AuthUser, form_id: FromPath[int]) -> FormOut:
         return await services.get_form(user, form_id)
 
     @patch("/{form_id:int}")
-    async def edit(self, user: AuthUser, form_id: FromPath[int], data: JSONBody[FormPatch]) -> FormOut:
+    async def edit(
+        self, request: AnyRequest, user: AuthUser, form_id: FromPath[int], data: JSONBody[FormPatch]
+    ) -> FormOut:
         """Rename, change auto-delete or two-factor, or replace the field list."""
-        return await services.edit_form(user, form_id, data)
+        return await services.edit_form(user, form_id, data, client_ip(request))
 
     @put("/{form_id:int}/access")
-    async def set_access(self, user: AuthUser, form_id: FromPath[int], data: JSONBody[AccessIn]) -> AccessOut:
+    async def set_access(
+        self, request: AnyRequest, user: AuthUser, form_id: FromPath[int], data: JSONBody[AccessIn]
+    ) -> AccessOut:
         """Replace the form's plain and encrypted access lists (users and groups)."""
-        return await services.replace_access(user, form_id, data)
+        return await services.replace_access(user, form_id, data, client_ip(request))
 
     @delete("/{form_id:int}", status_code=HTTP_200_OK)
     async def remove(
         self,
+        request: AnyRequest,
         user: AuthUser,
         form_id: FromPath[int],
         delete_entries: Annotated[bool, QueryParameter()] = False,
     ) -> DeletedOut:
         """Delete a form; a form with entries needs ?delete_entries=true (they are shredded)."""
-        n = await services.delete_form(user, form_id, delete_entries)
+        n = await services.delete_form(user, form_id, delete_entries, client_ip(request))
         return DeletedOut(id=form_id, deleted=True, entries_deleted=n)
 
 
@@ -114,8 +120,10 @@ class EntriesController(Controller):
         return await services.list_entries(user, form_id, customer_id, purpose, offset, limit)
 
     @post("/", status_code=HTTP_201_CREATED)
-    async def create(self, user: AuthUser, data: JSONBody[EntryIn]) -> EntryOut:
-        return await services.create_entry(user, data)
+    async def create(
+        self, request: AnyRequest, user: AuthUser, data: JSONBody[EntryIn]
+    ) -> EntryOut:
+        return await services.create_entry(user, data, client_ip(request))
 
     @get("/{entry_id:int}")
     async def get_one(self, user: AuthUser, entry_id: FromPath[int]) -> EntryOut:
@@ -123,14 +131,22 @@ class EntriesController(Controller):
         return await services.get_entry(user, entry_id)
 
     @patch("/{entry_id:int}")
-    async def edit(self, user: AuthUser, entry_id: FromPath[int], data: JSONBody[EntryPatch]) -> EntryOut:
+    async def edit(
+        self,
+        request: AnyRequest,
+        user: AuthUser,
+        entry_id: FromPath[int],
+        data: JSONBody[EntryPatch],
+    ) -> EntryOut:
         """Change values (null clears a field) or the customer."""
-        return await services.edit_entry(user, entry_id, data)
+        return await services.edit_entry(user, entry_id, data, client_ip(request))
 
     @delete("/{entry_id:int}", status_code=HTTP_200_OK)
-    async def remove(self, user: AuthUser, entry_id: FromPath[int]) -> DeletedOut:
+    async def remove(
+        self, request: AnyRequest, user: AuthUser, entry_id: FromPath[int]
+    ) -> DeletedOut:
         """Delete the entry with its data key: its encrypted values cannot be recovered."""
-        await services.delete_entry(user, entry_id)
+        await services.delete_entry(user, entry_id, client_ip(request))
         return DeletedOut(id=entry_id, deleted=True)
 
     @post("/{entry_id:int}/reveal", status_code=HTTP_200_OK)

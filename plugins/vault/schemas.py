@@ -98,6 +98,9 @@ class FormOut(msgspec.Struct):
     entry_count: int | None = None
     created_at: datetime | None = None
     updated_at: datetime | None = None
+    # For a form that requires two-factor: whether a code can be asked for now (SMS active
+    # and "Secure data – decryption" on). While false, its entries cannot be revealed.
+    two_factor_ready: bool | None = None
 
 
 class ValueIn(msgspec.Struct, forbid_unknown_fields=True):

@@ -20,9 +20,10 @@ Access model (M11, M13), decided and tested in tests/vault/test_access.py:
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import logging
-from dataclasses import dataclass, fields as dc_fields
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -33,8 +34,11 @@ from core.auth import SessionUser, verify_password
 from core.config import get_settings
 from core.contracts import SecondFactorRequest
 from core.db import atomic, raw, utcnow
+from core.eventlog import log_event
 from core.plugins import await_me_maybe, get_host
-from core.tables import Employee, EmployeeGroup, LoginFailure
+from core.secondfactor import second_factor_ready
+from core.security import new_token, token_hash
+from core.tables import Employee, EmployeeGroup
 from core.tenancy import get_scoped
 from core.validation import FieldError
 from plugins.vault import crypto, keys
@@ -60,7 +64,15 @@ from plugins.vault.schemas import (
     SecondFactorOut,
     ValueIn,
 )
-from plugins.vault.tables import VaultAccess, VaultAudit, VaultEntry, VaultField, VaultForm
+from plugins.vault.tables import (
+    VaultAccess,
+    VaultAudit,
+    VaultEntry,
+    VaultField,
+    VaultForm,
+    VaultPending,
+    VaultRevealAttempt,
+)
 
 log = logging.getLogger(__name__)
 
@@ -225,6 +237,46 @@ async def access_out(tenant_id: int, form_id: int) -> AccessOut:
     return AccessOut(plain=lists[PLAIN], encrypted=lists[ENCRYPTED])
 
 
+def _grants(access: AccessOut) -> set[str]:
+    """The grants of a form as comparable words: "encrypted user 7", "plain group 3"."""
+    out: set[str] = set()
+    for level in (PLAIN, ENCRYPTED):
+        lst = getattr(access, level)
+        out.update(f"{level} user {i}" for i in lst.users)
+        out.update(f"{level} group {i}" for i in lst.groups)
+    return out
+
+
+def _grant_changes(before: AccessOut, after: AccessOut) -> list[str]:
+    old, new = _grants(before), _grants(after)
+    granted = [f"granted: {g}" for g in sorted(new - old)]
+    return granted + [f"removed: {g}" for g in sorted(old - new)]
+
+
+async def record_change(
+    user: SessionUser,
+    what: str,
+    outcome: str,
+    form_id: int,
+    entry_id: int = 0,
+    names: list[str] | None = None,
+    ip: str = "",
+) -> None:
+    """A change to a form, its access lists or its entries, in the caller's transaction:
+    a vault audit row (who, what, when, from where: ``what`` is "form", "access" or
+    "entry", ``names`` the fields or grants concerned) and an event-log row. Never a value."""
+    await audit(user, entry_id, form_id, outcome, names or [], ip, action=what)
+    await log_event(
+        user.tenant_id,
+        user,
+        f"vault.{what}_{outcome}",
+        "vault",
+        "vault_entry" if entry_id else "vault_form",
+        entry_id or form_id,
+        ip=ip or None,
+    )
+
+
 # --- forms ------------------------------------------------------------------------------
 
 
@@ -244,7 +296,13 @@ def _field_out(r: dict[str, Any]) -> FieldOut:
     return FieldOut(id=int(r["id"]), name=r["name"], type=r["kind"], encrypted=bool(r["encrypted"]), order=int(r["position"]))
 
 
-async def form_out(user: SessionUser, form: dict[str, Any], fields: list[dict[str, Any]] | None = None, access: set[str] | None = None) -> FormOut:
+async def form_out(
+    user: SessionUser,
+    form: dict[str, Any],
+    fields: list[dict[str, Any]] | None = None,
+    access: set[str] | None = None,
+    ready: bool | None = None,
+) -> FormOut:
     tid = user.tenant_id
     if fields is None:
         fields = (await _fields_of(tid, [int(form["id"])]))[int(form["id"])]
@@ -259,6 +317,10 @@ async def form_out(user: SessionUser, form: dict[str, Any], fields: list[dict[st
         fields=[_field_out(f) for f in fields],
         my_access=MyAccessOut(plain=PLAIN in access, encrypted=ENCRYPTED in access),
     )
+    if form["require_two_factor"]:
+        if ready is None:
+            ready = await second_factor_ready(tid, TWO_FACTOR_CONTEXT)
+        out.two_factor_ready = ready
     if can_manage(user):
         out.access = await access_out(tid, int(form["id"]))
         out.entry_count = await VaultEntry.count().where(
@@ -308,7 +370,13 @@ async def list_forms(user: SessionUser) -> list[FormOut]:
     if not can_manage(user):
         rows = [r for r in rows if int(r["id"]) in access]
     fields = await _fields_of(tid, [int(r["id"]) for r in rows])
-    return [await form_out(user, r, fields[int(r["id"])], access.get(int(r["id"]), set())) for r in rows]
+    ready = None
+    if any(r["require_two_factor"] for r in rows):
+        ready = await second_factor_ready(tid, TWO_FACTOR_CONTEXT)
+    return [
+        await form_out(user, r, fields[int(r["id"])], access.get(int(r["id"]), set()), ready)
+        for r in rows
+    ]
 
 
 async def get_form(user: SessionUser, form_id: int) -> FormOut:
@@ -316,7 +384,7 @@ async def get_form(user: SessionUser, form_id: int) -> FormOut:
     return await form_out(user, form, access=access)
 
 
-async def create_form(user: SessionUser, data: FormIn) -> FormOut:
+async def create_form(user: SessionUser, data: FormIn, ip: str = "") -> FormOut:
     require_manager(user)
     name = _form_name(data.name)
     _check_field_names(data.fields)
@@ -344,8 +412,15 @@ async def create_form(user: SessionUser, data: FormIn) -> FormOut:
                 for f, p in zip(data.fields, positions)
             ]
         )
+        names = [f.name.strip() for f in data.fields]
+        await record_change(user, "form", "created", int(form["id"]), names=names, ip=ip)
         if data.access is not None:
             await set_access(tid, int(form["id"]), data.access)
+            none = AccessListOut(users=[], groups=[])
+            granted = _grant_changes(
+                AccessOut(plain=none, encrypted=none), await access_out(tid, int(form["id"]))
+            )
+            await record_change(user, "access", "changed", int(form["id"]), names=granted, ip=ip)
     return await form_out(user, form)
 
 
@@ -397,7 +472,7 @@ async def _recompute_delete_after(tenant_id: int, form_id: int, days: int | None
             )
 
 
-async def edit_form(user: SessionUser, form_id: int, data: FormPatch) -> FormOut:
+async def edit_form(user: SessionUser, form_id: int, data: FormPatch, ip: str = "") -> FormOut:
     require_manager(user)
     tid = user.tenant_id
     async with atomic():
@@ -414,15 +489,26 @@ async def edit_form(user: SessionUser, form_id: int, data: FormPatch) -> FormOut
             changes[VaultForm.auto_delete_days] = data.auto_delete_days
             if data.auto_delete_days != form["auto_delete_days"]:
                 await _recompute_delete_after(tid, form_id, data.auto_delete_days)
+        changed = [
+            name
+            for name, column in (
+                ("name", VaultForm.name),
+                ("require_two_factor", VaultForm.require_two_factor),
+                ("auto_delete_days", VaultForm.auto_delete_days),
+            )
+            if column in changes and changes[column] != form[name]
+        ]
         if data.fields is not None:
-            await _replace_fields(tid, form_id, data.fields)
+            changed += await _replace_fields(tid, form_id, data.fields)
+        await record_change(user, "form", "changed", form_id, names=changed, ip=ip)
         changes[VaultForm.updated_at] = utcnow()
         await VaultForm.update(changes).where((VaultForm.id == form_id) & (VaultForm.tenant_id == tid))
         form = await get_scoped(VaultForm, tid, form_id, "Form")
     return await form_out(user, form)
 
 
-async def _replace_fields(tenant_id: int, form_id: int, items: list[FieldIn]) -> None:
+async def _replace_fields(tenant_id: int, form_id: int, items: list[FieldIn]) -> list[str]:
+    """Replace the form's fields; returns what changed ("field added: X", ...)."""
     _check_field_names(items)
     existing = {int(f["id"]): f for f in (await _fields_of(tenant_id, [form_id]))[form_id]}
     kept: set[int] = set()
@@ -441,32 +527,44 @@ async def _replace_fields(tenant_id: int, form_id: int, items: list[FieldIn]) ->
             )
         kept.add(f.id)
     removed = sorted(set(existing) - kept)
+    changed = [f"field removed: {existing[i]['name']}" for i in removed]
     if removed:
         await VaultField.delete().where((VaultField.tenant_id == tenant_id) & VaultField.id.is_in(removed))
         await _remove_field_values(tenant_id, form_id, removed)
     for f, p in zip(items, _positions(items)):
         if f.id is None:
+            changed.append(f"field added: {f.name.strip()}")
             await VaultField.insert(
                 VaultField(tenant_id=tenant_id, form_id=form_id, name=f.name.strip(), position=p, kind=f.type, encrypted=f.encrypted)
             )
         else:
+            old = existing[f.id]
+            if (old["name"], old["kind"]) != (f.name.strip(), f.type):
+                changed.append(f"field changed: {old['name']}")
             await VaultField.update(
                 {VaultField.name: f.name.strip(), VaultField.position: p, VaultField.kind: f.type}
             ).where((VaultField.id == f.id) & (VaultField.tenant_id == tenant_id))
+    return changed
 
 
-async def replace_access(user: SessionUser, form_id: int, data: AccessIn) -> AccessOut:
+async def replace_access(
+    user: SessionUser, form_id: int, data: AccessIn, ip: str = ""
+) -> AccessOut:
     require_manager(user)
     async with atomic():
         await get_scoped(VaultForm, user.tenant_id, form_id, "Form")
+        before = await access_out(user.tenant_id, form_id)
         await set_access(user.tenant_id, form_id, data)
+        changed = _grant_changes(before, await access_out(user.tenant_id, form_id))
+        if changed:
+            await record_change(user, "access", "changed", form_id, names=changed, ip=ip)
         await VaultForm.update({VaultForm.updated_at: utcnow()}).where(
             (VaultForm.id == form_id) & (VaultForm.tenant_id == user.tenant_id)
         )
     return await access_out(user.tenant_id, form_id)
 
 
-async def delete_form(user: SessionUser, form_id: int, delete_entries: bool) -> int:
+async def delete_form(user: SessionUser, form_id: int, delete_entries: bool, ip: str = "") -> int:
     """Delete a form; with entries only when asked (they are shredded with it)."""
     require_manager(user)
     tid = user.tenant_id
@@ -483,6 +581,8 @@ async def delete_form(user: SessionUser, form_id: int, delete_entries: bool) -> 
         await VaultAccess.delete().where((VaultAccess.tenant_id == tid) & (VaultAccess.form_id == form_id))
         await VaultField.delete().where((VaultField.tenant_id == tid) & (VaultField.form_id == form_id))
         await VaultForm.delete().where((VaultForm.tenant_id == tid) & (VaultForm.id == form_id))
+        gone = [f"entries deleted: {count}"]
+        await record_change(user, "form", "deleted", form_id, names=gone, ip=ip)
     log.info("vault form %s deleted with %s entries (tenant %s)", form_id, count, tid)
     return int(count)
 
@@ -569,6 +669,11 @@ def _check_values(values: list[ValueIn], fields: list[dict[str, Any]]) -> dict[i
     return out
 
 
+def _changed_names(changes: dict[int, tuple[dict[str, Any], str | None]]) -> list[str]:
+    """The names of the fields a change writes or clears (never their values)."""
+    return [f["name"] for f, _value in changes.values()]
+
+
 async def _apply_values(
     entry: dict[str, Any], changes: dict[int, tuple[dict[str, Any], str | None]]
 ) -> tuple[str, str]:
@@ -596,7 +701,7 @@ async def _apply_values(
     return _dumps(plain), _dumps(secret)
 
 
-async def create_entry(user: SessionUser, data: EntryIn) -> EntryOut:
+async def create_entry(user: SessionUser, data: EntryIn, ip: str = "") -> EntryOut:
     tid = user.tenant_id
     form = await get_scoped(VaultForm, tid, data.form_id, "Form")
     access = await _form_access(user, data.form_id)
@@ -634,6 +739,9 @@ async def create_entry(user: SessionUser, data: EntryIn) -> EntryOut:
             {VaultEntry.wrapped_key: wrapped, VaultEntry.plain_values: plain, VaultEntry.secret_values: secret}
         ).where((VaultEntry.id == entry["id"]) & (VaultEntry.tenant_id == tid))
         entry = await get_scoped(VaultEntry, tid, int(entry["id"]), "Entry")
+        await record_change(
+            user, "entry", "created", data.form_id, int(entry["id"]), _changed_names(changes), ip
+        )
     return _entry_out(entry, form, fields, access)
 
 
@@ -643,14 +751,16 @@ async def get_entry(user: SessionUser, entry_id: int) -> EntryOut:
     return _entry_out(entry, form, fields, access)
 
 
-async def edit_entry(user: SessionUser, entry_id: int, data: EntryPatch) -> EntryOut:
+async def edit_entry(user: SessionUser, entry_id: int, data: EntryPatch, ip: str = "") -> EntryOut:
     tid = user.tenant_id
     async with atomic():
         entry, form, access = await _visible_entry(user, entry_id)
         _require_plain(access)
         fields = (await _fields_of(tid, [int(form["id"])]))[int(form["id"])]
         updates: dict[Any, Any] = {VaultEntry.updated_at: utcnow(), VaultEntry.updated_by: user.employee_id}
+        changed: list[str] = []
         if data.customer_id is not None:
+            changed.append("customer")
             updates[VaultEntry.customer_id] = _customer_for(form, data.customer_id, required=False)
         if data.values:
             changes = _check_values(data.values, fields)
@@ -660,17 +770,20 @@ async def edit_entry(user: SessionUser, entry_id: int, data: EntryPatch) -> Entr
                 raise IntegrityConflict(str(exc)) from exc
             updates[VaultEntry.plain_values] = plain
             updates[VaultEntry.secret_values] = secret
+            changed += _changed_names(changes)
         await VaultEntry.update(updates).where((VaultEntry.id == entry_id) & (VaultEntry.tenant_id == tid))
+        await record_change(user, "entry", "changed", int(form["id"]), entry_id, changed, ip)
         entry = await get_scoped(VaultEntry, tid, entry_id, "Entry")
     return _entry_out(entry, form, fields, access)
 
 
-async def delete_entry(user: SessionUser, entry_id: int) -> None:
+async def delete_entry(user: SessionUser, entry_id: int, ip: str = "") -> None:
     """Hard delete: the values and the wrapped data key go in one row (crypto-shredding)."""
     async with atomic():
-        _, _, access = await _visible_entry(user, entry_id)
+        _, form, access = await _visible_entry(user, entry_id)
         _require_plain(access)
         await VaultEntry.delete().where((VaultEntry.id == entry_id) & (VaultEntry.tenant_id == user.tenant_id))
+        await record_change(user, "entry", "deleted", int(form["id"]), entry_id, [], ip)
 
 
 async def list_entries(
@@ -726,6 +839,17 @@ def throttle_key(tenant_id: int, employee_id: int) -> str:
     return hashlib.sha256(f"vault:{int(tenant_id)}:{int(employee_id)}".encode()).hexdigest()
 
 
+# Shown when a form asks for an SMS code that cannot be asked for (fail closed).
+TWO_FACTOR_UNAVAILABLE = (
+    "This form asks for an SMS code to decrypt, but no code can be sent: an administrator "
+    "must activate SMS sending and switch on “Secure data – decryption” under "
+    "Settings > Two-factor."
+)
+PENDING_TTL = timedelta(minutes=10)
+PENDING_MAX_USES = 5
+PENDING_EXPIRED = "This step has expired (10 minutes) or is not valid. Start again."
+
+
 @dataclass
 class RevealContext:
     ip: str
@@ -733,16 +857,22 @@ class RevealContext:
 
 
 async def audit(
-    user: SessionUser, entry_id: int, form_id: int, outcome: str, field_names: list[str], ip: str
+    user: SessionUser,
+    entry_id: int,
+    form_id: int,
+    outcome: str,
+    field_names: list[str],
+    ip: str,
+    action: str = "reveal",
 ) -> None:
-    """One audit row in its own transaction: it stays even when the request then fails."""
+    """One audit row (in the caller's transaction, if any). Never a value."""
     await VaultAudit.insert(
         VaultAudit(
             tenant_id=user.tenant_id,
             employee_id=user.employee_id,
             entry_id=entry_id,
             form_id=form_id,
-            action="reveal",
+            action=action,
             outcome=outcome,
             field_names=json.dumps(field_names, ensure_ascii=False),
             ip=ip[:64],
@@ -750,13 +880,20 @@ async def audit(
         )
     )
     log.info(
-        "vault reveal tenant=%s employee=%s entry=%s fields=%d outcome=%s",
-        user.tenant_id, user.employee_id, entry_id, len(field_names), outcome,
+        "vault %s tenant=%s employee=%s entry=%s form=%s fields=%d outcome=%s",
+        action, user.tenant_id, user.employee_id, entry_id, form_id, len(field_names), outcome,
     )
 
 
-def _second_factor_request(user: SessionUser, ctx: RevealContext, challenge_id: str | None) -> SecondFactorRequest:
-    kwargs: dict[str, Any] = dict(
+def reveal_subject(entry_id: int) -> str:
+    """What a decryption code is bound to: this entry's reveal, no other entry's."""
+    return f"vault:{int(entry_id)}:reveal"
+
+
+def _second_factor_request(
+    user: SessionUser, ctx: RevealContext, challenge_id: str | None, entry_id: int
+) -> SecondFactorRequest:
+    return SecondFactorRequest(
         tenant_id=user.tenant_id,
         person_kind="employee",
         person_id=user.employee_id,
@@ -764,14 +901,55 @@ def _second_factor_request(user: SessionUser, ctx: RevealContext, challenge_id: 
         # Never a remembered device: decrypting asks for a fresh code each time.
         device_token=None,
         user_agent=ctx.user_agent[:200],
+        challenge_id=challenge_id,
+        subject=reveal_subject(entry_id),
     )
-    names = {f.name for f in dc_fields(SecondFactorRequest)}
-    if "challenge_id" in names:
-        kwargs["challenge_id"] = challenge_id
-    request = SecondFactorRequest(**kwargs)
-    if "challenge_id" not in names:  # older contract: the answering plugin reads it by getattr
-        setattr(request, "challenge_id", challenge_id)
-    return request
+
+
+async def _reserve_attempt(tenant_id: int, employee_id: int) -> bool:
+    """Take one password attempt from the employee's allowance, or False when it is spent.
+
+    One conditional UPDATE (``failures < limit``) reserves the attempt *before* the password
+    is compared, so a burst of parallel requests compares at most ``limit`` times in a
+    window; :func:`_release_attempt` gives it back when the password was right.
+    """
+    settings = get_settings()
+    key = throttle_key(tenant_id, employee_id)
+    now = utcnow()
+    await VaultRevealAttempt.insert(
+        VaultRevealAttempt(
+            tenant_id=tenant_id, employee_id=employee_id, account_key=key, failures=0
+        )
+    ).on_conflict(action="DO NOTHING")
+    mine = (VaultRevealAttempt.account_key == key) & (VaultRevealAttempt.tenant_id == tenant_id)
+    # A window that has passed starts again (window_start NULL: no attempt in a window yet).
+    window = timedelta(minutes=settings.login_window_minutes)
+    await VaultRevealAttempt.update(
+        {VaultRevealAttempt.failures: 0, VaultRevealAttempt.window_start: None}
+    ).where(mine & (VaultRevealAttempt.window_start <= now - window))
+    taken = await VaultRevealAttempt.update(
+        {VaultRevealAttempt.failures: VaultRevealAttempt.failures + 1}
+    ).where(mine & (VaultRevealAttempt.failures < settings.login_max_failures)).returning(
+        VaultRevealAttempt.id
+    )
+    if not taken:
+        return False
+    await VaultRevealAttempt.update({VaultRevealAttempt.window_start: now}).where(
+        mine & VaultRevealAttempt.window_start.is_null()
+    )
+    return True
+
+
+async def _release_attempt(tenant_id: int, employee_id: int) -> None:
+    """A right password: its reserved attempt was no failure."""
+    key = throttle_key(tenant_id, employee_id)
+    await VaultRevealAttempt.update(
+        {VaultRevealAttempt.failures: VaultRevealAttempt.failures - 1}
+    ).where(
+        (VaultRevealAttempt.account_key == key)
+        & (VaultRevealAttempt.tenant_id == tenant_id)
+        & (VaultRevealAttempt.failures > 0)
+    )
 
 
 async def reveal(
@@ -787,6 +965,19 @@ async def reveal(
     Returns (answer, complete): ``complete`` is False when an SMS code is needed first
     (answer 202). Every outcome is audited, never a value.
     """
+    return await _reveal(user, entry_id, password, challenge_id, field_ids, ctx)
+
+
+async def _reveal(
+    user: SessionUser,
+    entry_id: int,
+    password: str | None,
+    challenge_id: str | None,
+    field_ids: list[int] | None,
+    ctx: RevealContext,
+) -> tuple[RevealOut, bool]:
+    """``password`` None: a pending step of the pages already checked it (see
+    :func:`reveal_pending`)."""
     tid = user.tenant_id
     entry = await get_scoped(VaultEntry, tid, entry_id, "Entry")
     form = await get_scoped(VaultForm, tid, int(entry["form_id"]), "Form")
@@ -811,34 +1002,41 @@ async def reveal(
             raise FieldError("field_ids", f"not encrypted fields of this form: {unknown}")
     fields = asked
 
-    settings = get_settings()
-    key = throttle_key(tid, user.employee_id)
-    since = utcnow() - timedelta(minutes=settings.login_window_minutes)
-    failures = await LoginFailure.count().where((LoginFailure.account_key == key) & (LoginFailure.at > since))
-    me = await Employee.select(Employee.password_hash).where(
-        (Employee.tenant_id == tid) & (Employee.id == user.employee_id) & Employee.deleted_at.is_null()
-    ).first()
-    ok = await verify_password(me["password_hash"] if me else None, password)
-    if failures >= settings.login_max_failures:
-        await audit(user, entry_id, form_id, "throttled", names, ctx.ip)
-        raise RevealThrottled(
-            f"Too many wrong passwords. Wait {settings.login_window_minutes} minutes before trying again."
-        )
-    if not ok:
-        await LoginFailure.insert(LoginFailure(tenant_id=tid, account_key=key, at=utcnow()))
-        await audit(user, entry_id, form_id, "wrong_password", names, ctx.ip)
-        raise PermissionDeniedException("Wrong password.")
+    if password is not None:
+        settings = get_settings()
+        if not await _reserve_attempt(tid, user.employee_id):
+            await audit(user, entry_id, form_id, "throttled", names, ctx.ip)
+            raise RevealThrottled(
+                f"Too many wrong passwords. Wait {settings.login_window_minutes} minutes "
+                "before trying again."
+            )
+        me = await Employee.select(Employee.password_hash).where(
+            (Employee.tenant_id == tid)
+            & (Employee.id == user.employee_id)
+            & Employee.deleted_at.is_null()
+        ).first()
+        if not await verify_password(me["password_hash"] if me else None, password):
+            await audit(user, entry_id, form_id, "wrong_password", names, ctx.ip)
+            raise PermissionDeniedException("Wrong password.")
+        await _release_attempt(tid, user.employee_id)
 
     if form["require_two_factor"]:
         hooks = await get_host().for_tenant(tid)
         decision = await await_me_maybe(
-            hooks.challenge_second_factor(request=_second_factor_request(user, ctx, challenge_id))
+            hooks.challenge_second_factor(
+                request=_second_factor_request(user, ctx, challenge_id, entry_id)
+            )
         )
-        if decision is not None and decision.error:
+        if decision is None:
+            # Fail closed: the form asks for a code and nobody can ask for one (the
+            # two-factor plugin is missing, SMS is off, or the decryption step is off).
+            await audit(user, entry_id, form_id, "second_factor_unavailable", names, ctx.ip)
+            raise ClientException(TWO_FACTOR_UNAVAILABLE, status_code=409)
+        if decision.error:
             await audit(user, entry_id, form_id, "second_factor_error", names, ctx.ip)
             # The two-factor plugin says why (no phone: 409, too many codes: 429, locked: 423).
             raise ClientException(decision.error, status_code=int(getattr(decision, "status", 409) or 409))
-        if decision is not None and decision.required:
+        if decision.required:
             await audit(user, entry_id, form_id, "second_factor_required", names, ctx.ip)
             return (
                 RevealOut(
@@ -864,6 +1062,85 @@ async def reveal(
         raise
     await audit(user, entry_id, form_id, "revealed", names, ctx.ip)
     return RevealOut(status="revealed", entry_id=entry_id, values=values), True
+
+
+# --- the pages' pending SMS step -------------------------------------------------------
+
+
+async def reveal_and_keep_pending(
+    user: SessionUser, entry_id: int, password: str, binder: str, ctx: RevealContext
+) -> tuple[RevealOut, bool, str | None]:
+    """The pages' first step: :func:`reveal` with the password; when an SMS code is needed
+    the step is kept (:func:`_start_pending`, only after the right password) and its token,
+    which the code form carries instead of the password, is the third value."""
+    out, complete = await _reveal(user, entry_id, password, None, None, ctx)
+    if complete or out.second_factor is None:
+        return out, complete, None
+    return out, complete, await _start_pending(user, entry_id, binder)
+
+
+async def _start_pending(user: SessionUser, entry_id: int, binder: str) -> str:
+    """Keep a reveal whose password was right and that waits for its SMS code; returns the
+    token the code form carries instead of the password (only hashes are stored)."""
+    token = new_token()
+    now = utcnow()
+    await VaultPending.delete().where(
+        (VaultPending.tenant_id == user.tenant_id) & (VaultPending.expires_at <= now)
+    )
+    await VaultPending.insert(
+        VaultPending(
+            tenant_id=user.tenant_id,
+            employee_id=user.employee_id,
+            entry_id=entry_id,
+            token_hash=token_hash(token),
+            binder_hash=token_hash(binder),
+            uses=0,
+            created_at=now,
+            expires_at=now + PENDING_TTL,
+        )
+    )
+    return token
+
+
+async def reveal_pending(
+    user: SessionUser,
+    entry_id: int,
+    token: str,
+    binder: str | None,
+    challenge_id: str | None,
+    ctx: RevealContext,
+) -> tuple[RevealOut, bool]:
+    """Finish a pending reveal with its verified SMS code, without the password again.
+
+    The step must be this employee's, for this entry, from the browser holding its cookie,
+    younger than :data:`PENDING_TTL`, and is counted per use (:data:`PENDING_MAX_USES`);
+    400 otherwise. It is gone once the values are shown.
+    """
+    if not token or len(token) > 128 or not binder or len(binder) > 128:
+        raise ClientException(PENDING_EXPIRED)
+    tid = user.tenant_id
+    row = await VaultPending.select().where(
+        (VaultPending.tenant_id == tid) & (VaultPending.token_hash == token_hash(token))
+    ).first()
+    now = utcnow()
+    if (
+        row is None
+        or int(row["employee_id"]) != user.employee_id
+        or int(row["entry_id"]) != entry_id
+        or not hmac.compare_digest(row["binder_hash"], token_hash(binder))
+        or row["expires_at"] <= now
+    ):
+        raise ClientException(PENDING_EXPIRED)
+    counted = await VaultPending.update({VaultPending.uses: VaultPending.uses + 1}).where(
+        (VaultPending.id == row["id"]) & (VaultPending.uses < PENDING_MAX_USES)
+    ).returning(VaultPending.id)
+    if not counted:
+        await VaultPending.delete().where(VaultPending.id == row["id"])
+        raise ClientException(PENDING_EXPIRED)
+    out, complete = await _reveal(user, entry_id, None, challenge_id, None, ctx)
+    if complete:
+        await VaultPending.delete().where(VaultPending.id == row["id"])
+    return out, complete
 
 
 async def decrypt_entry(entry: dict[str, Any], fields: list[dict[str, Any]]) -> list[RevealedValueOut]:

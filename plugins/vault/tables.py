@@ -98,6 +98,41 @@ class VaultAudit(Table, tablename="vault_audit"):
     anonymized_at = Timestamptz(null=True, default=None)
 
 
+class VaultRevealAttempt(Table, tablename="vault_reveal_attempt"):
+    """Wrong passwords of one employee at reveal, in the current window.
+
+    ``account_key`` is ``sha256("vault:<tenant>:<employee>")`` (one row per employee). An
+    attempt is reserved with one conditional UPDATE (``failures < limit``) *before* the
+    password is compared, so parallel requests cannot compare more often than the limit;
+    a right password gives its reservation back. ``window_start`` is the first failure of
+    the window; a window older than the login window starts again at the next attempt.
+    """
+
+    tenant_id = Integer(index=True)
+    employee_id = Integer(default=0, index=True)
+    account_key = Varchar(length=64, unique=True)
+    failures = Integer(default=0)
+    window_start = Timestamptz(null=True, default=None)
+
+
+class VaultPending(Table, tablename="vault_pending"):
+    """A reveal of the pages waiting for its SMS code, after the password was checked.
+
+    The code form carries only a random token (its SHA-256 here), never the password; the
+    step is bound to a cookie of the same browser (``binder_hash``), to the employee and the
+    entry, lives ten minutes and may be re-posted a few times, then it is gone.
+    """
+
+    tenant_id = Integer(index=True)
+    employee_id = Integer(default=0, index=True)
+    entry_id = Integer(default=0)
+    token_hash = Varchar(length=64, unique=True)
+    binder_hash = Varchar(length=64)
+    uses = Integer(default=0)
+    created_at = Timestamptz(default=TimestamptzNow())
+    expires_at = Timestamptz(index=True)
+
+
 class VaultKeyVersion(Table, tablename="vault_key_version"):
     """The master-key versions of the installation (not of a tenant): the key check values
     that prove at start-up that the configured key is the right one, and rotation state.
@@ -121,4 +156,6 @@ VAULT_TABLES: list[type[Table]] = [
     VaultEntry,
     VaultAudit,
     VaultKeyVersion,
+    VaultRevealAttempt,
+    VaultPending,
 ]

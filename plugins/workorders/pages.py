@@ -40,6 +40,7 @@ STATUSES = {"open": _("Open"), "closed": _("Closed")}
 MESSAGES = [
     _("describe the extra cost"),
     _("This extra cost is already approved."),
+    _("This extra cost was approved or changed a moment ago; reload and approve again."),
     _("This extra cost is approved by the customer and can no longer be changed."),
     _("the name of the person approving is required"),
 ]
@@ -215,7 +216,7 @@ class WorkOrderPages(PageController):
             line, decision = await services.approve_extra_cost(
                 user.tenant_id, work_order_id, line_id,
                 ApproveIn(approver_name=name, challenge_id=form.get("challenge_id") or None),
-                request.headers.get("user-agent", ""),
+                request.headers.get("user-agent", ""), employee_id=user.employee_id,
             )
         except (FieldError, ClientException) as exc:
             errors = error_of(exc, t)

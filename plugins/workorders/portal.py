@@ -21,7 +21,7 @@ from core.approvals import (
     refused,
 )
 from core.db import atomic, utcnow
-from plugins.workorders.services import from_minor
+from plugins.workorders.services import from_minor, line_detail
 from plugins.workorders.tables import ExtraCost, WorkOrder
 
 KIND = "extra_cost"
@@ -80,7 +80,8 @@ async def decide(request: PortalDecisionRequest) -> PortalDecisionResult:
         return refused("This extra cost is already approved.")
     if line["declined_at"] is not None:
         return refused("This extra cost is already declined.")
-    stop, signature = await ask_signature(request, CONTEXT)
+    # The code signs this line as it stands: its amount and text are part of the subject.
+    stop, signature = await ask_signature(request, CONTEXT, detail=line_detail(line))
     if stop is not None:
         return stop
     masked = (signature.masked_phone or "") if signature else ""
@@ -94,6 +95,8 @@ async def decide(request: PortalDecisionRequest) -> PortalDecisionResult:
             & (ExtraCost.id == line["id"])
             & ExtraCost.approved_at.is_null()
             & ExtraCost.declined_at.is_null()
+            & (ExtraCost.amount_minor == int(line["amount_minor"]))
+            & (ExtraCost.description == line["description"])
         ).returning(ExtraCost.id)
     if not done:
         return refused("This extra cost was answered a moment ago; reload the page.")

@@ -217,7 +217,12 @@ class WorkOrdersController(Controller):
         with the masked phone the code went to.
         """
         line, decision = await services.approve_extra_cost(
-            user.tenant_id, work_order_id, line_id, data, request.headers.get("user-agent", "")
+            user.tenant_id,
+            work_order_id,
+            line_id,
+            data,
+            request.headers.get("user-agent", ""),
+            employee_id=user.employee_id,
         )
         if line is None:
             assert decision is not None

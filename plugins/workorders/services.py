@@ -6,6 +6,7 @@ found" (404), exactly like a record that does not exist.
 
 from __future__ import annotations
 
+import hashlib
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -331,14 +332,43 @@ async def delete_extra_cost(tenant_id: int, work_order_id: int, line_id: int) ->
     return line
 
 
+def line_detail(line: dict) -> str:
+    """What of an extra cost a customer's code signs besides its id: the amount and the
+    text, so a line changed after the code was sent needs a new code."""
+    text = hashlib.sha256(str(line["description"]).encode()).hexdigest()
+    return f"{int(line['amount_minor'])}:{text}"
+
+
+def approval_subject(line: dict, approve: bool = True) -> str:
+    """The subject an SMS code for one extra cost is bound to (as the portal's
+    ``extra_cost:<id>:<answer>`` with the line's detail): a code sent for one line, answer,
+    amount or text is refused for any other."""
+    answer = "approve" if approve else "decline"
+    return f"extra_cost:{int(line['id'])}:{answer}:{line_detail(line)}"
+
+
+def _same_line(line: dict) -> Any:
+    """The line as it was when it was signed (amount and text unchanged)."""
+    return (ExtraCost.amount_minor == int(line["amount_minor"])) & (
+        ExtraCost.description == line["description"]
+    )
+
+
 async def _second_factor(
-    tenant_id: int, work_order: dict, challenge_id: str | None, user_agent: str
+    tenant_id: int,
+    work_order: dict,
+    challenge_id: str | None,
+    user_agent: str,
+    line: dict,
+    employee_id: int = 0,
 ) -> SecondFactorDecision | None:
     """Ask the two-factor plugin, if any, whether this approval needs an SMS code.
 
     The customer signs: the work order's contact person when there is one, else the
     customer. With no plugin answering (none installed, or the context is off) the
-    approval needs no code.
+    approval needs no code. The code is bound to this line, its amount and text
+    (:func:`approval_subject`); the employee recording the approval is its requester, so
+    wrong codes typed here count against them, not against the customer.
     """
     if work_order["contact_person_id"]:
         kind, person_id = "contact", int(work_order["contact_person_id"])
@@ -355,6 +385,8 @@ async def _second_factor(
                 device_token=None,
                 user_agent=user_agent[:200],
                 challenge_id=challenge_id,
+                subject=approval_subject(line),
+                requested_by=employee_id,
             )
         )
     )
@@ -362,7 +394,12 @@ async def _second_factor(
 
 
 async def approve_extra_cost(
-    tenant_id: int, work_order_id: int, line_id: int, data: ApproveIn, user_agent: str = ""
+    tenant_id: int,
+    work_order_id: int,
+    line_id: int,
+    data: ApproveIn,
+    user_agent: str = "",
+    employee_id: int = 0,
 ) -> tuple[dict | None, SecondFactorDecision | None]:
     """Record the customer's approval, or return the SMS challenge that must come first.
 
@@ -380,7 +417,9 @@ async def approve_extra_cost(
     line = await get_extra_cost(tenant_id, work_order_id, line_id)
     if line["approved_at"] is not None:
         raise _conflict("This extra cost is already approved.")
-    decision = await _second_factor(tenant_id, work_order, data.challenge_id, user_agent)
+    decision = await _second_factor(
+        tenant_id, work_order, data.challenge_id, user_agent, line, employee_id
+    )
     if decision is not None and decision.error:
         # 409 missing phone, 429 throttled, 423 locked: the plugin says which (if it does).
         status = getattr(decision, "status", 409)
@@ -405,9 +444,15 @@ async def approve_extra_cost(
                     ExtraCost.approver_phone: masked,
                 }
             )
-            .where(_where_line(tenant_id, work_order_id, line_id) & ExtraCost.approved_at.is_null())
+            .where(
+                _where_line(tenant_id, work_order_id, line_id)
+                & ExtraCost.approved_at.is_null()
+                & _same_line(line)
+            )
             .returning(ExtraCost.id)
         )
         if not done:
-            raise _conflict("This extra cost is already approved.")
+            raise _conflict(
+                "This extra cost was approved or changed a moment ago; reload and approve again."
+            )
         return await get_extra_cost(tenant_id, work_order_id, line_id), None

@@ -89,3 +89,18 @@ async def test_hook_declare_two_factor_contexts(admin_client, tenant, register_p
         c.key for c in get_host().collect("declare_two_factor_contexts") if c.module is None or c.module in enabled
     }
     assert declared <= set(by_key)
+
+
+async def test_hook_second_factor_ready(admin_client, tenant, fake_people):
+    """Whether a code would be asked for in a context now, without sending one."""
+    from core.secondfactor import second_factor_ready
+    from plugins.twofactor.tables import TwoFactorChallenge
+    from tests.twofactor.conftest import activate_sms, switch
+
+    assert await second_factor_ready(tenant.id, "test_signing") is False  # SMS not active
+    await activate_sms(admin_client)
+    assert await second_factor_ready(tenant.id, "test_signing") is False  # context off
+    await switch(admin_client, "test_signing")
+    assert await second_factor_ready(tenant.id, "test_signing") is True
+    assert await second_factor_ready(tenant.id, "no_such_context") is False
+    assert await TwoFactorChallenge.count().where(TwoFactorChallenge.tenant_id == tenant.id) == 0

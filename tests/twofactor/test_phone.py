@@ -88,7 +88,7 @@ async def test_customer_and_contact_without_phone(admin_client, tenant, fake_peo
     )
     await activate_sms(admin_client)
     await switch(admin_client, "test_signing")
-    r = await admin_client.post("/api/twofactor/sign", json={"context": "test_signing", "person_kind": kind, "person_id": 7})
+    r = await admin_client.post("/api/twofactor/sign", json={"context": "test_signing", "person_kind": kind, "person_id": 7, "reason": "Test"})
     assert r.status_code == 409
     assert "phone number is missing" in r.json()["detail"]
     status = (await admin_client.get(f"/api/twofactor/people/{kind}/7/status")).json()
@@ -97,7 +97,7 @@ async def test_customer_and_contact_without_phone(admin_client, tenant, fake_peo
     assert status["name"] == "Cia Kund"
 
     fake_people.people[(tenant.id, kind, 7)] = PersonContact(name="Cia Kund", work_phone=WORK)
-    r = await admin_client.post("/api/twofactor/sign", json={"context": "test_signing", "person_kind": kind, "person_id": 7})
+    r = await admin_client.post("/api/twofactor/sign", json={"context": "test_signing", "person_kind": kind, "person_id": 7, "reason": "Test"})
     assert r.status_code == 202 and r.json()["masked_phone"] == WORK_MASKED
 
 

@@ -75,6 +75,7 @@ async def test_sms_cannot_be_deactivated_while_a_context_is_on(admin_client):
         ({"provider": "carrier-pigeon"}, "provider"),
         ({"daily_cap": 0}, "daily_cap"),
         ({"daily_cap": 100_001}, "daily_cap"),
+        ({"daily_cap": 1001}, "daily_cap"),  # above the installation's default ceiling
     ],
 )
 async def test_bad_settings_are_400_naming_the_field(admin_client, body, field):
@@ -150,3 +151,42 @@ async def test_every_declared_context_switches_on_and_off(admin_client):
         await switch(admin_client, key, False)
     listed = (await admin_client.get("/api/twofactor/contexts")).json()["contexts"]
     assert not any(c["enabled"] for c in listed)
+
+
+async def test_the_operator_ceiling_bounds_every_tenant_cap(admin_client, monkeypatch):
+    """No tenant setting passes GALLRA_SMS_DAILY_CAP_MAX: a higher cap is refused (400
+    naming the field), and a ceiling lowered later limits a cap already saved."""
+    monkeypatch.setenv("GALLRA_SMS_DAILY_CAP_MAX", "50")
+    r = await admin_client.put("/api/twofactor/settings", json={"daily_cap": 100_000})
+    assert r.status_code == 400 and r.json()["field"] == "daily_cap"
+    assert "1-50" in r.json()["detail"]
+    r = await admin_client.put("/api/twofactor/settings", json={"daily_cap": 50})
+    assert r.status_code == 200 and r.json()["daily_cap"] == 50 and r.json()["daily_cap_max"] == 50
+    monkeypatch.setenv("GALLRA_SMS_DAILY_CAP_MAX", "not-a-number")  # never unlimited
+    assert (await admin_client.get("/api/twofactor/settings")).json()["daily_cap_max"] == 1000
+
+
+async def test_effective_cap_is_the_lower_of_tenant_and_ceiling(admin_client, tenant, monkeypatch):
+    from core.contracts import TwoFactorContext
+    from plugins.twofactor import services
+    from plugins.twofactor.tables import TwoFactorDailyCount
+    from tests.twofactor.conftest import MOBILE
+
+    await admin_client.put("/api/twofactor/settings", json={"sms_active": True, "sender": "Gallra", "daily_cap": 900})
+    monkeypatch.setenv("GALLRA_SMS_DAILY_CAP_MAX", "1")
+    assert services.effective_daily_cap(900) == 1
+    ctx = TwoFactorContext("employee_login", "x", "x", purpose="login")
+    from tests.twofactor.conftest import set_phones
+
+    await set_phones(tenant.admin_id, mobile=MOBILE)
+    await services.start_challenge(tenant.id, "employee", tenant.admin_id, ctx)
+    # The ceiling holds even though the tenant's own cap is 900.
+    from tests.twofactor.conftest import forget_last_send
+
+    await forget_last_send(tenant.id)
+    try:
+        await services.start_challenge(tenant.id, "employee", tenant.admin_id, ctx)
+        raise AssertionError("a second SMS passed a ceiling of 1")
+    except services.TwoFactorRefusal as exc:
+        assert exc.status == 429 and "daily maximum of 1" in exc.message
+    assert (await TwoFactorDailyCount.select().where(TwoFactorDailyCount.tenant_id == tenant.id).first())["count"] == 1

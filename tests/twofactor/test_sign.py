@@ -33,7 +33,7 @@ async def test_context_off_means_no_answer(admin_client, tenant, fake_people):
     assert await ask(tenant.id, "customer", 1) is None
     await activate_sms(admin_client)
     assert await ask(tenant.id, "customer", 1) is None  # SMS active, context still off
-    r = await admin_client.post("/api/twofactor/sign", json={"context": "test_signing", "person_kind": "customer", "person_id": 1})
+    r = await admin_client.post("/api/twofactor/sign", json={"context": "test_signing", "person_kind": "customer", "person_id": 1, "reason": "Avtal"})
     assert r.status_code == 200 and r.json()["required"] is False
 
 
@@ -73,7 +73,7 @@ async def test_sign_endpoint_starts_a_challenge(admin_client, anon_client, tenan
     fake_people.people[(tenant.id, "customer", 5)] = PersonContact(name="Dan Kund", mobile_phone=MOBILE)
     await activate_sms(admin_client)
     await switch(admin_client, "test_signing")
-    body = {"context": "test_signing", "person_kind": "customer", "person_id": 5}
+    body = {"context": "test_signing", "person_kind": "customer", "person_id": 5, "reason": "Avtal 12"}
     r = await admin_client.post("/api/twofactor/sign", json=body)
     assert r.status_code == 202 and r.json()["required"] is True
     cid = r.json()["challenge_id"]
@@ -99,7 +99,7 @@ async def test_sign_needs_login_and_stays_in_the_tenant(client, anon_client, ten
     from tests.conftest import login
 
     fake_people.people[(tenant.id, "customer", 8)] = PersonContact(name="Eva Kund", mobile_phone=MOBILE)
-    body = {"context": "test_signing", "person_kind": "customer", "person_id": 8}
+    body = {"context": "test_signing", "person_kind": "customer", "person_id": 8, "reason": "Avtal"}
     anon = await anon_client.post("/api/twofactor/sign", json=body)
     assert anon.status_code == 401
     # The other organization's administrator cannot reach our customer.

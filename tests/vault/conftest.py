@@ -23,7 +23,10 @@ from core.db import as_owner
 from tests.conftest import TEST_PASSWORD, TenantInfo, unique_slug
 from tests.vault import fakes
 
-VAULT_TABLES = ("vault_entry", "vault_access", "vault_field", "vault_form", "vault_audit", "vault_key_version")
+VAULT_TABLES = (
+    "vault_entry", "vault_access", "vault_field", "vault_form", "vault_audit", "vault_key_version",
+    "vault_reveal_attempt", "vault_pending",
+)
 
 
 async def _wipe() -> None:

@@ -135,13 +135,14 @@ async def test_audit_log_is_deleted_after_three_months(client) -> None:
         w = await build_world(client)
         assert (await reveal(w.reader, w.entry["id"])).status_code == 200
     where = (VaultAudit.tenant_id == w.tenant.id)
-    assert await VaultAudit.count().where(where) == 1
+    # The reveal, and the form, its access list and the entry being created.
+    assert await VaultAudit.count().where(where) == 4
     with time_machine.travel(T0 + timedelta(days=89), tick=False):
         await _sweep(w.tenant.id)
-    assert await VaultAudit.count().where(where) == 1
+    assert await VaultAudit.count().where(where) == 4
     with time_machine.travel(T0 + timedelta(days=90, seconds=1), tick=False):
         result = await _sweep(w.tenant.id)
-    assert result["vault_audit"].records == 1
+    assert result["vault_audit"].records == 4
     assert await VaultAudit.count().where(where) == 0
 
 
@@ -164,6 +165,8 @@ async def test_search_links_resolve_for_the_own_tenant_only(client) -> None:
     from core.plugins import get_host
 
     for source in get_host().collect_by_plugin("declare_search_sources")["vault"]:
+        if source.link is None:  # throttling counters and pending steps: shown, not opened
+            continue
         record = ids[source.table._meta.tablename]
         # Entries open for those on the form's lists; access rows and the log for managers.
         own = w.writer if source.table._meta.tablename == "vault_entry" else w.admin

@@ -21,13 +21,18 @@ from tests.vault.conftest import (
 
 
 async def _audit(entry_id: int) -> list[dict]:
-    """The entry's audit rows (of its tenant: SQLite may give a deleted entry's id again)."""
+    """The entry's reveal audit rows (of its tenant: SQLite may give a deleted entry's id
+    again); changes to the entry are audited too, under their own action."""
     from plugins.vault.tables import VaultAudit, VaultEntry
 
     entry = await VaultEntry.select(VaultEntry.tenant_id).where(VaultEntry.id == entry_id).first()
     return (
         await VaultAudit.select()
-        .where((VaultAudit.entry_id == entry_id) & (VaultAudit.tenant_id == entry["tenant_id"]))
+        .where(
+            (VaultAudit.entry_id == entry_id)
+            & (VaultAudit.tenant_id == entry["tenant_id"])
+            & (VaultAudit.action == "reveal")
+        )
         .order_by(VaultAudit.id)
     )
 
@@ -46,7 +51,8 @@ async def test_reveal_returns_values_and_is_audited_without_them(client, world) 
     dump = json.dumps(rows, default=str)
     assert SECRET_PASSWORD not in dump and SECRET_NOTE not in dump and TEST_PASSWORD not in dump
     page = (await world.admin.get(f"/api/vault/audit?entry_id={world.entry['id']}")).json()
-    assert page["total"] == 1 and page["items"][0]["outcome"] == "revealed"
+    assert page["total"] == 2 and page["items"][0]["outcome"] == "revealed"
+    assert (page["items"][1]["action"], page["items"][1]["outcome"]) == ("entry", "created")
     assert page["items"][0]["field_names"] == ["Lösenord", "Anteckning"]
 
 
@@ -79,8 +85,8 @@ async def test_bad_reveal_bodies_are_400(client, world) -> None:
 
 
 async def test_wrong_passwords_are_throttled_like_logins(client, world, settings) -> None:
-    from core.tables import LoginFailure
     from plugins.vault.services import throttle_key
+    from plugins.vault.tables import VaultRevealAttempt
 
     entry = world.entry["id"]
     start = datetime.now(timezone.utc)
@@ -89,7 +95,8 @@ async def test_wrong_passwords_are_throttled_like_logins(client, world, settings
             r = await reveal(world.reader, entry, password="not-my-password")
             assert r.status_code == 403 and r.json()["detail"] == "Wrong password."
         key = throttle_key(world.tenant.id, world.reader.employee_id)
-        assert await LoginFailure.count().where(LoginFailure.account_key == key) == settings.login_max_failures
+        counter = await VaultRevealAttempt.select().where(VaultRevealAttempt.account_key == key).first()
+        assert counter["failures"] == settings.login_max_failures
         r = await reveal(world.reader, entry)  # even the right password now
         assert r.status_code == 429
         assert SECRET_PASSWORD not in r.text
@@ -107,6 +114,50 @@ async def test_wrong_passwords_are_throttled_like_logins(client, world, settings
     outcomes = [a["outcome"] for a in await _audit(entry) if a["employee_id"] == world.reader.employee_id]
     assert outcomes.count("wrong_password") == settings.login_max_failures
     assert outcomes[-2:] == ["throttled", "revealed"]
+
+
+async def test_a_parallel_burst_compares_no_more_passwords_than_the_limit(client, world, settings) -> None:
+    """#17.6: counting, checking and recording a wrong password is one atomic step, so a
+    burst of parallel requests (separate connections on PostgreSQL) cannot try more
+    passwords than the limit allows."""
+    import asyncio
+
+    from litestar.exceptions import ClientException, PermissionDeniedException
+
+    from core.auth import SessionUser
+    from plugins.vault import services
+
+    entry = world.entry["id"]
+    user = SessionUser(0, world.tenant.id, world.tenant.slug, world.reader.employee_id, "Reader",
+                       "r@example.org", "user", "sv")
+    ctx = services.RevealContext(ip="127.0.0.1", user_agent="burst")
+
+    async def attempt(n: int) -> int:
+        try:
+            await services.reveal(user, entry, f"guess-{n}", None, None, ctx)
+        except PermissionDeniedException:
+            return 403
+        except ClientException as exc:
+            return exc.status_code
+        return 200
+
+    burst = settings.login_max_failures * 3
+    codes = await asyncio.gather(*[attempt(n) for n in range(burst)])
+    assert codes.count(403) == settings.login_max_failures, codes
+    assert codes.count(429) == burst - settings.login_max_failures, codes
+    outcomes = [a["outcome"] for a in await _audit(entry)]
+    assert outcomes.count("wrong_password") == settings.login_max_failures
+    # Right after the burst even the right password is refused.
+    assert (await reveal(world.reader, entry)).status_code == 429
+
+
+async def test_right_passwords_do_not_use_up_the_allowance(client, world, settings) -> None:
+    entry = world.entry["id"]
+    for _ in range(settings.login_max_failures + 2):
+        assert (await reveal(world.reader, entry)).status_code == 200
+    for _ in range(settings.login_max_failures - 1):
+        assert (await reveal(world.reader, entry, password="nope")).status_code == 403
+    assert (await reveal(world.reader, entry)).status_code == 200
 
 
 # --- two-factor ---------------------------------------------------------------------------
@@ -189,13 +240,24 @@ async def test_two_factor_off_asks_nobody(client, world, two_factor) -> None:
     assert two_factor.requests == []
 
 
-async def test_two_factor_on_without_a_plugin_is_password_only(client, vault_host) -> None:
+async def test_two_factor_on_without_a_plugin_fails_closed(client, vault_host) -> None:
+    """A form that asks for an SMS code is not revealed with the password alone when no
+    code can be asked for (no two-factor plugin, SMS or the decryption step off)."""
     vault_host.pm.unregister(name="faketwofactor")
     vault_host.records.pop("faketwofactor", None)
     w = await build_world(client, require_two_factor=True)
     r = await reveal(w.reader, w.entry["id"])
-    assert r.status_code == 200
-    assert r.json()["values"][0]["value"] == SECRET_PASSWORD
+    assert r.status_code == 409, r.text
+    assert "Settings > Two-factor" in r.json()["detail"]
+    assert "values" not in r.json() and SECRET_PASSWORD not in r.text
+    assert (await _audit(w.entry["id"]))[-1]["outcome"] == "second_factor_unavailable"
+
+
+async def test_the_code_is_bound_to_the_entry(client, two_factor) -> None:
+    """#17.11: a reveal's challenge carries the entry as its subject."""
+    w = await build_world(client, require_two_factor=True)
+    await reveal(w.reader, w.entry["id"])
+    assert two_factor.requests[-1].subject == f"vault:{w.entry['id']}:reveal"
 
 
 # --- integrity --------------------------------------------------------------------------
@@ -331,8 +393,11 @@ async def test_audit_of_an_entry_never_shows_a_previous_holder_of_its_id(client,
     assert (await reveal(world.reader, first)).status_code == 200
     assert (await world.writer.delete(f"/api/vault/entries/{first}")).status_code == 200
     page = (await world.admin.get(f"/api/vault/audit?entry_id={first}")).json()
-    assert [i["outcome"] for i in page["items"]] == ["revealed"]  # a deleted entry's history stays
+    # A deleted entry's history stays (newest first).
+    assert [(i["action"], i["outcome"]) for i in page["items"]] == [
+        ("entry", "deleted"), ("reveal", "revealed"), ("entry", "created")
+    ]
     r = await world.writer.post("/api/vault/entries", json={"form_id": world.form["id"], "customer_id": 1})
     second = r.json()["id"]
     page = (await world.admin.get(f"/api/vault/audit?entry_id={second}")).json()
-    assert page["items"] == []
+    assert [(i["action"], i["outcome"]) for i in page["items"]] == [("entry", "created")]

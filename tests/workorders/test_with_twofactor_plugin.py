@@ -136,3 +136,91 @@ async def test_customer_without_phone_is_told_to_contact_an_administrator(
     assert (await admin_client.get(f"/api/workorders/extra-costs/{line['id']}")).json()[
         "approved_at"
     ] is None
+
+
+async def _signed_code(admin_client: Any, tenant: Any, url: str) -> str:
+    r = await admin_client.post(url, json={"approver_name": "Typed Name"})
+    assert r.status_code == 202, r.text
+    challenge = r.json()["second_factor"]["challenge_id"]
+    r = await admin_client.post(
+        f"/api/twofactor/challenges/{challenge}/verify", json={"code": await last_code(tenant.id)}
+    )
+    assert r.status_code == 200, r.text
+    return challenge
+
+
+async def _forget_last_send(tenant_id: int) -> None:
+    from plugins.twofactor.tables import TwoFactorPerson
+
+    await TwoFactorPerson.update({TwoFactorPerson.last_send_at: None}).where(
+        TwoFactorPerson.tenant_id == tenant_id
+    )
+
+
+async def test_a_code_signs_only_its_own_line_and_amount(admin_client, tenant, people):
+    """#17.7: a code entered for a 100 kr line does not approve a 99,999 kr line, and a line
+    changed after its code was sent needs a new code."""
+    await admin_client.put("/api/twofactor/settings", json={"sms_active": True, "sender": "Gallra"})
+    await admin_client.put("/api/twofactor/contexts/extra_costs", json={"enabled": True})
+    order = (await admin_client.post("/api/workorders/", json={"title": "t", "customer_id": 77})).json()
+    base = f"/api/workorders/{order['id']}/extra-costs"
+    cheap = (await admin_client.post(base, json={"description": "Skruv", "amount": 100})).json()
+    dear = (await admin_client.post(base, json={"description": "Nytt tak", "amount": 99999})).json()
+
+    challenge = await _signed_code(admin_client, tenant, f"{base}/{cheap['id']}/approve")
+    r = await admin_client.post(
+        f"{base}/{dear['id']}/approve", json={"approver_name": "X", "challenge_id": challenge}
+    )
+    assert r.status_code == 409, r.text
+    assert (await admin_client.get(f"/api/workorders/extra-costs/{dear['id']}")).json()["approved_at"] is None
+    # Its own line, unchanged, is approved with it.
+    r = await admin_client.post(
+        f"{base}/{cheap['id']}/approve", json={"approver_name": "X", "challenge_id": challenge}
+    )
+    assert r.status_code == 200, r.text
+
+    # The line changes (amount, then text) after the code was verified: refused.
+    await _forget_last_send(tenant.id)
+    challenge = await _signed_code(admin_client, tenant, f"{base}/{dear['id']}/approve")
+    r = await admin_client.patch(f"{base}/{dear['id']}", json={"amount": 199999})
+    assert r.status_code == 200, r.text
+    r = await admin_client.post(
+        f"{base}/{dear['id']}/approve", json={"approver_name": "X", "challenge_id": challenge}
+    )
+    assert r.status_code == 409
+    await _forget_last_send(tenant.id)
+    challenge = await _signed_code(admin_client, tenant, f"{base}/{dear['id']}/approve")
+    await admin_client.patch(f"{base}/{dear['id']}", json={"description": "Nytt tak och skorsten"})
+    r = await admin_client.post(
+        f"{base}/{dear['id']}/approve", json={"approver_name": "X", "challenge_id": challenge}
+    )
+    assert r.status_code == 409
+    assert (await admin_client.get(f"/api/workorders/extra-costs/{dear['id']}")).json()["approved_at"] is None
+
+
+async def test_wrong_codes_typed_on_the_employee_page_do_not_lock_the_customer(admin_client, tenant, people):
+    """#17.8: the employee recording the approval started the step: wrong codes count
+    against the employee, not against the customer (who may use the portal)."""
+    from plugins.twofactor.services import MAX_ATTEMPTS
+    from plugins.twofactor.tables import TwoFactorChallenge, TwoFactorPerson
+
+    await admin_client.put("/api/twofactor/settings", json={"sms_active": True, "sender": "Gallra"})
+    await admin_client.put("/api/twofactor/contexts/extra_costs", json={"enabled": True})
+    order = (await admin_client.post("/api/workorders/", json={"title": "t", "customer_id": 77})).json()
+    line = (await admin_client.post(f"/api/workorders/{order['id']}/extra-costs",
+                                    json={"description": "d", "amount": 10})).json()
+    r = await admin_client.post(f"/api/workorders/{order['id']}/extra-costs/{line['id']}/approve",
+                                json={"approver_name": "X"})
+    challenge = r.json()["second_factor"]["challenge_id"]
+    code = await last_code(tenant.id)
+    bad = f"{(int(code) + 1) % 1_000_000:06d}"
+    for _ in range(MAX_ATTEMPTS):
+        await admin_client.post(f"/api/twofactor/challenges/{challenge}/verify", json={"code": bad})
+    row = await TwoFactorChallenge.select().where(TwoFactorChallenge.tenant_id == tenant.id).first()
+    assert row["requested_by"] == tenant.admin_id and row["customer_id"] == 77
+    counters = {
+        (p["person_kind"], p["customer_id"] or p["employee_id"]): (p["failed_count"], p["others_failed_count"])
+        for p in await TwoFactorPerson.select().where(TwoFactorPerson.tenant_id == tenant.id)
+    }
+    assert counters.get(("customer", 77), (0, 0)) == (0, 0)
+    assert counters[("employee", tenant.admin_id)] == (0, MAX_ATTEMPTS)
