@@ -30,7 +30,6 @@ Nothing here logs or returns a password, a token or an address.
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -48,7 +47,7 @@ from core.auth import (
     hash_password,
     verify_password,
 )
-from core import approvals
+from core import approvals, throttle
 from core.approvals import PortalPerson
 from core.config import get_settings
 from core.contracts import (
@@ -75,7 +74,6 @@ from plugins.customers.tables import (
     Customer,
     PortalAccount,
     PortalApprovalStep,
-    PortalLoginFailure,
     PortalPending,
     PortalSession,
     PortalToken,
@@ -867,22 +865,23 @@ async def start_reset_task(slug: str, email: str) -> None:
 # --- login and sessions ----------------------------------------------------------------
 
 
-def account_key(slug: str, email: str) -> str:
-    """Throttling key: a hash, the same for existing and unknown accounts, and apart from
-    the employees' key of the same address."""
-    material = f"portal\x00{slug.strip().lower()}\x00{email.strip().lower()}"
-    return hashlib.sha256(material.encode()).hexdigest()
+def login_key(slug: str, email: str) -> str:
+    """The portal login throttle's key (:mod:`core.throttle`): the same for existing and
+    unknown accounts, and apart from the employees' key of the same address."""
+    return throttle.key_for("portal_login", slug, email)
 
 
 async def check_credentials(slug: str, email: str, password: str) -> dict:
-    """The account for these credentials, or AuthError (401 uniform, 429 throttled)."""
+    """The account for these credentials, or AuthError (401 uniform, 429 throttled). An
+    attempt is reserved atomically before the password is checked, so parallel guesses
+    get no more checks than the limit; a right password gives it back."""
     settings = get_settings()
-    key = account_key(slug, email)
+    key = login_key(slug, email)
     tenant_id = await _tenant_id(slug)
-    since = utcnow() - timedelta(minutes=settings.login_window_minutes)
-    failures = await PortalLoginFailure.count().where(
-        (PortalLoginFailure.account_key == key) & (PortalLoginFailure.at > since)
-    )
+    window = timedelta(minutes=settings.login_window_minutes)
+    if not await throttle.reserve(key, settings.login_max_failures, window):
+        await log_system(tenant_id or 0, "login_failed", 429, "customer portal: throttled")
+        raise AuthError(THROTTLED, 429)
     account = None
     if tenant_id is not None:
         account = (
@@ -898,13 +897,7 @@ async def check_credentials(slug: str, email: str, password: str) -> dict:
         if account is not None and await person_of_account(account) is None:
             account = None
     ok = await verify_password(account["password_hash"] if account else None, password)
-    if failures >= settings.login_max_failures:
-        await log_system(tenant_id or 0, "login_failed", 429, "customer portal: throttled")
-        raise AuthError(THROTTLED, 429)
     if not ok or account is None:
-        await PortalLoginFailure.insert(
-            PortalLoginFailure(tenant_id=tenant_id or 0, account_key=key, at=utcnow())
-        )
         await log_system(
             tenant_id or 0,
             "login_failed",
@@ -912,6 +905,7 @@ async def check_credentials(slug: str, email: str, password: str) -> dict:
             "customer portal: wrong organization, e-mail or password",
         )
         raise AuthError(WRONG_LOGIN, 401)
+    await throttle.give_back(key)
     if HASHER.check_needs_rehash(account["password_hash"]):
         new_hash = await hash_password(password)
         await PortalAccount.update({PortalAccount.password_hash: new_hash}).where(
@@ -1078,7 +1072,8 @@ async def anonymize(context: AnonymizeContext) -> None:
 
 
 async def purge_expired(now: datetime | None = None) -> int:
-    """Delete ended sessions, used or expired link tokens and old throttling rows."""
+    """Delete ended sessions and used or expired link tokens (the login throttle's counters
+    are the core's, purged by core.auth.purge_expired)."""
     settings = get_settings()
     now = now or utcnow()
     idle_cut = now - timedelta(minutes=settings.session_idle_minutes)
@@ -1103,14 +1098,6 @@ async def purge_expired(now: datetime | None = None) -> int:
             await PortalPending.delete()
             .where(PortalPending.expires_at <= now)
             .returning(PortalPending.id)
-        )
-        gone += len(
-            await PortalLoginFailure.delete()
-            .where(
-                PortalLoginFailure.at
-                < now - timedelta(minutes=settings.login_window_minutes * 2)
-            )
-            .returning(PortalLoginFailure.id)
         )
     return gone
 

@@ -6,7 +6,9 @@ from datetime import timedelta
 
 import time_machine
 
-from core.tables import LoginFailure, PasswordResetToken, Session
+from core import throttle
+from core.auth import login_key
+from core.tables import PasswordResetToken, Session
 from tests.conftest import login
 
 
@@ -102,7 +104,8 @@ async def test_login_throttled_after_ten_failures_even_with_right_password(clien
         assert r.status_code == 401
     r = await login(client, tenant)
     assert r.status_code == 429
-    failures = await LoginFailure.count().where(LoginFailure.tenant_id == tenant.id)
+    window = timedelta(minutes=settings.login_window_minutes)
+    failures = await throttle.taken(login_key(tenant.slug, tenant.admin_email), window)
     assert failures == settings.login_max_failures
     # An unknown account is throttled the same way: no hint that it does not exist.
     for _ in range(settings.login_max_failures):
@@ -111,6 +114,37 @@ async def test_login_throttled_after_ten_failures_even_with_right_password(clien
     assert r.status_code == 429
     with time_machine.travel(timedelta(minutes=settings.login_window_minutes + 1), tick=True):
         assert (await login(client, tenant)).status_code == 200
+
+
+async def test_parallel_guesses_get_no_more_checks_than_the_limit(
+    app, tenant, settings, monkeypatch
+):
+    """#17.6: 30 wrong guesses at once, then the right password while they are in flight:
+    at most the limit is checked, the rest and the right password are refused unchecked."""
+    from core import auth
+    from tests.burst import guess_burst
+
+    limit = settings.login_max_failures
+    body = {"tenant": tenant.slug, "email": tenant.admin_email}
+    burst = await guess_burst(
+        app, monkeypatch, auth, "/api/auth/login",
+        {**body, "password": "wrong-password-x"}, {**body, "password": tenant.password},
+        n_wrong=3 * limit, limit=limit,
+    )
+    assert burst.checked == limit
+    assert sorted(burst.wrong) == [401] * limit + [429] * (2 * limit)
+    assert burst.right == 429
+    window = timedelta(minutes=settings.login_window_minutes)
+    assert await throttle.taken(login_key(tenant.slug, tenant.admin_email), window) == limit
+
+
+async def test_a_right_password_gives_its_attempt_back(client, tenant, settings):
+    for _ in range(settings.login_max_failures - 1):
+        assert (await login(client, tenant, password="wrong-password")).status_code == 401
+    for _ in range(3):  # logins that succeed do not use up what is left
+        assert (await login(client, tenant)).status_code == 200
+    assert (await login(client, tenant, password="wrong-password")).status_code == 401
+    assert (await login(client, tenant)).status_code == 429
 
 
 async def test_password_reset_single_use_and_ends_sessions(client, tenant, worker):

@@ -15,14 +15,14 @@ import pytest
 import time_machine
 from litestar.testing import AsyncTestClient
 
+from core import throttle
 from core.db import utcnow
 from core.tables import Outbox
-from plugins.customers.portal import RESET_ANSWER, purge_expired
+from plugins.customers.portal import RESET_ANSWER, login_key, purge_expired
 from plugins.customers.tables import (
     ContactPerson,
     Customer,
     PortalAccount,
-    PortalLoginFailure,
     PortalSession,
     PortalToken,
 )
@@ -446,7 +446,9 @@ async def test_failed_logins_are_throttled_per_account(admin_client, browser, te
         assert r.status_code == 401
     r = await portal_login(browser, tenant, "per@example.org")
     assert r.status_code == 429 and "Too many failed logins" in r.json()["detail"]
-    assert await PortalLoginFailure.count().where(PortalLoginFailure.tenant_id == tenant.id) == settings.login_max_failures
+    window = timedelta(minutes=settings.login_window_minutes)
+    taken = await throttle.taken(login_key(tenant.slug, "per@example.org"), window)
+    assert taken == settings.login_max_failures
     # Another account of the tenant is not affected.
     assert (await portal_login(browser, tenant, "eva@example.org")).status_code == 200
     # An unknown address is throttled the same way: no hint that it does not exist.
@@ -458,6 +460,27 @@ async def test_failed_logins_are_throttled_per_account(admin_client, browser, te
     assert (await login(browser, tenant)).status_code == 200
     with time_machine.travel(timedelta(minutes=settings.login_window_minutes + 1), tick=True):
         assert (await portal_login(browser, tenant, "per@example.org")).status_code == 200
+
+
+async def test_parallel_guesses_get_no_more_checks_than_the_limit(
+    admin_client, app, tenant, settings, monkeypatch
+):
+    """#17.6: a burst of wrong portal passwords, then the right one while they are in
+    flight: at most the limit is checked, the right password is refused unchecked."""
+    from plugins.customers import portal
+    from tests.burst import guess_burst
+
+    await active_customer(admin_client, tenant)
+    limit = settings.login_max_failures
+    body = {"tenant": tenant.slug, "email": "per@example.org"}
+    burst = await guess_burst(
+        app, monkeypatch, portal, "/api/portal/login",
+        {**body, "password": "wrong-password-1"}, {**body, "password": PASSWORD},
+        n_wrong=3 * limit, limit=limit,
+    )
+    assert burst.checked == limit
+    assert sorted(burst.wrong) == [401] * limit + [429] * (2 * limit)
+    assert burst.right == 429
 
 
 # --- reset ------------------------------------------------------------------------------------
@@ -556,15 +579,13 @@ async def test_purge_job_deletes_only_what_ended(admin_client, browser, tenant, 
     other = await private_customer(admin_client, name="Eva", email="eva@example.org")
     await invite(admin_client, str(other["id"]))
     await purge_expired()
-    # Live session, live invitation, recent failure stay; the used invitation went.
+    # Live session and live invitation stay; the used invitation went.
     assert await PortalSession.count().where(PortalSession.account_id == account["id"]) == 1
     assert await PortalToken.count().where(PortalToken.tenant_id == tenant.id) == 1
-    assert await PortalLoginFailure.count().where(PortalLoginFailure.tenant_id == tenant.id) == 1
     later = utcnow() + timedelta(days=8)
     await purge_expired(later)
     assert await PortalSession.count().where(PortalSession.account_id == account["id"]) == 0
     assert await PortalToken.count().where(PortalToken.tenant_id == tenant.id) == 0
-    assert await PortalLoginFailure.count().where(PortalLoginFailure.tenant_id == tenant.id) == 0
 
 
 # --- describe_person (two-factor finds phones without importing this plugin) -------------------
