@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import inspect
-
-import json
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -71,7 +69,8 @@ MAX_ID = 2_147_483_647  # ids are 32-bit in every table
 async def _check_request(request: Request[Any, Any, Any]) -> None:
     """Input no database can take, refused for every route in one place (the database
     would answer with an error, a 500): an id in a path that no row can have is "not
-    found"; text with the NUL character, which PostgreSQL cannot store, is a 400."""
+    found"; text with the NUL character, which PostgreSQL cannot store, is a 400; so is
+    JSON nested deeper than the decoder's stack (see :func:`_check_json`)."""
     params = request.route_handler.parsed_fn_signature.parameters
     for name, value in request.path_params.items():
         if isinstance(value, int) and not 0 <= value <= MAX_ID:
@@ -87,28 +86,46 @@ async def _check_request(request: Request[Any, Any, Any]) -> None:
         form = "form-urlencoded" in request.headers.get("content-type", "")
         if b"\x00" in body or (form and b"%00" in body):
             raise ClientException(NUL_REFUSED)
-        if b"\\u0000" in body and _json_has_nul(body):
-            raise ClientException(NUL_REFUSED)
+        await _check_json(request, body)
 
 
 NUL_REFUSED = "Text may not contain the NUL character (\\u0000); remove it and send again."
+MAX_JSON_DEPTH = 64
+"""Arrays and objects inside each other; nothing the API takes comes near it."""
+TOO_DEEP = (
+    f"The JSON is nested more than {MAX_JSON_DEPTH} levels deep (arrays or objects inside "
+    "each other); send flatter data."
+)
 
 
-def _json_has_nul(body: bytes) -> bool:
+async def _check_json(request: Request[Any, Any, Any], body: bytes) -> None:
+    """A JSON body that is nested too deeply (the decoder would run out of stack: a 500)
+    or holds the NUL character is a 400, for every route. The decoded value is kept by
+    Litestar, so the handler does not decode the body a second time."""
+    if body.lstrip()[:1] not in (b"[", b"{"):
+        return  # not JSON (a form, or a scalar that nests nothing)
+    if b"\\u0000" not in body and body.count(b"[") + body.count(b"{") <= MAX_JSON_DEPTH:
+        return  # too few brackets to be too deep: no need to decode here
     try:
-        stack: list[Any] = [json.loads(body)]
-    except ValueError:
-        return False  # not JSON: the handler's decoder answers 400
+        value = await request.json()
+    except RecursionError:
+        raise ClientException(TOO_DEEP) from None
+    except Exception:  # noqa: BLE001
+        return  # not JSON: the handler's decoder answers 400
+    stack: list[tuple[Any, int]] = [(value, 1)]
     while stack:
-        item = stack.pop()
-        if isinstance(item, str) and "\x00" in item:
-            return True
-        if isinstance(item, dict):
-            stack.extend(item.keys())
-            stack.extend(item.values())
-        elif isinstance(item, list):
-            stack.extend(item)
-    return False
+        item, depth = stack.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                raise ClientException(NUL_REFUSED)
+        elif isinstance(item, (dict, list)):
+            if depth > MAX_JSON_DEPTH:
+                raise ClientException(TOO_DEEP)
+            pairs = item.items() if isinstance(item, dict) else enumerate(item)
+            for key, child in pairs:
+                if isinstance(key, str):
+                    stack.append((key, depth))
+                stack.append((child, depth + 1))
 
 
 def _integrity_error(_: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
