@@ -10,11 +10,21 @@ from typing import Any
 
 from litestar import Litestar, Request, Response, get
 from litestar.di import Provide
-from litestar.exceptions import ClientException, HTTPException, NotFoundException
+from litestar.datastructures import Headers
+from litestar.exceptions import (
+    ClientException,
+    HTTPException,
+    NotFoundException,
+    PermissionDeniedException,
+)
 from litestar.exceptions.http_exceptions import RequestEntityTooLarge
 from litestar.openapi import OpenAPIConfig
 from litestar.router import Router
-from litestar.status_codes import HTTP_400_BAD_REQUEST, HTTP_409_CONFLICT
+from litestar.status_codes import (
+    HTTP_400_BAD_REQUEST,
+    HTTP_409_CONFLICT,
+    HTTP_415_UNSUPPORTED_MEDIA_TYPE,
+)
 
 from core.auth import AuthError
 from core.db import pooled, raw, request_scope
@@ -26,7 +36,7 @@ from core.routes.platform import PlatformController
 from core.routes.schemas import HealthOut
 from core.tenancy import TenancyError
 from core.validation import FieldError
-from core.web import provide_admin, provide_user
+from core.web import cross_site, provide_admin, provide_user
 
 log = logging.getLogger(__name__)
 
@@ -182,6 +192,45 @@ def _tenant_scope_middleware(app: Any) -> Any:
     return middleware
 
 
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
+CROSS_SITE_REFUSED = (
+    "This request came from another website and was refused. Use Gallra's own pages, or "
+    "call the API from a script or integration."
+)
+JSON_ONLY = "The API takes JSON only: send the body with Content-Type: application/json."
+
+
+def check_api_request(headers: Any, method: str) -> None:
+    """The JSON API's edge, for every route under ``/api/`` (login CSRF, finding #17.9).
+
+    A browser lets any website send a form or a ``text/plain`` body to another site, with
+    that site's cookies, but no ``application/json`` body (that needs CORS, which Gallra
+    does not answer). So a state-changing request is refused (403) when a browser says it
+    comes from another site (``Origin`` or ``Sec-Fetch-Site``), and a body that is not
+    ``application/json`` is a 415. Scripts and integrations send neither header and JSON,
+    so they pass; the pages (outside ``/api/``) have their own CSRF tokens."""
+    if method in SAFE_METHODS:
+        return
+    if cross_site(headers):
+        raise PermissionDeniedException(CROSS_SITE_REFUSED)
+    length = headers.get("content-length")
+    has_body = "transfer-encoding" in headers or (length is not None and length.strip() != "0")
+    media_type = headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    if has_body and media_type != "application/json":
+        raise HTTPException(status_code=HTTP_415_UNSUPPORTED_MEDIA_TYPE, detail=JSON_ONLY)
+
+
+def _api_edge_middleware(app: Any) -> Any:
+    """:func:`check_api_request` before any route of ``/api/`` runs, its guards included."""
+
+    async def middleware(scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http" and scope["path"].startswith("/api/"):
+            check_api_request(Headers.from_scope(scope), scope["method"])
+        await app(scope, receive, send)
+
+    return middleware
+
+
 def create_app(
     host: PluginHost | None = None, check_migrations: bool = True, debug: bool = False
 ) -> Litestar:
@@ -246,7 +295,7 @@ def create_app(
         lifespan=[lifespan],
         request_max_body_size=MAX_BODY,
         before_request=_check_request,
-        middleware=[_tenant_scope_middleware],
+        middleware=[_tenant_scope_middleware, _api_edge_middleware],
         debug=debug,
     )
     app.state.host = host

@@ -34,6 +34,8 @@ NEW_PASSWORD = "portal-password-2"
 MOBILE = "+46701234567"
 TOKEN_RE = re.compile(r"token=([A-Za-z0-9_\-]+)")
 
+JSON = {"content-type": "application/json"}  # a body the API reads as JSON
+
 
 # --- helpers (also used by test_portal_twofactor.py and test_portal_gdpr.py) ---------------
 
@@ -228,7 +230,7 @@ async def test_invitation_refusals(admin_client, tenant):
     assert (await invite(admin_client, "99999999999")).status_code == 400  # out of range
     r = await admin_client.post(f"/api/customers/{eva['id']}/portal-invite", json={"mail": "x@example.org"})
     assert r.status_code == 400
-    r = await admin_client.post(f"/api/customers/{eva['id']}/portal-invite", content=b"{not json")
+    r = await admin_client.post(f"/api/customers/{eva['id']}/portal-invite", content=b"{not json", headers=JSON)
     assert r.status_code == 400
     r = await admin_client.post(f"/api/customers/{eva['id']}/portal-invite", json={"email": "a" * 300})
     assert r.status_code == 400
@@ -306,7 +308,7 @@ async def test_wrong_tenant_and_malformed_bodies(admin_client, browser, tenant, 
             assert r.status_code == 400, (path, body, r.text)
     for body in ({"tenant": tenant.slug}, {"tenant": tenant.slug, "email": "a@b.se", "password": "x", "code": 1}, []):
         assert (await browser.post("/api/portal/login", json=body)).status_code == 400
-    assert (await browser.post("/api/portal/login", content=b"\x00garbage")).status_code == 400
+    assert (await browser.post("/api/portal/login", content=b"\x00garbage", headers=JSON)).status_code == 400
     assert (await browser.post("/api/portal/password-reset", json={"tenant": tenant.slug})).status_code == 400
     # Still usable after all that.
     assert (await activate(browser, tenant, token)).status_code == 200
