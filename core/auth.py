@@ -249,8 +249,31 @@ async def end_sessions(tenant_id: int, employee_id: int) -> None:
 # --- password reset -----------------------------------------------------------------
 
 
+RESET_LIMITED = (
+    "Too many password-reset requests from here or for this address. Wait a while and try "
+    "again."
+)
+
+
+async def limit_reset_request(scope: str, tenant_slug: str, email: str, ip: str) -> None:
+    """Count one password-reset request against the limits (:mod:`core.throttle`), before
+    anything is sent: per client address (employees' and the portal's requests together)
+    and per account (``scope`` with organization and e-mail, counted alike whether or not
+    the account exists, so the answer reveals nothing). AuthError 429 past either."""
+    settings = get_settings()
+    window = timedelta(minutes=settings.reset_window_minutes)
+    by_address = throttle.key_for("reset_address", ip)
+    if not await throttle.reserve(by_address, settings.reset_max_per_address, window):
+        raise AuthError(RESET_LIMITED, 429)
+    by_account = throttle.key_for(scope, tenant_slug, email)
+    if not await throttle.reserve(by_account, settings.reset_max_per_account, window):
+        raise AuthError(RESET_LIMITED, 429)
+
+
 async def start_password_reset(tenant_slug: str, email: str) -> str | None:
-    """Create a reset token and mail the link, if the account exists. Returns the token."""
+    """Create a reset token and mail the link, if the account exists; an older unused
+    link of the person stops working. Returns the token. (Requests from the web are
+    counted first by :func:`limit_reset_request`.)"""
     settings = get_settings()
     tenant = await find_tenant(tenant_slug)
     if tenant is None:
@@ -271,6 +294,12 @@ async def start_password_reset(tenant_slug: str, email: str) -> str | None:
     token = new_token()
     now = utcnow()
     async with atomic():
+        # One live link per person: a new request replaces the older one.
+        await PasswordResetToken.delete().where(
+            (PasswordResetToken.tenant_id == tenant["id"])
+            & (PasswordResetToken.employee_id == employee["id"])
+            & PasswordResetToken.used_at.is_null()
+        )
         await PasswordResetToken.insert(
             PasswordResetToken(
                 token_hash=token_hash(token),
@@ -361,7 +390,6 @@ async def purge_expired() -> int:
     await LoginFailure.delete().where(
         LoginFailure.at < now - timedelta(minutes=settings.login_window_minutes * 2)
     )
-    await throttle.purge(
-        max(timedelta(days=1), timedelta(minutes=settings.login_window_minutes * 2))
-    )
+    longest = max(settings.login_window_minutes, settings.reset_window_minutes)
+    await throttle.purge(max(timedelta(days=1), timedelta(minutes=longest * 2)))
     return 0

@@ -45,6 +45,7 @@ from core.auth import (
     find_tenant,
     fire_password_changed,
     hash_password,
+    limit_reset_request,
     verify_password,
 )
 from core import approvals, throttle
@@ -68,7 +69,7 @@ from core.security import new_token, token_hash
 from core.tables import Tenant
 from core.tenancy import enabled_modules, get_scoped
 from core.validation import FieldError, normalize_email
-from core.worker import task
+from core.worker import enqueue, task
 from plugins.customers.tables import (
     ContactPerson,
     Customer,
@@ -811,7 +812,8 @@ async def complete_reset(
 
 
 async def start_reset(slug: str, email: str) -> str | None:
-    """Mail a reset link if the account exists and may log in; returns the token (tests)."""
+    """Mail a reset link if the account exists and may log in (an older unused reset link
+    of the account stops working); returns the token (tests)."""
     tenant = await find_tenant(slug)
     if tenant is None or not await portal_enabled(int(tenant["id"])):
         return None
@@ -833,6 +835,13 @@ async def start_reset(slug: str, email: str) -> str | None:
     now = utcnow()
     link = f"{get_settings().base_url}/portal/reset?tenant={tenant['slug']}&token={token}"
     async with atomic():
+        # One live reset link per account: a new request replaces the older one.
+        await PortalToken.delete().where(
+            (PortalToken.tenant_id == tenant_id)
+            & (PortalToken.account_id == account["id"])
+            & (PortalToken.purpose == "reset")
+            & PortalToken.used_at.is_null()
+        )
         await PortalToken.insert(
             PortalToken(
                 token_hash=token_hash(token),
@@ -860,6 +869,14 @@ async def start_reset(slug: str, email: str) -> str | None:
 async def start_reset_task(slug: str, email: str) -> None:
     """In a worker, so the answer's timing is the same whether or not the account exists."""
     await start_reset(slug, email)
+
+
+async def request_reset(slug: str, email: str, ip: str) -> None:
+    """A reset request from the API or the page: counted against the core's limits per
+    account and per client address (AuthError 429 past them, alike whether or not the
+    account exists), then mailed by a worker."""
+    await limit_reset_request("portal_reset", slug, email, ip)
+    enqueue(RESET_TASK, slug, email)
 
 
 # --- login and sessions ----------------------------------------------------------------

@@ -194,6 +194,83 @@ async def test_password_reset_same_answer_for_unknown_account(client, tenant, wo
     assert await PasswordResetToken.count().where(PasswordResetToken.tenant_id == tenant.id) == 1
 
 
+def _from(app, ip: str):
+    """A client at its own address (the test client's is shared by every test)."""
+    import httpx
+
+    transport = httpx.ASGITransport(app=app, client=(ip, 40000))
+    return httpx.AsyncClient(transport=transport, base_url="http://testserver.local")
+
+
+def _address() -> str:
+    import random
+
+    return "10." + ".".join(str(random.randint(1, 254)) for _ in range(3))
+
+
+async def test_reset_requests_are_limited_per_account_alike_for_unknown_ones(
+    app, tenant, settings, worker
+):
+    """#17.14: 30 requests made 30 live links. Now 3 an hour per organization and e-mail
+    (one live link: a new one replaces the older), the same answers for an unknown address."""
+    from core.tables import Outbox
+
+    async with _from(app, _address()) as c:
+        mine = [
+            await c.post("/api/auth/password-reset", json={"tenant": tenant.slug, "email": e})
+            for e in [tenant.admin_email] * 30
+        ]
+    async with _from(app, _address()) as c:
+        ghost = [
+            await c.post("/api/auth/password-reset", json={"tenant": tenant.slug, "email": e})
+            for e in ["ghost@example.org"] * 30
+        ]
+    limit = settings.reset_max_per_account
+    assert [r.status_code for r in mine] == [202] * limit + [429] * (30 - limit)
+    assert [(r.status_code, r.json()) for r in mine] == [(r.status_code, r.json()) for r in ghost]
+    worker.drain()
+    mails = await Outbox.select(Outbox.body).where(
+        (Outbox.tenant_id == tenant.id) & (Outbox.channel == "email")
+    )
+    assert len(mails) == limit
+    live = PasswordResetToken.used_at.is_null() & (PasswordResetToken.tenant_id == tenant.id)
+    assert await PasswordResetToken.count().where(live) == 1
+    tokens = [m["body"].split("token=")[1].split()[0] for m in mails]
+    answers = []
+    async with _from(app, _address()) as c:
+        for token in tokens:
+            r = await c.post(
+                "/api/auth/password-reset/complete",
+                json={"token": token, "password": "brand-new-password-1"},
+            )
+            answers.append(r.status_code)
+    assert sorted(answers) == [200] + [400] * (limit - 1)
+
+
+async def test_reset_requests_are_limited_per_client_address(app, tenant, monkeypatch):
+    import dataclasses
+
+    from core import auth
+
+    real = auth.get_settings()
+    monkeypatch.setattr(
+        auth, "get_settings", lambda: dataclasses.replace(real, reset_max_per_address=5)
+    )
+    address = _address()
+    async with _from(app, address) as c:
+        answers = [
+            (await c.post("/api/auth/password-reset", json=body)).status_code
+            for body in [{"tenant": tenant.slug, "email": f"p{i}@example.org"} for i in range(8)]
+        ]
+        assert answers == [202] * 5 + [429] * 3
+        body = {"tenant": tenant.slug, "email": "q@example.org"}
+        r = await c.post("/api/portal/password-reset", json=body)
+        assert r.status_code == 429  # the portal's requests count for the address too
+    async with _from(app, _address()) as other:
+        body = {"tenant": tenant.slug, "email": "p9@example.org"}
+        assert (await other.post("/api/auth/password-reset", json=body)).status_code == 202
+
+
 async def test_reset_refuses_short_password(client, tenant):
     from core import auth
 

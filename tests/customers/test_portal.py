@@ -519,6 +519,36 @@ async def test_password_reset_flow_without_two_factor(admin_client, app, browser
     assert (await portal_login(browser, tenant, "per@example.org", NEW_PASSWORD)).status_code == 200
 
 
+async def test_reset_requests_are_limited_and_one_link_stays_live(
+    admin_client, app, tenant, settings, worker
+):
+    """#17.14 for the portal: 3 requests an hour per organization and e-mail, the same
+    answers for an unknown address, and only the newest link works."""
+    import httpx
+
+    from plugins.customers.tables import PortalToken
+
+    await active_customer(admin_client, tenant)
+    statuses = {}
+    for n, email in enumerate(("per@example.org", "ghost@example.org")):
+        transport = httpx.ASGITransport(app=app, client=(f"10.77.{n}.{tenant.id % 250}", 1))
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver.local") as c:
+            body = {"tenant": tenant.slug, "email": email}
+            answers = [await c.post("/api/portal/password-reset", json=body) for _ in range(10)]
+        statuses[email] = [(r.status_code, r.json()["detail"] if r.status_code == 429 else r.json())
+                           for r in answers]
+    limit = settings.reset_max_per_account
+    assert [s for s, _ in statuses["per@example.org"]] == [202] * limit + [429] * (10 - limit)
+    assert statuses["per@example.org"] == statuses["ghost@example.org"]
+    worker.drain()
+    live = (
+        (PortalToken.tenant_id == tenant.id)
+        & (PortalToken.purpose == "reset")
+        & PortalToken.used_at.is_null()
+    )
+    assert await PortalToken.count().where(live) == 1
+
+
 async def test_reset_is_not_sent_for_invited_or_disabled_accounts(admin_client, tenant):
     from plugins.customers.portal import start_reset
 
