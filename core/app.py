@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import inspect
-
-import json
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -12,11 +10,21 @@ from typing import Any
 
 from litestar import Litestar, Request, Response, get
 from litestar.di import Provide
-from litestar.exceptions import ClientException, HTTPException, NotFoundException
+from litestar.datastructures import Headers
+from litestar.exceptions import (
+    ClientException,
+    HTTPException,
+    NotFoundException,
+    PermissionDeniedException,
+)
 from litestar.exceptions.http_exceptions import RequestEntityTooLarge
 from litestar.openapi import OpenAPIConfig
 from litestar.router import Router
-from litestar.status_codes import HTTP_400_BAD_REQUEST, HTTP_409_CONFLICT
+from litestar.status_codes import (
+    HTTP_400_BAD_REQUEST,
+    HTTP_409_CONFLICT,
+    HTTP_415_UNSUPPORTED_MEDIA_TYPE,
+)
 
 from core.auth import AuthError
 from core.db import pooled, raw, request_scope
@@ -28,7 +36,7 @@ from core.routes.platform import PlatformController
 from core.routes.schemas import HealthOut
 from core.tenancy import TenancyError
 from core.validation import FieldError
-from core.web import provide_admin, provide_user
+from core.web import cross_site, provide_admin, provide_user
 
 log = logging.getLogger(__name__)
 
@@ -71,7 +79,8 @@ MAX_ID = 2_147_483_647  # ids are 32-bit in every table
 async def _check_request(request: Request[Any, Any, Any]) -> None:
     """Input no database can take, refused for every route in one place (the database
     would answer with an error, a 500): an id in a path that no row can have is "not
-    found"; text with the NUL character, which PostgreSQL cannot store, is a 400."""
+    found"; text with the NUL character, which PostgreSQL cannot store, is a 400; so is
+    JSON nested deeper than the decoder's stack (see :func:`_check_json`)."""
     params = request.route_handler.parsed_fn_signature.parameters
     for name, value in request.path_params.items():
         if isinstance(value, int) and not 0 <= value <= MAX_ID:
@@ -87,28 +96,46 @@ async def _check_request(request: Request[Any, Any, Any]) -> None:
         form = "form-urlencoded" in request.headers.get("content-type", "")
         if b"\x00" in body or (form and b"%00" in body):
             raise ClientException(NUL_REFUSED)
-        if b"\\u0000" in body and _json_has_nul(body):
-            raise ClientException(NUL_REFUSED)
+        await _check_json(request, body)
 
 
 NUL_REFUSED = "Text may not contain the NUL character (\\u0000); remove it and send again."
+MAX_JSON_DEPTH = 64
+"""Arrays and objects inside each other; nothing the API takes comes near it."""
+TOO_DEEP = (
+    f"The JSON is nested more than {MAX_JSON_DEPTH} levels deep (arrays or objects inside "
+    "each other); send flatter data."
+)
 
 
-def _json_has_nul(body: bytes) -> bool:
+async def _check_json(request: Request[Any, Any, Any], body: bytes) -> None:
+    """A JSON body that is nested too deeply (the decoder would run out of stack: a 500)
+    or holds the NUL character is a 400, for every route. The decoded value is kept by
+    Litestar, so the handler does not decode the body a second time."""
+    if body.lstrip()[:1] not in (b"[", b"{"):
+        return  # not JSON (a form, or a scalar that nests nothing)
+    if b"\\u0000" not in body and body.count(b"[") + body.count(b"{") <= MAX_JSON_DEPTH:
+        return  # too few brackets to be too deep: no need to decode here
     try:
-        stack: list[Any] = [json.loads(body)]
-    except ValueError:
-        return False  # not JSON: the handler's decoder answers 400
+        value = await request.json()
+    except RecursionError:
+        raise ClientException(TOO_DEEP) from None
+    except Exception:  # noqa: BLE001
+        return  # not JSON: the handler's decoder answers 400
+    stack: list[tuple[Any, int]] = [(value, 1)]
     while stack:
-        item = stack.pop()
-        if isinstance(item, str) and "\x00" in item:
-            return True
-        if isinstance(item, dict):
-            stack.extend(item.keys())
-            stack.extend(item.values())
-        elif isinstance(item, list):
-            stack.extend(item)
-    return False
+        item, depth = stack.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                raise ClientException(NUL_REFUSED)
+        elif isinstance(item, (dict, list)):
+            if depth > MAX_JSON_DEPTH:
+                raise ClientException(TOO_DEEP)
+            pairs = item.items() if isinstance(item, dict) else enumerate(item)
+            for key, child in pairs:
+                if isinstance(key, str):
+                    stack.append((key, depth))
+                stack.append((child, depth + 1))
 
 
 def _integrity_error(_: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
@@ -161,6 +188,45 @@ def _tenant_scope_middleware(app: Any) -> Any:
             return
         with request_scope():
             await app(scope, receive, send)
+
+    return middleware
+
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
+CROSS_SITE_REFUSED = (
+    "This request came from another website and was refused. Use Gallra's own pages, or "
+    "call the API from a script or integration."
+)
+JSON_ONLY = "The API takes JSON only: send the body with Content-Type: application/json."
+
+
+def check_api_request(headers: Any, method: str) -> None:
+    """The JSON API's edge, for every route under ``/api/`` (login CSRF, finding #17.9).
+
+    A browser lets any website send a form or a ``text/plain`` body to another site, with
+    that site's cookies, but no ``application/json`` body (that needs CORS, which Gallra
+    does not answer). So a state-changing request is refused (403) when a browser says it
+    comes from another site (``Origin`` or ``Sec-Fetch-Site``), and a body that is not
+    ``application/json`` is a 415. Scripts and integrations send neither header and JSON,
+    so they pass; the pages (outside ``/api/``) have their own CSRF tokens."""
+    if method in SAFE_METHODS:
+        return
+    if cross_site(headers):
+        raise PermissionDeniedException(CROSS_SITE_REFUSED)
+    length = headers.get("content-length")
+    has_body = "transfer-encoding" in headers or (length is not None and length.strip() != "0")
+    media_type = headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    if has_body and media_type != "application/json":
+        raise HTTPException(status_code=HTTP_415_UNSUPPORTED_MEDIA_TYPE, detail=JSON_ONLY)
+
+
+def _api_edge_middleware(app: Any) -> Any:
+    """:func:`check_api_request` before any route of ``/api/`` runs, its guards included."""
+
+    async def middleware(scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http" and scope["path"].startswith("/api/"):
+            check_api_request(Headers.from_scope(scope), scope["method"])
+        await app(scope, receive, send)
 
     return middleware
 
@@ -229,7 +295,7 @@ def create_app(
         lifespan=[lifespan],
         request_max_body_size=MAX_BODY,
         before_request=_check_request,
-        middleware=[_tenant_scope_middleware],
+        middleware=[_tenant_scope_middleware, _api_edge_middleware],
         debug=debug,
     )
     app.state.host = host

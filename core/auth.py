@@ -8,7 +8,6 @@ an account exists, so the login and reset forms reveal nothing about who is a us
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import logging
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -17,6 +16,7 @@ from functools import lru_cache
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
+from core import throttle
 from core.config import get_settings
 from core.db import atomic, bind_tenant, utcnow
 from core.plugins import await_me_maybe, get_host
@@ -76,11 +76,6 @@ async def verify_password(stored: str | None, password: str) -> bool:
     return await asyncio.to_thread(_verify)
 
 
-def account_key(tenant_slug: str, email: str) -> str:
-    """Throttling key: a hash, the same for existing and unknown accounts."""
-    return hashlib.sha256(f"{tenant_slug.lower()}\x00{email.strip().lower()}".encode()).hexdigest()
-
-
 @dataclass
 class SessionUser:
     session_id: int
@@ -105,18 +100,30 @@ async def find_tenant(slug: str) -> dict | None:
     return await Tenant.select().where(Tenant.slug == slug.strip().lower()).first()
 
 
+def login_key(tenant_slug: str, email: str) -> str:
+    """The login throttle's key (:mod:`core.throttle`): the same for existing and unknown
+    accounts, apart from the customer portal's and any other scope's."""
+    return throttle.key_for("employee_login", tenant_slug, email)
+
+
+THROTTLED = "Too many failed logins for this account. Wait 15 minutes or reset the password."
+
+
 async def check_credentials(tenant_slug: str, email: str, password: str) -> dict:
-    """The employee for these credentials, or AuthError (throttled, counted, uniform)."""
+    """The employee for these credentials, or AuthError (throttled, counted, uniform).
+
+    An attempt is reserved atomically before the password is checked (:mod:`core.throttle`),
+    so parallel guesses get no more than ``login_max_failures`` checks between them; a
+    right password gives its attempt back, a wrong one keeps it counted."""
     settings = get_settings()
-    key = account_key(tenant_slug, email)
-    since = utcnow() - timedelta(minutes=settings.login_window_minutes)
+    key = login_key(tenant_slug, email)
+    window = timedelta(minutes=settings.login_window_minutes)
+    if not await throttle.reserve(key, settings.login_max_failures, window):
+        raise AuthError(THROTTLED, 429)
     tenant = await find_tenant(tenant_slug)
     tenant_id = int(tenant["id"]) if tenant else 0
     if tenant is not None:
         bind_tenant(tenant_id)
-    failures = await LoginFailure.count().where(
-        (LoginFailure.account_key == key) & (LoginFailure.at > since)
-    )
     employee = None
     if tenant is not None:
         employee = (
@@ -129,14 +136,9 @@ async def check_credentials(tenant_slug: str, email: str, password: str) -> dict
             .first()
         )
     ok = await verify_password(employee["password_hash"] if employee else None, password)
-    if failures >= settings.login_max_failures:
-        raise AuthError(
-            "Too many failed logins for this account. Wait 15 minutes or reset the password.",
-            429,
-        )
     if not ok or employee is None:
-        await LoginFailure.insert(LoginFailure(tenant_id=tenant_id, account_key=key))
         raise AuthError("Wrong organization, e-mail or password.")
+    await throttle.give_back(key)
     if HASHER.check_needs_rehash(employee["password_hash"]):
         new_hash = await hash_password(password)
         await Employee.update({Employee.password_hash: new_hash}).where(
@@ -247,8 +249,31 @@ async def end_sessions(tenant_id: int, employee_id: int) -> None:
 # --- password reset -----------------------------------------------------------------
 
 
+RESET_LIMITED = (
+    "Too many password-reset requests from here or for this address. Wait a while and try "
+    "again."
+)
+
+
+async def limit_reset_request(scope: str, tenant_slug: str, email: str, ip: str) -> None:
+    """Count one password-reset request against the limits (:mod:`core.throttle`), before
+    anything is sent: per client address (employees' and the portal's requests together)
+    and per account (``scope`` with organization and e-mail, counted alike whether or not
+    the account exists, so the answer reveals nothing). AuthError 429 past either."""
+    settings = get_settings()
+    window = timedelta(minutes=settings.reset_window_minutes)
+    by_address = throttle.key_for("reset_address", ip)
+    if not await throttle.reserve(by_address, settings.reset_max_per_address, window):
+        raise AuthError(RESET_LIMITED, 429)
+    by_account = throttle.key_for(scope, tenant_slug, email)
+    if not await throttle.reserve(by_account, settings.reset_max_per_account, window):
+        raise AuthError(RESET_LIMITED, 429)
+
+
 async def start_password_reset(tenant_slug: str, email: str) -> str | None:
-    """Create a reset token and mail the link, if the account exists. Returns the token."""
+    """Create a reset token and mail the link, if the account exists; an older unused
+    link of the person stops working. Returns the token. (Requests from the web are
+    counted first by :func:`limit_reset_request`.)"""
     settings = get_settings()
     tenant = await find_tenant(tenant_slug)
     if tenant is None:
@@ -269,6 +294,12 @@ async def start_password_reset(tenant_slug: str, email: str) -> str | None:
     token = new_token()
     now = utcnow()
     async with atomic():
+        # One live link per person: a new request replaces the older one.
+        await PasswordResetToken.delete().where(
+            (PasswordResetToken.tenant_id == tenant["id"])
+            & (PasswordResetToken.employee_id == employee["id"])
+            & PasswordResetToken.used_at.is_null()
+        )
         await PasswordResetToken.insert(
             PasswordResetToken(
                 token_hash=token_hash(token),
@@ -359,4 +390,6 @@ async def purge_expired() -> int:
     await LoginFailure.delete().where(
         LoginFailure.at < now - timedelta(minutes=settings.login_window_minutes * 2)
     )
+    longest = max(settings.login_window_minutes, settings.reset_window_minutes)
+    await throttle.purge(max(timedelta(days=1), timedelta(minutes=longest * 2)))
     return 0

@@ -38,6 +38,9 @@ class Settings:
     reset_token_minutes: int = 30
     login_max_failures: int = 10
     login_window_minutes: int = 15
+    reset_max_per_account: int = 3
+    reset_max_per_address: int = 20
+    reset_window_minutes: int = 60
     platform_token: str | None = None
     smtp_host: str | None = None
     smtp_port: int = 587
@@ -80,6 +83,9 @@ def load_settings() -> Settings:
         reset_token_minutes=_int("GALLRA_RESET_TOKEN_MINUTES", 30),
         login_max_failures=_int("GALLRA_LOGIN_MAX_FAILURES", 10),
         login_window_minutes=_int("GALLRA_LOGIN_WINDOW_MINUTES", 15),
+        reset_max_per_account=_int("GALLRA_RESET_MAX_PER_ACCOUNT", 3),
+        reset_max_per_address=_int("GALLRA_RESET_MAX_PER_ADDRESS", 20),
+        reset_window_minutes=_int("GALLRA_RESET_WINDOW_MINUTES", 60),
         platform_token=os.environ.get("GALLRA_PLATFORM_TOKEN") or None,
         smtp_host=os.environ.get("GALLRA_SMTP_HOST") or None,
         smtp_port=_int("GALLRA_SMTP_PORT", 587),

@@ -41,8 +41,16 @@ def utcnow() -> datetime:
 
 def make_engine(settings: Settings) -> Engine:
     if settings.is_sqlite:
+        from core.security import private_dir, private_file
+
         path = settings.sqlite_path
-        path.parent.mkdir(parents=True, exist_ok=True)
+        # Only this user may read the data: the folder 0700, the file 0600 (its -wal and
+        # -shm files get the file's mode from SQLite).
+        private_dir(path.parent)
+        if not private_file(path) and path.stat().st_mode & 0o077:
+            logging.getLogger(__name__).warning(
+                "%s can be read by other local users; make it private: chmod 600 %s*", path, path
+            )
         # WAL is a property of the file: set it once, every later connection sees it.
         con = sqlite3.connect(path)
         try:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from typing import Any
 
 
 def new_token(nbytes: int = 32) -> str:
@@ -19,6 +20,32 @@ def token_hash(token: str) -> str:
 
 def constant_equals(a: str, b: str) -> bool:
     return hmac.compare_digest(a.encode(), b.encode())
+
+
+# --- files only this user may read ---------------------------------------------------------
+
+
+def private_dir(path: Any) -> None:
+    """Create the folder ``path`` (and missing parents) if it is missing; the folder itself
+    gets mode 0700, so other local users cannot list or read the data, keys and database in
+    it. An existing folder is left as it is (its owner chose its mode)."""
+    from pathlib import Path
+
+    Path(path).mkdir(mode=0o700, parents=True, exist_ok=True)
+
+
+def private_file(path: Any) -> bool:
+    """Create the empty file ``path`` with mode 0600 if it is missing (True if it made it).
+    An empty file is a valid empty SQLite database, and SQLite gives its ``-wal``,
+    ``-shm`` and journal files the database file's mode."""
+    import os
+
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return False
+    os.close(fd)
+    return True
 
 
 # --- the installation's secret key (HMAC of one-time codes) -------------------------------
@@ -49,7 +76,7 @@ def secret_key() -> bytes:
     cached = _key_cache.get(str(path))
     if cached is not None:
         return cached
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(path.parent)
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:

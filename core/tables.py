@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from piccolo.columns import (
+    BigInt,
     Boolean,
     Integer,
     Text,
@@ -93,6 +94,16 @@ class LoginFailure(Table, tablename="login_failure"):
     at = Timestamptz(default=TimestamptzNow())
 
 
+class AttemptCounter(Table, tablename="attempt_counter"):
+    """Attempts per key in a fixed window (:mod:`core.throttle`): logins, reset requests,
+    anything that limits guessing. One row per key, changed by one atomic statement, so
+    parallel requests and several web processes cannot take more than the limit."""
+
+    key_hash = Varchar(length=64, unique=True)  # SHA-256 of the scope and the identity
+    attempts = Integer(default=0)
+    window_started = BigInt(default=0, index=True)  # Unix seconds of the window's first attempt
+
+
 class Outbox(Table):
     """Every e-mail and SMS the system sends: queued, sent or failed, never lost."""
 
@@ -128,6 +139,7 @@ CORE_TABLES: list[type[Table]] = [
     Session,
     PasswordResetToken,
     LoginFailure,
+    AttemptCounter,
     Outbox,
     SchedulerLock,
 ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 from litestar import Request, Response
 from litestar.connection import ASGIConnection
@@ -63,6 +64,29 @@ def is_https(connection: ASGIConnection[Any, Any, Any, Any]) -> bool:
     if get_settings().trust_proxy:
         return connection.headers.get("x-forwarded-proto", "").lower() == "https"
     return False
+
+
+def same_origin(headers: Any) -> bool:
+    """Whether a request's ``Origin`` (when it has one) is this site: the host it was sent
+    to, or the host of ``GALLRA_BASE_URL``. ``null`` (a sandboxed frame, a redirect from
+    elsewhere) is another site; no ``Origin`` at all (a script, an old browser's GET) is not
+    judged here."""
+    origin = headers.get("origin")
+    if origin is None:
+        return True
+    if origin == "null":
+        return False
+    netloc = urlsplit(origin).netloc.lower()
+    ours = {headers.get("host", "").lower(), urlsplit(get_settings().base_url).netloc.lower()}
+    return bool(netloc) and netloc in ours
+
+
+def cross_site(headers: Any) -> bool:
+    """A request a browser sent from another site: ``Sec-Fetch-Site: cross-site``, or an
+    ``Origin`` that is not this site. Scripts and integrations send neither."""
+    if headers.get("sec-fetch-site", "").lower() == "cross-site":
+        return True
+    return not same_origin(headers)
 
 
 def client_ip(connection: ASGIConnection[Any, Any, Any, Any]) -> str:

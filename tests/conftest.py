@@ -32,6 +32,9 @@ else:
     os.environ.pop("GALLRA_DATABASE_OWNER_URL", None)
 os.environ.pop("GALLRA_BROKER_URL", None)  # tests use the stub broker unless they ask
 os.environ.setdefault("GALLRA_PLATFORM_TOKEN", "test-platform-token-" + uuid.uuid4().hex)
+# Every test client comes from one address ("testclient"); the reset limit per address is
+# tested with its own addresses (tests/core/test_auth.py).
+os.environ["GALLRA_RESET_MAX_PER_ADDRESS"] = "100000"
 os.environ.pop("GALLRA_SMTP_HOST", None)
 os.environ.pop("GALLRA_PLUGINS", None)
 os.environ.pop("GALLRA_DISABLE_PLUGINS", None)

@@ -38,7 +38,7 @@ from litestar.response import Redirect
 
 from core.auth import SessionUser
 from core.security import constant_equals, new_token
-from core.web import is_https, user_of
+from core.web import cross_site, is_https, user_of
 
 log = logging.getLogger(__name__)
 
@@ -182,11 +182,7 @@ def _csrf_cookie(connection: ASGIConnection[Any, Any, Any, Any], token: str) -> 
 
 
 def _same_origin(request: Request[Any, Any, Any]) -> bool:
-    origin = request.headers.get("origin")
-    if not origin or origin == "null":
-        return origin != "null"
-    host = request.headers.get("host", "")
-    return urlsplit(origin).netloc.lower() == host.lower()
+    return not cross_site(request.headers)  # the same rule as the JSON API's (core.app)
 
 
 async def read_form(request: Request[Any, Any, Any]) -> dict[str, str]:

@@ -13,6 +13,7 @@ def _(message: str) -> str:
 KNOWN = [
     _("Wrong organization, e-mail or password."),
     _("Too many failed logins for this account. Wait 15 minutes or reset the password."),
+    _("Too many password-reset requests from here or for this address. Wait a while and try again."),
     _("This reset link is invalid, used or expired. Ask for a new one."),
     _("This reset link has already been used."),
     _("The password must be at least 10 characters."),

@@ -31,10 +31,9 @@ from core.pages import (
     t_for,
 )
 from core.plugins import await_me_maybe, get_host
-from core.routes.auth import RESET_TASK
+from core.routes.auth import request_reset
 from core.secondfactor import ask_second_factor
 from core.web import SESSION_COOKIE, clear_session_cookie, client_ip, session_cookie, user_of
-from core.worker import enqueue
 
 # The page of the plugin answering ``challenge_second_factor`` that checks an SMS code: it
 # completes an employee login itself, and re-posts any other step's form (HTTP 307) to the
@@ -187,7 +186,13 @@ class CorePages(PageController):
                 request, "reset_request.html", {"errors": errors, "values": values}, 400
             )
         # The same answer, at the same speed, whether or not the account exists.
-        enqueue(RESET_TASK, values["tenant"][:63], values["email"][:254])
+        try:
+            await request_reset(values["tenant"][:63], values["email"][:254], client_ip(request))
+        except AuthError as exc:
+            errors["email"] = t.gettext(exc.message)
+            return await render(
+                request, "reset_request.html", {"errors": errors, "values": values}, exc.status
+            )
         return await render(request, "reset_request.html", {"sent": True})
 
     @page_get("/reset")

@@ -48,6 +48,14 @@ async def start_password_reset_task(tenant: str, email: str) -> None:
     await auth.start_password_reset(tenant, email)
 
 
+async def request_reset(tenant: str, email: str, ip: str) -> None:
+    """A reset request from the API or the page: counted against the limits (429 past
+    them, alike for every address), then mailed by a worker, so the answer and its timing
+    do not tell whether the account exists."""
+    await auth.limit_reset_request("employee_reset", tenant, email, ip)
+    enqueue(RESET_TASK, tenant, email)
+
+
 class AuthController(Controller):
     path = "/api/auth"
     tags = ["auth"]
@@ -138,9 +146,14 @@ class AuthController(Controller):
         )
 
     @post("/password-reset", status_code=HTTP_202_ACCEPTED)
-    async def request_reset(self, data: JSONBody[ResetRequestIn]) -> MessageOut:
-        """Ask for a reset link. The answer and its timing are the same for every address."""
-        enqueue(RESET_TASK, data.tenant, data.email)
+    async def request_reset(
+        self, request: Request[Any, Any, Any], data: JSONBody[ResetRequestIn]
+    ) -> MessageOut:
+        """Ask for a reset link. The answer and its timing are the same for every address.
+        At most 3 requests an hour per organization and e-mail, and 20 per client address
+        (``GALLRA_RESET_MAX_PER_ACCOUNT``, ``_PER_ADDRESS``, ``GALLRA_RESET_WINDOW_MINUTES``):
+        429 after that, whether or not the account exists. A new link replaces the older."""
+        await request_reset(data.tenant, data.email, client_ip(request))
         return MessageOut(message=RESET_ANSWER)
 
     @post("/password-reset/complete", status_code=HTTP_200_OK)

@@ -30,7 +30,6 @@ Nothing here logs or returns a password, a token or an address.
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -46,9 +45,10 @@ from core.auth import (
     find_tenant,
     fire_password_changed,
     hash_password,
+    limit_reset_request,
     verify_password,
 )
-from core import approvals
+from core import approvals, throttle
 from core.approvals import PortalPerson
 from core.config import get_settings
 from core.contracts import (
@@ -69,13 +69,12 @@ from core.security import new_token, token_hash
 from core.tables import Tenant
 from core.tenancy import enabled_modules, get_scoped
 from core.validation import FieldError, normalize_email
-from core.worker import task
+from core.worker import enqueue, task
 from plugins.customers.tables import (
     ContactPerson,
     Customer,
     PortalAccount,
     PortalApprovalStep,
-    PortalLoginFailure,
     PortalPending,
     PortalSession,
     PortalToken,
@@ -813,7 +812,8 @@ async def complete_reset(
 
 
 async def start_reset(slug: str, email: str) -> str | None:
-    """Mail a reset link if the account exists and may log in; returns the token (tests)."""
+    """Mail a reset link if the account exists and may log in (an older unused reset link
+    of the account stops working); returns the token (tests)."""
     tenant = await find_tenant(slug)
     if tenant is None or not await portal_enabled(int(tenant["id"])):
         return None
@@ -835,6 +835,13 @@ async def start_reset(slug: str, email: str) -> str | None:
     now = utcnow()
     link = f"{get_settings().base_url}/portal/reset?tenant={tenant['slug']}&token={token}"
     async with atomic():
+        # One live reset link per account: a new request replaces the older one.
+        await PortalToken.delete().where(
+            (PortalToken.tenant_id == tenant_id)
+            & (PortalToken.account_id == account["id"])
+            & (PortalToken.purpose == "reset")
+            & PortalToken.used_at.is_null()
+        )
         await PortalToken.insert(
             PortalToken(
                 token_hash=token_hash(token),
@@ -864,25 +871,34 @@ async def start_reset_task(slug: str, email: str) -> None:
     await start_reset(slug, email)
 
 
+async def request_reset(slug: str, email: str, ip: str) -> None:
+    """A reset request from the API or the page: counted against the core's limits per
+    account and per client address (AuthError 429 past them, alike whether or not the
+    account exists), then mailed by a worker."""
+    await limit_reset_request("portal_reset", slug, email, ip)
+    enqueue(RESET_TASK, slug, email)
+
+
 # --- login and sessions ----------------------------------------------------------------
 
 
-def account_key(slug: str, email: str) -> str:
-    """Throttling key: a hash, the same for existing and unknown accounts, and apart from
-    the employees' key of the same address."""
-    material = f"portal\x00{slug.strip().lower()}\x00{email.strip().lower()}"
-    return hashlib.sha256(material.encode()).hexdigest()
+def login_key(slug: str, email: str) -> str:
+    """The portal login throttle's key (:mod:`core.throttle`): the same for existing and
+    unknown accounts, and apart from the employees' key of the same address."""
+    return throttle.key_for("portal_login", slug, email)
 
 
 async def check_credentials(slug: str, email: str, password: str) -> dict:
-    """The account for these credentials, or AuthError (401 uniform, 429 throttled)."""
+    """The account for these credentials, or AuthError (401 uniform, 429 throttled). An
+    attempt is reserved atomically before the password is checked, so parallel guesses
+    get no more checks than the limit; a right password gives it back."""
     settings = get_settings()
-    key = account_key(slug, email)
+    key = login_key(slug, email)
     tenant_id = await _tenant_id(slug)
-    since = utcnow() - timedelta(minutes=settings.login_window_minutes)
-    failures = await PortalLoginFailure.count().where(
-        (PortalLoginFailure.account_key == key) & (PortalLoginFailure.at > since)
-    )
+    window = timedelta(minutes=settings.login_window_minutes)
+    if not await throttle.reserve(key, settings.login_max_failures, window):
+        await log_system(tenant_id or 0, "login_failed", 429, "customer portal: throttled")
+        raise AuthError(THROTTLED, 429)
     account = None
     if tenant_id is not None:
         account = (
@@ -898,13 +914,7 @@ async def check_credentials(slug: str, email: str, password: str) -> dict:
         if account is not None and await person_of_account(account) is None:
             account = None
     ok = await verify_password(account["password_hash"] if account else None, password)
-    if failures >= settings.login_max_failures:
-        await log_system(tenant_id or 0, "login_failed", 429, "customer portal: throttled")
-        raise AuthError(THROTTLED, 429)
     if not ok or account is None:
-        await PortalLoginFailure.insert(
-            PortalLoginFailure(tenant_id=tenant_id or 0, account_key=key, at=utcnow())
-        )
         await log_system(
             tenant_id or 0,
             "login_failed",
@@ -912,6 +922,7 @@ async def check_credentials(slug: str, email: str, password: str) -> dict:
             "customer portal: wrong organization, e-mail or password",
         )
         raise AuthError(WRONG_LOGIN, 401)
+    await throttle.give_back(key)
     if HASHER.check_needs_rehash(account["password_hash"]):
         new_hash = await hash_password(password)
         await PortalAccount.update({PortalAccount.password_hash: new_hash}).where(
@@ -1078,7 +1089,8 @@ async def anonymize(context: AnonymizeContext) -> None:
 
 
 async def purge_expired(now: datetime | None = None) -> int:
-    """Delete ended sessions, used or expired link tokens and old throttling rows."""
+    """Delete ended sessions and used or expired link tokens (the login throttle's counters
+    are the core's, purged by core.auth.purge_expired)."""
     settings = get_settings()
     now = now or utcnow()
     idle_cut = now - timedelta(minutes=settings.session_idle_minutes)
@@ -1103,14 +1115,6 @@ async def purge_expired(now: datetime | None = None) -> int:
             await PortalPending.delete()
             .where(PortalPending.expires_at <= now)
             .returning(PortalPending.id)
-        )
-        gone += len(
-            await PortalLoginFailure.delete()
-            .where(
-                PortalLoginFailure.at
-                < now - timedelta(minutes=settings.login_window_minutes * 2)
-            )
-            .returning(PortalLoginFailure.id)
         )
     return gone
 

@@ -24,14 +24,12 @@ from core.pages.forms import error_of
 from core.pages.routes import second_factor_context
 from core.security import new_token
 from core.validation import FieldError
-from core.web import is_https
-from core.worker import enqueue
+from core.web import client_ip, is_https
 from plugins.customers import portal
 from plugins.customers.portal import (
     DEVICE_COOKIE,
     PENDING_COOKIE,
     PORTAL_COOKIE,
-    RESET_TASK,
     SecondFactorRequired,
 )
 from plugins.customers.portal_routes import portal_cookie
@@ -300,7 +298,16 @@ class PortalPages(PageController):
         form = await read_form(request)
         tenant, email = form.get("tenant", "").strip()[:63], form.get("email", "").strip()[:254]
         if tenant and email:
-            enqueue(RESET_TASK, tenant, email)
+            try:
+                await portal.request_reset(tenant, email, client_ip(request))
+            except AuthError as exc:
+                t = t_for(request, None)
+                return await _page(
+                    request, "customers/portal/reset_request.html",
+                    {"errors": {"email": t.gettext(exc.message)},
+                     "values": {"tenant": tenant, "email": email}},
+                    exc.status,
+                )
         return await _page(request, "customers/portal/reset_request.html", {"sent": True})
 
     @page_get("/reset", opt=PUBLIC)

@@ -27,13 +27,11 @@ from core.db import atomic
 from core.eventlog import log_event, log_system
 from core.tenancy import get_scoped
 from core.web import AuthUser, client_ip, is_https
-from core.worker import enqueue
 from plugins.customers import portal
 from plugins.customers.portal import (
     DEVICE_COOKIE,
     PORTAL_COOKIE,
     RESET_ANSWER,
-    RESET_TASK,
     PortalUser,
     SecondFactorRequired,
 )
@@ -430,9 +428,14 @@ class PortalController(Controller):
         return await self._decide(request, kind, item_id, False, data)
 
     @post("/password-reset", status_code=HTTP_202_ACCEPTED, opt=PUBLIC)
-    async def request_reset(self, data: JSONBody[ResetRequestIn]) -> MessageOut:
-        """Ask for a reset link. The answer and its timing are the same for every address."""
-        enqueue(RESET_TASK, data.tenant, data.email)
+    async def request_reset(
+        self, request: AnyRequest, data: JSONBody[ResetRequestIn]
+    ) -> MessageOut:
+        """Ask for a reset link. The answer and its timing are the same for every address.
+        Limited like the employees' (per organization and e-mail, and per client address):
+        429 past the limit, whether or not the account exists. A new link replaces the
+        older one."""
+        await portal.request_reset(data.tenant, data.email, client_ip(request))
         return MessageOut(message=RESET_ANSWER)
 
     @post("/password-reset/complete", status_code=HTTP_200_OK, opt=PUBLIC)

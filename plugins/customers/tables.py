@@ -129,15 +129,6 @@ class PortalToken(Table, tablename="portal_token"):
     used_at = Timestamptz(null=True, default=None)
 
 
-class PortalLoginFailure(Table, tablename="portal_login_failure"):
-    """Failed portal logins per account key (a hash of organization and e-mail, the same
-    whether or not the account exists), counted in the database for every web process."""
-
-    tenant_id = Integer(index=True)
-    account_key = Varchar(length=64, index=True)
-    at = Timestamptz(default=TimestamptzNow(), index=True)
-
-
 class PortalPending(Table, tablename="portal_pending"):
     """A step of the portal's pages waiting for its SMS code (login, first password,
     reset), kept here so the browser's code form carries only a random token, never the
@@ -176,7 +167,6 @@ PORTAL_TABLES: list[type[Table]] = [
     PortalAccount,
     PortalSession,
     PortalToken,
-    PortalLoginFailure,
     PortalPending,
     PortalApprovalStep,
 ]

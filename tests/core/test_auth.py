@@ -6,7 +6,9 @@ from datetime import timedelta
 
 import time_machine
 
-from core.tables import LoginFailure, PasswordResetToken, Session
+from core import throttle
+from core.auth import login_key
+from core.tables import PasswordResetToken, Session
 from tests.conftest import login
 
 
@@ -102,7 +104,8 @@ async def test_login_throttled_after_ten_failures_even_with_right_password(clien
         assert r.status_code == 401
     r = await login(client, tenant)
     assert r.status_code == 429
-    failures = await LoginFailure.count().where(LoginFailure.tenant_id == tenant.id)
+    window = timedelta(minutes=settings.login_window_minutes)
+    failures = await throttle.taken(login_key(tenant.slug, tenant.admin_email), window)
     assert failures == settings.login_max_failures
     # An unknown account is throttled the same way: no hint that it does not exist.
     for _ in range(settings.login_max_failures):
@@ -111,6 +114,37 @@ async def test_login_throttled_after_ten_failures_even_with_right_password(clien
     assert r.status_code == 429
     with time_machine.travel(timedelta(minutes=settings.login_window_minutes + 1), tick=True):
         assert (await login(client, tenant)).status_code == 200
+
+
+async def test_parallel_guesses_get_no_more_checks_than_the_limit(
+    app, tenant, settings, monkeypatch
+):
+    """#17.6: 30 wrong guesses at once, then the right password while they are in flight:
+    at most the limit is checked, the rest and the right password are refused unchecked."""
+    from core import auth
+    from tests.burst import guess_burst
+
+    limit = settings.login_max_failures
+    body = {"tenant": tenant.slug, "email": tenant.admin_email}
+    burst = await guess_burst(
+        app, monkeypatch, auth, "/api/auth/login",
+        {**body, "password": "wrong-password-x"}, {**body, "password": tenant.password},
+        n_wrong=3 * limit, limit=limit,
+    )
+    assert burst.checked == limit
+    assert sorted(burst.wrong) == [401] * limit + [429] * (2 * limit)
+    assert burst.right == 429
+    window = timedelta(minutes=settings.login_window_minutes)
+    assert await throttle.taken(login_key(tenant.slug, tenant.admin_email), window) == limit
+
+
+async def test_a_right_password_gives_its_attempt_back(client, tenant, settings):
+    for _ in range(settings.login_max_failures - 1):
+        assert (await login(client, tenant, password="wrong-password")).status_code == 401
+    for _ in range(3):  # logins that succeed do not use up what is left
+        assert (await login(client, tenant)).status_code == 200
+    assert (await login(client, tenant, password="wrong-password")).status_code == 401
+    assert (await login(client, tenant)).status_code == 429
 
 
 async def test_password_reset_single_use_and_ends_sessions(client, tenant, worker):
@@ -158,6 +192,84 @@ async def test_password_reset_same_answer_for_unknown_account(client, tenant, wo
     assert a.json() == b.json() == c.json()
     worker.drain()
     assert await PasswordResetToken.count().where(PasswordResetToken.tenant_id == tenant.id) == 1
+
+
+def _from(app, ip: str):
+    """A client at its own address (the test client's is shared by every test)."""
+    import httpx
+
+    transport = httpx.ASGITransport(app=app, client=(ip, 40000))
+    return httpx.AsyncClient(transport=transport, base_url="http://testserver.local")
+
+
+def _address() -> str:
+    import random
+
+    return "10." + ".".join(str(random.randint(1, 254)) for _ in range(3))
+
+
+async def test_reset_requests_are_limited_per_account_alike_for_unknown_ones(
+    app, tenant, settings, worker
+):
+    """#17.14: 30 requests made 30 live links. Now 3 an hour per organization and e-mail
+    (one live link: a new one replaces the older), the same answers for an unknown address."""
+    from core.tables import Outbox
+
+    async with _from(app, _address()) as c:
+        mine = [
+            await c.post("/api/auth/password-reset", json={"tenant": tenant.slug, "email": e})
+            for e in [tenant.admin_email] * 30
+        ]
+    async with _from(app, _address()) as c:
+        ghost = [
+            await c.post("/api/auth/password-reset", json={"tenant": tenant.slug, "email": e})
+            for e in ["ghost@example.org"] * 30
+        ]
+    limit = settings.reset_max_per_account
+    assert [r.status_code for r in mine] == [202] * limit + [429] * (30 - limit)
+    assert [(r.status_code, r.json()) for r in mine] == [(r.status_code, r.json()) for r in ghost]
+    worker.drain()
+    mails = await Outbox.select(Outbox.body).where(
+        (Outbox.tenant_id == tenant.id) & (Outbox.channel == "email")
+    )
+    assert len(mails) == limit
+    live = PasswordResetToken.used_at.is_null() & (PasswordResetToken.tenant_id == tenant.id)
+    assert await PasswordResetToken.count().where(live) == 1
+    tokens = [m["body"].split("token=")[1].split()[0] for m in mails]
+    answers = []
+    async with _from(app, _address()) as c:
+        for token in tokens:
+            r = await c.post(
+                "/api/auth/password-reset/complete",
+                json={"token": token, "password": "brand-new-password-1"},
+            )
+            answers.append(r.status_code)
+    assert sorted(answers) == [200] + [400] * (limit - 1)
+
+
+async def test_reset_requests_are_limited_per_client_address(app, tenant, monkeypatch, worker):
+    import dataclasses
+
+    from core import auth
+
+    real = auth.get_settings()
+    monkeypatch.setattr(
+        auth, "get_settings", lambda: dataclasses.replace(real, reset_max_per_address=5)
+    )
+    address = _address()
+    async with _from(app, address) as c:
+        answers = [
+            (await c.post("/api/auth/password-reset", json=body)).status_code
+            for body in [{"tenant": tenant.slug, "email": f"p{i}@example.org"} for i in range(8)]
+        ]
+        assert answers == [202] * 5 + [429] * 3
+        body = {"tenant": tenant.slug, "email": "q@example.org"}
+        r = await c.post("/api/portal/password-reset", json=body)
+        assert r.status_code == 429  # the portal's requests count for the address too
+    async with _from(app, _address()) as other:
+        body = {"tenant": tenant.slug, "email": "p9@example.org"}
+        assert (await other.post("/api/auth/password-reset", json=body)).status_code == 202
+    worker.drain()  # no queued task is left for a later test's worker
 
 
 async def test_reset_refuses_short_password(client, tenant):

@@ -15,14 +15,14 @@ import pytest
 import time_machine
 from litestar.testing import AsyncTestClient
 
+from core import throttle
 from core.db import utcnow
 from core.tables import Outbox
-from plugins.customers.portal import RESET_ANSWER, purge_expired
+from plugins.customers.portal import RESET_ANSWER, login_key, purge_expired
 from plugins.customers.tables import (
     ContactPerson,
     Customer,
     PortalAccount,
-    PortalLoginFailure,
     PortalSession,
     PortalToken,
 )
@@ -33,6 +33,8 @@ PASSWORD = "portal-password-1"
 NEW_PASSWORD = "portal-password-2"
 MOBILE = "+46701234567"
 TOKEN_RE = re.compile(r"token=([A-Za-z0-9_\-]+)")
+
+JSON = {"content-type": "application/json"}  # a body the API reads as JSON
 
 
 # --- helpers (also used by test_portal_twofactor.py and test_portal_gdpr.py) ---------------
@@ -228,7 +230,7 @@ async def test_invitation_refusals(admin_client, tenant):
     assert (await invite(admin_client, "99999999999")).status_code == 400  # out of range
     r = await admin_client.post(f"/api/customers/{eva['id']}/portal-invite", json={"mail": "x@example.org"})
     assert r.status_code == 400
-    r = await admin_client.post(f"/api/customers/{eva['id']}/portal-invite", content=b"{not json")
+    r = await admin_client.post(f"/api/customers/{eva['id']}/portal-invite", content=b"{not json", headers=JSON)
     assert r.status_code == 400
     r = await admin_client.post(f"/api/customers/{eva['id']}/portal-invite", json={"email": "a" * 300})
     assert r.status_code == 400
@@ -306,7 +308,7 @@ async def test_wrong_tenant_and_malformed_bodies(admin_client, browser, tenant, 
             assert r.status_code == 400, (path, body, r.text)
     for body in ({"tenant": tenant.slug}, {"tenant": tenant.slug, "email": "a@b.se", "password": "x", "code": 1}, []):
         assert (await browser.post("/api/portal/login", json=body)).status_code == 400
-    assert (await browser.post("/api/portal/login", content=b"\x00garbage")).status_code == 400
+    assert (await browser.post("/api/portal/login", content=b"\x00garbage", headers=JSON)).status_code == 400
     assert (await browser.post("/api/portal/password-reset", json={"tenant": tenant.slug})).status_code == 400
     # Still usable after all that.
     assert (await activate(browser, tenant, token)).status_code == 200
@@ -446,7 +448,9 @@ async def test_failed_logins_are_throttled_per_account(admin_client, browser, te
         assert r.status_code == 401
     r = await portal_login(browser, tenant, "per@example.org")
     assert r.status_code == 429 and "Too many failed logins" in r.json()["detail"]
-    assert await PortalLoginFailure.count().where(PortalLoginFailure.tenant_id == tenant.id) == settings.login_max_failures
+    window = timedelta(minutes=settings.login_window_minutes)
+    taken = await throttle.taken(login_key(tenant.slug, "per@example.org"), window)
+    assert taken == settings.login_max_failures
     # Another account of the tenant is not affected.
     assert (await portal_login(browser, tenant, "eva@example.org")).status_code == 200
     # An unknown address is throttled the same way: no hint that it does not exist.
@@ -458,6 +462,27 @@ async def test_failed_logins_are_throttled_per_account(admin_client, browser, te
     assert (await login(browser, tenant)).status_code == 200
     with time_machine.travel(timedelta(minutes=settings.login_window_minutes + 1), tick=True):
         assert (await portal_login(browser, tenant, "per@example.org")).status_code == 200
+
+
+async def test_parallel_guesses_get_no_more_checks_than_the_limit(
+    admin_client, app, tenant, settings, monkeypatch
+):
+    """#17.6: a burst of wrong portal passwords, then the right one while they are in
+    flight: at most the limit is checked, the right password is refused unchecked."""
+    from plugins.customers import portal
+    from tests.burst import guess_burst
+
+    await active_customer(admin_client, tenant)
+    limit = settings.login_max_failures
+    body = {"tenant": tenant.slug, "email": "per@example.org"}
+    burst = await guess_burst(
+        app, monkeypatch, portal, "/api/portal/login",
+        {**body, "password": "wrong-password-1"}, {**body, "password": PASSWORD},
+        n_wrong=3 * limit, limit=limit,
+    )
+    assert burst.checked == limit
+    assert sorted(burst.wrong) == [401] * limit + [429] * (2 * limit)
+    assert burst.right == 429
 
 
 # --- reset ------------------------------------------------------------------------------------
@@ -492,6 +517,36 @@ async def test_password_reset_flow_without_two_factor(admin_client, app, browser
     assert (await browser.get("/api/portal/me")).status_code == 401
     assert (await portal_login(browser, tenant, "per@example.org")).status_code == 401
     assert (await portal_login(browser, tenant, "per@example.org", NEW_PASSWORD)).status_code == 200
+
+
+async def test_reset_requests_are_limited_and_one_link_stays_live(
+    admin_client, app, tenant, settings, worker
+):
+    """#17.14 for the portal: 3 requests an hour per organization and e-mail, the same
+    answers for an unknown address, and only the newest link works."""
+    import httpx
+
+    from plugins.customers.tables import PortalToken
+
+    await active_customer(admin_client, tenant)
+    statuses = {}
+    for n, email in enumerate(("per@example.org", "ghost@example.org")):
+        transport = httpx.ASGITransport(app=app, client=(f"10.77.{n}.{tenant.id % 250}", 1))
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver.local") as c:
+            body = {"tenant": tenant.slug, "email": email}
+            answers = [await c.post("/api/portal/password-reset", json=body) for _ in range(10)]
+        statuses[email] = [(r.status_code, r.json()["detail"] if r.status_code == 429 else r.json())
+                           for r in answers]
+    limit = settings.reset_max_per_account
+    assert [s for s, _ in statuses["per@example.org"]] == [202] * limit + [429] * (10 - limit)
+    assert statuses["per@example.org"] == statuses["ghost@example.org"]
+    worker.drain()
+    live = (
+        (PortalToken.tenant_id == tenant.id)
+        & (PortalToken.purpose == "reset")
+        & PortalToken.used_at.is_null()
+    )
+    assert await PortalToken.count().where(live) == 1
 
 
 async def test_reset_is_not_sent_for_invited_or_disabled_accounts(admin_client, tenant):
@@ -556,15 +611,13 @@ async def test_purge_job_deletes_only_what_ended(admin_client, browser, tenant, 
     other = await private_customer(admin_client, name="Eva", email="eva@example.org")
     await invite(admin_client, str(other["id"]))
     await purge_expired()
-    # Live session, live invitation, recent failure stay; the used invitation went.
+    # Live session and live invitation stay; the used invitation went.
     assert await PortalSession.count().where(PortalSession.account_id == account["id"]) == 1
     assert await PortalToken.count().where(PortalToken.tenant_id == tenant.id) == 1
-    assert await PortalLoginFailure.count().where(PortalLoginFailure.tenant_id == tenant.id) == 1
     later = utcnow() + timedelta(days=8)
     await purge_expired(later)
     assert await PortalSession.count().where(PortalSession.account_id == account["id"]) == 0
     assert await PortalToken.count().where(PortalToken.tenant_id == tenant.id) == 0
-    assert await PortalLoginFailure.count().where(PortalLoginFailure.tenant_id == tenant.id) == 0
 
 
 # --- describe_person (two-factor finds phones without importing this plugin) -------------------

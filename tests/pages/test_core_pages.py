@@ -96,6 +96,25 @@ async def test_disabled_module_is_not_in_the_navigation(anon_client, tenant_fact
     assert "Kunder" in r.text and "Ärenden" not in r.text
 
 
+async def test_password_reset_page_says_when_the_limit_is_reached(
+    anon_client, tenant, settings, worker
+):
+    """#17.14: the page shows the limit beside the field, in Swedish, for any address."""
+    for path, email in (
+        ("/password-reset", tenant.admin_email),
+        ("/password-reset", "ghost@example.org"),
+        ("/portal/password-reset", "ghost@example.org"),
+    ):
+        form = {"tenant": tenant.slug, "email": email}
+        for _ in range(settings.reset_max_per_account):
+            r = await post_form(anon_client, path, form, path)
+            assert r.status_code == 200
+        r = await post_form(anon_client, path, form, path)
+        assert r.status_code == 429
+        assert "För många begäranden om nytt lösenord" in r.text and 'id="e-email"' in r.text
+    worker.drain()  # no queued task is left for a later test's worker
+
+
 async def test_password_reset_pages(anon_client, tenant, worker):
     r = await post_form(anon_client, "/password-reset", {"tenant": tenant.slug, "email": tenant.admin_email})
     assert r.status_code == 200 and "återställningslänk" in r.text.lower()

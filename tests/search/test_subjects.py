@@ -190,7 +190,9 @@ async def test_bad_requests(app, admin_client, tenant, other_tenant):
     assert r.status_code == 400
     r = await admin_client.post("/api/gdpr/subjects/export", json={"emails": ["a@example.se"], "x": 1})
     assert r.status_code == 400
-    r = await admin_client.post("/api/gdpr/subjects/export", content=b"{not json")
+    r = await admin_client.post(
+        "/api/gdpr/subjects/export", content=b"{not json", headers={"content-type": "application/json"}
+    )
     assert r.status_code == 400
     mine = await admin_client.post("/api/gdpr/subjects/export", json={"emails": ["nobody@example.se"]})
     assert mine.status_code == 201 and mine.json()["records"] == 0
