@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import msgspec
 from litestar import Controller, get, post
-from litestar.exceptions import ClientException, NotFoundException
+from litestar.exceptions import ClientException, NotFoundException, PermissionDeniedException
 from litestar.params import FromPath, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_201_CREATED, HTTP_409_CONFLICT
 
 from core.activity.service import MAX_BODY, ActivityError, add_activity, list_activity
+from core.auth import SessionUser
 from core.validation import FieldError
 from core.web import AuthUser
 
@@ -58,9 +59,17 @@ def _out(r: dict) -> ActivityOut:
     )
 
 
-async def check_record(tenant_id: int, plugin: str, record_type: str, record_id: int) -> dict:
-    """The record behind an activity path, or 404: unknown plugin or type, a module the
-    organization turned off, or a record of another organization."""
+async def check_record(
+    user: SessionUser, plugin: str, record_type: str, record_id: int, write: bool = False
+) -> dict:
+    """The record behind an activity path, when the user may open it, else 404.
+
+    404 for an unknown plugin or type, a module the organization turned off, a record of
+    another organization, and a record the user may not open (the type's ``can_open``
+    says no, or the type declares none): the same answer as for an id that does not exist,
+    so the activity routes do not tell which records exist. A user who may see the record
+    but not change it gets 403 when adding an entry.
+    """
     from core.gdpr.registry import get_declarations
     from core.plugins import get_host
     from core.tenancy import enabled_modules, get_scoped
@@ -71,9 +80,27 @@ async def check_record(tenant_id: int, plugin: str, record_type: str, record_id:
     if rt is None:
         raise NotFoundException(f"There is no record type {record_type!r} in {plugin!r}.")
     host = get_host()
-    if plugin in host.modules() and plugin not in await enabled_modules(host, tenant_id):
+    if plugin in host.modules() and plugin not in await enabled_modules(host, user.tenant_id):
         raise NotFoundException(f"The module {plugin!r} is not enabled for this organization")
-    return await get_scoped(rt.table, tenant_id, record_id, rt.label_en or record_type)
+    what = rt.label_en or record_type
+    record = await get_scoped(rt.table, user.tenant_id, record_id, what)
+    if not await _may_open(rt.can_open, user, record, False):
+        # word for word get_scoped's answer for a missing id
+        raise NotFoundException(f"{what} {record_id} was not found")
+    if write and not await _may_open(rt.can_open, user, record, True):
+        raise PermissionDeniedException(NOT_WRITABLE)
+    return record
+
+
+NOT_WRITABLE = "You may see this record but not change it, so you cannot add to its activity."
+
+
+async def _may_open(can_open: Any, user: SessionUser, record: dict, write: bool) -> bool:
+    from core.plugins import await_me_maybe
+
+    if can_open is None:
+        return False  # fail closed: the owning plugin did not say who may open the type
+    return await await_me_maybe(can_open(user, record, write)) is True
 
 
 class ActivityController(Controller):
@@ -92,7 +119,7 @@ class ActivityController(Controller):
         kind: Annotated[Kind | None, QueryParameter()] = None,
     ) -> ActivityPage:
         """The record's comments, notes, work reports and conversation messages, oldest first."""
-        await check_record(user.tenant_id, plugin, record_type, record_id)
+        await check_record(user, plugin, record_type, record_id)
         total, rows = await list_activity(
             user.tenant_id, plugin, record_type, record_id, [kind] if kind else None, offset, limit
         )
@@ -111,7 +138,7 @@ class ActivityController(Controller):
         from core.db import atomic
 
         async with atomic():
-            record = await check_record(user.tenant_id, plugin, record_type, record_id)
+            record = await check_record(user, plugin, record_type, record_id, write=True)
             if record.get("anonymized_at") is not None:
                 raise ClientException(
                     "This record has been anonymized; nothing can be added to it.",

@@ -22,7 +22,14 @@ Decisions worth knowing:
 
 from __future__ import annotations
 
-from core.contracts import Mode, PersonalDataField, RecordType, RetentionRule, SearchSource
+from core.contracts import (
+    Mode,
+    PersonalDataField,
+    RecordType,
+    RetentionRule,
+    SearchSource,
+    any_employee,
+)
 from plugins.cases.tables import Case
 
 PLUGIN = "cases"
@@ -113,7 +120,10 @@ def retention_rules() -> list[RetentionRule]:
 
 
 def record_types() -> list[RecordType]:
-    return [RecordType(RECORD_TYPE, Case, "Ärende", "Case", link=case_link, number_column="number")]
+    return [RecordType(
+            RECORD_TYPE, Case, "Ärende", "Case", link=case_link, number_column="number",
+            can_open=any_employee,
+        )]
 
 
 def search_sources() -> list[SearchSource]:

@@ -21,7 +21,7 @@ Decisions worth knowing:
 
 from __future__ import annotations
 
-from core.contracts import PersonalDataField, RecordType, RetentionRule, SearchSource
+from core.contracts import PersonalDataField, RecordType, RetentionRule, SearchSource, any_employee
 from plugins.workorders.tables import ExtraCost, WorkOrder
 
 PLUGIN = "workorders"
@@ -132,6 +132,7 @@ def record_types() -> list[RecordType]:
             "Work order",
             link=work_order_link,
             number_column="number",
+            can_open=any_employee,
         )
     ]
 

@@ -89,3 +89,21 @@ async def test_python_helper(tenant):
         await add_activity(tenant.id, "gdprtest", "customer", 5, "gossip", "x", None, "")
     total, rows = await list_activity(tenant.id, "gdprtest", "customer", 5)
     assert total == 1 and rows[0]["body"] == "Hej!"
+
+
+async def test_a_type_nobody_said_who_may_open_is_refused(admin_client, tenant):
+    """gdprtest's notes declare no ``can_open``: even the administrator gets the answer of
+    a record that does not exist (fail closed), and nothing is written."""
+    from tests.gdpr.plugin import GTNote
+
+    rows = await GTNote.insert(GTNote(tenant_id=tenant.id)).returning(GTNote.id)
+    nid = int(rows[0]["id"])
+    missing = await admin_client.get(path(2**31 - 1, record_type="note"))
+    for r in (
+        await admin_client.get(path(nid, record_type="note")),
+        await admin_client.post(path(nid, record_type="note"), json={"kind": "note", "body": "x"}),
+    ):
+        assert r.status_code == 404
+        assert r.json()["detail"] == missing.json()["detail"].replace(str(2**31 - 1), str(nid))
+    total, _ = await list_activity(tenant.id, "gdprtest", "note", nid)
+    assert total == 0
