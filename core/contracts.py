@@ -205,6 +205,17 @@ class CustomerChoice:
     detail: str = ""
 
 
+@dataclass(frozen=True)
+class PartyFound:
+    """The customer register's answer to ``look_up_party``: whether the customer exists in
+    the organization (and may be named by a new reference: not deleted), and which customer
+    the contact person belongs to (``None``: no such contact person in the organization).
+    Asked with 0 for a field not given; the answer for 0 is ignored."""
+
+    customer: bool
+    contact_customer_id: int | None = None
+
+
 @dataclass
 class SecondFactorRequest:
     """Asked at login (and other guarded steps) whether a second factor is needed."""

@@ -34,6 +34,7 @@ from core.config import get_settings
 from core.contracts import SecondFactorRequest
 from core.db import atomic, raw, utcnow
 from core.plugins import await_me_maybe, get_host
+from core.references import check_party
 from core.tables import Employee, EmployeeGroup, LoginFailure
 from core.tenancy import get_scoped
 from core.validation import FieldError
@@ -604,6 +605,7 @@ async def create_entry(user: SessionUser, data: EntryIn) -> EntryOut:
         raise NotFoundException(f"Form {data.form_id} was not found")
     _require_plain(access)
     customer_id = _customer_for(form, data.customer_id, required=True)
+    await check_party(tid, customer_id)
     fields = (await _fields_of(tid, [data.form_id]))[data.form_id]
     changes = _check_values(data.values, fields)
     now = utcnow()
@@ -652,6 +654,7 @@ async def edit_entry(user: SessionUser, entry_id: int, data: EntryPatch) -> Entr
         updates: dict[Any, Any] = {VaultEntry.updated_at: utcnow(), VaultEntry.updated_by: user.employee_id}
         if data.customer_id is not None:
             updates[VaultEntry.customer_id] = _customer_for(form, data.customer_id, required=False)
+            await check_party(tid, data.customer_id, before=entry)
         if data.values:
             changes = _check_values(data.values, fields)
             try:
