@@ -153,4 +153,6 @@ async def test_page_forms_show_the_field_error(
         r = await post_form(client, page, {**fields, "customer_id": str(mine)}, page)
         assert SWEDISH_NO_CUSTOMER not in r.text, page
         checked.append(name)
-    assert {"cases/case", "orders/order", "workorders/work_order"} <= set(checked), checked
+    expected = {"cases/case", "orders/order", "projects/project", "quotes/quote",
+                "workorders/work_order"}
+    assert expected <= set(checked), checked
