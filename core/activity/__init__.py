@@ -19,6 +19,7 @@ from core.activity.service import (
     add_activity,
     clear_activity,
     list_activity,
+    may_open,
 )
 from core.activity.tables import Activity
 
@@ -29,4 +30,5 @@ __all__ = [
     "add_activity",
     "clear_activity",
     "list_activity",
+    "may_open",
 ]

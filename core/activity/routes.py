@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 import msgspec
 from litestar import Controller, get, post
@@ -11,7 +11,14 @@ from litestar.exceptions import ClientException, NotFoundException, PermissionDe
 from litestar.params import FromPath, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_201_CREATED, HTTP_409_CONFLICT
 
-from core.activity.service import MAX_BODY, ActivityError, add_activity, list_activity
+from core.activity.service import (
+    MAX_BODY,
+    NOT_WRITABLE,
+    ActivityError,
+    add_activity,
+    list_activity,
+    may_open,
+)
 from core.auth import SessionUser
 from core.validation import FieldError
 from core.web import AuthUser
@@ -84,23 +91,12 @@ async def check_record(
         raise NotFoundException(f"The module {plugin!r} is not enabled for this organization")
     what = rt.label_en or record_type
     record = await get_scoped(rt.table, user.tenant_id, record_id, what)
-    if not await _may_open(rt.can_open, user, record, False):
+    if not await may_open(user, plugin, record_type, record, False):
         # word for word get_scoped's answer for a missing id
         raise NotFoundException(f"{what} {record_id} was not found")
-    if write and not await _may_open(rt.can_open, user, record, True):
+    if write and not await may_open(user, plugin, record_type, record, True):
         raise PermissionDeniedException(NOT_WRITABLE)
     return record
-
-
-NOT_WRITABLE = "You may see this record but not change it, so you cannot add to its activity."
-
-
-async def _may_open(can_open: Any, user: SessionUser, record: dict, write: bool) -> bool:
-    from core.plugins import await_me_maybe
-
-    if can_open is None:
-        return False  # fail closed: the owning plugin did not say who may open the type
-    return await await_me_maybe(can_open(user, record, write)) is True
 
 
 class ActivityController(Controller):

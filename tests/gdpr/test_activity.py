@@ -107,3 +107,24 @@ async def test_a_type_nobody_said_who_may_open_is_refused(admin_client, tenant):
         assert r.json()["detail"] == missing.json()["detail"].replace(str(2**31 - 1), str(nid))
     total, _ = await list_activity(tenant.id, "gdprtest", "note", nid)
     assert total == 0
+
+
+async def test_page_form_asks_the_same_question(tenant):
+    """The pages' helper refuses what the API refuses (core.activity.may_open): a type that
+    declares no can_open takes no entry from a page form either."""
+    from babel.support import NullTranslations
+
+    from core.auth import SessionUser
+    from core.pages.records import add_activity_from_form
+    from tests.gdpr.plugin import GTNote
+
+    rows = await GTNote.insert(GTNote(tenant_id=tenant.id)).returning(*GTNote.all_columns())
+    admin = SessionUser(0, tenant.id, tenant.slug, tenant.admin_id, "A", "a@x.se", "admin", "sv")
+    form, t = {"kind": "note", "body": "x"}, NullTranslations()
+    errors = await add_activity_from_form(admin, "gdprtest", "note", rows[0], form, t)
+    assert "body" in errors
+    total, _ = await list_activity(tenant.id, "gdprtest", "note", int(rows[0]["id"]))
+    assert total == 0
+    cid = await add_customer(tenant.id)
+    customer = {"id": cid, "anonymized_at": None}
+    assert await add_activity_from_form(admin, "gdprtest", "customer", customer, form, t) == {}
