@@ -391,7 +391,16 @@ def _employee_link(record_id: int) -> str:
 def declare_record_types() -> Sequence[RecordType]:
     from core.tables import Employee
 
-    return [RecordType("employee", Employee, "Användare", "User", link=_employee_link)]
+    return [
+        RecordType(
+            "employee", Employee, "Användare", "User", link=_employee_link, can_open=_admin_only
+        )
+    ]
+
+
+def _admin_only(user: Any, record: dict[str, Any], write: bool) -> bool:
+    """Employees are managed by administrators (core.routes.admin), and so is their activity."""
+    return bool(user.is_admin)
 
 
 @hookimpl

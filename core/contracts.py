@@ -130,6 +130,20 @@ class RecordType:
     link: Callable[[int], str] | None = None
     # Column holding the record's human number (shown in search hits), if any.
     number_column: str | None = None
+    # Who may open a record of this type, asked before its activity (comments, notes, work
+    # reports, conversations) is shown or added to: ``can_open(user, record, write)`` with
+    # the logged-in employee (core.auth.SessionUser), the record's row (already known to be
+    # the tenant's) and whether the caller writes (adds an entry) or only reads. Answers a
+    # bool or an awaitable of one, exactly as the plugin's own routes decide for the record
+    # (read: may the user see it; write: may the user change it). ``None``, the default,
+    # answers no for everybody: activity on a type whose plugin says nothing is refused.
+    can_open: Callable[[Any, dict[str, Any], bool], bool | Awaitable[bool]] | None = None
+
+
+def any_employee(user: Any, record: dict[str, Any], write: bool) -> bool:
+    """``RecordType.can_open`` of records every employee of the tenant may see and change
+    (the module being turned on for the tenant, which the core checks first)."""
+    return True
 
 
 @dataclass(frozen=True)
@@ -206,6 +220,17 @@ class CustomerChoice:
     number: int
     name: str
     detail: str = ""
+
+
+@dataclass(frozen=True)
+class PartyFound:
+    """The customer register's answer to ``look_up_party``: whether the customer exists in
+    the organization (and may be named by a new reference: not deleted), and which customer
+    the contact person belongs to (``None``: no such contact person in the organization).
+    Asked with 0 for a field not given; the answer for 0 is ignored."""
+
+    customer: bool
+    contact_customer_id: int | None = None
 
 
 @dataclass

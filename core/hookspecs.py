@@ -37,6 +37,7 @@ if TYPE_CHECKING:
         ModuleInfo,
         NotPersonal,
         OutgoingMessage,
+        PartyFound,
         PersonalDataField,
         PersonContact,
         RecordType,
@@ -204,6 +205,22 @@ def find_customers(
     The customer picker of record forms (cases, orders, quotes...) asks this, so a record
     plugin suggests customers without importing the customer register. Every answer is
     used (``core.pages.pickers.find_customers`` awaits and joins them); ``None`` to pass.
+    """
+
+
+@hookspec
+def look_up_party(
+    tenant_id: int, customer_id: int, contact_person_id: int
+) -> Awaitable[PartyFound | None] | PartyFound | None:
+    """Whether ``customer_id`` is a customer of the tenant, and whose contact person
+    ``contact_person_id`` is (0: not asked), for the reference check of every record that
+    names a customer (``core.references.check_party``).
+
+    The plugin owning the customer register answers; ``None`` to pass (with more than one
+    register, one vouching for the customer, or for the contact person as that customer's,
+    is enough). Asked of every
+    installed plugin even when the tenant turned the module off (stored customers still
+    exist); with no answer at all a non-zero id is refused.
     """
 
 

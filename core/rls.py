@@ -18,6 +18,33 @@ superuser or has BYPASSRLS: run the application with ``GALLRA_DATABASE_URL`` nam
 role and ``gallra migrate`` with ``GALLRA_DATABASE_OWNER_URL`` naming the owner;
 :func:`ensure_rls` then grants the application's role what it needs. SQLite has no
 row-level security; there the tenant filters in the queries are the only guard.
+
+What the policies protect against, and what not
+-----------------------------------------------
+
+They are a second line behind the tenant filter every query writes, against the
+application's own *mistakes*, not against somebody who runs SQL as the application:
+
+* **Protected:** a request bound to one tenant (an employee's or portal person's session, a
+  public link once its token is found) whose query forgets the tenant filter reads,
+  updates and deletes that tenant's rows only, and cannot insert or move a row into
+  another tenant (``WITH CHECK``). A connection of the application's role that never set
+  the setting (a person's psql session) sees no tenant rows; a value that is neither a
+  number nor ``*`` makes the statement fail rather than show rows.
+* **Not protected: the application may choose "all tenants".** ``gallra.tenant`` is a
+  setting any role may change (``SET gallra.tenant = '*'`` or ``set_config(...)``), and
+  the application's role sets it itself: to ``*`` for the work that spans tenants
+  (retention sweeps, delivery, the scheduler, the CLI, platform administration) and to
+  whichever tenant a request names. So code running as the application's role (a
+  compromised process, injected SQL that can run ``SET`` or ``set_config``, anybody with
+  its password) can read and write every tenant; in the ``*`` paths only the queries' own
+  tenant filters separate tenants. The policies do not replace those filters, nor the
+  checks that a referenced row belongs to the tenant (``core.references``, ``get_scoped``).
+* **Not protected:** tables without a ``tenant_id`` column (tenants, platform tables),
+  roles that own the tables, superusers and roles with ``BYPASSRLS`` (:func:`check`
+  reports these), and SQLite.
+* **Not in scope:** which person within a tenant may see a record; that is the modules'
+  access rules (for example ``RecordType.can_open`` for activity).
 """
 
 from __future__ import annotations

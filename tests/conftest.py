@@ -209,3 +209,41 @@ async def admin_client(client, tenant):  # type: ignore[no-untyped-def]
     response = await login(client, tenant)
     assert response.status_code == 200, response.text
     return client
+
+
+async def add_party(
+    tenant_id: int, contacts: int = 1, name: str = "Kund AB", **values: Any
+) -> tuple[int, list[int]]:
+    """A customer of the tenant and ``contacts`` contact persons of it, written straight to
+    the customer register's tables: a record that names a customer or contact person must
+    name a real one of its own organization (core.references.check_party). Returns the
+    customer's id and the contact persons' ids."""
+    from plugins.customers.tables import ContactPerson, Customer
+
+    last = await Customer.select(Customer.number).where(Customer.tenant_id == tenant_id).order_by(
+        Customer.number, ascending=False
+    ).first()
+    rows = await Customer.insert(
+        Customer(tenant_id=tenant_id, number=(last["number"] if last else 0) + 1, name=name, **values)
+    ).returning(Customer.id)
+    customer_id = int(rows[0]["id"])
+    contact_ids = []
+    for i in range(contacts):
+        rows = await ContactPerson.insert(
+            ContactPerson(tenant_id=tenant_id, customer_id=customer_id, name=f"Kontakt {i + 1}")
+        ).returning(ContactPerson.id)
+        contact_ids.append(int(rows[0]["id"]))
+    return customer_id, contact_ids
+
+
+async def make_party(client: AsyncTestClient, contact: bool = True) -> dict[str, int]:
+    """A new customer (and a contact person of it) of the client's organization, made
+    through the customer register's API: a record may name only those (core.references)."""
+    r = await client.post("/api/customers/", json={"name": "Kund AB"})
+    assert r.status_code == 201, r.text
+    party = {"customer_id": r.json()["id"], "contact_person_id": 0}
+    if contact:
+        r = await client.post(f"/api/customers/{party['customer_id']}/contacts", json={"name": "Kim"})
+        assert r.status_code == 201, r.text
+        party["contact_person_id"] = r.json()["id"]
+    return party

@@ -7,11 +7,19 @@ from typing import Annotated, Literal
 
 import msgspec
 from litestar import Controller, get, post
-from litestar.exceptions import ClientException, NotFoundException
+from litestar.exceptions import ClientException, NotFoundException, PermissionDeniedException
 from litestar.params import FromPath, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_201_CREATED, HTTP_409_CONFLICT
 
-from core.activity.service import MAX_BODY, ActivityError, add_activity, list_activity
+from core.activity.service import (
+    MAX_BODY,
+    NOT_WRITABLE,
+    ActivityError,
+    add_activity,
+    list_activity,
+    may_open,
+)
+from core.auth import SessionUser
 from core.validation import FieldError
 from core.web import AuthUser
 
@@ -58,9 +66,17 @@ def _out(r: dict) -> ActivityOut:
     )
 
 
-async def check_record(tenant_id: int, plugin: str, record_type: str, record_id: int) -> dict:
-    """The record behind an activity path, or 404: unknown plugin or type, a module the
-    organization turned off, or a record of another organization."""
+async def check_record(
+    user: SessionUser, plugin: str, record_type: str, record_id: int, write: bool = False
+) -> dict:
+    """The record behind an activity path, when the user may open it, else 404.
+
+    404 for an unknown plugin or type, a module the organization turned off, a record of
+    another organization, and a record the user may not open (the type's ``can_open``
+    says no, or the type declares none): the same answer as for an id that does not exist,
+    so the activity routes do not tell which records exist. A user who may see the record
+    but not change it gets 403 when adding an entry.
+    """
     from core.gdpr.registry import get_declarations
     from core.plugins import get_host
     from core.tenancy import enabled_modules, get_scoped
@@ -71,9 +87,16 @@ async def check_record(tenant_id: int, plugin: str, record_type: str, record_id:
     if rt is None:
         raise NotFoundException(f"There is no record type {record_type!r} in {plugin!r}.")
     host = get_host()
-    if plugin in host.modules() and plugin not in await enabled_modules(host, tenant_id):
+    if plugin in host.modules() and plugin not in await enabled_modules(host, user.tenant_id):
         raise NotFoundException(f"The module {plugin!r} is not enabled for this organization")
-    return await get_scoped(rt.table, tenant_id, record_id, rt.label_en or record_type)
+    what = rt.label_en or record_type
+    record = await get_scoped(rt.table, user.tenant_id, record_id, what)
+    if not await may_open(user, plugin, record_type, record, False):
+        # word for word get_scoped's answer for a missing id
+        raise NotFoundException(f"{what} {record_id} was not found")
+    if write and not await may_open(user, plugin, record_type, record, True):
+        raise PermissionDeniedException(NOT_WRITABLE)
+    return record
 
 
 class ActivityController(Controller):
@@ -92,7 +115,7 @@ class ActivityController(Controller):
         kind: Annotated[Kind | None, QueryParameter()] = None,
     ) -> ActivityPage:
         """The record's comments, notes, work reports and conversation messages, oldest first."""
-        await check_record(user.tenant_id, plugin, record_type, record_id)
+        await check_record(user, plugin, record_type, record_id)
         total, rows = await list_activity(
             user.tenant_id, plugin, record_type, record_id, [kind] if kind else None, offset, limit
         )
@@ -111,7 +134,7 @@ class ActivityController(Controller):
         from core.db import atomic
 
         async with atomic():
-            record = await check_record(user.tenant_id, plugin, record_type, record_id)
+            record = await check_record(user, plugin, record_type, record_id, write=True)
             if record.get("anonymized_at") is not None:
                 raise ClientException(
                     "This record has been anonymized; nothing can be added to it.",

@@ -12,6 +12,22 @@ ACTIVITY_KINDS = ("comment", "work_report", "note", "conversation")
 MAX_BODY = 20_000
 
 
+NOT_WRITABLE = "You may see this record but not change it, so you cannot add to its activity."
+
+
+async def may_open(user: Any, plugin: str, record_type: str, record: dict, write: bool) -> bool:
+    """Whether ``user`` may open ``record`` (a row of the tenant) of this record type: read
+    its activity, or with ``write`` add to it. The type's ``RecordType.can_open``, declared
+    by the plugin that owns it, answers; a type without one (or unknown) is refused."""
+    from core.gdpr.registry import get_declarations
+    from core.plugins import await_me_maybe
+
+    rt = get_declarations().record_types.get((plugin, record_type))
+    if rt is None or rt.can_open is None:
+        return False  # fail closed: nobody said who may open it
+    return await await_me_maybe(rt.can_open(user, record, write)) is True
+
+
 class ActivityError(ValueError):
     """Bad input for an activity entry (unknown kind, empty or too long text)."""
 

@@ -25,6 +25,16 @@ KNOWN = [
     _("This is not a valid phone number; write it like 070-123 45 67 or +46 70 123 45 67."),
     _("This is not an e-mail address; write it like name@example.se."),
     _("This account can no longer log in."),
+    # core.activity.may_open: a record one may read but not change
+    _("You may see this record but not change it, so you cannot add to its activity."),
+    # core.references.check_party: a record's customer or contact person
+    _("There is no such customer in this organization."),
+    _("There is no such contact person in this organization."),
+    _("This contact person does not belong to the chosen customer."),
+    _(
+        "Customers cannot be checked here: no customer register is installed. "
+        "Leave the field empty."
+    ),
     _("Write the 6 digits of the code in the SMS."),
     _("You are logged in."),
     _("This browser is remembered until %(date)s (%(days)s days); until then no SMS code is asked for here."),

@@ -11,7 +11,14 @@ from babel.support import NullTranslations
 from litestar import Request, Response
 from litestar.exceptions import NotFoundException
 
-from core.activity.service import ACTIVITY_KINDS, ActivityError, add_activity, list_activity
+from core.activity.service import (
+    ACTIVITY_KINDS,
+    NOT_WRITABLE,
+    ActivityError,
+    add_activity,
+    list_activity,
+    may_open,
+)
 from core.auth import SessionUser
 from core.db import atomic, utcnow
 from core.gdpr.registry import get_declarations
@@ -66,7 +73,11 @@ async def add_activity_from_form(
     user: SessionUser, plugin: str, record_type: str, record: dict, form: dict[str, str],
     t: NullTranslations,
 ) -> dict[str, str]:
-    """Add the entry a person wrote; the errors to show beside the fields, if any."""
+    """Add the entry a person wrote; the errors to show beside the fields, if any.
+
+    Asks the record type's ``can_open`` like the activity API (core.activity.may_open)."""
+    if not await may_open(user, plugin, record_type, record, True):
+        return {"body": t.gettext(NOT_WRITABLE)}
     if record.get("anonymized_at") is not None:
         return {"body": t.gettext("This record has been anonymized; nothing can be added to it.")}
     kind = form.get("kind", "comment")

@@ -566,6 +566,11 @@ class PluginConformance:
                 problems.append(f"record type {key!r}: the table has no tenant_id column")
             if rt.number_column and not _has_column(rt.table, rt.number_column):
                 problems.append(f"record type {key!r}: number_column {rt.number_column!r} does not exist")
+            if rt.can_open is None:
+                problems.append(
+                    f"record type {key!r}: no can_open, so its activity is refused to everybody "
+                    "(say who may open it: core.contracts.any_employee, or the plugin's own check)"
+                )
         for info in decl.rules_of(gallra_plugin_name):
             if not (info.rule.label_sv and info.rule.label_en):
                 problems.append(f"rule {info.key!r}: label_sv and label_en are needed")

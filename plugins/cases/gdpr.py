@@ -31,6 +31,7 @@ from core.contracts import (
     RecordType,
     RetentionRule,
     SearchSource,
+    any_employee,
 )
 from plugins.cases.tables import Case
 
@@ -123,7 +124,10 @@ def retention_rules() -> list[RetentionRule]:
 
 
 def record_types() -> list[RecordType]:
-    return [RecordType(RECORD_TYPE, Case, "Ärende", "Case", link=case_link, number_column="number")]
+    return [RecordType(
+            RECORD_TYPE, Case, "Ärende", "Case", link=case_link, number_column="number",
+            can_open=any_employee,
+        )]
 
 
 def search_sources() -> list[SearchSource]:

@@ -12,6 +12,7 @@ from litestar.exceptions import ClientException
 
 from core.db import atomic, contains_text, utcnow
 from core.numbering import lock_numbers, next_number
+from core.references import check_party
 from core.tenancy import get_scoped
 from core.validation import FieldError, normalize_email, normalize_phone
 from plugins.cases.schemas import CaseIn, CasePatch
@@ -113,6 +114,7 @@ async def create_case(tenant_id: int, employee_id: int, data: CaseIn) -> dict:
         created_by=employee_id,
     )
     async with atomic():
+        await check_party(tenant_id, data.customer_id, data.contact_person_id)
         await lock_numbers(NUMBER_LOCK, tenant_id)
         if data.number is not None:
             await _check_number_free(tenant_id, data.number)
@@ -150,6 +152,7 @@ async def edit_case(tenant_id: int, case_id: int, data: CasePatch) -> dict:
     async with atomic():
         row = await get_case(tenant_id, case_id)
         _writable(row)
+        await check_party(tenant_id, data.customer_id, data.contact_person_id, before=row)
         if data.number is not None and data.number != row["number"]:
             await _check_number_free(tenant_id, data.number, exclude_id=case_id)
             changes[Case.number] = data.number

@@ -111,6 +111,15 @@ def describe_person(
 
 
 @hookimpl
+def look_up_party(tenant_id: int, customer_id: int, contact_person_id: int) -> Awaitable[Any]:
+    """Customer and contact person of a record of another module: exist, same tenant, and
+    whose contact (core.references.check_party decides)."""
+    from plugins.customers import services
+
+    return services.look_up_party(tenant_id, customer_id, contact_person_id)
+
+
+@hookimpl
 def find_customers(tenant_id: int, query: str, limit: int) -> Awaitable[Sequence[Any]] | None:
     """Customers by name or number, for the customer picker of other modules' forms."""
     from plugins.customers import services

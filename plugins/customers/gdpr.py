@@ -43,6 +43,7 @@ from core.contracts import (
     RecordType,
     RetentionRule,
     SearchSource,
+    any_employee,
 )
 from plugins.customers.tables import (
     ContactPerson,
@@ -221,13 +222,16 @@ def retention_rules() -> list[RetentionRule]:
 def record_types() -> list[RecordType]:
     return [
         RecordType(
-            "customer", Customer, "Kund", "Customer", link=customer_link, number_column="number"
+            "customer", Customer, "Kund", "Customer", link=customer_link, number_column="number",
+            can_open=any_employee,
         ),
         RecordType(
-            "contact_person", ContactPerson, "Kontaktperson", "Contact person", link=contact_link
+            "contact_person", ContactPerson, "Kontaktperson", "Contact person", link=contact_link,
+            can_open=any_employee,
         ),
         RecordType(
-            "customer_contact", CustomerContact, "Kundkontakt", "Customer contact", link=log_link
+            "customer_contact", CustomerContact, "Kundkontakt", "Customer contact", link=log_link,
+            can_open=any_employee,
         ),
     ]
 

@@ -470,3 +470,30 @@ async def suggest(tenant_id: int, query: str, limit: int) -> list[Any]:
         )
         for r in rows
     ]
+
+
+async def look_up_party(tenant_id: int, customer_id: int, contact_person_id: int) -> Any:
+    """The reference check of other modules' records (``look_up_party``): is the customer a
+    live one of this tenant, and whose live contact person is ``contact_person_id``."""
+    from core.contracts import PartyFound
+
+    customer = bool(customer_id) and await Customer.exists().where(
+        (Customer.tenant_id == tenant_id)
+        & (Customer.id == customer_id)
+        & Customer.deleted_at.is_null()
+        & Customer.anonymized_at.is_null()
+    )
+    owner: int | None = None
+    if contact_person_id:
+        row = (
+            await ContactPerson.select(ContactPerson.customer_id)
+            .where(
+                (ContactPerson.tenant_id == tenant_id)
+                & (ContactPerson.id == contact_person_id)
+                & ContactPerson.deleted_at.is_null()
+                & ContactPerson.anonymized_at.is_null()
+            )
+            .first()
+        )
+        owner = int(row["customer_id"]) if row else None
+    return PartyFound(customer=bool(customer), contact_customer_id=owner)

@@ -17,7 +17,14 @@ Decisions worth knowing:
 
 from __future__ import annotations
 
-from core.contracts import NotPersonal, PersonalDataField, RecordType, RetentionRule, SearchSource
+from core.contracts import (
+    NotPersonal,
+    PersonalDataField,
+    RecordType,
+    RetentionRule,
+    SearchSource,
+    any_employee,
+)
 from plugins.orders.tables import Order, OrderComment, OrderLine
 
 PLUGIN = "orders"
@@ -119,7 +126,10 @@ def retention_rules() -> list[RetentionRule]:
 
 def record_types() -> list[RecordType]:
     return [
-        RecordType(RECORD_TYPE, Order, "Order", "Order", link=order_link, number_column="number")
+        RecordType(
+            RECORD_TYPE, Order, "Order", "Order", link=order_link, number_column="number",
+            can_open=any_employee,
+        )
     ]
 
 

@@ -15,6 +15,7 @@ from piccolo.query.functions.aggregate import Max
 
 from core.db import atomic, utcnow
 from core.numbering import lock_numbers, next_number
+from core.references import check_party
 from core.tenancy import get_scoped
 from core.validation import FieldError
 from plugins.orders.schemas import CommentIn, OrderIn, OrderLineIn, OrderLinePatch, OrderPatch
@@ -191,6 +192,7 @@ async def create_order(tenant_id: int, employee_id: int, data: OrderIn) -> dict:
         _line_values(tenant_id, 0, i + 1, line, f"lines.{i}.") for i, line in enumerate(data.lines)
     ]
     async with atomic():
+        await check_party(tenant_id, data.customer_id, data.contact_person_id)
         await lock_numbers(NUMBER_LOCK, tenant_id)
         if data.number is not None:
             await _check_number_free(tenant_id, data.number)
@@ -222,6 +224,7 @@ async def edit_order(tenant_id: int, order_id: int, data: OrderPatch) -> dict:
         row = await get_order(tenant_id, order_id)
         _writable(row)
         _not_invoiced(row)
+        await check_party(tenant_id, data.customer_id, data.contact_person_id, before=row)
         if data.number is not None and data.number != row["number"]:
             await _check_number_free(tenant_id, data.number, exclude_id=order_id)
             changes[Order.number] = data.number

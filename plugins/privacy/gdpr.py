@@ -195,21 +195,28 @@ RULES: list[RetentionRule] = [
     ),
 ]
 
+def gdpr_paperwork(user: Any, record: dict[str, Any], write: bool) -> bool:
+    """``RecordType.can_open``: like every privacy route, administrators and members of a
+    group with the "gdpr" permission (plugins.privacy.routes.gdpr_user)."""
+    return bool(user.can("gdpr"))
+
+
 RECORD_TYPES: list[RecordType] = [
     RecordType(
-        RT_CONTACT, PrivacyContact, "Kontaktperson GDPR", "GDPR contact person", link=contact_link
+        RT_CONTACT, PrivacyContact, "Kontaktperson GDPR", "GDPR contact person", link=contact_link,
+        can_open=gdpr_paperwork,
     ),
     RecordType(
         RT_INCIDENT, Incident, "Incidentrapport", "Incident report",
-        link=incident_link, number_column="number",
+        link=incident_link, number_column="number", can_open=gdpr_paperwork,
     ),
     RecordType(
         RT_ACTIVITY, ProcessingActivity, "Behandling", "Processing activity",
-        link=activity_link, number_column="number",
+        link=activity_link, number_column="number", can_open=gdpr_paperwork,
     ),
     RecordType(
         RT_VERSION, InventoryVersion, "Signerad förteckning", "Signed inventory",
-        link=version_link, number_column="version",
+        link=version_link, number_column="version", can_open=gdpr_paperwork,
     ),
 ]
 

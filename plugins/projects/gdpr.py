@@ -18,6 +18,7 @@ from core.contracts import (
     RetentionRule,
     SearchSource,
     TwoFactorContext,
+    any_employee,
 )
 from core.db import raw
 from plugins.projects.tables import (
@@ -106,7 +107,10 @@ def project_link(record_id: int) -> str:
 
 
 RECORD_TYPES: list[RecordType] = [
-    RecordType(RECORD_TYPE, Project, "Projekt", "Project", link=project_link, number_column="number"),
+    RecordType(
+        RECORD_TYPE, Project, "Projekt", "Project", link=project_link, number_column="number",
+        can_open=any_employee,
+    ),
 ]
 
 SEARCH_SOURCES: list[SearchSource] = [

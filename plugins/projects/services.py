@@ -20,6 +20,7 @@ from core.db import atomic, bind_tenant, utcnow
 from core.numbering import lock_numbers, next_number
 from core.delivery import queue_message
 from core.plugins import await_me_maybe, get_host
+from core.references import check_party
 from core.security import new_token, token_hash
 from core.tables import Tenant
 from core.tenancy import enabled_modules, get_scoped
@@ -223,6 +224,7 @@ def _clean_project(data: Any, partial: bool) -> dict[Any, Any]:
 async def create_project(tenant_id: int, data: Any) -> ProjectDetailOut:
     values = _clean_project(data, partial=False)
     async with atomic():
+        await check_party(tenant_id, data.customer_id, data.contact_person_id)
         await lock_numbers(NUMBER_LOCK, tenant_id)
         number = await next_number(Project.number, tenant_id)
         row = Project(tenant_id=tenant_id, number=number)
@@ -235,7 +237,8 @@ async def create_project(tenant_id: int, data: Any) -> ProjectDetailOut:
 async def update_project(tenant_id: int, project_id: int, data: Any) -> ProjectDetailOut:
     values = _clean_project(data, partial=True)
     async with atomic():
-        await _changeable(tenant_id, project_id)
+        row = await _changeable(tenant_id, project_id)
+        await check_party(tenant_id, data.customer_id, data.contact_person_id, before=row)
         values[Project.updated_at] = utcnow()
         await Project.update(values).where(_where(tenant_id, project_id))
         return await load_detail(tenant_id, project_id)

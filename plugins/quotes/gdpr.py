@@ -16,6 +16,7 @@ from core.contracts import (
     RetentionRule,
     SearchSource,
     TwoFactorContext,
+    any_employee,
 )
 from core.db import raw
 from plugins.quotes.tables import Quote, QuoteLine, QuoteView
@@ -74,7 +75,10 @@ RULES: list[RetentionRule] = [
 ]
 
 RECORD_TYPES: list[RecordType] = [
-    RecordType(RECORD_TYPE, Quote, "Offert", "Quote", link=quote_link, number_column="number"),
+    RecordType(
+        RECORD_TYPE, Quote, "Offert", "Quote", link=quote_link, number_column="number",
+        can_open=any_employee,
+    ),
 ]
 
 

@@ -19,6 +19,7 @@ from core.db import atomic, bind_tenant, utcnow
 from core.numbering import lock_numbers, next_number
 from core.delivery import queue_message
 from core.plugins import await_me_maybe, get_host
+from core.references import check_party
 from core.security import new_token, token_hash
 from core.tables import Tenant
 from core.tenancy import enabled_modules, get_scoped
@@ -158,6 +159,7 @@ async def create_quote(tenant_id: int, data: Any) -> QuoteOut:
     title = clean_title(data.title)
     lines = [check_line(l.description, l.quantity, l.unit_price, f"lines[{i}].") for i, l in enumerate(data.lines)]
     async with atomic():
+        await check_party(tenant_id, data.customer_id, data.contact_person_id)
         await lock_numbers(NUMBER_LOCK, tenant_id)
         number = await next_number(Quote.number, tenant_id)
         rows = await Quote.insert(
@@ -181,7 +183,8 @@ async def create_quote(tenant_id: int, data: Any) -> QuoteOut:
 
 async def update_quote(tenant_id: int, quote_id: int, data: Any) -> QuoteOut:
     async with atomic():
-        await _editable(tenant_id, quote_id)
+        row = await _editable(tenant_id, quote_id)
+        await check_party(tenant_id, data.customer_id, data.contact_person_id, before=row)
         changes: dict[Any, Any] = {Quote.updated_at: utcnow()}
         if data.title is not None:
             changes[Quote.title] = clean_title(data.title)

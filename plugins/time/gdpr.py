@@ -12,6 +12,8 @@ date, so "immediately" would anonymize every report of the past the moment it wa
 from __future__ import annotations
 
 from core.contracts import NotPersonal, PersonalDataField, RecordType, RetentionRule, SearchSource
+from typing import Any
+
 from plugins.time.tables import Deviation, Expense, Shift, TimeReport
 
 AREA = "time"
@@ -74,13 +76,25 @@ def _link(table: type):  # type: ignore[no-untyped-def]
     return lambda record_id: template.format(record_id)
 
 
+def own_or_admin(user: Any, record: dict[str, Any], write: bool) -> bool:
+    """``RecordType.can_open`` of reports, expenses and deviations: like their routes
+    (services.check_own), an employee opens their own, an administrator everybody's."""
+    return bool(user.is_admin) or int(record["employee_id"]) == user.employee_id
+
+
+def shift_open(user: Any, record: dict[str, Any], write: bool) -> bool:
+    """``RecordType.can_open`` of shifts: everybody sees the schedule, an administrator
+    plans it (routes._planner)."""
+    return bool(user.is_admin) or not write
+
+
 RECORD_TYPES: list[RecordType] = [
-    RecordType(PLACES[t][2], t, sv_label, en_label, link=_link(t))
-    for t, sv_label, en_label in (
-        (TimeReport, "Tidrapport", "Time report"),
-        (Expense, "Utlägg", "Expense"),
-        (Deviation, "Avvikelse", "Deviation"),
-        (Shift, "Arbetspass", "Shift"),
+    RecordType(PLACES[t][2], t, sv_label, en_label, link=_link(t), can_open=can_open)
+    for t, sv_label, en_label, can_open in (
+        (TimeReport, "Tidrapport", "Time report", own_or_admin),
+        (Expense, "Utlägg", "Expense", own_or_admin),
+        (Deviation, "Avvikelse", "Deviation", own_or_admin),
+        (Shift, "Arbetspass", "Shift", shift_open),
     )
 ]
 

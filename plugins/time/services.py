@@ -15,6 +15,7 @@ from piccolo.table import Table
 
 from core.auth import SessionUser
 from core.db import atomic, raw, utcnow
+from core.references import check_party
 from core.tables import Employee
 from core.tenancy import get_scoped
 from core.validation import FieldError
@@ -195,13 +196,17 @@ async def create(table: type[Table], user: SessionUser, values: dict[str, Any]) 
     values["dated_at"] = dated_at(values["date"])
     async with atomic():
         await check_employee(user.tenant_id, values["employee_id"])
+        if "customer_id" in values:  # reports and expenses name a customer, 0 for none
+            await check_party(user.tenant_id, values["customer_id"])
         rows = await table.insert(table(tenant_id=user.tenant_id, **values)).returning(*table.all_columns())
     return rows[0]
 
 
 async def update(table: type[Table], user: SessionUser, record_id: int, what: str, values: dict[str, Any]) -> dict[str, Any]:
     async with atomic():
-        await get_changeable(table, user, record_id, what)
+        row = await get_changeable(table, user, record_id, what)
+        if "customer_id" in values:
+            await check_party(user.tenant_id, values["customer_id"], before=row)
         if "employee_id" in values:
             check_own(user, values["employee_id"])
             await check_employee(user.tenant_id, values["employee_id"])

@@ -19,6 +19,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from core.contracts import (
     NotPersonal,
     PersonalDataField,
@@ -144,8 +146,19 @@ def record_types() -> list[RecordType]:
             label_en="Secure data",
             link=_entry_link,
             number_column="form_name",
+            can_open=can_open_entry,
         )
     ]
+
+
+async def can_open_entry(user: Any, entry: dict[str, Any], write: bool) -> bool:
+    """``RecordType.can_open`` of entries, as the entry routes decide (services module
+    docstring): either of the form's lists sees an entry, the plain list changes it."""
+    from plugins.vault.services import PLAIN, access_map
+
+    form_id = int(entry["form_id"])
+    access = (await access_map(user.tenant_id, user.employee_id, [form_id])).get(form_id, set())
+    return PLAIN in access if write else bool(access)
 
 
 def search_sources() -> list[SearchSource]:

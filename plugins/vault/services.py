@@ -36,6 +36,7 @@ from core.contracts import SecondFactorRequest
 from core.db import atomic, raw, utcnow
 from core.eventlog import log_event
 from core.plugins import await_me_maybe, get_host
+from core.references import check_party
 from core.secondfactor import second_factor_ready
 from core.security import new_token, token_hash
 from core.tables import Employee, EmployeeGroup
@@ -709,6 +710,7 @@ async def create_entry(user: SessionUser, data: EntryIn, ip: str = "") -> EntryO
         raise NotFoundException(f"Form {data.form_id} was not found")
     _require_plain(access)
     customer_id = _customer_for(form, data.customer_id, required=True)
+    await check_party(tid, customer_id)
     fields = (await _fields_of(tid, [data.form_id]))[data.form_id]
     changes = _check_values(data.values, fields)
     now = utcnow()
@@ -762,6 +764,7 @@ async def edit_entry(user: SessionUser, entry_id: int, data: EntryPatch, ip: str
         if data.customer_id is not None:
             changed.append("customer")
             updates[VaultEntry.customer_id] = _customer_for(form, data.customer_id, required=False)
+            await check_party(tid, data.customer_id, before=entry)
         if data.values:
             changes = _check_values(data.values, fields)
             try:

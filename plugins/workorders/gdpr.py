@@ -23,7 +23,14 @@ Decisions worth knowing:
 
 from __future__ import annotations
 
-from core.contracts import NotPersonal, PersonalDataField, RecordType, RetentionRule, SearchSource
+from core.contracts import (
+    NotPersonal,
+    PersonalDataField,
+    RecordType,
+    RetentionRule,
+    SearchSource,
+    any_employee,
+)
 from plugins.workorders.tables import ExtraCost, WorkOrder
 
 PLUGIN = "workorders"
@@ -135,6 +142,7 @@ def record_types() -> list[RecordType]:
             "Work order",
             link=work_order_link,
             number_column="number",
+            can_open=any_employee,
         )
     ]
 

@@ -16,6 +16,7 @@ from litestar.exceptions import ClientException, NotFoundException
 from core.contracts import SecondFactorDecision, SecondFactorRequest
 from core.db import atomic, contains_text, utcnow
 from core.numbering import lock_numbers, next_number
+from core.references import check_party
 from core.plugins import await_me_maybe, get_host
 from core.tenancy import get_scoped
 from core.validation import FieldError, normalize_email, normalize_phone
@@ -160,6 +161,7 @@ async def create_work_order(tenant_id: int, employee_id: int, data: WorkOrderIn)
         created_by=employee_id,
     )
     async with atomic():
+        await check_party(tenant_id, data.customer_id, data.contact_person_id)
         await lock_numbers(NUMBER_LOCK, tenant_id)
         if data.number is not None:
             await _check_number_free(tenant_id, data.number)
@@ -199,6 +201,7 @@ async def edit_work_order(tenant_id: int, work_order_id: int, data: WorkOrderPat
     async with atomic():
         row = await get_work_order(tenant_id, work_order_id)
         _writable(row)
+        await check_party(tenant_id, data.customer_id, data.contact_person_id, before=row)
         if data.number is not None and data.number != row["number"]:
             await _check_number_free(tenant_id, data.number, exclude_id=work_order_id)
             changes[WorkOrder.number] = data.number

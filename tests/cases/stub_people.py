@@ -13,7 +13,7 @@ from typing import Any
 from piccolo.columns import Integer, Timestamptz, Varchar
 from piccolo.table import Table
 
-from core.contracts import PersonalDataField, RetentionRule
+from core.contracts import PartyFound, PersonalDataField, RetentionRule
 from core.db import as_owner
 from core.plugins import hookimpl
 
@@ -46,6 +46,26 @@ class StubPeoplePlugin:
             )
             for key, subject in ((CUSTOMER_RULE, "customer"), (CONTACT_RULE, "contact"))
         ]
+
+    @hookimpl
+    def look_up_party(self, tenant_id: int, customer_id: int, contact_person_id: int) -> Any:
+        """The stub's people may be named by records (core.references.check_party): a stub
+        customer is a customer, and a stub person named as a contact counts as a contact of
+        whichever customer the record names (the stub keeps no parent link)."""
+
+        async def answer() -> PartyFound:
+            async def exists(person_id: int, kind: str | None) -> bool:
+                where = (StubPerson.tenant_id == tenant_id) & (StubPerson.id == person_id)
+                if kind:
+                    where = where & (StubPerson.kind == kind)
+                return bool(person_id) and bool(await StubPerson.exists().where(where))
+
+            return PartyFound(
+                customer=await exists(customer_id, "customer"),
+                contact_customer_id=customer_id if await exists(contact_person_id, None) else None,
+            )
+
+        return answer()
 
     @hookimpl
     def declare_personal_data(self) -> list[PersonalDataField]:

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 import time_machine
 
 from plugins.cases.tables import Case
+from tests.conftest import add_party
 
 
 async def create(client, **body):  # type: ignore[no-untyped-def]
@@ -21,14 +22,15 @@ async def count(tenant_id: int) -> int:
 
 
 async def test_create_numbers_normalizes_and_reads_back(admin_client, tenant):
+    customer, (contact,) = await add_party(tenant.id)
     first = await create(admin_client)
     second = await create(
         admin_client,
         kind="service",
         title="  Service av värmepump ",
         description="Årlig service",
-        customer_id=17,
-        contact_person_id=4,
+        customer_id=customer,
+        contact_person_id=contact,
         end_customer_name=" Anna Svensson ",
         end_customer_address="Storgatan 1, 111 22 Stockholm",
         end_customer_phone="070-123 45 67",
@@ -95,10 +97,12 @@ async def test_malformed_json_is_400(admin_client, tenant):
     assert await count(tenant.id) == 0
 
 
-async def test_list_pages_and_filters(admin_client):
-    a = await create(admin_client, customer_id=5)
-    b = await create(admin_client, customer_id=5, kind="service")
-    c = await create(admin_client, customer_id=6)
+async def test_list_pages_and_filters(admin_client, tenant):
+    five, _ = await add_party(tenant.id, contacts=0)
+    six, _ = await add_party(tenant.id, contacts=0)
+    a = await create(admin_client, customer_id=five)
+    b = await create(admin_client, customer_id=five, kind="service")
+    c = await create(admin_client, customer_id=six)
     await admin_client.post(f"/api/cases/{a['id']}/close")
     d = await create(admin_client)
     await admin_client.delete(f"/api/cases/{d['id']}")
@@ -113,7 +117,7 @@ async def test_list_pages_and_filters(admin_client):
         assert r.status_code == 200, r.text
         return sorted(i["id"] for i in r.json()["items"])
 
-    assert ids(await admin_client.get("/api/cases/", params={"customer_id": 5})) == [
+    assert ids(await admin_client.get("/api/cases/", params={"customer_id": five})) == [
         a["id"],
         b["id"],
     ]
@@ -124,7 +128,7 @@ async def test_list_pages_and_filters(admin_client):
     ]
     assert ids(await admin_client.get("/api/cases/", params={"kind": "service"})) == [b["id"]]
     assert ids(
-        await admin_client.get("/api/cases/", params={"kind": "case", "customer_id": 5})
+        await admin_client.get("/api/cases/", params={"kind": "case", "customer_id": five})
     ) == [a["id"]]
     assert ids(await admin_client.get("/api/cases/", params={"include_deleted": "true"})) == sorted(
         [a["id"], b["id"], c["id"], d["id"]]
@@ -144,15 +148,16 @@ async def test_bad_list_parameters_are_400(admin_client):
         assert r.status_code == 400, (params, r.text)
 
 
-async def test_patch_changes_only_given_fields_and_empty_clears(admin_client):
+async def test_patch_changes_only_given_fields_and_empty_clears(admin_client, tenant):
+    nine, _ = await add_party(tenant.id, contacts=0)
     case = await create(admin_client, end_customer_phone="0701234567", end_customer_email="a@b.se")
     r = await admin_client.patch(
         f"/api/cases/{case['id']}",
-        json={"title": "Ny rubrik", "end_customer_phone": "", "customer_id": 9, "kind": "service"},
+        json={"title": "Ny rubrik", "end_customer_phone": "", "customer_id": nine, "kind": "service"},
     )
     assert r.status_code == 200, r.text
     out = r.json()
-    assert out["title"] == "Ny rubrik" and out["kind"] == "service" and out["customer_id"] == 9
+    assert out["title"] == "Ny rubrik" and out["kind"] == "service" and out["customer_id"] == nine
     assert out["end_customer_phone"] is None
     assert out["end_customer_email"] == "a@b.se"
     assert out["number"] == case["number"]
@@ -238,13 +243,16 @@ def endpoints(case_id: int) -> list[tuple[str, str, dict | None]]:
     ]
 
 
-async def test_another_tenants_case_is_404_everywhere_and_untouched(admin_client, other_client):
-    theirs = await create(other_client, end_customer_name="Their Person", customer_id=3)
+async def test_another_tenants_case_is_404_everywhere_and_untouched(
+    admin_client, other_client, other_tenant
+):
+    three, _ = await add_party(other_tenant.id, contacts=0)
+    theirs = await create(other_client, end_customer_name="Their Person", customer_id=three)
     for method, path, body in endpoints(theirs["id"]):
         kwargs = {"json": body} if body is not None else {}
         r = await getattr(admin_client, method)(path, **kwargs)
         assert r.status_code == 404, (method, path, r.text)
-    assert (await admin_client.get("/api/cases/", params={"customer_id": 3})).json()["total"] == 0
+    assert (await admin_client.get("/api/cases/", params={"customer_id": three})).json()["total"] == 0
     assert (await other_client.get(f"/api/cases/{theirs['id']}")).json() == theirs
 
 

@@ -9,11 +9,14 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
 import time_machine
 
 from core.gdpr.engine import sweep
+from plugins.cases.tables import Case
 from tests.cases.conftest import activity_kinds, add_activity, set_rule
 from tests.cases.stub_people import add_person, anonymize_person
+from tests.conftest import add_party
 
 NOW = datetime(2026, 7, 1, 12, 0, tzinfo=UTC)
 CUTOFF = NOW - timedelta(days=30)
@@ -33,8 +36,16 @@ PERSONAL = dict(
 )
 
 
-async def make(client, kind: str, action: str, moment: datetime):  # type: ignore[no-untyped-def]
-    r = await client.post("/api/cases/", json={**PERSONAL, "kind": kind})
+@pytest.fixture(autouse=True)
+async def _real_party(tenant):  # type: ignore[no-untyped-def]
+    """PERSONAL names a real customer and contact person of the test's tenant: a record may
+    name only those (core.references.check_party)."""
+    customer, (contact,) = await add_party(tenant.id)
+    PERSONAL.update(customer_id=customer, contact_person_id=contact)
+
+
+async def make(client, kind: str, action: str, moment: datetime, **fields):  # type: ignore[no-untyped-def]
+    r = await client.post("/api/cases/", json={**PERSONAL, "kind": kind, **fields})
     assert r.status_code == 201, r.text
     case = r.json()
     await add_activity(client, "cases", "case", case["id"])
@@ -150,7 +161,10 @@ async def test_rules_off_by_default_and_other_tenants_untouched(
     assert (await admin_client.get(f"/api/cases/{old['id']}")).json() == old
     # The other tenant sets the rule and sweeps: our case stays.
     await set_rule(other_client, "cases", "cases", "days", 30)
-    theirs = await make(other_client, "case", "close", OUTSIDE)
+    customer, (contact,) = await add_party(other_tenant.id)
+    theirs = await make(
+        other_client, "case", "close", OUTSIDE, customer_id=customer, contact_person_id=contact
+    )
     assert await run_sweep(other_tenant.id) == {"cases": 1, "service_cases": 0}
     assert (await other_client.get(f"/api/cases/{theirs['id']}")).json()["customer_id"] == 0
     assert (await admin_client.get(f"/api/cases/{old['id']}")).json() == old
@@ -237,13 +251,13 @@ async def test_customer_and_contact_links_become_zero(
             json={"title": "c", "customer_id": other_customer, "contact_person_id": customer},
         )
     ).json()
-    # Another tenant's case with the same id numbers is not ours to touch.
-    theirs = (
-        await other_client.post(
-            "/api/cases/",
-            json={"title": "d", "customer_id": customer, "contact_person_id": contact},
-        )
-    ).json()
+        # Another tenant's record holding the same id numbers (stored before references were
+    # checked; a request can no longer name another organization's people) is not ours.
+    theirs = (await other_client.post("/api/cases/", json={"title": "d"})).json()
+    await Case.update({Case.customer_id: customer, Case.contact_person_id: contact}).where(
+        Case.id == theirs["id"]
+    )
+    theirs = (await other_client.get(f"/api/cases/{theirs['id']}")).json()
 
     assert await anonymize_person(tenant.id, "customer", customer) == 1
     after = (await admin_client.get(f"/api/cases/{mine['id']}")).json()

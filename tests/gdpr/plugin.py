@@ -23,6 +23,7 @@ from core.contracts import (
     PersonalDataField,
     RecordType,
     RetentionRule,
+    any_employee,
 )
 from core.plugins import hookimpl
 from core.web import AuthUser
@@ -94,7 +95,11 @@ class GdprTestPlugin:
     @hookimpl
     def declare_record_types(self) -> list[RecordType]:
         return [
-            RecordType(key="customer", table=GTCustomer, label_sv="Kund", label_en="Customer"),
+            RecordType(
+                key="customer", table=GTCustomer, label_sv="Kund", label_en="Customer",
+                can_open=any_employee,
+            ),
+            # No can_open: activity on notes is refused to everybody (fail closed).
             RecordType(key="note", table=GTNote, label_sv="Anteckning", label_en="Note"),
         ]
 

@@ -89,3 +89,42 @@ async def test_python_helper(tenant):
         await add_activity(tenant.id, "gdprtest", "customer", 5, "gossip", "x", None, "")
     total, rows = await list_activity(tenant.id, "gdprtest", "customer", 5)
     assert total == 1 and rows[0]["body"] == "Hej!"
+
+
+async def test_a_type_nobody_said_who_may_open_is_refused(admin_client, tenant):
+    """gdprtest's notes declare no ``can_open``: even the administrator gets the answer of
+    a record that does not exist (fail closed), and nothing is written."""
+    from tests.gdpr.plugin import GTNote
+
+    rows = await GTNote.insert(GTNote(tenant_id=tenant.id)).returning(GTNote.id)
+    nid = int(rows[0]["id"])
+    missing = await admin_client.get(path(2**31 - 1, record_type="note"))
+    for r in (
+        await admin_client.get(path(nid, record_type="note")),
+        await admin_client.post(path(nid, record_type="note"), json={"kind": "note", "body": "x"}),
+    ):
+        assert r.status_code == 404
+        assert r.json()["detail"] == missing.json()["detail"].replace(str(2**31 - 1), str(nid))
+    total, _ = await list_activity(tenant.id, "gdprtest", "note", nid)
+    assert total == 0
+
+
+async def test_page_form_asks_the_same_question(tenant):
+    """The pages' helper refuses what the API refuses (core.activity.may_open): a type that
+    declares no can_open takes no entry from a page form either."""
+    from babel.support import NullTranslations
+
+    from core.auth import SessionUser
+    from core.pages.records import add_activity_from_form
+    from tests.gdpr.plugin import GTNote
+
+    rows = await GTNote.insert(GTNote(tenant_id=tenant.id)).returning(*GTNote.all_columns())
+    admin = SessionUser(0, tenant.id, tenant.slug, tenant.admin_id, "A", "a@x.se", "admin", "sv")
+    form, t = {"kind": "note", "body": "x"}, NullTranslations()
+    errors = await add_activity_from_form(admin, "gdprtest", "note", rows[0], form, t)
+    assert "body" in errors
+    total, _ = await list_activity(tenant.id, "gdprtest", "note", int(rows[0]["id"]))
+    assert total == 0
+    cid = await add_customer(tenant.id)
+    customer = {"id": cid, "anonymized_at": None}
+    assert await add_activity_from_form(admin, "gdprtest", "customer", customer, form, t) == {}

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 import time_machine
 
 from plugins.orders.tables import Order, OrderComment, OrderLine
+from tests.conftest import add_party
 
 
 async def create(client, **body):  # type: ignore[no-untyped-def]
@@ -25,10 +26,11 @@ async def counts(tenant_id: int) -> tuple[int, int, int]:
 
 
 async def test_create_with_lines_computes_exact_amounts(admin_client, tenant):
+    customer, (contact,) = await add_party(tenant.id)
     order = await create(
         admin_client,
-        customer_id=8,
-        contact_person_id=2,
+        customer_id=customer,
+        contact_person_id=contact,
         customer_reference="Bo Ek",
         invoice_comment="Märk fakturan med projekt 12",
         lines=[
@@ -191,10 +193,12 @@ async def test_comment_rows(admin_client, tenant):
     assert await counts(tenant.id) == before
 
 
-async def test_list_filters_and_life_cycle(admin_client):
-    a = await create(admin_client, customer_id=3, lines=[{"description": "x", "unit_price": 1}])
-    b = await create(admin_client, customer_id=3)
-    c = await create(admin_client, customer_id=4)
+async def test_list_filters_and_life_cycle(admin_client, tenant):
+    three, _ = await add_party(tenant.id, contacts=0)
+    four, _ = await add_party(tenant.id, contacts=0)
+    a = await create(admin_client, customer_id=three, lines=[{"description": "x", "unit_price": 1}])
+    b = await create(admin_client, customer_id=three)
+    c = await create(admin_client, customer_id=four)
     await admin_client.post(f"/api/orders/{a['id']}/invoice")
     await admin_client.post(f"/api/orders/{b['id']}/close")
     d = await create(admin_client)
@@ -205,7 +209,7 @@ async def test_list_filters_and_life_cycle(admin_client):
         return [i["id"] for i in r.json()["items"]]
 
     assert ids(await admin_client.get("/api/orders/")) == [c["id"], b["id"], a["id"]]
-    assert ids(await admin_client.get("/api/orders/", params={"customer_id": 3})) == [
+    assert ids(await admin_client.get("/api/orders/", params={"customer_id": three})) == [
         b["id"],
         a["id"],
     ]
@@ -262,8 +266,9 @@ def endpoints(order_id: int, line_id: int, comment_id: int) -> list[tuple[str, s
 async def test_another_tenants_order_is_404_everywhere_and_untouched(
     admin_client, other_client, other_tenant
 ):
+    six, _ = await add_party(other_tenant.id, contacts=0)
     theirs = await create(
-        other_client, customer_id=6, lines=[{"description": "x", "unit_price": 5}]
+        other_client, customer_id=six, lines=[{"description": "x", "unit_price": 5}]
     )
     comment = (
         await other_client.post(f"/api/orders/{theirs['id']}/comments", json={"text": "privat"})

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
 import time_machine
 
 from core.gdpr.engine import sweep
-from plugins.orders.tables import OrderComment
+from plugins.orders.tables import Order, OrderComment
 from tests.cases.conftest import activity_kinds, add_activity, set_rule
 from tests.cases.stub_people import add_person, anonymize_person
+from tests.conftest import add_party
 
 NOW = datetime(2026, 7, 1, 12, 0, tzinfo=UTC)
 CUTOFF = NOW - timedelta(days=30)
@@ -34,6 +36,14 @@ PERSONAL = dict(
         {"description": "Material", "quantity": 1, "unit_price": "4999.90"},
     ],
 )
+
+
+@pytest.fixture(autouse=True)
+async def _real_party(tenant):  # type: ignore[no-untyped-def]
+    """PERSONAL names a real customer and contact person of the test's tenant: a record may
+    name only those (core.references.check_party)."""
+    customer, (contact,) = await add_party(tenant.id)
+    PERSONAL.update(customer_id=customer, contact_person_id=contact)
 
 
 async def make(client, action: str, moment: datetime):  # type: ignore[no-untyped-def]
@@ -155,12 +165,13 @@ async def test_customer_and_contact_links_become_zero(admin_client, other_client
             json={"title": "a", "customer_id": customer, "contact_person_id": contact},
         )
     ).json()
-    theirs = (
-        await other_client.post(
-            "/api/orders/",
-            json={"title": "b", "customer_id": customer, "contact_person_id": contact},
-        )
-    ).json()
+    # Another tenant's record holding the same id numbers (stored before references were
+    # checked; a request can no longer name another organization's people) is not ours.
+    theirs = (await other_client.post("/api/orders/", json={"title": "b"})).json()
+    await Order.update({Order.customer_id: customer, Order.contact_person_id: contact}).where(
+        Order.id == theirs["id"]
+    )
+    theirs = (await other_client.get(f"/api/orders/{theirs['id']}")).json()
     await anonymize_person(tenant.id, "customer", customer)
     await anonymize_person(tenant.id, "contact", contact)
     after = (await admin_client.get(f"/api/orders/{order['id']}")).json()

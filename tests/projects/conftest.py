@@ -12,7 +12,7 @@ from litestar.testing import AsyncTestClient
 from core.contracts import SecondFactorDecision, SecondFactorRequest
 from core.plugins import get_host, hookimpl
 from core.tables import Outbox
-from tests.conftest import login
+from tests.conftest import login, make_party
 
 
 @pytest.fixture
@@ -26,8 +26,6 @@ async def other_client(app, other_tenant) -> AsyncIterator[AsyncTestClient]:  # 
 
 PROJECT = {
     "title": "Villa Svensson, tillbyggnad",
-    "customer_id": 31,
-    "contact_person_id": 32,
     "end_customer_name": "Sven Svensson",
     "end_customer_address": "Storgatan 1, 111 22 Stockholm",
     "end_customer_phone": "070-123 45 67",
@@ -44,7 +42,10 @@ PLAN = {
 
 
 async def make_project(client: AsyncTestClient, **fields: Any) -> dict:
-    response = await client.post("/api/projects/", json={**PROJECT, **fields})
+    """A project; unless the fields name a customer, of a new customer and one of its
+    contact persons."""
+    party = {} if "customer_id" in fields else await make_party(client, "contact_person_id" not in fields)
+    response = await client.post("/api/projects/", json={**PROJECT, **party, **fields})
     assert response.status_code == 201, response.text
     return response.json()
 

@@ -92,7 +92,7 @@ def assert_anonymized(s: dict, status: str) -> None:
 def assert_untouched(s: dict) -> None:
     p = s["project"]
     assert p["anonymized_at"] is None
-    assert p["title"] == "Villa Svensson, tillbyggnad" and p["customer_id"] == 31 and p["contact_person_id"] == 32
+    assert p["title"] == "Villa Svensson, tillbyggnad" and p["customer_id"] and p["contact_person_id"]
     assert p["end_customer_name"] == "Sven Svensson" and p["end_customer_email"] == "sven@example.se"
     assert p["end_customer_phone"] == "+46701234567" and p["email"] == "projekt@example.se"
     assert s["subs"][0]["name"] == "Kök åt Sven" and s["subs"][0]["description"] == "Sven vill ha ek"

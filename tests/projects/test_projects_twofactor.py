@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from core.contracts import PersonContact
+from core.contracts import PartyFound, PersonContact
 from core.plugins import get_host, hookimpl
 from core.tables import Outbox
 from tests.projects.conftest import PLAN, make_project, post_ok, send_plan
@@ -30,6 +30,12 @@ class Contacts:
             return PersonContact(name="Sven Svensson", private_phone="+46701234567")
 
         return answer()
+
+    @hookimpl
+    def look_up_party(self, tenant_id: int, customer_id: int, contact_person_id: int) -> Any:
+        """Its contact person may be named with any customer (core.references)."""
+        ours = contact_person_id == SVEN
+        return PartyFound(customer=False, contact_customer_id=customer_id if ours else None)
 
 
 @pytest.fixture

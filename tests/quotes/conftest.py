@@ -12,7 +12,7 @@ from litestar.testing import AsyncTestClient
 from core.contracts import SecondFactorDecision, SecondFactorRequest
 from core.plugins import get_host, hookimpl
 from core.tables import Outbox
-from tests.conftest import login
+from tests.conftest import login, make_party
 
 
 @pytest.fixture
@@ -31,7 +31,10 @@ LINES = [
 
 
 async def make_quote(client: AsyncTestClient, **fields: Any) -> dict:
-    body = {"title": "Ny altan", "customer_id": 11, "contact_person_id": 22, "lines": LINES, **fields}
+    """A quote with lines; unless the fields name a customer, of a new customer and one of
+    its contact persons."""
+    party = {} if "customer_id" in fields else await make_party(client, "contact_person_id" not in fields)
+    body = {"title": "Ny altan", **party, "lines": LINES, **fields}
     response = await client.post("/api/quotes/", json=body)
     assert response.status_code == 201, response.text
     return response.json()

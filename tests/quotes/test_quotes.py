@@ -13,15 +13,15 @@ async def test_create_get_list_and_totals(admin_client):
     quote = await make_quote(admin_client, valid_until="2099-01-31", description="Trall och räcke")
     assert quote["number"] >= 1
     assert quote["status"] == "draft"
-    assert quote["customer_id"] == 11 and quote["contact_person_id"] == 22
+    assert quote["customer_id"] and quote["contact_person_id"]  # make_quote's new customer's
     assert [l["amount"] for l in quote["lines"]] == ["5200.00", "1800.75"]
     assert quote["total"] == "7000.75"
-    second = await make_quote(admin_client, customer_id=12)
+    second = await make_quote(admin_client)  # another customer
     assert second["number"] == quote["number"] + 1
 
     got = (await admin_client.get(f"/api/quotes/{quote['id']}")).json()
     assert got == quote
-    page = (await admin_client.get("/api/quotes/", params={"customer_id": 11})).json()
+    page = (await admin_client.get("/api/quotes/", params={"customer_id": quote["customer_id"]})).json()
     assert [q["id"] for q in page["items"]] == [quote["id"]]
     assert page["total"] == 1
     page = (await admin_client.get("/api/quotes/", params={"limit": 1})).json()
@@ -42,7 +42,12 @@ async def test_paging_limit_is_capped(admin_client):
 
 async def test_edit_and_lines(admin_client):
     quote = await make_quote(admin_client)
+    # No customer, but still the customer's contact person: refused, naming the field.
     r = await admin_client.patch(f"/api/quotes/{quote['id']}", json={"title": "Altan 2", "customer_id": 0})
+    assert r.status_code == 400 and r.json()["field"] == "contact_person_id", r.text
+    r = await admin_client.patch(
+        f"/api/quotes/{quote['id']}", json={"title": "Altan 2", "customer_id": 0, "contact_person_id": 0}
+    )
     assert r.status_code == 200
     assert r.json()["title"] == "Altan 2" and r.json()["customer_id"] == 0
     r = await admin_client.post(f"/api/quotes/{quote['id']}/lines", json={"description": "Frakt", "quantity": 1, "unit_price": "499"})
@@ -208,7 +213,7 @@ async def test_other_tenants_ids_are_404_everywhere(admin_client, other_client):
         r = await getattr(other_client, method)(url, **kwargs)
         assert r.status_code == 404, (method, url, r.status_code, r.text)
     assert (await other_client.get("/api/quotes/")).json()["total"] == 0
-    assert (await other_client.get("/api/quotes/", params={"customer_id": 11})).json()["total"] == 0
+    assert (await other_client.get("/api/quotes/", params={"customer_id": quote["customer_id"]})).json()["total"] == 0
     # Nothing changed for the owner.
     after = (await admin_client.get(f"/api/quotes/{qid}")).json()
     assert after["title"] == quote["title"] and after["status"] == "sent" and len(after["lines"]) == 2
@@ -316,7 +321,7 @@ async def test_acceptance_with_sms_signing(admin_client, anon_client, two_factor
     assert r.json()["status"] == "second_factor_required"
     assert challenge["challenge_id"] == "ch-1" and challenge["masked_phone"] == "+46 70•••••67"
     asked = two_factor.requests[0]
-    assert asked.context == "quotes" and asked.person_kind == "contact" and asked.person_id == 22
+    assert asked.context == "quotes" and asked.person_kind == "contact" and asked.person_id == quote["contact_person_id"]
     assert (await admin_client.get(f"/api/quotes/{quote['id']}")).json()["status"] == "sent"
     # A challenge that was not verified does not accept.
     r = await anon_client.post(f"/api/quotes/public/{token}/accept", json={**body, "challenge_id": "ch-1"})
@@ -336,7 +341,7 @@ async def test_acceptance_refused_when_the_phone_is_missing(admin_client, anon_c
     r = await anon_client.post(f"/api/quotes/public/{token}/accept", json={"name": "A", "email": "a@b.se"})
     assert r.status_code == 409
     assert "phone number is missing" in r.text
-    assert two_factor.requests[0].person_kind == "customer" and two_factor.requests[0].person_id == 11
+    assert two_factor.requests[0].person_kind == "customer" and two_factor.requests[0].person_id == quote["customer_id"]
     assert (await admin_client.get(f"/api/quotes/{quote['id']}")).json()["status"] == "sent"
 
 

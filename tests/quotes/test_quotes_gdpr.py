@@ -44,7 +44,7 @@ async def _kinds(tenant_id: int, quote_id: int) -> set[str]:
 
 def assert_untouched(row: dict, views: list[dict]) -> None:
     assert row["anonymized_at"] is None
-    assert row["customer_id"] == 11 and row["contact_person_id"] == 22
+    assert row["customer_id"] and row["contact_person_id"]  # not cleared
     assert row["sent_to_email"] == "mottagare@example.se"
     assert row["public_token_hash"]
     assert views and all(v["email"] == "mottagare@example.se" and v["ip"] for v in views)
@@ -220,7 +220,7 @@ async def test_customer_and_contact_anonymization_zero_the_quote_links(admin_cli
     customer = (await admin_client.post("/api/customers/", json={"name": "Acme AB", "kind": "company"})).json()
     contact = (await admin_client.post(f"/api/customers/{customer['id']}/contacts", json={"name": "Karin"})).json()
     quote = await make_quote(admin_client, customer_id=customer["id"], contact_person_id=contact["id"])
-    other = await make_quote(admin_client, customer_id=customer["id"] + 1000, contact_person_id=contact["id"] + 1000)
+    other = await make_quote(admin_client)  # another customer and contact person
     r = await admin_client.put("/api/customers/settings", json=[
         {"key": "customers", "mode": "immediately"}, {"key": "contact_persons", "mode": "immediately"},
     ])
@@ -233,4 +233,4 @@ async def test_customer_and_contact_anonymization_zero_the_quote_links(admin_cli
     assert (row["customer_id"], row["contact_person_id"]) == (0, 0)
     assert row["anonymized_at"] is None and row["title"] == "Ny altan"  # the quote itself is not due
     untouched = await _row(other["id"])
-    assert (untouched["customer_id"], untouched["contact_person_id"]) == (customer["id"] + 1000, contact["id"] + 1000)
+    assert (untouched["customer_id"], untouched["contact_person_id"]) == (other["customer_id"], other["contact_person_id"])

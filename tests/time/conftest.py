@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from litestar.testing import AsyncTestClient
 
-from tests.conftest import TEST_PASSWORD, login
+from tests.conftest import TEST_PASSWORD, add_party, login
 
 
 @pytest.fixture
@@ -48,13 +48,23 @@ async def created(client: AsyncTestClient, url: str, body: dict[str, Any]) -> di
     return response.json()
 
 
+# The customer report() and expense() name: a real one of the test's tenant (a record may
+# name no other: core.references), made for each test by the fixture below.
+CUSTOMER = {"id": 0}
+
+
+@pytest.fixture(autouse=True)
+async def _customer(tenant):  # type: ignore[no-untyped-def]
+    CUSTOMER["id"], _ = await add_party(tenant.id, contacts=0)
+
+
 def report(employee_id: int, **fields: Any) -> dict[str, Any]:
-    return {"employee_id": employee_id, "date": "2026-03-02", "hours": "7.5", "customer_id": 51,
+    return {"employee_id": employee_id, "date": "2026-03-02", "hours": "7.5", "customer_id": CUSTOMER["id"],
             "work_reference": "AO-1001", "comment": "Montage hos Svensson", **fields}
 
 
 def expense(employee_id: int, **fields: Any) -> dict[str, Any]:
-    return {"employee_id": employee_id, "date": "2026-03-02", "amount": "349.90", "customer_id": 51,
+    return {"employee_id": employee_id, "date": "2026-03-02", "amount": "349.90", "customer_id": CUSTOMER["id"],
             "description": "Parkering vid Svenssons", **fields}
 
 

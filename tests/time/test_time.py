@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from plugins.time.tables import Deviation, Expense, Shift, TimeReport
-from tests.time.conftest import created, deviation, expense, report, shift
+from tests.time.conftest import CUSTOMER, created, deviation, expense, report, shift
 
 DATED = [
     ("/api/time/reports", report, TimeReport),
@@ -46,13 +46,13 @@ async def test_dated_records_crud(admin_client, tenant, url, body, table):
 
 async def test_report_fields_and_totals(admin_client, tenant):
     a = await created(admin_client, "/api/time/reports/", report(tenant.admin_id, hours=7.5))
-    assert a["hours"] == "7.50" and a["customer_id"] == 51 and a["work_reference"] == "AO-1001"
+    assert a["hours"] == "7.50" and a["customer_id"] == CUSTOMER["id"] and a["work_reference"] == "AO-1001"
     await created(admin_client, "/api/time/reports/", report(tenant.admin_id, hours="0.25", customer_id=0))
     await created(admin_client, "/api/time/reports/", report(tenant.admin_id, hours="8", date="2026-04-01"))
     march = {"date_from": "2026-03-01", "date_to": "2026-03-31"}
     assert (await admin_client.get("/api/time/reports/totals", params=march)).json() == {"count": 2, "hours": "7.75"}
     assert (await admin_client.get("/api/time/reports/totals")).json() == {"count": 3, "hours": "15.75"}
-    assert (await admin_client.get("/api/time/reports/totals", params={"customer_id": 51})).json()["hours"] == "15.50"
+    assert (await admin_client.get("/api/time/reports/totals", params={"customer_id": CUSTOMER["id"]})).json()["hours"] == "15.50"
     assert (await admin_client.get("/api/time/reports/", params={"customer_id": 0})).json()["total"] == 1
     await admin_client.delete(f"/api/time/reports/{a['id']}")
     assert (await admin_client.get("/api/time/reports/totals")).json() == {"count": 2, "hours": "8.25"}

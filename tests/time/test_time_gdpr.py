@@ -11,7 +11,7 @@ from core.gdpr.engine import sweep
 from core.gdpr.registry import get_declarations
 from core.plugins import get_host
 from plugins.time.tables import Deviation, Expense, Shift, TimeReport
-from tests.time.conftest import created, deviation, expense, report, shift
+from tests.time.conftest import CUSTOMER, created, deviation, expense, report, shift
 
 DAYS = 30
 OLD = date(2025, 1, 10)  # the old records' date; the "late" ones are a day younger
@@ -63,7 +63,7 @@ async def test_m26_time_reports(admin_client, tenant, employee):
     assert row["employee_id"] == 0 and row["comment"] == ""
     # hours, date, customer and work reference stay (M26 names only employee and comments)
     assert str(row["hours"]) in ("7.5", "7.50") and row["date"] == OLD
-    assert row["customer_id"] == 51 and row["work_reference"] == "AO-1001"
+    assert row["customer_id"] == CUSTOMER["id"] and row["work_reference"] == "AO-1001"
     for untouched in (late, recent):
         r = await _row(TimeReport, untouched)
         assert r["anonymized_at"] is None and r["employee_id"] == employee.id and r["comment"] == "Montage hos Svensson"
@@ -114,7 +114,7 @@ async def test_m28_expenses_and_amounts(admin_client, tenant, employee):
     assert row["anonymized_at"] is not None and row["date"] == OLD
     for untouched in (late, recent):
         r = await _row(Expense, untouched)
-        assert (r["employee_id"], r["customer_id"], r["description"]) == (employee.id, 51, "Parkering vid Svenssons")
+        assert (r["employee_id"], r["customer_id"], r["description"]) == (employee.id, CUSTOMER["id"], "Parkering vid Svenssons")
     # the amount stays: totals unchanged
     assert (await admin_client.get("/api/time/expenses/totals")).json() == before
     month = {"date_from": "2025-01-01", "date_to": "2025-01-31"}

@@ -209,6 +209,7 @@ class World:
     form: dict[str, Any]
     entry: dict[str, Any]
     group_id: int
+    customer_id: int = 0  # the fake register's customer the entry is kept for
 
     def field_id(self, name: str) -> int:
         return next(f["id"] for f in self.form["fields"] if f["name"] == name)
@@ -236,17 +237,18 @@ async def build_world(client: AsyncTestClient, tenant: TenantInfo | None = None,
         reader = await new_user(client, tenant, name="Reader")
         outsider = await new_user(client, tenant, name="Outsider")
         group_id = await add_group(tenant.id, [reader.employee_id])
+        customer_id = await fakes.add_customer(tenant.id)
     form = await make_form(
         admin,
         access={"plain": {"users": [writer.employee_id]}, "encrypted": {"groups": [group_id]}},
         **form_extra,
     )
-    world = World(tenant, admin, writer, reader, outsider, form, {}, group_id)
+    world = World(tenant, admin, writer, reader, outsider, form, {}, group_id, customer_id)
     response = await writer.post(
         "/api/vault/entries",
         json={
             "form_id": form["id"],
-            "customer_id": 4711,
+            "customer_id": customer_id,
             "values": world.values(
                 Användarnamn="admin@kund.se",
                 Lösenord=SECRET_PASSWORD,

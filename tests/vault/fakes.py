@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass, field
+from typing import Any
 
 from piccolo.columns import Integer, Timestamptz, Varchar
 from piccolo.table import Table
 
 from core.contracts import (
+    PartyFound,
     PersonalDataField,
     RetentionRule,
     SecondFactorDecision,
@@ -98,3 +100,24 @@ class FakeCustomers:
     @hookimpl
     def declare_personal_data(self) -> list[PersonalDataField]:
         return [PersonalDataField(VTCustomer, "name", "name", "replace", rule="vaulttest_customers")]
+
+    @hookimpl
+    def look_up_party(self, tenant_id: int, customer_id: int, contact_person_id: int) -> Any:
+        """Like plugins/customers: a live customer of the tenant may be named by an entry."""
+
+        async def answer() -> PartyFound:
+            found = bool(customer_id) and await VTCustomer.exists().where(
+                (VTCustomer.tenant_id == tenant_id)
+                & (VTCustomer.id == customer_id)
+                & VTCustomer.deleted_at.is_null()
+                & VTCustomer.anonymized_at.is_null()
+            )
+            return PartyFound(customer=bool(found), contact_customer_id=None)
+
+        return answer()
+
+
+async def add_customer(tenant_id: int, name: str = "Kund AB") -> int:
+    """A customer of the fake register: what a vault entry of a customer form names."""
+    rows = await VTCustomer.insert(VTCustomer(tenant_id=tenant_id, name=name)).returning(VTCustomer.id)
+    return int(rows[0]["id"])

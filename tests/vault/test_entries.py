@@ -16,6 +16,7 @@ from tests.vault.conftest import (
     quick_tenant,
     reveal,
 )
+from tests.vault.fakes import add_customer
 
 
 async def _ciphertexts(entry_id: int) -> list[str]:
@@ -32,7 +33,7 @@ async def test_stored_encrypted_not_in_clear(client, world) -> None:
     raw = json.dumps(row, default=str)
     assert SECRET_PASSWORD not in raw and SECRET_NOTE not in raw
     assert "admin@kund.se" in row["plain_values"]
-    assert row["customer_id"] == 4711 and row["key_version"] >= 1
+    assert row["customer_id"] == world.customer_id and row["key_version"] >= 1
 
 
 async def test_get_and_list_never_hold_ciphertext_or_plaintext(client, world) -> None:
@@ -42,7 +43,7 @@ async def test_get_and_list_never_hold_ciphertext_or_plaintext(client, world) ->
             f"/api/vault/entries/{world.entry['id']}",
             "/api/vault/entries",
             f"/api/vault/entries?form_id={world.form['id']}",
-            "/api/vault/entries?customer_id=4711",
+            f"/api/vault/entries?customer_id={world.customer_id}",
             f"/api/vault/forms/{world.form['id']}",
             "/api/vault/forms",
         ):
@@ -63,7 +64,8 @@ async def test_list_is_grouped_by_form_and_customer_with_filters(client, world) 
         w.admin, purpose="internal", name="Wifi", fields=[{"name": "SSID"}, {"name": "PSK", "encrypted": True}],
         access={"plain": {"users": [w.writer.employee_id]}},
     )
-    for cust, user in ((4711, "b"), (42, "c"), (42, "d")):
+    other = await add_customer(w.tenant.id)  # created after the world's: a higher id
+    for cust, user in ((w.customer_id, "b"), (other, "c"), (other, "d")):
         r = await w.writer.post("/api/vault/entries", json={"form_id": w.form["id"], "customer_id": cust, "values": w.values(Användarnamn=user)})
         assert r.status_code == 201
     ssid = internal["fields"][0]["id"]
@@ -75,12 +77,12 @@ async def test_list_is_grouped_by_form_and_customer_with_filters(client, world) 
     assert page["total"] == 5
     shape = [(g["form_id"], g["purpose"], g["customer_id"], len(g["entries"])) for g in page["groups"]]
     assert shape == [
-        (w.form["id"], "customer", 42, 2),
-        (w.form["id"], "customer", 4711, 2),
+        (w.form["id"], "customer", w.customer_id, 2),
+        (w.form["id"], "customer", other, 2),
         (internal["id"], "internal", None, 1),
     ]
-    by_cust = (await w.writer.get("/api/vault/entries?customer_id=42")).json()
-    assert by_cust["total"] == 2 and {g["customer_id"] for g in by_cust["groups"]} == {42}
+    by_cust = (await w.writer.get(f"/api/vault/entries?customer_id={other}")).json()
+    assert by_cust["total"] == 2 and {g["customer_id"] for g in by_cust["groups"]} == {other}
     only_internal = (await w.writer.get("/api/vault/entries?purpose=internal")).json()
     assert only_internal["total"] == 1 and only_internal["groups"][0]["form_name"] == "Wifi"
     by_form = (await w.writer.get(f"/api/vault/entries?form_id={internal['id']}")).json()
@@ -100,8 +102,9 @@ async def test_customer_and_internal_rules(client, world) -> None:
     internal = await make_form(w.admin, purpose="internal", name="Intern", access={"plain": {"users": [w.writer.employee_id]}})
     r = await w.writer.post("/api/vault/entries", json={"form_id": internal["id"], "customer_id": 5})
     assert r.status_code == 400 and r.json()["field"] == "customer_id"
-    r = await w.writer.patch(f"/api/vault/entries/{w.entry['id']}", json={"customer_id": 99})
-    assert r.status_code == 200 and r.json()["customer_id"] == 99
+    other = await add_customer(w.tenant.id)
+    r = await w.writer.patch(f"/api/vault/entries/{w.entry['id']}", json={"customer_id": other})
+    assert r.status_code == 200 and r.json()["customer_id"] == other
     for bad in (0, -1):
         r = await w.writer.post("/api/vault/entries", json={"form_id": w.form["id"], "customer_id": bad})
         assert r.status_code == 400
@@ -130,7 +133,7 @@ async def test_bad_values_are_400(client, world, values, message) -> None:
         values = w.values(Användarnamn="a\nb")
     elif values == "huge":
         values = w.values(Anteckning="x" * 10_001)
-    r = await w.writer.post("/api/vault/entries", json={"form_id": w.form["id"], "customer_id": 1, "values": values})
+    r = await w.writer.post("/api/vault/entries", json={"form_id": w.form["id"], "customer_id": w.customer_id, "values": values})
     assert r.status_code == 400, r.text
     if message:
         assert message in r.json()["detail"]
@@ -193,10 +196,10 @@ async def test_other_tenant_entry_ids_are_404(client, world) -> None:
 async def test_malformed_entry_bodies_are_400(client, world) -> None:
     w = world
     for body in (
-        {"form_id": w.form["id"], "customer_id": 1, "extra": True},
+        {"form_id": w.form["id"], "customer_id": w.customer_id, "extra": True},
         {"customer_id": 1},
         {"form_id": "x"},
-        {"form_id": w.form["id"], "customer_id": 1, "values": [{"field_id": 1}]},
+        {"form_id": w.form["id"], "customer_id": w.customer_id, "values": [{"field_id": 1}]},
     ):
         assert (await w.writer.post("/api/vault/entries", json=body)).status_code == 400, body
     assert (await w.writer.patch(f"/api/vault/entries/{w.entry['id']}", json={"nope": 1})).status_code == 400

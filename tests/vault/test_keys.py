@@ -85,7 +85,7 @@ async def test_rotation_round_trip_while_requests_keep_working(client) -> None:
     for i in range(5):
         r = await w.writer.post(
             "/api/vault/entries",
-            json={"form_id": w.form["id"], "customer_id": 100 + i, "values": w.values(Lösenord=f"pw-{i}")},
+            json={"form_id": w.form["id"], "customer_id": w.customer_id, "values": w.values(Lösenord=f"pw-{i}")},
         )
         ids.append(r.json()["id"])
     before = await keys.active_version()
@@ -102,7 +102,7 @@ async def test_rotation_round_trip_while_requests_keep_working(client) -> None:
         shown = await reveal(w.reader, ids[0])
         assert shown.status_code == 200 and shown.json()["values"][0]["value"] == SECRET_PASSWORD
         r = await w.writer.post(
-            "/api/vault/entries", json={"form_id": w.form["id"], "customer_id": 7, "values": w.values(Lösenord=f"new-{batch}")}
+            "/api/vault/entries", json={"form_id": w.form["id"], "customer_id": w.customer_id, "values": w.values(Lösenord=f"new-{batch}")}
         )
         assert r.status_code == 201
         ids.append(r.json()["id"])
@@ -214,7 +214,7 @@ async def test_rotation_concurrent_with_requests(client) -> None:
     w = await build_world(client)
     for i in range(6):
         await w.writer.post(
-            "/api/vault/entries", json={"form_id": w.form["id"], "customer_id": 300 + i, "values": w.values(Lösenord=f"c-{i}")}
+            "/api/vault/entries", json={"form_id": w.form["id"], "customer_id": w.customer_id, "values": w.values(Lösenord=f"c-{i}")}
         )
 
     async def slow(number: int, done: int) -> None:
@@ -230,7 +230,7 @@ async def test_rotation_concurrent_with_requests(client) -> None:
     while not rotation.done() or not created:
         statuses.append((await reveal(w.reader, w.entry["id"])).status_code)
         r = await w.writer.post(
-            "/api/vault/entries", json={"form_id": w.form["id"], "customer_id": 9, "values": w.values(Lösenord="during")}
+            "/api/vault/entries", json={"form_id": w.form["id"], "customer_id": w.customer_id, "values": w.values(Lösenord="during")}
         )
         statuses.append(r.status_code)
         created.append(r.json()["id"])

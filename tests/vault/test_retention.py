@@ -64,7 +64,7 @@ async def test_changing_a_forms_days_moves_every_deadline(client) -> None:
         await w.writer.renew()
         r = await w.admin.patch(f"/api/vault/forms/{w.form['id']}", json={"auto_delete_days": 10})
         assert r.status_code == 200
-        fresh = await w.writer.post("/api/vault/entries", json={"form_id": w.form["id"], "customer_id": 3})
+        fresh = await w.writer.post("/api/vault/entries", json={"form_id": w.form["id"], "customer_id": w.customer_id})
         fresh_id = fresh.json()["id"]
     with time_machine.travel(T0 + timedelta(days=10, seconds=1), tick=False):
         await _sweep(w.tenant.id)
@@ -84,6 +84,7 @@ async def test_erasing_a_customer_deletes_their_entries(client) -> None:
     vault entry referencing it, because the vault declared customer_id a customer_ref
     with strategy delete_row."""
     from core.gdpr.engine import anonymize_records
+    from plugins.vault.tables import VaultEntry
     from tests.vault.fakes import VTCustomer
 
     w = await build_world(client)
@@ -93,10 +94,12 @@ async def test_erasing_a_customer_deletes_their_entries(client) -> None:
     for _ in range(2):
         r = await w.writer.post("/api/vault/entries", json={"form_id": w.form["id"], "customer_id": customer})
         mine.append(r.json()["id"])
-    other_customer = w.entry["id"]  # customer 4711
+    other_customer = w.entry["id"]  # the world's customer
     elsewhere = await build_world(client, await quick_tenant())
-    r = await elsewhere.writer.post("/api/vault/entries", json={"form_id": elsewhere.form["id"], "customer_id": customer})
-    same_number_other_tenant = r.json()["id"]
+    # Another tenant's entry holding the same customer number (stored before references
+    # were checked: a request can no longer name another organization's customer).
+    same_number_other_tenant = elsewhere.entry["id"]
+    await VaultEntry.update({VaultEntry.customer_id: customer}).where(VaultEntry.id == same_number_other_tenant)
 
     done = await anonymize_records(w.tenant.id, "fakecustomers", "vaulttest_customers", [customer], reason="erasure")
     assert done == 1

@@ -308,12 +308,12 @@ async def test_value_copied_to_another_field_fails(client, world) -> None:
 
 async def test_values_and_key_copied_to_another_entry_fail(client, world) -> None:
     source = await _row(world.entry["id"])
-    r = await world.writer.post("/api/vault/entries", json={"form_id": world.form["id"], "customer_id": 9})
+    r = await world.writer.post("/api/vault/entries", json={"form_id": world.form["id"], "customer_id": world.customer_id})
     target = r.json()["id"]
     await _set(target, secret_values=source["secret_values"], wrapped_key=source["wrapped_key"])
     await _assert_clean_409(world.reader, target)
     # Only the values (the target keeps its own data key): fails too.
-    r = await world.writer.post("/api/vault/entries", json={"form_id": world.form["id"], "customer_id": 9})
+    r = await world.writer.post("/api/vault/entries", json={"form_id": world.form["id"], "customer_id": world.customer_id})
     target = r.json()["id"]
     await _set(target, secret_values=source["secret_values"])
     await _assert_clean_409(world.reader, target)
@@ -397,7 +397,7 @@ async def test_audit_of_an_entry_never_shows_a_previous_holder_of_its_id(client,
     assert [(i["action"], i["outcome"]) for i in page["items"]] == [
         ("entry", "deleted"), ("reveal", "revealed"), ("entry", "created")
     ]
-    r = await world.writer.post("/api/vault/entries", json={"form_id": world.form["id"], "customer_id": 1})
+    r = await world.writer.post("/api/vault/entries", json={"form_id": world.form["id"], "customer_id": world.customer_id})
     second = r.json()["id"]
     page = (await world.admin.get(f"/api/vault/audit?entry_id={second}")).json()
     assert [(i["action"], i["outcome"]) for i in page["items"]] == [("entry", "created")]

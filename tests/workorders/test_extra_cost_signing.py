@@ -16,6 +16,7 @@ from core.contracts import SecondFactorDecision, SecondFactorRequest
 from core.plugins import get_host, hookimpl
 
 MASKED = "+46 70•••••99"
+from tests.conftest import add_party
 
 
 class FakeTwoFactor:
@@ -70,7 +71,8 @@ async def setup(client, **wo):  # type: ignore[no-untyped-def]
 async def test_sms_signing_challenges_first_and_records_after_verification(
     admin_client, tenant, two_factor
 ):
-    order, line, url = await setup(admin_client, customer_id=7, contact_person_id=9)
+    customer, (contact,) = await add_party(tenant.id)
+    order, line, url = await setup(admin_client, customer_id=customer, contact_person_id=contact)
     r = await admin_client.post(
         f"{url}/approve", json={"approver_name": "Bo Ek"}, headers={"user-agent": "phone"}
     )
@@ -87,7 +89,7 @@ async def test_sms_signing_challenges_first_and_records_after_verification(
         tenant.id,
         "extra_costs",
         "contact",
-        9,
+        contact,
     )
     assert asked.challenge_id is None and asked.user_agent == "phone"
     # Nothing recorded yet.
@@ -110,26 +112,29 @@ async def test_sms_signing_challenges_first_and_records_after_verification(
     assert done["approver_phone"] == MASKED  # the number the code went to, not the typed one
 
 
-async def test_customer_signs_when_there_is_no_contact_person(admin_client, two_factor):
-    _, _, url = await setup(admin_client, customer_id=7)
+async def test_customer_signs_when_there_is_no_contact_person(admin_client, tenant, two_factor):
+    customer, _ = await add_party(tenant.id, contacts=0)
+    _, _, url = await setup(admin_client, customer_id=customer)
     await admin_client.post(f"{url}/approve", json={"approver_name": "Bo"})
     assert (two_factor.requests[-1].person_kind, two_factor.requests[-1].person_id) == (
         "customer",
-        7,
+        customer,
     )
 
 
 @pytest.mark.parametrize("two_factor", ["no_phone"], indirect=True)
-async def test_missing_phone_stops_with_a_message(admin_client, two_factor):
-    _, line, url = await setup(admin_client, customer_id=7)
+async def test_missing_phone_stops_with_a_message(admin_client, tenant, two_factor):
+    customer, _ = await add_party(tenant.id, contacts=0)
+    _, line, url = await setup(admin_client, customer_id=customer)
     r = await admin_client.post(f"{url}/approve", json={"approver_name": "Bo"})
     assert r.status_code == 409 and "contact an administrator" in r.json()["detail"]
     assert (await admin_client.get(f"/api/workorders/extra-costs/{line['id']}")).json() == line
 
 
 @pytest.mark.parametrize("two_factor", ["off"], indirect=True)
-async def test_context_off_records_at_once(admin_client, two_factor):
-    _, _, url = await setup(admin_client, customer_id=7)
+async def test_context_off_records_at_once(admin_client, tenant, two_factor):
+    customer, _ = await add_party(tenant.id, contacts=0)
+    _, _, url = await setup(admin_client, customer_id=customer)
     r = await admin_client.post(f"{url}/approve", json={"approver_name": "Bo"})
     assert r.status_code == 200 and r.json()["extra_cost"]["approver_phone"] == ""
     assert two_factor.requests  # it was asked

@@ -1,7 +1,7 @@
 """Extra costs signed by SMS with the real two-factor plugin (M4 item 6).
 
-A test-only plugin answers ``describe_person`` for the customer (as the customers plugin
-does for its people); the code is read from the outbox, as an administrator without an
+A test-only plugin answers ``describe_person`` and ``look_up_party`` for the customer (as
+the customers plugin does for its people); the code is read from the outbox, as an administrator without an
 SMS gateway would. Skipped where the two-factor plugin is not installed.
 """
 
@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from core.contracts import PersonContact
+from core.contracts import PartyFound, PersonContact
 from core.plugins import get_host, hookimpl
 from core.tables import Outbox
 
@@ -34,6 +34,11 @@ class Customers:
             return None
 
         return answer()
+
+    @hookimpl
+    def look_up_party(self, tenant_id: int, customer_id: int, contact_person_id: int) -> Any:
+        """Its customers 77 and 78 may be named by a work order (core.references)."""
+        return PartyFound(customer=customer_id in (77, 78), contact_customer_id=None)
 
 
 @pytest.fixture

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 import time_machine
 
 from plugins.workorders.tables import ExtraCost, WorkOrder
+from tests.conftest import add_party
 
 
 async def create(client, **body):  # type: ignore[no-untyped-def]
@@ -32,11 +33,12 @@ async def counts(tenant_id: int) -> tuple[int, int]:
 
 
 async def test_create_numbers_and_normalizes(admin_client, tenant):
+    customer, (contact,) = await add_party(tenant.id)
     a = await create(admin_client)
     b = await create(
         admin_client,
-        customer_id=12,
-        contact_person_id=3,
+        customer_id=customer,
+        contact_person_id=contact,
         email="Kund@Example.SE",
         customer_reference="Bo Ek",
         end_customer_name="Anna Svensson",
@@ -75,12 +77,14 @@ async def test_bad_create_is_400_and_writes_nothing(admin_client, tenant):
     assert await counts(tenant.id) == (0, 0)
 
 
-async def test_list_paging_and_filters(admin_client):
-    a = await create(admin_client, customer_id=1)
-    b = await create(admin_client, customer_id=2)
-    c = await create(admin_client, customer_id=1)
+async def test_list_paging_and_filters(admin_client, tenant):
+    one, _ = await add_party(tenant.id, contacts=0)
+    two, _ = await add_party(tenant.id, contacts=0)
+    a = await create(admin_client, customer_id=one)
+    b = await create(admin_client, customer_id=two)
+    c = await create(admin_client, customer_id=one)
     await admin_client.post(f"/api/workorders/{c['id']}/close")
-    d = await create(admin_client, customer_id=1)
+    d = await create(admin_client, customer_id=one)
     await admin_client.delete(f"/api/workorders/{d['id']}")
 
     def ids(r):  # type: ignore[no-untyped-def]
@@ -91,13 +95,13 @@ async def test_list_paging_and_filters(admin_client):
     assert ids(await admin_client.get("/api/workorders/", params={"limit": 1, "offset": 1})) == [
         b["id"]
     ]
-    assert ids(await admin_client.get("/api/workorders/", params={"customer_id": 1})) == [
+    assert ids(await admin_client.get("/api/workorders/", params={"customer_id": one})) == [
         c["id"],
         a["id"],
     ]
     assert ids(await admin_client.get("/api/workorders/", params={"status": "closed"})) == [c["id"]]
     assert ids(
-        await admin_client.get("/api/workorders/", params={"status": "open", "customer_id": 1})
+        await admin_client.get("/api/workorders/", params={"status": "open", "customer_id": one})
     ) == [a["id"]]
     assert d["id"] in ids(
         await admin_client.get("/api/workorders/", params={"include_deleted": True})
@@ -210,8 +214,11 @@ async def test_bad_extra_cost_is_400_and_writes_nothing(admin_client, tenant):
     assert (await admin_client.get(f"/api/workorders/extra-costs/{line['id']}")).json() == line
 
 
-async def test_approval_without_two_factor_records_name_masked_phone_and_time(admin_client):
-    wo = await create(admin_client, customer_id=5)
+async def test_approval_without_two_factor_records_name_masked_phone_and_time(
+    admin_client, tenant
+):
+    five, _ = await add_party(tenant.id, contacts=0)
+    wo = await create(admin_client, customer_id=five)
     line = await add_cost(admin_client, wo["id"])
     moment = datetime(2026, 6, 1, 9, 30, tzinfo=UTC)
     with time_machine.travel(moment, tick=False):
@@ -284,7 +291,8 @@ def endpoints(wo_id: int, line_id: int) -> list[tuple[str, str, dict | None]]:
 async def test_another_tenants_work_order_is_404_everywhere_and_untouched(
     admin_client, other_client, other_tenant
 ):
-    theirs = await create(other_client, customer_id=4)
+    four, _ = await add_party(other_tenant.id, contacts=0)
+    theirs = await create(other_client, customer_id=four)
     line = await add_cost(other_client, theirs["id"])
     before = await counts(other_tenant.id)
     for method, path, body in endpoints(theirs["id"], line["id"]):
@@ -297,7 +305,7 @@ async def test_another_tenants_work_order_is_404_everywhere_and_untouched(
         f"/api/workorders/{mine['id']}/extra-costs/{line['id']}", json={"amount": 3}
     )
     assert r.status_code == 404
-    assert (await admin_client.get("/api/workorders/", params={"customer_id": 4})).json()[
+    assert (await admin_client.get("/api/workorders/", params={"customer_id": four})).json()[
         "total"
     ] == 0
     assert await counts(other_tenant.id) == before

@@ -17,7 +17,14 @@
 
 from __future__ import annotations
 
-from core.contracts import NotPersonal, PersonalDataField, RecordType, RetentionRule, SearchSource
+from core.contracts import (
+    NotPersonal,
+    PersonalDataField,
+    RecordType,
+    RetentionRule,
+    SearchSource,
+    any_employee,
+)
 from gallra_contracts.tables import Contract
 
 PLUGIN = "contracts"
@@ -68,7 +75,7 @@ def retention_rules() -> list[RetentionRule]:
 def record_types() -> list[RecordType]:
     return [
         RecordType(RECORD_TYPE, Contract, "Avtal", "Contract", link=contract_link,
-                   number_column="number")
+                   number_column="number", can_open=any_employee)
     ]
 
 
