@@ -35,6 +35,7 @@ from typing import Any
 
 from core.contracts import SearchSource
 from core.db import as_owner, atomic, is_sqlite, raw, snapshot
+from core.gdpr.registry import check_search_source
 from core.gdpr.sql import ids_in, q
 from core.validation import FieldError, normalize_national_id, normalize_org_number, normalize_phone
 
@@ -241,14 +242,9 @@ def collect_sources(host: Any) -> Registry:
     reg = Registry()
     for owner, sources in host.collect_by_plugin("declare_search_sources").items():
         for src in sources:
+            # Identifiers only: never a secret, token, code, hash or message body.
+            check_search_source(owner, src)
             table = src.table
-            if not _has(table, "tenant_id"):
-                from core.gdpr.registry import DeclarationError
-
-                raise DeclarationError(
-                    f"plugin {owner!r}, search source {table._meta.tablename}.{src.column}: "
-                    "the table has no tenant_id column"
-                )
             s = Source.of(src, owner, len(reg.sources))
             reg.sources.append(s)
             cols = reg.tables.setdefault(s.tbl, {})
@@ -346,6 +342,7 @@ async def ensure_index(host: Any = None, *, progress: Callable[[str, int, int], 
             await raw(PG_FUNCTION)
         rows = await raw("SELECT id, tbl, col FROM gdpr_search_field")
         known = {(r["tbl"], r["col"]): int(r["id"]) for r in rows}
+        await _drop_undeclared_fields(reg, known)
         for tbl, cols in sorted(reg.tables.items()):
             if tbl not in existing:
                 continue
@@ -360,10 +357,30 @@ async def ensure_index(host: Any = None, *, progress: Callable[[str, int, int], 
                     await raw("INSERT INTO gdpr_search_field (tbl, col) VALUES ({}, {})", tbl, col)
                     new_tables.add(tbl)
         rows = await raw("SELECT id, tbl, col FROM gdpr_search_field")
+        reg.field_ids.clear()
         reg.field_ids.update({(r["tbl"], r["col"]): int(r["id"]) for r in rows})
     for tbl in sorted(new_tables):
         await reindex_table(tbl, host=host, progress=progress)
     return sorted(new_tables)
+
+
+async def _drop_undeclared_fields(reg: Registry, known: dict[tuple[str, str], int]) -> list[int]:
+    """Forget the columns of a declared table that are no longer declared: their terms and
+    their field rows go (an installation indexed before, e.g., the outbox's message body or a
+    password hash was refused as a search source still holds their words). Only tables this
+    set of plugins declares are looked at; a table no plugin declares any more is left to
+    :func:`rebuild`. In the caller's transaction; returns the fields dropped."""
+    stale = sorted(
+        fid for (tbl, col), fid in known.items() if tbl in reg.tables and col not in reg.tables[tbl]
+    )
+    if stale:
+        f_sql, f_args = ids_in("field_id", stale)
+        await raw(f"DELETE FROM gdpr_search_term WHERE {f_sql}", *f_args)
+        id_sql, id_args = ids_in("id", stale)
+        await raw(f"DELETE FROM gdpr_search_field WHERE {id_sql}", *id_args)
+        for key in [k for k, fid in known.items() if fid in stale]:
+            del known[key]
+    return stale
 
 
 _ensured: set[Any] = set()
@@ -677,20 +694,57 @@ def record_status(row: dict[str, Any]) -> str:
     return "active"
 
 
-def _snippet(value: Any, parsed: ParsedQuery) -> str:
-    text = "" if value is None else str(value)
-    if len(text) <= 160:
-        return text
-    folded = fold(text)
-    pos = 0
-    for alt in parsed.alternatives:
-        for lk in alt:
-            i = folded.find(lk.term)
-            if i >= 0:
-                pos = i
-                break
-    start = max(0, pos - 60)
-    return ("…" if start else "") + text[start : start + 160] + "…"
+EXCERPT_BEFORE = 30
+EXCERPT_AFTER = 50
+MAX_IDENTIFIER_SHOWN = 120
+
+
+def _match_span(text: str, parsed: ParsedQuery) -> tuple[int, int] | None:
+    """Where in ``text`` (free text) the query matched: the first word or e-mail address
+    the query's lookups find, as (start, end) in the original text."""
+    prefixes = [
+        (lk.kind, lk.term) for alt in parsed.alternatives for lk in alt if lk.kind in ("w", "e")
+    ]
+    for kind, term in prefixes:
+        if kind == "e":
+            for m in _EMAIL_IN_TEXT.finditer(text):
+                found = fold(m.group(0))
+                if found.startswith(term) or found.partition("@")[2].startswith(term):
+                    return m.start(), m.end()
+        else:
+            for m in _WORD_RE.finditer(text):
+                if fold(m.group(0)).startswith(term):
+                    return m.start(), m.end()
+    return None
+
+
+def shown_value(category: str, value: Any, parsed: ParsedQuery) -> str:
+    """What a hit shows of the matched column: the identifier itself (a name, an e-mail
+    address, a number, a reference's id), or for free text a short excerpt around the match,
+    never the whole text. Search sources are identifiers only (core/gdpr/registry.py), so
+    this is never a secret, a token, a code, a hash or a message body."""
+    text = "" if value is None else str(value).strip()
+    if category in REF_KINDS:
+        try:
+            return str(int(text))
+        except ValueError:
+            return ""
+    if category != "free_text":
+        return text if len(text) <= MAX_IDENTIFIER_SHOWN else text[:MAX_IDENTIFIER_SHOWN] + "…"
+    span = _match_span(text, parsed)
+    start, end = span if span else (0, 0)
+    end = min(max(end, start), start + EXCERPT_AFTER)
+    lo = max(0, start - EXCERPT_BEFORE)
+    hi = min(len(text), end + EXCERPT_AFTER)
+    # Whole words at the edges: cut at a space when there is one near.
+    if lo > 0:
+        space = text.find(" ", lo, start)
+        lo = space + 1 if space >= 0 else lo
+    if hi < len(text):
+        space = text.rfind(" ", end, hi)
+        hi = space if space > end else hi
+    excerpt = " ".join(text[lo:hi].split())
+    return ("…" if lo > 0 else "") + excerpt + ("…" if hi < len(text) else "")
 
 
 def where_ok(src: SearchSource, row: dict[str, Any]) -> bool:
@@ -775,7 +829,7 @@ async def _rows_to_hits(
                             record_id=rid,
                             number=row.get(num_col) if num_col else None,
                             status=record_status(row),
-                            value=_snippet(row.get(col), parsed),
+                            value=shown_value(s.source.category, row.get(col), parsed),
                             link=record_link(s, rid, row),
                             source_index=s.index,
                         )
