@@ -752,7 +752,50 @@ def where_ok(src: SearchSource, row: dict[str, Any]) -> bool:
     return all(row.get(c) == v for c, v in src.where)
 
 
-async def find(tenant_id: int, q_text: str, *, cap: int = 5000) -> list[Hit]:
+class _EveryRecord:
+    """The searcher of :func:`find` by default: no person, every record readable (the
+    conformance kit and tests; no request of a person reaches it)."""
+
+
+EVERY_RECORD: Any = _EveryRecord()
+
+
+async def _readable(s: Source, tenant_id: int, viewer: Any, ids: Iterable[int]) -> set[int]:
+    """Which of ``ids`` the searcher may read, by the source's own ``readable`` declaration
+    (the access rules of the record's page). No searcher reads a gated record (fail closed)."""
+    wanted = set(ids)
+    if s.source.readable is None or viewer is EVERY_RECORD or not wanted:
+        return wanted
+    if viewer is None:
+        return set()
+    return wanted & set(await s.source.readable(tenant_id, int(viewer), sorted(wanted)))
+
+
+async def _gate(
+    tenant_id: int,
+    viewer: Any,
+    per_field: dict[int, set[int]],
+    reg: Registry,
+    by_id: dict[int, tuple[str, str]],
+) -> dict[int, set[int]]:
+    """Matches by a value the searcher may not read are no matches: a record they may not
+    read is found only through a reference to a person (then shown without its value), so
+    the search cannot be used to test guesses of its values."""
+    out: dict[int, set[int]] = {}
+    for fid, rids in per_field.items():
+        key = by_id.get(fid)
+        srcs = reg.sources_of(*key) if key is not None else []
+        for s in srcs:
+            if s.source.readable is not None and s.source.category not in REF_KINDS:
+                rids = await _readable(s, tenant_id, viewer, rids)
+        if rids:
+            out[fid] = rids
+    return out
+
+
+async def find(
+    tenant_id: int, q_text: str, *, cap: int = 5000, viewer: Any = EVERY_RECORD
+) -> list[Hit]:
     """Every place of this tenant holding a value matching ``q_text``, with the records
     linked to a customer or contact person it found, as one :class:`Hit` per (record,
     column): at most ``cap`` matched (field, record) pairs, the newest records first.
@@ -767,27 +810,40 @@ async def find(tenant_id: int, q_text: str, *, cap: int = 5000) -> list[Hit]:
         async with snapshot():
             # Writes made outside a transaction (rare) are indexed before answering.
             if not await raw("SELECT id FROM gdpr_search_dirty LIMIT 1"):
-                return await _find(tenant_id, parsed, reg, fids, cap)
+                return await _find(tenant_id, parsed, reg, fids, cap, viewer)
         await flush_pending()
     async with snapshot():
-        return await _find(tenant_id, parsed, reg, fids, cap)
+        return await _find(tenant_id, parsed, reg, fids, cap, viewer)
 
 
-async def _find(tenant_id: int, parsed: ParsedQuery, reg: Registry, fids: dict[tuple[str, str], int], cap: int) -> list[Hit]:
+async def _find(
+    tenant_id: int,
+    parsed: ParsedQuery,
+    reg: Registry,
+    fids: dict[tuple[str, str], int],
+    cap: int,
+    viewer: Any,
+) -> list[Hit]:
     by_id = {fid: key for key, fid in fids.items()}
-    per_field = await collect_matches(tenant_id, parsed, reg, fids)
+    matches = await collect_matches(tenant_id, parsed, reg, fids)
+    per_field = await _gate(tenant_id, viewer, matches, reg, by_id)
     pairs = sorted(((rid, fid) for fid, rids in per_field.items() for rid in rids), reverse=True)
     wanted: dict[str, dict[int, set[str]]] = defaultdict(lambda: defaultdict(set))
     for rid, fid in pairs[: max(int(cap), 0)]:
         key = by_id[fid]
         wanted[key[0]][rid].add(key[1])
-    return await _rows_to_hits(tenant_id, parsed, reg, wanted)
+    return await _rows_to_hits(tenant_id, parsed, reg, wanted, viewer)
 
 
 async def _rows_to_hits(
-    tenant_id: int, parsed: ParsedQuery, reg: Registry, wanted: dict[str, dict[int, set[str]]]
+    tenant_id: int,
+    parsed: ParsedQuery,
+    reg: Registry,
+    wanted: dict[str, dict[int, set[str]]],
+    viewer: Any,
 ) -> list[Hit]:
-    """Read the matched rows and make one hit per (record, column), from its first place."""
+    """Read the matched rows and make one hit per (record, column), from its first place;
+    a record the searcher may not read shows its place and number, not its value."""
     hits: list[Hit] = []
     for tbl, recs in wanted.items():
         table = reg.table_classes[tbl]
@@ -803,6 +859,7 @@ async def _rows_to_hits(
                 extra.append(rt_num)
             extra.extend(c for c, _ in s.source.where if c not in extra)
         cols = sorted(set(reg.tables[tbl]) | set(extra))
+        readable = {s.index: await _readable(s, tenant_id, viewer, recs) for s in srcs}
         id_sql, id_args = ids_in("id", sorted(recs))
         # By primary key only: with "AND tenant_id = ..." SQLite may walk the tenant's index
         # instead; the tenant is checked here (the ids came from this tenant's terms anyway).
@@ -829,7 +886,11 @@ async def _rows_to_hits(
                             record_id=rid,
                             number=row.get(num_col) if num_col else None,
                             status=record_status(row),
-                            value=shown_value(s.source.category, row.get(col), parsed),
+                            value=(
+                                shown_value(s.source.category, row.get(col), parsed)
+                                if rid in readable[s.index]
+                                else ""
+                            ),
                             link=record_link(s, rid, row),
                             source_index=s.index,
                         )
@@ -962,11 +1023,19 @@ async def collect_matches(
 
 
 async def search(
-    tenant_id: int, q_text: str, *, page: int = 1, page_size: int = 20, language: str = "sv"
+    tenant_id: int,
+    q_text: str,
+    *,
+    viewer: int | None,
+    page: int = 1,
+    page_size: int = 20,
+    language: str = "sv",
 ) -> dict[str, Any]:
     """The answer of Settings > GDPR > Search for data: hits grouped by area, plugin,
     record type and place, each group with its total and one page of hits.
 
+    ``viewer``: the searching employee's id; a record a source's ``readable`` says they may
+    not read is found only through a reference, without its value (None: nobody's).
     Totals come from the index alone (counts per field); only the page's rows are read.
     """
     parsed = parse_query(q_text)
@@ -975,10 +1044,12 @@ async def search(
     for _ in range(3):
         async with snapshot():
             if not await raw("SELECT id FROM gdpr_search_dirty LIMIT 1"):
-                return await _search(tenant_id, parsed, reg, fids, page, page_size, language)
+                return await _search(
+                    tenant_id, parsed, reg, fids, page, page_size, language, viewer
+                )
         await flush_pending()
     async with snapshot():
-        return await _search(tenant_id, parsed, reg, fids, page, page_size, language)
+        return await _search(tenant_id, parsed, reg, fids, page, page_size, language, viewer)
 
 
 async def _search(
@@ -989,9 +1060,11 @@ async def _search(
     page: int,
     page_size: int,
     language: str,
+    viewer: Any,
 ) -> dict[str, Any]:
     by_id = {fid: key for key, fid in fids.items()}
-    per_field = await collect_matches(tenant_id, parsed, reg, fids)
+    matches = await collect_matches(tenant_id, parsed, reg, fids)
+    per_field = await _gate(tenant_id, viewer, matches, reg, by_id)
     agg = _agg()
     # Each pair belongs to the first place of its field whose ``where`` the record meets (a
     # field shown as cases and as service cases is split by reading the rows' kind).
@@ -1051,7 +1124,7 @@ async def _search(
         picks[gkey] = chosen[start : start + page_size]
         for s, rid in picks[gkey]:
             wanted[s.tbl][rid].add(s.col)
-    hits = await _rows_to_hits(tenant_id, parsed, reg, wanted)
+    hits = await _rows_to_hits(tenant_id, parsed, reg, wanted, viewer)
     by_place = {(h.table, h.record_id, h.source_index): h for h in hits}
     by_column = {(h.table, h.record_id, h.column): h for h in hits}
     out_groups = []

@@ -24,4 +24,7 @@ class TestFirstPartyConformance(PluginConformance):
     not_searchable = {
         # Encrypted values: search cannot read them and must not decrypt to try.
         "vault_entry.secret_values": "encrypted",
+        # Plain values are guarded by the form's access lists; the index is readable by every
+        # GDPR searcher. An entry is found through its customer (#17.4).
+        "vault_entry.plain_values": "guarded by the form's access lists",
     }

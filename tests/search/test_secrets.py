@@ -251,6 +251,7 @@ async def test_the_index_forgets_columns_no_longer_declared(admin_client, tenant
         ("outbox", "body"),
         ("outbox", "subject"),
         ("portal_account", "password_hash"),
+        ("vault_entry", "plain_values"),
     ):
         if not await raw("SELECT id FROM gdpr_search_field WHERE tbl = {} AND col = {}", tbl, col):
             await raw("INSERT INTO gdpr_search_field (tbl, col) VALUES ({}, {})", tbl, col)
@@ -290,3 +291,57 @@ def test_a_hit_shows_the_identifier_or_a_short_excerpt() -> None:
     assert "asa@example.se" in mail and len(mail) <= 140
     assert gs.shown_value("email", "Asa@Example.se", gs.parse_query("asa@")) == "Asa@Example.se"
     assert gs.shown_value("customer_ref", 12, gs.parse_query("x")) == "12"
+
+
+async def test_vault_values_are_not_indexed_and_outsiders_see_no_value(app, admin_client, tenant):
+    """#17.4: a GDPR employee on no access list of a vault form finds the customer's entry
+    (form and entry, through the customer) but never a value; the values are not indexed."""
+    word = unique_word("Valv")
+    c = await make_customer(admin_client, name=f"Kund {word}")
+    r = await admin_client.post(
+        "/api/vault/forms",
+        json={
+            "name": "Inloggningar",
+            "purpose": "customer",
+            "fields": [{"name": "Användarnamn"}],
+            "access": {"plain": {"users": [tenant.admin_id]}},
+        },
+    )
+    assert r.status_code == 201, r.text
+    form = r.json()
+    plain = unique_word("Hemlis")
+    r = await admin_client.post(
+        "/api/vault/entries",
+        json={
+            "form_id": form["id"],
+            "customer_id": c["id"],
+            "values": [{"field_id": form["fields"][0]["id"], "value": f"{plain} root"}],
+        },
+    )
+    assert r.status_code == 201, r.text
+    entry = r.json()
+    async with gdpr_employee(app, admin_client, tenant) as gdpr:
+        for q in (plain, plain[:8], "root"):
+            r = await gdpr.get("/api/gdpr/search", params={"q": q, "page_size": 200})
+            assert not [h for m, _, h in hits(r.json()) if m == "vault"], q
+            assert plain not in r.text
+        r = await gdpr.get("/api/gdpr/search", params={"q": word, "page_size": 200})
+        vault = [(rt, h) for m, rt, h in hits(r.json()) if m == "vault"]
+        assert [(rt, h["record_id"], h["number"], h["value"]) for rt, h in vault] == [
+            ("vault_entry", entry["id"], "Inloggningar", "")
+        ]
+        assert plain not in r.text
+        page = await gdpr.get("/settings/gdpr/search", params={"q": word})
+        assert "Inloggningar" in page.text and plain not in page.text
+    # The administrator is on the form's plain list: the hit shows its value (the customer).
+    r = await admin_client.get("/api/gdpr/search", params={"q": word, "page_size": 200})
+    vault = [h for m, _, h in hits(r.json()) if m == "vault"]
+    assert [(h["record_id"], h["value"]) for h in vault] == [(entry["id"], str(c["id"]))]
+    assert plain not in r.text
+    n = await raw(
+        "SELECT COUNT(*) AS n FROM gdpr_search_term WHERE tenant_id = {} AND term IN ({}, {})",
+        tenant.id,
+        plain.lower(),
+        "root",
+    )
+    assert n[0]["n"] == 0
