@@ -238,22 +238,71 @@ def _has(table: Any, name: str) -> bool:
     return any(c._meta.db_column_name == name for c in table._meta.columns)
 
 
+def reference_sources(
+    host: Any, declared: list[tuple[str, SearchSource]]
+) -> list[tuple[str, SearchSource]]:
+    """A search source for every declared personal-data reference to a person (``*_ref``)
+    that no plugin declared as one: search and the data subjects' export (which reads the
+    same index) follow every reference the declarations name, the employee who recorded a
+    case as well as the employee of a time report. Placed like the table's declared sources
+    (one per ``where``), else named by the field's label and the table's record type."""
+    from core.gdpr.registry import get_declarations
+
+    decl = get_declarations(host)
+    have = {(src.table, src.column) for _, src in declared}
+    by_table: dict[Any, list[tuple[str, SearchSource]]] = defaultdict(list)
+    for owner, src in declared:
+        by_table[src.table].append((owner, src))
+    out: list[tuple[str, SearchSource]] = []
+    for f in decl.fields:
+        pd = f.field
+        if pd.category not in REF_KINDS or (pd.table, pd.column) in have:
+            continue
+        have.add((pd.table, pd.column))
+        placed = by_table.get(pd.table)
+        if placed:
+            seen: set[tuple[Any, ...]] = set()
+            for owner, src in placed:
+                if src.where in seen:
+                    continue
+                seen.add(src.where)
+                out.append((owner, SearchSource(
+                    pd.table, pd.column, pd.category, src.area, src.place_sv, src.place_en,
+                    link=src.link, record_type=src.record_type, where=src.where,
+                    readable=src.readable,
+                )))
+            continue
+        rt = next(
+            (r for (o, _), r in decl.record_types.items() if r.table is pd.table and o == f.owner),
+            None,
+        )
+        area = next((src.area for o, src in declared if o == f.owner), "settings")
+        out.append((f.owner, SearchSource(
+            pd.table, pd.column, pd.category, area,
+            pd.label_sv or pd.column, pd.label_en or pd.column,
+            link=rt.link if rt else None, record_type=rt.key if rt else "",
+        )))
+    return out
+
+
 def collect_sources(host: Any) -> Registry:
     reg = Registry()
+    declared: list[tuple[str, SearchSource]] = []
     for owner, sources in host.collect_by_plugin("declare_search_sources").items():
         for src in sources:
             # Identifiers only: never a secret, token, code, hash or message body.
             check_search_source(owner, src)
-            table = src.table
-            s = Source.of(src, owner, len(reg.sources))
-            reg.sources.append(s)
-            cols = reg.tables.setdefault(s.tbl, {})
-            if s.col in cols and cols[s.col] != src.category:
-                # Two plugins calling one column different things: index it both ways.
-                cols[s.col] = cols[s.col] + "|" + src.category
-            else:
-                cols[s.col] = src.category
-            reg.table_classes[s.tbl] = table
+            declared.append((owner, src))
+    for owner, src in [*declared, *reference_sources(host, declared)]:
+        s = Source.of(src, owner, len(reg.sources))
+        reg.sources.append(s)
+        cols = reg.tables.setdefault(s.tbl, {})
+        if s.col in cols and cols[s.col] != src.category:
+            # Two plugins calling one column different things: index it both ways.
+            cols[s.col] = cols[s.col] + "|" + src.category
+        else:
+            cols[s.col] = src.category
+        reg.table_classes[s.tbl] = src.table
     return reg
 
 
@@ -797,8 +846,8 @@ async def find(
     tenant_id: int, q_text: str, *, cap: int = 5000, viewer: Any = EVERY_RECORD
 ) -> list[Hit]:
     """Every place of this tenant holding a value matching ``q_text``, with the records
-    linked to a customer or contact person it found, as one :class:`Hit` per (record,
-    column): at most ``cap`` matched (field, record) pairs, the newest records first.
+    linked to a person (customer, contact person, employee) it found, as one :class:`Hit`
+    per (record, column): at most ``cap`` matched (field, record) pairs, the newest first.
 
     The same matches as :func:`search` (:func:`collect_matches`), read in full instead of
     one page per group; used by the conformance kit (core/testing) and tests.
@@ -961,11 +1010,12 @@ def _alt_sql(tenant_id: int, alt: tuple[Lookup, ...]) -> tuple[str, list[Any]]:
 def _linked_conditions(
     tenant_id: int, per_field: dict[int, set[int]], reg: Registry, fids: dict[tuple[str, str], int]
 ) -> list[tuple[str, list[Any]]]:
-    """Conditions finding the records linked (``*_ref``) to the few customers or contact
-    persons the query found themselves."""
+    """Conditions finding the records linked (``*_ref``) to the few customers, contact
+    persons or employees the query found themselves (the tables of the rules declaring a
+    ``subject``), as the data subjects' export follows them."""
     from core.gdpr.registry import get_declarations
 
-    kinds = {"customer": "c", "contact": "k"}
+    kinds = {"customer": "c", "contact": "k", "employee": "m"}
     out: list[tuple[str, list[Any]]] = []
     for info in get_declarations().rules.values():
         subject = info.rule.subject
@@ -985,6 +1035,73 @@ def _linked_conditions(
     return out
 
 
+def _first_field(reg: Registry, fids: dict[tuple[str, str], int], tbl: str) -> int | None:
+    """The field a row found by linking is shown under: its table's first declared place."""
+    for s in reg.sources:
+        if s.tbl == tbl and (s.tbl, s.col) in fids:
+            return fids[(s.tbl, s.col)]
+    return None
+
+
+async def _linked_rows(
+    tenant_id: int, per_field: dict[int, set[int]], reg: Registry, fids: dict[tuple[str, str], int]
+) -> None:
+    """Add, as the export does, the child rows of the few people found (fields declared with
+    ``parent_column`` under the person's rule: a customer's contact persons and portal
+    accounts) and the activity (comments, notes, ...) attached to every record found."""
+    from core.gdpr.registry import get_declarations
+
+    decl = get_declarations()
+    by_id = {fid: key for key, fid in fids.items()}
+
+    def found_in(tbl: str) -> set[int]:
+        out: set[int] = set()
+        for fid, rids in per_field.items():
+            key = by_id.get(fid)
+            if key is not None and key[0] == tbl and key[1] in reg.tables.get(tbl, {}):
+                out |= rids
+        return out
+
+    for info in decl.rules.values():
+        if info.rule.subject not in SUBJECT_KINDS or info.rule.table is None:
+            continue
+        ids = sorted(found_in(info.table._meta.tablename))
+        if not ids or len(ids) > MAX_LINKED_SUBJECTS:
+            continue
+        for f in decl.fields_of_rule(info.key):
+            if not f.field.parent_column:
+                continue
+            child = f.table._meta.tablename
+            fid = _first_field(reg, fids, child)
+            if fid is None:
+                continue
+            col = f.table._meta.get_column_by_name(f.field.parent_column)._meta.db_column_name
+            id_sql, id_args = ids_in(q(col), ids)
+            rows = await raw(
+                f"SELECT id FROM {q(child)} WHERE tenant_id = {{}} AND {id_sql}",
+                tenant_id, *id_args,
+            )
+            if rows:
+                per_field[fid].update(int(r["id"]) for r in rows)
+    activity = _first_field(reg, fids, "activity")
+    if activity is None:
+        return
+    for (owner, key), rt in decl.record_types.items():
+        rids = sorted(found_in(rt.table._meta.tablename))
+        for at in range(0, len(rids), 1000):
+            id_sql, id_args = ids_in("record_id", rids[at : at + 1000])
+            rows = await raw(
+                "SELECT id FROM activity WHERE tenant_id = {} AND plugin = {} AND record_type = {} "
+                f"AND {id_sql}",
+                tenant_id, owner, key, *id_args,
+            )
+            if rows:
+                per_field[activity].update(int(r["id"]) for r in rows)
+
+
+SUBJECT_KINDS = ("customer", "contact", "employee")
+
+
 def _agg() -> str:
     """Aggregate of the record ids of a GROUP BY (a list on PostgreSQL, "1,2,3" on SQLite)."""
     return "group_concat(t.record_id)" if is_sqlite() else "array_agg(t.record_id)"
@@ -1001,7 +1118,9 @@ async def collect_matches(
     """Every (field, record) pair of this tenant matching the query, as field id -> record
     ids, read from the covering index alone (one row per field, its record ids aggregated,
     so thousands of matches cost a few rows); only fields still declared. With ``linked``,
-    also the records linked (``*_ref``) to the few customers or contact persons it found.
+    also what the data subjects' export adds (core/gdpr/subjects.py): the records linked
+    (``*_ref``) to the few people (customers, contacts, employees) it found, their child
+    rows (declared with ``parent_column``), and the activity attached to what it found.
 
     The one collection step of :func:`search`, :func:`find` and the data subjects' lookups
     (core/gdpr/subjects.py); in the caller's transaction or snapshot.
@@ -1018,6 +1137,7 @@ async def collect_matches(
     if linked:
         for where, args in _linked_conditions(tenant_id, per_field, reg, fids):
             await collect(where, args)
+        await _linked_rows(tenant_id, per_field, reg, fids)
     declared = {fid for (tbl, col), fid in fids.items() if col in reg.tables.get(tbl, {})}
     return {fid: rids for fid, rids in per_field.items() if fid in declared and rids}
 
