@@ -345,3 +345,25 @@ async def test_vault_values_are_not_indexed_and_outsiders_see_no_value(app, admi
         "root",
     )
     assert n[0]["n"] == 0
+
+
+async def test_the_subject_export_shows_no_message_body(admin_client, tenant, worker):
+    """The export of a person names their messages (found by recipient) but never shows a
+    body or subject: a reset link's token would otherwise be one export away (#17.1)."""
+    async with AsyncTestClient(app=admin_client.app) as anon:
+        r = await anon.post(
+            "/api/auth/password-reset", json={"tenant": tenant.slug, "email": tenant.admin_email}
+        )
+        assert r.status_code == 202
+    worker.drain()
+    mail = await Outbox.select().where(
+        (Outbox.tenant_id == tenant.id) & (Outbox.recipient == tenant.admin_email)
+    ).first()
+    token = mail["body"].split("token=")[1].split()[0]
+    r = await admin_client.post("/api/gdpr/subjects/export", json={"emails": [tenant.admin_email]})
+    assert r.status_code in (200, 201), r.text
+    records = r.json()["document"]["records"]
+    assert mail["id"] in {x["record_id"] for x in records if x["table"] == "outbox"}
+    assert token not in r.text
+    page = await admin_client.get(r.json()["html_url"])
+    assert page.status_code == 200 and token not in page.text
