@@ -356,9 +356,11 @@ async def test_the_subject_export_shows_no_message_body(admin_client, tenant, wo
         )
         assert r.status_code == 202
     worker.drain()
-    mail = await Outbox.select().where(
-        (Outbox.tenant_id == tenant.id) & (Outbox.recipient == tenant.admin_email)
-    ).first()
+    mail = (
+        await Outbox.select()
+        .where((Outbox.tenant_id == tenant.id) & (Outbox.recipient == tenant.admin_email))
+        .first()
+    )
     token = mail["body"].split("token=")[1].split()[0]
     r = await admin_client.post("/api/gdpr/subjects/export", json={"emails": [tenant.admin_email]})
     assert r.status_code in (200, 201), r.text
@@ -367,3 +369,33 @@ async def test_the_subject_export_shows_no_message_body(admin_client, tenant, wo
     assert token not in r.text
     page = await admin_client.get(r.json()["html_url"])
     assert page.status_code == 200 and token not in page.text
+
+
+async def test_a_match_on_a_value_the_searcher_may_not_read_is_no_match(admin_client, tenant):
+    """SearchSource.readable: a text place whose record the searcher may not read gives no
+    match at all (the search cannot test guesses of its values); references still find it."""
+    from core.db import snapshot
+    from plugins.customers.tables import Customer
+
+    word = unique_word()
+    c = await make_customer(admin_client, name=f"Dold {word}")
+    asked: list[tuple[int, Any, list[int]]] = []
+
+    async def only_employee_7(tenant_id: int, employee_id: Any, ids: list[int]) -> set[int]:
+        asked.append((tenant_id, employee_id, ids))
+        return set(ids) if employee_id == 7 else set()
+
+    src = SearchSource(Customer, "name", "name", "workcloud", "K", "K", readable=only_employee_7)
+    reg = gs.Registry(sources=[gs.Source.of(src, "customers", 0)])
+    reg.tables["customer"] = {"name": "name"}
+    reg.table_classes["customer"] = Customer
+    fids = await gs.field_ids(gs.registry())
+    by_id = {fid: key for key, fid in fids.items()}
+    async with snapshot():
+        matches = await gs.collect_matches(tenant.id, gs.parse_query(word), reg, fids, linked=False)
+        assert {rid for rids in matches.values() for rid in rids} == {c["id"]}
+        assert await gs._gate(tenant.id, 5, matches, reg, by_id) == {}
+        assert await gs._gate(tenant.id, None, matches, reg, by_id) == {}
+        assert await gs._gate(tenant.id, 7, matches, reg, by_id) == matches
+        assert await gs._gate(tenant.id, gs.EVERY_RECORD, matches, reg, by_id) == matches
+    assert (tenant.id, 5, [c["id"]]) in asked
