@@ -341,7 +341,8 @@ def declare_personal_data() -> Sequence[PersonalDataField | NotPersonal]:
 
 @hookimpl
 def declare_search_sources() -> Sequence[SearchSource]:
-    """The core's own places: users, group membership, activity, the event log, the outbox.
+    """The core's own places: users, group membership, activity, the event log, the outbox
+    (by recipient only).
 
     Activity and event-log rows name the record they belong to (plugin, record_type,
     record_id); search links a hit to that record.
@@ -377,8 +378,8 @@ def declare_search_sources() -> Sequence[SearchSource]:
           record_type="outbox"),
         S(Outbox, "recipient", "phone", "settings", "Utkorg (e-post och SMS)", "Outbox (e-mail and SMS)",
           record_type="outbox"),
-        S(Outbox, "body", "free_text", "settings", "Utkorg (e-post och SMS)", "Outbox (e-mail and SMS)",
-          record_type="outbox"),
+        # Never the subject or body: they carry reset links and one-time codes (the columns
+        # are secret, and the registry refuses them). A message is found by its recipient.
     ]
     return out
 

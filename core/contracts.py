@@ -148,7 +148,13 @@ def any_employee(user: Any, record: dict[str, Any], write: bool) -> bool:
 
 @dataclass(frozen=True)
 class SearchSource:
-    """A place where person search looks for a value."""
+    """A place where person search looks for a value.
+
+    Only identifiers a person is looked up by (name, e-mail address, phone number, personal
+    identity or organization number, address, IP number, free text a person typed about a
+    person) and references to a person (``*_ref``); never a secret, token, code, hash or
+    message body. The core refuses any other declaration (core/gdpr/registry.py).
+    """
 
     table: type[Table]
     column: str
@@ -163,6 +169,11 @@ class SearchSource:
     # two kinds of record shown as two places (cases and service cases, by "kind").
     # Same shape as RetentionRule.where; empty means every row of the table.
     where: tuple[tuple[str, Any], ...] = ()
+    # Which of these record ids (of the tenant) the searching employee may read, by the
+    # same rules as the record's own page: ``await readable(tenant_id, employee_id, ids)``.
+    # A record the searcher may not read is found only through a reference (``*_ref``),
+    # shown by place and record without its value; None: every searcher reads every record.
+    readable: Callable[[int, int | None, list[int]], Awaitable[set[int]]] | None = None
 
 
 @dataclass

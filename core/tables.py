@@ -110,8 +110,10 @@ class Outbox(Table):
     tenant_id = Integer(null=True, default=None, index=True)
     channel = Varchar(length=8)
     recipient = Varchar(length=254)
-    subject = Varchar(length=200, default="")
-    body = Text()
+    # Subject and body carry reset links, invitation tokens and one-time codes: secret, so
+    # person search refuses them (a message is found by its recipient, core/gdpr/registry.py).
+    subject = Varchar(length=200, default="", secret=True)
+    body = Text(secret=True)
     sender = Varchar(length=64, null=True, default=None)
     status = Varchar(length=12, default="queued", index=True)
     attempts = Integer(default=0)

@@ -29,7 +29,7 @@ from piccolo.columns import (
 )
 from piccolo.table import Table
 
-from core.contracts import NotPersonal, PersonalDataField, RecordType, RetentionRule
+from core.contracts import NotPersonal, PersonalDataField, RecordType, RetentionRule, SearchSource
 
 MODES = ("immediately", "days", "off")
 STRATEGIES = ("replace", "null", "zero", "empty", "delete_row")
@@ -38,6 +38,20 @@ SUBJECT_CATEGORY = {
     "contact": "contact_ref",
     "employee": "employee_ref",
 }
+# What person search may look in: identifiers a person is looked up by, and references to
+# a person. Never "other" (machine text, device labels, hashes): a search source must be a
+# value somebody would type to find a person.
+SEARCH_CATEGORIES = (
+    "name", "email", "phone", "national_id", "address", "free_text", "ip",
+    "customer_ref", "contact_ref", "employee_ref",
+)
+# Words of a column name that mark a secret, whatever category it is declared as: a search
+# source named so is refused (as is a column declared ``secret=True``, e.g. the outbox's
+# message body and subject, which carry reset links and one-time codes).
+SECRET_NAME_PARTS = frozenset(
+    {"hash", "token", "secret", "password", "passwd", "cipher", "ciphertext", "salt", "nonce",
+     "otp", "totp", "wrapped", "signature"}
+)
 MIN_DAYS = 1
 MAX_DAYS = 3650
 
@@ -220,6 +234,40 @@ def _check_not_personal(owner: str, np: NotPersonal) -> None:
             raise DeclarationError(f"{where}: no such column {c!r}")
 
 
+def is_secret_column(col: Any) -> bool:
+    """Whether a column holds a secret, a token, a code, a hash or a message body: declared
+    ``secret=True`` or named with one of :data:`SECRET_NAME_PARTS`."""
+    if getattr(col._meta, "secret", False):
+        return True
+    parts = set(str(col._meta.name).lower().split("_"))
+    return bool(parts & SECRET_NAME_PARTS)
+
+
+def check_search_source(owner: str, src: SearchSource) -> None:
+    """Refuse a search source that is not an identifier of a person (the rule of person
+    search: it never indexes or shows secrets, tokens, codes, hashes or message bodies)."""
+    table = src.table
+    where = f"plugin {owner!r}, search source {table._meta.tablename}.{src.column}"
+    col = _column(table, src.column)
+    if col is None:
+        raise DeclarationError(f"{where}: no such column")
+    if not _has_column(table, "tenant_id"):
+        raise DeclarationError(f"{where}: the table has no tenant_id column")
+    if src.category not in SEARCH_CATEGORIES:
+        raise DeclarationError(
+            f"{where}: category {src.category!r} is not an identifier a person is looked up by; "
+            f"search sources are one of {list(SEARCH_CATEGORIES)}"
+        )
+    if is_secret_column(col):
+        raise DeclarationError(
+            f"{where}: the column holds a secret, token, code, hash or message body; person "
+            "search never indexes or shows one (find messages by their recipient)"
+        )
+    for c, _ in src.where:
+        if not _has_column(table, c):
+            raise DeclarationError(f"{where}: where column {c!r} is not in the table")
+
+
 def build(host: Any) -> Declarations:
     """Read and check every plugin's declarations."""
     decl = Declarations()
@@ -261,6 +309,9 @@ def build(host: Any) -> Declarations:
             if (owner, rt.key) in decl.record_types:
                 raise DeclarationError(f"plugin {owner!r} declares record type {rt.key!r} twice")
             decl.record_types[(owner, rt.key)] = rt
+    for owner, sources in host.collect_by_plugin("declare_search_sources").items():
+        for src in sources:
+            check_search_source(owner, src)
     return decl
 
 

@@ -35,6 +35,7 @@ from typing import Any
 
 from core.contracts import SearchSource
 from core.db import as_owner, atomic, is_sqlite, raw, snapshot
+from core.gdpr.registry import check_search_source
 from core.gdpr.sql import ids_in, q
 from core.validation import FieldError, normalize_national_id, normalize_org_number, normalize_phone
 
@@ -237,27 +238,71 @@ def _has(table: Any, name: str) -> bool:
     return any(c._meta.db_column_name == name for c in table._meta.columns)
 
 
+def reference_sources(
+    host: Any, declared: list[tuple[str, SearchSource]]
+) -> list[tuple[str, SearchSource]]:
+    """A search source for every declared personal-data reference to a person (``*_ref``)
+    that no plugin declared as one: search and the data subjects' export (which reads the
+    same index) follow every reference the declarations name, the employee who recorded a
+    case as well as the employee of a time report. Placed like the table's declared sources
+    (one per ``where``), else named by the field's label and the table's record type."""
+    from core.gdpr.registry import get_declarations
+
+    decl = get_declarations(host)
+    have = {(src.table, src.column) for _, src in declared}
+    by_table: dict[Any, list[tuple[str, SearchSource]]] = defaultdict(list)
+    for owner, src in declared:
+        by_table[src.table].append((owner, src))
+    out: list[tuple[str, SearchSource]] = []
+    for f in decl.fields:
+        pd = f.field
+        if pd.category not in REF_KINDS or (pd.table, pd.column) in have:
+            continue
+        have.add((pd.table, pd.column))
+        placed = by_table.get(pd.table)
+        if placed:
+            seen: set[tuple[Any, ...]] = set()
+            for owner, src in placed:
+                if src.where in seen:
+                    continue
+                seen.add(src.where)
+                out.append((owner, SearchSource(
+                    pd.table, pd.column, pd.category, src.area, src.place_sv, src.place_en,
+                    link=src.link, record_type=src.record_type, where=src.where,
+                    readable=src.readable,
+                )))
+            continue
+        rt = next(
+            (r for (o, _), r in decl.record_types.items() if r.table is pd.table and o == f.owner),
+            None,
+        )
+        area = next((src.area for o, src in declared if o == f.owner), "settings")
+        out.append((f.owner, SearchSource(
+            pd.table, pd.column, pd.category, area,
+            pd.label_sv or pd.column, pd.label_en or pd.column,
+            link=rt.link if rt else None, record_type=rt.key if rt else "",
+        )))
+    return out
+
+
 def collect_sources(host: Any) -> Registry:
     reg = Registry()
+    declared: list[tuple[str, SearchSource]] = []
     for owner, sources in host.collect_by_plugin("declare_search_sources").items():
         for src in sources:
-            table = src.table
-            if not _has(table, "tenant_id"):
-                from core.gdpr.registry import DeclarationError
-
-                raise DeclarationError(
-                    f"plugin {owner!r}, search source {table._meta.tablename}.{src.column}: "
-                    "the table has no tenant_id column"
-                )
-            s = Source.of(src, owner, len(reg.sources))
-            reg.sources.append(s)
-            cols = reg.tables.setdefault(s.tbl, {})
-            if s.col in cols and cols[s.col] != src.category:
-                # Two plugins calling one column different things: index it both ways.
-                cols[s.col] = cols[s.col] + "|" + src.category
-            else:
-                cols[s.col] = src.category
-            reg.table_classes[s.tbl] = table
+            # Identifiers only: never a secret, token, code, hash or message body.
+            check_search_source(owner, src)
+            declared.append((owner, src))
+    for owner, src in [*declared, *reference_sources(host, declared)]:
+        s = Source.of(src, owner, len(reg.sources))
+        reg.sources.append(s)
+        cols = reg.tables.setdefault(s.tbl, {})
+        if s.col in cols and cols[s.col] != src.category:
+            # Two plugins calling one column different things: index it both ways.
+            cols[s.col] = cols[s.col] + "|" + src.category
+        else:
+            cols[s.col] = src.category
+        reg.table_classes[s.tbl] = src.table
     return reg
 
 
@@ -346,6 +391,7 @@ async def ensure_index(host: Any = None, *, progress: Callable[[str, int, int], 
             await raw(PG_FUNCTION)
         rows = await raw("SELECT id, tbl, col FROM gdpr_search_field")
         known = {(r["tbl"], r["col"]): int(r["id"]) for r in rows}
+        await _drop_undeclared_fields(reg, known)
         for tbl, cols in sorted(reg.tables.items()):
             if tbl not in existing:
                 continue
@@ -360,10 +406,30 @@ async def ensure_index(host: Any = None, *, progress: Callable[[str, int, int], 
                     await raw("INSERT INTO gdpr_search_field (tbl, col) VALUES ({}, {})", tbl, col)
                     new_tables.add(tbl)
         rows = await raw("SELECT id, tbl, col FROM gdpr_search_field")
+        reg.field_ids.clear()
         reg.field_ids.update({(r["tbl"], r["col"]): int(r["id"]) for r in rows})
     for tbl in sorted(new_tables):
         await reindex_table(tbl, host=host, progress=progress)
     return sorted(new_tables)
+
+
+async def _drop_undeclared_fields(reg: Registry, known: dict[tuple[str, str], int]) -> list[int]:
+    """Forget the columns of a declared table that are no longer declared: their terms and
+    their field rows go (an installation indexed before, e.g., the outbox's message body or a
+    password hash was refused as a search source still holds their words). Only tables this
+    set of plugins declares are looked at; a table no plugin declares any more is left to
+    :func:`rebuild`. In the caller's transaction; returns the fields dropped."""
+    stale = sorted(
+        fid for (tbl, col), fid in known.items() if tbl in reg.tables and col not in reg.tables[tbl]
+    )
+    if stale:
+        f_sql, f_args = ids_in("field_id", stale)
+        await raw(f"DELETE FROM gdpr_search_term WHERE {f_sql}", *f_args)
+        id_sql, id_args = ids_in("id", stale)
+        await raw(f"DELETE FROM gdpr_search_field WHERE {id_sql}", *id_args)
+        for key in [k for k, fid in known.items() if fid in stale]:
+            del known[key]
+    return stale
 
 
 _ensured: set[Any] = set()
@@ -677,20 +743,57 @@ def record_status(row: dict[str, Any]) -> str:
     return "active"
 
 
-def _snippet(value: Any, parsed: ParsedQuery) -> str:
-    text = "" if value is None else str(value)
-    if len(text) <= 160:
-        return text
-    folded = fold(text)
-    pos = 0
-    for alt in parsed.alternatives:
-        for lk in alt:
-            i = folded.find(lk.term)
-            if i >= 0:
-                pos = i
-                break
-    start = max(0, pos - 60)
-    return ("…" if start else "") + text[start : start + 160] + "…"
+EXCERPT_BEFORE = 30
+EXCERPT_AFTER = 50
+MAX_IDENTIFIER_SHOWN = 120
+
+
+def _match_span(text: str, parsed: ParsedQuery) -> tuple[int, int] | None:
+    """Where in ``text`` (free text) the query matched: the first word or e-mail address
+    the query's lookups find, as (start, end) in the original text."""
+    prefixes = [
+        (lk.kind, lk.term) for alt in parsed.alternatives for lk in alt if lk.kind in ("w", "e")
+    ]
+    for kind, term in prefixes:
+        if kind == "e":
+            for m in _EMAIL_IN_TEXT.finditer(text):
+                found = fold(m.group(0))
+                if found.startswith(term) or found.partition("@")[2].startswith(term):
+                    return m.start(), m.end()
+        else:
+            for m in _WORD_RE.finditer(text):
+                if fold(m.group(0)).startswith(term):
+                    return m.start(), m.end()
+    return None
+
+
+def shown_value(category: str, value: Any, parsed: ParsedQuery) -> str:
+    """What a hit shows of the matched column: the identifier itself (a name, an e-mail
+    address, a number, a reference's id), or for free text a short excerpt around the match,
+    never the whole text. Search sources are identifiers only (core/gdpr/registry.py), so
+    this is never a secret, a token, a code, a hash or a message body."""
+    text = "" if value is None else str(value).strip()
+    if category in REF_KINDS:
+        try:
+            return str(int(text))
+        except ValueError:
+            return ""
+    if category != "free_text":
+        return text if len(text) <= MAX_IDENTIFIER_SHOWN else text[:MAX_IDENTIFIER_SHOWN] + "…"
+    span = _match_span(text, parsed)
+    start, end = span if span else (0, 0)
+    end = min(max(end, start), start + EXCERPT_AFTER)
+    lo = max(0, start - EXCERPT_BEFORE)
+    hi = min(len(text), end + EXCERPT_AFTER)
+    # Whole words at the edges: cut at a space when there is one near.
+    if lo > 0:
+        space = text.find(" ", lo, start)
+        lo = space + 1 if space >= 0 else lo
+    if hi < len(text):
+        space = text.rfind(" ", end, hi)
+        hi = space if space > end else hi
+    excerpt = " ".join(text[lo:hi].split())
+    return ("…" if lo > 0 else "") + excerpt + ("…" if hi < len(text) else "")
 
 
 def where_ok(src: SearchSource, row: dict[str, Any]) -> bool:
@@ -698,10 +801,53 @@ def where_ok(src: SearchSource, row: dict[str, Any]) -> bool:
     return all(row.get(c) == v for c, v in src.where)
 
 
-async def find(tenant_id: int, q_text: str, *, cap: int = 5000) -> list[Hit]:
+class _EveryRecord:
+    """The searcher of :func:`find` by default: no person, every record readable (the
+    conformance kit and tests; no request of a person reaches it)."""
+
+
+EVERY_RECORD: Any = _EveryRecord()
+
+
+async def _readable(s: Source, tenant_id: int, viewer: Any, ids: Iterable[int]) -> set[int]:
+    """Which of ``ids`` the searcher may read, by the source's own ``readable`` declaration
+    (the access rules of the record's page). No searcher reads a gated record (fail closed)."""
+    wanted = set(ids)
+    if s.source.readable is None or viewer is EVERY_RECORD or not wanted:
+        return wanted
+    if viewer is None:
+        return set()
+    return wanted & set(await s.source.readable(tenant_id, int(viewer), sorted(wanted)))
+
+
+async def _gate(
+    tenant_id: int,
+    viewer: Any,
+    per_field: dict[int, set[int]],
+    reg: Registry,
+    by_id: dict[int, tuple[str, str]],
+) -> dict[int, set[int]]:
+    """Matches by a value the searcher may not read are no matches: a record they may not
+    read is found only through a reference to a person (then shown without its value), so
+    the search cannot be used to test guesses of its values."""
+    out: dict[int, set[int]] = {}
+    for fid, rids in per_field.items():
+        key = by_id.get(fid)
+        srcs = reg.sources_of(*key) if key is not None else []
+        for s in srcs:
+            if s.source.readable is not None and s.source.category not in REF_KINDS:
+                rids = await _readable(s, tenant_id, viewer, rids)
+        if rids:
+            out[fid] = rids
+    return out
+
+
+async def find(
+    tenant_id: int, q_text: str, *, cap: int = 5000, viewer: Any = EVERY_RECORD
+) -> list[Hit]:
     """Every place of this tenant holding a value matching ``q_text``, with the records
-    linked to a customer or contact person it found, as one :class:`Hit` per (record,
-    column): at most ``cap`` matched (field, record) pairs, the newest records first.
+    linked to a person (customer, contact person, employee) it found, as one :class:`Hit`
+    per (record, column): at most ``cap`` matched (field, record) pairs, the newest first.
 
     The same matches as :func:`search` (:func:`collect_matches`), read in full instead of
     one page per group; used by the conformance kit (core/testing) and tests.
@@ -713,27 +859,40 @@ async def find(tenant_id: int, q_text: str, *, cap: int = 5000) -> list[Hit]:
         async with snapshot():
             # Writes made outside a transaction (rare) are indexed before answering.
             if not await raw("SELECT id FROM gdpr_search_dirty LIMIT 1"):
-                return await _find(tenant_id, parsed, reg, fids, cap)
+                return await _find(tenant_id, parsed, reg, fids, cap, viewer)
         await flush_pending()
     async with snapshot():
-        return await _find(tenant_id, parsed, reg, fids, cap)
+        return await _find(tenant_id, parsed, reg, fids, cap, viewer)
 
 
-async def _find(tenant_id: int, parsed: ParsedQuery, reg: Registry, fids: dict[tuple[str, str], int], cap: int) -> list[Hit]:
+async def _find(
+    tenant_id: int,
+    parsed: ParsedQuery,
+    reg: Registry,
+    fids: dict[tuple[str, str], int],
+    cap: int,
+    viewer: Any,
+) -> list[Hit]:
     by_id = {fid: key for key, fid in fids.items()}
-    per_field = await collect_matches(tenant_id, parsed, reg, fids)
+    matches = await collect_matches(tenant_id, parsed, reg, fids)
+    per_field = await _gate(tenant_id, viewer, matches, reg, by_id)
     pairs = sorted(((rid, fid) for fid, rids in per_field.items() for rid in rids), reverse=True)
     wanted: dict[str, dict[int, set[str]]] = defaultdict(lambda: defaultdict(set))
     for rid, fid in pairs[: max(int(cap), 0)]:
         key = by_id[fid]
         wanted[key[0]][rid].add(key[1])
-    return await _rows_to_hits(tenant_id, parsed, reg, wanted)
+    return await _rows_to_hits(tenant_id, parsed, reg, wanted, viewer)
 
 
 async def _rows_to_hits(
-    tenant_id: int, parsed: ParsedQuery, reg: Registry, wanted: dict[str, dict[int, set[str]]]
+    tenant_id: int,
+    parsed: ParsedQuery,
+    reg: Registry,
+    wanted: dict[str, dict[int, set[str]]],
+    viewer: Any,
 ) -> list[Hit]:
-    """Read the matched rows and make one hit per (record, column), from its first place."""
+    """Read the matched rows and make one hit per (record, column), from its first place;
+    a record the searcher may not read shows its place and number, not its value."""
     hits: list[Hit] = []
     for tbl, recs in wanted.items():
         table = reg.table_classes[tbl]
@@ -749,6 +908,7 @@ async def _rows_to_hits(
                 extra.append(rt_num)
             extra.extend(c for c, _ in s.source.where if c not in extra)
         cols = sorted(set(reg.tables[tbl]) | set(extra))
+        readable = {s.index: await _readable(s, tenant_id, viewer, recs) for s in srcs}
         id_sql, id_args = ids_in("id", sorted(recs))
         # By primary key only: with "AND tenant_id = ..." SQLite may walk the tenant's index
         # instead; the tenant is checked here (the ids came from this tenant's terms anyway).
@@ -775,7 +935,11 @@ async def _rows_to_hits(
                             record_id=rid,
                             number=row.get(num_col) if num_col else None,
                             status=record_status(row),
-                            value=_snippet(row.get(col), parsed),
+                            value=(
+                                shown_value(s.source.category, row.get(col), parsed)
+                                if rid in readable[s.index]
+                                else ""
+                            ),
                             link=record_link(s, rid, row),
                             source_index=s.index,
                         )
@@ -846,11 +1010,12 @@ def _alt_sql(tenant_id: int, alt: tuple[Lookup, ...]) -> tuple[str, list[Any]]:
 def _linked_conditions(
     tenant_id: int, per_field: dict[int, set[int]], reg: Registry, fids: dict[tuple[str, str], int]
 ) -> list[tuple[str, list[Any]]]:
-    """Conditions finding the records linked (``*_ref``) to the few customers or contact
-    persons the query found themselves."""
+    """Conditions finding the records linked (``*_ref``) to the few customers, contact
+    persons or employees the query found themselves (the tables of the rules declaring a
+    ``subject``), as the data subjects' export follows them."""
     from core.gdpr.registry import get_declarations
 
-    kinds = {"customer": "c", "contact": "k"}
+    kinds = {"customer": "c", "contact": "k", "employee": "m"}
     out: list[tuple[str, list[Any]]] = []
     for info in get_declarations().rules.values():
         subject = info.rule.subject
@@ -870,6 +1035,73 @@ def _linked_conditions(
     return out
 
 
+def _first_field(reg: Registry, fids: dict[tuple[str, str], int], tbl: str) -> int | None:
+    """The field a row found by linking is shown under: its table's first declared place."""
+    for s in reg.sources:
+        if s.tbl == tbl and (s.tbl, s.col) in fids:
+            return fids[(s.tbl, s.col)]
+    return None
+
+
+async def _linked_rows(
+    tenant_id: int, per_field: dict[int, set[int]], reg: Registry, fids: dict[tuple[str, str], int]
+) -> None:
+    """Add, as the export does, the child rows of the few people found (fields declared with
+    ``parent_column`` under the person's rule: a customer's contact persons and portal
+    accounts) and the activity (comments, notes, ...) attached to every record found."""
+    from core.gdpr.registry import get_declarations
+
+    decl = get_declarations()
+    by_id = {fid: key for key, fid in fids.items()}
+
+    def found_in(tbl: str) -> set[int]:
+        out: set[int] = set()
+        for fid, rids in per_field.items():
+            key = by_id.get(fid)
+            if key is not None and key[0] == tbl and key[1] in reg.tables.get(tbl, {}):
+                out |= rids
+        return out
+
+    for info in decl.rules.values():
+        if info.rule.subject not in SUBJECT_KINDS or info.rule.table is None:
+            continue
+        ids = sorted(found_in(info.table._meta.tablename))
+        if not ids or len(ids) > MAX_LINKED_SUBJECTS:
+            continue
+        for f in decl.fields_of_rule(info.key):
+            if not f.field.parent_column:
+                continue
+            child = f.table._meta.tablename
+            fid = _first_field(reg, fids, child)
+            if fid is None:
+                continue
+            col = f.table._meta.get_column_by_name(f.field.parent_column)._meta.db_column_name
+            id_sql, id_args = ids_in(q(col), ids)
+            rows = await raw(
+                f"SELECT id FROM {q(child)} WHERE tenant_id = {{}} AND {id_sql}",
+                tenant_id, *id_args,
+            )
+            if rows:
+                per_field[fid].update(int(r["id"]) for r in rows)
+    activity = _first_field(reg, fids, "activity")
+    if activity is None:
+        return
+    for (owner, key), rt in decl.record_types.items():
+        rids = sorted(found_in(rt.table._meta.tablename))
+        for at in range(0, len(rids), 1000):
+            id_sql, id_args = ids_in("record_id", rids[at : at + 1000])
+            rows = await raw(
+                "SELECT id FROM activity WHERE tenant_id = {} AND plugin = {} AND record_type = {} "
+                f"AND {id_sql}",
+                tenant_id, owner, key, *id_args,
+            )
+            if rows:
+                per_field[activity].update(int(r["id"]) for r in rows)
+
+
+SUBJECT_KINDS = ("customer", "contact", "employee")
+
+
 def _agg() -> str:
     """Aggregate of the record ids of a GROUP BY (a list on PostgreSQL, "1,2,3" on SQLite)."""
     return "group_concat(t.record_id)" if is_sqlite() else "array_agg(t.record_id)"
@@ -886,7 +1118,9 @@ async def collect_matches(
     """Every (field, record) pair of this tenant matching the query, as field id -> record
     ids, read from the covering index alone (one row per field, its record ids aggregated,
     so thousands of matches cost a few rows); only fields still declared. With ``linked``,
-    also the records linked (``*_ref``) to the few customers or contact persons it found.
+    also what the data subjects' export adds (core/gdpr/subjects.py): the records linked
+    (``*_ref``) to the few people (customers, contacts, employees) it found, their child
+    rows (declared with ``parent_column``), and the activity attached to what it found.
 
     The one collection step of :func:`search`, :func:`find` and the data subjects' lookups
     (core/gdpr/subjects.py); in the caller's transaction or snapshot.
@@ -903,16 +1137,25 @@ async def collect_matches(
     if linked:
         for where, args in _linked_conditions(tenant_id, per_field, reg, fids):
             await collect(where, args)
+        await _linked_rows(tenant_id, per_field, reg, fids)
     declared = {fid for (tbl, col), fid in fids.items() if col in reg.tables.get(tbl, {})}
     return {fid: rids for fid, rids in per_field.items() if fid in declared and rids}
 
 
 async def search(
-    tenant_id: int, q_text: str, *, page: int = 1, page_size: int = 20, language: str = "sv"
+    tenant_id: int,
+    q_text: str,
+    *,
+    viewer: int | None,
+    page: int = 1,
+    page_size: int = 20,
+    language: str = "sv",
 ) -> dict[str, Any]:
     """The answer of Settings > GDPR > Search for data: hits grouped by area, plugin,
     record type and place, each group with its total and one page of hits.
 
+    ``viewer``: the searching employee's id; a record a source's ``readable`` says they may
+    not read is found only through a reference, without its value (None: nobody's).
     Totals come from the index alone (counts per field); only the page's rows are read.
     """
     parsed = parse_query(q_text)
@@ -921,10 +1164,12 @@ async def search(
     for _ in range(3):
         async with snapshot():
             if not await raw("SELECT id FROM gdpr_search_dirty LIMIT 1"):
-                return await _search(tenant_id, parsed, reg, fids, page, page_size, language)
+                return await _search(
+                    tenant_id, parsed, reg, fids, page, page_size, language, viewer
+                )
         await flush_pending()
     async with snapshot():
-        return await _search(tenant_id, parsed, reg, fids, page, page_size, language)
+        return await _search(tenant_id, parsed, reg, fids, page, page_size, language, viewer)
 
 
 async def _search(
@@ -935,9 +1180,11 @@ async def _search(
     page: int,
     page_size: int,
     language: str,
+    viewer: Any,
 ) -> dict[str, Any]:
     by_id = {fid: key for key, fid in fids.items()}
-    per_field = await collect_matches(tenant_id, parsed, reg, fids)
+    matches = await collect_matches(tenant_id, parsed, reg, fids)
+    per_field = await _gate(tenant_id, viewer, matches, reg, by_id)
     agg = _agg()
     # Each pair belongs to the first place of its field whose ``where`` the record meets (a
     # field shown as cases and as service cases is split by reading the rows' kind).
@@ -997,7 +1244,7 @@ async def _search(
         picks[gkey] = chosen[start : start + page_size]
         for s, rid in picks[gkey]:
             wanted[s.tbl][rid].add(s.col)
-    hits = await _rows_to_hits(tenant_id, parsed, reg, wanted)
+    hits = await _rows_to_hits(tenant_id, parsed, reg, wanted, viewer)
     by_place = {(h.table, h.record_id, h.source_index): h for h in hits}
     by_column = {(h.table, h.record_id, h.column): h for h in hits}
     out_groups = []

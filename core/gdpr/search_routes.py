@@ -166,7 +166,8 @@ class SearchController(Controller):
         type and place; each group has its total and one page of hits."""
         require_gdpr(user)
         result = await search_index.search(
-            user.tenant_id, q, page=page, page_size=page_size, language=user.language or "sv"
+            user.tenant_id, q, viewer=user.employee_id, page=page, page_size=page_size,
+            language=user.language or "sv",
         )
         await audit_lookup(user, "gdpr.search", q, client_ip(request))
         return msgspec.convert(result, SearchOut)

@@ -36,7 +36,7 @@ from typing import Any
 from core.db import atomic, raw, utcnow
 from core.gdpr import redact
 from core.gdpr import search as gs
-from core.gdpr.registry import SUBJECT_CATEGORY, Declarations, get_declarations
+from core.gdpr.registry import SUBJECT_CATEGORY, Declarations, get_declarations, is_secret_column
 from core.gdpr.sql import ids_in, q, strs_in
 from core.validation import FieldError, normalize_email, normalize_national_id, normalize_phone
 from core.worker import task
@@ -232,8 +232,11 @@ def _place(
     return "", "", tbl, "", None
 
 
-def _shown(column: str, value: Any) -> Any:
-    if value is not None and any(h in column.lower() for h in _HIDDEN):
+def _shown(column: str, value: Any, table: Any = None) -> Any:
+    # A secret column (the outbox's subject and body carry reset links and one-time codes:
+    # core/gdpr/registry.py) is named, never shown.
+    secret = table is not None and is_secret_column(table._meta.get_column_by_name(column))
+    if value is not None and (secret or any(h in column.lower() for h in _HIDDEN)):
         return "(stored encrypted or hashed; not shown here)"
     if hasattr(value, "isoformat"):
         return value.isoformat()
@@ -267,7 +270,7 @@ async def build_export(tenant_id: int, ids: Identifiers, language: str = "sv") -
                             "label_sv": f.field.label_sv,
                             "label_en": f.field.label_en,
                             "category": f.field.category,
-                            "value": _shown(f.field.column, row.get(f.field.column)),
+                            "value": _shown(f.field.column, row.get(f.field.column), f.table),
                         }
                         for f in _unique_fields(fields)
                     ],

@@ -246,6 +246,8 @@ def search_sources() -> list[SearchSource]:
             )
         )
     for column, category, _strategy, _sv, _en in CONTACT_FIELDS:
+        # The job title is text typed about the person ("other" is no search category).
+        category = "free_text" if category == "other" else category
         sources.append(
             SearchSource(
                 ContactPerson, column, category,  # type: ignore[arg-type]

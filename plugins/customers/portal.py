@@ -1156,14 +1156,12 @@ def personal_data() -> list[PersonalDataField]:
 
 
 def search_sources() -> list[SearchSource]:
-    # The hash is listed because every declared column is a place person search covers;
-    # it never matches a typed value.
+    """The account's login e-mail. Never the password hash: person search indexes and shows
+    identifiers only (the core refuses a hash column)."""
     return [
         SearchSource(
-            PortalAccount, column, category,  # type: ignore[arg-type]
-            "workcloud", PLACE_SV, PLACE_EN, link=account_link,
+            PortalAccount, "email", "email", "workcloud", PLACE_SV, PLACE_EN, link=account_link,
         )
-        for column, category, _strategy, _sv, _en in ACCOUNT_FIELDS
     ]
 
 

@@ -68,7 +68,8 @@ async def test_declarations_follow_the_person():
         ("password_hash", "contact_persons", "contact_id", "null"),
     }
     sources = [s for s in get_host().collect_by_plugin("declare_search_sources")["customers"] if s.table is PortalAccount]
-    assert {s.column for s in sources} == {"email", "password_hash"}
+    # Found by its login e-mail; the hash is never a search source (#17.4).
+    assert {s.column for s in sources} == {"email"}
     assert sources[0].link(7) == "/api/customers/portal-accounts/7"
 
 
