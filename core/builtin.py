@@ -236,10 +236,10 @@ def declare_personal_data() -> Sequence[PersonalDataField | NotPersonal]:
         SubjectExport,
     )
     from core.tables import (
+        AttemptCounter,
         Employee,
         EmployeeGroup,
         GroupMember,
-        LoginFailure,
         Outbox,
         PasswordResetToken,
         SchedulerLock,
@@ -263,11 +263,6 @@ def declare_personal_data() -> Sequence[PersonalDataField | NotPersonal]:
         F(SystemLog, "kind", "other", "delete_row", "Logghändelse", "Log event", rule=sys_log),
         F(SystemLog, "at", "other", "delete_row", "Tidpunkt", "Time", rule=sys_log),
         F(SystemLog, "code", "other", "delete_row", "Kod", "Code", rule=sys_log),
-        # Failed logins, counted per account key (a hash of organization and e-mail address).
-        F(LoginFailure, "account_key", "other", "delete_row", "Misslyckad inloggning (nyckel)",
-          "Failed login (key)"),
-        F(LoginFailure, "at", "other", "delete_row", "Misslyckad inloggning, tid",
-          "Failed login, time"),
         # A session's browser and address, deleted with the session.
         F(Session, "ip", "ip", "delete_row", "Inloggning, IP-nummer", "Session, IP number"),
         F(Session, "user_agent", "other", "delete_row", "Inloggning, webbläsare",
@@ -286,6 +281,8 @@ def declare_personal_data() -> Sequence[PersonalDataField | NotPersonal]:
         N(Employee, ("role", "language"), "a choice from a fixed list"),
         N(EmployeeGroup, ("permissions",), "permission names from a fixed list"),
         N(Session, ("token_hash",), "a hash of a secret token"),
+        N(AttemptCounter, ("key_hash",),
+          "a hash of what is limited and who; the row lives one window (core.throttle)"),
         N(PasswordResetToken, ("token_hash",), "a hash of a secret token"),
         N(Outbox, ("channel", "status", "provider", "provider_id", "sender"),
           "delivery state, the gateway's id and the organization's sender name"),

@@ -86,14 +86,6 @@ class PasswordResetToken(Table, tablename="password_reset_token"):
     used_at = Timestamptz(null=True, default=None)
 
 
-class LoginFailure(Table, tablename="login_failure"):
-    """Failed logins per account key (a hash, so it holds no address in clear)."""
-
-    tenant_id = Integer(index=True)
-    account_key = Varchar(length=64, index=True)
-    at = Timestamptz(default=TimestamptzNow())
-
-
 class AttemptCounter(Table, tablename="attempt_counter"):
     """Attempts per key in a fixed window (:mod:`core.throttle`): logins, reset requests,
     anything that limits guessing. One row per key, changed by one atomic statement, so
@@ -140,7 +132,6 @@ CORE_TABLES: list[type[Table]] = [
     GroupMember,
     Session,
     PasswordResetToken,
-    LoginFailure,
     AttemptCounter,
     Outbox,
     SchedulerLock,

@@ -37,7 +37,7 @@ from core.db import atomic, raw, utcnow
 from core.gdpr import redact
 from core.gdpr import search as gs
 from core.gdpr.registry import SUBJECT_CATEGORY, Declarations, get_declarations, is_secret_column
-from core.gdpr.sql import ids_in, q, strs_in
+from core.gdpr.sql import ids_in, q
 from core.validation import FieldError, normalize_email, normalize_national_id, normalize_phone
 from core.worker import task
 
@@ -167,15 +167,6 @@ async def locate(tenant_id: int, ids: Identifiers) -> Located:
                 f"SELECT id FROM {q(tbl)} WHERE tenant_id = {{}} AND {id_sql}", tenant_id, *id_args
             )
             found.records[tbl].update(int(r["id"]) for r in rows)
-    # Failed logins are counted per account key, a hash of organization and e-mail address.
-    if ids.emails:
-        keys = await _account_keys(tenant_id, ids.emails)
-        if keys:
-            k_sql, k_args = strs_in(q("account_key"), keys)
-            rows = await raw(
-                f"SELECT id FROM login_failure WHERE tenant_id = {{}} AND {k_sql}", tenant_id, *k_args
-            )
-            found.records["login_failure"].update(int(r["id"]) for r in rows)
     # Child rows anonymized with the person (fields declared with parent_column).
     for tbl, (kind, info) in subject_tables.items():
         sids = sorted(found.records.get(tbl, ()))
@@ -200,15 +191,6 @@ async def locate(tenant_id: int, ids: Identifiers) -> Located:
         )
         found.records["activity"].update(int(r["id"]) for r in rows)
     return found
-
-
-async def _account_keys(tenant_id: int, emails: list[str]) -> list[str]:
-    from core.auth import account_key
-
-    rows = await raw("SELECT slug FROM tenant WHERE id = {}", tenant_id)
-    if not rows:
-        return []
-    return sorted({account_key(str(rows[0]["slug"]), e) for e in emails})
 
 
 async def _rows(tbl: str, ids: set[int], tenant_id: int) -> list[dict[str, Any]]:
@@ -513,7 +495,6 @@ async def erase(
         for plugin, rule in order:
             done += await anonymize_records(tenant_id, plugin, rule, todo[(plugin, rule)], reason="erasure")
         deleted_exports = await _delete_rows(tenant_id, EXPORTS_TABLE, exports)
-        await _delete_rows(tenant_id, "login_failure", found.records.get("login_failure", ()))
         fixed = await redact.scan(tenant_id, finder, names_in=own, fix_word=word, keep=set(kept))
         # Verify: search again with the identifiers (held in memory only) and the people's
         # ids, and read every declared text column of every row again, anonymized or not.

@@ -6,7 +6,7 @@ from piccolo.columns.indexes import IndexMethod
 
 ID = "2026-12-05T21:30:37:132269"
 VERSION = "1.38.0"
-DESCRIPTION = "attempt counter (core.throttle)"
+DESCRIPTION = "attempt counter (core.throttle), which replaces login_failure"
 
 
 async def forwards():
@@ -82,6 +82,12 @@ async def forwards():
             "db_column_name": None,
             "secret": False,
         },
+        schema=None,
+    )
+
+    manager.drop_table(
+        class_name="LoginFailure",
+        tablename="login_failure",
         schema=None,
     )
 

@@ -99,13 +99,7 @@ class CorePages(PageController):
                 values["tenant"][:63], values["email"][:254], form["password"][:256]
             )
         except AuthError as exc:
-            known = await auth.find_tenant(values["tenant"][:63])
-            await log_system(
-                int(known["id"]) if known else 0,
-                "login_failed",
-                exc.status,
-                "throttled" if exc.status == 429 else "wrong organization, e-mail or password",
-            )
+            await auth.log_failed_login(values["tenant"][:63], values["email"][:254], exc)
             errors["password"] = t.gettext(exc.message)
             return await render(
                 request,

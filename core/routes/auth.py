@@ -73,13 +73,7 @@ class AuthController(Controller):
             employee = await auth.check_credentials(data.tenant, data.email, data.password)
         except AuthError as exc:
             # The system log (M24) notes the failure, never the address or the password.
-            known = await auth.find_tenant(data.tenant)
-            await log_system(
-                int(known["id"]) if known else 0,
-                "login_failed",
-                exc.status,
-                "throttled" if exc.status == 429 else "wrong organization, e-mail or password",
-            )
+            await auth.log_failed_login(data.tenant, data.email, exc)
             raise
         tenant_id = int(employee["tenant_id"])
         hooks = await get_host().for_tenant(tenant_id)

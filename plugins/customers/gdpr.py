@@ -51,7 +51,6 @@ from plugins.customers.tables import (
     CustomerContact,
     PortalAccount,
     PortalApprovalStep,
-    PortalLoginFailure,
     PortalPending,
     PortalSession,
     PortalToken,
@@ -155,11 +154,6 @@ def personal_data() -> list[PersonalDataField | NotPersonal]:
         PersonalDataField(
             CustomerContact, "created_by", "employee_ref", "zero",
             "Kundkontakt, registrerad av", "Customer contact, recorded by",
-        ),
-        # Failed portal logins, counted per account key (a hash of organization and e-mail).
-        PersonalDataField(
-            PortalLoginFailure, "account_key", "other", "delete_row",
-            "Misslyckad portalinloggning (nyckel)", "Failed portal login (key)",
         ),
         NotPersonal(Customer, ("kind",), "a choice from a fixed list"),
         NotPersonal(PortalAccount, ("person_kind",), "a choice from a fixed list"),

@@ -38,7 +38,6 @@ from plugins.vault.tables import (
     VaultForm,
     VaultKeyVersion,
     VaultPending,
-    VaultRevealAttempt,
 )
 
 ENTRY_RULE = "vault_entries"
@@ -82,10 +81,6 @@ def personal_data() -> list[PersonalDataField | NotPersonal]:
             VaultAudit, "employee_id", "employee_ref", "zero", "Användare i dekrypteringslogg", "User in decryption log",
         ),
         PersonalDataField(
-            VaultRevealAttempt, "employee_id", "employee_ref", "delete_row",
-            "Felaktiga lösenord vid dekryptering", "Wrong passwords at decryption",
-        ),
-        PersonalDataField(
             VaultPending, "employee_id", "employee_ref", "delete_row",
             "Påbörjad dekryptering (väntar på SMS-kod)",
             "Started decryption (waiting for an SMS code)",
@@ -104,7 +99,6 @@ def personal_data() -> list[PersonalDataField | NotPersonal]:
         NotPersonal(VaultEntry, ("wrapped_key",), "the entry's data key, encrypted"),
         NotPersonal(VaultAudit, ("action", "outcome", "field_names"), "what was done, to what"),
         NotPersonal(VaultKeyVersion, ("check_value", "status"), "key-check material, the state"),
-        NotPersonal(VaultRevealAttempt, ("account_key",), "a hash naming the counter"),
         NotPersonal(VaultPending, ("token_hash", "binder_hash"), "hashes of a one-time step"),
     ]
 
@@ -198,8 +192,6 @@ def search_sources() -> list[SearchSource]:
                      f"{place_sv} – behörigheter", f"{place_en} – access lists", link=_access_link),
         SearchSource(VaultAudit, "employee_id", "employee_ref", "settings",
                      f"{place_sv} – dekrypteringslogg", f"{place_en} – decryption log", link=_audit_link),
-        SearchSource(VaultRevealAttempt, "employee_id", "employee_ref", "settings",
-                     f"{place_sv} – felaktiga lösenord", f"{place_en} – wrong passwords"),
         SearchSource(VaultPending, "employee_id", "employee_ref", "settings",
                      f"{place_sv} – påbörjad dekryptering", f"{place_en} – started decryption"),
         SearchSource(VaultAudit, "ip", "ip", "settings",

@@ -30,6 +30,7 @@ from typing import Any
 import msgspec
 from litestar.exceptions import ClientException, NotFoundException, PermissionDeniedException
 
+from core import throttle
 from core.auth import SessionUser, verify_password
 from core.config import get_settings
 from core.contracts import SecondFactorRequest
@@ -72,7 +73,6 @@ from plugins.vault.tables import (
     VaultField,
     VaultForm,
     VaultPending,
-    VaultRevealAttempt,
 )
 
 log = logging.getLogger(__name__)
@@ -839,7 +839,8 @@ async def list_entries(
 
 
 def throttle_key(tenant_id: int, employee_id: int) -> str:
-    return hashlib.sha256(f"vault:{int(tenant_id)}:{int(employee_id)}".encode()).hexdigest()
+    """The employee's counter of wrong passwords at reveal (:func:`core.throttle.key_for`)."""
+    return throttle.key_for("vault_reveal", str(int(tenant_id)), str(int(employee_id)))
 
 
 # Shown when a form asks for an SMS code that cannot be asked for (fail closed).
@@ -912,47 +913,21 @@ def _second_factor_request(
 async def _reserve_attempt(tenant_id: int, employee_id: int) -> bool:
     """Take one password attempt from the employee's allowance, or False when it is spent.
 
-    One conditional UPDATE (``failures < limit``) reserves the attempt *before* the password
-    is compared, so a burst of parallel requests compares at most ``limit`` times in a
-    window; :func:`_release_attempt` gives it back when the password was right.
+    The attempt is reserved atomically *before* the password is compared
+    (:mod:`core.throttle`, the same counter logins use), so a burst of parallel requests
+    compares at most ``login_max_failures`` times in a window; :func:`_release_attempt`
+    gives it back when the password was right.
     """
     settings = get_settings()
-    key = throttle_key(tenant_id, employee_id)
-    now = utcnow()
-    await VaultRevealAttempt.insert(
-        VaultRevealAttempt(
-            tenant_id=tenant_id, employee_id=employee_id, account_key=key, failures=0
-        )
-    ).on_conflict(action="DO NOTHING")
-    mine = (VaultRevealAttempt.account_key == key) & (VaultRevealAttempt.tenant_id == tenant_id)
-    # A window that has passed starts again (window_start NULL: no attempt in a window yet).
     window = timedelta(minutes=settings.login_window_minutes)
-    await VaultRevealAttempt.update(
-        {VaultRevealAttempt.failures: 0, VaultRevealAttempt.window_start: None}
-    ).where(mine & (VaultRevealAttempt.window_start <= now - window))
-    taken = await VaultRevealAttempt.update(
-        {VaultRevealAttempt.failures: VaultRevealAttempt.failures + 1}
-    ).where(mine & (VaultRevealAttempt.failures < settings.login_max_failures)).returning(
-        VaultRevealAttempt.id
+    return await throttle.reserve(
+        throttle_key(tenant_id, employee_id), settings.login_max_failures, window
     )
-    if not taken:
-        return False
-    await VaultRevealAttempt.update({VaultRevealAttempt.window_start: now}).where(
-        mine & VaultRevealAttempt.window_start.is_null()
-    )
-    return True
 
 
 async def _release_attempt(tenant_id: int, employee_id: int) -> None:
     """A right password: its reserved attempt was no failure."""
-    key = throttle_key(tenant_id, employee_id)
-    await VaultRevealAttempt.update(
-        {VaultRevealAttempt.failures: VaultRevealAttempt.failures - 1}
-    ).where(
-        (VaultRevealAttempt.account_key == key)
-        & (VaultRevealAttempt.tenant_id == tenant_id)
-        & (VaultRevealAttempt.failures > 0)
-    )
+    await throttle.give_back(throttle_key(tenant_id, employee_id))
 
 
 async def reveal(

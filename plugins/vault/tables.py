@@ -98,23 +98,6 @@ class VaultAudit(Table, tablename="vault_audit"):
     anonymized_at = Timestamptz(null=True, default=None)
 
 
-class VaultRevealAttempt(Table, tablename="vault_reveal_attempt"):
-    """Wrong passwords of one employee at reveal, in the current window.
-
-    ``account_key`` is ``sha256("vault:<tenant>:<employee>")`` (one row per employee). An
-    attempt is reserved with one conditional UPDATE (``failures < limit``) *before* the
-    password is compared, so parallel requests cannot compare more often than the limit;
-    a right password gives its reservation back. ``window_start`` is the first failure of
-    the window; a window older than the login window starts again at the next attempt.
-    """
-
-    tenant_id = Integer(index=True)
-    employee_id = Integer(default=0, index=True)
-    account_key = Varchar(length=64, unique=True)
-    failures = Integer(default=0)
-    window_start = Timestamptz(null=True, default=None)
-
-
 class VaultPending(Table, tablename="vault_pending"):
     """A reveal of the pages waiting for its SMS code, after the password was checked.
 
@@ -156,6 +139,5 @@ VAULT_TABLES: list[type[Table]] = [
     VaultEntry,
     VaultAudit,
     VaultKeyVersion,
-    VaultRevealAttempt,
     VaultPending,
 ]

@@ -25,7 +25,7 @@ from tests.vault import fakes
 
 VAULT_TABLES = (
     "vault_entry", "vault_access", "vault_field", "vault_form", "vault_audit", "vault_key_version",
-    "vault_reveal_attempt", "vault_pending",
+    "vault_pending",
 )
 
 
