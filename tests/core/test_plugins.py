@@ -101,7 +101,9 @@ async def test_plugin_disabled_for_one_tenant_is_not_called_for_it(make_host, te
 
     hooks_a = await host.for_tenant(a.id)
     hooks_a.password_changed(tenant_id=a.id, person_kind="employee", person_id=1)
-    assert heard("alpha") == []
+    # (The person-search index reads every plugin's declarations when a write commits: a
+    # GDPR hook, which reaches every plugin; only the tenant's own hooks are checked here.)
+    assert [c for c in heard("alpha") if c[1] != "declare_personal_data"] == []
     assert heard("beta") == []
     assert len(heard("svc", "password_changed")) == 1  # service plugins hear every tenant
 
@@ -123,8 +125,9 @@ async def test_gdpr_hooks_reach_plugins_a_tenant_disabled(make_host, tenant):
     await set_module_enabled(host, tenant.id, "alpha", False)
     hooks = await host.for_tenant(tenant.id)
     assert "alpha" in hooks.disabled
+    before = len(heard("alpha", "declare_personal_data"))  # the search index may have asked
     hooks.declare_personal_data()
-    assert len(heard("alpha", "declare_personal_data")) == 1
+    assert len(heard("alpha", "declare_personal_data")) == before + 1
     # Every GDPR hook is dispatched to every installed plugin whatever the tenant chose.
     for name in GDPR_HOOKS:
         assert getattr(hooks, name) is getattr(host.hook, name)
