@@ -18,7 +18,7 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 
 from core import throttle
 from core.config import get_settings
-from core.db import atomic, bind_tenant, utcnow
+from core.db import atomic, bind_tenant, lock_row, utcnow
 from core.eventlog import log_system
 from core.plugins import await_me_maybe, get_host
 from core.security import new_token, token_hash
@@ -318,7 +318,9 @@ async def start_password_reset(tenant_slug: str, email: str) -> str | None:
     token = new_token()
     now = utcnow()
     async with atomic():
-        # One live link per person: a new request replaces the older one.
+        # One live link per person: a new request replaces the older one (the person's row
+        # is held so that two requests handled at once cannot both keep theirs).
+        await lock_row("employee", int(employee["id"]))
         await PasswordResetToken.delete().where(
             (PasswordResetToken.tenant_id == tenant["id"])
             & (PasswordResetToken.employee_id == employee["id"])

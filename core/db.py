@@ -324,3 +324,13 @@ async def pooled() -> AsyncIterator[None]:
             await engine.close_connection_pool()
     else:
         yield
+
+
+async def lock_row(table: str, row_id: int) -> None:
+    """Hold one row until the current transaction ends, so that a read-then-write on what
+    hangs off it (for example "delete the older link, insert the new one") cannot run twice
+    at once. PostgreSQL: ``SELECT … FOR UPDATE``; SQLite already lets one writer at a time
+    change anything, so nothing more is needed there. Call it inside :func:`atomic`."""
+    if is_sqlite():
+        return
+    await raw(f'SELECT id FROM "{table}" WHERE id = {{}} FOR UPDATE', int(row_id))

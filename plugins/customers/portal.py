@@ -60,7 +60,7 @@ from core.contracts import (
     SecondFactorRequest,
     TwoFactorContext,
 )
-from core.db import atomic, bind_tenant, utcnow
+from core.db import atomic, bind_tenant, lock_row, utcnow
 from core.delivery import queue_message
 from core.eventlog import log_system
 from core.plugins import get_host
@@ -835,7 +835,9 @@ async def start_reset(slug: str, email: str) -> str | None:
     now = utcnow()
     link = f"{get_settings().base_url}/portal/reset?tenant={tenant['slug']}&token={token}"
     async with atomic():
-        # One live reset link per account: a new request replaces the older one.
+        # One live reset link per account: a new request replaces the older one (the
+        # account's row is held so that two requests handled at once cannot both keep theirs).
+        await lock_row("portal_account", int(account["id"]))
         await PortalToken.delete().where(
             (PortalToken.tenant_id == tenant_id)
             & (PortalToken.account_id == account["id"])
