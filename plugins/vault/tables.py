@@ -62,8 +62,10 @@ class VaultEntry(Table, tablename="vault_entry"):
     form_name = Varchar(length=120, default="")
     # The customer the entry is kept for (purpose "customer"); 0 for internal entries.
     customer_id = Integer(default=0, index=True)
-    # {"<field id>": "value"} for the form's plain fields.
-    plain_values = Text(default="{}")
+    # {"<field id>": "value"} for the form's plain fields. Secret to everything but the
+    # entry's own routes (its access lists decide): person search never indexes it and a
+    # subject-access export names it without its value (#17.4).
+    plain_values = Text(default="{}", secret=True)
     # {"<field id>": {"v": key version, "c": base64(nonce || ciphertext)}}
     secret_values = Text(default="{}")
     # The master-key version whose tenant key wraps the data key; rotation changes both.

@@ -345,6 +345,14 @@ async def test_vault_values_are_not_indexed_and_outsiders_see_no_value(app, admi
         "root",
     )
     assert n[0]["n"] == 0
+    # Nor does the customer's subject-access export, made by the GDPR employee: the entry
+    # is named with its fields, its values stay in the vault (the entry's page shows them).
+    async with gdpr_employee(app, admin_client, tenant) as gdpr:
+        r = await gdpr.post("/api/gdpr/subjects/export", json={"customer_numbers": [c["number"]]})
+        assert r.status_code == 201, r.text
+        entries = [x for x in r.json()["document"]["records"] if x["table"] == "vault_entry"]
+        assert [x["record_id"] for x in entries] == [entry["id"]], r.text
+        assert plain not in r.text and "root" not in r.text
 
 
 async def test_the_subject_export_shows_no_message_body(admin_client, tenant, worker):
