@@ -19,7 +19,6 @@ Access model (M11, M13), decided and tested in tests/vault/test_access.py:
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import json
 import logging
