@@ -539,10 +539,13 @@ async def flush() -> int:
 
 
 async def flush_pending() -> None:
-    """Before answering: index writes made outside a transaction (rare), if any."""
+    """Before answering: index writes made outside a transaction (the system log's login
+    rows), if any. Flushed in the caller's transaction when there is one: a nested
+    ``atomic()`` joins it and only the outermost flushes on commit, so an export or erasure
+    run inside a transaction would otherwise read an index missing those rows."""
     if await raw("SELECT id FROM gdpr_search_dirty LIMIT 1"):
         async with atomic():
-            pass  # atomic() flushes on commit
+            await flush()
 
 
 async def reindex_table(
