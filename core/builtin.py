@@ -343,6 +343,10 @@ def declare_search_sources() -> Sequence[SearchSource]:
 
     Activity and event-log rows name the record they belong to (plugin, record_type,
     record_id); search links a hit to that record.
+
+    Declared text left out on purpose (erasure still redacts and verifies it): a group's
+    name and description (organisational text, found through its members), the outbox's
+    subject (a secret column: reset links, codes) and its error (the gateway's answer).
     """
     from core.activity.tables import Activity
     from core.eventlog import EventLog

@@ -169,11 +169,9 @@ class SearchSource:
     # two kinds of record shown as two places (cases and service cases, by "kind").
     # Same shape as RetentionRule.where; empty means every row of the table.
     where: tuple[tuple[str, Any], ...] = ()
-    # Which of these record ids (of the tenant) the searching employee may read, by the
-    # same rules as the record's own page: ``await readable(tenant_id, employee_id, ids)``.
-    # A record the searcher may not read is found only through a reference (``*_ref``),
-    # shown by place and record without its value; None: every searcher reads every record.
-    readable: Callable[[int, int | None, list[int]], Awaitable[set[int]]] | None = None
+    # Who may read a hit is the record type's ``can_open`` (read-only), the rule of the
+    # record's own page: a record the searcher may not open is found only through a
+    # reference (``*_ref``), shown by place and record without its value.
 
 
 @dataclass

@@ -214,12 +214,15 @@ class Source:
     index: int
     tbl: str = ""
     col: str = ""
+    # The record type's ``can_open`` (core.contracts.RecordType), asked read-only for who
+    # may read a hit; None for types every employee may open (``any_employee``) or none.
+    can_open: Any = None
 
     @classmethod
-    def of(cls, source: SearchSource, owner: str, index: int) -> Source:
+    def of(cls, source: SearchSource, owner: str, index: int, can_open: Any = None) -> Source:
         table = source.table
         col = table._meta.get_column_by_name(source.column)._meta.db_column_name
-        return cls(source, owner, index, table._meta.tablename, col)
+        return cls(source, owner, index, table._meta.tablename, col, can_open)
 
 
 @dataclass
@@ -269,7 +272,6 @@ def reference_sources(
                 out.append((owner, SearchSource(
                     pd.table, pd.column, pd.category, src.area, src.place_sv, src.place_en,
                     link=src.link, record_type=src.record_type, where=src.where,
-                    readable=src.readable,
                 )))
             continue
         rt = next(
@@ -293,8 +295,17 @@ def collect_sources(host: Any) -> Registry:
             # Identifiers only: never a secret, token, code, hash or message body.
             check_search_source(owner, src)
             declared.append((owner, src))
+    from core.contracts import any_employee
+    from core.gdpr.registry import get_declarations
+
+    types = get_declarations(host).record_types
     for owner, src in [*declared, *reference_sources(host, declared)]:
-        s = Source.of(src, owner, len(reg.sources))
+        rt = types.get((owner, src.record_type)) or next(
+            (r for (_, k), r in types.items() if k == src.record_type and r.table is src.table),
+            None,
+        )
+        can_open = rt.can_open if rt is not None and rt.can_open is not any_employee else None
+        s = Source.of(src, owner, len(reg.sources), can_open)
         reg.sources.append(s)
         cols = reg.tables.setdefault(s.tbl, {})
         if s.col in cols and cols[s.col] != src.category:
@@ -539,10 +550,13 @@ async def flush() -> int:
 
 
 async def flush_pending() -> None:
-    """Before answering: index writes made outside a transaction (rare), if any."""
+    """Before answering: index writes made outside a transaction (the system log's login
+    rows), if any. Flushed in the caller's transaction when there is one: a nested
+    ``atomic()`` joins it and only the outermost flushes on commit, so an export or erasure
+    run inside a transaction would otherwise read an index missing those rows."""
     if await raw("SELECT id FROM gdpr_search_dirty LIMIT 1"):
         async with atomic():
-            pass  # atomic() flushes on commit
+            await flush()
 
 
 async def reindex_table(
@@ -810,14 +824,27 @@ EVERY_RECORD: Any = _EveryRecord()
 
 
 async def _readable(s: Source, tenant_id: int, viewer: Any, ids: Iterable[int]) -> set[int]:
-    """Which of ``ids`` the searcher may read, by the source's own ``readable`` declaration
-    (the access rules of the record's page). No searcher reads a gated record (fail closed)."""
+    """Which of ``ids`` the searcher (a core.auth.SessionUser) may read: the record type's
+    ``can_open`` read-only, the one rule its pages and its activity use too. No searcher
+    reads a gated record (fail closed)."""
+    from core.plugins import await_me_maybe
+
     wanted = set(ids)
-    if s.source.readable is None or viewer is EVERY_RECORD or not wanted:
+    if s.can_open is None or viewer is EVERY_RECORD or not wanted:
         return wanted
     if viewer is None:
         return set()
-    return wanted & set(await s.source.readable(tenant_id, int(viewer), sorted(wanted)))
+    out: set[int] = set()
+    idl = sorted(wanted)
+    for start in range(0, len(idl), 500):
+        id_sql, id_args = ids_in("id", idl[start : start + 500])
+        rows = await raw(
+            f"SELECT * FROM {q(s.tbl)} WHERE {id_sql} AND tenant_id = {{}}", *id_args, tenant_id
+        )
+        for row in rows:
+            if await await_me_maybe(s.can_open(viewer, row, False)) is True:
+                out.add(int(row["id"]))
+    return out
 
 
 async def _gate(
@@ -835,7 +862,7 @@ async def _gate(
         key = by_id.get(fid)
         srcs = reg.sources_of(*key) if key is not None else []
         for s in srcs:
-            if s.source.readable is not None and s.source.category not in REF_KINDS:
+            if s.can_open is not None and s.source.category not in REF_KINDS:
                 rids = await _readable(s, tenant_id, viewer, rids)
         if rids:
             out[fid] = rids
@@ -1146,7 +1173,7 @@ async def search(
     tenant_id: int,
     q_text: str,
     *,
-    viewer: int | None,
+    viewer: Any,
     page: int = 1,
     page_size: int = 20,
     language: str = "sv",
@@ -1154,8 +1181,9 @@ async def search(
     """The answer of Settings > GDPR > Search for data: hits grouped by area, plugin,
     record type and place, each group with its total and one page of hits.
 
-    ``viewer``: the searching employee's id; a record a source's ``readable`` says they may
-    not read is found only through a reference, without its value (None: nobody's).
+    ``viewer``: the searching employee (core.auth.SessionUser); a record its type's
+    ``can_open`` (read-only) says they may not open is found only through a reference,
+    without its value (None: nobody's).
     Totals come from the index alone (counts per field); only the page's rows are read.
     """
     parsed = parse_query(q_text)

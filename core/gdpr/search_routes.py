@@ -166,7 +166,7 @@ class SearchController(Controller):
         type and place; each group has its total and one page of hits."""
         require_gdpr(user)
         result = await search_index.search(
-            user.tenant_id, q, viewer=user.employee_id, page=page, page_size=page_size,
+            user.tenant_id, q, viewer=user, page=page, page_size=page_size,
             language=user.language or "sv",
         )
         await audit_lookup(user, "gdpr.search", q, client_ip(request))

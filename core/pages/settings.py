@@ -198,7 +198,7 @@ class SettingsPages(PageController):
                 from core.gdpr.search_routes import audit_lookup
 
                 try:
-                    result = await search(user.tenant_id, q.strip(), viewer=user.employee_id,
+                    result = await search(user.tenant_id, q.strip(), viewer=user,
                                           page=page, page_size=20, language=lang)
                 except FieldError as exc:
                     errors["q"] = t.gettext(exc.message)

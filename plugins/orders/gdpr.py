@@ -38,6 +38,10 @@ def order_link(record_id: int) -> str:
     return f"/api/orders/{record_id}"
 
 
+def line_link(line_id: int) -> str:
+    return f"/api/orders/lines/{line_id}"
+
+
 def comment_link(comment_id: int) -> str:
     return f"/api/orders/comments/{comment_id}"
 
@@ -149,6 +153,20 @@ def search_sources() -> list[SearchSource]:
                 record_type=RECORD_TYPE,
             )
         )
+    # Free text a person typed about the order's customer: found by the person's name,
+    # e-mail or phone number in it, like the invoice comment.
+    for column, category, *_ in TEXT_FIELDS:
+        sources.append(
+            SearchSource(
+                Order, column, category, "workcloud", PLACE_SV, PLACE_EN,  # type: ignore[arg-type]
+                link=order_link, record_type=RECORD_TYPE,
+            )
+        )
+    # A line's hit links to the line (it names its order).
+    sources.append(
+        SearchSource(OrderLine, "description", "free_text", "workcloud", PLACE_SV, PLACE_EN,
+                     link=line_link)
+    )
     for column, category, *_ in COMMENT_FIELDS:
         sources.append(
             SearchSource(

@@ -27,7 +27,7 @@ from plugins.orders.schemas import (
     OrderPatch,
     OrderSummary,
 )
-from plugins.orders.tables import OrderComment
+from plugins.orders.tables import OrderComment, OrderLine
 
 Offset = Annotated[int, QueryParameter(ge=0, le=1_000_000)]
 Limit = Annotated[int, QueryParameter(ge=1, le=200)]
@@ -171,6 +171,11 @@ class OrdersController(Controller):
     ) -> OrderLineOut:
         work = services.add_line(user.tenant_id, order_id, data)
         return line_out(await logged(request, user, "order.line_added", work, order_id))
+
+    @get("/lines/{line_id:int}")
+    async def get_line(self, user: AuthUser, line_id: FromPath[int]) -> OrderLineOut:
+        """One article line by its own id (where person search links a hit in its text)."""
+        return line_out(await get_scoped(OrderLine, user.tenant_id, line_id, "Order line"))
 
     @patch("/{order_id:int}/lines/{line_id:int}")
     async def edit_line(

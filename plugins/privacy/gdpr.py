@@ -227,6 +227,15 @@ _PLACES = {
     InventoryVersion: (PLACE_INVENTORY, version_link, RT_VERSION),
 }
 
+# The kept free text a person types about people: what a breach affected and what was done
+# about it, a contact person's organization. Not the processing activities' descriptions
+# (organisational text about kinds of data and people, not about a person) nor a signed
+# inventory's content (a machine-made snapshot of those descriptions): both stay declared,
+# so an erasure redacts and verifies them, but they are not places a person is looked up.
+SEARCHED_TEXT = {
+    (Incident, "data_affected"), (Incident, "measures"), (PrivacyContact, "organization"),
+}
+
 # Every column that can hold a person's name, address, e-mail or phone in free text; the
 # references (employee ids) are not searched for: they are numbers, not values.
 SEARCH_SOURCES: list[SearchSource] = [
@@ -235,7 +244,7 @@ SEARCH_SOURCES: list[SearchSource] = [
         _PLACES[f.table][0][0], _PLACES[f.table][0][1],
         link=_PLACES[f.table][1], record_type=_PLACES[f.table][2],
     )
-    for f in FIELDS
+    for f in [*FIELDS, *(f for f in TEXT_FIELDS if (f.table, f.column) in SEARCHED_TEXT)]
     if not f.category.endswith("_ref")
 ]
 

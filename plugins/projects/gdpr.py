@@ -118,7 +118,7 @@ SEARCH_SOURCES: list[SearchSource] = [
         f.table, f.column, f.category, AREA, PLACE_SV, PLACE_EN,
         link=LINKS[f.table], record_type=RECORD_TYPE if f.table is Project else "",
     )
-    for f in FIELDS
+    for f in [*FIELDS, *TEXT_FIELDS]
 ]
 
 TWO_FACTOR_CONTEXTS: list[TwoFactorContext] = [

@@ -31,6 +31,10 @@ def quote_link(record_id: int) -> str:
     return f"/api/quotes/{record_id}"
 
 
+def line_link(record_id: int) -> str:
+    return f"/api/quotes/lines/{record_id}"
+
+
 def view_link(record_id: int) -> str:
     return f"/api/quotes/views/{record_id}"
 
@@ -90,6 +94,15 @@ SEARCH_SOURCES: list[SearchSource] = [
         record_type=RECORD_TYPE if f.table is Quote else "",
     )
     for f in FIELDS
+] + [
+    # Free text a person typed about the customer (the offer itself stays, M19): found by
+    # the person's name, e-mail or phone number in it. A line's hit links to the line.
+    SearchSource(
+        f.table, f.column, f.category, AREA, PLACE_SV, PLACE_EN,
+        link=quote_link if f.table is Quote else line_link,
+        record_type=RECORD_TYPE if f.table is Quote else "",
+    )
+    for f in TEXT_FIELDS
 ]
 
 TWO_FACTOR_CONTEXTS: list[TwoFactorContext] = [

@@ -16,6 +16,7 @@ from plugins.quotes.schemas import (
     AcceptIn,
     AcceptOut,
     LineIn,
+    LineOut,
     LinePatch,
     PublicQuoteOut,
     QuoteIn,
@@ -28,7 +29,7 @@ from plugins.quotes.schemas import (
     ViewOut,
     ViewPage,
 )
-from plugins.quotes.tables import Quote, QuoteView
+from plugins.quotes.tables import Quote, QuoteLine, QuoteView
 
 Id = Annotated[int, PathParameter(ge=1, le=2_147_483_647)]
 RefFilter = Annotated[int | None, QueryParameter(ge=0, le=2_147_483_647)]
@@ -116,6 +117,12 @@ class QuotesController(Controller):
     @post("/{quote_id:int}/lines", status_code=HTTP_201_CREATED)
     async def add_line(self, user: AuthUser, quote_id: Id, data: JSONBody[LineIn]) -> QuoteOut:
         return await services.add_line(user.tenant_id, quote_id, data)
+
+    @get("/lines/{line_id:int}")
+    async def get_line(self, user: AuthUser, line_id: Id) -> LineOut:
+        """One line by its own id (where person search links a hit in its text)."""
+        row = await get_scoped(QuoteLine, user.tenant_id, line_id, "Quote line")
+        return services.line_out(row)
 
     @patch("/lines/{line_id:int}")
     async def edit_line(self, user: AuthUser, line_id: Id, data: JSONBody[LinePatch]) -> QuoteOut:

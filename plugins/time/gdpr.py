@@ -103,5 +103,5 @@ SEARCH_SOURCES: list[SearchSource] = [
         f.table, f.column, f.category, AREA, PLACES[f.table][0], PLACES[f.table][1],
         link=_link(f.table), record_type=PLACES[f.table][2],
     )
-    for f in FIELDS
+    for f in [*FIELDS, *TEXT_FIELDS]
 ]

@@ -15,7 +15,7 @@
 * Person search finds a customer's entries by the customer link and shows the form's name
   (record type ``vault_entry``, number column ``form_name``). It never indexes an entry's
   values, plain or encrypted, and shows an entry's value only to an employee on the form's
-  access lists (``readable_entries``, the same rule as the entry's page).
+  access lists (the record type's ``can_open_entry``, the rule of the entry's page).
 """
 
 from __future__ import annotations
@@ -156,21 +156,6 @@ async def can_open_entry(user: Any, entry: dict[str, Any], write: bool) -> bool:
     return PLAIN in access if write else bool(access)
 
 
-async def readable_entries(tenant_id: int, employee_id: int | None, ids: list[int]) -> set[int]:
-    """The entries an employee may read, as the entry's own page decides: those of forms
-    whose plain or encrypted list names them (directly or through a group). Administrators
-    and vault managers are not implicitly on a list (services.py); nobody else is either."""
-    if employee_id is None or not ids:
-        return set()
-    from plugins.vault.services import access_map
-
-    rows = await VaultEntry.select(VaultEntry.id, VaultEntry.form_id).where(
-        (VaultEntry.tenant_id == tenant_id) & VaultEntry.id.is_in(list(ids))
-    )
-    forms = await access_map(tenant_id, employee_id, sorted({int(r["form_id"]) for r in rows}))
-    return {int(r["id"]) for r in rows if forms.get(int(r["form_id"]))}
-
-
 def search_sources() -> list[SearchSource]:
     """Where person search looks: the customer an entry is kept for, who made or changed
     it, who may read a form, and the decryption log. Never the values, plain or encrypted:
@@ -178,9 +163,8 @@ def search_sources() -> list[SearchSource]:
     address of a system), and the index is readable by every GDPR searcher. An entry hit
     shows the form's name and the entry; its value only to those on the form's lists."""
     place_sv, place_en = "Säkra uppgifter", "Secure data"
-    entry = dict(
-        area="workcloud", link=_entry_link, record_type="vault_entry", readable=readable_entries
-    )
+    # Who reads an entry hit: the record type's can_open (can_open_entry), read-only.
+    entry = dict(area="workcloud", link=_entry_link, record_type="vault_entry")
     return [
         SearchSource(VaultEntry, "customer_id", "customer_ref", place_sv=f"{place_sv} (formulär)",
                      place_en=f"{place_en} (form)", **entry),  # type: ignore[arg-type]

@@ -65,15 +65,12 @@ def test_rules_as_the_brief_says():
 @pytest.mark.parametrize("plugin", sorted(MODULES))
 def test_every_personal_data_column_is_searched(plugin):
     from core.contracts import PersonalDataField
-    from plugins.orders.tables import Order, OrderLine
 
     answers = get_host().collect_by_plugin("declare_personal_data")[plugin]
     fields = [f for f in answers if isinstance(f, PersonalDataField)]
     sources = get_host().collect_by_plugin("declare_search_sources")[plugin]
     searched = {(s.table, s.column) for s in sources}
-    # Declared by #17.3 so that erasure redacts them; their search sources are pending.
-    pending = {(Order, "title"), (Order, "description"), (OrderLine, "description")}
-    personal = {(f.table, f.column) for f in fields if f.category != "employee_ref"} - pending
+    personal = {(f.table, f.column) for f in fields if f.category != "employee_ref"}
     assert personal <= searched, personal - searched
     assert all(s.area == "workcloud" and s.link is not None for s in sources)
     assert all(f.category != "customer_ref" or f.strategy == "zero" for f in fields)
@@ -116,6 +113,11 @@ async def test_search_links_resolve_for_the_own_tenant_only(admin_client, other_
     comment = (
         await admin_client.post(f"/api/orders/{order['id']}/comments", json={"text": "c"})
     ).json()
+    order_line = (
+        await admin_client.post(
+            f"/api/orders/{order['id']}/lines", json={"description": "d", "unit_price": "1"}
+        )
+    ).json()
     case = (await admin_client.post("/api/cases/", json={"title": "t"})).json()
     for plugin, found in get_host().collect_by_plugin("declare_search_sources").items():
         if plugin not in MODULES:
@@ -127,6 +129,7 @@ async def test_search_links_resolve_for_the_own_tenant_only(admin_client, other_
                 "work_order_extra_cost": line["id"],
                 "sales_order": order["id"],
                 "sales_order_comment": comment["id"],
+                "sales_order_line": order_line["id"],
             }[source.table._meta.tablename]
             assert (await admin_client.get(source.link(record_id))).status_code == 200, source
             assert (await other_client.get(source.link(record_id))).status_code == 404, source

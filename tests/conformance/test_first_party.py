@@ -24,23 +24,17 @@ class TestFirstPartyConformance(PluginConformance):
     not_searchable = {
         # Encrypted values: search cannot read them and must not decrypt to try.
         "vault_entry.secret_values": "encrypted",
-        # Free text declared by #17.3 so that erasure redacts and verifies it; its search
-        # sources come with the person-search work (the lead adds them).
+        # Kept free text about processing, not about a person (the processing activities'
+        # descriptions, and the signed inventory's content, a snapshot of them): declared so
+        # that erasure redacts and verifies it, but not a place a person is looked up by.
         **{
-            column: "declared by #17.3, search source pending"
+            f"privacy_activity.{column}": "organisational text about processing, not a person"
             for column in (
-                "sales_order.title", "sales_order.description", "sales_order_line.description",
-                "quote.title", "quote.description", "quote_line.description",
-                "project_partner_invitation.partner_company", "time_report.work_reference",
-                "privacy_activity.name", "privacy_activity.purpose",
-                "privacy_activity.legal_basis_note", "privacy_activity.data_subjects",
-                "privacy_activity.personal_data", "privacy_activity.recipients",
-                "privacy_activity.transfers", "privacy_activity.retention",
-                "privacy_activity.security_measures", "privacy_inventory_version.content",
-                "privacy_incident.data_affected", "privacy_incident.measures",
-                "privacy_contact.organization",
+                "name", "purpose", "legal_basis_note", "data_subjects", "personal_data",
+                "recipients", "transfers", "retention", "security_measures",
             )
         },
+        "privacy_inventory_version.content": "a machine-made snapshot of the inventory",
         # Plain values are guarded by the form's access lists; the index is readable by every
         # GDPR searcher. An entry is found through its customer (#17.4).
         "vault_entry.plain_values": "guarded by the form's access lists",

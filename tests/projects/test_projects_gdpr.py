@@ -184,9 +184,7 @@ async def test_declarations_and_search_sources():
     refs = {(f.field.column, f.field.category, f.field.strategy) for f in mine if f.field.category.endswith("_ref")}
     assert refs == {("customer_id", "customer_ref", "zero"), ("contact_person_id", "contact_ref", "zero")}
     sources = get_host().collect_by_plugin("declare_search_sources")["projects"]
-    # partner_company: declared by #17.3 so that erasure redacts it; its search source is pending.
-    pending = {("project_partner_invitation", "partner_company")}
-    declared = {(f.table._meta.tablename, f.field.column) for f in mine} - pending
+    declared = {(f.table._meta.tablename, f.field.column) for f in mine}
     assert {(s.table._meta.tablename, s.column) for s in sources} == declared
     assert {(s.area, s.place_sv, s.place_en) for s in sources} == {("workcloud", "Projekt", "Projects")}
     assert all(s.link is not None and s.link(7).startswith("/api/projects/") for s in sources)

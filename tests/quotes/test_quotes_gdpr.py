@@ -184,9 +184,7 @@ async def test_declarations_cover_every_personal_column():
     from core.plugins import get_host
 
     sources = get_host().collect_by_plugin("declare_search_sources")["quotes"]
-    # The free text declared by #17.3 gets its search sources with the person-search work.
-    pending = {("quote", "title"), ("quote", "description"), ("quote_line", "description")}
-    assert {(s.table._meta.tablename, s.column) for s in sources} == set(fields) - pending
+    assert {(s.table._meta.tablename, s.column) for s in sources} == set(fields)
     assert {(s.area, s.place_sv, s.place_en) for s in sources} == {("workcloud", "Offerter", "Quotes")}
     rule = decl.rules["quotes"].rule
     assert set(rule.clock_columns) == {"closed_at", "voided_at", "deleted_at"}
@@ -234,3 +232,24 @@ async def test_customer_and_contact_anonymization_zero_the_quote_links(admin_cli
     assert row["anonymized_at"] is None and row["title"] == "Ny altan"  # the quote itself is not due
     untouched = await _row(other["id"])
     assert (untouched["customer_id"], untouched["contact_person_id"]) == (other["customer_id"], other["contact_person_id"])
+
+
+async def test_person_search_finds_an_e_mail_in_a_quote_s_description_and_line(admin_client):
+    """Free text a person typed about a person is a search place: the e-mail written in a
+    quote's description and in one of its lines finds the quote and the line, each with a
+    link a person can open."""
+    from tests.search.test_search import places, search, unique_word
+
+    email = f"{unique_word().lower()}@example.se"
+    quote = await make_quote(
+        admin_client, description=f"Ring innan, fråga efter {email}",
+        lines=[{"description": f"Montering, kontakt {email}", "quantity": "1",
+                "unit_price": "100"}],
+    )
+    lines = await QuoteLine.select(QuoteLine.id).where(QuoteLine.quote_id == quote["id"])
+    line_id = lines[0]["id"]
+    result = await search(admin_client, email)
+    links = {h["link"] for g in result["groups"] if g["module"] == "quotes" for h in g["hits"]}
+    assert links == {f"/api/quotes/{quote['id']}", f"/api/quotes/lines/{line_id}"}, places(result)
+    for link in links:
+        assert (await admin_client.get(link)).status_code == 200, link

@@ -12,6 +12,7 @@ import asyncio
 import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -23,7 +24,7 @@ from core.db import raw
 from core.gdpr import search as gs
 from core.tables import Employee, Outbox
 from tests.conftest import login
-from tests.search.test_search import make_customer, unique_word
+from tests.search.test_search import make_customer, search, unique_word
 from tests.twofactor.conftest import MOBILE, activate_sms, add_employee, last_code, switch
 
 GDPR_PASSWORD = "gdpr-person-password-1"
@@ -380,21 +381,22 @@ async def test_the_subject_export_shows_no_message_body(admin_client, tenant, wo
 
 
 async def test_a_match_on_a_value_the_searcher_may_not_read_is_no_match(admin_client, tenant):
-    """SearchSource.readable: a text place whose record the searcher may not read gives no
-    match at all (the search cannot test guesses of its values); references still find it."""
+    """RecordType.can_open (read-only): a text place whose record the searcher may not open
+    gives no match at all (the search cannot test guesses of its values); references still find it."""
     from core.db import snapshot
     from plugins.customers.tables import Customer
 
     word = unique_word()
     c = await make_customer(admin_client, name=f"Dold {word}")
-    asked: list[tuple[int, Any, list[int]]] = []
+    asked: list[tuple[int, int, bool, int]] = []
+    seven, five = (SimpleNamespace(tenant_id=tenant.id, employee_id=e) for e in (7, 5))
 
-    async def only_employee_7(tenant_id: int, employee_id: Any, ids: list[int]) -> set[int]:
-        asked.append((tenant_id, employee_id, ids))
-        return set(ids) if employee_id == 7 else set()
+    def only_employee_7(user: Any, record: dict[str, Any], write: bool) -> bool:
+        asked.append((user.tenant_id, user.employee_id, write, int(record["id"])))
+        return user.employee_id == 7
 
-    src = SearchSource(Customer, "name", "name", "workcloud", "K", "K", readable=only_employee_7)
-    reg = gs.Registry(sources=[gs.Source.of(src, "customers", 0)])
+    src = SearchSource(Customer, "name", "name", "workcloud", "K", "K")
+    reg = gs.Registry(sources=[gs.Source.of(src, "customers", 0, only_employee_7)])
     reg.tables["customer"] = {"name": "name"}
     reg.table_classes["customer"] = Customer
     fids = await gs.field_ids(gs.registry())
@@ -402,8 +404,25 @@ async def test_a_match_on_a_value_the_searcher_may_not_read_is_no_match(admin_cl
     async with snapshot():
         matches = await gs.collect_matches(tenant.id, gs.parse_query(word), reg, fids, linked=False)
         assert {rid for rids in matches.values() for rid in rids} == {c["id"]}
-        assert await gs._gate(tenant.id, 5, matches, reg, by_id) == {}
+        assert await gs._gate(tenant.id, five, matches, reg, by_id) == {}
         assert await gs._gate(tenant.id, None, matches, reg, by_id) == {}
-        assert await gs._gate(tenant.id, 7, matches, reg, by_id) == matches
+        assert await gs._gate(tenant.id, seven, matches, reg, by_id) == matches
         assert await gs._gate(tenant.id, gs.EVERY_RECORD, matches, reg, by_id) == matches
-    assert (tenant.id, 5, [c["id"]]) in asked
+    assert (tenant.id, 5, False, c["id"]) in asked
+
+
+async def test_search_reads_a_hit_by_its_record_type_s_can_open(app, admin_client, tenant):
+    """One access rule: person search asks the record type's ``can_open`` (read-only), the
+    rule the record's own routes and activity use. A time report opens to its employee and
+    administrators (plugins/time/gdpr.py own_or_admin): a GDPR employee who is neither gets
+    no match on its text, an administrator finds it with its value."""
+    word = unique_word()
+    r = await admin_client.post("/api/time/reports/", json={
+        "employee_id": tenant.admin_id, "date": "2026-03-02", "hours": "7.5", "customer_id": 0,
+        "work_reference": "AO-1", "comment": f"Montage {word}"})
+    assert r.status_code == 201, r.text
+    mine = [h for m, rt, h in hits(await search(admin_client, word)) if rt == "time_report"]
+    assert [(h["record_id"], word.lower() in h["value"].lower()) for h in mine] == [
+        (r.json()["id"], True)]
+    async with gdpr_employee(app, admin_client, tenant) as gdpr:
+        assert not [h for m, rt, h in hits(await search(gdpr, word)) if rt == "time_report"]

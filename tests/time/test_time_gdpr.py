@@ -169,8 +169,6 @@ async def test_employee_anonymization_zeroes_every_time_table(admin_client, tena
 async def test_search_sources_cover_every_personal_column(table, place_sv, place_en):
     decl = get_declarations()
     fields = {f.field.column for f in decl.fields if f.owner == "time" and f.table is table}
-    # work_reference: declared by #17.3 so that erasure redacts it; its search source is pending.
-    fields -= {"work_reference"}
     sources = [s for s in get_host().collect_by_plugin("declare_search_sources")["time"] if s.table is table]
     assert {s.column for s in sources} == fields and fields
     assert {(s.area, s.place_sv, s.place_en) for s in sources} == {("time", place_sv, place_en)}
