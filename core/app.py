@@ -26,16 +26,16 @@ from litestar.status_codes import (
     HTTP_415_UNSUPPORTED_MEDIA_TYPE,
 )
 
-from core.auth import AuthError
+from core.context import request_context
 from core.db import pooled, raw, request_scope
 from core.migrate import pending_migrations
 from core.plugins import PluginHost, await_me_maybe, get_host
+from core.problems import api_exception_handlers
 from core.routes.admin import EmployeesController, GroupsController, ModulesController
 from core.routes.auth import AuthController
 from core.routes.platform import PlatformController
 from core.routes.schemas import HealthOut
 from core.tenancy import TenancyError
-from core.validation import FieldError
 from core.web import cross_site, provide_admin, provide_user
 
 log = logging.getLogger(__name__)
@@ -43,17 +43,6 @@ log = logging.getLogger(__name__)
 
 class PendingMigrations(SystemExit):
     pass
-
-
-def _field_error(_: Request[Any, Any, Any], exc: FieldError) -> Response[Any]:
-    return Response(
-        {"status_code": 400, "detail": exc.message, "field": exc.field},
-        status_code=HTTP_400_BAD_REQUEST,
-    )
-
-
-def _auth_error(_: Request[Any, Any, Any], exc: AuthError) -> Response[Any]:
-    return Response({"status_code": exc.status, "detail": exc.message}, status_code=exc.status)
 
 
 def _tenancy_error(_: Request[Any, Any, Any], exc: TenancyError) -> Response[Any]:
@@ -186,7 +175,7 @@ def _tenant_scope_middleware(app: Any) -> Any:
         if scope["type"] != "http":
             await app(scope, receive, send)
             return
-        with request_scope():
+        with request_scope(), request_context():
             await app(scope, receive, send)
 
     return middleware
@@ -270,8 +259,7 @@ def create_app(
         plugin_routers.append(Router(path="/", route_handlers=handlers, guards=guards))
 
     exception_handlers: dict[Any, Any] = {
-        FieldError: _field_error,
-        AuthError: _auth_error,
+        **api_exception_handlers(),
         TenancyError: _tenancy_error,
     }
     for t in _integrity_types():

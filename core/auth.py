@@ -12,6 +12,7 @@ import logging
 from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import lru_cache
+from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
@@ -19,6 +20,7 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from core import throttle
 from core.config import get_settings
 from core.db import atomic, bind_tenant, lock_row, utcnow
+from core.errors import GallraError
 from core.eventlog import log_system
 from core.plugins import await_me_maybe, get_host
 from core.security import new_token, token_hash
@@ -39,13 +41,15 @@ MIN_PASSWORD_LENGTH = 10
 MAX_PASSWORD_LENGTH = 256
 
 
-class AuthError(Exception):
-    """A refusal that is safe to show as it is."""
+class AuthError(GallraError):
+    """A refusal that is safe to show as it is (401 unless another status is given)."""
 
-    def __init__(self, message: str, status: int = 401):
-        super().__init__(message)
-        self.message = message
+    title = "Unauthorized"
+    default_code = "auth"
+
+    def __init__(self, message: str, status: int = 401, *, code: str | None = None, **params: Any):
         self.status = status
+        super().__init__(message, code=code, **params)
 
 
 @lru_cache(maxsize=1)

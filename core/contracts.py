@@ -301,3 +301,146 @@ class ScheduledJob:
     func: Callable[[], Awaitable[Any]]
     minutes: int = 60
     extra: dict[str, Any] = field(default_factory=dict)
+
+
+# --- one declaration per record: core/records ------------------------------------------
+
+
+@dataclass(frozen=True)
+class Field:
+    """A column of a record that can hold personal data: how anonymization treats it and
+    whether person search looks there. The table is the record's (:class:`RecordSpec`).
+
+    The same column may be declared once per retention rule that clears it (``rule``);
+    ``rule=None`` means only erasure on request or a reference sweep touches it.
+    ``search=False`` keeps a column out of person search (it is still erased and
+    anonymized); person search refuses anything but identifiers anyway.
+    """
+
+    column: str
+    category: Category
+    strategy: Strategy
+    label_sv: str = ""
+    label_en: str = ""
+    rule: str | None = None
+    search: bool = True
+    parent_column: str | None = None
+
+
+@dataclass(frozen=True)
+class Place:
+    """Where person search shows a record's hits ("Ärenden"); ``where`` picks rows when one
+    table holds two kinds shown as two places (cases and service cases)."""
+
+    label_sv: str
+    label_en: str
+    where: tuple[tuple[str, Any], ...] = ()
+
+
+@dataclass(frozen=True)
+class RecordSpec:
+    """Everything the core needs to know about one kind of record a plugin keeps.
+
+    Returned from the ``declare_records`` hook. From it the core derives what used to be
+    declared four times (personal-data fields, retention rules, search sources, the record
+    type), and :class:`core.records.RecordService` gives the record its get, list, create,
+    edit, close/reopen and soft delete with the shared rules: tenant scope, read-only
+    deleted and anonymized records, reference checks, numbering, immediate anonymization
+    and the event log. The core knows which plugin declared it; the spec never repeats it.
+    """
+
+    name: str  # the record type key, unique in the plugin ("case")
+    table: type[Table]
+    label_sv: str  # one record, for messages and pages ("Ärende")
+    label_en: str
+    plural_sv: str = ""  # the record list and its place in person search ("Ärenden")
+    plural_en: str = ""
+    path: str = ""  # pages under ``path``, the API under ``/api`` + path ("/cases")
+    title_column: str | None = "title"
+    number_column: str | None = None  # the record's number people know, max + 1 per tenant
+    status_column: str | None = None  # "open"/"closed" records (close and reopen)
+    closed_at_column: str = "closed_at"
+    soft_delete: bool = True  # ``deleted_at`` marks a deleted record; it stays readable
+    customer_column: str | None = None  # a customer reference, checked with the contact
+    contact_column: str | None = None
+    search_columns: tuple[str, ...] = ()  # what a list's ``q`` matches (a part of)
+    filters: tuple[str, ...] = ()  # columns a list filters on with ``?column=value``
+    choices: tuple[tuple[str, tuple[str, ...]], ...] = ()  # allowed values of columns
+    sort: tuple[str, ...] = ()  # columns a list may be sorted by (``sort=-number``)
+    default_sort: str = "-id"
+    fields: tuple[Field, ...] = ()
+    not_personal: tuple[tuple[tuple[str, ...], str], ...] = ()  # (columns, reason)
+    rules: tuple[RetentionRule, ...] = ()
+    # The retention rule a deleted record falls under (its "immediately" mode anonymizes
+    # inside the delete); default: the only rule of the spec, if there is one.
+    rule_of: Callable[[dict[str, Any]], str | None] | None = None
+    places: tuple[Place, ...] = ()  # default: one place named by the plural labels
+    can_open: Callable[[Any, dict[str, Any], bool], bool | Awaitable[bool]] | None = None
+    link: Callable[[int], str] | None = None  # default: ``/api`` + path + ``/{id}``
+    area: str = ""  # person search group; default: the module's area
+
+    def api_link(self, record_id: int) -> str:
+        if self.link is not None:
+            return self.link(record_id)
+        return f"/api{self.path}/{record_id}"
+
+    def page_link(self, record_id: int) -> str:
+        return f"{self.path}/{record_id}"
+
+    def rule_for(self, row: dict[str, Any]) -> str | None:
+        if self.rule_of is not None:
+            return self.rule_of(row)
+        return self.rules[0].key if len(self.rules) == 1 else None
+
+    def choices_of(self, column: str) -> tuple[str, ...] | None:
+        for name, values in self.choices:
+            if name == column:
+                return values
+        return None
+
+    # -- what the core derives ----------------------------------------------------------
+    def personal_data(self) -> list[PersonalDataField | NotPersonal]:
+        out: list[PersonalDataField | NotPersonal] = [
+            PersonalDataField(
+                self.table, f.column, f.category, f.strategy, f.label_sv, f.label_en,
+                rule=f.rule, parent_column=f.parent_column,
+            )
+            for f in self.fields
+        ]
+        out.extend(NotPersonal(self.table, cols, reason) for cols, reason in self.not_personal)
+        return out
+
+    def record_type(self) -> RecordType:
+        return RecordType(
+            self.name, self.table, self.label_sv, self.label_en, link=self.api_link,
+            number_column=self.number_column, can_open=self.can_open,
+        )
+
+    def retention_rules(self) -> list[RetentionRule]:
+        from dataclasses import replace
+
+        return [
+            replace(
+                r,
+                table=r.table if r.table is not None else self.table,
+                record_type=r.record_type or self.name,
+            )
+            for r in self.rules
+        ]
+
+    def search_sources(self, area: str) -> list[SearchSource]:
+        places = self.places or (
+            Place(self.plural_sv or self.label_sv, self.plural_en or self.label_en),
+        )
+        seen: dict[str, Category] = {}
+        for f in self.fields:
+            if f.search and f.parent_column is None and f.column not in seen:
+                seen[f.column] = f.category
+        return [
+            SearchSource(
+                self.table, column, category, self.area or area, place.label_sv,
+                place.label_en, link=self.api_link, record_type=self.name, where=place.where,
+            )
+            for place in places
+            for column, category in seen.items()
+        ]

@@ -16,6 +16,7 @@ from piccolo.columns import Integer, Timestamptz, Varchar
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
+from core.context import current_actor
 from core.db import utcnow
 
 log = logging.getLogger(__name__)
@@ -59,10 +60,13 @@ class SystemLog(Table, tablename="system_log"):
 LOG_TABLES: list[type[Table]] = [EventLog, SystemLog]
 
 
+_FROM_CONTEXT: Any = object()
+
+
 async def log_event(
     tenant_id: int,
-    user: Any,
-    action: str,
+    user: Any = _FROM_CONTEXT,
+    action: str = "",
     plugin: str = "",
     record_type: str = "",
     record_id: int | None = None,
@@ -71,9 +75,16 @@ async def log_event(
 ) -> None:
     """Record that ``user`` (a core.auth.SessionUser, or None for the system) did ``action``.
 
+    Without ``user`` (and ``ip``) the acting person of the context is taken
+    (:func:`core.context.current_actor`): the request's employee, the CLI's or a job's actor.
     ``action`` is a short verb phrase such as "customer.deleted"; never put a value the
     person typed into it. Runs in the caller's transaction when there is one.
     """
+    if user is _FROM_CONTEXT:
+        actor = current_actor()
+        user = actor
+        if ip is None and actor is not None:
+            ip = actor.ip
     await EventLog.insert(
         EventLog(
             tenant_id=tenant_id,

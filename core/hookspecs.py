@@ -40,6 +40,7 @@ if TYPE_CHECKING:
         PartyFound,
         PersonalDataField,
         PersonContact,
+        RecordSpec,
         RecordType,
         RetentionRule,
         ScheduledJob,
@@ -134,6 +135,19 @@ def veto_erasure(tenant_id: int, rule: str, record_ids: list[int]) -> Mapping[in
     Called only for the plugin that owns ``rule``. A kept record is not anonymized; the
     person's links in it are cleared when the person is, and the reason is shown in the
     erasure's preview and audit. Reasons hold no personal data.
+    """
+
+
+@hookspec
+def declare_records() -> Sequence[RecordSpec]:
+    """The kinds of record the plugin keeps, each declared once (:class:`RecordSpec`).
+
+    A spec names the table, its labels, number and states, the references it holds, its
+    personal-data fields with their strategies, its retention rules and who may open it.
+    The core derives the answers of ``declare_personal_data``, ``declare_retention_rules``,
+    ``declare_search_sources`` and ``declare_record_types`` from it (those hooks remain for
+    tables that are not records, such as a log), and ``core.records.RecordService`` gives
+    the record its shared behaviour. A GDPR hook: it reaches disabled modules too.
     """
 
 

@@ -32,6 +32,18 @@ GDPR_HOOKS = frozenset(
         "anonymize",
         "declare_search_sources",
         "declare_record_types",
+        "declare_records",
+    }
+)
+
+# Hooks whose answers the core also derives from the record specs of ``declare_records``
+# (one declaration per record instead of four that drift apart).
+DERIVED_FROM_RECORDS = frozenset(
+    {
+        "declare_personal_data",
+        "declare_retention_rules",
+        "declare_search_sources",
+        "declare_record_types",
     }
 )
 
@@ -143,18 +155,54 @@ class PluginHost:
 
     def collect(self, hook_name: str, **kwargs: Any) -> list[Any]:
         """Flatten a list-returning hook into one list."""
+        if hook_name in DERIVED_FROM_RECORDS and not kwargs:
+            return [item for items in self.collect_by_plugin(hook_name).values() for item in items]
         out: list[Any] = []
         for result in getattr(self.pm.hook, hook_name)(**kwargs):
             out.extend(result or ())
         return out
 
     def collect_by_plugin(self, hook_name: str) -> dict[str, list[Any]]:
-        """A list-returning hook's answers keyed by the plugin that gave them."""
+        """A list-returning hook's answers keyed by the plugin that gave them; for the
+        declarations a record spec implies, what the plugin's specs derive comes first."""
         out: dict[str, list[Any]] = {}
+        if hook_name in DERIVED_FROM_RECORDS:
+            for owner, specs in self.records_by_plugin().items():
+                area = self.records[owner].module.area if owner in self.records and self.records[owner].module else ""
+                for spec in specs:
+                    out.setdefault(owner, []).extend(_derive(spec, hook_name, area))
         for impl in getattr(self.pm.hook, hook_name).get_hookimpls():
             result = impl.function()
             out.setdefault(impl.plugin_name, []).extend(result or ())
         return out
+
+    def records_by_plugin(self) -> dict[str, list[Any]]:
+        """Every plugin's record specs (``declare_records``), by the plugin that declared them."""
+        out: dict[str, list[Any]] = {}
+        for impl in self.pm.hook.declare_records.get_hookimpls():
+            specs = list(impl.function() or ())
+            names = [s.name for s in specs]
+            if len(names) != len(set(names)):
+                raise ValueError(f"plugin {impl.plugin_name!r} declares a record name twice: {names}")
+            out.setdefault(impl.plugin_name, []).extend(specs)
+        return out
+
+    def record_spec(self, plugin: str, name: str) -> Any:
+        """The spec of one record of one plugin (KeyError when there is none)."""
+        for spec in self.records_by_plugin().get(plugin, []):
+            if spec.name == name:
+                return spec
+        raise KeyError(f"{plugin}.{name}")
+
+
+def _derive(spec: Any, hook_name: str, area: str) -> list[Any]:
+    if hook_name == "declare_personal_data":
+        return list(spec.personal_data())
+    if hook_name == "declare_retention_rules":
+        return list(spec.retention_rules())
+    if hook_name == "declare_search_sources":
+        return list(spec.search_sources(area))
+    return [spec.record_type()]
 
 
 class TenantHooks:

@@ -4,20 +4,22 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from typing import Any
 
 import phonenumbers
 
-_PHONE_HINT = "write it like 070-123 45 67 or +46 70 123 45 67"
+from core.errors import Invalid
+
 EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,253}\.[^@\s.]{2,63}$")
 
 
-class FieldError(ValueError):
-    """Bad input in one named field; becomes a 400 that names the field."""
+class FieldError(Invalid):
+    """Bad input in one named field; becomes a 400 that names the field.
 
-    def __init__(self, field: str, message: str):
-        super().__init__(f"{field}: {message}")
-        self.field = field
-        self.message = message
+    The older name of :class:`core.errors.Invalid` with a field always given."""
+
+    def __init__(self, field: str, message: str, /, *, code: str | None = None, **params: Any):
+        super().__init__(field, message, code=code, **params)
 
 
 def normalize_phone(value: str | None, field: str = "phone", region: str = "SE") -> str | None:
@@ -33,9 +35,9 @@ def normalize_phone(value: str | None, field: str = "phone", region: str = "SE")
     try:
         number = phonenumbers.parse(raw, region)
     except phonenumbers.NumberParseException as exc:
-        raise FieldError(field, f"this is not a phone number; {_PHONE_HINT}") from exc
+        raise FieldError(field, "this is not a phone number; write it like 070-123 45 67 or +46 70 123 45 67", code="phone_invalid") from exc
     if not phonenumbers.is_valid_number(number):
-        raise FieldError(field, f"this is not a valid phone number; {_PHONE_HINT}")
+        raise FieldError(field, "this is not a valid phone number; write it like 070-123 45 67 or +46 70 123 45 67", code="phone_invalid")
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 

@@ -13,6 +13,7 @@ from litestar.handlers.base import BaseRouteHandler
 
 from core.auth import SessionUser, authenticate
 from core.config import get_settings
+from core.context import actor_of, bind_actor
 
 SESSION_COOKIE = "gallra_session"
 _STATE_KEY = "gallra_user"
@@ -22,7 +23,10 @@ async def user_of(connection: ASGIConnection[Any, Any, Any, Any]) -> SessionUser
     """The logged-in employee of this request, looked up once and remembered."""
     state = connection.scope.setdefault("state", {})  # type: ignore[typeddict-item]
     if _STATE_KEY not in state:
-        state[_STATE_KEY] = await authenticate(connection.cookies.get(SESSION_COOKIE))
+        user = await authenticate(connection.cookies.get(SESSION_COOKIE))
+        state[_STATE_KEY] = user
+        if user is not None:
+            bind_actor(actor_of(user, client_ip(connection)))
     return state[_STATE_KEY]  # type: ignore[no-any-return]
 
 

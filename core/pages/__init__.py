@@ -37,6 +37,7 @@ from litestar.exceptions import HTTPException, PermissionDeniedException
 from litestar.response import Redirect
 
 from core.auth import SessionUser
+from core.errors import GallraError
 from core.security import constant_equals, new_token
 from core.web import cross_site, is_https, user_of
 
@@ -437,24 +438,20 @@ def _on_http_exception(request: Request[Any, Any, Any], exc: HTTPException) -> R
     return _error_page(request, exc.status_code, exc.detail)
 
 
-def _on_field_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
-    # A handler that did not catch a FieldError itself: still a 400 a person can read.
-    return _error_page(request, 400, getattr(exc, "message", str(exc)))
+def _on_gallra_error(request: Request[Any, Any, Any], exc: GallraError) -> Response[Any]:
+    # A refusal the handler did not show beside a field itself: still a page a person can
+    # read, in the page's language (the message is translated here, not in the service).
+    state = request.scope.get("state", {})
+    user = state.get("gallra_user") if isinstance(state, dict) else None
+    return _error_page(request, exc.status, exc.text(translations(language_of(request, user))))
 
 
 def page_exception_handlers() -> dict[Any, Any]:
-    """Exception handlers for page routes: HTML instead of the API's JSON errors."""
-    from core.auth import AuthError
-    from core.validation import FieldError
-
-    def on_auth_error(request: Request[Any, Any, Any], exc: AuthError) -> Response[Any]:
-        return _error_page(request, exc.status, exc.message)
-
+    """Exception handlers for page routes: HTML instead of the API's problem details."""
     return {
         LoginRequired: _on_login_required,
         HTTPException: _on_http_exception,
-        FieldError: _on_field_error,
-        AuthError: on_auth_error,
+        GallraError: _on_gallra_error,
     }
 
 

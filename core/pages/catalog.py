@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any
 
 from babel.messages.catalog import Catalog
 from babel.messages.extract import extract_from_dir
@@ -22,12 +23,25 @@ from babel.messages.pofile import read_po, write_po
 
 METHODS = [
     ("**/templates/**.html", "jinja2.ext:babel_extract"),
-    ("**/pages.py", "python"),
-    ("**/pages/**.py", "python"),
-    ("**/portal_pages.py", "python"),
-    ("**/known_messages.py", "python"),
-    ("**/pages/records.py", "python"),
+    ("**/migrations/**.py", "ignore"),
+    ("**/scaffold/**", "ignore"),
+    ("**.py", "python"),
 ]
+# Besides ``_()``: the message of every refusal a service raises (core.errors), which the
+# edge translates, so a message in a service is in the catalogs like one in a template.
+KEYWORDS: dict[str, Any] = {
+    "_": None,
+    "gettext": None,
+    "ngettext": (1, 2),
+    "Invalid": (2,),
+    "FieldError": (2,),
+    "GallraError": (1,),
+    "NotFound": (1,),
+    "Conflict": (1,),
+    "Forbidden": (1,),
+    "TooMany": (1,),
+    "AuthError": (1,),
+}
 OPTIONS = {"**/templates/**.html": {"trim_blocks": "true", "lstrip_blocks": "true"}}
 LANGS = ("sv", "en")
 
@@ -35,7 +49,7 @@ LANGS = ("sv", "en")
 def messages_of(folder: Path) -> set[str]:
     found: set[str] = set()
     for _file, _line, message, _comments, _ctx in extract_from_dir(
-        str(folder), METHODS, options_map=OPTIONS, keywords={"_": None, "gettext": None, "ngettext": (1, 2)}
+        str(folder), METHODS, options_map=OPTIONS, keywords=KEYWORDS
     ):
         if isinstance(message, tuple):
             found.update(m for m in message if m)

@@ -9,8 +9,7 @@ import msgspec
 from babel.support import NullTranslations
 from litestar.exceptions import ClientException
 
-from core.auth import AuthError
-from core.validation import FieldError
+from core.errors import GallraError
 
 T = TypeVar("T")
 _PATH = re.compile(r"at `\$\.([A-Za-z0-9_]+)`")
@@ -58,10 +57,8 @@ def struct_from_form(
 
 def error_of(exc: Exception, t: NullTranslations) -> dict[str, str]:
     """A service's refusal as the error to show: beside its field when it names one."""
-    if isinstance(exc, FieldError):
-        return {exc.field: t.gettext(exc.message)}
-    if isinstance(exc, AuthError):
-        return {"_form": t.gettext(exc.message)}
+    if isinstance(exc, GallraError):
+        return {exc.field or "_form": exc.text(t)}
     if isinstance(exc, ClientException):
         return {"_form": t.gettext(str(exc.detail))}
     raise exc

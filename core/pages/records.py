@@ -5,10 +5,11 @@ anonymization follows a delete or a close, and the module's retention settings (
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, ClassVar
 
 from babel.support import NullTranslations
 from litestar import Request, Response
+from litestar.params import FromPath
 from litestar.exceptions import NotFoundException
 
 from core.activity.service import (
@@ -21,14 +22,20 @@ from core.activity.service import (
 )
 from core.auth import SessionUser
 from core.db import atomic, utcnow
+from core.errors import GallraError
 from core.gdpr.registry import get_declarations
 from core.gdpr.settings import RetentionIn, retention_rows, update_retention
+from core.pages.forms import error_of, struct_from_form
+from core.records import RecordService
 from core.pages import (
     PageController,
     label,
+    language_of,
     page_admin,
     page_get,
     page_post,
+    page_user,
+    read_form,
     read_form_lists,
     redirect,
     render,
@@ -235,3 +242,226 @@ __all__ = [
     "module_settings_pages",
     "retention_notice",
 ]
+
+
+# --- the common pages of a record (core.records) -----------------------------------------
+
+RECORD_PAGE = 25
+
+
+class RecordPages(PageController):
+    """List, new, show, edit, close/reopen, delete and activity pages of one record spec.
+
+    A plugin subclasses it with its service, templates and form handling, and overrides
+    the ``*_context`` methods to add what its templates show (labels of choices, the
+    customer's name). Everything a record page shares (tenant scope, 404, read-only
+    deleted/anonymized records, the retention notice before a delete, activity, the event
+    log through the service) is done here once. Templates live in ``<plugin>/templates/
+    <template_dir>/`` as list.html, form.html, detail.html and delete.html and get the
+    record as ``record_var``.
+    """
+
+    service: ClassVar[RecordService]
+    template_dir: ClassVar[str]
+    record_var: ClassVar[str] = "record"
+    schema_in: ClassVar[type[Any]]
+    schema_patch: ClassVar[type[Any]]
+    form_fields: ClassVar[tuple[str, ...]] = ()
+    int_fields: ClassVar[tuple[str, ...]] = ()
+    saved: ClassVar[str] = _("Saved.")
+    closed: ClassVar[str] = _("Closed.")
+    reopened: ClassVar[str] = _("Open again.")
+    deleted: ClassVar[str] = _("Deleted.")
+
+    # -- what a plugin overrides -------------------------------------------------------------
+    def form_values(self, form: dict[str, str], create: bool) -> dict[str, Any]:
+        """The form's fields as the values the schema reads (blank ints left out)."""
+        return {k: form.get(k, "") for k in self.form_fields}
+
+    async def create_from(self, user: SessionUser, data: Any) -> dict[str, Any]:
+        raise NotImplementedError
+
+    async def edit_from(self, user: SessionUser, record_id: int, data: Any) -> dict[str, Any]:
+        raise NotImplementedError
+
+    async def list_context(self, user: SessionUser) -> dict[str, Any]:
+        return {}
+
+    async def form_context(self, user: SessionUser, row: dict[str, Any] | None) -> dict[str, Any]:
+        return {}
+
+    async def detail_context(self, user: SessionUser, row: dict[str, Any]) -> dict[str, Any]:
+        return {}
+
+    def edit_values(self, row: dict[str, Any]) -> dict[str, Any]:
+        return {k: ("" if row.get(k) is None else row[k]) for k in self.form_fields}
+
+    def new_values(self, filters: dict[str, Any]) -> dict[str, Any]:
+        """The new-record form's first values (the list's filters, e.g. its customer)."""
+        return dict(filters)
+
+    # -- shared ----------------------------------------------------------------------------
+    @property
+    def base(self) -> str:
+        return self.service.spec.path
+
+    def _template(self, name: str) -> str:
+        return f"{self.template_dir}/{name}.html"
+
+    async def _row(self, user: SessionUser, record_id: int, write: bool = False) -> dict[str, Any]:
+        from core.routes.records import check_open
+
+        row = await self.service.get(user.tenant_id, record_id)
+        await check_open(self.service, user, row, write)
+        return row
+
+    def _filters(self, request: Request[Any, Any, Any]) -> dict[str, Any]:
+        """The spec's filters from the query string; a value that is not one of the
+        choices (or not a whole number for an id) is ignored, as pages do."""
+        spec = self.service.spec
+        out: dict[str, Any] = {}
+        for column in spec.filters:
+            raw = (request.query_params.get(column) or "").strip()[:64]
+            if not raw:
+                continue
+            if column.endswith("_id"):
+                if raw.isdigit() and len(raw) <= 10 and int(raw) <= 2_147_483_647:
+                    out[column] = int(raw)
+                continue
+            allowed = spec.choices_of(column)
+            if allowed is None or raw in allowed:
+                out[column] = raw
+        return out
+
+    async def _show(self, request: Request[Any, Any, Any], user: SessionUser, row: dict[str, Any],
+                    errors: dict[str, str] | None = None, status: int = 200) -> Response[Any]:
+        spec = self.service.spec
+        context = {
+            self.record_var: row,
+            "activity": await activity_of(user.tenant_id, self.service.plugin, spec.name, int(row["id"])),
+            "kind_labels": KIND_LABELS,
+            "errors": errors or {},
+            **await self.detail_context(user, row),
+        }
+        return await render(request, self._template("detail"), context, status_code=status, user=user)
+
+    @page_get("/")
+    async def index(self, request: Request[Any, Any, Any]) -> Response[Any]:
+        user = await page_user(request)
+        q = (request.query_params.get("q") or "").strip()[:200]
+        offset_raw = request.query_params.get("offset") or "0"
+        offset = int(offset_raw) if offset_raw.isdigit() and len(offset_raw) <= 7 else 0
+        filters = self._filters(request)
+        total, rows = await self.service.list(user.tenant_id, offset, RECORD_PAGE, q=q or None, filters=filters)
+        context = {"rows": rows, "total": total, "offset": offset, "limit": RECORD_PAGE, "q": q,
+                   **{c: filters.get(c, "") for c in self.service.spec.filters},
+                   **await self.list_context(user)}
+        return await render(request, self._template("list"), context, user=user)
+
+    @page_get("/new")
+    async def new(self, request: Request[Any, Any, Any]) -> Response[Any]:
+        user = await page_user(request)
+        values = self.new_values(self._filters(request))
+        return await render(request, self._template("form"),
+                            {"values": values, **await self.form_context(user, None)}, user=user)
+
+    @page_post("/new")
+    async def create(self, request: Request[Any, Any, Any]) -> Response[Any]:
+        user = await page_user(request)
+        form = await read_form(request)
+        t = t_for(request, user)
+        data, errors = struct_from_form(self.schema_in, self.form_values(form, True), t, ints=self.int_fields)
+        if data is not None:
+            try:
+                row = await self.create_from(user, data)
+                return redirect(f"{self.base}/{row['id']}", t.gettext(self.saved))
+            except GallraError as exc:
+                errors = error_of(exc, t)
+        return await render(request, self._template("form"),
+                            {"values": form, "errors": errors, **await self.form_context(user, None)},
+                            400, user=user)
+
+    @page_get("/{record_id:int}")
+    async def show(self, request: Request[Any, Any, Any], record_id: FromPath[int]) -> Response[Any]:
+        user = await page_user(request)
+        return await self._show(request, user, await self._row(user, record_id))
+
+    @page_post("/{record_id:int}/activity")
+    async def add_entry(self, request: Request[Any, Any, Any], record_id: FromPath[int]) -> Response[Any]:
+        user = await page_user(request)
+        form = await read_form(request)
+        t = t_for(request, user)
+        row = await self._row(user, record_id)
+        errors = await add_activity_from_form(user, self.service.plugin, self.service.spec.name, row, form, t)
+        if errors:
+            return await self._show(request, user, row, errors, 400)
+        return redirect(f"{self.base}/{record_id}#activity-h")
+
+    @page_get("/{record_id:int}/edit")
+    async def edit(self, request: Request[Any, Any, Any], record_id: FromPath[int]) -> Response[Any]:
+        user = await page_user(request)
+        row = await self._row(user, record_id, write=True)
+        return await render(request, self._template("form"),
+                            {"values": self.edit_values(row), self.record_var: row,
+                             **await self.form_context(user, row)}, user=user)
+
+    @page_post("/{record_id:int}/edit")
+    async def update(self, request: Request[Any, Any, Any], record_id: FromPath[int]) -> Response[Any]:
+        user = await page_user(request)
+        form = await read_form(request)
+        t = t_for(request, user)
+        row = await self._row(user, record_id, write=True)
+        data, errors = struct_from_form(self.schema_patch, self.form_values(form, False), t, ints=self.int_fields)
+        if data is not None:
+            try:
+                await self.edit_from(user, record_id, data)
+                return redirect(f"{self.base}/{record_id}", t.gettext(self.saved))
+            except GallraError as exc:
+                errors = error_of(exc, t)
+        return await render(request, self._template("form"),
+                            {"values": form, "errors": errors, self.record_var: row,
+                             **await self.form_context(user, row)}, 400, user=user)
+
+    async def _change(self, request: Request[Any, Any, Any], record_id: int, action: str) -> Response[Any]:
+        user = await page_user(request)
+        await read_form(request)
+        t = t_for(request, user)
+        row = await self._row(user, record_id, write=True)
+        try:
+            if action == "close":
+                await self.service.close(user.tenant_id, record_id)
+                message = t.gettext(self.closed)
+            else:
+                await self.service.reopen(user.tenant_id, record_id)
+                message = t.gettext(self.reopened)
+        except GallraError as exc:
+            return await self._show(request, user, row, error_of(exc, t), exc.status)
+        return redirect(f"{self.base}/{record_id}", message)
+
+    @page_post("/{record_id:int}/close")
+    async def close(self, request: Request[Any, Any, Any], record_id: FromPath[int]) -> Response[Any]:
+        return await self._change(request, record_id, "close")
+
+    @page_post("/{record_id:int}/reopen")
+    async def reopen(self, request: Request[Any, Any, Any], record_id: FromPath[int]) -> Response[Any]:
+        return await self._change(request, record_id, "reopen")
+
+    @page_get("/{record_id:int}/delete")
+    async def confirm_delete(self, request: Request[Any, Any, Any], record_id: FromPath[int]) -> Response[Any]:
+        user = await page_user(request)
+        t = t_for(request, user)
+        row = await self._row(user, record_id, write=True)
+        key = self.service.spec.rule_for(row)
+        notice = await retention_notice(user.tenant_id, key, t, language_of(request, user)) if key else ""
+        return await render(request, self._template("delete"),
+                            {self.record_var: row, "notice": notice, **await self.detail_context(user, row)},
+                            user=user)
+
+    @page_post("/{record_id:int}/delete")
+    async def delete(self, request: Request[Any, Any, Any], record_id: FromPath[int]) -> Response[Any]:
+        user = await page_user(request)
+        await read_form(request)
+        t = t_for(request, user)
+        await self._row(user, record_id, write=True)
+        await self.service.delete(user.tenant_id, record_id)
+        return redirect(self.base, t.gettext(self.deleted))

@@ -1,7 +1,7 @@
 """Cases and service cases (Ärenden, Serviceärenden).
 
 Retention rules M17 (cases) and M21 (service cases) are declared in
-:mod:`plugins.cases.gdpr`; the core's engine runs them. Comments, work reports, notes and
+:mod:`plugins.cases.records`; the core's engine runs them. Comments, work reports, notes and
 customer conversations on a case are core activity (``/api/activity/cases/case/{id}``).
 """
 
@@ -10,14 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from core.contracts import (
-    ModuleInfo,
-    NotPersonal,
-    PersonalDataField,
-    RecordType,
-    RetentionRule,
-    SearchSource,
-)
+from core.contracts import ModuleInfo, RecordSpec
 from core.plugins import hookimpl
 
 NAME = "cases"
@@ -49,28 +42,7 @@ def register_routes() -> Sequence[Any]:
 
 
 @hookimpl
-def declare_personal_data() -> Sequence[PersonalDataField | NotPersonal]:
-    from plugins.cases import gdpr
+def declare_records() -> Sequence[RecordSpec]:
+    from plugins.cases.records import CASE
 
-    return gdpr.personal_data()
-
-
-@hookimpl
-def declare_retention_rules() -> Sequence[RetentionRule]:
-    from plugins.cases import gdpr
-
-    return gdpr.retention_rules()
-
-
-@hookimpl
-def declare_record_types() -> Sequence[RecordType]:
-    from plugins.cases import gdpr
-
-    return gdpr.record_types()
-
-
-@hookimpl
-def declare_search_sources() -> Sequence[SearchSource]:
-    from plugins.cases import gdpr
-
-    return gdpr.search_sources()
+    return [CASE]

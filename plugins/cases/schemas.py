@@ -66,10 +66,3 @@ class CaseOut(msgspec.Struct):
     closed_at: datetime | None
     deleted_at: datetime | None
     anonymized_at: datetime | None
-
-
-class CasePage(msgspec.Struct):
-    total: int
-    offset: int
-    limit: int
-    items: list[CaseOut]

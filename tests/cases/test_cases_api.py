@@ -203,7 +203,12 @@ async def test_close_reopen_life_cycle(admin_client):
     assert closed["status"] == "closed"
     assert datetime.fromisoformat(closed["closed_at"]) == moment
     r = await admin_client.post(f"/api/cases/{case['id']}/close")
-    assert r.status_code == 409 and "already closed" in r.json()["detail"]
+    body = r.json()
+    assert r.status_code == 409 and body["code"] == "case.already_closed"
+    assert body["detail"] == f"Case {case['number']} has already been closed."
+    assert r.headers["content-type"].startswith("application/problem+json")
+    sv = await admin_client.post(f"/api/cases/{case['id']}/close", headers={"accept-language": "sv"})
+    assert sv.json()["detail"] == f"Ärende {case['number']} har redan stängts."
     reopened = (await admin_client.post(f"/api/cases/{case['id']}/reopen")).json()
     assert reopened["status"] == "open" and reopened["closed_at"] is None
     r = await admin_client.post(f"/api/cases/{case['id']}/reopen")

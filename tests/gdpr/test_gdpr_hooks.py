@@ -41,6 +41,43 @@ def test_hook_declare_record_types():
     assert decl.record_types[("gdprtest", "note")].table is tp.GTNote
 
 
+def test_hook_declare_records():
+    """One record spec stands for four declarations, under the plugin that gave it."""
+    from core.contracts import Field, RecordSpec, RetentionRule, any_employee
+    from core.plugins import hookimpl
+
+    class Records:
+        @hookimpl
+        def declare_records(self):
+            return [
+                RecordSpec(
+                    name="memo", table=tp.GTNote, label_sv="Notering", label_en="Memo",
+                    plural_sv="Noteringar", plural_en="Memos", path="/memos",
+                    fields=(Field("text", "free_text", "empty", "Text", "Text", rule="memos"),),
+                    rules=(RetentionRule(key="memos", label_sv="Noteringar", label_en="Memos",
+                                         clock="dated", clock_columns=("dated_at",)),),
+                    can_open=any_employee,
+                )
+            ]
+
+    host = get_host()
+    host.add(Records(), name="recordstest")
+    try:
+        fields = host.collect_by_plugin("declare_personal_data")["recordstest"]
+        assert [(f.table, f.column, f.rule) for f in fields] == [(tp.GTNote, "text", "memos")]
+        (rule,) = host.collect_by_plugin("declare_retention_rules")["recordstest"]
+        assert rule.table is tp.GTNote and rule.record_type == "memo"
+        (rtype,) = host.collect_by_plugin("declare_record_types")["recordstest"]
+        assert rtype.key == "memo" and rtype.link(7) == "/api/memos/7" and rtype.can_open is any_employee
+        (source,) = host.collect_by_plugin("declare_search_sources")["recordstest"]
+        assert (source.column, source.place_sv, source.record_type) == ("text", "Noteringar", "memo")
+        # the flattened answer of every plugin carries the derived ones too
+        assert "memo" in [t.key for t in host.collect("declare_record_types")]
+    finally:
+        host.pm.unregister(name="recordstest")
+        host.records.pop("recordstest", None)
+
+
 def test_hook_declare_search_sources():
     from core.contracts import SearchSource
     from core.plugins import hookimpl

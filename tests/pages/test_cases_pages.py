@@ -42,7 +42,7 @@ async def test_case_lifecycle_pages(anon_client, tenant):
     r = await post_form(anon_client, path + "/reopen", {}, path)
     assert r.status_code == 303
     r = await post_form(anon_client, path + "/reopen", {}, path)
-    assert r.status_code == 409 and "is not closed" in r.text
+    assert r.status_code == 409 and "har inte stängts" in r.text
     r = await post_form(anon_client, path + "/edit", {"title": "Läckande kran i kök", "kind": "service"}, path + "/edit")
     assert r.status_code == 303
     r = await anon_client.get(path + "/delete")

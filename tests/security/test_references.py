@@ -114,7 +114,7 @@ async def test_every_customer_reference_is_checked_on_create_and_update(
                 ("PATCH", rt.link(record_id), change),
             ):
                 r = await client.request(method, url, json=body)
-                json_answer = r.headers.get("content-type", "").startswith("application/json")
+                json_answer = "json" in r.headers.get("content-type", "")
                 answer = r.json() if json_answer else {}
                 got = (r.status_code, answer.get("field"), answer.get("detail"))
                 if got != (400, field, message):

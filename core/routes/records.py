@@ -1,0 +1,197 @@
+"""The common API routes of a record, generated from its spec and service (core.records).
+
+``record_router(service, RecordIn, RecordPatch, RecordOut, create=..., edit=...)`` gives
+
+* ``GET    /api/<path>/``               list: ``offset``, ``limit``, ``q``, ``sort``,
+  ``updated_since``, ``include_deleted`` and the spec's filters;
+* ``POST   /api/<path>/``               create (201);
+* ``GET    /api/<path>/{id}``           one record;
+* ``PATCH  /api/<path>/{id}``           edit;
+* ``POST   /api/<path>/{id}/close``     and ``/reopen``, for records with states;
+* ``DELETE /api/<path>/{id}``           soft delete (200 with the record).
+
+``create(user, data)`` and ``edit(user, record_id, data)`` are the plugin's own: they
+validate the plugin's fields and call the service. A plugin adds routes of its own beside
+the router (lines of an order, a PDF ...). Access is checked by the spec's ``can_open``
+(404 for a record one may not open, 403 for one one may read but not change), the same
+rule activity and person search ask.
+
+This module has no ``from __future__ import annotations``: the handlers are closures
+whose annotations must be real types when Litestar reads them.
+"""
+
+import inspect
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from typing import Annotated, Any
+
+import msgspec
+from litestar import Router, delete, get, patch, post
+from litestar.params import FromPath, JSONBody, QueryParameter
+from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
+
+from core.errors import READ_ONLY, RECORD_NOT_FOUND, Forbidden, NotFound
+from core.plugins import await_me_maybe
+from core.records.service import RecordService
+from core.web import AuthUser
+
+Offset = Annotated[int, QueryParameter(ge=0, le=1_000_000, description="Items to skip.")]
+Limit = Annotated[int, QueryParameter(ge=1, le=200, description="Items per page (at most 200).")]
+Q = Annotated[str | None, QueryParameter(required=False, max_length=200,
+                                         description="A part of the title, or the number.")]
+Sort = Annotated[str | None, QueryParameter(required=False, max_length=40,
+                                            description="A column to sort by; -column descends.")]
+UpdatedSince = Annotated[datetime | None, QueryParameter(
+    required=False, description="Only records changed at or after this time (with time zone).")]
+IncludeDeleted = Annotated[bool, QueryParameter(description="Also deleted records.")]
+RefFilter = Annotated[int | None, QueryParameter(required=False, ge=0, le=2_147_483_647)]
+TextFilter = Annotated[str | None, QueryParameter(required=False, max_length=32)]
+
+
+def page_struct(out: type[msgspec.Struct]) -> type[msgspec.Struct]:
+    """``{total, offset, limit, items}`` of ``out``: the one list shape of the API."""
+    name = out.__name__.removesuffix("Out") + "Page"
+    return msgspec.defstruct(
+        name, [("total", int), ("offset", int), ("limit", int), ("items", list[out])],  # type: ignore[valid-type]
+        module=out.__module__,
+    )
+
+
+def converter(out: type[msgspec.Struct]) -> Callable[[dict[str, Any]], Any]:
+    fields = out.__struct_fields__
+    return lambda row: out(**{f: row[f] for f in fields})
+
+
+async def check_open(service: RecordService, user: Any, row: dict[str, Any], write: bool) -> None:
+    """The spec's ``can_open``: a record one may not open does not exist for them."""
+    rule = service.spec.can_open
+    if rule is None or not await await_me_maybe(rule(user, row, False)):
+        raise NotFound(RECORD_NOT_FOUND, code=service.code("not_found"), what=service.what,
+                       id=row["id"])
+    if write and not await await_me_maybe(rule(user, row, True)):
+        raise Forbidden(READ_ONLY, code=service.code("read_only"))
+
+
+def _filter_param(service: RecordService, column: str) -> Any:
+    return RefFilter if column.endswith("_id") or column == "number" else TextFilter
+
+
+def record_router(
+    service: RecordService,
+    schema_in: type[msgspec.Struct],
+    schema_patch: type[msgspec.Struct],
+    schema_out: type[msgspec.Struct],
+    *,
+    create: Callable[[Any, Any], Awaitable[dict[str, Any]]],
+    edit: Callable[[Any, int, Any], Awaitable[dict[str, Any]]],
+    module: str,
+    tag: str | None = None,
+) -> Router:
+    """The common routes of ``service``'s record; ``module`` is the plugin module they are
+    credited to (its routes module), so route ownership (the isolation matrix, guards)
+    sees the plugin's routes, not core's."""
+    spec = service.spec
+    name = spec.name
+    label = spec.label_en.lower()
+    out = converter(schema_out)
+    page_cls = page_struct(schema_out)
+    opid = f"{service.plugin}_{name}"
+    tags = [tag or service.plugin]
+
+    # -- the list, with the spec's filters as declared query parameters ---------------------
+    async def list_records(user: Any, **kwargs: Any) -> Any:
+        filters = {c: kwargs.get(c) for c in spec.filters}
+        total, rows = await service.list(
+            user.tenant_id, kwargs["offset"], kwargs["limit"], q=kwargs.get("q"), filters=filters,
+            sort=kwargs.get("sort"), updated_since=kwargs.get("updated_since"),
+            include_deleted=kwargs.get("include_deleted", False),
+        )
+        items = []
+        for row in rows:
+            if spec.can_open is None or await await_me_maybe(spec.can_open(user, row, False)):
+                items.append(out(row))
+        return page_cls(total=total, offset=kwargs["offset"], limit=kwargs["limit"], items=items)
+
+    kw = inspect.Parameter.KEYWORD_ONLY
+    params = [
+        inspect.Parameter("user", kw, annotation=AuthUser),
+        inspect.Parameter("offset", kw, annotation=Offset, default=0),
+        inspect.Parameter("limit", kw, annotation=Limit, default=50),
+        inspect.Parameter("q", kw, annotation=Q, default=None),
+        inspect.Parameter("sort", kw, annotation=Sort, default=None),
+        inspect.Parameter("updated_since", kw, annotation=UpdatedSince, default=None),
+    ]
+    if spec.soft_delete:
+        params.append(inspect.Parameter("include_deleted", kw, annotation=IncludeDeleted, default=False))
+    params += [inspect.Parameter(c, kw, annotation=_filter_param(service, c), default=None)
+               for c in spec.filters]
+    list_records.__signature__ = inspect.Signature(params, return_annotation=page_cls)  # type: ignore[attr-defined]
+    list_records.__annotations__ = {p.name: p.annotation for p in params} | {"return": page_cls}
+    list_records.__doc__ = (
+        f"The organization's {spec.plural_en.lower() or label}: a page, filtered, sorted."
+    )
+    list_records.__module__ = module
+    list_records.__qualname__ = list_records.__name__ = f"{name}_list"
+    handlers: list[Any] = [get("/", operation_id=f"{opid}_list", tags=tags)(list_records)]
+
+    id_name = f"{name}_id"
+    id_param = inspect.Parameter(id_name, kw, annotation=FromPath[int])
+    user_param = params[0]
+
+    def make(fn: Any, extra: list[inspect.Parameter], ret: Any, doc: str) -> Any:
+        ps = [user_param, *extra]
+        fn.__signature__ = inspect.Signature(ps, return_annotation=ret)
+        fn.__annotations__ = {p.name: p.annotation for p in ps} | {"return": ret}
+        fn.__doc__ = doc
+        fn.__module__ = module
+        fn.__qualname__ = fn.__name__ = f"{name}_{fn.__name__}"
+        return fn
+
+    async def create_record(user: Any, data: Any) -> Any:
+        return out(await create(user, data))
+
+    body_in = inspect.Parameter("data", kw, annotation=JSONBody[schema_in])  # type: ignore[valid-type]
+    body_patch = inspect.Parameter("data", kw, annotation=JSONBody[schema_patch])  # type: ignore[valid-type]
+    handlers.append(post("/", status_code=HTTP_201_CREATED, operation_id=f"{opid}_create", tags=tags)(
+        make(create_record, [body_in], schema_out, f"Create a {label}.")))
+
+    async def get_record(user: Any, **kwargs: Any) -> Any:
+        row = await service.get(user.tenant_id, kwargs[id_name])
+        await check_open(service, user, row, False)
+        return out(row)
+
+    handlers.append(get(f"/{{{id_name}:int}}", operation_id=f"{opid}_get", tags=tags)(
+        make(get_record, [id_param], schema_out, f"One {label}.")))
+
+    async def edit_record(user: Any, data: Any, **kwargs: Any) -> Any:
+        record_id = kwargs[id_name]
+        await check_open(service, user, await service.get(user.tenant_id, record_id), True)
+        return out(await edit(user, record_id, data))
+
+    handlers.append(patch(f"/{{{id_name}:int}}", operation_id=f"{opid}_edit", tags=tags)(
+        make(edit_record, [id_param, body_patch], schema_out,
+             f"Change a {label}; fields left out stay as they are.")))
+
+    def state_change(action: str, doc: str) -> Any:
+        async def change(user: Any, **kwargs: Any) -> Any:
+            record_id = kwargs[id_name]
+            await check_open(service, user, await service.get(user.tenant_id, record_id), True)
+            return out(await getattr(service, action)(user.tenant_id, record_id))
+
+        change.__name__ = action
+        return make(change, [id_param], schema_out, doc)
+
+    if spec.status_column:
+        handlers.append(post(f"/{{{id_name}:int}}/close", status_code=HTTP_200_OK,
+                             operation_id=f"{opid}_close", tags=tags)(
+            state_change("close", f"Close a {label}; this starts its retention clock.")))
+        handlers.append(post(f"/{{{id_name}:int}}/reopen", status_code=HTTP_200_OK,
+                             operation_id=f"{opid}_reopen", tags=tags)(
+            state_change("reopen", f"Open a closed {label} again; this stops its retention clock.")))
+    if spec.soft_delete:
+        handlers.append(delete(f"/{{{id_name}:int}}", status_code=HTTP_200_OK,
+                               operation_id=f"{opid}_delete", tags=tags)(
+            state_change("delete", f"Delete a {label}: it stays readable until its retention "
+                                   "rule anonymizes it.")))
+
+    return Router(path=f"/api{spec.path}", route_handlers=handlers)

@@ -1,0 +1,82 @@
+"""The cases module's record: cases and service cases, declared once (M17, M21).
+
+Decisions worth knowing:
+
+* Cases and service cases share one table; the rules tell them apart with
+  ``where=(("kind", ...),)``. Every personal-data column is therefore declared once per
+  rule: the engine applies a rule's own fields to that rule's rows only, and person search
+  shows them as two places.
+* **M17 "cases"** (closed or deleted, N days): customer and contact person become 0, the
+  end customer's name and address become the tenant's anonymization word, the end
+  customer's phone and e-mail (fixed formats) become null. Comments, work reports, notes
+  and customer conversations attached through core activity are cleared. The title and
+  description stay: the brief keeps them for cases.
+* **M21 "service_cases"**: the same, plus the title becomes the word.
+* The brief's rules for cases are "after N days", so the rules do not offer "immediately";
+  the record service still asks the engine on delete when a rule allows it, so widening
+  ``allowed_modes`` is all it takes to anonymize inside the delete request.
+* Title and description can hold a person's name in free text. They are declared with
+  ``rule=None`` (person search knows them; retention keeps them); an erasure on request
+  redacts the person's e-mail, phone, identity number and name in them.
+* ``created_by`` is an employee reference: anonymizing that employee (M25) sets it to 0.
+"""
+
+from __future__ import annotations
+
+from core.contracts import Field, Place, RecordSpec, RetentionRule, any_employee
+from plugins.cases.tables import Case
+
+RULE_CASES = "cases"
+RULE_SERVICE = "service_cases"
+KINDS = ("case", "service")
+STATUSES = ("open", "closed")
+
+# (column, category, strategy, label_sv, label_en): cleared by both rules.
+PARTY = (
+    ("customer_id", "customer_ref", "zero", "Kund", "Customer"),
+    ("contact_person_id", "contact_ref", "zero", "Kontaktperson", "Contact person"),
+    ("end_customer_name", "name", "replace", "Slutkund, namn", "End customer, name"),
+    ("end_customer_address", "address", "replace", "Slutkund, adress", "End customer, address"),
+    ("end_customer_phone", "phone", "null", "Slutkund, telefon", "End customer, phone"),
+    ("end_customer_email", "email", "null", "Slutkund, e-post", "End customer, e-mail"),
+)
+TITLE = ("title", "free_text", "replace", "Rubrik", "Title")
+
+
+def _rule(key: str, sv: str, en: str, kind: str) -> RetentionRule:
+    return RetentionRule(
+        key=key, label_sv=sv, label_en=en, clock=("closed", "deleted"),
+        clock_columns=("closed_at", "deleted_at"), allowed_modes=("days", "off"),
+        default_mode="off", default_days=365,
+        clears_activity=("comment", "work_report", "note", "conversation"),
+        where=(("kind", kind),),
+    )
+
+
+CASE = RecordSpec(
+    name="case", table=Case, label_sv="Ärende", label_en="Case",
+    plural_sv="Ärenden", plural_en="Cases", path="/cases",
+    number_column="number", status_column="status",
+    customer_column="customer_id", contact_column="contact_person_id",
+    search_columns=("title",), filters=("status", "kind", "customer_id"),
+    choices=(("status", STATUSES), ("kind", KINDS)),
+    sort=("number", "title", "created_at", "updated_at", "closed_at"), default_sort="-number",
+    fields=(
+        *(Field(*f, rule=RULE_CASES) for f in PARTY),
+        *(Field(*f, rule=RULE_SERVICE) for f in (*PARTY, TITLE)),
+        Field(*TITLE),
+        Field("description", "free_text", "empty", "Beskrivning", "Description"),
+        Field("created_by", "employee_ref", "zero", "Registrerad av", "Recorded by", search=False),
+    ),
+    not_personal=((("kind", "status"), "a choice from a fixed list"),),
+    rules=(
+        _rule(RULE_CASES, "Ärenden", "Cases", "case"),
+        _rule(RULE_SERVICE, "Serviceärenden", "Service cases", "service"),
+    ),
+    rule_of=lambda row: RULE_SERVICE if row["kind"] == "service" else RULE_CASES,
+    places=(
+        Place("Ärenden", "Cases", (("kind", "case"),)),
+        Place("Serviceärenden", "Service cases", (("kind", "service"),)),
+    ),
+    can_open=any_employee,
+)
