@@ -77,7 +77,8 @@ def values(name: str, label_sv: str | None = None, label_en: str | None = None) 
 
 
 def _target_name(relative: Path, v: dict[str, str]) -> Path:
-    parts = [v["package"] if p == "__package__" else p for p in relative.parts]
+    names = {"__package__": v["package"], "__name__": v["name"]}
+    parts = [names.get(p, p) for p in relative.parts]
     last = parts[-1].removesuffix(".tmpl")
     last = {"migration_0001.py": v["mig1"] + ".py", "migration_0002.py": v["mig2"] + ".py"}.get(
         last, last

@@ -24,7 +24,12 @@ LAYOUT = {
     "gallra_meetings/schemas.py",
     "gallra_meetings/services.py",
     "gallra_meetings/routes.py",
-    "gallra_meetings/gdpr.py",
+    "gallra_meetings/records.py",
+    "gallra_meetings/pages.py",
+    "gallra_meetings/templates/meetings/list.html",
+    "gallra_meetings/templates/meetings/form.html",
+    "gallra_meetings/templates/meetings/detail.html",
+    "gallra_meetings/templates/meetings/delete.html",
     "tests/test_api.py",
     "tests/test_conformance.py",
 }
@@ -110,6 +115,7 @@ def test_generated_plugin_passes_its_tests_and_the_conformance_suite(tmp_path):
         "test_retention[meetings:meetings.closed] PASSED",
         "test_references[meetings] PASSED",
         "test_create_read_and_delete PASSED",
+        "test_the_pages_list_show_and_edit PASSED",
     ):
         assert check in out, out[-4000:]
     if base is not None:
