@@ -59,9 +59,9 @@ def _dummy_hash() -> str:
 
 def check_password_rules(password: str) -> None:
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise AuthError(f"The password must be at least {MIN_PASSWORD_LENGTH} characters.", 400)
+        raise AuthError("The password must be at least %(n)s characters.", 400, code="password_too_short", n=MIN_PASSWORD_LENGTH)
     if len(password) > MAX_PASSWORD_LENGTH:
-        raise AuthError(f"The password must be at most {MAX_PASSWORD_LENGTH} characters.", 400)
+        raise AuthError("The password must be at most %(n)s characters.", 400, code="password_too_long", n=MAX_PASSWORD_LENGTH)
 
 
 async def hash_password(password: str) -> str:

@@ -34,7 +34,7 @@ from core.validation import FieldError
 CUSTOMER_FIELD = "customer_id"
 CONTACT_FIELD = "contact_person_id"
 
-# Messages people see beside the field (translated: core/pages/known_messages.py).
+# Messages people see beside the field (in the catalogs: extraction reads every raise).
 NO_CUSTOMER = "There is no such customer in this organization."
 NO_CONTACT = "There is no such contact person in this organization."
 NOT_THEIR_CONTACT = "This contact person does not belong to the chosen customer."

@@ -87,7 +87,7 @@ class FieldOut(msgspec.Struct):
 def check_word(value: str) -> str:
     word = value.strip()
     if not (1 <= len(word) <= MAX_WORD):
-        raise FieldError("anonymization_word", f"write 1 to {MAX_WORD} characters")
+        raise FieldError("anonymization_word", "write 1 to %(max)s characters", code="word_length", max=MAX_WORD)
     if any(ord(c) < 32 for c in word):
         raise FieldError("anonymization_word", "use letters, digits and spaces only")
     return word

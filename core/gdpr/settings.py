@@ -122,23 +122,24 @@ def validate_changes(
         if info is None or (only_keys is not None and item.key not in only_keys):
             known = sorted(only_keys if only_keys is not None else decl.rules)
             raise FieldError(
-                field,
-                f"there is no retention rule {item.key!r}{where}; known rules: {', '.join(known)}",
+                field, "there is no retention rule %(rule)s%(where)s; known rules: %(known)s",
+                code="unknown_rule", rule=repr(item.key), where=where, known=", ".join(known),
             )
         if item.key in out:
-            raise FieldError(field, f"rule {item.key!r} is named twice")
+            raise FieldError(field, "rule %(rule)s is named twice", code="rule_twice", rule=repr(item.key))
         if info.rule.fixed:
             raise FieldError(
-                field,
-                f"rule {item.key!r} ({info.rule.label_en}) is fixed by law and cannot be changed",
+                field, "rule %(rule)s (%(label)s) is fixed by law and cannot be changed",
+                code="rule_fixed", rule=repr(item.key), label=info.rule.label_en,
             )
         if item.mode not in MODES:
-            raise FieldError(field, f"mode of rule {item.key!r} must be one of {', '.join(MODES)}")
+            raise FieldError(field, "mode of rule %(rule)s must be one of %(modes)s", code="rule_mode",
+                             rule=repr(item.key), modes=", ".join(MODES))
         if item.mode not in info.rule.allowed_modes:
             raise FieldError(
-                field,
-                f"rule {item.key!r} ({info.rule.label_en}) cannot be set to {item.mode!r}; "
-                f"allowed: {', '.join(info.rule.allowed_modes)}",
+                field, "rule %(rule)s (%(label)s) cannot be set to %(mode)s; allowed: %(allowed)s",
+                code="rule_mode_not_allowed", rule=repr(item.key), label=info.rule.label_en,
+                mode=repr(item.mode), allowed=", ".join(info.rule.allowed_modes),
             )
         days = item.days if item.days is not None else current[item.key].days
         if (
@@ -147,8 +148,8 @@ def validate_changes(
             or not (MIN_DAYS <= days <= MAX_DAYS)
         ):
             raise FieldError(
-                field,
-                f"days of rule {item.key!r} must be a whole number from {MIN_DAYS} to {MAX_DAYS}",
+                field, "days of rule %(rule)s must be a whole number from %(min)s to %(max)s",
+                code="rule_days", rule=repr(item.key), min=MIN_DAYS, max=MAX_DAYS,
             )
         out[item.key] = RuleSetting(item.mode, days)
     return out

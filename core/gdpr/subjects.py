@@ -61,7 +61,7 @@ class Identifiers:
         if not (emails or phones or national_ids or customer_numbers):
             raise FieldError("identifiers", "give at least one e-mail address, phone number, personal identity number or customer number")
         if len(emails) + len(phones) + len(national_ids) + len(customer_numbers) > MAX_IDENTIFIERS:
-            raise FieldError("identifiers", f"give at most {MAX_IDENTIFIERS} identifiers at a time")
+            raise FieldError("identifiers", "give at most %(max)s identifiers at a time", code="too_many_identifiers", max=MAX_IDENTIFIERS)
         out = cls()
         for i, e in enumerate(emails):
             v = normalize_email(e, field=f"emails[{i}]", required=True)

@@ -255,7 +255,8 @@ def _permissions(values: list[str]) -> str:
     unknown = sorted(set(values) - KNOWN_PERMISSIONS)
     if unknown:
         raise FieldError(
-            "permissions", f"unknown: {', '.join(unknown)}; known: {', '.join(sorted(KNOWN_PERMISSIONS))}"
+            "permissions", "unknown: %(unknown)s; known: %(known)s", code="unknown_permission",
+            unknown=", ".join(unknown), known=", ".join(sorted(KNOWN_PERMISSIONS)),
         )
     return ",".join(sorted(set(values)))
 
@@ -318,7 +319,8 @@ class GroupsController(Controller):
                 )
                 missing = sorted(set(ids) - {r["id"] for r in found})
                 if missing:
-                    raise FieldError("employee_ids", f"no such employees: {missing}")
+                    raise FieldError("employee_ids", "no such employees: %(ids)s", code="unknown_employee",
+                                     ids=", ".join(map(str, missing)))
             await GroupMember.delete().where(
                 (GroupMember.tenant_id == admin.tenant_id) & (GroupMember.group_id == group_id)
             )
