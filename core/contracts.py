@@ -360,6 +360,11 @@ class RecordSpec:
     number_column: str | None = None  # the record's number people know, max + 1 per tenant
     status_column: str | None = None  # "open"/"closed" records (close and reopen)
     closed_at_column: str = "closed_at"
+    open_state: str = "open"
+    closed_state: str = "closed"
+    # the close action's route and event ("end" and "ended" for a contract)
+    close_verb: tuple[str, str] = ("close", "closed")
+    reopenable: bool = True
     soft_delete: bool = True  # ``deleted_at`` marks a deleted record; it stays readable
     customer_column: str | None = None  # a customer reference, checked with the contact
     contact_column: str | None = None

@@ -230,7 +230,7 @@ class RecordService:
                         self.col(spec.number_column), tenant_id
                     )
             if spec.status_column and spec.status_column not in row_values:
-                row_values[spec.status_column] = "open"
+                row_values[spec.status_column] = spec.open_state
             rows = await self.table.insert(self.table(**row_values)).returning(
                 *self.table.all_columns()
             )
@@ -277,15 +277,15 @@ class RecordService:
         status = spec.status_column or "status"
         async with atomic():
             row = await self.get_writable(tenant_id, record_id)
-            if row[status] == "closed":
+            if row[status] == spec.closed_state:
                 raise Conflict(RECORD_ALREADY_CLOSED, code=self.code("already_closed"),
                                what=self.what, number=self.number_of(row))
             now = utcnow()
-            changes = {self.col(status): "closed", self.col(spec.closed_at_column): now}
+            changes = {self.col(status): spec.closed_state, self.col(spec.closed_at_column): now}
             if self.has("updated_at"):
                 changes[self.col("updated_at")] = now
             await self.table.update(changes).where(self.where_own(tenant_id, record_id))
-            await self.log(tenant_id, "closed", record_id)
+            await self.log(tenant_id, spec.close_verb[1], record_id)
             return await self.get(tenant_id, record_id)
 
     async def reopen(self, tenant_id: int, record_id: int) -> dict[str, Any]:
@@ -294,10 +294,10 @@ class RecordService:
         status = spec.status_column or "status"
         async with atomic():
             row = await self.get_writable(tenant_id, record_id)
-            if row[status] != "closed":
+            if row[status] != spec.closed_state:
                 raise Conflict(RECORD_NOT_CLOSED, code=self.code("not_closed"),
                                what=self.what, number=self.number_of(row))
-            changes = {self.col(status): "open", self.col(spec.closed_at_column): None}
+            changes = {self.col(status): spec.open_state, self.col(spec.closed_at_column): None}
             if self.has("updated_at"):
                 changes[self.col("updated_at")] = utcnow()
             await self.table.update(changes).where(self.where_own(tenant_id, record_id))

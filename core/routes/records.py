@@ -182,9 +182,11 @@ def record_router(
         return make(change, [id_param], schema_out, doc)
 
     if spec.status_column:
-        handlers.append(post(f"/{{{id_name}:int}}/close", status_code=HTTP_200_OK,
-                             operation_id=f"{opid}_close", tags=tags)(
-            state_change("close", f"Close a {label}; this starts its retention clock.")))
+        verb = spec.close_verb[0]
+        handlers.append(post(f"/{{{id_name}:int}}/{verb}", status_code=HTTP_200_OK,
+                             operation_id=f"{opid}_{verb}", tags=tags)(
+            state_change("close", f"{verb.capitalize()} a {label}; this starts its retention clock.")))
+    if spec.status_column and spec.reopenable:
         handlers.append(post(f"/{{{id_name}:int}}/reopen", status_code=HTTP_200_OK,
                              operation_id=f"{opid}_reopen", tags=tags)(
             state_change("reopen", f"Open a closed {label} again; this stops its retention clock.")))

@@ -10,14 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from core.contracts import (
-    ModuleInfo,
-    NotPersonal,
-    PersonalDataField,
-    RecordType,
-    RetentionRule,
-    SearchSource,
-)
+from core.contracts import ModuleInfo, RecordSpec
 from core.plugins import hookimpl
 
 NAME = "contracts"
@@ -48,28 +41,7 @@ def register_routes() -> Sequence[Any]:
 
 
 @hookimpl
-def declare_personal_data() -> Sequence[PersonalDataField | NotPersonal]:
-    from gallra_contracts import gdpr
+def declare_records() -> Sequence[RecordSpec]:
+    from gallra_contracts.records import CONTRACT
 
-    return gdpr.personal_data()
-
-
-@hookimpl
-def declare_retention_rules() -> Sequence[RetentionRule]:
-    from gallra_contracts import gdpr
-
-    return gdpr.retention_rules()
-
-
-@hookimpl
-def declare_record_types() -> Sequence[RecordType]:
-    from gallra_contracts import gdpr
-
-    return gdpr.record_types()
-
-
-@hookimpl
-def declare_search_sources() -> Sequence[SearchSource]:
-    from gallra_contracts import gdpr
-
-    return gdpr.search_sources()
+    return [CONTRACT]

@@ -57,10 +57,3 @@ class ContractOut(msgspec.Struct):
     ended_at: datetime | None
     deleted_at: datetime | None
     anonymized_at: datetime | None
-
-
-class ContractPage(msgspec.Struct):
-    total: int
-    offset: int
-    limit: int
-    items: list[ContractOut]

@@ -12,8 +12,6 @@ from core.gdpr.engine import sweep
 
 PERSONAL = {
     "title": "Serviceavtal Anna Svensson",
-    "customer_id": 41,
-    "contact_person_id": 42,
     "signer_name": "Anna Svensson",
     "signer_email": "Anna@Example.se",
     "signed_on": "2026-03-01",
@@ -21,10 +19,38 @@ PERSONAL = {
 }
 
 
+async def party(client):  # type: ignore[no-untyped-def]
+    """A customer and one of its contact persons, made through Gallra's customer register
+    (another plugin: this one only names them by id, and Gallra checks every id it names)."""
+    r = await client.post("/api/customers/", json={"name": "Svensson Fastigheter AB"})
+    assert r.status_code == 201, r.text
+    customer_id = r.json()["id"]
+    r = await client.post(f"/api/customers/{customer_id}/contacts", json={"name": "Anna Svensson"})
+    assert r.status_code == 201, r.text
+    return {"customer_id": customer_id, "contact_person_id": r.json()["id"]}
+
+
 async def create(client, **extra):  # type: ignore[no-untyped-def]
-    r = await client.post("/api/contracts/", json={**PERSONAL, **extra})
+    parties = {} if "customer_id" in extra else await party(client)
+    r = await client.post("/api/contracts/", json={**PERSONAL, **parties, **extra})
     assert r.status_code == 201, r.text
     return r.json()
+
+
+async def test_references_are_checked(gallra_client):
+    """A customer that does not exist, or a contact person of another customer, is refused
+    with a 400 naming the field; nothing is written."""
+    mine = await party(gallra_client)
+    other = await party(gallra_client)
+    for body, field in (
+        ({"customer_id": 999_999}, "customer_id"),
+        ({"customer_id": mine["customer_id"], "contact_person_id": other["contact_person_id"]},
+         "contact_person_id"),
+    ):
+        r = await gallra_client.post("/api/contracts/", json={**PERSONAL, **body})
+        assert r.status_code == 400 and r.json()["field"] == field, r.text
+        assert r.json()["code"] == "invalid"
+    assert (await gallra_client.get("/api/contracts/")).json()["total"] == 0
 
 
 async def test_create_numbers_and_reads_back(gallra_client):
@@ -51,7 +77,7 @@ async def test_bad_input_is_a_400_naming_the_field(gallra_client):
     assert r.status_code == 400
     await create(gallra_client, number=7)
     r = await gallra_client.post("/api/contracts/", json={**PERSONAL, "number": 7})
-    assert r.status_code == 400 and "already used" in r.json()["detail"]
+    assert r.status_code == 400 and r.json()["code"] == "number_taken"
     assert (await gallra_client.get("/api/contracts/")).json()["total"] == 1  # nothing half-written
 
 
