@@ -2,7 +2,8 @@
 close/reopen, delete (saying what anonymization follows and when), the activity thread and
 the module's settings (gear). Built on :mod:`plugins.cases.services`.
 
-The customer of a case is named through the ``describe_person`` hook, so this plugin shows
+The customer of a case is named through ``core.secondfactor.describe_person`` (the customer
+register declares the kind "customer"), so this plugin shows
 the customer's name without knowing the customer register.
 """
 
