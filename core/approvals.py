@@ -1,13 +1,14 @@
 """What awaits a portal customer's approval, and approving or declining it, across modules.
 
 The customer portal (plugins/customers) shows quotes, extra costs and payment plans without
-importing the plugins that own them: it asks two hooks (docs/hooks.md):
+importing the plugins that own them. Each module declares the kind of item it owns as a
+``core.contracts.ApprovalKind`` through the ``declare_kinds`` hook (docs/hooks.md):
 
-* ``list_portal_approvals(person)``: each module lists its items that wait for this portal
-  person's decision (:class:`PortalApproval`);
-* ``decide_portal_approval(request)``: the module owning ``request.kind`` approves or
-  declines one item (:class:`PortalDecisionRequest`). It asks its own two-factor context
-  for the portal person (:func:`ask_signature`): the first call answers
+* ``pending(person)``: the module's items of that kind that wait for this portal person's
+  decision (:class:`PortalApproval`); :func:`list_for` joins every enabled kind's;
+* ``decide(request)``: approves or declines one item (:class:`PortalDecisionRequest`);
+  :func:`decide` calls the one module that declared ``request.kind``. It asks its own
+  two-factor context for the portal person (:func:`ask_signature`): the first call answers
   ``second_factor_required`` with the challenge; the call after the code was verified
   (``challenge_id``) uses the verified code once and records the decision.
 
@@ -23,9 +24,9 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Literal
 
-from core.contracts import SecondFactorDecision, SecondFactorRequest
+from core.contracts import ApprovalKind, SecondFactorDecision, SecondFactorRequest
 from core.plugins import await_me_maybe, get_host
-from core.secondfactor import ask_second_factor, first_answer
+from core.secondfactor import ask_second_factor
 
 NOT_FOUND = "This item was not found, or it is not yours to approve."
 KIND_CHARS = set("abcdefghijklmnopqrstuvwxyz_")
@@ -53,7 +54,7 @@ class PortalApproval:
     """One item waiting for the person's decision.
 
     ``kind`` names the kind of item across plugins ("quote", "extra_cost",
-    "payment_plan"); ``(kind, item_id)`` is what ``decide_portal_approval`` gets back.
+    "payment_plan"); ``(kind, item_id)`` is what the kind's ``decide`` gets back.
     ``title`` and the lines are the module's own text (no translation); ``label_sv`` /
     ``label_en`` name the kind of item for the page ("Offert 12").
     """
@@ -177,12 +178,12 @@ def valid_kind(kind: str) -> bool:
 
 
 async def list_for(person: PortalPerson) -> list[PortalApproval]:
-    """Every item waiting for the person, from the modules the tenant has on, oldest sent
-    first."""
+    """Every item waiting for the person, from the kinds of the modules the tenant has on,
+    oldest sent first."""
     hooks = await get_host().for_tenant(person.tenant_id)
     found: list[PortalApproval] = []
-    for answer in hooks.list_portal_approvals(person=person):
-        items = await await_me_maybe(answer)
+    for kind in hooks.kinds(ApprovalKind).values():
+        items = await await_me_maybe(kind.pending(person))
         if items:
             found.extend(items)
     found.sort(key=lambda a: (a.sent_at.timestamp() if a.sent_at else 0.0, a.kind, a.item_id))
@@ -194,7 +195,10 @@ async def decide(request: PortalDecisionRequest) -> PortalDecisionResult:
     if not valid_kind(request.kind) or request.item_id <= 0:
         return refused(NOT_FOUND, 404)
     hooks = await get_host().for_tenant(request.person.tenant_id)
-    answer = await first_answer(hooks.decide_portal_approval, request=request)
+    owner = hooks.kinds(ApprovalKind).get(request.kind)
+    if owner is None:
+        return refused(NOT_FOUND, 404)
+    answer = await await_me_maybe(owner.decide(request))
     if answer is None:
         return refused(NOT_FOUND, 404)
     return answer  # type: ignore[no-any-return]

@@ -7,13 +7,20 @@ declarations over code).
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
     from piccolo.table import Table
+
+    from core.approvals import (
+        PortalApproval,
+        PortalDecisionRequest,
+        PortalDecisionResult,
+        PortalPerson,
+    )
 
 Category = Literal[
     "name",
@@ -215,6 +222,62 @@ class PersonContact:
     work_phone: str | None = None
     fix_hint_sv: str = ""
     fix_hint_en: str = ""
+
+
+KIND_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz_")
+
+
+def _check_kind(declaration: object, kind: str, functions: dict[str, object]) -> None:
+    name = type(declaration).__name__
+    if not (isinstance(kind, str) and 0 < len(kind) <= 32 and set(kind) <= KIND_CHARS):
+        raise ValueError(f"{name}: kind {kind!r} must be 1-32 characters a-z or _")
+    for field_name, fn in functions.items():
+        if not callable(fn):
+            raise ValueError(f"{name}({kind!r}): {field_name} must be a function")
+
+
+@dataclass(frozen=True)
+class PersonKind:
+    """A kind of person the plugin owns ("employee", "customer", "contact"), declared through
+    ``declare_kinds``.
+
+    ``describe(tenant_id, person_id)`` is an async function answering the person's name and
+    phones (:class:`PersonContact`), or ``None`` when the person is not one of the tenant's.
+    The core calls only the one plugin that declared the kind (``core.secondfactor.
+    describe_person``), so two-factor and the pages find a person without importing the
+    plugin that owns them. Two plugins declaring the same kind is a start-up error.
+    """
+
+    kind: str
+    describe: Callable[[int, int], Awaitable[PersonContact | None]]
+
+    def __post_init__(self) -> None:
+        _check_kind(self, self.kind, {"describe": self.describe})
+
+
+@dataclass(frozen=True)
+class ApprovalKind:
+    """A kind of item a portal person approves or declines ("quote", "extra_cost",
+    "payment_plan"), declared through ``declare_kinds``.
+
+    ``pending(person)`` is an async function listing the items of this kind that wait for the
+    portal person's decision (``core.approvals.PortalApproval``, each with this ``kind``);
+    ``decide(request)`` approves or declines one (``core.approvals.PortalDecisionRequest``
+    -> ``PortalDecisionResult``). The core lists every enabled kind (``core.approvals.
+    list_for``) and hands a decision to the one plugin that declared ``request.kind``
+    (``core.approvals.decide``). Two plugins declaring the same kind is a start-up error.
+    """
+
+    kind: str
+    pending: Callable[[PortalPerson], Awaitable[Sequence[PortalApproval]]]
+    decide: Callable[[PortalDecisionRequest], Awaitable[PortalDecisionResult]]
+
+    def __post_init__(self) -> None:
+        _check_kind(self, self.kind, {"pending": self.pending, "decide": self.decide})
+
+
+# What ``declare_kinds`` may answer; the core keeps one dictionary kind -> owner per type.
+KIND_DECLARATIONS: tuple[type, ...] = (PersonKind, ApprovalKind)
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,11 @@ Conventions (see docs/hooks.md for each hook's signature and an example):
   ``@hookimpl`` from :mod:`core.plugins`.
 * A hook that does I/O may return an awaitable instead of a value; the core awaits it
   ("await me maybe"). A hook that does not apply returns ``None``.
+* What one plugin owns by kind (a kind of person, a kind of portal item) is declared with
+  ``declare_kinds``, not answered through a ``firstresult`` hook: the core looks the kind up
+  and calls its one owner. ``firstresult`` is left only where the first plugin willing to
+  answer is really meant (a gateway delivering a message, a second-factor provider).
+* A ``@hookimpl`` whose name is no hook here stops Gallra at start-up (``check_pending``).
 * pluggy does not pass spec arguments that have defaults, so no spec argument has one.
 * Calls made for a tenant reach only the plugins the tenant has enabled, except the GDPR
   duties (declarations, anonymize, search), which always reach every installed plugin:
@@ -24,22 +29,16 @@ if TYPE_CHECKING:
     from litestar import Litestar
     from litestar.types import ControllerRouterHandler
 
-    from core.approvals import (
-        PortalApproval,
-        PortalDecisionRequest,
-        PortalDecisionResult,
-        PortalPerson,
-    )
-
     from core.contracts import (
         AnonymizeContext,
+        ApprovalKind,
         CustomerChoice,
         ModuleInfo,
         NotPersonal,
         OutgoingMessage,
         PartyFound,
         PersonalDataField,
-        PersonContact,
+        PersonKind,
         RecordSpec,
         RecordType,
         RetentionRule,
@@ -170,6 +169,18 @@ def declare_two_factor_contexts() -> Sequence[TwoFactorContext]:
     """Places in the module that can require an SMS code (Settings > Two-factor)."""
 
 
+@hookspec
+def declare_kinds() -> Sequence[PersonKind | ApprovalKind]:
+    """The kinds of thing the plugin owns and answers for, each with its functions: kinds of
+    person (:class:`~core.contracts.PersonKind`: name and phones for two-factor and pages)
+    and kinds of portal item (:class:`~core.contracts.ApprovalKind`: list and decide).
+
+    The core keeps one dictionary kind -> declaration and calls the one owner, only when the
+    tenant has the owning module enabled. Two plugins declaring the same kind stop Gallra at
+    start-up. Answer synchronously (the functions inside are async).
+    """
+
+
 # --- Authentication and delivery ----------------------------------------------------
 
 
@@ -179,35 +190,31 @@ def challenge_second_factor(
 ) -> Awaitable[SecondFactorDecision | None] | SecondFactorDecision | None:
     """Decide whether a step (login from a device, reset, signing) needs a second factor.
 
-    The first plugin that answers decides. With no answer the step needs none.
+    The first plugin that answers decides; with no answer the step needs none. This stays a
+    ``firstresult`` hook, not a kind declaration: the contexts are declared by the modules
+    (``declare_two_factor_contexts``) but one provider (the SMS plugin) answers for all of
+    them, including contexts declared after it was written, and a provider may stand in
+    for some contexts and pass on the rest. Whether to answer is known from
+    ``request.context`` alone, so a provider returns ``None`` *synchronously* to pass (a
+    returned awaitable is an answer: the step is the provider's).
     """
 
 
-@hookspec(firstresult=True)
+@hookspec
 def second_factor_ready(tenant_id: int, context: str) -> Awaitable[bool | None] | bool | None:
     """Whether ``challenge_second_factor`` would ask for a code in this context now (SMS
     active, the context switched on), without sending one.
 
     A module whose setting depends on a code (a vault form that requires two-factor) shows
-    that it cannot be enforced, and refuses, instead of silently doing without. ``None``:
-    no plugin can ask for codes.
+    that it cannot be enforced, and refuses, instead of silently doing without. Every
+    answer is awaited (``core.secondfactor.second_factor_ready``): ready when a provider
+    answers ``True``; ``None``/``False`` or no provider: not ready.
     """
 
 
 @hookspec
 def password_changed(tenant_id: int, person_kind: str, person_id: int) -> Awaitable[None] | None:
     """A person's password was set or reset; forget what was trusted for them (M8)."""
-
-
-@hookspec(firstresult=True)
-def describe_person(tenant_id: int, person_kind: str, person_id: int) -> PersonContact | None:
-    """Name and phone numbers of a person ("employee", "customer", "contact") of the tenant.
-
-    The plugin that owns that kind of person answers (it may answer with an awaitable), so
-    two-factor finds a phone without importing it; ``None`` when the person is unknown to
-    the tenant. Return ``None`` *synchronously* for kinds you do not own: pluggy counts a
-    coroutine as an answer (``core.secondfactor.describe_person`` awaits each in turn).
-    """
 
 
 @hookspec
@@ -247,31 +254,6 @@ def send_sms(message: OutgoingMessage) -> Awaitable[str] | None:
 @hookspec(firstresult=True)
 def send_email(message: OutgoingMessage) -> Awaitable[str] | None:
     """Deliver an e-mail. Same contract as :func:`send_sms`."""
-
-
-# --- Customer portal ------------------------------------------------------------------
-
-
-@hookspec
-def list_portal_approvals(
-    person: PortalPerson,
-) -> Awaitable[Sequence[PortalApproval]] | Sequence[PortalApproval] | None:
-    """The module's items waiting for this portal person's decision (a sent quote, an
-    extra cost not yet approved, a sent payment plan). Every answer is used
-    (``core.approvals.list_for``); ``None`` or ``[]`` when there is nothing."""
-
-
-@hookspec(firstresult=True)
-def decide_portal_approval(
-    request: PortalDecisionRequest,
-) -> Awaitable[PortalDecisionResult] | PortalDecisionResult | None:
-    """Approve or decline one item of ``request.kind`` for the portal person, asking the
-    module's two-factor context first (``core.approvals.ask_signature``).
-
-    The plugin owning the kind answers; return ``None`` *synchronously* for other kinds
-    (``core.approvals.decide`` awaits each answer in turn). An item that is not the
-    person's is refused with 404, a decided one with 409.
-    """
 
 
 def _hook_names() -> list[str]:

@@ -11,13 +11,13 @@ import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 from importlib import metadata
-from typing import Any
+from typing import Any, TypeVar
 
 import pluggy
 
 from core import hookspecs
 from core.config import Settings, get_settings
-from core.contracts import ModuleInfo
+from core.contracts import KIND_DECLARATIONS, ModuleInfo
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +46,13 @@ DERIVED_FROM_RECORDS = frozenset(
         "declare_record_types",
     }
 )
+
+
+K = TypeVar("K")
+
+
+class PluginError(RuntimeError):
+    """The installed plugins do not fit together; Gallra refuses to start (fail closed)."""
 
 
 @dataclass(frozen=True)
@@ -77,6 +84,29 @@ class PluginHost:
         self.pm.register(builtin.SmtpGateway(), name="core-smtp")
         if load_entry_points:
             self.load_entry_points()
+        self.check()
+
+    def check(self) -> None:
+        """Refuse to start with plugins that cannot work: a ``@hookimpl`` whose name is no
+        hook of core/hookspecs.py (a misspelt hook would never be called), or two plugins
+        declaring the same kind (who would answer is a guess). Raises :class:`PluginError`
+        naming the plugin."""
+        try:
+            self.pm.check_pending()
+        except pluggy.PluginValidationError as exc:
+            name = self.pm.get_name(exc.plugin) or repr(exc.plugin)
+            unknown = sorted(
+                attr
+                for attr in dir(exc.plugin)
+                if self.pm.parse_hookimpl_opts(exc.plugin, attr) is not None
+                and attr not in hookspecs.HOOK_NAMES
+            )
+            raise PluginError(
+                f"plugin {name!r} implements {', '.join(map(repr, unknown)) or 'a hook'} which is "
+                "not a Gallra hook (see core/hookspecs.py and docs/hooks.md): a misspelt name "
+                "would never be called"
+            ) from exc
+        self.kind_owners()
 
     # -- discovery ------------------------------------------------------------------
     def load_entry_points(self) -> None:
@@ -205,6 +235,41 @@ def _derive(spec: Any, hook_name: str, area: str) -> list[Any]:
     return [spec.record_type()]
 
 
+    # -- kinds: who owns a kind of person, of portal item... ---------------------------
+    def kind_owners(self) -> dict[type, dict[str, tuple[str, Any]]]:
+        """Every ``declare_kinds`` declaration of the installed plugins, by declaration type
+        and kind: ``{PersonKind: {"customer": ("customers", PersonKind(...))}}``.
+
+        Raises :class:`PluginError` when two plugins declare the same kind, or a plugin
+        answers something that is not a kind declaration."""
+        owners: dict[type, dict[str, tuple[str, Any]]] = {t: {} for t in KIND_DECLARATIONS}
+        for plugin_name, declared in self.collect_by_plugin("declare_kinds").items():
+            for decl in declared:
+                kinds = owners.get(type(decl))
+                if kinds is None:
+                    raise PluginError(
+                        f"plugin {plugin_name!r}: declare_kinds answered {type(decl).__name__}; "
+                        f"expected {' or '.join(t.__name__ for t in KIND_DECLARATIONS)}"
+                    )
+                if decl.kind in kinds:
+                    first = kinds[decl.kind][0]
+                    raise PluginError(
+                        f"plugins {first!r} and {plugin_name!r} both declare the "
+                        f"{type(decl).__name__} {decl.kind!r}; only one plugin may own a kind"
+                    )
+                kinds[decl.kind] = (plugin_name, decl)
+        return owners
+
+    def kinds(self, of: type[K], disabled: Iterable[str] = ()) -> dict[str, K]:
+        """The declarations of type ``of`` by kind, leaving out the plugins in ``disabled``."""
+        off = set(disabled)
+        return {
+            kind: decl
+            for kind, (plugin_name, decl) in self.kind_owners()[of].items()
+            if plugin_name not in off
+        }
+
+
 class TenantHooks:
     """Hook callers for one tenant: disabled modules do not hear them (GDPR hooks excepted)."""
 
@@ -214,6 +279,11 @@ class TenantHooks:
 
     def __getattr__(self, hook_name: str) -> Any:
         return self._host.hook_without(hook_name, self.disabled)
+
+    def kinds(self, of: type[K]) -> dict[str, K]:
+        """The declarations of type ``of`` (``PersonKind``, ``ApprovalKind``) by kind, from
+        the modules the tenant has enabled (and service plugins)."""
+        return self._host.kinds(of, self.disabled)
 
 
 _host: PluginHost | None = None

@@ -10,26 +10,8 @@ plugin wants a second factor for this step (none installed, or the context is of
 
 from __future__ import annotations
 
-from typing import Any
-
-from core.contracts import PersonContact, SecondFactorDecision, SecondFactorRequest
+from core.contracts import PersonContact, PersonKind, SecondFactorDecision, SecondFactorRequest
 from core.plugins import await_me_maybe, get_host
-
-
-async def first_answer(caller: Any, **kwargs: Any) -> Any:
-    """``firstresult`` for hooks whose implementations may answer with a coroutine.
-
-    pluggy stops at the first non-None value, and an un-awaited coroutine is not None even
-    when it would resolve to None; this awaits each implementation in call order instead.
-    """
-    for impl in reversed(caller.get_hookimpls()):
-        if impl.hookwrapper or impl.wrapper:
-            continue
-        args = {name: kwargs[name] for name in impl.argnames}
-        value = await await_me_maybe(impl.function(**args))
-        if value is not None:
-            return value
-    return None
 
 
 async def ask_second_factor(request: SecondFactorRequest) -> SecondFactorDecision | None:
@@ -40,16 +22,24 @@ async def ask_second_factor(request: SecondFactorRequest) -> SecondFactorDecisio
 
 
 async def second_factor_ready(tenant_id: int, context: str) -> bool:
-    """Whether a code would be asked for in this context now; False with no plugin."""
+    """Whether a code would be asked for in this context now; False with no plugin.
+
+    Every provider's answer is awaited (none is left un-awaited), and one ``True`` is
+    enough."""
     hooks = await get_host().for_tenant(tenant_id)
-    answer = await first_answer(hooks.second_factor_ready, tenant_id=tenant_id, context=context)
-    return bool(answer)
+    ready = False
+    for answer in hooks.second_factor_ready(tenant_id=tenant_id, context=context):
+        ready = bool(await await_me_maybe(answer)) or ready
+    return ready
 
 
 async def describe_person(tenant_id: int, person_kind: str, person_id: int) -> PersonContact | None:
-    """Name and phones of a person, from the plugin owning that kind of person."""
+    """Name and phones of a person, from the plugin that declared that kind of person
+    (``PersonKind`` in ``declare_kinds``); ``None`` when no enabled plugin owns the kind or
+    the person is not the tenant's."""
     hooks = await get_host().for_tenant(tenant_id)
-    answer = await first_answer(
-        hooks.describe_person, tenant_id=tenant_id, person_kind=person_kind, person_id=person_id
-    )
+    owner = hooks.kinds(PersonKind).get(person_kind)
+    if owner is None:
+        return None
+    answer = await await_me_maybe(owner.describe(tenant_id, person_id))
     return answer  # type: ignore[no-any-return]

@@ -12,8 +12,8 @@ What it checks, for each named plugin:
 
 * **hooks** — every ``@hookimpl`` names a hook of ``core/hookspecs.py``; declaration hooks
   answer synchronously with lists of the right contract type; ``describe_module`` names the
-  plugin; the Piccolo apps import; ``describe_person`` answers ``None`` synchronously for a
-  kind of person it does not own (pluggy counts a coroutine as an answer).
+  plugin; the Piccolo apps import; ``declare_kinds`` declares no kind another installed
+  plugin owns (one owner per kind, or Gallra does not start).
 * **declarations** — the core accepts them (the same check as at start-up); search sources
   and record types name real columns of tenant tables; every personal-data text column has a
   search source (person search must show every place), unless listed in ``not_searchable``
@@ -78,6 +78,7 @@ DECLARATION_TYPES: dict[str, str | tuple[str, ...]] = {
     "declare_search_sources": "SearchSource",
     "declare_two_factor_contexts": "TwoFactorContext",
     "register_jobs": "ScheduledJob",
+    "declare_kinds": ("PersonKind", "ApprovalKind"),
 }
 REFERENCE_CATEGORIES = {"customer_ref": "customer", "contact_ref": "contact", "employee_ref": "employee"}
 SKIP_SEARCH = "person search (core.gdpr.search.find) is not in this Gallra yet"
@@ -515,19 +516,22 @@ class PluginConformance:
                 commands(cli=group)
             except Exception as exc:  # noqa: BLE001 - reported below
                 problems.append(f"register_commands failed: {type(exc).__name__}: {exc}")
-        describe_person = implemented.get("describe_person")
-        if describe_person is not None:
-            answer = describe_person(
-                tenant_id=0, person_kind="gallra-kit-nobody", person_id=0
-            )
-            if inspect.isawaitable(answer):
-                answer.close() if inspect.iscoroutine(answer) else None
-                problems.append(
-                    "describe_person answered a kind of person it does not own with an awaitable; "
-                    "return None synchronously for kinds you do not own (firstresult hook)"
-                )
-            elif answer is not None:
-                problems.append("describe_person answered a kind of person it does not own")
+        declare_kinds = implemented.get("declare_kinds")
+        if declare_kinds is not None and not inspect.iscoroutinefunction(declare_kinds):
+            others = {
+                (type(d), d.kind): name
+                for name, declared in host.collect_by_plugin("declare_kinds").items()
+                if name != gallra_plugin_name
+                for d in declared
+                if isinstance(d, contracts.KIND_DECLARATIONS)
+            }
+            for decl in declare_kinds() or []:
+                owner = others.get((type(decl), getattr(decl, "kind", None)))
+                if owner is not None:
+                    problems.append(
+                        f"declare_kinds declares the {type(decl).__name__} {decl.kind!r}, which "
+                        f"plugin {owner!r} owns: one plugin per kind, or Gallra does not start"
+                    )
         assert not problems, f"plugin {gallra_plugin_name!r}:\n  " + "\n  ".join(problems)
 
     # -- 2. declarations --------------------------------------------------------------------

@@ -110,6 +110,13 @@ def register_plugins(entries: list[tuple[str, str | None]]) -> None:
                 f"write '{name} = your_package' to register it from its module."
             )
         host.add(importlib.import_module(module), name=name, distribution="local")
+    # What start-up checks (a misspelt hook, two owners of a kind) fails the test run too.
+    from core.plugins import PluginError
+
+    try:
+        host.check()
+    except PluginError as exc:
+        raise pytest.UsageError(str(exc)) from exc
 
 
 @pytest.hookimpl(tryfirst=True)

@@ -1,6 +1,7 @@
 """Pages of cases and service cases: the record layer's list, create, edit, close/reopen,
 delete (saying what anonymization follows and when) and activity pages, plus the module's
-settings (gear). The customer of a case is named through the ``describe_person`` hook, so
+settings (gear). The customer of a case is named through ``core.secondfactor.describe_person`` (the customer
+register declares the kind "customer"), so
 this plugin shows the customer's name without knowing the customer register.
 """
 

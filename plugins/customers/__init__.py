@@ -15,7 +15,7 @@ from core.contracts import (
     ModuleInfo,
     NotPersonal,
     PersonalDataField,
-    PersonContact,
+    PersonKind,
     RecordType,
     RetentionRule,
     ScheduledJob,
@@ -99,15 +99,15 @@ def anonymize(context: AnonymizeContext) -> Awaitable[None] | None:
 
 
 @hookimpl
-def describe_person(
-    tenant_id: int, person_kind: str, person_id: int
-) -> Awaitable[PersonContact | None] | None:
-    """Name and phones of a customer or contact person, for two-factor (M5/M6)."""
-    if person_kind not in ("customer", "contact"):
-        return None  # synchronously: a coroutine would count as an answer
+def declare_kinds() -> Sequence[PersonKind]:
+    """Customers and contact persons: their names and phones, for two-factor (M5/M6) and
+    the pages of other modules."""
     from plugins.customers import portal
 
-    return portal.describe(tenant_id, person_kind, person_id)
+    return [
+        PersonKind("customer", describe=portal.describe_customer),
+        PersonKind("contact", describe=portal.describe_contact),
+    ]
 
 
 @hookimpl

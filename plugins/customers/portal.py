@@ -186,8 +186,18 @@ def _alive(row: dict | None) -> bool:
     return row is not None and row["deleted_at"] is None and row["anonymized_at"] is None
 
 
+async def describe_customer(tenant_id: int, person_id: int) -> PersonContact | None:
+    """The declared ``PersonKind("customer")``: see :func:`describe`."""
+    return await describe(tenant_id, "customer", person_id)
+
+
+async def describe_contact(tenant_id: int, person_id: int) -> PersonContact | None:
+    """The declared ``PersonKind("contact")``: see :func:`describe`."""
+    return await describe(tenant_id, "contact", person_id)
+
+
 async def describe(tenant_id: int, person_kind: str, person_id: int) -> PersonContact | None:
-    """The ``describe_person`` answer for customers and contact persons of the tenant.
+    """Name and phones of a customer or contact person of the tenant (``describe_person``).
 
     A company customer is answered without phones and with the hint to add a contact
     person: its switchboard number is nobody's second factor. Deleted and anonymized
@@ -1186,7 +1196,8 @@ OTHER_ITEM = (
 async def decide_approval(
     user: PortalUser, kind: str, item_id: int, approve: bool, challenge_id: str | None, user_agent: str
 ) -> approvals.PortalDecisionResult:
-    """Approve or decline one item through ``decide_portal_approval``.
+    """Approve or decline one item through the module that declared its kind
+    (``core.approvals.decide``).
 
     A code is sent for one decision: the challenge id the module answers with is noted
     with (kind, item, approve or decline), and a re-submission with a challenge id noted for

@@ -10,6 +10,7 @@ from typing import Any
 from core.approvals import PortalApproval, PortalDecisionRequest, PortalDecisionResult, PortalPerson
 from core.contracts import (
     AnonymizeContext,
+    ApprovalKind,
     ModuleInfo,
     NotPersonal,
     PersonalDataField,
@@ -94,16 +95,18 @@ def anonymize(context: AnonymizeContext) -> Awaitable[None] | None:
 
 
 @hookimpl
-def list_portal_approvals(person: PortalPerson) -> Awaitable[Sequence[PortalApproval]]:
+def declare_kinds() -> Sequence[ApprovalKind]:
+    """The portal lists and decides this module's payment plans through this kind."""
+    return [ApprovalKind("payment_plan", pending=_pending, decide=_decide)]
+
+
+async def _pending(person: PortalPerson) -> Sequence[PortalApproval]:
     from plugins.projects.portal import pending
 
-    return pending(person)
+    return await pending(person)
 
 
-@hookimpl
-def decide_portal_approval(request: PortalDecisionRequest) -> Awaitable[PortalDecisionResult] | None:
-    if request.kind != "payment_plan":
-        return None  # synchronously: a coroutine would count as an answer
+async def _decide(request: PortalDecisionRequest) -> PortalDecisionResult:
     from plugins.projects.portal import decide
 
-    return decide(request)
+    return await decide(request)

@@ -9,6 +9,7 @@ from typing import Any
 from core.approvals import PortalApproval, PortalDecisionRequest, PortalDecisionResult, PortalPerson
 from core.contracts import (
     AnonymizeContext,
+    ApprovalKind,
     ModuleInfo,
     NotPersonal,
     PersonalDataField,
@@ -93,16 +94,18 @@ def anonymize(context: AnonymizeContext) -> Awaitable[None] | None:
 
 
 @hookimpl
-def list_portal_approvals(person: PortalPerson) -> Awaitable[Sequence[PortalApproval]]:
+def declare_kinds() -> Sequence[ApprovalKind]:
+    """The portal lists and decides this module's quotes through this kind."""
+    return [ApprovalKind("quote", pending=_pending, decide=_decide)]
+
+
+async def _pending(person: PortalPerson) -> Sequence[PortalApproval]:
     from plugins.quotes.portal import pending
 
-    return pending(person)
+    return await pending(person)
 
 
-@hookimpl
-def decide_portal_approval(request: PortalDecisionRequest) -> Awaitable[PortalDecisionResult] | None:
-    if request.kind != "quote":
-        return None  # synchronously: a coroutine would count as an answer
+async def _decide(request: PortalDecisionRequest) -> PortalDecisionResult:
     from plugins.quotes.portal import decide
 
-    return decide(request)
+    return await decide(request)

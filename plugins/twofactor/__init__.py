@@ -3,9 +3,9 @@
 A service plugin: it is not a module a tenant turns off; Settings > Two-factor decides
 what it does for a tenant (SMS activation, then each context on or off). It answers
 ``challenge_second_factor`` for every context any plugin declares, finds people's phones
-through ``describe_person`` (employees here; customers and contacts by their plugin),
-forgets trusted devices on ``password_changed`` and sends SMS through 46elks or Twilio
-behind ``send_sms``.
+through the declared kinds of person (``PersonKind``: employees here; customers and
+contacts by their plugin), forgets trusted devices on ``password_changed`` and sends SMS
+through 46elks or Twilio behind ``send_sms``.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from core.contracts import (
     OutgoingMessage,
     PersonalDataField,
     PersonContact,
+    PersonKind,
     RetentionRule,
     ScheduledJob,
     SearchSource,
@@ -103,14 +104,16 @@ def password_changed(tenant_id: int, person_kind: str, person_id: int) -> Awaita
 
 
 @hookimpl
-def describe_person(
-    tenant_id: int, person_kind: str, person_id: int
-) -> Awaitable[PersonContact | None] | None:
-    if person_kind != "employee":
-        return None  # synchronously: a coroutine would count as an answer
+def declare_kinds() -> Sequence[PersonKind]:
+    """Employees are the core's, but their phones are this plugin's business (customers
+    and contact persons: their plugin declares them)."""
+    return [PersonKind("employee", describe=_describe_employee)]
+
+
+async def _describe_employee(tenant_id: int, person_id: int) -> PersonContact | None:
     from plugins.twofactor.services import describe_employee
 
-    return describe_employee(tenant_id, person_id)
+    return await describe_employee(tenant_id, person_id)
 
 
 @hookimpl(wrapper=True)

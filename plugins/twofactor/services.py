@@ -147,7 +147,7 @@ def person_of(row: dict) -> tuple[str, int]:
 
 
 async def describe_employee(tenant_id: int, employee_id: int) -> PersonContact | None:
-    """The ``describe_person`` answer for employees (customers and contacts: their plugin)."""
+    """The declared ``PersonKind("employee")`` (customers and contacts: their plugin)."""
     row = (
         await Employee.select(
             Employee.name, Employee.mobile_phone, Employee.private_phone, Employee.work_phone

@@ -9,11 +9,12 @@ code: the two-factor context "extra_costs" is declared here and asked through th
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from core.approvals import PortalApproval, PortalDecisionRequest, PortalDecisionResult, PortalPerson
 from core.contracts import (
+    ApprovalKind,
     ModuleInfo,
     NotPersonal,
     PersonalDataField,
@@ -94,16 +95,18 @@ def declare_two_factor_contexts() -> Sequence[TwoFactorContext]:
 
 
 @hookimpl
-def list_portal_approvals(person: PortalPerson) -> Awaitable[Sequence[PortalApproval]]:
+def declare_kinds() -> Sequence[ApprovalKind]:
+    """The portal lists and decides this module's extra costs through this kind."""
+    return [ApprovalKind("extra_cost", pending=_pending, decide=_decide)]
+
+
+async def _pending(person: PortalPerson) -> Sequence[PortalApproval]:
     from plugins.workorders.portal import pending
 
-    return pending(person)
+    return await pending(person)
 
 
-@hookimpl
-def decide_portal_approval(request: PortalDecisionRequest) -> Awaitable[PortalDecisionResult] | None:
-    if request.kind != "extra_cost":
-        return None  # synchronously: a coroutine would count as an answer
+async def _decide(request: PortalDecisionRequest) -> PortalDecisionResult:
     from plugins.workorders.portal import decide
 
-    return decide(request)
+    return await decide(request)

@@ -117,7 +117,7 @@ def test_bad_hook_implementations_are_named(misbehaving):
     message = str(failed.value)
     assert "'declare_personal_dat' is not a Gallra hook" in message
     assert "declare_search_sources must answer synchronously" in message
-    assert "describe_person answered a kind of person it does not own with an awaitable" in message
+    assert "declare_kinds declares the PersonKind 'customer', which plugin 'customers' owns" in message
     assert "register_commands failed: RuntimeError: boom" in message
 
 

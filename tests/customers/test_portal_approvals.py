@@ -1,9 +1,9 @@
 """Approving and declining quotes, extra costs and payment plans inside the logged-in
 customer portal (the portal's JSON API), with the SMS code of each module's context.
 
-The customers plugin asks the hooks ``list_portal_approvals`` and
-``decide_portal_approval``; quotes, work orders (extra costs) and projects (payment
-plans) answer. Codes are read from the outbox.
+The customers plugin asks ``core.approvals``, which calls the ``ApprovalKind`` that quotes,
+work orders (extra costs) and projects (payment plans) declare (``declare_kinds``). Codes are
+read from the outbox.
 """
 
 from __future__ import annotations
@@ -91,7 +91,7 @@ async def _approve_with_code(browser: AsyncTestClient, tenant: Any, kind: str, i
     return await browser.post(url, json={"challenge_id": challenge})
 
 
-async def test_hook_list_portal_approvals(app, admin_client, tenant):
+async def test_portal_lists_every_approval_kind(app, admin_client, tenant):
     ids = await _setup(admin_client, tenant)
     quote_id, _ = await _sent_quote(admin_client, ids["customer"])
     cost_id = await _extra_cost(admin_client, ids["customer"])
@@ -117,7 +117,7 @@ async def test_hook_list_portal_approvals(app, admin_client, tenant):
         await browser.__aexit__(None, None, None)
 
 
-async def test_hook_decide_portal_approval(app, admin_client, tenant):
+async def test_portal_decides_through_the_owner_of_the_kind(app, admin_client, tenant):
     """Approve a quote and a payment plan, decline an extra cost, each with its SMS code."""
     ids = await _setup(admin_client, tenant)
     quote_id, _ = await _sent_quote(admin_client, ids["customer"])

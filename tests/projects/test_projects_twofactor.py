@@ -1,6 +1,6 @@
 """Payment plans signed by SMS with the real two-factor plugin (M4 item 7).
 
-A test-only plugin answers ``describe_person`` for one contact person; the code is read
+A test-only plugin describes one contact person (tests/stand_in.py); the code is read
 from the outbox. Skipped where the two-factor plugin is not installed.
 """
 
@@ -12,25 +12,22 @@ from typing import Any
 
 import pytest
 
-from core.contracts import PartyFound, PersonContact
+from core.contracts import PartyFound, PersonContact, PersonKind
 from core.plugins import get_host, hookimpl
+from tests.stand_in import standing_in
 from core.tables import Outbox
 from tests.projects.conftest import PLAN, make_project, post_ok, send_plan
 
 SVEN = 900_011
 
 
+async def describe_contact(tenant_id: int, person_id: int) -> PersonContact | None:
+    if person_id != SVEN:
+        return None  # the customers plugin's contact persons
+    return PersonContact(name="Sven Svensson", private_phone="+46701234567")
+
+
 class Contacts:
-    @hookimpl
-    def describe_person(self, tenant_id: int, person_kind: str, person_id: int) -> Any:
-        if person_kind != "contact" or person_id != SVEN:
-            return None  # synchronously: not ours
-
-        async def answer() -> PersonContact:
-            return PersonContact(name="Sven Svensson", private_phone="+46701234567")
-
-        return answer()
-
     @hookimpl
     def look_up_party(self, tenant_id: int, customer_id: int, contact_person_id: int) -> Any:
         """Its contact person may be named with any customer (core.references)."""
@@ -44,7 +41,8 @@ def real_plugins() -> Iterator[None]:
         pytest.skip("the two-factor plugin is not installed")
     host = get_host()
     host.add(Contacts(), name="mod5plancontacts", distribution="gallra-tests")
-    yield
+    with standing_in("mod5plancontacts", PersonKind("contact", describe=describe_contact)):
+        yield
     host.pm.unregister(name="mod5plancontacts")
     host.records.pop("mod5plancontacts", None)
 

@@ -1,7 +1,7 @@
 """Quote acceptance signed by SMS with the real two-factor plugin (M4 item 8).
 
-A test-only plugin answers ``describe_person`` for two contact persons (as the plugin that
-owns contacts does); the code is read from the outbox, as an administrator without an SMS
+A test-only plugin describes two contact persons (as the plugin that owns contacts does,
+tests/stand_in.py); the code is read from the outbox, as an administrator without an SMS
 gateway would. Skipped where the two-factor plugin is not installed.
 """
 
@@ -13,27 +13,24 @@ from typing import Any
 
 import pytest
 
-from core.contracts import PartyFound, PersonContact
+from core.contracts import PartyFound, PersonContact, PersonKind
 from core.plugins import get_host, hookimpl
+from tests.stand_in import standing_in
 from core.tables import Outbox
 from tests.quotes.conftest import make_quote, send_quote
 
 KARIN, NO_PHONE = 900_001, 900_002
 
 
+async def describe_contact(tenant_id: int, person_id: int) -> PersonContact | None:
+    if person_id == KARIN:
+        return PersonContact(name="Karin Kontakt", mobile_phone="+46701234567")
+    if person_id == NO_PHONE:
+        return PersonContact(name="Utan Telefon", fix_hint_sv="Kundkortet", fix_hint_en="The customer card")
+    return None  # the customers plugin's contact persons
+
+
 class Contacts:
-    @hookimpl
-    def describe_person(self, tenant_id: int, person_kind: str, person_id: int) -> Any:
-        if person_kind != "contact" or person_id not in (KARIN, NO_PHONE):
-            return None  # synchronously: not ours
-
-        async def answer() -> PersonContact:
-            if person_id == KARIN:
-                return PersonContact(name="Karin Kontakt", mobile_phone="+46701234567")
-            return PersonContact(name="Utan Telefon", fix_hint_sv="Kundkortet", fix_hint_en="The customer card")
-
-        return answer()
-
     @hookimpl
     def look_up_party(self, tenant_id: int, customer_id: int, contact_person_id: int) -> Any:
         """Its two contact persons may be named with any customer (core.references)."""
@@ -47,7 +44,8 @@ def real_plugins() -> Iterator[None]:
         pytest.skip("the two-factor plugin is not installed")
     host = get_host()
     host.add(Contacts(), name="mod5contacts", distribution="gallra-tests")
-    yield
+    with standing_in("mod5contacts", PersonKind("contact", describe=describe_contact)):
+        yield
     host.pm.unregister(name="mod5contacts")
     host.records.pop("mod5contacts", None)
 

@@ -12,11 +12,12 @@ from typing import Any
 
 import pytest
 
-from core.contracts import ModuleInfo, PersonContact, TwoFactorContext
+from core.contracts import ModuleInfo, PersonContact, PersonKind, TwoFactorContext
 from core.plugins import get_host, hookimpl
 from core.tables import Employee, Outbox
 from core.users import create_employee_with_password
 from tests.conftest import TEST_PASSWORD, TenantInfo, login
+from tests.stand_in import standing_in
 
 MOBILE = "+46701234567"
 MOBILE_MASKED = "+46 70•••••67"
@@ -96,8 +97,9 @@ async def setup_login_2fa(client: Any, tenant: TenantInfo, *contexts: str) -> No
 
 
 class FakePeople:
-    """A module owning customers and contacts, as the customers plugin will be: it answers
-    ``describe_person`` for them and declares a signing context."""
+    """A module owning customers and contacts, as the customers plugin is: it describes them
+    (standing in front of the customers plugin's ``PersonKind``s, tests/stand_in.py) and
+    declares a signing context."""
 
     name = "fakepeople"
 
@@ -108,11 +110,17 @@ class FakePeople:
     def describe_module(self) -> ModuleInfo:
         return ModuleInfo(self.name, "Testkunder", "Test customers")
 
-    @hookimpl
-    def describe_person(self, tenant_id: int, person_kind: str, person_id: int) -> Any:
-        if person_kind not in ("customer", "contact"):
-            return None
-        return self.people.get((tenant_id, person_kind, person_id))
+    async def describe(self, tenant_id: int, kind: str, person_id: int) -> PersonContact | None:
+        return self.people.get((tenant_id, kind, person_id))
+
+    def kinds(self) -> list[PersonKind]:
+        async def customer(tenant_id: int, person_id: int) -> PersonContact | None:
+            return await self.describe(tenant_id, "customer", person_id)
+
+        async def contact(tenant_id: int, person_id: int) -> PersonContact | None:
+            return await self.describe(tenant_id, "contact", person_id)
+
+        return [PersonKind("customer", describe=customer), PersonKind("contact", describe=contact)]
 
     @hookimpl
     def declare_two_factor_contexts(self) -> list[TwoFactorContext]:
@@ -141,7 +149,8 @@ def register_plugin() -> Iterator[Callable[[Any, str], None]]:
 
 
 @pytest.fixture
-def fake_people(register_plugin: Callable[[Any, str], None]) -> FakePeople:
+def fake_people(register_plugin: Callable[[Any, str], None]) -> Iterator[FakePeople]:
     people = FakePeople()
     register_plugin(people, people.name)
-    return people
+    with standing_in(people.name, *people.kinds()):
+        yield people

@@ -1,16 +1,19 @@
-"""The hooks two-factor adds and answers: describe_person, declare_two_factor_contexts."""
+"""The hooks two-factor adds and answers: its kind of person (employees, ``declare_kinds``),
+declare_two_factor_contexts, second_factor_ready."""
 
 from __future__ import annotations
 
-from core.contracts import PersonContact, TwoFactorContext
-from core.plugins import get_host, hookimpl
+import pytest
+
+from core.contracts import PersonContact, PersonKind, TwoFactorContext
+from core.plugins import PluginError, get_host, hookimpl
 from core.secondfactor import describe_person
 from core.tables import Employee
 from core.db import utcnow
 from tests.twofactor.conftest import MOBILE, WORK, activate_sms, add_employee, set_phones, switch
 
 
-async def test_hook_describe_person(tenant, other_tenant, fake_people, register_plugin):
+async def test_describe_person_asks_the_owner_of_the_kind(tenant, other_tenant, fake_people, register_plugin):
     emp_id, _ = await add_employee(tenant, "Ann Described", mobile=None)
     await set_phones(emp_id, None, None, WORK)
     person = await describe_person(tenant.id, "employee", emp_id)
@@ -33,21 +36,19 @@ async def test_hook_describe_person(tenant, other_tenant, fake_people, register_
     assert (await describe_person(tenant.id, "customer", 2)).name == "Cia"
     assert await describe_person(tenant.id, "contact", 2) is None
 
-    # An implementation that answers with a coroutine resolving to None for kinds it does
-    # not own does not hide the plugin that owns them.
+    # Only the owner of a kind is asked: another plugin claiming employees is refused
+    # instead of hiding (or being hidden by) the owner.
     class Careless:
-        @hookimpl(tryfirst=True)
-        def describe_person(self, tenant_id, person_kind, person_id):
-            async def nothing():
+        @hookimpl
+        def declare_kinds(self):
+            async def nothing(tenant_id, person_id):
                 return None
 
-            return nothing()
+            return [PersonKind("employee", describe=nothing)]
 
     register_plugin(Careless(), "careless")
-    assert (await describe_person(tenant.id, "customer", 2)).name == "Cia"
-    spec = get_host().pm.hook.describe_person.spec
-    assert spec.opts["firstresult"] is True
-    assert list(spec.argnames) == ["tenant_id", "person_kind", "person_id"]
+    with pytest.raises(PluginError, match="'twofactor' and 'careless' both declare the PersonKind 'employee'"):
+        await describe_person(tenant.id, "employee", emp_id)
 
 
 async def test_hook_declare_two_factor_contexts(admin_client, tenant, register_plugin):

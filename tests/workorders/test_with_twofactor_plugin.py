@@ -1,6 +1,6 @@
 """Extra costs signed by SMS with the real two-factor plugin (M4 item 6).
 
-A test-only plugin answers ``describe_person`` and ``look_up_party`` for the customer (as
+A test-only plugin describes the customer (tests/stand_in.py) and answers ``look_up_party`` (as
 the customers plugin does for its people); the code is read from the outbox, as an administrator without an
 SMS gateway would. Skipped where the two-factor plugin is not installed.
 """
@@ -13,28 +13,21 @@ from typing import Any
 
 import pytest
 
-from core.contracts import PartyFound, PersonContact
+from core.contracts import PartyFound, PersonContact, PersonKind
 from core.plugins import get_host, hookimpl
+from tests.stand_in import standing_in
 from core.tables import Outbox
 
 
+async def describe_customer(tenant_id: int, person_id: int) -> PersonContact | None:
+    if person_id == 77:
+        return PersonContact(name="Anna Svensson", mobile_phone="+46701234567")
+    if person_id == 78:
+        return PersonContact(name="Bo Ek", fix_hint_sv="Kundkortet", fix_hint_en="The customer card")
+    return None
+
+
 class Customers:
-    @hookimpl
-    def describe_person(self, tenant_id: int, person_kind: str, person_id: int) -> Any:
-        if person_kind != "customer":
-            return None
-
-        async def answer() -> PersonContact | None:
-            if person_id == 77:
-                return PersonContact(name="Anna Svensson", mobile_phone="+46701234567")
-            if person_id == 78:
-                return PersonContact(
-                    name="Bo Ek", fix_hint_sv="Kundkortet", fix_hint_en="The customer card"
-                )
-            return None
-
-        return answer()
-
     @hookimpl
     def look_up_party(self, tenant_id: int, customer_id: int, contact_person_id: int) -> Any:
         """Its customers 77 and 78 may be named by a work order (core.references)."""
@@ -47,7 +40,8 @@ def people() -> Iterator[None]:
         pytest.skip("the two-factor plugin is not installed")
     host = get_host()
     host.add(Customers(), name="mod4customers", distribution="gallra-tests")
-    yield
+    with standing_in("mod4customers", PersonKind("customer", describe=describe_customer)):
+        yield
     host.pm.unregister(name="mod4customers")
     host.records.pop("mod4customers", None)
 

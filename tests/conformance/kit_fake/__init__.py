@@ -3,7 +3,7 @@
 * its ``anonymize`` hook writes a name back after the engine replaced it;
 * it declares no search source for its personal data;
 * one hook name is misspelled, a declaration hook is async, ``register_commands`` raises,
-  and ``describe_person`` answers every kind of person with a coroutine;
+  and ``declare_kinds`` claims the kind of person "customer" the customers plugin owns;
 * its migration forgets the ``note`` column;
 * its ``status`` text column is declared neither as personal data nor as not personal.
 """
@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from core.contracts import PersonalDataField, RetentionRule
+from core.contracts import PersonalDataField, PersonKind, RetentionRule
 from core.db import raw
 from core.plugins import hookimpl
 from tests.conformance.kit_fake.tables import Thing
@@ -72,5 +72,8 @@ class Misbehaving:
         raise RuntimeError("boom")  # the gallra command would not start
 
     @hookimpl
-    async def describe_person(self, tenant_id: int, person_kind: str, person_id: int) -> Any:
-        return None  # a coroutine for every kind: it would win the firstresult call
+    def declare_kinds(self) -> list[Any]:
+        async def describe(tenant_id: int, person_id: int) -> None:
+            return None
+
+        return [PersonKind("customer", describe=describe)]  # the customers plugin's kind
