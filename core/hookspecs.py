@@ -14,7 +14,7 @@ Conventions (see docs/hooks.md for each hook's signature and an example):
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Awaitable, Sequence
+from collections.abc import Awaitable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 import pluggy
@@ -23,13 +23,6 @@ if TYPE_CHECKING:
     import click
     from litestar import Litestar
     from litestar.types import ControllerRouterHandler
-
-    from core.approvals import (
-        PortalApproval,
-        PortalDecisionRequest,
-        PortalDecisionResult,
-        PortalPerson,
-    )
 
     from core.contracts import (
         AnonymizeContext,
@@ -40,6 +33,10 @@ if TYPE_CHECKING:
         PartyFound,
         PersonalDataField,
         PersonContact,
+        PortalApproval,
+        PortalDecisionRequest,
+        PortalDecisionResult,
+        PortalPerson,
         RecordType,
         RetentionRule,
         ScheduledJob,
