@@ -97,6 +97,6 @@ class CasesController(Controller):
 
 
 def route_handlers() -> list[Any]:
-    from core.gdpr.settings import module_settings_router
+    from core.gdpr.routes import module_settings_router
 
     return [CasesController, module_settings_router("cases")]

@@ -12,7 +12,7 @@ from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 from core.auth import SessionUser
 from core.db import atomic
 from core.eventlog import log_event
-from core.gdpr.settings import module_settings_router
+from core.gdpr.routes import module_settings_router
 from core.web import AuthUser, client_ip
 from gallra_contracts import services
 from gallra_contracts.gdpr import PLUGIN, RECORD_TYPE
