@@ -26,6 +26,7 @@ from litestar.status_codes import (
     HTTP_415_UNSUPPORTED_MEDIA_TYPE,
 )
 
+from core import builtin as _builtin  # noqa: F401  (the core's own plugin, for every host: #18.6)
 from core.auth import AuthError
 from core.db import pooled, raw, request_scope
 from core.migrate import pending_migrations
