@@ -62,6 +62,7 @@ def stop_workers(proc: subprocess.Popen[bytes]) -> None:
 
 
 async def ensure_tenants(n: int) -> list[int]:
+    from core import builtin  # noqa: F401  (the core's own plugin, before the host)
     from core.plugins import get_host
     from core.tables import Tenant
     from core.tenancy import create_tenant

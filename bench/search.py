@@ -175,6 +175,7 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
     from core.db import is_sqlite, pooled, raw
     from core.gdpr import search as gs
     from core.migrate import migrate
+    from core import builtin  # noqa: F401  (the core's own plugin, before the host)
     from core.plugins import get_host
     from core.tenancy import create_tenant
 

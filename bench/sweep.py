@@ -231,7 +231,7 @@ async def settle() -> None:
 
 
 async def main(n: int, batch: int) -> dict[str, Any]:
-    from core import plugins
+    from core import builtin, plugins  # noqa: F401  (builtin: the core's own plugin)
     from core.db import is_sqlite, pooled, raw
     from core.gdpr.engine import sweep
     from core.migrate import migrate

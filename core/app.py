@@ -27,6 +27,7 @@ from litestar.status_codes import (
 )
 
 from core.context import request_context
+from core import builtin as _builtin  # noqa: F401  (the core's own plugin, for every host: #18.6)
 from core.db import pooled, raw, request_scope
 from core.migrate import pending_migrations
 from core.plugins import PluginHost, await_me_maybe, get_host

@@ -19,87 +19,25 @@ answered as not found (404); a decided item as a conflict (409).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import date, datetime
-from decimal import Decimal
-from typing import Any, Literal
+from typing import Any
 
-from core.contracts import ApprovalKind, SecondFactorDecision, SecondFactorRequest
+# The portal's data shapes are part of the hook contract, so they live in the kernel
+# (core.contracts, #18.6); imported here under their old names.
+from core.contracts import (
+    PortalApproval,
+    PortalApprovalLine,  # noqa: F401  (plugins import it from here)
+    PortalDecisionRequest,
+    PortalDecisionResult,
+    ApprovalKind,
+    PortalPerson,
+    SecondFactorDecision,
+    SecondFactorRequest,
+)
 from core.plugins import await_me_maybe, get_host
 from core.secondfactor import ask_second_factor
 
 NOT_FOUND = "This item was not found, or it is not yours to approve."
 KIND_CHARS = set("abcdefghijklmnopqrstuvwxyz_")
-
-
-@dataclass(frozen=True)
-class PortalPerson:
-    """Who is logged in to the customer portal: a private customer, or a contact person of
-    ``customer_id`` (then ``person_id`` is the contact person's id)."""
-
-    tenant_id: int
-    customer_id: int
-    person_kind: Literal["customer", "contact"]
-    person_id: int
-
-
-@dataclass(frozen=True)
-class PortalApprovalLine:
-    description: str
-    amount: Decimal
-
-
-@dataclass(frozen=True)
-class PortalApproval:
-    """One item waiting for the person's decision.
-
-    ``kind`` names the kind of item across plugins ("quote", "extra_cost",
-    "payment_plan"); ``(kind, item_id)`` is what the kind's ``decide`` gets back.
-    ``title`` and the lines are the module's own text (no translation); ``label_sv`` /
-    ``label_en`` name the kind of item for the page ("Offert 12").
-    """
-
-    kind: str
-    item_id: int
-    module: str
-    label_sv: str
-    label_en: str
-    title: str
-    total: Decimal
-    number: int | None = None
-    lines: tuple[PortalApprovalLine, ...] = ()
-    sent_at: datetime | None = None
-    valid_until: date | None = None
-
-
-@dataclass(frozen=True)
-class PortalDecisionRequest:
-    person: PortalPerson
-    kind: str
-    item_id: int
-    approve: bool
-    # The portal person's name and login e-mail, recorded as who decided when no SMS
-    # signature names them.
-    signer_name: str
-    signer_email: str
-    # After the SMS code was verified: the challenge to use (once).
-    challenge_id: str | None
-    user_agent: str
-
-
-@dataclass
-class PortalDecisionResult:
-    """``approved`` / ``declined`` (with ``decided_at``), ``second_factor_required`` (with
-    the challenge in ``second_factor``), or ``refused`` (``error`` and its HTTP
-    ``status_code``: 404 not the person's, 409 already decided or no longer open, or the
-    two-factor plugin's own 409/423/429)."""
-
-    status: Literal["approved", "declined", "second_factor_required", "refused"]
-    decided_at: datetime | None = None
-    second_factor: SecondFactorDecision | None = None
-    error: str | None = None
-    status_code: int = 200
-    extra: dict[str, str] = field(default_factory=dict)
 
 
 def refused(error: str, status_code: int = 409) -> PortalDecisionResult:

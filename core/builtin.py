@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import smtplib
+import sys
 from collections.abc import Awaitable, Sequence
 from typing import Any
 from email.message import EmailMessage
@@ -25,7 +26,8 @@ from core.contracts import (
     SearchSource,
 )
 from core.gdpr import jobs as _gdpr_jobs  # noqa: F401  (declares the sweep task)
-from core.plugins import hookimpl
+from core.gdpr import search as _gdpr_search  # noqa: F401  (the index commits with the data)
+from core.plugins import hookimpl, provide_core_plugin
 
 
 @hookimpl(trylast=True)
@@ -424,3 +426,8 @@ async def _anonymize_employees(context: AnonymizeContext) -> None:
         context.tenant_id,
         *id_args,
     )
+
+
+# Every plugin host starts with these (core.plugins does not import this module: #18.6).
+provide_core_plugin("core", sys.modules[__name__])
+provide_core_plugin("core-smtp", SmtpGateway())

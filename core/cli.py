@@ -299,6 +299,7 @@ def outbox(tenant: str | None, limit: int, status: str | None) -> None:
     run(go())
 
 
+from core import builtin as _builtin  # noqa: E402,F401  (the core's own plugin: #18.6)
 from core.gdpr.cli import gdpr as _gdpr  # noqa: E402
 
 cli.add_command(_gdpr)

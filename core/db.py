@@ -216,6 +216,24 @@ def is_sqlite() -> bool:
     return isinstance(get_engine(), SQLiteEngine)
 
 
+# -- before-commit registry (#18.6) ------------------------------------------------------
+# The kernel does not know who must write inside each transaction just before it commits;
+# higher layers subscribe at start-up (core.gdpr.search: the person-search index commits
+# with the data it describes) instead of db importing them.
+from collections.abc import Awaitable  # noqa: E402  (kept in this block: see #18.6)
+
+_before_commit: list[Callable[[], Awaitable[Any]]] = []
+
+
+def on_before_commit(callback: Callable[[], Awaitable[Any]]) -> None:
+    """Await ``callback()`` inside every outermost :func:`atomic` transaction, just before
+    it commits (an error rolls the transaction back). Registering twice is a no-op."""
+    if callback not in _before_commit:
+        _before_commit.append(callback)
+
+
+# -- end of before-commit registry ------------------------------------------------------
+
 _after_commit: contextvars.ContextVar[list[Callable[[], Any]] | None] = contextvars.ContextVar(
     "gallra_after_commit", default=None
 )
@@ -242,10 +260,8 @@ async def atomic() -> AsyncIterator[None]:
         async with tx:
             yield
             if outer:
-                # The person-search index commits with the data it describes.
-                from core.gdpr.search import flush
-
-                await flush()
+                for before in tuple(_before_commit):
+                    await before()
         if outer:
             pending = list(_after_commit.get() or [])
     finally:

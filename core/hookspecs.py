@@ -19,7 +19,7 @@ Conventions (see docs/hooks.md for each hook's signature and an example):
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Awaitable, Sequence
+from collections.abc import Awaitable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 import pluggy

@@ -63,6 +63,18 @@ class PluginRecord:
     module: ModuleInfo | None
 
 
+# The core's own plugins (core.builtin: delivery defaults, the core tables' declarations,
+# the core's routes and jobs) sit above this kernel and register here when imported; every
+# host starts with them. The kernel does not import them (#18.6): the composition roots do
+# (core.app, core.cli, core.tasks, core.piccolo_conf, the test kit).
+_core_plugins: dict[str, Any] = {}
+
+
+def provide_core_plugin(name: str, plugin: Any) -> None:
+    """Register one of the core's own plugin objects for every host built from now on."""
+    _core_plugins[name] = plugin
+
+
 async def await_me_maybe(value: Any) -> Any:
     """Hooks may answer with a value or with an awaitable; callers await either."""
     if inspect.isawaitable(value):
@@ -78,10 +90,14 @@ class PluginHost:
         self.pm = pluggy.PluginManager("gallra")
         self.pm.add_hookspecs(hookspecs)
         self.records: dict[str, PluginRecord] = {}
-        from core import builtin  # the core's own defaults (outbox delivery, core tables)
-
-        self.pm.register(builtin, name="core")
-        self.pm.register(builtin.SmtpGateway(), name="core-smtp")
+        if "core" not in _core_plugins:
+            # Fail closed: without the core's plugin no GDPR duty of the core tables is
+            # declared and no message is delivered.
+            raise RuntimeError(
+                "The core's plugin is not loaded: import core.builtin before building a host"
+            )
+        for name, plugin in _core_plugins.items():
+            self.pm.register(plugin, name=name)
         if load_entry_points:
             self.load_entry_points()
         self.check()
@@ -168,10 +184,19 @@ class PluginHost:
             return getattr(self.pm.hook, hook_name)
         return self.pm.subset_hook_caller(hook_name, remove_plugins=remove)
 
-    async def for_tenant(self, tenant_id: int) -> TenantHooks:
-        from core.tenancy import enabled_modules
+    async def enabled_modules(self, tenant_id: int) -> set[str]:
+        """The modules the tenant has on: its stored choice, else the module's default."""
+        from core.tables import TenantModule
 
-        enabled = await enabled_modules(self, tenant_id)
+        known = self.modules()
+        rows = await TenantModule.select(TenantModule.module, TenantModule.enabled).where(
+            TenantModule.tenant_id == tenant_id
+        )
+        choice = {r["module"]: bool(r["enabled"]) for r in rows}
+        return {name for name, info in known.items() if choice.get(name, info.enabled_by_default)}
+
+    async def for_tenant(self, tenant_id: int) -> TenantHooks:
+        enabled = await self.enabled_modules(tenant_id)
         disabled = [n for n in self.modules() if n not in enabled]
         return TenantHooks(self, disabled)
 

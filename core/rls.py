@@ -172,12 +172,16 @@ class RlsReport:
 
 
 def installed_tables() -> set[str]:
-    """The tables of the core's and every installed plugin's Piccolo app."""
-    from core.piccolo_conf import APP_REGISTRY
+    """The tables of the core's and every installed plugin's Piccolo app.
+
+    Asked through Piccolo's own finder (PICCOLO_CONF, core.piccolo_conf), the way Piccolo
+    resolves it: core.piccolo_conf is a composition root above this module (#18.6).
+    """
+    from piccolo.conf.apps import Finder
 
     return {
         table._meta.tablename
-        for config in APP_REGISTRY.app_configs.values()
+        for config in Finder().get_app_registry().app_configs.values()
         for table in config.table_classes
     }
 

@@ -79,12 +79,8 @@ async def create_tenant(
 
 
 async def enabled_modules(host: PluginHost, tenant_id: int) -> set[str]:
-    known = host.modules()
-    rows = await TenantModule.select(TenantModule.module, TenantModule.enabled).where(
-        TenantModule.tenant_id == tenant_id
-    )
-    choice = {r["module"]: bool(r["enabled"]) for r in rows}
-    return {name for name, info in known.items() if choice.get(name, info.enabled_by_default)}
+    """The modules the tenant has on (the host asks, for its tenant dispatch, too)."""
+    return await host.enabled_modules(tenant_id)
 
 
 async def set_module_enabled(host: PluginHost, tenant_id: int, module: str, enabled: bool) -> None:

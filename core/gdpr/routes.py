@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Annotated
 
 import msgspec
-from litestar import Controller, get, post, put
+from litestar import Controller, Router, get, post, put
 from litestar.params import JSONBody, QueryParameter
 from litestar.status_codes import HTTP_200_OK
 
@@ -221,4 +221,28 @@ class GdprController(Controller):
         ]
 
 
-__all__ = ["GdprController", "RetentionIn"]
+__all__ = ["GdprController", "RetentionIn", "module_settings_router"]
+
+
+def module_settings_router(module: str) -> Router:
+    """``GET/PUT /api/<module>/settings``: the module's retention rules, for its gear icon.
+
+    Put it in the plugin's ``register_routes``. It reads and writes the same stored values
+    as ``/api/gdpr/retention``; PUT accepts only the module's own rules.
+    """
+
+    @get("/", name=f"{module}-settings-get", operation_id=f"{module}_settings_get")
+    async def read_settings(admin: AuthUser) -> list[RetentionOut]:
+        """The module's retention rules with the organization's choice for each."""
+        return await retention_rows(admin.tenant_id, module)
+
+    @put("/", name=f"{module}-settings-put", operation_id=f"{module}_settings_put")
+    async def write_settings(admin: AuthUser, data: JSONBody[RetentionList]) -> list[RetentionOut]:
+        """Change some of the module's rules: a list of {key, mode, days}, all or nothing."""
+        return await update_retention(admin.tenant_id, data, module)
+
+    return Router(
+        path=f"/api/{module}/settings",
+        route_handlers=[read_settings, write_settings],
+        tags=[module],
+    )

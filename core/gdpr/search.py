@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from core.contracts import SearchSource
-from core.db import as_owner, atomic, is_sqlite, raw, snapshot
+from core.db import as_owner, atomic, is_sqlite, on_before_commit, raw, snapshot
 from core.gdpr.registry import check_search_source
 from core.gdpr.sql import ids_in, q
 from core.validation import FieldError, normalize_national_id, normalize_org_number, normalize_phone
@@ -528,7 +528,8 @@ _ready = False
 async def flush() -> int:
     """Reindex every row noted dirty, in the current transaction; returns rows reindexed.
 
-    Called by :func:`core.db.atomic` just before the outermost transaction commits.
+    Subscribed below to :func:`core.db.on_before_commit`: :func:`core.db.atomic` runs it just
+    before the outermost transaction commits (the kernel does not import this module).
     """
     global _ready
     if not _ready:
@@ -547,6 +548,11 @@ async def flush() -> int:
         await _reindex_rows(reg, tbl, sorted(ids))
         n += len(ids)
     return n
+
+
+# The index commits with the data it describes. Importing this module subscribes it;
+# core.builtin imports it, so every process that builds a plugin host has subscribed.
+on_before_commit(flush)
 
 
 async def flush_pending() -> None:

@@ -1,8 +1,8 @@
-"""Each tenant's retention choices: stored values, validation, and the module endpoints.
+"""Each tenant's retention choices: stored values and validation.
 
 A missing row means the rule's default. ``/api/gdpr/retention`` and every module's
-``/api/<module>/settings`` read and write the same rows through this module, so the two
-places always agree.
+``/api/<module>/settings`` (:func:`core.gdpr.routes.module_settings_router`) read and
+write the same rows through this module, so the two places always agree.
 """
 
 from __future__ import annotations
@@ -12,8 +12,6 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 
 import msgspec
-from litestar import Router, get, put
-from litestar.params import JSONBody
 
 from core.db import atomic, utcnow
 from core.gdpr.registry import (
@@ -27,7 +25,6 @@ from core.gdpr.registry import (
 )
 from core.gdpr.tables import RetentionSetting
 from core.validation import FieldError
-from core.web import AuthUser
 
 
 @dataclass(frozen=True)
@@ -218,27 +215,3 @@ async def update_retention(
     )
     await save_settings(tenant_id, changes)
     return await retention_rows(tenant_id, module)
-
-
-def module_settings_router(module: str) -> Router:
-    """``GET/PUT /api/<module>/settings``: the module's retention rules, for its gear icon.
-
-    Put it in the plugin's ``register_routes``. It reads and writes the same stored values
-    as ``/api/gdpr/retention``; PUT accepts only the module's own rules.
-    """
-
-    @get("/", name=f"{module}-settings-get", operation_id=f"{module}_settings_get")
-    async def read_settings(admin: AuthUser) -> list[RetentionOut]:
-        """The module's retention rules with the organization's choice for each."""
-        return await retention_rows(admin.tenant_id, module)
-
-    @put("/", name=f"{module}-settings-put", operation_id=f"{module}_settings_put")
-    async def write_settings(admin: AuthUser, data: JSONBody[RetentionList]) -> list[RetentionOut]:
-        """Change some of the module's rules: a list of {key, mode, days}, all or nothing."""
-        return await update_retention(admin.tenant_id, data, module)
-
-    return Router(
-        path=f"/api/{module}/settings",
-        route_handlers=[read_settings, write_settings],
-        tags=[module],
-    )

@@ -39,6 +39,7 @@ async def _db_columns(tablename: str) -> set[str] | None:
 async def check(name: str, module: str | None) -> dict[str, Any]:
     from piccolo.conf.apps import AppConfig
 
+    from core import builtin  # noqa: F401  (the core's own plugin, before the host)
     from core.plugins import get_host
 
     host = get_host()

@@ -97,6 +97,7 @@ def register_plugins(entries: list[tuple[str, str | None]]) -> None:
     An installed plugin is already there (entry point); ``NAME = module`` registers the
     module under NAME when it is not, so a plugin can be tested before it is installed.
     """
+    from core import builtin  # noqa: F401  (the core's own plugin, before the host)
     from core.plugins import get_host
 
     host = get_host()

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from core.gdpr.settings import module_settings_router
+from core.gdpr.routes import module_settings_router
 from core.routes.records import record_router
 from plugins.cases import services
 from plugins.cases.schemas import CaseIn, CaseOut, CasePatch

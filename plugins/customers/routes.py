@@ -11,7 +11,7 @@ from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 from core.auth import SessionUser
 from core.db import atomic
 from core.eventlog import log_event
-from core.gdpr.settings import module_settings_router
+from core.gdpr.routes import module_settings_router
 from core.web import AuthUser, client_ip
 from plugins.customers import services
 from plugins.customers.schemas import (

@@ -222,6 +222,6 @@ class OrdersController(Controller):
 
 
 def route_handlers() -> list[Any]:
-    from core.gdpr.settings import module_settings_router
+    from core.gdpr.routes import module_settings_router
 
     return [OrdersController, module_settings_router("orders")]

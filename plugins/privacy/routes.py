@@ -418,7 +418,7 @@ class ContactsController(Controller):
 
 
 def route_handlers() -> list[Any]:
-    from core.gdpr.settings import module_settings_router
+    from core.gdpr.routes import module_settings_router
 
     return [
         ActivitiesController,

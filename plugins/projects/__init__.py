@@ -43,7 +43,7 @@ def register_piccolo_apps() -> Sequence[str]:
 
 @hookimpl
 def register_routes() -> Sequence[Any]:
-    from core.gdpr.settings import module_settings_router
+    from core.gdpr.routes import module_settings_router
     from plugins.projects.pages import pages
     from plugins.projects.routes import ProjectsController, PublicPaymentPlansController
 

@@ -42,7 +42,7 @@ def register_piccolo_apps() -> Sequence[str]:
 
 @hookimpl
 def register_routes() -> Sequence[Any]:
-    from core.gdpr.settings import module_settings_router
+    from core.gdpr.routes import module_settings_router
     from plugins.time.pages import pages
     from plugins.time.routes import (
         DeviationsController,

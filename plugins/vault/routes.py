@@ -219,7 +219,7 @@ class AuditController(Controller):
 
 
 def route_handlers() -> list[Any]:
-    from core.gdpr.settings import module_settings_router
+    from core.gdpr.routes import module_settings_router
 
     return [
         FormsController,

@@ -257,6 +257,6 @@ class WorkOrdersController(Controller):
 
 
 def route_handlers() -> list[Any]:
-    from core.gdpr.settings import module_settings_router
+    from core.gdpr.routes import module_settings_router
 
     return [WorkOrdersController, module_settings_router("workorders")]

@@ -185,7 +185,7 @@ class GdprTestPlugin:
 
     @hookimpl
     def register_routes(self) -> list[Any]:
-        from core.gdpr.settings import module_settings_router
+        from core.gdpr.routes import module_settings_router
 
         return [
             module_settings_router("gdprtest"),

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from core.gdpr.settings import module_settings_router
+from core.gdpr.routes import module_settings_router
 from core.routes.records import record_router
 from gallra_contracts import services
 from gallra_contracts.schemas import ContractIn, ContractOut, ContractPatch
