@@ -250,16 +250,6 @@ class PluginHost:
         raise KeyError(f"{plugin}.{name}")
 
 
-def _derive(spec: Any, hook_name: str, area: str) -> list[Any]:
-    if hook_name == "declare_personal_data":
-        return list(spec.personal_data())
-    if hook_name == "declare_retention_rules":
-        return list(spec.retention_rules())
-    if hook_name == "declare_search_sources":
-        return list(spec.search_sources(area))
-    return [spec.record_type()]
-
-
     # -- kinds: who owns a kind of person, of portal item... ---------------------------
     def kind_owners(self) -> dict[type, dict[str, tuple[str, Any]]]:
         """Every ``declare_kinds`` declaration of the installed plugins, by declaration type
@@ -293,6 +283,16 @@ def _derive(spec: Any, hook_name: str, area: str) -> list[Any]:
             for kind, (plugin_name, decl) in self.kind_owners()[of].items()
             if plugin_name not in off
         }
+
+
+def _derive(spec: Any, hook_name: str, area: str) -> list[Any]:
+    if hook_name == "declare_personal_data":
+        return list(spec.personal_data())
+    if hook_name == "declare_retention_rules":
+        return list(spec.retention_rules())
+    if hook_name == "declare_search_sources":
+        return list(spec.search_sources(area))
+    return [spec.record_type()]
 
 
 class TenantHooks:
