@@ -4,16 +4,15 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from litestar.params import JSONBody
 from litestar import Controller, Request, Response, delete, get, patch, post, put
-from litestar.di import Provide
 from litestar.exceptions import ClientException
-from litestar.params import FromPath, FromQuery, QueryParameter
+from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
 from core import auth
 from core.auth import SessionUser
 from core.db import atomic, utcnow
+from core.listing import Limit, Offset, Sort, UpdatedSince, changed_since
 from core.plugins import get_host
 from core.routes.schemas import (
     EmployeeIn,
@@ -22,20 +21,21 @@ from core.routes.schemas import (
     EmployeePatch,
     GroupIn,
     GroupOut,
+    GroupPage,
     GroupPatch,
     MembersIn,
     ModuleIn,
     ModuleOut,
 )
 from core.tables import Employee, EmployeeGroup, GroupMember
-from core.tenancy import enabled_modules, get_scoped, scoped, set_module_enabled
+from core.tenancy import enabled_modules, get_scoped, set_module_enabled
 from core.validation import FieldError, normalize_email, normalize_phone
-from core.web import AuthUser, SESSION_COOKIE, session_cookie
+from core.web import SESSION_COOKIE, AuthUser, session_cookie
 
 KNOWN_PERMISSIONS = {"gdpr", "employees", "vault"}
 
-Offset = Annotated[int, QueryParameter(ge=0, le=1_000_000)]
-Limit = Annotated[int, QueryParameter(ge=1, le=200)]
+EMPLOYEE_SORT = Sort("id", "name", "email", "role", "created_at", "updated_at", default="id")
+GROUP_SORT = Sort("id", "name", "created_at", "updated_at", default="name")
 
 
 def employee_out(row: dict) -> EmployeeOut:
@@ -91,13 +91,31 @@ class EmployeesController(Controller):
 
     @get("/")
     async def list_employees(
-        self, admin: AuthUser, offset: Offset = 0, limit: Limit = 50, include_deleted: FromQuery[bool] = False
+        self,
+        admin: AuthUser,
+        offset: Offset = 0,
+        limit: Limit = 50,
+        include_deleted: FromQuery[bool] = False,
+        sort: Annotated[str | None, EMPLOYEE_SORT.query] = None,
+        updated_since: UpdatedSince = None,
     ) -> EmployeePage:
+        """The organization's employees, without the deleted ones unless ``include_deleted``.
+
+        ``updated_since`` also finds employees deleted or anonymized since then (with
+        ``include_deleted``), so a sync learns that they are gone."""
         where = Employee.tenant_id == admin.tenant_id
         if not include_deleted:
             where = where & Employee.deleted_at.is_null()
+        if updated_since is not None:
+            since = changed_since(updated_since)
+            where = where & (
+                (Employee.updated_at >= since)
+                | (Employee.deleted_at >= since)
+                | (Employee.anonymized_at >= since)
+            )
         total = await Employee.count().where(where)
-        rows = await Employee.select().where(where).order_by(Employee.id).offset(offset).limit(limit)
+        query = EMPLOYEE_SORT.apply(Employee.select().where(where), Employee, sort)
+        rows = await query.offset(offset).limit(limit)
         return EmployeePage(
             total=total, offset=offset, limit=limit, items=[employee_out(r) for r in rows]
         )
@@ -265,9 +283,23 @@ class GroupsController(Controller):
     tags = ["groups"]
 
     @get("/")
-    async def list_groups(self, admin: AuthUser) -> list[GroupOut]:
-        rows = await scoped(EmployeeGroup, admin.tenant_id).order_by(EmployeeGroup.name)
-        return [await _group_out(r) for r in rows]
+    async def list_groups(
+        self,
+        admin: AuthUser,
+        offset: Offset = 0,
+        limit: Limit = 50,
+        sort: Annotated[str | None, GROUP_SORT.query] = None,
+        updated_since: UpdatedSince = None,
+    ) -> GroupPage:
+        """The organization's groups with their permissions and members, by name."""
+        where = EmployeeGroup.tenant_id == admin.tenant_id
+        if updated_since is not None:
+            where = where & (EmployeeGroup.updated_at >= changed_since(updated_since))
+        total = await EmployeeGroup.count().where(where)
+        query = GROUP_SORT.apply(EmployeeGroup.select().where(where), EmployeeGroup, sort)
+        rows = await query.offset(offset).limit(limit)
+        items = [await _group_out(r) for r in rows]
+        return GroupPage(total=total, offset=offset, limit=limit, items=items)
 
     @post("/", status_code=HTTP_201_CREATED)
     async def create(self, admin: AuthUser, data: JSONBody[GroupIn]) -> GroupOut:
@@ -321,6 +353,9 @@ class GroupsController(Controller):
                     raise FieldError("employee_ids", f"no such employees: {missing}")
             await GroupMember.delete().where(
                 (GroupMember.tenant_id == admin.tenant_id) & (GroupMember.group_id == group_id)
+            )
+            await EmployeeGroup.update({EmployeeGroup.updated_at: utcnow()}).where(
+                (EmployeeGroup.id == group_id) & (EmployeeGroup.tenant_id == admin.tenant_id)
             )
             for eid in ids:
                 await GroupMember.insert(

@@ -25,6 +25,7 @@ from core.pages.records import (
 )
 from core.secondfactor import describe_person
 from core.validation import FieldError
+from core.listing import Offset
 from plugins.cases import gdpr, services
 from plugins.cases.schemas import CaseIn, CasePatch
 
@@ -32,7 +33,6 @@ PLUGIN = "cases"
 PAGE = 25
 Q = Annotated[str | None, QueryParameter(required=False, max_length=200)]
 Choice = Annotated[str | None, QueryParameter(required=False, max_length=20)]
-Offset = Annotated[int, QueryParameter(ge=0, le=1_000_000)]
 CustomerQ = Annotated[int | None, QueryParameter(required=False, ge=1, le=2_147_483_647)]
 
 FIELDS = (
