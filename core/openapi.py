@@ -125,6 +125,61 @@ def _problem_response(status: int) -> ResponseSpec:
     )
 
 
+_VERBS = {"close": "Close", "reopen": "Reopen", "void": "Void"}
+_PREFIXES = ("get_", "list_", "create_", "add_", "edit_", "remove_", "delete_")
+
+
+def _singular(segment: str) -> str:
+    word = segment.replace("-", " ").replace("_", " ")
+    if word.endswith("ies"):
+        return word[:-3] + "y"
+    return word[:-1] if word.endswith("s") and not word.endswith("ss") else word
+
+
+def _a(noun: str) -> str:
+    return ("an " if noun[:1] in "aeiou" else "a ") + noun
+
+
+def conventional_description(handler: Any, method: str, path: str) -> str | None:
+    """A description for a record's conventional operation without a docstring: one of
+    the handler names ``get_one``, ``create``, ``edit``, ``remove``, ``close``,
+    ``reopen``, ``void`` or ``get_*``, ``list_*``, ``create_*``, ``add_*``, ``edit_*``,
+    ``remove_*``, ``delete_*`` on the usual path: ``/api/<records>`` for the collection,
+    ``/api/<records>/{id}`` for one record, ``/api/<parents>/{id}/<records>`` for records
+    of a parent. The path names the record. Anything else needs a docstring
+    (tests/core/test_openapi_doc.py holds every operation to a description)."""
+    name = handler.fn.__name__
+    if name not in ("get_one", "create", "edit", "remove", *_VERBS) and not name.startswith(_PREFIXES):
+        return None
+    segments = [s for s in path.split("/") if s and s != "api"]
+    if len(segments) < 2 and not (segments and method in ("GET", "POST")):
+        return None
+    ids = [i for i, seg in enumerate(segments) if seg.startswith("{")]
+    if name in _VERBS:  # /<records>/{id}/close
+        if len(segments) < 3 or not segments[-2].startswith("{"):
+            return None
+        return f"{_VERBS[name]} the {_singular(segments[-3])}."
+    if segments[-1].startswith("{"):  # one record: /<records>/{id}
+        if len(segments) < 2 or segments[-2].startswith("{"):
+            return None
+        noun = _singular(segments[-2])
+        if method == "GET":
+            return f"One {noun}, by its id."
+        if method == "PATCH":
+            return f"Change the {noun}: the fields sent change, the others stay."
+        if method == "DELETE":
+            return f"Delete the {noun}."
+        return None
+    noun = _singular(segments[-1])  # a collection: /<records> or /<parents>/{id}/<records>
+    parent = _singular(segments[ids[-1] - 1]) if ids and ids[-1] >= 1 else None
+    if method == "GET" and (name.startswith("list_") or name.startswith("get_")):
+        plural = segments[-1].replace("-", " ")
+        return f"The {parent}'s {plural}." if parent else f"The organization's {plural}."
+    if method == "POST" and (name == "create" or name.startswith(("create_", "add_"))):
+        return f"Add {_a(noun)} to the {parent}." if parent else f"Create {_a(noun)}."
+    return None
+
+
 def one_line(handler: Any) -> str | None:
     """The operation's summary: the first sentence of its description or docstring, on
     one line (the whole docstring stays its description)."""
@@ -133,8 +188,13 @@ def one_line(handler: Any) -> str | None:
         return None
     first = " ".join(text.split("\n\n", 1)[0].split())
     end = first.find(". ")
-    sentence = first[: end + 1] if end != -1 else first
-    return sentence.replace("``", "")
+    sentence = (first[: end + 1] if end != -1 else first).replace("``", "")
+    if len(sentence) > SUMMARY_MAX:  # a summary is a line in a list of operations
+        sentence = sentence[: SUMMARY_MAX - 1].rsplit(" ", 1)[0].rstrip(",;:") + "…"
+    return sentence
+
+
+SUMMARY_MAX = 120
 
 
 def _is_module_route(handler: Any) -> bool:
@@ -152,13 +212,15 @@ def document(app: Litestar) -> None:
         for handler in route.route_handlers:
             if not handler.include_in_schema:
                 continue
+            method = sorted(m for m in handler.http_methods if m not in ("HEAD", "OPTIONS"))[0]
+            if not handler.description and not (handler.fn.__doc__ or "").strip():
+                handler.description = conventional_description(handler, method, route.path)
             if handler.summary is None and (line := one_line(handler)):
                 handler.summary = line
             scheme = security_of(handler, path_params)
             if scheme is not None and not handler.security:
                 handler.security = [{scheme: []}]
                 handler._resolved_security = Empty  # resolved again when the document is built
-            method = sorted(m for m in handler.http_methods if m not in ("HEAD", "OPTIONS"))[0]
             statuses = problem_statuses(
                 method, route.path, scheme, bool(path_params), _is_module_route(handler)
             )

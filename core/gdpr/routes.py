@@ -110,6 +110,7 @@ class GdprController(Controller):
 
     @get("/settings")
     async def get_settings(self, admin: AuthUser) -> GdprSettingsOut:
+        """The word that replaces personal data, and the organization's language."""
         row = (
             await Tenant.select(Tenant.anonymization_word, Tenant.language)
             .where(Tenant.id == admin.tenant_id)

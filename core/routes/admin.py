@@ -59,6 +59,7 @@ class ModulesController(Controller):
 
     @get("/")
     async def list_modules(self, user: AuthUser) -> list[ModuleOut]:
+        """Every installed module and whether it is on for the organization."""
         enabled = await enabled_modules(get_host(), user.tenant_id)
         return [
             ModuleOut(name=n, label_sv=m.label_sv, label_en=m.label_en, enabled=n in enabled)
@@ -122,10 +123,12 @@ class EmployeesController(Controller):
 
     @post("/", status_code=HTTP_201_CREATED)
     async def create(self, admin: AuthUser, data: JSONBody[EmployeeIn]) -> EmployeeOut:
+        """Add an employee; without a password they set one through a reset link."""
         return employee_out(await create_employee(admin, data))
 
     @get("/{employee_id:int}")
     async def get_one(self, admin: AuthUser, employee_id: FromPath[int]) -> EmployeeOut:
+        """One employee of the organization, deleted ones included."""
         return employee_out(await get_scoped(Employee, admin.tenant_id, employee_id, "Employee"))
 
     @patch("/{employee_id:int}")
@@ -303,6 +306,7 @@ class GroupsController(Controller):
 
     @post("/", status_code=HTTP_201_CREATED)
     async def create(self, admin: AuthUser, data: JSONBody[GroupIn]) -> GroupOut:
+        """Add a group with its permissions (gdpr, employees, vault); members come apart."""
         perms = _permissions(data.permissions)
         rows = await EmployeeGroup.insert(
             EmployeeGroup(
@@ -316,10 +320,12 @@ class GroupsController(Controller):
 
     @get("/{group_id:int}")
     async def get_one(self, admin: AuthUser, group_id: FromPath[int]) -> GroupOut:
+        """One group with its permissions and members."""
         return await _group_out(await get_scoped(EmployeeGroup, admin.tenant_id, group_id, "Group"))
 
     @patch("/{group_id:int}")
     async def edit(self, admin: AuthUser, group_id: FromPath[int], data: JSONBody[GroupPatch]) -> GroupOut:
+        """Rename a group or change its description or permissions (the fields sent)."""
         async with atomic():
             await get_scoped(EmployeeGroup, admin.tenant_id, group_id, "Group")
             changes: dict[Any, Any] = {}
@@ -365,6 +371,7 @@ class GroupsController(Controller):
 
     @delete("/{group_id:int}", status_code=HTTP_200_OK)
     async def remove(self, admin: AuthUser, group_id: FromPath[int]) -> GroupOut:
+        """Delete a group; its members lose its permissions. Answers the group as it was."""
         async with atomic():
             row = await get_scoped(EmployeeGroup, admin.tenant_id, group_id, "Group")
             out = await _group_out(row)

@@ -238,6 +238,7 @@ class InventoryController(Controller):
 
     @get("/versions/{version_id:int}")
     async def version(self, user: AuthUser, version_id: Id) -> VersionOut:
+        """One signed version of the inventory, with its content as signed."""
         gdpr_user(user)
         return _version_out(await services.get_version(user.tenant_id, version_id))
 

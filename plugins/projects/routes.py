@@ -199,6 +199,7 @@ class PublicPaymentPlansController(Controller):
 
     @get("/{token:str}", opt=PUBLIC)
     async def show(self, token: Token) -> PublicPlanOut:
+        """The payment plan behind a customer's link, without login (the token is the key)."""
         plan, project, organization, installments = await services.view_public_plan(token)
         out = services.plan_out(plan, installments)
         return PublicPlanOut(

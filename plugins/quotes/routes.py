@@ -154,6 +154,7 @@ class PublicQuotesController(Controller):
 
     @get("/{token:str}", opt=PUBLIC)
     async def show(self, request: Request[Any, Any, Any], token: Token) -> PublicQuoteOut:
+        """The quote behind a customer's link, without login (the token is the key)."""
         row, organization, lines = await services.view_public(token, client_ip(request))
         out = services.quote_out(row, lines)
         return PublicQuoteOut(
