@@ -212,7 +212,7 @@ def page_of(item_type: type[Any], name: str | None = None) -> type[Page]:
     replaced by ``Page``."""
     if name is None:
         base = item_type.__name__
-        name = (base[: -len("Out")] if base.endswith("Out") else base) + "Page"
+        name = (base.removesuffix("Out")) + "Page"
     cls = msgspec.defstruct(
         name,
         [("items", list[item_type])],  # type: ignore[valid-type]

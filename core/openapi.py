@@ -172,7 +172,7 @@ def conventional_description(handler: Any, method: str, path: str) -> str | None
         return None
     noun = _singular(segments[-1])  # a collection: /<records> or /<parents>/{id}/<records>
     parent = _singular(segments[ids[-1] - 1]) if ids and ids[-1] >= 1 else None
-    if method == "GET" and (name.startswith("list_") or name.startswith("get_")):
+    if method == "GET" and name.startswith(("list_", "get_")):
         plural = segments[-1].replace("-", " ")
         return f"The {parent}'s {plural}." if parent else f"The organization's {plural}."
     if method == "POST" and (name == "create" or name.startswith(("create_", "add_"))):
@@ -212,7 +212,7 @@ def document(app: Litestar) -> None:
         for handler in route.route_handlers:
             if not handler.include_in_schema:
                 continue
-            method = sorted(m for m in handler.http_methods if m not in ("HEAD", "OPTIONS"))[0]
+            method = min(m for m in handler.http_methods if m not in ("HEAD", "OPTIONS"))
             if not handler.description and not (handler.fn.__doc__ or "").strip():
                 handler.description = conventional_description(handler, method, route.path)
             if handler.summary is None and (line := one_line(handler)):

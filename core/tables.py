@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from piccolo.columns import (
     BigInt,
@@ -17,7 +17,7 @@ from piccolo.table import Table
 
 
 def _now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def UpdatedAt() -> Timestamptz:

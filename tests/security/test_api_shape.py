@@ -5,7 +5,7 @@ unknown parameters; lists share one pagination shape, ``sort`` and ``updated_sin
 from __future__ import annotations
 
 import os
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from tests.security import matrix
@@ -57,7 +57,7 @@ async def test_pages_ignore_unknown_parameters(admin_client: Any) -> None:
 
 
 async def test_sort_and_updated_since_on_core_lists(admin_client: Any, tenant: Any) -> None:
-    before = datetime.now(timezone.utc)
+    before = datetime.now(UTC)
     for name in ("Bertil", "Adam", "Cesar"):
         r = await admin_client.post("/api/employees/", json={"name": name, "email": f"{name.lower()}@example.se"})
         assert r.status_code == 201, r.text
@@ -78,19 +78,19 @@ async def test_sort_and_updated_since_on_core_lists(admin_client: Any, tenant: A
     # updated_since: only what changed; an edit counts; a time without an offset is a 400
     since = (await admin_client.get("/api/employees/", params={"updated_since": before.isoformat()})).json()
     assert {e["name"] for e in since["items"]} == {"Adam", "Bertil", "Cesar"}
-    later = datetime.now(timezone.utc) + timedelta(seconds=1)
+    later = datetime.now(UTC) + timedelta(seconds=1)
     assert (await admin_client.get("/api/employees/", params={"updated_since": later.isoformat()})).json()["total"] == 0
     r = await admin_client.get("/api/employees/", params={"updated_since": "2026-01-01T12:00:00"})
     assert r.status_code == 400 and "updated_since" in r.text
     r = await admin_client.get("/api/employees/", params={"updated_since": "yesterday"})
     assert r.status_code == 400
-    mark = datetime.now(timezone.utc)
+    mark = datetime.now(UTC)
     adam = next(e for e in page["items"] if e["name"] == "Adam")
     assert (await admin_client.patch(f"/api/employees/{adam['id']}", json={"notes": "x"})).status_code == 200
     changed = (await admin_client.get("/api/employees/", params={"updated_since": mark.isoformat()})).json()
     assert [e["id"] for e in changed["items"]] == [adam["id"]]
     # a deletion is a change a sync must see
-    mark = datetime.now(timezone.utc)
+    mark = datetime.now(UTC)
     assert (await admin_client.delete(f"/api/employees/{adam['id']}")).status_code == 200
     gone = (await admin_client.get("/api/employees/", params={"updated_since": mark.isoformat(),
                                                             "include_deleted": "true"})).json()
@@ -103,7 +103,7 @@ async def test_sort_and_updated_since_on_core_lists(admin_client: Any, tenant: A
     assert [g["name"] for g in groups["items"]] == ["Alfa", "Beta"] and groups["total"] == 2
     assert [g["name"] for g in (await admin_client.get("/api/groups/", params={"sort": "-id"})).json()["items"]] == [
         "Alfa", "Beta"]
-    mark = datetime.now(timezone.utc)
+    mark = datetime.now(UTC)
     r = await admin_client.put(f"/api/groups/{g1['id']}/members", json={"employee_ids": [tenant.admin_id]})
     assert r.status_code == 200, r.text
     changed = (await admin_client.get("/api/groups/", params={"updated_since": mark.isoformat()})).json()
