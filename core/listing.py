@@ -31,13 +31,19 @@ Using it in a route (the record layer generates the same)::
     @get("/")
     async def list_cases(
         self, user: AuthUser, offset: Offset = 0, limit: Limit = 50,
-        sort: CASE_SORT.Param = None, updated_since: UpdatedSince = None,
+        sort: Annotated[str | None, CASE_SORT.query] = None,
+        updated_since: UpdatedSince = None,
     ) -> CasePage:
         where = Case.tenant_id == user.tenant_id
         if updated_since is not None:
             where = where & (Case.updated_at >= changed_since(updated_since))
         query = CASE_SORT.apply(Case.select().where(where), Case, sort)
         ...
+
+A table a list offers ``updated_since`` on needs a change time: ``core.tables.UpdatedAt()``
+(``auto_update``) sets it on every Piccolo update; raw SQL updates must set it themselves.
+Answers that cannot be a page (the person search's groups) keep ``offset`` and ``limit``
+and say what they window.
 
 This module imports no Litestar handler machinery beyond parameter markers and the
 client-error exception, and nothing of the domain: any layer may use it.
@@ -125,7 +131,10 @@ class Sort:
         self.keys: tuple[str, ...] = tuple(keys)
         self.columns = dict(columns or {})
         self.default = default
-        self.parse(default)  # a default outside the keys is a programming error
+        try:
+            self.parse(default)
+        except ClientException as exc:  # a default outside the keys is a programming error
+            raise ValueError(f"sort default {default!r}: {exc.detail}") from None
         alternatives = "|".join(self.keys)
         self.pattern = rf"^-?({alternatives})(,-?({alternatives})){{0,{len(self.keys) - 1}}}$"
         self.query = QueryParameter(
@@ -137,7 +146,8 @@ class Sort:
             ),
         )
         self.Param: Any = Annotated[str | None, self.query]
-        """The parameter type: ``sort: CASE_SORT.Param = None``."""
+        """The parameter type, for generated handlers: ``sort: CASE_SORT.Param = None``
+        (written handlers use ``Annotated[str | None, CASE_SORT.query]``, which mypy reads)."""
 
     def parse(self, value: str | None) -> list[tuple[str, bool]]:
         """``[(key, descending), ...]`` for ``value`` (the default when empty); 400 for a
