@@ -19,6 +19,7 @@ from litestar.exceptions import (
 )
 from litestar.exceptions.http_exceptions import RequestEntityTooLarge
 from litestar.openapi import OpenAPIConfig
+from litestar.openapi.spec import Components
 from litestar.router import Router
 from litestar.status_codes import (
     HTTP_400_BAD_REQUEST,
@@ -30,6 +31,8 @@ from core.context import request_context
 from core import builtin as _builtin  # noqa: F401  (the core's own plugin, for every host: #18.6)
 from core.db import pooled, raw, request_scope
 from core.migrate import pending_migrations
+from core.openapi import SECURITY_SCHEMES
+from core.openapi import document as document_api
 from core.plugins import PluginHost, await_me_maybe, get_host
 from core.problems import api_exception_handlers
 from core.routes.admin import EmployeesController, GroupsController, ModulesController
@@ -48,6 +51,15 @@ class PendingMigrations(SystemExit):
 
 def _tenancy_error(_: Request[Any, Any, Any], exc: TenancyError) -> Response[Any]:
     return Response({"status_code": 400, "detail": str(exc)}, status_code=HTTP_400_BAD_REQUEST)
+
+
+API_DESCRIPTION = """Gallra's JSON API, for integrations.
+
+Log in with POST /api/auth/login; the session cookie it sets authenticates the calls
+(security scheme sessionCookie). Lists take offset and limit and answer
+{total, offset, limit, items}; most take sort (-key for descending) and some updated_since.
+A query parameter an operation does not take answers 400. Errors are problem details
+(RFC 9457) with a stable code and, when one field is at fault, field."""
 
 
 MAX_BODY = 2 * 1024 * 1024  # bytes; nothing the API takes comes near it (files are not uploaded here)
@@ -71,6 +83,8 @@ async def _check_request(request: Request[Any, Any, Any]) -> None:
     would answer with an error, a 500): an id in a path that no row can have is "not
     found"; text with the NUL character, which PostgreSQL cannot store, is a 400; so is
     JSON nested deeper than the decoder's stack (see :func:`_check_json`)."""
+    if request.scope["path"].startswith("/api/"):
+        check_query_names(request)
     params = request.route_handler.parsed_fn_signature.parameters
     for name, value in request.path_params.items():
         if isinstance(value, int) and not 0 <= value <= MAX_ID:
@@ -87,6 +101,48 @@ async def _check_request(request: Request[Any, Any, Any]) -> None:
         if b"\x00" in body or (form and b"%00" in body):
             raise ClientException(NUL_REFUSED)
         await _check_json(request, body)
+
+
+_QUERY_NAMES: dict[tuple[int, frozenset[str]], tuple[Any, frozenset[str] | None]] = {}
+
+
+def accepted_query_names(handler: Any, path_params: Any) -> frozenset[str] | None:
+    """The query parameter names ``handler`` declares, its dependencies' included (what
+    Litestar's own parameter model of the route expects), or None when it takes the whole
+    query string (a ``query`` argument). Computed once per handler (the cache holds the
+    handler, so its id is not reused by another while cached)."""
+    key = (id(handler), frozenset(path_params))
+    cached = _QUERY_NAMES.get(key)
+    if cached is None or cached[0] is not handler:
+        model = handler.create_kwargs_model(path_parameters=dict.fromkeys(path_params))
+        names = (
+            None
+            if "query" in model.expected_reserved_kwargs
+            else frozenset(p.field_alias for p in model.expected_query_params)
+        )
+        cached = _QUERY_NAMES[key] = (handler, names)
+    return cached[1]
+
+
+def check_query_names(request: Request[Any, Any, Any]) -> None:
+    """An API route answers 400 for a query parameter it does not declare (#18.9): a
+    misspelt filter (``?custmer=4``) or paging word (``?page=2`` on an offset list) would
+    otherwise be ignored and answer everything, which an integration cannot tell from a
+    right answer. Pages (outside ``/api/``) do not check: browsers, bookmarks and
+    trackers add parameters (``utm_source``, ``fbclid``) that a person cannot remove, and
+    a page shows what it lists, so nothing is silently wrong there."""
+    accepted = accepted_query_names(request.route_handler, request.path_params)
+    if accepted is None:
+        return
+    unknown = sorted(set(request.query_params) - accepted)
+    if unknown:
+        names = ", ".join(repr(n[:40]) for n in unknown[:5])
+        allowed = ", ".join(sorted(accepted)) or "none"
+        raise ClientException(
+            f"Unknown query parameter{'s' if len(unknown) > 1 else ''} {names}; "
+            f"this operation takes: {allowed}.",
+            extra={"field": unknown[0][:40]},
+        )
 
 
 NUL_REFUSED = "Text may not contain the NUL character (\\u0000); remove it and send again."
@@ -280,7 +336,14 @@ def create_app(
         ],
         dependencies={"user": Provide(provide_user), "admin": Provide(provide_admin)},
         exception_handlers=exception_handlers,
-        openapi_config=OpenAPIConfig(title="Gallra", version="0.1.0", path="/schema"),
+        openapi_config=OpenAPIConfig(
+            title="Gallra",
+            version="0.1.0",
+            path="/schema",
+            description=API_DESCRIPTION,
+            components=Components(security_schemes=SECURITY_SCHEMES),
+            use_handler_docstrings=True,
+        ),
         lifespan=[lifespan],
         request_max_body_size=MAX_BODY,
         before_request=_check_request,
@@ -288,6 +351,7 @@ def create_app(
         debug=debug,
     )
     app.state.host = host
+    document_api(app)
     return app
 
 

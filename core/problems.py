@@ -93,6 +93,8 @@ def on_http_exception(request: Request[Any, Any, Any], exc: HTTPException) -> Re
     }
     if exc.extra:
         body["extra"] = exc.extra
+        if isinstance(exc.extra, dict) and isinstance(exc.extra.get("field"), str):
+            body["field"] = exc.extra["field"]
     return Response(body, status_code=status, media_type=PROBLEM_JSON, headers=exc.headers)
 
 

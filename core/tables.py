@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from piccolo.columns import (
     BigInt,
     Boolean,
@@ -14,12 +16,24 @@ from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
 
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def UpdatedAt() -> Timestamptz:
+    """When the row last changed: set by every Piccolo ``update`` (``auto_update``), read by
+    the API's ``updated_since`` (core.listing). Raw SQL updates must set it themselves; the
+    anonymization engine's do not, and lists also compare ``anonymized_at``/``deleted_at``."""
+    return Timestamptz(default=TimestamptzNow(), auto_update=_now, index=True)
+
+
 class Tenant(Table):
     slug = Varchar(length=63, unique=True)
     name = Varchar(length=200)
     language = Varchar(length=5, default="sv")
     anonymization_word = Varchar(length=40, default="Anonymiserad")
     created_at = Timestamptz(default=TimestamptzNow())
+    updated_at = UpdatedAt()
 
 
 class TenantModule(Table, tablename="tenant_module"):
@@ -45,6 +59,7 @@ class Employee(Table):
     notes = Text(default="")
     language = Varchar(length=5, null=True, default=None)
     created_at = Timestamptz(default=TimestamptzNow())
+    updated_at = UpdatedAt()
     deleted_at = Timestamptz(null=True, default=None)
     anonymized_at = Timestamptz(null=True, default=None)
 
@@ -56,6 +71,8 @@ class EmployeeGroup(Table, tablename="employee_group"):
     # Comma-separated permission keys, e.g. "gdpr".
     permissions = Varchar(length=500, default="")
     created_at = Timestamptz(default=TimestamptzNow())
+    updated_at = UpdatedAt()
+    """Also set when the members change."""
 
 
 class GroupMember(Table, tablename="group_member"):

@@ -20,10 +20,10 @@ from core.activity.service import (
     may_open,
 )
 from core.auth import SessionUser
+from core.listing import Offset, Page, Sort, UpdatedSince, changed_since
 from core.validation import FieldError
 from core.web import AuthUser
 
-Offset = Annotated[int, QueryParameter(ge=0, le=1_000_000)]
 Limit = Annotated[int, QueryParameter(ge=1, le=500)]
 Kind = Literal["comment", "work_report", "note", "conversation"]
 
@@ -45,11 +45,12 @@ class ActivityOut(msgspec.Struct):
     created_at: datetime
 
 
-class ActivityPage(msgspec.Struct):
-    total: int
-    offset: int
-    limit: int
+class ActivityPage(Page):
     items: list[ActivityOut]
+
+
+ACTIVITY_SORT = Sort("created_at", default="created_at")
+"""Entries are ordered by time only (ties by id): ``-created_at`` for newest first."""
 
 
 def _out(r: dict) -> ActivityOut:
@@ -113,11 +114,19 @@ class ActivityController(Controller):
         offset: Offset = 0,
         limit: Limit = 100,
         kind: Annotated[Kind | None, QueryParameter()] = None,
+        sort: Annotated[str | None, ACTIVITY_SORT.query] = None,
+        updated_since: UpdatedSince = None,
     ) -> ActivityPage:
-        """The record's comments, notes, work reports and conversation messages, oldest first."""
+        """The record's comments, notes, work reports and conversation messages, oldest first.
+
+        ``updated_since``: entries written since then (entries are never edited; the
+        record's anonymization removes them)."""
         await check_record(user, plugin, record_type, record_id)
+        since = changed_since(updated_since) if updated_since is not None else None
+        ((_, newest_first),) = ACTIVITY_SORT.parse(sort)
         total, rows = await list_activity(
-            user.tenant_id, plugin, record_type, record_id, [kind] if kind else None, offset, limit
+            user.tenant_id, plugin, record_type, record_id, [kind] if kind else None, offset, limit,
+            newest_first=newest_first, since=since,
         )
         return ActivityPage(total=total, offset=offset, limit=limit, items=[_out(r) for r in rows])
 

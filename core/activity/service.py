@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from core.activity.tables import Activity
@@ -82,8 +83,12 @@ async def list_activity(
     kinds: Sequence[str] | None = None,
     offset: int = 0,
     limit: int = 100,
+    *,
+    newest_first: bool = False,
+    since: datetime | None = None,
 ) -> tuple[int, list[dict[str, Any]]]:
-    """Entries of one record, oldest first, and how many there are in all."""
+    """Entries of one record, oldest first (or newest first), and how many there are in
+    all; ``since``: only entries written at or after it (entries are never edited)."""
     where = (
         (Activity.tenant_id == tenant_id)
         & (Activity.plugin == plugin)
@@ -92,12 +97,14 @@ async def list_activity(
     )
     if kinds:
         where = where & Activity.kind.is_in(list(kinds))
+    if since is not None:
+        where = where & (Activity.created_at >= since)
     total = await Activity.count().where(where)
     rows = (
         await Activity.select()
         .where(where)
-        .order_by(Activity.created_at)
-        .order_by(Activity.id)
+        .order_by(Activity.created_at, ascending=not newest_first)
+        .order_by(Activity.id, ascending=not newest_first)
         .offset(offset)
         .limit(limit)
     )

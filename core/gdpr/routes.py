@@ -23,12 +23,11 @@ from core.gdpr.settings import (
     validate_changes,
 )
 from core.gdpr.tables import GdprRun
+from core.listing import Limit, Offset, Page, Sort, UpdatedSince, changed_since
 from core.tables import Tenant
 from core.validation import FieldError
 from core.web import AuthUser
 
-Offset = Annotated[int, QueryParameter(ge=0, le=1_000_000)]
-Limit = Annotated[int, QueryParameter(ge=1, le=200)]
 MAX_WORD = 40
 
 
@@ -65,11 +64,11 @@ class RunOut(msgspec.Struct):
     error: str
 
 
-class RunPage(msgspec.Struct):
-    total: int
-    offset: int
-    limit: int
+class RunPage(Page):
     items: list[RunOut]
+
+
+RUN_SORT = Sort("id", "started_at", "finished_at", "records", default="-started_at")
 
 
 class FieldOut(msgspec.Struct):
@@ -111,6 +110,7 @@ class GdprController(Controller):
 
     @get("/settings")
     async def get_settings(self, admin: AuthUser) -> GdprSettingsOut:
+        """The word that replaces personal data, and the organization's language."""
         row = (
             await Tenant.select(Tenant.anonymization_word, Tenant.language)
             .where(Tenant.id == admin.tenant_id)
@@ -166,22 +166,22 @@ class GdprController(Controller):
         limit: Limit = 50,
         plugin: Annotated[str | None, QueryParameter(max_length=63)] = None,
         rule: Annotated[str | None, QueryParameter(max_length=120)] = None,
+        sort: Annotated[str | None, RUN_SORT.query] = None,
+        updated_since: UpdatedSince = None,
     ) -> RunPage:
-        """The audit of anonymization runs, newest first."""
+        """The audit of anonymization runs, newest first. ``updated_since``: runs started
+        or finished since then."""
         where = GdprRun.tenant_id == admin.tenant_id
         if plugin:
             where = where & (GdprRun.plugin == plugin)
         if rule:
             where = where & (GdprRun.rule_key == rule)
+        if updated_since is not None:
+            since = changed_since(updated_since)
+            where = where & ((GdprRun.started_at >= since) | (GdprRun.finished_at >= since))
         total = await GdprRun.count().where(where)
-        rows = (
-            await GdprRun.select()
-            .where(where)
-            .order_by(GdprRun.started_at, ascending=False)
-            .order_by(GdprRun.id, ascending=False)
-            .offset(offset)
-            .limit(limit)
-        )
+        query = RUN_SORT.apply(GdprRun.select().where(where), GdprRun, sort)
+        rows = await query.offset(offset).limit(limit)
         return RunPage(
             total=total,
             offset=offset,

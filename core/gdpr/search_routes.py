@@ -18,13 +18,17 @@ from core.db import atomic
 
 from core.auth import SessionUser
 from core.eventlog import log_event
+from core.listing import Limit
 from core.gdpr import search as search_index
 from core.gdpr import subjects
 from core.security import keyed_hash
 from core.web import AuthUser, client_ip
 
-Page = Annotated[int, QueryParameter(ge=1, le=10_000)]
-PageSize = Annotated[int, QueryParameter(ge=1, le=200)]
+SearchOffset = Annotated[
+    int,
+    QueryParameter(ge=0, le=10_000, description="How many hits of each group to skip (0 to 10000)."),
+]
+"""Shallower than other lists' offset: a search is refined, not paged ten thousand deep."""
 
 
 Short = Annotated[str, msgspec.Meta(max_length=254)]
@@ -125,10 +129,15 @@ class GroupOut(msgspec.Struct):
 
 
 class SearchOut(msgspec.Struct):
+    """The API's one pagination shape (core.listing), applied per group: ``offset`` and
+    ``limit`` window each group's hits (a group's ``total`` counts all of them), and
+    ``total`` counts every hit of every group. The groups themselves are few (one per
+    place a value is stored) and always all listed, so they are ``groups``, not ``items``."""
+
     query_kind: str
     total: int
-    page: int
-    page_size: int
+    offset: int
+    limit: int
     truncated: bool
     groups: list[GroupOut]
 
@@ -157,19 +166,30 @@ class SearchController(Controller):
         request: Request[Any, Any, Any],
         user: AuthUser,
         q: Annotated[str, QueryParameter(min_length=1, max_length=search_index.MAX_QUERY)],
-        page: Page = 1,
-        page_size: PageSize = 20,
+        offset: SearchOffset = 0,
+        limit: Limit = 20,
     ) -> SearchOut:
         """Every place this organization stores a value matching ``q``: e-mail (whole or part),
         phone number (any way written), personal identity or organization number (any accepted
         form), or words of a name, address or text by prefix. Grouped by area, module, record
-        type and place; each group has its total and one page of hits."""
+        type and place; each group has its total and the hits from ``offset`` to
+        ``offset + limit``."""
         require_gdpr(user)
+        if offset % limit == 0:  # the usual walk (offset += limit): exactly one page
+            page, page_size = offset // limit + 1, limit
+        else:  # any other window: the first offset + limit hits, cut below
+            page, page_size = 1, offset + limit
         result = await search_index.search(
             user.tenant_id, q, viewer=user, page=page, page_size=page_size,
             language=user.language or "sv",
         )
         await audit_lookup(user, "gdpr.search", q, client_ip(request))
+        result = dict(result)
+        result.pop("page", None)
+        result.pop("page_size", None)
+        if page == 1 and offset:
+            result["groups"] = [{**g, "hits": g["hits"][offset:]} for g in result["groups"]]
+        result["offset"], result["limit"] = offset, limit
         return msgspec.convert(result, SearchOut)
 
 

@@ -4,16 +4,15 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from litestar.params import JSONBody
 from litestar import Controller, Request, Response, delete, get, patch, post, put
-from litestar.di import Provide
 from litestar.exceptions import ClientException
-from litestar.params import FromPath, FromQuery, QueryParameter
+from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
 from core import auth
 from core.auth import SessionUser
 from core.db import atomic, utcnow
+from core.listing import Limit, Offset, Sort, UpdatedSince, changed_since
 from core.plugins import get_host
 from core.routes.schemas import (
     EmployeeIn,
@@ -22,20 +21,21 @@ from core.routes.schemas import (
     EmployeePatch,
     GroupIn,
     GroupOut,
+    GroupPage,
     GroupPatch,
     MembersIn,
     ModuleIn,
     ModuleOut,
 )
 from core.tables import Employee, EmployeeGroup, GroupMember
-from core.tenancy import enabled_modules, get_scoped, scoped, set_module_enabled
+from core.tenancy import enabled_modules, get_scoped, set_module_enabled
 from core.validation import FieldError, normalize_email, normalize_phone
-from core.web import AuthUser, SESSION_COOKIE, session_cookie
+from core.web import SESSION_COOKIE, AuthUser, session_cookie
 
 KNOWN_PERMISSIONS = {"gdpr", "employees", "vault"}
 
-Offset = Annotated[int, QueryParameter(ge=0, le=1_000_000)]
-Limit = Annotated[int, QueryParameter(ge=1, le=200)]
+EMPLOYEE_SORT = Sort("id", "name", "email", "role", "created_at", "updated_at", default="id")
+GROUP_SORT = Sort("id", "name", "created_at", "updated_at", default="name")
 
 
 def employee_out(row: dict) -> EmployeeOut:
@@ -59,6 +59,7 @@ class ModulesController(Controller):
 
     @get("/")
     async def list_modules(self, user: AuthUser) -> list[ModuleOut]:
+        """Every installed module and whether it is on for the organization."""
         enabled = await enabled_modules(get_host(), user.tenant_id)
         return [
             ModuleOut(name=n, label_sv=m.label_sv, label_en=m.label_en, enabled=n in enabled)
@@ -91,23 +92,43 @@ class EmployeesController(Controller):
 
     @get("/")
     async def list_employees(
-        self, admin: AuthUser, offset: Offset = 0, limit: Limit = 50, include_deleted: FromQuery[bool] = False
+        self,
+        admin: AuthUser,
+        offset: Offset = 0,
+        limit: Limit = 50,
+        include_deleted: FromQuery[bool] = False,
+        sort: Annotated[str | None, EMPLOYEE_SORT.query] = None,
+        updated_since: UpdatedSince = None,
     ) -> EmployeePage:
+        """The organization's employees, without the deleted ones unless ``include_deleted``.
+
+        ``updated_since`` also finds employees deleted or anonymized since then (with
+        ``include_deleted``), so a sync learns that they are gone."""
         where = Employee.tenant_id == admin.tenant_id
         if not include_deleted:
             where = where & Employee.deleted_at.is_null()
+        if updated_since is not None:
+            since = changed_since(updated_since)
+            where = where & (
+                (Employee.updated_at >= since)
+                | (Employee.deleted_at >= since)
+                | (Employee.anonymized_at >= since)
+            )
         total = await Employee.count().where(where)
-        rows = await Employee.select().where(where).order_by(Employee.id).offset(offset).limit(limit)
+        query = EMPLOYEE_SORT.apply(Employee.select().where(where), Employee, sort)
+        rows = await query.offset(offset).limit(limit)
         return EmployeePage(
             total=total, offset=offset, limit=limit, items=[employee_out(r) for r in rows]
         )
 
     @post("/", status_code=HTTP_201_CREATED)
     async def create(self, admin: AuthUser, data: JSONBody[EmployeeIn]) -> EmployeeOut:
+        """Add an employee; without a password they set one through a reset link."""
         return employee_out(await create_employee(admin, data))
 
     @get("/{employee_id:int}")
     async def get_one(self, admin: AuthUser, employee_id: FromPath[int]) -> EmployeeOut:
+        """One employee of the organization, deleted ones included."""
         return employee_out(await get_scoped(Employee, admin.tenant_id, employee_id, "Employee"))
 
     @patch("/{employee_id:int}")
@@ -266,12 +287,27 @@ class GroupsController(Controller):
     tags = ["groups"]
 
     @get("/")
-    async def list_groups(self, admin: AuthUser) -> list[GroupOut]:
-        rows = await scoped(EmployeeGroup, admin.tenant_id).order_by(EmployeeGroup.name)
-        return [await _group_out(r) for r in rows]
+    async def list_groups(
+        self,
+        admin: AuthUser,
+        offset: Offset = 0,
+        limit: Limit = 50,
+        sort: Annotated[str | None, GROUP_SORT.query] = None,
+        updated_since: UpdatedSince = None,
+    ) -> GroupPage:
+        """The organization's groups with their permissions and members, by name."""
+        where = EmployeeGroup.tenant_id == admin.tenant_id
+        if updated_since is not None:
+            where = where & (EmployeeGroup.updated_at >= changed_since(updated_since))
+        total = await EmployeeGroup.count().where(where)
+        query = GROUP_SORT.apply(EmployeeGroup.select().where(where), EmployeeGroup, sort)
+        rows = await query.offset(offset).limit(limit)
+        items = [await _group_out(r) for r in rows]
+        return GroupPage(total=total, offset=offset, limit=limit, items=items)
 
     @post("/", status_code=HTTP_201_CREATED)
     async def create(self, admin: AuthUser, data: JSONBody[GroupIn]) -> GroupOut:
+        """Add a group with its permissions (gdpr, employees, vault); members come apart."""
         perms = _permissions(data.permissions)
         rows = await EmployeeGroup.insert(
             EmployeeGroup(
@@ -285,10 +321,12 @@ class GroupsController(Controller):
 
     @get("/{group_id:int}")
     async def get_one(self, admin: AuthUser, group_id: FromPath[int]) -> GroupOut:
+        """One group with its permissions and members."""
         return await _group_out(await get_scoped(EmployeeGroup, admin.tenant_id, group_id, "Group"))
 
     @patch("/{group_id:int}")
     async def edit(self, admin: AuthUser, group_id: FromPath[int], data: JSONBody[GroupPatch]) -> GroupOut:
+        """Rename a group or change its description or permissions (the fields sent)."""
         async with atomic():
             await get_scoped(EmployeeGroup, admin.tenant_id, group_id, "Group")
             changes: dict[Any, Any] = {}
@@ -324,6 +362,9 @@ class GroupsController(Controller):
             await GroupMember.delete().where(
                 (GroupMember.tenant_id == admin.tenant_id) & (GroupMember.group_id == group_id)
             )
+            await EmployeeGroup.update({EmployeeGroup.updated_at: utcnow()}).where(
+                (EmployeeGroup.id == group_id) & (EmployeeGroup.tenant_id == admin.tenant_id)
+            )
             for eid in ids:
                 await GroupMember.insert(
                     GroupMember(tenant_id=admin.tenant_id, group_id=group_id, employee_id=eid)
@@ -332,6 +373,7 @@ class GroupsController(Controller):
 
     @delete("/{group_id:int}", status_code=HTTP_200_OK)
     async def remove(self, admin: AuthUser, group_id: FromPath[int]) -> GroupOut:
+        """Delete a group; its members lose its permissions. Answers the group as it was."""
         async with atomic():
             row = await get_scoped(EmployeeGroup, admin.tenant_id, group_id, "Group")
             out = await _group_out(row)

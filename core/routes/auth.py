@@ -119,6 +119,7 @@ class AuthController(Controller):
 
     @post("/logout", status_code=HTTP_200_OK)
     async def logout(self, request: Request[Any, Any, Any]) -> Response[MessageOut]:
+        """End the session and clear its cookie (answers 200 without a session too)."""
         who = await user_of(request)
         await auth.logout(request.cookies.get(SESSION_COOKIE))
         if who is not None:
@@ -129,6 +130,7 @@ class AuthController(Controller):
 
     @get("/me")
     async def me(self, user: AuthUser) -> MeOut:
+        """The logged-in employee: organization, role, language and group permissions."""
         return MeOut(
             employee_id=user.employee_id,
             tenant=user.tenant_slug,

@@ -5,7 +5,7 @@ Guarded by the bearer token in GALLRA_PLATFORM_TOKEN; without it the API is clos
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from litestar.params import JSONBody
 from litestar import Controller, Request, get, post
@@ -13,8 +13,9 @@ from litestar.exceptions import NotAuthorizedException, PermissionDeniedExceptio
 from litestar.status_codes import HTTP_201_CREATED
 
 from core.config import get_settings
+from core.listing import Limit, Offset, Sort, UpdatedSince, changed_since
 from core.plugins import get_host
-from core.routes.schemas import TenantIn, TenantOut
+from core.routes.schemas import TenantIn, TenantOut, TenantPage
 from core.security import constant_equals
 from core.tables import Tenant
 from core.tenancy import create_tenant
@@ -30,6 +31,9 @@ async def platform_guard(connection: Any, _: Any) -> None:
     scheme, _, given = header.partition(" ")
     if scheme.lower() != "bearer" or not given or not constant_equals(given, expected):
         raise NotAuthorizedException("Send the platform token as 'Authorization: Bearer <token>'.")
+
+
+TENANT_SORT = Sort("id", "slug", "name", "created_at", "updated_at", default="slug")
 
 
 def _out(row: dict) -> TenantOut:
@@ -48,8 +52,21 @@ class PlatformController(Controller):
     tags = ["platform"]
 
     @get("/tenants")
-    async def list_tenants(self) -> list[TenantOut]:
-        return [_out(r) for r in await Tenant.select().order_by(Tenant.slug)]
+    async def list_tenants(
+        self,
+        offset: Offset = 0,
+        limit: Limit = 50,
+        sort: Annotated[str | None, TENANT_SORT.query] = None,
+        updated_since: UpdatedSince = None,
+    ) -> TenantPage:
+        """Every tenant (organization) of the installation, by slug."""
+        query = Tenant.select()
+        count = Tenant.count()
+        if updated_since is not None:
+            where = Tenant.updated_at >= changed_since(updated_since)
+            query, count = query.where(where), count.where(where)
+        rows = await TENANT_SORT.apply(query, Tenant, sort).offset(offset).limit(limit)
+        return TenantPage(total=await count, offset=offset, limit=limit, items=[_out(r) for r in rows])
 
     @post("/tenants", status_code=HTTP_201_CREATED)
     async def create(self, request: Request[Any, Any, Any], data: JSONBody[TenantIn]) -> TenantOut:

@@ -30,31 +30,19 @@ from litestar import Router, delete, get, patch, post
 from litestar.params import FromPath, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
+from core.listing import Limit, Offset, UpdatedSince, page_of
 from core.errors import READ_ONLY, RECORD_NOT_FOUND, Forbidden, NotFound
 from core.plugins import await_me_maybe
 from core.records.service import RecordService
 from core.web import AuthUser
 
-Offset = Annotated[int, QueryParameter(ge=0, le=1_000_000, description="Items to skip.")]
-Limit = Annotated[int, QueryParameter(ge=1, le=200, description="Items per page (at most 200).")]
 Q = Annotated[str | None, QueryParameter(required=False, max_length=200,
                                          description="A part of the title, or the number.")]
 Sort = Annotated[str | None, QueryParameter(required=False, max_length=40,
                                             description="A column to sort by; -column descends.")]
-UpdatedSince = Annotated[datetime | None, QueryParameter(
-    required=False, description="Only records changed at or after this time (with time zone).")]
 IncludeDeleted = Annotated[bool, QueryParameter(description="Also deleted records.")]
 RefFilter = Annotated[int | None, QueryParameter(required=False, ge=0, le=2_147_483_647)]
 TextFilter = Annotated[str | None, QueryParameter(required=False, max_length=32)]
-
-
-def page_struct(out: type[msgspec.Struct]) -> type[msgspec.Struct]:
-    """``{total, offset, limit, items}`` of ``out``: the one list shape of the API."""
-    name = out.__name__.removesuffix("Out") + "Page"
-    return msgspec.defstruct(
-        name, [("total", int), ("offset", int), ("limit", int), ("items", list[out])],  # type: ignore[valid-type]
-        module=out.__module__,
-    )
 
 
 def converter(out: type[msgspec.Struct]) -> Callable[[dict[str, Any]], Any]:
@@ -94,7 +82,7 @@ def record_router(
     name = spec.name
     label = spec.label_en.lower()
     out = converter(schema_out)
-    page_cls = page_struct(schema_out)
+    page_cls = page_of(schema_out)
     opid = f"{service.plugin}_{name}"
     tags = [tag or service.plugin]
 

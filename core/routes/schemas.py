@@ -7,6 +7,8 @@ from typing import Annotated, Literal
 
 import msgspec
 
+from core.listing import Page
+
 Str200 = Annotated[str, msgspec.Meta(max_length=200)]
 Str254 = Annotated[str, msgspec.Meta(max_length=254)]
 Phone = Annotated[str, msgspec.Meta(max_length=40)]
@@ -156,14 +158,16 @@ class GroupOut(msgspec.Struct):
     member_ids: list[int]
 
 
-class Page(msgspec.Struct):
-    total: int
-    offset: int
-    limit: int
-
-
 class EmployeePage(Page):
     items: list[EmployeeOut] = []
+
+
+class GroupPage(Page):
+    items: list[GroupOut] = []
+
+
+class TenantPage(Page):
+    items: list[TenantOut] = []
 
 
 class HealthOut(msgspec.Struct):

@@ -20,6 +20,7 @@ from core.pages.records import (
     retention_notice,
 )
 from core.validation import FieldError
+from core.listing import Offset
 from plugins.customers import services
 from plugins.customers.schemas import ContactIn, ContactPatch, CustomerIn, CustomerPatch
 
@@ -27,7 +28,6 @@ PLUGIN = "customers"
 PAGE = 25
 Q = Annotated[str | None, QueryParameter(required=False, max_length=200)]
 KindQ = Annotated[str | None, QueryParameter(required=False, max_length=20)]
-Offset = Annotated[int, QueryParameter(ge=0, le=1_000_000)]
 Deleted = Annotated[bool, QueryParameter(required=False)]
 
 CUSTOMER_FIELDS = (

@@ -273,6 +273,7 @@ class PortalAccountsController(Controller):
 
     @get("/contacts/{contact_id:int}/portal-account")
     async def contact_account(self, user: AuthUser, contact_id: Id) -> PortalStatusOut:
+        """Whether the contact person has a portal account, and its state."""
         await get_scoped(ContactPerson, user.tenant_id, contact_id, "Contact person")
         return await status_out(user.tenant_id, "contact", contact_id)
 
@@ -349,6 +350,7 @@ class PortalController(Controller):
 
     @post("/logout", status_code=HTTP_200_OK, opt=PUBLIC)
     async def logout(self, request: AnyRequest) -> Response[MessageOut]:
+        """End the portal session and clear its cookie."""
         tenant_id = await portal.logout(request.cookies.get(PORTAL_COOKIE))
         if tenant_id is not None:
             await log_system(tenant_id, "logout", 200, "customer portal")

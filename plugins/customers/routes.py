@@ -12,6 +12,7 @@ from core.auth import SessionUser
 from core.db import atomic
 from core.eventlog import log_event
 from core.gdpr.routes import module_settings_router
+from core.listing import Limit, Offset
 from core.web import AuthUser, client_ip
 from plugins.customers import services
 from plugins.customers.schemas import (
@@ -30,9 +31,7 @@ from plugins.customers.schemas import (
     LogPatch,
 )
 
-Offset = Annotated[int, QueryParameter(ge=0, le=1_000_000)]
 # Pages hold at most 200 rows; a larger limit is refused with 400 (as in the core API).
-Limit = Annotated[int, QueryParameter(ge=1, le=200)]
 Query = Annotated[str | None, QueryParameter(max_length=200)]
 
 

@@ -16,12 +16,12 @@ from core.pages.forms import error_of, struct_from_form
 from core.pages.pickers import customer_name
 from core.pages.records import KIND_LABELS, activity_of, add_activity_from_form, module_settings_pages, retention_notice
 from core.validation import FieldError
+from core.listing import Offset
 from plugins.orders import gdpr, services
 from plugins.orders.schemas import OrderIn, OrderLineIn, OrderPatch
 
 PAGE = 25
 Choice = Annotated[str | None, QueryParameter(required=False, max_length=20)]
-Offset = Annotated[int, QueryParameter(ge=0, le=1_000_000)]
 
 
 def _(message: str) -> str:

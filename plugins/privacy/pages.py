@@ -16,6 +16,7 @@ from litestar import Request, Response
 from litestar.exceptions import ClientException
 from litestar.params import FromPath, QueryParameter
 
+from core.listing import Offset
 from core.pages import (
     PageController,
     language_of,
@@ -74,7 +75,6 @@ class PrivacyPages(PageController):
 # --- shared helpers -----------------------------------------------------------------------
 
 ZONE = ZoneInfo("Europe/Stockholm")
-Offset = Annotated[int, QueryParameter(ge=0, le=1_000_000)]
 Choice = Annotated[str | None, QueryParameter(required=False, max_length=20)]
 PAGE = 50
 

@@ -25,6 +25,7 @@ from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_202_ACCEPT
 from core.auth import SessionUser
 from core.db import atomic
 from core.eventlog import log_event
+from core.listing import Limit, Offset
 from core.web import AuthUser, client_ip
 from plugins.privacy import export, services
 from plugins.privacy.gdpr import RT_ACTIVITY, RT_CONTACT, RT_INCIDENT, RT_VERSION
@@ -55,8 +56,6 @@ from plugins.privacy.schemas import (
 
 PLUGIN = "privacy"
 Id = Annotated[int, PathParameter(ge=1, le=2_147_483_647)]
-Offset = Annotated[int, QueryParameter(ge=0, le=1_000_000)]
-Limit = Annotated[int, QueryParameter(ge=1, le=200)]
 TextFilter = Annotated[str | None, QueryParameter(max_length=16)]
 AnyRequest = Request[Any, Any, Any]
 PERMISSION = "gdpr"
@@ -239,6 +238,7 @@ class InventoryController(Controller):
 
     @get("/versions/{version_id:int}")
     async def version(self, user: AuthUser, version_id: Id) -> VersionOut:
+        """One signed version of the inventory, with its content as signed."""
         gdpr_user(user)
         return _version_out(await services.get_version(user.tenant_id, version_id))
 

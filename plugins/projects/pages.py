@@ -16,6 +16,7 @@ from core.pages.forms import error_of, struct_from_form
 from core.pages.pickers import customer_name
 from core.pages.routes import second_factor_context
 from core.validation import FieldError
+from core.listing import Offset
 from plugins.projects import services
 
 PUBLIC = {"public": True}
@@ -73,7 +74,6 @@ PROJECT_STATUSES = {"open": _("Open"), "closed": _("Closed")}
 PAGE = 25
 Q = Annotated[str | None, QueryParameter(required=False, max_length=200)]
 Choice = Annotated[str | None, QueryParameter(required=False, max_length=20)]
-Offset = Annotated[int, QueryParameter(ge=0, le=1_000_000)]
 INSTALLMENT_ROWS = 4
 
 

@@ -11,6 +11,7 @@ from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_202_ACCEPT
 from core.db import contains_text
 from core.tenancy import get_scoped
 from core.web import AuthUser
+from core.listing import Limit, Offset
 from plugins.projects import services
 from plugins.projects.schemas import (
     ApproveIn,
@@ -40,8 +41,6 @@ from plugins.projects.tables import ExtraCost, Installment, PartnerInvitation, P
 
 Id = Annotated[int, PathParameter(ge=1, le=2_147_483_647)]
 RefFilter = Annotated[int | None, QueryParameter(ge=0, le=2_147_483_647)]
-Offset = Annotated[int, QueryParameter(ge=0, le=1_000_000)]
-Limit = Annotated[int, QueryParameter(ge=1, le=200)]
 SearchText = Annotated[str | None, QueryParameter(max_length=200)]
 Token = Annotated[str, PathParameter(min_length=1, max_length=128)]
 # Public routes: no session needed; the module guard leaves them to the handler, which
@@ -200,6 +199,7 @@ class PublicPaymentPlansController(Controller):
 
     @get("/{token:str}", opt=PUBLIC)
     async def show(self, token: Token) -> PublicPlanOut:
+        """The payment plan behind a customer's link, without login (the token is the key)."""
         plan, project, organization, installments = await services.view_public_plan(token)
         out = services.plan_out(plan, installments)
         return PublicPlanOut(

@@ -16,6 +16,7 @@ from core.pages.pickers import customer_name
 from core.pages.routes import second_factor_context
 from core.validation import FieldError
 from core.web import client_ip
+from core.listing import Offset
 from plugins.quotes import services
 
 PUBLIC = {"public": True}
@@ -85,7 +86,6 @@ STATUS_LABELS = {"draft": _("Draft"), "sent": _("Sent"), "accepted": _("Accepted
 PAGE = 25
 Q = Annotated[str | None, QueryParameter(required=False, max_length=200)]
 Choice = Annotated[str | None, QueryParameter(required=False, max_length=20)]
-Offset = Annotated[int, QueryParameter(ge=0, le=1_000_000)]
 FIELDS = ("title", "description", "customer_id", "contact_person_id", "valid_until")
 
 

@@ -9,6 +9,7 @@ from litestar.params import FromQuery, JSONBody, PathParameter, QueryParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_202_ACCEPTED
 
 from core.db import contains_text
+from core.listing import Limit, Offset
 from core.tenancy import get_scoped
 from core.web import AuthUser, client_ip
 from plugins.quotes import services
@@ -33,8 +34,6 @@ from plugins.quotes.tables import Quote, QuoteLine, QuoteView
 
 Id = Annotated[int, PathParameter(ge=1, le=2_147_483_647)]
 RefFilter = Annotated[int | None, QueryParameter(ge=0, le=2_147_483_647)]
-Offset = Annotated[int, QueryParameter(ge=0, le=1_000_000)]
-Limit = Annotated[int, QueryParameter(ge=1, le=200)]
 SearchText = Annotated[str | None, QueryParameter(max_length=200)]
 Token = Annotated[str, PathParameter(min_length=1, max_length=128)]
 # Public routes: no session needed, and the module guard leaves them to the handler, which
@@ -155,6 +154,7 @@ class PublicQuotesController(Controller):
 
     @get("/{token:str}", opt=PUBLIC)
     async def show(self, request: Request[Any, Any, Any], token: Token) -> PublicQuoteOut:
+        """The quote behind a customer's link, without login (the token is the key)."""
         row, organization, lines = await services.view_public(token, client_ip(request))
         out = services.quote_out(row, lines)
         return PublicQuoteOut(

@@ -19,6 +19,7 @@ from core.pages import PageController, page_get, page_post, page_user, read_form
 from core.pages.forms import error_of, struct_from_form
 from core.pages.records import module_settings_pages
 from core.validation import FieldError
+from core.listing import Offset
 from plugins.time import services
 from plugins.time.schemas import ExpenseIn, TimeReportIn
 from plugins.time.tables import Expense, TimeReport
@@ -120,7 +121,6 @@ DEVIATION_KINDS = {"sick": _("Sick"), "child_care": _("Care of a sick child"), "
 DEVIATION = "Deviation"
 KindQ = Annotated[str | None, QueryParameter(required=False, max_length=20)]
 EmployeeQ = Annotated[int | None, QueryParameter(required=False, ge=1, le=2_147_483_647)]
-Offset = Annotated[int, QueryParameter(ge=0, le=1_000_000)]
 PAGE = 50
 MESSAGES += [_("must be after starts_at"), _("a shift is at most 24 hours"), _("Write the time as HH:MM.")]
 

@@ -16,6 +16,7 @@ from litestar.params import FromQuery, JSONBody, PathParameter, QueryParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
 from core.auth import SessionUser
+from core.listing import Limit, Offset
 from core.tenancy import get_scoped
 from core.web import AuthUser
 from plugins.time import services
@@ -45,8 +46,6 @@ from plugins.time.tables import Deviation, Expense, Shift, TimeReport
 Id = Annotated[int, PathParameter(ge=1, le=2_147_483_647)]
 RefFilter = Annotated[int | None, QueryParameter(ge=0, le=2_147_483_647)]
 DateFilter = Annotated[date | None, QueryParameter()]
-Offset = Annotated[int, QueryParameter(ge=0, le=1_000_000)]
-Limit = Annotated[int, QueryParameter(ge=1, le=200)]
 REPORT, EXPENSE, DEVIATION = "Time report", "Expense", "Deviation"
 
 

@@ -145,6 +145,7 @@ class TwoFactorController(Controller):
 
     @put("/settings")
     async def put_settings(self, admin: AuthUser, data: JSONBody[SettingsIn]) -> SettingsOut:
+        """Turn SMS on or off and set the provider, sender name and daily cap."""
         await services.save_sms_settings(
             admin.tenant_id,
             sms_active=data.sms_active,
@@ -214,6 +215,7 @@ class TwoFactorController(Controller):
 
     @get("/people/{kind:str}/{person_id:int}/devices")
     async def person_devices(self, admin: AuthUser, kind: KindPath, person_id: Id) -> list[DeviceOut]:
+        """The person's trusted devices (browsers that skip the SMS code), and until when."""
         rows = await _devices_of_known_person(admin.tenant_id, kind, person_id)
         return [_device_out(r, None) for r in rows]
 
@@ -227,6 +229,7 @@ class TwoFactorController(Controller):
     async def revoke_person_device(
         self, admin: AuthUser, kind: KindPath, person_id: Id, device_id: Id
     ) -> RevokedOut:
+        """Forget one trusted device of the person."""
         services.check_kind(kind)
         await services.revoke_device(admin.tenant_id, kind, person_id, device_id)
         return RevokedOut(revoked=1)
@@ -242,10 +245,12 @@ class TwoFactorController(Controller):
 
     @delete("/devices", status_code=HTTP_200_OK)
     async def revoke_my_devices(self, user: AuthUser) -> RevokedOut:
+        """Forget all my trusted devices: my next login asks for a code everywhere."""
         return RevokedOut(revoked=await services.forget_devices(user.tenant_id, "employee", user.employee_id))
 
     @delete("/devices/{device_id:int}", status_code=HTTP_200_OK)
     async def revoke_my_device(self, user: AuthUser, device_id: Id) -> RevokedOut:
+        """Forget one of my trusted devices."""
         await services.revoke_device(user.tenant_id, "employee", user.employee_id, device_id)
         return RevokedOut(revoked=1)
 

@@ -10,6 +10,7 @@ from litestar import Controller, Request, Response, delete, get, patch, post, pu
 from litestar.params import FromPath, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_202_ACCEPTED
 
+from core.listing import Limit, Offset
 from core.web import AuthUser, client_ip
 from plugins.vault import services
 from plugins.vault.crypto import MasterKeyError, VaultIntegrityError
@@ -33,8 +34,6 @@ from plugins.vault.schemas import (
 
 log = logging.getLogger(__name__)
 
-Offset = Annotated[int, QueryParameter(ge=0, le=1_000_000)]
-Limit = Annotated[int, QueryParameter(ge=1, le=200)]
 AnyRequest = Request[Any, Any, Any]
 OptId = Annotated[int | None, QueryParameter(ge=1, le=2_147_483_647)]
 

@@ -19,13 +19,13 @@ from core.pages.routes import second_factor_context
 from core.pages.pickers import customer_name
 from core.secondfactor import describe_person
 from core.validation import FieldError
+from core.listing import Offset
 from plugins.workorders import gdpr, services
 from plugins.workorders.schemas import ApproveIn, ExtraCostIn, WorkOrderIn, WorkOrderPatch
 
 PAGE = 25
 Q = Annotated[str | None, QueryParameter(required=False, max_length=200)]
 Choice = Annotated[str | None, QueryParameter(required=False, max_length=20)]
-Offset = Annotated[int, QueryParameter(ge=0, le=1_000_000)]
 FIELDS = ("title", "number", "description", "customer_id", "contact_person_id", "email", "customer_reference",
           "end_customer_name", "end_customer_address", "end_customer_phone", "end_customer_email")
 INTS = ("number", "customer_id", "contact_person_id")

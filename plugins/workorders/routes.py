@@ -12,6 +12,7 @@ from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_202_ACCEPT
 from core.auth import SessionUser
 from core.db import atomic
 from core.eventlog import log_event
+from core.listing import Limit, Offset
 from core.tenancy import get_scoped
 from core.web import AuthUser, client_ip
 from plugins.workorders import services
@@ -29,8 +30,6 @@ from plugins.workorders.schemas import (
 )
 from plugins.workorders.tables import ExtraCost
 
-Offset = Annotated[int, QueryParameter(ge=0, le=1_000_000)]
-Limit = Annotated[int, QueryParameter(ge=1, le=200)]
 RefFilter = Annotated[int | None, QueryParameter(ge=0, le=2_147_483_647)]
 TextFilter = Annotated[str | None, QueryParameter(max_length=16)]
 

@@ -37,7 +37,7 @@ async def test_other_tenants_employees_and_groups_are_not_found(admin_client, te
     # Lists show only the own organization.
     listed = {e["id"] for e in (await c.get("/api/employees/", params={"include_deleted": "true"})).json()["items"]}
     assert listed == {tenant.admin_id}
-    assert {g["id"] for g in (await c.get("/api/groups/")).json()} == {own.json()["id"]}
+    assert {g["id"] for g in (await c.get("/api/groups/")).json()["items"]} == {own.json()["id"]}
 
     assert await Employee.select().where(Employee.tenant_id == other_tenant.id).order_by(Employee.id) == before_emp
     assert await EmployeeGroup.select().where(EmployeeGroup.tenant_id == other_tenant.id) == before_grp

@@ -25,8 +25,10 @@ async def test_create_and_list_tenants(client):
     row = await Tenant.select().where(Tenant.slug == slug).first()
     assert row["id"] == body["id"] and row["anonymization_word"] == "Anonymized"
 
-    listed = (await client.get("/api/platform/tenants", headers=bearer())).json()
-    assert {"id": body["id"], "slug": slug} in [{"id": t["id"], "slug": t["slug"]} for t in listed]
+    # A page like every list (#18.9): newest first, the new tenant is on the first page.
+    listed = (await client.get("/api/platform/tenants", headers=bearer(), params={"sort": "-id", "limit": 5})).json()
+    assert listed["limit"] == 5 and listed["offset"] == 0 and listed["total"] >= 1
+    assert listed["items"][0]["id"] == body["id"] and listed["items"][0]["slug"] == slug
 
 
 async def test_platform_api_refuses_without_the_token(client):

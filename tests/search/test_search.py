@@ -151,12 +151,12 @@ async def test_hits_carry_number_status_value_and_link(admin_client, tenant):
 async def test_groups_are_paged_with_their_totals(admin_client, tenant):
     word = unique_word()
     ids = [(await make_customer(admin_client, name=f"{word} {i}"))["id"] for i in range(5)]
-    p1 = await search(admin_client, word, page_size=2)
+    p1 = await search(admin_client, word, limit=2)
     g1 = next(g for g in p1["groups"] if g["record_type"] == "customer")
     assert g1["total"] == 5 and len(g1["hits"]) == 2
     seen = {h["record_id"] for h in g1["hits"]}
     for page in (2, 3):
-        g = next(g for g in (await search(admin_client, word, page_size=2, page=page))["groups"]
+        g = next(g for g in (await search(admin_client, word, limit=2, offset=(page - 1) * 2))["groups"]
                  if g["record_type"] == "customer")
         seen |= {h["record_id"] for h in g["hits"]}
     assert seen == set(ids)
@@ -245,7 +245,7 @@ async def test_every_text_place_of_every_module_is_searched(admin_client, tenant
                 elif col._meta.unique:
                     values[name] = uuid.uuid4().hex
             await table.insert(table(**values))
-    result = await search(admin_client, word, page_size=200)
+    result = await search(admin_client, word, limit=200)
     found = {(g["module"], h["field"]) for g in result["groups"] for h in g["hits"]}
     assert expected <= found, expected - found
     assert "projects" in {m for m, _ in found}
@@ -259,8 +259,11 @@ async def test_permissions_and_bad_queries(app, admin_client, tenant):
     assert r.status_code == 400
     r = await admin_client.get("/api/gdpr/search", params={"q": "!!"})
     assert r.status_code == 400 and r.json()["field"] == "q"
-    r = await admin_client.get("/api/gdpr/search", params={"q": "anna", "page_size": 10_000})
+    r = await admin_client.get("/api/gdpr/search", params={"q": "anna", "limit": 10_000})
     assert r.status_code == 400
+    # the old paging words are not silently ignored (#18.9: one pagination shape)
+    r = await admin_client.get("/api/gdpr/search", params={"q": "anna", "page_size": 10})
+    assert r.status_code == 400 and "page_size" in r.text
     r = await admin_client.get("/api/gdpr/search")
     assert r.status_code == 400
     # A user without the GDPR permission is refused; the permission through a group opens it.
@@ -321,7 +324,7 @@ async def test_find_answers_with_the_same_records_as_search(admin_client, tenant
     newer = await make_customer(admin_client, name=f"Nyare {word}")
     case = await admin_client.post("/api/cases/", json={"title": "Ärende utan namn", "customer_id": newer["id"]})
     assert case.status_code == 201, case.text
-    in_search = places(await search(admin_client, word, page_size=100))
+    in_search = places(await search(admin_client, word, limit=100))
     hits = await gs.find(tenant.id, word)
     in_find = {(h.plugin, h.column, h.record_id) for h in hits}
     assert in_find == in_search

@@ -100,7 +100,7 @@ async def test_reset_links_and_sms_codes_are_never_found_nor_shown(
 
         secrets = (token, token[:12], code)
         for q in ("token", token[:12], token[:24], token, "engångskod", code, "reset", "lösenord"):
-            r = await gdpr.get("/api/gdpr/search", params={"q": q, "page_size": 200})
+            r = await gdpr.get("/api/gdpr/search", params={"q": q, "limit": 200})
             assert r.status_code == 200, r.text
             assert not [h for m, rt, h in hits(r.json()) if rt == "outbox"], q
             assert not any(s in r.text for s in secrets), q
@@ -112,7 +112,7 @@ async def test_reset_links_and_sms_codes_are_never_found_nor_shown(
             r = await gdpr.get("/api/gdpr/search", params={"q": q})
             assert r.json()["total"] == 0, q
         # Messages are found by their recipient, showing the recipient only.
-        r = await gdpr.get("/api/gdpr/search", params={"q": tenant.admin_email, "page_size": 200})
+        r = await gdpr.get("/api/gdpr/search", params={"q": tenant.admin_email, "limit": 200})
         outbox = [h for m, rt, h in hits(r.json()) if rt == "outbox"]
         assert [(h["record_id"], h["field"], h["value"]) for h in outbox] == [
             (mail["id"], "recipient", tenant.admin_email)
@@ -120,7 +120,7 @@ async def test_reset_links_and_sms_codes_are_never_found_nor_shown(
         assert token not in r.text
         page = await gdpr.get("/settings/gdpr/search", params={"q": tenant.admin_email})
         assert tenant.admin_email in page.text and token not in page.text
-        r = await gdpr.get("/api/gdpr/search", params={"q": "070-123 45 67", "page_size": 200})
+        r = await gdpr.get("/api/gdpr/search", params={"q": "070-123 45 67", "limit": 200})
         outbox = [h for m, rt, h in hits(r.json()) if rt == "outbox"]
         assert sms["id"] in {h["record_id"] for h in outbox}
         assert {h["value"] for h in outbox} == {MOBILE}
@@ -168,12 +168,12 @@ async def test_password_hashes_are_no_search_source(app, admin_client, tenant):
     )
     async with gdpr_employee(app, admin_client, tenant) as gdpr:
         for q in ("argon2", "argon2id", "$argon2id$", hashed[:20], hashed):
-            r = await gdpr.get("/api/gdpr/search", params={"q": q, "page_size": 200})
+            r = await gdpr.get("/api/gdpr/search", params={"q": q, "limit": 200})
             assert r.status_code == 200, r.text
             assert r.json()["total"] == 0, q
             assert "argon2" not in r.text
         # The account itself is found by its e-mail address, without the hash.
-        r = await gdpr.get("/api/gdpr/search", params={"q": "pp@example.se", "page_size": 200})
+        r = await gdpr.get("/api/gdpr/search", params={"q": "pp@example.se", "limit": 200})
         assert any(
             h["field"] == "email" and h["link"] and "portal-accounts" in h["link"]
             for _, _, h in hits(r.json())
@@ -323,10 +323,10 @@ async def test_vault_values_are_not_indexed_and_outsiders_see_no_value(app, admi
     entry = r.json()
     async with gdpr_employee(app, admin_client, tenant) as gdpr:
         for q in (plain, plain[:8], "root"):
-            r = await gdpr.get("/api/gdpr/search", params={"q": q, "page_size": 200})
+            r = await gdpr.get("/api/gdpr/search", params={"q": q, "limit": 200})
             assert not [h for m, _, h in hits(r.json()) if m == "vault"], q
             assert plain not in r.text
-        r = await gdpr.get("/api/gdpr/search", params={"q": word, "page_size": 200})
+        r = await gdpr.get("/api/gdpr/search", params={"q": word, "limit": 200})
         vault = [(rt, h) for m, rt, h in hits(r.json()) if m == "vault"]
         assert [(rt, h["record_id"], h["number"], h["value"]) for rt, h in vault] == [
             ("vault_entry", entry["id"], "Inloggningar", "")
@@ -335,7 +335,7 @@ async def test_vault_values_are_not_indexed_and_outsiders_see_no_value(app, admi
         page = await gdpr.get("/settings/gdpr/search", params={"q": word})
         assert "Inloggningar" in page.text and plain not in page.text
     # The administrator is on the form's plain list: the hit shows its value (the customer).
-    r = await admin_client.get("/api/gdpr/search", params={"q": word, "page_size": 200})
+    r = await admin_client.get("/api/gdpr/search", params={"q": word, "limit": 200})
     vault = [h for m, _, h in hits(r.json()) if m == "vault"]
     assert [(h["record_id"], h["value"]) for h in vault] == [(entry["id"], str(c["id"]))]
     assert plain not in r.text
