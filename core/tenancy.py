@@ -13,7 +13,7 @@ from typing import Any
 from litestar.exceptions import NotFoundException
 from piccolo.table import Table
 
-from core.db import atomic
+from core.db import atomic, request_cache
 from core.plugins import PluginHost
 from core.tables import Tenant, TenantModule
 
@@ -78,7 +78,30 @@ async def create_tenant(
     return tenant
 
 
+def _modules_key(host: PluginHost, tenant_id: int) -> tuple[str, int, int]:
+    return ("enabled_modules", id(host), int(tenant_id))
+
+
+def _forget_modules(host: PluginHost, tenant_id: int) -> None:
+    cache = request_cache()
+    if cache is not None:
+        cache.pop(_modules_key(host, tenant_id), None)
+
+
 async def enabled_modules(host: PluginHost, tenant_id: int) -> set[str]:
+    """The modules the tenant has on. Read once per request (the module guard, the
+    tenant's hooks and the handler all ask) and dropped by :func:`set_module_enabled`."""
+    cache = request_cache()
+    key = _modules_key(host, tenant_id)
+    if cache is not None and key in cache:
+        return set(cache[key])
+    result = await _read_enabled_modules(host, tenant_id)
+    if cache is not None:
+        cache[key] = frozenset(result)
+    return result
+
+
+async def _read_enabled_modules(host: PluginHost, tenant_id: int) -> set[str]:
     known = host.modules()
     rows = await TenantModule.select(TenantModule.module, TenantModule.enabled).where(
         TenantModule.tenant_id == tenant_id
@@ -90,6 +113,7 @@ async def enabled_modules(host: PluginHost, tenant_id: int) -> set[str]:
 async def set_module_enabled(host: PluginHost, tenant_id: int, module: str, enabled: bool) -> None:
     if module not in host.modules():
         raise NotFoundException(f"No module named {module!r} is installed")
+    _forget_modules(host, tenant_id)
     async with atomic():
         updated = await TenantModule.update({TenantModule.enabled: enabled}).where(
             (TenantModule.tenant_id == tenant_id) & (TenantModule.module == module)
@@ -98,6 +122,7 @@ async def set_module_enabled(host: PluginHost, tenant_id: int, module: str, enab
             await TenantModule.insert(
                 TenantModule(tenant_id=tenant_id, module=module, enabled=enabled)
             )
+        _forget_modules(host, tenant_id)  # a read inside the transaction saw the change
 
 
 async def tenants_enabling(host: PluginHost, module: str) -> list[str]:
