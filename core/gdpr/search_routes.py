@@ -165,11 +165,14 @@ class SearchController(Controller):
         form), or words of a name, address or text by prefix. Grouped by area, module, record
         type and place; each group has its total and one page of hits."""
         require_gdpr(user)
-        result = await search_index.search(
-            user.tenant_id, q, viewer=user, page=page, page_size=page_size,
-            language=user.language or "sv",
-        )
-        await audit_lookup(user, "gdpr.search", q, client_ip(request))
+        # One transaction and connection for the lookup and its audit row: no answer
+        # without the row that says it was given, and the tenant is set once.
+        async with atomic():
+            result = await search_index.search(
+                user.tenant_id, q, viewer=user, page=page, page_size=page_size,
+                language=user.language or "sv",
+            )
+            await audit_lookup(user, "gdpr.search", q, client_ip(request))
         return msgspec.convert(result, SearchOut)
 
 
