@@ -1,5 +1,8 @@
 """Benchmark: Gallra's request path over HTTP against a plain Litestar app, same run.
 
+(#19 asked for ``bench/http.py``; a file of that name in bench/ hides the standard
+library's ``http`` package from every script run there, httpx included.)
+
 Starts, one after the other on 127.0.0.1, each the way `gallra serve` runs (one uvicorn
 process, log level info, access log included):
 
@@ -20,21 +23,14 @@ Then measures, with the same client code for both:
 Prints JSON: requests/s, p50 and p95 in ms, and each Gallra figure's ratio to its
 reference. Run by hand, never in the test suite::
 
-    .venv/bin/python bench/http.py [--seconds 5] [--seed 2000]
-    GALLRA_DATABASE_URL=postgresql://… GALLRA_DATABASE_OWNER_URL=… .venv/bin/python bench/http.py
+    .venv/bin/python bench/http_path.py [--seconds 5] [--seed 2000]
+    GALLRA_DATABASE_URL=postgresql://… GALLRA_DATABASE_OWNER_URL=… .venv/bin/python bench/http_path.py
 
 The client shares the machine's cores with the server: read the ratios, and note the load
 (``uptime``) printed with them.
 """
 
 from __future__ import annotations
-
-import sys
-from pathlib import Path
-
-# This file is named http.py: keep its folder off the path, or it hides the standard
-# library's http package from httpx.
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
 
 import argparse
 import asyncio
@@ -43,8 +39,10 @@ import os
 import random
 import socket
 import subprocess
+import sys
 import tempfile
 import time
+from pathlib import Path
 from typing import Any
 
 import httpx
