@@ -329,7 +329,7 @@ class _SQLitePool:
             try:
                 await connection.close()
             except Exception:  # noqa: BLE001 - closing anyway
-                pass
+                logging.getLogger(__name__).debug("closing a pooled connection failed", exc_info=True)
 
 
 def _sqlite_run(conn: sqlite3.Connection, query: str, args: Any, commit: bool) -> list[Any]:
@@ -375,7 +375,7 @@ class PooledSQLiteTransaction(SQLiteTransaction):
         self.context = engine.current_transaction.set(self)
         return self
 
-    async def __aexit__(self, exception_type: Any, exception: Any, traceback: Any) -> bool:
+    async def __aexit__(self, exception_type: object, exception: object, traceback: object) -> bool:
         if self._parent:
             return exception is None
         engine: PooledSQLiteEngine = self.engine  # type: ignore[assignment]
