@@ -68,6 +68,19 @@ def observe_sweep(plugin: str, records: int, seconds: float) -> None:
     SWEEP_SECONDS.labels(plugin).observe(seconds)
 
 
+def observe_run(plugin: str, records: int, started: Any, finished: datetime) -> None:
+    """:func:`observe_sweep` from a run's audit row (``started_at`` as the database gave it
+    back: SQLite may answer with text). Never fails the run it describes."""
+    try:
+        if isinstance(started, str):
+            started = datetime.fromisoformat(started)
+        if started.tzinfo is None:
+            started = started.replace(tzinfo=timezone.utc)
+        observe_sweep(plugin, records, max(0.0, (finished - started).total_seconds()))
+    except Exception:  # noqa: BLE001 - metrics never break a sweep
+        logging.getLogger(__name__).debug("sweep metric not recorded", exc_info=True)
+
+
 class _QueueDepth:
     """Messages waiting per queue of the current broker, read when scraped."""
 

@@ -56,3 +56,19 @@ def test_json_log_line_parses():
     assert data["logger"] == "gallra.test"
     assert data["message"] == "sent 3 message(s)"
     assert "time" in data
+
+
+async def test_a_finished_run_counts_for_its_plugin(tenant):
+    from core.db import utcnow
+    from core.gdpr.engine import finish_run, start_run
+    from core.metrics import REGISTRY
+
+    def value(name: str) -> float:
+        return REGISTRY.get_sample_value(name, {"plugin": "metricsprobe"}) or 0.0
+
+    before = value("gallra_sweep_records_total")
+    runs = value("gallra_sweep_duration_seconds_count")
+    run_id = await start_run(tenant.id, "metricsprobe", "probe", "sweep", utcnow())
+    await finish_run(run_id, 7, "ok")
+    assert value("gallra_sweep_records_total") == before + 7
+    assert value("gallra_sweep_duration_seconds_count") == runs + 1
