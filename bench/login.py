@@ -46,7 +46,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=8.0)
     parser.add_argument("--people", type=int, default=400, help="employees (one per SMS login)")
     args = parser.parse_args()
-    env = dict(os.environ, GALLRA_SMS_DAILY_CAP_MAX="100000")
+    env = dict(os.environ, GALLRA_SMS_DAILY_CAP_MAX="100000", GALLRA_PLATFORM_TOKEN="bench-" + os.urandom(8).hex())
     env.setdefault("GALLRA_DATA_DIR", tempfile.mkdtemp(prefix="gallra-bench-"))
     env.pop("GALLRA_BROKER_URL", None)
     password = "bench-password-123"
@@ -156,6 +156,7 @@ async def sms_logins(base: str, password: str, args: argparse.Namespace) -> dict
         t0 = time.perf_counter()
         await asyncio.gather(*(client_loop() for _ in range(args.clients)))
         elapsed = time.perf_counter() - t0
+    per_route = route_figures(base, os.environ["GALLRA_PLATFORM_TOKEN"])
     t1 = time.perf_counter()
     for _ in range(10):
         HASHER.hash(password)
@@ -174,6 +175,31 @@ async def sms_logins(base: str, password: str, args: argparse.Namespace) -> dict
         "hash_ms": round(hash_ms, 1),
         "target_logins_per_s_postgresql": 25,
         "people_left": len(people),
+        "server_per_route": per_route,
+    }
+
+
+def route_figures(base: str, token: str) -> dict:
+    """Mean statements and ms per request by route, from the server's /metrics."""
+    text = httpx.get(base + "/metrics", headers={"authorization": f"Bearer {token}"}).text
+    sums: dict[tuple[str, str], float] = {}
+    for line in text.splitlines():
+        m = re.match(r'gallra_http_request_(queries|duration_seconds)_(sum|count)\{(.*)\} (\S+)', line)
+        if not m:
+            continue
+        route = re.search(r'route="([^"]*)"', m.group(3)).group(1)  # type: ignore[union-attr]
+        key = (route, f"{m.group(1)}_{m.group(2)}")
+        sums[key] = sums.get(key, 0.0) + float(m.group(4))
+    out: dict = {}
+    for (route, what), value in sums.items():
+        out.setdefault(route, {})[what] = value
+    return {
+        route: {
+            "requests": int(v.get("queries_count", 0)),
+            "statements_mean": round(v.get("queries_sum", 0) / v["queries_count"], 1) if v.get("queries_count") else None,
+            "ms_mean": round(1000 * v.get("duration_seconds_sum", 0) / v["duration_seconds_count"], 1) if v.get("duration_seconds_count") else None,
+        }
+        for route, v in out.items() if "login" in route or "challenges" in route
     }
 
 
