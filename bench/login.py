@@ -3,13 +3,21 @@
 Starts `gallra serve` on a fresh SQLite data directory (or GALLRA_DATABASE_URL), creates a
 tenant and an administrator, then times sequential logins over HTTP on 127.0.0.1 and one
 Argon2 hash on its own. Prints JSON. Run by hand: `.venv/bin/python bench/login.py --n 100`.
+
+``--sms --clients 8`` measures complete logins with an SMS code instead (#19's target: 25/s
+with 8 clients on PostgreSQL): SMS two-factor on for employee login, one employee per login
+(a person may be sent a code once a minute), each client logs in on a new device (202 with a
+challenge), reads the code from the outbox row (the default provider keeps it there, as an
+administrator without a gateway would) and verifies it (200, a session).
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import os
+import re
 import socket
 import statistics
 import subprocess
@@ -33,8 +41,14 @@ def free_port() -> int:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--n", type=int, default=100)
+    parser.add_argument("--sms", action="store_true", help="complete logins with an SMS code")
+    parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--seconds", type=float, default=8.0)
+    parser.add_argument("--people", type=int, default=400, help="employees (one per SMS login)")
     args = parser.parse_args()
-    env = dict(os.environ, GALLRA_DATA_DIR=tempfile.mkdtemp(prefix="gallra-bench-"))
+    env = dict(os.environ, GALLRA_SMS_DAILY_CAP_MAX="100000", GALLRA_PLATFORM_TOKEN="bench-" + os.urandom(8).hex())
+    env.setdefault("GALLRA_DATA_DIR", tempfile.mkdtemp(prefix="gallra-bench-"))
+    env.pop("GALLRA_BROKER_URL", None)
     password = "bench-password-123"
     subprocess.run([GALLRA, "migrate"], env=env, check=True, capture_output=True)
     subprocess.run([GALLRA, "tenant", "create", "bench", "--name", "Bench AB"], env=env, check=True, capture_output=True)
@@ -52,6 +66,12 @@ def main() -> None:
                     break
             except httpx.HTTPError:
                 time.sleep(0.2)
+        if args.sms:
+            os.environ.update(env)
+            os.environ.setdefault("PICCOLO_CONF", "core.piccolo_conf")
+            sys.path.insert(0, str(ROOT))
+            print(json.dumps(asyncio.run(sms_logins(base, password, args)), indent=2))
+            return
         times = []
         with httpx.Client(base_url=base) as client:
             for _ in range(args.n):
@@ -77,6 +97,110 @@ def main() -> None:
     finally:
         server.terminate()
         server.wait(timeout=10)
+
+
+CODE_RE = re.compile(r"\b(\d{6})\b")
+
+
+async def sms_logins(base: str, password: str, args: argparse.Namespace) -> dict:
+    from core.auth import HASHER
+    from core.db import pooled
+    from core.tables import Outbox
+
+    async with httpx.AsyncClient(base_url=base, timeout=30) as admin:
+        r = await admin.post("/api/auth/login", json={"tenant": "bench", "email": "admin@bench.example", "password": password})
+        assert r.status_code == 200, r.text
+        r = await admin.put("/api/twofactor/settings", json={"sms_active": True, "sender": "Gallra", "daily_cap": 100000})
+        assert r.status_code == 200, r.text
+        r = await admin.put("/api/twofactor/contexts/employee_login", json={"enabled": True})
+        assert r.status_code == 200, r.text
+        sem = asyncio.Semaphore(4)
+
+        async def add(i: int) -> None:
+            async with sem:
+                r = await admin.post("/api/employees", json={
+                    "name": f"Person {i}", "email": f"p{i}@bench.example",
+                    "mobile_phone": f"+4670{i:07d}", "password": password,
+                })
+                assert r.status_code == 201, r.text
+
+        await asyncio.gather(*(add(i) for i in range(args.people)))
+
+    people = list(range(args.people))
+    times: list[float] = []
+    errors = 0
+    async with pooled():
+        deadline = time.perf_counter() + args.seconds
+
+        async def client_loop() -> None:
+            nonlocal errors
+            while people and time.perf_counter() < deadline:
+                i = people.pop()
+                t0 = time.perf_counter()
+                async with httpx.AsyncClient(base_url=base, timeout=30) as c:
+                    r = await c.post("/api/auth/login", json={"tenant": "bench", "email": f"p{i}@bench.example", "password": password})
+                    if r.status_code != 202:
+                        errors += 1
+                        continue
+                    cid = r.json()["second_factor"]["challenge_id"]
+                    row = await Outbox.select(Outbox.body).where(
+                        (Outbox.channel == "sms") & (Outbox.recipient == f"+4670{i:07d}")
+                    ).order_by(Outbox.id, ascending=False).first()
+                    code = CODE_RE.search(row["body"]).group(1)  # type: ignore[index,union-attr]
+                    r = await c.post(f"/api/twofactor/challenges/{cid}/verify", json={"code": code})
+                    if r.status_code != 200:
+                        errors += 1
+                        continue
+                times.append((time.perf_counter() - t0) * 1000)
+
+        t0 = time.perf_counter()
+        await asyncio.gather(*(client_loop() for _ in range(args.clients)))
+        elapsed = time.perf_counter() - t0
+    per_route = route_figures(base, os.environ["GALLRA_PLATFORM_TOKEN"])
+    t1 = time.perf_counter()
+    for _ in range(10):
+        HASHER.hash(password)
+    hash_ms = (time.perf_counter() - t1) * 100
+    times.sort()
+    n = len(times)
+    return {
+        "engine": "postgresql" if os.environ.get("GALLRA_DATABASE_URL") else "sqlite",
+        "load_average": os.getloadavg(),
+        "clients": args.clients,
+        "complete_logins": n,
+        "errors": errors,
+        "logins_per_s": round(n / elapsed, 1),
+        "login_ms_p50": round(times[n // 2], 1) if n else None,
+        "login_ms_p95": round(times[max(0, int(n * 0.95) - 1)], 1) if n else None,
+        "hash_ms": round(hash_ms, 1),
+        "target_logins_per_s_postgresql": 25,
+        "people_left": len(people),
+        "server_per_route": per_route,
+    }
+
+
+def route_figures(base: str, token: str) -> dict:
+    """Mean statements and ms per request by route, from the server's /metrics."""
+    text = httpx.get(base + "/metrics", headers={"authorization": f"Bearer {token}"}).text
+    sums: dict[tuple[str, str], float] = {}
+    for line in text.splitlines():
+        m = re.match(r'gallra_http_request_(queries|duration_seconds)_(sum|count)\{(.*)\} (\S+)', line)
+        if not m:
+            continue
+        route = re.search(r'route="([^"]*)"', m.group(3)).group(1)  # type: ignore[union-attr]
+        key = (route, f"{m.group(1)}_{m.group(2)}")
+        sums[key] = sums.get(key, 0.0) + float(m.group(4))
+    out: dict = {}
+    for (route, what), value in sums.items():
+        out.setdefault(route, {})[what] = value
+    return {
+        route: {
+            "requests": int(v.get("queries_count", 0)),
+            "statements_mean": round(v.get("queries_sum", 0) / v["queries_count"], 1) if v.get("queries_count") else None,
+            "ms_mean": round(1000 * v.get("duration_seconds_sum", 0) / v["duration_seconds_count"], 1) if v.get("duration_seconds_count") else None,
+        }
+        for route, v in out.items() if "login" in route or "challenges" in route
+    }
 
 
 if __name__ == "__main__":

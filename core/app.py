@@ -277,6 +277,25 @@ def _api_edge_middleware(app: Any) -> Any:
     return middleware
 
 
+def _metrics_route() -> Any:
+    """``GET /metrics`` for Prometheus (:mod:`core.metrics`), guarded like the platform
+    API: the bearer token of GALLRA_PLATFORM_TOKEN, closed when none is set."""
+    from core.metrics import render
+    from core.routes.platform import platform_guard
+
+    @get("/metrics", guards=[platform_guard], include_in_schema=False, sync_to_thread=False)
+    def metrics() -> Response[bytes]:
+        return Response(render(), media_type="text/plain; version=0.0.4; charset=utf-8")
+
+    return metrics
+
+
+def _observability_middleware() -> list[Any]:
+    from core.metrics import metrics_middleware
+
+    return [metrics_middleware]
+
+
 def create_app(
     host: PluginHost | None = None, check_migrations: bool = True, debug: bool = False
 ) -> Litestar:
@@ -326,6 +345,7 @@ def create_app(
     app = Litestar(
         route_handlers=[
             health,
+            _metrics_route(),
             AuthController,
             PlatformController,
             ModulesController,
@@ -347,7 +367,7 @@ def create_app(
         lifespan=[lifespan],
         request_max_body_size=MAX_BODY,
         before_request=_check_request,
-        middleware=[_tenant_scope_middleware, _api_edge_middleware],
+        middleware=[*_observability_middleware(), _tenant_scope_middleware, _api_edge_middleware],
         debug=debug,
     )
     app.state.host = host

@@ -22,7 +22,9 @@ def run(coro: Any) -> Any:
 @click.group(help="Gallra: a plugin-based business platform with GDPR built in.")
 @click.version_option(package_name="gallra")
 def cli() -> None:
-    logging.basicConfig(level=os.environ.get("GALLRA_LOG_LEVEL", "INFO"), format="%(levelname)s %(name)s: %(message)s")
+    from core.metrics import configure_logging
+
+    configure_logging(os.environ.get("GALLRA_LOG_LEVEL", "INFO"), os.environ.get("GALLRA_LOG_FORMAT"))
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
 
 

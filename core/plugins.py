@@ -185,7 +185,22 @@ class PluginHost:
         return self.pm.subset_hook_caller(hook_name, remove_plugins=remove)
 
     async def enabled_modules(self, tenant_id: int) -> set[str]:
-        """The modules the tenant has on: its stored choice, else the module's default."""
+        """The modules the tenant has on: its stored choice, else the module's default.
+
+        Read once per request (the module guard, the tenant's hooks and the handler all ask);
+        ``core.tenancy.set_module_enabled`` drops the cached answer (key: :func:`modules_key`)."""
+        from core.db import request_cache
+
+        cache = request_cache()
+        key = modules_key(self, tenant_id)
+        if cache is not None and key in cache:
+            return set(cache[key])
+        result = await self._read_enabled_modules(tenant_id)
+        if cache is not None:
+            cache[key] = frozenset(result)
+        return result
+
+    async def _read_enabled_modules(self, tenant_id: int) -> set[str]:
         from core.tables import TenantModule
 
         known = self.modules()
@@ -283,6 +298,11 @@ class PluginHost:
             for kind, (plugin_name, decl) in self.kind_owners()[of].items()
             if plugin_name not in off
         }
+
+
+def modules_key(host: PluginHost, tenant_id: int) -> tuple[str, int, int]:
+    """The request-cache key of a tenant's enabled modules."""
+    return ("enabled_modules", id(host), int(tenant_id))
 
 
 def _derive(spec: Any, hook_name: str, area: str) -> list[Any]:

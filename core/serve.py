@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import threading
 
 import uvicorn
@@ -63,6 +64,8 @@ def serve(host: str, port: int, demo: bool, workers: int) -> None:
             workers=workers if workers > 1 else None,
             log_level="info",
             proxy_headers=settings.trust_proxy,
+            # GALLRA_LOG_FORMAT=json: uvicorn's loggers go through the root's JSON handler.
+            **({"log_config": None} if os.environ.get("GALLRA_LOG_FORMAT", "").lower() == "json" else {}),
         )
     except PendingMigrations as exc:
         raise SystemExit(str(exc)) from None

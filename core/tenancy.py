@@ -13,8 +13,8 @@ from typing import Any
 from litestar.exceptions import NotFoundException
 from piccolo.table import Table
 
-from core.db import atomic
-from core.plugins import PluginHost
+from core.db import atomic, request_cache
+from core.plugins import PluginHost, modules_key
 from core.tables import Tenant, TenantModule
 
 SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
@@ -78,14 +78,22 @@ async def create_tenant(
     return tenant
 
 
+def _forget_modules(host: PluginHost, tenant_id: int) -> None:
+    cache = request_cache()
+    if cache is not None:
+        cache.pop(modules_key(host, tenant_id), None)
+
+
 async def enabled_modules(host: PluginHost, tenant_id: int) -> set[str]:
-    """The modules the tenant has on (the host asks, for its tenant dispatch, too)."""
+    """The modules the tenant has on (read once per request by the host, and dropped by
+    :func:`set_module_enabled`)."""
     return await host.enabled_modules(tenant_id)
 
 
 async def set_module_enabled(host: PluginHost, tenant_id: int, module: str, enabled: bool) -> None:
     if module not in host.modules():
         raise NotFoundException(f"No module named {module!r} is installed")
+    _forget_modules(host, tenant_id)
     async with atomic():
         updated = await TenantModule.update({TenantModule.enabled: enabled}).where(
             (TenantModule.tenant_id == tenant_id) & (TenantModule.module == module)
@@ -94,6 +102,7 @@ async def set_module_enabled(host: PluginHost, tenant_id: int, module: str, enab
             await TenantModule.insert(
                 TenantModule(tenant_id=tenant_id, module=module, enabled=enabled)
             )
+        _forget_modules(host, tenant_id)  # a read inside the transaction saw the change
 
 
 async def tenants_enabling(host: PluginHost, module: str) -> list[str]:

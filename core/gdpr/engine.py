@@ -380,14 +380,19 @@ async def _add_records(run_id: int, records: int) -> None:
 
 async def finish_run(run_id: int, records: int, outcome: str, error: str = "") -> None:
     """Close an audit row opened by :func:`start_run` with its records, outcome and error."""
-    await GdprRun.update(
+    now = utcnow()
+    rows = await GdprRun.update(
         {
-            GdprRun.finished_at: utcnow(),
+            GdprRun.finished_at: now,
             GdprRun.records: records,
             GdprRun.outcome: outcome,
             GdprRun.error: error[:2000],
         }
-    ).where(GdprRun.id == run_id)
+    ).where(GdprRun.id == run_id).returning(GdprRun.plugin, GdprRun.started_at)
+    if rows:
+        from core.metrics import observe_run
+
+        observe_run(rows[0]["plugin"], records, rows[0]["started_at"], now)
 
 
 async def _finished_runs(

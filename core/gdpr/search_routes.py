@@ -179,11 +179,14 @@ class SearchController(Controller):
             page, page_size = offset // limit + 1, limit
         else:  # any other window: the first offset + limit hits, cut below
             page, page_size = 1, offset + limit
-        result = await search_index.search(
-            user.tenant_id, q, viewer=user, page=page, page_size=page_size,
-            language=user.language or "sv",
-        )
-        await audit_lookup(user, "gdpr.search", q, client_ip(request))
+        # One transaction and connection for the lookup and its audit row: no answer
+        # without the row that says it was given, and the tenant is set once.
+        async with atomic():
+            result = await search_index.search(
+                user.tenant_id, q, viewer=user, page=page, page_size=page_size,
+                language=user.language or "sv",
+            )
+            await audit_lookup(user, "gdpr.search", q, client_ip(request))
         result = dict(result)
         result.pop("page", None)
         result.pop("page_size", None)
