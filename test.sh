@@ -2,7 +2,8 @@
 # Run the whole test suite. SQLite by default; PostgreSQL when GALLRA_TEST_DATABASE_URL is
 # set; broker tests use Redis when GALLRA_TEST_BROKER_URL is set. Extra arguments go to pytest.
 # The tests run in parallel on every core (pytest-xdist, -n auto; each worker has its own data
-# directory and PostgreSQL database); `./test.sh -n 0 ...` runs them in one process (pdb, -x).
+# directory and PostgreSQL database; the browser tests share one worker: --dist loadgroup);
+# `./test.sh -n 0 ...` runs them in one process (for --pdb, or -x in order).
 set -euo pipefail
 cd "$(dirname "$0")"
 PY="${PYTHON:-python3}"
@@ -14,4 +15,4 @@ if ! .venv/bin/python -c "import core, pytest, time_machine, xdist" 2>/dev/null 
   .venv/bin/pip install --quiet -e ".[test]"
   touch .venv/.installed-test
 fi
-exec .venv/bin/python -m pytest -n "${GALLRA_TEST_WORKERS:-auto}" "$@"
+exec .venv/bin/python -m pytest -n "${GALLRA_TEST_WORKERS:-auto}" --dist loadgroup "$@"

@@ -32,10 +32,10 @@ import itertools
 import os
 import tempfile
 import uuid
-from urllib.parse import urlsplit, urlunsplit
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 import pytest_asyncio
@@ -76,7 +76,11 @@ def xdist_worker() -> str | None:
 
 def is_xdist_controller(config: pytest.Config) -> bool:
     """True in the process that hands tests to xdist workers and runs none itself."""
-    return not hasattr(config, "workerinput") and config.getoption("dist", "no") != "no"
+    return (
+        not hasattr(config, "workerinput")
+        and config.getoption("dist", "no") != "no"
+        and bool(config.getoption("tx", None))
+    )
 
 
 def _is_postgres(url: str) -> bool:

@@ -48,10 +48,14 @@ HERE = Path(__file__).resolve().parent
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Every test in this folder is a ``browser`` test (``-m "not browser"`` leaves them out)."""
+    """Every test in this folder is a ``browser`` test (``-m "not browser"`` leaves them out).
+
+    Under pytest-xdist (test.sh: ``--dist loadgroup``) they run in one worker, one after
+    another, so one server and one Chromium serve them all instead of one per worker."""
     for item in items:
         if HERE in item.path.parents:
             item.add_marker(pytest.mark.browser)
+            item.add_marker(pytest.mark.xdist_group("browser"))
 
 
 _db_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="browser-test-db")

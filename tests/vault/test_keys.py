@@ -76,6 +76,7 @@ async def test_first_start_creates_the_key_file_0600(client, fresh_keys) -> None
     assert (await keys.check_keys()).keys == ring.keys
 
 
+@pytest.mark.slow
 async def test_rotation_round_trip_while_requests_keep_working(client) -> None:
     from plugins.vault import keys
     from plugins.vault.tables import VaultEntry, VaultKeyVersion
@@ -201,6 +202,7 @@ async def test_rotation_with_env_keys(client, monkeypatch) -> None:
     await keys.check_keys()
 
 
+@pytest.mark.slow
 async def test_rotation_concurrent_with_requests(client) -> None:
     """``gallra vault rotate-key`` in another thread (its own event loop, as the command
     runs in its own process) while the application serves requests: nothing fails,
