@@ -27,6 +27,7 @@ application's role keeps its name. The controller runs no test, so it applies no
 from __future__ import annotations
 
 import asyncio
+import atexit
 import importlib
 import itertools
 import os
@@ -119,6 +120,11 @@ def _own_worker_database(worker: str) -> None:
             await conn.close()
 
     asyncio.run(create())
+    if not _worker_databases:
+        # At exit, not in pytest_unconfigure: what the tests register with atexit later (the
+        # conformance kit's template databases, dropped through this database's URL) runs
+        # first.
+        atexit.register(drop_worker_databases)
     _worker_databases.append((admin, name))
     os.environ["GALLRA_TEST_DATABASE_URL"] = _with_database(url, name)
     if os.environ.get("GALLRA_TEST_DATABASE_OWNER_URL"):
@@ -217,10 +223,6 @@ def pytest_configure(config: pytest.Config) -> None:
     from core.migrate import migrate
 
     asyncio.run(migrate())
-
-
-def pytest_unconfigure(config: pytest.Config) -> None:
-    drop_worker_databases()
 
 
 def tested_plugins(config: pytest.Config) -> list[str]:
