@@ -78,7 +78,10 @@ def stub_broker(_session_stub_broker):  # type: ignore[no-untyped-def]
 
     if worker._broker is not _session_stub_broker:
         worker.install_broker(_session_stub_broker)
-    return _session_stub_broker
+    yield _session_stub_broker
+    # What a test queued and never ran is not the next test's: a later test's ``worker``
+    # would deliver it (the order, and so the neighbours, differ per xdist worker).
+    _session_stub_broker.flush_all()
 
 
 @pytest.fixture
