@@ -42,15 +42,6 @@ def pytest_configure(config: pytest.Config) -> None:
     asyncio.run(migrate())
 
 
-@pytest.hookimpl(trylast=True)  # after tests/browser/conftest.py has marked its tests
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Under pytest-xdist the long tests (``slow``, ``browser``) are handed out first, so
-    that none of them starts last and keeps one worker busy while the others idle. The
-    order is the same in every worker (xdist requires it); tests do not depend on it."""
-    if kit.xdist_worker():
-        items.sort(key=lambda i: not (i.get_closest_marker("slow") or i.get_closest_marker("browser")))
-
-
 def pytest_runtest_setup(item: pytest.Item) -> None:
     """``@pytest.mark.pg``: the test runs on PostgreSQL only (it is skipped on SQLite)."""
     if item.get_closest_marker("pg") is not None and get_settings().is_sqlite:
