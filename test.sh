@@ -1,15 +1,18 @@
 #!/usr/bin/env bash
 # Run the whole test suite. SQLite by default; PostgreSQL when GALLRA_TEST_DATABASE_URL is
 # set; broker tests use Redis when GALLRA_TEST_BROKER_URL is set. Extra arguments go to pytest.
+# The tests run in parallel on every core (pytest-xdist, -n auto; each worker has its own data
+# directory and PostgreSQL database; the browser tests share one worker: --dist loadgroup);
+# `./test.sh -n 0 ...` runs them in one process (for --pdb, or -x in order).
 set -euo pipefail
 cd "$(dirname "$0")"
 PY="${PYTHON:-python3}"
 if [ ! -x .venv/bin/python ]; then
   "$PY" -m venv .venv
 fi
-if ! .venv/bin/python -c "import core, pytest, time_machine" 2>/dev/null || [ pyproject.toml -nt .venv/.installed-test ]; then
+if ! .venv/bin/python -c "import core, pytest, time_machine, xdist" 2>/dev/null || [ pyproject.toml -nt .venv/.installed-test ]; then
   .venv/bin/pip install --quiet --upgrade pip
   .venv/bin/pip install --quiet -e ".[test]"
   touch .venv/.installed-test
 fi
-exec .venv/bin/python -m pytest "$@"
+exec .venv/bin/python -m pytest -n "${GALLRA_TEST_WORKERS:-auto}" --dist loadgroup "$@"

@@ -9,50 +9,43 @@ other's rows and need no clean-up between them.
 from __future__ import annotations
 
 import asyncio
-import itertools
 import os
-import tempfile
-import uuid
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-_tmp = Path(tempfile.mkdtemp(prefix="gallra-test-"))
-os.environ["GALLRA_DATA_DIR"] = str(_tmp)
-if os.environ.get("GALLRA_TEST_DATABASE_URL"):
-    os.environ["GALLRA_DATABASE_URL"] = os.environ["GALLRA_TEST_DATABASE_URL"]
-else:
-    os.environ.pop("GALLRA_DATABASE_URL", None)
-# The tables' owner, for migrations (CI: the application's role owns nothing, so PostgreSQL's
-# row-level security holds it; see core/rls.py).
-if os.environ.get("GALLRA_TEST_DATABASE_OWNER_URL") and os.environ.get("GALLRA_TEST_DATABASE_URL"):
-    os.environ["GALLRA_DATABASE_OWNER_URL"] = os.environ["GALLRA_TEST_DATABASE_OWNER_URL"]
-else:
-    os.environ.pop("GALLRA_DATABASE_OWNER_URL", None)
-os.environ.pop("GALLRA_BROKER_URL", None)  # tests use the stub broker unless they ask
-os.environ.setdefault("GALLRA_PLATFORM_TOKEN", "test-platform-token-" + uuid.uuid4().hex)
+# The test kit (core/testing/pytest_plugin.py, the fixtures plugin authors use) prepares the
+# environment: a fresh data directory (the SQLite file), GALLRA_TEST_DATABASE_URL and its
+# owner for PostgreSQL, the stub broker, no SMTP; under pytest-xdist each worker gets its own
+# data directory and PostgreSQL database. It runs here, before any Gallra module reads it.
+from core.testing import pytest_plugin as kit
+
+kit.prepare_environment(data_dir_prefix="gallra-test-")
 # Every test client comes from one address ("testclient"); the reset limit per address is
 # tested with its own addresses (tests/core/test_auth.py).
 os.environ["GALLRA_RESET_MAX_PER_ADDRESS"] = "100000"
-os.environ.pop("GALLRA_SMTP_HOST", None)
 os.environ.pop("GALLRA_PLUGINS", None)
 os.environ.pop("GALLRA_DISABLE_PLUGINS", None)
-os.environ["PICCOLO_CONF"] = "core.piccolo_conf"
 
 import pytest  # noqa: E402
 from litestar.testing import AsyncTestClient  # noqa: E402
 
 from core.config import get_settings  # noqa: E402
 
-TEST_PASSWORD = "test-password-" + uuid.uuid4().hex[:8]
-_counter = itertools.count(1)
+TEST_PASSWORD = kit.PASSWORD
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    if kit.is_xdist_controller(config):
+        return  # the workers run the tests, each on its own migrated database
     from core.migrate import migrate
 
     asyncio.run(migrate())
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """``@pytest.mark.pg``: the test runs on PostgreSQL only (it is skipped on SQLite)."""
+    if item.get_closest_marker("pg") is not None and get_settings().is_sqlite:
+        pytest.skip("PostgreSQL only (marker pg): the suite runs on SQLite")
 
 
 @pytest.fixture(scope="session")
@@ -76,7 +69,10 @@ def stub_broker(_session_stub_broker):  # type: ignore[no-untyped-def]
 
     if worker._broker is not _session_stub_broker:
         worker.install_broker(_session_stub_broker)
-    return _session_stub_broker
+    yield _session_stub_broker
+    # What a test queued and never ran is not the next test's: a later test's ``worker``
+    # would deliver it (the order, and so the neighbours, differ per xdist worker).
+    _session_stub_broker.flush_all()
 
 
 @pytest.fixture
@@ -95,27 +91,14 @@ def worker(stub_broker):  # type: ignore[no-untyped-def]
     w.stop()
 
 
-_app_cache: list[Any] = []
-
-
 @pytest.fixture
-def app(stub_broker):  # type: ignore[no-untyped-def]
-    """The application for the current plugin host.
-
-    Building a Litestar app takes most of a second, so one is kept while the process's
-    host stays the same; a test that installed its own host (core.plugins.set_host) gets an
-    app of that host. Migrations were applied in pytest_configure, so the start-up check is
-    skipped here (tests/core/test_startup.py covers it).
-    """
-    from core.app import create_app
-    from core.plugins import get_host
-
-    host = get_host()
-    if _app_cache and _app_cache[0] is host:
-        return _app_cache[1]
-    app = create_app(host=host, check_migrations=False)
-    _app_cache[:] = [host, app]
-    return app
+def app(stub_broker, gallra_app):  # type: ignore[no-untyped-def]
+    """The application for the current plugin host: the test kit's ``gallra_app`` (kept
+    while the process's host stays the same; a test that installed its own host with
+    core.plugins.set_host gets an app of that host), on the stub broker. Migrations were
+    applied in pytest_configure, so the start-up check is skipped (tests/core/test_startup.py
+    covers it)."""
+    return gallra_app
 
 
 @pytest.fixture
@@ -130,54 +113,27 @@ async def anon_client(app) -> AsyncIterator[AsyncTestClient]:  # type: ignore[no
         yield c
 
 
-@dataclass
-class TenantInfo:
-    id: int
-    slug: str
-    admin_id: int
-    admin_email: str
-    password: str
+TenantInfo = kit.KitTenant  # id, slug, admin_id, admin_email, password
 
 
 def unique_slug(prefix: str = "t") -> str:
-    return f"{prefix}-{os.getpid()}-{next(_counter)}-{uuid.uuid4().hex[:6]}"
-
-
-_test_hash: str | None = None
+    return kit.unique_slug(prefix)
 
 
 def test_password_hash() -> str:
     """The Argon2id hash of TEST_PASSWORD, computed once: hashing per tenant is slow on
     purpose (19 MiB, 2 passes), and every test makes tenants."""
-    global _test_hash
-    if _test_hash is None:
-        from core.auth import HASHER
-
-        _test_hash = HASHER.hash(TEST_PASSWORD)
-    return _test_hash
+    return kit.password_hash()
 
 
 test_password_hash.__test__ = False  # type: ignore[attr-defined]  # not a test
 
 
 async def make_tenant(modules: list[str] | None = None, language: str = "sv") -> TenantInfo:
-    from core.plugins import get_host
-    from core.tables import Employee
-    from core.tenancy import create_tenant
-
-    slug = unique_slug()
-    tenant = await create_tenant(get_host(), slug, f"Org {slug}", modules, language)
-    email = f"admin@{slug}.example"
-    rows = await Employee.insert(
-        Employee(
-            tenant_id=int(tenant["id"]),
-            name="Admin Person",
-            email=email,
-            role="admin",
-            password_hash=test_password_hash(),
-        )
-    ).returning(Employee.id)
-    return TenantInfo(int(tenant["id"]), slug, int(rows[0]["id"]), email, TEST_PASSWORD)
+    """The test kit's tenant, named as this suite's tests expect."""
+    return await kit.make_tenant(
+        modules, language, prefix="t", organization="Org", admin_name="Admin Person"
+    )
 
 
 @pytest.fixture

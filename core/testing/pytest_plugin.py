@@ -16,11 +16,18 @@ With the option set, before any conftest is imported, the plugin points Gallra a
 temporary data directory, at SQLite (or at ``GALLRA_TEST_DATABASE_URL`` when that is set,
 for PostgreSQL), at the in-process stub broker, with no SMTP; then, at configure time, it
 registers the named plugins that are not installed and applies every migration.
+
+Under pytest-xdist (``-n 2``) every worker is a process of its own and gets an environment of
+its own: its own data directory (so its own SQLite file), and on PostgreSQL its own database,
+``<database>_<worker>`` (``gallra_ci_gw0``), made from ``GALLRA_TEST_DATABASE_OWNER_URL``
+(else ``GALLRA_TEST_DATABASE_URL``), migrated by the worker and dropped when it ends; the
+application's role keeps its name. The controller runs no test, so it applies no migration.
 """
 
 from __future__ import annotations
 
 import asyncio
+import atexit
 import importlib
 import itertools
 import os
@@ -29,6 +36,7 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 import pytest_asyncio
@@ -62,15 +70,101 @@ def plugin_entries(config: pytest.Config) -> list[tuple[str, str | None]]:
     return out
 
 
-def prepare_environment() -> str:
+def xdist_worker() -> str | None:
+    """The pytest-xdist worker this process is (``gw0``), or None when it is none."""
+    return os.environ.get("PYTEST_XDIST_WORKER") or None
+
+
+def is_xdist_controller(config: pytest.Config) -> bool:
+    """True in the process that hands tests to xdist workers and runs none itself."""
+    return (
+        not hasattr(config, "workerinput")
+        and config.getoption("dist", "no") != "no"
+        and bool(config.getoption("tx", None))
+    )
+
+
+def _is_postgres(url: str) -> bool:
+    return url.startswith(("postgres://", "postgresql://"))
+
+
+def _with_database(url: str, database: str) -> str:
+    return urlunsplit(urlsplit(url)._replace(path=f"/{database}"))
+
+
+_worker_databases: list[tuple[str, str]] = []  # (an admin URL, database) made by this process
+
+
+def _own_worker_database(worker: str) -> None:
+    """Give this xdist worker a PostgreSQL database of its own (see the module's docstring).
+
+    Made fresh (an earlier run's is dropped first) as the owner, who then migrates it; the
+    test URLs are pointed at it, each keeping its role.
+    """
+    url = os.environ.get("GALLRA_TEST_DATABASE_URL") or ""
+    if not _is_postgres(url):
+        return
+    owner = os.environ.get("GALLRA_TEST_DATABASE_OWNER_URL") or url
+    base = urlsplit(owner).path.lstrip("/") or "postgres"
+    name = f"{base}_{worker}"
+    admin = _with_database(owner, "postgres")
+
+    async def create() -> None:
+        import asyncpg
+
+        conn = await asyncpg.connect(admin)
+        try:
+            await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            await conn.execute(f'CREATE DATABASE "{name}"')
+        finally:
+            await conn.close()
+
+    asyncio.run(create())
+    if not _worker_databases:
+        # At exit, not in pytest_unconfigure: what the tests register with atexit later (the
+        # conformance kit's template databases, dropped through this database's URL) runs
+        # first.
+        atexit.register(drop_worker_databases)
+    _worker_databases.append((admin, name))
+    os.environ["GALLRA_TEST_DATABASE_URL"] = _with_database(url, name)
+    if os.environ.get("GALLRA_TEST_DATABASE_OWNER_URL"):
+        os.environ["GALLRA_TEST_DATABASE_OWNER_URL"] = _with_database(owner, name)
+
+
+def drop_worker_databases() -> None:
+    """Drop the databases :func:`_own_worker_database` made (best effort, at the end)."""
+    async def drop(admin: str, name: str) -> None:
+        import asyncpg
+
+        conn = await asyncpg.connect(admin)
+        try:
+            await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        finally:
+            await conn.close()
+
+    while _worker_databases:
+        admin, name = _worker_databases.pop()
+        try:
+            asyncio.run(drop(admin, name))
+        except Exception:  # noqa: BLE001 - best effort; the next run drops it first anyway
+            pass
+
+
+def prepare_environment(data_dir_prefix: str = "gallra-kit-") -> str:
     """Point Gallra at a throw-away environment; returns the data directory.
 
     Must run before any Gallra module reads its settings (they are read once per process).
+    Each process prepares its own (an xdist worker inherits its controller's variables, but
+    not its data directory or database).
     """
-    ready = os.environ.get(_ENV_READY)
-    if ready:
-        return ready
-    data_dir = tempfile.mkdtemp(prefix="gallra-kit-")
+    ready = os.environ.get(_ENV_READY, "")
+    pid, _, ready_dir = ready.partition(":")
+    if ready_dir and pid == str(os.getpid()):
+        return ready_dir
+    worker = xdist_worker()
+    if worker:
+        _own_worker_database(worker)
+    data_dir = tempfile.mkdtemp(prefix=f"{data_dir_prefix}{worker + '-' if worker else ''}")
     os.environ["GALLRA_DATA_DIR"] = data_dir
     if os.environ.get("GALLRA_TEST_DATABASE_URL"):
         os.environ["GALLRA_DATABASE_URL"] = os.environ["GALLRA_TEST_DATABASE_URL"]
@@ -84,7 +178,7 @@ def prepare_environment() -> str:
         os.environ.pop(name, None)
     os.environ.setdefault("GALLRA_PLATFORM_TOKEN", "kit-platform-token-" + uuid.uuid4().hex)
     os.environ["PICCOLO_CONF"] = "core.piccolo_conf"
-    os.environ[_ENV_READY] = data_dir
+    os.environ[_ENV_READY] = f"{os.getpid()}:{data_dir}"
     from core.config import get_settings
 
     get_settings.cache_clear()
@@ -132,6 +226,8 @@ def pytest_configure(config: pytest.Config) -> None:
         return  # not opted in: the project sets Gallra up itself (Gallra's own tests/conftest.py)
     prepare_environment()
     register_plugins(entries)
+    if is_xdist_controller(config):
+        return  # the workers migrate their own databases
     from core.migrate import migrate
 
     asyncio.run(migrate())
@@ -149,13 +245,21 @@ PASSWORD = "kit-password-" + uuid.uuid4().hex[:10]
 _password_hash: list[str] = []
 
 
-def _hash() -> str:
+def password_hash() -> str:
     """The Argon2id hash of PASSWORD, once per process (hashing is slow on purpose)."""
     if not _password_hash:
         from core.auth import HASHER
 
         _password_hash.append(HASHER.hash(PASSWORD))
     return _password_hash[0]
+
+
+_hash = password_hash  # the old private name
+
+
+def unique_slug(prefix: str = "kit") -> str:
+    """A tenant slug no other test, process or xdist worker uses."""
+    return f"{prefix}-{os.getpid()}-{next(_counter)}-{uuid.uuid4().hex[:6]}"
 
 
 @dataclass
@@ -169,22 +273,31 @@ class KitTenant:
     password: str
 
 
-async def make_tenant(modules: list[str] | None = None, language: str = "sv") -> KitTenant:
-    """A fresh tenant (every module enabled unless ``modules`` says otherwise) and its admin."""
+async def make_tenant(
+    modules: list[str] | None = None,
+    language: str = "sv",
+    *,
+    prefix: str = "kit",
+    organization: str = "Kit",
+    admin_name: str = "Kit Admin",
+) -> KitTenant:
+    """A fresh tenant (every module enabled unless ``modules`` says otherwise) and its admin.
+
+    The keywords name it: slug ``<prefix>-…``, organization ``<organization> <slug>``."""
     from core.plugins import get_host
     from core.tables import Employee
     from core.tenancy import create_tenant
 
-    slug = f"kit-{os.getpid()}-{next(_counter)}-{uuid.uuid4().hex[:6]}"
-    tenant = await create_tenant(get_host(), slug, f"Kit {slug}", modules, language)
+    slug = unique_slug(prefix)
+    tenant = await create_tenant(get_host(), slug, f"{organization} {slug}", modules, language)
     email = f"admin@{slug}.example"
     rows = await Employee.insert(
         Employee(
             tenant_id=int(tenant["id"]),
-            name="Kit Admin",
+            name=admin_name,
             email=email,
             role="admin",
-            password_hash=_hash(),
+            password_hash=password_hash(),
         )
     ).returning(Employee.id)
     return KitTenant(int(tenant["id"]), slug, int(rows[0]["id"]), email, PASSWORD)

@@ -44,6 +44,20 @@ LAUNCH_ARGS = [
 ]
 
 
+HERE = Path(__file__).resolve().parent
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every test in this folder is a ``browser`` test (``-m "not browser"`` leaves them out).
+
+    Under pytest-xdist (test.sh: ``--dist loadgroup``) they run in one worker, one after
+    another, so one server and one Chromium serve them all instead of one per worker."""
+    for item in items:
+        if HERE in item.path.parents:
+            item.add_marker(pytest.mark.browser)
+            item.add_marker(pytest.mark.xdist_group("browser"))
+
+
 _db_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="browser-test-db")
 
 
@@ -79,7 +93,9 @@ def server() -> Iterator[str]:
     port = _free_port()
     env = dict(os.environ)
     env.pop("GALLRA_BROKER_URL", None)  # the embedded worker delivers SMS to the outbox
-    log = (ARTIFACTS / "server.log")
+    # One server per xdist worker (its own free port, data directory and database).
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    log = ARTIFACTS / (f"server-{worker}.log" if worker else "server.log")
     log.parent.mkdir(parents=True, exist_ok=True)
     out = log.open("wb")
     proc = subprocess.Popen(

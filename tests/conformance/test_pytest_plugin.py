@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 PROJECT_TOML = """
 [tool.pytest.ini_options]
 gallra_plugins = [{plugins}]
@@ -47,12 +49,14 @@ def run_project(tmp_path: Path, plugins: str) -> subprocess.CompletedProcess[str
     )
 
 
+@pytest.mark.slow
 def test_opting_in_prepares_a_throwaway_environment_and_the_fixtures(tmp_path):
     proc = run_project(tmp_path, '"cases"')
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     assert "2 passed" in proc.stdout
 
 
+@pytest.mark.slow
 def test_a_plugin_that_is_not_installed_is_a_usage_error_saying_what_to_do(tmp_path):
     proc = run_project(tmp_path, '"nothere"')
     assert proc.returncode == 4, proc.stdout[-3000:] + proc.stderr[-3000:]

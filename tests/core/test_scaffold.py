@@ -84,6 +84,7 @@ def test_labels_that_would_break_the_code_are_refused(tmp_path):
         new_plugin("meetings", tmp_path / "b", label_en="")
 
 
+@pytest.mark.slow
 def test_generated_plugin_passes_its_tests_and_the_conformance_suite(tmp_path):
     """Run the generated distribution's tests in their own pytest process, with the package
     on the path (not pip-installed: the ``NAME = module`` form of gallra_plugins)."""

@@ -43,6 +43,7 @@ def gallra(env: dict[str, str], *args: str, timeout: float = 60) -> subprocess.C
     return subprocess.run([GALLRA, *args], env=env, cwd=ROOT, capture_output=True, text=True, timeout=timeout)
 
 
+@pytest.mark.slow
 def test_serve_refuses_pending_migrations_then_serves_after_migrate(fresh_env):
     port = free_port()
     started = time.monotonic()

@@ -316,10 +316,7 @@ async def test_schedule_registers_the_sweep_job(settings):
     assert jobs["core.gdpr_sweeps"].minutes == settings.sweep_interval_minutes
 
 
-@pytest.mark.skipif(
-    __import__("core.db", fromlist=["is_sqlite"]).is_sqlite(),
-    reason="SQLite serializes writers; the row-lock race exists only on PostgreSQL",
-)
+@pytest.mark.pg  # SQLite serializes writers; the row-lock race exists only on PostgreSQL
 async def test_two_sweeps_at_once_anonymize_each_record_exactly_once(tenant):
     now = utcnow()
     ids = [await add_customer(tenant.id, deleted_at=now - 40 * DAY) for _ in range(120)]

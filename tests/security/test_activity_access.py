@@ -21,6 +21,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import pytest
 from litestar.testing import AsyncTestClient
 
 from core.activity import Activity
@@ -44,6 +45,7 @@ def _answer(response: Any, record_id: int) -> tuple[int, str]:
     return response.status_code, re.sub(rf"\b{record_id}\b", "<id>", response.text)
 
 
+@pytest.mark.slow
 async def test_activity_follows_the_record(
     app: Any, client: AsyncTestClient, tenant: Any, other_tenant: Any, stub_broker: Any
 ) -> None:

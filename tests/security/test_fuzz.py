@@ -37,6 +37,7 @@ def _order(op: Any) -> tuple[int, str]:
     return (1 if op.path.startswith(LAST) else 0, f"{op.path} {op.method}")
 
 
+@pytest.mark.slow
 def test_fuzz_every_operation(app: Any, tenant: Any, stub_broker: Any) -> None:
     from litestar.testing import AsyncTestClient
 

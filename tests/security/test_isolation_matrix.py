@@ -13,6 +13,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
+import pytest
 from litestar.testing import AsyncTestClient
 
 from tests.conftest import login
@@ -34,6 +35,7 @@ def _in_matrix(op: matrix.Operation) -> bool:
     )
 
 
+@pytest.mark.slow
 async def test_every_route_with_an_id_is_404_for_another_tenant(
     app: Any, client: AsyncTestClient, tenant: Any, other_tenant: Any, stub_broker: Any
 ) -> None:

@@ -9,6 +9,7 @@ import json
 import os
 from typing import Any
 
+import pytest
 from litestar.routes import HTTPRoute
 from msgspec import inspect as mi
 
@@ -147,6 +148,7 @@ async def test_a_settings_list_over_its_cap_is_400(admin_client: Any) -> None:
     assert response.status_code == 400, response.text
 
 
+@pytest.mark.slow
 async def test_an_id_no_row_can_have_is_a_4xx_on_every_route(app: Any, admin_client: Any) -> None:
     """Ids over 32 bits (or negative) in a path: "not found" (or the route's own 400), never
     the database's overflow error; on every route with an id, whatever its response type."""
@@ -179,6 +181,7 @@ async def test_text_with_a_nul_character_is_400(admin_client: Any, anon_client: 
     assert response.status_code == 201, response.text
 
 
+@pytest.mark.slow
 async def test_json_nested_too_deep_is_400_on_every_route(
     app: Any, admin_client: Any, anon_client: Any
 ) -> None:

@@ -36,6 +36,7 @@ async def _employees(tenant_id: int, n: int) -> list[str]:
     return emails
 
 
+@pytest.mark.slow
 async def test_200_concurrent_logins(tenant: Any, stub_broker: Any) -> None:
     from core.app import create_app
 
@@ -72,6 +73,7 @@ async def test_200_concurrent_logins(tenant: Any, stub_broker: Any) -> None:
     assert await Session.count().where(Session.tenant_id == tenant.id) == CONCURRENT
 
 
+@pytest.mark.slow
 async def test_200_concurrent_searches(app: Any, admin_client: Any) -> None:
     if not any(getattr(r, "path", "") == "/api/gdpr/search" for r in app.routes):
         pytest.skip("GET /api/gdpr/search is not mounted")

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from litestar.testing import AsyncTestClient
 
 from core.gdpr.registry import get_declarations
@@ -66,6 +67,7 @@ async def _baseline(
     return None
 
 
+@pytest.mark.slow
 async def test_every_customer_reference_is_checked_on_create_and_update(
     app: Any, client: AsyncTestClient, tenant: Any, other_tenant: Any, stub_broker: Any
 ) -> None:

@@ -42,9 +42,8 @@ async def enforced() -> None:
         pytest.skip(f"the role {report.role!r} owns the tables or bypasses row-level security")
 
 
+@pytest.mark.pg
 async def test_every_tenant_table_has_the_forced_policy() -> None:
-    if is_sqlite():
-        pytest.skip("SQLite has no row-level security")
     from core.tables import Employee
     from plugins.customers.tables import Customer
 
@@ -74,6 +73,7 @@ async def _customer(tenant_id: int, name: str) -> int:
     return int(rows[0]["id"])
 
 
+@pytest.mark.pg
 async def test_a_query_without_tenant_filter_sees_only_its_tenant(enforced: None) -> None:
     from plugins.customers.tables import Customer
 
@@ -115,6 +115,7 @@ async def test_a_query_without_tenant_filter_sees_only_its_tenant(enforced: None
     }
 
 
+@pytest.mark.pg
 async def test_a_connection_that_never_named_its_tenant_sees_no_tenant_rows(enforced: None) -> None:
     import asyncpg
 
@@ -152,6 +153,7 @@ class _LeakyPlugin:
         return [leaky]
 
 
+@pytest.mark.pg
 async def test_a_handler_forgetting_the_tenant_filter_returns_only_the_users_rows(
     enforced: None, stub_broker: Any
 ) -> None:
@@ -179,9 +181,8 @@ async def test_a_handler_forgetting_the_tenant_filter_returns_only_the_users_row
         host.records.pop("test_rls_leaky", None)
 
 
+@pytest.mark.pg
 def test_gallra_migrate_reports_row_level_security() -> None:
-    if is_sqlite():
-        pytest.skip("SQLite has no row-level security")
     from click.testing import CliRunner
 
     from core.cli import cli

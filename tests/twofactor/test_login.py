@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta, timezone
 
+import pytest
 import time_machine
 
 from core.tables import Session
@@ -155,6 +156,7 @@ async def test_missing_tampered_and_foreign_cookies_mean_sms(client, anon_client
         assert (await login(fresh, tenant, email=ann)).status_code == 200
 
 
+@pytest.mark.slow
 async def test_device_expires_exactly_365_days_after_first_login(client, anon_client, tenant):
     await setup_login_2fa(client, tenant)
     emp_id, email = await add_employee(tenant, "Ann Year")

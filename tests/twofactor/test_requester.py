@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+
 from core.contracts import SecondFactorRequest
 from core.eventlog import EventLog
 from core.secondfactor import ask_second_factor
@@ -105,6 +107,7 @@ async def test_wrong_codes_of_someone_elses_request_do_not_lock_the_person(clien
     assert await _counters(tenant.id, tenant.admin_id) == (0, 0)
 
 
+@pytest.mark.slow
 async def test_parallel_guesses_on_several_challenges_stop_at_the_person_limit(client, tenant, fake_people):
     """The person's count of wrong codes is reserved before each comparison in one
     conditional UPDATE: a burst spread over several challenges compares at most

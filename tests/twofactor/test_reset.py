@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from core import auth
 from core.tables import PasswordResetToken
 from plugins.twofactor.tables import TrustedDevice
@@ -102,6 +104,7 @@ async def test_reset_without_phone_stops_with_the_message(client, anon_client, t
     assert row["used_at"] is None
 
 
+@pytest.mark.slow
 async def test_phone_change_and_set_password_forget_devices(client, anon_client, tenant):
     await setup_login_2fa(client, tenant)
     emp_id, email = await add_employee(tenant, "Ann Newphone")

@@ -7,6 +7,7 @@ import json
 import logging
 from datetime import datetime, timedelta, timezone
 
+import pytest
 import time_machine
 
 from tests.conftest import TEST_PASSWORD
@@ -84,6 +85,7 @@ async def test_bad_reveal_bodies_are_400(client, world) -> None:
     assert await _audit(world.entry["id"]) == []
 
 
+@pytest.mark.slow
 async def test_wrong_passwords_are_throttled_like_logins(client, world, settings) -> None:
     from core import throttle
     from plugins.vault.services import throttle_key
@@ -116,6 +118,7 @@ async def test_wrong_passwords_are_throttled_like_logins(client, world, settings
     assert outcomes[-2:] == ["throttled", "revealed"]
 
 
+@pytest.mark.slow
 async def test_a_parallel_burst_compares_no_more_passwords_than_the_limit(client, world, settings) -> None:
     """#17.6: counting, checking and recording a wrong password is one atomic step, so a
     burst of parallel requests (separate connections on PostgreSQL) cannot try more
@@ -151,6 +154,7 @@ async def test_a_parallel_burst_compares_no_more_passwords_than_the_limit(client
     assert (await reveal(world.reader, entry)).status_code == 429
 
 
+@pytest.mark.slow
 async def test_right_passwords_do_not_use_up_the_allowance(client, world, settings) -> None:
     entry = world.entry["id"]
     for _ in range(settings.login_max_failures + 2):

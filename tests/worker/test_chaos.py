@@ -97,6 +97,7 @@ def chaos(stub_broker, tmp_path, monkeypatch):  # type: ignore[no-untyped-def]
             plugins.set_host(previous)
 
 
+@pytest.mark.slow
 async def test_sigkilled_workers_anonymize_every_due_record_exactly_once(chaos, tmp_path):
     bench, cfg = chaos
     result = await bench.run(cfg)
