@@ -1,6 +1,6 @@
 """Orders (Order): the invoicing basis with article lines, comment rows and an invoice comment.
 
-Retention rule M22 is declared in :mod:`plugins.orders.gdpr`; the core's engine runs it.
+Retention rule M22 is declared in :mod:`plugins.orders.records`; the core's engine runs it.
 Activity (comments, notes, ...) on an order is core activity
 (``/api/activity/orders/order/{id}``).
 """
@@ -10,14 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from core.contracts import (
-    ModuleInfo,
-    NotPersonal,
-    PersonalDataField,
-    RecordType,
-    RetentionRule,
-    SearchSource,
-)
+from core.contracts import ModuleInfo, NotPersonal, PersonalDataField, RecordSpec, SearchSource
 from core.plugins import hookimpl
 
 NAME = "orders"
@@ -60,17 +53,10 @@ def declare_personal_data() -> Sequence[PersonalDataField | NotPersonal]:
 
 
 @hookimpl
-def declare_retention_rules() -> Sequence[RetentionRule]:
-    from plugins.orders import gdpr
+def declare_records() -> Sequence[RecordSpec]:
+    from plugins.orders.records import ORDER
 
-    return gdpr.retention_rules()
-
-
-@hookimpl
-def declare_record_types() -> Sequence[RecordType]:
-    from plugins.orders import gdpr
-
-    return gdpr.record_types()
+    return [ORDER]
 
 
 @hookimpl

@@ -17,25 +17,14 @@ Decisions worth knowing:
 
 from __future__ import annotations
 
-from core.contracts import (
-    NotPersonal,
-    PersonalDataField,
-    RecordType,
-    RetentionRule,
-    SearchSource,
-    any_employee,
-)
+from core.contracts import NotPersonal, PersonalDataField, SearchSource
+from plugins.orders.records import RULE
 from plugins.orders.tables import Order, OrderComment, OrderLine
 
 PLUGIN = "orders"
 RECORD_TYPE = "order"
-RULE = "orders"
 PLACE_SV = "Order"
 PLACE_EN = "Orders"
-
-
-def order_link(record_id: int) -> str:
-    return f"/api/orders/{record_id}"
 
 
 def line_link(line_id: int) -> str:
@@ -46,136 +35,43 @@ def comment_link(comment_id: int) -> str:
     return f"/api/orders/comments/{comment_id}"
 
 
-# (column, category, strategy, label_sv, label_en)
-ORDER_FIELDS: tuple[tuple[str, str, str, str, str], ...] = (
-    ("customer_id", "customer_ref", "zero", "Kund", "Customer"),
-    ("contact_person_id", "contact_ref", "zero", "Kontaktperson", "Contact person"),
-    ("customer_reference", "name", "replace", "Er referens", "Customer's reference"),
-    ("invoice_comment", "free_text", "empty", "Fakturakommentar", "Invoice comment"),
-)
-# Free text kept by retention (the bookkeeping record), known to erasure: it redacts the
-# person's identifiers in them.
-TEXT_FIELDS: tuple[tuple[str, str, str, str, str], ...] = (
-    ("title", "free_text", "replace", "Rubrik", "Title"),
-    ("description", "free_text", "empty", "Beskrivning", "Description"),
-)
+# The order's own fields, rule, record type and places are its record spec's
+# (:data:`plugins.orders.records.ORDER`); here only the child tables (comment rows, lines).
 COMMENT_FIELDS: tuple[tuple[str, str, str, str, str], ...] = (
     ("text", "free_text", "delete_row", "Kommentarsrad", "Comment row"),
 )
 
 
 def personal_data() -> list[PersonalDataField | NotPersonal]:
-    fields: list[PersonalDataField | NotPersonal] = []
-    for column, category, strategy, sv, en in ORDER_FIELDS:
-        fields.append(
-            PersonalDataField(Order, column, category, strategy, sv, en, rule=RULE)  # type: ignore[arg-type]
-        )
-    for column, category, strategy, sv, en in COMMENT_FIELDS:
-        fields.append(
-            PersonalDataField(
-                OrderComment,
-                column,
-                category,
-                strategy,
-                sv,
-                en,  # type: ignore[arg-type]
-                rule=RULE,
-                parent_column="order_id",
-            )
-        )
-    fields += [
+    fields: list[PersonalDataField | NotPersonal] = [
         PersonalDataField(
-            Order, "created_by", "employee_ref", "zero", "Registrerad av", "Recorded by"
-        ),
-        PersonalDataField(
-            OrderComment,
-            "created_by",
-            "employee_ref",
-            "zero",
-            "Kommentarsrad, skriven av",
-            "Comment row, written by",
-        ),
+            OrderComment, column, category, strategy, sv, en,  # type: ignore[arg-type]
+            rule=RULE, parent_column="order_id",
+        )
+        for column, category, strategy, sv, en in COMMENT_FIELDS
     ]
-    for column, category, strategy, sv, en in TEXT_FIELDS:
-        fields.append(
-            PersonalDataField(Order, column, category, strategy, sv, en)  # type: ignore[arg-type]
-        )
     fields += [
+        PersonalDataField(
+            OrderComment, "created_by", "employee_ref", "zero",
+            "Kommentarsrad, skriven av", "Comment row, written by",
+        ),
         PersonalDataField(
             OrderLine, "description", "free_text", "empty", "Orderrad, text", "Order line, text"
         ),
-        NotPersonal(Order, ("status",), "a state from a fixed list"),
     ]
     return fields
 
 
-def retention_rules() -> list[RetentionRule]:
-    return [
-        RetentionRule(
-            key=RULE,
-            label_sv="Order",
-            label_en="Orders",
-            clock=("invoiced", "deleted"),
-            table=Order,
-            clock_columns=("invoiced_at", "deleted_at"),
-            allowed_modes=("days", "off"),
-            default_mode="off",
-            default_days=365,
-            clears_activity=("comment",),
-            module=PLUGIN,
-            record_type=RECORD_TYPE,
-        )
-    ]
-
-
-def record_types() -> list[RecordType]:
-    return [
-        RecordType(
-            RECORD_TYPE, Order, "Order", "Order", link=order_link, number_column="number",
-            can_open=any_employee,
-        )
-    ]
-
-
 def search_sources() -> list[SearchSource]:
-    """Every personal-data column. Comment-row hits link to the row, which names its order."""
-    sources: list[SearchSource] = []
-    for column, category, *_ in ORDER_FIELDS:
-        sources.append(
-            SearchSource(
-                Order,
-                column,
-                category,
-                "workcloud",
-                PLACE_SV,
-                PLACE_EN,  # type: ignore[arg-type]
-                link=order_link,
-                record_type=RECORD_TYPE,
-            )
-        )
-    # Free text a person typed about the order's customer: found by the person's name,
-    # e-mail or phone number in it, like the invoice comment.
-    for column, category, *_ in TEXT_FIELDS:
-        sources.append(
-            SearchSource(
-                Order, column, category, "workcloud", PLACE_SV, PLACE_EN,  # type: ignore[arg-type]
-                link=order_link, record_type=RECORD_TYPE,
-            )
-        )
-    # A line's hit links to the line (it names its order).
-    sources.append(
+    """Line and comment-row hits link to the row, which names its order."""
+    sources = [
         SearchSource(OrderLine, "description", "free_text", "workcloud", PLACE_SV, PLACE_EN,
                      link=line_link)
-    )
+    ]
     for column, category, *_ in COMMENT_FIELDS:
         sources.append(
             SearchSource(
-                OrderComment,
-                column,
-                category,
-                "workcloud",
-                PLACE_SV,
-                PLACE_EN,  # type: ignore[arg-type]
+                OrderComment, column, category, "workcloud", PLACE_SV, PLACE_EN,  # type: ignore[arg-type]
                 link=comment_link,
             )
         )
@@ -184,7 +80,9 @@ def search_sources() -> list[SearchSource]:
 
 async def anonymize_now_if_immediate(tenant_id: int, record_id: int) -> None:
     """Inside the delete transaction: anonymize at once when the tenant chose "immediately"."""
-    if "immediately" not in retention_rules()[0].allowed_modes:
+    from plugins.orders.records import ORDER
+
+    if "immediately" not in ORDER.rules[0].allowed_modes:
         return
     from core.gdpr.engine import anonymize_if_immediate
 

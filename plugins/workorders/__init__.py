@@ -1,6 +1,6 @@
 """Work orders (Arbetsordrar) with extra costs the customer approves.
 
-Retention rule M18 is declared in :mod:`plugins.workorders.gdpr`; the core's engine runs it.
+Retention rule M18 is declared in :mod:`plugins.workorders.records`; the core's engine runs it.
 Comments, work reports, notes and customer conversations on a work order are core activity
 (``/api/activity/workorders/work_order/{id}``). Approving an extra cost can require an SMS
 code: the two-factor context "extra_costs" is declared here and asked through the
@@ -18,8 +18,7 @@ from core.contracts import (
     ModuleInfo,
     NotPersonal,
     PersonalDataField,
-    RecordType,
-    RetentionRule,
+    RecordSpec,
     SearchSource,
     TwoFactorContext,
 )
@@ -61,17 +60,10 @@ def declare_personal_data() -> Sequence[PersonalDataField | NotPersonal]:
 
 
 @hookimpl
-def declare_retention_rules() -> Sequence[RetentionRule]:
-    from plugins.workorders import gdpr
+def declare_records() -> Sequence[RecordSpec]:
+    from plugins.workorders.records import WORK_ORDER
 
-    return gdpr.retention_rules()
-
-
-@hookimpl
-def declare_record_types() -> Sequence[RecordType]:
-    from plugins.workorders import gdpr
-
-    return gdpr.record_types()
+    return [WORK_ORDER]
 
 
 @hookimpl

@@ -23,42 +23,23 @@ Decisions worth knowing:
 
 from __future__ import annotations
 
-from core.contracts import (
-    NotPersonal,
-    PersonalDataField,
-    RecordType,
-    RetentionRule,
-    SearchSource,
-    any_employee,
-)
-from plugins.workorders.tables import ExtraCost, WorkOrder
+from core.contracts import NotPersonal, PersonalDataField, SearchSource
+from plugins.workorders.records import RULE
+from plugins.workorders.tables import ExtraCost
 
 PLUGIN = "workorders"
 RECORD_TYPE = "work_order"
-RULE = "work_orders"
 PLACE_SV = "Arbetsordrar"
 PLACE_EN = "Work orders"
-
-
-def work_order_link(record_id: int) -> str:
-    return f"/api/workorders/{record_id}"
 
 
 def extra_cost_link(line_id: int) -> str:
     return f"/api/workorders/extra-costs/{line_id}"
 
 
+# The work order's own fields, rule, record type and places are its record spec's
+# (:data:`plugins.workorders.records.WORK_ORDER`); here only the extra-cost lines.
 # (column, category, strategy, label_sv, label_en)
-ORDER_FIELDS: tuple[tuple[str, str, str, str, str], ...] = (
-    ("customer_id", "customer_ref", "zero", "Kund", "Customer"),
-    ("contact_person_id", "contact_ref", "zero", "Kontaktperson", "Contact person"),
-    ("email", "email", "null", "E-post", "E-mail"),
-    ("customer_reference", "name", "replace", "Er referens", "Customer's reference"),
-    ("end_customer_name", "name", "replace", "Slutkund, namn", "End customer, name"),
-    ("end_customer_address", "address", "replace", "Slutkund, adress", "End customer, address"),
-    ("end_customer_phone", "phone", "null", "Slutkund, telefon", "End customer, phone"),
-    ("end_customer_email", "email", "null", "Slutkund, e-post", "End customer, e-mail"),
-)
 EXTRA_COST_FIELDS: tuple[tuple[str, str, str, str, str], ...] = (
     ("description", "free_text", "replace", "Extrakostnad, beskrivning", "Extra cost, description"),
     ("approver_name", "name", "empty", "Extrakostnad, godkänd av", "Extra cost, approved by"),
@@ -70,117 +51,40 @@ EXTRA_COST_FIELDS: tuple[tuple[str, str, str, str, str], ...] = (
         "Extra cost, approver's phone",
     ),
 )
-TEXT_FIELDS: tuple[tuple[str, str, str, str, str], ...] = (
-    ("title", "free_text", "replace", "Rubrik", "Title"),
-    ("description", "free_text", "empty", "Beskrivning", "Description"),
-)
-
 
 def personal_data() -> list[PersonalDataField | NotPersonal]:
-    fields: list[PersonalDataField | NotPersonal] = []
-    for column, category, strategy, sv, en in ORDER_FIELDS:
-        fields.append(
-            PersonalDataField(WorkOrder, column, category, strategy, sv, en, rule=RULE)  # type: ignore[arg-type]
-        )
-    for column, category, strategy, sv, en in EXTRA_COST_FIELDS:
-        fields.append(
-            PersonalDataField(
-                ExtraCost,
-                column,
-                category,
-                strategy,
-                sv,
-                en,  # type: ignore[arg-type]
-                rule=RULE,
-                parent_column="work_order_id",
-            )
-        )
-    for column, category, strategy, sv, en in TEXT_FIELDS:
-        fields.append(PersonalDataField(WorkOrder, column, category, strategy, sv, en))  # type: ignore[arg-type]
-    fields += [
+    fields: list[PersonalDataField | NotPersonal] = [
         PersonalDataField(
-            WorkOrder, "created_by", "employee_ref", "zero", "Registrerad av", "Recorded by"
-        ),
-        PersonalDataField(
-            ExtraCost,
-            "created_by",
-            "employee_ref",
-            "zero",
-            "Extrakostnad, registrerad av",
-            "Extra cost, recorded by",
-        ),
-        NotPersonal(WorkOrder, ("status",), "a state from a fixed list"),
+            ExtraCost, column, category, strategy, sv, en,  # type: ignore[arg-type]
+            rule=RULE, parent_column="work_order_id",
+        )
+        for column, category, strategy, sv, en in EXTRA_COST_FIELDS
     ]
+    fields.append(
+        PersonalDataField(
+            ExtraCost, "created_by", "employee_ref", "zero",
+            "Extrakostnad, registrerad av", "Extra cost, recorded by",
+        )
+    )
     return fields
 
 
-def retention_rules() -> list[RetentionRule]:
-    return [
-        RetentionRule(
-            key=RULE,
-            label_sv="Arbetsordrar",
-            label_en="Work orders",
-            clock=("closed", "deleted"),
-            table=WorkOrder,
-            clock_columns=("closed_at", "deleted_at"),
-            allowed_modes=("days", "off"),
-            default_mode="off",
-            default_days=365,
-            clears_activity=("comment", "work_report", "note", "conversation"),
-            module=PLUGIN,
-            record_type=RECORD_TYPE,
-        )
-    ]
-
-
-def record_types() -> list[RecordType]:
-    return [
-        RecordType(
-            RECORD_TYPE,
-            WorkOrder,
-            "Arbetsorder",
-            "Work order",
-            link=work_order_link,
-            number_column="number",
-            can_open=any_employee,
-        )
-    ]
-
-
 def search_sources() -> list[SearchSource]:
-    """Every personal-data column. Extra-cost hits link to the line, which names its order."""
-    sources: list[SearchSource] = []
-    for column, category, *_ in (*ORDER_FIELDS, *TEXT_FIELDS):
-        sources.append(
-            SearchSource(
-                WorkOrder,
-                column,
-                category,
-                "workcloud",
-                PLACE_SV,
-                PLACE_EN,  # type: ignore[arg-type]
-                link=work_order_link,
-                record_type=RECORD_TYPE,
-            )
+    """Extra-cost hits link to the line, which names its order."""
+    return [
+        SearchSource(
+            ExtraCost, column, category, "workcloud", PLACE_SV, PLACE_EN,  # type: ignore[arg-type]
+            link=extra_cost_link,
         )
-    for column, category, *_ in EXTRA_COST_FIELDS:
-        sources.append(
-            SearchSource(
-                ExtraCost,
-                column,
-                category,
-                "workcloud",
-                PLACE_SV,
-                PLACE_EN,  # type: ignore[arg-type]
-                link=extra_cost_link,
-            )
-        )
-    return sources
+        for column, category, *_ in EXTRA_COST_FIELDS
+    ]
 
 
 async def anonymize_now_if_immediate(tenant_id: int, record_id: int) -> None:
     """Inside the delete transaction: anonymize at once when the tenant chose "immediately"."""
-    if "immediately" not in retention_rules()[0].allowed_modes:
+    from plugins.workorders.records import WORK_ORDER
+
+    if "immediately" not in WORK_ORDER.rules[0].allowed_modes:
         return
     from core.gdpr.engine import anonymize_if_immediate
 
