@@ -14,8 +14,7 @@ from core.contracts import (
     ModuleInfo,
     NotPersonal,
     PersonalDataField,
-    RecordType,
-    RetentionRule,
+    RecordSpec,
     SearchSource,
     TwoFactorContext,
 )
@@ -58,17 +57,10 @@ def declare_personal_data() -> Sequence[PersonalDataField | NotPersonal]:
 
 
 @hookimpl
-def declare_retention_rules() -> Sequence[RetentionRule]:
-    from plugins.projects.gdpr import RULES
+def declare_records() -> Sequence[RecordSpec]:
+    from plugins.projects.records import PROJECT
 
-    return RULES
-
-
-@hookimpl
-def declare_record_types() -> Sequence[RecordType]:
-    from plugins.projects.gdpr import RECORD_TYPES
-
-    return RECORD_TYPES
+    return [PROJECT]
 
 
 @hookimpl

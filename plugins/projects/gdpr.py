@@ -14,13 +14,11 @@ from core.contracts import (
     AnonymizeContext,
     NotPersonal,
     PersonalDataField,
-    RecordType,
-    RetentionRule,
     SearchSource,
     TwoFactorContext,
-    any_employee,
 )
 from core.db import raw
+from plugins.projects.records import RECORD_TYPE, RULE  # noqa: F401 - pages use them
 from plugins.projects.tables import (
     ExtraCost,
     Installment,
@@ -30,8 +28,6 @@ from plugins.projects.tables import (
     SubProject,
 )
 
-RULE = "projects"
-RECORD_TYPE = "project"
 AREA = "workcloud"
 PLACE_SV, PLACE_EN = "Projekt", "Projects"
 
@@ -51,14 +47,6 @@ def _f(table, column, category, strategy, sv, en, rule=RULE):  # type: ignore[no
 
 
 FIELDS: list[PersonalDataField] = [
-    _f(Project, "title", "free_text", "replace", "Rubrik", "Title"),
-    _f(Project, "customer_id", "customer_ref", "zero", "Kund", "Customer"),
-    _f(Project, "contact_person_id", "contact_ref", "zero", "Kontaktperson", "Contact person"),
-    _f(Project, "end_customer_name", "name", "empty", "Slutkundens namn", "End customer's name"),
-    _f(Project, "end_customer_address", "address", "empty", "Slutkundens adress", "End customer's address"),
-    _f(Project, "end_customer_phone", "phone", "empty", "Slutkundens telefon", "End customer's phone"),
-    _f(Project, "end_customer_email", "email", "empty", "Slutkundens e-post", "End customer's e-mail"),
-    _f(Project, "email", "email", "empty", "Projektets e-post", "Project e-mail"),
     _f(SubProject, "name", "free_text", "replace", "Delprojektets namn", "Sub-project name"),
     _f(SubProject, "description", "free_text", "empty", "Delprojektets beskrivning", "Sub-project description"),
     _f(ExtraCost, "description", "free_text", "empty", "Extrakostnadens text", "Extra cost text"),
@@ -80,43 +68,16 @@ TEXT_FIELDS: list[PersonalDataField] = [
        "Partner company", rule=None),
 ]
 NOT_PERSONAL: list[NotPersonal] = [
-    NotPersonal(Project, ("status",), "a state from a fixed list"),
     NotPersonal(PaymentPlan, ("status", "public_token_hash"), "a state and a token's hash"),
     NotPersonal(PartnerInvitation, ("status",), "a state from a fixed list"),
 ]
 
-RULES: list[RetentionRule] = [
-    RetentionRule(
-        key=RULE,
-        label_sv="Projekt",
-        label_en="Projects",
-        clock=("closed", "deleted"),
-        table=Project,
-        clock_columns=("closed_at", "deleted_at"),
-        allowed_modes=("immediately", "days", "off"),
-        default_mode="off",
-        default_days=365,
-        clears_activity=("comment", "work_report", "note", "conversation"),
-        record_type=RECORD_TYPE,
-    )
-]
-
-
-def project_link(record_id: int) -> str:
-    return f"/api/projects/{record_id}"
-
-
-RECORD_TYPES: list[RecordType] = [
-    RecordType(
-        RECORD_TYPE, Project, "Projekt", "Project", link=project_link, number_column="number",
-        can_open=any_employee,
-    ),
-]
-
+# The project itself (its fields, rule M20, record type, search places) is declared in
+# plugins.projects.records (RecordSpec PROJECT); the child tables stay here.
 SEARCH_SOURCES: list[SearchSource] = [
     SearchSource(
         f.table, f.column, f.category, AREA, PLACE_SV, PLACE_EN,
-        link=LINKS[f.table], record_type=RECORD_TYPE if f.table is Project else "",
+        link=LINKS[f.table],
     )
     for f in [*FIELDS, *TEXT_FIELDS]
 ]

@@ -13,8 +13,7 @@ from core.contracts import (
     ModuleInfo,
     NotPersonal,
     PersonalDataField,
-    RecordType,
-    RetentionRule,
+    RecordSpec,
     SearchSource,
     TwoFactorContext,
 )
@@ -50,24 +49,17 @@ def register_routes() -> Sequence[Any]:
 
 
 @hookimpl
+def declare_records() -> Sequence[RecordSpec]:
+    from plugins.quotes.records import QUOTE
+
+    return [QUOTE]
+
+
+@hookimpl
 def declare_personal_data() -> Sequence[PersonalDataField | NotPersonal]:
-    from plugins.quotes.gdpr import FIELDS, NOT_PERSONAL, TEXT_FIELDS
+    from plugins.quotes.gdpr import FIELDS, TEXT_FIELDS
 
-    return [*FIELDS, *TEXT_FIELDS, *NOT_PERSONAL]
-
-
-@hookimpl
-def declare_retention_rules() -> Sequence[RetentionRule]:
-    from plugins.quotes.gdpr import RULES
-
-    return RULES
-
-
-@hookimpl
-def declare_record_types() -> Sequence[RecordType]:
-    from plugins.quotes.gdpr import RECORD_TYPES
-
-    return RECORD_TYPES
+    return [*FIELDS, *TEXT_FIELDS]
 
 
 @hookimpl
