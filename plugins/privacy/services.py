@@ -290,14 +290,11 @@ async def get_activity(tenant_id: int, activity_id: int) -> dict:
 
 
 def _activity_writable(row: dict) -> None:
-    _writable(row, "activity", Label(_("Processing activity")), row["number"])
-
-
-def _writable(row: dict, kind: str, what: Label, number: Any) -> None:
+    what, number = Label(_("Processing activity")), row["number"]
     if row["anonymized_at"] is not None:
-        raise Conflict(RECORD_ANONYMIZED, code=f"privacy.{kind}.anonymized", what=what, number=number)
+        raise Conflict(RECORD_ANONYMIZED, code="privacy.activity.anonymized", what=what, number=number)
     if row["deleted_at"] is not None:
-        raise Conflict(RECORD_DELETED, code=f"privacy.{kind}.deleted", what=what, number=number)
+        raise Conflict(RECORD_DELETED, code="privacy.activity.deleted", what=what, number=number)
 
 
 def _check_modules(modules: list[str]) -> list[str]:
