@@ -16,6 +16,7 @@ from litestar import Request, Response
 from litestar.exceptions import ClientException
 from litestar.params import FromPath, QueryParameter
 
+from core.errors import GallraError
 from core.listing import Offset
 from core.pages import (
     PageController,
@@ -31,7 +32,6 @@ from core.pages import (
 )
 from core.pages.forms import error_of, struct_from_form
 from core.pages.routes import second_factor_context
-from core.validation import FieldError
 from plugins.privacy import services
 from plugins.privacy.routes import gdpr_user, logged
 
@@ -62,7 +62,7 @@ class PrivacyPages(PageController):
         try:
             version, decision = await services.sign(user, note, form.get("challenge_id") or None,
                                                     request.headers.get("user-agent", ""))
-        except (FieldError, ClientException) as exc:
+        except (GallraError, ClientException) as exc:
             errors = error_of(exc, t)
             return await self._page(request, user, {"note": next(iter(errors.values()))}, form,
                                     getattr(exc, "status_code", 400))
@@ -122,7 +122,7 @@ def _instant(value: str) -> datetime:
 
 
 def _refused(exc: Exception, t: Any) -> dict[str, str]:
-    if isinstance(exc, ClientException) and exc.status_code in (403, 404):
+    if isinstance(exc, (GallraError, ClientException)) and exc.status_code in (403, 404):
         raise exc
     return error_of(exc, t)
 
@@ -214,7 +214,7 @@ class ActivityPages(PageController):
                     work = services.edit_activity(user.tenant_id, int(row["id"]), data)  # type: ignore[arg-type]
                     saved = await logged(request, user, "privacy.activity_edited", RT_ACTIVITY, work)
                 return redirect(f"/privacy/activities#a-{saved['id']}", t.gettext("The processing activity is saved."))
-            except (FieldError, ClientException) as exc:
+            except (GallraError, ClientException) as exc:
                 errors = _refused(exc, t)
         return await self._form(request, user, row, shown, errors, 400)
 
@@ -347,7 +347,7 @@ class IncidentPages(PageController):
                         work = services.edit_incident(user.tenant_id, int(row["id"]), data)  # type: ignore[arg-type]
                         saved = await logged(request, user, "privacy.incident_edited", RT_INCIDENT, work)
                     return redirect(f"/privacy/incidents/{saved['id']}", t.gettext("The incident is saved."))
-                except (FieldError, ClientException) as exc:
+                except (GallraError, ClientException) as exc:
                     errors = _refused(exc, t)
         return await self._form(request, user, row, form, errors, 400)
 
@@ -409,7 +409,7 @@ class IncidentPages(PageController):
                 await logged(request, user, "privacy.incident_deleted", RT_INCIDENT,
                              services.delete_incident(user.tenant_id, incident_id))
                 return redirect("/privacy/incidents", t.gettext("The incident is deleted."))
-        except (FieldError, ClientException) as exc:
+        except (GallraError, ClientException) as exc:
             errors = _refused(exc, t)
             if step in ("authority", "subjects"):
                 errors = {(f"{step}.notified_at" if k.endswith("notified_at") else k): v for k, v in errors.items()}
@@ -492,7 +492,7 @@ class ContactPages(PageController):
                     saved = await logged(request, user, "privacy.contact_edited", RT_CONTACT,
                                          services.edit_contact(user.tenant_id, int(row["id"]), data))  # type: ignore[arg-type]
                 return redirect(f"/privacy/contacts#c-{saved['id']}", t.gettext("The contact person is saved."))
-            except (FieldError, ClientException) as exc:
+            except (GallraError, ClientException) as exc:
                 errors = _refused(exc, t)
         return await self._page(request, user, "privacy/contact_form.html",
                                 {"c": row, "values": form, "errors": errors}, 400)

@@ -16,11 +16,22 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from litestar.exceptions import ClientException
-
 from core.auth import SessionUser
 from core.contracts import SecondFactorDecision, SecondFactorRequest
 from core.db import atomic, utcnow
+from core.errors import (
+    RECORD_ALREADY_CLOSED,
+    RECORD_ANONYMIZED,
+    RECORD_DELETED,
+    RECORD_NOT_CLOSED,
+    REQUIRED,
+    UNKNOWN_CHOICE,
+    Conflict,
+    GallraError,
+    Label,
+    NotFound,
+    _,
+)
 from core.numbering import lock_numbers, next_number
 from core.plugins import get_host
 from core.tables import Employee, Tenant
@@ -46,10 +57,6 @@ CLOCK_SKEW = timedelta(minutes=5)
 LIST_COLUMNS = ("data_subjects", "personal_data", "recipients", "modules")
 NUMBER_LOCK = 0x4750  # advisory-lock class of this plugin's numbering (PostgreSQL)
 CORE = "core"
-
-
-def _conflict(message: str) -> ClientException:
-    return ClientException(message, status_code=409)
 
 
 def _aware(value: datetime) -> datetime:
@@ -79,7 +86,7 @@ def _clean_items(values: list[str]) -> list[str]:
 def _required_text(value: str, name: str, what: str) -> str:
     text = value.strip()
     if not text:
-        raise FieldError(name, f"{what} is required")
+        raise FieldError(name, REQUIRED, code="required")
     return text
 
 
@@ -283,11 +290,11 @@ async def get_activity(tenant_id: int, activity_id: int) -> dict:
 
 
 def _activity_writable(row: dict) -> None:
-    what = f"Processing activity {row['number']}"
+    what, number = Label(_("Processing activity")), row["number"]
     if row["anonymized_at"] is not None:
-        raise _conflict(f"{what} is anonymized and can no longer be changed.")
+        raise Conflict(RECORD_ANONYMIZED, code="privacy.activity.anonymized", what=what, number=number)
     if row["deleted_at"] is not None:
-        raise _conflict(f"{what} is deleted and can no longer be changed.")
+        raise Conflict(RECORD_DELETED, code="privacy.activity.deleted", what=what, number=number)
 
 
 def _check_modules(modules: list[str]) -> list[str]:
@@ -296,8 +303,10 @@ def _check_modules(modules: list[str]) -> list[str]:
     if unknown:
         raise FieldError(
             "modules",
-            f"no installed module is called {', '.join(unknown)}; "
-            f"choose among {', '.join(sorted(known_modules()))}",
+            "No installed module is called %(unknown)s; choose among %(choices)s.",
+            code="privacy.unknown_module",
+            unknown=", ".join(unknown),
+            choices=", ".join(sorted(known_modules())),
         )
     return cleaned
 
@@ -513,9 +522,9 @@ async def version_by_number(tenant_id: int, number: int) -> dict:
         (InventoryVersion.tenant_id == tenant_id) & (InventoryVersion.version == number)
     ).first()
     if row is None:
-        from litestar.exceptions import NotFoundException
-
-        raise NotFoundException(f"Inventory version {number} was not found")
+        raise NotFound(
+            "Inventory version %(number)s was not found.", code="privacy.version.not_found", number=number
+        )
     return row
 
 
@@ -535,14 +544,17 @@ async def list_versions(tenant_id: int, offset: int, limit: int) -> tuple[int, l
 async def _ready_to_sign(tenant_id: int) -> None:
     rows = await live_activities(tenant_id)
     if not rows:
-        raise _conflict(
+        raise Conflict(
             "The inventory has no processing activities yet: add them (or pre-fill them from "
-            "the modules) before signing."
+            "the modules) before signing.",
+            code="privacy.inventory.empty",
         )
     gaps = [f"{r['number']} ({', '.join(incomplete(r))})" for r in rows if incomplete(r)]
     if gaps:
-        raise _conflict(
-            "Fill in what these processing activities lack before signing: " + "; ".join(gaps)
+        raise Conflict(
+            "Fill in what these processing activities lack before signing: %(gaps)s",
+            code="privacy.inventory.incomplete",
+            gaps="; ".join(gaps),
         )
 
 
@@ -583,8 +595,9 @@ async def sign(
     await _ready_to_sign(tenant_id)
     decision = await _second_factor(user, challenge_id, user_agent)
     if decision is not None and decision.error:
-        status = decision.status if 400 <= decision.status < 500 else 409
-        raise ClientException(decision.error, status_code=status)
+        refusal = GallraError(decision.error, code="privacy.second_factor")
+        refusal.status = decision.status if 400 <= decision.status < 500 else 409
+        raise refusal
     if decision is not None and decision.required:
         return None, decision
     async with atomic():
@@ -660,9 +673,11 @@ async def get_incident(tenant_id: int, incident_id: int) -> dict:
 
 def _incident_writable(row: dict) -> None:
     if row["anonymized_at"] is not None:
-        raise _conflict(f"Incident {row['number']} is anonymized and can no longer be changed.")
+        raise Conflict(RECORD_ANONYMIZED, code="privacy.incident.anonymized", what=Label(_("Incident")),
+                       number=row["number"])
     if row["deleted_at"] is not None:
-        raise _conflict(f"Incident {row['number']} is deleted and can no longer be changed.")
+        raise Conflict(RECORD_DELETED, code="privacy.incident.deleted", what=Label(_("Incident")),
+                       number=row["number"])
 
 
 def _check_times(values: dict[str, Any], now: datetime) -> None:
@@ -671,21 +686,26 @@ def _check_times(values: dict[str, Any], now: datetime) -> None:
     for name in ("discovered_at", "occurred_at", "authority_notified_at", "subjects_notified_at"):
         value = values.get(name)
         if value is not None and value > now + CLOCK_SKEW:
-            raise FieldError(name, "this time is in the future")
+            raise FieldError(name, "This time is in the future.", code="privacy.time_in_future")
     occurred = values.get("occurred_at")
     if occurred is not None and occurred > discovered:
-        raise FieldError("occurred_at", "the breach cannot have happened after it was discovered")
+        raise FieldError(
+            "occurred_at", "The breach cannot have happened after it was discovered.",
+            code="privacy.occurred_after_discovery",
+        )
     for who in ("authority", "subjects"):
         notified = values.get(f"{who}_notified_at")
         if notified is not None and notified < discovered:
             raise FieldError(
-                f"{who}_notified_at", "a notification cannot come before the breach was discovered"
+                f"{who}_notified_at", "A notification cannot come before the breach was discovered.",
+                code="privacy.notified_before_discovery",
             )
         if notified is not None and values.get(f"{who}_decision") == "no":
             raise FieldError(
                 f"{who}_decision",
-                "it says no notification is needed, but a notification time is given; "
-                "choose yes, or remove the time",
+                "It says no notification is needed, but a notification time is given; "
+                "choose yes, or remove the time.",
+                code="privacy.notified_but_not_needed",
             )
         if notified is not None:
             values[f"{who}_decision"] = "yes"
@@ -727,7 +747,7 @@ async def list_incidents(
     where = Incident.tenant_id == tenant_id
     if status is not None:
         if status not in ("open", "closed"):
-            raise FieldError("status", "must be open or closed")
+            raise FieldError("status", UNKNOWN_CHOICE, code="invalid_choice", choices="open, closed")
         where = where & (Incident.status == status)
     if overdue is not None:
         late = (
@@ -789,9 +809,14 @@ async def notify(tenant_id: int, incident_id: int, who: str, data: NotifyIn) -> 
         row = await get_incident(tenant_id, incident_id)
         _incident_writable(row)
         if row[f"{who}_notified_at"] is not None:
-            whom = "supervisory authority" if who == "authority" else "people affected"
-            raise _conflict(
-                f"The {whom} of incident {row['number']} were already recorded as notified."
+            if who == "authority":
+                raise Conflict(
+                    "The supervisory authority was already recorded as notified of incident %(number)s.",
+                    code="privacy.authority_already_notified", number=row["number"],
+                )
+            raise Conflict(
+                "The people affected by incident %(number)s were already recorded as notified.",
+                code="privacy.subjects_already_notified", number=row["number"],
             )
         values = {k: row[k] for k in INCIDENT_FIELDS}
         if values[f"{who}_decision"] == "no":
@@ -812,11 +837,13 @@ async def close_incident(tenant_id: int, incident_id: int) -> dict:
         row = await get_incident(tenant_id, incident_id)
         _incident_writable(row)
         if row["status"] == "closed":
-            raise _conflict(f"Incident {row['number']} is already closed.")
+            raise Conflict(RECORD_ALREADY_CLOSED, code="privacy.incident.already_closed",
+                           what=Label(_("Incident")), number=row["number"])
         if row["authority_decision"] == "pending" and row["authority_notified_at"] is None:
-            raise _conflict(
-                f"Decide first whether incident {row['number']} must be reported to the "
-                "supervisory authority (authority_decision yes or no)."
+            raise Conflict(
+                "Decide first whether incident %(number)s must be reported to the "
+                "supervisory authority (authority_decision yes or no).",
+                code="privacy.incident.decision_pending", number=row["number"],
             )
         now = utcnow()
         await Incident.update(
@@ -830,7 +857,8 @@ async def reopen_incident(tenant_id: int, incident_id: int) -> dict:
         row = await get_incident(tenant_id, incident_id)
         _incident_writable(row)
         if row["status"] != "closed":
-            raise _conflict(f"Incident {row['number']} is not closed.")
+            raise Conflict(RECORD_NOT_CLOSED, code="privacy.incident.not_closed",
+                           what=Label(_("Incident")), number=row["number"])
         await Incident.update(
             {Incident.status: "open", Incident.closed_at: None, Incident.updated_at: utcnow()}
         ).where(_where_incident(tenant_id, incident_id))
@@ -865,7 +893,10 @@ async def _check_employee(tenant_id: int, employee_id: int) -> None:
     if employee_id and not await Employee.exists().where(
         (Employee.tenant_id == tenant_id) & (Employee.id == employee_id)
     ):
-        raise FieldError("employee_id", f"there is no employee {employee_id} in this organization")
+        raise FieldError(
+            "employee_id", "There is no employee %(id)s in this organization.",
+            code="privacy.unknown_employee", id=employee_id,
+        )
 
 
 async def _contact_values(tenant_id: int, data: ContactIn | ContactPatch) -> dict[Any, Any]:
@@ -890,9 +921,11 @@ async def _contact_values(tenant_id: int, data: ContactIn | ContactPatch) -> dic
 
 def _contact_writable(row: dict) -> None:
     if row["anonymized_at"] is not None:
-        raise _conflict("This contact person is anonymized and can no longer be changed.")
+        raise Conflict("This contact person is anonymized and can no longer be changed.",
+                       code="privacy.contact.anonymized")
     if row["deleted_at"] is not None:
-        raise _conflict("This contact person is deleted and can no longer be changed.")
+        raise Conflict("This contact person is deleted and can no longer be changed.",
+                       code="privacy.contact.deleted")
 
 
 async def list_contacts(
@@ -901,7 +934,7 @@ async def list_contacts(
     where = PrivacyContact.tenant_id == tenant_id
     if role is not None:
         if role not in ROLE_LABELS:
-            raise FieldError("role", f"must be one of {', '.join(ROLE_LABELS)}")
+            raise FieldError("role", UNKNOWN_CHOICE, code="invalid_choice", choices=", ".join(ROLE_LABELS))
         where = where & (PrivacyContact.role == role)
     if not include_deleted:
         where = where & PrivacyContact.deleted_at.is_null()
