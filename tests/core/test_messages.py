@@ -64,9 +64,36 @@ def _messages() -> tuple[list[str], list[tuple[str, str]]]:
     return built, found
 
 
+# Files not yet moved onto core.errors (#18.2 is done plugin by plugin). The list only
+# shrinks: a file that is clean must leave it (the test below fails otherwise), and any
+# other file that builds a message or imports Litestar in a service fails at once.
+NOT_YET_CONVERTED: set[str] = {
+    "plugins/orders/services.py",
+    "plugins/projects/services.py",
+    "plugins/quotes/services.py",
+    "plugins/workorders/services.py",
+    "plugins/customers/portal.py",
+    "plugins/customers/services.py",
+    "plugins/time/services.py",
+    "plugins/vault/services.py",
+}
+
+
+def _file(offence: str) -> str:
+    return offence.split(":", 1)[0]
+
+
 def test_no_message_is_built_at_run_time():
     built, _found = _messages()
-    assert built == [], "use a literal with %(name)s parameters:\n" + "\n".join(built)
+    new = [b for b in built if _file(b) not in NOT_YET_CONVERTED]
+    assert new == [], "use a literal with %(name)s parameters:\n" + "\n".join(new)
+
+
+def test_the_list_of_files_not_yet_converted_only_shrinks():
+    built, _found = _messages()
+    still = {_file(b) for b in built} | set(_litestar_in_services())
+    done = sorted(NOT_YET_CONVERTED - still)
+    assert done == [], f"these files are converted now: take them off NOT_YET_CONVERTED: {done}"
 
 
 @pytest.mark.parametrize("lang", ["sv"])
@@ -81,6 +108,11 @@ def test_every_raised_message_has_a_translation(lang):
 
 def test_services_import_no_litestar():
     """Services raise core.errors; only the edge (routes, pages) knows HTTP."""
+    offenders = [o for o in _litestar_in_services() if o not in NOT_YET_CONVERTED]
+    assert offenders == []
+
+
+def _litestar_in_services() -> list[str]:
     offenders = []
     for path in _sources():
         if path.name != "services.py" and "services" not in path.parts:
@@ -93,8 +125,8 @@ def test_services_import_no_litestar():
             elif isinstance(node, ast.Import):
                 names = [a.name for a in node.names]
             if any(n == "litestar" or n.startswith("litestar.") for n in names):
-                offenders.append(f"{path.relative_to(ROOT)}:{node.lineno}")
-    assert offenders == []
+                offenders.append(str(path.relative_to(ROOT)))
+    return offenders
 
 
 def test_a_refusal_reads_in_swedish_and_carries_its_code():
