@@ -10,6 +10,7 @@ from litestar import Request, Response
 from litestar.exceptions import ClientException
 from litestar.params import FromPath, QueryParameter
 
+from core.errors import GallraError
 from core.pages import PageController, language_of, page_get, page_post, page_user, read_form, redirect, render, t_for
 from core.pages.forms import error_of, struct_from_form
 from core.pages.records import (
@@ -19,7 +20,6 @@ from core.pages.records import (
     module_settings_pages,
     retention_notice,
 )
-from core.validation import FieldError
 from core.listing import Offset
 from plugins.customers import services
 from plugins.customers.schemas import ContactIn, ContactPatch, CustomerIn, CustomerPatch
@@ -98,7 +98,7 @@ class CustomerPages(PageController):
             try:
                 row = await services.create_customer(user.tenant_id, data)
                 return redirect(f"/customers/{row['id']}", t.gettext("The customer is saved."))
-            except (FieldError, ClientException) as exc:
+            except (GallraError, ClientException) as exc:
                 errors = error_of(exc, t)
         return await render(
             request, "customers/form.html", {"kinds": KINDS, "values": form, "errors": errors}, 400, user=user
@@ -151,7 +151,7 @@ class CustomerPages(PageController):
             try:
                 await services.update_customer(user.tenant_id, customer_id, data)
                 return redirect(f"/customers/{customer_id}", t.gettext("The customer is saved."))
-            except (FieldError, ClientException) as exc:
+            except (GallraError, ClientException) as exc:
                 errors = error_of(exc, t)
         return await render(
             request, "customers/form.html", {"kinds": KINDS, "values": form, "errors": errors, "c": row},
@@ -188,7 +188,7 @@ class CustomerPages(PageController):
         t = t_for(request, user)
         try:
             await portal.invite(user.tenant_id, "customer", customer_id, None)
-        except (FieldError, ClientException) as exc:
+        except (GallraError, ClientException) as exc:
             return await self._show(request, user, customer_id, error_of(exc, t), 409)
         return redirect(f"/customers/{customer_id}", t.gettext("The invitation to the customer portal is sent."))
 
@@ -211,7 +211,7 @@ class CustomerPages(PageController):
             try:
                 await services.create_contact(user.tenant_id, customer_id, data)
                 return redirect(f"/customers/{customer_id}", t.gettext("The contact person is saved."))
-            except (FieldError, ClientException) as exc:
+            except (GallraError, ClientException) as exc:
                 errors = error_of(exc, t)
         return await render(
             request, "customers/contact_form.html", {"c": row, "values": form, "errors": errors}, 400, user=user
@@ -239,7 +239,7 @@ class CustomerPages(PageController):
             try:
                 await services.update_contact(user.tenant_id, contact_id, data)
                 return redirect(f"/customers/{row['id']}", t.gettext("The contact person is saved."))
-            except (FieldError, ClientException) as exc:
+            except (GallraError, ClientException) as exc:
                 errors = error_of(exc, t)
         return await render(
             request, "customers/contact_form.html",

@@ -35,8 +35,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from litestar.exceptions import ClientException, HTTPException, NotFoundException
-
 from core.auth import (
     HASHER,
     MAX_PASSWORD_LENGTH,
@@ -61,6 +59,7 @@ from core.contracts import (
     TwoFactorContext,
 )
 from core.db import atomic, bind_tenant, lock_row, utcnow
+from core.errors import Conflict, GallraError, Invalid, NotFound, TooMany
 from core.delivery import queue_message
 from core.eventlog import log_system
 from core.plugins import get_host
@@ -127,10 +126,6 @@ RESET_ANSWER = (
     "is on its way. It is valid for 30 minutes."
 )
 NOT_AVAILABLE = "The customer portal is not available for this organization."
-
-
-class Conflict(ClientException):
-    status_code = 409
 
 
 class SecondFactorRequired(Exception):
@@ -305,7 +300,7 @@ async def portal_enabled(tenant_id: int) -> bool:
 
 async def _require_enabled(tenant_id: int) -> None:
     if not await portal_enabled(tenant_id):
-        raise NotFoundException(NOT_AVAILABLE)
+        raise NotFound(NOT_AVAILABLE, code="portal.not_available")
 
 
 # --- accounts (employees' side) ---------------------------------------------------------
@@ -364,17 +359,20 @@ async def _invitee(tenant_id: int, kind: str, person_id: int) -> tuple[dict, int
         person = await get_scoped(Customer, tenant_id, person_id, "Customer")
         if not _alive(person):
             raise Conflict(
-                "This customer is deleted or anonymized; it cannot get a portal account."
+                "This customer is deleted or anonymized; it cannot get a portal account.",
+                code="portal.customer_gone",
             )
         if person["kind"] != "private":
             raise Conflict(
-                "A company has no portal account of its own: invite one of its contact persons."
+                "A company has no portal account of its own: invite one of its contact persons.",
+                code="portal.company_has_no_account",
             )
         return person, person_id, 0
     person = await get_scoped(ContactPerson, tenant_id, person_id, "Contact person")
     if not _alive(person):
         raise Conflict(
-            "This contact person is deleted or anonymized; they cannot get a portal account."
+            "This contact person is deleted or anonymized; they cannot get a portal account.",
+            code="portal.contact_gone",
         )
     parent = (
         await Customer.select(Customer.deleted_at, Customer.anonymized_at)
@@ -382,7 +380,10 @@ async def _invitee(tenant_id: int, kind: str, person_id: int) -> tuple[dict, int
         .first()
     )
     if not _alive(parent):
-        raise Conflict("The customer of this contact person is deleted; invite nobody there.")
+        raise Conflict(
+            "The customer of this contact person is deleted; invite nobody there.",
+            code="portal.customer_gone",
+        )
     return person, int(person["customer_id"]), person_id
 
 
@@ -413,7 +414,9 @@ async def invite(tenant_id: int, kind: str, person_id: int, email: str | None) -
     """Create (or renew, while no password is chosen) the person's account and e-mail the
     link where they choose the first password. The token exists only in the e-mail."""
     if kind not in KINDS:
-        raise FieldError("person_kind", "Only customers and contact persons get portal accounts.")
+        raise FieldError(
+            "person_kind", "Only customers and contact persons get portal accounts.", code="portal.bad_kind"
+        )
     address = normalize_email(email, "email") if email else None
     settings = get_settings()
     now = utcnow()
@@ -426,6 +429,7 @@ async def invite(tenant_id: int, kind: str, person_id: int, email: str | None) -
                 "email",
                 "Give the e-mail address the invitation goes to (it becomes the login name); "
                 "the card has none.",
+                code="portal.email_required",
             )
         # The address must not be another person's login. An account left behind by a
         # deleted or anonymized person is closed instead of blocking the address.
@@ -443,7 +447,8 @@ async def invite(tenant_id: int, kind: str, person_id: int, email: str | None) -
             else:
                 raise Conflict(
                     "This e-mail address is already the login of another portal account in "
-                    "the organization; use another address."
+                    "the organization; use another address.",
+                    code="portal.email_taken",
                 )
         await _close_accounts(tenant_id, stale, now)
         account = await current_account_of(tenant_id, kind, person_id)
@@ -451,7 +456,8 @@ async def invite(tenant_id: int, kind: str, person_id: int, email: str | None) -
             if account["activated_at"] is not None:
                 raise Conflict(
                     "This person already has an active portal account. They can reset the "
-                    "password from the portal's login page."
+                    "password from the portal's login page.",
+                    code="portal.already_active",
                 )
             await PortalAccount.update(
                 {PortalAccount.email: address, PortalAccount.invited_at: now}
@@ -514,11 +520,17 @@ async def disable(tenant_id: int, account_id: int) -> dict:
 def check_password(password: str) -> None:
     if len(password) < MIN_PASSWORD_LENGTH:
         raise FieldError(
-            "password", f"The password must be at least {MIN_PASSWORD_LENGTH} characters."
+            "password",
+            "The password must be at least %(min)s characters.",
+            code="portal.password_too_short",
+            min=MIN_PASSWORD_LENGTH,
         )
     if len(password) > MAX_PASSWORD_LENGTH:
         raise FieldError(
-            "password", f"The password must be at most {MAX_PASSWORD_LENGTH} characters."
+            "password",
+            "The password must be at most %(max)s characters.",
+            code="portal.password_too_long",
+            max=MAX_PASSWORD_LENGTH,
         )
 
 
@@ -528,7 +540,7 @@ async def _tenant_id(slug: str, bad_link: str | None = None) -> int | None:
     row = await find_tenant(slug)
     if row is None:
         if bad_link:
-            raise ClientException(bad_link)
+            raise Invalid(None, bad_link, code="portal.bad_link")
         return None
     await _require_enabled(int(row["id"]))
     return int(row["id"])
@@ -537,7 +549,7 @@ async def _tenant_id(slug: str, bad_link: str | None = None) -> int | None:
 async def _link(tenant_id: int, token: str, purpose: str, bad_link: str) -> tuple[dict, dict]:
     """A live link token of the tenant and its account (whose person may use the portal)."""
     if not token or len(token) > MAX_TOKEN_LENGTH:
-        raise ClientException(bad_link)
+        raise Invalid(None, bad_link, code="portal.bad_link")
     row = (
         await PortalToken.select()
         .where(
@@ -548,7 +560,7 @@ async def _link(tenant_id: int, token: str, purpose: str, bad_link: str) -> tupl
         .first()
     )
     if row is None or row["used_at"] is not None or row["expires_at"] <= utcnow():
-        raise ClientException(bad_link)
+        raise Invalid(None, bad_link, code="portal.bad_link")
     account = (
         await PortalAccount.select()
         .where((PortalAccount.tenant_id == tenant_id) & (PortalAccount.id == row["account_id"]))
@@ -560,7 +572,7 @@ async def _link(tenant_id: int, token: str, purpose: str, bad_link: str) -> tupl
         or account["anonymized_at"] is not None
         or await person_of_account(account) is None
     ):
-        raise ClientException(bad_link)
+        raise Invalid(None, bad_link, code="portal.bad_link")
     bind_tenant(tenant_id)  # the rest of the request sees only this tenant's rows
     return row, account
 
@@ -593,7 +605,9 @@ async def _second_factor(
         if decision is None:
             continue
         if decision.error:
-            raise HTTPException(detail=decision.error, status_code=decision.status or 409)
+            refused = GallraError(decision.error, code="portal.second_factor_refused")
+            refused.status = decision.status or 409
+            raise refused
         if decision.required:
             raise SecondFactorRequired(decision)
         return
@@ -610,7 +624,7 @@ async def _set_password(account: dict, token_row: dict, new_hash: str, now: date
         (PortalToken.id == token_row["id"]) & PortalToken.used_at.is_null()
     ).returning(PortalToken.id)
     if not claimed:
-        raise ClientException("This link has already been used. Ask for a new one.")
+        raise Invalid(None, "This link has already been used. Ask for a new one.", code="portal.link_used")
     values: dict[Any, Any] = {PortalAccount.password_hash: new_hash}
     if account["activated_at"] is None:
         values[PortalAccount.activated_at] = now
@@ -620,7 +634,9 @@ async def _set_password(account: dict, token_row: dict, new_hash: str, now: date
         & PortalAccount.disabled_at.is_null()
     ).returning(PortalAccount.id)
     if not updated:
-        raise ClientException("This portal account is closed. Ask for a new invitation.")
+        raise Invalid(
+            None, "This portal account is closed. Ask for a new invitation.", code="portal.account_closed"
+        )
     await PortalSession.delete().where(
         (PortalSession.tenant_id == tenant_id) & (PortalSession.account_id == account["id"])
     )
@@ -696,7 +712,7 @@ async def _take_pending(slug: str, token: str, purpose: str, binder: str | None)
     counting one use; 400 when unknown, tampered, of another browser or expired, 429 when
     used up (then it is gone)."""
     if not token or len(token) > MAX_TOKEN_LENGTH or not binder or len(binder) > MAX_TOKEN_LENGTH:
-        raise ClientException(STEP_EXPIRED)
+        raise Invalid(None, STEP_EXPIRED, code="portal.step_expired")
     tenant = await find_tenant(slug)
     row = await PortalPending.select().where(PortalPending.token_hash == token_hash(token)).first()
     if (
@@ -706,17 +722,17 @@ async def _take_pending(slug: str, token: str, purpose: str, binder: str | None)
         or row["purpose"] != purpose
         or not hmac.compare_digest(row["binder_hash"], token_hash(binder))
     ):
-        raise ClientException(STEP_EXPIRED)
+        raise Invalid(None, STEP_EXPIRED, code="portal.step_expired")
     now = utcnow()
     if row["expires_at"] <= now:
         await PortalPending.delete().where(PortalPending.id == row["id"])
-        raise ClientException(STEP_EXPIRED)
+        raise Invalid(None, STEP_EXPIRED, code="portal.step_expired")
     counted = await PortalPending.update({PortalPending.uses: PortalPending.uses + 1}).where(
         (PortalPending.id == row["id"]) & (PortalPending.uses < PENDING_MAX_USES)
     ).returning(PortalPending.uses)
     if not counted:
         await PortalPending.delete().where(PortalPending.id == row["id"])
-        raise ClientException(STEP_BLOCKED, status_code=429)
+        raise TooMany(STEP_BLOCKED, code="portal.step_blocked")
     bind_tenant(int(row["tenant_id"]))  # the rest of the request sees only this tenant's rows
     await _require_enabled(int(row["tenant_id"]))
     account = (
@@ -731,7 +747,7 @@ async def _take_pending(slug: str, token: str, purpose: str, binder: str | None)
         or await person_of_account(account) is None
     ):
         await PortalPending.delete().where(PortalPending.id == row["id"])
-        raise ClientException(STEP_EXPIRED)
+        raise Invalid(None, STEP_EXPIRED, code="portal.step_expired")
     return row, account
 
 
@@ -761,7 +777,7 @@ async def finish_pending(
     )
     if link is None or link["used_at"] is not None or link["expires_at"] <= utcnow():
         await PortalPending.delete().where(PortalPending.id == row["id"])
-        raise ClientException(bad)
+        raise Invalid(None, bad, code="portal.bad_link")
     contexts = (CONTEXT_CONVERSATIONS,) if purpose == "activate" else (CONTEXT_RESET, CONTEXT_CONVERSATIONS)
     await _second_factor(account, contexts, challenge_id, None, user_agent)
     async with atomic():
@@ -910,7 +926,7 @@ async def check_credentials(slug: str, email: str, password: str) -> dict:
     window = timedelta(minutes=settings.login_window_minutes)
     if not await throttle.reserve(key, settings.login_max_failures, window):
         await log_system(tenant_id or 0, "login_failed", 429, "customer portal: throttled")
-        raise AuthError(THROTTLED, 429)
+        raise AuthError(THROTTLED, 429, code="portal.throttled")
     account = None
     if tenant_id is not None:
         account = (
@@ -933,7 +949,7 @@ async def check_credentials(slug: str, email: str, password: str) -> dict:
             401,
             "customer portal: wrong organization, e-mail or password",
         )
-        raise AuthError(WRONG_LOGIN, 401)
+        raise AuthError(WRONG_LOGIN, 401, code="portal.wrong_login")
     await throttle.give_back(key)
     if HASHER.check_needs_rehash(account["password_hash"]):
         new_hash = await hash_password(password)

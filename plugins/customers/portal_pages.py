@@ -19,11 +19,11 @@ from core import approvals
 from core.activity.service import add_activity, list_activity
 from core.auth import AuthError
 from core.db import atomic
+from core.errors import GallraError, Invalid
 from core.pages import PageController, language_of, page_get, page_post, read_form, redirect, render, t_for
 from core.pages.forms import error_of
 from core.pages.routes import second_factor_context
 from core.security import new_token
-from core.validation import FieldError
 from core.web import client_ip, is_https
 from plugins.customers import portal
 from plugins.customers.portal import (
@@ -64,7 +64,13 @@ MESSAGES = [
     _("This invitation link is invalid, used or expired. Ask for a new invitation."),
     _("This link has already been used. Ask for a new one."),
     _("This portal account is closed. Ask for a new invitation."),
+    _("The customer portal is not available for this organization."),
 ]
+
+
+def _text(exc: Exception, t: Any) -> str:
+    """A refusal in the page's language."""
+    return exc.text(t) if isinstance(exc, GallraError) else t.gettext(str(getattr(exc, "detail", "")))
 
 
 class LoginFirst(HTTPException):
@@ -206,11 +212,11 @@ class PortalPages(PageController):
             # The code form carries the pending step's token, never the password.
             return await _code_step(request, required, binder, "/portal/login", values["tenant"], "login",
                                     t.gettext("Customer portal"))
-        except (AuthError, HTTPException) as exc:
-            message = exc.message if isinstance(exc, AuthError) else exc.detail
-            status = exc.status if isinstance(exc, AuthError) else exc.status_code
+        except (GallraError, HTTPException) as exc:
+            message = exc.text(t) if isinstance(exc, GallraError) else t.gettext(exc.detail)
+            status = exc.status if isinstance(exc, GallraError) else exc.status_code
             return await _page(request, "customers/portal/login.html",
-                               {"values": values, "errors": {"password": t.gettext(message)}}, status)
+                               {"values": values, "errors": {"password": message}}, status)
         response = redirect("/portal")
         response.cookies.append(portal_cookie(request, token))
         return response
@@ -225,9 +231,9 @@ class PortalPages(PageController):
                 request.cookies.get(DEVICE_COOKIE), request.headers.get("user-agent", ""),
                 request.cookies.get(PORTAL_COOKIE),
             )
-        except (ClientException, HTTPException) as exc:
+        except (GallraError, ClientException, HTTPException) as exc:
             return await _page(request, "customers/portal/login.html",
-                               {"values": values, "errors": {"_form": t.gettext(exc.detail)}}, exc.status_code)
+                               {"values": values, "errors": {"_form": _text(exc, t)}}, exc.status_code)
         assert token is not None
         response = redirect("/portal")
         response.cookies.append(portal_cookie(request, token))
@@ -257,9 +263,9 @@ class PortalPages(PageController):
                     tenant, form.get("pending", "")[:200], step, request.cookies.get(PENDING_COOKIE),
                     form.get("challenge_id") or None, None, request.headers.get("user-agent", ""),
                 )
-            except (ClientException, HTTPException) as exc:
+            except (GallraError, ClientException, HTTPException) as exc:
                 return await _page(request, "customers/portal/password.html",
-                                   {**ctx, "errors": {"_form": t.gettext(exc.detail)}}, exc.status_code)
+                                   {**ctx, "errors": {"_form": _text(exc, t)}}, exc.status_code)
             response = redirect(f"/portal/login?tenant={tenant}", t.gettext("Your password is set. Log in with it."))
             response.delete_cookie(PENDING_COOKIE, path="/portal")
             return response
@@ -274,7 +280,7 @@ class PortalPages(PageController):
             # The new password stays on the server (hashed) until the code is verified.
             return await _code_step(request, required, binder, f"/portal/{step}", tenant, "reset",
                                     t.gettext("Choose your password"))
-        except (FieldError, ClientException, AuthError) as exc:
+        except (Invalid, ClientException, AuthError) as exc:
             # A short password is named beside its field; a bad link above the form.
             errors = error_of(exc, t)
             return await _page(request, "customers/portal/password.html", {**ctx, "errors": errors}, 400)

@@ -15,15 +15,15 @@ from typing import Annotated, Any, Literal
 import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import Cookie
-from litestar.exceptions import HTTPException, NotAuthorizedException
 from litestar.params import JSONBody, PathParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_202_ACCEPTED
 
 from core import approvals
-from core.auth import SessionUser
+from core.auth import AuthError, SessionUser
 from core.config import get_settings
 from core.contracts import SecondFactorDecision
 from core.db import atomic
+from core.errors import GallraError
 from core.eventlog import log_event, log_system
 from core.tenancy import get_scoped
 from core.web import AuthUser, client_ip, is_https
@@ -219,8 +219,9 @@ def portal_cookie(request: AnyRequest, token: str) -> Cookie:
 async def portal_user(request: AnyRequest) -> PortalUser:
     user = await portal.authenticate(request.cookies.get(PORTAL_COOKIE))
     if user is None:
-        raise NotAuthorizedException(
-            "Log in to the customer portal first: no valid portal session (it may have timed out)."
+        raise AuthError(
+            "Log in to the customer portal first: no valid portal session (it may have timed out).",
+            code="portal.login_first",
         )
     return user
 
@@ -392,7 +393,10 @@ class PortalController(Controller):
         result = await portal.decide_approval(user, kind, item_id, approve, data.challenge_id,
                                               request.headers.get("user-agent", ""))
         if result.status == "refused":
-            raise HTTPException(detail=result.error or "Refused.", status_code=result.status_code)
+            refused = (GallraError(result.error, code="portal.refused") if result.error
+                       else GallraError("Refused.", code="portal.refused"))
+            refused.status = result.status_code
+            raise refused
         if result.status == "second_factor_required":
             decision = result.second_factor
             assert decision is not None

@@ -13,9 +13,8 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
-from litestar.exceptions import ClientException
-
 from core.db import atomic, contains_text, utcnow
+from core.errors import REQUIRED, Conflict
 from core.numbering import lock_numbers, next_number
 from core.tenancy import get_scoped
 from core.validation import (
@@ -50,10 +49,6 @@ MAX_NUMBER = 2_000_000_000
 _NUMBER_LOCK = 0x43555354
 
 
-class Conflict(ClientException):
-    status_code = 409
-
-
 # --- field normalization ---------------------------------------------------------------
 
 
@@ -64,6 +59,7 @@ def phone(value: str | None, field: str) -> str | None:
         raise FieldError(
             field,
             "This is not a valid phone number; write it like 070-123 45 67 or +46 70 123 45 67.",
+            code="customer.phone_invalid",
         ) from None
 
 
@@ -72,14 +68,15 @@ def email(value: str | None, field: str = "email") -> str | None:
         return normalize_email(value, field)
     except FieldError:
         raise FieldError(
-            field, "This is not an e-mail address; write it like name@example.se."
+            field, "This is not an e-mail address; write it like name@example.se.",
+            code="customer.email_invalid",
         ) from None
 
 
 def text(value: str, field: str, required: bool = False) -> str:
     cleaned = value.strip()
     if required and not cleaned:
-        raise FieldError(field, "This must not be empty.")
+        raise FieldError(field, REQUIRED, code="customer.required")
     return cleaned
 
 
@@ -100,14 +97,18 @@ def parse_date(value: str | None, field: str = "date") -> datetime:
         else:
             when = datetime.fromisoformat(raw_value)
     except ValueError:
-        raise FieldError(field, "Write the date as YYYY-MM-DD or YYYY-MM-DDTHH:MM.") from None
+        raise FieldError(
+            field, "Write the date as YYYY-MM-DD or YYYY-MM-DDTHH:MM.", code="customer_contact.date_invalid"
+        ) from None
     if when.tzinfo is None:
         when = when.replace(tzinfo=timezone.utc)
     when = when.astimezone(timezone.utc)
     if when.year < 1900:
-        raise FieldError(field, "The date must be 1900 or later.")
+        raise FieldError(field, "The date must be 1900 or later.", code="customer_contact.date_too_early")
     if when > now + timedelta(days=366):
-        raise FieldError(field, "The date must not be more than a year ahead.")
+        raise FieldError(
+            field, "The date must not be more than a year ahead.", code="customer_contact.date_too_late"
+        )
     return when
 
 
@@ -117,12 +118,14 @@ def _check_identity(kind: str, org_number: str | None, national_id: str | None) 
             "national_id",
             "Only a private customer has a personal identity number; "
             "give a company its organization number.",
+            code="customer.national_id_not_private",
         )
     if kind == "private" and org_number:
         raise FieldError(
             "org_number",
             "Only a company has an organization number; give a private customer "
             "a personal identity number.",
+            code="customer.org_number_not_company",
         )
 
 
@@ -136,7 +139,9 @@ def _customer_where(tenant_id: int, customer_id: int) -> Any:
 async def _next_number(tenant_id: int) -> int:
     number = await next_number(Customer.number, tenant_id)
     if number > MAX_NUMBER:
-        raise FieldError("number", "No free customer number is left; give one explicitly.")
+        raise FieldError(
+            "number", "No free customer number is left; give one explicitly.", code="customer.numbers_exhausted"
+        )
     return number
 
 
@@ -146,7 +151,10 @@ async def _check_number_free(tenant_id: int, number: int, exclude_id: int | None
         query = query.where(Customer.id != exclude_id)
     if await query:
         raise FieldError(
-            "number", f"Customer number {number} is already taken; choose another or leave it out."
+            "number",
+            "Customer number %(number)s is already taken; choose another or leave it out.",
+            code="customer.number_taken",
+            number=number,
         )
 
 
@@ -207,7 +215,7 @@ async def update_customer(tenant_id: int, customer_id: int, data: CustomerPatch)
     async with atomic():
         row = await get_customer(tenant_id, customer_id)
         if row["deleted_at"] is not None:
-            raise Conflict("This customer is deleted and cannot be edited.")
+            raise Conflict("This customer is deleted and cannot be edited.", code="customer.deleted")
         changes: dict[str, Any] = {}
         if data.name is not None:
             changes["name"] = text(data.name, "name", required=True)
@@ -316,7 +324,9 @@ async def create_contact(tenant_id: int, customer_id: int, data: ContactIn) -> d
     async with atomic():
         customer = await get_customer(tenant_id, customer_id)
         if customer["deleted_at"] is not None:
-            raise Conflict("This customer is deleted; it cannot get new contact persons.")
+            raise Conflict(
+                "This customer is deleted; it cannot get new contact persons.", code="customer.deleted"
+            )
         rows = await ContactPerson.insert(ContactPerson(**values)).returning(
             *ContactPerson.all_columns()
         )
@@ -327,7 +337,10 @@ async def update_contact(tenant_id: int, contact_id: int, data: ContactPatch) ->
     async with atomic():
         row = await get_contact(tenant_id, contact_id)
         if row["deleted_at"] is not None or row["anonymized_at"] is not None:
-            raise Conflict("This contact person is deleted or anonymized and cannot be edited.")
+            raise Conflict(
+                "This contact person is deleted or anonymized and cannot be edited.",
+                code="contact_person.not_editable",
+            )
         changes: dict[str, Any] = {}
         if data.name is not None:
             changes["name"] = text(data.name, "name", required=True)
@@ -381,9 +394,17 @@ async def _check_contact_of(tenant_id: int, customer_id: int, contact_id: int) -
         .first()
     )
     if row is None or customer_id == 0 or row["customer_id"] != customer_id:
-        raise FieldError("contact_person_id", "This is not a contact person of this customer.")
+        raise FieldError(
+            "contact_person_id",
+            "This is not a contact person of this customer.",
+            code="customer_contact.contact_not_of_customer",
+        )
     if row["deleted_at"] is not None or row["anonymized_at"] is not None:
-        raise FieldError("contact_person_id", "This contact person is deleted or anonymized.")
+        raise FieldError(
+            "contact_person_id",
+            "This contact person is deleted or anonymized.",
+            code="customer_contact.contact_gone",
+        )
 
 
 async def list_log(
@@ -410,7 +431,9 @@ async def create_log_entry(
     async with atomic():
         customer = await get_customer(tenant_id, customer_id)
         if customer["deleted_at"] is not None:
-            raise Conflict("This customer is deleted; log no new contacts with it.")
+            raise Conflict(
+                "This customer is deleted; log no new contacts with it.", code="customer.deleted"
+            )
         await _check_contact_of(tenant_id, customer_id, data.contact_person_id)
         rows = await CustomerContact.insert(
             CustomerContact(
@@ -429,7 +452,10 @@ async def update_log_entry(tenant_id: int, entry_id: int, data: LogPatch) -> dic
     async with atomic():
         row = await get_log_entry(tenant_id, entry_id)
         if row["anonymized_at"] is not None:
-            raise Conflict("This customer contact is anonymized and cannot be edited.")
+            raise Conflict(
+                "This customer contact is anonymized and cannot be edited.",
+                code="customer_contact.anonymized",
+            )
         changes: dict[Any, Any] = {}
         if data.date is not None:
             changes[CustomerContact.date] = parse_date(data.date)

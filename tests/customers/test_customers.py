@@ -341,3 +341,24 @@ async def test_writes_are_recorded_in_the_event_log(admin_client, tenant):
         ("customer.deleted", created["id"]),
     ]
     assert all(r["employee_id"] == tenant.admin_id for r in rows)
+
+
+async def test_refusals_carry_codes_and_swedish_text(admin_client, client):
+    """#18.2: the service's refusals reach the API as problem details with a stable code,
+    the number as a parameter (never the typed text) and the detail in the asked language."""
+    await make_customer(admin_client, number=7)
+    response = await admin_client.post(
+        "/api/customers/", json={"name": "Dup", "number": 7}, headers={"Accept-Language": "sv"}
+    )
+    body = response.json()
+    assert response.status_code == 400, body
+    assert body["code"] == "customer.number_taken" and body["field"] == "number"
+    assert body["detail"] == "Kundnummer 7 används redan; välj ett annat eller lämna fältet tomt."
+    gone = await make_customer(admin_client, name="Gone AB")
+    await admin_client.delete(f"/api/customers/{gone['id']}")
+    response = await admin_client.patch(f"/api/customers/{gone['id']}", json={"name": "X"})
+    assert response.status_code == 409 and response.json()["code"] == "customer.deleted"
+    response = await admin_client.post(f"/api/customers/{gone['id']}/contacts", json={"name": "Per"})
+    assert response.status_code == 409 and response.json()["code"] == "customer.deleted"
+    response = await client.get("/api/portal/me")
+    assert response.status_code == 401 and response.json()["code"] == "portal.login_first"

@@ -14,10 +14,10 @@ from typing import Any
 
 import pytest
 import time_machine
-from litestar.exceptions import ClientException
 from litestar.testing import AsyncTestClient
 
 from core.db import utcnow
+from core.errors import Invalid
 from core.tables import Outbox
 from plugins.projects.tables import PaymentPlan
 from plugins.quotes.tables import Quote
@@ -322,8 +322,9 @@ async def test_pending_steps_end_with_their_time_and_their_account(app, admin_cl
     token = await portal.start_pending(account, "login", "binder-3")
     await portal.disable(tenant.id, int(account["id"]))
     assert await PortalPending.count().where(mine) == 0
-    with pytest.raises(ClientException):
+    with pytest.raises(Invalid) as refused:
         await portal.finish_pending(tenant.slug, token, "login", "binder-3", None, None, "")
+    assert refused.value.code == "portal.step_expired"
 
 
 async def test_contact_person_approves_for_the_company(app, admin_client, tenant):
