@@ -1,5 +1,6 @@
 """Time reporting (Tid): time reports, expenses, deviations and the schedule, with
-retention rules M26-M28. The plugin object is this module: its @hookimpl functions.
+retention rules M26-M28 (declared in :mod:`plugins.time.records`). The plugin object is this
+module: its @hookimpl functions.
 
 It lives at ``plugins.time``; nothing in it imports the standard library's ``time``
 module, and even if something did, absolute imports find the standard library first.
@@ -10,14 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from core.contracts import (
-    ModuleInfo,
-    NotPersonal,
-    PersonalDataField,
-    RecordType,
-    RetentionRule,
-    SearchSource,
-)
+from core.contracts import ModuleInfo, RecordSpec
 from core.plugins import hookimpl
 
 NAME = "time"
@@ -62,28 +56,7 @@ def register_routes() -> Sequence[Any]:
 
 
 @hookimpl
-def declare_personal_data() -> Sequence[PersonalDataField | NotPersonal]:
-    from plugins.time.gdpr import FIELDS, NOT_PERSONAL, TEXT_FIELDS
+def declare_records() -> Sequence[RecordSpec]:
+    from plugins.time.records import SPECS
 
-    return [*FIELDS, *TEXT_FIELDS, *NOT_PERSONAL]
-
-
-@hookimpl
-def declare_retention_rules() -> Sequence[RetentionRule]:
-    from plugins.time.gdpr import RULES
-
-    return RULES
-
-
-@hookimpl
-def declare_record_types() -> Sequence[RecordType]:
-    from plugins.time.gdpr import RECORD_TYPES
-
-    return RECORD_TYPES
-
-
-@hookimpl
-def declare_search_sources() -> Sequence[SearchSource]:
-    from plugins.time.gdpr import SEARCH_SOURCES
-
-    return SEARCH_SOURCES
+    return list(SPECS)

@@ -16,6 +16,7 @@ from litestar.exceptions import ClientException
 from litestar.params import FromPath, QueryParameter
 
 from core.pages import PageController, page_get, page_post, page_user, read_form, redirect, render, t_for
+from core.errors import GallraError
 from core.pages.forms import error_of, struct_from_form
 from core.pages.records import module_settings_pages
 from core.validation import FieldError
@@ -94,7 +95,7 @@ class TimePages(PageController):
                                      description=form.get("description", "")[:2000])
                     await services.create(Expense, user, services.expense_values(data, False))
                 return redirect(f"/time#{kind}", t.gettext("Saved."))
-            except (FieldError, ClientException) as exc:
+            except (GallraError, ClientException) as exc:
                 errors = error_of(exc, t)
         # Beside the field of the form that was sent (both lists have a date field).
         shown = {f"{kind}.{'date' if k == 'dated_at' else k}": v for k, v in errors.items()}
@@ -200,7 +201,7 @@ class DeviationPages(PageController):
             try:
                 await services.create(services.Deviation, user, services.deviation_values(data, False))
                 return redirect("/time/deviations", t.gettext("The deviation is saved."))
-            except (FieldError, ClientException) as exc:
+            except (GallraError, ClientException) as exc:
                 if isinstance(exc, ClientException) and exc.status_code == 403:
                     raise
                 errors = error_of(exc, t)
@@ -228,7 +229,7 @@ class DeviationPages(PageController):
                 await services.update(services.Deviation, user, record_id, DEVIATION,
                                       services.deviation_values(data, True))
                 return redirect("/time/deviations", t.gettext("The deviation is saved."))
-            except (FieldError, ClientException) as exc:
+            except (GallraError, ClientException) as exc:
                 if isinstance(exc, ClientException) and exc.status_code == 403:
                     raise
                 errors = error_of(exc, t)
@@ -363,7 +364,7 @@ class SchedulePages(PageController):
                     await services.update_shift(user.tenant_id, shift_id, patch)
                 week = _week_of(starts_at.date().isoformat())  # type: ignore[union-attr]
                 return redirect(f"/time/schedule?week={week.isoformat()}", t.gettext("The schedule is saved."))
-            except (FieldError, ClientException) as exc:
+            except (GallraError, ClientException) as exc:
                 errors = {_SHIFT_FIELDS.get(k, k): v for k, v in error_of(exc, t).items()}
         if row is not None:
             return await render(request, "time/shift_form.html",

@@ -10,11 +10,11 @@ from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from litestar.exceptions import ClientException, PermissionDeniedException
 from piccolo.table import Table
 
 from core.auth import SessionUser
 from core.db import atomic, raw, utcnow
+from core.errors import Conflict, Forbidden
 from core.references import check_party
 from core.tables import Employee
 from core.tenancy import get_scoped
@@ -29,27 +29,24 @@ LAST_DATE = date(2100, 12, 31)
 MAX_SHIFT = timedelta(hours=24)
 
 
-class Conflict(ClientException):
-    status_code = 409
-
-
 def decimal_field(value: Decimal, field: str, high: Decimal) -> Decimal:
     """More than 0, at most ``high``, at most two decimals."""
     try:
         if not value.is_finite():
-            raise FieldError(field, "must be a number")
+            raise FieldError(field, "must be a number", code="not_a_number")
         if value <= 0 or value > high:
-            raise FieldError(field, f"must be more than 0 and at most {high}")
+            raise FieldError(field, "must be more than 0 and at most %(high)s", code="out_of_range", high=str(high))
         if value != value.quantize(CENT):
-            raise FieldError(field, "may have at most two decimals")
+            raise FieldError(field, "may have at most two decimals", code="too_many_decimals")
         return value.quantize(CENT)
     except InvalidOperation as exc:
-        raise FieldError(field, "must be a number") from exc
+        raise FieldError(field, "must be a number", code="not_a_number") from exc
 
 
 def date_field(value: date, field: str = "date") -> date:
     if not (FIRST_DATE <= value <= LAST_DATE):
-        raise FieldError(field, f"must be between {FIRST_DATE} and {LAST_DATE}")
+        raise FieldError(field, "must be between %(first)s and %(last)s", code="date_out_of_range",
+                         first=str(FIRST_DATE), last=str(LAST_DATE))
     return value
 
 
@@ -60,7 +57,7 @@ def dated_at(value: date) -> datetime:
 
 def aware(value: datetime, field: str) -> datetime:
     if value.tzinfo is None or value.utcoffset() is None:
-        raise FieldError(field, "include the time zone, e.g. 2026-05-04T07:00:00+02:00")
+        raise FieldError(field, "include the time zone, e.g. 2026-05-04T07:00:00+02:00", code="naive_time")
     return value.astimezone(timezone.utc)
 
 
@@ -70,17 +67,21 @@ async def check_employee(tenant_id: int, employee_id: int, field: str = "employe
         (Employee.tenant_id == tenant_id) & (Employee.id == employee_id) & Employee.deleted_at.is_null()
     )
     if not found:
-        raise FieldError(field, f"there is no employee {employee_id} in this organization")
+        raise FieldError(field, "there is no employee %(employee_id)s in this organization",
+                         code="unknown_employee", employee_id=employee_id)
 
 
 def check_own(user: SessionUser, employee_id: int) -> None:
     if not user.is_admin and employee_id != user.employee_id:
-        raise PermissionDeniedException("You can only see and change your own entries; an administrator can do it for others.")
+        raise Forbidden(
+            "You can only see and change your own entries; an administrator can do it for others.",
+            code="not_own",
+        )
 
 
 def check_range(date_from: date | None, date_to: date | None) -> None:
     if date_from is not None and date_to is not None and date_from > date_to:
-        raise FieldError("date_to", "must not be before date_from")
+        raise FieldError("date_to", "must not be before date_from", code="date_range")
 
 
 def _col(table: type[Table], name: str) -> Any:
@@ -100,7 +101,7 @@ async def get_visible(table: type[Table], user: SessionUser, record_id: int, wha
 async def get_changeable(table: type[Table], user: SessionUser, record_id: int, what: str) -> dict[str, Any]:
     row = await get_visible(table, user, record_id, what)
     if row.get("deleted_at") is not None or row.get("anonymized_at") is not None:
-        raise Conflict(f"This {what.lower()} is deleted or anonymized and cannot be changed.")
+        raise Conflict("This entry is deleted or anonymized and cannot be changed.", code="read_only")
     return row
 
 
@@ -281,11 +282,12 @@ def deviation_values(data: Any, partial: bool) -> dict[str, Any]:
 
 def _check_shift_times(starts_at: datetime, ends_at: datetime) -> None:
     if ends_at <= starts_at:
-        raise FieldError("ends_at", "must be after starts_at")
+        raise FieldError("ends_at", "must be after starts_at", code="ends_before_start")
     if ends_at - starts_at > MAX_SHIFT:
-        raise FieldError("ends_at", "a shift is at most 24 hours")
+        raise FieldError("ends_at", "a shift is at most 24 hours", code="shift_too_long")
     if not (dated_at(FIRST_DATE) <= starts_at <= dated_at(LAST_DATE)):
-        raise FieldError("starts_at", f"must be between {FIRST_DATE} and {LAST_DATE}")
+        raise FieldError("starts_at", "must be between %(first)s and %(last)s", code="date_out_of_range",
+                         first=str(FIRST_DATE), last=str(LAST_DATE))
 
 
 async def create_shift(tenant_id: int, data: Any) -> dict[str, Any]:

@@ -16,7 +16,7 @@ from core.contracts import (
     ModuleInfo,
     NotPersonal,
     PersonalDataField,
-    RecordType,
+    RecordSpec,
     RetentionRule,
     SearchSource,
     TwoFactorContext,
@@ -89,10 +89,10 @@ def declare_retention_rules() -> Sequence[RetentionRule]:
 
 
 @hookimpl
-def declare_record_types() -> Sequence[RecordType]:
-    from plugins.vault import gdpr
+def declare_records() -> Sequence[RecordSpec]:
+    from plugins.vault.records import VAULT_ENTRY
 
-    return gdpr.record_types()
+    return [VAULT_ENTRY]
 
 
 @hookimpl

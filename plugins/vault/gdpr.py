@@ -15,17 +15,14 @@
 * Person search finds a customer's entries by the customer link and shows the form's name
   (record type ``vault_entry``, number column ``form_name``). It never indexes an entry's
   values, plain or encrypted, and shows an entry's value only to an employee on the form's
-  access lists (the record type's ``can_open_entry``, the rule of the entry's page).
+  access lists (the record spec's ``can_open``: :func:`plugins.vault.records.can_open_entry`).
 """
 
 from __future__ import annotations
 
-from typing import Any
-
 from core.contracts import (
     NotPersonal,
     PersonalDataField,
-    RecordType,
     RetentionRule,
     SearchSource,
     TwoFactorContext,
@@ -40,7 +37,6 @@ from plugins.vault.tables import (
     VaultPending,
 )
 
-ENTRY_RULE = "vault_entries"
 AUDIT_RULE = "vault_audit"
 AUDIT_DAYS = 90
 
@@ -58,21 +54,8 @@ def _audit_link(audit_id: int) -> str:
 
 
 def personal_data() -> list[PersonalDataField | NotPersonal]:
+    """The vault's settings and logs; the entry is declared in :mod:`plugins.vault.records`."""
     return [
-        PersonalDataField(
-            VaultEntry, "customer_id", "customer_ref", "delete_row",
-            "Kund (säkra uppgifter)", "Customer (secure data)",
-        ),
-        PersonalDataField(
-            VaultEntry, "plain_values", "free_text", "delete_row",
-            "Okrypterade värden", "Unencrypted values", rule=ENTRY_RULE,
-        ),
-        PersonalDataField(
-            VaultEntry, "secret_values", "free_text", "delete_row",
-            "Krypterade värden", "Encrypted values", rule=ENTRY_RULE,
-        ),
-        PersonalDataField(VaultEntry, "created_by", "employee_ref", "zero", "Skapad av", "Created by"),
-        PersonalDataField(VaultEntry, "updated_by", "employee_ref", "zero", "Ändrad av", "Changed by"),
         PersonalDataField(
             VaultAccess, "employee_id", "employee_ref", "delete_row",
             "Behörighet till formulär", "Access to a form",
@@ -95,8 +78,6 @@ def personal_data() -> list[PersonalDataField | NotPersonal]:
         ),
         NotPersonal(VaultField, ("name", "kind"), "a form field's name and kind"),
         NotPersonal(VaultAccess, ("level",), "a choice from a fixed list"),
-        NotPersonal(VaultEntry, ("form_name",), "the name of the entry's form"),
-        NotPersonal(VaultEntry, ("wrapped_key",), "the entry's data key, encrypted"),
         NotPersonal(VaultAudit, ("action", "outcome", "field_names"), "what was done, to what"),
         NotPersonal(VaultKeyVersion, ("check_value", "status"), "key-check material, the state"),
         NotPersonal(VaultPending, ("token_hash", "binder_hash"), "hashes of a one-time step"),
@@ -105,18 +86,6 @@ def personal_data() -> list[PersonalDataField | NotPersonal]:
 
 def retention_rules() -> list[RetentionRule]:
     return [
-        RetentionRule(
-            key=ENTRY_RULE,
-            label_sv="Säkra uppgifter – automatisk radering",
-            label_en="Secure data – automatic deletion",
-            clock="created",
-            table=VaultEntry,
-            clock_columns=("delete_after",),
-            allowed_modes=("immediately",),
-            default_mode="immediately",
-            fixed=True,
-            record_type="vault_entry",
-        ),
         RetentionRule(
             key=AUDIT_RULE,
             label_sv="Säkra uppgifter – logg över dekrypteringar",
@@ -132,30 +101,6 @@ def retention_rules() -> list[RetentionRule]:
     ]
 
 
-def record_types() -> list[RecordType]:
-    return [
-        RecordType(
-            key="vault_entry",
-            table=VaultEntry,
-            label_sv="Säkra uppgifter",
-            label_en="Secure data",
-            link=_entry_link,
-            number_column="form_name",
-            can_open=can_open_entry,
-        )
-    ]
-
-
-async def can_open_entry(user: Any, entry: dict[str, Any], write: bool) -> bool:
-    """``RecordType.can_open`` of entries, as the entry routes decide (services module
-    docstring): either of the form's lists sees an entry, the plain list changes it."""
-    from plugins.vault.services import PLAIN, access_map
-
-    form_id = int(entry["form_id"])
-    access = (await access_map(user.tenant_id, user.employee_id, [form_id])).get(form_id, set())
-    return PLAIN in access if write else bool(access)
-
-
 def search_sources() -> list[SearchSource]:
     """Where person search looks: the customer an entry is kept for, who made or changed
     it, who may read a form, and the decryption log. Never the values, plain or encrypted:
@@ -163,7 +108,7 @@ def search_sources() -> list[SearchSource]:
     address of a system), and the index is readable by every GDPR searcher. An entry hit
     shows the form's name and the entry; its value only to those on the form's lists."""
     place_sv, place_en = "Säkra uppgifter", "Secure data"
-    # Who reads an entry hit: the record type's can_open (can_open_entry), read-only.
+    # Who reads an entry hit: the record spec's can_open (records.can_open_entry), read-only.
     entry = dict(area="workcloud", link=_entry_link, record_type="vault_entry")
     return [
         SearchSource(VaultEntry, "customer_id", "customer_ref", place_sv=f"{place_sv} (formulär)",

@@ -414,7 +414,7 @@ async def test_a_match_on_a_value_the_searcher_may_not_read_is_no_match(admin_cl
 async def test_search_reads_a_hit_by_its_record_type_s_can_open(app, admin_client, tenant):
     """One access rule: person search asks the record type's ``can_open`` (read-only), the
     rule the record's own routes and activity use. A time report opens to its employee and
-    administrators (plugins/time/gdpr.py own_or_admin): a GDPR employee who is neither gets
+    administrators (plugins/time/records.py own_or_admin): a GDPR employee who is neither gets
     no match on its text, an administrator finds it with its value."""
     word = unique_word()
     r = await admin_client.post("/api/time/reports/", json={
