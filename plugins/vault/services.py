@@ -192,7 +192,7 @@ async def _check_principals(tenant_id: int, lists: AccessIn) -> dict[str, dict[s
             users = {int(r["id"]): r["created_at"] for r in rows}
             missing = [i for i in ids if i not in users]
             if missing:
-                raise FieldError(f"access.{level}.users", f"no such users in the organization: {missing}")
+                raise FieldError(f"access.{level}.users", "no such users in the organization: %(missing)s", missing=missing)
         ids = sorted(set(lst.groups))
         if ids:
             rows = await EmployeeGroup.select(EmployeeGroup.id, EmployeeGroup.created_at).where(
@@ -201,7 +201,7 @@ async def _check_principals(tenant_id: int, lists: AccessIn) -> dict[str, dict[s
             groups = {int(r["id"]): r["created_at"] for r in rows}
             missing = [i for i in ids if i not in groups]
             if missing:
-                raise FieldError(f"access.{level}.groups", f"no such groups in the organization: {missing}")
+                raise FieldError(f"access.{level}.groups", "no such groups in the organization: %(missing)s", missing=missing)
         out[level] = {"users": users, "groups": groups}
     return out
 
@@ -338,7 +338,7 @@ def _check_field_names(items: list[FieldIn]) -> None:
         if not name:
             raise FieldError("fields", "every field needs a name")
         if name.casefold() in seen:
-            raise FieldError("fields", f"two fields are named {name!r}; field names must differ")
+            raise FieldError("fields", "two fields are named %(name)s; field names must differ", name=repr(name))
         seen.add(name.casefold())
 
 
@@ -516,15 +516,13 @@ async def _replace_fields(tenant_id: int, form_id: int, items: list[FieldIn]) ->
         if f.id is None:
             continue
         if f.id not in existing:
-            raise FieldError("fields", f"field {f.id} is not a field of this form")
+            raise FieldError("fields", "field %(id)s is not a field of this form", id=f.id)
         if f.id in kept:
-            raise FieldError("fields", f"field {f.id} is listed twice")
+            raise FieldError("fields", "field %(id)s is listed twice", id=f.id)
         if bool(existing[f.id]["encrypted"]) != f.encrypted:
             raise FieldError(
                 "fields",
-                f"field {existing[f.id]['name']!r} cannot switch encryption on or off; add a new "
-                "field with the setting you want and remove this one",
-            )
+                "field %(name)s cannot switch encryption on or off; add a new field with the setting you want and remove this one", name=repr(existing[f.id]['name']))
         kept.add(f.id)
     removed = sorted(set(existing) - kept)
     changed = [f"field removed: {existing[i]['name']}" for i in removed]
@@ -652,19 +650,19 @@ def _check_values(values: list[ValueIn], fields: list[dict[str, Any]]) -> dict[i
     for v in values:
         f = by_id.get(v.field_id)
         if f is None:
-            raise FieldError("values", f"field {v.field_id} is not a field of this form")
+            raise FieldError("values", "field %(field_id)s is not a field of this form", field_id=v.field_id)
         if v.field_id in out:
-            raise FieldError("values", f"field {f['name']!r} is given twice")
+            raise FieldError("values", "field %(name)s is given twice", name=repr(f['name']))
         value = v.value
         if value is not None and value == "":
             value = None
         if value is not None:
             if f["kind"] != "note" and len(value) > SHORT_VALUE:
-                raise FieldError("values", f"field {f['name']!r} holds at most {SHORT_VALUE} characters")
+                raise FieldError("values", "field %(name)s holds at most %(short_value)s characters", name=repr(f['name']), short_value=SHORT_VALUE)
             if f["kind"] != "note" and ("\n" in value or "\r" in value):
-                raise FieldError("values", f"field {f['name']!r} is a single line; use a note field for more")
+                raise FieldError("values", "field %(name)s is a single line; use a note field for more", name=repr(f['name']))
             if f["kind"] == "url" and "://" not in value:
-                raise FieldError("values", f"field {f['name']!r} must be an address like https://example.org")
+                raise FieldError("values", "field %(name)s must be an address like https://example.org", name=repr(f['name']))
         out[v.field_id] = (f, value)
     return out
 
@@ -976,7 +974,7 @@ async def _reveal(
     if field_ids is not None:
         unknown = sorted({i for i in field_ids if i not in by_id})
         if unknown:
-            raise FieldError("field_ids", f"not encrypted fields of this form: {unknown}")
+            raise FieldError("field_ids", "not encrypted fields of this form: %(unknown)s", unknown=unknown)
     fields = asked
 
     if password is not None:

@@ -72,7 +72,6 @@ NOT_YET_CONVERTED: set[str] = {
     "plugins/projects/services.py",
     "plugins/quotes/services.py",
     "plugins/workorders/services.py",
-    "plugins/time/services.py",
     "plugins/vault/services.py",
 }
 
