@@ -10,11 +10,11 @@ from typing import Annotated, Any
 from litestar import Request, Response
 from litestar.params import FromPath, QueryParameter
 
+from core.errors import GallraError
 from core.pages import PageController, language_of, page_get, page_post, page_user, read_form, redirect, render, t_for
 from core.pages.forms import error_of, struct_from_form
 from core.pages.pickers import customer_name
 from core.pages.records import KIND_LABELS, activity_of, add_activity_from_form, module_settings_pages, retention_notice
-from core.errors import GallraError
 from core.validation import FieldError
 from core.listing import Offset
 from plugins.orders import gdpr, services
