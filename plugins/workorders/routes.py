@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
 from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, delete, get, patch, post
 from litestar.params import FromPath, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_202_ACCEPTED
 
-from core.auth import SessionUser
-from core.db import atomic
-from core.eventlog import log_event
-from core.listing import Limit, Offset
+from core.routes.records import Limit, Offset, converter
 from core.tenancy import get_scoped
-from core.web import AuthUser, client_ip
+from core.web import AuthUser
 from plugins.workorders import services
 from plugins.workorders.schemas import (
     ApprovalOut,
@@ -34,34 +30,7 @@ RefFilter = Annotated[int | None, QueryParameter(ge=0, le=2_147_483_647)]
 TextFilter = Annotated[str | None, QueryParameter(max_length=16)]
 
 
-AnyRequest = Request[Any, Any, Any]
-
-
-async def logged(
-    request: AnyRequest,
-    user: SessionUser,
-    action: str,
-    work: Awaitable[Any],
-    work_order_id: int | None = None,
-) -> Any:
-    """Run a change and record who made it on which work order, in one transaction."""
-    async with atomic():
-        result = await work
-        record_id = work_order_id if work_order_id is not None else int(result["id"])
-        await log_event(
-            user.tenant_id,
-            user,
-            action,
-            "workorders",
-            "work_order",
-            record_id,
-            ip=client_ip(request),
-        )
-    return result
-
-
-def work_order_out(row: dict) -> WorkOrderOut:
-    return WorkOrderOut(**{f: row[f] for f in WorkOrderOut.__struct_fields__})
+work_order_out = converter(WorkOrderOut)
 
 
 def extra_cost_out(row: dict) -> ExtraCostOut:
@@ -103,11 +72,10 @@ class WorkOrdersController(Controller):
 
     @post("/", status_code=HTTP_201_CREATED)
     async def create(
-        self, request: AnyRequest, user: AuthUser, data: JSONBody[WorkOrderIn]
+        self, user: AuthUser, data: JSONBody[WorkOrderIn]
     ) -> WorkOrderOut:
         """Open a work order; its number is the organization's highest plus one unless given."""
-        work = services.create_work_order(user.tenant_id, user.employee_id, data)
-        return work_order_out(await logged(request, user, "work_order.created", work))
+        return work_order_out(await services.create_work_order(user.tenant_id, user.employee_id, data))
 
     @get("/{work_order_id:int}")
     async def get_one(self, user: AuthUser, work_order_id: FromPath[int]) -> WorkOrderOut:
@@ -116,35 +84,30 @@ class WorkOrdersController(Controller):
     @patch("/{work_order_id:int}")
     async def edit(
         self,
-        request: AnyRequest,
         user: AuthUser,
         work_order_id: FromPath[int],
         data: JSONBody[WorkOrderPatch],
     ) -> WorkOrderOut:
-        work = services.edit_work_order(user.tenant_id, work_order_id, data)
-        return work_order_out(await logged(request, user, "work_order.edited", work))
+        return work_order_out(await services.edit_work_order(user.tenant_id, work_order_id, data))
 
     @post("/{work_order_id:int}/close", status_code=HTTP_200_OK)
     async def close(
-        self, request: AnyRequest, user: AuthUser, work_order_id: FromPath[int]
+        self, user: AuthUser, work_order_id: FromPath[int]
     ) -> WorkOrderOut:
-        work = services.close_work_order(user.tenant_id, work_order_id)
-        return work_order_out(await logged(request, user, "work_order.closed", work))
+        return work_order_out(await services.close_work_order(user.tenant_id, work_order_id))
 
     @post("/{work_order_id:int}/reopen", status_code=HTTP_200_OK)
     async def reopen(
-        self, request: AnyRequest, user: AuthUser, work_order_id: FromPath[int]
+        self, user: AuthUser, work_order_id: FromPath[int]
     ) -> WorkOrderOut:
-        work = services.reopen_work_order(user.tenant_id, work_order_id)
-        return work_order_out(await logged(request, user, "work_order.reopened", work))
+        return work_order_out(await services.reopen_work_order(user.tenant_id, work_order_id))
 
     @delete("/{work_order_id:int}", status_code=HTTP_200_OK)
     async def remove(
-        self, request: AnyRequest, user: AuthUser, work_order_id: FromPath[int]
+        self, user: AuthUser, work_order_id: FromPath[int]
     ) -> WorkOrderOut:
         """Soft delete: the work order stays readable until its retention rule anonymizes it."""
-        work = services.delete_work_order(user.tenant_id, work_order_id)
-        return work_order_out(await logged(request, user, "work_order.deleted", work))
+        return work_order_out(await services.delete_work_order(user.tenant_id, work_order_id))
 
     # --- extra costs -------------------------------------------------------------------
 
@@ -160,49 +123,37 @@ class WorkOrdersController(Controller):
     @post("/{work_order_id:int}/extra-costs", status_code=HTTP_201_CREATED)
     async def add_extra_cost(
         self,
-        request: AnyRequest,
         user: AuthUser,
         work_order_id: FromPath[int],
         data: JSONBody[ExtraCostIn],
     ) -> ExtraCostOut:
-        work = services.add_extra_cost(user.tenant_id, user.employee_id, work_order_id, data)
-        return extra_cost_out(
-            await logged(request, user, "work_order.extra_cost_added", work, work_order_id)
-        )
+        return extra_cost_out(await services.add_extra_cost(user.tenant_id, user.employee_id, work_order_id, data))
 
     @patch("/{work_order_id:int}/extra-costs/{line_id:int}")
     async def edit_extra_cost(
         self,
-        request: AnyRequest,
         user: AuthUser,
         work_order_id: FromPath[int],
         line_id: FromPath[int],
         data: JSONBody[ExtraCostPatch],
     ) -> ExtraCostOut:
         """Change a line the customer has not approved yet."""
-        work = services.edit_extra_cost(user.tenant_id, work_order_id, line_id, data)
-        return extra_cost_out(
-            await logged(request, user, "work_order.extra_cost_edited", work, work_order_id)
-        )
+        return extra_cost_out(await services.edit_extra_cost(user.tenant_id, work_order_id, line_id, data))
 
     @delete("/{work_order_id:int}/extra-costs/{line_id:int}", status_code=HTTP_200_OK)
     async def delete_extra_cost(
         self,
-        request: AnyRequest,
         user: AuthUser,
         work_order_id: FromPath[int],
         line_id: FromPath[int],
     ) -> ExtraCostOut:
         """Remove a line the customer has not approved yet."""
-        work = services.delete_extra_cost(user.tenant_id, work_order_id, line_id)
-        return extra_cost_out(
-            await logged(request, user, "work_order.extra_cost_deleted", work, work_order_id)
-        )
+        return extra_cost_out(await services.delete_extra_cost(user.tenant_id, work_order_id, line_id))
 
     @post("/{work_order_id:int}/extra-costs/{line_id:int}/approve", status_code=HTTP_200_OK)
     async def approve_extra_cost(
         self,
-        request: AnyRequest,
+        request: Request[Any, Any, Any],
         user: AuthUser,
         work_order_id: FromPath[int],
         line_id: FromPath[int],
@@ -236,15 +187,6 @@ class WorkOrdersController(Controller):
                 ),
                 status_code=HTTP_202_ACCEPTED,
             )
-        await log_event(
-            user.tenant_id,
-            user,
-            "work_order.extra_cost_approved",
-            "workorders",
-            "work_order",
-            work_order_id,
-            ip=client_ip(request),
-        )
         return Response(
             ApprovalOut(status="approved", extra_cost=extra_cost_out(line)), status_code=HTTP_200_OK
         )
