@@ -1,14 +1,16 @@
-"""/api/workorders: work orders (Arbetsordrar) and their extra costs."""
+"""/api/workorders: work orders (Arbetsordrar), the record layer's common routes (list,
+create, get, edit, close, reopen, delete), and the module's own: extra costs and the
+customer's approval of them."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
 from litestar import Controller, Request, Response, delete, get, patch, post
-from litestar.params import FromPath, JSONBody, QueryParameter
+from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_202_ACCEPTED
 
-from core.routes.records import Limit, Offset, converter
+from core.routes.records import record_router
 from core.tenancy import get_scoped
 from core.web import AuthUser
 from plugins.workorders import services
@@ -21,16 +23,9 @@ from plugins.workorders.schemas import (
     SecondFactorOut,
     WorkOrderIn,
     WorkOrderOut,
-    WorkOrderPage,
     WorkOrderPatch,
 )
 from plugins.workorders.tables import ExtraCost
-
-RefFilter = Annotated[int | None, QueryParameter(ge=0, le=2_147_483_647)]
-TextFilter = Annotated[str | None, QueryParameter(max_length=16)]
-
-
-work_order_out = converter(WorkOrderOut)
 
 
 def extra_cost_out(row: dict) -> ExtraCostOut:
@@ -51,63 +46,6 @@ def extra_cost_out(row: dict) -> ExtraCostOut:
 class WorkOrdersController(Controller):
     path = "/api/workorders"
     tags = ["workorders"]
-
-    @get("/")
-    async def list_work_orders(
-        self,
-        user: AuthUser,
-        offset: Offset = 0,
-        limit: Limit = 50,
-        status: TextFilter = None,
-        customer_id: RefFilter = None,
-        include_deleted: Annotated[bool, QueryParameter()] = False,
-    ) -> WorkOrderPage:
-        """Work orders of the organization, newest first; filter by status and customer."""
-        total, rows = await services.list_work_orders(
-            user.tenant_id, offset, limit, status, customer_id, include_deleted
-        )
-        return WorkOrderPage(
-            total=total, offset=offset, limit=limit, items=[work_order_out(r) for r in rows]
-        )
-
-    @post("/", status_code=HTTP_201_CREATED)
-    async def create(
-        self, user: AuthUser, data: JSONBody[WorkOrderIn]
-    ) -> WorkOrderOut:
-        """Open a work order; its number is the organization's highest plus one unless given."""
-        return work_order_out(await services.create_work_order(user.tenant_id, user.employee_id, data))
-
-    @get("/{work_order_id:int}")
-    async def get_one(self, user: AuthUser, work_order_id: FromPath[int]) -> WorkOrderOut:
-        return work_order_out(await services.get_work_order(user.tenant_id, work_order_id))
-
-    @patch("/{work_order_id:int}")
-    async def edit(
-        self,
-        user: AuthUser,
-        work_order_id: FromPath[int],
-        data: JSONBody[WorkOrderPatch],
-    ) -> WorkOrderOut:
-        return work_order_out(await services.edit_work_order(user.tenant_id, work_order_id, data))
-
-    @post("/{work_order_id:int}/close", status_code=HTTP_200_OK)
-    async def close(
-        self, user: AuthUser, work_order_id: FromPath[int]
-    ) -> WorkOrderOut:
-        return work_order_out(await services.close_work_order(user.tenant_id, work_order_id))
-
-    @post("/{work_order_id:int}/reopen", status_code=HTTP_200_OK)
-    async def reopen(
-        self, user: AuthUser, work_order_id: FromPath[int]
-    ) -> WorkOrderOut:
-        return work_order_out(await services.reopen_work_order(user.tenant_id, work_order_id))
-
-    @delete("/{work_order_id:int}", status_code=HTTP_200_OK)
-    async def remove(
-        self, user: AuthUser, work_order_id: FromPath[int]
-    ) -> WorkOrderOut:
-        """Soft delete: the work order stays readable until its retention rule anonymizes it."""
-        return work_order_out(await services.delete_work_order(user.tenant_id, work_order_id))
 
     # --- extra costs -------------------------------------------------------------------
 
@@ -197,7 +135,20 @@ class WorkOrdersController(Controller):
         return extra_cost_out(await get_scoped(ExtraCost, user.tenant_id, line_id, "Extra cost"))
 
 
+async def _create(user: Any, data: WorkOrderIn) -> dict[str, Any]:
+    return await services.create_work_order(user.tenant_id, user.employee_id, data)
+
+
+async def _edit(user: Any, work_order_id: int, data: WorkOrderPatch) -> dict[str, Any]:
+    return await services.edit_work_order(user.tenant_id, work_order_id, data)
+
+
 def route_handlers() -> list[Any]:
     from core.gdpr.routes import module_settings_router
 
-    return [WorkOrdersController, module_settings_router("workorders")]
+    return [
+        record_router(services.WORK_ORDERS, WorkOrderIn, WorkOrderPatch, WorkOrderOut,
+                      create=_create, edit=_edit, module=__name__),
+        WorkOrdersController,
+        module_settings_router("workorders"),
+    ]
