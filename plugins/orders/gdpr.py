@@ -11,7 +11,7 @@ Decisions worth knowing:
 * The clock is the earliest of ``invoiced_at`` and ``deleted_at``: an order that was never
   invoiced nor deleted is never anonymized, however old.
 * The brief's rule is "after N days", so "immediately" is not offered;
-  :func:`anonymize_now_if_immediate` asks the engine when the rule allows it.
+  the record service (core.records) asks the engine on delete when the rule allows it.
 * ``created_by`` columns are employee references, set to 0 when that employee is anonymized.
 """
 
@@ -76,17 +76,6 @@ def search_sources() -> list[SearchSource]:
             )
         )
     return sources
-
-
-async def anonymize_now_if_immediate(tenant_id: int, record_id: int) -> None:
-    """Inside the delete transaction: anonymize at once when the tenant chose "immediately"."""
-    from plugins.orders.records import ORDER
-
-    if "immediately" not in ORDER.rules[0].allowed_modes:
-        return
-    from core.gdpr.engine import anonymize_if_immediate
-
-    await anonymize_if_immediate(tenant_id, PLUGIN, RULE, [record_id])
 
 
 BOOKKEEPING_YEARS = 7

@@ -8,9 +8,9 @@ from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
 
 from litestar import Request, Response
-from litestar.exceptions import ClientException
 from litestar.params import FromPath, QueryParameter
 
+from core.errors import GallraError
 from core.pages import PageController, language_of, page_get, page_post, page_user, read_form, redirect, render, t_for
 from core.pages.forms import error_of, struct_from_form
 from core.pages.pickers import customer_name
@@ -76,7 +76,7 @@ class OrderPages(PageController):
             try:
                 row = await services.create_order(user.tenant_id, user.employee_id, data)
                 return redirect(f"/orders/{row['id']}", t.gettext("The order is saved."))
-            except (FieldError, ClientException) as exc:
+            except GallraError as exc:
                 errors = error_of(exc, t)
         return await render(request, "orders/form.html", {"values": form, "errors": errors}, 400, user=user)
 
@@ -112,7 +112,7 @@ class OrderPages(PageController):
             try:
                 await services.edit_order(user.tenant_id, order_id, data)
                 return redirect(f"/orders/{order_id}", t.gettext("The order is saved."))
-            except (FieldError, ClientException) as exc:
+            except GallraError as exc:
                 errors = error_of(exc, t)
                 if isinstance(exc, FieldError) and exc.field == "number":
                     errors = {"number": t.gettext("This order number is already used.")}
@@ -171,7 +171,7 @@ class OrderPages(PageController):
                     description=form["description"].strip()[:2000], unit_price=numbers["unit_price"],
                     quantity=numbers["quantity"]))
                 return redirect(f"/orders/{order_id}#lines-h")
-            except (FieldError, ClientException) as exc:
+            except GallraError as exc:
                 errors = error_of(exc, t)
         return await self._show(request, user, order_id, errors, 400, form)
 
@@ -187,7 +187,7 @@ class OrderPages(PageController):
         }[step]
         try:
             await fn(user.tenant_id, order_id)
-        except ClientException as exc:
+        except GallraError as exc:
             return await self._show(request, user, order_id, error_of(exc, t), exc.status_code)
         return redirect("/orders" if step == "delete" else f"/orders/{order_id}", t.gettext(message))
 

@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
 from typing import Annotated, Any
 
-from litestar import Controller, Request, delete, get, patch, post
+from litestar import Controller, delete, get, patch, post
 from litestar.params import FromPath, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
-from core.auth import SessionUser
-from core.db import atomic
-from core.eventlog import log_event
-from core.listing import Limit, Offset
+from core.routes.records import Limit, Offset, converter
 from core.tenancy import get_scoped
-from core.web import AuthUser, client_ip
+from core.web import AuthUser
 from plugins.orders import services
 from plugins.orders.schemas import (
     CommentIn,
@@ -32,26 +28,6 @@ from plugins.orders.tables import OrderComment, OrderLine
 
 RefFilter = Annotated[int | None, QueryParameter(ge=0, le=2_147_483_647)]
 TextFilter = Annotated[str | None, QueryParameter(max_length=16)]
-
-
-AnyRequest = Request[Any, Any, Any]
-
-
-async def logged(
-    request: AnyRequest,
-    user: SessionUser,
-    action: str,
-    work: Awaitable[dict],
-    order_id: int | None = None,
-) -> dict:
-    """Run a change and record who made it on which order, in one transaction."""
-    async with atomic():
-        row = await work
-        record_id = order_id if order_id is not None else int(row["id"])
-        await log_event(
-            user.tenant_id, user, action, "orders", "order", record_id, ip=client_ip(request)
-        )
-    return row
 
 
 def line_out(row: dict) -> OrderLineOut:
@@ -76,12 +52,8 @@ async def order_out(row: dict) -> OrderOut:
     )
 
 
-def summary_out(row: dict) -> OrderSummary:
-    return OrderSummary(**{f: row[f] for f in OrderSummary.__struct_fields__})
-
-
-def comment_out(row: dict) -> CommentOut:
-    return CommentOut(**{f: row[f] for f in CommentOut.__struct_fields__})
+summary_out = converter(OrderSummary)
+comment_out = converter(CommentOut)
 
 
 class OrdersController(Controller):
@@ -109,11 +81,10 @@ class OrdersController(Controller):
 
     @post("/", status_code=HTTP_201_CREATED)
     async def create(
-        self, request: AnyRequest, user: AuthUser, data: JSONBody[OrderIn]
+        self, user: AuthUser, data: JSONBody[OrderIn]
     ) -> OrderOut:
         """Create an order, optionally with its article lines."""
-        work = services.create_order(user.tenant_id, user.employee_id, data)
-        return await order_out(await logged(request, user, "order.created", work))
+        return await order_out(await services.create_order(user.tenant_id, user.employee_id, data))
 
     @get("/{order_id:int}")
     async def get_one(self, user: AuthUser, order_id: FromPath[int]) -> OrderOut:
@@ -122,54 +93,46 @@ class OrdersController(Controller):
     @patch("/{order_id:int}")
     async def edit(
         self,
-        request: AnyRequest,
         user: AuthUser,
         order_id: FromPath[int],
         data: JSONBody[OrderPatch],
     ) -> OrderOut:
-        work = services.edit_order(user.tenant_id, order_id, data)
-        return await order_out(await logged(request, user, "order.edited", work))
+        return await order_out(await services.edit_order(user.tenant_id, order_id, data))
 
     @post("/{order_id:int}/close", status_code=HTTP_200_OK)
-    async def close(self, request: AnyRequest, user: AuthUser, order_id: FromPath[int]) -> OrderOut:
-        work = services.close_order(user.tenant_id, order_id)
-        return await order_out(await logged(request, user, "order.closed", work))
+    async def close(self, user: AuthUser, order_id: FromPath[int]) -> OrderOut:
+        return await order_out(await services.close_order(user.tenant_id, order_id))
 
     @post("/{order_id:int}/reopen", status_code=HTTP_200_OK)
     async def reopen(
-        self, request: AnyRequest, user: AuthUser, order_id: FromPath[int]
+        self, user: AuthUser, order_id: FromPath[int]
     ) -> OrderOut:
-        work = services.reopen_order(user.tenant_id, order_id)
-        return await order_out(await logged(request, user, "order.reopened", work))
+        return await order_out(await services.reopen_order(user.tenant_id, order_id))
 
     @post("/{order_id:int}/invoice", status_code=HTTP_200_OK)
     async def invoice(
-        self, request: AnyRequest, user: AuthUser, order_id: FromPath[int]
+        self, user: AuthUser, order_id: FromPath[int]
     ) -> OrderOut:
         """Mark the order invoiced; its lines and invoice text are then frozen."""
-        work = services.invoice_order(user.tenant_id, order_id)
-        return await order_out(await logged(request, user, "order.invoiced", work))
+        return await order_out(await services.invoice_order(user.tenant_id, order_id))
 
     @delete("/{order_id:int}", status_code=HTTP_200_OK)
     async def remove(
-        self, request: AnyRequest, user: AuthUser, order_id: FromPath[int]
+        self, user: AuthUser, order_id: FromPath[int]
     ) -> OrderOut:
         """Soft delete: the order stays readable until its retention rule anonymizes it."""
-        work = services.delete_order(user.tenant_id, order_id)
-        return await order_out(await logged(request, user, "order.deleted", work))
+        return await order_out(await services.delete_order(user.tenant_id, order_id))
 
     # --- article lines -----------------------------------------------------------------
 
     @post("/{order_id:int}/lines", status_code=HTTP_201_CREATED)
     async def add_line(
         self,
-        request: AnyRequest,
         user: AuthUser,
         order_id: FromPath[int],
         data: JSONBody[OrderLineIn],
     ) -> OrderLineOut:
-        work = services.add_line(user.tenant_id, order_id, data)
-        return line_out(await logged(request, user, "order.line_added", work, order_id))
+        return line_out(await services.add_line(user.tenant_id, order_id, data))
 
     @get("/lines/{line_id:int}")
     async def get_line(self, user: AuthUser, line_id: FromPath[int]) -> OrderLineOut:
@@ -179,21 +142,18 @@ class OrdersController(Controller):
     @patch("/{order_id:int}/lines/{line_id:int}")
     async def edit_line(
         self,
-        request: AnyRequest,
         user: AuthUser,
         order_id: FromPath[int],
         line_id: FromPath[int],
         data: JSONBody[OrderLinePatch],
     ) -> OrderLineOut:
-        work = services.edit_line(user.tenant_id, order_id, line_id, data)
-        return line_out(await logged(request, user, "order.line_edited", work, order_id))
+        return line_out(await services.edit_line(user.tenant_id, order_id, line_id, data))
 
     @delete("/{order_id:int}/lines/{line_id:int}", status_code=HTTP_200_OK)
     async def delete_line(
-        self, request: AnyRequest, user: AuthUser, order_id: FromPath[int], line_id: FromPath[int]
+        self, user: AuthUser, order_id: FromPath[int], line_id: FromPath[int]
     ) -> OrderLineOut:
-        work = services.delete_line(user.tenant_id, order_id, line_id)
-        return line_out(await logged(request, user, "order.line_deleted", work, order_id))
+        return line_out(await services.delete_line(user.tenant_id, order_id, line_id))
 
     # --- comment rows ------------------------------------------------------------------
 
@@ -204,13 +164,11 @@ class OrdersController(Controller):
     @post("/{order_id:int}/comments", status_code=HTTP_201_CREATED)
     async def add_comment(
         self,
-        request: AnyRequest,
         user: AuthUser,
         order_id: FromPath[int],
         data: JSONBody[CommentIn],
     ) -> CommentOut:
-        work = services.add_comment(user.tenant_id, user.employee_id, order_id, data)
-        return comment_out(await logged(request, user, "order.comment_added", work, order_id))
+        return comment_out(await services.add_comment(user.tenant_id, user.employee_id, order_id, data))
 
     @get("/comments/{comment_id:int}")
     async def get_comment(self, user: AuthUser, comment_id: FromPath[int]) -> CommentOut:

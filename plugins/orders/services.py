@@ -1,8 +1,9 @@
-"""Business logic of orders, their article lines and comment rows, free of HTTP.
+"""What is the orders module's own: its fields, article lines, comment rows and invoicing.
 
-Every function takes the tenant id and filters on it; a record of another tenant is "not
-found" (404), exactly like a record that does not exist. Once invoiced, an order's lines
-and invoice text are what was invoiced: they can no longer be changed.
+Everything else an order does (tenant scope, numbering, read-only history, reference checks,
+close/reopen, soft delete, the event log) is the record layer's
+(:class:`core.records.RecordService`). Once invoiced, an order's lines and invoice text are
+what was invoiced: they can no longer be changed.
 """
 
 from __future__ import annotations
@@ -10,29 +11,36 @@ from __future__ import annotations
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from litestar.exceptions import ClientException, NotFoundException
 from piccolo.query.functions.aggregate import Max
 
 from core.db import atomic, utcnow
-from core.numbering import lock_numbers, next_number
-from core.references import check_party
-from core.tenancy import get_scoped
+from core.errors import Conflict, NotFound
+from core.eventlog import log_event
+from core.records import RecordService
 from core.validation import FieldError
+from plugins.orders.records import ORDER
 from plugins.orders.schemas import CommentIn, OrderIn, OrderLineIn, OrderLinePatch, OrderPatch
 from plugins.orders.tables import Order, OrderComment, OrderLine
 
-WHAT = "Order"
-STATUSES = ("open", "closed")
+ORDERS = RecordService(ORDER, "orders")
 MAX_PRICE = Decimal("1000000000")
 MAX_QUANTITY = Decimal("1000000")
 
 
-def _conflict(message: str) -> ClientException:
-    return ClientException(message, status_code=409)
+def _(message: str) -> str:
+    return message
 
 
-def _where_own(tenant_id: int, order_id: int) -> Any:
-    return (Order.tenant_id == tenant_id) & (Order.id == order_id)
+NOT_A_NUMBER = _("must be a number")
+TOO_MANY_DECIMALS = _("at most %(decimals)s decimals")
+OUT_OF_RANGE = _("must be between -%(limit)s and %(limit)s")
+NOT_ZERO = _("must not be 0")
+TITLE_REQUIRED = _("a title is required")
+DESCRIBE_ARTICLE = _("describe the article")
+WRITE_SOMETHING = _("write something")
+INVOICED = _("Order %(number)s is invoiced; what was invoiced cannot be changed.")
+NO_LINES = _("Order %(number)s has no article lines to invoice.")
+LINE_NOT_FOUND = _("Line %(line)s of order %(order)s was not found.")
 
 
 # --- money ---------------------------------------------------------------------------
@@ -40,12 +48,12 @@ def _where_own(tenant_id: int, order_id: int) -> Any:
 
 def _scaled(value: Decimal, field: str, decimals: int, limit: Decimal) -> int:
     if not value.is_finite():
-        raise FieldError(field, "must be a number")
+        raise FieldError(field, NOT_A_NUMBER, code="not_a_number")
     exponent = value.normalize().as_tuple().exponent
     if isinstance(exponent, int) and exponent < -decimals:
-        raise FieldError(field, f"at most {decimals} decimals")
+        raise FieldError(field, TOO_MANY_DECIMALS, code="too_many_decimals", decimals=decimals)
     if abs(value) > limit:
-        raise FieldError(field, f"must be between -{limit} and {limit}")
+        raise FieldError(field, OUT_OF_RANGE, code="out_of_range", limit=limit)
     return int(value * (10**decimals))
 
 
@@ -57,7 +65,7 @@ def price_minor(value: Decimal, field: str = "unit_price") -> int:
 def quantity_milli(value: Decimal, field: str = "quantity") -> int:
     milli = _scaled(value, field, 3, MAX_QUANTITY)
     if milli == 0:
-        raise FieldError(field, "must not be 0")
+        raise FieldError(field, NOT_ZERO, code="quantity_zero")
     return milli
 
 
@@ -79,7 +87,7 @@ def line_amount_minor(row: dict) -> int:
 
 
 async def get_order(tenant_id: int, order_id: int) -> dict:
-    return await get_scoped(Order, tenant_id, order_id, WHAT)
+    return await ORDERS.get(tenant_id, order_id)
 
 
 async def get_lines(tenant_id: int, order_id: int) -> list[dict]:
@@ -91,42 +99,35 @@ async def get_lines(tenant_id: int, order_id: int) -> list[dict]:
     )
 
 
-NUMBER_LOCK = 0x4F52  # advisory-lock class of this plugin's numbering (PostgreSQL)
-
-
-async def _check_number_free(tenant_id: int, number: int, exclude_id: int | None = None) -> None:
-    query = Order.exists().where((Order.tenant_id == tenant_id) & (Order.number == number))
-    if exclude_id is not None:
-        query = query.where(Order.id != exclude_id)
-    if await query:
-        raise FieldError("number", f"order number {number} is already used in this organization")
-
-
 def _title(value: str) -> str:
     title = value.strip()
     if not title:
-        raise FieldError("title", "a title is required")
+        raise FieldError("title", TITLE_REQUIRED, code="order.title_required")
     return title
 
 
 def _line_text(value: str, field: str = "description") -> str:
     text = value.strip()
     if not text:
-        raise FieldError(field, "describe the article")
+        raise FieldError(field, DESCRIBE_ARTICLE, code="order.line_description_required")
     return text
-
-
-def _writable(row: dict) -> None:
-    """Deleted and anonymized orders are history: they can be read, not changed."""
-    if row["anonymized_at"] is not None:
-        raise _conflict(f"Order {row['number']} is anonymized and can no longer be changed.")
-    if row["deleted_at"] is not None:
-        raise _conflict(f"Order {row['number']} is deleted and can no longer be changed.")
 
 
 def _not_invoiced(row: dict) -> None:
     if row["invoiced_at"] is not None:
-        raise _conflict(f"Order {row['number']} is invoiced; what was invoiced cannot be changed.")
+        raise Conflict(INVOICED, code="order.invoiced", number=row["number"])
+
+
+async def _changeable(tenant_id: int, order_id: int) -> dict:
+    """The order, neither deleted, anonymized nor invoiced (inside a transaction)."""
+    row = await ORDERS.get_writable(tenant_id, order_id)
+    _not_invoiced(row)
+    return row
+
+
+async def _log(tenant_id: int, action: str, order_id: int) -> None:
+    await log_event(tenant_id, action=action, plugin="orders", record_type="order",
+                    record_id=order_id)
 
 
 async def list_orders(
@@ -138,27 +139,16 @@ async def list_orders(
     invoiced: bool | None = None,
     include_deleted: bool = False,
 ) -> tuple[int, list[dict]]:
-    where = Order.tenant_id == tenant_id
-    if status is not None:
-        if status not in STATUSES:
-            raise FieldError("status", "must be open or closed")
-        where = where & (Order.status == status)
-    if customer_id is not None:
-        where = where & (Order.customer_id == customer_id)
-    if invoiced is True:
-        where = where & Order.invoiced_at.is_not_null()
-    elif invoiced is False:
-        where = where & Order.invoiced_at.is_null()
-    if not include_deleted:
-        where = where & Order.deleted_at.is_null()
+    """Newest first; besides the record layer's filters, invoiced or not."""
+    if invoiced is None:
+        return await ORDERS.list(tenant_id, offset, limit, include_deleted=include_deleted,
+                                 filters={"status": status, "customer_id": customer_id})
+    where = ORDERS.list_where(tenant_id, filters={"status": status, "customer_id": customer_id},
+                              include_deleted=include_deleted)
+    where = where & (Order.invoiced_at.is_not_null() if invoiced else Order.invoiced_at.is_null())
     total = await Order.count().where(where)
-    rows = (
-        await Order.select()
-        .where(where)
-        .order_by(Order.number, ascending=False)
-        .offset(offset)
-        .limit(limit)
-    )
+    rows = (await Order.select().where(where).order_by(Order.number, ascending=False)
+            .order_by(Order.id, ascending=False).offset(offset).limit(limit))
     return total, rows
 
 
@@ -177,115 +167,59 @@ def _line_values(
 
 async def create_order(tenant_id: int, employee_id: int, data: OrderIn) -> dict:
     values = dict(
-        tenant_id=tenant_id,
-        title=_title(data.title),
-        description=data.description,
-        customer_id=data.customer_id,
+        title=_title(data.title), description=data.description, customer_id=data.customer_id,
         contact_person_id=data.contact_person_id,
         customer_reference=data.customer_reference.strip(),
-        invoice_comment=data.invoice_comment,
-        status="open",
-        created_by=employee_id,
+        invoice_comment=data.invoice_comment, created_by=employee_id,
     )
     # Check every line before writing anything.
     lines = [
         _line_values(tenant_id, 0, i + 1, line, f"lines.{i}.") for i, line in enumerate(data.lines)
     ]
     async with atomic():
-        await check_party(tenant_id, data.customer_id, data.contact_person_id)
-        await lock_numbers(NUMBER_LOCK, tenant_id)
-        if data.number is not None:
-            await _check_number_free(tenant_id, data.number)
-            values["number"] = data.number
-        else:
-            values["number"] = await next_number(Order.number, tenant_id)
-        rows = await Order.insert(Order(**values)).returning(*Order.all_columns())
-        order = rows[0]
+        order = await ORDERS.create(tenant_id, values, number=data.number)
         if lines:
             await OrderLine.insert(*[OrderLine(**{**v, "order_id": order["id"]}) for v in lines])
     return order
 
 
 async def edit_order(tenant_id: int, order_id: int, data: OrderPatch) -> dict:
-    changes: dict[Any, Any] = {}
+    changes: dict[str, Any] = {}
     if data.title is not None:
-        changes[Order.title] = _title(data.title)
-    if data.description is not None:
-        changes[Order.description] = data.description
-    if data.customer_id is not None:
-        changes[Order.customer_id] = data.customer_id
-    if data.contact_person_id is not None:
-        changes[Order.contact_person_id] = data.contact_person_id
+        changes["title"] = _title(data.title)
     if data.customer_reference is not None:
-        changes[Order.customer_reference] = data.customer_reference.strip()
-    if data.invoice_comment is not None:
-        changes[Order.invoice_comment] = data.invoice_comment
+        changes["customer_reference"] = data.customer_reference.strip()
+    for name in ("description", "customer_id", "contact_person_id", "invoice_comment"):
+        if getattr(data, name) is not None:
+            changes[name] = getattr(data, name)
     async with atomic():
-        row = await get_order(tenant_id, order_id)
-        _writable(row)
-        _not_invoiced(row)
-        await check_party(tenant_id, data.customer_id, data.contact_person_id, before=row)
-        if data.number is not None and data.number != row["number"]:
-            await _check_number_free(tenant_id, data.number, exclude_id=order_id)
-            changes[Order.number] = data.number
-        if changes:
-            changes[Order.updated_at] = utcnow()
-            await Order.update(changes).where(_where_own(tenant_id, order_id))
-        return await get_order(tenant_id, order_id)
+        row = await _changeable(tenant_id, order_id)
+        return await ORDERS.edit(tenant_id, order_id, changes, number=data.number, row=row)
 
 
 async def close_order(tenant_id: int, order_id: int) -> dict:
-    async with atomic():
-        row = await get_order(tenant_id, order_id)
-        _writable(row)
-        if row["status"] == "closed":
-            raise _conflict(f"Order {row['number']} is already closed.")
-        now = utcnow()
-        await Order.update(
-            {Order.status: "closed", Order.closed_at: now, Order.updated_at: now}
-        ).where(_where_own(tenant_id, order_id))
-        return await get_order(tenant_id, order_id)
+    return await ORDERS.close(tenant_id, order_id)
 
 
 async def reopen_order(tenant_id: int, order_id: int) -> dict:
-    async with atomic():
-        row = await get_order(tenant_id, order_id)
-        _writable(row)
-        if row["status"] != "closed":
-            raise _conflict(f"Order {row['number']} is not closed.")
-        await Order.update(
-            {Order.status: "open", Order.closed_at: None, Order.updated_at: utcnow()}
-        ).where(_where_own(tenant_id, order_id))
-        return await get_order(tenant_id, order_id)
+    return await ORDERS.reopen(tenant_id, order_id)
+
+
+async def delete_order(tenant_id: int, order_id: int) -> dict:
+    return await ORDERS.delete(tenant_id, order_id)
 
 
 async def invoice_order(tenant_id: int, order_id: int) -> dict:
     """Mark the order invoiced: its lines are frozen and the clock of M22 starts."""
     async with atomic():
-        row = await get_order(tenant_id, order_id)
-        _writable(row)
-        _not_invoiced(row)
+        row = await _changeable(tenant_id, order_id)
         if not await get_lines(tenant_id, order_id):
-            raise _conflict(f"Order {row['number']} has no article lines to invoice.")
+            raise Conflict(NO_LINES, code="order.no_lines", number=row["number"])
         now = utcnow()
         await Order.update({Order.invoiced_at: now, Order.updated_at: now}).where(
-            _where_own(tenant_id, order_id) & Order.invoiced_at.is_null()
+            ORDERS.where_own(tenant_id, order_id) & Order.invoiced_at.is_null()
         )
-        return await get_order(tenant_id, order_id)
-
-
-async def delete_order(tenant_id: int, order_id: int) -> dict:
-    """Soft delete; deleting starts the retention clock. Deleting again changes nothing."""
-    from plugins.orders import gdpr
-
-    async with atomic():
-        row = await get_order(tenant_id, order_id)
-        if row["deleted_at"] is None:
-            now = utcnow()
-            await Order.update({Order.deleted_at: now, Order.updated_at: now}).where(
-                _where_own(tenant_id, order_id)
-            )
-            await gdpr.anonymize_now_if_immediate(tenant_id, order_id)
+        await _log(tenant_id, "order.invoiced", order_id)
         return await get_order(tenant_id, order_id)
 
 
@@ -303,16 +237,14 @@ def _where_line(tenant_id: int, order_id: int, line_id: int) -> Any:
 async def get_line(tenant_id: int, order_id: int, line_id: int) -> dict:
     row = await OrderLine.select().where(_where_line(tenant_id, order_id, line_id)).first()
     if row is None:
-        raise NotFoundException(f"Line {line_id} of order {order_id} was not found")
+        raise NotFound(LINE_NOT_FOUND, code="order_line.not_found", line=line_id, order=order_id)
     return row
 
 
 async def add_line(tenant_id: int, order_id: int, data: OrderLineIn) -> dict:
     values = _line_values(tenant_id, order_id, 0, data, "")
     async with atomic():
-        row = await get_order(tenant_id, order_id)
-        _writable(row)
-        _not_invoiced(row)
+        await _changeable(tenant_id, order_id)
         top = (
             await OrderLine.select(Max(OrderLine.position, alias="top"))
             .where((OrderLine.tenant_id == tenant_id) & (OrderLine.order_id == order_id))
@@ -320,6 +252,7 @@ async def add_line(tenant_id: int, order_id: int, data: OrderLineIn) -> dict:
         )
         values["position"] = int((top or {}).get("top") or 0) + 1
         rows = await OrderLine.insert(OrderLine(**values)).returning(*OrderLine.all_columns())
+        await _log(tenant_id, "order.line_added", order_id)
     return rows[0]
 
 
@@ -332,22 +265,20 @@ async def edit_line(tenant_id: int, order_id: int, line_id: int, data: OrderLine
     if data.unit_price is not None:
         changes[OrderLine.unit_price_minor] = price_minor(data.unit_price)
     async with atomic():
-        row = await get_order(tenant_id, order_id)
-        _writable(row)
-        _not_invoiced(row)
+        await _changeable(tenant_id, order_id)
         await get_line(tenant_id, order_id, line_id)
         if changes:
             await OrderLine.update(changes).where(_where_line(tenant_id, order_id, line_id))
+        await _log(tenant_id, "order.line_edited", order_id)
         return await get_line(tenant_id, order_id, line_id)
 
 
 async def delete_line(tenant_id: int, order_id: int, line_id: int) -> dict:
     async with atomic():
-        row = await get_order(tenant_id, order_id)
-        _writable(row)
-        _not_invoiced(row)
+        await _changeable(tenant_id, order_id)
         line = await get_line(tenant_id, order_id, line_id)
         await OrderLine.delete().where(_where_line(tenant_id, order_id, line_id))
+        await _log(tenant_id, "order.line_deleted", order_id)
     return line
 
 
@@ -366,10 +297,11 @@ async def list_comments(tenant_id: int, order_id: int) -> list[dict]:
 async def add_comment(tenant_id: int, employee_id: int, order_id: int, data: CommentIn) -> dict:
     text = data.text.strip()
     if not text:
-        raise FieldError("text", "write something")
+        raise FieldError("text", WRITE_SOMETHING, code="order.comment_required")
     async with atomic():
-        _writable(await get_order(tenant_id, order_id))
+        await ORDERS.get_writable(tenant_id, order_id)
         rows = await OrderComment.insert(
             OrderComment(tenant_id=tenant_id, order_id=order_id, text=text, created_by=employee_id)
         ).returning(*OrderComment.all_columns())
+        await _log(tenant_id, "order.comment_added", order_id)
     return rows[0]

@@ -13,7 +13,7 @@ Decisions worth knowing:
   conversations are cleared (notes are free text about the customer, like the others,
   even where the brief does not list them).
 * The brief's rule is "after N days", so "immediately" is not offered;
-  :func:`anonymize_now_if_immediate` asks the engine when the rule allows it, so widening
+  the record service (core.records) asks the engine on delete when the rule allows it, so widening
   ``allowed_modes`` is all it takes to anonymize inside the delete request.
 * Title and description can hold a name in free text: declared with ``rule=None`` (person
   search knows them; retention keeps them, as the brief does not list them); an erasure on
@@ -78,14 +78,3 @@ def search_sources() -> list[SearchSource]:
         )
         for column, category, *_ in EXTRA_COST_FIELDS
     ]
-
-
-async def anonymize_now_if_immediate(tenant_id: int, record_id: int) -> None:
-    """Inside the delete transaction: anonymize at once when the tenant chose "immediately"."""
-    from plugins.workorders.records import WORK_ORDER
-
-    if "immediately" not in WORK_ORDER.rules[0].allowed_modes:
-        return
-    from core.gdpr.engine import anonymize_if_immediate
-
-    await anonymize_if_immediate(tenant_id, PLUGIN, RULE, [record_id])

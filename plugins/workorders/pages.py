@@ -9,16 +9,15 @@ from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
 
 from litestar import Request, Response
-from litestar.exceptions import ClientException
 from litestar.params import FromPath, QueryParameter
 
+from core.errors import GallraError
 from core.pages import PageController, language_of, page_get, page_post, page_user, read_form, redirect, render, t_for
 from core.pages.forms import error_of, struct_from_form
 from core.pages.records import KIND_LABELS, activity_of, add_activity_from_form, module_settings_pages, retention_notice
 from core.pages.routes import second_factor_context
 from core.pages.pickers import customer_name
 from core.secondfactor import describe_person
-from core.validation import FieldError
 from core.listing import Offset
 from plugins.workorders import gdpr, services
 from plugins.workorders.schemas import ApproveIn, ExtraCostIn, WorkOrderIn, WorkOrderPatch
@@ -85,7 +84,7 @@ class WorkOrderPages(PageController):
             try:
                 row = await services.create_work_order(user.tenant_id, user.employee_id, data)
                 return redirect(f"/workorders/{row['id']}", t.gettext("The work order is saved."))
-            except (FieldError, ClientException) as exc:
+            except GallraError as exc:
                 errors = error_of(exc, t)
         return await render(request, "workorders/form.html", {"values": form, "errors": errors}, 400, user=user)
 
@@ -142,7 +141,7 @@ class WorkOrderPages(PageController):
             try:
                 await services.edit_work_order(user.tenant_id, work_order_id, data)
                 return redirect(f"/workorders/{work_order_id}", t.gettext("The work order is saved."))
-            except (FieldError, ClientException) as exc:
+            except GallraError as exc:
                 errors = error_of(exc, t)
         return await render(request, "workorders/form.html", {"values": form, "errors": errors, "w": row}, 400, user=user)
 
@@ -168,7 +167,7 @@ class WorkOrderPages(PageController):
         fn, message = steps[action]
         try:
             await fn(user.tenant_id, work_order_id)
-        except ClientException as exc:
+        except GallraError as exc:
             return await self._show(request, user, work_order_id, error_of(exc, t), exc.status_code)
         return redirect("/workorders" if action == "delete" else f"/workorders/{work_order_id}", t.gettext(message))
 
@@ -197,7 +196,7 @@ class WorkOrderPages(PageController):
                 await services.add_extra_cost(user.tenant_id, user.employee_id, work_order_id,
                                               ExtraCostIn(description=form.get("description", "")[:2000] or " ", amount=amount))
                 return redirect(f"/workorders/{work_order_id}#costs-h", t.gettext("The extra cost is added."))
-            except (FieldError, ClientException) as exc:
+            except GallraError as exc:
                 errors = error_of(exc, t)
         return await self._show(request, user, work_order_id, errors, 400, form)
 
@@ -218,7 +217,7 @@ class WorkOrderPages(PageController):
                 ApproveIn(approver_name=name, challenge_id=form.get("challenge_id") or None),
                 request.headers.get("user-agent", ""), employee_id=user.employee_id,
             )
-        except (FieldError, ClientException) as exc:
+        except GallraError as exc:
             errors = error_of(exc, t)
             return await self._show(request, user, work_order_id, {f"approver_name.{line_id}": next(iter(errors.values()))},
                                     getattr(exc, "status_code", 400))

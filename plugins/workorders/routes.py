@@ -1,20 +1,18 @@
-"""/api/workorders: work orders (Arbetsordrar) and their extra costs."""
+"""/api/workorders: work orders (Arbetsordrar), the record layer's common routes (list,
+create, get, edit, close, reopen, delete), and the module's own: extra costs and the
+customer's approval of them."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
-from typing import Annotated, Any
+from typing import Any
 
 from litestar import Controller, Request, Response, delete, get, patch, post
-from litestar.params import FromPath, JSONBody, QueryParameter
+from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_202_ACCEPTED
 
-from core.auth import SessionUser
-from core.db import atomic
-from core.eventlog import log_event
-from core.listing import Limit, Offset
+from core.routes.records import record_router
 from core.tenancy import get_scoped
-from core.web import AuthUser, client_ip
+from core.web import AuthUser
 from plugins.workorders import services
 from plugins.workorders.schemas import (
     ApprovalOut,
@@ -25,43 +23,9 @@ from plugins.workorders.schemas import (
     SecondFactorOut,
     WorkOrderIn,
     WorkOrderOut,
-    WorkOrderPage,
     WorkOrderPatch,
 )
 from plugins.workorders.tables import ExtraCost
-
-RefFilter = Annotated[int | None, QueryParameter(ge=0, le=2_147_483_647)]
-TextFilter = Annotated[str | None, QueryParameter(max_length=16)]
-
-
-AnyRequest = Request[Any, Any, Any]
-
-
-async def logged(
-    request: AnyRequest,
-    user: SessionUser,
-    action: str,
-    work: Awaitable[Any],
-    work_order_id: int | None = None,
-) -> Any:
-    """Run a change and record who made it on which work order, in one transaction."""
-    async with atomic():
-        result = await work
-        record_id = work_order_id if work_order_id is not None else int(result["id"])
-        await log_event(
-            user.tenant_id,
-            user,
-            action,
-            "workorders",
-            "work_order",
-            record_id,
-            ip=client_ip(request),
-        )
-    return result
-
-
-def work_order_out(row: dict) -> WorkOrderOut:
-    return WorkOrderOut(**{f: row[f] for f in WorkOrderOut.__struct_fields__})
 
 
 def extra_cost_out(row: dict) -> ExtraCostOut:
@@ -83,69 +47,6 @@ class WorkOrdersController(Controller):
     path = "/api/workorders"
     tags = ["workorders"]
 
-    @get("/")
-    async def list_work_orders(
-        self,
-        user: AuthUser,
-        offset: Offset = 0,
-        limit: Limit = 50,
-        status: TextFilter = None,
-        customer_id: RefFilter = None,
-        include_deleted: Annotated[bool, QueryParameter()] = False,
-    ) -> WorkOrderPage:
-        """Work orders of the organization, newest first; filter by status and customer."""
-        total, rows = await services.list_work_orders(
-            user.tenant_id, offset, limit, status, customer_id, include_deleted
-        )
-        return WorkOrderPage(
-            total=total, offset=offset, limit=limit, items=[work_order_out(r) for r in rows]
-        )
-
-    @post("/", status_code=HTTP_201_CREATED)
-    async def create(
-        self, request: AnyRequest, user: AuthUser, data: JSONBody[WorkOrderIn]
-    ) -> WorkOrderOut:
-        """Open a work order; its number is the organization's highest plus one unless given."""
-        work = services.create_work_order(user.tenant_id, user.employee_id, data)
-        return work_order_out(await logged(request, user, "work_order.created", work))
-
-    @get("/{work_order_id:int}")
-    async def get_one(self, user: AuthUser, work_order_id: FromPath[int]) -> WorkOrderOut:
-        return work_order_out(await services.get_work_order(user.tenant_id, work_order_id))
-
-    @patch("/{work_order_id:int}")
-    async def edit(
-        self,
-        request: AnyRequest,
-        user: AuthUser,
-        work_order_id: FromPath[int],
-        data: JSONBody[WorkOrderPatch],
-    ) -> WorkOrderOut:
-        work = services.edit_work_order(user.tenant_id, work_order_id, data)
-        return work_order_out(await logged(request, user, "work_order.edited", work))
-
-    @post("/{work_order_id:int}/close", status_code=HTTP_200_OK)
-    async def close(
-        self, request: AnyRequest, user: AuthUser, work_order_id: FromPath[int]
-    ) -> WorkOrderOut:
-        work = services.close_work_order(user.tenant_id, work_order_id)
-        return work_order_out(await logged(request, user, "work_order.closed", work))
-
-    @post("/{work_order_id:int}/reopen", status_code=HTTP_200_OK)
-    async def reopen(
-        self, request: AnyRequest, user: AuthUser, work_order_id: FromPath[int]
-    ) -> WorkOrderOut:
-        work = services.reopen_work_order(user.tenant_id, work_order_id)
-        return work_order_out(await logged(request, user, "work_order.reopened", work))
-
-    @delete("/{work_order_id:int}", status_code=HTTP_200_OK)
-    async def remove(
-        self, request: AnyRequest, user: AuthUser, work_order_id: FromPath[int]
-    ) -> WorkOrderOut:
-        """Soft delete: the work order stays readable until its retention rule anonymizes it."""
-        work = services.delete_work_order(user.tenant_id, work_order_id)
-        return work_order_out(await logged(request, user, "work_order.deleted", work))
-
     # --- extra costs -------------------------------------------------------------------
 
     @get("/{work_order_id:int}/extra-costs")
@@ -160,49 +61,37 @@ class WorkOrdersController(Controller):
     @post("/{work_order_id:int}/extra-costs", status_code=HTTP_201_CREATED)
     async def add_extra_cost(
         self,
-        request: AnyRequest,
         user: AuthUser,
         work_order_id: FromPath[int],
         data: JSONBody[ExtraCostIn],
     ) -> ExtraCostOut:
-        work = services.add_extra_cost(user.tenant_id, user.employee_id, work_order_id, data)
-        return extra_cost_out(
-            await logged(request, user, "work_order.extra_cost_added", work, work_order_id)
-        )
+        return extra_cost_out(await services.add_extra_cost(user.tenant_id, user.employee_id, work_order_id, data))
 
     @patch("/{work_order_id:int}/extra-costs/{line_id:int}")
     async def edit_extra_cost(
         self,
-        request: AnyRequest,
         user: AuthUser,
         work_order_id: FromPath[int],
         line_id: FromPath[int],
         data: JSONBody[ExtraCostPatch],
     ) -> ExtraCostOut:
         """Change a line the customer has not approved yet."""
-        work = services.edit_extra_cost(user.tenant_id, work_order_id, line_id, data)
-        return extra_cost_out(
-            await logged(request, user, "work_order.extra_cost_edited", work, work_order_id)
-        )
+        return extra_cost_out(await services.edit_extra_cost(user.tenant_id, work_order_id, line_id, data))
 
     @delete("/{work_order_id:int}/extra-costs/{line_id:int}", status_code=HTTP_200_OK)
     async def delete_extra_cost(
         self,
-        request: AnyRequest,
         user: AuthUser,
         work_order_id: FromPath[int],
         line_id: FromPath[int],
     ) -> ExtraCostOut:
         """Remove a line the customer has not approved yet."""
-        work = services.delete_extra_cost(user.tenant_id, work_order_id, line_id)
-        return extra_cost_out(
-            await logged(request, user, "work_order.extra_cost_deleted", work, work_order_id)
-        )
+        return extra_cost_out(await services.delete_extra_cost(user.tenant_id, work_order_id, line_id))
 
     @post("/{work_order_id:int}/extra-costs/{line_id:int}/approve", status_code=HTTP_200_OK)
     async def approve_extra_cost(
         self,
-        request: AnyRequest,
+        request: Request[Any, Any, Any],
         user: AuthUser,
         work_order_id: FromPath[int],
         line_id: FromPath[int],
@@ -236,15 +125,6 @@ class WorkOrdersController(Controller):
                 ),
                 status_code=HTTP_202_ACCEPTED,
             )
-        await log_event(
-            user.tenant_id,
-            user,
-            "work_order.extra_cost_approved",
-            "workorders",
-            "work_order",
-            work_order_id,
-            ip=client_ip(request),
-        )
         return Response(
             ApprovalOut(status="approved", extra_cost=extra_cost_out(line)), status_code=HTTP_200_OK
         )
@@ -255,7 +135,20 @@ class WorkOrdersController(Controller):
         return extra_cost_out(await get_scoped(ExtraCost, user.tenant_id, line_id, "Extra cost"))
 
 
+async def _create(user: Any, data: WorkOrderIn) -> dict[str, Any]:
+    return await services.create_work_order(user.tenant_id, user.employee_id, data)
+
+
+async def _edit(user: Any, work_order_id: int, data: WorkOrderPatch) -> dict[str, Any]:
+    return await services.edit_work_order(user.tenant_id, work_order_id, data)
+
+
 def route_handlers() -> list[Any]:
     from core.gdpr.routes import module_settings_router
 
-    return [WorkOrdersController, module_settings_router("workorders")]
+    return [
+        record_router(services.WORK_ORDERS, WorkOrderIn, WorkOrderPatch, WorkOrderOut,
+                      create=_create, edit=_edit, module=__name__),
+        WorkOrdersController,
+        module_settings_router("workorders"),
+    ]

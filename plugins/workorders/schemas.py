@@ -76,13 +76,6 @@ class WorkOrderOut(msgspec.Struct):
     anonymized_at: datetime | None
 
 
-class WorkOrderPage(msgspec.Struct):
-    total: int
-    offset: int
-    limit: int
-    items: list[WorkOrderOut]
-
-
 class ExtraCostIn(msgspec.Struct, forbid_unknown_fields=True):
     description: LineText
     amount: Decimal

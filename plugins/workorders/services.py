@@ -1,7 +1,8 @@
-"""Business logic of work orders and their extra costs, free of HTTP.
+"""What is the work orders module's own: its fields, extra costs and the customer's approval.
 
-Every function takes the tenant id and filters on it; a record of another tenant is "not
-found" (404), exactly like a record that does not exist.
+Everything else a work order does (tenant scope, numbering, read-only history, reference
+checks, close/reopen, soft delete, the event log) is the record layer's
+(:class:`core.records.RecordService`).
 """
 
 from __future__ import annotations
@@ -11,15 +12,15 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import phonenumbers
-from litestar.exceptions import ClientException, NotFoundException
 
 from core.contracts import SecondFactorDecision, SecondFactorRequest
-from core.db import atomic, contains_text, utcnow
-from core.numbering import lock_numbers, next_number
-from core.references import check_party
+from core.db import atomic, utcnow
+from core.errors import Conflict, GallraError, NotFound
+from core.eventlog import log_event
 from core.plugins import await_me_maybe, get_host
-from core.tenancy import get_scoped
+from core.records import RecordService
 from core.validation import FieldError, normalize_email, normalize_phone
+from plugins.workorders.records import WORK_ORDER
 from plugins.workorders.schemas import (
     ApproveIn,
     ExtraCostIn,
@@ -27,20 +28,33 @@ from plugins.workorders.schemas import (
     WorkOrderIn,
     WorkOrderPatch,
 )
-from plugins.workorders.tables import ExtraCost, WorkOrder
+from plugins.workorders.tables import ExtraCost
 
-WHAT = "Work order"
-STATUSES = ("open", "closed")
+WORK_ORDERS = RecordService(WORK_ORDER, "workorders")
 TWO_FACTOR_CONTEXT = "extra_costs"
 MAX_AMOUNT = Decimal("1000000000")  # a billion kronor per line is plenty
 
 
-def _conflict(message: str) -> ClientException:
-    return ClientException(message, status_code=409)
+def _(message: str) -> str:
+    return message
 
 
-def _where_own(tenant_id: int, work_order_id: int) -> Any:
-    return (WorkOrder.tenant_id == tenant_id) & (WorkOrder.id == work_order_id)
+NOT_A_NUMBER = _("must be a number")
+TWO_DECIMALS = _("at most two decimals")
+MORE_THAN_ZERO = _("an extra cost must be more than 0")
+AT_MOST = _("must be at most %(limit)s")
+TITLE_REQUIRED = _("a title is required")
+DESCRIBE_COST = _("describe the extra cost")
+APPROVER_REQUIRED = _("the name of the person approving is required")
+COST_NOT_FOUND = _("Extra cost %(line)s of work order %(work_order)s was not found.")
+COST_APPROVED = _("This extra cost is approved by the customer and can no longer be changed.")
+ALREADY_APPROVED = _("This extra cost is already approved.")
+APPROVAL_RACE = _("This extra cost was approved or changed a moment ago; reload and approve again.")
+
+
+async def _log(tenant_id: int, action: str, work_order_id: int) -> None:
+    await log_event(tenant_id, action=action, plugin="workorders", record_type="work_order",
+                    record_id=work_order_id)
 
 
 # --- money and phones -------------------------------------------------------------------
@@ -50,17 +64,17 @@ def to_minor(value: Decimal, field: str) -> int:
     """A positive amount in kronor as whole öre; at most two decimals, finite, bounded."""
     try:
         if not value.is_finite():
-            raise FieldError(field, "must be a number")
+            raise FieldError(field, NOT_A_NUMBER, code="not_a_number")
         exponent = value.normalize().as_tuple().exponent
         if isinstance(exponent, int) and exponent < -2:
-            raise FieldError(field, "at most two decimals")
+            raise FieldError(field, TWO_DECIMALS, code="too_many_decimals")
         if value <= 0:
-            raise FieldError(field, "an extra cost must be more than 0")
+            raise FieldError(field, MORE_THAN_ZERO, code="work_order.extra_cost_not_positive")
         if value > MAX_AMOUNT:
-            raise FieldError(field, f"must be at most {MAX_AMOUNT}")
+            raise FieldError(field, AT_MOST, code="out_of_range", limit=MAX_AMOUNT)
         return int(value * 100)
     except InvalidOperation as exc:  # pragma: no cover - msgspec already parsed it
-        raise FieldError(field, "must be a number") from exc
+        raise FieldError(field, NOT_A_NUMBER, code="not_a_number") from exc
 
 
 def from_minor(value: int) -> Decimal:
@@ -79,37 +93,14 @@ def mask_phone(e164: str) -> str:
 
 
 async def get_work_order(tenant_id: int, work_order_id: int) -> dict:
-    return await get_scoped(WorkOrder, tenant_id, work_order_id, WHAT)
-
-
-NUMBER_LOCK = 0x4152  # advisory-lock class of this plugin's numbering (PostgreSQL)
-
-
-async def _check_number_free(tenant_id: int, number: int, exclude_id: int | None = None) -> None:
-    query = WorkOrder.exists().where(
-        (WorkOrder.tenant_id == tenant_id) & (WorkOrder.number == number)
-    )
-    if exclude_id is not None:
-        query = query.where(WorkOrder.id != exclude_id)
-    if await query:
-        raise FieldError(
-            "number", f"work order number {number} is already used in this organization"
-        )
+    return await WORK_ORDERS.get(tenant_id, work_order_id)
 
 
 def _title(value: str) -> str:
     title = value.strip()
     if not title:
-        raise FieldError("title", "a title is required")
+        raise FieldError("title", TITLE_REQUIRED, code="work_order.title_required")
     return title
-
-
-def _writable(row: dict) -> None:
-    """Deleted and anonymized work orders are history: they can be read, not changed."""
-    if row["anonymized_at"] is not None:
-        raise _conflict(f"Work order {row['number']} is anonymized and can no longer be changed.")
-    if row["deleted_at"] is not None:
-        raise _conflict(f"Work order {row['number']} is deleted and can no longer be changed.")
 
 
 async def list_work_orders(
@@ -122,134 +113,47 @@ async def list_work_orders(
     q: str | None = None,
 ) -> tuple[int, list[dict]]:
     """``q`` matches a part of the title, or the work order number exactly."""
-    where = WorkOrder.tenant_id == tenant_id
-    if q and q.strip():
-        where = where & contains_text("title", q, number_column="number")
-    if status is not None:
-        if status not in STATUSES:
-            raise FieldError("status", "must be open or closed")
-        where = where & (WorkOrder.status == status)
-    if customer_id is not None:
-        where = where & (WorkOrder.customer_id == customer_id)
-    if not include_deleted:
-        where = where & WorkOrder.deleted_at.is_null()
-    total = await WorkOrder.count().where(where)
-    rows = (
-        await WorkOrder.select()
-        .where(where)
-        .order_by(WorkOrder.number, ascending=False)
-        .offset(offset)
-        .limit(limit)
-    )
-    return total, rows
+    return await WORK_ORDERS.list(tenant_id, offset, limit, q=q, include_deleted=include_deleted,
+                                  filters={"status": status, "customer_id": customer_id})
+
+
+def _values(data: WorkOrderIn | WorkOrderPatch) -> dict[str, Any]:
+    """The given fields as column values, trimmed and in their stored formats."""
+    given = {k: getattr(data, k) for k in data.__struct_fields__ if k != "number"}
+    values = {k: v for k, v in given.items() if v is not None or isinstance(data, WorkOrderIn)}
+    if "title" in values:
+        values["title"] = _title(values["title"])
+    for k in ("customer_reference", "end_customer_name", "end_customer_address"):
+        if values.get(k) is not None:
+            values[k] = values[k].strip()
+    for k in ("email", "end_customer_email"):
+        if k in values:
+            values[k] = normalize_email(values[k], k)
+    if "end_customer_phone" in values:
+        values["end_customer_phone"] = normalize_phone(values["end_customer_phone"], "end_customer_phone")
+    return values
 
 
 async def create_work_order(tenant_id: int, employee_id: int, data: WorkOrderIn) -> dict:
-    values = dict(
-        tenant_id=tenant_id,
-        title=_title(data.title),
-        description=data.description,
-        customer_id=data.customer_id,
-        contact_person_id=data.contact_person_id,
-        email=normalize_email(data.email, "email"),
-        customer_reference=data.customer_reference.strip(),
-        end_customer_name=data.end_customer_name.strip(),
-        end_customer_address=data.end_customer_address.strip(),
-        end_customer_phone=normalize_phone(data.end_customer_phone, "end_customer_phone"),
-        end_customer_email=normalize_email(data.end_customer_email, "end_customer_email"),
-        status="open",
-        created_by=employee_id,
-    )
-    async with atomic():
-        await check_party(tenant_id, data.customer_id, data.contact_person_id)
-        await lock_numbers(NUMBER_LOCK, tenant_id)
-        if data.number is not None:
-            await _check_number_free(tenant_id, data.number)
-            values["number"] = data.number
-        else:
-            values["number"] = await next_number(WorkOrder.number, tenant_id)
-        rows = await WorkOrder.insert(WorkOrder(**values)).returning(*WorkOrder.all_columns())
-    return rows[0]
+    values = _values(data) | {"created_by": employee_id}
+    return await WORK_ORDERS.create(tenant_id, values, number=data.number)
 
 
 async def edit_work_order(tenant_id: int, work_order_id: int, data: WorkOrderPatch) -> dict:
-    changes: dict[Any, Any] = {}
-    if data.title is not None:
-        changes[WorkOrder.title] = _title(data.title)
-    if data.description is not None:
-        changes[WorkOrder.description] = data.description
-    if data.customer_id is not None:
-        changes[WorkOrder.customer_id] = data.customer_id
-    if data.contact_person_id is not None:
-        changes[WorkOrder.contact_person_id] = data.contact_person_id
-    if data.email is not None:
-        changes[WorkOrder.email] = normalize_email(data.email, "email")
-    if data.customer_reference is not None:
-        changes[WorkOrder.customer_reference] = data.customer_reference.strip()
-    if data.end_customer_name is not None:
-        changes[WorkOrder.end_customer_name] = data.end_customer_name.strip()
-    if data.end_customer_address is not None:
-        changes[WorkOrder.end_customer_address] = data.end_customer_address.strip()
-    if data.end_customer_phone is not None:
-        changes[WorkOrder.end_customer_phone] = normalize_phone(
-            data.end_customer_phone, "end_customer_phone"
-        )
-    if data.end_customer_email is not None:
-        changes[WorkOrder.end_customer_email] = normalize_email(
-            data.end_customer_email, "end_customer_email"
-        )
-    async with atomic():
-        row = await get_work_order(tenant_id, work_order_id)
-        _writable(row)
-        await check_party(tenant_id, data.customer_id, data.contact_person_id, before=row)
-        if data.number is not None and data.number != row["number"]:
-            await _check_number_free(tenant_id, data.number, exclude_id=work_order_id)
-            changes[WorkOrder.number] = data.number
-        if changes:
-            changes[WorkOrder.updated_at] = utcnow()
-            await WorkOrder.update(changes).where(_where_own(tenant_id, work_order_id))
-        return await get_work_order(tenant_id, work_order_id)
+    return await WORK_ORDERS.edit(tenant_id, work_order_id, _values(data), number=data.number)
 
 
 async def close_work_order(tenant_id: int, work_order_id: int) -> dict:
     """Closing starts the retention clock of M18."""
-    async with atomic():
-        row = await get_work_order(tenant_id, work_order_id)
-        _writable(row)
-        if row["status"] == "closed":
-            raise _conflict(f"Work order {row['number']} is already closed.")
-        now = utcnow()
-        await WorkOrder.update(
-            {WorkOrder.status: "closed", WorkOrder.closed_at: now, WorkOrder.updated_at: now}
-        ).where(_where_own(tenant_id, work_order_id))
-        return await get_work_order(tenant_id, work_order_id)
+    return await WORK_ORDERS.close(tenant_id, work_order_id)
 
 
 async def reopen_work_order(tenant_id: int, work_order_id: int) -> dict:
-    async with atomic():
-        row = await get_work_order(tenant_id, work_order_id)
-        _writable(row)
-        if row["status"] != "closed":
-            raise _conflict(f"Work order {row['number']} is not closed.")
-        await WorkOrder.update(
-            {WorkOrder.status: "open", WorkOrder.closed_at: None, WorkOrder.updated_at: utcnow()}
-        ).where(_where_own(tenant_id, work_order_id))
-        return await get_work_order(tenant_id, work_order_id)
+    return await WORK_ORDERS.reopen(tenant_id, work_order_id)
 
 
 async def delete_work_order(tenant_id: int, work_order_id: int) -> dict:
-    """Soft delete; deleting starts the retention clock. Deleting again changes nothing."""
-    from plugins.workorders import gdpr
-
-    async with atomic():
-        row = await get_work_order(tenant_id, work_order_id)
-        if row["deleted_at"] is None:
-            now = utcnow()
-            await WorkOrder.update({WorkOrder.deleted_at: now, WorkOrder.updated_at: now}).where(
-                _where_own(tenant_id, work_order_id)
-            )
-            await gdpr.anonymize_now_if_immediate(tenant_id, work_order_id)
-        return await get_work_order(tenant_id, work_order_id)
+    return await WORK_ORDERS.delete(tenant_id, work_order_id)
 
 
 # --- extra costs ---------------------------------------------------------------------
@@ -267,7 +171,8 @@ async def get_extra_cost(tenant_id: int, work_order_id: int, line_id: int) -> di
     """A line of this work order of this tenant, or 404 (another order's line included)."""
     row = await ExtraCost.select().where(_where_line(tenant_id, work_order_id, line_id)).first()
     if row is None:
-        raise NotFoundException(f"Extra cost {line_id} of work order {work_order_id} was not found")
+        raise NotFound(COST_NOT_FOUND, code="work_order.extra_cost_not_found", line=line_id,
+                       work_order=work_order_id)
     return row
 
 
@@ -283,7 +188,7 @@ async def list_extra_costs(tenant_id: int, work_order_id: int) -> list[dict]:
 def _line_text(value: str) -> str:
     text = value.strip()
     if not text:
-        raise FieldError("description", "describe the extra cost")
+        raise FieldError("description", DESCRIBE_COST, code="work_order.extra_cost_description_required")
     return text
 
 
@@ -298,14 +203,15 @@ async def add_extra_cost(
         created_by=employee_id,
     )
     async with atomic():
-        _writable(await get_work_order(tenant_id, work_order_id))
+        await WORK_ORDERS.get_writable(tenant_id, work_order_id)
         rows = await ExtraCost.insert(ExtraCost(**values)).returning(*ExtraCost.all_columns())
+        await _log(tenant_id, "work_order.extra_cost_added", work_order_id)
     return rows[0]
 
 
 def _unapproved(line: dict) -> None:
     if line["approved_at"] is not None:
-        raise _conflict("This extra cost is approved by the customer and can no longer be changed.")
+        raise Conflict(COST_APPROVED, code="work_order.extra_cost_approved")
 
 
 async def edit_extra_cost(
@@ -317,21 +223,23 @@ async def edit_extra_cost(
     if data.amount is not None:
         changes[ExtraCost.amount_minor] = to_minor(data.amount, "amount")
     async with atomic():
-        _writable(await get_work_order(tenant_id, work_order_id))
+        await WORK_ORDERS.get_writable(tenant_id, work_order_id)
         _unapproved(await get_extra_cost(tenant_id, work_order_id, line_id))
         if changes:
             # A cost the customer declined is offered again once it is changed.
             changes[ExtraCost.declined_at] = None
             await ExtraCost.update(changes).where(_where_line(tenant_id, work_order_id, line_id))
+        await _log(tenant_id, "work_order.extra_cost_edited", work_order_id)
         return await get_extra_cost(tenant_id, work_order_id, line_id)
 
 
 async def delete_extra_cost(tenant_id: int, work_order_id: int, line_id: int) -> dict:
     async with atomic():
-        _writable(await get_work_order(tenant_id, work_order_id))
+        await WORK_ORDERS.get_writable(tenant_id, work_order_id)
         line = await get_extra_cost(tenant_id, work_order_id, line_id)
         _unapproved(line)
         await ExtraCost.delete().where(_where_line(tenant_id, work_order_id, line_id))
+        await _log(tenant_id, "work_order.extra_cost_deleted", work_order_id)
     return line
 
 
@@ -412,21 +320,22 @@ async def approve_extra_cost(
     """
     name = data.approver_name.strip()
     if not name:
-        raise FieldError("approver_name", "the name of the person approving is required")
+        raise FieldError("approver_name", APPROVER_REQUIRED, code="work_order.approver_required")
     phone = normalize_phone(data.approver_phone, "approver_phone")
     masked = mask_phone(phone) if phone else ""
-    work_order = await get_work_order(tenant_id, work_order_id)
-    _writable(work_order)
+    work_order = await WORK_ORDERS.get_writable(tenant_id, work_order_id)
     line = await get_extra_cost(tenant_id, work_order_id, line_id)
     if line["approved_at"] is not None:
-        raise _conflict("This extra cost is already approved.")
+        raise Conflict(ALREADY_APPROVED, code="work_order.extra_cost_already_approved")
     decision = await _second_factor(
         tenant_id, work_order, data.challenge_id, user_agent, line, employee_id
     )
     if decision is not None and decision.error:
         # 409 missing phone, 429 throttled, 423 locked: the plugin says which (if it does).
-        status = getattr(decision, "status", 409)
-        raise ClientException(decision.error, status_code=status if 400 <= status < 500 else 409)
+        status = getattr(decision, "status", 409) or 409
+        refusal = GallraError(decision.error, code="work_order.second_factor")
+        refusal.status = status if 400 <= status < 500 else 409
+        raise refusal
     if decision is not None and decision.required:
         return None, decision
     signed_at = None
@@ -437,7 +346,7 @@ async def approve_extra_cost(
         name = (getattr(decision, "signer_name", None) or name)[:200]
         signed_at = getattr(decision, "signed_at", None)
     async with atomic():
-        _writable(await get_work_order(tenant_id, work_order_id))
+        await WORK_ORDERS.get_writable(tenant_id, work_order_id)
         done = (
             await ExtraCost.update(
                 {
@@ -455,7 +364,6 @@ async def approve_extra_cost(
             .returning(ExtraCost.id)
         )
         if not done:
-            raise _conflict(
-                "This extra cost was approved or changed a moment ago; reload and approve again."
-            )
+            raise Conflict(APPROVAL_RACE, code="work_order.extra_cost_changed")
+        await _log(tenant_id, "work_order.extra_cost_approved", work_order_id)
         return await get_extra_cost(tenant_id, work_order_id, line_id), None
