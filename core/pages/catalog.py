@@ -41,6 +41,8 @@ KEYWORDS: dict[str, Any] = {
     "Forbidden": (1,),
     "TooMany": (1,),
     "AuthError": (1,),
+    # plugins/twofactor: TwoFactorRefusal(message, status, retry_after, field, code=..., **params)
+    "TwoFactorRefusal": (1,),
 }
 OPTIONS = {"**/templates/**.html": {"trim_blocks": "true", "lstrip_blocks": "true"}}
 LANGS = ("sv", "en")

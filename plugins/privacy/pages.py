@@ -4,7 +4,7 @@ signing it (with an SMS code when "GDPR inventory – SMS authentication" is on)
 processing activities (article 30: list, prefill from the modules, create, edit, delete);
 the incident log (article 33: report, the 72-hour deadline and whether it was met or how
 long is left, notifications, close, reopen, delete); and the GDPR contact persons. Built on
-:mod:`plugins.privacy.services`; every change is logged like the API's (``logged``)."""
+:mod:`plugins.privacy.services`; every change is logged by the service, as from the API."""
 
 from __future__ import annotations
 
@@ -33,7 +33,7 @@ from core.pages import (
 from core.pages.forms import error_of, struct_from_form
 from core.pages.routes import second_factor_context
 from plugins.privacy import services
-from plugins.privacy.routes import gdpr_user, logged
+from plugins.privacy.routes import gdpr_user
 
 
 class PrivacyPages(PageController):
@@ -169,19 +169,10 @@ class ActivityPages(PageController):
 
     @page_post("/prefill")
     async def prefill(self, request: Request[Any, Any, Any]) -> Response[Any]:
-        from core.db import atomic
-        from core.eventlog import log_event
-        from core.web import client_ip
-        from plugins.privacy.gdpr import RT_ACTIVITY
-
         user = _gdpr(await page_user(request))
         await read_form(request)
         t = t_for(request, user)
-        async with atomic():
-            created, _skipped = await services.prefill(user.tenant_id, user.employee_id)
-            for row in created:
-                await log_event(user.tenant_id, user, "privacy.activity_created", "privacy", RT_ACTIVITY,
-                                int(row["id"]), ip=client_ip(request))
+        created, _skipped = await services.prefill(user.tenant_id, user.employee_id)
         return redirect("/privacy/activities",
                         t.gettext("Activities added: %(num)d. Fill in purpose and legal basis.") % {"num": len(created)})
 
@@ -191,7 +182,6 @@ class ActivityPages(PageController):
         return await self._form(request, user, None, {"modules": []})
 
     async def _save(self, request: Request[Any, Any, Any], activity_id: int | None) -> Response[Any]:
-        from plugins.privacy.gdpr import RT_ACTIVITY
         from plugins.privacy.schemas import ActivityIn, ActivityPatch
 
         user = _gdpr(await page_user(request))
@@ -208,11 +198,9 @@ class ActivityPages(PageController):
         if data is not None:
             try:
                 if row is None:
-                    work = services.create_activity(user.tenant_id, user.employee_id, data)  # type: ignore[arg-type]
-                    saved = await logged(request, user, "privacy.activity_created", RT_ACTIVITY, work)
+                    saved = await services.create_activity(user.tenant_id, user.employee_id, data)  # type: ignore[arg-type]
                 else:
-                    work = services.edit_activity(user.tenant_id, int(row["id"]), data)  # type: ignore[arg-type]
-                    saved = await logged(request, user, "privacy.activity_edited", RT_ACTIVITY, work)
+                    saved = await services.edit_activity(user.tenant_id, int(row["id"]), data)  # type: ignore[arg-type]
                 return redirect(f"/privacy/activities#a-{saved['id']}", t.gettext("The processing activity is saved."))
             except (GallraError, ClientException) as exc:
                 errors = _refused(exc, t)
@@ -234,13 +222,10 @@ class ActivityPages(PageController):
 
     @page_post("/{activity_id:int}/delete")
     async def delete(self, request: Request[Any, Any, Any], activity_id: FromPath[int]) -> Response[Any]:
-        from plugins.privacy.gdpr import RT_ACTIVITY
-
         user = _gdpr(await page_user(request))
         await read_form(request)
         t = t_for(request, user)
-        await logged(request, user, "privacy.activity_deleted", RT_ACTIVITY,
-                     services.delete_activity(user.tenant_id, activity_id))
+        await services.delete_activity(user.tenant_id, activity_id)
         return redirect("/privacy/activities", t.gettext("The processing activity is deleted."))
 
 
@@ -328,7 +313,6 @@ class IncidentPages(PageController):
                                                       "subjects_decision": "pending"})
 
     async def _save(self, request: Request[Any, Any, Any], incident_id: int | None) -> Response[Any]:
-        from plugins.privacy.gdpr import RT_INCIDENT
         from plugins.privacy.schemas import IncidentIn, IncidentPatch
 
         user = _gdpr(await page_user(request))
@@ -341,11 +325,9 @@ class IncidentPages(PageController):
             if data is not None:
                 try:
                     if row is None:
-                        work = services.create_incident(user.tenant_id, user.employee_id, data)  # type: ignore[arg-type]
-                        saved = await logged(request, user, "privacy.incident_created", RT_INCIDENT, work)
+                        saved = await services.create_incident(user.tenant_id, user.employee_id, data)  # type: ignore[arg-type]
                     else:
-                        work = services.edit_incident(user.tenant_id, int(row["id"]), data)  # type: ignore[arg-type]
-                        saved = await logged(request, user, "privacy.incident_edited", RT_INCIDENT, work)
+                        saved = await services.edit_incident(user.tenant_id, int(row["id"]), data)  # type: ignore[arg-type]
                     return redirect(f"/privacy/incidents/{saved['id']}", t.gettext("The incident is saved."))
                 except (GallraError, ClientException) as exc:
                     errors = _refused(exc, t)
@@ -379,7 +361,6 @@ class IncidentPages(PageController):
         return await self._save(request, incident_id)
 
     async def _step(self, request: Request[Any, Any, Any], incident_id: int, step: str) -> Response[Any]:
-        from plugins.privacy.gdpr import RT_INCIDENT
         from plugins.privacy.schemas import NotifyIn
 
         user = _gdpr(await page_user(request))
@@ -394,20 +375,16 @@ class IncidentPages(PageController):
                     return await self._show(request, user, incident_id, {
                         f"{step}.notified_at": t.gettext("Write the date and time as YYYY-MM-DD HH:MM.")}, 400)
                 data = NotifyIn(notified_at=at, reference=form.get("reference", "")[:100])
-                work = services.notify(user.tenant_id, incident_id, step, data)
-                await logged(request, user, f"privacy.incident_{step}_notified", RT_INCIDENT, work)
+                await services.notify(user.tenant_id, incident_id, step, data)
                 message = t.gettext("The notification is recorded.")
             elif step == "close":
-                await logged(request, user, "privacy.incident_closed", RT_INCIDENT,
-                             services.close_incident(user.tenant_id, incident_id))
+                await services.close_incident(user.tenant_id, incident_id)
                 message = t.gettext("The incident is closed.")
             elif step == "reopen":
-                await logged(request, user, "privacy.incident_reopened", RT_INCIDENT,
-                             services.reopen_incident(user.tenant_id, incident_id))
+                await services.reopen_incident(user.tenant_id, incident_id)
                 message = t.gettext("The incident is open again.")
             else:
-                await logged(request, user, "privacy.incident_deleted", RT_INCIDENT,
-                             services.delete_incident(user.tenant_id, incident_id))
+                await services.delete_incident(user.tenant_id, incident_id)
                 return redirect("/privacy/incidents", t.gettext("The incident is deleted."))
         except (GallraError, ClientException) as exc:
             errors = _refused(exc, t)
@@ -470,7 +447,6 @@ class ContactPages(PageController):
         return await self._page(request, user, "privacy/contact_form.html", {"c": None})
 
     async def _save(self, request: Request[Any, Any, Any], contact_id: int | None) -> Response[Any]:
-        from plugins.privacy.gdpr import RT_CONTACT
         from plugins.privacy.schemas import ContactIn, ContactPatch
 
         user = _gdpr(await page_user(request))
@@ -486,11 +462,9 @@ class ContactPages(PageController):
         if data is not None:
             try:
                 if row is None:
-                    saved = await logged(request, user, "privacy.contact_created", RT_CONTACT,
-                                         services.create_contact(user.tenant_id, data))  # type: ignore[arg-type]
+                    saved = await services.create_contact(user.tenant_id, data)  # type: ignore[arg-type]
                 else:
-                    saved = await logged(request, user, "privacy.contact_edited", RT_CONTACT,
-                                         services.edit_contact(user.tenant_id, int(row["id"]), data))  # type: ignore[arg-type]
+                    saved = await services.edit_contact(user.tenant_id, int(row["id"]), data)  # type: ignore[arg-type]
                 return redirect(f"/privacy/contacts#c-{saved['id']}", t.gettext("The contact person is saved."))
             except (GallraError, ClientException) as exc:
                 errors = _refused(exc, t)
@@ -514,13 +488,10 @@ class ContactPages(PageController):
 
     @page_post("/{contact_id:int}/delete")
     async def delete(self, request: Request[Any, Any, Any], contact_id: FromPath[int]) -> Response[Any]:
-        from plugins.privacy.gdpr import RT_CONTACT
-
         user = _gdpr(await page_user(request))
         await read_form(request)
         t = t_for(request, user)
-        await logged(request, user, "privacy.contact_deleted", RT_CONTACT,
-                     services.delete_contact(user.tenant_id, contact_id))
+        await services.delete_contact(user.tenant_id, contact_id)
         return redirect("/privacy/contacts", t.gettext("The contact person is deleted."))
 
 

@@ -14,7 +14,6 @@ Everything here needs the "gdpr" permission (administrators have it).
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
 from typing import Annotated, Any, Literal
 
 from litestar import Controller, Request, Response, delete, get, patch, post
@@ -23,12 +22,9 @@ from litestar.params import FromQuery, JSONBody, PathParameter, QueryParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_202_ACCEPTED
 
 from core.auth import SessionUser
-from core.db import atomic
-from core.eventlog import log_event
 from core.listing import Limit, Offset
-from core.web import AuthUser, client_ip
+from core.web import AuthUser
 from plugins.privacy import export, services
-from plugins.privacy.gdpr import RT_ACTIVITY, RT_CONTACT, RT_INCIDENT, RT_VERSION
 from plugins.privacy.schemas import (
     ActivityIn,
     ActivityOut,
@@ -70,18 +66,6 @@ def gdpr_user(user: SessionUser) -> SessionUser:
     return user
 
 
-async def logged(
-    request: AnyRequest, user: SessionUser, action: str, record_type: str, work: Awaitable[dict]
-) -> dict:
-    """Run a change and record who made it, in one transaction (never a typed value)."""
-    async with atomic():
-        row = await work
-        await log_event(
-            user.tenant_id, user, action, PLUGIN, record_type, int(row["id"]), ip=client_ip(request)
-        )
-    return row
-
-
 def _out(struct: Any, values: dict) -> Any:
     return struct(**{f: values[f] for f in struct.__struct_fields__ if f in values})
 
@@ -117,8 +101,7 @@ class ActivitiesController(Controller):
         self, request: AnyRequest, user: AuthUser, data: JSONBody[ActivityIn]
     ) -> ActivityOut:
         gdpr_user(user)
-        work = services.create_activity(user.tenant_id, user.employee_id, data)
-        row = await logged(request, user, "privacy.activity_created", RT_ACTIVITY, work)
+        row = await services.create_activity(user.tenant_id, user.employee_id, data)
         return (await _activity_out(user.tenant_id, [row]))[0]
 
     @post("/prefill", status_code=HTTP_201_CREATED)
@@ -127,13 +110,7 @@ class ActivitiesController(Controller):
         with the categories and retention the module declares; purpose and legal basis are
         left for you to fill in."""
         gdpr_user(user)
-        async with atomic():
-            created, skipped = await services.prefill(user.tenant_id, user.employee_id)
-            for row in created:
-                await log_event(
-                    user.tenant_id, user, "privacy.activity_created", PLUGIN, RT_ACTIVITY,
-                    int(row["id"]), ip=client_ip(request),
-                )
+        created, skipped = await services.prefill(user.tenant_id, user.employee_id)
         return PrefillOut(created=await _activity_out(user.tenant_id, created), skipped=skipped)
 
     @get("/{activity_id:int}")
@@ -147,16 +124,14 @@ class ActivitiesController(Controller):
         self, request: AnyRequest, user: AuthUser, activity_id: Id, data: JSONBody[ActivityPatch]
     ) -> ActivityOut:
         gdpr_user(user)
-        work = services.edit_activity(user.tenant_id, activity_id, data)
-        row = await logged(request, user, "privacy.activity_edited", RT_ACTIVITY, work)
+        row = await services.edit_activity(user.tenant_id, activity_id, data)
         return (await _activity_out(user.tenant_id, [row]))[0]
 
     @delete("/{activity_id:int}", status_code=HTTP_200_OK)
     async def remove(self, request: AnyRequest, user: AuthUser, activity_id: Id) -> ActivityOut:
         """Soft delete: signed versions keep their copy of the activity."""
         gdpr_user(user)
-        work = services.delete_activity(user.tenant_id, activity_id)
-        row = await logged(request, user, "privacy.activity_deleted", RT_ACTIVITY, work)
+        row = await services.delete_activity(user.tenant_id, activity_id)
         return (await _activity_out(user.tenant_id, [row]))[0]
 
 
@@ -220,10 +195,6 @@ class InventoryController(Controller):
                 ),
                 status_code=HTTP_202_ACCEPTED,
             )
-        await log_event(
-            user.tenant_id, user, "privacy.inventory_signed", PLUGIN, RT_VERSION,
-            int(version["id"]), ip=client_ip(request),
-        )
         return Response(
             SignOut(status="signed", version=_version_out(version)), status_code=HTTP_201_CREATED
         )
@@ -268,12 +239,6 @@ def _incident_out(row: dict) -> IncidentOut:
     return _out(IncidentOut, services.incident_dict(row))
 
 
-async def _incident_change(
-    request: AnyRequest, user: SessionUser, action: str, work: Awaitable[dict]
-) -> IncidentOut:
-    return _incident_out(await logged(request, user, action, RT_INCIDENT, work))
-
-
 class IncidentsController(Controller):
     path = "/api/privacy/incidents"
     tags = ["privacy"]
@@ -302,8 +267,7 @@ class IncidentsController(Controller):
         self, request: AnyRequest, user: AuthUser, data: JSONBody[IncidentIn]
     ) -> IncidentOut:
         gdpr_user(user)
-        work = services.create_incident(user.tenant_id, user.employee_id, data)
-        return await _incident_change(request, user, "privacy.incident_created", work)
+        return _incident_out(await services.create_incident(user.tenant_id, user.employee_id, data))
 
     @get("/{incident_id:int}")
     async def get_one(self, user: AuthUser, incident_id: Id) -> IncidentOut:
@@ -315,8 +279,7 @@ class IncidentsController(Controller):
         self, request: AnyRequest, user: AuthUser, incident_id: Id, data: JSONBody[IncidentPatch]
     ) -> IncidentOut:
         gdpr_user(user)
-        work = services.edit_incident(user.tenant_id, incident_id, data)
-        return await _incident_change(request, user, "privacy.incident_edited", work)
+        return _incident_out(await services.edit_incident(user.tenant_id, incident_id, data))
 
     @post("/{incident_id:int}/notify-authority", status_code=HTTP_200_OK)
     async def notify_authority(
@@ -324,8 +287,7 @@ class IncidentsController(Controller):
     ) -> IncidentOut:
         """Record that the supervisory authority was notified (default: now)."""
         gdpr_user(user)
-        work = services.notify(user.tenant_id, incident_id, "authority", data)
-        return await _incident_change(request, user, "privacy.incident_authority_notified", work)
+        return _incident_out(await services.notify(user.tenant_id, incident_id, "authority", data))
 
     @post("/{incident_id:int}/notify-subjects", status_code=HTTP_200_OK)
     async def notify_subjects(
@@ -333,26 +295,22 @@ class IncidentsController(Controller):
     ) -> IncidentOut:
         """Record that the people affected were told (article 34; default: now)."""
         gdpr_user(user)
-        work = services.notify(user.tenant_id, incident_id, "subjects", data)
-        return await _incident_change(request, user, "privacy.incident_subjects_notified", work)
+        return _incident_out(await services.notify(user.tenant_id, incident_id, "subjects", data))
 
     @post("/{incident_id:int}/close", status_code=HTTP_200_OK)
     async def close(self, request: AnyRequest, user: AuthUser, incident_id: Id) -> IncidentOut:
         gdpr_user(user)
-        work = services.close_incident(user.tenant_id, incident_id)
-        return await _incident_change(request, user, "privacy.incident_closed", work)
+        return _incident_out(await services.close_incident(user.tenant_id, incident_id))
 
     @post("/{incident_id:int}/reopen", status_code=HTTP_200_OK)
     async def reopen(self, request: AnyRequest, user: AuthUser, incident_id: Id) -> IncidentOut:
         gdpr_user(user)
-        work = services.reopen_incident(user.tenant_id, incident_id)
-        return await _incident_change(request, user, "privacy.incident_reopened", work)
+        return _incident_out(await services.reopen_incident(user.tenant_id, incident_id))
 
     @delete("/{incident_id:int}", status_code=HTTP_200_OK)
     async def remove(self, request: AnyRequest, user: AuthUser, incident_id: Id) -> IncidentOut:
         gdpr_user(user)
-        work = services.delete_incident(user.tenant_id, incident_id)
-        return await _incident_change(request, user, "privacy.incident_deleted", work)
+        return _incident_out(await services.delete_incident(user.tenant_id, incident_id))
 
 
 # --- GDPR contact persons -------------------------------------------------------------
@@ -360,12 +318,6 @@ class IncidentsController(Controller):
 
 def _contact_out(row: dict) -> ContactOut:
     return _out(ContactOut, services.contact_dict(row))
-
-
-async def _contact_change(
-    request: AnyRequest, user: SessionUser, action: str, work: Awaitable[dict]
-) -> ContactOut:
-    return _contact_out(await logged(request, user, action, RT_CONTACT, work))
 
 
 class ContactsController(Controller):
@@ -393,8 +345,7 @@ class ContactsController(Controller):
         self, request: AnyRequest, user: AuthUser, data: JSONBody[ContactIn]
     ) -> ContactOut:
         gdpr_user(user)
-        work = services.create_contact(user.tenant_id, data)
-        return await _contact_change(request, user, "privacy.contact_created", work)
+        return _contact_out(await services.create_contact(user.tenant_id, data))
 
     @get("/{contact_id:int}")
     async def get_one(self, user: AuthUser, contact_id: Id) -> ContactOut:
@@ -406,15 +357,13 @@ class ContactsController(Controller):
         self, request: AnyRequest, user: AuthUser, contact_id: Id, data: JSONBody[ContactPatch]
     ) -> ContactOut:
         gdpr_user(user)
-        work = services.edit_contact(user.tenant_id, contact_id, data)
-        return await _contact_change(request, user, "privacy.contact_edited", work)
+        return _contact_out(await services.edit_contact(user.tenant_id, contact_id, data))
 
     @delete("/{contact_id:int}", status_code=HTTP_200_OK)
     async def remove(self, request: AnyRequest, user: AuthUser, contact_id: Id) -> ContactOut:
         """Soft delete; anonymized at once when the organization chose "immediately"."""
         gdpr_user(user)
-        work = services.delete_contact(user.tenant_id, contact_id)
-        return await _contact_change(request, user, "privacy.contact_deleted", work)
+        return _contact_out(await services.delete_contact(user.tenant_id, contact_id))
 
 
 def route_handlers() -> list[Any]:

@@ -32,6 +32,7 @@ from core.errors import (
     NotFound,
     _,
 )
+from core.eventlog import log_event
 from core.numbering import lock_numbers, next_number
 from core.plugins import get_host
 from core.tables import Employee, Tenant
@@ -358,6 +359,15 @@ def _activity_values(data: ActivityIn | ActivityPatch) -> dict[Any, Any]:
     return values
 
 
+async def _logged(tenant_id: int, action: str, record_type: str, row: dict) -> dict:
+    """Record the change in the event log, in the caller's transaction; the acting person
+    (and IP) come from the context (core.context), never a typed value."""
+    await log_event(
+        tenant_id, action=action, plugin=gdpr.PLUGIN, record_type=record_type, record_id=int(row["id"])
+    )
+    return row
+
+
 async def create_activity(tenant_id: int, employee_id: int, data: ActivityIn) -> dict:
     values = _activity_values(data)
     async with atomic():
@@ -367,7 +377,8 @@ async def create_activity(tenant_id: int, employee_id: int, data: ActivityIn) ->
         for column, value in values.items():
             setattr(row, column._meta.name, value)
         inserted = await ProcessingActivity.insert(row).returning(ProcessingActivity.id)
-        return await get_activity(tenant_id, int(inserted[0]["id"]))
+        created = await get_activity(tenant_id, int(inserted[0]["id"]))
+        return await _logged(tenant_id, "privacy.activity_created", gdpr.RT_ACTIVITY, created)
 
 
 async def edit_activity(tenant_id: int, activity_id: int, data: ActivityPatch) -> dict:
@@ -379,7 +390,8 @@ async def edit_activity(tenant_id: int, activity_id: int, data: ActivityPatch) -
             await ProcessingActivity.update(values).where(
                 (ProcessingActivity.tenant_id == tenant_id) & (ProcessingActivity.id == activity_id)
             )
-        return await get_activity(tenant_id, activity_id)
+        edited = await get_activity(tenant_id, activity_id)
+        return await _logged(tenant_id, "privacy.activity_edited", gdpr.RT_ACTIVITY, edited)
 
 
 async def delete_activity(tenant_id: int, activity_id: int) -> dict:
@@ -394,7 +406,8 @@ async def delete_activity(tenant_id: int, activity_id: int) -> dict:
                 (ProcessingActivity.tenant_id == tenant_id) & (ProcessingActivity.id == activity_id)
             )
             await gdpr.anonymize_now_if_immediate(tenant_id, gdpr.RULE_ACTIVITIES, activity_id)
-        return await get_activity(tenant_id, activity_id)
+        deleted = await get_activity(tenant_id, activity_id)
+        return await _logged(tenant_id, "privacy.activity_deleted", gdpr.RT_ACTIVITY, deleted)
 
 
 async def prefill(tenant_id: int, employee_id: int) -> tuple[list[dict], list[str]]:
@@ -432,7 +445,8 @@ async def prefill(tenant_id: int, employee_id: int) -> tuple[list[dict], list[st
                 )
             ).returning(ProcessingActivity.id)
             number += 1
-            created.append(await get_activity(tenant_id, int(inserted[0]["id"])))
+            one = await get_activity(tenant_id, int(inserted[0]["id"]))
+            created.append(await _logged(tenant_id, "privacy.activity_created", gdpr.RT_ACTIVITY, one))
     return created, skipped
 
 
@@ -627,7 +641,8 @@ async def sign(
                 signed_at=(decision.signed_at if decision and decision.signed_at else now),
             )
         ).returning(InventoryVersion.id)
-        return await get_version(tenant_id, int(inserted[0]["id"])), None
+        version = await get_version(tenant_id, int(inserted[0]["id"]))
+        return await _logged(tenant_id, "privacy.inventory_signed", gdpr.RT_VERSION, version), None
 
 
 # --- incidents ------------------------------------------------------------------------
@@ -784,7 +799,8 @@ async def create_incident(tenant_id: int, employee_id: int, data: IncidentIn) ->
         inserted = await Incident.insert(
             Incident(tenant_id=tenant_id, number=number, reported_by=employee_id, **values)
         ).returning(Incident.id)
-        return await get_incident(tenant_id, int(inserted[0]["id"]))
+        created = await get_incident(tenant_id, int(inserted[0]["id"]))
+        return await _logged(tenant_id, "privacy.incident_created", gdpr.RT_INCIDENT, created)
 
 
 def _where_incident(tenant_id: int, incident_id: int) -> Any:
@@ -800,7 +816,14 @@ async def edit_incident(tenant_id: int, incident_id: int, data: IncidentPatch) -
         if changes:
             changes[Incident.updated_at] = utcnow()
             await Incident.update(changes).where(_where_incident(tenant_id, incident_id))
-        return await get_incident(tenant_id, incident_id)
+        edited = await get_incident(tenant_id, incident_id)
+        return await _logged(tenant_id, "privacy.incident_edited", gdpr.RT_INCIDENT, edited)
+
+
+NOTIFIED_ACTIONS = {
+    "authority": "privacy.incident_authority_notified",
+    "subjects": "privacy.incident_subjects_notified",
+}
 
 
 async def notify(tenant_id: int, incident_id: int, who: str, data: NotifyIn) -> dict:
@@ -828,7 +851,8 @@ async def notify(tenant_id: int, incident_id: int, who: str, data: NotifyIn) -> 
         changes = {getattr(Incident, k): v for k, v in values.items() if v != row[k]}
         changes[Incident.updated_at] = utcnow()
         await Incident.update(changes).where(_where_incident(tenant_id, incident_id))
-        return await get_incident(tenant_id, incident_id)
+        notified = await get_incident(tenant_id, incident_id)
+        return await _logged(tenant_id, NOTIFIED_ACTIONS[who], gdpr.RT_INCIDENT, notified)
 
 
 async def close_incident(tenant_id: int, incident_id: int) -> dict:
@@ -849,7 +873,8 @@ async def close_incident(tenant_id: int, incident_id: int) -> dict:
         await Incident.update(
             {Incident.status: "closed", Incident.closed_at: now, Incident.updated_at: now}
         ).where(_where_incident(tenant_id, incident_id))
-        return await get_incident(tenant_id, incident_id)
+        closed = await get_incident(tenant_id, incident_id)
+        return await _logged(tenant_id, "privacy.incident_closed", gdpr.RT_INCIDENT, closed)
 
 
 async def reopen_incident(tenant_id: int, incident_id: int) -> dict:
@@ -862,7 +887,8 @@ async def reopen_incident(tenant_id: int, incident_id: int) -> dict:
         await Incident.update(
             {Incident.status: "open", Incident.closed_at: None, Incident.updated_at: utcnow()}
         ).where(_where_incident(tenant_id, incident_id))
-        return await get_incident(tenant_id, incident_id)
+        reopened = await get_incident(tenant_id, incident_id)
+        return await _logged(tenant_id, "privacy.incident_reopened", gdpr.RT_INCIDENT, reopened)
 
 
 async def delete_incident(tenant_id: int, incident_id: int) -> dict:
@@ -873,7 +899,8 @@ async def delete_incident(tenant_id: int, incident_id: int) -> dict:
             await Incident.update({Incident.deleted_at: now, Incident.updated_at: now}).where(
                 _where_incident(tenant_id, incident_id)
             )
-        return await get_incident(tenant_id, incident_id)
+        deleted = await get_incident(tenant_id, incident_id)
+        return await _logged(tenant_id, "privacy.incident_deleted", gdpr.RT_INCIDENT, deleted)
 
 
 # --- GDPR contact persons -------------------------------------------------------------
@@ -956,7 +983,8 @@ async def create_contact(tenant_id: int, data: ContactIn) -> dict:
         for column, value in values.items():
             setattr(row, column._meta.name, value)
         inserted = await PrivacyContact.insert(row).returning(PrivacyContact.id)
-        return await get_contact(tenant_id, int(inserted[0]["id"]))
+        created = await get_contact(tenant_id, int(inserted[0]["id"]))
+        return await _logged(tenant_id, "privacy.contact_created", gdpr.RT_CONTACT, created)
 
 
 async def edit_contact(tenant_id: int, contact_id: int, data: ContactPatch) -> dict:
@@ -968,7 +996,8 @@ async def edit_contact(tenant_id: int, contact_id: int, data: ContactPatch) -> d
             await PrivacyContact.update(values).where(
                 (PrivacyContact.tenant_id == tenant_id) & (PrivacyContact.id == contact_id)
             )
-        return await get_contact(tenant_id, contact_id)
+        edited = await get_contact(tenant_id, contact_id)
+        return await _logged(tenant_id, "privacy.contact_edited", gdpr.RT_CONTACT, edited)
 
 
 async def delete_contact(tenant_id: int, contact_id: int) -> dict:
@@ -981,4 +1010,5 @@ async def delete_contact(tenant_id: int, contact_id: int) -> dict:
                 {PrivacyContact.deleted_at: now, PrivacyContact.updated_at: now}
             ).where((PrivacyContact.tenant_id == tenant_id) & (PrivacyContact.id == contact_id))
             await gdpr.anonymize_now_if_immediate(tenant_id, gdpr.RULE_CONTACTS, contact_id)
-        return await get_contact(tenant_id, contact_id)
+        deleted = await get_contact(tenant_id, contact_id)
+        return await _logged(tenant_id, "privacy.contact_deleted", gdpr.RT_CONTACT, deleted)

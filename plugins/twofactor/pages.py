@@ -94,7 +94,7 @@ class TwoFactorPages(PageController):
         try:
             result = await services.verify_code(tenant_id, challenge_id, code, ua)
         except TwoFactorRefusal as exc:
-            return await again(t.gettext(exc.message), exc.status)
+            return await again(exc.text(t), exc.status)
 
         if result.purpose == "login" and result.person_kind == "employee" and result.context == EMPLOYEE_LOGIN:
             employee = await Employee.select(Employee.id).where(
@@ -170,10 +170,7 @@ class TwoFactorSettingsPages(PageController):
                 sender=form.get("sender", ""), daily_cap=int(cap_raw),
             )
         except TwoFactorRefusal as exc:
-            message = t.gettext(exc.message)
-            if exc.field == "daily_cap":
-                message = t.gettext(CAP_RANGE) % {"max": services.daily_cap_max()}
-            return await self._page(request, user, {exc.field or "_form": message}, form, exc.status)
+            return await self._page(request, user, {exc.field or "_form": exc.text(t)}, form, exc.status)
         return redirect("/twofactor/settings", t.gettext("The settings are saved."))
 
     @page_post("/contexts")
@@ -188,7 +185,7 @@ class TwoFactorSettingsPages(PageController):
                 if (c.key in wanted) != states.get(c.key, False):
                     await services.set_context(user.tenant_id, c.key, c.key in wanted)
         except TwoFactorRefusal as exc:
-            return await self._page(request, user, {"contexts": t.gettext(exc.message)}, None, exc.status)
+            return await self._page(request, user, {"contexts": exc.text(t)}, None, exc.status)
         return redirect("/twofactor/settings", t.gettext("The settings are saved."))
 
 
@@ -197,7 +194,6 @@ def _(message: str) -> str:
 
 
 MY_DEVICES = _("My devices")
-CAP_RANGE = _("The daily SMS limit must be 1-%(max)s (the installation's ceiling).")
 
 
 class MyDevicesPages(PageController):

@@ -18,7 +18,9 @@ from litestar.status_codes import HTTP_200_OK, HTTP_202_ACCEPTED
 
 from core import auth
 from core.auth import find_tenant
+from core.errors import problem_body
 from core.eventlog import log_event, log_system
+from core.problems import PROBLEM_JSON, request_language
 from core.tables import Employee
 from core.web import SESSION_COOKIE, AuthUser, client_ip, is_https, session_cookie, user_of
 from plugins.twofactor import EMPLOYEE_LOGIN, services
@@ -46,15 +48,24 @@ KeyPath = Annotated[str, PathParameter(min_length=1, max_length=63)]
 ChallengePath = Annotated[str, PathParameter(min_length=1, max_length=128)]
 
 
-def _refusal(_: Request[Any, Any, Any], exc: TwoFactorRefusal) -> Response[Any]:
-    body: dict[str, Any] = {"status_code": exc.status, "detail": exc.message}
+def translations_of(request: Request[Any, Any, Any]) -> Any:
+    """The catalogs of the language the API client asks for (None: English)."""
+    lang = request_language(request)
+    if lang == "en":
+        return None
+    from core.pages import translations
+
+    return translations(lang)
+
+
+def _refusal(request: Request[Any, Any, Any], exc: TwoFactorRefusal) -> Response[Any]:
+    """Problem details in the request's language, with ``retry_after`` for a throttled send."""
+    body = problem_body(exc, translations_of(request), instance=request.url.path)
     headers = {}
-    if exc.field:
-        body["field"] = exc.field
     if exc.retry_after is not None:
         body["retry_after"] = exc.retry_after
         headers["Retry-After"] = str(exc.retry_after)
-    return Response(body, status_code=exc.status, headers=headers)
+    return Response(body, status_code=exc.status, headers=headers, media_type=PROBLEM_JSON)
 
 
 def _reason(sms_active: bool) -> tuple[str | None, str | None]:
@@ -100,9 +111,7 @@ async def _scope(request: Request[Any, Any, Any], tenant: str | None) -> int | N
     if tenant:
         row = await find_tenant(tenant)
         if row is None:
-            raise TwoFactorRefusal(
-                "This code request was not found (or it is not for this organization).", 404
-            )
+            raise TwoFactorRefusal(services.CHALLENGE_NOT_FOUND, 404, code="twofactor.challenge_not_found")
         return int(row["id"])
     user = await user_of(request)
     return user.tenant_id if user is not None else None
@@ -127,7 +136,7 @@ async def _devices_of_known_person(tenant_id: int, kind: str, person_id: int) ->
     services.check_kind(kind)
     rows = await services.list_devices(tenant_id, kind, person_id)
     if not rows and await services.describe_person(tenant_id, kind, person_id) is None:
-        raise services.TwoFactorRefusal(f"This {kind} was not found in the organization.", 404)
+        raise services.TwoFactorRefusal(services.PERSON_NOT_FOUND, 404, code="twofactor.person_not_found")
     return rows
 
 class TwoFactorController(Controller):
@@ -269,9 +278,10 @@ class TwoFactorController(Controller):
         ctx = await services.find_context(user.tenant_id, data.context)
         if ctx.purpose != "sign":
             raise TwoFactorRefusal(
-                f"{data.context!r} is not a signing step; its code is asked for by its own flow.",
+                "This is not a signing step; its code is asked for by its own flow.",
                 400,
                 field="context",
+                code="twofactor.not_a_signing_step",
             )
         myself = data.person_kind == "employee" and data.person_id == user.employee_id
         reason = (data.reason or "").strip()
@@ -282,10 +292,14 @@ class TwoFactorController(Controller):
                     "You can only start a signing for yourself; an administrator can ask another "
                     "person, with a reason.",
                     403,
+                    code="twofactor.sign_for_others",
                 )
             if not reason:
                 raise TwoFactorRefusal(
-                    "Say why you ask this person for a signature (reason).", 400, field="reason"
+                    "Say why you ask this person for a signature (reason).",
+                    400,
+                    field="reason",
+                    code="twofactor.reason_required",
                 )
         if await services.active_context(user.tenant_id, ctx.key) is None:
             return Response(
@@ -354,7 +368,7 @@ class TwoFactorController(Controller):
                 & Employee.deleted_at.is_null()
             ).first()
             if employee is None:
-                raise TwoFactorRefusal("This account can no longer log in.", 409)
+                raise TwoFactorRefusal("This account can no longer log in.", 409, code="twofactor.account_gone")
             # A new session id at every login, as at a login without a second factor.
             await auth.logout(request.cookies.get(SESSION_COOKIE))
             token = await auth.create_session(result.tenant_id, result.person_id, client_ip(request), ua)

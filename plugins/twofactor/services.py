@@ -33,6 +33,7 @@ from piccolo.table import Table
 from core.contracts import PersonContact, SecondFactorDecision, SecondFactorRequest, TwoFactorContext
 from core.db import atomic, raw, utcnow
 from core.delivery import queue_message
+from core.errors import GallraError
 from core.plugins import get_host
 from core.secondfactor import describe_person
 from core.security import keyed_hash, new_token, token_hash
@@ -74,44 +75,58 @@ DEVICE_COOKIE = "gallra_device"
 SENDER_RE = re.compile(r"^[A-Za-z0-9]{1,11}$")
 REDACTED_BODY = "[Tvåfaktorkod borttagen / two-factor code removed]"
 
+
+def _(message: str) -> str:
+    """Marks an English message id for the catalogs (translated at the edge)."""
+    return message
+
+
 SMS_FIRST_SV = (
     "SMS-utskick måste aktiveras för organisationen (Inställningar > Tvåfaktorsautentisering) "
     "innan tvåfaktorsautentisering kan slås på."
 )
-SMS_FIRST_EN = (
+SMS_FIRST_EN = _(
     "SMS sending must be activated for the organization first (Settings > Two-factor) "
     "before two-factor authentication can be switched on."
 )
-NO_PHONE = (
-    "Telefonnummer saknas, så ingen SMS-kod kan skickas. Kontakta en administratör. / "
-    "The phone number is missing, so no SMS code can be sent. Contact an administrator."
-)
-LOCKED = (
-    "För många felaktiga koder. En administratör måste låsa upp tvåfaktorsautentiseringen. / "
-    "Too many wrong codes. An administrator must unlock two-factor authentication for you."
-)
-REQUESTER_LOCKED = (
-    "För många felaktiga koder på kodförfrågningar du har startat åt andra. En administratör "
-    "måste låsa upp dig innan du kan starta fler. / Too many wrong codes on code requests you "
-    "started for other people. An administrator must unlock you before you can start more."
-)
 
 
-class TwoFactorRefusal(Exception):
-    """A refusal safe to show as it is (it never holds a code, a phone or a name)."""
+NO_PHONE = _("The phone number is missing, so no SMS code can be sent. Contact an administrator.")
+LOCKED = _("Too many wrong codes. An administrator must unlock two-factor authentication for you.")
+REQUESTER_LOCKED = _(
+    "Too many wrong codes on code requests you started for other people. An administrator "
+    "must unlock you before you can start more."
+)
+CHALLENGE_NOT_FOUND = _("This code request was not found (or it is not for this organization).")
+PERSON_NOT_FOUND = _("This person was not found in the organization.")
+CODE_USED = _("This code has already been used. Start again to get a new code.")
+
+
+class TwoFactorRefusal(GallraError):
+    """A refusal safe to show (it never holds a code, a phone or a name), with the HTTP
+    ``status`` the edge answers and, for a throttled send, ``retry_after`` seconds."""
+
+    default_code = "twofactor.refused"
+    title = "Refused"
 
     def __init__(
-        self, message: str, status: int = 409, retry_after: int | None = None, field: str | None = None
-    ):
-        super().__init__(message)
-        self.message = message
+        self,
+        message: str,
+        /,
+        status: int = 409,
+        retry_after: int | None = None,
+        field: str | None = None,
+        *,
+        code: str | None = None,
+        **params: Any,
+    ) -> None:
         self.status = status
         self.retry_after = retry_after
-        self.field = field
+        super().__init__(message, code=code, field=field, **params)
 
 
 def _not_found() -> TwoFactorRefusal:
-    return TwoFactorRefusal("This code request was not found (or it is not for this organization).", 404)
+    return TwoFactorRefusal(CHALLENGE_NOT_FOUND, 404, code="twofactor.challenge_not_found")
 
 
 # --- people ---------------------------------------------------------------------------
@@ -119,7 +134,13 @@ def _not_found() -> TwoFactorRefusal:
 
 def check_kind(kind: str) -> str:
     if kind not in KINDS:
-        raise TwoFactorRefusal(f"The kind of person must be one of {', '.join(KINDS)}.", 400, field="kind")
+        raise TwoFactorRefusal(
+            "The kind of person must be one of %(choices)s.",
+            400,
+            field="kind",
+            code="twofactor.kind",
+            choices=", ".join(KINDS),
+        )
     return kind
 
 
@@ -277,39 +298,55 @@ async def save_sms_settings(
     )
     if new.provider not in PROVIDERS:
         raise TwoFactorRefusal(
-            f"Unknown SMS provider; choose one of {', '.join(PROVIDERS)}.", 400, field="provider"
+            "Unknown SMS provider; choose one of %(choices)s.",
+            400,
+            field="provider",
+            code="twofactor.provider",
+            choices=", ".join(PROVIDERS),
         )
     if new.sender and not SENDER_RE.match(new.sender):
         raise TwoFactorRefusal(
             "The sender name must be 1-11 letters (A-Z, a-z) or digits, without spaces.",
             400,
             field="sender",
+            code="twofactor.sender",
         )
     if new.sms_active and not new.sender:
         raise TwoFactorRefusal(
-            "Give a sender name (1-11 letters or digits) to activate SMS sending.", 400, field="sender"
+            "Give a sender name (1-11 letters or digits) to activate SMS sending.",
+            400,
+            field="sender",
+            code="twofactor.sender_required",
         )
     ceiling = daily_cap_max()
     if daily_cap is not None and not 1 <= new.daily_cap <= ceiling:
         raise TwoFactorRefusal(
-            f"The daily SMS limit must be 1-{ceiling} (the installation's ceiling).",
+            "The daily SMS limit must be 1-%(max)s (the installation's ceiling).",
             400,
             field="daily_cap",
+            code="twofactor.daily_cap",
+            max=ceiling,
         )
     if new.sms_active:
         problem = provider_configured(new.provider)
         if problem:
-            raise TwoFactorRefusal(f"This provider cannot be used yet: {problem}.", 400, field="provider")
+            raise TwoFactorRefusal(
+                "This provider cannot be used yet: %(problem)s.",
+                400,
+                field="provider",
+                code="twofactor.provider_not_configured",
+                problem=problem,
+            )
     async with atomic():
         if current.sms_active and not new.sms_active:
             states = await context_states(tenant_id)
             on = [c.label_en for c in await visible_contexts(tenant_id) if states.get(c.key)]
             if on:
                 raise TwoFactorRefusal(
-                    "Switch off two-factor for these parts first, then deactivate SMS: "
-                    + "; ".join(on)
-                    + ".",
+                    "Switch off two-factor for these parts first, then deactivate SMS: %(parts)s.",
                     409,
+                    code="twofactor.contexts_on",
+                    parts="; ".join(on),
                 )
         values = {
             TwoFactorSettings.sms_active: new.sms_active,
@@ -374,14 +411,16 @@ async def find_context(tenant_id: int, key: str) -> TwoFactorContext:
     for ctx in await visible_contexts(tenant_id):
         if ctx.key == key:
             return ctx
-    raise TwoFactorRefusal(f"There is no two-factor context {key!r} for this organization.", 404)
+    raise TwoFactorRefusal(
+        "There is no such two-factor context for this organization.", 404, code="twofactor.context_not_found"
+    )
 
 
 async def set_context(tenant_id: int, key: str, enabled: bool) -> TwoFactorContext:
     ctx = await find_context(tenant_id, key)
     async with atomic():
         if enabled and not (await sms_settings(tenant_id)).sms_active:
-            raise TwoFactorRefusal(f"{SMS_FIRST_SV} / {SMS_FIRST_EN}", 409)
+            raise TwoFactorRefusal(SMS_FIRST_EN, 409, code="twofactor.sms_not_active")
         done = await TwoFactorContextSetting.update(
             {TwoFactorContextSetting.enabled: enabled, TwoFactorContextSetting.changed_at: utcnow()}
         ).where(
@@ -446,11 +485,11 @@ async def _reserve_send(
     """
     state = await _person_state(tenant_id, kind, person_id)
     if int(state["failed_count"]) >= PERSON_MAX_FAILURES:
-        raise TwoFactorRefusal(LOCKED, 423)
+        raise TwoFactorRefusal(LOCKED, 423, code="twofactor.locked")
     if requested_by:
         requester = await _person_state(tenant_id, "employee", requested_by)
         if int(requester["others_failed_count"]) >= PERSON_MAX_FAILURES:
-            raise TwoFactorRefusal(REQUESTER_LOCKED, 423)
+            raise TwoFactorRefusal(REQUESTER_LOCKED, 423, code="twofactor.requester_locked")
     claimed = await TwoFactorPerson.update({TwoFactorPerson.last_send_at: now}).where(
         (TwoFactorPerson.id == state["id"])
         & (TwoFactorPerson.last_send_at.is_null() | (TwoFactorPerson.last_send_at <= now - SEND_GAP))
@@ -461,9 +500,11 @@ async def _reserve_send(
         ).first()
         wait = _seconds(fresh["last_send_at"] + SEND_GAP - now) if fresh and fresh["last_send_at"] else 60
         raise TwoFactorRefusal(
-            f"A code was sent less than a minute ago. Wait {wait} seconds before asking for a new one.",
+            "A code was sent less than a minute ago. Wait %(seconds)s seconds before asking for a new one.",
             429,
             retry_after=wait,
+            code="twofactor.send_gap",
+            seconds=wait,
         )
     recent = await TwoFactorSend.select(TwoFactorSend.sent_at).where(
         person_where(TwoFactorSend, tenant_id, kind, person_id)
@@ -472,10 +513,13 @@ async def _reserve_send(
     if len(recent) >= SENDS_PER_HOUR:
         wait = _seconds(recent[0]["sent_at"] + timedelta(hours=1) - now)
         raise TwoFactorRefusal(
-            f"At most {SENDS_PER_HOUR} codes an hour can be sent to one person. "
-            f"Wait {math.ceil(wait / 60)} minute(s) before asking for a new one.",
+            "At most %(per_hour)s codes an hour can be sent to one person. "
+            "Wait %(minutes)s minute(s) before asking for a new one.",
             429,
             retry_after=wait,
+            code="twofactor.hourly_limit",
+            per_hour=SENDS_PER_HOUR,
+            minutes=math.ceil(wait / 60),
         )
     day = now.date().isoformat()
     await TwoFactorDailyCount.insert(
@@ -491,10 +535,12 @@ async def _reserve_send(
     if not counted:
         tomorrow = datetime.combine(now.date() + timedelta(days=1), datetime.min.time(), now.tzinfo)
         raise TwoFactorRefusal(
-            f"The organization has sent its daily maximum of {daily_cap} SMS codes. Try again "
+            "The organization has sent its daily maximum of %(cap)s SMS codes. Try again "
             "tomorrow, or ask an administrator to raise the limit (Settings > Two-factor).",
             429,
             retry_after=_seconds(tomorrow - now),
+            code="twofactor.daily_limit",
+            cap=daily_cap,
         )
 
 
@@ -547,10 +593,10 @@ class Started:
 async def _phone_of(tenant_id: int, kind: str, person_id: int) -> tuple[PersonContact, str]:
     person = await describe_person(tenant_id, kind, person_id)
     if person is None:
-        raise TwoFactorRefusal(f"This {kind} was not found in the organization.", 404)
+        raise TwoFactorRefusal(PERSON_NOT_FOUND, 404, code="twofactor.person_not_found")
     choice = choose_phone(person)
     if choice is None:
-        raise TwoFactorRefusal(NO_PHONE, 409)
+        raise TwoFactorRefusal(NO_PHONE, 409, code="twofactor.no_phone")
     return person, choice[0]
 
 
@@ -631,15 +677,21 @@ async def find_challenge(tenant_id: int | None, challenge_id: str) -> dict:
 
 def _ended(row: dict, now: datetime) -> TwoFactorRefusal | None:
     if row["status"] in ("verified", "used"):
-        return TwoFactorRefusal("This code has already been used. Start again to get a new code.", 409)
+        return TwoFactorRefusal(CODE_USED, 409, code="twofactor.code_used")
     if row["status"] == "failed" or int(row["attempts"]) >= MAX_ATTEMPTS:
         return TwoFactorRefusal(
-            f"The code was entered wrongly {MAX_ATTEMPTS} times and no longer works. "
+            "The code was entered wrongly %(attempts)s times and no longer works. "
             "Start again to get a new code.",
             409,
+            code="twofactor.code_failed",
+            attempts=MAX_ATTEMPTS,
         )
     if row["expires_at"] <= now:
-        return TwoFactorRefusal("The code has expired (codes are valid for 5 minutes). Ask for a new code.", 409)
+        return TwoFactorRefusal(
+            "The code has expired (codes are valid for 5 minutes). Ask for a new code.",
+            409,
+            code="twofactor.code_expired",
+        )
     return None
 
 
@@ -655,7 +707,11 @@ async def resend(tenant_id: int | None, challenge_id: str) -> Started:
         raise problem
     ctx = await active_context(tid, row["context"])
     if ctx is None:
-        raise TwoFactorRefusal("Two-factor is no longer switched on for this step; start it again.", 409)
+        raise TwoFactorRefusal(
+            "Two-factor is no longer switched on for this step; start it again.",
+            409,
+            code="twofactor.context_off",
+        )
     cfg = await sms_settings(tid)
     _, phone = await _phone_of(tid, kind, person_id)
     masked = mask_phone(phone)
@@ -677,7 +733,9 @@ async def resend(tenant_id: int | None, challenge_id: str) -> Started:
             & (TwoFactorChallenge.attempts < MAX_ATTEMPTS)
         ).returning(TwoFactorChallenge.id)
         if not done:
-            raise TwoFactorRefusal("This code request has ended. Start again to get a new code.", 409)
+            raise TwoFactorRefusal(
+                "This code request has ended. Start again to get a new code.", 409, code="twofactor.ended"
+            )
         await _send_code(tid, kind, person_id, int(row["id"]), phone, code, cfg.sender, ctx.label_sv, now)
     return Started(challenge_id, masked, now + CODE_TTL)
 
@@ -713,7 +771,7 @@ async def verify_code(
     now = utcnow()
     state = await _person_state(tid, kind, person_id)
     if int(state["failed_count"]) >= PERSON_MAX_FAILURES:
-        raise TwoFactorRefusal(LOCKED, 423)
+        raise TwoFactorRefusal(LOCKED, 423, code="twofactor.locked")
     problem = _ended(row, now)
     if problem is not None:
         raise problem
@@ -723,8 +781,10 @@ async def verify_code(
     if requester:
         charged = await _person_state(tid, "employee", requester)
         counter, locked = TwoFactorPerson.others_failed_count, REQUESTER_LOCKED
+        locked_code = "twofactor.requester_locked"
     else:
         charged, counter, locked = state, TwoFactorPerson.failed_count, LOCKED
+        locked_code = "twofactor.locked"
     # The person's (or requester's) attempt is reserved before the comparison, in one
     # conditional UPDATE, like the challenge's own: parallel guesses on several challenges
     # cannot compare more than PERSON_MAX_FAILURES times either.
@@ -732,7 +792,7 @@ async def verify_code(
         (TwoFactorPerson.id == charged["id"]) & (counter < PERSON_MAX_FAILURES)
     ).returning(counter)
     if not reserved:
-        raise TwoFactorRefusal(locked, 423)
+        raise TwoFactorRefusal(locked, 423, code=locked_code)
     failures = int(reserved[0][counter._meta.name])
     counted = await TwoFactorChallenge.update(
         {TwoFactorChallenge.attempts: TwoFactorChallenge.attempts + 1}
@@ -748,7 +808,9 @@ async def verify_code(
             (TwoFactorPerson.id == charged["id"]) & (counter > 0)
         )
         fresh = await find_challenge(tid, challenge_id)
-        raise _ended(fresh, now) or TwoFactorRefusal("This code request has ended.", 409)
+        raise _ended(fresh, now) or TwoFactorRefusal(
+            "This code request has ended.", 409, code="twofactor.ended"
+        )
     attempts = int(counted[0]["attempts"])
     right = hmac.compare_digest(code_digest(row["id_hash"], code), counted[0]["code_hmac"])
     if not right:
@@ -757,15 +819,19 @@ async def verify_code(
                 TwoFactorChallenge.id == row["id"]
             )
         if failures >= PERSON_MAX_FAILURES:
-            raise TwoFactorRefusal(locked, 423)
+            raise TwoFactorRefusal(locked, 423, code=locked_code)
         if attempts >= MAX_ATTEMPTS:
             raise TwoFactorRefusal(
-                f"Wrong code. It was entered wrongly {MAX_ATTEMPTS} times and no longer works; "
+                "Wrong code. It was entered wrongly %(attempts)s times and no longer works; "
                 "start again to get a new code.",
                 409,
+                code="twofactor.code_failed",
+                attempts=MAX_ATTEMPTS,
             )
         left = MAX_ATTEMPTS - attempts
-        raise TwoFactorRefusal(f"Wrong code. {left} attempt(s) left.", 400, field="code")
+        raise TwoFactorRefusal(
+            "Wrong code. %(left)s attempt(s) left.", 400, field="code", code="twofactor.wrong_code", left=left
+        )
 
     signer = ""
     if row["purpose"] == "sign":
@@ -793,7 +859,7 @@ async def verify_code(
             (TwoFactorChallenge.id == row["id"]) & (TwoFactorChallenge.status == "pending")
         ).returning(TwoFactorChallenge.id)
         if not done:
-            raise TwoFactorRefusal("This code has already been used. Start again to get a new code.", 409)
+            raise TwoFactorRefusal(CODE_USED, 409, code="twofactor.code_used")
         # A right code ends the count of wrong ones it was charged to (never time alone).
         await TwoFactorPerson.update({counter: 0}).where(TwoFactorPerson.id == charged["id"])
         if row["purpose"] == "login":
@@ -876,7 +942,7 @@ async def decide(request: SecondFactorRequest) -> SecondFactorDecision | None:
             requested_by=getattr(request, "requested_by", 0) or 0,
         )
     except TwoFactorRefusal as exc:
-        return SecondFactorDecision(required=True, error=exc.message, status=exc.status)
+        return SecondFactorDecision(required=True, error=exc.text(), status=exc.status)
     return SecondFactorDecision(
         required=True,
         challenge_id=started.challenge_id,
@@ -960,7 +1026,9 @@ async def revoke_device(tenant_id: int, kind: str, person_id: int, device_id: in
         person_where(TrustedDevice, tenant_id, kind, person_id) & (TrustedDevice.id == device_id)
     ).returning(TrustedDevice.id)
     if not rows:
-        raise TwoFactorRefusal(f"Device {device_id} was not found.", 404)
+        raise TwoFactorRefusal(
+            "Device %(id)s was not found.", 404, code="twofactor.device_not_found", id=device_id
+        )
 
 
 async def forget_devices(tenant_id: int, kind: str, person_id: int) -> int:
@@ -977,7 +1045,7 @@ async def person_status(tenant_id: int, kind: str, person_id: int) -> dict[str, 
     check_kind(kind)
     person = await describe_person(tenant_id, kind, person_id)
     if person is None:
-        raise TwoFactorRefusal(f"This {kind} was not found in the organization.", 404)
+        raise TwoFactorRefusal(PERSON_NOT_FOUND, 404, code="twofactor.person_not_found")
     choice = choose_phone(person)
     state = await TwoFactorPerson.select(TwoFactorPerson.failed_count).where(
         person_where(TwoFactorPerson, tenant_id, kind, person_id)

@@ -31,6 +31,13 @@ async def test_inventory_signed_with_sms(anon_client, admin_client, tenant):
     assert r.status_code == 303
     page = (await anon_client.get("/privacy")).text
     assert "Årlig genomgång" in page and "SMS till +46 70" in page
+    # The service logs the signing, so the page's signing is in the event log as the API's is.
+    from core.eventlog import EventLog as Log
+
+    signed = await Log.select(Log.employee_id, Log.record_type).where(
+        (Log.tenant_id == tenant.id) & (Log.action == "privacy.inventory_signed")
+    )
+    assert signed == [{"employee_id": tenant.admin_id, "record_type": "inventory_version"}]
 
 
 async def test_inventory_is_for_the_gdpr_permission(anon_client, tenant):

@@ -35,6 +35,11 @@ async def test_context_cannot_be_switched_on_before_sms(admin_client, key):
     r = await admin_client.put(f"/api/twofactor/contexts/{key}", json={"enabled": True})
     assert r.status_code == 409
     assert "SMS sending must be activated" in r.json()["detail"]
+    assert r.json()["code"] == "twofactor.sms_not_active" and "SMS-utskick" not in r.json()["detail"]
+    r = await admin_client.put(
+        f"/api/twofactor/contexts/{key}", json={"enabled": True}, headers={"Accept-Language": "sv"}
+    )
+    assert r.status_code == 409 and r.json()["detail"].startswith("SMS-utskick måste aktiveras")
     # Switching off is always allowed.
     assert (await admin_client.put(f"/api/twofactor/contexts/{key}", json={"enabled": False})).status_code == 200
 
@@ -188,5 +193,5 @@ async def test_effective_cap_is_the_lower_of_tenant_and_ceiling(admin_client, te
         await services.start_challenge(tenant.id, "employee", tenant.admin_id, ctx)
         raise AssertionError("a second SMS passed a ceiling of 1")
     except services.TwoFactorRefusal as exc:
-        assert exc.status == 429 and "daily maximum of 1" in exc.message
+        assert exc.status == 429 and exc.code == "twofactor.daily_limit" and "daily maximum of 1" in exc.text()
     assert (await TwoFactorDailyCount.select().where(TwoFactorDailyCount.tenant_id == tenant.id).first())["count"] == 1
