@@ -67,7 +67,7 @@ async def test_edit_order(anon_client, tenant, other_tenant):
     r = await anon_client.get(f"{path}/edit")
     assert r.status_code == 200 and 'value="Ref 1"' in r.text and 'id="f-number"' in r.text
     r = await post_form(anon_client, f"{path}/edit", {"title": "Service", "number": str(taken)}, path)
-    assert r.status_code == 400 and 'id="e-number"' in r.text and "Ordernumret används redan." in r.text
+    assert r.status_code == 400 and 'id="e-number"' in r.text and f"Nummer {taken} används redan i organisationen." in r.text
     r = await post_form(anon_client, f"{path}/edit", {"title": "Service", "customer_id": "tre"}, path)
     assert r.status_code == 400 and 'id="e-customer_id"' in r.text
     r = await anon_client.post(f"{path}/edit", data={"title": "Utan token"}, follow_redirects=False)
