@@ -70,7 +70,6 @@ def _messages() -> tuple[list[str], list[tuple[str, str]]]:
 NOT_YET_CONVERTED: set[str] = {
     "plugins/orders/services.py",
     "plugins/projects/services.py",
-    "plugins/quotes/services.py",
     "plugins/workorders/services.py",
     "plugins/customers/portal.py",
     "plugins/customers/services.py",
