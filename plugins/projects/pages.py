@@ -11,13 +11,15 @@ from litestar import Request, Response
 from litestar.exceptions import ClientException
 from litestar.params import FromPath, PathParameter, QueryParameter
 
+from core.errors import GallraError
 from core.pages import PageController, page_get, page_post, page_user, read_form, redirect, render, t_for
 from core.pages.forms import error_of, struct_from_form
 from core.pages.pickers import customer_name
 from core.pages.routes import second_factor_context
-from core.validation import FieldError
-from core.listing import Offset
+from core.routes.records import Offset
 from plugins.projects import services
+
+REFUSED = (GallraError, ClientException)  # a service's refusal, shown on the page
 
 PUBLIC = {"public": True}
 Token = Annotated[str, PathParameter(min_length=1, max_length=128)]
@@ -59,7 +61,7 @@ class PublicPlanPages(PageController):
                 token, values["name"], values["email"], form.get("challenge_id") or None,
                 request.headers.get("user-agent", ""),
             )
-        except (FieldError, ClientException) as exc:
+        except REFUSED as exc:
             return await self._show(request, token, error_of(exc, t), values, getattr(exc, "status_code", 400))
         if outcome == "second_factor_required":
             return await render(request, "second_factor.html", second_factor_context(
@@ -103,17 +105,11 @@ class ProjectPages(PageController):
     @page_get("/")
     async def index(self, request: Request[Any, Any, Any], q: Q = None, status: Choice = None,
                     offset: Offset = 0) -> Response[Any]:
-        from core.db import contains_text
-        from plugins.projects.tables import Project
-
         user = await page_user(request)
-        where = (Project.tenant_id == user.tenant_id) & Project.deleted_at.is_null()
-        if status in PROJECT_STATUSES:
-            where = where & (Project.status == status)
-        if q and q.strip():
-            where = where & contains_text("title", q)
-        total = await Project.count().where(where)
-        rows = await Project.select().where(where).order_by(Project.id, ascending=False).offset(offset).limit(PAGE)
+        total, rows = await services.PROJECTS.list(
+            user.tenant_id, offset, PAGE, q=q,
+            filters={"status": status if status in PROJECT_STATUSES else None},
+        )
         return await render(request, "projects/list.html",
                             {"rows": rows, "total": total, "offset": offset, "limit": PAGE, "q": q or "",
                              "status": status if status in PROJECT_STATUSES else "", "statuses": PROJECT_STATUSES},
@@ -139,7 +135,7 @@ class ProjectPages(PageController):
             try:
                 out = await services.create_project(user.tenant_id, data)
                 return redirect(f"/projects/{out.id}", t.gettext("The project is saved."))
-            except (FieldError, ClientException) as exc:
+            except REFUSED as exc:
                 errors = error_of(exc, t)
         return await render(request, "projects/form.html", {"values": form, "errors": errors}, 400, user=user)
 
@@ -173,7 +169,7 @@ class ProjectPages(PageController):
             try:
                 await services.update_project(user.tenant_id, project_id, data)
                 return redirect(f"/projects/{project_id}", t.gettext("The project is saved."))
-            except (FieldError, ClientException) as exc:
+            except REFUSED as exc:
                 errors = error_of(exc, t)
                 status = getattr(exc, "status_code", 400)
         return await render(request, "projects/form.html", {"project": p, "values": form, "errors": errors}, status,
@@ -189,7 +185,6 @@ class ProjectPages(PageController):
                     values: dict[str, str] | None = None) -> Response[Any]:
         from core.pages.records import KIND_LABELS, activity_of
         from plugins.projects import gdpr
-
         p = await services.load_detail(user.tenant_id, project_id)
         return await render(request, "projects/detail.html",
                             {"p": p, "statuses": PROJECT_STATUSES, "plan_statuses": STATUSES, "errors": errors or {},
@@ -200,14 +195,12 @@ class ProjectPages(PageController):
     @page_post("/{project_id:int}/activity")
     async def add_entry(self, request: Request[Any, Any, Any], project_id: FromPath[int]) -> Response[Any]:
         from core.pages.records import add_activity_from_form
-        from core.tenancy import get_scoped
         from plugins.projects import gdpr
-        from plugins.projects.tables import Project
 
         user = await page_user(request)
         form = await read_form(request)
         t = t_for(request, user)
-        row = await get_scoped(Project, user.tenant_id, project_id, "Project")
+        row = await services.PROJECTS.get(user.tenant_id, project_id)
         errors = await add_activity_from_form(user, "projects", gdpr.RECORD_TYPE, row, form, t)
         if errors:
             return await self._show(request, user, project_id, errors, 400)
@@ -226,7 +219,7 @@ class ProjectPages(PageController):
             try:
                 await services.add_sub_project(user.tenant_id, project_id, data)
                 return redirect(f"/projects/{project_id}#subs-h")
-            except (FieldError, ClientException) as exc:
+            except REFUSED as exc:
                 errors = error_of(exc, t)
         return await self._show(request, user, project_id, errors, 400, form)
 
@@ -248,7 +241,7 @@ class ProjectPages(PageController):
                 await services.add_extra_cost(user.tenant_id, project_id, ExtraCostIn(
                     description=form["cost_description"].strip()[:500], amount=amount))
                 return redirect(f"/projects/{project_id}#costs-h")
-            except (FieldError, ClientException) as exc:
+            except REFUSED as exc:
                 errors = error_of(exc, t)
                 errors = {("cost_description" if k == "description" else k): v for k, v in errors.items()}
         return await self._show(request, user, project_id, errors, 400, form)
@@ -287,7 +280,7 @@ class ProjectPages(PageController):
                 await services.add_plan(user.tenant_id, project_id, PaymentPlanIn(
                     title=form["plan_title"].strip()[:200], installments=items))
                 return redirect(f"/projects/{project_id}#plans-h", t.gettext("The payment plan is saved."))
-            except (FieldError, ClientException) as exc:
+            except REFUSED as exc:
                 errors = {"plan_title": next(iter(error_of(exc, t).values()))}
         return await self._show(request, user, project_id, errors, 400, form)
 
@@ -303,7 +296,7 @@ class ProjectPages(PageController):
             raise NotFoundException("No such payment plan.")
         try:
             await services.send_plan(user.tenant_id, plan_id, form.get("email", "")[:254], "")
-        except (FieldError, ClientException) as exc:
+        except REFUSED as exc:
             return await self._show(request, user, project_id,
                                     {f"email.{plan_id}": next(iter(error_of(exc, t).values()))},
                                     getattr(exc, "status_code", 400))
@@ -318,7 +311,7 @@ class ProjectPages(PageController):
                        "delete": (services.delete_project, _("The project is deleted."))}[step]
         try:
             await fn(user.tenant_id, project_id)
-        except ClientException as exc:
+        except REFUSED as exc:
             return await self._show(request, user, project_id, error_of(exc, t), exc.status_code)
         return redirect("/projects" if step == "delete" else f"/projects/{project_id}", t.gettext(message))
 

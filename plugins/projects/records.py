@@ -23,6 +23,7 @@ PROJECT = RecordSpec(
     name=RECORD_TYPE, table=Project, label_sv="Projekt", label_en="Project",
     plural_sv="Projekt", plural_en="Projects", path="/projects",
     number_column="number", customer_column="customer_id", contact_column="contact_person_id",
+    search_columns=("title",), filters=("status", "customer_id"),
     fields=(
         Field("title", "free_text", "replace", "Rubrik", "Title", rule=RULE),
         Field("customer_id", "customer_ref", "zero", "Kund", "Customer", rule=RULE),

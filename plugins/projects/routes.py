@@ -8,10 +8,8 @@ from litestar import Controller, Request, Response, delete, get, patch, post
 from litestar.params import FromQuery, JSONBody, PathParameter, QueryParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_202_ACCEPTED
 
-from core.db import contains_text
-from core.tenancy import get_scoped
 from core.web import AuthUser
-from core.listing import Limit, Offset
+from core.routes.records import Limit, Offset
 from plugins.projects import services
 from plugins.projects.schemas import (
     ApproveIn,
@@ -37,7 +35,7 @@ from plugins.projects.schemas import (
     SubProjectOut,
     SubProjectPatch,
 )
-from plugins.projects.tables import ExtraCost, Installment, PartnerInvitation, PaymentPlan, Project, SubProject
+from plugins.projects.tables import ExtraCost, Installment, PartnerInvitation, PaymentPlan, SubProject
 
 Id = Annotated[int, PathParameter(ge=1, le=2_147_483_647)]
 RefFilter = Annotated[int | None, QueryParameter(ge=0, le=2_147_483_647)]
@@ -64,17 +62,10 @@ class ProjectsController(Controller):
         include_deleted: FromQuery[bool] = False,
     ) -> ProjectPage:
         """Projects of the organization, newest first; deleted ones only when asked for."""
-        where = Project.tenant_id == user.tenant_id
-        if not include_deleted:
-            where = where & Project.deleted_at.is_null()
-        if status is not None:
-            where = where & (Project.status == status)
-        if customer_id is not None:
-            where = where & (Project.customer_id == customer_id)
-        if q and q.strip():
-            where = where & contains_text("title", q)
-        total = await Project.count().where(where)
-        rows = await Project.select().where(where).order_by(Project.id, ascending=False).offset(offset).limit(limit)
+        total, rows = await services.PROJECTS.list(
+            user.tenant_id, offset, limit, q=q, filters={"status": status, "customer_id": customer_id},
+            include_deleted=include_deleted,
+        )
         return ProjectPage(total=total, offset=offset, limit=limit, items=[services.project_out(r) for r in rows])
 
     @post("/", status_code=HTTP_201_CREATED)
@@ -109,7 +100,7 @@ class ProjectsController(Controller):
 
     @get("/sub-projects/{sub_id:int}")
     async def get_sub_project(self, user: AuthUser, sub_id: Id) -> SubProjectOut:
-        return services.sub_out(await get_scoped(SubProject, user.tenant_id, sub_id, "Sub-project"))
+        return services.sub_out(await services.get_scoped(SubProject, user.tenant_id, sub_id))
 
     @patch("/sub-projects/{sub_id:int}")
     async def edit_sub_project(self, user: AuthUser, sub_id: Id, data: JSONBody[SubProjectPatch]) -> SubProjectOut:
@@ -117,7 +108,7 @@ class ProjectsController(Controller):
 
     @delete("/sub-projects/{sub_id:int}", status_code=HTTP_200_OK)
     async def remove_sub_project(self, user: AuthUser, sub_id: Id) -> ProjectDetailOut:
-        row = await get_scoped(SubProject, user.tenant_id, sub_id, "Sub-project")
+        row = await services.get_scoped(SubProject, user.tenant_id, sub_id)
         await services.delete_child(SubProject, user.tenant_id, sub_id, "Sub-project")
         return await services.load_detail(user.tenant_id, int(row["project_id"]))
 
@@ -128,7 +119,7 @@ class ProjectsController(Controller):
 
     @get("/extra-costs/{cost_id:int}")
     async def get_extra_cost(self, user: AuthUser, cost_id: Id) -> ExtraCostOut:
-        return services.cost_out(await get_scoped(ExtraCost, user.tenant_id, cost_id, "Extra cost"))
+        return services.cost_out(await services.get_scoped(ExtraCost, user.tenant_id, cost_id))
 
     @patch("/extra-costs/{cost_id:int}")
     async def edit_extra_cost(self, user: AuthUser, cost_id: Id, data: JSONBody[ExtraCostPatch]) -> ExtraCostOut:
@@ -136,7 +127,7 @@ class ProjectsController(Controller):
 
     @delete("/extra-costs/{cost_id:int}", status_code=HTTP_200_OK)
     async def remove_extra_cost(self, user: AuthUser, cost_id: Id) -> ProjectDetailOut:
-        row = await get_scoped(ExtraCost, user.tenant_id, cost_id, "Extra cost")
+        row = await services.get_scoped(ExtraCost, user.tenant_id, cost_id)
         await services.delete_child(ExtraCost, user.tenant_id, cost_id, "Extra cost")
         return await services.load_detail(user.tenant_id, int(row["project_id"]))
 
@@ -147,7 +138,7 @@ class ProjectsController(Controller):
 
     @get("/partner-invitations/{invitation_id:int}")
     async def get_invitation(self, user: AuthUser, invitation_id: Id) -> InvitationOut:
-        return services.invitation_out(await get_scoped(PartnerInvitation, user.tenant_id, invitation_id, "Partner invitation"))
+        return services.invitation_out(await services.get_scoped(PartnerInvitation, user.tenant_id, invitation_id))
 
     @patch("/partner-invitations/{invitation_id:int}")
     async def edit_invitation(self, user: AuthUser, invitation_id: Id, data: JSONBody[InvitationPatch]) -> InvitationOut:
@@ -155,7 +146,7 @@ class ProjectsController(Controller):
 
     @delete("/partner-invitations/{invitation_id:int}", status_code=HTTP_200_OK)
     async def remove_invitation(self, user: AuthUser, invitation_id: Id) -> ProjectDetailOut:
-        row = await get_scoped(PartnerInvitation, user.tenant_id, invitation_id, "Partner invitation")
+        row = await services.get_scoped(PartnerInvitation, user.tenant_id, invitation_id)
         await services.delete_child(PartnerInvitation, user.tenant_id, invitation_id, "Partner invitation")
         return await services.load_detail(user.tenant_id, int(row["project_id"]))
 
@@ -171,7 +162,7 @@ class ProjectsController(Controller):
     @get("/installments/{installment_id:int}")
     async def get_installment_plan(self, user: AuthUser, installment_id: Id) -> PaymentPlanOut:
         """The payment plan an installment belongs to (person search links here)."""
-        row = await get_scoped(Installment, user.tenant_id, installment_id, "Installment")
+        row = await services.get_scoped(Installment, user.tenant_id, installment_id)
         return await services.load_plan(user.tenant_id, int(row["payment_plan_id"]))
 
     @patch("/payment-plans/{plan_id:int}")
@@ -181,7 +172,7 @@ class ProjectsController(Controller):
 
     @delete("/payment-plans/{plan_id:int}", status_code=HTTP_200_OK)
     async def remove_plan(self, user: AuthUser, plan_id: Id) -> ProjectDetailOut:
-        row = await get_scoped(PaymentPlan, user.tenant_id, plan_id, "Payment plan")
+        row = await services.get_scoped(PaymentPlan, user.tenant_id, plan_id)
         await services.delete_child(PaymentPlan, user.tenant_id, plan_id, "Payment plan")
         return await services.load_detail(user.tenant_id, int(row["project_id"]))
 

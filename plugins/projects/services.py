@@ -1,8 +1,9 @@
 """Project business logic: numbering, life cycle, the child records and the payment-plan
 approval link.
 
-Every function takes the tenant id; rows are read by id only through
-core.tenancy.get_scoped and every query filters on tenant_id.
+Reading, numbering, reference checks, edit and soft delete of the project itself are the
+record layer's (:class:`core.records.RecordService`); every change logs its event here.
+No HTTP here: every refusal is a :mod:`core.errors` exception with a code.
 """
 
 from __future__ import annotations
@@ -11,19 +12,20 @@ from collections import defaultdict
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from litestar.exceptions import ClientException, NotFoundException
 from piccolo.table import Table
 
 from core.config import get_settings
 from core.contracts import SecondFactorRequest
 from core.db import atomic, bind_tenant, utcnow
-from core.numbering import lock_numbers, next_number
 from core.delivery import queue_message
+from core.errors import RECORD_NOT_FOUND, Conflict, GallraError, Label, NotFound
+from core.eventlog import log_event
 from core.plugins import await_me_maybe, get_host
-from core.references import check_party
+from core.records import RecordService
 from core.security import new_token, token_hash
 from core.tables import Tenant
-from core.tenancy import enabled_modules, get_scoped
+from core.tenancy import enabled_modules
+from plugins.projects.records import PROJECT
 from core.validation import FieldError, normalize_email, normalize_phone
 from plugins.projects.schemas import (
     ExtraCostOut,
@@ -45,7 +47,7 @@ from plugins.projects.tables import (
 )
 
 MODULE = "projects"
-RULE = "projects"
+PROJECTS = RecordService(PROJECT, MODULE)
 CENT = Decimal("0.01")
 MAX_AMOUNT = Decimal("1000000000")
 # The page the customer opens (plugins/projects/pages.py); the API is under /api/projects/public.
@@ -53,34 +55,69 @@ PUBLIC_PATH = "/projects/public/payment-plans/{token}"
 MAX_TOKEN_LENGTH = 128
 
 
-NUMBER_LOCK = 0x5052  # advisory-lock class of this plugin's numbering (PostgreSQL)
+def _(message: str) -> str:
+    return message
 
 
-class Conflict(ClientException):
-    """The record is in a state that does not allow this (409)."""
-
-    status_code = 409
+NOT_A_NUMBER = _("This must be a number.")
+OUT_OF_RANGE = _("This must be more than 0 and at most %(high)s.")
+TWO_DECIMALS = _("This may have at most two decimals.")
+PROJECT_TITLE = _("Write a title for the project.")
+SUB_NAME = _("Write a name for the sub-project.")
+COST_TEXT = _("Write what the extra cost is for.")
+PARTNER_NEEDED = _("Write the partner company.")
+PLAN_TITLE = _("Write a title for the payment plan.")
+APPROVER_NEEDED = _("Write the name of the person approving the plan.")
+NOT_OPEN = _("A %(status)s project cannot be changed; reopen it first.")
+PLAN_APPROVED_DELETE = _("An approved payment plan cannot be deleted.")
+PLAN_APPROVED = _("The customer approved this payment plan; it can no longer be changed.")
+LINK_INVALID = _("This payment plan link is not valid.")
+PLAN_DECLINED = _("This payment plan was declined.")
+PLAN_ALREADY_APPROVED = _("This payment plan is already approved.")
+CHANGED_MEANWHILE = _("This payment plan was approved or changed a moment ago; reload it.")
+# a project's part: its table -> (the name in codes and events, what a message calls it)
+CHILDREN = {
+    "sub_project": ("sub_project", Label(_("Sub-project"))),
+    "project_extra_cost": ("extra_cost", Label(_("Extra cost"))),
+    "project_partner_invitation": ("partner_invitation", Label(_("Partner invitation"))),
+    "project_payment_plan": ("payment_plan", Label(_("Payment plan"))),
+    "project_installment": ("installment", Label(_("Installment"))),
+}
 
 
 def amount_field(value: Decimal, field: str) -> Decimal:
     """A positive amount with at most two decimals."""
     try:
         if not value.is_finite():
-            raise FieldError(field, "must be a number")
+            raise FieldError(field, NOT_A_NUMBER, code="project.not_a_number")
         if value <= 0 or value > MAX_AMOUNT:
-            raise FieldError(field, f"must be more than 0 and at most {MAX_AMOUNT}")
+            raise FieldError(field, OUT_OF_RANGE, code="project.out_of_range", high=MAX_AMOUNT)
         if value != value.quantize(CENT):
-            raise FieldError(field, "may have at most two decimals")
+            raise FieldError(field, TWO_DECIMALS, code="project.too_many_decimals")
         return value.quantize(CENT)
     except InvalidOperation as exc:
-        raise FieldError(field, "must be a number") from exc
+        raise FieldError(field, NOT_A_NUMBER, code="project.not_a_number") from exc
 
 
-def required_text(value: str, field: str, what: str) -> str:
+def required_text(value: str, field: str, message: str) -> str:
+    """The trimmed text, or the refusal ``message`` (a literal) when it is empty."""
     text = value.strip()
     if not text:
-        raise FieldError(field, f"write {what}")
+        raise FieldError(field, message, code="project.text_required")
     return text
+
+
+async def get_scoped(table: type[Table], tenant_id: int, record_id: int, what: str = "") -> dict[str, Any]:
+    """One row of a child table of the tenant by id, or 404 (also for another tenant's)."""
+    row = await table.select().where(_child_where(table, tenant_id, record_id)).first()
+    if row is None:
+        name, label = CHILDREN[table._meta.tablename]
+        raise NotFound(RECORD_NOT_FOUND, code=name + ".not_found", what=label, id=record_id)
+    return row
+
+
+async def _log(tenant_id: int, action: str, project_id: int) -> None:
+    await PROJECTS.log(tenant_id, action, project_id)
 
 
 def _money(value: Any) -> Decimal:
@@ -149,7 +186,7 @@ def plan_out(row: dict[str, Any], installments: list[InstallmentOut]) -> Payment
 
 
 async def load_plan(tenant_id: int, plan_id: int) -> PaymentPlanOut:
-    row = await get_scoped(PaymentPlan, tenant_id, plan_id, "Payment plan")
+    row = await get_scoped(PaymentPlan, tenant_id, plan_id)
     return plan_out(row, (await _installments(tenant_id, [plan_id]))[plan_id])
 
 
@@ -163,7 +200,7 @@ def _children(table: type[Table], tenant_id: int, project_id: int) -> Any:
 
 
 async def load_detail(tenant_id: int, project_id: int) -> ProjectDetailOut:
-    row = await get_scoped(Project, tenant_id, project_id, "Project")
+    row = await PROJECTS.get(tenant_id, project_id)
     subs = await _children(SubProject, tenant_id, project_id)
     costs = await _children(ExtraCost, tenant_id, project_id)
     plans = await _children(PaymentPlan, tenant_id, project_id)
@@ -184,82 +221,67 @@ async def load_detail(tenant_id: int, project_id: int) -> ProjectDetailOut:
 
 
 def _where(tenant_id: int, project_id: int) -> Any:
-    return (Project.tenant_id == tenant_id) & (Project.id == project_id)
+    return PROJECTS.where_own(tenant_id, project_id)
 
 
 async def _changeable(tenant_id: int, project_id: int, states: tuple[str, ...] = ("open",)) -> dict[str, Any]:
-    row = await get_scoped(Project, tenant_id, project_id, "Project")
-    if row["deleted_at"] is not None or row["anonymized_at"] is not None:
-        raise Conflict("This project is deleted and cannot be changed.")
+    row = await PROJECTS.get_writable(tenant_id, project_id)
     if row["status"] not in states:
-        raise Conflict(f"A {row['status']} project cannot be changed; reopen it first.")
+        raise Conflict(NOT_OPEN, code="project.not_open", status=row["status"])
     return row
 
 
-def _clean_project(data: Any, partial: bool) -> dict[Any, Any]:
+def _clean_project(data: Any, partial: bool) -> dict[str, Any]:
     """Validated column values of a create (all) or edit (only the given fields)."""
-    values: dict[Any, Any] = {}
+    values: dict[str, Any] = {}
 
     def given(name: str) -> bool:
         return getattr(data, name) is not None
 
     if not partial or given("title"):
-        values[Project.title] = required_text(data.title, "title", "a title for the project")
+        values["title"] = required_text(data.title, "title", PROJECT_TITLE)
     for name in ("customer_id", "contact_person_id"):
         if not partial or given(name):
-            values[Project._meta.get_column_by_name(name)] = getattr(data, name)
+            values[name] = getattr(data, name)
     if not partial or given("end_customer_name"):
-        values[Project.end_customer_name] = data.end_customer_name.strip()
+        values["end_customer_name"] = data.end_customer_name.strip()
     if not partial or given("end_customer_address"):
-        values[Project.end_customer_address] = data.end_customer_address.strip()
+        values["end_customer_address"] = data.end_customer_address.strip()
     if not partial or given("end_customer_phone"):
-        values[Project.end_customer_phone] = normalize_phone(data.end_customer_phone, "end_customer_phone") or ""
+        values["end_customer_phone"] = normalize_phone(data.end_customer_phone, "end_customer_phone") or ""
     if not partial or given("end_customer_email"):
-        values[Project.end_customer_email] = normalize_email(data.end_customer_email, "end_customer_email") or ""
+        values["end_customer_email"] = normalize_email(data.end_customer_email, "end_customer_email") or ""
     if not partial or given("email"):
-        values[Project.email] = normalize_email(data.email, "email") or ""
+        values["email"] = normalize_email(data.email, "email") or ""
     return values
 
 
 async def create_project(tenant_id: int, data: Any) -> ProjectDetailOut:
     values = _clean_project(data, partial=False)
     async with atomic():
-        await check_party(tenant_id, data.customer_id, data.contact_person_id)
-        await lock_numbers(NUMBER_LOCK, tenant_id)
-        number = await next_number(Project.number, tenant_id)
-        row = Project(tenant_id=tenant_id, number=number)
-        for column, value in values.items():
-            setattr(row, column._meta.name, value)
-        rows = await Project.insert(row).returning(Project.id)
-        return await load_detail(tenant_id, int(rows[0]["id"]))
+        row = await PROJECTS.create(tenant_id, values)
+        return await load_detail(tenant_id, int(row["id"]))
 
 
 async def update_project(tenant_id: int, project_id: int, data: Any) -> ProjectDetailOut:
     values = _clean_project(data, partial=True)
     async with atomic():
         row = await _changeable(tenant_id, project_id)
-        await check_party(tenant_id, data.customer_id, data.contact_person_id, before=row)
-        values[Project.updated_at] = utcnow()
-        await Project.update(values).where(_where(tenant_id, project_id))
+        await PROJECTS.edit(tenant_id, project_id, values, row=row)
         return await load_detail(tenant_id, project_id)
 
 
-async def _anonymize_if_immediate(tenant_id: int, project_id: int) -> None:
+async def close_project(tenant_id: int, project_id: int) -> ProjectDetailOut:
     """M20's clock starts at close or delete: with the rule set to "immediately" the
     project is anonymized in the same transaction."""
-    from core.gdpr.engine import anonymize_if_immediate
-
-    await anonymize_if_immediate(tenant_id, MODULE, RULE, [project_id])
-
-
-async def close_project(tenant_id: int, project_id: int) -> ProjectDetailOut:
     async with atomic():
-        await _changeable(tenant_id, project_id)
+        row = await _changeable(tenant_id, project_id)
         now = utcnow()
         await Project.update({Project.status: "closed", Project.closed_at: now, Project.updated_at: now}).where(
             _where(tenant_id, project_id)
         )
-        await _anonymize_if_immediate(tenant_id, project_id)
+        await PROJECTS.anonymize_if_immediate(tenant_id, row, project_id)
+        await _log(tenant_id, "closed", project_id)
         return await load_detail(tenant_id, project_id)
 
 
@@ -269,18 +291,14 @@ async def reopen_project(tenant_id: int, project_id: int) -> ProjectDetailOut:
         await Project.update({Project.status: "open", Project.closed_at: None, Project.updated_at: utcnow()}).where(
             _where(tenant_id, project_id)
         )
+        await _log(tenant_id, "reopened", project_id)
         return await load_detail(tenant_id, project_id)
 
 
 async def delete_project(tenant_id: int, project_id: int) -> ProjectDetailOut:
     """Soft delete; the retention rule (or "immediately") anonymizes it."""
-    async with atomic():
-        row = await get_scoped(Project, tenant_id, project_id, "Project")
-        if row["deleted_at"] is None:
-            now = utcnow()
-            await Project.update({Project.deleted_at: now, Project.updated_at: now}).where(_where(tenant_id, project_id))
-            await _anonymize_if_immediate(tenant_id, project_id)
-        return await load_detail(tenant_id, project_id)
+    await PROJECTS.delete(tenant_id, project_id)
+    return await load_detail(tenant_id, project_id)
 
 
 # --- child records ------------------------------------------------------------------
@@ -293,6 +311,11 @@ async def _child(table: type[Table], tenant_id: int, child_id: int, what: str) -
     return row
 
 
+async def _child_changed(tenant_id: int, table: type[Table], action: str, row: dict[str, Any]) -> None:
+    """The event of a change to a project's part, logged on the project."""
+    await _log(tenant_id, f"{CHILDREN[table._meta.tablename][0]}_{action}", int(row["project_id"]))
+
+
 def _child_where(table: type[Table], tenant_id: int, child_id: int) -> Any:
     return (table._meta.get_column_by_name("tenant_id") == tenant_id) & (table._meta.primary_key == child_id)
 
@@ -303,52 +326,56 @@ async def _insert(table: type[Table], **values: Any) -> int:
 
 
 async def add_sub_project(tenant_id: int, project_id: int, data: Any) -> SubProjectOut:
-    name = required_text(data.name, "name", "a name for the sub-project")
+    name = required_text(data.name, "name", SUB_NAME)
     async with atomic():
         await _changeable(tenant_id, project_id)
         new_id = await _insert(SubProject, tenant_id=tenant_id, project_id=project_id, name=name, description=data.description)
+        await _log(tenant_id, "sub_project_added", project_id)
         return sub_out(await get_scoped(SubProject, tenant_id, new_id))
 
 
 async def update_sub_project(tenant_id: int, sub_id: int, data: Any) -> SubProjectOut:
     changes: dict[Any, Any] = {}
     if data.name is not None:
-        changes[SubProject.name] = required_text(data.name, "name", "a name for the sub-project")
+        changes[SubProject.name] = required_text(data.name, "name", SUB_NAME)
     if data.description is not None:
         changes[SubProject.description] = data.description
     async with atomic():
-        await _child(SubProject, tenant_id, sub_id, "Sub-project")
+        row = await _child(SubProject, tenant_id, sub_id, "Sub-project")
         if changes:
             await SubProject.update(changes).where(_child_where(SubProject, tenant_id, sub_id))
+        await _log(tenant_id, "sub_project_edited", int(row["project_id"]))
         return sub_out(await get_scoped(SubProject, tenant_id, sub_id))
 
 
 async def add_extra_cost(tenant_id: int, project_id: int, data: Any) -> ExtraCostOut:
-    text = required_text(data.description, "description", "what the extra cost is for")
+    text = required_text(data.description, "description", COST_TEXT)
     amount = amount_field(data.amount, "amount")
     async with atomic():
         await _changeable(tenant_id, project_id)
         new_id = await _insert(ExtraCost, tenant_id=tenant_id, project_id=project_id, description=text, amount=amount)
+        await _log(tenant_id, "extra_cost_added", project_id)
         return cost_out(await get_scoped(ExtraCost, tenant_id, new_id))
 
 
 async def update_extra_cost(tenant_id: int, cost_id: int, data: Any) -> ExtraCostOut:
     changes: dict[Any, Any] = {}
     if data.description is not None:
-        changes[ExtraCost.description] = required_text(data.description, "description", "what the extra cost is for")
+        changes[ExtraCost.description] = required_text(data.description, "description", COST_TEXT)
     if data.amount is not None:
         changes[ExtraCost.amount] = amount_field(data.amount, "amount")
     async with atomic():
-        await _child(ExtraCost, tenant_id, cost_id, "Extra cost")
+        row = await _child(ExtraCost, tenant_id, cost_id, "Extra cost")
         if changes:
             await ExtraCost.update(changes).where(_child_where(ExtraCost, tenant_id, cost_id))
+        await _log(tenant_id, "extra_cost_edited", int(row["project_id"]))
         return cost_out(await get_scoped(ExtraCost, tenant_id, cost_id))
 
 
 def _invitation_values(data: Any, partial: bool) -> dict[Any, Any]:
     values: dict[Any, Any] = {}
     if not partial or data.partner_company is not None:
-        values[PartnerInvitation.partner_company] = required_text(data.partner_company, "partner_company", "the partner company")
+        values[PartnerInvitation.partner_company] = required_text(data.partner_company, "partner_company", PARTNER_NEEDED)
     if not partial or data.partner_contact is not None:
         values[PartnerInvitation.partner_contact] = data.partner_contact.strip()
     if not partial or data.partner_email is not None:
@@ -368,15 +395,17 @@ async def add_invitation(tenant_id: int, project_id: int, data: Any) -> Invitati
             PartnerInvitation, tenant_id=tenant_id, project_id=project_id,
             **{c._meta.name: v for c, v in values.items()},
         )
+        await _log(tenant_id, "partner_invitation_added", project_id)
         return invitation_out(await get_scoped(PartnerInvitation, tenant_id, new_id))
 
 
 async def update_invitation(tenant_id: int, invitation_id: int, data: Any) -> InvitationOut:
     values = _invitation_values(data, partial=True)
     async with atomic():
-        await _child(PartnerInvitation, tenant_id, invitation_id, "Partner invitation")
+        row = await _child(PartnerInvitation, tenant_id, invitation_id, "Partner invitation")
         if values:
             await PartnerInvitation.update(values).where(_child_where(PartnerInvitation, tenant_id, invitation_id))
+        await _log(tenant_id, "partner_invitation_edited", int(row["project_id"]))
         return invitation_out(await get_scoped(PartnerInvitation, tenant_id, invitation_id))
 
 
@@ -385,11 +414,12 @@ async def delete_child(table: type[Table], tenant_id: int, child_id: int, what: 
         row = await _child(table, tenant_id, child_id, what)
         if table is PaymentPlan:
             if row["status"] == "approved":
-                raise Conflict("An approved payment plan cannot be deleted.")
+                raise Conflict(PLAN_APPROVED_DELETE, code="payment_plan.approved")
             await Installment.delete().where(
                 (Installment.tenant_id == tenant_id) & (Installment.payment_plan_id == child_id)
             )
         await table.delete().where(_child_where(table, tenant_id, child_id))
+        await _child_changed(tenant_id, table, "deleted", row)
 
 
 # --- payment plans ------------------------------------------------------------------
@@ -413,24 +443,25 @@ async def _write_installments(tenant_id: int, project_id: int, plan_id: int, ite
 
 
 async def add_plan(tenant_id: int, project_id: int, data: Any) -> PaymentPlanOut:
-    title = required_text(data.title, "title", "a title for the payment plan")
+    title = required_text(data.title, "title", PLAN_TITLE)
     items = _clean_installments(data.installments)
     async with atomic():
         await _changeable(tenant_id, project_id)
         plan_id = await _insert(PaymentPlan, tenant_id=tenant_id, project_id=project_id, title=title)
         await _write_installments(tenant_id, project_id, plan_id, items)
+        await _log(tenant_id, "payment_plan_added", project_id)
         return await load_plan(tenant_id, plan_id)
 
 
 async def _changeable_plan(tenant_id: int, plan_id: int) -> dict[str, Any]:
     row = await _child(PaymentPlan, tenant_id, plan_id, "Payment plan")
     if row["status"] == "approved":
-        raise Conflict("The customer approved this payment plan; it can no longer be changed.")
+        raise Conflict(PLAN_APPROVED, code="payment_plan.approved")
     return row
 
 
 async def update_plan(tenant_id: int, plan_id: int, data: Any) -> PaymentPlanOut:
-    title = required_text(data.title, "title", "a title for the payment plan") if data.title is not None else None
+    title = required_text(data.title, "title", PLAN_TITLE) if data.title is not None else None
     items = _clean_installments(data.installments) if data.installments is not None else None
     async with atomic():
         row = await _changeable_plan(tenant_id, plan_id)
@@ -438,6 +469,7 @@ async def update_plan(tenant_id: int, plan_id: int, data: Any) -> PaymentPlanOut
             await PaymentPlan.update({PaymentPlan.title: title}).where(_child_where(PaymentPlan, tenant_id, plan_id))
         if items is not None:
             await _write_installments(tenant_id, int(row["project_id"]), plan_id, items)
+        await _log(tenant_id, "payment_plan_edited", int(row["project_id"]))
         return await load_plan(tenant_id, plan_id)
 
 
@@ -459,7 +491,7 @@ async def send_plan(tenant_id: int, plan_id: int, email: str, message: str) -> P
     assert address is not None
     async with atomic():
         row = await _changeable_plan(tenant_id, plan_id)
-        project = await get_scoped(Project, tenant_id, int(row["project_id"]), "Project")
+        project = await PROJECTS.get(tenant_id, int(row["project_id"]))
         token = new_token()
         now = utcnow()
         await PaymentPlan.update(
@@ -474,6 +506,7 @@ async def send_plan(tenant_id: int, plan_id: int, email: str, message: str) -> P
         link = get_settings().base_url.rstrip("/") + PUBLIC_PATH.format(token=token)
         subject, body = _email_text(tenant["language"], tenant["name"], project["number"], row["title"], link, message)
         await queue_message("email", address, body, subject=subject, tenant_id=tenant_id)
+        await _log(tenant_id, "payment_plan_sent", int(row["project_id"]))
         return await load_plan(tenant_id, plan_id)
 
 
@@ -481,10 +514,10 @@ async def find_public_plan(token: str) -> tuple[dict[str, Any], dict[str, Any]]:
     """The plan and project behind an approval token, or 404 (unknown token, a deleted,
     closed or anonymized project, or a tenant that turned the projects module off)."""
     if not token or len(token) > MAX_TOKEN_LENGTH:
-        raise NotFoundException("This payment plan link is not valid.")
+        raise NotFound(LINK_INVALID, code="payment_plan.link_invalid")
     plan = await PaymentPlan.select().where(PaymentPlan.public_token_hash == token_hash(token)).first()
     if plan is None:
-        raise NotFoundException("This payment plan link is not valid.")
+        raise NotFound(LINK_INVALID, code="payment_plan.link_invalid")
     tenant_id = int(plan["tenant_id"])
     project = await Project.select().where((Project.tenant_id == tenant_id) & (Project.id == plan["project_id"])).first()
     if (
@@ -494,7 +527,7 @@ async def find_public_plan(token: str) -> tuple[dict[str, Any], dict[str, Any]]:
         or project["status"] != "open"
         or MODULE not in await enabled_modules(get_host(), tenant_id)
     ):
-        raise NotFoundException("This payment plan link is not valid.")
+        raise NotFound(LINK_INVALID, code="payment_plan.link_invalid")
     bind_tenant(tenant_id)  # the rest of the request sees only this tenant's rows
     return plan, project
 
@@ -511,13 +544,13 @@ async def approve_public_plan(
 ) -> tuple[str, Any]:
     """Record the customer's approval, asking for an SMS code first when the tenant wants
     one. Returns ("approved", approved_at) or ("second_factor_required", decision)."""
-    approver = required_text(name, "name", "the name of the person approving the plan")
+    approver = required_text(name, "name", APPROVER_NEEDED)
     address = normalize_email(email, "email", required=True)
     plan, project = await find_public_plan(token)
     if plan["status"] == "declined":
-        raise Conflict("This payment plan was declined.")
+        raise Conflict(PLAN_DECLINED, code="payment_plan.declined")
     if plan["status"] != "sent":
-        raise Conflict("This payment plan is already approved.")
+        raise Conflict(PLAN_ALREADY_APPROVED, code="payment_plan.already_approved")
     tenant_id = int(plan["tenant_id"])
     contact = int(project["contact_person_id"])
     hooks = await get_host().for_tenant(tenant_id)
@@ -537,7 +570,10 @@ async def approve_public_plan(
     )
     if decision is not None and decision.error:
         # The two-factor plugin's refusal as it is (409 missing phone, 429 throttled...).
-        raise ClientException(decision.error, status_code=getattr(decision, "status", 409) or 409)
+        refusal = GallraError(decision.error, code="payment_plan.second_factor")
+        status = getattr(decision, "status", 409) or 409
+        refusal.status = status if 400 <= status < 500 else 409
+        raise refusal
     if decision is not None and decision.required:
         return "second_factor_required", decision
     masked = (decision.masked_phone or "") if decision is not None else ""
@@ -557,5 +593,7 @@ async def approve_public_plan(
             (PaymentPlan.id == plan["id"]) & (PaymentPlan.tenant_id == tenant_id) & (PaymentPlan.status == "sent")
         ).returning(PaymentPlan.approved_at)
         if not updated:
-            raise Conflict("This payment plan was approved or changed a moment ago; reload it.")
+            raise Conflict(CHANGED_MEANWHILE, code="payment_plan.changed_meanwhile")
+        await log_event(tenant_id, user=None, action="project.payment_plan_approved", plugin=MODULE,
+                        record_type=PROJECT.name, record_id=int(project["id"]))
     return "approved", updated[0]["approved_at"]

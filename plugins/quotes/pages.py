@@ -10,14 +10,16 @@ from litestar import Request, Response
 from litestar.exceptions import ClientException
 from litestar.params import FromPath, PathParameter, QueryParameter
 
+from core.errors import GallraError
 from core.pages import PageController, page_get, page_post, page_user, read_form, redirect, render, t_for
 from core.pages.forms import error_of, struct_from_form
 from core.pages.pickers import customer_name
 from core.pages.routes import second_factor_context
-from core.validation import FieldError
+from core.routes.records import Offset
 from core.web import client_ip
-from core.listing import Offset
 from plugins.quotes import services
+
+REFUSED = (GallraError, ClientException)  # a service's refusal, shown on the page
 
 PUBLIC = {"public": True}
 Token = Annotated[str, PathParameter(min_length=1, max_length=128)]
@@ -69,7 +71,7 @@ class PublicQuotePages(PageController):
                 token, values["name"], values["email"], form.get("challenge_id") or None,
                 request.headers.get("user-agent", ""),
             )
-        except (FieldError, ClientException) as exc:
+        except REFUSED as exc:
             return await self._show(request, token, error_of(exc, t), values,
                                     getattr(exc, "status_code", 400))
         if outcome == "second_factor_required":
@@ -106,17 +108,11 @@ class QuotePages(PageController):
     @page_get("/")
     async def index(self, request: Request[Any, Any, Any], q: Q = None, status: Choice = None,
                     offset: Offset = 0) -> Response[Any]:
-        from core.db import contains_text
-        from plugins.quotes.tables import Quote
-
         user = await page_user(request)
-        where = (Quote.tenant_id == user.tenant_id) & Quote.deleted_at.is_null()
-        if status in STATUS_LABELS:
-            where = where & (Quote.status == status)
-        if q and q.strip():
-            where = where & contains_text("title", q)
-        total = await Quote.count().where(where)
-        rows = await Quote.select().where(where).order_by(Quote.id, ascending=False).offset(offset).limit(PAGE)
+        total, rows = await services.QUOTES.list(
+            user.tenant_id, offset, PAGE, q=q,
+            filters={"status": status if status in STATUS_LABELS else None},
+        )
         return await render(request, "quotes/list.html",
                             {"rows": rows, "total": total, "offset": offset, "limit": PAGE, "q": q or "",
                              "status": status if status in STATUS_LABELS else "", "statuses": STATUS_LABELS},
@@ -139,7 +135,7 @@ class QuotePages(PageController):
             try:
                 out = await services.create_quote(user.tenant_id, data)
                 return redirect(f"/quotes/{out.id}", t.gettext("The quote is saved."))
-            except (FieldError, ClientException) as exc:
+            except REFUSED as exc:
                 errors = error_of(exc, t)
         return await render(request, "quotes/form.html", {"values": form, "errors": errors}, 400, user=user)
 
@@ -176,7 +172,7 @@ class QuotePages(PageController):
             try:
                 await services.update_quote(user.tenant_id, quote_id, data)
                 return redirect(f"/quotes/{quote_id}", t.gettext("The quote is saved."))
-            except (FieldError, ClientException) as exc:
+            except REFUSED as exc:
                 errors = error_of(exc, t)
                 status = getattr(exc, "status_code", 400)
         return await render(request, "quotes/form.html", {"q": quote, "values": form, "errors": errors}, status,
@@ -203,14 +199,12 @@ class QuotePages(PageController):
     @page_post("/{quote_id:int}/activity")
     async def add_entry(self, request: Request[Any, Any, Any], quote_id: FromPath[int]) -> Response[Any]:
         from core.pages.records import add_activity_from_form
-        from core.tenancy import get_scoped
         from plugins.quotes import gdpr
-        from plugins.quotes.tables import Quote
 
         user = await page_user(request)
         form = await read_form(request)
         t = t_for(request, user)
-        row = await get_scoped(Quote, user.tenant_id, quote_id, "Quote")
+        row = await services.QUOTES.get(user.tenant_id, quote_id)
         errors = await add_activity_from_form(user, "quotes", gdpr.RECORD_TYPE, row, form, t)
         if errors:
             return await self._show(request, user, quote_id, errors, 400)
@@ -240,7 +234,7 @@ class QuotePages(PageController):
                     description=form["description"].strip()[:2000], quantity=numbers["quantity"],
                     unit_price=numbers["unit_price"]))
                 return redirect(f"/quotes/{quote_id}#lines-h")
-            except (FieldError, ClientException) as exc:
+            except REFUSED as exc:
                 errors = error_of(exc, t)
         return await self._show(request, user, quote_id, errors, 400, form)
 
@@ -252,7 +246,7 @@ class QuotePages(PageController):
         await services.load_out(user.tenant_id, quote_id)
         try:
             await services.delete_line(user.tenant_id, line_id)
-        except ClientException as exc:
+        except REFUSED as exc:
             return await self._show(request, user, quote_id, error_of(exc, t), exc.status_code)
         return redirect(f"/quotes/{quote_id}#lines-h")
 
@@ -263,7 +257,7 @@ class QuotePages(PageController):
         t = t_for(request, user)
         try:
             await services.send_quote(user.tenant_id, quote_id, form.get("email", "")[:254], form.get("message", "")[:2000])
-        except (FieldError, ClientException) as exc:
+        except REFUSED as exc:
             errors = error_of(exc, t)
             if "email" not in errors and "_form" not in errors:
                 errors = {"_form": next(iter(errors.values()))}
@@ -278,7 +272,7 @@ class QuotePages(PageController):
               "delete": services.delete_quote}[step]
         try:
             await fn(user.tenant_id, quote_id)
-        except ClientException as exc:
+        except REFUSED as exc:
             return await self._show(request, user, quote_id, error_of(exc, t), exc.status_code)
         if step == "delete":
             return redirect("/quotes", t.gettext("The quote is deleted."))

@@ -24,6 +24,7 @@ QUOTE = RecordSpec(
     name=RECORD_TYPE, table=Quote, label_sv="Offert", label_en="Quote",
     plural_sv="Offerter", plural_en="Quotes", path="/quotes",
     number_column="number", customer_column="customer_id", contact_column="contact_person_id",
+    search_columns=("title",), filters=("status", "customer_id", "contact_person_id"),
     fields=(
         Field("customer_id", "customer_ref", "zero", "Kund", "Customer", rule=RULE),
         Field("contact_person_id", "contact_ref", "zero", "Kontaktperson", "Contact person", rule=RULE),

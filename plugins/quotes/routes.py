@@ -8,9 +8,7 @@ from litestar import Controller, Request, Response, delete, get, patch, post
 from litestar.params import FromQuery, JSONBody, PathParameter, QueryParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_202_ACCEPTED
 
-from core.db import contains_text
-from core.listing import Limit, Offset
-from core.tenancy import get_scoped
+from core.routes.records import Limit, Offset
 from core.web import AuthUser, client_ip
 from plugins.quotes import services
 from plugins.quotes.schemas import (
@@ -30,7 +28,7 @@ from plugins.quotes.schemas import (
     ViewOut,
     ViewPage,
 )
-from plugins.quotes.tables import Quote, QuoteLine, QuoteView
+from plugins.quotes.tables import QuoteView
 
 Id = Annotated[int, PathParameter(ge=1, le=2_147_483_647)]
 RefFilter = Annotated[int | None, QueryParameter(ge=0, le=2_147_483_647)]
@@ -62,23 +60,11 @@ class QuotesController(Controller):
         include_deleted: FromQuery[bool] = False,
     ) -> QuotePage:
         """Quotes of the organization, newest first; deleted ones only when asked for."""
-        where = Quote.tenant_id == user.tenant_id
-        if not include_deleted:
-            where = where & Quote.deleted_at.is_null()
-        if status is not None:
-            where = where & (Quote.status == status)
-        if customer_id is not None:
-            where = where & (Quote.customer_id == customer_id)
-        if contact_person_id is not None:
-            where = where & (Quote.contact_person_id == contact_person_id)
-        if q and q.strip():
-            where = where & contains_text("title", q)
-        total = await Quote.count().where(where)
-        rows = await Quote.select().where(where).order_by(Quote.id, ascending=False).offset(offset).limit(limit)
-        lines = await services.lines_of(user.tenant_id, [r["id"] for r in rows])
-        return QuotePage(
-            total=total, offset=offset, limit=limit, items=[services.quote_out(r, lines[r["id"]]) for r in rows]
+        filters = {"status": status, "customer_id": customer_id, "contact_person_id": contact_person_id}
+        total, items = await services.list_out(
+            user.tenant_id, offset, limit, q=q, filters=filters, include_deleted=include_deleted
         )
+        return QuotePage(total=total, offset=offset, limit=limit, items=items)
 
     @post("/", status_code=HTTP_201_CREATED)
     async def create(self, user: AuthUser, data: JSONBody[QuoteIn]) -> QuoteOut:
@@ -120,8 +106,7 @@ class QuotesController(Controller):
     @get("/lines/{line_id:int}")
     async def get_line(self, user: AuthUser, line_id: Id) -> LineOut:
         """One line by its own id (where person search links a hit in its text)."""
-        row = await get_scoped(QuoteLine, user.tenant_id, line_id, "Quote line")
-        return services.line_out(row)
+        return services.line_out(await services.get_line(user.tenant_id, line_id))
 
     @patch("/lines/{line_id:int}")
     async def edit_line(self, user: AuthUser, line_id: Id, data: JSONBody[LinePatch]) -> QuoteOut:
@@ -134,7 +119,7 @@ class QuotesController(Controller):
     @get("/{quote_id:int}/views")
     async def views(self, user: AuthUser, quote_id: Id, offset: Offset = 0, limit: Limit = 50) -> ViewPage:
         """When the public link was opened, newest first."""
-        await get_scoped(Quote, user.tenant_id, quote_id, "Quote")
+        await services.QUOTES.get(user.tenant_id, quote_id)
         where = (QuoteView.tenant_id == user.tenant_id) & (QuoteView.quote_id == quote_id)
         total = await QuoteView.count().where(where)
         rows = await QuoteView.select().where(where).order_by(QuoteView.id, ascending=False).offset(offset).limit(limit)
@@ -143,7 +128,7 @@ class QuotesController(Controller):
     @get("/views/{view_id:int}")
     async def view_entry(self, user: AuthUser, view_id: Id) -> ViewOut:
         """One view-log entry (person search links here)."""
-        return _view_out(await get_scoped(QuoteView, user.tenant_id, view_id, "Quote view"))
+        return _view_out(await services.get_view(user.tenant_id, view_id))
 
 
 class PublicQuotesController(Controller):

@@ -1,7 +1,8 @@
-"""Quote business logic: numbering, life cycle, the public link and its acceptance.
+"""What is the quotes module's own: lines and totals, the send, void and accept steps, the
+public link. Reading, numbering, reference checks, soft delete and the event log of the
+common actions are the record layer's (:class:`core.records.RecordService`).
 
-No HTTP here beyond the core's exceptions: every function takes the tenant id and reads
-rows only through tenant-filtered queries (core.tenancy.get_scoped for ids).
+No HTTP here: every refusal is a :mod:`core.errors` exception with a code.
 """
 
 from __future__ import annotations
@@ -11,63 +12,80 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from litestar.exceptions import ClientException, NotFoundException
-
 from core.config import get_settings
 from core.contracts import SecondFactorRequest
 from core.db import atomic, bind_tenant, utcnow
-from core.numbering import lock_numbers, next_number
 from core.delivery import queue_message
+from core.errors import RECORD_NOT_FOUND, Conflict, GallraError, Label, NotFound
+from core.eventlog import log_event
 from core.plugins import await_me_maybe, get_host
-from core.references import check_party
+from core.records import RecordService
 from core.security import new_token, token_hash
 from core.tables import Tenant
-from core.tenancy import enabled_modules, get_scoped
+from core.tenancy import enabled_modules
 from core.validation import FieldError, normalize_email
+from plugins.quotes.records import QUOTE
 from plugins.quotes.schemas import LineIn, LineOut, QuoteOut
 from plugins.quotes.tables import Quote, QuoteLine, QuoteView
 
 MODULE = "quotes"
-RULE = "quotes"
+QUOTES = RecordService(QUOTE, MODULE)
 CENT = Decimal("0.01")
 MAX_QUANTITY = Decimal("1000000")
 MAX_PRICE = Decimal("1000000000")
-# Where the recipient opens the quote. The web pages may serve a nicer page at the same token.
+MAX_LINES = 500
 # The page the customer opens (plugins/quotes/pages.py); the API is /api/quotes/public/{token}.
 PUBLIC_PATH = "/quotes/public/{token}"
 EDITABLE = ("draft", "sent")
 SENDABLE = ("draft", "sent")
+CLOSABLE = ("draft", "sent", "accepted", "declined")
 MAX_TOKEN_LENGTH = 128
 
 
-NUMBER_LOCK = 0x5154  # advisory-lock class of this plugin's numbering (PostgreSQL)
+def _(message: str) -> str:
+    return message
 
 
-class Conflict(ClientException):
-    """The quote is in a state that does not allow this (409)."""
-
-    status_code = 409
+LINE = Label(_("Quote line"))
+VIEW = Label(_("Quote view"))
+NOT_A_NUMBER = _("This must be a number.")
+NOT_AT_LEAST = _("This must be at least %(low)s and at most %(high)s.")
+NOT_MORE_THAN = _("This must be more than %(low)s and at most %(high)s.")
+TWO_DECIMALS = _("This may have at most two decimals.")
+LINE_TEXT = _("Write what the line is for.")
+TITLE_NEEDED = _("The quote needs a title.")
+DATE_OR_CLEAR = _("Give a date or clear_valid_until, not both.")
+WRONG_STATE = _("A quote that is %(status)s cannot be changed this way (only when it is %(allowed)s).")
+TOO_MANY_LINES = _("A quote can have at most %(max)s lines.")
+NO_LINES = _("Add at least one line before sending the quote.")
+LINK_INVALID = _("This quote link is not valid.")
+APPROVER_NEEDED = _("Write the name of the person accepting the quote.")
+ALREADY_ACCEPTED = _("This quote is already accepted.")
+WAS_DECLINED = _("This quote was declined.")
+NOT_ACCEPTABLE = _("This quote can no longer be accepted (it is closed or past its validity date).")
+CHANGED_MEANWHILE = _("This quote was accepted or changed a moment ago; reload it.")
 
 
 def decimal_field(value: Decimal, field: str, *, low: Decimal, high: Decimal, allow_low: bool) -> Decimal:
     """A finite decimal with at most two decimals inside [low, high] (or (low, high])."""
     try:
         if not value.is_finite():
-            raise FieldError(field, "must be a number")
+            raise FieldError(field, NOT_A_NUMBER, code="quote.not_a_number")
         if value < low or (value == low and not allow_low) or value > high:
-            bound = "at least" if allow_low else "more than"
-            raise FieldError(field, f"must be {bound} {low} and at most {high}")
+            if allow_low:
+                raise FieldError(field, NOT_AT_LEAST, code="quote.out_of_range", low=low, high=high)
+            raise FieldError(field, NOT_MORE_THAN, code="quote.out_of_range", low=low, high=high)
         if value != value.quantize(CENT):
-            raise FieldError(field, "may have at most two decimals")
+            raise FieldError(field, TWO_DECIMALS, code="quote.too_many_decimals")
         return value.quantize(CENT)
     except InvalidOperation as exc:
-        raise FieldError(field, "must be a number") from exc
+        raise FieldError(field, NOT_A_NUMBER, code="quote.not_a_number") from exc
 
 
 def check_line(description: str, quantity: Decimal, unit_price: Decimal, prefix: str = "") -> tuple[str, Decimal, Decimal]:
     text = description.strip()
     if not text:
-        raise FieldError(f"{prefix}description", "write what the line is for")
+        raise FieldError(prefix + "description", LINE_TEXT, code="quote.line_text_required")
     q = decimal_field(quantity, f"{prefix}quantity", low=Decimal(0), high=MAX_QUANTITY, allow_low=False)
     p = decimal_field(unit_price, f"{prefix}unit_price", low=-MAX_PRICE, high=MAX_PRICE, allow_low=True)
     return text, q, p
@@ -76,7 +94,7 @@ def check_line(description: str, quantity: Decimal, unit_price: Decimal, prefix:
 def clean_title(title: str, field: str = "title") -> str:
     text = title.strip()
     if not text:
-        raise FieldError(field, "the quote needs a title")
+        raise FieldError(field, TITLE_NEEDED, code="quote.title_required")
     return text
 
 
@@ -84,12 +102,8 @@ def line_out(row: dict[str, Any]) -> LineOut:
     q = Decimal(row["quantity"])
     p = Decimal(row["unit_price"])
     return LineOut(
-        id=row["id"],
-        position=row["position"],
-        description=row["description"],
-        quantity=q.quantize(CENT),
-        unit_price=p.quantize(CENT),
-        amount=(q * p).quantize(CENT),
+        id=row["id"], position=row["position"], description=row["description"],
+        quantity=q.quantize(CENT), unit_price=p.quantize(CENT), amount=(q * p).quantize(CENT),
     )
 
 
@@ -109,71 +123,66 @@ async def lines_of(tenant_id: int, quote_ids: list[int]) -> dict[int, list[LineO
 
 
 def quote_out(row: dict[str, Any], lines: list[LineOut]) -> QuoteOut:
-    return QuoteOut(
-        id=row["id"],
-        number=row["number"],
-        title=row["title"],
-        description=row["description"],
-        customer_id=row["customer_id"],
-        contact_person_id=row["contact_person_id"],
-        status=row["status"],
-        valid_until=row["valid_until"],
-        sent_to_email=row["sent_to_email"],
-        approver_name=row["approver_name"],
-        approver_email=row["approver_email"],
-        approver_phone=row["approver_phone"],
-        accepted_at=row["accepted_at"],
-        created_at=row["created_at"],
-        sent_at=row["sent_at"],
-        closed_at=row["closed_at"],
-        voided_at=row["voided_at"],
-        deleted_at=row["deleted_at"],
-        anonymized_at=row["anonymized_at"],
-        total=sum((line.amount for line in lines), Decimal("0.00")).quantize(CENT),
-        lines=lines,
-    )
+    total = sum((line.amount for line in lines), Decimal("0.00")).quantize(CENT)
+    fields = [f for f in QuoteOut.__struct_fields__ if f not in ("total", "lines")]
+    return QuoteOut(**{f: row[f] for f in fields}, total=total, lines=lines)
 
 
 async def load_out(tenant_id: int, quote_id: int) -> QuoteOut:
-    row = await get_scoped(Quote, tenant_id, quote_id, "Quote")
+    row = await QUOTES.get(tenant_id, quote_id)
     return quote_out(row, (await lines_of(tenant_id, [quote_id]))[quote_id])
 
 
+async def list_out(tenant_id: int, offset: int, limit: int, **kwargs: Any) -> tuple[int, list[QuoteOut]]:
+    """A page of quotes with their lines and totals (the record layer's list)."""
+    total, rows = await QUOTES.list(tenant_id, offset, limit, **kwargs)
+    lines = await lines_of(tenant_id, [r["id"] for r in rows])
+    return total, [quote_out(r, lines[r["id"]]) for r in rows]
+
+
+async def get_line(tenant_id: int, line_id: int) -> dict[str, Any]:
+    row = await QuoteLine.select().where(
+        (QuoteLine.tenant_id == tenant_id) & (QuoteLine.id == line_id)
+    ).first()
+    if row is None:
+        raise NotFound(RECORD_NOT_FOUND, code="quote_line.not_found", what=LINE, id=line_id)
+    return row
+
+
+async def get_view(tenant_id: int, view_id: int) -> dict[str, Any]:
+    row = await QuoteView.select().where(
+        (QuoteView.tenant_id == tenant_id) & (QuoteView.id == view_id)
+    ).first()
+    if row is None:
+        raise NotFound(RECORD_NOT_FOUND, code="quote_view.not_found", what=VIEW, id=view_id)
+    return row
+
+
 def _where(tenant_id: int, quote_id: int) -> Any:
-    return (Quote.tenant_id == tenant_id) & (Quote.id == quote_id)
+    return QUOTES.where_own(tenant_id, quote_id)
 
 
 async def _editable(tenant_id: int, quote_id: int, states: tuple[str, ...] = EDITABLE) -> dict[str, Any]:
-    row = await get_scoped(Quote, tenant_id, quote_id, "Quote")
-    if row["deleted_at"] is not None or row["anonymized_at"] is not None:
-        raise Conflict("This quote is deleted and cannot be changed.")
+    row = await QUOTES.get_writable(tenant_id, quote_id)
     if row["status"] not in states:
-        raise Conflict(
-            f"A quote that is {row['status']} cannot be changed this way "
-            f"(only when it is {' or '.join(states)})."
-        )
+        raise Conflict(WRONG_STATE, code="quote.wrong_state", status=row["status"],
+                       allowed=" | ".join(states))
     return row
+
+
+async def _log(tenant_id: int, action: str, quote_id: int) -> None:
+    await QUOTES.log(tenant_id, action, quote_id)
 
 
 async def create_quote(tenant_id: int, data: Any) -> QuoteOut:
     title = clean_title(data.title)
     lines = [check_line(l.description, l.quantity, l.unit_price, f"lines[{i}].") for i, l in enumerate(data.lines)]
     async with atomic():
-        await check_party(tenant_id, data.customer_id, data.contact_person_id)
-        await lock_numbers(NUMBER_LOCK, tenant_id)
-        number = await next_number(Quote.number, tenant_id)
-        rows = await Quote.insert(
-            Quote(
-                tenant_id=tenant_id,
-                number=number,
-                title=title,
-                description=data.description,
-                customer_id=data.customer_id,
-                contact_person_id=data.contact_person_id,
-                valid_until=data.valid_until,
-            )
-        ).returning(Quote.id)
-        quote_id = int(rows[0]["id"])
+        row = await QUOTES.create(tenant_id, {
+            "title": title, "description": data.description, "customer_id": data.customer_id,
+            "contact_person_id": data.contact_person_id, "valid_until": data.valid_until,
+        })
+        quote_id = int(row["id"])
         for position, (text, q, p) in enumerate(lines):
             await QuoteLine.insert(
                 QuoteLine(tenant_id=tenant_id, quote_id=quote_id, position=position, description=text, quantity=q, unit_price=p)
@@ -182,26 +191,28 @@ async def create_quote(tenant_id: int, data: Any) -> QuoteOut:
 
 
 async def update_quote(tenant_id: int, quote_id: int, data: Any) -> QuoteOut:
+    changes: dict[str, Any] = {}
+    if data.title is not None:
+        changes["title"] = clean_title(data.title)
+    for key in ("description", "customer_id", "contact_person_id"):
+        if getattr(data, key) is not None:
+            changes[key] = getattr(data, key)
+    if data.clear_valid_until:
+        if data.valid_until is not None:
+            raise FieldError("valid_until", DATE_OR_CLEAR, code="quote.date_or_clear")
+        changes["valid_until"] = None
+    elif data.valid_until is not None:
+        changes["valid_until"] = data.valid_until
     async with atomic():
         row = await _editable(tenant_id, quote_id)
-        await check_party(tenant_id, data.customer_id, data.contact_person_id, before=row)
-        changes: dict[Any, Any] = {Quote.updated_at: utcnow()}
-        if data.title is not None:
-            changes[Quote.title] = clean_title(data.title)
-        if data.description is not None:
-            changes[Quote.description] = data.description
-        if data.customer_id is not None:
-            changes[Quote.customer_id] = data.customer_id
-        if data.contact_person_id is not None:
-            changes[Quote.contact_person_id] = data.contact_person_id
-        if data.clear_valid_until:
-            if data.valid_until is not None:
-                raise FieldError("valid_until", "give a date or clear_valid_until, not both")
-            changes[Quote.valid_until] = None
-        elif data.valid_until is not None:
-            changes[Quote.valid_until] = data.valid_until
-        await Quote.update(changes).where(_where(tenant_id, quote_id))
+        await QUOTES.edit(tenant_id, quote_id, changes, row=row)
         return await load_out(tenant_id, quote_id)
+
+
+async def _touch(tenant_id: int, quote_id: int, action: str) -> QuoteOut:
+    await Quote.update({Quote.updated_at: utcnow()}).where(_where(tenant_id, quote_id))
+    await _log(tenant_id, action, quote_id)
+    return await load_out(tenant_id, quote_id)
 
 
 async def add_line(tenant_id: int, quote_id: int, data: LineIn) -> QuoteOut:
@@ -209,19 +220,19 @@ async def add_line(tenant_id: int, quote_id: int, data: LineIn) -> QuoteOut:
     async with atomic():
         await _editable(tenant_id, quote_id)
         count = await QuoteLine.count().where((QuoteLine.tenant_id == tenant_id) & (QuoteLine.quote_id == quote_id))
-        if count >= 500:
-            raise Conflict("A quote can have at most 500 lines.")
+        if count >= MAX_LINES:
+            raise Conflict(TOO_MANY_LINES, code="quote.too_many_lines", max=MAX_LINES)
         await QuoteLine.insert(
             QuoteLine(tenant_id=tenant_id, quote_id=quote_id, position=count, description=text, quantity=q, unit_price=p)
         )
-        await Quote.update({Quote.updated_at: utcnow()}).where(_where(tenant_id, quote_id))
-        return await load_out(tenant_id, quote_id)
+        return await _touch(tenant_id, quote_id, "line_added")
 
 
 async def update_line(tenant_id: int, line_id: int, data: Any) -> QuoteOut:
     async with atomic():
-        line = await get_scoped(QuoteLine, tenant_id, line_id, "Quote line")
-        await _editable(tenant_id, int(line["quote_id"]))
+        line = await get_line(tenant_id, line_id)
+        quote_id = int(line["quote_id"])
+        await _editable(tenant_id, quote_id)
         text, q, p = check_line(
             data.description if data.description is not None else line["description"],
             data.quantity if data.quantity is not None else Decimal(line["quantity"]),
@@ -231,15 +242,16 @@ async def update_line(tenant_id: int, line_id: int, data: Any) -> QuoteOut:
         if data.position is not None:
             changes[QuoteLine.position] = data.position
         await QuoteLine.update(changes).where((QuoteLine.tenant_id == tenant_id) & (QuoteLine.id == line_id))
-        return await load_out(tenant_id, int(line["quote_id"]))
+        return await _touch(tenant_id, quote_id, "line_edited")
 
 
 async def delete_line(tenant_id: int, line_id: int) -> QuoteOut:
     async with atomic():
-        line = await get_scoped(QuoteLine, tenant_id, line_id, "Quote line")
-        await _editable(tenant_id, int(line["quote_id"]))
+        line = await get_line(tenant_id, line_id)
+        quote_id = int(line["quote_id"])
+        await _editable(tenant_id, quote_id)
         await QuoteLine.delete().where((QuoteLine.tenant_id == tenant_id) & (QuoteLine.id == line_id))
-        return await load_out(tenant_id, int(line["quote_id"]))
+        return await _touch(tenant_id, quote_id, "line_deleted")
 
 
 def _email_text(language: str, org: str, number: int, title: str, link: str, message: str) -> tuple[str, str]:
@@ -264,7 +276,7 @@ async def send_quote(tenant_id: int, quote_id: int, email: str, message: str) ->
             (QuoteLine.tenant_id == tenant_id) & (QuoteLine.quote_id == quote_id)
         )
         if not has_lines:
-            raise Conflict("Add at least one line before sending the quote.")
+            raise Conflict(NO_LINES, code="quote.no_lines")
         token = new_token()
         now = utcnow()
         await Quote.update(
@@ -280,41 +292,34 @@ async def send_quote(tenant_id: int, quote_id: int, email: str, message: str) ->
         link = get_settings().base_url.rstrip("/") + PUBLIC_PATH.format(token=token)
         subject, body = _email_text(tenant["language"], tenant["name"], row["number"], row["title"], link, message)
         await queue_message("email", address, body, subject=subject, tenant_id=tenant_id)
+        await _log(tenant_id, "sent", quote_id)
         return await load_out(tenant_id, quote_id)
 
 
-async def _anonymize_if_immediate(tenant_id: int, quote_id: int) -> None:
-    """M19's clock starts at close, void or delete: with the rule set to "immediately"
-    the quote is anonymized in the same transaction."""
-    from core.gdpr.engine import anonymize_if_immediate
-
-    await anonymize_if_immediate(tenant_id, MODULE, RULE, [quote_id])
+async def _end(tenant_id: int, quote_id: int, status: str, column: Any) -> QuoteOut:
+    """Close or void: M19's clock starts, and with the rule set to "immediately" the quote
+    is anonymized in the same transaction."""
+    async with atomic():
+        row = await _editable(tenant_id, quote_id, CLOSABLE)
+        now = utcnow()
+        await Quote.update({Quote.status: status, column: now, Quote.updated_at: now}).where(
+            _where(tenant_id, quote_id)
+        )
+        await QUOTES.anonymize_if_immediate(tenant_id, row, quote_id)
+        await _log(tenant_id, status, quote_id)
+        return await load_out(tenant_id, quote_id)
 
 
 async def close_quote(tenant_id: int, quote_id: int) -> QuoteOut:
-    async with atomic():
-        await _editable(tenant_id, quote_id, ("draft", "sent", "accepted", "declined"))
-        now = utcnow()
-        await Quote.update({Quote.status: "closed", Quote.closed_at: now, Quote.updated_at: now}).where(
-            _where(tenant_id, quote_id)
-        )
-        await _anonymize_if_immediate(tenant_id, quote_id)
-        return await load_out(tenant_id, quote_id)
+    return await _end(tenant_id, quote_id, "closed", Quote.closed_at)
 
 
 async def void_quote(tenant_id: int, quote_id: int) -> QuoteOut:
-    async with atomic():
-        await _editable(tenant_id, quote_id, ("draft", "sent", "accepted", "declined"))
-        now = utcnow()
-        await Quote.update({Quote.status: "voided", Quote.voided_at: now, Quote.updated_at: now}).where(
-            _where(tenant_id, quote_id)
-        )
-        await _anonymize_if_immediate(tenant_id, quote_id)
-        return await load_out(tenant_id, quote_id)
+    return await _end(tenant_id, quote_id, "voided", Quote.voided_at)
 
 
 async def reopen_quote(tenant_id: int, quote_id: int) -> QuoteOut:
-    """A closed quote goes back to where it was: accepted, sent or draft."""
+    """A closed quote goes back to where it was: accepted, declined, sent or draft."""
     async with atomic():
         row = await _editable(tenant_id, quote_id, ("closed",))
         status = (
@@ -324,28 +329,28 @@ async def reopen_quote(tenant_id: int, quote_id: int) -> QuoteOut:
         await Quote.update({Quote.status: status, Quote.closed_at: None, Quote.updated_at: utcnow()}).where(
             _where(tenant_id, quote_id)
         )
+        await _log(tenant_id, "reopened", quote_id)
         return await load_out(tenant_id, quote_id)
 
 
 async def delete_quote(tenant_id: int, quote_id: int) -> QuoteOut:
     """Soft delete; the retention rule (or "immediately") anonymizes it."""
-    async with atomic():
-        row = await get_scoped(Quote, tenant_id, quote_id, "Quote")
-        if row["deleted_at"] is None:
-            now = utcnow()
-            await Quote.update({Quote.deleted_at: now, Quote.updated_at: now}).where(_where(tenant_id, quote_id))
-            await _anonymize_if_immediate(tenant_id, quote_id)
-        return await load_out(tenant_id, quote_id)
+    await QUOTES.delete(tenant_id, quote_id)
+    return await load_out(tenant_id, quote_id)
 
 
 # --- The public link --------------------------------------------------------------
+
+
+def _invalid_link() -> NotFound:
+    return NotFound(LINK_INVALID, code="quote.link_invalid")
 
 
 async def find_public(token: str) -> dict[str, Any]:
     """The quote behind a public token, or 404 (unknown, voided, deleted, anonymized,
     or the tenant turned the quotes module off)."""
     if not token or len(token) > MAX_TOKEN_LENGTH:
-        raise NotFoundException("This quote link is not valid.")
+        raise _invalid_link()
     row = await Quote.select().where(Quote.public_token_hash == token_hash(token)).first()
     if (
         row is None
@@ -353,9 +358,9 @@ async def find_public(token: str) -> dict[str, Any]:
         or row["anonymized_at"] is not None
         or row["status"] not in ("sent", "accepted", "declined", "closed")
     ):
-        raise NotFoundException("This quote link is not valid.")
+        raise _invalid_link()
     if MODULE not in await enabled_modules(get_host(), int(row["tenant_id"])):
-        raise NotFoundException("This quote link is not valid.")
+        raise _invalid_link()
     bind_tenant(int(row["tenant_id"]))  # the rest of the request sees only this tenant's rows
     return row
 
@@ -385,15 +390,15 @@ async def accept_public(token: str, name: str, email: str, challenge_id: str | N
     """
     approver = name.strip()
     if not approver:
-        raise FieldError("name", "write the name of the person accepting the quote")
+        raise FieldError("name", APPROVER_NEEDED, code="quote.approver_required")
     address = normalize_email(email, "email", required=True)
     row = await find_public(token)
     if not can_accept(row):
         if row["status"] == "accepted":
-            raise Conflict("This quote is already accepted.")
+            raise Conflict(ALREADY_ACCEPTED, code="quote.already_accepted")
         if row["status"] == "declined":
-            raise Conflict("This quote was declined.")
-        raise Conflict("This quote can no longer be accepted (it is closed or past its validity date).")
+            raise Conflict(WAS_DECLINED, code="quote.declined")
+        raise Conflict(NOT_ACCEPTABLE, code="quote.not_acceptable")
     tenant_id = int(row["tenant_id"])
     contact = int(row["contact_person_id"])
     hooks = await get_host().for_tenant(tenant_id)
@@ -413,7 +418,10 @@ async def accept_public(token: str, name: str, email: str, challenge_id: str | N
     )
     if decision is not None and decision.error:
         # The two-factor plugin's refusal as it is (409 missing phone, 429 throttled...).
-        raise ClientException(decision.error, status_code=getattr(decision, "status", 409) or 409)
+        refusal = GallraError(decision.error, code="quote.second_factor")
+        status = getattr(decision, "status", 409) or 409
+        refusal.status = status if 400 <= status < 500 else 409
+        raise refusal
     if decision is not None and decision.required:
         return "second_factor_required", decision
     masked = (decision.masked_phone or "") if decision is not None else ""
@@ -435,5 +443,7 @@ async def accept_public(token: str, name: str, email: str, challenge_id: str | N
             (Quote.id == row["id"]) & (Quote.tenant_id == tenant_id) & (Quote.status == "sent")
         ).returning(Quote.accepted_at)
         if not updated:
-            raise Conflict("This quote was accepted or changed a moment ago; reload it.")
+            raise Conflict(CHANGED_MEANWHILE, code="quote.changed_meanwhile")
+        await log_event(tenant_id, user=None, action="quote.accepted", plugin=MODULE,
+                        record_type=QUOTE.name, record_id=int(row["id"]))
     return "accepted", updated[0]["accepted_at"]

@@ -298,3 +298,45 @@ async def test_concurrent_creates_get_distinct_numbers(tenant):
     made = await asyncio.gather(*[create_project(tenant.id, ProjectIn(title=f"P{i}")) for i in range(5)])
     numbers = sorted(q.number for q in made)
     assert numbers == [1, 2, 3, 4, 5]
+
+
+async def test_every_change_is_in_the_event_log(admin_client, anon_client, tenant):
+    """#18.4: the service logs each step on the project (parts included; the customer's
+    approval has no employee)."""
+    from core.eventlog import EventLog
+
+    project = await _full_project(admin_client)
+    pid = project["id"]
+    plan = project["payment_plans"][0]
+    assert (await admin_client.patch(f"/api/projects/{pid}", json={"title": "Kök 2"})).status_code == 200
+    token = await send_plan(admin_client, plan["id"])
+    r = await anon_client.post(f"/api/projects/public/payment-plans/{token}/approve",
+                               json={"name": "Sven Svensson", "email": "sven@example.se"})
+    assert r.status_code == 200, r.text
+    sub = project["sub_projects"][0]["id"]
+    assert (await admin_client.delete(f"/api/projects/sub-projects/{sub}")).status_code in (200, 204)
+    assert (await admin_client.post(f"/api/projects/{pid}/close")).status_code == 200
+    assert (await admin_client.post(f"/api/projects/{pid}/reopen")).status_code == 200
+    assert (await admin_client.delete(f"/api/projects/{pid}")).status_code == 200
+    rows = await EventLog.select().where(
+        (EventLog.tenant_id == tenant.id) & (EventLog.record_type == "project") & (EventLog.record_id == pid)
+    ).order_by(EventLog.id)
+    assert [r["action"] for r in rows] == [
+        "project.created", "project.sub_project_added", "project.extra_cost_added",
+        "project.partner_invitation_added", "project.payment_plan_added", "project.edited",
+        "project.payment_plan_sent", "project.payment_plan_approved", "project.sub_project_deleted",
+        "project.closed", "project.reopened", "project.deleted",
+    ]
+    assert next(r for r in rows if r["action"] == "project.payment_plan_approved")["employee_id"] is None
+    assert all(r["employee_id"] for r in rows if r["action"] != "project.payment_plan_approved")
+
+
+async def test_refusals_carry_codes(admin_client):
+    """#18.2: a refusal says what went wrong as a stable code besides the text."""
+    project = await make_project(admin_client)
+    r = await admin_client.patch(f"/api/projects/{project['id']}", json={"title": " "})
+    assert r.status_code == 400 and r.json()["code"] == "project.text_required", r.text
+    r = await admin_client.post(f"/api/projects/{project['id']}/reopen")
+    assert r.status_code == 409 and r.json()["code"] == "project.not_open", r.text
+    r = await admin_client.get("/api/projects/sub-projects/2147483647")
+    assert r.status_code == 404 and r.json()["code"] == "sub_project.not_found", r.text

@@ -356,3 +356,41 @@ async def test_concurrent_creates_get_distinct_numbers(tenant):
     made = await asyncio.gather(*[create_quote(tenant.id, QuoteIn(title=f"Q{i}")) for i in range(5)])
     numbers = sorted(q.number for q in made)
     assert numbers == [1, 2, 3, 4, 5]
+
+
+async def test_every_change_is_in_the_event_log(admin_client, anon_client, tenant):
+    """#18.4: the service logs each step (the employee from the context; the customer's
+    acceptance has no employee), with the action names the record layer uses."""
+    from core.eventlog import EventLog
+
+    quote = await make_quote(admin_client)
+    qid = quote["id"]
+    assert (await admin_client.patch(f"/api/quotes/{qid}", json={"title": "Altan 2"})).status_code == 200
+    token = await send_quote(admin_client, qid)
+    r = await anon_client.post(f"/api/quotes/public/{token}/accept", json={"name": "Anna", "email": "anna@example.se"})
+    assert r.status_code == 200, r.text
+    assert (await admin_client.post(f"/api/quotes/{qid}/close")).status_code == 200
+    assert (await admin_client.post(f"/api/quotes/{qid}/reopen")).status_code == 200
+    assert (await admin_client.delete(f"/api/quotes/{qid}")).status_code == 200
+    rows = await EventLog.select().where(
+        (EventLog.tenant_id == tenant.id) & (EventLog.record_type == "quote") & (EventLog.record_id == qid)
+    ).order_by(EventLog.id)
+    assert [r["action"] for r in rows] == [
+        "quote.created", "quote.edited", "quote.sent", "quote.accepted", "quote.closed",
+        "quote.reopened", "quote.deleted",
+    ]
+    assert {r["plugin"] for r in rows} == {"quotes"}
+    by_employee = [r for r in rows if r["action"] != "quote.accepted"]
+    assert all(r["employee_id"] for r in by_employee)
+    assert next(r for r in rows if r["action"] == "quote.accepted")["employee_id"] is None
+
+
+async def test_refusals_carry_codes(admin_client):
+    """#18.2: a refusal says what went wrong as a stable code besides the text."""
+    quote = await make_quote(admin_client)
+    r = await admin_client.patch(f"/api/quotes/{quote['id']}", json={"title": "  "})
+    assert r.status_code == 400 and r.json()["code"] == "quote.title_required", r.text
+    r = await admin_client.post(f"/api/quotes/{quote['id']}/reopen")
+    assert r.status_code == 409 and r.json()["code"] == "quote.wrong_state", r.text
+    r = await admin_client.get("/api/quotes/lines/2147483647")
+    assert r.status_code == 404 and r.json()["code"] == "quote_line.not_found", r.text

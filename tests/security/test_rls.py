@@ -197,9 +197,8 @@ def test_gallra_migrate_reports_row_level_security() -> None:
 async def test_a_public_link_narrows_the_request_to_its_tenant(admin_client: Any, tenant: Any) -> None:
     """A quote's e-mailed link has no session: once its token is found, the rest of the
     request works for the quote's tenant only (on PostgreSQL: RLS on every statement)."""
-    from litestar.exceptions import NotFoundException
-
     from core.db import current_tenant, request_scope
+    from core.errors import NotFound
     from plugins.quotes.services import find_public
     from tests.quotes.conftest import make_quote, send_quote
 
@@ -211,7 +210,7 @@ async def test_a_public_link_narrows_the_request_to_its_tenant(admin_client: Any
     await _customer(other.id, "Beta AB")
 
     with request_scope():
-        with pytest.raises(NotFoundException):
+        with pytest.raises(NotFound):
             await find_public("not-a-token")
         assert current_tenant() is None  # an unknown token binds nothing
         assert int((await find_public(token))["id"]) == quote["id"]
