@@ -534,7 +534,7 @@ class PortalApproval:
     """One item waiting for the person's decision.
 
     ``kind`` names the kind of item across plugins ("quote", "extra_cost",
-    "payment_plan"); ``(kind, item_id)`` is what ``decide_portal_approval`` gets back.
+    "payment_plan"); ``(kind, item_id)`` is what the kind's ``ApprovalKind.decide`` gets back.
     ``title`` and the lines are the module's own text (no translation); ``label_sv`` /
     ``label_en`` name the kind of item for the page ("Offert 12").
     """

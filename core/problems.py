@@ -48,7 +48,8 @@ def request_language(request: Request[Any, Any, Any]) -> str:
     return "en"
 
 
-def _translations(request: Request[Any, Any, Any]) -> Any:
+def translations_of(request: Request[Any, Any, Any]) -> Any:
+    """The catalogs of the language the API client asks for (None: English)."""
     lang = request_language(request)
     if lang == "en":
         return None
@@ -58,7 +59,7 @@ def _translations(request: Request[Any, Any, Any]) -> Any:
 
 
 def problem(request: Request[Any, Any, Any], exc: GallraError) -> Response[Any]:
-    body = problem_body(exc, _translations(request), instance=request.url.path)
+    body = problem_body(exc, translations_of(request), instance=request.url.path)
     return Response(body, status_code=exc.status, media_type=PROBLEM_JSON)
 
 
@@ -80,7 +81,7 @@ def on_http_exception(request: Request[Any, Any, Any], exc: HTTPException) -> Re
             "status_code": status,
         }
         return Response(body, status_code=status, media_type=PROBLEM_JSON)
-    t = _translations(request)
+    t = translations_of(request)
     detail = str(exc.detail)
     body = {
         "type": "about:blank",

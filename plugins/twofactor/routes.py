@@ -20,7 +20,7 @@ from core import auth
 from core.auth import find_tenant
 from core.errors import problem_body
 from core.eventlog import log_event, log_system
-from core.problems import PROBLEM_JSON, request_language
+from core.problems import PROBLEM_JSON, translations_of
 from core.tables import Employee
 from core.web import SESSION_COOKIE, AuthUser, client_ip, is_https, session_cookie, user_of
 from plugins.twofactor import EMPLOYEE_LOGIN, services
@@ -46,16 +46,6 @@ Id = Annotated[int, PathParameter(ge=1, le=2_147_483_647)]
 KindPath = Annotated[str, PathParameter(min_length=1, max_length=16)]
 KeyPath = Annotated[str, PathParameter(min_length=1, max_length=63)]
 ChallengePath = Annotated[str, PathParameter(min_length=1, max_length=128)]
-
-
-def translations_of(request: Request[Any, Any, Any]) -> Any:
-    """The catalogs of the language the API client asks for (None: English)."""
-    lang = request_language(request)
-    if lang == "en":
-        return None
-    from core.pages import translations
-
-    return translations(lang)
 
 
 def _refusal(request: Request[Any, Any, Any], exc: TwoFactorRefusal) -> Response[Any]:
