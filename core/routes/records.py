@@ -74,14 +74,23 @@ def record_router(
     edit: Callable[[Any, int, Any], Awaitable[dict[str, Any]]],
     module: str,
     tag: str | None = None,
+    output: Callable[[dict[str, Any]], Any] | None = None,
 ) -> Router:
     """The common routes of ``service``'s record; ``module`` is the plugin module they are
     credited to (its routes module), so route ownership (the isolation matrix, guards)
-    sees the plugin's routes, not core's."""
+    sees the plugin's routes, not core's.
+
+    ``output(row)`` builds the answer from a record's row; it may be a coroutine function
+    (an order's lines, a project's parts are read beside the row). By default the row's
+    columns fill ``schema_out``."""
     spec = service.spec
     name = spec.name
     label = spec.label_en.lower()
-    out = converter(schema_out)
+    build = output or converter(schema_out)
+
+    async def out(row: dict[str, Any]) -> Any:
+        return await await_me_maybe(build(row))
+
     page_cls = page_of(schema_out)
     opid = f"{service.plugin}_{name}"
     tags = [tag or service.plugin]
@@ -97,7 +106,7 @@ def record_router(
         items = []
         for row in rows:
             if spec.can_open is None or await await_me_maybe(spec.can_open(user, row, False)):
-                items.append(out(row))
+                items.append(await out(row))
         return page_cls(total=total, offset=kwargs["offset"], limit=kwargs["limit"], items=items)
 
     kw = inspect.Parameter.KEYWORD_ONLY
@@ -136,7 +145,7 @@ def record_router(
         return fn
 
     async def create_record(user: Any, data: Any) -> Any:
-        return out(await create(user, data))
+        return await out(await create(user, data))
 
     body_in = inspect.Parameter("data", kw, annotation=JSONBody[schema_in])  # type: ignore[valid-type]
     body_patch = inspect.Parameter("data", kw, annotation=JSONBody[schema_patch])  # type: ignore[valid-type]
@@ -146,7 +155,7 @@ def record_router(
     async def get_record(user: Any, **kwargs: Any) -> Any:
         row = await service.get(user.tenant_id, kwargs[id_name])
         await check_open(service, user, row, False)
-        return out(row)
+        return await out(row)
 
     handlers.append(get(f"/{{{id_name}:int}}", operation_id=f"{opid}_get", tags=tags)(
         make(get_record, [id_param], schema_out, f"One {label}.")))
@@ -154,7 +163,7 @@ def record_router(
     async def edit_record(user: Any, data: Any, **kwargs: Any) -> Any:
         record_id = kwargs[id_name]
         await check_open(service, user, await service.get(user.tenant_id, record_id), True)
-        return out(await edit(user, record_id, data))
+        return await out(await edit(user, record_id, data))
 
     handlers.append(patch(f"/{{{id_name}:int}}", operation_id=f"{opid}_edit", tags=tags)(
         make(edit_record, [id_param, body_patch], schema_out,
@@ -164,7 +173,7 @@ def record_router(
         async def change(user: Any, **kwargs: Any) -> Any:
             record_id = kwargs[id_name]
             await check_open(service, user, await service.get(user.tenant_id, record_id), True)
-            return out(await getattr(service, action)(user.tenant_id, record_id))
+            return await out(await getattr(service, action)(user.tenant_id, record_id))
 
         change.__name__ = action
         return make(change, [id_param], schema_out, doc)
