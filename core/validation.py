@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import phonenumbers
 
-from core.errors import Invalid
+from core.errors import Invalid, _
 
 EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,253}\.[^@\s.]{2,63}$")
 
@@ -20,6 +21,40 @@ class FieldError(Invalid):
 
     def __init__(self, field: str, message: str, /, *, code: str | None = None, **params: Any):
         super().__init__(field, message, code=code, **params)
+
+
+NOT_A_NUMBER = _("This must be a number.")
+TOO_MANY_DECIMALS = _("This may have at most %(decimals)s decimals.")
+NOT_ABOVE = _("This must be more than %(low)s and at most %(high)s.")
+NOT_BETWEEN = _("This must be between %(low)s and %(high)s.")
+
+
+def decimal_value(
+    value: Decimal | int | str,
+    field: str,
+    *,
+    high: Decimal,
+    low: Decimal = Decimal(0),
+    low_allowed: bool = False,
+    decimals: int = 2,
+) -> Decimal:
+    """A finite decimal in ``(low, high]`` (``[low, high]`` with ``low_allowed``) with at
+    most ``decimals`` decimals: amounts (two), quantities (three), hours. The one check of
+    numbers every module asks, with one set of messages and codes (``not_a_number``,
+    ``out_of_range``, ``too_many_decimals``)."""
+    try:
+        number = Decimal(value)
+        if not number.is_finite():
+            raise FieldError(field, NOT_A_NUMBER, code="not_a_number")
+        if number < low or (number == low and not low_allowed) or number > high:
+            message = NOT_BETWEEN if low_allowed else NOT_ABOVE
+            raise FieldError(field, message, code="out_of_range", low=low, high=high)
+        step = Decimal(1).scaleb(-decimals)
+        if number != number.quantize(step):
+            raise FieldError(field, TOO_MANY_DECIMALS, code="too_many_decimals", decimals=decimals)
+        return number.quantize(step)
+    except InvalidOperation as exc:
+        raise FieldError(field, NOT_A_NUMBER, code="not_a_number") from exc
 
 
 def normalize_phone(value: str | None, field: str = "phone", region: str = "SE") -> str | None:
