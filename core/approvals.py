@@ -33,6 +33,7 @@ from core.contracts import (
     SecondFactorDecision,
     SecondFactorRequest,
 )
+from core.errors import GallraError
 from core.plugins import await_me_maybe, get_host
 from core.secondfactor import ask_second_factor
 
@@ -42,6 +43,16 @@ KIND_CHARS = set("abcdefghijklmnopqrstuvwxyz_")
 
 def refused(error: str, status_code: int = 409) -> PortalDecisionResult:
     return PortalDecisionResult(status="refused", error=error, status_code=status_code)
+
+
+def refusal(result: PortalDecisionResult, code: str = "portal.refused") -> GallraError:
+    """A ``refused`` result as the refusal to raise (API) or show (``.text(t)`` on a page):
+    the two-factor plugin's own, with its code and params, when it refused; else the
+    module's message with ``code``. Its status is the result's."""
+    decided = result.second_factor.refusal() if result.second_factor is not None else None
+    exc = decided or GallraError(result.error or NOT_FOUND, code=code)
+    exc.status = result.status_code if 400 <= result.status_code < 500 else 409
+    return exc
 
 
 def owns(person: PortalPerson, customer_id: int, contact_person_id: int) -> bool:
@@ -99,8 +110,11 @@ async def ask_signature(
     if decision is None:
         return None, None
     if decision.error:
+        # the decision goes along: its code and params (see :func:`refusal`)
         status = decision.status if 400 <= decision.status < 500 else 409
-        return refused(decision.error, status), None
+        return PortalDecisionResult(
+            status="refused", error=decision.error, status_code=status, second_factor=decision
+        ), None
     if decision.required:
         return PortalDecisionResult(status="second_factor_required", second_factor=decision), None
     return None, decision

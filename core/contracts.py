@@ -13,6 +13,8 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Literal
 
+from core.errors import GallraError
+
 if TYPE_CHECKING:
     from piccolo.table import Table
 
@@ -326,6 +328,16 @@ class SecondFactorRequest:
 
 @dataclass
 class SecondFactorDecision:
+    """The answer of ``challenge_second_factor``; ``core.secondfactor`` explains the steps.
+
+    ``message`` and ``error`` are constant English message ids (gettext msgids) with
+    ``%(name)s`` placeholders, never finished text: ``params`` fills them, in the language
+    of whoever reads them. ``code`` is the refusal's stable machine code
+    (``twofactor.send_gap``). An edge does not format them itself: it raises
+    :meth:`refusal` (the API answers problem details with the code and params; a page
+    shows ``refusal().text(t)`` in its language) or shows :meth:`message_text`.
+    """
+
     required: bool
     challenge_id: str | None = None
     masked_phone: str | None = None
@@ -336,6 +348,33 @@ class SecondFactorDecision:
     # On a verified re-submission of a signing step: who signed and when (M4 6-9).
     signer_name: str | None = None
     signed_at: datetime | None = None
+    code: str | None = None
+    # What fills the placeholders of ``message`` and ``error`` (never a code or a token).
+    params: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def refused(cls, exc: GallraError) -> SecondFactorDecision:
+        """A decision carrying the refusal ``exc`` (its message id, code, params, status)."""
+        return cls(required=True, error=exc.message, code=exc.code, params=dict(exc.params), status=exc.status)
+
+    def refusal(self) -> GallraError | None:
+        """``error`` as the refusal to raise (``None`` when there is none): its code, its
+        params and its HTTP status (a 4xx; 409 otherwise)."""
+        if not self.error:
+            return None
+        exc = GallraError(self.error, code=self.code or "second_factor.refused", **self.params)
+        exc.status = self.status if 400 <= self.status < 500 else 409
+        exc.title = "Refused"
+        return exc
+
+    def error_text(self, t: Any = None) -> str | None:
+        """``error`` filled in, in the language of the translations ``t`` (English without)."""
+        refusal = self.refusal()
+        return refusal.text(t) if refusal is not None else None
+
+    def message_text(self, t: Any = None) -> str | None:
+        """``message`` filled in, in the language of ``t`` (English without)."""
+        return GallraError(self.message, **self.params).text(t) if self.message else None
 
 
 @dataclass

@@ -51,7 +51,6 @@ def second_factor_context(
     return {
         "challenge_id": decision.challenge_id,
         "masked_phone": decision.masked_phone,
-        "sf_message": decision.message,
         "then": then,
         "hidden": {k: v for k, v in fields.items() if k not in ("code", "challenge_id")},
         "purpose": purpose,
@@ -123,7 +122,7 @@ class CorePages(PageController):
             )
         )
         if decision is not None and decision.error:
-            errors["password"] = t.gettext(decision.error)
+            errors["password"] = decision.error_text(t)
             return await render(
                 request, "login.html", {"errors": errors, "values": values, "next": next_},
                 decision.status if 400 <= decision.status < 500 else 409,
@@ -243,7 +242,7 @@ class CorePages(PageController):
             # A used, stale (over 10 minutes) or made-up challenge: start the step again.
             return await render(
                 request, "reset.html",
-                {"token": token, "errors": {"_form": t.gettext(decision.error)}},
+                {"token": token, "errors": {"_form": decision.error_text(t)}},
                 decision.status if 400 <= decision.status < 500 else 409,
             )
         if decision is not None and decision.required:

@@ -14,6 +14,7 @@ from core.auth import AuthError, SessionUser
 from core.contracts import SecondFactorRequest
 from core.eventlog import log_system
 from core.plugins import await_me_maybe, get_host
+from core.problems import translations_of
 from core.secondfactor import ask_second_factor
 from core.routes.schemas import (
     LoginIn,
@@ -90,7 +91,7 @@ class AuthController(Controller):
             )
         )
         if decision is not None and decision.error:
-            raise AuthError(decision.error, status=decision.status)
+            raise decision.refusal()
         if decision is not None and decision.required:
             return Response(
                 LoginOut(
@@ -98,7 +99,7 @@ class AuthController(Controller):
                     second_factor=SecondFactorOut(
                         challenge_id=decision.challenge_id,
                         masked_phone=decision.masked_phone,
-                        message=decision.message,
+                        message=decision.message_text(translations_of(request)),
                     ),
                 ),
                 status_code=HTTP_202_ACCEPTED,
@@ -176,16 +177,16 @@ class AuthController(Controller):
             )
         )
         if decision is not None and decision.error:
-            raise AuthError(decision.error, status=decision.status)
+            raise decision.refusal()
         if decision is not None and decision.required:
             return Response(
                 ResetCompleteOut(
-                    message=decision.message or "Enter the SMS code first.",
+                    message=decision.message_text(translations_of(request)) or "Enter the SMS code first.",
                     status="second_factor_required",
                     second_factor=SecondFactorOut(
                         challenge_id=decision.challenge_id,
                         masked_phone=decision.masked_phone,
-                        message=decision.message,
+                        message=decision.message_text(translations_of(request)),
                     ),
                 ),
                 status_code=HTTP_202_ACCEPTED,

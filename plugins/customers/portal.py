@@ -59,7 +59,7 @@ from core.contracts import (
     TwoFactorContext,
 )
 from core.db import atomic, bind_tenant, lock_row, utcnow
-from core.errors import Conflict, GallraError, Invalid, NotFound, TooMany
+from core.errors import Conflict, Invalid, NotFound, TooMany
 from core.delivery import queue_message
 from core.eventlog import log_system
 from core.plugins import get_host
@@ -605,7 +605,7 @@ async def _second_factor(
         if decision is None:
             continue
         if decision.error:
-            refused = GallraError(decision.error, code="portal.second_factor_refused")
+            refused = decision.refusal()
             refused.status = decision.status or 409
             raise refused
         if decision.required:

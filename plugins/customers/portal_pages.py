@@ -176,7 +176,7 @@ class PortalPages(PageController):
                 t.gettext("Approve") if action == "approve" else t.gettext("Decline"),
             ), who=who)
         if result.status == "refused":
-            return await self._approvals(request, who, {"_form": t.gettext(result.error or approvals.NOT_FOUND)}, result.status_code)
+            return await self._approvals(request, who, {"_form": approvals.refusal(result).text(t)}, result.status_code)
         notice = t.gettext("Thank you: it is approved.") if result.status == "approved" else t.gettext(
             "You declined it.")
         return redirect("/portal/approvals", notice)

@@ -23,7 +23,6 @@ from core.auth import AuthError, SessionUser
 from core.config import get_settings
 from core.contracts import SecondFactorDecision
 from core.db import atomic
-from core.errors import GallraError
 from core.eventlog import log_event, log_system
 from core.tenancy import get_scoped
 from core.web import AuthUser, client_ip, is_https
@@ -192,12 +191,12 @@ def challenge_response(decision: SecondFactorDecision) -> Response[StepOut]:
     return Response(
         StepOut(
             status="second_factor_required",
-            message=decision.message
+            message=decision.message_text()
             or "Enter the SMS code, then send the same request again with challenge_id.",
             second_factor=ChallengeOut(
                 challenge_id=decision.challenge_id,
                 masked_phone=decision.masked_phone,
-                message=decision.message,
+                message=decision.message_text(),
             ),
         ),
         status_code=HTTP_202_ACCEPTED,
@@ -393,8 +392,7 @@ class PortalController(Controller):
         result = await portal.decide_approval(user, kind, item_id, approve, data.challenge_id,
                                               request.headers.get("user-agent", ""))
         if result.status == "refused":
-            refused = (GallraError(result.error, code="portal.refused") if result.error
-                       else GallraError("Refused.", code="portal.refused"))
+            refused = approvals.refusal(result)
             refused.status = result.status_code
             raise refused
         if result.status == "second_factor_required":
@@ -403,11 +401,11 @@ class PortalController(Controller):
             return Response(
                 DecisionOut(
                     status="second_factor_required",
-                    message=decision.message
+                    message=decision.message_text()
                     or "Enter the SMS code, then send the same request again with challenge_id.",
                     second_factor=ChallengeOut(
                         challenge_id=decision.challenge_id, masked_phone=decision.masked_phone,
-                        message=decision.message,
+                        message=decision.message_text(),
                     ),
                 ),
                 status_code=HTTP_202_ACCEPTED,

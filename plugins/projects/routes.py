@@ -216,7 +216,7 @@ class PublicPaymentPlansController(Controller):
                 ApproveOut(
                     status="second_factor_required",
                     second_factor=SecondFactorOut(
-                        challenge_id=value.challenge_id, masked_phone=value.masked_phone, message=value.message
+                        challenge_id=value.challenge_id, masked_phone=value.masked_phone, message=value.message_text()
                     ),
                 ),
                 status_code=HTTP_202_ACCEPTED,

@@ -18,7 +18,7 @@ from core.config import get_settings
 from core.contracts import SecondFactorRequest
 from core.db import atomic, bind_tenant, utcnow
 from core.delivery import queue_message
-from core.errors import RECORD_NOT_FOUND, Conflict, GallraError, Label, NotFound
+from core.errors import RECORD_NOT_FOUND, Conflict, Label, NotFound
 from core.eventlog import log_event
 from core.plugins import await_me_maybe, get_host
 from core.records import RecordService
@@ -570,7 +570,7 @@ async def approve_public_plan(
     )
     if decision is not None and decision.error:
         # The two-factor plugin's refusal as it is (409 missing phone, 429 throttled...).
-        refusal = GallraError(decision.error, code="payment_plan.second_factor")
+        refusal = decision.refusal()
         status = getattr(decision, "status", 409) or 409
         refusal.status = status if 400 <= status < 500 else 409
         raise refusal

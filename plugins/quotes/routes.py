@@ -167,7 +167,7 @@ class PublicQuotesController(Controller):
                 AcceptOut(
                     status="second_factor_required",
                     second_factor=SecondFactorOut(
-                        challenge_id=value.challenge_id, masked_phone=value.masked_phone, message=value.message
+                        challenge_id=value.challenge_id, masked_phone=value.masked_phone, message=value.message_text()
                     ),
                 ),
                 status_code=HTTP_202_ACCEPTED,

@@ -18,7 +18,7 @@ from litestar.status_codes import HTTP_200_OK, HTTP_202_ACCEPTED
 
 from core import auth
 from core.auth import find_tenant
-from core.errors import problem_body
+from core.errors import GallraError, problem_body
 from core.eventlog import log_event, log_system
 from core.problems import PROBLEM_JSON, translations_of
 from core.tables import Employee
@@ -56,6 +56,11 @@ def _refusal(request: Request[Any, Any, Any], exc: TwoFactorRefusal) -> Response
         body["retry_after"] = exc.retry_after
         headers["Retry-After"] = str(exc.retry_after)
     return Response(body, status_code=exc.status, headers=headers, media_type=PROBLEM_JSON)
+
+
+def _text(request: Request[Any, Any, Any], message: str, **params: Any) -> str:
+    """A message of an answer in the language the API client asks for (English without)."""
+    return GallraError(message, **params).text(translations_of(request))
 
 
 def _reason(sms_active: bool) -> tuple[str | None, str | None]:
@@ -320,7 +325,7 @@ class TwoFactorController(Controller):
                 challenge_id=started.challenge_id,
                 masked_phone=started.masked_phone,
                 expires_at=started.expires_at,
-                message=started.message,
+                message=started.text(translations_of(request)),
             ),
             status_code=HTTP_202_ACCEPTED,
         )
@@ -341,15 +346,17 @@ class TwoFactorController(Controller):
             status="verified",
             context=result.context,
             purpose=result.purpose,
-            message="The code is right. Send the step again with its challenge_id.",
+            message=_text(request, services.CODE_RIGHT),
         )
         if result.device_token and result.device_expires_at:
             cookies.append(_device_cookie(request, result.device_token))
             out.device_remembered_until = result.device_expires_at
             out.device_remembered_days = services.DEVICE_DAYS
-            out.message = (
-                f"The code is right. This device is remembered until "
-                f"{result.device_expires_at.date().isoformat()} ({services.DEVICE_DAYS} days)."
+            out.message = _text(
+                request,
+                services.CODE_RIGHT_DEVICE,
+                date=result.device_expires_at.date().isoformat(),
+                days=services.DEVICE_DAYS,
             )
         if result.purpose == "login" and result.person_kind == "employee" and result.context == EMPLOYEE_LOGIN:
             employee = await Employee.select(Employee.id).where(
@@ -384,7 +391,7 @@ class TwoFactorController(Controller):
             challenge_id=started.challenge_id,
             masked_phone=started.masked_phone,
             expires_at=started.expires_at,
-            message=started.message,
+            message=started.text(translations_of(request)),
         )
 
 

@@ -100,6 +100,16 @@ REQUESTER_LOCKED = _(
 CHALLENGE_NOT_FOUND = _("This code request was not found (or it is not for this organization).")
 PERSON_NOT_FOUND = _("This person was not found in the organization.")
 CODE_USED = _("This code has already been used. Start again to get a new code.")
+CODE_SENT = _("A code was sent by SMS to %(phone)s; it is valid for 5 minutes.")
+CODE_VERIFIED = _("The SMS code was verified.")
+DEVICE_REMEMBERED = _("This device is remembered.")
+NOT_VERIFIED = _(
+    "The SMS code for this step has not been entered, was for another step, item or person, "
+    "was already used, or was entered more than 10 minutes ago. Start again to get a new code."
+)
+UNKNOWN_KIND = _("Unknown kind of person.")
+CODE_RIGHT = _("The code is right. Send the step again with its challenge_id.")
+CODE_RIGHT_DEVICE = _("The code is right. This device is remembered until %(date)s (%(days)s days).")
 
 
 class TwoFactorRefusal(GallraError):
@@ -514,7 +524,7 @@ async def _reserve_send(
         wait = _seconds(recent[0]["sent_at"] + timedelta(hours=1) - now)
         raise TwoFactorRefusal(
             "At most %(per_hour)s codes an hour can be sent to one person. "
-            "Wait %(minutes)s minute(s) before asking for a new one.",
+            "Wait %(minutes)s min before asking for a new one.",
             429,
             retry_after=wait,
             code="twofactor.hourly_limit",
@@ -583,11 +593,12 @@ class Started:
     expires_at: datetime
 
     @property
-    def message(self) -> str:
-        return (
-            f"En kod har skickats med SMS till {self.masked_phone}; den gäller i 5 minuter. / "
-            f"A code was sent by SMS to {self.masked_phone}; it is valid for 5 minutes."
-        )
+    def params(self) -> dict[str, Any]:
+        return {"phone": self.masked_phone}
+
+    def text(self, t: Any = None) -> str:
+        """"A code was sent ..." in the language of ``t`` (English without)."""
+        return GallraError(CODE_SENT, **self.params).text(t)
 
 
 async def _phone_of(tenant_id: int, kind: str, person_id: int) -> tuple[PersonContact, str]:
@@ -830,7 +841,7 @@ async def verify_code(
             )
         left = MAX_ATTEMPTS - attempts
         raise TwoFactorRefusal(
-            "Wrong code. %(left)s attempt(s) left.", 400, field="code", code="twofactor.wrong_code", left=left
+            "Wrong code. Attempts left: %(left)s.", 400, field="code", code="twofactor.wrong_code", left=left
         )
 
     signer = ""
@@ -899,15 +910,7 @@ async def consume(request: SecondFactorRequest, ctx: TwoFactorContext) -> Second
             TwoFactorChallenge.phone_masked, TwoFactorChallenge.signer_name, TwoFactorChallenge.verified_at
         )
     if not rows:
-        return SecondFactorDecision(
-            required=True,
-            error=(
-                "The SMS code for this step has not been entered, was for another step, "
-                "item or person, was already used, or was entered more than 10 minutes ago. "
-                "Start again to get a new code."
-            ),
-            status=409,
-        )
+        return SecondFactorDecision.refused(TwoFactorRefusal(NOT_VERIFIED, 409, code="twofactor.not_verified"))
     row = rows[0]
     return SecondFactorDecision(
         required=False,
@@ -915,7 +918,7 @@ async def consume(request: SecondFactorRequest, ctx: TwoFactorContext) -> Second
         masked_phone=row["phone_masked"],
         signer_name=row["signer_name"] or None,
         signed_at=row["verified_at"],
-        message="The SMS code was verified.",
+        message=CODE_VERIFIED,
     )
 
 
@@ -925,13 +928,13 @@ async def decide(request: SecondFactorRequest) -> SecondFactorDecision | None:
     if ctx is None:
         return None
     if request.person_kind not in KINDS:
-        return SecondFactorDecision(required=True, error="Unknown kind of person.", status=400)
+        return SecondFactorDecision.refused(TwoFactorRefusal(UNKNOWN_KIND, 400, code="twofactor.unknown_kind"))
     if request.challenge_id:
         return await consume(request, ctx)
     if ctx.purpose == "login" and await device_trusted(
         request.tenant_id, request.person_kind, request.person_id, request.device_token
     ):
-        return SecondFactorDecision(required=False, message="This device is remembered.")
+        return SecondFactorDecision(required=False, message=DEVICE_REMEMBERED)
     try:
         started = await start_challenge(
             request.tenant_id,
@@ -942,12 +945,13 @@ async def decide(request: SecondFactorRequest) -> SecondFactorDecision | None:
             requested_by=getattr(request, "requested_by", 0) or 0,
         )
     except TwoFactorRefusal as exc:
-        return SecondFactorDecision(required=True, error=exc.text(), status=exc.status)
+        return SecondFactorDecision.refused(exc)
     return SecondFactorDecision(
         required=True,
         challenge_id=started.challenge_id,
         masked_phone=started.masked_phone,
-        message=started.message,
+        message=CODE_SENT,
+        params=started.params,
     )
 
 

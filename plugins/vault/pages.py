@@ -14,6 +14,7 @@ from litestar.datastructures import Cookie
 from litestar.exceptions import ClientException, NotFoundException, PermissionDeniedException
 from litestar.params import FromPath, QueryParameter
 
+from core.errors import GallraError
 from core.pages import (
     PageController,
     page_get,
@@ -333,10 +334,10 @@ class VaultPages(PageController):
                 answer, complete, token = await services.reveal_and_keep_pending(
                     user, entry_id, password[:256], binder, ctx
                 )
-        except (PermissionDeniedException, ClientException) as exc:
+        except (PermissionDeniedException, ClientException, GallraError) as exc:
             status = exc.status_code
             return await render(request, "vault/reveal.html",
-                                {"entry": entry, "errors": {"password": t.gettext(str(exc.detail))}}, status, user=user)
+                                {"entry": entry, "errors": {"password": " ".join(error_of(exc, t).values())}}, status, user=user)
         if not complete and answer.second_factor is not None and token is not None:
             response = await render(
                 request, "second_factor.html",

@@ -1010,7 +1010,7 @@ async def _reveal(
         if decision.error:
             await audit(user, entry_id, form_id, "second_factor_error", names, ctx.ip)
             # The two-factor plugin says why (no phone: 409, too many codes: 429, locked: 423).
-            raise ClientException(decision.error, status_code=int(getattr(decision, "status", 409) or 409))
+            raise decision.refusal()
         if decision.required:
             await audit(user, entry_id, form_id, "second_factor_required", names, ctx.ip)
             return (
@@ -1020,7 +1020,7 @@ async def _reveal(
                     second_factor=SecondFactorOut(
                         challenge_id=decision.challenge_id,
                         masked_phone=decision.masked_phone,
-                        message=decision.message,
+                        message=decision.message_text(),
                     ),
                 ),
                 False,

@@ -190,7 +190,9 @@ async def test_brute_force_right_code_after_five_wrong_is_refused(client, anon_c
     for left in (4, 3, 2, 1):
         r = await verify(anon_client, cid, wrong(code))
         assert r.status_code == 400
-        assert f"{left} attempt(s) left" in r.json()["detail"] and r.json()["field"] == "code"
+        body = r.json()
+        assert f"Attempts left: {left}." in body["detail"] and body["field"] == "code"
+        assert body["code"] == "twofactor.wrong_code" and body["params"] == {"left": left}
     r = await verify(anon_client, cid, wrong(code))
     assert r.status_code == 409 and "no longer works" in r.json()["detail"]
     r = await verify(anon_client, cid, code)
