@@ -480,6 +480,10 @@ class RecordSpec:
     can_open: Callable[[Any, dict[str, Any], bool], bool | Awaitable[bool]] | None = None
     link: Callable[[int], str] | None = None  # default: ``/api`` + path + ``/{id}``
     area: str = ""  # person search group; default: the module's area
+    # False for rows a plugin keeps about people that nobody opens (two-factor codes,
+    # trusted devices): no record type is derived (no activity, no record link; search
+    # hits link only by ``link``), only the personal-data fields, rules and search places.
+    opens: bool = True
 
     def api_link(self, record_id: int) -> str:
         if self.link is not None:
@@ -525,7 +529,7 @@ class RecordSpec:
             replace(
                 r,
                 table=r.table if r.table is not None else self.table,
-                record_type=r.record_type or self.name,
+                record_type=r.record_type or (self.name if self.opens else ""),
             )
             for r in self.rules
         ]
@@ -541,7 +545,8 @@ class RecordSpec:
         return [
             SearchSource(
                 self.table, column, category, self.area or area, place.label_sv,
-                place.label_en, link=self.api_link, record_type=self.name, where=place.where,
+                place.label_en, link=self.api_link if self.opens else self.link,
+                record_type=self.name if self.opens else "", where=place.where,
             )
             for place in places
             for column, category in seen.items()

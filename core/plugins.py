@@ -312,7 +312,7 @@ def _derive(spec: Any, hook_name: str, area: str) -> list[Any]:
         return list(spec.retention_rules())
     if hook_name == "declare_search_sources":
         return list(spec.search_sources(area))
-    return [spec.record_type()]
+    return [spec.record_type()] if spec.opens else []
 
 
 class TenantHooks:

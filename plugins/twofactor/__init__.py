@@ -16,12 +16,10 @@ from typing import Any
 from core.contracts import (
     NotPersonal,
     OutgoingMessage,
-    PersonalDataField,
     PersonContact,
     PersonKind,
-    RetentionRule,
+    RecordSpec,
     ScheduledJob,
-    SearchSource,
     SecondFactorDecision,
     SecondFactorRequest,
     TwoFactorContext,
@@ -130,21 +128,18 @@ def send_sms(message: OutgoingMessage) -> Generator[None, Any, Awaitable[str] | 
 
 
 @hookimpl
-def declare_personal_data() -> Sequence[PersonalDataField | NotPersonal]:
-    from plugins.twofactor.gdpr import personal_data
+def declare_records() -> Sequence[RecordSpec]:
+    """Challenges, trusted devices, sends and wrong-code counters (plugins/twofactor/gdpr.py):
+    their personal data, fixed rules and places in person search."""
+    from plugins.twofactor.gdpr import records
 
-    return personal_data()
-
-
-@hookimpl
-def declare_retention_rules() -> Sequence[RetentionRule]:
-    from plugins.twofactor.gdpr import retention_rules
-
-    return retention_rules()
+    return records()
 
 
 @hookimpl
-def declare_search_sources() -> Sequence[SearchSource]:
-    from plugins.twofactor.gdpr import search_sources
+def declare_personal_data() -> Sequence[NotPersonal]:
+    """Only the organization's SMS settings, contexts and daily count: no records, nobody's
+    data, declared so that every text column is."""
+    from plugins.twofactor.gdpr import not_records
 
-    return search_sources()
+    return not_records()

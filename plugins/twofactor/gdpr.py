@@ -1,7 +1,8 @@
 """What two-factor stores about people, and the fixed rules that delete it.
 
-Challenges, send records and trusted devices are personal data (who got a code, on which
-masked number, from which kind of browser). They are only needed for a short while:
+Challenges, send records, trusted devices and the wrong-code counters are personal data
+(who got a code, on which masked number, from which kind of browser). They are only needed
+for a short while:
 
 * a challenge: deleted one day after it expired (used, failed or never entered);
 * a trusted device: deleted as soon as it expired (365 days after its first 2FA login);
@@ -12,20 +13,26 @@ The rules are fixed (shown in Settings > GDPR, not changeable). The scheduler jo
 sweeps are not scheduled. Every table names the person in a column of the person's
 kind; those columns are declared as employee/customer/contact references with
 ``delete_row``: anonymizing a person deletes every two-factor row about them.
+
+Each of those tables is one :class:`RecordSpec` (``declare_records``), from which the core
+derives the personal-data fields, the rules and the places of person search. They are
+records nobody opens (``opens=False``: no pages, no record type, no activity). Person
+search finds people by the masked phone, the signer's name, a signing request's reason and
+the person references; never by a code, a hash or a token, which are declared not personal.
+
+The organization's SMS settings, its contexts and its daily SMS count are no records and hold
+nothing about a person: they stay in ``declare_personal_data`` as not personal, so every text
+column is still declared.
 """
 
 from __future__ import annotations
 
-from core.contracts import NotPersonal, PersonalDataField, RetentionRule, SearchSource
-from plugins.twofactor.tables import (
-    TrustedDevice,
-    TwoFactorChallenge,
-    TwoFactorContextSetting,
-    TwoFactorDailyCount,
-    TwoFactorPerson,
-    TwoFactorSend,
-    TwoFactorSettings,
-)
+from typing import Any
+
+from piccolo.table import Table
+
+from core.contracts import Clock, Field, Mode, NotPersonal, RecordSpec, RetentionRule
+from plugins.twofactor import tables as t
 
 CHALLENGES_RULE = "twofactor.challenges"
 DEVICES_RULE = "twofactor.devices"
@@ -35,108 +42,100 @@ AREA = "settings"
 PLACE_SV = "Tvåfaktorsautentisering"
 PLACE_EN = "Two-factor authentication"
 
-
-def retention_rules() -> list[RetentionRule]:
-    return [
-        RetentionRule(
-            key=CHALLENGES_RULE,
-            label_sv="Tvåfaktor: SMS-kodförfrågningar raderas ett dygn efter att de gått ut",
-            label_en="Two-factor: SMS code requests deleted one day after they expire",
-            clock="dated",
-            table=TwoFactorChallenge,
-            clock_columns=("expires_at",),
-            allowed_modes=("days",),
-            default_mode="days",
-            default_days=1,
-            fixed=True,
-        ),
-        RetentionRule(
-            key=DEVICES_RULE,
-            label_sv="Tvåfaktor: betrodda enheter raderas när de gått ut (ett år efter första inloggningen)",
-            label_en="Two-factor: trusted devices deleted when they expire (one year after the first login)",
-            clock="dated",
-            table=TrustedDevice,
-            clock_columns=("expires_at",),
-            # "immediately" is swept at 0 days: due as soon as expires_at has passed.
-            allowed_modes=("immediately",),
-            default_mode="immediately",
-            fixed=True,
-        ),
-        RetentionRule(
-            key=SENDS_RULE,
-            label_sv="Tvåfaktor: uppgifter om skickade SMS-koder raderas efter ett dygn",
-            label_en="Two-factor: records of SMS codes sent deleted after one day",
-            clock="created",
-            table=TwoFactorSend,
-            clock_columns=("sent_at",),
-            allowed_modes=("days",),
-            default_mode="days",
-            default_days=1,
-            fixed=True,
-        ),
-    ]
-
-
 REFS = (
-    ("employee_id", "employee_ref", "Användare", "Employee"),
-    ("customer_id", "customer_ref", "Kund", "Customer"),
-    ("contact_id", "contact_ref", "Kontaktperson", "Contact person"),
+    Field("employee_id", "employee_ref", "delete_row", "Användare", "Employee"),
+    Field("customer_id", "customer_ref", "delete_row", "Kund", "Customer"),
+    Field("contact_id", "contact_ref", "delete_row", "Kontaktperson", "Contact person"),
 )
-TABLES = (TwoFactorChallenge, TrustedDevice, TwoFactorSend, TwoFactorPerson)
+FIXED_LIST = "a choice from a fixed list"
 
 
-def personal_data() -> list[PersonalDataField | NotPersonal]:
-    F = PersonalDataField
-    fields: list[PersonalDataField | NotPersonal] = [
-        F(TwoFactorChallenge, "phone_masked", "phone", "delete_row", "Maskerat telefonnummer",
-          "Masked phone number", rule=CHALLENGES_RULE),
-        F(TwoFactorChallenge, "signer_name", "name", "delete_row", "Namn vid SMS-signering",
-          "Name at SMS signing", rule=CHALLENGES_RULE),
-        F(TwoFactorChallenge, "reason", "free_text", "delete_row", "Skäl till signeringsförfrågan",
-          "Reason for a signing request", rule=CHALLENGES_RULE),
-        F(TwoFactorChallenge, "requested_by", "employee_ref", "zero", "Startad av (åt någon annan)",
-          "Started by (for someone else)"),
-        F(TrustedDevice, "label", "other", "delete_row", "Betrodd enhet (webbläsare, system)",
-          "Trusted device (browser, system)", rule=DEVICES_RULE),
-        F(TwoFactorSend, "person_kind", "other", "delete_row", "Skickad SMS-kod",
-          "SMS code sent", rule=SENDS_RULE),
+def _fixed(key: str, label_sv: str, label_en: str, clock: Clock, column: str, mode: Mode,
+           days: int = 1) -> RetentionRule:
+    """A rule shown in Settings > GDPR that nobody can change (its table: the record's)."""
+    return RetentionRule(
+        key=key, label_sv=label_sv, label_en=label_en, clock=clock, clock_columns=(column,),
+        allowed_modes=(mode,), default_mode=mode, default_days=days, fixed=True,
+    )
+
+
+def _devices_link(_: int) -> str:
+    return "/api/twofactor/devices"
+
+
+def _spec(name: str, table: type[Table], label: tuple[str, str], place: tuple[str, str], **rest: Any) -> RecordSpec:
+    """A two-factor table as a record nobody opens, found in person search under ``place``."""
+    return RecordSpec(
+        name, table, *label, plural_sv=f"{PLACE_SV} – {place[0]}", plural_en=f"{PLACE_EN} – {place[1]}",
+        title_column=None, soft_delete=False, area=AREA, opens=False, **rest,
+    )
+
+
+def records() -> list[RecordSpec]:
+    return [
+        _spec(
+            "challenge", t.TwoFactorChallenge, ("SMS-kodförfrågan", "SMS code request"), ("SMS-koder", "SMS codes"),
+            fields=(
+                Field("phone_masked", "phone", "delete_row", "Maskerat telefonnummer", "Masked phone number",
+                      rule=CHALLENGES_RULE),
+                Field("signer_name", "name", "delete_row", "Namn vid SMS-signering", "Name at SMS signing",
+                      rule=CHALLENGES_RULE),
+                Field("reason", "free_text", "delete_row", "Skäl till signeringsförfrågan",
+                      "Reason for a signing request", rule=CHALLENGES_RULE),
+                Field("requested_by", "employee_ref", "zero", "Startad av (åt någon annan)",
+                      "Started by (for someone else)"),
+                *REFS,
+            ),
+            not_personal=(
+                (("id_hash", "code_hmac", "subject_hash"), "hashes of secrets"),
+                (("person_kind", "context", "purpose", "status"), "choices from fixed lists"),
+            ),
+            rules=(
+                _fixed(CHALLENGES_RULE, "Tvåfaktor: SMS-kodförfrågningar raderas ett dygn efter att de gått ut",
+                       "Two-factor: SMS code requests deleted one day after they expire",
+                       "dated", "expires_at", "days"),
+            ),
+        ),
+        _spec(
+            "device", t.TrustedDevice, ("Betrodd enhet", "Trusted device"), ("betrodda enheter", "trusted devices"),
+            link=_devices_link,
+            fields=(
+                Field("label", "other", "delete_row", "Betrodd enhet (webbläsare, system)",
+                      "Trusted device (browser, system)", rule=DEVICES_RULE, search=False),
+                *REFS,
+            ),
+            not_personal=((("token_hash",), "a hash of a secret token"), (("person_kind",), FIXED_LIST)),
+            # "immediately" is swept at 0 days: due as soon as expires_at has passed.
+            rules=(
+                _fixed(DEVICES_RULE,
+                       "Tvåfaktor: betrodda enheter raderas när de gått ut (ett år efter första inloggningen)",
+                       "Two-factor: trusted devices deleted when they expire (one year after the first login)",
+                       "dated", "expires_at", "immediately", days=365),
+            ),
+        ),
+        _spec(
+            "send", t.TwoFactorSend, ("Skickad SMS-kod", "SMS code sent"), ("skickade SMS-koder", "SMS codes sent"),
+            fields=(
+                Field("person_kind", "other", "delete_row", "Skickad SMS-kod", "SMS code sent", rule=SENDS_RULE,
+                      search=False),
+                *REFS,
+            ),
+            rules=(
+                _fixed(SENDS_RULE, "Tvåfaktor: uppgifter om skickade SMS-koder raderas efter ett dygn",
+                       "Two-factor: records of SMS codes sent deleted after one day", "created", "sent_at", "days"),
+            ),
+        ),
+        _spec(
+            "person", t.TwoFactorPerson, ("Felräknare", "Wrong-code counter"), ("felräknare", "wrong-code counters"),
+            fields=REFS, not_personal=((("person_kind",), FIXED_LIST),),
+        ),
     ]
-    for table in TABLES:
-        for column, category, label_sv, label_en in REFS:
-            fields.append(F(table, column, category, "delete_row", label_sv, label_en))  # type: ignore[arg-type]
-    N = NotPersonal
-    fields += [
-        N(TwoFactorSettings, ("provider", "sender"), "the organization's SMS gateway and sender"),
-        N(TwoFactorContextSetting, ("key",), "a context's key"),
-        N(TwoFactorChallenge, ("id_hash", "code_hmac", "subject_hash"), "hashes of secrets"),
-        N(TwoFactorChallenge, ("person_kind", "context", "purpose", "status"),
-          "choices from fixed lists"),
-        N(TrustedDevice, ("token_hash",), "a hash of a secret token"),
-        N(TrustedDevice, ("person_kind",), "a choice from a fixed list"),
-        N(TwoFactorPerson, ("person_kind",), "a choice from a fixed list"),
-        N(TwoFactorDailyCount, ("day",), "a date"),
+
+
+def not_records() -> list[NotPersonal]:
+    """The organization's own two-factor tables: settings and counts, nobody's data."""
+    return [
+        NotPersonal(t.TwoFactorSettings, ("provider", "sender"), "the organization's SMS gateway and sender"),
+        NotPersonal(t.TwoFactorContextSetting, ("key",), "a context's key"),
+        NotPersonal(t.TwoFactorDailyCount, ("day",), "a date"),
     ]
-    return fields
-
-
-def search_sources() -> list[SearchSource]:
-    def devices_link(_: int) -> str:
-        return "/api/twofactor/devices"
-
-    sources = [
-        SearchSource(TwoFactorChallenge, "phone_masked", "phone", AREA, PLACE_SV, PLACE_EN),
-        SearchSource(TwoFactorChallenge, "signer_name", "name", AREA, PLACE_SV, PLACE_EN),
-        SearchSource(TwoFactorChallenge, "reason", "free_text", AREA, PLACE_SV, PLACE_EN),
-        SearchSource(TwoFactorChallenge, "requested_by", "employee_ref", AREA,
-                     f"{PLACE_SV} – startad åt någon annan", f"{PLACE_EN} – started for someone else"),
-    ]
-    for column, category, _, _ in REFS:
-        sources.append(
-            SearchSource(TrustedDevice, column, category, AREA, f"{PLACE_SV} – betrodda enheter",  # type: ignore[arg-type]
-                         f"{PLACE_EN} – trusted devices", link=devices_link)
-        )
-        sources.append(
-            SearchSource(TwoFactorChallenge, column, category, AREA, f"{PLACE_SV} – SMS-koder",  # type: ignore[arg-type]
-                         f"{PLACE_EN} – SMS codes")
-        )
-    return sources

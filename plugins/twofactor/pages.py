@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar import Request, Response, post
+from litestar import Request, Response
 from litestar.params import FromPath
 from litestar.response import Redirect
 
@@ -144,7 +144,7 @@ class TwoFactorSettingsPages(PageController):
             {"cfg": cfg, "sent_today": await services.sent_today(user.tenant_id),
              "cap_max": services.daily_cap_max(),
              "providers": services.PROVIDERS,
-             "reason": (services.SMS_FIRST_SV if lang == "sv" else services.SMS_FIRST_EN) if not cfg.sms_active else None,
+             "reason": None if cfg.sms_active else (services.SMS_FIRST_SV if lang == "sv" else services.SMS_FIRST_EN),
              "contexts": [{"key": c.key, "label": c.label_sv if lang == "sv" else c.label_en,
                            "enabled": states.get(c.key, False)} for c in contexts],
              "errors": errors or {},

@@ -9,7 +9,7 @@ handed only to whoever started the step, is what they act on.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, ClassVar
 
 from litestar import Controller, Request, Response, delete, get, post, put
 from litestar.datastructures import Cookie
@@ -136,8 +136,8 @@ async def _devices_of_known_person(tenant_id: int, kind: str, person_id: int) ->
 
 class TwoFactorController(Controller):
     path = "/api/twofactor"
-    tags = ["twofactor"]
-    exception_handlers = {TwoFactorRefusal: _refusal}
+    tags: ClassVar[list[str]] = ["twofactor"]
+    exception_handlers: ClassVar[dict[Any, Any]] = {TwoFactorRefusal: _refusal}
 
     # --- settings (M3) -------------------------------------------------------------
 

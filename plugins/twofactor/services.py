@@ -263,12 +263,14 @@ def provider_configured(provider: str) -> str | None:
     """Why the server cannot use this provider (missing credentials), or None."""
     import os
 
-    if provider == "46elks":
-        if not (os.environ.get("GALLRA_46ELKS_USERNAME") and os.environ.get("GALLRA_46ELKS_PASSWORD")):
-            return "46elks needs GALLRA_46ELKS_USERNAME and GALLRA_46ELKS_PASSWORD on the server"
-    if provider == "twilio":
-        if not (os.environ.get("GALLRA_TWILIO_ACCOUNT_SID") and os.environ.get("GALLRA_TWILIO_AUTH_TOKEN")):
-            return "Twilio needs GALLRA_TWILIO_ACCOUNT_SID and GALLRA_TWILIO_AUTH_TOKEN on the server"
+    if provider == "46elks" and not (
+        os.environ.get("GALLRA_46ELKS_USERNAME") and os.environ.get("GALLRA_46ELKS_PASSWORD")
+    ):
+        return "46elks needs GALLRA_46ELKS_USERNAME and GALLRA_46ELKS_PASSWORD on the server"
+    if provider == "twilio" and not (
+        os.environ.get("GALLRA_TWILIO_ACCOUNT_SID") and os.environ.get("GALLRA_TWILIO_AUTH_TOKEN")
+    ):
+        return "Twilio needs GALLRA_TWILIO_ACCOUNT_SID and GALLRA_TWILIO_AUTH_TOKEN on the server"
     return None
 
 
@@ -1062,9 +1064,10 @@ async def person_status(tenant_id: int, kind: str, person_id: int) -> dict[str, 
             "Telefonnummer saknas: personen kan inte få SMS-koder. Lägg till ett mobilnummer "
             f"under {person.fix_hint_sv or 'personens kort'}."
         )
+        card = person.fix_hint_en or "the person\N{RIGHT SINGLE QUOTATION MARK}s card"
         missing_en = (
             "The phone number is missing: this person cannot get SMS codes. Add a mobile "
-            f"number under {person.fix_hint_en or 'the person’s card'}."
+            f"number under {card}."
         )
     return {
         "kind": kind,

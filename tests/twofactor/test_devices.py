@@ -28,7 +28,8 @@ async def trust(client, tenant, email, ua=FIREFOX):
 
 def test_device_label_is_coarse():
     assert device_label(FIREFOX) == "Firefox on Windows"
-    assert device_label("Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) Version/17.0 Mobile Safari/604.1") == "Safari on iOS"
+    iphone = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) Version/17.0 Mobile Safari/604.1"
+    assert device_label(iphone) == "Safari on iOS"
     assert device_label("") == "Unknown browser"
 
 

@@ -32,7 +32,7 @@ class FakeProvider:
         provider = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802
+            def do_POST(self) -> None:
                 length = int(self.headers.get("content-length", 0))
                 body = self.rfile.read(length).decode()
                 provider.requests.append(
@@ -168,7 +168,9 @@ def two_attempts(monkeypatch):
     monkeypatch.setattr(core.config, "get_settings", lambda: settings)
 
 
-async def test_failing_provider_is_retried_then_marked_failed(client, anon_client, tenant, worker, elks, two_attempts, caplog):
+async def test_failing_provider_is_retried_then_marked_failed(
+    client, anon_client, tenant, worker, elks, two_attempts, caplog
+):
     caplog.set_level(logging.DEBUG)
     elks.status = 500
     elks.answer = {"error": "internal", "echo": "whatever"}

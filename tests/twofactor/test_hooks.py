@@ -6,10 +6,10 @@ from __future__ import annotations
 import pytest
 
 from core.contracts import PersonContact, PersonKind, TwoFactorContext
+from core.db import utcnow
 from core.plugins import PluginError, get_host, hookimpl
 from core.secondfactor import describe_person
 from core.tables import Employee
-from core.db import utcnow
 from tests.twofactor.conftest import MOBILE, WORK, activate_sms, add_employee, set_phones, switch
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
@@ -160,7 +160,7 @@ async def test_missing_tampered_and_foreign_cookies_mean_sms(client, anon_client
 async def test_device_expires_exactly_365_days_after_first_login(client, anon_client, tenant):
     await setup_login_2fa(client, tenant)
     emp_id, email = await add_employee(tenant, "Ann Year")
-    start = datetime(2031, 3, 1, 12, 0, 0, tzinfo=timezone.utc)
+    start = datetime(2031, 3, 1, 12, 0, 0, tzinfo=UTC)
     with time_machine.travel(start, tick=False) as clock:
         await _trusted_token(anon_client, tenant, email)
         device = await TrustedDevice.select().where(TrustedDevice.employee_id == emp_id).first()
@@ -206,7 +206,7 @@ async def test_brute_force_right_code_after_five_wrong_is_refused(client, anon_c
 async def test_wrong_entries_count_across_challenges_until_an_admin_unlocks(client, anon_client, tenant):
     await setup_login_2fa(client, tenant)
     emp_id, email = await add_employee(tenant, "Ann Lock")
-    start = datetime.now(timezone.utc)
+    start = datetime.now(UTC)
     with time_machine.travel(start, tick=False) as clock:
         for round_ in range(2):
             clock.move_to(start + timedelta(minutes=2 * round_))
@@ -257,7 +257,7 @@ async def test_right_code_resets_the_failure_count(client, anon_client, tenant):
 async def test_expired_and_reused_codes_are_refused(client, anon_client, tenant):
     await setup_login_2fa(client, tenant)
     _, email = await add_employee(tenant, "Ann Expire")
-    start = datetime.now(timezone.utc)
+    start = datetime.now(UTC)
     with time_machine.travel(start, tick=False) as clock:
         r = await login(anon_client, tenant, email=email)
         cid = r.json()["second_factor"]["challenge_id"]
@@ -279,7 +279,7 @@ async def test_expired_and_reused_codes_are_refused(client, anon_client, tenant)
 async def test_resend_throttle_and_hourly_limit(client, anon_client, tenant):
     await setup_login_2fa(client, tenant)
     _, email = await add_employee(tenant, "Ann Resend")
-    start = datetime.now(timezone.utc)
+    start = datetime.now(UTC)
     with time_machine.travel(start, tick=False) as clock:
         r = await login(anon_client, tenant, email=email)
         cid = r.json()["second_factor"]["challenge_id"]

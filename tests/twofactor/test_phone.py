@@ -95,7 +95,9 @@ async def test_customer_and_contact_without_phone(admin_client, tenant, fake_peo
     )
     await activate_sms(admin_client)
     await switch(admin_client, "test_signing")
-    r = await admin_client.post("/api/twofactor/sign", json={"context": "test_signing", "person_kind": kind, "person_id": 7, "reason": "Test"})
+    r = await admin_client.post(
+        "/api/twofactor/sign", json={"context": "test_signing", "person_kind": kind, "person_id": 7, "reason": "Test"}
+    )
     assert r.status_code == 409
     assert "phone number is missing" in r.json()["detail"]
     status = (await admin_client.get(f"/api/twofactor/people/{kind}/7/status")).json()
@@ -104,7 +106,9 @@ async def test_customer_and_contact_without_phone(admin_client, tenant, fake_peo
     assert status["name"] == "Cia Kund"
 
     fake_people.people[(tenant.id, kind, 7)] = PersonContact(name="Cia Kund", work_phone=WORK)
-    r = await admin_client.post("/api/twofactor/sign", json={"context": "test_signing", "person_kind": kind, "person_id": 7, "reason": "Test"})
+    r = await admin_client.post(
+        "/api/twofactor/sign", json={"context": "test_signing", "person_kind": kind, "person_id": 7, "reason": "Test"}
+    )
     assert r.status_code == 202 and r.json()["masked_phone"] == WORK_MASKED
 
 
@@ -115,7 +119,8 @@ async def test_status_of_unknown_or_other_tenants_person_is_404(admin_client, ot
     assert (await admin_client.get("/api/twofactor/people/customer/1/status")).status_code == 404
     r = await admin_client.get("/api/twofactor/people/robot/1/status")
     assert r.status_code == 400 and r.json()["field"] == "kind"
-    assert (await admin_client.post(f"/api/twofactor/people/employee/{other_tenant.admin_id}/unlock")).status_code == 404
+    unlock = f"/api/twofactor/people/employee/{other_tenant.admin_id}/unlock"
+    assert (await admin_client.post(unlock)).status_code == 404
 
 
 async def test_status_needs_an_administrator(client, anon_client, tenant):

@@ -14,6 +14,7 @@ from plugins.twofactor import services
 from plugins.twofactor.tables import TwoFactorChallenge, TwoFactorPerson
 from tests.conftest import login
 from tests.twofactor.conftest import (
+    MOBILE,
     activate_sms,
     add_employee,
     forget_last_send,
@@ -22,7 +23,6 @@ from tests.twofactor.conftest import (
     switch,
     wrong,
 )
-from tests.twofactor.conftest import MOBILE
 
 
 async def _counters(tenant_id: int, employee_id: int) -> tuple[int, int]:
@@ -43,9 +43,13 @@ async def test_only_oneself_or_an_administrator_with_a_reason(client, anon_clien
     await login(anon_client, tenant, email=plain_email)
     sign = "/api/twofactor/sign"
     # A plain employee cannot SMS the administrator, or a customer.
-    r = await anon_client.post(sign, json={"context": "test_signing", "person_kind": "employee", "person_id": tenant.admin_id})
+    r = await anon_client.post(
+        sign, json={"context": "test_signing", "person_kind": "employee", "person_id": tenant.admin_id}
+    )
     assert r.status_code == 403
-    r = await anon_client.post(sign, json={"context": "test_signing", "person_kind": "customer", "person_id": 3, "reason": "x"})
+    r = await anon_client.post(
+        sign, json={"context": "test_signing", "person_kind": "customer", "person_id": 3, "reason": "x"}
+    )
     assert r.status_code == 403
     assert await TwoFactorChallenge.count().where(TwoFactorChallenge.tenant_id == tenant.id) == 0
     # ...but signs for themself.
@@ -100,7 +104,9 @@ async def test_wrong_codes_of_someone_elses_request_do_not_lock_the_person(clien
     # ...while the person still gets and uses codes of their own steps.
     mine = await ask_second_factor(SecondFactorRequest(tenant.id, "employee", victim, "test_signing", None, "t"))
     assert mine is not None and mine.required and mine.challenge_id, mine
-    r = await anon_client.post(f"/api/twofactor/challenges/{mine.challenge_id}/verify", json={"code": await last_code(tenant.id)})
+    r = await anon_client.post(
+        f"/api/twofactor/challenges/{mine.challenge_id}/verify", json={"code": await last_code(tenant.id)}
+    )
     assert r.status_code == 200, r.text
     # An administrator's unlock ends the requester's count too.
     assert (await client.post(f"/api/twofactor/people/employee/{tenant.admin_id}/unlock")).status_code == 200

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from core.db import utcnow
 from core.gdpr.registry import get_declarations
+from core.plugins import get_host
 from core.tables import Outbox
 from plugins.twofactor import gdpr
 from plugins.twofactor.services import REDACTED_BODY, purge_expired
@@ -32,7 +33,9 @@ def test_rules_are_fixed_and_declarations_check():
     assert all(info.owner == "twofactor" and info.rule.fixed for info in rules.values())
     assert rules[gdpr.CHALLENGES_RULE].rule.default_days == 1
     assert rules[gdpr.DEVICES_RULE].rule.default_mode == "immediately"
-    fields = {(f.table._meta.tablename, f.field.column, f.field.category) for f in decl.fields if f.owner == "twofactor"}
+    fields = {
+        (f.table._meta.tablename, f.field.column, f.field.category) for f in decl.fields if f.owner == "twofactor"
+    }
     assert ("twofactor_challenge", "phone_masked", "phone") in fields
     assert ("twofactor_device", "label", "other") in fields
     for table in ("twofactor_challenge", "twofactor_device", "twofactor_send", "twofactor_person"):
@@ -60,7 +63,7 @@ async def test_purge_job_deletes_expired_rows_and_removes_codes(client, anon_cli
     assert bo_code in bodies[1]  # still valid
 
     await purge_expired(now + timedelta(minutes=6))  # Bo's code expired: removed from outbox
-    assert all(REDACTED_BODY == r["body"] for r in await sms_rows(tenant.id))
+    assert all(r["body"] == REDACTED_BODY for r in await sms_rows(tenant.id))
 
     await purge_expired(now + timedelta(days=1, minutes=6))
     assert await _count(TwoFactorChallenge, tenant.id) == 0
@@ -108,3 +111,26 @@ async def test_anonymizing_an_employee_deletes_their_two_factor_rows(client, ano
     for table in (TwoFactorChallenge, TrustedDevice, TwoFactorSend, TwoFactorPerson):
         assert await table.count().where(table.employee_id == ann_id) == 0, table
     assert await TrustedDevice.count().where(TrustedDevice.employee_id == bo_id) == 1
+
+
+def test_the_tables_are_declared_once_as_records():
+    """#18.4: ``declare_records`` is the declaration; only the organization's own settings
+    and counts (no records, nobody's data) stay in ``declare_personal_data``. The records
+    are opened by nobody: no record type, and person search never reads a code, hash or token."""
+    host = get_host()
+    plugin = host.plugin("twofactor")
+    for hook in ("declare_retention_rules", "declare_search_sources", "declare_record_types"):
+        assert not hasattr(plugin, hook), hook
+    specs = {s.name: s for s in host.records_by_plugin()["twofactor"]}
+    assert set(specs) == {"challenge", "device", "send", "person"}
+    assert not any(s.path or s.opens for s in specs.values())
+    own = host.collect_by_plugin("declare_personal_data")["twofactor"]
+    assert {f.table._meta.tablename for f in own} >= {"twofactor_challenge", "twofactor_settings"}
+    decl = get_declarations()
+    assert not [key for key in decl.record_types if key[0] == "twofactor"]
+    sources = host.collect_by_plugin("declare_search_sources")["twofactor"]
+    searched = {(s.table._meta.tablename, s.column) for s in sources}
+    assert ("twofactor_challenge", "phone_masked") in searched
+    assert ("twofactor_challenge", "signer_name") in searched
+    secret = {"id_hash", "code_hmac", "subject_hash", "token_hash", "label", "person_kind"}
+    assert not {column for _, column in searched} & secret

@@ -93,12 +93,17 @@ async def test_bad_settings_are_400_naming_the_field(admin_client, body, field):
 async def test_provider_needs_server_credentials(admin_client, monkeypatch):
     monkeypatch.delenv("GALLRA_46ELKS_USERNAME", raising=False)
     monkeypatch.delenv("GALLRA_46ELKS_PASSWORD", raising=False)
-    r = await admin_client.put("/api/twofactor/settings", json={"sms_active": True, "sender": "Gallra", "provider": "46elks"})
+    r = await admin_client.put(
+        "/api/twofactor/settings", json={"sms_active": True, "sender": "Gallra", "provider": "46elks"}
+    )
     assert r.status_code == 400
     assert "GALLRA_46ELKS_USERNAME" in r.json()["detail"]
     monkeypatch.setenv("GALLRA_46ELKS_USERNAME", "u")
     monkeypatch.setenv("GALLRA_46ELKS_PASSWORD", "p")
-    r = await admin_client.put("/api/twofactor/settings", json={"sms_active": True, "sender": "Gallra", "provider": "46elks", "daily_cap": 20})
+    r = await admin_client.put(
+        "/api/twofactor/settings",
+        json={"sms_active": True, "sender": "Gallra", "provider": "46elks", "daily_cap": 20},
+    )
     assert r.status_code == 200
     assert r.json()["provider"] == "46elks" and r.json()["daily_cap"] == 20 and r.json()["sender"] == "Gallra"
 
@@ -108,7 +113,9 @@ async def test_malformed_bodies_are_400(admin_client):
     assert r.status_code == 400
     r = await admin_client.put("/api/twofactor/contexts/employee_login", json={"enabled": "yes please"})
     assert r.status_code == 400
-    r = await admin_client.put("/api/twofactor/contexts/employee_login", content=b"{", headers={"content-type": "application/json"})
+    r = await admin_client.put(
+        "/api/twofactor/contexts/employee_login", content=b"{", headers={"content-type": "application/json"}
+    )
     assert r.status_code == 400
 
 

@@ -33,7 +33,10 @@ async def test_context_off_means_no_answer(admin_client, tenant, fake_people):
     assert await ask(tenant.id, "customer", 1) is None
     await activate_sms(admin_client)
     assert await ask(tenant.id, "customer", 1) is None  # SMS active, context still off
-    r = await admin_client.post("/api/twofactor/sign", json={"context": "test_signing", "person_kind": "customer", "person_id": 1, "reason": "Avtal"})
+    r = await admin_client.post(
+        "/api/twofactor/sign",
+        json={"context": "test_signing", "person_kind": "customer", "person_id": 1, "reason": "Avtal"},
+    )
     assert r.status_code == 200 and r.json()["required"] is False
 
 
@@ -50,7 +53,9 @@ async def test_module_flow_through_the_hook(anon_client, admin_client, tenant, f
     early = await ask(tenant.id, "contact", 3, first.challenge_id)
     assert early.required and early.error and early.status == 409
 
-    r = await anon_client.post(f"/api/twofactor/challenges/{first.challenge_id}/verify", json={"code": await last_code(tenant.id)})
+    r = await anon_client.post(
+        f"/api/twofactor/challenges/{first.challenge_id}/verify", json={"code": await last_code(tenant.id)}
+    )
     assert r.status_code == 200, r.text
     signature = r.json()["signature"]
     assert signature["name"] == "Cia Kontakt" and signature["masked_phone"] == MOBILE_MASKED
@@ -80,7 +85,9 @@ async def test_sign_endpoint_starts_a_challenge(admin_client, anon_client, tenan
     row = await TwoFactorChallenge.select().where(TwoFactorChallenge.customer_id == 5).first()
     assert row["purpose"] == "sign" and row["tenant_id"] == tenant.id and row["employee_id"] == 0
 
-    r = await anon_client.post(f"/api/twofactor/challenges/{cid}/verify", json={"code": await last_code(tenant.id), "tenant": tenant.slug})
+    r = await anon_client.post(
+        f"/api/twofactor/challenges/{cid}/verify", json={"code": await last_code(tenant.id), "tenant": tenant.slug}
+    )
     assert r.status_code == 200 and r.json()["signature"]["name"] == "Dan Kund"
     assert (await ask(tenant.id, "customer", 5, cid)).required is False
 

@@ -1,11 +1,13 @@
 from piccolo.apps.migrations.auto.migration_manager import MigrationManager
-from piccolo.columns.column_types import Integer
-from piccolo.columns.column_types import Varchar
+from piccolo.columns.column_types import Integer, Varchar
 from piccolo.columns.indexes import IndexMethod
 
 ID = "2026-12-05T21:52:31:785461"
 VERSION = "1.38.0"
-DESCRIPTION = "Wrong codes count against whoever started a challenge for someone else (requested_by, reason, others_failed_count)"
+DESCRIPTION = (
+    "Wrong codes count against whoever started a challenge for someone else "
+    "(requested_by, reason, others_failed_count)"
+)
 
 
 async def forwards():
