@@ -38,9 +38,8 @@ from core.pages import (
     t_for,
 )
 from core.pages.routes import SECOND_FACTOR_ACTION
-from core.tables import Employee
 from core.web import SESSION_COOKIE, client_ip, session_cookie, user_of
-from plugins.twofactor import EMPLOYEE_LOGIN, services
+from plugins.twofactor import services
 from plugins.twofactor.routes import _device_cookie
 from plugins.twofactor.services import TwoFactorRefusal
 
@@ -93,17 +92,11 @@ class TwoFactorPages(PageController):
         ua = request.headers.get("user-agent", "")
         try:
             result = await services.verify_code(tenant_id, challenge_id, code, ua)
+            employee_login = await services.completes_employee_login(result)
         except TwoFactorRefusal as exc:
             return await again(exc.text(t), exc.status)
 
-        if result.purpose == "login" and result.person_kind == "employee" and result.context == EMPLOYEE_LOGIN:
-            employee = await Employee.select(Employee.id).where(
-                (Employee.tenant_id == result.tenant_id)
-                & (Employee.id == result.person_id)
-                & Employee.deleted_at.is_null()
-            ).first()
-            if employee is None:
-                return await again(t.gettext("This account can no longer log in."), 409)
+        if employee_login:
             await auth.logout(request.cookies.get(SESSION_COOKIE))
             token = await auth.create_session(result.tenant_id, result.person_id, client_ip(request), ua)
             await log_system(result.tenant_id, "login", 200, "with SMS code", employee_id=result.person_id)

@@ -21,9 +21,8 @@ from core.auth import find_tenant
 from core.errors import GallraError, problem_body
 from core.eventlog import log_event, log_system
 from core.problems import PROBLEM_JSON, translations_of
-from core.tables import Employee
 from core.web import SESSION_COOKIE, AuthUser, client_ip, is_https, session_cookie, user_of
-from plugins.twofactor import EMPLOYEE_LOGIN, services
+from plugins.twofactor import services
 from plugins.twofactor.schemas import (
     ChallengeOut,
     ContextIn,
@@ -358,14 +357,7 @@ class TwoFactorController(Controller):
                 date=result.device_expires_at.date().isoformat(),
                 days=services.DEVICE_DAYS,
             )
-        if result.purpose == "login" and result.person_kind == "employee" and result.context == EMPLOYEE_LOGIN:
-            employee = await Employee.select(Employee.id).where(
-                (Employee.tenant_id == result.tenant_id)
-                & (Employee.id == result.person_id)
-                & Employee.deleted_at.is_null()
-            ).first()
-            if employee is None:
-                raise TwoFactorRefusal("This account can no longer log in.", 409, code="twofactor.account_gone")
+        if await services.completes_employee_login(result):
             # A new session id at every login, as at a login without a second factor.
             await auth.logout(request.cookies.get(SESSION_COOKIE))
             token = await auth.create_session(result.tenant_id, result.person_id, client_ip(request), ua)

@@ -883,6 +883,21 @@ async def verify_code(
     return result
 
 
+async def completes_employee_login(result: Verified) -> bool:
+    """Whether a verified code completes an employee's login (the edge then opens the
+    session); refused (409) when the employee was deleted since the code was sent."""
+    from plugins.twofactor import EMPLOYEE_LOGIN
+
+    if (result.purpose, result.person_kind, result.context) != ("login", "employee", EMPLOYEE_LOGIN):
+        return False
+    employee = await Employee.select(Employee.id).where(
+        (Employee.tenant_id == result.tenant_id) & (Employee.id == result.person_id) & Employee.deleted_at.is_null()
+    ).first()
+    if employee is None:
+        raise TwoFactorRefusal("This account can no longer log in.", 409, code="twofactor.account_gone")
+    return True
+
+
 async def redact_codes(challenge_row_id: int) -> None:
     """Remove the code from the challenge's SMS already handed to the gateway: once the
     code is used (or dead) the outbox keeps who got an SMS and when, not the code."""
@@ -960,32 +975,17 @@ async def decide(request: SecondFactorRequest) -> SecondFactorDecision | None:
 # --- trusted devices (M7, M8) -----------------------------------------------------------
 
 
+# (what the user-agent string holds, the name shown), the first match wins
+BROWSERS = (("Edg/", "Edge"), ("OPR/", "Opera"), ("Firefox/", "Firefox"), ("Chrome/", "Chrome"), ("Safari/", "Safari"))
+SYSTEMS = (("Android", "Android"), ("iPhone", "iOS"), ("iPad", "iPadOS"), ("Windows", "Windows"),
+           ("Mac OS X", "macOS"), ("Linux", "Linux"))
+
+
 def device_label(user_agent: str) -> str:
     """A coarse label ("Firefox on Windows") instead of the full user-agent string."""
     ua = user_agent or ""
-    browser = "Unknown browser"
-    for needle, name in (
-        ("Edg/", "Edge"),
-        ("OPR/", "Opera"),
-        ("Firefox/", "Firefox"),
-        ("Chrome/", "Chrome"),
-        ("Safari/", "Safari"),
-    ):
-        if needle in ua:
-            browser = name
-            break
-    system = ""
-    for needle, name in (
-        ("Android", "Android"),
-        ("iPhone", "iOS"),
-        ("iPad", "iPadOS"),
-        ("Windows", "Windows"),
-        ("Mac OS X", "macOS"),
-        ("Linux", "Linux"),
-    ):
-        if needle in ua:
-            system = name
-            break
+    browser = next((name for needle, name in BROWSERS if needle in ua), "Unknown browser")
+    system = next((name for needle, name in SYSTEMS if needle in ua), "")
     return f"{browser} on {system}" if system else browser
 
 
