@@ -6,6 +6,10 @@ sent, with the challenge id and the masked phone), then, after the person entere
 at ``POST /api/twofactor/challenges/{id}/verify``, with the ``challenge_id``: the answer is
 "not required" plus who signed and when, or an ``error`` to show. ``None`` means no
 plugin wants a second factor for this step (none installed, or the context is off).
+
+A decision's ``message`` and ``error`` are message ids with a ``code`` and ``params``, never
+finished text: the step raises ``decision.refusal()`` (problem details with the code and
+params in the API, the page's language on a page) or shows ``decision.message_text(t)``.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ async def ask_second_factor(request: SecondFactorRequest) -> SecondFactorDecisio
     """The decision of the plugin answering ``challenge_second_factor`` for this tenant."""
     hooks = await get_host().for_tenant(request.tenant_id)
     decision = await await_me_maybe(hooks.challenge_second_factor(request=request))
-    return decision  # type: ignore[no-any-return]
+    return decision
 
 
 async def second_factor_ready(tenant_id: int, context: str) -> bool:
@@ -42,4 +46,4 @@ async def describe_person(tenant_id: int, person_kind: str, person_id: int) -> P
     if owner is None:
         return None
     answer = await await_me_maybe(owner.describe(tenant_id, person_id))
-    return answer  # type: ignore[no-any-return]
+    return answer

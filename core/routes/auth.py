@@ -90,8 +90,8 @@ class AuthController(Controller):
                 )
             )
         )
-        if decision is not None and decision.error:
-            raise decision.refusal()
+        if decision is not None and (refusal := decision.refusal()) is not None:
+            raise refusal
         if decision is not None and decision.required:
             return Response(
                 LoginOut(
@@ -176,8 +176,8 @@ class AuthController(Controller):
                 challenge_id=data.challenge_id,
             )
         )
-        if decision is not None and decision.error:
-            raise decision.refusal()
+        if decision is not None and (refusal := decision.refusal()) is not None:
+            raise refusal
         if decision is not None and decision.required:
             return Response(
                 ResetCompleteOut(

@@ -190,7 +190,7 @@ class InventoryController(Controller):
                     second_factor=SecondFactorOut(
                         challenge_id=decision.challenge_id,
                         masked_phone=decision.masked_phone,
-                        message=decision.message,
+                        message=decision.message_text(),
                     ),
                 ),
                 status_code=HTTP_202_ACCEPTED,

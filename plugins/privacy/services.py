@@ -27,7 +27,6 @@ from core.errors import (
     REQUIRED,
     UNKNOWN_CHOICE,
     Conflict,
-    GallraError,
     Label,
     NotFound,
     _,
@@ -609,7 +608,7 @@ async def sign(
     await _ready_to_sign(tenant_id)
     decision = await _second_factor(user, challenge_id, user_agent)
     if decision is not None and decision.error:
-        refusal = GallraError(decision.error, code="privacy.second_factor")
+        refusal = decision.refusal()
         refusal.status = decision.status if 400 <= decision.status < 500 else 409
         raise refusal
     if decision is not None and decision.required:

@@ -120,7 +120,7 @@ class WorkOrdersController(Controller):
                     second_factor=SecondFactorOut(
                         challenge_id=decision.challenge_id,
                         masked_phone=decision.masked_phone,
-                        message=decision.message,
+                        message=decision.message_text(),
                     ),
                 ),
                 status_code=HTTP_202_ACCEPTED,

@@ -15,7 +15,7 @@ import phonenumbers
 
 from core.contracts import SecondFactorDecision, SecondFactorRequest
 from core.db import atomic, utcnow
-from core.errors import Conflict, GallraError, NotFound
+from core.errors import Conflict, NotFound
 from core.eventlog import log_event
 from core.plugins import await_me_maybe, get_host
 from core.records import RecordService
@@ -333,7 +333,7 @@ async def approve_extra_cost(
     if decision is not None and decision.error:
         # 409 missing phone, 429 throttled, 423 locked: the plugin says which (if it does).
         status = getattr(decision, "status", 409) or 409
-        refusal = GallraError(decision.error, code="work_order.second_factor")
+        refusal = decision.refusal()
         refusal.status = status if 400 <= status < 500 else 409
         raise refusal
     if decision is not None and decision.required:
