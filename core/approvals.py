@@ -50,7 +50,8 @@ def refusal(result: PortalDecisionResult, code: str = "portal.refused") -> Gallr
     the two-factor plugin's own, with its code and params, when it refused; else the
     module's message with ``code``. Its status is the result's."""
     decided = result.second_factor.refusal() if result.second_factor is not None else None
-    exc = decided or GallraError(result.error or NOT_FOUND, code=code)
+    message = result.error or NOT_FOUND  # the module's own message id
+    exc = decided or GallraError(message, code=code)
     exc.status = result.status_code if 400 <= result.status_code < 500 else 409
     return exc
 
