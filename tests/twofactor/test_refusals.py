@@ -6,33 +6,22 @@ same decision reaches projects, the vault, the portal and the login)."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 
 import pytest
 
-from core.contracts import PersonKind, SecondFactorDecision
+from core.contracts import SecondFactorDecision
 from core.pages import translations
-from core.plugins import get_host
 from plugins.twofactor.services import TwoFactorRefusal
 from tests.pages.helpers import post_form
+from tests.quotes import test_quotes_twofactor as quotes_2fa
 from tests.quotes.conftest import make_quote, send_quote
-from tests.quotes.test_quotes_twofactor import KARIN, Contacts, describe_contact
-from tests.stand_in import standing_in
 
 BODY = {"name": "Typed Name", "email": "karin@example.se"}
 
 
-@pytest.fixture
-def karin() -> Iterator[None]:
-    """A contact person with a mobile phone, described by a test plugin."""
-    if get_host().plugin("twofactor") is None:
-        pytest.skip("the two-factor plugin is not installed")
-    host = get_host()
-    host.add(Contacts(), name="tfcontacts", distribution="gallra-tests")
-    with standing_in("tfcontacts", PersonKind("contact", describe=describe_contact)):
-        yield
-    host.pm.unregister(name="tfcontacts")
-    host.records.pop("tfcontacts", None)
+# A contact person with a mobile phone, described by a test plugin (the quotes tests' own).
+real_plugins = quotes_2fa.real_plugins
+pytestmark = pytest.mark.usefixtures("real_plugins")
 
 
 async def _quote_link(admin_client) -> str:  # type: ignore[no-untyped-def]
@@ -42,7 +31,7 @@ async def _quote_link(admin_client) -> str:  # type: ignore[no-untyped-def]
     ):
         r = await admin_client.put(path, json=body)
         assert r.status_code == 200, r.text
-    quote = await make_quote(admin_client, contact_person_id=KARIN)
+    quote = await make_quote(admin_client, contact_person_id=quotes_2fa.KARIN)
     return f"/quotes/public/{await send_quote(admin_client, quote['id'])}"
 
 
@@ -71,7 +60,7 @@ def test_a_decision_keeps_the_code_params_and_status_of_the_refusal():
     )
 
 
-async def test_the_api_answers_the_refusal_with_its_code_and_params(admin_client, anon_client, karin):
+async def test_the_api_answers_the_refusal_with_its_code_and_params(admin_client, anon_client):
     url = f"/api{await _quote_link(admin_client)}/accept"
     r = await anon_client.post(url, json=BODY)
     assert r.status_code == 202, r.text
@@ -89,7 +78,7 @@ async def test_the_api_answers_the_refusal_with_its_code_and_params(admin_client
     assert f"Wait {r.json()['params']['seconds']} seconds" in r.json()["detail"]
 
 
-async def test_a_swedish_page_shows_the_refusal_in_swedish_with_its_number(admin_client, anon_client, karin):
+async def test_a_swedish_page_shows_the_refusal_in_swedish_with_its_number(admin_client, anon_client):
     page = await _quote_link(admin_client)
     r = await post_form(anon_client, f"{page}/accept", BODY, token_from=page)
     assert r.status_code == 200 and 'name="challenge_id"' in r.text, r.text
