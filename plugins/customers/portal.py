@@ -193,60 +193,30 @@ async def describe(tenant_id: int, person_kind: str, person_id: int) -> PersonCo
     person: its switchboard number is nobody's second factor. Deleted and anonymized
     people are unknown (None).
     """
+    table: Any
     if person_kind == "customer":
-        row = (
-            await Customer.select(
-                Customer.name,
-                Customer.kind,
-                Customer.mobile_phone,
-                Customer.private_phone,
-                Customer.work_phone,
-                Customer.deleted_at,
-                Customer.anonymized_at,
-            )
-            .where((Customer.tenant_id == tenant_id) & (Customer.id == person_id))
-            .first()
-        )
-        if not _alive(row):
-            return None
-        assert row is not None
-        if row["kind"] != "private":
-            return PersonContact(
-                name=row["name"], fix_hint_sv=COMPANY_HINT_SV, fix_hint_en=COMPANY_HINT_EN
-            )
-        return PersonContact(
-            name=row["name"],
-            mobile_phone=row["mobile_phone"],
-            private_phone=row["private_phone"],
-            work_phone=row["work_phone"],
-            fix_hint_sv=CUSTOMER_HINT_SV,
-            fix_hint_en=CUSTOMER_HINT_EN,
-        )
-    if person_kind == "contact":
-        row = (
-            await ContactPerson.select(
-                ContactPerson.name,
-                ContactPerson.mobile_phone,
-                ContactPerson.private_phone,
-                ContactPerson.work_phone,
-                ContactPerson.deleted_at,
-                ContactPerson.anonymized_at,
-            )
-            .where((ContactPerson.tenant_id == tenant_id) & (ContactPerson.id == person_id))
-            .first()
-        )
-        if not _alive(row):
-            return None
-        assert row is not None
-        return PersonContact(
-            name=row["name"],
-            mobile_phone=row["mobile_phone"],
-            private_phone=row["private_phone"],
-            work_phone=row["work_phone"],
-            fix_hint_sv=CONTACT_HINT_SV,
-            fix_hint_en=CONTACT_HINT_EN,
-        )
-    return None
+        table, hint_sv, hint_en = Customer, CUSTOMER_HINT_SV, CUSTOMER_HINT_EN
+    elif person_kind == "contact":
+        table, hint_sv, hint_en = ContactPerson, CONTACT_HINT_SV, CONTACT_HINT_EN
+    else:
+        return None
+    columns = [table.name, table.mobile_phone, table.private_phone, table.work_phone, table.deleted_at,
+               table.anonymized_at]
+    if table is Customer:
+        columns.append(Customer.kind)
+    row = await table.select(*columns).where((table.tenant_id == tenant_id) & (table.id == person_id)).first()
+    if not _alive(row):
+        return None
+    if table is Customer and row["kind"] != "private":
+        return PersonContact(name=row["name"], fix_hint_sv=COMPANY_HINT_SV, fix_hint_en=COMPANY_HINT_EN)
+    return PersonContact(
+        name=row["name"],
+        mobile_phone=row["mobile_phone"],
+        private_phone=row["private_phone"],
+        work_phone=row["work_phone"],
+        fix_hint_sv=hint_sv,
+        fix_hint_en=hint_en,
+    )
 
 
 async def person_of_account(account: dict) -> dict | None:
