@@ -6,6 +6,9 @@ No HTTP here (see portal_routes.py). What holds the design together:
   company has no portal account of its own: its people are its contact persons). An
   employee invites the person; the invitation e-mail carries a single-use link (7 days)
   where the person chooses the first password (the "conversation invitation link").
+* **One login system.** Sessions, invitation and reset links and the throttled password
+  check are the core's (core.auth, kind ``"portal"``, the account's id as ``subject_id``),
+  shared with the employees' login: this module keeps only the accounts and its SMS steps.
 * **Secrets are hashes.** Passwords as Argon2id (core.auth), session and link tokens as
   SHA-256 (core.security.token_hash): a database leak opens no portal account.
 * **Two-factor only through hooks.** Steps ask ``challenge_second_factor`` with the
