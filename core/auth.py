@@ -1,14 +1,23 @@
-"""Employees' passwords, sessions, password reset and login throttling.
+"""One login system: passwords, sessions, single-use links and login throttling of every
+kind of person who logs in (employees, and portal people of plugins/portal), and the
+employees' own use of them.
 
 Sessions live in the database (two web processes must agree on them); the browser holds a
-random token whose SHA-256 is the key. Everything here answers the same way whether or not
-an account exists, so the login and reset forms reveal nothing about who is a user.
+random token whose SHA-256 is the key. Sessions and link tokens carry a ``kind``
+(:data:`core.tables.LOGIN_KINDS`) and the person's id within it (``subject_id``): the
+generic functions below (:func:`open_session`, :func:`live_session`, :func:`issue_link`,
+:func:`find_link`, :func:`check_login`...) work for any kind, and each kind's lookup never
+sees another kind's rows. Failed logins are counted atomically in the database
+(:mod:`core.throttle`), per kind through the throttle key's scope. Everything here answers
+the same way whether or not an account exists, so the login and reset forms reveal nothing
+about who is a user.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
@@ -32,6 +41,10 @@ from core.tables import (
     Session,
     Tenant,
 )
+
+EMPLOYEE = "employee"
+PORTAL = "portal"
+MAX_TOKEN_LENGTH = 128
 
 log = logging.getLogger(__name__)
 
@@ -59,9 +72,13 @@ def _dummy_hash() -> str:
 
 def check_password_rules(password: str) -> None:
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise AuthError("The password must be at least %(n)s characters.", 400, code="password_too_short", n=MIN_PASSWORD_LENGTH)
+        raise AuthError(
+            "The password must be at least %(n)s characters.", 400, code="password_too_short", n=MIN_PASSWORD_LENGTH
+        )
     if len(password) > MAX_PASSWORD_LENGTH:
-        raise AuthError("The password must be at most %(n)s characters.", 400, code="password_too_long", n=MAX_PASSWORD_LENGTH)
+        raise AuthError(
+            "The password must be at most %(n)s characters.", 400, code="password_too_long", n=MAX_PASSWORD_LENGTH
+        )
 
 
 async def hash_password(password: str) -> str:
@@ -78,6 +95,251 @@ async def verify_password(stored: str | None, password: str) -> bool:
             return False
 
     return await asyncio.to_thread(_verify)
+
+
+# --- the machinery every kind shares ---------------------------------------------------
+
+
+async def check_login(
+    key: str,
+    password: str,
+    find: Callable[[], Awaitable[dict | None]],
+    store_hash: Callable[[dict, str], Awaitable[Any]],
+    *,
+    code: str | None = None,
+) -> dict:
+    """The account ``find`` answers if ``password`` is its password, else AuthError: 401
+    alike for a wrong password and an unknown account, 429 once ``key`` (:mod:`core.throttle`,
+    the kind's scope with organization and e-mail) has no attempt left.
+
+    An attempt is reserved atomically *before* the password is checked, so parallel guesses
+    get no more than ``login_max_failures`` checks between them; a right password gives its
+    attempt back, a wrong one keeps it counted. ``find`` returns the account row (with its
+    ``password_hash``) or None; ``store_hash`` saves a re-hashed password when the hasher's
+    parameters changed. ``code`` prefixes the answers' codes (``portal.`` → ``portal.throttled``).
+    """
+    settings = get_settings()
+    window = timedelta(minutes=settings.login_window_minutes)
+    if not await throttle.reserve(key, settings.login_max_failures, window):
+        raise AuthError(THROTTLED, 429, code=f"{code}throttled" if code else None)
+    account = await find()
+    ok = await verify_password(account["password_hash"] if account else None, password)
+    if not ok or account is None:
+        raise AuthError(WRONG_LOGIN, code=f"{code}wrong_login" if code else None)
+    await throttle.give_back(key)
+    if HASHER.check_needs_rehash(account["password_hash"]):
+        await store_hash(account, await hash_password(password))
+    return account
+
+
+async def open_session(
+    kind: str,
+    tenant_id: int,
+    subject_id: int,
+    *,
+    employee_id: int = 0,
+    ip: str = "",
+    user_agent: str = "",
+    replaces: str | None = None,
+) -> str:
+    """A new session of the person; returns the cookie's token (only its hash is stored).
+    ``replaces``: the browser's session token before login, which ends, so a token planted
+    before login is worthless."""
+    settings = get_settings()
+    token = new_token()
+    now = utcnow()
+    async with atomic():
+        if replaces and len(replaces) <= MAX_TOKEN_LENGTH:
+            await Session.delete().where((Session.token_hash == token_hash(replaces)) & (Session.kind == kind))
+        await Session.insert(
+            Session(
+                token_hash=token_hash(token),
+                tenant_id=tenant_id,
+                kind=kind,
+                subject_id=subject_id,
+                employee_id=employee_id,
+                created_at=now,
+                last_seen_at=now,
+                expires_at=now + timedelta(hours=settings.session_max_hours),
+                ip=ip[:64],
+                user_agent=user_agent[:200],
+            )
+        )
+    return token
+
+
+def session_over(row: dict, now: datetime) -> bool:
+    """Whether a session ran out: its absolute limit or its idle time."""
+    last_seen = _aware(row["last_seen_at"])
+    idle_limit = last_seen + timedelta(minutes=get_settings().session_idle_minutes)
+    return _aware(row["expires_at"]) <= now or idle_limit <= now
+
+
+async def touch_session(session_id: int, last_seen: Any, now: datetime) -> None:
+    """Note the session's use, at most once a minute: an idle timer needs no write per request."""
+    if (now - _aware(last_seen)).total_seconds() > 60:
+        await Session.update({Session.last_seen_at: now}).where(Session.id == session_id)
+
+
+async def live_session(kind: str, token: str | None) -> dict | None:
+    """The running session of ``kind`` behind a cookie token (touched), or None; a session
+    that ran out is deleted. The caller still checks that its person may log in."""
+    if not token or len(token) > MAX_TOKEN_LENGTH:
+        return None
+    row = await Session.select().where((Session.token_hash == token_hash(token)) & (Session.kind == kind)).first()
+    if row is None:
+        return None
+    now = utcnow()
+    if session_over(row, now):
+        await Session.delete().where(Session.id == row["id"])
+        return None
+    await touch_session(int(row["id"]), row["last_seen_at"], now)
+    return row
+
+
+async def drop_session(session_id: int) -> None:
+    await Session.delete().where(Session.id == session_id)
+
+
+async def end_session(kind: str, token: str | None) -> int | None:
+    """End the session behind the token; returns its tenant (for the system log)."""
+    if not token or len(token) > MAX_TOKEN_LENGTH:
+        return None
+    rows = await Session.delete().where(
+        (Session.token_hash == token_hash(token)) & (Session.kind == kind)
+    ).returning(Session.tenant_id)
+    return int(rows[0]["tenant_id"]) if rows else None
+
+
+async def end_sessions_of(kind: str, tenant_id: int, subject_ids: Sequence[int]) -> None:
+    """End every session of these people of ``kind``."""
+    if subject_ids:
+        await Session.delete().where(
+            (Session.tenant_id == tenant_id) & (Session.kind == kind) & Session.subject_id.is_in(list(subject_ids))
+        )
+
+
+async def issue_link(
+    kind: str,
+    tenant_id: int,
+    subject_id: int,
+    purpose: str,
+    ttl: timedelta,
+    *,
+    employee_id: int = 0,
+) -> str:
+    """A single-use link token for the person (``purpose``: "reset" or "invite"); returns
+    the token, which only the e-mail holds. An older unused link of the same purpose stops
+    working: one live link per person and purpose. (Callers hold the person's row, so two
+    requests handled at once cannot both keep theirs.)"""
+    token = new_token()
+    now = utcnow()
+    await drop_links(kind, tenant_id, [subject_id], purpose, unused_only=True)
+    await PasswordResetToken.insert(
+        PasswordResetToken(
+            token_hash=token_hash(token),
+            tenant_id=tenant_id,
+            kind=kind,
+            subject_id=subject_id,
+            purpose=purpose,
+            employee_id=employee_id,
+            created_at=now,
+            expires_at=now + ttl,
+        )
+    )
+    return token
+
+
+async def find_link(kind: str, token: str | None, purpose: str, tenant_id: int | None = None) -> dict | None:
+    """The live (unused, unexpired) link of ``kind`` and ``purpose`` behind the token, else None."""
+    if not token or len(token) > MAX_TOKEN_LENGTH:
+        return None
+    where = (
+        (PasswordResetToken.token_hash == token_hash(token))
+        & (PasswordResetToken.kind == kind)
+        & (PasswordResetToken.purpose == purpose)
+    )
+    if tenant_id is not None:
+        where = where & (PasswordResetToken.tenant_id == tenant_id)
+    row = await PasswordResetToken.select().where(where).first()
+    if row is None or row["used_at"] is not None or row["expires_at"] <= utcnow():
+        return None
+    return row
+
+
+async def link_by_id(tenant_id: int, link_id: int) -> dict | None:
+    """A link by its id, if it is still live (a pending step that waited for its SMS code)."""
+    row = await PasswordResetToken.select().where(
+        (PasswordResetToken.tenant_id == tenant_id) & (PasswordResetToken.id == link_id)
+    ).first()
+    if row is None or row["used_at"] is not None or row["expires_at"] <= utcnow():
+        return None
+    return row
+
+
+async def claim_link(link_id: int) -> bool:
+    """Mark the link used, in the statement that checks it was not: single use under races."""
+    claimed = await PasswordResetToken.update({PasswordResetToken.used_at: utcnow()}).where(
+        (PasswordResetToken.id == link_id) & PasswordResetToken.used_at.is_null()
+    ).returning(PasswordResetToken.id)
+    return bool(claimed)
+
+
+async def drop_links(
+    kind: str,
+    tenant_id: int,
+    subject_ids: Sequence[int],
+    purpose: str | None = None,
+    *,
+    unused_only: bool = False,
+) -> None:
+    """Delete the people's links (of one purpose, or only the unused ones)."""
+    if not subject_ids:
+        return
+    where = (
+        (PasswordResetToken.tenant_id == tenant_id)
+        & (PasswordResetToken.kind == kind)
+        & PasswordResetToken.subject_id.is_in(list(subject_ids))
+    )
+    if purpose is not None:
+        where = where & (PasswordResetToken.purpose == purpose)
+    if unused_only:
+        where = where & PasswordResetToken.used_at.is_null()
+    await PasswordResetToken.delete().where(where)
+
+
+async def link_expires_at(kind: str, tenant_id: int, subject_id: int, purpose: str) -> datetime | None:
+    """When the person's live link of ``purpose`` stops working (None: there is none)."""
+    row = (
+        await PasswordResetToken.select(PasswordResetToken.expires_at)
+        .where(
+            (PasswordResetToken.tenant_id == tenant_id)
+            & (PasswordResetToken.kind == kind)
+            & (PasswordResetToken.subject_id == subject_id)
+            & (PasswordResetToken.purpose == purpose)
+            & PasswordResetToken.used_at.is_null()
+            & (PasswordResetToken.expires_at > utcnow())
+        )
+        .order_by(PasswordResetToken.expires_at, ascending=False)
+        .first()
+    )
+    return row["expires_at"] if row else None
+
+
+async def purge_logins(kind: str | None = None, now: datetime | None = None) -> int:
+    """Delete ended sessions and used or expired links (of one kind, or of all); returns how
+    many rows went."""
+    now = now or utcnow()
+    idle_cut = now - timedelta(minutes=get_settings().session_idle_minutes)
+    sessions: Any = (Session.expires_at <= now) | (Session.last_seen_at <= idle_cut)
+    links: Any = (PasswordResetToken.expires_at <= now) | PasswordResetToken.used_at.is_not_null()
+    if kind is not None:
+        sessions = (Session.kind == kind) & sessions
+        links = (PasswordResetToken.kind == kind) & links
+    async with atomic():
+        gone = len(await Session.delete().where(sessions).returning(Session.id))
+        gone += len(await PasswordResetToken.delete().where(links).returning(PasswordResetToken.id))
+    return gone
 
 
 @dataclass
@@ -104,13 +366,15 @@ async def find_tenant(slug: str) -> dict | None:
     return await Tenant.select().where(Tenant.slug == slug.strip().lower()).first()
 
 
-def login_key(tenant_slug: str, email: str) -> str:
-    """The login throttle's key (:mod:`core.throttle`): the same for existing and unknown
-    accounts, apart from the customer portal's and any other scope's."""
-    return throttle.key_for("employee_login", tenant_slug, email)
+def login_key(tenant_slug: str, email: str, kind: str = EMPLOYEE) -> str:
+    """The login throttle's key (:mod:`core.throttle`) of a kind of person: the same for
+    existing and unknown accounts, and apart from every other kind's key of the same
+    address (scope ``<kind>_login``)."""
+    return throttle.key_for(f"{kind}_login", tenant_slug, email)
 
 
 THROTTLED = "Too many failed logins for this account. Wait 15 minutes or reset the password."
+WRONG_LOGIN = "Wrong organization, e-mail or password."
 
 
 async def log_failed_login(tenant_slug: str, email: str, error: AuthError) -> None:
@@ -143,55 +407,32 @@ async def check_credentials(tenant_slug: str, email: str, password: str) -> dict
     An attempt is reserved atomically before the password is checked (:mod:`core.throttle`),
     so parallel guesses get no more than ``login_max_failures`` checks between them; a
     right password gives its attempt back, a wrong one keeps it counted."""
-    settings = get_settings()
-    key = login_key(tenant_slug, email)
-    window = timedelta(minutes=settings.login_window_minutes)
-    if not await throttle.reserve(key, settings.login_max_failures, window):
-        raise AuthError(THROTTLED, 429)
-    tenant = await find_tenant(tenant_slug)
-    tenant_id = int(tenant["id"]) if tenant else 0
-    if tenant is not None:
-        bind_tenant(tenant_id)
-    employee = None
-    if tenant is not None:
-        employee = (
+
+    async def find() -> dict | None:
+        tenant = await find_tenant(tenant_slug)
+        if tenant is None:
+            return None
+        bind_tenant(int(tenant["id"]))
+        return (
             await Employee.select()
             .where(
-                (Employee.tenant_id == tenant_id)
+                (Employee.tenant_id == tenant["id"])
                 & (Employee.email == email.strip().lower())
                 & Employee.deleted_at.is_null()
             )
             .first()
         )
-    ok = await verify_password(employee["password_hash"] if employee else None, password)
-    if not ok or employee is None:
-        raise AuthError("Wrong organization, e-mail or password.")
-    await throttle.give_back(key)
-    if HASHER.check_needs_rehash(employee["password_hash"]):
-        new_hash = await hash_password(password)
-        await Employee.update({Employee.password_hash: new_hash}).where(
-            Employee.id == employee["id"]
-        )
-    return employee
+
+    async def store_hash(employee: dict, new_hash: str) -> None:
+        await Employee.update({Employee.password_hash: new_hash}).where(Employee.id == employee["id"])
+
+    return await check_login(login_key(tenant_slug, email), password, find, store_hash)
 
 
 async def create_session(tenant_id: int, employee_id: int, ip: str, user_agent: str) -> str:
-    settings = get_settings()
-    token = new_token()
-    now = utcnow()
-    await Session.insert(
-        Session(
-            token_hash=token_hash(token),
-            tenant_id=tenant_id,
-            employee_id=employee_id,
-            created_at=now,
-            last_seen_at=now,
-            expires_at=now + timedelta(hours=settings.session_max_hours),
-            ip=ip[:64],
-            user_agent=user_agent[:200],
-        )
+    return await open_session(
+        EMPLOYEE, tenant_id, employee_id, employee_id=employee_id, ip=ip, user_agent=user_agent
     )
-    return token
 
 
 _SESSION_SQL = """
@@ -206,7 +447,7 @@ SELECT s.id AS session_id, s.tenant_id AS tenant_id, s.employee_id AS employee_i
   FROM session s
   LEFT JOIN employee e ON e.id = s.employee_id AND e.tenant_id = s.tenant_id
   LEFT JOIN tenant t ON t.id = s.tenant_id
- WHERE s.token_hash = {{}}
+ WHERE s.token_hash = {{}} AND s.kind = 'employee'
 """
 
 
@@ -215,9 +456,8 @@ async def authenticate(token: str | None) -> SessionUser | None:
 
     One statement reads the session, its employee, the tenant and the employee's groups'
     permissions (before: five queries per request)."""
-    if not token or len(token) > 128:
+    if not token or len(token) > MAX_TOKEN_LENGTH:
         return None
-    settings = get_settings()
     aggregate = "group_concat(g.permissions, ',')" if is_sqlite() else "string_agg(g.permissions, ',')"
     rows = await raw(_SESSION_SQL.format(aggregate=aggregate), token_hash(token))
     if not rows:
@@ -226,19 +466,12 @@ async def authenticate(token: str | None) -> SessionUser | None:
     tenant_id = int(row["tenant_id"])
     bind_tenant(tenant_id)  # this request now sees only its tenant's rows
     now = utcnow()
-    last_seen = _aware(row["last_seen_at"])
-    idle_limit = last_seen + timedelta(minutes=settings.session_idle_minutes)
-    if _aware(row["expires_at"]) <= now or idle_limit <= now:
-        await Session.delete().where(Session.id == row["session_id"])
-        return None
-    if row["found_employee"] is None or row["deleted_at"] is not None:
-        await Session.delete().where(Session.id == row["session_id"])
+    if session_over(row, now) or row["found_employee"] is None or row["deleted_at"] is not None:
+        await drop_session(int(row["session_id"]))
         return None
     if row["found_tenant"] is None:
         return None
-    # Touch at most once a minute: an idle timer does not need a write per request.
-    if (now - last_seen).total_seconds() > 60:
-        await Session.update({Session.last_seen_at: now}).where(Session.id == row["session_id"])
+    await touch_session(int(row["session_id"]), row["last_seen_at"], now)
     permissions = frozenset(p for p in (row["permissions"] or "").split(",") if p)
     return SessionUser(
         session_id=int(row["session_id"]),
@@ -279,23 +512,20 @@ async def permissions_of(tenant_id: int, employee_id: int) -> frozenset[str]:
 
 
 async def logout(token: str | None) -> None:
-    if token:
-        await Session.delete().where(Session.token_hash == token_hash(token))
+    await end_session(EMPLOYEE, token)
 
 
 async def rotate_session(token: str) -> str | None:
     """Give the session a new id (after a privilege change); the old token stops working."""
     fresh = new_token()
     rows = await Session.update({Session.token_hash: token_hash(fresh)}).where(
-        Session.token_hash == token_hash(token)
+        (Session.token_hash == token_hash(token)) & (Session.kind == EMPLOYEE)
     ).returning(Session.id)
     return fresh if rows else None
 
 
 async def end_sessions(tenant_id: int, employee_id: int) -> None:
-    await Session.delete().where(
-        (Session.tenant_id == tenant_id) & (Session.employee_id == employee_id)
-    )
+    await end_sessions_of(EMPLOYEE, tenant_id, [employee_id])
 
 
 # --- password reset -----------------------------------------------------------------
@@ -343,25 +573,18 @@ async def start_password_reset(tenant_slug: str, email: str) -> str | None:
         return None
     from core.delivery import queue_message
 
-    token = new_token()
-    now = utcnow()
+    employee_id = int(employee["id"])
     async with atomic():
         # One live link per person: a new request replaces the older one (the person's row
         # is held so that two requests handled at once cannot both keep theirs).
-        await lock_row("employee", int(employee["id"]))
-        await PasswordResetToken.delete().where(
-            (PasswordResetToken.tenant_id == tenant["id"])
-            & (PasswordResetToken.employee_id == employee["id"])
-            & PasswordResetToken.used_at.is_null()
-        )
-        await PasswordResetToken.insert(
-            PasswordResetToken(
-                token_hash=token_hash(token),
-                tenant_id=tenant["id"],
-                employee_id=employee["id"],
-                created_at=now,
-                expires_at=now + timedelta(minutes=settings.reset_token_minutes),
-            )
+        await lock_row("employee", employee_id)
+        token = await issue_link(
+            EMPLOYEE,
+            int(tenant["id"]),
+            employee_id,
+            "reset",
+            timedelta(minutes=settings.reset_token_minutes),
+            employee_id=employee_id,
         )
         await queue_message(
             "email",
@@ -376,12 +599,8 @@ async def start_password_reset(tenant_slug: str, email: str) -> str | None:
 
 
 async def check_reset_token(token: str) -> dict:
-    row = (
-        await PasswordResetToken.select()
-        .where(PasswordResetToken.token_hash == token_hash(token))
-        .first()
-    )
-    if row is None or row["used_at"] is not None or row["expires_at"] <= utcnow():
+    row = await find_link(EMPLOYEE, token, "reset")
+    if row is None:
         raise AuthError(
             "This reset link is invalid, used or expired. Ask for a new one.", status=400
         )
@@ -396,19 +615,13 @@ async def complete_password_reset(token: str, new_password: str) -> dict:
     new_hash = await hash_password(new_password)
     async with atomic():
         # Claim the token in the same statement that checks it: single use under races.
-        claimed = await PasswordResetToken.update({PasswordResetToken.used_at: utcnow()}).where(
-            (PasswordResetToken.id == row["id"]) & PasswordResetToken.used_at.is_null()
-        ).returning(PasswordResetToken.id)
-        if not claimed:
+        if not await claim_link(int(row["id"])):
             raise AuthError("This reset link has already been used.", status=400)
         await Employee.update({Employee.password_hash: new_hash}).where(
             (Employee.id == row["employee_id"]) & (Employee.tenant_id == row["tenant_id"])
         )
         await end_sessions(int(row["tenant_id"]), int(row["employee_id"]))
-        await PasswordResetToken.delete().where(
-            (PasswordResetToken.employee_id == row["employee_id"])
-            & PasswordResetToken.used_at.is_null()
-        )
+        await drop_links(EMPLOYEE, int(row["tenant_id"]), [int(row["employee_id"])], unused_only=True)
         await fire_password_changed(int(row["tenant_id"]), "employee", int(row["employee_id"]))
     return row
 

@@ -51,6 +51,10 @@ class ModuleInfo:
     enabled_by_default: bool = True
     # Group in the person search and the brief: "workcloud", "time", "gdpr", "settings".
     area: str = "workcloud"
+    # Modules this one builds on (the customer portal on the customer register): it is off
+    # for a tenant while any of them is off or not installed, whatever the tenant chose for
+    # it (fail closed). Enabling it does not turn them on.
+    requires: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

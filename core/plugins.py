@@ -208,7 +208,11 @@ class PluginHost:
             TenantModule.tenant_id == tenant_id
         )
         choice = {r["module"]: bool(r["enabled"]) for r in rows}
-        return {name for name, info in known.items() if choice.get(name, info.enabled_by_default)}
+        on = {name for name, info in known.items() if choice.get(name, info.enabled_by_default)}
+        # A module needing one that is off (or missing) is off too, transitively.
+        while dropped := {name for name in on if not set(known[name].requires) <= on}:
+            on -= dropped
+        return on
 
     async def for_tenant(self, tenant_id: int) -> TenantHooks:
         enabled = await self.enabled_modules(tenant_id)

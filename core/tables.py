@@ -81,11 +81,23 @@ class GroupMember(Table, tablename="group_member"):
     employee_id = Integer(index=True)
 
 
+LOGIN_KINDS = ("employee", "portal")
+"""Who logs in: an employee, or a person with a customer-portal account (plugins/portal).
+Sessions, link tokens and the login throttle are the same machinery for both (core.auth)."""
+
+
 class Session(Table):
-    """A server-side login session; the browser holds only a random token."""
+    """A server-side login session; the browser holds only a random token.
+
+    ``kind`` says whose (:data:`LOGIN_KINDS`) and ``subject_id`` which one of that kind (an
+    employee's id, a portal account's id). ``employee_id`` is the employee of an employee
+    session (0 otherwise): the declared employee reference that erasure and anonymization
+    follow, so a portal session is never taken for an employee's."""
 
     token_hash = Varchar(length=64, unique=True)
     tenant_id = Integer(index=True)
+    kind = Varchar(length=16, default="employee")
+    subject_id = Integer(default=0, index=True)
     employee_id = Integer(index=True)
     created_at = Timestamptz(default=TimestamptzNow())
     last_seen_at = Timestamptz(default=TimestamptzNow())
@@ -95,8 +107,15 @@ class Session(Table):
 
 
 class PasswordResetToken(Table, tablename="password_reset_token"):
+    """A single-use link (SHA-256 only): a password reset, or a portal invitation where
+    the person chooses the first password. ``kind``, ``subject_id`` and ``employee_id`` as
+    in :class:`Session`."""
+
     token_hash = Varchar(length=64, unique=True)
     tenant_id = Integer(index=True)
+    kind = Varchar(length=16, default="employee")
+    subject_id = Integer(default=0, index=True)
+    purpose = Varchar(length=8, default="reset")  # "reset" | "invite"
     employee_id = Integer(index=True)
     created_at = Timestamptz(default=TimestamptzNow())
     expires_at = Timestamptz()

@@ -52,8 +52,6 @@ from plugins.customers.tables import (
     PortalAccount,
     PortalApprovalStep,
     PortalPending,
-    PortalSession,
-    PortalToken,
 )
 
 PLACE_SV = "Kundregister"
@@ -157,8 +155,6 @@ def personal_data() -> list[PersonalDataField | NotPersonal]:
         ),
         NotPersonal(Customer, ("kind",), "a choice from a fixed list"),
         NotPersonal(PortalAccount, ("person_kind",), "a choice from a fixed list"),
-        NotPersonal(PortalSession, ("token_hash",), "a hash of a secret token"),
-        NotPersonal(PortalToken, ("token_hash", "purpose"), "a token's hash, its purpose"),
         NotPersonal(
             PortalPending, ("token_hash", "binder_hash", "purpose", "password_hash"),
             "hashes of secrets and the step's purpose",

@@ -6,6 +6,9 @@ No HTTP here (see portal_routes.py). What holds the design together:
   company has no portal account of its own: its people are its contact persons). An
   employee invites the person; the invitation e-mail carries a single-use link (7 days)
   where the person chooses the first password (the "conversation invitation link").
+* **One login system.** Sessions, invitation and reset links and the throttled password
+  check are the core's (core.auth, kind ``"portal"``, the account's id as ``subject_id``),
+  shared with the employees' login: this module keeps only the accounts and its SMS steps.
 * **Secrets are hashes.** Passwords as Argon2id (core.auth), session and link tokens as
   SHA-256 (core.security.token_hash): a database leak opens no portal account.
 * **Two-factor only through hooks.** Steps ask ``challenge_second_factor`` with the
@@ -35,19 +38,19 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from core import approvals, auth
+from core.approvals import PortalPerson
 from core.auth import (
-    HASHER,
     MAX_PASSWORD_LENGTH,
+    MAX_TOKEN_LENGTH,
     MIN_PASSWORD_LENGTH,
+    PORTAL,
     AuthError,
     find_tenant,
     fire_password_changed,
     hash_password,
     limit_reset_request,
-    verify_password,
 )
-from core import approvals, throttle
-from core.approvals import PortalPerson
 from core.config import get_settings
 from core.contracts import (
     AnonymizeContext,
@@ -59,8 +62,8 @@ from core.contracts import (
     TwoFactorContext,
 )
 from core.db import atomic, bind_tenant, lock_row, utcnow
-from core.errors import Conflict, Invalid, NotFound, TooMany
 from core.delivery import queue_message
+from core.errors import Conflict, GallraError, Invalid, NotFound, TooMany
 from core.eventlog import log_system
 from core.plugins import get_host
 from core.secondfactor import ask_second_factor
@@ -75,8 +78,6 @@ from plugins.customers.tables import (
     PortalAccount,
     PortalApprovalStep,
     PortalPending,
-    PortalSession,
-    PortalToken,
 )
 
 MODULE = "customers"
@@ -101,7 +102,6 @@ STEP_BLOCKED = "This step was tried too many times. Start again."
 
 INVITE_TTL = timedelta(days=7)
 RESET_TTL = timedelta(minutes=30)
-MAX_TOKEN_LENGTH = 128
 RESET_TASK = "customers.portal_password_reset"
 
 CUSTOMER_HINT_SV = "Kundkortet – redigera kunden"
@@ -117,8 +117,6 @@ COMPANY_HINT_EN = (
     "for SMS codes)"
 )
 
-WRONG_LOGIN = "Wrong organization, e-mail or password."
-THROTTLED = "Too many failed logins for this account. Wait 15 minutes or reset the password."
 BAD_INVITE = "This invitation link is invalid, used or expired. Ask for a new invitation."
 BAD_RESET = "This reset link is invalid, used or expired. Ask for a new one."
 RESET_ANSWER = (
@@ -198,60 +196,30 @@ async def describe(tenant_id: int, person_kind: str, person_id: int) -> PersonCo
     person: its switchboard number is nobody's second factor. Deleted and anonymized
     people are unknown (None).
     """
+    table: Any
     if person_kind == "customer":
-        row = (
-            await Customer.select(
-                Customer.name,
-                Customer.kind,
-                Customer.mobile_phone,
-                Customer.private_phone,
-                Customer.work_phone,
-                Customer.deleted_at,
-                Customer.anonymized_at,
-            )
-            .where((Customer.tenant_id == tenant_id) & (Customer.id == person_id))
-            .first()
-        )
-        if not _alive(row):
-            return None
-        assert row is not None
-        if row["kind"] != "private":
-            return PersonContact(
-                name=row["name"], fix_hint_sv=COMPANY_HINT_SV, fix_hint_en=COMPANY_HINT_EN
-            )
-        return PersonContact(
-            name=row["name"],
-            mobile_phone=row["mobile_phone"],
-            private_phone=row["private_phone"],
-            work_phone=row["work_phone"],
-            fix_hint_sv=CUSTOMER_HINT_SV,
-            fix_hint_en=CUSTOMER_HINT_EN,
-        )
-    if person_kind == "contact":
-        row = (
-            await ContactPerson.select(
-                ContactPerson.name,
-                ContactPerson.mobile_phone,
-                ContactPerson.private_phone,
-                ContactPerson.work_phone,
-                ContactPerson.deleted_at,
-                ContactPerson.anonymized_at,
-            )
-            .where((ContactPerson.tenant_id == tenant_id) & (ContactPerson.id == person_id))
-            .first()
-        )
-        if not _alive(row):
-            return None
-        assert row is not None
-        return PersonContact(
-            name=row["name"],
-            mobile_phone=row["mobile_phone"],
-            private_phone=row["private_phone"],
-            work_phone=row["work_phone"],
-            fix_hint_sv=CONTACT_HINT_SV,
-            fix_hint_en=CONTACT_HINT_EN,
-        )
-    return None
+        table, hint_sv, hint_en = Customer, CUSTOMER_HINT_SV, CUSTOMER_HINT_EN
+    elif person_kind == "contact":
+        table, hint_sv, hint_en = ContactPerson, CONTACT_HINT_SV, CONTACT_HINT_EN
+    else:
+        return None
+    columns = [table.name, table.mobile_phone, table.private_phone, table.work_phone, table.deleted_at,
+               table.anonymized_at]
+    if table is Customer:
+        columns.append(Customer.kind)
+    row = await table.select(*columns).where((table.tenant_id == tenant_id) & (table.id == person_id)).first()
+    if not _alive(row):
+        return None
+    if table is Customer and row["kind"] != "private":
+        return PersonContact(name=row["name"], fix_hint_sv=COMPANY_HINT_SV, fix_hint_en=COMPANY_HINT_EN)
+    return PersonContact(
+        name=row["name"],
+        mobile_phone=row["mobile_phone"],
+        private_phone=row["private_phone"],
+        work_phone=row["work_phone"],
+        fix_hint_sv=hint_sv,
+        fix_hint_en=hint_en,
+    )
 
 
 async def person_of_account(account: dict) -> dict | None:
@@ -338,19 +306,7 @@ async def current_account_of(tenant_id: int, kind: str, person_id: int) -> dict 
 
 
 async def invitation_expires_at(tenant_id: int, account_id: int) -> datetime | None:
-    row = (
-        await PortalToken.select(PortalToken.expires_at)
-        .where(
-            (PortalToken.tenant_id == tenant_id)
-            & (PortalToken.account_id == account_id)
-            & (PortalToken.purpose == "invite")
-            & PortalToken.used_at.is_null()
-            & (PortalToken.expires_at > utcnow())
-        )
-        .order_by(PortalToken.expires_at, ascending=False)
-        .first()
-    )
-    return row["expires_at"] if row else None
+    return await auth.link_expires_at(PORTAL, tenant_id, account_id, "invite")
 
 
 async def _invitee(tenant_id: int, kind: str, person_id: int) -> tuple[dict, int, int]:
@@ -396,12 +352,8 @@ async def _close_accounts(tenant_id: int, account_ids: list[int], now: datetime)
         & PortalAccount.id.is_in(account_ids)
         & PortalAccount.disabled_at.is_null()
     )
-    await PortalSession.delete().where(
-        (PortalSession.tenant_id == tenant_id) & PortalSession.account_id.is_in(account_ids)
-    )
-    await PortalToken.delete().where(
-        (PortalToken.tenant_id == tenant_id) & PortalToken.account_id.is_in(account_ids)
-    )
+    await auth.end_sessions_of(PORTAL, tenant_id, account_ids)
+    await auth.drop_links(PORTAL, tenant_id, account_ids)
     await PortalPending.delete().where(
         (PortalPending.tenant_id == tenant_id) & PortalPending.account_id.is_in(account_ids)
     )
@@ -420,7 +372,6 @@ async def invite(tenant_id: int, kind: str, person_id: int, email: str | None) -
     address = normalize_email(email, "email") if email else None
     settings = get_settings()
     now = utcnow()
-    token = new_token()
     async with atomic():
         person, customer_id, contact_id = await _invitee(tenant_id, kind, person_id)
         address = address or normalize_email(person["email"], "email")
@@ -462,11 +413,7 @@ async def invite(tenant_id: int, kind: str, person_id: int, email: str | None) -
             await PortalAccount.update(
                 {PortalAccount.email: address, PortalAccount.invited_at: now}
             ).where((PortalAccount.tenant_id == tenant_id) & (PortalAccount.id == account["id"]))
-            await PortalToken.delete().where(
-                (PortalToken.tenant_id == tenant_id)
-                & (PortalToken.account_id == account["id"])
-                & (PortalToken.purpose == "invite")
-            )
+            await auth.drop_links(PORTAL, tenant_id, [int(account["id"])], "invite")
             account_id = int(account["id"])
         else:
             rows = await PortalAccount.insert(
@@ -482,16 +429,7 @@ async def invite(tenant_id: int, kind: str, person_id: int, email: str | None) -
                 )
             ).returning(PortalAccount.id)
             account_id = int(rows[0]["id"])
-        await PortalToken.insert(
-            PortalToken(
-                token_hash=token_hash(token),
-                tenant_id=tenant_id,
-                account_id=account_id,
-                purpose="invite",
-                created_at=now,
-                expires_at=now + INVITE_TTL,
-            )
-        )
+        token = await auth.issue_link(PORTAL, tenant_id, account_id, "invite", INVITE_TTL)
         org = await Tenant.select(Tenant.slug, Tenant.name).where(Tenant.id == tenant_id).first()
         link = f"{settings.base_url}/portal/activate?tenant={org['slug']}&token={token}"
         await queue_message(
@@ -548,22 +486,12 @@ async def _tenant_id(slug: str, bad_link: str | None = None) -> int | None:
 
 async def _link(tenant_id: int, token: str, purpose: str, bad_link: str) -> tuple[dict, dict]:
     """A live link token of the tenant and its account (whose person may use the portal)."""
-    if not token or len(token) > MAX_TOKEN_LENGTH:
-        raise Invalid(None, bad_link, code="portal.bad_link")
-    row = (
-        await PortalToken.select()
-        .where(
-            (PortalToken.tenant_id == tenant_id)
-            & (PortalToken.token_hash == token_hash(token))
-            & (PortalToken.purpose == purpose)
-        )
-        .first()
-    )
-    if row is None or row["used_at"] is not None or row["expires_at"] <= utcnow():
+    row = await auth.find_link(PORTAL, token, purpose, tenant_id)
+    if row is None:
         raise Invalid(None, bad_link, code="portal.bad_link")
     account = (
         await PortalAccount.select()
-        .where((PortalAccount.tenant_id == tenant_id) & (PortalAccount.id == row["account_id"]))
+        .where((PortalAccount.tenant_id == tenant_id) & (PortalAccount.id == row["subject_id"]))
         .first()
     )
     if (
@@ -620,10 +548,7 @@ async def _set_password(account: dict, token_row: dict, new_hash: str, now: date
     racing requests cannot both use it.
     """
     tenant_id = int(account["tenant_id"])
-    claimed = await PortalToken.update({PortalToken.used_at: now}).where(
-        (PortalToken.id == token_row["id"]) & PortalToken.used_at.is_null()
-    ).returning(PortalToken.id)
-    if not claimed:
+    if not await auth.claim_link(int(token_row["id"])):
         raise Invalid(None, "This link has already been used. Ask for a new one.", code="portal.link_used")
     values: dict[Any, Any] = {PortalAccount.password_hash: new_hash}
     if account["activated_at"] is None:
@@ -637,14 +562,10 @@ async def _set_password(account: dict, token_row: dict, new_hash: str, now: date
         raise Invalid(
             None, "This portal account is closed. Ask for a new invitation.", code="portal.account_closed"
         )
-    await PortalSession.delete().where(
-        (PortalSession.tenant_id == tenant_id) & (PortalSession.account_id == account["id"])
-    )
+    await auth.end_sessions_of(PORTAL, tenant_id, [int(account["id"])])
     # The used link goes, and every other open link of the account stops working. (The
     # claim above locks the row, so a racing request finds it gone: "already used".)
-    await PortalToken.delete().where(
-        (PortalToken.tenant_id == tenant_id) & (PortalToken.account_id == account["id"])
-    )
+    await auth.drop_links(PORTAL, tenant_id, [int(account["id"])])
     await PortalPending.delete().where(
         (PortalPending.tenant_id == tenant_id) & (PortalPending.account_id == account["id"])
     )
@@ -770,12 +691,8 @@ async def finish_pending(
         await PortalPending.delete().where(PortalPending.id == row["id"])
         return account, await _open_session(account, old_session)
     bad = BAD_INVITE if purpose == "activate" else BAD_RESET
-    link = (
-        await PortalToken.select()
-        .where((PortalToken.tenant_id == row["tenant_id"]) & (PortalToken.id == row["link_token_id"]))
-        .first()
-    )
-    if link is None or link["used_at"] is not None or link["expires_at"] <= utcnow():
+    link = await auth.link_by_id(int(row["tenant_id"]), int(row["link_token_id"]))
+    if link is None or link["kind"] != PORTAL:
         await PortalPending.delete().where(PortalPending.id == row["id"])
         raise Invalid(None, bad, code="portal.bad_link")
     contexts = (CONTEXT_CONVERSATIONS,) if purpose == "activate" else (CONTEXT_RESET, CONTEXT_CONVERSATIONS)
@@ -857,29 +774,12 @@ async def start_reset(slug: str, email: str) -> str | None:
     )
     if account is None or await person_of_account(account) is None:
         return None
-    token = new_token()
-    now = utcnow()
-    link = f"{get_settings().base_url}/portal/reset?tenant={tenant['slug']}&token={token}"
     async with atomic():
         # One live reset link per account: a new request replaces the older one (the
         # account's row is held so that two requests handled at once cannot both keep theirs).
         await lock_row("portal_account", int(account["id"]))
-        await PortalToken.delete().where(
-            (PortalToken.tenant_id == tenant_id)
-            & (PortalToken.account_id == account["id"])
-            & (PortalToken.purpose == "reset")
-            & PortalToken.used_at.is_null()
-        )
-        await PortalToken.insert(
-            PortalToken(
-                token_hash=token_hash(token),
-                tenant_id=tenant_id,
-                account_id=account["id"],
-                purpose="reset",
-                created_at=now,
-                expires_at=now + RESET_TTL,
-            )
-        )
+        token = await auth.issue_link(PORTAL, tenant_id, int(account["id"]), "reset", RESET_TTL)
+        link = f"{get_settings().base_url}/portal/reset?tenant={tenant['slug']}&token={token}"
         await queue_message(
             "email",
             account["email"],
@@ -913,22 +813,18 @@ async def request_reset(slug: str, email: str, ip: str) -> None:
 def login_key(slug: str, email: str) -> str:
     """The portal login throttle's key (:mod:`core.throttle`): the same for existing and
     unknown accounts, and apart from the employees' key of the same address."""
-    return throttle.key_for("portal_login", slug, email)
+    return auth.login_key(slug, email, PORTAL)
 
 
 async def check_credentials(slug: str, email: str, password: str) -> dict:
     """The account for these credentials, or AuthError (401 uniform, 429 throttled). An
     attempt is reserved atomically before the password is checked, so parallel guesses
     get no more checks than the limit; a right password gives it back."""
-    settings = get_settings()
-    key = login_key(slug, email)
     tenant_id = await _tenant_id(slug)
-    window = timedelta(minutes=settings.login_window_minutes)
-    if not await throttle.reserve(key, settings.login_max_failures, window):
-        await log_system(tenant_id or 0, "login_failed", 429, "customer portal: throttled")
-        raise AuthError(THROTTLED, 429, code="portal.throttled")
-    account = None
-    if tenant_id is not None:
+
+    async def find() -> dict | None:
+        if tenant_id is None:
+            return None
         account = (
             await PortalAccount.select()
             .where(
@@ -940,23 +836,22 @@ async def check_credentials(slug: str, email: str, password: str) -> dict:
             .first()
         )
         if account is not None and await person_of_account(account) is None:
-            account = None
-    ok = await verify_password(account["password_hash"] if account else None, password)
-    if not ok or account is None:
-        await log_system(
-            tenant_id or 0,
-            "login_failed",
-            401,
-            "customer portal: wrong organization, e-mail or password",
-        )
-        raise AuthError(WRONG_LOGIN, 401, code="portal.wrong_login")
-    await throttle.give_back(key)
-    if HASHER.check_needs_rehash(account["password_hash"]):
-        new_hash = await hash_password(password)
+            return None
+        return account  # type: ignore[no-any-return]
+
+    async def store_hash(account: dict, new_hash: str) -> None:
         await PortalAccount.update({PortalAccount.password_hash: new_hash}).where(
             PortalAccount.id == account["id"]
         )
-    return account
+
+    try:
+        return await auth.check_login(
+            login_key(slug, email), password, find, store_hash, code="portal."
+        )
+    except AuthError as refused:
+        detail = "throttled" if refused.status == 429 else "wrong organization, e-mail or password"
+        await log_system(tenant_id or 0, "login_failed", refused.status, f"customer portal: {detail}")
+        raise
 
 
 async def login(
@@ -985,23 +880,10 @@ async def login(
 
 
 async def _open_session(account: dict, old_session: str | None) -> str:
-    settings = get_settings()
-    token = new_token()
-    now = utcnow()
-    async with atomic():
-        # A new session id at every login: a token planted before login is worthless.
-        if old_session and len(old_session) <= MAX_TOKEN_LENGTH:
-            await PortalSession.delete().where(PortalSession.token_hash == token_hash(old_session))
-        await PortalSession.insert(
-            PortalSession(
-                token_hash=token_hash(token),
-                tenant_id=account["tenant_id"],
-                account_id=account["id"],
-                created_at=now,
-                last_seen_at=now,
-                expires_at=now + timedelta(hours=settings.session_max_hours),
-            )
-        )
+    # A new session id at every login: a token planted before login is worthless.
+    token = await auth.open_session(
+        PORTAL, int(account["tenant_id"]), int(account["id"]), replaces=old_session
+    )
     await log_system(int(account["tenant_id"]), "login", 200, "customer portal")
     return token
 
@@ -1023,36 +905,23 @@ async def authenticate(token: str | None) -> PortalUser | None:
     """The portal person behind a cookie token, or None (unknown, idle, expired, or the
     account or person may no longer use the portal). 404 when the tenant turned the
     customers module off."""
-    if not token or len(token) > MAX_TOKEN_LENGTH:
-        return None
-    settings = get_settings()
-    row = await PortalSession.select().where(PortalSession.token_hash == token_hash(token)).first()
+    row = await auth.live_session(PORTAL, token)
     if row is None:
-        return None
-    now = utcnow()
-    idle_limit = row["last_seen_at"] + timedelta(minutes=settings.session_idle_minutes)
-    if row["expires_at"] <= now or idle_limit <= now:
-        await PortalSession.delete().where(PortalSession.id == row["id"])
         return None
     tenant_id = int(row["tenant_id"])
     bind_tenant(tenant_id)  # this request now sees only its tenant's rows
     await _require_enabled(tenant_id)
     account = (
         await PortalAccount.select()
-        .where((PortalAccount.tenant_id == tenant_id) & (PortalAccount.id == row["account_id"]))
+        .where((PortalAccount.tenant_id == tenant_id) & (PortalAccount.id == row["subject_id"]))
         .first()
     )
     person = None
     if account is not None and account["disabled_at"] is None and account["anonymized_at"] is None:
         person = await person_of_account(account)
     if account is None or person is None:
-        await PortalSession.delete().where(PortalSession.id == row["id"])
+        await auth.drop_session(int(row["id"]))
         return None
-    # Touch at most once a minute: an idle timer does not need a write per request.
-    if (now - row["last_seen_at"]).total_seconds() > 60:
-        await PortalSession.update({PortalSession.last_seen_at: now}).where(
-            PortalSession.id == row["id"]
-        )
     tenant = await Tenant.select(Tenant.slug).where(Tenant.id == tenant_id).first()
     return PortalUser(
         session_id=int(row["id"]),
@@ -1069,12 +938,7 @@ async def authenticate(token: str | None) -> PortalUser | None:
 
 async def logout(token: str | None) -> int | None:
     """End the session behind the token; returns its tenant (for the system log)."""
-    if not token or len(token) > MAX_TOKEN_LENGTH:
-        return None
-    rows = await PortalSession.delete().where(
-        PortalSession.token_hash == token_hash(token)
-    ).returning(PortalSession.tenant_id)
-    return int(rows[0]["tenant_id"]) if rows else None
+    return await auth.end_session(PORTAL, token)
 
 
 # --- GDPR and housekeeping ---------------------------------------------------------------
@@ -1117,23 +981,12 @@ async def anonymize(context: AnonymizeContext) -> None:
 
 
 async def purge_expired(now: datetime | None = None) -> int:
-    """Delete ended sessions and used or expired link tokens (the login throttle's counters
-    are the core's, purged by core.auth.purge_expired)."""
-    settings = get_settings()
+    """Delete ended portal sessions, used or expired link tokens (core.auth.purge_logins),
+    and the portal's ended SMS and approval steps. (The login throttle's counters are the
+    core's, purged by core.auth.purge_expired.)"""
     now = now or utcnow()
-    idle_cut = now - timedelta(minutes=settings.session_idle_minutes)
-    gone = 0
+    gone = await auth.purge_logins(PORTAL, now)
     async with atomic():
-        gone += len(
-            await PortalSession.delete()
-            .where((PortalSession.expires_at <= now) | (PortalSession.last_seen_at <= idle_cut))
-            .returning(PortalSession.id)
-        )
-        gone += len(
-            await PortalToken.delete()
-            .where((PortalToken.expires_at <= now) | PortalToken.used_at.is_not_null())
-            .returning(PortalToken.id)
-        )
         gone += len(
             await PortalApprovalStep.delete()
             .where(PortalApprovalStep.expires_at <= now)

@@ -104,31 +104,6 @@ class PortalAccount(Table, tablename="portal_account"):
     anonymized_at = Timestamptz(null=True, default=None)
 
 
-class PortalSession(Table, tablename="portal_session"):
-    """A logged-in portal browser, like core Session: the cookie holds a random token,
-    this row only its SHA-256. Idle and absolute limits are those of employee sessions."""
-
-    token_hash = Varchar(length=64, unique=True)
-    tenant_id = Integer(index=True)
-    account_id = Integer(index=True)
-    created_at = Timestamptz(default=TimestamptzNow())
-    last_seen_at = Timestamptz(default=TimestamptzNow())
-    expires_at = Timestamptz(index=True)
-
-
-class PortalToken(Table, tablename="portal_token"):
-    """A single-use link token (SHA-256 only): an invitation (first password, 7 days) or
-    a password reset (30 minutes)."""
-
-    token_hash = Varchar(length=64, unique=True)
-    tenant_id = Integer(index=True)
-    account_id = Integer(index=True)
-    purpose = Varchar(length=8)  # "invite" | "reset"
-    created_at = Timestamptz(default=TimestamptzNow())
-    expires_at = Timestamptz(index=True)
-    used_at = Timestamptz(null=True, default=None)
-
-
 class PortalPending(Table, tablename="portal_pending"):
     """A step of the portal's pages waiting for its SMS code (login, first password,
     reset), kept here so the browser's code form carries only a random token, never the
@@ -165,8 +140,6 @@ class PortalApprovalStep(Table, tablename="portal_approval_step"):
 
 PORTAL_TABLES: list[type[Table]] = [
     PortalAccount,
-    PortalSession,
-    PortalToken,
     PortalPending,
     PortalApprovalStep,
 ]

@@ -290,3 +290,38 @@ def test_argon2_parameters_meet_owasp_minimum():
     assert HASHER.memory_cost >= 19 * 1024
     assert HASHER.time_cost >= 2
     assert HASHER.type.name == "ID"
+
+
+async def test_one_login_system_keeps_the_kinds_apart(client, tenant):
+    """#18.6: employees' and portal people's sessions and links share one table each, told
+    apart by ``kind``: a token of one kind is nothing to the other kind's lookups (and is not
+    deleted by them), and ending an employee's sessions leaves a portal session whose
+    subject has the same id."""
+    from core import auth
+
+    portal_token = await auth.open_session(auth.PORTAL, tenant.id, tenant.admin_id)
+    client.cookies.set("gallra_session", portal_token)
+    assert (await client.get("/api/auth/me")).status_code == 401
+    assert await auth.authenticate(portal_token) is None
+    assert await auth.live_session(auth.PORTAL, portal_token) is not None
+
+    employee_token = await auth.create_session(tenant.id, tenant.admin_id, "127.0.0.1", "test")
+    assert await auth.live_session(auth.PORTAL, employee_token) is None
+    user = await auth.authenticate(employee_token)
+    assert user is not None and user.employee_id == tenant.admin_id
+    await auth.end_sessions(tenant.id, tenant.admin_id)
+    assert await auth.authenticate(employee_token) is None
+    assert await auth.live_session(auth.PORTAL, portal_token) is not None
+    rows = await Session.select(Session.kind, Session.subject_id, Session.employee_id).where(
+        Session.tenant_id == tenant.id
+    )
+    assert rows == [{"kind": "portal", "subject_id": tenant.admin_id, "employee_id": 0}]
+
+    link = await auth.issue_link(auth.PORTAL, tenant.id, tenant.admin_id, "reset", timedelta(minutes=30))
+    assert await auth.find_link(auth.EMPLOYEE, link, "reset") is None
+    assert await auth.find_link(auth.PORTAL, link, "invite") is None
+    response = await client.post(
+        "/api/auth/password-reset/complete", json={"token": link, "password": "a-new-password-1"}
+    )
+    assert response.status_code == 400
+    assert await auth.find_link(auth.PORTAL, link, "reset") is not None

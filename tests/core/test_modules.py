@@ -126,3 +126,24 @@ async def test_tenant_created_with_module_list_gets_only_those(module_host):
 
     row = await create_tenant(module_host, unique_slug(), "Only Beta AB", ["beta"])
     assert await enabled_modules(module_host, int(row["id"])) == {"beta"}
+
+
+async def test_a_module_is_off_while_a_module_it_requires_is_off(make_host):
+    """#18.6: a module declaring ``requires`` (the portal needs the customers module) is off
+    for a tenant whenever one it needs is off or not installed, fail closed; it comes back
+    with it."""
+    from core.tenancy import set_module_enabled
+    from tests.core.fake_plugins import gamma
+
+    host = make_host(alpha, beta, gamma)
+    t = await make_tenant()
+    assert await enabled_modules(host, t.id) == {"alpha"}  # beta is off by default
+    await set_module_enabled(host, t.id, "beta", True)
+    assert await enabled_modules(host, t.id) == {"alpha", "beta", "gamma"}
+    await set_module_enabled(host, t.id, "beta", False)
+    assert await enabled_modules(host, t.id) == {"alpha"}
+    await set_module_enabled(host, t.id, "gamma", True)  # its own choice does not help
+    assert await enabled_modules(host, t.id) == {"alpha"}
+
+    alone = make_host(alpha, gamma)  # beta not installed at all
+    assert await enabled_modules(alone, t.id) == {"alpha"}

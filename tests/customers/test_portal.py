@@ -17,14 +17,12 @@ from litestar.testing import AsyncTestClient
 
 from core import throttle
 from core.db import utcnow
-from core.tables import Outbox
+from core.tables import Outbox, PasswordResetToken, Session
 from plugins.customers.portal import RESET_ANSWER, login_key, purge_expired
 from plugins.customers.tables import (
     ContactPerson,
     Customer,
     PortalAccount,
-    PortalSession,
-    PortalToken,
 )
 from tests.conftest import TenantInfo, login
 from tests.customers.conftest import make_contact, make_customer
@@ -121,7 +119,7 @@ async def test_invitation_activation_login_me_logout(admin_client, browser, tena
     assert mail["subject"].startswith("Inbjudan till kundportalen")
     assert f"tenant={tenant.slug}" in mail["body"]
     token = await last_link(tenant.id, "per@example.org")
-    assert not await PortalToken.exists().where(PortalToken.token_hash == token)
+    assert not await PasswordResetToken.exists().where(PasswordResetToken.token_hash == token)
 
     # No password yet: no login.
     assert (await portal_login(browser, tenant, "per@example.org")).status_code == 401
@@ -410,7 +408,7 @@ async def test_disabled_account_ends_sessions(admin_client, browser, tenant):
     assert r.status_code == 200 and r.json()["status"] == "disabled"
     assert (await browser.get("/api/portal/me")).status_code == 401
     assert (await portal_login(browser, tenant, "per@example.org")).status_code == 401
-    assert await PortalSession.count().where(PortalSession.account_id == account["id"]) == 0
+    assert await Session.count().where((Session.kind == "portal") & (Session.subject_id == account["id"])) == 0
     # Invited again, the person chooses a new password on a new account.
     r = await invite(admin_client, str(customer["id"]))
     assert r.status_code == 201 and r.json()["id"] != account["id"]
@@ -468,15 +466,16 @@ async def test_parallel_guesses_get_no_more_checks_than_the_limit(
     admin_client, app, tenant, settings, monkeypatch
 ):
     """#17.6: a burst of wrong portal passwords, then the right one while they are in
-    flight: at most the limit is checked, the right password is refused unchecked."""
-    from plugins.customers import portal
+    flight: at most the limit is checked, the right password is refused unchecked. (The
+    check is the one login system's, core.auth.check_login.)"""
+    from core import auth
     from tests.burst import guess_burst
 
     await active_customer(admin_client, tenant)
     limit = settings.login_max_failures
     body = {"tenant": tenant.slug, "email": "per@example.org"}
     burst = await guess_burst(
-        app, monkeypatch, portal, "/api/portal/login",
+        app, monkeypatch, auth, "/api/portal/login",
         {**body, "password": "wrong-password-1"}, {**body, "password": PASSWORD},
         n_wrong=3 * limit, limit=limit,
     )
@@ -526,7 +525,6 @@ async def test_reset_requests_are_limited_and_one_link_stays_live(
     answers for an unknown address, and only the newest link works."""
     import httpx
 
-    from plugins.customers.tables import PortalToken
 
     await active_customer(admin_client, tenant)
     statuses = {}
@@ -542,11 +540,11 @@ async def test_reset_requests_are_limited_and_one_link_stays_live(
     assert statuses["per@example.org"] == statuses["ghost@example.org"]
     worker.drain()
     live = (
-        (PortalToken.tenant_id == tenant.id)
-        & (PortalToken.purpose == "reset")
-        & PortalToken.used_at.is_null()
+        (PasswordResetToken.tenant_id == tenant.id) & (PasswordResetToken.kind == "portal")
+        & (PasswordResetToken.purpose == "reset")
+        & PasswordResetToken.used_at.is_null()
     )
-    assert await PortalToken.count().where(live) == 1
+    assert await PasswordResetToken.count().where(live) == 1
 
 
 async def test_reset_is_not_sent_for_invited_or_disabled_accounts(admin_client, tenant):
@@ -612,12 +610,16 @@ async def test_purge_job_deletes_only_what_ended(admin_client, browser, tenant, 
     await invite(admin_client, str(other["id"]))
     await purge_expired()
     # Live session and live invitation stay; the used invitation went.
-    assert await PortalSession.count().where(PortalSession.account_id == account["id"]) == 1
-    assert await PortalToken.count().where(PortalToken.tenant_id == tenant.id) == 1
+    assert await Session.count().where((Session.kind == "portal") & (Session.subject_id == account["id"])) == 1
+    assert await PasswordResetToken.count().where(
+        (PasswordResetToken.tenant_id == tenant.id) & (PasswordResetToken.kind == "portal")
+    ) == 1
     later = utcnow() + timedelta(days=8)
     await purge_expired(later)
-    assert await PortalSession.count().where(PortalSession.account_id == account["id"]) == 0
-    assert await PortalToken.count().where(PortalToken.tenant_id == tenant.id) == 0
+    assert await Session.count().where((Session.kind == "portal") & (Session.subject_id == account["id"])) == 0
+    assert await PasswordResetToken.count().where(
+        (PasswordResetToken.tenant_id == tenant.id) & (PasswordResetToken.kind == "portal")
+    ) == 0
 
 
 # --- describe_person (two-factor finds phones without importing this plugin) -------------------

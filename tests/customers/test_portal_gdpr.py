@@ -12,7 +12,8 @@ from typing import Any
 
 from core.db import utcnow
 from core.gdpr.engine import sweep
-from plugins.customers.tables import Customer, PortalAccount, PortalSession, PortalToken
+from core.tables import PasswordResetToken, Session
+from plugins.customers.tables import Customer, PortalAccount
 from tests.customers.conftest import make_contact, make_customer
 from tests.customers.test_portal import (
     active_customer,
@@ -41,8 +42,10 @@ async def account_of(tenant_id: int, kind: str, person_id: int) -> dict:
 
 async def leftovers(account_id: int) -> tuple[int, int]:
     return (
-        await PortalSession.count().where(PortalSession.account_id == account_id),
-        await PortalToken.count().where(PortalToken.account_id == account_id),
+        await Session.count().where((Session.kind == "portal") & (Session.subject_id == account_id)),
+        await PasswordResetToken.count().where(
+            (PasswordResetToken.kind == "portal") & (PasswordResetToken.subject_id == account_id)
+        ),
     )
 
 
