@@ -63,7 +63,7 @@ from core.contracts import (
 )
 from core.db import atomic, bind_tenant, lock_row, utcnow
 from core.delivery import queue_message
-from core.errors import Conflict, GallraError, Invalid, NotFound, TooMany
+from core.errors import Conflict, Invalid, NotFound, TooMany
 from core.eventlog import log_system
 from core.plugins import get_host
 from core.secondfactor import ask_second_factor
