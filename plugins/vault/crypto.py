@@ -57,6 +57,7 @@ class VaultIntegrityError(VaultCryptoError):
     """A stored value or wrapped key failed authentication: tampered, moved or wrong key."""
 
     def __init__(self, what: str = "value"):
+        self.what = what
         super().__init__(
             f"The stored {what} failed its integrity check: it was changed, copied from "
             "another place, or the master key is not the one it was encrypted with. "

@@ -11,7 +11,7 @@ from typing import Annotated, Any
 import msgspec
 from litestar import Request, Response
 from litestar.datastructures import Cookie
-from litestar.exceptions import ClientException, NotFoundException, PermissionDeniedException
+from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, QueryParameter
 
 from core.pages import (
@@ -25,11 +25,11 @@ from core.pages import (
     render,
     t_for,
 )
+from core.errors import GallraError
 from core.pages.forms import error_of
 from core.pages.routes import second_factor_context
 from core.security import new_token
 from core.tables import Employee, EmployeeGroup
-from core.validation import FieldError
 from core.web import client_ip, is_https
 from plugins.vault import services
 from plugins.vault.schemas import (
@@ -56,16 +56,6 @@ def _(message: str) -> str:
 
 PURPOSES = {"customer": _("On behalf of a customer"), "internal": _("For internal handling")}
 FIELD_TYPES = {"text": _("Text"), "password": _("Password"), "url": _("Web address"), "note": _("Note")}
-MESSAGES = [
-    _("Wrong password."),
-    _("You are not on this form's list for encrypted data."),
-    _("Only administrators (or members of a group with the vault permission) manage secure-data forms."),
-    _("This form asks for an SMS code to decrypt, but no code can be sent: an administrator "
-      "must activate SMS sending and switch on “Secure data – decryption” under "
-      "Settings > Two-factor."),
-    _("This step has expired (10 minutes) or is not valid. Start again."),
-    _("Too many wrong passwords. Wait 15 minutes before trying again."),
-]
 
 
 async def _people(tenant_id: int) -> tuple[list[dict], list[dict]]:
@@ -200,7 +190,7 @@ class VaultPages(PageController):
                 return redirect(f"/vault?form_id={created.id}", t.gettext("The form is saved."))
             except msgspec.ValidationError:
                 errors = {"_form": t.gettext("A name is too long (at most 120 characters).")}
-            except (FieldError, ClientException) as exc:
+            except GallraError as exc:
                 errors = error_of(exc, t)
         return await self._builder(request, user, settings, rows, errors, status=400)
 
@@ -243,7 +233,7 @@ class VaultPages(PageController):
                 return redirect(f"/vault?form_id={form_id}", t.gettext("The form is saved."))
             except msgspec.ValidationError:
                 errors = {"_form": t.gettext("A name is too long (at most 120 characters).")}
-            except (FieldError, ClientException) as exc:
+            except GallraError as exc:
                 errors = error_of(exc, t)
         return await self._builder(request, user, settings, rows, errors, form_id=form_id, status=400)
 
@@ -286,7 +276,7 @@ class VaultPages(PageController):
                     client_ip(request),
                 )
                 return redirect(f"/vault?form_id={form_id}#entry-{entry.id}", t.gettext("The entry is saved."))
-            except (FieldError, ClientException) as exc:
+            except GallraError as exc:
                 errors = error_of(exc, t)
         return await render(request, "vault/entry_form.html", {"f": f, "values": form, "errors": errors}, 400, user=user)
 
@@ -333,10 +323,9 @@ class VaultPages(PageController):
                 answer, complete, token = await services.reveal_and_keep_pending(
                     user, entry_id, password[:256], binder, ctx
                 )
-        except (PermissionDeniedException, ClientException) as exc:
-            status = exc.status_code
+        except GallraError as exc:
             return await render(request, "vault/reveal.html",
-                                {"entry": entry, "errors": {"password": t.gettext(str(exc.detail))}}, status, user=user)
+                                {"entry": entry, "errors": {"password": exc.text(t)}}, exc.status, user=user)
         if not complete and answer.second_factor is not None and token is not None:
             response = await render(
                 request, "second_factor.html",
