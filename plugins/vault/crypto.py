@@ -141,10 +141,7 @@ def _parse_ring_json(text: str, where: str) -> dict[int, bytes]:
 
 def _ring_from_env(value: str) -> KeyRing:
     text = value.strip()
-    if text.startswith("{"):
-        keys = _parse_ring_json(text, ENV_KEY)
-    else:
-        keys = {1: _parse_key(text, ENV_KEY)}
+    keys = _parse_ring_json(text, ENV_KEY) if text.startswith("{") else {1: _parse_key(text, ENV_KEY)}
     return KeyRing(keys=keys, source=ENV_KEY)
 
 

@@ -61,7 +61,8 @@ def personal_data() -> list[PersonalDataField | NotPersonal]:
             "Behörighet till formulär", "Access to a form",
         ),
         PersonalDataField(
-            VaultAudit, "employee_id", "employee_ref", "zero", "Användare i dekrypteringslogg", "User in decryption log",
+            VaultAudit, "employee_id", "employee_ref", "zero",
+            "Användare i dekrypteringslogg", "User in decryption log",
         ),
         PersonalDataField(
             VaultPending, "employee_id", "employee_ref", "delete_row",
@@ -69,7 +70,8 @@ def personal_data() -> list[PersonalDataField | NotPersonal]:
             "Started decryption (waiting for an SMS code)",
         ),
         PersonalDataField(
-            VaultAudit, "ip", "ip", "delete_row", "IP-nummer i dekrypteringslogg", "IP address in decryption log",
+            VaultAudit, "ip", "ip", "delete_row",
+            "IP-nummer i dekrypteringslogg", "IP address in decryption log",
             rule=AUDIT_RULE,
         ),
         NotPersonal(

@@ -14,6 +14,7 @@ from litestar.datastructures import Cookie
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, QueryParameter
 
+from core.errors import GallraError
 from core.pages import (
     PageController,
     page_get,
@@ -25,7 +26,6 @@ from core.pages import (
     render,
     t_for,
 )
-from core.errors import GallraError
 from core.pages.forms import error_of
 from core.pages.routes import second_factor_context
 from core.security import new_token
@@ -144,7 +144,9 @@ class VaultPages(PageController):
         )
 
     @page_get("/")
-    async def index(self, request: Request[Any, Any, Any], purpose: Purpose = None, form_id: FormQ = None) -> Response[Any]:
+    async def index(
+        self, request: Request[Any, Any, Any], purpose: Purpose = None, form_id: FormQ = None
+    ) -> Response[Any]:
         user = await page_user(request)
         purpose = purpose if purpose in PURPOSES else None
         page = await services.list_entries(user, form_id, None, purpose, 0, 500)
@@ -168,31 +170,7 @@ class VaultPages(PageController):
 
     @page_post("/forms/new")
     async def create_form(self, request: Request[Any, Any, Any]) -> Response[Any]:
-        user = await page_user(request)
-        services.require_manager(user)
-        form = await read_form_lists(request)
-        t = t_for(request, user)
-        settings, rows, errors = _builder_input(form, t)
-        if not errors:
-            try:
-                data = FormIn(
-                    name=settings["name"], purpose=settings["purpose"],
-                    fields=[FieldIn(name=r["name"][:120], type=r["type"], encrypted=r["encrypted"], order=n)
-                            for n, r in enumerate(rows)],
-                    auto_delete_days=settings["auto_delete_days"],
-                    require_two_factor=settings["require_two_factor"],
-                    access=AccessIn(
-                        plain=AccessListIn(users=settings["plain_users"], groups=settings["plain_groups"]),
-                        encrypted=AccessListIn(users=settings["encrypted_users"], groups=settings["encrypted_groups"]),
-                    ),
-                )
-                created = await services.create_form(user, data, client_ip(request))
-                return redirect(f"/vault?form_id={created.id}", t.gettext("The form is saved."))
-            except msgspec.ValidationError:
-                errors = {"_form": t.gettext("A name is too long (at most 120 characters).")}
-            except GallraError as exc:
-                errors = error_of(exc, t)
-        return await self._builder(request, user, settings, rows, errors, status=400)
+        return await self._save_builder(request, None)
 
     @page_get("/forms/{form_id:int}/edit")
     async def edit_form(self, request: Request[Any, Any, Any], form_id: FromPath[int]) -> Response[Any]:
@@ -213,23 +191,41 @@ class VaultPages(PageController):
 
     @page_post("/forms/{form_id:int}/edit")
     async def update_form(self, request: Request[Any, Any, Any], form_id: FromPath[int]) -> Response[Any]:
+        return await self._save_builder(request, form_id)
+
+    async def _save_builder(self, request: Request[Any, Any, Any], form_id: int | None) -> Response[Any]:
+        """The builder posted: a new form (``form_id`` None) or the form's new settings,
+        fields and access lists; the builder again with the errors beside their fields."""
         user = await page_user(request)
         services.require_manager(user)
         form = await read_form_lists(request)
         t = t_for(request, user)
         settings, rows, errors = _builder_input(form, t)
         if not errors:
+            access = AccessIn(
+                plain=AccessListIn(users=settings["plain_users"], groups=settings["plain_groups"]),
+                encrypted=AccessListIn(users=settings["encrypted_users"], groups=settings["encrypted_groups"]),
+            )
             try:
-                await services.edit_form(user, form_id, FormPatch(
-                    name=settings["name"], auto_delete_days=settings["auto_delete_days"],
-                    require_two_factor=settings["require_two_factor"],
-                    fields=[FieldIn(name=r["name"][:120], type=r["type"], encrypted=r["encrypted"], order=n, id=r["id"])
-                            for n, r in enumerate(rows)],
-                ), client_ip(request))
-                await services.replace_access(user, form_id, AccessIn(
-                    plain=AccessListIn(users=settings["plain_users"], groups=settings["plain_groups"]),
-                    encrypted=AccessListIn(users=settings["encrypted_users"], groups=settings["encrypted_groups"]),
-                ), client_ip(request))
+                # a new form's fields have no id yet (whatever the post says)
+                fields = [
+                    FieldIn(name=r["name"][:120], type=r["type"], encrypted=r["encrypted"], order=n,
+                            id=r["id"] if form_id is not None else None)
+                    for n, r in enumerate(rows)
+                ]
+                if form_id is None:
+                    created = await services.create_form(user, FormIn(
+                        name=settings["name"], purpose=settings["purpose"], fields=fields,
+                        auto_delete_days=settings["auto_delete_days"],
+                        require_two_factor=settings["require_two_factor"], access=access,
+                    ), client_ip(request))
+                    form_id = created.id
+                else:
+                    await services.edit_form(user, form_id, FormPatch(
+                        name=settings["name"], auto_delete_days=settings["auto_delete_days"],
+                        require_two_factor=settings["require_two_factor"], fields=fields,
+                    ), client_ip(request))
+                    await services.replace_access(user, form_id, access, client_ip(request))
                 return redirect(f"/vault?form_id={form_id}", t.gettext("The form is saved."))
             except msgspec.ValidationError:
                 errors = {"_form": t.gettext("A name is too long (at most 120 characters).")}
@@ -278,7 +274,8 @@ class VaultPages(PageController):
                 return redirect(f"/vault?form_id={form_id}#entry-{entry.id}", t.gettext("The entry is saved."))
             except GallraError as exc:
                 errors = error_of(exc, t)
-        return await render(request, "vault/entry_form.html", {"f": f, "values": form, "errors": errors}, 400, user=user)
+        return await render(request, "vault/entry_form.html", {"f": f, "values": form, "errors": errors}, 400,
+                            user=user)
 
     @page_post("/entries/{entry_id:int}/delete")
     async def delete_entry(self, request: Request[Any, Any, Any], entry_id: FromPath[int]) -> Response[Any]:
@@ -307,8 +304,8 @@ class VaultPages(PageController):
         pending = form.get("pending", "")
         password = form.get("password", "")
         if not pending and not password:
-            return await render(request, "vault/reveal.html",
-                                {"entry": entry, "errors": {"password": t.gettext("Write your password.")}}, 400, user=user)
+            errors = {"password": t.gettext("Write your password.")}
+            return await render(request, "vault/reveal.html", {"entry": entry, "errors": errors}, 400, user=user)
         binder = new_token()
         token = None
         try:

@@ -22,8 +22,9 @@ from __future__ import annotations
 import hmac
 import json
 import logging
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import msgspec
@@ -36,11 +37,11 @@ from core.db import atomic, raw, utcnow
 from core.errors import RECORD_NOT_FOUND, Conflict, Forbidden, GallraError, Invalid, Label, NotFound, TooMany
 from core.eventlog import log_event
 from core.plugins import await_me_maybe, get_host
+from core.records import RecordService
 from core.references import check_party
 from core.secondfactor import second_factor_ready
 from core.security import new_token, token_hash
 from core.tables import Employee, EmployeeGroup
-from core.records import RecordService
 from core.validation import FieldError
 from plugins.vault import crypto, keys
 from plugins.vault.crypto import MasterKeyError, VaultIntegrityError
@@ -144,7 +145,7 @@ def _entry_not_found(entry_id: int) -> NotFound:
 STORED = {"value": _("The stored value"), "data key": _("The stored data key")}
 
 
-def _integrity(exc: VaultIntegrityError) -> Conflict:
+def integrity_refusal(exc: VaultIntegrityError) -> Conflict:
     return Conflict(INTEGRITY_FAILED, code="vault_entry.integrity", what=Label(STORED.get(exc.what, STORED["value"])))
 
 
@@ -213,9 +214,9 @@ async def access_map(tenant_id: int, employee_id: int, form_ids: list[int] | Non
 def _as_datetime(value: Any) -> datetime | None:
     """Timestamps from raw SQL: datetimes on PostgreSQL, maybe text on SQLite."""
     if value is None or isinstance(value, datetime):
-        return value.astimezone(timezone.utc) if isinstance(value, datetime) and value.tzinfo else value
+        return value.astimezone(UTC) if isinstance(value, datetime) and value.tzinfo else value
     parsed = datetime.fromisoformat(str(value))
-    return parsed.replace(tzinfo=timezone.utc) if parsed.tzinfo is None else parsed.astimezone(timezone.utc)
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
 
 
 async def _form_access(user: SessionUser, form_id: int) -> set[str]:
@@ -264,9 +265,27 @@ async def set_access(tenant_id: int, form_id: int, lists: AccessIn) -> None:
     rows = []
     for level, kinds in checked.items():
         for eid, created in kinds["users"].items():
-            rows.append(VaultAccess(tenant_id=tenant_id, form_id=form_id, level=level, employee_id=eid, group_id=0, principal_created_at=created))
+            rows.append(
+                VaultAccess(
+                    tenant_id=tenant_id,
+                    form_id=form_id,
+                    level=level,
+                    employee_id=eid,
+                    group_id=0,
+                    principal_created_at=created,
+                )
+            )
         for gid, created in kinds["groups"].items():
-            rows.append(VaultAccess(tenant_id=tenant_id, form_id=form_id, level=level, employee_id=0, group_id=gid, principal_created_at=created))
+            rows.append(
+                VaultAccess(
+                    tenant_id=tenant_id,
+                    form_id=form_id,
+                    level=level,
+                    employee_id=0,
+                    group_id=gid,
+                    principal_created_at=created,
+                )
+            )
     if rows:
         await VaultAccess.insert(*rows)
 
@@ -344,7 +363,9 @@ async def _fields_of(tenant_id: int, form_ids: list[int]) -> dict[int, list[dict
 
 
 def _field_out(r: dict[str, Any]) -> FieldOut:
-    return FieldOut(id=int(r["id"]), name=r["name"], type=r["kind"], encrypted=bool(r["encrypted"]), order=int(r["position"]))
+    return FieldOut(
+        id=int(r["id"]), name=r["name"], type=r["kind"], encrypted=bool(r["encrypted"]), order=int(r["position"])
+    )
 
 
 async def form_out(
@@ -462,8 +483,15 @@ async def create_form(user: SessionUser, data: FormIn, ip: str = "") -> FormOut:
         positions = _positions(data.fields)
         await VaultField.insert(
             *[
-                VaultField(tenant_id=tid, form_id=form["id"], name=f.name.strip(), position=p, kind=f.type, encrypted=f.encrypted)
-                for f, p in zip(data.fields, positions)
+                VaultField(
+                    tenant_id=tid,
+                    form_id=form["id"],
+                    name=f.name.strip(),
+                    position=p,
+                    kind=f.type,
+                    encrypted=f.encrypted,
+                )
+                for f, p in zip(data.fields, positions, strict=True)
             ]
         )
         names = [f.name.strip() for f in data.fields]
@@ -478,13 +506,12 @@ async def create_form(user: SessionUser, data: FormIn, ip: str = "") -> FormOut:
     return await form_out(user, form)
 
 
-async def _remove_field_values(tenant_id: int, form_id: int, field_ids: list[int]) -> None:
-    """Drop removed fields' stored values from every entry of the form."""
-    drop = {str(i) for i in field_ids}
+async def _entries_of_form(tenant_id: int, form_id: int, *columns: Any) -> AsyncIterator[dict[str, Any]]:
+    """Every entry of a form (``id`` and ``columns``), read in batches of REWRITE_BATCH."""
     last = 0
     while True:
         rows = (
-            await VaultEntry.select(VaultEntry.id, VaultEntry.plain_values, VaultEntry.secret_values)
+            await VaultEntry.select(VaultEntry.id, *columns)
             .where((VaultEntry.tenant_id == tenant_id) & (VaultEntry.form_id == form_id) & (VaultEntry.id > last))
             .order_by(VaultEntry.id)
             .limit(REWRITE_BATCH)
@@ -493,37 +520,34 @@ async def _remove_field_values(tenant_id: int, form_id: int, field_ids: list[int
             return
         last = int(rows[-1]["id"])
         for r in rows:
-            plain, secret = _loads(r["plain_values"]), _loads(r["secret_values"])
-            if drop & (plain.keys() | secret.keys()):
-                await VaultEntry.update(
-                    {
-                        VaultEntry.plain_values: _dumps({k: v for k, v in plain.items() if k not in drop}),
-                        VaultEntry.secret_values: _dumps({k: v for k, v in secret.items() if k not in drop}),
-                    }
-                ).where((VaultEntry.id == r["id"]) & (VaultEntry.tenant_id == tenant_id))
+            yield r
+
+
+async def _remove_field_values(tenant_id: int, form_id: int, field_ids: list[int]) -> None:
+    """Drop removed fields' stored values from every entry of the form."""
+    drop = {str(i) for i in field_ids}
+    async for r in _entries_of_form(tenant_id, form_id, VaultEntry.plain_values, VaultEntry.secret_values):
+        plain, secret = _loads(r["plain_values"]), _loads(r["secret_values"])
+        if drop & (plain.keys() | secret.keys()):
+            await VaultEntry.update(
+                {
+                    VaultEntry.plain_values: _dumps({k: v for k, v in plain.items() if k not in drop}),
+                    VaultEntry.secret_values: _dumps({k: v for k, v in secret.items() if k not in drop}),
+                }
+            ).where((VaultEntry.id == r["id"]) & (VaultEntry.tenant_id == tenant_id))
 
 
 async def _recompute_delete_after(tenant_id: int, form_id: int, days: int | None) -> None:
     """Move every entry's deadline to created_at + days (the form's setting changed)."""
-    where = (VaultEntry.tenant_id == tenant_id) & (VaultEntry.form_id == form_id)
     if days is None:
-        await VaultEntry.update({VaultEntry.delete_after: None}).where(where)
-        return
-    last = 0
-    while True:
-        rows = (
-            await VaultEntry.select(VaultEntry.id, VaultEntry.created_at)
-            .where(where & (VaultEntry.id > last))
-            .order_by(VaultEntry.id)
-            .limit(REWRITE_BATCH)
+        await VaultEntry.update({VaultEntry.delete_after: None}).where(
+            (VaultEntry.tenant_id == tenant_id) & (VaultEntry.form_id == form_id)
         )
-        if not rows:
-            return
-        last = int(rows[-1]["id"])
-        for r in rows:
-            await VaultEntry.update({VaultEntry.delete_after: r["created_at"] + timedelta(days=days)}).where(
-                (VaultEntry.id == r["id"]) & (VaultEntry.tenant_id == tenant_id)
-            )
+        return
+    async for r in _entries_of_form(tenant_id, form_id, VaultEntry.created_at):
+        await VaultEntry.update({VaultEntry.delete_after: r["created_at"] + timedelta(days=days)}).where(
+            (VaultEntry.id == r["id"]) & (VaultEntry.tenant_id == tenant_id)
+        )
 
 
 async def edit_form(user: SessionUser, form_id: int, data: FormPatch, ip: str = "") -> FormOut:
@@ -570,7 +594,9 @@ async def _replace_fields(tenant_id: int, form_id: int, items: list[FieldIn]) ->
         if f.id is None:
             continue
         if f.id not in existing:
-            raise FieldError("fields", "field %(id)s is not a field of this form", code="vault_form.unknown_field", id=f.id)
+            raise FieldError(
+                "fields", "field %(id)s is not a field of this form", code="vault_form.unknown_field", id=f.id
+            )
         if f.id in kept:
             raise FieldError("fields", "field %(id)s is listed twice", code="vault_form.field_twice", id=f.id)
         if bool(existing[f.id]["encrypted"]) != f.encrypted:
@@ -586,11 +612,18 @@ async def _replace_fields(tenant_id: int, form_id: int, items: list[FieldIn]) ->
     if removed:
         await VaultField.delete().where((VaultField.tenant_id == tenant_id) & VaultField.id.is_in(removed))
         await _remove_field_values(tenant_id, form_id, removed)
-    for f, p in zip(items, _positions(items)):
+    for f, p in zip(items, _positions(items), strict=True):
         if f.id is None:
             changed.append(f"field added: {f.name.strip()}")
             await VaultField.insert(
-                VaultField(tenant_id=tenant_id, form_id=form_id, name=f.name.strip(), position=p, kind=f.type, encrypted=f.encrypted)
+                VaultField(
+                    tenant_id=tenant_id,
+                    form_id=form_id,
+                    name=f.name.strip(),
+                    position=p,
+                    kind=f.type,
+                    encrypted=f.encrypted,
+                )
             )
         else:
             old = existing[f.id]
@@ -649,12 +682,26 @@ def _entry_out(entry: dict[str, Any], form: dict[str, Any], fields: list[dict[st
         key = str(f["id"])
         if f["encrypted"]:
             out_fields.append(
-                EntryFieldOut(field_id=int(f["id"]), name=f["name"], type=f["kind"], encrypted=True, has_value=key in secret, value=None)
+                EntryFieldOut(
+                    field_id=int(f["id"]),
+                    name=f["name"],
+                    type=f["kind"],
+                    encrypted=True,
+                    has_value=key in secret,
+                    value=None,
+                )
             )
         else:
             value = plain.get(key)
             out_fields.append(
-                EntryFieldOut(field_id=int(f["id"]), name=f["name"], type=f["kind"], encrypted=False, has_value=value is not None, value=value)
+                EntryFieldOut(
+                    field_id=int(f["id"]),
+                    name=f["name"],
+                    type=f["kind"],
+                    encrypted=False,
+                    has_value=value is not None,
+                    value=value,
+                )
             )
     return EntryOut(
         id=int(entry["id"]),
@@ -712,7 +759,9 @@ def _check_values(values: list[ValueIn], fields: list[dict[str, Any]]) -> dict[i
                 code="vault_entry.unknown_field", field_id=v.field_id,
             )
         if v.field_id in out:
-            raise FieldError("values", "field %(name)s is given twice", code="vault_entry.field_twice", name=repr(f["name"]))
+            raise FieldError(
+                "values", "field %(name)s is given twice", code="vault_entry.field_twice", name=repr(f["name"])
+            )
         value = v.value
         if value is not None and value == "":
             value = None
@@ -836,7 +885,7 @@ async def edit_entry(user: SessionUser, entry_id: int, data: EntryPatch, ip: str
             try:
                 plain, secret = await _apply_values(entry, changes)
             except VaultIntegrityError as exc:
-                raise _integrity(exc) from exc
+                raise integrity_refusal(exc) from exc
             updates[VaultEntry.plain_values] = plain
             updates[VaultEntry.secret_values] = secret
             changed += _changed_names(changes)
@@ -896,7 +945,15 @@ async def list_entries(
         form = forms[int(r["form_id"])]
         cust = int(r["customer_id"]) if form["purpose"] == "customer" else None
         if not groups or groups[-1].form_id != form["id"] or groups[-1].customer_id != cust:
-            groups.append(EntryGroupOut(purpose=form["purpose"], form_id=int(form["id"]), form_name=form["name"], customer_id=cust, entries=[]))
+            groups.append(
+                EntryGroupOut(
+                    purpose=form["purpose"],
+                    form_id=int(form["id"]),
+                    form_name=form["name"],
+                    customer_id=cust,
+                    entries=[],
+                )
+            )
         groups[-1].entries.append(_entry_out(r, form, fields[int(form["id"])], access[int(form["id"])]))
     return EntryPage(total=total, offset=offset, limit=limit, groups=groups)
 
@@ -1028,10 +1085,7 @@ async def _reveal(
     form_id = int(form["id"])
     fields = [f for f in (await _fields_of(tid, [form_id]))[form_id] if f["encrypted"]]
     by_id = {int(f["id"]): f for f in fields}
-    if field_ids is not None:
-        asked = [by_id[i] for i in dict.fromkeys(field_ids) if i in by_id]
-    else:
-        asked = fields
+    asked = fields if field_ids is None else [by_id[i] for i in dict.fromkeys(field_ids) if i in by_id]
     names = [f["name"] for f in asked]
     access = await _form_access(user, form_id)
     if not access:
@@ -1104,7 +1158,7 @@ async def _reveal(
     except VaultIntegrityError as exc:
         await audit(user, entry_id, form_id, "integrity_error", names, ctx.ip)
         log.error("vault entry %s (tenant %s) failed its integrity check", entry_id, tid)
-        raise _integrity(exc) from exc
+        raise integrity_refusal(exc) from exc
     except MasterKeyError:
         await audit(user, entry_id, form_id, "key_missing", names, ctx.ip)
         raise
@@ -1224,7 +1278,9 @@ async def get_audit(user: SessionUser, audit_id: int) -> dict[str, Any]:
     return await _scoped(VaultAudit, user.tenant_id, audit_id, AUDIT_ROW, "vault_audit.not_found")
 
 
-async def list_audit(user: SessionUser, entry_id: int | None, offset: int, limit: int) -> tuple[int, list[dict[str, Any]]]:
+async def list_audit(
+    user: SessionUser, entry_id: int | None, offset: int, limit: int
+) -> tuple[int, list[dict[str, Any]]]:
     require_manager(user)
     where = VaultAudit.tenant_id == user.tenant_id
     if entry_id is not None:

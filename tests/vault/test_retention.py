@@ -3,14 +3,14 @@ row; erasure of a customer deletes the customer's entries; declarations."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import time_machine
 
 from core.contracts import PersonalDataField
 from tests.vault.conftest import build_world, quick_tenant
 
-T0 = datetime(2031, 3, 10, 9, 0, 0, tzinfo=timezone.utc)
+T0 = datetime(2031, 3, 10, 9, 0, 0, tzinfo=UTC)
 
 
 async def _exists(entry_id: int) -> bool:
@@ -117,7 +117,9 @@ async def test_declarations_pass_the_engine_checks(vault_host) -> None:
     rule = decl.rules["vault_entries"]
     assert rule.owner == "vault" and rule.rule.fixed
     assert rule.rule.label_sv == "Säkra uppgifter – automatisk radering"
-    refs = [(f.table, f.field.column, f.field.strategy) for f in decl.reference_fields("customer_ref") if f.owner == "vault"]
+    refs = [
+        (f.table, f.field.column, f.field.strategy) for f in decl.reference_fields("customer_ref") if f.owner == "vault"
+    ]
     assert refs == [(VaultEntry, "customer_id", "delete_row")]
     sources = vault_host.collect_by_plugin("declare_search_sources")["vault"]
     searched = {(s.table, s.column) for s in sources}

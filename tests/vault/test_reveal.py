@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import logging
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
@@ -91,7 +91,7 @@ async def test_wrong_passwords_are_throttled_like_logins(client, world, settings
     from plugins.vault.services import throttle_key
 
     entry = world.entry["id"]
-    start = datetime.now(timezone.utc)
+    start = datetime.now(UTC)
     with time_machine.travel(start, tick=False):
         for _ in range(settings.login_max_failures):
             r = await reveal(world.reader, entry, password="not-my-password")
@@ -107,7 +107,10 @@ async def test_wrong_passwords_are_throttled_like_logins(client, world, settings
     other = await new_user(client, world.tenant)
     await world.admin.put(
         f"/api/vault/forms/{world.form['id']}/access",
-        json={"plain": {"users": [world.writer.employee_id]}, "encrypted": {"users": [other.employee_id], "groups": [world.group_id]}},
+        json={
+            "plain": {"users": [world.writer.employee_id]},
+            "encrypted": {"users": [other.employee_id], "groups": [world.group_id]},
+        },
     )
     with time_machine.travel(start + timedelta(minutes=1), tick=False):
         assert (await reveal(other, entry)).status_code == 200
@@ -309,12 +312,16 @@ async def test_value_copied_to_another_field_fails(client, world) -> None:
 
 async def test_values_and_key_copied_to_another_entry_fail(client, world) -> None:
     source = await _row(world.entry["id"])
-    r = await world.writer.post("/api/vault/entries", json={"form_id": world.form["id"], "customer_id": world.customer_id})
+    r = await world.writer.post(
+        "/api/vault/entries", json={"form_id": world.form["id"], "customer_id": world.customer_id}
+    )
     target = r.json()["id"]
     await _set(target, secret_values=source["secret_values"], wrapped_key=source["wrapped_key"])
     await _assert_clean_409(world.reader, target)
     # Only the values (the target keeps its own data key): fails too.
-    r = await world.writer.post("/api/vault/entries", json={"form_id": world.form["id"], "customer_id": world.customer_id})
+    r = await world.writer.post(
+        "/api/vault/entries", json={"form_id": world.form["id"], "customer_id": world.customer_id}
+    )
     target = r.json()["id"]
     await _set(target, secret_values=source["secret_values"])
     await _assert_clean_409(world.reader, target)
@@ -398,7 +405,9 @@ async def test_audit_of_an_entry_never_shows_a_previous_holder_of_its_id(client,
     assert [(i["action"], i["outcome"]) for i in page["items"]] == [
         ("entry", "deleted"), ("reveal", "revealed"), ("entry", "created")
     ]
-    r = await world.writer.post("/api/vault/entries", json={"form_id": world.form["id"], "customer_id": world.customer_id})
+    r = await world.writer.post(
+        "/api/vault/entries", json={"form_id": world.form["id"], "customer_id": world.customer_id}
+    )
     second = r.json()["id"]
     page = (await world.admin.get(f"/api/vault/audit?entry_id={second}")).json()
     assert [(i["action"], i["outcome"]) for i in page["items"]] == [("entry", "created")]
