@@ -223,38 +223,39 @@ async def _form_access(user: SessionUser, form_id: int) -> set[str]:
     return (await access_map(user.tenant_id, user.employee_id, [form_id])).get(form_id, set())
 
 
+NO_SUCH_USERS = _("no such users in the organization: %(missing)s")
+NO_SUCH_GROUPS = _("no such groups in the organization: %(missing)s")
+
+
+async def _created_at(table: Any, tenant_id: int, ids: list[int], field: str, message: str) -> dict[int, datetime]:
+    """The creation times of the tenant's users (or groups) ``ids``; 400 naming the missing."""
+    if not ids:
+        return {}
+    where = (table.tenant_id == tenant_id) & table.id.is_in(ids)
+    if table is Employee:
+        where = where & Employee.deleted_at.is_null()
+    rows = await table.select(table.id, table.created_at).where(where)
+    found = {int(r["id"]): r["created_at"] for r in rows}
+    missing = [i for i in ids if i not in found]
+    if missing:
+        code = "vault_form.unknown_users" if table is Employee else "vault_form.unknown_groups"
+        raise FieldError(field, message, code=code, missing=missing)
+    return found
+
+
 async def _check_principals(tenant_id: int, lists: AccessIn) -> dict[str, dict[str, dict[int, datetime]]]:
     """Every user and group named in the lists exists in the tenant; their creation times."""
     out: dict[str, dict[str, dict[int, datetime]]] = {}
     for level in (PLAIN, ENCRYPTED):
         lst = getattr(lists, level)
-        users: dict[int, datetime] = {}
-        groups: dict[int, datetime] = {}
-        ids = sorted(set(lst.users))
-        if ids:
-            rows = await Employee.select(Employee.id, Employee.created_at).where(
-                (Employee.tenant_id == tenant_id) & Employee.id.is_in(ids) & Employee.deleted_at.is_null()
-            )
-            users = {int(r["id"]): r["created_at"] for r in rows}
-            missing = [i for i in ids if i not in users]
-            if missing:
-                raise FieldError(
-                    f"access.{level}.users", "no such users in the organization: %(missing)s",
-                    code="vault_form.unknown_users", missing=missing,
-                )
-        ids = sorted(set(lst.groups))
-        if ids:
-            rows = await EmployeeGroup.select(EmployeeGroup.id, EmployeeGroup.created_at).where(
-                (EmployeeGroup.tenant_id == tenant_id) & EmployeeGroup.id.is_in(ids)
-            )
-            groups = {int(r["id"]): r["created_at"] for r in rows}
-            missing = [i for i in ids if i not in groups]
-            if missing:
-                raise FieldError(
-                    f"access.{level}.groups", "no such groups in the organization: %(missing)s",
-                    code="vault_form.unknown_groups", missing=missing,
-                )
-        out[level] = {"users": users, "groups": groups}
+        out[level] = {
+            "users": await _created_at(
+                Employee, tenant_id, sorted(set(lst.users)), f"access.{level}.users", NO_SUCH_USERS
+            ),
+            "groups": await _created_at(
+                EmployeeGroup, tenant_id, sorted(set(lst.groups)), f"access.{level}.groups", NO_SUCH_GROUPS
+            ),
+        }
     return out
 
 
@@ -262,30 +263,15 @@ async def set_access(tenant_id: int, form_id: int, lists: AccessIn) -> None:
     """Replace both lists of a form (inside the caller's transaction)."""
     checked = await _check_principals(tenant_id, lists)
     await VaultAccess.delete().where((VaultAccess.tenant_id == tenant_id) & (VaultAccess.form_id == form_id))
-    rows = []
-    for level, kinds in checked.items():
-        for eid, created in kinds["users"].items():
-            rows.append(
-                VaultAccess(
-                    tenant_id=tenant_id,
-                    form_id=form_id,
-                    level=level,
-                    employee_id=eid,
-                    group_id=0,
-                    principal_created_at=created,
-                )
-            )
-        for gid, created in kinds["groups"].items():
-            rows.append(
-                VaultAccess(
-                    tenant_id=tenant_id,
-                    form_id=form_id,
-                    level=level,
-                    employee_id=0,
-                    group_id=gid,
-                    principal_created_at=created,
-                )
-            )
+    rows = [
+        VaultAccess(
+            tenant_id=tenant_id, form_id=form_id, level=level, principal_created_at=created,
+            employee_id=pid if kind == "users" else 0, group_id=pid if kind == "groups" else 0,
+        )
+        for level, kinds in checked.items()
+        for kind, principals in kinds.items()
+        for pid, created in principals.items()
+    ]
     if rows:
         await VaultAccess.insert(*rows)
 
@@ -680,29 +666,13 @@ def _entry_out(entry: dict[str, Any], form: dict[str, Any], fields: list[dict[st
     out_fields = []
     for f in fields:
         key = str(f["id"])
-        if f["encrypted"]:
-            out_fields.append(
-                EntryFieldOut(
-                    field_id=int(f["id"]),
-                    name=f["name"],
-                    type=f["kind"],
-                    encrypted=True,
-                    has_value=key in secret,
-                    value=None,
-                )
-            )
-        else:
-            value = plain.get(key)
-            out_fields.append(
-                EntryFieldOut(
-                    field_id=int(f["id"]),
-                    name=f["name"],
-                    type=f["kind"],
-                    encrypted=False,
-                    has_value=value is not None,
-                    value=value,
-                )
-            )
+        # an encrypted value is never shown here, only that there is one (reveal shows it)
+        value = None if f["encrypted"] else plain.get(key)
+        has_value = key in secret if f["encrypted"] else value is not None
+        out_fields.append(EntryFieldOut(
+            field_id=int(f["id"]), name=f["name"], type=f["kind"], encrypted=bool(f["encrypted"]),
+            has_value=has_value, value=value,
+        ))
     return EntryOut(
         id=int(entry["id"]),
         form_id=int(form["id"]),

@@ -411,3 +411,25 @@ async def test_audit_of_an_entry_never_shows_a_previous_holder_of_its_id(client,
     second = r.json()["id"]
     page = (await world.admin.get(f"/api/vault/audit?entry_id={second}")).json()
     assert [(i["action"], i["outcome"]) for i in page["items"]] == [("entry", "created")]
+
+
+async def test_refusals_are_problem_details_with_codes_in_the_asked_language(client, world) -> None:
+    """#18.2: a refusal carries its stable code; the detail is in the request's language."""
+    entry = world.entry["id"]
+    url = f"/api/vault/entries/{entry}/reveal"
+    body = {"password": TEST_PASSWORD}
+    r = await world.writer.post(url, json=body, headers={"Accept-Language": "sv"})
+    assert r.status_code == 403 and r.headers["content-type"].startswith("application/problem+json")
+    assert r.json()["code"] == "vault_entry.not_on_encrypted_list"
+    assert r.json()["detail"] == "Du står inte på formulärets lista för krypterade uppgifter."
+    r = await world.outsider.post(url, json=body, headers={"Accept-Language": "sv"})
+    assert r.status_code == 404 and r.json()["code"] == "vault_entry.not_found"
+    assert r.json()["detail"] == f"Säkra uppgifter {entry} finns inte i organisationen."
+    r = await world.reader.post(url, json={"password": "wrong-password"})
+    assert (r.status_code, r.json()["code"]) == (403, "vault_entry.wrong_password")
+    assert r.json()["detail"] == "Wrong password."
+    r = await world.writer.patch(f"/api/vault/forms/{world.form['id']}", json={"name": "X"})
+    assert r.status_code == 403 and r.json()["code"] == "vault.managers_only"
+    r = await world.admin.delete(f"/api/vault/forms/{world.form['id']}", headers={"Accept-Language": "sv"})
+    assert r.status_code == 409 and r.json()["code"] == "vault_form.has_entries"
+    assert "?delete_entries=true" in r.json()["detail"] and r.json()["detail"].startswith("Formuläret har 1 uppgifter")
