@@ -431,11 +431,14 @@ class Field:
 @dataclass(frozen=True)
 class Place:
     """Where person search shows a record's hits ("Ärenden"); ``where`` picks rows when one
-    table holds two kinds shown as two places (cases and service cases)."""
+    table holds two kinds shown as two places (cases and service cases); ``columns``, when
+    given, names the searched columns whose hits show here (a place per column: "created
+    by", "changed by"), else every searched column of the record shows here."""
 
     label_sv: str
     label_en: str
     where: tuple[tuple[str, Any], ...] = ()
+    columns: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -554,6 +557,7 @@ class RecordSpec:
             )
             for place in places
             for column, category in seen.items()
+            if not place.columns or column in place.columns
         ]
 
 

@@ -3,7 +3,8 @@
 Forms hold fields, some encrypted; entries are kept on behalf of a customer or for
 internal use; two access lists per form say who reads plain values and who may decrypt.
 Cryptography is in :mod:`plugins.vault.crypto`, the master key at run time in
-:mod:`plugins.vault.keys`, GDPR declarations in :mod:`plugins.vault.gdpr`. See README.md
+:mod:`plugins.vault.keys`, the entry's declaration in :mod:`plugins.vault.records`, the
+GDPR declarations of the settings and logs in :mod:`plugins.vault.gdpr`. See README.md
 beside this file for the master key and its backup.
 """
 
@@ -74,6 +75,9 @@ async def start_up(app: Litestar) -> None:
         raise VaultStartupError(f"Secure data (vault): {exc}") from exc
 
 
+# The entry is a record: its personal data, rule, record type and search places are
+# derived from its spec (declare_records). These three hooks declare only what is not a
+# record: the forms, access lists, decryption log, pending reveals and key versions.
 @hookimpl
 def declare_personal_data() -> Sequence[PersonalDataField | NotPersonal]:
     from plugins.vault import gdpr

@@ -57,6 +57,7 @@ class VaultIntegrityError(VaultCryptoError):
     """A stored value or wrapped key failed authentication: tampered, moved or wrong key."""
 
     def __init__(self, what: str = "value"):
+        self.what = what
         super().__init__(
             f"The stored {what} failed its integrity check: it was changed, copied from "
             "another place, or the master key is not the one it was encrypted with. "
@@ -140,10 +141,7 @@ def _parse_ring_json(text: str, where: str) -> dict[int, bytes]:
 
 def _ring_from_env(value: str) -> KeyRing:
     text = value.strip()
-    if text.startswith("{"):
-        keys = _parse_ring_json(text, ENV_KEY)
-    else:
-        keys = {1: _parse_key(text, ENV_KEY)}
+    keys = _parse_ring_json(text, ENV_KEY) if text.startswith("{") else {1: _parse_key(text, ENV_KEY)}
     return KeyRing(keys=keys, source=ENV_KEY)
 
 

@@ -1,4 +1,9 @@
-"""The vault's GDPR declarations; the core's engine runs them.
+"""The vault's GDPR declarations of what is not a record; the core's engine runs them.
+
+The entry is a record, declared once in :mod:`plugins.vault.records` (its personal data,
+rule ``vault_entries``, record type and search places are derived from that spec). Here:
+the forms, access lists, decryption log, pending reveals and key versions, which are
+settings and logs, not records.
 
 * **Auto-delete (M12)** is the fixed rule ``vault_entries``. Each entry carries its own
   deadline, ``delete_after = created_at + the form's auto_delete_days``, as the rule's
@@ -30,7 +35,6 @@ from core.contracts import (
 from plugins.vault.tables import (
     VaultAccess,
     VaultAudit,
-    VaultEntry,
     VaultField,
     VaultForm,
     VaultKeyVersion,
@@ -39,10 +43,6 @@ from plugins.vault.tables import (
 
 AUDIT_RULE = "vault_audit"
 AUDIT_DAYS = 90
-
-
-def _entry_link(entry_id: int) -> str:
-    return f"/api/vault/entries/{entry_id}"
 
 
 def _access_link(access_id: int) -> str:
@@ -61,7 +61,8 @@ def personal_data() -> list[PersonalDataField | NotPersonal]:
             "Behörighet till formulär", "Access to a form",
         ),
         PersonalDataField(
-            VaultAudit, "employee_id", "employee_ref", "zero", "Användare i dekrypteringslogg", "User in decryption log",
+            VaultAudit, "employee_id", "employee_ref", "zero",
+            "Användare i dekrypteringslogg", "User in decryption log",
         ),
         PersonalDataField(
             VaultPending, "employee_id", "employee_ref", "delete_row",
@@ -69,7 +70,8 @@ def personal_data() -> list[PersonalDataField | NotPersonal]:
             "Started decryption (waiting for an SMS code)",
         ),
         PersonalDataField(
-            VaultAudit, "ip", "ip", "delete_row", "IP-nummer i dekrypteringslogg", "IP address in decryption log",
+            VaultAudit, "ip", "ip", "delete_row",
+            "IP-nummer i dekrypteringslogg", "IP address in decryption log",
             rule=AUDIT_RULE,
         ),
         NotPersonal(
@@ -102,21 +104,12 @@ def retention_rules() -> list[RetentionRule]:
 
 
 def search_sources() -> list[SearchSource]:
-    """Where person search looks: the customer an entry is kept for, who made or changed
-    it, who may read a form, and the decryption log. Never the values, plain or encrypted:
-    they are what the form's access lists guard (a plain field can hold a user name or an
-    address of a system), and the index is readable by every GDPR searcher. An entry hit
-    shows the form's name and the entry; its value only to those on the form's lists."""
+    """Where person search looks besides the entries (whose places the record spec
+    derives): who may read a form, and the decryption log. Never the values, plain or
+    encrypted: they are what the form's access lists guard, and the index is readable by
+    every GDPR searcher."""
     place_sv, place_en = "Säkra uppgifter", "Secure data"
-    # Who reads an entry hit: the record spec's can_open (records.can_open_entry), read-only.
-    entry = dict(area="workcloud", link=_entry_link, record_type="vault_entry")
     return [
-        SearchSource(VaultEntry, "customer_id", "customer_ref", place_sv=f"{place_sv} (formulär)",
-                     place_en=f"{place_en} (form)", **entry),  # type: ignore[arg-type]
-        SearchSource(VaultEntry, "created_by", "employee_ref", place_sv=f"{place_sv} – skapad av",
-                     place_en=f"{place_en} – created by", **entry),  # type: ignore[arg-type]
-        SearchSource(VaultEntry, "updated_by", "employee_ref", place_sv=f"{place_sv} – ändrad av",
-                     place_en=f"{place_en} – changed by", **entry),  # type: ignore[arg-type]
         SearchSource(VaultAccess, "employee_id", "employee_ref", "settings",
                      f"{place_sv} – behörigheter", f"{place_en} – access lists", link=_access_link),
         SearchSource(VaultAudit, "employee_id", "employee_ref", "settings",

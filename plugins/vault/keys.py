@@ -9,6 +9,7 @@ see the same keys.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -47,7 +48,7 @@ async def check_keys() -> KeyRing:
         return await _check_keys()
     except MasterKeyError:
         raise
-    except Exception as exc:  # noqa: BLE001 - a unique version lost a race: look again
+    except Exception as exc:
         log.info("vault key registration raced with another process (%s); checking again", type(exc).__name__)
         return await _check_keys()
 
@@ -128,10 +129,8 @@ async def get_ring(version: int | None = None) -> KeyRing:
     if _ring is None:
         return await check_keys()
     if version is not None and version not in _ring.keys:
-        try:
+        with contextlib.suppress(MasterKeyError):
             _ring = crypto.load_ring(get_settings().data_dir, create=False)
-        except MasterKeyError:
-            pass
     return _ring
 
 

@@ -11,7 +11,7 @@ from typing import Annotated, Any
 import msgspec
 from litestar import Request, Response
 from litestar.datastructures import Cookie
-from litestar.exceptions import ClientException, NotFoundException, PermissionDeniedException
+from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, QueryParameter
 
 from core.errors import GallraError
@@ -30,7 +30,6 @@ from core.pages.forms import error_of
 from core.pages.routes import second_factor_context
 from core.security import new_token
 from core.tables import Employee, EmployeeGroup
-from core.validation import FieldError
 from core.web import client_ip, is_https
 from plugins.vault import services
 from plugins.vault.schemas import (
@@ -57,16 +56,6 @@ def _(message: str) -> str:
 
 PURPOSES = {"customer": _("On behalf of a customer"), "internal": _("For internal handling")}
 FIELD_TYPES = {"text": _("Text"), "password": _("Password"), "url": _("Web address"), "note": _("Note")}
-MESSAGES = [
-    _("Wrong password."),
-    _("You are not on this form's list for encrypted data."),
-    _("Only administrators (or members of a group with the vault permission) manage secure-data forms."),
-    _("This form asks for an SMS code to decrypt, but no code can be sent: an administrator "
-      "must activate SMS sending and switch on “Secure data – decryption” under "
-      "Settings > Two-factor."),
-    _("This step has expired (10 minutes) or is not valid. Start again."),
-    _("Too many wrong passwords. Wait 15 minutes before trying again."),
-]
 
 
 async def _people(tenant_id: int) -> tuple[list[dict], list[dict]]:
@@ -155,7 +144,9 @@ class VaultPages(PageController):
         )
 
     @page_get("/")
-    async def index(self, request: Request[Any, Any, Any], purpose: Purpose = None, form_id: FormQ = None) -> Response[Any]:
+    async def index(
+        self, request: Request[Any, Any, Any], purpose: Purpose = None, form_id: FormQ = None
+    ) -> Response[Any]:
         user = await page_user(request)
         purpose = purpose if purpose in PURPOSES else None
         page = await services.list_entries(user, form_id, None, purpose, 0, 500)
@@ -179,31 +170,7 @@ class VaultPages(PageController):
 
     @page_post("/forms/new")
     async def create_form(self, request: Request[Any, Any, Any]) -> Response[Any]:
-        user = await page_user(request)
-        services.require_manager(user)
-        form = await read_form_lists(request)
-        t = t_for(request, user)
-        settings, rows, errors = _builder_input(form, t)
-        if not errors:
-            try:
-                data = FormIn(
-                    name=settings["name"], purpose=settings["purpose"],
-                    fields=[FieldIn(name=r["name"][:120], type=r["type"], encrypted=r["encrypted"], order=n)
-                            for n, r in enumerate(rows)],
-                    auto_delete_days=settings["auto_delete_days"],
-                    require_two_factor=settings["require_two_factor"],
-                    access=AccessIn(
-                        plain=AccessListIn(users=settings["plain_users"], groups=settings["plain_groups"]),
-                        encrypted=AccessListIn(users=settings["encrypted_users"], groups=settings["encrypted_groups"]),
-                    ),
-                )
-                created = await services.create_form(user, data, client_ip(request))
-                return redirect(f"/vault?form_id={created.id}", t.gettext("The form is saved."))
-            except msgspec.ValidationError:
-                errors = {"_form": t.gettext("A name is too long (at most 120 characters).")}
-            except (FieldError, ClientException) as exc:
-                errors = error_of(exc, t)
-        return await self._builder(request, user, settings, rows, errors, status=400)
+        return await self._save_builder(request, None)
 
     @page_get("/forms/{form_id:int}/edit")
     async def edit_form(self, request: Request[Any, Any, Any], form_id: FromPath[int]) -> Response[Any]:
@@ -224,27 +191,45 @@ class VaultPages(PageController):
 
     @page_post("/forms/{form_id:int}/edit")
     async def update_form(self, request: Request[Any, Any, Any], form_id: FromPath[int]) -> Response[Any]:
+        return await self._save_builder(request, form_id)
+
+    async def _save_builder(self, request: Request[Any, Any, Any], form_id: int | None) -> Response[Any]:
+        """The builder posted: a new form (``form_id`` None) or the form's new settings,
+        fields and access lists; the builder again with the errors beside their fields."""
         user = await page_user(request)
         services.require_manager(user)
         form = await read_form_lists(request)
         t = t_for(request, user)
         settings, rows, errors = _builder_input(form, t)
         if not errors:
+            access = AccessIn(
+                plain=AccessListIn(users=settings["plain_users"], groups=settings["plain_groups"]),
+                encrypted=AccessListIn(users=settings["encrypted_users"], groups=settings["encrypted_groups"]),
+            )
             try:
-                await services.edit_form(user, form_id, FormPatch(
-                    name=settings["name"], auto_delete_days=settings["auto_delete_days"],
-                    require_two_factor=settings["require_two_factor"],
-                    fields=[FieldIn(name=r["name"][:120], type=r["type"], encrypted=r["encrypted"], order=n, id=r["id"])
-                            for n, r in enumerate(rows)],
-                ), client_ip(request))
-                await services.replace_access(user, form_id, AccessIn(
-                    plain=AccessListIn(users=settings["plain_users"], groups=settings["plain_groups"]),
-                    encrypted=AccessListIn(users=settings["encrypted_users"], groups=settings["encrypted_groups"]),
-                ), client_ip(request))
+                # a new form's fields have no id yet (whatever the post says)
+                fields = [
+                    FieldIn(name=r["name"][:120], type=r["type"], encrypted=r["encrypted"], order=n,
+                            id=r["id"] if form_id is not None else None)
+                    for n, r in enumerate(rows)
+                ]
+                if form_id is None:
+                    created = await services.create_form(user, FormIn(
+                        name=settings["name"], purpose=settings["purpose"], fields=fields,
+                        auto_delete_days=settings["auto_delete_days"],
+                        require_two_factor=settings["require_two_factor"], access=access,
+                    ), client_ip(request))
+                    form_id = created.id
+                else:
+                    await services.edit_form(user, form_id, FormPatch(
+                        name=settings["name"], auto_delete_days=settings["auto_delete_days"],
+                        require_two_factor=settings["require_two_factor"], fields=fields,
+                    ), client_ip(request))
+                    await services.replace_access(user, form_id, access, client_ip(request))
                 return redirect(f"/vault?form_id={form_id}", t.gettext("The form is saved."))
             except msgspec.ValidationError:
                 errors = {"_form": t.gettext("A name is too long (at most 120 characters).")}
-            except (FieldError, ClientException) as exc:
+            except GallraError as exc:
                 errors = error_of(exc, t)
         return await self._builder(request, user, settings, rows, errors, form_id=form_id, status=400)
 
@@ -287,9 +272,10 @@ class VaultPages(PageController):
                     client_ip(request),
                 )
                 return redirect(f"/vault?form_id={form_id}#entry-{entry.id}", t.gettext("The entry is saved."))
-            except (FieldError, ClientException) as exc:
+            except GallraError as exc:
                 errors = error_of(exc, t)
-        return await render(request, "vault/entry_form.html", {"f": f, "values": form, "errors": errors}, 400, user=user)
+        return await render(request, "vault/entry_form.html", {"f": f, "values": form, "errors": errors}, 400,
+                            user=user)
 
     @page_post("/entries/{entry_id:int}/delete")
     async def delete_entry(self, request: Request[Any, Any, Any], entry_id: FromPath[int]) -> Response[Any]:
@@ -318,8 +304,8 @@ class VaultPages(PageController):
         pending = form.get("pending", "")
         password = form.get("password", "")
         if not pending and not password:
-            return await render(request, "vault/reveal.html",
-                                {"entry": entry, "errors": {"password": t.gettext("Write your password.")}}, 400, user=user)
+            errors = {"password": t.gettext("Write your password.")}
+            return await render(request, "vault/reveal.html", {"entry": entry, "errors": errors}, 400, user=user)
         binder = new_token()
         token = None
         try:
@@ -334,10 +320,9 @@ class VaultPages(PageController):
                 answer, complete, token = await services.reveal_and_keep_pending(
                     user, entry_id, password[:256], binder, ctx
                 )
-        except (PermissionDeniedException, ClientException, GallraError) as exc:
-            status = exc.status_code
+        except GallraError as exc:
             return await render(request, "vault/reveal.html",
-                                {"entry": entry, "errors": {"password": " ".join(error_of(exc, t).values())}}, status, user=user)
+                                {"entry": entry, "errors": {"password": exc.text(t)}}, exc.status, user=user)
         if not complete and answer.second_factor is not None and token is not None:
             response = await render(
                 request, "second_factor.html",

@@ -1,6 +1,8 @@
 """The vault's record: a vault entry (secure data kept for a customer by a form), declared
-once. The rest of the vault (forms, access lists, the decryption log, pending reveals, key
-versions) are settings and logs, not records: :mod:`plugins.vault.gdpr` keeps declaring them.
+once; personal data, the retention rule, the record type and person search's places are
+derived from it. The rest of the vault (forms, access lists, the decryption log, pending
+reveals, key versions) are settings and logs, not records: :mod:`plugins.vault.gdpr`
+keeps declaring them.
 
 Decisions worth knowing:
 
@@ -8,12 +10,13 @@ Decisions worth knowing:
   its clock is the entry's own ``delete_after`` and it runs in mode "immediately".
 * Entries are not served by the generated record routes: who reads and changes an entry is
   the form's access lists, and reading a secret field takes a second factor
-  (:mod:`plugins.vault.services`). The spec declares; the vault's services decide.
-* Person search must show an entry hit under a place named after the column that matched
-  (customer, created by, changed by), in the "workcloud" group, which one spec's places
-  cannot say: the entry's fields are therefore ``search=False`` here and their search
-  sources stay in :func:`plugins.vault.gdpr.search_sources`. The values, plain or
-  encrypted, are never searched.
+  (:mod:`plugins.vault.services`). The spec declares; the vault's services decide, and
+  they read an entry and refuse a missing one through the record layer
+  (``services.ENTRIES``).
+* Person search shows an entry hit under a place named after the column that matched
+  (customer, created by, changed by), in the module's "workcloud" group: one place per
+  column (``Place.columns``). The values, plain or encrypted, and the wrapped data key are
+  never searched (``search=False``, or not personal): an entry hit shows the form's name.
 * ``can_open`` is :func:`can_open_entry`: either of the form's lists sees an entry, only
   the plain list changes it.
 """
@@ -22,7 +25,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from core.contracts import Field, RecordSpec, RetentionRule
+from core.contracts import Field, Place, RecordSpec, RetentionRule
 from plugins.vault.tables import VaultEntry
 
 ENTRY_RULE = "vault_entries"
@@ -48,13 +51,18 @@ VAULT_ENTRY = RecordSpec(
     link=_entry_link, can_open=can_open_entry,
     fields=(
         Field("customer_id", "customer_ref", "delete_row", "Kund (säkra uppgifter)",
-              "Customer (secure data)", search=False),
+              "Customer (secure data)"),
         Field("plain_values", "free_text", "delete_row", "Okrypterade värden",
               "Unencrypted values", rule=ENTRY_RULE, search=False),
         Field("secret_values", "free_text", "delete_row", "Krypterade värden",
               "Encrypted values", rule=ENTRY_RULE, search=False),
-        Field("created_by", "employee_ref", "zero", "Skapad av", "Created by", search=False),
-        Field("updated_by", "employee_ref", "zero", "Ändrad av", "Changed by", search=False),
+        Field("created_by", "employee_ref", "zero", "Skapad av", "Created by"),
+        Field("updated_by", "employee_ref", "zero", "Ändrad av", "Changed by"),
+    ),
+    places=(
+        Place("Säkra uppgifter (formulär)", "Secure data (form)", columns=("customer_id",)),
+        Place("Säkra uppgifter – skapad av", "Secure data – created by", columns=("created_by",)),
+        Place("Säkra uppgifter – ändrad av", "Secure data – changed by", columns=("updated_by",)),
     ),
     not_personal=(
         (("form_name",), "the name of the entry's form"),

@@ -11,6 +11,7 @@ from litestar.params import FromPath, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_202_ACCEPTED
 
 from core.listing import Limit, Offset
+from core.problems import problem
 from core.web import AuthUser, client_ip
 from plugins.vault import services
 from plugins.vault.crypto import MasterKeyError, VaultIntegrityError
@@ -38,8 +39,8 @@ AnyRequest = Request[Any, Any, Any]
 OptId = Annotated[int | None, QueryParameter(ge=1, le=2_147_483_647)]
 
 
-def _integrity(_: Request[Any, Any, Any], exc: VaultIntegrityError) -> Response[Any]:
-    return Response({"status_code": 409, "detail": str(exc)}, status_code=409)
+def _integrity(request: Request[Any, Any, Any], exc: VaultIntegrityError) -> Response[Any]:
+    return problem(request, services.integrity_refusal(exc))
 
 
 def _master_key(_: Request[Any, Any, Any], exc: MasterKeyError) -> Response[Any]:
@@ -54,10 +55,15 @@ def _master_key(_: Request[Any, Any, Any], exc: MasterKeyError) -> Response[Any]
     )
 
 
+# The crypto layer's failures as answers (shared by the forms' and the entries' routes).
+HANDLERS: dict[Any, Any] = {VaultIntegrityError: _integrity, MasterKeyError: _master_key}
+TAGS = ("vault",)
+
+
 class FormsController(Controller):
     path = "/api/vault/forms"
-    tags = ["vault"]
-    exception_handlers = {VaultIntegrityError: _integrity, MasterKeyError: _master_key}
+    tags = TAGS
+    exception_handlers = HANDLERS
 
     @get("/")
     async def list_forms(self, user: AuthUser) -> list[FormOut]:
@@ -102,8 +108,8 @@ class FormsController(Controller):
 
 class EntriesController(Controller):
     path = "/api/vault/entries"
-    tags = ["vault"]
-    exception_handlers = {VaultIntegrityError: _integrity, MasterKeyError: _master_key}
+    tags = TAGS
+    exception_handlers = HANDLERS
 
     @get("/")
     async def list_entries(
@@ -183,7 +189,7 @@ def _audit_out(r: dict[str, Any]) -> AuditOut:
 
 class AccessController(Controller):
     path = "/api/vault/access"
-    tags = ["vault"]
+    tags = TAGS
 
     @get("/{access_id:int}")
     async def get_one(self, user: AuthUser, access_id: FromPath[int]) -> GrantOut:
@@ -201,7 +207,7 @@ class AccessController(Controller):
 
 class AuditController(Controller):
     path = "/api/vault/audit"
-    tags = ["vault"]
+    tags = TAGS
 
     @get("/{audit_id:int}")
     async def get_one(self, user: AuthUser, audit_id: FromPath[int]) -> AuditOut:

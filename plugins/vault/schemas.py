@@ -57,7 +57,7 @@ class FormPatch(msgspec.Struct, forbid_unknown_fields=True):
     id keeps that field; an existing field left out is removed with its stored values."""
 
     name: Name | None = None
-    auto_delete_days: Days | None | msgspec.UnsetType = msgspec.UNSET
+    auto_delete_days: Days | msgspec.UnsetType | None = msgspec.UNSET
     require_two_factor: bool | None = None
     fields: Annotated[list[FieldIn], msgspec.Meta(min_length=1, max_length=100)] | None = None
 

@@ -22,28 +22,30 @@ from __future__ import annotations
 import hmac
 import json
 import logging
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import msgspec
-from litestar.exceptions import ClientException, NotFoundException, PermissionDeniedException
 
 from core import throttle
 from core.auth import SessionUser, verify_password
 from core.config import get_settings
 from core.contracts import SecondFactorRequest
 from core.db import atomic, raw, utcnow
+from core.errors import RECORD_NOT_FOUND, Conflict, Forbidden, Invalid, Label, NotFound, TooMany
 from core.eventlog import log_event
 from core.plugins import await_me_maybe, get_host
+from core.records import RecordService
 from core.references import check_party
 from core.secondfactor import second_factor_ready
 from core.security import new_token, token_hash
 from core.tables import Employee, EmployeeGroup
-from core.tenancy import get_scoped
 from core.validation import FieldError
 from plugins.vault import crypto, keys
 from plugins.vault.crypto import MasterKeyError, VaultIntegrityError
+from plugins.vault.records import VAULT_ENTRY
 from plugins.vault.schemas import (
     AccessIn,
     AccessListOut,
@@ -83,12 +85,30 @@ SHORT_VALUE = 2000  # text, password and url values; notes may be up to 10 000 c
 REWRITE_BATCH = 500
 
 
-class RevealThrottled(ClientException):
-    status_code = 429
+ENTRIES = RecordService(VAULT_ENTRY, "vault")
 
 
-class IntegrityConflict(ClientException):
-    status_code = 409
+def _(message: str) -> str:
+    return message
+
+
+# What a refusal names (translated with its message: "Formulär 5").
+FORM = Label(_("Form"))
+ACCESS_GRANT = Label(_("Access grant"))
+AUDIT_ROW = Label(_("Decryption log row"))
+MANAGERS_ONLY = _("Only administrators (or members of a group with the vault permission) manage secure-data forms.")
+NOT_ON_PLAIN_LIST = _("You may see this form's entries but not change them: that needs the form's plain list.")
+NOT_ON_ENCRYPTED_LIST = _("You are not on this form's list for encrypted data.")
+WRONG_PASSWORD = _("Wrong password.")
+TOO_MANY_PASSWORDS = _("Too many wrong passwords. Wait %(minutes)s minutes before trying again.")
+INTEGRITY_FAILED = _(
+    "%(what)s failed its integrity check: it was changed, copied from another place, "
+    "or the master key is not the one it was encrypted with. Nothing was decrypted."
+)
+FORM_HAS_ENTRIES = _(
+    "The form has %(count)s entries. Delete them with it by adding ?delete_entries=true; "
+    "they cannot be recovered."
+)
 
 
 def can_manage(user: SessionUser) -> bool:
@@ -97,10 +117,36 @@ def can_manage(user: SessionUser) -> bool:
 
 def require_manager(user: SessionUser) -> None:
     if not can_manage(user):
-        raise PermissionDeniedException(
-            "Only administrators (or members of a group with the vault permission) manage "
-            "secure-data forms."
-        )
+        raise Forbidden(MANAGERS_ONLY, code="vault.managers_only")
+
+
+async def _scoped(table: Any, tenant_id: int, row_id: int, what: Label, code: str) -> dict[str, Any]:
+    """A row of the tenant's form, access list or log by id, or 404 (also another tenant's)."""
+    row = await table.select().where((table.tenant_id == tenant_id) & (table.id == row_id)).first()
+    if row is None:
+        raise NotFound(RECORD_NOT_FOUND, code=code, what=what, id=row_id)
+    return row
+
+
+async def _form(tenant_id: int, form_id: int) -> dict[str, Any]:
+    return await _scoped(VaultForm, tenant_id, form_id, FORM, "vault_form.not_found")
+
+
+def _form_not_found(form_id: int) -> NotFound:
+    return NotFound(RECORD_NOT_FOUND, code="vault_form.not_found", what=FORM, id=form_id)
+
+
+def _entry_not_found(entry_id: int) -> NotFound:
+    """Somebody on neither list of the form: as if the entry did not exist."""
+    return NotFound(RECORD_NOT_FOUND, code=ENTRIES.code("not_found"), what=ENTRIES.what, id=entry_id)
+
+
+# What failed the check (crypto.VaultIntegrityError.what).
+STORED = {"value": _("The stored value"), "data key": _("The stored data key")}
+
+
+def integrity_refusal(exc: VaultIntegrityError) -> Conflict:
+    return Conflict(INTEGRITY_FAILED, code="vault_entry.integrity", what=Label(STORED.get(exc.what, STORED["value"])))
 
 
 def _loads(text: str | None) -> dict[str, Any]:
@@ -168,13 +214,33 @@ async def access_map(tenant_id: int, employee_id: int, form_ids: list[int] | Non
 def _as_datetime(value: Any) -> datetime | None:
     """Timestamps from raw SQL: datetimes on PostgreSQL, maybe text on SQLite."""
     if value is None or isinstance(value, datetime):
-        return value.astimezone(timezone.utc) if isinstance(value, datetime) and value.tzinfo else value
+        return value.astimezone(UTC) if isinstance(value, datetime) and value.tzinfo else value
     parsed = datetime.fromisoformat(str(value))
-    return parsed.replace(tzinfo=timezone.utc) if parsed.tzinfo is None else parsed.astimezone(timezone.utc)
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
 
 
 async def _form_access(user: SessionUser, form_id: int) -> set[str]:
     return (await access_map(user.tenant_id, user.employee_id, [form_id])).get(form_id, set())
+
+
+NO_SUCH_USERS = _("no such users in the organization: %(missing)s")
+NO_SUCH_GROUPS = _("no such groups in the organization: %(missing)s")
+
+
+async def _created_at(table: Any, tenant_id: int, ids: list[int], field: str, message: str) -> dict[int, datetime]:
+    """The creation times of the tenant's users (or groups) ``ids``; 400 naming the missing."""
+    if not ids:
+        return {}
+    where = (table.tenant_id == tenant_id) & table.id.is_in(ids)
+    if table is Employee:
+        where = where & Employee.deleted_at.is_null()
+    rows = await table.select(table.id, table.created_at).where(where)
+    found = {int(r["id"]): r["created_at"] for r in rows}
+    missing = [i for i in ids if i not in found]
+    if missing:
+        code = "vault_form.unknown_users" if table is Employee else "vault_form.unknown_groups"
+        raise FieldError(field, message, code=code, missing=missing)
+    return found
 
 
 async def _check_principals(tenant_id: int, lists: AccessIn) -> dict[str, dict[str, dict[int, datetime]]]:
@@ -182,27 +248,14 @@ async def _check_principals(tenant_id: int, lists: AccessIn) -> dict[str, dict[s
     out: dict[str, dict[str, dict[int, datetime]]] = {}
     for level in (PLAIN, ENCRYPTED):
         lst = getattr(lists, level)
-        users: dict[int, datetime] = {}
-        groups: dict[int, datetime] = {}
-        ids = sorted(set(lst.users))
-        if ids:
-            rows = await Employee.select(Employee.id, Employee.created_at).where(
-                (Employee.tenant_id == tenant_id) & Employee.id.is_in(ids) & Employee.deleted_at.is_null()
-            )
-            users = {int(r["id"]): r["created_at"] for r in rows}
-            missing = [i for i in ids if i not in users]
-            if missing:
-                raise FieldError(f"access.{level}.users", "no such users in the organization: %(missing)s", missing=missing)
-        ids = sorted(set(lst.groups))
-        if ids:
-            rows = await EmployeeGroup.select(EmployeeGroup.id, EmployeeGroup.created_at).where(
-                (EmployeeGroup.tenant_id == tenant_id) & EmployeeGroup.id.is_in(ids)
-            )
-            groups = {int(r["id"]): r["created_at"] for r in rows}
-            missing = [i for i in ids if i not in groups]
-            if missing:
-                raise FieldError(f"access.{level}.groups", "no such groups in the organization: %(missing)s", missing=missing)
-        out[level] = {"users": users, "groups": groups}
+        out[level] = {
+            "users": await _created_at(
+                Employee, tenant_id, sorted(set(lst.users)), f"access.{level}.users", NO_SUCH_USERS
+            ),
+            "groups": await _created_at(
+                EmployeeGroup, tenant_id, sorted(set(lst.groups)), f"access.{level}.groups", NO_SUCH_GROUPS
+            ),
+        }
     return out
 
 
@@ -210,12 +263,15 @@ async def set_access(tenant_id: int, form_id: int, lists: AccessIn) -> None:
     """Replace both lists of a form (inside the caller's transaction)."""
     checked = await _check_principals(tenant_id, lists)
     await VaultAccess.delete().where((VaultAccess.tenant_id == tenant_id) & (VaultAccess.form_id == form_id))
-    rows = []
-    for level, kinds in checked.items():
-        for eid, created in kinds["users"].items():
-            rows.append(VaultAccess(tenant_id=tenant_id, form_id=form_id, level=level, employee_id=eid, group_id=0, principal_created_at=created))
-        for gid, created in kinds["groups"].items():
-            rows.append(VaultAccess(tenant_id=tenant_id, form_id=form_id, level=level, employee_id=0, group_id=gid, principal_created_at=created))
+    rows = [
+        VaultAccess(
+            tenant_id=tenant_id, form_id=form_id, level=level, principal_created_at=created,
+            employee_id=pid if kind == "users" else 0, group_id=pid if kind == "groups" else 0,
+        )
+        for level, kinds in checked.items()
+        for kind, principals in kinds.items()
+        for pid, created in principals.items()
+    ]
     if rows:
         await VaultAccess.insert(*rows)
 
@@ -293,7 +349,9 @@ async def _fields_of(tenant_id: int, form_ids: list[int]) -> dict[int, list[dict
 
 
 def _field_out(r: dict[str, Any]) -> FieldOut:
-    return FieldOut(id=int(r["id"]), name=r["name"], type=r["kind"], encrypted=bool(r["encrypted"]), order=int(r["position"]))
+    return FieldOut(
+        id=int(r["id"]), name=r["name"], type=r["kind"], encrypted=bool(r["encrypted"]), order=int(r["position"])
+    )
 
 
 async def form_out(
@@ -336,16 +394,19 @@ def _check_field_names(items: list[FieldIn]) -> None:
     for f in items:
         name = f.name.strip()
         if not name:
-            raise FieldError("fields", "every field needs a name")
+            raise FieldError("fields", "every field needs a name", code="vault_form.field_name_required")
         if name.casefold() in seen:
-            raise FieldError("fields", "two fields are named %(name)s; field names must differ", name=repr(name))
+            raise FieldError(
+                "fields", "two fields are named %(name)s; field names must differ",
+                code="vault_form.field_name_taken", name=repr(name),
+            )
         seen.add(name.casefold())
 
 
 def _form_name(value: str) -> str:
     name = value.strip()
     if not name:
-        raise FieldError("name", "the form needs a name")
+        raise FieldError("name", "the form needs a name", code="vault_form.name_required")
     return name
 
 
@@ -355,10 +416,10 @@ def _positions(items: list[FieldIn]) -> list[int]:
 
 async def _visible_form(user: SessionUser, form_id: int) -> tuple[dict[str, Any], set[str]]:
     """A form the user manages or is on a list of; 404 otherwise (also another tenant's)."""
-    form = await get_scoped(VaultForm, user.tenant_id, form_id, "Form")
+    form = await _form(user.tenant_id, form_id)
     access = await _form_access(user, form_id)
     if not access and not can_manage(user):
-        raise NotFoundException(f"Form {form_id} was not found")
+        raise _form_not_found(form_id)
     return form, access
 
 
@@ -389,7 +450,7 @@ async def create_form(user: SessionUser, data: FormIn, ip: str = "") -> FormOut:
     name = _form_name(data.name)
     _check_field_names(data.fields)
     if any(f.id is not None for f in data.fields):
-        raise FieldError("fields", "a new form's fields have no id yet")
+        raise FieldError("fields", "a new form's fields have no id yet", code="vault_form.new_field_with_id")
     tid = user.tenant_id
     now = utcnow()
     async with atomic():
@@ -408,8 +469,15 @@ async def create_form(user: SessionUser, data: FormIn, ip: str = "") -> FormOut:
         positions = _positions(data.fields)
         await VaultField.insert(
             *[
-                VaultField(tenant_id=tid, form_id=form["id"], name=f.name.strip(), position=p, kind=f.type, encrypted=f.encrypted)
-                for f, p in zip(data.fields, positions)
+                VaultField(
+                    tenant_id=tid,
+                    form_id=form["id"],
+                    name=f.name.strip(),
+                    position=p,
+                    kind=f.type,
+                    encrypted=f.encrypted,
+                )
+                for f, p in zip(data.fields, positions, strict=True)
             ]
         )
         names = [f.name.strip() for f in data.fields]
@@ -424,13 +492,12 @@ async def create_form(user: SessionUser, data: FormIn, ip: str = "") -> FormOut:
     return await form_out(user, form)
 
 
-async def _remove_field_values(tenant_id: int, form_id: int, field_ids: list[int]) -> None:
-    """Drop removed fields' stored values from every entry of the form."""
-    drop = {str(i) for i in field_ids}
+async def _entries_of_form(tenant_id: int, form_id: int, *columns: Any) -> AsyncIterator[dict[str, Any]]:
+    """Every entry of a form (``id`` and ``columns``), read in batches of REWRITE_BATCH."""
     last = 0
     while True:
         rows = (
-            await VaultEntry.select(VaultEntry.id, VaultEntry.plain_values, VaultEntry.secret_values)
+            await VaultEntry.select(VaultEntry.id, *columns)
             .where((VaultEntry.tenant_id == tenant_id) & (VaultEntry.form_id == form_id) & (VaultEntry.id > last))
             .order_by(VaultEntry.id)
             .limit(REWRITE_BATCH)
@@ -439,44 +506,41 @@ async def _remove_field_values(tenant_id: int, form_id: int, field_ids: list[int
             return
         last = int(rows[-1]["id"])
         for r in rows:
-            plain, secret = _loads(r["plain_values"]), _loads(r["secret_values"])
-            if drop & (plain.keys() | secret.keys()):
-                await VaultEntry.update(
-                    {
-                        VaultEntry.plain_values: _dumps({k: v for k, v in plain.items() if k not in drop}),
-                        VaultEntry.secret_values: _dumps({k: v for k, v in secret.items() if k not in drop}),
-                    }
-                ).where((VaultEntry.id == r["id"]) & (VaultEntry.tenant_id == tenant_id))
+            yield r
+
+
+async def _remove_field_values(tenant_id: int, form_id: int, field_ids: list[int]) -> None:
+    """Drop removed fields' stored values from every entry of the form."""
+    drop = {str(i) for i in field_ids}
+    async for r in _entries_of_form(tenant_id, form_id, VaultEntry.plain_values, VaultEntry.secret_values):
+        plain, secret = _loads(r["plain_values"]), _loads(r["secret_values"])
+        if drop & (plain.keys() | secret.keys()):
+            await VaultEntry.update(
+                {
+                    VaultEntry.plain_values: _dumps({k: v for k, v in plain.items() if k not in drop}),
+                    VaultEntry.secret_values: _dumps({k: v for k, v in secret.items() if k not in drop}),
+                }
+            ).where((VaultEntry.id == r["id"]) & (VaultEntry.tenant_id == tenant_id))
 
 
 async def _recompute_delete_after(tenant_id: int, form_id: int, days: int | None) -> None:
     """Move every entry's deadline to created_at + days (the form's setting changed)."""
-    where = (VaultEntry.tenant_id == tenant_id) & (VaultEntry.form_id == form_id)
     if days is None:
-        await VaultEntry.update({VaultEntry.delete_after: None}).where(where)
-        return
-    last = 0
-    while True:
-        rows = (
-            await VaultEntry.select(VaultEntry.id, VaultEntry.created_at)
-            .where(where & (VaultEntry.id > last))
-            .order_by(VaultEntry.id)
-            .limit(REWRITE_BATCH)
+        await VaultEntry.update({VaultEntry.delete_after: None}).where(
+            (VaultEntry.tenant_id == tenant_id) & (VaultEntry.form_id == form_id)
         )
-        if not rows:
-            return
-        last = int(rows[-1]["id"])
-        for r in rows:
-            await VaultEntry.update({VaultEntry.delete_after: r["created_at"] + timedelta(days=days)}).where(
-                (VaultEntry.id == r["id"]) & (VaultEntry.tenant_id == tenant_id)
-            )
+        return
+    async for r in _entries_of_form(tenant_id, form_id, VaultEntry.created_at):
+        await VaultEntry.update({VaultEntry.delete_after: r["created_at"] + timedelta(days=days)}).where(
+            (VaultEntry.id == r["id"]) & (VaultEntry.tenant_id == tenant_id)
+        )
 
 
 async def edit_form(user: SessionUser, form_id: int, data: FormPatch, ip: str = "") -> FormOut:
     require_manager(user)
     tid = user.tenant_id
     async with atomic():
-        form = await get_scoped(VaultForm, tid, form_id, "Form")
+        form = await _form(tid, form_id)
         changes: dict[Any, Any] = {}
         if data.name is not None:
             changes[VaultForm.name] = _form_name(data.name)
@@ -503,7 +567,7 @@ async def edit_form(user: SessionUser, form_id: int, data: FormPatch, ip: str = 
         await record_change(user, "form", "changed", form_id, names=changed, ip=ip)
         changes[VaultForm.updated_at] = utcnow()
         await VaultForm.update(changes).where((VaultForm.id == form_id) & (VaultForm.tenant_id == tid))
-        form = await get_scoped(VaultForm, tid, form_id, "Form")
+        form = await _form(tid, form_id)
     return await form_out(user, form)
 
 
@@ -516,24 +580,36 @@ async def _replace_fields(tenant_id: int, form_id: int, items: list[FieldIn]) ->
         if f.id is None:
             continue
         if f.id not in existing:
-            raise FieldError("fields", "field %(id)s is not a field of this form", id=f.id)
+            raise FieldError(
+                "fields", "field %(id)s is not a field of this form", code="vault_form.unknown_field", id=f.id
+            )
         if f.id in kept:
-            raise FieldError("fields", "field %(id)s is listed twice", id=f.id)
+            raise FieldError("fields", "field %(id)s is listed twice", code="vault_form.field_twice", id=f.id)
         if bool(existing[f.id]["encrypted"]) != f.encrypted:
             raise FieldError(
                 "fields",
-                "field %(name)s cannot switch encryption on or off; add a new field with the setting you want and remove this one", name=repr(existing[f.id]['name']))
+                "field %(name)s cannot switch encryption on or off; add a new field with the setting you want "
+                "and remove this one",
+                code="vault_form.encryption_fixed", name=repr(existing[f.id]["name"]),
+            )
         kept.add(f.id)
     removed = sorted(set(existing) - kept)
     changed = [f"field removed: {existing[i]['name']}" for i in removed]
     if removed:
         await VaultField.delete().where((VaultField.tenant_id == tenant_id) & VaultField.id.is_in(removed))
         await _remove_field_values(tenant_id, form_id, removed)
-    for f, p in zip(items, _positions(items)):
+    for f, p in zip(items, _positions(items), strict=True):
         if f.id is None:
             changed.append(f"field added: {f.name.strip()}")
             await VaultField.insert(
-                VaultField(tenant_id=tenant_id, form_id=form_id, name=f.name.strip(), position=p, kind=f.type, encrypted=f.encrypted)
+                VaultField(
+                    tenant_id=tenant_id,
+                    form_id=form_id,
+                    name=f.name.strip(),
+                    position=p,
+                    kind=f.type,
+                    encrypted=f.encrypted,
+                )
             )
         else:
             old = existing[f.id]
@@ -550,7 +626,7 @@ async def replace_access(
 ) -> AccessOut:
     require_manager(user)
     async with atomic():
-        await get_scoped(VaultForm, user.tenant_id, form_id, "Form")
+        await _form(user.tenant_id, form_id)
         before = await access_out(user.tenant_id, form_id)
         await set_access(user.tenant_id, form_id, data)
         changed = _grant_changes(before, await access_out(user.tenant_id, form_id))
@@ -567,14 +643,10 @@ async def delete_form(user: SessionUser, form_id: int, delete_entries: bool, ip:
     require_manager(user)
     tid = user.tenant_id
     async with atomic():
-        await get_scoped(VaultForm, tid, form_id, "Form")
+        await _form(tid, form_id)
         count = await VaultEntry.count().where((VaultEntry.tenant_id == tid) & (VaultEntry.form_id == form_id))
         if count and not delete_entries:
-            raise ClientException(
-                f"The form has {count} entries. Delete them with it by adding "
-                "?delete_entries=true; they cannot be recovered.",
-                status_code=409,
-            )
+            raise Conflict(FORM_HAS_ENTRIES, code="vault_form.has_entries", count=count)
         await VaultEntry.delete().where((VaultEntry.tenant_id == tid) & (VaultEntry.form_id == form_id))
         await VaultAccess.delete().where((VaultAccess.tenant_id == tid) & (VaultAccess.form_id == form_id))
         await VaultField.delete().where((VaultField.tenant_id == tid) & (VaultField.form_id == form_id))
@@ -594,15 +666,13 @@ def _entry_out(entry: dict[str, Any], form: dict[str, Any], fields: list[dict[st
     out_fields = []
     for f in fields:
         key = str(f["id"])
-        if f["encrypted"]:
-            out_fields.append(
-                EntryFieldOut(field_id=int(f["id"]), name=f["name"], type=f["kind"], encrypted=True, has_value=key in secret, value=None)
-            )
-        else:
-            value = plain.get(key)
-            out_fields.append(
-                EntryFieldOut(field_id=int(f["id"]), name=f["name"], type=f["kind"], encrypted=False, has_value=value is not None, value=value)
-            )
+        # an encrypted value is never shown here, only that there is one (reveal shows it)
+        value = None if f["encrypted"] else plain.get(key)
+        has_value = key in secret if f["encrypted"] else value is not None
+        out_fields.append(EntryFieldOut(
+            field_id=int(f["id"]), name=f["name"], type=f["kind"], encrypted=bool(f["encrypted"]),
+            has_value=has_value, value=value,
+        ))
     return EntryOut(
         id=int(entry["id"]),
         form_id=int(form["id"]),
@@ -619,28 +689,32 @@ def _entry_out(entry: dict[str, Any], form: dict[str, Any], fields: list[dict[st
 
 async def _visible_entry(user: SessionUser, entry_id: int) -> tuple[dict[str, Any], dict[str, Any], set[str]]:
     """Entry, form and the user's lists; 404 when the user is on neither list."""
-    entry = await get_scoped(VaultEntry, user.tenant_id, entry_id, "Entry")
-    form = await get_scoped(VaultForm, user.tenant_id, int(entry["form_id"]), "Form")
+    entry = await ENTRIES.get(user.tenant_id, entry_id)
+    form = await _form(user.tenant_id, int(entry["form_id"]))
     access = await _form_access(user, int(form["id"]))
     if not access:
-        raise NotFoundException(f"Entry {entry_id} was not found")
+        raise _entry_not_found(entry_id)
     return entry, form, access
 
 
 def _require_plain(access: set[str]) -> None:
     if PLAIN not in access:
-        raise PermissionDeniedException(
-            "You may see this form's entries but not change them: that needs the form's plain list."
-        )
+        raise Forbidden(NOT_ON_PLAIN_LIST, code="vault_entry.not_on_plain_list")
 
 
 def _customer_for(form: dict[str, Any], customer_id: int | None, required: bool) -> int | None:
     if form["purpose"] == "customer":
         if customer_id is None and required:
-            raise FieldError("customer_id", "this form keeps data on behalf of a customer: give the customer's id")
+            raise FieldError(
+                "customer_id", "this form keeps data on behalf of a customer: give the customer's id",
+                code="vault_entry.customer_required",
+            )
         return customer_id
     if customer_id is not None:
-        raise FieldError("customer_id", "this form is for internal data: entries belong to no customer")
+        raise FieldError(
+            "customer_id", "this form is for internal data: entries belong to no customer",
+            code="vault_entry.internal_form",
+        )
     return 0 if required else None
 
 
@@ -650,19 +724,33 @@ def _check_values(values: list[ValueIn], fields: list[dict[str, Any]]) -> dict[i
     for v in values:
         f = by_id.get(v.field_id)
         if f is None:
-            raise FieldError("values", "field %(field_id)s is not a field of this form", field_id=v.field_id)
+            raise FieldError(
+                "values", "field %(field_id)s is not a field of this form",
+                code="vault_entry.unknown_field", field_id=v.field_id,
+            )
         if v.field_id in out:
-            raise FieldError("values", "field %(name)s is given twice", name=repr(f['name']))
+            raise FieldError(
+                "values", "field %(name)s is given twice", code="vault_entry.field_twice", name=repr(f["name"])
+            )
         value = v.value
         if value is not None and value == "":
             value = None
         if value is not None:
             if f["kind"] != "note" and len(value) > SHORT_VALUE:
-                raise FieldError("values", "field %(name)s holds at most %(short_value)s characters", name=repr(f['name']), short_value=SHORT_VALUE)
+                raise FieldError(
+                    "values", "field %(name)s holds at most %(short_value)s characters",
+                    code="vault_entry.too_long", name=repr(f["name"]), short_value=SHORT_VALUE,
+                )
             if f["kind"] != "note" and ("\n" in value or "\r" in value):
-                raise FieldError("values", "field %(name)s is a single line; use a note field for more", name=repr(f['name']))
+                raise FieldError(
+                    "values", "field %(name)s is a single line; use a note field for more",
+                    code="vault_entry.single_line", name=repr(f["name"]),
+                )
             if f["kind"] == "url" and "://" not in value:
-                raise FieldError("values", "field %(name)s must be an address like https://example.org", name=repr(f['name']))
+                raise FieldError(
+                    "values", "field %(name)s must be an address like https://example.org",
+                    code="vault_entry.not_an_address", name=repr(f["name"]),
+                )
         out[v.field_id] = (f, value)
     return out
 
@@ -701,10 +789,10 @@ async def _apply_values(
 
 async def create_entry(user: SessionUser, data: EntryIn, ip: str = "") -> EntryOut:
     tid = user.tenant_id
-    form = await get_scoped(VaultForm, tid, data.form_id, "Form")
+    form = await _form(tid, data.form_id)
     access = await _form_access(user, data.form_id)
     if not access:
-        raise NotFoundException(f"Form {data.form_id} was not found")
+        raise _form_not_found(data.form_id)
     _require_plain(access)
     customer_id = _customer_for(form, data.customer_id, required=True)
     await check_party(tid, customer_id)
@@ -737,7 +825,7 @@ async def create_entry(user: SessionUser, data: EntryIn, ip: str = "") -> EntryO
         await VaultEntry.update(
             {VaultEntry.wrapped_key: wrapped, VaultEntry.plain_values: plain, VaultEntry.secret_values: secret}
         ).where((VaultEntry.id == entry["id"]) & (VaultEntry.tenant_id == tid))
-        entry = await get_scoped(VaultEntry, tid, int(entry["id"]), "Entry")
+        entry = await ENTRIES.get(tid, int(entry["id"]))
         await record_change(
             user, "entry", "created", data.form_id, int(entry["id"]), _changed_names(changes), ip
         )
@@ -767,13 +855,13 @@ async def edit_entry(user: SessionUser, entry_id: int, data: EntryPatch, ip: str
             try:
                 plain, secret = await _apply_values(entry, changes)
             except VaultIntegrityError as exc:
-                raise IntegrityConflict(str(exc)) from exc
+                raise integrity_refusal(exc) from exc
             updates[VaultEntry.plain_values] = plain
             updates[VaultEntry.secret_values] = secret
             changed += _changed_names(changes)
         await VaultEntry.update(updates).where((VaultEntry.id == entry_id) & (VaultEntry.tenant_id == tid))
         await record_change(user, "entry", "changed", int(form["id"]), entry_id, changed, ip)
-        entry = await get_scoped(VaultEntry, tid, entry_id, "Entry")
+        entry = await ENTRIES.get(tid, entry_id)
     return _entry_out(entry, form, fields, access)
 
 
@@ -827,7 +915,15 @@ async def list_entries(
         form = forms[int(r["form_id"])]
         cust = int(r["customer_id"]) if form["purpose"] == "customer" else None
         if not groups or groups[-1].form_id != form["id"] or groups[-1].customer_id != cust:
-            groups.append(EntryGroupOut(purpose=form["purpose"], form_id=int(form["id"]), form_name=form["name"], customer_id=cust, entries=[]))
+            groups.append(
+                EntryGroupOut(
+                    purpose=form["purpose"],
+                    form_id=int(form["id"]),
+                    form_name=form["name"],
+                    customer_id=cust,
+                    entries=[],
+                )
+            )
         groups[-1].entries.append(_entry_out(r, form, fields[int(form["id"])], access[int(form["id"])]))
     return EntryPage(total=total, offset=offset, limit=limit, groups=groups)
 
@@ -841,14 +937,14 @@ def throttle_key(tenant_id: int, employee_id: int) -> str:
 
 
 # Shown when a form asks for an SMS code that cannot be asked for (fail closed).
-TWO_FACTOR_UNAVAILABLE = (
+TWO_FACTOR_UNAVAILABLE = _(
     "This form asks for an SMS code to decrypt, but no code can be sent: an administrator "
     "must activate SMS sending and switch on “Secure data – decryption” under "
     "Settings > Two-factor."
 )
 PENDING_TTL = timedelta(minutes=10)
 PENDING_MAX_USES = 5
-PENDING_EXPIRED = "This step has expired (10 minutes) or is not valid. Start again."
+PENDING_EXPIRED = _("This step has expired (10 minutes) or is not valid. Start again.")
 
 
 @dataclass
@@ -954,37 +1050,35 @@ async def _reveal(
     """``password`` None: a pending step of the pages already checked it (see
     :func:`reveal_pending`)."""
     tid = user.tenant_id
-    entry = await get_scoped(VaultEntry, tid, entry_id, "Entry")
-    form = await get_scoped(VaultForm, tid, int(entry["form_id"]), "Form")
+    entry = await ENTRIES.get(tid, entry_id)
+    form = await _form(tid, int(entry["form_id"]))
     form_id = int(form["id"])
     fields = [f for f in (await _fields_of(tid, [form_id]))[form_id] if f["encrypted"]]
     by_id = {int(f["id"]): f for f in fields}
-    if field_ids is not None:
-        asked = [by_id[i] for i in dict.fromkeys(field_ids) if i in by_id]
-    else:
-        asked = fields
+    asked = fields if field_ids is None else [by_id[i] for i in dict.fromkeys(field_ids) if i in by_id]
     names = [f["name"] for f in asked]
     access = await _form_access(user, form_id)
     if not access:
         await audit(user, entry_id, form_id, "denied_no_access", names, ctx.ip)
-        raise NotFoundException(f"Entry {entry_id} was not found")
+        raise _entry_not_found(entry_id)
     if ENCRYPTED not in access:
         await audit(user, entry_id, form_id, "denied_not_on_list", names, ctx.ip)
-        raise PermissionDeniedException("You are not on this form's list for encrypted data.")
+        raise Forbidden(NOT_ON_ENCRYPTED_LIST, code="vault_entry.not_on_encrypted_list")
     if field_ids is not None:
         unknown = sorted({i for i in field_ids if i not in by_id})
         if unknown:
-            raise FieldError("field_ids", "not encrypted fields of this form: %(unknown)s", unknown=unknown)
+            raise FieldError(
+                "field_ids", "not encrypted fields of this form: %(unknown)s",
+                code="vault_entry.unknown_encrypted_field", unknown=unknown,
+            )
     fields = asked
 
     if password is not None:
         settings = get_settings()
         if not await _reserve_attempt(tid, user.employee_id):
             await audit(user, entry_id, form_id, "throttled", names, ctx.ip)
-            raise RevealThrottled(
-                f"Too many wrong passwords. Wait {settings.login_window_minutes} minutes "
-                "before trying again."
-            )
+            raise TooMany(TOO_MANY_PASSWORDS, code="vault_entry.too_many_passwords",
+                          minutes=settings.login_window_minutes)
         me = await Employee.select(Employee.password_hash).where(
             (Employee.tenant_id == tid)
             & (Employee.id == user.employee_id)
@@ -992,7 +1086,7 @@ async def _reveal(
         ).first()
         if not await verify_password(me["password_hash"] if me else None, password):
             await audit(user, entry_id, form_id, "wrong_password", names, ctx.ip)
-            raise PermissionDeniedException("Wrong password.")
+            raise Forbidden(WRONG_PASSWORD, code="vault_entry.wrong_password")
         await _release_attempt(tid, user.employee_id)
 
     if form["require_two_factor"]:
@@ -1006,7 +1100,7 @@ async def _reveal(
             # Fail closed: the form asks for a code and nobody can ask for one (the
             # two-factor plugin is missing, SMS is off, or the decryption step is off).
             await audit(user, entry_id, form_id, "second_factor_unavailable", names, ctx.ip)
-            raise ClientException(TWO_FACTOR_UNAVAILABLE, status_code=409)
+            raise Conflict(TWO_FACTOR_UNAVAILABLE, code="vault_entry.second_factor_unavailable")
         if decision.error:
             await audit(user, entry_id, form_id, "second_factor_error", names, ctx.ip)
             # The two-factor plugin says why (no phone: 409, too many codes: 429, locked: 423).
@@ -1031,7 +1125,7 @@ async def _reveal(
     except VaultIntegrityError as exc:
         await audit(user, entry_id, form_id, "integrity_error", names, ctx.ip)
         log.error("vault entry %s (tenant %s) failed its integrity check", entry_id, tid)
-        raise IntegrityConflict(str(exc)) from exc
+        raise integrity_refusal(exc) from exc
     except MasterKeyError:
         await audit(user, entry_id, form_id, "key_missing", names, ctx.ip)
         raise
@@ -1092,7 +1186,7 @@ async def reveal_pending(
     400 otherwise. It is gone once the values are shown.
     """
     if not token or len(token) > 128 or not binder or len(binder) > 128:
-        raise ClientException(PENDING_EXPIRED)
+        raise Invalid(None, PENDING_EXPIRED, code="vault_entry.pending_expired")
     tid = user.tenant_id
     row = await VaultPending.select().where(
         (VaultPending.tenant_id == tid) & (VaultPending.token_hash == token_hash(token))
@@ -1105,13 +1199,13 @@ async def reveal_pending(
         or not hmac.compare_digest(row["binder_hash"], token_hash(binder))
         or row["expires_at"] <= now
     ):
-        raise ClientException(PENDING_EXPIRED)
+        raise Invalid(None, PENDING_EXPIRED, code="vault_entry.pending_expired")
     counted = await VaultPending.update({VaultPending.uses: VaultPending.uses + 1}).where(
         (VaultPending.id == row["id"]) & (VaultPending.uses < PENDING_MAX_USES)
     ).returning(VaultPending.id)
     if not counted:
         await VaultPending.delete().where(VaultPending.id == row["id"])
-        raise ClientException(PENDING_EXPIRED)
+        raise Invalid(None, PENDING_EXPIRED, code="vault_entry.pending_expired")
     out, complete = await _reveal(user, entry_id, None, challenge_id, None, ctx)
     if complete:
         await VaultPending.delete().where(VaultPending.id == row["id"])
@@ -1141,17 +1235,19 @@ async def decrypt_entry(entry: dict[str, Any], fields: list[dict[str, Any]]) -> 
 async def get_grant(user: SessionUser, access_id: int) -> dict[str, Any]:
     """One access-list row (where person search links a user's place on a list)."""
     require_manager(user)
-    row = await get_scoped(VaultAccess, user.tenant_id, access_id, "Access grant")
-    form = await get_scoped(VaultForm, user.tenant_id, int(row["form_id"]), "Form")
+    row = await _scoped(VaultAccess, user.tenant_id, access_id, ACCESS_GRANT, "vault_access.not_found")
+    form = await _form(user.tenant_id, int(row["form_id"]))
     return {**row, "form_name": form["name"]}
 
 
 async def get_audit(user: SessionUser, audit_id: int) -> dict[str, Any]:
     require_manager(user)
-    return await get_scoped(VaultAudit, user.tenant_id, audit_id, "Audit row")
+    return await _scoped(VaultAudit, user.tenant_id, audit_id, AUDIT_ROW, "vault_audit.not_found")
 
 
-async def list_audit(user: SessionUser, entry_id: int | None, offset: int, limit: int) -> tuple[int, list[dict[str, Any]]]:
+async def list_audit(
+    user: SessionUser, entry_id: int | None, offset: int, limit: int
+) -> tuple[int, list[dict[str, Any]]]:
     require_manager(user)
     where = VaultAudit.tenant_id == user.tenant_id
     if entry_id is not None:

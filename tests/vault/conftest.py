@@ -125,7 +125,7 @@ class As:
         self.employee_id = employee_id
         self.tenant = tenant
 
-    async def renew(self) -> "As":
+    async def renew(self) -> As:
         """A new session at the (travelled) current time; the old one may have expired."""
         from core.auth import create_session
 

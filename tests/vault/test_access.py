@@ -6,10 +6,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from core.db import atomic
-
 import pytest
 
+from core.db import atomic
 from tests.vault.conftest import (
     SECRET_NOTE,
     SECRET_PASSWORD,
@@ -196,7 +195,9 @@ async def test_leaving_a_group_or_deleted_group_ends_access(client, world) -> No
         EmployeeGroup(id=world.group_id, tenant_id=world.tenant.id, name="Reused id")
     ).returning(EmployeeGroup.id)
     assert rows[0]["id"] == world.group_id
-    await GroupMember.insert(GroupMember(tenant_id=world.tenant.id, group_id=world.group_id, employee_id=world.outsider.employee_id))
+    await GroupMember.insert(
+        GroupMember(tenant_id=world.tenant.id, group_id=world.group_id, employee_id=world.outsider.employee_id)
+    )
     assert (await world.outsider.get(f"/api/vault/entries/{entry}")).status_code == 404
 
 

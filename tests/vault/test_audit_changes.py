@@ -55,7 +55,10 @@ async def test_changes_to_forms_access_and_entries_are_audited(client) -> None:
     r = await w.admin.patch(f"/api/vault/forms/{form_id}", json={"name": "Routrar", "require_two_factor": True})
     assert r.status_code == 200
     assert (await w.writer.delete(f"/api/vault/entries/{entry_id}")).status_code == 200
-    r = await w.writer.post("/api/vault/entries", json={"form_id": form_id, "customer_id": w.customer_id, "values": w.values(Lösenord="x-1")})
+    r = await w.writer.post(
+        "/api/vault/entries",
+        json={"form_id": form_id, "customer_id": w.customer_id, "values": w.values(Lösenord="x-1")},
+    )
     second = r.json()["id"]
     assert (await w.admin.delete(f"/api/vault/forms/{form_id}?delete_entries=true")).status_code == 200
 

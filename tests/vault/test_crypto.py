@@ -84,7 +84,7 @@ def test_garbage_tokens_fail_cleanly(token: str) -> None:
 
 
 def test_wrong_master_key_fails() -> None:
-    dek, wrapped = _entry()
+    _dek, wrapped = _entry()
     other = KeyRing(keys={1: K2}, source="other")
     with pytest.raises(VaultIntegrityError):
         crypto.unwrap_data_key(other, 1, 7, 3, 11, wrapped)
@@ -135,7 +135,9 @@ def test_env_key_single_and_json(monkeypatch, tmp_path) -> None:
     monkeypatch.setenv(crypto.ENV_KEY, base64.b64encode(K1).decode())
     ring = crypto.load_ring(tmp_path)
     assert ring.keys == {1: K1} and ring.from_env
-    monkeypatch.setenv(crypto.ENV_KEY, json.dumps({"1": base64.b64encode(K1).decode(), "3": base64.b64encode(K2).decode()}))
+    monkeypatch.setenv(
+        crypto.ENV_KEY, json.dumps({"1": base64.b64encode(K1).decode(), "3": base64.b64encode(K2).decode()})
+    )
     assert crypto.load_ring(tmp_path).keys == {1: K1, 3: K2}
     with pytest.raises(MasterKeyError, match="GALLRA_MASTER_KEY"):
         crypto.add_key_version(crypto.load_ring(tmp_path), 4)

@@ -66,10 +66,15 @@ async def test_list_is_grouped_by_form_and_customer_with_filters(client, world) 
     )
     other = await add_customer(w.tenant.id)  # created after the world's: a higher id
     for cust, user in ((w.customer_id, "b"), (other, "c"), (other, "d")):
-        r = await w.writer.post("/api/vault/entries", json={"form_id": w.form["id"], "customer_id": cust, "values": w.values(Användarnamn=user)})
+        r = await w.writer.post(
+            "/api/vault/entries",
+            json={"form_id": w.form["id"], "customer_id": cust, "values": w.values(Användarnamn=user)},
+        )
         assert r.status_code == 201
     ssid = internal["fields"][0]["id"]
-    r = await w.writer.post("/api/vault/entries", json={"form_id": internal["id"], "values": [{"field_id": ssid, "value": "office"}]})
+    r = await w.writer.post(
+        "/api/vault/entries", json={"form_id": internal["id"], "values": [{"field_id": ssid, "value": "office"}]}
+    )
     assert r.status_code == 201, r.text
     assert r.json()["customer_id"] is None and r.json()["purpose"] == "internal"
 
@@ -99,7 +104,9 @@ async def test_customer_and_internal_rules(client, world) -> None:
     w = world
     r = await w.writer.post("/api/vault/entries", json={"form_id": w.form["id"], "values": []})
     assert r.status_code == 400 and r.json()["field"] == "customer_id"
-    internal = await make_form(w.admin, purpose="internal", name="Intern", access={"plain": {"users": [w.writer.employee_id]}})
+    internal = await make_form(
+        w.admin, purpose="internal", name="Intern", access={"plain": {"users": [w.writer.employee_id]}}
+    )
     r = await w.writer.post("/api/vault/entries", json={"form_id": internal["id"], "customer_id": 5})
     assert r.status_code == 400 and r.json()["field"] == "customer_id"
     other = await add_customer(w.tenant.id)
@@ -133,7 +140,9 @@ async def test_bad_values_are_400(client, world, values, message) -> None:
         values = w.values(Användarnamn="a\nb")
     elif values == "huge":
         values = w.values(Anteckning="x" * 10_001)
-    r = await w.writer.post("/api/vault/entries", json={"form_id": w.form["id"], "customer_id": w.customer_id, "values": values})
+    r = await w.writer.post(
+        "/api/vault/entries", json={"form_id": w.form["id"], "customer_id": w.customer_id, "values": values}
+    )
     assert r.status_code == 400, r.text
     if message:
         assert message in r.json()["detail"]
@@ -142,7 +151,9 @@ async def test_bad_values_are_400(client, world, values, message) -> None:
 
 async def test_note_may_be_long_and_multiline(client, world) -> None:
     note = ("rad\n" * 2000)[:9000]
-    r = await world.writer.patch(f"/api/vault/entries/{world.entry['id']}", json={"values": world.values(Anteckning=note)})
+    r = await world.writer.patch(
+        f"/api/vault/entries/{world.entry['id']}", json={"values": world.values(Anteckning=note)}
+    )
     assert r.status_code == 200, r.text
     shown = await reveal(world.reader, world.entry["id"])
     assert {v["name"]: v["value"] for v in shown.json()["values"]}["Anteckning"] == note

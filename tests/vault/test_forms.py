@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.vault.conftest import SECRET_PASSWORD, make_form, quick_tenant, admin_of, reveal
+from tests.vault.conftest import SECRET_PASSWORD, admin_of, make_form, quick_tenant, reveal
 
 
 async def test_create_form_with_fields_in_order(client, world) -> None:
@@ -40,7 +40,15 @@ async def test_explicit_order_wins(client) -> None:
         ({"name": "X", "purpose": "internal", "fields": [{"name": " "}]}, "fields"),
         ({"name": "   ", "purpose": "internal", "fields": [{"name": "a"}]}, "name"),
         ({"name": "X", "purpose": "internal", "fields": [{"name": "a", "id": 5}]}, "fields"),
-        ({"name": "X", "purpose": "internal", "fields": [{"name": "a"}], "access": {"plain": {"users": [2**31 - 1]}}}, "access.plain.users"),
+        (
+            {
+                "name": "X",
+                "purpose": "internal",
+                "fields": [{"name": "a"}],
+                "access": {"plain": {"users": [2**31 - 1]}},
+            },
+            "access.plain.users",
+        ),
     ],
 )
 async def test_bad_forms_are_400_naming_the_problem(client, body, field) -> None:
@@ -106,7 +114,11 @@ async def test_edit_form_rename_flags_and_fields(client, world) -> None:
 
 async def test_encrypted_flag_of_existing_field_cannot_flip(client, world) -> None:
     fields = world.form["fields"]
-    body = {"fields": [{"id": f["id"], "name": f["name"], "type": f["type"], "encrypted": not f["encrypted"]} for f in fields]}
+    body = {
+        "fields": [
+            {"id": f["id"], "name": f["name"], "type": f["type"], "encrypted": not f["encrypted"]} for f in fields
+        ]
+    }
     r = await world.admin.patch(f"/api/vault/forms/{world.form['id']}", json=body)
     assert r.status_code == 400
     assert "encryption" in r.json()["detail"]

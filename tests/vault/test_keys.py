@@ -28,7 +28,6 @@ async def test_startup_fails_clearly_when_the_key_is_missing(client, world, fres
 async def test_startup_fails_clearly_with_a_wrong_key(client, world, fresh_keys, vault_host) -> None:
     from core.app import create_app
     from plugins.vault.keys import VaultStartupError
-
     from plugins.vault.tables import VaultKeyVersion
 
     # A wrong key for every version the database has registered (the rotation tests add
@@ -108,11 +107,14 @@ async def test_rotation_round_trip_while_requests_keep_working(client) -> None:
         shown = await reveal(w.reader, ids[0])
         assert shown.status_code == 200 and shown.json()["values"][0]["value"] == SECRET_PASSWORD
         r = await w.writer.post(
-            "/api/vault/entries", json={"form_id": w.form["id"], "customer_id": w.customer_id, "values": w.values(Lösenord=f"new-{batch}")}
+            "/api/vault/entries",
+            json={"form_id": w.form["id"], "customer_id": w.customer_id, "values": w.values(Lösenord=f"new-{batch}")},
         )
         assert r.status_code == 201
         ids.append(r.json()["id"])
-        r = await w.writer.patch(f"/api/vault/entries/{ids[1]}", json={"values": w.values(Anteckning=f"edited-{batch}")})
+        r = await w.writer.patch(
+            f"/api/vault/entries/{ids[1]}", json={"values": w.values(Anteckning=f"edited-{batch}")}
+        )
         assert r.status_code == 200
 
     # About five batches, whatever else the session left in the table.
@@ -128,7 +130,9 @@ async def test_rotation_round_trip_while_requests_keep_working(client) -> None:
         assert (await reveal(w.reader, eid)).status_code == 200
     shown = {v["name"]: v["value"] for v in (await reveal(w.reader, ids[1])).json()["values"]}
     assert shown["Anteckning"].startswith("edited-")
-    assert {v["name"]: v["value"] for v in (await reveal(w.reader, ids[0])).json()["values"]}["Anteckning"] == SECRET_NOTE
+    assert {v["name"]: v["value"] for v in (await reveal(w.reader, ids[0])).json()["values"]}[
+        "Anteckning"
+    ] == SECRET_NOTE
     statuses = {r["version"]: r["status"] for r in await VaultKeyVersion.select()}
     assert statuses[result.version] == "active" and statuses[before] == "retired"
     ring = await keys.get_ring()
@@ -221,7 +225,8 @@ async def test_rotation_concurrent_with_requests(client) -> None:
     w = await build_world(client)
     for i in range(6):
         await w.writer.post(
-            "/api/vault/entries", json={"form_id": w.form["id"], "customer_id": w.customer_id, "values": w.values(Lösenord=f"c-{i}")}
+            "/api/vault/entries",
+            json={"form_id": w.form["id"], "customer_id": w.customer_id, "values": w.values(Lösenord=f"c-{i}")},
         )
 
     async def slow(number: int, done: int) -> None:
@@ -237,7 +242,8 @@ async def test_rotation_concurrent_with_requests(client) -> None:
     while not rotation.done() or not created:
         statuses.append((await reveal(w.reader, w.entry["id"])).status_code)
         r = await w.writer.post(
-            "/api/vault/entries", json={"form_id": w.form["id"], "customer_id": w.customer_id, "values": w.values(Lösenord="during")}
+            "/api/vault/entries",
+            json={"form_id": w.form["id"], "customer_id": w.customer_id, "values": w.values(Lösenord="during")},
         )
         statuses.append(r.status_code)
         created.append(r.json()["id"])

@@ -3,14 +3,14 @@ row; erasure of a customer deletes the customer's entries; declarations."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import time_machine
 
 from core.contracts import PersonalDataField
 from tests.vault.conftest import build_world, quick_tenant
 
-T0 = datetime(2031, 3, 10, 9, 0, 0, tzinfo=timezone.utc)
+T0 = datetime(2031, 3, 10, 9, 0, 0, tzinfo=UTC)
 
 
 async def _exists(entry_id: int) -> bool:
@@ -117,7 +117,9 @@ async def test_declarations_pass_the_engine_checks(vault_host) -> None:
     rule = decl.rules["vault_entries"]
     assert rule.owner == "vault" and rule.rule.fixed
     assert rule.rule.label_sv == "Säkra uppgifter – automatisk radering"
-    refs = [(f.table, f.field.column, f.field.strategy) for f in decl.reference_fields("customer_ref") if f.owner == "vault"]
+    refs = [
+        (f.table, f.field.column, f.field.strategy) for f in decl.reference_fields("customer_ref") if f.owner == "vault"
+    ]
     assert refs == [(VaultEntry, "customer_id", "delete_row")]
     sources = vault_host.collect_by_plugin("declare_search_sources")["vault"]
     searched = {(s.table, s.column) for s in sources}
@@ -127,6 +129,19 @@ async def test_declarations_pass_the_engine_checks(vault_host) -> None:
     # plain values the form's access lists guard (#17.4; an entry is found by its customer).
     assert personal - searched == {(VaultEntry, "secret_values"), (VaultEntry, "plain_values")}
     assert (VaultEntry, "customer_id") in searched
+    # The entry's hits show under a place named after the column that matched, all derived
+    # from the record spec (one declaration); the plugin's own hook names no entry column.
+    places = [(s.column, s.place_en, s.area, s.record_type, s.link(5)) for s in sources if s.table is VaultEntry]
+    assert places == [
+        ("customer_id", "Secure data (form)", "workcloud", "vault_entry", "/api/vault/entries/5"),
+        ("created_by", "Secure data – created by", "workcloud", "vault_entry", "/api/vault/entries/5"),
+        ("updated_by", "Secure data – changed by", "workcloud", "vault_entry", "/api/vault/entries/5"),
+    ]
+    from plugins.vault import gdpr
+
+    assert not [s for s in gdpr.search_sources() if s.table is VaultEntry]
+    assert not [f for f in gdpr.personal_data() if f.table is VaultEntry]
+    assert all(r.table is not VaultEntry for r in gdpr.retention_rules())
     types = [t for t in vault_host.collect("declare_record_types") if t.key == "vault_entry"]
     assert types[0].number_column == "form_name" and types[0].link(5) == "/api/vault/entries/5"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import logging
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
@@ -91,7 +91,7 @@ async def test_wrong_passwords_are_throttled_like_logins(client, world, settings
     from plugins.vault.services import throttle_key
 
     entry = world.entry["id"]
-    start = datetime.now(timezone.utc)
+    start = datetime.now(UTC)
     with time_machine.travel(start, tick=False):
         for _ in range(settings.login_max_failures):
             r = await reveal(world.reader, entry, password="not-my-password")
@@ -107,7 +107,10 @@ async def test_wrong_passwords_are_throttled_like_logins(client, world, settings
     other = await new_user(client, world.tenant)
     await world.admin.put(
         f"/api/vault/forms/{world.form['id']}/access",
-        json={"plain": {"users": [world.writer.employee_id]}, "encrypted": {"users": [other.employee_id], "groups": [world.group_id]}},
+        json={
+            "plain": {"users": [world.writer.employee_id]},
+            "encrypted": {"users": [other.employee_id], "groups": [world.group_id]},
+        },
     )
     with time_machine.travel(start + timedelta(minutes=1), tick=False):
         assert (await reveal(other, entry)).status_code == 200
@@ -125,9 +128,8 @@ async def test_a_parallel_burst_compares_no_more_passwords_than_the_limit(client
     passwords than the limit allows."""
     import asyncio
 
-    from litestar.exceptions import ClientException, PermissionDeniedException
-
     from core.auth import SessionUser
+    from core.errors import GallraError
     from plugins.vault import services
 
     entry = world.entry["id"]
@@ -138,10 +140,8 @@ async def test_a_parallel_burst_compares_no_more_passwords_than_the_limit(client
     async def attempt(n: int) -> int:
         try:
             await services.reveal(user, entry, f"guess-{n}", None, None, ctx)
-        except PermissionDeniedException:
-            return 403
-        except ClientException as exc:
-            return exc.status_code
+        except GallraError as exc:
+            return exc.status
         return 200
 
     burst = settings.login_max_failures * 3
@@ -312,12 +312,16 @@ async def test_value_copied_to_another_field_fails(client, world) -> None:
 
 async def test_values_and_key_copied_to_another_entry_fail(client, world) -> None:
     source = await _row(world.entry["id"])
-    r = await world.writer.post("/api/vault/entries", json={"form_id": world.form["id"], "customer_id": world.customer_id})
+    r = await world.writer.post(
+        "/api/vault/entries", json={"form_id": world.form["id"], "customer_id": world.customer_id}
+    )
     target = r.json()["id"]
     await _set(target, secret_values=source["secret_values"], wrapped_key=source["wrapped_key"])
     await _assert_clean_409(world.reader, target)
     # Only the values (the target keeps its own data key): fails too.
-    r = await world.writer.post("/api/vault/entries", json={"form_id": world.form["id"], "customer_id": world.customer_id})
+    r = await world.writer.post(
+        "/api/vault/entries", json={"form_id": world.form["id"], "customer_id": world.customer_id}
+    )
     target = r.json()["id"]
     await _set(target, secret_values=source["secret_values"])
     await _assert_clean_409(world.reader, target)
@@ -401,7 +405,31 @@ async def test_audit_of_an_entry_never_shows_a_previous_holder_of_its_id(client,
     assert [(i["action"], i["outcome"]) for i in page["items"]] == [
         ("entry", "deleted"), ("reveal", "revealed"), ("entry", "created")
     ]
-    r = await world.writer.post("/api/vault/entries", json={"form_id": world.form["id"], "customer_id": world.customer_id})
+    r = await world.writer.post(
+        "/api/vault/entries", json={"form_id": world.form["id"], "customer_id": world.customer_id}
+    )
     second = r.json()["id"]
     page = (await world.admin.get(f"/api/vault/audit?entry_id={second}")).json()
     assert [(i["action"], i["outcome"]) for i in page["items"]] == [("entry", "created")]
+
+
+async def test_refusals_are_problem_details_with_codes_in_the_asked_language(client, world) -> None:
+    """#18.2: a refusal carries its stable code; the detail is in the request's language."""
+    entry = world.entry["id"]
+    url = f"/api/vault/entries/{entry}/reveal"
+    body = {"password": TEST_PASSWORD}
+    r = await world.writer.post(url, json=body, headers={"Accept-Language": "sv"})
+    assert r.status_code == 403 and r.headers["content-type"].startswith("application/problem+json")
+    assert r.json()["code"] == "vault_entry.not_on_encrypted_list"
+    assert r.json()["detail"] == "Du står inte på formulärets lista för krypterade uppgifter."
+    r = await world.outsider.post(url, json=body, headers={"Accept-Language": "sv"})
+    assert r.status_code == 404 and r.json()["code"] == "vault_entry.not_found"
+    assert r.json()["detail"] == f"Säkra uppgifter {entry} finns inte i organisationen."
+    r = await world.reader.post(url, json={"password": "wrong-password"})
+    assert (r.status_code, r.json()["code"]) == (403, "vault_entry.wrong_password")
+    assert r.json()["detail"] == "Wrong password."
+    r = await world.writer.patch(f"/api/vault/forms/{world.form['id']}", json={"name": "X"})
+    assert r.status_code == 403 and r.json()["code"] == "vault.managers_only"
+    r = await world.admin.delete(f"/api/vault/forms/{world.form['id']}", headers={"Accept-Language": "sv"})
+    assert r.status_code == 409 and r.json()["code"] == "vault_form.has_entries"
+    assert "?delete_entries=true" in r.json()["detail"] and r.json()["detail"].startswith("Formuläret har 1 uppgifter")
