@@ -11,7 +11,6 @@ from typing import Annotated, Any, ClassVar
 from zoneinfo import ZoneInfo
 
 from litestar import Request, Response
-from litestar.exceptions import ClientException
 from litestar.params import FromPath, QueryParameter
 
 from core.errors import GallraError
@@ -405,12 +404,12 @@ class SchedulePages(PageController):
                     await services.edit_shift(user, shift_id, patch)
                 week = _week_of(starts_at.date().isoformat())  # type: ignore[union-attr]
                 return redirect(f"/time/schedule?week={week.isoformat()}", t.gettext("The schedule is saved."))
-            except (GallraError, ClientException) as exc:
+            except GallraError as exc:
                 errors = {_SHIFT_FIELDS.get(k, k): v for k, v in error_of(exc, t).items()}
         if row is not None:
+            employees = await _employees(user.tenant_id)
             return await render(request, "time/shift_form.html",
-                                {"s": row, "values": form, "errors": errors, "employees": await _employees(user.tenant_id)},
-                                400, user=user)
+                                {"s": row, "values": form, "errors": errors, "employees": employees}, 400, user=user)
         return await self._week(request, user, _week_of(form.get("date")), errors, form, 400)
 
     @page_post("/new")

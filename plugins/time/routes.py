@@ -14,6 +14,7 @@ from functools import partial
 from typing import Annotated, Any
 
 from litestar import Router, delete, get
+from litestar.di import NamedDependency, Provide
 from litestar.params import PathParameter, QueryParameter
 from litestar.status_codes import HTTP_200_OK
 
@@ -69,29 +70,29 @@ def _entries(service: RecordService, schema_in: type, schema_patch: type, schema
     )
 
 
-@get("/api/time/reports/totals")
-async def report_totals(
-    user: AuthUser, employee_id: RefFilter = None, customer_id: RefFilter = None,
-    date_from: DateFilter = None, date_to: DateFilter = None,
-) -> HoursTotal:
+async def _period(
+    employee_id: RefFilter = None, customer_id: RefFilter = None, date_from: DateFilter = None,
+    date_to: DateFilter = None,
+) -> dict[str, Any]:
+    """The query of a total: whose, for which customer, which days."""
+    return {"employee_id": employee_id, "customer_id": customer_id, "date_from": date_from, "date_to": date_to}
+
+
+TOTALS = {"period": Provide(_period)}
+Period = NamedDependency[dict[str, Any]]
+
+
+@get("/api/time/reports/totals", dependencies=TOTALS)
+async def report_totals(user: AuthUser, period: Period) -> HoursTotal:
     """Hours of a period; anonymized reports still count."""
-    count, hours = await services.total_of(
-        services.REPORTS, "hours", user, employee_id=employee_id, customer_id=customer_id,
-        date_from=date_from, date_to=date_to,
-    )
+    count, hours = await services.total_of(services.REPORTS, "hours", user, **period)
     return HoursTotal(count=count, hours=hours)
 
 
-@get("/api/time/expenses/totals")
-async def expense_totals(
-    user: AuthUser, employee_id: RefFilter = None, customer_id: RefFilter = None,
-    date_from: DateFilter = None, date_to: DateFilter = None,
-) -> AmountTotal:
+@get("/api/time/expenses/totals", dependencies=TOTALS)
+async def expense_totals(user: AuthUser, period: Period) -> AmountTotal:
     """The amount of a period; anonymized expenses still count."""
-    count, amount = await services.total_of(
-        services.EXPENSES, "amount", user, employee_id=employee_id, customer_id=customer_id,
-        date_from=date_from, date_to=date_to,
-    )
+    count, amount = await services.total_of(services.EXPENSES, "amount", user, **period)
     return AmountTotal(count=count, amount=amount)
 
 
