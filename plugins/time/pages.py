@@ -82,7 +82,7 @@ class TimePages(PageController):
 async def _employees(tenant_id: int) -> list[dict[str, Any]]:
     from core.tables import Employee
 
-    return await Employee.select(Employee.id, Employee.name).where(
+    return await Employee.select(Employee._meta.primary_key, Employee.name).where(
         (Employee.tenant_id == tenant_id) & Employee.deleted_at.is_null()
     ).order_by(Employee.name)
 
@@ -117,6 +117,14 @@ class EntryPages(PageController):
                             {"d": row, "values": values, "errors": errors or {}, "kinds": DEVIATION_KINDS,
                              "base": self.path, "back": self.back, "fields": self.fields, "heading": self.edit_title,
                              "employees": await _employees(user.tenant_id)}, status, user=user)
+
+    @page_get("/{record_id:int}")
+    async def show(self, request: Request[Any, Any, Any], record_id: FromPath[int]) -> Response[Any]:
+        """Where person search links an entry: its form, or its list once it is history."""
+        user = await page_user(request)
+        row = await services.open_entry(self.service, user, record_id, write=False)
+        history = row["deleted_at"] is not None or row["anonymized_at"] is not None
+        return redirect(self.back if history else f"{self.path}/{record_id}/edit")
 
     @page_get("/{record_id:int}/edit")
     async def edit(self, request: Request[Any, Any, Any], record_id: FromPath[int]) -> Response[Any]:
@@ -299,6 +307,7 @@ class DeviationPages(EntryPages):
 # --- the schedule ---------------------------------------------------------------------
 
 ZONE = ZoneInfo("Europe/Stockholm")
+WEEK_MOST = 10_000  # shifts of one week on one page: all of them
 
 
 def _week_of(value: str | None) -> date:
@@ -353,9 +362,8 @@ class SchedulePages(PageController):
 
         start = datetime.combine(week, time.min, tzinfo=ZONE)
         end = start + timedelta(days=7)
-        rows = await Shift.select().where(
-            (Shift.tenant_id == user.tenant_id) & (Shift.ends_at > start) & (Shift.starts_at < end)
-        ).order_by(Shift.starts_at).order_by(Shift.id)
+        window = (Shift.ends_at > start) & (Shift.starts_at < end)
+        _total, rows = await services.SHIFTS.list(user.tenant_id, 0, WEEK_MOST, where=window)
         employees = await _employees(user.tenant_id)
         names = {int(e["id"]): e["name"] for e in employees}
         days = []

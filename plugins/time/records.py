@@ -52,7 +52,10 @@ def _rule(key: str, sv: str, en: str) -> RetentionRule:
 
 
 KINDS = ("sick", "child_care", "vacation", "leave", "other")
-EMPLOYEE = ("employee_id", "employee_ref", "zero", "Anställd", "Employee")
+
+
+def _employee(rule: str | None = None) -> Field:
+    return Field("employee_id", "employee_ref", "zero", "Anställd", "Employee", rule=rule)
 
 
 def _dated(name: str, table: type[Table], path: str, labels: tuple[str, str, str, str],
@@ -63,7 +66,7 @@ def _dated(name: str, table: type[Table], path: str, labels: tuple[str, str, str
         name=name, table=table, label_sv=labels[0], label_en=labels[1], plural_sv=labels[2],
         plural_en=labels[3], path=f"/time/{path}",
         title_column=None, can_open=own_or_admin, sort=("date", "created_at", "updated_at"),
-        default_sort="-date", fields=(Field(*EMPLOYEE, rule=rule.key), *fields), rules=(rule,), **more,
+        default_sort="-date", fields=(_employee(rule.key), *fields), rules=(rule,), **more,
     )
 
 
@@ -97,7 +100,7 @@ SHIFT = RecordSpec(
     plural_sv="Schema", plural_en="Schedule", path="/time/shifts", title_column=None, soft_delete=False,
     can_open=shift_open, filters=("employee_id",), sort=("starts_at",), default_sort="starts_at",
     fields=(
-        Field(*EMPLOYEE),
+        _employee(),
         Field("note", "free_text", "empty", "Anteckning", "Note"),
     ),
 )

@@ -13,6 +13,7 @@ from decimal import Decimal
 from functools import partial
 from typing import Annotated, Any
 
+import msgspec
 from litestar import Router, delete, get
 from litestar.di import NamedDependency, Provide
 from litestar.params import PathParameter, QueryParameter
@@ -45,7 +46,7 @@ DateFilter = Annotated[date | None, QueryParameter(required=False)]
 PERIOD = (("date_from", DateFilter), ("date_to", DateFilter))
 
 
-def _output(struct: type) -> Any:
+def _output(struct: type[msgspec.Struct]) -> Any:
     """A row as its response shape; hours and amounts always with two decimals."""
     def build(row: dict[str, Any]) -> Any:
         return struct(**{

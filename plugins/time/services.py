@@ -23,7 +23,7 @@ from core.records import RecordService
 from core.tables import Employee
 from core.validation import FieldError, decimal_value
 from plugins.time.records import DEVIATION, EXPENSE, SHIFT, TIME_REPORT
-from plugins.time.tables import Deviation, Expense, Shift, TimeReport
+from plugins.time.tables import Shift
 
 
 def _(message: str) -> str:
@@ -76,7 +76,7 @@ def aware(value: datetime, field: str) -> datetime:
 async def check_employee(tenant_id: int, employee_id: int, field: str = "employee_id") -> None:
     """The id must be a current employee of this organization (never of another)."""
     found = await Employee.exists().where(
-        (Employee.tenant_id == tenant_id) & (Employee.id == employee_id) & Employee.deleted_at.is_null()
+        (Employee.tenant_id == tenant_id) & (Employee._meta.primary_key == employee_id) & Employee.deleted_at.is_null()
     )
     if not found:
         raise FieldError(field, UNKNOWN_EMPLOYEE, code="unknown_employee", employee_id=employee_id)
@@ -298,5 +298,3 @@ async def delete_shift(user: SessionUser, shift_id: int) -> dict[str, Any]:
         await SHIFTS.log(user.tenant_id, "deleted", shift_id)
     return row
 
-
-__all__ = ["Deviation", "Expense", "Shift", "TimeReport"]

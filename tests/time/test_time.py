@@ -248,3 +248,20 @@ async def test_disabled_module_is_404(admin_client, tenant):
     assert (await admin_client.put("/api/modules/time", json={"enabled": False})).status_code == 200
     assert (await admin_client.get("/api/time/reports/")).status_code == 404
     assert (await admin_client.post("/api/time/reports/", json=report(tenant.admin_id))).status_code == 404
+
+
+async def test_an_entry_without_employee_is_the_senders_and_shifts_are_logged(admin_client, employee, tenant):
+    from core.eventlog import EventLog
+
+    body = report(0)
+    del body["employee_id"]
+    assert (await created(employee.client, "/api/time/reports/", body))["employee_id"] == employee.id
+    s = await created(admin_client, "/api/time/shifts/", shift(employee.id))
+    assert (await admin_client.patch(f"/api/time/shifts/{s['id']}", json={"note": "Stänger"})).status_code == 200
+    assert (await admin_client.delete(f"/api/time/shifts/{s['id']}")).status_code == 200
+    rows = await EventLog.select(EventLog.action).where(
+        (EventLog.tenant_id == tenant.id) & (EventLog.record_type == "shift") & (EventLog.record_id == s["id"])
+    ).order_by(EventLog.id)
+    assert [r["action"] for r in rows] == ["shift.created", "shift.edited", "shift.deleted"]
+    since = {"updated_since": "2026-01-01T00:00:00Z"}
+    assert (await admin_client.get("/api/time/shifts/", params=since)).status_code == 400
