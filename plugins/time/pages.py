@@ -15,17 +15,7 @@ from litestar.params import FromPath, QueryParameter
 
 from core.errors import GallraError
 from core.listing import Offset
-from core.pages import (
-    PageController,
-    language_of,
-    page_get,
-    page_post,
-    page_user,
-    read_form,
-    redirect,
-    render,
-    t_for,
-)
+from core.pages import PageController, language_of, page_get, page_post, page_user, read_form, redirect, render, t_for
 from core.pages.forms import error_of, struct_from_form
 from core.pages.records import module_settings_pages, retention_notice
 from core.records import RecordService
