@@ -137,9 +137,15 @@ class RecordService:
         filters: dict[str, Any] | None = None,
         updated_since: datetime | None = None,
         include_deleted: bool = False,
+        where: Any = None,
     ) -> Any:
+        """The list's condition; ``where``: a plugin's own condition besides (a period, the
+        rows a person may see), ANDed."""
         spec = self.spec
+        scope = where
         where = self.col("tenant_id") == tenant_id
+        if scope is not None:
+            where = where & scope
         if q and q.strip() and spec.search_columns:
             match = None
             for i, column in enumerate(spec.search_columns):
@@ -175,12 +181,14 @@ class RecordService:
         sort: str | None = None,
         updated_since: datetime | None = None,
         include_deleted: bool = False,
+        where: Any = None,
     ) -> tuple[int, list[dict[str, Any]]]:
         """One page of the tenant's records and how many match in all. ``q`` matches a part
-        of the search columns, or the record's number exactly."""
+        of the search columns, or the record's number exactly; ``where`` is the plugin's own
+        condition besides."""
         where = self.list_where(
             tenant_id, q=q, filters=filters, updated_since=updated_since,
-            include_deleted=include_deleted,
+            include_deleted=include_deleted, where=where,
         )
         column, ascending = self.order_by(sort)
         total = await self.table.count().where(where)

@@ -16,13 +16,18 @@ the router (lines of an order, a PDF ...). Access is checked by the spec's ``can
 (404 for a record one may not open, 403 for one one may read but not change), the same
 rule activity and person search ask.
 
+Optional, for records whose list is more than the spec's filters (time reports: a period,
+and an employee sees only their own): ``list_params`` adds query parameters to the list,
+``scope(user, params)`` turns them into a condition of the plugin's own (it may refuse),
+``access(user, row, write)`` refuses with the plugin's own reason before ``can_open`` is
+asked, and ``limit`` is the list's default page size.
+
 This module has no ``from __future__ import annotations``: the handlers are closures
 whose annotations must be real types when Litestar reads them.
 """
 
 import inspect
-from collections.abc import Awaitable, Callable
-from datetime import datetime
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Annotated, Any
 
 import msgspec
@@ -30,8 +35,8 @@ from litestar import Router, delete, get, patch, post
 from litestar.params import FromPath, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
-from core.listing import Limit, Offset, UpdatedSince, page_of
 from core.errors import READ_ONLY, RECORD_NOT_FOUND, Forbidden, NotFound
+from core.listing import Limit, Offset, UpdatedSince, page_of
 from core.plugins import await_me_maybe
 from core.records.service import RecordService
 from core.web import AuthUser
@@ -75,6 +80,10 @@ def record_router(
     module: str,
     tag: str | None = None,
     output: Callable[[dict[str, Any]], Any] | None = None,
+    list_params: Sequence[tuple[str, Any]] = (),
+    scope: Callable[[Any, dict[str, Any]], Any] | None = None,
+    access: Callable[[Any, dict[str, Any], bool], Any] | None = None,
+    limit: int = 50,
 ) -> Router:
     """The common routes of ``service``'s record; ``module`` is the plugin module they are
     credited to (its routes module), so route ownership (the isolation matrix, guards)
@@ -91,6 +100,13 @@ def record_router(
     async def out(row: dict[str, Any]) -> Any:
         return await await_me_maybe(build(row))
 
+    async def opened(user: Any, record_id: int, write: bool) -> dict[str, Any]:
+        row = await service.get(user.tenant_id, record_id)
+        if access is not None:
+            await await_me_maybe(access(user, row, write))
+        await check_open(service, user, row, write)
+        return row
+
     page_cls = page_of(schema_out)
     opid = f"{service.plugin}_{name}"
     tags = [tag or service.plugin]
@@ -98,10 +114,11 @@ def record_router(
     # -- the list, with the spec's filters as declared query parameters ---------------------
     async def list_records(user: Any, **kwargs: Any) -> Any:
         filters = {c: kwargs.get(c) for c in spec.filters}
+        where = await await_me_maybe(scope(user, kwargs)) if scope is not None else None
         total, rows = await service.list(
             user.tenant_id, kwargs["offset"], kwargs["limit"], q=kwargs.get("q"), filters=filters,
             sort=kwargs.get("sort"), updated_since=kwargs.get("updated_since"),
-            include_deleted=kwargs.get("include_deleted", False),
+            include_deleted=kwargs.get("include_deleted", False), where=where,
         )
         items = []
         for row in rows:
@@ -113,15 +130,17 @@ def record_router(
     params = [
         inspect.Parameter("user", kw, annotation=AuthUser),
         inspect.Parameter("offset", kw, annotation=Offset, default=0),
-        inspect.Parameter("limit", kw, annotation=Limit, default=50),
+        inspect.Parameter("limit", kw, annotation=Limit, default=limit),
         inspect.Parameter("q", kw, annotation=Q, default=None),
         inspect.Parameter("sort", kw, annotation=Sort, default=None),
-        inspect.Parameter("updated_since", kw, annotation=UpdatedSince, default=None),
     ]
+    if service.has("updated_at"):
+        params.append(inspect.Parameter("updated_since", kw, annotation=UpdatedSince, default=None))
     if spec.soft_delete:
         params.append(inspect.Parameter("include_deleted", kw, annotation=IncludeDeleted, default=False))
     params += [inspect.Parameter(c, kw, annotation=_filter_param(service, c), default=None)
                for c in spec.filters]
+    params += [inspect.Parameter(n, kw, annotation=a, default=None) for n, a in list_params]
     list_records.__signature__ = inspect.Signature(params, return_annotation=page_cls)  # type: ignore[attr-defined]
     list_records.__annotations__ = {p.name: p.annotation for p in params} | {"return": page_cls}
     list_records.__doc__ = (
@@ -153,16 +172,14 @@ def record_router(
         make(create_record, [body_in], schema_out, f"Create a {label}.")))
 
     async def get_record(user: Any, **kwargs: Any) -> Any:
-        row = await service.get(user.tenant_id, kwargs[id_name])
-        await check_open(service, user, row, False)
-        return await out(row)
+        return await out(await opened(user, kwargs[id_name], False))
 
     handlers.append(get(f"/{{{id_name}:int}}", operation_id=f"{opid}_get", tags=tags)(
         make(get_record, [id_param], schema_out, f"One {label}.")))
 
     async def edit_record(user: Any, data: Any, **kwargs: Any) -> Any:
         record_id = kwargs[id_name]
-        await check_open(service, user, await service.get(user.tenant_id, record_id), True)
+        await opened(user, record_id, True)
         return await out(await edit(user, record_id, data))
 
     handlers.append(patch(f"/{{{id_name}:int}}", operation_id=f"{opid}_edit", tags=tags)(
@@ -172,7 +189,7 @@ def record_router(
     def state_change(action: str, doc: str) -> Any:
         async def change(user: Any, **kwargs: Any) -> Any:
             record_id = kwargs[id_name]
-            await check_open(service, user, await service.get(user.tenant_id, record_id), True)
+            await opened(user, record_id, True)
             return await out(await getattr(service, action)(user.tenant_id, record_id))
 
         change.__name__ = action

@@ -38,21 +38,9 @@ def register_piccolo_apps() -> Sequence[str]:
 def register_routes() -> Sequence[Any]:
     from core.gdpr.routes import module_settings_router
     from plugins.time.pages import pages
-    from plugins.time.routes import (
-        DeviationsController,
-        ExpensesController,
-        ShiftsController,
-        TimeReportsController,
-    )
+    from plugins.time.routes import route_handlers
 
-    return [
-        TimeReportsController,
-        ExpensesController,
-        DeviationsController,
-        ShiftsController,
-        module_settings_router(NAME),
-        *pages(),
-    ]
+    return [*route_handlers(), module_settings_router(NAME), *pages()]
 
 
 @hookimpl

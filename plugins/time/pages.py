@@ -7,33 +7,31 @@ changes what, exactly as for the API."""
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
-from decimal import Decimal, InvalidOperation
-from typing import Annotated, Any
+from typing import Annotated, Any, ClassVar
 from zoneinfo import ZoneInfo
 
 from litestar import Request, Response
-from litestar.exceptions import ClientException
 from litestar.params import FromPath, QueryParameter
 
-from core.pages import PageController, page_get, page_post, page_user, read_form, redirect, render, t_for
 from core.errors import GallraError
-from core.pages.forms import error_of, struct_from_form
-from core.pages.records import module_settings_pages
-from core.validation import FieldError
 from core.listing import Offset
+from core.pages import PageController, language_of, page_get, page_post, page_user, read_form, redirect, render, t_for
+from core.pages.forms import error_of, struct_from_form
+from core.pages.records import module_settings_pages, retention_notice
+from core.records import RecordService
+from core.validation import FieldError
 from plugins.time import services
-from plugins.time.schemas import ExpenseIn, TimeReportIn
-from plugins.time.tables import Expense, TimeReport
+from plugins.time.schemas import DeviationIn, DeviationPatch, ExpenseIn, ExpensePatch, TimeReportIn, TimeReportPatch
 
 DateQ = Annotated[str | None, QueryParameter(required=False, max_length=10)]
-KINDS = {"reports": (TimeReport, "Time report"), "expenses": (Expense, "Expense")}
+KINDS = {"reports": services.REPORTS, "expenses": services.EXPENSES}
 
 
 def _(message: str) -> str:
     return message
 
 
-MESSAGES = [_("Time report"), _("Expense")]
+MESSAGES: list[str] = []
 
 
 def _day(value: str | None) -> date | None:
@@ -43,113 +41,204 @@ def _day(value: str | None) -> date | None:
         return None
 
 
+async def _index(request: Request[Any, Any, Any], user: Any, errors: dict[str, str] | None = None,
+                 values: dict[str, str] | None = None, date_from: str | None = None,
+                 date_to: str | None = None, status: int = 200) -> Response[Any]:
+    """The person's time reports and expenses (an administrator: everyone's) of a period."""
+    start, end = _day(date_from), _day(date_to)
+    lists = {}
+    for key, service in KINDS.items():
+        where = services.period(service, user, {"date_from": start, "date_to": end})
+        lists[key] = (await service.list(user.tenant_id, 0, 200, where=where))[1]
+    return await render(request, "time/index.html",
+                        {"reports": lists["reports"], "expenses": lists["expenses"], "errors": errors or {},
+                         "values": values or {"date": date.today().isoformat()},
+                         "date_from": date_from or "", "date_to": date_to or ""},
+                        status_code=status, user=user)
+
+
 class TimePages(PageController):
     path = "/time"
 
-    async def _page(self, request: Request[Any, Any, Any], user: Any, errors: dict[str, str] | None = None,
-                    values: dict[str, str] | None = None, date_from: str | None = None,
-                    date_to: str | None = None, status: int = 200) -> Response[Any]:
-        start, end = _day(date_from), _day(date_to)
-        lists = {}
-        for key, (table, _what) in KINDS.items():
-            where = services.list_where(table, user, employee_id=None, date_from=start, date_to=end)
-            lists[key] = (await services.page(table, where, 0, 200))[1]
-        return await render(request, "time/index.html",
-                            {"reports": lists["reports"], "expenses": lists["expenses"], "errors": errors or {},
-                             "values": values or {"date": date.today().isoformat()},
-                             "date_from": date_from or "", "date_to": date_to or ""},
-                            status_code=status, user=user)
-
     @page_get("/")
-    async def index(self, request: Request[Any, Any, Any], date_from: DateQ = None, date_to: DateQ = None) -> Response[Any]:
-        user = await page_user(request)
-        return await self._page(request, user, date_from=date_from, date_to=date_to)
+    async def index(self, request: Request[Any, Any, Any], date_from: DateQ = None,
+                    date_to: DateQ = None) -> Response[Any]:
+        return await _index(request, await page_user(request), date_from=date_from, date_to=date_to)
 
-    @page_post("/{kind:str}")
-    async def add(self, request: Request[Any, Any, Any], kind: FromPath[str]) -> Response[Any]:
+
+# --- one entry: edit, delete (time reports, expenses, deviations) --------------------------
+
+
+async def _employees(tenant_id: int) -> list[dict[str, Any]]:
+    from core.tables import Employee
+
+    return await Employee.select(Employee._meta.primary_key, Employee.name).where(
+        (Employee.tenant_id == tenant_id) & Employee.deleted_at.is_null()
+    ).order_by(Employee.name)
+
+
+class EntryPages(PageController):
+    """``/{id}/edit`` and ``/{id}/delete`` (with what anonymization follows) of one kind of
+    entry, after time's own check that it is the person's own (:func:`services.open_entry`)."""
+
+    service: ClassVar[RecordService]
+    schema_patch: ClassVar[type[Any]]
+    back: ClassVar[str]
+    form_template: ClassVar[str] = "time/entry_form.html"
+    fields: ClassVar[tuple[str, ...]]
+    saved: ClassVar[str] = _("Saved.")
+    deleted: ClassVar[str] = _("Deleted.")
+    edit_title: ClassVar[str]
+    delete_title: ClassVar[str]
+
+    def form_values(self, form: dict[str, str], user: Any) -> dict[str, Any]:
+        values: dict[str, Any] = {k: form.get(k, "") for k in self.fields}
+        for k in ("date", "hours", "amount", "work_reference", "description", "kind"):
+            if k in values:
+                values[k] = values[k].strip().replace(",", ".") if k in ("hours", "amount") else values[k].strip()
+        # An administrator records for anyone; an employee for themselves.
+        employee = form.get("employee_id", "").strip() if user.is_admin else ""
+        values["employee_id"] = employee or str(user.employee_id)
+        return values
+
+    async def _form(self, request: Request[Any, Any, Any], user: Any, row: dict[str, Any], values: dict[str, Any],
+                    errors: dict[str, str] | None = None, status: int = 200) -> Response[Any]:
+        return await render(request, self.form_template,
+                            {"d": row, "values": values, "errors": errors or {}, "kinds": DEVIATION_KINDS,
+                             "base": self.path, "back": self.back, "fields": self.fields, "heading": self.edit_title,
+                             "employees": await _employees(user.tenant_id)}, status, user=user)
+
+    @page_get("/{record_id:int}")
+    async def show(self, request: Request[Any, Any, Any], record_id: FromPath[int]) -> Response[Any]:
+        """Where person search links an entry: its form, or its list once it is history."""
+        user = await page_user(request)
+        row = await services.open_entry(self.service, user, record_id, write=False)
+        history = row["deleted_at"] is not None or row["anonymized_at"] is not None
+        return redirect(self.back if history else f"{self.path}/{record_id}/edit")
+
+    @page_get("/{record_id:int}/edit")
+    async def edit(self, request: Request[Any, Any, Any], record_id: FromPath[int]) -> Response[Any]:
+        user = await page_user(request)
+        row = await services.open_entry(self.service, user, record_id, write=True)
+        return await self._form(request, user, row, row)
+
+    @page_post("/{record_id:int}/edit")
+    async def update(self, request: Request[Any, Any, Any], record_id: FromPath[int]) -> Response[Any]:
         user = await page_user(request)
         form = await read_form(request)
         t = t_for(request, user)
-        if kind not in KINDS:
-            from litestar.exceptions import NotFoundException
+        row = await services.open_entry(self.service, user, record_id, write=True)
+        data, errors = struct_from_form(self.schema_patch, self.form_values(form, user), t, ints=("employee_id",))
+        if data is not None:
+            try:
+                await services.edit_entry(self.service, user, record_id, data)
+                return redirect(self.back, t.gettext(self.saved))
+            except GallraError as exc:
+                errors = error_of(exc, t)
+        return await self._form(request, user, row, form, errors, 400)
 
-            raise NotFoundException("No such list.")
+    @page_get("/{record_id:int}/delete")
+    async def confirm_delete(self, request: Request[Any, Any, Any], record_id: FromPath[int]) -> Response[Any]:
+        user = await page_user(request)
+        t = t_for(request, user)
+        row = await services.open_entry(self.service, user, record_id, write=False)
+        key = self.service.spec.rule_for(row)
+        notice = await retention_notice(user.tenant_id, key, t, language_of(request, user)) if key else ""
+        return await render(request, "time/delete.html",
+                            {"d": row, "notice": notice, "base": self.path, "back": self.back,
+                             "heading": self.delete_title}, user=user)
+
+    @page_post("/{record_id:int}/delete")
+    async def delete(self, request: Request[Any, Any, Any], record_id: FromPath[int]) -> Response[Any]:
+        user = await page_user(request)
+        await read_form(request)
+        t = t_for(request, user)
+        await services.delete_entry(self.service, user, record_id)
+        return redirect(self.back, t.gettext(self.deleted))
+
+
+class DayEntryPages(EntryPages):
+    """A time report or an expense: added from the form under its list on /time."""
+
+    kind: ClassVar[str]
+
+    @page_post("/")
+    async def add(self, request: Request[Any, Any, Any]) -> Response[Any]:
+        user = await page_user(request)
+        form = await read_form(request)
+        t = t_for(request, user)
+        kind = self.kind
         errors: dict[str, str] = {}
         day = _day(form.get("date", "").strip())
         if day is None:
             errors["date"] = t.gettext("Write the date as YYYY-MM-DD.")
-        number_field = "hours" if kind == "reports" else "amount"
-        try:
-            number = Decimal(form.get(number_field, "").strip().replace(",", "."))
-        except InvalidOperation:
-            errors[number_field] = t.gettext("Write a number, like 12.5.")
+        # a decimal comma is fine; core.validation.decimal_value checks the number
+        number = form.get("hours" if kind == "reports" else "amount", "").strip().replace(",", ".")
         if not errors:
             try:
+                data: TimeReportIn | ExpenseIn
                 if kind == "reports":
                     data = TimeReportIn(employee_id=user.employee_id, date=day, hours=number,  # type: ignore[arg-type]
                                         work_reference=form.get("work_reference", "")[:200],
                                         comment=form.get("comment", "")[:5000])
-                    await services.create(TimeReport, user, services.report_values(data, False))
                 else:
                     data = ExpenseIn(employee_id=user.employee_id, date=day, amount=number,  # type: ignore[arg-type]
                                      description=form.get("description", "")[:2000])
-                    await services.create(Expense, user, services.expense_values(data, False))
-                return redirect(f"/time#{kind}", t.gettext("Saved."))
-            except (GallraError, ClientException) as exc:
+                await services.create_entry(self.service, user, data)
+                return redirect(self.back, t.gettext(self.saved))
+            except GallraError as exc:
                 errors = error_of(exc, t)
         # Beside the field of the form that was sent (both lists have a date field).
-        shown = {f"{kind}.{'date' if k == 'dated_at' else k}": v for k, v in errors.items()}
-        return await self._page(request, user, shown, form, status=400)
+        return await _index(request, user, {f"{kind}.{k}": v for k, v in errors.items()}, form, status=400)
 
-    @page_post("/{kind:str}/{record_id:int}/delete")
-    async def delete(self, request: Request[Any, Any, Any], kind: FromPath[str], record_id: FromPath[int]) -> Response[Any]:
-        user = await page_user(request)
-        await read_form(request)
-        t = t_for(request, user)
-        if kind not in KINDS:
-            from litestar.exceptions import NotFoundException
 
-            raise NotFoundException("No such list.")
-        table, what = KINDS[kind]
-        await services.soft_delete(table, user, record_id, what)
-        return redirect(f"/time#{kind}", t.gettext("Deleted."))
+class ReportPages(DayEntryPages):
+    path = "/time/reports"
+    kind = "reports"
+    service = services.REPORTS
+    schema_patch = TimeReportPatch
+    back = "/time#reports"
+    fields = ("date", "hours", "work_reference", "comment")
+    edit_title = _("Edit time report")
+    delete_title = _("Delete time report")
+
+
+class ExpensePages(DayEntryPages):
+    path = "/time/expenses"
+    kind = "expenses"
+    service = services.EXPENSES
+    schema_patch = ExpensePatch
+    back = "/time#expenses"
+    fields = ("date", "amount", "description")
+    edit_title = _("Edit expense")
+    delete_title = _("Delete expense")
 
 
 # --- deviations ----------------------------------------------------------------------
 
 DEVIATION_KINDS = {"sick": _("Sick"), "child_care": _("Care of a sick child"), "vacation": _("Vacation"),
                    "leave": _("Leave"), "other": _("Other")}
-DEVIATION = "Deviation"
 KindQ = Annotated[str | None, QueryParameter(required=False, max_length=20)]
 EmployeeQ = Annotated[int | None, QueryParameter(required=False, ge=1, le=2_147_483_647)]
 PAGE = 50
 MESSAGES += [_("must be after starts_at"), _("a shift is at most 24 hours"), _("Write the time as HH:MM.")]
 
 
-async def _employees(tenant_id: int) -> list[dict[str, Any]]:
-    from core.tables import Employee
-
-    return await Employee.select(Employee.id, Employee.name).where(
-        (Employee.tenant_id == tenant_id) & Employee.deleted_at.is_null()
-    ).order_by(Employee.name)
-
-
-def _deviation_values(form: dict[str, str], user: Any) -> dict[str, Any]:
-    values: dict[str, Any] = {k: form.get(k, "").strip() for k in ("date", "kind")}
-    values["comment"] = form.get("comment", "")
-    # An administrator records for anyone; an employee for themselves.
-    values["employee_id"] = form.get("employee_id", "").strip() if user.is_admin else str(user.employee_id)
-    if not values["employee_id"]:
-        values["employee_id"] = str(user.employee_id)
-    return values
-
-
 def _filter_error(exc: FieldError, t: Any) -> dict[str, str]:
     return {"date_to" if exc.field == "date_to" else "_form": t.gettext(exc.message)}
 
 
-class DeviationPages(PageController):
+class DeviationPages(EntryPages):
     path = "/time/deviations"
+    service = services.DEVIATIONS
+    schema_patch = DeviationPatch
+    back = "/time/deviations"
+    form_template = "time/deviation_form.html"
+    fields = ("date", "kind", "comment")
+    saved = _("The deviation is saved.")
+    deleted = _("The deviation is deleted.")
+    edit_title = _("Edit deviation")
+    delete_title = _("Delete deviation")
 
     async def _list(self, request: Request[Any, Any, Any], user: Any, *, date_from: str | None = None,
                     date_to: str | None = None, kind: str | None = None, employee_id: int | None = None,
@@ -161,11 +250,12 @@ class DeviationPages(PageController):
         rows: list[dict[str, Any]] = []
         total = 0
         try:
-            where = services.list_where(
-                services.Deviation, user, employee_id=employee_id if user.is_admin else None,
-                date_from=_day(date_from), date_to=_day(date_to), extra={"kind": kind},
-            )
-            total, rows = await services.page(services.Deviation, where, offset, PAGE)
+            where = services.period(services.DEVIATIONS, user, {
+                "employee_id": employee_id if user.is_admin else None,
+                "date_from": _day(date_from), "date_to": _day(date_to),
+            })
+            total, rows = await services.DEVIATIONS.list(user.tenant_id, offset, PAGE, filters={"kind": kind},
+                                                        where=where)
         except FieldError as exc:
             errors.update(_filter_error(exc, t))
             status = 400
@@ -191,64 +281,23 @@ class DeviationPages(PageController):
 
     @page_post("/new")
     async def create(self, request: Request[Any, Any, Any]) -> Response[Any]:
-        from plugins.time.schemas import DeviationIn
-
         user = await page_user(request)
         form = await read_form(request)
         t = t_for(request, user)
-        data, errors = struct_from_form(DeviationIn, _deviation_values(form, user), t, ints=("employee_id",))
+        data, errors = struct_from_form(DeviationIn, self.form_values(form, user), t, ints=("employee_id",))
         if data is not None:
             try:
-                await services.create(services.Deviation, user, services.deviation_values(data, False))
-                return redirect("/time/deviations", t.gettext("The deviation is saved."))
-            except (GallraError, ClientException) as exc:
-                if isinstance(exc, ClientException) and exc.status_code == 403:
-                    raise
+                await services.create_entry(services.DEVIATIONS, user, data)
+                return redirect(self.back, t.gettext(self.saved))
+            except GallraError as exc:
                 errors = error_of(exc, t)
         return await self._list(request, user, errors=errors, values=form, status=400)
-
-    @page_get("/{record_id:int}/edit")
-    async def edit(self, request: Request[Any, Any, Any], record_id: FromPath[int]) -> Response[Any]:
-        user = await page_user(request)
-        row = await services.get_changeable(services.Deviation, user, record_id, DEVIATION)
-        return await render(request, "time/deviation_form.html",
-                            {"d": row, "values": row, "kinds": DEVIATION_KINDS,
-                             "employees": await _employees(user.tenant_id)}, user=user)
-
-    @page_post("/{record_id:int}/edit")
-    async def update(self, request: Request[Any, Any, Any], record_id: FromPath[int]) -> Response[Any]:
-        from plugins.time.schemas import DeviationPatch
-
-        user = await page_user(request)
-        form = await read_form(request)
-        t = t_for(request, user)
-        row = await services.get_changeable(services.Deviation, user, record_id, DEVIATION)
-        data, errors = struct_from_form(DeviationPatch, _deviation_values(form, user), t, ints=("employee_id",))
-        if data is not None:
-            try:
-                await services.update(services.Deviation, user, record_id, DEVIATION,
-                                      services.deviation_values(data, True))
-                return redirect("/time/deviations", t.gettext("The deviation is saved."))
-            except (GallraError, ClientException) as exc:
-                if isinstance(exc, ClientException) and exc.status_code == 403:
-                    raise
-                errors = error_of(exc, t)
-        return await render(request, "time/deviation_form.html",
-                            {"d": row, "values": form, "errors": errors, "kinds": DEVIATION_KINDS,
-                             "employees": await _employees(user.tenant_id)}, 400, user=user)
-
-    @page_post("/{record_id:int}/delete")
-    async def delete(self, request: Request[Any, Any, Any], record_id: FromPath[int]) -> Response[Any]:
-        user = await page_user(request)
-        await read_form(request)
-        t = t_for(request, user)
-        await services.soft_delete(services.Deviation, user, record_id, DEVIATION)
-        return redirect("/time/deviations", t.gettext("The deviation is deleted."))
 
 
 # --- the schedule ---------------------------------------------------------------------
 
 ZONE = ZoneInfo("Europe/Stockholm")
+WEEK_MOST = 10_000  # shifts of one week on one page: all of them
 
 
 def _week_of(value: str | None) -> date:
@@ -293,13 +342,6 @@ def _shift_form(row: dict[str, Any]) -> dict[str, Any]:
             "start": starts.strftime("%H:%M"), "end": ends.strftime("%H:%M"), "note": row["note"]}
 
 
-def _planner(user: Any) -> None:
-    from litestar.exceptions import PermissionDeniedException
-
-    if not user.is_admin:
-        raise PermissionDeniedException("Only an administrator plans the schedule.")
-
-
 class SchedulePages(PageController):
     path = "/time/schedule"
 
@@ -310,9 +352,8 @@ class SchedulePages(PageController):
 
         start = datetime.combine(week, time.min, tzinfo=ZONE)
         end = start + timedelta(days=7)
-        rows = await Shift.select().where(
-            (Shift.tenant_id == user.tenant_id) & (Shift.ends_at > start) & (Shift.starts_at < end)
-        ).order_by(Shift.starts_at).order_by(Shift.id)
+        window = (Shift.ends_at > start) & (Shift.starts_at < end)
+        _total, rows = await services.SHIFTS.list(user.tenant_id, 0, WEEK_MOST, where=window)
         employees = await _employees(user.tenant_id)
         names = {int(e["id"]): e["name"] for e in employees}
         days = []
@@ -340,14 +381,11 @@ class SchedulePages(PageController):
 
         user = await page_user(request)
         form = await read_form(request)
-        _planner(user)
+        services.check_planner(user)
         t = t_for(request, user)
         row = None
         if shift_id is not None:
-            from core.tenancy import get_scoped
-            from plugins.time.tables import Shift
-
-            row = await get_scoped(Shift, user.tenant_id, shift_id, "Shift")
+            row = await services.SHIFTS.get(user.tenant_id, shift_id)
         starts_at, ends_at, errors = _shift_times(form, t)
         employee = form.get("employee_id", "").strip()
         if not employee.isdigit() or not 1 <= int(employee) <= 2_147_483_647:
@@ -358,18 +396,18 @@ class SchedulePages(PageController):
                 if shift_id is None:
                     data = ShiftIn(employee_id=int(employee), starts_at=starts_at, ends_at=ends_at,  # type: ignore[arg-type]
                                    note=note[:500])
-                    await services.create_shift(user.tenant_id, data)
+                    await services.create_shift(user, data)
                 else:
                     patch = ShiftPatch(employee_id=int(employee), starts_at=starts_at, ends_at=ends_at, note=note[:500])
-                    await services.update_shift(user.tenant_id, shift_id, patch)
+                    await services.edit_shift(user, shift_id, patch)
                 week = _week_of(starts_at.date().isoformat())  # type: ignore[union-attr]
                 return redirect(f"/time/schedule?week={week.isoformat()}", t.gettext("The schedule is saved."))
-            except (GallraError, ClientException) as exc:
+            except GallraError as exc:
                 errors = {_SHIFT_FIELDS.get(k, k): v for k, v in error_of(exc, t).items()}
         if row is not None:
+            employees = await _employees(user.tenant_id)
             return await render(request, "time/shift_form.html",
-                                {"s": row, "values": form, "errors": errors, "employees": await _employees(user.tenant_id)},
-                                400, user=user)
+                                {"s": row, "values": form, "errors": errors, "employees": employees}, 400, user=user)
         return await self._week(request, user, _week_of(form.get("date")), errors, form, 400)
 
     @page_post("/new")
@@ -378,12 +416,9 @@ class SchedulePages(PageController):
 
     @page_get("/{shift_id:int}/edit")
     async def edit(self, request: Request[Any, Any, Any], shift_id: FromPath[int]) -> Response[Any]:
-        from core.tenancy import get_scoped
-        from plugins.time.tables import Shift
-
         user = await page_user(request)
-        _planner(user)
-        row = await get_scoped(Shift, user.tenant_id, shift_id, "Shift")
+        services.check_planner(user)
+        row = await services.SHIFTS.get(user.tenant_id, shift_id)
         return await render(request, "time/shift_form.html",
                             {"s": row, "values": _shift_form(row), "employees": await _employees(user.tenant_id)},
                             user=user)
@@ -396,12 +431,12 @@ class SchedulePages(PageController):
     async def delete(self, request: Request[Any, Any, Any], shift_id: FromPath[int]) -> Response[Any]:
         user = await page_user(request)
         await read_form(request)
-        _planner(user)
+        services.check_planner(user)
         t = t_for(request, user)
-        row = await services.delete_shift(user.tenant_id, shift_id)
+        row = await services.delete_shift(user, shift_id)
         week = _week_of(row["starts_at"].astimezone(ZONE).date().isoformat())
         return redirect(f"/time/schedule?week={week.isoformat()}", t.gettext("The shift is deleted."))
 
 
 def pages() -> list[Any]:
-    return [TimePages, DeviationPages, SchedulePages, module_settings_pages("time")]
+    return [TimePages, ReportPages, ExpensePages, DeviationPages, SchedulePages, module_settings_pages("time")]

@@ -10,9 +10,9 @@ Decisions worth knowing:
 
 * The rules offer "after N days" and "off", not "immediately": their clock is the record's
   date, so "immediately" would anonymize every report of the past the moment it was chosen.
-* The specs keep the API links the records always had (``/api/time/reports/{id}`` ...)
-  through ``link``; they have no ``path`` yet because time's routes and pages are its own
-  (the list filters by employee and date, the totals, the schedule), not the generated ones.
+* The API is the record layer's (``/api`` + ``path``: ``/api/time/reports/{id}`` ...), with
+  time's own period and "only one's own" scope (:mod:`plugins.time.services`); the
+  schedule's pages live under ``/time/schedule``.
 * Access: an employee opens their own reports, expenses and deviations, an administrator
   everybody's (:func:`own_or_admin`); everybody sees the schedule, an administrator plans
   it (:func:`shift_open`).
@@ -24,6 +24,8 @@ Decisions worth knowing:
 from __future__ import annotations
 
 from typing import Any
+
+from piccolo.table import Table
 
 from core.contracts import Field, RecordSpec, RetentionRule
 from plugins.time.tables import Deviation, Expense, Shift, TimeReport
@@ -49,56 +51,56 @@ def _rule(key: str, sv: str, en: str) -> RetentionRule:
     )
 
 
-def _link(path: str):  # type: ignore[no-untyped-def]
-    return lambda record_id: f"/api/time/{path}/{record_id}"
+KINDS = ("sick", "child_care", "vacation", "leave", "other")
 
 
-EMPLOYEE = ("employee_id", "employee_ref", "zero", "Anställd", "Employee")
+def _employee(rule: str | None = None) -> Field:
+    return Field("employee_id", "employee_ref", "zero", "Anställd", "Employee", rule=rule)
 
-TIME_REPORT = RecordSpec(
-    name="time_report", table=TimeReport, label_sv="Tidrapport", label_en="Time report",
-    plural_sv="Tidrapporter", plural_en="Time reports", title_column=None,
-    link=_link("reports"), can_open=own_or_admin,
-    fields=(
-        Field(*EMPLOYEE, rule=REPORTS),
-        Field("comment", "free_text", "empty", "Kommentar", "Comment", rule=REPORTS),
-        Field("customer_id", "customer_ref", "zero", "Kund", "Customer"),
-        # Typed by the employee next to the hours (an order or project reference, or anything).
-        Field("work_reference", "free_text", "empty", "Arbetsreferens", "Work reference"),
-    ),
-    rules=(_rule(REPORTS, "Tidrapporter", "Time reports"),),
+
+def _dated(name: str, table: type[Table], path: str, labels: tuple[str, str, str, str],
+           rule: RetentionRule, *fields: Field, **more: Any) -> RecordSpec:
+    """A dated record of one employee: listed newest date first, filtered by employee."""
+    more.setdefault("filters", ("employee_id",))
+    return RecordSpec(
+        name=name, table=table, label_sv=labels[0], label_en=labels[1], plural_sv=labels[2],
+        plural_en=labels[3], path=f"/time/{path}",
+        title_column=None, can_open=own_or_admin, sort=("date", "created_at", "updated_at"),
+        default_sort="-date", fields=(_employee(rule.key), *fields), rules=(rule,), **more,
+    )
+
+
+TIME_REPORT = _dated(
+    "time_report", TimeReport, "reports", ("Tidrapport", "Time report", "Tidrapporter", "Time reports"),
+    _rule(REPORTS, "Tidrapporter", "Time reports"),
+    Field("comment", "free_text", "empty", "Kommentar", "Comment", rule=REPORTS),
+    Field("customer_id", "customer_ref", "zero", "Kund", "Customer"),
+    # Typed by the employee next to the hours (an order or project reference, or anything).
+    Field("work_reference", "free_text", "empty", "Arbetsreferens", "Work reference"),
+    customer_column="customer_id", filters=("employee_id", "customer_id"),
 )
 
-EXPENSE = RecordSpec(
-    name="expense", table=Expense, label_sv="Utlägg", label_en="Expense",
-    plural_sv="Utlägg", plural_en="Expenses", title_column=None,
-    link=_link("expenses"), can_open=own_or_admin,
-    fields=(
-        Field(*EMPLOYEE, rule=EXPENSES),
-        Field("customer_id", "customer_ref", "zero", "Kund", "Customer", rule=EXPENSES),
-        Field("description", "free_text", "empty", "Beskrivning", "Description", rule=EXPENSES),
-    ),
-    rules=(_rule(EXPENSES, "Utlägg", "Expenses"),),
+EXPENSE = _dated(
+    "expense", Expense, "expenses", ("Utlägg", "Expense", "Utlägg", "Expenses"), _rule(EXPENSES, "Utlägg", "Expenses"),
+    Field("customer_id", "customer_ref", "zero", "Kund", "Customer", rule=EXPENSES),
+    Field("description", "free_text", "empty", "Beskrivning", "Description", rule=EXPENSES),
+    customer_column="customer_id", filters=("employee_id", "customer_id"),
 )
 
-DEVIATION = RecordSpec(
-    name="deviation", table=Deviation, label_sv="Avvikelse", label_en="Deviation",
-    plural_sv="Avvikelser", plural_en="Deviations", title_column=None,
-    link=_link("deviations"), can_open=own_or_admin,
-    fields=(
-        Field(*EMPLOYEE, rule=DEVIATIONS),
-        Field("comment", "free_text", "empty", "Kommentar", "Comment", rule=DEVIATIONS),
-    ),
+DEVIATION = _dated(
+    "deviation", Deviation, "deviations", ("Avvikelse", "Deviation", "Avvikelser", "Deviations"),
+    _rule(DEVIATIONS, "Avvikelser", "Deviations"),
+    Field("comment", "free_text", "empty", "Kommentar", "Comment", rule=DEVIATIONS),
     not_personal=((("kind",), "a choice from a fixed list"),),
-    rules=(_rule(DEVIATIONS, "Avvikelser", "Deviations"),),
+    filters=("employee_id", "kind"), choices=(("kind", KINDS),),
 )
 
 SHIFT = RecordSpec(
     name="shift", table=Shift, label_sv="Arbetspass", label_en="Shift",
-    plural_sv="Schema", plural_en="Schedule", title_column=None, soft_delete=False,
-    link=_link("shifts"), can_open=shift_open,
+    plural_sv="Schema", plural_en="Schedule", path="/time/shifts", title_column=None, soft_delete=False,
+    can_open=shift_open, filters=("employee_id",), sort=("starts_at",), default_sort="starts_at",
     fields=(
-        Field(*EMPLOYEE),
+        _employee(),
         Field("note", "free_text", "empty", "Anteckning", "Note"),
     ),
 )

@@ -21,12 +21,13 @@ DeviationKind = Literal["sick", "child_care", "vacation", "leave", "other"]
 
 
 class TimeReportIn(msgspec.Struct, forbid_unknown_fields=True):
-    employee_id: EmployeeId
     date: date
     hours: Decimal
     customer_id: RefId = 0
     work_reference: Reference = ""
     comment: Comment = ""
+    # left out: the one who sends it (an administrator may name any employee)
+    employee_id: EmployeeId | None = None
 
 
 class TimeReportPatch(msgspec.Struct, forbid_unknown_fields=True):
@@ -52,11 +53,12 @@ class TimeReportOut(msgspec.Struct):
 
 
 class ExpenseIn(msgspec.Struct, forbid_unknown_fields=True):
-    employee_id: EmployeeId
     date: date
     amount: Decimal
     customer_id: RefId = 0
     description: Description = ""
+    # left out: the one who sends it (an administrator may name any employee)
+    employee_id: EmployeeId | None = None
 
 
 class ExpensePatch(msgspec.Struct, forbid_unknown_fields=True):
@@ -80,10 +82,11 @@ class ExpenseOut(msgspec.Struct):
 
 
 class DeviationIn(msgspec.Struct, forbid_unknown_fields=True):
-    employee_id: EmployeeId
     date: date
     kind: DeviationKind
     comment: Comment = ""
+    # left out: the one who sends it (an administrator may name any employee)
+    employee_id: EmployeeId | None = None
 
 
 class DeviationPatch(msgspec.Struct, forbid_unknown_fields=True):

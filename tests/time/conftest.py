@@ -59,13 +59,26 @@ async def _customer(tenant):  # type: ignore[no-untyped-def]
 
 
 def report(employee_id: int, **fields: Any) -> dict[str, Any]:
-    return {"employee_id": employee_id, "date": "2026-03-02", "hours": "7.5", "customer_id": CUSTOMER["id"],
-            "work_reference": "AO-1001", "comment": "Montage hos Svensson", **fields}
+    return {
+        "employee_id": employee_id,
+        "date": "2026-03-02",
+        "hours": "7.5",
+        "customer_id": CUSTOMER["id"],
+        "work_reference": "AO-1001",
+        "comment": "Montage hos Svensson",
+        **fields,
+    }
 
 
 def expense(employee_id: int, **fields: Any) -> dict[str, Any]:
-    return {"employee_id": employee_id, "date": "2026-03-02", "amount": "349.90", "customer_id": CUSTOMER["id"],
-            "description": "Parkering vid Svenssons", **fields}
+    return {
+        "employee_id": employee_id,
+        "date": "2026-03-02",
+        "amount": "349.90",
+        "customer_id": CUSTOMER["id"],
+        "description": "Parkering vid Svenssons",
+        **fields,
+    }
 
 
 def deviation(employee_id: int, **fields: Any) -> dict[str, Any]:
@@ -73,5 +86,10 @@ def deviation(employee_id: int, **fields: Any) -> dict[str, Any]:
 
 
 def shift(employee_id: int, **fields: Any) -> dict[str, Any]:
-    return {"employee_id": employee_id, "starts_at": "2026-03-02T07:00:00+01:00",
-            "ends_at": "2026-03-02T16:00:00+01:00", "note": "Öppnar", **fields}
+    return {
+        "employee_id": employee_id,
+        "starts_at": "2026-03-02T07:00:00+01:00",
+        "ends_at": "2026-03-02T16:00:00+01:00",
+        "note": "Öppnar",
+        **fields,
+    }

@@ -52,7 +52,9 @@ async def test_report_fields_and_totals(admin_client, tenant):
     march = {"date_from": "2026-03-01", "date_to": "2026-03-31"}
     assert (await admin_client.get("/api/time/reports/totals", params=march)).json() == {"count": 2, "hours": "7.75"}
     assert (await admin_client.get("/api/time/reports/totals")).json() == {"count": 3, "hours": "15.75"}
-    assert (await admin_client.get("/api/time/reports/totals", params={"customer_id": CUSTOMER["id"]})).json()["hours"] == "15.50"
+    assert (await admin_client.get("/api/time/reports/totals", params={"customer_id": CUSTOMER["id"]})).json()[
+        "hours"
+    ] == "15.50"
     assert (await admin_client.get("/api/time/reports/", params={"customer_id": 0})).json()["total"] == 1
     await admin_client.delete(f"/api/time/reports/{a['id']}")
     assert (await admin_client.get("/api/time/reports/totals")).json() == {"count": 2, "hours": "8.25"}
@@ -74,15 +76,25 @@ async def test_deviation_kinds(admin_client, tenant):
 async def test_shifts(admin_client, employee, tenant):
     s = await created(admin_client, "/api/time/shifts/", shift(employee.id))
     assert s["starts_at"] == "2026-03-02T06:00:00Z" and s["ends_at"] == "2026-03-02T15:00:00Z"
-    await created(admin_client, "/api/time/shifts/", shift(tenant.admin_id, starts_at="2026-03-03T07:00:00Z", ends_at="2026-03-03T15:00:00Z"))
+    await created(
+        admin_client,
+        "/api/time/shifts/",
+        shift(tenant.admin_id, starts_at="2026-03-03T07:00:00Z", ends_at="2026-03-03T15:00:00Z"),
+    )
     # Everyone sees the schedule; only administrators plan it.
-    page = (await employee.client.get("/api/time/shifts/", params={"date_from": "2026-03-02", "date_to": "2026-03-02"})).json()
+    page = (
+        await employee.client.get("/api/time/shifts/", params={"date_from": "2026-03-02", "date_to": "2026-03-02"})
+    ).json()
     assert [i["id"] for i in page["items"]] == [s["id"]]
-    assert (await employee.client.get("/api/time/shifts/", params={"employee_id": tenant.admin_id})).json()["total"] == 1
+    assert (await employee.client.get("/api/time/shifts/", params={"employee_id": tenant.admin_id})).json()[
+        "total"
+    ] == 1
     assert (await employee.client.post("/api/time/shifts/", json=shift(employee.id))).status_code == 403
     assert (await employee.client.patch(f"/api/time/shifts/{s['id']}", json={"note": "x"})).status_code == 403
     assert (await employee.client.delete(f"/api/time/shifts/{s['id']}")).status_code == 403
-    r = await admin_client.patch(f"/api/time/shifts/{s['id']}", json={"ends_at": "2026-03-02T17:00:00+01:00", "note": "Stänger"})
+    r = await admin_client.patch(
+        f"/api/time/shifts/{s['id']}", json={"ends_at": "2026-03-02T17:00:00+01:00", "note": "Stänger"}
+    )
     assert r.status_code == 200 and r.json()["ends_at"] == "2026-03-02T16:00:00Z" and r.json()["note"] == "Stänger"
     assert (await admin_client.delete(f"/api/time/shifts/{s['id']}")).status_code == 200
     assert (await admin_client.get(f"/api/time/shifts/{s['id']}")).status_code == 404
@@ -99,7 +111,9 @@ async def test_an_employee_works_with_their_own_entries(admin_client, employee, 
     assert (await employee.client.get(f"{url}/", params={"employee_id": tenant.admin_id})).status_code == 403
     assert (await employee.client.get(f"{url}/{others['id']}")).status_code == 403
     assert (await employee.client.patch(f"{url}/{others['id']}", json={"date": "2026-03-09"})).status_code == 403
-    assert (await employee.client.patch(f"{url}/{mine['id']}", json={"employee_id": tenant.admin_id})).status_code == 403
+    assert (
+        await employee.client.patch(f"{url}/{mine['id']}", json={"employee_id": tenant.admin_id})
+    ).status_code == 403
     assert (await employee.client.delete(f"{url}/{others['id']}")).status_code == 403
     assert await _counts(tenant.id) == before
     assert (await employee.client.patch(f"{url}/{mine['id']}", json={"date": "2026-03-09"})).status_code == 200
@@ -111,7 +125,9 @@ async def test_employee_totals_are_their_own(admin_client, employee, tenant):
     await created(employee.client, "/api/time/reports/", report(employee.id, hours=4))
     await created(admin_client, "/api/time/reports/", report(tenant.admin_id, hours=8))
     assert (await employee.client.get("/api/time/reports/totals")).json()["hours"] == "4.00"
-    assert (await employee.client.get("/api/time/reports/totals", params={"employee_id": tenant.admin_id})).status_code == 403
+    assert (
+        await employee.client.get("/api/time/reports/totals", params={"employee_id": tenant.admin_id})
+    ).status_code == 403
     assert (await admin_client.get("/api/time/reports/totals")).json()["hours"] == "12.00"
 
 
@@ -187,8 +203,13 @@ async def test_bad_input_on_every_write_endpoint(admin_client, tenant):
 
 async def test_login_is_required(client):
     for base in ("/api/time/reports", "/api/time/expenses", "/api/time/deviations", "/api/time/shifts"):
-        for method, url in (("get", f"{base}/"), ("post", f"{base}/"), ("get", f"{base}/1"),
-                            ("patch", f"{base}/1"), ("delete", f"{base}/1")):
+        for method, url in (
+            ("get", f"{base}/"),
+            ("post", f"{base}/"),
+            ("get", f"{base}/1"),
+            ("patch", f"{base}/1"),
+            ("delete", f"{base}/1"),
+        ):
             kwargs = {"json": {}} if method in ("post", "patch") else {}
             r = await getattr(client, method)(url, **kwargs)
             assert r.status_code == 401, (method, url, r.status_code)
@@ -200,17 +221,24 @@ async def test_other_tenants_ids_are_404_everywhere(admin_client, other_client, 
     ids = {
         "/api/time/reports": (await created(admin_client, "/api/time/reports/", report(tenant.admin_id)))["id"],
         "/api/time/expenses": (await created(admin_client, "/api/time/expenses/", expense(tenant.admin_id)))["id"],
-        "/api/time/deviations": (await created(admin_client, "/api/time/deviations/", deviation(tenant.admin_id)))["id"],
+        "/api/time/deviations": (await created(admin_client, "/api/time/deviations/", deviation(tenant.admin_id)))[
+            "id"
+        ],
         "/api/time/shifts": (await created(admin_client, "/api/time/shifts/", shift(tenant.admin_id)))["id"],
     }
     before = await _counts(tenant.id)
     for base, record_id in ids.items():
         assert (await other_client.get(f"{base}/{record_id}")).status_code == 404, base
-        assert (await other_client.patch(f"{base}/{record_id}", json={"employee_id": other_tenant.admin_id})).status_code == 404, base
+        assert (
+            await other_client.patch(f"{base}/{record_id}", json={"employee_id": other_tenant.admin_id})
+        ).status_code == 404, base
         assert (await other_client.delete(f"{base}/{record_id}")).status_code == 404, base
         assert (await other_client.get(f"{base}/")).json()["total"] == 0
         assert (await other_client.get(f"{base}/", params={"employee_id": tenant.admin_id})).json()["total"] == 0
-    assert (await other_client.get("/api/time/reports/totals", params={"employee_id": tenant.admin_id})).json() == {"count": 0, "hours": "0.00"}
+    assert (await other_client.get("/api/time/reports/totals", params={"employee_id": tenant.admin_id})).json() == {
+        "count": 0,
+        "hours": "0.00",
+    }
     assert (await other_client.get("/api/time/expenses/totals")).json() == {"count": 0, "amount": "0.00"}
     assert await _counts(tenant.id) == before
     assert (await admin_client.get(f"/api/time/reports/{ids['/api/time/reports']}")).json()["deleted_at"] is None
@@ -220,3 +248,20 @@ async def test_disabled_module_is_404(admin_client, tenant):
     assert (await admin_client.put("/api/modules/time", json={"enabled": False})).status_code == 200
     assert (await admin_client.get("/api/time/reports/")).status_code == 404
     assert (await admin_client.post("/api/time/reports/", json=report(tenant.admin_id))).status_code == 404
+
+
+async def test_an_entry_without_employee_is_the_senders_and_shifts_are_logged(admin_client, employee, tenant):
+    from core.eventlog import EventLog
+
+    body = report(0)
+    del body["employee_id"]
+    assert (await created(employee.client, "/api/time/reports/", body))["employee_id"] == employee.id
+    s = await created(admin_client, "/api/time/shifts/", shift(employee.id))
+    assert (await admin_client.patch(f"/api/time/shifts/{s['id']}", json={"note": "Stänger"})).status_code == 200
+    assert (await admin_client.delete(f"/api/time/shifts/{s['id']}")).status_code == 200
+    rows = await EventLog.select(EventLog.action).where(
+        (EventLog.tenant_id == tenant.id) & (EventLog.record_type == "shift") & (EventLog.record_id == s["id"])
+    ).order_by(EventLog.id)
+    assert [r["action"] for r in rows] == ["shift.created", "shift.edited", "shift.deleted"]
+    since = {"updated_since": "2026-01-01T00:00:00Z"}
+    assert (await admin_client.get("/api/time/shifts/", params=since)).status_code == 400

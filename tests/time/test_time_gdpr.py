@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 import time_machine
@@ -18,7 +18,7 @@ OLD = date(2025, 1, 10)  # the old records' date; the "late" ones are a day youn
 
 
 def midnight(d: date) -> datetime:
-    return datetime.combine(d, time.min, tzinfo=timezone.utc)
+    return datetime.combine(d, time.min, tzinfo=UTC)
 
 
 async def _row(table, record_id: int) -> dict:  # type: ignore[no-untyped-def]
@@ -51,7 +51,7 @@ async def test_m26_time_reports(admin_client, tenant, employee):
     old, late, recent = await _seed(admin_client, "/api/time/reports", report, employee.id)
     totals_before = (await admin_client.get("/api/time/reports/totals")).json()
     assert totals_before == {"count": 3, "hours": "22.50"}
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     deleted = (await admin_client.delete(f"/api/time/reports/{recent}")).json()["deleted_at"]
     assert deleted
 
@@ -81,7 +81,9 @@ async def test_m26_time_reports(admin_client, tenant, employee):
     period = {"date_from": OLD.isoformat(), "date_to": (OLD + timedelta(days=1)).isoformat()}
     assert (await admin_client.get("/api/time/reports/totals", params=period)).json() == {"count": 2, "hours": "15.00"}
     # ...but no longer found under the employee.
-    assert (await admin_client.get("/api/time/reports/totals", params={"employee_id": employee.id})).json()["count"] == 0
+    assert (await admin_client.get("/api/time/reports/totals", params={"employee_id": employee.id})).json()[
+        "count"
+    ] == 0
 
 
 async def test_m27_deviations(admin_client, tenant, employee):
@@ -95,7 +97,7 @@ async def test_m27_deviations(admin_client, tenant, employee):
     for untouched in (late, recent):
         r = await _row(Deviation, untouched)
         assert r["employee_id"] == employee.id and r["comment"] == "Feber" and r["anonymized_at"] is None
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     await admin_client.delete(f"/api/time/deviations/{recent}")
     assert await _sweep_at(tenant.id, now + timedelta(days=DAYS, minutes=1), "time_deviations") == 2
     assert (await _row(Deviation, recent))["employee_id"] == 0
@@ -114,11 +116,18 @@ async def test_m28_expenses_and_amounts(admin_client, tenant, employee):
     assert row["anonymized_at"] is not None and row["date"] == OLD
     for untouched in (late, recent):
         r = await _row(Expense, untouched)
-        assert (r["employee_id"], r["customer_id"], r["description"]) == (employee.id, CUSTOMER["id"], "Parkering vid Svenssons")
+        assert (r["employee_id"], r["customer_id"], r["description"]) == (
+            employee.id,
+            CUSTOMER["id"],
+            "Parkering vid Svenssons",
+        )
     # the amount stays: totals unchanged
     assert (await admin_client.get("/api/time/expenses/totals")).json() == before
     month = {"date_from": "2025-01-01", "date_to": "2025-01-31"}
-    assert (await admin_client.get("/api/time/expenses/totals", params=month)).json() == {"count": 2, "amount": "699.80"}
+    assert (await admin_client.get("/api/time/expenses/totals", params=month)).json() == {
+        "count": 2,
+        "amount": "699.80",
+    }
 
 
 async def test_rules_are_off_by_default_and_per_tenant(admin_client, other_client, tenant, other_tenant, employee):
@@ -160,12 +169,15 @@ async def test_employee_anonymization_zeroes_every_time_table(admin_client, tena
     assert (await _row(TimeReport, ids[TimeReport]))["hours"] is not None
 
 
-@pytest.mark.parametrize("table,place_sv,place_en", [
-    (TimeReport, "Tidrapporter", "Time reports"),
-    (Expense, "Utlägg", "Expenses"),
-    (Deviation, "Avvikelser", "Deviations"),
-    (Shift, "Schema", "Schedule"),
-])
+@pytest.mark.parametrize(
+    "table,place_sv,place_en",
+    [
+        (TimeReport, "Tidrapporter", "Time reports"),
+        (Expense, "Utlägg", "Expenses"),
+        (Deviation, "Avvikelser", "Deviations"),
+        (Shift, "Schema", "Schedule"),
+    ],
+)
 async def test_search_sources_cover_every_personal_column(table, place_sv, place_en):
     decl = get_declarations()
     fields = {f.field.column for f in decl.fields if f.owner == "time" and f.table is table}

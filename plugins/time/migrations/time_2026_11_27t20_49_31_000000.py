@@ -25,11 +25,13 @@ async def forwards():
             'CREATE INDEX IF NOT EXISTS time_report_date_idx ON time_report (tenant_id, "date")',
             "CREATE INDEX IF NOT EXISTS time_report_due_idx ON time_report (tenant_id, dated_at) "
             "WHERE anonymized_at IS NULL",
-            'CREATE INDEX IF NOT EXISTS time_expense_employee_date_idx ON time_expense (tenant_id, employee_id, "date")',
+            'CREATE INDEX IF NOT EXISTS time_expense_employee_date_idx '
+            'ON time_expense (tenant_id, employee_id, "date")',
             'CREATE INDEX IF NOT EXISTS time_expense_date_idx ON time_expense (tenant_id, "date")',
             "CREATE INDEX IF NOT EXISTS time_expense_due_idx ON time_expense (tenant_id, dated_at) "
             "WHERE anonymized_at IS NULL",
-            'CREATE INDEX IF NOT EXISTS time_deviation_employee_date_idx ON time_deviation (tenant_id, employee_id, "date")',
+            'CREATE INDEX IF NOT EXISTS time_deviation_employee_date_idx '
+            'ON time_deviation (tenant_id, employee_id, "date")',
             "CREATE INDEX IF NOT EXISTS time_deviation_due_idx ON time_deviation (tenant_id, dated_at) "
             "WHERE anonymized_at IS NULL",
             "CREATE INDEX IF NOT EXISTS time_shift_starts_idx ON time_shift (tenant_id, starts_at)",
