@@ -265,4 +265,4 @@ def _hook_names() -> list[str]:
 
 
 HOOK_NAMES: list[str] = _hook_names()
-__all__ = ["hookspec", "HOOK_NAMES"]
+__all__ = ["HOOK_NAMES", "hookspec"]

@@ -72,7 +72,7 @@ class Scheduler:
     async def tick(self) -> None:
         try:
             self.active = await self.lease.acquire()
-        except Exception:  # noqa: BLE001 - a database hiccup must not kill the scheduler
+        except Exception:  # a database hiccup must not kill the scheduler
             log.exception("could not renew the scheduler lease")
             self.active = False
 
@@ -82,7 +82,7 @@ class Scheduler:
                 return
             try:
                 await job.func()
-            except Exception:  # noqa: BLE001
+            except Exception:
                 log.exception("scheduled job %s failed", job.id)
 
         return run

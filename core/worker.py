@@ -145,7 +145,7 @@ class DatabasePool(dramatiq.Middleware):
         if getattr(engine, "pool", None) is not None and loop is not None:
             try:
                 loop.run_coroutine(engine.close_connection_pool())
-            except Exception:  # noqa: BLE001 - shutting down anyway
+            except Exception:  # shutting down anyway
                 log.exception("could not close the database pool")
 
 
@@ -170,5 +170,5 @@ def check_broker(broker: dramatiq.Broker) -> bool:
             return bool(client.ping())
         connection = getattr(broker, "connection", None)
         return connection is not None and connection.is_open
-    except Exception:  # noqa: BLE001 - health answers yes/no, never raises
+    except Exception:  # health answers yes/no, never raises
         return False

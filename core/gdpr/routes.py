@@ -94,7 +94,7 @@ def check_word(value: str) -> str:
 
 class GdprController(Controller):
     path = "/api/gdpr"
-    tags = ["gdpr"]
+    tags = ("gdpr",)
 
     @get("/retention")
     async def get_retention(self, admin: AuthUser) -> list[RetentionOut]:

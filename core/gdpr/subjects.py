@@ -168,7 +168,7 @@ async def locate(tenant_id: int, ids: Identifiers) -> Located:
             )
             found.records[tbl].update(int(r["id"]) for r in rows)
     # Child rows anonymized with the person (fields declared with parent_column).
-    for tbl, (kind, info) in subject_tables.items():
+    for tbl, (_kind, info) in subject_tables.items():
         sids = sorted(found.records.get(tbl, ()))
         if not sids:
             continue
@@ -360,7 +360,7 @@ async def run_export(export_id: int, ids: dict[str, Any], language: str = "sv") 
                     SubjectExport.finished_at: utcnow(),
                 }
             ).where(SubjectExport.id == export_id)
-    except Exception as exc:  # noqa: BLE001 - recorded without personal data
+    except Exception as exc:  # recorded without personal data
         log.error("subject export %s failed: %s", export_id, type(exc).__name__)
         await SubjectExport.update(
             {SubjectExport.status: "error", SubjectExport.error: type(exc).__name__, SubjectExport.finished_at: utcnow()}

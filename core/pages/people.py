@@ -12,7 +12,17 @@ from litestar.params import FromPath
 
 from core.auth import AuthError
 from core.db import atomic
-from core.pages import PageController, page_admin, page_get, page_post, read_form, read_form_lists, redirect, render, t_for
+from core.pages import (
+    PageController,
+    page_admin,
+    page_get,
+    page_post,
+    read_form,
+    read_form_lists,
+    redirect,
+    render,
+    t_for,
+)
 from core.pages.forms import error_of, struct_from_form
 from core.routes.admin import (
     KNOWN_PERMISSIONS,

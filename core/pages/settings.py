@@ -9,6 +9,7 @@ from typing import Annotated, Any
 from litestar import Request, Response
 from litestar.params import QueryParameter
 
+from core.db import atomic
 from core.gdpr.registry import get_declarations
 from core.gdpr.settings import effective_settings, retention_rows, save_settings, validate_changes
 from core.gdpr.tables import GdprRun
@@ -29,7 +30,6 @@ from core.pages import (
 from core.pages.records import CLOCK_LABELS, MODE_LABELS, parse_rule_form, rule_rows
 from core.plugins import get_host
 from core.tenancy import enabled_modules, set_module_enabled
-from core.db import atomic
 from core.validation import FieldError
 from core.web import client_ip
 

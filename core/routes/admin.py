@@ -55,7 +55,7 @@ def employee_out(row: dict) -> EmployeeOut:
 
 class ModulesController(Controller):
     path = "/api/modules"
-    tags = ["modules"]
+    tags = ("modules",)
 
     @get("/")
     async def list_modules(self, user: AuthUser) -> list[ModuleOut]:
@@ -88,7 +88,7 @@ async def _check_unique_email(tenant_id: int, email: str, exclude_id: int | None
 
 class EmployeesController(Controller):
     path = "/api/employees"
-    tags = ["employees"]
+    tags = ("employees",)
 
     @get("/")
     async def list_employees(
@@ -284,7 +284,7 @@ def _permissions(values: list[str]) -> str:
 
 class GroupsController(Controller):
     path = "/api/groups"
-    tags = ["groups"]
+    tags = ("groups",)
 
     @get("/")
     async def list_groups(

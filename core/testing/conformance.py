@@ -46,6 +46,7 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import contextlib
 import importlib
 import inspect
 import json
@@ -59,7 +60,7 @@ import tempfile
 import uuid
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any, ClassVar
 from urllib.parse import urlsplit, urlunsplit
@@ -168,7 +169,7 @@ def sample_value(col: Any, category: str) -> Any:
     if _is_number(col):
         return random.randint(100_000, 2_000_000_000)
     if isinstance(col, Timestamptz):
-        return datetime(1980, 1, 1, 12, tzinfo=timezone.utc)
+        return datetime(1980, 1, 1, 12, tzinfo=UTC)
     if isinstance(col, Timestamp):
         return datetime(1980, 1, 1, 12)
     if isinstance(col, Date):
@@ -311,10 +312,8 @@ _templates: dict[str, str] = {}
 
 
 def _drop_pg_template(base: str, name: str) -> None:
-    try:
+    with contextlib.suppress(Exception):  # best effort at exit
         asyncio.run(_pg_admin(base, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    except Exception:  # noqa: BLE001 - best effort at exit
-        pass
 
 
 def fresh_sqlite(path: Path) -> str:
@@ -496,7 +495,7 @@ class PluginConformance:
         for path in (apps() or []) if apps is not None else []:
             try:
                 config = importlib.import_module(path).APP_CONFIG
-            except Exception as exc:  # noqa: BLE001 - reported below
+            except Exception as exc:  # reported below
                 problems.append(f"Piccolo app {path!r} does not import: {type(exc).__name__}: {exc}")
                 continue
             if not os.path.isdir(config.migrations_folder_path):
@@ -514,7 +513,7 @@ class PluginConformance:
             group = click.Group("gallra")
             try:
                 commands(cli=group)
-            except Exception as exc:  # noqa: BLE001 - reported below
+            except Exception as exc:  # reported below
                 problems.append(f"register_commands failed: {type(exc).__name__}: {exc}")
         declare_kinds = implemented.get("declare_kinds")
         if declare_kinds is not None and not inspect.iscoroutinefunction(declare_kinds):
@@ -653,7 +652,7 @@ class PluginConformance:
             await save_settings(tenant_id, {rule_key: RuleSetting("immediately", rule.default_days)})
         else:
             pytest.skip(f"rule {rule_key!r} can only be off")
-        past = datetime.now(timezone.utc) - timedelta(days=days + 1, hours=1)
+        past = datetime.now(UTC) - timedelta(days=days + 1, hours=1)
         table = info.table
         values: dict[str, Any] = {"tenant_id": tenant_id}
         for column, value in rule.where:
@@ -717,7 +716,7 @@ class PluginConformance:
         else:
             if row.get(info.rule.marker_column) is None:
                 problems.append(f"{_tablename(info.table)}.{info.rule.marker_column} was not set")
-            for table, column, strategy, value in stored["own"]:
+            for table, column, strategy, _value in stored["own"]:
                 if strategy == "delete_row":
                     continue
                 expected = self.expected_value(table, column, strategy, word)

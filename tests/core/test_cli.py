@@ -40,7 +40,7 @@ def walk(command: click.Command, path: tuple[str, ...] = ()):  # type: ignore[no
     yield path, command
     if isinstance(command, click.Group):
         for name, sub in sorted(command.commands.items()):
-            yield from walk(sub, path + (name,))
+            yield from walk(sub, (*path, name))
 
 
 def test_every_command_has_help(runner):

@@ -83,8 +83,9 @@ async def test_create_tenant_with_a_module_list(client, make_host):
     from tests.core.fake_plugins import alpha, beta
 
     host = make_host(alpha, beta)
-    from core.app import create_app
     from litestar.testing import AsyncTestClient
+
+    from core.app import create_app
 
     async with AsyncTestClient(app=create_app(host=host, check_migrations=False)) as c:
         slug = unique_slug("p")
