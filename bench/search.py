@@ -98,7 +98,8 @@ async def seed_tenant(tenant_id: int, values: int, rng: random.Random, offset: i
             ids = [int(r["id"]) for r in rows]
             await ContactPerson.insert(
                 *[ContactPerson(tenant_id=tenant_id, customer_id=cid, name=f"{p.first} {p.last} (kontakt)",
-                                email=f"kontakt.{p.email}", mobile_phone=p.phone) for cid, p in zip(ids, ps, strict=True)]
+                                email=f"kontakt.{p.email}", mobile_phone=p.phone)
+                  for cid, p in zip(ids, ps, strict=True)]
             )
             cases = await Case.insert(
                 *[Case(tenant_id=tenant_id, number=start + k + 1, title="Service", customer_id=cid,

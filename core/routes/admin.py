@@ -133,7 +133,11 @@ class EmployeesController(Controller):
 
     @patch("/{employee_id:int}")
     async def edit(
-        self, request: Request[Any, Any, Any], admin: AuthUser, employee_id: FromPath[int], data: JSONBody[EmployeePatch]
+        self,
+        request: Request[Any, Any, Any],
+        admin: AuthUser,
+        employee_id: FromPath[int],
+        data: JSONBody[EmployeePatch],
     ) -> Response[EmployeeOut]:
         """Edit an employee (this is where an administrator adds a missing phone number).
 

@@ -840,7 +840,9 @@ class PluginConformance:
         for kind in ("customer", "contact"):
             people[kind] = await self.make_row(table, {"tenant_id": tenant_id, "kind": kind})
         emp = await Employee.insert(
-            Employee(tenant_id=tenant_id, name="Kit Employee", email=f"kit-{uuid.uuid4().hex[:8]}@example.se", role="user")
+            Employee(
+                tenant_id=tenant_id, name="Kit Employee", email=f"kit-{uuid.uuid4().hex[:8]}@example.se", role="user"
+            )
         ).returning(Employee.id)
         people["employee"] = int(emp[0]["id"])
         self.created(Employee, people["employee"])
