@@ -6,7 +6,7 @@ import inspect
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, Literal
 
 from litestar import Litestar, Request, Response, get
 from litestar.datastructures import Headers
@@ -204,7 +204,7 @@ async def health() -> Response[HealthOut]:
     except Exception:
         db_ok = False
     broker_ok = check_broker(get_broker())
-    status = "ok" if db_ok and broker_ok else "degraded"
+    status: Literal["ok", "degraded"] = "ok" if db_ok and broker_ok else "degraded"
     return Response(
         HealthOut(status=status, database=db_ok, broker=broker_ok),
         status_code=200 if status == "ok" else 503,
@@ -327,7 +327,8 @@ def create_app(
 
     modules = host.modules()
     for impl in host.pm.hook.register_routes.get_hookimpls():
-        handlers = list(impl.function() or [])
+        answer: Any = impl.function()  # pluggy types a hook's answer as object
+        handlers = list(answer or [])
         if not handlers:
             continue
         name = impl.plugin_name
@@ -361,7 +362,7 @@ def create_app(
             version="0.1.0",
             path="/schema",
             description=API_DESCRIPTION,
-            components=Components(security_schemes=SECURITY_SCHEMES),
+            components=Components(security_schemes=dict(SECURITY_SCHEMES)),
             use_handler_docstrings=True,
         ),
         lifespan=[lifespan],

@@ -139,4 +139,4 @@ async def decide(request: PortalDecisionRequest) -> PortalDecisionResult:
     answer = await await_me_maybe(owner.decide(request))
     if answer is None:
         return refused(NOT_FOUND, 404)
-    return answer  # type: ignore[no-any-return]
+    return answer

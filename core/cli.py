@@ -264,7 +264,7 @@ def plugins_list(as_json: bool) -> None:
 
     async def go() -> None:
         host = get_host()
-        rows = []
+        rows: list[dict[str, Any]] = []
         for name, rec in sorted(host.records.items()):
             tenants = await tenants_enabling(host, name) if rec.module else ["(all: service plugin)"]
             rows.append(

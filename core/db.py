@@ -239,7 +239,7 @@ class LoopPoolPostgresEngine(PostgresEngine):
         except RuntimeError:
             return None
 
-    @property  # type: ignore[override]
+    @property
     def pool(self) -> Any:
         if _owner.get():
             return None  # the owner's statements open connections of their own

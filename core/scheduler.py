@@ -11,10 +11,12 @@ import logging
 import os
 import socket
 import uuid
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from core.contracts import ScheduledJob
 from core.db import atomic, utcnow
 from core.plugins import get_host
 from core.tables import SchedulerLock
@@ -76,7 +78,7 @@ class Scheduler:
             log.exception("could not renew the scheduler lease")
             self.active = False
 
-    def _guarded(self, job):  # type: ignore[no-untyped-def]
+    def _guarded(self, job: ScheduledJob) -> Callable[[], Awaitable[None]]:
         async def run() -> None:
             if not self.active:
                 return

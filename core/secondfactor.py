@@ -18,7 +18,7 @@ async def ask_second_factor(request: SecondFactorRequest) -> SecondFactorDecisio
     """The decision of the plugin answering ``challenge_second_factor`` for this tenant."""
     hooks = await get_host().for_tenant(request.tenant_id)
     decision = await await_me_maybe(hooks.challenge_second_factor(request=request))
-    return decision  # type: ignore[no-any-return]
+    return decision
 
 
 async def second_factor_ready(tenant_id: int, context: str) -> bool:
@@ -42,4 +42,4 @@ async def describe_person(tenant_id: int, person_kind: str, person_id: int) -> P
     if owner is None:
         return None
     answer = await await_me_maybe(owner.describe(tenant_id, person_id))
-    return answer  # type: ignore[no-any-return]
+    return answer

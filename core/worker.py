@@ -48,7 +48,7 @@ def _declare(key: str) -> None:
         return
     fn, options = _TASKS[key]
     opts = {"max_retries": 5, "min_backoff": 1000, "max_backoff": 60_000, **options}
-    _actors[key] = dramatiq.actor(fn, actor_name=key, broker=_broker, **opts)
+    _actors[key] = dramatiq.actor(actor_name=key, broker=_broker, **opts)(fn)
 
 
 def make_broker(url: str | None, namespace: str | None = None) -> dramatiq.Broker:

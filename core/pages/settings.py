@@ -254,7 +254,7 @@ class SettingsPages(PageController):
         try:
             ids = subjects.Identifiers.parse(lines["emails"], lines["phones"], lines["national_ids"], numbers)
         except FieldError as exc:
-            field = exc.field.split("[")[0]
+            field = (exc.field or "identifiers").split("[")[0]
             return await self._subject(request, user, values, {field: t.gettext(exc.message)})
         action = form.get("action", "preview")
         ip = client_ip(request)

@@ -8,6 +8,7 @@ from litestar import Controller, Request, Response, delete, get, patch, post, pu
 from litestar.exceptions import ClientException
 from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
+from piccolo.custom_types import Combinable
 
 from core import auth
 from core.auth import SessionUser
@@ -104,7 +105,7 @@ class EmployeesController(Controller):
 
         ``updated_since`` also finds employees deleted or anonymized since then (with
         ``include_deleted``), so a sync learns that they are gone."""
-        where = Employee.tenant_id == admin.tenant_id
+        where: Combinable = Employee.tenant_id == admin.tenant_id
         if not include_deleted:
             where = where & Employee.deleted_at.is_null()
         if updated_since is not None:
@@ -160,7 +161,7 @@ class EmployeesController(Controller):
 async def create_employee(admin: SessionUser, data: EmployeeIn) -> dict:
     email = normalize_email(data.email, required=True)
     assert email is not None
-    values = dict(
+    values: dict[str, Any] = dict(
         tenant_id=admin.tenant_id,
         name=data.name.strip(),
         email=email,
@@ -300,7 +301,7 @@ class GroupsController(Controller):
         updated_since: UpdatedSince = None,
     ) -> GroupPage:
         """The organization's groups with their permissions and members, by name."""
-        where = EmployeeGroup.tenant_id == admin.tenant_id
+        where: Combinable = EmployeeGroup.tenant_id == admin.tenant_id
         if updated_since is not None:
             where = where & (EmployeeGroup.updated_at >= changed_since(updated_since))
         total = await EmployeeGroup.count().where(where)

@@ -517,7 +517,7 @@ class PluginConformance:
                 problems.append(f"register_commands failed: {type(exc).__name__}: {exc}")
         declare_kinds = implemented.get("declare_kinds")
         if declare_kinds is not None and not inspect.iscoroutinefunction(declare_kinds):
-            others = {
+            others: dict[tuple[type, Any], str] = {
                 (type(d), d.kind): name
                 for name, declared in host.collect_by_plugin("declare_kinds").items()
                 if name != gallra_plugin_name
@@ -581,12 +581,12 @@ class PluginConformance:
         for f in decl.fields:
             if f.owner != gallra_plugin_name or f.field.category == "other":
                 continue
-            key = (_tablename(f.table), f.field.column)
+            place = (_tablename(f.table), f.field.column)
             if not _is_text(_column(f.table, f.field.column)):
                 continue
-            if key not in searched and ".".join(key) not in self.not_searchable:
+            if place not in searched and ".".join(place) not in self.not_searchable:
                 problems.append(
-                    f"personal-data field {'.'.join(key)} ({f.field.category}) has no search "
+                    f"personal-data field {'.'.join(place)} ({f.field.category}) has no search "
                     "source: person search would not show it (declare one, or list it in "
                     "not_searchable with the reason)"
                 )
@@ -695,7 +695,7 @@ class PluginConformance:
     @staticmethod
     async def _row(table: Any, record_id: int) -> dict[str, Any] | None:
         pk = table._meta.primary_key
-        return await table.select().where(pk == record_id).first()  # type: ignore[no-any-return]
+        return await table.select().where(pk == record_id).first()
 
     @pytest.mark.asyncio
     async def test_retention(self, gallra_plugin_name: str, gallra_rule: str, gallra_tenant: Any) -> None:
