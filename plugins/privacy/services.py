@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from piccolo.custom_types import Combinable
+
 from core.auth import SessionUser
 from core.contracts import SecondFactorDecision, SecondFactorRequest
 from core.db import atomic, utcnow
@@ -315,7 +317,7 @@ def _check_modules(modules: list[str]) -> list[str]:
 async def list_activities(
     tenant_id: int, offset: int, limit: int, include_deleted: bool = False
 ) -> tuple[int, list[dict]]:
-    where = ProcessingActivity.tenant_id == tenant_id
+    where: Combinable = ProcessingActivity.tenant_id == tenant_id
     if not include_deleted:
         where = where & ProcessingActivity.deleted_at.is_null()
     total = await ProcessingActivity.count().where(where)
@@ -759,7 +761,7 @@ async def list_incidents(
     overdue: bool | None = None,
     include_deleted: bool = False,
 ) -> tuple[int, list[dict]]:
-    where = Incident.tenant_id == tenant_id
+    where: Combinable = Incident.tenant_id == tenant_id
     if status is not None:
         if status not in ("open", "closed"):
             raise FieldError("status", UNKNOWN_CHOICE, code="invalid_choice", choices="open, closed")
@@ -958,7 +960,7 @@ def _contact_writable(row: dict) -> None:
 async def list_contacts(
     tenant_id: int, offset: int, limit: int, role: str | None = None, include_deleted: bool = False
 ) -> tuple[int, list[dict]]:
-    where = PrivacyContact.tenant_id == tenant_id
+    where: Combinable = PrivacyContact.tenant_id == tenant_id
     if role is not None:
         if role not in ROLE_LABELS:
             raise FieldError("role", UNKNOWN_CHOICE, code="invalid_choice", choices=", ".join(ROLE_LABELS))
