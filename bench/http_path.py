@@ -207,9 +207,12 @@ def main() -> None:
         plain.wait(timeout=10)
 
     subprocess.run([GALLRA, "migrate"], env=env, check=True, capture_output=True)
-    subprocess.run([GALLRA, "tenant", "create", "bench", "--name", "Bench AB"], env=env, check=True, capture_output=True)
     subprocess.run(
-        [GALLRA, "user", "create", "bench", "admin@bench.example", "--name", "Admin", "--role", "admin", "--password-stdin"],
+        [GALLRA, "tenant", "create", "bench", "--name", "Bench AB"], env=env, check=True, capture_output=True
+    )
+    subprocess.run(
+        [GALLRA, "user", "create", "bench", "admin@bench.example", "--name", "Admin", "--role", "admin",
+         "--password-stdin"],
         env=env, check=True, capture_output=True, input=password + "\n", text=True,
     )
     port = free_port()

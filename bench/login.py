@@ -51,13 +51,18 @@ def main() -> None:
     env.pop("GALLRA_BROKER_URL", None)
     password = "bench-password-123"
     subprocess.run([GALLRA, "migrate"], env=env, check=True, capture_output=True)
-    subprocess.run([GALLRA, "tenant", "create", "bench", "--name", "Bench AB"], env=env, check=True, capture_output=True)
     subprocess.run(
-        [GALLRA, "user", "create", "bench", "admin@bench.example", "--name", "Admin", "--role", "admin", "--password-stdin"],
+        [GALLRA, "tenant", "create", "bench", "--name", "Bench AB"], env=env, check=True, capture_output=True
+    )
+    subprocess.run(
+        [GALLRA, "user", "create", "bench", "admin@bench.example", "--name", "Admin", "--role", "admin",
+         "--password-stdin"],
         env=env, check=True, capture_output=True, input=password + "\n", text=True,
     )
     port = free_port()
-    server = subprocess.Popen([GALLRA, "serve", "--port", str(port)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = subprocess.Popen(
+        [GALLRA, "serve", "--port", str(port)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     try:
         base = f"http://127.0.0.1:{port}"
         for _ in range(100):
@@ -76,7 +81,9 @@ def main() -> None:
         with httpx.Client(base_url=base) as client:
             for _ in range(args.n):
                 t0 = time.perf_counter()
-                r = client.post("/api/auth/login", json={"tenant": "bench", "email": "admin@bench.example", "password": password})
+                r = client.post(
+                    "/api/auth/login", json={"tenant": "bench", "email": "admin@bench.example", "password": password}
+                )
                 times.append((time.perf_counter() - t0) * 1000)
                 assert r.status_code == 200, r.text
         from core.auth import HASHER
@@ -88,7 +95,10 @@ def main() -> None:
         times.sort()
         print(json.dumps({
             "logins": args.n,
-            "argon2": {"type": "id", "memory_kib": HASHER.memory_cost, "time_cost": HASHER.time_cost, "parallelism": HASHER.parallelism},
+            "argon2": {
+                "type": "id", "memory_kib": HASHER.memory_cost, "time_cost": HASHER.time_cost,
+                "parallelism": HASHER.parallelism,
+            },
             "hash_ms": round(hash_ms, 1),
             "login_ms_p50": round(statistics.median(times), 1),
             "login_ms_p95": round(times[int(len(times) * 0.95) - 1], 1),
@@ -108,9 +118,13 @@ async def sms_logins(base: str, password: str, args: argparse.Namespace) -> dict
     from core.tables import Outbox
 
     async with httpx.AsyncClient(base_url=base, timeout=30) as admin:
-        r = await admin.post("/api/auth/login", json={"tenant": "bench", "email": "admin@bench.example", "password": password})
+        r = await admin.post(
+            "/api/auth/login", json={"tenant": "bench", "email": "admin@bench.example", "password": password}
+        )
         assert r.status_code == 200, r.text
-        r = await admin.put("/api/twofactor/settings", json={"sms_active": True, "sender": "Gallra", "daily_cap": 100000})
+        r = await admin.put(
+            "/api/twofactor/settings", json={"sms_active": True, "sender": "Gallra", "daily_cap": 100000}
+        )
         assert r.status_code == 200, r.text
         r = await admin.put("/api/twofactor/contexts/employee_login", json={"enabled": True})
         assert r.status_code == 200, r.text
@@ -138,7 +152,8 @@ async def sms_logins(base: str, password: str, args: argparse.Namespace) -> dict
                 i = people.pop()
                 t0 = time.perf_counter()
                 async with httpx.AsyncClient(base_url=base, timeout=30) as c:
-                    r = await c.post("/api/auth/login", json={"tenant": "bench", "email": f"p{i}@bench.example", "password": password})
+                    person = {"tenant": "bench", "email": f"p{i}@bench.example", "password": password}
+                    r = await c.post("/api/auth/login", json=person)
                     if r.status_code != 202:
                         errors += 1
                         continue
@@ -193,11 +208,15 @@ def route_figures(base: str, token: str) -> dict:
     out: dict = {}
     for (route, what), value in sums.items():
         out.setdefault(route, {})[what] = value
+
+    def mean(total: float, count: float, scale: float = 1) -> float | None:
+        return round(scale * total / count, 1) if count else None
+
     return {
         route: {
             "requests": int(v.get("queries_count", 0)),
-            "statements_mean": round(v.get("queries_sum", 0) / v["queries_count"], 1) if v.get("queries_count") else None,
-            "ms_mean": round(1000 * v.get("duration_seconds_sum", 0) / v["duration_seconds_count"], 1) if v.get("duration_seconds_count") else None,
+            "statements_mean": mean(v.get("queries_sum", 0), v.get("queries_count", 0)),
+            "ms_mean": mean(v.get("duration_seconds_sum", 0), v.get("duration_seconds_count", 0), 1000),
         }
         for route, v in out.items() if "login" in route or "challenges" in route
     }

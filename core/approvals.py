@@ -24,11 +24,11 @@ from typing import Any
 # The portal's data shapes are part of the hook contract, so they live in the kernel
 # (core.contracts, #18.6); imported here under their old names.
 from core.contracts import (
+    ApprovalKind,
     PortalApproval,
     PortalApprovalLine,  # noqa: F401  (plugins import it from here)
     PortalDecisionRequest,
     PortalDecisionResult,
-    ApprovalKind,
     PortalPerson,
     SecondFactorDecision,
     SecondFactorRequest,
@@ -154,4 +154,4 @@ async def decide(request: PortalDecisionRequest) -> PortalDecisionResult:
     answer = await await_me_maybe(owner.decide(request))
     if answer is None:
         return refused(NOT_FOUND, 404)
-    return answer  # type: ignore[no-any-return]
+    return answer

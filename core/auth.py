@@ -492,7 +492,7 @@ def _aware(value: Any) -> datetime:
         value = datetime.fromisoformat(value)
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
-    return value  # type: ignore[no-any-return]
+    return value
 
 
 async def permissions_of(tenant_id: int, employee_id: int) -> frozenset[str]:

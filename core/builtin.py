@@ -10,9 +10,9 @@ import asyncio
 import smtplib
 import sys
 from collections.abc import Awaitable, Sequence
-from typing import Any
 from email.message import EmailMessage
 from email.utils import make_msgid
+from typing import Any
 
 from core.config import get_settings
 from core.contracts import (
@@ -84,7 +84,6 @@ def register_piccolo_apps() -> Sequence[str]:
 def register_jobs() -> Sequence[ScheduledJob]:
     from core.auth import purge_expired
     from core.delivery import redeliver_stale
-
     from core.gdpr.jobs import enqueue_sweeps, prune_runs
 
     return [
@@ -131,7 +130,7 @@ async def _ensure_index() -> None:
 
     try:
         await ensure_index_once()
-    except Exception as exc:  # noqa: BLE001 - only a missing privilege is tolerated
+    except Exception as exc:  # only a missing privilege is tolerated
         if type(exc).__name__ != "InsufficientPrivilegeError":
             raise
         logging.getLogger("gallra").warning(

@@ -54,10 +54,19 @@ def migrate() -> None:
 
 
 @cli.command(help="Serve the web application (and, with no broker configured, the worker and scheduler).")
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (0.0.0.0 for every interface).")
+@click.option(
+    "--host", default="127.0.0.1", show_default=True,
+    help="Address to listen on (0.0.0.0 for every interface).",
+)
 @click.option("--port", default=8000, show_default=True, type=int, help="TCP port to listen on.")
-@click.option("--demo/--no-demo", default=False, help="Migrate, then create a demo tenant and administrator on first start.")
-@click.option("--workers", default=1, show_default=True, help="Web processes (needs a broker and PostgreSQL when more than 1).")
+@click.option(
+    "--demo/--no-demo", default=False,
+    help="Migrate, then create a demo tenant and administrator on first start.",
+)
+@click.option(
+    "--workers", default=1, show_default=True,
+    help="Web processes (needs a broker and PostgreSQL when more than 1).",
+)
 def serve(host: str, port: int, demo: bool, workers: int) -> None:
     from core.serve import serve as do_serve
 
@@ -95,11 +104,19 @@ def tenant() -> None:
 @tenant.command("create", help="Create a tenant, optionally with an administrator.")
 @click.argument("slug")
 @click.option("--name", required=True, help="The organization's name.")
-@click.option("--language", type=click.Choice(["sv", "en"]), default="sv", show_default=True, help="Language of the user interface and of the anonymization word.")
+@click.option(
+    "--language", type=click.Choice(["sv", "en"]), default="sv", show_default=True,
+    help="Language of the user interface and of the anonymization word.",
+)
 @click.option("--modules", default=None, help="Comma-separated modules to enable (default: every module's default).")
 @click.option("--admin-email", default=None, help="Create an administrator with this e-mail.")
-@click.option("--admin-name", default="Administratör", show_default=True, help="Name of the administrator made with --admin-email.")
-def tenant_create(slug: str, name: str, language: str, modules: str | None, admin_email: str | None, admin_name: str) -> None:
+@click.option(
+    "--admin-name", default="Administratör", show_default=True,
+    help="Name of the administrator made with --admin-email.",
+)
+def tenant_create(
+    slug: str, name: str, language: str, modules: str | None, admin_email: str | None, admin_name: str
+) -> None:
     from core.plugins import get_host
     from core.tenancy import TenancyError, create_tenant
 
@@ -174,7 +191,10 @@ def user() -> None:
 @click.argument("tenant_slug")
 @click.argument("email")
 @click.option("--name", required=True, help="The employee's full name.")
-@click.option("--role", type=click.Choice(["admin", "user"]), default="user", show_default=True, help="admin may manage the organization; user may not.")
+@click.option(
+    "--role", type=click.Choice(["admin", "user"]), default="user", show_default=True,
+    help="admin may manage the organization; user may not.",
+)
 @click.option("--mobile", default=None, help="Mobile phone (for SMS two-factor).")
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
 def user_create(tenant_slug: str, email: str, name: str, role: str, mobile: str | None, password_stdin: bool) -> None:
@@ -201,7 +221,10 @@ def user_create(tenant_slug: str, email: str, name: str, role: str, mobile: str 
 @user.command("set-password", help="Set an employee's password (read from standard input, or generated).")
 @click.argument("tenant_slug")
 @click.argument("email")
-@click.option("--password-stdin", is_flag=True, help="Read the password from standard input (otherwise one is generated and printed).")
+@click.option(
+    "--password-stdin", is_flag=True,
+    help="Read the password from standard input (otherwise one is generated and printed).",
+)
 def user_set_password(tenant_slug: str, email: str, password_stdin: bool) -> None:
     from core.auth import AuthError, find_tenant, set_password
     from core.security import new_token
@@ -241,10 +264,18 @@ def plugins_list(as_json: bool) -> None:
 
     async def go() -> None:
         host = get_host()
-        rows = []
+        rows: list[dict[str, Any]] = []
         for name, rec in sorted(host.records.items()):
             tenants = await tenants_enabling(host, name) if rec.module else ["(all: service plugin)"]
-            rows.append({"name": name, "version": rec.version, "distribution": rec.distribution, "module": rec.module is not None, "tenants": tenants})
+            rows.append(
+                {
+                    "name": name,
+                    "version": rec.version,
+                    "distribution": rec.distribution,
+                    "module": rec.module is not None,
+                    "tenants": tenants,
+                }
+            )
         if as_json:
             click.echo(json.dumps(rows, indent=2))
             return
@@ -258,7 +289,10 @@ def plugins_list(as_json: bool) -> None:
 
 @plugins.command("new", help="Create a new plugin distribution NAME: standard layout, migrations, tests.")
 @click.argument("name")
-@click.option("--dir", "directory", default=None, help="Folder to create (default: ./gallra-NAME); must be absent or empty.")
+@click.option(
+    "--dir", "directory", default=None,
+    help="Folder to create (default: ./gallra-NAME); must be absent or empty.",
+)
 @click.option("--label-sv", default=None, help="The module's Swedish name (default: from NAME).")
 @click.option("--label-en", default=None, help="The module's English name (default: from NAME).")
 def plugins_new(name: str, directory: str | None, label_sv: str | None, label_en: str | None) -> None:
@@ -278,7 +312,10 @@ def plugins_new(name: str, directory: str | None, label_sv: str | None, label_en
 @cli.command(help="Show e-mail and SMS messages in the outbox (newest first).")
 @click.option("--tenant", default=None, help="Only this tenant's messages.")
 @click.option("--limit", default=20, show_default=True, help="Show at most this many messages.")
-@click.option("--status", type=click.Choice(["queued", "sent", "failed"]), default=None, help="Only messages with this status.")
+@click.option(
+    "--status", type=click.Choice(["queued", "sent", "failed"]), default=None,
+    help="Only messages with this status.",
+)
 def outbox(tenant: str | None, limit: int, status: str | None) -> None:
     from core.auth import find_tenant
     from core.tables import Outbox
@@ -293,7 +330,10 @@ def outbox(tenant: str | None, limit: int, status: str | None) -> None:
         if status:
             query = query.where(Outbox.status == status)
         for m in await query:
-            click.echo(f"#{m['id']} {m['created_at']:%Y-%m-%d %H:%M} {m['channel']} to {m['recipient']} [{m['status']}] {m['subject']}")
+            click.echo(
+                f"#{m['id']} {m['created_at']:%Y-%m-%d %H:%M} {m['channel']} to {m['recipient']} "
+                f"[{m['status']}] {m['subject']}"
+            )
             click.echo("  " + m["body"].replace("\n", "\n  "))
             if m["error"]:
                 click.echo(f"  error: {m['error']}")

@@ -278,7 +278,7 @@ class ApprovalKind:
 
 
 # What ``declare_kinds`` may answer; the core keeps one dictionary kind -> owner per type.
-KIND_DECLARATIONS: tuple[type, ...] = (PersonKind, ApprovalKind)
+KIND_DECLARATIONS: tuple[type[PersonKind] | type[ApprovalKind], ...] = (PersonKind, ApprovalKind)
 
 
 @dataclass(frozen=True)

@@ -18,10 +18,10 @@ import logging
 import os
 import sqlite3
 import weakref
-from contextlib import asynccontextmanager, contextmanager
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from piccolo.engine.base import Engine
@@ -36,7 +36,7 @@ logging.getLogger("aiosqlite").setLevel(logging.INFO)
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def make_engine(settings: Settings) -> Engine:
@@ -239,7 +239,7 @@ class LoopPoolPostgresEngine(PostgresEngine):
         except RuntimeError:
             return None
 
-    @property  # type: ignore[override]
+    @property
     def pool(self) -> Any:
         if _owner.get():
             return None  # the owner's statements open connections of their own
@@ -328,7 +328,7 @@ class _SQLitePool:
         for connection in idle:
             try:
                 await connection.close()
-            except Exception:  # noqa: BLE001 - closing anyway
+            except Exception:  # closing anyway
                 logging.getLogger(__name__).debug("closing a pooled connection failed", exc_info=True)
 
 
@@ -450,7 +450,7 @@ class PooledSQLiteEngine(SQLiteEngine):
             try:
                 if connection.in_transaction:
                     await connection.rollback()
-            except Exception:  # noqa: BLE001 - a broken connection is closed instead
+            except Exception:  # a broken connection is closed instead
                 await connection.close()
                 return
             pool.idle.append(connection)

@@ -76,7 +76,7 @@ async def deliver_message(outbox_id: int) -> None:
     hook = get_host().hook.send_sms if message.channel == "sms" else get_host().hook.send_email
     try:
         answer = await await_me_maybe(hook(message=message))
-    except Exception as exc:  # noqa: BLE001 - any gateway failure is recorded and retried
+    except Exception as exc:  # any gateway failure is recorded and retried
         reason = type(exc).__name__ + (f": {exc}" if isinstance(exc, DeliveryError) else "")
         final = attempts >= settings.delivery_max_attempts
         await Outbox.update(

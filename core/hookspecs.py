@@ -127,7 +127,9 @@ def anonymize(context: AnonymizeContext) -> Awaitable[None] | None:
 
 
 @hookspec
-def veto_erasure(tenant_id: int, rule: str, record_ids: list[int]) -> Mapping[int, str] | Awaitable[Mapping[int, str]] | None:
+def veto_erasure(
+    tenant_id: int, rule: str, record_ids: list[int]
+) -> Mapping[int, str] | Awaitable[Mapping[int, str]] | None:
     """Keep records a data subject asked to erase, with a reason each (for example invoiced
     orders kept for bookkeeping); answer ``{record_id: reason}`` for ``rule``'s records.
 
@@ -265,4 +267,4 @@ def _hook_names() -> list[str]:
 
 
 HOOK_NAMES: list[str] = _hook_names()
-__all__ = ["hookspec", "HOOK_NAMES"]
+__all__ = ["HOOK_NAMES", "hookspec"]

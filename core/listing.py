@@ -216,10 +216,10 @@ class Page(msgspec.Struct):
     limit: int
 
 
-def page_of(item_type: type[Any], name: str | None = None) -> type[Page]:
+def page_of(item_type: type[Any], name: str | None = None) -> type[Any]:
     """``class <Item>Page(Page): items: list[item_type]`` made at run time (the record
     layer's generated lists). ``name`` defaults to the item type's name with ``Out``
-    replaced by ``Page``."""
+    replaced by ``Page``. (Typed ``type[Any]``: no static type names its ``items``.)"""
     if name is None:
         base = item_type.__name__
         name = (base.removesuffix("Out")) + "Page"
@@ -229,7 +229,7 @@ def page_of(item_type: type[Any], name: str | None = None) -> type[Page]:
         bases=(Page,),
         module=getattr(item_type, "__module__", __name__),
     )
-    return cls  # type: ignore[return-value]
+    return cls
 
 
 # --- problem details (RFC 9457), as documented in the OpenAPI document ---------------------

@@ -75,9 +75,9 @@ def observe_run(plugin: str, records: int, started: Any, finished: datetime) -> 
         if isinstance(started, str):
             started = datetime.fromisoformat(started)
         if started.tzinfo is None:
-            started = started.replace(tzinfo=timezone.utc)
+            started = started.replace(tzinfo=UTC)
         observe_sweep(plugin, records, max(0.0, (finished - started).total_seconds()))
-    except Exception:  # noqa: BLE001 - metrics never break a sweep
+    except Exception:  # metrics never break a sweep
         logging.getLogger(__name__).debug("sweep metric not recorded", exc_info=True)
 
 

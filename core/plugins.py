@@ -242,7 +242,8 @@ class PluginHost:
         out: dict[str, list[Any]] = {}
         if hook_name in DERIVED_FROM_RECORDS:
             for owner, specs in self.records_by_plugin().items():
-                area = self.records[owner].module.area if owner in self.records and self.records[owner].module else ""
+                module = self.records[owner].module if owner in self.records else None
+                area = module.area if module else ""
                 for spec in specs:
                     out.setdefault(owner, []).extend(_derive(spec, hook_name, area))
         for impl in getattr(self.pm.hook, hook_name).get_hookimpls():
@@ -254,7 +255,8 @@ class PluginHost:
         """Every plugin's record specs (``declare_records``), by the plugin that declared them."""
         out: dict[str, list[Any]] = {}
         for impl in self.pm.hook.declare_records.get_hookimpls():
-            specs = list(impl.function() or ())
+            answer: Any = impl.function()  # pluggy types a hook's answer as object
+            specs = list(answer or ())
             names = [s.name for s in specs]
             if len(names) != len(set(names)):
                 raise ValueError(f"plugin {impl.plugin_name!r} declares a record name twice: {names}")

@@ -135,16 +135,16 @@ async def ensure_rls() -> list[str]:
                     f"CREATE POLICY {POLICY} ON {q} USING {CONDITION} WITH CHECK {CONDITION}"
                 )
         if role:
-            r = _quote(role)
-            await raw(f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {r}")
-            await raw(f"GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA public TO {r}")
+            grantee = _quote(role)
+            await raw(f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {grantee}")
+            await raw(f"GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA public TO {grantee}")
             # Tables the owner creates later (a plugin installed next month) too.
             await raw(
                 f"ALTER DEFAULT PRIVILEGES IN SCHEMA public "
-                f"GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO {r}"
+                f"GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO {grantee}"
             )
             await raw(
-                f"ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT USAGE, SELECT, UPDATE ON SEQUENCES TO {r}"
+                f"ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT USAGE, SELECT, UPDATE ON SEQUENCES TO {grantee}"
             )
     return tables
 

@@ -11,10 +11,12 @@ import logging
 import os
 import socket
 import uuid
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from core.contracts import ScheduledJob
 from core.db import atomic, utcnow
 from core.plugins import get_host
 from core.tables import SchedulerLock
@@ -72,17 +74,17 @@ class Scheduler:
     async def tick(self) -> None:
         try:
             self.active = await self.lease.acquire()
-        except Exception:  # noqa: BLE001 - a database hiccup must not kill the scheduler
+        except Exception:  # a database hiccup must not kill the scheduler
             log.exception("could not renew the scheduler lease")
             self.active = False
 
-    def _guarded(self, job):  # type: ignore[no-untyped-def]
+    def _guarded(self, job: ScheduledJob) -> Callable[[], Awaitable[None]]:
         async def run() -> None:
             if not self.active:
                 return
             try:
                 await job.func()
-            except Exception:  # noqa: BLE001
+            except Exception:
                 log.exception("scheduled job %s failed", job.id)
 
         return run

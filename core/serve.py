@@ -6,10 +6,14 @@ import asyncio
 import logging
 import os
 import threading
+from typing import TYPE_CHECKING, Any
 
 import uvicorn
 
 from core.config import get_settings
+
+if TYPE_CHECKING:
+    from litestar import Litestar
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +60,9 @@ def serve(host: str, port: int, demo: bool, workers: int) -> None:
         threading.Thread(target=_scheduler_thread, daemon=True, name="gallra-scheduler").start()
     from core.app import PendingMigrations
 
+    # GALLRA_LOG_FORMAT=json: uvicorn's loggers go through the root's JSON handler.
+    json_logs = os.environ.get("GALLRA_LOG_FORMAT", "").lower() == "json"
+    logging_options: dict[str, Any] = {"log_config": None} if json_logs else {}
     try:
         uvicorn.run(
             "core.asgi:app" if workers > 1 else _app(),
@@ -64,8 +71,7 @@ def serve(host: str, port: int, demo: bool, workers: int) -> None:
             workers=workers if workers > 1 else None,
             log_level="info",
             proxy_headers=settings.trust_proxy,
-            # GALLRA_LOG_FORMAT=json: uvicorn's loggers go through the root's JSON handler.
-            **({"log_config": None} if os.environ.get("GALLRA_LOG_FORMAT", "").lower() == "json" else {}),
+            **logging_options,
         )
     except PendingMigrations as exc:
         raise SystemExit(str(exc)) from None
@@ -82,7 +88,7 @@ def _refuse_pending_migrations() -> None:
         )
 
 
-def _app():  # type: ignore[no-untyped-def]
+def _app() -> Litestar:
     from core.app import create_app
 
     return create_app()

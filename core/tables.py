@@ -3,17 +3,39 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from piccolo.columns import (
     BigInt,
     Boolean,
     Integer,
+    Serial,
     Text,
     Timestamptz,
     Varchar,
 )
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
+
+if TYPE_CHECKING:
+
+    class IdTable(Table):
+        """A table as the type checker sees it: Piccolo adds the serial primary key ``id``
+        when the class is made, so no annotation in Piccolo's ``Table`` names it."""
+
+        id: Serial
+
+    class TenantTable(IdTable):
+        """A tenant's table (decision 6): ``id`` and the owning ``tenant_id``, for code that
+        takes any tenant-owned table. Its subclasses still declare their ``tenant_id``
+        column (index, null) themselves."""
+
+        tenant_id: Integer
+
+else:
+    # At run time both are Piccolo's Table itself: a subclass of Table is a table to Piccolo
+    # (registered, with an id column of its own), and these two add no column, only types.
+    IdTable = TenantTable = Table
 
 
 def _now() -> datetime:
@@ -27,7 +49,7 @@ def UpdatedAt() -> Timestamptz:
     return Timestamptz(default=TimestamptzNow(), auto_update=_now, index=True)
 
 
-class Tenant(Table):
+class Tenant(IdTable):
     slug = Varchar(length=63, unique=True)
     name = Varchar(length=200)
     language = Varchar(length=5, default="sv")
@@ -36,7 +58,7 @@ class Tenant(Table):
     updated_at = UpdatedAt()
 
 
-class TenantModule(Table, tablename="tenant_module"):
+class TenantModule(TenantTable, tablename="tenant_module"):
     """A tenant's choice for one module; a missing row means the module's default."""
 
     tenant_id = Integer(index=True)
@@ -45,7 +67,7 @@ class TenantModule(Table, tablename="tenant_module"):
     changed_at = Timestamptz(default=TimestamptzNow())
 
 
-class Employee(Table):
+class Employee(TenantTable):
     """A user of the system (an employee of the tenant)."""
 
     tenant_id = Integer(index=True)
@@ -64,7 +86,7 @@ class Employee(Table):
     anonymized_at = Timestamptz(null=True, default=None)
 
 
-class EmployeeGroup(Table, tablename="employee_group"):
+class EmployeeGroup(TenantTable, tablename="employee_group"):
     tenant_id = Integer(index=True)
     name = Varchar(length=120)
     description = Text(default="")
@@ -75,18 +97,18 @@ class EmployeeGroup(Table, tablename="employee_group"):
     """Also set when the members change."""
 
 
-class GroupMember(Table, tablename="group_member"):
+class GroupMember(TenantTable, tablename="group_member"):
     tenant_id = Integer(index=True)
     group_id = Integer(index=True)
     employee_id = Integer(index=True)
 
 
 LOGIN_KINDS = ("employee", "portal")
-"""Who logs in: an employee, or a person with a customer-portal account (plugins/portal).
+"""Who logs in: an employee, or a person with a customer-portal account (the customer portal).
 Sessions, link tokens and the login throttle are the same machinery for both (core.auth)."""
 
 
-class Session(Table):
+class Session(TenantTable):
     """A server-side login session; the browser holds only a random token.
 
     ``kind`` says whose (:data:`LOGIN_KINDS`) and ``subject_id`` which one of that kind (an
@@ -106,7 +128,7 @@ class Session(Table):
     user_agent = Varchar(length=200, default="")
 
 
-class PasswordResetToken(Table, tablename="password_reset_token"):
+class PasswordResetToken(TenantTable, tablename="password_reset_token"):
     """A single-use link (SHA-256 only): a password reset, or a portal invitation where
     the person chooses the first password. ``kind``, ``subject_id`` and ``employee_id`` as
     in :class:`Session`."""
@@ -122,7 +144,7 @@ class PasswordResetToken(Table, tablename="password_reset_token"):
     used_at = Timestamptz(null=True, default=None)
 
 
-class AttemptCounter(Table, tablename="attempt_counter"):
+class AttemptCounter(IdTable, tablename="attempt_counter"):
     """Attempts per key in a fixed window (:mod:`core.throttle`): logins, reset requests,
     anything that limits guessing. One row per key, changed by one atomic statement, so
     parallel requests and several web processes cannot take more than the limit."""
@@ -132,7 +154,7 @@ class AttemptCounter(Table, tablename="attempt_counter"):
     window_started = BigInt(default=0, index=True)  # Unix seconds of the window's first attempt
 
 
-class Outbox(Table):
+class Outbox(IdTable):
     """Every e-mail and SMS the system sends: queued, sent or failed, never lost."""
 
     tenant_id = Integer(null=True, default=None, index=True)
@@ -152,7 +174,7 @@ class Outbox(Table):
     sent_at = Timestamptz(null=True, default=None)
 
 
-class SchedulerLock(Table, tablename="scheduler_lock"):
+class SchedulerLock(IdTable, tablename="scheduler_lock"):
     """A lease: the scheduler holding it acts, any other waits."""
 
     name = Varchar(length=63, unique=True)

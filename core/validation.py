@@ -70,9 +70,15 @@ def normalize_phone(value: str | None, field: str = "phone", region: str = "SE")
     try:
         number = phonenumbers.parse(raw, region)
     except phonenumbers.NumberParseException as exc:
-        raise FieldError(field, "this is not a phone number; write it like 070-123 45 67 or +46 70 123 45 67", code="phone_invalid") from exc
+        raise FieldError(
+            field, "this is not a phone number; write it like 070-123 45 67 or +46 70 123 45 67", code="phone_invalid"
+        ) from exc
     if not phonenumbers.is_valid_number(number):
-        raise FieldError(field, "this is not a valid phone number; write it like 070-123 45 67 or +46 70 123 45 67", code="phone_invalid")
+        raise FieldError(
+            field,
+            "this is not a valid phone number; write it like 070-123 45 67 or +46 70 123 45 67",
+            code="phone_invalid",
+        )
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 

@@ -21,13 +21,13 @@ _STATE_KEY = "gallra_user"
 
 async def user_of(connection: ASGIConnection[Any, Any, Any, Any]) -> SessionUser | None:
     """The logged-in employee of this request, looked up once and remembered."""
-    state = connection.scope.setdefault("state", {})  # type: ignore[typeddict-item]
+    state = connection.scope.setdefault("state", {})
     if _STATE_KEY not in state:
         user = await authenticate(connection.cookies.get(SESSION_COOKIE))
         state[_STATE_KEY] = user
         if user is not None:
             bind_actor(actor_of(user, client_ip(connection)))
-    return state[_STATE_KEY]  # type: ignore[no-any-return]
+    return state[_STATE_KEY]
 
 
 async def provide_user(request: Request[Any, Any, Any]) -> SessionUser:

@@ -48,7 +48,7 @@ def _declare(key: str) -> None:
         return
     fn, options = _TASKS[key]
     opts = {"max_retries": 5, "min_backoff": 1000, "max_backoff": 60_000, **options}
-    _actors[key] = dramatiq.actor(fn, actor_name=key, broker=_broker, **opts)
+    _actors[key] = dramatiq.actor(actor_name=key, broker=_broker, **opts)(fn)
 
 
 def make_broker(url: str | None, namespace: str | None = None) -> dramatiq.Broker:
@@ -145,7 +145,7 @@ class DatabasePool(dramatiq.Middleware):
         if getattr(engine, "pool", None) is not None and loop is not None:
             try:
                 loop.run_coroutine(engine.close_connection_pool())
-            except Exception:  # noqa: BLE001 - shutting down anyway
+            except Exception:  # shutting down anyway
                 log.exception("could not close the database pool")
 
 
@@ -170,5 +170,5 @@ def check_broker(broker: dramatiq.Broker) -> bool:
             return bool(client.ping())
         connection = getattr(broker, "connection", None)
         return connection is not None and connection.is_open
-    except Exception:  # noqa: BLE001 - health answers yes/no, never raises
+    except Exception:  # health answers yes/no, never raises
         return False

@@ -11,8 +11,8 @@ wrong ones have taken the attempts the limit allows: it must be refused unchecke
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import httpx

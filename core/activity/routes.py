@@ -102,7 +102,7 @@ async def check_record(
 
 class ActivityController(Controller):
     path = "/api/activity/{plugin:str}/{record_type:str}/{record_id:int}"
-    tags = ["activity"]
+    tags = ("activity",)
 
     @get("/")
     async def list_entries(

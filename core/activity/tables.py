@@ -6,8 +6,10 @@ from piccolo.columns import BigInt, Integer, Text, Timestamptz, Varchar
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
+from core.tables import TenantTable
 
-class Activity(Table):
+
+class Activity(TenantTable):
     """One entry attached to (plugin, record_type, record_id) of a tenant.
 
     ``author_id`` is the employee who wrote it (None for a customer in the portal or the

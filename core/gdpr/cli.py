@@ -101,7 +101,7 @@ def sweep_command(
                     f"Plugin {plugin!r} declares no retention rules. With rules: {', '.join(plugins)}"
                 )
             plugins = [plugin]
-        out = []
+        out: list[dict[str, Any]] = []
         for tenant_id in tenants:
             for p in plugins:
                 if tenant_id == 0 and p != "core":

@@ -7,8 +7,12 @@ lost, repeated or concurrent message changes nothing.
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
 from core.worker import enqueue, task
+
+if TYPE_CHECKING:
+    from core.gdpr.engine import RuleResult
 
 log = logging.getLogger(__name__)
 
@@ -20,7 +24,7 @@ SWEEP_TENANTS_TASK = "core.gdpr_sweep_tenants"
 TENANTS_PER_MESSAGE = 20
 
 
-def _report(tenant_id: int, results: list) -> None:  # type: ignore[type-arg]
+def _report(tenant_id: int, results: list[RuleResult]) -> None:
     done = sum(r.records for r in results)
     errors = [r.rule for r in results if r.outcome == "error"]
     if errors:

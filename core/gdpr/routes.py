@@ -9,6 +9,7 @@ import msgspec
 from litestar import Controller, Router, get, post, put
 from litestar.params import JSONBody, QueryParameter
 from litestar.status_codes import HTTP_200_OK
+from piccolo.custom_types import Combinable
 
 from core.db import atomic
 from core.gdpr.engine import sweep
@@ -94,7 +95,7 @@ def check_word(value: str) -> str:
 
 class GdprController(Controller):
     path = "/api/gdpr"
-    tags = ["gdpr"]
+    tags = ("gdpr",)
 
     @get("/retention")
     async def get_retention(self, admin: AuthUser) -> list[RetentionOut]:
@@ -171,7 +172,7 @@ class GdprController(Controller):
     ) -> RunPage:
         """The audit of anonymization runs, newest first. ``updated_since``: runs started
         or finished since then."""
-        where = GdprRun.tenant_id == admin.tenant_id
+        where: Combinable = GdprRun.tenant_id == admin.tenant_id
         if plugin:
             where = where & (GdprRun.plugin == plugin)
         if rule:

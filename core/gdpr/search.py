@@ -178,7 +178,7 @@ def parse_query(text: str) -> ParsedQuery:
     if _IDISH.match(compact):
         ids = id_digits(compact)
         if ids:
-            alternatives = [(Lookup("n", d),) for d in ids]
+            alternatives: list[tuple[Lookup, ...]] = [(Lookup("n", d),) for d in ids]
             # 0701234567 can be a valid identity number and a phone number at once.
             phone = phone_digits(qtext) if not any(c in qtext for c in "+-") else None
             if phone:
@@ -197,7 +197,7 @@ def parse_query(text: str) -> ParsedQuery:
     ws = list(dict.fromkeys(words(qtext)))[:8]
     if not ws:
         raise SearchError("q", "type at least one letter or digit")
-    alternatives: list[tuple[Lookup, ...]] = [tuple(Lookup("w", w, prefix=True) for w in ws)]
+    alternatives = [tuple(Lookup("w", w, prefix=True) for w in ws)]
     if not any(c.isspace() for c in qtext) and "." in qtext:
         # "example.se": the start of an e-mail address or of its domain.
         alternatives.append((Lookup("e", fold(qtext)[:MAX_TERM], prefix=True),))
@@ -1227,7 +1227,7 @@ async def _search(
     for fid, rids in per_field.items():
         key = by_id.get(fid)
         srcs = reg.sources_of(*key) if key is not None else []
-        if not srcs:
+        if key is None or not srcs:
             continue
         if len(srcs) == 1 or not any(s.source.where for s in srcs):
             per_source[srcs[0].index].extend(rids)
@@ -1257,13 +1257,13 @@ async def _search(
                         break
     groups: dict[tuple[Any, ...], dict[str, Any]] = {}
     for s in reg.sources:
-        rids = per_source.get(s.index)
-        if not rids:
+        found = per_source.get(s.index)
+        if not found:
             continue
         place = s.source.place_sv if language == "sv" else s.source.place_en
         gkey = (AREA_ORDER.get(s.source.area, 9), s.source.area, s.owner, s.source.record_type, place)
         g = groups.setdefault(gkey, {"total": 0, "sources": []})
-        g["total"] += len(rids)
+        g["total"] += len(found)
         g["sources"].append(s)
     # One page per group, newest records first within each place; then only those rows.
     start = (page - 1) * page_size

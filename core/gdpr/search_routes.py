@@ -14,13 +14,12 @@ from litestar.params import FromPath, JSONBody, QueryParameter
 from litestar.response import Response
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_202_ACCEPTED
 
-from core.db import atomic
-
 from core.auth import SessionUser
+from core.db import atomic
 from core.eventlog import log_event
-from core.listing import Limit
 from core.gdpr import search as search_index
 from core.gdpr import subjects
+from core.listing import Limit
 from core.security import keyed_hash
 from core.web import AuthUser, client_ip
 
@@ -158,7 +157,7 @@ async def audit_lookup(user: SessionUser, action: str, text: str, ip: str) -> No
 
 class SearchController(Controller):
     path = "/api/gdpr"
-    tags = ["gdpr"]
+    tags = ("gdpr",)
 
     @get("/search")
     async def search(
@@ -247,4 +246,4 @@ class SearchController(Controller):
         return msgspec.convert(result, EraseOut)
 
 
-__all__ = ["SearchController", "require_gdpr", "audit_lookup"]
+__all__ = ["SearchController", "audit_lookup", "require_gdpr"]

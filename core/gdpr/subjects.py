@@ -57,11 +57,21 @@ class Identifiers:
     customer_numbers: list[int] = field(default_factory=list)
 
     @classmethod
-    def parse(cls, emails: list[str], phones: list[str], national_ids: list[str], customer_numbers: list[int]) -> Identifiers:
+    def parse(
+        cls, emails: list[str], phones: list[str], national_ids: list[str], customer_numbers: list[int]
+    ) -> Identifiers:
         if not (emails or phones or national_ids or customer_numbers):
-            raise FieldError("identifiers", "give at least one e-mail address, phone number, personal identity number or customer number")
+            raise FieldError(
+                "identifiers",
+                "give at least one e-mail address, phone number, personal identity number or customer number",
+            )
         if len(emails) + len(phones) + len(national_ids) + len(customer_numbers) > MAX_IDENTIFIERS:
-            raise FieldError("identifiers", "give at most %(max)s identifiers at a time", code="too_many_identifiers", max=MAX_IDENTIFIERS)
+            raise FieldError(
+                "identifiers",
+                "give at most %(max)s identifiers at a time",
+                code="too_many_identifiers",
+                max=MAX_IDENTIFIERS,
+            )
         out = cls()
         for i, e in enumerate(emails):
             v = normalize_email(e, field=f"emails[{i}]", required=True)
@@ -168,7 +178,7 @@ async def locate(tenant_id: int, ids: Identifiers) -> Located:
             )
             found.records[tbl].update(int(r["id"]) for r in rows)
     # Child rows anonymized with the person (fields declared with parent_column).
-    for tbl, (kind, info) in subject_tables.items():
+    for tbl, (_kind, info) in subject_tables.items():
         sids = sorted(found.records.get(tbl, ()))
         if not sids:
             continue
@@ -360,10 +370,14 @@ async def run_export(export_id: int, ids: dict[str, Any], language: str = "sv") 
                     SubjectExport.finished_at: utcnow(),
                 }
             ).where(SubjectExport.id == export_id)
-    except Exception as exc:  # noqa: BLE001 - recorded without personal data
+    except Exception as exc:  # recorded without personal data
         log.error("subject export %s failed: %s", export_id, type(exc).__name__)
         await SubjectExport.update(
-            {SubjectExport.status: "error", SubjectExport.error: type(exc).__name__, SubjectExport.finished_at: utcnow()}
+            {
+                SubjectExport.status: "error",
+                SubjectExport.error: type(exc).__name__,
+                SubjectExport.finished_at: utcnow(),
+            }
         ).where(SubjectExport.id == export_id)
 
 
@@ -646,7 +660,9 @@ async def _remaining(tenant_id: int, after: Located, language: str) -> tuple[Loc
             if gs.record_status(row) == "anonymized":
                 continue
             plugin, _area, place, record_type, _ = _place(reg, tbl, row, language)
-            remaining.append(Planned(plugin, None, tbl, record_type, place, int(row["id"]), gs.record_status(row), "remains"))
+            remaining.append(
+                Planned(plugin, None, tbl, record_type, place, int(row["id"]), gs.record_status(row), "remains")
+            )
     return after, remaining
 
 

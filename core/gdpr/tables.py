@@ -10,8 +10,10 @@ from piccolo.columns import BigInt, Integer, Text, Timestamptz, Varchar
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
+from core.tables import IdTable, TenantTable
 
-class RetentionSetting(Table, tablename="gdpr_retention_setting"):
+
+class RetentionSetting(TenantTable, tablename="gdpr_retention_setting"):
     """A tenant's choice for one retention rule; a missing row means the rule's default.
 
     Unique on (tenant_id, rule_key) (see the index migration). The module settings
@@ -25,7 +27,7 @@ class RetentionSetting(Table, tablename="gdpr_retention_setting"):
     changed_at = Timestamptz(default=TimestamptzNow())
 
 
-class GdprRun(Table, tablename="gdpr_run"):
+class GdprRun(TenantTable, tablename="gdpr_run"):
     """One audit row per rule per sweep, and per immediate or requested anonymization.
 
     Holds counts and an error text without personal data (an exception's class, never
@@ -48,7 +50,7 @@ class GdprRun(Table, tablename="gdpr_run"):
 GDPR_TABLES: list[type[Table]] = [RetentionSetting, GdprRun]
 
 
-class SearchField(Table, tablename="gdpr_search_field"):
+class SearchField(IdTable, tablename="gdpr_search_field"):
     """One indexed place: a (table, column) pair named by a search source. Term rows carry
     this small id instead of the names; a new pair makes ``ensure_index`` index its table."""
 
@@ -56,7 +58,7 @@ class SearchField(Table, tablename="gdpr_search_field"):
     col = Varchar(length=63)
 
 
-class SearchTerm(Table, tablename="gdpr_search_term"):
+class SearchTerm(TenantTable, tablename="gdpr_search_term"):
     """One normalized search term of one record's field (see core/gdpr/search.py).
 
     ``kind``: e (e-mail), p (phone digits), n (identity/organization number digits),
@@ -71,7 +73,7 @@ class SearchTerm(Table, tablename="gdpr_search_term"):
     record_id = BigInt()
 
 
-class SearchDirty(Table, tablename="gdpr_search_dirty"):
+class SearchDirty(IdTable, tablename="gdpr_search_dirty"):
     """Rows written since the index last saw them; database triggers add them, the
     commit of the writing transaction (or the next search) reindexes and removes them."""
 
@@ -79,7 +81,7 @@ class SearchDirty(Table, tablename="gdpr_search_dirty"):
     record_id = BigInt()
 
 
-class SubjectExport(Table, tablename="gdpr_subject_export"):
+class SubjectExport(TenantTable, tablename="gdpr_subject_export"):
     """A data subject's access export (JSON and HTML), deleted 7 days after it is made."""
 
     tenant_id = Integer(index=True)

@@ -1,7 +1,5 @@
 from piccolo.apps.migrations.auto.migration_manager import MigrationManager
-from piccolo.columns.column_types import BigInt
-from piccolo.columns.column_types import Integer
-from piccolo.columns.column_types import Varchar
+from piccolo.columns.column_types import BigInt, Integer, Varchar
 from piccolo.columns.indexes import IndexMethod
 
 ID = "2026-12-05T21:30:37:132269"

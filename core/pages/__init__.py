@@ -121,7 +121,7 @@ def _translations(lang: str, host_id: int) -> NullTranslations:
     for folder in _plugin_dirs("locale").values():
         extra = Translations.load(str(folder), [lang], domain="messages")
         if isinstance(extra, Translations):
-            base.merge(extra)  # type: ignore[union-attr]
+            base.merge(extra)
     return base
 
 
@@ -165,7 +165,7 @@ def csrf_token(connection: ASGIConnection[Any, Any, Any, Any]) -> str:
     token = connection.cookies.get(CSRF_COOKIE, "")
     if token and 20 <= len(token) <= 128:
         return token
-    state = connection.scope.setdefault("state", {})  # type: ignore[typeddict-item]
+    state = connection.scope.setdefault("state", {})
     if _STATE_CSRF not in state:
         state[_STATE_CSRF] = new_token()
     return str(state[_STATE_CSRF])
@@ -267,7 +267,7 @@ def _page_paths(request: Request[Any, Any, Any]) -> set[str]:
     if cache is None:
         cache = {route.path for route in request.app.routes}
         request.app.state["gallra_page_paths"] = cache
-    return cache  # type: ignore[no-any-return]
+    return cache
 
 
 def account_links(request: Request[Any, Any, Any]) -> list[tuple[str, str]]:
@@ -283,7 +283,7 @@ def account_links(request: Request[Any, Any, Any]) -> list[tuple[str, str]]:
                     found[route.path] = str(text)
         cache = sorted(found.items())
         request.app.state["gallra_account_links"] = cache
-    return cache  # type: ignore[no-any-return]
+    return cache
 
 
 async def navigation(request: Request[Any, Any, Any], user: SessionUser, lang: str) -> list[NavItem]:
@@ -468,4 +468,4 @@ class PageController(Controller):
     """Base of every page controller: HTML errors, a redirect to login, no OpenAPI entry."""
 
     include_in_schema = False
-    exception_handlers = page_exception_handlers()  # type: ignore[assignment]
+    exception_handlers = page_exception_handlers()

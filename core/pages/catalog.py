@@ -60,7 +60,7 @@ def messages_of(folder: Path) -> set[str]:
     if folder.name != "core":
         # A plugin's catalog holds only what core's does not already translate.
         core = load(po_path(Path(__file__).resolve().parents[1], "sv"), "sv")
-        found = {m for m in found if not (core.get(m) and core.get(m).string)}
+        found = {m for m in found if not ((known := core.get(m)) and known.string)}
     return found
 
 
@@ -94,7 +94,8 @@ def update(folder: Path) -> list[str]:
         with path.with_suffix(".mo").open("wb") as fh:
             write_mo(fh, catalog)
         if lang == "sv":
-            missing = sorted(m.id for m in catalog if m.id and not m.string)
+            # A plural message's id is (singular, plural): named by its singular.
+            missing = sorted(m.id if isinstance(m.id, str) else m.id[0] for m in catalog if m.id and not m.string)
     return missing
 
 

@@ -50,7 +50,7 @@ def struct_from_form(
         field = match.group(1) if match else "_form"
         text = str(exc)
         message = TOO_LONG if "length <=" in text else NOT_VALID
-        if "Expected `int`" in text or ">=" in text or "<=" in text and "length" not in text:
+        if "Expected `int`" in text or ">=" in text or ("<=" in text and "length" not in text):
             message = NOT_VALID
         return None, {field: t.gettext(message)}
 

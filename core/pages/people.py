@@ -12,7 +12,17 @@ from litestar.params import FromPath
 
 from core.auth import AuthError
 from core.db import atomic
-from core.pages import PageController, page_admin, page_get, page_post, read_form, read_form_lists, redirect, render, t_for
+from core.pages import (
+    PageController,
+    page_admin,
+    page_get,
+    page_post,
+    read_form,
+    read_form_lists,
+    redirect,
+    render,
+    t_for,
+)
 from core.pages.forms import error_of, struct_from_form
 from core.routes.admin import (
     KNOWN_PERMISSIONS,
@@ -67,7 +77,8 @@ class PeoplePages(PageController):
     @page_get("/employees/new")
     async def new_employee(self, request: Request[Any, Any, Any]) -> Response[Any]:
         user = await page_admin(request)
-        return await render(request, "settings/employee_form.html", {"roles": ROLES, "values": {"role": "user"}}, user=user)
+        context = {"roles": ROLES, "values": {"role": "user"}}
+        return await render(request, "settings/employee_form.html", context, user=user)
 
     @page_post("/employees/new")
     async def create(self, request: Request[Any, Any, Any]) -> Response[Any]:
@@ -144,7 +155,8 @@ class PeoplePages(PageController):
     @page_get("/groups/new")
     async def new_group(self, request: Request[Any, Any, Any]) -> Response[Any]:
         user = await page_admin(request)
-        return await self._group_page(request, user, None, {"name": "", "description": "", "permissions": [], "members": []})
+        empty = {"name": "", "description": "", "permissions": [], "members": []}
+        return await self._group_page(request, user, None, empty)
 
     @page_get("/groups/{group_id:int}/edit")
     async def edit_group(self, request: Request[Any, Any, Any], group_id: FromPath[int]) -> Response[Any]:

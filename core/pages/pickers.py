@@ -59,7 +59,9 @@ class PickerPages(PageController):
                             {"rows": rows, "field": field, "term": term}, user=user)
 
     @page_get("/customers/choose")
-    async def choose(self, request: Request[Any, Any, Any], id: CustomerId, field: FieldName = "customer_id") -> Response[Any]:
+    async def choose(
+        self, request: Request[Any, Any, Any], id: CustomerId, field: FieldName = "customer_id"
+    ) -> Response[Any]:
         """The picker field again, with the chosen customer's id filled in and named."""
         user = await page_user(request)
         person = await describe_person(user.tenant_id, "customer", id)

@@ -3,14 +3,12 @@ and the language choice. Module pages come from the plugins (``plugins/<name>/pa
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from litestar import Request, Response
+from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, QueryParameter
 from litestar.response import Redirect
-from litestar.router import Router
-from litestar.exceptions import NotFoundException
-from typing import Annotated
 
 from core import auth
 from core.auth import AuthError

@@ -9,6 +9,7 @@ from typing import Annotated, Any
 from litestar import Request, Response
 from litestar.params import QueryParameter
 
+from core.db import atomic
 from core.gdpr.registry import get_declarations
 from core.gdpr.settings import effective_settings, retention_rows, save_settings, validate_changes
 from core.gdpr.tables import GdprRun
@@ -29,7 +30,6 @@ from core.pages import (
 from core.pages.records import CLOCK_LABELS, MODE_LABELS, parse_rule_form, rule_rows
 from core.plugins import get_host
 from core.tenancy import enabled_modules, set_module_enabled
-from core.db import atomic
 from core.validation import FieldError
 from core.web import client_ip
 
@@ -243,25 +243,34 @@ class SettingsPages(PageController):
         numbers: list[int] = []
         for n in lines["customer_numbers"]:
             if not n.isdigit() or not 0 < int(n) < 2**31:
-                return await self._subject(request, user, values, {"customer_numbers": t.gettext("Write whole numbers, one per line.")})
+                not_numbers = t.gettext("Write whole numbers, one per line.")
+                return await self._subject(request, user, values, {"customer_numbers": not_numbers})
             numbers.append(int(n))
         if not any(lines.values()):
-            return await self._subject(request, user, values, {"emails": t.gettext("Give at least one e-mail address, phone number, personal identity number or customer number.")})
+            missing = t.gettext(
+                "Give at least one e-mail address, phone number, personal identity number or customer number."
+            )
+            return await self._subject(request, user, values, {"emails": missing})
         try:
             ids = subjects.Identifiers.parse(lines["emails"], lines["phones"], lines["national_ids"], numbers)
         except FieldError as exc:
-            field = exc.field.split("[")[0]
+            field = (exc.field or "identifiers").split("[")[0]
             return await self._subject(request, user, values, {field: t.gettext(exc.message)})
         action = form.get("action", "preview")
         ip = client_ip(request)
         if action == "export":
             async with atomic():
-                row = await subjects.create_export(user.tenant_id, user.employee_id, ids, language=language_of(request, user))
-                await log_event(user.tenant_id, user, "gdpr.subject_export", plugin="core", record_id=int(row["id"]), ip=ip)
+                row = await subjects.create_export(
+                    user.tenant_id, user.employee_id, ids, language=language_of(request, user)
+                )
+                await log_event(
+                    user.tenant_id, user, "gdpr.subject_export", plugin="core", record_id=int(row["id"]), ip=ip
+                )
             return await self._subject(request, user, values, export=row)
         dry_run = action != "erase"
         result = await subjects.erase(user.tenant_id, ids, dry_run=dry_run, language=language_of(request, user))
-        await log_event(user.tenant_id, user, "gdpr.subject_erasure" + ("_preview" if dry_run else ""), plugin="core", ip=ip)
+        event = "gdpr.subject_erasure_preview" if dry_run else "gdpr.subject_erasure"
+        await log_event(user.tenant_id, user, event, plugin="core", ip=ip)
         return await self._subject(request, user, values, erasure=result)
 
 

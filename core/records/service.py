@@ -305,7 +305,7 @@ class RecordService:
             if row[status] != spec.closed_state:
                 raise Conflict(RECORD_NOT_CLOSED, code=self.code("not_closed"),
                                what=self.what, number=self.number_of(row))
-            changes = {self.col(status): spec.open_state, self.col(spec.closed_at_column): None}
+            changes: dict[Any, Any] = {self.col(status): spec.open_state, self.col(spec.closed_at_column): None}
             if self.has("updated_at"):
                 changes[self.col("updated_at")] = utcnow()
             await self.table.update(changes).where(self.where_own(tenant_id, record_id))

@@ -8,6 +8,7 @@ from litestar import Controller, Request, Response, delete, get, patch, post, pu
 from litestar.exceptions import ClientException
 from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
+from piccolo.custom_types import Combinable
 
 from core import auth
 from core.auth import SessionUser
@@ -55,7 +56,7 @@ def employee_out(row: dict) -> EmployeeOut:
 
 class ModulesController(Controller):
     path = "/api/modules"
-    tags = ["modules"]
+    tags = ("modules",)
 
     @get("/")
     async def list_modules(self, user: AuthUser) -> list[ModuleOut]:
@@ -88,7 +89,7 @@ async def _check_unique_email(tenant_id: int, email: str, exclude_id: int | None
 
 class EmployeesController(Controller):
     path = "/api/employees"
-    tags = ["employees"]
+    tags = ("employees",)
 
     @get("/")
     async def list_employees(
@@ -104,7 +105,7 @@ class EmployeesController(Controller):
 
         ``updated_since`` also finds employees deleted or anonymized since then (with
         ``include_deleted``), so a sync learns that they are gone."""
-        where = Employee.tenant_id == admin.tenant_id
+        where: Combinable = Employee.tenant_id == admin.tenant_id
         if not include_deleted:
             where = where & Employee.deleted_at.is_null()
         if updated_since is not None:
@@ -133,7 +134,11 @@ class EmployeesController(Controller):
 
     @patch("/{employee_id:int}")
     async def edit(
-        self, request: Request[Any, Any, Any], admin: AuthUser, employee_id: FromPath[int], data: JSONBody[EmployeePatch]
+        self,
+        request: Request[Any, Any, Any],
+        admin: AuthUser,
+        employee_id: FromPath[int],
+        data: JSONBody[EmployeePatch],
     ) -> Response[EmployeeOut]:
         """Edit an employee (this is where an administrator adds a missing phone number).
 
@@ -156,7 +161,7 @@ class EmployeesController(Controller):
 async def create_employee(admin: SessionUser, data: EmployeeIn) -> dict:
     email = normalize_email(data.email, required=True)
     assert email is not None
-    values = dict(
+    values: dict[str, Any] = dict(
         tenant_id=admin.tenant_id,
         name=data.name.strip(),
         email=email,
@@ -284,7 +289,7 @@ def _permissions(values: list[str]) -> str:
 
 class GroupsController(Controller):
     path = "/api/groups"
-    tags = ["groups"]
+    tags = ("groups",)
 
     @get("/")
     async def list_groups(
@@ -296,7 +301,7 @@ class GroupsController(Controller):
         updated_since: UpdatedSince = None,
     ) -> GroupPage:
         """The organization's groups with their permissions and members, by name."""
-        where = EmployeeGroup.tenant_id == admin.tenant_id
+        where: Combinable = EmployeeGroup.tenant_id == admin.tenant_id
         if updated_since is not None:
             where = where & (EmployeeGroup.updated_at >= changed_since(updated_since))
         total = await EmployeeGroup.count().where(where)

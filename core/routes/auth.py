@@ -4,18 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar.params import JSONBody
 from litestar import Controller, Request, Response, get, post
-from litestar.di import Provide
+from litestar.params import JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_202_ACCEPTED
 
 from core import auth
-from core.auth import AuthError, SessionUser
+from core.auth import AuthError
 from core.contracts import SecondFactorRequest
 from core.eventlog import log_system
 from core.plugins import await_me_maybe, get_host
 from core.problems import translations_of
-from core.secondfactor import ask_second_factor
 from core.routes.schemas import (
     LoginIn,
     LoginOut,
@@ -26,12 +24,12 @@ from core.routes.schemas import (
     ResetRequestIn,
     SecondFactorOut,
 )
+from core.secondfactor import ask_second_factor
 from core.web import (
-    AuthUser,
     SESSION_COOKIE,
+    AuthUser,
     clear_session_cookie,
     client_ip,
-    provide_user,
     session_cookie,
     user_of,
 )
@@ -59,7 +57,7 @@ async def request_reset(tenant: str, email: str, ip: str) -> None:
 
 class AuthController(Controller):
     path = "/api/auth"
-    tags = ["auth"]
+    tags = ("auth",)
 
     @post("/login", status_code=HTTP_200_OK)
     async def login(self, request: Request[Any, Any, Any], data: JSONBody[LoginIn]) -> Response[LoginOut]:

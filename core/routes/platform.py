@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from litestar.params import JSONBody
 from litestar import Controller, Request, get, post
 from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
+from litestar.params import JSONBody
 from litestar.status_codes import HTTP_201_CREATED
 
 from core.config import get_settings
@@ -48,8 +48,8 @@ def _out(row: dict) -> TenantOut:
 
 class PlatformController(Controller):
     path = "/api/platform"
-    guards = [platform_guard]
-    tags = ["platform"]
+    guards = (platform_guard,)
+    tags = ("platform",)
 
     @get("/tenants")
     async def list_tenants(

@@ -28,7 +28,7 @@ whose annotations must be real types when Litestar reads them.
 
 import inspect
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
 import msgspec
 from litestar import Router, delete, get, patch, post
@@ -166,8 +166,8 @@ def record_router(
     async def create_record(user: Any, data: Any) -> Any:
         return await out(await create(user, data))
 
-    body_in = inspect.Parameter("data", kw, annotation=JSONBody[schema_in])  # type: ignore[valid-type]
-    body_patch = inspect.Parameter("data", kw, annotation=JSONBody[schema_patch])  # type: ignore[valid-type]
+    body_in = inspect.Parameter("data", kw, annotation=cast(Any, JSONBody)[schema_in])
+    body_patch = inspect.Parameter("data", kw, annotation=cast(Any, JSONBody)[schema_patch])
     handlers.append(post("/", status_code=HTTP_201_CREATED, operation_id=f"{opid}_create", tags=tags)(
         make(create_record, [body_in], schema_out, f"Create a {label}.")))
 

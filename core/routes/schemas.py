@@ -159,15 +159,15 @@ class GroupOut(msgspec.Struct):
 
 
 class EmployeePage(Page):
-    items: list[EmployeeOut] = []
+    items: list[EmployeeOut]
 
 
 class GroupPage(Page):
-    items: list[GroupOut] = []
+    items: list[GroupOut]
 
 
 class TenantPage(Page):
-    items: list[TenantOut] = []
+    items: list[TenantOut]
 
 
 class HealthOut(msgspec.Struct):

@@ -11,7 +11,7 @@ from __future__ import annotations
 import keyword
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from importlib import metadata
 from pathlib import Path
 from string import Template
@@ -56,7 +56,7 @@ def _gallra_version() -> str:
 def values(name: str, label_sv: str | None = None, label_en: str | None = None) -> dict[str, str]:
     """Everything the templates name."""
     camel = "".join(part.capitalize() for part in name.split("_"))
-    now = datetime.now(timezone.utc).replace(tzinfo=None)
+    now = datetime.now(UTC).replace(tzinfo=None)
     ids = [now, now + timedelta(seconds=1)]
     label = name.replace("_", " ").capitalize()
     return {

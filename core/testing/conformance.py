@@ -46,6 +46,7 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import contextlib
 import importlib
 import inspect
 import json
@@ -59,7 +60,7 @@ import tempfile
 import uuid
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any, ClassVar
 from urllib.parse import urlsplit, urlunsplit
@@ -168,7 +169,7 @@ def sample_value(col: Any, category: str) -> Any:
     if _is_number(col):
         return random.randint(100_000, 2_000_000_000)
     if isinstance(col, Timestamptz):
-        return datetime(1980, 1, 1, 12, tzinfo=timezone.utc)
+        return datetime(1980, 1, 1, 12, tzinfo=UTC)
     if isinstance(col, Timestamp):
         return datetime(1980, 1, 1, 12)
     if isinstance(col, Date):
@@ -311,10 +312,8 @@ _templates: dict[str, str] = {}
 
 
 def _drop_pg_template(base: str, name: str) -> None:
-    try:
+    with contextlib.suppress(Exception):  # best effort at exit
         asyncio.run(_pg_admin(base, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    except Exception:  # noqa: BLE001 - best effort at exit
-        pass
 
 
 def fresh_sqlite(path: Path) -> str:
@@ -496,7 +495,7 @@ class PluginConformance:
         for path in (apps() or []) if apps is not None else []:
             try:
                 config = importlib.import_module(path).APP_CONFIG
-            except Exception as exc:  # noqa: BLE001 - reported below
+            except Exception as exc:  # reported below
                 problems.append(f"Piccolo app {path!r} does not import: {type(exc).__name__}: {exc}")
                 continue
             if not os.path.isdir(config.migrations_folder_path):
@@ -514,11 +513,11 @@ class PluginConformance:
             group = click.Group("gallra")
             try:
                 commands(cli=group)
-            except Exception as exc:  # noqa: BLE001 - reported below
+            except Exception as exc:  # reported below
                 problems.append(f"register_commands failed: {type(exc).__name__}: {exc}")
         declare_kinds = implemented.get("declare_kinds")
         if declare_kinds is not None and not inspect.iscoroutinefunction(declare_kinds):
-            others = {
+            others: dict[tuple[type, Any], str] = {
                 (type(d), d.kind): name
                 for name, declared in host.collect_by_plugin("declare_kinds").items()
                 if name != gallra_plugin_name
@@ -582,12 +581,12 @@ class PluginConformance:
         for f in decl.fields:
             if f.owner != gallra_plugin_name or f.field.category == "other":
                 continue
-            key = (_tablename(f.table), f.field.column)
+            place = (_tablename(f.table), f.field.column)
             if not _is_text(_column(f.table, f.field.column)):
                 continue
-            if key not in searched and ".".join(key) not in self.not_searchable:
+            if place not in searched and ".".join(place) not in self.not_searchable:
                 problems.append(
-                    f"personal-data field {'.'.join(key)} ({f.field.category}) has no search "
+                    f"personal-data field {'.'.join(place)} ({f.field.category}) has no search "
                     "source: person search would not show it (declare one, or list it in "
                     "not_searchable with the reason)"
                 )
@@ -653,7 +652,7 @@ class PluginConformance:
             await save_settings(tenant_id, {rule_key: RuleSetting("immediately", rule.default_days)})
         else:
             pytest.skip(f"rule {rule_key!r} can only be off")
-        past = datetime.now(timezone.utc) - timedelta(days=days + 1, hours=1)
+        past = datetime.now(UTC) - timedelta(days=days + 1, hours=1)
         table = info.table
         values: dict[str, Any] = {"tenant_id": tenant_id}
         for column, value in rule.where:
@@ -696,7 +695,7 @@ class PluginConformance:
     @staticmethod
     async def _row(table: Any, record_id: int) -> dict[str, Any] | None:
         pk = table._meta.primary_key
-        return await table.select().where(pk == record_id).first()  # type: ignore[no-any-return]
+        return await table.select().where(pk == record_id).first()
 
     @pytest.mark.asyncio
     async def test_retention(self, gallra_plugin_name: str, gallra_rule: str, gallra_tenant: Any) -> None:
@@ -717,7 +716,7 @@ class PluginConformance:
         else:
             if row.get(info.rule.marker_column) is None:
                 problems.append(f"{_tablename(info.table)}.{info.rule.marker_column} was not set")
-            for table, column, strategy, value in stored["own"]:
+            for table, column, strategy, _value in stored["own"]:
                 if strategy == "delete_row":
                     continue
                 expected = self.expected_value(table, column, strategy, word)
@@ -841,7 +840,9 @@ class PluginConformance:
         for kind in ("customer", "contact"):
             people[kind] = await self.make_row(table, {"tenant_id": tenant_id, "kind": kind})
         emp = await Employee.insert(
-            Employee(tenant_id=tenant_id, name="Kit Employee", email=f"kit-{uuid.uuid4().hex[:8]}@example.se", role="user")
+            Employee(
+                tenant_id=tenant_id, name="Kit Employee", email=f"kit-{uuid.uuid4().hex[:8]}@example.se", role="user"
+            )
         ).returning(Employee.id)
         people["employee"] = int(emp[0]["id"])
         self.created(Employee, people["employee"])

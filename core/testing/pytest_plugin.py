@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import contextlib
 import importlib
 import itertools
 import os
@@ -144,10 +145,8 @@ def drop_worker_databases() -> None:
 
     while _worker_databases:
         admin, name = _worker_databases.pop()
-        try:
+        with contextlib.suppress(Exception):  # best effort; the next run drops it first anyway
             asyncio.run(drop(admin, name))
-        except Exception:  # noqa: BLE001 - best effort; the next run drops it first anyway
-            pass
 
 
 def prepare_environment(data_dir_prefix: str = "gallra-kit-") -> str:

@@ -23,7 +23,7 @@ Decisions worth knowing:
 
 from __future__ import annotations
 
-from core.contracts import Field, Place, RecordSpec, RetentionRule, any_employee
+from core.contracts import Category, Field, Place, RecordSpec, RetentionRule, Strategy, any_employee
 from plugins.cases.tables import Case
 
 RULE_CASES = "cases"
@@ -32,7 +32,8 @@ KINDS = ("case", "service")
 STATUSES = ("open", "closed")
 
 # (column, category, strategy, label_sv, label_en): cleared by both rules.
-PARTY = (
+FieldArgs = tuple[str, Category, Strategy, str, str]
+PARTY: tuple[FieldArgs, ...] = (
     ("customer_id", "customer_ref", "zero", "Kund", "Customer"),
     ("contact_person_id", "contact_ref", "zero", "Kontaktperson", "Contact person"),
     ("end_customer_name", "name", "replace", "Slutkund, namn", "End customer, name"),
@@ -40,7 +41,7 @@ PARTY = (
     ("end_customer_phone", "phone", "null", "Slutkund, telefon", "End customer, phone"),
     ("end_customer_email", "email", "null", "Slutkund, e-post", "End customer, e-mail"),
 )
-TITLE = ("title", "free_text", "replace", "Rubrik", "Title")
+TITLE: FieldArgs = ("title", "free_text", "replace", "Rubrik", "Title")
 
 
 def _rule(key: str, sv: str, en: str, kind: str) -> RetentionRule:

@@ -12,8 +12,10 @@ from piccolo.columns import Integer, Text, Timestamptz, Varchar
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
+from core.tables import TenantTable
 
-class Case(Table, tablename="case_record"):
+
+class Case(TenantTable, tablename="case_record"):
     """A case (Ärende, kind "case") or a service case (Serviceärende, kind "service")."""
 
     tenant_id = Integer(index=True)

@@ -22,7 +22,10 @@ Every rule defaults to "off": the organization decides how long its GDPR records
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
+
+from piccolo.table import Table
 
 from core.contracts import (
     NotPersonal,
@@ -220,7 +223,8 @@ RECORD_TYPES: list[RecordType] = [
     ),
 ]
 
-_PLACES = {
+# table -> (place in Swedish and English, link of a record id, record type)
+_PLACES: dict[type[Table], tuple[tuple[str, str], Callable[[int], str], str]] = {
     PrivacyContact: (PLACE_CONTACTS, contact_link, RT_CONTACT),
     Incident: (PLACE_INCIDENTS, incident_link, RT_INCIDENT),
     ProcessingActivity: (PLACE_INVENTORY, activity_link, RT_ACTIVITY),

@@ -173,8 +173,8 @@ class ActivityPages(PageController):
         await read_form(request)
         t = t_for(request, user)
         created, _skipped = await services.prefill(user.tenant_id, user.employee_id)
-        return redirect("/privacy/activities",
-                        t.gettext("Activities added: %(num)d. Fill in purpose and legal basis.") % {"num": len(created)})
+        added = t.gettext("Activities added: %(num)d. Fill in purpose and legal basis.") % {"num": len(created)}
+        return redirect("/privacy/activities", added)
 
     @page_get("/new")
     async def new(self, request: Request[Any, Any, Any]) -> Response[Any]:

@@ -80,7 +80,7 @@ async def _activity_out(tenant_id: int, rows: list[dict]) -> list[ActivityOut]:
 
 class ActivitiesController(Controller):
     path = "/api/privacy/activities"
-    tags = ["privacy"]
+    tags = ("privacy",)
 
     @get("/")
     async def list_activities(
@@ -144,7 +144,7 @@ def _version_out(row: dict, with_content: bool = True) -> VersionOut:
 
 class InventoryController(Controller):
     path = "/api/privacy/inventory"
-    tags = ["privacy"]
+    tags = ("privacy",)
 
     @get("/system")
     async def system(self, user: AuthUser) -> SystemOut:
@@ -241,7 +241,7 @@ def _incident_out(row: dict) -> IncidentOut:
 
 class IncidentsController(Controller):
     path = "/api/privacy/incidents"
-    tags = ["privacy"]
+    tags = ("privacy",)
 
     @get("/")
     async def list_incidents(
@@ -322,7 +322,7 @@ def _contact_out(row: dict) -> ContactOut:
 
 class ContactsController(Controller):
     path = "/api/privacy/contacts"
-    tags = ["privacy"]
+    tags = ("privacy",)
 
     @get("/")
     async def list_contacts(

@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
+
+from piccolo.custom_types import Combinable
 
 from core.auth import SessionUser
 from core.contracts import SecondFactorDecision, SecondFactorRequest
@@ -60,7 +62,7 @@ CORE = "core"
 
 
 def _aware(value: datetime) -> datetime:
-    return value.astimezone(timezone.utc)
+    return value.astimezone(UTC)
 
 
 def _loads(text: str | None) -> list[str]:
@@ -314,7 +316,7 @@ def _check_modules(modules: list[str]) -> list[str]:
 async def list_activities(
     tenant_id: int, offset: int, limit: int, include_deleted: bool = False
 ) -> tuple[int, list[dict]]:
-    where = ProcessingActivity.tenant_id == tenant_id
+    where: Combinable = ProcessingActivity.tenant_id == tenant_id
     if not include_deleted:
         where = where & ProcessingActivity.deleted_at.is_null()
     total = await ProcessingActivity.count().where(where)
@@ -758,7 +760,7 @@ async def list_incidents(
     overdue: bool | None = None,
     include_deleted: bool = False,
 ) -> tuple[int, list[dict]]:
-    where = Incident.tenant_id == tenant_id
+    where: Combinable = Incident.tenant_id == tenant_id
     if status is not None:
         if status not in ("open", "closed"):
             raise FieldError("status", UNKNOWN_CHOICE, code="invalid_choice", choices="open, closed")
@@ -957,7 +959,7 @@ def _contact_writable(row: dict) -> None:
 async def list_contacts(
     tenant_id: int, offset: int, limit: int, role: str | None = None, include_deleted: bool = False
 ) -> tuple[int, list[dict]]:
-    where = PrivacyContact.tenant_id == tenant_id
+    where: Combinable = PrivacyContact.tenant_id == tenant_id
     if role is not None:
         if role not in ROLE_LABELS:
             raise FieldError("role", UNKNOWN_CHOICE, code="invalid_choice", choices=", ".join(ROLE_LABELS))

@@ -13,8 +13,10 @@ from piccolo.columns import Boolean, Integer, Text, Timestamptz, Varchar
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
+from core.tables import TenantTable
 
-class ProcessingActivity(Table, tablename="privacy_activity"):
+
+class ProcessingActivity(TenantTable, tablename="privacy_activity"):
     """One processing activity of the organization's record of processing (article 30)."""
 
     tenant_id = Integer(index=True)
@@ -41,7 +43,7 @@ class ProcessingActivity(Table, tablename="privacy_activity"):
     anonymized_at = Timestamptz(null=True, default=None)
 
 
-class InventoryVersion(Table, tablename="privacy_inventory_version"):
+class InventoryVersion(TenantTable, tablename="privacy_inventory_version"):
     """A signed version of the whole record of processing; every version is kept."""
 
     tenant_id = Integer(index=True)
@@ -59,7 +61,7 @@ class InventoryVersion(Table, tablename="privacy_inventory_version"):
     anonymized_at = Timestamptz(null=True, default=None)
 
 
-class Incident(Table, tablename="privacy_incident"):
+class Incident(TenantTable, tablename="privacy_incident"):
     """A personal-data breach (article 33): what happened, and whom it was reported to."""
 
     tenant_id = Integer(index=True)
@@ -91,7 +93,7 @@ class Incident(Table, tablename="privacy_incident"):
     anonymized_at = Timestamptz(null=True, default=None)
 
 
-class PrivacyContact(Table, tablename="privacy_contact"):
+class PrivacyContact(TenantTable, tablename="privacy_contact"):
     """The organization's data-protection officer and other GDPR contacts."""
 
     tenant_id = Integer(index=True)

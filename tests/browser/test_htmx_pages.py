@@ -67,7 +67,10 @@ def test_customer_picker_and_live_filter(new_page: Any, shot: Any, tenant: Any) 
 def test_anonymization_preview_without_a_page_load(new_page: Any, shot: Any, tenant: Any) -> None:
     page = new_page()
     problems: list[str] = []
-    page.on("console", lambda m: problems.append(m.text) if m.type == "error" and "Failed to load resource" not in m.text else None)
+    page.on(
+        "console",
+        lambda m: problems.append(m.text) if m.type == "error" and "Failed to load resource" not in m.text else None,
+    )
     page.on("pageerror", lambda e: problems.append(str(e)))
     login(page, tenant)
     page.get_by_role("heading", name="Välkommen, Admin Person").wait_for()

@@ -6,6 +6,9 @@ First-party plugins are those the ``gallra`` distribution itself registers in th
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import ClassVar
+
 from core.plugins import get_host
 from core.testing.conformance import PluginConformance
 
@@ -21,7 +24,7 @@ def test_first_party_plugins_are_found():
 
 class TestFirstPartyConformance(PluginConformance):
     plugin = first_party()
-    not_searchable = {
+    not_searchable: ClassVar[Mapping[str, str]] = {
         # Encrypted values: search cannot read them and must not decrypt to try.
         "vault_entry.secret_values": "encrypted",
         # Kept free text about processing, not about a person (the processing activities'

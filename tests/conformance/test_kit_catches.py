@@ -6,8 +6,8 @@ with one fault per check, registered on the process's host for the test only.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Iterator, Mapping
+from typing import Any, ClassVar
 
 import pytest
 
@@ -62,7 +62,7 @@ def test_personal_data_without_a_search_source_fails_declarations(fake):
 
 def test_listing_a_field_in_not_searchable_accepts_it(fake):
     class Excused(Kit):
-        not_searchable = {"kit_fake_thing.name": "test", "kit_fake_thing.note": "test"}
+        not_searchable: ClassVar[Mapping[str, str]] = {"kit_fake_thing.name": "test", "kit_fake_thing.note": "test"}
 
     Excused().test_declarations("kit_fake")
 
@@ -104,7 +104,7 @@ def test_a_column_declared_both_ways_is_refused(fake):
 
     fake.add(Both(), name="kit_fake_both", distribution="local")
     try:
-        with pytest.raises(DeclarationError, match="kit_fake_thing.note is declared personal"):
+        with pytest.raises(DeclarationError, match=r"kit_fake_thing\.note is declared personal"):
             build(fake)
     finally:
         fake.pm.unregister(name="kit_fake_both")

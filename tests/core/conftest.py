@@ -134,7 +134,9 @@ async def clients(request: pytest.FixtureRequest) -> Any:
 _hash_cache: dict[str, str] = {}
 
 
-async def add_employee(tenant: Any, role: str = "user", name: str = "Plain Person", email: str | None = None) -> tuple[int, str]:
+async def add_employee(
+    tenant: Any, role: str = "user", name: str = "Plain Person", email: str | None = None
+) -> tuple[int, str]:
     """An employee of ``tenant`` with the test password, inserted directly (hashing once)."""
     from core import auth
     from core.tables import Employee

@@ -37,7 +37,9 @@ async def test_secure_cookie_behind_https(app, tenant):
 
 async def test_wrong_password_wrong_tenant_unknown_user_answer_alike(client, tenant):
     a = await login(client, tenant, password="not-the-password")
-    b = await client.post("/api/auth/login", json={"tenant": "no-such-tenant", "email": tenant.admin_email, "password": tenant.password})
+    b = await client.post(
+        "/api/auth/login", json={"tenant": "no-such-tenant", "email": tenant.admin_email, "password": tenant.password}
+    )
     c = await login(client, tenant, email="nobody@example.org")
     assert a.status_code == b.status_code == c.status_code == 401
     assert a.json()["detail"] == b.json()["detail"] == c.json()["detail"]
@@ -160,7 +162,9 @@ async def test_password_reset_single_use_and_ends_sessions(client, tenant, worke
     token = mail["body"].split("token=")[1].split()[0]
     assert await PasswordResetToken.count().where(PasswordResetToken.tenant_id == tenant.id) == 1
 
-    r = await client.post("/api/auth/password-reset/complete", json={"token": token, "password": "brand-new-password-1"})
+    r = await client.post(
+        "/api/auth/password-reset/complete", json={"token": token, "password": "brand-new-password-1"}
+    )
     assert r.status_code == 200
     assert "gallra_session" not in r.headers.get("set-cookie", "")  # not logged in by the reset
     assert (await client.get("/api/auth/me")).status_code == 401  # every session ended
@@ -179,7 +183,9 @@ async def test_password_reset_token_expires(client, tenant, settings):
     token = await auth.start_password_reset(tenant.slug, tenant.admin_email)
     assert token
     with time_machine.travel(timedelta(minutes=settings.reset_token_minutes, seconds=1), tick=True):
-        r = await client.post("/api/auth/password-reset/complete", json={"token": token, "password": "brand-new-password-1"})
+        r = await client.post(
+            "/api/auth/password-reset/complete", json={"token": token, "password": "brand-new-password-1"}
+        )
         assert r.status_code == 400
         assert "expired" in r.json()["detail"]
 
@@ -280,7 +286,9 @@ async def test_reset_refuses_short_password(client, tenant):
     assert r.status_code == 400
     assert "at least" in r.json()["detail"]
     # The token was not burnt by the refused attempt.
-    r = await client.post("/api/auth/password-reset/complete", json={"token": token, "password": "long-enough-password"})
+    r = await client.post(
+        "/api/auth/password-reset/complete", json={"token": token, "password": "long-enough-password"}
+    )
     assert r.status_code == 200
 
 

@@ -40,7 +40,7 @@ def walk(command: click.Command, path: tuple[str, ...] = ()):  # type: ignore[no
     yield path, command
     if isinstance(command, click.Group):
         for name, sub in sorted(command.commands.items()):
-            yield from walk(sub, path + (name,))
+            yield from walk(sub, (*path, name))
 
 
 def test_every_command_has_help(runner):
@@ -133,7 +133,8 @@ def test_user_create(runner):
     t = sync(make_tenant())
     r = runner.invoke(
         cli,
-        ["user", "create", t.slug, " Eva@Example.org ", "--name", "Eva", "--mobile", "070-123 45 67", "--password-stdin"],
+        ["user", "create", t.slug, " Eva@Example.org ", "--name", "Eva", "--mobile", "070-123 45 67",
+         "--password-stdin"],
         input="eva-has-a-long-password\n",
     )
     assert r.exit_code == 0, r.output
@@ -176,7 +177,9 @@ def test_user_set_password_ends_sessions(runner, make_host, app):
             return c.cookies.get("gallra_session")
 
     sync(open_session())
-    r = runner.invoke(cli, ["user", "set-password", t.slug, t.admin_email, "--password-stdin"], input="a-new-long-password\n")
+    r = runner.invoke(
+        cli, ["user", "set-password", t.slug, t.admin_email, "--password-stdin"], input="a-new-long-password\n"
+    )
     assert r.exit_code == 0, r.output
     assert "sessions have ended" in r.output and "a-new-long-password" not in r.output
     assert sync(Session.count().where(Session.employee_id == t.admin_id)) == 0
@@ -212,7 +215,8 @@ def test_plugins_list_shows_plugins_and_enabling_tenants(runner, make_host):
     assert r.exit_code == 0, r.output
     rows = {row["name"]: row for row in json.loads(r.output)}
     assert sorted(rows) == ["alpha", "beta", "svc"]
-    assert (rows["alpha"]["version"], rows["alpha"]["distribution"], rows["alpha"]["module"]) == ("1.2.3", "gallra-tests", True)
+    row = rows["alpha"]
+    assert (row["version"], row["distribution"], row["module"]) == ("1.2.3", "gallra-tests", True)
     assert on.slug in rows["alpha"]["tenants"] and off.slug not in rows["alpha"]["tenants"]
     assert on.slug in rows["beta"]["tenants"] and off.slug not in rows["beta"]["tenants"]  # off by default
     assert rows["svc"]["module"] is False and rows["svc"]["tenants"] == ["(all: service plugin)"]

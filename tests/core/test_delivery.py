@@ -170,7 +170,8 @@ def test_outbox_command_shows_messages():
 
     async def fill() -> None:
         await Outbox.insert(
-            Outbox(tenant_id=t.id, channel="email", recipient="a@example.org", subject="First", body="Body one", status="sent"),
+            Outbox(tenant_id=t.id, channel="email", recipient="a@example.org", subject="First", body="Body one",
+                   status="sent"),
             Outbox(tenant_id=t.id, channel="sms", recipient="+46701234567", body="Kod 1", status="queued"),
             Outbox(tenant_id=t.id, channel="email", recipient="c@example.org", subject="Third", body="Body\nthree",
                    status="failed", attempts=5, error="DeliveryError: mailbox full"),

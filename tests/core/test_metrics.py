@@ -72,3 +72,21 @@ async def test_a_finished_run_counts_for_its_plugin(tenant):
     await finish_run(run_id, 7, "ok")
     assert value("gallra_sweep_records_total") == before + 7
     assert value("gallra_sweep_duration_seconds_count") == runs + 1
+
+
+def test_a_run_started_without_a_zone_counts_as_utc():
+    """A database may give ``started_at`` back as naive text; it is read as UTC (this path
+    once named an unimported ``timezone`` and silently dropped the metric)."""
+    from datetime import UTC, datetime, timedelta
+
+    from core.metrics import REGISTRY, observe_run
+
+    def value(name: str) -> float:
+        return REGISTRY.get_sample_value(name, {"plugin": "naiveprobe"}) or 0.0
+
+    before = value("gallra_sweep_records_total")
+    seconds = value("gallra_sweep_duration_seconds_sum")
+    finished = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+    observe_run("naiveprobe", 3, (finished - timedelta(seconds=2)).replace(tzinfo=None).isoformat(), finished)
+    assert value("gallra_sweep_records_total") == before + 3
+    assert value("gallra_sweep_duration_seconds_sum") == seconds + 2.0

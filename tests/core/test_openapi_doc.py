@@ -31,7 +31,9 @@ async def test_every_operation_has_a_one_line_summary_and_a_description(client: 
     assert len(ops) > 150
     missing = [f"{m.upper()} {p}" for p, m, op in ops if not (op.get("description") or "").strip()]
     assert not missing, f"{len(missing)} operations without a description (write a docstring):\n" + "\n".join(missing)
-    long = [f"{m.upper()} {p}: {op['summary']!r}" for p, m, op in ops if "\n" in op["summary"] or len(op["summary"]) > 120]
+    long = [
+        f"{m.upper()} {p}: {op['summary']!r}" for p, m, op in ops if "\n" in op["summary"] or len(op["summary"]) > 120
+    ]
     assert not long, long
     # the summary is the first sentence of the docstring, not Litestar's name of the function
     assert doc["paths"]["/api/employees"]["get"]["summary"].startswith("The organization's employees")

@@ -72,7 +72,9 @@ async def test_create_tenant_refuses_bad_input(client, tenant):
     r = await client.post("/api/platform/tenants", json={"slug": tenant.slug, "name": "Dup"}, headers=bearer())
     assert "already exists" in r.json()["detail"]
     r = await client.post(
-        "/api/platform/tenants", json={"slug": unique_slug("p"), "name": "X", "modules": ["nosuchmodule"]}, headers=bearer()
+        "/api/platform/tenants",
+        json={"slug": unique_slug("p"), "name": "X", "modules": ["nosuchmodule"]},
+        headers=bearer(),
     )
     assert "nosuchmodule" in r.json()["detail"]
     assert await Tenant.count() == before
@@ -83,12 +85,15 @@ async def test_create_tenant_with_a_module_list(client, make_host):
     from tests.core.fake_plugins import alpha, beta
 
     host = make_host(alpha, beta)
-    from core.app import create_app
     from litestar.testing import AsyncTestClient
+
+    from core.app import create_app
 
     async with AsyncTestClient(app=create_app(host=host, check_migrations=False)) as c:
         slug = unique_slug("p")
-        r = await c.post("/api/platform/tenants", json={"slug": slug, "name": "Beta Only AB", "modules": ["beta"]}, headers=bearer())
+        r = await c.post(
+            "/api/platform/tenants", json={"slug": slug, "name": "Beta Only AB", "modules": ["beta"]}, headers=bearer()
+        )
         assert r.status_code == 201, r.text
     tid = r.json()["id"]
     assert await enabled_modules(host, tid) == {"beta"}

@@ -58,7 +58,7 @@ def test_installed_first_party_plugins_are_found_through_real_entry_points():
         assert installed[name].value == target
         rec = host.records[name]
         assert (rec.version, rec.distribution) == (version, "gallra"), name
-        assert rec.module is None or rec.module.label_sv and rec.module.label_en, name
+        assert rec.module is None or (rec.module.label_sv and rec.module.label_en), name
     assert set(host.records) == set(installed)
 
 

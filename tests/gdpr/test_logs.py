@@ -127,6 +127,6 @@ async def test_outbox_messages_are_deleted_after_thirty_days(tenant, other_tenan
     young = await message(tenant.id, timedelta(days=OUTBOX_DAYS, seconds=-1))
     others = await message(other_tenant.id, timedelta(days=OUTBOX_DAYS + 5))
     results = await sweep(tenant.id, "core", now=now)
-    assert [r for r in results if r.rule == OUTBOX_RULE][0].records == 1
+    assert next(r for r in results if r.rule == OUTBOX_RULE).records == 1
     left = {r["id"] for r in await Outbox.select(Outbox.id).where(Outbox.id.is_in([old, young, others]))}
     assert left == {young, others}

@@ -13,7 +13,9 @@ async def test_case_lifecycle_pages(anon_client, tenant):
     customer_id = int(r.headers["location"].rsplit("/", 1)[1])
     r = await post_form(anon_client, "/cases/new", {"title": " ", "kind": "case"}, "/cases/new")
     assert r.status_code == 400 and 'id="e-title"' in r.text
-    r = await post_form(anon_client, "/cases/new", {"title": "Läckande kran", "kind": "case", "customer_id": "x"}, "/cases/new")
+    r = await post_form(
+        anon_client, "/cases/new", {"title": "Läckande kran", "kind": "case", "customer_id": "x"}, "/cases/new"
+    )
     assert r.status_code == 400 and 'id="e-customer_id"' in r.text
     r = await post_form(
         anon_client, "/cases/new",
@@ -43,7 +45,9 @@ async def test_case_lifecycle_pages(anon_client, tenant):
     assert r.status_code == 303
     r = await post_form(anon_client, path + "/reopen", {}, path)
     assert r.status_code == 409 and "har inte stängts" in r.text
-    r = await post_form(anon_client, path + "/edit", {"title": "Läckande kran i kök", "kind": "service"}, path + "/edit")
+    r = await post_form(
+        anon_client, path + "/edit", {"title": "Läckande kran i kök", "kind": "service"}, path + "/edit"
+    )
     assert r.status_code == 303
     r = await anon_client.get(path + "/delete")
     assert 'id="anonymization-notice"' in r.text and "Serviceärenden" in r.text

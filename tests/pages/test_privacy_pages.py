@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime, timedelta
 
+from core.eventlog import EventLog
+from core.users import create_employee_with_password
+from plugins.privacy.tables import Incident, PrivacyContact, ProcessingActivity
+from tests.conftest import TEST_PASSWORD
 from tests.pages.helpers import CSRF_RE, page_login, post_form
 from tests.twofactor.conftest import MOBILE, activate_sms, last_code, set_phones, switch
 
@@ -25,7 +30,9 @@ async def test_inventory_signed_with_sms(anon_client, admin_client, tenant):
     challenge = re.search(r'name="challenge_id" value="([^"]+)"', r.text).group(1)
     token = CSRF_RE.search(r.text).group(1)
     form = {"csrf_token": token, "challenge_id": challenge, "then": "/privacy/sign", "note": "Årlig genomgång"}
-    r = await anon_client.post("/twofactor/code", data={**form, "code": await last_code(tenant.id)}, follow_redirects=False)
+    r = await anon_client.post(
+        "/twofactor/code", data={**form, "code": await last_code(tenant.id)}, follow_redirects=False
+    )
     assert r.status_code == 307
     r = await anon_client.post("/privacy/sign", data=form, follow_redirects=False)
     assert r.status_code == 303
@@ -52,13 +59,6 @@ async def test_inventory_is_for_the_gdpr_permission(anon_client, tenant):
 
 # --- processing activities, incidents (article 33) and GDPR contact persons ---------------
 
-from datetime import UTC, datetime, timedelta
-
-from core.eventlog import EventLog
-from core.users import create_employee_with_password
-from plugins.privacy.tables import Incident, PrivacyContact, ProcessingActivity
-from tests.conftest import TEST_PASSWORD
-
 
 def _local(delta: timedelta) -> str:
     from zoneinfo import ZoneInfo
@@ -70,7 +70,8 @@ async def test_processing_activities_pages(anon_client, tenant, other_tenant):
     await page_login(anon_client, tenant)
     r = await anon_client.get("/privacy/activities")
     assert r.status_code == 200 and "Behandlingar" in r.text
-    r = await post_form(anon_client, "/privacy/activities/new", {"name": "  ", "modules": "customers"}, "/privacy/activities/new")
+    r = await post_form(anon_client, "/privacy/activities/new", {"name": "  ", "modules": "customers"},
+                        "/privacy/activities/new")
     assert r.status_code == 400 and 'id="e-name"' in r.text
     r = await post_form(anon_client, "/privacy/activities/new", {"name": "Kundregister", "modules": "nosuchmodule"},
                         "/privacy/activities/new")
@@ -86,7 +87,8 @@ async def test_processing_activities_pages(anon_client, tenant, other_tenant):
     row = await ProcessingActivity.select().where(ProcessingActivity.tenant_id == tenant.id).first()
     assert row["name"] == "Kundregister" and row["legal_basis"] == "contract"
     assert '"Kontaktpersoner"' in row["data_subjects"] and '"customers"' in row["modules"]
-    assert await EventLog.count().where((EventLog.tenant_id == tenant.id) & (EventLog.action == "privacy.activity_created")) == 1
+    created = (EventLog.tenant_id == tenant.id) & (EventLog.action == "privacy.activity_created")
+    assert await EventLog.count().where(created) == 1
     r = await anon_client.get(f"/privacy/activities/{row['id']}/edit")
     assert r.status_code == 200 and "Kunder\nKontaktpersoner" in r.text and 'value="customers" checked' in r.text
     r = await post_form(anon_client, f"/privacy/activities/{row['id']}/edit",
@@ -136,16 +138,18 @@ async def test_incident_deadline_notify_and_close(anon_client, tenant, other_ten
                         "/privacy/incidents/new")
     assert r.status_code == 400 and 'id="e-discovered_at"' in r.text
     r = await post_form(anon_client, "/privacy/incidents/new",
-                        {"title": "Borttappad dator", "discovered_at": _local(timedelta(days=2))}, "/privacy/incidents/new")
+                        {"title": "Borttappad dator", "discovered_at": _local(timedelta(days=2))},
+                        "/privacy/incidents/new")
     assert r.status_code == 400 and 'id="e-discovered_at"' in r.text and "framtiden" in r.text
     r = await post_form(anon_client, "/privacy/incidents/new",
                         {"title": "Borttappad dator", "discovered_at": _local(timedelta(hours=-2)),
                          "occurred_at": _local(timedelta(hours=-1))}, "/privacy/incidents/new")
     assert r.status_code == 400 and 'id="e-occurred_at"' in r.text
-    r = await post_form(anon_client, "/privacy/incidents/new", {"title": "", "discovered_at": _local(timedelta(hours=-2))},
-                        "/privacy/incidents/new")
+    r = await post_form(anon_client, "/privacy/incidents/new",
+                        {"title": "", "discovered_at": _local(timedelta(hours=-2))}, "/privacy/incidents/new")
     assert r.status_code == 400 and 'id="e-title"' in r.text
-    r = await anon_client.post("/privacy/incidents/new", data={"title": "x", "discovered_at": _local(timedelta(hours=-2))},
+    r = await anon_client.post("/privacy/incidents/new",
+                               data={"title": "x", "discovered_at": _local(timedelta(hours=-2))},
                                follow_redirects=False)
     assert r.status_code == 403
     assert await Incident.count().where(Incident.tenant_id == tenant.id) == 0
@@ -162,7 +166,8 @@ async def test_incident_deadline_notify_and_close(anon_client, tenant, other_ten
     assert r.status_code == 409 and 'role="alert"' in r.text
     # An old one, not reported: overdue.
     r = await post_form(anon_client, "/privacy/incidents/new",
-                        {"title": "Fel mottagare", "discovered_at": _local(timedelta(hours=-80))}, "/privacy/incidents/new")
+                        {"title": "Fel mottagare", "discovered_at": _local(timedelta(hours=-80))},
+                        "/privacy/incidents/new")
     late = r.headers["location"]
     page = (await anon_client.get(late)).text
     assert "Försenad" in page and re.search(r'id="time-left">Passerade för [78] h', page)
@@ -182,8 +187,9 @@ async def test_incident_deadline_notify_and_close(anon_client, tenant, other_ten
     r = await anon_client.get("/privacy/incidents?status=closed", headers={"HX-Request": "true"})
     assert "<html" not in r.text and "Borttappad dator" in r.text and "Fel mottagare" not in r.text
     # Edit with an invalid count: beside the field.
-    r = await post_form(anon_client, f"{late}/edit", {"title": "Fel mottagare", "discovered_at": _local(timedelta(hours=-80)),
-                                                     "subjects_count": "många"}, late)
+    r = await post_form(anon_client, f"{late}/edit",
+                        {"title": "Fel mottagare", "discovered_at": _local(timedelta(hours=-80)),
+                         "subjects_count": "många"}, late)
     assert r.status_code == 400 and 'id="e-subjects_count"' in r.text
     r = await post_form(anon_client, f"{late}/edit", {"title": "Fel mottagare av lönelista",
                                                      "discovered_at": _local(timedelta(hours=-80)),
@@ -207,12 +213,14 @@ async def test_incident_deadline_notify_and_close(anon_client, tenant, other_ten
 
 async def test_gdpr_contact_persons_pages(anon_client, tenant, other_tenant):
     await page_login(anon_client, tenant)
-    r = await post_form(anon_client, "/privacy/contacts/new", {"name": "Dora Dpo", "role": "dpo", "email": "inte en adress"},
-                        "/privacy/contacts/new")
+    r = await post_form(anon_client, "/privacy/contacts/new",
+                        {"name": "Dora Dpo", "role": "dpo", "email": "inte en adress"}, "/privacy/contacts/new")
     assert r.status_code == 400 and 'id="e-email"' in r.text and "Dora Dpo" in r.text
-    r = await post_form(anon_client, "/privacy/contacts/new", {"name": "Dora Dpo", "role": "boss"}, "/privacy/contacts/new")
+    r = await post_form(anon_client, "/privacy/contacts/new", {"name": "Dora Dpo", "role": "boss"},
+                        "/privacy/contacts/new")
     assert r.status_code == 400 and 'id="e-role"' in r.text
-    r = await post_form(anon_client, "/privacy/contacts/new", {"name": "Dora", "role": "dpo", "employee_id": str(other_tenant.admin_id)},
+    r = await post_form(anon_client, "/privacy/contacts/new",
+                        {"name": "Dora", "role": "dpo", "employee_id": str(other_tenant.admin_id)},
                         "/privacy/contacts/new")
     assert r.status_code == 400 and 'id="e-employee_id"' in r.text
     r = await anon_client.post("/privacy/contacts/new", data={"name": "Dora", "role": "dpo"}, follow_redirects=False)
@@ -228,7 +236,8 @@ async def test_gdpr_contact_persons_pages(anon_client, tenant, other_tenant):
     assert "Dora Dpo" in page and "Dataskyddsombud" in page
     r = await anon_client.get(f"/privacy/contacts/{row['id']}/edit")
     assert r.status_code == 200 and 'value="dora@example.se"' in r.text
-    r = await post_form(anon_client, f"/privacy/contacts/{row['id']}/edit", {"name": "", "role": "dpo"}, "/privacy/contacts")
+    r = await post_form(anon_client, f"/privacy/contacts/{row['id']}/edit", {"name": "", "role": "dpo"},
+                        "/privacy/contacts")
     assert r.status_code == 400 and 'id="e-name"' in r.text
     r = await post_form(anon_client, f"/privacy/contacts/{row['id']}/edit",
                         {"name": "Dora Dataskydd", "role": "contact", "email": "", "phone": "", "employee_id": "0"},
@@ -239,7 +248,8 @@ async def test_gdpr_contact_persons_pages(anon_client, tenant, other_tenant):
     anon_client.cookies.clear()
     await page_login(anon_client, other_tenant)
     assert (await anon_client.get(f"/privacy/contacts/{row['id']}/edit")).status_code == 404
-    r = await post_form(anon_client, f"/privacy/contacts/{row['id']}/edit", {"name": "Kapad", "role": "dpo"}, "/privacy/contacts")
+    r = await post_form(anon_client, f"/privacy/contacts/{row['id']}/edit", {"name": "Kapad", "role": "dpo"},
+                        "/privacy/contacts")
     assert r.status_code == 404
     r = await post_form(anon_client, f"/privacy/contacts/{row['id']}/delete", {}, "/privacy/contacts")
     assert r.status_code == 404

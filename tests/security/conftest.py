@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Iterator
 
 import pytest
@@ -16,10 +17,8 @@ def _no_vault_rows_of_other_sessions() -> Iterator[None]:
     from tests.vault.conftest import _wipe
 
     async def wipe() -> None:
-        try:
+        with contextlib.suppress(Exception):  # the vault plugin is not installed
             await _wipe()
-        except Exception:  # noqa: BLE001  # the vault plugin is not installed
-            pass
 
     asyncio.run(wipe())
     yield

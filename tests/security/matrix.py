@@ -85,7 +85,7 @@ def plugin_packages(host: Any) -> list[tuple[str, str, tuple[str, ...]]]:
         for result in host.call_plugin(name, "register_piccolo_apps"):
             for path in result or ():
                 apps.append(importlib.import_module(path).APP_CONFIG.app_name)
-        owner, known = found.setdefault(package, (name, []))
+        _owner, known = found.setdefault(package, (name, []))
         known.extend(a for a in apps if a not in known)
     return sorted(
         ((package, owner, tuple(apps)) for package, (owner, apps) in found.items()),
@@ -271,7 +271,7 @@ async def id_combinations(op: Operation, tenant_id: int) -> list[dict[str, Any]]
         return []  # a free text or token parameter: not an id of a tenant's row
     combos: list[dict[str, Any]] = []
     for values in itertools.product(*[STR_PARAM_VALUES[n] for n in str_names]):
-        fixed = dict(zip(str_names, values))
+        fixed = dict(zip(str_names, values, strict=True))
         choices: list[list[tuple[str, int]]] = []
         word: str | None = None
         for name in names:

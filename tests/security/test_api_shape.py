@@ -111,7 +111,9 @@ async def test_sort_and_updated_since_on_core_lists(admin_client: Any, tenant: A
 
 
 async def test_activity_and_runs_sort_and_filter(admin_client: Any) -> None:
-    r = await admin_client.get("/api/gdpr/runs", params={"sort": "-finished_at", "updated_since": "2026-01-01T00:00:00Z"})
+    r = await admin_client.get(
+        "/api/gdpr/runs", params={"sort": "-finished_at", "updated_since": "2026-01-01T00:00:00Z"}
+    )
     assert r.status_code == 200, r.text
     assert set(r.json()) == {"total", "offset", "limit", "items"}
     assert (await admin_client.get("/api/gdpr/runs", params={"sort": "error"})).status_code == 400

@@ -12,8 +12,10 @@ from piccolo.columns import Date, Integer, Text, Timestamptz, Varchar
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
+from core.tables import TenantTable
 
-class Contract(Table, tablename="contract"):
+
+class Contract(TenantTable, tablename="contract"):
     """A contract (Avtal) with a customer, signed by one of the customer's contact persons."""
 
     tenant_id = Integer(index=True)
