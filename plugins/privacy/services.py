@@ -609,10 +609,8 @@ async def sign(
     tenant_id = user.tenant_id
     await _ready_to_sign(tenant_id)
     decision = await _second_factor(user, challenge_id, user_agent)
-    if decision is not None and decision.error:
-        refusal = decision.refusal()
-        refusal.status = decision.status if 400 <= decision.status < 500 else 409
-        raise refusal
+    if decision is not None and (refusal := decision.refusal()) is not None:
+        raise refusal  # its code, params and status are the two-factor plugin's
     if decision is not None and decision.required:
         return None, decision
     async with atomic():
