@@ -82,8 +82,12 @@ async def test_sign_endpoint_starts_a_challenge(admin_client, anon_client, tenan
     r = await admin_client.post("/api/twofactor/sign", json=body)
     assert r.status_code == 202 and r.json()["required"] is True
     cid = r.json()["challenge_id"]
-    row = await TwoFactorChallenge.select().where(TwoFactorChallenge.customer_id == 5).first()
-    assert row["purpose"] == "sign" and row["tenant_id"] == tenant.id and row["employee_id"] == 0
+    # Customer 5 of this tenant: other tests' tenants have a customer 5 too.
+    rows = await TwoFactorChallenge.select().where(
+        (TwoFactorChallenge.customer_id == 5) & (TwoFactorChallenge.tenant_id == tenant.id)
+    )
+    assert len(rows) == 1
+    assert rows[0]["purpose"] == "sign" and rows[0]["person_kind"] == "customer" and rows[0]["employee_id"] == 0
 
     r = await anon_client.post(
         f"/api/twofactor/challenges/{cid}/verify", json={"code": await last_code(tenant.id), "tenant": tenant.slug}
