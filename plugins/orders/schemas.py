@@ -103,13 +103,6 @@ class OrderSummary(msgspec.Struct):
     anonymized_at: datetime | None
 
 
-class OrderPage(msgspec.Struct):
-    total: int
-    offset: int
-    limit: int
-    items: list[OrderSummary]
-
-
 class CommentIn(msgspec.Struct, forbid_unknown_fields=True):
     text: CommentText
 

@@ -45,7 +45,7 @@ def extra_cost_out(row: dict) -> ExtraCostOut:
 
 class WorkOrdersController(Controller):
     path = "/api/workorders"
-    tags = ["workorders"]
+    tags = ("workorders",)
 
     # --- extra costs -------------------------------------------------------------------
 
