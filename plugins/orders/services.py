@@ -182,16 +182,10 @@ async def edit_order(tenant_id: int, order_id: int, data: OrderPatch) -> dict:
         return await ORDERS.edit(tenant_id, order_id, changes, number=data.number, row=row)
 
 
-async def close_order(tenant_id: int, order_id: int) -> dict:
-    return await ORDERS.close(tenant_id, order_id)
 
 
-async def reopen_order(tenant_id: int, order_id: int) -> dict:
-    return await ORDERS.reopen(tenant_id, order_id)
 
 
-async def delete_order(tenant_id: int, order_id: int) -> dict:
-    return await ORDERS.delete(tenant_id, order_id)
 
 
 async def invoice_order(tenant_id: int, order_id: int) -> dict:

@@ -87,18 +87,6 @@ def _title(value: str) -> str:
     return title
 
 
-async def list_work_orders(
-    tenant_id: int,
-    offset: int,
-    limit: int,
-    status: str | None = None,
-    customer_id: int | None = None,
-    include_deleted: bool = False,
-    q: str | None = None,
-) -> tuple[int, list[dict]]:
-    """``q`` matches a part of the title, or the work order number exactly."""
-    return await WORK_ORDERS.list(tenant_id, offset, limit, q=q, include_deleted=include_deleted,
-                                  filters={"status": status, "customer_id": customer_id})
 
 
 def _values(data: WorkOrderIn | WorkOrderPatch) -> dict[str, Any]:
@@ -127,17 +115,10 @@ async def edit_work_order(tenant_id: int, work_order_id: int, data: WorkOrderPat
     return await WORK_ORDERS.edit(tenant_id, work_order_id, _values(data), number=data.number)
 
 
-async def close_work_order(tenant_id: int, work_order_id: int) -> dict:
-    """Closing starts the retention clock of M18."""
-    return await WORK_ORDERS.close(tenant_id, work_order_id)
 
 
-async def reopen_work_order(tenant_id: int, work_order_id: int) -> dict:
-    return await WORK_ORDERS.reopen(tenant_id, work_order_id)
 
 
-async def delete_work_order(tenant_id: int, work_order_id: int) -> dict:
-    return await WORK_ORDERS.delete(tenant_id, work_order_id)
 
 
 # --- extra costs ---------------------------------------------------------------------
