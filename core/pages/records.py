@@ -4,7 +4,7 @@ anonymization follows a delete or a close, and the module's retention settings (
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import lru_cache
@@ -365,16 +365,28 @@ class RecordPages(PageController):
     inputs: ClassVar[tuple[Input, ...]] = ()
     statuses: ClassVar[Mapping[str, str]] = {}
 
+    # The plugin's service functions, as ``staticmethod(...)``: ``create_record(tenant_id,
+    # employee_id, data)`` and ``edit_record(tenant_id, record_id, data)``; or override
+    # create_from / edit_from.
+    create_record: ClassVar[Callable[[int, int, Any], Awaitable[dict[str, Any]]] | None] = None
+    edit_record: ClassVar[Callable[[int, int, Any], Awaitable[dict[str, Any]]] | None] = None
+    # Reference fields (customer_id ...) whose 0 ("none") the edit form shows empty.
+    blank_zero: ClassVar[tuple[str, ...]] = ()
+
     # -- what a plugin overrides -------------------------------------------------------------
     def form_values(self, form: dict[str, str], create: bool) -> dict[str, Any]:
         """The form's fields as the values the schema reads (blank ints left out)."""
         return {k: form.get(k, "") for k in self.form_fields}
 
     async def create_from(self, user: SessionUser, data: Any) -> dict[str, Any]:
-        raise NotImplementedError
+        if self.create_record is None:
+            raise NotImplementedError
+        return await self.create_record(user.tenant_id, user.employee_id, data)
 
     async def edit_from(self, user: SessionUser, record_id: int, data: Any) -> dict[str, Any]:
-        raise NotImplementedError
+        if self.edit_record is None:
+            raise NotImplementedError
+        return await self.edit_record(user.tenant_id, record_id, data)
 
     async def list_context(self, user: SessionUser) -> dict[str, Any]:
         return {}
@@ -386,7 +398,8 @@ class RecordPages(PageController):
         return {}
 
     def edit_values(self, row: dict[str, Any]) -> dict[str, Any]:
-        return {k: ("" if row.get(k) is None else row[k]) for k in self.form_fields}
+        return {k: ("" if row.get(k) is None or (k in self.blank_zero and not row[k]) else row[k])
+                for k in self.form_fields}
 
     def new_values(self, filters: dict[str, Any]) -> dict[str, Any]:
         """The new-record form's first values (the list's filters, e.g. its customer)."""

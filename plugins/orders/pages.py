@@ -50,6 +50,9 @@ class OrderPages(RecordPages):
     form_fields = EDIT_FIELDS
     int_fields = ("number", "customer_id", "contact_person_id")
     refusal_status = True
+    create_record = staticmethod(services.create_order)
+    edit_record = staticmethod(services.edit_order)
+    blank_zero = ("customer_id", "contact_person_id")
     saved = _("The order is saved.")
     closed = _("The order is closed.")
     reopened = _("The order is open again.")
@@ -80,18 +83,6 @@ class OrderPages(RecordPages):
         if not create:
             for k in ("customer_id", "contact_person_id"):
                 values[k] = values[k] or "0"
-        return values
-
-    async def create_from(self, user: SessionUser, data: Any) -> dict[str, Any]:
-        return await services.create_order(user.tenant_id, user.employee_id, data)
-
-    async def edit_from(self, user: SessionUser, record_id: int, data: Any) -> dict[str, Any]:
-        return await services.edit_order(user.tenant_id, record_id, data)
-
-    def edit_values(self, row: dict[str, Any]) -> dict[str, Any]:
-        values = super().edit_values(row)
-        for k in ("customer_id", "contact_person_id"):
-            values[k] = values[k] or ""
         return values
 
     async def form_context(self, user: SessionUser, row: dict[str, Any] | None) -> dict[str, Any]:

@@ -98,19 +98,13 @@ class OrdersController(Controller):
         return comment_out(await get_scoped(OrderComment, user.tenant_id, comment_id, "Comment row"))
 
 
-async def _create(user: Any, data: OrderIn) -> dict[str, Any]:
-    return await services.create_order(user.tenant_id, user.employee_id, data)
-
-
-async def _edit(user: Any, order_id: int, data: OrderPatch) -> dict[str, Any]:
-    return await services.edit_order(user.tenant_id, order_id, data)
-
-
 def route_handlers() -> list[Any]:
     from core.gdpr.routes import module_settings_router
 
     return [
-        record_router(services.ORDERS, OrderIn, OrderPatch, OrderOut, create=_create, edit=_edit,
+        record_router(services.ORDERS, OrderIn, OrderPatch, OrderOut,
+                      create=lambda user, data: services.create_order(user.tenant_id, user.employee_id, data),
+                      edit=lambda user, record_id, data: services.edit_order(user.tenant_id, record_id, data),
                       module=__name__, output=order_out, summary=OrderSummary),
         OrdersController,
         module_settings_router("orders"),

@@ -49,6 +49,9 @@ class WorkOrderPages(RecordPages):
     schema_patch = WorkOrderPatch
     form_fields = FIELDS
     int_fields = ("number", "customer_id", "contact_person_id")
+    create_record = staticmethod(services.create_work_order)
+    edit_record = staticmethod(services.edit_work_order)
+    blank_zero = ("customer_id",)
     saved = _("The work order is saved.")
     closed = _("The work order is closed.")
     reopened = _("The work order is open again.")
@@ -90,17 +93,6 @@ class WorkOrderPages(RecordPages):
         if create:
             for k in OPTIONAL:
                 values[k] = values[k] or None
-        return values
-
-    async def create_from(self, user: SessionUser, data: Any) -> dict[str, Any]:
-        return await services.create_work_order(user.tenant_id, user.employee_id, data)
-
-    async def edit_from(self, user: SessionUser, record_id: int, data: Any) -> dict[str, Any]:
-        return await services.edit_work_order(user.tenant_id, record_id, data)
-
-    def edit_values(self, row: dict[str, Any]) -> dict[str, Any]:
-        values = super().edit_values(row)
-        values["customer_id"] = values.get("customer_id") or ""
         return values
 
     async def form_context(self, user: SessionUser, row: dict[str, Any] | None) -> dict[str, Any]:
