@@ -63,18 +63,18 @@ ORDER = RecordSpec(
 
 # Parts of an order, without pages or routes of the record layer (``path=""``): a search hit
 # links to the line or comment row, which names its order; the order's rule deletes its
-# comment rows (``parent_column``). Nothing attaches to them (no ``can_open``).
+# comment rows (``parent_column``). Every employee may open them, as the order.
 PLACES = (Place("Order", "Orders"),)
 ORDER_LINE = RecordSpec(
     name="order_line", table=OrderLine, label_sv="Orderrad", label_en="Order line",
     title_column="description", soft_delete=False, link=lambda line_id: f"/api/orders/lines/{line_id}",
-    places=PLACES,
+    places=PLACES, can_open=any_employee,
     fields=(Field("description", "free_text", "empty", "Orderrad, text", "Order line, text"),),
 )
 ORDER_COMMENT = RecordSpec(
     name="order_comment", table=OrderComment, label_sv="Kommentarsrad", label_en="Comment row",
     title_column="text", soft_delete=False, parent_column="order_id",
-    link=lambda comment_id: f"/api/orders/comments/{comment_id}", places=PLACES,
+    link=lambda comment_id: f"/api/orders/comments/{comment_id}", places=PLACES, can_open=any_employee,
     fields=(
         Field("text", "free_text", "delete_row", "Kommentarsrad", "Comment row", rule=RULE),
         Field("created_by", "employee_ref", "zero", "Kommentarsrad, skriven av", "Comment row, written by",

@@ -70,11 +70,12 @@ WORK_ORDER = RecordSpec(
 
 # A part of a work order, without pages or routes of the record layer (``path=""``); the
 # work order's rule clears it (``parent_column``); a search hit links to the line, which
-# names its work order. Nothing attaches to a line (no ``can_open``: activity is refused).
+# names its work order. Every employee may open it, as the work order.
 EXTRA_COST = RecordSpec(
     name="extra_cost", table=ExtraCost, label_sv="Extrakostnad", label_en="Extra cost",
     title_column="description", soft_delete=False, parent_column="work_order_id",
     link=lambda line_id: f"/api/workorders/extra-costs/{line_id}", places=(Place("Arbetsordrar", "Work orders"),),
+    can_open=any_employee,
     fields=(
         Field("description", "free_text", "replace", "Extrakostnad, beskrivning", "Extra cost, description", rule=RULE),
         Field("approver_name", "name", "empty", "Extrakostnad, godkänd av", "Extra cost, approved by", rule=RULE),
