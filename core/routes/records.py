@@ -84,6 +84,7 @@ def record_router(
     scope: Callable[[Any, dict[str, Any]], Any] | None = None,
     access: Callable[[Any, dict[str, Any], bool], Any] | None = None,
     limit: int = 50,
+    summary: type[msgspec.Struct] | None = None,
 ) -> Router:
     """The common routes of ``service``'s record; ``module`` is the plugin module they are
     credited to (its routes module), so route ownership (the isolation matrix, guards)
@@ -91,7 +92,8 @@ def record_router(
 
     ``output(row)`` builds the answer from a record's row; it may be a coroutine function
     (an order's lines, a project's parts are read beside the row). By default the row's
-    columns fill ``schema_out``."""
+    columns fill ``schema_out``. ``summary``: the list's items are this shape, filled from
+    the row's columns (an order in a list, without its lines), instead of ``output``'s."""
     spec = service.spec
     name = spec.name
     label = spec.label_en.lower()
@@ -107,7 +109,9 @@ def record_router(
         await check_open(service, user, row, write)
         return row
 
-    page_cls = page_of(schema_out)
+    page_cls = (page_of(summary, schema_out.__name__.removesuffix("Out") + "Page") if summary is not None
+                else page_of(schema_out))
+    list_item = converter(summary) if summary is not None else None
     opid = f"{service.plugin}_{name}"
     tags = [tag or service.plugin]
 
@@ -123,7 +127,7 @@ def record_router(
         items = []
         for row in rows:
             if spec.can_open is None or await await_me_maybe(spec.can_open(user, row, False)):
-                items.append(await out(row))
+                items.append(list_item(row) if list_item is not None else await out(row))
         return page_cls(total=total, offset=kwargs["offset"], limit=kwargs["limit"], items=items)
 
     kw = inspect.Parameter.KEYWORD_ONLY

@@ -114,3 +114,4 @@ async def test_a_page_logs_what_the_api_logs(app, anon_client, tenant):
             checked.append(f"{plugin}/{spec.name}")
     assert "cases/case" in checked
     assert {"time/time_report", "time/expense", "time/deviation"} <= set(checked)
+    assert {"orders/order", "workorders/work_order"} <= set(checked), checked
