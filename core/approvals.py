@@ -19,22 +19,32 @@ answered as not found (404); a decided item as a conflict (409).
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from importlib import import_module
 from typing import Any
+
+from core.config import get_settings
 
 # The portal's data shapes are part of the hook contract, so they live in the kernel
 # (core.contracts, #18.6); imported here under their old names.
 from core.contracts import (
+    ApprovalKind,
     PortalApproval,
     PortalApprovalLine,  # noqa: F401  (plugins import it from here)
     PortalDecisionRequest,
     PortalDecisionResult,
-    ApprovalKind,
     PortalPerson,
     SecondFactorDecision,
     SecondFactorRequest,
 )
+from core.db import utcnow
+from core.delivery import queue_message
+from core.errors import GallraError
 from core.plugins import await_me_maybe, get_host
 from core.secondfactor import ask_second_factor
+from core.tables import Tenant
 
 NOT_FOUND = "This item was not found, or it is not yours to approve."
 KIND_CHARS = set("abcdefghijklmnopqrstuvwxyz_")
@@ -140,3 +150,98 @@ async def decide(request: PortalDecisionRequest) -> PortalDecisionResult:
     if answer is None:
         return refused(NOT_FOUND, 404)
     return answer  # type: ignore[no-any-return]
+
+
+# --- what every approval step shares (quotes, payment plans, extra costs) -----------------
+
+
+@dataclass(frozen=True)
+class Signed:
+    """Who approved or declined, as it is stored beside the item: the verified signer's
+    name (else the name the person wrote), the masked phone the code went to (empty
+    without a code), and when (the verified signature's time, else now)."""
+
+    name: str
+    phone: str
+    at: datetime
+
+
+def signed_by(decision: SecondFactorDecision | None, name: str) -> Signed:
+    """The signature of a step once no code is needed (``decision`` is ``None``) or the
+    code was verified (``decision`` names who signed and when)."""
+    signer = (decision.signer_name if decision is not None else None) or name
+    phone = (decision.masked_phone or "") if decision is not None else ""
+    at = (decision.signed_at if decision is not None else None) or utcnow()
+    return Signed(name=signer[:200], phone=phone[:40], at=at)
+
+
+async def sign_by_link(
+    *,
+    tenant_id: int,
+    customer_id: int,
+    contact_person_id: int,
+    context: str,
+    subject: str,
+    challenge_id: str | None,
+    user_agent: str,
+    name: str,
+    code: str,
+) -> tuple[SecondFactorDecision | None, Signed | None]:
+    """The two-factor step of an approval through an e-mailed link (no login): the code
+    goes to the item's contact person, else its customer, and is bound to ``subject``
+    (``<kind>:<id>:<step>``).
+
+    Returns ``(decision, None)`` while a code is needed (the challenge to show), else
+    ``(None, signed)``. The two-factor plugin's refusal (409 missing phone, 429 throttled)
+    is raised as it is, with ``code``."""
+    decision = await ask_second_factor(
+        SecondFactorRequest(
+            tenant_id=tenant_id,
+            person_kind="contact" if contact_person_id else "customer",
+            person_id=contact_person_id or customer_id,
+            context=context,
+            device_token=None,
+            user_agent=user_agent[:200],
+            challenge_id=challenge_id,
+            subject=subject,
+        )
+    )
+    if decision is not None and decision.error:
+        refusal = GallraError(decision.error, code=code)
+        status = decision.status or 409
+        refusal.status = status if 400 <= status < 500 else 409
+        raise refusal
+    if decision is not None and decision.required:
+        return decision, None
+    return None, signed_by(decision, name)
+
+
+async def email_link(
+    tenant_id: int, address: str, path: str, message: str,
+    compose: Callable[[str, str, str], tuple[str, str]],
+) -> None:
+    """E-mail the customer a link to ``path`` (under the site's address) in the
+    organization's language: ``compose(language, organization, link)`` gives the subject
+    and body; the sender's own message, if any, comes first."""
+    tenant = await Tenant.select(Tenant.name, Tenant.language).where(Tenant.id == tenant_id).first()
+    link = get_settings().base_url.rstrip("/") + path
+    subject, body = compose(tenant["language"], tenant["name"], link)
+    if message.strip():
+        body = message.strip() + "\n\n" + body
+    await queue_message("email", address, body, subject=subject, tenant_id=tenant_id)
+
+
+def approval_kind(kind: str, module: str) -> ApprovalKind:
+    """The :class:`ApprovalKind` ``kind`` answered by ``module``'s ``pending(person)`` and
+    ``decide(request)``, imported on first use (a plugin's portal module reads its tables
+    and services, which its ``declare_kinds`` need not load)."""
+
+    async def pending(person: PortalPerson) -> Sequence[PortalApproval]:
+        found: Sequence[PortalApproval] = await import_module(module).pending(person)
+        return found
+
+    async def decide(request: PortalDecisionRequest) -> PortalDecisionResult:
+        answer: PortalDecisionResult = await import_module(module).decide(request)
+        return answer
+
+    return ApprovalKind(kind, pending=pending, decide=decide)

@@ -441,6 +441,10 @@ class RecordSpec:
     can_open: Callable[[Any, dict[str, Any], bool], bool | Awaitable[bool]] | None = None
     link: Callable[[int], str] | None = None  # default: ``/api`` + path + ``/{id}``
     area: str = ""  # person search group; default: the module's area
+    # A part of another record (a quote's lines, a project's payment plans): its rows belong
+    # to the parent record through this column, so the parent's rules clear its fields; person
+    # search links a hit to the part itself (``link``).
+    parent_column: str | None = None
 
     def api_link(self, record_id: int) -> str:
         if self.link is not None:
@@ -466,7 +470,7 @@ class RecordSpec:
         out: list[PersonalDataField | NotPersonal] = [
             PersonalDataField(
                 self.table, f.column, f.category, f.strategy, f.label_sv, f.label_en,
-                rule=f.rule, parent_column=f.parent_column,
+                rule=f.rule, parent_column=f.parent_column or self.parent_column,
             )
             for f in self.fields
         ]

@@ -272,6 +272,9 @@ class RecordPages(PageController):
     closed: ClassVar[str] = _("Closed.")
     reopened: ClassVar[str] = _("Open again.")
     deleted: ClassVar[str] = _("Deleted.")
+    # A refused create or edit answers with the refusal's own status (409 for a record that
+    # can no longer change) instead of 400.
+    refusal_status: ClassVar[bool] = False
 
     # -- what a plugin overrides -------------------------------------------------------------
     def form_values(self, form: dict[str, str], create: bool) -> dict[str, Any]:
@@ -334,13 +337,16 @@ class RecordPages(PageController):
         return out
 
     async def _show(self, request: Request[Any, Any, Any], user: SessionUser, row: dict[str, Any],
-                    errors: dict[str, str] | None = None, status: int = 200) -> Response[Any]:
+                    errors: dict[str, str] | None = None, status: int = 200,
+                    values: dict[str, Any] | None = None) -> Response[Any]:
+        """The record's page; ``values``: what a form on it was sent with, shown again."""
         spec = self.service.spec
         context = {
             self.record_var: row,
             "activity": await activity_of(user.tenant_id, self.service.plugin, spec.name, int(row["id"])),
             "kind_labels": KIND_LABELS,
             "errors": errors or {},
+            "values": values or {},
             **await self.detail_context(user, row),
         }
         return await render(request, self._template("detail"), context, status_code=status, user=user)
@@ -371,15 +377,17 @@ class RecordPages(PageController):
         form = await read_form(request)
         t = t_for(request, user)
         data, errors = struct_from_form(self.schema_in, self.form_values(form, True), t, ints=self.int_fields)
+        status = 400
         if data is not None:
             try:
                 row = await self.create_from(user, data)
                 return redirect(f"{self.base}/{row['id']}", t.gettext(self.saved))
             except GallraError as exc:
                 errors = error_of(exc, t)
+                status = exc.status if self.refusal_status else 400
         return await render(request, self._template("form"),
                             {"values": form, "errors": errors, **await self.form_context(user, None)},
-                            400, user=user)
+                            status, user=user)
 
     @page_get("/{record_id:int}")
     async def show(self, request: Request[Any, Any, Any], record_id: FromPath[int]) -> Response[Any]:
@@ -412,15 +420,17 @@ class RecordPages(PageController):
         t = t_for(request, user)
         row = await self._row(user, record_id, write=True)
         data, errors = struct_from_form(self.schema_patch, self.form_values(form, False), t, ints=self.int_fields)
+        status = 400
         if data is not None:
             try:
                 await self.edit_from(user, record_id, data)
                 return redirect(f"{self.base}/{record_id}", t.gettext(self.saved))
             except GallraError as exc:
                 errors = error_of(exc, t)
+                status = exc.status if self.refusal_status else 400
         return await render(request, self._template("form"),
                             {"values": form, "errors": errors, self.record_var: row,
-                             **await self.form_context(user, row)}, 400, user=user)
+                             **await self.form_context(user, row)}, status, user=user)
 
     async def _change(self, request: Request[Any, Any, Any], record_id: int, action: str) -> Response[Any]:
         user = await page_user(request)

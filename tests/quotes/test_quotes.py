@@ -354,7 +354,7 @@ async def test_concurrent_creates_get_distinct_numbers(tenant):
     from plugins.quotes.services import create_quote
 
     made = await asyncio.gather(*[create_quote(tenant.id, QuoteIn(title=f"Q{i}")) for i in range(5)])
-    numbers = sorted(q.number for q in made)
+    numbers = sorted(q["number"] for q in made)
     assert numbers == [1, 2, 3, 4, 5]
 
 
