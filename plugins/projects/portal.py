@@ -20,9 +20,10 @@ from core.approvals import (
     owned_where,
     owns,
     refused,
+    signed_by,
 )
-from core.db import atomic, utcnow
-from plugins.projects.services import _installments
+from core.db import atomic
+from plugins.projects.services import installments_of
 from plugins.projects.tables import PaymentPlan, Project
 
 KIND = "payment_plan"
@@ -45,7 +46,7 @@ async def pending(person: PortalPerson) -> list[PortalApproval]:
         & PaymentPlan.project_id.is_in(list(projects))
         & (PaymentPlan.status == "sent")
     ).order_by(PaymentPlan.id)
-    installments = await _installments(person.tenant_id, [int(p["id"]) for p in plans])
+    installments = await installments_of(person.tenant_id, [int(p["id"]) for p in plans])
     out = []
     for plan in plans:
         project = projects[int(plan["project_id"])]
@@ -91,16 +92,14 @@ async def decide(request: PortalDecisionRequest) -> PortalDecisionResult:
     stop, signature = await ask_signature(request, CONTEXT)
     if stop is not None:
         return stop
-    masked = (signature.masked_phone or "") if signature else ""
-    signer = ((signature.signer_name if signature else None) or request.signer_name)[:200]
-    at = (signature.signed_at if signature else None) or utcnow()
+    signed = signed_by(signature, request.signer_name)
     values: dict[Any, Any] = {
         PaymentPlan.status: "approved" if request.approve else "declined",
-        PaymentPlan.approver_name: signer,
+        PaymentPlan.approver_name: signed.name,
         PaymentPlan.approver_email: request.signer_email[:254],
-        PaymentPlan.approver_phone: masked[:40],
+        PaymentPlan.approver_phone: signed.phone,
     }
-    values[PaymentPlan.approved_at if request.approve else PaymentPlan.declined_at] = at
+    values[PaymentPlan.approved_at if request.approve else PaymentPlan.declined_at] = signed.at
     async with atomic():
         done = await PaymentPlan.update(values).where(
             (PaymentPlan.tenant_id == person.tenant_id)
@@ -109,4 +108,4 @@ async def decide(request: PortalDecisionRequest) -> PortalDecisionResult:
         ).returning(PaymentPlan.id)
     if not done:
         return refused("This payment plan was answered or changed a moment ago; reload the page.")
-    return PortalDecisionResult(status="approved" if request.approve else "declined", decided_at=at)
+    return PortalDecisionResult(status="approved" if request.approve else "declined", decided_at=signed.at)

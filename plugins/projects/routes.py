@@ -1,15 +1,18 @@
-"""The projects API under /api/projects, and the payment-plan approval link (no login)."""
+"""The projects API under /api/projects: the record layer's common routes (list, create,
+get, edit, close, reopen, delete) answered with the project's parts, the parts' own routes,
+the payment-plan approval link (no login) and the module's settings."""
 
 from __future__ import annotations
 
 from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, delete, get, patch, post
-from litestar.params import FromQuery, JSONBody, PathParameter, QueryParameter
+from litestar.params import JSONBody, PathParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_202_ACCEPTED
 
+from core.gdpr.routes import module_settings_router
+from core.routes.records import record_router
 from core.web import AuthUser
-from core.routes.records import Limit, Offset
 from plugins.projects import services
 from plugins.projects.schemas import (
     ApproveIn,
@@ -25,12 +28,10 @@ from plugins.projects.schemas import (
     PaymentPlanPatch,
     ProjectDetailOut,
     ProjectIn,
-    ProjectPage,
     ProjectPatch,
     PublicPlanOut,
     SecondFactorOut,
     SendIn,
-    Status,
     SubProjectIn,
     SubProjectOut,
     SubProjectPatch,
@@ -38,60 +39,26 @@ from plugins.projects.schemas import (
 from plugins.projects.tables import ExtraCost, Installment, PartnerInvitation, PaymentPlan, SubProject
 
 Id = Annotated[int, PathParameter(ge=1, le=2_147_483_647)]
-RefFilter = Annotated[int | None, QueryParameter(ge=0, le=2_147_483_647)]
-SearchText = Annotated[str | None, QueryParameter(max_length=200)]
 Token = Annotated[str, PathParameter(min_length=1, max_length=128)]
 # Public routes: no session needed; the module guard leaves them to the handler, which
 # refuses plans of tenants that turned the module off.
 PUBLIC = {"public": True}
 
 
+async def _create(user: Any, data: ProjectIn) -> dict[str, Any]:
+    return await services.create_project(user.tenant_id, data)
+
+
+async def _edit(user: Any, project_id: int, data: ProjectPatch) -> dict[str, Any]:
+    return await services.update_project(user.tenant_id, project_id, data)
+
+
 class ProjectsController(Controller):
+    """A project's parts beside the record layer's routes: sub-projects, extra costs,
+    partner invitations and payment plans (adding, reading, changing, deleting, sending)."""
+
     path = "/api/projects"
     tags = ["projects"]
-
-    @get("/")
-    async def list_projects(
-        self,
-        user: AuthUser,
-        offset: Offset = 0,
-        limit: Limit = 50,
-        status: FromQuery[Status | None] = None,
-        customer_id: RefFilter = None,
-        q: SearchText = None,
-        include_deleted: FromQuery[bool] = False,
-    ) -> ProjectPage:
-        """Projects of the organization, newest first; deleted ones only when asked for."""
-        total, rows = await services.PROJECTS.list(
-            user.tenant_id, offset, limit, q=q, filters={"status": status, "customer_id": customer_id},
-            include_deleted=include_deleted,
-        )
-        return ProjectPage(total=total, offset=offset, limit=limit, items=[services.project_out(r) for r in rows])
-
-    @post("/", status_code=HTTP_201_CREATED)
-    async def create(self, user: AuthUser, data: JSONBody[ProjectIn]) -> ProjectDetailOut:
-        return await services.create_project(user.tenant_id, data)
-
-    @get("/{project_id:int}")
-    async def get_one(self, user: AuthUser, project_id: Id) -> ProjectDetailOut:
-        """The project with its sub-projects, extra costs, payment plans and invitations."""
-        return await services.load_detail(user.tenant_id, project_id)
-
-    @patch("/{project_id:int}")
-    async def edit(self, user: AuthUser, project_id: Id, data: JSONBody[ProjectPatch]) -> ProjectDetailOut:
-        return await services.update_project(user.tenant_id, project_id, data)
-
-    @delete("/{project_id:int}", status_code=HTTP_200_OK)
-    async def remove(self, user: AuthUser, project_id: Id) -> ProjectDetailOut:
-        return await services.delete_project(user.tenant_id, project_id)
-
-    @post("/{project_id:int}/close", status_code=HTTP_200_OK)
-    async def close(self, user: AuthUser, project_id: Id) -> ProjectDetailOut:
-        return await services.close_project(user.tenant_id, project_id)
-
-    @post("/{project_id:int}/reopen", status_code=HTTP_200_OK)
-    async def reopen(self, user: AuthUser, project_id: Id) -> ProjectDetailOut:
-        return await services.reopen_project(user.tenant_id, project_id)
 
     # -- sub-projects
     @post("/{project_id:int}/sub-projects", status_code=HTTP_201_CREATED)
@@ -108,9 +75,7 @@ class ProjectsController(Controller):
 
     @delete("/sub-projects/{sub_id:int}", status_code=HTTP_200_OK)
     async def remove_sub_project(self, user: AuthUser, sub_id: Id) -> ProjectDetailOut:
-        row = await services.get_scoped(SubProject, user.tenant_id, sub_id)
-        await services.delete_child(SubProject, user.tenant_id, sub_id, "Sub-project")
-        return await services.load_detail(user.tenant_id, int(row["project_id"]))
+        return await services.delete_child(SubProject, user.tenant_id, sub_id)
 
     # -- extra costs
     @post("/{project_id:int}/extra-costs", status_code=HTTP_201_CREATED)
@@ -127,9 +92,7 @@ class ProjectsController(Controller):
 
     @delete("/extra-costs/{cost_id:int}", status_code=HTTP_200_OK)
     async def remove_extra_cost(self, user: AuthUser, cost_id: Id) -> ProjectDetailOut:
-        row = await services.get_scoped(ExtraCost, user.tenant_id, cost_id)
-        await services.delete_child(ExtraCost, user.tenant_id, cost_id, "Extra cost")
-        return await services.load_detail(user.tenant_id, int(row["project_id"]))
+        return await services.delete_child(ExtraCost, user.tenant_id, cost_id)
 
     # -- partner invitations
     @post("/{project_id:int}/partner-invitations", status_code=HTTP_201_CREATED)
@@ -146,9 +109,7 @@ class ProjectsController(Controller):
 
     @delete("/partner-invitations/{invitation_id:int}", status_code=HTTP_200_OK)
     async def remove_invitation(self, user: AuthUser, invitation_id: Id) -> ProjectDetailOut:
-        row = await services.get_scoped(PartnerInvitation, user.tenant_id, invitation_id)
-        await services.delete_child(PartnerInvitation, user.tenant_id, invitation_id, "Partner invitation")
-        return await services.load_detail(user.tenant_id, int(row["project_id"]))
+        return await services.delete_child(PartnerInvitation, user.tenant_id, invitation_id)
 
     # -- payment plans
     @post("/{project_id:int}/payment-plans", status_code=HTTP_201_CREATED)
@@ -172,9 +133,7 @@ class ProjectsController(Controller):
 
     @delete("/payment-plans/{plan_id:int}", status_code=HTTP_200_OK)
     async def remove_plan(self, user: AuthUser, plan_id: Id) -> ProjectDetailOut:
-        row = await services.get_scoped(PaymentPlan, user.tenant_id, plan_id)
-        await services.delete_child(PaymentPlan, user.tenant_id, plan_id, "Payment plan")
-        return await services.load_detail(user.tenant_id, int(row["project_id"]))
+        return await services.delete_child(PaymentPlan, user.tenant_id, plan_id)
 
     @post("/payment-plans/{plan_id:int}/send", status_code=HTTP_200_OK)
     async def send_plan(self, user: AuthUser, plan_id: Id, data: JSONBody[SendIn]) -> PaymentPlanOut:
@@ -222,3 +181,13 @@ class PublicPaymentPlansController(Controller):
                 status_code=HTTP_202_ACCEPTED,
             )
         return Response(ApproveOut(status="approved", approved_at=value))
+
+
+def route_handlers() -> list[Any]:
+    return [
+        record_router(services.PROJECTS, ProjectIn, ProjectPatch, ProjectDetailOut, create=_create, edit=_edit,
+                      module=__name__, output=services.output),
+        ProjectsController,
+        PublicPaymentPlansController,
+        module_settings_router(services.MODULE),
+    ]

@@ -296,7 +296,7 @@ async def test_concurrent_creates_get_distinct_numbers(tenant):
     from plugins.projects.services import create_project
 
     made = await asyncio.gather(*[create_project(tenant.id, ProjectIn(title=f"P{i}")) for i in range(5)])
-    numbers = sorted(q.number for q in made)
+    numbers = sorted(p["number"] for p in made)
     assert numbers == [1, 2, 3, 4, 5]
 
 
