@@ -12,7 +12,9 @@ from core.contracts import AnonymizeContext, TwoFactorContext
 from core.db import raw
 
 TWO_FACTOR_CONTEXTS: list[TwoFactorContext] = [
-    TwoFactorContext("payment_plans", "Betalplaner – SMS-autentisering", "Payment plans – SMS signing", module="projects", order=70),
+    TwoFactorContext(
+        "payment_plans", "Betalplaner – SMS-autentisering", "Payment plans – SMS signing", module="projects", order=70
+    ),
 ]
 
 

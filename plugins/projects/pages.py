@@ -79,7 +79,9 @@ class PublicPlanPages(PageController):
             return await render(request, "second_factor.html", second_factor_context(
                 value, f"/projects/public/payment-plans/{token}/approve", values, "sign",
                 t.gettext("Approve the payment plan")), user=None)
-        return redirect(f"/projects/public/payment-plans/{token}", t.gettext("Thank you: the payment plan is approved."))
+        return redirect(
+            f"/projects/public/payment-plans/{token}", t.gettext("Thank you: the payment plan is approved.")
+        )
 
 
 # --- the organization's side -----------------------------------------------------------
@@ -235,7 +237,9 @@ class ProjectPages(RecordPages):
         return await self._again(request, user, record_id, errors, 400, form)
 
     @page_post("/{record_id:int}/payment-plans/{plan_id:int}/send")
-    async def send_plan(self, request: Request[Any, Any, Any], record_id: FromPath[int], plan_id: FromPath[int]) -> Response[Any]:
+    async def send_plan(
+        self, request: Request[Any, Any, Any], record_id: FromPath[int], plan_id: FromPath[int]
+    ) -> Response[Any]:
         user = await page_user(request)
         form = await read_form(request)
         t = t_for(request, user)

@@ -58,7 +58,7 @@ class ProjectsController(Controller):
     partner invitations and payment plans (adding, reading, changing, deleting, sending)."""
 
     path = "/api/projects"
-    tags = ["projects"]
+    tags = ("projects",)
 
     # -- sub-projects
     @post("/{project_id:int}/sub-projects", status_code=HTTP_201_CREATED)
@@ -104,7 +104,9 @@ class ProjectsController(Controller):
         return services.invitation_out(await services.get_scoped(PartnerInvitation, user.tenant_id, invitation_id))
 
     @patch("/partner-invitations/{invitation_id:int}")
-    async def edit_invitation(self, user: AuthUser, invitation_id: Id, data: JSONBody[InvitationPatch]) -> InvitationOut:
+    async def edit_invitation(
+        self, user: AuthUser, invitation_id: Id, data: JSONBody[InvitationPatch]
+    ) -> InvitationOut:
         return await services.update_invitation(user.tenant_id, invitation_id, data)
 
     @delete("/partner-invitations/{invitation_id:int}", status_code=HTTP_200_OK)
@@ -145,7 +147,7 @@ class PublicPaymentPlansController(Controller):
     """The customer's side of a payment plan: no login, the token is the key."""
 
     path = "/api/projects/public/payment-plans"
-    tags = ["projects"]
+    tags = ("projects",)
 
     @get("/{token:str}", opt=PUBLIC)
     async def show(self, token: Token) -> PublicPlanOut:
@@ -164,7 +166,9 @@ class PublicPaymentPlansController(Controller):
         )
 
     @post("/{token:str}/approve", status_code=HTTP_200_OK, opt=PUBLIC)
-    async def approve(self, request: Request[Any, Any, Any], token: Token, data: JSONBody[ApproveIn]) -> Response[ApproveOut]:
+    async def approve(
+        self, request: Request[Any, Any, Any], token: Token, data: JSONBody[ApproveIn]
+    ) -> Response[ApproveOut]:
         """Approve the plan. With SMS signing on, the first answer is 202 with a challenge;
         enter the code, then send the same request again with its challenge_id."""
         outcome, value = await services.approve_public_plan(

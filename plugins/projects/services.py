@@ -203,7 +203,9 @@ def _children(table: type[Table], tenant_id: int, project_id: int) -> Any:
     cols = table._meta
     return (
         table.select()
-        .where((cols.get_column_by_name("tenant_id") == tenant_id) & (cols.get_column_by_name("project_id") == project_id))
+        .where(
+            (cols.get_column_by_name("tenant_id") == tenant_id) & (cols.get_column_by_name("project_id") == project_id)
+        )
         .order_by(cols.primary_key)
     )
 
@@ -310,7 +312,9 @@ async def add_sub_project(tenant_id: int, project_id: int, data: Any) -> SubProj
     name = required_text(data.name, "name", SUB_NAME)
     async with atomic():
         await _changeable(tenant_id, project_id)
-        new_id = await _insert(SubProject, tenant_id=tenant_id, project_id=project_id, name=name, description=data.description)
+        new_id = await _insert(
+            SubProject, tenant_id=tenant_id, project_id=project_id, name=name, description=data.description
+        )
         await _log(tenant_id, "sub_project_added", project_id)
         return sub_out(await get_scoped(SubProject, tenant_id, new_id))
 
@@ -356,7 +360,9 @@ async def update_extra_cost(tenant_id: int, cost_id: int, data: Any) -> ExtraCos
 def _invitation_values(data: Any, partial: bool) -> dict[Any, Any]:
     values: dict[Any, Any] = {}
     if not partial or data.partner_company is not None:
-        values[PartnerInvitation.partner_company] = required_text(data.partner_company, "partner_company", PARTNER_NEEDED)
+        values[PartnerInvitation.partner_company] = required_text(
+            data.partner_company, "partner_company", PARTNER_NEEDED
+        )
     if not partial or data.partner_contact is not None:
         values[PartnerInvitation.partner_contact] = data.partner_contact.strip()
     if not partial or data.partner_email is not None:
@@ -415,11 +421,15 @@ def _clean_installments(items: list[InstallmentIn]) -> list[tuple[Any, Decimal, 
     ]
 
 
-async def _write_installments(tenant_id: int, project_id: int, plan_id: int, items: list[tuple[Any, Decimal, str]]) -> None:
+async def _write_installments(
+    tenant_id: int, project_id: int, plan_id: int, items: list[tuple[Any, Decimal, str]]
+) -> None:
     await Installment.delete().where((Installment.tenant_id == tenant_id) & (Installment.payment_plan_id == plan_id))
     await Installment.insert(
         *[
-            Installment(tenant_id=tenant_id, project_id=project_id, payment_plan_id=plan_id, due_date=d, amount=a, description=t)
+            Installment(
+                tenant_id=tenant_id, project_id=project_id, payment_plan_id=plan_id, due_date=d, amount=a, description=t
+            )
             for d, a, t in items
         ]
     )
@@ -499,7 +509,9 @@ async def find_public_plan(token: str) -> tuple[dict[str, Any], dict[str, Any]]:
     if plan is None:
         raise NotFound(LINK_INVALID, code="payment_plan.link_invalid")
     tenant_id = int(plan["tenant_id"])
-    project = await Project.select().where((Project.tenant_id == tenant_id) & (Project.id == plan["project_id"])).first()
+    project = (
+        await Project.select().where((Project.tenant_id == tenant_id) & (Project.id == plan["project_id"])).first()
+    )
     if (
         project is None
         or project["deleted_at"] is not None

@@ -11,7 +11,9 @@ from core.contracts import AnonymizeContext, TwoFactorContext
 from core.db import raw
 
 TWO_FACTOR_CONTEXTS: list[TwoFactorContext] = [
-    TwoFactorContext("quotes", "Offerthantering – SMS-autentisering", "Quotes – SMS signing", module="quotes", order=80),
+    TwoFactorContext(
+        "quotes", "Offerthantering – SMS-autentisering", "Quotes – SMS signing", module="quotes", order=80
+    ),
 ]
 
 

@@ -57,7 +57,7 @@ class QuotesController(Controller):
     the view log."""
 
     path = "/api/quotes"
-    tags = ["quotes"]
+    tags = ("quotes",)
 
     @post("/{quote_id:int}/send", status_code=HTTP_200_OK)
     async def send(self, user: AuthUser, quote_id: Id, data: JSONBody[SendIn]) -> QuoteOut:
@@ -105,7 +105,7 @@ class PublicQuotesController(Controller):
     """What the recipient of the e-mailed link uses: no login, the token is the key."""
 
     path = "/api/quotes/public"
-    tags = ["quotes"]
+    tags = ("quotes",)
 
     @get("/{token:str}", opt=PUBLIC)
     async def show(self, request: Request[Any, Any, Any], token: Token) -> PublicQuoteOut:
@@ -126,7 +126,9 @@ class PublicQuotesController(Controller):
         )
 
     @post("/{token:str}/accept", status_code=HTTP_200_OK, opt=PUBLIC)
-    async def accept(self, request: Request[Any, Any, Any], token: Token, data: JSONBody[AcceptIn]) -> Response[AcceptOut]:
+    async def accept(
+        self, request: Request[Any, Any, Any], token: Token, data: JSONBody[AcceptIn]
+    ) -> Response[AcceptOut]:
         """Accept the quote. With SMS signing on, the first answer is 202 with a challenge;
         enter the code, then send the same request again with its challenge_id."""
         outcome, value = await services.accept_public(

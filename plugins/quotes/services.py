@@ -85,7 +85,9 @@ class QuoteRecords(RecordService):
 QUOTES = QuoteRecords(QUOTE, MODULE)
 
 
-def check_line(description: str, quantity: Decimal, unit_price: Decimal, prefix: str = "") -> tuple[str, Decimal, Decimal]:
+def check_line(
+    description: str, quantity: Decimal, unit_price: Decimal, prefix: str = ""
+) -> tuple[str, Decimal, Decimal]:
     text = description.strip()
     if not text:
         raise FieldError(prefix + "description", LINE_TEXT, code="quote.line_text_required")
@@ -176,7 +178,7 @@ async def _log(tenant_id: int, action: str, quote_id: int) -> None:
 
 async def create_quote(tenant_id: int, data: Any) -> dict[str, Any]:
     title = clean_title(data.title)
-    lines = [check_line(l.description, l.quantity, l.unit_price, f"lines[{i}].") for i, l in enumerate(data.lines)]
+    lines = [check_line(x.description, x.quantity, x.unit_price, f"lines[{i}].") for i, x in enumerate(data.lines)]
     async with atomic():
         row = await QUOTES.create(tenant_id, {
             "title": title, "description": data.description, "customer_id": data.customer_id,
@@ -185,7 +187,14 @@ async def create_quote(tenant_id: int, data: Any) -> dict[str, Any]:
         quote_id = int(row["id"])
         for position, (text, q, p) in enumerate(lines):
             await QuoteLine.insert(
-                QuoteLine(tenant_id=tenant_id, quote_id=quote_id, position=position, description=text, quantity=q, unit_price=p)
+                QuoteLine(
+                    tenant_id=tenant_id,
+                    quote_id=quote_id,
+                    position=position,
+                    description=text,
+                    quantity=q,
+                    unit_price=p,
+                )
             )
         return row
 
@@ -222,7 +231,9 @@ async def add_line(tenant_id: int, quote_id: int, data: LineIn) -> QuoteOut:
         if count >= MAX_LINES:
             raise Conflict(TOO_MANY_LINES, code="quote.too_many_lines", max=MAX_LINES)
         await QuoteLine.insert(
-            QuoteLine(tenant_id=tenant_id, quote_id=quote_id, position=count, description=text, quantity=q, unit_price=p)
+            QuoteLine(
+                tenant_id=tenant_id, quote_id=quote_id, position=count, description=text, quantity=q, unit_price=p
+            )
         )
         return await _touch(tenant_id, quote_id, "line_added")
 
@@ -354,7 +365,9 @@ async def view_public(token: str, ip: str) -> tuple[dict[str, Any], str, list[Li
     return row, tenant["name"], lines
 
 
-async def accept_public(token: str, name: str, email: str, challenge_id: str | None, user_agent: str) -> tuple[str, Any]:
+async def accept_public(
+    token: str, name: str, email: str, challenge_id: str | None, user_agent: str
+) -> tuple[str, Any]:
     """Accept the quote, asking for an SMS code first when the tenant wants one.
 
     Returns ("accepted", accepted_at) or ("second_factor_required", decision).
