@@ -223,7 +223,10 @@ async def email_link(
     """E-mail the customer a link to ``path`` (under the site's address) in the
     organization's language: ``compose(language, organization, link)`` gives the subject
     and body; the sender's own message, if any, comes first."""
-    tenant = await Tenant.select(Tenant.name, Tenant.language).where(Tenant.id == tenant_id).first()
+    tenant = await Tenant.select(Tenant.name, Tenant.language).where(
+        Tenant._meta.primary_key == tenant_id
+    ).first()
+    assert tenant is not None  # the sender's own organization
     link = get_settings().base_url.rstrip("/") + path
     subject, body = compose(tenant["language"], tenant["name"], link)
     if message.strip():
