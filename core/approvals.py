@@ -19,7 +19,7 @@ answered as not found (404); a decided item as a conflict (409).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from importlib import import_module
@@ -39,7 +39,7 @@ from core.contracts import (
     SecondFactorDecision,
     SecondFactorRequest,
 )
-from core.db import utcnow
+from core.db import atomic, utcnow
 from core.delivery import queue_message
 from core.errors import GallraError
 from core.plugins import await_me_maybe, get_host
@@ -217,21 +217,32 @@ async def sign_by_link(
 
 
 async def email_link(
-    tenant_id: int, address: str, path: str, message: str,
-    compose: Callable[[str, str, str], tuple[str, str]],
+    tenant_id: int, address: str, path: str, message: str, texts: dict[str, tuple[str, str]], **values: Any
 ) -> None:
     """E-mail the customer a link to ``path`` (under the site's address) in the
-    organization's language: ``compose(language, organization, link)`` gives the subject
-    and body; the sender's own message, if any, comes first."""
+    organization's language: ``texts`` maps a language to a subject and body with
+    ``%(org)s``, ``%(link)s`` and ``values`` in them (English when the language has none);
+    the sender's own message, if any, comes first."""
     tenant = await Tenant.select(Tenant.name, Tenant.language).where(
         Tenant._meta.primary_key == tenant_id
     ).first()
     assert tenant is not None  # the sender's own organization
-    link = get_settings().base_url.rstrip("/") + path
-    subject, body = compose(tenant["language"], tenant["name"], link)
+    fill = {**values, "org": tenant["name"], "link": get_settings().base_url.rstrip("/") + path}
+    subject, body = (text % fill for text in texts.get(tenant["language"], texts["en"]))
     if message.strip():
         body = message.strip() + "\n\n" + body
     await queue_message("email", address, body, subject=subject, tenant_id=tenant_id)
+
+
+async def decided(request: PortalDecisionRequest, signed: Signed, update: Any, changed: str) -> PortalDecisionResult:
+    """Store a portal decision: ``update`` is the item's update query, guarded so it
+    changes the item only while it still waits (``.returning(...)``); when it changed
+    nothing, the item was answered or changed meanwhile: 409 with ``changed``."""
+    async with atomic():
+        done = await update
+    if not done:
+        return refused(changed)
+    return PortalDecisionResult(status="approved" if request.approve else "declined", decided_at=signed.at)
 
 
 def approval_kind(kind: str, module: str) -> ApprovalKind:

@@ -17,17 +17,18 @@ from core.approvals import (
     PortalDecisionResult,
     PortalPerson,
     ask_signature,
+    decided,
     owned_where,
     owns,
     refused,
     signed_by,
 )
-from core.db import atomic
 from plugins.projects.services import installments_of
 from plugins.projects.tables import PaymentPlan, Project
 
 KIND = "payment_plan"
 CONTEXT = "payment_plans"
+CHANGED = "This payment plan was answered or changed a moment ago; reload the page."
 
 
 def _projects(person: PortalPerson) -> Any:
@@ -100,12 +101,7 @@ async def decide(request: PortalDecisionRequest) -> PortalDecisionResult:
         PaymentPlan.approver_phone: signed.phone,
     }
     values[PaymentPlan.approved_at if request.approve else PaymentPlan.declined_at] = signed.at
-    async with atomic():
-        done = await PaymentPlan.update(values).where(
-            (PaymentPlan.tenant_id == person.tenant_id)
-            & (PaymentPlan.id == plan["id"])
-            & (PaymentPlan.status == "sent")
-        ).returning(PaymentPlan.id)
-    if not done:
-        return refused("This payment plan was answered or changed a moment ago; reload the page.")
-    return PortalDecisionResult(status="approved" if request.approve else "declined", decided_at=signed.at)
+    update = PaymentPlan.update(values).where(
+        (PaymentPlan.tenant_id == person.tenant_id) & (PaymentPlan.id == plan["id"]) & (PaymentPlan.status == "sent")
+    ).returning(PaymentPlan.id)
+    return await decided(request, signed, update, CHANGED)

@@ -466,15 +466,13 @@ async def update_plan(tenant_id: int, plan_id: int, data: Any) -> PaymentPlanOut
         return await load_plan(tenant_id, plan_id)
 
 
-def _email_text(number: int, title: str) -> Any:
-    def compose(language: str, org: str, link: str) -> tuple[str, str]:
-        if language == "sv":
-            return (f"Betalplan för projekt {number} från {org}",
-                    f"{org} ber dig godkänna betalplanen {title!s}.\n\nÖppna den här: {link}\n")
-        return (f"Payment plan for project {number} from {org}",
-                f"{org} asks you to approve the payment plan {title!s}.\n\nOpen it here: {link}\n")
-
-    return compose
+# The e-mail with the approval link, in the organization's language (core.approvals.email_link).
+EMAIL = {
+    "sv": ("Betalplan för projekt %(number)s från %(org)s",
+           "%(org)s ber dig godkänna betalplanen %(title)s.\n\nÖppna den här: %(link)s\n"),
+    "en": ("Payment plan for project %(number)s from %(org)s",
+           "%(org)s asks you to approve the payment plan %(title)s.\n\nOpen it here: %(link)s\n"),
+}
 
 
 async def send_plan(tenant_id: int, plan_id: int, email: str, message: str) -> PaymentPlanOut:
@@ -494,8 +492,8 @@ async def send_plan(tenant_id: int, plan_id: int, email: str, message: str) -> P
                 PaymentPlan.public_token_hash: token_hash(token),
             }
         ).where(_child_where(PaymentPlan, tenant_id, plan_id))
-        await email_link(tenant_id, address, PUBLIC_PATH.format(token=token), message,
-                         _email_text(project["number"], row["title"]))
+        await email_link(tenant_id, address, PUBLIC_PATH.format(token=token), message, EMAIL,
+                         number=project["number"], title=row["title"])
         await _log(tenant_id, "payment_plan_sent", int(row["project_id"]))
         return await load_plan(tenant_id, plan_id)
 

@@ -18,17 +18,19 @@ from core.approvals import (
     PortalDecisionResult,
     PortalPerson,
     ask_signature,
+    decided,
     owned_where,
     owns,
     refused,
     signed_by,
 )
-from core.db import atomic, utcnow
+from core.db import utcnow
 from plugins.quotes.services import can_accept, lines_of
 from plugins.quotes.tables import Quote
 
 KIND = "quote"
 CONTEXT = "quotes"
+CHANGED = "This quote was answered or changed a moment ago; reload the page."
 
 
 def _mine(person: PortalPerson) -> Any:
@@ -86,10 +88,7 @@ async def decide(request: PortalDecisionRequest) -> PortalDecisionResult:
         Quote.approver_phone: signed.phone,
     }
     values[Quote.accepted_at if request.approve else Quote.declined_at] = signed.at
-    async with atomic():
-        done = await Quote.update(values).where(
-            (Quote.tenant_id == person.tenant_id) & (Quote.id == row["id"]) & (Quote.status == "sent")
-        ).returning(Quote.id)
-    if not done:
-        return refused("This quote was answered or changed a moment ago; reload the page.")
-    return PortalDecisionResult(status="approved" if request.approve else "declined", decided_at=signed.at)
+    update = Quote.update(values).where(
+        (Quote.tenant_id == person.tenant_id) & (Quote.id == row["id"]) & (Quote.status == "sent")
+    ).returning(Quote.id)
+    return await decided(request, signed, update, CHANGED)

@@ -264,15 +264,13 @@ async def delete_line(tenant_id: int, line_id: int) -> QuoteOut:
         return await _touch(tenant_id, quote_id, "line_deleted")
 
 
-def _email_text(number: int, title: str) -> Any:
-    def compose(language: str, org: str, link: str) -> tuple[str, str]:
-        if language == "sv":
-            return (f"Offert {number} från {org}",
-                    f"{org} har skickat offert {number}: {title}\n\nÖppna offerten här: {link}\n")
-        return (f"Quote {number} from {org}",
-                f"{org} has sent you quote {number}: {title}\n\nOpen the quote here: {link}\n")
-
-    return compose
+# The e-mail with the public link, in the organization's language (core.approvals.email_link).
+EMAIL = {
+    "sv": ("Offert %(number)s från %(org)s",
+           "%(org)s har skickat offert %(number)s: %(title)s\n\nÖppna offerten här: %(link)s\n"),
+    "en": ("Quote %(number)s from %(org)s",
+           "%(org)s has sent you quote %(number)s: %(title)s\n\nOpen the quote here: %(link)s\n"),
+}
 
 
 async def send_quote(tenant_id: int, quote_id: int, email: str, message: str) -> QuoteOut:
@@ -297,8 +295,8 @@ async def send_quote(tenant_id: int, quote_id: int, email: str, message: str) ->
                 Quote.public_token_hash: token_hash(token),
             }
         ).where(_where(tenant_id, quote_id))
-        await email_link(tenant_id, address, PUBLIC_PATH.format(token=token), message,
-                         _email_text(row["number"], row["title"]))
+        await email_link(tenant_id, address, PUBLIC_PATH.format(token=token), message, EMAIL,
+                         number=row["number"], title=row["title"])
         await _log(tenant_id, "sent", quote_id)
         return await load_out(tenant_id, quote_id)
 
