@@ -175,6 +175,12 @@ def signed_by(decision: SecondFactorDecision | None, name: str) -> Signed:
     return Signed(name=signer[:200], phone=phone[:40], at=at)
 
 
+def approver_values(table: Any, signed: Signed, email: str) -> dict[Any, Any]:
+    """The approver columns of an item that stores who approved it (``approver_name``,
+    ``approver_email``, ``approver_phone``) for an update."""
+    return {table.approver_name: signed.name, table.approver_email: email[:254], table.approver_phone: signed.phone}
+
+
 async def sign_by_link(
     *,
     tenant_id: int,

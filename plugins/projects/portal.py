@@ -16,6 +16,7 @@ from core.approvals import (
     PortalDecisionRequest,
     PortalDecisionResult,
     PortalPerson,
+    approver_values,
     ask_signature,
     decided,
     owned_where,
@@ -96,9 +97,7 @@ async def decide(request: PortalDecisionRequest) -> PortalDecisionResult:
     signed = signed_by(signature, request.signer_name)
     values: dict[Any, Any] = {
         PaymentPlan.status: "approved" if request.approve else "declined",
-        PaymentPlan.approver_name: signed.name,
-        PaymentPlan.approver_email: request.signer_email[:254],
-        PaymentPlan.approver_phone: signed.phone,
+        **approver_values(PaymentPlan, signed, request.signer_email),
     }
     values[PaymentPlan.approved_at if request.approve else PaymentPlan.declined_at] = signed.at
     update = PaymentPlan.update(values).where(

@@ -169,15 +169,8 @@ class PublicPaymentPlansController(Controller):
             token, data.name, data.email, data.challenge_id, request.headers.get("user-agent", "")
         )
         if outcome == "second_factor_required":
-            return Response(
-                ApproveOut(
-                    status="second_factor_required",
-                    second_factor=SecondFactorOut(
-                        challenge_id=value.challenge_id, masked_phone=value.masked_phone, message=value.message
-                    ),
-                ),
-                status_code=HTTP_202_ACCEPTED,
-            )
+            challenge = SecondFactorOut(value.challenge_id, value.masked_phone, value.message)
+            return Response(ApproveOut(status=outcome, second_factor=challenge), status_code=HTTP_202_ACCEPTED)
         return Response(ApproveOut(status="approved", approved_at=value))
 
 

@@ -11,6 +11,8 @@ from typing import Annotated, Literal
 
 import msgspec
 
+from core.routes.schemas import SecondFactorOut  # the challenge, as the core API answers it
+
 MAX_ID = 2_147_483_647
 RefId = Annotated[int, msgspec.Meta(ge=0, le=MAX_ID)]
 Title = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
@@ -205,12 +207,6 @@ class PublicPlanOut(msgspec.Struct):
     installments: list[InstallmentOut]
     approved_at: datetime | None
     can_approve: bool
-
-
-class SecondFactorOut(msgspec.Struct):
-    challenge_id: str | None
-    masked_phone: str | None
-    message: str | None
 
 
 class ApproveOut(msgspec.Struct):

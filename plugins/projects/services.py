@@ -14,7 +14,7 @@ from typing import Any
 
 from piccolo.table import Table
 
-from core.approvals import email_link, sign_by_link
+from core.approvals import approver_values, email_link, sign_by_link
 from core.db import atomic, bind_tenant, utcnow
 from core.errors import RECORD_NOT_FOUND, Conflict, Label, NotFound
 from core.eventlog import log_event
@@ -555,9 +555,7 @@ async def approve_public_plan(
             {
                 PaymentPlan.status: "approved",
                 PaymentPlan.approved_at: signed.at,
-                PaymentPlan.approver_name: signed.name,
-                PaymentPlan.approver_email: address,
-                PaymentPlan.approver_phone: signed.phone,
+                **approver_values(PaymentPlan, signed, address),
             }
         ).where(
             (PaymentPlan.id == plan["id"]) & (PaymentPlan.tenant_id == tenant_id) & (PaymentPlan.status == "sent")

@@ -17,6 +17,7 @@ from core.approvals import (
     PortalDecisionRequest,
     PortalDecisionResult,
     PortalPerson,
+    approver_values,
     ask_signature,
     decided,
     owned_where,
@@ -83,9 +84,7 @@ async def decide(request: PortalDecisionRequest) -> PortalDecisionResult:
     values: dict[Any, Any] = {
         Quote.status: status,
         Quote.updated_at: utcnow(),
-        Quote.approver_name: signed.name,
-        Quote.approver_email: request.signer_email[:254],
-        Quote.approver_phone: signed.phone,
+        **approver_values(Quote, signed, request.signer_email),
     }
     values[Quote.accepted_at if request.approve else Quote.declined_at] = signed.at
     update = Quote.update(values).where(

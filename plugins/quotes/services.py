@@ -12,7 +12,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from core.approvals import email_link, sign_by_link
+from core.approvals import approver_values, email_link, sign_by_link
 from core.db import atomic, bind_tenant, utcnow
 from core.errors import RECORD_NOT_FOUND, Conflict, Label, NotFound
 from core.eventlog import log_event
@@ -186,16 +186,8 @@ async def create_quote(tenant_id: int, data: Any) -> dict[str, Any]:
         })
         quote_id = int(row["id"])
         for position, (text, q, p) in enumerate(lines):
-            await QuoteLine.insert(
-                QuoteLine(
-                    tenant_id=tenant_id,
-                    quote_id=quote_id,
-                    position=position,
-                    description=text,
-                    quantity=q,
-                    unit_price=p,
-                )
-            )
+            await QuoteLine.insert(QuoteLine(tenant_id=tenant_id, quote_id=quote_id, position=position,
+                                             description=text, quantity=q, unit_price=p))
         return row
 
 
@@ -397,9 +389,7 @@ async def accept_public(
                 Quote.status: "accepted",
                 Quote.accepted_at: signed.at,
                 Quote.updated_at: now,
-                Quote.approver_name: signed.name,
-                Quote.approver_email: address,
-                Quote.approver_phone: signed.phone,
+                **approver_values(Quote, signed, address),
             }
         ).where(
             (Quote.id == row["id"]) & (Quote.tenant_id == tenant_id) & (Quote.status == "sent")
