@@ -126,9 +126,6 @@ class QuotePages(RecordPages):
                 values["clear_valid_until"] = True
         return values
 
-    def new_values(self, filters: dict[str, Any]) -> dict[str, Any]:
-        return {}
-
     def edit_values(self, row: dict[str, Any]) -> dict[str, Any]:
         values = super().edit_values(row)
         for k in ("customer_id", "contact_person_id"):
