@@ -4,13 +4,18 @@ anonymization follows a delete or a close, and the module's retention settings (
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any, ClassVar
+from urllib.parse import urlencode
 
 from babel.support import NullTranslations
+from jinja2 import TemplateNotFound
 from litestar import Request, Response
-from litestar.params import FromPath
 from litestar.exceptions import NotFoundException
+from litestar.params import FromPath
 
 from core.activity.service import (
     ACTIVITY_KINDS,
@@ -25,8 +30,6 @@ from core.db import atomic, utcnow
 from core.errors import GallraError
 from core.gdpr.registry import get_declarations
 from core.gdpr.settings import RetentionIn, retention_rows, update_retention
-from core.pages.forms import error_of, struct_from_form
-from core.records import RecordService
 from core.pages import (
     PageController,
     label,
@@ -41,6 +44,8 @@ from core.pages import (
     render,
     t_for,
 )
+from core.pages.forms import error_of, struct_from_form
+from core.records import RecordService
 from core.validation import FieldError
 
 
@@ -150,7 +155,9 @@ def rule_rows(rows: list[Any], lang: str) -> list[dict[str, Any]]:
     ]
 
 
-def parse_rule_form(form: dict[str, list[str]], rows: list[Any], t: NullTranslations) -> tuple[list[RetentionIn], dict[str, str]]:
+def parse_rule_form(
+    form: dict[str, list[str]], rows: list[Any], t: NullTranslations
+) -> tuple[list[RetentionIn], dict[str, str]]:
     """The rules' modes and days from a form (``mode.<key>``, ``days.<key>``), with the
     errors to show beside each row."""
     items: list[RetentionIn] = []
@@ -236,6 +243,11 @@ def record_or_404(row: dict | None) -> dict:
 
 __all__ = [
     "KIND_LABELS",
+    "Column",
+    "Input",
+    "ListFilter",
+    "RecordPages",
+    "Texts",
     "activity_of",
     "add_activity_from_form",
     "get_declarations",
@@ -249,6 +261,75 @@ __all__ = [
 RECORD_PAGE = 25
 
 
+@dataclass(frozen=True)
+class Texts:
+    """The words of a record's generic pages (message ids, marked with ``_()`` where they
+    are written so the plugin's catalog translates them). ``status_id`` is the id of the
+    status badge on the detail page."""
+
+    title: str  # the list ("Cases")
+    one: str = ""  # one record, before its number ("Case")
+    new: str = ""
+    edit: str = ""
+    delete: str = ""  # the delete page's title ("Delete case")
+    delete_button: str = ""  # ("Delete the case")
+    settings: str = ""  # the gear's label ("Settings for cases")
+    search: str = ""  # the search field's label; empty: the list has no search field
+    anonymized: str = ""
+    deleted: str = ""
+    status_id: str = ""
+
+
+@dataclass(frozen=True)
+class Column:
+    """A column of the generic list (``records/list.html``): ``kind`` "link" links the value
+    to the record, "date" shows a date (– when empty); ``choices`` labels the values."""
+
+    key: str
+    label: str
+    kind: str = "text"
+    choices: Mapping[str, str] | None = None
+
+
+@dataclass(frozen=True)
+class ListFilter:
+    """A select above the generic list: ``?column=value``, one of ``choices`` (labels)."""
+
+    column: str
+    label: str
+    choices: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Input:
+    """A field of the generic form (``records/form.html``). ``type`` is an input type,
+    "textarea", "select" (with ``choices``) or "customer" (the customer picker); ``when``
+    is "always", "new" or "edit"; consecutive inputs of one ``group`` share a fieldset
+    with that legend."""
+
+    name: str
+    label: str = ""
+    type: str = "text"
+    required: bool = False
+    maxlength: int | None = None
+    hint: str | None = None
+    attrs: str = ""
+    choices: Mapping[str, str] | None = None
+    when: str = "always"
+    group: str = ""
+
+
+@lru_cache(maxsize=256)
+def _has_template(host_id: int, name: str) -> bool:
+    from core.pages import environment
+
+    try:
+        environment().get_template(name)
+    except TemplateNotFound:
+        return False
+    return True
+
+
 class RecordPages(PageController):
     """List, new, show, edit, close/reopen, delete and activity pages of one record spec.
 
@@ -258,7 +339,10 @@ class RecordPages(PageController):
     deleted/anonymized records, the retention notice before a delete, activity, the event
     log through the service) is done here once. Templates live in ``<plugin>/templates/
     <template_dir>/`` as list.html, form.html, detail.html and delete.html and get the
-    record as ``record_var``.
+    record as ``record_var`` (and as ``record``). A page without its own template uses
+    core's ``records/<name>.html``, driven by ``texts`` (:class:`Texts`), ``columns``,
+    ``list_filters``, ``inputs`` and ``statuses`` (the labels of the status column); a
+    plugin's template may extend core's and fill its blocks.
     """
 
     service: ClassVar[RecordService]
@@ -275,6 +359,19 @@ class RecordPages(PageController):
     # A refused create or edit answers with the refusal's own status (409 for a record that
     # can no longer change) instead of 400.
     refusal_status: ClassVar[bool] = False
+    texts: ClassVar[Texts] = Texts("")
+    columns: ClassVar[tuple[Column, ...]] = ()
+    list_filters: ClassVar[tuple[ListFilter, ...]] = ()
+    inputs: ClassVar[tuple[Input, ...]] = ()
+    statuses: ClassVar[Mapping[str, str]] = {}
+
+    # The plugin's service functions, as ``staticmethod(...)``: ``create_record(tenant_id,
+    # employee_id, data)`` and ``edit_record(tenant_id, record_id, data)``; or override
+    # create_from / edit_from.
+    create_record: ClassVar[Callable[[int, int, Any], Awaitable[dict[str, Any]]] | None] = None
+    edit_record: ClassVar[Callable[[int, int, Any], Awaitable[dict[str, Any]]] | None] = None
+    # Reference fields (customer_id ...) whose 0 ("none") the edit form shows empty.
+    blank_zero: ClassVar[tuple[str, ...]] = ()
 
     # -- what a plugin overrides -------------------------------------------------------------
     def form_values(self, form: dict[str, str], create: bool) -> dict[str, Any]:
@@ -282,10 +379,14 @@ class RecordPages(PageController):
         return {k: form.get(k, "") for k in self.form_fields}
 
     async def create_from(self, user: SessionUser, data: Any) -> dict[str, Any]:
-        raise NotImplementedError
+        if self.create_record is None:
+            raise NotImplementedError
+        return await self.create_record(user.tenant_id, user.employee_id, data)
 
     async def edit_from(self, user: SessionUser, record_id: int, data: Any) -> dict[str, Any]:
-        raise NotImplementedError
+        if self.edit_record is None:
+            raise NotImplementedError
+        return await self.edit_record(user.tenant_id, record_id, data)
 
     async def list_context(self, user: SessionUser) -> dict[str, Any]:
         return {}
@@ -297,11 +398,17 @@ class RecordPages(PageController):
         return {}
 
     def edit_values(self, row: dict[str, Any]) -> dict[str, Any]:
-        return {k: ("" if row.get(k) is None else row[k]) for k in self.form_fields}
+        return {k: ("" if row.get(k) is None or (k in self.blank_zero and not row[k]) else row[k])
+                for k in self.form_fields}
 
     def new_values(self, filters: dict[str, Any]) -> dict[str, Any]:
         """The new-record form's first values (the list's filters, e.g. its customer)."""
         return dict(filters)
+
+    async def list_rows(self, request: Request[Any, Any, Any], user: SessionUser, offset: int, q: str,
+                        filters: dict[str, Any]) -> tuple[int, list[dict[str, Any]]]:
+        """The list page's rows (a plugin may filter on more than the spec's filters)."""
+        return await self.service.list(user.tenant_id, offset, RECORD_PAGE, q=q or None, filters=filters)
 
     # -- shared ----------------------------------------------------------------------------
     @property
@@ -309,7 +416,24 @@ class RecordPages(PageController):
         return self.service.spec.path
 
     def _template(self, name: str) -> str:
-        return f"{self.template_dir}/{name}.html"
+        """The plugin's own template, else core's generic ``records/<name>.html``."""
+        from core.plugins import get_host
+
+        own = f"{self.template_dir}/{name}.html"
+        return own if _has_template(id(get_host()), own) else f"records/{name}.html"
+
+    def _common(self, row: dict[str, Any] | None = None) -> dict[str, Any]:
+        """What every generic template reads: the page's words and the spec's columns."""
+        spec = self.service.spec
+        context: dict[str, Any] = {
+            "base": self.base, "texts": self.texts, "statuses": self.statuses,
+            "title_column": spec.title_column, "number_column": spec.number_column,
+            "status_column": spec.status_column, "closed_state": spec.closed_state,
+        }
+        if row is not None:
+            context["record"] = row
+            context[self.record_var] = row
+        return context
 
     async def _row(self, user: SessionUser, record_id: int, write: bool = False) -> dict[str, Any]:
         from core.routes.records import check_open
@@ -338,15 +462,16 @@ class RecordPages(PageController):
 
     async def _show(self, request: Request[Any, Any, Any], user: SessionUser, row: dict[str, Any],
                     errors: dict[str, str] | None = None, status: int = 200,
-                    values: dict[str, Any] | None = None) -> Response[Any]:
-        """The record's page; ``values``: what a form on it was sent with, shown again."""
+                    values: dict[str, str] | None = None) -> Response[Any]:
+        """The record's page; ``errors`` and ``values`` of a form on it (a line) sent back."""
         spec = self.service.spec
         context = {
-            self.record_var: row,
+            **self._common(row),
+            "editable": True,
+            "values": values or {},
             "activity": await activity_of(user.tenant_id, self.service.plugin, spec.name, int(row["id"])),
             "kind_labels": KIND_LABELS,
             "errors": errors or {},
-            "values": values or {},
             **await self.detail_context(user, row),
         }
         return await render(request, self._template("detail"), context, status_code=status, user=user)
@@ -358,9 +483,14 @@ class RecordPages(PageController):
         offset_raw = request.query_params.get("offset") or "0"
         offset = int(offset_raw) if offset_raw.isdigit() and len(offset_raw) <= 7 else 0
         filters = self._filters(request)
-        total, rows = await self.service.list(user.tenant_id, offset, RECORD_PAGE, q=q or None, filters=filters)
-        context = {"rows": rows, "total": total, "offset": offset, "limit": RECORD_PAGE, "q": q,
+        total, rows = await self.list_rows(request, user, offset, q, filters)
+        chosen = {f.column: raw if (raw := (request.query_params.get(f.column) or "")) in f.choices else ""
+                  for f in self.list_filters}
+        pairs = ([("q", q)] if self.texts.search else []) + list(chosen.items())
+        context = {**self._common(), "rows": rows, "total": total, "offset": offset, "limit": RECORD_PAGE, "q": q,
                    **{c: filters.get(c, "") for c in self.service.spec.filters},
+                   "columns": self.columns, "list_filters": self.list_filters, "chosen": chosen,
+                   "pager_base": f"{self.base}?{urlencode(pairs)}&" if pairs else f"{self.base}?",
                    **await self.list_context(user)}
         return await render(request, self._template("list"), context, user=user)
 
@@ -369,7 +499,8 @@ class RecordPages(PageController):
         user = await page_user(request)
         values = self.new_values(self._filters(request))
         return await render(request, self._template("form"),
-                            {"values": values, **await self.form_context(user, None)}, user=user)
+                            {**self._common(), "inputs": self.inputs, "values": values,
+                             **await self.form_context(user, None)}, user=user)
 
     @page_post("/new")
     async def create(self, request: Request[Any, Any, Any]) -> Response[Any]:
@@ -386,8 +517,8 @@ class RecordPages(PageController):
                 errors = error_of(exc, t)
                 status = exc.status if self.refusal_status else 400
         return await render(request, self._template("form"),
-                            {"values": form, "errors": errors, **await self.form_context(user, None)},
-                            status, user=user)
+                            {**self._common(), "inputs": self.inputs, "values": form, "errors": errors,
+                             **await self.form_context(user, None)}, status, user=user)
 
     @page_get("/{record_id:int}")
     async def show(self, request: Request[Any, Any, Any], record_id: FromPath[int]) -> Response[Any]:
@@ -410,7 +541,7 @@ class RecordPages(PageController):
         user = await page_user(request)
         row = await self._row(user, record_id, write=True)
         return await render(request, self._template("form"),
-                            {"values": self.edit_values(row), self.record_var: row,
+                            {**self._common(row), "inputs": self.inputs, "values": self.edit_values(row),
                              **await self.form_context(user, row)}, user=user)
 
     @page_post("/{record_id:int}/edit")
@@ -429,7 +560,7 @@ class RecordPages(PageController):
                 errors = error_of(exc, t)
                 status = exc.status if self.refusal_status else 400
         return await render(request, self._template("form"),
-                            {"values": form, "errors": errors, self.record_var: row,
+                            {**self._common(row), "inputs": self.inputs, "values": form, "errors": errors,
                              **await self.form_context(user, row)}, status, user=user)
 
     async def _change(self, request: Request[Any, Any, Any], record_id: int, action: str) -> Response[Any]:
@@ -464,7 +595,7 @@ class RecordPages(PageController):
         key = self.service.spec.rule_for(row)
         notice = await retention_notice(user.tenant_id, key, t, language_of(request, user)) if key else ""
         return await render(request, self._template("delete"),
-                            {self.record_var: row, "notice": notice, **await self.detail_context(user, row)},
+                            {**self._common(row), "notice": notice, **await self.detail_context(user, row)},
                             user=user)
 
     @page_post("/{record_id:int}/delete")

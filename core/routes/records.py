@@ -22,7 +22,6 @@ whose annotations must be real types when Litestar reads them.
 
 import inspect
 from collections.abc import Awaitable, Callable
-from datetime import datetime
 from typing import Annotated, Any
 
 import msgspec
@@ -30,8 +29,8 @@ from litestar import Router, delete, get, patch, post
 from litestar.params import FromPath, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
-from core.listing import Limit, Offset, UpdatedSince, page_of
 from core.errors import READ_ONLY, RECORD_NOT_FOUND, Forbidden, NotFound
+from core.listing import Limit, Offset, UpdatedSince, page_of
 from core.plugins import await_me_maybe
 from core.records.service import RecordService
 from core.web import AuthUser
@@ -75,6 +74,7 @@ def record_router(
     module: str,
     tag: str | None = None,
     output: Callable[[dict[str, Any]], Any] | None = None,
+    summary: type[msgspec.Struct] | None = None,
 ) -> Router:
     """The common routes of ``service``'s record; ``module`` is the plugin module they are
     credited to (its routes module), so route ownership (the isolation matrix, guards)
@@ -82,7 +82,8 @@ def record_router(
 
     ``output(row)`` builds the answer from a record's row; it may be a coroutine function
     (an order's lines, a project's parts are read beside the row). By default the row's
-    columns fill ``schema_out``."""
+    columns fill ``schema_out``. ``summary``: the list's items are this shape, filled from
+    the row's columns (an order in a list, without its lines), instead of ``output``'s."""
     spec = service.spec
     name = spec.name
     label = spec.label_en.lower()
@@ -91,7 +92,9 @@ def record_router(
     async def out(row: dict[str, Any]) -> Any:
         return await await_me_maybe(build(row))
 
-    page_cls = page_of(schema_out)
+    page_cls = (page_of(summary, schema_out.__name__.removesuffix("Out") + "Page") if summary is not None
+                else page_of(schema_out))
+    list_item = converter(summary) if summary is not None else None
     opid = f"{service.plugin}_{name}"
     tags = [tag or service.plugin]
 
@@ -106,7 +109,7 @@ def record_router(
         items = []
         for row in rows:
             if spec.can_open is None or await await_me_maybe(spec.can_open(user, row, False)):
-                items.append(await out(row))
+                items.append(list_item(row) if list_item is not None else await out(row))
         return page_cls(total=total, offset=kwargs["offset"], limit=kwargs["limit"], items=items)
 
     kw = inspect.Parameter.KEYWORD_ONLY

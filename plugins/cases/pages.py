@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from core.auth import SessionUser
-from core.pages.records import RecordPages, module_settings_pages
+from core.pages.records import Column, Input, ListFilter, RecordPages, Texts, module_settings_pages
 from core.secondfactor import describe_person
 from plugins.cases import services
 from plugins.cases.schemas import CaseIn, CasePatch
@@ -45,6 +45,31 @@ class CasePages(RecordPages):
     closed = _("The case is closed.")
     reopened = _("The case is open again.")
     deleted = _("The case is deleted.")
+    texts = Texts(
+        title=_("Cases"), one=_("Case"), new=_("New case"), edit=_("Edit case"), delete=_("Delete case"),
+        delete_button=_("Delete the case"), settings=_("Settings for cases"), search=_("Search by title or number"),
+        anonymized=_("This case is anonymized."), deleted=_("This case is deleted."), status_id="case-status",
+    )
+    statuses = STATUSES
+    columns = (
+        Column("number", _("Number")), Column("title", _("Title"), "link"),
+        Column("kind", _("Kind"), choices=KINDS), Column("status", _("Status"), choices=STATUSES),
+        Column("created_at", _("Created"), "date"),
+    )
+    list_filters = (ListFilter("status", _("Status"), STATUSES), ListFilter("kind", _("Kind"), KINDS))
+    inputs = (
+        Input("title", _("Title"), required=True, maxlength=200),
+        Input("kind", _("Kind"), "select", choices=KINDS),
+        Input("number", _("Case number"), "number", hint=_("Leave empty to get the next free number."),
+              attrs='min="1"'),
+        Input("description", _("Description"), "textarea", maxlength=20000),
+        Input("customer_id", type="customer", group=_("Customer")),
+        Input("contact_person_id", _("Contact person id"), "number", attrs='min="0"', group=_("Customer")),
+        Input("end_customer_name", _("Name"), maxlength=200, group=_("End customer")),
+        Input("end_customer_address", _("Address"), maxlength=400, group=_("End customer")),
+        Input("end_customer_phone", _("Phone"), "tel", maxlength=40, group=_("End customer")),
+        Input("end_customer_email", _("E-mail"), "email", maxlength=254, group=_("End customer")),
+    )
 
     def form_values(self, form: dict[str, str], create: bool) -> dict[str, Any]:
         values: dict[str, Any] = {k: form.get(k, "") for k in self.form_fields}
@@ -72,15 +97,12 @@ class CasePages(RecordPages):
         values["customer_id"] = values.get("customer_id") or ""
         return values
 
-    async def list_context(self, user: SessionUser) -> dict[str, Any]:
-        return {"kinds": KINDS, "statuses": STATUSES}
-
     async def form_context(self, user: SessionUser, row: dict[str, Any] | None) -> dict[str, Any]:
         name = await _customer_name(user.tenant_id, int(row["customer_id"] or 0)) if row else ""
-        return {"kinds": KINDS, "customer_name": name}
+        return {"customer_name": name}
 
     async def detail_context(self, user: SessionUser, row: dict[str, Any]) -> dict[str, Any]:
-        return {"kinds": KINDS, "statuses": STATUSES,
+        return {"kinds": KINDS,
                 "customer_name": await _customer_name(user.tenant_id, int(row["customer_id"]))}
 
 

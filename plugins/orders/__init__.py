@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from core.contracts import ModuleInfo, NotPersonal, PersonalDataField, RecordSpec, SearchSource
+from core.contracts import ModuleInfo, RecordSpec
 from core.plugins import hookimpl
 
 NAME = "orders"
@@ -46,24 +46,10 @@ def register_routes() -> Sequence[Any]:
 
 
 @hookimpl
-def declare_personal_data() -> Sequence[PersonalDataField | NotPersonal]:
-    from plugins.orders import gdpr
-
-    return gdpr.personal_data()
-
-
-@hookimpl
 def declare_records() -> Sequence[RecordSpec]:
-    from plugins.orders.records import ORDER
+    from plugins.orders.records import ORDER, ORDER_COMMENT, ORDER_LINE
 
-    return [ORDER]
-
-
-@hookimpl
-def declare_search_sources() -> Sequence[SearchSource]:
-    from plugins.orders import gdpr
-
-    return gdpr.search_sources()
+    return [ORDER, ORDER_LINE, ORDER_COMMENT]
 
 
 @hookimpl

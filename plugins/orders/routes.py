@@ -1,14 +1,16 @@
-"""/api/orders: orders (the invoicing basis), their article lines and comment rows."""
+"""/api/orders: the record layer's common routes (list, create, get, edit, close, reopen,
+delete), answered with the order's lines and total, and the module's own: invoicing,
+article lines and comment rows."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
 from litestar import Controller, delete, get, patch, post
-from litestar.params import FromPath, JSONBody, QueryParameter
+from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
-from core.routes.records import Limit, Offset, converter
+from core.routes.records import converter, record_router
 from core.tenancy import get_scoped
 from core.web import AuthUser
 from plugins.orders import services
@@ -20,14 +22,10 @@ from plugins.orders.schemas import (
     OrderLineOut,
     OrderLinePatch,
     OrderOut,
-    OrderPage,
     OrderPatch,
     OrderSummary,
 )
 from plugins.orders.tables import OrderComment, OrderLine
-
-RefFilter = Annotated[int | None, QueryParameter(ge=0, le=2_147_483_647)]
-TextFilter = Annotated[str | None, QueryParameter(max_length=16)]
 
 
 def line_out(row: dict) -> OrderLineOut:
@@ -52,86 +50,22 @@ async def order_out(row: dict) -> OrderOut:
     )
 
 
-summary_out = converter(OrderSummary)
 comment_out = converter(CommentOut)
 
 
 class OrdersController(Controller):
     path = "/api/orders"
-    tags = ["orders"]
-
-    @get("/")
-    async def list_orders(
-        self,
-        user: AuthUser,
-        offset: Offset = 0,
-        limit: Limit = 50,
-        status: TextFilter = None,
-        customer_id: RefFilter = None,
-        invoiced: Annotated[bool | None, QueryParameter()] = None,
-        include_deleted: Annotated[bool, QueryParameter()] = False,
-    ) -> OrderPage:
-        """Orders of the organization, newest first; filter by status, customer, invoiced."""
-        total, rows = await services.list_orders(
-            user.tenant_id, offset, limit, status, customer_id, invoiced, include_deleted
-        )
-        return OrderPage(
-            total=total, offset=offset, limit=limit, items=[summary_out(r) for r in rows]
-        )
-
-    @post("/", status_code=HTTP_201_CREATED)
-    async def create(
-        self, user: AuthUser, data: JSONBody[OrderIn]
-    ) -> OrderOut:
-        """Create an order, optionally with its article lines."""
-        return await order_out(await services.create_order(user.tenant_id, user.employee_id, data))
-
-    @get("/{order_id:int}")
-    async def get_one(self, user: AuthUser, order_id: FromPath[int]) -> OrderOut:
-        return await order_out(await services.get_order(user.tenant_id, order_id))
-
-    @patch("/{order_id:int}")
-    async def edit(
-        self,
-        user: AuthUser,
-        order_id: FromPath[int],
-        data: JSONBody[OrderPatch],
-    ) -> OrderOut:
-        return await order_out(await services.edit_order(user.tenant_id, order_id, data))
-
-    @post("/{order_id:int}/close", status_code=HTTP_200_OK)
-    async def close(self, user: AuthUser, order_id: FromPath[int]) -> OrderOut:
-        return await order_out(await services.close_order(user.tenant_id, order_id))
-
-    @post("/{order_id:int}/reopen", status_code=HTTP_200_OK)
-    async def reopen(
-        self, user: AuthUser, order_id: FromPath[int]
-    ) -> OrderOut:
-        return await order_out(await services.reopen_order(user.tenant_id, order_id))
+    tags = ("orders",)
 
     @post("/{order_id:int}/invoice", status_code=HTTP_200_OK)
-    async def invoice(
-        self, user: AuthUser, order_id: FromPath[int]
-    ) -> OrderOut:
+    async def invoice(self, user: AuthUser, order_id: FromPath[int]) -> OrderOut:
         """Mark the order invoiced; its lines and invoice text are then frozen."""
         return await order_out(await services.invoice_order(user.tenant_id, order_id))
-
-    @delete("/{order_id:int}", status_code=HTTP_200_OK)
-    async def remove(
-        self, user: AuthUser, order_id: FromPath[int]
-    ) -> OrderOut:
-        """Soft delete: the order stays readable until its retention rule anonymizes it."""
-        return await order_out(await services.delete_order(user.tenant_id, order_id))
 
     # --- article lines -----------------------------------------------------------------
 
     @post("/{order_id:int}/lines", status_code=HTTP_201_CREATED)
-    async def add_line(
-        self,
-        user: AuthUser,
-        order_id: FromPath[int],
-        data: JSONBody[OrderLineIn],
-    ) -> OrderLineOut:
+    async def add_line(self, user: AuthUser, order_id: FromPath[int], data: JSONBody[OrderLineIn]) -> OrderLineOut:
         return line_out(await services.add_line(user.tenant_id, order_id, data))
 
     @get("/lines/{line_id:int}")
@@ -140,19 +74,12 @@ class OrdersController(Controller):
         return line_out(await get_scoped(OrderLine, user.tenant_id, line_id, "Order line"))
 
     @patch("/{order_id:int}/lines/{line_id:int}")
-    async def edit_line(
-        self,
-        user: AuthUser,
-        order_id: FromPath[int],
-        line_id: FromPath[int],
-        data: JSONBody[OrderLinePatch],
-    ) -> OrderLineOut:
+    async def edit_line(self, user: AuthUser, order_id: FromPath[int], line_id: FromPath[int],
+                        data: JSONBody[OrderLinePatch]) -> OrderLineOut:
         return line_out(await services.edit_line(user.tenant_id, order_id, line_id, data))
 
     @delete("/{order_id:int}/lines/{line_id:int}", status_code=HTTP_200_OK)
-    async def delete_line(
-        self, user: AuthUser, order_id: FromPath[int], line_id: FromPath[int]
-    ) -> OrderLineOut:
+    async def delete_line(self, user: AuthUser, order_id: FromPath[int], line_id: FromPath[int]) -> OrderLineOut:
         return line_out(await services.delete_line(user.tenant_id, order_id, line_id))
 
     # --- comment rows ------------------------------------------------------------------
@@ -162,23 +89,23 @@ class OrdersController(Controller):
         return [comment_out(r) for r in await services.list_comments(user.tenant_id, order_id)]
 
     @post("/{order_id:int}/comments", status_code=HTTP_201_CREATED)
-    async def add_comment(
-        self,
-        user: AuthUser,
-        order_id: FromPath[int],
-        data: JSONBody[CommentIn],
-    ) -> CommentOut:
+    async def add_comment(self, user: AuthUser, order_id: FromPath[int], data: JSONBody[CommentIn]) -> CommentOut:
         return comment_out(await services.add_comment(user.tenant_id, user.employee_id, order_id, data))
 
     @get("/comments/{comment_id:int}")
     async def get_comment(self, user: AuthUser, comment_id: FromPath[int]) -> CommentOut:
         """One comment row by its own id (where person search links a hit)."""
-        return comment_out(
-            await get_scoped(OrderComment, user.tenant_id, comment_id, "Comment row")
-        )
+        return comment_out(await get_scoped(OrderComment, user.tenant_id, comment_id, "Comment row"))
 
 
 def route_handlers() -> list[Any]:
     from core.gdpr.routes import module_settings_router
 
-    return [OrdersController, module_settings_router("orders")]
+    return [
+        record_router(services.ORDERS, OrderIn, OrderPatch, OrderOut,
+                      create=lambda user, data: services.create_order(user.tenant_id, user.employee_id, data),
+                      edit=lambda user, record_id, data: services.edit_order(user.tenant_id, record_id, data),
+                      module=__name__, output=order_out, summary=OrderSummary),
+        OrdersController,
+        module_settings_router("orders"),
+    ]

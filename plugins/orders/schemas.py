@@ -13,14 +13,11 @@ from typing import Annotated
 
 import msgspec
 
-Title = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
-Str200 = Annotated[str, msgspec.Meta(max_length=200)]
-Description = Annotated[str, msgspec.Meta(max_length=20_000)]
+from core.records.shapes import Description, Number, RefId, Str200, Title
+
 InvoiceComment = Annotated[str, msgspec.Meta(max_length=2_000)]
 LineText = Annotated[str, msgspec.Meta(min_length=1, max_length=500)]
 CommentText = Annotated[str, msgspec.Meta(min_length=1, max_length=10_000)]
-Number = Annotated[int, msgspec.Meta(ge=1, le=2_000_000_000)]
-RefId = Annotated[int, msgspec.Meta(ge=0, le=2_147_483_647)]
 
 
 class OrderLineIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -101,13 +98,6 @@ class OrderSummary(msgspec.Struct):
     invoiced_at: datetime | None
     deleted_at: datetime | None
     anonymized_at: datetime | None
-
-
-class OrderPage(msgspec.Struct):
-    total: int
-    offset: int
-    limit: int
-    items: list[OrderSummary]
 
 
 class CommentIn(msgspec.Struct, forbid_unknown_fields=True):

@@ -17,12 +17,26 @@ from core.db import atomic, utcnow
 from core.errors import Conflict, NotFound
 from core.eventlog import log_event
 from core.records import RecordService
-from core.validation import FieldError
-from plugins.orders.records import ORDER
+from core.validation import FieldError, decimal_value
+from plugins.orders.records import INVOICED_VALUES, ORDER
 from plugins.orders.schemas import CommentIn, OrderIn, OrderLineIn, OrderLinePatch, OrderPatch
 from plugins.orders.tables import Order, OrderComment, OrderLine
 
-ORDERS = RecordService(ORDER, "orders")
+
+class OrderRecords(RecordService):
+    """The record layer's orders; ``invoiced`` filters on whether ``invoiced_at`` is set."""
+
+    def list_where(self, tenant_id: int, *, filters: dict[str, Any] | None = None, **kwargs: Any) -> Any:
+        given = dict(filters or {})
+        invoiced = given.pop("invoiced", None)
+        where = super().list_where(tenant_id, filters=given, **kwargs)
+        if invoiced is None:
+            return where
+        self.check_choice("invoiced", invoiced)
+        return where & (Order.invoiced_at.is_not_null() if INVOICED_VALUES[invoiced] else Order.invoiced_at.is_null())
+
+
+ORDERS = OrderRecords(ORDER, "orders")
 MAX_PRICE = Decimal("1000000000")
 MAX_QUANTITY = Decimal("1000000")
 
@@ -31,9 +45,6 @@ def _(message: str) -> str:
     return message
 
 
-NOT_A_NUMBER = _("must be a number")
-TOO_MANY_DECIMALS = _("at most %(decimals)s decimals")
-OUT_OF_RANGE = _("must be between -%(limit)s and %(limit)s")
 NOT_ZERO = _("must not be 0")
 TITLE_REQUIRED = _("a title is required")
 DESCRIBE_ARTICLE = _("describe the article")
@@ -47,14 +58,10 @@ LINE_NOT_FOUND = _("Line %(line)s of order %(order)s was not found.")
 
 
 def _scaled(value: Decimal, field: str, decimals: int, limit: Decimal) -> int:
-    if not value.is_finite():
-        raise FieldError(field, NOT_A_NUMBER, code="not_a_number")
-    exponent = value.normalize().as_tuple().exponent
-    if isinstance(exponent, int) and exponent < -decimals:
-        raise FieldError(field, TOO_MANY_DECIMALS, code="too_many_decimals", decimals=decimals)
-    if abs(value) > limit:
-        raise FieldError(field, OUT_OF_RANGE, code="out_of_range", limit=limit)
-    return int(value * (10**decimals))
+    """A number from -limit to limit with at most ``decimals`` decimals, as whole units of
+    its last decimal."""
+    return int(decimal_value(value, field, high=limit, low=-limit, low_allowed=True, decimals=decimals)
+               * (10**decimals))
 
 
 def price_minor(value: Decimal, field: str = "unit_price") -> int:
@@ -130,28 +137,6 @@ async def _log(tenant_id: int, action: str, order_id: int) -> None:
                     record_id=order_id)
 
 
-async def list_orders(
-    tenant_id: int,
-    offset: int,
-    limit: int,
-    status: str | None = None,
-    customer_id: int | None = None,
-    invoiced: bool | None = None,
-    include_deleted: bool = False,
-) -> tuple[int, list[dict]]:
-    """Newest first; besides the record layer's filters, invoiced or not."""
-    if invoiced is None:
-        return await ORDERS.list(tenant_id, offset, limit, include_deleted=include_deleted,
-                                 filters={"status": status, "customer_id": customer_id})
-    where = ORDERS.list_where(tenant_id, filters={"status": status, "customer_id": customer_id},
-                              include_deleted=include_deleted)
-    where = where & (Order.invoiced_at.is_not_null() if invoiced else Order.invoiced_at.is_null())
-    total = await Order.count().where(where)
-    rows = (await Order.select().where(where).order_by(Order.number, ascending=False)
-            .order_by(Order.id, ascending=False).offset(offset).limit(limit))
-    return total, rows
-
-
 def _line_values(
     tenant_id: int, order_id: int, position: int, line: OrderLineIn, prefix: str
 ) -> dict:
@@ -197,16 +182,10 @@ async def edit_order(tenant_id: int, order_id: int, data: OrderPatch) -> dict:
         return await ORDERS.edit(tenant_id, order_id, changes, number=data.number, row=row)
 
 
-async def close_order(tenant_id: int, order_id: int) -> dict:
-    return await ORDERS.close(tenant_id, order_id)
 
 
-async def reopen_order(tenant_id: int, order_id: int) -> dict:
-    return await ORDERS.reopen(tenant_id, order_id)
 
 
-async def delete_order(tenant_id: int, order_id: int) -> dict:
-    return await ORDERS.delete(tenant_id, order_id)
 
 
 async def invoice_order(tenant_id: int, order_id: int) -> dict:

@@ -12,29 +12,18 @@ from piccolo.columns import BigInt, Integer, Text, Timestamptz, Varchar
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
+from core.records.columns import RecordColumns
 
-class Order(Table, tablename="sales_order"):
-    """An order (Order): what is to be invoiced to a customer."""
 
-    tenant_id = Integer(index=True)
-    # Unique per tenant (composite index in a later migration); max+1 when not given.
-    number = Integer()
-    title = Varchar(length=200)
-    description = Text(default="")
-    customer_id = Integer(default=0)  # 0 = none / anonymized
-    contact_person_id = Integer(default=0)  # 0 = none / anonymized
+class Order(RecordColumns, Table, tablename="sales_order"):
+    """An order (Order): what is to be invoiced to a customer; the record layer's columns
+    (core.records.columns) and these."""
+
     # The customer's reference ("Er referens"): a person at the customer, a link to it.
     customer_reference = Varchar(length=200, default="")
     # Printed on the invoice.
     invoice_comment = Text(default="")
-    status = Varchar(length=16, default="open")  # "open" | "closed"
-    created_by = Integer(default=0)  # employee id; 0 once that employee is anonymized
-    created_at = Timestamptz(default=TimestamptzNow())
-    updated_at = Timestamptz(default=TimestamptzNow())
-    closed_at = Timestamptz(null=True, default=None)
     invoiced_at = Timestamptz(null=True, default=None)
-    deleted_at = Timestamptz(null=True, default=None)
-    anonymized_at = Timestamptz(null=True, default=None)
 
 
 class OrderLine(Table, tablename="sales_order_line"):

@@ -13,15 +13,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from core.approvals import PortalApproval, PortalDecisionRequest, PortalDecisionResult, PortalPerson
-from core.contracts import (
-    ApprovalKind,
-    ModuleInfo,
-    NotPersonal,
-    PersonalDataField,
-    RecordSpec,
-    SearchSource,
-    TwoFactorContext,
-)
+from core.contracts import ApprovalKind, ModuleInfo, RecordSpec, TwoFactorContext
 from core.plugins import hookimpl
 
 NAME = "workorders"
@@ -53,24 +45,10 @@ def register_routes() -> Sequence[Any]:
 
 
 @hookimpl
-def declare_personal_data() -> Sequence[PersonalDataField | NotPersonal]:
-    from plugins.workorders import gdpr
-
-    return gdpr.personal_data()
-
-
-@hookimpl
 def declare_records() -> Sequence[RecordSpec]:
-    from plugins.workorders.records import WORK_ORDER
+    from plugins.workorders.records import EXTRA_COST, WORK_ORDER
 
-    return [WORK_ORDER]
-
-
-@hookimpl
-def declare_search_sources() -> Sequence[SearchSource]:
-    from plugins.workorders import gdpr
-
-    return gdpr.search_sources()
+    return [WORK_ORDER, EXTRA_COST]
 
 
 @hookimpl

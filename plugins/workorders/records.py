@@ -1,15 +1,33 @@
-"""The work orders module's record: the work order, declared once (M18).
+"""The work orders module's records, declared once (M18): the work order and its extra costs.
 
-The work order's personal-data fields, its retention rule, its record type and its
-person-search places are derived from :data:`WORK_ORDER`. Extra-cost lines live in another
-table than the record's, so they stay declared in :mod:`plugins.workorders.gdpr` through
-the old hooks; see the decisions there.
+Their personal-data fields, the retention rule, the work order's record type and the
+person-search places are derived from :data:`WORK_ORDER` and :data:`EXTRA_COST`.
+
+Decisions worth knowing:
+
+* **M18 "work_orders"** (closed or deleted, N days): customer and contact person become 0;
+  the customer information on the order (the e-mail address it is sent to becomes null,
+  the customer's reference becomes the tenant's anonymization word); the end customer's
+  name and address become the word, phone and e-mail null. The extra-cost lines are
+  cleared through ``parent_column="work_order_id"``: their description becomes the word,
+  the approver's name and masked phone are emptied (the word as approver would make an
+  unapproved line look approved). The amounts and the approval time stay (what was
+  charged is bookkeeping). Comments, work reports, notes and customer conversations are
+  cleared (notes are free text about the customer, like the others, even where the brief
+  does not list them).
+* The brief's rule is "after N days", so "immediately" is not offered; the record service
+  (core.records) asks the engine on delete when the rule allows it, so widening
+  ``allowed_modes`` is all it takes to anonymize inside the delete request.
+* Title and description can hold a name in free text: declared with ``rule=None`` (person
+  search knows them; retention keeps them, as the brief does not list them); an erasure on
+  request redacts the person's e-mail, phone, identity number and name in them.
+* ``created_by`` columns are employee references, set to 0 when that employee is anonymized.
 """
 
 from __future__ import annotations
 
-from core.contracts import Field, RecordSpec, RetentionRule, any_employee
-from plugins.workorders.tables import WorkOrder
+from core.contracts import Field, Place, RecordSpec, RetentionRule, any_employee
+from plugins.workorders.tables import ExtraCost, WorkOrder
 
 RULE = "work_orders"
 STATUSES = ("open", "closed")
@@ -48,4 +66,22 @@ WORK_ORDER = RecordSpec(
         ),
     ),
     can_open=any_employee,
+)
+
+# A part of a work order, without pages or routes of the record layer (``path=""``); the
+# work order's rule clears it (``parent_column``); a search hit links to the line, which
+# names its work order. Every employee may open it, as the work order.
+EXTRA_COST = RecordSpec(
+    name="extra_cost", table=ExtraCost, label_sv="Extrakostnad", label_en="Extra cost",
+    title_column="description", soft_delete=False, parent_column="work_order_id",
+    link=lambda line_id: f"/api/workorders/extra-costs/{line_id}", places=(Place("Arbetsordrar", "Work orders"),),
+    can_open=any_employee,
+    fields=(
+        Field("description", "free_text", "replace", "Extrakostnad, beskrivning", "Extra cost, description", rule=RULE),
+        Field("approver_name", "name", "empty", "Extrakostnad, godkänd av", "Extra cost, approved by", rule=RULE),
+        Field("approver_phone", "phone", "empty", "Extrakostnad, godkännarens telefon",
+              "Extra cost, approver's phone", rule=RULE),
+        Field("created_by", "employee_ref", "zero", "Extrakostnad, registrerad av", "Extra cost, recorded by",
+              search=False),
+    ),
 )

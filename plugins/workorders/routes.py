@@ -45,7 +45,7 @@ def extra_cost_out(row: dict) -> ExtraCostOut:
 
 class WorkOrdersController(Controller):
     path = "/api/workorders"
-    tags = ["workorders"]
+    tags = ("workorders",)
 
     # --- extra costs -------------------------------------------------------------------
 
@@ -135,20 +135,14 @@ class WorkOrdersController(Controller):
         return extra_cost_out(await get_scoped(ExtraCost, user.tenant_id, line_id, "Extra cost"))
 
 
-async def _create(user: Any, data: WorkOrderIn) -> dict[str, Any]:
-    return await services.create_work_order(user.tenant_id, user.employee_id, data)
-
-
-async def _edit(user: Any, work_order_id: int, data: WorkOrderPatch) -> dict[str, Any]:
-    return await services.edit_work_order(user.tenant_id, work_order_id, data)
-
-
 def route_handlers() -> list[Any]:
     from core.gdpr.routes import module_settings_router
 
     return [
         record_router(services.WORK_ORDERS, WorkOrderIn, WorkOrderPatch, WorkOrderOut,
-                      create=_create, edit=_edit, module=__name__),
+                      create=lambda user, data: services.create_work_order(user.tenant_id, user.employee_id, data),
+                      edit=lambda user, record_id, data: services.edit_work_order(user.tenant_id, record_id, data),
+                      module=__name__),
         WorkOrdersController,
         module_settings_router("workorders"),
     ]

@@ -13,15 +13,9 @@ from typing import Annotated, Literal
 
 import msgspec
 
-Title = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
-Str200 = Annotated[str, msgspec.Meta(max_length=200)]
-Address = Annotated[str, msgspec.Meta(max_length=400)]
-Email = Annotated[str, msgspec.Meta(max_length=254)]
-Phone = Annotated[str, msgspec.Meta(max_length=40)]
-Description = Annotated[str, msgspec.Meta(max_length=20_000)]
+from core.records.shapes import Address, Description, Email, Number, Phone, RefId, Str200, Title
+
 LineText = Annotated[str, msgspec.Meta(min_length=1, max_length=2_000)]
-Number = Annotated[int, msgspec.Meta(ge=1, le=2_000_000_000)]
-RefId = Annotated[int, msgspec.Meta(ge=0, le=2_147_483_647)]
 ApproverName = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
 ChallengeId = Annotated[str, msgspec.Meta(min_length=1, max_length=128)]
 

@@ -8,7 +8,7 @@ checks, close/reopen, soft delete, the event log) is the record layer's
 from __future__ import annotations
 
 import hashlib
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 import phonenumbers
@@ -19,7 +19,7 @@ from core.errors import Conflict, GallraError, NotFound
 from core.eventlog import log_event
 from core.plugins import await_me_maybe, get_host
 from core.records import RecordService
-from core.validation import FieldError, normalize_email, normalize_phone
+from core.validation import FieldError, decimal_value, normalize_email, normalize_phone
 from plugins.workorders.records import WORK_ORDER
 from plugins.workorders.schemas import (
     ApproveIn,
@@ -39,10 +39,6 @@ def _(message: str) -> str:
     return message
 
 
-NOT_A_NUMBER = _("must be a number")
-TWO_DECIMALS = _("at most two decimals")
-MORE_THAN_ZERO = _("an extra cost must be more than 0")
-AT_MOST = _("must be at most %(limit)s")
 TITLE_REQUIRED = _("a title is required")
 DESCRIBE_COST = _("describe the extra cost")
 APPROVER_REQUIRED = _("the name of the person approving is required")
@@ -61,20 +57,8 @@ async def _log(tenant_id: int, action: str, work_order_id: int) -> None:
 
 
 def to_minor(value: Decimal, field: str) -> int:
-    """A positive amount in kronor as whole öre; at most two decimals, finite, bounded."""
-    try:
-        if not value.is_finite():
-            raise FieldError(field, NOT_A_NUMBER, code="not_a_number")
-        exponent = value.normalize().as_tuple().exponent
-        if isinstance(exponent, int) and exponent < -2:
-            raise FieldError(field, TWO_DECIMALS, code="too_many_decimals")
-        if value <= 0:
-            raise FieldError(field, MORE_THAN_ZERO, code="work_order.extra_cost_not_positive")
-        if value > MAX_AMOUNT:
-            raise FieldError(field, AT_MOST, code="out_of_range", limit=MAX_AMOUNT)
-        return int(value * 100)
-    except InvalidOperation as exc:  # pragma: no cover - msgspec already parsed it
-        raise FieldError(field, NOT_A_NUMBER, code="not_a_number") from exc
+    """An amount in kronor, more than 0 and at most a billion, as whole öre."""
+    return int(decimal_value(value, field, high=MAX_AMOUNT) * 100)
 
 
 def from_minor(value: int) -> Decimal:
@@ -103,18 +87,6 @@ def _title(value: str) -> str:
     return title
 
 
-async def list_work_orders(
-    tenant_id: int,
-    offset: int,
-    limit: int,
-    status: str | None = None,
-    customer_id: int | None = None,
-    include_deleted: bool = False,
-    q: str | None = None,
-) -> tuple[int, list[dict]]:
-    """``q`` matches a part of the title, or the work order number exactly."""
-    return await WORK_ORDERS.list(tenant_id, offset, limit, q=q, include_deleted=include_deleted,
-                                  filters={"status": status, "customer_id": customer_id})
 
 
 def _values(data: WorkOrderIn | WorkOrderPatch) -> dict[str, Any]:
@@ -143,17 +115,10 @@ async def edit_work_order(tenant_id: int, work_order_id: int, data: WorkOrderPat
     return await WORK_ORDERS.edit(tenant_id, work_order_id, _values(data), number=data.number)
 
 
-async def close_work_order(tenant_id: int, work_order_id: int) -> dict:
-    """Closing starts the retention clock of M18."""
-    return await WORK_ORDERS.close(tenant_id, work_order_id)
 
 
-async def reopen_work_order(tenant_id: int, work_order_id: int) -> dict:
-    return await WORK_ORDERS.reopen(tenant_id, work_order_id)
 
 
-async def delete_work_order(tenant_id: int, work_order_id: int) -> dict:
-    return await WORK_ORDERS.delete(tenant_id, work_order_id)
 
 
 # --- extra costs ---------------------------------------------------------------------

@@ -12,17 +12,12 @@ from piccolo.columns import BigInt, Integer, Text, Timestamptz, Varchar
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
+from core.records.columns import RecordColumns
 
-class WorkOrder(Table, tablename="work_order"):
-    """A work order (Arbetsorder)."""
 
-    tenant_id = Integer(index=True)
-    # Unique per tenant (composite index in a later migration); max+1 when not given.
-    number = Integer()
-    title = Varchar(length=200)
-    description = Text(default="")
-    customer_id = Integer(default=0)  # 0 = none / anonymized
-    contact_person_id = Integer(default=0)  # 0 = none / anonymized
+class WorkOrder(RecordColumns, Table, tablename="work_order"):
+    """A work order (Arbetsorder): the record layer's columns (core.records.columns) and these."""
+
     # Customer information noted on the order: the e-mail address the work order and its
     # extra costs are sent to, and the customer's reference ("Er referens").
     email = Varchar(length=254, null=True, default=None)
@@ -32,13 +27,6 @@ class WorkOrder(Table, tablename="work_order"):
     end_customer_address = Varchar(length=400, default="")
     end_customer_phone = Varchar(length=32, null=True, default=None)  # E.164
     end_customer_email = Varchar(length=254, null=True, default=None)
-    status = Varchar(length=16, default="open")  # "open" | "closed"
-    created_by = Integer(default=0)  # employee id; 0 once that employee is anonymized
-    created_at = Timestamptz(default=TimestamptzNow())
-    updated_at = Timestamptz(default=TimestamptzNow())
-    closed_at = Timestamptz(null=True, default=None)
-    deleted_at = Timestamptz(null=True, default=None)
-    anonymized_at = Timestamptz(null=True, default=None)
 
 
 class ExtraCost(Table, tablename="work_order_extra_cost"):

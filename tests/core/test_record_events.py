@@ -112,4 +112,6 @@ async def test_a_page_logs_what_the_api_logs(app, anon_client, tenant):
             assert from_page == from_api, f"{plugin}/{spec.name}"
             assert {e[3] for e in from_page} == {tenant.admin_id}
             checked.append(f"{plugin}/{spec.name}")
-    assert {"cases/case", "quotes/quote", "projects/project"} <= set(checked), checked
+    assert {"cases/case", "quotes/quote", "projects/project", "orders/order", "workorders/work_order"} <= set(
+        checked
+    ), checked

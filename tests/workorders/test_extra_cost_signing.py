@@ -14,9 +14,9 @@ import pytest
 
 from core.contracts import SecondFactorDecision, SecondFactorRequest
 from core.plugins import get_host, hookimpl
+from tests.conftest import add_party
 
 MASKED = "+46 70•••••99"
-from tests.conftest import add_party
 
 
 class FakeTwoFactor:
@@ -72,7 +72,7 @@ async def test_sms_signing_challenges_first_and_records_after_verification(
     admin_client, tenant, two_factor
 ):
     customer, (contact,) = await add_party(tenant.id)
-    order, line, url = await setup(admin_client, customer_id=customer, contact_person_id=contact)
+    _order, line, url = await setup(admin_client, customer_id=customer, contact_person_id=contact)
     r = await admin_client.post(
         f"{url}/approve", json={"approver_name": "Bo Ek"}, headers={"user-agent": "phone"}
     )
@@ -153,7 +153,7 @@ async def test_extra_costs_context_is_declared():
 async def test_disabled_module_is_404(admin_client, tenant):
     from core.tenancy import set_module_enabled
 
-    order, line, url = await setup(admin_client)
+    order, _line, url = await setup(admin_client)
     await set_module_enabled(get_host(), tenant.id, "workorders", False)
     assert (await admin_client.get(f"/api/workorders/{order['id']}")).status_code == 404
     assert (

@@ -14,7 +14,8 @@ async def test_a_changed_line_needs_a_new_code(app, admin_client, tenant):
     await activate_sms(admin_client)
     await switch(admin_client, "extra_costs")
     customer = await active_customer(admin_client, tenant, mobile_phone=MOBILE)
-    order = (await admin_client.post("/api/workorders/", json={"title": "Badrum", "customer_id": customer["id"]})).json()
+    body = {"title": "Badrum", "customer_id": customer["id"]}
+    order = (await admin_client.post("/api/workorders/", json=body)).json()
     base = f"/api/workorders/{order['id']}/extra-costs"
     line = (await admin_client.post(base, json={"description": "Extra kakel", "amount": "100"})).json()
     async with AsyncTestClient(app=app) as browser:

@@ -15,8 +15,8 @@ import pytest
 
 from core.contracts import PartyFound, PersonContact, PersonKind
 from core.plugins import get_host, hookimpl
-from tests.stand_in import standing_in
 from core.tables import Outbox
+from tests.stand_in import standing_in
 
 
 async def describe_customer(tenant_id: int, person_id: int) -> PersonContact | None:
