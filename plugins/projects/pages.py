@@ -19,7 +19,7 @@ from core.errors import GallraError
 from core.pages import PageController, page_get, page_post, page_user, read_form, redirect, render, t_for
 from core.pages.forms import error_of, struct_from_form
 from core.pages.pickers import customer_name
-from core.pages.records import RecordPages, module_settings_pages
+from core.pages.records import Column, Input, ListFilter, RecordPages, Texts, module_settings_pages
 from core.pages.routes import second_factor_context
 from plugins.projects import services
 from plugins.projects.schemas import (
@@ -125,6 +125,30 @@ class ProjectPages(RecordPages):
     reopened = _("The project is open again.")
     deleted = _("The project is deleted.")
     refusal_status = True
+    texts = Texts(
+        title=_("Projects"), one=_("Project"), new=_("New project"), edit=_("Edit project"),
+        delete=_("Delete project"), delete_button=_("Delete the project"), settings=_("Settings for projects"),
+        search=_("Search by title"), anonymized=_("This project is anonymized."), deleted=DELETED,
+        status_id="project-status",
+    )
+    statuses = PROJECT_STATUSES
+    columns = (
+        Column("number", _("Number")), Column("title", _("Title"), "link"),
+        Column("status", _("Status"), choices=PROJECT_STATUSES), Column("created_at", _("Created"), "date"),
+    )
+    list_filters = (ListFilter("status", _("Status"), PROJECT_STATUSES),)
+    inputs = (
+        Input("title", _("Title"), required=True, maxlength=200),
+        Input("customer_id", type="customer"),
+        Input("contact_person_id", _("Contact person id"), "number", attrs='min="0"', when="edit"),
+        Input("email", _("E-mail"), "email", maxlength=254),
+        Input("end_customer_name", _("Name"), maxlength=200, group=_("End customer")),
+        Input("end_customer_address", _("Address"), maxlength=400, group=_("End customer")),
+        Input("end_customer_phone", _("Phone"), "tel", maxlength=40, group=_("End customer")),
+        Input("end_customer_email", _("E-mail"), "email", maxlength=254, group=_("End customer")),
+    )
+    edit_record = staticmethod(services.update_project)
+    blank_zero = ("customer_id", "contact_person_id")
 
     def form_values(self, form: dict[str, str], create: bool) -> dict[str, Any]:
         fields = [k for k in self.form_fields if not (create and k == "contact_person_id")]
@@ -134,28 +158,16 @@ class ProjectPages(RecordPages):
                 values[k] = values[k] or "0"
         return values
 
-    def edit_values(self, row: dict[str, Any]) -> dict[str, Any]:
-        values = super().edit_values(row)
-        for k in ("customer_id", "contact_person_id"):
-            values[k] = values[k] or ""
-        return values
-
     async def create_from(self, user: SessionUser, data: Any) -> dict[str, Any]:
         return await services.create_project(user.tenant_id, data)
-
-    async def edit_from(self, user: SessionUser, record_id: int, data: Any) -> dict[str, Any]:
-        return await services.update_project(user.tenant_id, record_id, data)
-
-    async def list_context(self, user: SessionUser) -> dict[str, Any]:
-        return {"statuses": PROJECT_STATUSES}
 
     async def form_context(self, user: SessionUser, row: dict[str, Any] | None) -> dict[str, Any]:
         if row is None:
             return {}
-        return {"customer_name": await customer_name(user.tenant_id, row["customer_id"]), "locked": _locked(row)}
+        return {"customer_name": await customer_name(user.tenant_id, row["customer_id"]), "form_notice": _locked(row)}
 
     async def detail_context(self, user: SessionUser, row: dict[str, Any]) -> dict[str, Any]:
-        return {"p": await services.output(row), "statuses": PROJECT_STATUSES, "plan_statuses": STATUSES,
+        return {"p": await services.output(row), "editable": not _locked(row), "plan_statuses": STATUSES,
                 "rows": range(INSTALLMENT_ROWS)}
 
     async def _again(self, request: Request[Any, Any, Any], user: SessionUser, record_id: int,

@@ -18,7 +18,7 @@ from core.errors import GallraError
 from core.pages import PageController, page_get, page_post, page_user, read_form, redirect, render, t_for
 from core.pages.forms import error_of
 from core.pages.pickers import customer_name
-from core.pages.records import RecordPages, module_settings_pages
+from core.pages.records import Column, Input, ListFilter, RecordPages, Texts, module_settings_pages
 from core.pages.routes import second_factor_context
 from core.web import client_ip
 from plugins.quotes import services
@@ -92,6 +92,9 @@ STATUS_LABELS = {"draft": _("Draft"), "sent": _("Sent"), "accepted": _("Accepted
                  "closed": _("Closed"), "voided": _("Voided")}
 
 
+NOT_EDITABLE = _("Only a draft or sent quote can be changed.")
+
+
 def _editable(row: dict[str, Any]) -> bool:
     return row["status"] in services.EDITABLE and row["deleted_at"] is None
 
@@ -113,6 +116,27 @@ class QuotePages(RecordPages):
     reopened = _("The quote is saved.")
     deleted = _("The quote is deleted.")
     refusal_status = True
+    texts = Texts(
+        title=_("Quotes"), one=_("Quote"), new=_("New quote"), edit=_("Edit quote"), delete=_("Delete quote"),
+        delete_button=_("Delete the quote"), settings=_("Settings for quotes"), search=_("Search by title"),
+        anonymized=_("This quote is anonymized."), deleted=_("This quote is deleted."), status_id="quote-status",
+    )
+    statuses = STATUS_LABELS
+    columns = (
+        Column("number", _("Number")), Column("title", _("Title"), "link"),
+        Column("status", _("Status"), choices=STATUS_LABELS), Column("created_at", _("Created"), "date"),
+    )
+    list_filters = (ListFilter("status", _("Status"), STATUS_LABELS),)
+    inputs = (
+        Input("title", _("Title"), required=True, maxlength=200),
+        Input("description", _("Description"), "textarea"),
+        Input("customer_id", type="customer"),
+        Input("contact_person_id", _("Contact person id"), "number", attrs='min="0"'),
+        Input("valid_until", _("Valid until"), "date", when="new"),
+        Input("valid_until", _("Valid until"), "date", hint=_("Empty for no date."), when="edit"),
+    )
+    edit_record = staticmethod(services.update_quote)
+    blank_zero = ("customer_id", "contact_person_id")
 
     def form_values(self, form: dict[str, str], create: bool) -> dict[str, Any]:
         values: dict[str, Any] = {k: form.get(k, "").strip() for k in self.form_fields}
@@ -126,29 +150,17 @@ class QuotePages(RecordPages):
                 values["clear_valid_until"] = True
         return values
 
-    def edit_values(self, row: dict[str, Any]) -> dict[str, Any]:
-        values = super().edit_values(row)
-        for k in ("customer_id", "contact_person_id"):
-            values[k] = values[k] or ""
-        return values
-
     async def create_from(self, user: SessionUser, data: Any) -> dict[str, Any]:
         return await services.create_quote(user.tenant_id, data)
-
-    async def edit_from(self, user: SessionUser, record_id: int, data: Any) -> dict[str, Any]:
-        return await services.update_quote(user.tenant_id, record_id, data)
-
-    async def list_context(self, user: SessionUser) -> dict[str, Any]:
-        return {"statuses": STATUS_LABELS}
 
     async def form_context(self, user: SessionUser, row: dict[str, Any] | None) -> dict[str, Any]:
         if row is None:
             return {}
         return {"customer_name": await customer_name(user.tenant_id, row["customer_id"]),
-                "not_editable": not _editable(row)}
+                "form_notice": "" if _editable(row) else NOT_EDITABLE}
 
     async def detail_context(self, user: SessionUser, row: dict[str, Any]) -> dict[str, Any]:
-        return {"q": await services.output(row), "statuses": STATUS_LABELS, "editable": _editable(row)}
+        return {"q": await services.output(row), "editable": _editable(row)}
 
     async def _refused(self, request: Request[Any, Any, Any], user: SessionUser, record_id: int,
                        exc: Exception, values: dict[str, str] | None = None) -> Response[Any]:
