@@ -30,6 +30,7 @@ from plugins.projects.schemas import (
     PaymentPlanPatch,
     ProjectDetailOut,
     ProjectIn,
+    ProjectOut,
     ProjectPatch,
     PublicPlanOut,
     SecondFactorOut,
@@ -176,8 +177,9 @@ class PublicPaymentPlansController(Controller):
 
 def route_handlers() -> list[Any]:
     return [
+        # a list's items are the projects without their parts (ProjectOut), one its detail
         record_router(services.PROJECTS, ProjectIn, ProjectPatch, ProjectDetailOut, create=_create, edit=_edit,
-                      module=__name__, output=services.output),
+                      module=__name__, output=services.output, summary=ProjectOut),
         *(handler for part in PARTS for handler in part_routes(*part)),
         PaymentPlansController,
         PublicPaymentPlansController,

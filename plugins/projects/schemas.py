@@ -11,19 +11,14 @@ from typing import Annotated, Literal
 
 import msgspec
 
+from core.records.shapes import Email, Phone, RefId, Title
+from core.records.shapes import Str200 as Name
 from core.routes.schemas import SecondFactorOut  # the challenge, as the core API answers it
 
-MAX_ID = 2_147_483_647
-RefId = Annotated[int, msgspec.Meta(ge=0, le=MAX_ID)]
-Title = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
-Name = Annotated[str, msgspec.Meta(max_length=200)]
 LongText = Annotated[str, msgspec.Meta(max_length=10_000)]
 LineText = Annotated[str, msgspec.Meta(max_length=500)]
 Address = Annotated[str, msgspec.Meta(max_length=300)]
-Email = Annotated[str, msgspec.Meta(max_length=254)]
-Phone = Annotated[str, msgspec.Meta(max_length=40)]
 ChallengeId = Annotated[str, msgspec.Meta(min_length=1, max_length=128)]
-Status = Literal["open", "closed"]
 InvitationStatus = Literal["invited", "accepted", "declined"]
 
 
@@ -187,13 +182,6 @@ class ProjectDetailOut(ProjectOut):
     extra_costs: list[ExtraCostOut] = []
     payment_plans: list[PaymentPlanOut] = []
     partner_invitations: list[InvitationOut] = []
-
-
-class ProjectPage(msgspec.Struct):
-    total: int
-    offset: int
-    limit: int
-    items: list[ProjectOut]
 
 
 class PublicPlanOut(msgspec.Struct):

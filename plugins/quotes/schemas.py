@@ -12,17 +12,13 @@ from typing import Annotated, Literal
 
 import msgspec
 
+from core.records.shapes import Email, RefId, Title
 from core.routes.schemas import SecondFactorOut  # the challenge, as the core API answers it
 
-MAX_ID = 2_147_483_647
-RefId = Annotated[int, msgspec.Meta(ge=0, le=MAX_ID)]
-Title = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
 Text = Annotated[str, msgspec.Meta(max_length=10_000)]
 LineText = Annotated[str, msgspec.Meta(min_length=1, max_length=500)]
-Email = Annotated[str, msgspec.Meta(max_length=254)]
 Name = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
 ChallengeId = Annotated[str, msgspec.Meta(min_length=1, max_length=128)]
-Status = Literal["draft", "sent", "accepted", "closed", "voided"]
 
 
 class LineIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -99,13 +95,6 @@ class QuoteOut(msgspec.Struct):
     anonymized_at: datetime | None
     total: Decimal
     lines: list[LineOut] = []
-
-
-class QuotePage(msgspec.Struct):
-    total: int
-    offset: int
-    limit: int
-    items: list[QuoteOut]
 
 
 class ViewOut(msgspec.Struct):
