@@ -19,7 +19,13 @@ answered as not found (404); a decided item as a conflict (409).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from importlib import import_module
 from typing import Any
+
+from core.config import get_settings
 
 # The portal's data shapes are part of the hook contract, so they live in the kernel
 # (core.contracts, #18.6); imported here under their old names.
@@ -33,9 +39,12 @@ from core.contracts import (
     SecondFactorDecision,
     SecondFactorRequest,
 )
+from core.db import atomic, utcnow
+from core.delivery import queue_message
 from core.errors import GallraError
 from core.plugins import await_me_maybe, get_host
 from core.secondfactor import ask_second_factor
+from core.tables import Tenant
 
 NOT_FOUND = "This item was not found, or it is not yours to approve."
 KIND_CHARS = set("abcdefghijklmnopqrstuvwxyz_")
@@ -155,3 +164,114 @@ async def decide(request: PortalDecisionRequest) -> PortalDecisionResult:
     if answer is None:
         return refused(NOT_FOUND, 404)
     return answer
+
+
+# --- what every approval step shares (quotes, payment plans, extra costs) -----------------
+
+
+@dataclass(frozen=True)
+class Signed:
+    """Who approved or declined, as it is stored beside the item: the verified signer's
+    name (else the name the person wrote), the masked phone the code went to (empty
+    without a code), and when (the verified signature's time, else now)."""
+
+    name: str
+    phone: str
+    at: datetime
+
+
+def signed_by(decision: SecondFactorDecision | None, name: str) -> Signed:
+    """The signature of a step once no code is needed (``decision`` is ``None``) or the
+    code was verified (``decision`` names who signed and when)."""
+    signer = (decision.signer_name if decision is not None else None) or name
+    phone = (decision.masked_phone or "") if decision is not None else ""
+    at = (decision.signed_at if decision is not None else None) or utcnow()
+    return Signed(name=signer[:200], phone=phone[:40], at=at)
+
+
+def approver_values(table: Any, signed: Signed, email: str) -> dict[Any, Any]:
+    """The approver columns of an item that stores who approved it (``approver_name``,
+    ``approver_email``, ``approver_phone``) for an update."""
+    return {table.approver_name: signed.name, table.approver_email: email[:254], table.approver_phone: signed.phone}
+
+
+async def sign_by_link(
+    *,
+    tenant_id: int,
+    customer_id: int,
+    contact_person_id: int,
+    context: str,
+    subject: str,
+    challenge_id: str | None,
+    user_agent: str,
+    name: str,
+) -> tuple[SecondFactorDecision | None, Signed | None]:
+    """The two-factor step of an approval through an e-mailed link (no login): the code
+    goes to the item's contact person, else its customer, and is bound to ``subject``
+    (``<kind>:<id>:<step>``).
+
+    Returns ``(decision, None)`` while a code is needed (the challenge to show), else
+    ``(None, signed)``. The two-factor plugin's refusal (409 missing phone, 429 throttled)
+    is raised as it is, with its own code and params."""
+    decision = await ask_second_factor(
+        SecondFactorRequest(
+            tenant_id=tenant_id,
+            person_kind="contact" if contact_person_id else "customer",
+            person_id=contact_person_id or customer_id,
+            context=context,
+            device_token=None,
+            user_agent=user_agent[:200],
+            challenge_id=challenge_id,
+            subject=subject,
+        )
+    )
+    if decision is not None and (refusal := decision.refusal()) is not None:
+        raise refusal  # the two-factor plugin's own code, params and status
+    if decision is not None and decision.required:
+        return decision, None
+    return None, signed_by(decision, name)
+
+
+async def email_link(
+    tenant_id: int, address: str, path: str, message: str, texts: dict[str, tuple[str, str]], **values: Any
+) -> None:
+    """E-mail the customer a link to ``path`` (under the site's address) in the
+    organization's language: ``texts`` maps a language to a subject and body with
+    ``%(org)s``, ``%(link)s`` and ``values`` in them (English when the language has none);
+    the sender's own message, if any, comes first."""
+    tenant = await Tenant.select(Tenant.name, Tenant.language).where(
+        Tenant._meta.primary_key == tenant_id
+    ).first()
+    assert tenant is not None  # the sender's own organization
+    fill = {**values, "org": tenant["name"], "link": get_settings().base_url.rstrip("/") + path}
+    subject, body = (text % fill for text in texts.get(tenant["language"], texts["en"]))
+    if message.strip():
+        body = message.strip() + "\n\n" + body
+    await queue_message("email", address, body, subject=subject, tenant_id=tenant_id)
+
+
+async def decided(request: PortalDecisionRequest, signed: Signed, update: Any, changed: str) -> PortalDecisionResult:
+    """Store a portal decision: ``update`` is the item's update query, guarded so it
+    changes the item only while it still waits (``.returning(...)``); when it changed
+    nothing, the item was answered or changed meanwhile: 409 with ``changed``."""
+    async with atomic():
+        done = await update
+    if not done:
+        return refused(changed)
+    return PortalDecisionResult(status="approved" if request.approve else "declined", decided_at=signed.at)
+
+
+def approval_kind(kind: str, module: str) -> ApprovalKind:
+    """The :class:`ApprovalKind` ``kind`` answered by ``module``'s ``pending(person)`` and
+    ``decide(request)``, imported on first use (a plugin's portal module reads its tables
+    and services, which its ``declare_kinds`` need not load)."""
+
+    async def pending(person: PortalPerson) -> Sequence[PortalApproval]:
+        found: Sequence[PortalApproval] = await import_module(module).pending(person)
+        return found
+
+    async def decide(request: PortalDecisionRequest) -> PortalDecisionResult:
+        answer: PortalDecisionResult = await import_module(module).decide(request)
+        return answer
+
+    return ApprovalKind(kind, pending=pending, decide=decide)

@@ -7,17 +7,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Sequence
 from typing import Any
 
-from core.approvals import PortalApproval, PortalDecisionRequest, PortalDecisionResult, PortalPerson
-from core.contracts import (
-    AnonymizeContext,
-    ApprovalKind,
-    ModuleInfo,
-    NotPersonal,
-    PersonalDataField,
-    RecordSpec,
-    SearchSource,
-    TwoFactorContext,
-)
+from core.contracts import AnonymizeContext, ApprovalKind, ModuleInfo, RecordSpec, TwoFactorContext
 from core.plugins import hookimpl
 
 NAME = "projects"
@@ -42,32 +32,19 @@ def register_piccolo_apps() -> Sequence[str]:
 
 @hookimpl
 def register_routes() -> Sequence[Any]:
-    from core.gdpr.routes import module_settings_router
     from plugins.projects.pages import pages
-    from plugins.projects.routes import ProjectsController, PublicPaymentPlansController
+    from plugins.projects.routes import route_handlers
 
-    return [ProjectsController, PublicPaymentPlansController, module_settings_router(NAME), *pages()]
-
-
-@hookimpl
-def declare_personal_data() -> Sequence[PersonalDataField | NotPersonal]:
-    from plugins.projects.gdpr import FIELDS, NOT_PERSONAL, TEXT_FIELDS
-
-    return [*FIELDS, *TEXT_FIELDS, *NOT_PERSONAL]
+    return [*route_handlers(), *pages()]
 
 
 @hookimpl
 def declare_records() -> Sequence[RecordSpec]:
-    from plugins.projects.records import PROJECT
+    """The one declaration of the project and its parts (personal data, M20, record types
+    and person-search places are derived from it)."""
+    from plugins.projects.records import RECORDS
 
-    return [PROJECT]
-
-
-@hookimpl
-def declare_search_sources() -> Sequence[SearchSource]:
-    from plugins.projects.gdpr import SEARCH_SOURCES
-
-    return SEARCH_SOURCES
+    return RECORDS
 
 
 @hookimpl
@@ -89,16 +66,6 @@ def anonymize(context: AnonymizeContext) -> Awaitable[None] | None:
 @hookimpl
 def declare_kinds() -> Sequence[ApprovalKind]:
     """The portal lists and decides this module's payment plans through this kind."""
-    return [ApprovalKind("payment_plan", pending=_pending, decide=_decide)]
+    from core.approvals import approval_kind
 
-
-async def _pending(person: PortalPerson) -> Sequence[PortalApproval]:
-    from plugins.projects.portal import pending
-
-    return await pending(person)
-
-
-async def _decide(request: PortalDecisionRequest) -> PortalDecisionResult:
-    from plugins.projects.portal import decide
-
-    return await decide(request)
+    return [approval_kind("payment_plan", "plugins.projects.portal")]

@@ -16,17 +16,20 @@ from core.approvals import (
     PortalDecisionRequest,
     PortalDecisionResult,
     PortalPerson,
+    approver_values,
     ask_signature,
+    decided,
     owned_where,
     owns,
     refused,
+    signed_by,
 )
-from core.db import atomic, utcnow
-from plugins.projects.services import _installments
+from plugins.projects.services import installments_of
 from plugins.projects.tables import PaymentPlan, Project
 
 KIND = "payment_plan"
 CONTEXT = "payment_plans"
+CHANGED = "This payment plan was answered or changed a moment ago; reload the page."
 
 
 def _projects(person: PortalPerson) -> Any:
@@ -45,7 +48,7 @@ async def pending(person: PortalPerson) -> list[PortalApproval]:
         & PaymentPlan.project_id.is_in(list(projects))
         & (PaymentPlan.status == "sent")
     ).order_by(PaymentPlan.id)
-    installments = await _installments(person.tenant_id, [int(p["id"]) for p in plans])
+    installments = await installments_of(person.tenant_id, [int(p["id"]) for p in plans])
     out = []
     for plan in plans:
         project = projects[int(plan["project_id"])]
@@ -91,22 +94,13 @@ async def decide(request: PortalDecisionRequest) -> PortalDecisionResult:
     stop, signature = await ask_signature(request, CONTEXT)
     if stop is not None:
         return stop
-    masked = (signature.masked_phone or "") if signature else ""
-    signer = ((signature.signer_name if signature else None) or request.signer_name)[:200]
-    at = (signature.signed_at if signature else None) or utcnow()
+    signed = signed_by(signature, request.signer_name)
     values: dict[Any, Any] = {
         PaymentPlan.status: "approved" if request.approve else "declined",
-        PaymentPlan.approver_name: signer,
-        PaymentPlan.approver_email: request.signer_email[:254],
-        PaymentPlan.approver_phone: masked[:40],
+        **approver_values(PaymentPlan, signed, request.signer_email),
     }
-    values[PaymentPlan.approved_at if request.approve else PaymentPlan.declined_at] = at
-    async with atomic():
-        done = await PaymentPlan.update(values).where(
-            (PaymentPlan.tenant_id == person.tenant_id)
-            & (PaymentPlan.id == plan["id"])
-            & (PaymentPlan.status == "sent")
-        ).returning(PaymentPlan.id)
-    if not done:
-        return refused("This payment plan was answered or changed a moment ago; reload the page.")
-    return PortalDecisionResult(status="approved" if request.approve else "declined", decided_at=at)
+    values[PaymentPlan.approved_at if request.approve else PaymentPlan.declined_at] = signed.at
+    update = PaymentPlan.update(values).where(
+        (PaymentPlan.tenant_id == person.tenant_id) & (PaymentPlan.id == plan["id"]) & (PaymentPlan.status == "sent")
+    ).returning(PaymentPlan.id)
+    return await decided(request, signed, update, CHANGED)

@@ -1,15 +1,20 @@
-"""The projects API under /api/projects, and the payment-plan approval link (no login)."""
+"""The projects API under /api/projects: the record layer's common routes (list, create,
+get, edit, close, reopen, delete) answered with the project's parts, the parts' own routes,
+the payment-plan approval link (no login) and the module's settings.
 
-from __future__ import annotations
+No ``from __future__ import annotations`` here: the parts' handlers are made by
+:func:`part_routes`, and Litestar reads their annotations as real types."""
 
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, delete, get, patch, post
-from litestar.params import FromQuery, JSONBody, PathParameter, QueryParameter
+from litestar.params import JSONBody, PathParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_202_ACCEPTED
 
+from core.gdpr.routes import module_settings_router
+from core.routes.records import record_router
 from core.web import AuthUser
-from core.routes.records import Limit, Offset
 from plugins.projects import services
 from plugins.projects.schemas import (
     ApproveIn,
@@ -25,12 +30,11 @@ from plugins.projects.schemas import (
     PaymentPlanPatch,
     ProjectDetailOut,
     ProjectIn,
-    ProjectPage,
+    ProjectOut,
     ProjectPatch,
     PublicPlanOut,
     SecondFactorOut,
     SendIn,
-    Status,
     SubProjectIn,
     SubProjectOut,
     SubProjectPatch,
@@ -38,143 +42,95 @@ from plugins.projects.schemas import (
 from plugins.projects.tables import ExtraCost, Installment, PartnerInvitation, PaymentPlan, SubProject
 
 Id = Annotated[int, PathParameter(ge=1, le=2_147_483_647)]
-RefFilter = Annotated[int | None, QueryParameter(ge=0, le=2_147_483_647)]
-SearchText = Annotated[str | None, QueryParameter(max_length=200)]
 Token = Annotated[str, PathParameter(min_length=1, max_length=128)]
 # Public routes: no session needed; the module guard leaves them to the handler, which
 # refuses plans of tenants that turned the module off.
 PUBLIC = {"public": True}
+TAGS = ["projects"]
 
 
-class ProjectsController(Controller):
+async def _create(user: Any, data: ProjectIn) -> dict[str, Any]:
+    return await services.create_project(user.tenant_id, data)
+
+
+async def _edit(user: Any, project_id: int, data: ProjectPatch) -> dict[str, Any]:
+    return await services.update_project(user.tenant_id, project_id, data)
+
+
+def _reader(table: type, out: Callable[[dict[str, Any]], Any]) -> Callable[[int, int], Awaitable[Any]]:
+    async def read(tenant_id: int, part_id: int) -> Any:
+        return out(await services.get_scoped(table, tenant_id, part_id))
+
+    return read
+
+
+def part_routes(
+    segment: str,
+    table: type,
+    schema_in: type,
+    schema_patch: type,
+    schema_out: type,
+    add: Callable[[int, int, Any], Awaitable[Any]],
+    read: Callable[[int, int], Awaitable[Any]],
+    update: Callable[[int, int, Any], Awaitable[Any]],
+    what: str,
+) -> list[Any]:
+    """A part of a project (``/api/projects/<segment>``): add it to an open project, read it
+    by its own id (where person search links a hit in it), change it, delete it (the answer
+    is the project as it is after)."""
+
+    async def add_part(user: AuthUser, project_id: Id, data: JSONBody[schema_in]) -> schema_out:  # type: ignore[valid-type]
+        return await add(user.tenant_id, project_id, data)
+
+    async def get_part(user: AuthUser, part_id: Id) -> schema_out:  # type: ignore[valid-type]
+        return await read(user.tenant_id, part_id)
+
+    async def edit_part(user: AuthUser, part_id: Id, data: JSONBody[schema_patch]) -> schema_out:  # type: ignore[valid-type]
+        return await update(user.tenant_id, part_id, data)
+
+    async def remove_part(user: AuthUser, part_id: Id) -> ProjectDetailOut:
+        return await services.delete_child(table, user.tenant_id, part_id)
+
+    name = segment.replace("-", "_")
+    docs = {add_part: f"Add a {what} to an open project.", get_part: f"One {what}.",
+            edit_part: f"Change a {what}; fields left out stay as they are.",
+            remove_part: f"Delete a {what}; the answer is the project."}
+    for fn, doc in docs.items():
+        fn.__doc__ = doc
+        fn.__qualname__ = fn.__name__ = f"{fn.__name__}_{name}"
+    return [
+        post(f"/api/projects/{{project_id:int}}/{segment}", status_code=HTTP_201_CREATED, tags=TAGS)(add_part),
+        get(f"/api/projects/{segment}/{{part_id:int}}", tags=TAGS)(get_part),
+        patch(f"/api/projects/{segment}/{{part_id:int}}", tags=TAGS)(edit_part),
+        delete(f"/api/projects/{segment}/{{part_id:int}}", status_code=HTTP_200_OK, tags=TAGS)(remove_part),
+    ]
+
+
+PARTS = (
+    ("sub-projects", SubProject, SubProjectIn, SubProjectPatch, SubProjectOut, services.add_sub_project,
+     _reader(SubProject, services.sub_out), services.update_sub_project, "sub-project"),
+    ("extra-costs", ExtraCost, ExtraCostIn, ExtraCostPatch, ExtraCostOut, services.add_extra_cost,
+     _reader(ExtraCost, services.cost_out), services.update_extra_cost, "extra cost"),
+    ("partner-invitations", PartnerInvitation, InvitationIn, InvitationPatch, InvitationOut,
+     services.add_invitation, _reader(PartnerInvitation, services.invitation_out), services.update_invitation,
+     "partner invitation"),
+    ("payment-plans", PaymentPlan, PaymentPlanIn, PaymentPlanPatch, PaymentPlanOut, services.add_plan,
+     services.load_plan, services.update_plan, "payment plan (the installments replaced as given; not once approved)"),
+)
+
+
+class PaymentPlansController(Controller):
+    """What a payment plan has beside the other parts: sending it, and the plan an
+    installment is in."""
+
     path = "/api/projects"
-    tags = ["projects"]
-
-    @get("/")
-    async def list_projects(
-        self,
-        user: AuthUser,
-        offset: Offset = 0,
-        limit: Limit = 50,
-        status: FromQuery[Status | None] = None,
-        customer_id: RefFilter = None,
-        q: SearchText = None,
-        include_deleted: FromQuery[bool] = False,
-    ) -> ProjectPage:
-        """Projects of the organization, newest first; deleted ones only when asked for."""
-        total, rows = await services.PROJECTS.list(
-            user.tenant_id, offset, limit, q=q, filters={"status": status, "customer_id": customer_id},
-            include_deleted=include_deleted,
-        )
-        return ProjectPage(total=total, offset=offset, limit=limit, items=[services.project_out(r) for r in rows])
-
-    @post("/", status_code=HTTP_201_CREATED)
-    async def create(self, user: AuthUser, data: JSONBody[ProjectIn]) -> ProjectDetailOut:
-        return await services.create_project(user.tenant_id, data)
-
-    @get("/{project_id:int}")
-    async def get_one(self, user: AuthUser, project_id: Id) -> ProjectDetailOut:
-        """The project with its sub-projects, extra costs, payment plans and invitations."""
-        return await services.load_detail(user.tenant_id, project_id)
-
-    @patch("/{project_id:int}")
-    async def edit(self, user: AuthUser, project_id: Id, data: JSONBody[ProjectPatch]) -> ProjectDetailOut:
-        return await services.update_project(user.tenant_id, project_id, data)
-
-    @delete("/{project_id:int}", status_code=HTTP_200_OK)
-    async def remove(self, user: AuthUser, project_id: Id) -> ProjectDetailOut:
-        return await services.delete_project(user.tenant_id, project_id)
-
-    @post("/{project_id:int}/close", status_code=HTTP_200_OK)
-    async def close(self, user: AuthUser, project_id: Id) -> ProjectDetailOut:
-        return await services.close_project(user.tenant_id, project_id)
-
-    @post("/{project_id:int}/reopen", status_code=HTTP_200_OK)
-    async def reopen(self, user: AuthUser, project_id: Id) -> ProjectDetailOut:
-        return await services.reopen_project(user.tenant_id, project_id)
-
-    # -- sub-projects
-    @post("/{project_id:int}/sub-projects", status_code=HTTP_201_CREATED)
-    async def add_sub_project(self, user: AuthUser, project_id: Id, data: JSONBody[SubProjectIn]) -> SubProjectOut:
-        return await services.add_sub_project(user.tenant_id, project_id, data)
-
-    @get("/sub-projects/{sub_id:int}")
-    async def get_sub_project(self, user: AuthUser, sub_id: Id) -> SubProjectOut:
-        return services.sub_out(await services.get_scoped(SubProject, user.tenant_id, sub_id))
-
-    @patch("/sub-projects/{sub_id:int}")
-    async def edit_sub_project(self, user: AuthUser, sub_id: Id, data: JSONBody[SubProjectPatch]) -> SubProjectOut:
-        return await services.update_sub_project(user.tenant_id, sub_id, data)
-
-    @delete("/sub-projects/{sub_id:int}", status_code=HTTP_200_OK)
-    async def remove_sub_project(self, user: AuthUser, sub_id: Id) -> ProjectDetailOut:
-        row = await services.get_scoped(SubProject, user.tenant_id, sub_id)
-        await services.delete_child(SubProject, user.tenant_id, sub_id, "Sub-project")
-        return await services.load_detail(user.tenant_id, int(row["project_id"]))
-
-    # -- extra costs
-    @post("/{project_id:int}/extra-costs", status_code=HTTP_201_CREATED)
-    async def add_extra_cost(self, user: AuthUser, project_id: Id, data: JSONBody[ExtraCostIn]) -> ExtraCostOut:
-        return await services.add_extra_cost(user.tenant_id, project_id, data)
-
-    @get("/extra-costs/{cost_id:int}")
-    async def get_extra_cost(self, user: AuthUser, cost_id: Id) -> ExtraCostOut:
-        return services.cost_out(await services.get_scoped(ExtraCost, user.tenant_id, cost_id))
-
-    @patch("/extra-costs/{cost_id:int}")
-    async def edit_extra_cost(self, user: AuthUser, cost_id: Id, data: JSONBody[ExtraCostPatch]) -> ExtraCostOut:
-        return await services.update_extra_cost(user.tenant_id, cost_id, data)
-
-    @delete("/extra-costs/{cost_id:int}", status_code=HTTP_200_OK)
-    async def remove_extra_cost(self, user: AuthUser, cost_id: Id) -> ProjectDetailOut:
-        row = await services.get_scoped(ExtraCost, user.tenant_id, cost_id)
-        await services.delete_child(ExtraCost, user.tenant_id, cost_id, "Extra cost")
-        return await services.load_detail(user.tenant_id, int(row["project_id"]))
-
-    # -- partner invitations
-    @post("/{project_id:int}/partner-invitations", status_code=HTTP_201_CREATED)
-    async def add_invitation(self, user: AuthUser, project_id: Id, data: JSONBody[InvitationIn]) -> InvitationOut:
-        return await services.add_invitation(user.tenant_id, project_id, data)
-
-    @get("/partner-invitations/{invitation_id:int}")
-    async def get_invitation(self, user: AuthUser, invitation_id: Id) -> InvitationOut:
-        return services.invitation_out(await services.get_scoped(PartnerInvitation, user.tenant_id, invitation_id))
-
-    @patch("/partner-invitations/{invitation_id:int}")
-    async def edit_invitation(self, user: AuthUser, invitation_id: Id, data: JSONBody[InvitationPatch]) -> InvitationOut:
-        return await services.update_invitation(user.tenant_id, invitation_id, data)
-
-    @delete("/partner-invitations/{invitation_id:int}", status_code=HTTP_200_OK)
-    async def remove_invitation(self, user: AuthUser, invitation_id: Id) -> ProjectDetailOut:
-        row = await services.get_scoped(PartnerInvitation, user.tenant_id, invitation_id)
-        await services.delete_child(PartnerInvitation, user.tenant_id, invitation_id, "Partner invitation")
-        return await services.load_detail(user.tenant_id, int(row["project_id"]))
-
-    # -- payment plans
-    @post("/{project_id:int}/payment-plans", status_code=HTTP_201_CREATED)
-    async def add_plan(self, user: AuthUser, project_id: Id, data: JSONBody[PaymentPlanIn]) -> PaymentPlanOut:
-        return await services.add_plan(user.tenant_id, project_id, data)
-
-    @get("/payment-plans/{plan_id:int}")
-    async def get_plan(self, user: AuthUser, plan_id: Id) -> PaymentPlanOut:
-        return await services.load_plan(user.tenant_id, plan_id)
+    tags = TAGS
 
     @get("/installments/{installment_id:int}")
     async def get_installment_plan(self, user: AuthUser, installment_id: Id) -> PaymentPlanOut:
         """The payment plan an installment belongs to (person search links here)."""
         row = await services.get_scoped(Installment, user.tenant_id, installment_id)
         return await services.load_plan(user.tenant_id, int(row["payment_plan_id"]))
-
-    @patch("/payment-plans/{plan_id:int}")
-    async def edit_plan(self, user: AuthUser, plan_id: Id, data: JSONBody[PaymentPlanPatch]) -> PaymentPlanOut:
-        """Change the title or replace the installments (not once the customer approved)."""
-        return await services.update_plan(user.tenant_id, plan_id, data)
-
-    @delete("/payment-plans/{plan_id:int}", status_code=HTTP_200_OK)
-    async def remove_plan(self, user: AuthUser, plan_id: Id) -> ProjectDetailOut:
-        row = await services.get_scoped(PaymentPlan, user.tenant_id, plan_id)
-        await services.delete_child(PaymentPlan, user.tenant_id, plan_id, "Payment plan")
-        return await services.load_detail(user.tenant_id, int(row["project_id"]))
 
     @post("/payment-plans/{plan_id:int}/send", status_code=HTTP_200_OK)
     async def send_plan(self, user: AuthUser, plan_id: Id, data: JSONBody[SendIn]) -> PaymentPlanOut:
@@ -186,7 +142,7 @@ class PublicPaymentPlansController(Controller):
     """The customer's side of a payment plan: no login, the token is the key."""
 
     path = "/api/projects/public/payment-plans"
-    tags = ["projects"]
+    tags = TAGS
 
     @get("/{token:str}", opt=PUBLIC)
     async def show(self, token: Token) -> PublicPlanOut:
@@ -205,20 +161,27 @@ class PublicPaymentPlansController(Controller):
         )
 
     @post("/{token:str}/approve", status_code=HTTP_200_OK, opt=PUBLIC)
-    async def approve(self, request: Request[Any, Any, Any], token: Token, data: JSONBody[ApproveIn]) -> Response[ApproveOut]:
+    async def approve(
+        self, request: Request[Any, Any, Any], token: Token, data: JSONBody[ApproveIn]
+    ) -> Response[ApproveOut]:
         """Approve the plan. With SMS signing on, the first answer is 202 with a challenge;
         enter the code, then send the same request again with its challenge_id."""
         outcome, value = await services.approve_public_plan(
             token, data.name, data.email, data.challenge_id, request.headers.get("user-agent", "")
         )
         if outcome == "second_factor_required":
-            return Response(
-                ApproveOut(
-                    status="second_factor_required",
-                    second_factor=SecondFactorOut(
-                        challenge_id=value.challenge_id, masked_phone=value.masked_phone, message=value.message_text()
-                    ),
-                ),
-                status_code=HTTP_202_ACCEPTED,
-            )
+            challenge = SecondFactorOut(value.challenge_id, value.masked_phone, value.message_text())
+            return Response(ApproveOut(status=outcome, second_factor=challenge), status_code=HTTP_202_ACCEPTED)
         return Response(ApproveOut(status="approved", approved_at=value))
+
+
+def route_handlers() -> list[Any]:
+    return [
+        # a list's items are the projects without their parts (ProjectOut), one its detail
+        record_router(services.PROJECTS, ProjectIn, ProjectPatch, ProjectDetailOut, create=_create, edit=_edit,
+                      module=__name__, output=services.output, summary=ProjectOut),
+        *(handler for part in PARTS for handler in part_routes(*part)),
+        PaymentPlansController,
+        PublicPaymentPlansController,
+        module_settings_router(services.MODULE),
+    ]

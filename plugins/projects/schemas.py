@@ -11,17 +11,14 @@ from typing import Annotated, Literal
 
 import msgspec
 
-MAX_ID = 2_147_483_647
-RefId = Annotated[int, msgspec.Meta(ge=0, le=MAX_ID)]
-Title = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
-Name = Annotated[str, msgspec.Meta(max_length=200)]
+from core.records.shapes import Email, Phone, RefId, Title
+from core.records.shapes import Str200 as Name
+from core.routes.schemas import SecondFactorOut  # the challenge, as the core API answers it
+
 LongText = Annotated[str, msgspec.Meta(max_length=10_000)]
 LineText = Annotated[str, msgspec.Meta(max_length=500)]
 Address = Annotated[str, msgspec.Meta(max_length=300)]
-Email = Annotated[str, msgspec.Meta(max_length=254)]
-Phone = Annotated[str, msgspec.Meta(max_length=40)]
 ChallengeId = Annotated[str, msgspec.Meta(min_length=1, max_length=128)]
-Status = Literal["open", "closed"]
 InvitationStatus = Literal["invited", "accepted", "declined"]
 
 
@@ -187,13 +184,6 @@ class ProjectDetailOut(ProjectOut):
     partner_invitations: list[InvitationOut] = []
 
 
-class ProjectPage(msgspec.Struct):
-    total: int
-    offset: int
-    limit: int
-    items: list[ProjectOut]
-
-
 class PublicPlanOut(msgspec.Struct):
     """What the customer sees through the link: the plan, not the project's internals."""
 
@@ -205,12 +195,6 @@ class PublicPlanOut(msgspec.Struct):
     installments: list[InstallmentOut]
     approved_at: datetime | None
     can_approve: bool
-
-
-class SecondFactorOut(msgspec.Struct):
-    challenge_id: str | None
-    masked_phone: str | None
-    message: str | None
 
 
 class ApproveOut(msgspec.Struct):

@@ -9,24 +9,22 @@ No HTTP here: every refusal is a :mod:`core.errors` exception with a code.
 from __future__ import annotations
 
 from collections import defaultdict
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from piccolo.table import Table
 
-from core.config import get_settings
-from core.contracts import SecondFactorRequest
+from core.approvals import approver_values, email_link, sign_by_link
 from core.db import atomic, bind_tenant, utcnow
-from core.delivery import queue_message
 from core.errors import RECORD_NOT_FOUND, Conflict, Label, NotFound
 from core.eventlog import log_event
-from core.plugins import await_me_maybe, get_host
+from core.plugins import get_host
 from core.records import RecordService
 from core.security import new_token, token_hash
 from core.tables import Tenant
 from core.tenancy import enabled_modules
+from core.validation import FieldError, decimal_value, normalize_email, normalize_phone
 from plugins.projects.records import PROJECT
-from core.validation import FieldError, normalize_email, normalize_phone
 from plugins.projects.schemas import (
     ExtraCostOut,
     InstallmentIn,
@@ -47,7 +45,6 @@ from plugins.projects.tables import (
 )
 
 MODULE = "projects"
-PROJECTS = RecordService(PROJECT, MODULE)
 CENT = Decimal("0.01")
 MAX_AMOUNT = Decimal("1000000000")
 # The page the customer opens (plugins/projects/pages.py); the API is under /api/projects/public.
@@ -59,9 +56,6 @@ def _(message: str) -> str:
     return message
 
 
-NOT_A_NUMBER = _("This must be a number.")
-OUT_OF_RANGE = _("This must be more than 0 and at most %(high)s.")
-TWO_DECIMALS = _("This may have at most two decimals.")
 PROJECT_TITLE = _("Write a title for the project.")
 SUB_NAME = _("Write a name for the sub-project.")
 COST_TEXT = _("Write what the extra cost is for.")
@@ -85,18 +79,33 @@ CHILDREN = {
 }
 
 
+class ProjectRecords(RecordService):
+    """The record layer's project: it closes only when open (M20's clock starts, and
+    "immediately" anonymizes in the same transaction) and reopens only when closed."""
+
+    async def close(self, tenant_id: int, record_id: int) -> dict[str, Any]:
+        async with atomic():
+            row = await _changeable(tenant_id, record_id)
+            now = utcnow()
+            await Project.update({Project.status: "closed", Project.closed_at: now, Project.updated_at: now}).where(
+                _where(tenant_id, record_id)
+            )
+            await self.anonymize_if_immediate(tenant_id, row, record_id)
+            await self.log(tenant_id, "closed", record_id)
+            return await self.get(tenant_id, record_id)
+
+    async def reopen(self, tenant_id: int, record_id: int) -> dict[str, Any]:
+        async with atomic():
+            await _changeable(tenant_id, record_id, ("closed",))
+            return await super().reopen(tenant_id, record_id)
+
+
+PROJECTS = ProjectRecords(PROJECT, MODULE)
+
+
 def amount_field(value: Decimal, field: str) -> Decimal:
     """A positive amount with at most two decimals."""
-    try:
-        if not value.is_finite():
-            raise FieldError(field, NOT_A_NUMBER, code="project.not_a_number")
-        if value <= 0 or value > MAX_AMOUNT:
-            raise FieldError(field, OUT_OF_RANGE, code="project.out_of_range", high=MAX_AMOUNT)
-        if value != value.quantize(CENT):
-            raise FieldError(field, TWO_DECIMALS, code="project.too_many_decimals")
-        return value.quantize(CENT)
-    except InvalidOperation as exc:
-        raise FieldError(field, NOT_A_NUMBER, code="project.not_a_number") from exc
+    return decimal_value(value, field, high=MAX_AMOUNT)
 
 
 def required_text(value: str, field: str, message: str) -> str:
@@ -107,7 +116,7 @@ def required_text(value: str, field: str, message: str) -> str:
     return text
 
 
-async def get_scoped(table: type[Table], tenant_id: int, record_id: int, what: str = "") -> dict[str, Any]:
+async def get_scoped(table: type[Table], tenant_id: int, record_id: int) -> dict[str, Any]:
     """One row of a child table of the tenant by id, or 404 (also for another tenant's)."""
     row = await table.select().where(_child_where(table, tenant_id, record_id)).first()
     if row is None:
@@ -152,7 +161,7 @@ def installment_out(row: dict[str, Any]) -> InstallmentOut:
     )
 
 
-async def _installments(tenant_id: int, plan_ids: list[int]) -> dict[int, list[InstallmentOut]]:
+async def installments_of(tenant_id: int, plan_ids: list[int]) -> dict[int, list[InstallmentOut]]:
     out: dict[int, list[InstallmentOut]] = defaultdict(list)
     if not plan_ids:
         return out
@@ -187,25 +196,29 @@ def plan_out(row: dict[str, Any], installments: list[InstallmentOut]) -> Payment
 
 async def load_plan(tenant_id: int, plan_id: int) -> PaymentPlanOut:
     row = await get_scoped(PaymentPlan, tenant_id, plan_id)
-    return plan_out(row, (await _installments(tenant_id, [plan_id]))[plan_id])
+    return plan_out(row, (await installments_of(tenant_id, [plan_id]))[plan_id])
 
 
 def _children(table: type[Table], tenant_id: int, project_id: int) -> Any:
     cols = table._meta
     return (
         table.select()
-        .where((cols.get_column_by_name("tenant_id") == tenant_id) & (cols.get_column_by_name("project_id") == project_id))
+        .where(
+            (cols.get_column_by_name("tenant_id") == tenant_id) & (cols.get_column_by_name("project_id") == project_id)
+        )
         .order_by(cols.primary_key)
     )
 
 
-async def load_detail(tenant_id: int, project_id: int) -> ProjectDetailOut:
-    row = await PROJECTS.get(tenant_id, project_id)
+async def output(row: dict[str, Any]) -> ProjectDetailOut:
+    """What the API answers for a project: the row with its sub-projects, extra costs,
+    payment plans and partner invitations."""
+    tenant_id, project_id = int(row["tenant_id"]), int(row["id"])
     subs = await _children(SubProject, tenant_id, project_id)
     costs = await _children(ExtraCost, tenant_id, project_id)
     plans = await _children(PaymentPlan, tenant_id, project_id)
     invitations = await _children(PartnerInvitation, tenant_id, project_id)
-    installments = await _installments(tenant_id, [p["id"] for p in plans])
+    installments = await installments_of(tenant_id, [p["id"] for p in plans])
     cost_items = [cost_out(c) for c in costs]
     return ProjectDetailOut(
         **{f: row[f] for f in ProjectOut.__struct_fields__},
@@ -215,6 +228,10 @@ async def load_detail(tenant_id: int, project_id: int) -> ProjectDetailOut:
         payment_plans=[plan_out(p, installments[p["id"]]) for p in plans],
         partner_invitations=[invitation_out(i) for i in invitations],
     )
+
+
+async def load_detail(tenant_id: int, project_id: int) -> ProjectDetailOut:
+    return await output(await PROJECTS.get(tenant_id, project_id))
 
 
 # --- projects ---------------------------------------------------------------------
@@ -256,57 +273,23 @@ def _clean_project(data: Any, partial: bool) -> dict[str, Any]:
     return values
 
 
-async def create_project(tenant_id: int, data: Any) -> ProjectDetailOut:
-    values = _clean_project(data, partial=False)
-    async with atomic():
-        row = await PROJECTS.create(tenant_id, values)
-        return await load_detail(tenant_id, int(row["id"]))
+async def create_project(tenant_id: int, data: Any) -> dict[str, Any]:
+    return await PROJECTS.create(tenant_id, _clean_project(data, partial=False))
 
 
-async def update_project(tenant_id: int, project_id: int, data: Any) -> ProjectDetailOut:
+async def update_project(tenant_id: int, project_id: int, data: Any) -> dict[str, Any]:
     values = _clean_project(data, partial=True)
     async with atomic():
         row = await _changeable(tenant_id, project_id)
-        await PROJECTS.edit(tenant_id, project_id, values, row=row)
-        return await load_detail(tenant_id, project_id)
-
-
-async def close_project(tenant_id: int, project_id: int) -> ProjectDetailOut:
-    """M20's clock starts at close or delete: with the rule set to "immediately" the
-    project is anonymized in the same transaction."""
-    async with atomic():
-        row = await _changeable(tenant_id, project_id)
-        now = utcnow()
-        await Project.update({Project.status: "closed", Project.closed_at: now, Project.updated_at: now}).where(
-            _where(tenant_id, project_id)
-        )
-        await PROJECTS.anonymize_if_immediate(tenant_id, row, project_id)
-        await _log(tenant_id, "closed", project_id)
-        return await load_detail(tenant_id, project_id)
-
-
-async def reopen_project(tenant_id: int, project_id: int) -> ProjectDetailOut:
-    async with atomic():
-        await _changeable(tenant_id, project_id, ("closed",))
-        await Project.update({Project.status: "open", Project.closed_at: None, Project.updated_at: utcnow()}).where(
-            _where(tenant_id, project_id)
-        )
-        await _log(tenant_id, "reopened", project_id)
-        return await load_detail(tenant_id, project_id)
-
-
-async def delete_project(tenant_id: int, project_id: int) -> ProjectDetailOut:
-    """Soft delete; the retention rule (or "immediately") anonymizes it."""
-    await PROJECTS.delete(tenant_id, project_id)
-    return await load_detail(tenant_id, project_id)
+        return await PROJECTS.edit(tenant_id, project_id, values, row=row)
 
 
 # --- child records ------------------------------------------------------------------
 
 
-async def _child(table: type[Table], tenant_id: int, child_id: int, what: str) -> dict[str, Any]:
+async def _child(table: type[Table], tenant_id: int, child_id: int) -> dict[str, Any]:
     """A child row of an open project of the tenant, or 404/409."""
-    row = await get_scoped(table, tenant_id, child_id, what)
+    row = await get_scoped(table, tenant_id, child_id)
     await _changeable(tenant_id, int(row["project_id"]))
     return row
 
@@ -329,7 +312,9 @@ async def add_sub_project(tenant_id: int, project_id: int, data: Any) -> SubProj
     name = required_text(data.name, "name", SUB_NAME)
     async with atomic():
         await _changeable(tenant_id, project_id)
-        new_id = await _insert(SubProject, tenant_id=tenant_id, project_id=project_id, name=name, description=data.description)
+        new_id = await _insert(
+            SubProject, tenant_id=tenant_id, project_id=project_id, name=name, description=data.description
+        )
         await _log(tenant_id, "sub_project_added", project_id)
         return sub_out(await get_scoped(SubProject, tenant_id, new_id))
 
@@ -341,7 +326,7 @@ async def update_sub_project(tenant_id: int, sub_id: int, data: Any) -> SubProje
     if data.description is not None:
         changes[SubProject.description] = data.description
     async with atomic():
-        row = await _child(SubProject, tenant_id, sub_id, "Sub-project")
+        row = await _child(SubProject, tenant_id, sub_id)
         if changes:
             await SubProject.update(changes).where(_child_where(SubProject, tenant_id, sub_id))
         await _log(tenant_id, "sub_project_edited", int(row["project_id"]))
@@ -365,7 +350,7 @@ async def update_extra_cost(tenant_id: int, cost_id: int, data: Any) -> ExtraCos
     if data.amount is not None:
         changes[ExtraCost.amount] = amount_field(data.amount, "amount")
     async with atomic():
-        row = await _child(ExtraCost, tenant_id, cost_id, "Extra cost")
+        row = await _child(ExtraCost, tenant_id, cost_id)
         if changes:
             await ExtraCost.update(changes).where(_child_where(ExtraCost, tenant_id, cost_id))
         await _log(tenant_id, "extra_cost_edited", int(row["project_id"]))
@@ -375,7 +360,9 @@ async def update_extra_cost(tenant_id: int, cost_id: int, data: Any) -> ExtraCos
 def _invitation_values(data: Any, partial: bool) -> dict[Any, Any]:
     values: dict[Any, Any] = {}
     if not partial or data.partner_company is not None:
-        values[PartnerInvitation.partner_company] = required_text(data.partner_company, "partner_company", PARTNER_NEEDED)
+        values[PartnerInvitation.partner_company] = required_text(
+            data.partner_company, "partner_company", PARTNER_NEEDED
+        )
     if not partial or data.partner_contact is not None:
         values[PartnerInvitation.partner_contact] = data.partner_contact.strip()
     if not partial or data.partner_email is not None:
@@ -402,16 +389,17 @@ async def add_invitation(tenant_id: int, project_id: int, data: Any) -> Invitati
 async def update_invitation(tenant_id: int, invitation_id: int, data: Any) -> InvitationOut:
     values = _invitation_values(data, partial=True)
     async with atomic():
-        row = await _child(PartnerInvitation, tenant_id, invitation_id, "Partner invitation")
+        row = await _child(PartnerInvitation, tenant_id, invitation_id)
         if values:
             await PartnerInvitation.update(values).where(_child_where(PartnerInvitation, tenant_id, invitation_id))
         await _log(tenant_id, "partner_invitation_edited", int(row["project_id"]))
         return invitation_out(await get_scoped(PartnerInvitation, tenant_id, invitation_id))
 
 
-async def delete_child(table: type[Table], tenant_id: int, child_id: int, what: str) -> None:
+async def delete_child(table: type[Table], tenant_id: int, child_id: int) -> ProjectDetailOut:
+    """Delete a part of an open project; the answer is the project as it is after."""
     async with atomic():
-        row = await _child(table, tenant_id, child_id, what)
+        row = await _child(table, tenant_id, child_id)
         if table is PaymentPlan:
             if row["status"] == "approved":
                 raise Conflict(PLAN_APPROVED_DELETE, code="payment_plan.approved")
@@ -420,6 +408,7 @@ async def delete_child(table: type[Table], tenant_id: int, child_id: int, what: 
             )
         await table.delete().where(_child_where(table, tenant_id, child_id))
         await _child_changed(tenant_id, table, "deleted", row)
+        return await load_detail(tenant_id, int(row["project_id"]))
 
 
 # --- payment plans ------------------------------------------------------------------
@@ -432,11 +421,15 @@ def _clean_installments(items: list[InstallmentIn]) -> list[tuple[Any, Decimal, 
     ]
 
 
-async def _write_installments(tenant_id: int, project_id: int, plan_id: int, items: list[tuple[Any, Decimal, str]]) -> None:
+async def _write_installments(
+    tenant_id: int, project_id: int, plan_id: int, items: list[tuple[Any, Decimal, str]]
+) -> None:
     await Installment.delete().where((Installment.tenant_id == tenant_id) & (Installment.payment_plan_id == plan_id))
     await Installment.insert(
         *[
-            Installment(tenant_id=tenant_id, project_id=project_id, payment_plan_id=plan_id, due_date=d, amount=a, description=t)
+            Installment(
+                tenant_id=tenant_id, project_id=project_id, payment_plan_id=plan_id, due_date=d, amount=a, description=t
+            )
             for d, a, t in items
         ]
     )
@@ -454,7 +447,7 @@ async def add_plan(tenant_id: int, project_id: int, data: Any) -> PaymentPlanOut
 
 
 async def _changeable_plan(tenant_id: int, plan_id: int) -> dict[str, Any]:
-    row = await _child(PaymentPlan, tenant_id, plan_id, "Payment plan")
+    row = await _child(PaymentPlan, tenant_id, plan_id)
     if row["status"] == "approved":
         raise Conflict(PLAN_APPROVED, code="payment_plan.approved")
     return row
@@ -473,16 +466,13 @@ async def update_plan(tenant_id: int, plan_id: int, data: Any) -> PaymentPlanOut
         return await load_plan(tenant_id, plan_id)
 
 
-def _email_text(language: str, org: str, number: int, title: str, link: str, message: str) -> tuple[str, str]:
-    if language == "sv":
-        subject = f"Betalplan för projekt {number} från {org}"
-        body = f"{org} ber dig godkänna betalplanen {title!s}.\n\nÖppna den här: {link}\n"
-    else:
-        subject = f"Payment plan for project {number} from {org}"
-        body = f"{org} asks you to approve the payment plan {title!s}.\n\nOpen it here: {link}\n"
-    if message.strip():
-        body = message.strip() + "\n\n" + body
-    return subject, body
+# The e-mail with the approval link, in the organization's language (core.approvals.email_link).
+EMAIL = {
+    "sv": ("Betalplan för projekt %(number)s från %(org)s",
+           "%(org)s ber dig godkänna betalplanen %(title)s.\n\nÖppna den här: %(link)s\n"),
+    "en": ("Payment plan for project %(number)s from %(org)s",
+           "%(org)s asks you to approve the payment plan %(title)s.\n\nOpen it here: %(link)s\n"),
+}
 
 
 async def send_plan(tenant_id: int, plan_id: int, email: str, message: str) -> PaymentPlanOut:
@@ -502,10 +492,8 @@ async def send_plan(tenant_id: int, plan_id: int, email: str, message: str) -> P
                 PaymentPlan.public_token_hash: token_hash(token),
             }
         ).where(_child_where(PaymentPlan, tenant_id, plan_id))
-        tenant = await Tenant.select(Tenant.name, Tenant.language).where(Tenant.id == tenant_id).first()
-        link = get_settings().base_url.rstrip("/") + PUBLIC_PATH.format(token=token)
-        subject, body = _email_text(tenant["language"], tenant["name"], project["number"], row["title"], link, message)
-        await queue_message("email", address, body, subject=subject, tenant_id=tenant_id)
+        await email_link(tenant_id, address, PUBLIC_PATH.format(token=token), message, EMAIL,
+                         number=project["number"], title=row["title"])
         await _log(tenant_id, "payment_plan_sent", int(row["project_id"]))
         return await load_plan(tenant_id, plan_id)
 
@@ -519,7 +507,9 @@ async def find_public_plan(token: str) -> tuple[dict[str, Any], dict[str, Any]]:
     if plan is None:
         raise NotFound(LINK_INVALID, code="payment_plan.link_invalid")
     tenant_id = int(plan["tenant_id"])
-    project = await Project.select().where((Project.tenant_id == tenant_id) & (Project.id == plan["project_id"])).first()
+    project = (
+        await Project.select().where((Project.tenant_id == tenant_id) & (Project.id == plan["project_id"])).first()
+    )
     if (
         project is None
         or project["deleted_at"] is not None
@@ -536,7 +526,7 @@ async def view_public_plan(token: str) -> tuple[dict[str, Any], dict[str, Any], 
     plan, project = await find_public_plan(token)
     tenant_id = int(plan["tenant_id"])
     tenant = await Tenant.select(Tenant.name).where(Tenant.id == tenant_id).first()
-    return plan, project, tenant["name"], (await _installments(tenant_id, [int(plan["id"])]))[int(plan["id"])]
+    return plan, project, tenant["name"], (await installments_of(tenant_id, [int(plan["id"])]))[int(plan["id"])]
 
 
 async def approve_public_plan(
@@ -552,42 +542,20 @@ async def approve_public_plan(
     if plan["status"] != "sent":
         raise Conflict(PLAN_ALREADY_APPROVED, code="payment_plan.already_approved")
     tenant_id = int(plan["tenant_id"])
-    contact = int(project["contact_person_id"])
-    hooks = await get_host().for_tenant(tenant_id)
-    decision = await await_me_maybe(
-        hooks.challenge_second_factor(
-            request=SecondFactorRequest(
-                tenant_id=tenant_id,
-                person_kind="contact" if contact else "customer",
-                person_id=contact or int(project["customer_id"]),
-                context="payment_plans",
-                device_token=None,
-                user_agent=user_agent[:200],
-                challenge_id=challenge_id,
-                subject=f"payment_plan:{int(plan['id'])}:approve",  # this plan only
-            )
-        )
+    challenge, signed = await sign_by_link(
+        tenant_id=tenant_id, customer_id=int(project["customer_id"]),
+        contact_person_id=int(project["contact_person_id"]), context="payment_plans",
+        subject=f"payment_plan:{int(plan['id'])}:approve",  # this plan only
+        challenge_id=challenge_id, user_agent=user_agent, name=approver,
     )
-    if decision is not None and decision.error:
-        # The two-factor plugin's refusal as it is (409 missing phone, 429 throttled...).
-        refusal = decision.refusal()
-        status = getattr(decision, "status", 409) or 409
-        refusal.status = status if 400 <= status < 500 else 409
-        raise refusal
-    if decision is not None and decision.required:
-        return "second_factor_required", decision
-    masked = (decision.masked_phone or "") if decision is not None else ""
-    # A verified SMS signature names who signed and when; otherwise the form does.
-    signer = ((getattr(decision, "signer_name", None) if decision is not None else None) or approver)[:200]
-    signed_at = getattr(decision, "signed_at", None) if decision is not None else None
+    if signed is None:
+        return "second_factor_required", challenge
     async with atomic():
         updated = await PaymentPlan.update(
             {
                 PaymentPlan.status: "approved",
-                PaymentPlan.approved_at: signed_at or utcnow(),
-                PaymentPlan.approver_name: signer,
-                PaymentPlan.approver_email: address,
-                PaymentPlan.approver_phone: masked[:40],
+                PaymentPlan.approved_at: signed.at,
+                **approver_values(PaymentPlan, signed, address),
             }
         ).where(
             (PaymentPlan.id == plan["id"]) & (PaymentPlan.tenant_id == tenant_id) & (PaymentPlan.status == "sent")

@@ -6,17 +6,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Sequence
 from typing import Any
 
-from core.approvals import PortalApproval, PortalDecisionRequest, PortalDecisionResult, PortalPerson
-from core.contracts import (
-    AnonymizeContext,
-    ApprovalKind,
-    ModuleInfo,
-    NotPersonal,
-    PersonalDataField,
-    RecordSpec,
-    SearchSource,
-    TwoFactorContext,
-)
+from core.contracts import AnonymizeContext, ApprovalKind, ModuleInfo, RecordSpec, TwoFactorContext
 from core.plugins import hookimpl
 
 NAME = "quotes"
@@ -41,32 +31,19 @@ def register_piccolo_apps() -> Sequence[str]:
 
 @hookimpl
 def register_routes() -> Sequence[Any]:
-    from core.gdpr.routes import module_settings_router
     from plugins.quotes.pages import pages
-    from plugins.quotes.routes import PublicQuotesController, QuotesController
+    from plugins.quotes.routes import route_handlers
 
-    return [QuotesController, PublicQuotesController, module_settings_router(NAME), *pages()]
+    return [*route_handlers(), *pages()]
 
 
 @hookimpl
 def declare_records() -> Sequence[RecordSpec]:
-    from plugins.quotes.records import QUOTE
+    """The one declaration of the quote, its lines and its view log (personal data, M19,
+    record types and person-search places are derived from it)."""
+    from plugins.quotes.records import RECORDS
 
-    return [QUOTE]
-
-
-@hookimpl
-def declare_personal_data() -> Sequence[PersonalDataField | NotPersonal]:
-    from plugins.quotes.gdpr import FIELDS, TEXT_FIELDS
-
-    return [*FIELDS, *TEXT_FIELDS]
-
-
-@hookimpl
-def declare_search_sources() -> Sequence[SearchSource]:
-    from plugins.quotes.gdpr import SEARCH_SOURCES
-
-    return SEARCH_SOURCES
+    return RECORDS
 
 
 @hookimpl
@@ -88,16 +65,6 @@ def anonymize(context: AnonymizeContext) -> Awaitable[None] | None:
 @hookimpl
 def declare_kinds() -> Sequence[ApprovalKind]:
     """The portal lists and decides this module's quotes through this kind."""
-    return [ApprovalKind("quote", pending=_pending, decide=_decide)]
+    from core.approvals import approval_kind
 
-
-async def _pending(person: PortalPerson) -> Sequence[PortalApproval]:
-    from plugins.quotes.portal import pending
-
-    return await pending(person)
-
-
-async def _decide(request: PortalDecisionRequest) -> PortalDecisionResult:
-    from plugins.quotes.portal import decide
-
-    return await decide(request)
+    return [approval_kind("quote", "plugins.quotes.portal")]

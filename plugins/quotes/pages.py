@@ -1,23 +1,28 @@
-"""The page a customer opens from the quote's e-mail: the quote, and accepting it (with an
-SMS code when the organization switched on "Quotes – SMS authentication"). The link's token
-is the key; no login. Built on :mod:`plugins.quotes.services`."""
+"""The quote pages: the organization's (the record layer's list, new, show, edit, close,
+reopen, delete and activity pages, with the quote's lines, sending and voiding), and the
+page a customer opens from the quote's e-mail: the quote, and accepting it (with an SMS
+code when the organization switched on "Quotes – SMS authentication"). The link's token is
+the key; no login. Built on :mod:`plugins.quotes.services`."""
 
 from __future__ import annotations
 
+from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
 
 from litestar import Request, Response
 from litestar.exceptions import ClientException
-from litestar.params import FromPath, PathParameter, QueryParameter
+from litestar.params import FromPath, PathParameter
 
+from core.auth import SessionUser
 from core.errors import GallraError
 from core.pages import PageController, page_get, page_post, page_user, read_form, redirect, render, t_for
-from core.pages.forms import error_of, struct_from_form
+from core.pages.forms import error_of
 from core.pages.pickers import customer_name
+from core.pages.records import Column, Input, ListFilter, RecordPages, Texts, module_settings_pages
 from core.pages.routes import second_factor_context
-from core.routes.records import Offset
 from core.web import client_ip
 from plugins.quotes import services
+from plugins.quotes.schemas import LineIn, QuoteIn, QuotePatch
 
 REFUSED = (GallraError, ClientException)  # a service's refusal, shown on the page
 
@@ -85,140 +90,90 @@ class PublicQuotePages(PageController):
 
 STATUS_LABELS = {"draft": _("Draft"), "sent": _("Sent"), "accepted": _("Accepted"), "declined": _("Declined"),
                  "closed": _("Closed"), "voided": _("Voided")}
-PAGE = 25
-Q = Annotated[str | None, QueryParameter(required=False, max_length=200)]
-Choice = Annotated[str | None, QueryParameter(required=False, max_length=20)]
-FIELDS = ("title", "description", "customer_id", "contact_person_id", "valid_until")
 
 
-def _quote_values(form: dict[str, str], create: bool) -> dict[str, Any]:
-    values: dict[str, Any] = {k: form.get(k, "").strip() for k in FIELDS}
-    values["description"] = form.get("description", "")
-    for k in ("customer_id", "contact_person_id"):
-        if not values[k]:
-            values[k] = "" if create else "0"
-    if not values["valid_until"]:
-        values.pop("valid_until")
-    return values
+NOT_EDITABLE = _("Only a draft or sent quote can be changed.")
 
 
-class QuotePages(PageController):
+def _editable(row: dict[str, Any]) -> bool:
+    return row["status"] in services.EDITABLE and row["deleted_at"] is None
+
+
+class QuotePages(RecordPages):
+    """The record layer's quote pages (list, new, show, edit, close, reopen, delete,
+    activity) with the quote's lines and total, and its own steps: lines, send, void."""
+
     path = "/quotes"
+    service = services.QUOTES
+    template_dir = "quotes"
+    record_var = "q"
+    schema_in = QuoteIn
+    schema_patch = QuotePatch
+    form_fields = ("title", "description", "customer_id", "contact_person_id", "valid_until")
+    int_fields = ("customer_id", "contact_person_id")
+    saved = _("The quote is saved.")
+    closed = _("The quote is saved.")
+    reopened = _("The quote is saved.")
+    deleted = _("The quote is deleted.")
+    refusal_status = True
+    texts = Texts(
+        title=_("Quotes"), one=_("Quote"), new=_("New quote"), edit=_("Edit quote"), delete=_("Delete quote"),
+        delete_button=_("Delete the quote"), settings=_("Settings for quotes"), search=_("Search by title"),
+        anonymized=_("This quote is anonymized."), deleted=_("This quote is deleted."), status_id="quote-status",
+    )
+    statuses = STATUS_LABELS
+    columns = (
+        Column("number", _("Number")), Column("title", _("Title"), "link"),
+        Column("status", _("Status"), choices=STATUS_LABELS), Column("created_at", _("Created"), "date"),
+    )
+    list_filters = (ListFilter("status", _("Status"), STATUS_LABELS),)
+    inputs = (
+        Input("title", _("Title"), required=True, maxlength=200),
+        Input("description", _("Description"), "textarea"),
+        Input("customer_id", type="customer"),
+        Input("contact_person_id", _("Contact person id"), "number", attrs='min="0"'),
+        Input("valid_until", _("Valid until"), "date", when="new"),
+        Input("valid_until", _("Valid until"), "date", hint=_("Empty for no date."), when="edit"),
+    )
+    edit_record = staticmethod(services.update_quote)
+    blank_zero = ("customer_id", "contact_person_id")
 
-    @page_get("/")
-    async def index(self, request: Request[Any, Any, Any], q: Q = None, status: Choice = None,
-                    offset: Offset = 0) -> Response[Any]:
-        user = await page_user(request)
-        total, rows = await services.QUOTES.list(
-            user.tenant_id, offset, PAGE, q=q,
-            filters={"status": status if status in STATUS_LABELS else None},
-        )
-        return await render(request, "quotes/list.html",
-                            {"rows": rows, "total": total, "offset": offset, "limit": PAGE, "q": q or "",
-                             "status": status if status in STATUS_LABELS else "", "statuses": STATUS_LABELS},
-                            user=user)
-
-    @page_get("/new")
-    async def new(self, request: Request[Any, Any, Any]) -> Response[Any]:
-        user = await page_user(request)
-        return await render(request, "quotes/form.html", {"values": {}}, user=user)
-
-    @page_post("/new")
-    async def create(self, request: Request[Any, Any, Any]) -> Response[Any]:
-        from plugins.quotes.schemas import QuoteIn
-
-        user = await page_user(request)
-        form = await read_form(request)
-        t = t_for(request, user)
-        data, errors = struct_from_form(QuoteIn, _quote_values(form, True), t, ints=("customer_id", "contact_person_id"))
-        if data is not None:
-            try:
-                out = await services.create_quote(user.tenant_id, data)
-                return redirect(f"/quotes/{out.id}", t.gettext("The quote is saved."))
-            except REFUSED as exc:
-                errors = error_of(exc, t)
-        return await render(request, "quotes/form.html", {"values": form, "errors": errors}, 400, user=user)
-
-    @page_get("/{quote_id:int}/edit")
-    async def edit(self, request: Request[Any, Any, Any], quote_id: FromPath[int]) -> Response[Any]:
-        user = await page_user(request)
-        quote = await services.load_out(user.tenant_id, quote_id)
-        values = {k: ("" if getattr(quote, k) is None else getattr(quote, k)) for k in FIELDS}
+    def form_values(self, form: dict[str, str], create: bool) -> dict[str, Any]:
+        values: dict[str, Any] = {k: form.get(k, "").strip() for k in self.form_fields}
+        values["description"] = form.get("description", "")
         for k in ("customer_id", "contact_person_id"):
-            values[k] = values[k] or ""
-        errors = {}
-        if quote.status not in services.EDITABLE or quote.deleted_at is not None:
-            errors = {"_form": t_for(request, user).gettext("Only a draft or sent quote can be changed.")}
-        return await render(request, "quotes/form.html",
-                            {"q": quote, "values": values, "errors": errors,
-                             "customer_name": await customer_name(user.tenant_id, quote.customer_id)}, user=user)
+            if not values[k]:
+                values[k] = "" if create else "0"
+        if not values["valid_until"]:
+            values.pop("valid_until")
+            if not create:
+                values["clear_valid_until"] = True
+        return values
 
-    @page_post("/{quote_id:int}/edit")
-    async def update(self, request: Request[Any, Any, Any], quote_id: FromPath[int]) -> Response[Any]:
-        from plugins.quotes.schemas import QuotePatch
+    async def create_from(self, user: SessionUser, data: Any) -> dict[str, Any]:
+        return await services.create_quote(user.tenant_id, data)
 
+    async def form_context(self, user: SessionUser, row: dict[str, Any] | None) -> dict[str, Any]:
+        if row is None:
+            return {}
+        return {"customer_name": await customer_name(user.tenant_id, row["customer_id"]),
+                "form_notice": "" if _editable(row) else NOT_EDITABLE}
+
+    async def detail_context(self, user: SessionUser, row: dict[str, Any]) -> dict[str, Any]:
+        return {"q": await services.output(row), "editable": _editable(row)}
+
+    async def _refused(self, request: Request[Any, Any, Any], user: SessionUser, record_id: int,
+                       exc: Exception, values: dict[str, str] | None = None) -> Response[Any]:
+        errors = error_of(exc, t_for(request, user))
+        return await self._show(request, user, await self._row(user, record_id), errors,
+                                getattr(exc, "status_code", 400), values)
+
+    @page_post("/{record_id:int}/lines")
+    async def add_line(self, request: Request[Any, Any, Any], record_id: FromPath[int]) -> Response[Any]:
         user = await page_user(request)
         form = await read_form(request)
         t = t_for(request, user)
-        quote = await services.load_out(user.tenant_id, quote_id)
-        values = _quote_values(form, False)
-        if "valid_until" not in values:
-            values["clear_valid_until"] = True
-        data, errors = struct_from_form(QuotePatch, values, t, ints=("customer_id", "contact_person_id"))
-        status = 400
-        if quote.status not in services.EDITABLE or quote.deleted_at is not None:
-            data, errors, status = None, {"_form": t.gettext("Only a draft or sent quote can be changed.")}, 409
-        if data is not None:
-            try:
-                await services.update_quote(user.tenant_id, quote_id, data)
-                return redirect(f"/quotes/{quote_id}", t.gettext("The quote is saved."))
-            except REFUSED as exc:
-                errors = error_of(exc, t)
-                status = getattr(exc, "status_code", 400)
-        return await render(request, "quotes/form.html", {"q": quote, "values": form, "errors": errors}, status,
-                            user=user)
-
-    @page_get("/{quote_id:int}")
-    async def show(self, request: Request[Any, Any, Any], quote_id: FromPath[int]) -> Response[Any]:
-        user = await page_user(request)
-        return await self._show(request, user, quote_id)
-
-    async def _show(self, request: Request[Any, Any, Any], user: Any, quote_id: int,
-                    errors: dict[str, str] | None = None, status: int = 200,
-                    values: dict[str, str] | None = None) -> Response[Any]:
-        from core.pages.records import KIND_LABELS, activity_of
-        from plugins.quotes import gdpr
-
-        quote = await services.load_out(user.tenant_id, quote_id)
-        return await render(request, "quotes/detail.html",
-                            {"q": quote, "statuses": STATUS_LABELS, "errors": errors or {}, "values": values or {},
-                             "editable": quote.status in services.EDITABLE and quote.deleted_at is None,
-                             "activity": await activity_of(user.tenant_id, "quotes", gdpr.RECORD_TYPE, quote_id),
-                             "kind_labels": KIND_LABELS}, status_code=status, user=user)
-
-    @page_post("/{quote_id:int}/activity")
-    async def add_entry(self, request: Request[Any, Any, Any], quote_id: FromPath[int]) -> Response[Any]:
-        from core.pages.records import add_activity_from_form
-        from plugins.quotes import gdpr
-
-        user = await page_user(request)
-        form = await read_form(request)
-        t = t_for(request, user)
-        row = await services.QUOTES.get(user.tenant_id, quote_id)
-        errors = await add_activity_from_form(user, "quotes", gdpr.RECORD_TYPE, row, form, t)
-        if errors:
-            return await self._show(request, user, quote_id, errors, 400)
-        return redirect(f"/quotes/{quote_id}#activity-h")
-
-    @page_post("/{quote_id:int}/lines")
-    async def add_line(self, request: Request[Any, Any, Any], quote_id: FromPath[int]) -> Response[Any]:
-        from decimal import Decimal, InvalidOperation
-
-        from plugins.quotes.schemas import LineIn
-
-        user = await page_user(request)
-        form = await read_form(request)
-        t = t_for(request, user)
+        await self._row(user, record_id, write=True)
         errors: dict[str, str] = {}
         numbers: dict[str, Decimal] = {}
         for k in ("quantity", "unit_price"):
@@ -230,84 +185,55 @@ class QuotePages(PageController):
             errors["description"] = t.gettext("This must not be empty.")
         if not errors:
             try:
-                await services.add_line(user.tenant_id, quote_id, LineIn(
+                await services.add_line(user.tenant_id, record_id, LineIn(
                     description=form["description"].strip()[:2000], quantity=numbers["quantity"],
                     unit_price=numbers["unit_price"]))
-                return redirect(f"/quotes/{quote_id}#lines-h")
+                return redirect(f"/quotes/{record_id}#lines-h")
             except REFUSED as exc:
                 errors = error_of(exc, t)
-        return await self._show(request, user, quote_id, errors, 400, form)
+        return await self._show(request, user, await self._row(user, record_id), errors, 400, form)
 
-    @page_post("/{quote_id:int}/lines/{line_id:int}/delete")
-    async def delete_line(self, request: Request[Any, Any, Any], quote_id: FromPath[int], line_id: FromPath[int]) -> Response[Any]:
+    @page_post("/{record_id:int}/lines/{line_id:int}/delete")
+    async def delete_line(self, request: Request[Any, Any, Any], record_id: FromPath[int],
+                          line_id: FromPath[int]) -> Response[Any]:
         user = await page_user(request)
         await read_form(request)
-        t = t_for(request, user)
-        await services.load_out(user.tenant_id, quote_id)
+        await self._row(user, record_id, write=True)
         try:
             await services.delete_line(user.tenant_id, line_id)
         except REFUSED as exc:
-            return await self._show(request, user, quote_id, error_of(exc, t), exc.status_code)
-        return redirect(f"/quotes/{quote_id}#lines-h")
+            return await self._refused(request, user, record_id, exc)
+        return redirect(f"/quotes/{record_id}#lines-h")
 
-    @page_post("/{quote_id:int}/send")
-    async def send(self, request: Request[Any, Any, Any], quote_id: FromPath[int]) -> Response[Any]:
+    @page_post("/{record_id:int}/send")
+    async def send(self, request: Request[Any, Any, Any], record_id: FromPath[int]) -> Response[Any]:
         user = await page_user(request)
         form = await read_form(request)
         t = t_for(request, user)
+        await self._row(user, record_id, write=True)
         try:
-            await services.send_quote(user.tenant_id, quote_id, form.get("email", "")[:254], form.get("message", "")[:2000])
+            await services.send_quote(user.tenant_id, record_id, form.get("email", "")[:254],
+                                      form.get("message", "")[:2000])
         except REFUSED as exc:
             errors = error_of(exc, t)
             if "email" not in errors and "_form" not in errors:
                 errors = {"_form": next(iter(errors.values()))}
-            return await self._show(request, user, quote_id, errors, getattr(exc, "status_code", 400), form)
-        return redirect(f"/quotes/{quote_id}", t.gettext("The quote is sent."))
+            return await self._show(request, user, await self._row(user, record_id), errors,
+                                    getattr(exc, "status_code", 400), form)
+        return redirect(f"/quotes/{record_id}", t.gettext("The quote is sent."))
 
-    async def _step(self, request: Request[Any, Any, Any], quote_id: int, step: str) -> Response[Any]:
+    @page_post("/{record_id:int}/void")
+    async def void(self, request: Request[Any, Any, Any], record_id: FromPath[int]) -> Response[Any]:
         user = await page_user(request)
         await read_form(request)
         t = t_for(request, user)
-        fn = {"close": services.close_quote, "void": services.void_quote, "reopen": services.reopen_quote,
-              "delete": services.delete_quote}[step]
+        await self._row(user, record_id, write=True)
         try:
-            await fn(user.tenant_id, quote_id)
+            await services.void_quote(user.tenant_id, record_id)
         except REFUSED as exc:
-            return await self._show(request, user, quote_id, error_of(exc, t), exc.status_code)
-        if step == "delete":
-            return redirect("/quotes", t.gettext("The quote is deleted."))
-        return redirect(f"/quotes/{quote_id}", t.gettext("The quote is saved."))
-
-    @page_post("/{quote_id:int}/close")
-    async def close(self, request: Request[Any, Any, Any], quote_id: FromPath[int]) -> Response[Any]:
-        return await self._step(request, quote_id, "close")
-
-    @page_post("/{quote_id:int}/void")
-    async def void(self, request: Request[Any, Any, Any], quote_id: FromPath[int]) -> Response[Any]:
-        return await self._step(request, quote_id, "void")
-
-    @page_post("/{quote_id:int}/reopen")
-    async def reopen(self, request: Request[Any, Any, Any], quote_id: FromPath[int]) -> Response[Any]:
-        return await self._step(request, quote_id, "reopen")
-
-    @page_get("/{quote_id:int}/delete")
-    async def confirm_delete(self, request: Request[Any, Any, Any], quote_id: FromPath[int]) -> Response[Any]:
-        from core.pages import language_of
-        from core.pages.records import retention_notice
-        from plugins.quotes import gdpr
-
-        user = await page_user(request)
-        t = t_for(request, user)
-        quote = await services.load_out(user.tenant_id, quote_id)
-        notice = await retention_notice(user.tenant_id, gdpr.RULE, t, language_of(request, user))
-        return await render(request, "quotes/delete.html", {"q": quote, "notice": notice}, user=user)
-
-    @page_post("/{quote_id:int}/delete")
-    async def delete(self, request: Request[Any, Any, Any], quote_id: FromPath[int]) -> Response[Any]:
-        return await self._step(request, quote_id, "delete")
+            return await self._refused(request, user, record_id, exc)
+        return redirect(f"/quotes/{record_id}", t.gettext("The quote is saved."))
 
 
 def pages() -> list[Any]:
-    from core.pages.records import module_settings_pages
-
     return [PublicQuotePages, QuotePages, module_settings_pages("quotes")]

@@ -17,17 +17,21 @@ from core.approvals import (
     PortalDecisionRequest,
     PortalDecisionResult,
     PortalPerson,
+    approver_values,
     ask_signature,
+    decided,
     owned_where,
     owns,
     refused,
+    signed_by,
 )
-from core.db import atomic, utcnow
+from core.db import utcnow
 from plugins.quotes.services import can_accept, lines_of
 from plugins.quotes.tables import Quote
 
 KIND = "quote"
 CONTEXT = "quotes"
+CHANGED = "This quote was answered or changed a moment ago; reload the page."
 
 
 def _mine(person: PortalPerson) -> Any:
@@ -75,23 +79,15 @@ async def decide(request: PortalDecisionRequest) -> PortalDecisionResult:
     stop, signature = await ask_signature(request, CONTEXT)
     if stop is not None:
         return stop
-    masked = (signature.masked_phone or "") if signature else ""
-    signer = ((signature.signer_name if signature else None) or request.signer_name)[:200]
-    now = utcnow()
-    at = (signature.signed_at if signature else None) or now
+    signed = signed_by(signature, request.signer_name)
     status = "accepted" if request.approve else "declined"
     values: dict[Any, Any] = {
         Quote.status: status,
-        Quote.updated_at: now,
-        Quote.approver_name: signer,
-        Quote.approver_email: request.signer_email[:254],
-        Quote.approver_phone: masked[:40],
+        Quote.updated_at: utcnow(),
+        **approver_values(Quote, signed, request.signer_email),
     }
-    values[Quote.accepted_at if request.approve else Quote.declined_at] = at
-    async with atomic():
-        done = await Quote.update(values).where(
-            (Quote.tenant_id == person.tenant_id) & (Quote.id == row["id"]) & (Quote.status == "sent")
-        ).returning(Quote.id)
-    if not done:
-        return refused("This quote was answered or changed a moment ago; reload the page.")
-    return PortalDecisionResult(status="approved" if request.approve else "declined", decided_at=at)
+    values[Quote.accepted_at if request.approve else Quote.declined_at] = signed.at
+    update = Quote.update(values).where(
+        (Quote.tenant_id == person.tenant_id) & (Quote.id == row["id"]) & (Quote.status == "sent")
+    ).returning(Quote.id)
+    return await decided(request, signed, update, CHANGED)

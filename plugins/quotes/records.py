@@ -1,30 +1,48 @@
-"""The quotes module's record: a quote, declared once (M19).
+"""The quotes module's records: a quote, its lines and its view log, declared once (M19).
 
 Decisions worth knowing:
 
-* The quote itself is a :class:`RecordSpec`; its personal-data fields, rule M19, record
-  type and person-search places are derived from it.
-* Lines (``quote_line``) and the view log (``quote_view``) are child tables, not records:
-  they stay declared in :mod:`plugins.quotes.gdpr` through the old hooks (their search
-  hits link to the line or the log entry, not to the quote).
+* The quote is a :class:`RecordSpec`; its personal-data fields, rule M19, record type and
+  person-search places are derived from it. Its states are draft → sent → accepted or
+  declined, and closed or voided; "close" and "reopen" are the record layer's routes, the
+  quote's service says which states may take them (:mod:`plugins.quotes.services`).
+* Lines (``quote_line``) and the view log (``quote_view``) are parts of a quote, declared as
+  specs of their own without pages (``path=""``): a search hit in them links to the line or
+  the log entry, not to the quote. The view log belongs to its quote (``parent_column``), so
+  M19 empties it with the quote.
 * M19 (closed, voided or deleted, N days): customer and contact person, the sent-to
   address and who accepted it are removed. Title and description are declared with
-  ``rule=None``: the offer stays, an erasure on request redacts the person in it.
+  ``rule=None``: the offer stays, an erasure on request redacts the person in it. A line's
+  text is declared the same way (M19 keeps lines; they are the offer, not the person).
 """
 
 from __future__ import annotations
 
-from core.contracts import Field, RecordSpec, RetentionRule, any_employee
-from plugins.quotes.tables import Quote
+from core.contracts import Field, Place, RecordSpec, RetentionRule, any_employee
+from plugins.quotes.tables import Quote, QuoteLine, QuoteView
 
 RULE = "quotes"
 RECORD_TYPE = "quote"
+STATUSES = ("draft", "sent", "accepted", "declined", "closed", "voided")
+PLACE = Place("Offerter", "Quotes")
+
+
+def line_link(record_id: int) -> str:
+    return f"/api/quotes/lines/{record_id}"
+
+
+def view_link(record_id: int) -> str:
+    return f"/api/quotes/views/{record_id}"
+
 
 QUOTE = RecordSpec(
     name=RECORD_TYPE, table=Quote, label_sv="Offert", label_en="Quote",
     plural_sv="Offerter", plural_en="Quotes", path="/quotes",
-    number_column="number", customer_column="customer_id", contact_column="contact_person_id",
+    number_column="number", status_column="status", open_state="draft",
+    customer_column="customer_id", contact_column="contact_person_id",
     search_columns=("title",), filters=("status", "customer_id", "contact_person_id"),
+    choices=(("status", STATUSES),),
+    sort=("number", "title", "valid_until", "created_at", "updated_at"), default_sort="-id",
     fields=(
         Field("customer_id", "customer_ref", "zero", "Kund", "Customer", rule=RULE),
         Field("contact_person_id", "contact_ref", "zero", "Kontaktperson", "Contact person", rule=RULE),
@@ -45,5 +63,25 @@ QUOTE = RecordSpec(
             default_days=365, clears_activity=("comment", "note", "conversation"),
         ),
     ),
+    places=(PLACE,),
     can_open=any_employee,
 )
+
+QUOTE_LINE = RecordSpec(
+    name="quote_line", table=QuoteLine, label_sv="Offertrad", label_en="Quote line",
+    title_column="description", soft_delete=False,
+    fields=(Field("description", "free_text", "empty", "Offertrad, text", "Quote line, text"),),
+    places=(PLACE,), link=line_link, can_open=any_employee,
+)
+
+QUOTE_VIEW = RecordSpec(
+    name="quote_view", table=QuoteView, label_sv="Offertvisning", label_en="Quote view",
+    title_column=None, soft_delete=False, parent_column="quote_id",
+    fields=(
+        Field("email", "email", "empty", "Visad av e-post", "Viewed by e-mail", rule=RULE),
+        Field("ip", "ip", "empty", "Visad från IP", "Viewed from IP", rule=RULE),
+    ),
+    places=(PLACE,), link=view_link, can_open=any_employee,
+)
+
+RECORDS = (QUOTE, QUOTE_LINE, QUOTE_VIEW)

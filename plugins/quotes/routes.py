@@ -1,14 +1,19 @@
-"""The quotes API under /api/quotes, and the public link a customer opens without login."""
+"""The quotes API under /api/quotes: the record layer's common routes (list, create, get,
+edit, close, reopen, delete) answered with the quote's lines and total, the quote's own
+steps (send, void, lines, view log), the public link a customer opens without login, and
+the module's settings."""
 
 from __future__ import annotations
 
 from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, delete, get, patch, post
-from litestar.params import FromQuery, JSONBody, PathParameter, QueryParameter
+from litestar.params import JSONBody, PathParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_202_ACCEPTED
 
-from core.routes.records import Limit, Offset
+from core.gdpr.routes import module_settings_router
+from core.listing import Limit, Offset
+from core.routes.records import record_router
 from core.web import AuthUser, client_ip
 from plugins.quotes import services
 from plugins.quotes.schemas import (
@@ -20,19 +25,15 @@ from plugins.quotes.schemas import (
     PublicQuoteOut,
     QuoteIn,
     QuoteOut,
-    QuotePage,
     QuotePatch,
     SecondFactorOut,
     SendIn,
-    Status,
     ViewOut,
     ViewPage,
 )
 from plugins.quotes.tables import QuoteView
 
 Id = Annotated[int, PathParameter(ge=1, le=2_147_483_647)]
-RefFilter = Annotated[int | None, QueryParameter(ge=0, le=2_147_483_647)]
-SearchText = Annotated[str | None, QueryParameter(max_length=200)]
 Token = Annotated[str, PathParameter(min_length=1, max_length=128)]
 # Public routes: no session needed, and the module guard leaves them to the handler, which
 # refuses quotes of tenants that turned the module off.
@@ -43,61 +44,30 @@ def _view_out(row: dict[str, Any]) -> ViewOut:
     return ViewOut(id=row["id"], quote_id=row["quote_id"], viewed_at=row["viewed_at"], email=row["email"], ip=row["ip"])
 
 
+async def _create(user: Any, data: QuoteIn) -> dict[str, Any]:
+    return await services.create_quote(user.tenant_id, data)
+
+
+async def _edit(user: Any, quote_id: int, data: QuotePatch) -> dict[str, Any]:
+    return await services.update_quote(user.tenant_id, quote_id, data)
+
+
 class QuotesController(Controller):
+    """What is a quote's own beside the record layer's routes: sending, voiding, lines and
+    the view log."""
+
     path = "/api/quotes"
-    tags = ["quotes"]
-
-    @get("/")
-    async def list_quotes(
-        self,
-        user: AuthUser,
-        offset: Offset = 0,
-        limit: Limit = 50,
-        status: FromQuery[Status | None] = None,
-        customer_id: RefFilter = None,
-        contact_person_id: RefFilter = None,
-        q: SearchText = None,
-        include_deleted: FromQuery[bool] = False,
-    ) -> QuotePage:
-        """Quotes of the organization, newest first; deleted ones only when asked for."""
-        filters = {"status": status, "customer_id": customer_id, "contact_person_id": contact_person_id}
-        total, items = await services.list_out(
-            user.tenant_id, offset, limit, q=q, filters=filters, include_deleted=include_deleted
-        )
-        return QuotePage(total=total, offset=offset, limit=limit, items=items)
-
-    @post("/", status_code=HTTP_201_CREATED)
-    async def create(self, user: AuthUser, data: JSONBody[QuoteIn]) -> QuoteOut:
-        return await services.create_quote(user.tenant_id, data)
-
-    @get("/{quote_id:int}")
-    async def get_one(self, user: AuthUser, quote_id: Id) -> QuoteOut:
-        return await services.load_out(user.tenant_id, quote_id)
-
-    @patch("/{quote_id:int}")
-    async def edit(self, user: AuthUser, quote_id: Id, data: JSONBody[QuotePatch]) -> QuoteOut:
-        return await services.update_quote(user.tenant_id, quote_id, data)
-
-    @delete("/{quote_id:int}", status_code=HTTP_200_OK)
-    async def remove(self, user: AuthUser, quote_id: Id) -> QuoteOut:
-        return await services.delete_quote(user.tenant_id, quote_id)
+    tags = ("quotes",)
 
     @post("/{quote_id:int}/send", status_code=HTTP_200_OK)
     async def send(self, user: AuthUser, quote_id: Id, data: JSONBody[SendIn]) -> QuoteOut:
         """E-mail a fresh public link to the customer; an earlier link stops working."""
         return await services.send_quote(user.tenant_id, quote_id, data.email, data.message)
 
-    @post("/{quote_id:int}/close", status_code=HTTP_200_OK)
-    async def close(self, user: AuthUser, quote_id: Id) -> QuoteOut:
-        return await services.close_quote(user.tenant_id, quote_id)
-
     @post("/{quote_id:int}/void", status_code=HTTP_200_OK)
     async def void(self, user: AuthUser, quote_id: Id) -> QuoteOut:
-        return await services.void_quote(user.tenant_id, quote_id)
-
-    @post("/{quote_id:int}/reopen", status_code=HTTP_200_OK)
-    async def reopen(self, user: AuthUser, quote_id: Id) -> QuoteOut:
-        return await services.reopen_quote(user.tenant_id, quote_id)
+        """Void a quote: its link stops working; M19's clock starts."""
+        return await services.output(await services.void_quote(user.tenant_id, quote_id))
 
     @post("/{quote_id:int}/lines", status_code=HTTP_201_CREATED)
     async def add_line(self, user: AuthUser, quote_id: Id, data: JSONBody[LineIn]) -> QuoteOut:
@@ -135,7 +105,7 @@ class PublicQuotesController(Controller):
     """What the recipient of the e-mailed link uses: no login, the token is the key."""
 
     path = "/api/quotes/public"
-    tags = ["quotes"]
+    tags = ("quotes",)
 
     @get("/{token:str}", opt=PUBLIC)
     async def show(self, request: Request[Any, Any, Any], token: Token) -> PublicQuoteOut:
@@ -156,20 +126,25 @@ class PublicQuotesController(Controller):
         )
 
     @post("/{token:str}/accept", status_code=HTTP_200_OK, opt=PUBLIC)
-    async def accept(self, request: Request[Any, Any, Any], token: Token, data: JSONBody[AcceptIn]) -> Response[AcceptOut]:
+    async def accept(
+        self, request: Request[Any, Any, Any], token: Token, data: JSONBody[AcceptIn]
+    ) -> Response[AcceptOut]:
         """Accept the quote. With SMS signing on, the first answer is 202 with a challenge;
         enter the code, then send the same request again with its challenge_id."""
         outcome, value = await services.accept_public(
             token, data.name, data.email, data.challenge_id, request.headers.get("user-agent", "")
         )
         if outcome == "second_factor_required":
-            return Response(
-                AcceptOut(
-                    status="second_factor_required",
-                    second_factor=SecondFactorOut(
-                        challenge_id=value.challenge_id, masked_phone=value.masked_phone, message=value.message_text()
-                    ),
-                ),
-                status_code=HTTP_202_ACCEPTED,
-            )
+            challenge = SecondFactorOut(value.challenge_id, value.masked_phone, value.message_text())
+            return Response(AcceptOut(status=outcome, second_factor=challenge), status_code=HTTP_202_ACCEPTED)
         return Response(AcceptOut(status="accepted", accepted_at=value))
+
+
+def route_handlers() -> list[Any]:
+    return [
+        record_router(services.QUOTES, QuoteIn, QuotePatch, QuoteOut, create=_create, edit=_edit,
+                      module=__name__, output=services.output),
+        QuotesController,
+        PublicQuotesController,
+        module_settings_router(services.MODULE),
+    ]

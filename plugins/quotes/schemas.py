@@ -12,15 +12,13 @@ from typing import Annotated, Literal
 
 import msgspec
 
-MAX_ID = 2_147_483_647
-RefId = Annotated[int, msgspec.Meta(ge=0, le=MAX_ID)]
-Title = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+from core.records.shapes import Email, RefId, Title
+from core.routes.schemas import SecondFactorOut  # the challenge, as the core API answers it
+
 Text = Annotated[str, msgspec.Meta(max_length=10_000)]
 LineText = Annotated[str, msgspec.Meta(min_length=1, max_length=500)]
-Email = Annotated[str, msgspec.Meta(max_length=254)]
 Name = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
 ChallengeId = Annotated[str, msgspec.Meta(min_length=1, max_length=128)]
-Status = Literal["draft", "sent", "accepted", "closed", "voided"]
 
 
 class LineIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -99,13 +97,6 @@ class QuoteOut(msgspec.Struct):
     lines: list[LineOut] = []
 
 
-class QuotePage(msgspec.Struct):
-    total: int
-    offset: int
-    limit: int
-    items: list[QuoteOut]
-
-
 class ViewOut(msgspec.Struct):
     id: int
     quote_id: int
@@ -134,12 +125,6 @@ class PublicQuoteOut(msgspec.Struct):
     lines: list[LineOut]
     accepted_at: datetime | None
     can_accept: bool
-
-
-class SecondFactorOut(msgspec.Struct):
-    challenge_id: str | None
-    masked_phone: str | None
-    message: str | None
 
 
 class AcceptOut(msgspec.Struct):

@@ -9,27 +9,24 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
-from core.config import get_settings
-from core.contracts import SecondFactorRequest
+from core.approvals import approver_values, email_link, sign_by_link
 from core.db import atomic, bind_tenant, utcnow
-from core.delivery import queue_message
 from core.errors import RECORD_NOT_FOUND, Conflict, Label, NotFound
 from core.eventlog import log_event
-from core.plugins import await_me_maybe, get_host
+from core.plugins import get_host
 from core.records import RecordService
 from core.security import new_token, token_hash
 from core.tables import Tenant
 from core.tenancy import enabled_modules
-from core.validation import FieldError, normalize_email
+from core.validation import FieldError, decimal_value, normalize_email
 from plugins.quotes.records import QUOTE
 from plugins.quotes.schemas import LineIn, LineOut, QuoteOut
 from plugins.quotes.tables import Quote, QuoteLine, QuoteView
 
 MODULE = "quotes"
-QUOTES = RecordService(QUOTE, MODULE)
 CENT = Decimal("0.01")
 MAX_QUANTITY = Decimal("1000000")
 MAX_PRICE = Decimal("1000000000")
@@ -48,10 +45,6 @@ def _(message: str) -> str:
 
 LINE = Label(_("Quote line"))
 VIEW = Label(_("Quote view"))
-NOT_A_NUMBER = _("This must be a number.")
-NOT_AT_LEAST = _("This must be at least %(low)s and at most %(high)s.")
-NOT_MORE_THAN = _("This must be more than %(low)s and at most %(high)s.")
-TWO_DECIMALS = _("This may have at most two decimals.")
 LINE_TEXT = _("Write what the line is for.")
 TITLE_NEEDED = _("The quote needs a title.")
 DATE_OR_CLEAR = _("Give a date or clear_valid_until, not both.")
@@ -66,28 +59,40 @@ NOT_ACCEPTABLE = _("This quote can no longer be accepted (it is closed or past i
 CHANGED_MEANWHILE = _("This quote was accepted or changed a moment ago; reload it.")
 
 
-def decimal_field(value: Decimal, field: str, *, low: Decimal, high: Decimal, allow_low: bool) -> Decimal:
-    """A finite decimal with at most two decimals inside [low, high] (or (low, high])."""
-    try:
-        if not value.is_finite():
-            raise FieldError(field, NOT_A_NUMBER, code="quote.not_a_number")
-        if value < low or (value == low and not allow_low) or value > high:
-            if allow_low:
-                raise FieldError(field, NOT_AT_LEAST, code="quote.out_of_range", low=low, high=high)
-            raise FieldError(field, NOT_MORE_THAN, code="quote.out_of_range", low=low, high=high)
-        if value != value.quantize(CENT):
-            raise FieldError(field, TWO_DECIMALS, code="quote.too_many_decimals")
-        return value.quantize(CENT)
-    except InvalidOperation as exc:
-        raise FieldError(field, NOT_A_NUMBER, code="quote.not_a_number") from exc
+class QuoteRecords(RecordService):
+    """The record layer's quote, with the quote's own states: it closes from draft, sent,
+    accepted or declined (M19's clock starts; "immediately" anonymizes in the same
+    transaction), and reopens to where it was."""
+
+    async def close(self, tenant_id: int, record_id: int) -> dict[str, Any]:
+        return await _end(tenant_id, record_id, "closed", Quote.closed_at)
+
+    async def reopen(self, tenant_id: int, record_id: int) -> dict[str, Any]:
+        """A closed quote goes back to where it was: accepted, declined, sent or draft."""
+        async with atomic():
+            row = await _editable(tenant_id, record_id, ("closed",))
+            status = (
+                "accepted" if row["accepted_at"] else "declined" if row["declined_at"]
+                else "sent" if row["sent_at"] else "draft"
+            )
+            await Quote.update({Quote.status: status, Quote.closed_at: None, Quote.updated_at: utcnow()}).where(
+                _where(tenant_id, record_id)
+            )
+            await self.log(tenant_id, "reopened", record_id)
+            return await self.get(tenant_id, record_id)
 
 
-def check_line(description: str, quantity: Decimal, unit_price: Decimal, prefix: str = "") -> tuple[str, Decimal, Decimal]:
+QUOTES = QuoteRecords(QUOTE, MODULE)
+
+
+def check_line(
+    description: str, quantity: Decimal, unit_price: Decimal, prefix: str = ""
+) -> tuple[str, Decimal, Decimal]:
     text = description.strip()
     if not text:
         raise FieldError(prefix + "description", LINE_TEXT, code="quote.line_text_required")
-    q = decimal_field(quantity, f"{prefix}quantity", low=Decimal(0), high=MAX_QUANTITY, allow_low=False)
-    p = decimal_field(unit_price, f"{prefix}unit_price", low=-MAX_PRICE, high=MAX_PRICE, allow_low=True)
+    q = decimal_value(quantity, f"{prefix}quantity", high=MAX_QUANTITY)
+    p = decimal_value(unit_price, f"{prefix}unit_price", low=-MAX_PRICE, high=MAX_PRICE, low_allowed=True)
     return text, q, p
 
 
@@ -128,16 +133,13 @@ def quote_out(row: dict[str, Any], lines: list[LineOut]) -> QuoteOut:
     return QuoteOut(**{f: row[f] for f in fields}, total=total, lines=lines)
 
 
+async def output(row: dict[str, Any]) -> QuoteOut:
+    """What the API answers for a quote: the row with its lines and total."""
+    return quote_out(row, (await lines_of(int(row["tenant_id"]), [int(row["id"])]))[int(row["id"])])
+
+
 async def load_out(tenant_id: int, quote_id: int) -> QuoteOut:
-    row = await QUOTES.get(tenant_id, quote_id)
-    return quote_out(row, (await lines_of(tenant_id, [quote_id]))[quote_id])
-
-
-async def list_out(tenant_id: int, offset: int, limit: int, **kwargs: Any) -> tuple[int, list[QuoteOut]]:
-    """A page of quotes with their lines and totals (the record layer's list)."""
-    total, rows = await QUOTES.list(tenant_id, offset, limit, **kwargs)
-    lines = await lines_of(tenant_id, [r["id"] for r in rows])
-    return total, [quote_out(r, lines[r["id"]]) for r in rows]
+    return await output(await QUOTES.get(tenant_id, quote_id))
 
 
 async def get_line(tenant_id: int, line_id: int) -> dict[str, Any]:
@@ -174,9 +176,9 @@ async def _log(tenant_id: int, action: str, quote_id: int) -> None:
     await QUOTES.log(tenant_id, action, quote_id)
 
 
-async def create_quote(tenant_id: int, data: Any) -> QuoteOut:
+async def create_quote(tenant_id: int, data: Any) -> dict[str, Any]:
     title = clean_title(data.title)
-    lines = [check_line(l.description, l.quantity, l.unit_price, f"lines[{i}].") for i, l in enumerate(data.lines)]
+    lines = [check_line(x.description, x.quantity, x.unit_price, f"lines[{i}].") for i, x in enumerate(data.lines)]
     async with atomic():
         row = await QUOTES.create(tenant_id, {
             "title": title, "description": data.description, "customer_id": data.customer_id,
@@ -184,13 +186,12 @@ async def create_quote(tenant_id: int, data: Any) -> QuoteOut:
         })
         quote_id = int(row["id"])
         for position, (text, q, p) in enumerate(lines):
-            await QuoteLine.insert(
-                QuoteLine(tenant_id=tenant_id, quote_id=quote_id, position=position, description=text, quantity=q, unit_price=p)
-            )
-        return await load_out(tenant_id, quote_id)
+            await QuoteLine.insert(QuoteLine(tenant_id=tenant_id, quote_id=quote_id, position=position,
+                                             description=text, quantity=q, unit_price=p))
+        return row
 
 
-async def update_quote(tenant_id: int, quote_id: int, data: Any) -> QuoteOut:
+async def update_quote(tenant_id: int, quote_id: int, data: Any) -> dict[str, Any]:
     changes: dict[str, Any] = {}
     if data.title is not None:
         changes["title"] = clean_title(data.title)
@@ -205,8 +206,7 @@ async def update_quote(tenant_id: int, quote_id: int, data: Any) -> QuoteOut:
         changes["valid_until"] = data.valid_until
     async with atomic():
         row = await _editable(tenant_id, quote_id)
-        await QUOTES.edit(tenant_id, quote_id, changes, row=row)
-        return await load_out(tenant_id, quote_id)
+        return await QUOTES.edit(tenant_id, quote_id, changes, row=row)
 
 
 async def _touch(tenant_id: int, quote_id: int, action: str) -> QuoteOut:
@@ -223,7 +223,9 @@ async def add_line(tenant_id: int, quote_id: int, data: LineIn) -> QuoteOut:
         if count >= MAX_LINES:
             raise Conflict(TOO_MANY_LINES, code="quote.too_many_lines", max=MAX_LINES)
         await QuoteLine.insert(
-            QuoteLine(tenant_id=tenant_id, quote_id=quote_id, position=count, description=text, quantity=q, unit_price=p)
+            QuoteLine(
+                tenant_id=tenant_id, quote_id=quote_id, position=count, description=text, quantity=q, unit_price=p
+            )
         )
         return await _touch(tenant_id, quote_id, "line_added")
 
@@ -254,16 +256,13 @@ async def delete_line(tenant_id: int, line_id: int) -> QuoteOut:
         return await _touch(tenant_id, quote_id, "line_deleted")
 
 
-def _email_text(language: str, org: str, number: int, title: str, link: str, message: str) -> tuple[str, str]:
-    if language == "sv":
-        subject = f"Offert {number} från {org}"
-        body = f"{org} har skickat offert {number}: {title}\n\nÖppna offerten här: {link}\n"
-    else:
-        subject = f"Quote {number} from {org}"
-        body = f"{org} has sent you quote {number}: {title}\n\nOpen the quote here: {link}\n"
-    if message.strip():
-        body = message.strip() + "\n\n" + body
-    return subject, body
+# The e-mail with the public link, in the organization's language (core.approvals.email_link).
+EMAIL = {
+    "sv": ("Offert %(number)s från %(org)s",
+           "%(org)s har skickat offert %(number)s: %(title)s\n\nÖppna offerten här: %(link)s\n"),
+    "en": ("Quote %(number)s from %(org)s",
+           "%(org)s has sent you quote %(number)s: %(title)s\n\nOpen the quote here: %(link)s\n"),
+}
 
 
 async def send_quote(tenant_id: int, quote_id: int, email: str, message: str) -> QuoteOut:
@@ -288,15 +287,13 @@ async def send_quote(tenant_id: int, quote_id: int, email: str, message: str) ->
                 Quote.public_token_hash: token_hash(token),
             }
         ).where(_where(tenant_id, quote_id))
-        tenant = await Tenant.select(Tenant.name, Tenant.language).where(Tenant.id == tenant_id).first()
-        link = get_settings().base_url.rstrip("/") + PUBLIC_PATH.format(token=token)
-        subject, body = _email_text(tenant["language"], tenant["name"], row["number"], row["title"], link, message)
-        await queue_message("email", address, body, subject=subject, tenant_id=tenant_id)
+        await email_link(tenant_id, address, PUBLIC_PATH.format(token=token), message, EMAIL,
+                         number=row["number"], title=row["title"])
         await _log(tenant_id, "sent", quote_id)
         return await load_out(tenant_id, quote_id)
 
 
-async def _end(tenant_id: int, quote_id: int, status: str, column: Any) -> QuoteOut:
+async def _end(tenant_id: int, quote_id: int, status: str, column: Any) -> dict[str, Any]:
     """Close or void: M19's clock starts, and with the rule set to "immediately" the quote
     is anonymized in the same transaction."""
     async with atomic():
@@ -307,36 +304,11 @@ async def _end(tenant_id: int, quote_id: int, status: str, column: Any) -> Quote
         )
         await QUOTES.anonymize_if_immediate(tenant_id, row, quote_id)
         await _log(tenant_id, status, quote_id)
-        return await load_out(tenant_id, quote_id)
+        return await QUOTES.get(tenant_id, quote_id)
 
 
-async def close_quote(tenant_id: int, quote_id: int) -> QuoteOut:
-    return await _end(tenant_id, quote_id, "closed", Quote.closed_at)
-
-
-async def void_quote(tenant_id: int, quote_id: int) -> QuoteOut:
+async def void_quote(tenant_id: int, quote_id: int) -> dict[str, Any]:
     return await _end(tenant_id, quote_id, "voided", Quote.voided_at)
-
-
-async def reopen_quote(tenant_id: int, quote_id: int) -> QuoteOut:
-    """A closed quote goes back to where it was: accepted, declined, sent or draft."""
-    async with atomic():
-        row = await _editable(tenant_id, quote_id, ("closed",))
-        status = (
-            "accepted" if row["accepted_at"] else "declined" if row["declined_at"]
-            else "sent" if row["sent_at"] else "draft"
-        )
-        await Quote.update({Quote.status: status, Quote.closed_at: None, Quote.updated_at: utcnow()}).where(
-            _where(tenant_id, quote_id)
-        )
-        await _log(tenant_id, "reopened", quote_id)
-        return await load_out(tenant_id, quote_id)
-
-
-async def delete_quote(tenant_id: int, quote_id: int) -> QuoteOut:
-    """Soft delete; the retention rule (or "immediately") anonymizes it."""
-    await QUOTES.delete(tenant_id, quote_id)
-    return await load_out(tenant_id, quote_id)
 
 
 # --- The public link --------------------------------------------------------------
@@ -383,7 +355,9 @@ async def view_public(token: str, ip: str) -> tuple[dict[str, Any], str, list[Li
     return row, tenant["name"], lines
 
 
-async def accept_public(token: str, name: str, email: str, challenge_id: str | None, user_agent: str) -> tuple[str, Any]:
+async def accept_public(
+    token: str, name: str, email: str, challenge_id: str | None, user_agent: str
+) -> tuple[str, Any]:
     """Accept the quote, asking for an SMS code first when the tenant wants one.
 
     Returns ("accepted", accepted_at) or ("second_factor_required", decision).
@@ -400,44 +374,22 @@ async def accept_public(token: str, name: str, email: str, challenge_id: str | N
             raise Conflict(WAS_DECLINED, code="quote.declined")
         raise Conflict(NOT_ACCEPTABLE, code="quote.not_acceptable")
     tenant_id = int(row["tenant_id"])
-    contact = int(row["contact_person_id"])
-    hooks = await get_host().for_tenant(tenant_id)
-    decision = await await_me_maybe(
-        hooks.challenge_second_factor(
-            request=SecondFactorRequest(
-                tenant_id=tenant_id,
-                person_kind="contact" if contact else "customer",
-                person_id=contact or int(row["customer_id"]),
-                context="quotes",
-                device_token=None,
-                user_agent=user_agent[:200],
-                challenge_id=challenge_id,
-                subject=f"quote:{int(row['id'])}:accept",  # the code accepts this quote only
-            )
-        )
+    challenge, signed = await sign_by_link(
+        tenant_id=tenant_id, customer_id=int(row["customer_id"]),
+        contact_person_id=int(row["contact_person_id"]), context="quotes",
+        subject=f"quote:{int(row['id'])}:accept",  # the code accepts this quote only
+        challenge_id=challenge_id, user_agent=user_agent, name=approver,
     )
-    if decision is not None and decision.error:
-        # The two-factor plugin's refusal as it is (409 missing phone, 429 throttled...).
-        refusal = decision.refusal()
-        status = getattr(decision, "status", 409) or 409
-        refusal.status = status if 400 <= status < 500 else 409
-        raise refusal
-    if decision is not None and decision.required:
-        return "second_factor_required", decision
-    masked = (decision.masked_phone or "") if decision is not None else ""
-    # A verified SMS signature names who signed and when; otherwise the form does.
-    signer = ((getattr(decision, "signer_name", None) if decision is not None else None) or approver)[:200]
-    signed_at = getattr(decision, "signed_at", None) if decision is not None else None
+    if signed is None:
+        return "second_factor_required", challenge
     async with atomic():
         now = utcnow()
         updated = await Quote.update(
             {
                 Quote.status: "accepted",
-                Quote.accepted_at: signed_at or now,
+                Quote.accepted_at: signed.at,
                 Quote.updated_at: now,
-                Quote.approver_name: signer,
-                Quote.approver_email: address,
-                Quote.approver_phone: masked[:40],
+                **approver_values(Quote, signed, address),
             }
         ).where(
             (Quote.id == row["id"]) & (Quote.tenant_id == tenant_id) & (Quote.status == "sent")

@@ -28,7 +28,7 @@ async def _quote_sent(tenant: Any) -> tuple[str, str]:
     quote = await quotes.create_quote(tenant.id, QuoteIn(
         title="Ny altan", customer_id=int(customer["id"]),
         lines=[LineIn(description="Tryckimpregnerat virke", quantity=Decimal("12"), unit_price=Decimal("250"))]))
-    await quotes.send_quote(tenant.id, quote.id, "karin@example.se", "")
+    await quotes.send_quote(tenant.id, quote["id"], "karin@example.se", "")
     await portal.invite(tenant.id, "customer", int(customer["id"]), None)
     mails = await Outbox.select(Outbox.body).where(
         (Outbox.tenant_id == tenant.id) & (Outbox.channel == "email")).order_by(Outbox.id)
@@ -98,8 +98,8 @@ async def _portal_customer_with_quote(tenant: Any) -> int:
     quote = await quotes.create_quote(tenant.id, QuoteIn(
         title="Nytt staket", customer_id=int(customer["id"]),
         lines=[LineIn(description="Staketbrädor", quantity=Decimal("40"), unit_price=Decimal("45"))]))
-    await quotes.send_quote(tenant.id, quote.id, "olle@example.se", "")
-    return int(quote.id)
+    await quotes.send_quote(tenant.id, quote["id"], "olle@example.se", "")
+    return int(quote["id"])
 
 
 def test_customer_approves_quote_inside_the_portal(new_page: Any, shot: Any, tenant: Any) -> None:

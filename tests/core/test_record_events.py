@@ -115,3 +115,6 @@ async def test_a_page_logs_what_the_api_logs(app, anon_client, tenant):
     assert "cases/case" in checked
     assert {"time/time_report", "time/expense", "time/deviation"} <= set(checked)
     assert {"orders/order", "workorders/work_order"} <= set(checked), checked
+    assert {"cases/case", "quotes/quote", "projects/project", "orders/order", "workorders/work_order"} <= set(
+        checked
+    ), checked

@@ -60,13 +60,20 @@ async def send_plan(client: AsyncTestClient, plan_id: int, email: str = "sven@ex
     """Send the plan for approval and return the token read from the queued e-mail."""
     response = await client.post(f"/api/projects/payment-plans/{plan_id}/send", json={"email": email})
     assert response.status_code == 200, response.text
-    row = await Outbox.select(Outbox.body).where(Outbox.recipient == email.lower()).order_by(Outbox.id, ascending=False).first()
+    row = (
+        await Outbox.select(Outbox.body)
+        .where(Outbox.recipient == email.lower())
+        .order_by(Outbox.id, ascending=False)
+        .first()
+    )
     match = re.search(r"/projects/public/payment-plans/([A-Za-z0-9_\-]+)", row["body"])
     assert match, "the e-mail holds the approval link"
     return match.group(1)
 
 
-async def set_rule(client: AsyncTestClient, key: str, mode: str, days: int | None = None, module: str = "projects") -> None:
+async def set_rule(
+    client: AsyncTestClient, key: str, mode: str, days: int | None = None, module: str = "projects"
+) -> None:
     item: dict[str, Any] = {"key": key, "mode": mode}
     if days is not None:
         item["days"] = days
@@ -89,7 +96,9 @@ class FakeTwoFactor:
         self.requests.append(request)
         if request.challenge_id and request.challenge_id in self.verified:
             return SecondFactorDecision(required=False, masked_phone="+46 70•••••67")
-        return SecondFactorDecision(required=True, challenge_id=f"ch-{len(self.requests)}", masked_phone="+46 70•••••67")
+        return SecondFactorDecision(
+            required=True, challenge_id=f"ch-{len(self.requests)}", masked_phone="+46 70•••••67"
+        )
 
 
 @pytest.fixture

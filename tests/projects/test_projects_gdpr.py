@@ -29,7 +29,9 @@ KINDS = ("comment", "work_report", "conversation", "note")
 async def _full_project(client, anon_client, tenant, approve: bool = True) -> int:  # type: ignore[no-untyped-def]
     project = await make_project(client)
     pid = project["id"]
-    await post_ok(client, f"/api/projects/{pid}/sub-projects", {"name": "Kök åt Sven", "description": "Sven vill ha ek"})
+    await post_ok(
+        client, f"/api/projects/{pid}/sub-projects", {"name": "Kök åt Sven", "description": "Sven vill ha ek"}
+    )
     await post_ok(client, f"/api/projects/{pid}/extra-costs", {"description": "Extra el åt Sven", "amount": "1250.50"})
     await post_ok(client, f"/api/projects/{pid}/extra-costs", {"description": "Frakt", "amount": "300"})
     await post_ok(client, f"/api/projects/{pid}/partner-invitations", {
@@ -40,11 +42,14 @@ async def _full_project(client, anon_client, tenant, approve: bool = True) -> in
     token = await send_plan(client, plan["id"])
     if approve:
         r = await anon_client.post(
-            f"/api/projects/public/payment-plans/{token}/approve", json={"name": "Sven Svensson", "email": "sven@example.se"}
+            f"/api/projects/public/payment-plans/{token}/approve",
+            json={"name": "Sven Svensson", "email": "sven@example.se"},
         )
         assert r.status_code == 200, r.text
     for kind in KINDS:
-        await add_activity(tenant.id, "projects", "project", pid, kind, f"{kind}: Sven ringde", tenant.admin_id, "Admin")
+        await add_activity(
+            tenant.id, "projects", "project", pid, kind, f"{kind}: Sven ringde", tenant.admin_id, "Admin"
+        )
     return int(pid)
 
 
@@ -55,7 +60,9 @@ async def _snapshot(pid: int) -> dict:
         "costs": await ExtraCost.select().where(ExtraCost.project_id == pid).order_by(ExtraCost.id),
         "plans": await PaymentPlan.select().where(PaymentPlan.project_id == pid).order_by(PaymentPlan.id),
         "installments": await Installment.select().where(Installment.project_id == pid).order_by(Installment.id),
-        "invitations": await PartnerInvitation.select().where(PartnerInvitation.project_id == pid).order_by(PartnerInvitation.id),
+        "invitations": await PartnerInvitation.select()
+        .where(PartnerInvitation.project_id == pid)
+        .order_by(PartnerInvitation.id),
     }
 
 
@@ -70,7 +77,12 @@ def assert_anonymized(s: dict, status: str) -> None:
     # title, customer information and end-customer information cleared
     assert p["title"] == "Anonymiserad"
     assert p["customer_id"] == 0 and p["contact_person_id"] == 0
-    assert (p["end_customer_name"], p["end_customer_address"], p["end_customer_phone"], p["end_customer_email"]) == ("", "", "", "")
+    assert (p["end_customer_name"], p["end_customer_address"], p["end_customer_phone"], p["end_customer_email"]) == (
+        "",
+        "",
+        "",
+        "",
+    )
     assert p["email"] == ""
     assert p["number"] >= 1 and p["created_at"] is not None
     # sub-project names and descriptions
@@ -80,10 +92,18 @@ def assert_anonymized(s: dict, status: str) -> None:
     # payment plans anonymized: who approved it, where it was sent, the link, the texts
     plan = s["plans"][0]
     assert plan["title"] == "Anonymiserad"
-    assert (plan["approver_name"], plan["approver_email"], plan["approver_phone"], plan["sent_to_email"]) == ("", "", "", "")
+    assert (plan["approver_name"], plan["approver_email"], plan["approver_phone"], plan["sent_to_email"]) == (
+        "",
+        "",
+        "",
+        "",
+    )
     assert plan["public_token_hash"] is None
     assert plan["status"] == "approved" and plan["approved_at"] is not None
-    assert [(x["description"], x["amount"]) for x in s["installments"]] == [("", Decimal("10000.00")), ("", Decimal("5000.50"))]
+    assert [(x["description"], x["amount"]) for x in s["installments"]] == [
+        ("", Decimal("10000.00")),
+        ("", Decimal("5000.50")),
+    ]
     # partner invitations: the comment goes; the partner company and its contact stay
     inv = s["invitations"][0]
     assert inv["comment"] == "" and inv["partner_company"] == "Rör AB" and inv["partner_contact"] == "Rolf Rör"

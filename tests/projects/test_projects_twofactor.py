@@ -14,9 +14,9 @@ import pytest
 
 from core.contracts import PartyFound, PersonContact, PersonKind
 from core.plugins import get_host, hookimpl
-from tests.stand_in import standing_in
 from core.tables import Outbox
 from tests.projects.conftest import PLAN, make_project, post_ok, send_plan
+from tests.stand_in import standing_in
 
 SVEN = 900_011
 
@@ -48,7 +48,9 @@ def real_plugins() -> Iterator[None]:
 
 
 async def test_plan_approval_needs_the_sms_code(admin_client, anon_client, tenant, real_plugins):
-    assert (await admin_client.put("/api/twofactor/settings", json={"sms_active": True, "sender": "Gallra"})).status_code == 200
+    assert (
+        await admin_client.put("/api/twofactor/settings", json={"sms_active": True, "sender": "Gallra"})
+    ).status_code == 200
     # The quotes context being on does not guard payment plans.
     assert (await admin_client.put("/api/twofactor/contexts/quotes", json={"enabled": True})).status_code == 200
     project = await make_project(admin_client, contact_person_id=SVEN)

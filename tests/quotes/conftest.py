@@ -44,13 +44,20 @@ async def send_quote(client: AsyncTestClient, quote_id: int, email: str = "kund@
     """Send the quote and return the public token read from the queued e-mail."""
     response = await client.post(f"/api/quotes/{quote_id}/send", json={"email": email})
     assert response.status_code == 200, response.text
-    row = await Outbox.select(Outbox.body).where(Outbox.recipient == email.lower()).order_by(Outbox.id, ascending=False).first()
+    row = (
+        await Outbox.select(Outbox.body)
+        .where(Outbox.recipient == email.lower())
+        .order_by(Outbox.id, ascending=False)
+        .first()
+    )
     match = re.search(r"/quotes/public/([A-Za-z0-9_\-]+)", row["body"])
     assert match, "the e-mail holds the public link"
     return match.group(1)
 
 
-async def set_rule(client: AsyncTestClient, key: str, mode: str, days: int | None = None, module: str = "quotes") -> None:
+async def set_rule(
+    client: AsyncTestClient, key: str, mode: str, days: int | None = None, module: str = "quotes"
+) -> None:
     item: dict[str, Any] = {"key": key, "mode": mode}
     if days is not None:
         item["days"] = days

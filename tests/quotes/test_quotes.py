@@ -14,7 +14,7 @@ async def test_create_get_list_and_totals(admin_client):
     assert quote["number"] >= 1
     assert quote["status"] == "draft"
     assert quote["customer_id"] and quote["contact_person_id"]  # make_quote's new customer's
-    assert [l["amount"] for l in quote["lines"]] == ["5200.00", "1800.75"]
+    assert [line["amount"] for line in quote["lines"]] == ["5200.00", "1800.75"]
     assert quote["total"] == "7000.75"
     second = await make_quote(admin_client)  # another customer
     assert second["number"] == quote["number"] + 1
@@ -50,7 +50,9 @@ async def test_edit_and_lines(admin_client):
     )
     assert r.status_code == 200
     assert r.json()["title"] == "Altan 2" and r.json()["customer_id"] == 0
-    r = await admin_client.post(f"/api/quotes/{quote['id']}/lines", json={"description": "Frakt", "quantity": 1, "unit_price": "499"})
+    r = await admin_client.post(
+        f"/api/quotes/{quote['id']}/lines", json={"description": "Frakt", "quantity": 1, "unit_price": "499"}
+    )
     assert r.status_code == 201
     lines = r.json()["lines"]
     assert lines[-1]["description"] == "Frakt" and r.json()["total"] == "7499.75"
@@ -160,7 +162,9 @@ async def test_bad_input_on_every_other_write_endpoint(admin_client, tenant):
     for method, url, body in cases:
         r = await getattr(admin_client, method)(url, json=body)
         assert r.status_code == 400, (url, body, r.text)
-    r = await admin_client.post(f"/api/quotes/{qid}/lines", content=b"{not json", headers={"content-type": "application/json"})
+    r = await admin_client.post(
+        f"/api/quotes/{qid}/lines", content=b"{not json", headers={"content-type": "application/json"}
+    )
     assert r.status_code == 400
     assert (await admin_client.get(f"/api/quotes/{qid}")).json() == quote
 
@@ -240,7 +244,9 @@ async def test_public_view_logs_email_and_ip(admin_client, anon_client, tenant):
 async def test_public_accept_records_the_approver(admin_client, anon_client):
     quote = await make_quote(admin_client)
     token = await send_quote(admin_client, quote["id"])
-    r = await anon_client.post(f"/api/quotes/public/{token}/accept", json={"name": " Anna Andersson ", "email": "Anna@Example.se"})
+    r = await anon_client.post(
+        f"/api/quotes/public/{token}/accept", json={"name": " Anna Andersson ", "email": "Anna@Example.se"}
+    )
     assert r.status_code == 200, r.text
     assert r.json()["status"] == "accepted" and r.json()["accepted_at"]
     got = (await admin_client.get(f"/api/quotes/{quote['id']}")).json()
@@ -249,7 +255,9 @@ async def test_public_accept_records_the_approver(admin_client, anon_client):
     assert got["approver_email"] == "anna@example.se"
     assert got["approver_phone"] == ""  # no SMS signing asked
     assert got["accepted_at"]
-    again = await anon_client.post(f"/api/quotes/public/{token}/accept", json={"name": "Anna", "email": "anna@example.se"})
+    again = await anon_client.post(
+        f"/api/quotes/public/{token}/accept", json={"name": "Anna", "email": "anna@example.se"}
+    )
     assert again.status_code == 409
     shown = (await anon_client.get(f"/api/quotes/public/{token}")).json()
     assert shown["status"] == "accepted" and shown["can_accept"] is False
@@ -321,7 +329,9 @@ async def test_acceptance_with_sms_signing(admin_client, anon_client, two_factor
     assert r.json()["status"] == "second_factor_required"
     assert challenge["challenge_id"] == "ch-1" and challenge["masked_phone"] == "+46 70•••••67"
     asked = two_factor.requests[0]
-    assert asked.context == "quotes" and asked.person_kind == "contact" and asked.person_id == quote["contact_person_id"]
+    assert (
+        asked.context == "quotes" and asked.person_kind == "contact" and asked.person_id == quote["contact_person_id"]
+    )
     assert (await admin_client.get(f"/api/quotes/{quote['id']}")).json()["status"] == "sent"
     # A challenge that was not verified does not accept.
     r = await anon_client.post(f"/api/quotes/public/{token}/accept", json={**body, "challenge_id": "ch-1"})
@@ -354,7 +364,7 @@ async def test_concurrent_creates_get_distinct_numbers(tenant):
     from plugins.quotes.services import create_quote
 
     made = await asyncio.gather(*[create_quote(tenant.id, QuoteIn(title=f"Q{i}")) for i in range(5)])
-    numbers = sorted(q.number for q in made)
+    numbers = sorted(q["number"] for q in made)
     assert numbers == [1, 2, 3, 4, 5]
 
 

@@ -64,9 +64,11 @@ async def test_m19_closed_voided_deleted_just_inside_and_outside(admin_client, a
         assert (await admin_client.delete(f"/api/quotes/{deleted}")).status_code == 200
     with time_machine.travel(t0 + timedelta(seconds=2), tick=False):
         assert (await admin_client.post(f"/api/quotes/{late}/close")).status_code == 200
-    lines_before = await QuoteLine.select(QuoteLine.quote_id, QuoteLine.quantity, QuoteLine.unit_price, QuoteLine.description).where(
-        QuoteLine.tenant_id == tenant.id
-    ).order_by(QuoteLine.id)
+    lines_before = (
+        await QuoteLine.select(QuoteLine.quote_id, QuoteLine.quantity, QuoteLine.unit_price, QuoteLine.description)
+        .where(QuoteLine.tenant_id == tenant.id)
+        .order_by(QuoteLine.id)
+    )
 
     # Exactly N days after the clock nothing is due yet (the cutoff is strict).
     with time_machine.travel(t0 + timedelta(days=DAYS), tick=False):
@@ -107,9 +109,11 @@ async def test_m19_closed_voided_deleted_just_inside_and_outside(admin_client, a
         assert await _kinds(tenant.id, quote_id) == set(KINDS)
 
     # Lines and amounts are not personal data: all still there.
-    lines_after = await QuoteLine.select(QuoteLine.quote_id, QuoteLine.quantity, QuoteLine.unit_price, QuoteLine.description).where(
-        QuoteLine.tenant_id == tenant.id
-    ).order_by(QuoteLine.id)
+    lines_after = (
+        await QuoteLine.select(QuoteLine.quote_id, QuoteLine.quantity, QuoteLine.unit_price, QuoteLine.description)
+        .where(QuoteLine.tenant_id == tenant.id)
+        .order_by(QuoteLine.id)
+    )
     assert lines_after == lines_before
 
     # A repeated sweep finds nothing more.
@@ -231,7 +235,10 @@ async def test_customer_and_contact_anonymization_zero_the_quote_links(admin_cli
     assert (row["customer_id"], row["contact_person_id"]) == (0, 0)
     assert row["anonymized_at"] is None and row["title"] == "Ny altan"  # the quote itself is not due
     untouched = await _row(other["id"])
-    assert (untouched["customer_id"], untouched["contact_person_id"]) == (other["customer_id"], other["contact_person_id"])
+    assert (untouched["customer_id"], untouched["contact_person_id"]) == (
+        other["customer_id"],
+        other["contact_person_id"],
+    )
 
 
 async def test_person_search_finds_an_e_mail_in_a_quote_s_description_and_line(admin_client):

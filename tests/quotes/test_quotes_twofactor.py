@@ -15,9 +15,9 @@ import pytest
 
 from core.contracts import PartyFound, PersonContact, PersonKind
 from core.plugins import get_host, hookimpl
-from tests.stand_in import standing_in
 from core.tables import Outbox
 from tests.quotes.conftest import make_quote, send_quote
+from tests.stand_in import standing_in
 
 KARIN, NO_PHONE = 900_001, 900_002
 
@@ -115,7 +115,9 @@ async def test_a_code_accepts_only_the_quote_it_was_sent_for(admin_client, anon_
     r = await anon_client.post(first_url, json=body)
     assert r.status_code == 202, r.text
     challenge = r.json()["second_factor"]["challenge_id"]
-    r = await anon_client.post(f"/api/twofactor/challenges/{challenge}/verify", json={"code": await last_code(tenant.id)})
+    r = await anon_client.post(
+        f"/api/twofactor/challenges/{challenge}/verify", json={"code": await last_code(tenant.id)}
+    )
     assert r.status_code == 200, r.text
 
     r = await anon_client.post(second_url, json={**body, "challenge_id": challenge})

@@ -25,9 +25,11 @@ async def forwards():
             "CREATE INDEX IF NOT EXISTS project_tenant_status_idx ON project (tenant_id, status)",
             "CREATE INDEX IF NOT EXISTS sub_project_project_idx ON sub_project (tenant_id, project_id)",
             "CREATE INDEX IF NOT EXISTS project_extra_cost_project_idx ON project_extra_cost (tenant_id, project_id)",
-            "CREATE INDEX IF NOT EXISTS project_payment_plan_project_idx ON project_payment_plan (tenant_id, project_id)",
+            "CREATE INDEX IF NOT EXISTS project_payment_plan_project_idx "
+            "ON project_payment_plan (tenant_id, project_id)",
             "CREATE INDEX IF NOT EXISTS project_installment_project_idx ON project_installment (tenant_id, project_id)",
-            "CREATE INDEX IF NOT EXISTS project_installment_plan_idx ON project_installment (tenant_id, payment_plan_id)",
+            "CREATE INDEX IF NOT EXISTS project_installment_plan_idx "
+            "ON project_installment (tenant_id, payment_plan_id)",
             "CREATE INDEX IF NOT EXISTS project_partner_invitation_project_idx "
             "ON project_partner_invitation (tenant_id, project_id)",
         ):
