@@ -300,6 +300,11 @@ class RecordPages(PageController):
         """The new-record form's first values (the list's filters, e.g. its customer)."""
         return dict(filters)
 
+    def deleted_message(self, row: dict[str, Any]) -> str:
+        """What the list says after a delete (``row``: the deleted record, perhaps anonymized
+        at once)."""
+        return self.deleted
+
     # -- shared ----------------------------------------------------------------------------
     @property
     def base(self) -> str:
@@ -352,8 +357,11 @@ class RecordPages(PageController):
         offset_raw = request.query_params.get("offset") or "0"
         offset = int(offset_raw) if offset_raw.isdigit() and len(offset_raw) <= 7 else 0
         filters = self._filters(request)
-        total, rows = await self.service.list(user.tenant_id, offset, RECORD_PAGE, q=q or None, filters=filters)
-        context = {"rows": rows, "total": total, "offset": offset, "limit": RECORD_PAGE, "q": q,
+        # ?deleted=true also lists deleted records (a list's "Show deleted" box)
+        deleted = self.service.spec.soft_delete and request.query_params.get("deleted") in ("true", "1", "on")
+        total, rows = await self.service.list(user.tenant_id, offset, RECORD_PAGE, q=q or None, filters=filters,
+                                              include_deleted=deleted)
+        context = {"rows": rows, "total": total, "offset": offset, "limit": RECORD_PAGE, "q": q, "deleted": deleted,
                    **{c: filters.get(c, "") for c in self.service.spec.filters},
                    **await self.list_context(user)}
         return await render(request, self._template("list"), context, user=user)
@@ -463,5 +471,5 @@ class RecordPages(PageController):
         await read_form(request)
         t = t_for(request, user)
         await self._row(user, record_id, write=True)
-        await self.service.delete(user.tenant_id, record_id)
-        return redirect(self.base, t.gettext(self.deleted))
+        row = await self.service.delete(user.tenant_id, record_id)
+        return redirect(self.base, t.gettext(self.deleted_message(row)))

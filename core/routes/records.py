@@ -116,8 +116,9 @@ def record_router(
         inspect.Parameter("limit", kw, annotation=Limit, default=50),
         inspect.Parameter("q", kw, annotation=Q, default=None),
         inspect.Parameter("sort", kw, annotation=Sort, default=None),
-        inspect.Parameter("updated_since", kw, annotation=UpdatedSince, default=None),
     ]
+    if service.has("updated_at"):  # synchronizing needs the time of the last change
+        params.append(inspect.Parameter("updated_since", kw, annotation=UpdatedSince, default=None))
     if spec.soft_delete:
         params.append(inspect.Parameter("include_deleted", kw, annotation=IncludeDeleted, default=False))
     params += [inspect.Parameter(c, kw, annotation=_filter_param(service, c), default=None)

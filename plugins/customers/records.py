@@ -120,6 +120,7 @@ CONTACT_PERSON = RecordSpec(
     name="contact_person", table=ContactPerson, label_sv="Kontaktperson", label_en="Contact person",
     plural_sv="Kontaktpersoner", plural_en="Contact persons",
     title_column="name", link=contact_link,
+    filters=("customer_id",), sort=("name", "created_at"), default_sort="name",
     fields=(
         # Once as the contact person's own rule (M15) ...
         *(Field(*f, rule=RULE_CONTACTS) for f in CONTACT_FIELDS),  # type: ignore[misc]
@@ -134,6 +135,7 @@ CONTACT_PERSON = RecordSpec(
 CUSTOMER_CONTACT = RecordSpec(
     name="customer_contact", table=CustomerContact, label_sv="Kundkontakt", label_en="Customer contact",
     title_column=None, soft_delete=False, link=log_link,
+    filters=("customer_id",), sort=("date",), default_sort="-date",
     fields=(
         # The log (M16): customer, contact person and comment go when the entry is old.
         Field("customer_id", "customer_ref", "zero", "Kundkontakt, kund", "Customer contact, customer",

@@ -113,3 +113,4 @@ async def test_a_page_logs_what_the_api_logs(app, anon_client, tenant):
             assert {e[3] for e in from_page} == {tenant.admin_id}
             checked.append(f"{plugin}/{spec.name}")
     assert "cases/case" in checked
+    assert "customers/customer" in checked
