@@ -46,7 +46,7 @@ async def anonymize(context: AnonymizeContext) -> None:
         return
     from core.gdpr.engine import anonymize_records
 
-    rows = await ContactPerson.select(ContactPerson.id).where(
+    rows = await ContactPerson.select(ContactPerson._meta.primary_key).where(
         (ContactPerson.tenant_id == context.tenant_id)
         & ContactPerson.customer_id.is_in(list(context.record_ids))
         & ContactPerson.anonymized_at.is_null()

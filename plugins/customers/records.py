@@ -42,7 +42,18 @@ Decisions worth knowing:
 
 from __future__ import annotations
 
-from core.contracts import Field, Place, RecordSpec, RetentionRule, any_employee
+from typing import Literal
+
+from core.contracts import (
+    ActivityKind,
+    Category,
+    Field,
+    Place,
+    RecordSpec,
+    RetentionRule,
+    Strategy,
+    any_employee,
+)
 from plugins.customers.tables import ContactPerson, Customer, CustomerContact
 
 PLACE = (Place("Kundregister", "Customer register"),)
@@ -61,7 +72,8 @@ def log_link(record_id: int) -> str:
 
 
 # (column, category, strategy, label_sv, label_en)
-CUSTOMER_FIELDS: tuple[tuple[str, str, str, str, str], ...] = (
+FieldRow = tuple[str, Category, Strategy, str, str]
+CUSTOMER_FIELDS: tuple[FieldRow, ...] = (
     ("name", "name", "replace", "Namn", "Name"),
     ("org_number", "national_id", "null", "Organisationsnummer", "Organization number"),
     ("national_id", "national_id", "null", "Personnummer", "Personal identity number"),
@@ -78,7 +90,7 @@ CUSTOMER_FIELDS: tuple[tuple[str, str, str, str, str], ...] = (
     ("notes", "free_text", "replace", "Anteckningar", "Notes"),
 )
 
-CONTACT_FIELDS: tuple[tuple[str, str, str, str, str], ...] = (
+CONTACT_FIELDS: tuple[FieldRow, ...] = (
     ("name", "name", "replace", "Kontaktperson, namn", "Contact person, name"),
     ("title", "free_text", "replace", "Kontaktperson, titel", "Contact person, title"),
     ("email", "email", "null", "Kontaktperson, e-post", "Contact person, e-mail"),
@@ -88,16 +100,18 @@ CONTACT_FIELDS: tuple[tuple[str, str, str, str, str], ...] = (
 )
 
 # The log entry's contact person and comment: cleared by M16, and by M14 as a child.
-LOG_CONTACT = ("contact_person_id", "contact_ref", "zero", "Kundkontakt, kontaktperson",
+LOG_CONTACT: FieldRow = ("contact_person_id", "contact_ref", "zero", "Kundkontakt, kontaktperson",
                "Customer contact, contact person")
-LOG_COMMENT = ("comment", "free_text", "empty", "Kundkontakt, kommentar", "Customer contact, comment")
+LOG_COMMENT: FieldRow = ("comment", "free_text", "empty", "Kundkontakt, kommentar", "Customer contact, comment")
 
 
-def _deleted_rule(key: str, sv: str, en: str, subject: str, clears: tuple[str, ...] = ()) -> RetentionRule:
+def _deleted_rule(
+    key: str, sv: str, en: str, subject: Literal["customer", "contact"], clears: tuple[ActivityKind, ...] = ()
+) -> RetentionRule:
     return RetentionRule(
         key=key, label_sv=sv, label_en=en, clock="deleted", clock_columns=("deleted_at",),
         allowed_modes=("immediately", "days", "off"), default_mode="off", default_days=365,
-        clears_activity=clears,  # type: ignore[arg-type]
+        clears_activity=clears,
         subject=subject,
     )
 
@@ -108,7 +122,7 @@ CUSTOMER = RecordSpec(
     title_column="name", number_column="number",
     search_columns=("name",), filters=("kind",), choices=(("kind", KINDS),),
     sort=("number", "name", "created_at"), default_sort="number",
-    fields=tuple(Field(*f, rule=RULE_CUSTOMERS) for f in CUSTOMER_FIELDS),  # type: ignore[misc]
+    fields=tuple(Field(*f, rule=RULE_CUSTOMERS) for f in CUSTOMER_FIELDS),
     not_personal=((("kind",), "a choice from a fixed list"),),
     rules=(_deleted_rule(RULE_CUSTOMERS, "Kunder", "Customers", "customer",
                          ("comment", "work_report", "note", "conversation")),),
@@ -123,9 +137,9 @@ CONTACT_PERSON = RecordSpec(
     filters=("customer_id",), sort=("name", "created_at"), default_sort="name",
     fields=(
         # Once as the contact person's own rule (M15) ...
-        *(Field(*f, rule=RULE_CONTACTS) for f in CONTACT_FIELDS),  # type: ignore[misc]
+        *(Field(*f, rule=RULE_CONTACTS) for f in CONTACT_FIELDS),
         # ... and once as a child of an anonymized customer (M14).
-        *(Field(*f, rule=RULE_CUSTOMERS, parent_column="customer_id") for f in CONTACT_FIELDS),  # type: ignore[misc]
+        *(Field(*f, rule=RULE_CUSTOMERS, parent_column="customer_id") for f in CONTACT_FIELDS),
     ),
     rules=(_deleted_rule(RULE_CONTACTS, "Kontaktpersoner", "Contact persons", "contact"),),
     places=PLACE,
@@ -140,11 +154,11 @@ CUSTOMER_CONTACT = RecordSpec(
         # The log (M16): customer, contact person and comment go when the entry is old.
         Field("customer_id", "customer_ref", "zero", "Kundkontakt, kund", "Customer contact, customer",
               rule=RULE_LOG, search=False),
-        Field(*LOG_CONTACT, rule=RULE_LOG, search=False),  # type: ignore[arg-type]
-        Field(*LOG_COMMENT, rule=RULE_LOG),  # type: ignore[arg-type]
+        Field(*LOG_CONTACT, rule=RULE_LOG, search=False),
+        Field(*LOG_COMMENT, rule=RULE_LOG),
         # Entries of an anonymized customer lose what they say about it (M14).
-        Field(*LOG_CONTACT, rule=RULE_CUSTOMERS, parent_column="customer_id"),  # type: ignore[arg-type]
-        Field(*LOG_COMMENT, rule=RULE_CUSTOMERS, parent_column="customer_id"),  # type: ignore[arg-type]
+        Field(*LOG_CONTACT, rule=RULE_CUSTOMERS, parent_column="customer_id"),
+        Field(*LOG_COMMENT, rule=RULE_CUSTOMERS, parent_column="customer_id"),
         # Who wrote the entry: cleared when that employee is anonymized (M25).
         Field("created_by", "employee_ref", "zero", "Kundkontakt, registrerad av",
               "Customer contact, recorded by", search=False),

@@ -7,7 +7,7 @@ The customer's common routes (list, create, get, edit, delete) are the record la
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any
 
 from litestar import Controller, delete, get, patch, post
 from litestar.params import FromPath, FromQuery, JSONBody
@@ -48,7 +48,7 @@ class CustomerPartsController(Controller):
     """A customer's contact persons and contact log."""
 
     path = "/api/customers"
-    tags: ClassVar[list[str]] = ["customers"]
+    tags = ("customers",)
 
     # -- contact persons ---------------------------------------------------------------
     @get("/{customer_id:int}/contacts")
