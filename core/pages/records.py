@@ -408,8 +408,18 @@ class RecordPages(PageController):
 
     async def list_rows(self, request: Request[Any, Any, Any], user: SessionUser, offset: int, q: str,
                         filters: dict[str, Any]) -> tuple[int, list[dict[str, Any]]]:
-        """The list page's rows (a plugin may filter on more than the spec's filters)."""
-        return await self.service.list(user.tenant_id, offset, RECORD_PAGE, q=q or None, filters=filters)
+        """The list page's rows (a plugin may filter on more than the spec's filters);
+        ``?deleted=true`` also lists deleted records (a list's "Show deleted" box)."""
+        return await self.service.list(user.tenant_id, offset, RECORD_PAGE, q=q or None, filters=filters,
+                                       include_deleted=self.listing_deleted(request))
+
+    def listing_deleted(self, request: Request[Any, Any, Any]) -> bool:
+        return bool(self.service.spec.soft_delete) and request.query_params.get("deleted") in ("true", "1", "on")
+
+    def deleted_message(self, row: dict[str, Any]) -> str:
+        """What the list says after a delete (``row``: the deleted record, perhaps anonymized
+        at once)."""
+        return self.deleted
 
     # -- shared ----------------------------------------------------------------------------
     @property
@@ -487,8 +497,11 @@ class RecordPages(PageController):
         total, rows = await self.list_rows(request, user, offset, q, filters)
         chosen = {f.column: raw if (raw := (request.query_params.get(f.column) or "")) in f.choices else ""
                   for f in self.list_filters}
+        deleted = self.listing_deleted(request)
         pairs = ([("q", q)] if self.texts.search else []) + list(chosen.items())
+        pairs += [("deleted", "true")] if deleted else []
         context = {**self._common(), "rows": rows, "total": total, "offset": offset, "limit": RECORD_PAGE, "q": q,
+                   "deleted": deleted,
                    **{c: filters.get(c, "") for c in self.service.spec.filters},
                    "columns": self.columns, "list_filters": self.list_filters, "chosen": chosen,
                    "pager_base": f"{self.base}?{urlencode(pairs)}&" if pairs else f"{self.base}?",
@@ -605,5 +618,5 @@ class RecordPages(PageController):
         await read_form(request)
         t = t_for(request, user)
         await self._row(user, record_id, write=True)
-        await self.service.delete(user.tenant_id, record_id)
-        return redirect(self.base, t.gettext(self.deleted))
+        row = await self.service.delete(user.tenant_id, record_id)
+        return redirect(self.base, t.gettext(self.deleted_message(row)))

@@ -138,7 +138,7 @@ def record_router(
         inspect.Parameter("q", kw, annotation=Q, default=None),
         inspect.Parameter("sort", kw, annotation=Sort, default=None),
     ]
-    if service.has("updated_at"):
+    if service.has("updated_at"):  # synchronizing needs the time of the last change
         params.append(inspect.Parameter("updated_since", kw, annotation=UpdatedSince, default=None))
     if spec.soft_delete:
         params.append(inspect.Parameter("include_deleted", kw, annotation=IncludeDeleted, default=False))

@@ -1,8 +1,11 @@
 """The customer register (Kunder): customers, their contact persons and the contact log,
 and the customer portal's accounts (:mod:`plugins.customers.portal`).
 
-Retention rules M14 (customers), M15 (contact persons) and M16 (customer contact) are
-declared in :mod:`plugins.customers.gdpr`; the core's engine runs them.
+Customers, contact persons and the customer log are declared once as records
+(:mod:`plugins.customers.records`, with the retention rules M14 customers, M15 contact
+persons and M16 customer contact); the core derives their personal data, rules, record
+types and search sources and its engine runs the rules. The portal's tables are no
+records: their personal data and search sources are still declared by the old hooks.
 """
 
 from __future__ import annotations
@@ -16,8 +19,7 @@ from core.contracts import (
     NotPersonal,
     PersonalDataField,
     PersonKind,
-    RecordType,
-    RetentionRule,
+    RecordSpec,
     ScheduledJob,
     SearchSource,
     TwoFactorContext,
@@ -25,7 +27,7 @@ from core.contracts import (
 from core.plugins import hookimpl
 
 # Loading the plugin declares its background tasks (the portal's password-reset mail).
-from plugins.customers import portal as _portal  # noqa: E402,F401
+from plugins.customers import portal as _portal  # noqa: F401
 
 NAME = "customers"
 
@@ -57,31 +59,26 @@ def register_routes() -> Sequence[Any]:
 
 
 @hookimpl
+def declare_records() -> Sequence[RecordSpec]:
+    from plugins.customers.records import RECORDS
+
+    return RECORDS
+
+
+# The customer portal's accounts, sessions and tokens are no records (no number, no pages
+# of their own, no delete): their personal data and search sources stay declared here.
+@hookimpl
 def declare_personal_data() -> Sequence[PersonalDataField | NotPersonal]:
     from plugins.customers import gdpr, portal
 
-    return [*gdpr.personal_data(), *portal.personal_data()]
-
-
-@hookimpl
-def declare_retention_rules() -> Sequence[RetentionRule]:
-    from plugins.customers import gdpr
-
-    return gdpr.retention_rules()
-
-
-@hookimpl
-def declare_record_types() -> Sequence[RecordType]:
-    from plugins.customers import gdpr
-
-    return gdpr.record_types()
+    return [*gdpr.portal_not_personal(), *portal.personal_data()]
 
 
 @hookimpl
 def declare_search_sources() -> Sequence[SearchSource]:
-    from plugins.customers import gdpr, portal
+    from plugins.customers import portal
 
-    return [*gdpr.search_sources(), *portal.search_sources()]
+    return portal.search_sources()
 
 
 @hookimpl

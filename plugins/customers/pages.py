@@ -1,34 +1,27 @@
-"""The customer register's pages: list with search and filter, create, edit, delete with
-the anonymization notice, contact persons (their phones: the M6 fix path), the activity
-thread, and the module's settings (gear). Built on :mod:`plugins.customers.services`."""
+"""The customer register's pages: the record layer's list (search, kind filter, deleted
+ones on request), create, edit, delete with the anonymization notice and the activity
+thread (:class:`core.pages.records.RecordPages`); the register's own are the contact
+persons under their customer (their phones: the M6 fix path), the invitation to the
+customer portal, and the module's settings (gear). Built on :mod:`plugins.customers.services`."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 from litestar import Request, Response
 from litestar.exceptions import ClientException
-from litestar.params import FromPath, QueryParameter
+from litestar.params import FromPath
 
+from core.auth import SessionUser
 from core.errors import GallraError
-from core.pages import PageController, language_of, page_get, page_post, page_user, read_form, redirect, render, t_for
+from core.pages import page_get, page_post, page_user, read_form, redirect, render, t_for
 from core.pages.forms import error_of, struct_from_form
-from core.pages.records import (
-    KIND_LABELS,
-    activity_of,
-    add_activity_from_form,
-    module_settings_pages,
-    retention_notice,
-)
-from core.listing import Offset
+from core.pages.records import RecordPages, module_settings_pages
 from plugins.customers import services
 from plugins.customers.schemas import ContactIn, ContactPatch, CustomerIn, CustomerPatch
 
 PLUGIN = "customers"
-PAGE = 25
-Q = Annotated[str | None, QueryParameter(required=False, max_length=200)]
-KindQ = Annotated[str | None, QueryParameter(required=False, max_length=20)]
-Deleted = Annotated[bool, QueryParameter(required=False)]
 
 CUSTOMER_FIELDS = (
     "name", "kind", "number", "org_number", "national_id", "email", "mobile_phone",
@@ -45,9 +38,10 @@ def _(message: str) -> str:
 
 KINDS = {"company": _("Company"), "private": _("Private person")}
 MESSAGES = [
-    _("This customer is deleted and cannot be edited."),
+    # the records' names in the record layer's messages ("Kontaktperson 5 har raderats ...")
+    _("Contact person"),
+    _("Customer contact"),
     _("This customer is deleted; it cannot get new contact persons."),
-    _("This contact person is deleted or anonymized and cannot be edited."),
     _("Only a private customer has a personal identity number; give a company its organization number."),
     _("Only a company has an organization number; give a private customer a personal identity number."),
 ]
@@ -62,121 +56,44 @@ def _form_values(form: dict[str, str], fields: tuple[str, ...], create: bool) ->
     return values
 
 
-class CustomerPages(PageController):
+class CustomerPages(RecordPages):
     path = "/customers"
+    service = services.CUSTOMERS
+    template_dir = "customers"
+    record_var = "c"
+    schema_in = CustomerIn
+    schema_patch = CustomerPatch
+    form_fields = CUSTOMER_FIELDS
+    int_fields = ("number",)
+    saved = _("The customer is saved.")
+    deleted = _("The customer is deleted.")
 
-    @page_get("/")
-    async def index(
-        self, request: Request[Any, Any, Any], q: Q = None, kind: KindQ = None, offset: Offset = 0,
-        deleted: Deleted = False,
-    ) -> Response[Any]:
-        user = await page_user(request)
-        kind = kind if kind in KINDS else None
-        total, rows = await services.list_customers(
-            user.tenant_id, offset, PAGE, q=q, kind=kind, include_deleted=deleted
-        )
-        return await render(
-            request, "customers/list.html",
-            {"rows": rows, "total": total, "offset": offset, "limit": PAGE, "q": q or "",
-             "kind": kind or "", "deleted": deleted, "kinds": KINDS},
-            user=user,
-        )
+    def form_values(self, form: dict[str, str], create: bool) -> dict[str, Any]:
+        return _form_values(form, CUSTOMER_FIELDS, create)
 
-    @page_get("/new")
-    async def new(self, request: Request[Any, Any, Any]) -> Response[Any]:
-        user = await page_user(request)
-        return await render(request, "customers/form.html", {"kinds": KINDS, "values": {"kind": "company"}}, user=user)
+    async def create_from(self, user: SessionUser, data: Any) -> dict[str, Any]:
+        return await services.create_customer(user.tenant_id, data)
 
-    @page_post("/new")
-    async def create(self, request: Request[Any, Any, Any]) -> Response[Any]:
-        user = await page_user(request)
-        form = await read_form(request)
-        t = t_for(request, user)
-        values = _form_values(form, CUSTOMER_FIELDS, create=True)
-        data, errors = struct_from_form(CustomerIn, values, t, ints=("number",))
-        if data is not None:
-            try:
-                row = await services.create_customer(user.tenant_id, data)
-                return redirect(f"/customers/{row['id']}", t.gettext("The customer is saved."))
-            except (GallraError, ClientException) as exc:
-                errors = error_of(exc, t)
-        return await render(
-            request, "customers/form.html", {"kinds": KINDS, "values": form, "errors": errors}, 400, user=user
-        )
+    async def edit_from(self, user: SessionUser, record_id: int, data: Any) -> dict[str, Any]:
+        return await services.update_customer(user.tenant_id, record_id, data)
 
-    @page_get("/{customer_id:int}")
-    async def show(self, request: Request[Any, Any, Any], customer_id: FromPath[int]) -> Response[Any]:
-        user = await page_user(request)
-        return await self._show(request, user, customer_id)
+    def new_values(self, filters: dict[str, Any]) -> dict[str, Any]:
+        return {"kind": "company"}
 
-    async def _show(self, request: Request[Any, Any, Any], user: Any, customer_id: int,
-                    errors: dict[str, str] | None = None, status: int = 200) -> Response[Any]:
-        row = await services.get_customer(user.tenant_id, customer_id)
-        _total, contacts = await services.list_contacts(user.tenant_id, customer_id, 0, 200)
-        return await render(
-            request, "customers/detail.html",
-            {"c": row, "contacts": contacts, "kinds": KINDS,
-             "activity": await activity_of(user.tenant_id, PLUGIN, "customer", customer_id),
-             "kind_labels": KIND_LABELS, "errors": errors or {}},
-            status_code=status, user=user,
-        )
-
-    @page_post("/{customer_id:int}/activity")
-    async def add_entry(self, request: Request[Any, Any, Any], customer_id: FromPath[int]) -> Response[Any]:
-        user = await page_user(request)
-        form = await read_form(request)
-        t = t_for(request, user)
-        row = await services.get_customer(user.tenant_id, customer_id)
-        errors = await add_activity_from_form(user, PLUGIN, "customer", row, form, t)
-        if errors:
-            return await self._show(request, user, customer_id, errors, 400)
-        return redirect(f"/customers/{customer_id}#activity-h")
-
-    @page_get("/{customer_id:int}/edit")
-    async def edit(self, request: Request[Any, Any, Any], customer_id: FromPath[int]) -> Response[Any]:
-        user = await page_user(request)
-        row = await services.get_customer(user.tenant_id, customer_id)
-        values = {k: ("" if row[k] is None else row[k]) for k in CUSTOMER_FIELDS}
-        return await render(request, "customers/form.html", {"kinds": KINDS, "values": values, "c": row}, user=user)
-
-    @page_post("/{customer_id:int}/edit")
-    async def update(self, request: Request[Any, Any, Any], customer_id: FromPath[int]) -> Response[Any]:
-        user = await page_user(request)
-        form = await read_form(request)
-        t = t_for(request, user)
-        row = await services.get_customer(user.tenant_id, customer_id)
-        values = _form_values(form, CUSTOMER_FIELDS, create=False)
-        data, errors = struct_from_form(CustomerPatch, values, t, ints=("number",))
-        if data is not None:
-            try:
-                await services.update_customer(user.tenant_id, customer_id, data)
-                return redirect(f"/customers/{customer_id}", t.gettext("The customer is saved."))
-            except (GallraError, ClientException) as exc:
-                errors = error_of(exc, t)
-        return await render(
-            request, "customers/form.html", {"kinds": KINDS, "values": form, "errors": errors, "c": row},
-            400, user=user,
-        )
-
-    @page_get("/{customer_id:int}/delete")
-    async def confirm_delete(self, request: Request[Any, Any, Any], customer_id: FromPath[int]) -> Response[Any]:
-        user = await page_user(request)
-        t = t_for(request, user)
-        row = await services.get_customer(user.tenant_id, customer_id)
-        notice = await retention_notice(user.tenant_id, "customers", t, language_of(request, user))
-        return await render(request, "customers/delete.html", {"c": row, "notice": notice}, user=user)
-
-    @page_post("/{customer_id:int}/delete")
-    async def delete(self, request: Request[Any, Any, Any], customer_id: FromPath[int]) -> Response[Any]:
-        user = await page_user(request)
-        await read_form(request)
-        t = t_for(request, user)
-        row = await services.delete_customer(user.tenant_id, customer_id)
+    def deleted_message(self, row: dict[str, Any]) -> str:
         if row["anonymized_at"] is not None:
-            message = t.gettext("The customer is deleted and its personal data anonymized.")
-        else:
-            message = t.gettext("The customer is deleted.")
-        return redirect("/customers", message)
+            return _("The customer is deleted and its personal data anonymized.")
+        return self.deleted
+
+    async def list_context(self, user: SessionUser) -> dict[str, Any]:
+        return {"kinds": KINDS}
+
+    async def form_context(self, user: SessionUser, row: dict[str, Any] | None) -> dict[str, Any]:
+        return {"kinds": KINDS}
+
+    async def detail_context(self, user: SessionUser, row: dict[str, Any]) -> dict[str, Any]:
+        _total, contacts = await services.list_contacts(user.tenant_id, int(row["id"]), 0, 200)
+        return {"kinds": KINDS, "contacts": contacts}
 
     @page_post("/{customer_id:int}/portal-invite")
     async def invite(self, request: Request[Any, Any, Any], customer_id: FromPath[int]) -> Response[Any]:
@@ -186,64 +103,68 @@ class CustomerPages(PageController):
         user = await page_user(request)
         await read_form(request)
         t = t_for(request, user)
+        row = await self._row(user, customer_id)
         try:
             await portal.invite(user.tenant_id, "customer", customer_id, None)
         except (GallraError, ClientException) as exc:
-            return await self._show(request, user, customer_id, error_of(exc, t), 409)
+            return await self._show(request, user, row, error_of(exc, t), 409)
         return redirect(f"/customers/{customer_id}", t.gettext("The invitation to the customer portal is sent."))
 
     # --- contact persons ----------------------------------------------------------------
 
+    async def _contact_form(
+        self, request: Request[Any, Any, Any], user: SessionUser, customer: dict[str, Any],
+        contact: dict[str, Any] | None, save: Callable[[Any], Awaitable[Any]] | None = None,
+    ) -> Response[Any]:
+        """The contact person's form (new when ``contact`` is None); with ``save``, the
+        posted form is saved with it, or shown again with the errors beside the fields."""
+        context: dict[str, Any] = {"c": customer} | ({"contact": contact} if contact else {})
+        if save is None:
+            values = {k: ("" if contact[k] is None else contact[k]) for k in CONTACT_FIELDS} if contact else {}
+            return await render(request, "customers/contact_form.html", context | {"values": values}, user=user)
+        form = await read_form(request)
+        t = t_for(request, user)
+        schema = ContactPatch if contact else ContactIn
+        data, errors = struct_from_form(schema, _form_values(form, CONTACT_FIELDS, contact is None), t)
+        if data is not None:
+            try:
+                await save(data)
+                return redirect(f"/customers/{customer['id']}", t.gettext("The contact person is saved."))
+            except GallraError as exc:
+                errors = error_of(exc, t)
+        return await render(
+            request, "customers/contact_form.html", context | {"values": form, "errors": errors}, 400, user=user
+        )
+
+    async def _contact_and_customer(self, user: SessionUser, contact_id: int) -> tuple[dict, dict]:
+        contact = await services.get_contact(user.tenant_id, contact_id)
+        return contact, await self._row(user, int(contact["customer_id"]))
+
     @page_get("/{customer_id:int}/contacts/new")
     async def new_contact(self, request: Request[Any, Any, Any], customer_id: FromPath[int]) -> Response[Any]:
         user = await page_user(request)
-        row = await services.get_customer(user.tenant_id, customer_id)
-        return await render(request, "customers/contact_form.html", {"c": row}, user=user)
+        return await self._contact_form(request, user, await self._row(user, customer_id), None)
 
     @page_post("/{customer_id:int}/contacts/new")
     async def create_contact(self, request: Request[Any, Any, Any], customer_id: FromPath[int]) -> Response[Any]:
         user = await page_user(request)
-        form = await read_form(request)
-        t = t_for(request, user)
-        row = await services.get_customer(user.tenant_id, customer_id)
-        data, errors = struct_from_form(ContactIn, _form_values(form, CONTACT_FIELDS, True), t)
-        if data is not None:
-            try:
-                await services.create_contact(user.tenant_id, customer_id, data)
-                return redirect(f"/customers/{customer_id}", t.gettext("The contact person is saved."))
-            except (GallraError, ClientException) as exc:
-                errors = error_of(exc, t)
-        return await render(
-            request, "customers/contact_form.html", {"c": row, "values": form, "errors": errors}, 400, user=user
+        row = await self._row(user, customer_id)
+        return await self._contact_form(
+            request, user, row, None, lambda data: services.create_contact(user.tenant_id, customer_id, data)
         )
 
     @page_get("/contacts/{contact_id:int}/edit")
     async def edit_contact(self, request: Request[Any, Any, Any], contact_id: FromPath[int]) -> Response[Any]:
         user = await page_user(request)
-        contact = await services.get_contact(user.tenant_id, contact_id)
-        row = await services.get_customer(user.tenant_id, int(contact["customer_id"]))
-        values = {k: ("" if contact[k] is None else contact[k]) for k in CONTACT_FIELDS}
-        return await render(
-            request, "customers/contact_form.html", {"c": row, "contact": contact, "values": values}, user=user
-        )
+        contact, row = await self._contact_and_customer(user, contact_id)
+        return await self._contact_form(request, user, row, contact)
 
     @page_post("/contacts/{contact_id:int}/edit")
     async def update_contact(self, request: Request[Any, Any, Any], contact_id: FromPath[int]) -> Response[Any]:
         user = await page_user(request)
-        form = await read_form(request)
-        t = t_for(request, user)
-        contact = await services.get_contact(user.tenant_id, contact_id)
-        row = await services.get_customer(user.tenant_id, int(contact["customer_id"]))
-        data, errors = struct_from_form(ContactPatch, _form_values(form, CONTACT_FIELDS, False), t)
-        if data is not None:
-            try:
-                await services.update_contact(user.tenant_id, contact_id, data)
-                return redirect(f"/customers/{row['id']}", t.gettext("The contact person is saved."))
-            except (GallraError, ClientException) as exc:
-                errors = error_of(exc, t)
-        return await render(
-            request, "customers/contact_form.html",
-            {"c": row, "contact": contact, "values": form, "errors": errors}, 400, user=user,
+        contact, row = await self._contact_and_customer(user, contact_id)
+        return await self._contact_form(
+            request, user, row, contact, lambda data: services.update_contact(user.tenant_id, contact_id, data)
         )
 
     @page_post("/contacts/{contact_id:int}/delete")

@@ -25,16 +25,22 @@ DateText = Annotated[str, msgspec.Meta(max_length=40)]
 Kind = Literal["company", "private"]
 
 
-class CustomerIn(msgspec.Struct, forbid_unknown_fields=True):
+class ReachIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """How a customer or a contact person is reached, in a create and a PATCH alike (null:
+    none, or in a PATCH: left as it is; "" clears)."""
+
+    email: Email | None = None
+    mobile_phone: Phone | None = None
+    private_phone: Phone | None = None
+    work_phone: Phone | None = None
+
+
+class CustomerIn(ReachIn, kw_only=True):
     name: Name
     kind: Kind = "company"
     number: Number | None = None
     org_number: IdNumber | None = None
     national_id: IdNumber | None = None
-    email: Email | None = None
-    mobile_phone: Phone | None = None
-    private_phone: Phone | None = None
-    work_phone: Phone | None = None
     postal_street: Str200 = ""
     postal_postcode: Postcode = ""
     postal_city: Str100 = ""
@@ -44,16 +50,12 @@ class CustomerIn(msgspec.Struct, forbid_unknown_fields=True):
     notes: Notes = ""
 
 
-class CustomerPatch(msgspec.Struct, forbid_unknown_fields=True):
+class CustomerPatch(ReachIn, kw_only=True):
     name: Name | None = None
     kind: Kind | None = None
     number: Number | None = None
     org_number: IdNumber | None = None
     national_id: IdNumber | None = None
-    email: Email | None = None
-    mobile_phone: Phone | None = None
-    private_phone: Phone | None = None
-    work_phone: Phone | None = None
     postal_street: Str200 | None = None
     postal_postcode: Postcode | None = None
     postal_city: Str100 | None = None
@@ -86,29 +88,14 @@ class CustomerOut(msgspec.Struct):
     anonymized_at: datetime | None
 
 
-class CustomerPage(msgspec.Struct):
-    total: int
-    offset: int
-    limit: int
-    items: list[CustomerOut]
-
-
-class ContactIn(msgspec.Struct, forbid_unknown_fields=True):
+class ContactIn(ReachIn, kw_only=True):
     name: Name
     title: Str200 = ""
-    email: Email | None = None
-    mobile_phone: Phone | None = None
-    private_phone: Phone | None = None
-    work_phone: Phone | None = None
 
 
-class ContactPatch(msgspec.Struct, forbid_unknown_fields=True):
+class ContactPatch(ReachIn, kw_only=True):
     name: Name | None = None
     title: Str200 | None = None
-    email: Email | None = None
-    mobile_phone: Phone | None = None
-    private_phone: Phone | None = None
-    work_phone: Phone | None = None
 
 
 class ContactOut(msgspec.Struct):

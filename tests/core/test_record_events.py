@@ -118,3 +118,4 @@ async def test_a_page_logs_what_the_api_logs(app, anon_client, tenant):
     assert {"cases/case", "quotes/quote", "projects/project", "orders/order", "workorders/work_order"} <= set(
         checked
     ), checked
+    assert "customers/customer" in checked

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import time_machine
 
@@ -137,7 +137,7 @@ async def test_unknown_customer_404(admin_client):
 # --- the customer-contact log -----------------------------------------------------------
 
 
-@time_machine.travel(datetime(2026, 6, 15, 12, 0, tzinfo=timezone.utc), tick=False)
+@time_machine.travel(datetime(2026, 6, 15, 12, 0, tzinfo=UTC), tick=False)
 async def test_log_crud(admin_client, tenant):
     customer = await make_customer(admin_client)
     karin = await make_contact(admin_client, customer["id"])

@@ -116,3 +116,36 @@ async def test_disabled_module_pages_are_404(anon_client, tenant_factory):
     await _logged_in(anon_client, t)
     r = await anon_client.get("/customers")
     assert r.status_code == 404
+
+
+async def test_contact_pages_log_what_the_contact_api_logs(anon_client, tenant):
+    """#18.4 (M23): a contact person saved and deleted through the pages leaves the same
+    event-log rows as through the API (the record layer writes them, with the employee)."""
+    from core.eventlog import EventLog
+
+    await _logged_in(anon_client, tenant)
+    r = await post_form(anon_client, "/customers/new", {"name": "Loggfirman AB", "kind": "company"}, "/customers/new")
+    path = r.headers["location"]
+    customer_id = int(path.rsplit("/", 1)[1])
+    by_api = (await anon_client.post(f"/api/customers/{customer_id}/contacts", json={"name": "Ann"})).json()["id"]
+    assert (await anon_client.patch(f"/api/customers/contacts/{by_api}", json={"title": "Vd"})).status_code == 200
+    assert (await anon_client.delete(f"/api/customers/contacts/{by_api}")).status_code == 200
+    r = await post_form(anon_client, path + "/contacts/new", {"name": "Bo"}, path + "/contacts/new")
+    assert r.status_code == 303
+    page = (await anon_client.get(path)).text
+    by_page = int(re.search(r'href="/customers/contacts/(\d+)/edit"', page).group(1))
+    edit = f"/customers/contacts/{by_page}/edit"
+    assert (await post_form(anon_client, edit, {"name": "Bo", "title": "Vd"}, edit)).status_code == 303
+    r = await post_form(anon_client, f"/customers/contacts/{by_page}/delete", {}, edit)
+    assert r.status_code == 303 and r.headers["location"] == path
+
+    async def events(record_id: int) -> list[tuple[str, str, int | None]]:
+        rows = await EventLog.select().where(
+            (EventLog.tenant_id == tenant.id) & (EventLog.record_type == "contact_person")
+            & (EventLog.record_id == record_id)
+        ).order_by(EventLog.id)
+        return [(e["action"], e["plugin"], e["employee_id"]) for e in rows]
+
+    expected = [(f"contact_person.{a}", "customers", tenant.admin_id) for a in ("created", "edited", "deleted")]
+    assert await events(by_api) == expected
+    assert await events(by_page) == expected
