@@ -174,7 +174,8 @@ class ActivityPages(PageController):
         t = t_for(request, user)
         created, _skipped = await services.prefill(user.tenant_id, user.employee_id)
         return redirect("/privacy/activities",
-                        t.gettext("Activities added: %(num)d. Fill in purpose and legal basis.") % {"num": len(created)})
+                        t.gettext("Activities added: %(num)d. Fill in purpose and legal basis.")
+                        % {"num": len(created)})
 
     @page_get("/new")
     async def new(self, request: Request[Any, Any, Any]) -> Response[Any]:

@@ -11,7 +11,9 @@ async def test_create_normalizes_and_lists_by_role(admin_client, tenant):
     dpo = await make_contact(admin_client, email=" Dora@Example.SE ", employee_id=tenant.admin_id)
     assert (dpo["email"], dpo["phone"], dpo["role"]) == ("dora@example.se", "+46701234567", "dpo")
     assert dpo["employee_id"] == tenant.admin_id
-    await make_contact(admin_client, name="Extern Konsult", role="contact", organization="Dataskydd AB", phone=None, email=None)
+    await make_contact(
+        admin_client, name="Extern Konsult", role="contact", organization="Dataskydd AB", phone=None, email=None
+    )
     listed = (await admin_client.get("/api/privacy/contacts/?role=dpo")).json()
     assert [c["name"] for c in listed["items"]] == ["Dora Dataskydd"]
     assert (await admin_client.get("/api/privacy/contacts/")).json()["total"] == 2

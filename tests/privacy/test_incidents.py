@@ -201,7 +201,8 @@ async def test_an_edit_must_keep_the_story_possible(admin_client):
             f"/api/privacy/incidents/{inc['id']}", json={"discovered_at": iso(T0 + timedelta(hours=5, minutes=1))}
         )
         assert r.status_code == 400 and r.json()["field"] == "authority_notified_at"
-        assert datetime.fromisoformat((await admin_client.get(f"/api/privacy/incidents/{inc['id']}")).json()["discovered_at"]) == T0
+        stored = (await admin_client.get(f"/api/privacy/incidents/{inc['id']}")).json()
+        assert datetime.fromisoformat(stored["discovered_at"]) == T0
 
 
 async def test_another_tenants_incident_is_not_found(admin_client, other_client):

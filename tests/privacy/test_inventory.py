@@ -32,7 +32,9 @@ async def test_every_signed_version_is_kept(admin_client, tenant):
     r = await admin_client.post("/api/privacy/inventory/sign", json={"note": "Årlig genomgång"})
     assert r.status_code == 201, r.text
     v1 = r.json()["version"]
-    assert (v1["version"], v1["signer_name"], v1["signed_by"], v1["sms_verified"]) == (1, "Admin Person", tenant.admin_id, False)
+    assert (v1["version"], v1["signer_name"], v1["signed_by"], v1["sms_verified"]) == (
+        1, "Admin Person", tenant.admin_id, False
+    )
     assert v1["activities"][0]["purpose"] == a["purpose"]
     assert v1["contacts"][0]["email"] == "dora@example.se"
 

@@ -61,7 +61,9 @@ async def _closed_incident(client, moment: datetime) -> dict:  # type: ignore[no
             authority_decision="no",
             authority_reason="Ingen risk enligt Anna",
         )
-        r = await client.post(f"/api/activity/privacy/incident/{inc['id']}", json={"kind": "comment", "body": "Ring Anna"})
+        r = await client.post(
+            f"/api/activity/privacy/incident/{inc['id']}", json={"kind": "comment", "body": "Ring Anna"}
+        )
         assert r.status_code == 201, r.text
     with time_machine.travel(moment, tick=False):
         r = await client.post(f"/api/privacy/incidents/{inc['id']}/close")
