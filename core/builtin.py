@@ -17,10 +17,11 @@ from typing import Any
 from core.config import get_settings
 from core.contracts import (
     AnonymizeContext,
+    Field,
     NotPersonal,
     OutgoingMessage,
     PersonalDataField,
-    RecordType,
+    RecordSpec,
     RetentionRule,
     ScheduledJob,
     SearchSource,
@@ -152,7 +153,7 @@ EXPORT_DAYS = 7
 def declare_retention_rules() -> Sequence[RetentionRule]:
     from core.eventlog import EventLog, SystemLog
     from core.gdpr.tables import SubjectExport
-    from core.tables import Employee, Outbox
+    from core.tables import Outbox
 
     return [
         # M23: fixed by the product, shown but not changeable.
@@ -207,20 +208,6 @@ def declare_retention_rules() -> Sequence[RetentionRule]:
             default_days=EXPORT_DAYS,
             fixed=True,
         ),
-        # M25
-        RetentionRule(
-            key=EMPLOYEES_RULE,
-            label_sv="Användare (borttagna)",
-            label_en="Users (deleted employees)",
-            clock="deleted",
-            table=Employee,
-            clock_columns=("deleted_at",),
-            allowed_modes=("immediately", "days", "off"),
-            default_mode="days",
-            default_days=90,
-            record_type="employee",
-            subject="employee",
-        ),
     ]
 
 
@@ -238,7 +225,6 @@ def declare_personal_data() -> Sequence[PersonalDataField | NotPersonal]:
     )
     from core.tables import (
         AttemptCounter,
-        Employee,
         EmployeeGroup,
         GroupMember,
         Outbox,
@@ -279,7 +265,6 @@ def declare_personal_data() -> Sequence[PersonalDataField | NotPersonal]:
         N(Tenant, ("slug", "name", "language", "anonymization_word"),
           "the organization's own name and settings, not a person's"),
         N(TenantModule, ("module",), "a module's name"),
-        N(Employee, ("role", "language"), "a choice from a fixed list"),
         N(EmployeeGroup, ("permissions",), "permission names from a fixed list"),
         N(Session, ("token_hash", "kind"), "a hash of a secret token, the kind of person"),
         N(AttemptCounter, ("key_hash",),
@@ -309,14 +294,6 @@ def declare_personal_data() -> Sequence[PersonalDataField | NotPersonal]:
         F(SystemLog, "detail", "other", "delete_row", "Loggrad", "Log row", rule=SYSTEM_LOG_RULE),
         # The outbox after 30 days: the message goes.
         F(Outbox, "body", "free_text", "delete_row", "Meddelande", "Message", rule=OUTBOX_RULE),
-        # A deleted employee (M25). The e-mail becomes anonymized-<id>@invalid in anonymize().
-        F(Employee, "name", "name", "replace", "Namn", "Name", rule=emp),
-        F(Employee, "email", "email", "replace", "E-postadress", "E-mail address", rule=emp),
-        F(Employee, "mobile_phone", "phone", "null", "Mobiltelefon", "Mobile phone", rule=emp),
-        F(Employee, "private_phone", "phone", "null", "Privat telefon", "Private phone", rule=emp),
-        F(Employee, "work_phone", "phone", "null", "Arbetstelefon", "Work phone", rule=emp),
-        F(Employee, "notes", "free_text", "empty", "Anteckningar", "Notes", rule=emp),
-        F(Employee, "password_hash", "other", "null", "Lösenord (hash)", "Password hash", rule=emp),
         # ... and what other core tables hold about them, found through their id.
         F(Activity, "author_name", "name", "replace", "Författare", "Author", rule=emp,
           parent_column="author_id"),
@@ -340,8 +317,8 @@ def declare_personal_data() -> Sequence[PersonalDataField | NotPersonal]:
 
 @hookimpl
 def declare_search_sources() -> Sequence[SearchSource]:
-    """The core's own places: users, group membership, activity, the event log, the outbox
-    (by recipient only).
+    """The core's own places besides the employee (its spec, :func:`declare_records`): group
+    membership, activity, the event log, the outbox (by recipient only).
 
     Activity and event-log rows name the record they belong to (plugin, record_type,
     record_id); search links a hit to that record.
@@ -352,19 +329,10 @@ def declare_search_sources() -> Sequence[SearchSource]:
     """
     from core.activity.tables import Activity
     from core.eventlog import EventLog
-    from core.tables import Employee, GroupMember, Outbox
+    from core.tables import GroupMember, Outbox
 
     S = SearchSource
-    users = ("settings", "Användare", "Users")
-    emp_link = _employee_link
     out = [
-        S(Employee, c, cat, *users, link=emp_link, record_type="employee")  # type: ignore[arg-type]
-        for c, cat in (
-            ("name", "name"), ("email", "email"), ("mobile_phone", "phone"),
-            ("private_phone", "phone"), ("work_phone", "phone"), ("notes", "free_text"),
-        )
-    ]
-    out += [
         S(GroupMember, "employee_id", "employee_ref", "settings", "Grupper", "Groups",
           record_type="group_member"),
         S(Activity, "body", "free_text", "workcloud", "Aktivitet (kommentarer, rapporter, anteckningar, "
@@ -392,12 +360,46 @@ def _employee_link(record_id: int) -> str:
 
 
 @hookimpl
-def declare_record_types() -> Sequence[RecordType]:
+def declare_records() -> Sequence[RecordSpec]:
+    """The employee is the core's one record (M25): its personal data, retention rule,
+    search place and record type are derived from this spec. Its routes are the admin's
+    (core.routes.admin), so the spec has no ``path``.
+
+    The core's other tables are not records and keep the old declarations above: logs,
+    sessions, tokens, the outbox, exports and the search index have no record type, no page
+    and no link; one column can be a place under two categories (an outbox recipient is an
+    e-mail address or a phone number) or two places (activity text and its author); and
+    children of the employee rule live in other tables (``parent_column``)."""
     from core.tables import Employee
 
+    emp = EMPLOYEES_RULE
     return [
-        RecordType(
-            "employee", Employee, "Användare", "User", link=_employee_link, can_open=_admin_only
+        RecordSpec(
+            name="employee", table=Employee, label_sv="Användare", label_en="User",
+            plural_sv="Användare", plural_en="Users", title_column="name",
+            link=_employee_link, can_open=_admin_only, area="settings",
+            fields=(
+                # A deleted employee (M25). The e-mail becomes anonymized-<id>@invalid in
+                # anonymize().
+                Field("name", "name", "replace", "Namn", "Name", rule=emp),
+                Field("email", "email", "replace", "E-postadress", "E-mail address", rule=emp),
+                Field("mobile_phone", "phone", "null", "Mobiltelefon", "Mobile phone", rule=emp),
+                Field("private_phone", "phone", "null", "Privat telefon", "Private phone", rule=emp),
+                Field("work_phone", "phone", "null", "Arbetstelefon", "Work phone", rule=emp),
+                Field("notes", "free_text", "empty", "Anteckningar", "Notes", rule=emp),
+                # A secret: erased, never a place person search looks.
+                Field("password_hash", "other", "null", "Lösenord (hash)", "Password hash", rule=emp,
+                      search=False),
+            ),
+            not_personal=((("role", "language"), "a choice from a fixed list"),),
+            rules=(
+                RetentionRule(
+                    key=emp, label_sv="Användare (borttagna)", label_en="Users (deleted employees)",
+                    clock="deleted", clock_columns=("deleted_at",),
+                    allowed_modes=("immediately", "days", "off"), default_mode="days", default_days=90,
+                    subject="employee",
+                ),
+            ),
         )
     ]
 

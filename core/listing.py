@@ -52,13 +52,15 @@ client-error exception, and nothing of the domain: any layer may use it.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import msgspec
 from litestar.exceptions import ClientException
 from litestar.params import QueryParameter
+
+P = TypeVar("P", bound="Page")
 
 MAX_OFFSET = 1_000_000
 """Deeper than any list is paged by hand; keeps the database's OFFSET bounded."""
@@ -214,6 +216,23 @@ class Page(msgspec.Struct):
     """Every row matching the filters, not only this page."""
     offset: int
     limit: int
+
+    @classmethod
+    def of(
+        cls: type[P],
+        offset: int,
+        limit: int,
+        found: tuple[int, Iterable[Any]],
+        out: Callable[[Any], Any] | None = None,
+    ) -> P:
+        """This page of a list, from the service's answer ``found = (total, rows)``; ``out``
+        turns a row into an item (default: the rows are the items)::
+
+            return CasePage.of(offset, limit, await services.list_cases(...), case_out)
+        """
+        total, rows = found
+        items = [out(r) for r in rows] if out is not None else list(rows)
+        return cls(total=total, offset=offset, limit=limit, items=items)  # type: ignore[call-arg]
 
 
 def page_of(item_type: type[Any], name: str | None = None) -> type[Any]:

@@ -4,8 +4,8 @@ The record of processing activities (article 30), pre-filled from what the insta
 modules declare and signed with an SMS code when two-factor context 9 ("gdpr_inventory")
 is on; the personal-data breach log (article 33) with its 72-hour deadline; and the
 data-protection officer and other GDPR contacts. The plugin object is this module: its
-@hookimpl functions. Its own personal data and retention rules are in
-:mod:`plugins.privacy.gdpr`.
+@hookimpl functions. Its own records (personal data, retention rules, search places)
+are declared once, as record specs, in :mod:`plugins.privacy.gdpr`.
 """
 
 from __future__ import annotations
@@ -13,15 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from core.contracts import (
-    ModuleInfo,
-    NotPersonal,
-    PersonalDataField,
-    RecordType,
-    RetentionRule,
-    SearchSource,
-    TwoFactorContext,
-)
+from core.contracts import ModuleInfo, RecordSpec, TwoFactorContext
 from core.plugins import hookimpl
 
 NAME = "privacy"
@@ -57,31 +49,13 @@ def register_routes() -> Sequence[Any]:
 
 
 @hookimpl
-def declare_personal_data() -> Sequence[PersonalDataField | NotPersonal]:
-    from plugins.privacy.gdpr import FIELDS, NOT_PERSONAL, TEXT_FIELDS
+def declare_records() -> Sequence[RecordSpec]:
+    """Contact persons, incident reports, processing activities and signed inventory
+    versions: their personal data, retention rules, search places and record types are
+    derived from these specs (the module serves their routes and pages itself)."""
+    from plugins.privacy.gdpr import RECORDS
 
-    return [*FIELDS, *TEXT_FIELDS, *NOT_PERSONAL]
-
-
-@hookimpl
-def declare_retention_rules() -> Sequence[RetentionRule]:
-    from plugins.privacy.gdpr import RULES
-
-    return RULES
-
-
-@hookimpl
-def declare_record_types() -> Sequence[RecordType]:
-    from plugins.privacy.gdpr import RECORD_TYPES
-
-    return RECORD_TYPES
-
-
-@hookimpl
-def declare_search_sources() -> Sequence[SearchSource]:
-    from plugins.privacy.gdpr import SEARCH_SOURCES
-
-    return SEARCH_SOURCES
+    return RECORDS
 
 
 @hookimpl

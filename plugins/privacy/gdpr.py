@@ -22,19 +22,9 @@ Every rule defaults to "off": the organization decides how long its GDPR records
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
-from piccolo.table import Table
-
-from core.contracts import (
-    NotPersonal,
-    PersonalDataField,
-    RecordType,
-    RetentionRule,
-    SearchSource,
-    TwoFactorContext,
-)
+from core.contracts import Field, Place, RecordSpec, RetentionRule, TwoFactorContext
 from plugins.privacy.tables import Incident, InventoryVersion, PrivacyContact, ProcessingActivity
 
 PLUGIN = "privacy"
@@ -51,9 +41,8 @@ RT_INCIDENT = "incident"
 RT_ACTIVITY = "activity"
 RT_VERSION = "inventory_version"
 
-PLACE_CONTACTS = ("Kontaktpersoner", "Contact persons")
-PLACE_INVENTORY = ("Förteckning", "Inventory")
-PLACE_INCIDENTS = ("Incidentrapporter", "Incident reports")
+INVENTORY = Place("Förteckning", "Inventory")
+FIXED_LISTS = "choices from fixed lists"
 
 
 def contact_link(record_id: int) -> str:
@@ -72,185 +61,145 @@ def version_link(record_id: int) -> str:
     return f"/api/privacy/inventory/versions/{record_id}"
 
 
-# (table, column, category, strategy, label_sv, label_en, rule); rule None = a reference.
-_FIELD_ROWS: tuple[tuple[Any, str, str, str, str, str, str | None], ...] = (
-    # GDPR contact persons
-    (PrivacyContact, "name", "name", "replace", "Namn", "Name", RULE_CONTACTS),
-    (PrivacyContact, "email", "email", "null", "E-post", "E-mail", RULE_CONTACTS),
-    (PrivacyContact, "phone", "phone", "null", "Telefon", "Phone", RULE_CONTACTS),
-    (PrivacyContact, "notes", "free_text", "empty", "Anteckningar", "Notes", RULE_CONTACTS),
-    (PrivacyContact, "employee_id", "employee_ref", "zero", "Anställd", "Employee", None),
-    # Incident reports
-    (Incident, "title", "free_text", "replace", "Rubrik", "Title", RULE_INCIDENTS),
-    (Incident, "description", "free_text", "replace", "Vad som hänt", "What happened",
-     RULE_INCIDENTS),
-    (Incident, "people_affected", "free_text", "replace", "Berörda personer", "People affected",
-     RULE_INCIDENTS),
-    (Incident, "consequences", "free_text", "replace", "Konsekvenser", "Consequences",
-     RULE_INCIDENTS),
-    (Incident, "authority_reason", "free_text", "empty", "Motivering, tillsynsmyndighet",
-     "Reason, supervisory authority", RULE_INCIDENTS),
-    (Incident, "subjects_reason", "free_text", "empty", "Motivering, berörda",
-     "Reason, people affected", RULE_INCIDENTS),
-    (Incident, "reported_by", "employee_ref", "zero", "Rapporterad av", "Reported by", None),
-    # The inventory: processing activities and signed versions
-    (ProcessingActivity, "owner_name", "name", "replace", "Ansvarig", "Responsible",
-     RULE_ACTIVITIES),
-    (ProcessingActivity, "created_by", "employee_ref", "zero", "Registrerad av", "Recorded by",
-     None),
-    (InventoryVersion, "signer_name", "name", "replace", "Signerad av", "Signed by",
-     RULE_VERSIONS),
-    (InventoryVersion, "signer_phone", "phone", "empty", "Signerad med telefon (maskerad)",
-     "Signed with phone (masked)", RULE_VERSIONS),
-    (InventoryVersion, "contacts", "free_text", "empty", "Kontaktpersoner vid signering",
-     "Contact persons when signed", RULE_VERSIONS),
-    (InventoryVersion, "note", "free_text", "empty", "Kommentar", "Note", RULE_VERSIONS),
-    (InventoryVersion, "signed_by", "employee_ref", "zero", "Signerad av (anställd)",
-     "Signed by (employee)", None),
-)
-
-FIELDS: list[PersonalDataField] = [
-    PersonalDataField(table, column, category, strategy, sv, en, rule)  # type: ignore[arg-type]
-    for table, column, category, strategy, sv, en, rule in _FIELD_ROWS
-]
-
-# Free text kept by the rules (the inventory and how a breach was handled must remain):
-# written about processing and breaches, it can still name a person, so an erasure
-# redacts the person's identifiers in it.
-_TEXT_ROWS: tuple[tuple[Any, str, str, str], ...] = (
-    (ProcessingActivity, "name", "Behandling, namn", "Processing activity, name"),
-    (ProcessingActivity, "purpose", "Ändamål", "Purpose"),
-    (ProcessingActivity, "legal_basis_note", "Rättslig grund, kommentar", "Legal basis, note"),
-    (ProcessingActivity, "data_subjects", "Kategorier av registrerade",
-     "Categories of data subjects"),
-    (ProcessingActivity, "personal_data", "Kategorier av personuppgifter",
-     "Categories of personal data"),
-    (ProcessingActivity, "recipients", "Mottagare", "Recipients"),
-    (ProcessingActivity, "transfers", "Överföring till tredje land",
-     "Transfers to third countries"),
-    (ProcessingActivity, "retention", "Gallring", "Retention"),
-    (ProcessingActivity, "security_measures", "Säkerhetsåtgärder", "Security measures"),
-    (InventoryVersion, "content", "Signerad förteckning, innehåll", "Signed inventory, content"),
-    (Incident, "data_affected", "Berörda uppgifter", "Data affected"),
-    (Incident, "measures", "Åtgärder", "Measures"),
-    (PrivacyContact, "organization", "Organisation", "Organization"),
-)
-TEXT_FIELDS: list[PersonalDataField] = [
-    PersonalDataField(table, column, "free_text", "empty", sv, en)
-    for table, column, sv, en in _TEXT_ROWS
-]
-NOT_PERSONAL: list[NotPersonal] = [
-    NotPersonal(ProcessingActivity, ("legal_basis", "modules"), "choices from fixed lists"),
-    NotPersonal(Incident, ("authority_decision", "subjects_decision", "status"),
-                "choices from fixed lists"),
-    NotPersonal(Incident, ("authority_reference",), "the supervisory authority's case number"),
-    NotPersonal(PrivacyContact, ("role",), "a choice from a fixed list"),
-]
-
-RULES: list[RetentionRule] = [
-    RetentionRule(
-        key=RULE_CONTACTS,
-        label_sv="Kontaktpersoner GDPR",
-        label_en="GDPR contact persons",
-        clock="deleted",
-        table=PrivacyContact,
-        clock_columns=("deleted_at",),
-        allowed_modes=("immediately", "days", "off"),
-        default_mode="off",
-        default_days=90,
-        clears_activity=("comment", "note"),
-        record_type=RT_CONTACT,
-    ),
-    RetentionRule(
-        key=RULE_INCIDENTS,
-        label_sv="Incidentrapporter",
-        label_en="Incident reports",
-        clock=("closed", "deleted"),
-        table=Incident,
-        clock_columns=("closed_at", "deleted_at"),
-        allowed_modes=("days", "off"),
-        default_mode="off",
-        default_days=1825,
-        clears_activity=("comment", "note"),
-        record_type=RT_INCIDENT,
-    ),
-    RetentionRule(
-        key=RULE_VERSIONS,
-        label_sv="Förteckning – ersatta signerade versioner",
-        label_en="Inventory – superseded signed versions",
-        clock="closed",
-        table=InventoryVersion,
-        clock_columns=("superseded_at",),
-        allowed_modes=("days", "off"),
-        default_mode="off",
-        default_days=3650,
-    ),
-    RetentionRule(
-        key=RULE_ACTIVITIES,
-        label_sv="Förteckning – borttagna behandlingar",
-        label_en="Inventory – deleted processing activities",
-        clock="deleted",
-        table=ProcessingActivity,
-        clock_columns=("deleted_at",),
-        allowed_modes=("immediately", "days", "off"),
-        default_mode="off",
-        default_days=365,
-    ),
-]
-
 def gdpr_paperwork(user: Any, record: dict[str, Any], write: bool) -> bool:
     """``RecordType.can_open``: like every privacy route, administrators and members of a
     group with the "gdpr" permission (plugins.privacy.routes.gdpr_user)."""
     return bool(user.can("gdpr"))
 
 
-RECORD_TYPES: list[RecordType] = [
-    RecordType(
-        RT_CONTACT, PrivacyContact, "Kontaktperson GDPR", "GDPR contact person", link=contact_link,
-        can_open=gdpr_paperwork,
-    ),
-    RecordType(
-        RT_INCIDENT, Incident, "Incidentrapport", "Incident report",
-        link=incident_link, number_column="number", can_open=gdpr_paperwork,
-    ),
-    RecordType(
-        RT_ACTIVITY, ProcessingActivity, "Behandling", "Processing activity",
-        link=activity_link, number_column="number", can_open=gdpr_paperwork,
-    ),
-    RecordType(
-        RT_VERSION, InventoryVersion, "Signerad förteckning", "Signed inventory",
-        link=version_link, number_column="version", can_open=gdpr_paperwork,
-    ),
-]
+def _employee(column: str, label_sv: str, label_en: str) -> Field:
+    """An employee reference: anonymizing that employee (M25) sets it to 0. A number, not a
+    value a person search could match."""
+    return Field(column, "employee_ref", "zero", label_sv, label_en, search=False)
 
-# table -> (place in Swedish and English, link of a record id, record type)
-_PLACES: dict[type[Table], tuple[tuple[str, str], Callable[[int], str], str]] = {
-    PrivacyContact: (PLACE_CONTACTS, contact_link, RT_CONTACT),
-    Incident: (PLACE_INCIDENTS, incident_link, RT_INCIDENT),
-    ProcessingActivity: (PLACE_INVENTORY, activity_link, RT_ACTIVITY),
-    InventoryVersion: (PLACE_INVENTORY, version_link, RT_VERSION),
-}
 
-# The kept free text a person types about people: what a breach affected and what was done
-# about it, a contact person's organization. Not the processing activities' descriptions
-# (organisational text about kinds of data and people, not about a person) nor a signed
-# inventory's content (a machine-made snapshot of those descriptions): both stay declared,
-# so an erasure redacts and verifies them, but they are not places a person is looked up.
-SEARCHED_TEXT = {
-    (Incident, "data_affected"), (Incident, "measures"), (PrivacyContact, "organization"),
-}
+def _kept_text(column: str, label_sv: str, label_en: str, search: bool = False) -> Field:
+    """Free text the rules keep (the inventory and how a breach was handled must remain):
+    written about processing and breaches it can still name a person, so an erasure redacts
+    the person's identifiers in it. Searched only where a person types about people (what a
+    breach affected and what was done about it, a contact person's organization), not the
+    processing activities' descriptions nor a signed inventory's machine-made snapshot."""
+    return Field(column, "free_text", "empty", label_sv, label_en, search=search)
 
-# Every column that can hold a person's name, address, e-mail or phone in free text; the
-# references (employee ids) are not searched for: they are numbers, not values.
-SEARCH_SOURCES: list[SearchSource] = [
-    SearchSource(
-        f.table, f.column, f.category, AREA,
-        _PLACES[f.table][0][0], _PLACES[f.table][0][1],
-        link=_PLACES[f.table][1], record_type=_PLACES[f.table][2],
-    )
-    for f in [*FIELDS, *(f for f in TEXT_FIELDS if (f.table, f.column) in SEARCHED_TEXT)]
-    if not f.category.endswith("_ref")
-]
+
+# The records the module keeps. None has a ``path``: the module's own routes and pages
+# (plugins.privacy.routes/pages) serve them, the layer derives only their declarations.
+# Every rule defaults to "off": the organization decides how long its GDPR records are kept.
+CONTACT = RecordSpec(
+    name=RT_CONTACT, table=PrivacyContact,
+    label_sv="Kontaktperson GDPR", label_en="GDPR contact person",
+    plural_sv="Kontaktpersoner", plural_en="Contact persons",
+    title_column="name", link=contact_link, can_open=gdpr_paperwork,
+    fields=(
+        Field("name", "name", "replace", "Namn", "Name", rule=RULE_CONTACTS),
+        Field("email", "email", "null", "E-post", "E-mail", rule=RULE_CONTACTS),
+        Field("phone", "phone", "null", "Telefon", "Phone", rule=RULE_CONTACTS),
+        Field("notes", "free_text", "empty", "Anteckningar", "Notes", rule=RULE_CONTACTS),
+        _employee("employee_id", "Anställd", "Employee"),
+        _kept_text("organization", "Organisation", "Organization", search=True),
+    ),
+    not_personal=((("role",), "a choice from a fixed list"),),
+    rules=(
+        RetentionRule(
+            key=RULE_CONTACTS, label_sv="Kontaktpersoner GDPR", label_en="GDPR contact persons",
+            clock="deleted", clock_columns=("deleted_at",),
+            allowed_modes=("immediately", "days", "off"), default_mode="off", default_days=90,
+            clears_activity=("comment", "note"),
+        ),
+    ),
+)
+
+INCIDENT = RecordSpec(
+    name=RT_INCIDENT, table=Incident,
+    label_sv="Incidentrapport", label_en="Incident report",
+    plural_sv="Incidentrapporter", plural_en="Incident reports",
+    number_column="number", status_column="status", link=incident_link, can_open=gdpr_paperwork,
+    fields=(
+        Field("title", "free_text", "replace", "Rubrik", "Title", rule=RULE_INCIDENTS),
+        Field("description", "free_text", "replace", "Vad som hänt", "What happened",
+              rule=RULE_INCIDENTS),
+        Field("people_affected", "free_text", "replace", "Berörda personer", "People affected",
+              rule=RULE_INCIDENTS),
+        Field("consequences", "free_text", "replace", "Konsekvenser", "Consequences",
+              rule=RULE_INCIDENTS),
+        Field("authority_reason", "free_text", "empty", "Motivering, tillsynsmyndighet",
+              "Reason, supervisory authority", rule=RULE_INCIDENTS),
+        Field("subjects_reason", "free_text", "empty", "Motivering, berörda",
+              "Reason, people affected", rule=RULE_INCIDENTS),
+        _employee("reported_by", "Rapporterad av", "Reported by"),
+        _kept_text("data_affected", "Berörda uppgifter", "Data affected", search=True),
+        _kept_text("measures", "Åtgärder", "Measures", search=True),
+    ),
+    not_personal=(
+        (("authority_decision", "subjects_decision", "status"), FIXED_LISTS),
+        (("authority_reference",), "the supervisory authority's case number"),
+    ),
+    rules=(
+        RetentionRule(
+            key=RULE_INCIDENTS, label_sv="Incidentrapporter", label_en="Incident reports",
+            clock=("closed", "deleted"), clock_columns=("closed_at", "deleted_at"),
+            allowed_modes=("days", "off"), default_mode="off", default_days=1825,
+            clears_activity=("comment", "note"),
+        ),
+    ),
+)
+
+ACTIVITY = RecordSpec(
+    name=RT_ACTIVITY, table=ProcessingActivity,
+    label_sv="Behandling", label_en="Processing activity",
+    title_column="name", number_column="number", link=activity_link, can_open=gdpr_paperwork,
+    places=(INVENTORY,),
+    fields=(
+        Field("owner_name", "name", "replace", "Ansvarig", "Responsible", rule=RULE_ACTIVITIES),
+        _employee("created_by", "Registrerad av", "Recorded by"),
+        _kept_text("name", "Behandling, namn", "Processing activity, name"),
+        _kept_text("purpose", "Ändamål", "Purpose"),
+        _kept_text("legal_basis_note", "Rättslig grund, kommentar", "Legal basis, note"),
+        _kept_text("data_subjects", "Kategorier av registrerade", "Categories of data subjects"),
+        _kept_text("personal_data", "Kategorier av personuppgifter", "Categories of personal data"),
+        _kept_text("recipients", "Mottagare", "Recipients"),
+        _kept_text("transfers", "Överföring till tredje land", "Transfers to third countries"),
+        _kept_text("retention", "Gallring", "Retention"),
+        _kept_text("security_measures", "Säkerhetsåtgärder", "Security measures"),
+    ),
+    not_personal=((("legal_basis", "modules"), FIXED_LISTS),),
+    rules=(
+        RetentionRule(
+            key=RULE_ACTIVITIES, label_sv="Förteckning – borttagna behandlingar",
+            label_en="Inventory – deleted processing activities",
+            clock="deleted", clock_columns=("deleted_at",),
+            allowed_modes=("immediately", "days", "off"), default_mode="off", default_days=365,
+        ),
+    ),
+)
+
+VERSION = RecordSpec(
+    name=RT_VERSION, table=InventoryVersion,
+    label_sv="Signerad förteckning", label_en="Signed inventory",
+    title_column=None, number_column="version", soft_delete=False,
+    link=version_link, can_open=gdpr_paperwork, places=(INVENTORY,),
+    fields=(
+        Field("signer_name", "name", "replace", "Signerad av", "Signed by", rule=RULE_VERSIONS),
+        Field("signer_phone", "phone", "empty", "Signerad med telefon (maskerad)",
+              "Signed with phone (masked)", rule=RULE_VERSIONS),
+        Field("contacts", "free_text", "empty", "Kontaktpersoner vid signering",
+              "Contact persons when signed", rule=RULE_VERSIONS),
+        Field("note", "free_text", "empty", "Kommentar", "Note", rule=RULE_VERSIONS),
+        _employee("signed_by", "Signerad av (anställd)", "Signed by (employee)"),
+        _kept_text("content", "Signerad förteckning, innehåll", "Signed inventory, content"),
+    ),
+    rules=(
+        RetentionRule(
+            key=RULE_VERSIONS, label_sv="Förteckning – ersatta signerade versioner",
+            label_en="Inventory – superseded signed versions",
+            clock="closed", clock_columns=("superseded_at",),
+            allowed_modes=("days", "off"), default_mode="off", default_days=3650,
+        ),
+    ),
+)
+
+RECORDS: tuple[RecordSpec, ...] = (CONTACT, INCIDENT, ACTIVITY, VERSION)
+RULES: list[RetentionRule] = [r for spec in RECORDS for r in spec.rules]
 
 TWO_FACTOR_CONTEXTS: list[TwoFactorContext] = [
     TwoFactorContext(

@@ -19,10 +19,11 @@ from typing import Annotated, Any, Literal
 from litestar import Controller, Request, Response, delete, get, patch, post
 from litestar.exceptions import PermissionDeniedException
 from litestar.params import FromQuery, JSONBody, PathParameter, QueryParameter
-from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_202_ACCEPTED
+from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
 from core.auth import SessionUser
 from core.listing import Limit, Offset
+from core.routes.signing import second_factor_required
 from core.web import AuthUser
 from plugins.privacy import export, services
 from plugins.privacy.schemas import (
@@ -42,7 +43,6 @@ from plugins.privacy.schemas import (
     NotifyIn,
     PrefillOut,
     RuleSummary,
-    SecondFactorOut,
     SignIn,
     SignOut,
     SystemOut,
@@ -93,8 +93,7 @@ class ActivitiesController(Controller):
         """The processing activities in number order, each checked against the system."""
         gdpr_user(user)
         total, rows = await services.list_activities(user.tenant_id, offset, limit, include_deleted)
-        items = await _activity_out(user.tenant_id, rows)
-        return ActivityPage(total=total, offset=offset, limit=limit, items=items)
+        return ActivityPage.of(offset, limit, (total, await _activity_out(user.tenant_id, rows)))
 
     @post("/", status_code=HTTP_201_CREATED)
     async def create(
@@ -183,18 +182,7 @@ class InventoryController(Controller):
             user, data.note, data.challenge_id, request.headers.get("user-agent", "")
         )
         if version is None:
-            assert decision is not None
-            return Response(
-                SignOut(
-                    status="second_factor_required",
-                    second_factor=SecondFactorOut(
-                        challenge_id=decision.challenge_id,
-                        masked_phone=decision.masked_phone,
-                        message=decision.message_text(),
-                    ),
-                ),
-                status_code=HTTP_202_ACCEPTED,
-            )
+            return second_factor_required(SignOut, decision)
         return Response(
             SignOut(status="signed", version=_version_out(version)), status_code=HTTP_201_CREATED
         )
@@ -203,9 +191,8 @@ class InventoryController(Controller):
     async def versions(self, user: AuthUser, offset: Offset = 0, limit: Limit = 50) -> VersionPage:
         """Every signed version, newest first (without their content)."""
         gdpr_user(user)
-        total, rows = await services.list_versions(user.tenant_id, offset, limit)
-        items = [_version_out(r, with_content=False) for r in rows]
-        return VersionPage(total=total, offset=offset, limit=limit, items=items)
+        found = await services.list_versions(user.tenant_id, offset, limit)
+        return VersionPage.of(offset, limit, found, lambda r: _version_out(r, with_content=False))
 
     @get("/versions/{version_id:int}")
     async def version(self, user: AuthUser, version_id: Id) -> VersionOut:
@@ -256,11 +243,8 @@ class IncidentsController(Controller):
         """The breach log, newest first; ``overdue=true`` lists those past the 72 hours
         without a notification to the supervisory authority."""
         gdpr_user(user)
-        total, rows = await services.list_incidents(
-            user.tenant_id, offset, limit, status, overdue, include_deleted
-        )
-        items = [_incident_out(r) for r in rows]
-        return IncidentPage(total=total, offset=offset, limit=limit, items=items)
+        found = await services.list_incidents(user.tenant_id, offset, limit, status, overdue, include_deleted)
+        return IncidentPage.of(offset, limit, found, _incident_out)
 
     @post("/", status_code=HTTP_201_CREATED)
     async def create(
@@ -334,11 +318,8 @@ class ContactsController(Controller):
         include_deleted: FromQuery[bool] = False,
     ) -> ContactPage:
         gdpr_user(user)
-        total, rows = await services.list_contacts(
-            user.tenant_id, offset, limit, role, include_deleted
-        )
-        items = [_contact_out(r) for r in rows]
-        return ContactPage(total=total, offset=offset, limit=limit, items=items)
+        found = await services.list_contacts(user.tenant_id, offset, limit, role, include_deleted)
+        return ContactPage.of(offset, limit, found, _contact_out)
 
     @post("/", status_code=HTTP_201_CREATED)
     async def create(

@@ -12,6 +12,9 @@ from typing import Annotated, Literal
 
 import msgspec
 
+from core.listing import Page
+from core.routes.schemas import SecondFactorOut
+
 Name = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
 Str200 = Annotated[str, msgspec.Meta(max_length=200)]
 Str100 = Annotated[str, msgspec.Meta(max_length=100)]
@@ -101,10 +104,7 @@ class ActivityOut(msgspec.Struct):
     incomplete: list[str] = []
 
 
-class ActivityPage(msgspec.Struct):
-    total: int
-    offset: int
-    limit: int
+class ActivityPage(Page):
     items: list[ActivityOut]
 
 
@@ -144,12 +144,6 @@ class SignIn(msgspec.Struct, forbid_unknown_fields=True):
     challenge_id: ChallengeId | None = None
 
 
-class SecondFactorOut(msgspec.Struct):
-    challenge_id: str | None
-    masked_phone: str | None
-    message: str | None
-
-
 class VersionOut(msgspec.Struct):
     id: int
     version: int
@@ -171,10 +165,7 @@ class SignOut(msgspec.Struct):
     second_factor: SecondFactorOut | None = None
 
 
-class VersionPage(msgspec.Struct):
-    total: int
-    offset: int
-    limit: int
+class VersionPage(Page):
     items: list[VersionOut]
 
 
@@ -274,10 +265,7 @@ class IncidentOut(msgspec.Struct):
     deadline: DeadlineOut
 
 
-class IncidentPage(msgspec.Struct):
-    total: int
-    offset: int
-    limit: int
+class IncidentPage(Page):
     items: list[IncidentOut]
 
 
@@ -319,8 +307,5 @@ class ContactOut(msgspec.Struct):
     anonymized_at: datetime | None
 
 
-class ContactPage(msgspec.Struct):
-    total: int
-    offset: int
-    limit: int
+class ContactPage(Page):
     items: list[ContactOut]
