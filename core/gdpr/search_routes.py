@@ -5,7 +5,7 @@ Open to administrators and to members of a group holding the "gdpr" permission.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, ClassVar
 
 import msgspec
 from litestar import Controller, MediaType, Request, get, post
@@ -14,13 +14,12 @@ from litestar.params import FromPath, JSONBody, QueryParameter
 from litestar.response import Response
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_202_ACCEPTED
 
-from core.db import atomic
-
 from core.auth import SessionUser
+from core.db import atomic
 from core.eventlog import log_event
-from core.listing import Limit
 from core.gdpr import search as search_index
 from core.gdpr import subjects
+from core.listing import Limit
 from core.security import keyed_hash
 from core.web import AuthUser, client_ip
 
@@ -126,13 +125,18 @@ class GroupOut(msgspec.Struct):
     place: str
     total: int
     hits: list[HitOut]
+    capped: bool = False
+    """``total`` is a floor, not a count: more than this many records match (shown "10 000+")."""
 
 
 class SearchOut(msgspec.Struct):
     """The API's one pagination shape (core.listing), applied per group: ``offset`` and
     ``limit`` window each group's hits (a group's ``total`` counts all of them), and
     ``total`` counts every hit of every group. The groups themselves are few (one per
-    place a value is stored) and always all listed, so they are ``groups``, not ``items``."""
+    place a value is stored) and always all listed, so they are ``groups``, not ``items``.
+
+    A group matching more than 10,000 records has ``total`` 10,000 and ``capped`` true (the
+    page shows "10 000+"); ``total_capped`` says the answer's ``total`` is such a floor too."""
 
     query_kind: str
     total: int
@@ -140,6 +144,7 @@ class SearchOut(msgspec.Struct):
     limit: int
     truncated: bool
     groups: list[GroupOut]
+    total_capped: bool = False
 
 
 def require_gdpr(user: SessionUser) -> SessionUser:
@@ -158,7 +163,7 @@ async def audit_lookup(user: SessionUser, action: str, text: str, ip: str) -> No
 
 class SearchController(Controller):
     path = "/api/gdpr"
-    tags = ["gdpr"]
+    tags: ClassVar[list[str]] = ["gdpr"]
 
     @get("/search")
     async def search(
@@ -247,4 +252,4 @@ class SearchController(Controller):
         return msgspec.convert(result, EraseOut)
 
 
-__all__ = ["SearchController", "require_gdpr", "audit_lookup"]
+__all__ = ["SearchController", "audit_lookup", "require_gdpr"]

@@ -221,7 +221,9 @@ async def test_hook_veto_erasure(admin_client, tenant):
         merged.update(await await_me_maybe(a) or {})
     assert set(merged) == {made[0]} and "bookkeeping" in merged[made[0]]
     # Another rule, or another tenant's ids: nothing kept.
-    answers = get_host().call_plugin("orders", "veto_erasure", tenant_id=tenant.id + 10_000, rule="orders", record_ids=made)
+    answers = get_host().call_plugin(
+        "orders", "veto_erasure", tenant_id=tenant.id + 10_000, rule="orders", record_ids=made
+    )
     for a in answers:
         assert not await await_me_maybe(a)
 
