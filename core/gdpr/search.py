@@ -1438,7 +1438,9 @@ async def _countable(
     for r in rows:
         fid, n = int(r["field_id"]), int(r["n"])
         key = by_id.get(fid)
-        if n < COUNT_FROM or key is None or key[1] not in reg.tables.get(key[0], {}):
+        # More than MAX_LINKED_SUBJECTS: a counted place starts no link to a person, as
+        # reading it would not (collect_matches).
+        if n < max(COUNT_FROM, MAX_LINKED_SUBJECTS + 1) or key is None or key[1] not in reg.tables.get(key[0], {}):
             continue
         srcs = reg.sources_of(*key)
         if len(srcs) != 1:  # split between places by the rows' values: read them

@@ -27,6 +27,7 @@ async def both_paths(
     client: AsyncTestClient, monkeypatch: pytest.MonkeyPatch, q: str, **params: Any
 ) -> dict:
     """The answer by counting (COUNT_FROM 3), asserted equal to the answer by reading."""
+    monkeypatch.setattr(gs, "MAX_LINKED_SUBJECTS", 2)
     monkeypatch.setattr(gs, "COUNT_FROM", 10**9)
     read = await search(client, q, **params)
     monkeypatch.setattr(gs, "COUNT_FROM", 3)
@@ -41,6 +42,7 @@ async def test_a_large_prefix_answer_pages_like_reading_every_match(admin_client
     prefix = word.lower()
     async with snapshot():
         monkeypatch.setattr(gs, "COUNT_FROM", 3)
+        monkeypatch.setattr(gs, "MAX_LINKED_SUBJECTS", 2)
         reg = gs.registry()
         by_id = {fid: key for key, fid in (await gs.field_ids(reg)).items()}
         counted = await gs._countable(tenant.id, gs.parse_query(prefix), reg, by_id, gs.EVERY_RECORD)
@@ -67,6 +69,7 @@ async def test_a_total_above_the_cap_is_reported_as_capped(admin_client, tenant,
     for i in range(N):
         await make_customer(admin_client, name=f"{word} {i}")
     monkeypatch.setattr(gs, "COUNT_FROM", 3)
+    monkeypatch.setattr(gs, "MAX_LINKED_SUBJECTS", 2)
     monkeypatch.setattr(gs, "TOTAL_CAP", 5)
     r = await search(admin_client, word, limit=2)
     g = customer_group(r)
@@ -90,6 +93,7 @@ async def test_records_the_searcher_may_not_open_are_not_counted(app, admin_clie
             "work_reference": "AO-1", "comment": f"Montage {word}"})
         assert r.status_code == 201, r.text
     monkeypatch.setattr(gs, "COUNT_FROM", 3)
+    monkeypatch.setattr(gs, "MAX_LINKED_SUBJECTS", 2)
     admin = [g for g in (await search(admin_client, word, limit=2))["groups"] if g["record_type"] == "time_report"]
     assert [(g["total"], len(g["hits"])) for g in admin] == [(N, 2)]
     async with gdpr_employee(app, admin_client, tenant) as gdpr:
@@ -113,3 +117,25 @@ async def test_another_tenants_matches_never_count(app, admin_client, tenant, ot
         assert g["total"] == N and {h["record_id"] for h in g["hits"]} == set(theirs)
     g = customer_group(await both_paths(admin_client, monkeypatch, word, limit=20))
     assert g["total"] == 4 and {h["record_id"] for h in g["hits"]} == set(mine)
+
+
+async def test_what_is_linked_to_a_counted_place_is_found_as_when_read(admin_client, tenant, monkeypatch):
+    """The activity attached to the records of a counted place is found (by the query as a
+    subquery, no id list), and a case referring to one of many customers is not (as reading
+    every match would not either: more than MAX_LINKED_SUBJECTS people found)."""
+    word = unique_word()
+    ids = [(await make_customer(admin_client, name=f"{word} {i}"))["id"] for i in range(N)]
+    notes = []
+    for cid in ids[:2]:
+        r = await admin_client.post(
+            f"/api/activity/customers/customer/{cid}/", json={"kind": "comment", "body": "Ringde om fakturan"}
+        )
+        assert r.status_code == 201, r.text
+        notes.append(r.json()["id"])
+    case = await admin_client.post("/api/cases/", json={"title": "Ärende utan namn", "customer_id": ids[0]})
+    assert case.status_code == 201, case.text
+    answer = await both_paths(admin_client, monkeypatch, word, limit=20)
+    found = {(g["module"], g["record_type"], h["record_id"]) for g in answer["groups"] for h in g["hits"]}
+    assert {r for m, rt, r in found if rt == "customer" and m == "customers"} == set(ids)
+    assert not [r for m, rt, r in found if rt == "case"]
+    assert {r for m, rt, r in found if (m, rt) == ("core", "activity")} == set(notes)
