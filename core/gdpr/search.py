@@ -1143,33 +1143,23 @@ async def _linked_rows(
     activity = _first_field(reg, fids, "activity")
     if activity is None:
         return
+    async def activity_of(owner: str, key: str, cond: str, args: list[Any]) -> None:
+        rows = await raw(
+            f"SELECT id FROM activity WHERE tenant_id = {{}} AND plugin = {{}} AND record_type = {{}} AND {cond}",
+            tenant_id, owner, key, *args,
+        )
+        if rows:
+            per_field[activity].update(int(r["id"]) for r in rows)
+
     for (owner, key), rt in decl.record_types.items():
         rids = sorted(found_in(rt.table._meta.tablename))
         for at in range(0, len(rids), 1000):
-            id_sql, id_args = ids_in("record_id", rids[at : at + 1000])
-            rows = await raw(
-                "SELECT id FROM activity WHERE tenant_id = {} AND plugin = {} AND record_type = {} "
-                f"AND {id_sql}",
-                tenant_id, owner, key, *id_args,
-            )
-            if rows:
-                per_field[activity].update(int(r["id"]) for r in rows)
+            await activity_of(owner, key, *ids_in("record_id", rids[at : at + 1000]))
         big = counted_in(rt.table._meta.tablename)
         if big and parsed is not None:
             # The counted fields' records, as the query itself: no id list through Python.
-            f_sql, f_args = ids_in("t.field_id", big)
-            subs, sub_args = [], []
-            for alt in parsed.alternatives:
-                where, args = _alt_sql(tenant_id, alt)
-                subs.append(f"SELECT t.record_id FROM gdpr_search_term t WHERE {where} AND {f_sql}")
-                sub_args.extend([*args, *f_args])
-            rows = await raw(
-                "SELECT a.id FROM activity a WHERE a.tenant_id = {} AND a.plugin = {} AND a.record_type = {} "
-                f"AND a.record_id IN ({' UNION '.join(subs)})",
-                tenant_id, owner, key, *sub_args,
-            )
-            if rows:
-                per_field[activity].update(int(r["id"]) for r in rows)
+            sql, args = _union_sql(tenant_id, parsed, big)
+            await activity_of(owner, key, f"record_id IN ({sql})", args)
 
 
 SUBJECT_KINDS = ("customer", "contact", "employee")
@@ -1399,27 +1389,26 @@ queries do (measured with bench/search.py on SQLite at 200k values: a field of 1
 answered 10-30 ms slower counted than collected)."""
 
 
-def _union_sql(tenant_id: int, parsed: ParsedQuery, fid: int) -> tuple[str, list[Any]]:
-    """The records of field ``fid`` matching any alternative, as one SELECT of ``record_id``
-    (UNION: a record matching two alternatives is one record)."""
+def _union_sql(tenant_id: int, parsed: ParsedQuery, field_ids: list[int]) -> tuple[str, list[Any]]:
+    """The records of the fields ``field_ids`` matching any alternative, as one SELECT of
+    ``record_id`` (UNION: a record matching two alternatives is one record)."""
+    f_sql, f_args = ids_in("t.field_id", field_ids)
     subs: list[str] = []
     args: list[Any] = []
     for alt in parsed.alternatives:
         where, more = _alt_sql(tenant_id, alt)
-        subs.append(f"SELECT DISTINCT t.record_id FROM gdpr_search_term t WHERE {where} AND t.field_id = {{}}")
-        args.extend([*more, fid])
+        subs.append(f"SELECT DISTINCT t.record_id FROM gdpr_search_term t WHERE {where} AND {f_sql}")
+        args.extend([*more, *f_args])
     return " UNION ".join(subs), args
 
 
 async def _field_ids(tenant_id: int, parsed: ParsedQuery, fid: int, *, limit: int | None = None) -> set[int]:
     """Record ids of field ``fid`` matching the query, the newest ``limit`` (all without)."""
     tail = "" if limit is None else f" ORDER BY record_id DESC LIMIT {int(limit)}"
-    if len(parsed.alternatives) == 1:
-        where, args = _alt_sql(tenant_id, parsed.alternatives[0])
-        sql = f"SELECT DISTINCT t.record_id FROM gdpr_search_term t WHERE {where} AND t.field_id = {{}}"
-        rows = await raw(sql + tail.replace("record_id", "t.record_id"), *args, fid)
+    sql, args = _union_sql(tenant_id, parsed, [fid])
+    if len(parsed.alternatives) == 1:  # no derived table: the planner sorts the index's rows
+        rows = await raw(sql + tail.replace("record_id", "t.record_id"), *args)
     else:
-        sql, args = _union_sql(tenant_id, parsed, fid)
         rows = await raw(f"SELECT record_id FROM ({sql}) m{tail}", *args)
     return {int(r["record_id"]) for r in rows}
 
