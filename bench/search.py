@@ -5,7 +5,8 @@ installed modules (customers with contact persons, cases, work orders, activity)
 data for 9 other tenants, through the plugins' own tables (the index is kept by the same
 triggers and commit-time flush as in production). Then it runs ``--queries`` queries of each
 kind (e-mail, phone, personal identity number, name prefix), written the ways people write
-them, through ``core.gdpr.search.search`` (the whole answer: lookup, rows, grouping), and a
+them, through ``core.gdpr.search.search`` (the whole answer: lookup, rows, grouping, each
+record type's ``can_open`` for a searching administrator, as the route runs it), and a
 sample of the same queries as a plain per-table ``lower(col) LIKE '%…%'`` scan over every
 declared place.
 

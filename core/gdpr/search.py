@@ -1236,7 +1236,12 @@ async def search(
     ``viewer``: the searching employee (core.auth.SessionUser); a record its type's
     ``can_open`` (read-only) says they may not open is found only through a reference,
     without its value (None: nobody's).
-    Totals come from the index alone (counts per field); only the page's rows are read.
+    Totals come from the index alone (counts per field); only the page's rows are read. A
+    place whose every record the searcher reads and that matches :data:`COUNT_FROM` records
+    or more (a common name's prefix) is counted and paged in SQL (:func:`_countable`), its
+    record ids never collected; a group above :data:`TOTAL_CAP` says ``capped`` (and the
+    answer ``total_capped``), its total that cap ("10 000+"). A record the searcher may not
+    open is not counted (the gate, :func:`_gate`), whichever way its place is answered.
     """
     parsed = parse_query(q_text)
     reg = registry()
@@ -1278,7 +1283,7 @@ async def _search(
     for fid, rids in per_field.items():
         key = by_id.get(fid)
         srcs = reg.sources_of(*key) if key is not None else []
-        if not srcs:
+        if key is None or not srcs:
             continue
         if len(srcs) == 1 or not any(s.source.where for s in srcs):
             per_source[srcs[0].index].extend(rids)
