@@ -5,7 +5,8 @@ installed modules (customers with contact persons, cases, work orders, activity)
 data for 9 other tenants, through the plugins' own tables (the index is kept by the same
 triggers and commit-time flush as in production). Then it runs ``--queries`` queries of each
 kind (e-mail, phone, personal identity number, name prefix), written the ways people write
-them, through ``core.gdpr.search.search`` (the whole answer: lookup, rows, grouping), and a
+them, through ``core.gdpr.search.search`` (the whole answer: lookup, rows, grouping, each
+record type's ``can_open`` for a searching administrator, as the route runs it), and a
 sample of the same queries as a plain per-table ``lower(col) LIKE '%…%'`` scan over every
 declared place.
 
@@ -173,6 +174,7 @@ async def like_scan(tenant_id: int, text: str) -> int:
 
 async def main(args: argparse.Namespace) -> dict[str, Any]:
     from core import builtin  # noqa: F401  (the core's own plugin, before the host)
+    from core.auth import SessionUser
     from core.db import is_sqlite, pooled, raw
     from core.gdpr import search as gs
     from core.migrate import migrate
@@ -198,6 +200,8 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
         seed_s = time.perf_counter() - t0
         terms = (await raw("SELECT COUNT(*) AS n FROM gdpr_search_term"))[0]["n"]
 
+        # A searching administrator, as the route passes it: every record type's can_open runs.
+        viewer = SessionUser(0, main_tenant, "bench", 0, "Bench", "bench@example.invalid", "admin", "sv")
         kinds = {
             "email": lambda p: p.email.upper() if rng.random() < 0.3 else p.email,
             "phone": lambda p: phone_forms(p.phone, rng),
@@ -218,7 +222,7 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
             found = 0
             for qtext in sample:
                 t = time.perf_counter()
-                answer = await gs.search(main_tenant, qtext, page_size=20)
+                answer = await gs.search(main_tenant, qtext, viewer=viewer, page_size=20)
                 times.append(time.perf_counter() - t)
                 found += answer["total"] > 0
             scan_times: list[float] = []

@@ -125,13 +125,18 @@ class GroupOut(msgspec.Struct):
     place: str
     total: int
     hits: list[HitOut]
+    capped: bool = False
+    """``total`` is a floor, not a count: more than this many records match (shown "10 000+")."""
 
 
 class SearchOut(msgspec.Struct):
     """The API's one pagination shape (core.listing), applied per group: ``offset`` and
     ``limit`` window each group's hits (a group's ``total`` counts all of them), and
     ``total`` counts every hit of every group. The groups themselves are few (one per
-    place a value is stored) and always all listed, so they are ``groups``, not ``items``."""
+    place a value is stored) and always all listed, so they are ``groups``, not ``items``.
+
+    A group matching more than 10,000 records has ``total`` 10,000 and ``capped`` true (the
+    page shows "10 000+"); ``total_capped`` says the answer's ``total`` is such a floor too."""
 
     query_kind: str
     total: int
@@ -139,6 +144,7 @@ class SearchOut(msgspec.Struct):
     limit: int
     truncated: bool
     groups: list[GroupOut]
+    total_capped: bool = False
 
 
 def require_gdpr(user: SessionUser) -> SessionUser:
