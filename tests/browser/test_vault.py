@@ -28,7 +28,7 @@ async def _prepare(tenant: Any) -> tuple[int, str]:
 
 
 def test_authorized_user_reveals_an_entry_with_password_and_sms(new_page: Any, shot: Any, tenant: Any) -> None:
-    user_id, email = run(_prepare(tenant))
+    _user_id, email = run(_prepare(tenant))
     admin = new_page()
     login(admin, tenant)
     admin.goto("/vault")

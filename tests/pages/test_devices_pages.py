@@ -14,12 +14,15 @@ from tests.conftest import TEST_PASSWORD
 from tests.pages.helpers import page_login, post_form
 
 FIREFOX = "Mozilla/5.0 (X11; Linux x86_64; rv:120.0) Gecko/20100101 Firefox/120.0"
-CHROME_WIN = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36"
+CHROME_WIN = (
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36"
+)
 
 
 async def _devices(tenant_id: int, employee_id: int) -> list[int]:
     rows = await TrustedDevice.select(TrustedDevice.id).where(
-        (TrustedDevice.tenant_id == tenant_id) & (TrustedDevice.employee_id == employee_id))
+        (TrustedDevice.tenant_id == tenant_id) & (TrustedDevice.employee_id == employee_id)
+    )
     return sorted(int(r["id"]) for r in rows)
 
 

@@ -14,9 +14,13 @@ async def test_order_lines_invoice_and_delete(anon_client, tenant):
     r = await post_form(anon_client, "/orders/new", {"title": "Service av panna"}, "/orders/new")
     assert r.status_code == 303
     path = r.headers["location"]
-    r = await post_form(anon_client, path + "/lines", {"description": "Arbete", "quantity": "2", "unit_price": "pris"}, path)
+    r = await post_form(
+        anon_client, path + "/lines", {"description": "Arbete", "quantity": "2", "unit_price": "pris"}, path
+    )
     assert r.status_code == 400 and 'id="e-unit_price"' in r.text
-    r = await post_form(anon_client, path + "/lines", {"description": "Arbete", "quantity": "2", "unit_price": "650"}, path)
+    r = await post_form(
+        anon_client, path + "/lines", {"description": "Arbete", "quantity": "2", "unit_price": "650"}, path
+    )
     assert r.status_code == 303
     assert "1300.00" in (await anon_client.get(path)).text
     r = await post_form(anon_client, path + "/invoice", {}, path)

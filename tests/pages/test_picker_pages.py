@@ -48,7 +48,9 @@ async def test_suggestions_and_choosing_fill_the_id(anon_client, tenant, other_t
     r = await anon_client.get("/pick/customers?customer_search=nothing-like-it", headers={"HX-Request": "true"})
     assert "Lindqvist" not in r.text and 'role="status"' in r.text
     # Choosing answers the field again with the id filled in and the name beside it.
-    r = await anon_client.get(f"/pick/customers/choose?field=customer_id&id={mine['id']}", headers={"HX-Request": "true"})
+    r = await anon_client.get(
+        f"/pick/customers/choose?field=customer_id&id={mine['id']}", headers={"HX-Request": "true"}
+    )
     assert r.status_code == 200 and f'name="customer_id" type="number" min="0" value="{mine["id"]}"' in r.text
     assert "Lindqvist El AB" in r.text and 'id="picker-customer_id"' in r.text
     # Another organization's customer is not found; a bad field name is refused.
@@ -71,8 +73,12 @@ async def test_forms_have_the_picker_and_typing_the_id_still_works(anon_client, 
         assert r.status_code == 200, path
         assert 'id="s-customer_id"' in r.text and 'hx-get="/pick/customers?field=customer_id"' in r.text, path
         assert 'name="customer_id" type="number"' in r.text, path
-    r = await post_form(anon_client, "/cases/new", {"title": "Läckage", "kind": "case", "customer_id": str(mine["id"]),
-                                                    "customer_search": "Nils"}, "/cases/new")
+    r = await post_form(
+        anon_client,
+        "/cases/new",
+        {"title": "Läckage", "kind": "case", "customer_id": str(mine["id"]), "customer_search": "Nils"},
+        "/cases/new",
+    )
     assert r.status_code == 303
     assert "Nilsson Plåt" in (await anon_client.get(r.headers["location"])).text
 
@@ -83,7 +89,9 @@ async def test_htmx_is_served_locally_with_its_licence(anon_client, tenant):
     first, _, rest = r.text.partition("\n")
     assert first.startswith("/*! htmx 2.0.11") and "Zero-Clause BSD" in first
     # The vendored file is the published one, byte for byte, below the notice.
-    assert hashlib.sha256(rest.encode()).hexdigest() == "d6fdc75f204e6bdefa99b69bf1e6d4ac69b8a364f77929f45c13476b4000f717"
+    assert (
+        hashlib.sha256(rest.encode()).hexdigest() == "d6fdc75f204e6bdefa99b69bf1e6d4ac69b8a364f77929f45c13476b4000f717"
+    )
     assert (await anon_client.get("/static/htmx.LICENSE.txt")).status_code == 404  # kept beside, not served
     assert (await page_login(anon_client, tenant)).status_code == 303
     page = (await anon_client.get("/cases")).text
@@ -98,11 +106,19 @@ async def test_htmx_is_served_locally_with_its_licence(anon_client, tenant):
 async def test_csrf_header_alone_is_accepted_and_a_wrong_one_refused(anon_client, tenant):
     assert (await page_login(anon_client, tenant)).status_code == 303
     token = await csrf_of(anon_client, "/cases/new")
-    r = await anon_client.post("/cases/new", data={"title": "Via htmx", "kind": "case"},
-                               headers={"X-CSRF-Token": token, "HX-Request": "true"}, follow_redirects=False)
+    r = await anon_client.post(
+        "/cases/new",
+        data={"title": "Via htmx", "kind": "case"},
+        headers={"X-CSRF-Token": token, "HX-Request": "true"},
+        follow_redirects=False,
+    )
     assert r.status_code == 303
-    r = await anon_client.post("/cases/new", data={"title": "Falsk", "kind": "case"},
-                               headers={"X-CSRF-Token": "x" * 40}, follow_redirects=False)
+    r = await anon_client.post(
+        "/cases/new",
+        data={"title": "Falsk", "kind": "case"},
+        headers={"X-CSRF-Token": "x" * 40},
+        follow_redirects=False,
+    )
     assert r.status_code == 403
     r = await anon_client.post("/cases/new", data={"title": "Utan", "kind": "case"}, follow_redirects=False)
     assert r.status_code == 403
@@ -140,10 +156,16 @@ async def test_edit_forms_name_the_chosen_customer(anon_client, tenant):
 
 
 async def test_htmx_request_after_the_session_ended_sends_the_page_to_login(anon_client):
-    r = await anon_client.get("/pick/customers?customer_search=a", follow_redirects=False,
-                              headers={"HX-Request": "true", "HX-Current-URL": "http://testserver.local/cases/new"})
+    r = await anon_client.get(
+        "/pick/customers?customer_search=a",
+        follow_redirects=False,
+        headers={"HX-Request": "true", "HX-Current-URL": "http://testserver.local/cases/new"},
+    )
     assert r.status_code == 204 and r.headers["hx-redirect"] == "/login?next=%2Fcases%2Fnew"
     # Another site's address is never where the login goes on to.
-    r = await anon_client.get("/cases?q=x", follow_redirects=False,
-                              headers={"HX-Request": "true", "HX-Current-URL": "https://evil.example//x"})
+    r = await anon_client.get(
+        "/cases?q=x",
+        follow_redirects=False,
+        headers={"HX-Request": "true", "HX-Current-URL": "https://evil.example//x"},
+    )
     assert r.status_code == 204 and r.headers["hx-redirect"] == "/login?next=%2Fcases%3Fq%3Dx"

@@ -11,16 +11,22 @@ async def test_quote_lines_send_and_delete(anon_client, tenant):
     await page_login(anon_client, tenant)
     r = await post_form(anon_client, "/quotes/new", {"title": "", "valid_until": ""}, "/quotes/new")
     assert r.status_code == 400 and 'id="e-title"' in r.text
-    r = await post_form(anon_client, "/quotes/new", {"title": "Målning av fasad", "valid_until": "inte ett datum"}, "/quotes/new")
+    r = await post_form(
+        anon_client, "/quotes/new", {"title": "Målning av fasad", "valid_until": "inte ett datum"}, "/quotes/new"
+    )
     assert r.status_code == 400 and 'id="e-valid_until"' in r.text
     r = await post_form(anon_client, "/quotes/new", {"title": "Målning av fasad"}, "/quotes/new")
     assert r.status_code == 303
     path = r.headers["location"]
     r = await post_form(anon_client, path + "/send", {"email": "kund@example.se"}, path)
     assert r.status_code == 409  # no lines yet: said on the page
-    r = await post_form(anon_client, path + "/lines", {"description": "Färg", "quantity": "x", "unit_price": "100"}, path)
+    r = await post_form(
+        anon_client, path + "/lines", {"description": "Färg", "quantity": "x", "unit_price": "100"}, path
+    )
     assert r.status_code == 400 and 'id="e-quantity"' in r.text
-    r = await post_form(anon_client, path + "/lines", {"description": "Färg", "quantity": "2", "unit_price": "99,50"}, path)
+    r = await post_form(
+        anon_client, path + "/lines", {"description": "Färg", "quantity": "2", "unit_price": "99,50"}, path
+    )
     assert r.status_code == 303
     assert "199.00" in (await anon_client.get(path)).text
     r = await post_form(anon_client, path + "/send", {"email": "inte"}, path)

@@ -41,8 +41,17 @@ async def test_edit_quote(anon_client, tenant, other_tenant):
     r = await anon_client.post(f"{path}/edit", data={"title": "Utan token"}, follow_redirects=False)
     assert r.status_code == 403
     assert (await Quote.select(Quote.title).where(Quote.id == quote_id).first())["title"] == "Målning"
-    r = await post_form(anon_client, f"{path}/edit", {"title": "Målning av fasad", "description": "Två lager",
-                                                     "customer_id": str(customer["id"]), "valid_until": ""}, path)
+    r = await post_form(
+        anon_client,
+        f"{path}/edit",
+        {
+            "title": "Målning av fasad",
+            "description": "Två lager",
+            "customer_id": str(customer["id"]),
+            "valid_until": "",
+        },
+        path,
+    )
     assert r.status_code == 303
     row = await Quote.select().where(Quote.id == quote_id).first()
     assert row["title"] == "Målning av fasad" and row["customer_id"] == customer["id"] and row["valid_until"] is None
@@ -67,19 +76,34 @@ async def test_edit_order(anon_client, tenant, other_tenant):
     r = await anon_client.get(f"{path}/edit")
     assert r.status_code == 200 and 'value="Ref 1"' in r.text and 'id="f-number"' in r.text
     r = await post_form(anon_client, f"{path}/edit", {"title": "Service", "number": str(taken)}, path)
-    assert r.status_code == 400 and 'id="e-number"' in r.text and f"Nummer {taken} används redan i organisationen." in r.text
+    assert (
+        r.status_code == 400
+        and 'id="e-number"' in r.text
+        and f"Nummer {taken} används redan i organisationen." in r.text
+    )
     r = await post_form(anon_client, f"{path}/edit", {"title": "Service", "customer_id": "tre"}, path)
     assert r.status_code == 400 and 'id="e-customer_id"' in r.text
     r = await anon_client.post(f"{path}/edit", data={"title": "Utan token"}, follow_redirects=False)
     assert r.status_code == 403
-    r = await post_form(anon_client, f"{path}/edit", {"title": "Service av panna", "number": "", "customer_reference": "Ref 2",
-                                                     "invoice_comment": "Faktura via e-post"}, path)
+    r = await post_form(
+        anon_client,
+        f"{path}/edit",
+        {
+            "title": "Service av panna",
+            "number": "",
+            "customer_reference": "Ref 2",
+            "invoice_comment": "Faktura via e-post",
+        },
+        path,
+    )
     assert r.status_code == 303
     row = await Order.select().where(Order.id == order_id).first()
     assert row["title"] == "Service av panna" and row["customer_reference"] == "Ref 2"
     assert row["invoice_comment"] == "Faktura via e-post"
     # Invoiced: no longer changed.
-    r = await post_form(anon_client, f"{path}/lines", {"description": "Arbete", "quantity": "1", "unit_price": "500"}, path)
+    r = await post_form(
+        anon_client, f"{path}/lines", {"description": "Arbete", "quantity": "1", "unit_price": "500"}, path
+    )
     assert r.status_code == 303
     assert (await post_form(anon_client, f"{path}/invoice", {}, path)).status_code == 303
     r = await post_form(anon_client, f"{path}/edit", {"title": "Efter fakturan"}, path)
@@ -101,8 +125,12 @@ async def test_edit_project(anon_client, tenant, other_tenant):
     assert r.status_code == 400 and 'id="e-title"' in r.text
     r = await anon_client.post(f"{path}/edit", data={"title": "Utan token"}, follow_redirects=False)
     assert r.status_code == 403
-    r = await post_form(anon_client, f"{path}/edit", {"title": "Badrum och kök", "end_customer_name": "Eva Ek",
-                                                     "end_customer_phone": "070-111 22 33"}, path)
+    r = await post_form(
+        anon_client,
+        f"{path}/edit",
+        {"title": "Badrum och kök", "end_customer_name": "Eva Ek", "end_customer_phone": "070-111 22 33"},
+        path,
+    )
     assert r.status_code == 303
     row = await Project.select().where(Project.id == project_id).first()
     assert row["title"] == "Badrum och kök" and row["end_customer_name"] == "Eva Ek"

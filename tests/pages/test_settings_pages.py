@@ -35,13 +35,17 @@ async def test_anonymization_table_preview_then_save(anon_client, tenant):
     from datetime import timedelta
 
     for name, ago in (("Gammal Kund", 90), ("Ny Kund", 1)):
-        await Customer.insert(Customer(tenant_id=tenant.id, number=1000 + ago, kind="private", name=name,
-                                       deleted_at=now - timedelta(days=ago)))
+        await Customer.insert(
+            Customer(
+                tenant_id=tenant.id, number=1000 + ago, kind="private", name=name, deleted_at=now - timedelta(days=ago)
+            )
+        )
     r = await anon_client.get("/settings/gdpr/anonymization")
     assert r.status_code == 200
     assert 'name="mode.customers"' in r.text and 'name="mode.cases"' in r.text  # the whole table
     r = await post_form(
-        anon_client, "/settings/gdpr/anonymization",
+        anon_client,
+        "/settings/gdpr/anonymization",
         {"action": "preview", "mode.customers": "days", "days.customers": "30"},
         "/settings/gdpr/anonymization",
     )
@@ -52,13 +56,15 @@ async def test_anonymization_table_preview_then_save(anon_client, tenant):
     r = await anon_client.get("/settings/gdpr/anonymization")
     assert '<option value="off" selected>' in r.text.split('name="mode.customers"')[1].split("</select>")[0]
     r = await post_form(
-        anon_client, "/settings/gdpr/anonymization",
+        anon_client,
+        "/settings/gdpr/anonymization",
         {"action": "preview", "mode.customers": "days", "days.customers": "0"},
         "/settings/gdpr/anonymization",
     )
     assert r.status_code == 400 and 'id="e-days-customers"' in r.text
     r = await post_form(
-        anon_client, "/settings/gdpr/anonymization",
+        anon_client,
+        "/settings/gdpr/anonymization",
         {"action": "save", "mode.customers": "days", "days.customers": "30"},
         "/settings/gdpr/anonymization",
     )
@@ -70,8 +76,10 @@ async def test_anonymization_table_preview_then_save(anon_client, tenant):
 async def test_search_for_data_groups_hits_with_links(anon_client, tenant):
     await page_login(anon_client, tenant)
     r = await post_form(
-        anon_client, "/customers/new",
-        {"name": "Sigrid Söderberg", "kind": "private", "email": "sigrid@example.se"}, "/customers/new",
+        anon_client,
+        "/customers/new",
+        {"name": "Sigrid Söderberg", "kind": "private", "email": "sigrid@example.se"},
+        "/customers/new",
     )
     customer_path = r.headers["location"]
     r = await anon_client.get("/settings/gdpr/search?q=Söderberg")
@@ -87,27 +95,49 @@ async def test_employee_phone_fixed_under_settings_and_groups(anon_client, tenan
     import re
 
     await page_login(anon_client, tenant)
-    r = await post_form(anon_client, "/settings/employees/new",
-                        {"name": "Olle Ny", "email": "bad", "role": "user"}, "/settings/employees/new")
+    r = await post_form(
+        anon_client,
+        "/settings/employees/new",
+        {"name": "Olle Ny", "email": "bad", "role": "user"},
+        "/settings/employees/new",
+    )
     assert r.status_code == 400 and 'id="e-email"' in r.text
-    r = await post_form(anon_client, "/settings/employees/new",
-                        {"name": "Olle Ny", "email": f"olle@{tenant.slug}.example", "role": "user"},
-                        "/settings/employees/new")
+    r = await post_form(
+        anon_client,
+        "/settings/employees/new",
+        {"name": "Olle Ny", "email": f"olle@{tenant.slug}.example", "role": "user"},
+        "/settings/employees/new",
+    )
     assert r.status_code == 303
     page = (await anon_client.get("/settings/employees")).text
     assert "Inget telefonnummer" in page
-    edit = [m for m in re.findall(r'href="(/settings/employees/\d+/edit)"', page)
-            if m != f"/settings/employees/{tenant.admin_id}/edit"][0]
-    r = await post_form(anon_client, edit, {"name": "Olle Ny", "email": f"olle@{tenant.slug}.example",
-                                            "role": "user", "mobile_phone": "nej"}, edit)
+    edit = next(
+        m
+        for m in re.findall(r'href="(/settings/employees/\d+/edit)"', page)
+        if m != f"/settings/employees/{tenant.admin_id}/edit"
+    )
+    r = await post_form(
+        anon_client,
+        edit,
+        {"name": "Olle Ny", "email": f"olle@{tenant.slug}.example", "role": "user", "mobile_phone": "nej"},
+        edit,
+    )
     assert r.status_code == 400 and 'id="e-mobile_phone"' in r.text
-    r = await post_form(anon_client, edit, {"name": "Olle Ny", "email": f"olle@{tenant.slug}.example",
-                                            "role": "user", "mobile_phone": "070-111 22 33"}, edit)
+    r = await post_form(
+        anon_client,
+        edit,
+        {"name": "Olle Ny", "email": f"olle@{tenant.slug}.example", "role": "user", "mobile_phone": "070-111 22 33"},
+        edit,
+    )
     assert r.status_code == 303
     assert "+46701112233" in (await anon_client.get("/settings/employees")).text
     employee_id = edit.split("/")[3]
-    r = await post_form(anon_client, "/settings/groups/new",
-                        {"name": "Tekniker", "permissions": "vault", "members": employee_id}, "/settings/groups/new")
+    r = await post_form(
+        anon_client,
+        "/settings/groups/new",
+        {"name": "Tekniker", "permissions": "vault", "members": employee_id},
+        "/settings/groups/new",
+    )
     assert r.status_code == 303
     page = (await anon_client.get("/settings/employees")).text
     assert "Tekniker" in page and "vault" in page
@@ -121,18 +151,35 @@ async def test_two_factor_settings_page(anon_client, tenant):
     await page_login(anon_client, tenant)
     r = await anon_client.get("/twofactor/settings")
     assert r.status_code == 200 and 'id="sms-first"' in r.text
-    for key in ("employee_login", "employee_reset", "portal_login", "portal_reset", "customer_conversations",
-                "extra_costs", "payment_plans", "quotes", "gdpr_inventory"):  # the nine of the brief
+    for key in (
+        "employee_login",
+        "employee_reset",
+        "portal_login",
+        "portal_reset",
+        "customer_conversations",
+        "extra_costs",
+        "payment_plans",
+        "quotes",
+        "gdpr_inventory",
+    ):  # the nine of the brief
         assert f'value="{key}"' in r.text, key
-    r = await post_form(anon_client, "/twofactor/settings/sms",
-                        {"sms_active": "on", "provider": "outbox", "sender": "för långt avsändarnamn", "daily_cap": "100"},
-                        "/twofactor/settings")
+    r = await post_form(
+        anon_client,
+        "/twofactor/settings/sms",
+        {"sms_active": "on", "provider": "outbox", "sender": "för långt avsändarnamn", "daily_cap": "100"},
+        "/twofactor/settings",
+    )
     assert r.status_code == 400 and 'id="e-sender"' in r.text
-    r = await post_form(anon_client, "/twofactor/settings/sms",
-                        {"sms_active": "on", "provider": "outbox", "sender": "Gallra", "daily_cap": "100"},
-                        "/twofactor/settings")
+    r = await post_form(
+        anon_client,
+        "/twofactor/settings/sms",
+        {"sms_active": "on", "provider": "outbox", "sender": "Gallra", "daily_cap": "100"},
+        "/twofactor/settings",
+    )
     assert r.status_code == 303
-    r = await post_form(anon_client, "/twofactor/settings/contexts", {"enabled": "employee_login"}, "/twofactor/settings")
+    r = await post_form(
+        anon_client, "/twofactor/settings/contexts", {"enabled": "employee_login"}, "/twofactor/settings"
+    )
     assert r.status_code == 303
     r = await anon_client.get("/twofactor/settings")
     assert 'id="sms-first"' not in r.text and 'value="employee_login" checked' in r.text
@@ -140,23 +187,43 @@ async def test_two_factor_settings_page(anon_client, tenant):
 
 async def test_subject_export_and_erasure_with_preview(anon_client, tenant):
     await page_login(anon_client, tenant)
-    r = await post_form(anon_client, "/customers/new",
-                        {"name": "Erik Eriksson", "kind": "private", "email": "erik@example.se"}, "/customers/new")
+    r = await post_form(
+        anon_client,
+        "/customers/new",
+        {"name": "Erik Eriksson", "kind": "private", "email": "erik@example.se"},
+        "/customers/new",
+    )
     customer_path = r.headers["location"]
     r = await post_form(anon_client, "/settings/gdpr/subject", {"action": "preview"}, "/settings/gdpr/subject")
     assert r.status_code == 400 and 'id="e-emails"' in r.text
-    r = await post_form(anon_client, "/settings/gdpr/subject", {"action": "preview", "phones": "inte ett nummer"},
-                        "/settings/gdpr/subject")
+    r = await post_form(
+        anon_client,
+        "/settings/gdpr/subject",
+        {"action": "preview", "phones": "inte ett nummer"},
+        "/settings/gdpr/subject",
+    )
     assert r.status_code == 400 and 'id="e-phones"' in r.text
-    r = await post_form(anon_client, "/settings/gdpr/subject", {"action": "export", "emails": "erik@example.se"},
-                        "/settings/gdpr/subject")
+    r = await post_form(
+        anon_client,
+        "/settings/gdpr/subject",
+        {"action": "export", "emails": "erik@example.se"},
+        "/settings/gdpr/subject",
+    )
     assert r.status_code == 200 and 'id="export-result"' in r.text and "/api/gdpr/subjects/exports/" in r.text
-    r = await post_form(anon_client, "/settings/gdpr/subject", {"action": "preview", "emails": "erik@example.se"},
-                        "/settings/gdpr/subject")
+    r = await post_form(
+        anon_client,
+        "/settings/gdpr/subject",
+        {"action": "preview", "emails": "erik@example.se"},
+        "/settings/gdpr/subject",
+    )
     assert r.status_code == 200 and 'value="erase"' in r.text
     assert "Erik Eriksson" in (await anon_client.get(customer_path)).text  # a preview changes nothing
-    r = await post_form(anon_client, "/settings/gdpr/subject", {"action": "erase", "emails": "erik@example.se"},
-                        "/settings/gdpr/subject")
+    r = await post_form(
+        anon_client,
+        "/settings/gdpr/subject",
+        {"action": "erase", "emails": "erik@example.se"},
+        "/settings/gdpr/subject",
+    )
     assert r.status_code == 200 and "Inget finns kvar." in r.text
     assert "Erik Eriksson" not in (await anon_client.get(customer_path)).text
     r = await anon_client.get("/settings/gdpr/search?q=erik@example.se")

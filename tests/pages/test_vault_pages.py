@@ -141,7 +141,7 @@ async def test_form_list_says_when_its_sms_code_cannot_be_asked(anon_client, adm
     """A form requiring two-factor while SMS or the decryption step is off says so in the
     list (and its entries are refused, not shown with the password alone)."""
     await page_login(anon_client, tenant)
-    form_id, entry_id = await _form_with_entry(anon_client, tenant, two_factor=True)
+    _form_id, entry_id = await _form_with_entry(anon_client, tenant, two_factor=True)
     page = (await anon_client.get("/vault")).text
     assert "ingen kod kan skickas" in page
     path = f"/vault/entries/{entry_id}/reveal"

@@ -11,13 +11,16 @@ from tests.twofactor.conftest import activate_sms, last_code, switch
 async def test_work_order_with_extra_cost_approved_by_sms(anon_client, admin_client, tenant):
     await activate_sms(admin_client)
     await switch(admin_client, "extra_costs")
-    r = await admin_client.post("/api/customers", json={"name": "Bo Kund", "kind": "private", "mobile_phone": "0701234567"})
+    r = await admin_client.post(
+        "/api/customers", json={"name": "Bo Kund", "kind": "private", "mobile_phone": "0701234567"}
+    )
     customer_id = r.json()["id"]
     await page_login(anon_client, tenant)
     r = await post_form(anon_client, "/workorders/new", {"title": ""}, "/workorders/new")
     assert r.status_code == 400 and 'id="e-title"' in r.text
-    r = await post_form(anon_client, "/workorders/new", {"title": "Byta tak", "customer_id": str(customer_id)},
-                        "/workorders/new")
+    r = await post_form(
+        anon_client, "/workorders/new", {"title": "Byta tak", "customer_id": str(customer_id)}, "/workorders/new"
+    )
     assert r.status_code == 303
     path = r.headers["location"]
     assert path in (await anon_client.get("/workorders?q=tak")).text
@@ -36,7 +39,9 @@ async def test_work_order_with_extra_cost_approved_by_sms(anon_client, admin_cli
     challenge = re.search(r'name="challenge_id" value="([^"]+)"', r.text).group(1)
     token = CSRF_RE.search(r.text).group(1)
     form = {"csrf_token": token, "challenge_id": challenge, "then": action, "approver_name": "Bo Kund"}
-    r = await anon_client.post("/twofactor/code", data={**form, "code": await last_code(tenant.id)}, follow_redirects=False)
+    r = await anon_client.post(
+        "/twofactor/code", data={**form, "code": await last_code(tenant.id)}, follow_redirects=False
+    )
     assert r.status_code == 307
     r = await anon_client.post(action, data=form, follow_redirects=False)
     assert r.status_code == 303
