@@ -415,7 +415,7 @@ async def _finished_runs(
     if is_sqlite():
         rows = ", ".join("({}, {}, {}, 'sweep', {}, {}, 0, {}, {})" for _ in infos)
         args: list[Any] = []
-        for plugin, key in zip(plugins, keys):
+        for plugin, key in zip(plugins, keys, strict=True):
             args += [tenant_id, plugin, key, started, finished, outcome, error[:2000]]
         await raw(head + "VALUES " + rows, *args)
     else:
@@ -705,10 +705,10 @@ async def _sweep_rule(
         if run_id is not None:
             try:
                 await finish_run(run_id, total, "interrupted", INTERRUPTED)
-            except Exception:  # noqa: BLE001 - the schedule marks it later anyway
+            except Exception:  # the schedule marks it later anyway
                 log.warning("could not mark gdpr run %s interrupted", run_id)
         raise
-    except Exception as exc:  # noqa: BLE001 - audited, and the other rules still run
+    except Exception as exc:  # audited, and the other rules still run
         error = safe_error(exc, f"in a batch after id {last}")
         log.error("gdpr sweep of rule %s for tenant %s failed: %s", info.key, tenant_id, error)
         if run_id is None:

@@ -4,13 +4,16 @@ How it stays exact and current
 ------------------------------
 * Every declared (table, column) becomes a *field*. Database triggers on each such table
   (installed by :func:`ensure_index`, generated from the declarations) note the id of every
-  inserted, updated or deleted row in ``gdpr_search_dirty`` — whatever wrote it: a plugin's
-  service, the anonymization engine, raw SQL.
+  inserted or updated row in ``gdpr_search_dirty`` — whatever wrote it: a plugin's service,
+  the anonymization engine, raw SQL. Rows deleted or marked anonymized lose their terms in
+  the writing statement itself, with no note (on PostgreSQL the triggers run once per
+  statement over its transition tables: a sweep batch costs one set-based DELETE).
 * Before the outermost :func:`core.db.atomic` transaction commits, :func:`flush` turns those
-  notes into normalized terms (``gdpr_search_term``) in the same transaction, so the index and
-  the data commit together; anonymized values leave the index in the anonymizing
-  transaction. A write made outside ``atomic()`` is flushed by the next transaction or by the
-  next search, before it answers, so a search never misses a committed value.
+  notes into normalized terms (``gdpr_search_term``) in the same transaction, a bounded
+  chunk at a time, so the index and the data commit together; anonymized values leave the
+  index in the anonymizing transaction. A write made outside ``atomic()`` is flushed by the
+  next transaction or by the next search, before it answers, so a search never misses a
+  committed value.
 * Terms are normalized the same way the query is (one function each, below): e-mail
   addresses lower-cased (whole, domain, and the words of the local part), phone numbers as
   E.164 digits, Swedish personal identity and organization numbers as digits, text as
@@ -591,7 +594,7 @@ async def _insert_terms(batch: list[tuple[int, str, str, int, int]]) -> int:
                 *args,
             )
     else:
-        cols = list(zip(*batch))
+        cols = list(zip(*batch, strict=True))
         await raw(
             "INSERT INTO gdpr_search_term (tenant_id, kind, term, field_id, record_id) "
             "SELECT * FROM unnest({}::int[], {}::varchar[], {}::varchar[], {}::int[], {}::bigint[])",
