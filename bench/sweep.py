@@ -1,15 +1,25 @@
 """Benchmark: the GDPR engine's sweep against hand-written set-based SQL on the same data.
 
-Seeds N customers-like rows (default 100,000), each with two contacts and three activity
-entries, all due, through a bench-only plugin with its own tables (it does not depend on
-plugins/customers). Then it times ``core.gdpr.engine.sweep`` over them, and the same
-anonymization written by hand as three set-based statements on an identical copy.
+Seeds N customers-like rows (default 100,000; 1,000,000 is #19's size), each with two
+contacts and three activity entries, all due, through a bench-only plugin with its own tables
+(it does not depend on plugins/customers) whose names, e-mail addresses, phone and
+organization numbers are person-search sources. Then it times ``core.gdpr.engine.sweep``
+over them, against two references measured in the same run:
 
-    python bench/sweep.py [--n 100000] [--batch 1000]
+* ``noindex``: the same engine sweep over a second tenant's identical rows with the
+  search index's triggers removed from the bench tables (what the index upkeep costs);
+* ``raw``: the same anonymization written by hand as three set-based statements on an
+  identical copy.
+
+Peak memory: the process's maximum resident set (``resource.getrusage``) after the seed and
+after the sweep, and with ``--tracemalloc`` Python's own peak allocation in each (slower).
+
+    python bench/sweep.py [--n 100000] [--batch 1000] [--tracemalloc]
 
 SQLite by default (a fresh file in a temporary folder); PostgreSQL when
 GALLRA_DATABASE_URL is set (use a fresh database). Prints JSON:
-{engine, n, sweep_records_per_s, raw_records_per_s, ratio, ...}.
+{engine, n, sweep_records_per_s, noindex_records_per_s, ratio_noindex, raw_records_per_s,
+ratio, seed_peak_rss_mb, sweep_peak_rss_mb, load_average, ...}.
 """
 
 from __future__ import annotations
@@ -18,9 +28,11 @@ import argparse
 import asyncio
 import json
 import os
+import resource
 import sys
 import tempfile
 import time
+import tracemalloc
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -33,7 +45,7 @@ os.environ.setdefault("PICCOLO_CONF", "core.piccolo_conf")
 from piccolo.columns import Integer, Text, Timestamptz, Varchar
 from piccolo.table import Table
 
-from core.contracts import PersonalDataField, RecordType, RetentionRule
+from core.contracts import PersonalDataField, RecordType, RetentionRule, SearchSource
 from core.plugins import hookimpl
 
 RULE = "bench.customers"
@@ -91,6 +103,21 @@ class BenchPlugin:
                 subject="customer",
             )
         ]
+
+    @hookimpl
+    def declare_search_sources(self) -> list[SearchSource]:
+        out = []
+        for table, column, category in (
+            (BenchCustomer, "name", "name"),
+            (BenchCustomer, "org_number", "national_id"),
+            (BenchCustomer, "email", "email"),
+            (BenchCustomer, "phone", "phone"),
+            (BenchContact, "name", "name"),
+            (BenchContact, "email", "email"),
+            (BenchContact, "phone", "phone"),
+        ):
+            out.append(SearchSource(table, column, category, "workcloud", "Bänk", "Bench", record_type="customer"))  # type: ignore[arg-type]
+        return out
 
     @hookimpl
     def declare_personal_data(self) -> list[PersonalDataField]:
@@ -230,10 +257,58 @@ async def settle() -> None:
         await raw("CHECKPOINT")
 
 
-async def main(n: int, batch: int) -> dict[str, Any]:
+def _rss_mb() -> float:
+    """The process's peak resident set so far, in MB (Linux reports kB)."""
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
+class Phase:
+    """Time, peak RSS and (optionally) Python's peak allocation of one phase."""
+
+    def __init__(self, trace: bool) -> None:
+        self.trace = trace
+        self.seconds = 0.0
+        self.rss_mb = 0.0
+        self.py_peak_mb: float | None = None
+
+    def __enter__(self) -> Phase:
+        if self.trace:
+            tracemalloc.start()
+        self.t0 = time.perf_counter()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.seconds = time.perf_counter() - self.t0
+        self.rss_mb = _rss_mb()
+        if self.trace:
+            self.py_peak_mb = round(tracemalloc.get_traced_memory()[1] / 2**20, 1)
+            tracemalloc.stop()
+
+
+BENCH_TABLES = ("bench_customer", "bench_contact")
+
+
+async def drop_index_triggers() -> None:
+    """Take the search index's triggers off the bench tables (the no-index reference)."""
+    from core.db import as_owner, is_sqlite, raw
+    from core.gdpr.search import _trigger_name
+
+    async with as_owner():
+        for tbl in BENCH_TABLES:
+            for op in ("ins", "upd", "anon", "del"):
+                on = "" if is_sqlite() else f" ON {tbl}"
+                await raw(f'DROP TRIGGER IF EXISTS "{_trigger_name(tbl, op)}"{on}')
+
+
+def load() -> list[float]:
+    return [round(x, 2) for x in os.getloadavg()]
+
+
+async def main(n: int, batch: int, trace: bool = False) -> dict[str, Any]:
     from core import builtin, plugins  # noqa: F401  (builtin: the core's own plugin)
     from core.db import is_sqlite, pooled, raw
     from core.gdpr.engine import sweep
+    from core.gdpr.search import ensure_index
     from core.migrate import migrate
     from core.tenancy import create_tenant
 
@@ -248,38 +323,72 @@ async def main(n: int, batch: int) -> dict[str, Any]:
             await raw(
                 f"CREATE INDEX IF NOT EXISTS {name}_customer_idx ON {name} (tenant_id, customer_id)"
             )
-        tenant = await create_tenant(host, f"bench-{os.getpid()}-{int(time.time())}", "Bench AB")
-        tid = int(tenant["id"])
+        await ensure_index(host)  # the bench tables are search sources: their triggers
+        stamp = f"{os.getpid()}-{int(time.time())}"
+        tid = int((await create_tenant(host, f"bench-{stamp}", "Bench AB"))["id"])
+        ref = int((await create_tenant(host, f"bench-ref-{stamp}", "Bench Ref AB"))["id"])
+        load_seed = load()
+        with Phase(trace) as seeded:  # with the index: every row noted and indexed
+            await seed(tid, n, "bench_customer", "bench_contact", "bench")
+        terms = int((await raw("SELECT COUNT(*) AS n FROM gdpr_search_term WHERE tenant_id = {}", tid))[0]["n"])
+        await drop_index_triggers()
         t0 = time.perf_counter()
-        await seed(tid, n, "bench_customer", "bench_contact", "bench")
+        await seed(ref, n, "bench_customer", "bench_contact", "bench")
+        seed_noindex_s = time.perf_counter() - t0
         await seed(tid, n, "bench_customer_raw", "bench_contact_raw", "bench_raw")
-        seeded = time.perf_counter() - t0
 
+        # Reference 1: the engine's sweep without index upkeep (no triggers on its tables).
         await settle()
+        load_noindex = load()
         t0 = time.perf_counter()
-        results = await sweep(tid, "bench", batch_size=batch)
-        sweep_s = time.perf_counter() - t0
-        swept = sum(r.records for r in results)
+        noindex = sum(r.records for r in await sweep(ref, "bench", batch_size=batch))
+        noindex_s = time.perf_counter() - t0
+        await ensure_index(host)  # the triggers back (the fields are known: no reindex)
 
         await settle()
+        load_sweep = load()
+        with Phase(trace) as swept_phase:
+            results = await sweep(tid, "bench", batch_size=batch)
+        swept = sum(r.records for r in results)
+        terms_left = int((await raw(
+            "SELECT COUNT(*) AS n FROM gdpr_search_term t JOIN gdpr_search_field f ON f.id = t.field_id "
+            "WHERE t.tenant_id = {} AND f.tbl = 'bench_customer'", tid,
+        ))[0]["n"])
+
+        # Reference 2: the same anonymization by hand, set-based.
+        await settle()
+        load_raw = load()
         t0 = time.perf_counter()
         raw_done = await raw_anonymization(tid, "Anonymiserad")
         raw_s = time.perf_counter() - t0
         checked = await check(tid, n)
-    sweep_rate = swept / sweep_s
+    sweep_rate = swept / swept_phase.seconds
+    noindex_rate = noindex / noindex_s
     raw_rate = raw_done / raw_s
     return {
         "engine": "sqlite" if is_sqlite() else "postgresql",
         "n": n,
         "batch": batch,
         "sweep_records": swept,
-        "sweep_seconds": round(sweep_s, 3),
+        "sweep_seconds": round(swept_phase.seconds, 3),
         "sweep_records_per_s": round(sweep_rate),
+        "noindex_records": noindex,
+        "noindex_seconds": round(noindex_s, 3),
+        "noindex_records_per_s": round(noindex_rate),
+        "ratio_noindex": round(sweep_rate / noindex_rate, 3),
         "raw_records": raw_done,
         "raw_seconds": round(raw_s, 3),
         "raw_records_per_s": round(raw_rate),
         "ratio": round(sweep_rate / raw_rate, 3),
-        "seed_seconds": round(seeded, 1),
+        "seed_seconds": round(seeded.seconds, 1),
+        "seed_noindex_seconds": round(seed_noindex_s, 1),
+        "seed_terms": terms,
+        "customer_terms_left_after_sweep": terms_left,
+        "seed_peak_rss_mb": seeded.rss_mb,
+        "sweep_peak_rss_mb": swept_phase.rss_mb,
+        "seed_py_peak_mb": seeded.py_peak_mb,
+        "sweep_py_peak_mb": swept_phase.py_peak_mb,
+        "load_average": {"seed": load_seed, "noindex": load_noindex, "sweep": load_sweep, "raw": load_raw},
         "check": checked,
     }
 
@@ -288,5 +397,6 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--n", type=int, default=100_000, help="customers to seed (default 100000)")
     parser.add_argument("--batch", type=int, default=1000, help="engine batch size (default 1000)")
+    parser.add_argument("--tracemalloc", action="store_true", help="also Python's peak allocation per phase")
     args = parser.parse_args()
-    print(json.dumps(asyncio.run(main(args.n, args.batch))))
+    print(json.dumps(asyncio.run(main(args.n, args.batch, args.tracemalloc))))

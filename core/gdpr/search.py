@@ -4,13 +4,16 @@ How it stays exact and current
 ------------------------------
 * Every declared (table, column) becomes a *field*. Database triggers on each such table
   (installed by :func:`ensure_index`, generated from the declarations) note the id of every
-  inserted, updated or deleted row in ``gdpr_search_dirty`` — whatever wrote it: a plugin's
-  service, the anonymization engine, raw SQL.
+  inserted or updated row in ``gdpr_search_dirty`` — whatever wrote it: a plugin's service,
+  the anonymization engine, raw SQL. Rows deleted or marked anonymized lose their terms in
+  the writing statement itself, with no note (on PostgreSQL the triggers run once per
+  statement over its transition tables: a sweep batch costs one set-based DELETE).
 * Before the outermost :func:`core.db.atomic` transaction commits, :func:`flush` turns those
-  notes into normalized terms (``gdpr_search_term``) in the same transaction, so the index and
-  the data commit together; anonymized values leave the index in the anonymizing
-  transaction. A write made outside ``atomic()`` is flushed by the next transaction or by the
-  next search, before it answers, so a search never misses a committed value.
+  notes into normalized terms (``gdpr_search_term``) in the same transaction, a bounded
+  chunk at a time, so the index and the data commit together; anonymized values leave the
+  index in the anonymizing transaction. A write made outside ``atomic()`` is flushed by the
+  next transaction or by the next search, before it answers, so a search never misses a
+  committed value.
 * Terms are normalized the same way the query is (one function each, below): e-mail
   addresses lower-cased (whole, domain, and the words of the local part), phone numbers as
   E.164 digits, Swedish personal identity and organization numbers as digits, text as
@@ -349,38 +352,122 @@ async def _existing_tables() -> set[str]:
     return {r["name"] for r in rows}
 
 
-PG_FUNCTION = """
-CREATE OR REPLACE FUNCTION gallra_search_mark() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-  IF TG_OP = 'DELETE' THEN
-    INSERT INTO gdpr_search_dirty (tbl, record_id) VALUES (TG_TABLE_NAME, OLD.id);
-  ELSE
-    INSERT INTO gdpr_search_dirty (tbl, record_id) VALUES (TG_TABLE_NAME, NEW.id);
-  END IF;
-  RETURN NULL;
-END $$
-"""
+def _fn_name(tbl: str, op: str) -> str:
+    name = f"gallra_search_{tbl}_{op}_fn"
+    if len(name) <= 63:
+        return name
+    import hashlib
+
+    return f"gallra_search_{hashlib.sha1(tbl.encode()).hexdigest()[:12]}_{op}_fn"
 
 
-def _trigger_sql(tbl: str, columns: Iterable[str]) -> list[str]:
-    cols = ", ".join(q(c) for c in sorted(columns))
+def _lit(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _fields_of(tbl: str) -> str:
+    """The index's fields of ``tbl``, as a subquery (a tiny table, read by its unique index)."""
+    return f"(SELECT id FROM gdpr_search_field WHERE tbl = {_lit(tbl)})"
+
+
+def _trigger_sql(tbl: str, columns: Iterable[str], marker: bool) -> list[str]:
+    """The statements that (re)install the triggers of one table.
+
+    Inserted and changed rows are noted in ``gdpr_search_dirty`` (flush indexes them before
+    commit); rows deleted, or marked anonymized (``marker``: the table has ``anonymized_at``,
+    and whatever set it, the engine or a plugin's own code), lose their terms at once in the
+    writing statement, with no note: an anonymized row has no terms and nothing to re-read.
+    On PostgreSQL the triggers are per statement and work on its transition tables, so a
+    batch of a sweep costs one set-based statement, not one per row.
+    """
+    watched = sorted(set(columns) | ({"anonymized_at"} if marker else set()))
+    lit = _lit(tbl)
+    forget = f"DELETE FROM gdpr_search_term WHERE field_id IN {_fields_of(tbl)}"
     if is_sqlite():
-        lit = "'" + tbl.replace("'", "''") + "'"
+        cols = ", ".join(q(c) for c in watched)
+        live = " WHEN NEW.anonymized_at IS NULL" if marker else ""
         out = []
-        for op, when, ref in (("ins", "INSERT", "NEW"), ("upd", f"UPDATE OF {cols}", "NEW"), ("del", "DELETE", "OLD")):
+        for op, when, cond, body in (
+            ("ins", "INSERT", live, f"INSERT INTO gdpr_search_dirty (tbl, record_id) VALUES ({lit}, NEW.id)"),
+            ("upd", f"UPDATE OF {cols}", live,
+             f"INSERT INTO gdpr_search_dirty (tbl, record_id) VALUES ({lit}, NEW.id)"),
+            ("anon", "UPDATE OF anonymized_at",
+             " WHEN OLD.anonymized_at IS NULL AND NEW.anonymized_at IS NOT NULL",
+             f"{forget} AND record_id = NEW.id"),
+            ("del", "DELETE", "", f"{forget} AND record_id = OLD.id"),
+        ):
             name = _trigger_name(tbl, op)
             out.append(f"DROP TRIGGER IF EXISTS {q(name)}")
-            out.append(
-                f"CREATE TRIGGER {q(name)} AFTER {when} ON {q(tbl)} FOR EACH ROW BEGIN "
-                f"INSERT INTO gdpr_search_dirty (tbl, record_id) VALUES ({lit}, {ref}.id); END"
-            )
+            if op == "anon" and not marker:
+                continue
+            out.append(f"CREATE TRIGGER {q(name)} AFTER {when} ON {q(tbl)} FOR EACH ROW{cond} BEGIN {body}; END")
         return out
-    return [
-        f"CREATE OR REPLACE TRIGGER {q(_trigger_name(tbl, 'ins'))} AFTER INSERT OR DELETE ON {q(tbl)} "
-        "FOR EACH ROW EXECUTE FUNCTION gallra_search_mark()",
-        f"CREATE OR REPLACE TRIGGER {q(_trigger_name(tbl, 'upd'))} AFTER UPDATE OF {cols} ON {q(tbl)} "
-        "FOR EACH ROW EXECUTE FUNCTION gallra_search_mark()",
+    live_new = " WHERE n.anonymized_at IS NULL" if marker else ""
+    changed = " OR ".join(f"n.{q(c)}::text IS DISTINCT FROM o.{q(c)}::text" for c in watched)
+    upd = (
+        f"INSERT INTO gdpr_search_dirty (tbl, record_id) SELECT {lit}, n.id "
+        f"FROM gallra_new n JOIN gallra_old o ON o.id = n.id "
+        f"WHERE ({changed}){' AND n.anonymized_at IS NULL' if marker else ''};"
+    )
+    if marker:
+        upd += (
+            f" {forget} AND record_id = ANY(ARRAY(SELECT n.id FROM gallra_new n JOIN gallra_old o "
+            "ON o.id = n.id WHERE o.anonymized_at IS NULL AND n.anonymized_at IS NOT NULL));"
+        )
+    bodies = {
+        "ins": f"INSERT INTO gdpr_search_dirty (tbl, record_id) SELECT {lit}, n.id FROM gallra_new n{live_new};",
+        "upd": upd,
+        "del": f"{forget} AND record_id = ANY(ARRAY(SELECT o.id FROM gallra_old o));",
+    }
+    refs = {
+        "ins": ("INSERT", "NEW TABLE AS gallra_new"),
+        "upd": ("UPDATE", "OLD TABLE AS gallra_old NEW TABLE AS gallra_new"),
+        "del": ("DELETE", "OLD TABLE AS gallra_old"),
+    }
+    out = []
+    for op, body in bodies.items():
+        out.append(
+            f"CREATE OR REPLACE FUNCTION {q(_fn_name(tbl, op))}() RETURNS trigger LANGUAGE plpgsql AS $$ "
+            f"BEGIN {body} RETURN NULL; END $$"
+        )
+    return out + [
+        f"CREATE TRIGGER {q(_trigger_name(tbl, op))} AFTER {event} ON {q(tbl)} REFERENCING {ref} "
+        f"FOR EACH STATEMENT EXECUTE FUNCTION {q(_fn_name(tbl, op))}()"
+        for op, (event, ref) in refs.items()
     ]
+
+
+async def _install_triggers(tbl: str, columns: Iterable[str], marker: bool) -> None:
+    """Install (or upgrade) the triggers of one table, in the caller's transaction.
+
+    PostgreSQL: the functions are replaced in place every time (no lock on the table); a
+    trigger is created only where it is missing, and the row-level triggers of earlier
+    versions (one ``gallra_search_mark()`` call per row) are dropped and replaced, so a
+    start-up does not take the table's exclusive lock once the triggers are current.
+    """
+    stmts = _trigger_sql(tbl, columns, marker)
+    if is_sqlite():
+        for sql in stmts:
+            await raw(sql)
+        return
+    have = {
+        r["name"]: int(r["tgtype"])
+        for r in await raw(
+            "SELECT tgname AS name, tgtype FROM pg_trigger WHERE tgrelid = {}::regclass AND NOT tgisinternal "
+            "AND tgname LIKE 'gallra_search_%'",
+            q(tbl),
+        )
+    }
+    for sql in stmts:
+        if not sql.startswith("CREATE TRIGGER"):
+            await raw(sql)
+            continue
+        name = sql.split()[2].strip('"')
+        if name in have and not have[name] & 1:  # TRIGGER_TYPE_ROW is bit 0
+            continue
+        if name in have:
+            await raw(f"DROP TRIGGER {q(name)} ON {q(tbl)}")
+        await raw(sql)
 
 
 async def ensure_index(host: Any = None, *, progress: Callable[[str, int, int], None] | None = None) -> list[str]:
@@ -399,19 +486,13 @@ async def ensure_index(host: Any = None, *, progress: Callable[[str, int, int], 
         if not is_sqlite():
             # Two processes starting together must not replace the function at once.
             await raw("SELECT pg_advisory_xact_lock(hashtext('gallra_search_ensure'))")
-            await raw(PG_FUNCTION)
         rows = await raw("SELECT id, tbl, col FROM gdpr_search_field")
         known = {(r["tbl"], r["col"]): int(r["id"]) for r in rows}
         await _drop_undeclared_fields(reg, known)
         for tbl, cols in sorted(reg.tables.items()):
             if tbl not in existing:
                 continue
-            watched = set(cols)
-            table = reg.table_classes[tbl]
-            if _has(table, "anonymized_at"):
-                watched.add("anonymized_at")
-            for sql in _trigger_sql(tbl, watched):
-                await raw(sql)
+            await _install_triggers(tbl, cols, _has(reg.table_classes[tbl], "anonymized_at"))
             for col in cols:
                 if (tbl, col) not in known:
                     await raw("INSERT INTO gdpr_search_field (tbl, col) VALUES ({}, {})", tbl, col)
@@ -513,7 +594,7 @@ async def _insert_terms(batch: list[tuple[int, str, str, int, int]]) -> int:
                 *args,
             )
     else:
-        cols = list(zip(*batch))
+        cols = list(zip(*batch, strict=True))
         await raw(
             "INSERT INTO gdpr_search_term (tenant_id, kind, term, field_id, record_id) "
             "SELECT * FROM unnest({}::int[], {}::varchar[], {}::varchar[], {}::int[], {}::bigint[])",
@@ -525,28 +606,53 @@ async def _insert_terms(batch: list[tuple[int, str, str, int, int]]) -> int:
 _ready = False
 
 
-async def flush() -> int:
+#: Noted rows indexed per round of :func:`flush`: memory stays flat whatever the write size.
+FLUSH_CHUNK = 2000
+
+
+async def _claim_dirty(limit: int) -> list[dict[str, Any]]:
+    """Take up to ``limit`` notes off ``gdpr_search_dirty`` (oldest first). On PostgreSQL a
+    note another transaction is taking is skipped, not waited for: that one indexes it."""
+    if is_sqlite():
+        return await raw(
+            "DELETE FROM gdpr_search_dirty WHERE id IN "
+            f"(SELECT id FROM gdpr_search_dirty ORDER BY id LIMIT {int(limit)}) RETURNING tbl, record_id"
+        )
+    # ANY(ARRAY(...)): the subquery runs once (an IN (... FOR UPDATE) may be rescanned).
+    return await raw(
+        "DELETE FROM gdpr_search_dirty WHERE id = ANY(ARRAY(SELECT id FROM gdpr_search_dirty "
+        f"ORDER BY id LIMIT {int(limit)} FOR UPDATE SKIP LOCKED)) RETURNING tbl, record_id"
+    )
+
+
+async def flush(chunk: int = FLUSH_CHUNK) -> int:
     """Reindex every row noted dirty, in the current transaction; returns rows reindexed.
 
-    Subscribed below to :func:`core.db.on_before_commit`: :func:`core.db.atomic` runs it just
-    before the outermost transaction commits (the kernel does not import this module).
+    Notes are taken ``chunk`` at a time until none are left, so a write of a million rows
+    holds a chunk's ids in memory, not a million. Subscribed below to
+    :func:`core.db.on_before_commit`: :func:`core.db.atomic` runs it just before the
+    outermost transaction commits (the kernel does not import this module).
     """
     global _ready
     if not _ready:
         _ready = "gdpr_search_dirty" in await _existing_tables()
         if not _ready:
             return 0  # a database not migrated yet has nothing to index
-    claimed = await raw("DELETE FROM gdpr_search_dirty RETURNING tbl, record_id")
-    if not claimed:
-        return 0
-    reg = registry()
-    by_table: dict[str, set[int]] = defaultdict(set)
-    for r in claimed:
-        by_table[r["tbl"]].add(int(r["record_id"]))
+    reg: Registry | None = None
     n = 0
-    for tbl, ids in by_table.items():
-        await _reindex_rows(reg, tbl, sorted(ids))
-        n += len(ids)
+    while True:
+        claimed = await _claim_dirty(chunk)
+        if not claimed:
+            break
+        reg = reg or registry()
+        by_table: dict[str, set[int]] = defaultdict(set)
+        for r in claimed:
+            by_table[r["tbl"]].add(int(r["record_id"]))
+        for tbl, ids in by_table.items():
+            await _reindex_rows(reg, tbl, sorted(ids))
+            n += len(ids)
+        if len(claimed) < chunk:
+            break
     return n
 
 
@@ -649,7 +755,9 @@ async def check(tenant_id: int | None = None, *, limit: int = 100) -> dict[str, 
     for tbl, cols in sorted(reg.tables.items()):
         if tbl not in existing:
             continue
-        for op in ("ins", "upd") if not is_sqlite() else ("ins", "upd", "del"):
+        marker = _has(reg.table_classes[tbl], "anonymized_at")
+        ops = ("ins", "upd", "del") + (("anon",) if marker and is_sqlite() else ())
+        for op in ops:
             if _trigger_name(tbl, op) not in trig:
                 missing_triggers.append(_trigger_name(tbl, op))
         table = reg.table_classes[tbl]

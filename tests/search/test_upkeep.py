@@ -1,0 +1,237 @@
+"""Keeping the person-search index current without per-row work: a sweep's anonymized rows
+lose their terms in the anonymizing statement (no note, no re-read), noted rows are indexed
+in bounded chunks, and an edit made while a sweep runs is found by the next search exactly
+as an edit made at any other time. Runs on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from core.db import as_owner, atomic, is_sqlite, raw, utcnow
+from core.gdpr import engine
+from core.gdpr import search as gs
+from core.gdpr.settings import RuleSetting
+from tests.search.test_search import make_customer, places, search, unique_word
+
+DUE = {"customers": RuleSetting("days", 30)}
+
+
+async def _customer_terms(ids: list[int]) -> int:
+    marks = ", ".join("{}" for _ in ids)
+    rows = await raw(
+        "SELECT COUNT(*) AS n FROM gdpr_search_term t JOIN gdpr_search_field f ON f.id = t.field_id "
+        f"WHERE f.tbl = 'customer' AND t.record_id IN ({marks})",
+        *ids,
+    )
+    return int(rows[0]["n"])
+
+
+async def _noted(record_id: int) -> bool:
+    return bool(await raw("SELECT id FROM gdpr_search_dirty WHERE record_id = {}", record_id))
+
+
+async def _deleted_long_ago(client: Any, n: int) -> tuple[list[int], list[str]]:
+    ids, words = [], []
+    for _ in range(n):
+        word = unique_word()
+        c = await make_customer(client, name=f"Gammal {word}", email=f"{word}@example.se")
+        assert (await client.delete(f"/api/customers/{c['id']}")).status_code == 200
+        ids.append(int(c["id"]))
+        words.append(word)
+    marks = ", ".join("{}" for _ in ids)
+    await raw(f"UPDATE customer SET deleted_at = {{}} WHERE id IN ({marks})",
+              utcnow() - timedelta(days=400), *ids)
+    return ids, words
+
+
+async def test_a_record_edited_during_a_sweep_is_found_by_the_next_search(admin_client, tenant, monkeypatch):
+    from plugins.customers.tables import Customer
+
+    due_ids, due_words = await _deleted_long_ago(admin_client, 3)
+    assert await _customer_terms(due_ids) > 0
+    old, new_name, new_mail = unique_word(), unique_word(), unique_word()
+    kept = await make_customer(admin_client, name=f"Kvar {old}", email=f"{old}@example.se")
+
+    reindexed: list[tuple[str, list[int]]] = []
+    original_reindex = gs._reindex_rows
+
+    async def spy_reindex(reg: Any, tbl: str, ids: list[int]) -> int:
+        reindexed.append((tbl, list(ids)))
+        return await original_reindex(reg, tbl, ids)
+
+    monkeypatch.setattr(gs, "_reindex_rows", spy_reindex)
+    original_after = engine._after_claim
+    original_atomic = engine.atomic
+    calls = {"after": 0, "atomic": 0}
+
+    async def after_claim(*args: Any, **kw: Any) -> int:
+        calls["after"] += 1
+        if calls["after"] == 1:
+            # An edit inside a sweep batch's transaction: commits with the batch.
+            await Customer.update({Customer.name: f"Ny {new_name}"}).where(Customer.id == kept["id"])
+        return await original_after(*args, **kw)
+
+    def atomic_between(*args: Any, **kw: Any) -> Any:
+        if calls["after"] == 1 and not calls["atomic"]:
+            calls["atomic"] += 1
+            # Between two batches, outside any transaction (autocommit); the next batch's
+            # transaction starts right after.
+            return _edit_then(original_atomic(*args, **kw))
+        return original_atomic(*args, **kw)
+
+    @asynccontextmanager
+    async def _edit_then(inner: Any) -> AsyncIterator[None]:
+        await Customer.update({Customer.email: f"{new_mail}@example.se"}).where(Customer.id == kept["id"])
+        async with inner:
+            yield
+
+    monkeypatch.setattr(engine, "_after_claim", after_claim)
+    monkeypatch.setattr(engine, "atomic", atomic_between)
+    results = await engine.sweep(tenant.id, "customers", batch_size=1, overrides=DUE, rules=["customers"])
+    assert sum(r.records for r in results) == 3 and calls["after"] >= 3 and calls["atomic"] == 1
+
+    # The next search finds the edited record by its new values, and not by the old ones.
+    assert ("customers", "name", kept["id"]) in places(await search(admin_client, new_name))
+    assert ("customers", "email", kept["id"]) in places(await search(admin_client, f"{new_mail}@example.se"))
+    assert not [p for p in places(await search(admin_client, old)) if p[2] == kept["id"]]
+    # The anonymized records have no terms and are found by nothing they held.
+    assert await _customer_terms(due_ids) == 0
+    for word in due_words:
+        assert not [p for p in places(await search(admin_client, word)) if p[0] == "customers"], word
+    # ... and were never noted and re-read: their terms went in the anonymizing statement.
+    swept = {i for tbl, ids in reindexed if tbl == "customer" for i in ids}
+    assert not swept & set(due_ids)
+    assert kept["id"] in swept
+    assert (await gs.check(tenant.id))["ok"]
+
+
+async def test_every_path_that_marks_a_row_anonymized_removes_its_terms(admin_client, tenant):
+    """A plugin's own code (the portal's account anonymization) sets ``anonymized_at``
+    directly; the row's terms go too, and a row un-marked is indexed again."""
+    word = unique_word()
+    c = await make_customer(admin_client, name=f"Direkt {word}")
+    assert await _customer_terms([c["id"]]) > 0
+    async with atomic():
+        await raw("UPDATE customer SET anonymized_at = {} WHERE id = {}", utcnow(), c["id"])
+    assert await _customer_terms([c["id"]]) == 0
+    assert not places(await search(admin_client, word))
+    # Later writes to an anonymized row add nothing.
+    async with atomic():
+        await raw("UPDATE customer SET name = {} WHERE id = {}", f"Igen {word}", c["id"])
+    assert await _customer_terms([c["id"]]) == 0
+    assert not await _noted(c["id"])
+    async with atomic():
+        await raw("UPDATE customer SET anonymized_at = NULL WHERE id = {}", c["id"])
+    assert ("customers", "name", c["id"]) in places(await search(admin_client, word))
+    assert (await gs.check(tenant.id))["ok"]
+
+
+async def test_immediate_erasure_paths_leave_no_terms(admin_client, tenant):
+    word = unique_word()
+    c = await make_customer(admin_client, name=f"Strax {word}", email=f"{word}@example.se")
+    r = await admin_client.put("/api/customers/settings", json=[{"key": "customers", "mode": "immediately"}])
+    assert r.status_code == 200, r.text
+    assert (await admin_client.delete(f"/api/customers/{c['id']}")).status_code == 200
+    assert await _customer_terms([c["id"]]) == 0
+    assert (await gs.check(tenant.id))["ok"]
+
+
+async def test_flush_takes_notes_in_bounded_chunks(admin_client, tenant, monkeypatch):
+    from plugins.customers.tables import Customer
+
+    words = [unique_word() for _ in range(9)]
+    sizes: list[int] = []
+    original = gs._claim_dirty
+
+    async def claim(limit: int) -> list[dict[str, Any]]:
+        rows = await original(limit)
+        sizes.append(len(rows))
+        return rows
+
+    monkeypatch.setattr(gs, "_claim_dirty", claim)
+    async with atomic():
+        for i, word in enumerate(words):
+            await Customer.insert(Customer(tenant_id=tenant.id, number=900_000 + i, name=f"Bulk {word}"))
+        done = await gs.flush(chunk=4)
+    assert done >= len(words)
+    assert sizes and max(sizes) <= 4 and sum(sizes) >= len(words)
+    for word in words:
+        assert [p for p in places(await search(admin_client, word)) if p[0] == "customers"], word
+    assert (await gs.check(tenant.id))["ok"]
+
+
+async def test_deleting_rows_removes_their_terms_without_notes(admin_client, tenant):
+    word = unique_word()
+    c = await make_customer(admin_client, name=f"Radera {word}")
+    async with atomic():
+        await raw("DELETE FROM customer WHERE id = {}", c["id"])
+        assert not await _noted(c["id"])
+        assert await _customer_terms([c["id"]]) == 0
+    assert (await gs.check(tenant.id))["ok"]
+
+
+async def test_start_up_replaces_the_triggers_of_an_earlier_version(admin_client, tenant):
+    """A database indexed by an earlier version (PostgreSQL: row-level triggers calling
+    gallra_search_mark(); SQLite: triggers noting anonymized rows too) is upgraded by
+    ensure_index, and the index keeps working."""
+    tbl = "customer"
+    async with as_owner():
+        if is_sqlite():
+            await raw(f'DROP TRIGGER IF EXISTS "gallra_search_{tbl}_upd"')
+            await raw(f'DROP TRIGGER IF EXISTS "gallra_search_{tbl}_anon"')
+            await raw(
+                f'CREATE TRIGGER "gallra_search_{tbl}_upd" AFTER UPDATE OF name ON {tbl} FOR EACH ROW '
+                f"BEGIN INSERT INTO gdpr_search_dirty (tbl, record_id) VALUES ('{tbl}', NEW.id); END"
+            )
+        else:
+            await raw(
+                "CREATE OR REPLACE FUNCTION gallra_search_mark() RETURNS trigger LANGUAGE plpgsql AS $$ "
+                "BEGIN IF TG_OP = 'DELETE' THEN INSERT INTO gdpr_search_dirty (tbl, record_id) "
+                "VALUES (TG_TABLE_NAME, OLD.id); ELSE INSERT INTO gdpr_search_dirty (tbl, record_id) "
+                "VALUES (TG_TABLE_NAME, NEW.id); END IF; RETURN NULL; END $$"
+            )
+            for op in ("ins", "upd", "del"):
+                await raw(f'DROP TRIGGER IF EXISTS "gallra_search_{tbl}_{op}" ON {tbl}')
+            await raw(f'CREATE TRIGGER "gallra_search_{tbl}_ins" AFTER INSERT OR DELETE ON {tbl} '
+                      "FOR EACH ROW EXECUTE FUNCTION gallra_search_mark()")
+            await raw(f'CREATE TRIGGER "gallra_search_{tbl}_upd" AFTER UPDATE OF name ON {tbl} '
+                      "FOR EACH ROW EXECUTE FUNCTION gallra_search_mark()")
+    assert not (await gs.check(tenant.id))["ok"]  # a trigger is missing
+    await gs.ensure_index()
+    if is_sqlite():
+        rows = await raw("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = {}", tbl)
+        sql = {r["name"]: r["sql"] for r in rows}
+        assert "WHEN NEW.anonymized_at IS NULL" in sql[f"gallra_search_{tbl}_upd"]
+        assert f"gallra_search_{tbl}_anon" in sql
+    else:
+        rows = await raw(
+            "SELECT tgname, tgtype FROM pg_trigger WHERE tgrelid = {}::regclass AND NOT tgisinternal", tbl
+        )
+        mine = {r["tgname"]: int(r["tgtype"]) for r in rows if r["tgname"].startswith("gallra_search_")}
+        assert set(mine) == {f"gallra_search_{tbl}_{op}" for op in ("ins", "upd", "del")}
+        assert not any(t & 1 for t in mine.values())  # none per row
+    word = unique_word()
+    c = await make_customer(admin_client, name=f"Uppgraderad {word}")
+    assert ("customers", "name", c["id"]) in places(await search(admin_client, word))
+    async with atomic():
+        await raw("UPDATE customer SET anonymized_at = {} WHERE id = {}", utcnow(), c["id"])
+    assert await _customer_terms([c["id"]]) == 0
+    assert (await gs.check(tenant.id))["ok"]
+
+
+@pytest.mark.pg
+async def test_statement_triggers_note_only_rows_whose_watched_columns_changed(admin_client, tenant):
+    word = unique_word()
+    c = await make_customer(admin_client, name=f"Samma {word}")
+    async with atomic():
+        # A column no search source declares: no note.
+        await raw("UPDATE customer SET created_at = created_at WHERE id = {}", c["id"])
+        assert not await _noted(c["id"])
+        await raw("UPDATE customer SET name = {} WHERE id = {}", f"Annan {word}", c["id"])
+        assert await _noted(c["id"])
+    assert ("customers", "name", c["id"]) in places(await search(admin_client, word))
