@@ -102,7 +102,7 @@ def id_digits(value: str) -> list[str]:
 def _email_terms(email: str) -> list[tuple[str, str]]:
     email = fold(email.strip())
     out = [("e", email[:MAX_TERM])]
-    local, _, domain = email.partition("@")
+    _, _, domain = email.partition("@")
     if domain:
         out.append(("e", domain[:MAX_TERM]))
     # Words of the whole address: "svensson" and "demo" find anna.svensson@demo.example.
@@ -174,9 +174,9 @@ def parse_query(text: str) -> ParsedQuery:
         if not t:
             raise SearchError("q", "type more of the e-mail address")
         return ParsedQuery("email", ((Lookup("e", t[:MAX_TERM], prefix=True),),))
-    if _IPISH.match(qtext) and ("." in qtext or ":" in qtext) and not qtext.isdigit():
-        if qtext.count(".") == 3 or ":" in qtext:
-            return ParsedQuery("ip", ((Lookup("i", qtext.lower()),),))
+    if (_IPISH.match(qtext) and ("." in qtext or ":" in qtext) and not qtext.isdigit()
+            and (qtext.count(".") == 3 or ":" in qtext)):
+        return ParsedQuery("ip", ((Lookup("i", qtext.lower()),),))
     compact = qtext.replace(" ", "")
     if _IDISH.match(compact):
         ids = id_digits(compact)
@@ -755,8 +755,8 @@ async def check(tenant_id: int | None = None, *, limit: int = 100) -> dict[str, 
     for tbl, cols in sorted(reg.tables.items()):
         if tbl not in existing:
             continue
-        marker = _has(reg.table_classes[tbl], "anonymized_at")
-        ops = ("ins", "upd", "del") + (("anon",) if marker and is_sqlite() else ())
+        has_marker = _has(reg.table_classes[tbl], "anonymized_at")
+        ops = ("ins", "upd", "del") + (("anon",) if has_marker and is_sqlite() else ())
         for op in ops:
             if _trigger_name(tbl, op) not in trig:
                 missing_triggers.append(_trigger_name(tbl, op))
