@@ -5,6 +5,7 @@ limit (a title's 200 characters, an id's 32 bits) is the same in every module.""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated
 
 import msgspec
@@ -26,6 +27,7 @@ __all__ = [
     "Description",
     "Email",
     "EndCustomerIn",
+    "EndCustomerOut",
     "EndCustomerPatch",
     "Number",
     "Phone",
@@ -84,3 +86,20 @@ class RecordOut(msgspec.Struct):
     description: str
     customer_id: int
     contact_person_id: int
+
+
+class EndCustomerOut(RecordOut):
+    """:class:`RecordOut`, the end customer and the record's life (status, who created it,
+    when it changed, closed, was deleted or anonymized); the plugin's own fields follow."""
+
+    end_customer_name: str
+    end_customer_address: str
+    end_customer_phone: str | None
+    end_customer_email: str | None
+    status: str
+    created_by: int
+    created_at: datetime
+    updated_at: datetime
+    closed_at: datetime | None
+    deleted_at: datetime | None
+    anonymized_at: datetime | None

@@ -5,12 +5,9 @@ Optional text fields in a PATCH: absent or null leaves the value alone, "" clear
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Literal
 
-import msgspec
-
-from core.records.shapes import Description, EndCustomerIn, EndCustomerPatch, Number, Title
+from core.records.shapes import Description, EndCustomerIn, EndCustomerOut, EndCustomerPatch, Number, Title
 
 Kind = Literal["case", "service"]
 
@@ -29,22 +26,5 @@ class CasePatch(EndCustomerPatch, forbid_unknown_fields=True):
     description: Description | None = None
 
 
-class CaseOut(msgspec.Struct):
-    id: int
-    number: int
+class CaseOut(EndCustomerOut):
     kind: str
-    title: str
-    description: str
-    customer_id: int
-    contact_person_id: int
-    end_customer_name: str
-    end_customer_address: str
-    end_customer_phone: str | None
-    end_customer_email: str | None
-    status: str
-    created_by: int
-    created_at: datetime
-    updated_at: datetime
-    closed_at: datetime | None
-    deleted_at: datetime | None
-    anonymized_at: datetime | None

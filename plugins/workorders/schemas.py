@@ -17,10 +17,10 @@ from core.records.shapes import (
     Description,
     Email,
     EndCustomerIn,
+    EndCustomerOut,
     EndCustomerPatch,
     Number,
     Phone,
-    RecordOut,
     Str200,
     Title,
 )
@@ -46,20 +46,9 @@ class WorkOrderPatch(EndCustomerPatch, forbid_unknown_fields=True):
     customer_reference: Str200 | None = None
 
 
-class WorkOrderOut(RecordOut):
+class WorkOrderOut(EndCustomerOut):
     email: str | None
     customer_reference: str
-    end_customer_name: str
-    end_customer_address: str
-    end_customer_phone: str | None
-    end_customer_email: str | None
-    status: str
-    created_by: int
-    created_at: datetime
-    updated_at: datetime
-    closed_at: datetime | None
-    deleted_at: datetime | None
-    anonymized_at: datetime | None
 
 
 class ExtraCostIn(msgspec.Struct, forbid_unknown_fields=True):
