@@ -275,3 +275,38 @@ def approval_kind(kind: str, module: str) -> ApprovalKind:
         return answer
 
     return ApprovalKind(kind, pending=pending, decide=decide)
+
+
+# --- what the modules' portal kinds share (pending lists and the decide step) ---------------
+
+
+async def owned_parents(person: PortalPerson, table: Any, *columns: Any, where: Any = None) -> dict[int, Any]:
+    """The person's rows of ``table`` (:func:`owned_where`, and ``where`` when given) by id,
+    with ``columns`` (the id always): the parents (projects, work orders) whose items wait."""
+    query = owned_where(table, person) if where is None else owned_where(table, person) & where
+    return {int(row["id"]): row for row in await table.select(table.id, *columns).where(query)}
+
+
+async def owned_item(
+    person: PortalPerson, table: Any, item_id: int, parent: Any, parent_key: str, where: Any = None
+) -> tuple[Any, Any]:
+    """The item ``item_id`` of ``table`` (of the person's tenant) and its ``parent`` row
+    (``parent_key`` names the item's column that points to it), when the parent is the
+    person's (:func:`owned_where`, and ``where`` when given, then :func:`owns`); else
+    ``(None, None)``, which the module answers as not found."""
+    item = await table.select().where((table.tenant_id == person.tenant_id) & (table.id == item_id)).first()
+    if item is None:
+        return None, None
+    query = owned_where(parent, person) & (parent.id == item[parent_key])
+    owner = await parent.select().where(query if where is None else query & where).first()
+    if owner is None or not owns(person, int(owner["customer_id"]), int(owner["contact_person_id"])):
+        return None, None
+    return item, owner
+
+
+def portal_approval(kind: str, module: str, labels: tuple[str, str], row: Any, **fields: Any) -> PortalApproval:
+    """The :class:`PortalApproval` of ``row`` (its id is the item's): ``labels`` is the
+    kind's Swedish and English name, ``fields`` the rest (title, total, lines, ...)."""
+    return PortalApproval(
+        kind=kind, item_id=int(row["id"]), module=module, label_sv=labels[0], label_en=labels[1], **fields
+    )

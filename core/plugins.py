@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import inspect
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from importlib import metadata
+from importlib import import_module, metadata
 from typing import Any, TypeVar
 
 import pluggy
@@ -352,3 +352,52 @@ def set_host(host: PluginHost | None) -> None:
     """Replace the process-wide host (tests build their own)."""
     global _host
     _host = host
+
+
+# --- hook implementations most plugins write the same way -------------------------------
+# A plugin's ``__init__`` assigns them to the hook's name (``register_routes = routes_of(
+# __name__)``); what they answer is imported at the first call, so loading the plugin object
+# loads none of its tables or services.
+
+
+def answer_from(module: str, attr: str) -> Any:
+    """A hook implementation without arguments that answers ``attr`` of ``module``:
+    ``declare_records = answer_from("plugins.x.records", "RECORDS")``."""
+
+    @hookimpl
+    def answer() -> Any:
+        return getattr(import_module(module), attr)
+
+    return answer
+
+
+def piccolo_app_of(package: str) -> Any:
+    """``register_piccolo_apps``: the plugin's ``<package>.piccolo_app``."""
+
+    @hookimpl
+    def register_piccolo_apps() -> Sequence[str]:
+        return [f"{package}.piccolo_app"]
+
+    return register_piccolo_apps
+
+
+def routes_of(package: str) -> Any:
+    """``register_routes``: ``<package>.routes.route_handlers()`` and ``<package>.pages.pages()``."""
+
+    @hookimpl
+    def register_routes() -> Sequence[Any]:
+        return [*import_module(f"{package}.routes").route_handlers(), *import_module(f"{package}.pages").pages()]
+
+    return register_routes
+
+
+def anonymize_by(name: str, module: str) -> Any:
+    """``anonymize``: ``<module>.anonymize(context)`` when the context is plugin ``name``'s."""
+
+    @hookimpl
+    def anonymize(context: Any) -> Any:
+        if context.plugin != name:
+            return None
+        return import_module(module).anonymize(context)
+
+    return anonymize

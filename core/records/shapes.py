@@ -5,6 +5,7 @@ limit (a title's 200 characters, an id's 32 bits) is the same in every module.""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated
 
 import msgspec
@@ -20,4 +21,85 @@ Description = Annotated[str, msgspec.Meta(max_length=20_000)]
 Number = Annotated[int, msgspec.Meta(ge=1, le=2_000_000_000)]  # the number people know
 RefId = Annotated[int, msgspec.Meta(ge=0, le=MAX_ID)]  # a reference; 0 for none
 
-__all__ = ["MAX_ID", "Address", "Description", "Email", "Number", "Phone", "RefId", "Str200", "Title"]
+__all__ = [
+    "MAX_ID",
+    "Address",
+    "Description",
+    "Email",
+    "EndCustomerIn",
+    "EndCustomerOut",
+    "EndCustomerPatch",
+    "Number",
+    "Phone",
+    "RecordOut",
+    "RefId",
+    "RefsIn",
+    "RefsPatch",
+    "Str200",
+    "Title",
+]
+
+
+# Bases of a record's request and answer shapes. A plugin's struct inherits one and adds its
+# own fields (``kw_only=True`` when it adds a required field after these optional ones); the
+# request's field order does not matter, the answer's base fields come first.
+
+
+class RefsIn(msgspec.Struct, forbid_unknown_fields=True):
+    """The customer and contact person a new record is for (0 for none)."""
+
+    customer_id: RefId = 0
+    contact_person_id: RefId = 0
+
+
+class RefsPatch(msgspec.Struct, forbid_unknown_fields=True):
+    """The customer and contact person in a PATCH (absent or null leaves them alone)."""
+
+    customer_id: RefId | None = None
+    contact_person_id: RefId | None = None
+
+
+class EndCustomerIn(RefsIn, forbid_unknown_fields=True):
+    """:class:`RefsIn` and the end customer (the one the work is done for)."""
+
+    end_customer_name: Str200 = ""
+    end_customer_address: Address = ""
+    end_customer_phone: Phone | None = None
+    end_customer_email: Email | None = None
+
+
+class EndCustomerPatch(RefsPatch, forbid_unknown_fields=True):
+    """:class:`RefsPatch` and the end customer in a PATCH ("" clears a text)."""
+
+    end_customer_name: Str200 | None = None
+    end_customer_address: Address | None = None
+    end_customer_phone: Phone | None = None
+    end_customer_email: Email | None = None
+
+
+class RecordOut(msgspec.Struct):
+    """The first fields of a numbered record's answer."""
+
+    id: int
+    number: int
+    title: str
+    description: str
+    customer_id: int
+    contact_person_id: int
+
+
+class EndCustomerOut(RecordOut):
+    """:class:`RecordOut`, the end customer and the record's life (status, who created it,
+    when it changed, closed, was deleted or anonymized); the plugin's own fields follow."""
+
+    end_customer_name: str
+    end_customer_address: str
+    end_customer_phone: str | None
+    end_customer_email: str | None
+    status: str
+    created_by: int
+    created_at: datetime
+    updated_at: datetime
+    closed_at: datetime | None
+    deleted_at: datetime | None
+    anonymized_at: datetime | None

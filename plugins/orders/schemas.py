@@ -13,7 +13,7 @@ from typing import Annotated
 
 import msgspec
 
-from core.records.shapes import Description, Number, RefId, Str200, Title
+from core.records.shapes import Description, Number, RecordOut, RefsIn, RefsPatch, Str200, Title
 
 InvoiceComment = Annotated[str, msgspec.Meta(max_length=2_000)]
 LineText = Annotated[str, msgspec.Meta(min_length=1, max_length=500)]
@@ -42,34 +42,24 @@ class OrderLineOut(msgspec.Struct):
     amount: Decimal
 
 
-class OrderIn(msgspec.Struct, forbid_unknown_fields=True):
+class OrderIn(RefsIn, forbid_unknown_fields=True, kw_only=True):
     title: Title
     number: Number | None = None
     description: Description = ""
-    customer_id: RefId = 0
-    contact_person_id: RefId = 0
     customer_reference: Str200 = ""
     invoice_comment: InvoiceComment = ""
-    lines: Annotated[list[OrderLineIn], msgspec.Meta(max_length=500)] = []
+    lines: Annotated[list[OrderLineIn], msgspec.Meta(max_length=500)] = msgspec.field(default_factory=list)
 
 
-class OrderPatch(msgspec.Struct, forbid_unknown_fields=True):
+class OrderPatch(RefsPatch, forbid_unknown_fields=True):
     title: Title | None = None
     number: Number | None = None
     description: Description | None = None
-    customer_id: RefId | None = None
-    contact_person_id: RefId | None = None
     customer_reference: Str200 | None = None
     invoice_comment: InvoiceComment | None = None
 
 
-class OrderOut(msgspec.Struct):
-    id: int
-    number: int
-    title: str
-    description: str
-    customer_id: int
-    contact_person_id: int
+class OrderOut(RecordOut):
     customer_reference: str
     invoice_comment: str
     status: str

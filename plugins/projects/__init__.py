@@ -1,14 +1,13 @@
 """Projects (Projekt): projects with sub-projects, extra costs, payment plans the customer
 approves through a link, partner invitations, and retention rule M20. The plugin object is
-this module: its @hookimpl functions."""
+this module: its hook implementations."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Sequence
-from typing import Any
+from collections.abc import Sequence
 
-from core.contracts import AnonymizeContext, ApprovalKind, ModuleInfo, RecordSpec, TwoFactorContext
-from core.plugins import hookimpl
+from core.contracts import ApprovalKind, ModuleInfo
+from core.plugins import anonymize_by, answer_from, hookimpl, piccolo_app_of, routes_of
 
 NAME = "projects"
 
@@ -25,42 +24,14 @@ def describe_module() -> ModuleInfo:
     )
 
 
-@hookimpl
-def register_piccolo_apps() -> Sequence[str]:
-    return ["plugins.projects.piccolo_app"]
-
-
-@hookimpl
-def register_routes() -> Sequence[Any]:
-    from plugins.projects.pages import pages
-    from plugins.projects.routes import route_handlers
-
-    return [*route_handlers(), *pages()]
-
-
-@hookimpl
-def declare_records() -> Sequence[RecordSpec]:
-    """The one declaration of the project and its parts (personal data, M20, record types
-    and person-search places are derived from it)."""
-    from plugins.projects.records import RECORDS
-
-    return RECORDS
-
-
-@hookimpl
-def declare_two_factor_contexts() -> Sequence[TwoFactorContext]:
-    from plugins.projects.gdpr import TWO_FACTOR_CONTEXTS
-
-    return TWO_FACTOR_CONTEXTS
-
-
-@hookimpl
-def anonymize(context: AnonymizeContext) -> Awaitable[None] | None:
-    if context.plugin != NAME:
-        return None
-    from plugins.projects.gdpr import anonymize as run
-
-    return run(context)
+# What the plugin answers lives in its modules, imported at the first call (core.plugins).
+register_piccolo_apps = piccolo_app_of(__name__)
+register_routes = routes_of(__name__)
+# The one declaration of the project and its parts (personal data, retention, record types and
+# person-search places are derived from it).
+declare_records = answer_from(f"{__name__}.records", "RECORDS")
+declare_two_factor_contexts = answer_from(f"{__name__}.gdpr", "TWO_FACTOR_CONTEXTS")
+anonymize = anonymize_by(NAME, f"{__name__}.gdpr")
 
 
 @hookimpl
@@ -68,4 +39,4 @@ def declare_kinds() -> Sequence[ApprovalKind]:
     """The portal lists and decides this module's payment plans through this kind."""
     from core.approvals import approval_kind
 
-    return [approval_kind("payment_plan", "plugins.projects.portal")]
+    return [approval_kind("payment_plan", f"{__name__}.portal")]

@@ -9,21 +9,8 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from core.approvals import (
-    NOT_FOUND,
-    PortalApproval,
-    PortalApprovalLine,
-    PortalDecisionRequest,
-    PortalDecisionResult,
-    PortalPerson,
-    approver_values,
-    ask_signature,
-    decided,
-    owned_where,
-    owns,
-    refused,
-    signed_by,
-)
+from core import approvals
+from core.approvals import PortalApproval, PortalApprovalLine, PortalDecisionRequest, PortalDecisionResult
 from plugins.projects.services import installments_of
 from plugins.projects.tables import PaymentPlan, Project
 
@@ -32,15 +19,11 @@ CONTEXT = "payment_plans"
 CHANGED = "This payment plan was answered or changed a moment ago; reload the page."
 
 
-def _projects(person: PortalPerson) -> Any:
-    return owned_where(Project, person) & (Project.status == "open")
+OPEN = Project.status == "open"
 
 
-async def pending(person: PortalPerson) -> list[PortalApproval]:
-    projects = {
-        int(p["id"]): p
-        for p in await Project.select(Project.id, Project.number, Project.title).where(_projects(person))
-    }
+async def pending(person: approvals.PortalPerson) -> list[PortalApproval]:
+    projects = await approvals.owned_parents(person, Project, Project.number, Project.title, where=OPEN)
     if not projects:
         return []
     plans = await PaymentPlan.select().where(
@@ -54,12 +37,11 @@ async def pending(person: PortalPerson) -> list[PortalApproval]:
         project = projects[int(plan["project_id"])]
         items = installments[int(plan["id"])]
         out.append(
-            PortalApproval(
-                kind=KIND,
-                item_id=int(plan["id"]),
-                module="projects",
-                label_sv="Betalplan, projekt",
-                label_en="Payment plan, project",
+            approvals.portal_approval(
+                KIND,
+                "projects",
+                ("Betalplan, projekt", "Payment plan, project"),
+                plan,
                 title=f"{project['title']}: {plan['title']}"[:500],
                 number=int(project["number"]),
                 total=sum((i.amount for i in items), Decimal("0.00")),
@@ -74,33 +56,25 @@ async def pending(person: PortalPerson) -> list[PortalApproval]:
 
 async def decide(request: PortalDecisionRequest) -> PortalDecisionResult:
     person = request.person
-    plan = await PaymentPlan.select().where(
-        (PaymentPlan.tenant_id == person.tenant_id) & (PaymentPlan.id == request.item_id)
-    ).first()
-    project = None
-    if plan is not None:
-        project = await Project.select().where(_projects(person) & (Project.id == plan["project_id"])).first()
-    if (
-        plan is None
-        or project is None
-        or plan["status"] == "draft"
-        or not owns(person, int(project["customer_id"]), int(project["contact_person_id"]))
-    ):
-        return refused(NOT_FOUND, 404)
+    plan, _project = await approvals.owned_item(
+        person, PaymentPlan, request.item_id, Project, "project_id", where=OPEN
+    )
+    if plan is None or plan["status"] == "draft":
+        return approvals.refused(approvals.NOT_FOUND, 404)
     if plan["status"] == "approved":
-        return refused("This payment plan is already approved.")
+        return approvals.refused("This payment plan is already approved.")
     if plan["status"] == "declined":
-        return refused("This payment plan is already declined.")
-    stop, signature = await ask_signature(request, CONTEXT)
+        return approvals.refused("This payment plan is already declined.")
+    stop, signature = await approvals.ask_signature(request, CONTEXT)
     if stop is not None:
         return stop
-    signed = signed_by(signature, request.signer_name)
+    signed = approvals.signed_by(signature, request.signer_name)
     values: dict[Any, Any] = {
         PaymentPlan.status: "approved" if request.approve else "declined",
-        **approver_values(PaymentPlan, signed, request.signer_email),
+        **approvals.approver_values(PaymentPlan, signed, request.signer_email),
     }
     values[PaymentPlan.approved_at if request.approve else PaymentPlan.declined_at] = signed.at
     update = PaymentPlan.update(values).where(
         (PaymentPlan.tenant_id == person.tenant_id) & (PaymentPlan.id == plan["id"]) & (PaymentPlan.status == "sent")
     ).returning(PaymentPlan.id)
-    return await decided(request, signed, update, CHANGED)
+    return await approvals.decided(request, signed, update, CHANGED)

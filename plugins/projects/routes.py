@@ -10,10 +10,11 @@ from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, delete, get, patch, post
 from litestar.params import JSONBody, PathParameter
-from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_202_ACCEPTED
+from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
 from core.gdpr.routes import module_settings_router
 from core.routes.records import record_router
+from core.routes.signing import second_factor_required
 from core.web import AuthUser
 from plugins.projects import services
 from plugins.projects.schemas import (
@@ -33,7 +34,6 @@ from plugins.projects.schemas import (
     ProjectOut,
     ProjectPatch,
     PublicPlanOut,
-    SecondFactorOut,
     SendIn,
     SubProjectIn,
     SubProjectOut,
@@ -170,8 +170,7 @@ class PublicPaymentPlansController(Controller):
             token, data.name, data.email, data.challenge_id, request.headers.get("user-agent", "")
         )
         if outcome == "second_factor_required":
-            challenge = SecondFactorOut(value.challenge_id, value.masked_phone, value.message_text())
-            return Response(ApproveOut(status=outcome, second_factor=challenge), status_code=HTTP_202_ACCEPTED)
+            return second_factor_required(ApproveOut, value)
         return Response(ApproveOut(status="approved", approved_at=value))
 
 

@@ -1,13 +1,12 @@
 """Quotes (Offerter): quotes with lines, a public link the customer opens and accepts,
-and retention rule M19. The plugin object is this module: its @hookimpl functions."""
+and retention rule M19. The plugin object is this module: its hook implementations."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Sequence
-from typing import Any
+from collections.abc import Sequence
 
-from core.contracts import AnonymizeContext, ApprovalKind, ModuleInfo, RecordSpec, TwoFactorContext
-from core.plugins import hookimpl
+from core.contracts import ApprovalKind, ModuleInfo
+from core.plugins import anonymize_by, answer_from, hookimpl, piccolo_app_of, routes_of
 
 NAME = "quotes"
 
@@ -24,42 +23,14 @@ def describe_module() -> ModuleInfo:
     )
 
 
-@hookimpl
-def register_piccolo_apps() -> Sequence[str]:
-    return ["plugins.quotes.piccolo_app"]
-
-
-@hookimpl
-def register_routes() -> Sequence[Any]:
-    from plugins.quotes.pages import pages
-    from plugins.quotes.routes import route_handlers
-
-    return [*route_handlers(), *pages()]
-
-
-@hookimpl
-def declare_records() -> Sequence[RecordSpec]:
-    """The one declaration of the quote, its lines and its view log (personal data, M19,
-    record types and person-search places are derived from it)."""
-    from plugins.quotes.records import RECORDS
-
-    return RECORDS
-
-
-@hookimpl
-def declare_two_factor_contexts() -> Sequence[TwoFactorContext]:
-    from plugins.quotes.gdpr import TWO_FACTOR_CONTEXTS
-
-    return TWO_FACTOR_CONTEXTS
-
-
-@hookimpl
-def anonymize(context: AnonymizeContext) -> Awaitable[None] | None:
-    if context.plugin != NAME:
-        return None
-    from plugins.quotes.gdpr import anonymize as run
-
-    return run(context)
+# What the plugin answers lives in its modules, imported at the first call (core.plugins).
+register_piccolo_apps = piccolo_app_of(__name__)
+register_routes = routes_of(__name__)
+# The one declaration of the quote, its lines and its view log (personal data, retention, record types and
+# person-search places are derived from it).
+declare_records = answer_from(f"{__name__}.records", "RECORDS")
+declare_two_factor_contexts = answer_from(f"{__name__}.gdpr", "TWO_FACTOR_CONTEXTS")
+anonymize = anonymize_by(NAME, f"{__name__}.gdpr")
 
 
 @hookimpl
@@ -67,4 +38,4 @@ def declare_kinds() -> Sequence[ApprovalKind]:
     """The portal lists and decides this module's quotes through this kind."""
     from core.approvals import approval_kind
 
-    return [approval_kind("quote", "plugins.quotes.portal")]
+    return [approval_kind("quote", f"{__name__}.portal")]

@@ -10,21 +10,8 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from core.approvals import (
-    NOT_FOUND,
-    PortalApproval,
-    PortalApprovalLine,
-    PortalDecisionRequest,
-    PortalDecisionResult,
-    PortalPerson,
-    approver_values,
-    ask_signature,
-    decided,
-    owned_where,
-    owns,
-    refused,
-    signed_by,
-)
+from core import approvals
+from core.approvals import PortalApproval, PortalApprovalLine, PortalDecisionRequest, PortalDecisionResult, PortalPerson
 from core.db import utcnow
 from plugins.quotes.services import can_accept, lines_of
 from plugins.quotes.tables import Quote
@@ -35,7 +22,7 @@ CHANGED = "This quote was answered or changed a moment ago; reload the page."
 
 
 def _mine(person: PortalPerson) -> Any:
-    return owned_where(Quote, person)
+    return approvals.owned_where(Quote, person)
 
 
 async def pending(person: PortalPerson) -> list[PortalApproval]:
@@ -48,12 +35,11 @@ async def pending(person: PortalPerson) -> list[PortalApproval]:
     for row in rows:
         items = lines[int(row["id"])]
         out.append(
-            PortalApproval(
-                kind=KIND,
-                item_id=int(row["id"]),
-                module="quotes",
-                label_sv="Offert",
-                label_en="Quote",
+            approvals.portal_approval(
+                KIND,
+                "quotes",
+                ("Offert", "Quote"),
+                row,
                 title=row["title"],
                 number=int(row["number"]),
                 total=sum((i.amount for i in items), Decimal("0.00")),
@@ -68,26 +54,26 @@ async def pending(person: PortalPerson) -> list[PortalApproval]:
 async def decide(request: PortalDecisionRequest) -> PortalDecisionResult:
     person = request.person
     row = await Quote.select().where(_mine(person) & (Quote.id == request.item_id)).first()
-    if row is None or not owns(person, int(row["customer_id"]), int(row["contact_person_id"])):
-        return refused(NOT_FOUND, 404)
+    if row is None or not approvals.owns(person, int(row["customer_id"]), int(row["contact_person_id"])):
+        return approvals.refused(approvals.NOT_FOUND, 404)
     if row["status"] == "accepted":
-        return refused("This quote is already accepted.")
+        return approvals.refused("This quote is already accepted.")
     if row["status"] == "declined":
-        return refused("This quote is already declined.")
+        return approvals.refused("This quote is already declined.")
     if not can_accept(row):
-        return refused("This quote can no longer be answered (it is closed or past its validity date).")
-    stop, signature = await ask_signature(request, CONTEXT)
+        return approvals.refused("This quote can no longer be answered (it is closed or past its validity date).")
+    stop, signature = await approvals.ask_signature(request, CONTEXT)
     if stop is not None:
         return stop
-    signed = signed_by(signature, request.signer_name)
+    signed = approvals.signed_by(signature, request.signer_name)
     status = "accepted" if request.approve else "declined"
     values: dict[Any, Any] = {
         Quote.status: status,
         Quote.updated_at: utcnow(),
-        **approver_values(Quote, signed, request.signer_email),
+        **approvals.approver_values(Quote, signed, request.signer_email),
     }
     values[Quote.accepted_at if request.approve else Quote.declined_at] = signed.at
     update = Quote.update(values).where(
         (Quote.tenant_id == person.tenant_id) & (Quote.id == row["id"]) & (Quote.status == "sent")
     ).returning(Quote.id)
-    return await decided(request, signed, update, CHANGED)
+    return await approvals.decided(request, signed, update, CHANGED)

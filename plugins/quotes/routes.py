@@ -9,11 +9,12 @@ from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, delete, get, patch, post
 from litestar.params import JSONBody, PathParameter
-from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_202_ACCEPTED
+from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
 from core.gdpr.routes import module_settings_router
 from core.listing import Limit, Offset
 from core.routes.records import record_router
+from core.routes.signing import second_factor_required
 from core.web import AuthUser, client_ip
 from plugins.quotes import services
 from plugins.quotes.schemas import (
@@ -26,7 +27,6 @@ from plugins.quotes.schemas import (
     QuoteIn,
     QuoteOut,
     QuotePatch,
-    SecondFactorOut,
     SendIn,
     ViewOut,
     ViewPage,
@@ -135,8 +135,7 @@ class PublicQuotesController(Controller):
             token, data.name, data.email, data.challenge_id, request.headers.get("user-agent", "")
         )
         if outcome == "second_factor_required":
-            challenge = SecondFactorOut(value.challenge_id, value.masked_phone, value.message_text())
-            return Response(AcceptOut(status=outcome, second_factor=challenge), status_code=HTTP_202_ACCEPTED)
+            return second_factor_required(AcceptOut, value)
         return Response(AcceptOut(status="accepted", accepted_at=value))
 
 

@@ -12,7 +12,7 @@ from typing import Annotated, Literal
 
 import msgspec
 
-from core.records.shapes import Email, RefId, Title
+from core.records.shapes import Email, RecordOut, RefsIn, RefsPatch, Title
 from core.routes.schemas import SecondFactorOut  # the challenge, as the core API answers it
 
 Text = Annotated[str, msgspec.Meta(max_length=10_000)]
@@ -34,20 +34,16 @@ class LinePatch(msgspec.Struct, forbid_unknown_fields=True):
     position: Annotated[int, msgspec.Meta(ge=0, le=10_000)] | None = None
 
 
-class QuoteIn(msgspec.Struct, forbid_unknown_fields=True):
+class QuoteIn(RefsIn, forbid_unknown_fields=True, kw_only=True):
     title: Title
     description: Text = ""
-    customer_id: RefId = 0
-    contact_person_id: RefId = 0
     valid_until: date | None = None
-    lines: Annotated[list[LineIn], msgspec.Meta(max_length=500)] = []
+    lines: Annotated[list[LineIn], msgspec.Meta(max_length=500)] = msgspec.field(default_factory=list)
 
 
-class QuotePatch(msgspec.Struct, forbid_unknown_fields=True):
+class QuotePatch(RefsPatch, forbid_unknown_fields=True):
     title: Title | None = None
     description: Text | None = None
-    customer_id: RefId | None = None
-    contact_person_id: RefId | None = None
     valid_until: date | None = None
     clear_valid_until: bool = False
 
@@ -73,13 +69,7 @@ class LineOut(msgspec.Struct):
     amount: Decimal
 
 
-class QuoteOut(msgspec.Struct):
-    id: int
-    number: int
-    title: str
-    description: str
-    customer_id: int
-    contact_person_id: int
+class QuoteOut(RecordOut):
     status: str
     valid_until: date | None
     sent_to_email: str
@@ -94,7 +84,7 @@ class QuoteOut(msgspec.Struct):
     deleted_at: datetime | None
     anonymized_at: datetime | None
     total: Decimal
-    lines: list[LineOut] = []
+    lines: list[LineOut] = msgspec.field(default_factory=list)
 
 
 class ViewOut(msgspec.Struct):

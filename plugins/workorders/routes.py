@@ -8,9 +8,10 @@ from typing import Any
 
 from litestar import Controller, Request, Response, delete, get, patch, post
 from litestar.params import FromPath, JSONBody
-from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_202_ACCEPTED
+from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
 from core.routes.records import record_router
+from core.routes.signing import second_factor_required
 from core.tenancy import get_scoped
 from core.web import AuthUser
 from plugins.workorders import services
@@ -20,7 +21,6 @@ from plugins.workorders.schemas import (
     ExtraCostIn,
     ExtraCostOut,
     ExtraCostPatch,
-    SecondFactorOut,
     WorkOrderIn,
     WorkOrderOut,
     WorkOrderPatch,
@@ -113,18 +113,7 @@ class WorkOrdersController(Controller):
             employee_id=user.employee_id,
         )
         if line is None:
-            assert decision is not None
-            return Response(
-                ApprovalOut(
-                    status="second_factor_required",
-                    second_factor=SecondFactorOut(
-                        challenge_id=decision.challenge_id,
-                        masked_phone=decision.masked_phone,
-                        message=decision.message_text(),
-                    ),
-                ),
-                status_code=HTTP_202_ACCEPTED,
-            )
+            return second_factor_required(ApprovalOut, decision)
         return Response(
             ApprovalOut(status="approved", extra_cost=extra_cost_out(line)), status_code=HTTP_200_OK
         )

@@ -13,61 +13,42 @@ from typing import Annotated, Literal
 
 import msgspec
 
-from core.records.shapes import Address, Description, Email, Number, Phone, RefId, Str200, Title
+from core.records.shapes import (
+    Description,
+    Email,
+    EndCustomerIn,
+    EndCustomerOut,
+    EndCustomerPatch,
+    Number,
+    Phone,
+    Str200,
+    Title,
+)
 
 LineText = Annotated[str, msgspec.Meta(min_length=1, max_length=2_000)]
 ApproverName = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
 ChallengeId = Annotated[str, msgspec.Meta(min_length=1, max_length=128)]
 
 
-class WorkOrderIn(msgspec.Struct, forbid_unknown_fields=True):
+class WorkOrderIn(EndCustomerIn, forbid_unknown_fields=True, kw_only=True):
     title: Title
     number: Number | None = None
     description: Description = ""
-    customer_id: RefId = 0
-    contact_person_id: RefId = 0
     email: Email | None = None
     customer_reference: Str200 = ""
-    end_customer_name: Str200 = ""
-    end_customer_address: Address = ""
-    end_customer_phone: Phone | None = None
-    end_customer_email: Email | None = None
 
 
-class WorkOrderPatch(msgspec.Struct, forbid_unknown_fields=True):
+class WorkOrderPatch(EndCustomerPatch, forbid_unknown_fields=True):
     title: Title | None = None
     number: Number | None = None
     description: Description | None = None
-    customer_id: RefId | None = None
-    contact_person_id: RefId | None = None
     email: Email | None = None
     customer_reference: Str200 | None = None
-    end_customer_name: Str200 | None = None
-    end_customer_address: Address | None = None
-    end_customer_phone: Phone | None = None
-    end_customer_email: Email | None = None
 
 
-class WorkOrderOut(msgspec.Struct):
-    id: int
-    number: int
-    title: str
-    description: str
-    customer_id: int
-    contact_person_id: int
+class WorkOrderOut(EndCustomerOut):
     email: str | None
     customer_reference: str
-    end_customer_name: str
-    end_customer_address: str
-    end_customer_phone: str | None
-    end_customer_email: str | None
-    status: str
-    created_by: int
-    created_at: datetime
-    updated_at: datetime
-    closed_at: datetime | None
-    deleted_at: datetime | None
-    anonymized_at: datetime | None
 
 
 class ExtraCostIn(msgspec.Struct, forbid_unknown_fields=True):
