@@ -17,7 +17,7 @@ from core.plugins import get_host
 from core.tables import Outbox
 from tests.conftest import TenantInfo
 from tests.customers.conftest import make_contact, make_customer
-from tests.customers.test_portal import (
+from tests.portal.test_portal import (
     NEW_PASSWORD,
     active_customer,
     browser,  # noqa: F401  (fixture)
@@ -80,9 +80,9 @@ async def login_with_code(client: AsyncTestClient, t: TenantInfo, email: str, pa
     assert r.status_code == 200, r.text
 
 
-async def test_contexts_are_declared_by_the_customers_module(admin_client):
+async def test_contexts_are_declared_by_the_portal_module(admin_client):
     contexts = (await admin_client.get("/api/twofactor/contexts")).json()["contexts"]
-    mine = {c["key"]: c for c in contexts if c["module"] == "customers"}
+    mine = {c["key"]: c for c in contexts if c["module"] == "portal"}
     assert set(mine) == {"portal_login", "portal_reset", "customer_conversations"}
     assert mine["portal_login"]["label_sv"] == "Kundportal – inloggning från ny enhet"
     assert mine["portal_reset"]["label_sv"] == "Kundportal – återställning av lösenord"
@@ -92,10 +92,15 @@ async def test_contexts_are_declared_by_the_customers_module(admin_client):
     keys = [c["key"] for c in contexts]
     assert keys.index("employee_reset") < keys.index("portal_login") < keys.index("portal_reset")
     assert keys.index("portal_reset") < keys.index("customer_conversations")
-    # A tenant without the customers module does not see them.
+    # A tenant without the portal, or without the customer register it requires, does not
+    # see them.
+    await admin_client.put("/api/modules/portal", json={"enabled": False})
+    contexts = (await admin_client.get("/api/twofactor/contexts")).json()["contexts"]
+    assert not [c for c in contexts if c["module"] == "portal"]
+    await admin_client.put("/api/modules/portal", json={"enabled": True})
     await admin_client.put("/api/modules/customers", json={"enabled": False})
     contexts = (await admin_client.get("/api/twofactor/contexts")).json()["contexts"]
-    assert not [c for c in contexts if c["module"] == "customers"]
+    assert not [c for c in contexts if c["module"] == "portal"]
 
 
 async def test_login_from_a_new_device_then_the_trusted_device(admin_client, browser, app, tenant):
@@ -261,7 +266,7 @@ async def test_reset_needs_the_code_ends_sessions_and_forgets_devices(admin_clie
 
 
 async def test_reset_asks_under_customer_conversations_when_portal_reset_is_off(admin_client, browser, tenant):
-    from plugins.customers.portal import start_reset
+    from plugins.portal.accounts import start_reset
     from plugins.twofactor.tables import TwoFactorChallenge
 
     await active_customer(admin_client, tenant, mobile_phone="070-123 45 67")

@@ -54,6 +54,7 @@ from core.auth import (
 from core.config import get_settings
 from core.contracts import (
     AnonymizeContext,
+    NotPersonal,
     PersonalDataField,
     PersonStanding,
     SearchSource,
@@ -72,13 +73,13 @@ from core.tables import Tenant
 from core.tenancy import enabled_modules, get_scoped
 from core.validation import FieldError, normalize_email
 from core.worker import enqueue, task
-from plugins.customers.tables import (
+from plugins.portal.tables import (
     PortalAccount,
     PortalApprovalStep,
     PortalPending,
 )
 
-MODULE = "customers"
+MODULE = "portal"
 KINDS = ("customer", "contact")
 
 CONTEXT_LOGIN = "portal_login"
@@ -932,6 +933,18 @@ ACCOUNT_FIELDS: tuple[tuple[str, str, str, str, str], ...] = (
     ("password_hash", "other", "null", "Kundportal, lösenord (hash)",
      "Customer portal, password hash"),
 )
+
+
+def not_personal() -> list[NotPersonal]:
+    """Columns of the portal's tables that hold no personal data."""
+    return [
+        NotPersonal(PortalAccount, ("person_kind",), "a choice from a fixed list"),
+        NotPersonal(
+            PortalPending, ("token_hash", "binder_hash", "purpose", "password_hash"),
+            "hashes of secrets and the step's purpose",
+        ),
+        NotPersonal(PortalApprovalStep, ("challenge_hash", "kind"), "a challenge's hash, its kind"),
+    ]
 
 
 def personal_data() -> list[PersonalDataField]:

@@ -13,10 +13,10 @@ from litestar.testing import AsyncTestClient
 
 from core.db import utcnow
 from core.tables import Outbox
-from plugins.customers.tables import PortalPending
+from plugins.portal.tables import PortalPending
 from plugins.quotes.tables import Quote
-from tests.customers.test_portal import MOBILE, PASSWORD, active_customer, invite, last_link, private_customer
 from tests.pages.helpers import CSRF_RE, post_form
+from tests.portal.test_portal import MOBILE, PASSWORD, active_customer, invite, last_link, private_customer
 from tests.twofactor.conftest import activate_sms, forget_last_send, last_code, set_phones, switch
 
 NEW_PASSWORD = "a-brand-new-password-9"

@@ -22,7 +22,7 @@ from core.tables import Outbox
 from plugins.projects.tables import PaymentPlan
 from plugins.quotes.tables import Quote
 from plugins.workorders.tables import ExtraCost
-from tests.customers.test_portal import MOBILE, active_customer, portal_login
+from tests.portal.test_portal import MOBILE, active_customer, portal_login
 from tests.projects.conftest import PLAN
 from tests.twofactor.conftest import activate_sms, forget_last_send, last_code, switch
 
@@ -304,8 +304,8 @@ async def test_item_already_accepted_from_the_email_link(app, admin_client, anon
 async def test_pending_steps_end_with_their_time_and_their_account(app, admin_client, tenant):
     """The pages' pending SMS steps are purged once expired, and go at once when the
     account is closed."""
-    from plugins.customers import portal
-    from plugins.customers.tables import PortalAccount, PortalPending
+    from plugins.portal import accounts as portal
+    from plugins.portal.tables import PortalAccount, PortalPending
 
     await _setup(admin_client, tenant, contexts=())
     account = await PortalAccount.select().where(PortalAccount.tenant_id == tenant.id).first()
@@ -331,7 +331,7 @@ async def test_contact_person_approves_for_the_company(app, admin_client, tenant
     """A contact person of a company sees the company's items that name them or nobody,
     not those naming a colleague, and signs with their own phone."""
     from tests.customers.conftest import make_contact, make_customer
-    from tests.customers.test_portal import portal_account
+    from tests.portal.test_portal import portal_account
 
     await activate_sms(admin_client)
     await switch(admin_client, "quotes")
