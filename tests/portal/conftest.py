@@ -1,5 +1,5 @@
-"""Fixtures of the customer portal's tests: a second organization's administrator, as the
-customer register's tests have it (the portal's accounts live beside its customers)."""
+"""Fixtures of the customer portal's tests: the customer's own browser, and a second
+organization's administrator (as the customer register's tests have it)."""
 
 from __future__ import annotations
 
@@ -19,4 +19,11 @@ async def other_client(  # type: ignore[no-untyped-def]
     async with AsyncTestClient(app=app) as c:
         response = await login(c, other_tenant)
         assert response.status_code == 200, response.text
+        yield c
+
+
+@pytest.fixture
+async def browser(app) -> AsyncIterator[AsyncTestClient]:  # type: ignore[no-untyped-def]
+    """The customer's own browser: no employee session."""
+    async with AsyncTestClient(app=app) as c:
         yield c

@@ -11,7 +11,6 @@ from contextlib import AsyncExitStack
 from datetime import timedelta
 from typing import Any
 
-import pytest
 import time_machine
 from litestar.testing import AsyncTestClient
 
@@ -78,7 +77,9 @@ async def portal_account(client: AsyncTestClient, t: TenantInfo, path: str, emai
     return r.json()
 
 
-async def active_customer(client: AsyncTestClient, t: TenantInfo, email: str = "per@example.org", **fields: Any) -> dict:
+async def active_customer(
+    client: AsyncTestClient, t: TenantInfo, email: str = "per@example.org", **fields: Any
+) -> dict:
     customer = await private_customer(client, email=email, **fields)
     await portal_account(client, t, str(customer["id"]), email)
     return customer
@@ -88,13 +89,6 @@ def set_cookie(client: AsyncTestClient, name: str, value: str) -> None:
     """Replace every cookie of that name (the jar keeps one per domain otherwise)."""
     client.cookies.delete(name)
     client.cookies.set(name, value)
-
-
-@pytest.fixture
-async def browser(app) -> Any:  # type: ignore[no-untyped-def]
-    """The customer's own browser: no employee session."""
-    async with AsyncTestClient(app=app) as c:
-        yield c
 
 
 # --- invitation, first password, login -------------------------------------------------------

@@ -18,7 +18,6 @@ from plugins.portal.tables import PortalAccount
 from tests.customers.conftest import make_contact, make_customer
 from tests.portal.test_portal import (
     active_customer,
-    browser,  # noqa: F401  (fixture)
     invite,
     portal_account,
     portal_login,
@@ -143,7 +142,9 @@ async def test_scheduled_sweep_closes_accounts_of_customers_deleted_long_ago(adm
     fresh = await active_customer(admin_client, tenant, email="eva@example.org", name="Eva")
     for customer, age in ((per, 31), (fresh, 29)):
         assert (await admin_client.delete(f"/api/customers/{customer['id']}")).status_code == 200
-        await Customer.update({Customer.deleted_at: utcnow() - timedelta(days=age)}).where(Customer.id == customer["id"])
+        await Customer.update({Customer.deleted_at: utcnow() - timedelta(days=age)}).where(
+            Customer.id == customer["id"]
+        )
     results = {r.rule: r for r in await sweep(tenant.id, "customers")}
     assert results["customers"].records == 1
     assert_closed(await account_of(tenant.id, "customer", per["id"]))

@@ -57,7 +57,8 @@ async def test_customer_approves_a_quote_in_the_portal(app, admin_client, tenant
         "title": "Ny altan", "customer_id": customer["id"],
         "lines": [{"description": "Virke", "quantity": "10", "unit_price": "250"}]})
     quote_id = r.json()["id"]
-    assert (await admin_client.post(f"/api/quotes/{quote_id}/send", json={"email": "per@example.org"})).status_code == 200
+    sent = await admin_client.post(f"/api/quotes/{quote_id}/send", json={"email": "per@example.org"})
+    assert sent.status_code == 200
     async with AsyncTestClient(app=app) as browser:
         assert (await browser.get("/portal/approvals", follow_redirects=False)).status_code == 303
         assert (await _portal_page_login(browser, tenant)).status_code == 303
@@ -221,7 +222,9 @@ async def test_employee_reset_asks_for_the_password_after_the_code(admin_client,
         (Outbox.tenant_id == tenant.id) & (Outbox.channel == "email")).order_by(Outbox.id, ascending=False).first()
     token = mail["body"].split("/reset?token=")[1].split()[0]
     link = f"/reset?token={token}"
-    r = await post_form(anon_client, "/reset", {"token": token, "password": NEW_PASSWORD, "password2": NEW_PASSWORD}, link)
+    r = await post_form(
+        anon_client, "/reset", {"token": token, "password": NEW_PASSWORD, "password2": NEW_PASSWORD}, link
+    )
     assert r.status_code == 200 and 'name="code"' in r.text
     assert NEW_PASSWORD not in r.text and set(_code_form(r.text)) == {"csrf_token", "challenge_id", "then", "token"}
     sms_page = r.text
@@ -238,12 +241,16 @@ async def test_employee_reset_asks_for_the_password_after_the_code(admin_client,
         r = await post_form(anon_client, "/reset", {**form, "password": NEW_PASSWORD, "password2": NEW_PASSWORD}, link)
         assert r.status_code == 409 and "10 minut" in r.text
     await forget_last_send(tenant.id)
-    r = await post_form(anon_client, "/reset", {"token": token, "password": NEW_PASSWORD, "password2": NEW_PASSWORD}, link)
+    r = await post_form(
+        anon_client, "/reset", {"token": token, "password": NEW_PASSWORD, "password2": NEW_PASSWORD}, link
+    )
     r = await _code_then_step(anon_client, r.text, await last_code(tenant.id))
     form = {"token": token, "challenge_id": _hidden(r.text, "challenge_id")}
     r = await post_form(anon_client, "/reset", {**form, "password": NEW_PASSWORD, "password2": NEW_PASSWORD}, link)
     assert r.status_code == 303 and r.headers["location"] == "/login"
-    r = await post_form(anon_client, "/login", {"tenant": tenant.slug, "email": tenant.admin_email, "password": NEW_PASSWORD})
+    r = await post_form(
+        anon_client, "/login", {"tenant": tenant.slug, "email": tenant.admin_email, "password": NEW_PASSWORD}
+    )
     assert r.status_code in (200, 303) and NEW_PASSWORD not in r.text
 
 

@@ -20,7 +20,6 @@ from tests.customers.conftest import make_contact, make_customer
 from tests.portal.test_portal import (
     NEW_PASSWORD,
     active_customer,
-    browser,  # noqa: F401  (fixture)
     last_link,
     portal_account,
     portal_login,
@@ -120,7 +119,8 @@ async def test_login_from_a_new_device_then_the_trusted_device(admin_client, bro
     sms = (await Outbox.select().where((Outbox.tenant_id == tenant.id) & (Outbox.channel == "sms")))[-1]
     assert sms["recipient"] == "+46701234567"
     # Wrong password with the challenge: still refused, no session.
-    assert (await portal_login(browser, tenant, "per@example.org", "wrong-password-1", challenge_id=challenge)).status_code == 401
+    wrong = await portal_login(browser, tenant, "per@example.org", "wrong-password-1", challenge_id=challenge)
+    assert wrong.status_code == 401
     # Re-submitting before the code is entered opens nothing.
     r = await portal_login(browser, tenant, "per@example.org", challenge_id=challenge)
     assert r.status_code == 409
@@ -198,7 +198,8 @@ async def test_no_phone_is_a_clear_409_and_the_admin_sees_where_to_fix_it(admin_
     assert status["has_phone"] is False and "add a contact person" in status["fix_hint_en"]
 
     # The administrator adds the numbers where the hints say; the flow then works.
-    assert (await admin_client.patch(f"/api/customers/{per['id']}", json={"private_phone": "070-123 45 67"})).status_code == 200
+    patched = await admin_client.patch(f"/api/customers/{per['id']}", json={"private_phone": "070-123 45 67"})
+    assert patched.status_code == 200
     r = await portal_login(browser, tenant, "per@example.org")
     assert r.status_code == 202 and r.json()["second_factor"]["masked_phone"] == MASKED
     r = await admin_client.patch(f"/api/customers/contacts/{karin['id']}", json={"work_phone": "08-123 456 78"})
@@ -296,7 +297,9 @@ async def test_a_new_phone_number_forgets_trusted_devices(admin_client, browser,
     karin_devices = f"/api/twofactor/people/contact/{karin['id']}/devices"
     assert len((await admin_client.get(per_devices)).json()) == 1
     # Editing something else keeps the devices; a new number does not.
-    await admin_client.patch(f"/api/customers/{per['id']}", json={"notes": "Ring efter lunch", "mobile_phone": "070-123 45 67"})
+    await admin_client.patch(
+        f"/api/customers/{per['id']}", json={"notes": "Ring efter lunch", "mobile_phone": "070-123 45 67"}
+    )
     assert len((await admin_client.get(per_devices)).json()) == 1
     await admin_client.patch(f"/api/customers/{per['id']}", json={"mobile_phone": "070-111 22 33"})
     assert (await admin_client.get(per_devices)).json() == []
