@@ -6,7 +6,7 @@ from __future__ import annotations
 from litestar.testing import AsyncTestClient
 
 from plugins.workorders.tables import ExtraCost
-from tests.portal.test_portal import MOBILE, active_customer, portal_login
+from tests.customers.test_portal import MOBILE, active_customer, portal_login
 from tests.twofactor.conftest import activate_sms, last_code, switch
 
 

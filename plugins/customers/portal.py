@@ -1,6 +1,6 @@
 """Customer-portal accounts of private customers and contact persons (issue 7, M4-M8).
 
-No HTTP here (see routes.py and pages.py). What holds the design together:
+No HTTP here (see portal_routes.py). What holds the design together:
 
 * **Who has an account.** A private customer, or a contact person of a customer (a
   company has no portal account of its own: its people are its contact persons). An
@@ -22,13 +22,10 @@ No HTTP here (see routes.py and pages.py). What holds the design together:
   (10 per 15 minutes, as for employees), so every web process sees them.
 * **Dead people cannot log in.** A deleted or anonymized customer or contact person (or a
   contact of a deleted customer), a disabled account, or a tenant that turned the
-  portal module off, or the customer register it requires (404), ends every way in,
-  including existing sessions. Who the person is and whether they may still log in is
-  asked of the plugin owning the kind (``PersonKind.standing``, core.secondfactor).
-* **GDPR.** Accounts are personal data under the customer register's rules "customers"
-  and "contact_persons" (declared by :func:`personal_data` as children of the person);
-  when the person is anonymized, the engine calls :func:`anonymize` too, which disables
-  the account and deletes its sessions and link tokens.
+  customers module off (404) ends every way in, including existing sessions.
+* **GDPR.** Accounts are personal data of the customer register (declared in gdpr.py
+  with rules "customers" and "contact_persons"); when the person is anonymized,
+  :func:`anonymize` disables the account and deletes its sessions and link tokens.
   Expired sessions, tokens and throttling rows go with :func:`purge_expired`.
 
 Nothing here logs or returns a password, a token or an address.
@@ -57,7 +54,6 @@ from core.auth import (
 from core.config import get_settings
 from core.contracts import (
     AnonymizeContext,
-    NotPersonal,
     PersonalDataField,
     PersonStanding,
     SearchSource,
@@ -76,13 +72,13 @@ from core.tables import Tenant
 from core.tenancy import enabled_modules, get_scoped
 from core.validation import FieldError, normalize_email
 from core.worker import enqueue, task
-from plugins.portal.tables import (
+from plugins.customers.tables import (
     PortalAccount,
     PortalApprovalStep,
     PortalPending,
 )
 
-MODULE = "portal"
+MODULE = "customers"
 KINDS = ("customer", "contact")
 
 CONTEXT_LOGIN = "portal_login"
@@ -104,7 +100,6 @@ STEP_BLOCKED = "This step was tried too many times. Start again."
 
 INVITE_TTL = timedelta(days=7)
 RESET_TTL = timedelta(minutes=30)
-# The name it had under the customer register: reset mails already queued still run.
 RESET_TASK = "customers.portal_password_reset"
 
 BAD_INVITE = "This invitation link is invalid, used or expired. Ask for a new invitation."
@@ -393,7 +388,7 @@ def check_password(password: str) -> None:
 
 
 async def _tenant_id(slug: str, bad_link: str | None = None) -> int | None:
-    """The tenant by its id (slug); 404 when the portal module is off for it. An unknown
+    """The tenant by its id (slug); 404 when it turned the customers module off. An unknown
     organization is None, or the invalid-link answer for link steps."""
     row = await find_tenant(slug)
     if row is None:
@@ -823,8 +818,8 @@ class PortalUser:
 
 async def authenticate(token: str | None) -> PortalUser | None:
     """The portal person behind a cookie token, or None (unknown, idle, expired, or the
-    account or person may no longer use the portal). 404 when the portal module is off for
-    the tenant."""
+    account or person may no longer use the portal). 404 when the tenant turned the
+    customers module off."""
     row = await auth.live_session(PORTAL, token)
     if row is None:
         return None
@@ -937,18 +932,6 @@ ACCOUNT_FIELDS: tuple[tuple[str, str, str, str, str], ...] = (
     ("password_hash", "other", "null", "Kundportal, lösenord (hash)",
      "Customer portal, password hash"),
 )
-
-
-def not_personal() -> list[NotPersonal]:
-    """Columns of the portal's tables that hold no personal data."""
-    return [
-        NotPersonal(PortalAccount, ("person_kind",), "a choice from a fixed list"),
-        NotPersonal(
-            PortalPending, ("token_hash", "binder_hash", "purpose", "password_hash"),
-            "hashes of secrets and the step's purpose",
-        ),
-        NotPersonal(PortalApprovalStep, ("challenge_hash", "kind"), "a challenge's hash, its kind"),
-    ]
 
 
 def personal_data() -> list[PersonalDataField]:

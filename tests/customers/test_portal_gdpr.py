@@ -13,11 +13,11 @@ from typing import Any
 from core.db import utcnow
 from core.gdpr.engine import sweep
 from core.tables import PasswordResetToken, Session
-from plugins.customers.tables import Customer
-from plugins.portal.tables import PortalAccount
+from plugins.customers.tables import Customer, PortalAccount
 from tests.customers.conftest import make_contact, make_customer
-from tests.portal.test_portal import (
+from tests.customers.test_portal import (
     active_customer,
+    browser,  # noqa: F401  (fixture)
     invite,
     portal_account,
     portal_login,
@@ -62,7 +62,7 @@ async def test_declarations_follow_the_person():
     mine = {
         (f.field.column, f.field.rule, f.field.parent_column, f.field.strategy)
         for f in decl.fields
-        if f.owner == "portal" and f.table is PortalAccount
+        if f.owner == "customers" and f.table is PortalAccount
     }
     assert mine == {
         ("email", "customers", "customer_id", "null"),
@@ -70,7 +70,7 @@ async def test_declarations_follow_the_person():
         ("password_hash", "customers", "customer_id", "null"),
         ("password_hash", "contact_persons", "contact_id", "null"),
     }
-    sources = [s for s in get_host().collect_by_plugin("declare_search_sources")["portal"] if s.table is PortalAccount]
+    sources = [s for s in get_host().collect_by_plugin("declare_search_sources")["customers"] if s.table is PortalAccount]
     # Found by its login e-mail; the hash is never a search source (#17.4).
     assert {s.column for s in sources} == {"email"}
     assert sources[0].link(7) == "/api/customers/portal-accounts/7"
@@ -84,7 +84,7 @@ async def test_anonymized_customer_closes_its_and_its_contacts_accounts(admin_cl
     await portal_account(admin_client, tenant, f"contacts/{karin['id']}", "karin@example.org")
     other = await active_customer(admin_client, tenant, email="eva@example.org", name="Eva")
     assert (await portal_login(browser, tenant, "per@example.org")).status_code == 200
-    from plugins.portal.accounts import start_reset
+    from plugins.customers.portal import start_reset
 
     assert await start_reset(tenant.slug, "per@example.org")
     per_account = await account_of(tenant.id, "customer", per["id"])
@@ -142,9 +142,7 @@ async def test_scheduled_sweep_closes_accounts_of_customers_deleted_long_ago(adm
     fresh = await active_customer(admin_client, tenant, email="eva@example.org", name="Eva")
     for customer, age in ((per, 31), (fresh, 29)):
         assert (await admin_client.delete(f"/api/customers/{customer['id']}")).status_code == 200
-        await Customer.update({Customer.deleted_at: utcnow() - timedelta(days=age)}).where(
-            Customer.id == customer["id"]
-        )
+        await Customer.update({Customer.deleted_at: utcnow() - timedelta(days=age)}).where(Customer.id == customer["id"])
     results = {r.rule: r for r in await sweep(tenant.id, "customers")}
     assert results["customers"].records == 1
     assert_closed(await account_of(tenant.id, "customer", per["id"]))

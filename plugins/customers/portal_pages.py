@@ -20,35 +20,24 @@ from core.activity.service import add_activity, list_activity
 from core.auth import AuthError
 from core.db import atomic
 from core.errors import GallraError, Invalid
-from core.pages import (
-    PageController,
-    language_of,
-    page_get,
-    page_post,
-    page_user,
-    read_form,
-    redirect,
-    render,
-    t_for,
-)
+from core.pages import PageController, language_of, page_get, page_post, read_form, redirect, render, t_for
 from core.pages.forms import error_of
 from core.pages.routes import second_factor_context
 from core.security import new_token
 from core.web import client_ip, is_https
-from plugins.portal import accounts as portal
-from plugins.portal.accounts import (
+from plugins.customers import portal
+from plugins.customers.portal import (
     DEVICE_COOKIE,
     PENDING_COOKIE,
     PORTAL_COOKIE,
     SecondFactorRequired,
 )
-from plugins.portal.routes import portal_cookie
+from plugins.customers.portal_routes import portal_cookie
 
 PUBLIC = {"public": True}
 Text = Annotated[str | None, QueryParameter(required=False, max_length=200)]
 Kind = Annotated[str, PathParameter(max_length=32)]
 ItemId = Annotated[int, PathParameter(ge=1, le=2_147_483_647)]
-CustomerId = Annotated[int, PathParameter(ge=1, le=2_147_483_647)]
 
 
 def _(message: str) -> str:
@@ -58,10 +47,7 @@ def _(message: str) -> str:
 MESSAGES = [
     _("This step has expired (10 minutes) or is not valid. Start again."),
     _("This SMS code was sent for another item or another answer. Start again to get a new code."),
-    _(
-        "The SMS code for this step has not been entered, was for another step or person, was already used, "
-        "or was entered more than 10 minutes ago. Start again to get a new code."
-    ),
+    _("The SMS code for this step has not been entered, was for another step or person, was already used, or was entered more than 10 minutes ago. Start again to get a new code."),
     _("This step was tried too many times. Start again."),
     _("This item was not found, or it is not yours to approve."),
     _("This quote is already accepted."),
@@ -130,7 +116,7 @@ class PortalPages(PageController):
             who.tenant_id, "customers", "customer", who.customer_id, ["conversation"], limit=500
         )
         waiting = len(await approvals.list_for(portal.portal_person(who)))
-        return await _page(request, "portal/home.html",
+        return await _page(request, "customers/portal/home.html",
                            {"messages": messages, "errors": errors or {}, "waiting": waiting}, status, who)
 
     @page_post("/messages", opt=PUBLIC)
@@ -167,7 +153,7 @@ class PortalPages(PageController):
              "number": a.number, "title": a.title, "total": a.total, "lines": a.lines, "valid_until": a.valid_until}
             for a in await approvals.list_for(portal.portal_person(who))
         ]
-        return await _page(request, "portal/approvals.html", {"items": items, "errors": errors or {}},
+        return await _page(request, "customers/portal/approvals.html", {"items": items, "errors": errors or {}},
                            status, who)
 
     @page_post("/approvals/{kind:str}/{item_id:int}", opt=PUBLIC)
@@ -199,7 +185,7 @@ class PortalPages(PageController):
 
     @page_get("/login", opt=PUBLIC)
     async def login_form(self, request: Request[Any, Any, Any], tenant: Text = None) -> Response[Any]:
-        return await _page(request, "portal/login.html", {"values": {"tenant": tenant or ""}})
+        return await _page(request, "customers/portal/login.html", {"values": {"tenant": tenant or ""}})
 
     @page_post("/login", opt=PUBLIC)
     async def login(self, request: Request[Any, Any, Any]) -> Response[Any]:
@@ -214,7 +200,7 @@ class PortalPages(PageController):
             if not (values.get(key) if key != "password" else form.get("password")):
                 errors[key] = t.gettext(message)
         if errors:
-            return await _page(request, "portal/login.html", {"values": values, "errors": errors}, 400)
+            return await _page(request, "customers/portal/login.html", {"values": values, "errors": errors}, 400)
         binder = new_token()
         try:
             _account, token = await portal.login(
@@ -229,7 +215,7 @@ class PortalPages(PageController):
         except (GallraError, HTTPException) as exc:
             message = exc.text(t) if isinstance(exc, GallraError) else t.gettext(exc.detail)
             status = exc.status if isinstance(exc, GallraError) else exc.status_code
-            return await _page(request, "portal/login.html",
+            return await _page(request, "customers/portal/login.html",
                                {"values": values, "errors": {"password": message}}, status)
         response = redirect("/portal")
         response.cookies.append(portal_cookie(request, token))
@@ -246,7 +232,7 @@ class PortalPages(PageController):
                 request.cookies.get(PORTAL_COOKIE),
             )
         except (GallraError, ClientException, HTTPException) as exc:
-            return await _page(request, "portal/login.html",
+            return await _page(request, "customers/portal/login.html",
                                {"values": values, "errors": {"_form": _text(exc, t)}}, exc.status_code)
         assert token is not None
         response = redirect("/portal")
@@ -278,13 +264,13 @@ class PortalPages(PageController):
                     form.get("challenge_id") or None, None, request.headers.get("user-agent", ""),
                 )
             except (GallraError, ClientException, HTTPException) as exc:
-                return await _page(request, "portal/password.html",
+                return await _page(request, "customers/portal/password.html",
                                    {**ctx, "errors": {"_form": _text(exc, t)}}, exc.status_code)
             response = redirect(f"/portal/login?tenant={tenant}", t.gettext("Your password is set. Log in with it."))
             response.delete_cookie(PENDING_COOKIE, path="/portal")
             return response
         if password != form.get("password2", ""):
-            return await _page(request, "portal/password.html",
+            return await _page(request, "customers/portal/password.html",
                                {**ctx, "errors": {"password2": t.gettext("The two passwords are not the same.")}}, 400)
         action = portal.activate if step == "activate" else portal.complete_reset
         binder = new_token()
@@ -297,14 +283,12 @@ class PortalPages(PageController):
         except (Invalid, ClientException, AuthError) as exc:
             # A short password is named beside its field; a bad link above the form.
             errors = error_of(exc, t)
-            return await _page(request, "portal/password.html", {**ctx, "errors": errors}, 400)
+            return await _page(request, "customers/portal/password.html", {**ctx, "errors": errors}, 400)
         return redirect(f"/portal/login?tenant={tenant}", t.gettext("Your password is set. Log in with it."))
 
     @page_get("/activate", opt=PUBLIC)
-    async def activate_form(
-        self, request: Request[Any, Any, Any], tenant: Text = None, token: Text = None
-    ) -> Response[Any]:
-        return await _page(request, "portal/password.html",
+    async def activate_form(self, request: Request[Any, Any, Any], tenant: Text = None, token: Text = None) -> Response[Any]:
+        return await _page(request, "customers/portal/password.html",
                            {"tenant": tenant or "", "token": token or "", "step": "activate"})
 
     @page_post("/activate", opt=PUBLIC)
@@ -313,7 +297,7 @@ class PortalPages(PageController):
 
     @page_get("/password-reset", opt=PUBLIC)
     async def reset_request_form(self, request: Request[Any, Any, Any]) -> Response[Any]:
-        return await _page(request, "portal/reset_request.html", {})
+        return await _page(request, "customers/portal/reset_request.html", {})
 
     @page_post("/password-reset", opt=PUBLIC)
     async def reset_request(self, request: Request[Any, Any, Any]) -> Response[Any]:
@@ -325,18 +309,16 @@ class PortalPages(PageController):
             except AuthError as exc:
                 t = t_for(request, None)
                 return await _page(
-                    request, "portal/reset_request.html",
+                    request, "customers/portal/reset_request.html",
                     {"errors": {"email": t.gettext(exc.message)},
                      "values": {"tenant": tenant, "email": email}},
                     exc.status,
                 )
-        return await _page(request, "portal/reset_request.html", {"sent": True})
+        return await _page(request, "customers/portal/reset_request.html", {"sent": True})
 
     @page_get("/reset", opt=PUBLIC)
-    async def reset_form(
-        self, request: Request[Any, Any, Any], tenant: Text = None, token: Text = None
-    ) -> Response[Any]:
-        return await _page(request, "portal/password.html",
+    async def reset_form(self, request: Request[Any, Any, Any], tenant: Text = None, token: Text = None) -> Response[Any]:
+        return await _page(request, "customers/portal/password.html",
                            {"tenant": tenant or "", "token": token or "", "step": "reset"})
 
     @page_post("/reset", opt=PUBLIC)
@@ -344,26 +326,5 @@ class PortalPages(PageController):
         return await self._password_step(request, "reset")
 
 
-class InvitePages(PageController):
-    """The customer card's "Invite to the customer portal" button posts here (the card
-    shows it while this module is on for the tenant)."""
-
-    path = "/customers"
-
-    @page_post("/{customer_id:int}/portal-invite")
-    async def invite(self, request: Request[Any, Any, Any], customer_id: CustomerId) -> Response[Any]:
-        """Invite the customer to the portal: an e-mail with the link to the first password."""
-        user = await page_user(request)
-        await read_form(request)
-        t = t_for(request, user)
-        try:
-            await portal.invite(user.tenant_id, "customer", customer_id, None)
-        except (GallraError, ClientException) as exc:
-            error = next(iter(error_of(exc, t).values()))
-            return await render(request, "portal/invite_failed.html",
-                                {"customer_id": customer_id, "error": error}, exc.status_code, user=user)
-        return redirect(f"/customers/{customer_id}", t.gettext("The invitation to the customer portal is sent."))
-
-
 def pages() -> list[Any]:
-    return [PortalPages, InvitePages]
+    return [PortalPages]

@@ -11,15 +11,19 @@ from contextlib import AsyncExitStack
 from datetime import timedelta
 from typing import Any
 
+import pytest
 import time_machine
 from litestar.testing import AsyncTestClient
 
 from core import throttle
 from core.db import utcnow
 from core.tables import Outbox, PasswordResetToken, Session
-from plugins.customers.tables import ContactPerson, Customer
-from plugins.portal.accounts import RESET_ANSWER, login_key, purge_expired
-from plugins.portal.tables import PortalAccount
+from plugins.customers.portal import RESET_ANSWER, login_key, purge_expired
+from plugins.customers.tables import (
+    ContactPerson,
+    Customer,
+    PortalAccount,
+)
 from tests.conftest import TenantInfo, login
 from tests.customers.conftest import make_contact, make_customer
 
@@ -77,9 +81,7 @@ async def portal_account(client: AsyncTestClient, t: TenantInfo, path: str, emai
     return r.json()
 
 
-async def active_customer(
-    client: AsyncTestClient, t: TenantInfo, email: str = "per@example.org", **fields: Any
-) -> dict:
+async def active_customer(client: AsyncTestClient, t: TenantInfo, email: str = "per@example.org", **fields: Any) -> dict:
     customer = await private_customer(client, email=email, **fields)
     await portal_account(client, t, str(customer["id"]), email)
     return customer
@@ -89,6 +91,13 @@ def set_cookie(client: AsyncTestClient, name: str, value: str) -> None:
     """Replace every cookie of that name (the jar keeps one per domain otherwise)."""
     client.cookies.delete(name)
     client.cookies.set(name, value)
+
+
+@pytest.fixture
+async def browser(app) -> Any:  # type: ignore[no-untyped-def]
+    """The customer's own browser: no employee session."""
+    async with AsyncTestClient(app=app) as c:
+        yield c
 
 
 # --- invitation, first password, login -------------------------------------------------------
@@ -255,7 +264,7 @@ async def test_expired_invitation_and_reset_links(admin_client, browser, tenant,
     with time_machine.travel(timedelta(days=6, hours=23), tick=True):
         assert (await activate(browser, tenant, token)).status_code == 200
 
-    from plugins.portal.accounts import start_reset
+    from plugins.customers.portal import start_reset
 
     reset = await start_reset(tenant.slug, "per@example.org")
     assert reset is not None
@@ -539,7 +548,7 @@ async def test_reset_requests_are_limited_and_one_link_stays_live(
 
 
 async def test_reset_is_not_sent_for_invited_or_disabled_accounts(admin_client, tenant):
-    from plugins.portal.accounts import start_reset
+    from plugins.customers.portal import start_reset
 
     customer = await private_customer(admin_client)
     await invite(admin_client, str(customer["id"]))
@@ -590,8 +599,8 @@ async def test_portal_session_of_one_tenant_reads_nothing_of_another(
 async def test_purge_job_deletes_only_what_ended(admin_client, browser, tenant, settings):
     from core.plugins import get_host
 
-    jobs = {j.id: j for j in get_host().collect_by_plugin("register_jobs").get("portal", [])}
-    assert jobs["portal.purge_expired"].func is purge_expired
+    jobs = {j.id: j for j in get_host().collect_by_plugin("register_jobs").get("customers", [])}
+    assert jobs["customers.portal_purge_expired"].func is purge_expired
 
     customer = await active_customer(admin_client, tenant)
     account = (await admin_client.get(f"/api/customers/{customer['id']}/portal-account")).json()["account"]

@@ -13,10 +13,10 @@ from litestar.testing import AsyncTestClient
 
 from core.db import utcnow
 from core.tables import Outbox
-from plugins.portal.tables import PortalPending
+from plugins.customers.tables import PortalPending
 from plugins.quotes.tables import Quote
+from tests.customers.test_portal import MOBILE, PASSWORD, active_customer, invite, last_link, private_customer
 from tests.pages.helpers import CSRF_RE, post_form
-from tests.portal.test_portal import MOBILE, PASSWORD, active_customer, invite, last_link, private_customer
 from tests.twofactor.conftest import activate_sms, forget_last_send, last_code, set_phones, switch
 
 NEW_PASSWORD = "a-brand-new-password-9"
@@ -57,8 +57,7 @@ async def test_customer_approves_a_quote_in_the_portal(app, admin_client, tenant
         "title": "Ny altan", "customer_id": customer["id"],
         "lines": [{"description": "Virke", "quantity": "10", "unit_price": "250"}]})
     quote_id = r.json()["id"]
-    sent = await admin_client.post(f"/api/quotes/{quote_id}/send", json={"email": "per@example.org"})
-    assert sent.status_code == 200
+    assert (await admin_client.post(f"/api/quotes/{quote_id}/send", json={"email": "per@example.org"})).status_code == 200
     async with AsyncTestClient(app=app) as browser:
         assert (await browser.get("/portal/approvals", follow_redirects=False)).status_code == 303
         assert (await _portal_page_login(browser, tenant)).status_code == 303
@@ -222,9 +221,7 @@ async def test_employee_reset_asks_for_the_password_after_the_code(admin_client,
         (Outbox.tenant_id == tenant.id) & (Outbox.channel == "email")).order_by(Outbox.id, ascending=False).first()
     token = mail["body"].split("/reset?token=")[1].split()[0]
     link = f"/reset?token={token}"
-    r = await post_form(
-        anon_client, "/reset", {"token": token, "password": NEW_PASSWORD, "password2": NEW_PASSWORD}, link
-    )
+    r = await post_form(anon_client, "/reset", {"token": token, "password": NEW_PASSWORD, "password2": NEW_PASSWORD}, link)
     assert r.status_code == 200 and 'name="code"' in r.text
     assert NEW_PASSWORD not in r.text and set(_code_form(r.text)) == {"csrf_token", "challenge_id", "then", "token"}
     sms_page = r.text
@@ -241,16 +238,12 @@ async def test_employee_reset_asks_for_the_password_after_the_code(admin_client,
         r = await post_form(anon_client, "/reset", {**form, "password": NEW_PASSWORD, "password2": NEW_PASSWORD}, link)
         assert r.status_code == 409 and "10 minut" in r.text
     await forget_last_send(tenant.id)
-    r = await post_form(
-        anon_client, "/reset", {"token": token, "password": NEW_PASSWORD, "password2": NEW_PASSWORD}, link
-    )
+    r = await post_form(anon_client, "/reset", {"token": token, "password": NEW_PASSWORD, "password2": NEW_PASSWORD}, link)
     r = await _code_then_step(anon_client, r.text, await last_code(tenant.id))
     form = {"token": token, "challenge_id": _hidden(r.text, "challenge_id")}
     r = await post_form(anon_client, "/reset", {**form, "password": NEW_PASSWORD, "password2": NEW_PASSWORD}, link)
     assert r.status_code == 303 and r.headers["location"] == "/login"
-    r = await post_form(
-        anon_client, "/login", {"tenant": tenant.slug, "email": tenant.admin_email, "password": NEW_PASSWORD}
-    )
+    r = await post_form(anon_client, "/login", {"tenant": tenant.slug, "email": tenant.admin_email, "password": NEW_PASSWORD})
     assert r.status_code in (200, 303) and NEW_PASSWORD not in r.text
 
 

@@ -17,9 +17,10 @@ from core.plugins import get_host
 from core.tables import Outbox
 from tests.conftest import TenantInfo
 from tests.customers.conftest import make_contact, make_customer
-from tests.portal.test_portal import (
+from tests.customers.test_portal import (
     NEW_PASSWORD,
     active_customer,
+    browser,  # noqa: F401  (fixture)
     last_link,
     portal_account,
     portal_login,
@@ -79,9 +80,9 @@ async def login_with_code(client: AsyncTestClient, t: TenantInfo, email: str, pa
     assert r.status_code == 200, r.text
 
 
-async def test_contexts_are_declared_by_the_portal_module(admin_client):
+async def test_contexts_are_declared_by_the_customers_module(admin_client):
     contexts = (await admin_client.get("/api/twofactor/contexts")).json()["contexts"]
-    mine = {c["key"]: c for c in contexts if c["module"] == "portal"}
+    mine = {c["key"]: c for c in contexts if c["module"] == "customers"}
     assert set(mine) == {"portal_login", "portal_reset", "customer_conversations"}
     assert mine["portal_login"]["label_sv"] == "Kundportal – inloggning från ny enhet"
     assert mine["portal_reset"]["label_sv"] == "Kundportal – återställning av lösenord"
@@ -91,15 +92,10 @@ async def test_contexts_are_declared_by_the_portal_module(admin_client):
     keys = [c["key"] for c in contexts]
     assert keys.index("employee_reset") < keys.index("portal_login") < keys.index("portal_reset")
     assert keys.index("portal_reset") < keys.index("customer_conversations")
-    # A tenant without the portal, or without the customer register it requires, does not
-    # see them.
-    await admin_client.put("/api/modules/portal", json={"enabled": False})
-    contexts = (await admin_client.get("/api/twofactor/contexts")).json()["contexts"]
-    assert not [c for c in contexts if c["module"] == "portal"]
-    await admin_client.put("/api/modules/portal", json={"enabled": True})
+    # A tenant without the customers module does not see them.
     await admin_client.put("/api/modules/customers", json={"enabled": False})
     contexts = (await admin_client.get("/api/twofactor/contexts")).json()["contexts"]
-    assert not [c for c in contexts if c["module"] == "portal"]
+    assert not [c for c in contexts if c["module"] == "customers"]
 
 
 async def test_login_from_a_new_device_then_the_trusted_device(admin_client, browser, app, tenant):
@@ -119,8 +115,7 @@ async def test_login_from_a_new_device_then_the_trusted_device(admin_client, bro
     sms = (await Outbox.select().where((Outbox.tenant_id == tenant.id) & (Outbox.channel == "sms")))[-1]
     assert sms["recipient"] == "+46701234567"
     # Wrong password with the challenge: still refused, no session.
-    wrong = await portal_login(browser, tenant, "per@example.org", "wrong-password-1", challenge_id=challenge)
-    assert wrong.status_code == 401
+    assert (await portal_login(browser, tenant, "per@example.org", "wrong-password-1", challenge_id=challenge)).status_code == 401
     # Re-submitting before the code is entered opens nothing.
     r = await portal_login(browser, tenant, "per@example.org", challenge_id=challenge)
     assert r.status_code == 409
@@ -198,8 +193,7 @@ async def test_no_phone_is_a_clear_409_and_the_admin_sees_where_to_fix_it(admin_
     assert status["has_phone"] is False and "add a contact person" in status["fix_hint_en"]
 
     # The administrator adds the numbers where the hints say; the flow then works.
-    patched = await admin_client.patch(f"/api/customers/{per['id']}", json={"private_phone": "070-123 45 67"})
-    assert patched.status_code == 200
+    assert (await admin_client.patch(f"/api/customers/{per['id']}", json={"private_phone": "070-123 45 67"})).status_code == 200
     r = await portal_login(browser, tenant, "per@example.org")
     assert r.status_code == 202 and r.json()["second_factor"]["masked_phone"] == MASKED
     r = await admin_client.patch(f"/api/customers/contacts/{karin['id']}", json={"work_phone": "08-123 456 78"})
@@ -267,7 +261,7 @@ async def test_reset_needs_the_code_ends_sessions_and_forgets_devices(admin_clie
 
 
 async def test_reset_asks_under_customer_conversations_when_portal_reset_is_off(admin_client, browser, tenant):
-    from plugins.portal.accounts import start_reset
+    from plugins.customers.portal import start_reset
     from plugins.twofactor.tables import TwoFactorChallenge
 
     await active_customer(admin_client, tenant, mobile_phone="070-123 45 67")
@@ -297,9 +291,7 @@ async def test_a_new_phone_number_forgets_trusted_devices(admin_client, browser,
     karin_devices = f"/api/twofactor/people/contact/{karin['id']}/devices"
     assert len((await admin_client.get(per_devices)).json()) == 1
     # Editing something else keeps the devices; a new number does not.
-    await admin_client.patch(
-        f"/api/customers/{per['id']}", json={"notes": "Ring efter lunch", "mobile_phone": "070-123 45 67"}
-    )
+    await admin_client.patch(f"/api/customers/{per['id']}", json={"notes": "Ring efter lunch", "mobile_phone": "070-123 45 67"})
     assert len((await admin_client.get(per_devices)).json()) == 1
     await admin_client.patch(f"/api/customers/{per['id']}", json={"mobile_phone": "070-111 22 33"})
     assert (await admin_client.get(per_devices)).json() == []

@@ -44,8 +44,7 @@ async def test_invitation_first_password_login_and_conversation(anon_client, app
                             {**form, "password": "kundens-losen-1", "password2": "kundens-losen-1"}, link)
         assert r.status_code == 303
         r = await post_form(customer, "/portal/login",
-                            {"tenant": tenant.slug, "email": "portal.kund@example.se", "password": "fel"},
-                            "/portal/login")
+                            {"tenant": tenant.slug, "email": "portal.kund@example.se", "password": "fel"}, "/portal/login")
         assert r.status_code == 401 and 'id="e-password"' in r.text
         r = await post_form(customer, "/portal/login",
                             {"tenant": tenant.slug, "email": "portal.kund@example.se", "password": "kundens-losen-1"},
@@ -63,9 +62,7 @@ async def test_invitation_first_password_login_and_conversation(anon_client, app
 async def test_quote_page_accepts_with_sms_code(anon_client, admin_client, tenant):
     await activate_sms(admin_client)
     await switch(admin_client, "quotes")
-    r = await admin_client.post(
-        "/api/customers", json={"name": "Offert Kund", "kind": "private", "mobile_phone": "0701234567"}
-    )
+    r = await admin_client.post("/api/customers", json={"name": "Offert Kund", "kind": "private", "mobile_phone": "0701234567"})
     customer_id = r.json()["id"]
     r = await admin_client.post("/api/quotes", json={
         "title": "Ny altan", "customer_id": customer_id,
@@ -101,9 +98,7 @@ async def test_payment_plan_page_approves_with_sms_code(anon_client, admin_clien
 
     await activate_sms(admin_client)
     await switch(admin_client, "payment_plans")
-    r = await admin_client.post(
-        "/api/customers", json={"name": "Sven Plan", "kind": "private", "mobile_phone": "0701234567"}
-    )
+    r = await admin_client.post("/api/customers", json={"name": "Sven Plan", "kind": "private", "mobile_phone": "0701234567"})
     project = await make_project(admin_client, customer_id=r.json()["id"], contact_person_id=0)
     await post_ok(admin_client, f"/api/projects/{project['id']}/payment-plans", PLAN)
     plan_id = (await admin_client.get(f"/api/projects/{project['id']}")).json()["payment_plans"][0]["id"]
@@ -119,9 +114,7 @@ async def test_payment_plan_page_approves_with_sms_code(anon_client, admin_clien
     csrf = CSRF_RE.search(r.text).group(1)
     form = {"csrf_token": csrf, "challenge_id": challenge, "then": link + "/approve", "name": "Sven Plan",
             "email": "sven@example.se"}
-    r = await anon_client.post(
-        "/twofactor/code", data={**form, "code": await last_code(tenant.id)}, follow_redirects=False
-    )
+    r = await anon_client.post("/twofactor/code", data={**form, "code": await last_code(tenant.id)}, follow_redirects=False)
     assert r.status_code == 307
     r = await anon_client.post(link + "/approve", data=form, follow_redirects=False)
     assert r.status_code == 303

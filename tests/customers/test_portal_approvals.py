@@ -22,16 +22,14 @@ from core.tables import Outbox
 from plugins.projects.tables import PaymentPlan
 from plugins.quotes.tables import Quote
 from plugins.workorders.tables import ExtraCost
-from tests.portal.test_portal import MOBILE, active_customer, portal_login
+from tests.customers.test_portal import MOBILE, active_customer, portal_login
 from tests.projects.conftest import PLAN
 from tests.twofactor.conftest import activate_sms, forget_last_send, last_code, switch
 
 CONTEXTS = ("quotes", "extra_costs", "payment_plans")
 
 
-async def _sent_quote(
-    admin: AsyncTestClient, customer_id: int, contact_id: int = 0, title: str = "Ny altan"
-) -> tuple[int, str]:
+async def _sent_quote(admin: AsyncTestClient, customer_id: int, contact_id: int = 0, title: str = "Ny altan") -> tuple[int, str]:
     r = await admin.post("/api/quotes", json={
         "title": title, "customer_id": customer_id, "contact_person_id": contact_id,
         "lines": [{"description": "Virke", "quantity": "10", "unit_price": "250"}],
@@ -48,9 +46,7 @@ async def _sent_quote(
 
 async def _extra_cost(admin: AsyncTestClient, customer_id: int) -> int:
     order = (await admin.post("/api/workorders/", json={"title": "Badrum", "customer_id": customer_id})).json()
-    r = await admin.post(
-        f"/api/workorders/{order['id']}/extra-costs", json={"description": "Extra kakel", "amount": "1200.50"}
-    )
+    r = await admin.post(f"/api/workorders/{order['id']}/extra-costs", json={"description": "Extra kakel", "amount": "1200.50"})
     assert r.status_code == 201, r.text
     return int(r.json()["id"])
 
@@ -83,9 +79,7 @@ async def _customer_browser(app: Any, tenant: Any, email: str = "per@example.org
     return client
 
 
-async def _approve_with_code(
-    browser: AsyncTestClient, tenant: Any, kind: str, item_id: int, action: str = "approve"
-) -> Any:
+async def _approve_with_code(browser: AsyncTestClient, tenant: Any, kind: str, item_id: int, action: str = "approve") -> Any:
     url = f"/api/portal/approvals/{kind}/{item_id}/{action}"
     r = await browser.post(url, json={})
     assert r.status_code == 202, r.text
@@ -183,9 +177,7 @@ async def test_wrong_code_approves_nothing(app, admin_client, tenant):
         challenge = r.json()["second_factor"]["challenge_id"]
         right = await last_code(tenant.id)
         wrong = "000000" if right != "000000" else "111111"
-        v = await browser.post(
-            f"/api/twofactor/challenges/{challenge}/verify", json={"code": wrong, "tenant": tenant.slug}
-        )
+        v = await browser.post(f"/api/twofactor/challenges/{challenge}/verify", json={"code": wrong, "tenant": tenant.slug})
         assert v.status_code == 400
         r = await browser.post(url, json={"challenge_id": challenge})
         assert r.status_code == 409 and "SMS code" in r.json()["detail"]
@@ -209,9 +201,7 @@ async def test_expired_code_approves_nothing(app, admin_client, tenant):
         challenge = r.json()["second_factor"]["challenge_id"]
         code = await last_code(tenant.id)
         with time_machine.travel(utcnow() + timedelta(minutes=6), tick=False):
-            v = await browser.post(
-                f"/api/twofactor/challenges/{challenge}/verify", json={"code": code, "tenant": tenant.slug}
-            )
+            v = await browser.post(f"/api/twofactor/challenges/{challenge}/verify", json={"code": code, "tenant": tenant.slug})
             assert v.status_code in (409, 410), v.text
             r = await browser.post(url, json={"challenge_id": challenge})
             assert r.status_code == 409
@@ -228,17 +218,14 @@ async def test_expired_code_approves_nothing(app, admin_client, tenant):
         with time_machine.travel(utcnow() + timedelta(minutes=11), tick=False):
             r = await browser.post(url, json={"challenge_id": challenge})
             assert r.status_code == 409 and "10 minutes" in r.json()["detail"]
-        cost = await ExtraCost.select(ExtraCost.approved_at).where(ExtraCost.id == cost_id).first()
-        assert cost["approved_at"] is None
+        assert (await ExtraCost.select(ExtraCost.approved_at).where(ExtraCost.id == cost_id).first())["approved_at"] is None
     finally:
         await browser.__aexit__(None, None, None)
 
 
 async def test_another_customers_item_is_not_found(app, admin_client, tenant):
     ids = await _setup(admin_client, tenant)
-    other = (
-        await admin_client.post("/api/customers/", json={"name": "Annan", "kind": "private", "mobile_phone": MOBILE})
-    ).json()
+    other = (await admin_client.post("/api/customers/", json={"name": "Annan", "kind": "private", "mobile_phone": MOBILE})).json()
     quote_id, _ = await _sent_quote(admin_client, other["id"])
     cost_id = await _extra_cost(admin_client, other["id"])
     plan_id = await _sent_plan(admin_client, other["id"])
@@ -248,9 +235,7 @@ async def test_another_customers_item_is_not_found(app, admin_client, tenant):
     named_id, _ = await _sent_quote(admin_client, ids["customer"], company_contact["id"])
     browser = await _customer_browser(app, tenant)
     try:
-        for kind, item in (
-            ("quote", quote_id), ("extra_cost", cost_id), ("payment_plan", plan_id), ("quote", named_id)
-        ):
+        for kind, item in (("quote", quote_id), ("extra_cost", cost_id), ("payment_plan", plan_id), ("quote", named_id)):
             for action in ("approve", "decline"):
                 r = await browser.post(f"/api/portal/approvals/{kind}/{item}/{action}", json={})
                 assert r.status_code == 404, (kind, r.text)
@@ -299,9 +284,7 @@ async def test_double_approval_is_a_conflict(app, admin_client, tenant):
 async def test_item_already_accepted_from_the_email_link(app, admin_client, anon_client, tenant):
     ids = await _setup(admin_client, tenant, contexts=("extra_costs",))
     quote_id, token = await _sent_quote(admin_client, ids["customer"])
-    r = await anon_client.post(
-        f"/api/quotes/public/{token}/accept", json={"name": "Per Privat", "email": "per@example.org"}
-    )
+    r = await anon_client.post(f"/api/quotes/public/{token}/accept", json={"name": "Per Privat", "email": "per@example.org"})
     assert r.status_code == 200, r.text
     browser = await _customer_browser(app, tenant)
     try:
@@ -312,9 +295,7 @@ async def test_item_already_accepted_from_the_email_link(app, admin_client, anon
         second, token2 = await _sent_quote(admin_client, ids["customer"], title="Staket")
         r = await browser.post(f"/api/portal/approvals/quote/{second}/decline", json={})
         assert r.status_code == 200
-        r = await anon_client.post(
-            f"/api/quotes/public/{token2}/accept", json={"name": "Per", "email": "per@example.org"}
-        )
+        r = await anon_client.post(f"/api/quotes/public/{token2}/accept", json={"name": "Per", "email": "per@example.org"})
         assert r.status_code == 409 and "declined" in r.json()["detail"]
     finally:
         await browser.__aexit__(None, None, None)
@@ -323,8 +304,8 @@ async def test_item_already_accepted_from_the_email_link(app, admin_client, anon
 async def test_pending_steps_end_with_their_time_and_their_account(app, admin_client, tenant):
     """The pages' pending SMS steps are purged once expired, and go at once when the
     account is closed."""
-    from plugins.portal import accounts as portal
-    from plugins.portal.tables import PortalAccount, PortalPending
+    from plugins.customers import portal
+    from plugins.customers.tables import PortalAccount, PortalPending
 
     await _setup(admin_client, tenant, contexts=())
     account = await PortalAccount.select().where(PortalAccount.tenant_id == tenant.id).first()
@@ -350,7 +331,7 @@ async def test_contact_person_approves_for_the_company(app, admin_client, tenant
     """A contact person of a company sees the company's items that name them or nobody,
     not those naming a colleague, and signs with their own phone."""
     from tests.customers.conftest import make_contact, make_customer
-    from tests.portal.test_portal import portal_account
+    from tests.customers.test_portal import portal_account
 
     await activate_sms(admin_client)
     await switch(admin_client, "quotes")

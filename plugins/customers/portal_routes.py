@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated, Any, ClassVar, Literal
+from typing import Annotated, Any, Literal
 
 import msgspec
 from litestar import Controller, Request, Response, get, post
@@ -25,8 +25,8 @@ from core.contracts import SecondFactorDecision
 from core.db import atomic
 from core.eventlog import log_event, log_system
 from core.web import AuthUser, client_ip, is_https
-from plugins.portal import accounts as portal
-from plugins.portal.accounts import (
+from plugins.customers import portal
+from plugins.customers.portal import (
     DEVICE_COOKIE,
     PORTAL_COOKIE,
     RESET_ANSWER,
@@ -240,7 +240,7 @@ async def _event(request: AnyRequest, user: SessionUser, action: str, account_id
 
 class PortalAccountsController(Controller):
     path = "/api/customers"
-    tags: ClassVar[list[str]] = ["customers"]
+    tags = ["customers"]
 
     @post("/{customer_id:int}/portal-invite", status_code=HTTP_201_CREATED)
     async def invite_customer(
@@ -296,7 +296,7 @@ class PortalAccountsController(Controller):
 
 class PortalController(Controller):
     path = "/api/portal"
-    tags: ClassVar[list[str]] = ["portal"]
+    tags = ["portal"]
 
     @post("/activate", status_code=HTTP_200_OK, opt=PUBLIC)
     async def activate(self, request: AnyRequest, data: JSONBody[ActivateIn]) -> Response[StepOut]:
