@@ -225,6 +225,25 @@ class PersonContact:
     fix_hint_en: str = ""
 
 
+@dataclass(frozen=True)
+class PersonStanding:
+    """Whether a person may hold an account of a module that gives people their own login
+    (the customer portal), answered by the plugin that owns the person's kind.
+
+    ``refusal`` is ``None`` when the person may, else why not: ``"gone"`` (the person is
+    deleted or anonymized), ``"company"`` (a company customer, whose people are its contact
+    persons) or ``"customer_gone"`` (a contact person whose customer is deleted or
+    anonymized). ``customer_id`` is the customer the person belongs to (a private
+    customer's own id), ``contact_id`` the contact person's id (0 for a customer).
+    """
+
+    name: str
+    customer_id: int
+    contact_id: int = 0
+    email: str | None = None
+    refusal: str | None = None
+
+
 KIND_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz_")
 
 
@@ -251,9 +270,16 @@ class PersonKind:
 
     kind: str
     describe: Callable[[int, int], Awaitable[PersonContact | None]]
+    # ``standing(tenant_id, person_id)``: whether the person may hold an own login
+    # (:class:`PersonStanding`), ``None`` when the person is not one of the tenant's (also
+    # deleted ones are answered, with a refusal). Kinds without it get no such account.
+    standing: Callable[[int, int], Awaitable[PersonStanding | None]] | None = None
 
     def __post_init__(self) -> None:
-        _check_kind(self, self.kind, {"describe": self.describe})
+        functions: dict[str, object] = {"describe": self.describe}
+        if self.standing is not None:
+            functions["standing"] = self.standing
+        _check_kind(self, self.kind, functions)
 
 
 @dataclass(frozen=True)

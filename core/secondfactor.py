@@ -14,7 +14,7 @@ params in the API, the page's language on a page) or shows ``decision.message_te
 
 from __future__ import annotations
 
-from core.contracts import PersonContact, PersonKind, SecondFactorDecision, SecondFactorRequest
+from core.contracts import PersonContact, PersonKind, PersonStanding, SecondFactorDecision, SecondFactorRequest
 from core.plugins import await_me_maybe, get_host
 
 
@@ -46,4 +46,16 @@ async def describe_person(tenant_id: int, person_kind: str, person_id: int) -> P
     if owner is None:
         return None
     answer = await await_me_maybe(owner.describe(tenant_id, person_id))
+    return answer
+
+
+async def person_standing(tenant_id: int, person_kind: str, person_id: int) -> PersonStanding | None:
+    """Whether a person may hold an own login (the customer portal), from the plugin that
+    declared that kind of person (``PersonKind.standing``); ``None`` when no enabled plugin
+    owns the kind, the kind has no such accounts, or the person is not the tenant's."""
+    hooks = await get_host().for_tenant(tenant_id)
+    owner = hooks.kinds(PersonKind).get(person_kind)
+    if owner is None or owner.standing is None:
+        return None
+    answer = await await_me_maybe(owner.standing(tenant_id, person_id))
     return answer

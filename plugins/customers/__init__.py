@@ -99,11 +99,11 @@ def anonymize(context: AnonymizeContext) -> Awaitable[None] | None:
 def declare_kinds() -> Sequence[PersonKind]:
     """Customers and contact persons: their names and phones, for two-factor (M5/M6) and
     the pages of other modules."""
-    from plugins.customers import portal
+    from plugins.customers import people
 
     return [
-        PersonKind("customer", describe=portal.describe_customer),
-        PersonKind("contact", describe=portal.describe_contact),
+        PersonKind("customer", describe=people.describe_customer, standing=people.customer_standing),
+        PersonKind("contact", describe=people.describe_contact, standing=people.contact_standing),
     ]
 
 

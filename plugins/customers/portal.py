@@ -55,7 +55,7 @@ from core.config import get_settings
 from core.contracts import (
     AnonymizeContext,
     PersonalDataField,
-    PersonContact,
+    PersonStanding,
     SearchSource,
     SecondFactorDecision,
     SecondFactorRequest,
@@ -66,15 +66,13 @@ from core.delivery import queue_message
 from core.errors import Conflict, Invalid, NotFound, TooMany
 from core.eventlog import log_system
 from core.plugins import get_host
-from core.secondfactor import ask_second_factor
+from core.secondfactor import ask_second_factor, person_standing
 from core.security import new_token, token_hash
 from core.tables import Tenant
 from core.tenancy import enabled_modules, get_scoped
 from core.validation import FieldError, normalize_email
 from core.worker import enqueue, task
 from plugins.customers.tables import (
-    ContactPerson,
-    Customer,
     PortalAccount,
     PortalApprovalStep,
     PortalPending,
@@ -103,19 +101,6 @@ STEP_BLOCKED = "This step was tried too many times. Start again."
 INVITE_TTL = timedelta(days=7)
 RESET_TTL = timedelta(minutes=30)
 RESET_TASK = "customers.portal_password_reset"
-
-CUSTOMER_HINT_SV = "Kundkortet – redigera kunden"
-CUSTOMER_HINT_EN = "The customer card – edit the customer"
-CONTACT_HINT_SV = "Kundkortet – redigera kontaktpersonen"
-CONTACT_HINT_EN = "The customer card – edit the contact person"
-COMPANY_HINT_SV = (
-    "Kundkortet – lägg till en kontaktperson (ett företag har inget eget telefonnummer "
-    "för SMS-koder)"
-)
-COMPANY_HINT_EN = (
-    "The customer card – add a contact person (a company has no personal phone number "
-    "for SMS codes)"
-)
 
 BAD_INVITE = "This invitation link is invalid, used or expired. Ask for a new invitation."
 BAD_RESET = "This reset link is invalid, used or expired. Ask for a new one."
@@ -175,91 +160,27 @@ def two_factor_contexts() -> list[TwoFactorContext]:
 # --- people ---------------------------------------------------------------------------
 
 
-def _alive(row: dict | None) -> bool:
-    return row is not None and row["deleted_at"] is None and row["anonymized_at"] is None
-
-
-async def describe_customer(tenant_id: int, person_id: int) -> PersonContact | None:
-    """The declared ``PersonKind("customer")``: see :func:`describe`."""
-    return await describe(tenant_id, "customer", person_id)
-
-
-async def describe_contact(tenant_id: int, person_id: int) -> PersonContact | None:
-    """The declared ``PersonKind("contact")``: see :func:`describe`."""
-    return await describe(tenant_id, "contact", person_id)
-
-
-async def describe(tenant_id: int, person_kind: str, person_id: int) -> PersonContact | None:
-    """Name and phones of a customer or contact person of the tenant (``describe_person``).
-
-    A company customer is answered without phones and with the hint to add a contact
-    person: its switchboard number is nobody's second factor. Deleted and anonymized
-    people are unknown (None).
-    """
-    table: Any
-    if person_kind == "customer":
-        table, hint_sv, hint_en = Customer, CUSTOMER_HINT_SV, CUSTOMER_HINT_EN
-    elif person_kind == "contact":
-        table, hint_sv, hint_en = ContactPerson, CONTACT_HINT_SV, CONTACT_HINT_EN
-    else:
-        return None
-    columns = [table.name, table.mobile_phone, table.private_phone, table.work_phone, table.deleted_at,
-               table.anonymized_at]
-    if table is Customer:
-        columns.append(Customer.kind)
-    row = await table.select(*columns).where((table.tenant_id == tenant_id) & (table.id == person_id)).first()
-    if not _alive(row):
-        return None
-    if table is Customer and row["kind"] != "private":
-        return PersonContact(name=row["name"], fix_hint_sv=COMPANY_HINT_SV, fix_hint_en=COMPANY_HINT_EN)
-    return PersonContact(
-        name=row["name"],
-        mobile_phone=row["mobile_phone"],
-        private_phone=row["private_phone"],
-        work_phone=row["work_phone"],
-        fix_hint_sv=hint_sv,
-        fix_hint_en=hint_en,
-    )
-
-
 async def person_of_account(account: dict) -> dict | None:
-    """Name and e-mail of the account's person while they may use the portal, else None.
+    """Name of the account's person while they may use the portal, else None.
 
-    A customer must be a private customer that is neither deleted nor anonymized; a
-    contact person must be alive and so must their customer.
+    The plugin owning the person's kind answers (``PersonKind.standing``): a customer must
+    be a private customer that is neither deleted nor anonymized; a contact person must be
+    alive and so must their customer.
     """
-    tenant_id = int(account["tenant_id"])
-    if account["person_kind"] == "customer":
-        row = (
-            await Customer.select(
-                Customer.name, Customer.kind, Customer.deleted_at, Customer.anonymized_at
-            )
-            .where((Customer.tenant_id == tenant_id) & (Customer.id == account["person_id"]))
-            .first()
-        )
-        if not _alive(row) or row is None or row["kind"] != "private":
-            return None
-        return {"name": row["name"]}
-    contact = (
-        await ContactPerson.select(
-            ContactPerson.name,
-            ContactPerson.customer_id,
-            ContactPerson.deleted_at,
-            ContactPerson.anonymized_at,
-        )
-        .where((ContactPerson.tenant_id == tenant_id) & (ContactPerson.id == account["person_id"]))
-        .first()
-    )
-    if not _alive(contact) or contact is None:
+    standing = await person_standing(int(account["tenant_id"]), account["person_kind"], int(account["person_id"]))
+    if standing is None or standing.refusal is not None:
         return None
-    parent = (
-        await Customer.select(Customer.deleted_at, Customer.anonymized_at)
-        .where((Customer.tenant_id == tenant_id) & (Customer.id == contact["customer_id"]))
-        .first()
-    )
-    if not _alive(parent):
-        return None
-    return {"name": contact["name"]}
+    return {"name": standing.name}
+
+
+async def standing_of(tenant_id: int, kind: str, person_id: int) -> PersonStanding:
+    """The person's standing, or 404 when they are not the tenant's customer or contact."""
+    standing = await person_standing(tenant_id, kind, person_id)
+    if standing is None:
+        if kind == "customer":
+            raise NotFound("Customer %(id)s was not found.", code="portal.customer_not_found", id=person_id)
+        raise NotFound("Contact person %(id)s was not found.", code="portal.contact_not_found", id=person_id)
+    return standing
 
 
 async def portal_enabled(tenant_id: int) -> bool:
@@ -309,38 +230,31 @@ async def invitation_expires_at(tenant_id: int, account_id: int) -> datetime | N
     return await auth.link_expires_at(PORTAL, tenant_id, account_id, "invite")
 
 
-async def _invitee(tenant_id: int, kind: str, person_id: int) -> tuple[dict, int, int]:
-    """The person to invite (404 for another tenant's id), their customer id and contact id."""
-    if kind == "customer":
-        person = await get_scoped(Customer, tenant_id, person_id, "Customer")
-        if not _alive(person):
-            raise Conflict(
-                "This customer is deleted or anonymized; it cannot get a portal account.",
-                code="portal.customer_gone",
-            )
-        if person["kind"] != "private":
-            raise Conflict(
-                "A company has no portal account of its own: invite one of its contact persons.",
-                code="portal.company_has_no_account",
-            )
-        return person, person_id, 0
-    person = await get_scoped(ContactPerson, tenant_id, person_id, "Contact person")
-    if not _alive(person):
+async def _invitee(tenant_id: int, kind: str, person_id: int) -> PersonStanding:
+    """The person to invite (404 for another tenant's id, 409 for one who may not)."""
+    standing = await standing_of(tenant_id, kind, person_id)
+    refusal = standing.refusal if kind == "customer" else f"contact_{standing.refusal}"
+    if refusal == "gone":
+        raise Conflict(
+            "This customer is deleted or anonymized; it cannot get a portal account.",
+            code="portal.customer_gone",
+        )
+    if refusal == "company":
+        raise Conflict(
+            "A company has no portal account of its own: invite one of its contact persons.",
+            code="portal.company_has_no_account",
+        )
+    if refusal == "contact_gone":
         raise Conflict(
             "This contact person is deleted or anonymized; they cannot get a portal account.",
             code="portal.contact_gone",
         )
-    parent = (
-        await Customer.select(Customer.deleted_at, Customer.anonymized_at)
-        .where((Customer.tenant_id == tenant_id) & (Customer.id == person["customer_id"]))
-        .first()
-    )
-    if not _alive(parent):
+    if refusal == "contact_customer_gone":
         raise Conflict(
             "The customer of this contact person is deleted; invite nobody there.",
             code="portal.customer_gone",
         )
-    return person, int(person["customer_id"]), person_id
+    return standing
 
 
 async def _close_accounts(tenant_id: int, account_ids: list[int], now: datetime) -> None:
@@ -373,8 +287,9 @@ async def invite(tenant_id: int, kind: str, person_id: int, email: str | None) -
     settings = get_settings()
     now = utcnow()
     async with atomic():
-        person, customer_id, contact_id = await _invitee(tenant_id, kind, person_id)
-        address = address or normalize_email(person["email"], "email")
+        person = await _invitee(tenant_id, kind, person_id)
+        customer_id, contact_id = person.customer_id, person.contact_id
+        address = address or normalize_email(person.email, "email")
         if not address:
             raise FieldError(
                 "email",

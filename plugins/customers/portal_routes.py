@@ -24,7 +24,6 @@ from core.config import get_settings
 from core.contracts import SecondFactorDecision
 from core.db import atomic
 from core.eventlog import log_event, log_system
-from core.tenancy import get_scoped
 from core.web import AuthUser, client_ip, is_https
 from plugins.customers import portal
 from plugins.customers.portal import (
@@ -34,7 +33,6 @@ from plugins.customers.portal import (
     PortalUser,
     SecondFactorRequired,
 )
-from plugins.customers.tables import ContactPerson, Customer
 
 PUBLIC = {"public": True}
 
@@ -268,13 +266,13 @@ class PortalAccountsController(Controller):
     @get("/{customer_id:int}/portal-account")
     async def customer_account(self, user: AuthUser, customer_id: Id) -> PortalStatusOut:
         """Whether the customer has a portal account, and its state."""
-        await get_scoped(Customer, user.tenant_id, customer_id, "Customer")
+        await portal.standing_of(user.tenant_id, "customer", customer_id)
         return await status_out(user.tenant_id, "customer", customer_id)
 
     @get("/contacts/{contact_id:int}/portal-account")
     async def contact_account(self, user: AuthUser, contact_id: Id) -> PortalStatusOut:
         """Whether the contact person has a portal account, and its state."""
-        await get_scoped(ContactPerson, user.tenant_id, contact_id, "Contact person")
+        await portal.standing_of(user.tenant_id, "contact", contact_id)
         return await status_out(user.tenant_id, "contact", contact_id)
 
     @get("/portal-accounts/{account_id:int}")
