@@ -47,7 +47,10 @@ def _(message: str) -> str:
 MESSAGES = [
     _("This step has expired (10 minutes) or is not valid. Start again."),
     _("This SMS code was sent for another item or another answer. Start again to get a new code."),
-    _("The SMS code for this step has not been entered, was for another step or person, was already used, or was entered more than 10 minutes ago. Start again to get a new code."),
+    _(
+        "The SMS code for this step has not been entered, was for another step or person, was already used, "
+        "or was entered more than 10 minutes ago. Start again to get a new code."
+    ),
     _("This step was tried too many times. Start again."),
     _("This item was not found, or it is not yours to approve."),
     _("This quote is already accepted."),
@@ -81,22 +84,44 @@ async def _portal_user(request: Request[Any, Any, Any]) -> portal.PortalUser | N
     return await portal.authenticate(request.cookies.get(PORTAL_COOKIE))
 
 
-async def _page(request: Request[Any, Any, Any], template: str, ctx: dict[str, Any], status: int = 200,
-                who: portal.PortalUser | None = None) -> Response[Any]:
+async def _page(
+    request: Request[Any, Any, Any],
+    template: str,
+    ctx: dict[str, Any],
+    status: int = 200,
+    who: portal.PortalUser | None = None,
+) -> Response[Any]:
     return await render(request, template, {"portal_user": who, **ctx}, status_code=status, user=None)
 
 
-async def _code_step(request: Request[Any, Any, Any], required: SecondFactorRequired, binder: str, then: str,
-                     tenant: str, purpose: str, title: str) -> Response[Any]:
+async def _code_step(
+    request: Request[Any, Any, Any],
+    required: SecondFactorRequired,
+    binder: str,
+    then: str,
+    tenant: str,
+    purpose: str,
+    title: str,
+) -> Response[Any]:
     """The SMS code form of a pending step: it carries the organization and the step's
     token; the browser gets the binder cookie the step is tied to."""
     assert required.pending is not None
-    response = await _page(request, "second_factor.html", second_factor_context(
-        required.decision, then, {"tenant": tenant, "pending": required.pending}, purpose, title))
-    response.cookies.append(Cookie(
-        key=PENDING_COOKIE, value=binder, httponly=True, samesite="lax", secure=is_https(request),
-        path="/portal", max_age=int(portal.PENDING_TTL.total_seconds()),
-    ))
+    response = await _page(
+        request,
+        "second_factor.html",
+        second_factor_context(required.decision, then, {"tenant": tenant, "pending": required.pending}, purpose, title),
+    )
+    response.cookies.append(
+        Cookie(
+            key=PENDING_COOKIE,
+            value=binder,
+            httponly=True,
+            samesite="lax",
+            secure=is_https(request),
+            path="/portal",
+            max_age=int(portal.PENDING_TTL.total_seconds()),
+        )
+    )
     return response
 
 
@@ -110,14 +135,24 @@ class PortalPages(PageController):
             return redirect("/portal/login")
         return await self._home(request, who)
 
-    async def _home(self, request: Request[Any, Any, Any], who: portal.PortalUser,
-                    errors: dict[str, str] | None = None, status: int = 200) -> Response[Any]:
+    async def _home(
+        self,
+        request: Request[Any, Any, Any],
+        who: portal.PortalUser,
+        errors: dict[str, str] | None = None,
+        status: int = 200,
+    ) -> Response[Any]:
         _total, messages = await list_activity(
             who.tenant_id, "customers", "customer", who.customer_id, ["conversation"], limit=500
         )
         waiting = len(await approvals.list_for(portal.portal_person(who)))
-        return await _page(request, "customers/portal/home.html",
-                           {"messages": messages, "errors": errors or {}, "waiting": waiting}, status, who)
+        return await _page(
+            request,
+            "customers/portal/home.html",
+            {"messages": messages, "errors": errors or {}, "waiting": waiting},
+            status,
+            who,
+        )
 
     @page_post("/messages", opt=PUBLIC)
     async def write(self, request: Request[Any, Any, Any]) -> Response[Any]:
@@ -132,8 +167,9 @@ class PortalPages(PageController):
         if len(body) > 20_000:
             return await self._home(request, who, {"body": t.gettext("At most 20,000 characters.")}, 400)
         async with atomic():
-            await add_activity(who.tenant_id, "customers", "customer", who.customer_id, "conversation",
-                               body, None, who.name)
+            await add_activity(
+                who.tenant_id, "customers", "customer", who.customer_id, "conversation", body, None, who.name
+            )
         return redirect("/portal#messages", t.gettext("Your message is sent."))
 
     # --- approving quotes, extra costs and payment plans ----------------------------------
@@ -145,16 +181,30 @@ class PortalPages(PageController):
             return redirect("/portal/login")
         return await self._approvals(request, who)
 
-    async def _approvals(self, request: Request[Any, Any, Any], who: portal.PortalUser,
-                         errors: dict[str, str] | None = None, status: int = 200) -> Response[Any]:
+    async def _approvals(
+        self,
+        request: Request[Any, Any, Any],
+        who: portal.PortalUser,
+        errors: dict[str, str] | None = None,
+        status: int = 200,
+    ) -> Response[Any]:
         lang = language_of(request, None)
         items = [
-            {"kind": a.kind, "item_id": a.item_id, "label": a.label_sv if lang == "sv" else a.label_en,
-             "number": a.number, "title": a.title, "total": a.total, "lines": a.lines, "valid_until": a.valid_until}
+            {
+                "kind": a.kind,
+                "item_id": a.item_id,
+                "label": a.label_sv if lang == "sv" else a.label_en,
+                "number": a.number,
+                "title": a.title,
+                "total": a.total,
+                "lines": a.lines,
+                "valid_until": a.valid_until,
+            }
             for a in await approvals.list_for(portal.portal_person(who))
         ]
-        return await _page(request, "customers/portal/approvals.html", {"items": items, "errors": errors or {}},
-                           status, who)
+        return await _page(
+            request, "customers/portal/approvals.html", {"items": items, "errors": errors or {}}, status, who
+        )
 
     @page_post("/approvals/{kind:str}/{item_id:int}", opt=PUBLIC)
     async def decide(self, request: Request[Any, Any, Any], kind: Kind, item_id: ItemId) -> Response[Any]:
@@ -166,19 +216,33 @@ class PortalPages(PageController):
         action = form.get("action", "")
         if action not in ("approve", "decline"):
             return await self._approvals(request, who, {"_form": t.gettext("Choose approve or decline.")}, 400)
-        result = await portal.decide_approval(who, kind, item_id, action == "approve",
-                                              form.get("challenge_id") or None, request.headers.get("user-agent", ""))
+        result = await portal.decide_approval(
+            who,
+            kind,
+            item_id,
+            action == "approve",
+            form.get("challenge_id") or None,
+            request.headers.get("user-agent", ""),
+        )
         if result.status == "second_factor_required":
             assert result.second_factor is not None
-            return await _page(request, "second_factor.html", second_factor_context(
-                result.second_factor, f"/portal/approvals/{kind}/{item_id}",
-                {"tenant": who.tenant_slug, "action": action}, "sign",
-                t.gettext("Approve") if action == "approve" else t.gettext("Decline"),
-            ), who=who)
+            return await _page(
+                request,
+                "second_factor.html",
+                second_factor_context(
+                    result.second_factor,
+                    f"/portal/approvals/{kind}/{item_id}",
+                    {"tenant": who.tenant_slug, "action": action},
+                    "sign",
+                    t.gettext("Approve") if action == "approve" else t.gettext("Decline"),
+                ),
+                who=who,
+            )
         if result.status == "refused":
             return await self._approvals(request, who, {"_form": approvals.refusal(result).text(t)}, result.status_code)
-        notice = t.gettext("Thank you: it is approved.") if result.status == "approved" else t.gettext(
-            "You declined it.")
+        notice = (
+            t.gettext("Thank you: it is approved.") if result.status == "approved" else t.gettext("You declined it.")
+        )
         return redirect("/portal/approvals", notice)
 
     # --- login ------------------------------------------------------------------------
@@ -195,8 +259,11 @@ class PortalPages(PageController):
         if form.get("pending"):
             return await self._finish_login(request, form, values)
         errors: dict[str, str] = {}
-        for key, message in (("tenant", _("Write your organization's short name.")),
-                             ("email", _("Write your e-mail address.")), ("password", _("Write your password."))):
+        for key, message in (
+            ("tenant", _("Write your organization's short name.")),
+            ("email", _("Write your e-mail address.")),
+            ("password", _("Write your password.")),
+        ):
             if not (values.get(key) if key != "password" else form.get("password")):
                 errors[key] = t.gettext(message)
         if errors:
@@ -204,36 +271,52 @@ class PortalPages(PageController):
         binder = new_token()
         try:
             _account, token = await portal.login(
-                values["tenant"][:63], values["email"][:254], form.get("password", "")[:256],
-                None, request.cookies.get(DEVICE_COOKIE),
-                request.headers.get("user-agent", ""), request.cookies.get(PORTAL_COOKIE), binder,
+                values["tenant"][:63],
+                values["email"][:254],
+                form.get("password", "")[:256],
+                None,
+                request.cookies.get(DEVICE_COOKIE),
+                request.headers.get("user-agent", ""),
+                request.cookies.get(PORTAL_COOKIE),
+                binder,
             )
         except SecondFactorRequired as required:
             # The code form carries the pending step's token, never the password.
-            return await _code_step(request, required, binder, "/portal/login", values["tenant"], "login",
-                                    t.gettext("Customer portal"))
+            return await _code_step(
+                request, required, binder, "/portal/login", values["tenant"], "login", t.gettext("Customer portal")
+            )
         except (GallraError, HTTPException) as exc:
             message = exc.text(t) if isinstance(exc, GallraError) else t.gettext(exc.detail)
             status = exc.status if isinstance(exc, GallraError) else exc.status_code
-            return await _page(request, "customers/portal/login.html",
-                               {"values": values, "errors": {"password": message}}, status)
+            return await _page(
+                request, "customers/portal/login.html", {"values": values, "errors": {"password": message}}, status
+            )
         response = redirect("/portal")
         response.cookies.append(portal_cookie(request, token))
         return response
 
-    async def _finish_login(self, request: Request[Any, Any, Any], form: dict[str, str],
-                            values: dict[str, str]) -> Response[Any]:
+    async def _finish_login(
+        self, request: Request[Any, Any, Any], form: dict[str, str], values: dict[str, str]
+    ) -> Response[Any]:
         t = t_for(request, None)
         try:
             _account, token = await portal.finish_pending(
-                values["tenant"][:63], form.get("pending", "")[:200], "login",
-                request.cookies.get(PENDING_COOKIE), form.get("challenge_id") or None,
-                request.cookies.get(DEVICE_COOKIE), request.headers.get("user-agent", ""),
+                values["tenant"][:63],
+                form.get("pending", "")[:200],
+                "login",
+                request.cookies.get(PENDING_COOKIE),
+                form.get("challenge_id") or None,
+                request.cookies.get(DEVICE_COOKIE),
+                request.headers.get("user-agent", ""),
                 request.cookies.get(PORTAL_COOKIE),
             )
         except (GallraError, ClientException, HTTPException) as exc:
-            return await _page(request, "customers/portal/login.html",
-                               {"values": values, "errors": {"_form": _text(exc, t)}}, exc.status_code)
+            return await _page(
+                request,
+                "customers/portal/login.html",
+                {"values": values, "errors": {"_form": _text(exc, t)}},
+                exc.status_code,
+            )
         assert token is not None
         response = redirect("/portal")
         response.cookies.append(portal_cookie(request, token))
@@ -260,26 +343,40 @@ class PortalPages(PageController):
         if form.get("pending"):
             try:
                 await portal.finish_pending(
-                    tenant, form.get("pending", "")[:200], step, request.cookies.get(PENDING_COOKIE),
-                    form.get("challenge_id") or None, None, request.headers.get("user-agent", ""),
+                    tenant,
+                    form.get("pending", "")[:200],
+                    step,
+                    request.cookies.get(PENDING_COOKIE),
+                    form.get("challenge_id") or None,
+                    None,
+                    request.headers.get("user-agent", ""),
                 )
             except (GallraError, ClientException, HTTPException) as exc:
-                return await _page(request, "customers/portal/password.html",
-                                   {**ctx, "errors": {"_form": _text(exc, t)}}, exc.status_code)
+                return await _page(
+                    request,
+                    "customers/portal/password.html",
+                    {**ctx, "errors": {"_form": _text(exc, t)}},
+                    exc.status_code,
+                )
             response = redirect(f"/portal/login?tenant={tenant}", t.gettext("Your password is set. Log in with it."))
             response.delete_cookie(PENDING_COOKIE, path="/portal")
             return response
         if password != form.get("password2", ""):
-            return await _page(request, "customers/portal/password.html",
-                               {**ctx, "errors": {"password2": t.gettext("The two passwords are not the same.")}}, 400)
+            return await _page(
+                request,
+                "customers/portal/password.html",
+                {**ctx, "errors": {"password2": t.gettext("The two passwords are not the same.")}},
+                400,
+            )
         action = portal.activate if step == "activate" else portal.complete_reset
         binder = new_token()
         try:
             await action(tenant, token, password, None, request.headers.get("user-agent", ""), binder)
         except SecondFactorRequired as required:
             # The new password stays on the server (hashed) until the code is verified.
-            return await _code_step(request, required, binder, f"/portal/{step}", tenant, "reset",
-                                    t.gettext("Choose your password"))
+            return await _code_step(
+                request, required, binder, f"/portal/{step}", tenant, "reset", t.gettext("Choose your password")
+            )
         except (Invalid, ClientException, AuthError) as exc:
             # A short password is named beside its field; a bad link above the form.
             errors = error_of(exc, t)
@@ -287,9 +384,14 @@ class PortalPages(PageController):
         return redirect(f"/portal/login?tenant={tenant}", t.gettext("Your password is set. Log in with it."))
 
     @page_get("/activate", opt=PUBLIC)
-    async def activate_form(self, request: Request[Any, Any, Any], tenant: Text = None, token: Text = None) -> Response[Any]:
-        return await _page(request, "customers/portal/password.html",
-                           {"tenant": tenant or "", "token": token or "", "step": "activate"})
+    async def activate_form(
+        self, request: Request[Any, Any, Any], tenant: Text = None, token: Text = None
+    ) -> Response[Any]:
+        return await _page(
+            request,
+            "customers/portal/password.html",
+            {"tenant": tenant or "", "token": token or "", "step": "activate"},
+        )
 
     @page_post("/activate", opt=PUBLIC)
     async def activate(self, request: Request[Any, Any, Any]) -> Response[Any]:
@@ -309,17 +411,20 @@ class PortalPages(PageController):
             except AuthError as exc:
                 t = t_for(request, None)
                 return await _page(
-                    request, "customers/portal/reset_request.html",
-                    {"errors": {"email": t.gettext(exc.message)},
-                     "values": {"tenant": tenant, "email": email}},
+                    request,
+                    "customers/portal/reset_request.html",
+                    {"errors": {"email": t.gettext(exc.message)}, "values": {"tenant": tenant, "email": email}},
                     exc.status,
                 )
         return await _page(request, "customers/portal/reset_request.html", {"sent": True})
 
     @page_get("/reset", opt=PUBLIC)
-    async def reset_form(self, request: Request[Any, Any, Any], tenant: Text = None, token: Text = None) -> Response[Any]:
-        return await _page(request, "customers/portal/password.html",
-                           {"tenant": tenant or "", "token": token or "", "step": "reset"})
+    async def reset_form(
+        self, request: Request[Any, Any, Any], tenant: Text = None, token: Text = None
+    ) -> Response[Any]:
+        return await _page(
+            request, "customers/portal/password.html", {"tenant": tenant or "", "token": token or "", "step": "reset"}
+        )
 
     @page_post("/reset", opt=PUBLIC)
     async def reset(self, request: Request[Any, Any, Any]) -> Response[Any]:

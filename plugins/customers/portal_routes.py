@@ -240,7 +240,7 @@ async def _event(request: AnyRequest, user: SessionUser, action: str, account_id
 
 class PortalAccountsController(Controller):
     path = "/api/customers"
-    tags = ["customers"]
+    tags = ("customers",)
 
     @post("/{customer_id:int}/portal-invite", status_code=HTTP_201_CREATED)
     async def invite_customer(
@@ -296,7 +296,7 @@ class PortalAccountsController(Controller):
 
 class PortalController(Controller):
     path = "/api/portal"
-    tags = ["portal"]
+    tags = ("portal",)
 
     @post("/activate", status_code=HTTP_200_OK, opt=PUBLIC)
     async def activate(self, request: AnyRequest, data: JSONBody[ActivateIn]) -> Response[StepOut]:

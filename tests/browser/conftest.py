@@ -73,7 +73,7 @@ def run(coro: Any) -> Any:
 @pytest.fixture
 def tenant() -> Any:
     """A new organization with every module (a synchronous fixture: see :func:`run`)."""
-    from tests.conftest import make_tenant
+    from tests.support import make_tenant
 
     return run(make_tenant())
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from core.tables import Employee
 from tests.browser.conftest import last_sms_code, login, run
-from tests.twofactor.conftest import forget_last_send
+from tests.twofactor_kit import forget_last_send
 
 MOBILE = "+46701234567"
 

@@ -9,7 +9,7 @@ from typing import Any
 from core.tables import Employee
 from core.users import create_employee_with_password
 from tests.browser.conftest import last_sms_code, login, run
-from tests.conftest import TEST_PASSWORD
+from tests.support import TEST_PASSWORD
 
 
 async def _prepare(tenant: Any) -> tuple[int, str]:

@@ -140,7 +140,7 @@ async def add_employee(
     """An employee of ``tenant`` with the test password, inserted directly (hashing once)."""
     from core import auth
     from core.tables import Employee
-    from tests.conftest import TEST_PASSWORD, unique_slug
+    from tests.support import TEST_PASSWORD, unique_slug
 
     if TEST_PASSWORD not in _hash_cache:
         _hash_cache[TEST_PASSWORD] = await auth.hash_password(TEST_PASSWORD)

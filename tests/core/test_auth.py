@@ -9,7 +9,7 @@ import time_machine
 from core import throttle
 from core.auth import login_key
 from core.tables import PasswordResetToken, Session
-from tests.conftest import login
+from tests.support import login
 
 
 async def test_login_sets_httponly_lax_cookie_and_me_works(client, tenant):

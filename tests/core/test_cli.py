@@ -16,8 +16,8 @@ from core import auth
 from core.cli import build_cli, cli, main
 from core.plugins import ENTRY_POINT_GROUP, get_host
 from core.tables import Employee, Session, Tenant
-from tests.conftest import login, make_tenant, unique_slug
 from tests.core.fake_plugins import alpha, beta, heard, svc
+from tests.support import login, make_tenant, unique_slug
 
 ROOT = Path(__file__).resolve().parents[2]
 

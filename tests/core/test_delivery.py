@@ -11,8 +11,8 @@ from core.db import atomic
 from core.delivery import DeliveryError, deliver_message, queue_message
 from core.plugins import hookimpl
 from core.tables import Outbox
-from tests.conftest import make_tenant
 from tests.core.smtp_server import TinySmtpServer
+from tests.support import make_tenant
 
 
 class Gateway:

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from core.tables import Employee, EmployeeGroup, GroupMember, Session
-from tests.conftest import TEST_PASSWORD, login
 from tests.core.conftest import add_employee
+from tests.support import TEST_PASSWORD, login
 
 
 async def test_other_tenants_employees_and_groups_are_not_found(admin_client, tenant, other_tenant):

@@ -61,7 +61,8 @@ def test_hook_is_documented_with_its_exact_signature(name):
 
 def hook_test_names() -> set[str]:
     names: set[str] = set()
-    for path in (ROOT / "tests").rglob("*.py"):
+    paths = [*(ROOT / "tests").rglob("*.py"), *(ROOT / "plugins").glob("*/tests/**/*.py")]
+    for path in paths:
         names.update(re.findall(r"^\s*(?:async\s+)?def (test_hook_\w+)\(", path.read_text(encoding="utf-8"), re.M))
     return names
 
@@ -69,7 +70,7 @@ def hook_test_names() -> set[str]:
 @pytest.mark.parametrize("name", HOOK_NAMES)
 def test_hook_has_a_test(name):
     assert f"test_hook_{name}" in hook_test_names(), (
-        f"no test function named test_hook_{name} under tests/"
+        f"no test function named test_hook_{name} under tests/ or plugins/*/tests/"
     )
 
 

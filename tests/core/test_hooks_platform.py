@@ -19,9 +19,9 @@ from core.contracts import ModuleInfo, SecondFactorDecision, SecondFactorRequest
 from core.plugins import get_host, hookimpl
 from core.tables import Outbox, Session
 from core.tenancy import set_module_enabled
-from tests.conftest import login
 from tests.core.fake_plugins import alpha, beta, heard, svc
 from tests.core.fake_plugins.alpha_app import AlphaThing
+from tests.support import login
 
 
 def app_of(host: Any) -> Any:

@@ -27,7 +27,7 @@ async def test_metrics_closed_without_a_configured_token(app, env_settings):
 
 
 async def test_metrics_show_a_request_by_route_template(client, tenant):
-    from tests.conftest import login
+    from tests.support import login
 
     assert (await login(client, tenant)).status_code == 200
     r = await client.get("/api/auth/me")

@@ -9,8 +9,8 @@ from click.testing import CliRunner
 
 from core.tables import TenantModule
 from core.tenancy import enabled_modules
-from tests.conftest import login, make_tenant
 from tests.core.fake_plugins import alpha, beta, svc
+from tests.support import login, make_tenant
 
 
 @pytest.fixture
@@ -122,7 +122,7 @@ def test_module_switch_through_cli(module_host):
 
 async def test_tenant_created_with_module_list_gets_only_those(module_host):
     from core.tenancy import create_tenant
-    from tests.conftest import unique_slug
+    from tests.support import unique_slug
 
     row = await create_tenant(module_host, unique_slug(), "Only Beta AB", ["beta"])
     assert await enabled_modules(module_host, int(row["id"])) == {"beta"}

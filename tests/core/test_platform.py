@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 
 from core.tables import Tenant, TenantModule
-from tests.conftest import unique_slug
+from tests.support import unique_slug
 
 
 def bearer(token: str | None = None) -> dict[str, str]:

@@ -10,7 +10,7 @@ from core import plugins
 from core.db import utcnow
 from core.references import NO_CUSTOMER, NO_REGISTER, check_party
 from core.validation import FieldError
-from tests.conftest import add_party, login
+from tests.support import add_party, login
 
 
 async def test_hook_look_up_party(tenant, other_tenant):

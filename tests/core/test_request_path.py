@@ -14,7 +14,7 @@ import pytest
 
 from core.db import atomic, bind_tenant, is_sqlite, pooled, raw, request_scope, tenant_scope
 from core.tables import Employee
-from tests.conftest import login, make_tenant
+from tests.support import login, make_tenant
 
 
 async def _names(tenant_id: int) -> set[str]:

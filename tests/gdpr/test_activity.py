@@ -7,8 +7,8 @@ from litestar.testing import AsyncTestClient
 
 from core.activity import ActivityError, add_activity, list_activity
 from core.db import utcnow
-from tests.conftest import login
 from tests.gdpr.conftest import add_customer
+from tests.support import login
 
 
 def path(record_id: int, plugin: str = "gdprtest", record_type: str = "customer") -> str:

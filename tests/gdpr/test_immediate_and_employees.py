@@ -11,9 +11,9 @@ from core.gdpr.engine import sweep
 from core.gdpr.settings import RuleSetting, save_settings
 from core.gdpr.tables import GdprRun
 from core.tables import Employee, EmployeeGroup, GroupMember, Session
-from tests.conftest import TEST_PASSWORD, login
 from tests.gdpr import plugin as tp
 from tests.gdpr.conftest import add_contact, add_customer, at, customer
+from tests.support import TEST_PASSWORD, login
 
 DAY = timedelta(days=1)
 

@@ -8,8 +8,8 @@ from core.auth import SessionUser
 from core.db import utcnow
 from core.eventlog import EventLog, SystemLog, log_event, log_system
 from core.gdpr.engine import sweep
-from tests.conftest import login
 from tests.gdpr.conftest import at
+from tests.support import login
 
 DAY = timedelta(days=1)
 SEC = timedelta(seconds=1)

@@ -9,9 +9,9 @@ from litestar.testing import AsyncTestClient
 from core.db import utcnow
 from core.gdpr.engine import sweep
 from core.gdpr.tables import RetentionSetting
-from tests.conftest import TEST_PASSWORD, login
 from tests.gdpr import plugin as tp
 from tests.gdpr.conftest import add_customer
+from tests.support import TEST_PASSWORD, login
 
 DAY = timedelta(days=1)
 

@@ -10,8 +10,8 @@ from core.tables import Employee
 from core.users import create_employee_with_password
 from plugins.twofactor import services
 from plugins.twofactor.tables import TrustedDevice
-from tests.conftest import TEST_PASSWORD
 from tests.pages.helpers import page_login, post_form
+from tests.support import TEST_PASSWORD
 
 FIREFOX = "Mozilla/5.0 (X11; Linux x86_64; rv:120.0) Gecko/20100101 Firefox/120.0"
 CHROME_WIN = (

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from tests.pages.helpers import CSRF_RE, page_login, post_form
-from tests.twofactor.conftest import MOBILE, activate_sms, last_code, set_phones, switch
+from tests.twofactor_kit import MOBILE, activate_sms, last_code, set_phones, switch
 
 
 async def _with_login_code(admin_client, tenant):  # type: ignore[no-untyped-def]

@@ -7,13 +7,16 @@ import re
 
 from core.tables import Outbox
 from tests.pages.helpers import CSRF_RE, page_login, post_form
-from tests.twofactor.conftest import activate_sms, last_code, switch
+from tests.twofactor_kit import activate_sms, last_code, switch
 
 
 async def _mail_link(tenant_id: int, pattern: str) -> str:
-    row = await Outbox.select(Outbox.body).where(
-        (Outbox.tenant_id == tenant_id) & (Outbox.channel == "email")
-    ).order_by(Outbox.id, ascending=False).first()
+    row = (
+        await Outbox.select(Outbox.body)
+        .where((Outbox.tenant_id == tenant_id) & (Outbox.channel == "email"))
+        .order_by(Outbox.id, ascending=False)
+        .first()
+    )
     match = re.search(pattern, row["body"])
     assert match, row["body"]
     return match.group(0)
@@ -24,7 +27,8 @@ async def test_invitation_first_password_login_and_conversation(anon_client, app
 
     await page_login(anon_client, tenant)
     r = await post_form(
-        anon_client, "/customers/new",
+        anon_client,
+        "/customers/new",
         {"name": "Portal Kund", "kind": "private", "email": "portal.kund@example.se", "mobile_phone": "0701234567"},
         "/customers/new",
     )
@@ -40,15 +44,23 @@ async def test_invitation_first_password_login_and_conversation(anon_client, app
         form = {"tenant": tenant.slug, "token": token}
         r = await post_form(customer, "/portal/activate", {**form, "password": "kort", "password2": "kort"}, link)
         assert r.status_code == 400 and 'id="e-password"' in r.text
-        r = await post_form(customer, "/portal/activate",
-                            {**form, "password": "kundens-losen-1", "password2": "kundens-losen-1"}, link)
+        r = await post_form(
+            customer, "/portal/activate", {**form, "password": "kundens-losen-1", "password2": "kundens-losen-1"}, link
+        )
         assert r.status_code == 303
-        r = await post_form(customer, "/portal/login",
-                            {"tenant": tenant.slug, "email": "portal.kund@example.se", "password": "fel"}, "/portal/login")
+        r = await post_form(
+            customer,
+            "/portal/login",
+            {"tenant": tenant.slug, "email": "portal.kund@example.se", "password": "fel"},
+            "/portal/login",
+        )
         assert r.status_code == 401 and 'id="e-password"' in r.text
-        r = await post_form(customer, "/portal/login",
-                            {"tenant": tenant.slug, "email": "portal.kund@example.se", "password": "kundens-losen-1"},
-                            "/portal/login")
+        r = await post_form(
+            customer,
+            "/portal/login",
+            {"tenant": tenant.slug, "email": "portal.kund@example.se", "password": "kundens-losen-1"},
+            "/portal/login",
+        )
         assert r.status_code == 303
         r = await customer.get("/portal")
         assert "Portal Kund" in r.text and "Hej! Välkommen." in r.text
@@ -62,12 +74,18 @@ async def test_invitation_first_password_login_and_conversation(anon_client, app
 async def test_quote_page_accepts_with_sms_code(anon_client, admin_client, tenant):
     await activate_sms(admin_client)
     await switch(admin_client, "quotes")
-    r = await admin_client.post("/api/customers", json={"name": "Offert Kund", "kind": "private", "mobile_phone": "0701234567"})
+    r = await admin_client.post(
+        "/api/customers", json={"name": "Offert Kund", "kind": "private", "mobile_phone": "0701234567"}
+    )
     customer_id = r.json()["id"]
-    r = await admin_client.post("/api/quotes", json={
-        "title": "Ny altan", "customer_id": customer_id,
-        "lines": [{"description": "Virke", "quantity": "10", "unit_price": "250"}],
-    })
+    r = await admin_client.post(
+        "/api/quotes",
+        json={
+            "title": "Ny altan",
+            "customer_id": customer_id,
+            "lines": [{"description": "Virke", "quantity": "10", "unit_price": "250"}],
+        },
+    )
     quote_id = r.json()["id"]
     r = await admin_client.post(f"/api/quotes/{quote_id}/send", json={"email": "offert.kund@example.se"})
     assert r.status_code == 200
@@ -80,10 +98,16 @@ async def test_quote_page_accepts_with_sms_code(anon_client, admin_client, tenan
     assert r.status_code == 200 and 'name="code"' in r.text
     challenge = re.search(r'name="challenge_id" value="([^"]+)"', r.text).group(1)
     token = CSRF_RE.search(r.text).group(1)
-    form = {"csrf_token": token, "challenge_id": challenge, "then": link + "/accept",
-            "name": "Offert Kund", "email": "offert.kund@example.se"}
-    r = await anon_client.post("/twofactor/code", data={**form, "code": await last_code(tenant.id)},
-                               follow_redirects=False)
+    form = {
+        "csrf_token": token,
+        "challenge_id": challenge,
+        "then": link + "/accept",
+        "name": "Offert Kund",
+        "email": "offert.kund@example.se",
+    }
+    r = await anon_client.post(
+        "/twofactor/code", data={**form, "code": await last_code(tenant.id)}, follow_redirects=False
+    )
     assert r.status_code == 307
     r = await anon_client.post(link + "/accept", data=form, follow_redirects=False)
     assert r.status_code == 303
@@ -93,12 +117,14 @@ async def test_quote_page_accepts_with_sms_code(anon_client, admin_client, tenan
 
 
 async def test_payment_plan_page_approves_with_sms_code(anon_client, admin_client, tenant):
-    from tests.projects.conftest import make_project, post_ok, send_plan
-    from tests.projects.test_projects import PLAN
+    from plugins.projects.tests.conftest import make_project, post_ok, send_plan
+    from plugins.projects.tests.test_projects import PLAN
 
     await activate_sms(admin_client)
     await switch(admin_client, "payment_plans")
-    r = await admin_client.post("/api/customers", json={"name": "Sven Plan", "kind": "private", "mobile_phone": "0701234567"})
+    r = await admin_client.post(
+        "/api/customers", json={"name": "Sven Plan", "kind": "private", "mobile_phone": "0701234567"}
+    )
     project = await make_project(admin_client, customer_id=r.json()["id"], contact_person_id=0)
     await post_ok(admin_client, f"/api/projects/{project['id']}/payment-plans", PLAN)
     plan_id = (await admin_client.get(f"/api/projects/{project['id']}")).json()["payment_plans"][0]["id"]
@@ -112,9 +138,16 @@ async def test_payment_plan_page_approves_with_sms_code(anon_client, admin_clien
     assert r.status_code == 200 and 'name="code"' in r.text
     challenge = re.search(r'name="challenge_id" value="([^"]+)"', r.text).group(1)
     csrf = CSRF_RE.search(r.text).group(1)
-    form = {"csrf_token": csrf, "challenge_id": challenge, "then": link + "/approve", "name": "Sven Plan",
-            "email": "sven@example.se"}
-    r = await anon_client.post("/twofactor/code", data={**form, "code": await last_code(tenant.id)}, follow_redirects=False)
+    form = {
+        "csrf_token": csrf,
+        "challenge_id": challenge,
+        "then": link + "/approve",
+        "name": "Sven Plan",
+        "email": "sven@example.se",
+    }
+    r = await anon_client.post(
+        "/twofactor/code", data={**form, "code": await last_code(tenant.id)}, follow_redirects=False
+    )
     assert r.status_code == 307
     r = await anon_client.post(link + "/approve", data=form, follow_redirects=False)
     assert r.status_code == 303

@@ -14,10 +14,10 @@ from litestar.testing import AsyncTestClient
 from core.db import utcnow
 from core.tables import Outbox
 from plugins.customers.tables import PortalPending
+from plugins.customers.tests.test_portal import MOBILE, PASSWORD, active_customer, invite, last_link, private_customer
 from plugins.quotes.tables import Quote
-from tests.customers.test_portal import MOBILE, PASSWORD, active_customer, invite, last_link, private_customer
 from tests.pages.helpers import CSRF_RE, post_form
-from tests.twofactor.conftest import activate_sms, forget_last_send, last_code, set_phones, switch
+from tests.twofactor_kit import activate_sms, forget_last_send, last_code, set_phones, switch
 
 NEW_PASSWORD = "a-brand-new-password-9"
 
@@ -43,21 +43,30 @@ async def _code_then_step(client: AsyncTestClient, html: str, code: str) -> Any:
     return await client.post(form["then"], data=form, follow_redirects=False)
 
 
-async def _portal_page_login(client: AsyncTestClient, tenant: Any, email: str = "per@example.org",
-                             password: str = PASSWORD) -> Any:
-    return await post_form(client, "/portal/login", {"tenant": tenant.slug, "email": email, "password": password},
-                           "/portal/login")
+async def _portal_page_login(
+    client: AsyncTestClient, tenant: Any, email: str = "per@example.org", password: str = PASSWORD
+) -> Any:
+    return await post_form(
+        client, "/portal/login", {"tenant": tenant.slug, "email": email, "password": password}, "/portal/login"
+    )
 
 
 async def test_customer_approves_a_quote_in_the_portal(app, admin_client, tenant):
     await activate_sms(admin_client)
     await switch(admin_client, "quotes")
     customer = await active_customer(admin_client, tenant, mobile_phone=MOBILE)
-    r = await admin_client.post("/api/quotes", json={
-        "title": "Ny altan", "customer_id": customer["id"],
-        "lines": [{"description": "Virke", "quantity": "10", "unit_price": "250"}]})
+    r = await admin_client.post(
+        "/api/quotes",
+        json={
+            "title": "Ny altan",
+            "customer_id": customer["id"],
+            "lines": [{"description": "Virke", "quantity": "10", "unit_price": "250"}],
+        },
+    )
     quote_id = r.json()["id"]
-    assert (await admin_client.post(f"/api/quotes/{quote_id}/send", json={"email": "per@example.org"})).status_code == 200
+    assert (
+        await admin_client.post(f"/api/quotes/{quote_id}/send", json={"email": "per@example.org"})
+    ).status_code == 200
     async with AsyncTestClient(app=app) as browser:
         assert (await browser.get("/portal/approvals", follow_redirects=False)).status_code == 303
         assert (await _portal_page_login(browser, tenant)).status_code == 303
@@ -124,8 +133,9 @@ async def test_tampered_or_foreign_pending_step_is_refused(app, admin_client, te
         r = await _portal_page_login(browser, tenant)
         form = _code_form(r.text)
         code = await last_code(tenant.id)
-        assert (await browser.post("/twofactor/code", data={**form, "code": code},
-                                   follow_redirects=False)).status_code == 307
+        assert (
+            await browser.post("/twofactor/code", data={**form, "code": code}, follow_redirects=False)
+        ).status_code == 307
         tampered = {**form, "pending": form["pending"][:-2] + ("AA" if not form["pending"].endswith("AA") else "BB")}
         r = await browser.post("/portal/login", data=tampered, follow_redirects=False)
         assert r.status_code == 400 and 'role="alert"' in r.text and "gallra_portal" not in r.cookies
@@ -145,8 +155,9 @@ async def test_expired_pending_step_says_start_again(app, admin_client, tenant):
         r = await _portal_page_login(browser, tenant)
         form = _code_form(r.text)
         code = await last_code(tenant.id)
-        assert (await browser.post("/twofactor/code", data={**form, "code": code},
-                                   follow_redirects=False)).status_code == 307
+        assert (
+            await browser.post("/twofactor/code", data={**form, "code": code}, follow_redirects=False)
+        ).status_code == 307
         with time_machine.travel(utcnow() + timedelta(minutes=11), tick=False):
             r = await browser.post("/portal/login", data=form, follow_redirects=False)
         assert r.status_code == 400
@@ -185,8 +196,12 @@ async def test_first_password_and_reset_never_return_the_password(app, admin_cli
     token = await last_link(tenant.id, "per@example.org")
     async with AsyncTestClient(app=app) as browser:
         link = f"/portal/activate?tenant={tenant.slug}&token={token}"
-        r = await post_form(browser, "/portal/activate", {"tenant": tenant.slug, "token": token,
-                                                          "password": PASSWORD, "password2": PASSWORD}, link)
+        r = await post_form(
+            browser,
+            "/portal/activate",
+            {"tenant": tenant.slug, "token": token, "password": PASSWORD, "password2": PASSWORD},
+            link,
+        )
         assert r.status_code == 200 and 'name="code"' in r.text and PASSWORD not in r.text
         assert set(_code_form(r.text)) == {"csrf_token", "challenge_id", "then", "tenant", "pending"}
         row = await PortalPending.select().where(PortalPending.tenant_id == tenant.id).first()
@@ -197,13 +212,21 @@ async def test_first_password_and_reset_never_return_the_password(app, admin_cli
 
         # A reset from the link in the e-mail: the same, under "customer conversations".
         await forget_last_send(tenant.id)
-        r = await post_form(browser, "/portal/password-reset", {"tenant": tenant.slug, "email": "per@example.org"},
-                            "/portal/password-reset")
+        r = await post_form(
+            browser,
+            "/portal/password-reset",
+            {"tenant": tenant.slug, "email": "per@example.org"},
+            "/portal/password-reset",
+        )
         worker.drain()
         reset_token = await last_link(tenant.id, "per@example.org")
         link = f"/portal/reset?tenant={tenant.slug}&token={reset_token}"
-        r = await post_form(browser, "/portal/reset", {"tenant": tenant.slug, "token": reset_token,
-                                                       "password": NEW_PASSWORD, "password2": NEW_PASSWORD}, link)
+        r = await post_form(
+            browser,
+            "/portal/reset",
+            {"tenant": tenant.slug, "token": reset_token, "password": NEW_PASSWORD, "password2": NEW_PASSWORD},
+            link,
+        )
         assert r.status_code == 200 and NEW_PASSWORD not in r.text and 'name="password' not in r.text
         r = await _code_then_step(browser, r.text, await last_code(tenant.id))
         assert r.status_code == 303
@@ -217,11 +240,17 @@ async def test_employee_reset_asks_for_the_password_after_the_code(admin_client,
     await set_phones(tenant.admin_id, mobile=MOBILE)
     await post_form(anon_client, "/password-reset", {"tenant": tenant.slug, "email": tenant.admin_email})
     worker.drain()
-    mail = await Outbox.select(Outbox.body).where(
-        (Outbox.tenant_id == tenant.id) & (Outbox.channel == "email")).order_by(Outbox.id, ascending=False).first()
+    mail = (
+        await Outbox.select(Outbox.body)
+        .where((Outbox.tenant_id == tenant.id) & (Outbox.channel == "email"))
+        .order_by(Outbox.id, ascending=False)
+        .first()
+    )
     token = mail["body"].split("/reset?token=")[1].split()[0]
     link = f"/reset?token={token}"
-    r = await post_form(anon_client, "/reset", {"token": token, "password": NEW_PASSWORD, "password2": NEW_PASSWORD}, link)
+    r = await post_form(
+        anon_client, "/reset", {"token": token, "password": NEW_PASSWORD, "password2": NEW_PASSWORD}, link
+    )
     assert r.status_code == 200 and 'name="code"' in r.text
     assert NEW_PASSWORD not in r.text and set(_code_form(r.text)) == {"csrf_token", "challenge_id", "then", "token"}
     sms_page = r.text
@@ -230,20 +259,28 @@ async def test_employee_reset_asks_for_the_password_after_the_code(admin_client,
     assert NEW_PASSWORD not in r.text
     form = {"token": token, "challenge_id": _hidden(r.text, "challenge_id")}
     # A tampered challenge id is refused beside the form; nothing changes.
-    r = await post_form(anon_client, "/reset", {**form, "challenge_id": "made-up", "password": NEW_PASSWORD,
-                                                "password2": NEW_PASSWORD}, link)
+    r = await post_form(
+        anon_client,
+        "/reset",
+        {**form, "challenge_id": "made-up", "password": NEW_PASSWORD, "password2": NEW_PASSWORD},
+        link,
+    )
     assert r.status_code == 409 and 'role="alert"' in r.text
     # Stale: a verified code is good for 10 minutes.
     with time_machine.travel(utcnow() + timedelta(minutes=11), tick=False):
         r = await post_form(anon_client, "/reset", {**form, "password": NEW_PASSWORD, "password2": NEW_PASSWORD}, link)
         assert r.status_code == 409 and "10 minut" in r.text
     await forget_last_send(tenant.id)
-    r = await post_form(anon_client, "/reset", {"token": token, "password": NEW_PASSWORD, "password2": NEW_PASSWORD}, link)
+    r = await post_form(
+        anon_client, "/reset", {"token": token, "password": NEW_PASSWORD, "password2": NEW_PASSWORD}, link
+    )
     r = await _code_then_step(anon_client, r.text, await last_code(tenant.id))
     form = {"token": token, "challenge_id": _hidden(r.text, "challenge_id")}
     r = await post_form(anon_client, "/reset", {**form, "password": NEW_PASSWORD, "password2": NEW_PASSWORD}, link)
     assert r.status_code == 303 and r.headers["location"] == "/login"
-    r = await post_form(anon_client, "/login", {"tenant": tenant.slug, "email": tenant.admin_email, "password": NEW_PASSWORD})
+    r = await post_form(
+        anon_client, "/login", {"tenant": tenant.slug, "email": tenant.admin_email, "password": NEW_PASSWORD}
+    )
     assert r.status_code in (200, 303) and NEW_PASSWORD not in r.text
 
 
@@ -251,7 +288,8 @@ async def test_employee_login_code_step_holds_no_password(admin_client, anon_cli
     await activate_sms(admin_client)
     await switch(admin_client, "employee_login")
     await set_phones(tenant.admin_id, mobile=MOBILE)
-    r = await post_form(anon_client, "/login", {"tenant": tenant.slug, "email": tenant.admin_email,
-                                                "password": tenant.password})
+    r = await post_form(
+        anon_client, "/login", {"tenant": tenant.slug, "email": tenant.admin_email, "password": tenant.password}
+    )
     assert r.status_code == 200 and 'name="code"' in r.text
     assert tenant.password not in r.text and 'name="password"' not in r.text

@@ -8,9 +8,9 @@ from datetime import UTC, datetime, timedelta
 from core.eventlog import EventLog
 from core.users import create_employee_with_password
 from plugins.privacy.tables import Incident, PrivacyContact, ProcessingActivity
-from tests.conftest import TEST_PASSWORD
 from tests.pages.helpers import CSRF_RE, page_login, post_form
-from tests.twofactor.conftest import MOBILE, activate_sms, last_code, set_phones, switch
+from tests.support import TEST_PASSWORD
+from tests.twofactor_kit import MOBILE, activate_sms, last_code, set_phones, switch
 
 
 async def test_inventory_signed_with_sms(anon_client, admin_client, tenant):
@@ -22,7 +22,7 @@ async def test_inventory_signed_with_sms(anon_client, admin_client, tenant):
     assert r.status_code == 200 and "Kunder" in r.text and "Inte signerad ännu." in r.text
     r = await post_form(anon_client, "/privacy/sign", {"note": "Årlig genomgång"}, "/privacy")
     assert r.status_code == 409 and 'id="e-note"' in r.text  # nothing to sign yet: said beside the form
-    from tests.privacy.conftest import COMPLETE
+    from plugins.privacy.tests.conftest import COMPLETE
 
     assert (await admin_client.post("/api/privacy/activities", json=COMPLETE)).status_code == 201
     r = await post_form(anon_client, "/privacy/sign", {"note": "Årlig genomgång"}, "/privacy")
@@ -49,7 +49,7 @@ async def test_inventory_signed_with_sms(anon_client, admin_client, tenant):
 
 async def test_inventory_is_for_the_gdpr_permission(anon_client, tenant):
     from core.users import create_employee_with_password
-    from tests.conftest import TEST_PASSWORD
+    from tests.support import TEST_PASSWORD
 
     email = f"u@{tenant.slug}.example"
     await create_employee_with_password(tenant.id, "U", email, "user", TEST_PASSWORD)

@@ -9,7 +9,7 @@ from tests.pages.helpers import page_login, post_form
 
 async def test_settings_are_for_administrators_only(anon_client, tenant):
     from core.users import create_employee_with_password
-    from tests.conftest import TEST_PASSWORD
+    from tests.support import TEST_PASSWORD
 
     email = f"user@{tenant.slug}.example"
     await create_employee_with_password(tenant.id, "Vanlig", email, "user", TEST_PASSWORD)

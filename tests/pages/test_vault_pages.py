@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 
 from core.users import create_employee_with_password
-from tests.conftest import TEST_PASSWORD
 from tests.pages.helpers import CSRF_RE, page_login, post_form
-from tests.twofactor.conftest import MOBILE, activate_sms, last_code, set_phones, switch
+from tests.support import TEST_PASSWORD
+from tests.twofactor_kit import MOBILE, activate_sms, last_code, set_phones, switch
 
 
 async def _form_with_entry(client, tenant, two_factor=False):  # type: ignore[no-untyped-def]

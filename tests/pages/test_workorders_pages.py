@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from tests.pages.helpers import CSRF_RE, page_login, post_form
-from tests.twofactor.conftest import activate_sms, last_code, switch
+from tests.twofactor_kit import activate_sms, last_code, switch
 
 
 async def test_work_order_with_extra_cost_approved_by_sms(anon_client, admin_client, tenant):

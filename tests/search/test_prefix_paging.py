@@ -12,9 +12,9 @@ from litestar.testing import AsyncTestClient
 
 from core.db import snapshot
 from core.gdpr import search as gs
-from tests.conftest import login
 from tests.search.test_search import make_customer, search, unique_word
 from tests.search.test_secrets import gdpr_employee, hits
+from tests.support import login
 
 N = 7
 

@@ -13,7 +13,7 @@ from core.db import atomic, raw
 from core.gdpr import search as gs
 from core.gdpr.search import parse_query, terms_for
 from core.validation import luhn_ok
-from tests.conftest import login
+from tests.support import login
 
 
 def with_check_digit(nine: str) -> str:

@@ -23,9 +23,9 @@ from core.contracts import SearchSource
 from core.db import raw
 from core.gdpr import search as gs
 from core.tables import Employee, Outbox
-from tests.conftest import login
 from tests.search.test_search import make_customer, search, unique_word
-from tests.twofactor.conftest import MOBILE, activate_sms, add_employee, last_code, switch
+from tests.support import login
+from tests.twofactor_kit import MOBILE, activate_sms, add_employee, last_code, switch
 
 GDPR_PASSWORD = "gdpr-person-password-1"
 

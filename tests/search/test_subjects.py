@@ -10,8 +10,8 @@ from litestar.testing import AsyncTestClient
 from core.db import raw, utcnow
 from core.gdpr import subjects
 from core.gdpr.registry import get_declarations
-from tests.conftest import login
 from tests.search.test_search import PNR, PNR10, make_customer, places, search, unique_word
+from tests.support import login
 
 
 async def person(client: AsyncTestClient) -> dict[str, Any]:

@@ -14,7 +14,7 @@ def _no_vault_rows_of_other_sessions() -> Iterator[None]:
     """The vault's master key lives in this session's temporary directory while a PostgreSQL
     test database outlives the session; ciphertexts of an earlier session would (rightly)
     stop the vault from starting. Same clean-up as tests/vault/conftest.py."""
-    from tests.vault.conftest import _wipe
+    from plugins.vault.tests.conftest import _wipe
 
     async def wipe() -> None:
         with contextlib.suppress(Exception):  # the vault plugin is not installed

@@ -27,10 +27,10 @@ from litestar.testing import AsyncTestClient
 from core.activity import Activity
 from core.gdpr.registry import get_declarations
 from core.tenancy import get_scoped
-from tests.conftest import login
+from plugins.vault.tests.conftest import add_employee
 from tests.security import matrix
 from tests.security.seed import seed
-from tests.vault.conftest import add_employee
+from tests.support import login
 
 MISSING = 2**31 - 1  # a valid id no record has
 PER_TYPE = 2  # records tried per record type

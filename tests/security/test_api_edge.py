@@ -9,9 +9,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from tests.conftest import login
 from tests.pages.helpers import csrf_of
 from tests.security import matrix
+from tests.support import login
 
 EVIL = "https://evil.example"
 

@@ -41,7 +41,7 @@ def _order(op: Any) -> tuple[int, str]:
 def test_fuzz_every_operation(app: Any, tenant: Any, stub_broker: Any) -> None:
     from litestar.testing import AsyncTestClient
 
-    from tests.conftest import login
+    from tests.support import login
 
     async def prepare() -> None:
         async with AsyncTestClient(app=app) as c:

@@ -16,9 +16,9 @@ from typing import Any
 import pytest
 from litestar.testing import AsyncTestClient
 
-from tests.conftest import login
 from tests.security import matrix
 from tests.security.seed import SKIP_PREFIXES, seed
+from tests.support import login
 
 # Requests whose 404 is not about A's id: the module guard's answer would hide a leak.
 MODULE_OFF = "is not enabled for this organization"

@@ -12,7 +12,7 @@ import pytest
 from litestar.testing import AsyncTestClient
 
 from core.db import pooled
-from tests.conftest import test_password_hash
+from tests.support import test_password_hash
 
 CONCURRENT = 200
 

@@ -20,10 +20,10 @@ from litestar.testing import AsyncTestClient
 
 from core.gdpr.registry import get_declarations
 from core.references import NO_CONTACT, NO_CUSTOMER, NOT_THEIR_CONTACT
-from tests.conftest import add_party, login
 from tests.pages.helpers import page_login, post_form
 from tests.security import matrix
 from tests.security.seed import seed
+from tests.support import add_party, login
 
 MISSING = 2**31 - 1
 SWEDISH_NO_CUSTOMER = "Det finns ingen sådan kund i organisationen."

@@ -20,7 +20,7 @@ from litestar.testing import AsyncTestClient
 from core.db import is_sqlite, raw, tenant_scope
 from core.plugins import hookimpl
 from core.web import AuthUser
-from tests.conftest import login, make_tenant
+from tests.support import login, make_tenant
 
 
 async def _report() -> Any:
@@ -201,7 +201,7 @@ async def test_a_public_link_narrows_the_request_to_its_tenant(admin_client: Any
     from core.db import current_tenant, request_scope
     from core.errors import NotFound
     from plugins.quotes.services import find_public
-    from tests.quotes.conftest import make_quote, send_quote
+    from plugins.quotes.tests.conftest import make_quote, send_quote
 
     r = await admin_client.post("/api/customers/", json={"name": "Alfa AB", "kind": "company"})
     assert r.status_code == 201, r.text

@@ -1,0 +1,63 @@
+"""Fixtures and helpers of the GDPR module's tests."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from litestar.testing import AsyncTestClient
+
+from tests.support import login
+
+
+@pytest.fixture
+async def other_client(app, other_tenant) -> AsyncIterator[AsyncTestClient]:  # type: ignore[no-untyped-def]
+    """A second browser, logged in as the administrator of ``other_tenant``."""
+    async with AsyncTestClient(app=app) as c:
+        response = await login(c, other_tenant)
+        assert response.status_code == 200, response.text
+        yield c
+
+
+COMPLETE = {
+    "name": "Kundregister",
+    "purpose": "Administrera kundrelationer och fakturera",
+    "legal_basis": "contract",
+    "data_subjects": ["Kunder", "Kontaktpersoner"],
+    "personal_data": ["Namn", "E-postadress"],
+    "recipients": ["Redovisningsbyrå"],
+    "retention": "Gallras 365 dagar efter borttagning",
+    "security_measures": "Inloggning med tvåfaktor",
+    "modules": ["customers"],
+}
+
+
+async def make_activity(client: AsyncTestClient, **fields: Any) -> dict:
+    response = await client.post("/api/privacy/activities/", json={**COMPLETE, **fields})
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+async def make_contact(client: AsyncTestClient, **fields: Any) -> dict:
+    body = {"name": "Dora Dataskydd", "role": "dpo", "email": "dora@example.se", "phone": "070-123 45 67", **fields}
+    response = await client.post("/api/privacy/contacts/", json=body)
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+async def make_incident(client: AsyncTestClient, **fields: Any) -> dict:
+    body = {
+        "title": "Borttappad laptop",
+        "discovered_at": "2026-03-02T08:00:00+00:00",
+        "description": "En laptop med kundlista glömdes på tåget",
+        **fields,
+    }
+    response = await client.post("/api/privacy/incidents/", json=body)
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+async def set_rule(client: AsyncTestClient, key: str, mode: str, days: int = 30) -> None:
+    r = await client.put("/api/privacy/settings", json=[{"key": key, "mode": mode, "days": days}])
+    assert r.status_code == 200, r.text

@@ -1,0 +1,59 @@
+"""Fixtures shared by the module tests (cases, workorders, orders): another tenant's client,
+the test-only people plugin, activity and settings helpers."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+from litestar.testing import AsyncTestClient
+
+from tests.support import login
+
+
+@pytest.fixture
+async def other_client(app, other_tenant) -> AsyncIterator[AsyncTestClient]:  # type: ignore[no-untyped-def]
+    """A client logged in as the administrator of ``other_tenant``."""
+    async with AsyncTestClient(app=app) as c:
+        response = await login(c, other_tenant)
+        assert response.status_code == 200, response.text
+        yield c
+
+
+@pytest.fixture
+async def people():  # type: ignore[no-untyped-def]
+    """A test-only plugin owning customers and contact persons (see stub_people.py)."""
+    from tests.stub_people import stub_people
+
+    async for host in stub_people():
+        yield host
+
+
+KINDS = ("comment", "work_report", "note", "conversation")
+
+
+async def add_activity(
+    client: AsyncTestClient, plugin: str, record_type: str, record_id: int
+) -> None:
+    """One entry of every activity kind on the record."""
+    for kind in KINDS:
+        r = await client.post(
+            f"/api/activity/{plugin}/{record_type}/{record_id}",
+            json={"kind": kind, "body": f"{kind} om Anna"},
+        )
+        assert r.status_code == 201, r.text
+
+
+async def activity_kinds(
+    client: AsyncTestClient, plugin: str, record_type: str, record_id: int
+) -> list[str]:
+    r = await client.get(f"/api/activity/{plugin}/{record_type}/{record_id}")
+    assert r.status_code == 200, r.text
+    return sorted(i["kind"] for i in r.json()["items"])
+
+
+async def set_rule(
+    client: AsyncTestClient, module: str, key: str, mode: str, days: int = 30
+) -> None:
+    r = await client.put(f"/api/{module}/settings", json=[{"key": key, "mode": mode, "days": days}])
+    assert r.status_code == 200, r.text

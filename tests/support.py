@@ -1,0 +1,213 @@
+"""Test set-up shared by every test folder.
+
+The suite runs on SQLite by default and on PostgreSQL when GALLRA_TEST_DATABASE_URL is set;
+broker tests use Redis when GALLRA_TEST_BROKER_URL is set. The environment is fixed here,
+before any Gallra module reads it. Each test makes its own tenants, so tests never see each
+other's rows and need no clean-up between them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+# The test kit (core/testing/pytest_plugin.py, the fixtures plugin authors use) prepares the
+# environment: a fresh data directory (the SQLite file), GALLRA_TEST_DATABASE_URL and its
+# owner for PostgreSQL, the stub broker, no SMTP; under pytest-xdist each worker gets its own
+# data directory and PostgreSQL database. It runs here, before any Gallra module reads it.
+from core.testing import pytest_plugin as kit
+
+kit.prepare_environment(data_dir_prefix="gallra-test-")
+# Every test client comes from one address ("testclient"); the reset limit per address is
+# tested with its own addresses (tests/core/test_auth.py).
+os.environ["GALLRA_RESET_MAX_PER_ADDRESS"] = "100000"
+os.environ.pop("GALLRA_PLUGINS", None)
+os.environ.pop("GALLRA_DISABLE_PLUGINS", None)
+
+import pytest  # noqa: E402
+from litestar.testing import AsyncTestClient  # noqa: E402
+
+from core.config import get_settings  # noqa: E402
+
+TEST_PASSWORD = kit.PASSWORD
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if kit.is_xdist_controller(config):
+        return  # the workers run the tests, each on its own migrated database
+    from core.migrate import migrate
+
+    asyncio.run(migrate())
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """``@pytest.mark.pg``: the test runs on PostgreSQL only (it is skipped on SQLite)."""
+    if item.get_closest_marker("pg") is not None and get_settings().is_sqlite:
+        pytest.skip("PostgreSQL only (marker pg): the suite runs on SQLite")
+
+
+@pytest.fixture(scope="session")
+def settings():  # type: ignore[no-untyped-def]
+    return get_settings()
+
+
+@pytest.fixture(scope="session")
+def _session_stub_broker():  # type: ignore[no-untyped-def]
+    from core import tasks  # noqa: F401
+    from core.worker import setup_broker
+
+    return setup_broker(None)
+
+
+@pytest.fixture
+def stub_broker(_session_stub_broker):  # type: ignore[no-untyped-def]
+    """The in-process stub broker, made current again if an earlier test switched brokers
+    (the Redis round trip does), so every test's tasks land where ``worker`` drains."""
+    from core import worker
+
+    if worker._broker is not _session_stub_broker:
+        worker.install_broker(_session_stub_broker)
+    yield _session_stub_broker
+    # What a test queued and never ran is not the next test's: a later test's ``worker``
+    # would deliver it (the order, and so the neighbours, differ per xdist worker).
+    _session_stub_broker.flush_all()
+
+
+@pytest.fixture
+def worker(stub_broker):  # type: ignore[no-untyped-def]
+    """A Dramatiq worker on the stub broker; ``worker.drain()`` runs everything queued."""
+    from core.worker import start_worker
+
+    w = start_worker(stub_broker, threads=2)
+
+    def drain() -> None:
+        stub_broker.join("default", timeout=20_000)
+        w.join()
+
+    w.drain = drain  # type: ignore[attr-defined]
+    yield w
+    w.stop()
+
+
+@pytest.fixture
+def app(stub_broker, gallra_app):  # type: ignore[no-untyped-def]
+    """The application for the current plugin host: the test kit's ``gallra_app`` (kept
+    while the process's host stays the same; a test that installed its own host with
+    core.plugins.set_host gets an app of that host), on the stub broker. Migrations were
+    applied in pytest_configure, so the start-up check is skipped (tests/core/test_startup.py
+    covers it)."""
+    return gallra_app
+
+
+@pytest.fixture
+async def client(app) -> AsyncIterator[AsyncTestClient]:  # type: ignore[no-untyped-def]
+    async with AsyncTestClient(app=app) as c:
+        yield c
+
+
+@pytest.fixture
+async def anon_client(app) -> AsyncIterator[AsyncTestClient]:  # type: ignore[no-untyped-def]
+    async with AsyncTestClient(app=app) as c:
+        yield c
+
+
+@pytest.fixture
+async def browser(app) -> AsyncIterator[AsyncTestClient]:  # type: ignore[no-untyped-def]
+    """A customer's own browser in the portal tests: no employee session, beside the
+    administrator's client."""
+    async with AsyncTestClient(app=app) as c:
+        yield c
+
+
+TenantInfo = kit.KitTenant  # id, slug, admin_id, admin_email, password
+
+
+def unique_slug(prefix: str = "t") -> str:
+    return kit.unique_slug(prefix)
+
+
+def test_password_hash() -> str:
+    """The Argon2id hash of TEST_PASSWORD, computed once: hashing per tenant is slow on
+    purpose (19 MiB, 2 passes), and every test makes tenants."""
+    return kit.password_hash()
+
+
+test_password_hash.__test__ = False  # type: ignore[attr-defined]  # not a test
+
+
+async def make_tenant(modules: list[str] | None = None, language: str = "sv") -> TenantInfo:
+    """The test kit's tenant, named as this suite's tests expect."""
+    return await kit.make_tenant(
+        modules, language, prefix="t", organization="Org", admin_name="Admin Person"
+    )
+
+
+@pytest.fixture
+def tenant_factory() -> Callable[..., Any]:
+    return make_tenant
+
+
+@pytest.fixture
+async def tenant() -> TenantInfo:
+    return await make_tenant()
+
+
+@pytest.fixture
+async def other_tenant() -> TenantInfo:
+    return await make_tenant()
+
+
+async def login(client: AsyncTestClient, t: TenantInfo, email: str | None = None, password: str | None = None) -> Any:
+    response = await client.post(
+        "/api/auth/login",
+        json={"tenant": t.slug, "email": email or t.admin_email, "password": password or t.password},
+    )
+    return response
+
+
+@pytest.fixture
+async def admin_client(client, tenant):  # type: ignore[no-untyped-def]
+    """A client logged in as the administrator of ``tenant``."""
+    response = await login(client, tenant)
+    assert response.status_code == 200, response.text
+    return client
+
+
+async def add_party(
+    tenant_id: int, contacts: int = 1, name: str = "Kund AB", **values: Any
+) -> tuple[int, list[int]]:
+    """A customer of the tenant and ``contacts`` contact persons of it, written straight to
+    the customer register's tables: a record that names a customer or contact person must
+    name a real one of its own organization (core.references.check_party). Returns the
+    customer's id and the contact persons' ids."""
+    from plugins.customers.tables import ContactPerson, Customer
+
+    last = await Customer.select(Customer.number).where(Customer.tenant_id == tenant_id).order_by(
+        Customer.number, ascending=False
+    ).first()
+    rows = await Customer.insert(
+        Customer(tenant_id=tenant_id, number=(last["number"] if last else 0) + 1, name=name, **values)
+    ).returning(Customer.id)
+    customer_id = int(rows[0]["id"])
+    contact_ids = []
+    for i in range(contacts):
+        rows = await ContactPerson.insert(
+            ContactPerson(tenant_id=tenant_id, customer_id=customer_id, name=f"Kontakt {i + 1}")
+        ).returning(ContactPerson.id)
+        contact_ids.append(int(rows[0]["id"]))
+    return customer_id, contact_ids
+
+
+async def make_party(client: AsyncTestClient, contact: bool = True) -> dict[str, int]:
+    """A new customer (and a contact person of it) of the client's organization, made
+    through the customer register's API: a record may name only those (core.references)."""
+    r = await client.post("/api/customers/", json={"name": "Kund AB"})
+    assert r.status_code == 201, r.text
+    party = {"customer_id": r.json()["id"], "contact_person_id": 0}
+    if contact:
+        r = await client.post(f"/api/customers/{party['customer_id']}/contacts", json={"name": "Kim"})
+        assert r.status_code == 201, r.text
+        party["contact_person_id"] = r.json()["id"]
+    return party
