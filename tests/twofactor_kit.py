@@ -34,9 +34,19 @@ async def activate_sms(client: Any, **extra: Any) -> None:
     assert r.status_code == 200, r.text
 
 
-async def switch(client: Any, key: str, enabled: bool = True) -> None:
-    r = await client.put(f"/api/twofactor/contexts/{key}", json={"enabled": enabled})
+async def switch(client: Any, key: str, enabled: bool = True, confirm: bool = True) -> None:
+    """Switch a context as the logged-in administrator; ``confirm`` accepts that people
+    without a phone are locked out (never enough when every administrator would be: give
+    the administrator recovery codes first, :func:`make_recovery_codes`)."""
+    r = await client.put(f"/api/twofactor/contexts/{key}", json={"enabled": enabled, "confirm": confirm})
     assert r.status_code == 200, r.text
+
+
+async def make_recovery_codes(client: Any) -> list[str]:
+    """The logged-in employee's new recovery codes (shown once)."""
+    r = await client.post("/api/twofactor/recovery-codes")
+    assert r.status_code == 201, r.text
+    return list(r.json()["codes"])
 
 
 async def set_phones(
@@ -88,10 +98,13 @@ async def start_login(client: Any, tenant: TenantInfo, email: str) -> Any:
 
 
 async def setup_login_2fa(client: Any, tenant: TenantInfo, *contexts: str) -> None:
-    """As the tenant's administrator: activate SMS and switch the contexts on."""
+    """As the tenant's administrator: activate SMS, make the administrator's recovery codes
+    (the administrator has no phone, and switching on login codes must not lock out every
+    administrator) and switch the contexts on."""
     r = await login(client, tenant)
     assert r.status_code == 200, r.text
     await activate_sms(client)
+    await make_recovery_codes(client)
     for key in contexts or ("employee_login",):
         await switch(client, key)
 

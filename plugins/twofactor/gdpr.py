@@ -1,6 +1,6 @@
 """What two-factor stores about people, and the fixed rules that delete it.
 
-Challenges, send records, trusted devices and the wrong-code counters are personal data
+Challenges, send records, trusted devices, recovery codes and the wrong-code counters are personal data
 (who got a code, on which masked number, from which kind of browser). They are only needed
 for a short while:
 
@@ -124,6 +124,13 @@ def records() -> list[RecordSpec]:
                 _fixed(SENDS_RULE, "Tvåfaktor: uppgifter om skickade SMS-koder raderas efter ett dygn",
                        "Two-factor: records of SMS codes sent deleted after one day", "created", "sent_at", "days"),
             ),
+        ),
+        # Recovery codes: kept until the person makes a new set or is anonymized (the
+        # references delete the rows); only hashes, never searched.
+        _spec(
+            "recovery", t.TwoFactorRecoveryCode, ("Reservkod", "Recovery code"), ("reservkoder", "recovery codes"),
+            fields=REFS,
+            not_personal=((("code_hash",), "a hash of a secret code"), (("person_kind",), FIXED_LIST)),
         ),
         _spec(
             "person", t.TwoFactorPerson, ("Felräknare", "Wrong-code counter"), ("felräknare", "wrong-code counters"),

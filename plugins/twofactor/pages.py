@@ -24,7 +24,7 @@ from litestar.response import Redirect
 
 from core import auth
 from core.auth import find_tenant
-from core.eventlog import log_system
+from core.eventlog import log_event, log_system
 from core.pages import (
     PageController,
     page_admin,
@@ -41,9 +41,9 @@ from core.pages.routes import SECOND_FACTOR_ACTION
 from core.web import SESSION_COOKIE, client_ip, session_cookie, user_of
 from plugins.twofactor import services
 from plugins.twofactor.routes import _device_cookie
-from plugins.twofactor.services import TwoFactorRefusal
+from plugins.twofactor.services import LockoutRefusal, TwoFactorRefusal
 
-_OWN_FIELDS = ("challenge_id", "code", "then")
+_OWN_FIELDS = ("challenge_id", "code", "recovery_code", "then")
 
 
 class TwoFactorPages(PageController):
@@ -56,6 +56,7 @@ class TwoFactorPages(PageController):
         t = t_for(request, user)
         challenge_id = form.get("challenge_id", "")[:128]
         code = form.get("code", "").strip().replace(" ", "")
+        recovery_code = form.get("recovery_code", "").strip()[:40]
         then = safe_next(form.get("then"))
         hidden = {k: v for k, v in form.items() if k not in _OWN_FIELDS}
         tenant_id: int | None = None
@@ -65,7 +66,7 @@ class TwoFactorPages(PageController):
         elif user is not None:
             tenant_id = user.tenant_id
 
-        async def again(message: str, status: int) -> Response[Any]:
+        async def again(message: str, status: int, field: str = "code") -> Response[Any]:
             try:
                 row = await services.find_challenge(tenant_id, challenge_id)
                 masked, purpose = row["phone_masked"], row["purpose"]
@@ -82,25 +83,37 @@ class TwoFactorPages(PageController):
                     "purpose": purpose,
                     "title": t.gettext("SMS code"),
                     "action": SECOND_FACTOR_ACTION,
-                    "errors": {"code": message},
+                    "errors": {field: message},
                 },
                 status_code=status,
             )
 
-        if not code.isdigit() or len(code) != services.CODE_DIGITS:
-            return await again(t.gettext("Write the 6 digits of the code in the SMS."), 400)
         ua = request.headers.get("user-agent", "")
+        if recovery_code:
+            if services.normalize_recovery_code(recovery_code) is None:
+                return await again(t.gettext(services.RECOVERY_FORMAT), 400, "recovery_code")
+            entered, recovery, field = recovery_code, True, "recovery_code"
+        elif not code.isdigit() or len(code) != services.CODE_DIGITS:
+            return await again(t.gettext("Write the 6 digits of the code in the SMS."), 400)
+        else:
+            entered, recovery, field = code, False, "code"
         try:
-            result = await services.verify_code(tenant_id, challenge_id, code, ua)
+            result = await services.verify_code(tenant_id, challenge_id, entered, ua, recovery=recovery)
             employee_login = await services.completes_employee_login(result)
         except TwoFactorRefusal as exc:
-            return await again(exc.text(t), exc.status)
+            return await again(exc.text(t), exc.status, field)
 
         if employee_login:
             await auth.logout(request.cookies.get(SESSION_COOKIE))
             token = await auth.create_session(result.tenant_id, result.person_id, client_ip(request), ua)
-            await log_system(result.tenant_id, "login", 200, "with SMS code", employee_id=result.person_id)
+            how = "with recovery code" if result.by_recovery_code else "with SMS code"
+            await log_system(result.tenant_id, "login", 200, how, employee_id=result.person_id)
             notice = t.gettext("You are logged in.")
+            if result.by_recovery_code:
+                left = await services.recovery_remaining(result.tenant_id, "employee", result.person_id)
+                notice += " " + t.gettext(
+                    "You used a recovery code; %(left)s are left (My recovery codes)."
+                ) % {"left": left}
             if result.device_expires_at is not None:
                 notice += " " + t.gettext(
                     "This browser is remembered until %(date)s (%(days)s days); until then no "
@@ -125,7 +138,8 @@ class TwoFactorSettingsPages(PageController):
     path = "/twofactor/settings"
 
     async def _page(self, request: Request[Any, Any, Any], user: Any, errors: dict[str, str] | None = None,
-                    values: dict[str, Any] | None = None, status: int = 200) -> Response[Any]:
+                    values: dict[str, Any] | None = None, status: int = 200,
+                    lockout: LockoutRefusal | None = None, wanted: set[str] | None = None) -> Response[Any]:
         from core.pages import language_of
 
         lang = language_of(request, user)
@@ -139,7 +153,10 @@ class TwoFactorSettingsPages(PageController):
              "providers": services.PROVIDERS,
              "reason": None if cfg.sms_active else (services.SMS_FIRST_SV if lang == "sv" else services.SMS_FIRST_EN),
              "contexts": [{"key": c.key, "label": c.label_sv if lang == "sv" else c.label_en,
-                           "enabled": states.get(c.key, False)} for c in contexts],
+                           "enabled": (c.key in wanted) if wanted is not None else states.get(c.key, False)}
+                          for c in contexts],
+             "lockout": lockout,
+             "my_recovery": await services.recovery_state(user.tenant_id, "employee", user.employee_id),
              "errors": errors or {},
              "values": values or {"provider": cfg.provider, "sender": cfg.sender, "daily_cap": cfg.daily_cap}},
             status_code=status, user=user,
@@ -172,13 +189,25 @@ class TwoFactorSettingsPages(PageController):
         form = await read_form_lists(request)
         t = t_for(request, user)
         wanted = set(form.get("enabled", []))
+        confirm = form.get("confirm", [""])[0] == "yes"
         states = await services.context_states(user.tenant_id)
+        changes = {
+            c.key: c.key in wanted
+            for c in await services.visible_contexts(user.tenant_id)
+            if (c.key in wanted) != states.get(c.key, False)
+        }
         try:
-            for c in await services.visible_contexts(user.tenant_id):
-                if (c.key in wanted) != states.get(c.key, False):
-                    await services.set_context(user.tenant_id, c.key, c.key in wanted)
+            await services.switch_contexts(user.tenant_id, changes, confirm)
+        except LockoutRefusal as exc:
+            return await self._page(request, user, {"contexts": exc.text(t)}, None, exc.status, exc, wanted)
         except TwoFactorRefusal as exc:
             return await self._page(request, user, {"contexts": exc.text(t)}, None, exc.status)
+        turned_on = [k for k, on in changes.items() if on and k in services.employee_contexts()]
+        if turned_on and not await services.recovery_remaining(user.tenant_id, "employee", user.employee_id):
+            # Offer the administrator who switched it on codes to get in without SMS.
+            return redirect("/twofactor/recovery", t.gettext(
+                "The settings are saved. Make your recovery codes now: with them you can log in "
+                "even when no SMS code reaches you."))
         return redirect("/twofactor/settings", t.gettext("The settings are saved."))
 
 
@@ -234,4 +263,36 @@ class MyDevicesPages(PageController):
         return redirect("/twofactor/devices", t.gettext("Devices forgotten: %(num)d.") % {"num": count})
 
 
-PAGES = [TwoFactorPages, TwoFactorSettingsPages, MyDevicesPages]
+MY_RECOVERY_CODES = _("My recovery codes")
+
+
+class MyRecoveryCodesPages(PageController):
+    """A person's own one-time recovery codes: how many are left, and making a new set,
+    shown once on the answer to that POST (never again: only their hashes are kept)."""
+
+    path = "/twofactor/recovery"
+
+    @page_get("/", opt={"account_menu": MY_RECOVERY_CODES})
+    async def show(self, request: Request[Any, Any, Any]) -> Response[Any]:
+        from core.pages import page_user
+
+        user = await page_user(request)
+        state = await services.recovery_state(user.tenant_id, "employee", user.employee_id)
+        return await render(request, "twofactor/recovery.html", {"state": state, "codes": None}, user=user)
+
+    @page_post("/new")
+    async def new(self, request: Request[Any, Any, Any]) -> Response[Any]:
+        from core.pages import page_user
+
+        user = await page_user(request)
+        await read_form(request)
+        codes = await services.generate_recovery_codes(user.tenant_id, "employee", user.employee_id)
+        await log_event(user.tenant_id, user, "twofactor.recovery_codes_generated", "twofactor", "employee",
+                        user.employee_id, ip=client_ip(request))
+        state = await services.recovery_state(user.tenant_id, "employee", user.employee_id)
+        response = await render(request, "twofactor/recovery.html", {"state": state, "codes": codes}, user=user)
+        response.headers["Cache-Control"] = "no-store"
+        return response
+
+
+PAGES = [TwoFactorPages, TwoFactorSettingsPages, MyDevicesPages, MyRecoveryCodesPages]

@@ -14,7 +14,7 @@ from typing import Annotated, Any, ClassVar
 from litestar import Controller, Request, Response, delete, get, post, put
 from litestar.datastructures import Cookie
 from litestar.params import JSONBody, PathParameter
-from litestar.status_codes import HTTP_200_OK, HTTP_202_ACCEPTED
+from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_202_ACCEPTED
 
 from core import auth
 from core.auth import find_tenant
@@ -29,7 +29,10 @@ from plugins.twofactor.schemas import (
     ContextOut,
     ContextsOut,
     DeviceOut,
+    LockedOutOut,
     PersonStatusOut,
+    RecoveryCodesOut,
+    RecoveryStateOut,
     ResendIn,
     RevokedOut,
     SettingsIn,
@@ -39,8 +42,9 @@ from plugins.twofactor.schemas import (
     VerifyIn,
     VerifyOut,
 )
-from plugins.twofactor.services import DEVICE_COOKIE, TwoFactorRefusal
+from plugins.twofactor.services import DEVICE_COOKIE, LockoutRefusal, TwoFactorRefusal
 
+RECOVERY_FORMAT = services.RECOVERY_FORMAT
 Id = Annotated[int, PathParameter(ge=1, le=2_147_483_647)]
 KindPath = Annotated[str, PathParameter(min_length=1, max_length=16)]
 KeyPath = Annotated[str, PathParameter(min_length=1, max_length=63)]
@@ -51,6 +55,12 @@ def _refusal(request: Request[Any, Any, Any], exc: TwoFactorRefusal) -> Response
     """Problem details in the request's language, with ``retry_after`` for a throttled send."""
     body = problem_body(exc, translations_of(request), instance=request.url.path)
     headers = {}
+    if isinstance(exc, LockoutRefusal):
+        # Who would be locked out, and whether ``confirm`` can switch it on anyway.
+        body["locked_out"] = [
+            {"employee_id": p.employee_id, "name": p.name, "is_admin": p.is_admin} for p in exc.people
+        ]
+        body["confirmable"] = exc.confirmable
     if exc.retry_after is not None:
         body["retry_after"] = exc.retry_after
         headers["Retry-After"] = str(exc.retry_after)
@@ -187,9 +197,16 @@ class TwoFactorController(Controller):
 
     @put("/contexts/{key:str}")
     async def put_context(self, admin: AuthUser, key: KeyPath, data: JSONBody[ContextIn]) -> ContextOut:
-        """Switch one context on or off. On needs SMS to be active (409 says so)."""
-        ctx = await services.set_context(admin.tenant_id, key, data.enabled)
+        """Switch one context on or off. On needs SMS to be active (409 says so). Switching
+        on a context that asks employees for a code is refused (409
+        ``twofactor.locks_out_admins``, with ``locked_out``) when no administrator could
+        get a code (no phone, no recovery codes), and needs ``confirm: true`` (409
+        ``twofactor.confirm_lockout`` lists them) when anybody else could not."""
+        ctx = (await services.switch_contexts(admin.tenant_id, {key: data.enabled}, data.confirm))[0]
         cfg = await services.sms_settings(admin.tenant_id)
+        remaining = None
+        if data.enabled and ctx.key in services.employee_contexts():
+            remaining = await services.recovery_remaining(admin.tenant_id, "employee", admin.employee_id)
         return ContextOut(
             key=ctx.key,
             label_sv=ctx.label_sv,
@@ -198,6 +215,7 @@ class TwoFactorController(Controller):
             purpose=ctx.purpose,
             enabled=data.enabled,
             active=data.enabled and cfg.sms_active,
+            recovery_codes_remaining=remaining,
         )
 
     # --- people (M6), for administrators ----------------------------------------------
@@ -256,6 +274,26 @@ class TwoFactorController(Controller):
         """Forget one of my trusted devices."""
         await services.revoke_device(user.tenant_id, "employee", user.employee_id, device_id)
         return RevokedOut(revoked=1)
+
+    # --- own recovery codes -----------------------------------------------------------
+
+    @get("/recovery-codes")
+    async def my_recovery_codes(self, user: AuthUser) -> RecoveryStateOut:
+        """How many of my recovery codes are unused (the codes themselves are never shown again)."""
+        return RecoveryStateOut(**await services.recovery_state(user.tenant_id, "employee", user.employee_id))
+
+    @post("/recovery-codes", status_code=HTTP_201_CREATED)
+    async def new_recovery_codes(self, request: Request[Any, Any, Any], user: AuthUser) -> Response[RecoveryCodesOut]:
+        """Make a new set of 10 one-time recovery codes, replacing the old set. Each can be
+        entered once instead of an SMS code. Shown in this answer only: keep them safe."""
+        codes = await services.generate_recovery_codes(user.tenant_id, "employee", user.employee_id)
+        await log_event(user.tenant_id, user, "twofactor.recovery_codes_generated", "twofactor", "employee",
+                        user.employee_id, ip=client_ip(request))
+        return Response(
+            RecoveryCodesOut(codes=codes, remaining=len(codes)),
+            status_code=HTTP_201_CREATED,
+            headers={"Cache-Control": "no-store"},
+        )
 
     # --- signing (M4 6-9) --------------------------------------------------------------
 
@@ -339,7 +377,16 @@ class TwoFactorController(Controller):
         device); any other step is re-submitted with the challenge id."""
         scope = await _scope(request, data.tenant)
         ua = request.headers.get("user-agent", "")
-        result = await services.verify_code(scope, challenge_id, data.code, ua)
+        if (data.code is None) == (data.recovery_code is None):
+            raise TwoFactorRefusal(
+                "Give either the SMS code or a recovery code.", 400, field="code", code="twofactor.code_or_recovery"
+            )
+        if data.recovery_code is not None:
+            if services.normalize_recovery_code(data.recovery_code) is None:
+                raise TwoFactorRefusal(RECOVERY_FORMAT, 400, field="recovery_code", code="twofactor.recovery_format")
+            result = await services.verify_code(scope, challenge_id, data.recovery_code, ua, recovery=True)
+        else:
+            result = await services.verify_code(scope, challenge_id, data.code or "", ua)
         cookies: list[Cookie] = []
         out = VerifyOut(
             status="verified",
@@ -362,7 +409,8 @@ class TwoFactorController(Controller):
             await auth.logout(request.cookies.get(SESSION_COOKIE))
             token = await auth.create_session(result.tenant_id, result.person_id, client_ip(request), ua)
             cookies.append(session_cookie(request, token))
-            await log_system(result.tenant_id, "login", 200, "with SMS code", employee_id=result.person_id)
+            how = "with recovery code" if result.by_recovery_code else "with SMS code"
+            await log_system(result.tenant_id, "login", 200, how, employee_id=result.person_id)
             out.logged_in = True
             out.employee_id = result.person_id
         if result.purpose == "sign":

@@ -13,7 +13,13 @@ Rules of the product (issue 7, M3-M8) and where they are enforced:
 * per person 60 seconds between sends and 5 per hour, per tenant a daily cap
   (:func:`_reserve_send`); all counters live in the database (several web processes);
 * trusted devices: SHA-256 of a 256-bit cookie token, fixed expiry 365 days after the
-  first 2FA login on that device (:func:`create_device`).
+  first 2FA login on that device (:func:`create_device`);
+* recovery codes (:func:`generate_recovery_codes`): 10 per person, 80 random bits each,
+  shown once, stored as an HMAC under the installation's key, used once by one
+  conditional UPDATE, entered instead of an SMS code against the same counters;
+* switching on a context that asks employees for a code first says who could no longer
+  get one (no usable phone, no recovery codes): refused when that is every
+  administrator, confirmed with the list otherwise (:func:`switch_contexts`).
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ import logging
 import math
 import re
 import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -34,6 +41,7 @@ from core.contracts import PersonContact, SecondFactorDecision, SecondFactorRequ
 from core.db import atomic, raw, utcnow
 from core.delivery import queue_message
 from core.errors import GallraError
+from core.eventlog import log_event
 from core.plugins import get_host
 from core.secondfactor import describe_person
 from core.security import keyed_hash, new_token, token_hash
@@ -45,6 +53,7 @@ from plugins.twofactor.tables import (
     TwoFactorContextSetting,
     TwoFactorDailyCount,
     TwoFactorPerson,
+    TwoFactorRecoveryCode,
     TwoFactorSend,
     TwoFactorSettings,
 )
@@ -766,10 +775,12 @@ class Verified:
     # Set for login steps: the new trusted device's cookie token and its fixed expiry.
     device_token: str | None = None
     device_expires_at: datetime | None = None
+    # Whether a recovery code was used instead of the SMS code.
+    by_recovery_code: bool = False
 
 
 async def verify_code(
-    tenant_id: int | None, challenge_id: str, code: str, user_agent: str = ""
+    tenant_id: int | None, challenge_id: str, code: str, user_agent: str = "", *, recovery: bool = False
 ) -> Verified:
     """Check a code: at most MAX_ATTEMPTS comparisons per challenge, ever.
 
@@ -777,6 +788,10 @@ async def verify_code(
     guesses cannot compare more than MAX_ATTEMPTS times. A right code of a login step also
     makes the device trusted; of an employee login it is used at once (the route opens
     the session); of any other step it stays "verified" until the step is re-submitted.
+
+    With ``recovery`` the code is one of the person's recovery codes instead of the SMS
+    code: the same attempts are counted first, and the recovery code is used in the same
+    transaction that completes the challenge (a challenge that ended meanwhile keeps it).
     """
     row = await find_challenge(tenant_id, challenge_id)
     tid = int(row["tenant_id"])
@@ -825,7 +840,57 @@ async def verify_code(
             "This code request has ended.", 409, code="twofactor.ended"
         )
     attempts = int(counted[0]["attempts"])
-    right = hmac.compare_digest(code_digest(row["id_hash"], code), counted[0]["code_hmac"])
+    signer = ""
+    if row["purpose"] == "sign":
+        person = await describe_person(tid, kind, person_id)
+        signer = person.name if person is not None else ""
+    finished = "used" if (row["purpose"] == "login" and kind == "employee") else "verified"
+    result = Verified(
+        tenant_id=tid,
+        person_kind=kind,
+        person_id=person_id,
+        context=row["context"],
+        purpose=row["purpose"],
+        masked_phone=row["phone_masked"],
+        signer_name=signer,
+        verified_at=now,
+        by_recovery_code=recovery,
+    )
+
+    async def finish() -> None:
+        done = await TwoFactorChallenge.update(
+            {
+                TwoFactorChallenge.status: finished,
+                TwoFactorChallenge.verified_at: now,
+                TwoFactorChallenge.signer_name: signer[:200],
+            }
+        ).where(
+            (TwoFactorChallenge.id == row["id"]) & (TwoFactorChallenge.status == "pending")
+        ).returning(TwoFactorChallenge.id)
+        if not done:
+            raise TwoFactorRefusal(CODE_USED, 409, code="twofactor.code_used")
+        # A right code ends the count of wrong ones it was charged to (never time alone).
+        await TwoFactorPerson.update({counter: 0}).where(TwoFactorPerson.id == charged["id"])
+        if row["purpose"] == "login":
+            result.device_token, result.device_expires_at = await create_device(
+                tid, kind, person_id, user_agent, now
+            )
+        await redact_codes(int(row["id"]))
+
+    if recovery:
+        # Only the person's own codes, and never on a step someone else started for them.
+        async with atomic():
+            right = not requester and await use_recovery_code(tid, kind, person_id, code, now)
+            if right:
+                await finish()
+                await log_event(tid, None, "twofactor.recovery_code_used", "twofactor", kind, person_id)
+    else:
+        right = bool(counted[0]["code_hmac"]) and hmac.compare_digest(
+            code_digest(row["id_hash"], code), counted[0]["code_hmac"]
+        )
+        if right:
+            async with atomic():
+                await finish()
     if not right:
         if attempts >= MAX_ATTEMPTS:
             await TwoFactorChallenge.update({TwoFactorChallenge.status: "failed"}).where(
@@ -845,41 +910,6 @@ async def verify_code(
         raise TwoFactorRefusal(
             "Wrong code. Attempts left: %(left)s.", 400, field="code", code="twofactor.wrong_code", left=left
         )
-
-    signer = ""
-    if row["purpose"] == "sign":
-        person = await describe_person(tid, kind, person_id)
-        signer = person.name if person is not None else ""
-    finished = "used" if (row["purpose"] == "login" and kind == "employee") else "verified"
-    result = Verified(
-        tenant_id=tid,
-        person_kind=kind,
-        person_id=person_id,
-        context=row["context"],
-        purpose=row["purpose"],
-        masked_phone=row["phone_masked"],
-        signer_name=signer,
-        verified_at=now,
-    )
-    async with atomic():
-        done = await TwoFactorChallenge.update(
-            {
-                TwoFactorChallenge.status: finished,
-                TwoFactorChallenge.verified_at: now,
-                TwoFactorChallenge.signer_name: signer[:200],
-            }
-        ).where(
-            (TwoFactorChallenge.id == row["id"]) & (TwoFactorChallenge.status == "pending")
-        ).returning(TwoFactorChallenge.id)
-        if not done:
-            raise TwoFactorRefusal(CODE_USED, 409, code="twofactor.code_used")
-        # A right code ends the count of wrong ones it was charged to (never time alone).
-        await TwoFactorPerson.update({counter: 0}).where(TwoFactorPerson.id == charged["id"])
-        if row["purpose"] == "login":
-            result.device_token, result.device_expires_at = await create_device(
-                tid, kind, person_id, user_agent, now
-            )
-        await redact_codes(int(row["id"]))
     return result
 
 
@@ -952,6 +982,7 @@ async def decide(request: SecondFactorRequest) -> SecondFactorDecision | None:
         request.tenant_id, request.person_kind, request.person_id, request.device_token
     ):
         return SecondFactorDecision(required=False, message=DEVICE_REMEMBERED)
+    requested_by = requester_of(request.person_kind, request.person_id, getattr(request, "requested_by", 0) or 0)
     try:
         started = await start_challenge(
             request.tenant_id,
@@ -959,10 +990,19 @@ async def decide(request: SecondFactorRequest) -> SecondFactorDecision | None:
             request.person_id,
             ctx,
             subject=request.subject,
-            requested_by=getattr(request, "requested_by", 0) or 0,
+            requested_by=requested_by,
         )
     except TwoFactorRefusal as exc:
-        return SecondFactorDecision.refused(exc)
+        # No phone, but recovery codes of their own: the person enters one of those.
+        if exc.code != "twofactor.no_phone" or requested_by or not await recovery_remaining(
+            request.tenant_id, request.person_kind, request.person_id
+        ):
+            return SecondFactorDecision.refused(exc)
+        started = await start_recovery_challenge(
+            request.tenant_id, request.person_kind, request.person_id, ctx, subject=request.subject
+        )
+        return SecondFactorDecision(required=True, challenge_id=started.challenge_id, masked_phone="",
+                                    message=RECOVERY_ONLY)
     return SecondFactorDecision(
         required=True,
         challenge_id=started.challenge_id,
@@ -970,6 +1010,226 @@ async def decide(request: SecondFactorRequest) -> SecondFactorDecision | None:
         message=CODE_SENT,
         params=started.params,
     )
+
+
+# --- recovery codes ----------------------------------------------------------------------
+
+RECOVERY_COUNT = 10
+# Crockford's base32 (no I, L, O, U): 16 characters are 80 random bits, read in groups of 4.
+RECOVERY_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+RECOVERY_CHARS = 16
+RECOVERY_TTL = timedelta(minutes=10)
+RECOVERY_RE = re.compile(r"^[0-9A-Z]{16}$")
+RECOVERY_FORMAT = _("A recovery code has 16 letters and digits, as in 7K3M-Q9XD-2HPA-W4TB.")
+RECOVERY_ONLY = _("No SMS code can be sent: the phone number is missing. Enter one of your recovery codes.")
+
+
+def new_recovery_code() -> str:
+    raw_code = "".join(secrets.choice(RECOVERY_ALPHABET) for _ in range(RECOVERY_CHARS))
+    return "-".join(raw_code[i : i + 4] for i in range(0, RECOVERY_CHARS, 4))
+
+
+def normalize_recovery_code(value: str) -> str | None:
+    """The code as stored (16 characters, no dashes or spaces, upper case; O read as 0 and
+    I or L as 1, as Crockford's base32 does), or None when it cannot be a recovery code."""
+    if not value or len(value) > 40:
+        return None
+    cleaned = re.sub(r"[\s-]", "", value).upper().replace("O", "0").replace("I", "1").replace("L", "1")
+    return cleaned if RECOVERY_RE.match(cleaned) and "U" not in cleaned else None
+
+
+def recovery_digest(tenant_id: int, kind: str, person_id: int, code: str) -> str:
+    """HMAC-SHA256 of the person and the normalized code under the installation's key.
+
+    A fast keyed hash is enough here (unlike passwords): a code has 80 random bits, so
+    there is no dictionary to try, and without the installation's key a leaked table
+    cannot even be tried offline. It is also deterministic, which lets one conditional
+    UPDATE find and use a code (no per-row salt to try one by one)."""
+    return keyed_hash(f"twofactor-recovery:{tenant_id}:{kind}:{person_id}:{code}")
+
+
+async def recovery_remaining(tenant_id: int, kind: str, person_id: int) -> int:
+    return await TwoFactorRecoveryCode.count().where(
+        person_where(TwoFactorRecoveryCode, tenant_id, kind, person_id) & TwoFactorRecoveryCode.used_at.is_null()
+    )
+
+
+async def recovery_state(tenant_id: int, kind: str, person_id: int) -> dict[str, Any]:
+    """How many unused codes the person has, and when the set was made (None: never)."""
+    row = await TwoFactorRecoveryCode.select(TwoFactorRecoveryCode.created_at).where(
+        person_where(TwoFactorRecoveryCode, tenant_id, kind, person_id)
+    ).first()
+    return {
+        "remaining": await recovery_remaining(tenant_id, kind, person_id),
+        "total": RECOVERY_COUNT if row else 0,
+        "created_at": row["created_at"] if row else None,
+    }
+
+
+async def generate_recovery_codes(tenant_id: int, kind: str, person_id: int) -> list[str]:
+    """A new set of codes for the person, replacing the old set in one transaction. The
+    codes are returned once, to be shown once; only their HMACs are stored."""
+    check_kind(kind)
+    if await describe_person(tenant_id, kind, person_id) is None:
+        raise TwoFactorRefusal(PERSON_NOT_FOUND, 404, code="twofactor.person_not_found")
+    codes = [new_recovery_code() for _ in range(RECOVERY_COUNT)]
+    now = utcnow()
+    async with atomic():
+        await TwoFactorRecoveryCode.delete().where(person_where(TwoFactorRecoveryCode, tenant_id, kind, person_id))
+        await TwoFactorRecoveryCode.insert(
+            *[
+                TwoFactorRecoveryCode(
+                    tenant_id=tenant_id,
+                    code_hash=recovery_digest(tenant_id, kind, person_id, normalize_recovery_code(code) or ""),
+                    created_at=now,
+                    used_at=None,
+                    **person_values(kind, person_id),
+                )
+                for code in codes
+            ]
+        )
+    return codes
+
+
+async def use_recovery_code(tenant_id: int, kind: str, person_id: int, code: str, now: datetime) -> bool:
+    """Use one of the person's codes: True once for a right unused code, False otherwise.
+    One conditional UPDATE (``used_at IS NULL``) decides, so two parallel uses of the same
+    code cannot both succeed."""
+    normalized = normalize_recovery_code(code)
+    if normalized is None:
+        return False
+    rows = await TwoFactorRecoveryCode.update({TwoFactorRecoveryCode.used_at: now}).where(
+        person_where(TwoFactorRecoveryCode, tenant_id, kind, person_id)
+        & (TwoFactorRecoveryCode.code_hash == recovery_digest(tenant_id, kind, person_id, normalized))
+        & TwoFactorRecoveryCode.used_at.is_null()
+    ).returning(TwoFactorRecoveryCode.id)
+    return bool(rows)
+
+
+async def start_recovery_challenge(tenant_id: int, kind: str, person_id: int, ctx: TwoFactorContext,
+                                   subject: str = "") -> Started:
+    """A code request for a person without a phone who has recovery codes: no SMS is sent
+    and no SMS code can match (``code_hmac`` is empty); only a recovery code completes it."""
+    challenge_id = new_token(32)
+    now = utcnow()
+    await TwoFactorChallenge.insert(
+        TwoFactorChallenge(
+            tenant_id=tenant_id,
+            id_hash=token_hash(challenge_id),
+            context=ctx.key,
+            purpose=ctx.purpose,
+            code_hmac="",
+            phone_masked="",
+            status="pending",
+            attempts=0,
+            created_at=now,
+            sent_at=now,
+            expires_at=now + RECOVERY_TTL,
+            subject_hash=subject_digest(subject),
+            **person_values(kind, person_id),
+        )
+    )
+    return Started(challenge_id, "", now + RECOVERY_TTL)
+
+
+# --- who a context would lock out --------------------------------------------------------
+
+
+@dataclass
+class LockedOut:
+    """An employee who could not pass a context being switched on: no usable phone number
+    and no unused recovery code."""
+
+    employee_id: int
+    name: str
+    is_admin: bool
+
+
+LOCKS_OUT_ADMINS = _(
+    "This would lock out every administrator: none of them has a phone number that can get "
+    "SMS codes or any recovery codes (%(names)s). Add a mobile number under Settings > "
+    "Employees or make recovery codes first. Nothing was changed."
+)
+CONFIRM_LOCKOUT = _(
+    "These people have no phone number that can get SMS codes and no recovery codes, so they "
+    "could not log in or reset their password: %(names)s. Confirm to switch on anyway."
+)
+LOCKOUT_CHECK_FAILED = _("It could not be checked who would be locked out, so nothing was changed.")
+
+
+class LockoutRefusal(TwoFactorRefusal):
+    """A refused switch, with the people it would lock out (shown as a list)."""
+
+    def __init__(self, message: str, people: list[LockedOut], /, *, code: str, confirmable: bool) -> None:
+        self.people = people
+        self.confirmable = confirmable
+        super().__init__(message, 409, field="contexts", code=code, names=", ".join(p.name for p in people))
+
+
+def employee_contexts() -> tuple[str, ...]:
+    """The contexts that ask the organization's employees themselves for a code on the way in."""
+    from plugins.twofactor import EMPLOYEE_LOGIN, EMPLOYEE_RESET
+
+    return (EMPLOYEE_LOGIN, EMPLOYEE_RESET)
+
+
+async def who_would_be_locked_out(tenant_id: int, keys: Iterable[str]) -> list[LockedOut]:
+    """The employees who could not pass the contexts ``keys`` (those asking employees)."""
+    if not set(keys) & set(employee_contexts()):
+        return []
+    rows = await Employee.select(
+        Employee.id, Employee.name, Employee.role, Employee.mobile_phone, Employee.private_phone, Employee.work_phone
+    ).where((Employee.tenant_id == tenant_id) & Employee.deleted_at.is_null()).order_by(Employee.name)
+    locked: list[LockedOut] = []
+    for row in rows:
+        contact = PersonContact(name=row["name"], mobile_phone=row["mobile_phone"],
+                                private_phone=row["private_phone"], work_phone=row["work_phone"])
+        if choose_phone(contact) is not None:
+            continue
+        if await recovery_remaining(tenant_id, "employee", int(row["id"])) > 0:
+            continue
+        locked.append(LockedOut(int(row["id"]), row["name"], row["role"] == "admin"))
+    return locked
+
+
+async def check_lockout(tenant_id: int, keys: Iterable[str], confirm: bool) -> list[LockedOut]:
+    """Refuse switching on ``keys`` when it locks out every administrator; ask to confirm
+    (``confirm``) when it locks out anybody else. Returns who is locked out (confirmed).
+    Fails closed: when the check itself fails, nothing is switched on."""
+    try:
+        locked = await who_would_be_locked_out(tenant_id, keys)
+        admins = await Employee.count().where(
+            (Employee.tenant_id == tenant_id) & Employee.deleted_at.is_null() & (Employee.role == "admin")
+        )
+    except Exception as exc:  # fail closed: an unknown answer is a refusal
+        log.exception("two-factor lockout check failed for tenant %s", tenant_id)
+        raise TwoFactorRefusal(LOCKOUT_CHECK_FAILED, 503, code="twofactor.lockout_check_failed") from exc
+    if not locked:
+        return []
+    locked_admins = [p for p in locked if p.is_admin]
+    if admins and len(locked_admins) >= admins:
+        raise LockoutRefusal(LOCKS_OUT_ADMINS, locked_admins, code="twofactor.locks_out_admins", confirmable=False)
+    if not confirm:
+        raise LockoutRefusal(CONFIRM_LOCKOUT, locked, code="twofactor.confirm_lockout", confirmable=True)
+    return locked
+
+
+async def switch_contexts(tenant_id: int, wanted: dict[str, bool], confirm: bool = False) -> list[TwoFactorContext]:
+    """Switch contexts on or off as an administrator does (page and API): the ones being
+    switched on are checked first (:func:`check_lockout`), then all are saved together."""
+    states = await context_states(tenant_id)
+    for key in wanted:
+        await find_context(tenant_id, key)  # 404 for an unknown context, before anything
+    turning_on = [k for k, on in wanted.items() if on and not states.get(k, False)]
+    changed: list[TwoFactorContext] = []
+    async with atomic():
+        if turning_on:
+            if not (await sms_settings(tenant_id)).sms_active:
+                raise TwoFactorRefusal(SMS_FIRST_EN, 409, code="twofactor.sms_not_active")
+            await check_lockout(tenant_id, turning_on, confirm)
+        for key, on in wanted.items():
+            changed.append(await set_context(tenant_id, key, on))
+    return changed
 
 
 # --- trusted devices (M7, M8) -----------------------------------------------------------

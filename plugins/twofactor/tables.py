@@ -113,6 +113,24 @@ class TwoFactorSend(Table, tablename="twofactor_send"):
     sent_at = Timestamptz(index=True)
 
 
+class TwoFactorRecoveryCode(Table, tablename="twofactor_recovery"):
+    """One of a person's one-time recovery codes (entered instead of an SMS code).
+
+    Only ``code_hash`` is kept: HMAC-SHA256 under the installation's key of the person and
+    the code (services.recovery_digest). A code is used by one conditional UPDATE that sets
+    ``used_at`` where it is still NULL, so two parallel uses cannot both succeed. A new set
+    deletes the old one."""
+
+    tenant_id = Integer(index=True)
+    person_kind = Varchar(length=16)
+    employee_id = Integer(default=0, index=True)
+    customer_id = Integer(default=0, index=True)
+    contact_id = Integer(default=0, index=True)
+    code_hash = Varchar(length=64, unique=True)
+    created_at = Timestamptz()
+    used_at = Timestamptz(null=True, default=None)
+
+
 class TwoFactorDailyCount(Table, tablename="twofactor_daily_count"):
     """SMS sent by a tenant on one UTC day (the tenant's daily cap)."""
 
@@ -129,4 +147,5 @@ TABLES: list[type[Table]] = [
     TwoFactorPerson,
     TwoFactorSend,
     TwoFactorDailyCount,
+    TwoFactorRecoveryCode,
 ]

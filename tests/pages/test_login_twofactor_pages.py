@@ -10,8 +10,8 @@ from tests.twofactor_kit import MOBILE, activate_sms, last_code, set_phones, swi
 
 async def _with_login_code(admin_client, tenant):  # type: ignore[no-untyped-def]
     await activate_sms(admin_client)
+    await set_phones(tenant.admin_id, mobile=MOBILE)  # else switching on would lock the admin out
     await switch(admin_client, "employee_login")
-    await set_phones(tenant.admin_id, mobile=MOBILE)
 
 
 async def test_new_device_gets_a_code_step_and_is_remembered(admin_client, anon_client, tenant):
