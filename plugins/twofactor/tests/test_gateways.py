@@ -19,7 +19,7 @@ from core.delivery import DeliveryError
 from core.tables import Outbox
 from plugins.twofactor import gateways
 from tests.support import login
-from tests.twofactor_kit import CODE_RE, MOBILE, activate_sms, add_employee, switch
+from tests.twofactor_kit import CODE_RE, MOBILE, activate_sms, add_employee, make_recovery_codes, switch
 
 
 class FakeProvider:
@@ -102,6 +102,7 @@ def message(body: str = "123456 is your code", sender: str | None = "Acme") -> O
 async def test_46elks_login_code_end_to_end(client, anon_client, tenant, worker, elks):
     assert (await login(client, tenant)).status_code == 200
     await activate_sms(client, provider="46elks", sender="Acme")
+    await make_recovery_codes(client)
     await switch(client, "employee_login")
     _, email = await add_employee(tenant, "Ann Elks")
     r = await login(anon_client, tenant, email=email)
@@ -176,6 +177,7 @@ async def test_failing_provider_is_retried_then_marked_failed(
     elks.answer = {"error": "internal", "echo": "whatever"}
     assert (await login(client, tenant)).status_code == 200
     await activate_sms(client, provider="46elks", sender="Acme")
+    await make_recovery_codes(client)
     await switch(client, "employee_login")
     _, email = await add_employee(tenant, "Ann Failing")
     assert (await login(anon_client, tenant, email=email)).status_code == 202

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.support import login
-from tests.twofactor_kit import activate_sms, add_employee, switch
+from tests.twofactor_kit import activate_sms, add_employee, make_recovery_codes, switch
 
 EMPLOYEE_CONTEXTS = ("employee_login", "employee_reset")
 
@@ -47,6 +47,7 @@ async def test_context_cannot_be_switched_on_before_sms(admin_client, key):
 @pytest.mark.parametrize("key", EMPLOYEE_CONTEXTS)
 async def test_each_context_on_and_off(admin_client, key):
     await activate_sms(admin_client)
+    await make_recovery_codes(admin_client)  # the only administrator has no phone
     settings = (await admin_client.get("/api/twofactor/settings")).json()
     assert settings["can_enable_contexts"] is True and settings["reason_en"] is None
     await switch(admin_client, key, True)
@@ -61,6 +62,7 @@ async def test_each_context_on_and_off(admin_client, key):
 
 async def test_sms_cannot_be_deactivated_while_a_context_is_on(admin_client):
     await activate_sms(admin_client)
+    await make_recovery_codes(admin_client)  # the only administrator has no phone
     await switch(admin_client, "employee_reset")
     r = await admin_client.put("/api/twofactor/settings", json={"sms_active": False})
     assert r.status_code == 409
@@ -143,6 +145,7 @@ async def test_settings_need_login_and_administrator(client, anon_client, tenant
 async def test_settings_are_per_tenant(client, tenant, other_tenant):
     assert (await login(client, tenant)).status_code == 200
     await activate_sms(client)
+    await make_recovery_codes(client)
     await switch(client, "employee_login")
     assert (await login(client, other_tenant)).status_code == 200
     assert (await client.get("/api/twofactor/settings")).json()["sms_active"] is False
@@ -153,6 +156,7 @@ async def test_settings_are_per_tenant(client, tenant, other_tenant):
 async def test_every_declared_context_switches_on_and_off(admin_client):
     """Whatever the installed modules declare (quotes, extra costs, the vault...)."""
     await activate_sms(admin_client)
+    await make_recovery_codes(admin_client)  # the only administrator has no phone
     keys = [c["key"] for c in (await admin_client.get("/api/twofactor/contexts")).json()["contexts"]]
     assert set(EMPLOYEE_CONTEXTS) <= set(keys)
     for key in keys:
