@@ -81,7 +81,7 @@ class TwoFactorPages(PageController):
                     "then": then,
                     "hidden": hidden,
                     "purpose": purpose,
-                    "title": t.gettext("SMS code"),
+                    "title": t.gettext("SMS code") if masked else t.gettext("Recovery code"),
                     "action": SECOND_FACTOR_ACTION,
                     "errors": {field: message},
                 },
