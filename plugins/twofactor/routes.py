@@ -29,7 +29,6 @@ from plugins.twofactor.schemas import (
     ContextOut,
     ContextsOut,
     DeviceOut,
-    LockedOutOut,
     PersonStatusOut,
     RecoveryCodesOut,
     RecoveryStateOut,

@@ -70,12 +70,6 @@ class ContextIn(msgspec.Struct, forbid_unknown_fields=True):
     confirm: bool = False
 
 
-class LockedOutOut(msgspec.Struct):
-    employee_id: int
-    name: str
-    is_admin: bool
-
-
 class RecoveryStateOut(msgspec.Struct):
     remaining: int
     total: int

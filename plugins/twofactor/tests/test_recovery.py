@@ -248,7 +248,7 @@ async def test_the_login_page_takes_a_recovery_code(client, anon_client, tenant)
 
 async def test_sms_page_offers_a_recovery_code_too(client, anon_client, tenant):
     await setup_login_2fa(client, tenant)
-    bo_id, bo = await add_employee(tenant, "Bo Phone")
+    _, bo = await add_employee(tenant, "Bo Phone")
     await forget_last_send(tenant.id)
     r = await page_login(anon_client, tenant, email=bo)
     assert "Ange SMS-koden" in r.text and "Använd en reservkod i stället" in r.text
