@@ -236,8 +236,8 @@ async def test_first_password_and_reset_never_return_the_password(app, admin_cli
 
 async def test_employee_reset_asks_for_the_password_after_the_code(admin_client, anon_client, tenant, worker):
     await activate_sms(admin_client)
+    await set_phones(tenant.admin_id, mobile=MOBILE)  # else switching on would lock the admin out
     await switch(admin_client, "employee_reset")
-    await set_phones(tenant.admin_id, mobile=MOBILE)
     await post_form(anon_client, "/password-reset", {"tenant": tenant.slug, "email": tenant.admin_email})
     worker.drain()
     mail = (
@@ -286,8 +286,8 @@ async def test_employee_reset_asks_for_the_password_after_the_code(admin_client,
 
 async def test_employee_login_code_step_holds_no_password(admin_client, anon_client, tenant):
     await activate_sms(admin_client)
+    await set_phones(tenant.admin_id, mobile=MOBILE)  # else switching on would lock the admin out
     await switch(admin_client, "employee_login")
-    await set_phones(tenant.admin_id, mobile=MOBILE)
     r = await post_form(
         anon_client, "/login", {"tenant": tenant.slug, "email": tenant.admin_email, "password": tenant.password}
     )

@@ -25,7 +25,7 @@ from core.gdpr import search as gs
 from core.tables import Employee, Outbox
 from tests.search.test_search import make_customer, search, unique_word
 from tests.support import login
-from tests.twofactor_kit import MOBILE, activate_sms, add_employee, last_code, switch
+from tests.twofactor_kit import MOBILE, activate_sms, add_employee, last_code, make_recovery_codes, switch
 
 GDPR_PASSWORD = "gdpr-person-password-1"
 
@@ -66,6 +66,12 @@ async def test_reset_links_and_sms_codes_are_never_found_nor_shown(
     async with gdpr_employee(app, admin_client, tenant) as gdpr:
         # An SMS code: two-factor at login, an employee with a mobile phone logs in.
         await activate_sms(admin_client)
+        # The administrator's recovery codes (else switching on locks them out): never found either.
+        recovery = await make_recovery_codes(admin_client)
+        hashes = [r["code_hash"] for r in await raw(
+            "SELECT code_hash FROM twofactor_recovery WHERE tenant_id = {}", tenant.id
+        )]
+        assert len(hashes) == 10
         await switch(admin_client, "employee_login")
         _, ann_email = await add_employee(tenant, "Ann Target", mobile=MOBILE)
         async with AsyncTestClient(app=app) as anon:
@@ -98,8 +104,9 @@ async def test_reset_links_and_sms_codes_are_never_found_nor_shown(
         )
         assert code in sms["body"] and "engångskod" in sms["body"]
 
-        secrets = (token, token[:12], code)
-        for q in ("token", token[:12], token[:24], token, "engångskod", code, "reset", "lösenord"):
+        secrets = (token, token[:12], code, *recovery, *hashes)
+        for q in ("token", token[:12], token[:24], token, "engångskod", code, "reset", "lösenord",
+                  recovery[0], recovery[1].replace("-", ""), hashes[0]):
             r = await gdpr.get("/api/gdpr/search", params={"q": q, "limit": 200})
             assert r.status_code == 200, r.text
             assert not [h for m, rt, h in hits(r.json()) if rt == "outbox"], q
@@ -108,7 +115,7 @@ async def test_reset_links_and_sms_codes_are_never_found_nor_shown(
             assert page.status_code == 200, page.text
             # The page shows what was typed in its search box; nothing more of a secret.
             assert not any(s in page.text for s in secrets if s not in q), q
-        for q in (token[:12], token, code, "engångskod"):
+        for q in (token[:12], token, code, "engångskod", recovery[0], hashes[0]):
             r = await gdpr.get("/api/gdpr/search", params={"q": q})
             assert r.json()["total"] == 0, q
         # Messages are found by their recipient, showing the recipient only.
