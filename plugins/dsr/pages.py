@@ -190,4 +190,6 @@ class RequestPages(RecordPages):
 
 
 def pages() -> list[Any]:
-    return [RequestPages, module_settings_pages("dsr")]
+    from plugins.dsr.public_pages import AskPages
+
+    return [RequestPages, AskPages, module_settings_pages("dsr")]

@@ -17,7 +17,7 @@ from __future__ import annotations
 from typing import Any
 
 from core.contracts import Field, Place, RecordSpec, RetentionRule
-from plugins.dsr.tables import DsrRequest
+from plugins.dsr.tables import DsrPending, DsrRequest
 
 RULE = "dsr.answered"
 RECORD_TYPE = "dsr_request"
@@ -65,4 +65,29 @@ REQUEST = RecordSpec(
     can_open=gdpr_only,
 )
 
-RECORDS = (REQUEST,)
+PENDING_RULE = "dsr.pending"
+PENDING = RecordSpec(
+    name="dsr_pending", table=DsrPending, label_sv="Obekräftad begäran", label_en="Unconfirmed request",
+    plural_sv="Registrerades begäranden – obekräftade", plural_en="Data-subject requests – unconfirmed",
+    title_column=None, soft_delete=False, opens=False, link=lambda _i: "/api/dsr/",
+    fields=(
+        Field("email", "email", "delete_row", "E-post att bekräfta", "E-mail to confirm", rule=PENDING_RULE),
+        Field("phone", "phone", "delete_row", "Telefon att bekräfta", "Phone to confirm", rule=PENDING_RULE),
+        Field("details", "free_text", "delete_row", "Obekräftad begärans text", "Unconfirmed request text",
+              rule=PENDING_RULE),
+    ),
+    not_personal=(
+        (("token_hash", "code_hash"), "hashes of secrets"),
+        (("purpose", "kind", "language"), "choices from fixed lists"),
+    ),
+    rules=(
+        RetentionRule(
+            key=PENDING_RULE, label_sv="Registrerades begäranden: obekräftade raderas ett dygn efter att de gått ut",
+            label_en="Data-subject requests: unconfirmed ones deleted one day after they expire",
+            clock="dated", clock_columns=("expires_at",), allowed_modes=("days",), default_mode="days",
+            default_days=1, fixed=True,
+        ),
+    ),
+)
+
+RECORDS = (REQUEST, PENDING)

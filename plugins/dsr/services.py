@@ -202,6 +202,9 @@ KIND_NAMES = {
 }
 MESSAGES = {
     "sv": {
+        "received": ("Din begäran hos {org} är mottagen",
+                     "Vi har tagit emot din begäran om {kind}. Den har nummer {number} och vi "
+                     "svarar senast {due}."),
         "extended": ("Din begäran hos {org}: förlängd tid",
                      "Vi behöver mer tid för din begäran om {kind} (nummer {number}). Vi svarar "
                      "senast {due}.\n\nSkäl: {reason}"),
@@ -212,6 +215,9 @@ MESSAGES = {
                     "Skäl: {reason}\n\n{imy}"),
     },
     "en": {
+        "received": ("Your request to {org} is received",
+                     "We received your request for {kind}. Its number is {number} and we will "
+                     "answer by {due}."),
         "extended": ("Your request to {org}: more time",
                      "We need more time for your request for {kind} (number {number}). We will "
                      "answer by {due}.\n\nReason: {reason}"),
@@ -245,3 +251,12 @@ async def tell(tenant_id: int, row: dict[str, Any], what: str, **params: Any) ->
     if row["requester_phone"]:
         return await queue_message("sms", row["requester_phone"], text, tenant_id=tenant_id)
     return None
+
+
+async def mark_verified(tenant_id: int, record_id: int) -> dict[str, Any]:
+    """The person proved the address (the public page's link or code): the request is
+    verified at once, and the person gets its number and deadline."""
+    row = await RECORDS.edit(tenant_id, record_id, {"status": "verified", "verified_at": utcnow()})
+    await RECORDS.log(tenant_id, "status_verified", record_id)
+    await tell(tenant_id, row, "received")
+    return row

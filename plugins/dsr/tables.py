@@ -47,4 +47,25 @@ class DsrRequest(TenantTable, tablename="dsr_request"):
     anonymized_at = Timestamptz(null=True, default=None)
 
 
-TABLES: list[type[Table]] = [DsrRequest]
+class DsrPending(TenantTable, tablename="dsr_pending"):
+    """A step the person has not confirmed yet: a request asked on the public page waiting
+    for the link or code (``purpose`` "ask"), or an answer waiting for the person to verify
+    again before the download (``purpose`` "download", ``request_id`` set). Only the hashes
+    of the link's token and of the code are stored; a row is deleted once used, and at the
+    latest a day after it expired."""
+
+    tenant_id = Integer(index=True)
+    purpose = Varchar(length=8, default="ask")
+    request_id = Integer(default=0)
+    kind = Varchar(length=16, default="")
+    details = Text(default="")
+    email = Varchar(length=254, null=True, default=None)
+    phone = Varchar(length=32, null=True, default=None)
+    language = Varchar(length=2, default="sv")
+    token_hash = Varchar(length=64, unique=True)
+    code_hash = Varchar(length=64, default="")
+    created_at = Timestamptz(default=TimestamptzNow())
+    expires_at = Timestamptz()
+
+
+TABLES: list[type[Table]] = [DsrRequest, DsrPending]

@@ -28,7 +28,7 @@ async def test_record_verify_and_answer_through_the_pages(admin_client, tenant) 
     assert r.status_code in (302, 303)
     page = (await admin_client.get(path)).text
     assert "Besvarad" in page and "Raderat." in page
-    assert len(await mails_to("bo@example.se")) == 1
+    assert len(await mails_to("bo@example.se", tenant.id)) == 1
     # a request is never "closed"/"reopened" by the generic routes
     r = await post_form(admin_client, f"{path}/reopen", {}, path)
     assert r.status_code == 404

@@ -55,7 +55,7 @@ async def test_a_request_received_on_31_january_is_due_28_february(admin_client)
         assert (d["days_left"], d["overdue"]) == (-1, True)
 
 
-async def test_extension_needs_a_reason_is_at_most_two_months_and_tells_the_person(admin_client) -> None:
+async def test_extension_needs_a_reason_is_at_most_two_months_and_tells_the_person(admin_client, tenant) -> None:
     with time_machine.travel(datetime(2026, 1, 31, 10, 0, tzinfo=UTC), tick=False):
         req = await make_request(admin_client, requester_email="ext@example.se")
     url = f"/api/dsr/{req['id']}/extend"
@@ -73,7 +73,7 @@ async def test_extension_needs_a_reason_is_at_most_two_months_and_tells_the_pers
         assert r.status_code == 200
         assert r.json()["deadline"] == {"due_on": "2026-04-30", "days_left": 79, "overdue": False,
                                         "extension_months": 2}
-    mails = await mails_to("ext@example.se")
+    mails = await mails_to("ext@example.se", tenant.id)
     assert len(mails) == 2
     assert "2026-03-31" in mails[0]["body"] and "Många begäranden" in mails[0]["body"]
     assert "2026-04-30" in mails[1]["body"]
@@ -107,18 +107,18 @@ async def test_answer_needs_verification_and_closes_the_request(admin_client, te
     assert r.status_code == 409 and r.json()["code"] == "dsr.not_open"
     r = await admin_client.post(f"{url}/refuse", json={"reason": "nej"})
     assert r.status_code == 409
-    mails = await mails_to("fix@example.se")
+    mails = await mails_to("fix@example.se", tenant.id)
     assert len(mails) == 1 and "Adressen är rättad." in mails[0]["body"] and "rättelse" in mails[0]["body"]
 
 
-async def test_refusal_needs_a_reason_and_mentions_imy(admin_client) -> None:
+async def test_refusal_needs_a_reason_and_mentions_imy(admin_client, tenant) -> None:
     req = await make_request(admin_client, kind="erasure", requester_email="no@example.se", language="en")
     url = f"/api/dsr/{req['id']}/refuse"
     r = await admin_client.post(url, json={"reason": ""})
     assert r.status_code == 400 and r.json()["code"] == "dsr.reason_required"
     r = await admin_client.post(url, json={"reason": "The records must be kept under the Accounting Act."})
     assert r.status_code == 200 and r.json()["status"] == "refused"
-    (mail,) = await mails_to("no@example.se")
+    (mail,) = await mails_to("no@example.se", tenant.id)
     assert "Accounting Act" in mail["body"] and "IMY" in mail["body"] and "erasure" in mail["body"]
 
 

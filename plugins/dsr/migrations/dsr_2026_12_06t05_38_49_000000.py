@@ -6,7 +6,7 @@ a migration after the one that creates it.
 
 from piccolo.apps.migrations.auto.migration_manager import MigrationManager
 
-ID = "2026-12-06T05:33:16:000000"
+ID = "2026-12-06T05:38:49:000000"
 VERSION = "1.38.0"
 DESCRIPTION = "dsr indexes"
 
@@ -25,6 +25,8 @@ async def forwards():
             "CREATE INDEX IF NOT EXISTS dsr_request_created_by_idx ON dsr_request (tenant_id, created_by)",
             # The reminder job reads the open requests by deadline.
             "CREATE INDEX IF NOT EXISTS dsr_request_due_idx ON dsr_request (status, due_on)",
+            # The purge deletes expired confirmations.
+            "CREATE INDEX IF NOT EXISTS dsr_pending_expires_idx ON dsr_pending (expires_at)",
         ):
             await raw(sql)
 
