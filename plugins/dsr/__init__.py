@@ -7,7 +7,10 @@ as a record spec, in :mod:`plugins.dsr.records`.
 
 from __future__ import annotations
 
-from core.contracts import ModuleInfo
+from collections.abc import Sequence
+from typing import Any
+
+from core.contracts import ModuleInfo, ScheduledJob
 from core.plugins import answer_from, hookimpl, piccolo_app_of, routes_of
 
 NAME = "dsr"
@@ -30,3 +33,23 @@ def describe_module() -> ModuleInfo:
 register_piccolo_apps = piccolo_app_of(__name__)
 register_routes = routes_of(__name__)
 declare_records = answer_from(f"{__name__}.records", "RECORDS")
+
+
+@hookimpl
+def veto_erasure(tenant_id: int, rule: str, record_ids: list[int]) -> Any:
+    """Requests still being answered are kept by an erasure (the proof of the one that asked)."""
+    from plugins.dsr.services import veto_erasure as keep
+
+    return keep(tenant_id, rule, record_ids)
+
+
+@hookimpl
+def register_jobs() -> Sequence[ScheduledJob]:
+    """Reminders to the assignee a week and a day before a deadline; expired confirmations
+    deleted."""
+    from plugins.dsr.services import purge_pending, remind
+
+    return [
+        ScheduledJob(id="dsr.remind_deadlines", func=remind, minutes=60),
+        ScheduledJob(id="dsr.purge_pending", func=purge_pending, minutes=60),
+    ]

@@ -14,7 +14,7 @@ from litestar.params import FromPath
 
 from core.auth import SessionUser
 from core.errors import Forbidden, GallraError
-from core.pages import page_post, page_user, read_form, redirect, t_for
+from core.pages import language_of, page_get, page_post, page_user, read_form, redirect, render, t_for
 from core.pages.forms import error_of
 from core.pages.records import Column, ListFilter, RecordPages, Texts, module_settings_pages
 from core.tables import Employee
@@ -156,7 +156,7 @@ class RequestPages(RecordPages):
                 await services.extend(user.tenant_id, record_id, int(months), form.get("reason", "")[:2000])
                 message = t.gettext("The deadline is extended and the person is told why.")
             elif step == "answer":
-                await services.answer(user.tenant_id, record_id, form.get("text", "")[:10_000])
+                await services.answer(user.tenant_id, record_id, form.get("text", "")[:10_000], user.employee_id)
                 message = t.gettext("The request is answered and the person is told.")
             else:
                 await services.refuse(user.tenant_id, record_id, form.get("refusal_reason", "")[:2000])
@@ -167,6 +167,30 @@ class RequestPages(RecordPages):
                 errors["refusal_reason"] = errors.pop("reason")
             return await self._show(request, user, row, errors, exc.status, form)
         return redirect(f"{self.base}/{record_id}", message)
+
+    @page_get("/{record_id:int}/erasure")
+    async def erasure(self, request: Request[Any, Any, Any], record_id: FromPath[int]) -> Response[Any]:
+        """The erasure's preview: what would be anonymized, what is kept and why."""
+        user = await gdpr_page_user(request)
+        row = await self._row(user, record_id, write=True)
+        t = t_for(request, user)
+        try:
+            preview = await services.erasure_preview(user.tenant_id, record_id, language_of(request, user))
+        except GallraError as exc:
+            return await self._show(request, user, row, error_of(exc, t), exc.status)
+        return await render(request, "dsr/erasure.html", {**self._common(row), "preview": preview}, user=user)
+
+    @page_post("/{record_id:int}/erasure")
+    async def erase(self, request: Request[Any, Any, Any], record_id: FromPath[int]) -> Response[Any]:
+        user = await gdpr_page_user(request)
+        await read_form(request)
+        t = t_for(request, user)
+        row = await self._row(user, record_id, write=True)
+        try:
+            await services.erase_and_answer(user.tenant_id, record_id)
+        except GallraError as exc:
+            return await self._show(request, user, row, error_of(exc, t), exc.status)
+        return redirect(f"{self.base}/{record_id}", t.gettext("The person is erased and told what was kept and why."))
 
     @page_post("/{record_id:int}/verified")
     async def mark_verified(self, request: Request[Any, Any, Any], record_id: FromPath[int]) -> Response[Any]:

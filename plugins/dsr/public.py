@@ -206,3 +206,83 @@ async def confirm(org: Organization, ticket: str, code: str | None = None, purpo
                          details=row["details"], language=row["language"])
         created = await services.create_request(org.id, 0, data, channel="public")
         return await services.mark_verified(org.id, int(created["id"]))
+
+
+# --- the answer: the access export, downloaded after proving the address again --------------
+
+DOWNLOAD_WINDOW = timedelta(minutes=30)
+NOT_CONFIRMED = _("Confirm with the code first.")
+EXPORT_NOT_READY = _("Your data is still being gathered. Try again in a few minutes.")
+
+
+async def download_link(tenant_id: int, row: dict[str, Any], expires_at: Any) -> str:
+    """A link to the request's answer, valid as long as its export; opening it asks for
+    a code sent to the request's address first."""
+    from core.config import get_settings
+    from core.tables import Tenant
+
+    ticket = new_token(24)
+    await DsrPending.insert(DsrPending(
+        tenant_id=tenant_id, purpose="download", request_id=int(row["id"]), kind=row["kind"],
+        email=row["requester_email"], phone=None if row["requester_email"] else row["requester_phone"],
+        language=row["language"], token_hash=token_hash(ticket), expires_at=expires_at,
+    ))
+    tenant = await Tenant.select(Tenant.slug).where(Tenant.id == tenant_id).first()
+    slug = tenant["slug"] if tenant else ""
+    return f"{get_settings().base_url}/dsr/ask/{slug}/answer?token={ticket}"
+
+
+DOWNLOAD_CODE_TEXT = {
+    "sv": "Din kod för att hämta svaret från {org}: {code}. Koden gäller i 30 minuter.",
+    "en": "Your code to download the answer from {org}: {code}. The code is valid for 30 minutes.",
+}
+
+
+async def send_download_code(org: Organization, ticket: str, client: str) -> str:
+    """Send a new code to the address of the answer's link; returns the channel."""
+    row = await peek(org, ticket, "download")
+    if not await throttle.reserve(throttle.key_for("dsr_download", ticket[:128]), MAX_PER_ADDRESS, WINDOW):
+        raise TooMany(TOO_MANY, code="dsr.too_many")
+    if not await throttle.reserve(throttle.key_for("dsr_ask_client", client), MAX_PER_CLIENT, WINDOW):
+        raise TooMany(TOO_MANY, code="dsr.too_many")
+    code = _code()
+    async with atomic():
+        await DsrPending.update({DsrPending.code_hash: _code_hash(ticket, code), DsrPending.confirmed_at: None}).where(
+            DsrPending.id == row["id"])
+        text = DOWNLOAD_CODE_TEXT[row["language"] if row["language"] in DOWNLOAD_CODE_TEXT else "sv"]
+        body = text.format(org=org.name, code=code)
+        if row["email"]:
+            await queue_message("email", row["email"], body, subject=body.split(":")[0], tenant_id=org.id)
+            return "email"
+        await queue_message("sms", row["phone"] or "", body, tenant_id=org.id)
+        return "sms"
+
+
+async def confirm_download(org: Organization, ticket: str, code: str) -> dict[str, Any]:
+    """The right code opens the answer's downloads for 30 minutes."""
+    ticket = ticket[:128]
+    if not await throttle.reserve(throttle.key_for("dsr_code", ticket), MAX_CODE_TRIES, TTL):
+        raise TooMany(TOO_MANY, code="dsr.too_many")
+    row = await _pending(org, ticket, "download") if ticket else None
+    if row is None or not row["code_hash"] or not constant_equals(row["code_hash"], _code_hash(ticket, code.strip())):
+        raise Invalid("code", WRONG_CODE, code="dsr.wrong_code")
+    await throttle.clear(throttle.key_for("dsr_code", ticket))
+    now = utcnow()
+    await DsrPending.update({DsrPending.confirmed_at: now, DsrPending.code_hash: ""}).where(DsrPending.id == row["id"])
+    return {**row, "confirmed_at": now}
+
+
+async def download(org: Organization, ticket: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The answer's request and export, once the code was entered (within 30 minutes)."""
+    from core.gdpr.subjects import export_row
+
+    row = await peek(org, ticket, "download")
+    if row["confirmed_at"] is None or row["confirmed_at"] + DOWNLOAD_WINDOW <= utcnow():
+        raise Invalid("code", NOT_CONFIRMED, code="dsr.not_confirmed")
+    request = await services.RECORDS.get(org.id, int(row["request_id"]))
+    export = await export_row(org.id, int(request["export_id"])) if request["export_id"] else None
+    if export is None:
+        raise NotFound(LINK_GONE, code="dsr.link_gone")
+    if export["status"] != "done":
+        raise Invalid(None, EXPORT_NOT_READY, code="dsr.export_not_ready")
+    return request, export

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from litestar import Request, Response
+from litestar import MediaType, Request, Response
 from litestar.params import PathParameter, QueryParameter
 
 from core.errors import GallraError
@@ -81,3 +81,59 @@ class AskPages(PageController):
         except GallraError as exc:
             return await _page(request, org, "gone", {"message": exc.text(t_for(request, None))}, exc.status)
         return await _page(request, org, "done", {"r": row})
+
+    # -- the answer: downloads after a new code ----------------------------------------------
+
+    @page_get("/{slug:str}/answer", opt=PUBLIC)
+    async def answer(self, request: Request[Any, Any, Any], slug: Slug, token: Token = None) -> Response[Any]:
+        org = await public.organization(slug)
+        try:
+            await public.peek(org, token or "", "download")
+        except GallraError as exc:
+            return await _page(request, org, "gone", {"message": exc.text(t_for(request, None))}, exc.status)
+        return await _page(request, org, "answer", {"ticket": token})
+
+    @page_post("/{slug:str}/answer/send", opt=PUBLIC)
+    async def answer_send(self, request: Request[Any, Any, Any], slug: Slug) -> Response[Any]:
+        org = await public.organization(slug)
+        form = await read_form(request)
+        ticket = form.get("ticket", "")[:128]
+        try:
+            channel = await public.send_download_code(org, ticket, client_ip(request))
+        except GallraError as exc:
+            return await _page(request, org, "gone", {"message": exc.text(t_for(request, None))}, exc.status)
+        return await _page(request, org, "answer_code", {"ticket": ticket, "channel": channel})
+
+    @page_post("/{slug:str}/answer/code", opt=PUBLIC)
+    async def answer_code(self, request: Request[Any, Any, Any], slug: Slug) -> Response[Any]:
+        org = await public.organization(slug)
+        form = await read_form(request)
+        ticket = form.get("ticket", "")[:128]
+        try:
+            row = await public.confirm_download(org, ticket, form.get("code", "")[:12])
+        except GallraError as exc:
+            return await _page(request, org, "answer_code",
+                               {"ticket": ticket, "errors": error_of(exc, t_for(request, None))}, exc.status)
+        return await _page(request, org, "answer_ready", {"ticket": ticket, "kind": row["kind"]})
+
+    async def _export(self, request: Request[Any, Any, Any], slug: str, token: str | None, as_json: bool) -> Response[Any]:
+        org = await public.organization(slug)
+        try:
+            req, export = await public.download(org, token or "")
+        except GallraError as exc:
+            return await _page(request, org, "gone", {"message": exc.text(t_for(request, None))}, exc.status)
+        headers = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
+        if as_json:
+            name = f"personuppgifter-{org.slug}-{req['number']}.json"
+            return Response(export["document"] or "{}", media_type=MediaType.JSON,
+                            headers={**headers, "Content-Disposition": f'attachment; filename="{name}"'})
+        return Response(export["html"] or "", media_type=MediaType.HTML,
+                        headers={**headers, "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'"})
+
+    @page_get("/{slug:str}/answer/export.html", opt=PUBLIC)
+    async def export_html(self, request: Request[Any, Any, Any], slug: Slug, token: Token = None) -> Response[Any]:
+        return await self._export(request, slug, token, False)
+
+    @page_get("/{slug:str}/answer/export.json", opt=PUBLIC)
+    async def export_json(self, request: Request[Any, Any, Any], slug: Slug, token: Token = None) -> Response[Any]:
+        return await self._export(request, slug, token, True)

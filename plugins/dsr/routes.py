@@ -11,12 +11,14 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from litestar import Controller, post
+import msgspec
+from litestar import Controller, get, post
 from litestar.params import JSONBody, PathParameter
 from litestar.status_codes import HTTP_200_OK
 
 from core.errors import Forbidden
 from core.gdpr.routes import module_settings_router
+from core.gdpr.search_routes import EraseOut
 from core.routes.records import record_router
 from core.web import AuthUser
 from plugins.dsr import services
@@ -73,7 +75,24 @@ class RequestSteps(Controller):
     async def answer(self, user: AuthUser, request_id: Id, data: JSONBody[AnswerIn]) -> RequestOut:
         """Answer a verified request (what was done); the person is told by e-mail."""
         await _opened(user, request_id)
-        return services.out(await services.answer(user.tenant_id, request_id, data.text))
+        return services.out(await services.answer(user.tenant_id, request_id, data.text, user.employee_id))
+
+    @get("/{request_id:int}/erasure")
+    async def erasure_preview(self, user: AuthUser, request_id: Id) -> EraseOut:
+        """An erasure request: what erasing the person would anonymize, and what would be
+        kept and why (nothing changes)."""
+        await _opened(user, request_id)
+        result = await services.erasure_preview(user.tenant_id, request_id, user.language or "sv")
+        return msgspec.convert(result, EraseOut)
+
+    @post("/{request_id:int}/erase", status_code=HTTP_200_OK)
+    async def erase(self, user: AuthUser, request_id: Id) -> RequestOut:
+        """Erase the person of a verified erasure request with the existing erasure (it
+        searches again and audits what remains) and answer the request with what was
+        erased and what is kept and why; the person is told by e-mail."""
+        await _opened(user, request_id)
+        row, _result = await services.erase_and_answer(user.tenant_id, request_id)
+        return services.out(row)
 
     @post("/{request_id:int}/refuse", status_code=HTTP_200_OK)
     async def refuse(self, user: AuthUser, request_id: Id, data: JSONBody[RefuseIn]) -> RequestOut:

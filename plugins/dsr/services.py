@@ -42,6 +42,8 @@ EXTENDED_TOO_MUCH = _("The deadline can be extended by at most two further month
 EXTENDED_TOO_LATE = _("The extension must be decided within the first month (by %(due)s).")
 REASON_REQUIRED = _("Give the reason; it is told to the person.")
 NOT_VERIFIED = _("Verify the person's identity before answering request %(number)s.")
+NO_ADDRESS = _("The request has no e-mail address or phone number to deliver the answer to; add one first.")
+NOT_ERASURE = _("Only a request for erasure is answered by erasing.")
 
 
 def today() -> date:
@@ -149,7 +151,7 @@ async def extend(tenant_id: int, record_id: int, months: int, reason: str) -> di
         return row
 
 
-async def _finish(tenant_id: int, record_id: int, status: str, text: str) -> dict[str, Any]:
+async def _finish(tenant_id: int, record_id: int, status: str, text: str, told: str | None = None) -> dict[str, Any]:
     async with atomic():
         row = await RECORDS.get(tenant_id, record_id)
         _open(row)
@@ -158,17 +160,85 @@ async def _finish(tenant_id: int, record_id: int, status: str, text: str) -> dic
             "status": status, "answer": text, "answered_at": now, "closed_at": now,
         }, row=row)
         await RECORDS.log(tenant_id, status, record_id)
-        await tell(tenant_id, row, status, reason=text)
+        await tell(tenant_id, row, status, reason=text if told is None else told)
         return row
 
 
-async def answer(tenant_id: int, record_id: int, text: str) -> dict[str, Any]:
-    """The request is answered (what was done is recorded); this closes it. A request is
-    answered only once the person's identity is verified."""
-    row = await RECORDS.get(tenant_id, record_id)
-    if row["verified_at"] is None and row["status"] in OPEN_STATUSES:
+def _ready(row: dict[str, Any]) -> None:
+    _open(row)
+    if row["verified_at"] is None:
         raise Conflict(NOT_VERIFIED, code="dsr.not_verified", number=row["number"])
-    return await _finish(tenant_id, record_id, "answered", text.strip())
+
+
+def identifiers(row: dict[str, Any]) -> Any:
+    """The person's identifiers as person search takes them: the address(es) they gave."""
+    from core.gdpr.subjects import Identifiers
+
+    return Identifiers(emails=[row["requester_email"]] if row["requester_email"] else [],
+                       phones=[row["requester_phone"]] if row["requester_phone"] else [])
+
+
+async def answer(tenant_id: int, record_id: int, text: str, employee_id: int = 0) -> dict[str, Any]:
+    """The request is answered (what was done is recorded); this closes it. A request is
+    answered only once the person's identity is verified.
+
+    Access and portability are answered with the subject-access export
+    (:mod:`core.gdpr.subjects`, the same as Settings > GDPR): the person gets an expiring
+    link, and downloads it after proving the address again (:mod:`plugins.dsr.public`)."""
+    row = await RECORDS.get(tenant_id, record_id)
+    _ready(row)
+    text = text.strip()
+    if row["kind"] not in ("access", "portability"):
+        return await _finish(tenant_id, record_id, "answered", text)
+    if not (row["requester_email"] or row["requester_phone"]):
+        raise Conflict(NO_ADDRESS, code="dsr.no_address")
+    from core.gdpr.subjects import create_export
+
+    from plugins.dsr import public
+
+    async with atomic():
+        export = await create_export(tenant_id, employee_id or None, identifiers(row), language=row["language"])
+        await RECORDS.edit(tenant_id, record_id, {"export_id": int(export["id"])}, row=row)
+        link = await public.download_link(tenant_id, row, export["expires_at"])
+        note = DOWNLOAD_NOTE[row["language"] if row["language"] in DOWNLOAD_NOTE else "sv"].format(
+            link=link, until=export["expires_at"].date().isoformat())
+        return await _finish(tenant_id, record_id, "answered", text, told=f"{text}\n\n{note}".strip())
+
+
+async def erasure_preview(tenant_id: int, record_id: int, language: str = "sv") -> dict[str, Any]:
+    """What erasing the person would anonymize and what would be kept, and why (the
+    existing erasure's dry run)."""
+    from core.gdpr.subjects import erase
+
+    row = await RECORDS.get(tenant_id, record_id)
+    if row["kind"] != "erasure":
+        raise Conflict(NOT_ERASURE, code="dsr.not_erasure")
+    if not (row["requester_email"] or row["requester_phone"]):
+        raise Conflict(NO_ADDRESS, code="dsr.no_address")
+    return await erase(tenant_id, identifiers(row), dry_run=True, language=language)
+
+
+async def erase_and_answer(tenant_id: int, record_id: int, language: str = "sv") -> tuple[dict[str, Any], dict]:
+    """Erase the person (the existing erasure, which searches again afterwards and audits
+    what remains), then answer the request with what was erased and what is kept and why.
+    This request itself is kept as proof (``veto_erasure``)."""
+    from core.gdpr.subjects import erase
+
+    row = await RECORDS.get(tenant_id, record_id)
+    if row["kind"] != "erasure":
+        raise Conflict(NOT_ERASURE, code="dsr.not_erasure")
+    _ready(row)
+    if not (row["requester_email"] or row["requester_phone"]):
+        raise Conflict(NO_ADDRESS, code="dsr.no_address")
+    lang = row["language"] if row["language"] in ERASED else "sv"
+    async with atomic():
+        result = await erase(tenant_id, identifiers(row), dry_run=False, language=lang)
+        kept = [f"- {k['place']} {k['record_id']}: {k['reason']}" for k in result["records"]
+                if k["action"] == "keep" and not (k["table"] == "dsr_request" and k["record_id"] == record_id)]
+        text = ERASED[lang].format(count=result["anonymized"]) + (
+            "\n\n" + KEPT[lang] + "\n" + "\n".join(kept) if kept else "")
+        done = await _finish(tenant_id, record_id, "answered", text)
+    return done, result
 
 
 async def refuse(tenant_id: int, record_id: int, reason: str) -> dict[str, Any]:
@@ -187,6 +257,18 @@ IMY = {
           "och att vända dig till domstol.",
     "en": "You have the right to lodge a complaint with the Swedish Authority for Privacy "
           "Protection (IMY), www.imy.se, and to seek a judicial remedy.",
+}
+DOWNLOAD_NOTE = {
+    "sv": "Hämta dina uppgifter här (till och med {until}); du bekräftar först att det är du med en kod:\n{link}",
+    "en": "Download your data here (until {until}); you first confirm it is you with a code:\n{link}",
+}
+ERASED = {
+    "sv": "Dina personuppgifter är raderade eller avidentifierade i {count} poster.",
+    "en": "Your personal data is erased or anonymized in {count} records.",
+}
+KEPT = {
+    "sv": "Följande sparas, med skälet:",
+    "en": "The following is kept, with the reason:",
 }
 KIND_NAMES = {
     "sv": {"access": "tillgång till dina personuppgifter (artikel 15)",
@@ -260,3 +342,81 @@ async def mark_verified(tenant_id: int, record_id: int) -> dict[str, Any]:
     await RECORDS.log(tenant_id, "status_verified", record_id)
     await tell(tenant_id, row, "received")
     return row
+
+
+# --- erasure of a later request, and reminders ------------------------------------------------
+
+KEEP_OPEN = "an open data-subject request, kept as proof until it is answered"
+
+
+async def veto_erasure(tenant_id: int, rule: str, record_ids: list[int]) -> dict[int, str]:
+    """An erasure keeps the requests still being answered (the one that asked for the
+    erasure among them); answered requests are erased like any record."""
+    from plugins.dsr.records import RULE
+
+    if rule != RULE or not record_ids:
+        return {}
+    from plugins.dsr.tables import DsrRequest
+
+    rows = await DsrRequest.select(DsrRequest.id).where(
+        (DsrRequest.tenant_id == tenant_id) & DsrRequest.id.is_in(record_ids)
+        & DsrRequest.status.is_in(list(OPEN_STATUSES))
+    )
+    return {int(r["id"]): KEEP_OPEN for r in rows}
+
+
+REMINDER = {
+    "sv": ("Påminnelse: begäran {number} ska besvaras senast {due}",
+           "Begäran {number} ({kind}) hos {org} ska besvaras senast {due}, om {days} dag(ar).\n\n{link}"),
+    "en": ("Reminder: request {number} must be answered by {due}",
+           "Request {number} ({kind}) at {org} must be answered by {due}, in {days} day(s).\n\n{link}"),
+}
+
+
+async def remind(now: Any = None) -> int:
+    """E-mail the assignee of every open request a week and a day before its deadline
+    (once each; a request without an assignee goes to nobody). Returns how many were sent."""
+    from core.config import get_settings
+    from plugins.dsr.tables import DsrRequest
+
+    day = deadline.local_date(now or utcnow())
+    sent = 0
+    for days, column in ((7, "reminded_week_at"), (1, "reminded_day_at")):
+        due = date.fromordinal(day.toordinal() + days)
+        rows = await DsrRequest.select().where(
+            DsrRequest.status.is_in(list(OPEN_STATUSES)) & (DsrRequest.due_on <= due)
+            & (DsrRequest.due_on >= day) & (DsrRequest.assignee_id > 0)
+            & getattr(DsrRequest, column).is_null() & DsrRequest.deleted_at.is_null()
+        )
+        for row in rows:
+            if column == "reminded_week_at" and deadline.days_left(row["due_on"], day) <= 1:
+                continue  # the day-before reminder covers it
+            async with atomic():
+                employee = await Employee.select(Employee.email, Employee.language).where(
+                    (Employee.tenant_id == row["tenant_id"]) & (Employee.id == row["assignee_id"])
+                    & Employee.deleted_at.is_null()).first()
+                await DsrRequest.update({getattr(DsrRequest, column): utcnow()}).where(DsrRequest.id == row["id"])
+                if employee is None or not employee["email"]:
+                    continue
+                lang = employee["language"] if employee["language"] in REMINDER else "sv"
+                subject, body = REMINDER[lang]
+                values = {"number": row["number"], "due": row["due_on"].isoformat(),
+                          "days": deadline.days_left(row["due_on"], day),
+                          "kind": KIND_NAMES[lang].get(row["kind"], row["kind"]),
+                          "org": await organization(int(row["tenant_id"])),
+                          "link": f"{get_settings().base_url}/dsr/{row['id']}"}
+                await queue_message("email", employee["email"], body.format(**values),
+                                    subject=subject.format(**values), tenant_id=int(row["tenant_id"]))
+                sent += 1
+    return sent
+
+
+async def purge_pending(now: Any = None) -> int:
+    """Delete confirmations a day after they expired (rule ``dsr.pending``, also when the
+    GDPR sweeps are not scheduled)."""
+    from datetime import timedelta
+
+    from plugins.dsr.tables import DsrPending
+
+    cutoff = (now or utcnow()) - timedelta(days=1)
+    return len(await DsrPending.delete().where(DsrPending.expires_at <= cutoff).returning(DsrPending.id))

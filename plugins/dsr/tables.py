@@ -38,6 +38,7 @@ class DsrRequest(TenantTable, tablename="dsr_request"):
     verified_at = Timestamptz(null=True, default=None)
     answer = Text(default="")  # what was done (correction, restriction) or why refused
     answered_at = Timestamptz(null=True, default=None)
+    export_id = Integer(default=0)  # the access export (core.gdpr.subjects) delivered to the person
     reminded_week_at = Timestamptz(null=True, default=None)
     reminded_day_at = Timestamptz(null=True, default=None)
     created_at = Timestamptz(default=TimestamptzNow())
@@ -64,6 +65,7 @@ class DsrPending(TenantTable, tablename="dsr_pending"):
     language = Varchar(length=2, default="sv")
     token_hash = Varchar(length=64, unique=True)
     code_hash = Varchar(length=64, default="")
+    confirmed_at = Timestamptz(null=True, default=None)  # a download's code was entered
     created_at = Timestamptz(default=TimestamptzNow())
     expires_at = Timestamptz()
 

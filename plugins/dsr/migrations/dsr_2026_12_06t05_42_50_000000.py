@@ -6,7 +6,7 @@ a migration after the one that creates it.
 
 from piccolo.apps.migrations.auto.migration_manager import MigrationManager
 
-ID = "2026-12-06T05:38:49:000000"
+ID = "2026-12-06T05:42:50:000000"
 VERSION = "1.38.0"
 DESCRIPTION = "dsr indexes"
 

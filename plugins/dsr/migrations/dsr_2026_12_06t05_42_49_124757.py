@@ -8,7 +8,7 @@ from piccolo.columns.defaults.date import DateNow
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.columns.indexes import IndexMethod
 
-ID = "2026-12-06T05:38:48:084188"
+ID = "2026-12-06T05:42:49:124757"
 VERSION = "1.38.0"
 DESCRIPTION = "data-subject requests"
 
@@ -462,6 +462,27 @@ async def forwards():
     manager.add_column(
         table_class_name="DsrRequest",
         tablename="dsr_request",
+        column_name="export_id",
+        db_column_name="export_id",
+        column_class_name="Integer",
+        column_class=Integer,
+        params={
+            "default": 0,
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="DsrRequest",
+        tablename="dsr_request",
         column_name="reminded_week_at",
         db_column_name="reminded_week_at",
         column_class_name="Timestamptz",
@@ -812,6 +833,27 @@ async def forwards():
             "length": 64,
             "default": "",
             "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="DsrPending",
+        tablename="dsr_pending",
+        column_name="confirmed_at",
+        db_column_name="confirmed_at",
+        column_class_name="Timestamptz",
+        column_class=Timestamptz,
+        params={
+            "default": None,
+            "null": True,
             "primary_key": False,
             "unique": False,
             "index": False,
