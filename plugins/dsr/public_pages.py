@@ -116,7 +116,8 @@ class AskPages(PageController):
                                {"ticket": ticket, "errors": error_of(exc, t_for(request, None))}, exc.status)
         return await _page(request, org, "answer_ready", {"ticket": ticket, "kind": row["kind"]})
 
-    async def _export(self, request: Request[Any, Any, Any], slug: str, token: str | None, as_json: bool) -> Response[Any]:
+    async def _export(self, request: Request[Any, Any, Any], slug: str, token: str | None,
+                      as_json: bool) -> Response[Any]:
         org = await public.organization(slug)
         try:
             req, export = await public.download(org, token or "")

@@ -19,7 +19,7 @@ from typing import Any
 
 from core.db import atomic, utcnow
 from core.delivery import queue_message
-from core.errors import REQUIRED, Conflict, Invalid
+from core.errors import Conflict, Invalid
 from core.records import RecordService
 from core.tables import Employee, Tenant
 from core.validation import normalize_email, normalize_phone
@@ -151,10 +151,31 @@ async def extend(tenant_id: int, record_id: int, months: int, reason: str) -> di
         return row
 
 
+async def answer_parts(tenant_id: int, row: dict[str, Any]) -> list[str]:
+    """What the plugins add to the answer (hook ``answer_data_subject``), in the person's
+    language."""
+    from core.plugins import await_me_maybe, get_host
+
+    ids = identifiers(row)
+    parts: list[str] = []
+    for answer in get_host().hook.answer_data_subject(
+        tenant_id=tenant_id, kind=row["kind"], emails=list(ids.emails), phones=list(ids.phones),
+        language=row["language"],
+    ):
+        parts += [str(p).strip() for p in (await await_me_maybe(answer) or []) if str(p).strip()]
+    return parts
+
+
 async def _finish(tenant_id: int, record_id: int, status: str, text: str, told: str | None = None) -> dict[str, Any]:
     async with atomic():
         row = await RECORDS.get(tenant_id, record_id)
         _open(row)
+        if status == "answered":
+            parts = await answer_parts(tenant_id, row)
+            if parts:
+                extra = "\n\n".join(parts)
+                text = f"{text}\n\n{extra}".strip()
+                told = f"{told}\n\n{extra}".strip() if told is not None else None
         now = utcnow()
         row = await RECORDS.edit(tenant_id, record_id, {
             "status": status, "answer": text, "answered_at": now, "closed_at": now,
@@ -193,7 +214,6 @@ async def answer(tenant_id: int, record_id: int, text: str, employee_id: int = 0
     if not (row["requester_email"] or row["requester_phone"]):
         raise Conflict(NO_ADDRESS, code="dsr.no_address")
     from core.gdpr.subjects import create_export
-
     from plugins.dsr import public
 
     async with atomic():

@@ -14,7 +14,6 @@ from piccolo.table import Table
 from core.tables import TenantTable
 
 
-
 class DsrRequest(TenantTable, tablename="dsr_request"):
     """One request of a person under articles 15-21 and its legal deadline (article 12(3))."""
 

@@ -64,12 +64,15 @@ async def test_portability_answer_is_downloaded_after_a_new_code(admin_client, a
     values = [f["value"] for rec in document["records"] for f in rec["fields"]]
     assert "Karin Kund" in values and KNOWN in values
     r = await anon_client.get(f"{base}/export.html?token={ticket}")
-    assert r.status_code == 200 and "Karin Kund" in r.text and "default-src 'none'" in r.headers["content-security-policy"]
+    assert r.status_code == 200 and "Karin Kund" in r.text
+    assert "default-src 'none'" in r.headers["content-security-policy"]
     # another organization's page does not open it, nor a tampered token
     assert (await anon_client.get(f"/dsr/ask/{tenant.slug}/answer/export.json?token=x{ticket}")).status_code == 404
 
 
-async def test_the_download_ends_with_its_window_and_a_wrong_code_opens_nothing(admin_client, anon_client, tenant) -> None:
+async def test_the_download_ends_with_its_window_and_a_wrong_code_opens_nothing(
+    admin_client, anon_client, tenant
+) -> None:
     await a_customer(admin_client, email=KNOWN)
     req = await verified_request(admin_client, anon_client, tenant, "access")
     assert (await admin_client.post(f"/api/dsr/{req['id']}/answer", json={"text": ""})).status_code == 200

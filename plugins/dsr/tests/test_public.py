@@ -59,7 +59,8 @@ async def test_email_link_confirms_and_the_request_is_verified(admin_client, ano
     r = await post_form(anon_client, f"/dsr/ask/{tenant.slug}/confirm", {"ticket": token}, link)
     assert r.status_code == 200 and 'id="dsr-done"' in r.text
     (req,) = (await admin_client.get("/api/dsr/")).json()["items"]
-    assert (req["status"], req["channel"], req["requester_email"], req["kind"]) == ("verified", "public", KNOWN, "access")
+    assert (req["status"], req["channel"], req["requester_email"], req["kind"]) == (
+        "verified", "public", KNOWN, "access")
     assert req["verified_at"] and req["details"] == "Vad har ni om mig?"
     assert "nummer" in (await mails_to(KNOWN, tenant.id))[-1]["body"]
     # used once
