@@ -82,7 +82,7 @@ class RequestPages(RecordPages):
     columns = (
         Column("number", _("No."), "link"),
         Column("kind", _("Request"), choices=KINDS),
-        Column("requester_name", _("Name")),
+        Column("who", _("Who")),
         Column("status", _("Status"), choices=STATUSES),
         Column("received_on", _("Received"), "date"),
         Column("due_on", _("Deadline"), "date"),
@@ -117,6 +117,7 @@ class RequestPages(RecordPages):
         t = t_for(request, user)
         for row in rows:
             out = services.out(row)
+            row["who"] = row["requester_name"] or row["requester_email"] or row["requester_phone"] or "–"
             row["days_left_text"] = (
                 "–" if row["status"] not in OPEN_STATUSES
                 else t.gettext("%(days)s days overdue") % {"days": -out.deadline.days_left}
