@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import time
+from pathlib import Path
 from typing import Any
 
 from core.tables import Outbox
@@ -106,7 +107,7 @@ def test_person_asks_admin_answers_person_downloads(new_page: Any, browser: Any,
     shot(page, "answer-ready")
     with page.expect_download() as download:
         page.locator("#dsr-json").click()
-    text = open(download.value.path(), encoding="utf-8").read()
+    text = Path(download.value.path()).read_text(encoding="utf-8")
     assert "Karin Kund" in text and PHONE[1:] in text.replace(" ", "")
     page.goto(page.locator("#dsr-html").get_attribute("href") or "")
     assert "Karin Kund" in page.content()
