@@ -68,9 +68,11 @@ async def organization(slug: str) -> Organization:
     """The organization of a public page, if it uses this module; 404 otherwise. The
     request is bound to it from here on (row-level security)."""
     tenant = await find_tenant(slug[:63]) if slug else None
-    if tenant is None or "dsr" not in await get_host().enabled_modules(int(tenant["id"])):
+    if tenant is None:
         raise NotFound(NO_SUCH_PAGE, code="dsr.no_such_page")
     bind_tenant(int(tenant["id"]))
+    if "dsr" not in await get_host().enabled_modules(int(tenant["id"])):
+        raise NotFound(NO_SUCH_PAGE, code="dsr.no_such_page")
     return Organization(int(tenant["id"]), str(tenant["slug"]), str(tenant["name"]))
 
 

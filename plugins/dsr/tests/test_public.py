@@ -167,3 +167,13 @@ async def test_bad_input_is_shown_beside_the_field(anon_client, tenant) -> None:
     r = await ask(anon_client, tenant.slug, email="inte-en-adress")
     assert r.status_code == 400 and 'id="e-email"' in r.text
     assert await Outbox.count().where(Outbox.tenant_id == tenant.id) == 0
+
+
+async def test_no_page_where_the_module_is_off(admin_client, anon_client, tenant) -> None:
+    from core.plugins import get_host
+    from core.tenancy import set_module_enabled
+
+    await set_module_enabled(get_host(), tenant.id, "dsr", False)
+    assert (await anon_client.get(f"/dsr/ask/{tenant.slug}")).status_code == 404
+    r = await ask(anon_client, tenant.slug, email=KNOWN)
+    assert r.status_code in (403, 404)
