@@ -115,7 +115,13 @@ async def edit_request(tenant_id: int, record_id: int, data: RequestPatch) -> di
         if "assignee_id" in changes:
             await _check_assignee(tenant_id, changes["assignee_id"])
         status = changes.get("status")
-        if status == "verified" and row["verified_at"] is None:
+        moved = any(k in changes and changes[k] != row[k] for k in ("requester_email", "requester_phone"))
+        if moved and row["verified_at"] is not None and status != "verified":
+            # the answer goes to the address the person proved: a new one is proved again
+            changes["verified_at"] = None
+            if row["status"] != "extended":
+                changes["status"] = "received"
+        if status == "verified" and (row["verified_at"] is None or moved):
             changes["verified_at"] = utcnow()
         if status and row["status"] == "extended":
             changes.pop("status")  # an extended request stays marked as extended

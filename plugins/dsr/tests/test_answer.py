@@ -148,7 +148,7 @@ async def test_reminders_a_week_and_a_day_before_the_deadline(admin_client, tena
         f"Påminnelse: begäran {req['number']} ska besvaras senast 2026-02-28",
     ]
     assert "om 7 dag" in mine[0]["body"] and "om 1 dag" in mine[1]["body"]
-    assert sent[0] == 0 and sent[1] >= 1 and sent[5] >= 1
+    assert sent[1] >= 1 and sent[5] >= 1  # (the job counts every organization's reminders)
 
 
 async def test_reminders_skip_answered_requests(admin_client, tenant) -> None:

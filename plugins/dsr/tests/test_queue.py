@@ -161,3 +161,15 @@ async def test_only_gdpr_administrators_see_the_queue(admin_client, app, tenant)
         assert (await c.get(f"/api/dsr/{req['id']}")).status_code == 404
         assert (await c.post("/api/dsr/", json={"kind": "access"})).status_code == 403
         assert (await c.post(f"/api/dsr/{req['id']}/refuse", json={"reason": "x"})).status_code == 403
+
+
+async def test_a_new_address_must_be_verified_again(admin_client) -> None:
+    req = await make_request(admin_client, requester_email="first@example.se")
+    url = f"/api/dsr/{req['id']}"
+    assert (await admin_client.patch(url, json={"status": "verified"})).json()["verified_at"]
+    r = await admin_client.patch(url, json={"details": "mer text"})
+    assert r.json()["verified_at"] is not None  # other changes keep it
+    r = await admin_client.patch(url, json={"requester_email": "other@example.se"})
+    assert (r.json()["verified_at"], r.json()["status"]) == (None, "received")
+    r = await admin_client.post(f"{url}/answer", json={"text": "x"})
+    assert r.status_code == 409 and r.json()["code"] == "dsr.not_verified"
