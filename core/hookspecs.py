@@ -140,6 +140,21 @@ def veto_erasure(
 
 
 @hookspec
+def answer_data_subject(
+    tenant_id: int, kind: str, emails: list[str], phones: list[str], language: str
+) -> Sequence[str] | Awaitable[Sequence[str]] | None:
+    """What the plugin adds to the answer of a person's request under articles 15-21 GDPR
+    (``kind``: "access", "portability", "correction", "erasure", "restriction" or
+    "objection"), found by the addresses the person gave: paragraphs in ``language`` ("sv"
+    or "en") the answer must include, such as the purposes, recipients or retention of
+    what the plugin keeps, or why something is kept. Called when a request is answered,
+    for every plugin; the texts are stored with the answer and sent to the person. Texts
+    hold no one else's personal data. (The records themselves reach the export and the
+    erasure through ``declare_records``.)
+    """
+
+
+@hookspec
 def declare_records() -> Sequence[RecordSpec]:
     """The kinds of record the plugin keeps, each declared once (:class:`RecordSpec`).
 
