@@ -42,7 +42,7 @@ from core.contracts import (
 from core.db import atomic, utcnow
 from core.delivery import queue_message
 from core.errors import GallraError
-from core.plugins import await_me_maybe, get_host
+from core.plugins import await_me_maybe, get_host, hookimpl
 from core.secondfactor import ask_second_factor
 from core.tables import Tenant
 
@@ -275,6 +275,17 @@ def approval_kind(kind: str, module: str) -> ApprovalKind:
         return answer
 
     return ApprovalKind(kind, pending=pending, decide=decide)
+
+
+def approvals_by(kind: str, module: str) -> Any:
+    """``declare_kinds``: the plugin's one :func:`approval_kind`, which the portal lists and
+    decides: ``declare_kinds = approvals_by("quote", f"{__name__}.portal")``."""
+
+    @hookimpl
+    def declare_kinds() -> Sequence[ApprovalKind]:
+        return [approval_kind(kind, module)]
+
+    return declare_kinds
 
 
 # --- what the modules' portal kinds share (pending lists and the decide step) ---------------

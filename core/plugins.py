@@ -355,18 +355,38 @@ def set_host(host: PluginHost | None) -> None:
 
 
 # --- hook implementations most plugins write the same way -------------------------------
-# A plugin's ``__init__`` assigns them to the hook's name (``register_routes = routes_of(
-# __name__)``); what they answer is imported at the first call, so loading the plugin object
-# loads none of its tables or services.
+# A plugin's ``__init__`` states its own facts and assigns these to the hook's name, so every
+# hook a plugin implements stays visible by name in its ``__init__``::
+#
+#     describe_module = describes(ModuleInfo(name="cases", ...))
+#     register_piccolo_apps = piccolo_app_of(__name__)
+#     register_routes = routes_of(__name__)
+#     declare_records = answer_from(f"{__name__}.records", "RECORDS")
+#
+# What they answer is imported at the first call, so loading the plugin object loads none of
+# its tables or services.
+
+
+def describes(info: ModuleInfo) -> Any:
+    """``describe_module``: the plugin is the module ``info`` describes."""
+
+    @hookimpl
+    def describe_module() -> ModuleInfo:
+        return info
+
+    return describe_module
 
 
 def answer_from(module: str, attr: str) -> Any:
-    """A hook implementation without arguments that answers ``attr`` of ``module``:
-    ``declare_records = answer_from("plugins.x.records", "RECORDS")``."""
+    """A hook implementation without arguments that answers ``attr`` of ``module``, or what
+    it returns when ``attr`` is a function:
+    ``declare_records = answer_from("plugins.x.records", "RECORDS")``,
+    ``declare_search_sources = answer_from("plugins.x.gdpr", "search_sources")``."""
 
     @hookimpl
     def answer() -> Any:
-        return getattr(import_module(module), attr)
+        value = getattr(import_module(module), attr)
+        return value() if inspect.isfunction(value) else value
 
     return answer
 

@@ -7,18 +7,13 @@ customer conversations on a case are core activity (``/api/activity/cases/case/{
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
-
-from core.contracts import ModuleInfo, RecordSpec
-from core.plugins import hookimpl
+from core.contracts import ModuleInfo
+from core.plugins import answer_from, describes, piccolo_app_of, routes_of
 
 NAME = "cases"
 
-
-@hookimpl
-def describe_module() -> ModuleInfo:
-    return ModuleInfo(
+describe_module = describes(
+    ModuleInfo(
         name=NAME,
         label_sv="Ärenden",
         label_en="Cases",
@@ -26,23 +21,7 @@ def describe_module() -> ModuleInfo:
         description_en="Cases and service cases with customer, contact person and end customer.",
         area="workcloud",
     )
-
-
-@hookimpl
-def register_piccolo_apps() -> Sequence[str]:
-    return ["plugins.cases.piccolo_app"]
-
-
-@hookimpl
-def register_routes() -> Sequence[Any]:
-    from plugins.cases.pages import pages
-    from plugins.cases.routes import route_handlers
-
-    return [*route_handlers(), *pages()]
-
-
-@hookimpl
-def declare_records() -> Sequence[RecordSpec]:
-    from plugins.cases.records import CASE
-
-    return [CASE]
+)
+register_piccolo_apps = piccolo_app_of(__name__)
+register_routes = routes_of(__name__)
+declare_records = answer_from(f"{__name__}.records", "RECORDS")

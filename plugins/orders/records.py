@@ -81,3 +81,6 @@ ORDER_COMMENT = RecordSpec(
               search=False),
     ),
 )
+
+# What the plugin declares (declare_records).
+RECORDS = (ORDER, ORDER_LINE, ORDER_COMMENT)

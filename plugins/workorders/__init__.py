@@ -10,18 +10,15 @@ code: the two-factor context "extra_costs" is declared here and asked through th
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
-from core.approvals import PortalApproval, PortalDecisionRequest, PortalDecisionResult, PortalPerson
-from core.contracts import ApprovalKind, ModuleInfo, RecordSpec, TwoFactorContext
-from core.plugins import hookimpl
+from core.approvals import approvals_by
+from core.contracts import ModuleInfo, TwoFactorContext
+from core.plugins import answer_from, describes, hookimpl, piccolo_app_of, routes_of
 
 NAME = "workorders"
 
-
-@hookimpl
-def describe_module() -> ModuleInfo:
-    return ModuleInfo(
+describe_module = describes(
+    ModuleInfo(
         name=NAME,
         label_sv="Arbetsordrar",
         label_en="Work orders",
@@ -29,26 +26,12 @@ def describe_module() -> ModuleInfo:
         description_en="Work orders with end customer and extra costs the customer approves.",
         area="workcloud",
     )
-
-
-@hookimpl
-def register_piccolo_apps() -> Sequence[str]:
-    return ["plugins.workorders.piccolo_app"]
-
-
-@hookimpl
-def register_routes() -> Sequence[Any]:
-    from plugins.workorders.pages import pages
-    from plugins.workorders.routes import route_handlers
-
-    return [*route_handlers(), *pages()]
-
-
-@hookimpl
-def declare_records() -> Sequence[RecordSpec]:
-    from plugins.workorders.records import EXTRA_COST, WORK_ORDER
-
-    return [WORK_ORDER, EXTRA_COST]
+)
+register_piccolo_apps = piccolo_app_of(__name__)
+register_routes = routes_of(__name__)
+declare_records = answer_from(f"{__name__}.records", "RECORDS")
+# The portal lists and decides this module's extra costs through this kind.
+declare_kinds = approvals_by("extra_cost", f"{__name__}.portal")
 
 
 @hookimpl
@@ -62,21 +45,3 @@ def declare_two_factor_contexts() -> Sequence[TwoFactorContext]:
             order=60,
         )
     ]
-
-
-@hookimpl
-def declare_kinds() -> Sequence[ApprovalKind]:
-    """The portal lists and decides this module's extra costs through this kind."""
-    return [ApprovalKind("extra_cost", pending=_pending, decide=_decide)]
-
-
-async def _pending(person: PortalPerson) -> Sequence[PortalApproval]:
-    from plugins.workorders.portal import pending
-
-    return await pending(person)
-
-
-async def _decide(request: PortalDecisionRequest) -> PortalDecisionResult:
-    from plugins.workorders.portal import decide
-
-    return await decide(request)

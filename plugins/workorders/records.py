@@ -85,3 +85,6 @@ EXTRA_COST = RecordSpec(
               search=False),
     ),
 )
+
+# What the plugin declares (declare_records).
+RECORDS = (WORK_ORDER, EXTRA_COST)
