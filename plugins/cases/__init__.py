@@ -7,21 +7,7 @@ customer conversations on a case are core activity (``/api/activity/cases/case/{
 
 from __future__ import annotations
 
-from core.contracts import ModuleInfo
-from core.plugins import answer_from, describes, piccolo_app_of, routes_of
+from core.plugins import answer_from, module_hooks
 
-NAME = "cases"
-
-describe_module = describes(
-    ModuleInfo(
-        name=NAME,
-        label_sv="Ärenden",
-        label_en="Cases",
-        description_sv="Ärenden och serviceärenden med kund, kontaktperson och slutkund.",
-        description_en="Cases and service cases with customer, contact person and end customer.",
-        area="workcloud",
-    )
-)
-register_piccolo_apps = piccolo_app_of(__name__)
-register_routes = routes_of(__name__)
+describe_module, register_piccolo_apps, register_routes = module_hooks(__name__)
 declare_records = answer_from(f"{__name__}.records", "RECORDS")

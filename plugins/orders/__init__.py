@@ -9,23 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from core.contracts import ModuleInfo
-from core.plugins import answer_from, describes, hookimpl, piccolo_app_of, routes_of
+from core.plugins import answer_from, hookimpl, module_hooks
 
-NAME = "orders"
-
-describe_module = describes(
-    ModuleInfo(
-        name=NAME,
-        label_sv="Order",
-        label_en="Orders",
-        description_sv="Order som fakturaunderlag med artikelrader, kommentarsrader och fakturakommentar.",
-        description_en="Orders as the invoicing basis with article lines, comment rows and an invoice comment.",
-        area="workcloud",
-    )
-)
-register_piccolo_apps = piccolo_app_of(__name__)
-register_routes = routes_of(__name__)
+describe_module, register_piccolo_apps, register_routes = module_hooks(__name__)
 declare_records = answer_from(f"{__name__}.records", "RECORDS")
 
 

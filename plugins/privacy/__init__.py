@@ -10,23 +10,9 @@ are declared once, as record specs, in :mod:`plugins.privacy.gdpr`.
 
 from __future__ import annotations
 
-from core.contracts import ModuleInfo
-from core.plugins import answer_from, describes, piccolo_app_of, routes_of
+from core.plugins import answer_from, module_hooks
 
-NAME = "privacy"
-
-describe_module = describes(
-    ModuleInfo(
-        name=NAME,
-        label_sv="GDPR",
-        label_en="GDPR",
-        description_sv="Registerförteckning, incidentrapporter och kontaktpersoner för dataskydd.",
-        description_en="Record of processing activities, incident reports and data-protection contacts.",
-        area="gdpr",
-    )
-)
-register_piccolo_apps = piccolo_app_of(__name__)
-register_routes = routes_of(__name__)
+describe_module, register_piccolo_apps, register_routes = module_hooks(__name__)
 # Contact persons, incident reports, processing activities and signed inventory versions:
 # their personal data, retention rules, search places and record types are derived from
 # these specs (the module serves their routes and pages itself).

@@ -5,23 +5,11 @@ this module: its hook implementations."""
 from __future__ import annotations
 
 from core.approvals import approvals_by
-from core.contracts import ModuleInfo
-from core.plugins import anonymize_by, answer_from, describes, piccolo_app_of, routes_of
+from core.plugins import anonymize_by, answer_from, module_hooks
 
 NAME = "projects"
 
-describe_module = describes(
-    ModuleInfo(
-        name=NAME,
-        label_sv="Projekt",
-        label_en="Projects",
-        description_sv="Projekt med delprojekt, extrakostnader, betalplaner och partnerinbjudningar.",
-        description_en="Projects with sub-projects, extra costs, payment plans and partner invitations.",
-        area="workcloud",
-    )
-)
-register_piccolo_apps = piccolo_app_of(__name__)
-register_routes = routes_of(__name__)
+describe_module, register_piccolo_apps, register_routes = module_hooks(__name__)
 # The one declaration of the project and its parts (personal data, retention, record types and
 # person-search places are derived from it).
 declare_records = answer_from(f"{__name__}.records", "RECORDS")

@@ -11,21 +11,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from core.contracts import ModuleInfo
-from core.plugins import answer_from, describes, hookimpl, piccolo_app_of
+from core.plugins import answer_from, describes, hookimpl, module_info_of, piccolo_app_of
 
 NAME = "time"
 
-describe_module = describes(
-    ModuleInfo(
-        name=NAME,
-        label_sv="Tid",
-        label_en="Time",
-        description_sv="Tidrapporter, utlägg, avvikelser och schema.",
-        description_en="Time reports, expenses, deviations and the schedule.",
-        area="time",
-    )
-)
+describe_module = describes(module_info_of(__name__))
 register_piccolo_apps = piccolo_app_of(__name__)
 declare_records = answer_from(f"{__name__}.records", "SPECS")
 

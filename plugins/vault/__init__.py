@@ -12,27 +12,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from core.contracts import ModuleInfo
-from core.plugins import answer_from, describes, hookimpl, piccolo_app_of, routes_of
+from core.plugins import answer_from, hookimpl, module_hooks
 
 if TYPE_CHECKING:
     import click
     from litestar import Litestar
 
-NAME = "vault"
-
-describe_module = describes(
-    ModuleInfo(
-        name=NAME,
-        label_sv="Säkra uppgifter",
-        label_en="Secure data",
-        description_sv="Krypterade uppgifter, t.ex. inloggningsuppgifter, i formulär med egna behörigheter.",
-        description_en="Encrypted data such as login credentials, in forms with their own access lists.",
-        area="workcloud",
-    )
-)
-register_piccolo_apps = piccolo_app_of(__name__)
-register_routes = routes_of(__name__)
+describe_module, register_piccolo_apps, register_routes = module_hooks(__name__)
 # The entry is a record: its personal data, rule, record type and search places are
 # derived from its spec (declare_records). The gdpr hooks declare only what is not a
 # record: the forms, access lists, decryption log, pending reveals and key versions.

@@ -12,23 +12,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from core.approvals import approvals_by
-from core.contracts import ModuleInfo, TwoFactorContext
-from core.plugins import answer_from, describes, hookimpl, piccolo_app_of, routes_of
+from core.contracts import TwoFactorContext
+from core.plugins import answer_from, hookimpl, module_hooks
 
 NAME = "workorders"
 
-describe_module = describes(
-    ModuleInfo(
-        name=NAME,
-        label_sv="Arbetsordrar",
-        label_en="Work orders",
-        description_sv="Arbetsordrar med slutkund och extrakostnader som kunden godkänner.",
-        description_en="Work orders with end customer and extra costs the customer approves.",
-        area="workcloud",
-    )
-)
-register_piccolo_apps = piccolo_app_of(__name__)
-register_routes = routes_of(__name__)
+describe_module, register_piccolo_apps, register_routes = module_hooks(__name__)
 declare_records = answer_from(f"{__name__}.records", "RECORDS")
 # The portal lists and decides this module's extra costs through this kind.
 declare_kinds = approvals_by("extra_cost", f"{__name__}.portal")
