@@ -39,9 +39,10 @@ from core.contracts import (
     SecondFactorDecision,
     SecondFactorRequest,
 )
-from core.db import atomic, utcnow
+from core.db import atomic, raw, utcnow
 from core.delivery import queue_message
 from core.errors import GallraError
+from core.gdpr.sql import cname, ids_in, tname
 from core.plugins import await_me_maybe, get_host, hookimpl
 from core.secondfactor import ask_second_factor
 from core.tables import Tenant
@@ -259,6 +260,21 @@ async def decided(request: PortalDecisionRequest, signed: Signed, update: Any, c
     if not done:
         return refused(changed)
     return PortalDecisionResult(status="approved" if request.approve else "declined", decided_at=signed.at)
+
+
+async def forget_links(table: Any, tenant_id: int, record_ids: Sequence[int], key: str = "id") -> None:
+    """The e-mailed links of ``table``'s rows whose ``key`` column is one of ``record_ids``
+    (of tenant ``tenant_id``) stop working: their ``public_token_hash`` is forgotten, as
+    anonymizing a quote or a project asks (the link dies with the personal data)."""
+    if not record_ids:
+        return
+    where, args = ids_in(cname(table, key), record_ids)
+    await raw(
+        f"UPDATE {tname(table)} SET {cname(table, 'public_token_hash')} = NULL "
+        f"WHERE {cname(table, 'tenant_id')} = {{}} AND {where}",
+        tenant_id,
+        *args,
+    )
 
 
 def approval_kind(kind: str, module: str) -> ApprovalKind:

@@ -8,7 +8,6 @@ No HTTP here: every refusal is a :mod:`core.errors` exception with a code.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from decimal import Decimal
 from typing import Any
 
@@ -19,7 +18,7 @@ from core.db import atomic, bind_tenant, utcnow
 from core.errors import RECORD_NOT_FOUND, Conflict, Label, NotFound
 from core.eventlog import log_event
 from core.plugins import get_host
-from core.records import RecordService
+from core.records import RecordService, children_of
 from core.security import new_token, token_hash
 from core.tables import Tenant
 from core.tenancy import enabled_modules
@@ -162,18 +161,9 @@ def installment_out(row: dict[str, Any]) -> InstallmentOut:
 
 
 async def installments_of(tenant_id: int, plan_ids: list[int]) -> dict[int, list[InstallmentOut]]:
-    out: dict[int, list[InstallmentOut]] = defaultdict(list)
-    if not plan_ids:
-        return out
-    rows = (
-        await Installment.select()
-        .where((Installment.tenant_id == tenant_id) & Installment.payment_plan_id.is_in(plan_ids))
-        .order_by(Installment.due_date)
-        .order_by(Installment.id)
+    return await children_of(
+        Installment, "payment_plan_id", tenant_id, plan_ids, installment_out, Installment.due_date
     )
-    for row in rows:
-        out[row["payment_plan_id"]].append(installment_out(row))
-    return out
 
 
 def plan_out(row: dict[str, Any], installments: list[InstallmentOut]) -> PaymentPlanOut:

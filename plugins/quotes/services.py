@@ -7,7 +7,6 @@ No HTTP here: every refusal is a :mod:`core.errors` exception with a code.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -17,7 +16,7 @@ from core.db import atomic, bind_tenant, utcnow
 from core.errors import RECORD_NOT_FOUND, Conflict, Label, NotFound
 from core.eventlog import log_event
 from core.plugins import get_host
-from core.records import RecordService
+from core.records import RecordService, children_of
 from core.security import new_token, token_hash
 from core.tables import Tenant
 from core.tenancy import enabled_modules
@@ -113,18 +112,7 @@ def line_out(row: dict[str, Any]) -> LineOut:
 
 
 async def lines_of(tenant_id: int, quote_ids: list[int]) -> dict[int, list[LineOut]]:
-    out: dict[int, list[LineOut]] = defaultdict(list)
-    if not quote_ids:
-        return out
-    rows = (
-        await QuoteLine.select()
-        .where((QuoteLine.tenant_id == tenant_id) & QuoteLine.quote_id.is_in(quote_ids))
-        .order_by(QuoteLine.position)
-        .order_by(QuoteLine.id)
-    )
-    for row in rows:
-        out[row["quote_id"]].append(line_out(row))
-    return out
+    return await children_of(QuoteLine, "quote_id", tenant_id, quote_ids, line_out, QuoteLine.position)
 
 
 def quote_out(row: dict[str, Any], lines: list[LineOut]) -> QuoteOut:
