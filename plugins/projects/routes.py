@@ -13,6 +13,7 @@ from litestar.params import JSONBody, PathParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
 from core.gdpr.routes import module_settings_router
+from core.records.shapes import out_of
 from core.routes.records import record_router
 from core.routes.signing import LinkSignIn, LinkToken, sign_by_link
 from core.web import AuthUser
@@ -147,14 +148,8 @@ class PublicPaymentPlansController(Controller):
         """The payment plan behind a customer's link, without login (the token is the key)."""
         plan, project, organization, installments = await services.view_public_plan(token)
         out = services.plan_out(plan, installments)
-        return PublicPlanOut(
-            organization=organization,
-            project_number=project["number"],
-            title=out.title,
-            status=out.status,
-            total=out.total,
-            installments=installments,
-            approved_at=out.approved_at,
+        return out_of(
+            PublicPlanOut, out, organization=organization, project_number=project["number"],
             can_approve=out.status == "sent",
         )
 

@@ -19,6 +19,7 @@ from core.errors import RECORD_NOT_FOUND, Conflict, Label, NotFound
 from core.eventlog import log_event
 from core.plugins import get_host
 from core.records import RecordService, children_of
+from core.records.shapes import out_of
 from core.security import new_token, token_hash
 from core.tables import Tenant
 from core.tenancy import enabled_modules
@@ -136,28 +137,23 @@ def _money(value: Any) -> Decimal:
 
 
 def project_out(row: dict[str, Any]) -> ProjectOut:
-    return ProjectOut(**{f: row[f] for f in ProjectOut.__struct_fields__})
+    return out_of(ProjectOut, row)
 
 
 def sub_out(row: dict[str, Any]) -> SubProjectOut:
-    return SubProjectOut(**{f: row[f] for f in SubProjectOut.__struct_fields__})
+    return out_of(SubProjectOut, row)
 
 
 def cost_out(row: dict[str, Any]) -> ExtraCostOut:
-    return ExtraCostOut(
-        id=row["id"], project_id=row["project_id"], description=row["description"],
-        amount=_money(row["amount"]), created_at=row["created_at"],
-    )
+    return out_of(ExtraCostOut, row, amount=_money(row["amount"]))
 
 
 def invitation_out(row: dict[str, Any]) -> InvitationOut:
-    return InvitationOut(**{f: row[f] for f in InvitationOut.__struct_fields__})
+    return out_of(InvitationOut, row)
 
 
 def installment_out(row: dict[str, Any]) -> InstallmentOut:
-    return InstallmentOut(
-        id=row["id"], due_date=row["due_date"], amount=_money(row["amount"]), description=row["description"]
-    )
+    return out_of(InstallmentOut, row, amount=_money(row["amount"]))
 
 
 async def installments_of(tenant_id: int, plan_ids: list[int]) -> dict[int, list[InstallmentOut]]:
@@ -167,21 +163,8 @@ async def installments_of(tenant_id: int, plan_ids: list[int]) -> dict[int, list
 
 
 def plan_out(row: dict[str, Any], installments: list[InstallmentOut]) -> PaymentPlanOut:
-    return PaymentPlanOut(
-        id=row["id"],
-        project_id=row["project_id"],
-        title=row["title"],
-        status=row["status"],
-        sent_to_email=row["sent_to_email"],
-        approver_name=row["approver_name"],
-        approver_email=row["approver_email"],
-        approver_phone=row["approver_phone"],
-        approved_at=row["approved_at"],
-        sent_at=row["sent_at"],
-        created_at=row["created_at"],
-        total=sum((i.amount for i in installments), Decimal("0.00")).quantize(CENT),
-        installments=installments,
-    )
+    total = sum((i.amount for i in installments), Decimal("0.00")).quantize(CENT)
+    return out_of(PaymentPlanOut, row, total=total, installments=installments)
 
 
 async def load_plan(tenant_id: int, plan_id: int) -> PaymentPlanOut:
@@ -210,8 +193,9 @@ async def output(row: dict[str, Any]) -> ProjectDetailOut:
     invitations = await _children(PartnerInvitation, tenant_id, project_id)
     installments = await installments_of(tenant_id, [p["id"] for p in plans])
     cost_items = [cost_out(c) for c in costs]
-    return ProjectDetailOut(
-        **{f: row[f] for f in ProjectOut.__struct_fields__},
+    return out_of(
+        ProjectDetailOut,
+        row,
         extra_costs_total=sum((c.amount for c in cost_items), Decimal("0.00")).quantize(CENT),
         sub_projects=[sub_out(s) for s in subs],
         extra_costs=cost_items,

@@ -13,6 +13,7 @@ from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
 from core.gdpr.routes import module_settings_router
 from core.listing import Limit, Offset
+from core.records.shapes import out_of
 from core.routes.records import record_router
 from core.routes.signing import LinkSignIn, LinkToken, sign_by_link
 from core.web import AuthUser, client_ip
@@ -110,18 +111,7 @@ class PublicQuotesController(Controller):
         """The quote behind a customer's link, without login (the token is the key)."""
         row, organization, lines = await services.view_public(token, client_ip(request))
         out = services.quote_out(row, lines)
-        return PublicQuoteOut(
-            organization=organization,
-            number=out.number,
-            title=out.title,
-            description=out.description,
-            status=out.status,
-            valid_until=out.valid_until,
-            total=out.total,
-            lines=lines,
-            accepted_at=out.accepted_at,
-            can_accept=services.can_accept(row),
-        )
+        return out_of(PublicQuoteOut, out, organization=organization, can_accept=services.can_accept(row))
 
     @post("/{token:str}/accept", status_code=HTTP_200_OK, opt=PUBLIC)
     async def accept(

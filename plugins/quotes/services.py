@@ -17,6 +17,7 @@ from core.errors import RECORD_NOT_FOUND, Conflict, Label, NotFound
 from core.eventlog import log_event
 from core.plugins import get_host
 from core.records import RecordService, children_of
+from core.records.shapes import out_of
 from core.security import new_token, token_hash
 from core.tables import Tenant
 from core.tenancy import enabled_modules
@@ -117,8 +118,7 @@ async def lines_of(tenant_id: int, quote_ids: list[int]) -> dict[int, list[LineO
 
 def quote_out(row: dict[str, Any], lines: list[LineOut]) -> QuoteOut:
     total = sum((line.amount for line in lines), Decimal("0.00")).quantize(CENT)
-    fields = [f for f in QuoteOut.__struct_fields__ if f not in ("total", "lines")]
-    return QuoteOut(**{f: row[f] for f in fields}, total=total, lines=lines)
+    return out_of(QuoteOut, row, total=total, lines=lines)
 
 
 async def output(row: dict[str, Any]) -> QuoteOut:
