@@ -45,6 +45,7 @@ from core.errors import GallraError
 from core.gdpr.sql import cname, ids_in, tname
 from core.plugins import await_me_maybe, get_host, hookimpl
 from core.secondfactor import ask_second_factor
+from core.security import new_token, token_hash
 from core.tables import Tenant
 
 NOT_FOUND = "This item was not found, or it is not yours to approve."
@@ -249,6 +250,38 @@ async def email_link(
     if message.strip():
         body = message.strip() + "\n\n" + body
     await queue_message("email", address, body, subject=subject, tenant_id=tenant_id)
+
+
+MAX_LINK_TOKEN = 128
+"""A link's token is at most this long (``core.routes.signing.LinkToken`` says the same)."""
+
+
+async def send_link(
+    table: Any, where: Any, tenant_id: int, address: str, path: str, message: str,
+    texts: dict[str, tuple[str, str]], **values: Any,
+) -> None:
+    """Make the row of ``table`` that ``where`` selects ``sent`` to ``address`` with a fresh
+    link token (an earlier link stops working; only its hash is stored), then e-mail the
+    link ``path`` (``{token}`` in it) as :func:`email_link` does."""
+    token = new_token()
+    now = utcnow()
+    changes = {
+        table.status: "sent", table.sent_at: now, table.sent_to_email: address,
+        table.public_token_hash: token_hash(token),
+    }
+    if "updated_at" in {c._meta.name for c in table._meta.columns}:
+        changes[table.updated_at] = now
+    await table.update(changes).where(where)
+    await email_link(tenant_id, address, path.format(token=token), message, texts, **values)
+
+
+async def row_by_link(table: Any, token: str) -> dict[str, Any] | None:
+    """The row of ``table`` whose link token is ``token`` (of any tenant: the token is the
+    key), or None for an empty, too long or unknown token."""
+    if not token or len(token) > MAX_LINK_TOKEN:
+        return None
+    row: dict[str, Any] | None = await table.select().where(table.public_token_hash == token_hash(token)).first()
+    return row
 
 
 async def decided(request: PortalDecisionRequest, signed: Signed, update: Any, changed: str) -> PortalDecisionResult:

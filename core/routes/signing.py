@@ -16,13 +16,14 @@ from litestar import Request, Response
 from litestar.params import PathParameter
 from litestar.status_codes import HTTP_202_ACCEPTED
 
+from core.approvals import MAX_LINK_TOKEN
 from core.contracts import SecondFactorDecision
 from core.records.shapes import Email
 from core.routes.schemas import SecondFactorOut
 
 T = TypeVar("T")
 
-LinkToken = Annotated[str, PathParameter(min_length=1, max_length=128)]
+LinkToken = Annotated[str, PathParameter(min_length=1, max_length=MAX_LINK_TOKEN)]
 """The token of a link e-mailed to a customer (``/{token:str}``): the link is the key."""
 
 ChallengeId = Annotated[str, msgspec.Meta(min_length=1, max_length=128)]

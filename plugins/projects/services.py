@@ -13,14 +13,13 @@ from typing import Any
 
 from piccolo.table import Table
 
-from core.approvals import approver_values, email_link, sign_by_link
+from core.approvals import approver_values, row_by_link, send_link, sign_by_link
 from core.db import atomic, bind_tenant, utcnow
 from core.errors import RECORD_NOT_FOUND, Conflict, Label, NotFound
 from core.eventlog import log_event
 from core.plugins import get_host
 from core.records import RecordService, children_of
 from core.records.shapes import out_of
-from core.security import new_token, token_hash
 from core.tables import Tenant
 from core.tenancy import enabled_modules
 from core.validation import FieldError, decimal_value, normalize_email, normalize_phone
@@ -49,7 +48,6 @@ CENT = Decimal("0.01")
 MAX_AMOUNT = Decimal("1000000000")
 # The page the customer opens (plugins/projects/pages.py); the API is under /api/projects/public.
 PUBLIC_PATH = "/projects/public/payment-plans/{token}"
-MAX_TOKEN_LENGTH = 128
 
 
 def _(message: str) -> str:
@@ -456,18 +454,8 @@ async def send_plan(tenant_id: int, plan_id: int, email: str, message: str) -> P
     async with atomic():
         row = await _changeable_plan(tenant_id, plan_id)
         project = await PROJECTS.get(tenant_id, int(row["project_id"]))
-        token = new_token()
-        now = utcnow()
-        await PaymentPlan.update(
-            {
-                PaymentPlan.status: "sent",
-                PaymentPlan.sent_at: now,
-                PaymentPlan.sent_to_email: address,
-                PaymentPlan.public_token_hash: token_hash(token),
-            }
-        ).where(_child_where(PaymentPlan, tenant_id, plan_id))
-        await email_link(tenant_id, address, PUBLIC_PATH.format(token=token), message, EMAIL,
-                         number=project["number"], title=row["title"])
+        await send_link(PaymentPlan, _child_where(PaymentPlan, tenant_id, plan_id), tenant_id, address, PUBLIC_PATH,
+                        message, EMAIL, number=project["number"], title=row["title"])
         await _log(tenant_id, "payment_plan_sent", int(row["project_id"]))
         return await load_plan(tenant_id, plan_id)
 
@@ -475,9 +463,7 @@ async def send_plan(tenant_id: int, plan_id: int, email: str, message: str) -> P
 async def find_public_plan(token: str) -> tuple[dict[str, Any], dict[str, Any]]:
     """The plan and project behind an approval token, or 404 (unknown token, a deleted,
     closed or anonymized project, or a tenant that turned the projects module off)."""
-    if not token or len(token) > MAX_TOKEN_LENGTH:
-        raise NotFound(LINK_INVALID, code="payment_plan.link_invalid")
-    plan = await PaymentPlan.select().where(PaymentPlan.public_token_hash == token_hash(token)).first()
+    plan = await row_by_link(PaymentPlan, token)
     if plan is None:
         raise NotFound(LINK_INVALID, code="payment_plan.link_invalid")
     tenant_id = int(plan["tenant_id"])

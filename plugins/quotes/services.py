@@ -11,14 +11,13 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from core.approvals import approver_values, email_link, sign_by_link
+from core.approvals import approver_values, row_by_link, send_link, sign_by_link
 from core.db import atomic, bind_tenant, utcnow
 from core.errors import RECORD_NOT_FOUND, Conflict, Label, NotFound
 from core.eventlog import log_event
 from core.plugins import get_host
 from core.records import RecordService, children_of
 from core.records.shapes import out_of
-from core.security import new_token, token_hash
 from core.tables import Tenant
 from core.tenancy import enabled_modules
 from core.validation import FieldError, decimal_value, normalize_email
@@ -36,7 +35,6 @@ PUBLIC_PATH = "/quotes/public/{token}"
 EDITABLE = ("draft", "sent")
 SENDABLE = ("draft", "sent")
 CLOSABLE = ("draft", "sent", "accepted", "declined")
-MAX_TOKEN_LENGTH = 128
 
 
 def _(message: str) -> str:
@@ -264,19 +262,8 @@ async def send_quote(tenant_id: int, quote_id: int, email: str, message: str) ->
         )
         if not has_lines:
             raise Conflict(NO_LINES, code="quote.no_lines")
-        token = new_token()
-        now = utcnow()
-        await Quote.update(
-            {
-                Quote.status: "sent",
-                Quote.sent_at: now,
-                Quote.updated_at: now,
-                Quote.sent_to_email: address,
-                Quote.public_token_hash: token_hash(token),
-            }
-        ).where(_where(tenant_id, quote_id))
-        await email_link(tenant_id, address, PUBLIC_PATH.format(token=token), message, EMAIL,
-                         number=row["number"], title=row["title"])
+        await send_link(Quote, _where(tenant_id, quote_id), tenant_id, address, PUBLIC_PATH, message, EMAIL,
+                        number=row["number"], title=row["title"])
         await _log(tenant_id, "sent", quote_id)
         return await load_out(tenant_id, quote_id)
 
@@ -309,9 +296,7 @@ def _invalid_link() -> NotFound:
 async def find_public(token: str) -> dict[str, Any]:
     """The quote behind a public token, or 404 (unknown, voided, deleted, anonymized,
     or the tenant turned the quotes module off)."""
-    if not token or len(token) > MAX_TOKEN_LENGTH:
-        raise _invalid_link()
-    row = await Quote.select().where(Quote.public_token_hash == token_hash(token)).first()
+    row = await row_by_link(Quote, token)
     if (
         row is None
         or row["deleted_at"] is not None
