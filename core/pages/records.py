@@ -319,6 +319,28 @@ class Input:
     group: str = ""
 
 
+# What most records' pages show the same way: the list's number, title, status and creation
+# columns, the status filter above it, and the title field of the form.
+TITLE_INPUT = Input("title", _("Title"), required=True, maxlength=200)
+
+
+def record_columns(statuses: Mapping[str, str], *middle: Column, created: bool = True) -> tuple[Column, ...]:
+    """The list's columns: number, title (linking to the record), ``middle``, status
+    (labelled by ``statuses``) and, with ``created``, the creation date."""
+    return (
+        Column("number", _("Number")),
+        Column("title", _("Title"), "link"),
+        *middle,
+        Column("status", _("Status"), choices=statuses),
+        *((Column("created_at", _("Created"), "date"),) if created else ()),
+    )
+
+
+def status_filter(statuses: Mapping[str, str]) -> ListFilter:
+    """The select above the list that shows the records of one status."""
+    return ListFilter("status", _("Status"), statuses)
+
+
 @lru_cache(maxsize=256)
 def _has_template(host_id: int, name: str) -> bool:
     from core.pages import environment

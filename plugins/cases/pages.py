@@ -10,7 +10,17 @@ from __future__ import annotations
 from typing import Any
 
 from core.auth import SessionUser
-from core.pages.records import Column, Input, ListFilter, RecordPages, Texts, module_settings_pages
+from core.pages.records import (
+    TITLE_INPUT,
+    Column,
+    Input,
+    ListFilter,
+    RecordPages,
+    Texts,
+    module_settings_pages,
+    record_columns,
+    status_filter,
+)
 from core.secondfactor import describe_person
 from plugins.cases import services
 from plugins.cases.schemas import CaseIn, CasePatch
@@ -51,14 +61,10 @@ class CasePages(RecordPages):
         anonymized=_("This case is anonymized."), deleted=_("This case is deleted."), status_id="case-status",
     )
     statuses = STATUSES
-    columns = (
-        Column("number", _("Number")), Column("title", _("Title"), "link"),
-        Column("kind", _("Kind"), choices=KINDS), Column("status", _("Status"), choices=STATUSES),
-        Column("created_at", _("Created"), "date"),
-    )
-    list_filters = (ListFilter("status", _("Status"), STATUSES), ListFilter("kind", _("Kind"), KINDS))
+    columns = record_columns(STATUSES, Column("kind", _("Kind"), choices=KINDS))
+    list_filters = (status_filter(STATUSES), ListFilter("kind", _("Kind"), KINDS))
     inputs = (
-        Input("title", _("Title"), required=True, maxlength=200),
+        TITLE_INPUT,
         Input("kind", _("Kind"), "select", choices=KINDS),
         Input("number", _("Case number"), "number", hint=_("Leave empty to get the next free number."),
               attrs='min="1"'),

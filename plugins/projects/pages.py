@@ -19,7 +19,15 @@ from core.errors import GallraError
 from core.pages import PageController, page_get, page_post, page_user, read_form, redirect, render, t_for
 from core.pages.forms import error_of, struct_from_form
 from core.pages.pickers import customer_name
-from core.pages.records import Column, Input, ListFilter, RecordPages, Texts, module_settings_pages
+from core.pages.records import (
+    TITLE_INPUT,
+    Input,
+    RecordPages,
+    Texts,
+    module_settings_pages,
+    record_columns,
+    status_filter,
+)
 from core.pages.signing import sign_by_link_page
 from core.routes.signing import LinkToken
 from plugins.projects import services
@@ -121,13 +129,10 @@ class ProjectPages(RecordPages):
         status_id="project-status",
     )
     statuses = PROJECT_STATUSES
-    columns = (
-        Column("number", _("Number")), Column("title", _("Title"), "link"),
-        Column("status", _("Status"), choices=PROJECT_STATUSES), Column("created_at", _("Created"), "date"),
-    )
-    list_filters = (ListFilter("status", _("Status"), PROJECT_STATUSES),)
+    columns = record_columns(PROJECT_STATUSES)
+    list_filters = (status_filter(PROJECT_STATUSES),)
     inputs = (
-        Input("title", _("Title"), required=True, maxlength=200),
+        TITLE_INPUT,
         Input("customer_id", type="customer"),
         Input("contact_person_id", _("Contact person id"), "number", attrs='min="0"', when="edit"),
         Input("email", _("E-mail"), "email", maxlength=254),

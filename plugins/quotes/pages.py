@@ -18,7 +18,15 @@ from core.errors import GallraError
 from core.pages import PageController, page_get, page_post, page_user, read_form, redirect, render, t_for
 from core.pages.forms import error_of
 from core.pages.pickers import customer_name
-from core.pages.records import Column, Input, ListFilter, RecordPages, Texts, module_settings_pages
+from core.pages.records import (
+    TITLE_INPUT,
+    Input,
+    RecordPages,
+    Texts,
+    module_settings_pages,
+    record_columns,
+    status_filter,
+)
 from core.pages.signing import sign_by_link_page
 from core.routes.signing import LinkToken
 from core.web import client_ip
@@ -111,13 +119,10 @@ class QuotePages(RecordPages):
         anonymized=_("This quote is anonymized."), deleted=_("This quote is deleted."), status_id="quote-status",
     )
     statuses = STATUS_LABELS
-    columns = (
-        Column("number", _("Number")), Column("title", _("Title"), "link"),
-        Column("status", _("Status"), choices=STATUS_LABELS), Column("created_at", _("Created"), "date"),
-    )
-    list_filters = (ListFilter("status", _("Status"), STATUS_LABELS),)
+    columns = record_columns(STATUS_LABELS)
+    list_filters = (status_filter(STATUS_LABELS),)
     inputs = (
-        Input("title", _("Title"), required=True, maxlength=200),
+        TITLE_INPUT,
         Input("description", _("Description"), "textarea"),
         Input("customer_id", type="customer"),
         Input("contact_person_id", _("Contact person id"), "number", attrs='min="0"'),
