@@ -322,6 +322,8 @@ class Input:
 # What most records' pages show the same way: the list's number, title, status and creation
 # columns, the status filter above it, and the title field of the form.
 TITLE_INPUT = Input("title", _("Title"), required=True, maxlength=200)
+OPEN_CLOSED = {"open": _("Open"), "closed": _("Closed")}
+"""The labels of a record's states when it is open or closed (and reopened)."""
 
 
 def record_columns(statuses: Mapping[str, str], *middle: Column, created: bool = True) -> tuple[Column, ...]:

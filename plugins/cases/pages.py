@@ -11,6 +11,7 @@ from typing import Any
 
 from core.auth import SessionUser
 from core.pages.records import (
+    OPEN_CLOSED,
     TITLE_INPUT,
     Column,
     Input,
@@ -31,7 +32,7 @@ def _(message: str) -> str:
 
 
 KINDS = {"case": _("Case"), "service": _("Service case")}
-STATUSES = {"open": _("Open"), "closed": _("Closed")}
+STATUSES = OPEN_CLOSED
 TEXT = ("title", "end_customer_name", "end_customer_address", "end_customer_phone", "end_customer_email")
 
 

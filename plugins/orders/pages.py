@@ -16,6 +16,7 @@ from core.pages import page_post, page_user, read_form, redirect, t_for
 from core.pages.forms import error_of, struct_from_form
 from core.pages.pickers import customer_name
 from core.pages.records import (
+    OPEN_CLOSED,
     TITLE_INPUT,
     Column,
     Input,
@@ -34,7 +35,7 @@ def _(message: str) -> str:
     return message
 
 
-STATUSES = {"open": _("Open"), "closed": _("Closed")}
+STATUSES = OPEN_CLOSED
 INVOICED = {"no": _("Not invoiced"), "yes": _("Invoiced")}
 EDIT_FIELDS = ("title", "number", "description", "customer_id", "contact_person_id", "customer_reference",
                "invoice_comment")

@@ -31,6 +31,7 @@ from core.pages import (
     t_for,
 )
 from core.pages.forms import error_of, struct_from_form
+from core.pages.records import OPEN_CLOSED
 from core.pages.routes import second_factor_context
 from plugins.privacy import services
 from plugins.privacy.routes import gdpr_user
@@ -83,7 +84,7 @@ def _(message: str) -> str:
     return message
 
 
-STATUSES = {"open": _("Open"), "closed": _("Closed")}
+STATUSES = OPEN_CLOSED
 DECISIONS = {"pending": _("Not decided yet"), "yes": _("Yes"), "no": _("No")}
 DEADLINE_STATES = {
     "pending": _("Running"), "overdue": _("Overdue: not reported within 72 hours"),

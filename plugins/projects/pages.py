@@ -20,6 +20,7 @@ from core.pages import PageController, page_get, page_post, page_user, read_form
 from core.pages.forms import error_of, struct_from_form
 from core.pages.pickers import customer_name
 from core.pages.records import (
+    OPEN_CLOSED,
     TITLE_INPUT,
     Input,
     RecordPages,
@@ -83,7 +84,7 @@ class PublicPlanPages(PageController):
 
 # --- the organization's side -----------------------------------------------------------
 
-PROJECT_STATUSES = {"open": _("Open"), "closed": _("Closed")}
+PROJECT_STATUSES = OPEN_CLOSED
 INSTALLMENT_ROWS = 4
 DELETED = _("This project is deleted and cannot be changed.")
 NOT_OPEN = _("Only an open project can be changed; reopen it first.")

@@ -16,6 +16,7 @@ from core.pages import page_post, page_user, read_form, redirect, render, t_for
 from core.pages.forms import error_of, struct_from_form
 from core.pages.pickers import customer_name
 from core.pages.records import (
+    OPEN_CLOSED,
     TITLE_INPUT,
     Input,
     RecordPages,
@@ -37,7 +38,7 @@ def _(message: str) -> str:
     return message
 
 
-STATUSES = {"open": _("Open"), "closed": _("Closed")}
+STATUSES = OPEN_CLOSED
 MESSAGES = [
     _("describe the extra cost"),
     _("This extra cost is already approved."),
