@@ -10,11 +10,9 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from litestar import Request, Response
-from litestar.exceptions import ClientException
 
-from core.errors import GallraError
 from core.pages import read_form, redirect, render, t_for
-from core.pages.forms import error_of
+from core.pages.forms import REFUSED, error_of
 from core.pages.routes import second_factor_context
 from core.routes.signing import LinkStep
 
@@ -43,7 +41,7 @@ async def sign_by_link_page(
             token, values["name"], values["email"], form.get("challenge_id") or None,
             request.headers.get("user-agent", ""),
         )
-    except (GallraError, ClientException) as exc:  # a service's refusal, shown on the page
+    except REFUSED as exc:
         return await show(error_of(exc, t), values, getattr(exc, "status_code", 400))
     if outcome == "second_factor_required":
         context = second_factor_context(value, action, values, "sign", t.gettext(title))

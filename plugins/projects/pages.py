@@ -11,13 +11,12 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from litestar import Request, Response
-from litestar.exceptions import ClientException, NotFoundException
+from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 
 from core.auth import SessionUser
-from core.errors import GallraError
 from core.pages import PageController, page_get, page_post, page_user, read_form, redirect, render, t_for
-from core.pages.forms import error_of, struct_from_form
+from core.pages.forms import REFUSED, error_of, struct_from_form
 from core.pages.pickers import customer_name
 from core.pages.records import (
     OPEN_CLOSED,
@@ -31,6 +30,7 @@ from core.pages.records import (
 )
 from core.pages.signing import sign_by_link_page
 from core.routes.signing import LinkToken
+from core.web import PUBLIC
 from plugins.projects import services
 from plugins.projects.schemas import (
     ExtraCostIn,
@@ -40,10 +40,6 @@ from plugins.projects.schemas import (
     ProjectPatch,
     SubProjectIn,
 )
-
-REFUSED = (GallraError, ClientException)  # a service's refusal, shown on the page
-
-PUBLIC = {"public": True}
 
 
 def _(message: str) -> str:

@@ -16,7 +16,7 @@ from core.gdpr.routes import module_settings_router
 from core.records.shapes import out_of
 from core.routes.records import record_router
 from core.routes.signing import LinkSignIn, LinkToken, sign_by_link
-from core.web import AuthUser
+from core.web import PUBLIC, AuthUser
 from plugins.projects import services
 from plugins.projects.schemas import (
     ApproveOut,
@@ -44,7 +44,6 @@ from plugins.projects.tables import ExtraCost, Installment, PartnerInvitation, P
 Id = Annotated[int, PathParameter(ge=1, le=2_147_483_647)]
 # Public routes: no session needed; the module guard leaves them to the handler, which
 # refuses plans of tenants that turned the module off.
-PUBLIC = {"public": True}
 TAGS = ["projects"]
 
 

@@ -10,13 +10,11 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from litestar import Request, Response
-from litestar.exceptions import ClientException
 from litestar.params import FromPath
 
 from core.auth import SessionUser
-from core.errors import GallraError
 from core.pages import PageController, page_get, page_post, page_user, read_form, redirect, render, t_for
-from core.pages.forms import error_of
+from core.pages.forms import REFUSED, error_of
 from core.pages.pickers import customer_name
 from core.pages.records import (
     TITLE_INPUT,
@@ -29,13 +27,9 @@ from core.pages.records import (
 )
 from core.pages.signing import sign_by_link_page
 from core.routes.signing import LinkToken
-from core.web import client_ip
+from core.web import PUBLIC, client_ip
 from plugins.quotes import services
 from plugins.quotes.schemas import LineIn, QuoteIn, QuotePatch
-
-REFUSED = (GallraError, ClientException)  # a service's refusal, shown on the page
-
-PUBLIC = {"public": True}
 
 
 def _(message: str) -> str:

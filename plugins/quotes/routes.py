@@ -16,7 +16,7 @@ from core.listing import Limit, Offset
 from core.records.shapes import out_of
 from core.routes.records import record_router
 from core.routes.signing import LinkSignIn, LinkToken, sign_by_link
-from core.web import AuthUser, client_ip
+from core.web import PUBLIC, AuthUser, client_ip
 from plugins.quotes import services
 from plugins.quotes.schemas import (
     AcceptOut,
@@ -36,7 +36,6 @@ from plugins.quotes.tables import QuoteView
 Id = Annotated[int, PathParameter(ge=1, le=2_147_483_647)]
 # Public routes: no session needed, and the module guard leaves them to the handler, which
 # refuses quotes of tenants that turned the module off.
-PUBLIC = {"public": True}
 
 
 def _view_out(row: dict[str, Any]) -> ViewOut:
