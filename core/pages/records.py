@@ -366,8 +366,18 @@ class RecordPages(PageController):
     record as ``record_var`` (and as ``record``). A page without its own template uses
     core's ``records/<name>.html``, driven by ``texts`` (:class:`Texts`), ``columns``,
     ``list_filters``, ``inputs`` and ``statuses`` (the labels of the status column); a
-    plugin's template may extend core's and fill its blocks.
+    plugin's template may extend core's and fill its blocks. A subclass that states its
+    ``statuses`` and no ``columns`` (or ``list_filters``) lists the usual columns
+    (:func:`record_columns`) with the status filter (:func:`status_filter`).
     """
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "statuses" in cls.__dict__:
+            if "columns" not in cls.__dict__:
+                cls.columns = record_columns(cls.statuses)
+            if "list_filters" not in cls.__dict__:
+                cls.list_filters = (status_filter(cls.statuses),)
 
     service: ClassVar[RecordService]
     template_dir: ClassVar[str]

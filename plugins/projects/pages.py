@@ -18,16 +18,7 @@ from core.auth import SessionUser
 from core.pages import PageController, page_get, page_post, page_user, read_form, redirect, render, t_for
 from core.pages.forms import REFUSED, error_of, struct_from_form
 from core.pages.pickers import customer_name
-from core.pages.records import (
-    OPEN_CLOSED,
-    TITLE_INPUT,
-    Input,
-    RecordPages,
-    Texts,
-    module_settings_pages,
-    record_columns,
-    status_filter,
-)
+from core.pages.records import OPEN_CLOSED, TITLE_INPUT, Input, RecordPages, Texts, module_settings_pages
 from core.pages.signing import sign_by_link_page
 from core.routes.signing import LinkToken
 from core.web import PUBLIC
@@ -126,8 +117,6 @@ class ProjectPages(RecordPages):
         status_id="project-status",
     )
     statuses = PROJECT_STATUSES
-    columns = record_columns(PROJECT_STATUSES)
-    list_filters = (status_filter(PROJECT_STATUSES),)
     inputs = (
         TITLE_INPUT,
         Input("customer_id", type="customer"),

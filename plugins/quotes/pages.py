@@ -16,15 +16,7 @@ from core.auth import SessionUser
 from core.pages import PageController, page_get, page_post, page_user, read_form, redirect, render, t_for
 from core.pages.forms import REFUSED, error_of
 from core.pages.pickers import customer_name
-from core.pages.records import (
-    TITLE_INPUT,
-    Input,
-    RecordPages,
-    Texts,
-    module_settings_pages,
-    record_columns,
-    status_filter,
-)
+from core.pages.records import TITLE_INPUT, Input, RecordPages, Texts, module_settings_pages
 from core.pages.signing import sign_by_link_page
 from core.routes.signing import LinkToken
 from core.web import PUBLIC, client_ip
@@ -113,8 +105,6 @@ class QuotePages(RecordPages):
         anonymized=_("This quote is anonymized."), deleted=_("This quote is deleted."), status_id="quote-status",
     )
     statuses = STATUS_LABELS
-    columns = record_columns(STATUS_LABELS)
-    list_filters = (status_filter(STATUS_LABELS),)
     inputs = (
         TITLE_INPUT,
         Input("description", _("Description"), "textarea"),

@@ -15,16 +15,7 @@ from core.errors import GallraError
 from core.pages import page_post, page_user, read_form, redirect, render, t_for
 from core.pages.forms import error_of, struct_from_form
 from core.pages.pickers import customer_name
-from core.pages.records import (
-    OPEN_CLOSED,
-    TITLE_INPUT,
-    Input,
-    RecordPages,
-    Texts,
-    module_settings_pages,
-    record_columns,
-    status_filter,
-)
+from core.pages.records import OPEN_CLOSED, TITLE_INPUT, Input, RecordPages, Texts, module_settings_pages
 from core.pages.routes import second_factor_context
 from plugins.workorders import services
 from plugins.workorders.schemas import ApproveIn, ExtraCostIn, WorkOrderIn, WorkOrderPatch
@@ -73,8 +64,6 @@ class WorkOrderPages(RecordPages):
         status_id="wo-status",
     )
     statuses = STATUSES
-    columns = record_columns(STATUSES)
-    list_filters = (status_filter(STATUSES),)
     inputs = (
         TITLE_INPUT,
         Input("number", _("Work order number"), "number", hint=_("Leave empty to get the next free number."),
