@@ -39,11 +39,13 @@ from core.contracts import (
     SecondFactorDecision,
     SecondFactorRequest,
 )
-from core.db import atomic, utcnow
+from core.db import atomic, raw, utcnow
 from core.delivery import queue_message
 from core.errors import GallraError
-from core.plugins import await_me_maybe, get_host
+from core.gdpr.sql import cname, ids_in, tname
+from core.plugins import await_me_maybe, get_host, hookimpl
 from core.secondfactor import ask_second_factor
+from core.security import new_token, token_hash
 from core.tables import Tenant
 
 NOT_FOUND = "This item was not found, or it is not yours to approve."
@@ -250,6 +252,38 @@ async def email_link(
     await queue_message("email", address, body, subject=subject, tenant_id=tenant_id)
 
 
+MAX_LINK_TOKEN = 128
+"""A link's token is at most this long (``core.routes.signing.LinkToken`` says the same)."""
+
+
+async def send_link(
+    table: Any, where: Any, tenant_id: int, address: str, path: str, message: str,
+    texts: dict[str, tuple[str, str]], **values: Any,
+) -> None:
+    """Make the row of ``table`` that ``where`` selects ``sent`` to ``address`` with a fresh
+    link token (an earlier link stops working; only its hash is stored), then e-mail the
+    link ``path`` (``{token}`` in it) as :func:`email_link` does."""
+    token = new_token()
+    now = utcnow()
+    changes = {
+        table.status: "sent", table.sent_at: now, table.sent_to_email: address,
+        table.public_token_hash: token_hash(token),
+    }
+    if "updated_at" in {c._meta.name for c in table._meta.columns}:
+        changes[table.updated_at] = now
+    await table.update(changes).where(where)
+    await email_link(tenant_id, address, path.format(token=token), message, texts, **values)
+
+
+async def row_by_link(table: Any, token: str) -> dict[str, Any] | None:
+    """The row of ``table`` whose link token is ``token`` (of any tenant: the token is the
+    key), or None for an empty, too long or unknown token."""
+    if not token or len(token) > MAX_LINK_TOKEN:
+        return None
+    row: dict[str, Any] | None = await table.select().where(table.public_token_hash == token_hash(token)).first()
+    return row
+
+
 async def decided(request: PortalDecisionRequest, signed: Signed, update: Any, changed: str) -> PortalDecisionResult:
     """Store a portal decision: ``update`` is the item's update query, guarded so it
     changes the item only while it still waits (``.returning(...)``); when it changed
@@ -259,6 +293,21 @@ async def decided(request: PortalDecisionRequest, signed: Signed, update: Any, c
     if not done:
         return refused(changed)
     return PortalDecisionResult(status="approved" if request.approve else "declined", decided_at=signed.at)
+
+
+async def forget_links(table: Any, tenant_id: int, record_ids: Sequence[int], key: str = "id") -> None:
+    """The e-mailed links of ``table``'s rows whose ``key`` column is one of ``record_ids``
+    (of tenant ``tenant_id``) stop working: their ``public_token_hash`` is forgotten, as
+    anonymizing a quote or a project asks (the link dies with the personal data)."""
+    if not record_ids:
+        return
+    where, args = ids_in(cname(table, key), record_ids)
+    await raw(
+        f"UPDATE {tname(table)} SET {cname(table, 'public_token_hash')} = NULL "
+        f"WHERE {cname(table, 'tenant_id')} = {{}} AND {where}",
+        tenant_id,
+        *args,
+    )
 
 
 def approval_kind(kind: str, module: str) -> ApprovalKind:
@@ -275,6 +324,17 @@ def approval_kind(kind: str, module: str) -> ApprovalKind:
         return answer
 
     return ApprovalKind(kind, pending=pending, decide=decide)
+
+
+def approvals_by(kind: str, module: str) -> Any:
+    """``declare_kinds``: the plugin's one :func:`approval_kind`, which the portal lists and
+    decides: ``declare_kinds = approvals_by("quote", f"{__name__}.portal")``."""
+
+    @hookimpl
+    def declare_kinds() -> Sequence[ApprovalKind]:
+        return [approval_kind(kind, module)]
+
+    return declare_kinds
 
 
 # --- what the modules' portal kinds share (pending lists and the decide step) ---------------

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import inspect
 import logging
+import tomllib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from importlib import import_module, metadata
+from importlib import import_module, metadata, resources
 from typing import Any, TypeVar
 
 import pluggy
@@ -355,18 +356,58 @@ def set_host(host: PluginHost | None) -> None:
 
 
 # --- hook implementations most plugins write the same way -------------------------------
-# A plugin's ``__init__`` assigns them to the hook's name (``register_routes = routes_of(
-# __name__)``); what they answer is imported at the first call, so loading the plugin object
-# loads none of its tables or services.
+# A plugin's ``__init__`` assigns them to the hook's name, so every hook a plugin implements
+# stays visible by name in its ``__init__``, which states only what is its own::
+#
+#     describe_module, register_piccolo_apps, register_routes = module_hooks(__name__)
+#     declare_records = answer_from(f"{__name__}.records", "RECORDS")
+#
+# What they answer is imported at the first call, so loading the plugin object loads none of
+# its tables or services.
+
+MANIFEST = "module.toml"
+"""The file beside a plugin's ``__init__`` stating its :class:`ModuleInfo` (the fields by
+name: ``name``, ``label_sv``, ``label_en``, ``description_sv``, ``description_en``, ``area``,
+``enabled_by_default``, ``requires``): what a tenant administrator reads, kept as data."""
+
+
+def module_info_of(package: str) -> ModuleInfo:
+    """The :class:`ModuleInfo` in ``package``'s ``module.toml``; an unknown or missing field
+    raises at once (the plugin fails to load rather than describe itself wrongly)."""
+    data = tomllib.loads((resources.files(package) / MANIFEST).read_text(encoding="utf-8"))
+    if "requires" in data:
+        data["requires"] = tuple(data["requires"])
+    return ModuleInfo(**data)
+
+
+def describes(info: ModuleInfo) -> Any:
+    """``describe_module``: the plugin is the module ``info`` describes."""
+
+    @hookimpl
+    def describe_module() -> ModuleInfo:
+        return info
+
+    return describe_module
+
+
+def module_hooks(package: str) -> tuple[Any, Any, Any]:
+    """``describe_module``, ``register_piccolo_apps`` and ``register_routes`` of a module
+    plugin laid out as Gallra's own: described in ``<package>/module.toml``
+    (:func:`module_info_of`), its tables in ``<package>.piccolo_app``, its routes and pages
+    from ``<package>.routes.route_handlers()`` and ``<package>.pages.pages()``."""
+    return describes(module_info_of(package)), piccolo_app_of(package), routes_of(package)
 
 
 def answer_from(module: str, attr: str) -> Any:
-    """A hook implementation without arguments that answers ``attr`` of ``module``:
-    ``declare_records = answer_from("plugins.x.records", "RECORDS")``."""
+    """A hook implementation without arguments that answers ``attr`` of ``module``, or what
+    it returns when ``attr`` is a function:
+    ``declare_records = answer_from("plugins.x.records", "RECORDS")``,
+    ``declare_search_sources = answer_from("plugins.x.gdpr", "search_sources")``."""
 
     @hookimpl
     def answer() -> Any:
-        return getattr(import_module(module), attr)
+        value = getattr(import_module(module), attr)
+        return value() if inspect.isfunction(value) else value
 
     return answer
 

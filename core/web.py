@@ -44,6 +44,11 @@ async def provide_admin(request: Request[Any, Any, Any]) -> SessionUser:
     return user
 
 
+PUBLIC = {"public": True}
+"""The ``opt`` of a handler reached through a public link (no login; the token is the key):
+:func:`module_guard` lets it through and the handler checks the module's enablement itself."""
+
+
 def module_guard(module: str) -> Any:
     """A disabled module does not exist for the tenant: every route of it answers 404."""
 

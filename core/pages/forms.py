@@ -55,6 +55,10 @@ def struct_from_form(
         return None, {field: t.gettext(message)}
 
 
+REFUSED = (GallraError, ClientException)
+"""What a service or a handler refuses with; a page catches these and shows :func:`error_of`."""
+
+
 def error_of(exc: Exception, t: NullTranslations) -> dict[str, str]:
     """A service's refusal as the error to show: beside its field when it names one."""
     if isinstance(exc, GallraError):

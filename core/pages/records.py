@@ -319,6 +319,30 @@ class Input:
     group: str = ""
 
 
+# What most records' pages show the same way: the list's number, title, status and creation
+# columns, the status filter above it, and the title field of the form.
+TITLE_INPUT = Input("title", _("Title"), required=True, maxlength=200)
+OPEN_CLOSED = {"open": _("Open"), "closed": _("Closed")}
+"""The labels of a record's states when it is open or closed (and reopened)."""
+
+
+def record_columns(statuses: Mapping[str, str], *middle: Column, created: bool = True) -> tuple[Column, ...]:
+    """The list's columns: number, title (linking to the record), ``middle``, status
+    (labelled by ``statuses``) and, with ``created``, the creation date."""
+    return (
+        Column("number", _("Number")),
+        Column("title", _("Title"), "link"),
+        *middle,
+        Column("status", _("Status"), choices=statuses),
+        *((Column("created_at", _("Created"), "date"),) if created else ()),
+    )
+
+
+def status_filter(statuses: Mapping[str, str]) -> ListFilter:
+    """The select above the list that shows the records of one status."""
+    return ListFilter("status", _("Status"), statuses)
+
+
 @lru_cache(maxsize=256)
 def _has_template(host_id: int, name: str) -> bool:
     from core.pages import environment
@@ -342,8 +366,18 @@ class RecordPages(PageController):
     record as ``record_var`` (and as ``record``). A page without its own template uses
     core's ``records/<name>.html``, driven by ``texts`` (:class:`Texts`), ``columns``,
     ``list_filters``, ``inputs`` and ``statuses`` (the labels of the status column); a
-    plugin's template may extend core's and fill its blocks.
+    plugin's template may extend core's and fill its blocks. A subclass that states its
+    ``statuses`` and no ``columns`` (or ``list_filters``) lists the usual columns
+    (:func:`record_columns`) with the status filter (:func:`status_filter`).
     """
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "statuses" in cls.__dict__:
+            if "columns" not in cls.__dict__:
+                cls.columns = record_columns(cls.statuses)
+            if "list_filters" not in cls.__dict__:
+                cls.list_filters = (status_filter(cls.statuses),)
 
     service: ClassVar[RecordService]
     template_dir: ClassVar[str]

@@ -13,6 +13,8 @@ from __future__ import annotations
 from piccolo.columns import Integer, Text, Timestamptz, Varchar
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 
+from core.contracts import Field
+
 
 class RecordColumns:
     """Mixin of a record table's shared columns (Piccolo copies them into each table)."""
@@ -31,3 +33,12 @@ class RecordColumns:
     closed_at = Timestamptz(null=True, default=None)
     deleted_at = Timestamptz(null=True, default=None)
     anonymized_at = Timestamptz(null=True, default=None)
+
+
+def party_fields(rule: str | None) -> tuple[Field, Field]:
+    """The personal-data fields of a record's customer and contact-person references
+    (``customer_id``, ``contact_person_id``), which ``rule`` zeroes: ``fields=(*party_fields(RULE), ...)``."""
+    return (
+        Field("customer_id", "customer_ref", "zero", "Kund", "Customer", rule=rule),
+        Field("contact_person_id", "contact_ref", "zero", "Kontaktperson", "Contact person", rule=rule),
+    )

@@ -22,8 +22,10 @@ service the column values; what the service does is the same for all.
 from __future__ import annotations
 
 import zlib
+from collections import defaultdict
+from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from piccolo.table import Table
 
@@ -45,6 +47,8 @@ from core.errors import (
 from core.eventlog import log_event
 from core.numbering import lock_numbers, next_number
 from core.references import check_party
+
+T = TypeVar("T")
 
 
 def _(message: str) -> str:
@@ -337,3 +341,26 @@ class RecordService:
         from core.gdpr.engine import anonymize_if_immediate
 
         await anonymize_if_immediate(tenant_id, self.plugin, rule.key, [record_id])
+
+
+async def children_of(
+    table: type[Table],
+    parent: str,
+    tenant_id: int,
+    parent_ids: Sequence[int],
+    convert: Callable[[dict[str, Any]], T],
+    *order_by: Any,
+) -> defaultdict[int, list[T]]:
+    """The rows of ``table`` (of tenant ``tenant_id``) whose column ``parent`` points to one
+    of ``parent_ids``, each through ``convert``, by parent id (an empty list for a parent
+    without any), in ``order_by`` then id order: a quote's lines, a plan's installments."""
+    out: defaultdict[int, list[T]] = defaultdict(list)
+    if not parent_ids:
+        return out
+    tenant = table._meta.get_column_by_name("tenant_id")
+    query = table.select().where((tenant == tenant_id) & table._meta.get_column_by_name(parent).is_in(list(parent_ids)))
+    for order in (*order_by, table._meta.primary_key):
+        query = query.order_by(order)
+    for row in await query:
+        out[int(row[parent])].append(convert(row))
+    return out

@@ -5,10 +5,13 @@ limit (a title's 200 characters, an id's 32 bits) is the same in every module.""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any, TypeVar
 
 import msgspec
+
+S = TypeVar("S", bound=msgspec.Struct)
 
 MAX_ID = 2_147_483_647  # the ids are 32-bit integers on PostgreSQL and SQLite
 
@@ -37,7 +40,24 @@ __all__ = [
     "RefsPatch",
     "Str200",
     "Title",
+    "out_of",
 ]
+
+
+def out_of(struct: type[S], source: Any, **given: Any) -> S:
+    """``struct`` filled field by field from ``source`` (a row, or any object with the
+    fields as attributes), ``given`` first: ``out_of(PlanOut, row, total=total)``. A field
+    neither has keeps its default (msgspec refuses a missing required one)."""
+    values: dict[str, Any] = {}
+    for field in struct.__struct_fields__:
+        if field in given:
+            values[field] = given[field]
+        elif isinstance(source, Mapping):
+            if field in source:
+                values[field] = source[field]
+        elif hasattr(source, field):
+            values[field] = getattr(source, field)
+    return struct(**values)
 
 
 # Bases of a record's request and answer shapes. A plugin's struct inherits one and adds its

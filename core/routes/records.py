@@ -39,6 +39,7 @@ from core.errors import READ_ONLY, RECORD_NOT_FOUND, Forbidden, NotFound
 from core.listing import Limit, Offset, UpdatedSince, page_of
 from core.plugins import await_me_maybe
 from core.records.service import RecordService
+from core.records.shapes import out_of
 from core.web import AuthUser
 
 Q = Annotated[str | None, QueryParameter(required=False, max_length=200,
@@ -51,8 +52,7 @@ TextFilter = Annotated[str | None, QueryParameter(required=False, max_length=32)
 
 
 def converter(out: type[msgspec.Struct]) -> Callable[[dict[str, Any]], Any]:
-    fields = out.__struct_fields__
-    return lambda row: out(**{f: row[f] for f in fields})
+    return lambda row: out_of(out, row)
 
 
 async def check_open(service: RecordService, user: Any, row: dict[str, Any], write: bool) -> None:

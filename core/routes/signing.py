@@ -8,15 +8,40 @@ answers the same way, so the shape is built here once.
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any, TypeVar
 
-from litestar import Response
+import msgspec
+from litestar import Request, Response
+from litestar.params import PathParameter
 from litestar.status_codes import HTTP_202_ACCEPTED
 
+from core.approvals import MAX_LINK_TOKEN
 from core.contracts import SecondFactorDecision
+from core.records.shapes import Email
 from core.routes.schemas import SecondFactorOut
 
 T = TypeVar("T")
+
+LinkToken = Annotated[str, PathParameter(min_length=1, max_length=MAX_LINK_TOKEN)]
+"""The token of a link e-mailed to a customer (``/{token:str}``): the link is the key."""
+
+ChallengeId = Annotated[str, msgspec.Meta(min_length=1, max_length=128)]
+"""The challenge a repeated call answers, after its SMS code was verified."""
+
+
+class LinkSignIn(msgspec.Struct, forbid_unknown_fields=True):
+    """Who approves or accepts through an e-mailed link (a quote, a payment plan)."""
+
+    name: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+    email: Email
+    # Given when re-submitting after the SMS code was entered for this challenge.
+    challenge_id: ChallengeId | None = None
+
+
+LinkStep = Callable[[str, str, str, str | None, str], Awaitable[tuple[str, Any]]]
+"""A service signing by link: ``(token, name, email, challenge_id, user_agent)`` answering
+``("second_factor_required", decision)`` or ``(done, value)``."""
 
 
 def second_factor_out(decision: SecondFactorDecision) -> SecondFactorOut:
@@ -35,3 +60,19 @@ def second_factor_required(out: type[T], decision: SecondFactorDecision | None, 
         raise ValueError("a step without its result must answer the challenge it waits for")
     body = out(status="second_factor_required", second_factor=second_factor_out(decision), **fields)  # type: ignore[call-arg]
     return Response(body, status_code=HTTP_202_ACCEPTED)
+
+
+async def sign_by_link(
+    request: Request[Any, Any, Any],
+    step: LinkStep,
+    token: str,
+    data: LinkSignIn,
+    out: type[T],
+    done: Callable[[Any], T],
+) -> Response[T]:
+    """Run ``step`` for the signer ``data`` of the link ``token``: ``202`` with the challenge
+    while it waits for an SMS code (:func:`second_factor_required`), else ``done(value)``."""
+    outcome, value = await step(token, data.name, data.email, data.challenge_id, request.headers.get("user-agent", ""))
+    if outcome == "second_factor_required":
+        return second_factor_required(out, value)
+    return Response(done(value))

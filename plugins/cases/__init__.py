@@ -7,42 +7,7 @@ customer conversations on a case are core activity (``/api/activity/cases/case/{
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
+from core.plugins import answer_from, module_hooks
 
-from core.contracts import ModuleInfo, RecordSpec
-from core.plugins import hookimpl
-
-NAME = "cases"
-
-
-@hookimpl
-def describe_module() -> ModuleInfo:
-    return ModuleInfo(
-        name=NAME,
-        label_sv="Ärenden",
-        label_en="Cases",
-        description_sv="Ärenden och serviceärenden med kund, kontaktperson och slutkund.",
-        description_en="Cases and service cases with customer, contact person and end customer.",
-        area="workcloud",
-    )
-
-
-@hookimpl
-def register_piccolo_apps() -> Sequence[str]:
-    return ["plugins.cases.piccolo_app"]
-
-
-@hookimpl
-def register_routes() -> Sequence[Any]:
-    from plugins.cases.pages import pages
-    from plugins.cases.routes import route_handlers
-
-    return [*route_handlers(), *pages()]
-
-
-@hookimpl
-def declare_records() -> Sequence[RecordSpec]:
-    from plugins.cases.records import CASE
-
-    return [CASE]
+describe_module, register_piccolo_apps, register_routes = module_hooks(__name__)
+declare_records = answer_from(f"{__name__}.records", "RECORDS")

@@ -10,7 +10,18 @@ from __future__ import annotations
 from typing import Any
 
 from core.auth import SessionUser
-from core.pages.records import Column, Input, ListFilter, RecordPages, Texts, module_settings_pages
+from core.pages.records import (
+    OPEN_CLOSED,
+    TITLE_INPUT,
+    Column,
+    Input,
+    ListFilter,
+    RecordPages,
+    Texts,
+    module_settings_pages,
+    record_columns,
+    status_filter,
+)
 from core.secondfactor import describe_person
 from plugins.cases import services
 from plugins.cases.schemas import CaseIn, CasePatch
@@ -21,7 +32,7 @@ def _(message: str) -> str:
 
 
 KINDS = {"case": _("Case"), "service": _("Service case")}
-STATUSES = {"open": _("Open"), "closed": _("Closed")}
+STATUSES = OPEN_CLOSED
 TEXT = ("title", "end_customer_name", "end_customer_address", "end_customer_phone", "end_customer_email")
 
 
@@ -51,14 +62,10 @@ class CasePages(RecordPages):
         anonymized=_("This case is anonymized."), deleted=_("This case is deleted."), status_id="case-status",
     )
     statuses = STATUSES
-    columns = (
-        Column("number", _("Number")), Column("title", _("Title"), "link"),
-        Column("kind", _("Kind"), choices=KINDS), Column("status", _("Status"), choices=STATUSES),
-        Column("created_at", _("Created"), "date"),
-    )
-    list_filters = (ListFilter("status", _("Status"), STATUSES), ListFilter("kind", _("Kind"), KINDS))
+    columns = record_columns(STATUSES, Column("kind", _("Kind"), choices=KINDS))
+    list_filters = (status_filter(STATUSES), ListFilter("kind", _("Kind"), KINDS))
     inputs = (
-        Input("title", _("Title"), required=True, maxlength=200),
+        TITLE_INPUT,
         Input("kind", _("Kind"), "select", choices=KINDS),
         Input("number", _("Case number"), "number", hint=_("Leave empty to get the next free number."),
               attrs='min="1"'),

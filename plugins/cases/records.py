@@ -81,3 +81,6 @@ CASE = RecordSpec(
     ),
     can_open=any_employee,
 )
+
+# What the plugin declares (declare_records).
+RECORDS = (CASE,)

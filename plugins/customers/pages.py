@@ -10,13 +10,12 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from litestar import Request, Response
-from litestar.exceptions import ClientException
 from litestar.params import FromPath
 
 from core.auth import SessionUser
 from core.errors import GallraError
 from core.pages import page_get, page_post, page_user, read_form, redirect, render, t_for
-from core.pages.forms import error_of, struct_from_form
+from core.pages.forms import REFUSED, error_of, struct_from_form
 from core.pages.records import RecordPages, module_settings_pages
 from plugins.customers import services
 from plugins.customers.schemas import ContactIn, ContactPatch, CustomerIn, CustomerPatch
@@ -106,7 +105,7 @@ class CustomerPages(RecordPages):
         row = await self._row(user, customer_id)
         try:
             await portal.invite(user.tenant_id, "customer", customer_id, None)
-        except (GallraError, ClientException) as exc:
+        except REFUSED as exc:
             return await self._show(request, user, row, error_of(exc, t), 409)
         return redirect(f"/customers/{customer_id}", t.gettext("The invitation to the customer portal is sent."))
 

@@ -7,49 +7,12 @@ Activity (comments, notes, ...) on an order is core activity
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
-from core.contracts import ModuleInfo, RecordSpec
-from core.plugins import hookimpl
+from core.plugins import answer_from, hookimpl, module_hooks
 
-NAME = "orders"
-
-
-@hookimpl
-def describe_module() -> ModuleInfo:
-    return ModuleInfo(
-        name=NAME,
-        label_sv="Order",
-        label_en="Orders",
-        description_sv=(
-            "Order som fakturaunderlag med artikelrader, kommentarsrader och fakturakommentar."
-        ),
-        description_en=(
-            "Orders as the invoicing basis with article lines, comment rows and an invoice comment."
-        ),
-        area="workcloud",
-    )
-
-
-@hookimpl
-def register_piccolo_apps() -> Sequence[str]:
-    return ["plugins.orders.piccolo_app"]
-
-
-@hookimpl
-def register_routes() -> Sequence[Any]:
-    from plugins.orders.pages import pages
-    from plugins.orders.routes import route_handlers
-
-    return [*route_handlers(), *pages()]
-
-
-@hookimpl
-def declare_records() -> Sequence[RecordSpec]:
-    from plugins.orders.records import ORDER, ORDER_COMMENT, ORDER_LINE
-
-    return [ORDER, ORDER_LINE, ORDER_COMMENT]
+describe_module, register_piccolo_apps, register_routes = module_hooks(__name__)
+declare_records = answer_from(f"{__name__}.records", "RECORDS")
 
 
 @hookimpl

@@ -15,7 +15,18 @@ from core.errors import GallraError
 from core.pages import page_post, page_user, read_form, redirect, t_for
 from core.pages.forms import error_of, struct_from_form
 from core.pages.pickers import customer_name
-from core.pages.records import Column, Input, ListFilter, RecordPages, Texts, module_settings_pages
+from core.pages.records import (
+    OPEN_CLOSED,
+    TITLE_INPUT,
+    Column,
+    Input,
+    ListFilter,
+    RecordPages,
+    Texts,
+    module_settings_pages,
+    record_columns,
+    status_filter,
+)
 from plugins.orders import services
 from plugins.orders.schemas import OrderIn, OrderLineIn, OrderPatch
 
@@ -24,7 +35,7 @@ def _(message: str) -> str:
     return message
 
 
-STATUSES = {"open": _("Open"), "closed": _("Closed")}
+STATUSES = OPEN_CLOSED
 INVOICED = {"no": _("Not invoiced"), "yes": _("Invoiced")}
 EDIT_FIELDS = ("title", "number", "description", "customer_id", "contact_person_id", "customer_reference",
                "invoice_comment")
@@ -62,13 +73,10 @@ class OrderPages(RecordPages):
         delete_button=_("Delete the order"), settings=_("Settings for orders"), status_id="order-status",
     )
     statuses = STATUSES
-    columns = (
-        Column("number", _("Number")), Column("title", _("Title"), "link"),
-        Column("status", _("Status"), choices=STATUSES), Column("invoiced_at", _("Invoiced"), "date"),
-    )
-    list_filters = (ListFilter("status", _("Status"), STATUSES), ListFilter("invoiced", _("Invoicing"), INVOICED))
+    columns = (*record_columns(STATUSES, created=False), Column("invoiced_at", _("Invoiced"), "date"))
+    list_filters = (status_filter(STATUSES), ListFilter("invoiced", _("Invoicing"), INVOICED))
     inputs = (
-        Input("title", _("Title"), required=True, maxlength=200),
+        TITLE_INPUT,
         Input("number", _("Order number"), "number", attrs='min="1"', when="edit"),
         Input("description", _("Description"), "textarea"),
         Input("customer_id", type="customer"),

@@ -23,6 +23,7 @@ Decisions worth knowing:
 from __future__ import annotations
 
 from core.contracts import Field, Place, RecordSpec, RetentionRule, any_employee
+from core.records.columns import party_fields
 from plugins.orders.tables import Order, OrderComment, OrderLine
 
 RULE = "orders"
@@ -40,8 +41,7 @@ ORDER = RecordSpec(
     sort=("number", "title", "created_at", "updated_at", "closed_at", "invoiced_at"),
     default_sort="-number",
     fields=(
-        Field("customer_id", "customer_ref", "zero", "Kund", "Customer", rule=RULE),
-        Field("contact_person_id", "contact_ref", "zero", "Kontaktperson", "Contact person", rule=RULE),
+        *party_fields(RULE),
         Field("customer_reference", "name", "replace", "Er referens", "Customer's reference", rule=RULE),
         Field("invoice_comment", "free_text", "empty", "Fakturakommentar", "Invoice comment", rule=RULE),
         Field("created_by", "employee_ref", "zero", "Registrerad av", "Recorded by", search=False),
@@ -81,3 +81,6 @@ ORDER_COMMENT = RecordSpec(
               search=False),
     ),
 )
+
+# What the plugin declares (declare_records).
+RECORDS = (ORDER, ORDER_LINE, ORDER_COMMENT)

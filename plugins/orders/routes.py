@@ -10,6 +10,7 @@ from litestar import Controller, delete, get, patch, post
 from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
+from core.records.shapes import out_of
 from core.routes.records import converter, record_router
 from core.tenancy import get_scoped
 from core.web import AuthUser
@@ -29,11 +30,9 @@ from plugins.orders.tables import OrderComment, OrderLine
 
 
 def line_out(row: dict) -> OrderLineOut:
-    return OrderLineOut(
-        id=row["id"],
-        order_id=row["order_id"],
-        position=row["position"],
-        description=row["description"],
+    return out_of(
+        OrderLineOut,
+        row,
         quantity=services.from_milli(int(row["quantity_milli"])),
         unit_price=services.from_minor(int(row["unit_price_minor"])),
         amount=services.from_minor(services.line_amount_minor(row)),
@@ -42,9 +41,9 @@ def line_out(row: dict) -> OrderLineOut:
 
 async def order_out(row: dict) -> OrderOut:
     lines = await services.get_lines(int(row["tenant_id"]), int(row["id"]))
-    fields = {f: row[f] for f in OrderOut.__struct_fields__ if f not in ("lines", "total")}
-    return OrderOut(
-        **fields,
+    return out_of(
+        OrderOut,
+        row,
         lines=[line_out(r) for r in lines],
         total=services.from_minor(sum(services.line_amount_minor(r) for r in lines)),
     )

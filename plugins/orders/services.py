@@ -16,7 +16,7 @@ from piccolo.query.functions.aggregate import Max
 from core.db import atomic, utcnow
 from core.errors import Conflict, NotFound
 from core.eventlog import log_event
-from core.records import RecordService
+from core.records import RecordService, children_of
 from core.validation import FieldError, decimal_value
 from plugins.orders.records import INVOICED_VALUES, ORDER
 from plugins.orders.schemas import CommentIn, OrderIn, OrderLineIn, OrderLinePatch, OrderPatch
@@ -98,12 +98,7 @@ async def get_order(tenant_id: int, order_id: int) -> dict:
 
 
 async def get_lines(tenant_id: int, order_id: int) -> list[dict]:
-    return (
-        await OrderLine.select()
-        .where((OrderLine.tenant_id == tenant_id) & (OrderLine.order_id == order_id))
-        .order_by(OrderLine.position)
-        .order_by(OrderLine.id)
-    )
+    return (await children_of(OrderLine, "order_id", tenant_id, [order_id], dict, OrderLine.position))[order_id]
 
 
 def _title(value: str) -> str:
@@ -266,11 +261,7 @@ async def delete_line(tenant_id: int, order_id: int, line_id: int) -> dict:
 
 async def list_comments(tenant_id: int, order_id: int) -> list[dict]:
     await get_order(tenant_id, order_id)
-    return (
-        await OrderComment.select()
-        .where((OrderComment.tenant_id == tenant_id) & (OrderComment.order_id == order_id))
-        .order_by(OrderComment.id)
-    )
+    return (await children_of(OrderComment, "order_id", tenant_id, [order_id], dict))[order_id]
 
 
 async def add_comment(tenant_id: int, employee_id: int, order_id: int, data: CommentIn) -> dict:

@@ -10,56 +10,11 @@ are declared once, as record specs, in :mod:`plugins.privacy.gdpr`.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
+from core.plugins import answer_from, module_hooks
 
-from core.contracts import ModuleInfo, RecordSpec, TwoFactorContext
-from core.plugins import hookimpl
-
-NAME = "privacy"
-
-
-@hookimpl
-def describe_module() -> ModuleInfo:
-    return ModuleInfo(
-        name=NAME,
-        label_sv="GDPR",
-        label_en="GDPR",
-        description_sv=(
-            "Registerförteckning, incidentrapporter och kontaktpersoner för dataskydd."
-        ),
-        description_en=(
-            "Record of processing activities, incident reports and data-protection contacts."
-        ),
-        area="gdpr",
-    )
-
-
-@hookimpl
-def register_piccolo_apps() -> Sequence[str]:
-    return ["plugins.privacy.piccolo_app"]
-
-
-@hookimpl
-def register_routes() -> Sequence[Any]:
-    from plugins.privacy.pages import pages
-    from plugins.privacy.routes import route_handlers
-
-    return [*route_handlers(), *pages()]
-
-
-@hookimpl
-def declare_records() -> Sequence[RecordSpec]:
-    """Contact persons, incident reports, processing activities and signed inventory
-    versions: their personal data, retention rules, search places and record types are
-    derived from these specs (the module serves their routes and pages itself)."""
-    from plugins.privacy.gdpr import RECORDS
-
-    return RECORDS
-
-
-@hookimpl
-def declare_two_factor_contexts() -> Sequence[TwoFactorContext]:
-    from plugins.privacy.gdpr import TWO_FACTOR_CONTEXTS
-
-    return TWO_FACTOR_CONTEXTS
+describe_module, register_piccolo_apps, register_routes = module_hooks(__name__)
+# Contact persons, incident reports, processing activities and signed inventory versions:
+# their personal data, retention rules, search places and record types are derived from
+# these specs (the module serves their routes and pages itself).
+declare_records = answer_from(f"{__name__}.gdpr", "RECORDS")
+declare_two_factor_contexts = answer_from(f"{__name__}.gdpr", "TWO_FACTOR_CONTEXTS")

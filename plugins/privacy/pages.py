@@ -13,10 +13,8 @@ from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 from litestar import Request, Response
-from litestar.exceptions import ClientException
 from litestar.params import FromPath, QueryParameter
 
-from core.errors import GallraError
 from core.listing import Offset
 from core.pages import (
     PageController,
@@ -30,7 +28,8 @@ from core.pages import (
     render,
     t_for,
 )
-from core.pages.forms import error_of, struct_from_form
+from core.pages.forms import REFUSED, error_of, struct_from_form
+from core.pages.records import OPEN_CLOSED
 from core.pages.routes import second_factor_context
 from plugins.privacy import services
 from plugins.privacy.routes import gdpr_user
@@ -62,7 +61,7 @@ class PrivacyPages(PageController):
         try:
             version, decision = await services.sign(user, note, form.get("challenge_id") or None,
                                                     request.headers.get("user-agent", ""))
-        except (GallraError, ClientException) as exc:
+        except REFUSED as exc:
             errors = error_of(exc, t)
             return await self._page(request, user, {"note": next(iter(errors.values()))}, form,
                                     getattr(exc, "status_code", 400))
@@ -83,7 +82,7 @@ def _(message: str) -> str:
     return message
 
 
-STATUSES = {"open": _("Open"), "closed": _("Closed")}
+STATUSES = OPEN_CLOSED
 DECISIONS = {"pending": _("Not decided yet"), "yes": _("Yes"), "no": _("No")}
 DEADLINE_STATES = {
     "pending": _("Running"), "overdue": _("Overdue: not reported within 72 hours"),
@@ -122,7 +121,7 @@ def _instant(value: str) -> datetime:
 
 
 def _refused(exc: Exception, t: Any) -> dict[str, str]:
-    if isinstance(exc, (GallraError, ClientException)) and exc.status_code in (403, 404):
+    if isinstance(exc, REFUSED) and exc.status_code in (403, 404):
         raise exc
     return error_of(exc, t)
 
@@ -202,7 +201,7 @@ class ActivityPages(PageController):
                 else:
                     saved = await services.edit_activity(user.tenant_id, int(row["id"]), data)  # type: ignore[arg-type]
                 return redirect(f"/privacy/activities#a-{saved['id']}", t.gettext("The processing activity is saved."))
-            except (GallraError, ClientException) as exc:
+            except REFUSED as exc:
                 errors = _refused(exc, t)
         return await self._form(request, user, row, shown, errors, 400)
 
@@ -329,7 +328,7 @@ class IncidentPages(PageController):
                     else:
                         saved = await services.edit_incident(user.tenant_id, int(row["id"]), data)  # type: ignore[arg-type]
                     return redirect(f"/privacy/incidents/{saved['id']}", t.gettext("The incident is saved."))
-                except (GallraError, ClientException) as exc:
+                except REFUSED as exc:
                     errors = _refused(exc, t)
         return await self._form(request, user, row, form, errors, 400)
 
@@ -386,7 +385,7 @@ class IncidentPages(PageController):
             else:
                 await services.delete_incident(user.tenant_id, incident_id)
                 return redirect("/privacy/incidents", t.gettext("The incident is deleted."))
-        except (GallraError, ClientException) as exc:
+        except REFUSED as exc:
             errors = _refused(exc, t)
             if step in ("authority", "subjects"):
                 errors = {(f"{step}.notified_at" if k.endswith("notified_at") else k): v for k, v in errors.items()}
@@ -466,7 +465,7 @@ class ContactPages(PageController):
                 else:
                     saved = await services.edit_contact(user.tenant_id, int(row["id"]), data)  # type: ignore[arg-type]
                 return redirect(f"/privacy/contacts#c-{saved['id']}", t.gettext("The contact person is saved."))
-            except (GallraError, ClientException) as exc:
+            except REFUSED as exc:
                 errors = _refused(exc, t)
         return await self._page(request, user, "privacy/contact_form.html",
                                 {"c": row, "values": form, "errors": errors}, 400)

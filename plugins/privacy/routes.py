@@ -23,6 +23,7 @@ from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
 from core.auth import SessionUser
 from core.listing import Limit, Offset
+from core.records.shapes import out_of
 from core.routes.signing import second_factor_required
 from core.web import AuthUser
 from plugins.privacy import export, services
@@ -66,16 +67,12 @@ def gdpr_user(user: SessionUser) -> SessionUser:
     return user
 
 
-def _out(struct: Any, values: dict) -> Any:
-    return struct(**{f: values[f] for f in struct.__struct_fields__ if f in values})
-
-
 # --- processing activities ------------------------------------------------------------
 
 
 async def _activity_out(tenant_id: int, rows: list[dict]) -> list[ActivityOut]:
     system = await services.system_processing(tenant_id)
-    return [_out(ActivityOut, services.activity_dict(r, system)) for r in rows]
+    return [out_of(ActivityOut, services.activity_dict(r, system)) for r in rows]
 
 
 class ActivitiesController(Controller):
@@ -138,7 +135,7 @@ class ActivitiesController(Controller):
 
 
 def _version_out(row: dict, with_content: bool = True) -> VersionOut:
-    return _out(VersionOut, services.version_dict(row, with_content))
+    return out_of(VersionOut, services.version_dict(row, with_content))
 
 
 class InventoryController(Controller):
@@ -153,16 +150,7 @@ class InventoryController(Controller):
         facts = await services.system_processing(user.tenant_id)
         return SystemOut(
             modules=[
-                ModuleProcessing(
-                    module=f.module,
-                    label=f.label,
-                    enabled=f.enabled,
-                    data_subjects=f.data_subjects,
-                    personal_data=f.personal_data,
-                    fields=f.fields,
-                    retention=[RuleSummary(**r) for r in f.retention],
-                    retention_text=f.retention_text,
-                )
+                out_of(ModuleProcessing, f, retention=[RuleSummary(**r) for r in f.retention])
                 for f in facts.values()
             ]
         )
@@ -223,7 +211,7 @@ class InventoryController(Controller):
 
 
 def _incident_out(row: dict) -> IncidentOut:
-    return _out(IncidentOut, services.incident_dict(row))
+    return out_of(IncidentOut, services.incident_dict(row))
 
 
 class IncidentsController(Controller):
@@ -301,7 +289,7 @@ class IncidentsController(Controller):
 
 
 def _contact_out(row: dict) -> ContactOut:
-    return _out(ContactOut, services.contact_dict(row))
+    return out_of(ContactOut, services.contact_dict(row))
 
 
 class ContactsController(Controller):

@@ -4,39 +4,16 @@ this module: its hook implementations."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
-from core.contracts import ApprovalKind, ModuleInfo
-from core.plugins import anonymize_by, answer_from, hookimpl, piccolo_app_of, routes_of
+from core.approvals import approvals_by
+from core.plugins import anonymize_by, answer_from, module_hooks
 
 NAME = "projects"
 
-
-@hookimpl
-def describe_module() -> ModuleInfo:
-    return ModuleInfo(
-        name=NAME,
-        label_sv="Projekt",
-        label_en="Projects",
-        description_sv="Projekt med delprojekt, extrakostnader, betalplaner och partnerinbjudningar.",
-        description_en="Projects with sub-projects, extra costs, payment plans and partner invitations.",
-        area="workcloud",
-    )
-
-
-# What the plugin answers lives in its modules, imported at the first call (core.plugins).
-register_piccolo_apps = piccolo_app_of(__name__)
-register_routes = routes_of(__name__)
+describe_module, register_piccolo_apps, register_routes = module_hooks(__name__)
 # The one declaration of the project and its parts (personal data, retention, record types and
 # person-search places are derived from it).
 declare_records = answer_from(f"{__name__}.records", "RECORDS")
 declare_two_factor_contexts = answer_from(f"{__name__}.gdpr", "TWO_FACTOR_CONTEXTS")
 anonymize = anonymize_by(NAME, f"{__name__}.gdpr")
-
-
-@hookimpl
-def declare_kinds() -> Sequence[ApprovalKind]:
-    """The portal lists and decides this module's payment plans through this kind."""
-    from core.approvals import approval_kind
-
-    return [approval_kind("payment_plan", f"{__name__}.portal")]
+# The portal lists and decides this module's payment plans through this kind.
+declare_kinds = approvals_by("payment_plan", f"{__name__}.portal")

@@ -8,8 +8,8 @@ are declared once in :mod:`plugins.projects.records`.
 
 from __future__ import annotations
 
+from core.approvals import forget_links
 from core.contracts import AnonymizeContext, TwoFactorContext
-from core.db import raw
 
 TWO_FACTOR_CONTEXTS: list[TwoFactorContext] = [
     TwoFactorContext(
@@ -20,12 +20,6 @@ TWO_FACTOR_CONTEXTS: list[TwoFactorContext] = [
 
 async def anonymize(context: AnonymizeContext) -> None:
     """The approval links of the projects' payment plans die with the personal data."""
-    if not context.record_ids:
-        return
-    placeholders = ", ".join("{}" for _ in context.record_ids)
-    await raw(
-        "UPDATE project_payment_plan SET public_token_hash = NULL "
-        f"WHERE tenant_id = {{}} AND project_id IN ({placeholders})",
-        context.tenant_id,
-        *context.record_ids,
-    )
+    from plugins.projects.tables import PaymentPlan
+
+    await forget_links(PaymentPlan, context.tenant_id, context.record_ids, key="project_id")

@@ -8,19 +8,20 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal, InvalidOperation
-from typing import Annotated, Any
+from typing import Any
 
 from litestar import Request, Response
-from litestar.exceptions import ClientException, NotFoundException
-from litestar.params import FromPath, PathParameter
+from litestar.exceptions import NotFoundException
+from litestar.params import FromPath
 
 from core.auth import SessionUser
-from core.errors import GallraError
 from core.pages import PageController, page_get, page_post, page_user, read_form, redirect, render, t_for
-from core.pages.forms import error_of, struct_from_form
+from core.pages.forms import REFUSED, error_of, struct_from_form
 from core.pages.pickers import customer_name
-from core.pages.records import Column, Input, ListFilter, RecordPages, Texts, module_settings_pages
-from core.pages.routes import second_factor_context
+from core.pages.records import OPEN_CLOSED, TITLE_INPUT, Input, RecordPages, Texts, module_settings_pages
+from core.pages.signing import sign_by_link_page
+from core.routes.signing import LinkToken
+from core.web import PUBLIC
 from plugins.projects import services
 from plugins.projects.schemas import (
     ExtraCostIn,
@@ -30,11 +31,6 @@ from plugins.projects.schemas import (
     ProjectPatch,
     SubProjectIn,
 )
-
-REFUSED = (GallraError, ClientException)  # a service's refusal, shown on the page
-
-PUBLIC = {"public": True}
-Token = Annotated[str, PathParameter(min_length=1, max_length=128)]
 
 
 def _(message: str) -> str:
@@ -60,33 +56,22 @@ class PublicPlanPages(PageController):
         )
 
     @page_get("/{token:str}", opt=PUBLIC)
-    async def show(self, request: Request[Any, Any, Any], token: Token) -> Response[Any]:
+    async def show(self, request: Request[Any, Any, Any], token: LinkToken) -> Response[Any]:
         return await self._show(request, token)
 
     @page_post("/{token:str}/approve", opt=PUBLIC)
-    async def approve(self, request: Request[Any, Any, Any], token: Token) -> Response[Any]:
-        form = await read_form(request)
-        t = t_for(request, None)
-        values = {"name": form.get("name", "")[:200], "email": form.get("email", "")[:254]}
-        try:
-            outcome, value = await services.approve_public_plan(
-                token, values["name"], values["email"], form.get("challenge_id") or None,
-                request.headers.get("user-agent", ""),
-            )
-        except REFUSED as exc:
-            return await self._show(request, token, error_of(exc, t), values, getattr(exc, "status_code", 400))
-        if outcome == "second_factor_required":
-            return await render(request, "second_factor.html", second_factor_context(
-                value, f"/projects/public/payment-plans/{token}/approve", values, "sign",
-                t.gettext("Approve the payment plan")), user=None)
-        return redirect(
-            f"/projects/public/payment-plans/{token}", t.gettext("Thank you: the payment plan is approved.")
+    async def approve(self, request: Request[Any, Any, Any], token: LinkToken) -> Response[Any]:
+        return await sign_by_link_page(
+            request, services.approve_public_plan, token,
+            lambda errors, values, status: self._show(request, token, errors, values, status),
+            f"/projects/public/payment-plans/{token}/approve",
+            _("Approve the payment plan"), _("Thank you: the payment plan is approved."),
         )
 
 
 # --- the organization's side -----------------------------------------------------------
 
-PROJECT_STATUSES = {"open": _("Open"), "closed": _("Closed")}
+PROJECT_STATUSES = OPEN_CLOSED
 INSTALLMENT_ROWS = 4
 DELETED = _("This project is deleted and cannot be changed.")
 NOT_OPEN = _("Only an open project can be changed; reopen it first.")
@@ -132,13 +117,8 @@ class ProjectPages(RecordPages):
         status_id="project-status",
     )
     statuses = PROJECT_STATUSES
-    columns = (
-        Column("number", _("Number")), Column("title", _("Title"), "link"),
-        Column("status", _("Status"), choices=PROJECT_STATUSES), Column("created_at", _("Created"), "date"),
-    )
-    list_filters = (ListFilter("status", _("Status"), PROJECT_STATUSES),)
     inputs = (
-        Input("title", _("Title"), required=True, maxlength=200),
+        TITLE_INPUT,
         Input("customer_id", type="customer"),
         Input("contact_person_id", _("Contact person id"), "number", attrs='min="0"', when="edit"),
         Input("email", _("E-mail"), "email", maxlength=254),

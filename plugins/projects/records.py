@@ -17,6 +17,7 @@ Decisions worth knowing:
 from __future__ import annotations
 
 from core.contracts import Field, Place, RecordSpec, RetentionRule, any_employee
+from core.records.columns import party_fields
 from plugins.projects.tables import ExtraCost, Installment, PartnerInvitation, PaymentPlan, Project, SubProject
 
 RULE = "projects"
@@ -33,8 +34,7 @@ PROJECT = RecordSpec(
     sort=("number", "title", "created_at", "updated_at", "closed_at"), default_sort="-id",
     fields=(
         Field("title", "free_text", "replace", "Rubrik", "Title", rule=RULE),
-        Field("customer_id", "customer_ref", "zero", "Kund", "Customer", rule=RULE),
-        Field("contact_person_id", "contact_ref", "zero", "Kontaktperson", "Contact person", rule=RULE),
+        *party_fields(RULE),
         Field("end_customer_name", "name", "empty", "Slutkundens namn", "End customer's name", rule=RULE),
         Field("end_customer_address", "address", "empty", "Slutkundens adress", "End customer's address",
               rule=RULE),

@@ -13,12 +13,12 @@ from litestar.params import JSONBody, PathParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
 from core.gdpr.routes import module_settings_router
+from core.records.shapes import out_of
 from core.routes.records import record_router
-from core.routes.signing import second_factor_required
-from core.web import AuthUser
+from core.routes.signing import LinkSignIn, LinkToken, sign_by_link
+from core.web import PUBLIC, AuthUser
 from plugins.projects import services
 from plugins.projects.schemas import (
-    ApproveIn,
     ApproveOut,
     ExtraCostIn,
     ExtraCostOut,
@@ -42,10 +42,8 @@ from plugins.projects.schemas import (
 from plugins.projects.tables import ExtraCost, Installment, PartnerInvitation, PaymentPlan, SubProject
 
 Id = Annotated[int, PathParameter(ge=1, le=2_147_483_647)]
-Token = Annotated[str, PathParameter(min_length=1, max_length=128)]
 # Public routes: no session needed; the module guard leaves them to the handler, which
 # refuses plans of tenants that turned the module off.
-PUBLIC = {"public": True}
 TAGS = ["projects"]
 
 
@@ -145,33 +143,25 @@ class PublicPaymentPlansController(Controller):
     tags = TAGS
 
     @get("/{token:str}", opt=PUBLIC)
-    async def show(self, token: Token) -> PublicPlanOut:
+    async def show(self, token: LinkToken) -> PublicPlanOut:
         """The payment plan behind a customer's link, without login (the token is the key)."""
         plan, project, organization, installments = await services.view_public_plan(token)
         out = services.plan_out(plan, installments)
-        return PublicPlanOut(
-            organization=organization,
-            project_number=project["number"],
-            title=out.title,
-            status=out.status,
-            total=out.total,
-            installments=installments,
-            approved_at=out.approved_at,
+        return out_of(
+            PublicPlanOut, out, organization=organization, project_number=project["number"],
             can_approve=out.status == "sent",
         )
 
     @post("/{token:str}/approve", status_code=HTTP_200_OK, opt=PUBLIC)
     async def approve(
-        self, request: Request[Any, Any, Any], token: Token, data: JSONBody[ApproveIn]
+        self, request: Request[Any, Any, Any], token: LinkToken, data: JSONBody[LinkSignIn]
     ) -> Response[ApproveOut]:
         """Approve the plan. With SMS signing on, the first answer is 202 with a challenge;
         enter the code, then send the same request again with its challenge_id."""
-        outcome, value = await services.approve_public_plan(
-            token, data.name, data.email, data.challenge_id, request.headers.get("user-agent", "")
+        return await sign_by_link(
+            request, services.approve_public_plan, token, data, ApproveOut,
+            lambda at: ApproveOut(status="approved", approved_at=at),
         )
-        if outcome == "second_factor_required":
-            return second_factor_required(ApproveOut, value)
-        return Response(ApproveOut(status="approved", approved_at=value))
 
 
 def route_handlers() -> list[Any]:

@@ -18,7 +18,6 @@ from core.routes.schemas import SecondFactorOut  # the challenge, as the core AP
 LongText = Annotated[str, msgspec.Meta(max_length=10_000)]
 LineText = Annotated[str, msgspec.Meta(max_length=500)]
 Address = Annotated[str, msgspec.Meta(max_length=300)]
-ChallengeId = Annotated[str, msgspec.Meta(min_length=1, max_length=128)]
 InvitationStatus = Literal["invited", "accepted", "declined"]
 
 
@@ -99,13 +98,6 @@ class PaymentPlanPatch(msgspec.Struct, forbid_unknown_fields=True):
 class SendIn(msgspec.Struct, forbid_unknown_fields=True):
     email: Email
     message: Annotated[str, msgspec.Meta(max_length=2000)] = ""
-
-
-class ApproveIn(msgspec.Struct, forbid_unknown_fields=True):
-    name: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
-    email: Email
-    # Given when re-submitting after the SMS code was entered for this challenge.
-    challenge_id: ChallengeId | None = None
 
 
 class SubProjectOut(msgspec.Struct):

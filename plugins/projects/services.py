@@ -8,19 +8,18 @@ No HTTP here: every refusal is a :mod:`core.errors` exception with a code.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from decimal import Decimal
 from typing import Any
 
 from piccolo.table import Table
 
-from core.approvals import approver_values, email_link, sign_by_link
+from core.approvals import approver_values, row_by_link, send_link, sign_by_link
 from core.db import atomic, bind_tenant, utcnow
 from core.errors import RECORD_NOT_FOUND, Conflict, Label, NotFound
 from core.eventlog import log_event
 from core.plugins import get_host
-from core.records import RecordService
-from core.security import new_token, token_hash
+from core.records import RecordService, children_of
+from core.records.shapes import out_of
 from core.tables import Tenant
 from core.tenancy import enabled_modules
 from core.validation import FieldError, decimal_value, normalize_email, normalize_phone
@@ -49,7 +48,6 @@ CENT = Decimal("0.01")
 MAX_AMOUNT = Decimal("1000000000")
 # The page the customer opens (plugins/projects/pages.py); the API is under /api/projects/public.
 PUBLIC_PATH = "/projects/public/payment-plans/{token}"
-MAX_TOKEN_LENGTH = 128
 
 
 def _(message: str) -> str:
@@ -137,61 +135,34 @@ def _money(value: Any) -> Decimal:
 
 
 def project_out(row: dict[str, Any]) -> ProjectOut:
-    return ProjectOut(**{f: row[f] for f in ProjectOut.__struct_fields__})
+    return out_of(ProjectOut, row)
 
 
 def sub_out(row: dict[str, Any]) -> SubProjectOut:
-    return SubProjectOut(**{f: row[f] for f in SubProjectOut.__struct_fields__})
+    return out_of(SubProjectOut, row)
 
 
 def cost_out(row: dict[str, Any]) -> ExtraCostOut:
-    return ExtraCostOut(
-        id=row["id"], project_id=row["project_id"], description=row["description"],
-        amount=_money(row["amount"]), created_at=row["created_at"],
-    )
+    return out_of(ExtraCostOut, row, amount=_money(row["amount"]))
 
 
 def invitation_out(row: dict[str, Any]) -> InvitationOut:
-    return InvitationOut(**{f: row[f] for f in InvitationOut.__struct_fields__})
+    return out_of(InvitationOut, row)
 
 
 def installment_out(row: dict[str, Any]) -> InstallmentOut:
-    return InstallmentOut(
-        id=row["id"], due_date=row["due_date"], amount=_money(row["amount"]), description=row["description"]
-    )
+    return out_of(InstallmentOut, row, amount=_money(row["amount"]))
 
 
 async def installments_of(tenant_id: int, plan_ids: list[int]) -> dict[int, list[InstallmentOut]]:
-    out: dict[int, list[InstallmentOut]] = defaultdict(list)
-    if not plan_ids:
-        return out
-    rows = (
-        await Installment.select()
-        .where((Installment.tenant_id == tenant_id) & Installment.payment_plan_id.is_in(plan_ids))
-        .order_by(Installment.due_date)
-        .order_by(Installment.id)
+    return await children_of(
+        Installment, "payment_plan_id", tenant_id, plan_ids, installment_out, Installment.due_date
     )
-    for row in rows:
-        out[row["payment_plan_id"]].append(installment_out(row))
-    return out
 
 
 def plan_out(row: dict[str, Any], installments: list[InstallmentOut]) -> PaymentPlanOut:
-    return PaymentPlanOut(
-        id=row["id"],
-        project_id=row["project_id"],
-        title=row["title"],
-        status=row["status"],
-        sent_to_email=row["sent_to_email"],
-        approver_name=row["approver_name"],
-        approver_email=row["approver_email"],
-        approver_phone=row["approver_phone"],
-        approved_at=row["approved_at"],
-        sent_at=row["sent_at"],
-        created_at=row["created_at"],
-        total=sum((i.amount for i in installments), Decimal("0.00")).quantize(CENT),
-        installments=installments,
-    )
+    total = sum((i.amount for i in installments), Decimal("0.00")).quantize(CENT)
+    return out_of(PaymentPlanOut, row, total=total, installments=installments)
 
 
 async def load_plan(tenant_id: int, plan_id: int) -> PaymentPlanOut:
@@ -220,8 +191,9 @@ async def output(row: dict[str, Any]) -> ProjectDetailOut:
     invitations = await _children(PartnerInvitation, tenant_id, project_id)
     installments = await installments_of(tenant_id, [p["id"] for p in plans])
     cost_items = [cost_out(c) for c in costs]
-    return ProjectDetailOut(
-        **{f: row[f] for f in ProjectOut.__struct_fields__},
+    return out_of(
+        ProjectDetailOut,
+        row,
         extra_costs_total=sum((c.amount for c in cost_items), Decimal("0.00")).quantize(CENT),
         sub_projects=[sub_out(s) for s in subs],
         extra_costs=cost_items,
@@ -482,18 +454,8 @@ async def send_plan(tenant_id: int, plan_id: int, email: str, message: str) -> P
     async with atomic():
         row = await _changeable_plan(tenant_id, plan_id)
         project = await PROJECTS.get(tenant_id, int(row["project_id"]))
-        token = new_token()
-        now = utcnow()
-        await PaymentPlan.update(
-            {
-                PaymentPlan.status: "sent",
-                PaymentPlan.sent_at: now,
-                PaymentPlan.sent_to_email: address,
-                PaymentPlan.public_token_hash: token_hash(token),
-            }
-        ).where(_child_where(PaymentPlan, tenant_id, plan_id))
-        await email_link(tenant_id, address, PUBLIC_PATH.format(token=token), message, EMAIL,
-                         number=project["number"], title=row["title"])
+        await send_link(PaymentPlan, _child_where(PaymentPlan, tenant_id, plan_id), tenant_id, address, PUBLIC_PATH,
+                        message, EMAIL, number=project["number"], title=row["title"])
         await _log(tenant_id, "payment_plan_sent", int(row["project_id"]))
         return await load_plan(tenant_id, plan_id)
 
@@ -501,9 +463,7 @@ async def send_plan(tenant_id: int, plan_id: int, email: str, message: str) -> P
 async def find_public_plan(token: str) -> tuple[dict[str, Any], dict[str, Any]]:
     """The plan and project behind an approval token, or 404 (unknown token, a deleted,
     closed or anonymized project, or a tenant that turned the projects module off)."""
-    if not token or len(token) > MAX_TOKEN_LENGTH:
-        raise NotFound(LINK_INVALID, code="payment_plan.link_invalid")
-    plan = await PaymentPlan.select().where(PaymentPlan.public_token_hash == token_hash(token)).first()
+    plan = await row_by_link(PaymentPlan, token)
     if plan is None:
         raise NotFound(LINK_INVALID, code="payment_plan.link_invalid")
     tenant_id = int(plan["tenant_id"])

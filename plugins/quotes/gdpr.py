@@ -7,8 +7,8 @@ and person-search places) are declared once in :mod:`plugins.quotes.records`.
 
 from __future__ import annotations
 
+from core.approvals import forget_links
 from core.contracts import AnonymizeContext, TwoFactorContext
-from core.db import raw
 
 TWO_FACTOR_CONTEXTS: list[TwoFactorContext] = [
     TwoFactorContext(
@@ -19,11 +19,6 @@ TWO_FACTOR_CONTEXTS: list[TwoFactorContext] = [
 
 async def anonymize(context: AnonymizeContext) -> None:
     """The public link dies with the personal data: forget its token hash."""
-    if not context.record_ids:
-        return
-    placeholders = ", ".join("{}" for _ in context.record_ids)
-    await raw(
-        f"UPDATE quote SET public_token_hash = NULL WHERE tenant_id = {{}} AND id IN ({placeholders})",
-        context.tenant_id,
-        *context.record_ids,
-    )
+    from plugins.quotes.tables import Quote
+
+    await forget_links(Quote, context.tenant_id, context.record_ids)

@@ -7,27 +7,21 @@ the key; no login. Built on :mod:`plugins.quotes.services`."""
 from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
-from typing import Annotated, Any
+from typing import Any
 
 from litestar import Request, Response
-from litestar.exceptions import ClientException
-from litestar.params import FromPath, PathParameter
+from litestar.params import FromPath
 
 from core.auth import SessionUser
-from core.errors import GallraError
 from core.pages import PageController, page_get, page_post, page_user, read_form, redirect, render, t_for
-from core.pages.forms import error_of
+from core.pages.forms import REFUSED, error_of
 from core.pages.pickers import customer_name
-from core.pages.records import Column, Input, ListFilter, RecordPages, Texts, module_settings_pages
-from core.pages.routes import second_factor_context
-from core.web import client_ip
+from core.pages.records import TITLE_INPUT, Input, RecordPages, Texts, module_settings_pages
+from core.pages.signing import sign_by_link_page
+from core.routes.signing import LinkToken
+from core.web import PUBLIC, client_ip
 from plugins.quotes import services
 from plugins.quotes.schemas import LineIn, QuoteIn, QuotePatch
-
-REFUSED = (GallraError, ClientException)  # a service's refusal, shown on the page
-
-PUBLIC = {"public": True}
-Token = Annotated[str, PathParameter(min_length=1, max_length=128)]
 
 
 def _(message: str) -> str:
@@ -63,27 +57,16 @@ class PublicQuotePages(PageController):
         )
 
     @page_get("/{token:str}", opt=PUBLIC)
-    async def show(self, request: Request[Any, Any, Any], token: Token) -> Response[Any]:
+    async def show(self, request: Request[Any, Any, Any], token: LinkToken) -> Response[Any]:
         return await self._show(request, token)
 
     @page_post("/{token:str}/accept", opt=PUBLIC)
-    async def accept(self, request: Request[Any, Any, Any], token: Token) -> Response[Any]:
-        form = await read_form(request)
-        t = t_for(request, None)
-        values = {"name": form.get("name", "")[:200], "email": form.get("email", "")[:254]}
-        try:
-            outcome, value = await services.accept_public(
-                token, values["name"], values["email"], form.get("challenge_id") or None,
-                request.headers.get("user-agent", ""),
-            )
-        except REFUSED as exc:
-            return await self._show(request, token, error_of(exc, t), values,
-                                    getattr(exc, "status_code", 400))
-        if outcome == "second_factor_required":
-            return await render(request, "second_factor.html", second_factor_context(
-                value, f"/quotes/public/{token}/accept", values, "sign", t.gettext("Accept the quote"),
-            ), user=None)
-        return redirect(f"/quotes/public/{token}", t.gettext("Thank you: the quote is accepted."))
+    async def accept(self, request: Request[Any, Any, Any], token: LinkToken) -> Response[Any]:
+        return await sign_by_link_page(
+            request, services.accept_public, token,
+            lambda errors, values, status: self._show(request, token, errors, values, status),
+            f"/quotes/public/{token}/accept", _("Accept the quote"), _("Thank you: the quote is accepted."),
+        )
 
 
 # --- the organization's side -----------------------------------------------------------
@@ -122,13 +105,8 @@ class QuotePages(RecordPages):
         anonymized=_("This quote is anonymized."), deleted=_("This quote is deleted."), status_id="quote-status",
     )
     statuses = STATUS_LABELS
-    columns = (
-        Column("number", _("Number")), Column("title", _("Title"), "link"),
-        Column("status", _("Status"), choices=STATUS_LABELS), Column("created_at", _("Created"), "date"),
-    )
-    list_filters = (ListFilter("status", _("Status"), STATUS_LABELS),)
     inputs = (
-        Input("title", _("Title"), required=True, maxlength=200),
+        TITLE_INPUT,
         Input("description", _("Description"), "textarea"),
         Input("customer_id", type="customer"),
         Input("contact_person_id", _("Contact person id"), "number", attrs='min="0"'),

@@ -19,6 +19,7 @@ Decisions worth knowing:
 from __future__ import annotations
 
 from core.contracts import Field, Place, RecordSpec, RetentionRule, any_employee
+from core.records.columns import party_fields
 from plugins.quotes.tables import Quote, QuoteLine, QuoteView
 
 RULE = "quotes"
@@ -44,8 +45,7 @@ QUOTE = RecordSpec(
     choices=(("status", STATUSES),),
     sort=("number", "title", "valid_until", "created_at", "updated_at"), default_sort="-id",
     fields=(
-        Field("customer_id", "customer_ref", "zero", "Kund", "Customer", rule=RULE),
-        Field("contact_person_id", "contact_ref", "zero", "Kontaktperson", "Contact person", rule=RULE),
+        *party_fields(RULE),
         Field("sent_to_email", "email", "empty", "Skickad till e-post", "Sent to e-mail", rule=RULE),
         Field("approver_name", "name", "empty", "Godkänd av", "Accepted by", rule=RULE),
         Field("approver_email", "email", "empty", "Godkännarens e-post", "Approver's e-mail", rule=RULE),

@@ -13,12 +13,12 @@ from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
 from core.gdpr.routes import module_settings_router
 from core.listing import Limit, Offset
+from core.records.shapes import out_of
 from core.routes.records import record_router
-from core.routes.signing import second_factor_required
-from core.web import AuthUser, client_ip
+from core.routes.signing import LinkSignIn, LinkToken, sign_by_link
+from core.web import PUBLIC, AuthUser, client_ip
 from plugins.quotes import services
 from plugins.quotes.schemas import (
-    AcceptIn,
     AcceptOut,
     LineIn,
     LineOut,
@@ -34,10 +34,8 @@ from plugins.quotes.schemas import (
 from plugins.quotes.tables import QuoteView
 
 Id = Annotated[int, PathParameter(ge=1, le=2_147_483_647)]
-Token = Annotated[str, PathParameter(min_length=1, max_length=128)]
 # Public routes: no session needed, and the module guard leaves them to the handler, which
 # refuses quotes of tenants that turned the module off.
-PUBLIC = {"public": True}
 
 
 def _view_out(row: dict[str, Any]) -> ViewOut:
@@ -108,35 +106,22 @@ class PublicQuotesController(Controller):
     tags = ("quotes",)
 
     @get("/{token:str}", opt=PUBLIC)
-    async def show(self, request: Request[Any, Any, Any], token: Token) -> PublicQuoteOut:
+    async def show(self, request: Request[Any, Any, Any], token: LinkToken) -> PublicQuoteOut:
         """The quote behind a customer's link, without login (the token is the key)."""
         row, organization, lines = await services.view_public(token, client_ip(request))
         out = services.quote_out(row, lines)
-        return PublicQuoteOut(
-            organization=organization,
-            number=out.number,
-            title=out.title,
-            description=out.description,
-            status=out.status,
-            valid_until=out.valid_until,
-            total=out.total,
-            lines=lines,
-            accepted_at=out.accepted_at,
-            can_accept=services.can_accept(row),
-        )
+        return out_of(PublicQuoteOut, out, organization=organization, can_accept=services.can_accept(row))
 
     @post("/{token:str}/accept", status_code=HTTP_200_OK, opt=PUBLIC)
     async def accept(
-        self, request: Request[Any, Any, Any], token: Token, data: JSONBody[AcceptIn]
+        self, request: Request[Any, Any, Any], token: LinkToken, data: JSONBody[LinkSignIn]
     ) -> Response[AcceptOut]:
         """Accept the quote. With SMS signing on, the first answer is 202 with a challenge;
         enter the code, then send the same request again with its challenge_id."""
-        outcome, value = await services.accept_public(
-            token, data.name, data.email, data.challenge_id, request.headers.get("user-agent", "")
+        return await sign_by_link(
+            request, services.accept_public, token, data, AcceptOut,
+            lambda at: AcceptOut(status="accepted", accepted_at=at),
         )
-        if outcome == "second_factor_required":
-            return second_factor_required(AcceptOut, value)
-        return Response(AcceptOut(status="accepted", accepted_at=value))
 
 
 def route_handlers() -> list[Any]:

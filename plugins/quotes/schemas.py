@@ -18,7 +18,6 @@ from core.routes.schemas import SecondFactorOut  # the challenge, as the core AP
 Text = Annotated[str, msgspec.Meta(max_length=10_000)]
 LineText = Annotated[str, msgspec.Meta(min_length=1, max_length=500)]
 Name = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
-ChallengeId = Annotated[str, msgspec.Meta(min_length=1, max_length=128)]
 
 
 class LineIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -51,13 +50,6 @@ class QuotePatch(RefsPatch, forbid_unknown_fields=True):
 class SendIn(msgspec.Struct, forbid_unknown_fields=True):
     email: Email
     message: Annotated[str, msgspec.Meta(max_length=2000)] = ""
-
-
-class AcceptIn(msgspec.Struct, forbid_unknown_fields=True):
-    name: Name
-    email: Email
-    # Given when re-submitting after the SMS code was entered for this challenge.
-    challenge_id: ChallengeId | None = None
 
 
 class LineOut(msgspec.Struct):

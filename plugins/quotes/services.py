@@ -7,18 +7,17 @@ No HTTP here: every refusal is a :mod:`core.errors` exception with a code.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from core.approvals import approver_values, email_link, sign_by_link
+from core.approvals import approver_values, row_by_link, send_link, sign_by_link
 from core.db import atomic, bind_tenant, utcnow
 from core.errors import RECORD_NOT_FOUND, Conflict, Label, NotFound
 from core.eventlog import log_event
 from core.plugins import get_host
-from core.records import RecordService
-from core.security import new_token, token_hash
+from core.records import RecordService, children_of
+from core.records.shapes import out_of
 from core.tables import Tenant
 from core.tenancy import enabled_modules
 from core.validation import FieldError, decimal_value, normalize_email
@@ -36,7 +35,6 @@ PUBLIC_PATH = "/quotes/public/{token}"
 EDITABLE = ("draft", "sent")
 SENDABLE = ("draft", "sent")
 CLOSABLE = ("draft", "sent", "accepted", "declined")
-MAX_TOKEN_LENGTH = 128
 
 
 def _(message: str) -> str:
@@ -113,24 +111,12 @@ def line_out(row: dict[str, Any]) -> LineOut:
 
 
 async def lines_of(tenant_id: int, quote_ids: list[int]) -> dict[int, list[LineOut]]:
-    out: dict[int, list[LineOut]] = defaultdict(list)
-    if not quote_ids:
-        return out
-    rows = (
-        await QuoteLine.select()
-        .where((QuoteLine.tenant_id == tenant_id) & QuoteLine.quote_id.is_in(quote_ids))
-        .order_by(QuoteLine.position)
-        .order_by(QuoteLine.id)
-    )
-    for row in rows:
-        out[row["quote_id"]].append(line_out(row))
-    return out
+    return await children_of(QuoteLine, "quote_id", tenant_id, quote_ids, line_out, QuoteLine.position)
 
 
 def quote_out(row: dict[str, Any], lines: list[LineOut]) -> QuoteOut:
     total = sum((line.amount for line in lines), Decimal("0.00")).quantize(CENT)
-    fields = [f for f in QuoteOut.__struct_fields__ if f not in ("total", "lines")]
-    return QuoteOut(**{f: row[f] for f in fields}, total=total, lines=lines)
+    return out_of(QuoteOut, row, total=total, lines=lines)
 
 
 async def output(row: dict[str, Any]) -> QuoteOut:
@@ -276,19 +262,8 @@ async def send_quote(tenant_id: int, quote_id: int, email: str, message: str) ->
         )
         if not has_lines:
             raise Conflict(NO_LINES, code="quote.no_lines")
-        token = new_token()
-        now = utcnow()
-        await Quote.update(
-            {
-                Quote.status: "sent",
-                Quote.sent_at: now,
-                Quote.updated_at: now,
-                Quote.sent_to_email: address,
-                Quote.public_token_hash: token_hash(token),
-            }
-        ).where(_where(tenant_id, quote_id))
-        await email_link(tenant_id, address, PUBLIC_PATH.format(token=token), message, EMAIL,
-                         number=row["number"], title=row["title"])
+        await send_link(Quote, _where(tenant_id, quote_id), tenant_id, address, PUBLIC_PATH, message, EMAIL,
+                        number=row["number"], title=row["title"])
         await _log(tenant_id, "sent", quote_id)
         return await load_out(tenant_id, quote_id)
 
@@ -321,9 +296,7 @@ def _invalid_link() -> NotFound:
 async def find_public(token: str) -> dict[str, Any]:
     """The quote behind a public token, or 404 (unknown, voided, deleted, anonymized,
     or the tenant turned the quotes module off)."""
-    if not token or len(token) > MAX_TOKEN_LENGTH:
-        raise _invalid_link()
-    row = await Quote.select().where(Quote.public_token_hash == token_hash(token)).first()
+    row = await row_by_link(Quote, token)
     if (
         row is None
         or row["deleted_at"] is not None

@@ -11,40 +11,20 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from core.contracts import ModuleInfo, RecordSpec
-from core.plugins import hookimpl
+from core.plugins import answer_from, describes, hookimpl, module_info_of, piccolo_app_of
 
 NAME = "time"
 
-
-@hookimpl
-def describe_module() -> ModuleInfo:
-    return ModuleInfo(
-        name=NAME,
-        label_sv="Tid",
-        label_en="Time",
-        description_sv="Tidrapporter, utlägg, avvikelser och schema.",
-        description_en="Time reports, expenses, deviations and the schedule.",
-        area="time",
-    )
-
-
-@hookimpl
-def register_piccolo_apps() -> Sequence[str]:
-    return ["plugins.time.piccolo_app"]
+describe_module = describes(module_info_of(__name__))
+register_piccolo_apps = piccolo_app_of(__name__)
+declare_records = answer_from(f"{__name__}.records", "SPECS")
 
 
 @hookimpl
 def register_routes() -> Sequence[Any]:
+    """The module's routes and pages, and its settings (the core's module-settings router)."""
     from core.gdpr.routes import module_settings_router
     from plugins.time.pages import pages
     from plugins.time.routes import route_handlers
 
     return [*route_handlers(), module_settings_router(NAME), *pages()]
-
-
-@hookimpl
-def declare_records() -> Sequence[RecordSpec]:
-    from plugins.time.records import SPECS
-
-    return list(SPECS)

@@ -14,17 +14,15 @@ from collections.abc import Awaitable, Generator, Sequence
 from typing import Any
 
 from core.contracts import (
-    NotPersonal,
     OutgoingMessage,
     PersonContact,
     PersonKind,
-    RecordSpec,
     ScheduledJob,
     SecondFactorDecision,
     SecondFactorRequest,
     TwoFactorContext,
 )
-from core.plugins import hookimpl
+from core.plugins import answer_from, hookimpl, piccolo_app_of
 
 NAME = "twofactor"
 
@@ -32,9 +30,7 @@ EMPLOYEE_LOGIN = "employee_login"
 EMPLOYEE_RESET = "employee_reset"
 
 
-@hookimpl
-def register_piccolo_apps() -> Sequence[str]:
-    return ["plugins.twofactor.piccolo_app"]
+register_piccolo_apps = piccolo_app_of(__name__)
 
 
 @hookimpl
@@ -127,19 +123,9 @@ def send_sms(message: OutgoingMessage) -> Generator[None, Any, Awaitable[str] | 
     return send(message, answer)
 
 
-@hookimpl
-def declare_records() -> Sequence[RecordSpec]:
-    """Challenges, trusted devices, sends and wrong-code counters (plugins/twofactor/gdpr.py):
-    their personal data, fixed rules and places in person search."""
-    from plugins.twofactor.gdpr import records
-
-    return records()
-
-
-@hookimpl
-def declare_personal_data() -> Sequence[NotPersonal]:
-    """Only the organization's SMS settings, contexts and daily count: no records, nobody's
-    data, declared so that every text column is."""
-    from plugins.twofactor.gdpr import not_records
-
-    return not_records()
+# Challenges, trusted devices, sends and wrong-code counters (plugins/twofactor/gdpr.py): their
+# personal data, fixed rules and places in person search.
+declare_records = answer_from(f"{__name__}.gdpr", "records")
+# Only the organization's SMS settings, contexts and daily count: no records, nobody's data,
+# declared so that every text column is.
+declare_personal_data = answer_from(f"{__name__}.gdpr", "not_records")

@@ -21,6 +21,7 @@ from core.auth import find_tenant
 from core.errors import GallraError, problem_body
 from core.eventlog import log_event, log_system
 from core.problems import PROBLEM_JSON, translations_of
+from core.records.shapes import out_of
 from core.web import SESSION_COOKIE, AuthUser, client_ip, is_https, session_cookie, user_of
 from plugins.twofactor import services
 from plugins.twofactor.schemas import (
@@ -98,14 +99,7 @@ def _device_out(row: dict, current_token: str | None) -> DeviceOut:
     from core.security import token_hash
 
     current = bool(current_token) and len(current_token or "") <= 128
-    return DeviceOut(
-        id=row["id"],
-        label=row["label"],
-        created_at=row["created_at"],
-        expires_at=row["expires_at"],
-        last_used_at=row["last_used_at"],
-        current=current and token_hash(current_token or "") == row["token_hash"],
-    )
+    return out_of(DeviceOut, row, current=current and token_hash(current_token or "") == row["token_hash"])
 
 
 async def _scope(request: Request[Any, Any, Any], tenant: str | None) -> int | None:
@@ -181,14 +175,8 @@ class TwoFactorController(Controller):
             reason_sv=reason_sv,
             reason_en=reason_en,
             contexts=[
-                ContextOut(
-                    key=c.key,
-                    label_sv=c.label_sv,
-                    label_en=c.label_en,
-                    module=c.module,
-                    purpose=c.purpose,
-                    enabled=states.get(c.key, False),
-                    active=states.get(c.key, False) and cfg.sms_active,
+                out_of(
+                    ContextOut, c, enabled=states.get(c.key, False), active=states.get(c.key, False) and cfg.sms_active
                 )
                 for c in await services.visible_contexts(admin.tenant_id)
             ],
@@ -206,14 +194,8 @@ class TwoFactorController(Controller):
         remaining = None
         if data.enabled and ctx.key in services.employee_contexts():
             remaining = await services.recovery_remaining(admin.tenant_id, "employee", admin.employee_id)
-        return ContextOut(
-            key=ctx.key,
-            label_sv=ctx.label_sv,
-            label_en=ctx.label_en,
-            module=ctx.module,
-            purpose=ctx.purpose,
-            enabled=data.enabled,
-            active=data.enabled and cfg.sms_active,
+        return out_of(
+            ContextOut, ctx, enabled=data.enabled, active=data.enabled and cfg.sms_active,
             recovery_codes_remaining=remaining,
         )
 

@@ -10,50 +10,23 @@ beside this file for the master key and its backup.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from core.contracts import (
-    ModuleInfo,
-    NotPersonal,
-    PersonalDataField,
-    RecordSpec,
-    RetentionRule,
-    SearchSource,
-    TwoFactorContext,
-)
-from core.plugins import hookimpl
+from core.plugins import answer_from, hookimpl, module_hooks
 
 if TYPE_CHECKING:
     import click
     from litestar import Litestar
 
-NAME = "vault"
-
-
-@hookimpl
-def describe_module() -> ModuleInfo:
-    return ModuleInfo(
-        name=NAME,
-        label_sv="Säkra uppgifter",
-        label_en="Secure data",
-        description_sv="Krypterade uppgifter, t.ex. inloggningsuppgifter, i formulär med egna behörigheter.",
-        description_en="Encrypted data such as login credentials, in forms with their own access lists.",
-        area="workcloud",
-    )
-
-
-@hookimpl
-def register_piccolo_apps() -> Sequence[str]:
-    return ["plugins.vault.piccolo_app"]
-
-
-@hookimpl
-def register_routes() -> Sequence[Any]:
-    from plugins.vault.pages import pages
-    from plugins.vault.routes import route_handlers
-
-    return [*route_handlers(), *pages()]
+describe_module, register_piccolo_apps, register_routes = module_hooks(__name__)
+# The entry is a record: its personal data, rule, record type and search places are
+# derived from its spec (declare_records). The gdpr hooks declare only what is not a
+# record: the forms, access lists, decryption log, pending reveals and key versions.
+declare_records = answer_from(f"{__name__}.records", "RECORDS")
+declare_personal_data = answer_from(f"{__name__}.gdpr", "personal_data")
+declare_retention_rules = answer_from(f"{__name__}.gdpr", "retention_rules")
+declare_search_sources = answer_from(f"{__name__}.gdpr", "search_sources")
+declare_two_factor_contexts = answer_from(f"{__name__}.gdpr", "two_factor_contexts")
 
 
 @hookimpl
@@ -73,41 +46,3 @@ async def start_up(app: Litestar) -> None:
         await check_keys()
     except MasterKeyError as exc:
         raise VaultStartupError(f"Secure data (vault): {exc}") from exc
-
-
-# The entry is a record: its personal data, rule, record type and search places are
-# derived from its spec (declare_records). These three hooks declare only what is not a
-# record: the forms, access lists, decryption log, pending reveals and key versions.
-@hookimpl
-def declare_personal_data() -> Sequence[PersonalDataField | NotPersonal]:
-    from plugins.vault import gdpr
-
-    return gdpr.personal_data()
-
-
-@hookimpl
-def declare_retention_rules() -> Sequence[RetentionRule]:
-    from plugins.vault import gdpr
-
-    return gdpr.retention_rules()
-
-
-@hookimpl
-def declare_records() -> Sequence[RecordSpec]:
-    from plugins.vault.records import VAULT_ENTRY
-
-    return [VAULT_ENTRY]
-
-
-@hookimpl
-def declare_search_sources() -> Sequence[SearchSource]:
-    from plugins.vault import gdpr
-
-    return gdpr.search_sources()
-
-
-@hookimpl
-def declare_two_factor_contexts() -> Sequence[TwoFactorContext]:
-    from plugins.vault import gdpr
-
-    return gdpr.two_factor_contexts()

@@ -77,3 +77,6 @@ VAULT_ENTRY = RecordSpec(
         ),
     ),
 )
+
+# What the plugin declares (declare_records).
+RECORDS = (VAULT_ENTRY,)

@@ -10,45 +10,17 @@ code: the two-factor context "extra_costs" is declared here and asked through th
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
-from core.approvals import PortalApproval, PortalDecisionRequest, PortalDecisionResult, PortalPerson
-from core.contracts import ApprovalKind, ModuleInfo, RecordSpec, TwoFactorContext
-from core.plugins import hookimpl
+from core.approvals import approvals_by
+from core.contracts import TwoFactorContext
+from core.plugins import answer_from, hookimpl, module_hooks
 
 NAME = "workorders"
 
-
-@hookimpl
-def describe_module() -> ModuleInfo:
-    return ModuleInfo(
-        name=NAME,
-        label_sv="Arbetsordrar",
-        label_en="Work orders",
-        description_sv="Arbetsordrar med slutkund och extrakostnader som kunden godkänner.",
-        description_en="Work orders with end customer and extra costs the customer approves.",
-        area="workcloud",
-    )
-
-
-@hookimpl
-def register_piccolo_apps() -> Sequence[str]:
-    return ["plugins.workorders.piccolo_app"]
-
-
-@hookimpl
-def register_routes() -> Sequence[Any]:
-    from plugins.workorders.pages import pages
-    from plugins.workorders.routes import route_handlers
-
-    return [*route_handlers(), *pages()]
-
-
-@hookimpl
-def declare_records() -> Sequence[RecordSpec]:
-    from plugins.workorders.records import EXTRA_COST, WORK_ORDER
-
-    return [WORK_ORDER, EXTRA_COST]
+describe_module, register_piccolo_apps, register_routes = module_hooks(__name__)
+declare_records = answer_from(f"{__name__}.records", "RECORDS")
+# The portal lists and decides this module's extra costs through this kind.
+declare_kinds = approvals_by("extra_cost", f"{__name__}.portal")
 
 
 @hookimpl
@@ -62,21 +34,3 @@ def declare_two_factor_contexts() -> Sequence[TwoFactorContext]:
             order=60,
         )
     ]
-
-
-@hookimpl
-def declare_kinds() -> Sequence[ApprovalKind]:
-    """The portal lists and decides this module's extra costs through this kind."""
-    return [ApprovalKind("extra_cost", pending=_pending, decide=_decide)]
-
-
-async def _pending(person: PortalPerson) -> Sequence[PortalApproval]:
-    from plugins.workorders.portal import pending
-
-    return await pending(person)
-
-
-async def _decide(request: PortalDecisionRequest) -> PortalDecisionResult:
-    from plugins.workorders.portal import decide
-
-    return await decide(request)

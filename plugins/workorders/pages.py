@@ -15,7 +15,7 @@ from core.errors import GallraError
 from core.pages import page_post, page_user, read_form, redirect, render, t_for
 from core.pages.forms import error_of, struct_from_form
 from core.pages.pickers import customer_name
-from core.pages.records import Column, Input, ListFilter, RecordPages, Texts, module_settings_pages
+from core.pages.records import OPEN_CLOSED, TITLE_INPUT, Input, RecordPages, Texts, module_settings_pages
 from core.pages.routes import second_factor_context
 from plugins.workorders import services
 from plugins.workorders.schemas import ApproveIn, ExtraCostIn, WorkOrderIn, WorkOrderPatch
@@ -29,7 +29,7 @@ def _(message: str) -> str:
     return message
 
 
-STATUSES = {"open": _("Open"), "closed": _("Closed")}
+STATUSES = OPEN_CLOSED
 MESSAGES = [
     _("describe the extra cost"),
     _("This extra cost is already approved."),
@@ -64,13 +64,8 @@ class WorkOrderPages(RecordPages):
         status_id="wo-status",
     )
     statuses = STATUSES
-    columns = (
-        Column("number", _("Number")), Column("title", _("Title"), "link"),
-        Column("status", _("Status"), choices=STATUSES), Column("created_at", _("Created"), "date"),
-    )
-    list_filters = (ListFilter("status", _("Status"), STATUSES),)
     inputs = (
-        Input("title", _("Title"), required=True, maxlength=200),
+        TITLE_INPUT,
         Input("number", _("Work order number"), "number", hint=_("Leave empty to get the next free number."),
               attrs='min="1"'),
         Input("description", _("Description"), "textarea", maxlength=20000),

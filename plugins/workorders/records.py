@@ -27,6 +27,7 @@ Decisions worth knowing:
 from __future__ import annotations
 
 from core.contracts import Field, Place, RecordSpec, RetentionRule, any_employee
+from core.records.columns import party_fields
 from plugins.workorders.tables import ExtraCost, WorkOrder
 
 RULE = "work_orders"
@@ -41,8 +42,7 @@ WORK_ORDER = RecordSpec(
     choices=(("status", STATUSES),),
     sort=("number", "title", "created_at", "updated_at", "closed_at"), default_sort="-number",
     fields=(
-        Field("customer_id", "customer_ref", "zero", "Kund", "Customer", rule=RULE),
-        Field("contact_person_id", "contact_ref", "zero", "Kontaktperson", "Contact person", rule=RULE),
+        *party_fields(RULE),
         Field("email", "email", "null", "E-post", "E-mail", rule=RULE),
         Field("customer_reference", "name", "replace", "Er referens", "Customer's reference", rule=RULE),
         Field("end_customer_name", "name", "replace", "Slutkund, namn", "End customer, name", rule=RULE),
@@ -85,3 +85,6 @@ EXTRA_COST = RecordSpec(
               search=False),
     ),
 )
+
+# What the plugin declares (declare_records).
+RECORDS = (WORK_ORDER, EXTRA_COST)

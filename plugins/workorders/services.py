@@ -18,7 +18,7 @@ from core.db import atomic, utcnow
 from core.errors import Conflict, NotFound
 from core.eventlog import log_event
 from core.plugins import await_me_maybe, get_host
-from core.records import RecordService
+from core.records import RecordService, children_of
 from core.validation import FieldError, decimal_value, normalize_email, normalize_phone
 from plugins.workorders.records import WORK_ORDER
 from plugins.workorders.schemas import (
@@ -143,11 +143,7 @@ async def get_extra_cost(tenant_id: int, work_order_id: int, line_id: int) -> di
 
 async def list_extra_costs(tenant_id: int, work_order_id: int) -> list[dict]:
     await get_work_order(tenant_id, work_order_id)
-    return (
-        await ExtraCost.select()
-        .where((ExtraCost.tenant_id == tenant_id) & (ExtraCost.work_order_id == work_order_id))
-        .order_by(ExtraCost.id)
-    )
+    return (await children_of(ExtraCost, "work_order_id", tenant_id, [work_order_id], dict))[work_order_id]
 
 
 def _line_text(value: str) -> str:

@@ -139,3 +139,41 @@ def test_call_plugin_reaches_exactly_one_plugin(make_host):
     host = make_host(alpha, beta, svc)
     host.call_plugin("beta", "password_changed", tenant_id=9, person_kind="employee", person_id=3)
     assert [c[0] for c in heard("beta") + heard("alpha") + heard("svc")] == ["beta"]
+
+
+def _manifest_package(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str, toml: str) -> str:
+    package = tmp_path / name
+    package.mkdir()
+    (package / "__init__.py").write_text("", encoding="utf-8")
+    (package / "module.toml").write_text(toml, encoding="utf-8")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    return name
+
+
+def test_module_toml_describes_the_module(tmp_path, monkeypatch):
+    from core.contracts import ModuleInfo
+    from core.plugins import module_hooks
+
+    package = _manifest_package(tmp_path, monkeypatch, "manifest_ok", (
+        'name = "meetings"\nlabel_sv = "Möten"\nlabel_en = "Meetings"\narea = "time"\n'
+        'enabled_by_default = false\nrequires = ["customers"]\n'
+    ))
+    describe, apps, _routes = module_hooks(package)
+    assert describe() == ModuleInfo(
+        name="meetings", label_sv="Möten", label_en="Meetings", area="time",
+        enabled_by_default=False, requires=("customers",),
+    )
+    assert apps() == ["manifest_ok.piccolo_app"]
+
+
+@pytest.mark.parametrize(
+    "toml",
+    ['name = "x"\nlabel_sv = "X"\nlabel_en = "X"\nlabel = "typo"\n', 'name = "x"\nlabel_sv = "X"\n'],
+    ids=["unknown field", "missing field"],
+)
+def test_a_wrong_module_toml_fails_at_load(tmp_path, monkeypatch, toml):
+    from core.plugins import module_info_of
+
+    package = _manifest_package(tmp_path, monkeypatch, "manifest_bad", toml)
+    with pytest.raises(TypeError):
+        module_info_of(package)
