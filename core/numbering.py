@@ -24,7 +24,7 @@ from typing import Any
 
 from piccolo.query.functions.aggregate import Max
 
-from core.db import is_sqlite, raw
+from core.db import is_sqlite, run_simple
 
 
 async def lock_numbers(key: int, tenant_id: int) -> None:
@@ -32,7 +32,8 @@ async def lock_numbers(key: int, tenant_id: int) -> None:
     inside ``atomic()``, before :func:`next_number` or before checking a number given by
     hand is free)."""
     if not is_sqlite():
-        await raw("SELECT pg_advisory_xact_lock({}, {})", int(key), int(tenant_id))
+        # integers only: written into the statement, so it shares the BEGIN's round trip
+        await run_simple(f"SELECT pg_advisory_xact_lock({int(key)}, {int(tenant_id)})")
 
 
 async def next_number(column: Any, tenant_id: int) -> int:

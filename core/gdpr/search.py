@@ -548,9 +548,18 @@ async def field_ids(reg: Registry) -> dict[tuple[str, str], int]:
     return reg.field_ids
 
 
-async def _reindex_rows(reg: Registry, tbl: str, ids: list[int]) -> int:
+_Terms = list[tuple[int, str, str, int, int]]
+_Forget = tuple[str, list[Any]]
+
+
+async def _reindex_rows(
+    reg: Registry, tbl: str, ids: list[int], pending: list[tuple[_Forget, _Terms]] | None = None
+) -> int:
     """Replace the terms of these rows of ``tbl`` by their current values (in the caller's
-    transaction). Rows gone or anonymized end with no terms. Returns terms written."""
+    transaction). Rows gone or anonymized end with no terms. Returns terms written.
+
+    ``pending`` (PostgreSQL): the replacement is appended there instead of written, for
+    :func:`_write_pending` to write with other tables' in one statement."""
     cols = reg.tables.get(tbl)
     if not cols or not ids:
         return 0
@@ -564,7 +573,9 @@ async def _reindex_rows(reg: Registry, tbl: str, ids: list[int]) -> int:
         chunk = ids[start : start + 500]
         id_sql, id_args = ids_in("record_id", chunk)
         f_sql, f_args = ids_in("field_id", list(field_of.values()))
-        await raw(f"DELETE FROM gdpr_search_term WHERE {id_sql} AND {f_sql}", *id_args, *f_args)
+        forget = (f"DELETE FROM gdpr_search_term WHERE {id_sql} AND {f_sql}", [*id_args, *f_args])
+        if is_sqlite():
+            await raw(forget[0], *forget[1])
         marker = " AND anonymized_at IS NULL" if _has(table, "anonymized_at") else ""
         sel = ", ".join(q(c) for c in cols)
         pk_sql, pk_args = ids_in("id", chunk)
@@ -577,11 +588,48 @@ async def _reindex_rows(reg: Registry, tbl: str, ids: list[int]) -> int:
                     found |= terms_for(cat, row[col])
                 for kind, term in found:
                     batch.append((int(row["tenant_id"]), kind, term, field_of[col], int(row["id"])))
-        written += await _insert_terms(batch)
+        if pending is not None and not is_sqlite():
+            pending.append((forget, batch))
+            written += len(batch)
+        else:
+            written += await _insert_terms(batch, None if is_sqlite() else forget)
     return written
 
 
-async def _insert_terms(batch: list[tuple[int, str, str, int, int]]) -> int:
+async def _write_pending(pending: list[tuple[_Forget, _Terms]]) -> None:
+    """PostgreSQL: every table's old terms deleted and new ones inserted in one statement
+    (one round trip however many tables a transaction touched). Each DELETE of the WITH
+    names its own table's fields, so no two touch the same row, and none sees the inserted
+    terms (one snapshot for the whole statement)."""
+    if not pending:
+        return
+    ctes = ", ".join(f"forgotten{i} AS ({forget[0]})" for i, (forget, _) in enumerate(pending))
+    args = [a for forget, _ in pending for a in forget[1]]
+    batch = [t for _, terms in pending for t in terms]
+    cols = list(zip(*batch, strict=True)) if batch else [[], [], [], [], []]
+    await raw(
+        f"WITH {ctes} "
+        "INSERT INTO gdpr_search_term (tenant_id, kind, term, field_id, record_id) "
+        "SELECT * FROM unnest({}::int[], {}::varchar[], {}::varchar[], {}::int[], {}::bigint[])",
+        *args, list(cols[0]), list(cols[1]), list(cols[2]), list(cols[3]), list(cols[4]),
+    )
+
+
+async def _insert_terms(
+    batch: list[tuple[int, str, str, int, int]], forget: tuple[str, list[Any]] | None = None
+) -> int:
+    """Insert ``batch``; ``forget`` (PostgreSQL): a DELETE of the rows' old terms, run in the
+    same statement (one round trip: the DELETE in a WITH and the INSERT share a snapshot,
+    so the DELETE never sees the terms inserted)."""
+    if forget is not None:
+        cols = list(zip(*batch, strict=True)) if batch else [[], [], [], [], []]
+        await raw(
+            f"WITH forgotten AS ({forget[0]}) "
+            "INSERT INTO gdpr_search_term (tenant_id, kind, term, field_id, record_id) "
+            "SELECT * FROM unnest({}::int[], {}::varchar[], {}::varchar[], {}::int[], {}::bigint[])",
+            *forget[1], list(cols[0]), list(cols[1]), list(cols[2]), list(cols[3]), list(cols[4]),
+        )
+        return len(batch)
     if not batch:
         return 0
     if is_sqlite():
@@ -648,9 +696,11 @@ async def flush(chunk: int = FLUSH_CHUNK) -> int:
         by_table: dict[str, set[int]] = defaultdict(set)
         for r in claimed:
             by_table[r["tbl"]].add(int(r["record_id"]))
+        pending: list[tuple[_Forget, _Terms]] = []
         for tbl, ids in by_table.items():
-            await _reindex_rows(reg, tbl, sorted(ids))
+            await _reindex_rows(reg, tbl, sorted(ids), pending)
             n += len(ids)
+        await _write_pending(pending)
         if len(claimed) < chunk:
             break
     return n

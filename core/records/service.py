@@ -22,6 +22,7 @@ service the column values; what the service does is the same for all.
 from __future__ import annotations
 
 import zlib
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -219,9 +220,18 @@ class RecordService:
             await check_party(tenant_id, customer, contact, before=before)
 
     async def create(
-        self, tenant_id: int, values: dict[str, Any], *, number: int | None = None
+        self,
+        tenant_id: int,
+        values: dict[str, Any],
+        *,
+        number: int | None = None,
+        max_number: int | None = None,
+        exhausted: Callable[[], Exception] | None = None,
     ) -> dict[str, Any]:
-        """Insert the record (``values`` are column values the plugin validated)."""
+        """Insert the record (``values`` are column values the plugin validated).
+
+        ``max_number``: the highest number the numbering may hand out; past it ``exhausted()``
+        is raised (checked under the numbering's lock, in the same transaction)."""
         spec = self.spec
         for column, value in values.items():
             self.check_choice(column, value)
@@ -237,6 +247,11 @@ class RecordService:
                     row_values[spec.number_column] = await next_number(
                         self.col(spec.number_column), tenant_id
                     )
+                    if max_number is not None and row_values[spec.number_column] > max_number:
+                        raise exhausted() if exhausted is not None else Invalid(
+                            spec.number_column, NUMBER_TAKEN, code="number_taken",
+                            number=row_values[spec.number_column],
+                        )
             if spec.status_column and spec.status_column not in row_values:
                 row_values[spec.status_column] = spec.open_state
             rows = await self.table.insert(self.table(**row_values)).returning(
