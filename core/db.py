@@ -679,6 +679,13 @@ def contains_text(
     return WhereRaw(match, f"%{escaped}%")
 
 
+async def raw_query(querystring: Any) -> list[dict[str, Any]]:
+    """A Piccolo ``QueryString`` (which may nest others), in the current transaction if
+    there is one."""
+    result = await get_engine().run_querystring(querystring)
+    return list(result or [])
+
+
 async def raw(sql: str, *args: Any) -> list[dict[str, Any]]:
     """Raw SQL with ``{}`` placeholders, in the current transaction if there is one."""
     from piccolo.querystring import QueryString

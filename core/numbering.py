@@ -23,6 +23,7 @@ from __future__ import annotations
 from typing import Any
 
 from piccolo.query.functions.aggregate import Max
+from piccolo.querystring import QueryString
 
 from core.db import is_sqlite, run_simple
 
@@ -44,4 +45,17 @@ async def next_number(column: Any, tenant_id: int) -> int:
     return int((row or {}).get("top") or 0) + 1
 
 
-__all__ = ["lock_numbers", "next_number"]
+def next_number_sql(column: Any, tenant_id: int) -> QueryString:
+    """:func:`next_number` as a subquery, to give as the column's value of an INSERT: the
+    number is read by the inserting statement itself, one round trip fewer. Under
+    :func:`lock_numbers`, taken by an earlier statement (on PostgreSQL a statement sees
+    what was committed when it started)."""
+    table = column._meta.table
+    return QueryString(
+        f'(SELECT COALESCE(MAX("{column._meta.db_column_name}"), 0) + 1 '
+        f'FROM "{table._meta.tablename}" WHERE tenant_id = {{}})',
+        int(tenant_id),
+    )
+
+
+__all__ = ["lock_numbers", "next_number", "next_number_sql"]
