@@ -189,7 +189,7 @@ class GallraPostgresTransaction(PostgresTransaction):
     one of its own; a transaction that ran nothing sends neither BEGIN nor COMMIT. A later
     :func:`bind_tenant` inside the transaction is applied before its next statement."""
 
-    __slots__ = ("setting", "_begun")
+    __slots__ = ("_begun", "setting")
 
     async def begin(self) -> None:
         self._begun = False  # sent by _start, with the first statement

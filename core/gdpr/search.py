@@ -27,6 +27,7 @@ source's ``where``.
 
 from __future__ import annotations
 
+import contextvars
 import heapq
 import logging
 import re
@@ -552,14 +553,20 @@ _Terms = list[tuple[int, str, str, int, int]]
 _Forget = tuple[str, list[Any]]
 
 
-async def _reindex_rows(
-    reg: Registry, tbl: str, ids: list[int], pending: list[tuple[_Forget, _Terms]] | None = None
-) -> int:
+#: Set by :func:`flush` (PostgreSQL): :func:`_reindex_rows` appends each table's
+#: replacement there, and :func:`_write_pending` writes them all in one statement.
+_pending_terms: contextvars.ContextVar[list[tuple[_Forget, _Terms]] | None] = contextvars.ContextVar(
+    "gallra_search_pending_terms", default=None
+)
+
+
+async def _reindex_rows(reg: Registry, tbl: str, ids: list[int]) -> int:
     """Replace the terms of these rows of ``tbl`` by their current values (in the caller's
     transaction). Rows gone or anonymized end with no terms. Returns terms written.
 
-    ``pending`` (PostgreSQL): the replacement is appended there instead of written, for
-    :func:`_write_pending` to write with other tables' in one statement."""
+    Inside :func:`flush` on PostgreSQL the replacement is kept for :func:`_write_pending`
+    to write with the other tables' in one statement."""
+    pending = _pending_terms.get()
     cols = reg.tables.get(tbl)
     if not cols or not ids:
         return 0
@@ -606,7 +613,7 @@ async def _write_pending(pending: list[tuple[_Forget, _Terms]]) -> None:
     ctes = ", ".join(f"forgotten{i} AS ({forget[0]})" for i, (forget, _) in enumerate(pending))
     args = [a for forget, _ in pending for a in forget[1]]
     batch = [t for _, terms in pending for t in terms]
-    cols = list(zip(*batch, strict=True)) if batch else [[], [], [], [], []]
+    cols: list[Any] = list(zip(*batch, strict=True)) if batch else [[], [], [], [], []]
     await raw(
         f"WITH {ctes} "
         "INSERT INTO gdpr_search_term (tenant_id, kind, term, field_id, record_id) "
@@ -622,7 +629,7 @@ async def _insert_terms(
     same statement (one round trip: the DELETE in a WITH and the INSERT share a snapshot,
     so the DELETE never sees the terms inserted)."""
     if forget is not None:
-        cols = list(zip(*batch, strict=True)) if batch else [[], [], [], [], []]
+        cols: list[Any] = list(zip(*batch, strict=True)) if batch else [[], [], [], [], []]
         await raw(
             f"WITH forgotten AS ({forget[0]}) "
             "INSERT INTO gdpr_search_term (tenant_id, kind, term, field_id, record_id) "
@@ -696,11 +703,16 @@ async def flush(chunk: int = FLUSH_CHUNK) -> int:
         by_table: dict[str, set[int]] = defaultdict(set)
         for r in claimed:
             by_table[r["tbl"]].add(int(r["record_id"]))
-        pending: list[tuple[_Forget, _Terms]] = []
-        for tbl, ids in by_table.items():
-            await _reindex_rows(reg, tbl, sorted(ids), pending)
-            n += len(ids)
-        await _write_pending(pending)
+        pending: list[tuple[_Forget, _Terms]] | None = None if is_sqlite() else []
+        token = _pending_terms.set(pending)
+        try:
+            for tbl, ids in by_table.items():
+                await _reindex_rows(reg, tbl, sorted(ids))
+                n += len(ids)
+        finally:
+            _pending_terms.reset(token)
+        if pending:
+            await _write_pending(pending)
         if len(claimed) < chunk:
             break
     return n

@@ -253,12 +253,12 @@ class RecordService:
             if spec.status_column and spec.status_column not in row_values:
                 row_values[spec.status_column] = spec.open_state
             row = await self._insert_logged(tenant_id, row_values)
-            if number is None and max_number is not None and spec.number_column:
-                if row[spec.number_column] > max_number:  # rolled back with the transaction
-                    raise exhausted() if exhausted is not None else Invalid(
-                        spec.number_column, NUMBER_TAKEN, code="number_taken",
-                        number=row[spec.number_column],
-                    )
+            over = max_number is not None and row.get(spec.number_column or "", 0) > max_number
+            if number is None and over:  # raised inside: rolled back with the transaction
+                raise exhausted() if exhausted is not None else Invalid(
+                    spec.number_column, NUMBER_TAKEN, code="number_taken",
+                    number=row[spec.number_column or ""],
+                )
         return row
 
     async def _insert_logged(self, tenant_id: int, row_values: dict[str, Any]) -> dict[str, Any]:
