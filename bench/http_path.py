@@ -181,6 +181,36 @@ async def measure_gallra(port: int, seconds: float, seed: int, password: str) ->
     return out
 
 
+def route_figures(base: str, token: str) -> dict[str, Any]:
+    """Mean statements and ms per request by method and route, from the server's /metrics."""
+    import re
+
+    text = httpx.get(base + "/metrics", headers={"authorization": f"Bearer {token}"}).text
+    sums: dict[str, dict[str, float]] = {}
+    for line in text.splitlines():
+        m = re.match(r'gallra_http_request_(queries|duration_seconds)_(sum|count)\{(.*)\} (\S+)', line)
+        if not m:
+            continue
+        labels = dict(re.findall(r'(\w+)="([^"]*)"', m.group(3)))
+        route = f"{labels.get('method', '')} {labels.get('route', '')}".strip()
+        entry = sums.setdefault(route, {})
+        key = f"{m.group(1)}_{m.group(2)}"
+        entry[key] = entry.get(key, 0.0) + float(m.group(4))
+
+    def mean(v: dict[str, float], what: str, scale: float = 1) -> float | None:
+        count = v.get(f"{what}_count", 0)
+        return round(scale * v.get(f"{what}_sum", 0) / count, 2) if count else None
+
+    return {
+        route: {
+            "requests": int(v.get("queries_count", 0)),
+            "statements_mean": mean(v, "queries"),
+            "ms_mean": mean(v, "duration_seconds", 1000),
+        }
+        for route, v in sorted(sums.items()) if route.split(" ")[-1].startswith("/api/")
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seconds", type=float, default=5.0, help="per measurement")
@@ -192,6 +222,7 @@ def main() -> None:
     else:
         env.setdefault("GALLRA_DATA_DIR", tempfile.mkdtemp(prefix="gallra-bench-"))
     env.pop("GALLRA_BROKER_URL", None)  # the embedded worker, as `gallra serve` by default
+    env["GALLRA_PLATFORM_TOKEN"] = "bench-" + os.urandom(8).hex()  # to read /metrics
     password = "bench-password-123"
 
     port = free_port()
@@ -223,6 +254,7 @@ def main() -> None:
     try:
         wait_up(f"http://127.0.0.1:{port}", "/health")
         gallra = asyncio.run(measure_gallra(port, args.seconds, args.seed, password))
+        per_route = route_figures(f"http://127.0.0.1:{port}", env["GALLRA_PLATFORM_TOKEN"])
     finally:
         server.terminate()
         server.wait(timeout=20)
@@ -237,6 +269,7 @@ def main() -> None:
         "seeded_customers": args.seed,
         "reference": reference,
         "gallra": gallra,
+        "server_per_route": per_route,
         "ratios": {
             "me_vs_plain_get": ratio(gallra["me"], reference["get"]),
             "create_1_vs_plain_post_1": ratio(gallra["create_1"], reference["post_1"]),

@@ -409,19 +409,20 @@ async def check_credentials(tenant_slug: str, email: str, password: str) -> dict
     right password gives its attempt back, a wrong one keeps it counted."""
 
     async def find() -> dict | None:
-        tenant = await find_tenant(tenant_slug)
-        if tenant is None:
-            return None
-        bind_tenant(int(tenant["id"]))
-        return (
-            await Employee.select()
-            .where(
-                (Employee.tenant_id == tenant["id"])
-                & (Employee.email == email.strip().lower())
-                & Employee.deleted_at.is_null()
-            )
-            .first()
+        # One statement: the tenant, its employee of that address, the tenant's module
+        # choices (the login's hooks ask for them next).
+        join = "group_concat({}, ',')" if is_sqlite() else "string_agg({}, ',')"
+        rows = await raw(
+            _CREDENTIALS_SQL.format(aggregate_modules=join.format(_MODULE_ITEM)),
+            email.strip().lower(), tenant_slug.strip().lower(),
         )
+        if not rows:
+            return None
+        row = dict(rows[0])
+        tenant_id = int(row.pop("found_tenant"))
+        bind_tenant(tenant_id)
+        get_host().remember_enabled_modules(tenant_id, _module_choices(row.pop("gallra_modules")))
+        return row if row["id"] is not None else None
 
     async def store_hash(employee: dict, new_hash: str) -> None:
         await Employee.update({Employee.password_hash: new_hash}).where(Employee.id == employee["id"])
@@ -443,12 +444,46 @@ SELECT s.id AS session_id, s.tenant_id AS tenant_id, s.employee_id AS employee_i
        t.id AS found_tenant, t.slug AS tenant_slug, t.language AS tenant_language,
        (SELECT {aggregate} FROM group_member m
           JOIN employee_group g ON g.id = m.group_id AND g.tenant_id = m.tenant_id
-         WHERE m.tenant_id = s.tenant_id AND m.employee_id = s.employee_id) AS permissions
+         WHERE m.tenant_id = s.tenant_id AND m.employee_id = s.employee_id) AS permissions,
+       (SELECT {aggregate_modules} FROM tenant_module tm
+         WHERE tm.tenant_id = s.tenant_id) AS modules
   FROM session s
   LEFT JOIN employee e ON e.id = s.employee_id AND e.tenant_id = s.tenant_id
   LEFT JOIN tenant t ON t.id = s.tenant_id
  WHERE s.token_hash = {{}} AND s.kind = 'employee'
 """
+
+
+_CREDENTIALS_SQL = """
+SELECT t.id AS found_tenant,
+       (SELECT {aggregate_modules} FROM tenant_module tm
+         WHERE tm.tenant_id = t.id) AS gallra_modules,
+       e.*
+  FROM tenant t
+  LEFT JOIN employee e
+    ON e.tenant_id = t.id AND e.email = {{}} AND e.deleted_at IS NULL
+ WHERE t.slug = {{}}
+"""
+
+
+def _session_sql() -> str:
+    join = "group_concat({}, ',')" if is_sqlite() else "string_agg({}, ',')"
+    return _SESSION_SQL.format(
+        aggregate=join.format("g.permissions"), aggregate_modules=join.format(_MODULE_ITEM)
+    )
+
+
+# "module=1,other=0" (a module's name is its plugin's: letters, digits, _ and -)
+_MODULE_ITEM = "tm.module || '=' || (CASE WHEN tm.enabled THEN '1' ELSE '0' END)"
+
+
+def _module_choices(text: str | None) -> dict[str, bool]:
+    choice: dict[str, bool] = {}
+    for item in (text or "").split(","):
+        name, _, on = item.rpartition("=")
+        if name:
+            choice[name] = on == "1"
+    return choice
 
 
 async def authenticate(token: str | None) -> SessionUser | None:
@@ -458,8 +493,7 @@ async def authenticate(token: str | None) -> SessionUser | None:
     permissions (before: five queries per request)."""
     if not token or len(token) > MAX_TOKEN_LENGTH:
         return None
-    aggregate = "group_concat(g.permissions, ',')" if is_sqlite() else "string_agg(g.permissions, ',')"
-    rows = await raw(_SESSION_SQL.format(aggregate=aggregate), token_hash(token))
+    rows = await raw(_session_sql(), token_hash(token))
     if not rows:
         return None
     row = rows[0]
@@ -473,6 +507,9 @@ async def authenticate(token: str | None) -> SessionUser | None:
         return None
     await touch_session(int(row["session_id"]), row["last_seen_at"], now)
     permissions = frozenset(p for p in (row["permissions"] or "").split(",") if p)
+    # The tenant's module choices came with the session: the module guard, the tenant's
+    # hooks and the handler read them from the request's cache, not with another query.
+    get_host().remember_enabled_modules(tenant_id, _module_choices(row["modules"]))
     return SessionUser(
         session_id=int(row["session_id"]),
         tenant_id=tenant_id,

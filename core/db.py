@@ -184,37 +184,77 @@ async def _keep_session(connection: Any) -> None:
 
 
 class GallraPostgresTransaction(PostgresTransaction):
-    """BEGIN and the tenant of the code that opens it in one round trip, set for this
-    transaction only (``set_config(..., true)``); a later :func:`bind_tenant` inside the
-    transaction is applied before its next statement."""
+    """A transaction whose BEGIN (and the tenant of the code, set for this transaction only
+    with ``set_config(..., true)``) is sent with its first statement's round trip, not in
+    one of its own; a transaction that ran nothing sends neither BEGIN nor COMMIT. A later
+    :func:`bind_tenant` inside the transaction is applied before its next statement."""
 
-    __slots__ = ("setting",)
+    __slots__ = ("_begun", "setting")
 
     async def begin(self) -> None:
+        self._begun = False  # sent by _start, with the first statement
+        self.setting = ""
+
+    def _begin_sql(self) -> str:
         raw_con = _raw_connection(self.connection)
         want = scope_setting()
-        if _session_setting.get(raw_con) == want:
-            await self.connection.execute("BEGIN")
-        else:
-            # ``want`` is ``*`` or an int (scope_setting): safe to write into the statement.
-            await self.connection.execute(
-                f"BEGIN; SELECT set_config('gallra.tenant', '{want}', true)"
-            )
         self.setting = want
+        if _session_setting.get(raw_con) == want:
+            return "BEGIN"
+        # ``want`` is ``*`` or an int (scope_setting): safe to write into the statement.
+        return f"BEGIN; SELECT set_config('gallra.tenant', '{want}', true)"
+
+    async def _start(self, then: str = "") -> None:
+        """Send BEGIN now, with ``then`` (statements without parameters or results) in the
+        same round trip."""
+        sql = self._begin_sql()
+        self._begun = True  # from here a failure is rolled back (ROLLBACK outside one: a warning)
+        await self.connection.execute(f"{sql}; {then}" if then else sql)
+
+    async def run_simple(self, sql: str) -> None:
+        """Run ``sql`` (no parameters, no result wanted) in this transaction; the first
+        statement shares its round trip with BEGIN."""
+        if not self._begun:
+            await self._start(sql)
+            return
+        await self.ensure_scope()
+        await self.connection.execute(sql)
 
     async def ensure_scope(self) -> None:
+        if not self._begun:
+            await self._start()
+            return
         want = scope_setting()
         if self.setting != want:
             await self.connection.execute("SELECT set_config('gallra.tenant', $1, true)", want)
             self.setting = want
 
+    async def savepoint(self, name: str | None = None) -> Any:
+        await self.ensure_scope()
+        return await super().savepoint(name)
+
     async def commit(self) -> None:
-        await self.connection.execute("COMMIT")
+        if self._begun:
+            await self.connection.execute("COMMIT")
         self._committed = True
 
     async def rollback(self) -> None:
-        await self.connection.execute("ROLLBACK")
+        if self._begun:
+            await self.connection.execute("ROLLBACK")
         self._rolled_back = True
+
+
+async def run_simple(sql: str) -> None:
+    """A statement without parameters whose result is not wanted (``sql`` built from the
+    caller's constants and integers only, never input). Inside a PostgreSQL transaction
+    that has not run anything yet, it travels with the BEGIN: one round trip, not two."""
+    engine = get_engine()
+    current = engine.current_transaction.get()
+    if isinstance(current, GallraPostgresTransaction):
+        _count_query()
+        await current.run_simple(sql)
+        return
+    await raw(sql)
 
 
 class LoopPoolPostgresEngine(PostgresEngine):
@@ -637,6 +677,13 @@ def contains_text(
     if number_column and term.isdigit() and len(term) <= 10 and int(term) <= max_number:
         return WhereRaw(f"({match} OR {number_column} = {{}})", f"%{escaped}%", int(term))
     return WhereRaw(match, f"%{escaped}%")
+
+
+async def raw_query(querystring: Any) -> list[dict[str, Any]]:
+    """A Piccolo ``QueryString`` (which may nest others), in the current transaction if
+    there is one."""
+    result = await get_engine().run_querystring(querystring)
+    return list(result or [])
 
 
 async def raw(sql: str, *args: Any) -> list[dict[str, Any]]:

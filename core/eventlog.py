@@ -80,12 +80,27 @@ async def log_event(
     ``action`` is a short verb phrase such as "customer.deleted"; never put a value the
     person typed into it. Runs in the caller's transaction when there is one.
     """
+    await event_insert(tenant_id, user, action, plugin, record_type, record_id, ip, detail)
+
+
+def event_insert(
+    tenant_id: int,
+    user: Any = _FROM_CONTEXT,
+    action: str = "",
+    plugin: str = "",
+    record_type: str = "",
+    record_id: Any = None,
+    ip: str | None = None,
+    detail: str = "",
+) -> Any:
+    """:func:`log_event`'s INSERT, not run (a Piccolo query): ``record_id`` may be a
+    subquery, for a caller that writes the record and its event in one statement."""
     if user is _FROM_CONTEXT:
         actor = current_actor()
         user = actor
         if ip is None and actor is not None:
             ip = actor.ip
-    await EventLog.insert(
+    return EventLog.insert(
         EventLog(
             tenant_id=tenant_id,
             at=utcnow(),

@@ -23,8 +23,9 @@ from __future__ import annotations
 from typing import Any
 
 from piccolo.query.functions.aggregate import Max
+from piccolo.querystring import QueryString
 
-from core.db import is_sqlite, raw
+from core.db import is_sqlite, run_simple
 
 
 async def lock_numbers(key: int, tenant_id: int) -> None:
@@ -32,7 +33,8 @@ async def lock_numbers(key: int, tenant_id: int) -> None:
     inside ``atomic()``, before :func:`next_number` or before checking a number given by
     hand is free)."""
     if not is_sqlite():
-        await raw("SELECT pg_advisory_xact_lock({}, {})", int(key), int(tenant_id))
+        # integers only: written into the statement, so it shares the BEGIN's round trip
+        await run_simple(f"SELECT pg_advisory_xact_lock({int(key)}, {int(tenant_id)})")
 
 
 async def next_number(column: Any, tenant_id: int) -> int:
@@ -43,4 +45,17 @@ async def next_number(column: Any, tenant_id: int) -> int:
     return int((row or {}).get("top") or 0) + 1
 
 
-__all__ = ["lock_numbers", "next_number"]
+def next_number_sql(column: Any, tenant_id: int) -> QueryString:
+    """:func:`next_number` as a subquery, to give as the column's value of an INSERT: the
+    number is read by the inserting statement itself, one round trip fewer. Under
+    :func:`lock_numbers`, taken by an earlier statement (on PostgreSQL a statement sees
+    what was committed when it started)."""
+    table = column._meta.table
+    return QueryString(
+        f'(SELECT COALESCE(MAX("{column._meta.db_column_name}"), 0) + 1 '
+        f'FROM "{table._meta.tablename}" WHERE tenant_id = {{}})',
+        int(tenant_id),
+    )
+
+
+__all__ = ["lock_numbers", "next_number", "next_number_sql"]

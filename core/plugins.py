@@ -201,14 +201,27 @@ class PluginHost:
             cache[key] = frozenset(result)
         return result
 
+    def remember_enabled_modules(self, tenant_id: int, choice: dict[str, bool]) -> None:
+        """Keep, for the rest of this request, the modules the tenant has on given its
+        stored choices (``tenant_module`` rows read by the caller in this request: the
+        session's statement reads them with the session, saving a round trip). Outside a
+        request nothing is kept."""
+        from core.db import request_cache
+
+        cache = request_cache()
+        if cache is not None:
+            cache[modules_key(self, tenant_id)] = frozenset(self._modules_on(choice))
+
     async def _read_enabled_modules(self, tenant_id: int) -> set[str]:
         from core.tables import TenantModule
 
-        known = self.modules()
         rows = await TenantModule.select(TenantModule.module, TenantModule.enabled).where(
             TenantModule.tenant_id == tenant_id
         )
-        choice = {r["module"]: bool(r["enabled"]) for r in rows}
+        return self._modules_on({r["module"]: bool(r["enabled"]) for r in rows})
+
+    def _modules_on(self, choice: dict[str, bool]) -> set[str]:
+        known = self.modules()
         on = {name for name, info in known.items() if choice.get(name, info.enabled_by_default)}
         # A module needing one that is off (or missing) is off too, transitively.
         while dropped := {name for name in on if not set(known[name].requires) <= on}:

@@ -27,6 +27,7 @@ source's ``where``.
 
 from __future__ import annotations
 
+import contextvars
 import heapq
 import logging
 import re
@@ -548,9 +549,24 @@ async def field_ids(reg: Registry) -> dict[tuple[str, str], int]:
     return reg.field_ids
 
 
+_Terms = list[tuple[int, str, str, int, int]]
+_Forget = tuple[str, list[Any]]
+
+
+#: Set by :func:`flush` (PostgreSQL): :func:`_reindex_rows` appends each table's
+#: replacement there, and :func:`_write_pending` writes them all in one statement.
+_pending_terms: contextvars.ContextVar[list[tuple[_Forget, _Terms]] | None] = contextvars.ContextVar(
+    "gallra_search_pending_terms", default=None
+)
+
+
 async def _reindex_rows(reg: Registry, tbl: str, ids: list[int]) -> int:
     """Replace the terms of these rows of ``tbl`` by their current values (in the caller's
-    transaction). Rows gone or anonymized end with no terms. Returns terms written."""
+    transaction). Rows gone or anonymized end with no terms. Returns terms written.
+
+    Inside :func:`flush` on PostgreSQL the replacement is kept for :func:`_write_pending`
+    to write with the other tables' in one statement."""
+    pending = _pending_terms.get()
     cols = reg.tables.get(tbl)
     if not cols or not ids:
         return 0
@@ -564,7 +580,9 @@ async def _reindex_rows(reg: Registry, tbl: str, ids: list[int]) -> int:
         chunk = ids[start : start + 500]
         id_sql, id_args = ids_in("record_id", chunk)
         f_sql, f_args = ids_in("field_id", list(field_of.values()))
-        await raw(f"DELETE FROM gdpr_search_term WHERE {id_sql} AND {f_sql}", *id_args, *f_args)
+        forget = (f"DELETE FROM gdpr_search_term WHERE {id_sql} AND {f_sql}", [*id_args, *f_args])
+        if is_sqlite():
+            await raw(forget[0], *forget[1])
         marker = " AND anonymized_at IS NULL" if _has(table, "anonymized_at") else ""
         sel = ", ".join(q(c) for c in cols)
         pk_sql, pk_args = ids_in("id", chunk)
@@ -577,11 +595,48 @@ async def _reindex_rows(reg: Registry, tbl: str, ids: list[int]) -> int:
                     found |= terms_for(cat, row[col])
                 for kind, term in found:
                     batch.append((int(row["tenant_id"]), kind, term, field_of[col], int(row["id"])))
-        written += await _insert_terms(batch)
+        if pending is not None and not is_sqlite():
+            pending.append((forget, batch))
+            written += len(batch)
+        else:
+            written += await _insert_terms(batch, None if is_sqlite() else forget)
     return written
 
 
-async def _insert_terms(batch: list[tuple[int, str, str, int, int]]) -> int:
+async def _write_pending(pending: list[tuple[_Forget, _Terms]]) -> None:
+    """PostgreSQL: every table's old terms deleted and new ones inserted in one statement
+    (one round trip however many tables a transaction touched). Each DELETE of the WITH
+    names its own table's fields, so no two touch the same row, and none sees the inserted
+    terms (one snapshot for the whole statement)."""
+    if not pending:
+        return
+    ctes = ", ".join(f"forgotten{i} AS ({forget[0]})" for i, (forget, _) in enumerate(pending))
+    args = [a for forget, _ in pending for a in forget[1]]
+    batch = [t for _, terms in pending for t in terms]
+    cols: list[Any] = list(zip(*batch, strict=True)) if batch else [[], [], [], [], []]
+    await raw(
+        f"WITH {ctes} "
+        "INSERT INTO gdpr_search_term (tenant_id, kind, term, field_id, record_id) "
+        "SELECT * FROM unnest({}::int[], {}::varchar[], {}::varchar[], {}::int[], {}::bigint[])",
+        *args, list(cols[0]), list(cols[1]), list(cols[2]), list(cols[3]), list(cols[4]),
+    )
+
+
+async def _insert_terms(
+    batch: list[tuple[int, str, str, int, int]], forget: tuple[str, list[Any]] | None = None
+) -> int:
+    """Insert ``batch``; ``forget`` (PostgreSQL): a DELETE of the rows' old terms, run in the
+    same statement (one round trip: the DELETE in a WITH and the INSERT share a snapshot,
+    so the DELETE never sees the terms inserted)."""
+    if forget is not None:
+        cols: list[Any] = list(zip(*batch, strict=True)) if batch else [[], [], [], [], []]
+        await raw(
+            f"WITH forgotten AS ({forget[0]}) "
+            "INSERT INTO gdpr_search_term (tenant_id, kind, term, field_id, record_id) "
+            "SELECT * FROM unnest({}::int[], {}::varchar[], {}::varchar[], {}::int[], {}::bigint[])",
+            *forget[1], list(cols[0]), list(cols[1]), list(cols[2]), list(cols[3]), list(cols[4]),
+        )
+        return len(batch)
     if not batch:
         return 0
     if is_sqlite():
@@ -648,9 +703,16 @@ async def flush(chunk: int = FLUSH_CHUNK) -> int:
         by_table: dict[str, set[int]] = defaultdict(set)
         for r in claimed:
             by_table[r["tbl"]].add(int(r["record_id"]))
-        for tbl, ids in by_table.items():
-            await _reindex_rows(reg, tbl, sorted(ids))
-            n += len(ids)
+        pending: list[tuple[_Forget, _Terms]] | None = None if is_sqlite() else []
+        token = _pending_terms.set(pending)
+        try:
+            for tbl, ids in by_table.items():
+                await _reindex_rows(reg, tbl, sorted(ids))
+                n += len(ids)
+        finally:
+            _pending_terms.reset(token)
+        if pending:
+            await _write_pending(pending)
         if len(claimed) < chunk:
             break
     return n

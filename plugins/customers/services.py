@@ -19,7 +19,6 @@ import msgspec
 
 from core.db import atomic, utcnow
 from core.errors import REQUIRED, Conflict
-from core.numbering import next_number
 from core.records import RecordService
 from core.validation import (
     FieldError,
@@ -196,11 +195,15 @@ async def list_customers(
 async def create_customer(tenant_id: int, data: CustomerIn) -> dict:
     values = _values(data, create=True)
     _check_identity(data.kind, values["org_number"], values["national_id"])
-    if data.number is None and await next_number(Customer.number, tenant_id) > MAX_NUMBER:
-        raise FieldError(
-            "number", "No free customer number is left; give one explicitly.", code="customer.numbers_exhausted"
-        )
-    return await CUSTOMERS.create(tenant_id, values, number=data.number)
+    return await CUSTOMERS.create(
+        tenant_id, values, number=data.number, max_number=MAX_NUMBER, exhausted=_numbers_exhausted
+    )
+
+
+def _numbers_exhausted() -> FieldError:
+    return FieldError(
+        "number", "No free customer number is left; give one explicitly.", code="customer.numbers_exhausted"
+    )
 
 
 async def update_customer(tenant_id: int, customer_id: int, data: CustomerPatch) -> dict:

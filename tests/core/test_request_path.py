@@ -111,3 +111,86 @@ async def test_module_switched_off_in_a_request_is_off_for_the_rest_of_it(client
         assert "customers" not in await enabled_modules(host, tenant.id)
     assert (await login(client, tenant)).status_code == 200
     assert (await client.get("/api/customers")).status_code == 404
+
+
+async def test_module_choices_read_with_the_session_are_never_kept_past_the_request(client, tenant):
+    """The session's statement brings the tenant's module choices (no query of its own);
+    a choice changed between two requests (another process, another worker) holds from
+    the very next request, both ways."""
+    from core.plugins import get_host
+    from core.tenancy import set_module_enabled
+
+    assert (await login(client, tenant)).status_code == 200
+    assert (await client.get("/api/customers")).status_code == 200
+    await set_module_enabled(get_host(), tenant.id, "customers", False)
+    assert (await client.get("/api/customers")).status_code == 404
+    await set_module_enabled(get_host(), tenant.id, "customers", True)
+    assert (await client.get("/api/customers")).status_code == 200
+
+
+async def test_the_session_statement_primes_the_modules_of_the_request(client, tenant):
+    """A module's route after authentication costs no read of the tenant's modules."""
+    from core.db import count_queries
+    from core.plugins import get_host
+    from core.tenancy import enabled_modules
+
+    assert (await login(client, tenant)).status_code == 200
+    from core.auth import authenticate
+
+    token = client.cookies.get("gallra_session")
+    assert token
+    with request_scope():
+        with count_queries() as counted:
+            user = await authenticate(token)
+            assert user is not None and user.tenant_id == tenant.id
+            before = counted[0]
+            modules = await enabled_modules(get_host(), tenant.id)
+        assert counted[0] == before  # from the request's cache
+    with request_scope():
+        assert await enabled_modules(get_host(), tenant.id) == modules  # the same as read alone
+
+
+async def test_a_transaction_that_runs_nothing_commits_and_leaves_the_connection_clean(tenant):
+    """BEGIN travels with a transaction's first statement: one that runs none sends
+    nothing, and one whose first statement fails is rolled back, not left open."""
+    from core.numbering import lock_numbers
+
+    async with pooled():
+        async with atomic():
+            pass
+        with pytest.raises(Exception):  # noqa: B017 (the engine's own error type)
+            async with atomic():
+                await lock_numbers(1, tenant.id)
+                await raw("SELECT * FROM no_such_table")
+        with pytest.raises(RuntimeError):
+            async with atomic():
+                await lock_numbers(1, tenant.id)
+                await Employee.update({Employee.notes: "rolled back"}).where(
+                    Employee.tenant_id == tenant.id
+                )
+                raise RuntimeError("the handler failed")
+        for _ in range(3):
+            assert "rolled back" not in {
+                r["notes"] for r in await Employee.select(Employee.notes).where(
+                    Employee.tenant_id == tenant.id
+                )
+            }
+        async with atomic():
+            await lock_numbers(1, tenant.id)
+            await Employee.update({Employee.notes: "kept"}).where(Employee.tenant_id == tenant.id)
+    rows = await Employee.select(Employee.notes).where(Employee.tenant_id == tenant.id)
+    assert rows and all(r["notes"] == "kept" for r in rows)
+
+
+async def test_a_transaction_begun_with_the_lock_sees_only_its_tenant():
+    _rls_held()
+    from core.numbering import lock_numbers
+
+    a, b = await make_tenant(), await make_tenant()
+    async with pooled():
+        for _ in range(3):
+            for t in (a, b):
+                with tenant_scope(t.id):
+                    async with atomic():
+                        await lock_numbers(7, t.id)  # BEGIN and the tenant go with it
+                        assert await _tenants() == [t.id]

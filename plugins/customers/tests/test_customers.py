@@ -363,3 +363,20 @@ async def test_refusals_carry_codes_and_swedish_text(admin_client, client):
     assert response.status_code == 409 and response.json()["code"] == "customer.deleted"
     response = await client.get("/api/portal/me")
     assert response.status_code == 401 and response.json()["code"] == "portal.login_first"
+
+
+async def test_no_number_left_is_refused_and_writes_nothing(admin_client, tenant):
+    """Past the highest customer number the numbering hands out (checked by the insert's
+    own transaction, under the numbering's lock), a create is refused and rolled back."""
+    from plugins.customers.services import MAX_NUMBER
+
+    await make_customer(admin_client, name="Last AB", number=MAX_NUMBER)
+    before = await count_customers(tenant.id)
+    response = await admin_client.post("/api/customers/", json={"name": "One Too Many AB"})
+    body = response.json()
+    assert response.status_code == 400, body
+    assert body["code"] == "customer.numbers_exhausted" and body["field"] == "number"
+    assert await count_customers(tenant.id) == before
+    # a number given by hand below the highest still works
+    response = await admin_client.post("/api/customers/", json={"name": "Given AB", "number": 12})
+    assert response.status_code == 201 and response.json()["number"] == 12
