@@ -11,12 +11,13 @@ for clients written against the earlier error body. Page routes have their own h
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from litestar import Request, Response
-from litestar.exceptions import HTTPException
+from litestar.exceptions import HTTPException, NotFoundException, ValidationException
 
-from core.errors import GallraError, problem_body
+from core.errors import NO_SUCH_PAGE, VALUE_MISSING, VALUE_NOT_VALID, GallraError, Invalid, NotFound, problem_body
 
 PROBLEM_JSON = "application/problem+json"
 LANGUAGES = ("sv", "en")
@@ -67,9 +68,54 @@ def on_gallra_error(request: Request[Any, Any, Any], exc: GallraError) -> Respon
     return problem(request, exc)
 
 
+# "Expected `decimal`, got `str` - at `$.lines[0].quantity`", "Object contains unknown field
+# `colour`", "Object missing required field `name`": the field the message is about
+_NAMED = re.compile(r"(?:at `\$\.|field `)([A-Za-z0-9_.\[\]]+)`")
+
+
+def coded(exc: HTTPException) -> GallraError | None:
+    """Litestar's refusal of a request's shape as a coded, translatable refusal: a body or
+    parameter that does not validate names its field (``quantity``, ``lines[0].quantity``)
+    with ``invalid_value``/``missing_value``; a path no route answers is ``not_found``."""
+    if isinstance(exc, ValidationException):
+        problems = exc.extra if isinstance(exc.extra, list) else []
+        first = next((p for p in problems if isinstance(p, dict)), {})
+        message = str(first.get("message", ""))
+        named = _NAMED.search(message)
+        key = first.get("key")
+        field = named.group(1) if named else (key if isinstance(key, str) and key != "data" else None)
+        if message.startswith("Missing required") or "missing required field" in message:
+            return Invalid(field, VALUE_MISSING, code="missing_value")
+        return Invalid(field, VALUE_NOT_VALID, code="invalid_value")
+    if isinstance(exc, NotFoundException) and exc.detail in ("Not Found", "Not found"):
+        return NotFound(NO_SUCH_PAGE, code="not_found")
+    return None
+
+
+def wants_html(request: Request[Any, Any, Any]) -> bool:
+    """A browser asking for a page (not the API, not a program asking for JSON)."""
+    path = request.url.path
+    if path == "/api" or path.startswith("/api/"):
+        return False
+    return "text/html" in request.headers.get("accept", "")
+
+
 def on_http_exception(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
     """Litestar's own refusals (and older ``ClientException`` raises) in the same shape."""
     status = exc.status_code
+    if status < 500 and wants_html(request):
+        # A person's browser at an address no page answers (or a broken link): a page in
+        # their language, not JSON.
+        from core.pages import page_error
+
+        err = coded(exc)
+        return page_error(request, status, err.text(translations_of_page(request)) if err else str(exc.detail))
+    err = coded(exc)
+    if err is not None:
+        body = problem_body(err, translations_of(request), instance=request.url.path)
+        if exc.extra:
+            body["extra"] = exc.extra  # the framework's own account, for older clients
+        return Response(body, status_code=err.status, media_type=PROBLEM_JSON, headers=exc.headers)
     if status >= 500:
         # a server fault says nothing about its cause
         body: dict[str, Any] = {
@@ -97,6 +143,14 @@ def on_http_exception(request: Request[Any, Any, Any], exc: HTTPException) -> Re
         if isinstance(exc.extra, dict) and isinstance(exc.extra.get("field"), str):
             body["field"] = exc.extra["field"]
     return Response(body, status_code=status, media_type=PROBLEM_JSON, headers=exc.headers)
+
+
+def translations_of_page(request: Request[Any, Any, Any]) -> Any:
+    from core.pages import language_of, translations
+
+    state = request.scope.get("state", {})
+    user = state.get("gallra_user") if isinstance(state, dict) else None
+    return translations(language_of(request, user))
 
 
 def api_exception_handlers() -> dict[Any, Any]:

@@ -44,6 +44,7 @@ from core.pages import (
     render,
     t_for,
 )
+from core.pages.formats import format_date
 from core.pages.forms import error_of, struct_from_form
 from core.records import RecordService
 from core.validation import FieldError
@@ -127,10 +128,13 @@ async def retention_notice(
         ) % {"rule": name}
     if rule.mode == "days":
         when = (since or utcnow()) + timedelta(days=rule.days)
-        return t.gettext(
+        return t.ngettext(
+            "The personal data will be anonymized %(days)s day later, on %(date)s (rule "
+            "“%(rule)s”). Until then it can still be restored.",
             "The personal data will be anonymized %(days)s days later, on %(date)s (rule "
-            "“%(rule)s”). Until then it can still be restored."
-        ) % {"days": rule.days, "date": when.date().isoformat(), "rule": name}
+            "“%(rule)s”). Until then it can still be restored.",
+            rule.days,
+        ) % {"days": rule.days, "date": format_date(when, lang), "rule": name}
     return t.gettext(
         "No anonymization follows: the rule “%(rule)s” is off, so the data is kept. An "
         "administrator can change this under Settings > GDPR > Anonymization."

@@ -25,6 +25,7 @@ from core.validation import (
     FieldError,
     normalize_email,
     normalize_national_id,
+    normalize_postcode,
     normalize_org_number,
     normalize_phone,
 )
@@ -96,6 +97,8 @@ CLEAN: dict[str, Any] = {
     "email": email,
     **{f: phone for f in PHONES},
     **{f: text for f in ADDRESS},
+    "postal_postcode": lambda v, f: normalize_postcode(v, f),
+    "visiting_postcode": lambda v, f: normalize_postcode(v, f),
 }
 
 

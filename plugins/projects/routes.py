@@ -170,7 +170,7 @@ class PublicPaymentPlansController(Controller):
             token, data.name, data.email, data.challenge_id, request.headers.get("user-agent", "")
         )
         if outcome == "second_factor_required":
-            return second_factor_required(ApproveOut, value)
+            return second_factor_required(ApproveOut, value, request=request)
         return Response(ApproveOut(status="approved", approved_at=value))
 
 

@@ -135,7 +135,7 @@ class PublicQuotesController(Controller):
             token, data.name, data.email, data.challenge_id, request.headers.get("user-agent", "")
         )
         if outcome == "second_factor_required":
-            return second_factor_required(AcceptOut, value)
+            return second_factor_required(AcceptOut, value, request=request)
         return Response(AcceptOut(status="accepted", accepted_at=value))
 
 

@@ -115,7 +115,7 @@ def test_customer_approves_quote_inside_the_portal(new_page: Any, shot: Any, ten
     page.get_by_role("heading", name="Välkommen, Olle Portal").wait_for()
     page.get_by_role("link", name="Att godkänna").click()
     page.get_by_role("heading", name=re.compile("Offert 1: Nytt staket")).wait_for()
-    assert "1800.00" in page.content()
+    assert "1\u00a0800,00\u00a0kr" in page.content()
     shot(page, "portal-to-approve")
     page.get_by_role("button", name="Godkänn", exact=True).click()
     page.get_by_role("heading", name="Ange SMS-koden").wait_for()
