@@ -112,10 +112,10 @@ def on_http_exception(request: Request[Any, Any, Any], exc: HTTPException) -> Re
         return page_error(request, status, err.text(translations_of_page(request)) if err else str(exc.detail))
     err = coded(exc)
     if err is not None:
-        body = problem_body(err, translations_of(request), instance=request.url.path)
+        coded_body = problem_body(err, translations_of(request), instance=request.url.path)
         if exc.extra:
-            body["extra"] = exc.extra  # the framework's own account, for older clients
-        return Response(body, status_code=err.status, media_type=PROBLEM_JSON, headers=exc.headers)
+            coded_body["extra"] = exc.extra  # the framework's own account, for older clients
+        return Response(coded_body, status_code=err.status, media_type=PROBLEM_JSON, headers=exc.headers)
     if status >= 500:
         # a server fault says nothing about its cause
         body: dict[str, Any] = {

@@ -202,7 +202,9 @@ def _t(request: AnyRequest, message: str) -> str:
     return t.gettext(message) if t is not None else message
 
 
-def challenge_response(decision: SecondFactorDecision, request: AnyRequest | None = None, out: Any = None) -> Response[Any]:
+def challenge_response(
+    decision: SecondFactorDecision, request: AnyRequest | None = None, out: Any = None
+) -> Response[Any]:
     """``202``: the step waits for the SMS code; the messages in the request's language."""
     t = translations_of(request) if request is not None else None
     return Response(

@@ -25,9 +25,9 @@ from core.validation import (
     FieldError,
     normalize_email,
     normalize_national_id,
-    normalize_postcode,
     normalize_org_number,
     normalize_phone,
+    normalize_postcode,
 )
 from plugins.customers.records import CONTACT_PERSON, CUSTOMER, CUSTOMER_CONTACT
 from plugins.customers.schemas import (
