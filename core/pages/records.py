@@ -144,7 +144,28 @@ async def retention_notice(
 # --- the module's settings (gear icon) --------------------------------------------------
 
 
+def rule_clears(lang: str) -> dict[str, tuple[list[str], bool]]:
+    """What each rule clears, from the personal-data declarations: ``{rule key: (the
+    labels of the fields it empties or replaces, whether it deletes whole rows)}``."""
+    out: dict[str, tuple[list[str], bool]] = {}
+    for f in get_declarations().fields:
+        key = f.field.rule
+        if not key:
+            continue
+        labels, deletes = out.setdefault(key, ([], False))
+        if f.field.strategy == "delete_row":
+            out[key] = (labels, True)
+            continue
+        label = (f.field.label_en if lang == "en" else f.field.label_sv) or f.field.column
+        if label not in labels:
+            labels.append(label)
+    return out
+
+
 def rule_rows(rows: list[Any], lang: str) -> list[dict[str, Any]]:
+    """The rule table's rows; ``clears`` names what the rule anonymizes and ``deletes``
+    says it removes whole records (the rules table shows both beside the rule)."""
+    clears = rule_clears(lang)
     return [
         {
             "key": r.key,
@@ -154,6 +175,8 @@ def rule_rows(rows: list[Any], lang: str) -> list[dict[str, Any]]:
             "fixed": r.fixed,
             "mode": r.mode,
             "days": r.days,
+            "clears": ", ".join(clears.get(r.key, ([], False))[0]),
+            "deletes": clears.get(r.key, ([], False))[1],
         }
         for r in rows
     ]

@@ -1,0 +1,291 @@
+"""In the browser, in Swedish: an administrator visits every page the application has and
+no page shows an English sentence of the catalogs.
+
+The pages are not listed by hand. They are the app's GET page routes (every handler left
+out of the OpenAPI document), so a new page is visited as soon as it exists. Records for the
+pages that need an id are made through the pages themselves: each ``…/new`` form is filled
+(its required fields, by their type) and saved, then the crawl follows the links of every
+page it opens, so ``/cases/{record_id}`` is reached from the case list. A route that is not
+reached fails the test, unless it is in :data:`NOT_CRAWLED` with the reason.
+
+"English" is every catalog text whose English differs from its Swedish (the English
+catalog's text, else the message id), cut at its ``%(name)s`` placeholders into fragments
+of two words or more. Screenshots of each kind of page (desktop, and a 390x844 phone) are
+saved under ``test-artifacts/browser/<test>/``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import deque
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from babel.messages.pofile import read_po
+
+from tests.browser.conftest import ROOT, login
+
+# Page routes the crawl does not open, and why (each is covered elsewhere or is no page).
+NOT_CRAWLED = {
+    "/metrics": "for the monitoring system, not a person (text/plain)",
+    "/static/{name:str}": "style sheet and scripts",
+    "/favicon.ico": "the icon",
+    "/pick/customers/choose": "an htmx fragment of the picker (tests/browser/test_htmx_pages.py)",
+    "/reset": "needs a reset token from an e-mail (tests/pages/test_core_pages.py)",
+    "/portal/reset": "needs a reset token from an e-mail (the portal's page tests)",
+    "/portal/activate": "needs an invitation token from an e-mail (the portal's page tests)",
+    "/quotes/public/{token:str}": "the customer's link from an e-mail (tests/browser/test_portal_quote.py)",
+    "/projects/public/payment-plans/{token:str}": "the customer's link from an e-mail (tests/pages/test_portal_pages.py)",
+    "/vault/entries/{entry_id:int}/reveal": "a POST-only secret shown after an SMS code (tests/browser/test_vault.py)",
+    "/vault/entries/new": "opened with a chosen form only (?form=…), from the vault page",
+}
+# Pages a person reaches without logging in (the crawl opens them after logging out).
+PUBLIC = ("/login", "/password-reset", "/portal", "/portal/login", "/portal/password-reset", "/portal/approvals")
+
+PLACEHOLDER = re.compile(r"%\(\w+\)[sd]|%[sd]")
+PARAM = re.compile(r"\{[^}]+\}")
+
+
+def english_fragments() -> set[str]:
+    """Every catalog text's English fragments that differ from its Swedish."""
+    found: set[str] = set()
+    folders = [ROOT / "core", *sorted(p for p in (ROOT / "plugins").iterdir() if (p / "locale").is_dir())]
+    for folder in folders:
+        sv = _read(folder / "locale" / "sv" / "LC_MESSAGES" / "messages.po", "sv")
+        en = _read(folder / "locale" / "en" / "LC_MESSAGES" / "messages.po", "en")
+        for message in sv:
+            if not message.id:
+                continue
+            ids = message.id if isinstance(message.id, tuple) else (message.id,)
+            svs = message.string if isinstance(message.string, tuple) else (message.string,)
+            en_message = en.get(message.id)
+            en_strings = en_message.string if en_message is not None else ""
+            ens = en_strings if isinstance(en_strings, tuple) else (en_strings,)
+            for i, msgid in enumerate(ids):
+                english = (ens[i] if i < len(ens) else "") or msgid
+                if english in svs:
+                    continue
+                for part in PLACEHOLDER.split(english):
+                    part = part.strip(" .,:;()\"'–-")
+                    if len(part) >= 10 and " " in part:
+                        found.add(part)
+    return found
+
+
+def _read(path: Path, lang: str) -> Any:
+    with path.open("rb") as fh:
+        return read_po(fh, locale=lang)
+
+
+def page_routes(server: str) -> list[str]:
+    """The GET page routes of the app the server runs (the same plugins, the same code)."""
+    from core.app import create_app
+
+    app = create_app()
+    paths = set()
+    for route in app.routes:
+        for handler in getattr(route, "route_handlers", ()):
+            if "GET" in (handler.http_methods or ()) and not handler.include_in_schema:
+                paths.add(route.path)
+    return sorted(paths)
+
+
+def pattern_of(path: str, patterns: list[str]) -> str | None:
+    for pattern in patterns:
+        regex = "^" + PARAM.sub(r"[^/]+", re.escape(pattern).replace(r"\{", "{").replace(r"\}", "}")) + "$"
+        if re.match(regex, path):
+            return pattern
+    return None
+
+
+SKIP_NAMES = re.compile(r"_id$|^id$|number|national|org_|csrf|^q$|search|week|date_from|date_to")
+
+
+def value_for(name: str, kind: str) -> str:
+    if kind == "date" or name.endswith("date"):
+        return "2026-12-07"
+    if kind == "datetime-local":
+        return "2026-12-05T10:00"
+    if kind == "time" or name in ("start", "end", "starts", "ends") or "time" in name:
+        return "08:00" if "end" not in name else "16:00"
+    if kind == "email" or "mail" in name:
+        return "prov@example.se"
+    if kind == "password":
+        return "ett-langt-losenord-1"
+    if kind == "tel" or "phone" in name:
+        return "070-123 45 67"
+    if "postcode" in name:
+        return "852 30"
+    if kind == "number" or any(w in name for w in ("amount", "price", "hours", "quantity", "days")):
+        return "2"
+    return "Prov " + re.sub(r"[\W_]+", " ", name).strip()
+
+
+def fill_and_save(page: Any, form: Any, every_field: bool) -> None:
+    """Fill a form that makes a record (its required fields; with ``every_field`` also its
+    other empty text fields, ids and numbers aside) and save it."""
+    for field in form.locator("input, select, textarea").all():
+        if not field.is_visible() or field.is_disabled():
+            continue
+        tag = field.evaluate("e => e.tagName.toLowerCase()")
+        name = (field.get_attribute("name") or "").lower()
+        kind = (field.get_attribute("type") or "text").lower()
+        required = field.get_attribute("required") is not None
+        if kind in ("checkbox", "radio", "hidden", "submit", "search") or not name:
+            continue
+        if tag == "select":  # a choice left empty gets the first one (an employee, a kind)
+            values = [v for v in field.locator("option").evaluate_all("os => os.map(o => o.value)") if v]
+            if values and not field.input_value() and (required or every_field):
+                field.select_option(values[0])
+            continue
+        if not required and (not every_field or SKIP_NAMES.search(name) or kind == "datetime-local"):
+            continue
+        if field.input_value():
+            continue
+        field.fill(value_for(name, kind))
+    form.locator("button[type=submit]").last.click()
+    page.wait_for_load_state()
+    errors = page.locator("main .error").all_inner_texts()
+    if errors:
+        NOT_SAVED.append(f"{page.url}: {errors}")
+
+
+NOT_SAVED: list[str] = []
+
+
+def creating_forms(page: Any) -> list[Any]:
+    """The forms of the page that make a record: the page's own form on a ``…/new`` page,
+    and forms posting to ``…/new`` or to a list (``/time/reports``) elsewhere."""
+    out = []
+    for form in page.locator("main form[method=post]").all():
+        action = form.get_attribute("action") or urlsplit(page.url).path
+        path = urlsplit(action).path
+        last = path.rstrip("/").rsplit("/", 1)[-1]
+        if last == "new" or (last in ("reports", "expenses") and path.startswith("/time/")):
+            out.append(form)
+    return out
+
+
+def english_on(page: Any, fragments: set[str]) -> list[str]:
+    text = re.sub(r"\s+", " ", page.locator("body").inner_text())
+    return sorted(f for f in fragments if f in text)
+
+
+def test_every_page_in_swedish_has_no_english(browser: Any, server: str, shot: Any, tenant: Any) -> None:
+    fragments = english_fragments()
+    assert len(fragments) > 200  # the catalogs were read
+    patterns = page_routes(server)
+    context = browser.new_context(base_url=server, locale="sv-SE", viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    login(page, tenant)
+    page.get_by_role("heading", name="Välkommen, Admin Person").wait_for()
+
+    # Records for the pages that need an id: every "new" form, filled and saved.
+    new_forms = [p for p in patterns if p.endswith("/new") and "{" not in p and p not in NOT_CRAWLED]
+    for path in [*new_forms, "/time", "/time/deviations", "/time/schedule"]:
+        page.goto(path)
+        for i in range(len(creating_forms(page))):
+            form = creating_forms(page)[i] if i < len(creating_forms(page)) else None
+            if form is not None:
+                fill_and_save(page, form, every_field=True)
+                page.goto(path)
+    seen: dict[str, str] = {}  # pattern -> the first path of it visited
+    english: list[str] = []
+    queue: deque[str] = deque(p for p in patterns if "{" not in p and p not in NOT_CRAWLED and p not in PUBLIC)
+    visited: set[str] = set()
+    while queue:
+        path = queue.popleft()
+        if path in visited:
+            continue
+        visited.add(path)
+        pattern = pattern_of(path, patterns)
+        if pattern is None or pattern in NOT_CRAWLED:
+            continue
+        if pattern in seen and len([v for v in visited if pattern_of(v, patterns) == pattern]) > 3:
+            continue  # a few of each kind are enough
+        response = page.goto(path)
+        assert response is not None
+        assert response.status < 500, f"{path}: {response.status}"
+        found = english_on(page, fragments)
+        if found:
+            english.append(f"{path}: {found}")
+        if pattern not in seen:
+            seen[pattern] = path
+            shot(page, "desktop" + re.sub(r"[^a-z0-9]+", "-", path.lower()).rstrip("-"))
+        for href in page.locator("a[href^='/']").evaluate_all("as => as.map(a => a.getAttribute('href'))"):
+            target = urlsplit(href).path
+            if target not in visited and not target.startswith(("/api/", "/static/")):
+                queue.append(target)
+        if "{" in pattern and pattern.endswith("/new") and creating_forms(page):
+            # a form under a record (a customer's contact person): saved once, then the
+            # record's page is crawled again for what it now links to
+            fill_and_save(page, creating_forms(page)[0], every_field=True)
+            again = urlsplit(page.url).path
+            visited.discard(again)
+            queue.append(again)
+
+    # A page no link leads to (a time report's own page: the list links its edit form)
+    # with the id of a sibling page that was reached.
+    for pattern in sorted(set(patterns) - set(seen) - set(NOT_CRAWLED)):
+        head = PARAM.split(pattern)[0]
+        sibling = next((p for q, p in seen.items() if q != pattern and "{" in q and PARAM.split(q)[0] == head), None)
+        if sibling is None:
+            continue
+        ident = sibling[len(head):].split("/")[0]
+        path = PARAM.sub(ident, pattern, count=1)
+        response = page.goto(path)
+        assert response is not None and response.status < 500, path
+        if response.status < 400:
+            found = english_on(page, fragments)
+            if found:
+                english.append(f"{path}: {found}")
+            seen[pattern] = path
+            shot(page, "desktop" + re.sub(r"[^a-z0-9]+", "-", path.lower()).rstrip("-"))
+
+    # The check can fail: the same kind of page in English shows catalog sentences.
+    page.goto("/settings/gdpr/anonymization")
+    page.locator("footer button[value=en]").click()
+    page.wait_for_load_state()
+    assert page.locator("html").get_attribute("lang") == "en"
+    assert english_on(page, fragments), "the English check finds nothing even on an English page"
+    shot(page, "desktop-english-anonymization")
+    page.locator("footer button[value=sv]").click()
+    page.wait_for_load_state()
+    assert page.locator("html").get_attribute("lang") == "sv"
+
+    # The public pages, logged out.
+    page.locator("form[action='/logout'] button").first.click()
+    for path in PUBLIC:
+        response = page.goto(path)
+        assert response is not None and response.status < 500, path
+        found = english_on(page, fragments)
+        if found:
+            english.append(f"{path}: {found}")
+        seen[pattern_of(path, patterns) or path] = path
+        shot(page, "desktop" + re.sub(r"[^a-z0-9]+", "-", path.lower()).rstrip("-"))
+    # An address no page answers: a Swedish page, not JSON.
+    response = page.goto("/finns-inte")
+    assert response is not None and response.status == 404
+    assert "Det finns ingen sida på den här adressen." in page.locator("main").inner_text()
+    shot(page, "desktop-404")
+
+    missing = sorted(set(patterns) - set(seen) - set(NOT_CRAWLED))
+    assert not missing and not english, (
+        f"page routes the crawl never reached: {missing}\nforms not saved: {NOT_SAVED}\nEnglish on Swedish pages:\n" + "\n".join(english)
+    )
+
+    # The same pages on a phone.
+    phone = browser.new_context(base_url=server, locale="sv-SE", viewport={"width": 390, "height": 844})
+    phone.set_default_timeout(15_000)
+    mobile = phone.new_page()
+    login(mobile, tenant)
+    mobile.get_by_role("heading", name="Välkommen, Admin Person").wait_for()
+    for pattern, path in sorted(seen.items()):
+        if path in PUBLIC:
+            continue
+        mobile.goto(path)
+        shot(mobile, "phone" + re.sub(r"[^a-z0-9]+", "-", path.lower()).rstrip("-"))
+    phone.close()
+    context.close()
