@@ -289,3 +289,71 @@ def test_every_page_in_swedish_has_no_english(browser: Any, server: str, shot: A
         shot(mobile, "phone" + re.sub(r"[^a-z0-9]+", "-", path.lower()).rstrip("-"))
     phone.close()
     context.close()
+
+
+def test_swedish_formats_and_errors_on_pages_and_in_the_api(new_page: Any, shot: Any, tenant: Any) -> None:
+    """Amounts, phones, postcodes and dates in Swedish; the errors a person makes in Swedish,
+    beside the field on a page and as a coded problem in the API."""
+    page = new_page()
+    login(page, tenant)
+    page.get_by_role("heading", name="Välkommen, Admin Person").wait_for()
+
+    # A customer: a postcode that is none is refused in Swedish, a good one shown "852 30".
+    page.goto("/customers/new")
+    page.get_by_label("Namn").fill("Sundsvalls Rör AB")
+    page.get_by_label("Mobiltelefon").fill("0701234567")
+    page.locator("#f-postal_postcode").fill("8523")
+    page.get_by_role("button", name="Spara").click()
+    assert "Skriv ett svenskt postnummer med fem siffror" in page.locator("#e-postal_postcode").inner_text()
+    page.locator("#f-postal_postcode").fill("85230")
+    page.get_by_role("button", name="Spara").click()
+    page.get_by_role("heading", name="Sundsvalls Rör AB").wait_for()
+    facts = page.locator("dl").first.inner_text()
+    assert "070-123 45 67" in facts and "852 30" in facts
+    shot(page, "customer-formats")
+
+    # A quote: sending it without lines says so in Swedish; its amounts read "20 925,00 kr".
+    page.goto("/quotes/new")
+    page.get_by_label("Titel").fill("Nytt badrum")
+    page.get_by_role("button", name="Spara").click()
+    page.get_by_role("heading", name="Nytt badrum").wait_for()
+    quote_url = page.url
+    page.locator("form[action$='/send'] input[name=email]").fill("kund@example.se")
+    page.locator("form[action$='/send'] button[type=submit]").click()
+    assert "Lägg till minst en rad innan du skickar offerten." in page.locator("main").inner_text()
+    page.goto(quote_url)
+    line = page.locator("form[action$='/lines']")
+    line.locator("input[name=description]").fill("Kakel och arbete")
+    line.locator("input[name=quantity]").fill("3")
+    line.locator("input[name=unit_price]").fill("6975")
+    line.locator("button[type=submit]").click()
+    page.get_by_role("cell", name="Kakel och arbete", exact=True).wait_for()
+    total = page.locator("tfoot").inner_text()
+    assert "20\u00a0925,00\u00a0kr" in total, total
+    assert "20925" not in page.locator("main").inner_text()
+    shot(page, "quote-amounts")
+
+    # The same page in English has English formats.
+    page.locator("footer button[value=en]").click()
+    page.wait_for_load_state()
+    assert "SEK 20,925.00" in page.locator("tfoot").inner_text()
+    page.locator("footer button[value=sv]").click()
+    page.wait_for_load_state()
+
+    # An order line whose quantity is no number: a coded problem naming the field, in the
+    # language the client asks for (not the framework's "Validation failed").
+    page.goto("/orders/new")
+    page.get_by_label("Titel").fill("Material")
+    page.get_by_role("button", name="Spara").click()
+    page.get_by_role("heading", name="Material").wait_for()
+    order_id = page.url.rstrip("/").rsplit("/", 1)[1]
+    answer = page.request.post(
+        f"/api/orders/{order_id}/lines",
+        data={"description": "Rör", "unit_price": "10", "quantity": "många"},
+        headers={"Accept-Language": "sv"},
+    )
+    assert answer.status == 400
+    body = answer.json()
+    assert body["code"] == "invalid_value" and body["field"] == "quantity", body
+    assert body["detail"] == "Värdet är inte giltigt här.", body
+    assert "Validation failed" not in answer.text()
