@@ -23,6 +23,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from babel.messages.pofile import read_po
+from playwright.sync_api import expect
 
 from tests.browser.conftest import ROOT, login
 
@@ -357,3 +358,45 @@ def test_swedish_formats_and_errors_on_pages_and_in_the_api(new_page: Any, shot:
     assert body["code"] == "invalid_value" and body["field"] == "quantity", body
     assert body["detail"] == "Värdet är inte giltigt här.", body
     assert "Validation failed" not in answer.text()
+
+
+def test_rules_table_and_live_filter_help(new_page: Any, shot: Any, tenant: Any) -> None:
+    """The GDPR rules table says what each rule clears and its days box is usable only with
+    "after a number of days"; a live filter says its result count in a live region and
+    shows it is busy while it asks."""
+    page = new_page()
+    login(page, tenant)
+    page.get_by_role("heading", name="Välkommen, Admin Person").wait_for()
+    page.goto("/settings/gdpr/anonymization")
+    assert page.get_by_role("columnheader", name="Vad regeln rensar").count() == 1
+    mode = page.locator("select[name='mode.cases']")
+    days = page.locator("input[name='days.cases']")
+    assert "Kund" in page.locator("#c-cases").inner_text()
+    mode.select_option("off")
+    assert days.is_disabled()
+    mode.select_option("days")
+    assert days.is_enabled()
+    shot(page, "rules-days-on")
+    mode.select_option("off")
+    assert days.is_disabled()
+
+    page.goto("/cases")
+    live = page.locator("#announce")
+    assert live.get_attribute("aria-live") == "polite"
+    # Note every moment #busy is shown and #results is marked busy while the filter asks.
+    page.evaluate("""() => {
+      window.__busy = [];
+      new MutationObserver(() => {
+        const busy = document.getElementById("busy");
+        const results = document.getElementById("results");
+        window.__busy.push([busy.classList.contains("htmx-request"),
+                            !!results && results.getAttribute("aria-busy") === "true"]);
+      }).observe(document.body, {attributes: true, subtree: true, attributeFilter: ["class", "aria-busy"]});
+    }""")
+    page.get_by_label("Sök på titel eller nummer").fill("ingenting")
+    expect(live).to_have_text(re.compile(r"^Antal: 0"))  # said once the results arrived
+    expect(page.locator("#busy")).to_be_hidden()
+    seen = page.evaluate("() => window.__busy")
+    assert any(shown for shown, _ in seen), seen  # the indicator was shown during the request
+    assert any(marked for _, marked in seen), seen  # and the results were marked aria-busy
+    shot(page, "live-filter-done")
