@@ -152,7 +152,7 @@ def rule_clears(lang: str) -> dict[str, tuple[list[str], bool]]:
         key = f.field.rule
         if not key:
             continue
-        labels, deletes = out.setdefault(key, ([], False))
+        labels, _deletes = out.setdefault(key, ([], False))
         if f.field.strategy == "delete_row":
             out[key] = (labels, True)
             continue

@@ -37,7 +37,9 @@ NOT_CRAWLED = {
     "/portal/reset": "needs a reset token from an e-mail (the portal's page tests)",
     "/portal/activate": "needs an invitation token from an e-mail (the portal's page tests)",
     "/quotes/public/{token:str}": "the customer's link from an e-mail (tests/browser/test_portal_quote.py)",
-    "/projects/public/payment-plans/{token:str}": "the customer's link from an e-mail (tests/pages/test_portal_pages.py)",
+    "/projects/public/payment-plans/{token:str}": (
+        "the customer's link from an e-mail (tests/pages/test_portal_pages.py)"
+    ),
     "/vault/entries/{entry_id:int}/reveal": "a POST-only secret shown after an SMS code (tests/browser/test_vault.py)",
     "/vault/entries/new": "opened with a chosen form only (?form=…), from the vault page",
 }
@@ -274,7 +276,8 @@ def test_every_page_in_swedish_has_no_english(browser: Any, server: str, shot: A
 
     missing = sorted(set(patterns) - set(seen) - set(NOT_CRAWLED))
     assert not missing and not english, (
-        f"page routes the crawl never reached: {missing}\nforms not saved: {NOT_SAVED}\nEnglish on Swedish pages:\n" + "\n".join(english)
+        f"page routes the crawl never reached: {missing}\nforms not saved: {NOT_SAVED}\n"
+        "English on Swedish pages:\n" + "\n".join(english)
     )
 
     # The same pages on a phone.
@@ -283,7 +286,7 @@ def test_every_page_in_swedish_has_no_english(browser: Any, server: str, shot: A
     mobile = phone.new_page()
     login(mobile, tenant)
     mobile.get_by_role("heading", name="Välkommen, Admin Person").wait_for()
-    for pattern, path in sorted(seen.items()):
+    for _pattern, path in sorted(seen.items()):
         if path in PUBLIC:
             continue
         mobile.goto(path)

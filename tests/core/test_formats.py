@@ -19,7 +19,7 @@ NBSP = "\u00a0"
 def test_amounts_read_in_swedish_and_english():
     assert format_money(Decimal("20925")) == f"20{NBSP}925,00{NBSP}kr"
     assert format_money("1250.5") == f"1{NBSP}250,50{NBSP}kr"
-    assert format_money(Decimal("-3.25")).startswith("−3,25") or format_money(Decimal("-3.25")).startswith("-3,25")
+    assert format_money(Decimal("-3.25")).endswith(f"3,25{NBSP}kr")
     assert format_money(Decimal("20925"), "en") == "SEK 20,925.00"
     assert format_money(None) == "" and format_money("inte ett tal") == "inte ett tal"
 
@@ -33,7 +33,8 @@ def test_phones_postcodes_dates_and_numbers():
     assert format_date(date(2026, 12, 5)) == "5 dec. 2026"
     assert format_date(date(2026, 12, 5), "en") == "5 Dec 2026"
     assert format_datetime(datetime(2026, 12, 5, 14, 3)) == "5 dec. 2026 14:03"
-    assert format_number("7.5") == "7,5" and format_number("3.000") == "3" and format_number("1234.5", "en") == "1,234.5"
+    assert format_number("7.5") == "7,5" and format_number("3.000") == "3"
+    assert format_number("1234.5", "en") == "1,234.5"
 
 
 def test_template_filters_follow_the_page_language():
