@@ -32,7 +32,6 @@ from core.gdpr.registry import get_declarations
 from core.gdpr.settings import RetentionIn, retention_rows, update_retention
 from core.pages import (
     PageController,
-    label,
     language_of,
     page_admin,
     page_get,
@@ -220,13 +219,13 @@ def module_settings_pages(module: str, back_label: str = "") -> type[PageControl
 
         lang = language_of(request, user)
         rows = await retention_rows(user.tenant_id, module)
-        info = __import__("core.plugins", fromlist=["get_host"]).get_host().modules().get(module)
+        host = __import__("core.plugins", fromlist=["get_host"]).get_host()
         return await render(
             request,
             "module_settings.html",
             {
                 "module": module,
-                "module_label": label(info, lang) if info else module,
+                "module_label": host.plugin_label(module, lang),
                 "rules": rule_rows(rows, lang),
                 "mode_labels": MODE_LABELS,
                 "clock_labels": CLOCK_LABELS,
