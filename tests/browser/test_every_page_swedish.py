@@ -403,3 +403,33 @@ def test_rules_table_and_live_filter_help(new_page: Any, shot: Any, tenant: Any)
     assert any(shown for shown, _ in seen), seen  # the indicator was shown during the request
     assert any(marked for _, marked in seen), seen  # and the results were marked aria-busy
     shot(page, "live-filter-done")
+
+
+def _contrast(page: Any, locator: Any) -> float:
+    """WCAG contrast ratio of an element's text colour on its background colour."""
+    colours = locator.evaluate("e => { const s = getComputedStyle(e); return [s.color, s.backgroundColor]; }")
+
+    def luminance(css: str) -> float:
+        r, g, b = (int(x) for x in re.findall(r"\d+", css)[:3])
+
+        def lin(c: int) -> float:
+            v = c / 255
+            return v / 12.92 if v <= 0.03928 else ((v + 0.055) / 1.055) ** 2.4
+
+        return 0.2126 * lin(r) + 0.7152 * lin(g) + 0.0722 * lin(b)
+
+    fg, bg = (luminance(c) for c in colours)
+    return (max(fg, bg) + 0.05) / (min(fg, bg) + 0.05)
+
+
+def test_incident_delete_button_meets_wcag_aa(new_page: Any, shot: Any, tenant: Any) -> None:
+    page = new_page()
+    login(page, tenant)
+    page.get_by_role("heading", name="Välkommen, Admin Person").wait_for()
+    page.goto("/privacy/incidents/new")
+    fill_and_save(page, creating_forms(page)[0], every_field=False)
+    button = page.locator("main form[action$='/delete'] button")
+    assert button.inner_text() == "Radera"
+    ratio = _contrast(page, button)
+    assert ratio >= 4.5, ratio  # WCAG AA for normal text (it was 1.08:1)
+    shot(page, "incident-delete-button")
