@@ -11,13 +11,13 @@ for clients written against the earlier error body. Page routes have their own h
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from litestar import Request, Response
-from litestar.exceptions import HTTPException, NotFoundException, ValidationException
+from litestar.exceptions import HTTPException
 
-from core.errors import NO_SUCH_PAGE, VALUE_MISSING, VALUE_NOT_VALID, GallraError, Invalid, NotFound, problem_body
+from core.errors import GallraError, problem_body
+from core.refusals import coded
 
 PROBLEM_JSON = "application/problem+json"
 LANGUAGES = ("sv", "en")
@@ -66,30 +66,6 @@ def problem(request: Request[Any, Any, Any], exc: GallraError) -> Response[Any]:
 
 def on_gallra_error(request: Request[Any, Any, Any], exc: GallraError) -> Response[Any]:
     return problem(request, exc)
-
-
-# "Expected `decimal`, got `str` - at `$.lines[0].quantity`", "Object contains unknown field
-# `colour`", "Object missing required field `name`": the field the message is about
-_NAMED = re.compile(r"(?:at `\$\.|field `)([A-Za-z0-9_.\[\]]+)`")
-
-
-def coded(exc: HTTPException) -> GallraError | None:
-    """Litestar's refusal of a request's shape as a coded, translatable refusal: a body or
-    parameter that does not validate names its field (``quantity``, ``lines[0].quantity``)
-    with ``invalid_value``/``missing_value``; a path no route answers is ``not_found``."""
-    if isinstance(exc, ValidationException):
-        problems = exc.extra if isinstance(exc.extra, list) else []
-        first = next((p for p in problems if isinstance(p, dict)), {})
-        message = str(first.get("message", ""))
-        named = _NAMED.search(message)
-        key = first.get("key")
-        field = named.group(1) if named else (key if isinstance(key, str) and key != "data" else None)
-        if message.startswith("Missing required") or "missing required field" in message:
-            return Invalid(field, VALUE_MISSING, code="missing_value")
-        return Invalid(field, VALUE_NOT_VALID, code="invalid_value")
-    if isinstance(exc, NotFoundException) and exc.detail in ("Not Found", "Not found"):
-        return NotFound(NO_SUCH_PAGE, code="not_found")
-    return None
 
 
 def wants_html(request: Request[Any, Any, Any]) -> bool:

@@ -431,7 +431,7 @@ def page_error(request: Request[Any, Any, Any], status: int, message: str) -> Re
 
 
 def _on_http_exception(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
-    from core.problems import coded
+    from core.refusals import coded
 
     err = coded(exc)
     if err is not None:
