@@ -29,7 +29,7 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from core import throttle
 from core.config import get_settings
 from core.db import atomic, bind_tenant, is_sqlite, lock_row, raw, utcnow
-from core.errors import GallraError
+from core.errors import GallraError, _
 from core.eventlog import log_system
 from core.plugins import await_me_maybe, get_host
 from core.security import new_token, token_hash
@@ -373,8 +373,8 @@ def login_key(tenant_slug: str, email: str, kind: str = EMPLOYEE) -> str:
     return throttle.key_for(f"{kind}_login", tenant_slug, email)
 
 
-THROTTLED = "Too many failed logins for this account. Wait 15 minutes or reset the password."
-WRONG_LOGIN = "Wrong organization, e-mail or password."
+THROTTLED = _("Too many failed logins for this account. Wait 15 minutes or reset the password.")
+WRONG_LOGIN = _("Wrong organization, e-mail or password.")
 
 
 async def log_failed_login(tenant_slug: str, email: str, error: AuthError) -> None:
@@ -568,7 +568,7 @@ async def end_sessions(tenant_id: int, employee_id: int) -> None:
 # --- password reset -----------------------------------------------------------------
 
 
-RESET_LIMITED = (
+RESET_LIMITED = _(
     "Too many password-reset requests from here or for this address. Wait a while and try "
     "again."
 )

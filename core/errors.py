@@ -130,6 +130,10 @@ READ_ONLY = _("You may see this record but not change it.")
 NUMBER_TAKEN = _("Number %(number)s is already used in this organization.")
 REQUIRED = _("This must not be empty.")
 UNKNOWN_CHOICE = _("Choose one of: %(choices)s.")
+# The framework's own refusals of a request's shape, coded at the edge (core.problems)
+VALUE_NOT_VALID = _("This value is not valid here.")
+VALUE_MISSING = _("This is missing from the request.")
+NO_SUCH_PAGE = _("There is no page at this address.")
 
 
 PROBLEM_TYPE = "https://gallra.org/problems/"

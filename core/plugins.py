@@ -169,6 +169,22 @@ class PluginHost:
     def modules(self) -> dict[str, ModuleInfo]:
         return {n: r.module for n, r in sorted(self.records.items()) if r.module is not None}
 
+    def plugin_label(self, name: str, lang: str) -> str:
+        """What a person reads for a plugin: its module's label, else (a service plugin such
+        as two-factor) what its record specs share ("Tvåfaktorsautentisering – …"), never
+        the raw plugin name unless nothing else is known."""
+        record = self.records.get(name)
+        if record is not None and record.module is not None:
+            return record.module.label_en if lang == "en" else record.module.label_sv
+        plurals = [
+            (spec.plural_en if lang == "en" else spec.plural_sv) or ""
+            for spec in self.records_by_plugin().get(name, [])
+        ]
+        heads = {p.split(" – ")[0] for p in plurals if p}
+        if len(heads) == 1:
+            return heads.pop()
+        return ", ".join(sorted(heads)) or name
+
     def plugin(self, name: str) -> Any:
         return self.pm.get_plugin(name)
 

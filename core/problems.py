@@ -17,6 +17,7 @@ from litestar import Request, Response
 from litestar.exceptions import HTTPException
 
 from core.errors import GallraError, problem_body
+from core.refusals import coded
 
 PROBLEM_JSON = "application/problem+json"
 LANGUAGES = ("sv", "en")
@@ -67,9 +68,30 @@ def on_gallra_error(request: Request[Any, Any, Any], exc: GallraError) -> Respon
     return problem(request, exc)
 
 
+def wants_html(request: Request[Any, Any, Any]) -> bool:
+    """A browser asking for a page (not the API, not a program asking for JSON)."""
+    path = request.url.path
+    if path == "/api" or path.startswith("/api/"):
+        return False
+    return "text/html" in request.headers.get("accept", "")
+
+
 def on_http_exception(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
     """Litestar's own refusals (and older ``ClientException`` raises) in the same shape."""
     status = exc.status_code
+    if status < 500 and wants_html(request):
+        # A person's browser at an address no page answers (or a broken link): a page in
+        # their language, not JSON.
+        from core.pages import page_error
+
+        err = coded(exc)
+        return page_error(request, status, err.text(translations_of_page(request)) if err else str(exc.detail))
+    err = coded(exc)
+    if err is not None:
+        coded_body = problem_body(err, translations_of(request), instance=request.url.path)
+        if exc.extra:
+            coded_body["extra"] = exc.extra  # the framework's own account, for older clients
+        return Response(coded_body, status_code=err.status, media_type=PROBLEM_JSON, headers=exc.headers)
     if status >= 500:
         # a server fault says nothing about its cause
         body: dict[str, Any] = {
@@ -97,6 +119,14 @@ def on_http_exception(request: Request[Any, Any, Any], exc: HTTPException) -> Re
         if isinstance(exc.extra, dict) and isinstance(exc.extra.get("field"), str):
             body["field"] = exc.extra["field"]
     return Response(body, status_code=status, media_type=PROBLEM_JSON, headers=exc.headers)
+
+
+def translations_of_page(request: Request[Any, Any, Any]) -> Any:
+    from core.pages import language_of, translations
+
+    state = request.scope.get("state", {})
+    user = state.get("gallra_user") if isinstance(state, dict) else None
+    return translations(language_of(request, user))
 
 
 def api_exception_handlers() -> dict[Any, Any]:

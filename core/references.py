@@ -29,16 +29,17 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from core.errors import _
 from core.validation import FieldError
 
 CUSTOMER_FIELD = "customer_id"
 CONTACT_FIELD = "contact_person_id"
 
 # Messages people see beside the field (in the catalogs: extraction reads every raise).
-NO_CUSTOMER = "There is no such customer in this organization."
-NO_CONTACT = "There is no such contact person in this organization."
-NOT_THEIR_CONTACT = "This contact person does not belong to the chosen customer."
-NO_REGISTER = (
+NO_CUSTOMER = _("There is no such customer in this organization.")
+NO_CONTACT = _("There is no such contact person in this organization.")
+NOT_THEIR_CONTACT = _("This contact person does not belong to the chosen customer.")
+NO_REGISTER = _(
     "Customers cannot be checked here: no customer register is installed. Leave the field empty."
 )
 

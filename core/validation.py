@@ -93,6 +93,22 @@ def normalize_email(value: str | None, field: str = "email", required: bool = Fa
     return email
 
 
+POSTCODE_INVALID = _("Write a Swedish postcode of five digits, like 852 30.")
+
+
+def normalize_postcode(value: str | None, field: str = "postcode") -> str:
+    """A Swedish postcode as it is written, "852 30" (five digits, the first not 0);
+    empty stays empty. Error code ``postcode_invalid``."""
+    if value is None or not value.strip():
+        return ""
+    raw = re.sub(r"[\s\u00a0]", "", value.strip())
+    if raw.upper().startswith("SE-"):
+        raw = raw[3:]
+    if not re.fullmatch(r"[1-9]\d{4}", raw):
+        raise FieldError(field, POSTCODE_INVALID, code="postcode_invalid")
+    return f"{raw[:3]} {raw[3:]}"
+
+
 def luhn_ok(digits: str) -> bool:
     total = 0
     for i, ch in enumerate(digits):

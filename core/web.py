@@ -14,6 +14,7 @@ from litestar.handlers.base import BaseRouteHandler
 from core.auth import SessionUser, authenticate
 from core.config import get_settings
 from core.context import actor_of, bind_actor
+from core.errors import _
 
 SESSION_COOKIE = "gallra_session"
 _STATE_KEY = "gallra_user"
@@ -33,14 +34,14 @@ async def user_of(connection: ASGIConnection[Any, Any, Any, Any]) -> SessionUser
 async def provide_user(request: Request[Any, Any, Any]) -> SessionUser:
     user = await user_of(request)
     if user is None:
-        raise NotAuthorizedException("Log in first: no valid session (it may have timed out).")
+        raise NotAuthorizedException(_("Log in first: no valid session (it may have timed out)."))
     return user
 
 
 async def provide_admin(request: Request[Any, Any, Any]) -> SessionUser:
     user = await provide_user(request)
     if not user.is_admin:
-        raise PermissionDeniedException("Only an administrator of the organization may do this.")
+        raise PermissionDeniedException(_("Only an administrator of the organization may do this."))
     return user
 
 

@@ -8,12 +8,13 @@ from typing import Any
 
 from core.activity.tables import Activity
 from core.db import raw, utcnow
+from core.errors import _
 
 ACTIVITY_KINDS = ("comment", "work_report", "note", "conversation")
 MAX_BODY = 20_000
 
 
-NOT_WRITABLE = "You may see this record but not change it, so you cannot add to its activity."
+NOT_WRITABLE = _("You may see this record but not change it, so you cannot add to its activity.")
 
 
 async def may_open(user: Any, plugin: str, record_type: str, record: dict, write: bool) -> bool:

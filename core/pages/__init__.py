@@ -22,7 +22,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -37,7 +36,8 @@ from litestar.exceptions import HTTPException, PermissionDeniedException
 from litestar.response import Redirect
 
 from core.auth import SessionUser
-from core.errors import GallraError
+from core.errors import GallraError, _
+from core.pages import formats
 from core.security import constant_equals, new_token
 from core.web import cross_site, is_https, user_of
 
@@ -100,8 +100,7 @@ def _environment(host_id: int) -> Environment:
         lstrip_blocks=True,
         enable_async=False,
     )
-    env.filters["date"] = _format_date
-    env.filters["datetime"] = _format_datetime
+    formats.install(env)
     return env
 
 
@@ -129,14 +128,6 @@ def translations(lang: str) -> NullTranslations:
     from core.plugins import get_host
 
     return _translations(lang, id(get_host()))
-
-
-def _format_date(value: datetime | None) -> str:
-    return value.strftime("%Y-%m-%d") if value else ""
-
-
-def _format_datetime(value: datetime | None) -> str:
-    return value.strftime("%Y-%m-%d %H:%M") if value else ""
 
 
 # --- language ---------------------------------------------------------------------------
@@ -203,7 +194,7 @@ async def read_form_lists(request: Request[Any, Any, Any]) -> dict[str, list[str
     sent = (values.get(CSRF_FIELD) or [""])[-1] or request.headers.get(CSRF_HEADER, "")
     if not cookie or not sent or not constant_equals(cookie, sent) or not _same_origin(request):
         raise CsrfRefused(
-            "The form was too old or came from another site. Reload the page and try again."
+            _("The form was too old or came from another site. Reload the page and try again.")
         )
     values.pop(CSRF_FIELD, None)
     return values
@@ -216,14 +207,14 @@ async def page_user(request: Request[Any, Any, Any]) -> SessionUser:
     """The logged-in employee, or :class:`LoginRequired` (a redirect to the login page)."""
     user = await user_of(request)
     if user is None:
-        raise LoginRequired("Log in first.")
+        raise LoginRequired(_("Log in first."))
     return user
 
 
 async def page_admin(request: Request[Any, Any, Any]) -> SessionUser:
     user = await page_user(request)
     if not user.is_admin:
-        raise PermissionDeniedException("Only an administrator of the organization may do this.")
+        raise PermissionDeniedException(_("Only an administrator of the organization may do this."))
     return user
 
 
@@ -434,7 +425,18 @@ def _on_login_required(request: Request[Any, Any, Any], exc: Exception) -> Respo
     return Redirect(path=f"/login?next={quote(target, safe='')}", status_code=303)
 
 
+def page_error(request: Request[Any, Any, Any], status: int, message: str) -> Response[str]:
+    """An error page (``message`` already translated, or a message id the page translates)."""
+    return _error_page(request, status, message)
+
+
 def _on_http_exception(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
+    from core.refusals import coded
+
+    err = coded(exc)
+    if err is not None:
+        # the framework's refusal of the request's shape, coded and in the page's language
+        return _on_gallra_error(request, err)
     return _error_page(request, exc.status_code, exc.detail)
 
 

@@ -48,20 +48,37 @@ OPTIONS = {"**/templates/**.html": {"trim_blocks": "true", "lstrip_blocks": "tru
 LANGS = ("sv", "en")
 
 
-def messages_of(folder: Path) -> set[str]:
-    found: set[str] = set()
+def messages_of(folder: Path) -> set[str | tuple[str, str]]:
+    """Every message id of the folder; a plural one (``ngettext``) as ``(singular, plural)``,
+    so its catalog entry has a text per plural form ("1 dag", "2 dagar")."""
+    found: set[str | tuple[str, str]] = set()
     for _file, _line, message, _comments, _ctx in extract_from_dir(
         str(folder), METHODS, options_map=OPTIONS, keywords=KEYWORDS
     ):
         if isinstance(message, tuple):
-            found.update(m for m in message if m)
+            if len(message) >= 2 and message[0] and message[1]:
+                found.add((message[0], message[1]))
+            else:
+                found.update(m for m in message if m)
         elif message:
             found.add(message)
     if folder.name != "core":
         # A plugin's catalog holds only what core's does not already translate.
         core = load(po_path(Path(__file__).resolve().parents[1], "sv"), "sv")
-        found = {m for m in found if not ((known := core.get(m)) and known.string)}
+        found = {m for m in found if not ((known := core.get(m)) and translated(known))}
     return found
+
+
+def translated(message: Any) -> bool:
+    """Whether a catalog entry has its text (every plural form of a plural one)."""
+    if isinstance(message.string, tuple):
+        return all(message.string)
+    return bool(message.string)
+
+
+def _key(value: Any) -> Any:
+    """A plural entry's id or texts as a tuple (a compiled catalog gives lists)."""
+    return tuple(value) if isinstance(value, (list, tuple)) else value
 
 
 def po_path(folder: Path, lang: str) -> Path:
@@ -82,9 +99,13 @@ def update(folder: Path) -> list[str]:
     for lang in LANGS:
         path = po_path(folder, lang)
         catalog = load(path, lang)
-        for msgid in sorted(wanted):
-            if msgid not in catalog:
-                catalog.add(msgid, "")
+        for msgid in sorted(wanted, key=str):
+            known = catalog.get(msgid)
+            if known is not None and isinstance(known.id, tuple) != isinstance(msgid, tuple):
+                del catalog[msgid]  # became plural (or singular): its text is asked for anew
+                known = None
+            if known is None:
+                catalog.add(msgid, ("", "") if isinstance(msgid, tuple) else "")
         for message in list(catalog):
             if message.id and message.id not in wanted:
                 del catalog[message.id]  # no longer used (or now translated by core)
@@ -95,7 +116,7 @@ def update(folder: Path) -> list[str]:
             write_mo(fh, catalog)
         if lang == "sv":
             # A plural message's id is (singular, plural): named by its singular.
-            missing = sorted(m.id if isinstance(m.id, str) else m.id[0] for m in catalog if m.id and not m.string)
+            missing = sorted(m.id if isinstance(m.id, str) else m.id[0] for m in catalog if m.id and not translated(m))
     return missing
 
 
@@ -103,9 +124,9 @@ def check(folder: Path) -> list[str]:
     """Problems: messages without Swedish text, or catalogs not compiled since changed."""
     problems = []
     catalog = load(po_path(folder, "sv"), "sv")
-    for msgid in sorted(messages_of(folder)):
+    for msgid in sorted(messages_of(folder), key=str):
         message = catalog.get(msgid)
-        if message is None or not message.string:
+        if message is None or not translated(message) or isinstance(message.id, tuple) != isinstance(msgid, tuple):
             problems.append(f"{folder}: no Swedish text for {msgid!r}")
     for lang in LANGS:
         po = po_path(folder, lang)
@@ -113,11 +134,14 @@ def check(folder: Path) -> list[str]:
         if not po.exists():
             continue
         # Compare contents, not file times (a fresh checkout gives every file a new time).
-        wanted = {m.id: m.string for m in load(po, lang) if m.id and m.string}
+        # (an untranslated plural entry is compiled with its ids as texts: left out on both sides)
+        wanted = {_key(m.id): _key(m.string) for m in load(po, lang) if m.id and translated(m)
+                  and _key(m.string) != _key(m.id)}
         compiled = {}
         if mo.exists():
             with mo.open("rb") as fh:
-                compiled = {m.id: m.string for m in read_mo(fh) if m.id and m.string}
+                compiled = {_key(m.id): _key(m.string) for m in read_mo(fh) if m.id and translated(m)
+                            and _key(m.string) != _key(m.id)}
         if compiled != wanted:
             problems.append(f"{mo} does not match its .po: run python -m core.pages.catalog update {folder}")
     return problems

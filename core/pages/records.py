@@ -32,7 +32,6 @@ from core.gdpr.registry import get_declarations
 from core.gdpr.settings import RetentionIn, retention_rows, update_retention
 from core.pages import (
     PageController,
-    label,
     language_of,
     page_admin,
     page_get,
@@ -44,6 +43,7 @@ from core.pages import (
     render,
     t_for,
 )
+from core.pages.formats import format_date
 from core.pages.forms import error_of, struct_from_form
 from core.records import RecordService
 from core.validation import FieldError
@@ -127,10 +127,13 @@ async def retention_notice(
         ) % {"rule": name}
     if rule.mode == "days":
         when = (since or utcnow()) + timedelta(days=rule.days)
-        return t.gettext(
+        return t.ngettext(
+            "The personal data will be anonymized %(days)s day later, on %(date)s (rule "
+            "“%(rule)s”). Until then it can still be restored.",
             "The personal data will be anonymized %(days)s days later, on %(date)s (rule "
-            "“%(rule)s”). Until then it can still be restored."
-        ) % {"days": rule.days, "date": when.date().isoformat(), "rule": name}
+            "“%(rule)s”). Until then it can still be restored.",
+            rule.days,
+        ) % {"days": rule.days, "date": format_date(when, lang), "rule": name}
     return t.gettext(
         "No anonymization follows: the rule “%(rule)s” is off, so the data is kept. An "
         "administrator can change this under Settings > GDPR > Anonymization."
@@ -140,7 +143,28 @@ async def retention_notice(
 # --- the module's settings (gear icon) --------------------------------------------------
 
 
+def rule_clears(lang: str) -> dict[str, tuple[list[str], bool]]:
+    """What each rule clears, from the personal-data declarations: ``{rule key: (the
+    labels of the fields it empties or replaces, whether it deletes whole rows)}``."""
+    out: dict[str, tuple[list[str], bool]] = {}
+    for f in get_declarations().fields:
+        key = f.field.rule
+        if not key:
+            continue
+        labels, _deletes = out.setdefault(key, ([], False))
+        if f.field.strategy == "delete_row":
+            out[key] = (labels, True)
+            continue
+        label = (f.field.label_en if lang == "en" else f.field.label_sv) or f.field.column
+        if label not in labels:
+            labels.append(label)
+    return out
+
+
 def rule_rows(rows: list[Any], lang: str) -> list[dict[str, Any]]:
+    """The rule table's rows; ``clears`` names what the rule anonymizes and ``deletes``
+    says it removes whole records (the rules table shows both beside the rule)."""
+    clears = rule_clears(lang)
     return [
         {
             "key": r.key,
@@ -150,6 +174,8 @@ def rule_rows(rows: list[Any], lang: str) -> list[dict[str, Any]]:
             "fixed": r.fixed,
             "mode": r.mode,
             "days": r.days,
+            "clears": ", ".join(clears.get(r.key, ([], False))[0]),
+            "deletes": clears.get(r.key, ([], False))[1],
         }
         for r in rows
     ]
@@ -193,13 +219,13 @@ def module_settings_pages(module: str, back_label: str = "") -> type[PageControl
 
         lang = language_of(request, user)
         rows = await retention_rows(user.tenant_id, module)
-        info = __import__("core.plugins", fromlist=["get_host"]).get_host().modules().get(module)
+        host = __import__("core.plugins", fromlist=["get_host"]).get_host()
         return await render(
             request,
             "module_settings.html",
             {
                 "module": module,
-                "module_label": label(info, lang) if info else module,
+                "module_label": host.plugin_label(module, lang),
                 "rules": rule_rows(rows, lang),
                 "mode_labels": MODE_LABELS,
                 "clock_labels": CLOCK_LABELS,

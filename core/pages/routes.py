@@ -290,9 +290,18 @@ async def static_file(name: FromPath[str]) -> Response[bytes]:
     )
 
 
+@page_get("/favicon.ico", name="core-favicon")
+async def favicon() -> Response[bytes]:
+    """Browsers ask for /favicon.ico on their own: the same icon as the pages' link."""
+    return Response(
+        (HERE / "static" / "favicon.svg").read_bytes(), media_type="image/svg+xml",
+        headers={"Cache-Control": "public, max-age=86400"},
+    )
+
+
 def page_routers() -> list[Any]:
     from core.pages.people import PAGES as PEOPLE_PAGES
     from core.pages.pickers import PAGES as PICKER_PAGES
     from core.pages.settings import PAGES as SETTINGS_PAGES
 
-    return [CorePages, *SETTINGS_PAGES, *PEOPLE_PAGES, *PICKER_PAGES, static_file]
+    return [CorePages, *SETTINGS_PAGES, *PEOPLE_PAGES, *PICKER_PAGES, static_file, favicon]

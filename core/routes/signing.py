@@ -18,6 +18,7 @@ from litestar.status_codes import HTTP_202_ACCEPTED
 
 from core.approvals import MAX_LINK_TOKEN
 from core.contracts import SecondFactorDecision
+from core.problems import translations_of
 from core.records.shapes import Email
 from core.routes.schemas import SecondFactorOut
 
@@ -44,21 +45,27 @@ LinkStep = Callable[[str, str, str, str | None, str], Awaitable[tuple[str, Any]]
 ``("second_factor_required", decision)`` or ``(done, value)``."""
 
 
-def second_factor_out(decision: SecondFactorDecision) -> SecondFactorOut:
-    """The challenge a person must answer, as the API shows it (never the code)."""
+def second_factor_out(decision: SecondFactorDecision, t: Any = None) -> SecondFactorOut:
+    """The challenge a person must answer, as the API shows it (never the code); the
+    message ("A code was sent to …") in the language of ``t`` (the request's
+    ``Accept-Language``, :func:`core.problems.translations_of`), English without."""
     return SecondFactorOut(
         challenge_id=decision.challenge_id,
         masked_phone=decision.masked_phone,
-        message=decision.message_text(),  # English: the API's clients read the code
+        message=decision.message_text(t),
     )
 
 
-def second_factor_required(out: type[T], decision: SecondFactorDecision | None, **fields: Any) -> Response[T]:
+def second_factor_required(
+    out: type[T], decision: SecondFactorDecision | None, request: Request[Any, Any, Any] | None = None, **fields: Any
+) -> Response[T]:
     """``202`` with ``out(status="second_factor_required", second_factor=..., **fields)``:
-    the step is not done until the SMS code of ``decision``'s challenge is verified."""
+    the step is not done until the SMS code of ``decision``'s challenge is verified. With
+    the ``request``, the message is in the language it asks for."""
     if decision is None:  # the service answers either the result or the challenge
         raise ValueError("a step without its result must answer the challenge it waits for")
-    body = out(status="second_factor_required", second_factor=second_factor_out(decision), **fields)  # type: ignore[call-arg]
+    t = translations_of(request) if request is not None else None
+    body = out(status="second_factor_required", second_factor=second_factor_out(decision, t), **fields)  # type: ignore[call-arg]
     return Response(body, status_code=HTTP_202_ACCEPTED)
 
 
@@ -74,5 +81,5 @@ async def sign_by_link(
     while it waits for an SMS code (:func:`second_factor_required`), else ``done(value)``."""
     outcome, value = await step(token, data.name, data.email, data.challenge_id, request.headers.get("user-agent", ""))
     if outcome == "second_factor_required":
-        return second_factor_required(out, value)
+        return second_factor_required(out, value, request=request)
     return Response(done(value))

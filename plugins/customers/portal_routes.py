@@ -23,7 +23,9 @@ from core.auth import AuthError, SessionUser
 from core.config import get_settings
 from core.contracts import SecondFactorDecision
 from core.db import atomic
+from core.errors import _
 from core.eventlog import log_event, log_system
+from core.problems import translations_of
 from core.web import AuthUser, client_ip, is_https
 from plugins.customers import portal
 from plugins.customers.portal import (
@@ -185,16 +187,34 @@ async def status_out(tenant_id: int, kind: str, person_id: int) -> PortalStatusO
     )
 
 
-def challenge_response(decision: SecondFactorDecision) -> Response[StepOut]:
+ENTER_CODE = _("Enter the SMS code, then send the same request again with challenge_id.")
+PASSWORD_SET = _("Your password is set. Log in with it.")
+LOGGED_IN = _("Logged in to the customer portal.")
+LOGGED_OUT = _("Logged out.")
+APPROVED = _("Approved.")
+DECLINED = _("Declined.")
+PASSWORD_CHANGED = _("The password is changed. Log in with the new password.")
+
+
+def _t(request: AnyRequest, message: str) -> str:
+    """A message of the API in the language the request asks for (English by default)."""
+    t = translations_of(request)
+    return t.gettext(message) if t is not None else message
+
+
+def challenge_response(
+    decision: SecondFactorDecision, request: AnyRequest | None = None, out: Any = None
+) -> Response[Any]:
+    """``202``: the step waits for the SMS code; the messages in the request's language."""
+    t = translations_of(request) if request is not None else None
     return Response(
-        StepOut(
+        (out or StepOut)(
             status="second_factor_required",
-            message=decision.message_text()
-            or "Enter the SMS code, then send the same request again with challenge_id.",
+            message=decision.message_text(t) or (t.gettext(ENTER_CODE) if t is not None else ENTER_CODE),
             second_factor=ChallengeOut(
                 challenge_id=decision.challenge_id,
                 masked_phone=decision.masked_phone,
-                message=decision.message_text(),
+                message=decision.message_text(t),
             ),
         ),
         status_code=HTTP_202_ACCEPTED,
@@ -315,9 +335,9 @@ class PortalController(Controller):
                 request.headers.get("user-agent", ""),
             )
         except SecondFactorRequired as required:
-            return challenge_response(required.decision)
+            return challenge_response(required.decision, request)
         return Response(
-            StepOut(status="password_set", message="Your password is set. Log in with it.")
+            StepOut(status="password_set", message=_t(request, PASSWORD_SET))
         )
 
     @post("/login", status_code=HTTP_200_OK, opt=PUBLIC)
@@ -340,9 +360,9 @@ class PortalController(Controller):
                 request.cookies.get(PORTAL_COOKIE),
             )
         except SecondFactorRequired as required:
-            return challenge_response(required.decision)
+            return challenge_response(required.decision, request)
         return Response(
-            StepOut(status="logged_in", message="Logged in to the customer portal."),
+            StepOut(status="logged_in", message=_t(request, LOGGED_IN)),
             cookies=[portal_cookie(request, token)],
         )
 
@@ -352,7 +372,7 @@ class PortalController(Controller):
         tenant_id = await portal.logout(request.cookies.get(PORTAL_COOKIE))
         if tenant_id is not None:
             await log_system(tenant_id, "logout", 200, "customer portal")
-        response = Response(MessageOut(message="Logged out."))
+        response = Response(MessageOut(message=_t(request, LOGGED_OUT)))
         response.delete_cookie(PORTAL_COOKIE, path="/")
         return response
 
@@ -396,21 +416,10 @@ class PortalController(Controller):
         if result.status == "second_factor_required":
             decision = result.second_factor
             assert decision is not None
-            return Response(
-                DecisionOut(
-                    status="second_factor_required",
-                    message=decision.message_text()
-                    or "Enter the SMS code, then send the same request again with challenge_id.",
-                    second_factor=ChallengeOut(
-                        challenge_id=decision.challenge_id, masked_phone=decision.masked_phone,
-                        message=decision.message_text(),
-                    ),
-                ),
-                status_code=HTTP_202_ACCEPTED,
-            )
+            return challenge_response(decision, request, DecisionOut)
         return Response(DecisionOut(
             status=result.status,  # type: ignore[arg-type]
-            message="Approved." if result.status == "approved" else "Declined.",
+            message=_t(request, APPROVED if result.status == "approved" else DECLINED),
             decided_at=result.decided_at,
         ))
 
@@ -459,11 +468,11 @@ class PortalController(Controller):
                 request.headers.get("user-agent", ""),
             )
         except SecondFactorRequired as required:
-            return challenge_response(required.decision)
+            return challenge_response(required.decision, request)
         return Response(
             StepOut(
                 status="password_set",
-                message="The password is changed. Log in with the new password.",
+                message=_t(request, PASSWORD_CHANGED),
             )
         )
 

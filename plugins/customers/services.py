@@ -26,6 +26,7 @@ from core.validation import (
     normalize_national_id,
     normalize_org_number,
     normalize_phone,
+    normalize_postcode,
 )
 from plugins.customers.records import CONTACT_PERSON, CUSTOMER, CUSTOMER_CONTACT
 from plugins.customers.schemas import (
@@ -95,6 +96,8 @@ CLEAN: dict[str, Any] = {
     "email": email,
     **{f: phone for f in PHONES},
     **{f: text for f in ADDRESS},
+    "postal_postcode": lambda v, f: normalize_postcode(v, f),
+    "visiting_postcode": lambda v, f: normalize_postcode(v, f),
 }
 
 

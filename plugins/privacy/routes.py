@@ -170,7 +170,7 @@ class InventoryController(Controller):
             user, data.note, data.challenge_id, request.headers.get("user-agent", "")
         )
         if version is None:
-            return second_factor_required(SignOut, decision)
+            return second_factor_required(SignOut, decision, request=request)
         return Response(
             SignOut(status="signed", version=_version_out(version)), status_code=HTTP_201_CREATED
         )

@@ -214,7 +214,7 @@ async def system_processing(tenant_id: int) -> dict[str, ModuleFacts]:
         if owner not in facts:
             info = modules.get(owner)
             label = _pick((info.label_sv, info.label_en), lang) if info else (
-                _pick(CORE_LABEL, lang) if owner == CORE else owner
+                _pick(CORE_LABEL, lang) if owner == CORE else host.plugin_label(owner, lang)
             )
             facts[owner] = ModuleFacts(owner, label, owner not in modules or owner in enabled)
         return facts[owner]

@@ -113,7 +113,7 @@ class WorkOrdersController(Controller):
             employee_id=user.employee_id,
         )
         if line is None:
-            return second_factor_required(ApprovalOut, decision)
+            return second_factor_required(ApprovalOut, decision, request=request)
         return Response(
             ApprovalOut(status="approved", extra_cost=extra_cost_out(line)), status_code=HTTP_200_OK
         )

@@ -91,7 +91,7 @@ async def test_quote_page_accepts_with_sms_code(anon_client, admin_client, tenan
     assert r.status_code == 200
     link = await _mail_link(tenant.id, r"/quotes/public/[A-Za-z0-9_\-]+")
     r = await anon_client.get(link)
-    assert r.status_code == 200 and "Ny altan" in r.text and "2500" in r.text
+    assert r.status_code == 200 and "Ny altan" in r.text and "2\u00a0500,00\u00a0kr" in r.text
     r = await post_form(anon_client, link + "/accept", {"name": "", "email": "offert.kund@example.se"}, link)
     assert r.status_code == 400 and 'id="e-name"' in r.text
     r = await post_form(anon_client, link + "/accept", {"name": "Offert Kund", "email": "offert.kund@example.se"}, link)
@@ -131,7 +131,7 @@ async def test_payment_plan_page_approves_with_sms_code(anon_client, admin_clien
     token = await send_plan(admin_client, plan_id)
     link = f"/projects/public/payment-plans/{token}"
     r = await anon_client.get(link)
-    assert r.status_code == 200 and "15000.50" in r.text
+    assert r.status_code == 200 and "15\u00a0000,50\u00a0kr" in r.text
     r = await post_form(anon_client, link + "/approve", {"name": "Sven Plan", "email": "x"}, link)
     assert r.status_code == 400 and 'id="e-email"' in r.text
     r = await post_form(anon_client, link + "/approve", {"name": "Sven Plan", "email": "sven@example.se"}, link)

@@ -72,7 +72,7 @@ async def test_customer_approves_a_quote_in_the_portal(app, admin_client, tenant
         assert (await _portal_page_login(browser, tenant)).status_code == 303
         assert "Väntar på ditt svar: 1" in (await browser.get("/portal")).text
         r = await browser.get("/portal/approvals")
-        assert r.status_code == 200 and "Offert 1: Ny altan" in r.text and "2500.00" in r.text
+        assert r.status_code == 200 and "Offert 1: Ny altan" in r.text and "2\u00a0500,00\u00a0kr" in r.text
         assert 'href="/portal/approvals"' in r.text
         browser.cookies.set("gallra_lang", "en")
         r = await browser.get("/portal/approvals")

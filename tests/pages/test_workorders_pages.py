@@ -30,7 +30,7 @@ async def test_work_order_with_extra_cost_approved_by_sms(anon_client, admin_cli
     r = await post_form(anon_client, path + "/extra-costs", {"description": "Extra plåt", "amount": "1250,50"}, path)
     assert r.status_code == 303
     page = (await anon_client.get(path)).text
-    assert "1250.50" in page and "Bo Kund" in page
+    assert "1\u00a0250,50\u00a0kr" in page and "Bo Kund" in page
     action = re.search(r'action="(/workorders/\d+/extra-costs/\d+/approve)"', page).group(1)
     r = await post_form(anon_client, action, {"approver_name": ""}, path)
     assert r.status_code == 400 and 'id="e-an-' in r.text

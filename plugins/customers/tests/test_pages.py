@@ -30,7 +30,7 @@ async def test_create_search_edit_and_errors_beside_fields(anon_client, tenant):
     assert r.status_code == 303
     customer_path = r.headers["location"]
     r = await anon_client.get(customer_path)
-    assert "Anna Berg" in r.text and "+46701234567" in r.text
+    assert "Anna Berg" in r.text and "070-123 45 67" in r.text  # stored E.164, shown nationally
     r = await anon_client.get("/customers?q=berg")
     assert customer_path in r.text
     r = await anon_client.get("/customers?q=nobody")
@@ -65,7 +65,7 @@ async def test_activity_thread_and_contact_phone_fix(anon_client, tenant):
     edit = re.search(r'href="(/customers/contacts/\d+/edit)"', page).group(1)
     r = await post_form(anon_client, edit, {"name": "Bo Ek", "mobile_phone": "0709998877"}, edit)
     assert r.status_code == 303
-    assert "+46709998877" in (await anon_client.get(path)).text
+    assert "070-999 88 77" in (await anon_client.get(path)).text
 
 
 async def test_delete_says_what_follows_and_anonymizes_at_once(anon_client, admin_client, tenant):

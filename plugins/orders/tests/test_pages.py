@@ -22,7 +22,7 @@ async def test_order_lines_invoice_and_delete(anon_client, tenant):
         anon_client, path + "/lines", {"description": "Arbete", "quantity": "2", "unit_price": "650"}, path
     )
     assert r.status_code == 303
-    assert "1300.00" in (await anon_client.get(path)).text
+    assert "1\u00a0300,00\u00a0kr" in (await anon_client.get(path)).text
     r = await post_form(anon_client, path + "/invoice", {}, path)
     assert r.status_code == 303
     assert path in (await anon_client.get("/orders?invoiced=yes")).text

@@ -28,7 +28,7 @@ async def test_project_plan_sent_and_closed(anon_client, tenant):
                          "due_date.1": "2030-02-28", "amount.1": "700,50"}, path)
     assert r.status_code == 303
     page = (await anon_client.get(path)).text
-    assert "1200.50" in page and "Nya uttag" in page and "4000" in page
+    assert "1\u00a0200,50\u00a0kr" in page and "Nya uttag" in page and "4\u00a0000,00\u00a0kr" in page
     send = re.search(r'action="(/projects/\d+/payment-plans/\d+/send)"', page).group(1)
     r = await post_form(anon_client, send, {"email": "nej"}, path)
     assert r.status_code == 400 and 'id="e-pe-' in r.text

@@ -28,7 +28,7 @@ async def test_quote_lines_send_and_delete(anon_client, tenant):
         anon_client, path + "/lines", {"description": "Färg", "quantity": "2", "unit_price": "99,50"}, path
     )
     assert r.status_code == 303
-    assert "199.00" in (await anon_client.get(path)).text
+    assert "199,00\u00a0kr" in (await anon_client.get(path)).text
     r = await post_form(anon_client, path + "/send", {"email": "inte"}, path)
     assert r.status_code == 400 and 'id="e-email"' in r.text
     r = await post_form(anon_client, path + "/send", {"email": "kund@example.se"}, path)

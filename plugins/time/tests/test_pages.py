@@ -28,7 +28,7 @@ async def test_reports_and_expenses(anon_client, tenant):
     )
     assert r.status_code == 303
     page = (await anon_client.get("/time")).text
-    assert "Montering" in page and "7.5" in page and "Parkering" in page
+    assert "Montering" in page and "7,5" in page and "Parkering" in page
     assert "Montering" not in (await anon_client.get("/time?date_from=2026-11-21")).text
     # Another employee's entries are not shown to a user.
     anon_client.cookies.clear()

@@ -1,0 +1,52 @@
+/* Gallra's few behaviours on top of server-rendered pages (every page works without them).
+ * - A live filter (htmx) marks its results busy while the request runs (#busy shows, the
+ *   results get aria-busy) and, when they arrive, says the count ("Antal: 3") in the
+ *   page's one polite live region (#announce), which stays in place while results swap.
+ * - The GDPR rules table: a rule's days box is usable only while its mode is "days". */
+(function () {
+  "use strict";
+
+  function syncDays(select) {
+    var days = document.getElementById(select.getAttribute("data-days"));
+    if (days && !select.disabled) {
+      days.disabled = select.value !== "days";
+    }
+  }
+
+  function syncAll(root) {
+    var selects = (root || document).querySelectorAll("select[data-days]");
+    for (var i = 0; i < selects.length; i++) { syncDays(selects[i]); }
+  }
+
+  document.addEventListener("change", function (event) {
+    var target = event.target;
+    if (target && target.matches && target.matches("select[data-days]")) { syncDays(target); }
+  });
+  document.addEventListener("DOMContentLoaded", function () { syncAll(document); });
+
+  function resultsOf(event) {
+    var detail = event.detail || {};
+    return detail.target || null;
+  }
+
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var target = resultsOf(event);
+    if (target && target.setAttribute) { target.setAttribute("aria-busy", "true"); }
+  });
+  document.addEventListener("htmx:afterRequest", function (event) {
+    var target = resultsOf(event);
+    if (target && target.removeAttribute) { target.removeAttribute("aria-busy"); }
+    var results = document.getElementById("results");
+    if (results) { results.removeAttribute("aria-busy"); }
+  });
+  document.addEventListener("htmx:afterSettle", function () {
+    syncAll(document);
+    var count = document.querySelector("#results [data-announce], #results [role=status]");
+    var live = document.getElementById("announce");
+    if (count && live) {
+      live.textContent = "";
+      // a fresh text node, so the same count said twice is still announced
+      window.setTimeout(function () { live.textContent = count.textContent; }, 50);
+    }
+  });
+})();
