@@ -32,7 +32,8 @@ import logging
 import re
 import unicodedata
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -404,10 +405,13 @@ def _trigger_sql(tbl: str, columns: Iterable[str], marker: bool) -> list[str]:
         return out
     live_new = " WHERE n.anonymized_at IS NULL" if marker else ""
     changed = " OR ".join(f"n.{q(c)}::text IS DISTINCT FROM o.{q(c)}::text" for c in watched)
+    # Under quiet(tbl) the writer replaces the rows' terms itself: no notes (the check is one
+    # setting read per statement).
     upd = (
+        f"IF coalesce(current_setting('{QUIET_SETTING}', true), '') <> {lit} THEN "
         f"INSERT INTO gdpr_search_dirty (tbl, record_id) SELECT {lit}, n.id "
         f"FROM gallra_new n JOIN gallra_old o ON o.id = n.id "
-        f"WHERE ({changed}){' AND n.anonymized_at IS NULL' if marker else ''};"
+        f"WHERE ({changed}){' AND n.anonymized_at IS NULL' if marker else ''}; END IF;"
     )
     if marker:
         upd += (
@@ -435,6 +439,76 @@ def _trigger_sql(tbl: str, columns: Iterable[str], marker: bool) -> list[str]:
         f"FOR EACH STATEMENT EXECUTE FUNCTION {q(_fn_name(tbl, op))}()"
         for op, (event, ref) in refs.items()
     ]
+
+
+QUIET_SETTING = "gallra.search_quiet"
+
+
+@asynccontextmanager
+async def quiet(tbl: str) -> AsyncIterator[None]:
+    """Updates of ``tbl`` inside this block note no rows dirty: the writer replaces the terms
+    of the rows it changed itself, set-based (:func:`replace_terms`). Only inside a
+    transaction, around one UPDATE whose every changed search column is set to a constant
+    (the anonymization engine's child and reference updates).
+
+    PostgreSQL: a transaction-local setting the statement trigger reads. SQLite: its row
+    triggers note as usual and the notes the block added are taken back at its end (writers
+    are serialized, so every note above the highest id before the block is the block's own;
+    a note made earlier for the same row stays and is indexed as usual).
+    """
+    if is_sqlite():
+        top = (await raw("SELECT MAX(id) AS m FROM gdpr_search_dirty"))[0]["m"] or 0
+        yield
+        await raw("DELETE FROM gdpr_search_dirty WHERE id > {} AND tbl = {}", int(top), tbl)
+        return
+    await raw(f"SELECT set_config('{QUIET_SETTING}', {{}}, true)", tbl)
+    try:
+        yield
+    finally:
+        await raw(f"SELECT set_config('{QUIET_SETTING}', '', true)")
+
+
+async def replace_terms(tbl: str, ids: list[int], values: dict[str, Any]) -> None:
+    """The rows ``ids`` of ``tbl`` were just given these constant values (database column ->
+    value) by one statement under :func:`quiet`: replace their terms of those columns,
+    set-based, in the caller's transaction. The new terms are worked out once (every row
+    got the same value) and written for each row that is not marked anonymized; the terms
+    of the rows' other columns are untouched (the statement did not change them)."""
+    reg = registry()
+    cols = reg.tables.get(tbl, {})
+    fids = await field_ids(reg)
+    touched = {c: fids[(tbl, c)] for c in values if c in cols and (tbl, c) in fids}
+    if not touched or not ids:
+        return
+    consts: list[tuple[str, str, int]] = []
+    for col, fid in touched.items():
+        found: set[tuple[str, str]] = set()
+        for cat in cols[col].split("|"):
+            found |= terms_for(cat, values[col])
+        consts.extend((kind, term, fid) for kind, term in sorted(found))
+    marker = " AND r.anonymized_at IS NULL" if _has(reg.table_classes[tbl], "anonymized_at") else ""
+    f_sql, f_args = ids_in("field_id", sorted(touched.values()))
+    for at in range(0, len(ids), 5000):
+        chunk = ids[at : at + 5000]
+        id_sql, id_args = ids_in("record_id", chunk)
+        await raw(f"DELETE FROM gdpr_search_term WHERE {id_sql} AND {f_sql}", *id_args, *f_args)
+        if not consts:
+            continue
+        rows_sql, rows_args = ids_in("r.id", chunk)
+        if is_sqlite():
+            terms_sql = "(VALUES " + ", ".join("({}, {}, {})" for _ in consts) + ") k"
+            terms_args: list[Any] = [v for row in consts for v in row]
+            pick = "k.column1, k.column2, k.column3"
+        else:
+            terms_sql = "unnest({}::varchar[], {}::varchar[], {}::int[]) AS k(kind, term, fid)"
+            terms_args = [list(col) for col in zip(*consts, strict=True)]
+            pick = "k.kind, k.term, k.fid"
+        await raw(
+            "INSERT INTO gdpr_search_term (tenant_id, kind, term, field_id, record_id) "
+            f"SELECT r.tenant_id, {pick}, r.id FROM {q(tbl)} r CROSS JOIN {terms_sql} "
+            f"WHERE {rows_sql}{marker}",
+            *terms_args, *rows_args,
+        )
 
 
 async def _install_triggers(tbl: str, columns: Iterable[str], marker: bool) -> None:
@@ -610,18 +684,25 @@ _ready = False
 FLUSH_CHUNK = 2000
 
 
-async def _claim_dirty(limit: int) -> list[dict[str, Any]]:
-    """Take up to ``limit`` notes off ``gdpr_search_dirty`` (oldest first). On PostgreSQL a
-    note another transaction is taking is skipped, not waited for: that one indexes it."""
+async def _claim_dirty(limit: int, after: int = 0) -> list[dict[str, Any]]:
+    """Take up to ``limit`` notes with an id above ``after`` off ``gdpr_search_dirty``
+    (oldest first). On PostgreSQL a note another transaction is taking is skipped, not
+    waited for: that one indexes it.
+
+    :func:`flush` passes the highest id of its previous chunk: on PostgreSQL the notes one
+    transaction deleted stay in the id index until it ends, so starting every chunk at the
+    lowest id would step over all the chunks before it again (quadratic in a bulk write)."""
     if is_sqlite():
         return await raw(
-            "DELETE FROM gdpr_search_dirty WHERE id IN "
-            f"(SELECT id FROM gdpr_search_dirty ORDER BY id LIMIT {int(limit)}) RETURNING tbl, record_id"
+            "DELETE FROM gdpr_search_dirty WHERE id IN (SELECT id FROM gdpr_search_dirty "
+            f"WHERE id > {{}} ORDER BY id LIMIT {int(limit)}) RETURNING id, tbl, record_id",
+            int(after),
         )
     # ANY(ARRAY(...)): the subquery runs once (an IN (... FOR UPDATE) may be rescanned).
     return await raw(
         "DELETE FROM gdpr_search_dirty WHERE id = ANY(ARRAY(SELECT id FROM gdpr_search_dirty "
-        f"ORDER BY id LIMIT {int(limit)} FOR UPDATE SKIP LOCKED)) RETURNING tbl, record_id"
+        f"WHERE id > {{}} ORDER BY id LIMIT {int(limit)} FOR UPDATE SKIP LOCKED)) RETURNING id, tbl, record_id",
+        int(after),
     )
 
 
@@ -640,10 +721,12 @@ async def flush(chunk: int = FLUSH_CHUNK) -> int:
             return 0  # a database not migrated yet has nothing to index
     reg: Registry | None = None
     n = 0
+    last = 0
     while True:
-        claimed = await _claim_dirty(chunk)
+        claimed = await _claim_dirty(chunk, last)
         if not claimed:
             break
+        last = max(int(r["id"]) for r in claimed)
         reg = reg or registry()
         by_table: dict[str, set[int]] = defaultdict(set)
         for r in claimed:

@@ -148,9 +148,12 @@ async def test_flush_takes_notes_in_bounded_chunks(admin_client, tenant, monkeyp
     sizes: list[int] = []
     original = gs._claim_dirty
 
-    async def claim(limit: int) -> list[dict[str, Any]]:
-        rows = await original(limit)
+    afters: list[int] = []
+
+    async def claim(limit: int, after: int = 0) -> list[dict[str, Any]]:
+        rows = await original(limit, after)
         sizes.append(len(rows))
+        afters.append(after)
         return rows
 
     monkeypatch.setattr(gs, "_claim_dirty", claim)
@@ -158,8 +161,11 @@ async def test_flush_takes_notes_in_bounded_chunks(admin_client, tenant, monkeyp
         for i, word in enumerate(words):
             await Customer.insert(Customer(tenant_id=tenant.id, number=900_000 + i, name=f"Bulk {word}"))
         done = await gs.flush(chunk=4)
+        starts = list(afters)  # this flush's chunks (the commit flushes again, from 0)
     assert done >= len(words)
     assert sizes and max(sizes) <= 4 and sum(sizes) >= len(words)
+    # Each chunk starts after the last one (keyset): no chunk steps over the notes before it.
+    assert len(starts) >= 3 and starts[0] == 0 and starts == sorted(set(starts))
     for word in words:
         assert [p for p in places(await search(admin_client, word)) if p[0] == "customers"], word
     assert (await gs.check(tenant.id))["ok"]
