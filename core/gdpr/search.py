@@ -34,11 +34,12 @@ import unicodedata
 from collections import defaultdict
 from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
 from core.contracts import SearchSource
-from core.db import as_owner, atomic, is_sqlite, on_before_commit, raw, snapshot
+from core.db import after_commit, as_owner, atomic, is_sqlite, on_before_commit, raw, snapshot
 from core.gdpr.registry import check_search_source
 from core.gdpr.sql import ids_in, q
 from core.validation import FieldError, normalize_national_id, normalize_org_number, normalize_phone
@@ -706,36 +707,87 @@ async def _claim_dirty(limit: int, after: int = 0) -> list[dict[str, Any]]:
     )
 
 
-async def flush(chunk: int = FLUSH_CHUNK) -> int:
-    """Reindex every row noted dirty, in the current transaction; returns rows reindexed.
+#: A transaction whose commit finds more notes than this waiting (a bulk import) indexes
+#: one chunk and leaves the rest to the background task :data:`INDEX_TASK`; a search
+#: catches up on whatever is left before it answers (:func:`flush_pending`).
+BULK_NOTES = 20_000
+INDEX_TASK = "core.gdpr_search_index"
+
+# "commit": the commit-time flush (may hand a bulk write to the background task);
+# "all": index every note now (a search catching up); "task": the background task's
+# transactions, which index one chunk each themselves (their commit adds nothing).
+_mode: ContextVar[str] = ContextVar("gallra_search_flush", default="commit")
+
+
+async def _flush_round(reg: Registry, chunk: int, last: int) -> tuple[int, int]:
+    """Claim and index up to ``chunk`` notes above id ``last``: (notes claimed, new last)."""
+    claimed = await _claim_dirty(chunk, last)
+    if not claimed:
+        return 0, last
+    by_table: dict[str, set[int]] = defaultdict(set)
+    for r in claimed:
+        by_table[r["tbl"]].add(int(r["record_id"]))
+    for tbl, ids in by_table.items():
+        await _reindex_rows(reg, tbl, sorted(ids))
+    return len(claimed), max(int(r["id"]) for r in claimed)
+
+
+async def _backlog(after: int) -> int:
+    """Notes above id ``after``, counted up to :data:`BULK_NOTES`."""
+    rows = await raw(
+        f"SELECT COUNT(*) AS n FROM (SELECT 1 FROM gdpr_search_dirty WHERE id > {{}} LIMIT {BULK_NOTES}) s",
+        int(after),
+    )
+    return int(rows[0]["n"])
+
+
+def _index_in_background() -> None:
+    """After the commit: ask a worker to index the notes left (a hint; a search catches up
+    whether or not it runs)."""
+    from core.worker import enqueue
+
+    try:
+        enqueue(INDEX_TASK)
+    except Exception:  # no broker in this process: searches catch up before answering
+        log.warning("search index: could not enqueue background indexing; searches catch up")
+
+
+async def flush(chunk: int | None = None) -> int:
+    """Reindex every row noted dirty, in the current transaction; returns notes indexed.
 
     Notes are taken ``chunk`` at a time until none are left, so a write of a million rows
     holds a chunk's ids in memory, not a million. Subscribed below to
     :func:`core.db.on_before_commit`: :func:`core.db.atomic` runs it just before the
     outermost transaction commits (the kernel does not import this module).
+
+    A bulk write: when, after the first chunk, :data:`BULK_NOTES` or more notes are still
+    waiting, the commit-time flush stops there and the background task
+    (:func:`index_backlog`) indexes the rest after the commit, chunk by chunk, each in its
+    own transaction; every search catches up first (:func:`flush_pending`), so an answer
+    never misses a committed value.
     """
     global _ready
+    if _mode.get() == "task":
+        return 0
     if not _ready:
         _ready = "gdpr_search_dirty" in await _existing_tables()
         if not _ready:
             return 0  # a database not migrated yet has nothing to index
+    chunk = chunk or FLUSH_CHUNK
     reg: Registry | None = None
     n = 0
     last = 0
+    first = True
     while True:
-        claimed = await _claim_dirty(chunk, last)
-        if not claimed:
-            break
-        last = max(int(r["id"]) for r in claimed)
         reg = reg or registry()
-        by_table: dict[str, set[int]] = defaultdict(set)
-        for r in claimed:
-            by_table[r["tbl"]].add(int(r["record_id"]))
-        for tbl, ids in by_table.items():
-            await _reindex_rows(reg, tbl, sorted(ids))
-            n += len(ids)
-        if len(claimed) < chunk:
+        claimed, last = await _flush_round(reg, chunk, last)
+        n += claimed
+        if claimed < chunk:
             break
+        if first and _mode.get() == "commit" and await _backlog(last) >= BULK_NOTES:
+            after_commit(_index_in_background)
+            break
+        first = False
     return n
 
 
@@ -744,14 +796,54 @@ async def flush(chunk: int = FLUSH_CHUNK) -> int:
 on_before_commit(flush)
 
 
+async def index_backlog(chunk: int | None = None) -> int:
+    """The background task's work: index every waiting note, one chunk per transaction
+    (memory and lock time stay flat whatever the backlog); returns notes indexed. Two
+    workers, or a worker and a catching-up search, take different notes (SKIP LOCKED)."""
+    chunk = chunk or FLUSH_CHUNK
+    token = _mode.set("task")
+    done = 0
+    try:
+        reg = registry()
+        last = 0
+        while True:
+            async with atomic():
+                claimed, last = await _flush_round(reg, chunk, last)
+            done += claimed
+            if claimed < chunk:
+                return done
+    finally:
+        _mode.reset(token)
+
+
+#: How long a search waits for notes another transaction is indexing (a background
+#: worker's chunk) before it answers without them.
+CATCH_UP_SECONDS = 30.0
+
+
 async def flush_pending() -> None:
-    """Before answering: index writes made outside a transaction (the system log's login
-    rows), if any. Flushed in the caller's transaction when there is one: a nested
-    ``atomic()`` joins it and only the outermost flushes on commit, so an export or erasure
-    run inside a transaction would otherwise read an index missing those rows."""
-    if await raw("SELECT id FROM gdpr_search_dirty LIMIT 1"):
-        async with atomic():
-            await flush()
+    """Before answering: index every waiting note (writes made outside a transaction, the
+    rest of a bulk write the background task has not reached), if any. Flushed in the
+    caller's transaction when there is one: a nested ``atomic()`` joins it and only the
+    outermost flushes on commit, so an export or erasure run inside a transaction would
+    otherwise read an index missing those rows. Notes another transaction is indexing
+    right now (PostgreSQL skips them) are waited for, up to :data:`CATCH_UP_SECONDS`."""
+    import asyncio
+    import time
+
+    deadline = time.monotonic() + CATCH_UP_SECONDS
+    while await raw("SELECT id FROM gdpr_search_dirty LIMIT 1"):
+        token = _mode.set("all")
+        try:
+            async with atomic():
+                indexed = await flush()
+        finally:
+            _mode.reset(token)
+        if time.monotonic() > deadline:
+            log.warning("search index: notes still being indexed elsewhere; answering without them")
+            return
+        if not indexed:
+            await asyncio.sleep(0.05)  # held by another transaction: its commit removes them
 
 
 async def reindex_table(
