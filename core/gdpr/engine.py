@@ -140,16 +140,19 @@ async def _update_indexed(
     sets, set_args = _set_clause(fields, word)
     tbl = table._meta.tablename
     key = table._meta.primary_key._meta.db_column_name
+    values = {
+        table._meta.get_column_by_name(f.field.column)._meta.db_column_name: _constant(f, word)
+        for f in fields
+    }
+    if not set(values) & set(search.registry().tables.get(tbl, {})):  # no search column set
+        await raw(f"UPDATE {tname(table)} SET {', '.join(sets)} WHERE {where}", *set_args, *where_args)
+        return
     async with search.quiet(tbl):
         rows = await raw(
             f"UPDATE {tname(table)} SET {', '.join(sets)} WHERE {where} RETURNING {pk_name(table)}",
             *set_args,
             *where_args,
         )
-    values = {
-        table._meta.get_column_by_name(f.field.column)._meta.db_column_name: _constant(f, word)
-        for f in fields
-    }
     await search.replace_terms(tbl, sorted(int(r[key]) for r in rows), values)
 
 

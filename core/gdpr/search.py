@@ -463,10 +463,10 @@ async def quiet(tbl: str) -> AsyncIterator[None]:
         await raw("DELETE FROM gdpr_search_dirty WHERE id > {} AND tbl = {}", int(top), tbl)
         return
     await raw(f"SELECT set_config('{QUIET_SETTING}', {{}}, true)", tbl)
-    try:
-        yield
-    finally:
-        await raw(f"SELECT set_config('{QUIET_SETTING}', '', true)")
+    yield
+    # Not in a ``finally``: after an error the transaction (or its savepoint) rolls back,
+    # and the setting with it; a statement sent then would only hide the error.
+    await raw(f"SELECT set_config('{QUIET_SETTING}', '', true)")
 
 
 async def replace_terms(tbl: str, ids: list[int], values: dict[str, Any]) -> None:
