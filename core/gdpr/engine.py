@@ -109,6 +109,12 @@ def _value_sql(f: FieldInfo, word: str) -> tuple[str, list[Any]]:
     raise ValueError(f"no SET expression for strategy {s!r}")
 
 
+def _constant(f: FieldInfo, word: str) -> Any:
+    """The value :func:`_value_sql` sets, as Python (for the search index's new terms)."""
+    expr, args = _value_sql(f, word)
+    return args[0] if args else {"NULL": None, "0": 0, "''": ""}[expr]
+
+
 def _set_clause(fields: list[FieldInfo], word: str) -> tuple[list[str], list[Any]]:
     by_column: dict[str, FieldInfo] = {}
     for f in fields:
@@ -120,6 +126,34 @@ def _set_clause(fields: list[FieldInfo], word: str) -> tuple[list[str], list[Any
         parts.append(f"{cname(f.table, column)} = {expr}")
         args.extend(a)
     return parts, args
+
+
+async def _update_indexed(
+    table: Any, fields: list[FieldInfo], word: str, where: str, where_args: list[Any]
+) -> None:
+    """``UPDATE table SET <fields' strategies> WHERE where`` with the search index kept
+    set-based: the trigger notes none of the rows (search.quiet), and their terms of the
+    columns set are replaced in one statement each (every row got the same constant), so
+    the commit-time flush does not re-read them one chunk at a time."""
+    from core.gdpr import search
+
+    sets, set_args = _set_clause(fields, word)
+    tbl = table._meta.tablename
+    key = table._meta.primary_key._meta.db_column_name
+    values = {
+        table._meta.get_column_by_name(f.field.column)._meta.db_column_name: _constant(f, word)
+        for f in fields
+    }
+    if not set(values) & set(search.registry().tables.get(tbl, {})):  # no search column set
+        await raw(f"UPDATE {tname(table)} SET {', '.join(sets)} WHERE {where}", *set_args, *where_args)
+        return
+    async with search.quiet(tbl):
+        rows = await raw(
+            f"UPDATE {tname(table)} SET {', '.join(sets)} WHERE {where} RETURNING {pk_name(table)}",
+            *set_args,
+            *where_args,
+        )
+    await search.replace_terms(tbl, sorted(int(r[key]) for r in rows), values)
 
 
 _due_cache: dict[tuple[int, bool], tuple[RuleInfo, list[str], int, list[Any]]] = {}
@@ -262,12 +296,12 @@ async def _after_claim(
                 *id_args,
             )
             continue
-        sets, set_args = _set_clause(fields + merged.get((child, parent_column), []), word)
-        await raw(
-            f"UPDATE {tname(child)} SET {', '.join(sets)} WHERE {q('tenant_id')} = {{}} AND {id_sql}",
-            *set_args,
-            tenant_id,
-            *id_args,
+        await _update_indexed(
+            child,
+            fields + merged.get((child, parent_column), []),
+            word,
+            f"{q('tenant_id')} = {{}} AND {id_sql}",
+            [tenant_id, *id_args],
         )
     # 3. references to the anonymized people, in every installed plugin
     for f in refs:
@@ -281,13 +315,8 @@ async def _after_claim(
                 *id_args,
             )
         else:
-            expr, e_args = _value_sql(f, word)
-            await raw(
-                f"UPDATE {tname(f.table)} SET {cname(f.table, f.field.column)} = {expr} "
-                f"WHERE {q('tenant_id')} = {{}} AND {id_sql}",
-                *e_args,
-                tenant_id,
-                *id_args,
+            await _update_indexed(
+                f.table, [f], word, f"{q('tenant_id')} = {{}} AND {id_sql}", [tenant_id, *id_args]
             )
     # 4. activity of the kinds the rule clears
     if info.rule.clears_activity:

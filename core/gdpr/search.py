@@ -33,12 +33,14 @@ import logging
 import re
 import unicodedata
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable
+from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
 from core.contracts import SearchSource
-from core.db import as_owner, atomic, is_sqlite, on_before_commit, raw, snapshot
+from core.db import after_commit, as_owner, atomic, is_sqlite, on_before_commit, raw, snapshot
 from core.gdpr.registry import check_search_source
 from core.gdpr.sql import ids_in, q
 from core.validation import FieldError, normalize_national_id, normalize_org_number, normalize_phone
@@ -405,10 +407,13 @@ def _trigger_sql(tbl: str, columns: Iterable[str], marker: bool) -> list[str]:
         return out
     live_new = " WHERE n.anonymized_at IS NULL" if marker else ""
     changed = " OR ".join(f"n.{q(c)}::text IS DISTINCT FROM o.{q(c)}::text" for c in watched)
+    # Under quiet(tbl) the writer replaces the rows' terms itself: no notes (the check is one
+    # setting read per statement).
     upd = (
+        f"IF coalesce(current_setting('{QUIET_SETTING}', true), '') <> {lit} THEN "
         f"INSERT INTO gdpr_search_dirty (tbl, record_id) SELECT {lit}, n.id "
         f"FROM gallra_new n JOIN gallra_old o ON o.id = n.id "
-        f"WHERE ({changed}){' AND n.anonymized_at IS NULL' if marker else ''};"
+        f"WHERE ({changed}){' AND n.anonymized_at IS NULL' if marker else ''}; END IF;"
     )
     if marker:
         upd += (
@@ -436,6 +441,76 @@ def _trigger_sql(tbl: str, columns: Iterable[str], marker: bool) -> list[str]:
         f"FOR EACH STATEMENT EXECUTE FUNCTION {q(_fn_name(tbl, op))}()"
         for op, (event, ref) in refs.items()
     ]
+
+
+QUIET_SETTING = "gallra.search_quiet"
+
+
+@asynccontextmanager
+async def quiet(tbl: str) -> AsyncIterator[None]:
+    """Updates of ``tbl`` inside this block note no rows dirty: the writer replaces the terms
+    of the rows it changed itself, set-based (:func:`replace_terms`). Only inside a
+    transaction, around one UPDATE whose every changed search column is set to a constant
+    (the anonymization engine's child and reference updates).
+
+    PostgreSQL: a transaction-local setting the statement trigger reads. SQLite: its row
+    triggers note as usual and the notes the block added are taken back at its end (writers
+    are serialized, so every note above the highest id before the block is the block's own;
+    a note made earlier for the same row stays and is indexed as usual).
+    """
+    if is_sqlite():
+        top = (await raw("SELECT MAX(id) AS m FROM gdpr_search_dirty"))[0]["m"] or 0
+        yield
+        await raw("DELETE FROM gdpr_search_dirty WHERE id > {} AND tbl = {}", int(top), tbl)
+        return
+    await raw(f"SELECT set_config('{QUIET_SETTING}', {{}}, true)", tbl)
+    yield
+    # Not in a ``finally``: after an error the transaction (or its savepoint) rolls back,
+    # and the setting with it; a statement sent then would only hide the error.
+    await raw(f"SELECT set_config('{QUIET_SETTING}', '', true)")
+
+
+async def replace_terms(tbl: str, ids: list[int], values: dict[str, Any]) -> None:
+    """The rows ``ids`` of ``tbl`` were just given these constant values (database column ->
+    value) by one statement under :func:`quiet`: replace their terms of those columns,
+    set-based, in the caller's transaction. The new terms are worked out once (every row
+    got the same value) and written for each row that is not marked anonymized; the terms
+    of the rows' other columns are untouched (the statement did not change them)."""
+    reg = registry()
+    cols = reg.tables.get(tbl, {})
+    fids = await field_ids(reg)
+    touched = {c: fids[(tbl, c)] for c in values if c in cols and (tbl, c) in fids}
+    if not touched or not ids:
+        return
+    consts: list[tuple[str, str, int]] = []
+    for col, fid in touched.items():
+        found: set[tuple[str, str]] = set()
+        for cat in cols[col].split("|"):
+            found |= terms_for(cat, values[col])
+        consts.extend((kind, term, fid) for kind, term in sorted(found))
+    marker = " AND r.anonymized_at IS NULL" if _has(reg.table_classes[tbl], "anonymized_at") else ""
+    f_sql, f_args = ids_in("field_id", sorted(touched.values()))
+    for at in range(0, len(ids), 5000):
+        chunk = ids[at : at + 5000]
+        id_sql, id_args = ids_in("record_id", chunk)
+        await raw(f"DELETE FROM gdpr_search_term WHERE {id_sql} AND {f_sql}", *id_args, *f_args)
+        if not consts:
+            continue
+        rows_sql, rows_args = ids_in("r.id", chunk)
+        if is_sqlite():
+            terms_sql = "(VALUES " + ", ".join("({}, {}, {})" for _ in consts) + ") k"
+            terms_args: list[Any] = [v for row in consts for v in row]
+            pick = "k.column1, k.column2, k.column3"
+        else:
+            terms_sql = "unnest({}::varchar[], {}::varchar[], {}::int[]) AS k(kind, term, fid)"
+            terms_args = [list(col) for col in zip(*consts, strict=True)]
+            pick = "k.kind, k.term, k.fid"
+        await raw(
+            "INSERT INTO gdpr_search_term (tenant_id, kind, term, field_id, record_id) "
+            f"SELECT r.tenant_id, {pick}, r.id FROM {q(tbl)} r CROSS JOIN {terms_sql} "
+            f"WHERE {rows_sql}{marker}",
+            *terms_args, *rows_args,
+        )
 
 
 async def _install_triggers(tbl: str, columns: Iterable[str], marker: bool) -> None:
@@ -665,56 +740,118 @@ _ready = False
 FLUSH_CHUNK = 2000
 
 
-async def _claim_dirty(limit: int) -> list[dict[str, Any]]:
-    """Take up to ``limit`` notes off ``gdpr_search_dirty`` (oldest first). On PostgreSQL a
-    note another transaction is taking is skipped, not waited for: that one indexes it."""
+async def _claim_dirty(limit: int, after: int = 0) -> list[dict[str, Any]]:
+    """Take up to ``limit`` notes with an id above ``after`` off ``gdpr_search_dirty``
+    (oldest first). On PostgreSQL a note another transaction is taking is skipped, not
+    waited for: that one indexes it.
+
+    :func:`flush` passes the highest id of its previous chunk: on PostgreSQL the notes one
+    transaction deleted stay in the id index until it ends, so starting every chunk at the
+    lowest id would step over all the chunks before it again (quadratic in a bulk write)."""
     if is_sqlite():
         return await raw(
-            "DELETE FROM gdpr_search_dirty WHERE id IN "
-            f"(SELECT id FROM gdpr_search_dirty ORDER BY id LIMIT {int(limit)}) RETURNING tbl, record_id"
+            "DELETE FROM gdpr_search_dirty WHERE id IN (SELECT id FROM gdpr_search_dirty "
+            f"WHERE id > {{}} ORDER BY id LIMIT {int(limit)}) RETURNING id, tbl, record_id",
+            int(after),
         )
     # ANY(ARRAY(...)): the subquery runs once (an IN (... FOR UPDATE) may be rescanned).
     return await raw(
         "DELETE FROM gdpr_search_dirty WHERE id = ANY(ARRAY(SELECT id FROM gdpr_search_dirty "
-        f"ORDER BY id LIMIT {int(limit)} FOR UPDATE SKIP LOCKED)) RETURNING tbl, record_id"
+        f"WHERE id > {{}} ORDER BY id LIMIT {int(limit)} FOR UPDATE SKIP LOCKED)) RETURNING id, tbl, record_id",
+        int(after),
     )
 
 
-async def flush(chunk: int = FLUSH_CHUNK) -> int:
-    """Reindex every row noted dirty, in the current transaction; returns rows reindexed.
+#: A transaction whose commit finds more notes than this waiting (a bulk import) indexes
+#: one chunk and leaves the rest to the background task :data:`INDEX_TASK`; a search
+#: catches up on whatever is left before it answers (:func:`flush_pending`).
+BULK_NOTES = 20_000
+INDEX_TASK = "core.gdpr_search_index"
+
+# "commit": the commit-time flush (may hand a bulk write to the background task);
+# "all": index every note now (a search catching up); "task": the background task's
+# transactions, which index one chunk each themselves (their commit adds nothing).
+_mode: ContextVar[str] = ContextVar("gallra_search_flush", default="commit")
+
+
+async def _flush_round(reg: Registry, chunk: int, last: int) -> tuple[int, int]:
+    """Claim and index up to ``chunk`` notes above id ``last``: (notes claimed, new last)."""
+    claimed = await _claim_dirty(chunk, last)
+    if not claimed:
+        return 0, last
+    by_table: dict[str, set[int]] = defaultdict(set)
+    for r in claimed:
+        by_table[r["tbl"]].add(int(r["record_id"]))
+    # PostgreSQL: the round's terms are collected and replaced in one statement per table
+    # (_write_pending); SQLite writes them row by row, which costs it no round trips.
+    pending: list[tuple[_Forget, _Terms]] | None = None if is_sqlite() else []
+    token = _pending_terms.set(pending)
+    try:
+        for tbl, ids in by_table.items():
+            await _reindex_rows(reg, tbl, sorted(ids))
+    finally:
+        _pending_terms.reset(token)
+    if pending:
+        await _write_pending(pending)
+    return len(claimed), max(int(r["id"]) for r in claimed)
+
+
+async def _backlog(after: int) -> int:
+    """Notes above id ``after``, counted up to :data:`BULK_NOTES`."""
+    rows = await raw(
+        f"SELECT COUNT(*) AS n FROM (SELECT 1 FROM gdpr_search_dirty WHERE id > {{}} LIMIT {BULK_NOTES}) s",
+        int(after),
+    )
+    return int(rows[0]["n"])
+
+
+def _index_in_background() -> None:
+    """After the commit: ask a worker to index the notes left (a hint; a search catches up
+    whether or not it runs)."""
+    from core.worker import enqueue
+
+    try:
+        enqueue(INDEX_TASK)
+    except Exception:  # no broker in this process: searches catch up before answering
+        log.warning("search index: could not enqueue background indexing; searches catch up")
+
+
+async def flush(chunk: int | None = None) -> int:
+    """Reindex every row noted dirty, in the current transaction; returns notes indexed.
 
     Notes are taken ``chunk`` at a time until none are left, so a write of a million rows
     holds a chunk's ids in memory, not a million. Subscribed below to
     :func:`core.db.on_before_commit`: :func:`core.db.atomic` runs it just before the
     outermost transaction commits (the kernel does not import this module).
+
+    A bulk write: when, after the first chunk, :data:`BULK_NOTES` or more notes are still
+    waiting, the commit-time flush stops there and the background task
+    (:func:`index_backlog`) indexes the rest after the commit, chunk by chunk, each in its
+    own transaction; every search catches up first (:func:`flush_pending`), so an answer
+    never misses a committed value.
     """
     global _ready
+    if _mode.get() == "task":
+        return 0
     if not _ready:
         _ready = "gdpr_search_dirty" in await _existing_tables()
         if not _ready:
             return 0  # a database not migrated yet has nothing to index
+    chunk = chunk or FLUSH_CHUNK
     reg: Registry | None = None
     n = 0
+    last = 0
+    first = True
     while True:
-        claimed = await _claim_dirty(chunk)
-        if not claimed:
-            break
         reg = reg or registry()
-        by_table: dict[str, set[int]] = defaultdict(set)
-        for r in claimed:
-            by_table[r["tbl"]].add(int(r["record_id"]))
-        pending: list[tuple[_Forget, _Terms]] | None = None if is_sqlite() else []
-        token = _pending_terms.set(pending)
-        try:
-            for tbl, ids in by_table.items():
-                await _reindex_rows(reg, tbl, sorted(ids))
-                n += len(ids)
-        finally:
-            _pending_terms.reset(token)
-        if pending:
-            await _write_pending(pending)
-        if len(claimed) < chunk:
+        claimed, last = await _flush_round(reg, chunk, last)
+        n += claimed
+        if claimed < chunk:
             break
+        if first and _mode.get() == "commit" and await _backlog(last) >= BULK_NOTES:
+            after_commit(_index_in_background)
+            break
+        first = False
     return n
 
 
@@ -723,14 +860,54 @@ async def flush(chunk: int = FLUSH_CHUNK) -> int:
 on_before_commit(flush)
 
 
+async def index_backlog(chunk: int | None = None) -> int:
+    """The background task's work: index every waiting note, one chunk per transaction
+    (memory and lock time stay flat whatever the backlog); returns notes indexed. Two
+    workers, or a worker and a catching-up search, take different notes (SKIP LOCKED)."""
+    chunk = chunk or FLUSH_CHUNK
+    token = _mode.set("task")
+    done = 0
+    try:
+        reg = registry()
+        last = 0
+        while True:
+            async with atomic():
+                claimed, last = await _flush_round(reg, chunk, last)
+            done += claimed
+            if claimed < chunk:
+                return done
+    finally:
+        _mode.reset(token)
+
+
+#: How long a search waits for notes another transaction is indexing (a background
+#: worker's chunk) before it answers without them.
+CATCH_UP_SECONDS = 30.0
+
+
 async def flush_pending() -> None:
-    """Before answering: index writes made outside a transaction (the system log's login
-    rows), if any. Flushed in the caller's transaction when there is one: a nested
-    ``atomic()`` joins it and only the outermost flushes on commit, so an export or erasure
-    run inside a transaction would otherwise read an index missing those rows."""
-    if await raw("SELECT id FROM gdpr_search_dirty LIMIT 1"):
-        async with atomic():
-            await flush()
+    """Before answering: index every waiting note (writes made outside a transaction, the
+    rest of a bulk write the background task has not reached), if any. Flushed in the
+    caller's transaction when there is one: a nested ``atomic()`` joins it and only the
+    outermost flushes on commit, so an export or erasure run inside a transaction would
+    otherwise read an index missing those rows. Notes another transaction is indexing
+    right now (PostgreSQL skips them) are waited for, up to :data:`CATCH_UP_SECONDS`."""
+    import asyncio
+    import time
+
+    deadline = time.monotonic() + CATCH_UP_SECONDS
+    while await raw("SELECT id FROM gdpr_search_dirty LIMIT 1"):
+        token = _mode.set("all")
+        try:
+            async with atomic():
+                indexed = await flush()
+        finally:
+            _mode.reset(token)
+        if time.monotonic() > deadline:
+            log.warning("search index: notes still being indexed elsewhere; answering without them")
+            return
+        if not indexed:
+            await asyncio.sleep(0.05)  # held by another transaction: its commit removes them
 
 
 async def reindex_table(

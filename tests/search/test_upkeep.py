@@ -148,9 +148,12 @@ async def test_flush_takes_notes_in_bounded_chunks(admin_client, tenant, monkeyp
     sizes: list[int] = []
     original = gs._claim_dirty
 
-    async def claim(limit: int) -> list[dict[str, Any]]:
-        rows = await original(limit)
+    afters: list[int] = []
+
+    async def claim(limit: int, after: int = 0) -> list[dict[str, Any]]:
+        rows = await original(limit, after)
         sizes.append(len(rows))
+        afters.append(after)
         return rows
 
     monkeypatch.setattr(gs, "_claim_dirty", claim)
@@ -158,8 +161,11 @@ async def test_flush_takes_notes_in_bounded_chunks(admin_client, tenant, monkeyp
         for i, word in enumerate(words):
             await Customer.insert(Customer(tenant_id=tenant.id, number=900_000 + i, name=f"Bulk {word}"))
         done = await gs.flush(chunk=4)
+        starts = list(afters)  # this flush's chunks (the commit flushes again, from 0)
     assert done >= len(words)
     assert sizes and max(sizes) <= 4 and sum(sizes) >= len(words)
+    # Each chunk starts after the last one (keyset): no chunk steps over the notes before it.
+    assert len(starts) >= 3 and starts[0] == 0 and starts == sorted(set(starts))
     for word in words:
         assert [p for p in places(await search(admin_client, word)) if p[0] == "customers"], word
     assert (await gs.check(tenant.id))["ok"]
@@ -221,6 +227,74 @@ async def test_start_up_replaces_the_triggers_of_an_earlier_version(admin_client
     async with atomic():
         await raw("UPDATE customer SET anonymized_at = {} WHERE id = {}", utcnow(), c["id"])
     assert await _customer_terms([c["id"]]) == 0
+    assert (await gs.check(tenant.id))["ok"]
+
+
+async def _bulk_insert(tenant_id: int, words: list[str], number: int) -> None:
+    from plugins.customers.tables import Customer
+
+    async with atomic():
+        await Customer.insert(
+            *[Customer(tenant_id=tenant_id, number=number + i, name=f"Bulk {w}") for i, w in enumerate(words)]
+        )
+
+
+async def _notes() -> int:
+    return int((await raw("SELECT COUNT(*) AS n FROM gdpr_search_dirty"))[0]["n"])
+
+
+async def test_a_bulk_write_leaves_the_rest_to_the_background_and_a_search_catches_up_first(
+    admin_client, tenant, stub_broker, monkeypatch
+):
+    from core import worker as worker_module
+
+    monkeypatch.setattr(gs, "FLUSH_CHUNK", 4)
+    monkeypatch.setattr(gs, "BULK_NOTES", 5)
+    sent: list[str] = []
+    monkeypatch.setattr(worker_module, "enqueue", lambda name, *a, **kw: sent.append(name))
+    # A small write is indexed in its own transaction, as always.
+    small = unique_word()
+    await _bulk_insert(tenant.id, [small], 800_000)
+    assert await _notes() == 0 and not sent
+
+    # A bulk write commits with one chunk indexed; the rest waits for the background task.
+    words = [unique_word() for _ in range(12)]
+    await _bulk_insert(tenant.id, words, 800_100)
+    assert sent == [gs.INDEX_TASK]
+    assert await _notes() == 12 - 4
+    # A search before the task ran catches up first: it finds the last row written.
+    assert [p for p in places(await search(admin_client, words[-1])) if p[0] == "customers"]
+    assert await _notes() == 0
+    for word in [*words, small]:
+        assert [p for p in places(await search(admin_client, word)) if p[0] == "customers"], word
+    assert (await gs.check(tenant.id))["ok"]
+
+
+async def test_the_worker_indexes_a_bulk_write_in_bounded_rounds(admin_client, tenant, worker, monkeypatch):
+    from core.worker import task_names
+
+    assert gs.INDEX_TASK in task_names()
+    monkeypatch.setattr(gs, "FLUSH_CHUNK", 2)
+    monkeypatch.setattr(gs, "BULK_NOTES", 3)
+    rounds: list[tuple[int, int]] = []
+    original_round = gs._flush_round
+
+    async def spy_round(reg: Any, chunk: int, last: int) -> tuple[int, int]:
+        out = await original_round(reg, chunk, last)
+        rounds.append((out[0], await _notes()))
+        return out
+
+    monkeypatch.setattr(gs, "_flush_round", spy_round)
+    words = [unique_word() for _ in range(9)]
+    await _bulk_insert(tenant.id, words, 800_300)
+    worker.drain()
+    assert await _notes() == 0
+    # The commit indexed one chunk, the task the rest: at most a chunk (two notes) a round.
+    assert len(rounds) >= 5 and max(n for n, _ in rounds) <= 2 and sum(n for n, _ in rounds) >= 9
+    left = [n for _, n in rounds]
+    assert left == sorted(left, reverse=True)
+    for word in words:
+        assert [p for p in places(await search(admin_client, word)) if p[0] == "customers"], word
     assert (await gs.check(tenant.id))["ok"]
 
 
