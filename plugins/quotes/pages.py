@@ -17,7 +17,6 @@ from core.auth import SessionUser
 from core.errors import GallraError
 from core.pages import PageController, page_get, page_post, page_user, read_form, redirect, render, t_for
 from core.pages.forms import error_of
-from core.pages.pickers import customer_name
 from core.pages.records import Column, Input, ListFilter, RecordPages, Texts, module_settings_pages
 from core.pages.routes import second_factor_context
 from core.web import client_ip
@@ -131,7 +130,7 @@ class QuotePages(RecordPages):
         Input("title", _("Title"), required=True, maxlength=200),
         Input("description", _("Description"), "textarea"),
         Input("customer_id", type="customer"),
-        Input("contact_person_id", _("Contact person id"), "number", attrs='min="0"'),
+        Input("contact_person_id", type="contact"),
         Input("valid_until", _("Valid until"), "date", when="new"),
         Input("valid_until", _("Valid until"), "date", hint=_("Empty for no date."), when="edit"),
     )
@@ -156,8 +155,7 @@ class QuotePages(RecordPages):
     async def form_context(self, user: SessionUser, row: dict[str, Any] | None) -> dict[str, Any]:
         if row is None:
             return {}
-        return {"customer_name": await customer_name(user.tenant_id, row["customer_id"]),
-                "form_notice": "" if _editable(row) else NOT_EDITABLE}
+        return {"form_notice": "" if _editable(row) else NOT_EDITABLE}
 
     async def detail_context(self, user: SessionUser, row: dict[str, Any]) -> dict[str, Any]:
         return {"q": await services.output(row), "editable": _editable(row)}
