@@ -34,6 +34,7 @@ from core.pages import PageController, page_get, page_user, render
 from core.plugins import await_me_maybe, get_host
 from core.secondfactor import describe_person
 
+
 def _(message: str) -> str:
     return message
 

@@ -33,7 +33,7 @@ def _body(module: str, **refs: int | str) -> dict[str, str]:
 
 async def _bad_references(tenant_id: int, other_tenant_id: int) -> tuple[int, int, list[tuple[dict, str, str]]]:
     mine, (my_contact,) = await add_party(tenant_id, name="Egen Kund AB")
-    other, (their_contact,) = await add_party(tenant_id, name="Annan Kund AB")
+    _other, (their_contact,) = await add_party(tenant_id, name="Annan Kund AB")
     foreign, (foreign_contact,) = await add_party(other_tenant_id, name="Främmande AB")
     cases = [
         ({"customer_id": MISSING}, "customer_id", "reference.no_customer"),
