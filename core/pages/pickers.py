@@ -94,6 +94,7 @@ class Pick:
     search: str = ""
     searchable: bool = False
     customer: int = 0  # a contact picker: the customer whose contact persons it lists
+    found_one: bool = False  # a search found exactly one customer, chosen for the person
 
 
 async def customer_pick(tenant_id: int, chosen: Any, search: str = "") -> Pick:
@@ -110,7 +111,10 @@ async def customer_pick(tenant_id: int, chosen: Any, search: str = "") -> Pick:
             options.insert(0, CustomerChoice(id=chosen_id, number=0, name=person.name))
         else:
             chosen_id = 0
-    return Pick(chosen=chosen_id, options=options, search=term,
+    found_one = bool(term) and not chosen_id and len(options) == 1
+    if found_one:  # the one customer the search found is chosen (its contacts follow)
+        chosen_id = options[0].id
+    return Pick(chosen=chosen_id, options=options, search=term, found_one=found_one,
                 searchable=bool(term) or many or len(options) >= SEARCH_FROM)
 
 
@@ -135,7 +139,7 @@ async def form_picks(
         )
         if contact_field:
             picks[contact_field] = await contact_pick(
-                tenant_id, values.get(customer_field), values.get(contact_field)
+                tenant_id, picks[customer_field].chosen, values.get(contact_field)
             )
     return picks
 

@@ -134,6 +134,13 @@ async def test_contact_list_follows_the_customer_with_htmx(anon_client, tenant, 
     assert r.status_code == 200 and "<html" not in r.text
     assert [v for v, _t in _options(r.text, "customer_id")] == ["", str(mine), str(other)]
     assert _selected(r.text, "customer_id") == str(mine) and "Främmande" not in r.text
+    assert 'hx-trigger="change"' in r.text
+    # Nothing chosen and one customer found: it is chosen, and its contacts are asked at once.
+    r = await anon_client.get(
+        "/pick/customer-options?field=customer_id&contact=contact_person_id&customer_id_search=el+ab&customer_id=",
+        headers=hx)
+    assert [v for v, _t in _options(r.text, "customer_id")] == ["", str(mine)]
+    assert _selected(r.text, "customer_id") == str(mine) and 'hx-trigger="change, load"' in r.text
     # A bad field name is refused.
     r = await anon_client.get("/pick/contacts?field=x%22onclick&customer_id=1", headers=hx)
     assert r.status_code == 400
