@@ -274,6 +274,9 @@ class PersonKind:
     # (:class:`PersonStanding`), ``None`` when the person is not one of the tenant's (also
     # deleted ones are answered, with a refusal). Kinds without it get no such account.
     standing: Callable[[int, int], Awaitable[PersonStanding | None]] | None = None
+    # ``link(person_id)``: the person's page ("/customers/7"), where pages that name the
+    # person link to; ``None``: the name is shown without a link.
+    link: Callable[[int], str] | None = None
 
     def __post_init__(self) -> None:
         functions: dict[str, object] = {"describe": self.describe}
@@ -317,6 +320,20 @@ class CustomerChoice:
 
     id: int
     number: int
+    name: str
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class ContactChoice:
+    """A contact person of one customer, listed by ``find_contacts`` for a record form's
+    contact picker (which follows the chosen customer).
+
+    ``id`` is what a record stores as its ``contact_person_id``; ``detail`` a short extra
+    line (the person's title), may be empty.
+    """
+
+    id: int
     name: str
     detail: str = ""
 

@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from core.contracts import (
         AnonymizeContext,
         ApprovalKind,
+        ContactChoice,
         CustomerChoice,
         ModuleInfo,
         NotPersonal,
@@ -243,6 +244,19 @@ def find_customers(
     The customer picker of record forms (cases, orders, quotes...) asks this, so a record
     plugin suggests customers without importing the customer register. Every answer is
     used (``core.pages.pickers.find_customers`` awaits and joins them); ``None`` to pass.
+    """
+
+
+@hookspec
+def find_contacts(
+    tenant_id: int, customer_id: int, limit: int
+) -> Awaitable[Sequence[ContactChoice]] | Sequence[ContactChoice] | None:
+    """The live contact persons of the tenant's customer ``customer_id``, at most ``limit``,
+    by name.
+
+    The contact picker of record forms asks this (``core.pages.pickers.find_contacts``), so
+    the list of contact persons follows the chosen customer without a record plugin
+    importing the customer register. Every answer is used; ``None`` to pass.
     """
 
 

@@ -4,7 +4,9 @@ A record of any module (case, work order, order, quote, project, time report, ex
 entry) may name a customer (``customer_id``) and a contact person of that customer
 (``contact_person_id``); 0 (or ``None``) names nobody. :func:`check_party` is what each
 module's service calls on create and on update, so a page, the API and the CLI refuse alike,
-with a 400 naming the field (:class:`core.validation.FieldError`, a translatable message):
+with a 400 naming the field (:class:`core.validation.FieldError`, a translatable message and a
+stable code: ``reference.no_customer``, ``reference.no_contact``, ``reference.not_their_contact``,
+``reference.no_register``):
 
 * the customer exists in the same organization (not another's, not deleted);
 * the contact person exists in the same organization and belongs to the chosen customer
@@ -65,15 +67,15 @@ async def check_party(
         return
     answers = await _look_up(tenant_id, customer, contact)
     if not answers:
-        raise FieldError(CUSTOMER_FIELD if customer else CONTACT_FIELD, NO_REGISTER)
+        raise FieldError(CUSTOMER_FIELD if customer else CONTACT_FIELD, NO_REGISTER, code="reference.no_register")
     if customer and not any(a.customer for a in answers):
-        raise FieldError(CUSTOMER_FIELD, NO_CUSTOMER)
+        raise FieldError(CUSTOMER_FIELD, NO_CUSTOMER, code="reference.no_customer")
     if contact:
         owners = {a.contact_customer_id for a in answers} - {None}
         if not owners:
-            raise FieldError(CONTACT_FIELD, NO_CONTACT)
+            raise FieldError(CONTACT_FIELD, NO_CONTACT, code="reference.no_contact")
         if customer not in owners:
-            raise FieldError(CONTACT_FIELD, NOT_THEIR_CONTACT)
+            raise FieldError(CONTACT_FIELD, NOT_THEIR_CONTACT, code="reference.not_their_contact")
 
 
 async def _look_up(tenant_id: int, customer_id: int, contact_person_id: int) -> list[Any]:

@@ -5,7 +5,7 @@ anonymization follows a delete or a close, and the module's retention settings (
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any, ClassVar
@@ -45,6 +45,7 @@ from core.pages import (
 )
 from core.pages.formats import format_date
 from core.pages.forms import error_of, struct_from_form
+from core.pages.pickers import form_picks, party_names, party_of
 from core.records import RecordService
 from core.validation import FieldError
 
@@ -64,6 +65,8 @@ MODE_LABELS = {
     "days": _("After a number of days"),
     "off": _("Never (off)"),
 }
+CUSTOMER_LABEL = _("Customer")
+CONTACT_LABEL = _("Contact person")
 CLOCK_LABELS = {
     "closed": _("closed"),
     "deleted": _("deleted"),
@@ -309,7 +312,9 @@ class Texts:
 @dataclass(frozen=True)
 class Column:
     """A column of the generic list (``records/list.html``): ``kind`` "link" links the value
-    to the record, "date" shows a date (– when empty); ``choices`` labels the values."""
+    to the record, "date" shows a date (– when empty), "customer" the customer's name (and
+    the contact person's) linked to the customer; ``choices`` labels the values. A spec
+    naming a customer gets the "customer" column after the link without declaring it."""
 
     key: str
     label: str
@@ -329,8 +334,10 @@ class ListFilter:
 @dataclass(frozen=True)
 class Input:
     """A field of the generic form (``records/form.html``). ``type`` is an input type,
-    "textarea", "select" (with ``choices``) or "customer" (the customer picker); ``when``
-    is "always", "new" or "edit"; consecutive inputs of one ``group`` share a fieldset
+    "textarea", "select" (with ``choices``), "customer" or "contact" (the pickers of
+    core.pages.pickers; the spec's ``customer_column`` and ``contact_column`` are always
+    shown with them, whatever the plugin wrote); ``when`` is "always", "new" or "edit";
+    consecutive inputs of one ``group`` share a fieldset
     with that legend."""
 
     name: str
@@ -506,6 +513,44 @@ class RecordPages(PageController):
             context[self.record_var] = row
         return context
 
+    def form_inputs(self) -> tuple[Input, ...]:
+        """The form's inputs, the spec's customer and contact references as pickers."""
+        spec = self.service.spec
+        out = []
+        for i in self.inputs:
+            if spec.customer_column and i.name == spec.customer_column:
+                i = replace(i, type="customer", label=i.label if i.type == "customer" and i.label else CUSTOMER_LABEL)
+            elif spec.contact_column and i.name == spec.contact_column:
+                i = replace(i, type="contact", label=i.label if i.type == "contact" and i.label else CONTACT_LABEL)
+            out.append(i)
+        return tuple(out)
+
+    def list_columns(self) -> tuple[Column, ...]:
+        """The list's columns; a spec naming a customer shows it (by name) after the link."""
+        spec = self.service.spec
+        columns = self.columns
+        if not spec.customer_column or any(c.kind == "customer" for c in columns):
+            return columns
+        at = next((n + 1 for n, c in enumerate(columns) if c.kind == "link"), len(columns))
+        return (*columns[:at], Column(spec.customer_column, CUSTOMER_LABEL, "customer"), *columns[at:])
+
+    async def _form(self, request: Request[Any, Any, Any], user: SessionUser, row: dict[str, Any] | None,
+                    values: Mapping[str, Any], errors: dict[str, str] | None = None,
+                    status: int = 200) -> Response[Any]:
+        """The new or edit form, its customer and contact pickers filled from ``values``."""
+        spec = self.service.spec
+        inputs = self.form_inputs()
+        shown = {i.name for i in inputs if i.when == "always" or (i.when == "edit") == (row is not None)}
+        picks = await form_picks(
+            user.tenant_id, values,
+            spec.customer_column if spec.customer_column in shown else None,
+            spec.contact_column if spec.contact_column in shown else None,
+        )
+        context = {**self._common(row), "inputs": inputs, "values": values, "errors": errors or {},
+                   "picks": picks, "contact_field": spec.contact_column if spec.contact_column in shown else None,
+                   **await self.form_context(user, row)}
+        return await render(request, self._template("form"), context, status, user=user)
+
     async def _row(self, user: SessionUser, record_id: int, write: bool = False) -> dict[str, Any]:
         from core.routes.records import check_open
 
@@ -543,6 +588,7 @@ class RecordPages(PageController):
             "activity": await activity_of(user.tenant_id, self.service.plugin, spec.name, int(row["id"])),
             "kind_labels": KIND_LABELS,
             "errors": errors or {},
+            "party": await party_of(user.tenant_id, row, spec.customer_column, spec.contact_column),
             **await self.detail_context(user, row),
         }
         return await render(request, self._template("detail"), context, status_code=status, user=user)
@@ -563,7 +609,10 @@ class RecordPages(PageController):
         context = {**self._common(), "rows": rows, "total": total, "offset": offset, "limit": RECORD_PAGE, "q": q,
                    "deleted": deleted,
                    **{c: filters.get(c, "") for c in self.service.spec.filters},
-                   "columns": self.columns, "list_filters": self.list_filters, "chosen": chosen,
+                   "columns": self.list_columns(), "list_filters": self.list_filters, "chosen": chosen,
+                   "names": await party_names(user.tenant_id, rows, self.service.spec.customer_column,
+                                              self.service.spec.contact_column),
+                   "contact_column": self.service.spec.contact_column,
                    "pager_base": f"{self.base}?{urlencode(pairs)}&" if pairs else f"{self.base}?",
                    **await self.list_context(user)}
         return await render(request, self._template("list"), context, user=user)
@@ -571,16 +620,15 @@ class RecordPages(PageController):
     @page_get("/new")
     async def new(self, request: Request[Any, Any, Any]) -> Response[Any]:
         user = await page_user(request)
-        values = self.new_values(self._filters(request))
-        return await render(request, self._template("form"),
-                            {**self._common(), "inputs": self.inputs, "values": values,
-                             **await self.form_context(user, None)}, user=user)
+        return await self._form(request, user, None, self.new_values(self._filters(request)))
 
     @page_post("/new")
     async def create(self, request: Request[Any, Any, Any]) -> Response[Any]:
         user = await page_user(request)
         form = await read_form(request)
         t = t_for(request, user)
+        if form.get("_pick"):  # the pickers brought up to date (no JavaScript); nothing saved
+            return await self._form(request, user, None, form)
         data, errors = struct_from_form(self.schema_in, self.form_values(form, True), t, ints=self.int_fields)
         status = 400
         if data is not None:
@@ -590,9 +638,7 @@ class RecordPages(PageController):
             except GallraError as exc:
                 errors = error_of(exc, t)
                 status = exc.status if self.refusal_status else 400
-        return await render(request, self._template("form"),
-                            {**self._common(), "inputs": self.inputs, "values": form, "errors": errors,
-                             **await self.form_context(user, None)}, status, user=user)
+        return await self._form(request, user, None, form, errors, status)
 
     @page_get("/{record_id:int}")
     async def show(self, request: Request[Any, Any, Any], record_id: FromPath[int]) -> Response[Any]:
@@ -614,9 +660,7 @@ class RecordPages(PageController):
     async def edit(self, request: Request[Any, Any, Any], record_id: FromPath[int]) -> Response[Any]:
         user = await page_user(request)
         row = await self._row(user, record_id, write=True)
-        return await render(request, self._template("form"),
-                            {**self._common(row), "inputs": self.inputs, "values": self.edit_values(row),
-                             **await self.form_context(user, row)}, user=user)
+        return await self._form(request, user, row, self.edit_values(row))
 
     @page_post("/{record_id:int}/edit")
     async def update(self, request: Request[Any, Any, Any], record_id: FromPath[int]) -> Response[Any]:
@@ -624,6 +668,8 @@ class RecordPages(PageController):
         form = await read_form(request)
         t = t_for(request, user)
         row = await self._row(user, record_id, write=True)
+        if form.get("_pick"):  # the pickers brought up to date (no JavaScript); nothing saved
+            return await self._form(request, user, row, form)
         data, errors = struct_from_form(self.schema_patch, self.form_values(form, False), t, ints=self.int_fields)
         status = 400
         if data is not None:
@@ -633,9 +679,7 @@ class RecordPages(PageController):
             except GallraError as exc:
                 errors = error_of(exc, t)
                 status = exc.status if self.refusal_status else 400
-        return await render(request, self._template("form"),
-                            {**self._common(row), "inputs": self.inputs, "values": form, "errors": errors,
-                             **await self.form_context(user, row)}, status, user=user)
+        return await self._form(request, user, row, form, errors, status)
 
     async def _change(self, request: Request[Any, Any, Any], record_id: int, action: str) -> Response[Any]:
         user = await page_user(request)

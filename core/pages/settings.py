@@ -27,6 +27,7 @@ from core.pages import (
     render,
     t_for,
 )
+from core.pages.person_search import present
 from core.pages.records import CLOCK_LABELS, MODE_LABELS, parse_rule_form, rule_rows
 from core.plugins import get_host
 from core.tenancy import enabled_modules, set_module_enabled
@@ -41,12 +42,6 @@ def _(message: str) -> str:
     return message
 
 
-AREA_LABELS = {
-    "workcloud": _("Workcloud (business modules)"),
-    "time": _("Time"),
-    "gdpr": _("GDPR"),
-    "settings": _("Settings"),
-}
 TRIGGER_LABELS = {"sweep": _("Scheduled"), "immediate": _("Immediately"), "erasure": _("Erasure")}
 
 
@@ -60,13 +55,6 @@ async def _preview(tenant_id: int, overrides: dict[str, Any]) -> dict[str, int]:
         for r in await sweep(tenant_id, plugin, dry_run=True, overrides=overrides):
             due[r.rule] = due.get(r.rule, 0) + int(r.records)
     return due
-
-
-def link_of(api_link: str | None) -> str | None:
-    """The page of a record: its API path without ``/api`` (pages mirror the API's paths)."""
-    if not api_link:
-        return None
-    return api_link[4:] if api_link.startswith("/api/") else api_link
 
 
 class SettingsPages(PageController):
@@ -205,13 +193,10 @@ class SettingsPages(PageController):
                 else:
                     # Who searched and when, with a keyed hash of what (as the API does).
                     await audit_lookup(user, "gdpr.search", q, client_ip(request))
-        if result is not None:
-            for g in result["groups"]:
-                for h in g["hits"]:
-                    h["page_link"] = link_of(h.get("link"))
+        found = await present(request, user.tenant_id, result, lang) if result is not None else []
         return await render(
             request, "settings/search.html",
-            {"q": q or "", "result": result, "errors": errors, "area_labels": AREA_LABELS,
+            {"q": q or "", "result": result, "errors": errors, "modules_found": found,
              "values": {"q": q or ""}, "modules": get_host().modules(), "page": page},
             status_code=400 if errors else 200, user=user,
         )

@@ -1,8 +1,7 @@
 """Pages of cases and service cases: the record layer's list, create, edit, close/reopen,
 delete (saying what anonymization follows and when) and activity pages, plus the module's
-settings (gear). The customer of a case is named through ``core.secondfactor.describe_person`` (the customer
-register declares the kind "customer"), so
-this plugin shows the customer's name without knowing the customer register.
+settings (gear). The customer and contact person are picked and named by the record pages
+(core.pages.pickers), so this plugin never knows the customer register.
 """
 
 from __future__ import annotations
@@ -22,7 +21,6 @@ from core.pages.records import (
     record_columns,
     status_filter,
 )
-from core.secondfactor import describe_person
 from plugins.cases import services
 from plugins.cases.schemas import CaseIn, CasePatch
 
@@ -34,13 +32,6 @@ def _(message: str) -> str:
 KINDS = {"case": _("Case"), "service": _("Service case")}
 STATUSES = OPEN_CLOSED
 TEXT = ("title", "end_customer_name", "end_customer_address", "end_customer_phone", "end_customer_email")
-
-
-async def _customer_name(tenant_id: int, customer_id: int) -> str:
-    if not customer_id:
-        return ""
-    person = await describe_person(tenant_id, "customer", customer_id)
-    return person.name if person is not None else ""
 
 
 class CasePages(RecordPages):
@@ -71,7 +62,7 @@ class CasePages(RecordPages):
               attrs='min="1"'),
         Input("description", _("Description"), "textarea", maxlength=20000),
         Input("customer_id", type="customer", group=_("Customer")),
-        Input("contact_person_id", _("Contact person id"), "number", attrs='min="0"', group=_("Customer")),
+        Input("contact_person_id", type="contact", group=_("Customer")),
         Input("end_customer_name", _("Name"), maxlength=200, group=_("End customer")),
         Input("end_customer_address", _("Address"), maxlength=400, group=_("End customer")),
         Input("end_customer_phone", _("Phone"), "tel", maxlength=40, group=_("End customer")),
@@ -104,13 +95,8 @@ class CasePages(RecordPages):
         values["customer_id"] = values.get("customer_id") or ""
         return values
 
-    async def form_context(self, user: SessionUser, row: dict[str, Any] | None) -> dict[str, Any]:
-        name = await _customer_name(user.tenant_id, int(row["customer_id"] or 0)) if row else ""
-        return {"customer_name": name}
-
     async def detail_context(self, user: SessionUser, row: dict[str, Any]) -> dict[str, Any]:
-        return {"kinds": KINDS,
-                "customer_name": await _customer_name(user.tenant_id, int(row["customer_id"]))}
+        return {"kinds": KINDS}
 
 
 def pages() -> list[Any]:

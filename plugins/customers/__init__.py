@@ -102,7 +102,8 @@ def declare_kinds() -> Sequence[PersonKind]:
     from plugins.customers import people
 
     return [
-        PersonKind("customer", describe=people.describe_customer, standing=people.customer_standing),
+        PersonKind("customer", describe=people.describe_customer, standing=people.customer_standing,
+                   link=people.customer_page),
         PersonKind("contact", describe=people.describe_contact, standing=people.contact_standing),
     ]
 
@@ -122,6 +123,14 @@ def find_customers(tenant_id: int, query: str, limit: int) -> Awaitable[Sequence
     from plugins.customers import services
 
     return services.suggest(tenant_id, query, limit)
+
+
+@hookimpl
+def find_contacts(tenant_id: int, customer_id: int, limit: int) -> Awaitable[Sequence[Any]] | None:
+    """A customer's contact persons, for the contact picker of other modules' forms."""
+    from plugins.customers import services
+
+    return services.contacts_of(tenant_id, customer_id, limit)
 
 
 @hookimpl

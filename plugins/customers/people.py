@@ -33,6 +33,11 @@ async def describe_customer(tenant_id: int, person_id: int) -> PersonContact | N
     return await describe(tenant_id, "customer", person_id)
 
 
+def customer_page(customer_id: int) -> str:
+    """The declared ``PersonKind("customer").link``: the customer's page."""
+    return f"/customers/{customer_id}"
+
+
 async def describe_contact(tenant_id: int, person_id: int) -> PersonContact | None:
     """The declared ``PersonKind("contact")``: see :func:`describe`."""
     return await describe(tenant_id, "contact", person_id)

@@ -353,13 +353,17 @@ async def delete_log_entry(tenant_id: int, entry_id: int) -> dict:
 
 
 async def suggest(tenant_id: int, query: str, limit: int) -> list[Any]:
-    """Live customers whose name contains ``query`` or whose number is it (the picker)."""
+    """Live customers whose name contains ``query`` or whose number is it (the picker); an
+    empty ``query``: the first customers by name."""
     from core.contracts import CustomerChoice
 
     term = (query or "").strip()[:200]
-    if not term or limit < 1:
+    if limit < 1:
         return []
-    _total, rows = await list_customers(tenant_id, 0, min(limit, 50), q=term)
+    if term:
+        _total, rows = await list_customers(tenant_id, 0, min(limit, 50), q=term)
+    else:  # the picker's list: the first customers by name
+        _total, rows = await CUSTOMERS.list(tenant_id, 0, min(limit, 500), sort="name")
     return [
         CustomerChoice(
             id=int(r["id"]), number=int(r["number"]), name=r["name"],
@@ -367,6 +371,31 @@ async def suggest(tenant_id: int, query: str, limit: int) -> list[Any]:
         )
         for r in rows
     ]
+
+
+async def contacts_of(tenant_id: int, customer_id: int, limit: int) -> list[Any]:
+    """The live contact persons of the tenant's live customer, by name (``find_contacts``,
+    the contact picker that follows the chosen customer)."""
+    from core.contracts import ContactChoice
+
+    if customer_id < 1 or limit < 1:
+        return []
+    live_customer = Customer.deleted_at.is_null() & Customer.anonymized_at.is_null()
+    if not await Customer.exists().where(CUSTOMERS.where_own(tenant_id, customer_id) & live_customer):
+        return []
+    rows = (
+        await ContactPerson.select(ContactPerson.id, ContactPerson.name, ContactPerson.title)
+        .where(
+            (ContactPerson.tenant_id == tenant_id)
+            & (ContactPerson.customer_id == customer_id)
+            & ContactPerson.deleted_at.is_null()
+            & ContactPerson.anonymized_at.is_null()
+        )
+        .order_by(ContactPerson.name)
+        .order_by(ContactPerson.id)
+        .limit(min(limit, 500))
+    )
+    return [ContactChoice(id=int(r["id"]), name=r["name"], detail=r["title"] or "") for r in rows]
 
 
 async def look_up_party(tenant_id: int, customer_id: int, contact_person_id: int) -> Any:

@@ -14,7 +14,6 @@ from core.auth import SessionUser
 from core.errors import GallraError
 from core.pages import page_post, page_user, read_form, redirect, t_for
 from core.pages.forms import error_of, struct_from_form
-from core.pages.pickers import customer_name
 from core.pages.records import (
     OPEN_CLOSED,
     TITLE_INPUT,
@@ -80,13 +79,13 @@ class OrderPages(RecordPages):
         Input("number", _("Order number"), "number", attrs='min="1"', when="edit"),
         Input("description", _("Description"), "textarea"),
         Input("customer_id", type="customer"),
-        Input("contact_person_id", _("Contact person id"), "number", attrs='min="0"', when="edit"),
+        Input("contact_person_id", type="contact"),
         Input("customer_reference", _("Customer's reference"), maxlength=200),
         Input("invoice_comment", _("Comment on the invoice"), "textarea"),
     )
 
     def form_values(self, form: dict[str, str], create: bool) -> dict[str, Any]:
-        names = ("title", "customer_id", "customer_reference", *RAW) if create else EDIT_FIELDS
+        names = ("title", "customer_id", "contact_person_id", "customer_reference", *RAW) if create else EDIT_FIELDS
         values: dict[str, Any] = {k: form.get(k, "") if k in RAW else form.get(k, "").strip() for k in names}
         if not create:
             for k in ("customer_id", "contact_person_id"):
@@ -96,7 +95,7 @@ class OrderPages(RecordPages):
     async def form_context(self, user: SessionUser, row: dict[str, Any] | None) -> dict[str, Any]:
         if row is None:
             return {}
-        context: dict[str, Any] = {"customer_name": await customer_name(user.tenant_id, row["customer_id"])}
+        context: dict[str, Any] = {}
         if reason := _locked(row):
             context["form_notice"] = reason
         return context
@@ -107,8 +106,7 @@ class OrderPages(RecordPages):
                   "amount": services.from_minor(services.line_amount_minor(line))}
                  for line in await services.get_lines(user.tenant_id, int(row["id"]))]
         return {"lines": lines, "total": services.from_minor(sum(services.line_amount_minor(x) for x in lines)),
-                "editable": row["invoiced_at"] is None,
-                "customer_name": await customer_name(user.tenant_id, row["customer_id"])}
+                "editable": row["invoiced_at"] is None}
 
     # --- the order's own: article lines and invoicing -------------------------------------
 

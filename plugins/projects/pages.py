@@ -17,7 +17,6 @@ from litestar.params import FromPath
 from core.auth import SessionUser
 from core.pages import PageController, page_get, page_post, page_user, read_form, redirect, render, t_for
 from core.pages.forms import REFUSED, error_of, struct_from_form
-from core.pages.pickers import customer_name
 from core.pages.records import OPEN_CLOSED, TITLE_INPUT, Input, RecordPages, Texts, module_settings_pages
 from core.pages.signing import sign_by_link_page
 from core.routes.signing import LinkToken
@@ -120,7 +119,7 @@ class ProjectPages(RecordPages):
     inputs = (
         TITLE_INPUT,
         Input("customer_id", type="customer"),
-        Input("contact_person_id", _("Contact person id"), "number", attrs='min="0"', when="edit"),
+        Input("contact_person_id", type="contact"),
         Input("email", _("E-mail"), "email", maxlength=254),
         Input("end_customer_name", _("Name"), maxlength=200, group=_("End customer")),
         Input("end_customer_address", _("Address"), maxlength=400, group=_("End customer")),
@@ -131,8 +130,7 @@ class ProjectPages(RecordPages):
     blank_zero = ("customer_id", "contact_person_id")
 
     def form_values(self, form: dict[str, str], create: bool) -> dict[str, Any]:
-        fields = [k for k in self.form_fields if not (create and k == "contact_person_id")]
-        values: dict[str, Any] = {k: form.get(k, "").strip() for k in fields}
+        values: dict[str, Any] = {k: form.get(k, "").strip() for k in self.form_fields}
         if not create:
             for k in ("customer_id", "contact_person_id"):
                 values[k] = values[k] or "0"
@@ -144,7 +142,7 @@ class ProjectPages(RecordPages):
     async def form_context(self, user: SessionUser, row: dict[str, Any] | None) -> dict[str, Any]:
         if row is None:
             return {}
-        return {"customer_name": await customer_name(user.tenant_id, row["customer_id"]), "form_notice": _locked(row)}
+        return {"form_notice": _locked(row)}
 
     async def detail_context(self, user: SessionUser, row: dict[str, Any]) -> dict[str, Any]:
         return {"p": await services.output(row), "editable": not _locked(row), "plan_statuses": STATUSES,

@@ -15,7 +15,6 @@ from litestar.params import FromPath
 from core.auth import SessionUser
 from core.pages import PageController, page_get, page_post, page_user, read_form, redirect, render, t_for
 from core.pages.forms import REFUSED, error_of
-from core.pages.pickers import customer_name
 from core.pages.records import TITLE_INPUT, Input, RecordPages, Texts, module_settings_pages
 from core.pages.signing import sign_by_link_page
 from core.routes.signing import LinkToken
@@ -109,7 +108,7 @@ class QuotePages(RecordPages):
         TITLE_INPUT,
         Input("description", _("Description"), "textarea"),
         Input("customer_id", type="customer"),
-        Input("contact_person_id", _("Contact person id"), "number", attrs='min="0"'),
+        Input("contact_person_id", type="contact"),
         Input("valid_until", _("Valid until"), "date", when="new"),
         Input("valid_until", _("Valid until"), "date", hint=_("Empty for no date."), when="edit"),
     )
@@ -134,8 +133,7 @@ class QuotePages(RecordPages):
     async def form_context(self, user: SessionUser, row: dict[str, Any] | None) -> dict[str, Any]:
         if row is None:
             return {}
-        return {"customer_name": await customer_name(user.tenant_id, row["customer_id"]),
-                "form_notice": "" if _editable(row) else NOT_EDITABLE}
+        return {"form_notice": "" if _editable(row) else NOT_EDITABLE}
 
     async def detail_context(self, user: SessionUser, row: dict[str, Any]) -> dict[str, Any]:
         return {"q": await services.output(row), "editable": _editable(row)}

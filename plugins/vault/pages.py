@@ -27,6 +27,7 @@ from core.pages import (
     t_for,
 )
 from core.pages.forms import error_of
+from core.pages.pickers import CHOOSE_CUSTOMER, an_id, customer_pick, party_names
 from core.pages.routes import second_factor_context
 from core.security import new_token
 from core.tables import Employee, EmployeeGroup
@@ -151,9 +152,11 @@ class VaultPages(PageController):
         purpose = purpose if purpose in PURPOSES else None
         page = await services.list_entries(user, form_id, None, purpose, 0, 500)
         forms = await services.list_forms(user)
+        names = await party_names(user.tenant_id, [{"customer_id": g.customer_id} for g in page.groups],
+                                  "customer_id", None)
         return await render(
             request, "vault/index.html",
-            {"page": page, "forms": forms, "purposes": PURPOSES, "purpose": purpose or "",
+            {"page": page, "forms": forms, "purposes": PURPOSES, "purpose": purpose or "", "names": names,
              "form_id": form_id or "", "can_manage": services.can_manage(user)},
             user=user,
         )
@@ -241,7 +244,8 @@ class VaultPages(PageController):
         if form_id is None:
             raise NotFoundException("Choose a form first.")
         f = await services.get_form(user, form_id)
-        return await render(request, "vault/entry_form.html", {"f": f, "values": {}}, user=user)
+        return await render(request, "vault/entry_form.html",
+                            {"f": f, "values": {}, "pick": await customer_pick(user.tenant_id, None)}, user=user)
 
     @page_post("/entries/new")
     async def create_entry(self, request: Request[Any, Any, Any], form_id: FormQ = None) -> Response[Any]:
@@ -251,14 +255,15 @@ class VaultPages(PageController):
         if form_id is None:
             raise NotFoundException("Choose a form first.")
         f = await services.get_form(user, form_id)
+        pick = await customer_pick(user.tenant_id, form.get("customer_id"), form.get("customer_id_search", ""))
+        if form.get("_pick"):  # the customer list brought up to date (no JavaScript); nothing saved
+            return await render(request, "vault/entry_form.html", {"f": f, "values": form, "pick": pick}, user=user)
         errors: dict[str, str] = {}
         customer_id = None
         if f.purpose == "customer":
-            raw = form.get("customer_id", "").strip()
-            if not raw.isdigit() or not 0 < int(raw) < 2**31:
-                errors["customer_id"] = t.gettext("Write the customer's id (a whole number).")
-            else:
-                customer_id = int(raw)
+            customer_id = an_id(form.get("customer_id")) or None
+            if customer_id is None:
+                errors["customer_id"] = t.gettext(CHOOSE_CUSTOMER)
         values = []
         for fl in f.fields:
             v = form.get(f"value.{fl.id}", "")
@@ -274,8 +279,8 @@ class VaultPages(PageController):
                 return redirect(f"/vault?form_id={form_id}#entry-{entry.id}", t.gettext("The entry is saved."))
             except GallraError as exc:
                 errors = error_of(exc, t)
-        return await render(request, "vault/entry_form.html", {"f": f, "values": form, "errors": errors}, 400,
-                            user=user)
+        return await render(request, "vault/entry_form.html",
+                            {"f": f, "values": form, "errors": errors, "pick": pick}, 400, user=user)
 
     @page_post("/entries/{entry_id:int}/delete")
     async def delete_entry(self, request: Request[Any, Any, Any], entry_id: FromPath[int]) -> Response[Any]:

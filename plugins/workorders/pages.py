@@ -14,7 +14,6 @@ from core.auth import SessionUser
 from core.errors import GallraError
 from core.pages import page_post, page_user, read_form, redirect, render, t_for
 from core.pages.forms import error_of, struct_from_form
-from core.pages.pickers import customer_name
 from core.pages.records import OPEN_CLOSED, TITLE_INPUT, Input, RecordPages, Texts, module_settings_pages
 from core.pages.routes import second_factor_context
 from plugins.workorders import services
@@ -70,7 +69,7 @@ class WorkOrderPages(RecordPages):
               attrs='min="1"'),
         Input("description", _("Description"), "textarea", maxlength=20000),
         Input("customer_id", type="customer", group=CUSTOMER),
-        Input("contact_person_id", _("Contact person id"), "number", attrs='min="0"', group=CUSTOMER),
+        Input("contact_person_id", type="contact", group=CUSTOMER),
         Input("email", _("E-mail"), "email", maxlength=254, group=CUSTOMER),
         Input("customer_reference", _("Customer's reference"), maxlength=200, group=CUSTOMER),
         Input("end_customer_name", _("Name"), maxlength=200, group=END_CUSTOMER),
@@ -90,13 +89,9 @@ class WorkOrderPages(RecordPages):
                 values[k] = values[k] or None
         return values
 
-    async def form_context(self, user: SessionUser, row: dict[str, Any] | None) -> dict[str, Any]:
-        return {"customer_name": await customer_name(user.tenant_id, row["customer_id"]) if row else ""}
-
     async def detail_context(self, user: SessionUser, row: dict[str, Any]) -> dict[str, Any]:
         lines = await services.list_extra_costs(user.tenant_id, int(row["id"]))
-        return {"customer_name": await customer_name(user.tenant_id, row["customer_id"]),
-                "lines": [{**line, "amount": services.from_minor(line["amount_minor"])} for line in lines]}
+        return {"lines": [{**line, "amount": services.from_minor(line["amount_minor"])} for line in lines]}
 
     # --- extra costs ---------------------------------------------------------------------
 

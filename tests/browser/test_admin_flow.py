@@ -51,7 +51,7 @@ def test_customer_and_case_then_delete_with_immediate_anonymization(
     page.get_by_role("navigation", name="Moduler").get_by_role("link", name="Ärenden").click()
     page.get_by_role("link", name="Nytt ärende").click()
     page.get_by_label("Titel").fill("Trasig värmepump")
-    page.get_by_label("Kundens id").fill(customer_id)
+    page.get_by_label("Kund", exact=True).select_option(customer_id)
     page.get_by_role("button", name="Spara").click()
     page.get_by_role("heading", name="Trasig värmepump").wait_for()
     assert page.get_by_role("link", name="Greta Gustafsson").count() == 1

@@ -84,9 +84,9 @@ async def test_search_for_data_groups_hits_with_links(anon_client, tenant):
     customer_path = r.headers["location"]
     r = await anon_client.get("/settings/gdpr/search?q=Söderberg")
     assert r.status_code == 200
-    assert "Workcloud" in r.text and f'href="{customer_path}"' in r.text
+    assert f'<a href="{customer_path}">Kund 1: Sigrid Söderberg</a></td><td>Namn</td>' in r.text
     r = await anon_client.get("/settings/gdpr/search?q=sigrid@example.se")
-    assert f'href="{customer_path}"' in r.text
+    assert f'<a href="{customer_path}">Kund 1: Sigrid Söderberg</a></td><td>E-post</td>' in r.text
     r = await anon_client.get("/settings/gdpr/search?q=Ingenting")
     assert 'id="search-total">Antal: 0<' in r.text
 
@@ -235,3 +235,48 @@ async def test_subject_export_and_erasure_with_preview(anon_client, tenant):
     assert "Erik Eriksson" not in (await anon_client.get(customer_path)).text
     r = await anon_client.get("/settings/gdpr/search?q=erik@example.se")
     assert 'id="search-total">Antal: 0<' in r.text
+
+
+async def test_search_for_data_reads_as_records_not_columns(anon_client, tenant):
+    """Issue #20.5: each hit is its record (type, number, title) with the field's label as the
+    export shows it, a reference as the person's name, the status in the page's language,
+    each module once, and a link that opens a page that exists."""
+    import re
+
+    from plugins.customers.tables import ContactPerson
+    from tests.support import add_party
+
+    await page_login(anon_client, tenant)
+    customer, (contact,) = await add_party(tenant.id, name="Söderqvist Bygg AB", email="info@soderqvist.se")
+    await ContactPerson.update({ContactPerson.name: "Karin Söderqvist", ContactPerson.email: "karin@soderqvist.se"}
+                               ).where(ContactPerson.id == contact)
+    refs = {"customer_id": str(customer), "contact_person_id": str(contact)}
+    r = await post_form(anon_client, "/cases/new", {"title": "Läcka i källaren", "kind": "case", **refs}, "/cases/new")
+    case_path = r.headers["location"]
+    await post_form(anon_client, f"{case_path}/close", {}, case_path)
+    await post_form(anon_client, "/workorders/new", {"title": "Byte av rör", **refs}, "/workorders/new")
+    page = (await anon_client.get("/settings/gdpr/search?q=Söderqvist")).text
+    results = page.split('id="search-total"')[1]
+    # No database words: column names, states, area keys.
+    for word in ("contact_person_id", "customer_id", ">active<", ">closed<", "Workcloud", "workcloud"):
+        assert word not in results, word
+    # Each module once, by its label.
+    headings = re.findall(r'<h2 id="m-([a-z_]+)">', results)
+    assert headings == sorted(set(headings), key=headings.index) and {"cases", "customers", "workorders"} <= set(
+        headings)
+    assert results.count("<h2") == len(headings)
+    rows = [re.sub(r"<[^>]+>", "|", row) for row in re.findall(r"<tr><td>.*?</tr>", results)]
+    rows = [re.sub(r"\|+", "|", row).strip("|") for row in rows]
+    assert "Ärende 1: Läcka i källaren|Kund|Söderqvist Bygg AB|Stängd" in rows
+    assert "Ärende 1: Läcka i källaren|Kontaktperson|Karin Söderqvist|Stängd" in rows
+    assert "Arbetsorder 1: Byte av rör|Kontaktperson|Karin Söderqvist|Aktiv" in rows
+    assert any(row.startswith(f"Kontaktperson {contact}: Karin Söderqvist|") for row in rows)
+    # Every link opens a page.
+    links = set(re.findall(r'<td><a href="([^"]+)">', results))
+    assert case_path in links and f"/customers/{customer}" in links
+    for link in links:
+        assert (await anon_client.get(link)).status_code == 200, link
+    # In English the same page speaks English.
+    r = await post_form(anon_client, "/language", {"lang": "en", "next": "/settings"}, "/settings")
+    results = (await anon_client.get("/settings/gdpr/search?q=Söderqvist")).text.split('id="search-total"')[1]
+    assert "Case 1: Läcka i källaren" in results and ">Contact person<" in results and ">Closed<" in results

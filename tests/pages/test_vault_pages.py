@@ -151,3 +151,33 @@ async def test_form_list_says_when_its_sms_code_cannot_be_asked(anon_client, adm
     await activate_sms(admin_client)
     await switch(admin_client, "vault_decrypt")
     assert "ingen kod kan skickas" not in (await anon_client.get("/vault")).text
+
+
+async def test_customer_entry_picks_the_customer_by_name(anon_client, tenant, other_tenant):
+    """Issue #20.4: a form kept for customers asks for the customer from a list of names,
+    refuses another organization's customer or none, and the list names the customer."""
+    from tests.support import add_party
+
+    mine, _ = await add_party(tenant.id, contacts=0, name="Valvkund AB")
+    foreign, _ = await add_party(other_tenant.id, contacts=0, name="Främmande AB")
+    await page_login(anon_client, tenant)
+    data = {
+        "name": "Kundinloggningar", "purpose": "customer",
+        "field_name.0": "Användarnamn", "field_type.0": "text", "field_name.1": "", "auto_delete_days": "",
+        "plain_users": str(tenant.admin_id), "encrypted_users": str(tenant.admin_id),
+    }
+    r = await post_form(anon_client, "/vault/forms/new", data, "/vault/forms/new")
+    assert r.status_code == 303, r.text
+    path = f"/vault/entries/new?form_id={int(r.headers['location'].split('form_id=')[1])}"
+    page = (await anon_client.get(path)).text
+    assert f'<option value="{mine}">Valvkund AB (1)</option>' in page and "Främmande" not in page
+    assert 'type="number"' not in page and "Kundens id" not in page
+    (field_id,) = re.findall(r'name="value\.(\d+)"', page)
+    for customer, message in (("", "Välj kund."), (str(foreign), "Det finns ingen sådan kund i organisationen."),
+                              ("999", "Det finns ingen sådan kund i organisationen.")):
+        r = await post_form(anon_client, path, {"customer_id": customer, f"value.{field_id}": "kalle"}, path)
+        assert r.status_code == 400 and f'<p class="error" id="e-customer_id">{message}</p>' in r.text, customer
+    r = await post_form(anon_client, path, {"customer_id": str(mine), f"value.{field_id}": "kalle"}, path)
+    assert r.status_code == 303
+    page = (await anon_client.get("/vault")).text
+    assert f'<a href="/customers/{mine}">Valvkund AB</a>' in page
