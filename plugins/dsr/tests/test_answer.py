@@ -38,7 +38,7 @@ async def open_answer(anon_client, tenant, kind: str) -> tuple[str, str]:  # typ
     page = f"/dsr/ask/{tenant.slug}"
     r = await post_form(anon_client, f"{page}/answer/send", {"ticket": ticket}, link)
     assert r.status_code == 200 and 'id="dsr-code-sent"' in r.text
-    code = re.search(r"\b(\d{6})\b", (await mails_to(KNOWN, tenant.id))[-1]["body"]).group(1)
+    code = re.search(r": (\d{6})\.", (await mails_to(KNOWN, tenant.id))[-1]["body"]).group(1)
     r = await post_form(anon_client, f"{page}/answer/code", {"ticket": ticket, "code": code}, link)
     assert r.status_code == 200 and 'id="dsr-ready"' in r.text
     return ticket, r.text

@@ -93,7 +93,7 @@ async def test_sms_code_wrong_then_right_and_counted(admin_client, anon_client, 
     r = await ask(anon_client, tenant.slug, phone=PHONE, kind="erasure")
     ticket = re.search(r'name="ticket" value="([^"]+)"', r.text).group(1)
     (sms,) = await mails_to(E164, tenant.id)
-    code = re.search(r"\b(\d{6})\b", sms["body"]).group(1)
+    code = re.search(r": (\d{6})\.", sms["body"]).group(1)
     assert code not in r.text
     wrong = "000000" if code != "000000" else "111111"
     url, page = f"/dsr/ask/{tenant.slug}/code", f"/dsr/ask/{tenant.slug}"
@@ -109,7 +109,7 @@ async def test_five_wrong_codes_end_the_confirmation(admin_client, anon_client, 
     await a_customer(admin_client, mobile_phone=PHONE)
     r = await ask(anon_client, tenant.slug, phone=PHONE)
     ticket = re.search(r'name="ticket" value="([^"]+)"', r.text).group(1)
-    code = re.search(r"\b(\d{6})\b", (await mails_to(E164, tenant.id))[0]["body"]).group(1)
+    code = re.search(r": (\d{6})\.", (await mails_to(E164, tenant.id))[0]["body"]).group(1)
     wrong = "000000" if code != "000000" else "111111"
     url, page = f"/dsr/ask/{tenant.slug}/code", f"/dsr/ask/{tenant.slug}"
     for _ in range(public.MAX_CODE_TRIES):
