@@ -44,7 +44,7 @@ NOT_CRAWLED = {
     "/vault/entries/{entry_id:int}/reveal": "a POST-only secret shown after an SMS code (tests/browser/test_vault.py)",
     "/vault/entries/new": "opened with a chosen form only (?form=…), from the vault page",
     "/dsr/{record_id:int}/erasure": "only a request for erasure has it (plugins/dsr/tests/test_answer.py)",
-    "/dsr/ask/{slug:str}/confirm": "the person's link from an e-mail (plugins/dsr/tests, tests/browser/test_dsr_flow.py)",
+    "/dsr/ask/{slug:str}/confirm": "the person's link from an e-mail (tests/browser/test_dsr_flow.py)",
     "/dsr/ask/{slug:str}/answer": "the answer's link from an e-mail (tests/browser/test_dsr_flow.py)",
     "/dsr/ask/{slug:str}/answer/export.html": "a download after a code (tests/browser/test_dsr_flow.py)",
     "/dsr/ask/{slug:str}/answer/export.json": "a download after a code (plugins/dsr/tests/test_answer.py)",
