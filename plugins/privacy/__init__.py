@@ -63,3 +63,11 @@ def declare_two_factor_contexts() -> Sequence[TwoFactorContext]:
     from plugins.privacy.gdpr import TWO_FACTOR_CONTEXTS
 
     return TWO_FACTOR_CONTEXTS
+
+
+@hookimpl
+def gdpr_overview(tenant_id: int) -> Any:
+    """Open incidents and their 72-hour deadlines, for the GDPR overview."""
+    from plugins.privacy.services import overview_panel
+
+    return overview_panel(tenant_id)
