@@ -16,10 +16,10 @@ from markupsafe import Markup, escape
 
 WIDTH = 480
 HEIGHT = 260
-LEFT = 44
+LEFT = 58
 RIGHT = 8
 TOP = 14
-BOTTOM = 50
+BOTTOM = 54
 # Colours that keep 3:1 contrast against white and differ for common colour blindness.
 PALETTE = ("#1f5fa8", "#c2571a", "#2b7a3d", "#7b3fa0", "#a3262f", "#00707a", "#6b5a00", "#4a4a4a")
 FAILURE = "#b00020"
@@ -114,14 +114,14 @@ def bar_chart(
             )
         if i % label_every == 0 or i == len(categories) - 1 and len(categories) <= 12:
             parts.append(
-                f'<text x="{x + bar_w / 2:.1f}" y="{base + 15}" text-anchor="middle" class="tick">{escape(name)}</text>'
+                f'<text x="{x + bar_w / 2:.1f}" y="{base + 17}" text-anchor="middle" class="tick">{escape(name)}</text>'
             )
     # axis labels
     parts.append(
         f'<text x="{LEFT + plot_w / 2:.1f}" y="{HEIGHT - 8}" text-anchor="middle" class="axis-label">{escape(x_label)}</text>'
     )
     parts.append(
-        f'<text transform="translate(12 {TOP + plot_h / 2:.1f}) rotate(-90)" text-anchor="middle" '
+        f'<text transform="translate(14 {TOP + plot_h / 2:.1f}) rotate(-90)" text-anchor="middle" '
         f'class="axis-label">{escape(y_label)}</text>'
     )
     parts.append("</svg>")

@@ -316,7 +316,9 @@ async def overview_context(tenant_id: int, lang: str) -> dict[str, Any]:
     locale = "sv_SE" if lang == "sv" else "en_GB"
     modules = get_host().modules()
     due = await due_per_month(tenant_id)
-    names = [label(modules[m], lang) if m in modules else m for m in due.modules]
+    names = [
+        label(modules[m], lang) if m in modules else t.gettext("System") if m == "core" else m for m in due.modules
+    ]
     months = [format_date(d, "LLL", locale=locale).rstrip(".") for d in due.months]
     month_names = [format_date(d, "LLLL y", locale=locale) for d in due.months]
     series = [Series(n, v, c) for n, v, c in zip(names, due.modules.values(), colours(len(names)), strict=True)]

@@ -463,8 +463,8 @@ KIND_WORDS = {
 
 async def overview_panel(tenant_id: int) -> OverviewPanel:
     """Open requests for the GDPR overview, earliest deadline first (titled by number and
-    kind, never by the person); a deadline is the end of its Swedish calendar day."""
-    from datetime import datetime, time, timedelta
+    kind, never by the person); a deadline is 23:59 of its last day in Sweden."""
+    from datetime import datetime, time
 
     from plugins.dsr.tables import DsrRequest
 
@@ -484,7 +484,7 @@ async def overview_panel(tenant_id: int) -> OverviewPanel:
     items = []
     for r in rows:
         sv, en = KIND_WORDS.get(r["kind"], (r["kind"], r["kind"]))
-        end = datetime.combine(r["due_on"] + timedelta(days=1), time(0), tzinfo=deadline.ZONE)
+        end = datetime.combine(r["due_on"], time(23, 59), tzinfo=deadline.ZONE)
         items.append(
             OverviewDeadline(
                 title_sv=f"Begäran {r['number']} ({sv})",
