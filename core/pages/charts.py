@@ -112,13 +112,14 @@ def bar_chart(
                 f'<path d="M{cx - 5:.1f} {ty - 8:.1f} L{cx + 5:.1f} {ty - 8:.1f} L{cx:.1f} {ty:.1f} Z" '
                 f'fill="{FAILURE}" class="mark"><title>{escape(name)}: {escape(mark_label)}</title></path>'
             )
-        if i % label_every == 0 or i == len(categories) - 1 and len(categories) <= 12:
+        if i % label_every == 0 or (i == len(categories) - 1 and len(categories) <= 12):
             parts.append(
                 f'<text x="{x + bar_w / 2:.1f}" y="{base + 17}" text-anchor="middle" class="tick">{escape(name)}</text>'
             )
     # axis labels
     parts.append(
-        f'<text x="{LEFT + plot_w / 2:.1f}" y="{HEIGHT - 8}" text-anchor="middle" class="axis-label">{escape(x_label)}</text>'
+        f'<text x="{LEFT + plot_w / 2:.1f}" y="{HEIGHT - 8}" text-anchor="middle" class="axis-label">'
+        f"{escape(x_label)}</text>"
     )
     parts.append(
         f'<text transform="translate(14 {TOP + plot_h / 2:.1f}) rotate(-90)" text-anchor="middle" '

@@ -37,7 +37,7 @@ async def _seed(tenant_id: int) -> None:
 
 
 def _check_page(page: Any) -> None:
-    page.get_by_role("heading", name="GDPR › Översikt").wait_for()
+    page.get_by_role("heading", name="Översikt").wait_for()
     for chart, table in (("#chart-due", "#table-due"), ("#chart-history", "#table-history")):
         assert page.locator(f"svg{chart}").count() == 1
         assert page.locator(f"svg{chart} rect").count() > 0

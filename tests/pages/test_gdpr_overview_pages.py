@@ -82,12 +82,14 @@ async def test_sweep_history_counts_records_and_failures_per_day(tenant, other_t
 async def _seed_matters(tenant_id: int, number: int) -> None:
     now = datetime.now(UTC)
     await Incident.insert(
-        Incident(tenant_id=tenant_id, number=number, title="Stulen dator", discovered_at=now - timedelta(hours=80)),
+        Incident(tenant_id=tenant_id, number=number, title="Stulen dator",
+                 discovered_at=now - timedelta(hours=80)),
         Incident(tenant_id=tenant_id, number=number + 1, title="Closed", discovered_at=now, status="closed"),
     )
     today = now.date()
     await DsrRequest.insert(
-        DsrRequest(tenant_id=tenant_id, number=number, kind="erasure", received_on=today, due_on=today + timedelta(days=30)),
+        DsrRequest(tenant_id=tenant_id, number=number, kind="erasure", received_on=today,
+                   due_on=today + timedelta(days=30)),
         DsrRequest(tenant_id=tenant_id, number=number + 1, kind="access", received_on=today,
                    due_on=today + timedelta(days=30), status="answered"),
     )
@@ -156,10 +158,8 @@ async def test_run_sweep_now_anonymizes_what_is_due_and_is_audited(anon_client, 
     assert await GdprRun.count().where(GdprRun.tenant_id == tenant.id) == 0
     r = await post_form(anon_client, "/settings/gdpr/overview/sweep", {}, "/settings/gdpr/overview")
     assert r.status_code == 303 and r.headers["location"] == "/settings/gdpr/overview"
-    anonymized = {
-        row["id"]: row["anonymized_at"]
-        for row in await Customer.select(Customer.id, Customer.anonymized_at).where(Customer.id.is_in([old, young, theirs]))
-    }
+    rows = await Customer.select(Customer.id, Customer.anonymized_at).where(Customer.id.is_in([old, young, theirs]))
+    anonymized = {row["id"]: row["anonymized_at"] for row in rows}
     assert anonymized[old] is not None and anonymized[young] is None and anonymized[theirs] is None
     runs = await GdprRun.select().where((GdprRun.tenant_id == tenant.id) & (GdprRun.rule_key == "customers"))
     assert [(r["trigger"], r["records"], r["outcome"]) for r in runs] == [("sweep", 1, "ok")]
