@@ -339,6 +339,31 @@ class ContactChoice:
 
 
 @dataclass(frozen=True)
+class OverviewDeadline:
+    """One open matter with a deadline on the GDPR overview (an incident's 72 hours, a
+    data-subject request's month). ``title_*`` carry no personal data (a number and a
+    kind, never the person's name); ``link`` is the matter's page."""
+
+    title_sv: str
+    title_en: str
+    due_at: datetime
+    link: str = ""
+
+
+@dataclass(frozen=True)
+class OverviewPanel:
+    """A plugin's panel on the GDPR overview (``gdpr_overview``): a heading, how many
+    matters are open, and the open ones with their deadlines, earliest first."""
+
+    key: str
+    title_sv: str
+    title_en: str
+    open_count: int
+    deadlines: Sequence[OverviewDeadline] = ()
+    link: str = ""
+
+
+@dataclass(frozen=True)
 class PartyFound:
     """The customer register's answer to ``look_up_party``: whether the customer exists in
     the organization (and may be named by a new reference: not deleted), and which customer

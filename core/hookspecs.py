@@ -37,6 +37,7 @@ if TYPE_CHECKING:
         ModuleInfo,
         NotPersonal,
         OutgoingMessage,
+        OverviewPanel,
         PartyFound,
         PersonalDataField,
         PersonKind,
@@ -274,6 +275,13 @@ def look_up_party(
     installed plugin even when the tenant turned the module off (stored customers still
     exist); with no answer at all a non-zero id is refused.
     """
+
+
+@hookspec
+def gdpr_overview(tenant_id: int) -> Awaitable[OverviewPanel | None] | OverviewPanel | None:
+    """A panel for the tenant's GDPR overview page: open matters with deadlines (incidents,
+    data-subject requests). Every answer is shown, ordered by title; ``None`` to pass.
+    Asked of the plugins the tenant has enabled (``core.gdpr.overview.panels``)."""
 
 
 @hookspec(firstresult=True)

@@ -61,11 +61,19 @@ async def gdpr_sweep_tenants(tenant_ids: list[int], plugins: list[str]) -> None:
     ``core.gdpr_sweep``, with settings and the "anything due?" check read once per tenant).
     A worker killed halfway leaves the message unacknowledged: it is delivered again and
     sweeps again, which redoes nothing (the markers say what is done)."""
-    from core.gdpr.engine import sweep_tenant
-
     for tenant_id in tenant_ids:
-        wanted = [str(p) for p in plugins if int(tenant_id) != 0 or p == "core"]
-        _report(int(tenant_id), await sweep_tenant(int(tenant_id), wanted))
+        await sweep_one_tenant(int(tenant_id), [str(p) for p in plugins])
+
+
+async def sweep_one_tenant(tenant_id: int, plugins: list[str] | None = None) -> list[RuleResult]:
+    """One tenant's sweep of ``plugins`` (default: every plugin with rules), as the schedule
+    runs it; the "run sweep now" button of the GDPR overview calls this too."""
+    from core.gdpr.engine import sweep_plugins, sweep_tenant
+
+    wanted = [p for p in (sweep_plugins() if plugins is None else plugins) if tenant_id != 0 or p == "core"]
+    results = await sweep_tenant(tenant_id, wanted)
+    _report(tenant_id, results)
+    return results
 
 
 async def enqueue_sweeps() -> int:

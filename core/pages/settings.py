@@ -9,7 +9,7 @@ from typing import Annotated, Any
 from litestar import Request, Response
 from litestar.params import QueryParameter
 
-from core.db import atomic
+from core.db import atomic, utcnow
 from core.gdpr.registry import get_declarations
 from core.gdpr.settings import effective_settings, retention_rows, save_settings, validate_changes
 from core.gdpr.tables import GdprRun
@@ -26,6 +26,7 @@ from core.pages import (
     redirect,
     render,
     t_for,
+    translations,
 )
 from core.pages.person_search import present
 from core.pages.records import CLOCK_LABELS, MODE_LABELS, parse_rule_form, rule_rows
@@ -168,6 +169,36 @@ class SettingsPages(PageController):
         await save_settings(user.tenant_id, changes)
         return redirect("/settings/gdpr/anonymization", t.gettext("The settings are saved."))
 
+    # --- GDPR > Overview ----------------------------------------------------------------------
+
+    @page_get("/gdpr/overview")
+    async def overview(self, request: Request[Any, Any, Any]) -> Response[Any]:
+        user = await page_gdpr(request)
+        return await render(request, "settings/overview.html",
+                            await overview_context(user.tenant_id, language_of(request, user)), user=user)
+
+    @page_post("/gdpr/overview/sweep")
+    async def sweep_now(self, request: Request[Any, Any, Any]) -> Response[Any]:
+        """Run the organization's sweep now, as the schedule does, and say what it did."""
+        from core.eventlog import log_event
+        from core.gdpr.jobs import sweep_one_tenant
+
+        user = await page_gdpr(request)
+        await read_form(request)
+        t = t_for(request, user)
+        results = await sweep_one_tenant(user.tenant_id)
+        done = sum(r.records for r in results)
+        failed = sum(1 for r in results if r.outcome == "error")
+        await log_event(user.tenant_id, user, "gdpr.sweep_now", plugin="core", ip=client_ip(request),
+                        detail=f"records={done} failed_rules={failed}")
+        if failed:
+            message = t.gettext(
+                "The sweep ran: %(n)s record(s) anonymized; rules that failed: %(failed)s (see the runs)."
+            ) % {"n": done, "failed": failed}
+        else:
+            message = t.gettext("The sweep is done: %(n)s record(s) anonymized.") % {"n": done}
+        return redirect("/settings/gdpr/overview", message)
+
     # --- GDPR > Search for data ---------------------------------------------------------------
 
     @page_get("/gdpr/search")
@@ -257,6 +288,54 @@ class SettingsPages(PageController):
         event = "gdpr.subject_erasure_preview" if dry_run else "gdpr.subject_erasure"
         await log_event(user.tenant_id, user, event, plugin="core", ip=ip)
         return await self._subject(request, user, values, erasure=result)
+
+
+async def overview_context(tenant_id: int, lang: str) -> dict[str, Any]:
+    """The overview's charts (SVG) and the same numbers as tables, in ``lang``."""
+    from babel.dates import format_date
+
+    from core.gdpr.overview import due_per_month, panels, sweep_history
+    from core.pages.charts import Series, bar_chart, colours
+
+    t = translations(lang)
+    locale = "sv_SE" if lang == "sv" else "en_GB"
+    modules = get_host().modules()
+    due = await due_per_month(tenant_id)
+    names = [
+        label(modules[m], lang) if m in modules else t.gettext("System") if m == "core" else m for m in due.modules
+    ]
+    months = [format_date(d, "LLL", locale=locale).rstrip(".") for d in due.months]
+    month_names = [format_date(d, "LLLL y", locale=locale) for d in due.months]
+    series = [Series(n, v, c) for n, v, c in zip(names, due.modules.values(), colours(len(names)), strict=True)]
+    due_chart = bar_chart(
+        chart_id="chart-due", title=t.gettext("Records to be anonymized per month"),
+        description=t.gettext("Stacked bars per month for the next 12 months, one colour per module."),
+        x_label=t.gettext("Month"), y_label=t.gettext("Records"), categories=months, series=series,
+    )
+    history = await sweep_history(tenant_id)
+    days = [format_date(d.day, "d/M", locale=locale) for d in history]
+    failed = [i for i, d in enumerate(history) if d.failures]
+    history_chart = bar_chart(
+        chart_id="chart-history", title=t.gettext("Anonymized records per day"),
+        description=t.gettext("Bars per day for the last 30 days; a red triangle marks a day with a failed run."),
+        x_label=t.gettext("Day"), y_label=t.gettext("Records"), categories=days,
+        series=[Series(t.gettext("Anonymized"), [d.records for d in history], colours(1)[0])],
+        marked=failed, mark_label=t.gettext("a run failed"), label_every=5,
+    )
+    found = await panels(tenant_id)
+    return {
+        "due": due, "due_chart": due_chart, "due_series": series, "month_names": month_names,
+        "month_totals": [sum(v[i] for v in due.modules.values()) for i in range(len(due.months))],
+        "history": history, "history_chart": history_chart,
+        "history_days": [format_date(d.day, "d MMM y", locale=locale) for d in history],
+        "panels": [
+            {"key": p.key, "title": p.title_sv if lang == "sv" else p.title_en, "open": p.open_count,
+             "link": p.link,
+             "deadlines": [{"title": d.title_sv if lang == "sv" else d.title_en, "due_at": d.due_at,
+                            "link": d.link, "passed": d.due_at < utcnow()} for d in p.deadlines[:10]]}
+            for p in found
+        ],
+    }
 
 
 async def page_gdpr(request: Request[Any, Any, Any]) -> Any:

@@ -53,3 +53,11 @@ def register_jobs() -> Sequence[ScheduledJob]:
         ScheduledJob(id="dsr.remind_deadlines", func=remind, minutes=60),
         ScheduledJob(id="dsr.purge_pending", func=purge_pending, minutes=60),
     ]
+
+
+@hookimpl
+def gdpr_overview(tenant_id: int) -> Any:
+    """Open requests and their deadlines, for the GDPR overview."""
+    from plugins.dsr.services import overview_panel
+
+    return overview_panel(tenant_id)

@@ -17,6 +17,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from core.contracts import OverviewDeadline, OverviewPanel
 from core.db import atomic, utcnow
 from core.delivery import queue_message
 from core.errors import Conflict, Invalid
@@ -446,3 +447,57 @@ async def purge_pending(now: Any = None) -> int:
 
     cutoff = (now or utcnow()) - timedelta(days=1)
     return len(await DsrPending.delete().where(DsrPending.expires_at <= cutoff).returning(DsrPending.id))
+
+
+# --- the GDPR overview ----------------------------------------------------------------
+
+KIND_WORDS = {
+    "access": ("tillgång", "access"),
+    "portability": ("dataportabilitet", "portability"),
+    "correction": ("rättelse", "rectification"),
+    "erasure": ("radering", "erasure"),
+    "restriction": ("begränsning", "restriction"),
+    "objection": ("invändning", "objection"),
+}
+
+
+async def overview_panel(tenant_id: int) -> OverviewPanel:
+    """Open requests for the GDPR overview, earliest deadline first (titled by number and
+    kind, never by the person); a deadline is 23:59 of its last day in Sweden."""
+    from datetime import datetime, time
+
+    from plugins.dsr.tables import DsrRequest
+
+    open_ = (
+        (DsrRequest.tenant_id == tenant_id)
+        & DsrRequest.status.is_in(list(OPEN_STATUSES))
+        & DsrRequest.deleted_at.is_null()
+    )
+    count = await DsrRequest.count().where(open_)
+    rows = (
+        await DsrRequest.select(DsrRequest.id, DsrRequest.number, DsrRequest.kind, DsrRequest.due_on)
+        .where(open_)
+        .order_by(DsrRequest.due_on)
+        .order_by(DsrRequest.id)
+        .limit(10)
+    )
+    items = []
+    for r in rows:
+        sv, en = KIND_WORDS.get(r["kind"], (r["kind"], r["kind"]))
+        end = datetime.combine(r["due_on"], time(23, 59), tzinfo=deadline.ZONE)
+        items.append(
+            OverviewDeadline(
+                title_sv=f"Begäran {r['number']} ({sv})",
+                title_en=f"Request {r['number']} ({en})",
+                due_at=end,
+                link=f"/dsr/{r['id']}",
+            )
+        )
+    return OverviewPanel(
+        key="dsr.requests",
+        title_sv="Öppna registrerades begäranden",
+        title_en="Open data-subject requests",
+        open_count=int(count),
+        deadlines=items,
+        link="/dsr",
+    )

@@ -10,7 +10,9 @@ are declared once, as record specs, in :mod:`plugins.privacy.gdpr`.
 
 from __future__ import annotations
 
-from core.plugins import answer_from, module_hooks
+from typing import Any
+
+from core.plugins import answer_from, hookimpl, module_hooks
 
 describe_module, register_piccolo_apps, register_routes = module_hooks(__name__)
 # Contact persons, incident reports, processing activities and signed inventory versions:
@@ -18,3 +20,11 @@ describe_module, register_piccolo_apps, register_routes = module_hooks(__name__)
 # these specs (the module serves their routes and pages itself).
 declare_records = answer_from(f"{__name__}.gdpr", "RECORDS")
 declare_two_factor_contexts = answer_from(f"{__name__}.gdpr", "TWO_FACTOR_CONTEXTS")
+
+
+@hookimpl
+def gdpr_overview(tenant_id: int) -> Any:
+    """Open incidents and their 72-hour deadlines, for the GDPR overview."""
+    from plugins.privacy.services import overview_panel
+
+    return overview_panel(tenant_id)

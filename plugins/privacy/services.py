@@ -19,7 +19,7 @@ from typing import Any
 from piccolo.custom_types import Combinable
 
 from core.auth import SessionUser
-from core.contracts import SecondFactorDecision, SecondFactorRequest
+from core.contracts import OverviewDeadline, OverviewPanel, SecondFactorDecision, SecondFactorRequest
 from core.db import atomic, utcnow
 from core.errors import (
     RECORD_ALREADY_CLOSED,
@@ -1011,3 +1011,36 @@ async def delete_contact(tenant_id: int, contact_id: int) -> dict:
             await gdpr.anonymize_now_if_immediate(tenant_id, gdpr.RULE_CONTACTS, contact_id)
         deleted = await get_contact(tenant_id, contact_id)
         return await _logged(tenant_id, "privacy.contact_deleted", gdpr.RT_CONTACT, deleted)
+
+
+# --- the GDPR overview ----------------------------------------------------------------
+
+
+async def overview_panel(tenant_id: int) -> OverviewPanel:
+    """Open incidents for the GDPR overview, with the 72-hour deadline of those not yet
+    reported and not decided "no" (titled by number: an incident's title may name people)."""
+    open_ = (Incident.tenant_id == tenant_id) & (Incident.status == "open") & Incident.deleted_at.is_null()
+    count = await Incident.count().where(open_)
+    rows = (
+        await Incident.select(Incident.id, Incident.number, Incident.discovered_at)
+        .where(open_ & Incident.authority_notified_at.is_null() & (Incident.authority_decision != "no"))
+        .order_by(Incident.discovered_at)
+        .order_by(Incident.id)
+        .limit(10)
+    )
+    return OverviewPanel(
+        key="privacy.incidents",
+        title_sv="Öppna personuppgiftsincidenter",
+        title_en="Open personal data breaches",
+        open_count=int(count),
+        deadlines=[
+            OverviewDeadline(
+                title_sv=f"Incident {r['number']}: anmälan till IMY",
+                title_en=f"Incident {r['number']}: report to the authority",
+                due_at=_aware(r["discovered_at"]) + NOTIFY_WITHIN,
+                link=f"/privacy/incidents/{r['id']}",
+            )
+            for r in rows
+        ],
+        link="/privacy/incidents",
+    )
