@@ -13,7 +13,7 @@ import pyotp
 from core.db import utcnow
 from core.eventlog import EventLog
 from plugins.twofactor import services
-from plugins.twofactor.tables import TrustedDevice, TwoFactorApp, TwoFactorPerson
+from plugins.twofactor.tables import TrustedDevice, TwoFactorApp, TwoFactorChallenge, TwoFactorPerson
 from tests.pages.helpers import CSRF_RE, page_login, post_form
 from tests.support import TEST_PASSWORD, login
 from tests.twofactor_kit import add_employee, last_code, setup_login_2fa, sms_rows
@@ -228,8 +228,10 @@ async def test_malformed_app_answers_are_400_and_not_counted(client, anon_client
         assert (await _verify(anon_client, cid, **body)).status_code == 400, body
     for body in ({"code": "12345"}, {}, {"code": "123456", "extra": 1}):
         assert (await client.post("/api/twofactor/app/confirm", json=body)).status_code == 400
-    person = await TwoFactorPerson.select().where(TwoFactorPerson.employee_id == tenant.admin_id).first()
-    assert person["failed_count"] == 0
+    row = await TwoFactorChallenge.select().where(TwoFactorChallenge.tenant_id == tenant.id).first()
+    assert row["attempts"] == 0
+    # Then the right code still opens the step.
+    assert (await _verify(anon_client, cid, app_code=code_at(secret, 1))).status_code == 200
 
 
 async def test_two_parallel_uses_of_one_step_succeed_once(client, tenant):
