@@ -1708,3 +1708,17 @@ async def start_app_challenge(tenant_id: int, kind: str, person_id: int, ctx: Tw
         )
     )
     return Started(challenge_id, "", now + APP_TTL)
+
+
+async def factors_of(tenant_id: int, kind: str, person_id: int) -> list[str]:
+    """The second factors the person can use now (the ``second_factors_of`` answer)."""
+    found: list[str] = []
+    if (await sms_settings(tenant_id)).sms_active:
+        person = await describe_person(tenant_id, kind, person_id)
+        if person is not None and choose_phone(person) is not None:
+            found.append("sms")
+    if await has_active_app(tenant_id, kind, person_id):
+        found.append("app")
+    if await recovery_remaining(tenant_id, kind, person_id):
+        found.append("recovery")
+    return found

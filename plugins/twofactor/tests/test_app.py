@@ -298,3 +298,23 @@ async def test_the_login_page_sends_an_sms_when_asked(app, client, anon_client, 
     r = await anon_client.post("/twofactor/code", data={**form, "code": await last_code(tenant.id)},
                                follow_redirects=False)
     assert r.status_code == 303 and r.cookies.get("gallra_session")
+
+
+async def test_hook_second_factors_of(client, tenant, other_tenant):
+    """Core asks the plugins which factors a person has: SMS (active, with a phone), the
+    app (only once confirmed) and recovery codes; nothing for an unknown kind."""
+    from core.secondfactor import second_factors_of
+
+    assert (await login(client, tenant)).status_code == 200
+    bo_id, _ = await add_employee(tenant, "Bo Factors")
+    assert await second_factors_of(tenant.id, "employee", bo_id) == []  # SMS not active yet
+    await setup_login_2fa(client, tenant)
+    assert await second_factors_of(tenant.id, "employee", bo_id) == ["sms"]
+    assert await second_factors_of(tenant.id, "employee", tenant.admin_id) == ["recovery"]
+    enrolment = await services.start_app_enrolment(tenant.id, "employee", bo_id)
+    assert await second_factors_of(tenant.id, "employee", bo_id) == ["sms"]  # pending: not yet
+    await services.confirm_app(tenant.id, "employee", bo_id, code_at(enrolment.secret))
+    assert await second_factors_of(tenant.id, "employee", bo_id) == ["app", "sms"]
+    # Another organization sees none of Bo's; an unknown kind of person gets no answer.
+    assert await second_factors_of(other_tenant.id, "employee", bo_id) == []
+    assert await second_factors_of(tenant.id, "robot", bo_id) == []
