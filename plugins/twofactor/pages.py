@@ -67,7 +67,7 @@ class TwoFactorPages(PageController):
         elif user is not None:
             tenant_id = user.tenant_id
 
-        async def again(message: str, status: int, field: str = "code") -> Response[Any]:
+        async def again(message: str, status: int, field: str | None = "code") -> Response[Any]:
             try:
                 row = await services.find_challenge(tenant_id, challenge_id)
                 masked, purpose = row["phone_masked"], row["purpose"]
@@ -84,7 +84,7 @@ class TwoFactorPages(PageController):
                     "purpose": purpose,
                     "title": _title(t, challenge_id, masked),
                     "action": SECOND_FACTOR_ACTION,
-                    "errors": {field: message},
+                    "errors": {field: message} if field else {},
                 },
                 status_code=status,
             )
@@ -96,7 +96,7 @@ class TwoFactorPages(PageController):
                 await services.resend(tenant_id, challenge_id)
             except TwoFactorRefusal as exc:
                 return await again(exc.text(t), exc.status, "app_code")
-            return await again("", 200, "none")
+            return await again("", 200, None)
         app = False
         if recovery_code:
             if services.normalize_recovery_code(recovery_code) is None:
