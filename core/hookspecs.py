@@ -232,6 +232,19 @@ def second_factor_ready(tenant_id: int, context: str) -> Awaitable[bool | None] 
 
 
 @hookspec
+def second_factors_of(
+    tenant_id: int, person_kind: str, person_id: int
+) -> Awaitable[Sequence[str] | None] | Sequence[str] | None:
+    """The second factors a person can use now, as short names ("sms", "app",
+    "recovery"; a third party adds its own, "hardware_token"), never a secret.
+
+    Every answer is awaited and joined (``core.secondfactor.second_factors_of``): a page
+    lists what a person has, a rule checks that someone still has a way in. ``None`` or
+    ``[]`` to pass (no factor of this plugin, or not this kind of person).
+    """
+
+
+@hookspec
 def password_changed(tenant_id: int, person_kind: str, person_id: int) -> Awaitable[None] | None:
     """A person's password was set or reset; forget what was trusted for them (M8)."""
 

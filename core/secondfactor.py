@@ -37,6 +37,18 @@ async def second_factor_ready(tenant_id: int, context: str) -> bool:
     return ready
 
 
+async def second_factors_of(tenant_id: int, person_kind: str, person_id: int) -> list[str]:
+    """The second factors the person can use now, from every plugin answering
+    ``second_factors_of`` (each answer awaited), sorted and without repeats; ``[]`` with
+    no plugin."""
+    hooks = await get_host().for_tenant(tenant_id)
+    found: set[str] = set()
+    for answer in hooks.second_factors_of(tenant_id=tenant_id, person_kind=person_kind, person_id=person_id):
+        names = await await_me_maybe(answer)
+        found.update(str(n) for n in names or ())
+    return sorted(found)
+
+
 async def describe_person(tenant_id: int, person_kind: str, person_id: int) -> PersonContact | None:
     """Name and phones of a person, from the plugin that declared that kind of person
     (``PersonKind`` in ``declare_kinds``); ``None`` when no enabled plugin owns the kind or

@@ -88,6 +88,17 @@ def second_factor_ready(tenant_id: int, context: str) -> Awaitable[bool]:
 
 
 @hookimpl
+def second_factors_of(tenant_id: int, person_kind: str, person_id: int) -> Awaitable[list[str]] | None:
+    """The person's factors here: "sms" (SMS active and a usable phone), "app" (an active
+    authenticator app), "recovery" (unused recovery codes)."""
+    from plugins.twofactor.services import KINDS, factors_of
+
+    if person_kind not in KINDS:
+        return None
+    return factors_of(tenant_id, person_kind, person_id)
+
+
+@hookimpl
 def password_changed(tenant_id: int, person_kind: str, person_id: int) -> Awaitable[None] | None:
     """M8: a new password (or phone number) ends every trusted device of the person."""
     from plugins.twofactor.services import KINDS, forget_devices

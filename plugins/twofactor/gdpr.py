@@ -1,8 +1,8 @@
 """What two-factor stores about people, and the fixed rules that delete it.
 
-Challenges, send records, trusted devices, recovery codes and the wrong-code counters are personal data
-(who got a code, on which masked number, from which kind of browser). They are only needed
-for a short while:
+Challenges, send records, trusted devices, recovery codes, authenticator apps and the
+wrong-code counters are personal data (who got a code, on which masked number, from which
+kind of browser). They are only needed for a short while:
 
 * a challenge: deleted one day after it expired (used, failed or never entered);
 * a trusted device: deleted as soon as it expired (365 days after its first 2FA login);
@@ -131,6 +131,18 @@ def records() -> list[RecordSpec]:
             "recovery", t.TwoFactorRecoveryCode, ("Reservkod", "Recovery code"), ("reservkoder", "recovery codes"),
             fields=REFS,
             not_personal=((("code_hash",), "a hash of a secret code"), (("person_kind",), FIXED_LIST)),
+        ),
+        # The authenticator app: kept until the person (or an administrator) removes it or
+        # the person is anonymized (the references delete the row). The secret is stored
+        # encrypted and is never searched or shown.
+        _spec(
+            "app", t.TwoFactorApp, ("Autentiseringsapp", "Authenticator app"),
+            ("autentiseringsappar", "authenticator apps"),
+            fields=REFS,
+            not_personal=(
+                (("secret_enc",), "an encrypted secret"),
+                (("person_kind", "status"), "choices from fixed lists"),
+            ),
         ),
         _spec(
             "person", t.TwoFactorPerson, ("Felräknare", "Wrong-code counter"), ("felräknare", "wrong-code counters"),

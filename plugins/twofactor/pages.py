@@ -43,7 +43,7 @@ from plugins.twofactor import services
 from plugins.twofactor.routes import _device_cookie
 from plugins.twofactor.services import LockoutRefusal, TwoFactorRefusal
 
-_OWN_FIELDS = ("challenge_id", "code", "recovery_code", "then")
+_OWN_FIELDS = ("challenge_id", "code", "recovery_code", "app_code", "send_sms", "then")
 
 
 class TwoFactorPages(PageController):
@@ -57,6 +57,7 @@ class TwoFactorPages(PageController):
         challenge_id = form.get("challenge_id", "")[:128]
         code = form.get("code", "").strip().replace(" ", "")
         recovery_code = form.get("recovery_code", "").strip()[:40]
+        app_code = form.get("app_code", "").strip().replace(" ", "")[:12]
         then = safe_next(form.get("then"))
         hidden = {k: v for k, v in form.items() if k not in _OWN_FIELDS}
         tenant_id: int | None = None
@@ -66,7 +67,7 @@ class TwoFactorPages(PageController):
         elif user is not None:
             tenant_id = user.tenant_id
 
-        async def again(message: str, status: int, field: str = "code") -> Response[Any]:
+        async def again(message: str, status: int, field: str | None = "code") -> Response[Any]:
             try:
                 row = await services.find_challenge(tenant_id, challenge_id)
                 masked, purpose = row["phone_masked"], row["purpose"]
@@ -81,24 +82,36 @@ class TwoFactorPages(PageController):
                     "then": then,
                     "hidden": hidden,
                     "purpose": purpose,
-                    "title": t.gettext("SMS code") if masked else t.gettext("Recovery code"),
+                    "title": _title(t, challenge_id, masked),
                     "action": SECOND_FACTOR_ACTION,
-                    "errors": {field: message},
+                    "errors": {field: message} if field else {},
                 },
                 status_code=status,
             )
 
         ua = request.headers.get("user-agent", "")
+        if form.get("send_sms"):
+            # An SMS code instead of the app's: the same challenge, now with an SMS code.
+            try:
+                await services.resend(tenant_id, challenge_id)
+            except TwoFactorRefusal as exc:
+                return await again(exc.text(t), exc.status, "app_code")
+            return await again("", 200, None)
+        app = False
         if recovery_code:
             if services.normalize_recovery_code(recovery_code) is None:
                 return await again(t.gettext(services.RECOVERY_FORMAT), 400, "recovery_code")
             entered, recovery, field = recovery_code, True, "recovery_code"
+        elif app_code or (challenge_id.startswith(services.APP_CHALLENGE_PREFIX) and not code):
+            if not app_code.isdigit() or len(app_code) != services.APP_DIGITS:
+                return await again(t.gettext(services.APP_FORMAT), 400, "app_code")
+            entered, recovery, field, app = app_code, False, "app_code", True
         elif not code.isdigit() or len(code) != services.CODE_DIGITS:
             return await again(t.gettext("Write the 6 digits of the code in the SMS."), 400)
         else:
             entered, recovery, field = code, False, "code"
         try:
-            result = await services.verify_code(tenant_id, challenge_id, entered, ua, recovery=recovery)
+            result = await services.verify_code(tenant_id, challenge_id, entered, ua, recovery=recovery, app=app)
             employee_login = await services.completes_employee_login(result)
         except TwoFactorRefusal as exc:
             return await again(exc.text(t), exc.status, field)
@@ -106,7 +119,7 @@ class TwoFactorPages(PageController):
         if employee_login:
             await auth.logout(request.cookies.get(SESSION_COOKIE))
             token = await auth.create_session(result.tenant_id, result.person_id, client_ip(request), ua)
-            how = "with recovery code" if result.by_recovery_code else "with SMS code"
+            how = services.login_how(result)
             await log_system(result.tenant_id, "login", 200, how, employee_id=result.person_id)
             notice = t.gettext("You are logged in.")
             if result.by_recovery_code:
@@ -130,6 +143,15 @@ class TwoFactorPages(PageController):
         if result.device_token:
             response.cookies.append(_device_cookie(request, result.device_token))
         return response
+
+
+def _title(t: Any, challenge_id: str, masked: str) -> str:
+    """The code page's title: the factor being asked for."""
+    if masked:
+        return str(t.gettext("SMS code"))
+    if challenge_id.startswith(services.APP_CHALLENGE_PREFIX):
+        return str(t.gettext("Authenticator app"))
+    return str(t.gettext("Recovery code"))
 
 
 class TwoFactorSettingsPages(PageController):
@@ -235,7 +257,67 @@ class MyDevicesPages(PageController):
         current = request.cookies.get(DEVICE_COOKIE) or ""
         mine = token_hash(current) if current and len(current) <= 128 else None
         devices = [{**r, "current": mine is not None and r["token_hash"] == mine} for r in rows]
-        return await render(request, "twofactor/devices.html", {"devices": devices}, user=user)
+        return await self._page(request, user, devices)
+
+    async def _page(self, request: Request[Any, Any, Any], user: Any, devices: list[dict] | None = None,
+                    enrolment: Any = None, errors: dict[str, str] | None = None, status: int = 200) -> Response[Any]:
+        if devices is None:
+            devices = await services.list_devices(user.tenant_id, "employee", user.employee_id)
+        app = await services.app_state(user.tenant_id, "employee", user.employee_id)
+        if enrolment is None and app["status"] == "pending":
+            enrolment = await services.pending_app_enrolment(user.tenant_id, "employee", user.employee_id)
+        response = await render(request, "twofactor/devices.html",
+                                {"devices": devices, "app": app, "enrolment": enrolment, "errors": errors or {}},
+                                status_code=status, user=user)
+        if enrolment is not None:
+            response.headers["Cache-Control"] = "no-store"
+        return response
+
+    @page_post("/app/start")
+    async def app_start(self, request: Request[Any, Any, Any]) -> Response[Any]:
+        from core.pages import page_user
+
+        user = await page_user(request)
+        await read_form(request)
+        t = t_for(request, user)
+        try:
+            enrolment = await services.start_app_enrolment(user.tenant_id, "employee", user.employee_id)
+        except TwoFactorRefusal as exc:
+            return await self._page(request, user, errors={"app": exc.text(t)}, status=exc.status)
+        await log_event(user.tenant_id, user, "twofactor.app_enrolment_started", "twofactor", "employee",
+                        user.employee_id, ip=client_ip(request))
+        return await self._page(request, user, enrolment=enrolment)
+
+    @page_post("/app/confirm")
+    async def app_confirm(self, request: Request[Any, Any, Any]) -> Response[Any]:
+        from core.pages import page_user
+
+        user = await page_user(request)
+        form = await read_form(request)
+        t = t_for(request, user)
+        try:
+            await services.confirm_app(user.tenant_id, "employee", user.employee_id, form.get("code", "")[:12])
+        except TwoFactorRefusal as exc:
+            return await self._page(request, user, errors={"code": exc.text(t)}, status=exc.status)
+        await log_event(user.tenant_id, user, "twofactor.app_confirmed", "twofactor", "employee",
+                        user.employee_id, ip=client_ip(request))
+        return redirect("/twofactor/devices", t.gettext(
+            "The authenticator app is set up: from now on its code is asked for first."))
+
+    @page_post("/app/remove")
+    async def app_remove(self, request: Request[Any, Any, Any]) -> Response[Any]:
+        from core.pages import page_user
+
+        user = await page_user(request)
+        await read_form(request)
+        t = t_for(request, user)
+        try:
+            await services.remove_app(user.tenant_id, "employee", user.employee_id)
+        except TwoFactorRefusal as exc:
+            return await self._page(request, user, errors={"app": exc.text(t)}, status=exc.status)
+        await log_event(user.tenant_id, user, "twofactor.app_removed", "twofactor", "employee",
+                        user.employee_id, ip=client_ip(request))
+        return redirect("/twofactor/devices", t.gettext("The authenticator app is removed."))
 
     @page_post("/{device_id:int}/revoke")
     async def revoke(self, request: Request[Any, Any, Any], device_id: FromPath[int]) -> Response[Any]:

@@ -25,6 +25,9 @@ from core.records.shapes import out_of
 from core.web import SESSION_COOKIE, AuthUser, client_ip, is_https, session_cookie, user_of
 from plugins.twofactor import services
 from plugins.twofactor.schemas import (
+    AppConfirmIn,
+    AppEnrolmentOut,
+    AppStateOut,
     ChallengeOut,
     ContextIn,
     ContextOut,
@@ -276,6 +279,55 @@ class TwoFactorController(Controller):
             headers={"Cache-Control": "no-store"},
         )
 
+    # --- own authenticator app (TOTP) ----------------------------------------------------
+
+    @get("/app")
+    async def my_app(self, user: AuthUser) -> AppStateOut:
+        """Whether I have an authenticator app (active, or pending its first code)."""
+        return AppStateOut(**await services.app_state(user.tenant_id, "employee", user.employee_id))
+
+    @post("/app", status_code=HTTP_201_CREATED)
+    async def start_my_app(self, request: Request[Any, Any, Any], user: AuthUser) -> Response[AppEnrolmentOut]:
+        """Start setting up an authenticator app: a new secret, as a QR code and as text,
+        shown in this answer. It works only after ``POST /app/confirm`` with a current code."""
+        enrolment = await services.start_app_enrolment(user.tenant_id, "employee", user.employee_id)
+        await log_event(user.tenant_id, user, "twofactor.app_enrolment_started", "twofactor", "employee",
+                        user.employee_id, ip=client_ip(request))
+        return Response(
+            AppEnrolmentOut(status="pending", secret=enrolment.secret, secret_groups=enrolment.secret_groups,
+                            otpauth_uri=enrolment.uri, qr_svg=enrolment.qr_svg),
+            status_code=HTTP_201_CREATED,
+            headers={"Cache-Control": "no-store"},
+        )
+
+    @post("/app/confirm", status_code=HTTP_200_OK)
+    async def confirm_my_app(
+        self, request: Request[Any, Any, Any], user: AuthUser, data: JSONBody[AppConfirmIn]
+    ) -> AppStateOut:
+        """Activate my pending app with the code it shows now."""
+        await services.confirm_app(user.tenant_id, "employee", user.employee_id, data.code)
+        await log_event(user.tenant_id, user, "twofactor.app_confirmed", "twofactor", "employee",
+                        user.employee_id, ip=client_ip(request))
+        return AppStateOut(**await services.app_state(user.tenant_id, "employee", user.employee_id))
+
+    @delete("/app", status_code=HTTP_200_OK)
+    async def remove_my_app(self, request: Request[Any, Any, Any], user: AuthUser) -> RevokedOut:
+        """Remove my authenticator app: codes come by SMS again."""
+        await services.remove_app(user.tenant_id, "employee", user.employee_id)
+        await log_event(user.tenant_id, user, "twofactor.app_removed", "twofactor", "employee",
+                        user.employee_id, ip=client_ip(request))
+        return RevokedOut(revoked=1)
+
+    @delete("/people/{kind:str}/{person_id:int}/app", status_code=HTTP_200_OK)
+    async def remove_person_app(
+        self, request: Request[Any, Any, Any], admin: AuthUser, kind: KindPath, person_id: Id
+    ) -> RevokedOut:
+        """Remove a person's authenticator app (administrators; recorded in the event log)."""
+        await services.remove_app(admin.tenant_id, kind, person_id)
+        await log_event(admin.tenant_id, admin, "twofactor.app_removed", "twofactor", kind, person_id,
+                        ip=client_ip(request))
+        return RevokedOut(revoked=1)
+
     # --- signing (M4 6-9) --------------------------------------------------------------
 
     @post("/sign", status_code=HTTP_202_ACCEPTED)
@@ -358,11 +410,14 @@ class TwoFactorController(Controller):
         device); any other step is re-submitted with the challenge id."""
         scope = await _scope(request, data.tenant)
         ua = request.headers.get("user-agent", "")
-        if (data.code is None) == (data.recovery_code is None):
+        given = [v for v in (data.code, data.recovery_code, data.app_code) if v is not None]
+        if len(given) != 1:
             raise TwoFactorRefusal(
                 "Give either the SMS code or a recovery code.", 400, field="code", code="twofactor.code_or_recovery"
             )
-        if data.recovery_code is not None:
+        if data.app_code is not None:
+            result = await services.verify_code(scope, challenge_id, data.app_code, ua, app=True)
+        elif data.recovery_code is not None:
             if services.normalize_recovery_code(data.recovery_code) is None:
                 raise TwoFactorRefusal(RECOVERY_FORMAT, 400, field="recovery_code", code="twofactor.recovery_format")
             result = await services.verify_code(scope, challenge_id, data.recovery_code, ua, recovery=True)
@@ -390,7 +445,7 @@ class TwoFactorController(Controller):
             await auth.logout(request.cookies.get(SESSION_COOKIE))
             token = await auth.create_session(result.tenant_id, result.person_id, client_ip(request), ua)
             cookies.append(session_cookie(request, token))
-            how = "with recovery code" if result.by_recovery_code else "with SMS code"
+            how = services.login_how(result)
             await log_system(result.tenant_id, "login", 200, how, employee_id=result.person_id)
             out.logged_in = True
             out.employee_id = result.person_id

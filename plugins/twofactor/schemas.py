@@ -76,6 +76,31 @@ class RecoveryStateOut(msgspec.Struct):
     created_at: datetime | None
 
 
+class AppStateOut(msgspec.Struct):
+    """The person's authenticator app: "active", "pending" (waiting for its first code) or
+    None (none); never the secret."""
+
+    status: str | None
+    created_at: datetime | None
+    confirmed_at: datetime | None
+    last_used_at: datetime | None
+
+
+class AppEnrolmentOut(msgspec.Struct):
+    """A started enrolment, shown in this answer: scan ``qr_svg`` (the ``otpauth_uri`` as an
+    SVG QR code) or type ``secret_groups``, then confirm with a current code."""
+
+    status: str
+    secret: str
+    secret_groups: str
+    otpauth_uri: str
+    qr_svg: str
+
+
+class AppConfirmIn(msgspec.Struct, forbid_unknown_fields=True):
+    code: Code
+
+
 class RecoveryCodesOut(msgspec.Struct):
     """The new codes: shown this once, never again (only their hashes are kept)."""
 
@@ -131,10 +156,12 @@ class ChallengeOut(msgspec.Struct):
 
 
 class VerifyIn(msgspec.Struct, forbid_unknown_fields=True):
-    """Either the SMS ``code`` or one of the person's ``recovery_code``s."""
+    """Exactly one of: the SMS ``code``, the code of the person's authenticator app
+    (``app_code``) or one of the person's ``recovery_code``s."""
 
     code: Code | None = None
     recovery_code: RecoveryCode | None = None
+    app_code: Code | None = None
     # The organization, when the caller knows it; else a logged-in user's organization.
     tenant: Slug | None = None
 

@@ -49,6 +49,7 @@ from core.tables import Employee
 from core.tenancy import enabled_modules
 from plugins.twofactor.tables import (
     TrustedDevice,
+    TwoFactorApp,
     TwoFactorChallenge,
     TwoFactorContextSetting,
     TwoFactorDailyCount,
@@ -777,10 +778,18 @@ class Verified:
     device_expires_at: datetime | None = None
     # Whether a recovery code was used instead of the SMS code.
     by_recovery_code: bool = False
+    # Whether the code came from the person's authenticator app.
+    by_app: bool = False
 
 
 async def verify_code(
-    tenant_id: int | None, challenge_id: str, code: str, user_agent: str = "", *, recovery: bool = False
+    tenant_id: int | None,
+    challenge_id: str,
+    code: str,
+    user_agent: str = "",
+    *,
+    recovery: bool = False,
+    app: bool = False,
 ) -> Verified:
     """Check a code: at most MAX_ATTEMPTS comparisons per challenge, ever.
 
@@ -792,6 +801,10 @@ async def verify_code(
     With ``recovery`` the code is one of the person's recovery codes instead of the SMS
     code: the same attempts are counted first, and the recovery code is used in the same
     transaction that completes the challenge (a challenge that ended meanwhile keeps it).
+
+    With ``app`` the code is one from the person's active authenticator app, accepted in a
+    +-1 step window once per step (:func:`use_app_code`), the same way: counted first, and
+    the step used in the transaction that completes the challenge.
     """
     row = await find_challenge(tenant_id, challenge_id)
     tid = int(row["tenant_id"])
@@ -855,6 +868,7 @@ async def verify_code(
         signer_name=signer,
         verified_at=now,
         by_recovery_code=recovery,
+        by_app=app,
     )
 
     async def finish() -> None:
@@ -877,6 +891,7 @@ async def verify_code(
             )
         await redact_codes(int(row["id"]))
 
+    reused = False
     if recovery:
         # Only the person's own codes, and never on a step someone else started for them.
         async with atomic():
@@ -884,6 +899,13 @@ async def verify_code(
             if right:
                 await finish()
                 await log_event(tid, None, "twofactor.recovery_code_used", "twofactor", kind, person_id)
+    elif app:
+        async with atomic():
+            outcome = "wrong" if requester else await use_app_code(tid, kind, person_id, code, now)
+            right = outcome == "ok"
+            if right:
+                await finish()
+        reused = outcome == "reused"
     else:
         right = bool(counted[0]["code_hmac"]) and hmac.compare_digest(
             code_digest(row["id_hash"], code), counted[0]["code_hmac"]
@@ -907,10 +929,19 @@ async def verify_code(
                 attempts=MAX_ATTEMPTS,
             )
         left = MAX_ATTEMPTS - attempts
+        if app and reused:
+            raise TwoFactorRefusal(APP_CODE_REUSED, 400, field="code", code="twofactor.app_code_reused", left=left)
         raise TwoFactorRefusal(
             "Wrong code. Attempts left: %(left)s.", 400, field="code", code="twofactor.wrong_code", left=left
         )
     return result
+
+
+def login_how(result: Verified) -> str:
+    """How a login's second factor was given, for the system log (never the code)."""
+    if result.by_app:
+        return "with authenticator app"
+    return "with recovery code" if result.by_recovery_code else "with SMS code"
 
 
 async def completes_employee_login(result: Verified) -> bool:
@@ -983,6 +1014,13 @@ async def decide(request: SecondFactorRequest) -> SecondFactorDecision | None:
     ):
         return SecondFactorDecision(required=False, message=DEVICE_REMEMBERED)
     requested_by = requester_of(request.person_kind, request.person_id, getattr(request, "requested_by", 0) or 0)
+    if not requested_by and await has_active_app(request.tenant_id, request.person_kind, request.person_id):
+        # The app's code first; the page offers an SMS code instead (resend).
+        started = await start_app_challenge(
+            request.tenant_id, request.person_kind, request.person_id, ctx, subject=request.subject
+        )
+        return SecondFactorDecision(required=True, challenge_id=started.challenge_id, masked_phone="",
+                                    message=APP_CODE_ASKED)
     try:
         started = await start_challenge(
             request.tenant_id,
@@ -1410,3 +1448,277 @@ async def purge_expired(now: datetime | None = None) -> int:
         )
     return gone
 
+
+
+# --- authenticator apps (TOTP, RFC 6238) -------------------------------------------------
+
+APP_DIGITS = 6
+APP_STEP_SECONDS = 30
+# Codes of the step before and after the current one are accepted too (clock drift).
+APP_WINDOW = 1
+APP_TTL = timedelta(minutes=10)
+APP_ISSUER = "Gallra"
+# A challenge id starting with this asks for the app's code first (no SMS was sent); the
+# second-factor page reads it from the id, the only thing every step passes it.
+APP_CHALLENGE_PREFIX = "app-"
+_APP_KEY_INFO = b"gallra-twofactor-app/v1"
+_APP_SEALED_PREFIX = "v1:"
+
+APP_CODE_ASKED = _("Enter the 6-digit code your authenticator app shows.")
+APP_ALREADY = _("You already have an authenticator app. Remove it first to set up another.")
+APP_NO_PENDING = _("No authenticator app is waiting to be confirmed. Start the setup again.")
+APP_NOT_FOUND = _("No authenticator app is set up.")
+APP_WRONG_CONFIRM = _("The code does not match. Check the time on your phone and enter the code the app shows now.")
+APP_FORMAT = _("The app's code has 6 digits.")
+APP_CODE_REUSED = _("This app code was already used. Wait for the next code in the app.")
+
+
+class AppSecretError(Exception):
+    """A stored app secret that cannot be decrypted (tampered, moved or another key)."""
+
+
+def _app_key() -> bytes:
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+    from core.security import secret_key
+
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=_APP_KEY_INFO).derive(secret_key())
+
+
+def _app_ad(tenant_id: int, kind: str, person_id: int) -> bytes:
+    return f"twofactor-app:{tenant_id}:{kind}:{person_id}".encode()
+
+
+def seal_secret(tenant_id: int, kind: str, person_id: int, secret: str) -> str:
+    """The secret encrypted with AES-256-GCM under a key derived (HKDF) from the
+    installation's secret key; the associated data binds it to the tenant and person, so a
+    ciphertext copied to another person's row does not decrypt."""
+    import base64
+
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+    nonce = secrets.token_bytes(12)
+    sealed = AESGCM(_app_key()).encrypt(nonce, secret.encode(), _app_ad(tenant_id, kind, person_id))
+    return _APP_SEALED_PREFIX + base64.b64encode(nonce + sealed).decode()
+
+
+def open_secret(tenant_id: int, kind: str, person_id: int, sealed: str) -> str:
+    import base64
+    import binascii
+
+    from cryptography.exceptions import InvalidTag
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+    if not sealed.startswith(_APP_SEALED_PREFIX):
+        raise AppSecretError
+    try:
+        data = base64.b64decode(sealed[len(_APP_SEALED_PREFIX):], validate=True)
+        plain = AESGCM(_app_key()).decrypt(data[:12], data[12:], _app_ad(tenant_id, kind, person_id))
+    except (InvalidTag, ValueError, binascii.Error) as exc:
+        raise AppSecretError from exc
+    return plain.decode()
+
+
+def app_matching_step(secret: str, code: str, now: datetime) -> int | None:
+    """The time step (RFC 6238 counter) whose code is ``code``, within +-APP_WINDOW steps
+    of ``now``; None when none matches. Every candidate is compared in constant time."""
+    import pyotp
+
+    if len(code) != APP_DIGITS or not code.isdigit():
+        return None
+    totp = pyotp.TOTP(secret, digits=APP_DIGITS, interval=APP_STEP_SECONDS)
+    current = totp.timecode(now)
+    found = None
+    for step in range(current - APP_WINDOW, current + APP_WINDOW + 1):
+        if hmac.compare_digest(totp.generate_otp(step), code) and found is None:
+            found = step
+    return found
+
+
+@dataclass
+class AppEnrolment:
+    """A started enrolment: shown once to the person (never logged)."""
+
+    secret: str
+    uri: str
+    qr_svg: str
+
+    @property
+    def secret_groups(self) -> str:
+        """The secret in groups of four, for typing it into the app by hand."""
+        return " ".join(self.secret[i : i + 4] for i in range(0, len(self.secret), 4))
+
+
+def qr_svg(uri: str) -> str:
+    """The URI as an inline SVG QR code, made here (no outside service)."""
+    import segno
+
+    return str(segno.make(uri, error="m", micro=False).svg_inline(scale=4, border=4, dark="#000", light="#fff"))
+
+
+async def _app_row(tenant_id: int, kind: str, person_id: int) -> dict | None:
+    row: dict | None = await TwoFactorApp.select().where(person_where(TwoFactorApp, tenant_id, kind, person_id)).first()
+    return row
+
+
+async def app_state(tenant_id: int, kind: str, person_id: int) -> dict[str, Any]:
+    """Whether the person has an app ("active"), one waiting for its first code
+    ("pending") or none (None), with its dates; never the secret."""
+    row = await _app_row(tenant_id, kind, person_id)
+    if row is None:
+        return {"status": None, "created_at": None, "confirmed_at": None, "last_used_at": None}
+    return {k: row[k] for k in ("status", "created_at", "confirmed_at", "last_used_at")}
+
+
+async def has_active_app(tenant_id: int, kind: str, person_id: int) -> bool:
+    return bool(await TwoFactorApp.exists().where(
+        person_where(TwoFactorApp, tenant_id, kind, person_id) & (TwoFactorApp.status == "active")
+    ))
+
+
+async def start_app_enrolment(tenant_id: int, kind: str, person_id: int) -> AppEnrolment:
+    """A new secret for the person's app, pending until :func:`confirm_app`. A pending one
+    is replaced; an active one must be removed first (409)."""
+    import pyotp
+
+    check_kind(kind)
+    person = await describe_person(tenant_id, kind, person_id)
+    if person is None:
+        raise TwoFactorRefusal(PERSON_NOT_FOUND, 404, code="twofactor.person_not_found")
+    secret = pyotp.random_base32()
+    uri = pyotp.TOTP(secret, digits=APP_DIGITS, interval=APP_STEP_SECONDS).provisioning_uri(
+        name=person.name or f"{kind}-{person_id}", issuer_name=APP_ISSUER
+    )
+    async with atomic():
+        existing = await _app_row(tenant_id, kind, person_id)
+        if existing is not None and existing["status"] == "active":
+            raise TwoFactorRefusal(APP_ALREADY, 409, code="twofactor.app_exists")
+        await TwoFactorApp.delete().where(
+            person_where(TwoFactorApp, tenant_id, kind, person_id) & (TwoFactorApp.status == "pending")
+        )
+        await TwoFactorApp.insert(
+            TwoFactorApp(
+                tenant_id=tenant_id,
+                secret_enc=seal_secret(tenant_id, kind, person_id, secret),
+                status="pending",
+                created_at=utcnow(),
+                last_step=0,
+                **person_values(kind, person_id),
+            )
+        )
+    return AppEnrolment(secret, uri, qr_svg(uri))
+
+
+async def pending_app_enrolment(tenant_id: int, kind: str, person_id: int) -> AppEnrolment | None:
+    """The pending enrolment again (to show the QR code while it waits for a code)."""
+    import pyotp
+
+    row = await _app_row(tenant_id, kind, person_id)
+    if row is None or row["status"] != "pending":
+        return None
+    person = await describe_person(tenant_id, kind, person_id)
+    try:
+        secret = open_secret(tenant_id, kind, person_id, row["secret_enc"])
+    except AppSecretError:
+        return None
+    uri = pyotp.TOTP(secret, digits=APP_DIGITS, interval=APP_STEP_SECONDS).provisioning_uri(
+        name=(person.name if person else "") or f"{kind}-{person_id}", issuer_name=APP_ISSUER
+    )
+    return AppEnrolment(secret, uri, qr_svg(uri))
+
+
+async def confirm_app(tenant_id: int, kind: str, person_id: int, code: str) -> None:
+    """Activate the person's pending app with a current code (its step is then used)."""
+    check_kind(kind)
+    code = code.strip().replace(" ", "")
+    if len(code) != APP_DIGITS or not code.isdigit():
+        raise TwoFactorRefusal(APP_FORMAT, 400, field="code", code="twofactor.app_format")
+    row = await _app_row(tenant_id, kind, person_id)
+    if row is None or row["status"] != "pending":
+        raise TwoFactorRefusal(APP_NO_PENDING, 404, code="twofactor.app_not_pending")
+    now = utcnow()
+    try:
+        step = app_matching_step(open_secret(tenant_id, kind, person_id, row["secret_enc"]), code, now)
+    except AppSecretError:
+        step = None
+    if step is None:
+        raise TwoFactorRefusal(APP_WRONG_CONFIRM, 400, field="code", code="twofactor.app_wrong_code")
+    done = await TwoFactorApp.update(
+        {TwoFactorApp.status: "active", TwoFactorApp.confirmed_at: now, TwoFactorApp.last_step: step,
+         TwoFactorApp.last_used_at: now}
+    ).where((TwoFactorApp.id == row["id"]) & (TwoFactorApp.status == "pending")).returning(TwoFactorApp.id)
+    if not done:
+        raise TwoFactorRefusal(APP_NO_PENDING, 404, code="twofactor.app_not_pending")
+
+
+async def remove_app(tenant_id: int, kind: str, person_id: int) -> None:
+    """Remove the person's app (active or pending); 404 when there is none."""
+    check_kind(kind)
+    rows = await TwoFactorApp.delete().where(person_where(TwoFactorApp, tenant_id, kind, person_id)).returning(
+        TwoFactorApp.id
+    )
+    if not rows:
+        raise TwoFactorRefusal(APP_NOT_FOUND, 404, code="twofactor.app_not_found")
+
+
+async def use_app_code(tenant_id: int, kind: str, person_id: int, code: str, now: datetime) -> str:
+    """Use a code of the person's active app: "ok" once per time step, "reused" for a step
+    already used (or older than the last used one), "wrong" otherwise. One conditional
+    UPDATE (``last_step < step``) decides, so two parallel uses cannot both pass."""
+    row = await TwoFactorApp.select().where(
+        person_where(TwoFactorApp, tenant_id, kind, person_id) & (TwoFactorApp.status == "active")
+    ).first()
+    if row is None:
+        return "wrong"
+    try:
+        step = app_matching_step(open_secret(tenant_id, kind, person_id, row["secret_enc"]), code, now)
+    except AppSecretError:
+        log.warning("two-factor app secret of a %s in tenant %s cannot be decrypted", kind, tenant_id)
+        return "wrong"
+    if step is None:
+        return "wrong"
+    claimed = await TwoFactorApp.update({TwoFactorApp.last_step: step, TwoFactorApp.last_used_at: now}).where(
+        (TwoFactorApp.id == row["id"]) & (TwoFactorApp.status == "active") & (TwoFactorApp.last_step < step)
+    ).returning(TwoFactorApp.id)
+    return "ok" if claimed else "reused"
+
+
+async def start_app_challenge(tenant_id: int, kind: str, person_id: int, ctx: TwoFactorContext,
+                              subject: str = "") -> Started:
+    """A code request for a person with an active app: no SMS is sent (the person may ask
+    for one with :func:`resend`); the app's code, or a recovery code, completes it."""
+    challenge_id = APP_CHALLENGE_PREFIX + new_token(32)
+    now = utcnow()
+    await TwoFactorChallenge.insert(
+        TwoFactorChallenge(
+            tenant_id=tenant_id,
+            id_hash=token_hash(challenge_id),
+            context=ctx.key,
+            purpose=ctx.purpose,
+            code_hmac="",
+            phone_masked="",
+            status="pending",
+            attempts=0,
+            created_at=now,
+            sent_at=now,
+            expires_at=now + APP_TTL,
+            subject_hash=subject_digest(subject),
+            **person_values(kind, person_id),
+        )
+    )
+    return Started(challenge_id, "", now + APP_TTL)
+
+
+async def factors_of(tenant_id: int, kind: str, person_id: int) -> list[str]:
+    """The second factors the person can use now (the ``second_factors_of`` answer)."""
+    found: list[str] = []
+    if (await sms_settings(tenant_id)).sms_active:
+        person = await describe_person(tenant_id, kind, person_id)
+        if person is not None and choose_phone(person) is not None:
+            found.append("sms")
+    if await has_active_app(tenant_id, kind, person_id):
+        found.append("app")
+    if await recovery_remaining(tenant_id, kind, person_id):
+        found.append("recovery")
+    return found

@@ -11,7 +11,7 @@ challenge ids and device tokens as SHA-256.
 
 from __future__ import annotations
 
-from piccolo.columns import Boolean, Integer, Timestamptz, Varchar
+from piccolo.columns import Boolean, Integer, Text, Timestamptz, Varchar
 from piccolo.table import Table
 
 
@@ -131,6 +131,29 @@ class TwoFactorRecoveryCode(Table, tablename="twofactor_recovery"):
     used_at = Timestamptz(null=True, default=None)
 
 
+class TwoFactorApp(Table, tablename="twofactor_app"):
+    """A person's authenticator app (TOTP, RFC 6238): at most one per person.
+
+    ``secret_enc`` is the base32 secret encrypted with AES-256-GCM under a key derived
+    from the installation's secret key, bound to the tenant and person (services.seal_secret);
+    it is never logged, searched or shown again after enrolment. ``status`` is "pending"
+    until the person confirms a current code, then "active"; a pending app opens nothing.
+    ``last_step`` is the time step (30-second counter) of the last code accepted: a code
+    is accepted only by one conditional UPDATE raising it, so a step is never used twice."""
+
+    tenant_id = Integer(index=True)
+    person_kind = Varchar(length=16)
+    employee_id = Integer(default=0)
+    customer_id = Integer(default=0)
+    contact_id = Integer(default=0)
+    secret_enc = Text()
+    status = Varchar(length=16, default="pending")
+    created_at = Timestamptz()
+    confirmed_at = Timestamptz(null=True, default=None)
+    last_step = Integer(default=0)
+    last_used_at = Timestamptz(null=True, default=None)
+
+
 class TwoFactorDailyCount(Table, tablename="twofactor_daily_count"):
     """SMS sent by a tenant on one UTC day (the tenant's daily cap)."""
 
@@ -148,4 +171,5 @@ TABLES: list[type[Table]] = [
     TwoFactorSend,
     TwoFactorDailyCount,
     TwoFactorRecoveryCode,
+    TwoFactorApp,
 ]

@@ -8,10 +8,11 @@ from core.db import utcnow
 from core.gdpr.registry import get_declarations
 from core.plugins import get_host
 from core.tables import Outbox
-from plugins.twofactor import gdpr
+from plugins.twofactor import gdpr, services
 from plugins.twofactor.services import REDACTED_BODY, purge_expired
 from plugins.twofactor.tables import (
     TrustedDevice,
+    TwoFactorApp,
     TwoFactorChallenge,
     TwoFactorPerson,
     TwoFactorRecoveryCode,
@@ -123,8 +124,10 @@ async def test_anonymizing_an_employee_deletes_their_two_factor_rows(client, ano
     await _login_and_trust(anon_client, tenant, bo)
     await make_recovery_codes(anon_client)
     assert await TwoFactorRecoveryCode.count().where(TwoFactorRecoveryCode.employee_id == ann_id) == 10
+    await services.start_app_enrolment(tenant.id, "employee", ann_id)  # her app (pending) goes too
     assert await anonymize_records(tenant.id, "core", "core.employees", [ann_id], "test") == 1
-    for table in (TwoFactorChallenge, TrustedDevice, TwoFactorSend, TwoFactorPerson, TwoFactorRecoveryCode):
+    for table in (TwoFactorChallenge, TrustedDevice, TwoFactorSend, TwoFactorPerson, TwoFactorRecoveryCode,
+                  TwoFactorApp):
         assert await table.count().where(table.employee_id == ann_id) == 0, table
     assert await TrustedDevice.count().where(TrustedDevice.employee_id == bo_id) == 1
     assert await TwoFactorRecoveryCode.count().where(TwoFactorRecoveryCode.employee_id == bo_id) == 10
@@ -139,7 +142,7 @@ def test_the_tables_are_declared_once_as_records():
     for hook in ("declare_retention_rules", "declare_search_sources", "declare_record_types"):
         assert not hasattr(plugin, hook), hook
     specs = {s.name: s for s in host.records_by_plugin()["twofactor"]}
-    assert set(specs) == {"challenge", "device", "send", "person", "recovery"}
+    assert set(specs) == {"challenge", "device", "send", "person", "recovery", "app"}
     assert not any(s.path or s.opens for s in specs.values())
     own = host.collect_by_plugin("declare_personal_data")["twofactor"]
     assert {f.table._meta.tablename for f in own} >= {"twofactor_challenge", "twofactor_settings"}
@@ -149,7 +152,9 @@ def test_the_tables_are_declared_once_as_records():
     searched = {(s.table._meta.tablename, s.column) for s in sources}
     assert ("twofactor_challenge", "phone_masked") in searched
     assert ("twofactor_challenge", "signer_name") in searched
-    secret = {"id_hash", "code_hmac", "subject_hash", "token_hash", "code_hash", "label", "person_kind"}
+    secret = {"id_hash", "code_hmac", "subject_hash", "token_hash", "code_hash", "label", "person_kind", "secret_enc"}
     assert not {column for _, column in searched} & secret
     # Recovery codes are found only through the person they belong to, never by a hash.
     assert {c for t, c in searched if t == "twofactor_recovery"} <= {"employee_id", "customer_id", "contact_id"}
+    # The authenticator app likewise: never by its (encrypted) secret.
+    assert {c for t, c in searched if t == "twofactor_app"} <= {"employee_id", "customer_id", "contact_id"}
