@@ -25,8 +25,8 @@ from core.contracts import SecondFactorDecision
 from core.db import atomic
 from core.eventlog import log_event, log_system
 from core.web import AuthUser, client_ip, is_https
-from plugins.customers import portal
-from plugins.customers.portal import (
+from plugins.portal import services as portal
+from plugins.portal.services import (
     DEVICE_COOKIE,
     PORTAL_COOKIE,
     RESET_ANSWER,
