@@ -11,7 +11,6 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from litestar import Request, Response
-from litestar.datastructures import Cookie
 from litestar.exceptions import ClientException, HTTPException
 from litestar.params import PathParameter, QueryParameter
 
@@ -34,7 +33,7 @@ from core.pages import (
 from core.pages.forms import error_of
 from core.pages.routes import second_factor_context
 from core.security import new_token
-from core.web import client_ip, is_https
+from core.web import client_ip, private_cookie
 from plugins.portal import services as portal
 from plugins.portal.routes import portal_cookie
 from plugins.portal.services import (
@@ -123,15 +122,7 @@ async def _code_step(
         second_factor_context(required.decision, then, {"tenant": tenant, "pending": required.pending}, purpose, title),
     )
     response.cookies.append(
-        Cookie(
-            key=PENDING_COOKIE,
-            value=binder,
-            httponly=True,
-            samesite="lax",
-            secure=is_https(request),
-            path="/portal",
-            max_age=int(portal.PENDING_TTL.total_seconds()),
-        )
+        private_cookie(request, PENDING_COOKIE, binder, int(portal.PENDING_TTL.total_seconds()), path="/portal")
     )
     return response
 

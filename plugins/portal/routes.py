@@ -24,7 +24,7 @@ from core.config import get_settings
 from core.contracts import SecondFactorDecision
 from core.db import atomic
 from core.eventlog import log_event, log_system
-from core.web import AuthUser, client_ip, is_https
+from core.web import AuthUser, client_ip, private_cookie
 from plugins.portal import services as portal
 from plugins.portal.services import (
     DEVICE_COOKIE,
@@ -202,15 +202,7 @@ def challenge_response(decision: SecondFactorDecision) -> Response[StepOut]:
 
 
 def portal_cookie(request: AnyRequest, token: str) -> Cookie:
-    return Cookie(
-        key=PORTAL_COOKIE,
-        value=token,
-        httponly=True,
-        samesite="lax",
-        secure=is_https(request),
-        path="/",
-        max_age=get_settings().session_max_hours * 3600,
-    )
+    return private_cookie(request, PORTAL_COOKIE, token, get_settings().session_max_hours * 3600)
 
 
 async def portal_user(request: AnyRequest) -> PortalUser:

@@ -36,12 +36,11 @@ Nothing here logs or returns a password, a token or an address.
 
 from __future__ import annotations
 
-import hmac
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from core import approvals, auth
+from core import approvals, auth, pending
 from core.approvals import PortalPerson
 from core.auth import (
     MAX_PASSWORD_LENGTH,
@@ -66,7 +65,7 @@ from core.errors import Conflict, Invalid, NotFound, TooMany
 from core.eventlog import log_system
 from core.plugins import get_host
 from core.secondfactor import ask_second_factor, person_standing
-from core.security import new_token, token_hash
+from core.security import token_hash
 from core.tables import Tenant
 from core.tenancy import enabled_modules, get_scoped
 from core.validation import FieldError, normalize_email
@@ -469,23 +468,16 @@ async def start_pending(
     password, reset) of the new password. The step lives :data:`PENDING_TTL` and may be
     re-posted :data:`PENDING_MAX_USES` times.
     """
-    token = new_token()
-    now = utcnow()
-    await PortalPending.insert(
-        PortalPending(
-            token_hash=token_hash(token),
-            binder_hash=token_hash(binder),
-            tenant_id=int(account["tenant_id"]),
-            account_id=int(account["id"]),
-            purpose=purpose,
-            link_token_id=link_token_id,
-            password_hash=password_hash,
-            uses=0,
-            created_at=now,
-            expires_at=now + PENDING_TTL,
-        )
+    return await pending.start_step(
+        PortalPending,
+        binder,
+        PENDING_TTL,
+        tenant_id=int(account["tenant_id"]),
+        account_id=int(account["id"]),
+        purpose=purpose,
+        link_token_id=link_token_id,
+        password_hash=password_hash,
     )
-    return token
 
 
 async def _second_factor_or_pending(
@@ -513,28 +505,17 @@ async def _take_pending(slug: str, token: str, purpose: str, binder: str | None)
     """The live pending step behind ``token`` for this organization, purpose and browser,
     counting one use; 400 when unknown, tampered, of another browser or expired, 429 when
     used up (then it is gone)."""
-    if not token or len(token) > MAX_TOKEN_LENGTH or not binder or len(binder) > MAX_TOKEN_LENGTH:
-        raise Invalid(None, STEP_EXPIRED, code="portal.step_expired")
     tenant = await find_tenant(slug)
-    row = await PortalPending.select().where(PortalPending.token_hash == token_hash(token)).first()
-    if (
-        row is None
-        or tenant is None
-        or int(row["tenant_id"]) != int(tenant["id"])
-        or row["purpose"] != purpose
-        or not hmac.compare_digest(row["binder_hash"], token_hash(binder))
-    ):
-        raise Invalid(None, STEP_EXPIRED, code="portal.step_expired")
-    now = utcnow()
-    if row["expires_at"] <= now:
-        await PortalPending.delete().where(PortalPending.id == row["id"])
-        raise Invalid(None, STEP_EXPIRED, code="portal.step_expired")
-    counted = await PortalPending.update({PortalPending.uses: PortalPending.uses + 1}).where(
-        (PortalPending.id == row["id"]) & (PortalPending.uses < PENDING_MAX_USES)
-    ).returning(PortalPending.uses)
-    if not counted:
-        await PortalPending.delete().where(PortalPending.id == row["id"])
-        raise TooMany(STEP_BLOCKED, code="portal.step_blocked")
+
+    def fits(row: dict) -> bool:
+        return tenant is not None and int(row["tenant_id"]) == int(tenant["id"]) and row["purpose"] == purpose
+
+    try:
+        row = await pending.take_step(PortalPending, token, binder, PENDING_MAX_USES, fits=fits)
+    except pending.StepRefused as exc:
+        if exc.used_up:
+            raise TooMany(STEP_BLOCKED, code="portal.step_blocked") from None
+        raise Invalid(None, STEP_EXPIRED, code="portal.step_expired") from None
     bind_tenant(int(row["tenant_id"]))  # the rest of the request sees only this tenant's rows
     await _require_enabled(int(row["tenant_id"]))
     account = (

@@ -10,7 +10,6 @@ from typing import Annotated, Any
 
 import msgspec
 from litestar import Request, Response
-from litestar.datastructures import Cookie
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, QueryParameter
 
@@ -30,7 +29,7 @@ from core.pages.forms import error_of
 from core.pages.routes import second_factor_context
 from core.security import new_token
 from core.tables import Employee, EmployeeGroup
-from core.web import client_ip, is_https
+from core.web import client_ip, private_cookie
 from plugins.vault import services
 from plugins.vault.schemas import (
     AccessIn,
@@ -330,10 +329,8 @@ class VaultPages(PageController):
                                       {"pending": token}, "sign", t.gettext("Show encrypted data")),
                 user=user,
             )
-            response.cookies.append(Cookie(
-                key=PENDING_COOKIE, value=binder, httponly=True, samesite="lax",
-                secure=is_https(request), path="/vault",
-                max_age=int(services.PENDING_TTL.total_seconds()),
+            response.cookies.append(private_cookie(
+                request, PENDING_COOKIE, binder, int(services.PENDING_TTL.total_seconds()), path="/vault"
             ))
             return response
         response = await render(request, "vault/reveal.html",
