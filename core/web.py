@@ -107,17 +107,25 @@ def client_ip(connection: ASGIConnection[Any, Any, Any, Any]) -> str:
     return (connection.client.host if connection.client else "")[:64]
 
 
-def session_cookie(connection: ASGIConnection[Any, Any, Any, Any], token: str) -> Cookie:
-    settings = get_settings()
+def private_cookie(
+    connection: ASGIConnection[Any, Any, Any, Any], key: str, value: str, max_age: int | None, path: str = "/"
+) -> Cookie:
+    """A cookie of a login or a step of one: no script reads it (HttpOnly), other sites'
+    pages do not send it along (SameSite=Lax), and only over HTTPS when the site is served
+    that way (Secure). ``max_age`` None: until the browser closes."""
     return Cookie(
-        key=SESSION_COOKIE,
-        value=token,
+        key=key,
+        value=value,
         httponly=True,
         samesite="lax",
         secure=is_https(connection),
-        path="/",
-        max_age=settings.session_max_hours * 3600,
+        path=path,
+        max_age=max_age,
     )
+
+
+def session_cookie(connection: ASGIConnection[Any, Any, Any, Any], token: str) -> Cookie:
+    return private_cookie(connection, SESSION_COOKIE, token, get_settings().session_max_hours * 3600)
 
 
 def clear_session_cookie(response: Response[Any]) -> None:

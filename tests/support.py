@@ -211,3 +211,19 @@ async def make_party(client: AsyncTestClient, contact: bool = True) -> dict[str,
         assert r.status_code == 201, r.text
         party["contact_person_id"] = r.json()["id"]
     return party
+
+
+async def make_customer(client: AsyncTestClient, **fields: Any) -> dict:
+    """A customer of the client's organization, made through the customer register's API."""
+    body = {"name": "Acme AB", "kind": "company", **fields}
+    response = await client.post("/api/customers/", json=body)
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+async def make_contact(client: AsyncTestClient, customer_id: int, **fields: Any) -> dict:
+    """A contact person of the customer, made through the customer register's API."""
+    body = {"name": "Karin Kontakt", **fields}
+    response = await client.post(f"/api/customers/{customer_id}/contacts", json=body)
+    assert response.status_code == 201, response.text
+    return response.json()

@@ -334,8 +334,13 @@ async def _after_claim(
         word=word,
         now=now,
     )
-    for result in get_host().call_plugin(info.owner, "anonymize", context=context):
-        await await_me_maybe(result)
+    # ... and of the plugins that declared personal data under this rule as children of its
+    # records (the customer portal's accounts under the customer register's rules): they
+    # get the same context, whose ``plugin`` names the rule's owner.
+    helpers = sorted({f.owner for f in decl.fields_of_rule(info.key) if f.owner != info.owner})
+    for name in (info.owner, *helpers):
+        for result in get_host().call_plugin(name, "anonymize", context=context):
+            await await_me_maybe(result)
     # 6. rules whose records are deleted outright
     if deletes_rows(decl, info):
         table = info.table

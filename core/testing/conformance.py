@@ -257,14 +257,17 @@ def _stub_plugin() -> Any:
 # --- migrations in a subprocess -------------------------------------------------------------
 
 
-def run_migration_check(name: str, module: str | None, database_url: str) -> dict[str, Any]:
-    """``core.testing.migcheck`` in a fresh process against ``database_url``."""
+def run_migration_check(
+    name: str, module: str | None, database_url: str, requires: tuple[str, ...] = ()
+) -> dict[str, Any]:
+    """``core.testing.migcheck`` in a fresh process against ``database_url``; the installed
+    plugins it ``requires`` (its ModuleInfo) are loaded with it, as they run beside it."""
     data_dir = tempfile.mkdtemp(prefix="gallra-kit-mig-")
     env = dict(os.environ)
     env.update(
         GALLRA_DATA_DIR=data_dir,
         GALLRA_DATABASE_URL=database_url,
-        GALLRA_PLUGINS=name,
+        GALLRA_PLUGINS=",".join([name, *requires]),
         PICCOLO_CONF="core.piccolo_conf",
         PYTHONPATH=os.pathsep.join(p for p in sys.path if p),
     )
@@ -606,6 +609,10 @@ class PluginConformance:
         )
 
     # -- 3. migrations ----------------------------------------------------------------------
+    def _requires(self, name: str) -> tuple[str, ...]:
+        record = _host().records.get(name)
+        return record.module.requires if record is not None and record.module is not None else ()
+
     def _module_of(self, name: str) -> str | None:
         if name in self.modules:
             return self.modules[name]
@@ -617,7 +624,9 @@ class PluginConformance:
 
     def test_migrations_sqlite(self, gallra_plugin_name: str, tmp_path: Path) -> None:
         url = fresh_sqlite(tmp_path / "fresh.sqlite")
-        result = run_migration_check(gallra_plugin_name, self._module_of(gallra_plugin_name), url)
+        result = run_migration_check(
+            gallra_plugin_name, self._module_of(gallra_plugin_name), url, self._requires(gallra_plugin_name)
+        )
         assert not result["problems"], "\n".join(result["problems"])
 
     def test_migrations_postgresql(self, gallra_plugin_name: str) -> None:
@@ -626,7 +635,9 @@ class PluginConformance:
             pytest.skip("set GALLRA_TEST_DATABASE_URL to a PostgreSQL database to check it too")
         url, name = fresh_postgres(base)
         try:
-            result = run_migration_check(gallra_plugin_name, self._module_of(gallra_plugin_name), url)
+            result = run_migration_check(
+                gallra_plugin_name, self._module_of(gallra_plugin_name), url, self._requires(gallra_plugin_name)
+            )
         finally:
             asyncio.run(_pg_admin(base, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         assert not result["problems"], "\n".join(result["problems"])

@@ -1,5 +1,6 @@
-"""The customer register (Kunder): customers, their contact persons and the contact log,
-and the customer portal's accounts (:mod:`plugins.customers.portal`).
+"""The customer register (Kunder): customers, their contact persons and the contact log.
+The customer portal is its own plugin (plugins/portal), which finds these people through
+the kinds declared here (``PersonKind`` "customer" and "contact").
 
 Customers, contact persons and the customer log are declared once as records
 (:mod:`plugins.customers.records`, with the retention rules M14 customers, M15 contact
@@ -13,21 +14,8 @@ from __future__ import annotations
 from collections.abc import Awaitable, Sequence
 from typing import Any
 
-from core.contracts import (
-    AnonymizeContext,
-    ModuleInfo,
-    NotPersonal,
-    PersonalDataField,
-    PersonKind,
-    RecordSpec,
-    ScheduledJob,
-    SearchSource,
-    TwoFactorContext,
-)
-from core.plugins import hookimpl
-
-# Loading the plugin declares its background tasks (the portal's password-reset mail).
-from plugins.customers import portal as _portal  # noqa: F401
+from core.contracts import ModuleInfo, PersonKind
+from core.plugins import anonymize_by, answer_from, hookimpl, piccolo_app_of, routes_of
 
 NAME = "customers"
 
@@ -44,55 +32,13 @@ def describe_module() -> ModuleInfo:
     )
 
 
-@hookimpl
-def register_piccolo_apps() -> Sequence[str]:
-    return ["plugins.customers.piccolo_app"]
-
-
-@hookimpl
-def register_routes() -> Sequence[Any]:
-    from plugins.customers.pages import pages
-    from plugins.customers.portal_routes import route_handlers as portal_handlers
-    from plugins.customers.routes import route_handlers
-
-    return [*route_handlers(), *portal_handlers(), *pages()]
-
-
-@hookimpl
-def declare_records() -> Sequence[RecordSpec]:
-    from plugins.customers.records import RECORDS
-
-    return RECORDS
-
-
-# The customer portal's accounts, sessions and tokens are no records (no number, no pages
-# of their own, no delete): their personal data and search sources stay declared here.
-@hookimpl
-def declare_personal_data() -> Sequence[PersonalDataField | NotPersonal]:
-    from plugins.customers import gdpr, portal
-
-    return [*gdpr.portal_not_personal(), *portal.personal_data()]
-
-
-@hookimpl
-def declare_search_sources() -> Sequence[SearchSource]:
-    from plugins.customers import portal
-
-    return portal.search_sources()
-
-
-@hookimpl
-def anonymize(context: AnonymizeContext) -> Awaitable[None] | None:
-    if context.plugin != NAME:
-        return None
-    from plugins.customers import gdpr, portal
-
-    async def both() -> None:
-        await gdpr.anonymize(context)
-        # Accounts of anonymized people close; their sessions and links go.
-        await portal.anonymize(context)
-
-    return both()
+# What the plugin answers lives in its modules, imported at the first call (core.plugins).
+register_piccolo_apps = piccolo_app_of(__name__)
+register_routes = routes_of(__name__)
+# The one declaration of customers, contact persons and the customer log (personal data,
+# rules M14-M16, record types and person-search places are derived from it).
+declare_records = answer_from(f"{__name__}.records", "RECORDS")
+anonymize = anonymize_by(NAME, f"{__name__}.gdpr")
 
 
 @hookimpl
@@ -131,19 +77,3 @@ def find_contacts(tenant_id: int, customer_id: int, limit: int) -> Awaitable[Seq
     from plugins.customers import services
 
     return services.contacts_of(tenant_id, customer_id, limit)
-
-
-@hookimpl
-def declare_two_factor_contexts() -> Sequence[TwoFactorContext]:
-    from plugins.customers import portal
-
-    return portal.two_factor_contexts()
-
-
-@hookimpl
-def register_jobs() -> Sequence[ScheduledJob]:
-    from plugins.customers import portal
-
-    return [
-        ScheduledJob(id="customers.portal_purge_expired", func=portal.purge_expired, minutes=15)
-    ]

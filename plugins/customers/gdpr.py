@@ -1,5 +1,4 @@
-"""The customer register's own steps of anonymization, and what of its portal tables is
-no personal data.
+"""The customer register's own steps of anonymization.
 
 Customers, contact persons and the customer log are declared in
 :mod:`plugins.customers.records` (that module says what M14-M16 do); the core derives their
@@ -8,26 +7,8 @@ personal data, rules, record types and search sources from there.
 
 from __future__ import annotations
 
-from core.contracts import AnonymizeContext, NotPersonal
-from plugins.customers.tables import (
-    ContactPerson,
-    PortalAccount,
-    PortalApprovalStep,
-    PortalPending,
-)
-
-
-def portal_not_personal() -> list[NotPersonal]:
-    """Columns of the portal's tables that hold no personal data (the portal's tables are
-    no records; :mod:`plugins.customers.portal` declares their personal data)."""
-    return [
-        NotPersonal(PortalAccount, ("person_kind",), "a choice from a fixed list"),
-        NotPersonal(
-            PortalPending, ("token_hash", "binder_hash", "purpose", "password_hash"),
-            "hashes of secrets and the step's purpose",
-        ),
-        NotPersonal(PortalApprovalStep, ("challenge_hash", "kind"), "a challenge's hash, its kind"),
-    ]
+from core.contracts import AnonymizeContext
+from plugins.customers.tables import ContactPerson
 
 
 async def anonymize(context: AnonymizeContext) -> None:

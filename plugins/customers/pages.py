@@ -1,8 +1,9 @@
 """The customer register's pages: the record layer's list (search, kind filter, deleted
 ones on request), create, edit, delete with the anonymization notice and the activity
 thread (:class:`core.pages.records.RecordPages`); the register's own are the contact
-persons under their customer (their phones: the M6 fix path), the invitation to the
-customer portal, and the module's settings (gear). Built on :mod:`plugins.customers.services`."""
+persons under their customer (their phones: the M6 fix path) and the module's settings
+(gear). The card's button inviting to the customer portal posts to plugins/portal.
+Built on :mod:`plugins.customers.services`."""
 
 from __future__ import annotations
 
@@ -15,12 +16,15 @@ from litestar.params import FromPath
 from core.auth import SessionUser
 from core.errors import GallraError
 from core.pages import page_get, page_post, page_user, read_form, redirect, render, t_for
-from core.pages.forms import REFUSED, error_of, struct_from_form
+from core.pages.forms import error_of, struct_from_form
 from core.pages.records import RecordPages, module_settings_pages
+from core.plugins import get_host
+from core.tenancy import enabled_modules
 from plugins.customers import services
 from plugins.customers.schemas import ContactIn, ContactPatch, CustomerIn, CustomerPatch
 
 PLUGIN = "customers"
+PORTAL_MODULE = "portal"
 
 CUSTOMER_FIELDS = (
     "name", "kind", "number", "org_number", "national_id", "email", "mobile_phone",
@@ -92,22 +96,9 @@ class CustomerPages(RecordPages):
 
     async def detail_context(self, user: SessionUser, row: dict[str, Any]) -> dict[str, Any]:
         _total, contacts = await services.list_contacts(user.tenant_id, int(row["id"]), 0, 200)
-        return {"kinds": KINDS, "contacts": contacts}
-
-    @page_post("/{customer_id:int}/portal-invite")
-    async def invite(self, request: Request[Any, Any, Any], customer_id: FromPath[int]) -> Response[Any]:
-        """Invite the customer to the portal: an e-mail with the link to the first password."""
-        from plugins.customers import portal
-
-        user = await page_user(request)
-        await read_form(request)
-        t = t_for(request, user)
-        row = await self._row(user, customer_id)
-        try:
-            await portal.invite(user.tenant_id, "customer", customer_id, None)
-        except REFUSED as exc:
-            return await self._show(request, user, row, error_of(exc, t), 409)
-        return redirect(f"/customers/{customer_id}", t.gettext("The invitation to the customer portal is sent."))
+        # The customer portal (plugins/portal) takes the card's invite button while it is on.
+        portal_on = PORTAL_MODULE in await enabled_modules(get_host(), user.tenant_id)
+        return {"kinds": KINDS, "contacts": contacts, "portal_on": portal_on}
 
     # --- contact persons ----------------------------------------------------------------
 
@@ -176,6 +167,4 @@ class CustomerPages(RecordPages):
 
 
 def pages() -> list[Any]:
-    from plugins.customers.portal_pages import pages as portal_pages
-
-    return [CustomerPages, module_settings_pages(PLUGIN), *portal_pages()]
+    return [CustomerPages, module_settings_pages(PLUGIN)]

@@ -229,22 +229,26 @@ async def system_processing(tenant_id: int) -> dict[str, ModuleFacts]:
         label = _pick((f.field.label_sv, f.field.label_en), lang) or f.field.column
         _add(mf.fields, f"{f.table._meta.tablename}.{f.field.column} ({label})")
     for info in iter_rules(decl):
-        mf = facts_of(info.owner)
-        if info.rule.subject:
-            _add(mf.data_subjects, _pick(SUBJECT_LABELS[info.rule.subject], lang))
+        # The rule's owner, and every module that declared data under it (the customer
+        # portal's accounts under the customer register's rules): they keep it that long.
+        owners = [info.owner, *sorted({f.owner for f in decl.fields_of_rule(info.key)} - {info.owner})]
         s = settings[info.key]
         label = _pick((info.rule.label_sv, info.rule.label_en), lang)
-        mf.retention.append(
-            {
-                "key": info.key,
-                "label": label,
-                "mode": s.mode,
-                "days": s.days,
-                "text": retention_text(
-                    label, info.clocks, s.mode, s.days, lang, deletes_rows(decl, info)
-                ),
-            }
-        )
+        for owner in owners:
+            mf = facts_of(owner)
+            if info.rule.subject:
+                _add(mf.data_subjects, _pick(SUBJECT_LABELS[info.rule.subject], lang))
+            mf.retention.append(
+                {
+                    "key": info.key,
+                    "label": label,
+                    "mode": s.mode,
+                    "days": s.days,
+                    "text": retention_text(
+                        label, info.clocks, s.mode, s.days, lang, deletes_rows(decl, info)
+                    ),
+                }
+            )
     return dict(sorted(facts.items(), key=lambda kv: (kv[0] != CORE, kv[0])))
 
 

@@ -22,7 +22,7 @@ from core.errors import GallraError, problem_body
 from core.eventlog import log_event, log_system
 from core.problems import PROBLEM_JSON, translations_of
 from core.records.shapes import out_of
-from core.web import SESSION_COOKIE, AuthUser, client_ip, is_https, session_cookie, user_of
+from core.web import SESSION_COOKIE, AuthUser, client_ip, private_cookie, session_cookie, user_of
 from plugins.twofactor import services
 from plugins.twofactor.schemas import (
     AppConfirmIn,
@@ -118,15 +118,7 @@ async def _scope(request: Request[Any, Any, Any], tenant: str | None) -> int | N
 
 
 def _device_cookie(request: Request[Any, Any, Any], token: str) -> Cookie:
-    return Cookie(
-        key=DEVICE_COOKIE,
-        value=token,
-        httponly=True,
-        samesite="lax",
-        secure=is_https(request),
-        path="/",
-        max_age=int(services.DEVICE_TTL.total_seconds()),
-    )
+    return private_cookie(request, DEVICE_COOKIE, token, int(services.DEVICE_TTL.total_seconds()))
 
 
 

@@ -10,7 +10,6 @@ from typing import Annotated, Any
 
 import msgspec
 from litestar import Request, Response
-from litestar.datastructures import Cookie
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, QueryParameter
 
@@ -31,7 +30,7 @@ from core.pages.pickers import CHOOSE_CUSTOMER, an_id, customer_pick, party_name
 from core.pages.routes import second_factor_context
 from core.security import new_token
 from core.tables import Employee, EmployeeGroup
-from core.web import client_ip, is_https
+from core.web import client_ip, private_cookie
 from plugins.vault import services
 from plugins.vault.schemas import (
     AccessIn,
@@ -335,10 +334,8 @@ class VaultPages(PageController):
                                       {"pending": token}, "sign", t.gettext("Show encrypted data")),
                 user=user,
             )
-            response.cookies.append(Cookie(
-                key=PENDING_COOKIE, value=binder, httponly=True, samesite="lax",
-                secure=is_https(request), path="/vault",
-                max_age=int(services.PENDING_TTL.total_seconds()),
+            response.cookies.append(private_cookie(
+                request, PENDING_COOKIE, binder, int(services.PENDING_TTL.total_seconds()), path="/vault"
             ))
             return response
         response = await render(request, "vault/reveal.html",

@@ -19,7 +19,6 @@ Access model (M11, M13), decided and tested in tests/vault/test_access.py:
 
 from __future__ import annotations
 
-import hmac
 import json
 import logging
 from collections.abc import AsyncIterator
@@ -29,7 +28,7 @@ from typing import Any
 
 import msgspec
 
-from core import throttle
+from core import pending, throttle
 from core.auth import SessionUser, verify_password
 from core.config import get_settings
 from core.contracts import SecondFactorRequest
@@ -40,7 +39,6 @@ from core.plugins import await_me_maybe, get_host
 from core.records import RecordService
 from core.references import check_party
 from core.secondfactor import second_factor_ready
-from core.security import new_token, token_hash
 from core.tables import Employee, EmployeeGroup
 from core.validation import FieldError
 from plugins.vault import crypto, keys
@@ -1151,24 +1149,12 @@ async def reveal_and_keep_pending(
 async def _start_pending(user: SessionUser, entry_id: int, binder: str) -> str:
     """Keep a reveal whose password was right and that waits for its SMS code; returns the
     token the code form carries instead of the password (only hashes are stored)."""
-    token = new_token()
-    now = utcnow()
     await VaultPending.delete().where(
-        (VaultPending.tenant_id == user.tenant_id) & (VaultPending.expires_at <= now)
+        (VaultPending.tenant_id == user.tenant_id) & (VaultPending.expires_at <= utcnow())
     )
-    await VaultPending.insert(
-        VaultPending(
-            tenant_id=user.tenant_id,
-            employee_id=user.employee_id,
-            entry_id=entry_id,
-            token_hash=token_hash(token),
-            binder_hash=token_hash(binder),
-            uses=0,
-            created_at=now,
-            expires_at=now + PENDING_TTL,
-        )
+    return await pending.start_step(
+        VaultPending, binder, PENDING_TTL, tenant_id=user.tenant_id, employee_id=user.employee_id, entry_id=entry_id
     )
-    return token
 
 
 async def reveal_pending(
@@ -1185,27 +1171,17 @@ async def reveal_pending(
     younger than :data:`PENDING_TTL`, and is counted per use (:data:`PENDING_MAX_USES`);
     400 otherwise. It is gone once the values are shown.
     """
-    if not token or len(token) > 128 or not binder or len(binder) > 128:
-        raise Invalid(None, PENDING_EXPIRED, code="vault_entry.pending_expired")
-    tid = user.tenant_id
-    row = await VaultPending.select().where(
-        (VaultPending.tenant_id == tid) & (VaultPending.token_hash == token_hash(token))
-    ).first()
-    now = utcnow()
-    if (
-        row is None
-        or int(row["employee_id"]) != user.employee_id
-        or int(row["entry_id"]) != entry_id
-        or not hmac.compare_digest(row["binder_hash"], token_hash(binder))
-        or row["expires_at"] <= now
-    ):
-        raise Invalid(None, PENDING_EXPIRED, code="vault_entry.pending_expired")
-    counted = await VaultPending.update({VaultPending.uses: VaultPending.uses + 1}).where(
-        (VaultPending.id == row["id"]) & (VaultPending.uses < PENDING_MAX_USES)
-    ).returning(VaultPending.id)
-    if not counted:
-        await VaultPending.delete().where(VaultPending.id == row["id"])
-        raise Invalid(None, PENDING_EXPIRED, code="vault_entry.pending_expired")
+    try:
+        row = await pending.take_step(
+            VaultPending,
+            token,
+            binder,
+            PENDING_MAX_USES,
+            where=VaultPending.tenant_id == user.tenant_id,
+            fits=lambda r: int(r["employee_id"]) == user.employee_id and int(r["entry_id"]) == entry_id,
+        )
+    except pending.StepRefused:
+        raise Invalid(None, PENDING_EXPIRED, code="vault_entry.pending_expired") from None
     out, complete = await _reveal(user, entry_id, None, challenge_id, None, ctx)
     if complete:
         await VaultPending.delete().where(VaultPending.id == row["id"])

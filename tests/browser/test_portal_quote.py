@@ -12,9 +12,9 @@ from tests.browser.conftest import last_sms_code, run
 
 
 async def _quote_sent(tenant: Any) -> tuple[str, str]:
-    from plugins.customers import portal
     from plugins.customers import services as customers
     from plugins.customers.schemas import CustomerIn
+    from plugins.portal import services as portal
     from plugins.quotes import services as quotes
     from plugins.quotes.schemas import LineIn, QuoteIn
     from plugins.twofactor import services as twofactor
@@ -79,9 +79,9 @@ async def _portal_customer_with_quote(tenant: Any) -> int:
     first password set as the invitation link would), and a sent quote."""
     from decimal import Decimal
 
-    from plugins.customers import portal
     from plugins.customers import services as customers
     from plugins.customers.schemas import CustomerIn
+    from plugins.portal import services as portal
     from plugins.quotes import services as quotes
     from plugins.quotes.schemas import LineIn, QuoteIn
     from plugins.twofactor import services as twofactor

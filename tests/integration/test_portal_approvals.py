@@ -19,7 +19,7 @@ from litestar.testing import AsyncTestClient
 from core.db import utcnow
 from core.errors import Invalid
 from core.tables import Outbox
-from plugins.customers.tests.test_portal import MOBILE, active_customer, portal_login
+from plugins.portal.tests.test_portal import MOBILE, active_customer, portal_login
 from plugins.projects.tables import PaymentPlan
 from plugins.projects.tests.conftest import PLAN
 from plugins.quotes.tables import Quote
@@ -343,8 +343,8 @@ async def test_item_already_accepted_from_the_email_link(app, admin_client, anon
 async def test_pending_steps_end_with_their_time_and_their_account(app, admin_client, tenant):
     """The pages' pending SMS steps are purged once expired, and go at once when the
     account is closed."""
-    from plugins.customers import portal
-    from plugins.customers.tables import PortalAccount, PortalPending
+    from plugins.portal import services as portal
+    from plugins.portal.tables import PortalAccount, PortalPending
 
     await _setup(admin_client, tenant, contexts=())
     account = await PortalAccount.select().where(PortalAccount.tenant_id == tenant.id).first()
@@ -369,8 +369,8 @@ async def test_pending_steps_end_with_their_time_and_their_account(app, admin_cl
 async def test_contact_person_approves_for_the_company(app, admin_client, tenant):
     """A contact person of a company sees the company's items that name them or nobody,
     not those naming a colleague, and signs with their own phone."""
-    from plugins.customers.tests.conftest import make_contact, make_customer
-    from plugins.customers.tests.test_portal import portal_account
+    from plugins.portal.tests.test_portal import portal_account
+    from tests.support import make_contact, make_customer
 
     await activate_sms(admin_client)
     await switch(admin_client, "quotes")

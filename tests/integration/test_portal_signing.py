@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from litestar.testing import AsyncTestClient
 
-from plugins.customers.tests.test_portal import MOBILE, active_customer, portal_login
+from plugins.portal.tests.test_portal import MOBILE, active_customer, portal_login
 from plugins.workorders.tables import ExtraCost
 from tests.twofactor_kit import activate_sms, last_code, switch
 

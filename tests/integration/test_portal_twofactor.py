@@ -15,8 +15,7 @@ from litestar.testing import AsyncTestClient
 
 from core.plugins import get_host
 from core.tables import Outbox
-from plugins.customers.tests.conftest import make_contact, make_customer
-from plugins.customers.tests.test_portal import (
+from plugins.portal.tests.test_portal import (
     NEW_PASSWORD,
     active_customer,
     last_link,
@@ -24,7 +23,7 @@ from plugins.customers.tests.test_portal import (
     portal_login,
     set_cookie,
 )
-from tests.support import TenantInfo
+from tests.support import TenantInfo, make_contact, make_customer
 
 MASKED = "+46 70•••••67"
 CODE_RE = re.compile(r"\b(\d{6})\b")
@@ -79,9 +78,9 @@ async def login_with_code(client: AsyncTestClient, t: TenantInfo, email: str, pa
     assert r.status_code == 200, r.text
 
 
-async def test_contexts_are_declared_by_the_customers_module(admin_client):
+async def test_contexts_are_declared_by_the_portal_module(admin_client):
     contexts = (await admin_client.get("/api/twofactor/contexts")).json()["contexts"]
-    mine = {c["key"]: c for c in contexts if c["module"] == "customers"}
+    mine = {c["key"]: c for c in contexts if c["module"] == "portal"}
     assert set(mine) == {"portal_login", "portal_reset", "customer_conversations"}
     assert mine["portal_login"]["label_sv"] == "Kundportal – inloggning från ny enhet"
     assert mine["portal_reset"]["label_sv"] == "Kundportal – återställning av lösenord"
@@ -264,7 +263,7 @@ async def test_reset_needs_the_code_ends_sessions_and_forgets_devices(admin_clie
 
 
 async def test_reset_asks_under_customer_conversations_when_portal_reset_is_off(admin_client, browser, tenant):
-    from plugins.customers.portal import start_reset
+    from plugins.portal.services import start_reset
     from plugins.twofactor.tables import TwoFactorChallenge
 
     await active_customer(admin_client, tenant, mobile_phone="070-123 45 67")

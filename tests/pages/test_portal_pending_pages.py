@@ -13,8 +13,8 @@ from litestar.testing import AsyncTestClient
 
 from core.db import utcnow
 from core.tables import Outbox
-from plugins.customers.tables import PortalPending
-from plugins.customers.tests.test_portal import MOBILE, PASSWORD, active_customer, invite, last_link, private_customer
+from plugins.portal.tables import PortalPending
+from plugins.portal.tests.test_portal import MOBILE, PASSWORD, active_customer, invite, last_link, private_customer
 from plugins.quotes.tables import Quote
 from tests.pages.helpers import CSRF_RE, post_form
 from tests.twofactor_kit import activate_sms, forget_last_send, last_code, set_phones, switch

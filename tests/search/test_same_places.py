@@ -97,7 +97,7 @@ async def test_search_and_export_name_the_same_places_for_every_kind_of_person(
         written[kind] = await _refer_everywhere(tenant.id, SUBJECT_CATEGORY[kind], person_id)
         assert written[kind], kind
     # A portal person: the contact person's login, under its own e-mail address.
-    from plugins.customers.tables import PortalAccount
+    from plugins.portal.tables import PortalAccount
 
     portal_email = f"portal.{word}@example.se"
     async with atomic():

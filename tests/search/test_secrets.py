@@ -157,7 +157,7 @@ async def test_password_hashes_are_no_search_source(app, admin_client, tenant):
     c = await make_customer(
         admin_client, name="Portal Person", kind="private", email="pp@example.se"
     )
-    from plugins.customers.tables import PortalAccount
+    from plugins.portal.tables import PortalAccount
 
     hashed = (
         await Employee.select(Employee.password_hash).where(Employee.id == tenant.admin_id).first()

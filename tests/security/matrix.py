@@ -234,7 +234,7 @@ def all_tenant_tables() -> list[type[Table]]:
 def tables_for(name: str, apps: tuple[str, ...], hint: str | None = None) -> list[type[Table]]:
     """The tables an id parameter may point into: those whose name shares the parameter's
     words (or the word of the str parameter before it, like a person kind), else all of
-    the apps' tenant tables."""
+    the apps' tenant tables followed by other modules' tables sharing those words."""
     per_app = tenant_tables()
     own = [t for app in apps for t in per_app.get(app, [])]
     words = tokens_of_param(hint) if hint else tokens_of_param(name)
@@ -242,7 +242,11 @@ def tables_for(name: str, apps: tuple[str, ...], hint: str | None = None) -> lis
     matched = [t for t in pool if words and words <= tokens_of_table(t)]
     if matched:
         return matched
-    return own
+    # It may be an id of another module's rows too (the customer portal's
+    # /customers/{customer_id}/... routes take the customer register's ids): after the
+    # apps' own tables, those of any module whose name shares its words.
+    others = [t for t in all_tenant_tables() if words and words <= tokens_of_table(t) and t not in own]
+    return own + others
 
 
 async def ids_of(tenant_id: int, tables: list[type[Table]]) -> list[int]:

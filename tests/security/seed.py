@@ -116,3 +116,17 @@ async def specific(client: AsyncTestClient, tenant: Any) -> None:
         },
     )
     assert entry.status_code == 201, entry.text
+    # The customer portal's accounts (plugins/portal): a private customer's and a contact
+    # person's, invited, so the account routes under /api/customers reach real accounts.
+    private = await client.post(
+        "/api/customers/", json={"name": "Per Privat", "kind": "private", "email": "per@kund.se"}
+    )
+    assert private.status_code == 201, private.text
+    invite = await client.post(f"/api/customers/{private.json()['id']}/portal-invite", json={})
+    assert invite.status_code == 201, invite.text
+    contact = await client.post(
+        f"/api/customers/{customers[0]['id']}/contacts", json={"name": "Karin Kontakt", "email": "karin@kund.se"}
+    )
+    assert contact.status_code == 201, contact.text
+    invite = await client.post(f"/api/customers/contacts/{contact.json()['id']}/portal-invite", json={})
+    assert invite.status_code == 201, invite.text

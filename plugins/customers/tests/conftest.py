@@ -9,7 +9,7 @@ import pytest
 from litestar.testing import AsyncTestClient
 
 from core.validation import luhn_ok
-from tests.support import login
+from tests.support import login, make_contact, make_customer  # noqa: F401  (the register's tests import them from here)
 
 
 def with_check_digit(nine: str) -> str:
@@ -36,20 +36,6 @@ async def other_client(  # type: ignore[no-untyped-def]
         response = await login(c, other_tenant)
         assert response.status_code == 200, response.text
         yield c
-
-
-async def make_customer(client: AsyncTestClient, **fields: Any) -> dict:
-    body = {"name": "Acme AB", "kind": "company", **fields}
-    response = await client.post("/api/customers/", json=body)
-    assert response.status_code == 201, response.text
-    return response.json()
-
-
-async def make_contact(client: AsyncTestClient, customer_id: int, **fields: Any) -> dict:
-    body = {"name": "Karin Kontakt", **fields}
-    response = await client.post(f"/api/customers/{customer_id}/contacts", json=body)
-    assert response.status_code == 201, response.text
-    return response.json()
 
 
 async def make_log(client: AsyncTestClient, customer_id: int, **fields: Any) -> dict:

@@ -26,9 +26,9 @@ from core.db import atomic
 from core.errors import _
 from core.eventlog import log_event, log_system
 from core.problems import translations_of
-from core.web import AuthUser, client_ip, is_https
-from plugins.customers import portal
-from plugins.customers.portal import (
+from core.web import AuthUser, client_ip, private_cookie
+from plugins.portal import services as portal
+from plugins.portal.services import (
     DEVICE_COOKIE,
     PORTAL_COOKIE,
     RESET_ANSWER,
@@ -222,15 +222,7 @@ def challenge_response(
 
 
 def portal_cookie(request: AnyRequest, token: str) -> Cookie:
-    return Cookie(
-        key=PORTAL_COOKIE,
-        value=token,
-        httponly=True,
-        samesite="lax",
-        secure=is_https(request),
-        path="/",
-        max_age=get_settings().session_max_hours * 3600,
-    )
+    return private_cookie(request, PORTAL_COOKIE, token, get_settings().session_max_hours * 3600)
 
 
 async def portal_user(request: AnyRequest) -> PortalUser:

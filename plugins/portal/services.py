@@ -1,6 +1,6 @@
 """Customer-portal accounts of private customers and contact persons (issue 7, M4-M8).
 
-No HTTP here (see portal_routes.py). What holds the design together:
+No HTTP here (see routes.py and pages.py). What holds the design together:
 
 * **Who has an account.** A private customer, or a contact person of a customer (a
   company has no portal account of its own: its people are its contact persons). An
@@ -22,10 +22,13 @@ No HTTP here (see portal_routes.py). What holds the design together:
   (10 per 15 minutes, as for employees), so every web process sees them.
 * **Dead people cannot log in.** A deleted or anonymized customer or contact person (or a
   contact of a deleted customer), a disabled account, or a tenant that turned the
-  customers module off (404) ends every way in, including existing sessions.
-* **GDPR.** Accounts are personal data of the customer register (declared in gdpr.py
-  with rules "customers" and "contact_persons"); when the person is anonymized,
-  :func:`anonymize` disables the account and deletes its sessions and link tokens.
+  portal module off, or the customer register it requires (404), ends every way in,
+  including existing sessions. Who the person is and whether they may still log in is
+  asked of the plugin owning the kind (``PersonKind.standing``, core.secondfactor).
+* **GDPR.** Accounts are personal data under the customer register's rules "customers"
+  and "contact_persons" (declared by :func:`personal_data` as children of the person);
+  when the person is anonymized, the engine calls :func:`anonymize` too, which disables
+  the account and deletes its sessions and link tokens.
   Expired sessions, tokens and throttling rows go with :func:`purge_expired`.
 
 Nothing here logs or returns a password, a token or an address.
@@ -33,12 +36,11 @@ Nothing here logs or returns a password, a token or an address.
 
 from __future__ import annotations
 
-import hmac
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from core import approvals, auth
+from core import approvals, auth, pending
 from core.approvals import PortalPerson
 from core.auth import (
     MAX_PASSWORD_LENGTH,
@@ -53,13 +55,9 @@ from core.auth import (
 )
 from core.config import get_settings
 from core.contracts import (
-    AnonymizeContext,
-    PersonalDataField,
     PersonStanding,
-    SearchSource,
     SecondFactorDecision,
     SecondFactorRequest,
-    TwoFactorContext,
 )
 from core.db import atomic, bind_tenant, lock_row, utcnow
 from core.delivery import queue_message
@@ -67,18 +65,18 @@ from core.errors import Conflict, Invalid, NotFound, TooMany
 from core.eventlog import log_system
 from core.plugins import get_host
 from core.secondfactor import ask_second_factor, person_standing
-from core.security import new_token, token_hash
+from core.security import token_hash
 from core.tables import Tenant
 from core.tenancy import enabled_modules, get_scoped
 from core.validation import FieldError, normalize_email
 from core.worker import enqueue, task
-from plugins.customers.tables import (
+from plugins.portal.tables import (
     PortalAccount,
     PortalApprovalStep,
     PortalPending,
 )
 
-MODULE = "customers"
+MODULE = "portal"
 KINDS = ("customer", "contact")
 
 CONTEXT_LOGIN = "portal_login"
@@ -100,6 +98,7 @@ STEP_BLOCKED = "This step was tried too many times. Start again."
 
 INVITE_TTL = timedelta(days=7)
 RESET_TTL = timedelta(minutes=30)
+# The name it had under the customer register: reset mails already queued still run.
 RESET_TASK = "customers.portal_password_reset"
 
 BAD_INVITE = "This invitation link is invalid, used or expired. Ask for a new invitation."
@@ -121,40 +120,6 @@ class SecondFactorRequired(Exception):
         super().__init__("second factor required")
         self.decision = decision
         self.pending = pending
-
-
-# --- declarations ---------------------------------------------------------------------
-
-
-def two_factor_contexts() -> list[TwoFactorContext]:
-    """Items 3-5 of M4. The employee contexts (10, 20) and signing contexts (60-90) of
-    other modules sort around these."""
-    return [
-        TwoFactorContext(
-            CONTEXT_LOGIN,
-            "Kundportal – inloggning från ny enhet",
-            "Customer portal – login from a new device",
-            module=MODULE,
-            order=30,
-            purpose="login",
-        ),
-        TwoFactorContext(
-            CONTEXT_RESET,
-            "Kundportal – återställning av lösenord",
-            "Customer portal – password reset",
-            module=MODULE,
-            order=40,
-            purpose="reset",
-        ),
-        TwoFactorContext(
-            CONTEXT_CONVERSATIONS,
-            "Kundkonversationer – första lösenordet och återställning",
-            "Customer conversations – first password and reset",
-            module=MODULE,
-            order=50,
-            purpose="reset",
-        ),
-    ]
 
 
 # --- people ---------------------------------------------------------------------------
@@ -257,7 +222,7 @@ async def _invitee(tenant_id: int, kind: str, person_id: int) -> PersonStanding:
     return standing
 
 
-async def _close_accounts(tenant_id: int, account_ids: list[int], now: datetime) -> None:
+async def close_accounts(tenant_id: int, account_ids: list[int], now: datetime) -> None:
     """Disable accounts and end everything that lets them in."""
     if not account_ids:
         return
@@ -316,7 +281,7 @@ async def invite(tenant_id: int, kind: str, person_id: int, email: str | None) -
                     "the organization; use another address.",
                     code="portal.email_taken",
                 )
-        await _close_accounts(tenant_id, stale, now)
+        await close_accounts(tenant_id, stale, now)
         account = await current_account_of(tenant_id, kind, person_id)
         if account is not None and account["disabled_at"] is None:
             if account["activated_at"] is not None:
@@ -363,7 +328,7 @@ async def invite(tenant_id: int, kind: str, person_id: int, email: str | None) -
 async def disable(tenant_id: int, account_id: int) -> dict:
     async with atomic():
         await get_account(tenant_id, account_id)
-        await _close_accounts(tenant_id, [account_id], utcnow())
+        await close_accounts(tenant_id, [account_id], utcnow())
         return await get_account(tenant_id, account_id)
 
 
@@ -388,7 +353,7 @@ def check_password(password: str) -> None:
 
 
 async def _tenant_id(slug: str, bad_link: str | None = None) -> int | None:
-    """The tenant by its id (slug); 404 when it turned the customers module off. An unknown
+    """The tenant by its id (slug); 404 when the portal module is off for it. An unknown
     organization is None, or the invalid-link answer for link steps."""
     row = await find_tenant(slug)
     if row is None:
@@ -503,23 +468,16 @@ async def start_pending(
     password, reset) of the new password. The step lives :data:`PENDING_TTL` and may be
     re-posted :data:`PENDING_MAX_USES` times.
     """
-    token = new_token()
-    now = utcnow()
-    await PortalPending.insert(
-        PortalPending(
-            token_hash=token_hash(token),
-            binder_hash=token_hash(binder),
-            tenant_id=int(account["tenant_id"]),
-            account_id=int(account["id"]),
-            purpose=purpose,
-            link_token_id=link_token_id,
-            password_hash=password_hash,
-            uses=0,
-            created_at=now,
-            expires_at=now + PENDING_TTL,
-        )
+    return await pending.start_step(
+        PortalPending,
+        binder,
+        PENDING_TTL,
+        tenant_id=int(account["tenant_id"]),
+        account_id=int(account["id"]),
+        purpose=purpose,
+        link_token_id=link_token_id,
+        password_hash=password_hash,
     )
-    return token
 
 
 async def _second_factor_or_pending(
@@ -547,28 +505,17 @@ async def _take_pending(slug: str, token: str, purpose: str, binder: str | None)
     """The live pending step behind ``token`` for this organization, purpose and browser,
     counting one use; 400 when unknown, tampered, of another browser or expired, 429 when
     used up (then it is gone)."""
-    if not token or len(token) > MAX_TOKEN_LENGTH or not binder or len(binder) > MAX_TOKEN_LENGTH:
-        raise Invalid(None, STEP_EXPIRED, code="portal.step_expired")
     tenant = await find_tenant(slug)
-    row = await PortalPending.select().where(PortalPending.token_hash == token_hash(token)).first()
-    if (
-        row is None
-        or tenant is None
-        or int(row["tenant_id"]) != int(tenant["id"])
-        or row["purpose"] != purpose
-        or not hmac.compare_digest(row["binder_hash"], token_hash(binder))
-    ):
-        raise Invalid(None, STEP_EXPIRED, code="portal.step_expired")
-    now = utcnow()
-    if row["expires_at"] <= now:
-        await PortalPending.delete().where(PortalPending.id == row["id"])
-        raise Invalid(None, STEP_EXPIRED, code="portal.step_expired")
-    counted = await PortalPending.update({PortalPending.uses: PortalPending.uses + 1}).where(
-        (PortalPending.id == row["id"]) & (PortalPending.uses < PENDING_MAX_USES)
-    ).returning(PortalPending.uses)
-    if not counted:
-        await PortalPending.delete().where(PortalPending.id == row["id"])
-        raise TooMany(STEP_BLOCKED, code="portal.step_blocked")
+
+    def fits(row: dict) -> bool:
+        return tenant is not None and int(row["tenant_id"]) == int(tenant["id"]) and row["purpose"] == purpose
+
+    try:
+        row = await pending.take_step(PortalPending, token, binder, PENDING_MAX_USES, fits=fits)
+    except pending.StepRefused as exc:
+        if exc.used_up:
+            raise TooMany(STEP_BLOCKED, code="portal.step_blocked") from None
+        raise Invalid(None, STEP_EXPIRED, code="portal.step_expired") from None
     bind_tenant(int(row["tenant_id"]))  # the rest of the request sees only this tenant's rows
     await _require_enabled(int(row["tenant_id"]))
     account = (
@@ -818,8 +765,8 @@ class PortalUser:
 
 async def authenticate(token: str | None) -> PortalUser | None:
     """The portal person behind a cookie token, or None (unknown, idle, expired, or the
-    account or person may no longer use the portal). 404 when the tenant turned the
-    customers module off."""
+    account or person may no longer use the portal). 404 when the portal module is off for
+    the tenant."""
     row = await auth.live_session(PORTAL, token)
     if row is None:
         return None
@@ -856,43 +803,7 @@ async def logout(token: str | None) -> int | None:
     return await auth.end_session(PORTAL, token)
 
 
-# --- GDPR and housekeeping ---------------------------------------------------------------
-
-
-async def anonymize(context: AnonymizeContext) -> None:
-    """An anonymized customer's or contact person's accounts close for good.
-
-    The engine already nulled the declared columns (e-mail, password hash) through the
-    parent links; here the accounts get their markers and every session and link token
-    of them is deleted. For rule "customers" that includes the accounts of the
-    customer's contact persons (``customer_id`` holds the customer for both kinds).
-    """
-    if context.rule == "customers":
-        where = PortalAccount.customer_id.is_in(list(context.record_ids))
-    elif context.rule == "contact_persons":
-        where = PortalAccount.contact_id.is_in(list(context.record_ids))
-    else:
-        return
-    if not context.record_ids:
-        return
-    rows = await PortalAccount.select(PortalAccount.id).where(
-        (PortalAccount.tenant_id == context.tenant_id) & where
-    )
-    ids = [int(r["id"]) for r in rows]
-    if not ids:
-        return
-    await _close_accounts(context.tenant_id, ids, context.now)
-    await PortalAccount.update(
-        {
-            PortalAccount.anonymized_at: context.now,
-            PortalAccount.email: None,
-            PortalAccount.password_hash: None,
-        }
-    ).where(
-        (PortalAccount.tenant_id == context.tenant_id)
-        & PortalAccount.id.is_in(ids)
-        & PortalAccount.anonymized_at.is_null()
-    )
+# --- housekeeping ---------------------------------------------------------------
 
 
 async def purge_expired(now: datetime | None = None) -> int:
@@ -913,52 +824,6 @@ async def purge_expired(now: datetime | None = None) -> int:
             .returning(PortalPending.id)
         )
     return gone
-
-
-# --- declarations of personal data ---------------------------------------------------------
-
-PLACE_SV = "Kundregister"
-PLACE_EN = "Customer register"
-
-
-def account_link(record_id: int) -> str:
-    return f"/api/customers/portal-accounts/{record_id}"
-
-
-# (column, category, strategy, label_sv, label_en)
-ACCOUNT_FIELDS: tuple[tuple[str, str, str, str, str], ...] = (
-    ("email", "email", "null", "Kundportal, inloggning (e-post)",
-     "Customer portal, login (e-mail)"),
-    ("password_hash", "other", "null", "Kundportal, lösenord (hash)",
-     "Customer portal, password hash"),
-)
-
-
-def personal_data() -> list[PersonalDataField]:
-    """A portal account goes with its person: as a child of an anonymized customer (M14,
-    found by ``customer_id``, which covers the customer's contact persons' accounts too)
-    and of an anonymized contact person (M15, found by ``contact_id``). Sessions and link
-    tokens are deleted by :func:`anonymize`; they hold no personal data beyond the link."""
-    fields: list[PersonalDataField] = []
-    for column, category, strategy, sv, en in ACCOUNT_FIELDS:
-        for rule, parent in (("customers", "customer_id"), ("contact_persons", "contact_id")):
-            fields.append(
-                PersonalDataField(
-                    PortalAccount, column, category, strategy, sv, en,  # type: ignore[arg-type]
-                    rule=rule, parent_column=parent,
-                )
-            )
-    return fields
-
-
-def search_sources() -> list[SearchSource]:
-    """The account's login e-mail. Never the password hash: person search indexes and shows
-    identifiers only (the core refuses a hash column)."""
-    return [
-        SearchSource(
-            PortalAccount, "email", "email", "workcloud", PLACE_SV, PLACE_EN, link=account_link,
-        )
-    ]
 
 
 def portal_person(user: PortalUser) -> PortalPerson:

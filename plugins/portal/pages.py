@@ -11,7 +11,6 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from litestar import Request, Response
-from litestar.datastructures import Cookie
 from litestar.exceptions import ClientException, HTTPException
 from litestar.params import PathParameter, QueryParameter
 
@@ -20,24 +19,35 @@ from core.activity.service import add_activity, list_activity
 from core.auth import AuthError
 from core.db import atomic
 from core.errors import GallraError, Invalid
-from core.pages import PageController, language_of, page_get, page_post, read_form, redirect, render, t_for
+from core.pages import (
+    PageController,
+    language_of,
+    page_get,
+    page_post,
+    page_user,
+    read_form,
+    redirect,
+    render,
+    t_for,
+)
 from core.pages.forms import error_of
 from core.pages.routes import second_factor_context
 from core.security import new_token
-from core.web import client_ip, is_https
-from plugins.customers import portal
-from plugins.customers.portal import (
+from core.web import client_ip, private_cookie
+from plugins.portal import services as portal
+from plugins.portal.routes import portal_cookie
+from plugins.portal.services import (
     DEVICE_COOKIE,
     PENDING_COOKIE,
     PORTAL_COOKIE,
     SecondFactorRequired,
 )
-from plugins.customers.portal_routes import portal_cookie
 
 PUBLIC = {"public": True}
 Text = Annotated[str | None, QueryParameter(required=False, max_length=200)]
 Kind = Annotated[str, PathParameter(max_length=32)]
 ItemId = Annotated[int, PathParameter(ge=1, le=2_147_483_647)]
+CustomerId = Annotated[int, PathParameter(ge=1, le=2_147_483_647)]
 
 
 def _(message: str) -> str:
@@ -112,15 +122,7 @@ async def _code_step(
         second_factor_context(required.decision, then, {"tenant": tenant, "pending": required.pending}, purpose, title),
     )
     response.cookies.append(
-        Cookie(
-            key=PENDING_COOKIE,
-            value=binder,
-            httponly=True,
-            samesite="lax",
-            secure=is_https(request),
-            path="/portal",
-            max_age=int(portal.PENDING_TTL.total_seconds()),
-        )
+        private_cookie(request, PENDING_COOKIE, binder, int(portal.PENDING_TTL.total_seconds()), path="/portal")
     )
     return response
 
@@ -148,7 +150,7 @@ class PortalPages(PageController):
         waiting = len(await approvals.list_for(portal.portal_person(who)))
         return await _page(
             request,
-            "customers/portal/home.html",
+            "portal/home.html",
             {"messages": messages, "errors": errors or {}, "waiting": waiting},
             status,
             who,
@@ -203,7 +205,7 @@ class PortalPages(PageController):
             for a in await approvals.list_for(portal.portal_person(who))
         ]
         return await _page(
-            request, "customers/portal/approvals.html", {"items": items, "errors": errors or {}}, status, who
+            request, "portal/approvals.html", {"items": items, "errors": errors or {}}, status, who
         )
 
     @page_post("/approvals/{kind:str}/{item_id:int}", opt=PUBLIC)
@@ -249,7 +251,7 @@ class PortalPages(PageController):
 
     @page_get("/login", opt=PUBLIC)
     async def login_form(self, request: Request[Any, Any, Any], tenant: Text = None) -> Response[Any]:
-        return await _page(request, "customers/portal/login.html", {"values": {"tenant": tenant or ""}})
+        return await _page(request, "portal/login.html", {"values": {"tenant": tenant or ""}})
 
     @page_post("/login", opt=PUBLIC)
     async def login(self, request: Request[Any, Any, Any]) -> Response[Any]:
@@ -267,7 +269,7 @@ class PortalPages(PageController):
             if not (values.get(key) if key != "password" else form.get("password")):
                 errors[key] = t.gettext(message)
         if errors:
-            return await _page(request, "customers/portal/login.html", {"values": values, "errors": errors}, 400)
+            return await _page(request, "portal/login.html", {"values": values, "errors": errors}, 400)
         binder = new_token()
         try:
             _account, token = await portal.login(
@@ -289,7 +291,7 @@ class PortalPages(PageController):
             message = exc.text(t) if isinstance(exc, GallraError) else t.gettext(exc.detail)
             status = exc.status if isinstance(exc, GallraError) else exc.status_code
             return await _page(
-                request, "customers/portal/login.html", {"values": values, "errors": {"password": message}}, status
+                request, "portal/login.html", {"values": values, "errors": {"password": message}}, status
             )
         response = redirect("/portal")
         response.cookies.append(portal_cookie(request, token))
@@ -313,7 +315,7 @@ class PortalPages(PageController):
         except (GallraError, ClientException, HTTPException) as exc:
             return await _page(
                 request,
-                "customers/portal/login.html",
+                "portal/login.html",
                 {"values": values, "errors": {"_form": _text(exc, t)}},
                 exc.status_code,
             )
@@ -354,7 +356,7 @@ class PortalPages(PageController):
             except (GallraError, ClientException, HTTPException) as exc:
                 return await _page(
                     request,
-                    "customers/portal/password.html",
+                    "portal/password.html",
                     {**ctx, "errors": {"_form": _text(exc, t)}},
                     exc.status_code,
                 )
@@ -364,7 +366,7 @@ class PortalPages(PageController):
         if password != form.get("password2", ""):
             return await _page(
                 request,
-                "customers/portal/password.html",
+                "portal/password.html",
                 {**ctx, "errors": {"password2": t.gettext("The two passwords are not the same.")}},
                 400,
             )
@@ -380,7 +382,7 @@ class PortalPages(PageController):
         except (Invalid, ClientException, AuthError) as exc:
             # A short password is named beside its field; a bad link above the form.
             errors = error_of(exc, t)
-            return await _page(request, "customers/portal/password.html", {**ctx, "errors": errors}, 400)
+            return await _page(request, "portal/password.html", {**ctx, "errors": errors}, 400)
         return redirect(f"/portal/login?tenant={tenant}", t.gettext("Your password is set. Log in with it."))
 
     @page_get("/activate", opt=PUBLIC)
@@ -389,7 +391,7 @@ class PortalPages(PageController):
     ) -> Response[Any]:
         return await _page(
             request,
-            "customers/portal/password.html",
+            "portal/password.html",
             {"tenant": tenant or "", "token": token or "", "step": "activate"},
         )
 
@@ -399,7 +401,7 @@ class PortalPages(PageController):
 
     @page_get("/password-reset", opt=PUBLIC)
     async def reset_request_form(self, request: Request[Any, Any, Any]) -> Response[Any]:
-        return await _page(request, "customers/portal/reset_request.html", {})
+        return await _page(request, "portal/reset_request.html", {})
 
     @page_post("/password-reset", opt=PUBLIC)
     async def reset_request(self, request: Request[Any, Any, Any]) -> Response[Any]:
@@ -412,18 +414,18 @@ class PortalPages(PageController):
                 t = t_for(request, None)
                 return await _page(
                     request,
-                    "customers/portal/reset_request.html",
+                    "portal/reset_request.html",
                     {"errors": {"email": t.gettext(exc.message)}, "values": {"tenant": tenant, "email": email}},
                     exc.status,
                 )
-        return await _page(request, "customers/portal/reset_request.html", {"sent": True})
+        return await _page(request, "portal/reset_request.html", {"sent": True})
 
     @page_get("/reset", opt=PUBLIC)
     async def reset_form(
         self, request: Request[Any, Any, Any], tenant: Text = None, token: Text = None
     ) -> Response[Any]:
         return await _page(
-            request, "customers/portal/password.html", {"tenant": tenant or "", "token": token or "", "step": "reset"}
+            request, "portal/password.html", {"tenant": tenant or "", "token": token or "", "step": "reset"}
         )
 
     @page_post("/reset", opt=PUBLIC)
@@ -431,5 +433,26 @@ class PortalPages(PageController):
         return await self._password_step(request, "reset")
 
 
+class InvitePages(PageController):
+    """The customer card's "Invite to the customer portal" button posts here (the card
+    shows it while this module is on for the tenant)."""
+
+    path = "/customers"
+
+    @page_post("/{customer_id:int}/portal-invite")
+    async def invite(self, request: Request[Any, Any, Any], customer_id: CustomerId) -> Response[Any]:
+        """Invite the customer to the portal: an e-mail with the link to the first password."""
+        user = await page_user(request)
+        await read_form(request)
+        t = t_for(request, user)
+        try:
+            await portal.invite(user.tenant_id, "customer", customer_id, None)
+        except (GallraError, ClientException) as exc:
+            error = next(iter(error_of(exc, t).values()))
+            return await render(request, "portal/invite_failed.html",
+                                {"customer_id": customer_id, "error": error}, exc.status_code, user=user)
+        return redirect(f"/customers/{customer_id}", t.gettext("The invitation to the customer portal is sent."))
+
+
 def pages() -> list[Any]:
-    return [PortalPages]
+    return [PortalPages, InvitePages]

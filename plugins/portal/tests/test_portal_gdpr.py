@@ -10,17 +10,17 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from core.db import utcnow
+from core.db import raw, utcnow
 from core.gdpr.engine import sweep
 from core.tables import PasswordResetToken, Session
-from plugins.customers.tables import Customer, PortalAccount
-from plugins.customers.tests.conftest import make_contact, make_customer
-from plugins.customers.tests.test_portal import (
+from plugins.portal.tables import PortalAccount
+from plugins.portal.tests.test_portal import (
     active_customer,
     invite,
     portal_account,
     portal_login,
 )
+from tests.support import make_contact, make_customer
 
 
 async def set_rule(client: Any, key: str, mode: str, days: int | None = None) -> None:
@@ -65,7 +65,7 @@ async def test_declarations_follow_the_person():
     mine = {
         (f.field.column, f.field.rule, f.field.parent_column, f.field.strategy)
         for f in decl.fields
-        if f.owner == "customers" and f.table is PortalAccount
+        if f.owner == "portal" and f.table is PortalAccount
     }
     assert mine == {
         ("email", "customers", "customer_id", "null"),
@@ -74,7 +74,7 @@ async def test_declarations_follow_the_person():
         ("password_hash", "contact_persons", "contact_id", "null"),
     }
     sources = [
-        s for s in get_host().collect_by_plugin("declare_search_sources")["customers"] if s.table is PortalAccount
+        s for s in get_host().collect_by_plugin("declare_search_sources")["portal"] if s.table is PortalAccount
     ]
     # Found by its login e-mail; the hash is never a search source (#17.4).
     assert {s.column for s in sources} == {"email"}
@@ -89,7 +89,7 @@ async def test_anonymized_customer_closes_its_and_its_contacts_accounts(admin_cl
     await portal_account(admin_client, tenant, f"contacts/{karin['id']}", "karin@example.org")
     other = await active_customer(admin_client, tenant, email="eva@example.org", name="Eva")
     assert (await portal_login(browser, tenant, "per@example.org")).status_code == 200
-    from plugins.customers.portal import start_reset
+    from plugins.portal.services import start_reset
 
     assert await start_reset(tenant.slug, "per@example.org")
     per_account = await account_of(tenant.id, "customer", per["id"])
@@ -148,9 +148,7 @@ async def test_scheduled_sweep_closes_accounts_of_customers_deleted_long_ago(adm
     fresh = await active_customer(admin_client, tenant, email="eva@example.org", name="Eva")
     for customer, age in ((per, 31), (fresh, 29)):
         assert (await admin_client.delete(f"/api/customers/{customer['id']}")).status_code == 200
-        await Customer.update({Customer.deleted_at: utcnow() - timedelta(days=age)}).where(
-            Customer.id == customer["id"]
-        )
+        await raw("UPDATE customer SET deleted_at = {} WHERE id = {}", utcnow() - timedelta(days=age), customer["id"])
     results = {r.rule: r for r in await sweep(tenant.id, "customers")}
     assert results["customers"].records == 1
     assert_closed(await account_of(tenant.id, "customer", per["id"]))
