@@ -116,9 +116,16 @@ class TooMany(GallraError):
     title = "Too many requests"
 
 
-# English messages of the standard refusals, listed here so the catalogs translate them.
-def _(message: str) -> str:
+def mark(message: str) -> str:
+    """Marks an English message id for the catalogs; the edge translates it (a page with
+    the person's language, the API's problem details). Every module imports it as ``_``
+    (``from core.errors import mark as _``), the name the catalog extraction looks for."""
     return message
+
+
+_ = mark
+
+# English messages of the standard refusals, listed here so the catalogs translate them.
 
 
 RECORD_NOT_FOUND = _("%(what)s %(id)s was not found in this organization.")

@@ -10,13 +10,12 @@ from babel.support import NullTranslations
 from litestar.exceptions import ClientException
 
 from core.errors import GallraError
+from core.errors import mark as _
 
 T = TypeVar("T")
 _PATH = re.compile(r"at `\$\.([A-Za-z0-9_]+)`")
 
 
-def _(message: str) -> str:
-    return message
 
 
 TOO_LONG = _("This is too long.")

@@ -12,6 +12,7 @@ from litestar.params import FromPath
 
 from core.auth import AuthError
 from core.db import atomic
+from core.errors import mark as _
 from core.pages import (
     PageController,
     page_admin,
@@ -40,8 +41,6 @@ from core.web import SESSION_COOKIE, session_cookie
 FIELDS = ("name", "email", "role", "mobile_phone", "private_phone", "work_phone", "notes")
 
 
-def _(message: str) -> str:
-    return message
 
 
 ROLES = {"user": _("User"), "admin": _("Administrator")}

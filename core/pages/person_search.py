@@ -26,15 +26,11 @@ from typing import Any
 
 from litestar import Request
 
+from core.errors import mark as _
 from core.gdpr.registry import get_declarations
 from core.pages import _page_paths, label
 from core.plugins import get_host
 from core.secondfactor import describe_person
-
-
-def _(message: str) -> str:
-    return message
-
 
 STATUS_LABELS = {
     "active": _("Active"),

@@ -30,14 +30,10 @@ from litestar import Request, Response
 from litestar.params import QueryParameter
 
 from core.contracts import ContactChoice, CustomerChoice, PersonKind
+from core.errors import mark as _
 from core.pages import PageController, page_get, page_user, render
 from core.plugins import await_me_maybe, get_host
 from core.secondfactor import describe_person
-
-
-def _(message: str) -> str:
-    return message
-
 
 CHOOSE_CUSTOMER = _("Choose the customer.")
 LIMIT = 10

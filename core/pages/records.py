@@ -28,6 +28,7 @@ from core.activity.service import (
 from core.auth import SessionUser
 from core.db import atomic, utcnow
 from core.errors import GallraError
+from core.errors import mark as _
 from core.gdpr.registry import get_declarations
 from core.gdpr.settings import RetentionIn, retention_rows, update_retention
 from core.pages import (
@@ -48,11 +49,6 @@ from core.pages.forms import error_of, struct_from_form
 from core.pages.pickers import form_picks, party_names, party_of
 from core.records import RecordService
 from core.validation import FieldError
-
-
-def _(message: str) -> str:
-    return message
-
 
 KIND_LABELS = {
     "comment": _("Comment"),

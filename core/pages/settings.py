@@ -10,6 +10,7 @@ from litestar import Request, Response
 from litestar.params import QueryParameter
 
 from core.db import atomic, utcnow
+from core.errors import mark as _
 from core.gdpr.registry import get_declarations
 from core.gdpr.settings import effective_settings, retention_rows, save_settings, validate_changes
 from core.gdpr.tables import GdprRun
@@ -39,8 +40,6 @@ Q = Annotated[str | None, QueryParameter(required=False, max_length=200)]
 PageNo = Annotated[int, QueryParameter(ge=1, le=10_000)]
 
 
-def _(message: str) -> str:
-    return message
 
 
 TRIGGER_LABELS = {"sweep": _("Scheduled"), "immediate": _("Immediately"), "erasure": _("Erasure")}

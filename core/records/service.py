@@ -45,6 +45,7 @@ from core.errors import (
     Label,
     NotFound,
 )
+from core.errors import mark as _
 from core.eventlog import event_insert, log_event
 from core.numbering import lock_numbers, next_number_sql
 from core.references import check_party
@@ -52,8 +53,6 @@ from core.references import check_party
 T = TypeVar("T")
 
 
-def _(message: str) -> str:
-    return message
 
 
 BAD_SORT = _("Sort by one of: %(choices)s (a leading - sorts in descending order).")

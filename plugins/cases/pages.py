@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from core.auth import SessionUser
+from core.errors import mark as _
 from core.pages.records import (
     OPEN_CLOSED,
     TITLE_INPUT,
@@ -23,11 +24,6 @@ from core.pages.records import (
 )
 from plugins.cases import services
 from plugins.cases.schemas import CaseIn, CasePatch
-
-
-def _(message: str) -> str:
-    return message
-
 
 KINDS = {"case": _("Case"), "service": _("Service case")}
 STATUSES = OPEN_CLOSED

@@ -15,6 +15,7 @@ from litestar.params import FromPath
 
 from core.auth import SessionUser
 from core.errors import GallraError
+from core.errors import mark as _
 from core.pages import page_get, page_post, page_user, read_form, redirect, render, t_for
 from core.pages.forms import error_of, struct_from_form
 from core.pages.records import RecordPages, module_settings_pages
@@ -35,8 +36,6 @@ CONTACT_FIELDS = ("name", "title", "email", "mobile_phone", "private_phone", "wo
 OPTIONAL = ("org_number", "national_id", "email", "mobile_phone", "private_phone", "work_phone")
 
 
-def _(message: str) -> str:
-    return message
 
 
 KINDS = {"company": _("Company"), "private": _("Private person")}

@@ -14,6 +14,7 @@ from litestar.params import FromPath
 
 from core.auth import SessionUser
 from core.errors import Forbidden, GallraError
+from core.errors import mark as _
 from core.pages import language_of, page_get, page_post, page_user, read_form, redirect, render, t_for
 from core.pages.forms import error_of
 from core.pages.records import Column, ListFilter, RecordPages, Texts, module_settings_pages
@@ -21,11 +22,6 @@ from core.tables import Employee
 from plugins.dsr import services
 from plugins.dsr.records import OPEN_STATUSES, PERMISSION
 from plugins.dsr.schemas import RequestIn, RequestPatch
-
-
-def _(message: str) -> str:
-    return message
-
 
 KINDS = {
     "access": _("Access (art. 15)"),

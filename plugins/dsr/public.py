@@ -27,6 +27,7 @@ from core.auth import find_tenant
 from core.db import atomic, bind_tenant, utcnow
 from core.delivery import queue_message
 from core.errors import Invalid, NotFound, TooMany
+from core.errors import mark as _
 from core.gdpr.subjects import Identifiers, locate
 from core.plugins import get_host
 from core.security import constant_equals, keyed_hash, new_token, token_hash
@@ -35,11 +36,6 @@ from plugins.dsr import services
 from plugins.dsr.records import KINDS
 from plugins.dsr.schemas import RequestIn
 from plugins.dsr.tables import DsrPending
-
-
-def _(message: str) -> str:
-    return message
-
 
 NO_SUCH_PAGE = _("There is no such page.")
 GIVE_ADDRESS = _("Give the e-mail address or the phone number we have for you.")

@@ -17,6 +17,7 @@ from litestar.params import JSONBody, PathParameter
 from litestar.status_codes import HTTP_200_OK
 
 from core.errors import Forbidden
+from core.errors import mark as _
 from core.gdpr.routes import module_settings_router
 from core.gdpr.search_routes import EraseOut
 from core.routes.records import record_router
@@ -28,8 +29,6 @@ from plugins.dsr.schemas import AnswerIn, ExtendIn, RefuseIn, RequestIn, Request
 Id = Annotated[int, PathParameter(ge=1, le=2_147_483_647)]
 
 
-def _(message: str) -> str:
-    return message
 
 
 GDPR_ONLY = _("Only an administrator or a member of a group with the GDPR permission may do this.")

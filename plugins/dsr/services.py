@@ -21,6 +21,7 @@ from core.contracts import OverviewDeadline, OverviewPanel
 from core.db import atomic, utcnow
 from core.delivery import queue_message
 from core.errors import Conflict, Invalid
+from core.errors import mark as _
 from core.records import RecordService
 from core.tables import Employee, Tenant
 from core.validation import normalize_email, normalize_phone
@@ -32,8 +33,6 @@ PLUGIN = "dsr"
 RECORDS = RecordService(REQUEST, PLUGIN)
 
 
-def _(message: str) -> str:
-    return message
 
 
 NOT_OPEN = _("Request %(number)s is already answered and can no longer be changed.")

@@ -12,6 +12,7 @@ from litestar.params import FromPath
 
 from core.auth import SessionUser
 from core.errors import GallraError
+from core.errors import mark as _
 from core.pages import page_post, page_user, read_form, redirect, t_for
 from core.pages.forms import error_of, struct_from_form
 from core.pages.records import (
@@ -28,11 +29,6 @@ from core.pages.records import (
 )
 from plugins.orders import services
 from plugins.orders.schemas import OrderIn, OrderLineIn, OrderPatch
-
-
-def _(message: str) -> str:
-    return message
-
 
 STATUSES = OPEN_CLOSED
 INVOICED = {"no": _("Not invoiced"), "yes": _("Invoiced")}

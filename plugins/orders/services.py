@@ -15,6 +15,7 @@ from piccolo.query.functions.aggregate import Max
 
 from core.db import atomic, utcnow
 from core.errors import Conflict, NotFound
+from core.errors import mark as _
 from core.eventlog import log_event
 from core.records import RecordService, children_of
 from core.validation import FieldError, decimal_value
@@ -41,8 +42,6 @@ MAX_PRICE = Decimal("1000000000")
 MAX_QUANTITY = Decimal("1000000")
 
 
-def _(message: str) -> str:
-    return message
 
 
 NOT_ZERO = _("must not be 0")

@@ -19,6 +19,7 @@ from core.activity.service import add_activity, list_activity
 from core.auth import AuthError
 from core.db import atomic
 from core.errors import GallraError, Invalid
+from core.errors import mark as _
 from core.pages import (
     PageController,
     language_of,
@@ -50,8 +51,6 @@ ItemId = Annotated[int, PathParameter(ge=1, le=2_147_483_647)]
 CustomerId = Annotated[int, PathParameter(ge=1, le=2_147_483_647)]
 
 
-def _(message: str) -> str:
-    return message
 
 
 MESSAGES = [

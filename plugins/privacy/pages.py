@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from litestar import Request, Response
 from litestar.params import FromPath, QueryParameter
 
+from core.errors import mark as _
 from core.listing import Offset
 from core.pages import (
     PageController,
@@ -78,8 +79,6 @@ Choice = Annotated[str | None, QueryParameter(required=False, max_length=20)]
 PAGE = 50
 
 
-def _(message: str) -> str:
-    return message
 
 
 STATUSES = OPEN_CLOSED

@@ -15,6 +15,7 @@ from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 
 from core.auth import SessionUser
+from core.errors import mark as _
 from core.pages import PageController, page_get, page_post, page_user, read_form, redirect, render, t_for
 from core.pages.forms import REFUSED, error_of, struct_from_form
 from core.pages.records import OPEN_CLOSED, TITLE_INPUT, Input, RecordPages, Texts, module_settings_pages
@@ -30,11 +31,6 @@ from plugins.projects.schemas import (
     ProjectPatch,
     SubProjectIn,
 )
-
-
-def _(message: str) -> str:
-    return message
-
 
 STATUSES = {"sent": _("Waiting for your answer"), "approved": _("Approved"), "declined": _("Declined")}
 

@@ -16,6 +16,7 @@ from piccolo.table import Table
 from core.approvals import approver_values, row_by_link, send_link, sign_by_link
 from core.db import atomic, bind_tenant, utcnow
 from core.errors import RECORD_NOT_FOUND, Conflict, Label, NotFound
+from core.errors import mark as _
 from core.eventlog import log_event
 from core.plugins import get_host
 from core.records import RecordService, children_of
@@ -50,8 +51,6 @@ MAX_AMOUNT = Decimal("1000000000")
 PUBLIC_PATH = "/projects/public/payment-plans/{token}"
 
 
-def _(message: str) -> str:
-    return message
 
 
 PROJECT_TITLE = _("Write a title for the project.")

@@ -13,6 +13,7 @@ from litestar import Request, Response
 from litestar.params import FromPath
 
 from core.auth import SessionUser
+from core.errors import mark as _
 from core.pages import PageController, page_get, page_post, page_user, read_form, redirect, render, t_for
 from core.pages.forms import REFUSED, error_of
 from core.pages.records import TITLE_INPUT, Input, RecordPages, Texts, module_settings_pages
@@ -21,11 +22,6 @@ from core.routes.signing import LinkToken
 from core.web import PUBLIC, client_ip
 from plugins.quotes import services
 from plugins.quotes.schemas import LineIn, QuoteIn, QuotePatch
-
-
-def _(message: str) -> str:
-    return message
-
 
 MESSAGES = [
     _("Only a draft or sent quote can be changed."),

@@ -14,6 +14,7 @@ from typing import Any
 from core.approvals import approver_values, row_by_link, send_link, sign_by_link
 from core.db import atomic, bind_tenant, utcnow
 from core.errors import RECORD_NOT_FOUND, Conflict, Label, NotFound
+from core.errors import mark as _
 from core.eventlog import log_event
 from core.plugins import get_host
 from core.records import RecordService, children_of
@@ -37,8 +38,6 @@ SENDABLE = ("draft", "sent")
 CLOSABLE = ("draft", "sent", "accepted", "declined")
 
 
-def _(message: str) -> str:
-    return message
 
 
 LINE = Label(_("Quote line"))

@@ -14,6 +14,7 @@ from litestar import Request, Response
 from litestar.params import FromPath, QueryParameter
 
 from core.errors import GallraError
+from core.errors import mark as _
 from core.listing import Offset
 from core.pages import PageController, language_of, page_get, page_post, page_user, read_form, redirect, render, t_for
 from core.pages.forms import error_of, struct_from_form
@@ -27,8 +28,6 @@ DateQ = Annotated[str | None, QueryParameter(required=False, max_length=10)]
 KINDS = {"reports": services.REPORTS, "expenses": services.EXPENSES}
 
 
-def _(message: str) -> str:
-    return message
 
 
 MESSAGES: list[str] = []

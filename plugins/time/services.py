@@ -19,16 +19,12 @@ import msgspec
 from core.auth import SessionUser
 from core.db import atomic, raw
 from core.errors import Forbidden
+from core.errors import mark as _
 from core.records import RecordService
 from core.tables import Employee
 from core.validation import FieldError, decimal_value
 from plugins.time.records import DEVIATION, EXPENSE, SHIFT, TIME_REPORT
 from plugins.time.tables import Shift
-
-
-def _(message: str) -> str:
-    return message
-
 
 REPORTS = RecordService(TIME_REPORT, "time")
 EXPENSES = RecordService(EXPENSE, "time")

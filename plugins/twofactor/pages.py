@@ -24,6 +24,7 @@ from litestar.response import Redirect
 
 from core import auth
 from core.auth import find_tenant
+from core.errors import mark as _
 from core.eventlog import log_event, log_system
 from core.pages import (
     PageController,
@@ -233,8 +234,6 @@ class TwoFactorSettingsPages(PageController):
         return redirect("/twofactor/settings", t.gettext("The settings are saved."))
 
 
-def _(message: str) -> str:
-    return message
 
 
 MY_DEVICES = _("My devices")

@@ -41,6 +41,7 @@ from core.contracts import PersonContact, SecondFactorDecision, SecondFactorRequ
 from core.db import atomic, raw, utcnow
 from core.delivery import queue_message
 from core.errors import GallraError
+from core.errors import mark as _
 from core.eventlog import log_event
 from core.plugins import get_host
 from core.secondfactor import describe_person
@@ -86,9 +87,6 @@ SENDER_RE = re.compile(r"^[A-Za-z0-9]{1,11}$")
 REDACTED_BODY = "[Tvåfaktorkod borttagen / two-factor code removed]"
 
 
-def _(message: str) -> str:
-    """Marks an English message id for the catalogs (translated at the edge)."""
-    return message
 
 
 SMS_FIRST_SV = (

@@ -14,6 +14,7 @@ from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, QueryParameter
 
 from core.errors import GallraError
+from core.errors import mark as _
 from core.pages import (
     PageController,
     page_get,
@@ -50,8 +51,6 @@ Purpose = Annotated[str | None, QueryParameter(required=False, max_length=20)]
 FormQ = Annotated[int | None, QueryParameter(required=False, ge=1, le=2_147_483_647)]
 
 
-def _(message: str) -> str:
-    return message
 
 
 PURPOSES = {"customer": _("On behalf of a customer"), "internal": _("For internal handling")}

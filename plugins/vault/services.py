@@ -34,6 +34,7 @@ from core.config import get_settings
 from core.contracts import SecondFactorRequest
 from core.db import atomic, raw, utcnow
 from core.errors import RECORD_NOT_FOUND, Conflict, Forbidden, Invalid, Label, NotFound, TooMany
+from core.errors import mark as _
 from core.eventlog import log_event
 from core.plugins import await_me_maybe, get_host
 from core.records import RecordService
@@ -86,8 +87,6 @@ REWRITE_BATCH = 500
 ENTRIES = RecordService(VAULT_ENTRY, "vault")
 
 
-def _(message: str) -> str:
-    return message
 
 
 # What a refusal names (translated with its message: "Formulär 5").

@@ -12,6 +12,7 @@ from litestar.params import FromPath
 
 from core.auth import SessionUser
 from core.errors import GallraError
+from core.errors import mark as _
 from core.pages import page_post, page_user, read_form, redirect, render, t_for
 from core.pages.forms import error_of, struct_from_form
 from core.pages.records import OPEN_CLOSED, TITLE_INPUT, Input, RecordPages, Texts, module_settings_pages
@@ -24,8 +25,6 @@ FIELDS = ("title", "number", "description", "customer_id", "contact_person_id", 
 OPTIONAL = ("email", "end_customer_phone", "end_customer_email")
 
 
-def _(message: str) -> str:
-    return message
 
 
 STATUSES = OPEN_CLOSED

@@ -16,6 +16,7 @@ import phonenumbers
 from core.contracts import SecondFactorDecision, SecondFactorRequest
 from core.db import atomic, utcnow
 from core.errors import Conflict, NotFound
+from core.errors import mark as _
 from core.eventlog import log_event
 from core.plugins import await_me_maybe, get_host
 from core.records import RecordService, children_of
@@ -35,8 +36,6 @@ TWO_FACTOR_CONTEXT = "extra_costs"
 MAX_AMOUNT = Decimal("1000000000")  # a billion kronor per line is plenty
 
 
-def _(message: str) -> str:
-    return message
 
 
 TITLE_REQUIRED = _("a title is required")
