@@ -108,6 +108,21 @@ def test_phone_layout_fits_the_screen(browser: Any, server: str, shot: Any, tena
     finally:
         context.close()
 
+    # Without JavaScript the menu opens just the same (a <details>, no script behind it).
+    plain = browser.new_context(base_url=server, locale="sv-SE", viewport=PHONE, java_script_enabled=False)
+    try:
+        page = plain.new_page()
+        login(page, tenant)
+        page.get_by_role("heading", name="Välkommen, Admin Person").wait_for()
+        nav = page.get_by_role("navigation", name="Moduler")
+        assert not nav.is_visible()
+        page.locator("header.top details.menu > summary").click()
+        nav.get_by_role("link", name="Kunder").click()
+        page.get_by_role("link", name="Ny kund").wait_for()
+        assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    finally:
+        plain.close()
+
     # A desktop still shows every module in the header, without a menu button.
     desktop = browser.new_context(base_url=server, locale="sv-SE", viewport={"width": 1280, "height": 900})
     try:
