@@ -26,13 +26,14 @@ async def _seed(tenant_id: int) -> None:
     from plugins.cases.tables import Case
     from plugins.customers.tables import Customer
 
+    customer_id = 0
     for n in range(1, 4):
         row = Customer(tenant_id=tenant_id, number=n, kind="company", name=f"Gustafssons Värme och Ventilation {n} AB",
                        email=f"fakturering.avdelning{n}@gustafssons-varme-ventilation.example.se")
-        await Customer.insert(row)
-    customer = await Customer.select(Customer.id).where(Customer.tenant_id == tenant_id).first()
+        inserted = await Customer.insert(row)
+        customer_id = customer_id or int(inserted[0]["id"])
     for n in range(1, 4):
-        await Case.insert(Case(tenant_id=tenant_id, number=n, customer_id=customer["id"],
+        await Case.insert(Case(tenant_id=tenant_id, number=n, customer_id=customer_id,
                                title=f"Värmepumpen i källaren ger kallt vatten sedan i tisdags {n}",
                                end_customer_name="Greta Gustafsson"))
 
