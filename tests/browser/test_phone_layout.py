@@ -95,11 +95,23 @@ def test_phone_layout_fits_the_screen(browser: Any, server: str, shot: Any, tena
         toggle.focus()
         page.keyboard.press("Enter")
         nav.wait_for(state="hidden")
+        # Escape closes the open menu from one of its links, back on the button.
+        toggle.click()
+        nav.get_by_role("link", name="Kunder").focus()
+        page.keyboard.press("Escape")
+        nav.wait_for(state="hidden")
+        assert toggle.evaluate("s => document.activeElement === s")
         # A link in the open menu leads to its page.
         toggle.click()
         nav.get_by_role("link", name="Ärenden").click()
         page.get_by_role("link", name="Nytt ärende").wait_for()
         assert page.url.endswith("/cases")
+
+        # The settings page's links are rows a finger can hit.
+        page.goto("/settings")
+        for link in page.locator(".card li > a").all():
+            link_box = link.bounding_box()
+            assert link_box is not None and link_box["height"] >= 44, link.inner_text()
 
         # The case form's fields and buttons are tappable.
         page.goto("/cases/new")
