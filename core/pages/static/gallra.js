@@ -2,7 +2,9 @@
  * - A live filter (htmx) marks its results busy while the request runs (#busy shows, the
  *   results get aria-busy) and, when they arrive, says the count ("Antal: 3") in the
  *   page's one polite live region (#announce), which stays in place while results swap.
- * - The GDPR rules table: a rule's days box is usable only while its mode is "days". */
+ * - The GDPR rules table: a rule's days box is usable only while its mode is "days".
+ * - The header's "Meny" (a <details>, which opens without this): Escape closes it and puts
+ *   the focus back on its button. */
 (function () {
   "use strict";
 
@@ -23,6 +25,15 @@
     if (target && target.matches && target.matches("select[data-days]")) { syncDays(target); }
   });
   document.addEventListener("DOMContentLoaded", function () { syncAll(document); });
+
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "Escape") { return; }
+    var menu = document.querySelector("header.top details.menu[open]");
+    if (menu && menu.contains(document.activeElement)) {
+      menu.open = false;
+      menu.querySelector("summary").focus();
+    }
+  });
 
   function resultsOf(event) {
     var detail = event.detail || {};
