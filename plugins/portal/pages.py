@@ -341,10 +341,11 @@ class PortalPages(PageController):
         t = t_for(request, None)
         tenant, token = form.get("tenant", "")[:63], form.get("token", "")[:128]
         password = form.get("password", "")
-        ctx = {"tenant": tenant, "token": token, "step": step}
+        company = await portal.organization_name(tenant) if step == "activate" and tenant else None
+        ctx = {"tenant": tenant, "token": token, "step": step, "company": company}
         if form.get("pending"):
             try:
-                await portal.finish_pending(
+                account, _none = await portal.finish_pending(
                     tenant,
                     form.get("pending", "")[:200],
                     step,
@@ -360,7 +361,7 @@ class PortalPages(PageController):
                     {**ctx, "errors": {"_form": _text(exc, t)}},
                     exc.status_code,
                 )
-            response = redirect(f"/portal/login?tenant={tenant}", t.gettext("Your password is set. Log in with it."))
+            response = await self._password_set(request, step, tenant, account)
             response.delete_cookie(PENDING_COOKIE, path="/portal")
             return response
         if password != form.get("password2", ""):
@@ -373,7 +374,7 @@ class PortalPages(PageController):
         action = portal.activate if step == "activate" else portal.complete_reset
         binder = new_token()
         try:
-            await action(tenant, token, password, None, request.headers.get("user-agent", ""), binder)
+            account = await action(tenant, token, password, None, request.headers.get("user-agent", ""), binder)
         except SecondFactorRequired as required:
             # The new password stays on the server (hashed) until the code is verified.
             return await _code_step(
@@ -383,16 +384,32 @@ class PortalPages(PageController):
             # A short password is named beside its field; a bad link above the form.
             errors = error_of(exc, t)
             return await _page(request, "portal/password.html", {**ctx, "errors": errors}, 400)
+        return await self._password_set(request, step, tenant, account)
+
+    async def _password_set(
+        self, request: Request[Any, Any, Any], step: str, tenant: str, account: dict
+    ) -> Response[Any]:
+        """After the first password the person is logged in, as a login would do it (unless
+        a login would ask for an SMS code on a new device: then they log in as usual). A
+        reset logs nobody in."""
+        t = t_for(request, None)
+        if step == "activate":
+            token = await portal.session_after_password(account, request.cookies.get(PORTAL_COOKIE))
+            if token is not None:
+                response = redirect("/portal", t.gettext("Your password is set. Welcome to the customer portal."))
+                response.cookies.append(portal_cookie(request, token))
+                return response
         return redirect(f"/portal/login?tenant={tenant}", t.gettext("Your password is set. Log in with it."))
 
     @page_get("/activate", opt=PUBLIC)
     async def activate_form(
         self, request: Request[Any, Any, Any], tenant: Text = None, token: Text = None
     ) -> Response[Any]:
+        company = await portal.organization_name(tenant) if tenant else None
         return await _page(
             request,
             "portal/password.html",
-            {"tenant": tenant or "", "token": token or "", "step": "activate"},
+            {"tenant": tenant or "", "token": token or "", "step": "activate", "company": company},
         )
 
     @page_post("/activate", opt=PUBLIC)

@@ -64,7 +64,7 @@ from core.delivery import queue_message
 from core.errors import Conflict, Invalid, NotFound, TooMany
 from core.eventlog import log_system
 from core.plugins import get_host
-from core.secondfactor import ask_second_factor, person_standing
+from core.secondfactor import ask_second_factor, person_standing, second_factor_ready
 from core.security import token_hash
 from core.tables import Tenant
 from core.tenancy import enabled_modules, get_scoped
@@ -614,6 +614,24 @@ async def complete_reset(
     async with atomic():
         await _set_password(account, token_row, new_hash, utcnow())
     return account
+
+
+async def organization_name(slug: str) -> str | None:
+    """The organization's name for the invitation page, while the portal is on for it."""
+    tenant = await find_tenant(slug[:63])
+    if tenant is None or not await portal_enabled(int(tenant["id"])):
+        return None
+    return str(tenant["name"] or "") or None
+
+
+async def session_after_password(account: dict, old_session: str | None) -> str | None:
+    """A portal session for a person who just chose their first password, or None when a
+    login would ask for an SMS code on a new device (the "portal login" context is on):
+    then the person logs in as usual, and the code step is not skipped. Nothing is sent
+    here (a code is only sent when a login asks for one)."""
+    if await second_factor_ready(int(account["tenant_id"]), CONTEXT_LOGIN):
+        return None
+    return await _open_session(account, old_session)
 
 
 async def start_reset(slug: str, email: str) -> str | None:
