@@ -44,6 +44,9 @@ from plugins.portal.services import (
 )
 
 PUBLIC = {"public": True}
+RESEND_ACTION = "/portal/code/resend"
+# The pending steps' pages: where the code form goes on, and what the step is.
+STEP_OF_PAGE = {"/portal/login": "login", "/portal/activate": "activate", "/portal/reset": "reset"}
 Text = Annotated[str | None, QueryParameter(required=False, max_length=200)]
 Kind = Annotated[str, PathParameter(max_length=32)]
 ItemId = Annotated[int, PathParameter(ge=1, le=2_147_483_647)]
@@ -119,7 +122,9 @@ async def _code_step(
     response = await _page(
         request,
         "second_factor.html",
-        second_factor_context(required.decision, then, {"tenant": tenant, "pending": required.pending}, purpose, title),
+        second_factor_context(
+            required.decision, then, {"tenant": tenant, "pending": required.pending}, purpose, title, RESEND_ACTION
+        ),
     )
     response.cookies.append(
         private_cookie(request, PENDING_COOKIE, binder, int(portal.PENDING_TTL.total_seconds()), path="/portal")
@@ -324,6 +329,52 @@ class PortalPages(PageController):
         response.cookies.append(portal_cookie(request, token))
         response.delete_cookie(PENDING_COOKIE, path="/portal")
         return response
+
+    @page_post("/code/resend", opt=PUBLIC)
+    async def resend_code(self, request: Request[Any, Any, Any]) -> Response[Any]:
+        """ "Send a new code" on the SMS code step of a login, first password or reset."""
+        form = await read_form(request)
+        t = t_for(request, None)
+        then = form.get("then", "")
+        step = STEP_OF_PAGE.get(then, "")
+        tenant, token = form.get("tenant", "")[:63], form.get("pending", "")[:200]
+        try:
+            if not step:
+                raise Invalid(None, portal.STEP_EXPIRED, code="portal.step_expired")
+            decision = await portal.resend_code(
+                tenant,
+                token,
+                step,
+                request.cookies.get(PENDING_COOKIE),
+                form.get("challenge_id", "")[:200],
+                request.headers.get("user-agent", ""),
+            )
+            refusal = decision.refusal()
+            if refusal is not None and not decision.masked_phone:
+                raise refusal  # not this step's challenge: the step starts again
+        except (GallraError, ClientException, HTTPException) as exc:
+            if step == "login" or not step:
+                return await _page(
+                    request,
+                    "portal/login.html",
+                    {"values": {"tenant": tenant}, "errors": {"_form": _text(exc, t)}},
+                    exc.status_code,
+                )
+            return await _page(
+                request,
+                "portal/password.html",
+                {"tenant": tenant, "token": "", "step": step, "errors": {"_form": _text(exc, t)}},
+                exc.status_code,
+            )
+        title = t.gettext("Customer portal") if step == "login" else t.gettext("Choose your password")
+        ctx = second_factor_context(
+            decision, then, {"tenant": tenant, "pending": token}, "login" if step == "login" else "reset",
+            title, RESEND_ACTION,
+        )
+        if refusal is not None:  # asked too early: the same code form, saying how long to wait
+            return await _page(request, "second_factor.html", {**ctx, "errors": {"code": refusal.text(t)}},
+                               refusal.status)
+        return await _page(request, "second_factor.html", ctx)
 
     @page_post("/logout", opt=PUBLIC)
     async def logout(self, request: Request[Any, Any, Any]) -> Response[Any]:

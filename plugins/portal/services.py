@@ -564,6 +564,43 @@ async def finish_pending(
     return account, None
 
 
+PENDING_CONTEXTS = {
+    "login": (CONTEXT_LOGIN,),
+    "activate": (CONTEXT_CONVERSATIONS,),
+    "reset": (CONTEXT_RESET, CONTEXT_CONVERSATIONS),
+}
+
+
+async def resend_code(
+    slug: str, token: str, purpose: str, binder: str | None, challenge_id: str, user_agent: str
+) -> SecondFactorDecision:
+    """A new SMS code for a pending step of the pages ("Send a new code"), counted as one of
+    the step's uses. The step must be this browser's (its binder cookie), of this
+    organization and purpose; the two-factor plugin sends a new code only for a challenge of
+    the step's own person, and only after the wait between two codes (its refusal comes back
+    as the decision's ``error``, with the masked phone and ``resend_in`` for the wait)."""
+    if not challenge_id or len(challenge_id) > MAX_TOKEN_LENGTH:
+        raise Invalid(None, STEP_EXPIRED, code="portal.step_expired")
+    _row, account = await _take_pending(slug, token, purpose, binder)
+    for context in PENDING_CONTEXTS[purpose]:
+        decision = await ask_second_factor(
+            SecondFactorRequest(
+                tenant_id=int(account["tenant_id"]),
+                person_kind=account["person_kind"],
+                person_id=int(account["person_id"]),
+                context=context,
+                device_token=None,
+                user_agent=user_agent[:200],
+                challenge_id=challenge_id,
+                resend=True,
+            )
+        )
+        if decision is not None:
+            return decision
+    # Two-factor was switched off meanwhile: the step starts again.
+    raise Invalid(None, STEP_EXPIRED, code="portal.step_expired")
+
+
 async def activate(
     slug: str,
     token: str,

@@ -2,7 +2,9 @@
  * - A live filter (htmx) marks its results busy while the request runs (#busy shows, the
  *   results get aria-busy) and, when they arrive, says the count ("Antal: 3") in the
  *   page's one polite live region (#announce), which stays in place while results swap.
- * - The GDPR rules table: a rule's days box is usable only while its mode is "days". */
+ * - The GDPR rules table: a rule's days box is usable only while its mode is "days".
+ * - An SMS code step's "Send a new code" stays hidden until its wait (data-wait seconds)
+ *   has passed; then the note saying how long to wait goes. */
 (function () {
   "use strict";
 
@@ -23,6 +25,22 @@
     if (target && target.matches && target.matches("select[data-days]")) { syncDays(target); }
   });
   document.addEventListener("DOMContentLoaded", function () { syncAll(document); });
+
+  document.addEventListener("DOMContentLoaded", function () {
+    var buttons = document.querySelectorAll("button[data-wait]");
+    for (var i = 0; i < buttons.length; i++) {
+      (function (button) {
+        var seconds = parseInt(button.getAttribute("data-wait"), 10) || 0;
+        if (seconds <= 0) { return; }
+        button.hidden = true;
+        window.setTimeout(function () {
+          button.hidden = false;
+          var note = document.querySelector('[data-wait-for="' + button.id + '"]');
+          if (note) { note.hidden = true; }
+        }, seconds * 1000);
+      })(buttons[i]);
+    }
+  });
 
   function resultsOf(event) {
     var detail = event.detail || {};
