@@ -32,9 +32,9 @@
       (function (button) {
         var seconds = parseInt(button.getAttribute("data-wait"), 10) || 0;
         if (seconds <= 0) { return; }
-        button.hidden = true;
+        button.style.display = "none";  /* (a styled button ignores the hidden attribute) */
         window.setTimeout(function () {
-          button.hidden = false;
+          button.style.display = "";
           var note = document.querySelector('[data-wait-for="' + button.id + '"]');
           if (note) { note.hidden = true; }
         }, seconds * 1000);
