@@ -396,6 +396,10 @@ class SecondFactorRequest:
     # themselves (their own login, portal or link). Wrong codes of a step someone else
     # started count against that someone, so they cannot lock the person out.
     requested_by: int = 0
+    # With ``challenge_id``: send a new code for that challenge, which must be this
+    # person's in this tenant and context and not yet verified (the old code stops working),
+    # once the wait between two codes to one person has passed.
+    resend: bool = False
 
 
 @dataclass
@@ -423,6 +427,9 @@ class SecondFactorDecision:
     code: str | None = None
     # What fills the placeholders of ``message`` and ``error`` (never a code or a token).
     params: dict[str, Any] = field(default_factory=dict)
+    # When an SMS code was sent (or a resend refused): seconds until a new code may be
+    # asked for with ``SecondFactorRequest.resend`` (0: now; None: not offered).
+    resend_in: int | None = None
 
     @classmethod
     def refused(cls, exc: GallraError) -> SecondFactorDecision:

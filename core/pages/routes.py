@@ -43,10 +43,20 @@ Token = Annotated[str | None, QueryParameter(required=False, max_length=200)]
 
 
 def second_factor_context(
-    decision: Any, then: str, fields: dict[str, str], purpose: str, title: str
+    decision: Any,
+    then: str,
+    fields: dict[str, str],
+    purpose: str,
+    title: str,
+    resend_action: str | None = None,
 ) -> dict[str, Any]:
-    """What ``second_factor.html`` needs: the challenge, where to go on, the step's fields."""
+    """What ``second_factor.html`` needs: the challenge, where to go on, the step's fields.
+
+    With ``resend_action`` an SMS code step offers "Send a new code" (posted there with the
+    step's fields), once ``decision.resend_in`` seconds have passed."""
     return {
+        "resend_action": resend_action,
+        "resend_in": getattr(decision, "resend_in", None) or 0,
         "challenge_id": decision.challenge_id,
         "masked_phone": decision.masked_phone,
         "then": then,

@@ -45,6 +45,9 @@ from plugins.portal.services import (
 )
 
 PUBLIC = {"public": True}
+RESEND_ACTION = "/portal/code/resend"
+# The pending steps' pages: where the code form goes on, and what the step is.
+STEP_OF_PAGE = {"/portal/login": "login", "/portal/activate": "activate", "/portal/reset": "reset"}
 Text = Annotated[str | None, QueryParameter(required=False, max_length=200)]
 Kind = Annotated[str, PathParameter(max_length=32)]
 ItemId = Annotated[int, PathParameter(ge=1, le=2_147_483_647)]
@@ -118,7 +121,9 @@ async def _code_step(
     response = await _page(
         request,
         "second_factor.html",
-        second_factor_context(required.decision, then, {"tenant": tenant, "pending": required.pending}, purpose, title),
+        second_factor_context(
+            required.decision, then, {"tenant": tenant, "pending": required.pending}, purpose, title, RESEND_ACTION
+        ),
     )
     response.cookies.append(
         private_cookie(request, PENDING_COOKIE, binder, int(portal.PENDING_TTL.total_seconds()), path="/portal")
@@ -324,6 +329,52 @@ class PortalPages(PageController):
         response.delete_cookie(PENDING_COOKIE, path="/portal")
         return response
 
+    @page_post("/code/resend", opt=PUBLIC)
+    async def resend_code(self, request: Request[Any, Any, Any]) -> Response[Any]:
+        """ "Send a new code" on the SMS code step of a login, first password or reset."""
+        form = await read_form(request)
+        t = t_for(request, None)
+        then = form.get("then", "")
+        step = STEP_OF_PAGE.get(then, "")
+        tenant, token = form.get("tenant", "")[:63], form.get("pending", "")[:200]
+        try:
+            if not step:
+                raise Invalid(None, portal.STEP_EXPIRED, code="portal.step_expired")
+            decision = await portal.resend_code(
+                tenant,
+                token,
+                step,
+                request.cookies.get(PENDING_COOKIE),
+                form.get("challenge_id", "")[:200],
+                request.headers.get("user-agent", ""),
+            )
+            refusal = decision.refusal()
+            if refusal is not None and not decision.masked_phone:
+                raise refusal  # not this step's challenge: the step starts again
+        except (GallraError, ClientException, HTTPException) as exc:
+            if step == "login" or not step:
+                return await _page(
+                    request,
+                    "portal/login.html",
+                    {"values": {"tenant": tenant}, "errors": {"_form": _text(exc, t)}},
+                    exc.status_code,
+                )
+            return await _page(
+                request,
+                "portal/password.html",
+                {"tenant": tenant, "token": "", "step": step, "errors": {"_form": _text(exc, t)}},
+                exc.status_code,
+            )
+        title = t.gettext("Customer portal") if step == "login" else t.gettext("Choose your password")
+        ctx = second_factor_context(
+            decision, then, {"tenant": tenant, "pending": token}, "login" if step == "login" else "reset",
+            title, RESEND_ACTION,
+        )
+        if refusal is not None:  # asked too early: the same code form, saying how long to wait
+            return await _page(request, "second_factor.html", {**ctx, "errors": {"code": refusal.text(t)}},
+                               refusal.status)
+        return await _page(request, "second_factor.html", ctx)
+
     @page_post("/logout", opt=PUBLIC)
     async def logout(self, request: Request[Any, Any, Any]) -> Response[Any]:
         await read_form(request)
@@ -340,10 +391,11 @@ class PortalPages(PageController):
         t = t_for(request, None)
         tenant, token = form.get("tenant", "")[:63], form.get("token", "")[:128]
         password = form.get("password", "")
-        ctx = {"tenant": tenant, "token": token, "step": step}
+        company = await portal.organization_name(tenant) if step == "activate" and tenant else None
+        ctx = {"tenant": tenant, "token": token, "step": step, "company": company}
         if form.get("pending"):
             try:
-                await portal.finish_pending(
+                account, _none = await portal.finish_pending(
                     tenant,
                     form.get("pending", "")[:200],
                     step,
@@ -359,7 +411,7 @@ class PortalPages(PageController):
                     {**ctx, "errors": {"_form": _text(exc, t)}},
                     exc.status_code,
                 )
-            response = redirect(f"/portal/login?tenant={tenant}", t.gettext("Your password is set. Log in with it."))
+            response = await self._password_set(request, step, tenant, account)
             response.delete_cookie(PENDING_COOKIE, path="/portal")
             return response
         if password != form.get("password2", ""):
@@ -372,7 +424,7 @@ class PortalPages(PageController):
         action = portal.activate if step == "activate" else portal.complete_reset
         binder = new_token()
         try:
-            await action(tenant, token, password, None, request.headers.get("user-agent", ""), binder)
+            account = await action(tenant, token, password, None, request.headers.get("user-agent", ""), binder)
         except SecondFactorRequired as required:
             # The new password stays on the server (hashed) until the code is verified.
             return await _code_step(
@@ -382,16 +434,32 @@ class PortalPages(PageController):
             # A short password is named beside its field; a bad link above the form.
             errors = error_of(exc, t)
             return await _page(request, "portal/password.html", {**ctx, "errors": errors}, 400)
+        return await self._password_set(request, step, tenant, account)
+
+    async def _password_set(
+        self, request: Request[Any, Any, Any], step: str, tenant: str, account: dict
+    ) -> Response[Any]:
+        """After the first password the person is logged in, as a login would do it (unless
+        a login would ask for an SMS code on a new device: then they log in as usual). A
+        reset logs nobody in."""
+        t = t_for(request, None)
+        if step == "activate":
+            token = await portal.session_after_password(account, request.cookies.get(PORTAL_COOKIE))
+            if token is not None:
+                response = redirect("/portal", t.gettext("Your password is set. Welcome to the customer portal."))
+                response.cookies.append(portal_cookie(request, token))
+                return response
         return redirect(f"/portal/login?tenant={tenant}", t.gettext("Your password is set. Log in with it."))
 
     @page_get("/activate", opt=PUBLIC)
     async def activate_form(
         self, request: Request[Any, Any, Any], tenant: Text = None, token: Text = None
     ) -> Response[Any]:
+        company = await portal.organization_name(tenant) if tenant else None
         return await _page(
             request,
             "portal/password.html",
-            {"tenant": tenant or "", "token": token or "", "step": "activate"},
+            {"tenant": tenant or "", "token": token or "", "step": "activate", "company": company},
         )
 
     @page_post("/activate", opt=PUBLIC)

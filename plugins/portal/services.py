@@ -64,7 +64,7 @@ from core.delivery import queue_message
 from core.errors import Conflict, Invalid, NotFound, TooMany
 from core.eventlog import log_system
 from core.plugins import get_host
-from core.secondfactor import ask_second_factor, person_standing
+from core.secondfactor import ask_second_factor, person_standing, second_factor_ready
 from core.security import token_hash
 from core.tables import Tenant
 from core.tenancy import enabled_modules, get_scoped
@@ -564,6 +564,43 @@ async def finish_pending(
     return account, None
 
 
+PENDING_CONTEXTS = {
+    "login": (CONTEXT_LOGIN,),
+    "activate": (CONTEXT_CONVERSATIONS,),
+    "reset": (CONTEXT_RESET, CONTEXT_CONVERSATIONS),
+}
+
+
+async def resend_code(
+    slug: str, token: str, purpose: str, binder: str | None, challenge_id: str, user_agent: str
+) -> SecondFactorDecision:
+    """A new SMS code for a pending step of the pages ("Send a new code"), counted as one of
+    the step's uses. The step must be this browser's (its binder cookie), of this
+    organization and purpose; the two-factor plugin sends a new code only for a challenge of
+    the step's own person, and only after the wait between two codes (its refusal comes back
+    as the decision's ``error``, with the masked phone and ``resend_in`` for the wait)."""
+    if not challenge_id or len(challenge_id) > MAX_TOKEN_LENGTH:
+        raise Invalid(None, STEP_EXPIRED, code="portal.step_expired")
+    _row, account = await _take_pending(slug, token, purpose, binder)
+    for context in PENDING_CONTEXTS[purpose]:
+        decision = await ask_second_factor(
+            SecondFactorRequest(
+                tenant_id=int(account["tenant_id"]),
+                person_kind=account["person_kind"],
+                person_id=int(account["person_id"]),
+                context=context,
+                device_token=None,
+                user_agent=user_agent[:200],
+                challenge_id=challenge_id,
+                resend=True,
+            )
+        )
+        if decision is not None:
+            return decision
+    # Two-factor was switched off meanwhile: the step starts again.
+    raise Invalid(None, STEP_EXPIRED, code="portal.step_expired")
+
+
 async def activate(
     slug: str,
     token: str,
@@ -614,6 +651,24 @@ async def complete_reset(
     async with atomic():
         await _set_password(account, token_row, new_hash, utcnow())
     return account
+
+
+async def organization_name(slug: str) -> str | None:
+    """The organization's name for the invitation page, while the portal is on for it."""
+    tenant = await find_tenant(slug[:63])
+    if tenant is None or not await portal_enabled(int(tenant["id"])):
+        return None
+    return str(tenant["name"] or "") or None
+
+
+async def session_after_password(account: dict, old_session: str | None) -> str | None:
+    """A portal session for a person who just chose their first password, or None when a
+    login would ask for an SMS code on a new device (the "portal login" context is on):
+    then the person logs in as usual, and the code step is not skipped. Nothing is sent
+    here (a code is only sent when a login asks for one)."""
+    if await second_factor_ready(int(account["tenant_id"]), CONTEXT_LOGIN):
+        return None
+    return await _open_session(account, old_session)
 
 
 async def start_reset(slug: str, email: str) -> str | None:

@@ -1005,6 +1005,8 @@ async def decide(request: SecondFactorRequest) -> SecondFactorDecision | None:
         return None
     if request.person_kind not in KINDS:
         return SecondFactorDecision.refused(TwoFactorRefusal(UNKNOWN_KIND, 400, code="twofactor.unknown_kind"))
+    if request.challenge_id and getattr(request, "resend", False):
+        return await resend_for(request)
     if request.challenge_id:
         return await consume(request, ctx)
     if ctx.purpose == "login" and await device_trusted(
@@ -1045,6 +1047,37 @@ async def decide(request: SecondFactorRequest) -> SecondFactorDecision | None:
         masked_phone=started.masked_phone,
         message=CODE_SENT,
         params=started.params,
+        resend_in=int(SEND_GAP.total_seconds()),
+    )
+
+
+async def resend_for(request: SecondFactorRequest) -> SecondFactorDecision:
+    """A new SMS code for the request's challenge (``request.resend``), when it is this
+    person's in this tenant and context: another person's challenge is not found (404),
+    and one asked for before the wait between codes is refused with the seconds left."""
+    assert request.challenge_id
+    try:
+        row = await find_challenge(request.tenant_id, request.challenge_id)
+    except TwoFactorRefusal as exc:
+        return SecondFactorDecision.refused(exc)
+    if person_of(row) != (request.person_kind, request.person_id) or row["context"] != request.context:
+        return SecondFactorDecision.refused(_not_found())
+    try:
+        started = await resend(request.tenant_id, request.challenge_id)
+    except TwoFactorRefusal as exc:
+        refused = SecondFactorDecision.refused(exc)
+        refused.challenge_id = request.challenge_id
+        refused.masked_phone = row["phone_masked"] or ""
+        if exc.retry_after:  # the wait between codes, or the hourly limit
+            refused.resend_in = int(exc.retry_after)
+        return refused
+    return SecondFactorDecision(
+        required=True,
+        challenge_id=started.challenge_id,
+        masked_phone=started.masked_phone,
+        message=CODE_SENT,
+        params=started.params,
+        resend_in=int(SEND_GAP.total_seconds()),
     )
 
 

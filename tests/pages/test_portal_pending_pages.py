@@ -208,6 +208,10 @@ async def test_first_password_and_reset_never_return_the_password(app, admin_cli
         assert row["purpose"] == "activate" and row["password_hash"].startswith("$argon2")
         r = await _code_then_step(browser, r.text, await last_code(tenant.id))
         assert r.status_code == 303, r.text
+        # The code was asked for the first password; the portal login asks none here, so
+        # the person is logged in at once.
+        assert r.headers["location"] == "/portal" and r.cookies.get("gallra_portal")
+        assert "Per Privat" in (await browser.get("/portal")).text
         assert (await _portal_page_login(browser, tenant)).status_code == 303
 
         # A reset from the link in the e-mail: the same, under "customer conversations".

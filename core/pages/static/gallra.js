@@ -4,7 +4,9 @@
  *   page's one polite live region (#announce), which stays in place while results swap.
  * - The GDPR rules table: a rule's days box is usable only while its mode is "days".
  * - The header's "Meny" (a <details>, which opens without this): Escape closes it and puts
- *   the focus back on its button. */
+ *   the focus back on its button.
+ * - An SMS code step's "Send a new code" stays hidden until its wait (data-wait seconds)
+ *   has passed; then the note saying how long to wait goes. */
 (function () {
   "use strict";
 
@@ -32,6 +34,22 @@
     if (menu && menu.contains(document.activeElement)) {
       menu.open = false;
       menu.querySelector("summary").focus();
+    }
+  });
+
+  document.addEventListener("DOMContentLoaded", function () {
+    var buttons = document.querySelectorAll("button[data-wait]");
+    for (var i = 0; i < buttons.length; i++) {
+      (function (button) {
+        var seconds = parseInt(button.getAttribute("data-wait"), 10) || 0;
+        if (seconds <= 0) { return; }
+        button.style.display = "none";  /* (a styled button ignores the hidden attribute) */
+        window.setTimeout(function () {
+          button.style.display = "";
+          var note = document.querySelector('[data-wait-for="' + button.id + '"]');
+          if (note) { note.hidden = true; }
+        }, seconds * 1000);
+      })(buttons[i]);
     }
   });
 
