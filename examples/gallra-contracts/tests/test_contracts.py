@@ -42,14 +42,14 @@ async def test_references_are_checked(gallra_client):
     with a 400 naming the field; nothing is written."""
     mine = await party(gallra_client)
     other = await party(gallra_client)
-    for body, field in (
-        ({"customer_id": 999_999}, "customer_id"),
+    for body, field, code in (
+        ({"customer_id": 999_999}, "customer_id", "reference.no_customer"),
         ({"customer_id": mine["customer_id"], "contact_person_id": other["contact_person_id"]},
-         "contact_person_id"),
+         "contact_person_id", "reference.not_their_contact"),
     ):
         r = await gallra_client.post("/api/contracts/", json={**PERSONAL, **body})
         assert r.status_code == 400 and r.json()["field"] == field, r.text
-        assert r.json()["code"] == "invalid"
+        assert r.json()["code"] == code
     assert (await gallra_client.get("/api/contracts/")).json()["total"] == 0
 
 
