@@ -126,7 +126,11 @@ async def sms_logins(base: str, password: str, args: argparse.Namespace) -> dict
             "/api/twofactor/settings", json={"sms_active": True, "sender": "Gallra", "daily_cap": 100000}
         )
         assert r.status_code == 200, r.text
-        r = await admin.put("/api/twofactor/contexts/employee_login", json={"enabled": True})
+        # The administrator has no phone: recovery codes first, or switching on is refused
+        # (it would lock out every administrator).
+        r = await admin.post("/api/twofactor/recovery-codes")
+        assert r.status_code in (200, 201), r.text
+        r = await admin.put("/api/twofactor/contexts/employee_login", json={"enabled": True, "confirm": True})
         assert r.status_code == 200, r.text
         sem = asyncio.Semaphore(4)
 
