@@ -14,22 +14,13 @@ from __future__ import annotations
 from collections.abc import Awaitable, Sequence
 from typing import Any
 
-from core.contracts import ModuleInfo, PersonKind
-from core.plugins import anonymize_by, answer_from, hookimpl, piccolo_app_of, routes_of
+from core.contracts import PersonKind
+from core.plugins import anonymize_by, answer_from, describes, hookimpl, module_info_of, piccolo_app_of, routes_of
 
 NAME = "customers"
 
 
-@hookimpl
-def describe_module() -> ModuleInfo:
-    return ModuleInfo(
-        name=NAME,
-        label_sv="Kunder",
-        label_en="Customers",
-        description_sv="Kundregister med kontaktpersoner och kundkontakter.",
-        description_en="Customer register with contact persons and customer contacts.",
-        area="workcloud",
-    )
+describe_module = describes(module_info_of(__name__))
 
 
 # What the plugin answers lives in its modules, imported at the first call (core.plugins).

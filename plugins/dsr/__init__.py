@@ -10,24 +10,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from core.contracts import ModuleInfo, ScheduledJob
-from core.plugins import answer_from, hookimpl, piccolo_app_of, routes_of
+from core.contracts import ScheduledJob
+from core.plugins import answer_from, describes, hookimpl, module_info_of, piccolo_app_of, routes_of
 
 NAME = "dsr"
 
 
-@hookimpl
-def describe_module() -> ModuleInfo:
-    return ModuleInfo(
-        name=NAME,
-        label_sv="Registrerades begäranden",
-        label_en="Data-subject requests",
-        description_sv="Begäranden om tillgång, dataportabilitet, rättelse, radering, begränsning och "
-                       "invändning, med lagens svarsfrist.",
-        description_en="Requests for access, portability, rectification, erasure, restriction and "
-                       "objection, with the legal deadline.",
-        area="gdpr",
-    )
+describe_module = describes(module_info_of(__name__))
 
 
 register_piccolo_apps = piccolo_app_of(__name__)

@@ -14,8 +14,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from core.contracts import ModuleInfo, ScheduledJob
-from core.plugins import anonymize_by, answer_from, hookimpl, piccolo_app_of, routes_of
+from core.contracts import ScheduledJob
+from core.plugins import anonymize_by, answer_from, describes, hookimpl, module_info_of, piccolo_app_of, routes_of
 
 # Loading the plugin declares its background task (the password-reset mail).
 from plugins.portal import services as _services  # noqa: F401
@@ -24,17 +24,7 @@ NAME = "portal"
 PEOPLE_PLUGIN = "customers"
 
 
-@hookimpl
-def describe_module() -> ModuleInfo:
-    return ModuleInfo(
-        name=NAME,
-        label_sv="Kundportal",
-        label_en="Customer portal",
-        description_sv="Inloggning för privatkunder och kontaktpersoner: offerter, godkännanden och konversationer.",
-        description_en="Login for private customers and contact persons: quotes, approvals and conversations.",
-        area="workcloud",
-        requires=(PEOPLE_PLUGIN,),
-    )
+describe_module = describes(module_info_of(__name__))
 
 
 # What the plugin answers lives in its modules, imported at the first call (core.plugins).
