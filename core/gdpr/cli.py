@@ -85,6 +85,7 @@ def sweep_command(
 ) -> None:
     from core.auth import find_tenant
     from core.gdpr.engine import sweep, sweep_plugins, tenant_ids
+    from core.gdpr.jobs import sweep_one_tenant
 
     async def go() -> list[dict[str, Any]]:
         if tenant_slug:
@@ -103,10 +104,14 @@ def sweep_command(
             plugins = [plugin]
         out: list[dict[str, Any]] = []
         for tenant_id in tenants:
+            if not dry_run:
+                # The very sweep the schedule and the overview's button run.
+                out.extend(r.as_dict() for r in await sweep_one_tenant(tenant_id, plugins))
+                continue
             for p in plugins:
                 if tenant_id == 0 and p != "core":
                     continue
-                out.extend(r.as_dict() for r in await sweep(tenant_id, p, dry_run=dry_run))
+                out.extend(r.as_dict() for r in await sweep(tenant_id, p, dry_run=True))
         return out
 
     results = _run(go())
