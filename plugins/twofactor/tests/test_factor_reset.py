@@ -17,11 +17,7 @@ from plugins.twofactor.tests.test_app import code_at
 from plugins.twofactor.tests.test_devices import trust
 from tests.pages.helpers import post_form
 from tests.support import login
-from tests.twofactor_kit import (  # noqa: F401  (register_plugin is a fixture)
-    add_employee,
-    register_plugin,
-    setup_login_2fa,
-)
+from tests.twofactor_kit import add_employee, setup_login_2fa
 
 
 async def _give_factors(tenant, employee_id: int) -> list[str]:
@@ -76,12 +72,13 @@ async def test_reset_of_another_organizations_or_unknown_person_is_not_found(cli
     assert r.status_code == 400
     assert await TwoFactorRecoveryCode.count().where(TwoFactorRecoveryCode.tenant_id == other_tenant.id) == 10
     assert await _emails(tenant.id) == [] and await _emails(other_tenant.id) == []
-    assert await EventLog.count().where((EventLog.tenant_id == tenant.id) & (EventLog.action == "twofactor.factors_reset")) == 0
+    resets = EventLog.count().where((EventLog.tenant_id == tenant.id) & (EventLog.action == "twofactor.factors_reset"))
+    assert await resets == 0
 
 
 async def test_only_administrators_reset(client, anon_client, tenant):
     await login(client, tenant)
-    bo_id, bo = await add_employee(tenant, "Bo User")
+    _, bo = await add_employee(tenant, "Bo User")
     await services.generate_recovery_codes(tenant.id, "employee", tenant.admin_id)
     await login(anon_client, tenant, email=bo)
     r = await anon_client.post(f"/api/twofactor/people/employee/{tenant.admin_id}/reset-factors")
@@ -91,11 +88,12 @@ async def test_only_administrators_reset(client, anon_client, tenant):
 
 async def test_the_settings_page_resets_an_employee(client, tenant, other_tenant):
     await login(client, tenant)
-    bo_id, bo = await add_employee(tenant, "Bo Page")
+    bo_id, _ = await add_employee(tenant, "Bo Page")
     await _give_factors(tenant, bo_id)
     r = await client.get("/twofactor/settings")
     assert f'<option value="{bo_id}">Bo Page</option>' in r.text and 'id="reset-factors"' in r.text
-    r = await post_form(client, "/twofactor/settings/reset", {"employee_id": str(bo_id)}, token_from="/twofactor/settings")
+    r = await post_form(client, "/twofactor/settings/reset", {"employee_id": str(bo_id)},
+                        token_from="/twofactor/settings")
     assert r.status_code == 303, r.text
     assert await _count(TwoFactorApp, bo_id) == 0 and len(await _emails(tenant.id)) == 1
     r = await post_form(client, "/twofactor/settings/reset", {"employee_id": "x"}, token_from="/twofactor/settings")

@@ -10,7 +10,7 @@ import re
 from core.eventlog import EventLog
 from plugins.twofactor import services
 from plugins.twofactor.tables import TwoFactorChallenge
-from plugins.twofactor.tests.test_app import code_at, enrol
+from plugins.twofactor.tests.test_app import code_at
 from tests.pages.helpers import CSRF_RE, page_login, post_form
 from tests.support import login
 from tests.twofactor_kit import (
