@@ -107,6 +107,9 @@ class TwoFactorPages(PageController):
             if not app_code.isdigit() or len(app_code) != services.APP_DIGITS:
                 return await again(t.gettext(services.APP_FORMAT), 400, "app_code")
             entered, recovery, field, app = app_code, False, "app_code", True
+        elif challenge_id.startswith(services.STRONG_PREFIX):
+            # An app or a passkey is required and the person has no app: a recovery code only.
+            return await again(t.gettext(services.RECOVERY_FORMAT), 400, "recovery_code")
         elif not code.isdigit() or len(code) != services.CODE_DIGITS:
             return await again(t.gettext("Write the 6 digits of the code in the SMS."), 400)
         else:

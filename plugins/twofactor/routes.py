@@ -401,6 +401,22 @@ class TwoFactorController(Controller):
                 ChallengeOut(required=False, message="SMS signing is not switched on for this step."),
                 status_code=HTTP_200_OK,
             )
+        if myself and await services.strong_required(user.tenant_id, ctx.key, "employee", user.employee_id):
+            # An app or a passkey is required here: the app's code (or a recovery code), no SMS.
+            from core.contracts import SecondFactorRequest
+
+            decision = await services.decide_strong(
+                SecondFactorRequest(tenant_id=user.tenant_id, person_kind="employee", person_id=user.employee_id,
+                                    context=ctx.key, device_token=None, user_agent=""),
+                ctx, 0,
+            )
+            if (refusal := decision.refusal()) is not None:
+                raise refusal
+            return Response(
+                ChallengeOut(required=True, challenge_id=decision.challenge_id, masked_phone="",
+                             message=decision.message_text(translations_of(request))),
+                status_code=HTTP_202_ACCEPTED,
+            )
         started = await services.start_challenge(
             user.tenant_id,
             data.person_kind,

@@ -213,3 +213,26 @@ async def test_settings_page_saves_the_rules_and_shows_the_lockout(client, tenan
     assert r.status_code in (302, 303), r.text
     rules = await services.strong_rules(tenant.id)
     assert rules.admins is True
+
+
+async def test_signing_where_strong_is_required(admin_client, tenant, fake_people):
+    """Signing for oneself asks the app (no SMS); without an app it is refused; asking another
+    person by SMS is refused there (fail closed)."""
+    from core.contracts import PersonContact
+
+    fake_people.people[(tenant.id, "customer", 5)] = PersonContact(name="Dan Kund", mobile_phone=MOBILE)
+    await activate_sms(admin_client)
+    await switch(admin_client, "test_signing")
+    assert (await _strong(admin_client, contexts={"test_signing": True})).status_code == 200
+    mine = {"context": "test_signing", "person_kind": "employee", "person_id": tenant.admin_id}
+    r = await admin_client.post("/api/twofactor/sign", json=mine)
+    assert r.status_code == 409 and r.json()["code"] == "twofactor.strong_required", r.text
+    secret = await _app_for(tenant, tenant.admin_id)
+    r = await admin_client.post("/api/twofactor/sign", json=mine)
+    assert r.status_code == 202 and r.json()["challenge_id"].startswith(services.STRONG_APP_PREFIX), r.text
+    r = await _verify(admin_client, r.json()["challenge_id"], app_code=code_at(secret, 1))
+    assert r.status_code == 200 and r.json()["signature"]["name"] == "Admin Person"
+    theirs = {"context": "test_signing", "person_kind": "customer", "person_id": 5, "reason": "Avtal"}
+    r = await admin_client.post("/api/twofactor/sign", json=theirs)
+    assert r.status_code == 409 and r.json()["code"] == "twofactor.sms_not_allowed"
+    assert await sms_rows(tenant.id) == []
