@@ -77,7 +77,7 @@ class StrongRulesIn(msgspec.Struct, forbid_unknown_fields=True):
     an authenticator app or a passkey; ``admins`` whether every administrator must use one
     wherever a code is asked of them."""
 
-    contexts: dict[Key, bool] | None = None
+    contexts: Annotated[dict[Key, bool], msgspec.Meta(max_length=100)] | None = None
     admins: bool | None = None
     # Switch on even though some people (listed in the 409 answer) could not pass. Never
     # enough when every administrator would be locked out (twofactor.locks_out_admins).

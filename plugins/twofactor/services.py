@@ -19,7 +19,16 @@ Rules of the product (issue 7, M3-M8) and where they are enforced:
   conditional UPDATE, entered instead of an SMS code against the same counters;
 * switching on a context that asks employees for a code first says who could no longer
   get one (no usable phone, no recovery codes): refused when that is every
-  administrator, confirmed with the list otherwise (:func:`switch_contexts`).
+  administrator, confirmed with the list otherwise (:func:`switch_contexts`);
+* which factor (#21.3, :func:`decide_strong`): a person with an app is asked for it first
+  and may choose SMS instead, unless the context requires "app or passkey" or the person is
+  an administrator and the tenant requires it of administrators: then no SMS code is sent,
+  offered or accepted (:func:`refuse_sms_if_strong` guards every send and every SMS code),
+  a person without an app or passkey gets a recovery-code step (the last resort) or a coded
+  refusal, and switching such a rule on is checked like a context (:func:`save_strong_rules`).
+  Remembered devices skip the step whatever the factor;
+* an administrator's reset of a person's factors (:func:`reset_factors`) removes every
+  plugin's factors through ``remove_second_factors``, audited, and e-mails the person.
 """
 
 from __future__ import annotations
@@ -1293,6 +1302,8 @@ async def check_lockout(tenant_id: int, keys: Iterable[str], confirm: bool,
     (``confirm``) when it locks out anybody else. Returns who is locked out (confirmed).
     Fails closed: when the check itself fails, nothing is switched on."""
     try:
+        keys = list(keys)
+        rules = rules or await strong_rules(tenant_id)
         locked = await who_would_be_locked_out(tenant_id, keys, rules)
         admins = await Employee.count().where(
             (Employee.tenant_id == tenant_id) & Employee.deleted_at.is_null() & (Employee.role == "admin")
@@ -1303,7 +1314,8 @@ async def check_lockout(tenant_id: int, keys: Iterable[str], confirm: bool,
     if not locked:
         return []
     locked_admins = [p for p in locked if p.is_admin]
-    strong = rules is not None and (rules.admins or bool(rules.contexts))
+    # Which wording: a strong factor is required in one of these steps (of administrators, or of all).
+    strong = rules.admins or bool(set(keys) & rules.contexts)
     if admins and len(locked_admins) >= admins:
         raise LockoutRefusal(LOCKS_OUT_ADMINS_STRONG if strong else LOCKS_OUT_ADMINS, locked_admins,
                              code="twofactor.locks_out_admins", confirmable=False)

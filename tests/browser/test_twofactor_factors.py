@@ -100,3 +100,46 @@ def test_my_devices_and_which_factor_settings(new_page: Any, shot: Any, tenant: 
         shot(phone, "device-forgotten-phone")
     finally:
         context.close()
+
+
+async def _portal_invited(tenant: Any) -> str:
+    import re
+
+    from core.tables import Outbox
+    from plugins.customers import services as customers
+    from plugins.customers.schemas import CustomerIn
+    from plugins.portal import services as portal
+
+    customer = await customers.create_customer(tenant.id, CustomerIn(
+        name="Karin Kund", kind="private", email="karin@example.se", mobile_phone="0701234567"))
+    await portal.invite(tenant.id, "customer", int(customer["id"]), None)
+    mails = await Outbox.select(Outbox.body).where(
+        (Outbox.tenant_id == tenant.id) & (Outbox.channel == "email")).order_by(Outbox.id)
+    text = "\n".join(m["body"] for m in mails)
+    return re.search(r"/portal/activate\?tenant=[^&\s]+&token=[A-Za-z0-9_\-]+", text).group(0)
+
+
+def test_portal_recovery_codes_on_a_phone(shot: Any, tenant: Any, browser: Any, server: str) -> None:
+    invite_link = run(_portal_invited(tenant))
+    context = browser.new_context(base_url=server, locale="sv-SE", viewport=PHONE)
+    context.set_default_timeout(15_000)
+    phone = context.new_page()
+    try:
+        phone.goto(invite_link)
+        phone.get_by_label("Nytt lösenord").fill("karins-losenord-1")
+        phone.get_by_label("Det nya lösenordet igen").fill("karins-losenord-1")
+        phone.get_by_role("button", name="Spara lösenordet").click()
+        phone.get_by_role("heading", name="Välkommen, Karin Kund").wait_for()
+        phone.goto("/portal/security")
+        phone.get_by_role("heading", name="Säkerhet").wait_for()
+        assert "Du har inga reservkoder ännu." in phone.locator("#remaining").inner_text()
+        shot(phone, "portal-security-phone")
+        phone.get_by_role("button", name="Skapa reservkoder").click()
+        phone.get_by_role("heading", name="Dina nya reservkoder").wait_for()
+        assert len(phone.locator("#new-codes code").all_inner_texts()) == 10
+        _fits(phone, "#new-codes")
+        shot(phone, "portal-codes-shown-once-phone")
+        phone.goto("/portal/security")
+        assert "Oanvända koder: 10 av 10" in phone.locator("#remaining").inner_text()
+    finally:
+        context.close()
