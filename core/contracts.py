@@ -403,6 +403,18 @@ class SecondFactorRequest:
 
 
 @dataclass
+class RecoveryCodes:
+    """A person's one-time recovery codes as the ``recovery_codes`` hook answers them:
+    how many are unused of the set, when the set was made (``None``: never), and, only in
+    the answer that made a new set, the new ``codes`` themselves, to be shown once."""
+
+    remaining: int
+    total: int
+    created_at: datetime | None = None
+    codes: list[str] = field(default_factory=list)
+
+
+@dataclass
 class SecondFactorDecision:
     """The answer of ``challenge_second_factor``; ``core.secondfactor`` explains the steps.
 

@@ -43,6 +43,7 @@ if TYPE_CHECKING:
         PersonKind,
         RecordSpec,
         RecordType,
+        RecoveryCodes,
         RetentionRule,
         ScheduledJob,
         SearchSource,
@@ -241,6 +242,31 @@ def second_factors_of(
     Every answer is awaited and joined (``core.secondfactor.second_factors_of``): a page
     lists what a person has, a rule checks that someone still has a way in. ``None`` or
     ``[]`` to pass (no factor of this plugin, or not this kind of person).
+    """
+
+
+@hookspec(firstresult=True)
+def recovery_codes(
+    tenant_id: int, person_kind: str, person_id: int, renew: bool
+) -> Awaitable[RecoveryCodes | None] | RecoveryCodes | None:
+    """A person's one-time recovery codes (the factor of last resort): how many are left,
+    and with ``renew`` a new set replacing the old one, whose codes are in this answer only
+    (shown once, never stored in clear, never logged).
+
+    A module giving people their own login (the customer portal) offers the codes on its
+    own pages without importing the two-factor plugin. The plugin keeping the codes answers
+    (``core.secondfactor.recovery_codes``); ``None`` to pass (not this kind of person).
+    """
+
+
+@hookspec
+def remove_second_factors(tenant_id: int, person_kind: str, person_id: int) -> Awaitable[int | None] | int | None:
+    """Remove every second factor of the person this plugin keeps (authenticator app,
+    passkeys, recovery codes, remembered devices): an administrator reset the person's
+    factors (#21.4). Answer how many things were removed; ``None`` or ``0`` for none.
+
+    Every answer is awaited (``core.secondfactor.remove_second_factors``), in the caller's
+    transaction: a provider that fails makes the whole reset fail, never half of it.
     """
 
 

@@ -14,7 +14,14 @@ params in the API, the page's language on a page) or shows ``decision.message_te
 
 from __future__ import annotations
 
-from core.contracts import PersonContact, PersonKind, PersonStanding, SecondFactorDecision, SecondFactorRequest
+from core.contracts import (
+    PersonContact,
+    PersonKind,
+    PersonStanding,
+    RecoveryCodes,
+    SecondFactorDecision,
+    SecondFactorRequest,
+)
 from core.plugins import await_me_maybe, get_host
 
 
@@ -47,6 +54,26 @@ async def second_factors_of(tenant_id: int, person_kind: str, person_id: int) ->
         names = await await_me_maybe(answer)
         found.update(str(n) for n in names or ())
     return sorted(found)
+
+
+async def recovery_codes(tenant_id: int, person_kind: str, person_id: int, renew: bool = False) -> RecoveryCodes | None:
+    """The person's recovery codes from the plugin keeping them (``recovery_codes``), a
+    new set with ``renew``; ``None`` when no plugin keeps codes for this kind of person."""
+    hooks = await get_host().for_tenant(tenant_id)
+    answer = await await_me_maybe(
+        hooks.recovery_codes(tenant_id=tenant_id, person_kind=person_kind, person_id=person_id, renew=renew)
+    )
+    return answer
+
+
+async def remove_second_factors(tenant_id: int, person_kind: str, person_id: int) -> int:
+    """Remove every second factor of the person from every plugin keeping one
+    (``remove_second_factors``, each answer awaited); how many things went."""
+    hooks = await get_host().for_tenant(tenant_id)
+    removed = 0
+    for answer in hooks.remove_second_factors(tenant_id=tenant_id, person_kind=person_kind, person_id=person_id):
+        removed += int(await await_me_maybe(answer) or 0)
+    return removed
 
 
 async def describe_person(tenant_id: int, person_kind: str, person_id: int) -> PersonContact | None:

@@ -20,6 +20,7 @@ from core.auth import AuthError
 from core.db import atomic
 from core.errors import GallraError, Invalid
 from core.errors import mark as _
+from core.eventlog import log_event
 from core.pages import (
     PageController,
     language_of,
@@ -33,6 +34,7 @@ from core.pages import (
 )
 from core.pages.forms import error_of
 from core.pages.routes import second_factor_context
+from core.secondfactor import recovery_codes
 from core.security import new_token
 from core.web import client_ip, private_cookie
 from plugins.portal import services as portal
@@ -177,6 +179,37 @@ class PortalPages(PageController):
                 who.tenant_id, "customers", "customer", who.customer_id, "conversation", body, None, who.name
             )
         return redirect("/portal#messages", t.gettext("Your message is sent."))
+
+    # --- security: recovery codes (#21.4) ---------------------------------------------------
+
+    @page_get("/security", opt=PUBLIC)
+    async def security_page(self, request: Request[Any, Any, Any]) -> Response[Any]:
+        who = await _portal_user(request)
+        if who is None:
+            return redirect("/portal/login")
+        state = await recovery_codes(who.tenant_id, who.person_kind, who.person_id)
+        return await _page(request, "portal/security.html", {"state": state, "codes": None}, 200, who)
+
+    @page_post("/security/recovery-codes", opt=PUBLIC)
+    async def new_recovery_codes(self, request: Request[Any, Any, Any]) -> Response[Any]:
+        """A new set of recovery codes, shown once on this answer (only their hashes are
+        kept, by the plugin keeping them); the old set stops working. Audited."""
+        await read_form(request)
+        who = await _portal_user(request)
+        if who is None:
+            return redirect("/portal/login")
+        state = await recovery_codes(who.tenant_id, who.person_kind, who.person_id, renew=True)
+        if state is None:
+            # No plugin keeps recovery codes here: say so, never pretend codes were made.
+            t = t_for(request, None)
+            return await _page(request, "portal/security.html",
+                               {"state": None, "codes": None,
+                                "errors": {"_form": t.gettext("Recovery codes are not available.")}}, 409, who)
+        await log_event(who.tenant_id, None, "portal.recovery_codes_generated", "portal", who.person_kind,
+                        who.person_id, ip=client_ip(request))
+        response = await _page(request, "portal/security.html", {"state": state, "codes": state.codes}, 200, who)
+        response.headers["Cache-Control"] = "no-store"
+        return response
 
     # --- approving quotes, extra costs and payment plans ----------------------------------
 

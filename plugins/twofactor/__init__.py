@@ -99,6 +99,28 @@ def second_factors_of(tenant_id: int, person_kind: str, person_id: int) -> Await
 
 
 @hookimpl
+def recovery_codes(tenant_id: int, person_kind: str, person_id: int, renew: bool) -> Awaitable[Any] | None:
+    """A person's recovery codes (any kind of person, e.g. the customer portal's), a new
+    set with ``renew``, shown once by the caller."""
+    from plugins.twofactor.services import KINDS, recovery_codes_answer
+
+    if person_kind not in KINDS:
+        return None
+    return recovery_codes_answer(tenant_id, person_kind, person_id, renew)
+
+
+@hookimpl
+def remove_second_factors(tenant_id: int, person_kind: str, person_id: int) -> Awaitable[int] | None:
+    """An administrator's reset: the person's app, recovery codes, remembered devices and
+    wrong-code counts go."""
+    from plugins.twofactor.services import KINDS, remove_own_factors
+
+    if person_kind not in KINDS:
+        return None
+    return remove_own_factors(tenant_id, person_kind, person_id)
+
+
+@hookimpl
 def password_changed(tenant_id: int, person_kind: str, person_id: int) -> Awaitable[None] | None:
     """M8: a new password (or phone number) ends every trusted device of the person."""
     from plugins.twofactor.services import KINDS, forget_devices

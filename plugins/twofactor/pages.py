@@ -107,6 +107,9 @@ class TwoFactorPages(PageController):
             if not app_code.isdigit() or len(app_code) != services.APP_DIGITS:
                 return await again(t.gettext(services.APP_FORMAT), 400, "app_code")
             entered, recovery, field, app = app_code, False, "app_code", True
+        elif challenge_id.startswith(services.STRONG_PREFIX):
+            # An app or a passkey is required and the person has no app: a recovery code only.
+            return await again(t.gettext(services.RECOVERY_FORMAT), 400, "recovery_code")
         elif not code.isdigit() or len(code) != services.CODE_DIGITS:
             return await again(t.gettext("Write the 6 digits of the code in the SMS."), 400)
         else:
@@ -162,13 +165,21 @@ class TwoFactorSettingsPages(PageController):
 
     async def _page(self, request: Request[Any, Any, Any], user: Any, errors: dict[str, str] | None = None,
                     values: dict[str, Any] | None = None, status: int = 200,
-                    lockout: LockoutRefusal | None = None, wanted: set[str] | None = None) -> Response[Any]:
+                    lockout: LockoutRefusal | None = None, wanted: set[str] | None = None,
+                    strong_lockout: LockoutRefusal | None = None,
+                    strong_wanted: tuple[set[str], bool] | None = None) -> Response[Any]:
         from core.pages import language_of
+        from core.tables import Employee
 
         lang = language_of(request, user)
         cfg = await services.sms_settings(user.tenant_id)
         states = await services.context_states(user.tenant_id)
         contexts = sorted(await services.visible_contexts(user.tenant_id), key=lambda c: (c.order, c.key))
+        rules = await services.strong_rules(user.tenant_id)
+        strong_keys, admins_strong = strong_wanted if strong_wanted is not None else (rules.contexts, rules.admins)
+        employees = await Employee.select(Employee.id, Employee.name).where(
+            (Employee.tenant_id == user.tenant_id) & Employee.deleted_at.is_null()
+        ).order_by(Employee.name)
         return await render(
             request, "twofactor/settings.html",
             {"cfg": cfg, "sent_today": await services.sent_today(user.tenant_id),
@@ -176,8 +187,12 @@ class TwoFactorSettingsPages(PageController):
              "providers": services.PROVIDERS,
              "reason": None if cfg.sms_active else (services.SMS_FIRST_SV if lang == "sv" else services.SMS_FIRST_EN),
              "contexts": [{"key": c.key, "label": c.label_sv if lang == "sv" else c.label_en,
-                           "enabled": (c.key in wanted) if wanted is not None else states.get(c.key, False)}
+                           "enabled": (c.key in wanted) if wanted is not None else states.get(c.key, False),
+                           "strong": c.key in strong_keys}
                           for c in contexts],
+             "admins_strong": admins_strong,
+             "strong_lockout": strong_lockout,
+             "employees": employees,
              "lockout": lockout,
              "my_recovery": await services.recovery_state(user.tenant_id, "employee", user.employee_id),
              "errors": errors or {},
@@ -233,7 +248,52 @@ class TwoFactorSettingsPages(PageController):
                 "even when no SMS code reaches you."))
         return redirect("/twofactor/settings", t.gettext("The settings are saved."))
 
+    @page_post("/strong")
+    async def save_strong(self, request: Request[Any, Any, Any]) -> Response[Any]:
+        """"Passkey or app required" per context, and for administrators (#21.3)."""
+        user = await page_admin(request)
+        form = await read_form_lists(request)
+        t = t_for(request, user)
+        wanted = set(form.get("strong", []))
+        admins = form.get("admins_strong", [""])[0] == "on"
+        confirm = form.get("confirm", [""])[0] == "yes"
+        current = await services.strong_rules(user.tenant_id)
+        changes = {
+            c.key: c.key in wanted
+            for c in await services.visible_contexts(user.tenant_id)
+            if (c.key in wanted) != (c.key in current.contexts)
+        }
+        try:
+            await services.save_strong_rules(user.tenant_id, changes, admins, confirm)
+        except LockoutRefusal as exc:
+            return await self._page(request, user, {"strong": exc.text(t)}, None, exc.status,
+                                    strong_lockout=exc, strong_wanted=(wanted, admins))
+        except TwoFactorRefusal as exc:
+            return await self._page(request, user, {"strong": exc.text(t)}, None, exc.status,
+                                    strong_wanted=(wanted, admins))
+        await log_event(user.tenant_id, user, "twofactor.strong_rules_changed", "twofactor", ip=client_ip(request))
+        return redirect("/twofactor/settings#strong-h", t.gettext("The settings are saved."))
 
+    @page_post("/reset")
+    async def reset_factors(self, request: Request[Any, Any, Any]) -> Response[Any]:
+        """An administrator resets an employee's second factors (#21.4), audited, and the
+        employee is told by e-mail."""
+        from litestar.exceptions import NotFoundException
+
+        user = await page_admin(request)
+        form = await read_form(request)
+        t = t_for(request, user)
+        raw_id = form.get("employee_id", "").strip()
+        if not raw_id.isdigit() or not 1 <= int(raw_id) <= 2_147_483_647:
+            return await self._page(request, user, {"employee_id": t.gettext("Choose a person.")}, None, 400)
+        try:
+            await services.reset_factors(user.tenant_id, user, "employee", int(raw_id), ip=client_ip(request))
+        except TwoFactorRefusal as exc:
+            if exc.status == 404:
+                raise NotFoundException(exc.text(t)) from exc
+            return await self._page(request, user, {"employee_id": exc.text(t)}, None, exc.status)
+        return redirect("/twofactor/settings#reset-h", t.gettext(
+            "The person's two-factor sign-in is reset, and they were told by e-mail."))
 
 
 MY_DEVICES = _("My devices")
@@ -265,8 +325,10 @@ class MyDevicesPages(PageController):
         app = await services.app_state(user.tenant_id, "employee", user.employee_id)
         if enrolment is None and app["status"] == "pending":
             enrolment = await services.pending_app_enrolment(user.tenant_id, "employee", user.employee_id)
+        recovery = await services.recovery_state(user.tenant_id, "employee", user.employee_id)
         response = await render(request, "twofactor/devices.html",
-                                {"devices": devices, "app": app, "enrolment": enrolment, "errors": errors or {}},
+                                {"devices": devices, "app": app, "enrolment": enrolment, "recovery": recovery,
+                                 "errors": errors or {}},
                                 status_code=status, user=user)
         if enrolment is not None:
             response.headers["Cache-Control"] = "no-store"

@@ -33,6 +33,7 @@ from plugins.twofactor.schemas import (
     ContextOut,
     ContextsOut,
     DeviceOut,
+    FactorsResetOut,
     PersonStatusOut,
     RecoveryCodesOut,
     RecoveryStateOut,
@@ -42,6 +43,8 @@ from plugins.twofactor.schemas import (
     SettingsOut,
     SignatureOut,
     SignIn,
+    StrongRulesIn,
+    StrongRulesOut,
     VerifyIn,
     VerifyOut,
 )
@@ -164,6 +167,7 @@ class TwoFactorController(Controller):
         organization has turned on, with its choice."""
         cfg = await services.sms_settings(admin.tenant_id)
         states = await services.context_states(admin.tenant_id)
+        strong = (await services.strong_rules(admin.tenant_id)).contexts
         reason_sv, reason_en = _reason(cfg.sms_active)
         return ContextsOut(
             sms_active=cfg.sms_active,
@@ -171,7 +175,8 @@ class TwoFactorController(Controller):
             reason_en=reason_en,
             contexts=[
                 out_of(
-                    ContextOut, c, enabled=states.get(c.key, False), active=states.get(c.key, False) and cfg.sms_active
+                    ContextOut, c, enabled=states.get(c.key, False), active=states.get(c.key, False) and cfg.sms_active,
+                    strong_required=c.key in strong,
                 )
                 for c in await services.visible_contexts(admin.tenant_id)
             ],
@@ -192,7 +197,30 @@ class TwoFactorController(Controller):
         return out_of(
             ContextOut, ctx, enabled=data.enabled, active=data.enabled and cfg.sms_active,
             recovery_codes_remaining=remaining,
+            strong_required=ctx.key in (await services.strong_rules(admin.tenant_id)).contexts,
         )
+
+    # --- which factor (#21.3) ------------------------------------------------------------
+
+    @get("/strong")
+    async def get_strong(self, admin: AuthUser) -> StrongRulesOut:
+        """Where an authenticator app or a passkey is required (never SMS), and whether
+        every administrator must use one."""
+        rules = await services.strong_rules(admin.tenant_id)
+        return StrongRulesOut(contexts=sorted(rules.contexts), admins=rules.admins)
+
+    @put("/strong")
+    async def put_strong(self, request: Request[Any, Any, Any], admin: AuthUser,
+                         data: JSONBody[StrongRulesIn]) -> StrongRulesOut:
+        """Require an app or a passkey in contexts, and/or of every administrator. Switching
+        a rule on is refused (409 ``twofactor.locks_out_admins``, with ``locked_out``) when
+        no administrator could then log in (no app, no passkey, no recovery codes), and
+        needs ``confirm: true`` (409 ``twofactor.confirm_lockout``) when anybody else could
+        not. 404 for an unknown context."""
+        rules = await services.save_strong_rules(admin.tenant_id, data.contexts, data.admins, data.confirm)
+        await log_event(admin.tenant_id, admin, "twofactor.strong_rules_changed", "twofactor",
+                        ip=client_ip(request))
+        return StrongRulesOut(contexts=sorted(rules.contexts), admins=rules.admins)
 
     # --- people (M6), for administrators ----------------------------------------------
 
@@ -209,6 +237,16 @@ class TwoFactorController(Controller):
         await services.person_status(admin.tenant_id, kind, person_id)  # 404 for strangers
         await services.unlock(admin.tenant_id, kind, person_id)
         return PersonStatusOut(**await services.person_status(admin.tenant_id, kind, person_id))
+
+    @post("/people/{kind:str}/{person_id:int}/reset-factors", status_code=HTTP_200_OK)
+    async def reset_factors(
+        self, request: Request[Any, Any, Any], admin: AuthUser, kind: KindPath, person_id: Id
+    ) -> FactorsResetOut:
+        """Remove every second factor of the person (authenticator app, passkeys, recovery
+        codes, remembered devices): recorded in the event log, and the person is told by
+        e-mail. 404 for a person who is not this organization's."""
+        removed = await services.reset_factors(admin.tenant_id, admin, kind, person_id, ip=client_ip(request))
+        return FactorsResetOut(removed=removed)
 
     @get("/people/{kind:str}/{person_id:int}/devices")
     async def person_devices(self, admin: AuthUser, kind: KindPath, person_id: Id) -> list[DeviceOut]:
@@ -362,6 +400,22 @@ class TwoFactorController(Controller):
             return Response(
                 ChallengeOut(required=False, message="SMS signing is not switched on for this step."),
                 status_code=HTTP_200_OK,
+            )
+        if myself and await services.strong_required(user.tenant_id, ctx.key, "employee", user.employee_id):
+            # An app or a passkey is required here: the app's code (or a recovery code), no SMS.
+            from core.contracts import SecondFactorRequest
+
+            decision = await services.decide_strong(
+                SecondFactorRequest(tenant_id=user.tenant_id, person_kind="employee", person_id=user.employee_id,
+                                    context=ctx.key, device_token=None, user_agent=""),
+                ctx, 0,
+            )
+            if (refusal := decision.refusal()) is not None:
+                raise refusal
+            return Response(
+                ChallengeOut(required=True, challenge_id=decision.challenge_id, masked_phone="",
+                             message=decision.message_text(translations_of(request))),
+                status_code=HTTP_202_ACCEPTED,
             )
         started = await services.start_challenge(
             user.tenant_id,

@@ -53,6 +53,8 @@ class ContextOut(msgspec.Struct):
     # After switching a context on: the administrator's own unused recovery codes (0: make
     # some at POST /api/twofactor/recovery-codes to get in without SMS).
     recovery_codes_remaining: int | None = None
+    # "Passkey or app required" (#21.3): no SMS code is sent or accepted in this context.
+    strong_required: bool = False
 
 
 class ContextsOut(msgspec.Struct):
@@ -68,6 +70,32 @@ class ContextIn(msgspec.Struct, forbid_unknown_fields=True):
     # twofactor.confirm_lockout) could not get a code. Never enough when every
     # administrator would be locked out (twofactor.locks_out_admins).
     confirm: bool = False
+
+
+class StrongRulesIn(msgspec.Struct, forbid_unknown_fields=True):
+    """Only what is given changes: ``contexts`` maps a context key to whether it requires
+    an authenticator app or a passkey; ``admins`` whether every administrator must use one
+    wherever a code is asked of them."""
+
+    contexts: Annotated[dict[Key, bool], msgspec.Meta(max_length=100)] | None = None
+    admins: bool | None = None
+    # Switch on even though some people (listed in the 409 answer) could not pass. Never
+    # enough when every administrator would be locked out (twofactor.locks_out_admins).
+    confirm: bool = False
+
+
+class StrongRulesOut(msgspec.Struct):
+    # The keys of the contexts that require an authenticator app or a passkey (SMS is
+    # neither sent nor accepted there; recovery codes stay a last resort).
+    contexts: list[str]
+    admins: bool
+
+
+class FactorsResetOut(msgspec.Struct):
+    # How many factors went (app, passkeys, recovery codes, remembered devices).
+    removed: int
+    # The person was told by e-mail (queued in the outbox).
+    notified: bool = True
 
 
 class RecoveryStateOut(msgspec.Struct):

@@ -19,7 +19,16 @@ Rules of the product (issue 7, M3-M8) and where they are enforced:
   conditional UPDATE, entered instead of an SMS code against the same counters;
 * switching on a context that asks employees for a code first says who could no longer
   get one (no usable phone, no recovery codes): refused when that is every
-  administrator, confirmed with the list otherwise (:func:`switch_contexts`).
+  administrator, confirmed with the list otherwise (:func:`switch_contexts`);
+* which factor (#21.3, :func:`decide_strong`): a person with an app is asked for it first
+  and may choose SMS instead, unless the context requires "app or passkey" or the person is
+  an administrator and the tenant requires it of administrators: then no SMS code is sent,
+  offered or accepted (:func:`refuse_sms_if_strong` guards every send and every SMS code),
+  a person without an app or passkey gets a recovery-code step (the last resort) or a coded
+  refusal, and switching such a rule on is checked like a context (:func:`save_strong_rules`).
+  Remembered devices skip the step whatever the factor;
+* an administrator's reset of a person's factors (:func:`reset_factors`) removes every
+  plugin's factors through ``remove_second_factors``, audited, and e-mails the person.
 """
 
 from __future__ import annotations
@@ -647,6 +656,7 @@ async def start_challenge(
     employee starting the step for someone else (their wrong codes count against them)."""
     check_kind(kind)
     requested_by = requester_of(kind, person_id, requested_by)
+    await refuse_sms_if_strong(tenant_id, ctx.key, kind, person_id)
     cfg = await sms_settings(tenant_id)
     _, phone = await _phone_of(tenant_id, kind, person_id)
     masked = mask_phone(phone)
@@ -733,6 +743,7 @@ async def resend(tenant_id: int | None, challenge_id: str) -> Started:
             409,
             code="twofactor.context_off",
         )
+    await refuse_sms_if_strong(tid, ctx.key, kind, person_id)
     cfg = await sms_settings(tid)
     _, phone = await _phone_of(tid, kind, person_id)
     masked = mask_phone(phone)
@@ -814,6 +825,10 @@ async def verify_code(
     problem = _ended(row, now)
     if problem is not None:
         raise problem
+    if not recovery and not app:
+        # An SMS code is not accepted where a strong factor is required (also one sent
+        # before the rule was switched on).
+        await refuse_sms_if_strong(tid, row["context"], kind, person_id)
     # Whose allowance a wrong code spends: the person's own, or, for a step someone else
     # started, that requester's (so nobody can lock another person out by asking them).
     requester = int(row["requested_by"] or 0)
@@ -1014,6 +1029,9 @@ async def decide(request: SecondFactorRequest) -> SecondFactorDecision | None:
     ):
         return SecondFactorDecision(required=False, message=DEVICE_REMEMBERED)
     requested_by = requester_of(request.person_kind, request.person_id, getattr(request, "requested_by", 0) or 0)
+    if await strong_required(request.tenant_id, ctx.key, request.person_kind, request.person_id):
+        # Remembered devices (above) work the same whatever the factor; SMS never here.
+        return await decide_strong(request, ctx, requested_by)
     if not requested_by and await has_active_app(request.tenant_id, request.person_kind, request.person_id):
         # The app's code first; the page offers an SMS code instead (resend).
         started = await start_app_challenge(
@@ -1242,10 +1260,15 @@ def employee_contexts() -> tuple[str, ...]:
     return (EMPLOYEE_LOGIN, EMPLOYEE_RESET)
 
 
-async def who_would_be_locked_out(tenant_id: int, keys: Iterable[str]) -> list[LockedOut]:
-    """The employees who could not pass the contexts ``keys`` (those asking employees)."""
-    if not set(keys) & set(employee_contexts()):
+async def who_would_be_locked_out(tenant_id: int, keys: Iterable[str],
+                                  rules: StrongRules | None = None) -> list[LockedOut]:
+    """The employees who could not pass the contexts ``keys`` (those asking employees):
+    where a strong factor is required of them (``rules``, else the tenant's), no app, no
+    passkey and no recovery code; elsewhere no usable phone, no app and no recovery code."""
+    keys = set(keys) & set(employee_contexts())
+    if not keys:
         return []
+    rules = rules or await strong_rules(tenant_id)
     rows = await Employee.select(
         Employee.id, Employee.name, Employee.role, Employee.mobile_phone, Employee.private_phone, Employee.work_phone
     ).where((Employee.tenant_id == tenant_id) & Employee.deleted_at.is_null()).order_by(Employee.name)
@@ -1259,19 +1282,29 @@ async def who_would_be_locked_out(tenant_id: int, keys: Iterable[str]) -> list[L
     }
     locked: list[LockedOut] = []
     for row in rows:
-        contact = PersonContact(name=row["name"], mobile_phone=row["mobile_phone"],
-                                private_phone=row["private_phone"], work_phone=row["work_phone"])
-        if choose_phone(contact) is None and int(row["id"]) not in with_codes:
-            locked.append(LockedOut(int(row["id"]), row["name"], row["role"] == "admin"))
+        employee_id, is_admin = int(row["id"]), row["role"] == "admin"
+        if employee_id in with_codes:
+            continue
+        if any(rules.required(k, is_admin) for k in keys):
+            way_in = bool(strong_factors(await all_factors_of(tenant_id, "employee", employee_id)))
+        else:
+            contact = PersonContact(name=row["name"], mobile_phone=row["mobile_phone"],
+                                    private_phone=row["private_phone"], work_phone=row["work_phone"])
+            way_in = choose_phone(contact) is not None or await has_active_app(tenant_id, "employee", employee_id)
+        if not way_in:
+            locked.append(LockedOut(employee_id, row["name"], is_admin))
     return locked
 
 
-async def check_lockout(tenant_id: int, keys: Iterable[str], confirm: bool) -> list[LockedOut]:
+async def check_lockout(tenant_id: int, keys: Iterable[str], confirm: bool,
+                        rules: StrongRules | None = None) -> list[LockedOut]:
     """Refuse switching on ``keys`` when it locks out every administrator; ask to confirm
     (``confirm``) when it locks out anybody else. Returns who is locked out (confirmed).
     Fails closed: when the check itself fails, nothing is switched on."""
     try:
-        locked = await who_would_be_locked_out(tenant_id, keys)
+        keys = list(keys)
+        rules = rules or await strong_rules(tenant_id)
+        locked = await who_would_be_locked_out(tenant_id, keys, rules)
         admins = await Employee.count().where(
             (Employee.tenant_id == tenant_id) & Employee.deleted_at.is_null() & (Employee.role == "admin")
         )
@@ -1281,10 +1314,14 @@ async def check_lockout(tenant_id: int, keys: Iterable[str], confirm: bool) -> l
     if not locked:
         return []
     locked_admins = [p for p in locked if p.is_admin]
+    # Which wording: a strong factor is required in one of these steps (of administrators, or of all).
+    strong = rules.admins or bool(set(keys) & rules.contexts)
     if admins and len(locked_admins) >= admins:
-        raise LockoutRefusal(LOCKS_OUT_ADMINS, locked_admins, code="twofactor.locks_out_admins", confirmable=False)
+        raise LockoutRefusal(LOCKS_OUT_ADMINS_STRONG if strong else LOCKS_OUT_ADMINS, locked_admins,
+                             code="twofactor.locks_out_admins", confirmable=False)
     if not confirm:
-        raise LockoutRefusal(CONFIRM_LOCKOUT, locked, code="twofactor.confirm_lockout", confirmable=True)
+        raise LockoutRefusal(CONFIRM_LOCKOUT_STRONG if strong else CONFIRM_LOCKOUT, locked,
+                             code="twofactor.confirm_lockout", confirmable=True)
     return locked
 
 
@@ -1753,3 +1790,281 @@ async def factors_of(tenant_id: int, kind: str, person_id: int) -> list[str]:
     if await recovery_remaining(tenant_id, kind, person_id):
         found.append("recovery")
     return found
+
+
+# --- which factor (#21.3): "passkey or app required" -------------------------------------
+
+# Factors that do not make a step "strong": an SMS code (the phone number may be another
+# person's, the SMS intercepted), and recovery codes, the factor of last resort (accepted
+# where a strong factor is required, but having them is not having a strong factor).
+WEAK_FACTORS = frozenset({"sms", "recovery"})
+# A challenge asking for the app's code where SMS is not allowed: "app-" (the app) first,
+# and nothing offers an SMS code instead.
+STRONG_APP_PREFIX = APP_CHALLENGE_PREFIX + "strong-"
+# A challenge where SMS is not allowed and the person has no app: a recovery code (last
+# resort) completes it, or a passkey through the passkey plugin.
+STRONG_PREFIX = "strong-"
+
+STRONG_REQUIRED = _(
+    "This step requires an authenticator app or a passkey, and you have neither. Set one up "
+    "under My devices, or ask an administrator for help."
+)
+STRONG_LAST_RESORT = _(
+    "This step requires an authenticator app or a passkey, and you have neither. Enter one of "
+    "your recovery codes, then set up an app under My devices."
+)
+SMS_NOT_ALLOWED = _(
+    "An SMS code is not accepted for this step: it requires an authenticator app or a passkey."
+)
+STRONG_SELF_ONLY = _(
+    "This step requires an authenticator app or a passkey, so only the person can start it themselves."
+)
+STRONG_ASKED = _("Confirm with your passkey, or enter one of your recovery codes.")
+LOCKS_OUT_ADMINS_STRONG = _(
+    "This would lock out every administrator: none of them has an authenticator app, a passkey "
+    "or recovery codes (%(names)s). Set up an app under My devices or make recovery codes "
+    "first. Nothing was changed."
+)
+CONFIRM_LOCKOUT_STRONG = _(
+    "These people have no authenticator app, no passkey and no recovery codes, so they could "
+    "not pass this step: %(names)s. Confirm to switch on anyway."
+)
+
+
+def strong_factors(factors: Iterable[str]) -> list[str]:
+    """The factors of ``factors`` that count as strong (an app, a passkey, a third party's
+    token): everything but SMS and recovery codes."""
+    return sorted(f for f in factors if f not in WEAK_FACTORS)
+
+
+@dataclass
+class StrongRules:
+    """A tenant's rules: the contexts that require a strong factor, and whether every
+    administrator must use one."""
+
+    contexts: set[str]
+    admins: bool
+
+    def required(self, context: str, is_admin: bool) -> bool:
+        return context in self.contexts or (self.admins and is_admin)
+
+
+async def strong_rules(tenant_id: int) -> StrongRules:
+    rows = await TwoFactorContextSetting.select(TwoFactorContextSetting.key).where(
+        (TwoFactorContextSetting.tenant_id == tenant_id) & (TwoFactorContextSetting.strong_required == True)  # noqa: E712
+    )
+    cfg = await TwoFactorSettings.select(TwoFactorSettings.admins_strong).where(
+        TwoFactorSettings.tenant_id == tenant_id
+    ).first()
+    return StrongRules({r["key"] for r in rows}, bool(cfg and cfg["admins_strong"]))
+
+
+async def _is_admin(tenant_id: int, kind: str, person_id: int) -> bool:
+    if kind != "employee":
+        return False
+    return bool(await Employee.exists().where(
+        (Employee.tenant_id == tenant_id) & (Employee.id == person_id) & (Employee.role == "admin")
+        & Employee.deleted_at.is_null()
+    ))
+
+
+async def strong_required(tenant_id: int, context: str, kind: str, person_id: int) -> bool:
+    """Whether this person must use a strong factor in this context (the context's rule,
+    or the rule for administrators)."""
+    rules = await strong_rules(tenant_id)
+    if context in rules.contexts:
+        return True
+    return rules.admins and await _is_admin(tenant_id, kind, person_id)
+
+
+async def all_factors_of(tenant_id: int, kind: str, person_id: int) -> list[str]:
+    """Every factor the person has, from every plugin (``second_factors_of``): passkeys
+    come from the passkey plugin."""
+    from core.secondfactor import second_factors_of
+
+    return await second_factors_of(tenant_id, kind, person_id)
+
+
+async def start_strong_challenge(tenant_id: int, kind: str, person_id: int, ctx: TwoFactorContext,
+                                 subject: str, prefix: str) -> Started:
+    """A code request where SMS is not allowed: no SMS is sent, none can be asked for, and
+    no SMS code can match (``code_hmac`` is empty)."""
+    challenge_id = prefix + new_token(32)
+    now = utcnow()
+    ttl = APP_TTL if prefix == STRONG_APP_PREFIX else RECOVERY_TTL
+    await TwoFactorChallenge.insert(
+        TwoFactorChallenge(
+            tenant_id=tenant_id,
+            id_hash=token_hash(challenge_id),
+            context=ctx.key,
+            purpose=ctx.purpose,
+            code_hmac="",
+            phone_masked="",
+            status="pending",
+            attempts=0,
+            created_at=now,
+            sent_at=now,
+            expires_at=now + ttl,
+            subject_hash=subject_digest(subject),
+            **person_values(kind, person_id),
+        )
+    )
+    return Started(challenge_id, "", now + ttl)
+
+
+async def decide_strong(request: SecondFactorRequest, ctx: TwoFactorContext, requested_by: int) -> SecondFactorDecision:
+    """A step that requires a strong factor: the app's code (no SMS offered), else a passkey
+    or a recovery code (last resort), else a refusal saying what to set up. Never SMS."""
+    tid, kind, pid = request.tenant_id, request.person_kind, request.person_id
+    if requested_by:
+        return SecondFactorDecision.refused(TwoFactorRefusal(STRONG_SELF_ONLY, 409, code="twofactor.strong_self_only"))
+    factors = await all_factors_of(tid, kind, pid)
+    if "app" in factors:
+        started = await start_strong_challenge(tid, kind, pid, ctx, request.subject, STRONG_APP_PREFIX)
+        return SecondFactorDecision(required=True, challenge_id=started.challenge_id, masked_phone="",
+                                    message=APP_CODE_ASKED)
+    if strong_factors(factors) or "recovery" in factors:
+        started = await start_strong_challenge(tid, kind, pid, ctx, request.subject, STRONG_PREFIX)
+        message = STRONG_ASKED if strong_factors(factors) else STRONG_LAST_RESORT
+        return SecondFactorDecision(required=True, challenge_id=started.challenge_id, masked_phone="",
+                                    message=message)
+    return SecondFactorDecision.refused(TwoFactorRefusal(STRONG_REQUIRED, 409, code="twofactor.strong_required"))
+
+
+async def refuse_sms_if_strong(tenant_id: int, context: str, kind: str, person_id: int) -> None:
+    """Fail closed: no SMS code is sent or accepted where a strong factor is required."""
+    if await strong_required(tenant_id, context, kind, person_id):
+        raise TwoFactorRefusal(SMS_NOT_ALLOWED, 409, code="twofactor.sms_not_allowed")
+
+
+async def _people_without_strong(tenant_id: int, admins_only: bool) -> list[LockedOut]:
+    """Employees (or only administrators) with no strong factor and no recovery code."""
+    query = Employee.select(Employee.id, Employee.name, Employee.role).where(
+        (Employee.tenant_id == tenant_id) & Employee.deleted_at.is_null()
+    )
+    if admins_only:
+        query = query.where(Employee.role == "admin")
+    found: list[LockedOut] = []
+    for row in await query.order_by(Employee.name):
+        factors = await all_factors_of(tenant_id, "employee", int(row["id"]))
+        if not strong_factors(factors) and "recovery" not in factors:
+            found.append(LockedOut(int(row["id"]), row["name"], row["role"] == "admin"))
+    return found
+
+
+async def save_strong_rules(tenant_id: int, contexts: dict[str, bool] | None = None, admins: bool | None = None,
+                            confirm: bool = False) -> StrongRules:
+    """Set "passkey or app required" for contexts and/or for administrators, as an
+    administrator does (page and API). A rule being switched on first says who could no
+    longer pass a step that asks employees on their way in (login, password reset) that is
+    on: refused when that is every administrator, confirmed with the list otherwise."""
+    contexts = contexts or {}
+    for key in contexts:
+        await find_context(tenant_id, key)  # 404 for an unknown context, before anything
+    current = await strong_rules(tenant_id)
+    new = StrongRules(
+        {k for k in current.contexts if contexts.get(k, True)} | {k for k, on in contexts.items() if on},
+        current.admins if admins is None else admins,
+    )
+    states = await context_states(tenant_id)
+    entry = [k for k in employee_contexts() if states.get(k)]
+    tightened = (new.admins and not current.admins) or bool((new.contexts - current.contexts) & set(entry))
+    async with atomic():
+        if tightened:
+            await check_lockout(tenant_id, entry, confirm, rules=new)
+        for key, on in contexts.items():
+            done = await TwoFactorContextSetting.update({TwoFactorContextSetting.strong_required: on}).where(
+                (TwoFactorContextSetting.tenant_id == tenant_id) & (TwoFactorContextSetting.key == key)
+            ).returning(TwoFactorContextSetting.id)
+            if not done:
+                await TwoFactorContextSetting.insert(TwoFactorContextSetting(
+                    tenant_id=tenant_id, key=key, enabled=False, strong_required=on, changed_at=utcnow()))
+        if admins is not None:
+            done = await TwoFactorSettings.update({TwoFactorSettings.admins_strong: admins}).where(
+                TwoFactorSettings.tenant_id == tenant_id
+            ).returning(TwoFactorSettings.id)
+            if not done:
+                await TwoFactorSettings.insert(TwoFactorSettings(tenant_id=tenant_id, admins_strong=admins,
+                                                                 updated_at=utcnow()))
+    return new
+
+
+# --- an administrator resets another person's factors (#21.4) ----------------------------
+
+RESET_SUBJECT = "Din tvåfaktorsinloggning har återställts / Your two-factor sign-in was reset"
+RESET_BODY = (
+    "Hej {name},\n\n"
+    "en administratör hos {org} har återställt din tvåfaktorsinloggning: din autentiseringsapp, "
+    "dina passkeys, dina reservkoder och dina ihågkomna enheter är borttagna. Nästa gång "
+    "du loggar in ombeds du om en kod igen; lägg sedan upp en app eller passkey under "
+    "Mina enheter. Om du inte känner igen detta, kontakta din administratör genast.\n\n"
+    "Hello {name},\n\n"
+    "an administrator at {org} reset your two-factor sign-in: your authenticator app, your "
+    "passkeys, your recovery codes and your remembered devices were removed. Your next "
+    "login asks for a code again; then set up an app or a passkey under My devices. If you "
+    "do not recognise this, contact your administrator at once.\n"
+)
+NO_EMAIL = _("The person has no e-mail address, so they cannot be told of the reset. Add one first.")
+
+
+async def _email_of(tenant_id: int, kind: str, person_id: int) -> str | None:
+    if kind == "employee":
+        row = await Employee.select(Employee.email).where(
+            (Employee.tenant_id == tenant_id) & (Employee.id == person_id) & Employee.deleted_at.is_null()
+        ).first()
+        return (row["email"] or None) if row else None
+    from core.secondfactor import person_standing
+
+    standing = await person_standing(tenant_id, kind, person_id)
+    return (getattr(standing, "email", None) or None) if standing else None
+
+
+async def remove_own_factors(tenant_id: int, kind: str, person_id: int) -> int:
+    """This plugin's answer to ``remove_second_factors``: the app, recovery codes,
+    remembered devices and the wrong-code counts of the person."""
+    removed = 0
+    for table in (TwoFactorApp, TwoFactorRecoveryCode, TrustedDevice):
+        removed += len(await table.delete().where(person_where(table, tenant_id, kind, person_id)).returning(table.id))
+    await TwoFactorPerson.update({TwoFactorPerson.failed_count: 0, TwoFactorPerson.others_failed_count: 0}).where(
+        person_where(TwoFactorPerson, tenant_id, kind, person_id)
+    )
+    return removed
+
+
+async def reset_factors(tenant_id: int, admin: Any, kind: str, person_id: int, ip: str | None = None) -> int:
+    """An administrator removes every second factor of a person of the organization (the
+    app, passkeys, recovery codes, remembered devices): one transaction with the event-log
+    row and the e-mail telling the person (no code or secret in it). 404 for a person who
+    is not the organization's; 409 when the person has no e-mail address to be told at."""
+    from core.tables import Tenant
+
+    check_kind(kind)
+    person = await describe_person(tenant_id, kind, person_id)
+    if person is None:
+        raise TwoFactorRefusal(PERSON_NOT_FOUND, 404, code="twofactor.person_not_found")
+    email = await _email_of(tenant_id, kind, person_id)
+    if not email:
+        raise TwoFactorRefusal(NO_EMAIL, 409, code="twofactor.no_email")
+    org = await Tenant.select(Tenant.name).where(Tenant.id == tenant_id).first()
+    from core.secondfactor import remove_second_factors
+
+    async with atomic():
+        removed = await remove_second_factors(tenant_id, kind, person_id)
+        await log_event(tenant_id, admin, "twofactor.factors_reset", "twofactor", kind, person_id, ip=ip,
+                        detail=f"removed={removed}")
+        await queue_message(
+            "email", email,
+            RESET_BODY.format(name=person.name, org=(org or {}).get("name") or ""),
+            subject=RESET_SUBJECT, tenant_id=tenant_id,
+        )
+    return removed
+
+
+async def recovery_codes_answer(tenant_id: int, kind: str, person_id: int, renew: bool) -> Any:
+    """The ``recovery_codes`` answer: the state, or a new set (shown once) with ``renew``."""
+    from core.contracts import RecoveryCodes
+
+    codes = await generate_recovery_codes(tenant_id, kind, person_id) if renew else []
+    state = await recovery_state(tenant_id, kind, person_id)
+    return RecoveryCodes(remaining=state["remaining"], total=state["total"], created_at=state["created_at"],
+                         codes=codes)

@@ -24,6 +24,9 @@ class TwoFactorSettings(Table, tablename="twofactor_settings"):
     sender = Varchar(length=11, default="")
     daily_cap = Integer(default=500)
     updated_at = Timestamptz(null=True, default=None)
+    # Every administrator must use a strong factor (an authenticator app or a passkey,
+    # never SMS) wherever a code is asked of them (#21.3).
+    admins_strong = Boolean(default=False)
 
 
 class TwoFactorContextSetting(Table, tablename="twofactor_context"):
@@ -33,6 +36,9 @@ class TwoFactorContextSetting(Table, tablename="twofactor_context"):
     key = Varchar(length=63)
     enabled = Boolean(default=False)
     changed_at = Timestamptz(null=True, default=None)
+    # "Passkey or app required" (#21.3): SMS is neither sent nor accepted in this context;
+    # recovery codes stay a last resort.
+    strong_required = Boolean(default=False)
 
 
 class TwoFactorChallenge(Table, tablename="twofactor_challenge"):

@@ -35,7 +35,7 @@ def _phone_page(browser: Any, server: str) -> Any:
 
 def _try_switch_on(page: Any) -> None:
     page.goto("/twofactor/settings")
-    page.get_by_label(LOGIN_CONTEXT).check()
+    page.locator('form[action="/twofactor/settings/contexts"]').get_by_label(LOGIN_CONTEXT).check()
     page.locator('form[action="/twofactor/settings/contexts"] button[type="submit"]').click()
 
 

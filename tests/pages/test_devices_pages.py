@@ -73,3 +73,33 @@ async def test_own_devices_listed_and_forgotten(anon_client, tenant, other_tenan
 async def test_devices_page_needs_login(anon_client):
     r = await anon_client.get("/twofactor/devices", follow_redirects=False)
     assert r.status_code == 303 and r.headers["location"].startswith("/login")
+
+
+async def test_my_devices_lists_every_factor_in_its_own_section(anon_client, tenant):
+    """#21.5: remembered devices (with last use, each removable), the app (removable) and
+    the recovery codes left (made anew from there), each in a section of its own."""
+    import pyotp
+
+    from plugins.twofactor.tables import TwoFactorApp
+
+    this_token, _ = await services.create_device(tenant.id, "employee", tenant.admin_id, FIREFOX, utcnow())
+    anon_client.cookies.set("gallra_device", this_token)
+    await page_login(anon_client, tenant)
+    page = (await anon_client.get("/twofactor/devices")).text
+    for section in ('<section id="remembered"', '<section id="app"', '<section id="recovery"'):
+        assert section in page
+    assert page.index('id="remembered"') < page.index('id="app"') < page.index('id="recovery"')
+    assert "Ihågkomna enheter" in page and "Senast använd" in page
+    assert "Du har inga reservkoder ännu." in page and 'href="/twofactor/recovery"' in page
+    await services.generate_recovery_codes(tenant.id, "employee", tenant.admin_id)
+    enrolment = await services.start_app_enrolment(tenant.id, "employee", tenant.admin_id)
+    await services.confirm_app(tenant.id, "employee", tenant.admin_id, pyotp.TOTP(enrolment.secret).now())
+    page = (await anon_client.get("/twofactor/devices")).text
+    assert "Oanvända koder: 10 av 10" in page and "Skapa nya reservkoder" in page
+    assert 'id="app-remove"' in page
+    r = await post_form(anon_client, "/twofactor/devices/app/remove", {}, "/twofactor/devices")
+    assert r.status_code == 303
+    assert await TwoFactorApp.count().where(TwoFactorApp.employee_id == tenant.admin_id) == 0
+    mine = await _devices(tenant.id, tenant.admin_id)
+    r = await post_form(anon_client, f"/twofactor/devices/{mine[0]}/revoke", {}, "/twofactor/devices")
+    assert r.status_code == 303 and await _devices(tenant.id, tenant.admin_id) == []

@@ -76,6 +76,7 @@ async def test_hook_declare_two_factor_contexts(admin_client, tenant, register_p
         "enabled": False,
         "active": False,
         "recovery_codes_remaining": None,
+        "strong_required": False,
     }
     orders = [c["key"] for c in body["contexts"]]
     assert orders.index("employee_reset") < orders.index("contracts_sign")
