@@ -247,6 +247,7 @@ class PortalPages(PageController):
             action == "approve",
             form.get("challenge_id") or None,
             request.headers.get("user-agent", ""),
+            language_of(request, None),
         )
         if result.status == "second_factor_required":
             assert result.second_factor is not None

@@ -901,7 +901,8 @@ OTHER_ITEM = (
 
 
 async def decide_approval(
-    user: PortalUser, kind: str, item_id: int, approve: bool, challenge_id: str | None, user_agent: str
+    user: PortalUser, kind: str, item_id: int, approve: bool, challenge_id: str | None, user_agent: str,
+    language: str = "sv",
 ) -> approvals.PortalDecisionResult:
     """Approve or decline one item through the module that declared its kind
     (``core.approvals.decide``).
@@ -934,6 +935,7 @@ async def decide_approval(
             signer_email=user.email,
             challenge_id=challenge_id,
             user_agent=user_agent,
+            language="en" if language == "en" else "sv",
         )
     )
     decision = result.second_factor
