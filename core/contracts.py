@@ -400,6 +400,9 @@ class SecondFactorRequest:
     # person's in this tenant and context and not yet verified (the old code stops working),
     # once the wait between two codes to one person has passed.
     resend: bool = False
+    # What the code signs, named in the SMS (``core.approvals.code_sms``): kind, number and
+    # amount of the item. ``None``: the SMS names only the context.
+    item: SignedItem | None = None
 
 
 @dataclass
@@ -582,6 +585,9 @@ class RecordSpec:
     # to the parent record through this column, so the parent's rules clear its fields; person
     # search links a hit to the part itself (``link``).
     parent_column: str | None = None
+    # Shown read-only in the customer portal to the customer it names (``PortalView``:
+    # which columns, which rows); ``None``: the portal never shows it.
+    portal: PortalView | None = None
 
     def api_link(self, record_id: int) -> str:
         if self.link is not None:
@@ -708,6 +714,8 @@ class PortalDecisionRequest:
     # After the SMS code was verified: the challenge to use (once).
     challenge_id: str | None
     user_agent: str
+    # The language the person uses the portal in: the SMS code's text is in it.
+    language: str = "sv"
 
 
 @dataclass
@@ -723,3 +731,130 @@ class PortalDecisionResult:
     error: str | None = None
     status_code: int = 200
     extra: dict[str, str] = field(default_factory=dict)
+
+
+# -- what a portal person asks of the organization (docs/hooks.md, data_requests_of) ----------
+
+
+@dataclass(frozen=True)
+class PortalDataRequest:
+    """One of the portal person's own data-subject requests, as the portal shows it.
+
+    ``kind_text`` and ``status_text`` are English message ids ("Erasure (art. 17)",
+    "Verified") that the page translates; nothing here names anyone else."""
+
+    number: int
+    kind: str
+    status: str
+    kind_text: str
+    status_text: str
+    received_on: date
+    due_on: date
+    details: str = ""
+    answered: bool = False
+
+
+@dataclass(frozen=True)
+class DataRequestDesk:
+    """What the portal's "My personal data" page needs from the plugin keeping the
+    organization's data-subject requests: the kinds a person may ask for (``(kind, message
+    id)``, in the order to show) and the person's own requests, newest first."""
+
+    choices: tuple[tuple[str, str], ...]
+    requests: tuple[PortalDataRequest, ...] = ()
+
+
+@dataclass(frozen=True)
+class PortalDataAsk:
+    """A request a logged-in portal person makes (``ask_as_portal_person``). The person is
+    verified by the portal login (and its SMS step where the organization asks for one);
+    ``name``, ``email`` and ``phone`` are what the organization holds for them (the login's
+    e-mail, the person's phone), where the answer goes and by which the person's data is
+    found."""
+
+    person: PortalPerson
+    name: str
+    email: str
+    phone: str
+    kind: str
+    details: str
+    language: str
+
+
+# -- how a record shows in the customer portal (RecordSpec.portal; core.records.portal) -------
+
+
+@dataclass(frozen=True)
+class PortalColumn:
+    """A column of a record a customer may read in the portal. ``format`` is how the page
+    shows it ("text", "date", "datetime", "money", "money_minor" (whole öre), "choice"); a
+    "choice" column's ``values``
+    are ``(value, label_sv, label_en)``, and a value not listed is shown as it is."""
+
+    column: str
+    label_sv: str
+    label_en: str
+    format: Literal["text", "date", "datetime", "money", "money_minor", "choice"] = "text"
+    values: tuple[tuple[str, str, str], ...] = ()
+    in_list: bool = True
+
+    def value_label(self, value: Any, lang: str) -> Any:
+        for key, sv, en in self.values:
+            if key == value:
+                return en if lang == "en" else sv
+        return value
+
+
+@dataclass(frozen=True)
+class PortalPart:
+    """Rows of a part of a record shown on its portal page (a quote's lines): ``table``'s
+    rows whose ``parent_column`` is the record's id, ``columns`` of them, ordered by
+    ``order_by``."""
+
+    label_sv: str
+    label_en: str
+    table: type[Table]
+    parent_column: str
+    columns: tuple[PortalColumn, ...]
+    order_by: str = "id"
+
+
+@dataclass(frozen=True)
+class PortalView:
+    """A record the customer it names reads in the customer portal, read-only.
+
+    Only ``columns`` are ever read for the portal (no internal notes, no employee, no
+    other person); only the rows whose customer reference is the portal person's customer
+    and that name no contact person or this one, neither deleted nor anonymized, and that
+    match ``where`` (``(column, allowed values)``) and have every ``not_null`` column set (a
+    quote once it was sent)."""
+
+    columns: tuple[PortalColumn, ...]
+    where: tuple[tuple[str, tuple[Any, ...]], ...] = ()
+    not_null: tuple[str, ...] = ()  # columns that must be set (a quote's ``sent_at``)
+    parts: tuple[PortalPart, ...] = ()
+
+
+# -- what an SMS code signs (core.approvals.code_sms) --------------------------------------------
+
+
+@dataclass(frozen=True)
+class SignedItem:
+    """What a signing step's SMS code approves, named in the SMS so the person knows what
+    the code does: "Godkänn extrakostnad 2 500 kr för arbetsorder 1042: kod 123456".
+
+    ``what_*`` names the item ("extrakostnad", "offert") and ``number`` its number when it
+    has its own; ``of_*`` and ``of_number`` the record it belongs to ("arbetsorder", 1042);
+    ``amount`` what it costs. No free text: the SMS says what kind of item, which one and
+    how much, never its description. ``approve`` False: the code declines it. The text is
+    built once, by :func:`core.approvals.code_sms`, in ``language``."""
+
+    what_sv: str
+    what_en: str
+    amount: Decimal | None = None
+    number: int | None = None
+    of_sv: str = ""
+    of_en: str = ""
+    of_number: int | None = None
+    approve: bool = True
+    language: str = "sv"

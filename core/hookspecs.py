@@ -34,6 +34,7 @@ if TYPE_CHECKING:
         ApprovalKind,
         ContactChoice,
         CustomerChoice,
+        DataRequestDesk,
         ModuleInfo,
         NotPersonal,
         OutgoingMessage,
@@ -41,6 +42,9 @@ if TYPE_CHECKING:
         PartyFound,
         PersonalDataField,
         PersonKind,
+        PortalDataAsk,
+        PortalDataRequest,
+        PortalPerson,
         RecordSpec,
         RecordType,
         RecoveryCodes,
@@ -321,6 +325,31 @@ def gdpr_overview(tenant_id: int) -> Awaitable[OverviewPanel | None] | OverviewP
     """A panel for the tenant's GDPR overview page: open matters with deadlines (incidents,
     data-subject requests). Every answer is shown, ordered by title; ``None`` to pass.
     Asked of the plugins the tenant has enabled (``core.gdpr.overview.panels``)."""
+
+
+@hookspec(firstresult=True)
+def data_requests_of(
+    person: PortalPerson,
+) -> Awaitable[DataRequestDesk | None] | DataRequestDesk | None:
+    """The customer portal's "My personal data" page: what a portal person may ask for under
+    articles 15-21 and their own requests with their statuses (:class:`DataRequestDesk`).
+
+    The plugin keeping the organization's data-subject requests answers (one register
+    per organization, hence the first answer); the portal shows no such page when nobody
+    does. Asked only of the modules the tenant has enabled. Return ``None``
+    *synchronously* to pass.
+    """
+
+
+@hookspec(firstresult=True)
+def ask_as_portal_person(
+    ask: PortalDataAsk,
+) -> Awaitable[PortalDataRequest | None] | PortalDataRequest | None:
+    """Record a data-subject request a logged-in portal person makes (``ask.person``). The
+    portal login proved who they are, so the request is verified at once and tied to that
+    person; a ``kind`` not offered is refused with ``core.errors.Invalid("kind", ...)``.
+    Same answering rule as :func:`data_requests_of`.
+    """
 
 
 @hookspec(firstresult=True)

@@ -13,42 +13,20 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import phonenumbers
 from babel.dates import format_date as babel_date
 from babel.dates import format_time as babel_time
-from babel.numbers import format_currency, format_decimal
+from babel.numbers import format_decimal
 from jinja2 import Environment, pass_context
 from jinja2.runtime import Context
 
-LOCALES = {"sv": "sv_SE", "en": "en_GB"}
-CURRENCY = "SEK"
+from core.money import CURRENCY, LOCALES, format_money
+from core.money import _locale as _locale
+from core.money import to_decimal as _decimal
 
-
-def _locale(lang: str | None) -> str:
-    return LOCALES.get(lang or "sv", "sv_SE")
-
-
-def _decimal(value: Any) -> Decimal | None:
-    if value is None or value == "" or isinstance(value, bool):
-        return None
-    try:
-        number = Decimal(str(value).replace(" ", "").replace("\u00a0", ""))
-    except InvalidOperation:
-        return None
-    return number if number.is_finite() else None
-
-
-def format_money(value: Any, lang: str = "sv", currency: str = CURRENCY) -> str:
-    """An amount with two decimals and the currency: "20 925,00 kr" / "SEK 20,925.00"."""
-    number = _decimal(value)
-    if number is None:
-        return "" if value is None else str(value)
-    if lang == "en":
-        return f"{currency} {format_decimal(number, format='#,##0.00', locale=_locale(lang))}"
-    return str(format_currency(number, currency, locale=_locale(lang), currency_digits=True))
+__all__ = ["CURRENCY", "LOCALES", "format_money"]
 
 
 def format_number(value: Any, lang: str = "sv") -> str:

@@ -23,7 +23,17 @@ Decisions worth knowing:
 
 from __future__ import annotations
 
-from core.contracts import Category, Field, Place, RecordSpec, RetentionRule, Strategy, any_employee
+from core.contracts import (
+    Category,
+    Field,
+    Place,
+    PortalColumn,
+    PortalView,
+    RecordSpec,
+    RetentionRule,
+    Strategy,
+    any_employee,
+)
 from plugins.cases.tables import Case
 
 RULE_CASES = "cases"
@@ -80,6 +90,15 @@ CASE = RecordSpec(
         Place("Serviceärenden", "Service cases", (("kind", "service"),)),
     ),
     can_open=any_employee,
+    # The customer reads their cases in the portal: what the case is about and where it
+    # stands; never the end customer's details, who recorded it or the activity.
+    portal=PortalView(columns=(
+        PortalColumn("status", "Status", "Status", "choice",
+                     (("open", "Öppet", "Open"), ("closed", "Avslutat", "Closed"))),
+        PortalColumn("created_at", "Registrerat", "Recorded", "datetime"),
+        PortalColumn("closed_at", "Avslutat", "Closed", "datetime", in_list=False),
+        PortalColumn("description", "Beskrivning", "Description", in_list=False),
+    )),
 )
 
 # What the plugin declares (declare_records).

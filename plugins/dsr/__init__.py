@@ -50,3 +50,19 @@ def gdpr_overview(tenant_id: int) -> Any:
     from plugins.dsr.services import overview_panel
 
     return overview_panel(tenant_id)
+
+
+@hookimpl
+def data_requests_of(person: Any) -> Any:
+    """The portal's "My personal data" page: the kinds to ask for and the person's requests."""
+    from plugins.dsr.portal import desk
+
+    return desk(person)
+
+
+@hookimpl
+def ask_as_portal_person(ask: Any) -> Any:
+    """A logged-in portal person's request: verified at once, tied to the person."""
+    from plugins.dsr.portal import ask as record
+
+    return record(ask)

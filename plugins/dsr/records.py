@@ -50,6 +50,10 @@ REQUEST = RecordSpec(
         Field("extension_reason", "free_text", "empty", "Skäl för förlängning", "Reason for extension", rule=RULE),
         Field("assignee_id", "employee_ref", "zero", "Handläggare", "Assignee", search=False),
         Field("created_by", "employee_ref", "zero", "Registrerad av", "Recorded by", search=False),
+        Field("customer_id", "customer_ref", "zero", "Kund (i kundportalen)", "Customer (in the portal)",
+              search=False),
+        Field("contact_person_id", "contact_ref", "zero", "Kontaktperson (i kundportalen)",
+              "Contact person (in the portal)", search=False),
     ),
     not_personal=(
         (("kind", "status", "channel", "language"), "states and choices from fixed lists"),

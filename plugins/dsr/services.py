@@ -89,10 +89,12 @@ def _open(row: dict[str, Any]) -> None:
 
 
 async def create_request(
-    tenant_id: int, employee_id: int, data: RequestIn, *, channel: str = "staff"
+    tenant_id: int, employee_id: int, data: RequestIn, *, channel: str = "staff", party: tuple[int, int] = (0, 0)
 ) -> dict[str, Any]:
-    """Record a request; the deadline runs from the day it was received."""
+    """Record a request; the deadline runs from the day it was received. ``party``: the
+    customer and contact person of the portal person who asked (checked by the caller)."""
     values = _person({k: getattr(data, k) for k in RequestIn.__struct_fields__})
+    values |= {"customer_id": party[0], "contact_person_id": party[1]}
     received = values.pop("received_on") or today()
     if received > today():
         raise Invalid("received_on", RECEIVED_IN_FUTURE, code="dsr.received_in_future")

@@ -21,12 +21,18 @@ class DsrRequest(TenantTable, tablename="dsr_request"):
     number = Integer()
     kind = Varchar(length=16)  # access | portability | correction | erasure | restriction | objection
     status = Varchar(length=16, default="received", index=True)
-    channel = Varchar(length=8, default="staff")  # staff (recorded by an employee) | public (the page)
+    # staff (recorded by an employee) | public (the page) | portal (a logged-in portal person)
+    channel = Varchar(length=8, default="staff")
     details = Text(default="")  # what the person wrote
     requester_name = Varchar(length=200, default="")
     requester_email = Varchar(length=254, null=True, default=None)
     requester_phone = Varchar(length=32, null=True, default=None)
     language = Varchar(length=2, default="sv")  # the language the person is answered in
+    # The portal person who asked while logged in (channel "portal"): their customer, and the
+    # contact person (0 for a private customer). 0 for other requests, and once that customer
+    # or contact person is anonymized (declared references).
+    customer_id = Integer(default=0)
+    contact_person_id = Integer(default=0)
     assignee_id = Integer(default=0, index=True)
     created_by = Integer(default=0)
     received_on = Date()

@@ -18,7 +18,7 @@ from core import approvals
 from core.activity.service import add_activity, list_activity
 from core.auth import AuthError
 from core.db import atomic
-from core.errors import GallraError, Invalid
+from core.errors import GallraError, Invalid, NotFound
 from core.errors import mark as _
 from core.eventlog import log_event
 from core.pages import (
@@ -34,6 +34,7 @@ from core.pages import (
 )
 from core.pages.forms import error_of
 from core.pages.routes import second_factor_context
+from core.records import portal as records
 from core.secondfactor import recovery_codes
 from core.security import new_token
 from core.web import client_ip, private_cookie
@@ -54,6 +55,8 @@ Text = Annotated[str | None, QueryParameter(required=False, max_length=200)]
 Kind = Annotated[str, PathParameter(max_length=32)]
 ItemId = Annotated[int, PathParameter(ge=1, le=2_147_483_647)]
 CustomerId = Annotated[int, PathParameter(ge=1, le=2_147_483_647)]
+Slug = Annotated[str, PathParameter(min_length=1, max_length=63)]
+MAX_DETAILS = 5000
 
 
 
@@ -98,6 +101,19 @@ async def _portal_user(request: Request[Any, Any, Any]) -> portal.PortalUser | N
     return await portal.authenticate(request.cookies.get(PORTAL_COOKIE))
 
 
+async def _nav(request: Request[Any, Any, Any], who: portal.PortalUser) -> list[tuple[str, str]]:
+    """The portal's menu: conversations, approvals, the records the tenant shows its
+    customers (core.records.portal) and "My personal data" when a module keeps requests."""
+    t = t_for(request, None)
+    lang = language_of(request, None)
+    links = [("/portal", t.gettext("Conversations")), ("/portal/approvals", t.gettext("To approve"))]
+    links += [(f"/portal/records/{s.slug}", s.label(lang)) for s in await records.sections(who.tenant_id)]
+    if await portal.data_desk(who) is not None:
+        links.append(("/portal/privacy", t.gettext("My personal data")))
+    links.append(("/portal/security", t.gettext("Security")))
+    return links
+
+
 async def _page(
     request: Request[Any, Any, Any],
     template: str,
@@ -105,7 +121,10 @@ async def _page(
     status: int = 200,
     who: portal.PortalUser | None = None,
 ) -> Response[Any]:
-    return await render(request, template, {"portal_user": who, **ctx}, status_code=status, user=None)
+    nav = await _nav(request, who) if who is not None else []
+    return await render(
+        request, template, {"portal_user": who, "portal_nav": nav, **ctx}, status_code=status, user=None
+    )
 
 
 async def _code_step(
@@ -262,6 +281,7 @@ class PortalPages(PageController):
             action == "approve",
             form.get("challenge_id") or None,
             request.headers.get("user-agent", ""),
+            language_of(request, None),
         )
         if result.status == "second_factor_required":
             assert result.second_factor is not None
@@ -283,6 +303,76 @@ class PortalPages(PageController):
             t.gettext("Thank you: it is approved.") if result.status == "approved" else t.gettext("You declined it.")
         )
         return redirect("/portal/approvals", notice)
+
+    # --- the customer's own records, read-only (core.records.portal) ----------------------
+
+    @page_get("/records/{slug:str}", opt=PUBLIC)
+    async def record_list(self, request: Request[Any, Any, Any], slug: Slug) -> Response[Any]:
+        who = await _portal_user(request)
+        if who is None:
+            return redirect("/portal/login")
+        section = await records.section(who.tenant_id, slug)
+        rows = await records.list_for(portal.portal_person(who), section)
+        return await _page(request, "portal/records.html", {"section": section, "rows": rows}, who=who)
+
+    @page_get("/records/{slug:str}/{record_id:int}", opt=PUBLIC)
+    async def record_detail(
+        self, request: Request[Any, Any, Any], slug: Slug, record_id: ItemId
+    ) -> Response[Any]:
+        who = await _portal_user(request)
+        if who is None:
+            return redirect("/portal/login")
+        section = await records.section(who.tenant_id, slug)
+        row, parts = await records.get_for(portal.portal_person(who), section, record_id)
+        return await _page(
+            request, "portal/record.html", {"section": section, "row": row, "parts": parts}, who=who
+        )
+
+    # --- "My personal data": asking under articles 15-21 -----------------------------------
+
+    @page_get("/privacy", opt=PUBLIC)
+    async def privacy(self, request: Request[Any, Any, Any]) -> Response[Any]:
+        who = await _portal_user(request)
+        if who is None:
+            return redirect("/portal/login")
+        return await self._privacy(request, who)
+
+    async def _privacy(
+        self,
+        request: Request[Any, Any, Any],
+        who: portal.PortalUser,
+        errors: dict[str, str] | None = None,
+        values: dict[str, str] | None = None,
+        status: int = 200,
+    ) -> Response[Any]:
+        desk = await portal.data_desk(who)
+        if desk is None:
+            raise NotFound(portal.NO_DATA_REQUESTS, code="portal.no_data_requests")
+        return await _page(
+            request, "portal/privacy.html",
+            {"desk": desk, "errors": errors or {}, "values": values or {}}, status, who,
+        )
+
+    @page_post("/privacy", opt=PUBLIC)
+    async def ask_privacy(self, request: Request[Any, Any, Any]) -> Response[Any]:
+        form = await read_form(request)
+        who = await _portal_user(request)
+        if who is None:
+            return redirect("/portal/login")
+        t = t_for(request, None)
+        values = {"kind": form.get("kind", "")[:16], "details": form.get("details", "")[:MAX_DETAILS + 1]}
+        if len(values["details"]) > MAX_DETAILS:
+            return await self._privacy(
+                request, who, {"details": t.gettext("At most 5,000 characters.")}, values, 400
+            )
+        try:
+            made = await portal.ask_about_data(who, values["kind"], values["details"], language_of(request, None))
+        except Invalid as exc:
+            return await self._privacy(request, who, error_of(exc, t), values, exc.status)
+        return redirect(
+            "/portal/privacy#requests",
+            t.gettext("Your request is received with number %(number)s.") % {"number": made.number},
+        )
 
     # --- login ------------------------------------------------------------------------
 

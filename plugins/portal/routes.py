@@ -25,6 +25,7 @@ from core.contracts import SecondFactorDecision
 from core.db import atomic
 from core.errors import _
 from core.eventlog import log_event, log_system
+from core.pages import language_of
 from core.problems import translations_of
 from core.web import AuthUser, client_ip, private_cookie
 from plugins.portal import services as portal
@@ -400,7 +401,7 @@ class PortalController(Controller):
                       data: DecideIn) -> Response[DecisionOut]:
         user = await portal_user(request)
         result = await portal.decide_approval(user, kind, item_id, approve, data.challenge_id,
-                                              request.headers.get("user-agent", ""))
+                                              request.headers.get("user-agent", ""), language_of(request, None))
         if result.status == "refused":
             refused = approvals.refusal(result)
             refused.status = result.status_code

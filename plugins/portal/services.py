@@ -55,7 +55,10 @@ from core.auth import (
 )
 from core.config import get_settings
 from core.contracts import (
+    DataRequestDesk,
     PersonStanding,
+    PortalDataAsk,
+    PortalDataRequest,
     SecondFactorDecision,
     SecondFactorRequest,
 )
@@ -63,8 +66,8 @@ from core.db import atomic, bind_tenant, lock_row, utcnow
 from core.delivery import queue_message
 from core.errors import Conflict, Invalid, NotFound, TooMany
 from core.eventlog import log_system
-from core.plugins import get_host
-from core.secondfactor import ask_second_factor, person_standing, second_factor_ready
+from core.plugins import await_me_maybe, get_host
+from core.secondfactor import ask_second_factor, describe_person, person_standing, second_factor_ready
 from core.security import token_hash
 from core.tables import Tenant
 from core.tenancy import enabled_modules, get_scoped
@@ -898,7 +901,8 @@ OTHER_ITEM = (
 
 
 async def decide_approval(
-    user: PortalUser, kind: str, item_id: int, approve: bool, challenge_id: str | None, user_agent: str
+    user: PortalUser, kind: str, item_id: int, approve: bool, challenge_id: str | None, user_agent: str,
+    language: str = "sv",
 ) -> approvals.PortalDecisionResult:
     """Approve or decline one item through the module that declared its kind
     (``core.approvals.decide``).
@@ -931,6 +935,7 @@ async def decide_approval(
             signer_email=user.email,
             challenge_id=challenge_id,
             user_agent=user_agent,
+            language="en" if language == "en" else "sv",
         )
     )
     decision = result.second_factor
@@ -952,3 +957,34 @@ async def decide_approval(
             & (PortalApprovalStep.challenge_hash == token_hash(challenge_id))
         )
     return result
+
+
+# --- "My personal data": data-subject requests of the portal person ---------------------------
+
+NO_DATA_REQUESTS = "There is no such page."
+
+
+async def data_desk(user: PortalUser) -> DataRequestDesk | None:
+    """What the person may ask for and their own requests, from the plugin keeping the
+    organization's data-subject requests (hook ``data_requests_of``); ``None`` when no
+    module the tenant has on keeps them."""
+    hooks = await get_host().for_tenant(user.tenant_id)
+    desk: DataRequestDesk | None = await await_me_maybe(hooks.data_requests_of(person=portal_person(user)))
+    return desk
+
+
+async def ask_about_data(user: PortalUser, kind: str, details: str, language: str) -> PortalDataRequest:
+    """The person's request under articles 15-21 (hook ``ask_as_portal_person``), answered
+    at the login's e-mail address and found by it and the person's phone: verified at once,
+    since the portal login proved who they are. 404 when no module keeps requests."""
+    hooks = await get_host().for_tenant(user.tenant_id)
+    contact = await describe_person(user.tenant_id, user.person_kind, user.person_id)
+    phone = (contact.mobile_phone or contact.private_phone or "") if contact is not None else ""
+    ask = PortalDataAsk(
+        person=portal_person(user), name=user.name, email=user.email, phone=phone or "",
+        kind=kind, details=details, language=language,
+    )
+    made: PortalDataRequest | None = await await_me_maybe(hooks.ask_as_portal_person(ask=ask))
+    if made is None:
+        raise NotFound(NO_DATA_REQUESTS, code="portal.no_data_requests")
+    return made

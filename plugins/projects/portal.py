@@ -11,6 +11,7 @@ from typing import Any
 
 from core import approvals
 from core.approvals import PortalApproval, PortalApprovalLine, PortalDecisionRequest, PortalDecisionResult
+from core.contracts import SignedItem
 from plugins.projects.services import installments_of
 from plugins.projects.tables import PaymentPlan, Project
 
@@ -54,9 +55,16 @@ async def pending(person: approvals.PortalPerson) -> list[PortalApproval]:
     return out
 
 
+async def signed_item(plan: dict[str, Any], project: dict[str, Any]) -> SignedItem:
+    """What the SMS code approves: "Godkänn betalplan 30 000 kr för projekt 7"."""
+    items = (await installments_of(int(plan["tenant_id"]), [int(plan["id"])]))[int(plan["id"])]
+    return SignedItem("betalplan", "payment plan", amount=sum((i.amount for i in items), Decimal("0.00")),
+                      of_sv="projekt", of_en="project", of_number=int(project["number"]))
+
+
 async def decide(request: PortalDecisionRequest) -> PortalDecisionResult:
     person = request.person
-    plan, _project = await approvals.owned_item(
+    plan, project = await approvals.owned_item(
         person, PaymentPlan, request.item_id, Project, "project_id", where=OPEN
     )
     if plan is None or plan["status"] == "draft":
@@ -65,7 +73,7 @@ async def decide(request: PortalDecisionRequest) -> PortalDecisionResult:
         return approvals.refused("This payment plan is already approved.")
     if plan["status"] == "declined":
         return approvals.refused("This payment plan is already declined.")
-    stop, signature = await approvals.ask_signature(request, CONTEXT)
+    stop, signature = await approvals.ask_signature(request, CONTEXT, item=await signed_item(plan, project))
     if stop is not None:
         return stop
     signed = approvals.signed_by(signature, request.signer_name)

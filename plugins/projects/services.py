@@ -14,6 +14,7 @@ from typing import Any
 from piccolo.table import Table
 
 from core.approvals import approver_values, row_by_link, send_link, sign_by_link
+from core.contracts import SignedItem
 from core.db import atomic, bind_tenant, utcnow
 from core.errors import RECORD_NOT_FOUND, Conflict, Label, NotFound
 from core.errors import mark as _
@@ -506,6 +507,10 @@ async def approve_public_plan(
         contact_person_id=int(project["contact_person_id"]), context="payment_plans",
         subject=f"payment_plan:{int(plan['id'])}:approve",  # this plan only
         challenge_id=challenge_id, user_agent=user_agent, name=approver,
+        item=SignedItem("betalplan", "payment plan", of_sv="projekt", of_en="project",
+                        of_number=int(project["number"]), amount=sum(
+                            (i.amount for i in (await installments_of(tenant_id, [int(plan["id"])]))[int(plan["id"])]),
+                            Decimal("0.00"))),
     )
     if signed is None:
         return "second_factor_required", challenge

@@ -12,6 +12,7 @@ from typing import Any
 
 from core import approvals
 from core.approvals import PortalApproval, PortalApprovalLine, PortalDecisionRequest, PortalDecisionResult, PortalPerson
+from core.contracts import SignedItem
 from core.db import utcnow
 from plugins.quotes.services import can_accept, lines_of
 from plugins.quotes.tables import Quote
@@ -51,6 +52,12 @@ async def pending(person: PortalPerson) -> list[PortalApproval]:
     return out
 
 
+def signed_item(row: dict[str, Any], lines: list[Any]) -> SignedItem:
+    """What the SMS code accepts: "Godkänn offert 12 på 2 500 kr"."""
+    total = sum((i.amount for i in lines), Decimal("0.00"))
+    return SignedItem("offert", "quote", amount=total, number=int(row["number"]))
+
+
 async def decide(request: PortalDecisionRequest) -> PortalDecisionResult:
     person = request.person
     row = await Quote.select().where(_mine(person) & (Quote.id == request.item_id)).first()
@@ -62,7 +69,8 @@ async def decide(request: PortalDecisionRequest) -> PortalDecisionResult:
         return approvals.refused("This quote is already declined.")
     if not can_accept(row):
         return approvals.refused("This quote can no longer be answered (it is closed or past its validity date).")
-    stop, signature = await approvals.ask_signature(request, CONTEXT)
+    items = (await lines_of(person.tenant_id, [int(row["id"])]))[int(row["id"])]
+    stop, signature = await approvals.ask_signature(request, CONTEXT, item=signed_item(row, items))
     if stop is not None:
         return stop
     signed = approvals.signed_by(signature, request.signer_name)

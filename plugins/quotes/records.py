@@ -18,7 +18,7 @@ Decisions worth knowing:
 
 from __future__ import annotations
 
-from core.contracts import Field, Place, RecordSpec, RetentionRule, any_employee
+from core.contracts import Field, Place, PortalColumn, PortalPart, PortalView, RecordSpec, RetentionRule, any_employee
 from core.records.columns import party_fields
 from plugins.quotes.tables import Quote, QuoteLine, QuoteView
 
@@ -65,6 +65,30 @@ QUOTE = RecordSpec(
     ),
     places=(PLACE,),
     can_open=any_employee,
+    # The customer reads the quotes sent to them in the portal (never a draft, nor a
+    # voided one, as the e-mailed link): the offer, its lines and its answer; never the
+    # address it was sent to or the link's hash.
+    portal=PortalView(
+        columns=(
+            PortalColumn("status", "Status", "Status", "choice", (
+                ("sent", "Väntar på svar", "Awaiting your answer"), ("accepted", "Godkänd", "Accepted"),
+                ("declined", "Avböjd", "Declined"), ("closed", "Avslutad", "Closed"))),
+            PortalColumn("sent_at", "Skickad", "Sent", "datetime"),
+            PortalColumn("valid_until", "Giltig till", "Valid until", "date"),
+            PortalColumn("accepted_at", "Godkänd", "Accepted", "datetime", in_list=False),
+            PortalColumn("declined_at", "Avböjd", "Declined", "datetime", in_list=False),
+            PortalColumn("description", "Beskrivning", "Description", in_list=False),
+        ),
+        where=(("status", ("sent", "accepted", "declined", "closed")),),
+        not_null=("sent_at",),
+        parts=(
+            PortalPart("Rader", "Lines", QuoteLine, "quote_id", (
+                PortalColumn("description", "Beskrivning", "Description"),
+                PortalColumn("quantity", "Antal", "Quantity"),
+                PortalColumn("unit_price", "À-pris", "Unit price", "money"),
+            ), order_by="position"),
+        ),
+    ),
 )
 
 QUOTE_LINE = RecordSpec(

@@ -12,6 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 from core.approvals import approver_values, row_by_link, send_link, sign_by_link
+from core.contracts import SignedItem
 from core.db import atomic, bind_tenant, utcnow
 from core.errors import RECORD_NOT_FOUND, Conflict, Label, NotFound
 from core.errors import mark as _
@@ -351,6 +352,8 @@ async def accept_public(
         contact_person_id=int(row["contact_person_id"]), context="quotes",
         subject=f"quote:{int(row['id'])}:accept",  # the code accepts this quote only
         challenge_id=challenge_id, user_agent=user_agent, name=approver,
+        item=SignedItem("offert", "quote", number=int(row["number"]), amount=sum(
+            (i.amount for i in (await lines_of(tenant_id, [int(row["id"])]))[int(row["id"])]), Decimal("0.00"))),
     )
     if signed is None:
         return "second_factor_required", challenge

@@ -46,7 +46,8 @@ from typing import Any
 import phonenumbers
 from piccolo.table import Table
 
-from core.contracts import PersonContact, SecondFactorDecision, SecondFactorRequest, TwoFactorContext
+from core.approvals import code_sms
+from core.contracts import PersonContact, SecondFactorDecision, SecondFactorRequest, SignedItem, TwoFactorContext
 from core.db import atomic, raw, utcnow
 from core.delivery import queue_message
 from core.errors import GallraError
@@ -573,7 +574,11 @@ async def _reserve_send(
         )
 
 
-def _sms_body(code: str, ctx_label_sv: str) -> str:
+def _sms_body(code: str, ctx_label_sv: str, item: SignedItem | None = None) -> str:
+    """The code's SMS: what it signs when the step names it (core.approvals.code_sms: kind,
+    number and amount in the person's language), else the context, in both languages."""
+    if item is not None:
+        return code_sms(item, code, int(CODE_TTL.total_seconds() // 60))
     return (
         f"{code} är din engångskod ({ctx_label_sv}). Den gäller i 5 minuter. "
         f"/ {code} is your one-time code, valid for 5 minutes."
@@ -590,9 +595,10 @@ async def _send_code(
     sender: str,
     ctx_label_sv: str,
     now: datetime,
+    item: SignedItem | None = None,
 ) -> None:
     outbox_id = await queue_message(
-        "sms", phone, _sms_body(code, ctx_label_sv), tenant_id=tenant_id, sender=sender or None
+        "sms", phone, _sms_body(code, ctx_label_sv, item), tenant_id=tenant_id, sender=sender or None
     )
     await TwoFactorSend.insert(
         TwoFactorSend(
@@ -650,6 +656,7 @@ async def start_challenge(
     subject: str = "",
     requested_by: int = 0,
     reason: str = "",
+    item: SignedItem | None = None,
 ) -> Started:
     """Send a new code for this person and step (throttled), or refuse. ``subject`` binds
     the code to one decision (see SecondFactorRequest.subject); ``requested_by`` is the
@@ -688,7 +695,7 @@ async def start_challenge(
             )
         ).returning(TwoFactorChallenge.id)
         await _send_code(
-            tenant_id, kind, person_id, int(rows[0]["id"]), phone, code, cfg.sender, ctx.label_sv, now
+            tenant_id, kind, person_id, int(rows[0]["id"]), phone, code, cfg.sender, ctx.label_sv, now, item
         )
     return Started(challenge_id, masked, now + CODE_TTL)
 
@@ -726,8 +733,12 @@ def _ended(row: dict, now: datetime) -> TwoFactorRefusal | None:
     return None
 
 
-async def resend(tenant_id: int | None, challenge_id: str) -> Started:
-    """A new code for the same step (the old one stops working), within the limits."""
+async def resend(
+    tenant_id: int | None, challenge_id: str, item: SignedItem | None = None, subject: str = ""
+) -> Started:
+    """A new code for the same step (the old one stops working), within the limits. The SMS
+    names ``item`` only when ``subject`` is the one the challenge was started for (else
+    it names the context, as a resend through the API does)."""
     row = await find_challenge(tenant_id, challenge_id)
     tid = int(row["tenant_id"])
     kind, person_id = person_of(row)
@@ -768,7 +779,8 @@ async def resend(tenant_id: int | None, challenge_id: str) -> Started:
             raise TwoFactorRefusal(
                 "This code request has ended. Start again to get a new code.", 409, code="twofactor.ended"
             )
-        await _send_code(tid, kind, person_id, int(row["id"]), phone, code, cfg.sender, ctx.label_sv, now)
+        named = item if item is not None and subject and subject_digest(subject) == row["subject_hash"] else None
+        await _send_code(tid, kind, person_id, int(row["id"]), phone, code, cfg.sender, ctx.label_sv, now, named)
     return Started(challenge_id, masked, now + CODE_TTL)
 
 
@@ -1047,6 +1059,7 @@ async def decide(request: SecondFactorRequest) -> SecondFactorDecision | None:
             ctx,
             subject=request.subject,
             requested_by=requested_by,
+            item=request.item,
         )
     except TwoFactorRefusal as exc:
         # No phone, but recovery codes of their own: the person enters one of those.
@@ -1081,7 +1094,7 @@ async def resend_for(request: SecondFactorRequest) -> SecondFactorDecision:
     if person_of(row) != (request.person_kind, request.person_id) or row["context"] != request.context:
         return SecondFactorDecision.refused(_not_found())
     try:
-        started = await resend(request.tenant_id, request.challenge_id)
+        started = await resend(request.tenant_id, request.challenge_id, request.item, request.subject)
     except TwoFactorRefusal as exc:
         refused = SecondFactorDecision.refused(exc)
         refused.challenge_id = request.challenge_id

@@ -10,6 +10,7 @@ from typing import Any
 
 from core import approvals
 from core.approvals import PortalApproval, PortalApprovalLine, PortalDecisionRequest, PortalDecisionResult
+from core.contracts import SignedItem
 from plugins.workorders.services import from_minor, line_detail
 from plugins.workorders.tables import ExtraCost, WorkOrder
 
@@ -50,7 +51,7 @@ async def pending(person: approvals.PortalPerson) -> list[PortalApproval]:
 
 async def decide(request: PortalDecisionRequest) -> PortalDecisionResult:
     person = request.person
-    line, _order = await approvals.owned_item(person, ExtraCost, request.item_id, WorkOrder, "work_order_id")
+    line, order = await approvals.owned_item(person, ExtraCost, request.item_id, WorkOrder, "work_order_id")
     if line is None:
         return approvals.refused(approvals.NOT_FOUND, 404)
     if line["approved_at"] is not None:
@@ -58,7 +59,10 @@ async def decide(request: PortalDecisionRequest) -> PortalDecisionResult:
     if line["declined_at"] is not None:
         return approvals.refused("This extra cost is already declined.")
     # The code signs this line as it stands: its amount and text are part of the subject.
-    stop, signature = await approvals.ask_signature(request, CONTEXT, detail=line_detail(line))
+    # The SMS names it: "Godkänn extrakostnad 2 500 kr för arbetsorder 1042".
+    item = SignedItem("extrakostnad", "extra cost", amount=from_minor(int(line["amount_minor"])),
+                      of_sv="arbetsorder", of_en="work order", of_number=int(order["number"]))
+    stop, signature = await approvals.ask_signature(request, CONTEXT, detail=line_detail(line), item=item)
     if stop is not None:
         return stop
     signed = approvals.signed_by(signature, request.signer_name)

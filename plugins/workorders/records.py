@@ -26,7 +26,7 @@ Decisions worth knowing:
 
 from __future__ import annotations
 
-from core.contracts import Field, Place, RecordSpec, RetentionRule, any_employee
+from core.contracts import Field, Place, PortalColumn, PortalPart, PortalView, RecordSpec, RetentionRule, any_employee
 from core.records.columns import party_fields
 from plugins.workorders.tables import ExtraCost, WorkOrder
 
@@ -66,6 +66,27 @@ WORK_ORDER = RecordSpec(
         ),
     ),
     can_open=any_employee,
+    # The customer reads their work orders in the portal with the extra costs and whether
+    # they are approved; never the end customer's details, the approver's phone or the
+    # activity.
+    portal=PortalView(
+        columns=(
+            PortalColumn("status", "Status", "Status", "choice",
+                         (("open", "Pågår", "In progress"), ("closed", "Avslutad", "Closed"))),
+            PortalColumn("created_at", "Registrerad", "Recorded", "datetime"),
+            PortalColumn("customer_reference", "Er referens", "Your reference", in_list=False),
+            PortalColumn("closed_at", "Avslutad", "Closed", "datetime", in_list=False),
+            PortalColumn("description", "Beskrivning", "Description", in_list=False),
+        ),
+        parts=(
+            PortalPart("Extrakostnader", "Extra costs", ExtraCost, "work_order_id", (
+                PortalColumn("description", "Beskrivning", "Description"),
+                PortalColumn("amount_minor", "Belopp", "Amount", "money_minor"),
+                PortalColumn("approved_at", "Godkänd", "Approved", "datetime"),
+                PortalColumn("declined_at", "Avböjd", "Declined", "datetime"),
+            )),
+        ),
+    ),
 )
 
 # A part of a work order, without pages or routes of the record layer (``path=""``); the

@@ -44,13 +44,18 @@ NOT_CRAWLED = {
     "/vault/entries/{entry_id:int}/reveal": "a POST-only secret shown after an SMS code (tests/browser/test_vault.py)",
     "/vault/entries/new": "opened with a chosen form only (?form=…), from the vault page",
     "/dsr/{record_id:int}/erasure": "only a request for erasure has it (plugins/dsr/tests/test_answer.py)",
+    "/portal/records/{slug:str}": "a portal person's own records (tests/browser/test_portal_records.py)",
+    "/portal/records/{slug:str}/{record_id:int}": (
+        "a portal person's own record (tests/browser/test_portal_records.py)"
+    ),
     "/dsr/ask/{slug:str}/confirm": "the person's link from an e-mail (tests/browser/test_dsr_flow.py)",
     "/dsr/ask/{slug:str}/answer": "the answer's link from an e-mail (tests/browser/test_dsr_flow.py)",
     "/dsr/ask/{slug:str}/answer/export.html": "a download after a code (tests/browser/test_dsr_flow.py)",
     "/dsr/ask/{slug:str}/answer/export.json": "a download after a code (plugins/dsr/tests/test_answer.py)",
 }
 # Pages a person reaches without logging in (the crawl opens them after logging out).
-PUBLIC = ("/login", "/password-reset", "/portal", "/portal/login", "/portal/password-reset", "/portal/approvals")
+PUBLIC = ("/login", "/password-reset", "/portal", "/portal/login", "/portal/password-reset", "/portal/approvals",
+          "/portal/privacy")
 
 PLACEHOLDER = re.compile(r"%\(\w+\)[sd]|%[sd]")
 PARAM = re.compile(r"\{[^}]+\}")
