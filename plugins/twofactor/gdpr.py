@@ -150,7 +150,7 @@ def records() -> list[RecordSpec]:
             "passkey", t.TwoFactorPasskey, ("Nyckel (passkey)", "Passkey"),
             ("nycklar (passkeys)", "passkeys"),
             fields=(
-                Field("name", "free_text", "delete_row", "Nyckelns namn", "Name of the passkey"),
+                Field("name", "other", "delete_row", "Nyckelns namn", "Name of the passkey", search=False),
                 *REFS,
             ),
             not_personal=(
