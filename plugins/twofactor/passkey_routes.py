@@ -114,7 +114,7 @@ class PasskeyStepPages(PageController):
             options = await passkeys.assertion_options(tenant_id, form.get("challenge_id", "")[:128])
         except TwoFactorRefusal as exc:
             return _json_refusal(request, exc)
-        return Response({"publicKey": options}, headers=NO_STORE)
+        return Response({"publicKey": options}, status_code=HTTP_200_OK, headers=NO_STORE)
 
 
 class MyPasskeysPages(PageController):
@@ -132,7 +132,8 @@ class MyPasskeysPages(PageController):
             challenge_id, options = await passkeys.start_registration(user.tenant_id, "employee", user.employee_id)
         except TwoFactorRefusal as exc:
             return _json_refusal(request, exc)
-        return Response({"publicKey": options, "challenge_id": challenge_id}, headers=NO_STORE)
+        return Response({"publicKey": options, "challenge_id": challenge_id}, status_code=HTTP_200_OK,
+                        headers=NO_STORE)
 
     @page_post("/add")
     async def add(self, request: Request[Any, Any, Any]) -> Response[Any]:

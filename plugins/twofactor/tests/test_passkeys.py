@@ -330,3 +330,68 @@ async def test_portal_people_use_passkeys_too(tenant):
 
 def _cose(authenticator: SoftAuthenticator) -> bytes:
     return authenticator._cose_key()
+
+
+async def test_the_code_page_takes_a_passkey_and_refuses_forgeries_with_a_page(client, browser, tenant):
+    """The web pages' way: page_login shows the passkey step; the options come from
+    /twofactor/passkeys/options (CSRF checked); /twofactor/code takes the answer."""
+    from tests.pages.helpers import CSRF_RE, page_login, post_form
+
+    await setup_login_2fa(client, tenant)
+    mine = await register(client)
+    r = await page_login(browser, tenant)
+    assert r.status_code == 200, r.text
+    assert 'id="passkey-use"' in r.text and "/twofactor/passkeys/passkeys.js" in r.text
+    assert 'name="send_sms"' in r.text
+    cid = r.text.split('name="challenge_id" value="')[1].split('"')[0]
+    assert cid.startswith(passkeys.PASSKEY_CHALLENGE_PREFIX)
+    token = CSRF_RE.search(r.text).group(1)
+    # Without the CSRF token the options are refused.
+    r = await browser.post("/twofactor/passkeys/options", data={"challenge_id": cid, "tenant": tenant.slug})
+    assert r.status_code in (400, 403)
+    r = await browser.post("/twofactor/passkeys/options",
+                           data={"csrf_token": token, "challenge_id": "pk-nope", "tenant": tenant.slug})
+    assert r.status_code == 404 and r.json()["code"] == "twofactor.challenge_not_found"
+    r = await browser.post("/twofactor/passkeys/options",
+                           data={"csrf_token": token, "challenge_id": cid, "tenant": tenant.slug})
+    assert r.status_code == 200 and r.headers["cache-control"] == "no-store"
+    options = r.json()["publicKey"]
+    base = {"challenge_id": cid, "tenant": tenant.slug, "then": "/"}
+    # Nothing given, garbage, another origin: the same page with the error, never a 500.
+    r = await post_form(browser, "/twofactor/code", base)
+    assert r.status_code == 400 and 'id="e-passkey"' in r.text
+    r = await post_form(browser, "/twofactor/code", {**base, "passkey": "{not json"})
+    assert r.status_code == 400 and 'id="e-passkey"' in r.text
+    r = await post_form(browser, "/twofactor/code",
+                        {**base, "passkey": json.dumps(mine.get(options, origin="http://evil.example"))})
+    assert r.status_code == 400 and 'id="e-passkey"' in r.text
+    r = await post_form(browser, "/twofactor/code", {**base, "passkey": json.dumps(mine.get(options))})
+    assert r.status_code == 303, r.text
+    assert browser.cookies.get("gallra_device") and browser.cookies.get("gallra_session")
+
+
+async def test_my_devices_page_adds_and_removes_passkeys(client, tenant):
+    from tests.pages.helpers import post_form
+
+    await login(client, tenant)
+    r = await client.get("/twofactor/devices")
+    assert r.status_code == 200 and 'id="passkey-none"' in r.text and 'data-passkey="register"' in r.text
+    r = await post_form(client, "/twofactor/devices/passkeys/options", {}, "/twofactor/devices")
+    assert r.status_code == 200
+    body = r.json()
+    a = SoftAuthenticator()
+    r = await post_form(client, "/twofactor/devices/passkeys/add", {
+        "name": "", "passkey_challenge": body["challenge_id"], "passkey": json.dumps(a.create(body["publicKey"]))},
+        "/twofactor/devices")
+    assert r.status_code == 400 and 'id="e-name"' in r.text
+    r = await post_form(client, "/twofactor/devices/passkeys/add", {
+        "name": "Min nyckel", "passkey_challenge": body["challenge_id"],
+        "passkey": json.dumps(a.create(body["publicKey"]))}, "/twofactor/devices")
+    assert r.status_code == 303, r.text
+    r = await client.get("/twofactor/devices")
+    assert "Min nyckel" in r.text
+    [row] = await passkeys.list_passkeys(tenant.id, "employee", tenant.admin_id)
+    r = await post_form(client, f"/twofactor/devices/passkeys/{row['id']}/remove", {}, "/twofactor/devices")
+    assert r.status_code == 303
+    r = await post_form(client, f"/twofactor/devices/passkeys/{row['id']}/remove", {}, "/twofactor/devices")
+    assert r.status_code == 404
