@@ -23,7 +23,7 @@ from core.eventlog import log_event
 from core.pages import PageController, page_get, page_post, read_form, redirect, t_for
 from core.problems import translations_of
 from core.web import AuthUser, client_ip, user_of
-from plugins.twofactor import passkeys
+from plugins.twofactor import passkeys, services
 from plugins.twofactor.routes import _refusal, _scope
 from plugins.twofactor.schemas import PasskeyIn, PasskeyOptionsIn, PasskeyOptionsOut, PasskeyOut, RevokedOut
 from plugins.twofactor.services import TwoFactorRefusal
@@ -31,6 +31,7 @@ from plugins.twofactor.services import TwoFactorRefusal
 SCRIPT = Path(__file__).parent / "static" / "passkeys.js"
 Id = Annotated[int, PathParameter(ge=1, le=2_147_483_647)]
 ChallengePath = Annotated[str, PathParameter(min_length=1, max_length=128)]
+KindPath = Annotated[str, PathParameter(min_length=1, max_length=16)]
 NO_STORE = {"Cache-Control": "no-store"}
 
 
@@ -72,6 +73,21 @@ class PasskeyController(Controller):
         await passkeys.remove_passkey(user.tenant_id, "employee", user.employee_id, passkey_id)
         await log_event(user.tenant_id, user, "twofactor.passkey_removed", "twofactor", "employee",
                         user.employee_id, ip=client_ip(request))
+        return RevokedOut(revoked=1)
+
+    @get("/people/{kind:str}/{person_id:int}")
+    async def person_passkeys(self, admin: AuthUser, kind: KindPath, person_id: Id) -> list[PasskeyOut]:
+        """A person's passkeys (administrators): name, added, last used."""
+        await services.person_status(admin.tenant_id, kind, person_id)  # 404 for strangers
+        return [PasskeyOut(**r) for r in await passkeys.list_passkeys(admin.tenant_id, kind, person_id)]
+
+    @delete("/people/{kind:str}/{person_id:int}/{passkey_id:int}", status_code=HTTP_200_OK)
+    async def remove_person_passkey(self, request: Request[Any, Any, Any], admin: AuthUser, kind: KindPath,
+                                    person_id: Id, passkey_id: Id) -> RevokedOut:
+        """Remove one of a person's passkeys (administrators; recorded in the event log)."""
+        await passkeys.remove_passkey(admin.tenant_id, kind, person_id, passkey_id)
+        await log_event(admin.tenant_id, admin, "twofactor.passkey_removed", "twofactor", kind, person_id,
+                        ip=client_ip(request))
         return RevokedOut(revoked=1)
 
     @post("/challenges/{challenge_id:str}/options", status_code=HTTP_200_OK)

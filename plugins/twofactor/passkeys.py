@@ -153,6 +153,14 @@ async def has_passkey(tenant_id: int, kind: str, person_id: int) -> bool:
     return bool(await TwoFactorPasskey.exists().where(person_where(TwoFactorPasskey, tenant_id, kind, person_id)))
 
 
+async def employees_with_passkeys(tenant_id: int) -> set[int]:
+    """The tenant's employees who have a passkey (one query)."""
+    rows = await TwoFactorPasskey.select(TwoFactorPasskey.employee_id).where(
+        (TwoFactorPasskey.tenant_id == tenant_id) & (TwoFactorPasskey.person_kind == "employee")
+    )
+    return {int(r["employee_id"]) for r in rows}
+
+
 async def list_passkeys(tenant_id: int, kind: str, person_id: int) -> list[dict[str, Any]]:
     """The person's passkeys: id, name, created, last used (no key material)."""
     check_kind(kind)

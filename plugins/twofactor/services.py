@@ -1303,6 +1303,10 @@ async def who_would_be_locked_out(tenant_id: int, keys: Iterable[str]) -> list[L
             & TwoFactorRecoveryCode.used_at.is_null()
         )
     }
+    from plugins.twofactor import passkeys
+
+    # A passkey is asked for first and needs no phone: its holders are not locked out.
+    with_codes |= await passkeys.employees_with_passkeys(tenant_id)
     locked: list[LockedOut] = []
     for row in rows:
         contact = PersonContact(name=row["name"], mobile_phone=row["mobile_phone"],

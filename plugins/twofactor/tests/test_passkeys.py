@@ -395,3 +395,29 @@ async def test_my_devices_page_adds_and_removes_passkeys(client, tenant):
     assert r.status_code == 303
     r = await post_form(client, f"/twofactor/devices/passkeys/{row['id']}/remove", {}, "/twofactor/devices")
     assert r.status_code == 404
+
+
+async def test_administrators_see_and_remove_a_persons_passkeys_and_holders_are_not_locked_out(client, tenant):
+    await login(client, tenant)
+    ann_id, ann_email = await add_employee(tenant, "Ann Ingen", mobile=None)
+    assert ann_id in {p.employee_id for p in await services.who_would_be_locked_out(tenant.id, ["employee_login"])}
+    await _register_directly(tenant.id, "employee", ann_id, SoftAuthenticator())
+    # A passkey needs no phone: Ann can pass a login step.
+    assert ann_id not in {p.employee_id for p in await services.who_would_be_locked_out(tenant.id, ["employee_login"])}
+    r = await client.get(f"/api/twofactor/passkeys/people/employee/{ann_id}")
+    assert r.status_code == 200 and [p["name"] for p in r.json()] == ["Key"]
+    r = await client.get("/api/twofactor/passkeys/people/employee/999999")
+    assert r.status_code == 404
+    [row] = await passkeys.list_passkeys(tenant.id, "employee", ann_id)
+    r = await client.delete(f"/api/twofactor/passkeys/people/customer/{ann_id}/{row['id']}")
+    assert r.status_code == 404  # not that person's passkey
+    r = await client.delete(f"/api/twofactor/passkeys/people/employee/{ann_id}/{row['id']}")
+    assert r.status_code == 200
+    assert await passkeys.list_passkeys(tenant.id, "employee", ann_id) == []
+    assert ann_id in {p.employee_id for p in await services.who_would_be_locked_out(tenant.id, ["employee_login"])}
+    # Not for employees who are not administrators.
+    await _register_directly(tenant.id, "employee", ann_id, SoftAuthenticator())
+    await client.post("/api/auth/logout")
+    await login(client, tenant, email=ann_email)
+    r = await client.get(f"/api/twofactor/passkeys/people/employee/{ann_id}")
+    assert r.status_code in (401, 403)
