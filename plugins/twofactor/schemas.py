@@ -10,6 +10,9 @@ import msgspec
 Key = Annotated[str, msgspec.Meta(min_length=1, max_length=63)]
 Slug = Annotated[str, msgspec.Meta(min_length=1, max_length=63)]
 Code = Annotated[str, msgspec.Meta(pattern="^[0-9]{6}$")]
+# A browser's PublicKeyCredential as JSON: id, rawId, type, response, authenticatorAttachment,
+# clientExtensionResults (a few more keys are allowed; the whole body's size is capped too).
+Credential = Annotated[dict[str, Any], msgspec.Meta(max_length=16)]
 # A recovery code as shown ("7K3M-Q9XD-2HPA-W4TB"); spaces, dashes and case do not matter.
 RecoveryCode = Annotated[str, msgspec.Meta(min_length=16, max_length=40, pattern="^[0-9A-Za-z -]+$")]
 Kind = Literal["employee", "customer", "contact"]
@@ -164,7 +167,7 @@ class VerifyIn(msgspec.Struct, forbid_unknown_fields=True):
     app_code: Code | None = None
     # A passkey's assertion: the PublicKeyCredential of navigator.credentials.get() as JSON
     # (base64url fields), answering POST /api/twofactor/passkeys/challenges/{id}/options.
-    passkey: dict[str, Any] | None = None
+    passkey: Credential | None = None
     # The organization, when the caller knows it; else a logged-in user's organization.
     tenant: Slug | None = None
 
@@ -214,7 +217,7 @@ class PasskeyIn(msgspec.Struct, forbid_unknown_fields=True):
 
     challenge_id: Annotated[str, msgspec.Meta(min_length=1, max_length=128)]
     name: Annotated[str, msgspec.Meta(max_length=200)]
-    credential: dict[str, Any]
+    credential: Credential
 
 
 class PasskeyOptionsIn(msgspec.Struct, forbid_unknown_fields=True):
