@@ -207,6 +207,9 @@ class TwoFactorContext:
     # "reset": choosing a password; "sign": a signature step (approve, accept, decrypt),
     # the only kind POST /api/twofactor/sign may start.
     purpose: Literal["login", "reset", "sign"] = "sign"
+    # A passkey must verify the person (PIN, fingerprint, face: WebAuthn user verification),
+    # not only their presence, to pass this step (the vault's decryption).
+    user_verification: bool = False
 
 
 @dataclass(frozen=True)

@@ -36,9 +36,11 @@ register_piccolo_apps = piccolo_app_of(__name__)
 @hookimpl
 def register_routes() -> Sequence[Any]:
     from plugins.twofactor.pages import PAGES
+    from plugins.twofactor.passkey_routes import PAGES as PASSKEY_PAGES
+    from plugins.twofactor.passkey_routes import ROUTES as PASSKEY_ROUTES
     from plugins.twofactor.routes import ROUTES
 
-    return [*ROUTES, *PAGES]
+    return [*ROUTES, *PASSKEY_ROUTES, *PAGES, *PASSKEY_PAGES]
 
 
 @hookimpl
@@ -90,7 +92,7 @@ def second_factor_ready(tenant_id: int, context: str) -> Awaitable[bool]:
 @hookimpl
 def second_factors_of(tenant_id: int, person_kind: str, person_id: int) -> Awaitable[list[str]] | None:
     """The person's factors here: "sms" (SMS active and a usable phone), "app" (an active
-    authenticator app), "recovery" (unused recovery codes)."""
+    authenticator app), "passkey" (at least one passkey), "recovery" (unused recovery codes)."""
     from plugins.twofactor.services import KINDS, factors_of
 
     if person_kind not in KINDS:
@@ -111,8 +113,8 @@ def recovery_codes(tenant_id: int, person_kind: str, person_id: int, renew: bool
 
 @hookimpl
 def remove_second_factors(tenant_id: int, person_kind: str, person_id: int) -> Awaitable[int] | None:
-    """An administrator's reset: the person's app, recovery codes, remembered devices and
-    wrong-code counts go."""
+    """An administrator's reset: the person's app, passkeys, recovery codes, remembered
+    devices and wrong-code counts go."""
     from plugins.twofactor.services import KINDS, remove_own_factors
 
     if person_kind not in KINDS:

@@ -144,6 +144,20 @@ def records() -> list[RecordSpec]:
                 (("person_kind", "status"), "choices from fixed lists"),
             ),
         ),
+        # Passkeys: kept until the person (or an administrator) removes them or the person is
+        # anonymized (the references delete the rows). The name is the person's own label.
+        _spec(
+            "passkey", t.TwoFactorPasskey, ("Nyckel (passkey)", "Passkey"),
+            ("nycklar (passkeys)", "passkeys"),
+            fields=(
+                Field("name", "other", "delete_row", "Nyckelns namn", "Name of the passkey", search=False),
+                *REFS,
+            ),
+            not_personal=(
+                (("credential_id", "public_key"), "public key material of an authenticator"),
+                (("person_kind",), FIXED_LIST),
+            ),
+        ),
         _spec(
             "person", t.TwoFactorPerson, ("Felräknare", "Wrong-code counter"), ("felräknare", "wrong-code counters"),
             fields=REFS, not_personal=((("person_kind",), FIXED_LIST),),

@@ -40,11 +40,11 @@ from core.pages import (
 )
 from core.pages.routes import SECOND_FACTOR_ACTION
 from core.web import SESSION_COOKIE, client_ip, session_cookie, user_of
-from plugins.twofactor import services
+from plugins.twofactor import passkeys, services
 from plugins.twofactor.routes import _device_cookie
 from plugins.twofactor.services import LockoutRefusal, TwoFactorRefusal
 
-_OWN_FIELDS = ("challenge_id", "code", "recovery_code", "app_code", "send_sms", "then")
+_OWN_FIELDS = ("challenge_id", "code", "recovery_code", "app_code", "passkey", "send_sms", "then")
 
 
 class TwoFactorPages(PageController):
@@ -99,7 +99,10 @@ class TwoFactorPages(PageController):
                 return await again(exc.text(t), exc.status, "app_code")
             return await again("", 200, None)
         app = False
-        if recovery_code:
+        passkey = form.get("passkey", "")
+        if passkey and not recovery_code:
+            entered, recovery, field = passkey, False, "passkey"
+        elif recovery_code:
             if services.normalize_recovery_code(recovery_code) is None:
                 return await again(t.gettext(services.RECOVERY_FORMAT), 400, "recovery_code")
             entered, recovery, field = recovery_code, True, "recovery_code"
@@ -110,12 +113,17 @@ class TwoFactorPages(PageController):
         elif challenge_id.startswith(services.STRONG_PREFIX):
             # An app or a passkey is required and the person has no app: a recovery code only.
             return await again(t.gettext(services.RECOVERY_FORMAT), 400, "recovery_code")
+        elif challenge_id.startswith(passkeys.PASSKEY_CHALLENGE_PREFIX) and not code:
+            return await again(t.gettext(passkeys.PASSKEY_ASKED), 400, "passkey")
         elif not code.isdigit() or len(code) != services.CODE_DIGITS:
             return await again(t.gettext("Write the 6 digits of the code in the SMS."), 400)
         else:
             entered, recovery, field = code, False, "code"
         try:
-            result = await services.verify_code(tenant_id, challenge_id, entered, ua, recovery=recovery, app=app)
+            if field == "passkey":
+                result = await passkeys.verify_passkey(tenant_id, challenge_id, entered, ua)
+            else:
+                result = await services.verify_code(tenant_id, challenge_id, entered, ua, recovery=recovery, app=app)
             employee_login = await services.completes_employee_login(result)
         except TwoFactorRefusal as exc:
             return await again(exc.text(t), exc.status, field)
@@ -155,6 +163,8 @@ def _title(t: Any, challenge_id: str, masked: str) -> str:
         return str(t.gettext("SMS code"))
     if challenge_id.startswith(services.APP_CHALLENGE_PREFIX):
         return str(t.gettext("Authenticator app"))
+    if challenge_id.startswith(passkeys.PASSKEY_CHALLENGE_PREFIX):
+        return str(t.gettext("Passkey"))
     return str(t.gettext("Recovery code"))
 
 
@@ -326,9 +336,10 @@ class MyDevicesPages(PageController):
         if enrolment is None and app["status"] == "pending":
             enrolment = await services.pending_app_enrolment(user.tenant_id, "employee", user.employee_id)
         recovery = await services.recovery_state(user.tenant_id, "employee", user.employee_id)
+        mine = await passkeys.list_passkeys(user.tenant_id, "employee", user.employee_id)
         response = await render(request, "twofactor/devices.html",
                                 {"devices": devices, "app": app, "enrolment": enrolment, "recovery": recovery,
-                                 "errors": errors or {}},
+                                 "errors": errors or {}, "passkeys": mine},
                                 status_code=status, user=user)
         if enrolment is not None:
             response.headers["Cache-Control"] = "no-store"

@@ -456,12 +456,16 @@ class TwoFactorController(Controller):
         device); any other step is re-submitted with the challenge id."""
         scope = await _scope(request, data.tenant)
         ua = request.headers.get("user-agent", "")
-        given = [v for v in (data.code, data.recovery_code, data.app_code) if v is not None]
+        given = [v for v in (data.code, data.recovery_code, data.app_code, data.passkey) if v is not None]
         if len(given) != 1:
             raise TwoFactorRefusal(
                 "Give either the SMS code or a recovery code.", 400, field="code", code="twofactor.code_or_recovery"
             )
-        if data.app_code is not None:
+        if data.passkey is not None:
+            from plugins.twofactor.passkeys import verify_passkey
+
+            result = await verify_passkey(scope, challenge_id, data.passkey, ua)
+        elif data.app_code is not None:
             result = await services.verify_code(scope, challenge_id, data.app_code, ua, app=True)
         elif data.recovery_code is not None:
             if services.normalize_recovery_code(data.recovery_code) is None:

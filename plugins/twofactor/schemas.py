@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import msgspec
 
 Key = Annotated[str, msgspec.Meta(min_length=1, max_length=63)]
 Slug = Annotated[str, msgspec.Meta(min_length=1, max_length=63)]
 Code = Annotated[str, msgspec.Meta(pattern="^[0-9]{6}$")]
+# A browser's PublicKeyCredential as JSON: id, rawId, type, response, authenticatorAttachment,
+# clientExtensionResults (a few more keys are allowed; the whole body's size is capped too).
+Credential = Annotated[dict[str, Any], msgspec.Meta(max_length=16)]
 # A recovery code as shown ("7K3M-Q9XD-2HPA-W4TB"); spaces, dashes and case do not matter.
 RecoveryCode = Annotated[str, msgspec.Meta(min_length=16, max_length=40, pattern="^[0-9A-Za-z -]+$")]
 Kind = Literal["employee", "customer", "contact"]
@@ -185,11 +188,14 @@ class ChallengeOut(msgspec.Struct):
 
 class VerifyIn(msgspec.Struct, forbid_unknown_fields=True):
     """Exactly one of: the SMS ``code``, the code of the person's authenticator app
-    (``app_code``) or one of the person's ``recovery_code``s."""
+    (``app_code``), a ``passkey`` assertion or one of the person's ``recovery_code``s."""
 
     code: Code | None = None
     recovery_code: RecoveryCode | None = None
     app_code: Code | None = None
+    # A passkey's assertion: the PublicKeyCredential of navigator.credentials.get() as JSON
+    # (base64url fields), answering POST /api/twofactor/passkeys/challenges/{id}/options.
+    passkey: Credential | None = None
     # The organization, when the caller knows it; else a logged-in user's organization.
     tenant: Slug | None = None
 
@@ -214,3 +220,33 @@ class VerifyOut(msgspec.Struct):
     device_remembered_until: datetime | None = None
     device_remembered_days: int | None = None
     signature: SignatureOut | None = None
+
+
+class PasskeyOut(msgspec.Struct):
+    """One of my passkeys (never its key material)."""
+
+    id: int
+    name: str
+    created_at: datetime
+    last_used_at: datetime | None = None
+
+
+class PasskeyOptionsOut(msgspec.Struct):
+    """A ceremony's options for the browser (``publicKey`` of navigator.credentials.create
+    or .get, base64url fields) and, for a registration, its single-use ``challenge_id``."""
+
+    publicKey: dict[str, Any]
+    challenge_id: str | None = None
+
+
+class PasskeyIn(msgspec.Struct, forbid_unknown_fields=True):
+    """A new passkey: the registration's ``challenge_id``, a ``name`` and the browser's
+    PublicKeyCredential of navigator.credentials.create() as JSON."""
+
+    challenge_id: Annotated[str, msgspec.Meta(min_length=1, max_length=128)]
+    name: Annotated[str, msgspec.Meta(max_length=200)]
+    credential: Credential
+
+
+class PasskeyOptionsIn(msgspec.Struct, forbid_unknown_fields=True):
+    tenant: Annotated[str, msgspec.Meta(min_length=1, max_length=63)] | None = None

@@ -38,7 +38,7 @@ import logging
 import math
 import re
 import secrets
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -73,6 +73,9 @@ from plugins.twofactor.tables import (
 log = logging.getLogger(__name__)
 
 KINDS = ("employee", "customer", "contact")
+# The purposes of steps (TwoFactorContext.purpose); other challenges (a passkey's
+# registration) are never completed by verify_code.
+PURPOSES = ("login", "reset", "sign")
 KIND_COLUMN = {"employee": "employee_id", "customer": "customer_id", "contact": "contact_id"}
 PROVIDERS = ("outbox", "46elks", "twilio")
 PHONE_SOURCES = ("mobile_phone", "private_phone", "work_phone")
@@ -801,6 +804,21 @@ class Verified:
     by_recovery_code: bool = False
     # Whether the code came from the person's authenticator app.
     by_app: bool = False
+    # The factor of a :class:`FactorCheck` that completed the step ("passkey"), else "".
+    by: str = ""
+
+
+@dataclass(frozen=True)
+class FactorCheck:
+    """A second factor that is not a code compared here (a passkey's assertion): ``check``
+    gets (tenant id, person kind, person id, challenge row, now) inside the transaction
+    that completes the challenge and answers "ok", "reused" or "wrong"; the attempt is
+    counted before, like a code's. ``wrong`` is the refusal's message and ``code``."""
+
+    name: str
+    check: Callable[[int, str, int, dict, datetime], Awaitable[str]]
+    wrong: str
+    code: str
 
 
 async def verify_code(
@@ -811,6 +829,7 @@ async def verify_code(
     *,
     recovery: bool = False,
     app: bool = False,
+    factor: FactorCheck | None = None,
 ) -> Verified:
     """Check a code: at most MAX_ATTEMPTS comparisons per challenge, ever.
 
@@ -826,8 +845,13 @@ async def verify_code(
     With ``app`` the code is one from the person's active authenticator app, accepted in a
     +-1 step window once per step (:func:`use_app_code`), the same way: counted first, and
     the step used in the transaction that completes the challenge.
+
+    With ``factor`` the answer is checked by that factor (a passkey's assertion), the same
+    way again.
     """
     row = await find_challenge(tenant_id, challenge_id)
+    if row["purpose"] not in PURPOSES:
+        raise _not_found()  # a passkey registration's challenge is no step to complete
     tid = int(row["tenant_id"])
     kind, person_id = person_of(row)
     now = utcnow()
@@ -837,7 +861,7 @@ async def verify_code(
     problem = _ended(row, now)
     if problem is not None:
         raise problem
-    if not recovery and not app:
+    if not recovery and not app and factor is None:
         # An SMS code is not accepted where a strong factor is required (also one sent
         # before the rule was switched on).
         await refuse_sms_if_strong(tid, row["context"], kind, person_id)
@@ -894,6 +918,7 @@ async def verify_code(
         verified_at=now,
         by_recovery_code=recovery,
         by_app=app,
+        by=factor.name if factor else "",
     )
 
     async def finish() -> None:
@@ -924,6 +949,13 @@ async def verify_code(
             if right:
                 await finish()
                 await log_event(tid, None, "twofactor.recovery_code_used", "twofactor", kind, person_id)
+    elif factor is not None:
+        async with atomic():
+            outcome = "wrong" if requester else await factor.check(tid, kind, person_id, row, now)
+            right = outcome == "ok"
+            if right:
+                await finish()
+        reused = outcome == "reused"
     elif app:
         async with atomic():
             outcome = "wrong" if requester else await use_app_code(tid, kind, person_id, code, now)
@@ -954,6 +986,8 @@ async def verify_code(
                 attempts=MAX_ATTEMPTS,
             )
         left = MAX_ATTEMPTS - attempts
+        if factor is not None:
+            raise TwoFactorRefusal(factor.wrong, 400, field=factor.name, code=factor.code, left=left)
         if app and reused:
             raise TwoFactorRefusal(APP_CODE_REUSED, 400, field="code", code="twofactor.app_code_reused", left=left)
         raise TwoFactorRefusal(
@@ -964,6 +998,8 @@ async def verify_code(
 
 def login_how(result: Verified) -> str:
     """How a login's second factor was given, for the system log (never the code)."""
+    if result.by:
+        return f"with {result.by}"
     if result.by_app:
         return "with authenticator app"
     return "with recovery code" if result.by_recovery_code else "with SMS code"
@@ -1044,6 +1080,16 @@ async def decide(request: SecondFactorRequest) -> SecondFactorDecision | None:
     if await strong_required(request.tenant_id, ctx.key, request.person_kind, request.person_id):
         # Remembered devices (above) work the same whatever the factor; SMS never here.
         return await decide_strong(request, ctx, requested_by)
+    if not requested_by:
+        from plugins.twofactor import passkeys
+
+        if await passkeys.has_passkey(request.tenant_id, request.person_kind, request.person_id):
+            # A passkey first; the page offers an SMS code instead (resend).
+            started = await passkeys.start_passkey_challenge(
+                request.tenant_id, request.person_kind, request.person_id, ctx, subject=request.subject
+            )
+            return SecondFactorDecision(required=True, challenge_id=started.challenge_id, masked_phone="",
+                                        message=passkeys.PASSKEY_ASKED)
     if not requested_by and await has_active_app(request.tenant_id, request.person_kind, request.person_id):
         # The app's code first; the page offers an SMS code instead (resend).
         started = await start_app_challenge(
@@ -1293,6 +1339,10 @@ async def who_would_be_locked_out(tenant_id: int, keys: Iterable[str],
             & TwoFactorRecoveryCode.used_at.is_null()
         )
     }
+    from plugins.twofactor import passkeys
+
+    # A passkey is asked for first and needs no phone: its holders are not locked out.
+    with_codes |= await passkeys.employees_with_passkeys(tenant_id)
     locked: list[LockedOut] = []
     for row in rows:
         employee_id, is_admin = int(row["id"]), row["role"] == "admin"
@@ -1800,6 +1850,10 @@ async def factors_of(tenant_id: int, kind: str, person_id: int) -> list[str]:
             found.append("sms")
     if await has_active_app(tenant_id, kind, person_id):
         found.append("app")
+    from plugins.twofactor import passkeys
+
+    if await passkeys.has_passkey(tenant_id, kind, person_id):
+        found.append("passkey")
     if await recovery_remaining(tenant_id, kind, person_id):
         found.append("recovery")
     return found
@@ -1932,6 +1986,15 @@ async def decide_strong(request: SecondFactorRequest, ctx: TwoFactorContext, req
     if requested_by:
         return SecondFactorDecision.refused(TwoFactorRefusal(STRONG_SELF_ONLY, 409, code="twofactor.strong_self_only"))
     factors = await all_factors_of(tid, kind, pid)
+    from plugins.twofactor import passkeys
+
+    if await passkeys.has_passkey(tid, kind, pid):
+        # The passkey first, as everywhere; here with no SMS offered or accepted.
+        started = await passkeys.start_passkey_challenge(
+            tid, kind, pid, ctx, subject=request.subject, prefix=passkeys.STRONG_PASSKEY_PREFIX
+        )
+        return SecondFactorDecision(required=True, challenge_id=started.challenge_id, masked_phone="",
+                                    message=passkeys.PASSKEY_ASKED)
     if "app" in factors:
         started = await start_strong_challenge(tid, kind, pid, ctx, request.subject, STRONG_APP_PREFIX)
         return SecondFactorDecision(required=True, challenge_id=started.challenge_id, masked_phone="",
@@ -2033,9 +2096,11 @@ async def _email_of(tenant_id: int, kind: str, person_id: int) -> str | None:
 
 
 async def remove_own_factors(tenant_id: int, kind: str, person_id: int) -> int:
-    """This plugin's answer to ``remove_second_factors``: the app, recovery codes,
-    remembered devices and the wrong-code counts of the person."""
-    removed = 0
+    """This plugin's answer to ``remove_second_factors``: the app, passkeys, recovery
+    codes, remembered devices and the wrong-code counts of the person."""
+    from plugins.twofactor import passkeys
+
+    removed = await passkeys.remove_all_passkeys(tenant_id, kind, person_id)
     for table in (TwoFactorApp, TwoFactorRecoveryCode, TrustedDevice):
         removed += len(await table.delete().where(person_where(table, tenant_id, kind, person_id)).returning(table.id))
     await TwoFactorPerson.update({TwoFactorPerson.failed_count: 0, TwoFactorPerson.others_failed_count: 0}).where(

@@ -160,6 +160,28 @@ class TwoFactorApp(Table, tablename="twofactor_app"):
     last_used_at = Timestamptz(null=True, default=None)
 
 
+class TwoFactorPasskey(Table, tablename="twofactor_passkey"):
+    """One of a person's passkeys (WebAuthn credentials), several per person, each named.
+
+    Only public material is kept: the credential id (base64url, unique across the
+    installation, so one authenticator's credential belongs to one person), the COSE public
+    key (base64url) and the authenticator's signature counter. An assertion is accepted only
+    by one conditional UPDATE of ``sign_count`` (plugins/twofactor/passkeys.py), so a
+    counter that did not grow (a cloned authenticator, a replay) is refused."""
+
+    tenant_id = Integer(index=True)
+    person_kind = Varchar(length=16)
+    employee_id = Integer(default=0, index=True)
+    customer_id = Integer(default=0, index=True)
+    contact_id = Integer(default=0, index=True)
+    credential_id = Varchar(length=1400, unique=True)
+    public_key = Text()
+    sign_count = Integer(default=0)
+    name = Varchar(length=80, default="")
+    created_at = Timestamptz()
+    last_used_at = Timestamptz(null=True, default=None)
+
+
 class TwoFactorDailyCount(Table, tablename="twofactor_daily_count"):
     """SMS sent by a tenant on one UTC day (the tenant's daily cap)."""
 
@@ -178,4 +200,5 @@ TABLES: list[type[Table]] = [
     TwoFactorDailyCount,
     TwoFactorRecoveryCode,
     TwoFactorApp,
+    TwoFactorPasskey,
 ]

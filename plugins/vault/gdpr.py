@@ -129,5 +129,6 @@ def two_factor_contexts() -> list[TwoFactorContext]:
             label_en="Secure data – decryption",
             module="vault",
             order=90,
+            user_verification=True,
         )
     ]

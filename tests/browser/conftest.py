@@ -22,6 +22,7 @@ import sys
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -84,18 +85,27 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-@pytest.fixture(scope="session")
-def server() -> Iterator[str]:
+def _need_chromium() -> None:
     if not os.path.exists(CHROMIUM):
         if os.environ.get("GALLRA_REQUIRE_BROWSER") == "1":
             pytest.fail(f"{CHROMIUM} is missing: apt-get install -y chromium")
         pytest.skip(f"{CHROMIUM} is missing (apt-get install -y chromium)")
+
+
+@contextmanager
+def serving(host: str | None = None, name: str = "server") -> Iterator[str]:
+    """``gallra serve`` on 127.0.0.1 and a free port; with ``host``, reached as
+    ``http://<host>:<port>``, which GALLRA_BASE_URL then says (passkeys need a domain such as
+    ``localhost`` for their relying party, not an IP address)."""
     port = _free_port()
     env = dict(os.environ)
     env.pop("GALLRA_BROKER_URL", None)  # the embedded worker delivers SMS to the outbox
+    base = f"http://{host or '127.0.0.1'}:{port}"
+    if host:
+        env["GALLRA_BASE_URL"] = base
     # One server per xdist worker (its own free port, data directory and database).
     worker = os.environ.get("PYTEST_XDIST_WORKER")
-    log = ARTIFACTS / (f"server-{worker}.log" if worker else "server.log")
+    log = ARTIFACTS / (f"{name}-{worker}.log" if worker else f"{name}.log")
     log.parent.mkdir(parents=True, exist_ok=True)
     out = log.open("wb")
     proc = subprocess.Popen(
@@ -105,14 +115,13 @@ def server() -> Iterator[str]:
         stdout=out,
         stderr=subprocess.STDOUT,
     )
-    base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     while True:
         if proc.poll() is not None:
             out.close()
             raise RuntimeError(f"the server stopped: see {log}")
         try:
-            if httpx.get(base + "/health", timeout=1).status_code in (200, 503):
+            if httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code in (200, 503):
                 break
         except httpx.HTTPError:
             pass
@@ -120,13 +129,22 @@ def server() -> Iterator[str]:
             proc.kill()
             raise RuntimeError(f"the server did not start in 60 s: see {log}")
         time.sleep(0.2)
-    yield base
-    proc.terminate()
     try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-    out.close()
+        yield base
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        out.close()
+
+
+@pytest.fixture(scope="session")
+def server() -> Iterator[str]:
+    _need_chromium()
+    with serving() as base:
+        yield base
 
 
 @pytest.fixture(scope="module")

@@ -45,7 +45,8 @@ async def test_own_devices_listed_and_forgotten(anon_client, tenant, other_tenan
     page = (await anon_client.get("/twofactor/devices")).text
     # Two devices and "forget all" (the authenticator app's form is not a device's).
     assert "Firefox" in page and "Chrome" in page
-    assert page.count('action="/twofactor/devices/') - page.count('action="/twofactor/devices/app/') == 3
+    assert (page.count('action="/twofactor/devices/') - page.count('action="/twofactor/devices/app/')
+            - page.count('action="/twofactor/devices/passkeys/')) == 3
     assert 'aria-current="page"' in page
     row = re.search(r"<tr><td>([^<]*)<span class=\"badge\" id=\"this-device\">", page)
     assert row and "Firefox" in row.group(1)

@@ -125,9 +125,16 @@ async def test_anonymizing_an_employee_deletes_their_two_factor_rows(client, ano
     await make_recovery_codes(anon_client)
     assert await TwoFactorRecoveryCode.count().where(TwoFactorRecoveryCode.employee_id == ann_id) == 10
     await services.start_app_enrolment(tenant.id, "employee", ann_id)  # her app (pending) goes too
+    from plugins.twofactor import passkeys
+    from plugins.twofactor.tables import TwoFactorPasskey
+    from tests.passkey_kit import SoftAuthenticator
+
+    challenge_id, options = await passkeys.start_registration(tenant.id, "employee", ann_id)  # her passkey too
+    await passkeys.finish_registration(tenant.id, "employee", ann_id, challenge_id,
+                                       SoftAuthenticator().create(options), "Ann's key")
     assert await anonymize_records(tenant.id, "core", "core.employees", [ann_id], "test") == 1
     for table in (TwoFactorChallenge, TrustedDevice, TwoFactorSend, TwoFactorPerson, TwoFactorRecoveryCode,
-                  TwoFactorApp):
+                  TwoFactorApp, TwoFactorPasskey):
         assert await table.count().where(table.employee_id == ann_id) == 0, table
     assert await TrustedDevice.count().where(TrustedDevice.employee_id == bo_id) == 1
     assert await TwoFactorRecoveryCode.count().where(TwoFactorRecoveryCode.employee_id == bo_id) == 10
@@ -142,7 +149,7 @@ def test_the_tables_are_declared_once_as_records():
     for hook in ("declare_retention_rules", "declare_search_sources", "declare_record_types"):
         assert not hasattr(plugin, hook), hook
     specs = {s.name: s for s in host.records_by_plugin()["twofactor"]}
-    assert set(specs) == {"challenge", "device", "send", "person", "recovery", "app"}
+    assert set(specs) == {"challenge", "device", "send", "person", "recovery", "app", "passkey"}
     assert not any(s.path or s.opens for s in specs.values())
     own = host.collect_by_plugin("declare_personal_data")["twofactor"]
     assert {f.table._meta.tablename for f in own} >= {"twofactor_challenge", "twofactor_settings"}
@@ -158,3 +165,5 @@ def test_the_tables_are_declared_once_as_records():
     assert {c for t, c in searched if t == "twofactor_recovery"} <= {"employee_id", "customer_id", "contact_id"}
     # The authenticator app likewise: never by its (encrypted) secret.
     assert {c for t, c in searched if t == "twofactor_app"} <= {"employee_id", "customer_id", "contact_id"}
+    # Passkeys: found through their person only, never by key material or their name.
+    assert {c for t, c in searched if t == "twofactor_passkey"} <= {"employee_id", "customer_id", "contact_id"}
