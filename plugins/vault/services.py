@@ -838,6 +838,12 @@ async def _visible_entry(user: SessionUser, entry_id: int) -> tuple[dict[str, An
     return entry, form, access
 
 
+def require_editable(entry: EntryOut) -> None:
+    """403 unless the user may change the entry (the form's plain list)."""
+    if not entry.can_edit:
+        raise Forbidden(NOT_ON_PLAIN_LIST, code="vault_entry.not_on_plain_list")
+
+
 def _require_plain(access: set[str]) -> None:
     if PLAIN not in access:
         raise Forbidden(NOT_ON_PLAIN_LIST, code="vault_entry.not_on_plain_list")
@@ -993,9 +999,10 @@ async def edit_entry(user: SessionUser, entry_id: int, data: EntryPatch, ip: str
         updates: dict[Any, Any] = {VaultEntry.updated_at: utcnow(), VaultEntry.updated_by: user.employee_id}
         changed: list[str] = []
         if data.customer_id is not None:
-            changed.append("customer")
             updates[VaultEntry.customer_id] = _customer_for(form, data.customer_id, required=False)
             await check_party(tid, data.customer_id, before=entry)
+            if data.customer_id != int(entry["customer_id"]):
+                changed.append("customer")
         if data.values:
             changes = _check_values(data.values, fields)
             try:

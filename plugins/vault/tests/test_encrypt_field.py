@@ -106,7 +106,8 @@ async def test_a_plain_field_is_encrypted_later_with_all_its_values(client, worl
     assert terms[0]["n"] == 0
     # Audited: who, which field, how many values; never a value.
     audit = (await world.admin.get("/api/vault/audit", params={"limit": 200})).json()["items"]
-    change = next(a for a in audit if a["form_id"] == form["id"] and a["action"] == "form" and a["outcome"] == "changed")
+    change = next(a for a in audit
+                  if a["form_id"] == form["id"] and a["action"] == "form" and a["outcome"] == "changed")
     assert change["field_names"] == ["field encrypted: Lösenord (2 stored values)"]
     assert change["employee_id"] == world.admin.employee_id
     assert OLD_PASSWORD not in json.dumps(audit)
