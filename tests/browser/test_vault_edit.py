@@ -27,7 +27,8 @@ def _fits(page: Any) -> None:
     width = page.evaluate("document.documentElement.scrollWidth")
     wide = page.evaluate(
         "[...document.querySelectorAll('main *')].filter(e => e.getBoundingClientRect().right > 392)"
-        ".slice(0, 5).map(e => e.tagName + '.' + e.className + '#' + e.id + ' ' + Math.round(e.getBoundingClientRect().right))"
+        ".slice(0, 5).map(e => e.tagName + '.' + e.className + '#' + e.id + ' '"
+        " + Math.round(e.getBoundingClientRect().right))"
     )
     assert width <= PHONE["width"], f"{page.url} is {width}px wide on a {PHONE['width']}px phone: {wide}"
 

@@ -180,7 +180,8 @@ async def test_edit_needs_the_plain_list(app, admin_client, tenant) -> None:
         assert f'href="{path}"' not in page
         r = await browser.patch(f"/api/vault/entries/{entry_id}", json={"values": []})
         assert r.status_code == 403 and r.json()["code"] == "vault_entry.not_on_plain_list"
-        r = await browser.patch(f"/api/vault/entries/{entry_id}", content=b"{", headers={"content-type": "application/json"})
+        r = await browser.patch(f"/api/vault/entries/{entry_id}", content=b"{",
+                                headers={"content-type": "application/json"})
         assert r.status_code == 400
 
 
