@@ -597,6 +597,9 @@ async def edit_form(user: SessionUser, form_id: int, data: FormPatch, ip: str = 
     tid = user.tenant_id
     async with atomic():
         form = await _form(tid, form_id)
+        # First, before any entry row: entry writes take the form's row first too, so a
+        # change of the fields and an entry's edit wait for each other instead of deadlocking.
+        await lock_row("vault_form", form_id)
         changes: dict[Any, Any] = {}
         if data.name is not None:
             changes[VaultForm.name] = _form_name(data.name)
