@@ -37,6 +37,7 @@ from plugins.vault.schemas import (
     AccessIn,
     AccessListIn,
     EntryIn,
+    EntryPatch,
     FieldIn,
     FormIn,
     FormPatch,
@@ -53,6 +54,7 @@ FormQ = Annotated[int | None, QueryParameter(required=False, ge=1, le=2_147_483_
 
 
 
+PASSWORD_ENCRYPTED = _("A password field is always encrypted: tick Encrypted.")
 PURPOSES = {"customer": _("On behalf of a customer"), "internal": _("For internal handling")}
 FIELD_TYPES = {"text": _("Text"), "password": _("Password"), "url": _("Web address"), "note": _("Note")}
 
@@ -94,6 +96,8 @@ def _builder_input(form: dict[str, list[str]], t: Any) -> tuple[dict[str, Any], 
                 errors[f"field_name.{i}"] = t.gettext("Give the field a name.")
             if one.get(f"field_type.{i}", "text") not in FIELD_TYPES:
                 errors[f"field_type.{i}"] = t.gettext("Choose one of the listed types.")
+            elif rows[-1]["type"] == "password" and not rows[-1]["encrypted"]:
+                errors[f"field_encrypted.{i}"] = t.gettext(PASSWORD_ENCRYPTED)
         i += 1
     if not rows:
         errors["field_name.0"] = t.gettext("A form needs at least one field.")
@@ -121,6 +125,16 @@ def _builder_input(form: dict[str, list[str]], t: Any) -> tuple[dict[str, Any], 
     return settings, rows, errors
 
 
+async def _party(user: Any, entry: Any) -> dict[str, Any]:
+    """The entry's customer by name (linked to the customer's page), never "customer 12"."""
+    named = await party_names(user.tenant_id, [{"customer_id": entry.customer_id}], "customer_id", None)
+    return {"customer": named["customer"].get(entry.customer_id) if entry.customer_id else None}
+
+
+def _has_value(entry: Any) -> dict[int, bool]:
+    return {fl.field_id: fl.has_value for fl in entry.fields}
+
+
 class VaultPages(PageController):
     path = "/vault"
 
@@ -128,16 +142,30 @@ class VaultPages(PageController):
                        rows: list[dict[str, Any]], errors: dict[str, str] | None = None,
                        form_id: int | None = None, status: int = 200) -> Response[Any]:
         employees, groups = await _people(user.tenant_id)
+        settings = {**settings, "creator": user.employee_id if form_id is None else None}
         start = max([r["index"] for r in rows], default=-1) + 1
+        # A new field is encrypted unless unticked (#20.6): clear text is the deliberate choice.
         shown = list(rows) + [
-            {"index": start + n, "id": None, "name": "", "type": "text", "encrypted": False}
+            {"index": start + n, "id": None, "name": "", "type": "text", "encrypted": True}
             for n in range(BLANK_FIELD_ROWS)
         ]
+        # Saved fields as stored: an encrypted one cannot be unticked; a plain one can be
+        # ticked (its stored values are then encrypted), and is flagged when it looks secret.
+        saved: dict[int, bool] = {}
+        if form_id is not None:
+            saved = {fl.id: fl.encrypted for fl in (await services.get_form(user, form_id)).fields}
+        renumbered: dict[str, str] = {}
         for n, r in enumerate(shown):
+            for key in ("field_name", "field_type", "field_encrypted"):
+                if f"{key}.{r['index']}" in (errors or {}):
+                    renumbered[f"{key}.{n}"] = (errors or {})[f"{key}.{r['index']}"]
             r["index"] = n
+            r["saved_encrypted"] = saved.get(r["id"]) if r["id"] else None
+            r["looks_secret"] = r["type"] == "password" or services.looks_secret(r["name"])
+        errors = {k: v for k, v in (errors or {}).items() if not k.startswith("field_")} | renumbered
         return await render(
             request, "vault/form_builder.html",
-            {"s": settings, "rows": shown, "errors": errors or {}, "employees": employees,
+            {"s": settings, "rows": shown, "errors": errors, "employees": employees,
              "groups": groups, "purposes": PURPOSES, "types": FIELD_TYPES, "form_id": form_id},
             status_code=status, user=user,
         )
@@ -165,8 +193,12 @@ class VaultPages(PageController):
     async def new_form(self, request: Request[Any, Any, Any]) -> Response[Any]:
         user = await page_user(request)
         services.require_manager(user)
+        # The creator is offered both lists (ticked, with a note): who builds a form usually
+        # fills it in, and nobody is put on a list without seeing it.
+        me = [user.employee_id]
         settings = {"name": "", "purpose": "customer", "auto_delete_days": None, "require_two_factor": False,
-                    "plain_users": [], "plain_groups": [], "encrypted_users": [], "encrypted_groups": []}
+                    "plain_users": me, "plain_groups": [], "encrypted_users": me, "encrypted_groups": [],
+                    "creator": user.employee_id}
         return await self._builder(request, user, settings, [])
 
     @page_post("/forms/new")
@@ -232,6 +264,8 @@ class VaultPages(PageController):
                 errors = {"_form": t.gettext("A name is too long (at most 120 characters).")}
             except GallraError as exc:
                 errors = error_of(exc, t)
+                shown = ("name", "purpose", "auto_delete_days", "_form")
+                errors = {k if k in shown or k.startswith("field_") else "_form": v for k, v in errors.items()}
         return await self._builder(request, user, settings, rows, errors, form_id=form_id, status=400)
 
     # --- entries --------------------------------------------------------------------------
@@ -280,6 +314,65 @@ class VaultPages(PageController):
         return await render(request, "vault/entry_form.html",
                             {"f": f, "values": form, "errors": errors, "pick": pick}, 400, user=user)
 
+    @page_get("/entries/{entry_id:int}/edit")
+    async def edit_entry(self, request: Request[Any, Any, Any], entry_id: FromPath[int]) -> Response[Any]:
+        """The entry's values to change: plain values as stored; an encrypted value is
+        never shown ("•••• (unchanged)"), a new one replaces it, empty keeps it."""
+        user = await page_user(request)
+        entry = await services.get_entry(user, entry_id)
+        services.require_editable(entry)
+        f = await services.get_form(user, entry.form_id)
+        values = {f"value.{fl.field_id}": fl.value or "" for fl in entry.fields if not fl.encrypted}
+        return await render(request, "vault/entry_form.html", {
+            "f": f, "entry": entry, "values": values, "has_value": _has_value(entry),
+            "pick": await customer_pick(user.tenant_id, entry.customer_id),
+        }, user=user)
+
+    @page_post("/entries/{entry_id:int}/edit")
+    async def update_entry(self, request: Request[Any, Any, Any], entry_id: FromPath[int]) -> Response[Any]:
+        user = await page_user(request)
+        form = await read_form(request)
+        t = t_for(request, user)
+        entry = await services.get_entry(user, entry_id)
+        services.require_editable(entry)
+        f = await services.get_form(user, entry.form_id)
+        pick = await customer_pick(user.tenant_id, form.get("customer_id"), form.get("customer_id_search", ""))
+        context = {"f": f, "entry": entry, "has_value": _has_value(entry), "pick": pick}
+        if form.get("_pick"):  # the customer list brought up to date (no JavaScript); nothing saved
+            return await render(request, "vault/entry_form.html", {**context, "values": form}, user=user)
+        errors: dict[str, str] = {}
+        customer_id = None
+        if f.purpose == "customer":
+            customer_id = an_id(form.get("customer_id")) or None
+            if customer_id is None:
+                errors["customer_id"] = t.gettext(CHOOSE_CUSTOMER)
+        values = []
+        for fl in f.fields:
+            v = form.get(f"value.{fl.id}", "")
+            if len(v) > 10_000:
+                errors[f"value.{fl.id}"] = t.gettext("This is too long.")
+            if fl.encrypted or fl.type == "password":
+                # never shown, so empty keeps the stored value; the box removes it
+                if form.get(f"clear.{fl.id}") and not v:
+                    values.append(ValueIn(field_id=fl.id, value=None))
+                elif v:
+                    values.append(ValueIn(field_id=fl.id, value=v))
+            else:
+                values.append(ValueIn(field_id=fl.id, value=v or None))
+        if not errors:
+            try:
+                await services.edit_entry(
+                    user, entry_id, EntryPatch(values=values, customer_id=customer_id), client_ip(request)
+                )
+                return redirect(f"/vault?form_id={f.id}#entry-{entry_id}", t.gettext("The entry is saved."))
+            except GallraError as exc:
+                errors = error_of(exc, t)
+        # Nothing typed into a secret field goes back to the browser.
+        kept = {k: v for k, v in form.items() if not k.startswith("value.") or k in {
+            f"value.{fl.id}" for fl in f.fields if not (fl.encrypted or fl.type == "password")}}
+        return await render(request, "vault/entry_form.html", {**context, "values": kept, "errors": errors},
+                            400, user=user)
+
     @page_post("/entries/{entry_id:int}/delete")
     async def delete_entry(self, request: Request[Any, Any, Any], entry_id: FromPath[int]) -> Response[Any]:
         user = await page_user(request)
@@ -292,7 +385,7 @@ class VaultPages(PageController):
     async def reveal_form(self, request: Request[Any, Any, Any], entry_id: FromPath[int]) -> Response[Any]:
         user = await page_user(request)
         entry = await services.get_entry(user, entry_id)
-        return await render(request, "vault/reveal.html", {"entry": entry}, user=user)
+        return await render(request, "vault/reveal.html", {"entry": entry, **await _party(user, entry)}, user=user)
 
     @page_post("/entries/{entry_id:int}/reveal")
     async def reveal(self, request: Request[Any, Any, Any], entry_id: FromPath[int]) -> Response[Any]:
@@ -303,12 +396,14 @@ class VaultPages(PageController):
         form = await read_form(request)
         t = t_for(request, user)
         entry = await services.get_entry(user, entry_id)
+        party = await _party(user, entry)
         ctx = services.RevealContext(ip=client_ip(request), user_agent=request.headers.get("user-agent", ""))
         pending = form.get("pending", "")
         password = form.get("password", "")
         if not pending and not password:
             errors = {"password": t.gettext("Write your password.")}
-            return await render(request, "vault/reveal.html", {"entry": entry, "errors": errors}, 400, user=user)
+            return await render(request, "vault/reveal.html", {"entry": entry, "errors": errors, **party}, 400,
+                                user=user)
         binder = new_token()
         token = None
         try:
@@ -325,7 +420,7 @@ class VaultPages(PageController):
                 )
         except GallraError as exc:
             return await render(request, "vault/reveal.html",
-                                {"entry": entry, "errors": {"password": exc.text(t)}}, exc.status, user=user)
+                                {"entry": entry, "errors": {"password": exc.text(t)}, **party}, exc.status, user=user)
         if not complete and answer.second_factor is not None and token is not None:
             response = await render(
                 request, "second_factor.html",
@@ -338,7 +433,7 @@ class VaultPages(PageController):
             ))
             return response
         response = await render(request, "vault/reveal.html",
-                                {"entry": entry, "revealed": answer.values}, user=user)
+                                {"entry": entry, "revealed": answer.values, **party}, user=user)
         if pending:
             response.delete_cookie(PENDING_COOKIE, path="/vault")
         return response

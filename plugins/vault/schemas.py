@@ -26,7 +26,11 @@ IdList = Annotated[list[Id], msgspec.Meta(max_length=500)]
 class FieldIn(msgspec.Struct, forbid_unknown_fields=True):
     name: Name
     type: FieldKind = "text"
-    encrypted: bool = False
+    # Not given: a saved field keeps its setting; a new field is encrypted when its type is
+    # password or its name says it holds a secret ("Lösenord", "PIN"). A password field is
+    # always encrypted. A saved plain field given true has its stored values encrypted in
+    # the same transaction; an encrypted field never goes back to plain text.
+    encrypted: bool | None = None
     # Position in the form; fields without one keep the order they are given in.
     order: Annotated[int, msgspec.Meta(ge=0, le=10_000)] | None = None
     # Set to keep (and rename/reorder) an existing field when editing a form.
@@ -101,6 +105,9 @@ class FormOut(msgspec.Struct):
     # For a form that requires two-factor: whether a code can be asked for now (SMS active
     # and "Secure data – decryption" on). While false, its entries cannot be revealed.
     two_factor_ready: bool | None = None
+    # When the user is not on the form's plain list (so may not add entries): the names of
+    # those who manage forms and can put them on it.
+    grant_by: list[str] | None = None
 
 
 class ValueIn(msgspec.Struct, forbid_unknown_fields=True):

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -32,7 +33,7 @@ from core import pending, throttle
 from core.auth import SessionUser, verify_password
 from core.config import get_settings
 from core.contracts import SecondFactorRequest
-from core.db import atomic, raw, utcnow
+from core.db import atomic, lock_row, raw, utcnow
 from core.errors import RECORD_NOT_FOUND, Conflict, Forbidden, Invalid, Label, NotFound, TooMany
 from core.errors import mark as _
 from core.eventlog import log_event
@@ -82,6 +83,7 @@ PLAIN = "plain"
 ENCRYPTED = "encrypted"
 SHORT_VALUE = 2000  # text, password and url values; notes may be up to 10 000 characters
 REWRITE_BATCH = 500
+ENCRYPT_BATCH = 200  # entries per UPDATE when a field's stored values are encrypted
 
 
 ENTRIES = RecordService(VAULT_ENTRY, "vault")
@@ -345,6 +347,20 @@ async def _fields_of(tenant_id: int, form_ids: list[int]) -> dict[int, list[dict
     return out
 
 
+async def managers(tenant_id: int) -> list[str]:
+    """The names of those who manage the tenant's forms and their access lists: the
+    administrators and the members of a group with the vault permission."""
+    rows = await raw(
+        'SELECT DISTINCT e.id, e.name FROM "employee" e '
+        'LEFT JOIN "group_member" m ON m.employee_id = e.id AND m.tenant_id = e.tenant_id '
+        'LEFT JOIN "employee_group" g ON g.id = m.group_id AND g.tenant_id = e.tenant_id '
+        "WHERE e.tenant_id = {} AND e.deleted_at IS NULL "
+        "AND (e.role = 'admin' OR ',' || COALESCE(g.permissions, '') || ',' LIKE '%,vault,%')",
+        tenant_id,
+    )
+    return sorted({str(r["name"]) for r in rows}, key=str.casefold)
+
+
 def _field_out(r: dict[str, Any]) -> FieldOut:
     return FieldOut(
         id=int(r["id"]), name=r["name"], type=r["kind"], encrypted=bool(r["encrypted"]), order=int(r["position"])
@@ -357,6 +373,7 @@ async def form_out(
     fields: list[dict[str, Any]] | None = None,
     access: set[str] | None = None,
     ready: bool | None = None,
+    grant_by: list[str] | None = None,
 ) -> FormOut:
     tid = user.tenant_id
     if fields is None:
@@ -372,6 +389,8 @@ async def form_out(
         fields=[_field_out(f) for f in fields],
         my_access=MyAccessOut(plain=PLAIN in access, encrypted=ENCRYPTED in access),
     )
+    if PLAIN not in access:
+        out.grant_by = grant_by if grant_by is not None else await managers(tid)
     if form["require_two_factor"]:
         if ready is None:
             ready = await second_factor_ready(tid, TWO_FACTOR_CONTEXT)
@@ -398,6 +417,44 @@ def _check_field_names(items: list[FieldIn]) -> None:
                 code="vault_form.field_name_taken", name=repr(name),
             )
         seen.add(name.casefold())
+
+
+# Words in a field's name that say it holds a secret: such a field is encrypted unless the
+# form says otherwise (#20.6). Whole words, case-folded, or the end of a compound word
+# ("PIN", "Lösenord", "Adminlösenord", "WiFi-password"); "pin" does not match "spinning".
+SECRET_WORDS = frozenset({
+    "lösen", "lösenord", "password", "passwd", "passord", "pwd", "pin", "pinkod", "puk", "pukkod",
+    "secret", "hemlig", "hemligt", "hemlighet", "token", "apikey", "passphrase", "lösenfras",
+    "psk", "otp",
+})
+SECRET_ENDINGS = ("lösenord", "password", "pinkod", "pukkod", "nyckel", "hemlighet", "secret")
+SECRET_PHRASES = ("api key", "api nyckel", "private key", "privat nyckel", "secret key")
+
+
+def looks_secret(name: str) -> bool:
+    """Whether a field's name says it holds a password or another secret."""
+    words = re.findall(r"\w+", name.casefold())
+    if any(w in SECRET_WORDS or w.endswith(SECRET_ENDINGS) for w in words):
+        return True
+    return any(p in " ".join(words) for p in SECRET_PHRASES)
+
+
+def wants_encryption(f: FieldIn, existing: dict[str, Any] | None = None) -> bool:
+    """Whether a field is to be stored encrypted: as asked; when not said, a field that
+    is already saved keeps its setting and a new one is encrypted when it is a password
+    or its name says it holds a secret. A password field is always encrypted."""
+    if f.encrypted is not None:
+        encrypted = f.encrypted
+    elif existing is not None:
+        encrypted = bool(existing["encrypted"])
+    else:
+        encrypted = f.type == "password" or looks_secret(f.name)
+    if f.type == "password" and not encrypted:
+        raise FieldError(
+            "fields", "field %(name)s is a password: a password field is always encrypted",
+            code="vault_form.password_not_encrypted", name=repr(f.name.strip()),
+        )
+    return encrypted
 
 
 def _form_name(value: str) -> str:
@@ -431,8 +488,9 @@ async def list_forms(user: SessionUser) -> list[FormOut]:
     ready = None
     if any(r["require_two_factor"] for r in rows):
         ready = await second_factor_ready(tid, TWO_FACTOR_CONTEXT)
+    grant_by = await managers(tid) if any(PLAIN not in access.get(int(r["id"]), set()) for r in rows) else []
     return [
-        await form_out(user, r, fields[int(r["id"])], access.get(int(r["id"]), set()), ready)
+        await form_out(user, r, fields[int(r["id"])], access.get(int(r["id"]), set()), ready, grant_by)
         for r in rows
     ]
 
@@ -448,6 +506,7 @@ async def create_form(user: SessionUser, data: FormIn, ip: str = "") -> FormOut:
     _check_field_names(data.fields)
     if any(f.id is not None for f in data.fields):
         raise FieldError("fields", "a new form's fields have no id yet", code="vault_form.new_field_with_id")
+    encrypted = [wants_encryption(f) for f in data.fields]
     tid = user.tenant_id
     now = utcnow()
     async with atomic():
@@ -472,9 +531,9 @@ async def create_form(user: SessionUser, data: FormIn, ip: str = "") -> FormOut:
                     name=f.name.strip(),
                     position=p,
                     kind=f.type,
-                    encrypted=f.encrypted,
+                    encrypted=enc,
                 )
-                for f, p in zip(data.fields, positions, strict=True)
+                for f, p, enc in zip(data.fields, positions, encrypted, strict=True)
             ]
         )
         names = [f.name.strip() for f in data.fields]
@@ -538,6 +597,9 @@ async def edit_form(user: SessionUser, form_id: int, data: FormPatch, ip: str = 
     tid = user.tenant_id
     async with atomic():
         form = await _form(tid, form_id)
+        # First, before any entry row: entry writes take the form's row first too, so a
+        # change of the fields and an entry's edit wait for each other instead of deadlocking.
+        await lock_row("vault_form", form_id)
         changes: dict[Any, Any] = {}
         if data.name is not None:
             changes[VaultForm.name] = _form_name(data.name)
@@ -569,12 +631,20 @@ async def edit_form(user: SessionUser, form_id: int, data: FormPatch, ip: str = 
 
 
 async def _replace_fields(tenant_id: int, form_id: int, items: list[FieldIn]) -> list[str]:
-    """Replace the form's fields; returns what changed ("field added: X", ...)."""
+    """Replace the form's fields; returns what changed ("field added: X", ...).
+
+    A saved plain field asked to be encrypted has every stored value encrypted here, in
+    the caller's transaction (:func:`_encrypt_stored_values`); an encrypted field never
+    becomes plain again (its values would have to be decrypted without anybody's
+    password): refused with ``vault_form.cannot_decrypt_field``."""
     _check_field_names(items)
     existing = {int(f["id"]): f for f in (await _fields_of(tenant_id, [form_id]))[form_id]}
     kept: set[int] = set()
+    encrypt: list[int] = []
+    wanted: list[bool] = []
     for f in items:
         if f.id is None:
+            wanted.append(wants_encryption(f))
             continue
         if f.id not in existing:
             raise FieldError(
@@ -582,20 +652,25 @@ async def _replace_fields(tenant_id: int, form_id: int, items: list[FieldIn]) ->
             )
         if f.id in kept:
             raise FieldError("fields", "field %(id)s is listed twice", code="vault_form.field_twice", id=f.id)
-        if bool(existing[f.id]["encrypted"]) != f.encrypted:
+        was = bool(existing[f.id]["encrypted"])
+        now = wants_encryption(f, existing[f.id])
+        if was and not now:
             raise FieldError(
                 "fields",
-                "field %(name)s cannot switch encryption on or off; add a new field with the setting you want "
-                "and remove this one",
-                code="vault_form.encryption_fixed", name=repr(existing[f.id]["name"]),
+                "field %(name)s is encrypted and cannot become plain text again; add a new plain field "
+                "if you need one",
+                code="vault_form.cannot_decrypt_field", name=repr(existing[f.id]["name"]),
             )
+        if now and not was:
+            encrypt.append(f.id)
+        wanted.append(now)
         kept.add(f.id)
     removed = sorted(set(existing) - kept)
     changed = [f"field removed: {existing[i]['name']}" for i in removed]
     if removed:
         await VaultField.delete().where((VaultField.tenant_id == tenant_id) & VaultField.id.is_in(removed))
         await _remove_field_values(tenant_id, form_id, removed)
-    for f, p in zip(items, _positions(items), strict=True):
+    for f, p, enc in zip(items, _positions(items), wanted, strict=True):
         if f.id is None:
             changed.append(f"field added: {f.name.strip()}")
             await VaultField.insert(
@@ -605,7 +680,7 @@ async def _replace_fields(tenant_id: int, form_id: int, items: list[FieldIn]) ->
                     name=f.name.strip(),
                     position=p,
                     kind=f.type,
-                    encrypted=f.encrypted,
+                    encrypted=enc,
                 )
             )
         else:
@@ -613,9 +688,81 @@ async def _replace_fields(tenant_id: int, form_id: int, items: list[FieldIn]) ->
             if (old["name"], old["kind"]) != (f.name.strip(), f.type):
                 changed.append(f"field changed: {old['name']}")
             await VaultField.update(
-                {VaultField.name: f.name.strip(), VaultField.position: p, VaultField.kind: f.type}
+                {VaultField.name: f.name.strip(), VaultField.position: p, VaultField.kind: f.type,
+                 VaultField.encrypted: enc}
             ).where((VaultField.id == f.id) & (VaultField.tenant_id == tenant_id))
+    if encrypt:
+        count = await _encrypt_stored_values(tenant_id, form_id, encrypt)
+        names = ", ".join(existing[i]["name"] for i in encrypt)
+        changed.append(f"field encrypted: {names} ({count} stored values)")
     return changed
+
+
+async def _encrypt_stored_values(tenant_id: int, form_id: int, field_ids: list[int]) -> int:
+    """Encrypt every stored plain value of ``field_ids`` (saved plain fields just switched
+    to encrypted) with its entry's own data key, and take it out of the plain values.
+
+    Runs in the caller's transaction, so all values are encrypted or none: a batch of
+    :data:`ENCRYPT_BATCH` entries is read, then written back by one UPDATE (the form's row
+    is locked first, so no entry of the form is written meanwhile). An entry whose data key
+    fails its check stops the whole change (409, nothing encrypted). Person search never
+    indexed an entry's values (``plain_values`` is declared ``search=False``), so no index
+    term has to go. Returns how many values were encrypted."""
+    await lock_row("vault_form", form_id)
+    keys_of = [str(i) for i in field_ids]
+    last, count = 0, 0
+    while True:
+        rows = (
+            await VaultEntry.select(
+                VaultEntry.id, VaultEntry.tenant_id, VaultEntry.form_id, VaultEntry.key_version,
+                VaultEntry.wrapped_key, VaultEntry.plain_values, VaultEntry.secret_values,
+            )
+            .where((VaultEntry.tenant_id == tenant_id) & (VaultEntry.form_id == form_id) & (VaultEntry.id > last))
+            .order_by(VaultEntry.id)
+            .limit(ENCRYPT_BATCH)
+        )
+        if not rows:
+            return count
+        last = int(rows[-1]["id"])
+        writes: list[tuple[int, str, str]] = []
+        for r in rows:
+            plain, secret = _loads(r["plain_values"]), _loads(r["secret_values"])
+            moving = {k: plain.pop(k) for k in keys_of if k in plain}
+            if not moving:
+                continue
+            ids = (tenant_id, form_id, int(r["id"]))
+            version = int(r["key_version"])
+            try:
+                ring = await keys.get_ring(version)
+                data_key = crypto.unwrap_data_key(ring, version, *ids, r["wrapped_key"])
+            except VaultIntegrityError as exc:
+                raise integrity_refusal(exc) from exc
+            for k, value in moving.items():
+                if value is None or value == "":
+                    continue
+                secret[k] = {"v": version, "c": crypto.encrypt_value(data_key, *ids, int(k), version, str(value))}
+                count += 1
+            writes.append((int(r["id"]), _dumps(plain), _dumps(secret)))
+        if writes:
+            await _write_values(tenant_id, writes)
+
+
+async def _write_values(tenant_id: int, writes: list[tuple[int, str, str]]) -> None:
+    """Write new plain and secret values of several entries in one UPDATE."""
+    plain_case = " ".join("WHEN {} THEN {}" for _w in writes)
+    args: list[Any] = []
+    for entry_id, plain, _secret in writes:
+        args += [entry_id, plain]
+    for entry_id, _plain, secret in writes:
+        args += [entry_id, secret]
+    ids = [w[0] for w in writes]
+    args += [tenant_id, *ids]
+    await raw(
+        f'UPDATE "vault_entry" SET plain_values = CASE id {plain_case} END, '
+        f"secret_values = CASE id {plain_case} END "
+        f"WHERE tenant_id = {{}} AND id IN ({', '.join('{}' for _i in ids)})",
+        *args,
+    )
 
 
 async def replace_access(
@@ -692,6 +839,12 @@ async def _visible_entry(user: SessionUser, entry_id: int) -> tuple[dict[str, An
     if not access:
         raise _entry_not_found(entry_id)
     return entry, form, access
+
+
+def require_editable(entry: EntryOut) -> None:
+    """403 unless the user may change the entry (the form's plain list)."""
+    if not entry.can_edit:
+        raise Forbidden(NOT_ON_PLAIN_LIST, code="vault_entry.not_on_plain_list")
 
 
 def _require_plain(access: set[str]) -> None:
@@ -793,11 +946,13 @@ async def create_entry(user: SessionUser, data: EntryIn, ip: str = "") -> EntryO
     _require_plain(access)
     customer_id = _customer_for(form, data.customer_id, required=True)
     await check_party(tid, customer_id)
-    fields = (await _fields_of(tid, [data.form_id]))[data.form_id]
-    changes = _check_values(data.values, fields)
     now = utcnow()
     delete_after = now + timedelta(days=form["auto_delete_days"]) if form["auto_delete_days"] else None
     async with atomic():
+        # Not while a field of the form is being encrypted: its fields are read after that.
+        await lock_row("vault_form", data.form_id)
+        fields = (await _fields_of(tid, [data.form_id]))[data.form_id]
+        changes = _check_values(data.values, fields)
         version = await keys.active_version()
         ring = await keys.get_ring(version)
         rows = await VaultEntry.insert(
@@ -838,15 +993,19 @@ async def get_entry(user: SessionUser, entry_id: int) -> EntryOut:
 async def edit_entry(user: SessionUser, entry_id: int, data: EntryPatch, ip: str = "") -> EntryOut:
     tid = user.tenant_id
     async with atomic():
+        # Not while a field of the form is being encrypted (the entry and the fields are
+        # read after the form's row is locked).
+        await lock_row("vault_form", int((await ENTRIES.get(tid, entry_id))["form_id"]))
         entry, form, access = await _visible_entry(user, entry_id)
         _require_plain(access)
         fields = (await _fields_of(tid, [int(form["id"])]))[int(form["id"])]
         updates: dict[Any, Any] = {VaultEntry.updated_at: utcnow(), VaultEntry.updated_by: user.employee_id}
         changed: list[str] = []
         if data.customer_id is not None:
-            changed.append("customer")
             updates[VaultEntry.customer_id] = _customer_for(form, data.customer_id, required=False)
             await check_party(tid, data.customer_id, before=entry)
+            if data.customer_id != int(entry["customer_id"]):
+                changed.append("customer")
         if data.values:
             changes = _check_values(data.values, fields)
             try:

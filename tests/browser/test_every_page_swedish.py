@@ -43,6 +43,9 @@ NOT_CRAWLED = {
     ),
     "/vault/entries/{entry_id:int}/reveal": "a POST-only secret shown after an SMS code (tests/browser/test_vault.py)",
     "/vault/entries/new": "opened with a chosen form only (?form=…), from the vault page",
+    "/vault/entries/{entry_id:int}/edit": (
+        "an entry of a form the person may change (tests/browser/test_vault_edit.py: Swedish, desktop and phone)"
+    ),
     "/dsr/{record_id:int}/erasure": "only a request for erasure has it (plugins/dsr/tests/test_answer.py)",
     "/portal/records/{slug:str}": "a portal person's own records (tests/browser/test_portal_records.py)",
     "/portal/records/{slug:str}/{record_id:int}": (

@@ -112,16 +112,24 @@ async def test_edit_form_rename_flags_and_fields(client, world) -> None:
     assert r.json()["auto_delete_days"] is None
 
 
-async def test_encrypted_flag_of_existing_field_cannot_flip(client, world) -> None:
+async def test_an_encrypted_field_never_becomes_plain_again(client, world) -> None:
+    """#20.6: plain → encrypted is allowed (test_encrypt_field.py); encrypted → plain is
+    refused with its own code, and so is a password field that is not encrypted."""
     fields = world.form["fields"]
-    body = {
-        "fields": [
-            {"id": f["id"], "name": f["name"], "type": f["type"], "encrypted": not f["encrypted"]} for f in fields
-        ]
-    }
-    r = await world.admin.patch(f"/api/vault/forms/{world.form['id']}", json=body)
-    assert r.status_code == 400
-    assert "encryption" in r.json()["detail"]
+    for flipped, code in (("Anteckning", "vault_form.cannot_decrypt_field"),
+                          ("Lösenord", "vault_form.password_not_encrypted")):
+        body = {
+            "fields": [
+                {"id": f["id"], "name": f["name"], "type": f["type"],
+                 "encrypted": (not f["encrypted"]) if f["name"] == flipped else f["encrypted"]}
+                for f in fields
+            ]
+        }
+        r = await world.admin.patch(f"/api/vault/forms/{world.form['id']}", json=body)
+        assert r.status_code == 400, r.text
+        assert r.json()["code"] == code and r.json()["field"] == "fields"
+    got = (await world.admin.get(f"/api/vault/forms/{world.form['id']}")).json()
+    assert [f["encrypted"] for f in got["fields"]] == [f["encrypted"] for f in fields]
 
 
 async def test_field_of_another_form_cannot_be_kept(client, world) -> None:
