@@ -35,7 +35,7 @@ MAX_LINES = 500
 PUBLIC_PATH = "/quotes/public/{token}"
 EDITABLE = ("draft", "sent")
 SENDABLE = ("draft", "sent")
-CLOSABLE = ("draft", "sent", "accepted", "declined")
+CLOSABLE = QUOTE.states_for("close")
 
 
 
