@@ -9,7 +9,7 @@ import msgspec
 from babel.support import NullTranslations
 from litestar.exceptions import ClientException
 
-from core.errors import FieldErrors, GallraError
+from core.errors import REQUIRED, FieldErrors, GallraError
 from core.errors import mark as _
 
 T = TypeVar("T")
@@ -63,6 +63,8 @@ def _message_of(exc: msgspec.ValidationError) -> str:
     text = str(exc)
     if "length <=" in text:
         return TOO_LONG
+    if text.startswith("Expected `str` of length >= 1"):
+        return REQUIRED
     return NOT_VALID
 
 

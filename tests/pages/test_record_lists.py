@@ -48,7 +48,7 @@ async def test_a_generated_list_sorts_by_its_declared_columns(admin_client, anon
     assert 'aria-sort="descending"' in th(page, "Titel")
 
     # Each cell is labelled by its column: a phone shows the rows as stacked cards.
-    assert '<table class="cards">' in page and '<td data-label="Titel"><a href="/cases/' in page
+    assert '<table class="stack">' in page and '<td data-label="Titel"><a href="/cases/' in page
     # A hand-written order the list does not offer: the usual order, not an error.
     for bad in ("description", "-", "title,title", "x" * 500):
         r = await anon_client.get("/cases", params={"sort": bad})
