@@ -27,7 +27,7 @@ from core.activity.service import (
 )
 from core.auth import SessionUser
 from core.db import atomic, utcnow
-from core.errors import GallraError
+from core.errors import Checks, GallraError
 from core.errors import mark as _
 from core.gdpr.registry import get_declarations
 from core.gdpr.settings import RetentionIn, retention_rows, update_retention
@@ -453,10 +453,24 @@ class RecordPages(PageController):
         return {k: form.get(k, "") for k in self.form_fields}
 
     def field_checks(self, values: dict[str, Any]) -> None:
-        """The plugin's own checks of single fields (no database), raising every refusal
-        together (:class:`core.errors.Checks`). Run on the form's values when the form's
-        shape is refused, so the fields the service would refuse show their errors too
-        instead of one at a time."""
+        """The checks of single fields (no database), raising every refusal together
+        (:class:`core.errors.Checks`). Run on the form's values when the form's shape is
+        refused, so the fields the service would refuse show their errors too instead of
+        one at a time. By default the phones and e-mail addresses the spec declares
+        (``Field`` category "phone" / "email"), checked as the services check them; a
+        plugin with checks of its own overrides it."""
+        from core.validation import normalize_email, normalize_phone
+
+        kinds = {f.column: f.category for f in self.service.spec.fields}
+        checks = Checks()
+        for name, value in values.items():
+            if not isinstance(value, str) or not value.strip():
+                continue
+            if kinds.get(name) == "phone":
+                checks(normalize_phone, value, name)
+            elif kinds.get(name) == "email":
+                checks(normalize_email, value, name)
+        checks.done()
 
     def _all_errors(self, values: dict[str, Any], errors: dict[str, str], t: Any) -> dict[str, str]:
         try:

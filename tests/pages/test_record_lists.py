@@ -109,3 +109,31 @@ async def test_a_generic_form_shows_every_error_and_focuses_the_first(anon_clien
     assert r.status_code == 400
     assert 'id="e-title"' in r.text and 'id="e-valid_until"' in r.text
     assert r.text.count("autofocus") == 1 and re.search(r'id="f-title"[^>]*autofocus', r.text)
+
+
+async def test_a_case_form_shows_the_shape_and_the_service_errors_together(anon_client, tenant):
+    await page_login(anon_client, tenant)
+    form = {"title": "", "kind": "case", "end_customer_phone": "12", "end_customer_email": "inte-en-adress"}
+    r = await post_form(anon_client, "/cases/new", form, "/cases/new")
+    assert r.status_code == 400
+    for field in ("title", "end_customer_phone", "end_customer_email"):
+        assert f'id="e-{field}"' in r.text, field
+        assert re.search(rf'id="f-{field}"[^>]*aria-invalid="true"', r.text), field
+    assert "Detta får inte vara tomt" in r.text  # an empty title says so, not "not valid"
+    assert r.text.count("autofocus") == 1 and re.search(r'id="f-title"[^>]*autofocus', r.text)
+    # With a title, the service refuses the two others together; the phone comes first.
+    r = await post_form(anon_client, "/cases/new", {**form, "title": "Läcka"}, "/cases/new")
+    assert r.status_code == 400 and 'id="e-end_customer_email"' in r.text
+    assert re.search(r'id="f-end_customer_phone"[^>]*autofocus', r.text) and r.text.count("autofocus") == 1
+
+
+async def test_the_api_lists_every_bad_field(admin_client):
+    r = await admin_client.post("/api/cases/", json={"title": " ", "end_customer_phone": "12",
+                                                     "end_customer_email": "x"})
+    assert r.status_code == 400
+    body = r.json()
+    assert [e["field"] for e in body["errors"]] == ["title", "end_customer_phone", "end_customer_email"]
+    assert all(e["code"] and e["detail"] for e in body["errors"])
+    assert (await admin_client.get("/api/cases/")).json()["total"] == 0  # nothing written
+    one = await admin_client.post("/api/cases/", json={"title": "x", "end_customer_phone": "12"})
+    assert one.status_code == 400 and "errors" not in one.json()  # one error: the usual shape
