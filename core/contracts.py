@@ -562,6 +562,11 @@ class RecordSpec:
     # the close action's route and event ("end" and "ended" for a contract)
     close_verb: tuple[str, str] = ("close", "closed")
     reopenable: bool = True
+    # The state actions (a route ``/{id}/<action>`` each) and the states each may be taken
+    # from: ``(("close", ("draft", "sent")), ("void", ("draft", "sent")), ("reopen",
+    # ("closed",)))``. Empty: close from every state but ``closed_state``, reopen from it.
+    # The detail page offers only the actions of the record's state (:meth:`actions_in`).
+    actions: tuple[tuple[str, tuple[str, ...]], ...] = ()
     soft_delete: bool = True  # ``deleted_at`` marks a deleted record; it stays readable
     customer_column: str | None = None  # a customer reference, checked with the contact
     contact_column: str | None = None
@@ -604,6 +609,26 @@ class RecordSpec:
         if self.rule_of is not None:
             return self.rule_of(row)
         return self.rules[0].key if len(self.rules) == 1 else None
+
+    def actions_in(self, state: str | None) -> tuple[str, ...]:
+        """The state actions a record in ``state`` may take, in declared order."""
+        if not self.status_column or state is None:
+            return ()
+        if self.actions:
+            return tuple(action for action, states in self.actions if state in states)
+        if state == self.closed_state:
+            return ("reopen",) if self.reopenable else ()
+        return (self.close_verb[0],)
+
+    def states_for(self, action: str) -> tuple[str, ...]:
+        """The states ``action`` may be taken from (declared, or the default's)."""
+        for name, states in self.actions:
+            if name == action:
+                return states
+        choices = self.choices_of(self.status_column or "") or (self.open_state, self.closed_state)
+        if action == "reopen":
+            return (self.closed_state,)
+        return tuple(s for s in choices if s != self.closed_state)
 
     def choices_of(self, column: str) -> tuple[str, ...] | None:
         for name, values in self.choices:

@@ -84,6 +84,57 @@ class Invalid(GallraError, ValueError):
         super().__init__(message, code=code, field=field, **params)
 
 
+class FieldErrors(Invalid):
+    """Several bad fields at once: a form shows every message beside its field, not only the
+    first (issue #20.7). ``errors`` are the single refusals in the order they were found; the
+    first one gives this one's field, code and message, so a caller that reads one error
+    still reads a sensible one. Raise it with :class:`Checks`."""
+
+    def __init__(self, errors: list[GallraError]) -> None:
+        if not errors:
+            raise ValueError("FieldErrors needs at least one error")
+        first = errors[0]
+        super().__init__(first.field, first.message, code=first.code, **first.params)
+        self.errors: tuple[GallraError, ...] = tuple(errors)
+
+
+class Checks:
+    """Run a record's field checks and refuse with all of them together::
+
+        checks = Checks()
+        email = checks(normalize_email, data.email, "email")
+        phone = checks(normalize_phone, data.phone, "phone")
+        checks.done()   # raises the one error, or FieldErrors with every one
+
+    A check that raises :class:`Invalid` is recorded and answers None; any other exception
+    passes through."""
+
+    def __init__(self) -> None:
+        self.errors: list[GallraError] = []
+
+    def __call__(self, check: Any, /, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return check(*args, **kwargs)
+        except FieldErrors as exc:
+            self.errors.extend(exc.errors)
+        except Invalid as exc:
+            self.errors.append(exc)
+        return None
+
+    def add(self, exc: GallraError) -> None:
+        self.errors.append(exc)
+
+    def failed(self, field: str) -> bool:
+        """Whether ``field`` already has an error (a check that needs it valid is skipped)."""
+        return any(e.field == field for e in self.errors)
+
+    def done(self) -> None:
+        if len(self.errors) == 1:
+            raise self.errors[0]
+        if self.errors:
+            raise FieldErrors(self.errors)
+
+
 class NotFound(GallraError):
     """No such record in this organization (also for another organization's ids)."""
 
@@ -98,6 +149,23 @@ class Conflict(GallraError):
     status = 409
     default_code = "conflict"
     title = "Conflict"
+
+
+class NeedsConfirmation(Conflict):
+    """A warning a person may override: the request is refused (409) until it is sent again
+    with ``confirm`` (the name of a true boolean request field, e.g. ``confirm_duplicate``).
+    ``link`` is the page of the record the warning is about (a duplicate), shown beside it."""
+
+    default_code = "needs_confirmation"
+    title = "Needs confirmation"
+
+    def __init__(
+        self, message: str, /, *, confirm: str, code: str | None = None, field: str | None = None,
+        link: str = "", **params: Any,
+    ) -> None:
+        super().__init__(message, code=code, field=field, **params)
+        self.confirm = confirm
+        self.link = link
 
 
 class Forbidden(GallraError):
@@ -160,17 +228,26 @@ def problem_body(exc: GallraError, t: _Translations | None = None, instance: str
         body["field"] = exc.field
     if exc.params:
         body["params"] = {k: v for k, v in exc.params.items() if isinstance(v, (str, int, float))}
+    if isinstance(exc, FieldErrors):
+        body["errors"] = [
+            {"field": e.field, "code": e.code, "detail": e.text(t)} for e in exc.errors
+        ]
+    if isinstance(exc, NeedsConfirmation):
+        body["confirm"] = exc.confirm  # the request field that confirms
     if instance:
         body["instance"] = instance
     return body
 
 
 __all__ = [
+    "Checks",
     "Conflict",
+    "FieldErrors",
     "Forbidden",
     "GallraError",
     "Invalid",
     "Label",
+    "NeedsConfirmation",
     "NotFound",
     "TooMany",
     "problem_body",

@@ -254,6 +254,14 @@ def page_of(item_type: type[Any], name: str | None = None) -> type[Any]:
 # --- problem details (RFC 9457), as documented in the OpenAPI document ---------------------
 
 
+class FieldProblem(msgspec.Struct, omit_defaults=True):
+    """One bad field of a request that has several (:class:`Problem`'s ``errors``)."""
+
+    field: str | None = None
+    code: str | None = None
+    detail: str | None = None
+
+
 class Problem(msgspec.Struct, omit_defaults=True):
     """An error answer: RFC 9457 problem details (``application/problem+json``), with the
     extension members ``code`` (a stable machine code such as ``not_found``) and ``field``
@@ -274,6 +282,12 @@ class Problem(msgspec.Struct, omit_defaults=True):
     """Extension: a stable machine code (e.g. ``not_found``, ``conflict``)."""
     field: str | None = None
     """Extension: the request field (body member or query parameter) at fault."""
+    errors: list[FieldProblem] | None = None
+    """Extension: when several fields are bad, every one of them (the first is also the
+    answer's ``field``, ``code`` and ``detail``), so a form can show them all at once."""
+    confirm: str | None = None
+    """Extension: a warning the client may override (409, e.g. ``customer.duplicate_org_number``):
+    send the request again with this boolean field set to true."""
 
 
 __all__ = [

@@ -27,7 +27,7 @@ from core.activity.service import (
 )
 from core.auth import SessionUser
 from core.db import atomic, utcnow
-from core.errors import GallraError
+from core.errors import Checks, GallraError
 from core.errors import mark as _
 from core.gdpr.registry import get_declarations
 from core.gdpr.settings import RetentionIn, retention_rows, update_retention
@@ -316,6 +316,9 @@ class Column:
     label: str
     kind: str = "text"
     choices: Mapping[str, str] | None = None
+    # The sort key of the header's link; None: ``key`` when the spec's ``sort`` offers it
+    # ("" never sorts the column).
+    sort: str | None = None
 
 
 @dataclass(frozen=True)
@@ -353,6 +356,10 @@ class Input:
 TITLE_INPUT = Input("title", _("Title"), required=True, maxlength=200)
 OPEN_CLOSED = {"open": _("Open"), "closed": _("Closed")}
 """The labels of a record's states when it is open or closed (and reopened)."""
+
+
+ACTION_LABELS: Mapping[str, str] = {"close": _("Close"), "reopen": _("Reopen"), "end": _("End")}
+"""The buttons of the record layer's state actions (a plugin adds its own, e.g. "void")."""
 
 
 def record_columns(statuses: Mapping[str, str], *middle: Column, created: bool = True) -> tuple[Column, ...]:
@@ -436,11 +443,42 @@ class RecordPages(PageController):
     edit_record: ClassVar[Any] = None
     # Reference fields (customer_id ...) whose 0 ("none") the edit form shows empty.
     blank_zero: ClassVar[tuple[str, ...]] = ()
+    # The buttons of the state actions (``RecordSpec.actions_in``: only those the record's
+    # state allows are shown); a route ``/{id}/<action>`` each.
+    action_labels: ClassVar[Mapping[str, str]] = ACTION_LABELS
 
     # -- what a plugin overrides -------------------------------------------------------------
     def form_values(self, form: dict[str, str], create: bool) -> dict[str, Any]:
         """The form's fields as the values the schema reads (blank ints left out)."""
         return {k: form.get(k, "") for k in self.form_fields}
+
+    def field_checks(self, values: dict[str, Any]) -> None:
+        """The checks of single fields (no database), raising every refusal together
+        (:class:`core.errors.Checks`). Run on the form's values when the form's shape is
+        refused, so the fields the service would refuse show their errors too instead of
+        one at a time. By default the phones and e-mail addresses the spec declares
+        (``Field`` category "phone" / "email"), checked as the services check them; a
+        plugin with checks of its own overrides it."""
+        from core.validation import normalize_email, normalize_phone
+
+        kinds = {f.column: f.category for f in self.service.spec.fields}
+        checks = Checks()
+        for name, value in values.items():
+            if not isinstance(value, str) or not value.strip():
+                continue
+            if kinds.get(name) == "phone":
+                checks(normalize_phone, value, name)
+            elif kinds.get(name) == "email":
+                checks(normalize_email, value, name)
+        checks.done()
+
+    def _all_errors(self, values: dict[str, Any], errors: dict[str, str], t: Any) -> dict[str, str]:
+        try:
+            self.field_checks(values)
+        except GallraError as exc:
+            for key, text in error_of(exc, t).items():
+                errors.setdefault(key, text)
+        return errors
 
     async def create_from(self, user: SessionUser, data: Any) -> dict[str, Any]:
         if self.create_record is None:
@@ -474,7 +512,13 @@ class RecordPages(PageController):
         """The list page's rows (a plugin may filter on more than the spec's filters);
         ``?deleted=true`` also lists deleted records (a list's "Show deleted" box)."""
         return await self.service.list(user.tenant_id, offset, RECORD_PAGE, q=q or None, filters=filters,
+                                       sort=self.page_sort(request),
                                        include_deleted=self.listing_deleted(request))
+
+    def page_sort(self, request: Request[Any, Any, Any]) -> str:
+        """The list page's order: ``?sort=`` when the spec offers it, else its default (a
+        page never refuses an old link)."""
+        return self.service.sort_or_default((request.query_params.get("sort") or "")[:64] or None)
 
     def listing_deleted(self, request: Request[Any, Any, Any]) -> bool:
         return bool(self.service.spec.soft_delete) and request.query_params.get("deleted") in ("true", "1", "on")
@@ -521,6 +565,25 @@ class RecordPages(PageController):
             out.append(i)
         return tuple(out)
 
+    def sort_headers(self, columns: tuple[Column, ...], current: str, base: str) -> dict[str, dict[str, str]]:
+        """Per sortable column: the header link's ``href`` (the other direction when the list
+        is sorted by it, else ascending) and, for the column sorted by, ``aria_sort``.
+        ``base`` is the list's address with its search and filters ("/cases?q=x&")."""
+        allowed = set(self.service.spec.sort)
+        key, ascending = current.lstrip("-"), not current.startswith("-")
+        out: dict[str, dict[str, str]] = {}
+        for c in columns:
+            name = c.sort if c.sort is not None else (c.key if c.kind != "customer" else "")
+            if not name or name not in allowed:
+                continue
+            here = name == key
+            target = f"-{name}" if here and ascending else name
+            head = {"href": f"{base}{urlencode({'sort': target})}", "key": name}
+            if here:
+                head["aria_sort"] = "ascending" if ascending else "descending"
+            out[c.key] = head
+        return out
+
     def list_columns(self) -> tuple[Column, ...]:
         """The list's columns; a spec naming a customer shows it (by name) after the link."""
         spec = self.service.spec
@@ -532,8 +595,11 @@ class RecordPages(PageController):
 
     async def _form(self, request: Request[Any, Any, Any], user: SessionUser, row: dict[str, Any] | None,
                     values: Mapping[str, Any], errors: dict[str, str] | None = None,
-                    status: int = 200) -> Response[Any]:
-        """The new or edit form, its customer and contact pickers filled from ``values``."""
+                    status: int = 200, refusal: Exception | None = None) -> Response[Any]:
+        """The new or edit form, its customer and contact pickers filled from ``values``;
+        ``errors`` in the form's order (the first gets the focus); ``refusal`` the service's
+        refusal (a :class:`~core.errors.NeedsConfirmation` shows its warning and the box
+        that confirms it)."""
         spec = self.service.spec
         inputs = self.form_inputs()
         shown = {i.name for i in inputs if i.when == "always" or (i.when == "edit") == (row is not None)}
@@ -542,10 +608,22 @@ class RecordPages(PageController):
             spec.customer_column if spec.customer_column in shown else None,
             spec.contact_column if spec.contact_column in shown else None,
         )
-        context = {**self._common(row), "inputs": inputs, "values": values, "errors": errors or {},
+        order = [i.name for i in inputs] + list(self.form_fields)
+        place = {name: n for n, name in reversed(list(enumerate(order)))}
+        errors = dict(sorted((errors or {}).items(), key=lambda kv: place.get(kv[0], len(place))))
+        context = {**self._common(row), "inputs": inputs, "values": values, "errors": errors,
+                   "refusal": refusal,
                    "picks": picks, "contact_field": spec.contact_column if spec.contact_column in shown else None,
                    **await self.form_context(user, row)}
         return await render(request, self._template("form"), context, status, user=user)
+
+    def state_actions(self, row: dict[str, Any]) -> list[tuple[str, str]]:
+        """``[(action, label)]``: the state actions the record's state allows (a draft quote
+        closes or is voided, a closed one reopens), none for a deleted or anonymized one."""
+        spec = self.service.spec
+        if not spec.status_column or row.get("deleted_at") is not None or row.get("anonymized_at") is not None:
+            return []
+        return [(a, self.action_labels.get(a, a)) for a in spec.actions_in(row.get(spec.status_column))]
 
     async def _row(self, user: SessionUser, record_id: int, write: bool = False) -> dict[str, Any]:
         from core.routes.records import check_open
@@ -585,6 +663,7 @@ class RecordPages(PageController):
             "kind_labels": KIND_LABELS,
             "errors": errors or {},
             "party": await party_of(user.tenant_id, row, spec.customer_column, spec.contact_column),
+            "state_actions": self.state_actions(row),
             **await self.detail_context(user, row),
         }
         return await render(request, self._template("detail"), context, status_code=status, user=user)
@@ -601,15 +680,23 @@ class RecordPages(PageController):
                   for f in self.list_filters}
         deleted = self.listing_deleted(request)
         pairs = ([("q", q)] if self.texts.search else []) + list(chosen.items())
+        pairs += [(c, str(v)) for c, v in filters.items() if c not in chosen]
         pairs += [("deleted", "true")] if deleted else []
+        pairs = [(k, v) for k, v in pairs if v]  # an empty search or filter says nothing
+        sort = self.page_sort(request)
+        query_base = f"{self.base}?{urlencode(pairs)}&" if pairs else f"{self.base}?"
+        given_sort = [("sort", sort)] if request.query_params.get("sort") and sort else []
+        columns = self.list_columns()
         context = {**self._common(), "rows": rows, "total": total, "offset": offset, "limit": RECORD_PAGE, "q": q,
-                   "deleted": deleted,
+                   "deleted": deleted, "sort": sort if given_sort else "",
+                   "sort_headers": self.sort_headers(columns, sort, query_base),
                    **{c: filters.get(c, "") for c in self.service.spec.filters},
-                   "columns": self.list_columns(), "list_filters": self.list_filters, "chosen": chosen,
+                   "columns": columns, "list_filters": self.list_filters, "chosen": chosen,
                    "names": await party_names(user.tenant_id, rows, self.service.spec.customer_column,
                                               self.service.spec.contact_column),
                    "contact_column": self.service.spec.contact_column,
-                   "pager_base": f"{self.base}?{urlencode(pairs)}&" if pairs else f"{self.base}?",
+                   "pager_base": f"{self.base}?{urlencode(pairs + given_sort)}&" if pairs or given_sort
+                   else f"{self.base}?",
                    **await self.list_context(user)}
         return await render(request, self._template("list"), context, user=user)
 
@@ -625,8 +712,12 @@ class RecordPages(PageController):
         t = t_for(request, user)
         if form.get("_pick"):  # the pickers brought up to date (no JavaScript); nothing saved
             return await self._form(request, user, None, form)
-        data, errors = struct_from_form(self.schema_in, self.form_values(form, True), t, ints=self.int_fields)
+        values = self.form_values(form, True)
+        data, errors = struct_from_form(self.schema_in, values, t, ints=self.int_fields)
+        if data is None:
+            errors = self._all_errors(values, errors, t)
         status = 400
+        refusal = None
         if data is not None:
             try:
                 row = await self.create_from(user, data)
@@ -634,7 +725,8 @@ class RecordPages(PageController):
             except GallraError as exc:
                 errors = error_of(exc, t)
                 status = exc.status if self.refusal_status else 400
-        return await self._form(request, user, None, form, errors, status)
+                refusal = exc
+        return await self._form(request, user, None, form, errors, status, refusal)
 
     @page_get("/{record_id:int}")
     async def show(self, request: Request[Any, Any, Any], record_id: FromPath[int]) -> Response[Any]:
@@ -666,8 +758,12 @@ class RecordPages(PageController):
         row = await self._row(user, record_id, write=True)
         if form.get("_pick"):  # the pickers brought up to date (no JavaScript); nothing saved
             return await self._form(request, user, row, form)
-        data, errors = struct_from_form(self.schema_patch, self.form_values(form, False), t, ints=self.int_fields)
+        values = self.form_values(form, False)
+        data, errors = struct_from_form(self.schema_patch, values, t, ints=self.int_fields)
+        if data is None:
+            errors = self._all_errors(values, errors, t)
         status = 400
+        refusal = None
         if data is not None:
             try:
                 await self.edit_from(user, record_id, data)
@@ -675,7 +771,8 @@ class RecordPages(PageController):
             except GallraError as exc:
                 errors = error_of(exc, t)
                 status = exc.status if self.refusal_status else 400
-        return await self._form(request, user, row, form, errors, status)
+                refusal = exc
+        return await self._form(request, user, row, form, errors, status, refusal)
 
     async def _change(self, request: Request[Any, Any, Any], record_id: int, action: str) -> Response[Any]:
         user = await page_user(request)

@@ -150,14 +150,10 @@ class RecordService:
         where = self.col("tenant_id") == tenant_id
         if scope is not None:
             where = where & scope
-        if q and q.strip() and spec.search_columns:
-            match = None
-            for i, column in enumerate(spec.search_columns):
-                part = contains_text(
-                    column, q, number_column=spec.number_column if i == 0 else None
-                )
-                match = part if match is None else (match | part)
-            where = where & match
+        if q and q.strip():
+            match = self.search_where(tenant_id, q)
+            if match is not None:
+                where = where & match
         for column, value in (filters or {}).items():
             if value is None:
                 continue
@@ -173,6 +169,29 @@ class RecordService:
         if spec.soft_delete and not include_deleted:
             where = where & self.col("deleted_at").is_null()
         return where
+
+    def search_where(self, tenant_id: int, q: str) -> Any:
+        """What a list's ``q`` matches: a part of any of the spec's search columns, or the
+        record's number exactly. A service whose search reaches further (the customer
+        register: organization number, phones in any format, contact persons) overrides
+        it; the API's list and the list page both ask it. None: no condition."""
+        match = None
+        for i, column in enumerate(self.spec.search_columns):
+            part = contains_text(
+                column, q, number_column=self.spec.number_column if i == 0 else None
+            )
+            match = part if match is None else (match | part)
+        return match
+
+    def sort_or_default(self, sort: str | None) -> str:
+        """``sort`` when the list allows it, else the spec's default: a page's link with a
+        stale or hand-written ``?sort=`` shows the list in its usual order (the API
+        answers 400 instead, :meth:`order_by`)."""
+        try:
+            self.order_by(sort)
+        except Invalid:
+            return self.spec.default_sort
+        return (sort or self.spec.default_sort).strip()
 
     async def list(
         self,

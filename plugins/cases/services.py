@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from core.errors import REQUIRED
+from core.errors import REQUIRED, Checks
 from core.records import RecordService
 from core.validation import FieldError, normalize_email, normalize_phone
 from plugins.cases.records import CASE
@@ -22,17 +22,19 @@ def _values(data: CaseIn | CasePatch) -> dict[str, Any]:
     """The given fields as column values, trimmed and in their stored formats."""
     given = {k: getattr(data, k) for k in data.__struct_fields__ if k != "number"}
     values = {k: v for k, v in given.items() if v is not None or isinstance(data, CaseIn)}
+    checks = Checks()  # every bad field refused together
     if "title" in values:
         values["title"] = values["title"].strip()
         if not values["title"]:
-            raise FieldError("title", REQUIRED, code="case.title_required")
+            checks.add(FieldError("title", REQUIRED, code="case.title_required"))
     for k in ("end_customer_name", "end_customer_address"):
         if values.get(k) is not None:
             values[k] = values[k].strip()
     if "end_customer_phone" in values:
-        values["end_customer_phone"] = normalize_phone(values["end_customer_phone"], "end_customer_phone")
+        values["end_customer_phone"] = checks(normalize_phone, values["end_customer_phone"], "end_customer_phone")
     if "end_customer_email" in values:
-        values["end_customer_email"] = normalize_email(values["end_customer_email"], "end_customer_email")
+        values["end_customer_email"] = checks(normalize_email, values["end_customer_email"], "end_customer_email")
+    checks.done()
     return values
 
 

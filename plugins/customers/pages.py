@@ -18,7 +18,7 @@ from core.errors import GallraError
 from core.errors import mark as _
 from core.pages import page_get, page_post, page_user, read_form, redirect, render, t_for
 from core.pages.forms import error_of, struct_from_form
-from core.pages.records import RecordPages, module_settings_pages
+from core.pages.records import Column, ListFilter, RecordPages, Texts, module_settings_pages
 from core.plugins import get_host
 from core.tenancy import enabled_modules
 from plugins.customers import services
@@ -39,6 +39,7 @@ OPTIONAL = ("org_number", "national_id", "email", "mobile_phone", "private_phone
 
 
 KINDS = {"company": _("Company"), "private": _("Private person")}
+LIFE = {"active": _("Active"), "deleted": _("Deleted"), "anonymized": _("Anonymized")}
 MESSAGES = [
     # the records' names in the record layer's messages ("Kontaktperson 5 har raderats ...")
     _("Contact person"),
@@ -69,9 +70,36 @@ class CustomerPages(RecordPages):
     int_fields = ("number",)
     saved = _("The customer is saved.")
     deleted = _("The customer is deleted.")
+    texts = Texts(
+        title=_("Customers"), one=_("Customer"), new=_("New customer"), edit=_("Edit customer"),
+        settings=_("Settings for customers"),
+        search=_("Search by name, number, org. number, e-mail, phone, city or contact person"),
+    )
+    columns = (
+        Column("number", _("Number")),
+        Column("name", _("Name"), "link"),
+        Column("kind", _("Kind"), choices=KINDS),
+        Column("email", _("E-mail")),
+        Column("postal_city", _("City")),
+        Column("life", _("Status"), choices=LIFE),
+    )
+    list_filters = (ListFilter("kind", _("Kind"), KINDS),)
 
     def form_values(self, form: dict[str, str], create: bool) -> dict[str, Any]:
-        return _form_values(form, CUSTOMER_FIELDS, create)
+        values = _form_values(form, CUSTOMER_FIELDS, create)
+        values["confirm_duplicate"] = form.get("confirm_duplicate") == "true"
+        return values
+
+    def field_checks(self, values: dict[str, Any]) -> None:
+        services.check_fields(values)
+
+    async def list_rows(self, request: Request[Any, Any, Any], user: SessionUser, offset: int, q: str,
+                        filters: dict[str, Any]) -> tuple[int, list[dict[str, Any]]]:
+        total, rows = await super().list_rows(request, user, offset, q, filters)
+        for row in rows:
+            row["life"] = ("anonymized" if row["anonymized_at"] is not None
+                           else "deleted" if row["deleted_at"] is not None else "active")
+        return total, rows
 
     async def create_from(self, user: SessionUser, data: Any) -> dict[str, Any]:
         return await services.create_customer(user.tenant_id, data)
@@ -114,7 +142,10 @@ class CustomerPages(RecordPages):
         form = await read_form(request)
         t = t_for(request, user)
         schema = ContactPatch if contact else ContactIn
-        data, errors = struct_from_form(schema, _form_values(form, CONTACT_FIELDS, contact is None), t)
+        values = _form_values(form, CONTACT_FIELDS, contact is None)
+        data, errors = struct_from_form(schema, values, t)
+        if data is None:
+            errors = self._all_errors(values, errors, t)
         if data is not None:
             try:
                 await save(data)

@@ -121,7 +121,7 @@ CUSTOMER = RecordSpec(
     plural_sv="Kunder", plural_en="Customers", path="/customers",
     title_column="name", number_column="number",
     search_columns=("name",), filters=("kind",), choices=(("kind", KINDS),),
-    sort=("number", "name", "created_at"), default_sort="number",
+    sort=("number", "name", "kind", "email", "postal_city", "created_at"), default_sort="number",
     fields=tuple(Field(*f, rule=RULE_CUSTOMERS) for f in CUSTOMER_FIELDS),
     not_personal=((("kind",), "a choice from a fixed list"),),
     rules=(_deleted_rule(RULE_CUSTOMERS, "Kunder", "Customers", "customer",

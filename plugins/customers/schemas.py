@@ -36,6 +36,10 @@ class ReachIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
 
 
 class CustomerIn(ReachIn, kw_only=True):
+    """A new customer. An organization number another live customer has answers 409
+    ``customer.duplicate_org_number`` (``params.customer_id``: that customer) unless
+    ``confirm_duplicate`` is true."""
+
     name: Name
     kind: Kind = "company"
     number: Number | None = None
@@ -48,6 +52,7 @@ class CustomerIn(ReachIn, kw_only=True):
     visiting_postcode: Postcode = ""
     visiting_city: Str100 = ""
     notes: Notes = ""
+    confirm_duplicate: bool = False
 
 
 class CustomerPatch(ReachIn, kw_only=True):
@@ -63,6 +68,8 @@ class CustomerPatch(ReachIn, kw_only=True):
     visiting_postcode: Postcode | None = None
     visiting_city: Str100 | None = None
     notes: Notes | None = None
+    confirm_duplicate: bool = False
+    """True: save a new organization number that another live customer has (else 409)."""
 
 
 class CustomerOut(msgspec.Struct):

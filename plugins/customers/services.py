@@ -12,13 +12,17 @@ Error messages never repeat the value a person typed: it may be personal data.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import msgspec
+from piccolo.columns.combination import WhereRaw
 
-from core.db import atomic, utcnow
-from core.errors import REQUIRED, Conflict
+from core.db import atomic, contains_text, is_sqlite, utcnow
+from core.errors import REQUIRED, Checks, Conflict, NeedsConfirmation
+from core.errors import mark as _
 from core.records import RecordService
 from core.validation import (
     FieldError,
@@ -40,11 +44,98 @@ from plugins.customers.schemas import (
 from plugins.customers.tables import ContactPerson, Customer
 
 PLUGIN = "customers"
-CUSTOMERS = RecordService(CUSTOMER, PLUGIN)
+PHONES = ("mobile_phone", "private_phone", "work_phone")
+DUPLICATE_ORG = _(
+    "Customer %(number)s already has this organization number. Save anyway only if they are "
+    "really two customers."
+)
+
+
+def _like(column: str, fragment: str) -> tuple[str, str]:
+    """``column LIKE/ILIKE %fragment%`` (``%``, ``_`` and ``\\`` literal): SQL and its value."""
+    escaped = fragment.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    like = "LIKE" if is_sqlite() else "ILIKE"
+    return f"{column} {like} {{}} ESCAPE '\\'", f"%{escaped}%"
+
+
+def org_fragment(term: str) -> str | None:
+    """The part of an organization number ``term`` is, as stored ("556016-0680"): written
+    with or without the dash, spaces or the "16" prefix; None unless it is six digits or more."""
+    if not re.fullmatch(r"[\d\s-]{6,20}", term):
+        return None
+    digits = re.sub(r"\D", "", term)
+    if len(digits) == 12 and digits.startswith("16"):
+        digits = digits[2:]
+    if len(digits) < 6 or len(digits) > 10:
+        return None
+    return digits[:6] + ("-" + digits[6:] if len(digits) > 6 else "")
+
+
+def phone_fragment(term: str) -> str | None:
+    """The stored (E.164) form, or a part of it, of a phone number written any way: a whole
+    number through phonenumbers as when it was saved ("070-123 45 67" is "+46701234567"),
+    a part of one ("070-123") as the start of the E.164 form. None unless six digits or more."""
+    if not re.fullmatch(r"[\d\s()+\-./]{6,40}", term):
+        return None
+    try:
+        full = normalize_phone(term, "q")
+    except FieldError:
+        full = None
+    if full:
+        return full
+    digits = re.sub(r"\D", "", term)
+    if len(digits) < 6:
+        return None
+    if term.lstrip().startswith("+"):
+        return "+" + digits
+    if digits.startswith("00"):
+        return "+" + digits[2:]
+    if digits.startswith("0"):
+        return "+46" + digits[1:]
+    return digits
+
+
+class CustomerRecords(RecordService):
+    """The record layer's customer, whose list search reaches further than the name."""
+
+    def search_where(self, tenant_id: int, q: str) -> Any:
+        """A customer matches ``q`` when its name, e-mail address or city (postal or
+        visiting) holds it, its number is it, its organization number holds it (written with
+        or without the dash), one of its phones is it in any format (or starts with it), or
+        one of its live contact persons' name, e-mail or phone does. One condition, the
+        contact persons through one ``IN (SELECT ...)``: no query per row."""
+        term = q.strip()[:200]
+        match = contains_text("name", term, number_column="number")
+        for column in ("email", "postal_city", "visiting_city"):
+            match = match | contains_text(column, term)
+        org = org_fragment(term)
+        if org:
+            match = match | contains_text("org_number", org)
+        phone = phone_fragment(term)
+        # the contact persons: name and e-mail (and phones) in one subquery on the tenant's
+        # live ones; the phones of the customer itself beside
+        sql, value = _like("cp.name", term)
+        email_sql, _email = _like("cp.email", term)
+        inner = [sql, email_sql]
+        args: list[Any] = [tenant_id, value, value]
+        if phone:
+            for column in PHONES:
+                match = match | contains_text(column, phone)
+                phone_sql, phone_value = _like(f"cp.{column}", phone)
+                inner.append(phone_sql)
+                args.append(phone_value)
+        match = match | WhereRaw(
+            "id IN (SELECT cp.customer_id FROM contact_person cp WHERE cp.tenant_id = {} "
+            f"AND cp.deleted_at IS NULL AND ({' OR '.join(inner)}))",
+            *args,
+        )
+        return match
+
+
+CUSTOMERS = CustomerRecords(CUSTOMER, PLUGIN)
 CONTACTS = RecordService(CONTACT_PERSON, PLUGIN)
 LOG = RecordService(CUSTOMER_CONTACT, PLUGIN)
 
-PHONES = ("mobile_phone", "private_phone", "work_phone")
 ADDRESS = (
     "postal_street",
     "postal_postcode",
@@ -101,17 +192,35 @@ CLEAN: dict[str, Any] = {
 }
 
 
-def _values(data: msgspec.Struct, create: bool) -> dict[str, Any]:
+NOT_COLUMNS = ("number", "confirm_duplicate")
+
+
+def _values(data: msgspec.Struct, create: bool, checks: Checks | None = None) -> dict[str, Any]:
     """The given fields as column values in their stored formats. A PATCH's left-out
-    (null) fields are not given; a create's optional ones are (null or "")."""
+    (null) fields are not given; a create's optional ones are (null or ""). Every bad
+    field is refused together (``checks``: collect into it, the caller raises)."""
+    own = checks if checks is not None else Checks()
     values: dict[str, Any] = {}
     for field in data.__struct_fields__:
         value = getattr(data, field)
-        if field == "number" or (value is None and not create):
+        if field in NOT_COLUMNS or (value is None and not create):
             continue
         clean = CLEAN.get(field)
-        values[field] = clean(value, field) if clean is not None else value
+        values[field] = own(clean, value, field) if clean is not None else value
+    if checks is None:
+        own.done()
     return values
+
+
+def check_fields(values: Mapping[str, Any]) -> None:
+    """The field checks of a customer or contact person's form values on their own (no
+    database): a form whose shape is refused still shows these errors beside the others."""
+    checks = Checks()
+    for field, value in values.items():
+        clean = CLEAN.get(field)
+        if clean is not None and isinstance(value, str):
+            checks(clean, value, field)
+    checks.done()
 
 
 def parse_date(value: str | None, field: str = "date") -> datetime:
@@ -195,9 +304,43 @@ async def list_customers(
     )
 
 
+def _checked(data: CustomerIn | CustomerPatch, create: bool, row: dict | None = None) -> dict[str, Any]:
+    """The customer's column values, every bad field refused at once."""
+    checks = Checks()
+    values = _values(data, create, checks)
+    if not checks.failed("org_number") and not checks.failed("national_id"):
+        merged = {**(row or {}), **values}
+        checks(_check_identity, merged["kind"], merged.get("org_number"), merged.get("national_id"))
+    checks.done()
+    return values
+
+
+async def _check_duplicate(
+    tenant_id: int, org_number: str | None, confirmed: bool, exclude_id: int | None = None
+) -> None:
+    """Another live customer of the organization with the same organization number: a
+    warning (409, ``customer.duplicate_org_number``) unless the person confirmed it
+    (``confirm_duplicate``). Not a rule: two branches of one company may be two customers."""
+    if not org_number or confirmed:
+        return
+    where = (
+        (Customer.tenant_id == tenant_id) & (Customer.org_number == org_number)
+        & Customer.deleted_at.is_null() & Customer.anonymized_at.is_null()
+    )
+    if exclude_id is not None:
+        where = where & (Customer.id != exclude_id)
+    other = await Customer.select(Customer.id, Customer.number).where(where).order_by(Customer.number).first()
+    if other is not None:
+        raise NeedsConfirmation(
+            DUPLICATE_ORG, confirm="confirm_duplicate", code="customer.duplicate_org_number",
+            field="org_number", link=CUSTOMER.page_link(int(other["id"])),
+            number=int(other["number"]), customer_id=int(other["id"]),
+        )
+
+
 async def create_customer(tenant_id: int, data: CustomerIn) -> dict:
-    values = _values(data, create=True)
-    _check_identity(data.kind, values["org_number"], values["national_id"])
+    values = _checked(data, create=True)
+    await _check_duplicate(tenant_id, values["org_number"], data.confirm_duplicate)
     return await CUSTOMERS.create(
         tenant_id, values, number=data.number, max_number=MAX_NUMBER, exhausted=_numbers_exhausted
     )
@@ -212,9 +355,9 @@ def _numbers_exhausted() -> FieldError:
 async def update_customer(tenant_id: int, customer_id: int, data: CustomerPatch) -> dict:
     async with atomic():
         row = await CUSTOMERS.get_writable(tenant_id, customer_id)
-        changes = _values(data, create=False)
-        merged = {**row, **changes}
-        _check_identity(merged["kind"], merged["org_number"], merged["national_id"])
+        changes = _checked(data, create=False, row=row)
+        if changes.get("org_number") and changes["org_number"] != row["org_number"]:
+            await _check_duplicate(tenant_id, changes["org_number"], data.confirm_duplicate, customer_id)
         after = await CUSTOMERS.edit(tenant_id, customer_id, changes, number=data.number, row=row)
         await _phones_changed(tenant_id, "customer", customer_id, row, after)
         return after

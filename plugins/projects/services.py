@@ -16,7 +16,7 @@ from piccolo.table import Table
 from core.approvals import approver_values, row_by_link, send_link, sign_by_link
 from core.contracts import SignedItem
 from core.db import atomic, bind_tenant, utcnow
-from core.errors import RECORD_NOT_FOUND, Conflict, Label, NotFound
+from core.errors import RECORD_NOT_FOUND, Checks, Conflict, Label, NotFound
 from core.errors import mark as _
 from core.eventlog import log_event
 from core.plugins import get_host
@@ -227,8 +227,9 @@ def _clean_project(data: Any, partial: bool) -> dict[str, Any]:
     def given(name: str) -> bool:
         return getattr(data, name) is not None
 
+    checks = Checks()  # every bad field refused together
     if not partial or given("title"):
-        values["title"] = required_text(data.title, "title", PROJECT_TITLE)
+        values["title"] = checks(required_text, data.title, "title", PROJECT_TITLE)
     for name in ("customer_id", "contact_person_id"):
         if not partial or given(name):
             values[name] = getattr(data, name)
@@ -237,11 +238,12 @@ def _clean_project(data: Any, partial: bool) -> dict[str, Any]:
     if not partial or given("end_customer_address"):
         values["end_customer_address"] = data.end_customer_address.strip()
     if not partial or given("end_customer_phone"):
-        values["end_customer_phone"] = normalize_phone(data.end_customer_phone, "end_customer_phone") or ""
+        values["end_customer_phone"] = checks(normalize_phone, data.end_customer_phone, "end_customer_phone") or ""
     if not partial or given("end_customer_email"):
-        values["end_customer_email"] = normalize_email(data.end_customer_email, "end_customer_email") or ""
+        values["end_customer_email"] = checks(normalize_email, data.end_customer_email, "end_customer_email") or ""
     if not partial or given("email"):
-        values["email"] = normalize_email(data.email, "email") or ""
+        values["email"] = checks(normalize_email, data.email, "email") or ""
+    checks.done()
     return values
 
 

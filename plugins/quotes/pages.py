@@ -6,8 +6,9 @@ the key; no login. Built on :mod:`plugins.quotes.services`."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, ClassVar
 
 from litestar import Request, Response
 from litestar.params import FromPath
@@ -16,7 +17,7 @@ from core.auth import SessionUser
 from core.errors import mark as _
 from core.pages import PageController, page_get, page_post, page_user, read_form, redirect, render, t_for
 from core.pages.forms import REFUSED, error_of
-from core.pages.records import TITLE_INPUT, Input, RecordPages, Texts, module_settings_pages
+from core.pages.records import ACTION_LABELS, TITLE_INPUT, Input, RecordPages, Texts, module_settings_pages
 from core.pages.signing import sign_by_link_page
 from core.routes.signing import LinkToken
 from core.web import PUBLIC, client_ip
@@ -100,6 +101,7 @@ class QuotePages(RecordPages):
         anonymized=_("This quote is anonymized."), deleted=_("This quote is deleted."), status_id="quote-status",
     )
     statuses = STATUS_LABELS
+    action_labels: ClassVar[Mapping[str, str]] = {**ACTION_LABELS, "void": _("Void")}
     inputs = (
         TITLE_INPUT,
         Input("description", _("Description"), "textarea"),

@@ -25,6 +25,7 @@ from plugins.quotes.tables import Quote, QuoteLine, QuoteView
 RULE = "quotes"
 RECORD_TYPE = "quote"
 STATUSES = ("draft", "sent", "accepted", "declined", "closed", "voided")
+CLOSABLE = ("draft", "sent", "accepted", "declined")  # closed or voided from these
 PLACE = Place("Offerter", "Quotes")
 
 
@@ -40,6 +41,8 @@ QUOTE = RecordSpec(
     name=RECORD_TYPE, table=Quote, label_sv="Offert", label_en="Quote",
     plural_sv="Offerter", plural_en="Quotes", path="/quotes",
     number_column="number", status_column="status", open_state="draft",
+    # a closed quote reopens (to where it was); a voided one stays voided
+    actions=(("close", CLOSABLE), ("void", CLOSABLE), ("reopen", ("closed",))),
     customer_column="customer_id", contact_column="contact_person_id",
     search_columns=("title",), filters=("status", "customer_id", "contact_person_id"),
     choices=(("status", STATUSES),),

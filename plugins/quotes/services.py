@@ -14,7 +14,7 @@ from typing import Any
 from core.approvals import approver_values, row_by_link, send_link, sign_by_link
 from core.contracts import SignedItem
 from core.db import atomic, bind_tenant, utcnow
-from core.errors import RECORD_NOT_FOUND, Conflict, Label, NotFound
+from core.errors import RECORD_NOT_FOUND, Checks, Conflict, Label, NotFound
 from core.errors import mark as _
 from core.eventlog import log_event
 from core.plugins import get_host
@@ -36,7 +36,7 @@ MAX_LINES = 500
 PUBLIC_PATH = "/quotes/public/{token}"
 EDITABLE = ("draft", "sent")
 SENDABLE = ("draft", "sent")
-CLOSABLE = ("draft", "sent", "accepted", "declined")
+CLOSABLE = QUOTE.states_for("close")
 
 
 
@@ -86,11 +86,13 @@ QUOTES = QuoteRecords(QUOTE, MODULE)
 def check_line(
     description: str, quantity: Decimal, unit_price: Decimal, prefix: str = ""
 ) -> tuple[str, Decimal, Decimal]:
+    checks = Checks()  # every bad field of the line refused together
     text = description.strip()
     if not text:
-        raise FieldError(prefix + "description", LINE_TEXT, code="quote.line_text_required")
-    q = decimal_value(quantity, f"{prefix}quantity", high=MAX_QUANTITY)
-    p = decimal_value(unit_price, f"{prefix}unit_price", low=-MAX_PRICE, high=MAX_PRICE, low_allowed=True)
+        checks.add(FieldError(prefix + "description", LINE_TEXT, code="quote.line_text_required"))
+    q = checks(decimal_value, quantity, f"{prefix}quantity", high=MAX_QUANTITY)
+    p = checks(decimal_value, unit_price, f"{prefix}unit_price", low=-MAX_PRICE, high=MAX_PRICE, low_allowed=True)
+    checks.done()
     return text, q, p
 
 
@@ -163,8 +165,11 @@ async def _log(tenant_id: int, action: str, quote_id: int) -> None:
 
 
 async def create_quote(tenant_id: int, data: Any) -> dict[str, Any]:
-    title = clean_title(data.title)
-    lines = [check_line(x.description, x.quantity, x.unit_price, f"lines[{i}].") for i, x in enumerate(data.lines)]
+    checks = Checks()  # the title's and every line's errors together
+    title = checks(clean_title, data.title)
+    lines = [checks(check_line, x.description, x.quantity, x.unit_price, f"lines[{i}].")
+             for i, x in enumerate(data.lines)]
+    checks.done()
     async with atomic():
         row = await QUOTES.create(tenant_id, {
             "title": title, "description": data.description, "customer_id": data.customer_id,

@@ -15,7 +15,7 @@ import phonenumbers
 
 from core.contracts import SecondFactorDecision, SecondFactorRequest
 from core.db import atomic, utcnow
-from core.errors import Conflict, NotFound
+from core.errors import Checks, Conflict, NotFound
 from core.errors import mark as _
 from core.eventlog import log_event
 from core.plugins import await_me_maybe, get_host
@@ -92,16 +92,18 @@ def _values(data: WorkOrderIn | WorkOrderPatch) -> dict[str, Any]:
     """The given fields as column values, trimmed and in their stored formats."""
     given = {k: getattr(data, k) for k in data.__struct_fields__ if k != "number"}
     values = {k: v for k, v in given.items() if v is not None or isinstance(data, WorkOrderIn)}
+    checks = Checks()  # every bad field refused together
     if "title" in values:
-        values["title"] = _title(values["title"])
+        values["title"] = checks(_title, values["title"])
     for k in ("customer_reference", "end_customer_name", "end_customer_address"):
         if values.get(k) is not None:
             values[k] = values[k].strip()
     for k in ("email", "end_customer_email"):
         if k in values:
-            values[k] = normalize_email(values[k], k)
+            values[k] = checks(normalize_email, values[k], k)
     if "end_customer_phone" in values:
-        values["end_customer_phone"] = normalize_phone(values["end_customer_phone"], "end_customer_phone")
+        values["end_customer_phone"] = checks(normalize_phone, values["end_customer_phone"], "end_customer_phone")
+    checks.done()
     return values
 
 

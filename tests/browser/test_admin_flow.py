@@ -75,7 +75,7 @@ def test_customer_and_case_then_delete_with_immediate_anonymization(
     assert "anonymiserade" in page.get_by_role("status").first.inner_text()
 
     # Nothing is found under the old name, not even among deleted customers.
-    page.get_by_label("Sök på namn eller nummer").fill("Greta")
+    page.get_by_label("Sök på namn, nummer, org.nr, e-post, telefon, ort eller kontaktperson").fill("Greta")
     page.get_by_label("Visa raderade").check()
     page.get_by_role("button", name="Sök").click()
     assert "Antal: 0" in page.get_by_role("status").inner_text()

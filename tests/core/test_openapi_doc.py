@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 METHODS = ("get", "post", "put", "patch", "delete")
-PROBLEM_MEMBERS = {"type", "title", "status", "detail", "instance", "code", "field"}
+PROBLEM_MEMBERS = {"type", "title", "status", "detail", "instance", "code", "field", "errors", "confirm"}
 
 
 def _operations(doc: dict) -> list[tuple[str, str, dict]]:

@@ -93,8 +93,11 @@ async def test_century_sign_for_people_over_100(admin_client):
 
 
 async def test_org_number_forms(admin_client):
-    for form in (ORG10, ORG, f"16{ORG10}", f"16{ORG}"):
-        created = await make_customer(admin_client, org_number=form)
+    for n, form in enumerate((ORG10, ORG, f"16{ORG10}", f"16{ORG}")):
+        if n:  # the same number again: a duplicate, warned of (409) until confirmed
+            refused = await admin_client.post("/api/customers/", json={"name": "Acme AB", "org_number": form})
+            assert refused.status_code == 409 and refused.json()["code"] == "customer.duplicate_org_number"
+        created = await make_customer(admin_client, org_number=form, confirm_duplicate=n > 0)
         assert created["org_number"] == ORG, form
 
 

@@ -107,7 +107,9 @@ async def runs(tenant_id: int, rule: str) -> list[dict]:
 
 async def customer_with_everything(client: Any, tenant_id: int, name: str, **extra: Any) -> dict:
     """A customer with every field, two contact persons, two log entries and activity."""
-    customer = await make_customer(client, name=name, org_number=ORG, **CUSTOMER_FIELDS, **extra)
+    customer = await make_customer(
+        client, name=name, org_number=ORG, confirm_duplicate=True, **CUSTOMER_FIELDS, **extra
+    )
     karin = await make_contact(client, customer["id"], name=f"Karin på {name}", **CONTACT_FIELDS)
     olle = await make_contact(client, customer["id"], name=f"Olle på {name}")
     first = await make_log(
