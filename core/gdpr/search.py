@@ -650,6 +650,8 @@ async def _reindex_rows(reg: Registry, tbl: str, ids: list[int]) -> int:
     if not field_of:
         return 0
     table = reg.table_classes[tbl]
+    loaded = _loaded_rows.get()
+    have = loaded.rows.get(tbl) if loaded is not None and loaded.reg is reg else None
     written = 0
     for start in range(0, len(ids), 500):
         chunk = ids[start : start + 500]
@@ -658,10 +660,14 @@ async def _reindex_rows(reg: Registry, tbl: str, ids: list[int]) -> int:
         forget = (f"DELETE FROM gdpr_search_term WHERE {id_sql} AND {f_sql}", [*id_args, *f_args])
         if is_sqlite():
             await raw(forget[0], *forget[1])
-        marker = " AND anonymized_at IS NULL" if _has(table, "anonymized_at") else ""
-        sel = ", ".join(q(c) for c in cols)
-        pk_sql, pk_args = ids_in("id", chunk)
-        rows = await raw(f"SELECT id, tenant_id, {sel} FROM {q(tbl)} WHERE {pk_sql}{marker}", *pk_args)
+        rows: list[dict[str, Any]]
+        if have is not None:  # read with the claim (_claim_dirty): rows gone or anonymized are absent
+            rows = [have[i] for i in chunk if i in have]
+        else:
+            marker = " AND anonymized_at IS NULL" if _has(table, "anonymized_at") else ""
+            sel = ", ".join(q(c) for c in cols)
+            pk_sql, pk_args = ids_in("id", chunk)
+            rows = await raw(f"SELECT id, tenant_id, {sel} FROM {q(tbl)} WHERE {pk_sql}{marker}", *pk_args)
         batch: list[tuple[int, str, str, int, int]] = []
         for row in rows:
             for col, cats in cols.items():
@@ -740,10 +746,71 @@ _ready = False
 FLUSH_CHUNK = 2000
 
 
+@dataclass
+class _Loaded:
+    reg: Registry
+    rows: dict[str, dict[int, dict[str, Any]]] = field(default_factory=dict)
+
+
+#: Set by :func:`_flush_round` (PostgreSQL): :func:`_claim_dirty` fills it with the claimed
+#: rows' values (table -> id -> row), read by the claiming statement itself, and
+#: :func:`_reindex_rows` takes them from there instead of reading each table again.
+_loaded_rows: contextvars.ContextVar[_Loaded | None] = contextvars.ContextVar(
+    "gallra_search_loaded_rows", default=None
+)
+
+
+#: The claim-and-read statements built, by (limit, first round): the registry and its
+#: fields' count they were built for (the fields only grow while a registry lives:
+#: ensure_index adds them), the statement, each table's columns.
+_claim_read_sql: dict[tuple[int, bool], tuple[Any, int, str, dict[str, list[str]]]] = {}
+
+
+def _claim_sql(limit: int, after: str = "{}") -> str:
+    # ANY(ARRAY(...)): the subquery runs once (an IN (... FOR UPDATE) may be rescanned).
+    return (
+        "DELETE FROM gdpr_search_dirty WHERE id = ANY(ARRAY(SELECT id FROM gdpr_search_dirty "
+        f"WHERE id > {after} ORDER BY id LIMIT {int(limit)} FOR UPDATE SKIP LOCKED)) RETURNING id, tbl, record_id"
+    )
+
+
+def _claim_and_read_sql(reg: Registry, limit: int, first: bool) -> tuple[str, dict[str, list[str]]]:
+    """PostgreSQL: the claim and, in the same statement, the current values of every claimed
+    row of every indexed table (one round trip, where a claim and a read per table took
+    1 + tables). Each table's branch reads its claimed ids by primary key
+    (``id = ANY(ARRAY(...))``: an index lookup whatever the plan); a table with no claimed
+    row costs an empty index probe. Values come as text (the indexed columns are text or
+    integer references; :func:`terms_for` reads both from their text).
+
+    ``first``: the round starting at the lowest note (every commit's first). That statement
+    has no parameter, so PostgreSQL plans it once per connection; with one, it would plan
+    the many branches anew at each of a connection's first executions (custom plans)."""
+    cached = _claim_read_sql.get((int(limit), first))
+    if cached is not None and cached[0] is reg and cached[1] == len(reg.field_ids):
+        return cached[2], cached[3]
+    tables = sorted(t for t, cols in reg.tables.items() if any((t, c) in reg.field_ids for c in cols))
+    columns: dict[str, list[str]] = {}
+    branches = ["SELECT id AS note, tbl::text AS tbl, record_id::bigint AS record_id, NULL::text[] AS v FROM claimed"]
+    for tbl in tables:
+        names = sorted(reg.tables[tbl])
+        columns[tbl] = names
+        marker = " AND x.anonymized_at IS NULL" if _has(reg.table_classes[tbl], "anonymized_at") else ""
+        values = ", ".join(["x.tenant_id::text", *(f"x.{q(c)}::text" for c in names)])
+        branches.append(
+            f"SELECT NULL, {_lit(tbl)}, x.id::bigint, ARRAY[{values}] FROM {q(tbl)} x "
+            f"WHERE x.id = ANY(ARRAY(SELECT record_id FROM claimed WHERE tbl = {_lit(tbl)})){marker}"
+        )
+    claim = _claim_sql(limit, "0" if first else "{}")
+    sql = f"WITH claimed AS ({claim}) " + " UNION ALL ".join(branches)
+    _claim_read_sql[(int(limit), first)] = (reg, len(reg.field_ids), sql, columns)
+    return sql, columns
+
+
 async def _claim_dirty(limit: int, after: int = 0) -> list[dict[str, Any]]:
     """Take up to ``limit`` notes with an id above ``after`` off ``gdpr_search_dirty``
     (oldest first). On PostgreSQL a note another transaction is taking is skipped, not
-    waited for: that one indexes it.
+    waited for: that one indexes it; and, inside :func:`_flush_round`, the claimed rows'
+    values come back with the claim (:func:`_claim_and_read_sql`, into :data:`_loaded_rows`).
 
     :func:`flush` passes the highest id of its previous chunk: on PostgreSQL the notes one
     transaction deleted stay in the id index until it ends, so starting every chunk at the
@@ -754,12 +821,24 @@ async def _claim_dirty(limit: int, after: int = 0) -> list[dict[str, Any]]:
             f"WHERE id > {{}} ORDER BY id LIMIT {int(limit)}) RETURNING id, tbl, record_id",
             int(after),
         )
-    # ANY(ARRAY(...)): the subquery runs once (an IN (... FOR UPDATE) may be rescanned).
-    return await raw(
-        "DELETE FROM gdpr_search_dirty WHERE id = ANY(ARRAY(SELECT id FROM gdpr_search_dirty "
-        f"WHERE id > {{}} ORDER BY id LIMIT {int(limit)} FOR UPDATE SKIP LOCKED)) RETURNING id, tbl, record_id",
-        int(after),
-    )
+    loaded = _loaded_rows.get()
+    if loaded is None:
+        return await raw(_claim_sql(limit), int(after))
+    await field_ids(loaded.reg)
+    first = int(after) == 0
+    sql, columns = _claim_and_read_sql(loaded.reg, limit, first)
+    notes: list[dict[str, Any]] = []
+    for r in await raw(sql, *([] if first else [int(after)])):
+        if r["note"] is not None:
+            notes.append({"id": r["note"], "tbl": r["tbl"], "record_id": r["record_id"]})
+            continue
+        tbl, v = r["tbl"], r["v"]
+        row: dict[str, Any] = dict(zip(columns[tbl], v[1:], strict=True))
+        row["id"], row["tenant_id"] = int(r["record_id"]), int(v[0])
+        loaded.rows.setdefault(tbl, {})[row["id"]] = row
+    for tbl in columns:
+        loaded.rows.setdefault(tbl, {})  # read: a claimed row absent is gone or anonymized
+    return notes
 
 
 #: A transaction whose commit finds more notes than this waiting (a bulk import) indexes
@@ -776,9 +855,18 @@ _mode: ContextVar[str] = ContextVar("gallra_search_flush", default="commit")
 
 async def _flush_round(reg: Registry, chunk: int, last: int) -> tuple[int, int]:
     """Claim and index up to ``chunk`` notes above id ``last``: (notes claimed, new last)."""
-    claimed = await _claim_dirty(chunk, last)
-    if not claimed:
-        return 0, last
+    loaded = None if is_sqlite() else _Loaded(reg)
+    loaded_token = _loaded_rows.set(loaded)
+    try:
+        claimed = await _claim_dirty(chunk, last)
+        if not claimed:
+            return 0, last
+        return await _index_claimed(reg, claimed)
+    finally:
+        _loaded_rows.reset(loaded_token)
+
+
+async def _index_claimed(reg: Registry, claimed: list[dict[str, Any]]) -> tuple[int, int]:
     by_table: dict[str, set[int]] = defaultdict(set)
     for r in claimed:
         by_table[r["tbl"]].add(int(r["record_id"]))

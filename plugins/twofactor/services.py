@@ -39,7 +39,7 @@ import math
 import re
 import secrets
 from collections.abc import Awaitable, Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -48,7 +48,7 @@ from piccolo.table import Table
 
 from core.approvals import code_sms
 from core.contracts import PersonContact, SecondFactorDecision, SecondFactorRequest, SignedItem, TwoFactorContext
-from core.db import atomic, raw, utcnow
+from core.db import atomic, is_sqlite, raw, request_cache, utcnow
 from core.delivery import queue_message
 from core.errors import GallraError
 from core.errors import mark as _
@@ -268,16 +268,27 @@ class SmsSettings:
     daily_cap: int = DEFAULT_DAILY_CAP
 
 
+def _settings_key(tenant_id: int) -> tuple[str, int]:
+    return ("twofactor.sms_settings", int(tenant_id))
+
+
 async def sms_settings(tenant_id: int) -> SmsSettings:
+    """The tenant's SMS settings, read once per request (a login that sends a code asks
+    several times); :func:`save_sms_settings` drops the request's copy."""
+    cache = request_cache()
+    cached = cache.get(_settings_key(tenant_id)) if cache is not None else None
+    if cached is not None:
+        return replace(cached)
     row = await TwoFactorSettings.select().where(TwoFactorSettings.tenant_id == tenant_id).first()
-    if row is None:
-        return SmsSettings()
-    return SmsSettings(
+    out = SmsSettings() if row is None else SmsSettings(
         sms_active=bool(row["sms_active"]),
         provider=row["provider"],
         sender=row["sender"],
         daily_cap=int(row["daily_cap"]),
     )
+    if cache is not None:
+        cache[_settings_key(tenant_id)] = replace(out)
+    return out
 
 
 def provider_configured(provider: str) -> str | None:
@@ -381,6 +392,9 @@ async def save_sms_settings(
                     code="twofactor.contexts_on",
                     parts="; ".join(on),
                 )
+        cache = request_cache()
+        if cache is not None:
+            cache.pop(_settings_key(tenant_id), None)
         values = {
             TwoFactorSettings.sms_active: new.sms_active,
             TwoFactorSettings.provider: new.provider,
@@ -500,10 +514,11 @@ async def _person_state(tenant_id: int, kind: str, person_id: int) -> dict:
     where = person_where(TwoFactorPerson, tenant_id, kind, person_id)
     row = await TwoFactorPerson.select().where(where).first()
     if row is None:
-        await TwoFactorPerson.insert(
+        made = await TwoFactorPerson.insert(
             TwoFactorPerson(tenant_id=tenant_id, failed_count=0, **person_values(kind, person_id))
-        ).on_conflict(action="DO NOTHING")
-        row = await TwoFactorPerson.select().where(where).first()
+        ).on_conflict(action="DO NOTHING").returning(*TwoFactorPerson.all_columns())
+        # Nothing returned: another request made the row first; read theirs.
+        row = made[0] if made else await TwoFactorPerson.select().where(where).first()
     return row
 
 
@@ -555,16 +570,14 @@ async def _reserve_send(
             minutes=math.ceil(wait / 60),
         )
     day = now.date().isoformat()
-    await TwoFactorDailyCount.insert(
-        TwoFactorDailyCount(tenant_id=tenant_id, day=day, count=0)
-    ).on_conflict(action="DO NOTHING")
-    counted = await TwoFactorDailyCount.update(
-        {TwoFactorDailyCount.count: TwoFactorDailyCount.count + 1}
-    ).where(
-        (TwoFactorDailyCount.tenant_id == tenant_id)
-        & (TwoFactorDailyCount.day == day)
-        & (TwoFactorDailyCount.count < daily_cap)
-    ).returning(TwoFactorDailyCount.id)
+    # One conditional upsert (atomic on both engines): the day's first SMS makes the row
+    # with 1, each later one adds 1 while under the cap; nothing returned is a refusal.
+    counted = await raw(
+        "INSERT INTO twofactor_daily_count (tenant_id, day, count) SELECT {}, {}, 1 WHERE {} > 0 "
+        "ON CONFLICT (tenant_id, day) DO UPDATE SET count = twofactor_daily_count.count + 1 "
+        "WHERE twofactor_daily_count.count < {} RETURNING id",
+        int(tenant_id), day, int(daily_cap), int(daily_cap),
+    )
     if not counted:
         tomorrow = datetime.combine(now.date() + timedelta(days=1), datetime.min.time(), now.tzinfo)
         raise TwoFactorRefusal(
@@ -922,6 +935,27 @@ async def verify_code(
     )
 
     async def finish() -> None:
+        if not is_sqlite():
+            # PostgreSQL: the challenge completed, the charged count of wrong codes ended
+            # and the SMS's code redacted in one statement (each only if the challenge was
+            # still pending: a WITH's UPDATEs see one snapshot, so they key on its RETURNING).
+            done = await raw(
+                "WITH done AS (UPDATE twofactor_challenge SET status = {}, verified_at = {}, signer_name = {} "
+                "WHERE id = {} AND status = 'pending' RETURNING id), "
+                f"reset AS (UPDATE twofactor_person SET {counter._meta.db_column_name} = 0 "
+                "WHERE id = {} AND EXISTS (SELECT 1 FROM done)), "
+                "redacted AS (UPDATE outbox SET body = {} WHERE status <> 'queued' AND body <> {} AND id IN "
+                "(SELECT outbox_id FROM twofactor_send WHERE challenge_id IN (SELECT id FROM done))) "
+                "SELECT id FROM done",
+                finished, now, signer[:200], int(row["id"]), int(charged["id"]), REDACTED_BODY, REDACTED_BODY,
+            )
+            if not done:
+                raise TwoFactorRefusal(CODE_USED, 409, code="twofactor.code_used")
+            if row["purpose"] == "login":
+                result.device_token, result.device_expires_at = await create_device(
+                    tid, kind, person_id, user_agent, now
+                )
+            return
         done = await TwoFactorChallenge.update(
             {
                 TwoFactorChallenge.status: finished,

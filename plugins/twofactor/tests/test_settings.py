@@ -206,3 +206,26 @@ async def test_effective_cap_is_the_lower_of_tenant_and_ceiling(admin_client, te
     except services.TwoFactorRefusal as exc:
         assert exc.status == 429 and exc.code == "twofactor.daily_limit" and "daily maximum of 1" in exc.text()
     assert (await TwoFactorDailyCount.select().where(TwoFactorDailyCount.tenant_id == tenant.id).first())["count"] == 1
+
+
+async def test_sms_settings_are_read_once_per_request_and_a_save_is_seen_at_once(admin_client, tenant):
+    """A login that sends a code asks for the settings several times: one read per
+    request. A save in the same request is read back as saved; the next request reads
+    the database again (nothing is kept across requests)."""
+    from core.db import count_queries, request_scope
+    from plugins.twofactor import services
+
+    with request_scope():
+        with count_queries() as counted:
+            first = await services.sms_settings(tenant.id)
+            again = await services.sms_settings(tenant.id)
+        assert counted[0] == 1 and first == again and first.sms_active is False
+        again.sender = "changed by a caller"  # a caller's copy, not the request's
+        assert (await services.sms_settings(tenant.id)).sender != "changed by a caller"
+        await services.save_sms_settings(tenant.id, sms_active=True, provider=None, sender="Gallra", daily_cap=7)
+        saved = await services.sms_settings(tenant.id)
+        assert saved.sms_active is True and saved.daily_cap == 7 and saved.sender == "Gallra"
+    r = await admin_client.put("/api/twofactor/settings", json={"daily_cap": 9})
+    assert r.status_code == 200, r.text
+    with request_scope():
+        assert (await services.sms_settings(tenant.id)).daily_cap == 9
