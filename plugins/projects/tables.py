@@ -12,8 +12,12 @@ from piccolo.columns import Date, Integer, Numeric, Text, Timestamptz, Varchar
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
+from core.records.columns import Closable
 
-class Project(Table):
+
+class Project(Closable, Table):
+    """A project: its own columns and the record clocks (core.records.columns)."""
+
     tenant_id = Integer(index=True)
     number = Integer()
     title = Varchar(length=200)
@@ -27,11 +31,6 @@ class Project(Table):
     # Where the project's messages to the customer go.
     email = Varchar(length=254, default="")
     status = Varchar(length=8, default="open", index=True)
-    created_at = Timestamptz(default=TimestamptzNow())
-    updated_at = Timestamptz(default=TimestamptzNow())
-    closed_at = Timestamptz(null=True, default=None)
-    deleted_at = Timestamptz(null=True, default=None)
-    anonymized_at = Timestamptz(null=True, default=None)
 
 
 class SubProject(Table, tablename="sub_project"):

@@ -11,8 +11,12 @@ from piccolo.columns import Date, Integer, Numeric, Text, Timestamptz, Varchar
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
+from core.records.columns import Closable
 
-class Quote(Table):
+
+class Quote(Closable, Table):
+    """A quote: its own columns and the record clocks (core.records.columns)."""
+
     tenant_id = Integer(index=True)
     number = Integer()
     title = Varchar(length=200)
@@ -30,13 +34,8 @@ class Quote(Table):
     accepted_at = Timestamptz(null=True, default=None)
     # The customer declined it in the portal (status "declined"); approver_* say who.
     declined_at = Timestamptz(null=True, default=None)
-    created_at = Timestamptz(default=TimestamptzNow())
-    updated_at = Timestamptz(default=TimestamptzNow())
     sent_at = Timestamptz(null=True, default=None)
-    closed_at = Timestamptz(null=True, default=None)
     voided_at = Timestamptz(null=True, default=None)
-    deleted_at = Timestamptz(null=True, default=None)
-    anonymized_at = Timestamptz(null=True, default=None)
 
 
 class QuoteLine(Table, tablename="quote_line"):
