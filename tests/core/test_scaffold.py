@@ -11,7 +11,7 @@ import sys
 
 import pytest
 
-from core.pages.catalog import check
+from core.pages.catalog import check as catalog_problems
 from core.scaffold import ScaffoldError, new_plugin
 
 LAYOUT = {
@@ -64,7 +64,7 @@ def test_standard_layout_with_names_filled_in(tmp_path):
     assert 'app_name="meetings"' in first.read_text() and "add_table" in first.read_text()
     assert "CREATE INDEX" in second.read_text()
     # every message of the plugin has its Swedish text, compiled
-    assert check(target / "gallra_meetings") == []
+    assert catalog_problems(target / "gallra_meetings") == []
 
 
 @pytest.mark.parametrize(
