@@ -11,6 +11,8 @@ from functools import lru_cache
 from typing import Any, ClassVar
 from urllib.parse import urlencode
 
+import msgspec
+import msgspec.inspect
 from babel.support import NullTranslations
 from jinja2 import TemplateNotFound
 from litestar import Request, Response
@@ -372,6 +374,18 @@ def status_filter(statuses: Mapping[str, str]) -> ListFilter:
     return ListFilter("status", _("Status"), statuses)
 
 
+def int_fields_of(schema: type[Any]) -> tuple[str, ...]:
+    """The fields of a request shape that take a whole number (or none): a form sends them
+    as text, which the generic pages read as numbers (``RecordPages.int_fields``)."""
+    info = msgspec.inspect.type_info(schema)
+    out = []
+    for f in getattr(info, "fields", ()):
+        kinds = f.type.types if isinstance(f.type, msgspec.inspect.UnionType) else (f.type,)
+        if any(isinstance(k, msgspec.inspect.IntType) for k in kinds):
+            out.append(f.name)
+    return tuple(out)
+
+
 @lru_cache(maxsize=256)
 def _has_template(host_id: int, name: str) -> bool:
     from core.pages import environment
@@ -402,6 +416,8 @@ class RecordPages(PageController):
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
+        if "schema_in" in cls.__dict__ and "int_fields" not in cls.__dict__:
+            cls.int_fields = int_fields_of(cls.schema_in)
         if "statuses" in cls.__dict__:
             if "columns" not in cls.__dict__:
                 cls.columns = record_columns(cls.statuses)
@@ -414,6 +430,7 @@ class RecordPages(PageController):
     schema_in: ClassVar[type[Any]]
     schema_patch: ClassVar[type[Any]]
     form_fields: ClassVar[tuple[str, ...]] = ()
+    # The form's whole-number fields (text in a form); by default those of ``schema_in``.
     int_fields: ClassVar[tuple[str, ...]] = ()
     saved: ClassVar[str] = _("Saved.")
     closed: ClassVar[str] = _("Closed.")

@@ -54,7 +54,6 @@ class OrderPages(RecordPages):
     schema_in = OrderIn
     schema_patch = OrderPatch
     form_fields = EDIT_FIELDS
-    int_fields = ("number", "customer_id", "contact_person_id")
     refusal_status = True
     create_record = staticmethod(services.create_order)
     edit_record = staticmethod(services.edit_order)

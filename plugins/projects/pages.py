@@ -99,7 +99,6 @@ class ProjectPages(RecordPages):
     schema_patch = ProjectPatch
     form_fields = ("title", "customer_id", "contact_person_id", "end_customer_name", "end_customer_address",
                    "end_customer_phone", "end_customer_email", "email")
-    int_fields = ("customer_id", "contact_person_id")
     saved = _("The project is saved.")
     closed = _("The project is closed.")
     reopened = _("The project is open again.")

@@ -51,10 +51,6 @@ async def _create(user: Any, data: ProjectIn) -> dict[str, Any]:
     return await services.create_project(user.tenant_id, data)
 
 
-async def _edit(user: Any, project_id: int, data: ProjectPatch) -> dict[str, Any]:
-    return await services.update_project(user.tenant_id, project_id, data)
-
-
 def _reader(table: type, out: Callable[[dict[str, Any]], Any]) -> Callable[[int, int], Awaitable[Any]]:
     async def read(tenant_id: int, part_id: int) -> Any:
         return out(await services.get_scoped(table, tenant_id, part_id))
@@ -167,7 +163,8 @@ class PublicPaymentPlansController(Controller):
 def route_handlers() -> list[Any]:
     return [
         # a list's items are the projects without their parts (ProjectOut), one its detail
-        record_router(services.PROJECTS, ProjectIn, ProjectPatch, ProjectDetailOut, create=_create, edit=_edit,
+        record_router(services.PROJECTS, ProjectIn, ProjectPatch, ProjectDetailOut, create=_create,
+                      edit_record=services.update_project,
                       module=__name__, output=services.output, summary=ProjectOut),
         *(handler for part in PARTS for handler in part_routes(*part)),
         PaymentPlansController,

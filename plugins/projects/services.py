@@ -51,8 +51,6 @@ MAX_AMOUNT = Decimal("1000000000")
 PUBLIC_PATH = "/projects/public/payment-plans/{token}"
 
 
-
-
 PROJECT_TITLE = _("Write a title for the project.")
 SUB_NAME = _("Write a name for the sub-project.")
 COST_TEXT = _("Write what the extra cost is for.")

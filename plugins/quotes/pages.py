@@ -88,7 +88,6 @@ class QuotePages(RecordPages):
     schema_in = QuoteIn
     schema_patch = QuotePatch
     form_fields = ("title", "description", "customer_id", "contact_person_id", "valid_until")
-    int_fields = ("customer_id", "contact_person_id")
     saved = _("The quote is saved.")
     closed = _("The quote is saved.")
     reopened = _("The quote is saved.")

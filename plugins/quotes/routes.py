@@ -46,10 +46,6 @@ async def _create(user: Any, data: QuoteIn) -> dict[str, Any]:
     return await services.create_quote(user.tenant_id, data)
 
 
-async def _edit(user: Any, quote_id: int, data: QuotePatch) -> dict[str, Any]:
-    return await services.update_quote(user.tenant_id, quote_id, data)
-
-
 class QuotesController(Controller):
     """What is a quote's own beside the record layer's routes: sending, voiding, lines and
     the view log."""
@@ -126,7 +122,7 @@ class PublicQuotesController(Controller):
 
 def route_handlers() -> list[Any]:
     return [
-        record_router(services.QUOTES, QuoteIn, QuotePatch, QuoteOut, create=_create, edit=_edit,
+        record_router(services.QUOTES, QuoteIn, QuotePatch, QuoteOut, create=_create, edit_record=services.update_quote,
                       module=__name__, output=services.output),
         QuotesController,
         PublicQuotesController,

@@ -12,7 +12,7 @@ from typing import Annotated, Literal
 
 import msgspec
 
-from core.records.shapes import Email, RecordOut, RefsIn, RefsPatch, Title
+from core.records.shapes import Email, RecordOut, RefsIn, Title, patch_of
 from core.routes.schemas import SecondFactorOut  # the challenge, as the core API answers it
 
 Text = Annotated[str, msgspec.Meta(max_length=10_000)]
@@ -26,10 +26,7 @@ class LineIn(msgspec.Struct, forbid_unknown_fields=True):
     unit_price: Decimal
 
 
-class LinePatch(msgspec.Struct, forbid_unknown_fields=True):
-    description: LineText | None = None
-    quantity: Decimal | None = None
-    unit_price: Decimal | None = None
+class LinePatch(patch_of(LineIn)):  # type: ignore[misc]
     position: Annotated[int, msgspec.Meta(ge=0, le=10_000)] | None = None
 
 
@@ -40,10 +37,10 @@ class QuoteIn(RefsIn, forbid_unknown_fields=True, kw_only=True):
     lines: Annotated[list[LineIn], msgspec.Meta(max_length=500)] = msgspec.field(default_factory=list)
 
 
-class QuotePatch(RefsPatch, forbid_unknown_fields=True):
-    title: Title | None = None
-    description: Text | None = None
-    valid_until: date | None = None
+class QuotePatch(patch_of(QuoteIn, drop=("lines",))):  # type: ignore[misc]
+    """A change of a quote: any field of :class:`QuoteIn` but its lines (they have their own
+    routes); ``clear_valid_until`` removes the date."""
+
     clear_valid_until: bool = False
 
 

@@ -38,8 +38,6 @@ SENDABLE = ("draft", "sent")
 CLOSABLE = ("draft", "sent", "accepted", "declined")
 
 
-
-
 LINE = Label(_("Quote line"))
 VIEW = Label(_("Quote view"))
 LINE_TEXT = _("Write what the line is for.")

@@ -25,8 +25,6 @@ FIELDS = ("title", "number", "description", "customer_id", "contact_person_id", 
 OPTIONAL = ("email", "end_customer_phone", "end_customer_email")
 
 
-
-
 STATUSES = OPEN_CLOSED
 MESSAGES = [
     _("describe the extra cost"),
@@ -46,7 +44,6 @@ class WorkOrderPages(RecordPages):
     schema_in = WorkOrderIn
     schema_patch = WorkOrderPatch
     form_fields = FIELDS
-    int_fields = ("number", "customer_id", "contact_person_id")
     create_record = staticmethod(services.create_work_order)
     edit_record = staticmethod(services.edit_work_order)
     blank_zero = ("customer_id",)
