@@ -4,7 +4,7 @@ anonymization follows a delete or a close, and the module's retention settings (
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from functools import lru_cache
@@ -47,7 +47,7 @@ from core.pages import (
     t_for,
 )
 from core.pages.formats import format_date
-from core.pages.forms import error_of, struct_from_form
+from core.pages.forms import REFUSED, error_of, struct_from_form
 from core.pages.pickers import form_picks, party_names, party_of
 from core.records import RecordService
 from core.validation import FieldError
@@ -695,20 +695,40 @@ class RecordPages(PageController):
         return await self._form(request, user, row, form, errors, status)
 
     async def _change(self, request: Request[Any, Any, Any], record_id: int, action: str) -> Response[Any]:
+        change = getattr(self.service, action)
+        return await self._act(request, record_id, lambda user: change(user.tenant_id, record_id),
+                               self.closed if action == "close" else self.reopened)
+
+    async def _act(self, request: Request[Any, Any, Any], record_id: int,
+                   do: Callable[[SessionUser], Awaitable[Any]], done: str, anchor: str = "") -> Response[Any]:
+        """A button on the record's page (close, reopen, invoice, void): ``do(user)`` on a
+        record the user may change, then back to the record (at ``anchor``) saying ``done``
+        (a message id); a refusal shows the record's page with it, in its own status."""
         user = await page_user(request)
         await read_form(request)
         t = t_for(request, user)
         row = await self._row(user, record_id, write=True)
         try:
-            if action == "close":
-                await self.service.close(user.tenant_id, record_id)
-                message = t.gettext(self.closed)
-            else:
-                await self.service.reopen(user.tenant_id, record_id)
-                message = t.gettext(self.reopened)
+            await do(user)
         except GallraError as exc:
             return await self._show(request, user, row, error_of(exc, t), exc.status)
-        return redirect(f"{self.base}/{record_id}", message)
+        return redirect(f"{self.base}/{record_id}{anchor}", t.gettext(done) if done else None)
+
+    async def _add_part(self, request: Request[Any, Any, Any], user: SessionUser, record_id: int,
+                        add: Callable[[], Awaitable[Any]] | None, errors: dict[str, str], form: Mapping[str, str],
+                        anchor: str, done: str = "") -> Response[Any]:
+        """A form on the record's page that adds a part (an order's line, an extra cost):
+        when the form read well (``add`` given, no ``errors``), ``add()`` and back to the
+        record at ``anchor`` saying ``done``; else, or when the service refuses, the record's
+        page again with the errors beside the form's fields and what was typed (400)."""
+        t = t_for(request, user)
+        if add is not None and not errors:
+            try:
+                await add()
+                return redirect(f"{self.base}/{record_id}{anchor}", t.gettext(done) if done else None)
+            except REFUSED as exc:
+                errors = error_of(exc, t)
+        return await self._show(request, user, await self._row(user, record_id), errors, 400, values=dict(form))
 
     @page_post("/{record_id:int}/close")
     async def close(self, request: Request[Any, Any, Any], record_id: FromPath[int]) -> Response[Any]:

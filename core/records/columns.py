@@ -7,7 +7,8 @@ copies a mixin's columns into each table that names it) and adds only its own.
 * :class:`RecordColumns`: a numbered record (a case, a work order, an order): tenant,
   number, title, description, customer and contact-person references, status, who
   created it, and :class:`Closable`'s clocks;
-* :class:`EndCustomerColumns`: the end customer a record is for (a case, a work order).
+* :class:`EndCustomerColumns`: the end customer a record is for (a case, a work order);
+* :class:`LinkSignedColumns`: a row the customer signs through an e-mailed link.
 
 ``class WorkOrder(RecordColumns, EndCustomerColumns, Table, tablename="work_order")`` and
 then only the record's own columns. References are plain integer ids (0 = none or
@@ -64,6 +65,22 @@ class EndCustomerColumns:
     end_customer_address = Varchar(length=400, default="")
     end_customer_phone = Varchar(length=32, null=True, default=None)  # E.164
     end_customer_email = Varchar(length=254, null=True, default=None)
+
+
+class LinkSignedColumns:
+    """Mixin: a row the customer signs through an e-mailed link (a quote, a payment plan;
+    core.approvals.send_link, row_by_link and approver_values write these): where it was
+    sent and when, the link's token (only its SHA-256; the token is only in the e-mail),
+    who signed it (the phone masked, as the SMS signature shows it) and when it was declined
+    (the portal; approver_* say who). The time it was signed is the row's own column."""
+
+    sent_to_email = Varchar(length=254, default="")
+    public_token_hash = Varchar(length=64, null=True, default=None, unique=True)
+    approver_name = Varchar(length=200, default="")
+    approver_email = Varchar(length=254, default="")
+    approver_phone = Varchar(length=40, default="")
+    declined_at = Timestamptz(null=True, default=None)
+    sent_at = Timestamptz(null=True, default=None)
 
 
 def party_fields(rule: str | None) -> tuple[Field, Field]:

@@ -21,6 +21,7 @@ Address = Annotated[str, msgspec.Meta(max_length=400)]
 Email = Annotated[str, msgspec.Meta(max_length=254)]
 Phone = Annotated[str, msgspec.Meta(max_length=40)]
 Description = Annotated[str, msgspec.Meta(max_length=20_000)]
+LineText = Annotated[str, msgspec.Meta(min_length=1, max_length=500)]  # what a line (of an order, a quote) is for
 Number = Annotated[int, msgspec.Meta(ge=1, le=2_000_000_000)]  # the number people know
 RefId = Annotated[int, msgspec.Meta(ge=0, le=MAX_ID)]  # a reference; 0 for none
 
@@ -32,6 +33,7 @@ __all__ = [
     "EndCustomerIn",
     "EndCustomerOut",
     "EndCustomerPatch",
+    "LineText",
     "Number",
     "Phone",
     "RecordOut",

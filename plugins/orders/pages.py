@@ -11,10 +11,9 @@ from litestar import Request, Response
 from litestar.params import FromPath
 
 from core.auth import SessionUser
-from core.errors import GallraError
 from core.errors import mark as _
-from core.pages import page_post, page_user, read_form, redirect, t_for
-from core.pages.forms import error_of, struct_from_form
+from core.pages import page_post, page_user, read_form, t_for
+from core.pages.forms import struct_from_form
 from core.pages.records import (
     OPEN_CLOSED,
     TITLE_INPUT,
@@ -110,32 +109,20 @@ class OrderPages(RecordPages):
         user = await page_user(request)
         form = await read_form(request)
         t = t_for(request, user)
-        row = await self._row(user, order_id, write=True)
+        await self._row(user, order_id, write=True)
         values = {"description": form.get("description", "").strip()[:500],
                   **{k: form.get(k, "").strip().replace(",", ".").replace(" ", "") or "1"
                      for k in ("quantity", "unit_price")}}
         data, errors = struct_from_form(OrderLineIn, values, t)
         if not values["description"]:
-            data, errors = None, {**errors, "description": t.gettext("This must not be empty.")}
-        if data is not None:
-            try:
-                await services.add_line(user.tenant_id, order_id, data)
-                return redirect(f"/orders/{order_id}#lines-h")
-            except GallraError as exc:
-                errors = error_of(exc, t)
-        return await self._show(request, user, row, errors, 400, values=form)
+            errors = {**errors, "description": t.gettext("This must not be empty.")}
+        add = None if data is None else lambda: services.add_line(user.tenant_id, order_id, data)
+        return await self._add_part(request, user, order_id, add, errors, form, "#lines-h")
 
     @page_post("/{order_id:int}/invoice")
     async def invoice(self, request: Request[Any, Any, Any], order_id: FromPath[int]) -> Response[Any]:
-        user = await page_user(request)
-        await read_form(request)
-        t = t_for(request, user)
-        row = await self._row(user, order_id, write=True)
-        try:
-            await services.invoice_order(user.tenant_id, order_id)
-        except GallraError as exc:
-            return await self._show(request, user, row, error_of(exc, t), exc.status)
-        return redirect(f"/orders/{order_id}", t.gettext(_("The order is marked as invoiced.")))
+        return await self._act(request, order_id, lambda user: services.invoice_order(user.tenant_id, order_id),
+                               _("The order is marked as invoiced."))
 
 
 def pages() -> list[Any]:

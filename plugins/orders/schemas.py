@@ -13,10 +13,9 @@ from typing import Annotated
 
 import msgspec
 
-from core.records.shapes import Description, Number, RecordOut, RefsIn, Str200, Title, patch_of
+from core.records.shapes import Description, LineText, Number, RecordOut, RefsIn, Str200, Title, patch_of
 
 InvoiceComment = Annotated[str, msgspec.Meta(max_length=2_000)]
-LineText = Annotated[str, msgspec.Meta(min_length=1, max_length=500)]
 CommentText = Annotated[str, msgspec.Meta(min_length=1, max_length=10_000)]
 
 

@@ -8,15 +8,15 @@ No ``from __future__ import annotations`` here: the parts' handlers are made by
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
-from litestar import Controller, Request, Response, delete, get, patch, post
+from litestar import Controller, Request, delete, get, patch, post
 from litestar.params import JSONBody, PathParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
 from core.gdpr.routes import module_settings_router
 from core.records.shapes import out_of
 from core.routes.records import record_router
-from core.routes.signing import LinkSignIn, LinkToken, sign_by_link
-from core.web import PUBLIC, AuthUser
+from core.routes.signing import link_sign_routes
+from core.web import AuthUser
 from plugins.projects import services
 from plugins.projects.schemas import (
     ApproveOut,
@@ -132,32 +132,14 @@ class PaymentPlansController(Controller):
         return await services.send_plan(user.tenant_id, plan_id, data.email, data.message)
 
 
-class PublicPaymentPlansController(Controller):
-    """The customer's side of a payment plan: no login, the token is the key."""
-
-    path = "/api/projects/public/payment-plans"
-    tags = TAGS
-
-    @get("/{token:str}", opt=PUBLIC)
-    async def show(self, token: LinkToken) -> PublicPlanOut:
-        """The payment plan behind a customer's link, without login (the token is the key)."""
-        plan, project, organization, installments = await services.view_public_plan(token)
-        out = services.plan_out(plan, installments)
-        return out_of(
-            PublicPlanOut, out, organization=organization, project_number=project["number"],
-            can_approve=out.status == "sent",
-        )
-
-    @post("/{token:str}/approve", status_code=HTTP_200_OK, opt=PUBLIC)
-    async def approve(
-        self, request: Request[Any, Any, Any], token: LinkToken, data: JSONBody[LinkSignIn]
-    ) -> Response[ApproveOut]:
-        """Approve the plan. With SMS signing on, the first answer is 202 with a challenge;
-        enter the code, then send the same request again with its challenge_id."""
-        return await sign_by_link(
-            request, services.approve_public_plan, token, data, ApproveOut,
-            lambda at: ApproveOut(status="approved", approved_at=at),
-        )
+async def _public(request: Request[Any, Any, Any], token: str) -> PublicPlanOut:
+    """What the customer sees through the link: the plan, not the project's internals."""
+    plan, project, organization, installments = await services.view_public_plan(token)
+    out = services.plan_out(plan, installments)
+    return out_of(
+        PublicPlanOut, out, organization=organization, project_number=project["number"],
+        can_approve=out.status == "sent",
+    )
 
 
 def route_handlers() -> list[Any]:
@@ -168,6 +150,8 @@ def route_handlers() -> list[Any]:
                       module=__name__, output=services.output, summary=ProjectOut),
         *(handler for part in PARTS for handler in part_routes(*part)),
         PaymentPlansController,
-        PublicPaymentPlansController,
+        *link_sign_routes("/api/projects/public/payment-plans", "approve", services.approve_public_plan, _public,
+                          PublicPlanOut, ApproveOut, lambda at: ApproveOut(status="approved", approved_at=at),
+                          what="plan", tags=TAGS, module=__name__),
         module_settings_router(services.MODULE),
     ]

@@ -13,7 +13,7 @@ import msgspec
 
 from core.records.shapes import Email, Phone, RefId, Title, patch_of
 from core.records.shapes import Str200 as Name
-from core.routes.schemas import SecondFactorOut  # the challenge, as the core API answers it
+from core.routes.signing import link_signed_out
 
 LongText = Annotated[str, msgspec.Meta(max_length=10_000)]
 LineText = Annotated[str, msgspec.Meta(max_length=500)]
@@ -174,7 +174,5 @@ class PublicPlanOut(msgspec.Struct):
     can_approve: bool
 
 
-class ApproveOut(msgspec.Struct):
-    status: Literal["approved", "second_factor_required"]
-    approved_at: datetime | None = None
-    second_factor: SecondFactorOut | None = None
+# Approving through the link: "approved" with its time, or the SMS challenge first.
+ApproveOut = link_signed_out("ApproveOut", "approved", "approved_at", __name__)

@@ -12,7 +12,7 @@ from piccolo.columns import Date, Integer, Numeric, Text, Timestamptz, Varchar
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
-from core.records.columns import Closable
+from core.records.columns import Closable, LinkSignedColumns
 
 
 class Project(Closable, Table):
@@ -49,22 +49,14 @@ class ExtraCost(Table, tablename="project_extra_cost"):
     created_at = Timestamptz(default=TimestamptzNow())
 
 
-class PaymentPlan(Table, tablename="project_payment_plan"):
-    """A plan the customer approves (by SMS code when the tenant wants it)."""
+class PaymentPlan(LinkSignedColumns, Table, tablename="project_payment_plan"):
+    """A plan the customer approves through a link (by SMS code when the tenant wants it)."""
 
     tenant_id = Integer(index=True)
     project_id = Integer(index=True)
     title = Varchar(length=200)
     status = Varchar(length=10, default="draft")
-    sent_to_email = Varchar(length=254, default="")
-    public_token_hash = Varchar(length=64, null=True, default=None, unique=True)
-    approver_name = Varchar(length=200, default="")
-    approver_email = Varchar(length=254, default="")
-    approver_phone = Varchar(length=40, default="")  # masked, as the SMS signature shows it
     approved_at = Timestamptz(null=True, default=None)
-    # The customer declined it in the portal (status "declined"); approver_* say who.
-    declined_at = Timestamptz(null=True, default=None)
-    sent_at = Timestamptz(null=True, default=None)
     created_at = Timestamptz(default=TimestamptzNow())
 
 

@@ -8,15 +8,14 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated, Literal
+from typing import Annotated
 
 import msgspec
 
-from core.records.shapes import Email, RecordOut, RefsIn, Title, patch_of
-from core.routes.schemas import SecondFactorOut  # the challenge, as the core API answers it
+from core.records.shapes import Email, LineText, RecordOut, RefsIn, Title, patch_of
+from core.routes.signing import link_signed_out
 
 Text = Annotated[str, msgspec.Meta(max_length=10_000)]
-LineText = Annotated[str, msgspec.Meta(min_length=1, max_length=500)]
 Name = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
 
 
@@ -106,7 +105,5 @@ class PublicQuoteOut(msgspec.Struct):
     can_accept: bool
 
 
-class AcceptOut(msgspec.Struct):
-    status: Literal["accepted", "second_factor_required"]
-    accepted_at: datetime | None = None
-    second_factor: SecondFactorOut | None = None
+# Accepting through the link: "accepted" with its time, or the SMS challenge first.
+AcceptOut = link_signed_out("AcceptOut", "accepted", "accepted_at", __name__)

@@ -96,17 +96,14 @@ class WorkOrderPages(RecordPages):
         user = await page_user(request)
         form = await read_form(request)
         t = t_for(request, user)
-        row = await self._row(user, work_order_id)
+        await self._row(user, work_order_id)
         values = {"description": form.get("description", "")[:2000] or " ",
                   "amount": form.get("amount", "").strip().replace(",", ".").replace(" ", "")}
         data, errors = struct_from_form(ExtraCostIn, values, t)
-        if data is not None:
-            try:
-                await services.add_extra_cost(user.tenant_id, user.employee_id, work_order_id, data)
-                return redirect(f"/workorders/{work_order_id}#costs-h", t.gettext("The extra cost is added."))
-            except GallraError as exc:
-                errors = error_of(exc, t)
-        return await self._show(request, user, row, errors, 400, values=form)
+        add = None if data is None else lambda: services.add_extra_cost(user.tenant_id, user.employee_id,
+                                                                        work_order_id, data)
+        return await self._add_part(request, user, work_order_id, add, errors, form, "#costs-h",
+                                    _("The extra cost is added."))
 
     @page_post("/{work_order_id:int}/extra-costs/{line_id:int}/approve")
     async def approve(self, request: Request[Any, Any, Any], work_order_id: FromPath[int],

@@ -26,7 +26,7 @@ Decisions worth knowing:
 
 from __future__ import annotations
 
-from core.contracts import Field, Place, RecordSpec, RetentionRule, any_employee
+from core.contracts import Field, Place, RecordSpec, RetentionRule, TwoFactorContext, any_employee
 from core.records.columns import end_customer_fields, numbered_spec, party_fields
 from plugins.workorders.tables import ExtraCost, WorkOrder
 
@@ -77,3 +77,9 @@ EXTRA_COST = RecordSpec(
 
 # What the plugin declares (declare_records).
 RECORDS = (WORK_ORDER, EXTRA_COST)
+
+# Approving an extra cost can require an SMS code (declare_two_factor_contexts).
+TWO_FACTOR_CONTEXTS = [
+    TwoFactorContext("extra_costs", "Extrakostnader – SMS-signering", "Extra costs – SMS signing",
+                     module="workorders", order=60),
+]
