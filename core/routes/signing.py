@@ -43,6 +43,13 @@ class LinkSignIn(msgspec.Struct, forbid_unknown_fields=True):
     challenge_id: ChallengeId | None = None
 
 
+class LinkSendIn(msgspec.Struct, forbid_unknown_fields=True):
+    """Where a link is e-mailed (a quote, a payment plan) and the message that goes with it."""
+
+    email: Email
+    message: Annotated[str, msgspec.Meta(max_length=2000)] = ""
+
+
 LinkStep = Callable[[str, str, str, str | None, str], Awaitable[tuple[str, Any]]]
 """A service signing by link: ``(token, name, email, challenge_id, user_agent)`` answering
 ``("second_factor_required", decision)`` or ``(done, value)``."""

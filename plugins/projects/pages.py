@@ -108,6 +108,7 @@ class ProjectPages(RecordPages):
         Input("end_customer_phone", _("Phone"), "tel", maxlength=40, group=_("End customer")),
         Input("end_customer_email", _("E-mail"), "email", maxlength=254, group=_("End customer")),
     )
+    create_record = staticmethod(services.create_project)
     edit_record = staticmethod(services.update_project)
     blank_zero = ("customer_id", "contact_person_id")
 
@@ -117,9 +118,6 @@ class ProjectPages(RecordPages):
             for k in ("customer_id", "contact_person_id"):
                 values[k] = values[k] or "0"
         return values
-
-    async def create_from(self, user: SessionUser, data: Any) -> dict[str, Any]:
-        return await services.create_project(user.tenant_id, data)
 
     async def form_context(self, user: SessionUser, row: dict[str, Any] | None) -> dict[str, Any]:
         if row is None:

@@ -47,10 +47,6 @@ Id = Annotated[int, PathParameter(ge=1, le=2_147_483_647)]
 TAGS = ["projects"]
 
 
-async def _create(user: Any, data: ProjectIn) -> dict[str, Any]:
-    return await services.create_project(user.tenant_id, data)
-
-
 def _reader(table: type, out: Callable[[dict[str, Any]], Any]) -> Callable[[int, int], Awaitable[Any]]:
     async def read(tenant_id: int, part_id: int) -> Any:
         return out(await services.get_scoped(table, tenant_id, part_id))
@@ -145,8 +141,8 @@ async def _public(request: Request[Any, Any, Any], token: str) -> PublicPlanOut:
 def route_handlers() -> list[Any]:
     return [
         # a list's items are the projects without their parts (ProjectOut), one its detail
-        record_router(services.PROJECTS, ProjectIn, ProjectPatch, ProjectDetailOut, create=_create,
-                      edit_record=services.update_project,
+        record_router(services.PROJECTS, ProjectIn, ProjectPatch, ProjectDetailOut,
+                      create_record=services.create_project, edit_record=services.update_project,
                       module=__name__, output=services.output, summary=ProjectOut),
         *(handler for part in PARTS for handler in part_routes(*part)),
         PaymentPlansController,

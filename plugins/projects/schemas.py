@@ -80,11 +80,6 @@ class PaymentPlanPatch(patch_of(PaymentPlanIn)):  # type: ignore[misc]
     """A change of a plan; ``installments`` replaces every installment of the plan."""
 
 
-class SendIn(msgspec.Struct, forbid_unknown_fields=True):
-    email: Email
-    message: Annotated[str, msgspec.Meta(max_length=2000)] = ""
-
-
 class SubProjectOut(msgspec.Struct):
     id: int
     project_id: int

@@ -95,6 +95,7 @@ class QuotePages(RecordPages):
         Input("valid_until", _("Valid until"), "date", when="new"),
         Input("valid_until", _("Valid until"), "date", hint=_("Empty for no date."), when="edit"),
     )
+    create_record = staticmethod(services.create_quote)
     edit_record = staticmethod(services.update_quote)
     blank_zero = ("customer_id", "contact_person_id")
 
@@ -109,9 +110,6 @@ class QuotePages(RecordPages):
             if not create:
                 values["clear_valid_until"] = True
         return values
-
-    async def create_from(self, user: SessionUser, data: Any) -> dict[str, Any]:
-        return await services.create_quote(user.tenant_id, data)
 
     async def form_context(self, user: SessionUser, row: dict[str, Any] | None) -> dict[str, Any]:
         if row is None:

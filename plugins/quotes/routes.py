@@ -42,10 +42,6 @@ def _view_out(row: dict[str, Any]) -> ViewOut:
     return ViewOut(id=row["id"], quote_id=row["quote_id"], viewed_at=row["viewed_at"], email=row["email"], ip=row["ip"])
 
 
-async def _create(user: Any, data: QuoteIn) -> dict[str, Any]:
-    return await services.create_quote(user.tenant_id, data)
-
-
 class QuotesController(Controller):
     """What is a quote's own beside the record layer's routes: sending, voiding, lines and
     the view log."""
@@ -104,8 +100,8 @@ async def _public(request: Request[Any, Any, Any], token: str) -> PublicQuoteOut
 
 def route_handlers() -> list[Any]:
     return [
-        record_router(services.QUOTES, QuoteIn, QuotePatch, QuoteOut, create=_create, edit_record=services.update_quote,
-                      module=__name__, output=services.output),
+        record_router(services.QUOTES, QuoteIn, QuotePatch, QuoteOut, create_record=services.create_quote,
+                      edit_record=services.update_quote, module=__name__, output=services.output),
         QuotesController,
         *link_sign_routes("/api/quotes/public", "accept", services.accept_public, _public, PublicQuoteOut, AcceptOut,
                           lambda at: AcceptOut(status="accepted", accepted_at=at), what="quote", tags=["quotes"],

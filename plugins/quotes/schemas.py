@@ -12,7 +12,7 @@ from typing import Annotated
 
 import msgspec
 
-from core.records.shapes import Email, LineText, RecordOut, RefsIn, Title, patch_of
+from core.records.shapes import LineText, RecordOut, RefsIn, Title, patch_of
 from core.routes.signing import link_signed_out
 
 Text = Annotated[str, msgspec.Meta(max_length=10_000)]
@@ -41,11 +41,6 @@ class QuotePatch(patch_of(QuoteIn, drop=("lines",))):  # type: ignore[misc]
     routes); ``clear_valid_until`` removes the date."""
 
     clear_valid_until: bool = False
-
-
-class SendIn(msgspec.Struct, forbid_unknown_fields=True):
-    email: Email
-    message: Annotated[str, msgspec.Meta(max_length=2000)] = ""
 
 
 class LineOut(msgspec.Struct):

@@ -159,7 +159,9 @@ async def _log(tenant_id: int, action: str, quote_id: int) -> None:
     await QUOTES.log(tenant_id, action, quote_id)
 
 
-async def create_quote(tenant_id: int, data: Any) -> dict[str, Any]:
+async def create_quote(tenant_id: int, employee_id: int, data: Any) -> dict[str, Any]:
+    """A new quote with its lines (``employee_id``: who makes it, as every record's create
+    takes it; the event log reads the acting person from the context)."""
     title = clean_title(data.title)
     lines = [check_line(x.description, x.quantity, x.unit_price, f"lines[{i}].") for i, x in enumerate(data.lines)]
     async with atomic():
