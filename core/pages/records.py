@@ -526,6 +526,16 @@ class RecordPages(PageController):
             context[self.record_var] = row
         return context
 
+    def _values(self, form: dict[str, str], create: bool) -> dict[str, Any]:
+        """:meth:`form_values`, the spec's customer and contact person left empty meaning
+        none: left out of a new record, 0 in a change (the picker was cleared)."""
+        values = self.form_values(form, create)
+        spec = self.service.spec
+        for column in (spec.customer_column, spec.contact_column):
+            if column and column in values and not str(values[column] or "").strip():
+                values[column] = "" if create else "0"
+        return values
+
     def form_inputs(self) -> tuple[Input, ...]:
         """The form's inputs, the spec's customer and contact references as pickers."""
         spec = self.service.spec
@@ -642,7 +652,7 @@ class RecordPages(PageController):
         t = t_for(request, user)
         if form.get("_pick"):  # the pickers brought up to date (no JavaScript); nothing saved
             return await self._form(request, user, None, form)
-        data, errors = struct_from_form(self.schema_in, self.form_values(form, True), t, ints=self.int_fields)
+        data, errors = struct_from_form(self.schema_in, self._values(form, True), t, ints=self.int_fields)
         status = 400
         if data is not None:
             try:
@@ -683,7 +693,7 @@ class RecordPages(PageController):
         row = await self._row(user, record_id, write=True)
         if form.get("_pick"):  # the pickers brought up to date (no JavaScript); nothing saved
             return await self._form(request, user, row, form)
-        data, errors = struct_from_form(self.schema_patch, self.form_values(form, False), t, ints=self.int_fields)
+        data, errors = struct_from_form(self.schema_patch, self._values(form, False), t, ints=self.int_fields)
         status = 400
         if data is not None:
             try:
@@ -699,15 +709,20 @@ class RecordPages(PageController):
         return await self._act(request, record_id, lambda user: change(user.tenant_id, record_id),
                                self.closed if action == "close" else self.reopened)
 
+    async def _posted(self, request: Request[Any, Any, Any], record_id: int, write: bool = True
+                      ) -> tuple[SessionUser, dict[str, str], NullTranslations, dict[str, Any]]:
+        """What a form posted on the record's page starts with: the user, the form, the
+        page's translations and the record (one the user may change, with ``write``)."""
+        user = await page_user(request)
+        form = await read_form(request)
+        return user, form, t_for(request, user), await self._row(user, record_id, write=write)
+
     async def _act(self, request: Request[Any, Any, Any], record_id: int,
                    do: Callable[[SessionUser], Awaitable[Any]], done: str, anchor: str = "") -> Response[Any]:
         """A button on the record's page (close, reopen, invoice, void): ``do(user)`` on a
         record the user may change, then back to the record (at ``anchor``) saying ``done``
         (a message id); a refusal shows the record's page with it, in its own status."""
-        user = await page_user(request)
-        await read_form(request)
-        t = t_for(request, user)
-        row = await self._row(user, record_id, write=True)
+        user, _form, t, row = await self._posted(request, record_id)
         try:
             await do(user)
         except GallraError as exc:

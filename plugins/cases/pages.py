@@ -70,9 +70,6 @@ class CasePages(RecordPages):
         values: dict[str, Any] = {k: form.get(k, "") for k in self.form_fields}
         for k in TEXT:
             values[k] = values[k].strip()
-        for k in ("customer_id", "contact_person_id"):
-            if not str(values[k]).strip():
-                values[k] = "0" if not create else ""
         if create:
             for k in ("end_customer_phone", "end_customer_email"):
                 values[k] = values[k] or None

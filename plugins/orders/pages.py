@@ -12,7 +12,7 @@ from litestar.params import FromPath
 
 from core.auth import SessionUser
 from core.errors import mark as _
-from core.pages import page_post, page_user, read_form, t_for
+from core.pages import page_post
 from core.pages.forms import struct_from_form
 from core.pages.records import (
     OPEN_CLOSED,
@@ -80,11 +80,7 @@ class OrderPages(RecordPages):
 
     def form_values(self, form: dict[str, str], create: bool) -> dict[str, Any]:
         names = ("title", "customer_id", "contact_person_id", "customer_reference", *RAW) if create else EDIT_FIELDS
-        values: dict[str, Any] = {k: form.get(k, "") if k in RAW else form.get(k, "").strip() for k in names}
-        if not create:
-            for k in ("customer_id", "contact_person_id"):
-                values[k] = values[k] or "0"
-        return values
+        return {k: form.get(k, "") if k in RAW else form.get(k, "").strip() for k in names}
 
     async def form_context(self, user: SessionUser, row: dict[str, Any] | None) -> dict[str, Any]:
         if row is None:
@@ -106,10 +102,7 @@ class OrderPages(RecordPages):
 
     @page_post("/{order_id:int}/lines")
     async def add_line(self, request: Request[Any, Any, Any], order_id: FromPath[int]) -> Response[Any]:
-        user = await page_user(request)
-        form = await read_form(request)
-        t = t_for(request, user)
-        await self._row(user, order_id, write=True)
+        user, form, t, _row = await self._posted(request, order_id)
         values = {"description": form.get("description", "").strip()[:500],
                   **{k: form.get(k, "").strip().replace(",", ".").replace(" ", "") or "1"
                      for k in ("quantity", "unit_price")}}

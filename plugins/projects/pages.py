@@ -113,11 +113,7 @@ class ProjectPages(RecordPages):
     blank_zero = ("customer_id", "contact_person_id")
 
     def form_values(self, form: dict[str, str], create: bool) -> dict[str, Any]:
-        values: dict[str, Any] = {k: form.get(k, "").strip() for k in self.form_fields}
-        if not create:
-            for k in ("customer_id", "contact_person_id"):
-                values[k] = values[k] or "0"
-        return values
+        return {k: form.get(k, "").strip() for k in self.form_fields}
 
     async def form_context(self, user: SessionUser, row: dict[str, Any] | None) -> dict[str, Any]:
         if row is None:

@@ -15,7 +15,7 @@ from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 from core.gdpr.routes import module_settings_router
 from core.records.shapes import out_of
 from core.routes.records import record_router
-from core.routes.signing import link_sign_routes
+from core.routes.signing import LinkSendIn, link_sign_routes
 from core.web import AuthUser
 from plugins.projects import services
 from plugins.projects.schemas import (
@@ -34,7 +34,6 @@ from plugins.projects.schemas import (
     ProjectOut,
     ProjectPatch,
     PublicPlanOut,
-    SendIn,
     SubProjectIn,
     SubProjectOut,
     SubProjectPatch,
@@ -123,7 +122,7 @@ class PaymentPlansController(Controller):
         return await services.load_plan(user.tenant_id, int(row["payment_plan_id"]))
 
     @post("/payment-plans/{plan_id:int}/send", status_code=HTTP_200_OK)
-    async def send_plan(self, user: AuthUser, plan_id: Id, data: JSONBody[SendIn]) -> PaymentPlanOut:
+    async def send_plan(self, user: AuthUser, plan_id: Id, data: JSONBody[LinkSendIn]) -> PaymentPlanOut:
         """E-mail the customer a link to approve the plan; an earlier link stops working."""
         return await services.send_plan(user.tenant_id, plan_id, data.email, data.message)
 

@@ -102,9 +102,6 @@ class QuotePages(RecordPages):
     def form_values(self, form: dict[str, str], create: bool) -> dict[str, Any]:
         values: dict[str, Any] = {k: form.get(k, "").strip() for k in self.form_fields}
         values["description"] = form.get("description", "")
-        for k in ("customer_id", "contact_person_id"):
-            if not values[k]:
-                values[k] = "" if create else "0"
         if not values["valid_until"]:
             values.pop("valid_until")
             if not create:
@@ -127,10 +124,7 @@ class QuotePages(RecordPages):
 
     @page_post("/{record_id:int}/lines")
     async def add_line(self, request: Request[Any, Any, Any], record_id: FromPath[int]) -> Response[Any]:
-        user = await page_user(request)
-        form = await read_form(request)
-        t = t_for(request, user)
-        await self._row(user, record_id, write=True)
+        user, form, t, _row = await self._posted(request, record_id)
         errors: dict[str, str] = {}
         numbers: dict[str, Decimal] = {}
         for k in ("quantity", "unit_price"):
@@ -159,10 +153,7 @@ class QuotePages(RecordPages):
 
     @page_post("/{record_id:int}/send")
     async def send(self, request: Request[Any, Any, Any], record_id: FromPath[int]) -> Response[Any]:
-        user = await page_user(request)
-        form = await read_form(request)
-        t = t_for(request, user)
-        await self._row(user, record_id, write=True)
+        user, form, t, _row = await self._posted(request, record_id)
         try:
             await services.send_quote(user.tenant_id, record_id, form.get("email", "")[:254],
                                       form.get("message", "")[:2000])

@@ -15,7 +15,7 @@ from core.gdpr.routes import module_settings_router
 from core.listing import Limit, Offset
 from core.records.shapes import out_of
 from core.routes.records import record_router
-from core.routes.signing import link_sign_routes
+from core.routes.signing import LinkSendIn, link_sign_routes
 from core.web import AuthUser, client_ip
 from plugins.quotes import services
 from plugins.quotes.schemas import (
@@ -27,7 +27,6 @@ from plugins.quotes.schemas import (
     QuoteIn,
     QuoteOut,
     QuotePatch,
-    SendIn,
     ViewOut,
     ViewPage,
 )
@@ -50,7 +49,7 @@ class QuotesController(Controller):
     tags = ("quotes",)
 
     @post("/{quote_id:int}/send", status_code=HTTP_200_OK)
-    async def send(self, user: AuthUser, quote_id: Id, data: JSONBody[SendIn]) -> QuoteOut:
+    async def send(self, user: AuthUser, quote_id: Id, data: JSONBody[LinkSendIn]) -> QuoteOut:
         """E-mail a fresh public link to the customer; an earlier link stops working."""
         return await services.send_quote(user.tenant_id, quote_id, data.email, data.message)
 

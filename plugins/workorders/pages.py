@@ -13,7 +13,7 @@ from litestar.params import FromPath
 from core.auth import SessionUser
 from core.errors import GallraError
 from core.errors import mark as _
-from core.pages import page_post, page_user, read_form, redirect, render, t_for
+from core.pages import page_post, redirect, render
 from core.pages.forms import error_of, struct_from_form
 from core.pages.records import OPEN_CLOSED, TITLE_INPUT, Input, RecordPages, Texts, module_settings_pages
 from core.pages.routes import second_factor_context
@@ -77,9 +77,6 @@ class WorkOrderPages(RecordPages):
     def form_values(self, form: dict[str, str], create: bool) -> dict[str, Any]:
         values: dict[str, Any] = {k: (form.get(k, "") if k == "description" else form.get(k, "").strip())
                                   for k in FIELDS}
-        for k in ("customer_id", "contact_person_id"):
-            if not values[k]:
-                values[k] = "" if create else "0"
         if create:
             for k in OPTIONAL:
                 values[k] = values[k] or None
@@ -93,10 +90,7 @@ class WorkOrderPages(RecordPages):
 
     @page_post("/{work_order_id:int}/extra-costs")
     async def add_cost(self, request: Request[Any, Any, Any], work_order_id: FromPath[int]) -> Response[Any]:
-        user = await page_user(request)
-        form = await read_form(request)
-        t = t_for(request, user)
-        await self._row(user, work_order_id)
+        user, form, t, _row = await self._posted(request, work_order_id, write=False)
         values = {"description": form.get("description", "")[:2000] or " ",
                   "amount": form.get("amount", "").strip().replace(",", ".").replace(" ", "")}
         data, errors = struct_from_form(ExtraCostIn, values, t)
@@ -110,10 +104,7 @@ class WorkOrderPages(RecordPages):
                       line_id: FromPath[int]) -> Response[Any]:
         """The customer, beside the employee, approves the cost; with SMS signing on, the
         code goes to the customer's phone and they type it here."""
-        user = await page_user(request)
-        form = await read_form(request)
-        t = t_for(request, user)
-        row = await self._row(user, work_order_id)
+        user, form, t, row = await self._posted(request, work_order_id, write=False)
         key = f"approver_name.{line_id}"
         name = form.get("approver_name", "").strip()[:200]
         if not name:
