@@ -4,13 +4,15 @@ anonymization follows a delete or a close, and the module's retention settings (
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any, ClassVar
 from urllib.parse import urlencode
 
+import msgspec
+import msgspec.inspect
 from babel.support import NullTranslations
 from jinja2 import TemplateNotFound
 from litestar import Request, Response
@@ -45,7 +47,7 @@ from core.pages import (
     t_for,
 )
 from core.pages.formats import format_date
-from core.pages.forms import error_of, struct_from_form
+from core.pages.forms import REFUSED, error_of, struct_from_form
 from core.pages.pickers import form_picks, party_names, party_of
 from core.records import RecordService
 from core.validation import FieldError
@@ -379,6 +381,18 @@ def status_filter(statuses: Mapping[str, str]) -> ListFilter:
     return ListFilter("status", _("Status"), statuses)
 
 
+def int_fields_of(schema: type[Any]) -> tuple[str, ...]:
+    """The fields of a request shape that take a whole number (or none): a form sends them
+    as text, which the generic pages read as numbers (``RecordPages.int_fields``)."""
+    info = msgspec.inspect.type_info(schema)
+    out = []
+    for f in getattr(info, "fields", ()):
+        kinds = f.type.types if isinstance(f.type, msgspec.inspect.UnionType) else (f.type,)
+        if any(isinstance(k, msgspec.inspect.IntType) for k in kinds):
+            out.append(f.name)
+    return tuple(out)
+
+
 @lru_cache(maxsize=256)
 def _has_template(host_id: int, name: str) -> bool:
     from core.pages import environment
@@ -409,6 +423,8 @@ class RecordPages(PageController):
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
+        if "schema_in" in cls.__dict__ and "int_fields" not in cls.__dict__:
+            cls.int_fields = int_fields_of(cls.schema_in)
         if "statuses" in cls.__dict__:
             if "columns" not in cls.__dict__:
                 cls.columns = record_columns(cls.statuses)
@@ -421,6 +437,7 @@ class RecordPages(PageController):
     schema_in: ClassVar[type[Any]]
     schema_patch: ClassVar[type[Any]]
     form_fields: ClassVar[tuple[str, ...]] = ()
+    # The form's whole-number fields (text in a form); by default those of ``schema_in``.
     int_fields: ClassVar[tuple[str, ...]] = ()
     saved: ClassVar[str] = _("Saved.")
     closed: ClassVar[str] = _("Closed.")
@@ -552,6 +569,16 @@ class RecordPages(PageController):
             context["record"] = row
             context[self.record_var] = row
         return context
+
+    def _values(self, form: dict[str, str], create: bool) -> dict[str, Any]:
+        """:meth:`form_values`, the spec's customer and contact person left empty meaning
+        none: left out of a new record, 0 in a change (the picker was cleared)."""
+        values = self.form_values(form, create)
+        spec = self.service.spec
+        for column in (spec.customer_column, spec.contact_column):
+            if column and column in values and not str(values[column] or "").strip():
+                values[column] = "" if create else "0"
+        return values
 
     def form_inputs(self) -> tuple[Input, ...]:
         """The form's inputs, the spec's customer and contact references as pickers."""
@@ -712,7 +739,7 @@ class RecordPages(PageController):
         t = t_for(request, user)
         if form.get("_pick"):  # the pickers brought up to date (no JavaScript); nothing saved
             return await self._form(request, user, None, form)
-        values = self.form_values(form, True)
+        values = self._values(form, True)
         data, errors = struct_from_form(self.schema_in, values, t, ints=self.int_fields)
         if data is None:
             errors = self._all_errors(values, errors, t)
@@ -758,7 +785,7 @@ class RecordPages(PageController):
         row = await self._row(user, record_id, write=True)
         if form.get("_pick"):  # the pickers brought up to date (no JavaScript); nothing saved
             return await self._form(request, user, row, form)
-        values = self.form_values(form, False)
+        values = self._values(form, False)
         data, errors = struct_from_form(self.schema_patch, values, t, ints=self.int_fields)
         if data is None:
             errors = self._all_errors(values, errors, t)
@@ -775,20 +802,45 @@ class RecordPages(PageController):
         return await self._form(request, user, row, form, errors, status, refusal)
 
     async def _change(self, request: Request[Any, Any, Any], record_id: int, action: str) -> Response[Any]:
+        change = getattr(self.service, action)
+        return await self._act(request, record_id, lambda user: change(user.tenant_id, record_id),
+                               self.closed if action == "close" else self.reopened)
+
+    async def _posted(self, request: Request[Any, Any, Any], record_id: int, write: bool = True
+                      ) -> tuple[SessionUser, dict[str, str], NullTranslations, dict[str, Any]]:
+        """What a form posted on the record's page starts with: the user, the form, the
+        page's translations and the record (one the user may change, with ``write``)."""
         user = await page_user(request)
-        await read_form(request)
-        t = t_for(request, user)
-        row = await self._row(user, record_id, write=True)
+        form = await read_form(request)
+        return user, form, t_for(request, user), await self._row(user, record_id, write=write)
+
+    async def _act(self, request: Request[Any, Any, Any], record_id: int,
+                   do: Callable[[SessionUser], Awaitable[Any]], done: str, anchor: str = "") -> Response[Any]:
+        """A button on the record's page (close, reopen, invoice, void): ``do(user)`` on a
+        record the user may change, then back to the record (at ``anchor``) saying ``done``
+        (a message id); a refusal shows the record's page with it, in its own status."""
+        user, _form, t, row = await self._posted(request, record_id)
         try:
-            if action == "close":
-                await self.service.close(user.tenant_id, record_id)
-                message = t.gettext(self.closed)
-            else:
-                await self.service.reopen(user.tenant_id, record_id)
-                message = t.gettext(self.reopened)
+            await do(user)
         except GallraError as exc:
             return await self._show(request, user, row, error_of(exc, t), exc.status)
-        return redirect(f"{self.base}/{record_id}", message)
+        return redirect(f"{self.base}/{record_id}{anchor}", t.gettext(done) if done else None)
+
+    async def _add_part(self, request: Request[Any, Any, Any], user: SessionUser, record_id: int,
+                        add: Callable[[], Awaitable[Any]] | None, errors: dict[str, str], form: Mapping[str, str],
+                        anchor: str, done: str = "") -> Response[Any]:
+        """A form on the record's page that adds a part (an order's line, an extra cost):
+        when the form read well (``add`` given, no ``errors``), ``add()`` and back to the
+        record at ``anchor`` saying ``done``; else, or when the service refuses, the record's
+        page again with the errors beside the form's fields and what was typed (400)."""
+        t = t_for(request, user)
+        if add is not None and not errors:
+            try:
+                await add()
+                return redirect(f"{self.base}/{record_id}{anchor}", t.gettext(done) if done else None)
+            except REFUSED as exc:
+                errors = error_of(exc, t)
+        return await self._show(request, user, await self._row(user, record_id), errors, 400, values=dict(form))
 
     @page_post("/{record_id:int}/close")
     async def close(self, request: Request[Any, Any, Any], record_id: FromPath[int]) -> Response[Any]:

@@ -11,10 +11,11 @@ from typing import Any
 
 from litestar import Request, Response
 
-from core.pages import read_form, redirect, render, t_for
+from core.pages import PageController, page_get, page_post, read_form, redirect, render, t_for
 from core.pages.forms import REFUSED, error_of
 from core.pages.routes import second_factor_context
-from core.routes.signing import LinkStep
+from core.routes.signing import LinkStep, LinkToken
+from core.web import PUBLIC
 
 ShowPage = Callable[[dict[str, str], dict[str, str], int], Awaitable[Response[Any]]]
 """Shows the link's page again: ``(errors, values, status_code)``."""
@@ -47,3 +48,33 @@ async def sign_by_link_page(
         context = second_factor_context(value, action, values, "sign", t.gettext(title))
         return await render(request, "second_factor.html", context, user=None)
     return redirect(action.rsplit("/", 1)[0], t.gettext(done))
+
+
+ShowLink = Callable[[Request[Any, Any, Any], str, dict[str, str] | None, dict[str, str] | None, int],
+                    Awaitable[Response[Any]]]
+"""Shows the link's page: ``(request, token, errors, values, status_code)``."""
+
+
+def link_sign_pages(
+    base: str, verb: str, step: LinkStep, show: ShowLink, title: str, done: str
+) -> type[PageController]:
+    """The customer's pages of a link (a quote, a payment plan) under ``base``, without
+    login: ``GET /{token}`` is ``show``'s page, ``POST /{token}/<verb>`` signs it through
+    ``step`` (:func:`sign_by_link_page`, with ``title`` and ``done``)."""
+
+    class LinkPages(PageController):
+        path = base
+
+        @page_get("/{token:str}", opt=PUBLIC)
+        async def show(self, request: Request[Any, Any, Any], token: LinkToken) -> Response[Any]:
+            return await show(request, token, None, None, 200)
+
+        @page_post(f"/{{token:str}}/{verb}", opt=PUBLIC)
+        async def sign(self, request: Request[Any, Any, Any], token: LinkToken) -> Response[Any]:
+            return await sign_by_link_page(
+                request, step, token, lambda errors, values, status: show(request, token, errors, values, status),
+                f"{base}/{token}/{verb}", title, done,
+            )
+
+    LinkPages.__name__ = LinkPages.__qualname__ = "LinkPages" + base.replace("/", "_").replace("-", "_")
+    return LinkPages

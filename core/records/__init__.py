@@ -6,6 +6,6 @@ create, edit, close/reopen and soft delete. The HTTP faces are generated one lay
 """
 
 from core.contracts import Field, Place, RecordSpec
-from core.records.service import RecordService, children_of
+from core.records.service import RecordService, child_of, children_of, where_child
 
-__all__ = ["Field", "Place", "RecordService", "RecordSpec", "children_of"]
+__all__ = ["Field", "Place", "RecordService", "RecordSpec", "child_of", "children_of", "where_child"]

@@ -415,3 +415,21 @@ async def children_of(
     for row in await query:
         out[int(row[parent])].append(convert(row))
     return out
+
+
+def where_child(table: type[Table], parent: str, tenant_id: int, parent_id: int, child_id: int) -> Any:
+    """The condition of one child row (an order's line): its id, of this tenant, under this
+    parent, so another parent's or another tenant's id matches nothing."""
+    column = table._meta.get_column_by_name
+    return (column("tenant_id") == tenant_id) & (column(parent) == parent_id) & (table._meta.primary_key == child_id)
+
+
+async def child_of(
+    table: type[Table], parent: str, tenant_id: int, parent_id: int, child_id: int, missing: Exception
+) -> dict[str, Any]:
+    """The child row :func:`where_child` names, or ``missing`` raised (the plugin's own
+    404: "line 3 of order 7 was not found")."""
+    row = await table.select().where(where_child(table, parent, tenant_id, parent_id, child_id)).first()
+    if row is None:
+        raise missing
+    return row

@@ -21,6 +21,7 @@ Address = Annotated[str, msgspec.Meta(max_length=400)]
 Email = Annotated[str, msgspec.Meta(max_length=254)]
 Phone = Annotated[str, msgspec.Meta(max_length=40)]
 Description = Annotated[str, msgspec.Meta(max_length=20_000)]
+LineText = Annotated[str, msgspec.Meta(min_length=1, max_length=500)]  # what a line (of an order, a quote) is for
 Number = Annotated[int, msgspec.Meta(ge=1, le=2_000_000_000)]  # the number people know
 RefId = Annotated[int, msgspec.Meta(ge=0, le=MAX_ID)]  # a reference; 0 for none
 
@@ -32,6 +33,7 @@ __all__ = [
     "EndCustomerIn",
     "EndCustomerOut",
     "EndCustomerPatch",
+    "LineText",
     "Number",
     "Phone",
     "RecordOut",
@@ -41,6 +43,7 @@ __all__ = [
     "Str200",
     "Title",
     "out_of",
+    "patch_of",
 ]
 
 
@@ -60,6 +63,18 @@ def out_of(struct: type[S], source: Any, **given: Any) -> S:
     return struct(**values)
 
 
+def patch_of(struct: type[msgspec.Struct], *, drop: tuple[str, ...] = ()) -> Any:
+    """The PATCH shape of the request shape ``struct``, made from it so the two cannot
+    drift apart: each of its fields but ``drop``, with the same type and limits, optional
+    (absent or null leaves the value alone; "" clears a text), unknown fields refused.
+    A subclass adds what only a change has:
+    ``class QuotePatch(patch_of(QuoteIn, drop=("lines",))): clear_valid_until: bool = False``.
+    (Typed ``Any``: a class made at run time is a base the type checker cannot follow.)"""
+    fields = [(f.name, f.type | None, None) for f in msgspec.structs.fields(struct) if f.name not in drop]
+    name = struct.__name__.removesuffix("In") + "Patch"
+    return msgspec.defstruct(name, fields, forbid_unknown_fields=True, module=struct.__module__)
+
+
 # Bases of a record's request and answer shapes. A plugin's struct inherits one and adds its
 # own fields (``kw_only=True`` when it adds a required field after these optional ones); the
 # request's field order does not matter, the answer's base fields come first.
@@ -72,11 +87,8 @@ class RefsIn(msgspec.Struct, forbid_unknown_fields=True):
     contact_person_id: RefId = 0
 
 
-class RefsPatch(msgspec.Struct, forbid_unknown_fields=True):
+class RefsPatch(patch_of(RefsIn)):  # type: ignore[misc]
     """The customer and contact person in a PATCH (absent or null leaves them alone)."""
-
-    customer_id: RefId | None = None
-    contact_person_id: RefId | None = None
 
 
 class EndCustomerIn(RefsIn, forbid_unknown_fields=True):
@@ -88,13 +100,8 @@ class EndCustomerIn(RefsIn, forbid_unknown_fields=True):
     end_customer_email: Email | None = None
 
 
-class EndCustomerPatch(RefsPatch, forbid_unknown_fields=True):
+class EndCustomerPatch(patch_of(EndCustomerIn)):  # type: ignore[misc]
     """:class:`RefsPatch` and the end customer in a PATCH ("" clears a text)."""
-
-    end_customer_name: Str200 | None = None
-    end_customer_address: Address | None = None
-    end_customer_phone: Phone | None = None
-    end_customer_email: Email | None = None
 
 
 class RecordOut(msgspec.Struct):

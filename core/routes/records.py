@@ -11,10 +11,12 @@
 * ``DELETE /api/<path>/{id}``           soft delete (200 with the record).
 
 ``create(user, data)`` and ``edit(user, record_id, data)`` are the plugin's own: they
-validate the plugin's fields and call the service. A plugin adds routes of its own beside
-the router (lines of an order, a PDF ...). Access is checked by the spec's ``can_open``
-(404 for a record one may not open, 403 for one one may read but not change), the same
-rule activity and person search ask.
+validate the plugin's fields and call the service. A plugin whose service functions take
+``(tenant_id, employee_id, data)`` and ``(tenant_id, record_id, data)`` (as the record pages'
+``create_record``/``edit_record`` do) names them instead: ``create_record=``, ``edit_record=``.
+A plugin adds routes of its own beside the router (lines of an order, a PDF ...). Access is
+checked by the spec's ``can_open`` (404 for a record one may not open, 403 for one one may
+read but not change), the same rule activity and person search ask.
 
 Optional, for records whose list is more than the spec's filters (time reports: a period,
 and an employee sees only their own): ``list_params`` adds query parameters to the list,
@@ -75,9 +77,11 @@ def record_router(
     schema_patch: type[msgspec.Struct],
     schema_out: type[msgspec.Struct],
     *,
-    create: Callable[[Any, Any], Awaitable[dict[str, Any]]],
-    edit: Callable[[Any, int, Any], Awaitable[dict[str, Any]]],
+    create: Callable[[Any, Any], Awaitable[dict[str, Any]]] | None = None,
+    edit: Callable[[Any, int, Any], Awaitable[dict[str, Any]]] | None = None,
     module: str,
+    create_record: Callable[[int, int, Any], Awaitable[dict[str, Any]]] | None = None,
+    edit_record: Callable[[int, int, Any], Awaitable[dict[str, Any]]] | None = None,
     tag: str | None = None,
     output: Callable[[dict[str, Any]], Any] | None = None,
     list_params: Sequence[tuple[str, Any]] = (),
@@ -98,6 +102,21 @@ def record_router(
     name = spec.name
     label = spec.label_en.lower()
     build = output or converter(schema_out)
+    if create is None and create_record is not None:
+        made = create_record
+
+        def create(user: Any, data: Any) -> Awaitable[dict[str, Any]]:
+            return made(user.tenant_id, user.employee_id, data)
+
+    if edit is None and edit_record is not None:
+        changed = edit_record
+
+        def edit(user: Any, record_id: int, data: Any) -> Awaitable[dict[str, Any]]:
+            return changed(user.tenant_id, record_id, data)
+
+    if create is None or edit is None:
+        raise TypeError(f"record_router({name}): give create (or create_record) and edit (or edit_record)")
+    do_create, do_edit = create, edit
 
     async def out(row: dict[str, Any]) -> Any:
         return await await_me_maybe(build(row))
@@ -158,8 +177,9 @@ def record_router(
     id_param = inspect.Parameter(id_name, kw, annotation=FromPath[int])
     user_param = params[0]
 
-    def make(fn: Any, extra: list[inspect.Parameter], ret: Any, doc: str) -> Any:
+    def make(fn: Any, extra: list[inspect.Parameter], ret: Any, doc: str, called: str = "") -> Any:
         ps = [user_param, *extra]
+        fn.__name__ = called or fn.__name__
         fn.__signature__ = inspect.Signature(ps, return_annotation=ret)
         fn.__annotations__ = {p.name: p.annotation for p in ps} | {"return": ret}
         fn.__doc__ = doc
@@ -167,13 +187,13 @@ def record_router(
         fn.__qualname__ = fn.__name__ = f"{name}_{fn.__name__}"
         return fn
 
-    async def create_record(user: Any, data: Any) -> Any:
-        return await out(await create(user, data))
+    async def create_handler(user: Any, data: Any) -> Any:
+        return await out(await do_create(user, data))
 
     body_in = inspect.Parameter("data", kw, annotation=cast(Any, JSONBody)[schema_in])
     body_patch = inspect.Parameter("data", kw, annotation=cast(Any, JSONBody)[schema_patch])
     handlers.append(post("/", status_code=HTTP_201_CREATED, operation_id=f"{opid}_create", tags=tags)(
-        make(create_record, [body_in], schema_out, f"Create a {label}.")))
+        make(create_handler, [body_in], schema_out, f"Create a {label}.", "create_record")))
 
     async def get_record(user: Any, **kwargs: Any) -> Any:
         return await out(await opened(user, kwargs[id_name], False))
@@ -181,14 +201,14 @@ def record_router(
     handlers.append(get(f"/{{{id_name}:int}}", operation_id=f"{opid}_get", tags=tags)(
         make(get_record, [id_param], schema_out, f"One {label}.")))
 
-    async def edit_record(user: Any, data: Any, **kwargs: Any) -> Any:
+    async def edit_handler(user: Any, data: Any, **kwargs: Any) -> Any:
         record_id = kwargs[id_name]
         await opened(user, record_id, True)
-        return await out(await edit(user, record_id, data))
+        return await out(await do_edit(user, record_id, data))
 
     handlers.append(patch(f"/{{{id_name}:int}}", operation_id=f"{opid}_edit", tags=tags)(
-        make(edit_record, [id_param, body_patch], schema_out,
-             f"Change a {label}; fields left out stay as they are.")))
+        make(edit_handler, [id_param, body_patch], schema_out,
+             f"Change a {label}; fields left out stay as they are.", "edit_record")))
 
     def state_change(action: str, doc: str) -> Any:
         async def change(user: Any, **kwargs: Any) -> Any:

@@ -8,19 +8,22 @@ answers the same way, so the shape is built here once.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from typing import Annotated, Any, TypeVar
+import inspect
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import datetime
+from typing import Annotated, Any, Literal, TypeVar, cast
 
 import msgspec
-from litestar import Request, Response
-from litestar.params import PathParameter
-from litestar.status_codes import HTTP_202_ACCEPTED
+from litestar import Request, Response, Router, get, post
+from litestar.params import JSONBody, PathParameter
+from litestar.status_codes import HTTP_200_OK, HTTP_202_ACCEPTED
 
 from core.approvals import MAX_LINK_TOKEN
 from core.contracts import SecondFactorDecision
 from core.problems import translations_of
 from core.records.shapes import Email
 from core.routes.schemas import SecondFactorOut
+from core.web import PUBLIC
 
 T = TypeVar("T")
 
@@ -38,6 +41,13 @@ class LinkSignIn(msgspec.Struct, forbid_unknown_fields=True):
     email: Email
     # Given when re-submitting after the SMS code was entered for this challenge.
     challenge_id: ChallengeId | None = None
+
+
+class LinkSendIn(msgspec.Struct, forbid_unknown_fields=True):
+    """Where a link is e-mailed (a quote, a payment plan) and the message that goes with it."""
+
+    email: Email
+    message: Annotated[str, msgspec.Meta(max_length=2000)] = ""
 
 
 LinkStep = Callable[[str, str, str, str | None, str], Awaitable[tuple[str, Any]]]
@@ -83,3 +93,61 @@ async def sign_by_link(
     if outcome == "second_factor_required":
         return second_factor_required(out, value, request=request)
     return Response(done(value))
+
+
+def link_signed_out(name: str, done: str, at: str, module: str) -> Any:
+    """The answer of signing through a link, as a struct named ``name``: ``status`` is
+    ``done`` with the time ``at``, or ``second_factor_required`` with the challenge
+    (``second_factor``). (Typed ``Any``: a class made at run time.)"""
+    status = cast(Any, Literal)[done, "second_factor_required"]
+    return msgspec.defstruct(
+        name, [("status", status), (at, datetime | None, None), ("second_factor", SecondFactorOut | None, None)],
+        module=module,
+    )
+
+
+def link_sign_routes(
+    path: str,
+    verb: str,
+    step: LinkStep,
+    show: Callable[[Request[Any, Any, Any], str], Awaitable[Any]],
+    shown: type[Any],
+    signed: type[Any],
+    done: Callable[[Any], Any],
+    *,
+    what: str,
+    tags: Sequence[str],
+    module: str,
+) -> list[Any]:
+    """The customer's side of a link (a quote, a payment plan), without login, the token
+    being the key: ``GET <path>/{token}`` answers ``show(request, token)`` (a ``shown``),
+    ``POST <path>/{token}/<verb>`` signs through ``step`` and answers ``done(signed_at)``, a
+    ``signed`` (:func:`link_signed_out`; 202 with the challenge while it waits for an SMS
+    code). ``module`` is the plugin's routes module the handlers are credited to."""
+    kw = inspect.Parameter.KEYWORD_ONLY
+    request_param = inspect.Parameter("request", kw, annotation=Request[Any, Any, Any])
+    token_param = inspect.Parameter("token", kw, annotation=LinkToken)
+    body = inspect.Parameter("data", kw, annotation=cast(Any, JSONBody)[LinkSignIn])
+
+    async def show_link(request: Any, token: str) -> Any:
+        return await show(request, token)
+
+    async def sign(request: Any, token: str, data: LinkSignIn) -> Any:
+        return await sign_by_link(request, step, token, data, signed, done)
+
+    handlers = []
+    fn: Any
+    for fn, name, ps, ret, doc in (
+        (show_link, "show", [request_param, token_param], shown,
+         f"The {what} behind a customer's link, without login (the token is the key)."),
+        (sign, verb, [request_param, token_param, body], cast(Any, Response)[signed],
+         f"{verb.capitalize()} the {what}. With SMS signing on, the first answer is 202 with a challenge; "
+         "enter the code, then send the same request again with its challenge_id."),
+    ):
+        fn.__signature__ = inspect.Signature(ps, return_annotation=ret)
+        fn.__annotations__ = {p.name: p.annotation for p in ps} | {"return": ret}
+        fn.__doc__, fn.__module__, fn.__qualname__, fn.__name__ = doc, module, name, name
+        route = get("/{token:str}", opt=PUBLIC, tags=list(tags)) if fn is show_link else post(
+            f"/{{token:str}}/{verb}", status_code=HTTP_200_OK, opt=PUBLIC, tags=list(tags))
+        handlers.append(route(fn))
+    return [Router(path=path, route_handlers=handlers)]

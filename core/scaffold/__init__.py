@@ -1,9 +1,12 @@
 """``gallra plugins new NAME``: a new plugin distribution with the standard layout.
 
 The files come from ``template/`` beside this module (``string.Template``; ``__package__``
-in a path becomes the package name, ``.tmpl`` is dropped). The result installs with
-``pip install -e``, and its tests — an API test and Gallra's conformance suite — pass as
-generated, so an author starts from green and changes one thing at a time.
+in a path becomes the package name, ``.tmpl`` is dropped); a gettext catalog (``.po``) is
+compiled beside itself (``.mo``). The plugin is described by its ``module.toml`` and
+``core.plugins.module_hooks``, its record declared once (a ``RecordSpec``) with the API
+routes and pages Gallra generates from it, in Swedish and English. The result installs with
+``pip install -e``, and its tests — API and page tests and Gallra's conformance suite —
+pass as generated, so an author starts from green and changes one thing at a time.
 """
 
 from __future__ import annotations
@@ -105,4 +108,19 @@ def new_plugin(
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
         written.append(path)
+        if path.suffix == ".po":
+            written.append(_compile(path))
     return Scaffold(name, target, written)
+
+
+def _compile(po: Path) -> Path:
+    """The ``.mo`` beside a catalog, as ``python -m core.pages.catalog update`` writes it."""
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
+    with po.open("rb") as fh:
+        catalog = read_po(fh, locale=po.parents[1].name)
+    mo = po.with_suffix(".mo")
+    with mo.open("wb") as fh:
+        write_mo(fh, catalog)
+    return mo

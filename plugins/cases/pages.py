@@ -37,8 +37,9 @@ class CasePages(RecordPages):
     record_var = "c"
     schema_in = CaseIn
     schema_patch = CasePatch
+    create_record = staticmethod(services.create_case)
+    edit_record = staticmethod(services.edit_case)
     form_fields = ("title", "kind", "number", "description", "customer_id", "contact_person_id", *TEXT[1:])
-    int_fields = ("number", "customer_id", "contact_person_id")
     saved = _("The case is saved.")
     closed = _("The case is closed.")
     reopened = _("The case is open again.")
@@ -69,19 +70,10 @@ class CasePages(RecordPages):
         values: dict[str, Any] = {k: form.get(k, "") for k in self.form_fields}
         for k in TEXT:
             values[k] = values[k].strip()
-        for k in ("customer_id", "contact_person_id"):
-            if not str(values[k]).strip():
-                values[k] = "0" if not create else ""
         if create:
             for k in ("end_customer_phone", "end_customer_email"):
                 values[k] = values[k] or None
         return values
-
-    async def create_from(self, user: SessionUser, data: Any) -> dict[str, Any]:
-        return await services.create_case(user.tenant_id, user.employee_id, data)
-
-    async def edit_from(self, user: SessionUser, record_id: int, data: Any) -> dict[str, Any]:
-        return await services.edit_case(user.tenant_id, record_id, data)
 
     def new_values(self, filters: dict[str, Any]) -> dict[str, Any]:
         return {"kind": "case", "customer_id": filters.get("customer_id", "")}

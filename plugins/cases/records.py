@@ -23,17 +23,10 @@ Decisions worth knowing:
 
 from __future__ import annotations
 
-from core.contracts import (
-    Category,
-    Field,
-    Place,
-    PortalColumn,
-    PortalView,
-    RecordSpec,
-    RetentionRule,
-    Strategy,
-    any_employee,
-)
+from dataclasses import replace
+
+from core.contracts import Field, Place, PortalColumn, PortalView, RetentionRule, any_employee
+from core.records.columns import end_customer_fields, numbered_spec, party_fields
 from plugins.cases.tables import Case
 
 RULE_CASES = "cases"
@@ -41,17 +34,12 @@ RULE_SERVICE = "service_cases"
 KINDS = ("case", "service")
 STATUSES = ("open", "closed")
 
-# (column, category, strategy, label_sv, label_en): cleared by both rules.
-FieldArgs = tuple[str, Category, Strategy, str, str]
-PARTY: tuple[FieldArgs, ...] = (
-    ("customer_id", "customer_ref", "zero", "Kund", "Customer"),
-    ("contact_person_id", "contact_ref", "zero", "Kontaktperson", "Contact person"),
-    ("end_customer_name", "name", "replace", "Slutkund, namn", "End customer, name"),
-    ("end_customer_address", "address", "replace", "Slutkund, adress", "End customer, address"),
-    ("end_customer_phone", "phone", "null", "Slutkund, telefon", "End customer, phone"),
-    ("end_customer_email", "email", "null", "Slutkund, e-post", "End customer, e-mail"),
-)
-TITLE: FieldArgs = ("title", "free_text", "replace", "Rubrik", "Title")
+TITLE = Field("title", "free_text", "replace", "Rubrik", "Title")
+
+
+def _party(rule: str) -> tuple[Field, ...]:
+    """What both rules clear: the customer, the contact person and the end customer."""
+    return (*party_fields(rule), *end_customer_fields(rule))
 
 
 def _rule(key: str, sv: str, en: str, kind: str) -> RetentionRule:
@@ -64,18 +52,15 @@ def _rule(key: str, sv: str, en: str, kind: str) -> RetentionRule:
     )
 
 
-CASE = RecordSpec(
+CASE = numbered_spec(
     name="case", table=Case, label_sv="Ärende", label_en="Case",
     plural_sv="Ärenden", plural_en="Cases", path="/cases",
-    number_column="number", status_column="status",
-    customer_column="customer_id", contact_column="contact_person_id",
-    search_columns=("title",), filters=("status", "kind", "customer_id"),
-    choices=(("status", STATUSES), ("kind", KINDS)),
-    sort=("number", "title", "created_at", "updated_at", "closed_at"), default_sort="-number",
+    filters=("status", "kind", "customer_id"), choices=(("status", STATUSES), ("kind", KINDS)),
     fields=(
-        *(Field(*f, rule=RULE_CASES) for f in PARTY),
-        *(Field(*f, rule=RULE_SERVICE) for f in (*PARTY, TITLE)),
-        Field(*TITLE),
+        *_party(RULE_CASES),
+        *_party(RULE_SERVICE),
+        replace(TITLE, rule=RULE_SERVICE),
+        TITLE,
         Field("description", "free_text", "empty", "Beskrivning", "Description"),
         Field("created_by", "employee_ref", "zero", "Registrerad av", "Recorded by", search=False),
     ),

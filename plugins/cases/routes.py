@@ -11,17 +11,9 @@ from plugins.cases import services
 from plugins.cases.schemas import CaseIn, CaseOut, CasePatch
 
 
-async def _create(user: Any, data: CaseIn) -> dict[str, Any]:
-    return await services.create_case(user.tenant_id, user.employee_id, data)
-
-
-async def _edit(user: Any, case_id: int, data: CasePatch) -> dict[str, Any]:
-    return await services.edit_case(user.tenant_id, case_id, data)
-
-
 def route_handlers() -> list[Any]:
     return [
-        record_router(services.CASES, CaseIn, CasePatch, CaseOut, create=_create, edit=_edit,
-                      module=__name__),
+        record_router(services.CASES, CaseIn, CasePatch, CaseOut, create_record=services.create_case,
+                      edit_record=services.edit_case, module=__name__),
         module_settings_router("cases"),
     ]

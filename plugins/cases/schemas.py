@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from core.records.shapes import Description, EndCustomerIn, EndCustomerOut, EndCustomerPatch, Number, Title
+from core.records.shapes import Description, EndCustomerIn, EndCustomerOut, Number, Title, patch_of
 
 Kind = Literal["case", "service"]
 
@@ -19,11 +19,8 @@ class CaseIn(EndCustomerIn, forbid_unknown_fields=True, kw_only=True):
     description: Description = ""
 
 
-class CasePatch(EndCustomerPatch, forbid_unknown_fields=True):
-    title: Title | None = None
-    kind: Kind | None = None
-    number: Number | None = None
-    description: Description | None = None
+class CasePatch(patch_of(CaseIn)):  # type: ignore[misc]
+    """A change of a case: any field of :class:`CaseIn`."""
 
 
 class CaseOut(EndCustomerOut):

@@ -11,10 +11,9 @@ from litestar import Request, Response
 from litestar.params import FromPath
 
 from core.auth import SessionUser
-from core.errors import GallraError
 from core.errors import mark as _
-from core.pages import page_post, page_user, read_form, redirect, t_for
-from core.pages.forms import error_of, struct_from_form
+from core.pages import page_post
+from core.pages.forms import struct_from_form
 from core.pages.records import (
     OPEN_CLOSED,
     TITLE_INPUT,
@@ -54,7 +53,6 @@ class OrderPages(RecordPages):
     schema_in = OrderIn
     schema_patch = OrderPatch
     form_fields = EDIT_FIELDS
-    int_fields = ("number", "customer_id", "contact_person_id")
     refusal_status = True
     create_record = staticmethod(services.create_order)
     edit_record = staticmethod(services.edit_order)
@@ -82,11 +80,7 @@ class OrderPages(RecordPages):
 
     def form_values(self, form: dict[str, str], create: bool) -> dict[str, Any]:
         names = ("title", "customer_id", "contact_person_id", "customer_reference", *RAW) if create else EDIT_FIELDS
-        values: dict[str, Any] = {k: form.get(k, "") if k in RAW else form.get(k, "").strip() for k in names}
-        if not create:
-            for k in ("customer_id", "contact_person_id"):
-                values[k] = values[k] or "0"
-        return values
+        return {k: form.get(k, "") if k in RAW else form.get(k, "").strip() for k in names}
 
     async def form_context(self, user: SessionUser, row: dict[str, Any] | None) -> dict[str, Any]:
         if row is None:
@@ -108,35 +102,20 @@ class OrderPages(RecordPages):
 
     @page_post("/{order_id:int}/lines")
     async def add_line(self, request: Request[Any, Any, Any], order_id: FromPath[int]) -> Response[Any]:
-        user = await page_user(request)
-        form = await read_form(request)
-        t = t_for(request, user)
-        row = await self._row(user, order_id, write=True)
+        user, form, t, _row = await self._posted(request, order_id)
         values = {"description": form.get("description", "").strip()[:500],
                   **{k: form.get(k, "").strip().replace(",", ".").replace(" ", "") or "1"
                      for k in ("quantity", "unit_price")}}
         data, errors = struct_from_form(OrderLineIn, values, t)
         if not values["description"]:
-            data, errors = None, {**errors, "description": t.gettext("This must not be empty.")}
-        if data is not None:
-            try:
-                await services.add_line(user.tenant_id, order_id, data)
-                return redirect(f"/orders/{order_id}#lines-h")
-            except GallraError as exc:
-                errors = error_of(exc, t)
-        return await self._show(request, user, row, errors, 400, values=form)
+            errors = {**errors, "description": t.gettext("This must not be empty.")}
+        add = None if data is None else lambda: services.add_line(user.tenant_id, order_id, data)
+        return await self._add_part(request, user, order_id, add, errors, form, "#lines-h")
 
     @page_post("/{order_id:int}/invoice")
     async def invoice(self, request: Request[Any, Any, Any], order_id: FromPath[int]) -> Response[Any]:
-        user = await page_user(request)
-        await read_form(request)
-        t = t_for(request, user)
-        row = await self._row(user, order_id, write=True)
-        try:
-            await services.invoice_order(user.tenant_id, order_id)
-        except GallraError as exc:
-            return await self._show(request, user, row, error_of(exc, t), exc.status)
-        return redirect(f"/orders/{order_id}", t.gettext(_("The order is marked as invoiced.")))
+        return await self._act(request, order_id, lambda user: services.invoice_order(user.tenant_id, order_id),
+                               _("The order is marked as invoiced."))
 
 
 def pages() -> list[Any]:

@@ -23,7 +23,7 @@ Decisions worth knowing:
 from __future__ import annotations
 
 from core.contracts import Field, Place, RecordSpec, RetentionRule, any_employee
-from core.records.columns import party_fields
+from core.records.columns import numbered_spec, party_fields
 from plugins.orders.tables import Order, OrderComment, OrderLine
 
 RULE = "orders"
@@ -31,15 +31,12 @@ STATUSES = ("open", "closed")
 # ``?invoiced=``: invoiced or not (``true``/``false`` in the API, ``yes``/``no`` on the page).
 INVOICED_VALUES = {"true": True, "yes": True, "false": False, "no": False}
 
-ORDER = RecordSpec(
+ORDER = numbered_spec(
     name="order", table=Order, label_sv="Order", label_en="Order",
     plural_sv="Order", plural_en="Orders", path="/orders",
-    number_column="number", status_column="status",
-    customer_column="customer_id", contact_column="contact_person_id",
-    search_columns=("title",), filters=("status", "customer_id", "invoiced"),
+    filters=("status", "customer_id", "invoiced"),
     choices=(("status", STATUSES), ("invoiced", tuple(INVOICED_VALUES))),
     sort=("number", "title", "created_at", "updated_at", "closed_at", "invoiced_at"),
-    default_sort="-number",
     fields=(
         *party_fields(RULE),
         Field("customer_reference", "name", "replace", "Er referens", "Customer's reference", rule=RULE),
@@ -49,7 +46,6 @@ ORDER = RecordSpec(
         Field("title", "free_text", "replace", "Rubrik", "Title"),
         Field("description", "free_text", "empty", "Beskrivning", "Description"),
     ),
-    not_personal=((("status",), "a state from a fixed list"),),
     rules=(
         RetentionRule(
             key=RULE, label_sv="Order", label_en="Orders", clock=("invoiced", "deleted"),

@@ -102,8 +102,7 @@ def route_handlers() -> list[Any]:
 
     return [
         record_router(services.ORDERS, OrderIn, OrderPatch, OrderOut,
-                      create=lambda user, data: services.create_order(user.tenant_id, user.employee_id, data),
-                      edit=lambda user, record_id, data: services.edit_order(user.tenant_id, record_id, data),
+                      create_record=services.create_order, edit_record=services.edit_order,
                       module=__name__, output=order_out, summary=OrderSummary),
         OrdersController,
         module_settings_router("orders"),

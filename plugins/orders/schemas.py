@@ -13,10 +13,9 @@ from typing import Annotated
 
 import msgspec
 
-from core.records.shapes import Description, Number, RecordOut, RefsIn, RefsPatch, Str200, Title
+from core.records.shapes import Description, LineText, Number, RecordOut, RefsIn, Str200, Title, patch_of
 
 InvoiceComment = Annotated[str, msgspec.Meta(max_length=2_000)]
-LineText = Annotated[str, msgspec.Meta(min_length=1, max_length=500)]
 CommentText = Annotated[str, msgspec.Meta(min_length=1, max_length=10_000)]
 
 
@@ -26,10 +25,8 @@ class OrderLineIn(msgspec.Struct, forbid_unknown_fields=True):
     quantity: Decimal = Decimal("1")
 
 
-class OrderLinePatch(msgspec.Struct, forbid_unknown_fields=True):
-    description: LineText | None = None
-    unit_price: Decimal | None = None
-    quantity: Decimal | None = None
+class OrderLinePatch(patch_of(OrderLineIn)):  # type: ignore[misc]
+    pass
 
 
 class OrderLineOut(msgspec.Struct):
@@ -51,12 +48,8 @@ class OrderIn(RefsIn, forbid_unknown_fields=True, kw_only=True):
     lines: Annotated[list[OrderLineIn], msgspec.Meta(max_length=500)] = msgspec.field(default_factory=list)
 
 
-class OrderPatch(RefsPatch, forbid_unknown_fields=True):
-    title: Title | None = None
-    number: Number | None = None
-    description: Description | None = None
-    customer_reference: Str200 | None = None
-    invoice_comment: InvoiceComment | None = None
+class OrderPatch(patch_of(OrderIn, drop=("lines",))):  # type: ignore[misc]
+    """A change of an order: any field of :class:`OrderIn` but its lines (they have their own routes)."""
 
 
 class OrderOut(RecordOut):

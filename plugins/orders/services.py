@@ -17,7 +17,7 @@ from core.db import atomic, utcnow
 from core.errors import Conflict, NotFound
 from core.errors import mark as _
 from core.eventlog import log_event
-from core.records import RecordService, children_of
+from core.records import RecordService, child_of, children_of, where_child
 from core.validation import FieldError, decimal_value
 from plugins.orders.records import INVOICED_VALUES, ORDER
 from plugins.orders.schemas import CommentIn, OrderIn, OrderLineIn, OrderLinePatch, OrderPatch
@@ -200,18 +200,12 @@ async def invoice_order(tenant_id: int, order_id: int) -> dict:
 
 
 def _where_line(tenant_id: int, order_id: int, line_id: int) -> Any:
-    return (
-        (OrderLine.tenant_id == tenant_id)
-        & (OrderLine.order_id == order_id)
-        & (OrderLine.id == line_id)
-    )
+    return where_child(OrderLine, "order_id", tenant_id, order_id, line_id)
 
 
 async def get_line(tenant_id: int, order_id: int, line_id: int) -> dict:
-    row = await OrderLine.select().where(_where_line(tenant_id, order_id, line_id)).first()
-    if row is None:
-        raise NotFound(LINE_NOT_FOUND, code="order_line.not_found", line=line_id, order=order_id)
-    return row
+    missing = NotFound(LINE_NOT_FOUND, code="order_line.not_found", line=line_id, order=order_id)
+    return await child_of(OrderLine, "order_id", tenant_id, order_id, line_id, missing)
 
 
 async def add_line(tenant_id: int, order_id: int, data: OrderLineIn) -> dict:

@@ -13,19 +13,16 @@ from typing import Annotated, Literal
 import msgspec
 
 from core.listing import Page
+from core.records.shapes import Description as LongText
+from core.records.shapes import Email, Phone, RefId, Str200, patch_of
+from core.records.shapes import Title as Name
 from core.routes.schemas import SecondFactorOut
 
-Name = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
-Str200 = Annotated[str, msgspec.Meta(max_length=200)]
 Str100 = Annotated[str, msgspec.Meta(max_length=100)]
-Email = Annotated[str, msgspec.Meta(max_length=254)]
-Phone = Annotated[str, msgspec.Meta(max_length=40)]
-LongText = Annotated[str, msgspec.Meta(max_length=20_000)]
 Item = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
 Items = Annotated[list[Item], msgspec.Meta(max_length=100)]
 ModuleName = Annotated[str, msgspec.Meta(min_length=1, max_length=63)]
 Modules = Annotated[list[ModuleName], msgspec.Meta(max_length=50)]
-RefId = Annotated[int, msgspec.Meta(ge=0, le=2_147_483_647)]
 Count = Annotated[int, msgspec.Meta(ge=0, le=2_000_000_000)]
 # An instant with its time zone: the 72-hour deadline depends on it.
 Instant = Annotated[datetime, msgspec.Meta(tz=True)]
@@ -61,19 +58,8 @@ class ActivityIn(msgspec.Struct, forbid_unknown_fields=True):
     owner_name: Str200 = ""
 
 
-class ActivityPatch(msgspec.Struct, forbid_unknown_fields=True):
-    name: Name | None = None
-    purpose: LongText | None = None
-    legal_basis: LegalBasis | None = None
-    legal_basis_note: LongText | None = None
-    data_subjects: Items | None = None
-    personal_data: Items | None = None
-    recipients: Items | None = None
-    transfers: LongText | None = None
-    retention: LongText | None = None
-    security_measures: LongText | None = None
-    modules: Modules | None = None
-    owner_name: Str200 | None = None
+class ActivityPatch(patch_of(ActivityIn)):  # type: ignore[misc]
+    pass
 
 
 class ActivityOut(msgspec.Struct):
@@ -196,25 +182,9 @@ Clearable = Literal[
 ]
 
 
-class IncidentPatch(msgspec.Struct, forbid_unknown_fields=True):
-    title: Name | None = None
-    discovered_at: Instant | None = None
-    occurred_at: Instant | None = None
-    description: LongText | None = None
-    data_affected: LongText | None = None
-    people_affected: LongText | None = None
-    subjects_count: Count | None = None
-    consequences: LongText | None = None
-    measures: LongText | None = None
-    authority_decision: Decision | None = None
-    authority_reason: LongText | None = None
-    authority_notified_at: Instant | None = None
-    authority_reference: Str100 | None = None
-    subjects_decision: Decision | None = None
-    subjects_reason: LongText | None = None
-    subjects_notified_at: Instant | None = None
+class IncidentPatch(patch_of(IncidentIn)):  # type: ignore[misc]
     # Explicit clears for the nullable fields (null in a PATCH means "leave alone").
-    clear: Annotated[list[Clearable], msgspec.Meta(max_length=4)] = []
+    clear: Annotated[list[Clearable], msgspec.Meta(max_length=4)] = msgspec.field(default_factory=list)
 
 
 class NotifyIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -282,14 +252,8 @@ class ContactIn(msgspec.Struct, forbid_unknown_fields=True):
     employee_id: RefId = 0
 
 
-class ContactPatch(msgspec.Struct, forbid_unknown_fields=True):
-    name: Name | None = None
-    role: Role | None = None
-    organization: Str200 | None = None
-    email: Email | None = None
-    phone: Phone | None = None
-    notes: LongText | None = None
-    employee_id: RefId | None = None
+class ContactPatch(patch_of(ContactIn)):  # type: ignore[misc]
+    pass
 
 
 class ContactOut(msgspec.Struct):

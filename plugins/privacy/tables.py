@@ -13,10 +13,11 @@ from piccolo.columns import Boolean, Integer, Text, Timestamptz, Varchar
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
+from core.records.columns import Closable, Kept
 from core.tables import TenantTable
 
 
-class ProcessingActivity(TenantTable, tablename="privacy_activity"):
+class ProcessingActivity(Kept, TenantTable, tablename="privacy_activity"):
     """One processing activity of the organization's record of processing (article 30)."""
 
     tenant_id = Integer(index=True)
@@ -37,10 +38,6 @@ class ProcessingActivity(TenantTable, tablename="privacy_activity"):
     # The person answering for the processing inside the organization (free name).
     owner_name = Varchar(length=200, default="")
     created_by = Integer(default=0)  # employee id; 0 once that employee is anonymized
-    created_at = Timestamptz(default=TimestamptzNow())
-    updated_at = Timestamptz(default=TimestamptzNow())
-    deleted_at = Timestamptz(null=True, default=None)
-    anonymized_at = Timestamptz(null=True, default=None)
 
 
 class InventoryVersion(TenantTable, tablename="privacy_inventory_version"):
@@ -61,7 +58,7 @@ class InventoryVersion(TenantTable, tablename="privacy_inventory_version"):
     anonymized_at = Timestamptz(null=True, default=None)
 
 
-class Incident(TenantTable, tablename="privacy_incident"):
+class Incident(Closable, TenantTable, tablename="privacy_incident"):
     """A personal-data breach (article 33): what happened, and whom it was reported to."""
 
     tenant_id = Integer(index=True)
@@ -86,14 +83,9 @@ class Incident(TenantTable, tablename="privacy_incident"):
     subjects_notified_at = Timestamptz(null=True, default=None)
     status = Varchar(length=8, default="open")  # "open" | "closed"
     reported_by = Integer(default=0)  # employee id; 0 once that employee is anonymized
-    created_at = Timestamptz(default=TimestamptzNow())
-    updated_at = Timestamptz(default=TimestamptzNow())
-    closed_at = Timestamptz(null=True, default=None)
-    deleted_at = Timestamptz(null=True, default=None)
-    anonymized_at = Timestamptz(null=True, default=None)
 
 
-class PrivacyContact(TenantTable, tablename="privacy_contact"):
+class PrivacyContact(Kept, TenantTable, tablename="privacy_contact"):
     """The organization's data-protection officer and other GDPR contacts."""
 
     tenant_id = Integer(index=True)
@@ -106,10 +98,6 @@ class PrivacyContact(TenantTable, tablename="privacy_contact"):
     phone = Varchar(length=32, null=True, default=None)  # E.164
     notes = Text(default="")
     employee_id = Integer(default=0)  # when the contact is one of the employees
-    created_at = Timestamptz(default=TimestamptzNow())
-    updated_at = Timestamptz(default=TimestamptzNow())
-    deleted_at = Timestamptz(null=True, default=None)
-    anonymized_at = Timestamptz(null=True, default=None)
 
 
 TABLES: list[type[Table]] = [ProcessingActivity, InventoryVersion, Incident, PrivacyContact]

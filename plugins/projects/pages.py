@@ -16,12 +16,10 @@ from litestar.params import FromPath
 
 from core.auth import SessionUser
 from core.errors import mark as _
-from core.pages import PageController, page_get, page_post, page_user, read_form, redirect, render, t_for
+from core.pages import page_post, page_user, read_form, redirect, render, t_for
 from core.pages.forms import REFUSED, error_of, struct_from_form
 from core.pages.records import OPEN_CLOSED, TITLE_INPUT, Input, RecordPages, Texts, module_settings_pages
-from core.pages.signing import sign_by_link_page
-from core.routes.signing import LinkToken
-from core.web import PUBLIC
+from core.pages.signing import link_sign_pages
 from plugins.projects import services
 from plugins.projects.schemas import (
     ExtraCostIn,
@@ -35,33 +33,22 @@ from plugins.projects.schemas import (
 STATUSES = {"sent": _("Waiting for your answer"), "approved": _("Approved"), "declined": _("Declined")}
 
 
-class PublicPlanPages(PageController):
-    path = "/projects/public/payment-plans"
+async def _show_public(request: Request[Any, Any, Any], token: str, errors: dict[str, str] | None = None,
+                       values: dict[str, str] | None = None, status: int = 200) -> Response[Any]:
+    plan, project, organization, installments = await services.view_public_plan(token)
+    out = services.plan_out(plan, installments)
+    return await render(
+        request, "projects/public_plan.html",
+        {"p": out, "project": project, "organization": organization, "installments": installments,
+         "token": token, "can_approve": out.status == "sent", "statuses": STATUSES,
+         "errors": errors or {}, "values": values or {}},
+        status_code=status, user=None,
+    )
 
-    async def _show(self, request: Request[Any, Any, Any], token: str, errors: dict[str, str] | None = None,
-                    values: dict[str, str] | None = None, status: int = 200) -> Response[Any]:
-        plan, project, organization, installments = await services.view_public_plan(token)
-        out = services.plan_out(plan, installments)
-        return await render(
-            request, "projects/public_plan.html",
-            {"p": out, "project": project, "organization": organization, "installments": installments,
-             "token": token, "can_approve": out.status == "sent", "statuses": STATUSES,
-             "errors": errors or {}, "values": values or {}},
-            status_code=status, user=None,
-        )
 
-    @page_get("/{token:str}", opt=PUBLIC)
-    async def show(self, request: Request[Any, Any, Any], token: LinkToken) -> Response[Any]:
-        return await self._show(request, token)
-
-    @page_post("/{token:str}/approve", opt=PUBLIC)
-    async def approve(self, request: Request[Any, Any, Any], token: LinkToken) -> Response[Any]:
-        return await sign_by_link_page(
-            request, services.approve_public_plan, token,
-            lambda errors, values, status: self._show(request, token, errors, values, status),
-            f"/projects/public/payment-plans/{token}/approve",
-            _("Approve the payment plan"), _("Thank you: the payment plan is approved."),
-        )
+PublicPlanPages = link_sign_pages("/projects/public/payment-plans", "approve", services.approve_public_plan,
+                                  _show_public, _("Approve the payment plan"),
+                                  _("Thank you: the payment plan is approved."))
 
 
 # --- the organization's side -----------------------------------------------------------
@@ -99,7 +86,6 @@ class ProjectPages(RecordPages):
     schema_patch = ProjectPatch
     form_fields = ("title", "customer_id", "contact_person_id", "end_customer_name", "end_customer_address",
                    "end_customer_phone", "end_customer_email", "email")
-    int_fields = ("customer_id", "contact_person_id")
     saved = _("The project is saved.")
     closed = _("The project is closed.")
     reopened = _("The project is open again.")
@@ -122,18 +108,12 @@ class ProjectPages(RecordPages):
         Input("end_customer_phone", _("Phone"), "tel", maxlength=40, group=_("End customer")),
         Input("end_customer_email", _("E-mail"), "email", maxlength=254, group=_("End customer")),
     )
+    create_record = staticmethod(services.create_project)
     edit_record = staticmethod(services.update_project)
     blank_zero = ("customer_id", "contact_person_id")
 
     def form_values(self, form: dict[str, str], create: bool) -> dict[str, Any]:
-        values: dict[str, Any] = {k: form.get(k, "").strip() for k in self.form_fields}
-        if not create:
-            for k in ("customer_id", "contact_person_id"):
-                values[k] = values[k] or "0"
-        return values
-
-    async def create_from(self, user: SessionUser, data: Any) -> dict[str, Any]:
-        return await services.create_project(user.tenant_id, data)
+        return {k: form.get(k, "").strip() for k in self.form_fields}
 
     async def form_context(self, user: SessionUser, row: dict[str, Any] | None) -> dict[str, Any]:
         if row is None:
@@ -156,13 +136,8 @@ class ProjectPages(RecordPages):
         t = t_for(request, user)
         data, errors = struct_from_form(SubProjectIn, {"name": form.get("name", "").strip(),
                                                        "description": form.get("description", "")}, t)
-        if data is not None:
-            try:
-                await services.add_sub_project(user.tenant_id, record_id, data)
-                return redirect(f"/projects/{record_id}#subs-h")
-            except REFUSED as exc:
-                errors = error_of(exc, t)
-        return await self._again(request, user, record_id, errors, 400, form)
+        add = None if data is None else lambda: services.add_sub_project(user.tenant_id, record_id, data)
+        return await self._add_part(request, user, record_id, add, errors, form, "#subs-h")
 
     @page_post("/{record_id:int}/extra-costs")
     async def add_cost(self, request: Request[Any, Any, Any], record_id: FromPath[int]) -> Response[Any]:

@@ -8,15 +8,15 @@ No ``from __future__ import annotations`` here: the parts' handlers are made by
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
-from litestar import Controller, Request, Response, delete, get, patch, post
+from litestar import Controller, Request, delete, get, patch, post
 from litestar.params import JSONBody, PathParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
 from core.gdpr.routes import module_settings_router
 from core.records.shapes import out_of
 from core.routes.records import record_router
-from core.routes.signing import LinkSignIn, LinkToken, sign_by_link
-from core.web import PUBLIC, AuthUser
+from core.routes.signing import LinkSendIn, link_sign_routes
+from core.web import AuthUser
 from plugins.projects import services
 from plugins.projects.schemas import (
     ApproveOut,
@@ -34,7 +34,6 @@ from plugins.projects.schemas import (
     ProjectOut,
     ProjectPatch,
     PublicPlanOut,
-    SendIn,
     SubProjectIn,
     SubProjectOut,
     SubProjectPatch,
@@ -45,14 +44,6 @@ Id = Annotated[int, PathParameter(ge=1, le=2_147_483_647)]
 # Public routes: no session needed; the module guard leaves them to the handler, which
 # refuses plans of tenants that turned the module off.
 TAGS = ["projects"]
-
-
-async def _create(user: Any, data: ProjectIn) -> dict[str, Any]:
-    return await services.create_project(user.tenant_id, data)
-
-
-async def _edit(user: Any, project_id: int, data: ProjectPatch) -> dict[str, Any]:
-    return await services.update_project(user.tenant_id, project_id, data)
 
 
 def _reader(table: type, out: Callable[[dict[str, Any]], Any]) -> Callable[[int, int], Awaitable[Any]]:
@@ -131,46 +122,31 @@ class PaymentPlansController(Controller):
         return await services.load_plan(user.tenant_id, int(row["payment_plan_id"]))
 
     @post("/payment-plans/{plan_id:int}/send", status_code=HTTP_200_OK)
-    async def send_plan(self, user: AuthUser, plan_id: Id, data: JSONBody[SendIn]) -> PaymentPlanOut:
+    async def send_plan(self, user: AuthUser, plan_id: Id, data: JSONBody[LinkSendIn]) -> PaymentPlanOut:
         """E-mail the customer a link to approve the plan; an earlier link stops working."""
         return await services.send_plan(user.tenant_id, plan_id, data.email, data.message)
 
 
-class PublicPaymentPlansController(Controller):
-    """The customer's side of a payment plan: no login, the token is the key."""
-
-    path = "/api/projects/public/payment-plans"
-    tags = TAGS
-
-    @get("/{token:str}", opt=PUBLIC)
-    async def show(self, token: LinkToken) -> PublicPlanOut:
-        """The payment plan behind a customer's link, without login (the token is the key)."""
-        plan, project, organization, installments = await services.view_public_plan(token)
-        out = services.plan_out(plan, installments)
-        return out_of(
-            PublicPlanOut, out, organization=organization, project_number=project["number"],
-            can_approve=out.status == "sent",
-        )
-
-    @post("/{token:str}/approve", status_code=HTTP_200_OK, opt=PUBLIC)
-    async def approve(
-        self, request: Request[Any, Any, Any], token: LinkToken, data: JSONBody[LinkSignIn]
-    ) -> Response[ApproveOut]:
-        """Approve the plan. With SMS signing on, the first answer is 202 with a challenge;
-        enter the code, then send the same request again with its challenge_id."""
-        return await sign_by_link(
-            request, services.approve_public_plan, token, data, ApproveOut,
-            lambda at: ApproveOut(status="approved", approved_at=at),
-        )
+async def _public(request: Request[Any, Any, Any], token: str) -> PublicPlanOut:
+    """What the customer sees through the link: the plan, not the project's internals."""
+    plan, project, organization, installments = await services.view_public_plan(token)
+    out = services.plan_out(plan, installments)
+    return out_of(
+        PublicPlanOut, out, organization=organization, project_number=project["number"],
+        can_approve=out.status == "sent",
+    )
 
 
 def route_handlers() -> list[Any]:
     return [
         # a list's items are the projects without their parts (ProjectOut), one its detail
-        record_router(services.PROJECTS, ProjectIn, ProjectPatch, ProjectDetailOut, create=_create, edit=_edit,
+        record_router(services.PROJECTS, ProjectIn, ProjectPatch, ProjectDetailOut,
+                      create_record=services.create_project, edit_record=services.update_project,
                       module=__name__, output=services.output, summary=ProjectOut),
         *(handler for part in PARTS for handler in part_routes(*part)),
         PaymentPlansController,
-        PublicPaymentPlansController,
+        *link_sign_routes("/api/projects/public/payment-plans", "approve", services.approve_public_plan, _public,
+                          PublicPlanOut, ApproveOut, lambda at: ApproveOut(status="approved", approved_at=at),
+                          what="plan", tags=TAGS, module=__name__),
         module_settings_router(services.MODULE),
     ]

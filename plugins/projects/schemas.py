@@ -11,9 +11,9 @@ from typing import Annotated, Literal
 
 import msgspec
 
-from core.records.shapes import Email, Phone, RefId, Title
+from core.records.shapes import Email, Phone, RefId, Title, patch_of
 from core.records.shapes import Str200 as Name
-from core.routes.schemas import SecondFactorOut  # the challenge, as the core API answers it
+from core.routes.signing import link_signed_out
 
 LongText = Annotated[str, msgspec.Meta(max_length=10_000)]
 LineText = Annotated[str, msgspec.Meta(max_length=500)]
@@ -32,15 +32,8 @@ class ProjectIn(msgspec.Struct, forbid_unknown_fields=True):
     email: Email = ""
 
 
-class ProjectPatch(msgspec.Struct, forbid_unknown_fields=True):
-    title: Title | None = None
-    customer_id: RefId | None = None
-    contact_person_id: RefId | None = None
-    end_customer_name: Name | None = None
-    end_customer_address: Address | None = None
-    end_customer_phone: Phone | None = None
-    end_customer_email: Email | None = None
-    email: Email | None = None
+class ProjectPatch(patch_of(ProjectIn)):  # type: ignore[misc]
+    pass
 
 
 class SubProjectIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -48,9 +41,8 @@ class SubProjectIn(msgspec.Struct, forbid_unknown_fields=True):
     description: LongText = ""
 
 
-class SubProjectPatch(msgspec.Struct, forbid_unknown_fields=True):
-    name: Title | None = None
-    description: LongText | None = None
+class SubProjectPatch(patch_of(SubProjectIn)):  # type: ignore[misc]
+    pass
 
 
 class ExtraCostIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -58,9 +50,8 @@ class ExtraCostIn(msgspec.Struct, forbid_unknown_fields=True):
     amount: Decimal
 
 
-class ExtraCostPatch(msgspec.Struct, forbid_unknown_fields=True):
-    description: Annotated[str, msgspec.Meta(min_length=1, max_length=500)] | None = None
-    amount: Decimal | None = None
+class ExtraCostPatch(patch_of(ExtraCostIn)):  # type: ignore[misc]
+    pass
 
 
 class InvitationIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -70,11 +61,7 @@ class InvitationIn(msgspec.Struct, forbid_unknown_fields=True):
     comment: LongText = ""
 
 
-class InvitationPatch(msgspec.Struct, forbid_unknown_fields=True):
-    partner_company: Title | None = None
-    partner_contact: Name | None = None
-    partner_email: Email | None = None
-    comment: LongText | None = None
+class InvitationPatch(patch_of(InvitationIn)):  # type: ignore[misc]
     status: InvitationStatus | None = None
 
 
@@ -89,15 +76,8 @@ class PaymentPlanIn(msgspec.Struct, forbid_unknown_fields=True):
     installments: Annotated[list[InstallmentIn], msgspec.Meta(min_length=1, max_length=120)]
 
 
-class PaymentPlanPatch(msgspec.Struct, forbid_unknown_fields=True):
-    title: Title | None = None
-    # Replaces every installment of the plan.
-    installments: Annotated[list[InstallmentIn], msgspec.Meta(min_length=1, max_length=120)] | None = None
-
-
-class SendIn(msgspec.Struct, forbid_unknown_fields=True):
-    email: Email
-    message: Annotated[str, msgspec.Meta(max_length=2000)] = ""
+class PaymentPlanPatch(patch_of(PaymentPlanIn)):  # type: ignore[misc]
+    """A change of a plan; ``installments`` replaces every installment of the plan."""
 
 
 class SubProjectOut(msgspec.Struct):
@@ -189,7 +169,5 @@ class PublicPlanOut(msgspec.Struct):
     can_approve: bool
 
 
-class ApproveOut(msgspec.Struct):
-    status: Literal["approved", "second_factor_required"]
-    approved_at: datetime | None = None
-    second_factor: SecondFactorOut | None = None
+# Approving through the link: "approved" with its time, or the SMS challenge first.
+ApproveOut = link_signed_out("ApproveOut", "approved", "approved_at", __name__)

@@ -52,8 +52,6 @@ MAX_AMOUNT = Decimal("1000000000")
 PUBLIC_PATH = "/projects/public/payment-plans/{token}"
 
 
-
-
 PROJECT_TITLE = _("Write a title for the project.")
 SUB_NAME = _("Write a name for the sub-project.")
 COST_TEXT = _("Write what the extra cost is for.")
@@ -247,7 +245,9 @@ def _clean_project(data: Any, partial: bool) -> dict[str, Any]:
     return values
 
 
-async def create_project(tenant_id: int, data: Any) -> dict[str, Any]:
+async def create_project(tenant_id: int, employee_id: int, data: Any) -> dict[str, Any]:
+    """A new project (``employee_id``: who makes it, as every record's create takes it; the
+    event log reads the acting person from the context)."""
     return await PROJECTS.create(tenant_id, _clean_project(data, partial=False))
 
 

@@ -12,8 +12,12 @@ from piccolo.columns import Date, Integer, Numeric, Text, Timestamptz, Varchar
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
+from core.records.columns import Closable, LinkSignedColumns
 
-class Project(Table):
+
+class Project(Closable, Table):
+    """A project: its own columns and the record clocks (core.records.columns)."""
+
     tenant_id = Integer(index=True)
     number = Integer()
     title = Varchar(length=200)
@@ -27,11 +31,6 @@ class Project(Table):
     # Where the project's messages to the customer go.
     email = Varchar(length=254, default="")
     status = Varchar(length=8, default="open", index=True)
-    created_at = Timestamptz(default=TimestamptzNow())
-    updated_at = Timestamptz(default=TimestamptzNow())
-    closed_at = Timestamptz(null=True, default=None)
-    deleted_at = Timestamptz(null=True, default=None)
-    anonymized_at = Timestamptz(null=True, default=None)
 
 
 class SubProject(Table, tablename="sub_project"):
@@ -50,22 +49,14 @@ class ExtraCost(Table, tablename="project_extra_cost"):
     created_at = Timestamptz(default=TimestamptzNow())
 
 
-class PaymentPlan(Table, tablename="project_payment_plan"):
-    """A plan the customer approves (by SMS code when the tenant wants it)."""
+class PaymentPlan(LinkSignedColumns, Table, tablename="project_payment_plan"):
+    """A plan the customer approves through a link (by SMS code when the tenant wants it)."""
 
     tenant_id = Integer(index=True)
     project_id = Integer(index=True)
     title = Varchar(length=200)
     status = Varchar(length=10, default="draft")
-    sent_to_email = Varchar(length=254, default="")
-    public_token_hash = Varchar(length=64, null=True, default=None, unique=True)
-    approver_name = Varchar(length=200, default="")
-    approver_email = Varchar(length=254, default="")
-    approver_phone = Varchar(length=40, default="")  # masked, as the SMS signature shows it
     approved_at = Timestamptz(null=True, default=None)
-    # The customer declined it in the portal (status "declined"); approver_* say who.
-    declined_at = Timestamptz(null=True, default=None)
-    sent_at = Timestamptz(null=True, default=None)
     created_at = Timestamptz(default=TimestamptzNow())
 
 

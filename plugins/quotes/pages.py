@@ -15,12 +15,11 @@ from litestar.params import FromPath
 
 from core.auth import SessionUser
 from core.errors import mark as _
-from core.pages import PageController, page_get, page_post, page_user, read_form, redirect, render, t_for
+from core.pages import page_post, page_user, read_form, redirect, render, t_for
 from core.pages.forms import REFUSED, error_of
 from core.pages.records import ACTION_LABELS, TITLE_INPUT, Input, RecordPages, Texts, module_settings_pages
-from core.pages.signing import sign_by_link_page
-from core.routes.signing import LinkToken
-from core.web import PUBLIC, client_ip
+from core.pages.signing import link_sign_pages
+from core.web import client_ip
 from plugins.quotes import services
 from plugins.quotes.schemas import LineIn, QuoteIn, QuotePatch
 
@@ -37,32 +36,21 @@ STATUSES = {"sent": _("Waiting for your answer"), "accepted": _("Accepted"), "de
             "closed": _("Closed")}
 
 
-class PublicQuotePages(PageController):
-    path = "/quotes/public"
+async def _show_public(request: Request[Any, Any, Any], token: str, errors: dict[str, str] | None = None,
+                       values: dict[str, str] | None = None, status: int = 200) -> Response[Any]:
+    row, organization, lines = await services.view_public(token, client_ip(request))
+    quote = services.quote_out(row, lines)
+    return await render(
+        request, "quotes/public.html",
+        {"q": quote, "organization": organization, "lines": lines, "token": token,
+         "can_accept": services.can_accept(row), "statuses": STATUSES,
+         "errors": errors or {}, "values": values or {}},
+        status_code=status, user=None,
+    )
 
-    async def _show(self, request: Request[Any, Any, Any], token: str, errors: dict[str, str] | None = None,
-                    values: dict[str, str] | None = None, status: int = 200) -> Response[Any]:
-        row, organization, lines = await services.view_public(token, client_ip(request))
-        quote = services.quote_out(row, lines)
-        return await render(
-            request, "quotes/public.html",
-            {"q": quote, "organization": organization, "lines": lines, "token": token,
-             "can_accept": services.can_accept(row), "statuses": STATUSES,
-             "errors": errors or {}, "values": values or {}},
-            status_code=status, user=None,
-        )
 
-    @page_get("/{token:str}", opt=PUBLIC)
-    async def show(self, request: Request[Any, Any, Any], token: LinkToken) -> Response[Any]:
-        return await self._show(request, token)
-
-    @page_post("/{token:str}/accept", opt=PUBLIC)
-    async def accept(self, request: Request[Any, Any, Any], token: LinkToken) -> Response[Any]:
-        return await sign_by_link_page(
-            request, services.accept_public, token,
-            lambda errors, values, status: self._show(request, token, errors, values, status),
-            f"/quotes/public/{token}/accept", _("Accept the quote"), _("Thank you: the quote is accepted."),
-        )
+PublicQuotePages = link_sign_pages("/quotes/public", "accept", services.accept_public, _show_public,
+                                   _("Accept the quote"), _("Thank you: the quote is accepted."))
 
 
 # --- the organization's side -----------------------------------------------------------
@@ -89,7 +77,6 @@ class QuotePages(RecordPages):
     schema_in = QuoteIn
     schema_patch = QuotePatch
     form_fields = ("title", "description", "customer_id", "contact_person_id", "valid_until")
-    int_fields = ("customer_id", "contact_person_id")
     saved = _("The quote is saved.")
     closed = _("The quote is saved.")
     reopened = _("The quote is saved.")
@@ -110,23 +97,18 @@ class QuotePages(RecordPages):
         Input("valid_until", _("Valid until"), "date", when="new"),
         Input("valid_until", _("Valid until"), "date", hint=_("Empty for no date."), when="edit"),
     )
+    create_record = staticmethod(services.create_quote)
     edit_record = staticmethod(services.update_quote)
     blank_zero = ("customer_id", "contact_person_id")
 
     def form_values(self, form: dict[str, str], create: bool) -> dict[str, Any]:
         values: dict[str, Any] = {k: form.get(k, "").strip() for k in self.form_fields}
         values["description"] = form.get("description", "")
-        for k in ("customer_id", "contact_person_id"):
-            if not values[k]:
-                values[k] = "" if create else "0"
         if not values["valid_until"]:
             values.pop("valid_until")
             if not create:
                 values["clear_valid_until"] = True
         return values
-
-    async def create_from(self, user: SessionUser, data: Any) -> dict[str, Any]:
-        return await services.create_quote(user.tenant_id, data)
 
     async def form_context(self, user: SessionUser, row: dict[str, Any] | None) -> dict[str, Any]:
         if row is None:
@@ -144,10 +126,7 @@ class QuotePages(RecordPages):
 
     @page_post("/{record_id:int}/lines")
     async def add_line(self, request: Request[Any, Any, Any], record_id: FromPath[int]) -> Response[Any]:
-        user = await page_user(request)
-        form = await read_form(request)
-        t = t_for(request, user)
-        await self._row(user, record_id, write=True)
+        user, form, t, _row = await self._posted(request, record_id)
         errors: dict[str, str] = {}
         numbers: dict[str, Decimal] = {}
         for k in ("quantity", "unit_price"):
@@ -157,15 +136,10 @@ class QuotePages(RecordPages):
                 errors[k] = t.gettext("Write a number, like 12.5.")
         if not form.get("description", "").strip():
             errors["description"] = t.gettext("This must not be empty.")
-        if not errors:
-            try:
-                await services.add_line(user.tenant_id, record_id, LineIn(
-                    description=form["description"].strip()[:2000], quantity=numbers["quantity"],
-                    unit_price=numbers["unit_price"]))
-                return redirect(f"/quotes/{record_id}#lines-h")
-            except REFUSED as exc:
-                errors = error_of(exc, t)
-        return await self._show(request, user, await self._row(user, record_id), errors, 400, form)
+        add = None if errors else lambda: services.add_line(user.tenant_id, record_id, LineIn(
+            description=form["description"].strip()[:2000], quantity=numbers["quantity"],
+            unit_price=numbers["unit_price"]))
+        return await self._add_part(request, user, record_id, add, errors, form, "#lines-h")
 
     @page_post("/{record_id:int}/lines/{line_id:int}/delete")
     async def delete_line(self, request: Request[Any, Any, Any], record_id: FromPath[int],
@@ -181,10 +155,7 @@ class QuotePages(RecordPages):
 
     @page_post("/{record_id:int}/send")
     async def send(self, request: Request[Any, Any, Any], record_id: FromPath[int]) -> Response[Any]:
-        user = await page_user(request)
-        form = await read_form(request)
-        t = t_for(request, user)
-        await self._row(user, record_id, write=True)
+        user, form, t, _row = await self._posted(request, record_id)
         try:
             await services.send_quote(user.tenant_id, record_id, form.get("email", "")[:254],
                                       form.get("message", "")[:2000])
@@ -198,15 +169,8 @@ class QuotePages(RecordPages):
 
     @page_post("/{record_id:int}/void")
     async def void(self, request: Request[Any, Any, Any], record_id: FromPath[int]) -> Response[Any]:
-        user = await page_user(request)
-        await read_form(request)
-        t = t_for(request, user)
-        await self._row(user, record_id, write=True)
-        try:
-            await services.void_quote(user.tenant_id, record_id)
-        except REFUSED as exc:
-            return await self._refused(request, user, record_id, exc)
-        return redirect(f"/quotes/{record_id}", t.gettext("The quote is saved."))
+        return await self._act(request, record_id, lambda user: services.void_quote(user.tenant_id, record_id),
+                               _("The quote is saved."))
 
 
 def pages() -> list[Any]:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from litestar import Controller, Request, Response, delete, get, patch, post
+from litestar import Controller, Request, delete, get, patch, post
 from litestar.params import JSONBody, PathParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
@@ -15,8 +15,8 @@ from core.gdpr.routes import module_settings_router
 from core.listing import Limit, Offset
 from core.records.shapes import out_of
 from core.routes.records import record_router
-from core.routes.signing import LinkSignIn, LinkToken, sign_by_link
-from core.web import PUBLIC, AuthUser, client_ip
+from core.routes.signing import LinkSendIn, link_sign_routes
+from core.web import AuthUser, client_ip
 from plugins.quotes import services
 from plugins.quotes.schemas import (
     AcceptOut,
@@ -27,7 +27,6 @@ from plugins.quotes.schemas import (
     QuoteIn,
     QuoteOut,
     QuotePatch,
-    SendIn,
     ViewOut,
     ViewPage,
 )
@@ -42,14 +41,6 @@ def _view_out(row: dict[str, Any]) -> ViewOut:
     return ViewOut(id=row["id"], quote_id=row["quote_id"], viewed_at=row["viewed_at"], email=row["email"], ip=row["ip"])
 
 
-async def _create(user: Any, data: QuoteIn) -> dict[str, Any]:
-    return await services.create_quote(user.tenant_id, data)
-
-
-async def _edit(user: Any, quote_id: int, data: QuotePatch) -> dict[str, Any]:
-    return await services.update_quote(user.tenant_id, quote_id, data)
-
-
 class QuotesController(Controller):
     """What is a quote's own beside the record layer's routes: sending, voiding, lines and
     the view log."""
@@ -58,7 +49,7 @@ class QuotesController(Controller):
     tags = ("quotes",)
 
     @post("/{quote_id:int}/send", status_code=HTTP_200_OK)
-    async def send(self, user: AuthUser, quote_id: Id, data: JSONBody[SendIn]) -> QuoteOut:
+    async def send(self, user: AuthUser, quote_id: Id, data: JSONBody[LinkSendIn]) -> QuoteOut:
         """E-mail a fresh public link to the customer; an earlier link stops working."""
         return await services.send_quote(user.tenant_id, quote_id, data.email, data.message)
 
@@ -99,36 +90,20 @@ class QuotesController(Controller):
         return _view_out(await services.get_view(user.tenant_id, view_id))
 
 
-class PublicQuotesController(Controller):
-    """What the recipient of the e-mailed link uses: no login, the token is the key."""
-
-    path = "/api/quotes/public"
-    tags = ("quotes",)
-
-    @get("/{token:str}", opt=PUBLIC)
-    async def show(self, request: Request[Any, Any, Any], token: LinkToken) -> PublicQuoteOut:
-        """The quote behind a customer's link, without login (the token is the key)."""
-        row, organization, lines = await services.view_public(token, client_ip(request))
-        out = services.quote_out(row, lines)
-        return out_of(PublicQuoteOut, out, organization=organization, can_accept=services.can_accept(row))
-
-    @post("/{token:str}/accept", status_code=HTTP_200_OK, opt=PUBLIC)
-    async def accept(
-        self, request: Request[Any, Any, Any], token: LinkToken, data: JSONBody[LinkSignIn]
-    ) -> Response[AcceptOut]:
-        """Accept the quote. With SMS signing on, the first answer is 202 with a challenge;
-        enter the code, then send the same request again with its challenge_id."""
-        return await sign_by_link(
-            request, services.accept_public, token, data, AcceptOut,
-            lambda at: AcceptOut(status="accepted", accepted_at=at),
-        )
+async def _public(request: Request[Any, Any, Any], token: str) -> PublicQuoteOut:
+    """What the recipient of the e-mailed link sees: the offer, no login (the token is the key)."""
+    row, organization, lines = await services.view_public(token, client_ip(request))
+    out = services.quote_out(row, lines)
+    return out_of(PublicQuoteOut, out, organization=organization, can_accept=services.can_accept(row))
 
 
 def route_handlers() -> list[Any]:
     return [
-        record_router(services.QUOTES, QuoteIn, QuotePatch, QuoteOut, create=_create, edit=_edit,
-                      module=__name__, output=services.output),
+        record_router(services.QUOTES, QuoteIn, QuotePatch, QuoteOut, create_record=services.create_quote,
+                      edit_record=services.update_quote, module=__name__, output=services.output),
         QuotesController,
-        PublicQuotesController,
+        *link_sign_routes("/api/quotes/public", "accept", services.accept_public, _public, PublicQuoteOut, AcceptOut,
+                          lambda at: AcceptOut(status="accepted", accepted_at=at), what="quote", tags=["quotes"],
+                          module=__name__),
         module_settings_router(services.MODULE),
     ]

@@ -8,15 +8,14 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated, Literal
+from typing import Annotated
 
 import msgspec
 
-from core.records.shapes import Email, RecordOut, RefsIn, RefsPatch, Title
-from core.routes.schemas import SecondFactorOut  # the challenge, as the core API answers it
+from core.records.shapes import LineText, RecordOut, RefsIn, Title, patch_of
+from core.routes.signing import link_signed_out
 
 Text = Annotated[str, msgspec.Meta(max_length=10_000)]
-LineText = Annotated[str, msgspec.Meta(min_length=1, max_length=500)]
 Name = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
 
 
@@ -26,10 +25,7 @@ class LineIn(msgspec.Struct, forbid_unknown_fields=True):
     unit_price: Decimal
 
 
-class LinePatch(msgspec.Struct, forbid_unknown_fields=True):
-    description: LineText | None = None
-    quantity: Decimal | None = None
-    unit_price: Decimal | None = None
+class LinePatch(patch_of(LineIn)):  # type: ignore[misc]
     position: Annotated[int, msgspec.Meta(ge=0, le=10_000)] | None = None
 
 
@@ -40,16 +36,11 @@ class QuoteIn(RefsIn, forbid_unknown_fields=True, kw_only=True):
     lines: Annotated[list[LineIn], msgspec.Meta(max_length=500)] = msgspec.field(default_factory=list)
 
 
-class QuotePatch(RefsPatch, forbid_unknown_fields=True):
-    title: Title | None = None
-    description: Text | None = None
-    valid_until: date | None = None
+class QuotePatch(patch_of(QuoteIn, drop=("lines",))):  # type: ignore[misc]
+    """A change of a quote: any field of :class:`QuoteIn` but its lines (they have their own
+    routes); ``clear_valid_until`` removes the date."""
+
     clear_valid_until: bool = False
-
-
-class SendIn(msgspec.Struct, forbid_unknown_fields=True):
-    email: Email
-    message: Annotated[str, msgspec.Meta(max_length=2000)] = ""
 
 
 class LineOut(msgspec.Struct):
@@ -109,7 +100,5 @@ class PublicQuoteOut(msgspec.Struct):
     can_accept: bool
 
 
-class AcceptOut(msgspec.Struct):
-    status: Literal["accepted", "second_factor_required"]
-    accepted_at: datetime | None = None
-    second_factor: SecondFactorOut | None = None
+# Accepting through the link: "accepted" with its time, or the SMS challenge first.
+AcceptOut = link_signed_out("AcceptOut", "accepted", "accepted_at", __name__)

@@ -39,8 +39,6 @@ SENDABLE = ("draft", "sent")
 CLOSABLE = QUOTE.states_for("close")
 
 
-
-
 LINE = Label(_("Quote line"))
 VIEW = Label(_("Quote view"))
 LINE_TEXT = _("Write what the line is for.")
@@ -164,7 +162,9 @@ async def _log(tenant_id: int, action: str, quote_id: int) -> None:
     await QUOTES.log(tenant_id, action, quote_id)
 
 
-async def create_quote(tenant_id: int, data: Any) -> dict[str, Any]:
+async def create_quote(tenant_id: int, employee_id: int, data: Any) -> dict[str, Any]:
+    """A new quote with its lines (``employee_id``: who makes it, as every record's create
+    takes it; the event log reads the acting person from the context)."""
     checks = Checks()  # the title's and every line's errors together
     title = checks(clean_title, data.title)
     lines = [checks(check_line, x.description, x.quantity, x.unit_price, f"lines[{i}].")

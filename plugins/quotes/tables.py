@@ -11,8 +11,13 @@ from piccolo.columns import Date, Integer, Numeric, Text, Timestamptz, Varchar
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
+from core.records.columns import Closable, LinkSignedColumns
 
-class Quote(Table):
+
+class Quote(Closable, LinkSignedColumns, Table):
+    """A quote: its own columns, the record clocks and the link the customer accepts it
+    through (core.records.columns)."""
+
     tenant_id = Integer(index=True)
     number = Integer()
     title = Varchar(length=200)
@@ -21,22 +26,8 @@ class Quote(Table):
     contact_person_id = Integer(default=0, index=True)
     status = Varchar(length=12, default="draft", index=True)
     valid_until = Date(null=True, default=None)
-    sent_to_email = Varchar(length=254, default="")
-    # SHA-256 of the public link's token; the token itself is only in the e-mail.
-    public_token_hash = Varchar(length=64, null=True, default=None, unique=True)
-    approver_name = Varchar(length=200, default="")
-    approver_email = Varchar(length=254, default="")
-    approver_phone = Varchar(length=40, default="")  # masked, as the SMS signature shows it
     accepted_at = Timestamptz(null=True, default=None)
-    # The customer declined it in the portal (status "declined"); approver_* say who.
-    declined_at = Timestamptz(null=True, default=None)
-    created_at = Timestamptz(default=TimestamptzNow())
-    updated_at = Timestamptz(default=TimestamptzNow())
-    sent_at = Timestamptz(null=True, default=None)
-    closed_at = Timestamptz(null=True, default=None)
     voided_at = Timestamptz(null=True, default=None)
-    deleted_at = Timestamptz(null=True, default=None)
-    anonymized_at = Timestamptz(null=True, default=None)
 
 
 class QuoteLine(Table, tablename="quote_line"):

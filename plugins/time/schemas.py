@@ -11,6 +11,8 @@ from typing import Annotated, Literal
 
 import msgspec
 
+from core.records.shapes import patch_of
+
 MAX_ID = 2_147_483_647
 EmployeeId = Annotated[int, msgspec.Meta(ge=1, le=MAX_ID)]
 RefId = Annotated[int, msgspec.Meta(ge=0, le=MAX_ID)]
@@ -30,13 +32,8 @@ class TimeReportIn(msgspec.Struct, forbid_unknown_fields=True):
     employee_id: EmployeeId | None = None
 
 
-class TimeReportPatch(msgspec.Struct, forbid_unknown_fields=True):
-    employee_id: EmployeeId | None = None
-    date: date | None = None
-    hours: Decimal | None = None
-    customer_id: RefId | None = None
-    work_reference: Reference | None = None
-    comment: Comment | None = None
+class TimeReportPatch(patch_of(TimeReportIn)):  # type: ignore[misc]
+    pass
 
 
 class TimeReportOut(msgspec.Struct):
@@ -61,12 +58,8 @@ class ExpenseIn(msgspec.Struct, forbid_unknown_fields=True):
     employee_id: EmployeeId | None = None
 
 
-class ExpensePatch(msgspec.Struct, forbid_unknown_fields=True):
-    employee_id: EmployeeId | None = None
-    date: date | None = None
-    amount: Decimal | None = None
-    customer_id: RefId | None = None
-    description: Description | None = None
+class ExpensePatch(patch_of(ExpenseIn)):  # type: ignore[misc]
+    pass
 
 
 class ExpenseOut(msgspec.Struct):
@@ -89,11 +82,8 @@ class DeviationIn(msgspec.Struct, forbid_unknown_fields=True):
     employee_id: EmployeeId | None = None
 
 
-class DeviationPatch(msgspec.Struct, forbid_unknown_fields=True):
-    employee_id: EmployeeId | None = None
-    date: date | None = None
-    kind: DeviationKind | None = None
-    comment: Comment | None = None
+class DeviationPatch(patch_of(DeviationIn)):  # type: ignore[misc]
+    pass
 
 
 class DeviationOut(msgspec.Struct):
@@ -114,11 +104,8 @@ class ShiftIn(msgspec.Struct, forbid_unknown_fields=True):
     note: Description = ""
 
 
-class ShiftPatch(msgspec.Struct, forbid_unknown_fields=True):
-    employee_id: EmployeeId | None = None
-    starts_at: datetime | None = None
-    ends_at: datetime | None = None
-    note: Description | None = None
+class ShiftPatch(patch_of(ShiftIn)):  # type: ignore[misc]
+    pass
 
 
 class ShiftOut(msgspec.Struct):

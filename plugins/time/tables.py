@@ -2,7 +2,8 @@
 
 Employees are core employees, referenced by id (0 once anonymized). Each dated record
 also stores ``dated_at``, the date at midnight UTC, because the retention rules' clocks
-are timestamps: "N days after the report date" is ``dated_at < now - N days``.
+are timestamps: "N days after the report date" is ``dated_at < now - N days``. The
+reports, expenses and deviations keep the record clocks (core.records.columns.Kept).
 """
 
 from __future__ import annotations
@@ -11,8 +12,10 @@ from piccolo.columns import Date, Integer, Numeric, Text, Timestamptz, Varchar
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
+from core.records.columns import Kept
 
-class TimeReport(Table, tablename="time_report"):
+
+class TimeReport(Kept, Table, tablename="time_report"):
     tenant_id = Integer(index=True)
     employee_id = Integer(index=True)
     date = Date()
@@ -22,13 +25,9 @@ class TimeReport(Table, tablename="time_report"):
     # What the hours were spent on: a work-order or project number, an activity code.
     work_reference = Varchar(length=100, default="")
     comment = Text(default="")
-    created_at = Timestamptz(default=TimestamptzNow())
-    updated_at = Timestamptz(default=TimestamptzNow())
-    deleted_at = Timestamptz(null=True, default=None)
-    anonymized_at = Timestamptz(null=True, default=None)
 
 
-class Expense(Table, tablename="time_expense"):
+class Expense(Kept, Table, tablename="time_expense"):
     tenant_id = Integer(index=True)
     employee_id = Integer(index=True)
     customer_id = Integer(default=0, index=True)
@@ -36,13 +35,9 @@ class Expense(Table, tablename="time_expense"):
     dated_at = Timestamptz()
     amount = Numeric(digits=(14, 2))
     description = Varchar(length=500, default="")
-    created_at = Timestamptz(default=TimestamptzNow())
-    updated_at = Timestamptz(default=TimestamptzNow())
-    deleted_at = Timestamptz(null=True, default=None)
-    anonymized_at = Timestamptz(null=True, default=None)
 
 
-class Deviation(Table, tablename="time_deviation"):
+class Deviation(Kept, Table, tablename="time_deviation"):
     """Absence or other deviation from the schedule (sick, child care, vacation...)."""
 
     tenant_id = Integer(index=True)
@@ -51,10 +46,6 @@ class Deviation(Table, tablename="time_deviation"):
     dated_at = Timestamptz()
     kind = Varchar(length=20)
     comment = Text(default="")
-    created_at = Timestamptz(default=TimestamptzNow())
-    updated_at = Timestamptz(default=TimestamptzNow())
-    deleted_at = Timestamptz(null=True, default=None)
-    anonymized_at = Timestamptz(null=True, default=None)
 
 
 class Shift(Table, tablename="time_shift"):

@@ -13,7 +13,7 @@ from litestar.params import FromPath
 from core.auth import SessionUser
 from core.errors import GallraError
 from core.errors import mark as _
-from core.pages import page_post, page_user, read_form, redirect, render, t_for
+from core.pages import page_post, redirect, render
 from core.pages.forms import error_of, struct_from_form
 from core.pages.records import OPEN_CLOSED, TITLE_INPUT, Input, RecordPages, Texts, module_settings_pages
 from core.pages.routes import second_factor_context
@@ -23,8 +23,6 @@ from plugins.workorders.schemas import ApproveIn, ExtraCostIn, WorkOrderIn, Work
 FIELDS = ("title", "number", "description", "customer_id", "contact_person_id", "email", "customer_reference",
           "end_customer_name", "end_customer_address", "end_customer_phone", "end_customer_email")
 OPTIONAL = ("email", "end_customer_phone", "end_customer_email")
-
-
 
 
 STATUSES = OPEN_CLOSED
@@ -46,7 +44,6 @@ class WorkOrderPages(RecordPages):
     schema_in = WorkOrderIn
     schema_patch = WorkOrderPatch
     form_fields = FIELDS
-    int_fields = ("number", "customer_id", "contact_person_id")
     create_record = staticmethod(services.create_work_order)
     edit_record = staticmethod(services.edit_work_order)
     blank_zero = ("customer_id",)
@@ -80,9 +77,6 @@ class WorkOrderPages(RecordPages):
     def form_values(self, form: dict[str, str], create: bool) -> dict[str, Any]:
         values: dict[str, Any] = {k: (form.get(k, "") if k == "description" else form.get(k, "").strip())
                                   for k in FIELDS}
-        for k in ("customer_id", "contact_person_id"):
-            if not values[k]:
-                values[k] = "" if create else "0"
         if create:
             for k in OPTIONAL:
                 values[k] = values[k] or None
@@ -96,30 +90,21 @@ class WorkOrderPages(RecordPages):
 
     @page_post("/{work_order_id:int}/extra-costs")
     async def add_cost(self, request: Request[Any, Any, Any], work_order_id: FromPath[int]) -> Response[Any]:
-        user = await page_user(request)
-        form = await read_form(request)
-        t = t_for(request, user)
-        row = await self._row(user, work_order_id)
+        user, form, t, _row = await self._posted(request, work_order_id, write=False)
         values = {"description": form.get("description", "")[:2000] or " ",
                   "amount": form.get("amount", "").strip().replace(",", ".").replace(" ", "")}
         data, errors = struct_from_form(ExtraCostIn, values, t)
-        if data is not None:
-            try:
-                await services.add_extra_cost(user.tenant_id, user.employee_id, work_order_id, data)
-                return redirect(f"/workorders/{work_order_id}#costs-h", t.gettext("The extra cost is added."))
-            except GallraError as exc:
-                errors = error_of(exc, t)
-        return await self._show(request, user, row, errors, 400, values=form)
+        add = None if data is None else lambda: services.add_extra_cost(user.tenant_id, user.employee_id,
+                                                                        work_order_id, data)
+        return await self._add_part(request, user, work_order_id, add, errors, form, "#costs-h",
+                                    _("The extra cost is added."))
 
     @page_post("/{work_order_id:int}/extra-costs/{line_id:int}/approve")
     async def approve(self, request: Request[Any, Any, Any], work_order_id: FromPath[int],
                       line_id: FromPath[int]) -> Response[Any]:
         """The customer, beside the employee, approves the cost; with SMS signing on, the
         code goes to the customer's phone and they type it here."""
-        user = await page_user(request)
-        form = await read_form(request)
-        t = t_for(request, user)
-        row = await self._row(user, work_order_id)
+        user, form, t, row = await self._posted(request, work_order_id, write=False)
         key = f"approver_name.{line_id}"
         name = form.get("approver_name", "").strip()[:200]
         if not name:

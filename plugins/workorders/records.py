@@ -26,36 +26,35 @@ Decisions worth knowing:
 
 from __future__ import annotations
 
-from core.contracts import Field, Place, PortalColumn, PortalPart, PortalView, RecordSpec, RetentionRule, any_employee
-from core.records.columns import party_fields
+from core.contracts import (
+    Field,
+    Place,
+    PortalColumn,
+    PortalPart,
+    PortalView,
+    RecordSpec,
+    RetentionRule,
+    TwoFactorContext,
+    any_employee,
+)
+from core.records.columns import end_customer_fields, numbered_spec, party_fields
 from plugins.workorders.tables import ExtraCost, WorkOrder
 
 RULE = "work_orders"
-STATUSES = ("open", "closed")
 
-WORK_ORDER = RecordSpec(
+WORK_ORDER = numbered_spec(
     name="work_order", table=WorkOrder, label_sv="Arbetsorder", label_en="Work order",
     plural_sv="Arbetsordrar", plural_en="Work orders", path="/workorders",
-    number_column="number", status_column="status",
-    customer_column="customer_id", contact_column="contact_person_id",
-    search_columns=("title",), filters=("status", "customer_id"),
-    choices=(("status", STATUSES),),
-    sort=("number", "title", "created_at", "updated_at", "closed_at"), default_sort="-number",
     fields=(
         *party_fields(RULE),
         Field("email", "email", "null", "E-post", "E-mail", rule=RULE),
         Field("customer_reference", "name", "replace", "Er referens", "Customer's reference", rule=RULE),
-        Field("end_customer_name", "name", "replace", "Slutkund, namn", "End customer, name", rule=RULE),
-        Field("end_customer_address", "address", "replace", "Slutkund, adress", "End customer, address",
-              rule=RULE),
-        Field("end_customer_phone", "phone", "null", "Slutkund, telefon", "End customer, phone", rule=RULE),
-        Field("end_customer_email", "email", "null", "Slutkund, e-post", "End customer, e-mail", rule=RULE),
+        *end_customer_fields(RULE),
         # Free text kept by retention, known to erasure (it redacts identifiers in them).
         Field("title", "free_text", "replace", "Rubrik", "Title"),
         Field("description", "free_text", "empty", "Beskrivning", "Description"),
         Field("created_by", "employee_ref", "zero", "Registrerad av", "Recorded by", search=False),
     ),
-    not_personal=((("status",), "a state from a fixed list"),),
     rules=(
         RetentionRule(
             key=RULE, label_sv="Arbetsordrar", label_en="Work orders", clock=("closed", "deleted"),
@@ -109,3 +108,9 @@ EXTRA_COST = RecordSpec(
 
 # What the plugin declares (declare_records).
 RECORDS = (WORK_ORDER, EXTRA_COST)
+
+# Approving an extra cost can require an SMS code (declare_two_factor_contexts).
+TWO_FACTOR_CONTEXTS = [
+    TwoFactorContext("extra_costs", "Extrakostnader – SMS-signering", "Extra costs – SMS signing",
+                     module="workorders", order=60),
+]

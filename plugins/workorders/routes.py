@@ -129,8 +129,7 @@ def route_handlers() -> list[Any]:
 
     return [
         record_router(services.WORK_ORDERS, WorkOrderIn, WorkOrderPatch, WorkOrderOut,
-                      create=lambda user, data: services.create_work_order(user.tenant_id, user.employee_id, data),
-                      edit=lambda user, record_id, data: services.edit_work_order(user.tenant_id, record_id, data),
+                      create_record=services.create_work_order, edit_record=services.edit_work_order,
                       module=__name__),
         WorkOrdersController,
         module_settings_router("workorders"),

@@ -18,11 +18,11 @@ from core.records.shapes import (
     Email,
     EndCustomerIn,
     EndCustomerOut,
-    EndCustomerPatch,
     Number,
     Phone,
     Str200,
     Title,
+    patch_of,
 )
 
 LineText = Annotated[str, msgspec.Meta(min_length=1, max_length=2_000)]
@@ -38,12 +38,8 @@ class WorkOrderIn(EndCustomerIn, forbid_unknown_fields=True, kw_only=True):
     customer_reference: Str200 = ""
 
 
-class WorkOrderPatch(EndCustomerPatch, forbid_unknown_fields=True):
-    title: Title | None = None
-    number: Number | None = None
-    description: Description | None = None
-    email: Email | None = None
-    customer_reference: Str200 | None = None
+class WorkOrderPatch(patch_of(WorkOrderIn)):  # type: ignore[misc]
+    """A change of a work order: any field of :class:`WorkOrderIn`."""
 
 
 class WorkOrderOut(EndCustomerOut):
@@ -56,9 +52,8 @@ class ExtraCostIn(msgspec.Struct, forbid_unknown_fields=True):
     amount: Decimal
 
 
-class ExtraCostPatch(msgspec.Struct, forbid_unknown_fields=True):
-    description: LineText | None = None
-    amount: Decimal | None = None
+class ExtraCostPatch(patch_of(ExtraCostIn)):  # type: ignore[misc]
+    pass
 
 
 class ExtraCostOut(msgspec.Struct):

@@ -19,7 +19,7 @@ from core.errors import Checks, Conflict, NotFound
 from core.errors import mark as _
 from core.eventlog import log_event
 from core.plugins import await_me_maybe, get_host
-from core.records import RecordService, children_of
+from core.records import RecordService, child_of, children_of, where_child
 from core.validation import FieldError, decimal_value, normalize_email, normalize_phone
 from plugins.workorders.records import WORK_ORDER
 from plugins.workorders.schemas import (
@@ -34,8 +34,6 @@ from plugins.workorders.tables import ExtraCost
 WORK_ORDERS = RecordService(WORK_ORDER, "workorders")
 TWO_FACTOR_CONTEXT = "extra_costs"
 MAX_AMOUNT = Decimal("1000000000")  # a billion kronor per line is plenty
-
-
 
 
 TITLE_REQUIRED = _("a title is required")
@@ -86,8 +84,6 @@ def _title(value: str) -> str:
     return title
 
 
-
-
 def _values(data: WorkOrderIn | WorkOrderPatch) -> dict[str, Any]:
     """The given fields as column values, trimmed and in their stored formats."""
     given = {k: getattr(data, k) for k in data.__struct_fields__ if k != "number"}
@@ -116,30 +112,18 @@ async def edit_work_order(tenant_id: int, work_order_id: int, data: WorkOrderPat
     return await WORK_ORDERS.edit(tenant_id, work_order_id, _values(data), number=data.number)
 
 
-
-
-
-
-
-
 # --- extra costs ---------------------------------------------------------------------
 
 
 def _where_line(tenant_id: int, work_order_id: int, line_id: int) -> Any:
-    return (
-        (ExtraCost.tenant_id == tenant_id)
-        & (ExtraCost.work_order_id == work_order_id)
-        & (ExtraCost.id == line_id)
-    )
+    return where_child(ExtraCost, "work_order_id", tenant_id, work_order_id, line_id)
 
 
 async def get_extra_cost(tenant_id: int, work_order_id: int, line_id: int) -> dict:
     """A line of this work order of this tenant, or 404 (another order's line included)."""
-    row = await ExtraCost.select().where(_where_line(tenant_id, work_order_id, line_id)).first()
-    if row is None:
-        raise NotFound(COST_NOT_FOUND, code="work_order.extra_cost_not_found", line=line_id,
+    missing = NotFound(COST_NOT_FOUND, code="work_order.extra_cost_not_found", line=line_id,
                        work_order=work_order_id)
-    return row
+    return await child_of(ExtraCost, "work_order_id", tenant_id, work_order_id, line_id, missing)
 
 
 async def list_extra_costs(tenant_id: int, work_order_id: int) -> list[dict]:

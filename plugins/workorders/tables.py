@@ -12,21 +12,17 @@ from piccolo.columns import BigInt, Integer, Text, Timestamptz, Varchar
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
-from core.records.columns import RecordColumns
+from core.records.columns import EndCustomerColumns, RecordColumns
 
 
-class WorkOrder(RecordColumns, Table, tablename="work_order"):
-    """A work order (Arbetsorder): the record layer's columns (core.records.columns) and these."""
+class WorkOrder(RecordColumns, EndCustomerColumns, Table, tablename="work_order"):
+    """A work order (Arbetsorder): the record layer's columns and the end customer
+    (core.records.columns), and these."""
 
     # Customer information noted on the order: the e-mail address the work order and its
     # extra costs are sent to, and the customer's reference ("Er referens").
     email = Varchar(length=254, null=True, default=None)
     customer_reference = Varchar(length=200, default="")
-    # The end customer: the person the work is done for.
-    end_customer_name = Varchar(length=200, default="")
-    end_customer_address = Varchar(length=400, default="")
-    end_customer_phone = Varchar(length=32, null=True, default=None)  # E.164
-    end_customer_email = Varchar(length=254, null=True, default=None)
 
 
 class ExtraCost(Table, tablename="work_order_extra_cost"):

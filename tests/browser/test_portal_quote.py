@@ -25,7 +25,7 @@ async def _quote_sent(tenant: Any) -> tuple[str, str]:
         name="Karin Kund", kind="private", email="karin@example.se", mobile_phone="0701234567"))
     from decimal import Decimal
 
-    quote = await quotes.create_quote(tenant.id, QuoteIn(
+    quote = await quotes.create_quote(tenant.id, 0, QuoteIn(
         title="Ny altan", customer_id=int(customer["id"]),
         lines=[LineIn(description="Tryckimpregnerat virke", quantity=Decimal("12"), unit_price=Decimal("250"))]))
     await quotes.send_quote(tenant.id, quote["id"], "karin@example.se", "")
@@ -94,7 +94,7 @@ async def _portal_customer_with_quote(tenant: Any) -> int:
         (Outbox.tenant_id == tenant.id) & (Outbox.channel == "email")).order_by(Outbox.id, ascending=False).first()
     token = re.search(r"token=([A-Za-z0-9_\-]+)", mail["body"]).group(1)
     await portal.activate(tenant.slug, token, "olles-losenord-1", None, "browser test")
-    quote = await quotes.create_quote(tenant.id, QuoteIn(
+    quote = await quotes.create_quote(tenant.id, 0, QuoteIn(
         title="Nytt staket", customer_id=int(customer["id"]),
         lines=[LineIn(description="Staketbrädor", quantity=Decimal("40"), unit_price=Decimal("45"))]))
     await quotes.send_quote(tenant.id, quote["id"], "olle@example.se", "")

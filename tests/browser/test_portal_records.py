@@ -32,7 +32,7 @@ async def _customer_with_records(tenant: Any) -> None:
     await cases.CASES.create(tenant.id, {"title": "Läckande kran i köket", "customer_id": cid,
                                            "description": "Kranen droppar sedan i söndags."})
     await cases.CASES.create(tenant.id, {"title": "Trasig ytterdörr", "customer_id": cid})
-    quote = await quotes.create_quote(tenant.id, QuoteIn(
+    quote = await quotes.create_quote(tenant.id, 0, QuoteIn(
         title="Nytt staket", customer_id=cid,
         lines=[LineIn(description="Staketbrädor", quantity=Decimal("40"), unit_price=Decimal("45"))]))
     await quotes.send_quote(tenant.id, quote["id"], "olle@example.se", "")

@@ -338,7 +338,7 @@ async def test_concurrent_creates_get_distinct_numbers(tenant):
     from plugins.projects.schemas import ProjectIn
     from plugins.projects.services import create_project
 
-    made = await asyncio.gather(*[create_project(tenant.id, ProjectIn(title=f"P{i}")) for i in range(5)])
+    made = await asyncio.gather(*[create_project(tenant.id, 0, ProjectIn(title=f"P{i}")) for i in range(5)])
     numbers = sorted(p["number"] for p in made)
     assert numbers == [1, 2, 3, 4, 5]
 

@@ -363,7 +363,7 @@ async def test_concurrent_creates_get_distinct_numbers(tenant):
     from plugins.quotes.schemas import QuoteIn
     from plugins.quotes.services import create_quote
 
-    made = await asyncio.gather(*[create_quote(tenant.id, QuoteIn(title=f"Q{i}")) for i in range(5)])
+    made = await asyncio.gather(*[create_quote(tenant.id, 0, QuoteIn(title=f"Q{i}")) for i in range(5)])
     numbers = sorted(q["number"] for q in made)
     assert numbers == [1, 2, 3, 4, 5]
 
