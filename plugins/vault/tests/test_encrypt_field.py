@@ -125,15 +125,21 @@ async def test_encrypting_is_all_or_nothing(client, world, monkeypatch) -> None:
 
     monkeypatch.setattr(services, "ENCRYPT_BATCH", 1)
     form, entries = await _plain_form_with_entries(world)
+    kept = await raw("SELECT wrapped_key FROM vault_entry WHERE id = {}", entries[1])
     await raw("UPDATE vault_entry SET wrapped_key = {} WHERE id = {}", "AAAA" + "B" * 60, entries[1])
-    before = await _column_scan(form["id"])
-    fields = [{"id": f["id"], "name": f["name"], "type": f["type"], "encrypted": True} for f in form["fields"]]
-    r = await world.admin.patch(f"/api/vault/forms/{form['id']}", json={"fields": fields})
-    assert r.status_code == 409, r.text
-    assert r.json()["code"] == "vault_entry.integrity"
-    assert await _column_scan(form["id"]) == before
-    got = (await world.admin.get(f"/api/vault/forms/{form['id']}")).json()
-    assert [f["encrypted"] for f in got["fields"]] == [False, False]
+    try:
+        before = await _column_scan(form["id"])
+        fields = [{"id": f["id"], "name": f["name"], "type": f["type"], "encrypted": True} for f in form["fields"]]
+        r = await world.admin.patch(f"/api/vault/forms/{form['id']}", json={"fields": fields})
+        assert r.status_code == 409, r.text
+        assert r.json()["code"] == "vault_entry.integrity"
+        assert await _column_scan(form["id"]) == before
+        got = (await world.admin.get(f"/api/vault/forms/{form['id']}")).json()
+        assert [f["encrypted"] for f in got["fields"]] == [False, False]
+    finally:
+        # The worker's database is shared by later tests: a key rotation there rewraps every
+        # entry of every tenant and must not meet this deliberately broken one.
+        await raw("UPDATE vault_entry SET wrapped_key = {} WHERE id = {}", kept[0]["wrapped_key"], entries[1])
 
 
 async def test_encrypting_needs_a_manager_and_the_tenants_own_form(client, world) -> None:
