@@ -845,6 +845,9 @@ class PortalPart:
     parent_column: str
     columns: tuple[PortalColumn, ...]
     order_by: str = "id"
+    total: tuple[str, ...] = ()
+    """Columns whose product is a row's amount (a quote line's quantity and unit price);
+    given, the page shows each row's amount and their sum, in kronor."""
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ Anything else, another customer's or tenant's record included, is not found (404
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from core.contracts import PortalPart, PortalPerson, PortalView, RecordSpec
@@ -144,5 +145,25 @@ async def get_for(
         rows = await part_table.select(*(_col(part_table, n) for n in names)).where(
             (part_table.tenant_id == person.tenant_id) & (_col(part_table, part.parent_column) == record_id)
         ).order_by(_col(part_table, part.order_by))
-        parts.append((part, list(rows)))
+        rows = [dict(r) for r in rows]
+        if part.total:
+            for r in rows:
+                r["_amount"] = _product(r, part.total)
+        parts.append((part, rows))
     return row, parts
+
+
+def _product(row: dict[str, Any], columns: tuple[str, ...]) -> Decimal:
+    """A part row's amount: its ``columns`` multiplied (a missing value counts as 0), in
+    whole öre as money is kept."""
+    amount = Decimal(1)
+    for column in columns:
+        amount *= Decimal(str(row.get(column) or 0))
+    return amount.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+
+
+def part_total(part: PortalPart, rows: list[dict[str, Any]]) -> Decimal | None:
+    """The sum of a part's row amounts, or None when the part declares no ``total``."""
+    if not part.total:
+        return None
+    return sum((r["_amount"] for r in rows), Decimal("0.00"))

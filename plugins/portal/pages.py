@@ -325,7 +325,8 @@ class PortalPages(PageController):
         section = await records.section(who.tenant_id, slug)
         row, parts = await records.get_for(portal.portal_person(who), section, record_id)
         return await _page(
-            request, "portal/record.html", {"section": section, "row": row, "parts": parts}, who=who
+            request, "portal/record.html",
+            {"section": section, "row": row, "parts": parts, "part_total": records.part_total}, who=who
         )
 
     # --- "My personal data": asking under articles 15-21 -----------------------------------

@@ -89,7 +89,7 @@ QUOTE = RecordSpec(
                 PortalColumn("description", "Beskrivning", "Description"),
                 PortalColumn("quantity", "Antal", "Quantity"),
                 PortalColumn("unit_price", "À-pris", "Unit price", "money"),
-            ), order_by="position"),
+            ), order_by="position", total=("quantity", "unit_price")),
         ),
     ),
 )

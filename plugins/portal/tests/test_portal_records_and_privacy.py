@@ -36,7 +36,8 @@ async def _case(admin: AsyncTestClient, customer_id: int, title: str, **fields: 
 async def _quote(admin: AsyncTestClient, customer_id: int, title: str, send: bool = True) -> int:
     r = await admin.post("/api/quotes", json={
         "title": title, "customer_id": customer_id,
-        "lines": [{"description": "Virke", "quantity": "10", "unit_price": "250"}]})
+        "lines": [{"description": "Virke", "quantity": "10", "unit_price": "250"},
+                  {"description": "Skruv", "quantity": "3", "unit_price": "19.90"}]})
     assert r.status_code == 201, r.text
     quote_id = int(r.json()["id"])
     if send:
@@ -85,6 +86,10 @@ async def test_customer_reads_own_cases_work_orders_and_quotes(app, admin_client
         assert (await browser.get(f"/portal/records/quotes/{draft}")).status_code == 404
         r = await browser.get(f"/portal/records/quotes/{sent}")
         assert r.status_code == 200 and "Virke" in r.text and "250,00\xa0kr" in r.text
+        # Each line's amount and the quote's total, as the customer would add them up.
+        assert "2\xa0500,00\xa0kr" in r.text and "59,70\xa0kr" in r.text
+        total = re.search(r'id="part-1-total"><strong>(.*?)</strong>', r.text)
+        assert total is not None and total.group(1).replace("\u202f", "\xa0") == "2\xa0559,70\xa0kr", r.text
         assert "kund@example.se" not in r.text  # the address it was sent to is not shown
         assert (await browser.get("/portal/records/no-such-records")).status_code == 404
         browser.cookies.set(LANG_COOKIE, "en")
