@@ -47,7 +47,6 @@ from plugins.twofactor.services import (
     person_of,
     person_values,
     person_where,
-    subject_digest,
 )
 from plugins.twofactor.tables import TwoFactorChallenge, TwoFactorPasskey
 
@@ -324,26 +323,7 @@ async def start_passkey_challenge(
 ) -> Started:
     """A step's challenge for a person with a passkey: no SMS is sent (the person may ask
     for one with :func:`services.resend`); their passkey, or a recovery code, completes it."""
-    challenge_id = prefix + new_token(32)
-    now = utcnow()
-    await TwoFactorChallenge.insert(
-        TwoFactorChallenge(
-            tenant_id=tenant_id,
-            id_hash=token_hash(challenge_id),
-            context=ctx.key,
-            purpose=ctx.purpose,
-            code_hmac="",
-            phone_masked="",
-            status="pending",
-            attempts=0,
-            created_at=now,
-            sent_at=now,
-            expires_at=now + STEP_TTL,
-            subject_hash=subject_digest(subject),
-            **person_values(kind, person_id),
-        )
-    )
-    return Started(challenge_id, "", now + STEP_TTL)
+    return await services.start_silent_challenge(tenant_id, kind, person_id, ctx, subject, prefix, STEP_TTL)
 
 
 async def needs_user_verification(tenant_id: int, context: str) -> bool:

@@ -1286,11 +1286,13 @@ async def use_recovery_code(tenant_id: int, kind: str, person_id: int, code: str
     return bool(rows)
 
 
-async def start_recovery_challenge(tenant_id: int, kind: str, person_id: int, ctx: TwoFactorContext,
-                                   subject: str = "") -> Started:
-    """A code request for a person without a phone who has recovery codes: no SMS is sent
-    and no SMS code can match (``code_hmac`` is empty); only a recovery code completes it."""
-    challenge_id = new_token(32)
+async def start_silent_challenge(tenant_id: int, kind: str, person_id: int, ctx: Any, subject: str,
+                                 prefix: str, ttl: timedelta) -> Started:
+    """A step's challenge for which no SMS is sent (an app, a passkey, a recovery code answers
+    it): single use, bound to the person, context and subject like an SMS code's, and no
+    SMS code can match it (``code_hmac`` is empty) until one is asked for (:func:`resend`).
+    ``prefix`` tells the page which factor to ask for first."""
+    challenge_id = prefix + new_token(32)
     now = utcnow()
     await TwoFactorChallenge.insert(
         TwoFactorChallenge(
@@ -1304,12 +1306,19 @@ async def start_recovery_challenge(tenant_id: int, kind: str, person_id: int, ct
             attempts=0,
             created_at=now,
             sent_at=now,
-            expires_at=now + RECOVERY_TTL,
+            expires_at=now + ttl,
             subject_hash=subject_digest(subject),
             **person_values(kind, person_id),
         )
     )
-    return Started(challenge_id, "", now + RECOVERY_TTL)
+    return Started(challenge_id, "", now + ttl)
+
+
+async def start_recovery_challenge(tenant_id: int, kind: str, person_id: int, ctx: TwoFactorContext,
+                                   subject: str = "") -> Started:
+    """A code request for a person without a phone who has recovery codes: no SMS is sent
+    and no SMS code can match (``code_hmac`` is empty); only a recovery code completes it."""
+    return await start_silent_challenge(tenant_id, kind, person_id, ctx, subject, "", RECOVERY_TTL)
 
 
 # --- who a context would lock out --------------------------------------------------------
@@ -1853,26 +1862,7 @@ async def start_app_challenge(tenant_id: int, kind: str, person_id: int, ctx: Tw
                               subject: str = "") -> Started:
     """A code request for a person with an active app: no SMS is sent (the person may ask
     for one with :func:`resend`); the app's code, or a recovery code, completes it."""
-    challenge_id = APP_CHALLENGE_PREFIX + new_token(32)
-    now = utcnow()
-    await TwoFactorChallenge.insert(
-        TwoFactorChallenge(
-            tenant_id=tenant_id,
-            id_hash=token_hash(challenge_id),
-            context=ctx.key,
-            purpose=ctx.purpose,
-            code_hmac="",
-            phone_masked="",
-            status="pending",
-            attempts=0,
-            created_at=now,
-            sent_at=now,
-            expires_at=now + APP_TTL,
-            subject_hash=subject_digest(subject),
-            **person_values(kind, person_id),
-        )
-    )
-    return Started(challenge_id, "", now + APP_TTL)
+    return await start_silent_challenge(tenant_id, kind, person_id, ctx, subject, APP_CHALLENGE_PREFIX, APP_TTL)
 
 
 async def factors_of(tenant_id: int, kind: str, person_id: int) -> list[str]:
@@ -1990,27 +1980,8 @@ async def start_strong_challenge(tenant_id: int, kind: str, person_id: int, ctx:
                                  subject: str, prefix: str) -> Started:
     """A code request where SMS is not allowed: no SMS is sent, none can be asked for, and
     no SMS code can match (``code_hmac`` is empty)."""
-    challenge_id = prefix + new_token(32)
-    now = utcnow()
     ttl = APP_TTL if prefix == STRONG_APP_PREFIX else RECOVERY_TTL
-    await TwoFactorChallenge.insert(
-        TwoFactorChallenge(
-            tenant_id=tenant_id,
-            id_hash=token_hash(challenge_id),
-            context=ctx.key,
-            purpose=ctx.purpose,
-            code_hmac="",
-            phone_masked="",
-            status="pending",
-            attempts=0,
-            created_at=now,
-            sent_at=now,
-            expires_at=now + ttl,
-            subject_hash=subject_digest(subject),
-            **person_values(kind, person_id),
-        )
-    )
-    return Started(challenge_id, "", now + ttl)
+    return await start_silent_challenge(tenant_id, kind, person_id, ctx, subject, prefix, ttl)
 
 
 async def decide_strong(request: SecondFactorRequest, ctx: TwoFactorContext, requested_by: int) -> SecondFactorDecision:
