@@ -868,6 +868,19 @@ async def verify_factor(
     return await verify_code(tenant_id, challenge_id, answer, user_agent, external=declared)
 
 
+OTHER_FACTOR_ASKED = _(
+    "No SMS code can be sent: the phone number is missing. Answer with your other second "
+    "factor (%(factors)s) or one of your recovery codes."
+)
+
+
+async def declared_factors_of(tenant_id: int, kind: str, person_id: int) -> list[str]:
+    """The person's factors that another plugin enabled for the tenant declared (and so
+    checks at a step): ``second_factors_of`` names with a ``SecondFactor`` declaration."""
+    names = await all_factors_of(tenant_id, kind, person_id)
+    return [n for n in names if n not in OWN_FACTORS and await second_factor(tenant_id, n) is not None]
+
+
 async def _ask_factor(declared: SecondFactor, tid: int, kind: str, person_id: int, row: dict, answer: str) -> bool:
     """Whether the declared factor accepts ``answer`` for this challenge: only ``True`` is."""
     asked = FactorAnswer(
@@ -1207,14 +1220,19 @@ async def decide(request: SecondFactorRequest) -> SecondFactorDecision | None:
             item=request.item,
         )
     except TwoFactorRefusal as exc:
-        # No phone, but recovery codes of their own: the person enters one of those.
-        if exc.code != "twofactor.no_phone" or requested_by or not await recovery_remaining(
-            request.tenant_id, request.person_kind, request.person_id
-        ):
+        # No phone, but recovery codes of their own or another plugin's factor: the person
+        # answers with one of those.
+        if exc.code != "twofactor.no_phone" or requested_by:
+            return SecondFactorDecision.refused(exc)
+        others = await declared_factors_of(request.tenant_id, request.person_kind, request.person_id)
+        if not others and not await recovery_remaining(request.tenant_id, request.person_kind, request.person_id):
             return SecondFactorDecision.refused(exc)
         started = await start_recovery_challenge(
             request.tenant_id, request.person_kind, request.person_id, ctx, subject=request.subject
         )
+        if others:
+            return SecondFactorDecision(required=True, challenge_id=started.challenge_id, masked_phone="",
+                                        message=OTHER_FACTOR_ASKED, params={"factors": ", ".join(others)})
         return SecondFactorDecision(required=True, challenge_id=started.challenge_id, masked_phone="",
                                     message=RECOVERY_ONLY)
     return SecondFactorDecision(

@@ -204,3 +204,24 @@ async def test_a_factor_declared_strong_passes_a_strong_rule(client, anon_client
     assert cid.startswith(services.STRONG_PREFIX) and len(await sms_rows(tenant.id)) == sent
     r = await answer(anon_client, cid, TOKEN)
     assert r.status_code == 200 and r.json()["employee_id"] == bo_id, r.text
+
+
+async def test_a_person_without_phone_answers_with_the_factor(client, anon_client, tenant, register_plugin):
+    """No phone, no recovery codes, but another plugin's factor: the step asks for it (no
+    SMS); without the factor the same person is refused as before."""
+    tokens = HardwareTokens()
+    register_plugin(tokens, tokens.name)
+    await setup_login_2fa(client, tenant)
+    bo_id, bo = await add_employee(tenant, "Bo Nophone", mobile=None)
+    r = await login(anon_client, tenant, email=bo)
+    assert r.status_code == 409 and r.json()["code"] == "twofactor.no_phone", r.text
+    tokens.tokens[(tenant.id, "employee", bo_id)] = TOKEN
+    r = await login(anon_client, tenant, email=bo)
+    assert r.status_code == 202, r.text
+    step = r.json()["second_factor"]
+    assert step["masked_phone"] == "" and "hardware_token" in step["message"]
+    assert await sms_rows(tenant.id) == []
+    r = await answer(anon_client, step["challenge_id"], "HW-0000-NO")
+    assert r.status_code == 400 and r.json()["code"] == "twofactor.factor_wrong"
+    r = await answer(anon_client, step["challenge_id"], TOKEN)
+    assert r.status_code == 200 and r.json()["employee_id"] == bo_id, r.text
