@@ -309,8 +309,51 @@ class ApprovalKind:
         _check_kind(self, self.kind, {"pending": self.pending, "decide": self.decide})
 
 
+@dataclass(frozen=True)
+class FactorAnswer:
+    """One answer to a step's second-factor challenge, handed to the plugin that declared
+    the factor (:class:`SecondFactor`). ``challenge`` is a stable reference of the challenge
+    (a hash of its id, never the id itself): an answer made for one challenge must not be
+    accepted for another. ``answer`` is what the person entered: never log it."""
+
+    tenant_id: int
+    person_kind: str
+    person_id: int
+    context: str
+    purpose: str
+    challenge: str
+    answer: str
+
+
+@dataclass(frozen=True)
+class SecondFactor:
+    """A second factor another plugin provides ("hardware_token"), declared through
+    ``declare_kinds``; ``kind`` is the factor's name, as ``second_factors_of`` answers it.
+
+    ``check(answer)`` is an async function answering ``True`` only when the
+    :class:`FactorAnswer` is right for this person and challenge (anything else is a wrong
+    answer; raising refuses the step). The two-factor plugin owns the challenge, counts the
+    attempt first, and completes the step in the transaction that asked ``check``.
+    ``strong``: the factor is as strong as an authenticator app or a passkey, so a rule
+    requiring one of those accepts it; undeclared, it does not (fail closed). The names of
+    the two-factor plugin's own factors ("sms", "app", "passkey", "recovery") cannot be
+    declared.
+    """
+
+    kind: str
+    check: Callable[[FactorAnswer], Awaitable[bool]]
+    strong: bool = False
+
+    def __post_init__(self) -> None:
+        _check_kind(self, self.kind, {"check": self.check})
+
+
 # What ``declare_kinds`` may answer; the core keeps one dictionary kind -> owner per type.
-KIND_DECLARATIONS: tuple[type[PersonKind] | type[ApprovalKind], ...] = (PersonKind, ApprovalKind)
+KIND_DECLARATIONS: tuple[type[PersonKind] | type[ApprovalKind] | type[SecondFactor], ...] = (
+    PersonKind,
+    ApprovalKind,
+    SecondFactor,
+)
 
 
 @dataclass(frozen=True)

@@ -51,6 +51,7 @@ if TYPE_CHECKING:
         RetentionRule,
         ScheduledJob,
         SearchSource,
+        SecondFactor,
         SecondFactorDecision,
         SecondFactorRequest,
         TwoFactorContext,
@@ -194,10 +195,11 @@ def declare_two_factor_contexts() -> Sequence[TwoFactorContext]:
 
 
 @hookspec
-def declare_kinds() -> Sequence[PersonKind | ApprovalKind]:
+def declare_kinds() -> Sequence[PersonKind | ApprovalKind | SecondFactor]:
     """The kinds of thing the plugin owns and answers for, each with its functions: kinds of
     person (:class:`~core.contracts.PersonKind`: name and phones for two-factor and pages)
-    and kinds of portal item (:class:`~core.contracts.ApprovalKind`: list and decide).
+    and kinds of portal item (:class:`~core.contracts.ApprovalKind`: list and decide) and
+    second factors (:class:`~core.contracts.SecondFactor`: check a step's answer).
 
     The core keeps one dictionary kind -> declaration and calls the one owner, only when the
     tenant has the owning module enabled. Two plugins declaring the same kind stop Gallra at

@@ -19,6 +19,7 @@ from core.contracts import (
     PersonKind,
     PersonStanding,
     RecoveryCodes,
+    SecondFactor,
     SecondFactorDecision,
     SecondFactorRequest,
 )
@@ -54,6 +55,21 @@ async def second_factors_of(tenant_id: int, person_kind: str, person_id: int) ->
         names = await await_me_maybe(answer)
         found.update(str(n) for n in names or ())
     return sorted(found)
+
+
+async def second_factor(tenant_id: int, name: str) -> SecondFactor | None:
+    """The declaration of the second factor ``name`` (:class:`SecondFactor` in
+    ``declare_kinds``) by the one plugin that owns it, when the tenant has that module
+    enabled; ``None`` otherwise (an unknown factor)."""
+    hooks = await get_host().for_tenant(tenant_id)
+    return hooks.kinds(SecondFactor).get(name)
+
+
+async def strong_second_factors(tenant_id: int) -> set[str]:
+    """The names of the declared second factors of this tenant's modules that say they are
+    ``strong``; a factor that does not say so is not (fail closed)."""
+    hooks = await get_host().for_tenant(tenant_id)
+    return {name for name, decl in hooks.kinds(SecondFactor).items() if decl.strong is True}
 
 
 async def recovery_codes(tenant_id: int, person_kind: str, person_id: int, renew: bool = False) -> RecoveryCodes | None:

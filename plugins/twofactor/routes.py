@@ -456,12 +456,16 @@ class TwoFactorController(Controller):
         device); any other step is re-submitted with the challenge id."""
         scope = await _scope(request, data.tenant)
         ua = request.headers.get("user-agent", "")
-        given = [v for v in (data.code, data.recovery_code, data.app_code, data.passkey) if v is not None]
+        given = [v for v in (data.code, data.recovery_code, data.app_code, data.passkey, data.factor) if v is not None]
         if len(given) != 1:
             raise TwoFactorRefusal(
                 "Give either the SMS code or a recovery code.", 400, field="code", code="twofactor.code_or_recovery"
             )
-        if data.passkey is not None:
+        if (data.factor is None) != (data.answer is None):
+            raise TwoFactorRefusal(services.FACTOR_AND_ANSWER, 400, field="answer", code="twofactor.factor_and_answer")
+        if data.factor is not None:
+            result = await services.verify_factor(scope, challenge_id, data.factor, data.answer or "", ua)
+        elif data.passkey is not None:
             from plugins.twofactor.passkeys import verify_passkey
 
             result = await verify_passkey(scope, challenge_id, data.passkey, ua)

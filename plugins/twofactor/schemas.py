@@ -15,6 +15,9 @@ Code = Annotated[str, msgspec.Meta(pattern="^[0-9]{6}$")]
 Credential = Annotated[dict[str, Any], msgspec.Meta(max_length=16)]
 # A recovery code as shown ("7K3M-Q9XD-2HPA-W4TB"); spaces, dashes and case do not matter.
 RecoveryCode = Annotated[str, msgspec.Meta(min_length=16, max_length=40, pattern="^[0-9A-Za-z -]+$")]
+# Another plugin's second factor (``SecondFactor`` in ``declare_kinds``) and its answer.
+FactorName = Annotated[str, msgspec.Meta(pattern="^[a-z_]{1,32}$")]
+FactorAnswerText = Annotated[str, msgspec.Meta(min_length=1, max_length=1024)]
 Kind = Literal["employee", "customer", "contact"]
 
 
@@ -188,7 +191,8 @@ class ChallengeOut(msgspec.Struct):
 
 class VerifyIn(msgspec.Struct, forbid_unknown_fields=True):
     """Exactly one of: the SMS ``code``, the code of the person's authenticator app
-    (``app_code``), a ``passkey`` assertion or one of the person's ``recovery_code``s."""
+    (``app_code``), a ``passkey`` assertion, one of the person's ``recovery_code``s, or the
+    ``answer`` for another plugin's second ``factor`` (both together)."""
 
     code: Code | None = None
     recovery_code: RecoveryCode | None = None
@@ -196,6 +200,9 @@ class VerifyIn(msgspec.Struct, forbid_unknown_fields=True):
     # A passkey's assertion: the PublicKeyCredential of navigator.credentials.get() as JSON
     # (base64url fields), answering POST /api/twofactor/passkeys/challenges/{id}/options.
     passkey: Credential | None = None
+    # Another plugin's factor ("hardware_token") and the answer it checks.
+    factor: FactorName | None = None
+    answer: FactorAnswerText | None = None
     # The organization, when the caller knows it; else a logged-in user's organization.
     tenant: Slug | None = None
 

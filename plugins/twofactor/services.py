@@ -47,14 +47,22 @@ import phonenumbers
 from piccolo.table import Table
 
 from core.approvals import code_sms
-from core.contracts import PersonContact, SecondFactorDecision, SecondFactorRequest, SignedItem, TwoFactorContext
+from core.contracts import (
+    FactorAnswer,
+    PersonContact,
+    SecondFactor,
+    SecondFactorDecision,
+    SecondFactorRequest,
+    SignedItem,
+    TwoFactorContext,
+)
 from core.db import atomic, is_sqlite, raw, request_cache, utcnow
 from core.delivery import queue_message
 from core.errors import GallraError
 from core.errors import mark as _
 from core.eventlog import log_event
 from core.plugins import get_host
-from core.secondfactor import describe_person
+from core.secondfactor import describe_person, second_factor, strong_second_factors
 from core.security import keyed_hash, new_token, token_hash
 from core.tables import Employee
 from core.tenancy import enabled_modules
@@ -834,6 +842,54 @@ class FactorCheck:
     code: str
 
 
+# The factors this plugin checks itself; another plugin cannot declare these names.
+OWN_FACTORS = frozenset({"sms", "app", "passkey", "recovery"})
+UNKNOWN_FACTOR = _("Unknown second factor: %(factor)s.")
+FACTOR_AND_ANSWER = _("Give the second factor's name together with its answer.")
+FACTOR_WRONG = _("Wrong answer. Attempts left: %(left)s.")
+FACTOR_FAILED = _("The second factor could not check the answer. Try again, or use another factor.")
+FACTOR_NOT_STRONG = _(
+    "This factor is not accepted for this step: it requires an authenticator app or a passkey."
+)
+
+
+async def verify_factor(
+    tenant_id: int | None, challenge_id: str, factor: str, answer: str, user_agent: str = ""
+) -> Verified:
+    """Check an answer for the factor ``factor`` that another plugin declared
+    (``SecondFactor`` in ``declare_kinds``), as :func:`verify_code` checks a code: counted
+    first, completed in the transaction that asked the factor. A factor no enabled plugin
+    declares (or one of this plugin's own names) is refused with 400 before anything is
+    counted."""
+    row = await find_challenge(tenant_id, challenge_id)
+    declared = None if factor in OWN_FACTORS else await second_factor(int(row["tenant_id"]), factor)
+    if declared is None:
+        raise TwoFactorRefusal(UNKNOWN_FACTOR, 400, field="factor", code="twofactor.unknown_factor", factor=factor)
+    return await verify_code(tenant_id, challenge_id, answer, user_agent, external=declared)
+
+
+OTHER_FACTOR_ASKED = _(
+    "No SMS code can be sent: the phone number is missing. Answer with your other second "
+    "factor (%(factors)s) or one of your recovery codes."
+)
+
+
+async def declared_factors_of(tenant_id: int, kind: str, person_id: int) -> list[str]:
+    """The person's factors that another plugin enabled for the tenant declared (and so
+    checks at a step): ``second_factors_of`` names with a ``SecondFactor`` declaration."""
+    names = await all_factors_of(tenant_id, kind, person_id)
+    return [n for n in names if n not in OWN_FACTORS and await second_factor(tenant_id, n) is not None]
+
+
+async def _ask_factor(declared: SecondFactor, tid: int, kind: str, person_id: int, row: dict, answer: str) -> bool:
+    """Whether the declared factor accepts ``answer`` for this challenge: only ``True`` is."""
+    asked = FactorAnswer(
+        tenant_id=tid, person_kind=kind, person_id=person_id, context=row["context"],
+        purpose=row["purpose"], challenge=str(row["id_hash"]), answer=answer,
+    )
+    return (await declared.check(asked)) is True
+
+
 async def verify_code(
     tenant_id: int | None,
     challenge_id: str,
@@ -843,6 +899,7 @@ async def verify_code(
     recovery: bool = False,
     app: bool = False,
     factor: FactorCheck | None = None,
+    external: SecondFactor | None = None,
 ) -> Verified:
     """Check a code: at most MAX_ATTEMPTS comparisons per challenge, ever.
 
@@ -860,7 +917,10 @@ async def verify_code(
     the step used in the transaction that completes the challenge.
 
     With ``factor`` the answer is checked by that factor (a passkey's assertion), the same
-    way again.
+    way again; with ``external`` by another plugin's declared factor (:func:`verify_factor`):
+    only an answer of ``True`` completes the step, and a factor that raises refuses it
+    (409, counted, nothing completed). Where a strong factor is required, a factor not
+    declared ``strong`` is refused before anything is counted.
     """
     row = await find_challenge(tenant_id, challenge_id)
     if row["purpose"] not in PURPOSES:
@@ -874,7 +934,10 @@ async def verify_code(
     problem = _ended(row, now)
     if problem is not None:
         raise problem
-    if not recovery and not app and factor is None:
+    if external is not None:
+        if not external.strong and await strong_required(tid, row["context"], kind, person_id):
+            raise TwoFactorRefusal(FACTOR_NOT_STRONG, 409, field="factor", code="twofactor.factor_not_strong")
+    elif not recovery and not app and factor is None:
         # An SMS code is not accepted where a strong factor is required (also one sent
         # before the rule was switched on).
         await refuse_sms_if_strong(tid, row["context"], kind, person_id)
@@ -931,7 +994,7 @@ async def verify_code(
         verified_at=now,
         by_recovery_code=recovery,
         by_app=app,
-        by=factor.name if factor else "",
+        by=factor.name if factor else (external.kind if external else ""),
     )
 
     async def finish() -> None:
@@ -975,8 +1038,19 @@ async def verify_code(
             )
         await redact_codes(int(row["id"]))
 
-    reused = False
-    if recovery:
+    reused = broken = False
+    if external is not None:
+        try:
+            async with atomic():
+                right = not requester and await _ask_factor(external, tid, kind, person_id, row, code)
+                if right:
+                    await finish()
+        except TwoFactorRefusal:
+            raise
+        except Exception as exc:  # the factor's plugin failed: refuse, never complete
+            log.warning("second factor %s failed checking an answer: %s", external.kind, type(exc).__name__)
+            right, broken = False, True
+    elif recovery:
         # Only the person's own codes, and never on a step someone else started for them.
         async with atomic():
             right = not requester and await use_recovery_code(tid, kind, person_id, code, now)
@@ -1020,6 +1094,10 @@ async def verify_code(
                 attempts=MAX_ATTEMPTS,
             )
         left = MAX_ATTEMPTS - attempts
+        if broken:
+            raise TwoFactorRefusal(FACTOR_FAILED, 409, field="factor", code="twofactor.factor_failed", left=left)
+        if external is not None:
+            raise TwoFactorRefusal(FACTOR_WRONG, 400, field="answer", code="twofactor.factor_wrong", left=left)
         if factor is not None:
             raise TwoFactorRefusal(factor.wrong, 400, field=factor.name, code=factor.code, left=left)
         if app and reused:
@@ -1142,14 +1220,19 @@ async def decide(request: SecondFactorRequest) -> SecondFactorDecision | None:
             item=request.item,
         )
     except TwoFactorRefusal as exc:
-        # No phone, but recovery codes of their own: the person enters one of those.
-        if exc.code != "twofactor.no_phone" or requested_by or not await recovery_remaining(
-            request.tenant_id, request.person_kind, request.person_id
-        ):
+        # No phone, but recovery codes of their own or another plugin's factor: the person
+        # answers with one of those.
+        if exc.code != "twofactor.no_phone" or requested_by:
+            return SecondFactorDecision.refused(exc)
+        others = await declared_factors_of(request.tenant_id, request.person_kind, request.person_id)
+        if not others and not await recovery_remaining(request.tenant_id, request.person_kind, request.person_id):
             return SecondFactorDecision.refused(exc)
         started = await start_recovery_challenge(
             request.tenant_id, request.person_kind, request.person_id, ctx, subject=request.subject
         )
+        if others:
+            return SecondFactorDecision(required=True, challenge_id=started.challenge_id, masked_phone="",
+                                        message=OTHER_FACTOR_ASKED, params={"factors": ", ".join(others)})
         return SecondFactorDecision(required=True, challenge_id=started.challenge_id, masked_phone="",
                                     message=RECOVERY_ONLY)
     return SecondFactorDecision(
@@ -1392,7 +1475,8 @@ async def who_would_be_locked_out(tenant_id: int, keys: Iterable[str],
         if employee_id in with_codes:
             continue
         if any(rules.required(k, is_admin) for k in keys):
-            way_in = bool(strong_factors(await all_factors_of(tenant_id, "employee", employee_id)))
+            way_in = bool(strong_factors(await all_factors_of(tenant_id, "employee", employee_id),
+                                         await strong_second_factors(tenant_id)))
         else:
             contact = PersonContact(name=row["name"], mobile_phone=row["mobile_phone"],
                                     private_phone=row["private_phone"], work_phone=row["work_phone"])
@@ -1922,10 +2006,18 @@ CONFIRM_LOCKOUT_STRONG = _(
 )
 
 
-def strong_factors(factors: Iterable[str]) -> list[str]:
-    """The factors of ``factors`` that count as strong (an app, a passkey, a third party's
-    token): everything but SMS and recovery codes."""
-    return sorted(f for f in factors if f not in WEAK_FACTORS)
+# The two-factor plugin's own strong factors; another plugin's factor is strong only when
+# its declaration says so (``SecondFactor.strong``): fail closed.
+STRONG_FACTORS = frozenset({"app", "passkey"})
+
+
+def strong_factors(factors: Iterable[str], declared_strong: Iterable[str] = ()) -> list[str]:
+    """The factors of ``factors`` that count as strong: an app, a passkey, and another
+    plugin's factor declared ``strong`` (``declared_strong``, from
+    ``core.secondfactor.strong_second_factors``). SMS, recovery codes and any factor not
+    declared strong do not."""
+    strong = STRONG_FACTORS | (set(declared_strong) - WEAK_FACTORS)
+    return sorted(f for f in factors if f in strong)
 
 
 @dataclass
@@ -2004,9 +2096,10 @@ async def decide_strong(request: SecondFactorRequest, ctx: TwoFactorContext, req
         started = await start_strong_challenge(tid, kind, pid, ctx, request.subject, STRONG_APP_PREFIX)
         return SecondFactorDecision(required=True, challenge_id=started.challenge_id, masked_phone="",
                                     message=APP_CODE_ASKED)
-    if strong_factors(factors) or "recovery" in factors:
+    strong = strong_factors(factors, await strong_second_factors(tid))
+    if strong or "recovery" in factors:
         started = await start_strong_challenge(tid, kind, pid, ctx, request.subject, STRONG_PREFIX)
-        message = STRONG_ASKED if strong_factors(factors) else STRONG_LAST_RESORT
+        message = STRONG_ASKED if strong else STRONG_LAST_RESORT
         return SecondFactorDecision(required=True, challenge_id=started.challenge_id, masked_phone="",
                                     message=message)
     return SecondFactorDecision.refused(TwoFactorRefusal(STRONG_REQUIRED, 409, code="twofactor.strong_required"))
@@ -2026,9 +2119,10 @@ async def _people_without_strong(tenant_id: int, admins_only: bool) -> list[Lock
     if admins_only:
         query = query.where(Employee.role == "admin")
     found: list[LockedOut] = []
+    declared_strong = await strong_second_factors(tenant_id)
     for row in await query.order_by(Employee.name):
         factors = await all_factors_of(tenant_id, "employee", int(row["id"]))
-        if not strong_factors(factors) and "recovery" not in factors:
+        if not strong_factors(factors, declared_strong) and "recovery" not in factors:
             found.append(LockedOut(int(row["id"]), row["name"], row["role"] == "admin"))
     return found
 
