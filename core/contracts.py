@@ -464,6 +464,54 @@ class RecoveryCodes:
 
 
 @dataclass
+class AppSetup:
+    """An authenticator app waiting for its first code: the key (base32), the
+    ``otpauth://`` URI and the URI as an inline SVG QR code. Shown to the person only,
+    never logged or stored in clear by the caller."""
+
+    secret: str
+    uri: str
+    qr_svg: str
+
+    @property
+    def secret_groups(self) -> str:
+        """The key in groups of four, for typing it into the app by hand."""
+        return " ".join(self.secret[i : i + 4] for i in range(0, len(self.secret), 4))
+
+
+@dataclass
+class PasskeyInfo:
+    """One of a person's passkeys as a devices page lists it (no key material)."""
+
+    id: int
+    name: str
+    created_at: datetime | None = None
+    last_used_at: datetime | None = None
+
+
+@dataclass
+class PasskeyRegistration:
+    """A started passkey registration: the single-use ``challenge_id`` and the
+    ``publicKey`` options for ``navigator.credentials.create`` (JSON-ready)."""
+
+    challenge_id: str
+    options: dict[str, Any]
+
+
+@dataclass
+class OwnFactors:
+    """What a person's own devices page shows (``own_second_factors``): the authenticator
+    app's state (``None``: none, "pending": waiting for its first code, "active"), the
+    pending setup to show again, and the passkeys."""
+
+    app_status: str | None = None
+    app_confirmed_at: datetime | None = None
+    app_last_used_at: datetime | None = None
+    app_setup: AppSetup | None = None
+    passkeys: list[PasskeyInfo] = field(default_factory=list)
+
+
+@dataclass
 class SecondFactorDecision:
     """The answer of ``challenge_second_factor``; ``core.secondfactor`` explains the steps.
 

@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from core.contracts import (
         AnonymizeContext,
         ApprovalKind,
+        AppSetup,
         ContactChoice,
         CustomerChoice,
         DataRequestDesk,
@@ -39,7 +40,10 @@ if TYPE_CHECKING:
         NotPersonal,
         OutgoingMessage,
         OverviewPanel,
+        OwnFactors,
         PartyFound,
+        PasskeyInfo,
+        PasskeyRegistration,
         PersonalDataField,
         PersonKind,
         PortalDataAsk,
@@ -263,6 +267,71 @@ def recovery_codes(
     own pages without importing the two-factor plugin. The plugin keeping the codes answers
     (``core.secondfactor.recovery_codes``); ``None`` to pass (not this kind of person).
     """
+
+
+@hookspec(firstresult=True)
+def own_second_factors(
+    tenant_id: int, person_kind: str, person_id: int
+) -> Awaitable[OwnFactors | None] | OwnFactors | None:
+    """What a person's own devices page shows of the factors they set up themselves: the
+    authenticator app's state (with the pending setup's QR code again) and the passkeys
+    (name, added, last used), never a secret of an active factor.
+
+    A module giving people their own login (the customer portal) lists them without
+    importing the two-factor plugin (``core.secondfactor.own_second_factors``). The plugin
+    keeping the factors answers; ``None`` to pass (not this kind of person).
+    """
+
+
+@hookspec(firstresult=True)
+def start_authenticator_app(
+    tenant_id: int, person_kind: str, person_id: int
+) -> Awaitable[AppSetup | None] | AppSetup | None:
+    """Start setting up the person's own authenticator app: a new key, pending until
+    ``confirm_authenticator_app``; shown once to the person. Refuses (coded error) when
+    an app is already active. ``None`` to pass (not this kind of person)."""
+
+
+@hookspec(firstresult=True)
+def confirm_authenticator_app(
+    tenant_id: int, person_kind: str, person_id: int, code: str
+) -> Awaitable[bool | None] | bool | None:
+    """Activate the person's pending app with a code it shows now: ``True``; a wrong or
+    malformed code is a coded error. ``None`` to pass (not this kind of person)."""
+
+
+@hookspec(firstresult=True)
+def remove_authenticator_app(
+    tenant_id: int, person_kind: str, person_id: int
+) -> Awaitable[bool | None] | bool | None:
+    """Remove the person's own app (active or pending): ``True``; none is a coded 404.
+    ``None`` to pass (not this kind of person)."""
+
+
+@hookspec(firstresult=True)
+def start_passkey_registration(
+    tenant_id: int, person_kind: str, person_id: int
+) -> Awaitable[PasskeyRegistration | None] | PasskeyRegistration | None:
+    """Start adding a passkey for the person: the options for
+    ``navigator.credentials.create`` and a single-use challenge id (5 minutes). The relying
+    party is the installation's (``GALLRA_BASE_URL``). ``None`` to pass."""
+
+
+@hookspec(firstresult=True)
+def finish_passkey_registration(
+    tenant_id: int, person_kind: str, person_id: int, challenge_id: str, credential: str, name: str
+) -> Awaitable[PasskeyInfo | None] | PasskeyInfo | None:
+    """Check the browser's answer (``credential``, JSON) to the person's own registration
+    ``challenge_id`` and store the passkey under ``name``; a forged, expired or foreign
+    answer is a coded error. ``None`` to pass (not this kind of person)."""
+
+
+@hookspec(firstresult=True)
+def remove_passkey(
+    tenant_id: int, person_kind: str, person_id: int, passkey_id: int
+) -> Awaitable[bool | None] | bool | None:
+    """Remove one of the person's own passkeys: ``True``; another person's or tenant's
+    passkey is a coded 404. ``None`` to pass (not this kind of person)."""
 
 
 @hookspec

@@ -15,6 +15,10 @@ params in the API, the page's language on a page) or shows ``decision.message_te
 from __future__ import annotations
 
 from core.contracts import (
+    AppSetup,
+    OwnFactors,
+    PasskeyInfo,
+    PasskeyRegistration,
     PersonContact,
     PersonKind,
     PersonStanding,
@@ -78,6 +82,80 @@ async def recovery_codes(tenant_id: int, person_kind: str, person_id: int, renew
     hooks = await get_host().for_tenant(tenant_id)
     answer = await await_me_maybe(
         hooks.recovery_codes(tenant_id=tenant_id, person_kind=person_kind, person_id=person_id, renew=renew)
+    )
+    return answer
+
+
+# --- a person's own factors, set up on their own pages (the customer portal's) ------------
+# Each returns ``None`` when no plugin keeps that factor for this kind of person: the
+# caller says the factor is not available, never pretends it was done. A refusal (wrong
+# code, forged answer, another person's passkey) is the plugin's coded error, raised.
+
+
+async def own_second_factors(tenant_id: int, person_kind: str, person_id: int) -> OwnFactors | None:
+    """The person's app and passkeys for a devices page (``own_second_factors``)."""
+    hooks = await get_host().for_tenant(tenant_id)
+    answer = await await_me_maybe(
+        hooks.own_second_factors(tenant_id=tenant_id, person_kind=person_kind, person_id=person_id)
+    )
+    return answer
+
+
+async def start_authenticator_app(tenant_id: int, person_kind: str, person_id: int) -> AppSetup | None:
+    """A new pending authenticator app for the person (``start_authenticator_app``)."""
+    hooks = await get_host().for_tenant(tenant_id)
+    answer = await await_me_maybe(
+        hooks.start_authenticator_app(tenant_id=tenant_id, person_kind=person_kind, person_id=person_id)
+    )
+    return answer
+
+
+async def confirm_authenticator_app(tenant_id: int, person_kind: str, person_id: int, code: str) -> bool | None:
+    """Activate the pending app with a current code (``confirm_authenticator_app``)."""
+    hooks = await get_host().for_tenant(tenant_id)
+    answer = await await_me_maybe(
+        hooks.confirm_authenticator_app(tenant_id=tenant_id, person_kind=person_kind, person_id=person_id, code=code)
+    )
+    return answer
+
+
+async def remove_authenticator_app(tenant_id: int, person_kind: str, person_id: int) -> bool | None:
+    """Remove the person's app (``remove_authenticator_app``)."""
+    hooks = await get_host().for_tenant(tenant_id)
+    answer = await await_me_maybe(
+        hooks.remove_authenticator_app(tenant_id=tenant_id, person_kind=person_kind, person_id=person_id)
+    )
+    return answer
+
+
+async def start_passkey_registration(tenant_id: int, person_kind: str, person_id: int) -> PasskeyRegistration | None:
+    """Options and a single-use challenge to add a passkey (``start_passkey_registration``)."""
+    hooks = await get_host().for_tenant(tenant_id)
+    answer = await await_me_maybe(
+        hooks.start_passkey_registration(tenant_id=tenant_id, person_kind=person_kind, person_id=person_id)
+    )
+    return answer
+
+
+async def finish_passkey_registration(
+    tenant_id: int, person_kind: str, person_id: int, challenge_id: str, credential: str, name: str
+) -> PasskeyInfo | None:
+    """Store the passkey from the browser's answer (``finish_passkey_registration``)."""
+    hooks = await get_host().for_tenant(tenant_id)
+    answer = await await_me_maybe(
+        hooks.finish_passkey_registration(
+            tenant_id=tenant_id, person_kind=person_kind, person_id=person_id,
+            challenge_id=challenge_id, credential=credential, name=name,
+        )
+    )
+    return answer
+
+
+async def remove_passkey(tenant_id: int, person_kind: str, person_id: int, passkey_id: int) -> bool | None:
+    """Remove one of the person's passkeys (``remove_passkey``)."""
+    hooks = await get_host().for_tenant(tenant_id)
+    answer = await await_me_maybe(
+        hooks.remove_passkey(tenant_id=tenant_id, person_kind=person_kind, person_id=person_id, passkey_id=passkey_id)
     )
     return answer
 

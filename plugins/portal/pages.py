@@ -199,15 +199,16 @@ class PortalPages(PageController):
             )
         return redirect("/portal#messages", t.gettext("Your message is sent."))
 
-    # --- security: recovery codes (#21.4) ---------------------------------------------------
+    # --- security: recovery codes (#21.4); the app and passkeys: factor_pages.py ------------
 
     @page_get("/security", opt=PUBLIC)
     async def security_page(self, request: Request[Any, Any, Any]) -> Response[Any]:
         who = await _portal_user(request)
         if who is None:
             return redirect("/portal/login")
-        state = await recovery_codes(who.tenant_id, who.person_kind, who.person_id)
-        return await _page(request, "portal/security.html", {"state": state, "codes": None}, 200, who)
+        from plugins.portal.factor_pages import security_page
+
+        return await security_page(request, who)
 
     @page_post("/security/recovery-codes", opt=PUBLIC)
     async def new_recovery_codes(self, request: Request[Any, Any, Any]) -> Response[Any]:
@@ -217,16 +218,17 @@ class PortalPages(PageController):
         who = await _portal_user(request)
         if who is None:
             return redirect("/portal/login")
+        from plugins.portal.factor_pages import security_page
+
         state = await recovery_codes(who.tenant_id, who.person_kind, who.person_id, renew=True)
         if state is None:
             # No plugin keeps recovery codes here: say so, never pretend codes were made.
             t = t_for(request, None)
-            return await _page(request, "portal/security.html",
-                               {"state": None, "codes": None,
-                                "errors": {"_form": t.gettext("Recovery codes are not available.")}}, 409, who)
+            return await security_page(request, who, errors={"_form": t.gettext("Recovery codes are not available.")},
+                                       status=409, state=None)
         await log_event(who.tenant_id, None, "portal.recovery_codes_generated", "portal", who.person_kind,
                         who.person_id, ip=client_ip(request))
-        response = await _page(request, "portal/security.html", {"state": state, "codes": state.codes}, 200, who)
+        response = await security_page(request, who, codes=state.codes, state=state)
         response.headers["Cache-Control"] = "no-store"
         return response
 
@@ -646,4 +648,6 @@ class InvitePages(PageController):
 
 
 def pages() -> list[Any]:
-    return [PortalPages, InvitePages]
+    from plugins.portal.factor_pages import PortalFactorPages
+
+    return [PortalPages, PortalFactorPages, InvitePages]

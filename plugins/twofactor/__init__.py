@@ -111,6 +111,57 @@ def recovery_codes(tenant_id: int, person_kind: str, person_id: int, renew: bool
     return recovery_codes_answer(tenant_id, person_kind, person_id, renew)
 
 
+# A person's own app and passkeys, for another module's pages (the customer portal's
+# security page): plugins/twofactor/own_factors.py. Any kind of person kept here.
+
+
+def _own(name: str, person_kind: str, *args: Any) -> Awaitable[Any] | None:
+    from plugins.twofactor import own_factors
+    from plugins.twofactor.services import KINDS
+
+    if person_kind not in KINDS:
+        return None
+    func = getattr(own_factors, name)
+    return func(*args[:1], person_kind, *args[1:])  # type: ignore[no-any-return]
+
+
+@hookimpl
+def own_second_factors(tenant_id: int, person_kind: str, person_id: int) -> Awaitable[Any] | None:
+    return _own("own_factors", person_kind, tenant_id, person_id)
+
+
+@hookimpl
+def start_authenticator_app(tenant_id: int, person_kind: str, person_id: int) -> Awaitable[Any] | None:
+    return _own("start_app", person_kind, tenant_id, person_id)
+
+
+@hookimpl
+def confirm_authenticator_app(tenant_id: int, person_kind: str, person_id: int, code: str) -> Awaitable[Any] | None:
+    return _own("confirm_app", person_kind, tenant_id, person_id, code)
+
+
+@hookimpl
+def remove_authenticator_app(tenant_id: int, person_kind: str, person_id: int) -> Awaitable[Any] | None:
+    return _own("remove_app", person_kind, tenant_id, person_id)
+
+
+@hookimpl
+def start_passkey_registration(tenant_id: int, person_kind: str, person_id: int) -> Awaitable[Any] | None:
+    return _own("start_passkey", person_kind, tenant_id, person_id)
+
+
+@hookimpl
+def finish_passkey_registration(
+    tenant_id: int, person_kind: str, person_id: int, challenge_id: str, credential: str, name: str
+) -> Awaitable[Any] | None:
+    return _own("finish_passkey", person_kind, tenant_id, person_id, challenge_id, credential, name)
+
+
+@hookimpl
+def remove_passkey(tenant_id: int, person_kind: str, person_id: int, passkey_id: int) -> Awaitable[Any] | None:
+    return _own("remove_passkey", person_kind, tenant_id, person_id, passkey_id)
+
+
 @hookimpl
 def remove_second_factors(tenant_id: int, person_kind: str, person_id: int) -> Awaitable[int] | None:
     """An administrator's reset: the person's app, passkeys, recovery codes, remembered
