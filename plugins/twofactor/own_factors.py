@@ -14,17 +14,12 @@ from core.contracts import AppSetup, OwnFactors, PasskeyInfo, PasskeyRegistratio
 from plugins.twofactor import passkeys, services
 
 
-def _setup(enrolment: services.AppEnrolment) -> AppSetup:
-    return AppSetup(secret=enrolment.secret, uri=enrolment.uri, qr_svg=enrolment.qr_svg)
-
-
 async def own_factors(tenant_id: int, kind: str, person_id: int) -> OwnFactors:
     services.check_kind(kind)
     app = await services.app_state(tenant_id, kind, person_id)
     pending = None
     if app["status"] == "pending":
-        enrolment = await services.pending_app_enrolment(tenant_id, kind, person_id)
-        pending = _setup(enrolment) if enrolment is not None else None
+        pending = await services.pending_app_enrolment(tenant_id, kind, person_id)
     rows = await passkeys.list_passkeys(tenant_id, kind, person_id)
     return OwnFactors(
         app_status=app["status"],
@@ -36,7 +31,7 @@ async def own_factors(tenant_id: int, kind: str, person_id: int) -> OwnFactors:
 
 
 async def start_app(tenant_id: int, kind: str, person_id: int) -> AppSetup:
-    return _setup(await services.start_app_enrolment(tenant_id, kind, person_id))
+    return await services.start_app_enrolment(tenant_id, kind, person_id)
 
 
 async def confirm_app(tenant_id: int, kind: str, person_id: int, code: str) -> bool:

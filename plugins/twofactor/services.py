@@ -48,6 +48,7 @@ from piccolo.table import Table
 
 from core.approvals import code_sms
 from core.contracts import (
+    AppSetup,
     FactorAnswer,
     PersonContact,
     SecondFactor,
@@ -1794,18 +1795,9 @@ def app_matching_step(secret: str, code: str, now: datetime) -> int | None:
     return found
 
 
-@dataclass
-class AppEnrolment:
-    """A started enrolment: shown once to the person (never logged)."""
-
-    secret: str
-    uri: str
-    qr_svg: str
-
-    @property
-    def secret_groups(self) -> str:
-        """The secret in groups of four, for typing it into the app by hand."""
-        return " ".join(self.secret[i : i + 4] for i in range(0, len(self.secret), 4))
+# A started enrolment, shown once to the person (never logged): core's AppSetup, which the
+# ``start_authenticator_app`` hook answers with too.
+AppEnrolment = AppSetup
 
 
 def qr_svg(uri: str) -> str:
