@@ -154,6 +154,16 @@ class AttemptCounter(IdTable, tablename="attempt_counter"):
     window_started = BigInt(default=0, index=True)  # Unix seconds of the window's first attempt
 
 
+class RecordNumber(TenantTable, tablename="record_number"):
+    """The last number each numbering of a tenant handed out, on PostgreSQL
+    (:func:`core.numbering.take_number`): one row per (tenant, numbering), changed by one
+    statement that commits on its own. Unique on (tenant_id, numbering): its migration."""
+
+    tenant_id = Integer(index=True)
+    numbering = BigInt()  # the numbering's key (RecordService.number_lock)
+    last = Integer(default=0)
+
+
 class Outbox(IdTable):
     """Every e-mail and SMS the system sends: queued, sent or failed, never lost."""
 
@@ -191,6 +201,7 @@ CORE_TABLES: list[type[Table]] = [
     Session,
     PasswordResetToken,
     AttemptCounter,
+    RecordNumber,
     Outbox,
     SchedulerLock,
 ]

@@ -47,7 +47,7 @@ from core.errors import (
 )
 from core.errors import mark as _
 from core.eventlog import event_insert, log_event
-from core.numbering import lock_numbers, next_number_sql
+from core.numbering import can_take_number, lock_numbers, next_number_sql, take_number
 from core.references import check_party
 
 T = TypeVar("T")
@@ -257,10 +257,25 @@ class RecordService:
         spec = self.spec
         for column, value in values.items():
             self.check_choice(column, value)
-        async with atomic():
+        taken: int | None = None
+        if spec.number_column and number is None and can_take_number():
+            # PostgreSQL: the number from the counter, committed on its own before the
+            # record's transaction, so creates of one tenant do not queue on a lock held
+            # until each commits (core.numbering). References are checked first: a refused
+            # create spends no number.
             await self._check_references(tenant_id, values)
+            taken = await take_number(self.number_lock, self.col(spec.number_column), tenant_id)
+            if max_number is not None and taken > max_number:
+                raise exhausted() if exhausted is not None else Invalid(
+                    spec.number_column, NUMBER_TAKEN, code="number_taken", number=taken
+                )
+        async with atomic():
             row_values = dict(values, tenant_id=tenant_id)
-            if spec.number_column:
+            if taken is not None:
+                row_values[spec.number_column or ""] = taken
+            else:
+                await self._check_references(tenant_id, values)
+            if spec.number_column and taken is None:
                 await lock_numbers(self.number_lock, tenant_id)
                 if number is not None:
                     await self._check_number_free(tenant_id, number)
