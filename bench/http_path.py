@@ -47,6 +47,9 @@ from typing import Any
 
 import httpx
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from cpu import DatabaseCPU, process_cpu  # (bench/cpu.py, beside this script)
+
 ROOT = Path(__file__).resolve().parent.parent
 GALLRA = str(Path(sys.executable).parent / "gallra")
 
@@ -145,7 +148,9 @@ async def measure_plain(port: int, seconds: float) -> dict[str, Any]:
     return out
 
 
-async def measure_gallra(port: int, seconds: float, seed: int, password: str) -> dict[str, Any]:
+async def measure_gallra(
+    port: int, seconds: float, seed: int, password: str, server_pid: int | None = None
+) -> dict[str, Any]:
     base = f"http://127.0.0.1:{port}"
     async with httpx.AsyncClient(base_url=base) as client:
         r = await client.post(
@@ -164,19 +169,27 @@ async def measure_gallra(port: int, seconds: float, seed: int, password: str) ->
         await asyncio.gather(*(seed_one(i) for i in range(seed)))
         known = customer(999, 0)["email"]
     out: dict[str, Any] = {}
-    out["me"] = await load(base, cookies, 1, seconds, lambda c, _x, _i: c.get("/api/auth/me"))
-    out["create_1"] = await load(
-        base, cookies, 1, seconds, lambda c, x, i: c.post("/api/customers", json=customer(x, i))
-    )
-    out["create_16"] = await load(
-        base, cookies, 16, seconds, lambda c, x, i: c.post("/api/customers", json=customer(100 + x, i))
-    )
-    out["search_exact"] = await load(
-        base, cookies, 1, seconds, lambda c, _x, _i: c.get("/api/gdpr/search", params={"q": known})
-    )
-    out["search_prefix"] = await load(
-        base, cookies, 1, seconds,
-        lambda c, _x, i: c.get("/api/gdpr/search", params={"q": ("svens", "anna")[i % 2]}),
+    database = DatabaseCPU(os.environ.get("GALLRA_DATABASE_URL"))
+
+    async def measured(name: str, clients: int, request: Any) -> None:
+        """``load`` with the CPU the server and the database spent per request (steadier
+        than rates on a busy machine)."""
+        database.start()
+        before = process_cpu(server_pid) if server_pid else 0.0
+        out[name] = await load(base, cookies, clients, seconds, request)
+        n = out[name]["requests"] or 1
+        if server_pid:
+            out[name]["server_cpu_ms"] = round((process_cpu(server_pid) - before) * 1000 / n, 3)
+        db = database.stop()
+        if db is not None:
+            out[name]["database_cpu_ms"] = round(db * 1000 / n, 3)
+
+    await measured("me", 1, lambda c, _x, _i: c.get("/api/auth/me"))
+    await measured("create_1", 1, lambda c, x, i: c.post("/api/customers", json=customer(x, i)))
+    await measured("create_16", 16, lambda c, x, i: c.post("/api/customers", json=customer(100 + x, i)))
+    await measured("search_exact", 1, lambda c, _x, _i: c.get("/api/gdpr/search", params={"q": known}))
+    await measured(
+        "search_prefix", 1, lambda c, _x, i: c.get("/api/gdpr/search", params={"q": ("svens", "anna")[i % 2]})
     )
     return out
 
@@ -253,7 +266,7 @@ def main() -> None:
     )
     try:
         wait_up(f"http://127.0.0.1:{port}", "/health")
-        gallra = asyncio.run(measure_gallra(port, args.seconds, args.seed, password))
+        gallra = asyncio.run(measure_gallra(port, args.seconds, args.seed, password, server.pid))
         per_route = route_figures(f"http://127.0.0.1:{port}", env["GALLRA_PLATFORM_TOKEN"])
     finally:
         server.terminate()

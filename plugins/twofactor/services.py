@@ -2024,14 +2024,28 @@ class StrongRules:
         return context in self.contexts or (self.admins and is_admin)
 
 
+def _strong_key(tenant_id: int) -> tuple[str, int]:
+    return ("twofactor.strong_rules", tenant_id)
+
+
 async def strong_rules(tenant_id: int) -> StrongRules:
+    """The tenant's rules, read once per request (a login asks whether SMS is allowed
+    when it chooses the step and again before it sends); :func:`save_strong_rules` drops
+    the request's copy."""
+    cache = request_cache()
+    cached = cache.get(_strong_key(tenant_id)) if cache is not None else None
+    if cached is not None:
+        return StrongRules(set(cached.contexts), cached.admins)
     rows = await TwoFactorContextSetting.select(TwoFactorContextSetting.key).where(
         (TwoFactorContextSetting.tenant_id == tenant_id) & (TwoFactorContextSetting.strong_required == True)  # noqa: E712
     )
     cfg = await TwoFactorSettings.select(TwoFactorSettings.admins_strong).where(
         TwoFactorSettings.tenant_id == tenant_id
     ).first()
-    return StrongRules({r["key"] for r in rows}, bool(cfg and cfg["admins_strong"]))
+    rules = StrongRules({r["key"] for r in rows}, bool(cfg and cfg["admins_strong"]))
+    if cache is not None:
+        cache[_strong_key(tenant_id)] = StrongRules(set(rules.contexts), rules.admins)
+    return rules
 
 
 async def _is_admin(tenant_id: int, kind: str, person_id: int) -> bool:
@@ -2139,6 +2153,9 @@ async def save_strong_rules(tenant_id: int, contexts: dict[str, bool] | None = N
     async with atomic():
         if tightened:
             await check_lockout(tenant_id, entry, confirm, rules=new)
+        cache = request_cache()
+        if cache is not None:
+            cache.pop(_strong_key(tenant_id), None)
         for key, on in contexts.items():
             done = await TwoFactorContextSetting.update({TwoFactorContextSetting.strong_required: on}).where(
                 (TwoFactorContextSetting.tenant_id == tenant_id) & (TwoFactorContextSetting.key == key)
