@@ -493,23 +493,29 @@ async def replace_terms(tbl: str, ids: list[int], values: dict[str, Any]) -> Non
     for at in range(0, len(ids), 5000):
         chunk = ids[at : at + 5000]
         id_sql, id_args = ids_in("record_id", chunk)
-        await raw(f"DELETE FROM gdpr_search_term WHERE {id_sql} AND {f_sql}", *id_args, *f_args)
+        forget = f"DELETE FROM gdpr_search_term WHERE {id_sql} AND {f_sql}"
+        if not consts or is_sqlite():
+            await raw(forget, *id_args, *f_args)
         if not consts:
             continue
         rows_sql, rows_args = ids_in("r.id", chunk)
         if is_sqlite():
+            head, head_args = "", []
             terms_sql = "(VALUES " + ", ".join("({}, {}, {})" for _ in consts) + ") k"
             terms_args: list[Any] = [v for row in consts for v in row]
             pick = "k.column1, k.column2, k.column3"
         else:
+            # One round trip: the DELETE in a WITH and the INSERT share a snapshot, so the
+            # DELETE never sees the terms inserted (as in _insert_terms).
+            head, head_args = f"WITH forgotten AS ({forget}) ", [*id_args, *f_args]
             terms_sql = "unnest({}::varchar[], {}::varchar[], {}::int[]) AS k(kind, term, fid)"
             terms_args = [list(col) for col in zip(*consts, strict=True)]
             pick = "k.kind, k.term, k.fid"
         await raw(
-            "INSERT INTO gdpr_search_term (tenant_id, kind, term, field_id, record_id) "
+            f"{head}INSERT INTO gdpr_search_term (tenant_id, kind, term, field_id, record_id) "
             f"SELECT r.tenant_id, {pick}, r.id FROM {q(tbl)} r CROSS JOIN {terms_sql} "
             f"WHERE {rows_sql}{marker}",
-            *terms_args, *rows_args,
+            *head_args, *terms_args, *rows_args,
         )
 
 
