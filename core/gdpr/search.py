@@ -1588,8 +1588,8 @@ async def _linked_rows(
 
     for (owner, key), rt in decl.record_types.items():
         rids = sorted(found_in(rt.table._meta.tablename))
-        for at in range(0, len(rids), 1000):
-            await activity_of(owner, key, *ids_in("record_id", rids[at : at + 1000]))
+        if rids:  # one statement, however many: each chunk cost a round trip and a plan
+            await activity_of(owner, key, *ids_in("record_id", rids))
         big = counted_in(rt.table._meta.tablename)
         if big and parsed is not None:
             # The counted fields' records, as the query itself: no id list through Python.
