@@ -1677,10 +1677,10 @@ async def search(
     ``viewer``: the searching employee (core.auth.SessionUser); a record its type's
     ``can_open`` (read-only) says they may not open is found only through a reference,
     without its value (None: nobody's).
-    Totals come from the index alone (counts per field); only the page's rows are read. A
-    place whose every record the searcher reads and that matches :data:`COUNT_FROM` records
-    or more (a common name's prefix) is counted and paged in SQL (:func:`_countable`), its
-    record ids never collected; a group above :data:`TOTAL_CAP` says ``capped`` (and the
+    Totals come from the index alone; only the page's rows are read. The query's index
+    range is read once, up to :data:`COUNT_FROM` entries (:func:`_direct_matches`); past
+    that, a place whose every record the searcher reads and that matches that many records
+    is counted and paged in SQL (:func:`_countable`), its record ids never collected; a group above :data:`TOTAL_CAP` says ``capped`` (and the
     answer ``total_capped``), its total that cap ("10 000+"). A record the searcher may not
     open is not counted (the gate, :func:`_gate`), whichever way its place is answered.
     """
