@@ -1680,9 +1680,10 @@ async def search(
     Totals come from the index alone; only the page's rows are read. The query's index
     range is read once, up to :data:`COUNT_FROM` entries (:func:`_direct_matches`); past
     that, a place whose every record the searcher reads and that matches that many records
-    is counted and paged in SQL (:func:`_countable`), its record ids never collected; a group above :data:`TOTAL_CAP` says ``capped`` (and the
-    answer ``total_capped``), its total that cap ("10 000+"). A record the searcher may not
-    open is not counted (the gate, :func:`_gate`), whichever way its place is answered.
+    is counted and paged in SQL (:func:`_countable`), its record ids never collected. A
+    group above :data:`TOTAL_CAP` says ``capped`` (and the answer ``total_capped``), its
+    total that cap ("10 000+"). A record the searcher may not open is not counted (the
+    gate, :func:`_gate`), whichever way its place is answered.
     """
     parsed = parse_query(q_text)
     reg = registry()
