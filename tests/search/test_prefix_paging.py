@@ -139,3 +139,22 @@ async def test_what_is_linked_to_a_counted_place_is_found_as_when_read(admin_cli
     assert {r for m, rt, r in found if rt == "customer" and m == "customers"} == set(ids)
     assert not [r for m, rt, r in found if rt == "case"]
     assert {r for m, rt, r in found if (m, rt) == ("core", "activity")} == set(notes)
+
+
+async def test_an_exact_query_past_the_scan_bound_is_read_whole(admin_client, tenant, monkeypatch):
+    """The first scan (_direct_matches) stops at COUNT_FROM index entries. An answer cut there
+    is never used: a query reaching the bound is counted, and an exact one (never counted)
+    is read whole, every record found and counted."""
+    import random
+
+    phone = f"+46703{random.randrange(10**6):06d}"
+    ids = [(await make_customer(admin_client, name=f"Kund {i}", mobile_phone=phone))["id"] for i in range(N)]
+    monkeypatch.setattr(gs, "COUNT_FROM", 3)
+    monkeypatch.setattr(gs, "MAX_LINKED_SUBJECTS", 2)
+    async with snapshot():
+        assert await gs._direct_matches(tenant.id, gs.parse_query(phone)) is None
+    r = await search(admin_client, phone, limit=20)
+    g = customer_group(r)
+    assert g["total"] == N and [h["record_id"] for h in g["hits"]] == sorted(ids, reverse=True)
+    monkeypatch.setattr(gs, "COUNT_FROM", 10**9)
+    assert await search(admin_client, phone, limit=20) == r
