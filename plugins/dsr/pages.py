@@ -59,9 +59,7 @@ async def employees(tenant_id: int) -> dict[str, str]:
 
 
 class RequestPages(RecordPages):
-    path = "/dsr"
     service = services.RECORDS
-    template_dir = "dsr"
     record_var = "r"
     schema_in = RequestIn
     schema_patch = RequestPatch
