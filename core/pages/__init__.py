@@ -24,7 +24,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import quote, unquote, urlsplit
 
 from babel.support import NullTranslations, Translations
@@ -33,6 +33,7 @@ from litestar import Request, Response
 from litestar.connection import ASGIConnection
 from litestar.datastructures import Cookie
 from litestar.exceptions import HTTPException, PermissionDeniedException
+from litestar.params import FromPath
 from litestar.response import Redirect
 
 from core.auth import SessionUser
@@ -467,7 +468,29 @@ page_post = partial(post, include_in_schema=False)
 
 
 class PageController(Controller):
-    """Base of every page controller: HTML errors, a redirect to login, no OpenAPI entry."""
+    """Base of every page controller: HTML errors, a redirect to login, no OpenAPI entry.
+
+    ``steps`` declares the buttons on a record's page that each take the record one step
+    (a request marked verified, an incident's authority notified): ``{path: step}`` gives
+    ``POST /{record_id}/<path>``, answered by the controller's own
+    ``_step(request, record_id, step)``, so a page states its steps once instead of
+    writing a handler per button."""
 
     include_in_schema = False
     exception_handlers = page_exception_handlers()
+    steps: ClassVar[Mapping[str, str]] = {}
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        for path, step in cls.__dict__.get("steps", {}).items():
+            setattr(cls, f"step_{step}", _step_handler(path, step))
+
+
+def _step_handler(path: str, step: str) -> Any:
+    """The handler of one of ``PageController.steps``."""
+
+    async def handler(self: Any, request: Request[Any, Any, Any], record_id: FromPath[int]) -> Response[Any]:
+        return await self._step(request, record_id, step)
+
+    handler.__name__ = handler.__qualname__ = f"step_{step}"
+    return page_post(f"/{{record_id:int}}/{path}")(handler)

@@ -411,8 +411,9 @@ class RecordPages(PageController):
     the ``*_context`` methods to add what its templates show (labels of choices, the
     customer's name). Everything a record page shares (tenant scope, 404, read-only
     deleted/anonymized records, the retention notice before a delete, activity, the event
-    log through the service) is done here once. Templates live in ``<plugin>/templates/
-    <template_dir>/`` as list.html, form.html, detail.html and delete.html and get the
+    log through the service) is done here once. The pages are under the spec's ``path``.
+    Templates live in ``<plugin>/templates/<template_dir>/`` (by default the plugin's
+    name) as list.html, form.html, detail.html and delete.html and get the
     record as ``record_var`` (and as ``record``). A page without its own template uses
     core's ``records/<name>.html``, driven by ``texts`` (:class:`Texts`), ``columns``,
     ``list_filters``, ``inputs`` and ``statuses`` (the labels of the status column); a
@@ -423,6 +424,13 @@ class RecordPages(PageController):
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
+        if "service" in cls.__dict__:
+            # The pages are where the spec says (its ``path``), their templates in the
+            # plugin's own folder; a subclass states either only to differ.
+            if "path" not in cls.__dict__:
+                cls.path = cls.service.spec.path
+            if "template_dir" not in cls.__dict__:
+                cls.template_dir = cls.service.plugin
         if "schema_in" in cls.__dict__ and "int_fields" not in cls.__dict__:
             cls.int_fields = int_fields_of(cls.schema_in)
         if "statuses" in cls.__dict__:

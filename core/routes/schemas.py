@@ -15,6 +15,9 @@ Phone = Annotated[str, msgspec.Meta(max_length=40)]
 Password = Annotated[str, msgspec.Meta(max_length=256)]
 Slug = Annotated[str, msgspec.Meta(min_length=1, max_length=63)]
 Role = Literal["admin", "user"]
+ChallengeId = Annotated[str, msgspec.Meta(min_length=1, max_length=128)]
+"""The challenge a repeated call answers, after its SMS code was verified (a request
+shape of every module whose step may ask for an SMS code imports it)."""
 
 
 class LoginIn(msgspec.Struct, forbid_unknown_fields=True):

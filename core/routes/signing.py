@@ -22,17 +22,13 @@ from core.approvals import MAX_LINK_TOKEN
 from core.contracts import SecondFactorDecision
 from core.problems import translations_of
 from core.records.shapes import Email
-from core.routes.schemas import SecondFactorOut
+from core.routes.schemas import ChallengeId, SecondFactorOut
 from core.web import PUBLIC
 
 T = TypeVar("T")
 
 LinkToken = Annotated[str, PathParameter(min_length=1, max_length=MAX_LINK_TOKEN)]
 """The token of a link e-mailed to a customer (``/{token:str}``): the link is the key."""
-
-ChallengeId = Annotated[str, msgspec.Meta(min_length=1, max_length=128)]
-"""The challenge a repeated call answers, after its SMS code was verified."""
-
 
 class LinkSignIn(msgspec.Struct, forbid_unknown_fields=True):
     """Who approves or accepts through an e-mailed link (a quote, a payment plan)."""

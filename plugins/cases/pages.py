@@ -31,9 +31,7 @@ TEXT = ("title", "end_customer_name", "end_customer_address", "end_customer_phon
 
 
 class CasePages(RecordPages):
-    path = "/cases"
     service = services.CASES
-    template_dir = "cases"
     record_var = "c"
     schema_in = CaseIn
     schema_patch = CasePatch

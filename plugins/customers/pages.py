@@ -60,9 +60,7 @@ def _form_values(form: dict[str, str], fields: tuple[str, ...], create: bool) ->
 
 
 class CustomerPages(RecordPages):
-    path = "/customers"
     service = services.CUSTOMERS
-    template_dir = "customers"
     record_var = "c"
     schema_in = CustomerIn
     schema_patch = CustomerPatch

@@ -10,16 +10,14 @@ from typing import Annotated, Literal
 
 import msgspec
 
+from core.records.shapes import Email, Number, Phone, Str200
+
 Name = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
-Str200 = Annotated[str, msgspec.Meta(max_length=200)]
 Str100 = Annotated[str, msgspec.Meta(max_length=100)]
 Postcode = Annotated[str, msgspec.Meta(max_length=20)]
-Email = Annotated[str, msgspec.Meta(max_length=254)]
-Phone = Annotated[str, msgspec.Meta(max_length=40)]
 IdNumber = Annotated[str, msgspec.Meta(max_length=20)]
 Notes = Annotated[str, msgspec.Meta(max_length=10_000)]
 Comment = Annotated[str, msgspec.Meta(max_length=10_000)]
-Number = Annotated[int, msgspec.Meta(ge=1, le=2_000_000_000)]
 RefId = Annotated[int, msgspec.Meta(ge=0, le=2**53)]
 DateText = Annotated[str, msgspec.Meta(max_length=40)]
 Kind = Literal["company", "private"]

@@ -6,7 +6,8 @@ progress, extend with a reason, answer, refuse with a reason), edit and delete. 
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, ClassVar
 
 from litestar import Request, Response
 from litestar.exceptions import NotFoundException
@@ -58,9 +59,7 @@ async def employees(tenant_id: int) -> dict[str, str]:
 
 
 class RequestPages(RecordPages):
-    path = "/dsr"
     service = services.RECORDS
-    template_dir = "dsr"
     record_var = "r"
     schema_in = RequestIn
     schema_patch = RequestPatch
@@ -86,6 +85,11 @@ class RequestPages(RecordPages):
     )
     list_filters = (ListFilter("status", _("Status"), STATUSES), ListFilter("kind", _("Request"), KINDS))
     statuses = STATUSES
+    # the buttons of a request's page, each one step of it (answered by _step)
+    steps: ClassVar[Mapping[str, str]] = {
+        "verified": "verified", "in-progress": "in_progress", "extend": "extend", "answer": "answer",
+        "refuse": "refuse",
+    }
 
     def form_values(self, form: dict[str, str], create: bool) -> dict[str, Any]:
         fields = self.form_fields if create else ("requester_name", "requester_email", "requester_phone",
@@ -188,26 +192,6 @@ class RequestPages(RecordPages):
         except GallraError as exc:
             return await self._show(request, user, row, error_of(exc, t), exc.status)
         return redirect(f"{self.base}/{record_id}", t.gettext("The person is erased and told what was kept and why."))
-
-    @page_post("/{record_id:int}/verified")
-    async def mark_verified(self, request: Request[Any, Any, Any], record_id: FromPath[int]) -> Response[Any]:
-        return await self._step(request, record_id, "verified")
-
-    @page_post("/{record_id:int}/in-progress")
-    async def mark_in_progress(self, request: Request[Any, Any, Any], record_id: FromPath[int]) -> Response[Any]:
-        return await self._step(request, record_id, "in_progress")
-
-    @page_post("/{record_id:int}/extend")
-    async def extend(self, request: Request[Any, Any, Any], record_id: FromPath[int]) -> Response[Any]:
-        return await self._step(request, record_id, "extend")
-
-    @page_post("/{record_id:int}/answer")
-    async def answer(self, request: Request[Any, Any, Any], record_id: FromPath[int]) -> Response[Any]:
-        return await self._step(request, record_id, "answer")
-
-    @page_post("/{record_id:int}/refuse")
-    async def refuse(self, request: Request[Any, Any, Any], record_id: FromPath[int]) -> Response[Any]:
-        return await self._step(request, record_id, "refuse")
 
 
 def pages() -> list[Any]:

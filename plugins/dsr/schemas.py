@@ -7,13 +7,13 @@ from typing import Annotated, Literal
 
 import msgspec
 
+from core.records.shapes import Email, RefId
+
 Kind = Literal["access", "portability", "correction", "erasure", "restriction", "objection"]
 Name = Annotated[str, msgspec.Meta(max_length=200)]
-Email = Annotated[str, msgspec.Meta(max_length=254)]
 Phone = Annotated[str, msgspec.Meta(max_length=32)]
 Text = Annotated[str, msgspec.Meta(max_length=10_000)]
 Reason = Annotated[str, msgspec.Meta(max_length=2_000)]
-RefId = Annotated[int, msgspec.Meta(ge=0, le=2_147_483_647)]
 Months = Annotated[int, msgspec.Meta(ge=1, le=2)]
 
 

@@ -46,9 +46,7 @@ def _locked(row: dict[str, Any]) -> str:
 
 
 class OrderPages(RecordPages):
-    path = "/orders"
     service = services.ORDERS
-    template_dir = "orders"
     record_var = "o"
     schema_in = OrderIn
     schema_patch = OrderPatch

@@ -27,6 +27,7 @@ from core.errors import _
 from core.eventlog import log_event, log_system
 from core.pages import language_of
 from core.problems import translations_of
+from core.routes.schemas import ChallengeId
 from core.web import AuthUser, client_ip, private_cookie
 from plugins.portal import services as portal
 from plugins.portal.services import (
@@ -45,7 +46,6 @@ Slug = Annotated[str, msgspec.Meta(min_length=1, max_length=63)]
 Email = Annotated[str, msgspec.Meta(min_length=1, max_length=254)]
 Password = Annotated[str, msgspec.Meta(max_length=256)]
 Token = Annotated[str, msgspec.Meta(min_length=1, max_length=128)]
-ChallengeId = Annotated[str, msgspec.Meta(min_length=1, max_length=128)]
 AnyRequest = Request[Any, Any, Any]
 
 

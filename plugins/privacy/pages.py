@@ -8,8 +8,9 @@ long is left, notifications, close, reopen, delete); and the GDPR contact person
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, ClassVar
 from zoneinfo import ZoneInfo
 
 from litestar import Request, Response
@@ -283,6 +284,11 @@ def _deadline_view(d: dict[str, Any]) -> dict[str, Any]:
 
 class IncidentPages(PageController):
     path = "/privacy/incidents"
+    # the buttons of an incident's page, each one step of it (answered by _step)
+    steps: ClassVar[Mapping[str, str]] = {
+        "notify-authority": "authority", "notify-subjects": "subjects", "close": "close", "reopen": "reopen",
+        "delete": "delete",
+    }
 
     async def _form(self, request: Request[Any, Any, Any], user: Any, row: dict[str, Any] | None,
                     values: dict[str, Any], errors: dict[str, str] | None = None, status: int = 200) -> Response[Any]:
@@ -390,26 +396,6 @@ class IncidentPages(PageController):
                 errors = {(f"{step}.notified_at" if k.endswith("notified_at") else k): v for k, v in errors.items()}
             return await self._show(request, user, incident_id, errors, getattr(exc, "status_code", 400))
         return redirect(f"/privacy/incidents/{incident_id}", message)
-
-    @page_post("/{incident_id:int}/notify-authority")
-    async def notify_authority(self, request: Request[Any, Any, Any], incident_id: FromPath[int]) -> Response[Any]:
-        return await self._step(request, incident_id, "authority")
-
-    @page_post("/{incident_id:int}/notify-subjects")
-    async def notify_subjects(self, request: Request[Any, Any, Any], incident_id: FromPath[int]) -> Response[Any]:
-        return await self._step(request, incident_id, "subjects")
-
-    @page_post("/{incident_id:int}/close")
-    async def close(self, request: Request[Any, Any, Any], incident_id: FromPath[int]) -> Response[Any]:
-        return await self._step(request, incident_id, "close")
-
-    @page_post("/{incident_id:int}/reopen")
-    async def reopen(self, request: Request[Any, Any, Any], incident_id: FromPath[int]) -> Response[Any]:
-        return await self._step(request, incident_id, "reopen")
-
-    @page_post("/{incident_id:int}/delete")
-    async def delete(self, request: Request[Any, Any, Any], incident_id: FromPath[int]) -> Response[Any]:
-        return await self._step(request, incident_id, "delete")
 
 
 # --- GDPR contact persons ----------------------------------------------------------------

@@ -16,7 +16,7 @@ from core.listing import Page
 from core.records.shapes import Description as LongText
 from core.records.shapes import Email, Phone, RefId, Str200, patch_of
 from core.records.shapes import Title as Name
-from core.routes.schemas import SecondFactorOut
+from core.routes.schemas import ChallengeId, SecondFactorOut
 
 Str100 = Annotated[str, msgspec.Meta(max_length=100)]
 Item = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
@@ -26,7 +26,6 @@ Modules = Annotated[list[ModuleName], msgspec.Meta(max_length=50)]
 Count = Annotated[int, msgspec.Meta(ge=0, le=2_000_000_000)]
 # An instant with its time zone: the 72-hour deadline depends on it.
 Instant = Annotated[datetime, msgspec.Meta(tz=True)]
-ChallengeId = Annotated[str, msgspec.Meta(min_length=1, max_length=128)]
 LegalBasis = Literal[
     "",
     "consent",

@@ -78,9 +78,7 @@ class ProjectPages(RecordPages):
     activity) with the project's parts, and adding them: sub-projects, extra costs, payment
     plans and sending a plan to the customer."""
 
-    path = "/projects"
     service = services.PROJECTS
-    template_dir = "projects"
     record_var = "project"
     schema_in = ProjectIn
     schema_patch = ProjectPatch

@@ -70,9 +70,7 @@ class QuotePages(RecordPages):
     """The record layer's quote pages (list, new, show, edit, close, reopen, delete,
     activity) with the quote's lines and total, and its own steps: lines, send, void."""
 
-    path = "/quotes"
     service = services.QUOTES
-    template_dir = "quotes"
     record_var = "q"
     schema_in = QuoteIn
     schema_patch = QuotePatch

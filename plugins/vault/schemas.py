@@ -11,6 +11,8 @@ from typing import Annotated, Literal
 
 import msgspec
 
+from core.routes.schemas import ChallengeId
+
 Name = Annotated[str, msgspec.Meta(min_length=1, max_length=120)]
 Purpose = Literal["customer", "internal"]
 FieldKind = Literal["text", "password", "url", "note"]
@@ -19,7 +21,6 @@ Days = Annotated[int, msgspec.Meta(ge=1, le=3650)]
 Id = Annotated[int, msgspec.Meta(ge=1, le=2_147_483_647)]
 Value = Annotated[str, msgspec.Meta(max_length=10_000)]
 Password = Annotated[str, msgspec.Meta(min_length=1, max_length=256)]
-ChallengeId = Annotated[str, msgspec.Meta(min_length=1, max_length=128)]
 IdList = Annotated[list[Id], msgspec.Meta(max_length=500)]
 
 

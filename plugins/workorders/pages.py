@@ -37,9 +37,7 @@ CUSTOMER, END_CUSTOMER = _("Customer"), _("End customer")
 
 
 class WorkOrderPages(RecordPages):
-    path = "/workorders"
     service = services.WORK_ORDERS
-    template_dir = "workorders"
     record_var = "w"
     schema_in = WorkOrderIn
     schema_patch = WorkOrderPatch

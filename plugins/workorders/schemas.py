@@ -24,10 +24,10 @@ from core.records.shapes import (
     Title,
     patch_of,
 )
+from core.routes.schemas import ChallengeId
 
 LineText = Annotated[str, msgspec.Meta(min_length=1, max_length=2_000)]
 ApproverName = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
-ChallengeId = Annotated[str, msgspec.Meta(min_length=1, max_length=128)]
 
 
 class WorkOrderIn(EndCustomerIn, forbid_unknown_fields=True, kw_only=True):
