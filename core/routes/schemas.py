@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Annotated, Literal
 
 import msgspec
+from litestar.params import PathParameter
 
 from core.listing import Page
 
@@ -18,6 +19,9 @@ Role = Literal["admin", "user"]
 ChallengeId = Annotated[str, msgspec.Meta(min_length=1, max_length=128)]
 """The challenge a repeated call answers, after its SMS code was verified (a request
 shape of every module whose step may ask for an SMS code imports it)."""
+Id = Annotated[int, PathParameter(ge=1, le=2_147_483_647)]
+"""A row's id in a route's path: a positive integer the database's INTEGER column can hold
+(a larger one is a 400, never an overflow in the query)."""
 
 
 class LoginIn(msgspec.Struct, forbid_unknown_fields=True):

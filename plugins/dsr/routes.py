@@ -9,11 +9,11 @@ complain to IMY). ``/api/dsr/settings``: the retention of the requests kept as p
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
 import msgspec
 from litestar import Controller, get, post
-from litestar.params import JSONBody, PathParameter
+from litestar.params import JSONBody
 from litestar.status_codes import HTTP_200_OK
 
 from core.errors import Forbidden
@@ -21,15 +21,11 @@ from core.errors import mark as _
 from core.gdpr.routes import module_settings_router
 from core.gdpr.search_routes import EraseOut
 from core.routes.records import record_router
+from core.routes.schemas import Id
 from core.web import AuthUser
 from plugins.dsr import services
 from plugins.dsr.records import PERMISSION
 from plugins.dsr.schemas import AnswerIn, ExtendIn, RefuseIn, RequestIn, RequestOut, RequestPatch
-
-Id = Annotated[int, PathParameter(ge=1, le=2_147_483_647)]
-
-
-
 
 GDPR_ONLY = _("Only an administrator or a member of a group with the GDPR permission may do this.")
 

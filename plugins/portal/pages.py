@@ -35,6 +35,7 @@ from core.pages import (
 from core.pages.forms import error_of
 from core.pages.routes import second_factor_context
 from core.records import portal as records
+from core.routes.schemas import Id
 from core.secondfactor import recovery_codes
 from core.security import new_token
 from core.web import client_ip, private_cookie
@@ -53,8 +54,6 @@ RESEND_ACTION = "/portal/code/resend"
 STEP_OF_PAGE = {"/portal/login": "login", "/portal/activate": "activate", "/portal/reset": "reset"}
 Text = Annotated[str | None, QueryParameter(required=False, max_length=200)]
 Kind = Annotated[str, PathParameter(max_length=32)]
-ItemId = Annotated[int, PathParameter(ge=1, le=2_147_483_647)]
-CustomerId = Annotated[int, PathParameter(ge=1, le=2_147_483_647)]
 Slug = Annotated[str, PathParameter(min_length=1, max_length=63)]
 MAX_DETAILS = 5000
 
@@ -267,7 +266,7 @@ class PortalPages(PageController):
         )
 
     @page_post("/approvals/{kind:str}/{item_id:int}", opt=PUBLIC)
-    async def decide(self, request: Request[Any, Any, Any], kind: Kind, item_id: ItemId) -> Response[Any]:
+    async def decide(self, request: Request[Any, Any, Any], kind: Kind, item_id: Id) -> Response[Any]:
         form = await read_form(request)
         who = await _portal_user(request)
         if who is None:
@@ -319,7 +318,7 @@ class PortalPages(PageController):
 
     @page_get("/records/{slug:str}/{record_id:int}", opt=PUBLIC)
     async def record_detail(
-        self, request: Request[Any, Any, Any], slug: Slug, record_id: ItemId
+        self, request: Request[Any, Any, Any], slug: Slug, record_id: Id
     ) -> Response[Any]:
         who = await _portal_user(request)
         if who is None:
@@ -633,7 +632,7 @@ class InvitePages(PageController):
     path = "/customers"
 
     @page_post("/{customer_id:int}/portal-invite")
-    async def invite(self, request: Request[Any, Any, Any], customer_id: CustomerId) -> Response[Any]:
+    async def invite(self, request: Request[Any, Any, Any], customer_id: Id) -> Response[Any]:
         """Invite the customer to the portal: an e-mail with the link to the first password."""
         user = await page_user(request)
         await read_form(request)

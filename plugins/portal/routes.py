@@ -27,7 +27,7 @@ from core.errors import _
 from core.eventlog import log_event, log_system
 from core.pages import language_of
 from core.problems import translations_of
-from core.routes.schemas import ChallengeId
+from core.routes.schemas import ChallengeId, Id
 from core.web import AuthUser, client_ip, private_cookie
 from plugins.portal import services as portal
 from plugins.portal.services import (
@@ -40,7 +40,6 @@ from plugins.portal.services import (
 
 PUBLIC = {"public": True}
 
-Id = Annotated[int, PathParameter(ge=1, le=2_147_483_647)]
 KindPath = Annotated[str, PathParameter(max_length=32)]
 Slug = Annotated[str, msgspec.Meta(min_length=1, max_length=63)]
 Email = Annotated[str, msgspec.Meta(min_length=1, max_length=254)]

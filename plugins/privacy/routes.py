@@ -18,12 +18,13 @@ from typing import Annotated, Any, Literal
 
 from litestar import Controller, Request, Response, delete, get, patch, post
 from litestar.exceptions import PermissionDeniedException
-from litestar.params import FromQuery, JSONBody, PathParameter, QueryParameter
+from litestar.params import FromQuery, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
 from core.auth import SessionUser
 from core.listing import Limit, Offset
 from core.records.shapes import out_of
+from core.routes.schemas import Id
 from core.routes.signing import second_factor_required
 from core.web import AuthUser
 from plugins.privacy import export, services
@@ -52,7 +53,6 @@ from plugins.privacy.schemas import (
 )
 
 PLUGIN = "privacy"
-Id = Annotated[int, PathParameter(ge=1, le=2_147_483_647)]
 TextFilter = Annotated[str | None, QueryParameter(max_length=16)]
 AnyRequest = Request[Any, Any, Any]
 PERMISSION = "gdpr"

@@ -6,15 +6,16 @@ No ``from __future__ import annotations`` here: the parts' handlers are made by
 :func:`part_routes`, and Litestar reads their annotations as real types."""
 
 from collections.abc import Awaitable, Callable
-from typing import Annotated, Any
+from typing import Any
 
 from litestar import Controller, Request, delete, get, patch, post
-from litestar.params import JSONBody, PathParameter
+from litestar.params import JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
 from core.gdpr.routes import module_settings_router
 from core.records.shapes import out_of
 from core.routes.records import record_router
+from core.routes.schemas import Id
 from core.routes.signing import LinkSendIn, link_sign_routes
 from core.web import AuthUser
 from plugins.projects import services
@@ -40,7 +41,6 @@ from plugins.projects.schemas import (
 )
 from plugins.projects.tables import ExtraCost, Installment, PartnerInvitation, PaymentPlan, SubProject
 
-Id = Annotated[int, PathParameter(ge=1, le=2_147_483_647)]
 # Public routes: no session needed; the module guard leaves them to the handler, which
 # refuses plans of tenants that turned the module off.
 TAGS = ["projects"]

@@ -5,16 +5,17 @@ the module's settings."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
 from litestar import Controller, Request, delete, get, patch, post
-from litestar.params import JSONBody, PathParameter
+from litestar.params import JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
 from core.gdpr.routes import module_settings_router
 from core.listing import Limit, Offset
 from core.records.shapes import out_of
 from core.routes.records import record_router
+from core.routes.schemas import Id
 from core.routes.signing import LinkSendIn, link_sign_routes
 from core.web import AuthUser, client_ip
 from plugins.quotes import services
@@ -32,7 +33,6 @@ from plugins.quotes.schemas import (
 )
 from plugins.quotes.tables import QuoteView
 
-Id = Annotated[int, PathParameter(ge=1, le=2_147_483_647)]
 # Public routes: no session needed, and the module guard leaves them to the handler, which
 # refuses quotes of tenants that turned the module off.
 

@@ -16,11 +16,12 @@ from typing import Annotated, Any
 import msgspec
 from litestar import Router, delete, get
 from litestar.di import NamedDependency, Provide
-from litestar.params import PathParameter, QueryParameter
+from litestar.params import QueryParameter
 from litestar.status_codes import HTTP_200_OK
 
 from core.records import RecordService
 from core.routes.records import record_router
+from core.routes.schemas import Id
 from core.web import AuthUser
 from plugins.time import services
 from plugins.time.schemas import (
@@ -40,7 +41,6 @@ from plugins.time.schemas import (
     TimeReportPatch,
 )
 
-Id = Annotated[int, PathParameter(ge=1, le=2_147_483_647)]
 RefFilter = Annotated[int | None, QueryParameter(ge=0, le=2_147_483_647)]
 DateFilter = Annotated[date | None, QueryParameter(required=False)]
 PERIOD = (("date_from", DateFilter), ("date_to", DateFilter))

@@ -22,6 +22,7 @@ from core.auth import find_tenant
 from core.eventlog import log_event
 from core.pages import PageController, page_get, page_post, read_form, redirect, t_for
 from core.problems import translations_of
+from core.routes.schemas import Id
 from core.web import AuthUser, client_ip, user_of
 from plugins.twofactor import passkeys, services
 from plugins.twofactor.routes import _refusal, _scope
@@ -29,7 +30,6 @@ from plugins.twofactor.schemas import PasskeyIn, PasskeyOptionsIn, PasskeyOption
 from plugins.twofactor.services import TwoFactorRefusal
 
 SCRIPT = Path(__file__).parent / "static" / "passkeys.js"
-Id = Annotated[int, PathParameter(ge=1, le=2_147_483_647)]
 ChallengePath = Annotated[str, PathParameter(min_length=1, max_length=128)]
 KindPath = Annotated[str, PathParameter(min_length=1, max_length=16)]
 NO_STORE = {"Cache-Control": "no-store"}

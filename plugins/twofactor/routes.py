@@ -22,6 +22,7 @@ from core.errors import GallraError, problem_body
 from core.eventlog import log_event, log_system
 from core.problems import PROBLEM_JSON, translations_of
 from core.records.shapes import out_of
+from core.routes.schemas import Id
 from core.web import SESSION_COOKIE, AuthUser, client_ip, private_cookie, session_cookie, user_of
 from plugins.twofactor import services
 from plugins.twofactor.schemas import (
@@ -51,7 +52,6 @@ from plugins.twofactor.schemas import (
 from plugins.twofactor.services import DEVICE_COOKIE, LockoutRefusal, TwoFactorRefusal
 
 RECOVERY_FORMAT = services.RECOVERY_FORMAT
-Id = Annotated[int, PathParameter(ge=1, le=2_147_483_647)]
 KindPath = Annotated[str, PathParameter(min_length=1, max_length=16)]
 KeyPath = Annotated[str, PathParameter(min_length=1, max_length=63)]
 ChallengePath = Annotated[str, PathParameter(min_length=1, max_length=128)]
