@@ -296,6 +296,21 @@ def _observability_middleware() -> list[Any]:
     return [metrics_middleware]
 
 
+def module_settings(host: PluginHost, name: str, mounted: set[Any]) -> list[Any]:
+    """The gear of a module that owns retention rules: ``GET/PUT /api/<module>/settings``
+    and the page ``/<module>/settings``, derived from its declarations, so no plugin wires
+    them by hand. A service plugin (no module, such as two-factor) has its own settings; a
+    plugin that mounts either path itself (``mounted``: its handlers' paths) keeps its own."""
+    from core.gdpr.registry import get_declarations
+    from core.gdpr.routes import module_settings_router
+    from core.pages.records import module_settings_pages
+
+    if name not in host.modules() or not get_declarations(host).rules_of_module(name):
+        return []
+    api = [] if f"/api/{name}/settings" in mounted else [module_settings_router(name)]
+    return api + ([] if f"/{name}/settings" in mounted else [module_settings_pages(name)])
+
+
 def create_app(
     host: PluginHost | None = None, check_migrations: bool = True, debug: bool = False
 ) -> Litestar:
@@ -328,10 +343,11 @@ def create_app(
     modules = host.modules()
     for impl in host.pm.hook.register_routes.get_hookimpls():
         answer: Any = impl.function()  # pluggy types a hook's answer as object
+        name = impl.plugin_name
         handlers = list(answer or [])
+        handlers += module_settings(host, name, {getattr(h, "path", None) for h in handlers})
         if not handlers:
             continue
-        name = impl.plugin_name
         guards = [module_guard(name)] if name in modules else []
         plugin_routers.append(Router(path="/", route_handlers=handlers, guards=guards))
 

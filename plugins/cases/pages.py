@@ -18,7 +18,6 @@ from core.pages.records import (
     ListFilter,
     RecordPages,
     Texts,
-    module_settings_pages,
     record_columns,
     status_filter,
 )
@@ -86,4 +85,4 @@ class CasePages(RecordPages):
 
 
 def pages() -> list[Any]:
-    return [CasePages, module_settings_pages("cases")]
+    return [CasePages]

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from core.gdpr.routes import module_settings_router
 from core.routes.records import record_router
 from plugins.cases import services
 from plugins.cases.schemas import CaseIn, CaseOut, CasePatch
@@ -15,5 +14,4 @@ def route_handlers() -> list[Any]:
     return [
         record_router(services.CASES, CaseIn, CasePatch, CaseOut, create_record=services.create_case,
                       edit_record=services.edit_case, module=__name__),
-        module_settings_router("cases"),
     ]

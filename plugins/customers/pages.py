@@ -18,7 +18,7 @@ from core.errors import GallraError
 from core.errors import mark as _
 from core.pages import page_get, page_post, page_user, read_form, redirect, render, t_for
 from core.pages.forms import error_of, struct_from_form
-from core.pages.records import Column, ListFilter, RecordPages, Texts, module_settings_pages
+from core.pages.records import Column, ListFilter, RecordPages, Texts
 from core.plugins import get_host
 from core.tenancy import enabled_modules
 from plugins.customers import services
@@ -195,4 +195,4 @@ class CustomerPages(RecordPages):
 
 
 def pages() -> list[Any]:
-    return [CustomerPages, module_settings_pages(PLUGIN)]
+    return [CustomerPages]

@@ -13,7 +13,6 @@ from litestar import Controller, delete, get, patch, post
 from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
-from core.gdpr.routes import module_settings_router
 from core.listing import Limit, Offset
 from core.routes.records import converter, record_router
 from core.web import AuthUser
@@ -120,10 +119,8 @@ class CustomerPartsController(Controller):
 
 
 def route_handlers() -> list[Any]:
-    # GET/PUT /api/customers/settings: the module's gear icon, same values as Settings > GDPR.
     return [
         record_router(services.CUSTOMERS, CustomerIn, CustomerPatch, CustomerOut, create=_create,
                       edit=_edit, module=__name__),
         CustomerPartsController,
-        module_settings_router("customers"),
     ]

@@ -18,7 +18,7 @@ from core.errors import Forbidden, GallraError
 from core.errors import mark as _
 from core.pages import language_of, page_get, page_post, page_user, read_form, redirect, render, t_for
 from core.pages.forms import error_of
-from core.pages.records import Column, ListFilter, RecordPages, Texts, module_settings_pages
+from core.pages.records import Column, ListFilter, RecordPages, Texts
 from core.tables import Employee
 from plugins.dsr import services
 from plugins.dsr.records import OPEN_STATUSES, PERMISSION
@@ -197,4 +197,4 @@ class RequestPages(RecordPages):
 def pages() -> list[Any]:
     from plugins.dsr.public_pages import AskPages
 
-    return [RequestPages, AskPages, module_settings_pages("dsr")]
+    return [RequestPages, AskPages]

@@ -18,7 +18,6 @@ from litestar.status_codes import HTTP_200_OK
 
 from core.errors import Forbidden
 from core.errors import mark as _
-from core.gdpr.routes import module_settings_router
 from core.gdpr.search_routes import EraseOut
 from core.routes.records import record_router
 from core.routes.schemas import Id
@@ -102,5 +101,4 @@ def route_handlers() -> list[Any]:
         record_router(services.RECORDS, RequestIn, RequestPatch, RequestOut, create=_create, edit=_edit,
                       module=__name__, tag="dsr", output=services.out, scope=_scope),
         RequestSteps,
-        module_settings_router("dsr"),
     ]

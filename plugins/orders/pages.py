@@ -22,7 +22,6 @@ from core.pages.records import (
     ListFilter,
     RecordPages,
     Texts,
-    module_settings_pages,
     record_columns,
     status_filter,
 )
@@ -117,4 +116,4 @@ class OrderPages(RecordPages):
 
 
 def pages() -> list[Any]:
-    return [OrderPages, module_settings_pages("orders")]
+    return [OrderPages]

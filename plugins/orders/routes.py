@@ -98,12 +98,9 @@ class OrdersController(Controller):
 
 
 def route_handlers() -> list[Any]:
-    from core.gdpr.routes import module_settings_router
-
     return [
         record_router(services.ORDERS, OrderIn, OrderPatch, OrderOut,
                       create_record=services.create_order, edit_record=services.edit_order,
                       module=__name__, output=order_out, summary=OrderSummary),
         OrdersController,
-        module_settings_router("orders"),
     ]

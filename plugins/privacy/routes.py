@@ -336,12 +336,9 @@ class ContactsController(Controller):
 
 
 def route_handlers() -> list[Any]:
-    from core.gdpr.routes import module_settings_router
-
     return [
         ActivitiesController,
         InventoryController,
         IncidentsController,
         ContactsController,
-        module_settings_router(PLUGIN),
     ]

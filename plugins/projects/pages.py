@@ -18,7 +18,7 @@ from core.auth import SessionUser
 from core.errors import mark as _
 from core.pages import page_post, page_user, read_form, redirect, render, t_for
 from core.pages.forms import REFUSED, error_of, struct_from_form
-from core.pages.records import OPEN_CLOSED, TITLE_INPUT, Input, RecordPages, Texts, module_settings_pages
+from core.pages.records import OPEN_CLOSED, TITLE_INPUT, Input, RecordPages, Texts
 from core.pages.signing import link_sign_pages
 from plugins.projects import services
 from plugins.projects.schemas import (
@@ -213,4 +213,4 @@ class ProjectPages(RecordPages):
 
 
 def pages() -> list[Any]:
-    return [PublicPlanPages, ProjectPages, module_settings_pages("projects")]
+    return [PublicPlanPages, ProjectPages]

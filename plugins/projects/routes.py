@@ -12,7 +12,6 @@ from litestar import Controller, Request, delete, get, patch, post
 from litestar.params import JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
-from core.gdpr.routes import module_settings_router
 from core.records.shapes import out_of
 from core.routes.records import record_router
 from core.routes.schemas import Id
@@ -148,5 +147,4 @@ def route_handlers() -> list[Any]:
         *link_sign_routes("/api/projects/public/payment-plans", "approve", services.approve_public_plan, _public,
                           PublicPlanOut, ApproveOut, lambda at: ApproveOut(status="approved", approved_at=at),
                           what="plan", tags=TAGS, module=__name__),
-        module_settings_router(services.MODULE),
     ]

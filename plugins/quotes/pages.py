@@ -17,7 +17,7 @@ from core.auth import SessionUser
 from core.errors import mark as _
 from core.pages import page_post, page_user, read_form, redirect, render, t_for
 from core.pages.forms import REFUSED, error_of
-from core.pages.records import ACTION_LABELS, TITLE_INPUT, Input, RecordPages, Texts, module_settings_pages
+from core.pages.records import ACTION_LABELS, TITLE_INPUT, Input, RecordPages, Texts
 from core.pages.signing import link_sign_pages
 from core.web import client_ip
 from plugins.quotes import services
@@ -172,4 +172,4 @@ class QuotePages(RecordPages):
 
 
 def pages() -> list[Any]:
-    return [PublicQuotePages, QuotePages, module_settings_pages("quotes")]
+    return [PublicQuotePages, QuotePages]

@@ -11,7 +11,6 @@ from litestar import Controller, Request, delete, get, patch, post
 from litestar.params import JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
-from core.gdpr.routes import module_settings_router
 from core.listing import Limit, Offset
 from core.records.shapes import out_of
 from core.routes.records import record_router
@@ -105,5 +104,4 @@ def route_handlers() -> list[Any]:
         *link_sign_routes("/api/quotes/public", "accept", services.accept_public, _public, PublicQuoteOut, AcceptOut,
                           lambda at: AcceptOut(status="accepted", accepted_at=at), what="quote", tags=["quotes"],
                           module=__name__),
-        module_settings_router(services.MODULE),
     ]

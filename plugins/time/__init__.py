@@ -8,23 +8,9 @@ module, and even if something did, absolute imports find the standard library fi
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
-
-from core.plugins import answer_from, describes, hookimpl, module_info_of, piccolo_app_of
+from core.plugins import answer_from, module_hooks
 
 NAME = "time"
 
-describe_module = describes(module_info_of(__name__))
-register_piccolo_apps = piccolo_app_of(__name__)
+describe_module, register_piccolo_apps, register_routes = module_hooks(__name__)
 declare_records = answer_from(f"{__name__}.records", "SPECS")
-
-
-@hookimpl
-def register_routes() -> Sequence[Any]:
-    """The module's routes and pages, and its settings (the core's module-settings router)."""
-    from core.gdpr.routes import module_settings_router
-    from plugins.time.pages import pages
-    from plugins.time.routes import route_handlers
-
-    return [*route_handlers(), module_settings_router(NAME), *pages()]

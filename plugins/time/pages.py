@@ -18,7 +18,7 @@ from core.errors import mark as _
 from core.listing import Offset
 from core.pages import PageController, language_of, page_get, page_post, page_user, read_form, redirect, render, t_for
 from core.pages.forms import error_of, struct_from_form
-from core.pages.records import module_settings_pages, retention_notice
+from core.pages.records import retention_notice
 from core.records import RecordService
 from core.validation import FieldError
 from plugins.time import services
@@ -438,4 +438,4 @@ class SchedulePages(PageController):
 
 
 def pages() -> list[Any]:
-    return [TimePages, ReportPages, ExpensePages, DeviationPages, SchedulePages, module_settings_pages("time")]
+    return [TimePages, ReportPages, ExpensePages, DeviationPages, SchedulePages]

@@ -440,6 +440,4 @@ class VaultPages(PageController):
 
 
 def pages() -> list[Any]:
-    from core.pages.records import module_settings_pages
-
-    return [VaultPages, module_settings_pages("vault")]
+    return [VaultPages]

@@ -224,12 +224,9 @@ class AuditController(Controller):
 
 
 def route_handlers() -> list[Any]:
-    from core.gdpr.routes import module_settings_router
-
     return [
         FormsController,
         EntriesController,
         AccessController,
         AuditController,
-        module_settings_router("vault"),
     ]

@@ -15,7 +15,7 @@ from core.errors import GallraError
 from core.errors import mark as _
 from core.pages import page_post, redirect, render
 from core.pages.forms import error_of, struct_from_form
-from core.pages.records import OPEN_CLOSED, TITLE_INPUT, Input, RecordPages, Texts, module_settings_pages
+from core.pages.records import OPEN_CLOSED, TITLE_INPUT, Input, RecordPages, Texts
 from core.pages.routes import second_factor_context
 from plugins.workorders import services
 from plugins.workorders.schemas import ApproveIn, ExtraCostIn, WorkOrderIn, WorkOrderPatch
@@ -124,4 +124,4 @@ class WorkOrderPages(RecordPages):
 
 
 def pages() -> list[Any]:
-    return [WorkOrderPages, module_settings_pages("workorders")]
+    return [WorkOrderPages]

@@ -125,12 +125,9 @@ class WorkOrdersController(Controller):
 
 
 def route_handlers() -> list[Any]:
-    from core.gdpr.routes import module_settings_router
-
     return [
         record_router(services.WORK_ORDERS, WorkOrderIn, WorkOrderPatch, WorkOrderOut,
                       create_record=services.create_work_order, edit_record=services.edit_work_order,
                       module=__name__),
         WorkOrdersController,
-        module_settings_router("workorders"),
     ]
