@@ -460,9 +460,10 @@ class RecordPages(PageController):
     inputs: ClassVar[tuple[Input, ...]] = ()
     statuses: ClassVar[Mapping[str, str]] = {}
 
-    # The plugin's service functions, as ``staticmethod(...)``: ``create_record(tenant_id,
-    # employee_id, data)`` and ``edit_record(tenant_id, record_id, data)``; or override
-    # create_from / edit_from.
+    # The plugin's service functions ``create_record(tenant_id, employee_id, data)`` and
+    # ``edit_record(tenant_id, record_id, data)``: by default the service's own (marked
+    # ``@service.creates`` / ``@service.edits``, which the API calls too); else as
+    # ``staticmethod(...)``, or override create_from / edit_from.
     # (Typed Any: a callable class attribute would read to mypy as a method taking self.)
     create_record: ClassVar[Any] = None
     edit_record: ClassVar[Any] = None
@@ -506,14 +507,16 @@ class RecordPages(PageController):
         return errors
 
     async def create_from(self, user: SessionUser, data: Any) -> dict[str, Any]:
-        if self.create_record is None:
+        create = self.create_record or self.service.create_record
+        if create is None:
             raise NotImplementedError
-        return await self.create_record(user.tenant_id, user.employee_id, data)
+        return await create(user.tenant_id, user.employee_id, data)
 
     async def edit_from(self, user: SessionUser, record_id: int, data: Any) -> dict[str, Any]:
-        if self.edit_record is None:
+        edit = self.edit_record or self.service.edit_record
+        if edit is None:
             raise NotImplementedError
-        return await self.edit_record(user.tenant_id, record_id, data)
+        return await edit(user.tenant_id, record_id, data)
 
     async def list_context(self, user: SessionUser) -> dict[str, Any]:
         return {}

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import zlib
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -51,6 +51,7 @@ from core.numbering import can_take_number, lock_numbers, next_number_sql, take_
 from core.references import check_party
 
 T = TypeVar("T")
+W = TypeVar("W", bound=Callable[..., Awaitable[dict[str, Any]]])
 
 
 
@@ -69,6 +70,21 @@ class RecordService:
         self.what = Label(spec.label_en)
         # the advisory-lock class of this numbering (PostgreSQL), stable across processes
         self.number_lock = zlib.crc32(f"{plugin}.{spec.name}".encode()) & 0x7FFFFFFF
+        # The plugin's own create and edit (its checks and derived values around create and
+        # edit below), named once, with ``@SERVICE.creates`` / ``@SERVICE.edits`` on them:
+        # the API (core.routes.records) and the pages (core.pages.records) both call them.
+        self.create_record: Callable[[int, int, Any], Awaitable[dict[str, Any]]] | None = None
+        self.edit_record: Callable[[int, int, Any], Awaitable[dict[str, Any]]] | None = None
+
+    def creates(self, fn: W) -> W:
+        """Decorator: ``fn(tenant_id, employee_id, data)`` is how a record of this spec is made."""
+        self.create_record = fn
+        return fn
+
+    def edits(self, fn: W) -> W:
+        """Decorator: ``fn(tenant_id, record_id, data)`` is how a record of this spec is changed."""
+        self.edit_record = fn
+        return fn
 
     # -- helpers --------------------------------------------------------------------------
     def col(self, name: str) -> Any:

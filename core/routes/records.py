@@ -102,6 +102,8 @@ def record_router(
     name = spec.name
     label = spec.label_en.lower()
     build = output or converter(schema_out)
+    create_record = create_record or service.create_record
+    edit_record = edit_record or service.edit_record
     if create is None and create_record is not None:
         made = create_record
 
@@ -115,7 +117,8 @@ def record_router(
             return changed(user.tenant_id, record_id, data)
 
     if create is None or edit is None:
-        raise TypeError(f"record_router({name}): give create (or create_record) and edit (or edit_record)")
+        raise TypeError(f"record_router({name}): give create (or create_record) and edit (or edit_record), "
+                        "or mark the service's functions @service.creates / @service.edits")
     do_create, do_edit = create, edit
 
     async def out(row: dict[str, Any]) -> Any:

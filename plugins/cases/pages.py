@@ -34,8 +34,6 @@ class CasePages(RecordPages):
     record_var = "c"
     schema_in = CaseIn
     schema_patch = CasePatch
-    create_record = staticmethod(services.create_case)
-    edit_record = staticmethod(services.edit_case)
     form_fields = ("title", "kind", "number", "description", "customer_id", "contact_person_id", *TEXT[1:])
     saved = _("The case is saved.")
     closed = _("The case is closed.")

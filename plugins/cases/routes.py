@@ -12,6 +12,5 @@ from plugins.cases.schemas import CaseIn, CaseOut, CasePatch
 
 def route_handlers() -> list[Any]:
     return [
-        record_router(services.CASES, CaseIn, CasePatch, CaseOut, create_record=services.create_case,
-                      edit_record=services.edit_case, module=__name__),
+        record_router(services.CASES, CaseIn, CasePatch, CaseOut, module=__name__),
     ]

@@ -38,10 +38,12 @@ def _values(data: CaseIn | CasePatch) -> dict[str, Any]:
     return values
 
 
+@CASES.creates
 async def create_case(tenant_id: int, employee_id: int, data: CaseIn) -> dict[str, Any]:
     values = _values(data) | {"created_by": employee_id}
     return await CASES.create(tenant_id, values, number=data.number)
 
 
+@CASES.edits
 async def edit_case(tenant_id: int, case_id: int, data: CasePatch) -> dict[str, Any]:
     return await CASES.edit(tenant_id, case_id, _values(data), number=data.number)

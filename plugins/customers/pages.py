@@ -99,12 +99,6 @@ class CustomerPages(RecordPages):
                            else "deleted" if row["deleted_at"] is not None else "active")
         return total, rows
 
-    async def create_from(self, user: SessionUser, data: Any) -> dict[str, Any]:
-        return await services.create_customer(user.tenant_id, data)
-
-    async def edit_from(self, user: SessionUser, record_id: int, data: Any) -> dict[str, Any]:
-        return await services.update_customer(user.tenant_id, record_id, data)
-
     def new_values(self, filters: dict[str, Any]) -> dict[str, Any]:
         return {"kind": "company"}
 

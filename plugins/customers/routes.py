@@ -35,14 +35,6 @@ contact_out = converter(ContactOut)
 log_out = converter(LogOut)
 
 
-async def _create(user: Any, data: CustomerIn) -> dict[str, Any]:
-    return await services.create_customer(user.tenant_id, data)
-
-
-async def _edit(user: Any, customer_id: int, data: CustomerPatch) -> dict[str, Any]:
-    return await services.update_customer(user.tenant_id, customer_id, data)
-
-
 class CustomerPartsController(Controller):
     """A customer's contact persons and contact log."""
 
@@ -120,7 +112,6 @@ class CustomerPartsController(Controller):
 
 def route_handlers() -> list[Any]:
     return [
-        record_router(services.CUSTOMERS, CustomerIn, CustomerPatch, CustomerOut, create=_create,
-                      edit=_edit, module=__name__),
+        record_router(services.CUSTOMERS, CustomerIn, CustomerPatch, CustomerOut, module=__name__),
         CustomerPartsController,
     ]

@@ -106,9 +106,6 @@ class RequestPages(RecordPages):
             raise Forbidden(GDPR_ONLY, code="dsr.gdpr_only")
         return await services.create_request(user.tenant_id, user.employee_id, data)
 
-    async def edit_from(self, user: SessionUser, record_id: int, data: Any) -> dict[str, Any]:
-        return await services.edit_request(user.tenant_id, record_id, data)
-
     async def list_rows(self, request: Request[Any, Any, Any], user: SessionUser, offset: int, q: str,
                         filters: dict[str, Any]) -> tuple[int, list[dict[str, Any]]]:
         if not user.can(PERMISSION):

@@ -40,10 +40,6 @@ async def _create(user: Any, data: RequestIn) -> dict[str, Any]:
     return await services.create_request(user.tenant_id, user.employee_id, data)
 
 
-async def _edit(user: Any, record_id: int, data: RequestPatch) -> dict[str, Any]:
-    return await services.edit_request(user.tenant_id, record_id, data)
-
-
 def _scope(user: Any, kwargs: dict[str, Any]) -> None:
     gdpr_user(user)
     return None
@@ -98,7 +94,7 @@ class RequestSteps(Controller):
 
 def route_handlers() -> list[Any]:
     return [
-        record_router(services.RECORDS, RequestIn, RequestPatch, RequestOut, create=_create, edit=_edit,
+        record_router(services.RECORDS, RequestIn, RequestPatch, RequestOut, create=_create,
                       module=__name__, tag="dsr", output=services.out, scope=_scope),
         RequestSteps,
     ]

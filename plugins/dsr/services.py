@@ -106,6 +106,7 @@ async def create_request(
     return await RECORDS.create(tenant_id, values)
 
 
+@RECORDS.edits
 async def edit_request(tenant_id: int, record_id: int, data: RequestPatch) -> dict[str, Any]:
     """Change the person's details, the assignee, or move the request on to ``verified`` or
     ``in_progress``; only while it is open."""

@@ -51,8 +51,6 @@ class OrderPages(RecordPages):
     schema_patch = OrderPatch
     form_fields = EDIT_FIELDS
     refusal_status = True
-    create_record = staticmethod(services.create_order)
-    edit_record = staticmethod(services.edit_order)
     blank_zero = ("customer_id", "contact_person_id")
     saved = _("The order is saved.")
     closed = _("The order is closed.")

@@ -100,7 +100,6 @@ class OrdersController(Controller):
 def route_handlers() -> list[Any]:
     return [
         record_router(services.ORDERS, OrderIn, OrderPatch, OrderOut,
-                      create_record=services.create_order, edit_record=services.edit_order,
                       module=__name__, output=order_out, summary=OrderSummary),
         OrdersController,
     ]

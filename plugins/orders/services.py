@@ -144,6 +144,7 @@ def _line_values(
     )
 
 
+@ORDERS.creates
 async def create_order(tenant_id: int, employee_id: int, data: OrderIn) -> dict:
     values = dict(
         title=_title(data.title), description=data.description, customer_id=data.customer_id,
@@ -162,6 +163,7 @@ async def create_order(tenant_id: int, employee_id: int, data: OrderIn) -> dict:
     return order
 
 
+@ORDERS.edits
 async def edit_order(tenant_id: int, order_id: int, data: OrderPatch) -> dict:
     changes: dict[str, Any] = {}
     if data.title is not None:

@@ -106,8 +106,6 @@ class ProjectPages(RecordPages):
         Input("end_customer_phone", _("Phone"), "tel", maxlength=40, group=_("End customer")),
         Input("end_customer_email", _("E-mail"), "email", maxlength=254, group=_("End customer")),
     )
-    create_record = staticmethod(services.create_project)
-    edit_record = staticmethod(services.update_project)
     blank_zero = ("customer_id", "contact_person_id")
 
     def form_values(self, form: dict[str, str], create: bool) -> dict[str, Any]:

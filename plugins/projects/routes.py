@@ -140,7 +140,6 @@ def route_handlers() -> list[Any]:
     return [
         # a list's items are the projects without their parts (ProjectOut), one its detail
         record_router(services.PROJECTS, ProjectIn, ProjectPatch, ProjectDetailOut,
-                      create_record=services.create_project, edit_record=services.update_project,
                       module=__name__, output=services.output, summary=ProjectOut),
         *(handler for part in PARTS for handler in part_routes(*part)),
         PaymentPlansController,

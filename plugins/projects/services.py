@@ -245,12 +245,14 @@ def _clean_project(data: Any, partial: bool) -> dict[str, Any]:
     return values
 
 
+@PROJECTS.creates
 async def create_project(tenant_id: int, employee_id: int, data: Any) -> dict[str, Any]:
     """A new project (``employee_id``: who makes it, as every record's create takes it; the
     event log reads the acting person from the context)."""
     return await PROJECTS.create(tenant_id, _clean_project(data, partial=False))
 
 
+@PROJECTS.edits
 async def update_project(tenant_id: int, project_id: int, data: Any) -> dict[str, Any]:
     values = _clean_project(data, partial=True)
     async with atomic():

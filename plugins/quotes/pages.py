@@ -95,8 +95,6 @@ class QuotePages(RecordPages):
         Input("valid_until", _("Valid until"), "date", when="new"),
         Input("valid_until", _("Valid until"), "date", hint=_("Empty for no date."), when="edit"),
     )
-    create_record = staticmethod(services.create_quote)
-    edit_record = staticmethod(services.update_quote)
     blank_zero = ("customer_id", "contact_person_id")
 
     def form_values(self, form: dict[str, str], create: bool) -> dict[str, Any]:

@@ -98,8 +98,7 @@ async def _public(request: Request[Any, Any, Any], token: str) -> PublicQuoteOut
 
 def route_handlers() -> list[Any]:
     return [
-        record_router(services.QUOTES, QuoteIn, QuotePatch, QuoteOut, create_record=services.create_quote,
-                      edit_record=services.update_quote, module=__name__, output=services.output),
+        record_router(services.QUOTES, QuoteIn, QuotePatch, QuoteOut, module=__name__, output=services.output),
         QuotesController,
         *link_sign_routes("/api/quotes/public", "accept", services.accept_public, _public, PublicQuoteOut, AcceptOut,
                           lambda at: AcceptOut(status="accepted", accepted_at=at), what="quote", tags=["quotes"],

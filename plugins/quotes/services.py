@@ -162,6 +162,7 @@ async def _log(tenant_id: int, action: str, quote_id: int) -> None:
     await QUOTES.log(tenant_id, action, quote_id)
 
 
+@QUOTES.creates
 async def create_quote(tenant_id: int, employee_id: int, data: Any) -> dict[str, Any]:
     """A new quote with its lines (``employee_id``: who makes it, as every record's create
     takes it; the event log reads the acting person from the context)."""
@@ -182,6 +183,7 @@ async def create_quote(tenant_id: int, employee_id: int, data: Any) -> dict[str,
         return row
 
 
+@QUOTES.edits
 async def update_quote(tenant_id: int, quote_id: int, data: Any) -> dict[str, Any]:
     changes: dict[str, Any] = {}
     if data.title is not None:

@@ -42,8 +42,6 @@ class WorkOrderPages(RecordPages):
     schema_in = WorkOrderIn
     schema_patch = WorkOrderPatch
     form_fields = FIELDS
-    create_record = staticmethod(services.create_work_order)
-    edit_record = staticmethod(services.edit_work_order)
     blank_zero = ("customer_id",)
     saved = _("The work order is saved.")
     closed = _("The work order is closed.")

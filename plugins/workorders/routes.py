@@ -127,7 +127,6 @@ class WorkOrdersController(Controller):
 def route_handlers() -> list[Any]:
     return [
         record_router(services.WORK_ORDERS, WorkOrderIn, WorkOrderPatch, WorkOrderOut,
-                      create_record=services.create_work_order, edit_record=services.edit_work_order,
                       module=__name__),
         WorkOrdersController,
     ]

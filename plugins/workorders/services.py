@@ -103,11 +103,13 @@ def _values(data: WorkOrderIn | WorkOrderPatch) -> dict[str, Any]:
     return values
 
 
+@WORK_ORDERS.creates
 async def create_work_order(tenant_id: int, employee_id: int, data: WorkOrderIn) -> dict:
     values = _values(data) | {"created_by": employee_id}
     return await WORK_ORDERS.create(tenant_id, values, number=data.number)
 
 
+@WORK_ORDERS.edits
 async def edit_work_order(tenant_id: int, work_order_id: int, data: WorkOrderPatch) -> dict:
     return await WORK_ORDERS.edit(tenant_id, work_order_id, _values(data), number=data.number)
 
