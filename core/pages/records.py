@@ -364,15 +364,20 @@ ACTION_LABELS: Mapping[str, str] = {"close": _("Close"), "reopen": _("Reopen"), 
 """The buttons of the record layer's state actions (a plugin adds its own, e.g. "void")."""
 
 
-def record_columns(statuses: Mapping[str, str], *middle: Column, created: bool = True) -> tuple[Column, ...]:
+CREATED_COLUMN = Column("created_at", _("Created"), "date")
+
+
+def record_columns(statuses: Mapping[str, str], *middle: Column,
+                   dated: Column | None = CREATED_COLUMN) -> tuple[Column, ...]:
     """The list's columns: number, title (linking to the record), ``middle``, status
-    (labelled by ``statuses``) and, with ``created``, the creation date."""
+    (labelled by ``statuses``) and last the record's date that matters (``dated``: by
+    default when it was made; an order's when it was invoiced; None: no date)."""
     return (
         Column("number", _("Number")),
         Column("title", _("Title"), "link"),
         *middle,
         Column("status", _("Status"), choices=statuses),
-        *((Column("created_at", _("Created"), "date"),) if created else ()),
+        *((dated,) if dated is not None else ()),
     )
 
 
@@ -419,7 +424,9 @@ class RecordPages(PageController):
     ``list_filters``, ``inputs`` and ``statuses`` (the labels of the status column); a
     plugin's template may extend core's and fill its blocks. A subclass that states its
     ``statuses`` and no ``columns`` (or ``list_filters``) lists the usual columns
-    (:func:`record_columns`) with the status filter (:func:`status_filter`).
+    (:func:`record_columns`, with its own ``more_columns`` before the status and its
+    ``dated`` column last) with the status filter (:func:`status_filter`) and its own
+    ``more_filters`` after it.
     """
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
@@ -435,9 +442,9 @@ class RecordPages(PageController):
             cls.int_fields = int_fields_of(cls.schema_in)
         if "statuses" in cls.__dict__:
             if "columns" not in cls.__dict__:
-                cls.columns = record_columns(cls.statuses)
+                cls.columns = record_columns(cls.statuses, *cls.more_columns, dated=cls.dated)
             if "list_filters" not in cls.__dict__:
-                cls.list_filters = (status_filter(cls.statuses),)
+                cls.list_filters = (status_filter(cls.statuses), *cls.more_filters)
 
     service: ClassVar[RecordService]
     template_dir: ClassVar[str]
@@ -457,6 +464,11 @@ class RecordPages(PageController):
     texts: ClassVar[Texts] = Texts("")
     columns: ClassVar[tuple[Column, ...]] = ()
     list_filters: ClassVar[tuple[ListFilter, ...]] = ()
+    # With ``statuses``: the record's own columns between its title and status, the date
+    # column that ends the list, and its own filters after the status filter.
+    more_columns: ClassVar[tuple[Column, ...]] = ()
+    dated: ClassVar[Column | None] = CREATED_COLUMN
+    more_filters: ClassVar[tuple[ListFilter, ...]] = ()
     inputs: ClassVar[tuple[Input, ...]] = ()
     statuses: ClassVar[Mapping[str, str]] = {}
 

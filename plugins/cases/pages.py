@@ -10,22 +10,11 @@ from typing import Any
 
 from core.auth import SessionUser
 from core.errors import mark as _
-from core.pages.records import (
-    OPEN_CLOSED,
-    TITLE_INPUT,
-    Column,
-    Input,
-    ListFilter,
-    RecordPages,
-    Texts,
-    record_columns,
-    status_filter,
-)
+from core.pages.records import OPEN_CLOSED, TITLE_INPUT, Column, Input, ListFilter, RecordPages, Texts
 from plugins.cases import services
 from plugins.cases.schemas import CaseIn, CasePatch
 
 KINDS = {"case": _("Case"), "service": _("Service case")}
-STATUSES = OPEN_CLOSED
 TEXT = ("title", "end_customer_name", "end_customer_address", "end_customer_phone", "end_customer_email")
 
 
@@ -44,9 +33,9 @@ class CasePages(RecordPages):
         delete_button=_("Delete the case"), settings=_("Settings for cases"), search=_("Search by title or number"),
         anonymized=_("This case is anonymized."), deleted=_("This case is deleted."), status_id="case-status",
     )
-    statuses = STATUSES
-    columns = record_columns(STATUSES, Column("kind", _("Kind"), choices=KINDS))
-    list_filters = (status_filter(STATUSES), ListFilter("kind", _("Kind"), KINDS))
+    statuses = OPEN_CLOSED
+    more_columns = (Column("kind", _("Kind"), choices=KINDS),)
+    more_filters = (ListFilter("kind", _("Kind"), KINDS),)
     inputs = (
         TITLE_INPUT,
         Input("kind", _("Kind"), "select", choices=KINDS),

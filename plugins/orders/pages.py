@@ -14,21 +14,10 @@ from core.auth import SessionUser
 from core.errors import mark as _
 from core.pages import page_post
 from core.pages.forms import struct_from_form
-from core.pages.records import (
-    OPEN_CLOSED,
-    TITLE_INPUT,
-    Column,
-    Input,
-    ListFilter,
-    RecordPages,
-    Texts,
-    record_columns,
-    status_filter,
-)
+from core.pages.records import OPEN_CLOSED, TITLE_INPUT, Column, Input, ListFilter, RecordPages, Texts
 from plugins.orders import services
 from plugins.orders.schemas import OrderIn, OrderLineIn, OrderPatch
 
-STATUSES = OPEN_CLOSED
 INVOICED = {"no": _("Not invoiced"), "yes": _("Invoiced")}
 EDIT_FIELDS = ("title", "number", "description", "customer_id", "contact_person_id", "customer_reference",
                "invoice_comment")
@@ -60,9 +49,9 @@ class OrderPages(RecordPages):
         title=_("Orders"), one=_("Order"), new=_("New order"), edit=_("Edit order"), delete=_("Delete order"),
         delete_button=_("Delete the order"), settings=_("Settings for orders"), status_id="order-status",
     )
-    statuses = STATUSES
-    columns = (*record_columns(STATUSES, created=False), Column("invoiced_at", _("Invoiced"), "date"))
-    list_filters = (status_filter(STATUSES), ListFilter("invoiced", _("Invoicing"), INVOICED))
+    statuses = OPEN_CLOSED
+    dated = Column("invoiced_at", _("Invoiced"), "date")
+    more_filters = (ListFilter("invoiced", _("Invoicing"), INVOICED),)
     inputs = (
         TITLE_INPUT,
         Input("number", _("Order number"), "number", attrs='min="1"', when="edit"),
