@@ -27,7 +27,7 @@ from core.errors import _
 from core.eventlog import log_event, log_system
 from core.pages import language_of
 from core.problems import translations_of
-from core.routes.schemas import ChallengeId, Id
+from core.routes.schemas import ChallengeId, Id, MessageOut, SecondFactorOut
 from core.web import AuthUser, client_ip, private_cookie
 from plugins.portal import services as portal
 from plugins.portal.services import (
@@ -98,16 +98,10 @@ class ResetRequestIn(msgspec.Struct, forbid_unknown_fields=True):
     email: Email
 
 
-class ChallengeOut(msgspec.Struct):
-    challenge_id: str | None
-    masked_phone: str | None
-    message: str | None
-
-
 class StepOut(msgspec.Struct):
     status: Literal["logged_in", "password_set", "second_factor_required"]
     message: str
-    second_factor: ChallengeOut | None = None
+    second_factor: SecondFactorOut | None = None
 
 
 class MeOut(msgspec.Struct):
@@ -117,10 +111,6 @@ class MeOut(msgspec.Struct):
     customer_id: int
     name: str
     email: str
-
-
-class MessageOut(msgspec.Struct):
-    message: str
 
 
 class ApprovalLineOut(msgspec.Struct):
@@ -152,7 +142,7 @@ class DecisionOut(msgspec.Struct):
     status: Literal["approved", "declined", "second_factor_required"]
     message: str
     decided_at: datetime | None = None
-    second_factor: ChallengeOut | None = None
+    second_factor: SecondFactorOut | None = None
 
 
 # --- helpers -----------------------------------------------------------------------------
@@ -211,7 +201,7 @@ def challenge_response(
         (out or StepOut)(
             status="second_factor_required",
             message=decision.message_text(t) or (t.gettext(ENTER_CODE) if t is not None else ENTER_CODE),
-            second_factor=ChallengeOut(
+            second_factor=SecondFactorOut(
                 challenge_id=decision.challenge_id,
                 masked_phone=decision.masked_phone,
                 message=decision.message_text(t),

@@ -11,7 +11,7 @@ from typing import Annotated, Literal
 
 import msgspec
 
-from core.routes.schemas import ChallengeId
+from core.routes.schemas import ChallengeId, SecondFactorOut
 
 Name = Annotated[str, msgspec.Meta(min_length=1, max_length=120)]
 Purpose = Literal["customer", "internal"]
@@ -180,12 +180,6 @@ class RevealedValueOut(msgspec.Struct):
     name: str
     type: str
     value: str | None
-
-
-class SecondFactorOut(msgspec.Struct):
-    challenge_id: str | None
-    masked_phone: str | None
-    message: str | None
 
 
 class RevealOut(msgspec.Struct):

@@ -40,6 +40,7 @@ from core.eventlog import log_event
 from core.plugins import await_me_maybe, get_host
 from core.records import RecordService
 from core.references import check_party
+from core.routes.schemas import SecondFactorOut
 from core.secondfactor import second_factor_ready
 from core.tables import Employee, EmployeeGroup
 from core.validation import FieldError
@@ -64,7 +65,6 @@ from plugins.vault.schemas import (
     MyAccessOut,
     RevealedValueOut,
     RevealOut,
-    SecondFactorOut,
     ValueIn,
 )
 from plugins.vault.tables import (

@@ -24,7 +24,7 @@ from core.records.shapes import (
     Title,
     patch_of,
 )
-from core.routes.schemas import ChallengeId
+from core.routes.schemas import ChallengeId, SecondFactorOut
 
 LineText = Annotated[str, msgspec.Meta(min_length=1, max_length=2_000)]
 ApproverName = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
@@ -76,12 +76,6 @@ class ApproveIn(msgspec.Struct, forbid_unknown_fields=True):
     approver_name: ApproverName
     approver_phone: Phone | None = None
     challenge_id: ChallengeId | None = None
-
-
-class SecondFactorOut(msgspec.Struct):
-    challenge_id: str | None
-    masked_phone: str | None
-    message: str | None
 
 
 class ApprovalOut(msgspec.Struct):
