@@ -4,6 +4,7 @@ the test-only people plugin, activity and settings helpers."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
 from litestar.testing import AsyncTestClient
@@ -53,7 +54,11 @@ async def activity_kinds(
 
 
 async def set_rule(
-    client: AsyncTestClient, module: str, key: str, mode: str, days: int = 30
+    client: AsyncTestClient, module: str, key: str, mode: str, days: int | None = None
 ) -> None:
-    r = await client.put(f"/api/{module}/settings", json=[{"key": key, "mode": mode, "days": days}])
+    """Set the tenant's mode (and days) of one of ``module``'s retention rules."""
+    item: dict[str, Any] = {"key": key, "mode": mode}
+    if days is not None:
+        item["days"] = days
+    r = await client.put(f"/api/{module}/settings", json=[item])
     assert r.status_code == 200, r.text

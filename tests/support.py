@@ -227,3 +227,29 @@ async def make_contact(client: AsyncTestClient, customer_id: int, **fields: Any)
     response = await client.post(f"/api/customers/{customer_id}/contacts", json=body)
     assert response.status_code == 201, response.text
     return response.json()
+
+
+async def created(client: AsyncTestClient, url: str, body: dict[str, Any]) -> dict:
+    """POST ``body`` to ``url``, which must answer 201; the created record."""
+    response = await client.post(url, json=body)
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+async def token_in_mail(email: str, path: str) -> str:
+    """The token of the link ``<path>/<token>`` in the newest e-mail queued to ``email``
+    (what the customer who got it would open)."""
+    import re
+
+    from core.tables import Outbox
+
+    row = (
+        await Outbox.select(Outbox.body)
+        .where(Outbox.recipient == email.lower())
+        .order_by(Outbox.id, ascending=False)
+        .first()
+    )
+    assert row, f"no e-mail was queued to {email}"
+    match = re.search(re.escape(path) + r"/([A-Za-z0-9_\-]+)", row["body"])
+    assert match, f"the e-mail holds the link {path}/<token>"
+    return match.group(1)

@@ -10,7 +10,8 @@ from plugins.projects.tables import (
     Project,
     SubProject,
 )
-from plugins.projects.tests.conftest import PLAN, make_project, post_ok, send_plan
+from plugins.projects.tests.conftest import PLAN, make_project, send_plan
+from tests.support import created
 
 ALL_TABLES = (Project, SubProject, ExtraCost, PaymentPlan, Installment, PartnerInvitation)
 
@@ -22,13 +23,13 @@ async def _counts(tenant_id: int) -> list[int]:
 async def _full_project(client) -> dict:  # type: ignore[no-untyped-def]
     project = await make_project(client)
     pid = project["id"]
-    await post_ok(client, f"/api/projects/{pid}/sub-projects", {"name": "Kök", "description": "Nytt kök åt Sven"})
-    await post_ok(client, f"/api/projects/{pid}/extra-costs", {"description": "Extra el åt Sven", "amount": "1250.50"})
-    await post_ok(client, f"/api/projects/{pid}/partner-invitations", {
+    await created(client, f"/api/projects/{pid}/sub-projects", {"name": "Kök", "description": "Nytt kök åt Sven"})
+    await created(client, f"/api/projects/{pid}/extra-costs", {"description": "Extra el åt Sven", "amount": "1250.50"})
+    await created(client, f"/api/projects/{pid}/partner-invitations", {
         "partner_company": "Rör AB", "partner_contact": "Rolf Rör", "partner_email": "rolf@ror.se",
         "comment": "Sven vill ha det klart till jul",
     })
-    await post_ok(client, f"/api/projects/{pid}/payment-plans", PLAN)
+    await created(client, f"/api/projects/{pid}/payment-plans", PLAN)
     return (await client.get(f"/api/projects/{pid}")).json()
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from plugins.time.tables import Deviation, Expense, Shift, TimeReport
-from plugins.time.tests.conftest import CUSTOMER, created, deviation, expense, report, shift
+from plugins.time.tests.conftest import CUSTOMER, deviation, expense, report, shift
+from tests.support import created
 
 DATED = [
     ("/api/time/reports", report, TimeReport),
