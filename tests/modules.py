@@ -1,9 +1,10 @@
-"""Fixtures shared by the module tests (cases, workorders, orders): another tenant's client,
-the test-only people plugin, activity and settings helpers."""
+"""Fixtures shared by the module tests (cases, workorders, orders ...): another tenant's
+client, the test-only people plugin, activity and settings helpers, and the record specs the
+shared record tests (tests/records) run over."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import pytest
@@ -62,3 +63,19 @@ async def set_rule(
         item["days"] = days
     r = await client.put(f"/api/{module}/settings", json=[item])
     assert r.status_code == 200, r.text
+
+
+# --- the record specs -----------------------------------------------------------------------
+def record_specs(keep: Callable[[Any], bool]) -> list[Any]:
+    """``pytest.param(spec, id="plugin/name")`` for every installed record spec ``keep``
+    accepts: a shared record test parametrized over them covers each plugin's records, and
+    a new record spec the moment it is declared."""
+    from core import builtin  # noqa: F401  (the core's own plugin, before the host)
+    from core.plugins import get_host
+
+    return [
+        pytest.param(plugin, spec, id=f"{plugin}/{spec.name}")
+        for plugin, specs in sorted(get_host().records_by_plugin().items())
+        for spec in sorted(specs, key=lambda s: s.name)
+        if keep(spec)
+    ]
