@@ -253,3 +253,33 @@ async def token_in_mail(email: str, path: str) -> str:
     match = re.search(re.escape(path) + r"/([A-Za-z0-9_\-]+)", row["body"])
     assert match, f"the e-mail holds the link {path}/<token>"
     return match.group(1)
+
+
+async def created_for_a_party(client: AsyncTestClient, url: str, body: dict[str, Any]) -> dict:
+    """A record that names a customer, created through its API: unless ``body`` names a
+    customer, of a new customer and (unless it names a contact person) one of its contacts."""
+    party = {} if "customer_id" in body else await make_party(client, "contact_person_id" not in body)
+    return await created(client, url, {**party, **body})
+
+
+async def send_for_token(client: AsyncTestClient, url: str, email: str, path: str) -> str:
+    """Send a record by e-mail (``POST url {"email": ...}``, 200) and return the token of the
+    link ``<path>/<token>`` the e-mail holds."""
+    response = await client.post(url, json={"email": email})
+    assert response.status_code == 200, response.text
+    return await token_in_mail(email, path)
+
+
+async def each_answers(
+    client: AsyncTestClient, status: int, calls: Any, *, under: str = "", detail: str | None = None
+) -> None:
+    """Send each call, ``(method, url, body)`` or ``(method, url, body, text)`` (a body of
+    None sends none; ``under`` goes before each url): each must answer ``status``, hold
+    ``text`` in its answer and, when given, ``detail`` in its problem's detail."""
+    for method, url, body, *texts in calls:
+        r = await client.request(method.upper(), under + url, json=body)
+        assert r.status_code == status, (method, url, body, r.status_code, r.text)
+        for text in texts:
+            assert text in r.text, (method, url, body, r.text)
+        if detail is not None:
+            assert detail in r.json()["detail"], (method, url, r.text)

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import time_machine
 
 from plugins.cases.tables import Case
-from tests.support import add_party
+from tests.support import add_party, each_answers
 
 
 async def create(client, **body):  # type: ignore[no-untyped-def]
@@ -225,15 +225,11 @@ async def test_soft_delete_keeps_the_row_and_freezes_it(admin_client):
         "deleted_at"
     ]
     assert (await admin_client.get("/api/cases/")).json()["total"] == 0
-    for method, path, body in (
+    await each_answers(admin_client, 409, (
         ("patch", "", {"title": "y"}),
         ("post", "/close", None),
         ("post", "/reopen", None),
-    ):
-        kwargs = {"json": body} if body is not None else {}
-        r = await getattr(admin_client, method)(f"/api/cases/{case['id']}{path}", **kwargs)
-        assert r.status_code == 409, (path, r.text)
-        assert "deleted" in r.json()["detail"]
+    ), under=f"/api/cases/{case['id']}", detail="deleted")
     again = await admin_client.delete(f"/api/cases/{case['id']}")
     assert again.status_code == 200 and again.json()["deleted_at"] == deleted["deleted_at"]
 
@@ -253,10 +249,7 @@ async def test_another_tenants_case_is_404_everywhere_and_untouched(
 ):
     three, _ = await add_party(other_tenant.id, contacts=0)
     theirs = await create(other_client, end_customer_name="Their Person", customer_id=three)
-    for method, path, body in endpoints(theirs["id"]):
-        kwargs = {"json": body} if body is not None else {}
-        r = await getattr(admin_client, method)(path, **kwargs)
-        assert r.status_code == 404, (method, path, r.text)
+    await each_answers(admin_client, 404, endpoints(theirs["id"]))
     assert (await admin_client.get("/api/cases/", params={"customer_id": three})).json()["total"] == 0
     assert (await other_client.get(f"/api/cases/{theirs['id']}")).json() == theirs
 
@@ -269,10 +262,7 @@ async def test_missing_session_is_401_everywhere(client, admin_client):
         ("post", "/api/cases/", {"title": "x"}),
         *endpoints(case["id"]),
     ]
-    for method, path, body in calls:
-        kwargs = {"json": body} if body is not None else {}
-        r = await getattr(client, method)(path, **kwargs)
-        assert r.status_code == 401, (method, path, r.text)
+    await each_answers(client, 401, calls)
 
 
 async def test_disabled_module_is_404(admin_client, tenant):

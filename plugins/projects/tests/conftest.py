@@ -6,7 +6,7 @@ from typing import Any
 
 from litestar.testing import AsyncTestClient
 
-from tests.support import make_party, token_in_mail
+from tests.support import created_for_a_party, send_for_token
 from tests.twofactor_kit import fake_two_factor
 
 PROJECT = {
@@ -29,17 +29,13 @@ PLAN = {
 async def make_project(client: AsyncTestClient, **fields: Any) -> dict:
     """A project; unless the fields name a customer, of a new customer and one of its
     contact persons."""
-    party = {} if "customer_id" in fields else await make_party(client, "contact_person_id" not in fields)
-    response = await client.post("/api/projects/", json={**PROJECT, **party, **fields})
-    assert response.status_code == 201, response.text
-    return response.json()
+    return await created_for_a_party(client, "/api/projects/", {**PROJECT, **fields})
 
 
 async def send_plan(client: AsyncTestClient, plan_id: int, email: str = "sven@example.se") -> str:
     """Send the plan for approval and return the token read from the queued e-mail."""
-    response = await client.post(f"/api/projects/payment-plans/{plan_id}/send", json={"email": email})
-    assert response.status_code == 200, response.text
-    return await token_in_mail(email, "/projects/public/payment-plans")
+    url = f"/api/projects/payment-plans/{plan_id}/send"
+    return await send_for_token(client, url, email, "/projects/public/payment-plans")
 
 
 two_factor = fake_two_factor("payment_plans")

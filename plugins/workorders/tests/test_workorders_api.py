@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import time_machine
 
 from plugins.workorders.tables import ExtraCost, WorkOrder
-from tests.support import add_party
+from tests.support import add_party, each_answers
 
 
 async def create(client, **body):  # type: ignore[no-untyped-def]
@@ -295,10 +295,7 @@ async def test_another_tenants_work_order_is_404_everywhere_and_untouched(
     theirs = await create(other_client, customer_id=four)
     line = await add_cost(other_client, theirs["id"])
     before = await counts(other_tenant.id)
-    for method, path, body in endpoints(theirs["id"], line["id"]):
-        kwargs = {"json": body} if body is not None else {}
-        r = await getattr(admin_client, method)(path, **kwargs)
-        assert r.status_code == 404, (method, path, r.text)
+    await each_answers(admin_client, 404, endpoints(theirs["id"], line["id"]))
     # My own work order with their line id is 404 too.
     mine = await create(admin_client)
     r = await admin_client.patch(
@@ -323,10 +320,7 @@ async def test_missing_session_is_401_everywhere(client, admin_client):
         ("get", "/api/workorders/settings", None),
         *endpoints(wo["id"], line["id"]),
     ]
-    for method, path, body in calls:
-        kwargs = {"json": body} if body is not None else {}
-        r = await getattr(client, method)(path, **kwargs)
-        assert r.status_code == 401, (method, path, r.text)
+    await each_answers(client, 401, calls)
 
 
 async def test_changes_are_in_the_event_log(admin_client, tenant):

@@ -11,6 +11,7 @@ from functools import partial
 
 from tests import sweeps
 from tests.modules import activity_kinds, add_activity, set_rule
+from tests.support import each_answers
 from tests.sweeps import END_CUSTOMER, END_CUSTOMER_GONE, OUTSIDE, PARTY_GONE, WORD, run_sweep
 
 PERSONAL = dict(
@@ -91,13 +92,10 @@ async def test_anonymized_work_order_is_frozen(admin_client, tenant):
     wo, lines = await make(admin_client, "close", OUTSIDE)
     await run_sweep(tenant.id, "workorders")
     base = f"/api/workorders/{wo['id']}"
-    for method, path, body in (
+    await each_answers(admin_client, 409, (
         ("patch", "", {"email": "kund@example.se"}),
         ("post", "/reopen", None),
         ("post", "/extra-costs", {"description": "x", "amount": 1}),
         ("patch", f"/extra-costs/{lines[1]['id']}", {"description": "Anna"}),
         ("post", f"/extra-costs/{lines[1]['id']}/approve", {"approver_name": "Anna Svensson"}),
-    ):
-        kwargs = {"json": body} if body is not None else {}
-        r = await getattr(admin_client, method)(f"{base}{path}", **kwargs)
-        assert r.status_code == 409 and "anonymized" in r.json()["detail"], (path, r.text)
+    ), under=base, detail="anonymized")
