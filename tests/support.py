@@ -32,6 +32,13 @@ from litestar.testing import AsyncTestClient  # noqa: E402
 from core.config import get_settings  # noqa: E402
 
 TEST_PASSWORD = kit.PASSWORD
+# An end customer as a record names one (core.records.columns.end_customer_fields).
+END_CUSTOMER = {
+    "end_customer_name": "Anna Svensson",
+    "end_customer_address": "Storgatan 1, 111 22 Stockholm",
+    "end_customer_phone": "0701234567",
+    "end_customer_email": "anna@example.se",
+}
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -283,3 +290,13 @@ async def each_answers(
             assert text in r.text, (method, url, body, r.text)
         if detail is not None:
             assert detail in r.json()["detail"], (method, url, r.text)
+
+
+async def logged(tenant_id: int, plugin: str, record_id: int | None = None) -> list[dict[str, Any]]:
+    """The event-log rows of the plugin (of one of its records), oldest first."""
+    from core.eventlog import EventLog
+
+    where = (EventLog.tenant_id == tenant_id) & (EventLog.plugin == plugin)
+    if record_id is not None:
+        where = where & (EventLog.record_id == record_id)
+    return list(await EventLog.select().where(where).order_by(EventLog.id))

@@ -44,16 +44,10 @@ async def act_at(client: AsyncTestClient, url: str, action: str, moment: datetim
     return r.json()
 
 
-# What a record names of its customer and end customer (core.records.columns: party_fields,
-# end_customer_fields), and what the module rules leave of them: the customer and contact
-# person become 0, the end customer's name and address the tenant's word, phone and e-mail
-# (fixed formats) null.
-END_CUSTOMER = {
-    "end_customer_name": "Anna Svensson",
-    "end_customer_address": "Storgatan 1, 111 22 Stockholm",
-    "end_customer_phone": "0701234567",
-    "end_customer_email": "anna@example.se",
-}
+# What the module rules leave of what a record names of its customer and end customer
+# (core.records.columns: party_fields, end_customer_fields): the customer and contact person
+# become 0, the end customer's name and address the tenant's word, phone and e-mail (fixed
+# formats) null.
 PARTY_GONE = {"customer_id": 0, "contact_person_id": 0}
 END_CUSTOMER_GONE = {"end_customer_name": WORD, "end_customer_address": WORD} | dict.fromkeys(
     ("end_customer_phone", "end_customer_email")

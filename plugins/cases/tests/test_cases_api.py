@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import time_machine
 
 from plugins.cases.tables import Case
-from tests.support import add_party, each_answers
+from tests.support import add_party, each_answers, logged
 
 
 async def create(client, **body):  # type: ignore[no-untyped-def]
@@ -276,7 +276,6 @@ async def test_disabled_module_is_404(admin_client, tenant):
 
 
 async def test_changes_are_in_the_event_log_refusals_are_not(admin_client, tenant):
-    from core.eventlog import EventLog
 
     case = await create(admin_client)
     await admin_client.patch(f"/api/cases/{case['id']}", json={"title": "Ny"})
@@ -286,15 +285,7 @@ async def test_changes_are_in_the_event_log_refusals_are_not(admin_client, tenan
         await admin_client.patch(f"/api/cases/{case['id']}", json={"end_customer_phone": "1"})
     ).status_code == 400
     await admin_client.delete(f"/api/cases/{case['id']}")
-    rows = (
-        await EventLog.select()
-        .where(
-            (EventLog.tenant_id == tenant.id)
-            & (EventLog.plugin == "cases")
-            & (EventLog.record_id == case["id"])
-        )
-        .order_by(EventLog.id)
-    )
+    rows = await logged(tenant.id, "cases", case["id"])
     assert [r["action"] for r in rows] == [
         "case.created",
         "case.edited",

@@ -12,8 +12,8 @@ from functools import partial
 
 from tests import sweeps
 from tests.modules import activity_kinds, add_activity, set_rule
-from tests.support import add_party, each_answers
-from tests.sweeps import END_CUSTOMER, INSIDE, OUTSIDE, PARTY_GONE, WORD, assert_swept, run_sweep
+from tests.support import END_CUSTOMER, add_party, each_answers
+from tests.sweeps import INSIDE, OUTSIDE, PARTY_GONE, WORD, assert_swept, run_sweep
 
 PERSONAL = dict(
     **END_CUSTOMER,

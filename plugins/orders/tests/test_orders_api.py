@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import time_machine
 
 from plugins.orders.tables import Order, OrderComment, OrderLine
-from tests.support import add_party, each_answers
+from tests.support import add_party, each_answers, logged
 
 
 async def create(client, **body):  # type: ignore[no-untyped-def]
@@ -297,7 +297,6 @@ async def test_missing_session_is_401_everywhere(client, admin_client):
 
 
 async def test_changes_are_in_the_event_log(admin_client, tenant):
-    from core.eventlog import EventLog
 
     order = await create(admin_client)
     line = (
@@ -311,15 +310,7 @@ async def test_changes_are_in_the_event_log(admin_client, tenant):
     await admin_client.post(f"/api/orders/{order['id']}/comments", json={"text": "c"})
     await admin_client.post(f"/api/orders/{order['id']}/invoice")
     assert (await admin_client.post(f"/api/orders/{order['id']}/invoice")).status_code == 409
-    rows = (
-        await EventLog.select()
-        .where(
-            (EventLog.tenant_id == tenant.id)
-            & (EventLog.plugin == "orders")
-            & (EventLog.record_id == order["id"])
-        )
-        .order_by(EventLog.id)
-    )
+    rows = await logged(tenant.id, "orders", order["id"])
     assert [r["action"] for r in rows] == [
         "order.created",
         "order.line_added",

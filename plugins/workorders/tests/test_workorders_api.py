@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import time_machine
 
 from plugins.workorders.tables import ExtraCost, WorkOrder
-from tests.support import add_party, each_answers
+from tests.support import END_CUSTOMER, add_party, each_answers, logged
 
 
 async def create(client, **body):  # type: ignore[no-untyped-def]
@@ -41,10 +41,7 @@ async def test_create_numbers_and_normalizes(admin_client, tenant):
         contact_person_id=contact,
         email="Kund@Example.SE",
         customer_reference="Bo Ek",
-        end_customer_name="Anna Svensson",
-        end_customer_address="Storgatan 1",
-        end_customer_phone="+46 70 123 45 67",
-        end_customer_email="anna@example.se",
+        **{**END_CUSTOMER, "end_customer_phone": "+46 70 123 45 67"},
     )
     assert (a["number"], b["number"]) == (1, 2)
     assert b["email"] == "kund@example.se"
@@ -324,7 +321,6 @@ async def test_missing_session_is_401_everywhere(client, admin_client):
 
 
 async def test_changes_are_in_the_event_log(admin_client, tenant):
-    from core.eventlog import EventLog
 
     wo = await create(admin_client)
     line = await add_cost(admin_client, wo["id"])
@@ -335,15 +331,7 @@ async def test_changes_are_in_the_event_log(admin_client, tenant):
     ).status_code == 400
     await admin_client.post(f"{url}/approve", json={"approver_name": "Bo"})
     await admin_client.delete(f"/api/workorders/{wo['id']}")
-    rows = (
-        await EventLog.select()
-        .where(
-            (EventLog.tenant_id == tenant.id)
-            & (EventLog.plugin == "workorders")
-            & (EventLog.record_id == wo["id"])
-        )
-        .order_by(EventLog.id)
-    )
+    rows = await logged(tenant.id, "workorders", wo["id"])
     assert [r["action"] for r in rows] == [
         "work_order.created",
         "work_order.extra_cost_added",

@@ -11,8 +11,8 @@ from functools import partial
 
 from tests import sweeps
 from tests.modules import activity_kinds, add_activity, set_rule
-from tests.support import each_answers
-from tests.sweeps import END_CUSTOMER, END_CUSTOMER_GONE, OUTSIDE, PARTY_GONE, WORD, run_sweep
+from tests.support import END_CUSTOMER, each_answers
+from tests.sweeps import END_CUSTOMER_GONE, OUTSIDE, PARTY_GONE, WORD, run_sweep
 
 PERSONAL = dict(
     title="Byte av element hos Anna",
