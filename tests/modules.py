@@ -65,6 +65,22 @@ async def set_rule(
     assert r.status_code == 200, r.text
 
 
+# --- a record's routes (core.routes.records) ------------------------------------------------
+def record_calls(api: str, record_id: int, actions: tuple[str, ...] = ("close", "reopen")) -> list[tuple]:
+    """What every record at ``api`` answers for one record: read, edit, its state actions,
+    delete (``(method, url, body)``, for tests.support.each_answers)."""
+    url = f"{api}/{record_id}"
+    return [
+        ("get", url, None), ("patch", url, {"title": "Stolen"}),
+        *(("post", f"{url}/{action}", None) for action in actions), ("delete", url, None),
+    ]
+
+
+def list_calls(api: str, create: dict[str, Any] | None = None) -> list[tuple]:
+    """The module's own calls that name no record: list, create, its retention settings."""
+    return [("get", f"{api}/", None), ("post", f"{api}/", create or {"title": "x"}), ("get", f"{api}/settings", None)]
+
+
 # --- the record specs -----------------------------------------------------------------------
 def record_specs(keep: Callable[[Any], bool]) -> list[Any]:
     """``pytest.param(spec, id="plugin/name")`` for every installed record spec ``keep``

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 import time_machine
 
 from plugins.cases.tables import Case
+from tests.modules import list_calls, record_calls
 from tests.support import add_party, each_answers, logged
 
 
@@ -234,14 +235,8 @@ async def test_soft_delete_keeps_the_row_and_freezes_it(admin_client):
     assert again.status_code == 200 and again.json()["deleted_at"] == deleted["deleted_at"]
 
 
-def endpoints(case_id: int) -> list[tuple[str, str, dict | None]]:
-    return [
-        ("get", f"/api/cases/{case_id}", None),
-        ("patch", f"/api/cases/{case_id}", {"title": "Stolen"}),
-        ("post", f"/api/cases/{case_id}/close", None),
-        ("post", f"/api/cases/{case_id}/reopen", None),
-        ("delete", f"/api/cases/{case_id}", None),
-    ]
+def endpoints(case_id: int) -> list[tuple]:
+    return record_calls("/api/cases", case_id)
 
 
 async def test_another_tenants_case_is_404_everywhere_and_untouched(
@@ -257,12 +252,7 @@ async def test_another_tenants_case_is_404_everywhere_and_untouched(
 async def test_missing_session_is_401_everywhere(client, admin_client):
     case = await create(admin_client)
     client.cookies.clear()
-    calls = [
-        ("get", "/api/cases/", None),
-        ("post", "/api/cases/", {"title": "x"}),
-        *endpoints(case["id"]),
-    ]
-    await each_answers(client, 401, calls)
+    await each_answers(client, 401, [*list_calls("/api/cases"), *endpoints(case["id"])])
 
 
 async def test_disabled_module_is_404(admin_client, tenant):

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 import time_machine
 
 from plugins.workorders.tables import ExtraCost, WorkOrder
+from tests.modules import list_calls, record_calls
 from tests.support import END_CUSTOMER, add_party, each_answers, logged
 
 
@@ -266,11 +267,9 @@ async def test_bad_approval_is_400_and_records_nothing(admin_client):
 
 
 def endpoints(wo_id: int, line_id: int) -> list[tuple[str, str, dict | None]]:
+    # Every call is refused, so the order deletes come before their parts' without harm.
     return [
-        ("get", f"/api/workorders/{wo_id}", None),
-        ("patch", f"/api/workorders/{wo_id}", {"title": "Stolen"}),
-        ("post", f"/api/workorders/{wo_id}/close", None),
-        ("post", f"/api/workorders/{wo_id}/reopen", None),
+        *record_calls("/api/workorders", wo_id),
         ("get", f"/api/workorders/{wo_id}/extra-costs", None),
         ("post", f"/api/workorders/{wo_id}/extra-costs", {"description": "x", "amount": 1}),
         ("patch", f"/api/workorders/{wo_id}/extra-costs/{line_id}", {"amount": 2}),
@@ -281,7 +280,6 @@ def endpoints(wo_id: int, line_id: int) -> list[tuple[str, str, dict | None]]:
         ),
         ("get", f"/api/workorders/extra-costs/{line_id}", None),
         ("delete", f"/api/workorders/{wo_id}/extra-costs/{line_id}", None),
-        ("delete", f"/api/workorders/{wo_id}", None),
     ]
 
 
@@ -311,13 +309,7 @@ async def test_missing_session_is_401_everywhere(client, admin_client):
     wo = await create(admin_client)
     line = await add_cost(admin_client, wo["id"])
     client.cookies.clear()
-    calls = [
-        ("get", "/api/workorders/", None),
-        ("post", "/api/workorders/", {"title": "x"}),
-        ("get", "/api/workorders/settings", None),
-        *endpoints(wo["id"], line["id"]),
-    ]
-    await each_answers(client, 401, calls)
+    await each_answers(client, 401, [*list_calls("/api/workorders"), *endpoints(wo["id"], line["id"])])
 
 
 async def test_changes_are_in_the_event_log(admin_client, tenant):
