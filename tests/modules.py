@@ -1,9 +1,11 @@
-"""Fixtures shared by the module tests (cases, workorders, orders): another tenant's client,
-the test-only people plugin, activity and settings helpers."""
+"""Fixtures shared by the module tests (cases, workorders, orders ...): another tenant's
+client, the test-only people plugin, activity and settings helpers, and the record specs the
+shared record tests (tests/records) run over."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from typing import Any
 
 import pytest
 from litestar.testing import AsyncTestClient
@@ -53,7 +55,43 @@ async def activity_kinds(
 
 
 async def set_rule(
-    client: AsyncTestClient, module: str, key: str, mode: str, days: int = 30
+    client: AsyncTestClient, module: str, key: str, mode: str, days: int | None = None
 ) -> None:
-    r = await client.put(f"/api/{module}/settings", json=[{"key": key, "mode": mode, "days": days}])
+    """Set the tenant's mode (and days) of one of ``module``'s retention rules."""
+    item: dict[str, Any] = {"key": key, "mode": mode}
+    if days is not None:
+        item["days"] = days
+    r = await client.put(f"/api/{module}/settings", json=[item])
     assert r.status_code == 200, r.text
+
+
+# --- a record's routes (core.routes.records) ------------------------------------------------
+def record_calls(api: str, record_id: int, actions: tuple[str, ...] = ("close", "reopen")) -> list[tuple]:
+    """What every record at ``api`` answers for one record: read, edit, its state actions,
+    delete (``(method, url, body)``, for tests.support.each_answers)."""
+    url = f"{api}/{record_id}"
+    return [
+        ("get", url, None), ("patch", url, {"title": "Stolen"}),
+        *(("post", f"{url}/{action}", None) for action in actions), ("delete", url, None),
+    ]
+
+
+def list_calls(api: str, create: dict[str, Any] | None = None) -> list[tuple]:
+    """The module's own calls that name no record: list, create, its retention settings."""
+    return [("get", f"{api}/", None), ("post", f"{api}/", create or {"title": "x"}), ("get", f"{api}/settings", None)]
+
+
+# --- the record specs -----------------------------------------------------------------------
+def record_specs(keep: Callable[[Any], bool]) -> list[Any]:
+    """``pytest.param(spec, id="plugin/name")`` for every installed record spec ``keep``
+    accepts: a shared record test parametrized over them covers each plugin's records, and
+    a new record spec the moment it is declared."""
+    from core import builtin  # noqa: F401  (the core's own plugin, before the host)
+    from core.plugins import get_host
+
+    return [
+        pytest.param(plugin, spec, id=f"{plugin}/{spec.name}")
+        for plugin, specs in sorted(get_host().records_by_plugin().items())
+        for spec in sorted(specs, key=lambda s: s.name)
+        if keep(spec)
+    ]

@@ -32,6 +32,13 @@ from litestar.testing import AsyncTestClient  # noqa: E402
 from core.config import get_settings  # noqa: E402
 
 TEST_PASSWORD = kit.PASSWORD
+# An end customer as a record names one (core.records.columns.end_customer_fields).
+END_CUSTOMER = {
+    "end_customer_name": "Anna Svensson",
+    "end_customer_address": "Storgatan 1, 111 22 Stockholm",
+    "end_customer_phone": "0701234567",
+    "end_customer_email": "anna@example.se",
+}
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -227,3 +234,69 @@ async def make_contact(client: AsyncTestClient, customer_id: int, **fields: Any)
     response = await client.post(f"/api/customers/{customer_id}/contacts", json=body)
     assert response.status_code == 201, response.text
     return response.json()
+
+
+async def created(client: AsyncTestClient, url: str, body: dict[str, Any]) -> dict:
+    """POST ``body`` to ``url``, which must answer 201; the created record."""
+    response = await client.post(url, json=body)
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+async def token_in_mail(email: str, path: str) -> str:
+    """The token of the link ``<path>/<token>`` in the newest e-mail queued to ``email``
+    (what the customer who got it would open)."""
+    import re
+
+    from core.tables import Outbox
+
+    row = (
+        await Outbox.select(Outbox.body)
+        .where(Outbox.recipient == email.lower())
+        .order_by(Outbox.id, ascending=False)
+        .first()
+    )
+    assert row, f"no e-mail was queued to {email}"
+    match = re.search(re.escape(path) + r"/([A-Za-z0-9_\-]+)", row["body"])
+    assert match, f"the e-mail holds the link {path}/<token>"
+    return match.group(1)
+
+
+async def created_for_a_party(client: AsyncTestClient, url: str, body: dict[str, Any]) -> dict:
+    """A record that names a customer, created through its API: unless ``body`` names a
+    customer, of a new customer and (unless it names a contact person) one of its contacts."""
+    party = {} if "customer_id" in body else await make_party(client, "contact_person_id" not in body)
+    return await created(client, url, {**party, **body})
+
+
+async def send_for_token(client: AsyncTestClient, url: str, email: str, path: str) -> str:
+    """Send a record by e-mail (``POST url {"email": ...}``, 200) and return the token of the
+    link ``<path>/<token>`` the e-mail holds."""
+    response = await client.post(url, json={"email": email})
+    assert response.status_code == 200, response.text
+    return await token_in_mail(email, path)
+
+
+async def each_answers(
+    client: AsyncTestClient, status: int, calls: Any, *, under: str = "", detail: str | None = None
+) -> None:
+    """Send each call, ``(method, url, body)`` or ``(method, url, body, text)`` (a body of
+    None sends none; ``under`` goes before each url): each must answer ``status``, hold
+    ``text`` in its answer and, when given, ``detail`` in its problem's detail."""
+    for method, url, body, *texts in calls:
+        r = await client.request(method.upper(), under + url, json=body)
+        assert r.status_code == status, (method, url, body, r.status_code, r.text)
+        for text in texts:
+            assert text in r.text, (method, url, body, r.text)
+        if detail is not None:
+            assert detail in r.json()["detail"], (method, url, r.text)
+
+
+async def logged(tenant_id: int, plugin: str, record_id: int | None = None) -> list[dict[str, Any]]:
+    """The event-log rows of the plugin (of one of its records), oldest first."""
+    from core.eventlog import EventLog
+
+    where = (EventLog.tenant_id == tenant_id) & (EventLog.plugin == plugin)
+    if record_id is not None:
+        where = where & (EventLog.record_id == record_id)
+    return list(await EventLog.select().where(where).order_by(EventLog.id))

@@ -12,7 +12,15 @@ from typing import Any
 
 import pytest
 
-from core.contracts import ModuleInfo, PersonContact, PersonKind, TwoFactorContext
+from core.contracts import (
+    ModuleInfo,
+    PartyFound,
+    PersonContact,
+    PersonKind,
+    SecondFactorDecision,
+    SecondFactorRequest,
+    TwoFactorContext,
+)
 from core.plugins import get_host, hookimpl
 from core.tables import Employee, Outbox
 from core.users import create_employee_with_password
@@ -167,3 +175,84 @@ def fake_people(register_plugin: Callable[[Any, str], None]) -> Iterator[FakePeo
     register_plugin(people, people.name)
     with standing_in(people.name, *people.kinds()):
         yield people
+
+
+class FakeTwoFactor:
+    """Stands in for the two-factor plugin in one context: every request of ``context`` needs
+    a code until its challenge id is in ``verified``; ``error`` refuses every request."""
+
+    def __init__(self, context: str) -> None:
+        self.context = context
+        self.requests: list[SecondFactorRequest] = []
+        self.verified: set[str] = set()
+        self.error: str | None = None
+
+    @hookimpl
+    def challenge_second_factor(self, request: SecondFactorRequest) -> SecondFactorDecision | None:
+        if request.context != self.context:
+            return None
+        self.requests.append(request)
+        if self.error:
+            return SecondFactorDecision(required=True, error=self.error)
+        if request.challenge_id and request.challenge_id in self.verified:
+            return SecondFactorDecision(required=False, masked_phone=MOBILE_MASKED)
+        return SecondFactorDecision(
+            required=True, challenge_id=f"ch-{len(self.requests)}", masked_phone=MOBILE_MASKED,
+            message="A code was sent by SMS.",
+        )
+
+
+def fake_two_factor(context: str) -> Any:
+    """A ``two_factor`` fixture for a module's conftest: a :class:`FakeTwoFactor` of
+    ``context`` on the process's host for one test (``two_factor = fake_two_factor("quotes")``)."""
+
+    @pytest.fixture
+    def two_factor() -> Iterator[FakeTwoFactor]:
+        fake = FakeTwoFactor(context)
+        name = f"fake-two-factor-{context}"
+        get_host().pm.register(fake, name=name)
+        try:
+            yield fake
+        finally:
+            get_host().pm.unregister(name=name)
+
+    return two_factor
+
+
+class _Contacts:
+    """A test plugin whose contact persons (fixed ids) may be named with any customer."""
+
+    def __init__(self, people: dict[int, PersonContact]) -> None:
+        self.people = people
+
+    @hookimpl
+    def look_up_party(self, tenant_id: int, customer_id: int, contact_person_id: int) -> Any:
+        """Its contact persons may be named with any customer (core.references)."""
+        ours = contact_person_id in self.people
+        return PartyFound(customer=False, contact_customer_id=customer_id if ours else None)
+
+
+def contacts_with_real_two_factor(name: str, people: dict[int, PersonContact]) -> Any:
+    """A fixture for tests of SMS signing with the real two-factor plugin: a test plugin
+    ``name`` describes the contact persons ``people`` (id: contact), standing in front of
+    the plugin that owns contacts (tests/stand_in.py). Skips where the two-factor plugin is
+    not installed."""
+
+    @pytest.fixture
+    def real_plugins() -> Iterator[None]:
+        if get_host().plugin("twofactor") is None:
+            pytest.skip("the two-factor plugin is not installed")
+        host = get_host()
+        host.add(_Contacts(people), name=name, distribution="gallra-tests")
+
+        async def describe(tenant_id: int, person_id: int) -> PersonContact | None:
+            return people.get(person_id)  # None: the customers plugin's contact persons
+
+        try:
+            with standing_in(name, PersonKind("contact", describe=describe)):
+                yield
+        finally:
+            host.pm.unregister(name=name)
+            host.records.pop(name, None)
+
+    return real_plugins

@@ -117,8 +117,9 @@ async def test_quote_page_accepts_with_sms_code(anon_client, admin_client, tenan
 
 
 async def test_payment_plan_page_approves_with_sms_code(anon_client, admin_client, tenant):
-    from plugins.projects.tests.conftest import make_project, post_ok, send_plan
+    from plugins.projects.tests.conftest import make_project, send_plan
     from plugins.projects.tests.test_projects import PLAN
+    from tests.support import created
 
     await activate_sms(admin_client)
     await switch(admin_client, "payment_plans")
@@ -126,7 +127,7 @@ async def test_payment_plan_page_approves_with_sms_code(anon_client, admin_clien
         "/api/customers", json={"name": "Sven Plan", "kind": "private", "mobile_phone": "0701234567"}
     )
     project = await make_project(admin_client, customer_id=r.json()["id"], contact_person_id=0)
-    await post_ok(admin_client, f"/api/projects/{project['id']}/payment-plans", PLAN)
+    await created(admin_client, f"/api/projects/{project['id']}/payment-plans", PLAN)
     plan_id = (await admin_client.get(f"/api/projects/{project['id']}")).json()["payment_plans"][0]["id"]
     token = await send_plan(admin_client, plan_id)
     link = f"/projects/public/payment-plans/{token}"

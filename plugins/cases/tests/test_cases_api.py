@@ -7,7 +7,8 @@ from datetime import UTC, datetime
 import time_machine
 
 from plugins.cases.tables import Case
-from tests.support import add_party
+from tests.modules import list_calls, record_calls
+from tests.support import add_party, each_answers, logged
 
 
 async def create(client, **body):  # type: ignore[no-untyped-def]
@@ -225,27 +226,17 @@ async def test_soft_delete_keeps_the_row_and_freezes_it(admin_client):
         "deleted_at"
     ]
     assert (await admin_client.get("/api/cases/")).json()["total"] == 0
-    for method, path, body in (
+    await each_answers(admin_client, 409, (
         ("patch", "", {"title": "y"}),
         ("post", "/close", None),
         ("post", "/reopen", None),
-    ):
-        kwargs = {"json": body} if body is not None else {}
-        r = await getattr(admin_client, method)(f"/api/cases/{case['id']}{path}", **kwargs)
-        assert r.status_code == 409, (path, r.text)
-        assert "deleted" in r.json()["detail"]
+    ), under=f"/api/cases/{case['id']}", detail="deleted")
     again = await admin_client.delete(f"/api/cases/{case['id']}")
     assert again.status_code == 200 and again.json()["deleted_at"] == deleted["deleted_at"]
 
 
-def endpoints(case_id: int) -> list[tuple[str, str, dict | None]]:
-    return [
-        ("get", f"/api/cases/{case_id}", None),
-        ("patch", f"/api/cases/{case_id}", {"title": "Stolen"}),
-        ("post", f"/api/cases/{case_id}/close", None),
-        ("post", f"/api/cases/{case_id}/reopen", None),
-        ("delete", f"/api/cases/{case_id}", None),
-    ]
+def endpoints(case_id: int) -> list[tuple]:
+    return record_calls("/api/cases", case_id)
 
 
 async def test_another_tenants_case_is_404_everywhere_and_untouched(
@@ -253,10 +244,7 @@ async def test_another_tenants_case_is_404_everywhere_and_untouched(
 ):
     three, _ = await add_party(other_tenant.id, contacts=0)
     theirs = await create(other_client, end_customer_name="Their Person", customer_id=three)
-    for method, path, body in endpoints(theirs["id"]):
-        kwargs = {"json": body} if body is not None else {}
-        r = await getattr(admin_client, method)(path, **kwargs)
-        assert r.status_code == 404, (method, path, r.text)
+    await each_answers(admin_client, 404, endpoints(theirs["id"]))
     assert (await admin_client.get("/api/cases/", params={"customer_id": three})).json()["total"] == 0
     assert (await other_client.get(f"/api/cases/{theirs['id']}")).json() == theirs
 
@@ -264,15 +252,7 @@ async def test_another_tenants_case_is_404_everywhere_and_untouched(
 async def test_missing_session_is_401_everywhere(client, admin_client):
     case = await create(admin_client)
     client.cookies.clear()
-    calls = [
-        ("get", "/api/cases/", None),
-        ("post", "/api/cases/", {"title": "x"}),
-        *endpoints(case["id"]),
-    ]
-    for method, path, body in calls:
-        kwargs = {"json": body} if body is not None else {}
-        r = await getattr(client, method)(path, **kwargs)
-        assert r.status_code == 401, (method, path, r.text)
+    await each_answers(client, 401, [*list_calls("/api/cases"), *endpoints(case["id"])])
 
 
 async def test_disabled_module_is_404(admin_client, tenant):
@@ -286,7 +266,6 @@ async def test_disabled_module_is_404(admin_client, tenant):
 
 
 async def test_changes_are_in_the_event_log_refusals_are_not(admin_client, tenant):
-    from core.eventlog import EventLog
 
     case = await create(admin_client)
     await admin_client.patch(f"/api/cases/{case['id']}", json={"title": "Ny"})
@@ -296,15 +275,7 @@ async def test_changes_are_in_the_event_log_refusals_are_not(admin_client, tenan
         await admin_client.patch(f"/api/cases/{case['id']}", json={"end_customer_phone": "1"})
     ).status_code == 400
     await admin_client.delete(f"/api/cases/{case['id']}")
-    rows = (
-        await EventLog.select()
-        .where(
-            (EventLog.tenant_id == tenant.id)
-            & (EventLog.plugin == "cases")
-            & (EventLog.record_id == case["id"])
-        )
-        .order_by(EventLog.id)
-    )
+    rows = await logged(tenant.id, "cases", case["id"])
     assert [r["action"] for r in rows] == [
         "case.created",
         "case.edited",

@@ -6,6 +6,7 @@ import asyncio
 
 from plugins.customers.tables import Customer
 from plugins.customers.tests.conftest import ORG, ORG10, PNR, PNR10, make_customer, with_check_digit
+from tests.support import logged
 
 
 def assert_names_field(response, field: str) -> None:  # type: ignore[no-untyped-def]
@@ -328,16 +329,13 @@ async def test_error_messages_do_not_echo_personal_data(admin_client):
 
 
 async def test_writes_are_recorded_in_the_event_log(admin_client, tenant):
-    from core.eventlog import EventLog
 
     created = await make_customer(admin_client, name="Loggad AB")
     await admin_client.patch(f"/api/customers/{created['id']}", json={"notes": "x"})
     await admin_client.delete(f"/api/customers/{created['id']}")
     # A refused write leaves no event.
     await admin_client.post("/api/customers/", json={"name": "X", "email": "bad"})
-    rows = await EventLog.select().where(
-        (EventLog.tenant_id == tenant.id) & (EventLog.plugin == "customers")
-    ).order_by(EventLog.id)
+    rows = await logged(tenant.id, "customers")
     assert [(r["action"], r["record_id"]) for r in rows] == [
         ("customer.created", created["id"]),
         ("customer.edited", created["id"]),

@@ -22,6 +22,7 @@ from core.tables import Tenant
 from plugins.customers.tables import ContactPerson, Customer, CustomerContact
 from plugins.customers.tests.conftest import ORG, PNR, make_contact, make_customer, make_log
 from plugins.customers.tests.linkplugin import CustLink, LinkPlugin
+from tests.modules import set_rule
 
 DAY = timedelta(days=1)
 SEC = timedelta(seconds=1)
@@ -68,14 +69,6 @@ async def word(tenant) -> str:  # type: ignore[no-untyped-def]
     """The tenant's own anonymization word (not the default), to prove it is the one used."""
     await Tenant.update({Tenant.anonymization_word: WORD}).where(Tenant.id == tenant.id)
     return WORD
-
-
-async def set_rule(client: Any, key: str, mode: str, days: int | None = None) -> None:
-    body: dict[str, Any] = {"key": key, "mode": mode}
-    if days is not None:
-        body["days"] = days
-    response = await client.put("/api/customers/settings", json=[body])
-    assert response.status_code == 200, response.text
 
 
 async def row_of(table: Any, record_id: int) -> dict:
@@ -139,7 +132,7 @@ async def snapshot(made: dict) -> tuple:
 
 
 async def test_customers_rule_column_by_column(admin_client, tenant, word, link_plugin):
-    await set_rule(admin_client, "customers", "days", 30)
+    await set_rule(admin_client, "customers", "customers", "days", 30)
     now = utcnow().replace(microsecond=0)
     cutoff = now - 30 * DAY
     inside = await customer_with_everything(admin_client, tenant.id, "Inne AB")
@@ -216,7 +209,7 @@ async def test_customers_rule_column_by_column(admin_client, tenant, word, link_
 
 
 async def test_private_customer_national_id_is_removed(admin_client, tenant, word):
-    await set_rule(admin_client, "customers", "days", 1)
+    await set_rule(admin_client, "customers", "customers", "days", 1)
     private = await make_customer(admin_client, name="Per Privat", kind="private", national_id=PNR)
     await mark(Customer, private["id"], deleted_at=utcnow() - 2 * DAY)
     await sweep(tenant.id, "customers")
@@ -235,7 +228,7 @@ async def test_customers_rule_off_keeps_deleted_customers(admin_client, tenant):
 async def test_customers_immediately_anonymizes_within_the_delete_request(
     admin_client, tenant, word, link_plugin
 ):
-    await set_rule(admin_client, "customers", "immediately")
+    await set_rule(admin_client, "customers", "customers", "immediately")
     made = await customer_with_everything(admin_client, tenant.id, "Direkt AB")
     other = await customer_with_everything(admin_client, tenant.id, "Annan AB")
     kept = await snapshot(other)
@@ -264,7 +257,7 @@ async def test_customers_immediately_anonymizes_within_the_delete_request(
 
 
 async def test_days_mode_does_not_anonymize_on_delete(admin_client, tenant):
-    await set_rule(admin_client, "customers", "days", 30)
+    await set_rule(admin_client, "customers", "customers", "days", 30)
     customer = await make_customer(admin_client, email="vanta@example.org")
     body = (await admin_client.delete(f"/api/customers/{customer['id']}")).json()
     assert body["email"] == "vanta@example.org" and body["anonymized_at"] is None
@@ -274,7 +267,7 @@ async def test_days_mode_does_not_anonymize_on_delete(admin_client, tenant):
 
 
 async def test_contact_persons_rule_column_by_column(admin_client, tenant, word, link_plugin):
-    await set_rule(admin_client, "contact_persons", "days", 10)
+    await set_rule(admin_client, "customers", "contact_persons", "days", 10)
     now = utcnow().replace(microsecond=0)
     cutoff = now - 10 * DAY
     customer = await make_customer(admin_client, email="kund@example.org")
@@ -321,7 +314,7 @@ async def test_contact_persons_rule_column_by_column(admin_client, tenant, word,
 
 
 async def test_contact_person_immediately_within_the_delete_request(admin_client, tenant, word):
-    await set_rule(admin_client, "contact_persons", "immediately")
+    await set_rule(admin_client, "customers", "contact_persons", "immediately")
     customer = await make_customer(admin_client)
     contact = await make_contact(admin_client, customer["id"], **CONTACT_FIELDS)
     entry = await make_log(admin_client, customer["id"], contact_person_id=contact["id"])
@@ -338,7 +331,7 @@ async def test_contact_person_immediately_within_the_delete_request(admin_client
 
 
 async def test_customer_contacts_rule_column_by_column(admin_client, tenant):
-    await set_rule(admin_client, "customer_contacts", "days", 365)
+    await set_rule(admin_client, "customers", "customer_contacts", "days", 365)
     now = datetime(2026, 6, 15, 12, 0, 0, tzinfo=utcnow().tzinfo)
     cutoff = now - 365 * DAY
     with time_machine.travel(now, tick=False):
@@ -414,7 +407,7 @@ async def test_module_settings_show_the_three_rules_and_refuse_bad_values(admin_
         assert 400 <= response.status_code < 500, (bad, response.text)
     rows_after = {r["key"]: r for r in (await admin_client.get("/api/customers/settings")).json()}
     assert rows_after == rows
-    await set_rule(admin_client, "customers", "days", 90)
+    await set_rule(admin_client, "customers", "customers", "days", 90)
     # The same stored value, seen from Settings > GDPR.
     gdpr_view = await admin_client.get("/api/gdpr/retention")
     assert gdpr_view.status_code == 200, gdpr_view.text

@@ -10,6 +10,7 @@ import time_machine
 
 from plugins.dsr import deadline
 from plugins.dsr.tests.conftest import mails_to, make_request
+from tests.support import each_answers
 
 
 @pytest.mark.parametrize(
@@ -136,14 +137,11 @@ async def test_bad_input_is_a_clear_4xx(admin_client, other_tenant) -> None:
 async def test_another_tenants_request_is_not_found(admin_client, other_client) -> None:
     req = await make_request(admin_client)
     assert (await other_client.get("/api/dsr/")).json()["total"] == 0
-    for method, path, body in (
+    await each_answers(other_client, 404, (
         ("get", "", None), ("patch", "", {"status": "verified"}), ("delete", "", None),
         ("post", "/extend", {"months": 1, "reason": "x"}), ("post", "/answer", {"text": "x"}),
         ("post", "/refuse", {"reason": "x"}),
-    ):
-        kwargs = {"json": body} if body is not None else {}
-        r = await getattr(other_client, method)(f"/api/dsr/{req['id']}{path}", **kwargs)
-        assert r.status_code == 404, (method, path, r.text)
+    ), under=f"/api/dsr/{req['id']}")
     assert (await admin_client.get(f"/api/dsr/{req['id']}")).json()["status"] == "received"
 
 

@@ -8,7 +8,6 @@ engine through the parent links, the anonymize hook ends sessions and link token
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
 
 from core.db import raw, utcnow
 from core.gdpr.engine import sweep
@@ -20,15 +19,8 @@ from plugins.portal.tests.test_portal import (
     portal_account,
     portal_login,
 )
+from tests.modules import set_rule
 from tests.support import make_contact, make_customer
-
-
-async def set_rule(client: Any, key: str, mode: str, days: int | None = None) -> None:
-    body: dict[str, Any] = {"key": key, "mode": mode}
-    if days is not None:
-        body["days"] = days
-    r = await client.put("/api/customers/settings", json=[body])
-    assert r.status_code == 200, r.text
 
 
 async def account_of(tenant_id: int, kind: str, person_id: int) -> dict:
@@ -82,7 +74,7 @@ async def test_declarations_follow_the_person():
 
 
 async def test_anonymized_customer_closes_its_and_its_contacts_accounts(admin_client, app, browser, tenant):
-    await set_rule(admin_client, "customers", "immediately")
+    await set_rule(admin_client, "customers", "customers", "immediately")
     per = await active_customer(admin_client, tenant)
     company = await make_customer(admin_client, name="Bolaget AB")
     karin = await make_contact(admin_client, company["id"], email="karin@example.org")
@@ -115,7 +107,7 @@ async def test_anonymized_customer_closes_its_and_its_contacts_accounts(admin_cl
 
 
 async def test_anonymized_contact_person_closes_only_their_account(admin_client, browser, tenant):
-    await set_rule(admin_client, "contact_persons", "immediately")
+    await set_rule(admin_client, "customers", "contact_persons", "immediately")
     company = await make_customer(admin_client, name="Bolaget AB")
     karin = await make_contact(admin_client, company["id"], email="karin@example.org")
     lars = await make_contact(admin_client, company["id"], name="Lars", email="lars@example.org")
@@ -143,7 +135,7 @@ async def test_anonymized_contact_person_closes_only_their_account(admin_client,
 
 
 async def test_scheduled_sweep_closes_accounts_of_customers_deleted_long_ago(admin_client, tenant):
-    await set_rule(admin_client, "customers", "days", 30)
+    await set_rule(admin_client, "customers", "customers", "days", 30)
     per = await active_customer(admin_client, tenant)
     fresh = await active_customer(admin_client, tenant, email="eva@example.org", name="Eva")
     for customer, age in ((per, 31), (fresh, 29)):
@@ -157,7 +149,7 @@ async def test_scheduled_sweep_closes_accounts_of_customers_deleted_long_ago(adm
 
 
 async def test_pending_invitation_goes_with_the_person(admin_client, tenant):
-    await set_rule(admin_client, "customers", "immediately")
+    await set_rule(admin_client, "customers", "customers", "immediately")
     per = await make_customer(admin_client, name="Per Privat", kind="private", email="per@example.org")
     assert (await invite(admin_client, str(per["id"]))).status_code == 201
     row = await account_of(tenant.id, "customer", per["id"])

@@ -2,23 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
-import pytest
 from litestar.testing import AsyncTestClient
-
-from tests.support import login
-
-
-@pytest.fixture
-async def other_client(app, other_tenant) -> AsyncIterator[AsyncTestClient]:  # type: ignore[no-untyped-def]
-    """A second browser, logged in as the administrator of ``other_tenant``."""
-    async with AsyncTestClient(app=app) as c:
-        response = await login(c, other_tenant)
-        assert response.status_code == 200, response.text
-        yield c
-
 
 COMPLETE = {
     "name": "Kundregister",
@@ -56,8 +42,3 @@ async def make_incident(client: AsyncTestClient, **fields: Any) -> dict:
     response = await client.post("/api/privacy/incidents/", json=body)
     assert response.status_code == 201, response.text
     return response.json()
-
-
-async def set_rule(client: AsyncTestClient, key: str, mode: str, days: int = 30) -> None:
-    r = await client.put("/api/privacy/settings", json=[{"key": key, "mode": mode, "days": days}])
-    assert r.status_code == 200, r.text

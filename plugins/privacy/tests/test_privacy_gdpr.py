@@ -15,7 +15,8 @@ import time_machine
 from core.gdpr.engine import sweep
 from core.tables import Employee
 from core.users import create_employee_with_password
-from plugins.privacy.tests.conftest import make_activity, make_contact, make_incident, set_rule
+from plugins.privacy.tests.conftest import make_activity, make_contact, make_incident
+from tests.modules import set_rule
 from tests.support import TEST_PASSWORD, login
 
 NOW = datetime(2026, 7, 1, 12, 0, tzinfo=UTC)
@@ -32,7 +33,7 @@ async def run_sweep(tenant_id: int) -> dict[str, int]:
 
 
 async def test_deleted_contact_is_anonymized_at_once_when_chosen(admin_client):
-    await set_rule(admin_client, "privacy_contacts", "immediately")
+    await set_rule(admin_client, "privacy", "privacy_contacts", "immediately")
     c = await make_contact(admin_client, notes="Privat nummer 070-9999999")
     r = await admin_client.delete(f"/api/privacy/contacts/{c['id']}")
     assert r.status_code == 200, r.text
@@ -72,7 +73,7 @@ async def _closed_incident(client, moment: datetime) -> dict:  # type: ignore[no
 
 
 async def test_closed_incidents_lose_the_people_and_keep_the_facts(admin_client, tenant):
-    await set_rule(admin_client, "privacy_incidents", "days", 30)
+    await set_rule(admin_client, "privacy", "privacy_incidents", "days", 30)
     old = await _closed_incident(admin_client, OUTSIDE)
     new = await _closed_incident(admin_client, INSIDE)
     assert (await run_sweep(tenant.id))["privacy_incidents"] == 1
@@ -93,7 +94,7 @@ async def test_closed_incidents_lose_the_people_and_keep_the_facts(admin_client,
 
 
 async def test_superseded_signed_versions_lose_signer_and_contacts(admin_client, tenant):
-    await set_rule(admin_client, "privacy_inventory_versions", "days", 30)
+    await set_rule(admin_client, "privacy", "privacy_inventory_versions", "days", 30)
     await make_activity(admin_client)
     await make_contact(admin_client)
     with time_machine.travel(OUTSIDE - timedelta(days=1), tick=False):

@@ -10,7 +10,8 @@ from plugins.projects.tables import (
     Project,
     SubProject,
 )
-from plugins.projects.tests.conftest import PLAN, make_project, post_ok, send_plan
+from plugins.projects.tests.conftest import PLAN, make_project, send_plan
+from tests.support import created, each_answers
 
 ALL_TABLES = (Project, SubProject, ExtraCost, PaymentPlan, Installment, PartnerInvitation)
 
@@ -22,13 +23,13 @@ async def _counts(tenant_id: int) -> list[int]:
 async def _full_project(client) -> dict:  # type: ignore[no-untyped-def]
     project = await make_project(client)
     pid = project["id"]
-    await post_ok(client, f"/api/projects/{pid}/sub-projects", {"name": "Kök", "description": "Nytt kök åt Sven"})
-    await post_ok(client, f"/api/projects/{pid}/extra-costs", {"description": "Extra el åt Sven", "amount": "1250.50"})
-    await post_ok(client, f"/api/projects/{pid}/partner-invitations", {
+    await created(client, f"/api/projects/{pid}/sub-projects", {"name": "Kök", "description": "Nytt kök åt Sven"})
+    await created(client, f"/api/projects/{pid}/extra-costs", {"description": "Extra el åt Sven", "amount": "1250.50"})
+    await created(client, f"/api/projects/{pid}/partner-invitations", {
         "partner_company": "Rör AB", "partner_contact": "Rolf Rör", "partner_email": "rolf@ror.se",
         "comment": "Sven vill ha det klart till jul",
     })
-    await post_ok(client, f"/api/projects/{pid}/payment-plans", PLAN)
+    await created(client, f"/api/projects/{pid}/payment-plans", PLAN)
     return (await client.get(f"/api/projects/{pid}")).json()
 
 
@@ -185,10 +186,7 @@ async def test_bad_input_on_every_write_endpoint_is_400_and_writes_nothing(admin
         ("post", f"/api/projects/payment-plans/{plan_id}/send", {"email": "nope"}, "email"),
         ("post", f"/api/projects/payment-plans/{plan_id}/send", {}, "email"),
     ]
-    for method, url, body, field in cases:
-        r = await getattr(admin_client, method)(url, json=body)
-        assert r.status_code == 400, (url, body, r.status_code, r.text)
-        assert field in r.text, (url, body, r.text)
+    await each_answers(admin_client, 400, cases)
     r = await admin_client.post("/api/projects/", content=b"{", headers={"content-type": "application/json"})
     assert r.status_code == 400
     assert await _counts(tenant.id) == before
@@ -249,10 +247,7 @@ async def test_other_tenants_ids_are_404_everywhere(admin_client, other_client, 
         ("post", f"/api/projects/payment-plans/{plan_id}/send", {"email": "tjuv@example.se"}),
         ("get", f"/api/projects/installments/{inst_id}", None),
     ]
-    for method, url, body in calls:
-        kwargs = {"json": body} if body is not None else {}
-        r = await getattr(other_client, method)(url, **kwargs)
-        assert r.status_code == 404, (method, url, r.status_code, r.text)
+    await each_answers(other_client, 404, calls)
     assert (await other_client.get("/api/projects/")).json()["total"] == 0
     assert (await other_client.get("/api/projects/", params={"customer_id": project["customer_id"]})).json()[
         "total"

@@ -20,7 +20,9 @@ from plugins.projects.tables import (
     Project,
     SubProject,
 )
-from plugins.projects.tests.conftest import PLAN, make_project, post_ok, send_plan, set_rule
+from plugins.projects.tests.conftest import PLAN, make_project, send_plan
+from tests.modules import set_rule
+from tests.support import created
 
 DAYS = 45
 KINDS = ("comment", "work_report", "conversation", "note")
@@ -29,16 +31,16 @@ KINDS = ("comment", "work_report", "conversation", "note")
 async def _full_project(client, anon_client, tenant, approve: bool = True) -> int:  # type: ignore[no-untyped-def]
     project = await make_project(client)
     pid = project["id"]
-    await post_ok(
+    await created(
         client, f"/api/projects/{pid}/sub-projects", {"name": "Kök åt Sven", "description": "Sven vill ha ek"}
     )
-    await post_ok(client, f"/api/projects/{pid}/extra-costs", {"description": "Extra el åt Sven", "amount": "1250.50"})
-    await post_ok(client, f"/api/projects/{pid}/extra-costs", {"description": "Frakt", "amount": "300"})
-    await post_ok(client, f"/api/projects/{pid}/partner-invitations", {
+    await created(client, f"/api/projects/{pid}/extra-costs", {"description": "Extra el åt Sven", "amount": "1250.50"})
+    await created(client, f"/api/projects/{pid}/extra-costs", {"description": "Frakt", "amount": "300"})
+    await created(client, f"/api/projects/{pid}/partner-invitations", {
         "partner_company": "Rör AB", "partner_contact": "Rolf Rör", "partner_email": "rolf@ror.se",
         "comment": "Sven vill ha det klart till jul",
     })
-    plan = await post_ok(client, f"/api/projects/{pid}/payment-plans", PLAN)
+    plan = await created(client, f"/api/projects/{pid}/payment-plans", PLAN)
     token = await send_plan(client, plan["id"])
     if approve:
         r = await anon_client.post(
@@ -123,7 +125,7 @@ def assert_untouched(s: dict) -> None:
 
 
 async def test_m20_closed_and_deleted_just_inside_and_outside(admin_client, anon_client, tenant):
-    await set_rule(admin_client, "projects", "days", DAYS)
+    await set_rule(admin_client, "projects", "projects", "days", DAYS)
     t0 = utcnow() - timedelta(days=90)
     with time_machine.travel(t0, tick=False):
         closed = await _full_project(admin_client, anon_client, tenant)
@@ -157,7 +159,7 @@ async def test_m20_closed_and_deleted_just_inside_and_outside(admin_client, anon
 
 
 async def test_m20_amounts_stay(admin_client, anon_client, tenant):
-    await set_rule(admin_client, "projects", "days", DAYS)
+    await set_rule(admin_client, "projects", "projects", "days", DAYS)
     with time_machine.travel(utcnow() - timedelta(days=DAYS + 1), tick=False):
         pid = await _full_project(admin_client, anon_client, tenant)
         before = (await admin_client.get(f"/api/projects/{pid}")).json()
@@ -172,7 +174,7 @@ async def test_m20_amounts_stay(admin_client, anon_client, tenant):
 
 
 async def test_m20_immediately_on_delete_and_close(admin_client, anon_client, tenant):
-    await set_rule(admin_client, "projects", "immediately")
+    await set_rule(admin_client, "projects", "projects", "immediately")
     deleted = await _full_project(admin_client, anon_client, tenant)
     r = await admin_client.delete(f"/api/projects/{deleted}")
     assert r.status_code == 200 and r.json()["anonymized_at"] is not None
@@ -184,7 +186,7 @@ async def test_m20_immediately_on_delete_and_close(admin_client, anon_client, te
 
 
 async def test_m20_unapproved_plan_link_dies(admin_client, anon_client, tenant):
-    await set_rule(admin_client, "projects", "immediately")
+    await set_rule(admin_client, "projects", "projects", "immediately")
     pid = await _full_project(admin_client, anon_client, tenant, approve=False)
     token = await send_plan(admin_client, (await _snapshot(pid))["plans"][0]["id"])
     await admin_client.delete(f"/api/projects/{pid}")

@@ -7,6 +7,7 @@ from datetime import date, timedelta
 from core.tables import Outbox
 from plugins.quotes.tables import Quote, QuoteLine, QuoteView
 from plugins.quotes.tests.conftest import LINES, make_quote, send_quote
+from tests.support import each_answers
 
 
 async def test_create_get_list_and_totals(admin_client):
@@ -212,10 +213,7 @@ async def test_other_tenants_ids_are_404_everywhere(admin_client, other_client):
         ("get", f"/api/quotes/{qid}/views", None),
         ("get", f"/api/quotes/views/{view_id}", None),
     ]
-    for method, url, body in calls:
-        kwargs = {"json": body} if body is not None else {}
-        r = await getattr(other_client, method)(url, **kwargs)
-        assert r.status_code == 404, (method, url, r.status_code, r.text)
+    await each_answers(other_client, 404, calls)
     assert (await other_client.get("/api/quotes/")).json()["total"] == 0
     assert (await other_client.get("/api/quotes/", params={"customer_id": quote["customer_id"]})).json()["total"] == 0
     # Nothing changed for the owner.

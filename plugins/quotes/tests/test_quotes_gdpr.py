@@ -11,7 +11,8 @@ from core.db import utcnow
 from core.gdpr.engine import sweep
 from core.gdpr.registry import get_declarations
 from plugins.quotes.tables import Quote, QuoteLine, QuoteView
-from plugins.quotes.tests.conftest import make_quote, send_quote, set_rule
+from plugins.quotes.tests.conftest import make_quote, send_quote
+from tests.modules import set_rule
 
 DAYS = 30
 KINDS = ("comment", "note", "conversation", "work_report")
@@ -51,7 +52,7 @@ def assert_untouched(row: dict, views: list[dict]) -> None:
 
 
 async def test_m19_closed_voided_deleted_just_inside_and_outside(admin_client, anon_client, tenant):
-    await set_rule(admin_client, "quotes", "days", DAYS)
+    await set_rule(admin_client, "quotes", "quotes", "days", DAYS)
     t0 = utcnow() - timedelta(days=60)
     with time_machine.travel(t0, tick=False):
         closed = await _full_quote(admin_client, anon_client, tenant)
@@ -133,14 +134,14 @@ async def test_m19_off_by_default_and_other_tenants_untouched(admin_client, anon
         await admin_client.post(f"/api/quotes/{quote_id}/close")
     results = await sweep(tenant.id, "quotes")
     assert [(r.rule, r.outcome, r.records) for r in results] == [("quotes", "off", 0)]
-    await set_rule(admin_client, "quotes", "days", DAYS)
+    await set_rule(admin_client, "quotes", "quotes", "days", DAYS)
     assert [r.records for r in await sweep(other_tenant.id, "quotes")] == [0]
     assert (await _row(quote_id))["anonymized_at"] is None
     assert [r.records for r in await sweep(tenant.id, "quotes")] == [1]
 
 
 async def test_m19_immediately_on_delete(admin_client, anon_client, tenant):
-    await set_rule(admin_client, "quotes", "immediately")
+    await set_rule(admin_client, "quotes", "quotes", "immediately")
     quote_id = await _full_quote(admin_client, anon_client, tenant)
     r = await admin_client.delete(f"/api/quotes/{quote_id}")
     assert r.status_code == 200
@@ -153,7 +154,7 @@ async def test_m19_immediately_on_delete(admin_client, anon_client, tenant):
 
 
 async def test_m19_immediately_on_close_and_void(admin_client, anon_client, tenant):
-    await set_rule(admin_client, "quotes", "immediately")
+    await set_rule(admin_client, "quotes", "quotes", "immediately")
     closed = await _full_quote(admin_client, anon_client, tenant)
     voided = await _full_quote(admin_client, anon_client, tenant, accept=False)
     assert (await admin_client.post(f"/api/quotes/{closed}/close")).json()["anonymized_at"] is not None
@@ -205,7 +206,7 @@ async def test_settings_endpoint(admin_client, client, tenant):
     assert bad.status_code == 400
     bad = await admin_client.put("/api/quotes/settings", json=[{"key": "projects", "mode": "off"}])
     assert bad.status_code == 400
-    await set_rule(admin_client, "quotes", "days", 90)
+    await set_rule(admin_client, "quotes", "quotes", "days", 90)
     rows = (await admin_client.get("/api/quotes/settings")).json()
     assert (rows[0]["mode"], rows[0]["days"]) == ("days", 90)
 

@@ -1,67 +1,27 @@
 """Quote acceptance signed by SMS with the real two-factor plugin (M4 item 8).
 
 A test-only plugin describes two contact persons (as the plugin that owns contacts does,
-tests/stand_in.py); the code is read from the outbox, as an administrator without an SMS
-gateway would. Skipped where the two-factor plugin is not installed.
+tests/twofactor_kit.py); the code is read from the outbox, as an administrator without an
+SMS gateway would. Skipped where the two-factor plugin is not installed.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterator
-from typing import Any
-
-import pytest
-
-from core.contracts import PartyFound, PersonContact, PersonKind
-from core.plugins import get_host, hookimpl
-from core.tables import Outbox
+from core.contracts import PersonContact
 from plugins.quotes.tests.conftest import make_quote, send_quote
-from tests.stand_in import standing_in
+from tests.twofactor_kit import activate_sms, contacts_with_real_two_factor, last_code, switch
 
 KARIN, NO_PHONE = 900_001, 900_002
 
-
-async def describe_contact(tenant_id: int, person_id: int) -> PersonContact | None:
-    if person_id == KARIN:
-        return PersonContact(name="Karin Kontakt", mobile_phone="+46701234567")
-    if person_id == NO_PHONE:
-        return PersonContact(name="Utan Telefon", fix_hint_sv="Kundkortet", fix_hint_en="The customer card")
-    return None  # the customers plugin's contact persons
-
-
-class Contacts:
-    @hookimpl
-    def look_up_party(self, tenant_id: int, customer_id: int, contact_person_id: int) -> Any:
-        """Its two contact persons may be named with any customer (core.references)."""
-        ours = contact_person_id in (KARIN, NO_PHONE)
-        return PartyFound(customer=False, contact_customer_id=customer_id if ours else None)
-
-
-@pytest.fixture
-def real_plugins() -> Iterator[None]:
-    if get_host().plugin("twofactor") is None:
-        pytest.skip("the two-factor plugin is not installed")
-    host = get_host()
-    host.add(Contacts(), name="mod5contacts", distribution="gallra-tests")
-    with standing_in("mod5contacts", PersonKind("contact", describe=describe_contact)):
-        yield
-    host.pm.unregister(name="mod5contacts")
-    host.records.pop("mod5contacts", None)
-
-
-async def last_code(tenant_id: int) -> str:
-    rows = await Outbox.select().where((Outbox.tenant_id == tenant_id) & (Outbox.channel == "sms")).order_by(Outbox.id)
-    match = re.search(r"\b(\d{6})\b", rows[-1]["body"])
-    assert match
-    return match.group(1)
+real_plugins = contacts_with_real_two_factor("mod5contacts", {
+    KARIN: PersonContact(name="Karin Kontakt", mobile_phone="+46701234567"),
+    NO_PHONE: PersonContact(name="Utan Telefon", fix_hint_sv="Kundkortet", fix_hint_en="The customer card"),
+})
 
 
 async def _switch_on(client) -> None:  # type: ignore[no-untyped-def]
-    r = await client.put("/api/twofactor/settings", json={"sms_active": True, "sender": "Gallra"})
-    assert r.status_code == 200, r.text
-    r = await client.put("/api/twofactor/contexts/quotes", json={"enabled": True})
-    assert r.status_code == 200, r.text
+    await activate_sms(client)
+    await switch(client, "quotes", confirm=False)
 
 
 async def test_accepting_needs_the_sms_code_of_the_contact(admin_client, anon_client, tenant, real_plugins):

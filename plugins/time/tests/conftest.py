@@ -12,15 +12,6 @@ from litestar.testing import AsyncTestClient
 from tests.support import TEST_PASSWORD, add_party, login
 
 
-@pytest.fixture
-async def other_client(app, other_tenant) -> AsyncIterator[AsyncTestClient]:  # type: ignore[no-untyped-def]
-    """A second browser, logged in as the administrator of ``other_tenant``."""
-    async with AsyncTestClient(app=app) as c:
-        response = await login(c, other_tenant)
-        assert response.status_code == 200, response.text
-        yield c
-
-
 @dataclass
 class Worker:
     id: int
@@ -40,12 +31,6 @@ async def employee(app, admin_client, tenant) -> AsyncIterator[Worker]:  # type:
         response = await login(c, tenant, email=email, password=TEST_PASSWORD)
         assert response.status_code == 200, response.text
         yield Worker(int(r.json()["id"]), email, c)
-
-
-async def created(client: AsyncTestClient, url: str, body: dict[str, Any]) -> dict:
-    response = await client.post(url, json=body)
-    assert response.status_code == 201, response.text
-    return response.json()
 
 
 # The customer report() and expense() name: a real one of the test's tenant (a record may

@@ -11,7 +11,8 @@ from core.gdpr.engine import sweep
 from core.gdpr.registry import get_declarations
 from core.plugins import get_host
 from plugins.time.tables import Deviation, Expense, Shift, TimeReport
-from plugins.time.tests.conftest import CUSTOMER, created, deviation, expense, report, shift
+from plugins.time.tests.conftest import CUSTOMER, deviation, expense, report, shift
+from tests.support import created
 
 DAYS = 30
 OLD = date(2025, 1, 10)  # the old records' date; the "late" ones are a day younger

@@ -6,43 +6,24 @@ deleted one second before NOW - 30 days is anonymized, one second after is not.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
+from functools import partial
 
-import pytest
-import time_machine
-
-from core.gdpr.engine import sweep
-from plugins.workorders.tables import WorkOrder
+from tests import sweeps
 from tests.modules import activity_kinds, add_activity, set_rule
-from tests.stub_people import add_person, anonymize_person
-from tests.support import add_party
-
-NOW = datetime(2026, 7, 1, 12, 0, tzinfo=UTC)
-CUTOFF = NOW - timedelta(days=30)
-OUTSIDE = CUTOFF - timedelta(seconds=1)
-INSIDE = CUTOFF + timedelta(seconds=1)
-WORD = "Anonymiserad"
+from tests.support import END_CUSTOMER, each_answers
+from tests.sweeps import END_CUSTOMER_GONE, OUTSIDE, PARTY_GONE, WORD, run_sweep
 
 PERSONAL = dict(
     title="Byte av element hos Anna",
     description="Nyckel hos grannen",
-    customer_id=51,
-    contact_person_id=52,
     email="kund@example.se",
     customer_reference="Bo Ek",
-    end_customer_name="Anna Svensson",
-    end_customer_address="Storgatan 1",
-    end_customer_phone="0701234567",
-    end_customer_email="anna@example.se",
+    **END_CUSTOMER,
 )
 
-
-@pytest.fixture(autouse=True)
-async def _real_party(tenant):  # type: ignore[no-untyped-def]
-    """PERSONAL names a real customer and contact person of the test's tenant: a record may
-    name only those (core.references.check_party)."""
-    customer, (contact,) = await add_party(tenant.id)
-    PERSONAL.update(customer_id=customer, contact_person_id=contact)
+# The customer and contact person: real ones of the test's tenant, set before each test.
+_real_party = sweeps.real_party(PERSONAL)
 
 
 async def make(client, action: str, moment: datetime):  # type: ignore[no-untyped-def]
@@ -61,56 +42,26 @@ async def make(client, action: str, moment: datetime):  # type: ignore[no-untype
     assert r.status_code == 200, r.text
     pending = (await client.post(base, json={"description": "Ventil", "amount": "99"})).json()
     await add_activity(client, "workorders", "work_order", wo["id"])
-    with time_machine.travel(moment, tick=False):
-        if action == "close":
-            r = await client.post(f"/api/workorders/{wo['id']}/close")
-        else:
-            r = await client.delete(f"/api/workorders/{wo['id']}")
-    assert r.status_code == 200, r.text
+    done = await sweeps.act_at(client, f"/api/workorders/{wo['id']}", action, moment)
     lines = (await client.get(base)).json()
     assert [x["id"] for x in lines] == [approved["id"], pending["id"]]
-    return r.json(), lines
-
-
-async def run_sweep(tenant_id: int) -> dict[str, int]:
-    with time_machine.travel(NOW, tick=False):
-        results = await sweep(tenant_id, "workorders")
-    return {r.rule: r.records for r in results}
+    return done, lines
 
 
 async def test_sweep_removes_parties_extra_cost_details_and_activity(admin_client, tenant):
     await set_rule(admin_client, "workorders", "work_orders", "days", 30)
-    closed_old = await make(admin_client, "close", OUTSIDE)
-    deleted_old = await make(admin_client, "delete", OUTSIDE)
-    young = await make(admin_client, "delete", INSIDE)
-    at_cutoff = await make(admin_client, "close", CUTOFF)
+    (closed_old, deleted_old), (young, at_cutoff) = await sweeps.around_the_cutoff(
+        partial(make, admin_client), ("close", "delete"), young="delete", at_cutoff="close"
+    )
 
-    assert await run_sweep(tenant.id) == {"work_orders": 2}
+    assert await run_sweep(tenant.id, "workorders") == {"work_orders": 2}
 
     for before, lines_before in (closed_old, deleted_old):
         after = (await admin_client.get(f"/api/workorders/{before['id']}")).json()
         # Gone: customer, contact person, customer information, end customer.
-        assert after["customer_id"] == 0
-        assert after["contact_person_id"] == 0
-        assert after["email"] is None
-        assert after["customer_reference"] == WORD
-        assert after["end_customer_name"] == WORD
-        assert after["end_customer_address"] == WORD
-        assert after["end_customer_phone"] is None
-        assert after["end_customer_email"] is None
-        assert datetime.fromisoformat(after["anonymized_at"]) == NOW
-        # Kept:
-        for column in (
-            "number",
-            "title",
-            "description",
-            "status",
-            "created_by",
-            "created_at",
-            "closed_at",
-            "deleted_at",
-        ):
-            assert after[column] == before[column], column
+        gone = {**PARTY_GONE, "email": None, "customer_reference": WORD, **END_CUSTOMER_GONE}
+        kept = ("number", "title", "description", "status", "created_by", "created_at", "closed_at", "deleted_at")
+        sweeps.assert_swept(before, after, gone, kept)
         # Extra costs: description, approver name and phone cleared; amounts and times kept.
         lines = (await admin_client.get(f"/api/workorders/{before['id']}/extra-costs")).json()
         assert len(lines) == 2
@@ -118,14 +69,7 @@ async def test_sweep_removes_parties_extra_cost_details_and_activity(admin_clien
             assert line["description"] == WORD
             assert line["approver_phone"] == ""
             assert line["approver_name"] == ""
-            for column in (
-                "id",
-                "amount",
-                "approved_at",
-                "created_by",
-                "created_at",
-                "work_order_id",
-            ):
+            for column in ("id", "amount", "approved_at", "created_by", "created_at", "work_order_id"):
                 assert line[column] == line_before[column], column
         # Comments, work reports, conversations and notes go (#17: notes are free text
         # about the customer too).
@@ -140,63 +84,18 @@ async def test_sweep_removes_parties_extra_cost_details_and_activity(admin_clien
             len(await activity_kinds(admin_client, "workorders", "work_order", before["id"])) == 4
         )
 
-    assert await run_sweep(tenant.id) == {"work_orders": 0}
+    assert await run_sweep(tenant.id, "workorders") == {"work_orders": 0}
 
 
 async def test_anonymized_work_order_is_frozen(admin_client, tenant):
     await set_rule(admin_client, "workorders", "work_orders", "days", 30)
     wo, lines = await make(admin_client, "close", OUTSIDE)
-    await run_sweep(tenant.id)
+    await run_sweep(tenant.id, "workorders")
     base = f"/api/workorders/{wo['id']}"
-    for method, path, body in (
+    await each_answers(admin_client, 409, (
         ("patch", "", {"email": "kund@example.se"}),
         ("post", "/reopen", None),
         ("post", "/extra-costs", {"description": "x", "amount": 1}),
         ("patch", f"/extra-costs/{lines[1]['id']}", {"description": "Anna"}),
         ("post", f"/extra-costs/{lines[1]['id']}/approve", {"approver_name": "Anna Svensson"}),
-    ):
-        kwargs = {"json": body} if body is not None else {}
-        r = await getattr(admin_client, method)(f"{base}{path}", **kwargs)
-        assert r.status_code == 409 and "anonymized" in r.json()["detail"], (path, r.text)
-
-
-async def test_settings_endpoint(admin_client):
-    rows = (await admin_client.get("/api/workorders/settings")).json()
-    assert [r["key"] for r in rows] == ["work_orders"]
-    assert rows[0]["label_sv"] == "Arbetsordrar" and rows[0]["allowed_modes"] == ["days", "off"]
-    r = await admin_client.put(
-        "/api/workorders/settings", json=[{"key": "work_orders", "mode": "immediately"}]
-    )
-    assert r.status_code == 400
-    r = await admin_client.put(
-        "/api/workorders/settings", json=[{"key": "work_orders", "mode": "days", "days": 4000}]
-    )
-    assert r.status_code == 400
-
-
-async def test_customer_and_contact_links_become_zero(admin_client, other_client, tenant, people):
-    customer = await add_person(tenant.id, "customer")
-    contact = await add_person(tenant.id, "contact")
-    wo = (
-        await admin_client.post(
-            "/api/workorders/",
-            json={"title": "a", "customer_id": customer, "contact_person_id": contact},
-        )
-    ).json()
-    # Another tenant's record holding the same id numbers (stored before references were
-    # checked; a request can no longer name another organization's people) is not ours.
-    theirs = (await other_client.post("/api/workorders/", json={"title": "b"})).json()
-    await WorkOrder.update({WorkOrder.customer_id: customer, WorkOrder.contact_person_id: contact}).where(
-        WorkOrder.id == theirs["id"]
-    )
-    theirs = (await other_client.get(f"/api/workorders/{theirs['id']}")).json()
-    await anonymize_person(tenant.id, "customer", customer)
-    after = (await admin_client.get(f"/api/workorders/{wo['id']}")).json()
-    assert (
-        after["customer_id"] == 0
-        and after["contact_person_id"] == contact
-        and after["anonymized_at"] is None
-    )
-    await anonymize_person(tenant.id, "contact", contact)
-    assert (await admin_client.get(f"/api/workorders/{wo['id']}")).json()["contact_person_id"] == 0
-    assert (await other_client.get(f"/api/workorders/{theirs['id']}")).json() == theirs
+    ), under=base, detail="anonymized")
