@@ -10,6 +10,7 @@ pages and the API translate with. Services raise these, never Litestar's excepti
 from __future__ import annotations
 
 import ast
+import functools
 import importlib
 from pathlib import Path
 
@@ -43,6 +44,7 @@ def _calls(path: Path):
         yield name, node.lineno, node.args[position - 1]
 
 
+@functools.cache
 def _messages() -> tuple[list[str], list[tuple[str, str]]]:
     built: list[str] = []
     found: list[tuple[str, str]] = []
