@@ -10,6 +10,7 @@ pages and the API translate with. Services raise these, never Litestar's excepti
 from __future__ import annotations
 
 import ast
+import functools
 import importlib
 from pathlib import Path
 
@@ -43,6 +44,7 @@ def _calls(path: Path):
         yield name, node.lineno, node.args[position - 1]
 
 
+@functools.cache
 def _messages() -> tuple[list[str], list[tuple[str, str]]]:
     built: list[str] = []
     found: list[tuple[str, str]] = []
@@ -64,27 +66,9 @@ def _messages() -> tuple[list[str], list[tuple[str, str]]]:
     return built, found
 
 
-# Files not yet moved onto core.errors (#18.2 is done plugin by plugin). The list only
-# shrinks: a file that is clean must leave it (the test below fails otherwise), and any
-# other file that builds a message or imports Litestar in a service fails at once.
-NOT_YET_CONVERTED: set[str] = set()
-
-
-def _file(offence: str) -> str:
-    return offence.split(":", 1)[0]
-
-
 def test_no_message_is_built_at_run_time():
     built, _found = _messages()
-    new = [b for b in built if _file(b) not in NOT_YET_CONVERTED]
-    assert new == [], "use a literal with %(name)s parameters:\n" + "\n".join(new)
-
-
-def test_the_list_of_files_not_yet_converted_only_shrinks():
-    built, _found = _messages()
-    still = {_file(b) for b in built} | set(_litestar_in_services())
-    done = sorted(NOT_YET_CONVERTED - still)
-    assert done == [], f"these files are converted now: take them off NOT_YET_CONVERTED: {done}"
+    assert built == [], "use a literal with %(name)s parameters:\n" + "\n".join(built)
 
 
 @pytest.mark.parametrize("lang", ["sv"])
@@ -99,8 +83,7 @@ def test_every_raised_message_has_a_translation(lang):
 
 def test_services_import_no_litestar():
     """Services raise core.errors; only the edge (routes, pages) knows HTTP."""
-    offenders = [o for o in _litestar_in_services() if o not in NOT_YET_CONVERTED]
-    assert offenders == []
+    assert _litestar_in_services() == []
 
 
 def _litestar_in_services() -> list[str]:
