@@ -54,9 +54,9 @@ def serve(host: str, port: int, demo: bool, workers: int) -> None:
     if embedded:
         # The embedded default: an in-process Dramatiq worker and the scheduler.
         from core import tasks  # noqa: F401
-        from core.worker import get_broker, start_worker
+        from core.worker import get_broker, start_embedded_worker
 
-        start_worker(get_broker(), threads=2)
+        start_embedded_worker(get_broker(), threads=2)
         threading.Thread(target=_scheduler_thread, daemon=True, name="gallra-scheduler").start()
     from core.app import PendingMigrations
 

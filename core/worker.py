@@ -116,8 +116,9 @@ class DatabasePool(dramatiq.Middleware):
     run on, so a task's statements reuse connections instead of opening one each (a sweep
     with nothing due is a few statements; connecting would cost more than running them).
 
-    Added by ``core.worker_entry`` only: a pool belongs to one event loop, and an
-    in-process worker (``gallra serve``, tests) shares its engine with other loops.
+    Added by ``core.worker_entry`` and by :func:`start_embedded_worker` (``gallra serve``):
+    the engine keeps one pool per event loop (core.db.LoopPoolPostgresEngine), so the
+    worker's loop gets its own beside the web loop's.
     """
 
     def __init__(self, max_size: int = 10) -> None:
@@ -158,6 +159,15 @@ def start_worker(broker: dramatiq.Broker, threads: int = 4) -> dramatiq.Worker:
     worker = dramatiq.Worker(broker, worker_threads=threads, worker_timeout=100)
     worker.start()
     return worker
+
+
+def start_embedded_worker(broker: dramatiq.Broker, threads: int = 2) -> dramatiq.Worker:
+    """The in-process worker of ``gallra serve`` (no GALLRA_BROKER_URL), with a connection
+    pool on its event loop: without one, every statement of a delivery or a sweep opened
+    (and PostgreSQL forked) a connection of its own, several per SMS code sent."""
+    if not any(isinstance(m, DatabasePool) for m in broker.middleware):
+        broker.add_middleware(DatabasePool(max_size=threads + 2))
+    return start_worker(broker, threads=threads)
 
 
 def check_broker(broker: dramatiq.Broker) -> bool:
