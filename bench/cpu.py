@@ -30,6 +30,8 @@ class DatabaseCPU:
     def __init__(self, url: str | None) -> None:
         self.url = url if url and url.startswith("postgres") else None
         self.before: dict[int, float] = {}
+        self.sessions_before: int | None = None
+        self.new_connections: int | None = None
 
     def _backends(self) -> dict[int, float]:
         if not self.url:
@@ -47,11 +49,30 @@ class DatabaseCPU:
                 found[int(pid)] = process_cpu(int(pid))
         return found
 
+    def _sessions(self) -> int | None:
+        """Connections ever made to the database (``pg_stat_database.sessions``): the
+        backends this class's CPU figure misses, the short-lived ones, show up here."""
+        if not self.url:
+            return None
+        parts = urlsplit(self.url)
+        admin = urlunsplit(parts._replace(path="/postgres"))
+        out = subprocess.run(
+            ["psql", admin, "-Atc",
+             f"SELECT sessions FROM pg_stat_database WHERE datname = '{parts.path.lstrip('/')}'"],
+            capture_output=True, text=True, check=False,
+        ).stdout.strip()
+        return int(out) if out.isdigit() else None
+
     def start(self) -> None:
         self.before = self._backends()
+        self.sessions_before = self._sessions()
+        self.new_connections = None
 
     def stop(self) -> float | None:
         if not self.url:
             return None
         after = self._backends()
+        sessions = self._sessions()
+        if sessions is not None and self.sessions_before is not None:
+            self.new_connections = sessions - self.sessions_before
         return sum(cpu - self.before.get(pid, 0.0) for pid, cpu in after.items())

@@ -183,6 +183,8 @@ async def measure_gallra(
         db = database.stop()
         if db is not None:
             out[name]["database_cpu_ms"] = round(db * 1000 / n, 3)
+        if database.new_connections is not None:
+            out[name]["new_connections_per_request"] = round(database.new_connections / n, 3)
 
     await measured("me", 1, lambda c, _x, _i: c.get("/api/auth/me"))
     await measured("create_1", 1, lambda c, x, i: c.post("/api/customers", json=customer(x, i)))

@@ -214,6 +214,11 @@ async def sms_logins(base: str, password: str, args: argparse.Namespace, server_
             "database": round(database_cpu * 1000 / n, 2) if n and database_cpu is not None else None,
             "bench_client": round(own_cpu * 1000 / n, 2) if n else None,
         },
+        # New database connections per complete login (PostgreSQL): a pool reuses its
+        # connections, so anything above 0 is work opening one per statement or task.
+        "new_connections_per_login": (
+            round(database.new_connections / n, 2) if n and database.new_connections is not None else None
+        ),
         "target_logins_per_s_postgresql": 25,
         "people_left": len(people),
         "server_per_route": per_route,
