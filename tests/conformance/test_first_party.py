@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import ClassVar
 
+from core import builtin  # noqa: F401  (the core's own plugin: first_party() builds the host at collection)
 from core.plugins import get_host
 from core.testing.conformance import PluginConformance
 
