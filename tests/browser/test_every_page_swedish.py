@@ -26,7 +26,7 @@ from urllib.parse import urlsplit
 from babel.messages.pofile import read_po
 from playwright.sync_api import expect
 
-from tests.browser.conftest import ROOT, login
+from tests.browser.conftest import ROOT, SAVE_SHOTS, login
 
 # Page routes the crawl does not open, and why (each is covered elsewhere or is no page).
 NOT_CRAWLED = {
@@ -294,7 +294,11 @@ def test_every_page_in_swedish_has_no_english(browser: Any, server: str, shot: A
         "English on Swedish pages:\n" + "\n".join(english)
     )
 
-    # The same pages on a phone.
+    # The same pages on a phone, for a person to look at: only when screenshots are kept
+    # (.ci/run keeps none; the phone layout's checks are tests/browser/test_phone_layout.py).
+    if not SAVE_SHOTS:
+        context.close()
+        return
     phone = browser.new_context(base_url=server, locale="sv-SE", viewport={"width": 390, "height": 844})
     phone.set_default_timeout(15_000)
     mobile = phone.new_page()
