@@ -22,7 +22,9 @@ Optional, for records whose list is more than the spec's filters (time reports: 
 and an employee sees only their own): ``list_params`` adds query parameters to the list,
 ``scope(user, params)`` turns them into a condition of the plugin's own (it may refuse),
 ``access(user, row, write)`` refuses with the plugin's own reason before ``can_open`` is
-asked, and ``limit`` is the list's default page size.
+asked, and ``limit`` is the list's default page size. ``guards``: Litestar guards of every
+route of the record (a permission the whole module needs, :func:`core.web.permission_guard`:
+403 before anything is read, the list and create included, where ``can_open`` judges rows).
 
 This module has no ``from __future__ import annotations``: the handlers are closures
 whose annotations must be real types when Litestar reads them.
@@ -89,6 +91,7 @@ def record_router(
     access: Callable[[Any, dict[str, Any], bool], Any] | None = None,
     limit: int = 50,
     summary: type[msgspec.Struct] | None = None,
+    guards: Sequence[Any] = (),
 ) -> Router:
     """The common routes of ``service``'s record; ``module`` is the plugin module they are
     credited to (its routes module), so route ownership (the isolation matrix, guards)
@@ -237,4 +240,4 @@ def record_router(
             state_change("delete", f"Delete a {label}: it stays readable until its retention "
                                    "rule anonymizes it.")))
 
-    return Router(path=f"/api{spec.path}", route_handlers=handlers)
+    return Router(path=f"/api{spec.path}", route_handlers=handlers, guards=list(guards))
