@@ -36,7 +36,7 @@ from typing import Annotated, Any, cast
 
 import msgspec
 from litestar import Router, delete, get, patch, post
-from litestar.params import FromPath, JSONBody, QueryParameter
+from litestar.params import JSONBody, QueryParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
 from core.errors import READ_ONLY, RECORD_NOT_FOUND, Forbidden, NotFound
@@ -44,6 +44,7 @@ from core.listing import Limit, Offset, UpdatedSince, page_of
 from core.plugins import await_me_maybe
 from core.records.service import RecordService
 from core.records.shapes import out_of
+from core.routes.schemas import Id
 from core.web import AuthUser
 
 Q = Annotated[str | None, QueryParameter(required=False, max_length=200,
@@ -180,7 +181,8 @@ def record_router(
     handlers: list[Any] = [get("/", operation_id=f"{opid}_list", tags=tags)(list_records)]
 
     id_name = f"{name}_id"
-    id_param = inspect.Parameter(id_name, kw, annotation=FromPath[int])
+    # a record's id is a positive database integer: 0 or beyond it is a 400, not a lookup
+    id_param = inspect.Parameter(id_name, kw, annotation=Id)
     user_param = params[0]
 
     def make(fn: Any, extra: list[inspect.Parameter], ret: Any, doc: str, called: str = "") -> Any:
