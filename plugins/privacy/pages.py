@@ -34,17 +34,8 @@ from core.pages.forms import REFUSED, error_of
 from core.pages.records import OPEN_CLOSED, RecordPages, Texts
 from core.pages.routes import second_factor_context
 from core.validation import FieldError
-from plugins.privacy import services
+from plugins.privacy import schemas, services
 from plugins.privacy.routes import GDPR_ONLY
-from plugins.privacy.schemas import (
-    ActivityIn,
-    ActivityPatch,
-    ContactIn,
-    ContactPatch,
-    IncidentIn,
-    IncidentPatch,
-    NotifyIn,
-)
 
 
 class PrivacyPages(PageController):
@@ -150,8 +141,8 @@ class ActivityPages(RecordPages):
     template_dir = "privacy/activities"
     guards = (GDPR_ONLY,)
     record_var = "a"
-    schema_in = ActivityIn
-    schema_patch = ActivityPatch
+    schema_in = schemas.ActivityIn
+    schema_patch = schemas.ActivityPatch
     form_fields = (*ACTIVITY_TEXTS, *ACTIVITY_LISTS, "modules")
     multi_fields = ("modules",)
     saved = _("The processing activity is saved.")
@@ -267,8 +258,8 @@ class IncidentPages(RecordPages):
     template_dir = "privacy/incidents"
     guards = (GDPR_ONLY,)
     record_var = "i"
-    schema_in = IncidentIn
-    schema_patch = IncidentPatch
+    schema_in = schemas.IncidentIn
+    schema_patch = schemas.IncidentPatch
     int_fields = ()  # subjects_count is read by _incident_values
     form_fields = (*INCIDENT_TEXTS, *INCIDENT_TIMES, "subjects_count")
     saved = _("The incident is saved.")
@@ -320,7 +311,7 @@ class IncidentPages(RecordPages):
             return await self._show(request, user, row, {key: bad}, 400)
         try:
             await services.notify(user.tenant_id, record_id, step,
-                                  NotifyIn(notified_at=at, reference=form.get("reference", "")[:100]))
+                                  schemas.NotifyIn(notified_at=at, reference=form.get("reference", "")[:100]))
         except GallraError as exc:
             errors = {(key if k.endswith("notified_at") else k): v for k, v in error_of(exc, t).items()}
             return await self._show(request, user, row, errors, exc.status)
@@ -339,8 +330,8 @@ class ContactPages(RecordPages):
     template_dir = "privacy/contacts"
     guards = (GDPR_ONLY,)
     record_var = "c"
-    schema_in = ContactIn
-    schema_patch = ContactPatch
+    schema_in = schemas.ContactIn
+    schema_patch = schemas.ContactPatch
     form_fields = CONTACT_FIELDS
     saved = _("The contact person is saved.")
     deleted = _("The contact person is deleted.")

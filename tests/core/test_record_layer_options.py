@@ -70,3 +70,20 @@ def test_record_router_guards_every_route():
     assert router.guards == [guard]
     assert record_router(service, ThingIn, ThingIn, ThingIn, module=__name__, create_record=made,
                          edit_record=made).guards == []
+
+
+async def test_record_pages_read_checkbox_groups_as_lists(monkeypatch):
+    """``RecordPages.multi_fields``: a group of checkboxes arrives as the list of its
+    non-empty values (also when none is checked), every other field as its last value."""
+    from core.pages import records as record_pages
+
+    async def posted(request: Any) -> dict[str, list[str]]:
+        return {"modules": ["cases", "", "orders"], "name": ["first", "last"]}
+
+    monkeypatch.setattr(record_pages, "read_form_lists", posted)
+
+    class Pages(record_pages.RecordPages):
+        multi_fields = ("modules", "tags")
+
+    form = await Pages._read_form(object.__new__(Pages), None)  # type: ignore[arg-type]
+    assert form == {"modules": ["cases", "orders"], "name": "last", "tags": []}
