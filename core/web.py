@@ -68,6 +68,22 @@ def module_guard(module: str) -> Any:
     return guard
 
 
+def permission_guard(permission: str, message: str) -> Any:
+    """Every route it guards needs ``permission`` (:meth:`SessionUser.can`: administrators
+    have every one): 403 with ``message`` (a message id, marked where it is written) before
+    the handler reads anything. No session: the handler's own login check answers (401, or
+    a page's redirect to the login). For a module whose every route and page is for one
+    permission (GDPR paperwork: "gdpr"); a record's ``can_open`` still judges each row."""
+
+    async def guard(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
+        user = await user_of(connection)
+        if user is not None and not user.can(permission):
+            raise PermissionDeniedException(message)
+
+    guard.__qualname__ = f"permission_guard.{permission}"
+    return guard
+
+
 def is_https(connection: ASGIConnection[Any, Any, Any, Any]) -> bool:
     if connection.url.scheme == "https":
         return True

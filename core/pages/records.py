@@ -485,9 +485,16 @@ class RecordPages(PageController):
     # state allows are shown); a route ``/{id}/<action>`` each.
     action_labels: ClassVar[Mapping[str, str]] = ACTION_LABELS
 
+    # Fields the form sends several values of (a group of checkboxes): ``form_values`` gets
+    # each as the list of its non-empty values, every other field as its last value.
+    multi_fields: ClassVar[tuple[str, ...]] = ()
+
     # -- what a plugin overrides -------------------------------------------------------------
-    def form_values(self, form: dict[str, str], create: bool) -> dict[str, Any]:
-        """The form's fields as the values the schema reads (blank ints left out)."""
+    def form_values(self, form: dict[str, Any], create: bool) -> dict[str, Any]:
+        """The form's fields as the values the schema reads (blank ints left out). It may
+        refuse what it cannot read (a time typed wrong) by raising :mod:`core.errors`
+        refusals (:class:`~core.errors.Checks` for several): the form is shown again as
+        typed, each message beside its field."""
         return {k: form.get(k, "") for k in self.form_fields}
 
     def field_checks(self, values: dict[str, Any]) -> None:
@@ -593,7 +600,16 @@ class RecordPages(PageController):
             context[self.record_var] = row
         return context
 
-    def _values(self, form: dict[str, str], create: bool) -> dict[str, Any]:
+    async def _read_form(self, request: Request[Any, Any, Any]) -> dict[str, Any]:
+        """The posted form: each field's last value, and the ``multi_fields`` as lists."""
+        if not self.multi_fields:
+            return await read_form(request)
+        lists = await read_form_lists(request)
+        form: dict[str, Any] = {k: v[-1] for k, v in lists.items() if v}
+        form.update({k: [x for x in lists.get(k, []) if x] for k in self.multi_fields})
+        return form
+
+    def _values(self, form: dict[str, Any], create: bool) -> dict[str, Any]:
         """:meth:`form_values`, the spec's customer and contact person left empty meaning
         none: left out of a new record, 0 in a change (the picker was cleared)."""
         values = self.form_values(form, create)
@@ -758,11 +774,14 @@ class RecordPages(PageController):
     @page_post("/new")
     async def create(self, request: Request[Any, Any, Any]) -> Response[Any]:
         user = await page_user(request)
-        form = await read_form(request)
+        form = await self._read_form(request)
         t = t_for(request, user)
         if form.get("_pick"):  # the pickers brought up to date (no JavaScript); nothing saved
             return await self._form(request, user, None, form)
-        values = self._values(form, True)
+        try:
+            values = self._values(form, True)
+        except GallraError as exc:
+            return await self._form(request, user, None, form, error_of(exc, t), 400)
         data, errors = struct_from_form(self.schema_in, values, t, ints=self.int_fields)
         if data is None:
             errors = self._all_errors(values, errors, t)
@@ -803,12 +822,15 @@ class RecordPages(PageController):
     @page_post("/{record_id:int}/edit")
     async def update(self, request: Request[Any, Any, Any], record_id: FromPath[int]) -> Response[Any]:
         user = await page_user(request)
-        form = await read_form(request)
+        form = await self._read_form(request)
         t = t_for(request, user)
         row = await self._row(user, record_id, write=True)
         if form.get("_pick"):  # the pickers brought up to date (no JavaScript); nothing saved
             return await self._form(request, user, row, form)
-        values = self._values(form, False)
+        try:
+            values = self._values(form, False)
+        except GallraError as exc:
+            return await self._form(request, user, row, form, error_of(exc, t), 400)
         data, errors = struct_from_form(self.schema_patch, values, t, ints=self.int_fields)
         if data is None:
             errors = self._all_errors(values, errors, t)

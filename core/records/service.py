@@ -63,9 +63,13 @@ NAIVE_TIME = _("Include the time zone, e.g. 2026-05-04T07:00:00+02:00.")
 class RecordService:
     """get / list / create / edit / close / reopen / delete of one record spec."""
 
-    def __init__(self, spec: RecordSpec, plugin: str):
+    def __init__(self, spec: RecordSpec, plugin: str, *, codes: str = ""):
+        """``codes``: the prefix of this record's refusal codes (:meth:`code`); by default
+        the spec's name. A record that had codes of its own before it moved onto the layer
+        keeps them ("privacy.incident" for "privacy.incident.deleted")."""
         self.spec = spec
         self.plugin = plugin
+        self.codes = codes or spec.name
         self.table: type[Table] = spec.table
         self.what = Label(spec.label_en)
         # the advisory-lock class of this numbering (PostgreSQL), stable across processes
@@ -100,8 +104,9 @@ class RecordService:
         return (self.col("tenant_id") == tenant_id) & (self.table._meta.primary_key == record_id)
 
     def code(self, what: str) -> str:
-        """A stable machine code of this record's refusals ("case.not_found")."""
-        return f"{self.spec.name}.{what}"
+        """A stable machine code of this record's refusals ("case.not_found"), under the
+        service's ``codes`` prefix."""
+        return f"{self.codes}.{what}"
 
     def number_of(self, row: dict[str, Any]) -> Any:
         return row.get(self.spec.number_column) if self.spec.number_column else row["id"]

@@ -22,7 +22,9 @@ Optional, for records whose list is more than the spec's filters (time reports: 
 and an employee sees only their own): ``list_params`` adds query parameters to the list,
 ``scope(user, params)`` turns them into a condition of the plugin's own (it may refuse),
 ``access(user, row, write)`` refuses with the plugin's own reason before ``can_open`` is
-asked, and ``limit`` is the list's default page size.
+asked, and ``limit`` is the list's default page size. ``guards``: Litestar guards of every
+route of the record (a permission the whole module needs, :func:`core.web.permission_guard`:
+403 before anything is read, the list and create included, where ``can_open`` judges rows).
 
 This module has no ``from __future__ import annotations``: the handlers are closures
 whose annotations must be real types when Litestar reads them.
@@ -34,7 +36,7 @@ from typing import Annotated, Any, cast
 
 import msgspec
 from litestar import Router, delete, get, patch, post
-from litestar.params import FromPath, JSONBody, QueryParameter
+from litestar.params import JSONBody, QueryParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
 from core.errors import READ_ONLY, RECORD_NOT_FOUND, Forbidden, NotFound
@@ -42,6 +44,7 @@ from core.listing import Limit, Offset, UpdatedSince, page_of
 from core.plugins import await_me_maybe
 from core.records.service import RecordService
 from core.records.shapes import out_of
+from core.routes.schemas import Id
 from core.web import AuthUser
 
 Q = Annotated[str | None, QueryParameter(required=False, max_length=200,
@@ -89,6 +92,7 @@ def record_router(
     access: Callable[[Any, dict[str, Any], bool], Any] | None = None,
     limit: int = 50,
     summary: type[msgspec.Struct] | None = None,
+    guards: Sequence[Any] = (),
 ) -> Router:
     """The common routes of ``service``'s record; ``module`` is the plugin module they are
     credited to (its routes module), so route ownership (the isolation matrix, guards)
@@ -177,7 +181,8 @@ def record_router(
     handlers: list[Any] = [get("/", operation_id=f"{opid}_list", tags=tags)(list_records)]
 
     id_name = f"{name}_id"
-    id_param = inspect.Parameter(id_name, kw, annotation=FromPath[int])
+    # a record's id is a positive database integer: 0 or beyond it is a 400, not a lookup
+    id_param = inspect.Parameter(id_name, kw, annotation=Id)
     user_param = params[0]
 
     def make(fn: Any, extra: list[inspect.Parameter], ret: Any, doc: str, called: str = "") -> Any:
@@ -237,4 +242,4 @@ def record_router(
             state_change("delete", f"Delete a {label}: it stays readable until its retention "
                                    "rule anonymizes it.")))
 
-    return Router(path=f"/api{spec.path}", route_handlers=handlers)
+    return Router(path=f"/api{spec.path}", route_handlers=handlers, guards=list(guards))

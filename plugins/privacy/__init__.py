@@ -17,7 +17,7 @@ from core.plugins import answer_from, hookimpl, module_hooks
 describe_module, register_piccolo_apps, register_routes = module_hooks(__name__)
 # Contact persons, incident reports, processing activities and signed inventory versions:
 # their personal data, retention rules, search places and record types are derived from
-# these specs (the module serves their routes and pages itself).
+# these specs; the first three are the record layer's, routes and pages included.
 declare_records = answer_from(f"{__name__}.gdpr", "RECORDS")
 declare_two_factor_contexts = answer_from(f"{__name__}.gdpr", "TWO_FACTOR_CONTEXTS")
 

@@ -45,26 +45,20 @@ INVENTORY = Place("Förteckning", "Inventory")
 FIXED_LISTS = "choices from fixed lists"
 
 
-def contact_link(record_id: int) -> str:
-    return f"/api/privacy/contacts/{record_id}"
-
-
-def incident_link(record_id: int) -> str:
-    return f"/api/privacy/incidents/{record_id}"
-
-
-def activity_link(record_id: int) -> str:
-    return f"/api/privacy/activities/{record_id}"
-
-
 def version_link(record_id: int) -> str:
     return f"/api/privacy/inventory/versions/{record_id}"
 
 
+PERMISSION = "gdpr"
+ROLES = ("dpo", "contact", "representative", "controller")
+STATUSES = ("open", "closed")
+
+
 def gdpr_paperwork(user: Any, record: dict[str, Any], write: bool) -> bool:
-    """``RecordType.can_open``: like every privacy route, administrators and members of a
-    group with the "gdpr" permission (plugins.privacy.routes.gdpr_user)."""
-    return bool(user.can("gdpr"))
+    """``RecordSpec.can_open``: like every privacy route and page (guarded by the same
+    permission, plugins.privacy.routes.GDPR_ONLY), administrators and members of a group
+    with the "gdpr" permission."""
+    return bool(user.can(PERMISSION))
 
 
 def _employee(column: str, label_sv: str, label_en: str) -> Field:
@@ -82,14 +76,18 @@ def _kept_text(column: str, label_sv: str, label_en: str, search: bool = False) 
     return Field(column, "free_text", "empty", label_sv, label_en, search=search)
 
 
-# The records the module keeps. None has a ``path``: the module's own routes and pages
-# (plugins.privacy.routes/pages) serve them, the layer derives only their declarations.
+# The records the module keeps. Contacts, incidents and activities are the record layer's
+# (their ``path``: routes from core.routes.records, pages from core.pages.records, each with
+# the module's own additions); the signed versions are the module's own (signing, export),
+# the layer derives only their declarations.
 # Every rule defaults to "off": the organization decides how long its GDPR records are kept.
 CONTACT = RecordSpec(
     name=RT_CONTACT, table=PrivacyContact,
     label_sv="Kontaktperson GDPR", label_en="GDPR contact person",
     plural_sv="Kontaktpersoner", plural_en="Contact persons",
-    title_column="name", link=contact_link, can_open=gdpr_paperwork,
+    path="/privacy/contacts", title_column="name", can_open=gdpr_paperwork,
+    search_columns=("name", "organization"), filters=("role",), choices=(("role", ROLES),),
+    sort=("name", "role"), default_sort="id",
     fields=(
         Field("name", "name", "replace", "Namn", "Name", rule=RULE_CONTACTS),
         Field("email", "email", "null", "E-post", "E-mail", rule=RULE_CONTACTS),
@@ -113,7 +111,9 @@ INCIDENT = RecordSpec(
     name=RT_INCIDENT, table=Incident,
     label_sv="Incidentrapport", label_en="Incident report",
     plural_sv="Incidentrapporter", plural_en="Incident reports",
-    number_column="number", status_column="status", link=incident_link, can_open=gdpr_paperwork,
+    path="/privacy/incidents", number_column="number", status_column="status", can_open=gdpr_paperwork,
+    search_columns=("title",), filters=("status",), choices=(("status", STATUSES),),
+    sort=("number", "discovered_at"), default_sort="-number",
     fields=(
         Field("title", "free_text", "replace", "Rubrik", "Title", rule=RULE_INCIDENTS),
         Field("description", "free_text", "replace", "Vad som hänt", "What happened",
@@ -147,7 +147,8 @@ INCIDENT = RecordSpec(
 ACTIVITY = RecordSpec(
     name=RT_ACTIVITY, table=ProcessingActivity,
     label_sv="Behandling", label_en="Processing activity",
-    title_column="name", number_column="number", link=activity_link, can_open=gdpr_paperwork,
+    path="/privacy/activities", title_column="name", number_column="number", can_open=gdpr_paperwork,
+    search_columns=("name",), sort=("number", "name"), default_sort="number",
     places=(INVENTORY,),
     fields=(
         Field("owner_name", "name", "replace", "Ansvarig", "Responsible", rule=RULE_ACTIVITIES),
@@ -211,15 +212,3 @@ TWO_FACTOR_CONTEXTS: list[TwoFactorContext] = [
     ),
 ]
 
-
-def allows_immediately(rule_key: str) -> bool:
-    return any(r.key == rule_key and "immediately" in r.allowed_modes for r in RULES)
-
-
-async def anonymize_now_if_immediate(tenant_id: int, rule_key: str, record_id: int) -> None:
-    """Inside the delete transaction: anonymize at once when the tenant chose "immediately"."""
-    if not allows_immediately(rule_key):
-        return
-    from core.gdpr.engine import anonymize_if_immediate
-
-    await anonymize_if_immediate(tenant_id, PLUGIN, rule_key, [record_id])

@@ -10,14 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Annotated, Any, ClassVar
+from typing import Any, ClassVar
 from zoneinfo import ZoneInfo
 
 from litestar import Request, Response
-from litestar.params import FromPath, QueryParameter
 
+from core.auth import SessionUser
+from core.errors import Checks, GallraError
 from core.errors import mark as _
-from core.listing import Offset
 from core.pages import (
     PageController,
     language_of,
@@ -25,20 +25,22 @@ from core.pages import (
     page_post,
     page_user,
     read_form,
-    read_form_lists,
     redirect,
     render,
     t_for,
+    translations,
 )
-from core.pages.forms import REFUSED, error_of, struct_from_form
-from core.pages.records import OPEN_CLOSED
+from core.pages.forms import REFUSED, error_of
+from core.pages.records import OPEN_CLOSED, RecordPages, Texts
 from core.pages.routes import second_factor_context
-from plugins.privacy import services
-from plugins.privacy.routes import gdpr_user
+from core.validation import FieldError
+from plugins.privacy import schemas, services
+from plugins.privacy.routes import GDPR_ONLY
 
 
 class PrivacyPages(PageController):
     path = "/privacy"
+    guards = (GDPR_ONLY,)
 
     async def _page(self, request: Request[Any, Any, Any], user: Any, errors: dict[str, str] | None = None,
                     values: dict[str, str] | None = None, status: int = 200) -> Response[Any]:
@@ -51,12 +53,12 @@ class PrivacyPages(PageController):
 
     @page_get("/")
     async def index(self, request: Request[Any, Any, Any]) -> Response[Any]:
-        user = gdpr_user(await page_user(request))
+        user = await page_user(request)
         return await self._page(request, user)
 
     @page_post("/sign")
     async def sign(self, request: Request[Any, Any, Any]) -> Response[Any]:
-        user = gdpr_user(await page_user(request))
+        user = await page_user(request)
         form = await read_form(request)
         t = t_for(request, user)
         note = form.get("note", "")[:2000]
@@ -76,13 +78,6 @@ class PrivacyPages(PageController):
 # --- shared helpers -----------------------------------------------------------------------
 
 ZONE = ZoneInfo("Europe/Stockholm")
-Choice = Annotated[str | None, QueryParameter(required=False, max_length=20)]
-PAGE = 50
-
-
-
-
-STATUSES = OPEN_CLOSED
 DECISIONS = {"pending": _("Not decided yet"), "yes": _("Yes"), "no": _("No")}
 DEADLINE_STATES = {
     "pending": _("Running"), "overdue": _("Overdue: not reported within 72 hours"),
@@ -94,10 +89,6 @@ MESSAGES = [
     _("a notification cannot come before the breach was discovered"), _("a title is required"),
     _("a name is required"), _("Write the date and time as YYYY-MM-DD HH:MM."), _("Write a whole number."),
 ]
-
-
-def _gdpr(user: Any) -> Any:
-    return gdpr_user(user)
 
 
 def _lines(text: str) -> list[str]:
@@ -120,12 +111,6 @@ def _instant(value: str) -> datetime:
     return parsed.replace(tzinfo=ZONE)
 
 
-def _refused(exc: Exception, t: Any) -> dict[str, str]:
-    if isinstance(exc, REFUSED) and exc.status_code in (403, 404):
-        raise exc
-    return error_of(exc, t)
-
-
 # --- processing activities -------------------------------------------------------------
 
 ACTIVITY_TEXTS = ("name", "purpose", "legal_basis", "legal_basis_note", "transfers", "retention",
@@ -141,91 +126,68 @@ def _activity_form(row: dict[str, Any]) -> dict[str, Any]:
     return values
 
 
-class ActivityPages(PageController):
-    path = "/privacy/activities"
+async def _labels(tenant_id: int, lang: str) -> dict[str, Any]:
+    """The legal bases' and the modules' names, in the page's language."""
+    system = await services.system_of(tenant_id)
+    return {"bases": {k: services._pick(v, lang) for k, v in services.LEGAL_BASIS_LABELS.items()},
+            "labels": {f.module: f.label for f in system.values()}}
 
-    async def _form(self, request: Request[Any, Any, Any], user: Any, row: dict[str, Any] | None,
-                    values: dict[str, Any], errors: dict[str, str] | None = None, status: int = 200) -> Response[Any]:
-        lang = language_of(request, user)
-        facts = await services.system_processing(user.tenant_id)
-        return await render(request, "privacy/activity_form.html",
-                            {"a": row, "values": values, "errors": errors or {},
-                             "bases": [(k, services._pick(v, lang)) for k, v in services.LEGAL_BASIS_LABELS.items()],
-                             "modules": [(f.module, f.label) for f in facts.values()]},
-                            status_code=status, user=user)
 
-    @page_get("/")
-    async def index(self, request: Request[Any, Any, Any], offset: Offset = 0) -> Response[Any]:
-        user = _gdpr(await page_user(request))
-        lang = language_of(request, user)
-        total, rows = await services.list_activities(user.tenant_id, offset, PAGE)
-        system = await services.system_processing(user.tenant_id)
-        items = [services.activity_dict(r, system) for r in rows]
-        return await render(request, "privacy/activities.html",
-                            {"rows": items, "total": total, "offset": offset, "limit": PAGE,
-                             "bases": {k: services._pick(v, lang) for k, v in services.LEGAL_BASIS_LABELS.items()},
-                             "labels": {f.module: f.label for f in system.values()}}, user=user)
+class ActivityPages(RecordPages):
+    """The record of processing activities: the record layer's pages, each activity checked
+    against what its modules store, and the prefill from the modules."""
+
+    service = services.ACTIVITIES
+    template_dir = "privacy/activities"
+    guards = (GDPR_ONLY,)
+    record_var = "a"
+    schema_in = schemas.ActivityIn
+    schema_patch = schemas.ActivityPatch
+    form_fields = (*ACTIVITY_TEXTS, *ACTIVITY_LISTS, "modules")
+    multi_fields = ("modules",)
+    saved = _("The processing activity is saved.")
+    deleted = _("The processing activity is deleted.")
+    texts = Texts(
+        title=_("Processing activities"), one=_("Processing activity"), new=_("New processing activity"),
+        edit=_("Edit processing activity"), delete=_("Delete the processing activity"),
+        delete_button=_("Delete the processing activity"),
+    )
+
+    def form_values(self, form: dict[str, Any], create: bool) -> dict[str, Any]:
+        values: dict[str, Any] = {k: form.get(k, "") for k in ACTIVITY_TEXTS}
+        for k in ACTIVITY_LISTS:
+            values[k] = _lines(form.get(k, ""))
+        values["modules"] = form.get("modules", [])
+        return values
+
+    def edit_values(self, row: dict[str, Any]) -> dict[str, Any]:
+        return _activity_form(services.activity_dict(row))
+
+    async def list_rows(self, request: Request[Any, Any, Any], user: SessionUser, offset: int, q: str,
+                        filters: dict[str, Any]) -> tuple[int, list[dict[str, Any]]]:
+        total, rows = await super().list_rows(request, user, offset, q, filters)
+        return total, [await services.activity_out(r) for r in rows]
+
+    async def list_context(self, user: SessionUser) -> dict[str, Any]:
+        return await _labels(user.tenant_id, user.language)
+
+    async def form_context(self, user: SessionUser, row: dict[str, Any] | None) -> dict[str, Any]:
+        facts = await services.system_of(user.tenant_id)
+        lang = user.language
+        return {"a": row, "bases": [(k, services._pick(v, lang)) for k, v in services.LEGAL_BASIS_LABELS.items()],
+                "modules": [(f.module, f.label) for f in facts.values()]}
+
+    async def detail_context(self, user: SessionUser, row: dict[str, Any]) -> dict[str, Any]:
+        return {"a": await services.activity_out(row), **await _labels(user.tenant_id, user.language)}
 
     @page_post("/prefill")
     async def prefill(self, request: Request[Any, Any, Any]) -> Response[Any]:
-        user = _gdpr(await page_user(request))
+        user = await page_user(request)
         await read_form(request)
         t = t_for(request, user)
         created, _skipped = await services.prefill(user.tenant_id, user.employee_id)
         added = t.gettext("Activities added: %(num)d. Fill in purpose and legal basis.") % {"num": len(created)}
         return redirect("/privacy/activities", added)
-
-    @page_get("/new")
-    async def new(self, request: Request[Any, Any, Any]) -> Response[Any]:
-        user = _gdpr(await page_user(request))
-        return await self._form(request, user, None, {"modules": []})
-
-    async def _save(self, request: Request[Any, Any, Any], activity_id: int | None) -> Response[Any]:
-        from plugins.privacy.schemas import ActivityIn, ActivityPatch
-
-        user = _gdpr(await page_user(request))
-        lists = await read_form_lists(request)
-        form = {k: v[-1] for k, v in lists.items()}
-        t = t_for(request, user)
-        row = await services.get_activity(user.tenant_id, activity_id) if activity_id else None
-        values: dict[str, Any] = {k: form.get(k, "") for k in ACTIVITY_TEXTS}
-        for k in ACTIVITY_LISTS:
-            values[k] = _lines(form.get(k, ""))
-        values["modules"] = [m for m in lists.get("modules", []) if m]
-        shown = {**form, "modules": values["modules"]}
-        data, errors = struct_from_form(ActivityPatch if row else ActivityIn, values, t)
-        if data is not None:
-            try:
-                if row is None:
-                    saved = await services.create_activity(user.tenant_id, user.employee_id, data)  # type: ignore[arg-type]
-                else:
-                    saved = await services.edit_activity(user.tenant_id, int(row["id"]), data)  # type: ignore[arg-type]
-                return redirect(f"/privacy/activities#a-{saved['id']}", t.gettext("The processing activity is saved."))
-            except REFUSED as exc:
-                errors = _refused(exc, t)
-        return await self._form(request, user, row, shown, errors, 400)
-
-    @page_post("/new")
-    async def create(self, request: Request[Any, Any, Any]) -> Response[Any]:
-        return await self._save(request, None)
-
-    @page_get("/{activity_id:int}/edit")
-    async def edit(self, request: Request[Any, Any, Any], activity_id: FromPath[int]) -> Response[Any]:
-        user = _gdpr(await page_user(request))
-        row = services.activity_dict(await services.get_activity(user.tenant_id, activity_id))
-        return await self._form(request, user, row, _activity_form(row))
-
-    @page_post("/{activity_id:int}/edit")
-    async def update(self, request: Request[Any, Any, Any], activity_id: FromPath[int]) -> Response[Any]:
-        return await self._save(request, activity_id)
-
-    @page_post("/{activity_id:int}/delete")
-    async def delete(self, request: Request[Any, Any, Any], activity_id: FromPath[int]) -> Response[Any]:
-        user = _gdpr(await page_user(request))
-        await read_form(request)
-        t = t_for(request, user)
-        await services.delete_activity(user.tenant_id, activity_id)
-        return redirect("/privacy/activities", t.gettext("The processing activity is deleted."))
 
 
 # --- incidents (article 33) -------------------------------------------------------------
@@ -236,6 +198,10 @@ INCIDENT_TEXTS = ("title", "description", "data_affected", "people_affected", "c
 INCIDENT_TIMES = ("discovered_at", "occurred_at", "authority_notified_at", "subjects_notified_at")
 
 
+def _bad_time(name: str) -> FieldError:
+    return FieldError(name, "Write the date and time as YYYY-MM-DD HH:MM.", code="privacy.bad_time")
+
+
 def _incident_form(row: dict[str, Any]) -> dict[str, Any]:
     values: dict[str, Any] = {k: row.get(k) or "" for k in INCIDENT_TEXTS}
     for k in INCIDENT_TIMES:
@@ -244,37 +210,39 @@ def _incident_form(row: dict[str, Any]) -> dict[str, Any]:
     return values
 
 
-def _incident_values(form: dict[str, str], t: Any, editing: bool) -> tuple[dict[str, Any], dict[str, str]]:
+def _incident_values(form: dict[str, Any], editing: bool) -> dict[str, Any]:
+    """The form's values as the schema reads them; times typed wrong are refused together."""
     values: dict[str, Any] = {k: form.get(k, "") for k in INCIDENT_TEXTS}
     values["title"] = values["title"].strip()
     for k in ("authority_decision", "subjects_decision"):
         if not values[k]:
             values.pop(k)  # not on the form: the default (pending), or left alone
-    errors: dict[str, str] = {}
+    checks = Checks()
     clear: list[str] = []
     for k in INCIDENT_TIMES:
         raw = form.get(k, "").strip()
         if not raw:
             if k == "discovered_at" and not editing:
-                errors[k] = t.gettext("Write the date and time as YYYY-MM-DD HH:MM.")
+                checks.add(_bad_time(k))
             elif k != "discovered_at":
                 clear.append(k)
             continue
         try:
             values[k] = _instant(raw)
         except ValueError:
-            errors[k] = t.gettext("Write the date and time as YYYY-MM-DD HH:MM.")
+            checks.add(_bad_time(k))
     count = form.get("subjects_count", "").strip()
     if count:
         if count.isdigit() and len(count) <= 10:
             values["subjects_count"] = int(count)
         else:
-            errors["subjects_count"] = t.gettext("Write a whole number.")
+            checks.add(FieldError("subjects_count", "Write a whole number.", code="privacy.bad_count"))
     else:
         clear.append("subjects_count")
+    checks.done()
     if editing:
         values["clear"] = clear
-    return values, errors
+    return values
 
 
 def _deadline_view(d: dict[str, Any]) -> dict[str, Any]:
@@ -282,120 +250,72 @@ def _deadline_view(d: dict[str, Any]) -> dict[str, Any]:
     return {**d, "due_local": d["due_at"].astimezone(ZONE), "hours": hours, "minutes": minutes}
 
 
-class IncidentPages(PageController):
-    path = "/privacy/incidents"
-    # the buttons of an incident's page, each one step of it (answered by _step)
-    steps: ClassVar[Mapping[str, str]] = {
-        "notify-authority": "authority", "notify-subjects": "subjects", "close": "close", "reopen": "reopen",
-        "delete": "delete",
-    }
+class IncidentPages(RecordPages):
+    """The breach log: the record layer's pages with the 72-hour deadline, and the steps
+    that record the notifications."""
 
-    async def _form(self, request: Request[Any, Any, Any], user: Any, row: dict[str, Any] | None,
-                    values: dict[str, Any], errors: dict[str, str] | None = None, status: int = 200) -> Response[Any]:
-        return await render(request, "privacy/incident_form.html",
-                            {"i": row, "values": values, "errors": errors or {},
-                             "decisions_t": [(k, t_for(request, user).gettext(v)) for k, v in DECISIONS.items()]},
-                            status_code=status, user=user)
+    service = services.INCIDENTS
+    template_dir = "privacy/incidents"
+    guards = (GDPR_ONLY,)
+    record_var = "i"
+    schema_in = schemas.IncidentIn
+    schema_patch = schemas.IncidentPatch
+    int_fields = ()  # subjects_count is read by _incident_values
+    form_fields = (*INCIDENT_TEXTS, *INCIDENT_TIMES, "subjects_count")
+    saved = _("The incident is saved.")
+    closed = _("The incident is closed.")
+    reopened = _("The incident is open again.")
+    deleted = _("The incident is deleted.")
+    statuses = OPEN_CLOSED
+    texts = Texts(
+        title=_("Incidents"), one=_("Incident"), new=_("Report an incident"), edit=_("Edit incident"),
+        delete=_("Delete"), delete_button=_("Delete"), status_id="incident-status",
+    )
+    # the buttons of an incident's page that record a notification (answered by _step)
+    steps: ClassVar[Mapping[str, str]] = {"notify-authority": "authority", "notify-subjects": "subjects"}
 
-    @page_get("/")
-    async def index(self, request: Request[Any, Any, Any], status: Choice = None, offset: Offset = 0) -> Response[Any]:
-        user = _gdpr(await page_user(request))
-        status = status if status in STATUSES else None
-        total, rows = await services.list_incidents(user.tenant_id, offset, PAGE, status)
-        items = [{**r, "deadline": _deadline_view(services.deadline(r))} for r in rows]
-        fragment = (request.method == "GET" and request.headers.get("hx-request") == "true"
-                    and not request.headers.get("hx-history-restore-request"))
-        return await render(request, "privacy/incidents_results.html" if fragment else "privacy/incidents.html",
-                            {"rows": items, "total": total, "offset": offset, "limit": PAGE, "status": status or "",
-                             "statuses": STATUSES, "states": DEADLINE_STATES, "zone": ZONE}, user=user)
+    def form_values(self, form: dict[str, Any], create: bool) -> dict[str, Any]:
+        return _incident_values(form, not create)
 
-    @page_get("/new")
-    async def new(self, request: Request[Any, Any, Any]) -> Response[Any]:
-        user = _gdpr(await page_user(request))
+    def edit_values(self, row: dict[str, Any]) -> dict[str, Any]:
+        return _incident_form(row)
+
+    def new_values(self, filters: dict[str, Any]) -> dict[str, Any]:
         now = datetime.now(ZONE).strftime("%Y-%m-%dT%H:%M")
-        return await self._form(request, user, None, {"discovered_at": now, "authority_decision": "pending",
-                                                      "subjects_decision": "pending"})
+        return {"discovered_at": now, "authority_decision": "pending", "subjects_decision": "pending"}
 
-    async def _save(self, request: Request[Any, Any, Any], incident_id: int | None) -> Response[Any]:
-        from plugins.privacy.schemas import IncidentIn, IncidentPatch
+    async def list_rows(self, request: Request[Any, Any, Any], user: SessionUser, offset: int, q: str,
+                        filters: dict[str, Any]) -> tuple[int, list[dict[str, Any]]]:
+        total, rows = await super().list_rows(request, user, offset, q, filters)
+        return total, [{**r, "deadline": _deadline_view(services.deadline(r))} for r in rows]
 
-        user = _gdpr(await page_user(request))
-        form = await read_form(request)
-        t = t_for(request, user)
-        row = await services.get_incident(user.tenant_id, incident_id) if incident_id else None
-        values, errors = _incident_values(form, t, row is not None)
-        if not errors:
-            data, errors = struct_from_form(IncidentPatch if row else IncidentIn, values, t)
-            if data is not None:
-                try:
-                    if row is None:
-                        saved = await services.create_incident(user.tenant_id, user.employee_id, data)  # type: ignore[arg-type]
-                    else:
-                        saved = await services.edit_incident(user.tenant_id, int(row["id"]), data)  # type: ignore[arg-type]
-                    return redirect(f"/privacy/incidents/{saved['id']}", t.gettext("The incident is saved."))
-                except REFUSED as exc:
-                    errors = _refused(exc, t)
-        return await self._form(request, user, row, form, errors, 400)
+    async def list_context(self, user: SessionUser) -> dict[str, Any]:
+        return {"states": DEADLINE_STATES, "zone": ZONE}
 
-    @page_post("/new")
-    async def create(self, request: Request[Any, Any, Any]) -> Response[Any]:
-        return await self._save(request, None)
+    async def form_context(self, user: SessionUser, row: dict[str, Any] | None) -> dict[str, Any]:
+        t = translations(user.language)
+        return {"i": row, "decisions_t": [(k, t.gettext(v)) for k, v in DECISIONS.items()]}
 
-    @page_get("/{incident_id:int}")
-    async def show(self, request: Request[Any, Any, Any], incident_id: FromPath[int]) -> Response[Any]:
-        user = _gdpr(await page_user(request))
-        return await self._show(request, user, incident_id)
+    async def detail_context(self, user: SessionUser, row: dict[str, Any]) -> dict[str, Any]:
+        return {"deadline": _deadline_view(services.deadline(row)), "states": DEADLINE_STATES,
+                "decisions": DECISIONS, "zone": ZONE}
 
-    async def _show(self, request: Request[Any, Any, Any], user: Any, incident_id: int,
-                    errors: dict[str, str] | None = None, status: int = 200) -> Response[Any]:
-        row = await services.get_incident(user.tenant_id, incident_id)
-        return await render(request, "privacy/incident.html",
-                            {"i": row, "deadline": _deadline_view(services.deadline(row)), "states": DEADLINE_STATES,
-                             "decisions": DECISIONS, "statuses": STATUSES, "errors": errors or {},
-                             "values": {}, "zone": ZONE}, status_code=status, user=user)
-
-    @page_get("/{incident_id:int}/edit")
-    async def edit(self, request: Request[Any, Any, Any], incident_id: FromPath[int]) -> Response[Any]:
-        user = _gdpr(await page_user(request))
-        row = await services.get_incident(user.tenant_id, incident_id)
-        return await self._form(request, user, row, _incident_form(row))
-
-    @page_post("/{incident_id:int}/edit")
-    async def update(self, request: Request[Any, Any, Any], incident_id: FromPath[int]) -> Response[Any]:
-        return await self._save(request, incident_id)
-
-    async def _step(self, request: Request[Any, Any, Any], incident_id: int, step: str) -> Response[Any]:
-        from plugins.privacy.schemas import NotifyIn
-
-        user = _gdpr(await page_user(request))
-        form = await read_form(request)
-        t = t_for(request, user)
+    async def _step(self, request: Request[Any, Any, Any], record_id: int, step: str) -> Response[Any]:
+        user, form, t, row = await self._posted(request, record_id)
+        key = f"{step}.notified_at"
+        when = form.get("notified_at", "").strip()
         try:
-            if step in ("authority", "subjects"):
-                when = form.get("notified_at", "").strip()
-                try:
-                    at = _instant(when) if when else None
-                except ValueError:
-                    return await self._show(request, user, incident_id, {
-                        f"{step}.notified_at": t.gettext("Write the date and time as YYYY-MM-DD HH:MM.")}, 400)
-                data = NotifyIn(notified_at=at, reference=form.get("reference", "")[:100])
-                await services.notify(user.tenant_id, incident_id, step, data)
-                message = t.gettext("The notification is recorded.")
-            elif step == "close":
-                await services.close_incident(user.tenant_id, incident_id)
-                message = t.gettext("The incident is closed.")
-            elif step == "reopen":
-                await services.reopen_incident(user.tenant_id, incident_id)
-                message = t.gettext("The incident is open again.")
-            else:
-                await services.delete_incident(user.tenant_id, incident_id)
-                return redirect("/privacy/incidents", t.gettext("The incident is deleted."))
-        except REFUSED as exc:
-            errors = _refused(exc, t)
-            if step in ("authority", "subjects"):
-                errors = {(f"{step}.notified_at" if k.endswith("notified_at") else k): v for k, v in errors.items()}
-            return await self._show(request, user, incident_id, errors, getattr(exc, "status_code", 400))
-        return redirect(f"/privacy/incidents/{incident_id}", message)
+            at = _instant(when) if when else None
+        except ValueError:
+            bad = t.gettext("Write the date and time as YYYY-MM-DD HH:MM.")
+            return await self._show(request, user, row, {key: bad}, 400)
+        try:
+            await services.notify(user.tenant_id, record_id, step,
+                                  schemas.NotifyIn(notified_at=at, reference=form.get("reference", "")[:100]))
+        except GallraError as exc:
+            errors = {(key if k.endswith("notified_at") else k): v for k, v in error_of(exc, t).items()}
+            return await self._show(request, user, row, errors, exc.status)
+        return redirect(f"{self.base}/{record_id}", t.gettext("The notification is recorded."))
 
 
 # --- GDPR contact persons ----------------------------------------------------------------
@@ -403,80 +323,50 @@ class IncidentPages(PageController):
 CONTACT_FIELDS = ("name", "role", "organization", "email", "phone", "notes", "employee_id")
 
 
-class ContactPages(PageController):
-    path = "/privacy/contacts"
+class ContactPages(RecordPages):
+    """The data-protection officer and the other GDPR contacts: the record layer's pages."""
 
-    async def _page(self, request: Request[Any, Any, Any], user: Any, template: str, context: dict[str, Any],
-                    status: int = 200) -> Response[Any]:
-        from core.tables import Employee
+    service = services.CONTACTS
+    template_dir = "privacy/contacts"
+    guards = (GDPR_ONLY,)
+    record_var = "c"
+    schema_in = schemas.ContactIn
+    schema_patch = schemas.ContactPatch
+    form_fields = CONTACT_FIELDS
+    saved = _("The contact person is saved.")
+    deleted = _("The contact person is deleted.")
+    texts = Texts(
+        title=_("GDPR contact persons"), one=_("GDPR contact person"), new=_("New contact person"),
+        edit=_("Edit contact person"), delete=_("Delete"), delete_button=_("Delete"),
+    )
 
-        lang = language_of(request, user)
-        employees = await Employee.select(Employee.id, Employee.name).where(
-            (Employee.tenant_id == user.tenant_id) & Employee.deleted_at.is_null()).order_by(Employee.name)
-        roles = [(k, services._pick(v, lang)) for k, v in services.ROLE_LABELS.items()]
-        return await render(request, template, {"roles": roles, "role_names": dict(roles), "employees": employees,
-                                                "errors": {}, "values": {"role": "contact"}, **context},
-                            status_code=status, user=user)
-
-    @page_get("/")
-    async def index(self, request: Request[Any, Any, Any], offset: Offset = 0) -> Response[Any]:
-        user = _gdpr(await page_user(request))
-        total, rows = await services.list_contacts(user.tenant_id, offset, PAGE)
-        return await self._page(request, user, "privacy/contacts.html",
-                                {"rows": rows, "total": total, "offset": offset, "limit": PAGE})
-
-    @page_get("/new")
-    async def new(self, request: Request[Any, Any, Any]) -> Response[Any]:
-        user = _gdpr(await page_user(request))
-        return await self._page(request, user, "privacy/contact_form.html", {"c": None})
-
-    async def _save(self, request: Request[Any, Any, Any], contact_id: int | None) -> Response[Any]:
-        from plugins.privacy.schemas import ContactIn, ContactPatch
-
-        user = _gdpr(await page_user(request))
-        form = await read_form(request)
-        t = t_for(request, user)
-        row = await services.get_contact(user.tenant_id, contact_id) if contact_id else None
+    def form_values(self, form: dict[str, Any], create: bool) -> dict[str, Any]:
         values: dict[str, Any] = {k: form.get(k, "") for k in CONTACT_FIELDS}
         values["employee_id"] = values["employee_id"].strip() or "0"
         for k in ("email", "phone"):
-            if not values[k].strip() and row is None:
+            if not values[k].strip() and create:
                 values[k] = None
-        data, errors = struct_from_form(ContactPatch if row else ContactIn, values, t, ints=("employee_id",))
-        if data is not None:
-            try:
-                if row is None:
-                    saved = await services.create_contact(user.tenant_id, data)  # type: ignore[arg-type]
-                else:
-                    saved = await services.edit_contact(user.tenant_id, int(row["id"]), data)  # type: ignore[arg-type]
-                return redirect(f"/privacy/contacts#c-{saved['id']}", t.gettext("The contact person is saved."))
-            except REFUSED as exc:
-                errors = _refused(exc, t)
-        return await self._page(request, user, "privacy/contact_form.html",
-                                {"c": row, "values": form, "errors": errors}, 400)
+        return values
 
-    @page_post("/new")
-    async def create(self, request: Request[Any, Any, Any]) -> Response[Any]:
-        return await self._save(request, None)
+    async def _roles(self, user: SessionUser) -> dict[str, Any]:
+        roles = [(k, services._pick(v, user.language)) for k, v in services.ROLE_LABELS.items()]
+        return {"roles": roles, "role_names": dict(roles)}
 
-    @page_get("/{contact_id:int}/edit")
-    async def edit(self, request: Request[Any, Any, Any], contact_id: FromPath[int]) -> Response[Any]:
-        user = _gdpr(await page_user(request))
-        row = await services.get_contact(user.tenant_id, contact_id)
-        values = {k: ("" if row[k] is None else row[k]) for k in CONTACT_FIELDS}
-        return await self._page(request, user, "privacy/contact_form.html", {"c": row, "values": values})
+    async def list_context(self, user: SessionUser) -> dict[str, Any]:
+        return await self._roles(user)
 
-    @page_post("/{contact_id:int}/edit")
-    async def update(self, request: Request[Any, Any, Any], contact_id: FromPath[int]) -> Response[Any]:
-        return await self._save(request, contact_id)
+    async def detail_context(self, user: SessionUser, row: dict[str, Any]) -> dict[str, Any]:
+        return await self._roles(user)
 
-    @page_post("/{contact_id:int}/delete")
-    async def delete(self, request: Request[Any, Any, Any], contact_id: FromPath[int]) -> Response[Any]:
-        user = _gdpr(await page_user(request))
-        await read_form(request)
-        t = t_for(request, user)
-        await services.delete_contact(user.tenant_id, contact_id)
-        return redirect("/privacy/contacts", t.gettext("The contact person is deleted."))
+    async def form_context(self, user: SessionUser, row: dict[str, Any] | None) -> dict[str, Any]:
+        from core.tables import Employee
+
+        employees = await Employee.select(Employee.id, Employee.name).where(
+            (Employee.tenant_id == user.tenant_id) & Employee.deleted_at.is_null()).order_by(Employee.name)
+        return {"c": row, "employees": employees, **await self._roles(user)}
+
+    def new_values(self, filters: dict[str, Any]) -> dict[str, Any]:
+        return {"role": "contact"}
 
 
 def pages() -> list[Any]:

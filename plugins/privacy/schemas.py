@@ -89,9 +89,6 @@ class ActivityOut(msgspec.Struct):
     incomplete: list[str] = []
 
 
-class ActivityPage(Page):
-    items: list[ActivityOut]
-
 
 class PrefillOut(msgspec.Struct):
     created: list[ActivityOut]
@@ -234,9 +231,6 @@ class IncidentOut(msgspec.Struct):
     deadline: DeadlineOut
 
 
-class IncidentPage(Page):
-    items: list[IncidentOut]
-
 
 # --- GDPR contact persons --------------------------------------------------------------
 
@@ -269,6 +263,3 @@ class ContactOut(msgspec.Struct):
     deleted_at: datetime | None
     anonymized_at: datetime | None
 
-
-class ContactPage(Page):
-    items: list[ContactOut]

@@ -16,26 +16,18 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from piccolo.custom_types import Combinable
-
 from core.auth import SessionUser
 from core.contracts import OverviewDeadline, OverviewPanel, SecondFactorDecision, SecondFactorRequest
-from core.db import atomic, utcnow
+from core.db import atomic, request_cache, utcnow
 from core.errors import (
-    RECORD_ALREADY_CLOSED,
-    RECORD_ANONYMIZED,
-    RECORD_DELETED,
-    RECORD_NOT_CLOSED,
     REQUIRED,
-    UNKNOWN_CHOICE,
     Conflict,
-    Label,
     NotFound,
-    _,
 )
 from core.eventlog import log_event
 from core.numbering import lock_numbers, next_number
 from core.plugins import get_host
+from core.records import RecordService
 from core.tables import Employee, Tenant
 from core.tenancy import enabled_modules, get_scoped
 from core.validation import FieldError, normalize_email, normalize_phone
@@ -291,16 +283,25 @@ def activity_dict(row: dict[str, Any], system: dict[str, ModuleFacts] | None = N
     return out
 
 
-async def get_activity(tenant_id: int, activity_id: int) -> dict:
-    return await get_scoped(ProcessingActivity, tenant_id, activity_id, "Processing activity")
+ACTIVITIES = RecordService(gdpr.ACTIVITY, gdpr.PLUGIN, codes="privacy.activity")
 
 
-def _activity_writable(row: dict) -> None:
-    what, number = Label(_("Processing activity")), row["number"]
-    if row["anonymized_at"] is not None:
-        raise Conflict(RECORD_ANONYMIZED, code="privacy.activity.anonymized", what=what, number=number)
-    if row["deleted_at"] is not None:
-        raise Conflict(RECORD_DELETED, code="privacy.activity.deleted", what=what, number=number)
+async def system_of(tenant_id: int) -> dict[str, ModuleFacts]:
+    """:func:`system_processing`, read once per request: a list's every activity is
+    checked against the same facts."""
+    cache = request_cache()
+    key = ("privacy.system", tenant_id)
+    if cache is not None and key in cache:
+        return cache[key]
+    facts = await system_processing(tenant_id)
+    if cache is not None:
+        cache[key] = facts
+    return facts
+
+
+async def activity_out(row: dict[str, Any]) -> dict[str, Any]:
+    """An activity as the API and pages show it: its lists read, checked against the system."""
+    return activity_dict(row, await system_of(int(row["tenant_id"])))
 
 
 def _check_modules(modules: list[str]) -> list[str]:
@@ -317,23 +318,6 @@ def _check_modules(modules: list[str]) -> list[str]:
     return cleaned
 
 
-async def list_activities(
-    tenant_id: int, offset: int, limit: int, include_deleted: bool = False
-) -> tuple[int, list[dict]]:
-    where: Combinable = ProcessingActivity.tenant_id == tenant_id
-    if not include_deleted:
-        where = where & ProcessingActivity.deleted_at.is_null()
-    total = await ProcessingActivity.count().where(where)
-    rows = (
-        await ProcessingActivity.select()
-        .where(where)
-        .order_by(ProcessingActivity.number)
-        .offset(offset)
-        .limit(limit)
-    )
-    return total, rows
-
-
 async def live_activities(tenant_id: int) -> list[dict]:
     return (
         await ProcessingActivity.select()
@@ -344,14 +328,13 @@ async def live_activities(tenant_id: int) -> list[dict]:
     )
 
 
-def _activity_values(data: ActivityIn | ActivityPatch) -> dict[Any, Any]:
+def _activity_values(data: ActivityIn | ActivityPatch) -> dict[str, Any]:
     """The given fields as column values (None in a patch: leave alone)."""
-    values: dict[Any, Any] = {}
+    values: dict[str, Any] = {}
     for name in ActivityIn.__struct_fields__:
         value = getattr(data, name)
         if value is None:
             continue
-        column = getattr(ProcessingActivity, name)
         if name == "name":
             value = _required_text(value, "name", "a name")
         elif name == "modules":
@@ -360,59 +343,18 @@ def _activity_values(data: ActivityIn | ActivityPatch) -> dict[Any, Any]:
             value = json.dumps(_clean_items(value), ensure_ascii=False)
         elif isinstance(value, str):
             value = value.strip()
-        values[column] = value
+        values[name] = value
     return values
 
 
-async def _logged(tenant_id: int, action: str, record_type: str, row: dict) -> dict:
-    """Record the change in the event log, in the caller's transaction; the acting person
-    (and IP) come from the context (core.context), never a typed value."""
-    await log_event(
-        tenant_id, action=action, plugin=gdpr.PLUGIN, record_type=record_type, record_id=int(row["id"])
-    )
-    return row
-
-
+@ACTIVITIES.creates
 async def create_activity(tenant_id: int, employee_id: int, data: ActivityIn) -> dict:
-    values = _activity_values(data)
-    async with atomic():
-        await lock_numbers(NUMBER_LOCK + 1, tenant_id)
-        number = await next_number(ProcessingActivity.number, tenant_id)
-        row = ProcessingActivity(tenant_id=tenant_id, number=number, created_by=employee_id)
-        for column, value in values.items():
-            setattr(row, column._meta.name, value)
-        inserted = await ProcessingActivity.insert(row).returning(ProcessingActivity.id)
-        created = await get_activity(tenant_id, int(inserted[0]["id"]))
-        return await _logged(tenant_id, "privacy.activity_created", gdpr.RT_ACTIVITY, created)
+    return await ACTIVITIES.create(tenant_id, _activity_values(data) | {"created_by": employee_id})
 
 
+@ACTIVITIES.edits
 async def edit_activity(tenant_id: int, activity_id: int, data: ActivityPatch) -> dict:
-    values = _activity_values(data)
-    async with atomic():
-        _activity_writable(await get_activity(tenant_id, activity_id))
-        if values:
-            values[ProcessingActivity.updated_at] = utcnow()
-            await ProcessingActivity.update(values).where(
-                (ProcessingActivity.tenant_id == tenant_id) & (ProcessingActivity.id == activity_id)
-            )
-        edited = await get_activity(tenant_id, activity_id)
-        return await _logged(tenant_id, "privacy.activity_edited", gdpr.RT_ACTIVITY, edited)
-
-
-async def delete_activity(tenant_id: int, activity_id: int) -> dict:
-    """Soft delete: signed versions keep their copy; deleting starts the rule's clock."""
-    async with atomic():
-        row = await get_activity(tenant_id, activity_id)
-        if row["deleted_at"] is None:
-            now = utcnow()
-            await ProcessingActivity.update(
-                {ProcessingActivity.deleted_at: now, ProcessingActivity.updated_at: now}
-            ).where(
-                (ProcessingActivity.tenant_id == tenant_id) & (ProcessingActivity.id == activity_id)
-            )
-            await gdpr.anonymize_now_if_immediate(tenant_id, gdpr.RULE_ACTIVITIES, activity_id)
-        deleted = await get_activity(tenant_id, activity_id)
-        return await _logged(tenant_id, "privacy.activity_deleted", gdpr.RT_ACTIVITY, deleted)
+    return await ACTIVITIES.edit(tenant_id, activity_id, _activity_values(data))
 
 
 async def prefill(tenant_id: int, employee_id: int) -> tuple[list[dict], list[str]]:
@@ -426,32 +368,26 @@ async def prefill(tenant_id: int, employee_id: int) -> tuple[list[dict], list[st
     created: list[dict] = []
     skipped: list[str] = []
     async with atomic():
-        await lock_numbers(NUMBER_LOCK + 1, tenant_id)
+        # the activities' numbering, held while the covered modules are read: two prefills
+        # at once do not add the same module twice
+        await lock_numbers(ACTIVITIES.number_lock, tenant_id)
         covered: set[str] = set()
         for row in await live_activities(tenant_id):
             covered.update(_loads(row["modules"]))
-        number = await next_number(ProcessingActivity.number, tenant_id)
         for name, facts in system.items():
             if not facts.enabled or not (facts.personal_data or facts.data_subjects):
                 continue
             if name in covered:
                 skipped.append(name)
                 continue
-            inserted = await ProcessingActivity.insert(
-                ProcessingActivity(
-                    tenant_id=tenant_id,
-                    number=number,
-                    name=facts.label[:200],
-                    data_subjects=json.dumps(facts.data_subjects, ensure_ascii=False),
-                    personal_data=json.dumps(facts.personal_data, ensure_ascii=False),
-                    retention=facts.retention_text,
-                    modules=json.dumps([name]),
-                    created_by=employee_id,
-                )
-            ).returning(ProcessingActivity.id)
-            number += 1
-            one = await get_activity(tenant_id, int(inserted[0]["id"]))
-            created.append(await _logged(tenant_id, "privacy.activity_created", gdpr.RT_ACTIVITY, one))
+            created.append(await ACTIVITIES.create(tenant_id, {
+                "name": facts.label[:200],
+                "data_subjects": json.dumps(facts.data_subjects, ensure_ascii=False),
+                "personal_data": json.dumps(facts.personal_data, ensure_ascii=False),
+                "retention": facts.retention_text,
+                "modules": json.dumps([name]),
+                "created_by": employee_id,
+            }))
     return created, skipped
 
 
@@ -645,7 +581,10 @@ async def sign(
             )
         ).returning(InventoryVersion.id)
         version = await get_version(tenant_id, int(inserted[0]["id"]))
-        return await _logged(tenant_id, "privacy.inventory_signed", gdpr.RT_VERSION, version), None
+        # the acting person (and IP) come from the context (core.context)
+        await log_event(tenant_id, action="privacy.inventory_signed", plugin=gdpr.PLUGIN,
+                        record_type=gdpr.RT_VERSION, record_id=int(version["id"]))
+        return version, None
 
 
 # --- incidents ------------------------------------------------------------------------
@@ -678,24 +617,30 @@ def deadline(row: dict[str, Any], now: datetime | None = None) -> dict[str, Any]
     }
 
 
+
+
+class IncidentService(RecordService):
+    """An incident's record service: it closes only once it is decided whether the
+    supervisory authority must be told (or it was told)."""
+
+    async def close(self, tenant_id: int, record_id: int) -> dict[str, Any]:
+        async with atomic():
+            row = await self.get_writable(tenant_id, record_id)
+            pending = row["authority_decision"] == "pending" and row["authority_notified_at"] is None
+            if row["status"] != self.spec.closed_state and pending:
+                raise Conflict(
+                    "Decide first whether incident %(number)s must be reported to the "
+                    "supervisory authority (authority_decision yes or no).",
+                    code="privacy.incident.decision_pending", number=row["number"],
+                )
+            return await super().close(tenant_id, record_id)
+
+
+INCIDENTS = IncidentService(gdpr.INCIDENT, gdpr.PLUGIN, codes="privacy.incident")
+
+
 def incident_dict(row: dict[str, Any], now: datetime | None = None) -> dict:
-    out = dict(row)
-    out.pop("tenant_id", None)
-    out["deadline"] = deadline(row, now)
-    return out
-
-
-async def get_incident(tenant_id: int, incident_id: int) -> dict:
-    return await get_scoped(Incident, tenant_id, incident_id, "Incident")
-
-
-def _incident_writable(row: dict) -> None:
-    if row["anonymized_at"] is not None:
-        raise Conflict(RECORD_ANONYMIZED, code="privacy.incident.anonymized", what=Label(_("Incident")),
-                       number=row["number"])
-    if row["deleted_at"] is not None:
-        raise Conflict(RECORD_DELETED, code="privacy.incident.deleted", what=Label(_("Incident")),
-                       number=row["number"])
+    return {**row, "deadline": deadline(row, now)}
 
 
 def _check_times(values: dict[str, Any], now: datetime) -> None:
@@ -754,86 +699,46 @@ def _incident_values(data: IncidentIn | IncidentPatch, current: dict | None) -> 
     return {k: values[k] for k in INCIDENT_FIELDS if k in values}
 
 
-async def list_incidents(
-    tenant_id: int,
-    offset: int,
-    limit: int,
-    status: str | None = None,
-    overdue: bool | None = None,
-    include_deleted: bool = False,
-) -> tuple[int, list[dict]]:
-    where: Combinable = Incident.tenant_id == tenant_id
-    if status is not None:
-        if status not in ("open", "closed"):
-            raise FieldError("status", UNKNOWN_CHOICE, code="invalid_choice", choices="open, closed")
-        where = where & (Incident.status == status)
-    if overdue is not None:
-        late = (
-            Incident.authority_notified_at.is_null()
-            & (Incident.authority_decision != "no")
-            & (Incident.discovered_at < utcnow() - NOTIFY_WITHIN)
-        )
-        if overdue:
-            where = where & late
-        else:
-            where = where & (
-                Incident.authority_notified_at.is_not_null()
-                | (Incident.authority_decision == "no")
-                | (Incident.discovered_at >= utcnow() - NOTIFY_WITHIN)
-            )
-    if not include_deleted:
-        where = where & Incident.deleted_at.is_null()
-    total = await Incident.count().where(where)
-    rows = (
-        await Incident.select()
-        .where(where)
-        .order_by(Incident.number, ascending=False)
-        .offset(offset)
-        .limit(limit)
+
+def overdue_where(overdue: bool | None) -> Any:
+    """The list's ``overdue``: true, those past the 72 hours without a notification to the
+    supervisory authority (and not decided "no"); false, the others; None: no condition."""
+    if overdue is None:
+        return None
+    late = (
+        Incident.authority_notified_at.is_null()
+        & (Incident.authority_decision != "no")
+        & (Incident.discovered_at < utcnow() - NOTIFY_WITHIN)
     )
-    return total, rows
+    if overdue:
+        return late
+    return (
+        Incident.authority_notified_at.is_not_null()
+        | (Incident.authority_decision == "no")
+        | (Incident.discovered_at >= utcnow() - NOTIFY_WITHIN)
+    )
 
 
+@INCIDENTS.creates
 async def create_incident(tenant_id: int, employee_id: int, data: IncidentIn) -> dict:
-    values = _incident_values(data, None)
-    async with atomic():
-        await lock_numbers(NUMBER_LOCK + 3, tenant_id)
-        number = await next_number(Incident.number, tenant_id)
-        inserted = await Incident.insert(
-            Incident(tenant_id=tenant_id, number=number, reported_by=employee_id, **values)
-        ).returning(Incident.id)
-        created = await get_incident(tenant_id, int(inserted[0]["id"]))
-        return await _logged(tenant_id, "privacy.incident_created", gdpr.RT_INCIDENT, created)
+    return await INCIDENTS.create(tenant_id, _incident_values(data, None) | {"reported_by": employee_id})
 
 
-def _where_incident(tenant_id: int, incident_id: int) -> Any:
-    return (Incident.tenant_id == tenant_id) & (Incident.id == incident_id)
-
-
+@INCIDENTS.edits
 async def edit_incident(tenant_id: int, incident_id: int, data: IncidentPatch) -> dict:
+    """The change is checked with the incident as it stands: its times must still tell a
+    possible story."""
     async with atomic():
-        row = await get_incident(tenant_id, incident_id)
-        _incident_writable(row)
+        row = await INCIDENTS.get_writable(tenant_id, incident_id)
         values = _incident_values(data, {k: row[k] for k in INCIDENT_FIELDS})
-        changes = {getattr(Incident, k): v for k, v in values.items() if v != row[k]}
-        if changes:
-            changes[Incident.updated_at] = utcnow()
-            await Incident.update(changes).where(_where_incident(tenant_id, incident_id))
-        edited = await get_incident(tenant_id, incident_id)
-        return await _logged(tenant_id, "privacy.incident_edited", gdpr.RT_INCIDENT, edited)
-
-
-NOTIFIED_ACTIONS = {
-    "authority": "privacy.incident_authority_notified",
-    "subjects": "privacy.incident_subjects_notified",
-}
+        changes = {k: v for k, v in values.items() if v != row[k]}
+        return await INCIDENTS.edit(tenant_id, incident_id, changes, row=row)
 
 
 async def notify(tenant_id: int, incident_id: int, who: str, data: NotifyIn) -> dict:
     """Record when the authority (``who="authority"``) or the people affected were told."""
     async with atomic():
-        row = await get_incident(tenant_id, incident_id)
-        _incident_writable(row)
+        row = await INCIDENTS.get_writable(tenant_id, incident_id)
         if row[f"{who}_notified_at"] is not None:
             if who == "authority":
                 raise Conflict(
@@ -853,70 +758,14 @@ async def notify(tenant_id: int, incident_id: int, who: str, data: NotifyIn) -> 
         _check_times(values, utcnow())
         changes = {getattr(Incident, k): v for k, v in values.items() if v != row[k]}
         changes[Incident.updated_at] = utcnow()
-        await Incident.update(changes).where(_where_incident(tenant_id, incident_id))
-        notified = await get_incident(tenant_id, incident_id)
-        return await _logged(tenant_id, NOTIFIED_ACTIONS[who], gdpr.RT_INCIDENT, notified)
-
-
-async def close_incident(tenant_id: int, incident_id: int) -> dict:
-    """Closing starts the retention clock; an open decision about notifying must be made."""
-    async with atomic():
-        row = await get_incident(tenant_id, incident_id)
-        _incident_writable(row)
-        if row["status"] == "closed":
-            raise Conflict(RECORD_ALREADY_CLOSED, code="privacy.incident.already_closed",
-                           what=Label(_("Incident")), number=row["number"])
-        if row["authority_decision"] == "pending" and row["authority_notified_at"] is None:
-            raise Conflict(
-                "Decide first whether incident %(number)s must be reported to the "
-                "supervisory authority (authority_decision yes or no).",
-                code="privacy.incident.decision_pending", number=row["number"],
-            )
-        now = utcnow()
-        await Incident.update(
-            {Incident.status: "closed", Incident.closed_at: now, Incident.updated_at: now}
-        ).where(_where_incident(tenant_id, incident_id))
-        closed = await get_incident(tenant_id, incident_id)
-        return await _logged(tenant_id, "privacy.incident_closed", gdpr.RT_INCIDENT, closed)
-
-
-async def reopen_incident(tenant_id: int, incident_id: int) -> dict:
-    async with atomic():
-        row = await get_incident(tenant_id, incident_id)
-        _incident_writable(row)
-        if row["status"] != "closed":
-            raise Conflict(RECORD_NOT_CLOSED, code="privacy.incident.not_closed",
-                           what=Label(_("Incident")), number=row["number"])
-        await Incident.update(
-            {Incident.status: "open", Incident.closed_at: None, Incident.updated_at: utcnow()}
-        ).where(_where_incident(tenant_id, incident_id))
-        reopened = await get_incident(tenant_id, incident_id)
-        return await _logged(tenant_id, "privacy.incident_reopened", gdpr.RT_INCIDENT, reopened)
-
-
-async def delete_incident(tenant_id: int, incident_id: int) -> dict:
-    async with atomic():
-        row = await get_incident(tenant_id, incident_id)
-        if row["deleted_at"] is None:
-            now = utcnow()
-            await Incident.update({Incident.deleted_at: now, Incident.updated_at: now}).where(
-                _where_incident(tenant_id, incident_id)
-            )
-        deleted = await get_incident(tenant_id, incident_id)
-        return await _logged(tenant_id, "privacy.incident_deleted", gdpr.RT_INCIDENT, deleted)
+        await Incident.update(changes).where(INCIDENTS.where_own(tenant_id, incident_id))
+        await INCIDENTS.log(tenant_id, f"{who}_notified", incident_id)
+        return await INCIDENTS.get(tenant_id, incident_id)
 
 
 # --- GDPR contact persons -------------------------------------------------------------
 
-
-async def get_contact(tenant_id: int, contact_id: int) -> dict:
-    return await get_scoped(PrivacyContact, tenant_id, contact_id, "GDPR contact person")
-
-
-def contact_dict(row: dict[str, Any]) -> dict:
-    out = dict(row)
-    out.pop("tenant_id", None)
-    return out
+CONTACTS = RecordService(gdpr.CONTACT, gdpr.PLUGIN, codes="privacy.contact")
 
 
 async def _check_employee(tenant_id: int, employee_id: int) -> None:
@@ -929,92 +778,34 @@ async def _check_employee(tenant_id: int, employee_id: int) -> None:
         )
 
 
-async def _contact_values(tenant_id: int, data: ContactIn | ContactPatch) -> dict[Any, Any]:
-    values: dict[Any, Any] = {}
+async def _contact_values(tenant_id: int, data: ContactIn | ContactPatch) -> dict[str, Any]:
+    values: dict[str, Any] = {}
     if data.name is not None:
-        values[PrivacyContact.name] = _required_text(data.name, "name", "a name")
+        values["name"] = _required_text(data.name, "name", "a name")
     if data.role is not None:
-        values[PrivacyContact.role] = data.role
+        values["role"] = data.role
     if data.organization is not None:
-        values[PrivacyContact.organization] = data.organization.strip()
+        values["organization"] = data.organization.strip()
     if data.email is not None:
-        values[PrivacyContact.email] = normalize_email(data.email, "email")
+        values["email"] = normalize_email(data.email, "email")
     if data.phone is not None:
-        values[PrivacyContact.phone] = normalize_phone(data.phone, "phone")
+        values["phone"] = normalize_phone(data.phone, "phone")
     if data.notes is not None:
-        values[PrivacyContact.notes] = data.notes
+        values["notes"] = data.notes
     if data.employee_id is not None:
         await _check_employee(tenant_id, data.employee_id)
-        values[PrivacyContact.employee_id] = data.employee_id
+        values["employee_id"] = data.employee_id
     return values
 
 
-def _contact_writable(row: dict) -> None:
-    if row["anonymized_at"] is not None:
-        raise Conflict("This contact person is anonymized and can no longer be changed.",
-                       code="privacy.contact.anonymized")
-    if row["deleted_at"] is not None:
-        raise Conflict("This contact person is deleted and can no longer be changed.",
-                       code="privacy.contact.deleted")
+@CONTACTS.creates
+async def create_contact(tenant_id: int, employee_id: int, data: ContactIn) -> dict:
+    return await CONTACTS.create(tenant_id, await _contact_values(tenant_id, data))
 
 
-async def list_contacts(
-    tenant_id: int, offset: int, limit: int, role: str | None = None, include_deleted: bool = False
-) -> tuple[int, list[dict]]:
-    where: Combinable = PrivacyContact.tenant_id == tenant_id
-    if role is not None:
-        if role not in ROLE_LABELS:
-            raise FieldError("role", UNKNOWN_CHOICE, code="invalid_choice", choices=", ".join(ROLE_LABELS))
-        where = where & (PrivacyContact.role == role)
-    if not include_deleted:
-        where = where & PrivacyContact.deleted_at.is_null()
-    total = await PrivacyContact.count().where(where)
-    rows = (
-        await PrivacyContact.select()
-        .where(where)
-        .order_by(PrivacyContact.id)
-        .offset(offset)
-        .limit(limit)
-    )
-    return total, rows
-
-
-async def create_contact(tenant_id: int, data: ContactIn) -> dict:
-    values = await _contact_values(tenant_id, data)
-    async with atomic():
-        row = PrivacyContact(tenant_id=tenant_id)
-        for column, value in values.items():
-            setattr(row, column._meta.name, value)
-        inserted = await PrivacyContact.insert(row).returning(PrivacyContact.id)
-        created = await get_contact(tenant_id, int(inserted[0]["id"]))
-        return await _logged(tenant_id, "privacy.contact_created", gdpr.RT_CONTACT, created)
-
-
+@CONTACTS.edits
 async def edit_contact(tenant_id: int, contact_id: int, data: ContactPatch) -> dict:
-    values = await _contact_values(tenant_id, data)
-    async with atomic():
-        _contact_writable(await get_contact(tenant_id, contact_id))
-        if values:
-            values[PrivacyContact.updated_at] = utcnow()
-            await PrivacyContact.update(values).where(
-                (PrivacyContact.tenant_id == tenant_id) & (PrivacyContact.id == contact_id)
-            )
-        edited = await get_contact(tenant_id, contact_id)
-        return await _logged(tenant_id, "privacy.contact_edited", gdpr.RT_CONTACT, edited)
-
-
-async def delete_contact(tenant_id: int, contact_id: int) -> dict:
-    """Soft delete; anonymized at once when the organization chose "immediately"."""
-    async with atomic():
-        row = await get_contact(tenant_id, contact_id)
-        if row["deleted_at"] is None:
-            now = utcnow()
-            await PrivacyContact.update(
-                {PrivacyContact.deleted_at: now, PrivacyContact.updated_at: now}
-            ).where((PrivacyContact.tenant_id == tenant_id) & (PrivacyContact.id == contact_id))
-            await gdpr.anonymize_now_if_immediate(tenant_id, gdpr.RULE_CONTACTS, contact_id)
-        deleted = await get_contact(tenant_id, contact_id)
-        return await _logged(tenant_id, "privacy.contact_deleted", gdpr.RT_CONTACT, deleted)
+    return await CONTACTS.edit(tenant_id, contact_id, await _contact_values(tenant_id, data))
 
 
 # --- the GDPR overview ----------------------------------------------------------------

@@ -87,7 +87,7 @@ async def test_processing_activities_pages(anon_client, tenant, other_tenant):
     row = await ProcessingActivity.select().where(ProcessingActivity.tenant_id == tenant.id).first()
     assert row["name"] == "Kundregister" and row["legal_basis"] == "contract"
     assert '"Kontaktpersoner"' in row["data_subjects"] and '"customers"' in row["modules"]
-    created = (EventLog.tenant_id == tenant.id) & (EventLog.action == "privacy.activity_created")
+    created = (EventLog.tenant_id == tenant.id) & (EventLog.action == "activity.created")
     assert await EventLog.count().where(created) == 1
     r = await anon_client.get(f"/privacy/activities/{row['id']}/edit")
     assert r.status_code == 200 and "Kunder\nKontaktpersoner" in r.text and 'value="customers" checked' in r.text
