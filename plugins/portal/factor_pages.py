@@ -26,12 +26,12 @@ from core.eventlog import log_event
 from core.pages import PageController, page_post, read_form, redirect, t_for
 from core.web import client_ip
 from plugins.portal import services as portal
+from plugins.portal.pages import LOGIN_FIRST, _page, _portal_user, _signed_in
 
 PUBLIC = {"public": True}
 NO_STORE = {"Cache-Control": "no-store"}
 SECURITY = "/portal/security"
 NOT_AVAILABLE = _("The authenticator app and passkeys are not available.")
-LOGIN_FIRST = _("Log in to the customer portal first.")
 
 
 async def security_page(
@@ -43,8 +43,6 @@ async def security_page(
     state: Any = "fetch",
 ) -> Response[Any]:
     """/portal/security: recovery codes, the authenticator app and passkeys."""
-    from plugins.portal.pages import _page
-
     if state == "fetch":
         state = await secondfactor.recovery_codes(who.tenant_id, who.person_kind, who.person_id)
     factors = await secondfactor.own_second_factors(who.tenant_id, who.person_kind, who.person_id)
@@ -58,12 +56,6 @@ async def security_page(
     if codes or (factors is not None and factors.app_setup is not None):
         response.headers["Cache-Control"] = "no-store"  # a key or codes shown once
     return response
-
-
-async def _who(request: Request[Any, Any, Any]) -> portal.PortalUser | None:
-    from plugins.portal.pages import _portal_user
-
-    return await _portal_user(request)
 
 
 def _event(request: Request[Any, Any, Any], who: portal.PortalUser, action: str) -> Any:
@@ -87,9 +79,7 @@ class PortalFactorPages(PageController):
     @page_post("/app/start", opt=PUBLIC)
     async def app_start(self, request: Request[Any, Any, Any]) -> Response[Any]:
         await read_form(request)
-        who = await _who(request)
-        if who is None:
-            return redirect("/portal/login")
+        who = await _signed_in(request)
         try:
             setup = await secondfactor.start_authenticator_app(who.tenant_id, who.person_kind, who.person_id)
         except GallraError as exc:
@@ -101,9 +91,7 @@ class PortalFactorPages(PageController):
     @page_post("/app/confirm", opt=PUBLIC)
     async def app_confirm(self, request: Request[Any, Any, Any]) -> Response[Any]:
         form = await read_form(request)
-        who = await _who(request)
-        if who is None:
-            return redirect("/portal/login")
+        who = await _signed_in(request)
         try:
             done = await secondfactor.confirm_authenticator_app(
                 who.tenant_id, who.person_kind, who.person_id, form.get("code", "")[:20]
@@ -119,9 +107,7 @@ class PortalFactorPages(PageController):
     @page_post("/app/remove", opt=PUBLIC)
     async def app_remove(self, request: Request[Any, Any, Any]) -> Response[Any]:
         await read_form(request)
-        who = await _who(request)
-        if who is None:
-            return redirect("/portal/login")
+        who = await _signed_in(request)
         try:
             done = await secondfactor.remove_authenticator_app(who.tenant_id, who.person_kind, who.person_id)
         except GallraError as exc:
@@ -139,7 +125,7 @@ class PortalFactorPages(PageController):
         """JSON for the script: the registration's options and single-use challenge id."""
         await read_form(request)
         t = t_for(request, None)
-        who = await _who(request)
+        who = await _portal_user(request)
         if who is None:
             return Response({"message": t.gettext(LOGIN_FIRST), "code": "portal.login_required"},
                             status_code=401, headers=NO_STORE)
@@ -156,9 +142,7 @@ class PortalFactorPages(PageController):
     @page_post("/passkeys/add", opt=PUBLIC)
     async def passkey_add(self, request: Request[Any, Any, Any]) -> Response[Any]:
         form = await read_form(request)
-        who = await _who(request)
-        if who is None:
-            return redirect("/portal/login")
+        who = await _signed_in(request)
         try:
             added = await secondfactor.finish_passkey_registration(
                 who.tenant_id, who.person_kind, who.person_id, form.get("passkey_challenge", "")[:128],
@@ -176,9 +160,7 @@ class PortalFactorPages(PageController):
     @page_post("/passkeys/{passkey_id:int}/remove", opt=PUBLIC)
     async def passkey_remove(self, request: Request[Any, Any, Any], passkey_id: FromPath[int]) -> Response[Any]:
         await read_form(request)
-        who = await _who(request)
-        if who is None:
-            return redirect("/portal/login")
+        who = await _signed_in(request)
         try:
             done = await secondfactor.remove_passkey(who.tenant_id, who.person_kind, who.person_id, passkey_id)
         except GallraError as exc:
