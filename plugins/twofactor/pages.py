@@ -50,6 +50,15 @@ from plugins.twofactor.services import LockoutRefusal, TwoFactorRefusal
 _OWN_FIELDS = ("challenge_id", "code", "recovery_code", "app_code", "passkey", "send_sms", "then")
 
 
+async def step_tenant(form: dict[str, str], user: Any) -> int | None:
+    """The organization of a step's form: the one it names (-1 for an unknown name, where
+    no challenge is found), else the logged-in user's, else none (the challenge id alone)."""
+    if form.get("tenant"):
+        row = await find_tenant(form["tenant"][:63])
+        return int(row["id"]) if row else -1
+    return user.tenant_id if user is not None else None
+
+
 class TwoFactorPages(PageController):
     path = "/twofactor"
 
@@ -64,12 +73,7 @@ class TwoFactorPages(PageController):
         app_code = form.get("app_code", "").strip().replace(" ", "")[:12]
         then = safe_next(form.get("then"))
         hidden = {k: v for k, v in form.items() if k not in _OWN_FIELDS}
-        tenant_id: int | None = None
-        if form.get("tenant"):
-            row = await find_tenant(form["tenant"][:63])
-            tenant_id = int(row["id"]) if row else -1
-        elif user is not None:
-            tenant_id = user.tenant_id
+        tenant_id = await step_tenant(form, user)
 
         async def again(message: str, status: int, field: str | None = "code") -> Response[Any]:
             try:

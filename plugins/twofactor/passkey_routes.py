@@ -18,13 +18,13 @@ from litestar import Controller, Request, Response, delete, get, post
 from litestar.params import JSONBody, PathParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
-from core.auth import find_tenant
 from core.eventlog import log_event
 from core.pages import PageController, page_get, page_post, read_form
 from core.problems import translations_of
 from core.routes.schemas import Id
 from core.web import AuthUser, client_ip, user_of
 from plugins.twofactor import passkeys, services
+from plugins.twofactor.pages import step_tenant
 from plugins.twofactor.routes import _refusal, _scope
 from plugins.twofactor.schemas import PasskeyIn, PasskeyOptionsIn, PasskeyOptionsOut, PasskeyOut, RevokedOut
 from plugins.twofactor.services import TwoFactorRefusal
@@ -120,12 +120,7 @@ class PasskeyStepPages(PageController):
     async def options(self, request: Request[Any, Any, Any]) -> Response[Any]:
         form = await read_form(request)
         user = await user_of(request)
-        tenant_id: int | None = None
-        if form.get("tenant"):
-            row = await find_tenant(form["tenant"][:63])
-            tenant_id = int(row["id"]) if row else -1
-        elif user is not None:
-            tenant_id = user.tenant_id
+        tenant_id = await step_tenant(form, user)
         try:
             options = await passkeys.assertion_options(tenant_id, form.get("challenge_id", "")[:128])
         except TwoFactorRefusal as exc:
