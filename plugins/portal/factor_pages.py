@@ -1,13 +1,10 @@
 """The portal's security page, part two (#21): a portal person sets up their own
-authenticator app and passkeys, as employees do on "My devices".
+authenticator app and passkeys, with the same forms as the employees' "My devices"
+(core.pages.own_factors.OwnFactorPages; the sections are core's blocks).
 
 The portal never imports the two-factor plugin: every step goes through the core hooks
 (``core.secondfactor.own_second_factors``, ``start_authenticator_app`` ...), for the person
-of the portal cookie only (``_portal_user``), never an id from the form. Refusals are the
-plugin's coded errors, shown in the page's language; no plugin answering is a 409 saying
-the factor is not available. Forms carry the CSRF token as every portal form does; the
-passkey's options are fetched by the two-factor plugin's script (``passkeys.js``) with the
-page's token and posted back with the page's own form.
+of the portal cookie only (``_signed_in``), never an id from the form.
 """
 
 from __future__ import annotations

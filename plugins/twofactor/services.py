@@ -173,15 +173,14 @@ def _not_found() -> TwoFactorRefusal:
 
 
 def check_kind(kind: str) -> str:
-    if kind not in KINDS:
-        raise TwoFactorRefusal(
-            "The kind of person must be one of %(choices)s.",
-            400,
-            field="kind",
-            code="twofactor.kind",
-            choices=", ".join(KINDS),
-        )
-    return kind
+    return one_of(kind, KINDS, "kind", _("The kind of person must be one of %(choices)s."))
+
+
+def one_of(value: str, choices: tuple[str, ...], field: str, message: str) -> str:
+    """``value`` when it is one of ``choices``, else a 400 naming them (code ``twofactor.<field>``)."""
+    if value not in choices:
+        raise TwoFactorRefusal(message, 400, field=field, code=f"twofactor.{field}", choices=", ".join(choices))
+    return value
 
 
 def person_values(kind: str, person_id: int) -> dict[str, Any]:
@@ -349,14 +348,7 @@ async def save_sms_settings(
         sender=current.sender if sender is None else sender.strip(),
         daily_cap=current.daily_cap if daily_cap is None else daily_cap,
     )
-    if new.provider not in PROVIDERS:
-        raise TwoFactorRefusal(
-            "Unknown SMS provider; choose one of %(choices)s.",
-            400,
-            field="provider",
-            code="twofactor.provider",
-            choices=", ".join(PROVIDERS),
-        )
+    one_of(new.provider, PROVIDERS, "provider", _("Unknown SMS provider; choose one of %(choices)s."))
     if new.sender and not SENDER_RE.match(new.sender):
         raise TwoFactorRefusal(
             "The sender name must be 1-11 letters (A-Z, a-z) or digits, without spaces.",
