@@ -58,9 +58,14 @@ _STATE_LANG = "gallra_lang"
 
 
 class LoginRequired(HTTPException):
-    """A page needs a logged-in employee: the handler answers with a redirect to /login."""
+    """A page needs a logged-in person: the handler answers with a redirect to /login (an
+    employee's), or to ``login_page`` when the page has its own login (the portal's)."""
 
     status_code = 401
+
+    def __init__(self, *args: Any, login_page: str | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.login_page = login_page
 
 
 class CsrfRefused(HTTPException):
@@ -413,6 +418,9 @@ def _error_page(request: Request[Any, Any, Any], status: int, message: str) -> R
 
 
 def _on_login_required(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    login_page = getattr(exc, "login_page", None)
+    if login_page is not None:
+        return Redirect(path=login_page, status_code=303)
     target = request.url.path
     if request.url.query:
         target += "?" + request.url.query

@@ -22,6 +22,7 @@ from core.errors import GallraError, Invalid, NotFound
 from core.errors import mark as _
 from core.eventlog import log_event
 from core.pages import (
+    LoginRequired,
     PageController,
     language_of,
     page_get,
@@ -56,6 +57,7 @@ Text = Annotated[str | None, QueryParameter(required=False, max_length=200)]
 Kind = Annotated[str, PathParameter(max_length=32)]
 Slug = Annotated[str, PathParameter(min_length=1, max_length=63)]
 MAX_DETAILS = 5000
+LOGIN_FIRST = _("Log in to the customer portal first.")
 
 
 
@@ -92,12 +94,17 @@ def _text(exc: Exception, t: Any) -> str:
     return exc.text(t) if isinstance(exc, GallraError) else t.gettext(str(getattr(exc, "detail", "")))
 
 
-class LoginFirst(HTTPException):
-    status_code = 401
-
-
 async def _portal_user(request: Request[Any, Any, Any]) -> portal.PortalUser | None:
     return await portal.authenticate(request.cookies.get(PORTAL_COOKIE))
+
+
+async def _signed_in(request: Request[Any, Any, Any]) -> portal.PortalUser:
+    """The portal person of the cookie; without one, :class:`LoginRequired`: the page
+    answers with a redirect to the portal's login."""
+    who = await _portal_user(request)
+    if who is None:
+        raise LoginRequired(LOGIN_FIRST, login_page="/portal/login")
+    return who
 
 
 async def _nav(request: Request[Any, Any, Any], who: portal.PortalUser) -> list[tuple[str, str]]:
@@ -156,9 +163,7 @@ class PortalPages(PageController):
 
     @page_get("/", opt=PUBLIC)
     async def home(self, request: Request[Any, Any, Any]) -> Response[Any]:
-        who = await _portal_user(request)
-        if who is None:
-            return redirect("/portal/login")
+        who = await _signed_in(request)
         return await self._home(request, who)
 
     async def _home(
@@ -183,9 +188,7 @@ class PortalPages(PageController):
     @page_post("/messages", opt=PUBLIC)
     async def write(self, request: Request[Any, Any, Any]) -> Response[Any]:
         form = await read_form(request)
-        who = await _portal_user(request)
-        if who is None:
-            return redirect("/portal/login")
+        who = await _signed_in(request)
         t = t_for(request, None)
         body = form.get("body", "")
         if not body.strip():
@@ -202,9 +205,7 @@ class PortalPages(PageController):
 
     @page_get("/security", opt=PUBLIC)
     async def security_page(self, request: Request[Any, Any, Any]) -> Response[Any]:
-        who = await _portal_user(request)
-        if who is None:
-            return redirect("/portal/login")
+        who = await _signed_in(request)
         from plugins.portal.factor_pages import security_page
 
         return await security_page(request, who)
@@ -214,9 +215,7 @@ class PortalPages(PageController):
         """A new set of recovery codes, shown once on this answer (only their hashes are
         kept, by the plugin keeping them); the old set stops working. Audited."""
         await read_form(request)
-        who = await _portal_user(request)
-        if who is None:
-            return redirect("/portal/login")
+        who = await _signed_in(request)
         from plugins.portal.factor_pages import security_page
 
         state = await recovery_codes(who.tenant_id, who.person_kind, who.person_id, renew=True)
@@ -235,9 +234,7 @@ class PortalPages(PageController):
 
     @page_get("/approvals", opt=PUBLIC)
     async def approvals(self, request: Request[Any, Any, Any]) -> Response[Any]:
-        who = await _portal_user(request)
-        if who is None:
-            return redirect("/portal/login")
+        who = await _signed_in(request)
         return await self._approvals(request, who)
 
     async def _approvals(
@@ -268,9 +265,7 @@ class PortalPages(PageController):
     @page_post("/approvals/{kind:str}/{item_id:int}", opt=PUBLIC)
     async def decide(self, request: Request[Any, Any, Any], kind: Kind, item_id: Id) -> Response[Any]:
         form = await read_form(request)
-        who = await _portal_user(request)
-        if who is None:
-            return redirect("/portal/login")
+        who = await _signed_in(request)
         t = t_for(request, None)
         action = form.get("action", "")
         if action not in ("approve", "decline"):
@@ -309,9 +304,7 @@ class PortalPages(PageController):
 
     @page_get("/records/{slug:str}", opt=PUBLIC)
     async def record_list(self, request: Request[Any, Any, Any], slug: Slug) -> Response[Any]:
-        who = await _portal_user(request)
-        if who is None:
-            return redirect("/portal/login")
+        who = await _signed_in(request)
         section = await records.section(who.tenant_id, slug)
         rows = await records.list_for(portal.portal_person(who), section)
         return await _page(request, "portal/records.html", {"section": section, "rows": rows}, who=who)
@@ -320,9 +313,7 @@ class PortalPages(PageController):
     async def record_detail(
         self, request: Request[Any, Any, Any], slug: Slug, record_id: Id
     ) -> Response[Any]:
-        who = await _portal_user(request)
-        if who is None:
-            return redirect("/portal/login")
+        who = await _signed_in(request)
         section = await records.section(who.tenant_id, slug)
         row, parts = await records.get_for(portal.portal_person(who), section, record_id)
         return await _page(
@@ -334,9 +325,7 @@ class PortalPages(PageController):
 
     @page_get("/privacy", opt=PUBLIC)
     async def privacy(self, request: Request[Any, Any, Any]) -> Response[Any]:
-        who = await _portal_user(request)
-        if who is None:
-            return redirect("/portal/login")
+        who = await _signed_in(request)
         return await self._privacy(request, who)
 
     async def _privacy(
@@ -358,9 +347,7 @@ class PortalPages(PageController):
     @page_post("/privacy", opt=PUBLIC)
     async def ask_privacy(self, request: Request[Any, Any, Any]) -> Response[Any]:
         form = await read_form(request)
-        who = await _portal_user(request)
-        if who is None:
-            return redirect("/portal/login")
+        who = await _signed_in(request)
         t = t_for(request, None)
         values = {"kind": form.get("kind", "")[:16], "details": form.get("details", "")[:MAX_DETAILS + 1]}
         if len(values["details"]) > MAX_DETAILS:

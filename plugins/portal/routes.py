@@ -8,6 +8,7 @@ the portal's own tenant (404 otherwise), whatever employee cookie the browser al
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
@@ -308,19 +309,7 @@ class PortalController(Controller):
         challenge; enter the code, then send the same body again with ``challenge_id``.
         The person then logs in with the new password.
         """
-        try:
-            await portal.activate(
-                data.tenant,
-                data.token,
-                data.password,
-                data.challenge_id,
-                request.headers.get("user-agent", ""),
-            )
-        except SecondFactorRequired as required:
-            return challenge_response(required.decision, request)
-        return Response(
-            StepOut(status="password_set", message=_t(request, PASSWORD_SET))
-        )
+        return await _password_step(request, data, portal.activate, PASSWORD_SET)
 
     @post("/login", status_code=HTTP_200_OK, opt=PUBLIC)
     async def login(self, request: AnyRequest, data: JSONBody[LoginIn]) -> Response[StepOut]:
@@ -441,22 +430,19 @@ class PortalController(Controller):
         With SMS at portal password reset (or customer conversations) switched on, the
         first answer is 202 with the challenge, as for activation.
         """
-        try:
-            await portal.complete_reset(
-                data.tenant,
-                data.token,
-                data.password,
-                data.challenge_id,
-                request.headers.get("user-agent", ""),
-            )
-        except SecondFactorRequired as required:
-            return challenge_response(required.decision, request)
-        return Response(
-            StepOut(
-                status="password_set",
-                message=_t(request, PASSWORD_CHANGED),
-            )
-        )
+        return await _password_step(request, data, portal.complete_reset, PASSWORD_CHANGED)
+
+
+async def _password_step(
+    request: AnyRequest, data: ActivateIn, action: Callable[..., Awaitable[dict]], done: str
+) -> Response[StepOut]:
+    """A password from an invitation or reset link (``action``), or the step's 202 asking
+    for the SMS code first."""
+    try:
+        await action(data.tenant, data.token, data.password, data.challenge_id, request.headers.get("user-agent", ""))
+    except SecondFactorRequired as required:
+        return challenge_response(required.decision, request)
+    return Response(StepOut(status="password_set", message=_t(request, done)))
 
 
 def route_handlers() -> list[Any]:

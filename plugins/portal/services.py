@@ -65,6 +65,7 @@ from core.contracts import (
 from core.db import atomic, bind_tenant, lock_row, utcnow
 from core.delivery import queue_message
 from core.errors import Conflict, Invalid, NotFound, TooMany
+from core.errors import mark as _
 from core.eventlog import log_system
 from core.plugins import await_me_maybe, get_host
 from core.secondfactor import ask_second_factor, describe_person, person_standing, second_factor_ready
@@ -202,27 +203,29 @@ async def _invitee(tenant_id: int, kind: str, person_id: int) -> PersonStanding:
     """The person to invite (404 for another tenant's id, 409 for one who may not)."""
     standing = await standing_of(tenant_id, kind, person_id)
     refusal = standing.refusal if kind == "customer" else f"contact_{standing.refusal}"
-    if refusal == "gone":
-        raise Conflict(
-            "This customer is deleted or anonymized; it cannot get a portal account.",
-            code="portal.customer_gone",
-        )
-    if refusal == "company":
-        raise Conflict(
-            "A company has no portal account of its own: invite one of its contact persons.",
-            code="portal.company_has_no_account",
-        )
-    if refusal == "contact_gone":
-        raise Conflict(
-            "This contact person is deleted or anonymized; they cannot get a portal account.",
-            code="portal.contact_gone",
-        )
-    if refusal == "contact_customer_gone":
-        raise Conflict(
-            "The customer of this contact person is deleted; invite nobody there.",
-            code="portal.customer_gone",
-        )
+    if refusal in NOT_INVITABLE:
+        message, code = NOT_INVITABLE[refusal]
+        raise Conflict(message, code=code)
     return standing
+
+
+# Why a person may not get a portal account: ``PersonStanding.refusal`` (a contact
+# person's prefixed ``contact_``) -> the refusal's message and code.
+NOT_INVITABLE = {
+    "gone": (
+        _("This customer is deleted or anonymized; it cannot get a portal account."), "portal.customer_gone"
+    ),
+    "company": (
+        _("A company has no portal account of its own: invite one of its contact persons."),
+        "portal.company_has_no_account",
+    ),
+    "contact_gone": (
+        _("This contact person is deleted or anonymized; they cannot get a portal account."), "portal.contact_gone"
+    ),
+    "contact_customer_gone": (
+        _("The customer of this contact person is deleted; invite nobody there."), "portal.customer_gone"
+    ),
+}
 
 
 async def close_accounts(tenant_id: int, account_ids: list[int], now: datetime) -> None:
@@ -367,14 +370,12 @@ async def _tenant_id(slug: str, bad_link: str | None = None) -> int | None:
     return int(row["id"])
 
 
-async def _link(tenant_id: int, token: str, purpose: str, bad_link: str) -> tuple[dict, dict]:
-    """A live link token of the tenant and its account (whose person may use the portal)."""
-    row = await auth.find_link(PORTAL, token, purpose, tenant_id)
-    if row is None:
-        raise Invalid(None, bad_link, code="portal.bad_link")
+async def _open_account(tenant_id: int, account_id: int) -> dict | None:
+    """The tenant's account, while it is open (not disabled or anonymized) and its person
+    may use the portal; ``None`` otherwise."""
     account = (
         await PortalAccount.select()
-        .where((PortalAccount.tenant_id == tenant_id) & (PortalAccount.id == row["subject_id"]))
+        .where((PortalAccount.tenant_id == tenant_id) & (PortalAccount.id == account_id))
         .first()
     )
     if (
@@ -383,6 +384,34 @@ async def _link(tenant_id: int, token: str, purpose: str, bad_link: str) -> tupl
         or account["anonymized_at"] is not None
         or await person_of_account(account) is None
     ):
+        return None
+    return account  # type: ignore[no-any-return]
+
+
+async def _account_by_email(tenant_id: int, email: str, with_password: bool = False) -> dict | None:
+    """The tenant's open account of this login e-mail whose person may use the portal
+    (with ``with_password``, only one that has chosen its password); ``None`` otherwise."""
+    where = (
+        (PortalAccount.tenant_id == tenant_id)
+        & (PortalAccount.email == email.strip().lower())
+        & PortalAccount.disabled_at.is_null()
+        & PortalAccount.anonymized_at.is_null()
+    )
+    if with_password:
+        where = where & PortalAccount.password_hash.is_not_null()
+    account = await PortalAccount.select().where(where).first()
+    if account is None or await person_of_account(account) is None:
+        return None
+    return account  # type: ignore[no-any-return]
+
+
+async def _link(tenant_id: int, token: str, purpose: str, bad_link: str) -> tuple[dict, dict]:
+    """A live link token of the tenant and its account (whose person may use the portal)."""
+    row = await auth.find_link(PORTAL, token, purpose, tenant_id)
+    if row is None:
+        raise Invalid(None, bad_link, code="portal.bad_link")
+    account = await _open_account(tenant_id, int(row["subject_id"]))
+    if account is None:
         raise Invalid(None, bad_link, code="portal.bad_link")
     bind_tenant(tenant_id)  # the rest of the request sees only this tenant's rows
     return row, account
@@ -401,6 +430,27 @@ async def _second_factor(
     device, or a verified ``challenge_id``); raises :class:`SecondFactorRequired` (202) or
     the two-factor plugin's refusal with its status (409 missing phone, 429, 423).
     """
+    decision = await _first_decision(account, contexts, challenge_id, device_token, user_agent)
+    if decision is None:
+        return
+    if decision.error:
+        refused = decision.refusal()
+        refused.status = decision.status or 409
+        raise refused
+    if decision.required:
+        raise SecondFactorRequired(decision)
+
+
+async def _first_decision(
+    account: dict,
+    contexts: tuple[str, ...],
+    challenge_id: str | None,
+    device_token: str | None,
+    user_agent: str,
+    resend: bool = False,
+) -> SecondFactorDecision | None:
+    """The decision for the account's person of the first context (in order) a plugin
+    answers for; ``None`` when none does."""
     for context in contexts:
         decision = await ask_second_factor(
             SecondFactorRequest(
@@ -411,17 +461,12 @@ async def _second_factor(
                 device_token=device_token,
                 user_agent=user_agent[:200],
                 challenge_id=challenge_id,
+                resend=resend,
             )
         )
-        if decision is None:
-            continue
-        if decision.error:
-            refused = decision.refusal()
-            refused.status = decision.status or 409
-            raise refused
-        if decision.required:
-            raise SecondFactorRequired(decision)
-        return
+        if decision is not None:
+            return decision
+    return None
 
 
 async def _set_password(account: dict, token_row: dict, new_hash: str, now: datetime) -> None:
@@ -521,20 +566,19 @@ async def _take_pending(slug: str, token: str, purpose: str, binder: str | None)
         raise Invalid(None, STEP_EXPIRED, code="portal.step_expired") from None
     bind_tenant(int(row["tenant_id"]))  # the rest of the request sees only this tenant's rows
     await _require_enabled(int(row["tenant_id"]))
-    account = (
-        await PortalAccount.select()
-        .where((PortalAccount.tenant_id == row["tenant_id"]) & (PortalAccount.id == row["account_id"]))
-        .first()
-    )
-    if (
-        account is None
-        or account["disabled_at"] is not None
-        or account["anonymized_at"] is not None
-        or await person_of_account(account) is None
-    ):
+    account = await _open_account(int(row["tenant_id"]), int(row["account_id"]))
+    if account is None:
         await PortalPending.delete().where(PortalPending.id == row["id"])
         raise Invalid(None, STEP_EXPIRED, code="portal.step_expired")
     return row, account
+
+
+# The contexts a step asks its SMS code under, in order: the first one on decides.
+PENDING_CONTEXTS = {
+    "login": (CONTEXT_LOGIN,),
+    "activate": (CONTEXT_CONVERSATIONS,),
+    "reset": (CONTEXT_RESET, CONTEXT_CONVERSATIONS),
+}
 
 
 async def finish_pending(
@@ -552,7 +596,7 @@ async def finish_pending(
     answers no token). The pending step is used once."""
     row, account = await _take_pending(slug, token, purpose, binder)
     if purpose == "login":
-        await _second_factor(account, (CONTEXT_LOGIN,), challenge_id, device_token, user_agent)
+        await _second_factor(account, PENDING_CONTEXTS["login"], challenge_id, device_token, user_agent)
         await PortalPending.delete().where(PortalPending.id == row["id"])
         return account, await _open_session(account, old_session)
     bad = BAD_INVITE if purpose == "activate" else BAD_RESET
@@ -560,18 +604,10 @@ async def finish_pending(
     if link is None or link["kind"] != PORTAL:
         await PortalPending.delete().where(PortalPending.id == row["id"])
         raise Invalid(None, bad, code="portal.bad_link")
-    contexts = (CONTEXT_CONVERSATIONS,) if purpose == "activate" else (CONTEXT_RESET, CONTEXT_CONVERSATIONS)
-    await _second_factor(account, contexts, challenge_id, None, user_agent)
+    await _second_factor(account, PENDING_CONTEXTS[purpose], challenge_id, None, user_agent)
     async with atomic():
         await _set_password(account, link, row["password_hash"], utcnow())  # deletes the step
     return account, None
-
-
-PENDING_CONTEXTS = {
-    "login": (CONTEXT_LOGIN,),
-    "activate": (CONTEXT_CONVERSATIONS,),
-    "reset": (CONTEXT_RESET, CONTEXT_CONVERSATIONS),
-}
 
 
 async def resend_code(
@@ -585,23 +621,10 @@ async def resend_code(
     if not challenge_id or len(challenge_id) > MAX_TOKEN_LENGTH:
         raise Invalid(None, STEP_EXPIRED, code="portal.step_expired")
     _row, account = await _take_pending(slug, token, purpose, binder)
-    for context in PENDING_CONTEXTS[purpose]:
-        decision = await ask_second_factor(
-            SecondFactorRequest(
-                tenant_id=int(account["tenant_id"]),
-                person_kind=account["person_kind"],
-                person_id=int(account["person_id"]),
-                context=context,
-                device_token=None,
-                user_agent=user_agent[:200],
-                challenge_id=challenge_id,
-                resend=True,
-            )
-        )
-        if decision is not None:
-            return decision
-    # Two-factor was switched off meanwhile: the step starts again.
-    raise Invalid(None, STEP_EXPIRED, code="portal.step_expired")
+    decision = await _first_decision(account, PENDING_CONTEXTS[purpose], challenge_id, None, user_agent, resend=True)
+    if decision is None:  # two-factor was switched off meanwhile: the step starts again
+        raise Invalid(None, STEP_EXPIRED, code="portal.step_expired")
+    return decision
 
 
 async def activate(
@@ -617,18 +640,7 @@ async def activate(
 
     With ``binder`` (the pages), a step needing a code is kept server-side with the new
     password's hash, and the exception carries its token (:func:`finish_pending`)."""
-    tenant_id = await _tenant_id(slug, BAD_INVITE)
-    assert tenant_id is not None
-    check_password(password)
-    token_row, account = await _link(tenant_id, token, "invite", BAD_INVITE)
-    await _second_factor_or_pending(
-        account, (CONTEXT_CONVERSATIONS,), challenge_id, user_agent, binder, "activate",
-        int(token_row["id"]), password,
-    )
-    new_hash = await hash_password(password)
-    async with atomic():
-        await _set_password(account, token_row, new_hash, utcnow())
-    return account
+    return await _new_password(slug, token, password, challenge_id, user_agent, binder, "activate")
 
 
 async def complete_reset(
@@ -642,13 +654,21 @@ async def complete_reset(
     """A new password from a reset link (M8): sessions end, trusted devices are forgotten,
     nobody is logged in. The SMS code is asked under "portal password reset", or, when
     that is off, under "customer conversations" (which covers reset as well)."""
-    tenant_id = await _tenant_id(slug, BAD_RESET)
+    return await _new_password(slug, token, password, challenge_id, user_agent, binder, "reset")
+
+
+async def _new_password(
+    slug: str, token: str, password: str, challenge_id: str | None, user_agent: str, binder: str | None, step: str
+) -> dict:
+    """The password of an invitation link (``step`` "activate") or a reset link ("reset"),
+    after the step's SMS code when one is asked for."""
+    bad, link_kind = (BAD_INVITE, "invite") if step == "activate" else (BAD_RESET, "reset")
+    tenant_id = await _tenant_id(slug, bad)
     assert tenant_id is not None
     check_password(password)
-    token_row, account = await _link(tenant_id, token, "reset", BAD_RESET)
+    token_row, account = await _link(tenant_id, token, link_kind, bad)
     await _second_factor_or_pending(
-        account, (CONTEXT_RESET, CONTEXT_CONVERSATIONS), challenge_id, user_agent, binder,
-        "reset", int(token_row["id"]), password,
+        account, PENDING_CONTEXTS[step], challenge_id, user_agent, binder, step, int(token_row["id"]), password,
     )
     new_hash = await hash_password(password)
     async with atomic():
@@ -681,18 +701,8 @@ async def start_reset(slug: str, email: str) -> str | None:
     if tenant is None or not await portal_enabled(int(tenant["id"])):
         return None
     tenant_id = int(tenant["id"])
-    account = (
-        await PortalAccount.select()
-        .where(
-            (PortalAccount.tenant_id == tenant_id)
-            & (PortalAccount.email == email.strip().lower())
-            & PortalAccount.disabled_at.is_null()
-            & PortalAccount.anonymized_at.is_null()
-            & PortalAccount.password_hash.is_not_null()
-        )
-        .first()
-    )
-    if account is None or await person_of_account(account) is None:
+    account = await _account_by_email(tenant_id, email, with_password=True)
+    if account is None:
         return None
     async with atomic():
         # One live reset link per account: a new request replaces the older one (the
@@ -745,19 +755,7 @@ async def check_credentials(slug: str, email: str, password: str) -> dict:
     async def find() -> dict | None:
         if tenant_id is None:
             return None
-        account = (
-            await PortalAccount.select()
-            .where(
-                (PortalAccount.tenant_id == tenant_id)
-                & (PortalAccount.email == email.strip().lower())
-                & PortalAccount.disabled_at.is_null()
-                & PortalAccount.anonymized_at.is_null()
-            )
-            .first()
-        )
-        if account is not None and await person_of_account(account) is None:
-            return None
-        return account  # type: ignore[no-any-return]
+        return await _account_by_email(tenant_id, email)
 
     async def store_hash(account: dict, new_hash: str) -> None:
         await PortalAccount.update({PortalAccount.password_hash: new_hash}).where(
@@ -790,7 +788,7 @@ async def login(
     pending step's token, and :func:`finish_pending` completes it without the password."""
     account = await check_credentials(slug, email, password)
     try:
-        await _second_factor(account, (CONTEXT_LOGIN,), challenge_id, device_token, user_agent)
+        await _second_factor(account, PENDING_CONTEXTS["login"], challenge_id, device_token, user_agent)
     except SecondFactorRequired as required:
         if binder is None:
             raise

@@ -16,7 +16,7 @@ A wrong code shows the same form again with the error beside the code field.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from litestar import Request, Response
 from litestar.params import FromPath
@@ -24,6 +24,7 @@ from litestar.response import Redirect
 
 from core import auth
 from core.auth import find_tenant
+from core.contracts import AppSetup
 from core.errors import mark as _
 from core.eventlog import log_event, log_system
 from core.pages import (
@@ -31,6 +32,7 @@ from core.pages import (
     page_admin,
     page_get,
     page_post,
+    page_user,
     read_form,
     read_form_lists,
     redirect,
@@ -38,6 +40,7 @@ from core.pages import (
     safe_next,
     t_for,
 )
+from core.pages.own_factors import OwnFactorPages, OwnPerson
 from core.pages.routes import SECOND_FACTOR_ACTION
 from core.web import SESSION_COOKIE, client_ip, session_cookie, user_of
 from plugins.twofactor import passkeys, services
@@ -45,6 +48,15 @@ from plugins.twofactor.routes import _device_cookie
 from plugins.twofactor.services import LockoutRefusal, TwoFactorRefusal
 
 _OWN_FIELDS = ("challenge_id", "code", "recovery_code", "app_code", "passkey", "send_sms", "then")
+
+
+async def step_tenant(form: dict[str, str], user: Any) -> int | None:
+    """The organization of a step's form: the one it names (-1 for an unknown name, where
+    no challenge is found), else the logged-in user's, else none (the challenge id alone)."""
+    if form.get("tenant"):
+        row = await find_tenant(form["tenant"][:63])
+        return int(row["id"]) if row else -1
+    return user.tenant_id if user is not None else None
 
 
 class TwoFactorPages(PageController):
@@ -61,12 +73,7 @@ class TwoFactorPages(PageController):
         app_code = form.get("app_code", "").strip().replace(" ", "")[:12]
         then = safe_next(form.get("then"))
         hidden = {k: v for k, v in form.items() if k not in _OWN_FIELDS}
-        tenant_id: int | None = None
-        if form.get("tenant"):
-            row = await find_tenant(form["tenant"][:63])
-            tenant_id = int(row["id"]) if row else -1
-        elif user is not None:
-            tenant_id = user.tenant_id
+        tenant_id = await step_tenant(form, user)
 
         async def again(message: str, status: int, field: str | None = "code") -> Response[Any]:
             try:
@@ -309,15 +316,40 @@ class TwoFactorSettingsPages(PageController):
 MY_DEVICES = _("My devices")
 
 
-class MyDevicesPages(PageController):
+class MyDevicesPages(OwnFactorPages):
     """A person's own remembered browsers (where the SMS code is skipped until a date), and
-    forgetting one or all of them. Linked beside the person's name on every page."""
+    forgetting one or all of them; their authenticator app and passkeys, with the forms
+    every such page shares (core.pages.own_factors). Linked beside the person's name on
+    every page."""
 
     path = "/twofactor/devices"
+    module = "twofactor"
+    events: ClassVar[dict[str, str]] = {
+        "app_started": "twofactor.app_enrolment_started",
+        "app_added": "twofactor.app_confirmed",
+        "app_removed": "twofactor.app_removed",
+        "passkey_added": "twofactor.passkey_added",
+        "passkey_removed": "twofactor.passkey_removed",
+    }
+    code_field = "code"
+    start_shows_page = True
+
+    async def _person(self, request: Request[Any, Any, Any]) -> OwnPerson:
+        user = await page_user(request)
+        return OwnPerson(user.tenant_id, "employee", user.employee_id, actor=user)
+
+    async def _show(
+        self,
+        request: Request[Any, Any, Any],
+        person: OwnPerson,
+        errors: dict[str, str] | None = None,
+        status: int = 200,
+        setup: AppSetup | None = None,
+    ) -> Response[Any]:
+        return await self._page(request, person.actor, enrolment=setup, errors=errors, status=status)
 
     @page_get("/", opt={"account_menu": MY_DEVICES})
     async def show(self, request: Request[Any, Any, Any]) -> Response[Any]:
-        from core.pages import page_user
         from core.security import token_hash
         from plugins.twofactor.services import DEVICE_COOKIE
 
@@ -345,57 +377,9 @@ class MyDevicesPages(PageController):
             response.headers["Cache-Control"] = "no-store"
         return response
 
-    @page_post("/app/start")
-    async def app_start(self, request: Request[Any, Any, Any]) -> Response[Any]:
-        from core.pages import page_user
-
-        user = await page_user(request)
-        await read_form(request)
-        t = t_for(request, user)
-        try:
-            enrolment = await services.start_app_enrolment(user.tenant_id, "employee", user.employee_id)
-        except TwoFactorRefusal as exc:
-            return await self._page(request, user, errors={"app": exc.text(t)}, status=exc.status)
-        await log_event(user.tenant_id, user, "twofactor.app_enrolment_started", "twofactor", "employee",
-                        user.employee_id, ip=client_ip(request))
-        return await self._page(request, user, enrolment=enrolment)
-
-    @page_post("/app/confirm")
-    async def app_confirm(self, request: Request[Any, Any, Any]) -> Response[Any]:
-        from core.pages import page_user
-
-        user = await page_user(request)
-        form = await read_form(request)
-        t = t_for(request, user)
-        try:
-            await services.confirm_app(user.tenant_id, "employee", user.employee_id, form.get("code", "")[:12])
-        except TwoFactorRefusal as exc:
-            return await self._page(request, user, errors={"code": exc.text(t)}, status=exc.status)
-        await log_event(user.tenant_id, user, "twofactor.app_confirmed", "twofactor", "employee",
-                        user.employee_id, ip=client_ip(request))
-        return redirect("/twofactor/devices", t.gettext(
-            "The authenticator app is set up: from now on its code is asked for first."))
-
-    @page_post("/app/remove")
-    async def app_remove(self, request: Request[Any, Any, Any]) -> Response[Any]:
-        from core.pages import page_user
-
-        user = await page_user(request)
-        await read_form(request)
-        t = t_for(request, user)
-        try:
-            await services.remove_app(user.tenant_id, "employee", user.employee_id)
-        except TwoFactorRefusal as exc:
-            return await self._page(request, user, errors={"app": exc.text(t)}, status=exc.status)
-        await log_event(user.tenant_id, user, "twofactor.app_removed", "twofactor", "employee",
-                        user.employee_id, ip=client_ip(request))
-        return redirect("/twofactor/devices", t.gettext("The authenticator app is removed."))
-
     @page_post("/{device_id:int}/revoke")
     async def revoke(self, request: Request[Any, Any, Any], device_id: FromPath[int]) -> Response[Any]:
         from litestar.exceptions import NotFoundException
-
-        from core.pages import page_user
 
         user = await page_user(request)
         await read_form(request)
@@ -408,8 +392,6 @@ class MyDevicesPages(PageController):
 
     @page_post("/revoke-all")
     async def revoke_all(self, request: Request[Any, Any, Any]) -> Response[Any]:
-        from core.pages import page_user
-
         user = await page_user(request)
         await read_form(request)
         t = t_for(request, user)
@@ -428,16 +410,12 @@ class MyRecoveryCodesPages(PageController):
 
     @page_get("/", opt={"account_menu": MY_RECOVERY_CODES})
     async def show(self, request: Request[Any, Any, Any]) -> Response[Any]:
-        from core.pages import page_user
-
         user = await page_user(request)
         state = await services.recovery_state(user.tenant_id, "employee", user.employee_id)
         return await render(request, "twofactor/recovery.html", {"state": state, "codes": None}, user=user)
 
     @page_post("/new")
     async def new(self, request: Request[Any, Any, Any]) -> Response[Any]:
-        from core.pages import page_user
-
         user = await page_user(request)
         await read_form(request)
         codes = await services.generate_recovery_codes(user.tenant_id, "employee", user.employee_id)

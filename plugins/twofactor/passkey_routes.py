@@ -15,16 +15,16 @@ from pathlib import Path
 from typing import Annotated, Any, ClassVar
 
 from litestar import Controller, Request, Response, delete, get, post
-from litestar.params import FromPath, JSONBody, PathParameter
+from litestar.params import JSONBody, PathParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
-from core.auth import find_tenant
 from core.eventlog import log_event
-from core.pages import PageController, page_get, page_post, read_form, redirect, t_for
+from core.pages import PageController, page_get, page_post, read_form
 from core.problems import translations_of
 from core.routes.schemas import Id
 from core.web import AuthUser, client_ip, user_of
 from plugins.twofactor import passkeys, services
+from plugins.twofactor.pages import step_tenant
 from plugins.twofactor.routes import _refusal, _scope
 from plugins.twofactor.schemas import PasskeyIn, PasskeyOptionsIn, PasskeyOptionsOut, PasskeyOut, RevokedOut
 from plugins.twofactor.services import TwoFactorRefusal
@@ -120,12 +120,7 @@ class PasskeyStepPages(PageController):
     async def options(self, request: Request[Any, Any, Any]) -> Response[Any]:
         form = await read_form(request)
         user = await user_of(request)
-        tenant_id: int | None = None
-        if form.get("tenant"):
-            row = await find_tenant(form["tenant"][:63])
-            tenant_id = int(row["id"]) if row else -1
-        elif user is not None:
-            tenant_id = user.tenant_id
+        tenant_id = await step_tenant(form, user)
         try:
             options = await passkeys.assertion_options(tenant_id, form.get("challenge_id", "")[:128])
         except TwoFactorRefusal as exc:
@@ -133,63 +128,5 @@ class PasskeyStepPages(PageController):
         return Response({"publicKey": options}, status_code=HTTP_200_OK, headers=NO_STORE)
 
 
-class MyPasskeysPages(PageController):
-    """Adding and removing one's passkeys on "My devices" (/twofactor/devices)."""
-
-    path = "/twofactor/devices/passkeys"
-
-    @page_post("/options")
-    async def options(self, request: Request[Any, Any, Any]) -> Response[Any]:
-        from core.pages import page_user
-
-        user = await page_user(request)
-        await read_form(request)
-        try:
-            challenge_id, options = await passkeys.start_registration(user.tenant_id, "employee", user.employee_id)
-        except TwoFactorRefusal as exc:
-            return _json_refusal(request, exc)
-        return Response({"publicKey": options, "challenge_id": challenge_id}, status_code=HTTP_200_OK,
-                        headers=NO_STORE)
-
-    @page_post("/add")
-    async def add(self, request: Request[Any, Any, Any]) -> Response[Any]:
-        from core.pages import page_user
-        from plugins.twofactor.pages import MyDevicesPages
-
-        user = await page_user(request)
-        form = await read_form(request)
-        t = t_for(request, user)
-        try:
-            await passkeys.finish_registration(
-                user.tenant_id, "employee", user.employee_id, form.get("passkey_challenge", "")[:128],
-                form.get("passkey", ""), form.get("name", "")[:200],
-            )
-        except TwoFactorRefusal as exc:
-            field = "name" if exc.field == "name" else "passkey"
-            return await MyDevicesPages._page(None, request, user, errors={field: exc.text(t)},  # type: ignore[arg-type]
-                                              status=exc.status)
-        await log_event(user.tenant_id, user, "twofactor.passkey_added", "twofactor", "employee",
-                        user.employee_id, ip=client_ip(request))
-        return redirect("/twofactor/devices", t.gettext(
-            "The passkey is added: from now on it is asked for first."))
-
-    @page_post("/{passkey_id:int}/remove")
-    async def remove(self, request: Request[Any, Any, Any], passkey_id: FromPath[int]) -> Response[Any]:
-        from litestar.exceptions import NotFoundException
-
-        from core.pages import page_user
-
-        user = await page_user(request)
-        await read_form(request)
-        t = t_for(request, user)
-        try:
-            await passkeys.remove_passkey(user.tenant_id, "employee", user.employee_id, passkey_id)
-        except TwoFactorRefusal as exc:
-            raise NotFoundException("This passkey was not found.") from exc
-        await log_event(user.tenant_id, user, "twofactor.passkey_removed", "twofactor", "employee",
-                        user.employee_id, ip=client_ip(request))
-        return redirect("/twofactor/devices", t.gettext("The passkey is removed."))
-
-
 ROUTES = [PasskeyController]
-PAGES = [PasskeyStepPages, MyPasskeysPages]
+PAGES = [PasskeyStepPages]

@@ -43,6 +43,7 @@ from plugins.twofactor.services import (
     FactorCheck,
     Started,
     TwoFactorRefusal,
+    challenge_row,
     check_kind,
     person_of,
     person_values,
@@ -219,20 +220,7 @@ async def start_registration(tenant_id: int, kind: str, person_id: int) -> tuple
     id_hash = token_hash(challenge_id)
     now = utcnow()
     await TwoFactorChallenge.insert(
-        TwoFactorChallenge(
-            tenant_id=tenant_id,
-            id_hash=id_hash,
-            context=REGISTER_CONTEXT,
-            purpose=REGISTER_PURPOSE,
-            code_hmac="",
-            phone_masked="",
-            status="pending",
-            attempts=0,
-            created_at=now,
-            sent_at=now,
-            expires_at=now + REGISTER_TTL,
-            **person_values(kind, person_id),
-        )
+        challenge_row(tenant_id, kind, person_id, REGISTER_CONTEXT, REGISTER_PURPOSE, id_hash, now, REGISTER_TTL)
     )
     options = generate_registration_options(
         rp_id=rp_id,

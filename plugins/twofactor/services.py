@@ -173,15 +173,14 @@ def _not_found() -> TwoFactorRefusal:
 
 
 def check_kind(kind: str) -> str:
-    if kind not in KINDS:
-        raise TwoFactorRefusal(
-            "The kind of person must be one of %(choices)s.",
-            400,
-            field="kind",
-            code="twofactor.kind",
-            choices=", ".join(KINDS),
-        )
-    return kind
+    return one_of(kind, KINDS, "kind", _("The kind of person must be one of %(choices)s."))
+
+
+def one_of(value: str, choices: tuple[str, ...], field: str, message: str) -> str:
+    """``value`` when it is one of ``choices``, else a 400 naming them (code ``twofactor.<field>``)."""
+    if value not in choices:
+        raise TwoFactorRefusal(message, 400, field=field, code=f"twofactor.{field}", choices=", ".join(choices))
+    return value
 
 
 def person_values(kind: str, person_id: int) -> dict[str, Any]:
@@ -349,14 +348,7 @@ async def save_sms_settings(
         sender=current.sender if sender is None else sender.strip(),
         daily_cap=current.daily_cap if daily_cap is None else daily_cap,
     )
-    if new.provider not in PROVIDERS:
-        raise TwoFactorRefusal(
-            "Unknown SMS provider; choose one of %(choices)s.",
-            400,
-            field="provider",
-            code="twofactor.provider",
-            choices=", ".join(PROVIDERS),
-        )
+    one_of(new.provider, PROVIDERS, "provider", _("Unknown SMS provider; choose one of %(choices)s."))
     if new.sender and not SENDER_RE.match(new.sender):
         raise TwoFactorRefusal(
             "The sender name must be 1-11 letters (A-Z, a-z) or digits, without spaces.",
@@ -701,28 +693,39 @@ async def start_challenge(
             tenant_id, kind, person_id, effective_daily_cap(cfg.daily_cap), now, requested_by
         )
         rows = await TwoFactorChallenge.insert(
-            TwoFactorChallenge(
-                tenant_id=tenant_id,
-                id_hash=id_hash,
-                context=ctx.key,
-                purpose=ctx.purpose,
+            challenge_row(
+                tenant_id, kind, person_id, ctx.key, ctx.purpose, id_hash, now, CODE_TTL,
                 code_hmac=code_digest(id_hash, code),
                 phone_masked=masked,
-                status="pending",
-                attempts=0,
-                created_at=now,
-                sent_at=now,
-                expires_at=now + CODE_TTL,
                 subject_hash=subject_digest(subject),
                 requested_by=requested_by,
                 reason=reason.strip()[:200],
-                **person_values(kind, person_id),
             )
         ).returning(TwoFactorChallenge.id)
         await _send_code(
             tenant_id, kind, person_id, int(rows[0]["id"]), phone, code, cfg.sender, ctx.label_sv, now, item
         )
     return Started(challenge_id, masked, now + CODE_TTL)
+
+
+def challenge_row(tenant_id: int, kind: str, person_id: int, context: str, purpose: str, id_hash: str,
+                  now: datetime, ttl: timedelta, **values: Any) -> TwoFactorChallenge:
+    """A new pending challenge of the person (not inserted yet), sent ``now`` and valid for
+    ``ttl``; ``values`` the rest of its columns (an SMS code's digest and the masked phone,
+    the subject's digest, who asked). Without a ``code_hmac`` no SMS code can match it."""
+    return TwoFactorChallenge(
+        tenant_id=tenant_id,
+        id_hash=id_hash,
+        context=context,
+        purpose=purpose,
+        status="pending",
+        attempts=0,
+        created_at=now,
+        sent_at=now,
+        expires_at=now + ttl,
+        **{"code_hmac": "", "phone_masked": "", **values},
+        **person_values(kind, person_id),
+    )
 
 
 async def find_challenge(tenant_id: int | None, challenge_id: str) -> dict:
@@ -1236,6 +1239,12 @@ async def decide(request: SecondFactorRequest) -> SecondFactorDecision | None:
                                         message=OTHER_FACTOR_ASKED, params={"factors": ", ".join(others)})
         return SecondFactorDecision(required=True, challenge_id=started.challenge_id, masked_phone="",
                                     message=RECOVERY_ONLY)
+    return code_sent(started)
+
+
+def code_sent(started: Started) -> SecondFactorDecision:
+    """The decision of a step whose SMS code was just sent: the masked phone, and when a
+    new one may be asked for."""
     return SecondFactorDecision(
         required=True,
         challenge_id=started.challenge_id,
@@ -1266,14 +1275,7 @@ async def resend_for(request: SecondFactorRequest) -> SecondFactorDecision:
         if exc.retry_after:  # the wait between codes, or the hourly limit
             refused.resend_in = int(exc.retry_after)
         return refused
-    return SecondFactorDecision(
-        required=True,
-        challenge_id=started.challenge_id,
-        masked_phone=started.masked_phone,
-        message=CODE_SENT,
-        params=started.params,
-        resend_in=int(SEND_GAP.total_seconds()),
-    )
+    return code_sent(started)
 
 
 # --- recovery codes ----------------------------------------------------------------------
@@ -1379,21 +1381,8 @@ async def start_silent_challenge(tenant_id: int, kind: str, person_id: int, ctx:
     challenge_id = prefix + new_token(32)
     now = utcnow()
     await TwoFactorChallenge.insert(
-        TwoFactorChallenge(
-            tenant_id=tenant_id,
-            id_hash=token_hash(challenge_id),
-            context=ctx.key,
-            purpose=ctx.purpose,
-            code_hmac="",
-            phone_masked="",
-            status="pending",
-            attempts=0,
-            created_at=now,
-            sent_at=now,
-            expires_at=now + ttl,
-            subject_hash=subject_digest(subject),
-            **person_values(kind, person_id),
-        )
+        challenge_row(tenant_id, kind, person_id, ctx.key, ctx.purpose, token_hash(challenge_id), now, ttl,
+                      subject_hash=subject_digest(subject))
     )
     return Started(challenge_id, "", now + ttl)
 
