@@ -118,9 +118,7 @@ def serving(host: str | None = None, name: str = "server") -> Iterator[str]:
         env["GALLRA_BASE_URL"] = base
     # One server per xdist worker (its own free port, data directory and database).
     worker = os.environ.get("PYTEST_XDIST_WORKER")
-    # .ci/run runs the SQLite and the PostgreSQL suite at once: one log each.
-    engine = "postgresql" if os.environ.get("GALLRA_TEST_DATABASE_URL") else "sqlite"
-    log = ARTIFACTS / (f"{name}-{engine}-{worker}.log" if worker else f"{name}-{engine}.log")
+    log = ARTIFACTS / (f"{name}-{worker}.log" if worker else f"{name}.log")
     log.parent.mkdir(parents=True, exist_ok=True)
     out = log.open("wb")
     proc = subprocess.Popen(
