@@ -100,6 +100,10 @@ async def test_processing_activities_pages(anon_client, tenant, other_tenant):
     assert r.status_code == 303
     row = await ProcessingActivity.select().where(ProcessingActivity.id == row["id"]).first()
     assert row["name"] == "Kundregistret" and row["data_subjects"] == '["Kunder"]'
+    # The list names each activity as a link to its own page.
+    link = f'href="/privacy/activities/{row["id"]}">Kundregistret</a>'
+    assert link in (await anon_client.get("/privacy/activities")).text
+    assert "Kundregistret" in (await anon_client.get(f"/privacy/activities/{row['id']}")).text
     # Prefill adds one per module in use (customers is covered already).
     r = await post_form(anon_client, "/privacy/activities/prefill", {}, "/privacy/activities")
     assert r.status_code == 303
@@ -234,6 +238,7 @@ async def test_gdpr_contact_persons_pages(anon_client, tenant, other_tenant):
     assert row["phone"] == "+46701234567" and row["employee_id"] == tenant.admin_id
     page = (await anon_client.get("/privacy/contacts")).text
     assert "Dora Dpo" in page and "Dataskyddsombud" in page
+    assert f'href="/privacy/contacts/{row["id"]}">Dora Dpo</a>' in page  # to the contact's own page
     r = await anon_client.get(f"/privacy/contacts/{row['id']}/edit")
     assert r.status_code == 200 and 'value="dora@example.se"' in r.text
     r = await post_form(anon_client, f"/privacy/contacts/{row['id']}/edit", {"name": "", "role": "dpo"},
