@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import asyncio
 import re
+from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pyotp
+import pytest
 
 from core.db import utcnow
 from core.eventlog import EventLog
@@ -18,11 +20,23 @@ from tests.pages.helpers import CSRF_RE, page_login, post_form
 from tests.support import TEST_PASSWORD, login
 from tests.twofactor_kit import add_employee, last_code, setup_login_2fa, sms_rows
 
+_start_step: list[int] = []
+
+
+@pytest.fixture(autouse=True)
+def _one_step_per_test() -> Iterator[None]:
+    """Every code of a test counts from the 30-second step the test started in, so a code
+    computed twice is the same code even when the test crosses a step boundary (the server
+    accepts one step either side, so the codes stay valid)."""
+    _start_step[:] = [pyotp.TOTP("A" * 32).timecode(datetime.now(UTC))]
+    yield
+    _start_step.clear()
+
 
 def code_at(secret: str, offset: int = 0) -> str:
-    """The app's code ``offset`` steps from now, as a phone would compute it."""
-    totp = pyotp.TOTP(secret)
-    return totp.generate_otp(totp.timecode(datetime.now(UTC)) + offset)
+    """The app's code ``offset`` steps from the step the test started in, as a phone would
+    compute it."""
+    return pyotp.TOTP(secret).generate_otp(_start_step[0] + offset)
 
 
 async def _verify(client, cid, **body):
