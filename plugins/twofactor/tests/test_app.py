@@ -34,9 +34,11 @@ def _one_step_per_test() -> Iterator[None]:
 
 
 def code_at(secret: str, offset: int = 0) -> str:
-    """The app's code ``offset`` steps from the step the test started in, as a phone would
-    compute it."""
-    return pyotp.TOTP(secret).generate_otp(_start_step[0] + offset)
+    """The app's code ``offset`` steps from the step the test started in (from now in the
+    tests of other modules, which import this), as a phone would compute it."""
+    totp = pyotp.TOTP(secret)
+    start = _start_step[0] if _start_step else totp.timecode(datetime.now(UTC))
+    return totp.generate_otp(start + offset)
 
 
 async def _verify(client, cid, **body):
