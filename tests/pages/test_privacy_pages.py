@@ -103,7 +103,9 @@ async def test_processing_activities_pages(anon_client, tenant, other_tenant):
     # The list names each activity as a link to its own page.
     link = f'href="/privacy/activities/{row["id"]}">Kundregistret</a>'
     assert link in (await anon_client.get("/privacy/activities")).text
-    assert "Kundregistret" in (await anon_client.get(f"/privacy/activities/{row['id']}")).text
+    # Its page shows what was saved (the facts, not dashes), in Swedish.
+    page = (await anon_client.get(f"/privacy/activities/{row['id']}")).text
+    assert "Kundregistret" in page and "<dd>Kunder</dd>" in page and "<dd>Avtal" in page
     # Prefill adds one per module in use (customers is covered already).
     r = await post_form(anon_client, "/privacy/activities/prefill", {}, "/privacy/activities")
     assert r.status_code == 303
