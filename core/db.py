@@ -652,6 +652,18 @@ async def snapshot() -> AsyncIterator[None]:
         yield
 
 
+async def custom_plans() -> None:
+    """Plan every further statement of the current transaction for its own arguments
+    (PostgreSQL; nothing on SQLite). asyncpg prepares each statement once, and after five
+    runs PostgreSQL may keep a generic plan made without the arguments: for a query whose
+    rows depend on which tenant or record type it asks for, such a plan reads a whole table
+    where an index finds nothing (13.8 ms instead of 0.05 ms for "any activity on this
+    record type?" at 1M values). For reads whose cost varies that much with their
+    arguments (the person search); planning each costs a few hundredths of a millisecond."""
+    if not is_sqlite():
+        await raw("SET LOCAL plan_cache_mode = force_custom_plan")
+
+
 def after_commit(callback: Callable[[], Any]) -> None:
     """Run ``callback`` after the current transaction commits (now, if there is none)."""
     pending = _after_commit.get()

@@ -40,7 +40,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from core.contracts import SearchSource
-from core.db import after_commit, as_owner, atomic, is_sqlite, on_before_commit, raw, snapshot
+from core.db import after_commit, as_owner, atomic, custom_plans, is_sqlite, on_before_commit, raw, snapshot
 from core.gdpr.registry import check_search_source
 from core.gdpr.sql import ids_in, q
 from core.validation import FieldError, normalize_national_id, normalize_org_number, normalize_phone
@@ -1344,11 +1344,13 @@ async def find(
     fids = await field_ids(reg)
     for _ in range(3):
         async with snapshot():
+            await custom_plans()
             # Writes made outside a transaction (rare) are indexed before answering.
             if not await raw("SELECT id FROM gdpr_search_dirty LIMIT 1"):
                 return await _find(tenant_id, parsed, reg, fids, cap, viewer)
         await flush_pending()
     async with snapshot():
+        await custom_plans()
         return await _find(tenant_id, parsed, reg, fids, cap, viewer)
 
 
@@ -1584,18 +1586,20 @@ async def _linked_rows(
     activity = _first_field(reg, fids, "activity")
     if activity is None:
         return
-    async def activity_of(owner: str, key: str, cond: str, args: list[Any]) -> None:
-        rows = await raw(
-            f"SELECT id FROM activity WHERE tenant_id = {{}} AND plugin = {{}} AND record_type = {{}} AND {cond}",
-            tenant_id, owner, key, *args,
+    async def activity_of(owner: str, key: str, cond: str, args: list[Any], many: bool = True) -> None:
+        head = "FROM activity WHERE tenant_id = {} AND plugin = {} AND record_type = {}"
+        if many and not await raw(f"SELECT 1 AS x {head} LIMIT 1", tenant_id, owner, key):
+            return  # no activity on this record type at all: thousands of index probes spared
+        rows = await raw(  # their ids aggregated: one row, however many
+            f"SELECT {_agg('id')} AS ids {head} AND {cond}", tenant_id, owner, key, *args
         )
         if rows:
-            per_field[activity].update(int(r["id"]) for r in rows)
+            per_field[activity].update(_id_list(rows[0]["ids"]))
 
     for (owner, key), rt in decl.record_types.items():
         rids = sorted(found_in(rt.table._meta.tablename))
         if rids:  # one statement, however many: each chunk cost a round trip and a plan
-            await activity_of(owner, key, *ids_in("record_id", rids))
+            await activity_of(owner, key, *ids_in("record_id", rids), many=len(rids) > MANY_RECORDS)
         big = counted_in(rt.table._meta.tablename)
         if big and parsed is not None:
             # The counted fields' records, as the query itself: no id list through Python.
@@ -1604,11 +1608,14 @@ async def _linked_rows(
 
 
 SUBJECT_KINDS = ("customer", "contact", "employee")
+MANY_RECORDS = 200
+"""From this many found records of a type, :func:`_linked_rows` first asks whether the type
+has any activity at all (one index lookup) before looking it up record by record."""
 
 
-def _agg() -> str:
+def _agg(column: str = "t.record_id") -> str:
     """Aggregate of the record ids of a GROUP BY (a list on PostgreSQL, "1,2,3" on SQLite)."""
-    return "group_concat(t.record_id)" if is_sqlite() else "array_agg(t.record_id)"
+    return f"group_concat({column})" if is_sqlite() else f"array_agg({column})"
 
 
 async def collect_matches(
@@ -1696,12 +1703,14 @@ async def search(
     fids = await field_ids(reg)
     for _ in range(3):
         async with snapshot():
+            await custom_plans()
             if not await raw("SELECT id FROM gdpr_search_dirty LIMIT 1"):
                 return await _search(
                     tenant_id, parsed, reg, fids, page, page_size, language, viewer
                 )
         await flush_pending()
     async with snapshot():
+        await custom_plans()
         return await _search(tenant_id, parsed, reg, fids, page, page_size, language, viewer)
 
 
@@ -1724,7 +1733,6 @@ async def _search(
         del counted[fid]
         matches[fid] |= await _field_ids(tenant_id, parsed, fid)
     per_field = await _gate(tenant_id, viewer, matches, reg, by_id)
-    agg = _agg()
     # Each pair belongs to the first place of its field whose ``where`` the record meets (a
     # field shown as cases and as service cases is split by reading the rows' kind).
     per_source: dict[int, list[int]] = defaultdict(list)
@@ -1744,16 +1752,15 @@ async def _search(
         where_cols = sorted({table._meta.get_column_by_name(c)._meta.db_column_name
                              for srcs, _ in fields for s in srcs for c, _ in s.source.where})
         cols_sql = ", ".join(q(c) for c in where_cols)
-        ordered = sorted(set().union(*(rids for _, rids in fields)))
-        by_values: list[tuple[dict[str, Any], set[int]]] = []
-        for at in range(0, len(ordered), 5000):
-            id_sql, id_args = ids_in("id", ordered[at : at + 5000])
+        # One statement, however many (chunks cost a round trip and a plan each).
+        id_sql, id_args = ids_in("id", sorted(set().union(*(rids for _, rids in fields))))
+        by_values: list[tuple[dict[str, Any], set[int]]] = [
+            (row, set(_id_list(row["ids"])))
             for row in await raw(
-                f"SELECT {cols_sql}, {agg.replace('t.record_id', 'id')} AS ids FROM {q(tbl)} "
-                f"WHERE {id_sql} GROUP BY {cols_sql}",
+                f"SELECT {cols_sql}, {_agg('id')} AS ids FROM {q(tbl)} WHERE {id_sql} GROUP BY {cols_sql}",
                 *id_args,
-            ):
-                by_values.append((row, set(_id_list(row["ids"]))))
+            )
+        ]
         for srcs, rids in fields:
             for row, ids in by_values:
                 for s in srcs:

@@ -347,3 +347,19 @@ async def test_statement_triggers_note_only_rows_whose_watched_columns_changed(a
         await raw("UPDATE customer SET name = {} WHERE id = {}", f"Annan {word}", c["id"])
         assert await _noted(c["id"])
     assert ("customers", "name", c["id"]) in places(await search(admin_client, word))
+
+
+@pytest.mark.pg
+async def test_the_search_plans_for_its_own_arguments_and_only_within_its_transaction(admin_client, tenant):
+    """core.db.custom_plans: the search's statements are planned for the tenant and record
+    type they ask about (a generic plan read the whole activity table to learn that a type
+    had none), and the setting ends with the transaction, so no pooled connection keeps it."""
+    from core.db import custom_plans, snapshot
+
+    async with snapshot():
+        before = (await raw("SELECT current_setting('plan_cache_mode') AS m"))[0]["m"]
+        await custom_plans()
+        inside = (await raw("SELECT current_setting('plan_cache_mode') AS m"))[0]["m"]
+    async with snapshot():
+        after = (await raw("SELECT current_setting('plan_cache_mode') AS m"))[0]["m"]
+    assert (before, inside, after) == ("auto", "force_custom_plan", "auto")
