@@ -40,7 +40,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from core.contracts import SearchSource
-from core.db import after_commit, as_owner, atomic, is_sqlite, on_before_commit, raw, snapshot
+from core.db import after_commit, as_owner, atomic, custom_plans, is_sqlite, on_before_commit, raw, snapshot
 from core.gdpr.registry import check_search_source
 from core.gdpr.sql import ids_in, q
 from core.validation import FieldError, normalize_national_id, normalize_org_number, normalize_phone
@@ -766,10 +766,10 @@ _loaded_rows: contextvars.ContextVar[_Loaded | None] = contextvars.ContextVar(
 )
 
 
-#: The claim-and-read statements built, by (limit, first round): the registry and its
+#: The statements reading claimed rows, by the tables they read: the registry and its
 #: fields' count they were built for (the fields only grow while a registry lives:
 #: ensure_index adds them), the statement, each table's columns.
-_claim_read_sql: dict[tuple[int, bool], tuple[Any, int, str, dict[str, list[str]]]] = {}
+_read_sql: dict[tuple[str, ...], tuple[Any, int, str, dict[str, list[str]]]] = {}
 
 
 def _claim_sql(limit: int, after: str = "{}") -> str:
@@ -780,43 +780,44 @@ def _claim_sql(limit: int, after: str = "{}") -> str:
     )
 
 
-def _claim_and_read_sql(reg: Registry, limit: int, first: bool) -> tuple[str, dict[str, list[str]]]:
-    """PostgreSQL: the claim and, in the same statement, the current values of every claimed
-    row of every indexed table (one round trip, where a claim and a read per table took
-    1 + tables). Each table's branch reads its claimed ids by primary key
-    (``id = ANY(ARRAY(...))``: an index lookup whatever the plan); a table with no claimed
-    row costs an empty index probe. Values come as text (the indexed columns are text or
-    integer references; :func:`terms_for` reads both from their text).
+def _read_claimed_sql(reg: Registry, tables: tuple[str, ...]) -> tuple[str, dict[str, list[str]]]:
+    """PostgreSQL: the current values of the claimed rows of ``tables`` (those the claim
+    named), one statement for them all, with one id array argument per table (in that
+    order). Values come as text (the indexed columns are text or integer references;
+    :func:`terms_for` reads both from their text); rows anonymized are left out.
 
-    ``first``: the round starting at the lowest note (every commit's first). That statement
-    has no parameter, so PostgreSQL plans it once per connection; with one, it would plan
-    the many branches anew at each of a connection's first executions (custom plans)."""
-    cached = _claim_read_sql.get((int(limit), first))
+    Only the tables claimed: one statement with a branch for every indexed table (48 here)
+    cost PostgreSQL 20-70 ms to plan on each new connection, and about 1 ms to run its
+    empty branches on every commit; a write touches one or two tables."""
+    cached = _read_sql.get(tables)
     if cached is not None and cached[0] is reg and cached[1] == len(reg.field_ids):
         return cached[2], cached[3]
-    tables = sorted(t for t, cols in reg.tables.items() if any((t, c) in reg.field_ids for c in cols))
     columns: dict[str, list[str]] = {}
-    branches = ["SELECT id AS note, tbl::text AS tbl, record_id::bigint AS record_id, NULL::text[] AS v FROM claimed"]
+    branches: list[str] = []
     for tbl in tables:
         names = sorted(reg.tables[tbl])
         columns[tbl] = names
         marker = " AND x.anonymized_at IS NULL" if _has(reg.table_classes[tbl], "anonymized_at") else ""
         values = ", ".join(["x.tenant_id::text", *(f"x.{q(c)}::text" for c in names)])
         branches.append(
-            f"SELECT NULL, {_lit(tbl)}, x.id::bigint, ARRAY[{values}] FROM {q(tbl)} x "
-            f"WHERE x.id = ANY(ARRAY(SELECT record_id FROM claimed WHERE tbl = {_lit(tbl)})){marker}"
+            f"SELECT {_lit(tbl)}::text AS tbl, x.id::bigint AS record_id, ARRAY[{values}] AS v "
+            f"FROM {q(tbl)} x WHERE x.id = ANY({{}}::bigint[]){marker}"
         )
-    claim = _claim_sql(limit, "0" if first else "{}")
-    sql = f"WITH claimed AS ({claim}) " + " UNION ALL ".join(branches)
-    _claim_read_sql[(int(limit), first)] = (reg, len(reg.field_ids), sql, columns)
+    sql = " UNION ALL ".join(branches)
+    _read_sql[tables] = (reg, len(reg.field_ids), sql, columns)
     return sql, columns
+
+
+def _indexed_tables(reg: Registry) -> list[str]:
+    return sorted(t for t, cols in reg.tables.items() if any((t, c) in reg.field_ids for c in cols))
 
 
 async def _claim_dirty(limit: int, after: int = 0) -> list[dict[str, Any]]:
     """Take up to ``limit`` notes with an id above ``after`` off ``gdpr_search_dirty``
     (oldest first). On PostgreSQL a note another transaction is taking is skipped, not
     waited for: that one indexes it; and, inside :func:`_flush_round`, the claimed rows'
-    values come back with the claim (:func:`_claim_and_read_sql`, into :data:`_loaded_rows`).
+    values are read right after, for every table the claim named in one statement
+    (:func:`_read_claimed_sql`, into :data:`_loaded_rows`).
 
     :func:`flush` passes the highest id of its previous chunk: on PostgreSQL the notes one
     transaction deleted stay in the id index until it ends, so starting every chunk at the
@@ -828,21 +829,23 @@ async def _claim_dirty(limit: int, after: int = 0) -> list[dict[str, Any]]:
             int(after),
         )
     loaded = _loaded_rows.get()
-    if loaded is None:
-        return await raw(_claim_sql(limit), int(after))
+    notes = await raw(_claim_sql(limit), int(after))
+    if loaded is None or not notes:
+        return notes
     await field_ids(loaded.reg)
-    first = int(after) == 0
-    sql, columns = _claim_and_read_sql(loaded.reg, limit, first)
-    notes: list[dict[str, Any]] = []
-    for r in await raw(sql, *([] if first else [int(after)])):
-        if r["note"] is not None:
-            notes.append({"id": r["note"], "tbl": r["tbl"], "record_id": r["record_id"]})
-            continue
-        tbl, v = r["tbl"], r["v"]
-        row: dict[str, Any] = dict(zip(columns[tbl], v[1:], strict=True))
-        row["id"], row["tenant_id"] = int(r["record_id"]), int(v[0])
-        loaded.rows.setdefault(tbl, {})[row["id"]] = row
-    for tbl in columns:
+    indexed = _indexed_tables(loaded.reg)
+    wanted: dict[str, set[int]] = defaultdict(set)
+    for n in notes:
+        wanted[n["tbl"]].add(int(n["record_id"]))
+    tables = tuple(t for t in indexed if t in wanted)
+    if tables:
+        sql, columns = _read_claimed_sql(loaded.reg, tables)
+        for r in await raw(sql, *[sorted(wanted[t]) for t in tables]):
+            tbl, v = r["tbl"], r["v"]
+            row: dict[str, Any] = dict(zip(columns[tbl], v[1:], strict=True))
+            row["id"], row["tenant_id"] = int(r["record_id"]), int(v[0])
+            loaded.rows.setdefault(tbl, {})[row["id"]] = row
+    for tbl in indexed:
         loaded.rows.setdefault(tbl, {})  # read: a claimed row absent is gone or anonymized
     return notes
 
@@ -1344,11 +1347,13 @@ async def find(
     fids = await field_ids(reg)
     for _ in range(3):
         async with snapshot():
+            await custom_plans()
             # Writes made outside a transaction (rare) are indexed before answering.
             if not await raw("SELECT id FROM gdpr_search_dirty LIMIT 1"):
                 return await _find(tenant_id, parsed, reg, fids, cap, viewer)
         await flush_pending()
     async with snapshot():
+        await custom_plans()
         return await _find(tenant_id, parsed, reg, fids, cap, viewer)
 
 
@@ -1584,18 +1589,20 @@ async def _linked_rows(
     activity = _first_field(reg, fids, "activity")
     if activity is None:
         return
-    async def activity_of(owner: str, key: str, cond: str, args: list[Any]) -> None:
-        rows = await raw(
-            f"SELECT id FROM activity WHERE tenant_id = {{}} AND plugin = {{}} AND record_type = {{}} AND {cond}",
-            tenant_id, owner, key, *args,
+    async def activity_of(owner: str, key: str, cond: str, args: list[Any], many: bool = True) -> None:
+        head = "FROM activity WHERE tenant_id = {} AND plugin = {} AND record_type = {}"
+        if many and not await raw(f"SELECT 1 AS x {head} LIMIT 1", tenant_id, owner, key):
+            return  # no activity on this record type at all: thousands of index probes spared
+        rows = await raw(  # their ids aggregated: one row, however many
+            f"SELECT {_agg('id')} AS ids {head} AND {cond}", tenant_id, owner, key, *args
         )
         if rows:
-            per_field[activity].update(int(r["id"]) for r in rows)
+            per_field[activity].update(_id_list(rows[0]["ids"]))
 
     for (owner, key), rt in decl.record_types.items():
         rids = sorted(found_in(rt.table._meta.tablename))
         if rids:  # one statement, however many: each chunk cost a round trip and a plan
-            await activity_of(owner, key, *ids_in("record_id", rids))
+            await activity_of(owner, key, *ids_in("record_id", rids), many=len(rids) > MANY_RECORDS)
         big = counted_in(rt.table._meta.tablename)
         if big and parsed is not None:
             # The counted fields' records, as the query itself: no id list through Python.
@@ -1604,11 +1611,14 @@ async def _linked_rows(
 
 
 SUBJECT_KINDS = ("customer", "contact", "employee")
+MANY_RECORDS = 200
+"""From this many found records of a type, :func:`_linked_rows` first asks whether the type
+has any activity at all (one index lookup) before looking it up record by record."""
 
 
-def _agg() -> str:
+def _agg(column: str = "t.record_id") -> str:
     """Aggregate of the record ids of a GROUP BY (a list on PostgreSQL, "1,2,3" on SQLite)."""
-    return "group_concat(t.record_id)" if is_sqlite() else "array_agg(t.record_id)"
+    return f"group_concat({column})" if is_sqlite() else f"array_agg({column})"
 
 
 async def collect_matches(
@@ -1696,12 +1706,14 @@ async def search(
     fids = await field_ids(reg)
     for _ in range(3):
         async with snapshot():
+            await custom_plans()
             if not await raw("SELECT id FROM gdpr_search_dirty LIMIT 1"):
                 return await _search(
                     tenant_id, parsed, reg, fids, page, page_size, language, viewer
                 )
         await flush_pending()
     async with snapshot():
+        await custom_plans()
         return await _search(tenant_id, parsed, reg, fids, page, page_size, language, viewer)
 
 
@@ -1724,7 +1736,6 @@ async def _search(
         del counted[fid]
         matches[fid] |= await _field_ids(tenant_id, parsed, fid)
     per_field = await _gate(tenant_id, viewer, matches, reg, by_id)
-    agg = _agg()
     # Each pair belongs to the first place of its field whose ``where`` the record meets (a
     # field shown as cases and as service cases is split by reading the rows' kind).
     per_source: dict[int, list[int]] = defaultdict(list)
@@ -1744,16 +1755,15 @@ async def _search(
         where_cols = sorted({table._meta.get_column_by_name(c)._meta.db_column_name
                              for srcs, _ in fields for s in srcs for c, _ in s.source.where})
         cols_sql = ", ".join(q(c) for c in where_cols)
-        ordered = sorted(set().union(*(rids for _, rids in fields)))
-        by_values: list[tuple[dict[str, Any], set[int]]] = []
-        for at in range(0, len(ordered), 5000):
-            id_sql, id_args = ids_in("id", ordered[at : at + 5000])
+        # One statement, however many (chunks cost a round trip and a plan each).
+        id_sql, id_args = ids_in("id", sorted(set().union(*(rids for _, rids in fields))))
+        by_values: list[tuple[dict[str, Any], set[int]]] = [
+            (row, set(_id_list(row["ids"])))
             for row in await raw(
-                f"SELECT {cols_sql}, {agg.replace('t.record_id', 'id')} AS ids FROM {q(tbl)} "
-                f"WHERE {id_sql} GROUP BY {cols_sql}",
+                f"SELECT {cols_sql}, {_agg('id')} AS ids FROM {q(tbl)} WHERE {id_sql} GROUP BY {cols_sql}",
                 *id_args,
-            ):
-                by_values.append((row, set(_id_list(row["ids"]))))
+            )
+        ]
         for srcs, rids in fields:
             for row, ids in by_values:
                 for s in srcs:

@@ -158,3 +158,28 @@ async def test_an_exact_query_past_the_scan_bound_is_read_whole(admin_client, te
     assert g["total"] == N and [h["record_id"] for h in g["hits"]] == sorted(ids, reverse=True)
     monkeypatch.setattr(gs, "COUNT_FROM", 10**9)
     assert await search(admin_client, phone, limit=20) == r
+
+
+async def test_the_activity_of_many_found_records_is_the_same_by_either_way(admin_client, tenant, monkeypatch):
+    """From MANY_RECORDS found records of a type, the search first asks whether the type has
+    any activity at all; the answer (cases with comments, customers without) is the one of
+    looking every record up."""
+    word = unique_word()
+    case_ids = []
+    for i in range(3):
+        c = await make_customer(admin_client, name=f"{word}{i} Aktiv")
+        case = await admin_client.post("/api/cases/", json={"title": f"{word}{i} ärende", "customer_id": c["id"]})
+        assert case.status_code == 201, case.text
+        case_ids.append(case.json()["id"])
+    comment = await admin_client.post(
+        f"/api/activity/cases/case/{case_ids[0]}", json={"kind": "comment", "body": "Ringde upp"}
+    )
+    assert comment.status_code == 201, comment.text
+    monkeypatch.setattr(gs, "MAX_LINKED_SUBJECTS", 0)  # no links to persons: only activity
+    monkeypatch.setattr(gs, "MANY_RECORDS", 10**9)
+    one_by_one = await search(admin_client, word.lower(), limit=50)
+    monkeypatch.setattr(gs, "MANY_RECORDS", 0)
+    asked_first = await search(admin_client, word.lower(), limit=50)
+    assert asked_first == one_by_one
+    activity = [g for g in asked_first["groups"] if g["record_type"] == "activity"]
+    assert [h["record_id"] for g in activity for h in g["hits"]] == [comment.json()["id"]]

@@ -141,11 +141,11 @@ async def test_immediate_erasure_paths_leave_no_terms(admin_client, tenant):
     assert (await gs.check(tenant.id))["ok"]
 
 
-async def test_a_flush_claims_and_reads_every_table_in_one_statement(admin_client, tenant):
-    """PostgreSQL: the notes and the noted rows' values of every table come in one
-    statement, and all the terms go in one more (a create and its event: two round trips,
-    not one per table plus the claim). A row deleted since its note, and one anonymized,
-    come back with no values and end with no terms; both engines index the same."""
+async def test_a_flush_claims_then_reads_the_claimed_tables_in_one_statement(admin_client, tenant):
+    """PostgreSQL: the notes come in one statement, the noted rows' values of every table
+    they name in one more, and all the terms go in a third (not one per table). A row
+    deleted since its note, and one anonymized, come back with no values and end with no
+    terms; both engines index the same."""
     from core.db import count_queries
     from plugins.customers.tables import ContactPerson, Customer
 
@@ -166,7 +166,7 @@ async def test_a_flush_claims_and_reads_every_table_in_one_statement(admin_clien
             done = await gs.flush()
         assert done >= 3
         if not is_sqlite():
-            assert counted[0] == 2
+            assert counted[0] == 3
     assert ("customers", "name", kept) in places(await search(admin_client, first))
     assert ("customers", "email", kept) in places(await search(admin_client, f"{first}@example.se"))
     assert [p for p in places(await search(admin_client, second)) if p[0] == "customers"]
@@ -347,3 +347,19 @@ async def test_statement_triggers_note_only_rows_whose_watched_columns_changed(a
         await raw("UPDATE customer SET name = {} WHERE id = {}", f"Annan {word}", c["id"])
         assert await _noted(c["id"])
     assert ("customers", "name", c["id"]) in places(await search(admin_client, word))
+
+
+@pytest.mark.pg
+async def test_the_search_plans_for_its_own_arguments_and_only_within_its_transaction(admin_client, tenant):
+    """core.db.custom_plans: the search's statements are planned for the tenant and record
+    type they ask about (a generic plan read the whole activity table to learn that a type
+    had none), and the setting ends with the transaction, so no pooled connection keeps it."""
+    from core.db import custom_plans, snapshot
+
+    async with snapshot():
+        before = (await raw("SELECT current_setting('plan_cache_mode') AS m"))[0]["m"]
+        await custom_plans()
+        inside = (await raw("SELECT current_setting('plan_cache_mode') AS m"))[0]["m"]
+    async with snapshot():
+        after = (await raw("SELECT current_setting('plan_cache_mode') AS m"))[0]["m"]
+    assert (before, inside, after) == ("auto", "force_custom_plan", "auto")
