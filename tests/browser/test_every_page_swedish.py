@@ -204,8 +204,17 @@ def creating_forms(page: Any) -> list[Any]:
 
 
 def english_on(page: Any, fragments: set[str]) -> list[str]:
-    text = re.sub(r"\s+", " ", page.locator("body").inner_text())
+    return english_in(page.locator("body").inner_text(), fragments)
+
+
+def english_in(text: str, fragments: set[str]) -> list[str]:
+    text = re.sub(r"\s+", " ", text)
     return sorted(f for f in fragments if f in text)
+
+
+# A crawled page's text and its links, in one call.
+TEXT_AND_LINKS_JS = """() => [document.body.innerText,
+  Array.from(document.querySelectorAll("a[href^='/']"), a => a.getAttribute("href"))]"""
 
 
 def test_every_page_in_swedish_has_no_english(browser: Any, server: str, shot: Any, tenant: Any) -> None:
@@ -246,13 +255,14 @@ def test_every_page_in_swedish_has_no_english(browser: Any, server: str, shot: A
         response = page.goto(path)
         assert response is not None
         assert response.status < 500, f"{path}: {response.status}"
-        found = english_on(page, fragments)
+        text, hrefs = page.evaluate(TEXT_AND_LINKS_JS)
+        found = english_in(text, fragments)
         if found:
             english.append(f"{path}: {found}")
         if pattern not in seen:
             seen[pattern] = path
             shot(page, "desktop" + re.sub(r"[^a-z0-9]+", "-", path.lower()).rstrip("-"))
-        for href in page.locator("a[href^='/']").evaluate_all("as => as.map(a => a.getAttribute('href'))"):
+        for href in hrefs:
             target = urlsplit(href).path
             if target not in visited and not target.startswith(("/api/", "/static/")):
                 queue.append(target)
