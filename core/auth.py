@@ -28,6 +28,7 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 
 from core import throttle
 from core.config import get_settings
+from core.contracts import SecondFactorDecision, SecondFactorRequest
 from core.db import atomic, bind_tenant, is_sqlite, lock_row, raw, utcnow
 from core.errors import GallraError, _
 from core.eventlog import log_system
@@ -434,6 +435,38 @@ async def create_session(tenant_id: int, employee_id: int, ip: str, user_agent: 
     return await open_session(
         EMPLOYEE, tenant_id, employee_id, employee_id=employee_id, ip=ip, user_agent=user_agent
     )
+
+
+async def ask_login_second_factor(
+    tenant_id: int, employee_id: int, device_token: str | None, user_agent: str
+) -> SecondFactorDecision | None:
+    """Whether the employee's login (password already checked) needs a second factor: the
+    ``challenge_second_factor`` hook's answer for context ``employee_login`` (None: no
+    plugin asks one). A "required" answer has already started its challenge."""
+    hooks = await get_host().for_tenant(tenant_id)
+    return await await_me_maybe(
+        hooks.challenge_second_factor(
+            request=SecondFactorRequest(
+                tenant_id=tenant_id,
+                person_kind="employee",
+                person_id=employee_id,
+                context="employee_login",
+                device_token=device_token,
+                user_agent=user_agent,
+            )
+        )
+    )
+
+
+async def sign_in(tenant_id: int, employee_id: int, ip: str, user_agent: str, replaces: str | None) -> str:
+    """The end of a successful employee login (credentials and second factor done): the
+    browser's session before login (``replaces``, its cookie token) ends, so a token planted
+    before login is worthless; a new session opens and the system log notes the login.
+    Returns the new session's cookie token."""
+    await logout(replaces)
+    token = await create_session(tenant_id, employee_id, ip, user_agent)
+    await log_system(tenant_id, "login", 200, "", employee_id=employee_id)
+    return token
 
 
 _SESSION_SQL = """

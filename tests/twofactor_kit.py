@@ -102,14 +102,14 @@ def wrong(code: str) -> str:
 
 
 async def start_login(client: Any, tenant: TenantInfo, email: str) -> Any:
-    return await login(client, tenant, email=email)
+    return await login(client, tenant, email=email, api=True)
 
 
 async def setup_login_2fa(client: Any, tenant: TenantInfo, *contexts: str) -> None:
     """As the tenant's administrator: activate SMS, make the administrator's recovery codes
     (the administrator has no phone, and switching on login codes must not lock out every
     administrator) and switch the contexts on."""
-    r = await login(client, tenant)
+    r = await login(client, tenant, api=True)
     assert r.status_code == 200, r.text
     await activate_sms(client)
     await make_recovery_codes(client)

@@ -28,7 +28,6 @@ from core.pages import (
     safe_next,
     t_for,
 )
-from core.plugins import await_me_maybe, get_host
 from core.routes.auth import request_reset
 from core.secondfactor import ask_second_factor
 from core.web import SESSION_COOKIE, clear_session_cookie, client_ip, session_cookie, user_of
@@ -116,21 +115,11 @@ class CorePages(PageController):
             )
         tenant_id = int(employee["tenant_id"])
         ua = request.headers.get("user-agent", "")
-        hooks = await get_host().for_tenant(tenant_id)
-        decision = await await_me_maybe(
-            hooks.challenge_second_factor(
-                request=SecondFactorRequest(
-                    tenant_id=tenant_id,
-                    person_kind="employee",
-                    person_id=int(employee["id"]),
-                    context="employee_login",
-                    device_token=request.cookies.get("gallra_device"),
-                    user_agent=ua,
-                )
-            )
+        decision = await auth.ask_login_second_factor(
+            tenant_id, int(employee["id"]), request.cookies.get("gallra_device"), ua
         )
         if decision is not None and decision.error:
-            errors["password"] = decision.error_text(t)
+            errors["password"] = decision.error_text(t) or ""  # error set: a refusal, so its text
             return await render(
                 request, "login.html", {"errors": errors, "values": values, "next": next_},
                 decision.status if 400 <= decision.status < 500 else 409,
@@ -147,9 +136,9 @@ class CorePages(PageController):
                     t.gettext("Log in"),
                 ),
             )
-        await auth.logout(request.cookies.get(SESSION_COOKIE))
-        token = await auth.create_session(tenant_id, int(employee["id"]), client_ip(request), ua)
-        await log_system(tenant_id, "login", 200, "", employee_id=int(employee["id"]))
+        token = await auth.sign_in(
+            tenant_id, int(employee["id"]), client_ip(request), ua, request.cookies.get(SESSION_COOKIE)
+        )
         response = redirect(next_)
         response.cookies.append(session_cookie(request, token))
         return response

@@ -12,7 +12,6 @@ from core import auth
 from core.auth import AuthError
 from core.contracts import SecondFactorRequest
 from core.eventlog import log_system
-from core.plugins import await_me_maybe, get_host
 from core.problems import translations_of
 from core.routes.schemas import (
     LoginIn,
@@ -75,18 +74,8 @@ class AuthController(Controller):
             await auth.log_failed_login(data.tenant, data.email, exc)
             raise
         tenant_id = int(employee["tenant_id"])
-        hooks = await get_host().for_tenant(tenant_id)
-        decision = await await_me_maybe(
-            hooks.challenge_second_factor(
-                request=SecondFactorRequest(
-                    tenant_id=tenant_id,
-                    person_kind="employee",
-                    person_id=int(employee["id"]),
-                    context="employee_login",
-                    device_token=request.cookies.get("gallra_device"),
-                    user_agent=ua,
-                )
-            )
+        decision = await auth.ask_login_second_factor(
+            tenant_id, int(employee["id"]), request.cookies.get("gallra_device"), ua
         )
         if decision is not None and (refusal := decision.refusal()) is not None:
             raise refusal
@@ -103,9 +92,7 @@ class AuthController(Controller):
                 status_code=HTTP_202_ACCEPTED,
             )
         # A new session id at every login: a token planted before login is worthless.
-        await auth.logout(request.cookies.get(SESSION_COOKIE))
-        token = await auth.create_session(tenant_id, int(employee["id"]), ip, ua)
-        await log_system(tenant_id, "login", 200, "", employee_id=int(employee["id"]))
+        token = await auth.sign_in(tenant_id, int(employee["id"]), ip, ua, request.cookies.get(SESSION_COOKIE))
         return Response(
             LoginOut(
                 status="logged_in",

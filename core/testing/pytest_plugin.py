@@ -33,6 +33,7 @@ import importlib
 import itertools
 import os
 import tempfile
+import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
@@ -285,7 +286,17 @@ async def make_tenant(
 ) -> KitTenant:
     """A fresh tenant (every module enabled unless ``modules`` says otherwise) and its admin.
 
-    The keywords name it: slug ``<prefix>-…``, organization ``<organization> <slug>``."""
+    The keywords name it: slug ``<prefix>-…``, organization ``<organization> <slug>``.
+    Its statements share pooled connections (:func:`core.db.pooled`), as a request's do."""
+    from core.db import pooled
+
+    async with pooled():
+        return await _make_tenant(modules, language, prefix, organization, admin_name)
+
+
+async def _make_tenant(
+    modules: list[str] | None, language: str, prefix: str, organization: str, admin_name: str
+) -> KitTenant:
     from core.plugins import get_host
     from core.tables import Employee
     from core.tenancy import create_tenant
@@ -305,12 +316,114 @@ async def make_tenant(
     return KitTenant(int(tenant["id"]), slug, int(rows[0]["id"]), email, PASSWORD)
 
 
-async def login(client: Any, tenant: KitTenant) -> None:
-    """Log ``client`` in as the tenant's administrator (fails the test if it cannot)."""
-    response = await client.post(
+# The address the test client's requests come from (litestar.testing's ASGI scope).
+TEST_CLIENT_IP = "testclient"
+
+
+async def api_login(client: Any, tenant: KitTenant, email: str | None = None, password: str | None = None) -> Any:
+    """POST /api/auth/login as the tenant's administrator (or ``email``/``password``); the
+    response, whatever it is."""
+    return await client.post(
         "/api/auth/login",
-        json={"tenant": tenant.slug, "email": tenant.admin_email, "password": tenant.password},
+        json={"tenant": tenant.slug, "email": email or tenant.admin_email, "password": password or tenant.password},
     )
+
+
+async def fast_login(client: Any, tenant: KitTenant) -> Any:
+    """Sign ``client`` in as the tenant's administrator without the Argon2 check, like
+    Django's ``force_login``; the 200 answer POST /api/auth/login would give (an
+    ``httpx.Response``), or None when the caller must use the real API instead.
+
+    The state afterwards is what the API login leaves: the login throttle's attempt is
+    reserved and given back (:func:`core.auth.check_login`), the ``challenge_second_factor``
+    hook is asked (:func:`core.auth.ask_login_second_factor`), the client's earlier session
+    ends, a new one opens and the system log notes the login (:func:`core.auth.sign_in`), and
+    the session cookie is set on the client as the API's answer would set it. Only the
+    password check differs: the administrator's stored hash must still be the kit's hash of
+    :data:`PASSWORD` (compared as text, which is exact: the kit hashes once per process).
+
+    None (nothing changed): the login is throttled, the administrator is gone, or the
+    password was changed; the API answers those. A second factor asked (or the login
+    refused by it) fails the test: the hook has started its challenge, so the API cannot be
+    asked again; a test of a tenant whose login asks a second factor logs in through the API.
+
+    Its statements share pooled connections (:func:`core.db.pooled`, as requests do in the
+    server): outside a request each statement would open a connection of its own, which
+    costs more than the Argon2 check saved.
+    """
+    from core.db import pooled
+
+    async with pooled():
+        return await _fast_login(client, tenant)
+
+
+async def _fast_login(client: Any, tenant: KitTenant) -> Any:
+    from datetime import timedelta
+    from http.cookiejar import Cookie
+
+    import httpx
+
+    from core import auth, throttle
+    from core.config import get_settings
+    from core.tables import Employee
+    from core.web import SESSION_COOKIE
+
+    settings = get_settings()
+    key = auth.login_key(tenant.slug, tenant.admin_email)
+    if not await throttle.reserve(key, settings.login_max_failures, timedelta(minutes=settings.login_window_minutes)):
+        return None
+    employee = (
+        await Employee.select(Employee.id, Employee.name, Employee.role, Employee.password_hash)
+        .where(
+            (Employee.tenant_id == tenant.id)
+            & (Employee.email == tenant.admin_email.strip().lower())
+            & Employee.deleted_at.is_null()
+        )
+        .first()
+    )
+    await throttle.give_back(key)  # right or not: the API's own attempt counts a wrong one
+    if employee is None or employee["password_hash"] != password_hash() or tenant.password != PASSWORD:
+        return None
+    user_agent = client.headers.get("user-agent", "")
+    decision = await auth.ask_login_second_factor(
+        tenant.id, int(employee["id"]), client.cookies.get("gallra_device"), user_agent
+    )
+    if decision is not None and (decision.refusal() is not None or decision.required):
+        raise AssertionError(
+            "fast login: the tenant's login asks a second factor (or refuses it); log in "
+            "through POST /api/auth/login in this test"
+        )
+    token = await auth.sign_in(
+        tenant.id, int(employee["id"]), TEST_CLIENT_IP, user_agent, client.cookies.get(SESSION_COOKIE)
+    )
+    # The cookie as the answer's Set-Cookie would store it (core.web.session_cookie).
+    https = client.base_url.scheme == "https"
+    client.cookies.jar.set_cookie(
+        Cookie(
+            version=0, name=SESSION_COOKIE, value=token, port=None, port_specified=False,
+            domain=client.base_url.host, domain_specified=False, domain_initial_dot=False,
+            path="/", path_specified=True, secure=https,
+            expires=int(time.time()) + settings.session_max_hours * 3600, discard=False,
+            comment=None, comment_url=None, rest={"HttpOnly": "", "SameSite": "lax"},
+        )
+    )
+    body = {
+        "status": "logged_in",
+        "employee_id": int(employee["id"]),
+        "name": employee["name"],
+        "role": employee["role"],
+        "second_factor": None,
+    }
+    return httpx.Response(200, json=body, request=httpx.Request("POST", client.base_url.join("/api/auth/login")))
+
+
+async def login(client: Any, tenant: KitTenant) -> None:
+    """Log ``client`` in as the tenant's administrator (fails the test if it cannot).
+
+    Through :func:`fast_login` (no Argon2 check: a session made directly, with the same
+    state as the API's login), else through POST /api/auth/login (a changed password, a
+    throttled login: then it must answer 200)."""
+    response = await fast_login(client, tenant) or await api_login(client, tenant)
     assert response.status_code == 200, f"kit login failed: {response.status_code} {response.text}"
 
 
@@ -366,7 +479,9 @@ async def gallra_anon_client(gallra_app: Any) -> AsyncIterator[Any]:
 
 @pytest_asyncio.fixture
 async def gallra_client(gallra_app: Any, gallra_tenant: KitTenant) -> AsyncIterator[Any]:
-    """An HTTP client logged in as the administrator of ``gallra_tenant``."""
+    """An HTTP client logged in as the administrator of ``gallra_tenant``: signed in
+    directly, without the Argon2 check, with the state the API's login leaves
+    (:func:`fast_login`)."""
     from litestar.testing import AsyncTestClient
 
     async with AsyncTestClient(app=gallra_app) as client:
@@ -376,5 +491,6 @@ async def gallra_client(gallra_app: Any, gallra_tenant: KitTenant) -> AsyncItera
 
 @pytest.fixture
 def gallra_login() -> Callable[[Any, KitTenant], Awaitable[None]]:
-    """``await gallra_login(client, tenant)`` logs another client in (another tenant's admin)."""
+    """``await gallra_login(client, tenant)`` logs another client in (another tenant's admin),
+    like ``gallra_client`` (:func:`login`: :func:`fast_login`, else the API)."""
     return login

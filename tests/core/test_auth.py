@@ -13,7 +13,7 @@ from tests.support import login
 
 
 async def test_login_sets_httponly_lax_cookie_and_me_works(client, tenant):
-    response = await login(client, tenant)
+    response = await login(client, tenant, api=True)
     assert response.status_code == 200
     cookie = response.headers["set-cookie"]
     assert "gallra_session=" in cookie
@@ -30,7 +30,7 @@ async def test_secure_cookie_behind_https(app, tenant):
     from litestar.testing import AsyncTestClient
 
     async with AsyncTestClient(app=app, base_url="https://testserver.local") as c:
-        response = await login(c, tenant)
+        response = await login(c, tenant, api=True)
         assert response.status_code == 200
         assert "Secure" in response.headers["set-cookie"]
 
@@ -69,9 +69,9 @@ async def test_tampered_cookie_is_refused(client, tenant):
 
 
 async def test_session_id_rotates_at_login(client, tenant):
-    await login(client, tenant)
+    await login(client, tenant, api=True)
     first = client.cookies.get("gallra_session")
-    await login(client, tenant)
+    await login(client, tenant, api=True)
     second = client.cookies.get("gallra_session")
     assert first != second
     # The earlier token no longer works.
@@ -104,7 +104,7 @@ async def test_login_throttled_after_ten_failures_even_with_right_password(clien
     for _ in range(settings.login_max_failures):
         r = await login(client, tenant, password="wrong-password")
         assert r.status_code == 401
-    r = await login(client, tenant)
+    r = await login(client, tenant, api=True)
     assert r.status_code == 429
     window = timedelta(minutes=settings.login_window_minutes)
     failures = await throttle.taken(login_key(tenant.slug, tenant.admin_email), window)
@@ -115,7 +115,7 @@ async def test_login_throttled_after_ten_failures_even_with_right_password(clien
     r = await login(client, tenant, email="ghost@example.org", password="wrong-password")
     assert r.status_code == 429
     with time_machine.travel(timedelta(minutes=settings.login_window_minutes + 1), tick=True):
-        assert (await login(client, tenant)).status_code == 200
+        assert (await login(client, tenant, api=True)).status_code == 200
 
 
 async def test_parallel_guesses_get_no_more_checks_than_the_limit(
@@ -144,9 +144,9 @@ async def test_a_right_password_gives_its_attempt_back(client, tenant, settings)
     for _ in range(settings.login_max_failures - 1):
         assert (await login(client, tenant, password="wrong-password")).status_code == 401
     for _ in range(3):  # logins that succeed do not use up what is left
-        assert (await login(client, tenant)).status_code == 200
+        assert (await login(client, tenant, api=True)).status_code == 200
     assert (await login(client, tenant, password="wrong-password")).status_code == 401
-    assert (await login(client, tenant)).status_code == 429
+    assert (await login(client, tenant, api=True)).status_code == 429
 
 
 async def test_password_reset_single_use_and_ends_sessions(client, tenant, worker):

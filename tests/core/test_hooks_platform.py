@@ -166,19 +166,19 @@ async def test_hook_challenge_second_factor(make_host, tenant):
         assert len(plugin.requests) == 1
 
         plugin.decision = SecondFactorDecision(required=False, error="Lägg till ett mobilnummer först.")
-        r = await login(c, tenant)
+        r = await login(c, tenant, api=True)
         assert r.status_code == 409 and r.json()["detail"] == "Lägg till ett mobilnummer först."
         assert "gallra_session" not in r.headers.get("set-cookie", "")
 
         plugin.decision = None  # no second factor needed for this device
-        assert (await login(c, tenant)).status_code == 200
+        assert (await login(c, tenant, api=True)).status_code == 200
         assert (await c.get("/api/auth/me")).status_code == 200
 
         # A tenant that turned the module off is not asked.
         plugin.decision = SecondFactorDecision(required=True, challenge_id="ch-2")
         await set_module_enabled(host, tenant.id, "fake2fa", False)
         calls = len(plugin.requests)
-        assert (await login(c, tenant)).status_code == 200
+        assert (await login(c, tenant, api=True)).status_code == 200
         assert len(plugin.requests) == calls
 
 

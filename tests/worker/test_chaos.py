@@ -62,11 +62,14 @@ def chaos(stub_broker, tmp_path, monkeypatch):  # type: ignore[no-untyped-def]
         due_per_module=2,
         big=2,
         big_records=1500,  # two batches each: kills can land between them
+        # A kill every 1-2 s (a worker process starts in about one): three kills fit in
+        # 7 s however the intervals fall (at most 2 + 2 x 2.3 s to the third), and the
+        # sweep is far from done by then (checked: due records are left when killing stops).
         kill_min=1.0,
-        kill_max=3.0,
+        kill_max=2.0,
         min_kills=3,
-        chaos_seconds=25,
-        stall_seconds=5,
+        chaos_seconds=7,
+        stall_seconds=2,
         round_timeout=60,
         max_rounds=2,
         seed=11,
@@ -105,6 +108,7 @@ async def test_sigkilled_workers_anonymize_every_due_record_exactly_once(chaos, 
     summary = {k: v for k, v in result.items() if k != "per_rule"}
     print(json.dumps(summary))  # the figures, with pytest -s
     assert result["kills"] >= cfg.min_kills, summary
+    assert result["left_after_chaos"] > 0, summary  # every kill came before the sweep was done
     assert result["finished"], (summary, log)
     expected = 20 * 10 * 2 + 2 * 1500 + 20  # persons in ten modules, backlogs, event log
     assert result["records"] == expected, summary

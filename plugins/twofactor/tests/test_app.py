@@ -83,7 +83,7 @@ async def test_enrol_then_log_in_with_an_app_code(client, anon_client, tenant):
     r = await client.post("/api/twofactor/app/confirm", json={"code": code_at(secret, 1)})
     assert r.status_code == 404 and r.json()["code"] == "twofactor.app_not_pending"
 
-    r = await login(anon_client, tenant)
+    r = await login(anon_client, tenant, api=True)
     assert r.status_code == 202, r.text
     step = r.json()["second_factor"]
     assert step["challenge_id"].startswith(services.APP_CHALLENGE_PREFIX) and not step["masked_phone"]
@@ -103,11 +103,11 @@ async def test_enrol_then_log_in_with_an_app_code(client, anon_client, tenant):
 
     # The same code from another browser: that step is used.
     anon_client.cookies.clear()
-    r = await login(anon_client, tenant)
+    r = await login(anon_client, tenant, api=True)
     r = await _verify(anon_client, r.json()["second_factor"]["challenge_id"], app_code=code_at(secret, 1))
     assert r.status_code == 400 and r.json()["code"] == "twofactor.app_code_reused"
     # Two steps away is outside the window.
-    r = await login(anon_client, tenant)
+    r = await login(anon_client, tenant, api=True)
     r = await _verify(anon_client, r.json()["second_factor"]["challenge_id"], app_code=code_at(secret, -3))
     assert r.status_code == 400 and r.json()["code"] == "twofactor.wrong_code"
 
@@ -115,7 +115,7 @@ async def test_enrol_then_log_in_with_an_app_code(client, anon_client, tenant):
 async def test_a_pending_enrolment_opens_nothing(client, anon_client, tenant):
     await setup_login_2fa(client, tenant)
     secret = (await client.post("/api/twofactor/app")).json()["secret"]
-    r = await login(anon_client, tenant)
+    r = await login(anon_client, tenant, api=True)
     cid = r.json()["second_factor"]["challenge_id"]
     assert not cid.startswith(services.APP_CHALLENGE_PREFIX)  # recovery codes, not the app
     r = await _verify(anon_client, cid, app_code=code_at(secret))
@@ -132,7 +132,7 @@ async def test_wrong_app_codes_end_the_step_and_lock_like_sms(client, anon_clien
     secret = await enrol(client)
     right = code_at(secret, 1)
     bad = f"{(int(right) + 1) % 1_000_000:06d}"
-    r = await login(anon_client, tenant)
+    r = await login(anon_client, tenant, api=True)
     cid = r.json()["second_factor"]["challenge_id"]
     for left in range(services.MAX_ATTEMPTS - 1, 0, -1):
         r = await _verify(anon_client, cid, app_code=bad)
@@ -141,7 +141,7 @@ async def test_wrong_app_codes_end_the_step_and_lock_like_sms(client, anon_clien
     assert r.status_code == 409 and r.json()["code"] == "twofactor.code_failed"
     r = await _verify(anon_client, cid, app_code=right)
     assert r.status_code == 409
-    r = await login(anon_client, tenant)
+    r = await login(anon_client, tenant, api=True)
     cid = r.json()["second_factor"]["challenge_id"]
     for _ in range(services.PERSON_MAX_FAILURES - services.MAX_ATTEMPTS - 1):
         await _verify(anon_client, cid, app_code=bad)
@@ -162,7 +162,7 @@ async def test_sms_on_request_instead_of_the_app(client, anon_client, tenant):
     await services.confirm_app(tenant.id, "employee", bo_id, code_at(enrolment.secret))
     secret = enrolment.secret
     sent = len(await sms_rows(tenant.id))
-    r = await login(anon_client, tenant, email=bo, password=TEST_PASSWORD)
+    r = await login(anon_client, tenant, email=bo, password=TEST_PASSWORD, api=True)
     cid = r.json()["second_factor"]["challenge_id"]
     assert cid.startswith(services.APP_CHALLENGE_PREFIX) and len(await sms_rows(tenant.id)) == sent
     from tests.twofactor_kit import forget_last_send
@@ -174,19 +174,19 @@ async def test_sms_on_request_instead_of_the_app(client, anon_client, tenant):
     assert r.status_code == 200 and r.json()["employee_id"] == bo_id
     # The app still works on the next login.
     anon_client.cookies.clear()
-    r = await login(anon_client, tenant, email=bo, password=TEST_PASSWORD)
+    r = await login(anon_client, tenant, email=bo, password=TEST_PASSWORD, api=True)
     r = await _verify(anon_client, r.json()["second_factor"]["challenge_id"], app_code=code_at(secret, 1))
     assert r.status_code == 200
 
 
 async def test_another_persons_or_tenants_app_cannot_be_confirmed_or_removed(client, anon_client, tenant, other_tenant):
-    assert (await login(client, tenant)).status_code == 200
+    assert (await login(client, tenant, api=True)).status_code == 200
     ann_id, ann = await add_employee(tenant, "Ann App")
     _, bo = await add_employee(tenant, "Bo Other")
 
     async def as_(t, email):
         anon_client.cookies.clear()
-        assert (await login(anon_client, t, email=email, password=TEST_PASSWORD)).status_code == 200
+        assert (await login(anon_client, t, email=email, password=TEST_PASSWORD, api=True)).status_code == 200
 
     await as_(tenant, ann)
     secret = (await anon_client.post("/api/twofactor/app")).json()["secret"]
@@ -230,14 +230,14 @@ async def test_removing_the_app_brings_back_the_other_factors(client, anon_clien
     await enrol(client)
     assert (await client.delete("/api/twofactor/app")).status_code == 200
     assert (await client.delete("/api/twofactor/app")).status_code == 404
-    r = await login(anon_client, tenant)
+    r = await login(anon_client, tenant, api=True)
     assert not r.json()["second_factor"]["challenge_id"].startswith(services.APP_CHALLENGE_PREFIX)
 
 
 async def test_malformed_app_answers_are_400_and_not_counted(client, anon_client, tenant):
     await setup_login_2fa(client, tenant)
     secret = await enrol(client)
-    r = await login(anon_client, tenant)
+    r = await login(anon_client, tenant, api=True)
     cid = r.json()["second_factor"]["challenge_id"]
     for body in ({"app_code": "12345"}, {"app_code": "12345a"}, {"app_code": "1234567"},
                  {"app_code": code_at(secret, 1), "code": "123456"}):
@@ -251,7 +251,7 @@ async def test_malformed_app_answers_are_400_and_not_counted(client, anon_client
 
 
 async def test_two_parallel_uses_of_one_step_succeed_once(client, tenant):
-    assert (await login(client, tenant)).status_code == 200
+    assert (await login(client, tenant, api=True)).status_code == 200
     secret = await enrol(client)
     code = code_at(secret, 1)
     now = utcnow()
@@ -321,7 +321,7 @@ async def test_hook_second_factors_of(client, tenant, other_tenant):
     app (only once confirmed) and recovery codes; nothing for an unknown kind."""
     from core.secondfactor import second_factors_of
 
-    assert (await login(client, tenant)).status_code == 200
+    assert (await login(client, tenant, api=True)).status_code == 200
     bo_id, _ = await add_employee(tenant, "Bo Factors")
     assert await second_factors_of(tenant.id, "employee", bo_id) == []  # SMS not active yet
     await setup_login_2fa(client, tenant)

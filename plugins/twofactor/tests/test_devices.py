@@ -81,12 +81,12 @@ async def test_admin_lists_and_revokes_a_persons_devices(client, anon_client, te
     assert r.json() == {"revoked": 1}
     await anon_client.post("/api/auth/logout")
     await forget_last_send(tenant.id)
-    assert (await login(anon_client, tenant, email=email)).status_code == 202
+    assert (await login(anon_client, tenant, email=email, api=True)).status_code == 202
 
     # Another organization's administrator sees and revokes nothing of ours: to them our
     # employee's id is no person at all (404, as for an id that does not exist).
     await trust(anon_client, tenant, email)
-    assert (await login(client, other_tenant)).status_code == 200
+    assert (await login(client, other_tenant, api=True)).status_code == 200
     assert (await client.get(f"/api/twofactor/people/employee/{emp_id}/devices")).status_code == 404
     r = await client.delete(f"/api/twofactor/people/employee/{emp_id}/devices")
     assert r.status_code == 404
@@ -97,7 +97,7 @@ async def test_device_endpoints_need_login_and_admin(client, anon_client, tenant
     assert (await anon_client.get("/api/twofactor/devices")).status_code == 401
     assert (await anon_client.delete("/api/twofactor/devices/1")).status_code == 401
     _, email = await add_employee(tenant, "Plain Devices")
-    await login(client, tenant, email=email)
+    await login(client, tenant, email=email, api=True)
     assert (await client.get("/api/twofactor/devices")).status_code == 200
     assert (await client.get(f"/api/twofactor/people/employee/{tenant.admin_id}/devices")).status_code == 403
     assert (await client.delete(f"/api/twofactor/people/employee/{tenant.admin_id}/devices")).status_code == 403

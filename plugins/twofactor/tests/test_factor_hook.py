@@ -68,7 +68,7 @@ async def _setup(client, anon_client, tenant, register_plugin, strong: bool = Fa
     await setup_login_2fa(client, tenant)
     bo_id, bo = await add_employee(tenant, "Bo Token")
     tokens.tokens[(tenant.id, "employee", bo_id)] = TOKEN
-    r = await login(anon_client, tenant, email=bo)
+    r = await login(anon_client, tenant, email=bo, api=True)
     assert r.status_code == 202, r.text
     return tokens, bo_id, bo, r.json()["second_factor"]["challenge_id"]
 
@@ -119,7 +119,7 @@ async def test_wrong_answers_count_and_lock_like_sms_codes(client, anon_client, 
     start = datetime.now(UTC)
     with time_machine.travel(start + timedelta(minutes=2), tick=False):
         await forget_last_send(tenant.id)
-        r = await login(anon_client, tenant, email=bo)
+        r = await login(anon_client, tenant, email=bo, api=True)
         assert r.status_code == 202, r.text
         second = r.json()["second_factor"]["challenge_id"]
         for _ in range(5):
@@ -187,7 +187,7 @@ async def test_a_factor_is_strong_only_when_declared(client, anon_client, tenant
     # Nor does having it let the person start the step (no SMS either).
     sent = len(await sms_rows(tenant.id))
     await forget_last_send(tenant.id)
-    r = await login(anon_client, tenant, email=bo)
+    r = await login(anon_client, tenant, email=bo, api=True)
     assert r.status_code == 409 and r.json()["code"] == "twofactor.strong_required", r.text
     assert len(await sms_rows(tenant.id)) == sent
 
@@ -198,7 +198,7 @@ async def test_a_factor_declared_strong_passes_a_strong_rule(client, anon_client
     assert r.status_code == 200, r.text  # Bo has a strong factor: nobody is locked out
     sent = len(await sms_rows(tenant.id))
     await forget_last_send(tenant.id)
-    r = await login(anon_client, tenant, email=bo)
+    r = await login(anon_client, tenant, email=bo, api=True)
     assert r.status_code == 202, r.text
     cid = r.json()["second_factor"]["challenge_id"]
     assert cid.startswith(services.STRONG_PREFIX) and len(await sms_rows(tenant.id)) == sent
@@ -213,10 +213,10 @@ async def test_a_person_without_phone_answers_with_the_factor(client, anon_clien
     register_plugin(tokens, tokens.name)
     await setup_login_2fa(client, tenant)
     bo_id, bo = await add_employee(tenant, "Bo Nophone", mobile=None)
-    r = await login(anon_client, tenant, email=bo)
+    r = await login(anon_client, tenant, email=bo, api=True)
     assert r.status_code == 409 and r.json()["code"] == "twofactor.no_phone", r.text
     tokens.tokens[(tenant.id, "employee", bo_id)] = TOKEN
-    r = await login(anon_client, tenant, email=bo)
+    r = await login(anon_client, tenant, email=bo, api=True)
     assert r.status_code == 202, r.text
     step = r.json()["second_factor"]
     assert step["masked_phone"] == "" and "hardware_token" in step["message"]

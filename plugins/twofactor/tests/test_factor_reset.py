@@ -62,7 +62,7 @@ async def test_reset_removes_every_factor_audits_and_tells_the_person(client, an
 
 
 async def test_reset_of_another_organizations_or_unknown_person_is_not_found(client, tenant, other_tenant):
-    await login(client, tenant)
+    await login(client, tenant, api=True)
     other_id = other_tenant.admin_id
     await services.generate_recovery_codes(other_tenant.id, "employee", other_id)
     for path in (f"employee/{other_id}", "employee/999999", "customer/999999"):
@@ -77,17 +77,17 @@ async def test_reset_of_another_organizations_or_unknown_person_is_not_found(cli
 
 
 async def test_only_administrators_reset(client, anon_client, tenant):
-    await login(client, tenant)
+    await login(client, tenant, api=True)
     _, bo = await add_employee(tenant, "Bo User")
     await services.generate_recovery_codes(tenant.id, "employee", tenant.admin_id)
-    await login(anon_client, tenant, email=bo)
+    await login(anon_client, tenant, email=bo, api=True)
     r = await anon_client.post(f"/api/twofactor/people/employee/{tenant.admin_id}/reset-factors")
     assert r.status_code == 403
     assert await _count(TwoFactorRecoveryCode, tenant.admin_id) == 10
 
 
 async def test_the_settings_page_resets_an_employee(client, tenant, other_tenant):
-    await login(client, tenant)
+    await login(client, tenant, api=True)
     bo_id, _ = await add_employee(tenant, "Bo Page")
     await _give_factors(tenant, bo_id)
     r = await client.get("/twofactor/settings")
@@ -130,7 +130,7 @@ async def test_hook_remove_second_factors(client, tenant, register_plugin):
     """Every plugin keeping a factor removes the person's (each answer awaited, summed)."""
     from core.secondfactor import remove_second_factors, second_factors_of
 
-    await login(client, tenant)
+    await login(client, tenant, api=True)
     passkeys = FakePasskeys()
     register_plugin(passkeys, passkeys.name)
     bo_id, _ = await add_employee(tenant, "Bo Keys")
@@ -156,7 +156,7 @@ async def test_a_passkey_counts_as_strong(client, anon_client, tenant, register_
     passkeys.keys[(tenant.id, "employee", bo_id)] = 1
     r = await client.put("/api/twofactor/strong", json={"contexts": {"employee_login": True}})
     assert r.status_code == 200, r.text
-    r = await login(anon_client, tenant, email=bo)
+    r = await login(anon_client, tenant, email=bo, api=True)
     assert r.status_code == 202, r.text
     assert r.json()["second_factor"]["challenge_id"].startswith(services.STRONG_PREFIX)
     assert await sms_rows(tenant.id) == []
@@ -168,7 +168,7 @@ async def test_hook_recovery_codes(client, tenant, other_tenant, kind):
     in that answer), the old set gone; None for a kind no plugin keeps codes for."""
     from core.secondfactor import recovery_codes
 
-    await login(client, tenant)
+    await login(client, tenant, api=True)
     pid = tenant.admin_id
     assert await recovery_codes(tenant.id, kind, pid) == RecoveryCodes(remaining=0, total=0, created_at=None, codes=[])
     made = await recovery_codes(tenant.id, kind, pid, renew=True)

@@ -100,12 +100,12 @@ def message(body: str = "123456 is your code", sender: str | None = "Acme") -> O
 
 
 async def test_46elks_login_code_end_to_end(client, anon_client, tenant, worker, elks):
-    assert (await login(client, tenant)).status_code == 200
+    assert (await login(client, tenant, api=True)).status_code == 200
     await activate_sms(client, provider="46elks", sender="Acme")
     await make_recovery_codes(client)
     await switch(client, "employee_login")
     _, email = await add_employee(tenant, "Ann Elks")
-    r = await login(anon_client, tenant, email=email)
+    r = await login(anon_client, tenant, email=email, api=True)
     assert r.status_code == 202
     worker.drain()
     assert len(elks.requests) == 1
@@ -138,7 +138,7 @@ async def test_twilio_adapter(twilio, monkeypatch):
 async def test_twilio_through_the_tenant_setting(client, tenant, worker, twilio):
     from core.delivery import queue_message
 
-    assert (await login(client, tenant)).status_code == 200
+    assert (await login(client, tenant, api=True)).status_code == 200
     await activate_sms(client, provider="twilio", sender="Acme")
     outbox_id = await queue_message("sms", MOBILE, "hello", tenant_id=tenant.id, sender="Acme")
     worker.drain()
@@ -151,7 +151,7 @@ async def test_outbox_provider_sends_nothing_out(client, tenant, worker, provide
     from core.delivery import queue_message
 
     monkeypatch.setenv("GALLRA_46ELKS_URL", provider.url)
-    assert (await login(client, tenant)).status_code == 200
+    assert (await login(client, tenant, api=True)).status_code == 200
     await activate_sms(client)  # provider "outbox"
     outbox_id = await queue_message("sms", MOBILE, "hello", tenant_id=tenant.id)
     worker.drain()
@@ -175,12 +175,12 @@ async def test_failing_provider_is_retried_then_marked_failed(
     caplog.set_level(logging.DEBUG)
     elks.status = 500
     elks.answer = {"error": "internal", "echo": "whatever"}
-    assert (await login(client, tenant)).status_code == 200
+    assert (await login(client, tenant, api=True)).status_code == 200
     await activate_sms(client, provider="46elks", sender="Acme")
     await make_recovery_codes(client)
     await switch(client, "employee_login")
     _, email = await add_employee(tenant, "Ann Failing")
-    assert (await login(anon_client, tenant, email=email)).status_code == 202
+    assert (await login(anon_client, tenant, email=email, api=True)).status_code == 202
     worker.drain()
     assert len(elks.requests) == 2  # first attempt and one retry
     code = CODE_RE.search(elks.requests[0]["form"]["message"]).group(1)

@@ -31,7 +31,7 @@ async def verify(client, challenge_id, code, **extra):
 async def test_context_off_logs_in_without_code(client, anon_client, tenant):
     await setup_login_2fa(client, tenant, "employee_reset")  # another context on, login off
     _, email = await add_employee(tenant, "Ann Off")
-    r = await login(anon_client, tenant, email=email)
+    r = await login(anon_client, tenant, email=email, api=True)
     assert r.status_code == 200 and r.json()["status"] == "logged_in"
     assert await sms_rows(tenant.id) == []
 
@@ -41,13 +41,13 @@ async def test_sms_deactivated_means_no_code_even_with_context_row(client, anon_
     await switch(client, "employee_login", False)
     assert (await client.put("/api/twofactor/settings", json={"sms_active": False})).status_code == 200
     _, email = await add_employee(tenant, "Ann Inactive")
-    assert (await login(anon_client, tenant, email=email)).status_code == 200
+    assert (await login(anon_client, tenant, email=email, api=True)).status_code == 200
 
 
 async def test_login_code_opens_session_and_remembers_device(client, anon_client, tenant):
     await setup_login_2fa(client, tenant)
     emp_id, email = await add_employee(tenant, "Ann Login")
-    r = await login(anon_client, tenant, email=email)
+    r = await login(anon_client, tenant, email=email, api=True)
     assert r.status_code == 202, r.text
     body = r.json()
     assert body["status"] == "second_factor_required"
@@ -90,7 +90,7 @@ async def test_login_code_opens_session_and_remembers_device(client, anon_client
     # From the remembered device: no SMS.
     sent = len(await sms_rows(tenant.id))
     await anon_client.post("/api/auth/logout")
-    r = await login(anon_client, tenant, email=email)
+    r = await login(anon_client, tenant, email=email, api=True)
     assert r.status_code == 200 and r.json()["status"] == "logged_in"
     assert len(await sms_rows(tenant.id)) == sent
 
@@ -101,7 +101,7 @@ async def test_device_cookie_is_secure_behind_https(app, client, tenant):
     await setup_login_2fa(client, tenant)
     _, email = await add_employee(tenant, "Ann Https")
     async with AsyncTestClient(app=app, base_url="https://testserver.local") as secure:
-        r = await login(secure, tenant, email=email)
+        r = await login(secure, tenant, email=email, api=True)
         assert r.status_code == 202
         r = await verify(secure, r.json()["second_factor"]["challenge_id"], await last_code(tenant.id))
         assert r.status_code == 200
@@ -110,7 +110,7 @@ async def test_device_cookie_is_secure_behind_https(app, client, tenant):
 
 
 async def _trusted_token(client, tenant, email) -> str:
-    r = await login(client, tenant, email=email)
+    r = await login(client, tenant, email=email, api=True)
     assert r.status_code == 202, r.text
     r = await verify(client, r.json()["second_factor"]["challenge_id"], await last_code(tenant.id))
     assert r.status_code == 200, r.text
@@ -144,7 +144,7 @@ async def test_missing_tampered_and_foreign_cookies_mean_sms(client, anon_client
             fresh.cookies.clear()
             if value is not None:
                 fresh.cookies.set("gallra_device", value)
-            r = await login(fresh, tenant, email=bo)
+            r = await login(fresh, tenant, email=bo, api=True)
             assert r.status_code == 202, label
             # Sends are 60 seconds apart: forget the last one instead of waiting.
             await TwoFactorPerson.update({TwoFactorPerson.last_send_at: None}).where(
@@ -153,7 +153,7 @@ async def test_missing_tampered_and_foreign_cookies_mean_sms(client, anon_client
         # Ann's own cookie still works for Ann.
         fresh.cookies.clear()
         fresh.cookies.set("gallra_device", ann_token)
-        assert (await login(fresh, tenant, email=ann)).status_code == 200
+        assert (await login(fresh, tenant, email=ann, api=True)).status_code == 200
 
 
 @pytest.mark.slow
@@ -169,22 +169,22 @@ async def test_device_expires_exactly_365_days_after_first_login(client, anon_cl
         for month in range(1, 12):
             clock.move_to(start + timedelta(days=30 * month))
             await anon_client.post("/api/auth/logout")
-            assert (await login(anon_client, tenant, email=email)).status_code == 200
+            assert (await login(anon_client, tenant, email=email, api=True)).status_code == 200
         clock.move_to(start + timedelta(days=365) - timedelta(seconds=1))
         await anon_client.post("/api/auth/logout")
-        assert (await login(anon_client, tenant, email=email)).status_code == 200
+        assert (await login(anon_client, tenant, email=email, api=True)).status_code == 200
         again = await TrustedDevice.select().where(TrustedDevice.employee_id == emp_id).first()
         assert again["expires_at"] == start + timedelta(days=365)
         clock.move_to(start + timedelta(days=365))
         await anon_client.post("/api/auth/logout")
-        r = await login(anon_client, tenant, email=email)
+        r = await login(anon_client, tenant, email=email, api=True)
         assert r.status_code == 202 and r.json()["status"] == "second_factor_required"
 
 
 async def test_brute_force_right_code_after_five_wrong_is_refused(client, anon_client, tenant):
     await setup_login_2fa(client, tenant)
     emp_id, email = await add_employee(tenant, "Ann Brute")
-    r = await login(anon_client, tenant, email=email)
+    r = await login(anon_client, tenant, email=email, api=True)
     cid = r.json()["second_factor"]["challenge_id"]
     code = await last_code(tenant.id)
     for left in (4, 3, 2, 1):
@@ -210,7 +210,7 @@ async def test_wrong_entries_count_across_challenges_until_an_admin_unlocks(clie
     with time_machine.travel(start, tick=False) as clock:
         for round_ in range(2):
             clock.move_to(start + timedelta(minutes=2 * round_))
-            r = await login(anon_client, tenant, email=email)
+            r = await login(anon_client, tenant, email=email, api=True)
             assert r.status_code == 202, r.text
             cid = r.json()["second_factor"]["challenge_id"]
             code = await last_code(tenant.id)
@@ -219,7 +219,7 @@ async def test_wrong_entries_count_across_challenges_until_an_admin_unlocks(clie
         assert r.status_code == 423 and "administrator" in r.json()["detail"]
         # Time alone never unlocks.
         clock.move_to(start + timedelta(days=30))
-        r = await login(anon_client, tenant, email=email)
+        r = await login(anon_client, tenant, email=email, api=True)
         assert r.status_code == 423
     state = await TwoFactorPerson.select().where(TwoFactorPerson.employee_id == emp_id).first()
     assert state["failed_count"] == 10
@@ -228,23 +228,23 @@ async def test_wrong_entries_count_across_challenges_until_an_admin_unlocks(clie
 async def test_admin_unlock_resets_failures(client, anon_client, tenant):
     await setup_login_2fa(client, tenant)  # the administrator stays logged in on `client`
     emp_id, email = await add_employee(tenant, "Ann Unlock")
-    r = await login(anon_client, tenant, email=email)
+    r = await login(anon_client, tenant, email=email, api=True)
     assert r.status_code == 202
     await TwoFactorPerson.update({TwoFactorPerson.failed_count: 10, TwoFactorPerson.last_send_at: None}).where(
         TwoFactorPerson.employee_id == emp_id
     )
-    assert (await login(anon_client, tenant, email=email)).status_code == 423
+    assert (await login(anon_client, tenant, email=email, api=True)).status_code == 423
     status = (await client.get(f"/api/twofactor/people/employee/{emp_id}/status")).json()
     assert status["locked"] is True and status["failed_attempts"] == 10
     r = await client.post(f"/api/twofactor/people/employee/{emp_id}/unlock")
     assert r.status_code == 200 and r.json()["locked"] is False and r.json()["failed_attempts"] == 0
-    assert (await login(anon_client, tenant, email=email)).status_code == 202
+    assert (await login(anon_client, tenant, email=email, api=True)).status_code == 202
 
 
 async def test_right_code_resets_the_failure_count(client, anon_client, tenant):
     await setup_login_2fa(client, tenant)
     emp_id, email = await add_employee(tenant, "Ann Reset Count")
-    r = await login(anon_client, tenant, email=email)
+    r = await login(anon_client, tenant, email=email, api=True)
     cid = r.json()["second_factor"]["challenge_id"]
     code = await last_code(tenant.id)
     for _ in range(3):
@@ -259,7 +259,7 @@ async def test_expired_and_reused_codes_are_refused(client, anon_client, tenant)
     _, email = await add_employee(tenant, "Ann Expire")
     start = datetime.now(UTC)
     with time_machine.travel(start, tick=False) as clock:
-        r = await login(anon_client, tenant, email=email)
+        r = await login(anon_client, tenant, email=email, api=True)
         cid = r.json()["second_factor"]["challenge_id"]
         code = await last_code(tenant.id)
         clock.move_to(start + timedelta(minutes=5))
@@ -267,7 +267,7 @@ async def test_expired_and_reused_codes_are_refused(client, anon_client, tenant)
         assert r.status_code == 409 and "expired" in r.json()["detail"]
 
         clock.move_to(start + timedelta(minutes=6))
-        r = await login(anon_client, tenant, email=email)
+        r = await login(anon_client, tenant, email=email, api=True)
         cid = r.json()["second_factor"]["challenge_id"]
         code = await last_code(tenant.id)
         clock.move_to(start + timedelta(minutes=10, seconds=59))  # 4:59 later: still valid
@@ -281,7 +281,7 @@ async def test_resend_throttle_and_hourly_limit(client, anon_client, tenant):
     _, email = await add_employee(tenant, "Ann Resend")
     start = datetime.now(UTC)
     with time_machine.travel(start, tick=False) as clock:
-        r = await login(anon_client, tenant, email=email)
+        r = await login(anon_client, tenant, email=email, api=True)
         cid = r.json()["second_factor"]["challenge_id"]
         first = await last_code(tenant.id)
         r = await anon_client.post(f"/api/twofactor/challenges/{cid}/resend", json={})
@@ -289,7 +289,7 @@ async def test_resend_throttle_and_hourly_limit(client, anon_client, tenant):
         assert r.json()["retry_after"] == 60 and r.headers["retry-after"] == "60"
         assert "Wait 60 seconds" in r.json()["detail"]
         clock.move_to(start + timedelta(seconds=45))
-        r = await login(anon_client, tenant, email=email)  # a new login counts the same way
+        r = await login(anon_client, tenant, email=email, api=True)  # a new login counts the same way
         assert r.status_code == 429 and "15 seconds" in r.json()["detail"]
         for n in range(1, 5):  # sends 2..5 within the hour
             clock.move_to(start + timedelta(seconds=61 * n))
@@ -312,25 +312,25 @@ async def test_tenant_daily_cap(client, anon_client, tenant):
     await setup_login_2fa(client, tenant)
     await activate_sms(client, daily_cap=2)
     emails = [(await add_employee(tenant, f"Capped {i}"))[1] for i in range(3)]
-    assert (await login(anon_client, tenant, email=emails[0])).status_code == 202
-    assert (await login(anon_client, tenant, email=emails[1])).status_code == 202
-    r = await login(anon_client, tenant, email=emails[2])
+    assert (await login(anon_client, tenant, email=emails[0], api=True)).status_code == 202
+    assert (await login(anon_client, tenant, email=emails[1], api=True)).status_code == 202
+    r = await login(anon_client, tenant, email=emails[2], api=True)
     assert r.status_code == 429
     assert "daily maximum of 2" in r.json()["detail"]
     assert (await client.get("/api/twofactor/settings")).json()["sent_today"] == 2
     await activate_sms(client, daily_cap=3)
-    assert (await login(anon_client, tenant, email=emails[2])).status_code == 202
+    assert (await login(anon_client, tenant, email=emails[2], api=True)).status_code == 202
 
 
 async def test_cross_tenant_challenge_ids_are_404(client, anon_client, tenant, other_tenant):
     await setup_login_2fa(client, tenant)
     await client.post("/api/auth/logout")
     _, email = await add_employee(tenant, "Ann Tenant")
-    r = await login(anon_client, tenant, email=email)
+    r = await login(anon_client, tenant, email=email, api=True)
     cid = r.json()["second_factor"]["challenge_id"]
     code = await last_code(tenant.id)
     # Logged in to the other organization: its scope does not hold this challenge.
-    assert (await login(client, other_tenant)).status_code == 200
+    assert (await login(client, other_tenant, api=True)).status_code == 200
     r = await verify(client, cid, code)
     assert r.status_code == 404
     r = await client.post(f"/api/twofactor/challenges/{cid}/resend", json={})
@@ -347,7 +347,7 @@ async def test_cross_tenant_challenge_ids_are_404(client, anon_client, tenant, o
 async def test_malformed_verify_bodies_are_400(client, anon_client, tenant):
     await setup_login_2fa(client, tenant)
     _, email = await add_employee(tenant, "Ann Malformed")
-    cid = (await login(anon_client, tenant, email=email)).json()["second_factor"]["challenge_id"]
+    cid = (await login(anon_client, tenant, email=email, api=True)).json()["second_factor"]["challenge_id"]
     for body in ({"code": "12345"}, {"code": "1234567"}, {"code": "abcdef"}, {}, {"code": "123456", "x": 1}):
         r = await anon_client.post(f"/api/twofactor/challenges/{cid}/verify", json=body)
         assert r.status_code == 400, body
@@ -359,7 +359,7 @@ async def test_code_never_appears_in_logs(client, anon_client, tenant, worker, c
     caplog.set_level(logging.DEBUG)
     await setup_login_2fa(client, tenant)
     _, email = await add_employee(tenant, "Ann Logs")
-    r = await login(anon_client, tenant, email=email)
+    r = await login(anon_client, tenant, email=email, api=True)
     cid = r.json()["second_factor"]["challenge_id"]
     worker.drain()  # delivered through the outbox
     code = (await sms_rows(tenant.id))[-1]["body"]

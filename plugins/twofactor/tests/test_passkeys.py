@@ -22,7 +22,7 @@ from tests.twofactor_kit import add_employee, forget_last_send, setup_login_2fa,
 
 async def _step(anon_client, tenant, email=None) -> str:
     """Log in with the password: the second factor's challenge id."""
-    r = await login(anon_client, tenant, email=email)
+    r = await login(anon_client, tenant, email=email, api=True)
     assert r.status_code == 202, r.text
     return str(r.json()["second_factor"]["challenge_id"])
 
@@ -72,7 +72,7 @@ async def test_register_several_named_passkeys_and_log_in_with_one(client, anon_
 
 
 async def test_registration_challenges_are_single_use_and_checked(client, tenant):
-    await login(client, tenant)
+    await login(client, tenant, api=True)
     r = await client.post("/api/twofactor/passkeys/options")
     body = r.json()
     assert body["publicKey"]["rp"]["id"] == passkeys.relying_party()[0]
@@ -235,7 +235,7 @@ async def test_a_signature_counter_that_does_not_grow_is_refused(client, anon_cl
 
 
 async def test_the_vault_needs_user_verification(client, tenant):
-    await login(client, tenant)
+    await login(client, tenant, api=True)
     mine = await register(client)
     ctx = TwoFactorContext("vault_decrypt", "Valv", "Vault", module="vault", purpose="sign", user_verification=True)
     assert await passkeys.needs_user_verification(tenant.id, "vault_decrypt") is True
@@ -297,7 +297,7 @@ async def test_sms_instead_and_removal(client, anon_client, tenant):
 
 
 async def test_a_registration_challenge_completes_no_step(client, anon_client, tenant):
-    await login(client, tenant)
+    await login(client, tenant, api=True)
     body = (await client.post("/api/twofactor/passkeys/options")).json()
     r = await anon_client.post(f"/api/twofactor/challenges/{body['challenge_id']}/verify",
                                json={"passkey": SoftAuthenticator().get(body["publicKey"] | {"rpId": None}),
@@ -373,7 +373,7 @@ async def test_the_code_page_takes_a_passkey_and_refuses_forgeries_with_a_page(c
 async def test_my_devices_page_adds_and_removes_passkeys(client, tenant):
     from tests.pages.helpers import post_form
 
-    await login(client, tenant)
+    await login(client, tenant, api=True)
     r = await client.get("/twofactor/devices")
     assert r.status_code == 200 and 'id="passkey-none"' in r.text and 'data-passkey="register"' in r.text
     r = await post_form(client, "/twofactor/devices/passkeys/options", {}, "/twofactor/devices")
@@ -398,7 +398,7 @@ async def test_my_devices_page_adds_and_removes_passkeys(client, tenant):
 
 
 async def test_administrators_see_and_remove_a_persons_passkeys_and_holders_are_not_locked_out(client, tenant):
-    await login(client, tenant)
+    await login(client, tenant, api=True)
     ann_id, ann_email = await add_employee(tenant, "Ann Ingen", mobile=None)
     assert ann_id in {p.employee_id for p in await services.who_would_be_locked_out(tenant.id, ["employee_login"])}
     await _register_directly(tenant.id, "employee", ann_id, SoftAuthenticator())
@@ -418,7 +418,7 @@ async def test_administrators_see_and_remove_a_persons_passkeys_and_holders_are_
     # Not for employees who are not administrators.
     await _register_directly(tenant.id, "employee", ann_id, SoftAuthenticator())
     await client.post("/api/auth/logout")
-    await login(client, tenant, email=ann_email)
+    await login(client, tenant, email=ann_email, api=True)
     r = await client.get(f"/api/twofactor/passkeys/people/employee/{ann_id}")
     assert r.status_code in (401, 403)
 

@@ -43,7 +43,7 @@ async def test_fallback_order_mobile_private_work(client, anon_client, tenant, p
     await setup_login_2fa(client, tenant)
     emp_id, email = await add_employee(tenant, "Ann Phones", mobile=None)
     await set_phones(emp_id, *phones)
-    r = await login(anon_client, tenant, email=email)
+    r = await login(anon_client, tenant, email=email, api=True)
     assert r.status_code == 202, r.text
     assert r.json()["second_factor"]["masked_phone"] == masked
     assert (await sms_rows(tenant.id))[-1]["recipient"] == recipient
@@ -55,7 +55,7 @@ async def test_fallback_order_mobile_private_work(client, anon_client, tenant, p
 async def test_employee_without_phone_is_told_to_contact_an_administrator(client, anon_client, tenant):
     await setup_login_2fa(client, tenant)
     emp_id, email = await add_employee(tenant, "Ann Nophone", mobile=None)
-    r = await login(anon_client, tenant, email=email)
+    r = await login(anon_client, tenant, email=email, api=True)
     assert r.status_code == 409
     detail = r.json()["detail"]
     assert "phone number is missing" in detail and "Contact an administrator" in detail
@@ -81,7 +81,7 @@ async def test_employee_without_phone_is_told_to_contact_an_administrator(client
     # The administrator adds the number where the hint says; the flow then works.
     r = await client.patch(f"/api/employees/{emp_id}", json={"mobile_phone": "070-123 45 67"})
     assert r.status_code == 200
-    r = await login(anon_client, tenant, email=email)
+    r = await login(anon_client, tenant, email=email, api=True)
     assert r.status_code == 202 and r.json()["second_factor"]["masked_phone"] == MOBILE_MASKED
 
 
@@ -126,5 +126,5 @@ async def test_status_of_unknown_or_other_tenants_person_is_404(admin_client, ot
 async def test_status_needs_an_administrator(client, anon_client, tenant):
     assert (await anon_client.get(f"/api/twofactor/people/employee/{tenant.admin_id}/status")).status_code == 401
     _, email = await add_employee(tenant, "Plain Status")
-    await login(client, tenant, email=email)
+    await login(client, tenant, email=email, api=True)
     assert (await client.get(f"/api/twofactor/people/employee/{tenant.admin_id}/status")).status_code == 403

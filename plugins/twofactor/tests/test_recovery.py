@@ -68,7 +68,7 @@ async def test_regenerating_replaces_the_old_set(client, anon_client, tenant):
     new = await make_recovery_codes(client)
     assert not set(old) & set(new)
     assert await TwoFactorRecoveryCode.count().where(TwoFactorRecoveryCode.tenant_id == tenant.id) == 10
-    r = await login(anon_client, tenant)  # the administrator has no phone: recovery codes only
+    r = await login(anon_client, tenant, api=True)  # the administrator has no phone: recovery codes only
     cid = r.json()["second_factor"]["challenge_id"]
     assert (await _verify(anon_client, cid, recovery_code=old[0])).status_code == 400
     assert (await _verify(anon_client, cid, recovery_code=new[0])).status_code == 200
@@ -77,12 +77,12 @@ async def test_regenerating_replaces_the_old_set(client, anon_client, tenant):
 async def test_no_phone_logs_in_with_a_recovery_code_once(client, anon_client, tenant):
     await setup_login_2fa(client, tenant)
     ann_id, ann = await add_employee(tenant, "Ann Nophone", mobile=None)
-    r = await login(anon_client, tenant, email=ann)
+    r = await login(anon_client, tenant, email=ann, api=True)
     assert r.status_code == 409 and r.json()["code"] == "twofactor.no_phone"  # no codes yet
     # She makes them on "My recovery codes" (before login codes were on); here the service.
     codes = await services.generate_recovery_codes(tenant.id, "employee", ann_id)
 
-    r = await login(anon_client, tenant, email=ann)
+    r = await login(anon_client, tenant, email=ann, api=True)
     assert r.status_code == 202, r.text
     step = r.json()["second_factor"]
     assert step["masked_phone"] in ("", None) and "recovery codes" in (step.get("message") or r.text)
@@ -101,7 +101,7 @@ async def test_no_phone_logs_in_with_a_recovery_code_once(client, anon_client, t
 
     # The same code again, from another browser: refused and counted.
     anon_client.cookies.clear()
-    r = await login(anon_client, tenant, email=ann)
+    r = await login(anon_client, tenant, email=ann, api=True)
     cid = r.json()["second_factor"]["challenge_id"]
     r = await _verify(anon_client, cid, recovery_code=codes[3])
     assert r.status_code == 400 and r.json()["code"] == "twofactor.wrong_code"
@@ -116,7 +116,7 @@ async def test_no_phone_logs_in_with_a_recovery_code_once(client, anon_client, t
 
 async def test_an_sms_code_cannot_open_a_recovery_only_step(client, anon_client, tenant):
     await setup_login_2fa(client, tenant)
-    r = await login(anon_client, tenant)
+    r = await login(anon_client, tenant, api=True)
     cid = r.json()["second_factor"]["challenge_id"]
     for guess in ("000000", "123456"):
         r = await _verify(anon_client, cid, code=guess)
@@ -129,7 +129,7 @@ async def test_a_person_with_a_phone_may_use_a_code_instead_of_the_sms(client, a
     await setup_login_2fa(client, tenant)
     bo_id, bo = await add_employee(tenant, "Bo Phone")
     codes = await services.generate_recovery_codes(tenant.id, "employee", bo_id)
-    r = await login(anon_client, tenant, email=bo)
+    r = await login(anon_client, tenant, email=bo, api=True)
     assert r.json()["second_factor"]["masked_phone"] == "+46 70•••••67"
     r = await _verify(anon_client, r.json()["second_factor"]["challenge_id"], recovery_code=codes[0])
     assert r.status_code == 200 and r.json()["logged_in"] is True
@@ -143,7 +143,7 @@ async def test_wrong_codes_end_the_step_and_lock_like_sms_codes(client, anon_cli
     await setup_login_2fa(client, tenant)
     ann_id, ann = await add_employee(tenant, "Ann Guess", mobile=None)
     codes = await services.generate_recovery_codes(tenant.id, "employee", ann_id)
-    r = await login(anon_client, tenant, email=ann)
+    r = await login(anon_client, tenant, email=ann, api=True)
     cid = r.json()["second_factor"]["challenge_id"]
     for _ in range(services.MAX_ATTEMPTS - 1):
         assert (await _verify(anon_client, cid, recovery_code="AAAA-BBBB-CCCC-DDDD")).status_code == 400
@@ -154,7 +154,7 @@ async def test_wrong_codes_end_the_step_and_lock_like_sms_codes(client, anon_cli
     assert r.status_code == 409
     assert (await services.recovery_state(tenant.id, "employee", ann_id))["remaining"] == 10
     # Across steps: locked at PERSON_MAX_FAILURES, until an administrator unlocks.
-    r = await login(anon_client, tenant, email=ann)
+    r = await login(anon_client, tenant, email=ann, api=True)
     cid = r.json()["second_factor"]["challenge_id"]
     for _ in range(services.PERSON_MAX_FAILURES - services.MAX_ATTEMPTS - 1):
         await _verify(anon_client, cid, recovery_code="AAAA-BBBB-CCCC-DDDD")
@@ -172,7 +172,7 @@ async def test_another_persons_or_tenants_code_is_refused(client, anon_client, t
     bo_codes = await services.generate_recovery_codes(tenant.id, "employee", bo_id)
     olle_id, _ = await add_employee(other_tenant, "Olle Elsewhere", mobile=None)
     olle_codes = await services.generate_recovery_codes(other_tenant.id, "employee", olle_id)
-    r = await login(anon_client, tenant, email=ann)
+    r = await login(anon_client, tenant, email=ann, api=True)
     cid = r.json()["second_factor"]["challenge_id"]
     for code in (bo_codes[0], olle_codes[0]):
         r = await _verify(anon_client, cid, recovery_code=code)
@@ -186,7 +186,7 @@ async def test_another_persons_or_tenants_code_is_refused(client, anon_client, t
 
 async def test_malformed_or_double_answers_are_400_and_not_counted(client, anon_client, tenant):
     await setup_login_2fa(client, tenant)
-    r = await login(anon_client, tenant)
+    r = await login(anon_client, tenant, api=True)
     cid = r.json()["second_factor"]["challenge_id"]
     for body in ({}, {"code": "123456", "recovery_code": "AAAA-BBBB-CCCC-DDDD"},
                  {"recovery_code": "short"}, {"recovery_code": "AAAA-BBBB-CCCC-DDD!"},

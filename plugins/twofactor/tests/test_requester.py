@@ -35,12 +35,12 @@ async def _counters(tenant_id: int, employee_id: int) -> tuple[int, int]:
 
 
 async def test_only_oneself_or_an_administrator_with_a_reason(client, anon_client, tenant, fake_people):
-    await login(client, tenant)
+    await login(client, tenant, api=True)
     await activate_sms(client)
     await switch(client, "test_signing")
     await set_phones(tenant.admin_id, mobile=MOBILE)
     plain_id, plain_email = await add_employee(tenant, "Plain Signer")
-    await login(anon_client, tenant, email=plain_email)
+    await login(anon_client, tenant, email=plain_email, api=True)
     sign = "/api/twofactor/sign"
     # A plain employee cannot SMS the administrator, or a customer.
     r = await anon_client.post(
@@ -76,7 +76,7 @@ async def test_only_oneself_or_an_administrator_with_a_reason(client, anon_clien
 async def test_wrong_codes_of_someone_elses_request_do_not_lock_the_person(client, anon_client, tenant, fake_people):
     """Ten wrong codes on signings an administrator started for a colleague used to lock the
     colleague out of logging in from a new device; now they count against the one asking."""
-    await login(client, tenant)
+    await login(client, tenant, api=True)
     await activate_sms(client)
     await switch(client, "test_signing")
     victim, _ = await add_employee(tenant, "Victim Person")
@@ -118,7 +118,7 @@ async def test_parallel_guesses_on_several_challenges_stop_at_the_person_limit(c
     """The person's count of wrong codes is reserved before each comparison in one
     conditional UPDATE: a burst spread over several challenges compares at most
     PERSON_MAX_FAILURES times, not MAX_ATTEMPTS per challenge."""
-    await login(client, tenant)
+    await login(client, tenant, api=True)
     await activate_sms(client)
     await switch(client, "test_signing")
     person, _ = await add_employee(tenant, "Burst Target")

@@ -14,7 +14,7 @@ NEW_PASSWORD = "brand-new-password-42"
 
 
 async def trust_device(client, tenant, email) -> None:
-    r = await login(client, tenant, email=email)
+    r = await login(client, tenant, email=email, api=True)
     assert r.status_code == 202, r.text
     cid = r.json()["second_factor"]["challenge_id"]
     r = await client.post(f"/api/twofactor/challenges/{cid}/verify", json={"code": await last_code(tenant.id)})
@@ -64,7 +64,7 @@ async def test_reset_asks_code_before_accepting_password_and_forgets_devices(cli
     assert await TrustedDevice.count().where(TrustedDevice.employee_id == emp_id) == 0
     assert (await anon_client.get("/api/auth/me")).status_code == 401
     await forget_last_send(tenant.id)
-    r = await login(anon_client, tenant, email=email, password=NEW_PASSWORD)
+    r = await login(anon_client, tenant, email=email, password=NEW_PASSWORD, api=True)
     assert r.status_code == 202  # the remembered device is forgotten: SMS again
 
     # The verified challenge was used once; it does not work a second time.

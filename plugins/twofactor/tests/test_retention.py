@@ -34,7 +34,7 @@ async def _count(table, tenant_id):
 
 
 async def _login_and_trust(anon_client, tenant, email):
-    r = await login(anon_client, tenant, email=email)
+    r = await login(anon_client, tenant, email=email, api=True)
     cid = r.json()["second_factor"]["challenge_id"]
     code = await last_code(tenant.id)
     assert (await anon_client.post(f"/api/twofactor/challenges/{cid}/verify", json={"code": code})).status_code == 200
@@ -64,7 +64,7 @@ async def test_purge_job_deletes_expired_rows_and_removes_codes(client, anon_cli
     _, bo = await add_employee(tenant, "Bo Purge", mobile="+46709998877")
     code = await _login_and_trust(anon_client, tenant, ann)
     await forget_last_send(tenant.id)
-    assert (await login(anon_client, tenant, email=bo)).status_code == 202  # never answered
+    assert (await login(anon_client, tenant, email=bo, api=True)).status_code == 202  # never answered
     bo_code = await last_code(tenant.id)
     worker.drain()
     now = utcnow()

@@ -137,17 +137,17 @@ async def test_settings_need_login_and_administrator(client, anon_client, tenant
         kwargs = {"json": body} if body is not None else {}
         assert (await getattr(anon_client, method)(path, **kwargs)).status_code == 401
     _, email = await add_employee(tenant, "Plain User")
-    assert (await login(client, tenant, email=email)).status_code == 200
+    assert (await login(client, tenant, email=email, api=True)).status_code == 200
     assert (await client.get("/api/twofactor/settings")).status_code == 403
     assert (await client.put("/api/twofactor/contexts/employee_login", json={"enabled": False})).status_code == 403
 
 
 async def test_settings_are_per_tenant(client, tenant, other_tenant):
-    assert (await login(client, tenant)).status_code == 200
+    assert (await login(client, tenant, api=True)).status_code == 200
     await activate_sms(client)
     await make_recovery_codes(client)
     await switch(client, "employee_login")
-    assert (await login(client, other_tenant)).status_code == 200
+    assert (await login(client, other_tenant, api=True)).status_code == 200
     assert (await client.get("/api/twofactor/settings")).json()["sms_active"] is False
     contexts = (await client.get("/api/twofactor/contexts")).json()["contexts"]
     assert not any(c["enabled"] for c in contexts)

@@ -114,7 +114,7 @@ async def test_sign_needs_login_and_stays_in_the_tenant(client, anon_client, ten
     anon = await anon_client.post("/api/twofactor/sign", json=body)
     assert anon.status_code == 401
     # The other organization's administrator cannot reach our customer.
-    await login(client, other_tenant)
+    await login(client, other_tenant, api=True)
     await activate_sms(client)
     await switch(client, "test_signing")
     assert (await client.post("/api/twofactor/sign", json=body)).status_code == 404

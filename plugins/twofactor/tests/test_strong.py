@@ -52,7 +52,7 @@ async def test_a_strong_context_asks_for_the_app_and_never_offers_sms(client, an
     assert contexts["employee_login"]["strong_required"] is True
     assert contexts["employee_reset"]["strong_required"] is False
 
-    r = await login(anon_client, tenant, email=bo)
+    r = await login(anon_client, tenant, email=bo, api=True)
     assert r.status_code == 202, r.text
     cid = r.json()["second_factor"]["challenge_id"]
     assert cid.startswith(services.STRONG_APP_PREFIX) and not r.json()["second_factor"]["masked_phone"]
@@ -94,7 +94,7 @@ async def test_a_person_without_a_strong_factor_is_refused_not_sent_an_sms(clien
     await setup_login_2fa(client, tenant)
     _, ann = await add_employee(tenant, "Ann Phoneonly", mobile=MOBILE)
     assert (await _strong(client, contexts={"employee_login": True}, confirm=True)).status_code == 200
-    r = await login(anon_client, tenant, email=ann)
+    r = await login(anon_client, tenant, email=ann, api=True)
     assert r.status_code == 409, r.text
     assert r.json()["code"] == "twofactor.strong_required" and "My devices" in r.json()["detail"]
     assert await sms_rows(tenant.id) == []
@@ -111,7 +111,7 @@ async def test_recovery_codes_are_the_last_resort_where_strong_is_required(clien
     await set_phones(tenant.admin_id, mobile=MOBILE)  # a phone, but SMS is not accepted
     codes = await make_recovery_codes(client)
     assert (await _strong(client, contexts={"employee_login": True})).status_code == 200
-    r = await login(anon_client, tenant)
+    r = await login(anon_client, tenant, api=True)
     assert r.status_code == 202, r.text
     cid = r.json()["second_factor"]["challenge_id"]
     assert cid.startswith(services.STRONG_PREFIX) and await sms_rows(tenant.id) == []
@@ -136,12 +136,12 @@ async def test_the_administrator_rule_applies_to_administrators_only(client, ano
     r = await _strong(client, admins=True, confirm=True)
     assert r.status_code == 200 and r.json()["admins"] is True
     # The administrator: the app, no SMS. Eva: refused. Cia, no administrator: SMS as before.
-    r = await login(anon_client, tenant)
+    r = await login(anon_client, tenant, api=True)
     assert r.json()["second_factor"]["challenge_id"].startswith(services.STRONG_APP_PREFIX)
     anon_client.cookies.clear()
-    r = await login(anon_client, tenant, email=eva)
+    r = await login(anon_client, tenant, email=eva, api=True)
     assert r.status_code == 409 and r.json()["code"] == "twofactor.strong_required"
-    r = await login(anon_client, tenant, email=cia)
+    r = await login(anon_client, tenant, email=cia, api=True)
     assert r.status_code == 202 and r.json()["second_factor"]["masked_phone"]
     assert len(await sms_rows(tenant.id)) == 1
     events = await EventLog.select().where(
@@ -151,7 +151,7 @@ async def test_the_administrator_rule_applies_to_administrators_only(client, ano
 
 
 async def test_the_administrator_rule_never_locks_out_every_administrator(client, tenant):
-    await login(client, tenant)
+    await login(client, tenant, api=True)
     await activate_sms(client)
     await set_phones(tenant.admin_id, mobile=MOBILE)
     await switch(client, "employee_login")  # the administrator gets SMS codes
@@ -178,7 +178,7 @@ async def test_the_administrator_rule_never_locks_out_every_administrator(client
 
 
 async def test_unknown_context_and_bad_body(client, tenant):
-    await login(client, tenant)
+    await login(client, tenant, api=True)
     r = await _strong(client, contexts={"no_such": True})
     assert r.status_code == 404 and r.json()["code"] == "twofactor.context_not_found"
     r = await _strong(client, admins="yes")
@@ -189,15 +189,15 @@ async def test_unknown_context_and_bad_body(client, tenant):
 
 
 async def test_only_administrators_set_the_rules(client, anon_client, tenant):
-    await login(client, tenant)
+    await login(client, tenant, api=True)
     _, bo = await add_employee(tenant, "Bo User")
-    await login(anon_client, tenant, email=bo)
+    await login(anon_client, tenant, email=bo, api=True)
     assert (await anon_client.get("/api/twofactor/strong")).status_code == 403
     assert (await _strong(anon_client, admins=True)).status_code == 403
 
 
 async def test_settings_page_saves_the_rules_and_shows_the_lockout(client, tenant):
-    await login(client, tenant)
+    await login(client, tenant, api=True)
     await activate_sms(client)
     await set_phones(tenant.admin_id, mobile=MOBILE)
     await switch(client, "employee_login")
