@@ -363,3 +363,8 @@ async def test_the_search_plans_for_its_own_arguments_and_only_within_its_transa
     async with snapshot():
         after = (await raw("SELECT current_setting('plan_cache_mode') AS m"))[0]["m"]
     assert (before, inside, after) == ("auto", "force_custom_plan", "auto")
+    # Only words are planned so: an e-mail address or a number matches a few records.
+    for query, mode in (("someone@example.se", "auto"), ("070-123 45 67", "auto"), ("anna", "force_custom_plan")):
+        async with snapshot():
+            await gs.search(tenant.id, query, viewer=gs.EVERY_RECORD)
+            assert (await raw("SELECT current_setting('plan_cache_mode') AS m"))[0]["m"] == mode, query
