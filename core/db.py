@@ -211,11 +211,14 @@ def _make_shared_types_connection() -> Any:
             if not oids or max(oids) >= 16384:
                 return await super()._introspect_types(typeoids, timeout)
             hit = _builtin_types.get(oids)
-            if hit is None:
-                rows, stmt = await super()._introspect_types(typeoids, timeout)
-                _builtin_types[oids] = rows
-                return rows, stmt
-            return hit, _NAMED  # nothing ran: the statement being prepared is intact
+            if hit is not None:
+                return hit, _NAMED  # nothing ran: the statement being prepared is intact
+            result = await super()._introspect_types(typeoids, timeout)
+            # (rows, statement) in the asyncpg releases this was written for; any other
+            # answer is passed on as it is and not shared.
+            if isinstance(result, tuple) and len(result) == 2:
+                _builtin_types[oids] = result[0]
+            return result
 
     return SharedTypesConnection
 
