@@ -14,6 +14,7 @@ with the page's own form.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -91,6 +92,19 @@ class OwnFactorPages(PageController):
             return await self._show(request, person, {field: t.gettext(NOT_AVAILABLE)}, 409)
         return await self._show(request, person, {field: exc.text(t)}, exc.status)
 
+    async def _attempt(
+        self, request: Request[Any, Any, Any], person: OwnPerson, field: str, step: Awaitable[Any]
+    ) -> Any:
+        """The step's answer; or, when it refuses (or is not available: None), the page with
+        the refusal beside ``field``, a :class:`Response` the handler returns as it is."""
+        try:
+            answer = await step
+        except GallraError as exc:
+            return await self._refused(request, person, field, exc)
+        if answer is None:
+            return await self._refused(request, person, field, None)
+        return answer
+
     async def _done(
         self, request: Request[Any, Any, Any], person: OwnPerson, step: str, anchor: str, message: str
     ) -> Response[Any]:
@@ -110,12 +124,10 @@ class OwnFactorPages(PageController):
     async def app_start(self, request: Request[Any, Any, Any]) -> Response[Any]:
         await read_form(request)
         person = await self._person(request)
-        try:
-            setup = await secondfactor.start_authenticator_app(person.tenant_id, person.kind, person.person_id)
-        except GallraError as exc:
-            return await self._refused(request, person, "app", exc)
-        if setup is None:
-            return await self._refused(request, person, "app", None)
+        setup = await self._attempt(request, person, "app", secondfactor.start_authenticator_app(
+            person.tenant_id, person.kind, person.person_id))
+        if isinstance(setup, Response):
+            return setup
         await self._event(request, person, "app_started")
         if self.start_shows_page:
             return await self._show(request, person, setup=setup)
@@ -125,26 +137,20 @@ class OwnFactorPages(PageController):
     async def app_confirm(self, request: Request[Any, Any, Any]) -> Response[Any]:
         form = await read_form(request)
         person = await self._person(request)
-        try:
-            done = await secondfactor.confirm_authenticator_app(
-                person.tenant_id, person.kind, person.person_id, form.get("code", "")[:20]
-            )
-        except GallraError as exc:
-            return await self._refused(request, person, self.code_field, exc)
-        if done is None:
-            return await self._refused(request, person, self.code_field, None)
+        done = await self._attempt(request, person, self.code_field, secondfactor.confirm_authenticator_app(
+            person.tenant_id, person.kind, person.person_id, form.get("code", "")[:20]))
+        if isinstance(done, Response):
+            return done
         return await self._done(request, person, "app_added", "app", APP_ADDED)
 
     @page_post("/app/remove")
     async def app_remove(self, request: Request[Any, Any, Any]) -> Response[Any]:
         await read_form(request)
         person = await self._person(request)
-        try:
-            done = await secondfactor.remove_authenticator_app(person.tenant_id, person.kind, person.person_id)
-        except GallraError as exc:
-            return await self._refused(request, person, "app", exc)
-        if done is None:
-            return await self._refused(request, person, "app", None)
+        done = await self._attempt(request, person, "app", secondfactor.remove_authenticator_app(
+            person.tenant_id, person.kind, person.person_id))
+        if isinstance(done, Response):
+            return done
         return await self._done(request, person, "app_removed", "app", APP_REMOVED)
 
     # --- passkeys ----------------------------------------------------------------------------
