@@ -569,6 +569,7 @@ async def run(cfg: Config) -> dict[str, Any]:
         broker.flush_all()  # what an earlier run left
     slots = [Slot(cfg, i) for i in range(cfg.workers)]
     kills = 0
+    kills_mid_sweep = 0
     rounds = 0
     try:
         for s in slots:
@@ -585,6 +586,9 @@ async def run(cfg: Config) -> dict[str, Any]:
         await asyncio.sleep(rng.uniform(cfg.kill_min, cfg.kill_max))
         while time.monotonic() < chaos_end and (left > 0 or kills < cfg.min_kills):
             victim = rng.choice(slots)
+            # A kill counts as mid-sweep when due records were left the moment before it.
+            if await left_due(tenant_ids) > 0:
+                kills_mid_sweep += 1
             victim.kill()
             kills += 1
             await asyncio.sleep(rng.uniform(0, 0.3))
@@ -638,6 +642,7 @@ async def run(cfg: Config) -> dict[str, Any]:
         "threads": cfg.threads,
         "sweeps_per_round": sweeps,
         "kills": kills,
+        "kills_mid_sweep": kills_mid_sweep,
         "records": verdict["records"],
         "anonymized": verdict["anonymized"],
         "misses": verdict["misses"],
