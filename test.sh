@@ -7,11 +7,17 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 PY="${PYTHON:-python3}"
+# Python caches what it compiles (the project's modules, and pytest its rewritten tests) even
+# where the environment says not to: without the cache every process, each test worker and
+# each server or worker a test starts, compiles all it imports again (a second a process;
+# a minute of the suite's time on two cores).
+unset PYTHONDONTWRITEBYTECODE
 # Installs with uv (from PyPI; seconds where pip takes minutes, the same versions), or with pip
-# when uv cannot be had (offline, say).
+# when uv cannot be had (offline, say). Both leave the packages compiled to bytecode (uv only
+# when asked), so no process compiles them again (below).
 install() {
   if .venv/bin/python -m pip install --quiet --disable-pip-version-check uv >/dev/null 2>&1 \
-    && .venv/bin/python -m uv pip install --quiet --python .venv/bin/python "$@"; then
+    && .venv/bin/python -m uv pip install --quiet --compile-bytecode --python .venv/bin/python "$@"; then
     return
   fi
   .venv/bin/pip install --quiet --upgrade pip
