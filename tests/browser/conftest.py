@@ -160,17 +160,54 @@ def server() -> Iterator[str]:
         yield base
 
 
-@pytest.fixture(scope="module")
-def browser(server: str) -> Iterator[Any]:
-    """Chromium for one test module. Not for the session: Playwright's synchronous API
-    keeps an event loop running in this thread while it is started, and the asynchronous
-    tests of the other folders, run after these, need the thread free."""
-    from playwright.sync_api import sync_playwright
+class _Chromium:
+    """One Chromium (and one Playwright driver) for each run of browser tests that follow
+    one another in a worker, started by the first and stopped after the last (launching
+    them cost about 0.8 s of CPU, once per module before). Not for the whole session:
+    Playwright's synchronous API keeps an event loop running in this thread while it is
+    started, and the asynchronous tests of the other folders need the thread free, so it
+    stops whenever the worker's next test is not a browser test
+    (:func:`pytest_runtest_teardown`)."""
 
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
-        yield b
-        b.close()
+    def __init__(self) -> None:
+        self.playwright: Any = None
+        self.browser: Any = None
+
+    def get(self) -> Any:
+        if self.browser is None:
+            from playwright.sync_api import sync_playwright
+
+            self.playwright = sync_playwright().start()
+            self.browser = self.playwright.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
+        return self.browser
+
+    def stop(self) -> None:
+        browser, playwright = self.browser, self.playwright
+        self.browser = self.playwright = None
+        try:
+            if browser is not None:
+                browser.close()
+        finally:
+            if playwright is not None:
+                playwright.stop()
+
+
+_chromium = _Chromium()
+
+
+@pytest.fixture
+def browser(server: str) -> Any:
+    """Chromium: the run's (:class:`_Chromium`); each test makes contexts of its own."""
+    return _chromium.get()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> Iterator[None]:
+    """After the test's own fixtures (its browser contexts) are torn down, stop Chromium
+    unless the next test of this worker is a browser test too."""
+    yield
+    if nextitem is None or HERE not in nextitem.path.parents:
+        _chromium.stop()
 
 
 #: Screenshots are for a person to look at; .ci/run, which keeps no files, sets
