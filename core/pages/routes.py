@@ -273,7 +273,8 @@ class CorePages(PageController):
         return response
 
 
-_STATIC_TYPES = {".css": "text/css; charset=utf-8", ".js": "text/javascript; charset=utf-8",
+# Litestar adds "; charset=utf-8" to a text/* type itself (given here too, it came twice).
+_STATIC_TYPES = {".css": "text/css", ".js": "text/javascript",
                  ".svg": "image/svg+xml", ".png": "image/png", ".ico": "image/x-icon"}
 
 

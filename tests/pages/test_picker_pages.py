@@ -190,7 +190,9 @@ async def test_edit_forms_have_the_chosen_customer_and_contact(anon_client, tena
 
 async def test_htmx_is_served_locally_with_its_licence(anon_client, tenant):
     r = await anon_client.get("/static/htmx.min.js")
-    assert r.status_code == 200 and r.headers["content-type"].startswith("text/javascript")
+    assert r.status_code == 200 and r.headers["content-type"] == "text/javascript; charset=utf-8"
+    css = await anon_client.get("/static/gallra.css")
+    assert css.status_code == 200 and css.headers["content-type"] == "text/css; charset=utf-8"
     first, _, rest = r.text.partition("\n")
     assert first.startswith("/*! htmx 2.0.11") and "Zero-Clause BSD" in first
     # The vendored file is the published one, byte for byte, below the notice.
