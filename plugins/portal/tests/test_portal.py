@@ -393,6 +393,16 @@ async def test_deleted_people_cannot_log_in_and_their_sessions_end(admin_client,
         assert (await portal_login(browsers["lars@example.org"], tenant, "lars@example.org")).status_code == 401
 
 
+async def portal_sessions(tenant_id: int, account_id: int) -> int:
+    """The account's portal sessions. Within its tenant: a session's subject is a number
+    only, and another tenant's portal session may carry the same one (tests/core/test_auth.py
+    opens one for an employee's id; it lets nobody in, as the portal reads the account
+    within the session's tenant)."""
+    return int(await Session.count().where(
+        (Session.tenant_id == tenant_id) & (Session.kind == "portal") & (Session.subject_id == account_id)
+    ))
+
+
 async def test_disabled_account_ends_sessions(admin_client, browser, tenant):
     customer = await active_customer(admin_client, tenant)
     assert (await portal_login(browser, tenant, "per@example.org")).status_code == 200
@@ -401,9 +411,7 @@ async def test_disabled_account_ends_sessions(admin_client, browser, tenant):
     assert r.status_code == 200 and r.json()["status"] == "disabled"
     assert (await browser.get("/api/portal/me")).status_code == 401
     assert (await portal_login(browser, tenant, "per@example.org")).status_code == 401
-    assert await Session.count().where(
-        (Session.tenant_id == tenant.id) & (Session.kind == "portal") & (Session.subject_id == account["id"])
-    ) == 0
+    assert await portal_sessions(tenant.id, account["id"]) == 0
     # Invited again, the person chooses a new password on a new account.
     r = await invite(admin_client, str(customer["id"]))
     assert r.status_code == 201 and r.json()["id"] != account["id"]
@@ -602,12 +610,8 @@ async def test_purge_job_deletes_only_what_ended(admin_client, browser, tenant, 
     other = await private_customer(admin_client, name="Eva", email="eva@example.org")
     await invite(admin_client, str(other["id"]))
     await purge_expired()
-    # Live session and live invitation stay; the used invitation went. Counted within the
-    # tenant: a session's subject is a number only, and another tenant's portal session may
-    # carry the same one (tests/core/test_auth.py opens one for an employee's id; it lets
-    # nobody in, as the portal reads the account within the session's tenant).
-    mine = (Session.tenant_id == tenant.id) & (Session.kind == "portal") & (Session.subject_id == account["id"])
-    assert await Session.count().where(mine) == 1
+    # Live session and live invitation stay; the used invitation went.
+    assert await portal_sessions(tenant.id, account["id"]) == 1
     assert (
         await PasswordResetToken.count().where(
             (PasswordResetToken.tenant_id == tenant.id) & (PasswordResetToken.kind == "portal")
@@ -616,7 +620,7 @@ async def test_purge_job_deletes_only_what_ended(admin_client, browser, tenant, 
     )
     later = utcnow() + timedelta(days=8)
     await purge_expired(later)
-    assert await Session.count().where(mine) == 0
+    assert await portal_sessions(tenant.id, account["id"]) == 0
     assert (
         await PasswordResetToken.count().where(
             (PasswordResetToken.tenant_id == tenant.id) & (PasswordResetToken.kind == "portal")

@@ -11,13 +11,14 @@ from datetime import timedelta
 
 from core.db import raw, utcnow
 from core.gdpr.engine import sweep
-from core.tables import PasswordResetToken, Session
+from core.tables import PasswordResetToken
 from plugins.portal.tables import PortalAccount
 from plugins.portal.tests.test_portal import (
     active_customer,
     invite,
     portal_account,
     portal_login,
+    portal_sessions,
 )
 from tests.modules import set_rule
 from tests.support import make_contact, make_customer
@@ -36,16 +37,12 @@ async def account_of(tenant_id: int, kind: str, person_id: int) -> dict:
 
 
 async def leftovers(account_id: int) -> tuple[int, int]:
-    """The account's portal sessions and links. Within its tenant: a session's subject is a
-    number only, and other tenants' rows may carry the same one (tests/core/test_auth.py
-    opens a portal session for an employee's id)."""
+    """The account's portal sessions and links, within its tenant (see portal_sessions)."""
     row = await PortalAccount.select(PortalAccount.tenant_id).where(PortalAccount.id == account_id).first()
     assert row is not None
     tenant_id = row["tenant_id"]
     return (
-        await Session.count().where(
-            (Session.tenant_id == tenant_id) & (Session.kind == "portal") & (Session.subject_id == account_id)
-        ),
+        await portal_sessions(tenant_id, account_id),
         await PasswordResetToken.count().where(
             (PasswordResetToken.tenant_id == tenant_id)
             & (PasswordResetToken.kind == "portal")
