@@ -208,6 +208,7 @@ UNKNOWN_CHOICE = _("Choose one of: %(choices)s.")
 # The framework's own refusals of a request's shape, coded at the edge (core.problems)
 VALUE_NOT_VALID = _("This value is not valid here.")
 VALUE_MISSING = _("This is missing from the request.")
+BODY_NOT_JSON = _("The request body is not valid JSON; send a JSON document.")
 NO_SUCH_PAGE = _("There is no page at this address.")
 
 

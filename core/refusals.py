@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import re
 
-from litestar.exceptions import HTTPException, NotFoundException, ValidationException
+from litestar.exceptions import HTTPException, NotFoundException, SerializationException, ValidationException
 
-from core.errors import NO_SUCH_PAGE, VALUE_MISSING, VALUE_NOT_VALID, GallraError, Invalid, NotFound
+from core.errors import BODY_NOT_JSON, NO_SUCH_PAGE, VALUE_MISSING, VALUE_NOT_VALID, GallraError, Invalid, NotFound
 
 # "Expected `decimal`, got `str` - at `$.lines[0].quantity`", "Object contains unknown field
 # `colour`", "Object missing required field `name`": the field the message is about
@@ -23,7 +23,11 @@ _NAMED = re.compile(r"(?:at `\$\.|field `)([A-Za-z0-9_.\[\]]+)`")
 def coded(exc: HTTPException) -> GallraError | None:
     """Litestar's refusal of a request's shape as a coded, translatable refusal: a body or
     parameter that does not validate names its field (``quantity``, ``lines[0].quantity``)
-    with ``invalid_value``/``missing_value``; a path no route answers is ``not_found``."""
+    with ``invalid_value``/``missing_value``; a body that is not JSON at all (cut off, not
+    UTF-8, not JSON) is ``malformed_body``, without msgspec's English account of where it
+    broke; a path no route answers is ``not_found``."""
+    if isinstance(exc.__cause__, SerializationException):  # Litestar: ClientException(str(e)) from e
+        return Invalid(None, BODY_NOT_JSON, code="malformed_body")
     if isinstance(exc, ValidationException):
         problems = exc.extra if isinstance(exc.extra, list) else []
         first = next((p for p in problems if isinstance(p, dict)), {})

@@ -222,3 +222,31 @@ async def test_json_nested_too_deep_is_400_on_every_route(
     ok = b"[" * MAX_JSON_DEPTH + b"]" * MAX_JSON_DEPTH
     response = await admin_client.post("/api/customers", content=ok, headers=headers)
     assert response.status_code == 400 and "nested" not in response.json()["detail"]
+
+
+async def test_a_body_that_is_not_json_is_a_coded_400_in_the_clients_language(
+    admin_client: Any, anon_client: Any
+) -> None:
+    """A body cut off, not UTF-8 or not JSON at all: 400 ``malformed_body`` with the
+    catalog's text in the language asked for, not the decoder's English account of the byte
+    it broke at; and nothing is written."""
+    from core.pages import translations
+    from plugins.customers.tables import Customer
+
+    english = "The request body is not valid JSON; send a JSON document."
+    swedish = translations("sv").gettext(english)
+    assert swedish != english
+    before = await Customer.count()
+    bodies = [b'{"name": "Acme AB"', b"not json", b'{"name": }', b"\xff\xfe{}"]
+    for client, url in ((anon_client, "/api/auth/login"), (admin_client, "/api/customers")):
+        for body in bodies:
+            for language, text in (("sv", swedish), ("en", english)):
+                response = await client.post(
+                    url, content=body, headers={"content-type": "application/json", "accept-language": language}
+                )
+                assert response.status_code == 400, (url, body, response.text)
+                problem = response.json()
+                assert response.headers["content-type"].startswith("application/problem+json")
+                assert (problem["code"], problem["detail"]) == ("malformed_body", text), (url, body, problem)
+                assert "byte" not in json.dumps(problem) and "truncated" not in json.dumps(problem)
+    assert await Customer.count() == before
