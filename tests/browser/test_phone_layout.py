@@ -1,6 +1,6 @@
 """In the browser: the main pages in Swedish on a 390x844 phone. No page is wider than the
-screen (a record list's rows are stacked cards, other wide tables scroll inside their own
-box), the header stays small (the modules sit behind a "Meny" button that opens them), and
+screen (a record list's rows and the person search's hits are stacked cards, other wide
+tables scroll inside their own box), the header stays small (the modules sit behind a "Meny" button that opens them), and
 links and buttons are at least 44 px tall.
 On a 1280 px desktop the whole menu shows without a button."""
 
@@ -72,6 +72,16 @@ def test_phone_layout_fits_the_screen(browser: Any, server: str, shot: Any, tena
             assert box.count() == 1
             assert not box.evaluate("e => e.scrollWidth > e.clientWidth"), f"{url} scrolls sideways"
             assert page.locator("#results tbody tr").first.evaluate("r => getComputedStyle(r).display") == "block"
+
+        # So are the person search's hits: every column readable without scrolling sideways.
+        page.goto("/settings/gdpr/search?q=Gustafsson")
+        boxes = page.locator(".search-group .table-scroll")
+        assert boxes.count() >= 2  # customers and cases
+        for i in range(boxes.count()):
+            assert not boxes.nth(i).evaluate("e => e.scrollWidth > e.clientWidth"), "the search hits scroll sideways"
+        status = page.locator(".search-group tbody td[data-label='Status']").first
+        assert status.is_visible() and status.evaluate("td => getComputedStyle(td, '::before').content") == '"Status"'
+        shot(page, "person-search-stacked")
 
         # The menu opens, says so, and its links are there and big enough to tap.
         page.goto("/")
