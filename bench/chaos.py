@@ -211,6 +211,20 @@ if os.environ.get("GALLRA_CHAOS_WORKER"):
     broker.add_middleware(DatabasePool())
     from core import tasks  # noqa: F401
 
+    _pace = float(os.environ.get("GALLRA_CHAOS_PACE") or 0)
+    if _pace > 0:
+        # --pace: a pause before each rule's sweep (outside its transactions), so that the
+        # sweep lasts long enough for the kills to land in it on a fast machine too.
+        from core.gdpr import engine as _engine
+
+        _sweep_rule = _engine._sweep_rule
+
+        async def _paced_sweep_rule(*args: Any, **kwargs: Any) -> Any:
+            await asyncio.sleep(_pace)
+            return await _sweep_rule(*args, **kwargs)
+
+        _engine._sweep_rule = _paced_sweep_rule  # type: ignore[assignment]
+
 
 # --- seeding ------------------------------------------------------------------------------
 
@@ -231,6 +245,7 @@ class Config:
     chaos_seconds: float = 300.0
     stall_seconds: float = 10.0
     min_kills: int = 0
+    pace: float = 0.0  # seconds of pause before each rule's sweep while the kills go on
     round_timeout: float = 600.0
     max_rounds: int = 3
     seed: int | None = None
@@ -486,10 +501,11 @@ class Slot:
         self.index = index
         self.proc: subprocess.Popen[bytes] | None = None
 
-    def start(self) -> None:
+    def start(self, pace: float = 0.0) -> None:
         env = dict(
             os.environ,
             GALLRA_CHAOS_WORKER="1",
+            GALLRA_CHAOS_PACE=str(pace),
             GALLRA_CHAOS_NAMESPACE=self.cfg.namespace,
             GALLRA_DATABASE_URL=self.cfg.database_url,
             GALLRA_BROKER_URL=self.cfg.broker_url,
@@ -573,7 +589,7 @@ async def run(cfg: Config) -> dict[str, Any]:
     rounds = 0
     try:
         for s in slots:
-            s.start()
+            s.start(cfg.pace)
         # Phase 1: the scheduled sweep, with worker processes killed at random moments.
         t0 = time.perf_counter()
         sweeps = await enqueue_sweeps()
@@ -592,7 +608,7 @@ async def run(cfg: Config) -> dict[str, Any]:
             victim.kill()
             kills += 1
             await asyncio.sleep(rng.uniform(0, 0.3))
-            victim.start()
+            victim.start(cfg.pace)
             await asyncio.sleep(rng.uniform(cfg.kill_min, cfg.kill_max))
             now_left = await left_due(tenant_ids)
             if now_left != left:
@@ -690,6 +706,8 @@ if __name__ == "__main__":
     parser.add_argument("--kill-min", type=float, default=1.0, help="seconds between kills, least")
     parser.add_argument("--kill-max", type=float, default=4.0, help="seconds between kills, most")
     parser.add_argument("--chaos-seconds", type=float, default=300, help="stop killing after this")
+    parser.add_argument("--pace", type=float, default=0.0,
+                        help="seconds of pause before each rule's sweep while the kills go on")
     parser.add_argument("--seed", type=int, default=None)
     parser.add_argument("--log", default="/tmp/gallra-chaos-workers.log")
     a = parser.parse_args()
@@ -697,6 +715,6 @@ if __name__ == "__main__":
         database_url=a.database_url, broker_url=a.broker_url, tenants=a.tenants,
         workers=a.workers, threads=a.threads, due_per_module=a.due, big=a.big,
         big_records=a.big_records, kill_min=a.kill_min, kill_max=a.kill_max,
-        chaos_seconds=a.chaos_seconds, seed=a.seed, log=a.log,
+        chaos_seconds=a.chaos_seconds, pace=a.pace, seed=a.seed, log=a.log,
     )
     print(json.dumps(asyncio.run(main(config))))
