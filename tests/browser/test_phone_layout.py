@@ -1,7 +1,7 @@
 """In the browser: the main pages in Swedish on a 390x844 phone. No page is wider than the
 screen (a record list's rows and the person search's hits are stacked cards, other wide
-tables scroll inside their own box), the header stays small (the modules sit behind a "Meny" button that opens them), and
-links and buttons are at least 44 px tall.
+tables scroll inside their own box), the header stays small (the modules sit behind a
+"Meny" button that opens them), and links and buttons are at least 44 px tall.
 On a 1280 px desktop the whole menu shows without a button."""
 
 from __future__ import annotations
