@@ -52,24 +52,60 @@ def _vault_session() -> Iterator[None]:
     keys.reset_cache()
 
 
+class _Host:
+    """The vault tests' plugin host and its application, made once per process: building
+    an application takes most of a second of CPU, and about a hundred tests ran on one each.
+    The two-factor stand-in is the host's, its state emptied before each test
+    (:func:`two_factor`). A test that changes the host (unregisters a plugin) has it made
+    again for the next test (:func:`vault_host`)."""
+
+    two_factor: fakes.FakeTwoFactor | None = None
+    host: Any = None
+    app: Any = None
+
+    @classmethod
+    def get(cls) -> Any:
+        if cls.host is None:
+            import plugins.vault as vault_plugin
+            from core import plugins
+
+            cls.two_factor = fakes.FakeTwoFactor()
+            host = plugins.PluginHost(load_entry_points=False)
+            host.add(vault_plugin, name="vault", distribution="gallra")
+            host.add(cls.two_factor, name="faketwofactor", distribution="gallra-tests")
+            host.add(fakes.FakeCustomers(), name="fakecustomers", distribution="gallra-tests")
+            cls.host, cls.app = host, None
+        return cls.host
+
+    @classmethod
+    def changed(cls) -> bool:
+        return cls.host is not None and cls.host.pm.get_plugin("faketwofactor") is not cls.two_factor
+
+
 @pytest.fixture
 def two_factor() -> fakes.FakeTwoFactor:
-    return fakes.FakeTwoFactor()
+    """The host's two-factor stand-in, as new: no requests, codes or error."""
+    _Host.get()
+    fake = _Host.two_factor
+    assert fake is not None
+    fake.requests.clear()
+    fake.codes.clear()
+    fake.verified.clear()
+    fake.error, fake.status = None, 409
+    return fake
 
 
 @pytest.fixture(autouse=True)
 def vault_host(stub_broker: Any, two_factor: fakes.FakeTwoFactor) -> Iterator[Any]:
-    import plugins.vault as vault_plugin
     from core import plugins
 
     previous = plugins._host
-    host = plugins.PluginHost(load_entry_points=False)
-    host.add(vault_plugin, name="vault", distribution="gallra")
-    host.add(two_factor, name="faketwofactor", distribution="gallra-tests")
-    host.add(fakes.FakeCustomers(), name="fakecustomers", distribution="gallra-tests")
+    host = _Host.get()
     plugins.set_host(host)
     yield host
     plugins.set_host(previous)
+    if _Host.changed():
+        _Host.host = _Host.app = None
 
 
 @pytest.fixture
@@ -78,7 +114,9 @@ def app(stub_broker: Any, vault_host: Any) -> Any:
 
     # Migrations were applied at session start (tests/conftest.py); checking them again
     # per test costs more than the tests themselves.
-    return create_app(vault_host, check_migrations=False)
+    if _Host.app is None:
+        _Host.app = create_app(vault_host, check_migrations=False)
+    return _Host.app
 
 
 _hash: str | None = None
