@@ -8,15 +8,15 @@ from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import pytest
-from litestar.testing import AsyncTestClient
 
+from core.testing.client import AppClient
 from tests.support import login
 
 
 @pytest.fixture
-async def other_client(app, other_tenant) -> AsyncIterator[AsyncTestClient]:  # type: ignore[no-untyped-def]
+async def other_client(app, other_tenant) -> AsyncIterator[AppClient]:  # type: ignore[no-untyped-def]
     """A client logged in as the administrator of ``other_tenant``."""
-    async with AsyncTestClient(app=app) as c:
+    async with AppClient(app=app) as c:
         response = await login(c, other_tenant)
         assert response.status_code == 200, response.text
         yield c
@@ -35,7 +35,7 @@ KINDS = ("comment", "work_report", "note", "conversation")
 
 
 async def add_activity(
-    client: AsyncTestClient, plugin: str, record_type: str, record_id: int
+    client: AppClient, plugin: str, record_type: str, record_id: int
 ) -> None:
     """One entry of every activity kind on the record."""
     for kind in KINDS:
@@ -47,7 +47,7 @@ async def add_activity(
 
 
 async def activity_kinds(
-    client: AsyncTestClient, plugin: str, record_type: str, record_id: int
+    client: AppClient, plugin: str, record_type: str, record_id: int
 ) -> list[str]:
     r = await client.get(f"/api/activity/{plugin}/{record_type}/{record_id}")
     assert r.status_code == 200, r.text
@@ -55,7 +55,7 @@ async def activity_kinds(
 
 
 async def set_rule(
-    client: AsyncTestClient, module: str, key: str, mode: str, days: int | None = None
+    client: AppClient, module: str, key: str, mode: str, days: int | None = None
 ) -> None:
     """Set the tenant's mode (and days) of one of ``module``'s retention rules."""
     item: dict[str, Any] = {"key": key, "mode": mode}

@@ -28,9 +28,9 @@ os.environ.pop("GALLRA_PLUGINS", None)
 os.environ.pop("GALLRA_DISABLE_PLUGINS", None)
 
 import pytest  # noqa: E402
-from litestar.testing import AsyncTestClient  # noqa: E402
 
 from core.config import get_settings  # noqa: E402
+from core.testing.client import AppClient  # noqa: E402
 
 TEST_PASSWORD = kit.PASSWORD
 # An end customer as a record names one (core.records.columns.end_customer_fields).
@@ -128,22 +128,22 @@ def app(stub_broker, gallra_app):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-async def client(app) -> AsyncIterator[AsyncTestClient]:  # type: ignore[no-untyped-def]
-    async with AsyncTestClient(app=app) as c:
+async def client(app) -> AsyncIterator[AppClient]:  # type: ignore[no-untyped-def]
+    async with AppClient(app=app) as c:
         yield c
 
 
 @pytest.fixture
-async def anon_client(app) -> AsyncIterator[AsyncTestClient]:  # type: ignore[no-untyped-def]
-    async with AsyncTestClient(app=app) as c:
+async def anon_client(app) -> AsyncIterator[AppClient]:  # type: ignore[no-untyped-def]
+    async with AppClient(app=app) as c:
         yield c
 
 
 @pytest.fixture
-async def browser(app) -> AsyncIterator[AsyncTestClient]:  # type: ignore[no-untyped-def]
+async def browser(app) -> AsyncIterator[AppClient]:  # type: ignore[no-untyped-def]
     """A customer's own browser in the portal tests: no employee session, beside the
     administrator's client."""
-    async with AsyncTestClient(app=app) as c:
+    async with AppClient(app=app) as c:
         yield c
 
 
@@ -186,7 +186,7 @@ async def other_tenant() -> TenantInfo:
 
 
 async def login(
-    client: AsyncTestClient, t: TenantInfo, email: str | None = None, password: str | None = None, *, api: bool = False
+    client: AppClient, t: TenantInfo, email: str | None = None, password: str | None = None, *, api: bool = False
 ) -> Any:
     """Log ``client`` in; the answer of POST /api/auth/login (or one just like it).
 
@@ -238,7 +238,7 @@ async def add_party(
     return customer_id, contact_ids
 
 
-async def make_party(client: AsyncTestClient, contact: bool = True) -> dict[str, int]:
+async def make_party(client: AppClient, contact: bool = True) -> dict[str, int]:
     """A new customer (and a contact person of it) of the client's organization, made
     through the customer register's API: a record may name only those (core.references)."""
     r = await client.post("/api/customers/", json={"name": "Kund AB"})
@@ -251,7 +251,7 @@ async def make_party(client: AsyncTestClient, contact: bool = True) -> dict[str,
     return party
 
 
-async def make_customer(client: AsyncTestClient, **fields: Any) -> dict:
+async def make_customer(client: AppClient, **fields: Any) -> dict:
     """A customer of the client's organization, made through the customer register's API."""
     body = {"name": "Acme AB", "kind": "company", **fields}
     response = await client.post("/api/customers/", json=body)
@@ -259,7 +259,7 @@ async def make_customer(client: AsyncTestClient, **fields: Any) -> dict:
     return response.json()
 
 
-async def make_contact(client: AsyncTestClient, customer_id: int, **fields: Any) -> dict:
+async def make_contact(client: AppClient, customer_id: int, **fields: Any) -> dict:
     """A contact person of the customer, made through the customer register's API."""
     body = {"name": "Karin Kontakt", **fields}
     response = await client.post(f"/api/customers/{customer_id}/contacts", json=body)
@@ -267,7 +267,7 @@ async def make_contact(client: AsyncTestClient, customer_id: int, **fields: Any)
     return response.json()
 
 
-async def created(client: AsyncTestClient, url: str, body: dict[str, Any]) -> dict:
+async def created(client: AppClient, url: str, body: dict[str, Any]) -> dict:
     """POST ``body`` to ``url``, which must answer 201; the created record."""
     response = await client.post(url, json=body)
     assert response.status_code == 201, response.text
@@ -293,14 +293,14 @@ async def token_in_mail(email: str, path: str) -> str:
     return match.group(1)
 
 
-async def created_for_a_party(client: AsyncTestClient, url: str, body: dict[str, Any]) -> dict:
+async def created_for_a_party(client: AppClient, url: str, body: dict[str, Any]) -> dict:
     """A record that names a customer, created through its API: unless ``body`` names a
     customer, of a new customer and (unless it names a contact person) one of its contacts."""
     party = {} if "customer_id" in body else await make_party(client, "contact_person_id" not in body)
     return await created(client, url, {**party, **body})
 
 
-async def send_for_token(client: AsyncTestClient, url: str, email: str, path: str) -> str:
+async def send_for_token(client: AppClient, url: str, email: str, path: str) -> str:
     """Send a record by e-mail (``POST url {"email": ...}``, 200) and return the token of the
     link ``<path>/<token>`` the e-mail holds."""
     response = await client.post(url, json={"email": email})
@@ -309,7 +309,7 @@ async def send_for_token(client: AsyncTestClient, url: str, email: str, path: st
 
 
 async def each_answers(
-    client: AsyncTestClient, status: int, calls: Any, *, under: str = "", detail: str | None = None
+    client: AppClient, status: int, calls: Any, *, under: str = "", detail: str | None = None
 ) -> None:
     """Send each call, ``(method, url, body)`` or ``(method, url, body, text)`` (a body of
     None sends none; ``under`` goes before each url): each must answer ``status``, hold

@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 import time_machine
-from litestar.testing import AsyncTestClient
 
+from core.testing.client import AppClient
 from tests.support import add_party
 
 NOW = datetime(2026, 7, 1, 12, 0, tzinfo=UTC)
@@ -32,7 +32,7 @@ async def run_sweep(tenant_id: int, plugin: str, at: datetime = NOW) -> dict[str
     return {r.rule: r.records for r in results}
 
 
-async def act_at(client: AsyncTestClient, url: str, action: str, moment: datetime) -> dict:
+async def act_at(client: AppClient, url: str, action: str, moment: datetime) -> dict:
     """Take the record at ``url`` through ``action`` ("delete", or a state action such as
     "close" or "invoice") at ``moment``, the clock its retention rule starts from; the record."""
     with time_machine.travel(moment, tick=False):

@@ -471,9 +471,9 @@ async def gallra_tenant() -> KitTenant:
 @pytest_asyncio.fixture
 async def gallra_anon_client(gallra_app: Any) -> AsyncIterator[Any]:
     """An HTTP client of ``gallra_app`` that is not logged in."""
-    from litestar.testing import AsyncTestClient
+    from core.testing.client import AppClient
 
-    async with AsyncTestClient(app=gallra_app) as client:
+    async with AppClient(app=gallra_app) as client:
         yield client
 
 
@@ -482,9 +482,9 @@ async def gallra_client(gallra_app: Any, gallra_tenant: KitTenant) -> AsyncItera
     """An HTTP client logged in as the administrator of ``gallra_tenant``: signed in
     directly, without the Argon2 check, with the state the API's login leaves
     (:func:`fast_login`)."""
-    from litestar.testing import AsyncTestClient
+    from core.testing.client import AppClient
 
-    async with AsyncTestClient(app=gallra_app) as client:
+    async with AppClient(app=gallra_app) as client:
         await login(client, gallra_tenant)
         yield client
 

@@ -116,12 +116,12 @@ async def clients(request: pytest.FixtureRequest) -> Any:
 
     Several people in one test each get a client; they are closed in reverse order.
     """
-    from litestar.testing import AsyncTestClient
+    from core.testing.client import AppClient
 
     made: list[Any] = []
 
     async def make(app: Any = None) -> Any:
-        client = AsyncTestClient(app=app if app is not None else request.getfixturevalue("app"))
+        client = AppClient(app=app if app is not None else request.getfixturevalue("app"))
         await client.__aenter__()
         made.append(client)
         return client

@@ -27,9 +27,9 @@ async def test_login_sets_httponly_lax_cookie_and_me_works(client, tenant):
 
 
 async def test_secure_cookie_behind_https(app, tenant):
-    from litestar.testing import AsyncTestClient
+    from core.testing.client import AppClient
 
-    async with AsyncTestClient(app=app, base_url="https://testserver.local") as c:
+    async with AppClient(app=app, base_url="https://testserver.local") as c:
         response = await login(c, tenant, api=True)
         assert response.status_code == 200
         assert "Secure" in response.headers["set-cookie"]

@@ -12,11 +12,11 @@ import time
 import uuid
 
 import pytest
-from litestar.testing import AsyncTestClient
 
 from core import worker as core_worker
 from core.delivery import queue_message
 from core.tables import Outbox
+from core.testing.client import AppClient
 
 BROKER_URL = os.environ.get("GALLRA_TEST_BROKER_URL")
 
@@ -62,7 +62,7 @@ async def test_actor_round_trip_on_redis(redis_broker, tenant, make_host):
 
 
 async def test_health_reports_redis_broker(app, redis_broker):
-    async with AsyncTestClient(app=app) as c:
+    async with AppClient(app=app) as c:
         r = await c.get("/health")
     assert r.status_code == 200
     assert r.json() == {"status": "ok", "database": True, "broker": True}
@@ -71,7 +71,7 @@ async def test_health_reports_redis_broker(app, redis_broker):
 async def test_health_reports_an_unreachable_broker(app, stub_broker):
     core_worker.setup_broker("redis://127.0.0.1:1/0")  # nothing listens on port 1
     try:
-        async with AsyncTestClient(app=app) as c:
+        async with AppClient(app=app) as c:
             r = await c.get("/health")
         assert r.status_code == 503
         assert r.json() == {"status": "degraded", "database": True, "broker": False}

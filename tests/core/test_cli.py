@@ -170,9 +170,9 @@ def test_user_set_password_ends_sessions(runner, make_host, app):
     t = sync(make_tenant())
 
     async def open_session() -> str:
-        from litestar.testing import AsyncTestClient
+        from core.testing.client import AppClient
 
-        async with AsyncTestClient(app=app) as c:
+        async with AppClient(app=app) as c:
             assert (await login(c, t)).status_code == 200
             return c.cookies.get("gallra_session")
 

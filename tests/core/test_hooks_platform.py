@@ -10,7 +10,6 @@ from typing import Any
 
 import pytest
 from litestar import get
-from litestar.testing import AsyncTestClient
 from piccolo.conf.apps import AppRegistry
 
 from core import auth
@@ -19,6 +18,7 @@ from core.contracts import ModuleInfo, SecondFactorDecision, SecondFactorRequest
 from core.plugins import get_host, hookimpl
 from core.tables import Outbox, Session
 from core.tenancy import set_module_enabled
+from core.testing.client import AppClient
 from tests.core.fake_plugins import alpha, beta, heard, svc
 from tests.core.fake_plugins.alpha_app import AlphaThing
 from tests.support import login
@@ -82,7 +82,7 @@ async def test_hook_register_routes(make_host, tenant):
     app = app_of(host)
     paths = {route.path for route in app.routes}
     assert {"/api/alpha/ping", "/api/svc-public/hello"} <= paths
-    async with AsyncTestClient(app=app) as c:
+    async with AppClient(app=app) as c:
         assert (await c.get("/api/svc-public/hello")).json() == {"hello": "world"}
         assert (await c.get("/api/alpha/ping")).status_code == 401
         await login(c, tenant)
@@ -98,12 +98,12 @@ async def test_hook_start_up(make_host):
     host = make_host(alpha)
     app = app_of(host)
     assert heard("alpha", "start_up") == []
-    async with AsyncTestClient(app=app) as c:
+    async with AppClient(app=app) as c:
         [call] = heard("alpha", "start_up")
         assert call[2]["app"] is app
         assert (await c.get("/health")).status_code == 200
     # Each start of the application calls it once more.
-    async with AsyncTestClient(app=app):
+    async with AppClient(app=app):
         assert len(heard("alpha", "start_up")) == 2
 
 
@@ -137,7 +137,7 @@ async def test_hook_challenge_second_factor(make_host, tenant):
         SecondFactorDecision(required=True, challenge_id="ch-1", masked_phone="+46 70 *** ** 67", message="Ange koden")
     )
     host = make_host(fake2fa=plugin)
-    async with AsyncTestClient(app=app_of(host)) as c:
+    async with AppClient(app=app_of(host)) as c:
         c.cookies.set("gallra_device", "device-token-1")
         r = await c.post(
             "/api/auth/login",
@@ -190,7 +190,7 @@ async def test_hook_password_changed(make_host, tenant, worker):
     await auth.set_password(tenant.id, tenant.admin_id, "set-by-someone-1")
     assert [c[2] for c in heard("svc", "password_changed")] == [expected]
 
-    async with AsyncTestClient(app=app_of(host)) as c:
+    async with AppClient(app=app_of(host)) as c:
         r = await c.post("/api/auth/password-reset", json={"tenant": tenant.slug, "email": tenant.admin_email})
         assert r.status_code == 202
         worker.drain()

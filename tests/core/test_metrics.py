@@ -6,11 +6,11 @@ import json
 import logging
 import os
 
-from litestar.testing import AsyncTestClient
+from core.testing.client import AppClient
 
 
 async def test_metrics_needs_the_platform_token(app):
-    async with AsyncTestClient(app=app) as anon:
+    async with AppClient(app=app) as anon:
         r = await anon.get("/metrics")
         assert r.status_code == 401
         r = await anon.get("/metrics", headers={"authorization": "Bearer wrong-token"})
@@ -19,7 +19,7 @@ async def test_metrics_needs_the_platform_token(app):
 
 async def test_metrics_closed_without_a_configured_token(app, env_settings):
     env_settings(GALLRA_PLATFORM_TOKEN=None)
-    async with AsyncTestClient(app=app) as anon:
+    async with AppClient(app=app) as anon:
         r = await anon.get("/metrics", headers={"authorization": "Bearer "})
         assert r.status_code == 403
         r = await anon.get("/metrics", headers={"authorization": "Bearer anything"})

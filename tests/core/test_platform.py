@@ -85,11 +85,10 @@ async def test_create_tenant_with_a_module_list(client, make_host):
     from tests.core.fake_plugins import alpha, beta
 
     host = make_host(alpha, beta)
-    from litestar.testing import AsyncTestClient
-
     from core.app import create_app
+    from core.testing.client import AppClient
 
-    async with AsyncTestClient(app=create_app(host=host, check_migrations=False)) as c:
+    async with AppClient(app=create_app(host=host, check_migrations=False)) as c:
         slug = unique_slug("p")
         r = await c.post(
             "/api/platform/tenants", json={"slug": slug, "name": "Beta Only AB", "modules": ["beta"]}, headers=bearer()

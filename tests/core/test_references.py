@@ -4,11 +4,11 @@ register answers, a tenant with the customer module turned off, and no register 
 from __future__ import annotations
 
 import pytest
-from litestar.testing import AsyncTestClient
 
 from core import plugins
 from core.db import utcnow
 from core.references import NO_CUSTOMER, NO_REGISTER, check_party
+from core.testing.client import AppClient
 from core.validation import FieldError
 from tests.support import add_party, login
 
@@ -65,7 +65,7 @@ async def test_customer_module_off_keeps_own_customers_and_refuses_others(
     t = await tenant_factory(modules=["cases"])
     mine, (contact,) = await add_party(t.id)
     theirs, _ = await add_party(other_tenant.id)
-    async with AsyncTestClient(app=app) as c:
+    async with AppClient(app=app) as c:
         assert (await login(c, t)).status_code == 200
         body = {"title": "a", "customer_id": mine, "contact_person_id": contact}
         r = await c.post("/api/cases/", json=body)

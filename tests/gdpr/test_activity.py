@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from litestar.testing import AsyncTestClient
 
 from core.activity import ActivityError, add_activity, list_activity
 from core.db import utcnow
+from core.testing.client import AppClient
 from tests.gdpr.conftest import add_customer
 from tests.support import login
 
@@ -57,7 +57,7 @@ async def test_refusals(app, admin_client, tenant, other_tenant):
     ):
         r = await admin_client.post(path(cid), json=body)
         assert r.status_code == 400, body
-    async with AsyncTestClient(app=app) as anon:
+    async with AppClient(app=app) as anon:
         assert (await anon.get(path(cid))).status_code == 401
         assert (await anon.post(path(cid), json=ok)).status_code == 401
     # Nothing was written by any refusal.
@@ -74,7 +74,7 @@ async def test_anonymized_record_takes_no_new_activity(admin_client, tenant):
 async def test_disabled_module_hides_activity(app, tenant_factory):
     t = await tenant_factory(modules=[])
     cid = await add_customer(t.id)
-    async with AsyncTestClient(app=app) as c:
+    async with AppClient(app=app) as c:
         await login(c, t)
         assert (await c.get(path(cid))).status_code == 404
         assert (await c.post(path(cid), json={"kind": "note", "body": "x"})).status_code == 404

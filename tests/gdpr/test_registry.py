@@ -115,14 +115,13 @@ def test_declarations_are_rebuilt_when_plugins_change(gdpr_host):
 
 
 async def test_app_start_refuses_bad_declarations(gdpr_host):
-    from litestar.testing import AsyncTestClient
-
     from core.app import create_app
+    from core.testing.client import AppClient
 
     gdpr_host.add(Declares([rule(key=tp.CUSTOMERS)]), name="bad")
     try:
         with pytest.raises(BaseException) as info:
-            async with AsyncTestClient(app=create_app(gdpr_host)):
+            async with AppClient(app=create_app(gdpr_host)):
                 pass
         assert info.errisinstance(DeclarationError) or (
             isinstance(info.value, BaseExceptionGroup) and info.group_contains(DeclarationError)

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from litestar.testing import AsyncTestClient
-
 from core.db import utcnow
 from core.gdpr.engine import sweep
 from core.gdpr.tables import RetentionSetting
+from core.testing.client import AppClient
 from tests.gdpr import plugin as tp
 from tests.gdpr.conftest import add_customer
 from tests.support import TEST_PASSWORD, login
@@ -137,7 +136,7 @@ async def test_bad_settings_are_refused_with_400_and_change_nothing(admin_client
 
 async def test_settings_need_an_administrator(app, tenant):
     email = await make_user(tenant)
-    async with AsyncTestClient(app=app) as anon:
+    async with AppClient(app=app) as anon:
         for method, path in (
             ("GET", "/api/gdpr/retention"),
             ("PUT", "/api/gdpr/retention"),
@@ -164,7 +163,7 @@ async def test_settings_need_an_administrator(app, tenant):
 
 
 async def test_settings_are_per_tenant(app, tenant, other_tenant):
-    async with AsyncTestClient(app=app) as a, AsyncTestClient(app=app) as b:
+    async with AppClient(app=app) as a, AppClient(app=app) as b:
         await login(a, tenant)
         await login(b, other_tenant)
         r = await a.put(
@@ -227,7 +226,7 @@ async def test_runs_newest_first_paginated_and_per_tenant(app, tenant, other_ten
     for _ in range(3):
         await sweep(tenant.id, "gdprtest")
     await sweep(other_tenant.id, "gdprtest")
-    async with AsyncTestClient(app=app) as c:
+    async with AppClient(app=app) as c:
         await login(c, tenant)
         r = await c.get("/api/gdpr/runs", params={"limit": 2})
         assert r.status_code == 200

@@ -14,11 +14,11 @@ from typing import Any
 
 import pytest
 import time_machine
-from litestar.testing import AsyncTestClient
 
 from core.db import utcnow
 from core.errors import Invalid
 from core.tables import Outbox
+from core.testing.client import AppClient
 from plugins.portal.tests.test_portal import MOBILE, active_customer, portal_login
 from plugins.projects.tables import PaymentPlan
 from plugins.projects.tests.conftest import PLAN
@@ -30,7 +30,7 @@ CONTEXTS = ("quotes", "extra_costs", "payment_plans")
 
 
 async def _sent_quote(
-    admin: AsyncTestClient, customer_id: int, contact_id: int = 0, title: str = "Ny altan"
+    admin: AppClient, customer_id: int, contact_id: int = 0, title: str = "Ny altan"
 ) -> tuple[int, str]:
     r = await admin.post(
         "/api/quotes",
@@ -55,7 +55,7 @@ async def _sent_quote(
     return quote_id, token
 
 
-async def _extra_cost(admin: AsyncTestClient, customer_id: int) -> int:
+async def _extra_cost(admin: AppClient, customer_id: int) -> int:
     order = (await admin.post("/api/workorders/", json={"title": "Badrum", "customer_id": customer_id})).json()
     r = await admin.post(
         f"/api/workorders/{order['id']}/extra-costs", json={"description": "Extra kakel", "amount": "1200.50"}
@@ -64,7 +64,7 @@ async def _extra_cost(admin: AsyncTestClient, customer_id: int) -> int:
     return int(r.json()["id"])
 
 
-async def _sent_plan(admin: AsyncTestClient, customer_id: int) -> int:
+async def _sent_plan(admin: AppClient, customer_id: int) -> int:
     r = await admin.post("/api/projects/", json={"title": "Tillbyggnad", "customer_id": customer_id})
     assert r.status_code == 201, r.text
     project_id = r.json()["id"]
@@ -76,7 +76,7 @@ async def _sent_plan(admin: AsyncTestClient, customer_id: int) -> int:
     return int(plan_id)
 
 
-async def _setup(admin: AsyncTestClient, tenant: Any, contexts: tuple[str, ...] = CONTEXTS) -> dict:
+async def _setup(admin: AppClient, tenant: Any, contexts: tuple[str, ...] = CONTEXTS) -> dict:
     await activate_sms(admin)
     for key in contexts:
         await switch(admin, key)
@@ -84,8 +84,8 @@ async def _setup(admin: AsyncTestClient, tenant: Any, contexts: tuple[str, ...] 
     return {"customer": customer["id"]}
 
 
-async def _customer_browser(app: Any, tenant: Any, email: str = "per@example.org") -> AsyncTestClient:
-    client = AsyncTestClient(app=app)
+async def _customer_browser(app: Any, tenant: Any, email: str = "per@example.org") -> AppClient:
+    client = AppClient(app=app)
     await client.__aenter__()
     r = await portal_login(client, tenant, email)
     assert r.status_code == 200, r.text
@@ -93,7 +93,7 @@ async def _customer_browser(app: Any, tenant: Any, email: str = "per@example.org
 
 
 async def _approve_with_code(
-    browser: AsyncTestClient, tenant: Any, kind: str, item_id: int, action: str = "approve"
+    browser: AppClient, tenant: Any, kind: str, item_id: int, action: str = "approve"
 ) -> Any:
     url = f"/api/portal/approvals/{kind}/{item_id}/{action}"
     r = await browser.post(url, json={})
@@ -128,7 +128,7 @@ async def test_portal_lists_every_approval_kind(app, admin_client, tenant):
         assert float(found[("payment_plan", plan_id)]["total"]) == 15000.5
         assert found[("quote", quote_id)]["label_sv"] == "Offert"
         # Without a portal session there is nothing to list.
-        async with AsyncTestClient(app=app) as stranger:
+        async with AppClient(app=app) as stranger:
             assert (await stranger.get("/api/portal/approvals")).status_code == 401
     finally:
         await browser.__aexit__(None, None, None)

@@ -3,8 +3,7 @@ line as it stood (amount and text); a line changed after the code was verified i
 
 from __future__ import annotations
 
-from litestar.testing import AsyncTestClient
-
+from core.testing.client import AppClient
 from plugins.portal.tests.test_portal import MOBILE, active_customer, portal_login
 from plugins.workorders.tables import ExtraCost
 from tests.twofactor_kit import activate_sms, last_code, switch
@@ -18,7 +17,7 @@ async def test_a_changed_line_needs_a_new_code(app, admin_client, tenant):
     order = (await admin_client.post("/api/workorders/", json=body)).json()
     base = f"/api/workorders/{order['id']}/extra-costs"
     line = (await admin_client.post(base, json={"description": "Extra kakel", "amount": "100"})).json()
-    async with AsyncTestClient(app=app) as browser:
+    async with AppClient(app=app) as browser:
         r = await portal_login(browser, tenant, "per@example.org")
         assert r.status_code == 200, r.text
         url = f"/api/portal/approvals/extra_cost/{line['id']}/approve"

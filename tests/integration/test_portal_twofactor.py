@@ -11,10 +11,10 @@ import re
 from typing import Any
 
 import pytest
-from litestar.testing import AsyncTestClient
 
 from core.plugins import get_host
 from core.tables import Outbox
+from core.testing.client import AppClient
 from plugins.portal.tests.test_portal import (
     NEW_PASSWORD,
     active_customer,
@@ -35,7 +35,7 @@ def _two_factor_installed() -> None:
         pytest.skip("the two-factor plugin is not installed")
 
 
-async def switch_on(admin: AsyncTestClient, *contexts: str) -> None:
+async def switch_on(admin: AppClient, *contexts: str) -> None:
     r = await admin.put("/api/twofactor/settings", json={"sms_active": True, "sender": "Gallra"})
     assert r.status_code == 200, r.text
     for key in contexts:
@@ -55,7 +55,7 @@ async def sms_count(tenant_id: int) -> int:
     return await Outbox.count().where((Outbox.tenant_id == tenant_id) & (Outbox.channel == "sms"))
 
 
-async def verify(client: AsyncTestClient, t: TenantInfo, challenge_id: str, code: str) -> Any:
+async def verify(client: AppClient, t: TenantInfo, challenge_id: str, code: str) -> Any:
     return await client.post(f"/api/twofactor/challenges/{challenge_id}/verify", json={"code": code, "tenant": t.slug})
 
 
@@ -66,7 +66,7 @@ async def forget_last_send(tenant_id: int) -> None:
     await TwoFactorPerson.update({TwoFactorPerson.last_send_at: None}).where(TwoFactorPerson.tenant_id == tenant_id)
 
 
-async def login_with_code(client: AsyncTestClient, t: TenantInfo, email: str, password: str | None = None) -> None:
+async def login_with_code(client: AppClient, t: TenantInfo, email: str, password: str | None = None) -> None:
     """202, verify, re-submit: logged in and the device remembered."""
     extra = {"password": password} if password else {}
     r = await portal_login(client, t, email, **extra)
@@ -121,7 +121,7 @@ async def test_login_from_a_new_device_then_the_trusted_device(admin_client, bro
     assert r.status_code == 409
     assert (await browser.get("/api/portal/me")).status_code == 401
     # Another organization cannot verify this challenge.
-    async with AsyncTestClient(app=app) as stranger:
+    async with AppClient(app=app) as stranger:
         from tests.support import make_tenant
 
         other = await make_tenant()
@@ -146,7 +146,7 @@ async def test_login_from_a_new_device_then_the_trusted_device(admin_client, bro
 
     # Another browser, or a tampered device cookie: SMS again.
     await forget_last_send(tenant.id)
-    async with AsyncTestClient(app=app) as fresh:
+    async with AppClient(app=app) as fresh:
         assert (await portal_login(fresh, tenant, "per@example.org")).status_code == 202
     await forget_last_send(tenant.id)
     device = browser.cookies.get("gallra_device")
@@ -244,7 +244,7 @@ async def test_reset_needs_the_code_ends_sessions_and_forgets_devices(admin_clie
     token = await last_link(tenant.id, "per@example.org")
     body = {"tenant": tenant.slug, "token": token, "password": NEW_PASSWORD}
     await forget_last_send(tenant.id)
-    async with AsyncTestClient(app=app) as phone_browser:
+    async with AppClient(app=app) as phone_browser:
         r = await phone_browser.post("/api/portal/password-reset/complete", json=body)
         assert r.status_code == 202, r.text
         challenge = r.json()["second_factor"]["challenge_id"]

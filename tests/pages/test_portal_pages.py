@@ -23,7 +23,7 @@ async def _mail_link(tenant_id: int, pattern: str) -> str:
 
 
 async def test_invitation_first_password_login_and_conversation(anon_client, app, tenant):
-    from litestar.testing import AsyncTestClient
+    from core.testing.client import AppClient
 
     await page_login(anon_client, tenant)
     r = await post_form(
@@ -37,7 +37,7 @@ async def test_invitation_first_password_login_and_conversation(anon_client, app
     assert r.status_code == 303
     link = await _mail_link(tenant.id, r"/portal/activate\?tenant=[^&\s]+&token=[A-Za-z0-9_\-]+")
     r = await post_form(anon_client, path + "/activity", {"kind": "conversation", "body": "Hej! Välkommen."}, path)
-    async with AsyncTestClient(app=app) as customer:
+    async with AppClient(app=app) as customer:
         r = await customer.get(link)
         assert r.status_code == 200 and 'name="password2"' in r.text
         token = re.search(r'name="token" value="([^"]+)"', r.text).group(1)

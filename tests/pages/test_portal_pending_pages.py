@@ -9,10 +9,10 @@ from datetime import timedelta
 from typing import Any
 
 import time_machine
-from litestar.testing import AsyncTestClient
 
 from core.db import utcnow
 from core.tables import Outbox
+from core.testing.client import AppClient
 from plugins.portal.tables import PortalPending
 from plugins.portal.tests.test_portal import MOBILE, PASSWORD, active_customer, invite, last_link, private_customer
 from plugins.quotes.tables import Quote
@@ -34,7 +34,7 @@ def _code_form(html: str) -> dict[str, str]:
     return dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', form))
 
 
-async def _code_then_step(client: AsyncTestClient, html: str, code: str) -> Any:
+async def _code_then_step(client: AppClient, html: str, code: str) -> Any:
     """Post the code to /twofactor/code, then follow its 307 to the step, as a browser does."""
     form = _code_form(html)
     r = await client.post("/twofactor/code", data={**form, "code": code}, follow_redirects=False)
@@ -44,7 +44,7 @@ async def _code_then_step(client: AsyncTestClient, html: str, code: str) -> Any:
 
 
 async def _portal_page_login(
-    client: AsyncTestClient, tenant: Any, email: str = "per@example.org", password: str = PASSWORD
+    client: AppClient, tenant: Any, email: str = "per@example.org", password: str = PASSWORD
 ) -> Any:
     return await post_form(
         client, "/portal/login", {"tenant": tenant.slug, "email": email, "password": password}, "/portal/login"
@@ -67,7 +67,7 @@ async def test_customer_approves_a_quote_in_the_portal(app, admin_client, tenant
     assert (
         await admin_client.post(f"/api/quotes/{quote_id}/send", json={"email": "per@example.org"})
     ).status_code == 200
-    async with AsyncTestClient(app=app) as browser:
+    async with AppClient(app=app) as browser:
         assert (await browser.get("/portal/approvals", follow_redirects=False)).status_code == 303
         assert (await _portal_page_login(browser, tenant)).status_code == 303
         assert "Väntar på ditt svar: 1" in (await browser.get("/portal")).text
@@ -99,7 +99,7 @@ async def test_customer_approves_a_quote_in_the_portal(app, admin_client, tenant
         assert r.status_code == 404 and 'role="alert"' in r.text
 
 
-async def _portal_login_with_code(admin_client: AsyncTestClient, tenant: Any) -> None:
+async def _portal_login_with_code(admin_client: AppClient, tenant: Any) -> None:
     await activate_sms(admin_client)
     await switch(admin_client, "portal_login")
     await active_customer(admin_client, tenant, mobile_phone=MOBILE)
@@ -107,7 +107,7 @@ async def _portal_login_with_code(admin_client: AsyncTestClient, tenant: Any) ->
 
 async def test_portal_login_code_step_keeps_the_password_on_the_server(app, admin_client, tenant):
     await _portal_login_with_code(admin_client, tenant)
-    async with AsyncTestClient(app=app) as browser:
+    async with AppClient(app=app) as browser:
         r = await _portal_page_login(browser, tenant)
         assert r.status_code == 200 and 'name="code"' in r.text
         assert PASSWORD not in r.text and 'name="password"' not in r.text
@@ -129,7 +129,7 @@ async def test_portal_login_code_step_keeps_the_password_on_the_server(app, admi
 
 async def test_tampered_or_foreign_pending_step_is_refused(app, admin_client, tenant):
     await _portal_login_with_code(admin_client, tenant)
-    async with AsyncTestClient(app=app) as browser:
+    async with AppClient(app=app) as browser:
         r = await _portal_page_login(browser, tenant)
         form = _code_form(r.text)
         code = await last_code(tenant.id)
@@ -140,7 +140,7 @@ async def test_tampered_or_foreign_pending_step_is_refused(app, admin_client, te
         r = await browser.post("/portal/login", data=tampered, follow_redirects=False)
         assert r.status_code == 400 and 'role="alert"' in r.text and "gallra_portal" not in r.cookies
         # Another browser (without the step's cookie) cannot finish it.
-        async with AsyncTestClient(app=app) as other:
+        async with AppClient(app=app) as other:
             token = CSRF_RE.search((await other.get("/portal/login")).text).group(1)
             r = await other.post("/portal/login", data={**form, "csrf_token": token}, follow_redirects=False)
             assert r.status_code == 400 and "gallra_portal" not in r.cookies
@@ -151,7 +151,7 @@ async def test_tampered_or_foreign_pending_step_is_refused(app, admin_client, te
 
 async def test_expired_pending_step_says_start_again(app, admin_client, tenant):
     await _portal_login_with_code(admin_client, tenant)
-    async with AsyncTestClient(app=app) as browser:
+    async with AppClient(app=app) as browser:
         r = await _portal_page_login(browser, tenant)
         form = _code_form(r.text)
         code = await last_code(tenant.id)
@@ -167,7 +167,7 @@ async def test_expired_pending_step_says_start_again(app, admin_client, tenant):
 
 async def test_too_many_wrong_codes_block_the_step(app, admin_client, tenant):
     await _portal_login_with_code(admin_client, tenant)
-    async with AsyncTestClient(app=app) as browser:
+    async with AppClient(app=app) as browser:
         r = await _portal_page_login(browser, tenant)
         form = _code_form(r.text)
         right = await last_code(tenant.id)
@@ -194,7 +194,7 @@ async def test_first_password_and_reset_never_return_the_password(app, admin_cli
     customer = await private_customer(admin_client, mobile_phone=MOBILE)
     assert (await invite(admin_client, str(customer["id"]), email="per@example.org")).status_code == 201
     token = await last_link(tenant.id, "per@example.org")
-    async with AsyncTestClient(app=app) as browser:
+    async with AppClient(app=app) as browser:
         link = f"/portal/activate?tenant={tenant.slug}&token={token}"
         r = await post_form(
             browser,

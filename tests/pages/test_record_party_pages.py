@@ -10,8 +10,8 @@ from __future__ import annotations
 import re
 
 import pytest
-from litestar.testing import AsyncTestClient
 
+from core.testing.client import AppClient
 from tests.pages.helpers import page_login, post_form
 from tests.support import add_party, login
 
@@ -48,7 +48,7 @@ async def _bad_references(tenant_id: int, other_tenant_id: int) -> tuple[int, in
 
 @pytest.mark.parametrize("module", MODULES)
 async def test_page_forms_refuse_bad_references_with_the_fields_error(
-    anon_client: AsyncTestClient, tenant, other_tenant, module: str
+    anon_client: AppClient, tenant, other_tenant, module: str
 ) -> None:
     mine, my_contact, bad = await _bad_references(tenant.id, other_tenant.id)
     assert (await page_login(anon_client, tenant)).status_code == 303
@@ -74,7 +74,7 @@ async def test_page_forms_refuse_bad_references_with_the_fields_error(
 
 
 @pytest.mark.parametrize("module", MODULES)
-async def test_api_refuses_bad_references_with_a_code(client: AsyncTestClient, tenant, other_tenant, module: str):
+async def test_api_refuses_bad_references_with_a_code(client: AppClient, tenant, other_tenant, module: str):
     mine, my_contact, bad = await _bad_references(tenant.id, other_tenant.id)
     assert (await login(client, tenant)).status_code == 200
     api = f"/api/{module}/"

@@ -7,8 +7,7 @@ from __future__ import annotations
 
 import re
 
-from litestar.testing import AsyncTestClient
-
+from core.testing.client import AppClient
 from core.users import create_employee_with_password
 from tests.pages.helpers import page_login, post_form
 from tests.support import add_party
@@ -26,7 +25,7 @@ async def _employee(tenant, name: str, email: str) -> int:  # type: ignore[no-un
     return int(row["id"])
 
 
-async def _api_form(client: AsyncTestClient, tenant, fields: list[dict], **extra) -> dict:  # type: ignore[no-untyped-def]
+async def _api_form(client: AppClient, tenant, fields: list[dict], **extra) -> dict:  # type: ignore[no-untyped-def]
     body = {"name": "Routrar", "purpose": "customer", "fields": fields,
             "access": {"plain": {"users": [tenant.admin_id]}, "encrypted": {"users": [tenant.admin_id]}}, **extra}
     r = await client.post("/api/vault/forms", json=body)
@@ -34,7 +33,7 @@ async def _api_form(client: AsyncTestClient, tenant, fields: list[dict], **extra
     return r.json()
 
 
-async def _api_entry(client: AsyncTestClient, form: dict, customer_id: int, *values: str) -> int:
+async def _api_entry(client: AppClient, form: dict, customer_id: int, *values: str) -> int:
     r = await client.post("/api/vault/entries", json={
         "form_id": form["id"], "customer_id": customer_id,
         "values": [{"field_id": f["id"], "value": v} for f, v in zip(form["fields"], values, strict=True) if v],
@@ -99,7 +98,7 @@ async def test_no_new_entry_link_says_why_and_who_can_grant(app, admin_client, t
     r = await admin_client.put(f"/api/vault/forms/{form['id']}/access", json={
         "plain": {"users": [tenant.admin_id]}, "encrypted": {"users": [tenant.admin_id, reader_id]}})
     assert r.status_code == 200, r.text
-    async with AsyncTestClient(app=app) as browser:
+    async with AppClient(app=app) as browser:
         await page_login(browser, tenant, email=email)
         page = (await browser.get("/vault")).text
         assert f"/vault/entries/new?form_id={form['id']}" not in page
@@ -173,7 +172,7 @@ async def test_edit_needs_the_plain_list(app, admin_client, tenant) -> None:
     await admin_client.put(f"/api/vault/forms/{form['id']}/access", json={
         "plain": {"users": [tenant.admin_id]}, "encrypted": {"users": [reader_id]}})
     path = f"/vault/entries/{entry_id}/edit"
-    async with AsyncTestClient(app=app) as browser:
+    async with AppClient(app=app) as browser:
         await page_login(browser, tenant, email=email)
         assert (await browser.get(path)).status_code == 403
         page = (await browser.get("/vault")).text

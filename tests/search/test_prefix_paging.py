@@ -8,10 +8,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from litestar.testing import AsyncTestClient
 
 from core.db import snapshot
 from core.gdpr import search as gs
+from core.testing.client import AppClient
 from tests.search.test_search import make_customer, search, unique_word
 from tests.search.test_secrets import gdpr_employee, hits
 from tests.support import login
@@ -24,7 +24,7 @@ def customer_group(result: dict) -> dict:
 
 
 async def both_paths(
-    client: AsyncTestClient, monkeypatch: pytest.MonkeyPatch, q: str, **params: Any
+    client: AppClient, monkeypatch: pytest.MonkeyPatch, q: str, **params: Any
 ) -> dict:
     """The answer by counting (COUNT_FROM 3), asserted equal to the answer by reading."""
     monkeypatch.setattr(gs, "MAX_LINKED_SUBJECTS", 2)
@@ -110,7 +110,7 @@ async def test_records_the_searcher_may_not_open_are_not_counted(app, admin_clie
 async def test_another_tenants_matches_never_count(app, admin_client, tenant, other_tenant, monkeypatch):
     word = unique_word()
     mine = [(await make_customer(admin_client, name=f"{word} {i}"))["id"] for i in range(4)]
-    async with AsyncTestClient(app=app) as other:
+    async with AppClient(app=app) as other:
         assert (await login(other, other_tenant)).status_code == 200
         theirs = [(await make_customer(other, name=f"{word} {i}"))["id"] for i in range(N)]
         g = customer_group(await both_paths(other, monkeypatch, word, limit=20))

@@ -7,11 +7,11 @@ import uuid
 from typing import Any
 
 import pytest
-from litestar.testing import AsyncTestClient
 
 from core.db import atomic, raw
 from core.gdpr import search as gs
 from core.gdpr.search import parse_query, terms_for
+from core.testing.client import AppClient
 from core.validation import luhn_ok
 from tests.support import login
 
@@ -35,14 +35,14 @@ def unique_word(prefix: str = "Zq") -> str:
     return prefix + uuid.uuid4().hex[:8].translate(str.maketrans("0123456789", "ghijklmnop"))
 
 
-async def make_customer(client: AsyncTestClient, **fields: Any) -> dict:
+async def make_customer(client: AppClient, **fields: Any) -> dict:
     body = {"name": "Acme AB", "kind": "company", **fields}
     r = await client.post("/api/customers/", json=body)
     assert r.status_code == 201, r.text
     return r.json()
 
 
-async def search(client: AsyncTestClient, q: str, **params: Any) -> dict:
+async def search(client: AppClient, q: str, **params: Any) -> dict:
     r = await client.get("/api/gdpr/search", params={"q": q, **params})
     assert r.status_code == 200, r.text
     return r.json()
@@ -167,7 +167,7 @@ async def test_groups_are_paged_with_their_totals(admin_client, tenant):
 async def test_another_tenants_identical_value_is_never_returned(app, admin_client, tenant, other_tenant):
     word = unique_word()
     mine = await make_customer(admin_client, name=f"Delad {word}", email=f"{word}@example.se")
-    async with AsyncTestClient(app=app) as other:
+    async with AppClient(app=app) as other:
         assert (await login(other, other_tenant)).status_code == 200
         theirs = await make_customer(other, name=f"Delad {word}", email=f"{word}@example.se")
         for q in (word, f"{word}@example.se"):
@@ -273,7 +273,7 @@ async def test_permissions_and_bad_queries(app, admin_client, tenant):
                                                           "password": "a-long-password-1"})
     assert r.status_code == 201, r.text
     emp = r.json()
-    async with AsyncTestClient(app=app) as anon:
+    async with AppClient(app=app) as anon:
         assert (await anon.get("/api/gdpr/search", params={"q": "anna"})).status_code == 401
         assert (await login(anon, tenant, email="ulla@example.se", password="a-long-password-1")).status_code == 200
         assert (await anon.get("/api/gdpr/search", params={"q": "anna"})).status_code == 403

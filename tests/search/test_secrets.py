@@ -17,12 +17,12 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
-from litestar.testing import AsyncTestClient
 
 from core.contracts import SearchSource
 from core.db import raw
 from core.gdpr import search as gs
 from core.tables import Employee, Outbox
+from core.testing.client import AppClient
 from tests.search.test_search import make_customer, search, unique_word
 from tests.support import login
 from tests.twofactor_kit import MOBILE, activate_sms, add_employee, last_code, make_recovery_codes, switch
@@ -32,8 +32,8 @@ GDPR_PASSWORD = "gdpr-person-password-1"
 
 @asynccontextmanager
 async def gdpr_employee(
-    app: Any, admin_client: AsyncTestClient, tenant: Any
-) -> AsyncIterator[AsyncTestClient]:
+    app: Any, admin_client: AppClient, tenant: Any
+) -> AsyncIterator[AppClient]:
     """A logged-in client of an employee whose only permission is "gdpr" (a group)."""
     email = f"{unique_word('gdpr').lower()}@example.se"
     r = await admin_client.post(
@@ -49,7 +49,7 @@ async def gdpr_employee(
         f"/api/groups/{g.json()['id']}/members", json={"employee_ids": [emp["id"]]}
     )
     assert r.status_code == 200, r.text
-    async with AsyncTestClient(app=app) as client:
+    async with AppClient(app=app) as client:
         r = await login(client, tenant, email=email, password=GDPR_PASSWORD)
         assert r.status_code == 200, r.text
         client.employee_id = emp["id"]  # type: ignore[attr-defined]
@@ -74,7 +74,7 @@ async def test_reset_links_and_sms_codes_are_never_found_nor_shown(
         assert len(hashes) == 10
         await switch(admin_client, "employee_login")
         _, ann_email = await add_employee(tenant, "Ann Target", mobile=MOBILE)
-        async with AsyncTestClient(app=app) as anon:
+        async with AppClient(app=app) as anon:
             r = await login(anon, tenant, email=ann_email)
             assert r.status_code == 202, r.text
             code = await last_code(tenant.id)
@@ -366,7 +366,7 @@ async def test_vault_values_are_not_indexed_and_outsiders_see_no_value(app, admi
 async def test_the_subject_export_shows_no_message_body(admin_client, tenant, worker):
     """The export of a person names their messages (found by recipient) but never shows a
     body or subject: a reset link's token would otherwise be one export away (#17.1)."""
-    async with AsyncTestClient(app=admin_client.app) as anon:
+    async with AppClient(app=admin_client.app) as anon:
         r = await anon.post(
             "/api/auth/password-reset", json={"tenant": tenant.slug, "email": tenant.admin_email}
         )

@@ -5,16 +5,15 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from litestar.testing import AsyncTestClient
-
 from core.db import raw, utcnow
 from core.gdpr import subjects
 from core.gdpr.registry import get_declarations
+from core.testing.client import AppClient
 from tests.search.test_search import PNR, PNR10, make_customer, places, search, unique_word
 from tests.support import login
 
 
-async def person(client: AsyncTestClient) -> dict[str, Any]:
+async def person(client: AppClient) -> dict[str, Any]:
     """A private customer with a contact person, a case, an invoiced order and a log note,
     and an unrelated customer."""
     word = unique_word("Pers")
@@ -196,7 +195,7 @@ async def test_bad_requests(app, admin_client, tenant, other_tenant):
     assert r.status_code == 400
     mine = await admin_client.post("/api/gdpr/subjects/export", json={"emails": ["nobody@example.se"]})
     assert mine.status_code == 201 and mine.json()["records"] == 0
-    async with AsyncTestClient(app=app) as other:
+    async with AppClient(app=app) as other:
         assert (await login(other, other_tenant)).status_code == 200
         assert (await other.get(mine.json()["status_url"])).status_code == 404
         assert (await other.get(mine.json()["html_url"])).status_code == 404
@@ -265,7 +264,7 @@ async def test_export_includes_the_person_s_logins_and_failed_logins(app, admin_
         "password": "a-long-password-1"})
     assert emp.status_code == 201, emp.text
     email = emp.json()["email"]
-    async with AsyncTestClient(app=app) as other:
+    async with AppClient(app=app) as other:
         bad = await other.post("/api/auth/login",
                                json={"tenant": tenant.slug, "email": email, "password": "wrong-one"})
         assert bad.status_code == 401

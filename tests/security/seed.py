@@ -12,9 +12,9 @@ import uuid
 from typing import Any
 
 from litestar import Litestar
-from litestar.testing import AsyncTestClient
 from piccolo.columns import Text, Varchar
 
+from core.testing.client import AppClient
 from tests.security import matrix
 
 # Sign-in, platform and public-link routes are not a tenant's records.
@@ -22,7 +22,7 @@ SKIP_PREFIXES = ("/api/auth/", "/api/platform/", "/api/portal/", "/schema", "/he
 
 
 async def _first_accepted(
-    client: AsyncTestClient, op: matrix.Operation, tenant_id: int, body: Any
+    client: AppClient, op: matrix.Operation, tenant_id: int, body: Any
 ) -> Any:
     combos = await matrix.id_combinations(op, tenant_id) if op.params else [{}]
     for values in combos[:6]:
@@ -36,7 +36,7 @@ async def _first_accepted(
     return None
 
 
-async def seed(app: Litestar, client: AsyncTestClient, tenant: Any) -> dict[str, Any]:
+async def seed(app: Litestar, client: AppClient, tenant: Any) -> dict[str, Any]:
     tenant_id = tenant.id
     ops = [
         op
@@ -86,7 +86,7 @@ async def fill_empty_tables(tenant_id: int) -> list[str]:
     return filled
 
 
-async def specific(client: AsyncTestClient, tenant: Any) -> None:
+async def specific(client: AppClient, tenant: Any) -> None:
     """Records a minimal body cannot make and a default row does not let the owner read."""
     customers = (await client.get("/api/customers")).json()["items"]
     me = {"users": [tenant.admin_id]}

@@ -22,11 +22,11 @@ import re
 from typing import Any
 
 import pytest
-from litestar.testing import AsyncTestClient
 
 from core.activity import Activity
 from core.gdpr.registry import get_declarations
 from core.tenancy import get_scoped
+from core.testing.client import AppClient
 from plugins.vault.tests.conftest import add_employee
 from tests.security import matrix
 from tests.security.seed import seed
@@ -47,13 +47,13 @@ def _answer(response: Any, record_id: int) -> tuple[int, str]:
 
 @pytest.mark.slow
 async def test_activity_follows_the_record(
-    app: Any, client: AsyncTestClient, tenant: Any, other_tenant: Any, stub_broker: Any
+    app: Any, client: AppClient, tenant: Any, other_tenant: Any, stub_broker: Any
 ) -> None:
     assert (await login(client, tenant)).status_code == 200
     await seed(app, client, tenant)
     _, email = await add_employee(tenant.id, "Plain Employee")
-    people: dict[str, AsyncTestClient] = {"A's administrator": client}
-    async with AsyncTestClient(app=app) as plain, AsyncTestClient(app=app) as other:
+    people: dict[str, AppClient] = {"A's administrator": client}
+    async with AppClient(app=app) as plain, AppClient(app=app) as other:
         assert (await login(plain, tenant, email=email)).status_code == 200
         assert (await login(other, other_tenant)).status_code == 200
         people["A's plain employee"] = plain
@@ -74,7 +74,7 @@ async def test_activity_follows_the_record(
 
 
 async def _check_all(
-    tenant_id: int, people: dict[str, AsyncTestClient]
+    tenant_id: int, people: dict[str, AppClient]
 ) -> tuple[list[str], set[tuple[tuple[str, str], str]]]:
     failures: list[str] = []
     refused: set[tuple[tuple[str, str], str]] = set()

@@ -39,12 +39,11 @@ def _order(op: Any) -> tuple[int, str]:
 
 @pytest.mark.slow
 def test_fuzz_every_operation(app: Any, tenant: Any, stub_broker: Any) -> None:
-    from litestar.testing import AsyncTestClient
-
+    from core.testing.client import AppClient
     from tests.support import login
 
     async def prepare() -> None:
-        async with AsyncTestClient(app=app) as c:
+        async with AppClient(app=app) as c:
             assert (await login(c, tenant)).status_code == 200
             await seed(app, c, tenant)  # ids exist, so generated requests reach real rows
 

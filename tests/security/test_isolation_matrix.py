@@ -14,8 +14,8 @@ import time
 from typing import Any
 
 import pytest
-from litestar.testing import AsyncTestClient
 
+from core.testing.client import AppClient
 from tests.security import matrix
 from tests.security.seed import SKIP_PREFIXES, seed
 from tests.support import login
@@ -37,13 +37,13 @@ def _in_matrix(op: matrix.Operation) -> bool:
 
 @pytest.mark.slow
 async def test_every_route_with_an_id_is_404_for_another_tenant(
-    app: Any, client: AsyncTestClient, tenant: Any, other_tenant: Any, stub_broker: Any
+    app: Any, client: AppClient, tenant: Any, other_tenant: Any, stub_broker: Any
 ) -> None:
     # No worker runs: messages stay queued, so nothing but B's requests could change A's rows.
     await _matrix(app, client, tenant, other_tenant)
 
 
-async def _matrix(app: Any, client: AsyncTestClient, tenant: Any, other_tenant: Any) -> None:
+async def _matrix(app: Any, client: AppClient, tenant: Any, other_tenant: Any) -> None:
     assert (await login(client, tenant)).status_code == 200
     started = time.monotonic()
     await seed(app, client, tenant)
@@ -83,7 +83,7 @@ async def _matrix(app: Any, client: AsyncTestClient, tenant: Any, other_tenant: 
 
     failures: list[str] = []
     sent = 0
-    async with AsyncTestClient(app=app) as other:
+    async with AppClient(app=app) as other:
         assert (await login(other, other_tenant)).status_code == 200
         for op, combos in plan:
             for values in combos:

@@ -9,9 +9,9 @@ from typing import Any
 
 import httpx
 import pytest
-from litestar.testing import AsyncTestClient
 
 from core.db import pooled
+from core.testing.client import AppClient
 from tests.support import test_password_hash
 
 CONCURRENT = 200
@@ -42,7 +42,7 @@ async def test_200_concurrent_logins(tenant: Any, stub_broker: Any) -> None:
 
     app = create_app(check_migrations=False, debug=True)  # a 500 says why in its body
     emails = await _employees(tenant.id, CONCURRENT)
-    async with AsyncTestClient(app=app):  # runs the app's start-up once
+    async with AppClient(app=app):  # runs the app's start-up once
 
         errors: list[str] = []
 

@@ -16,10 +16,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from litestar.testing import AsyncTestClient
 
 from core.gdpr.registry import get_declarations
 from core.references import NO_CONTACT, NO_CUSTOMER, NOT_THEIR_CONTACT
+from core.testing.client import AppClient
 from tests.pages.helpers import page_login, post_form
 from tests.security import matrix
 from tests.security.seed import seed
@@ -45,7 +45,7 @@ def _ref_types(app: Any) -> list[tuple[str, Any, matrix.Operation]]:
 
 
 async def _baseline(
-    client: AsyncTestClient, rt: Any, op: matrix.Operation, tenant: Any, good: dict[str, int]
+    client: AppClient, rt: Any, op: matrix.Operation, tenant: Any, good: dict[str, int]
 ) -> dict[str, Any] | None:
     """A create body the route accepts, built from a stored record of the type (the
     employee it names being the logged-in administrator, whose own records they then are)."""
@@ -69,7 +69,7 @@ async def _baseline(
 
 @pytest.mark.slow
 async def test_every_customer_reference_is_checked_on_create_and_update(
-    app: Any, client: AsyncTestClient, tenant: Any, other_tenant: Any, stub_broker: Any
+    app: Any, client: AppClient, tenant: Any, other_tenant: Any, stub_broker: Any
 ) -> None:
     assert (await login(client, tenant)).status_code == 200
     await seed(app, client, tenant)
@@ -134,7 +134,7 @@ async def test_every_customer_reference_is_checked_on_create_and_update(
 
 
 async def test_page_forms_show_the_field_error(
-    app: Any, client: AsyncTestClient, tenant: Any, other_tenant: Any, stub_broker: Any
+    app: Any, client: AppClient, tenant: Any, other_tenant: Any, stub_broker: Any
 ) -> None:
     """Every module page form that has a customer field (``/<module>/new`` of a record type
     naming a customer) answers another organization's customer with the field's error."""

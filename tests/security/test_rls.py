@@ -15,10 +15,10 @@ from typing import Any
 
 import pytest
 from litestar import get
-from litestar.testing import AsyncTestClient
 
 from core.db import is_sqlite, raw, tenant_scope
 from core.plugins import hookimpl
+from core.testing.client import AppClient
 from core.web import AuthUser
 from tests.support import login, make_tenant
 
@@ -168,13 +168,13 @@ async def test_a_handler_forgetting_the_tenant_filter_returns_only_the_users_row
     host.add(_LeakyPlugin(), name="test_rls_leaky", distribution="gallra-tests")
     try:
         app = create_app(host=host, check_migrations=False)
-        async with AsyncTestClient(app=app) as client:
+        async with AppClient(app=app) as client:
             assert (await client.get("/api/test-rls/customer-tenants")).status_code == 401
             assert (await login(client, b)).status_code == 200
             response = await client.get("/api/test-rls/customer-tenants")
             assert response.status_code == 200, response.text
             assert response.json() == [b.id]
-        async with AsyncTestClient(app=app) as client:
+        async with AppClient(app=app) as client:
             assert (await login(client, a)).status_code == 200
             assert (await client.get("/api/test-rls/customer-tenants")).json() == [a.id]
     finally:

@@ -84,11 +84,11 @@ async def test_bad_input_is_a_400_naming_the_field(gallra_client):
 async def test_another_organization_sees_nothing(
     gallra_client, gallra_app, gallra_tenant_factory, gallra_login
 ):
-    from litestar.testing import AsyncTestClient
+    from core.testing.client import AppClient
 
     mine = await create(gallra_client)
     other = await gallra_tenant_factory()
-    async with AsyncTestClient(app=gallra_app) as theirs:
+    async with AppClient(app=gallra_app) as theirs:
         await gallra_login(theirs, other)
         assert (await theirs.get(f"/api/contracts/{mine['id']}")).status_code == 404
         assert (await theirs.patch(f"/api/contracts/{mine['id']}", json={"title": "x"})).status_code == 404

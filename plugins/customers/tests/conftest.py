@@ -6,8 +6,8 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from litestar.testing import AsyncTestClient
 
+from core.testing.client import AppClient
 from core.validation import luhn_ok
 from tests.support import login, make_contact, make_customer  # noqa: F401  (the register's tests import them from here)
 
@@ -30,15 +30,15 @@ ORG = f"{ORG10[:6]}-{ORG10[6:]}"
 @pytest.fixture
 async def other_client(  # type: ignore[no-untyped-def]
     app, other_tenant
-) -> AsyncIterator[AsyncTestClient]:
+) -> AsyncIterator[AppClient]:
     """A second browser, logged in as the administrator of ``other_tenant``."""
-    async with AsyncTestClient(app=app) as c:
+    async with AppClient(app=app) as c:
         response = await login(c, other_tenant)
         assert response.status_code == 200, response.text
         yield c
 
 
-async def make_log(client: AsyncTestClient, customer_id: int, **fields: Any) -> dict:
+async def make_log(client: AppClient, customer_id: int, **fields: Any) -> dict:
     body = {"comment": "Called about the invoice", **fields}
     response = await client.post(f"/api/customers/{customer_id}/log", json=body)
     assert response.status_code == 201, response.text

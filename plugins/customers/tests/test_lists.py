@@ -105,9 +105,9 @@ async def test_search_is_the_tenants_own(admin_client, other_tenant, tenant):
     from tests.support import login
 
     await make_customer(admin_client, name="Vår AB", org_number=ORG)
-    from litestar.testing import AsyncTestClient
+    from core.testing.client import AppClient
 
-    async with AsyncTestClient(app=admin_client.app) as theirs:
+    async with AppClient(app=admin_client.app) as theirs:
         assert (await login(theirs, other_tenant)).status_code == 200
         theirs_made = await make_customer(theirs, name="Deras AB", org_number=ORG)  # no warning: not ours
         page = (await theirs.get("/api/customers/", params={"q": ORG10})).json()

@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from litestar.testing import AsyncTestClient
 
 from core.db import raw
 from core.tables import Outbox
+from core.testing.client import AppClient
 
 
 @pytest.fixture(autouse=True)
@@ -18,7 +18,7 @@ async def fresh_counters() -> None:
     await raw("DELETE FROM attempt_counter")
 
 
-async def make_request(client: AsyncTestClient, **fields: Any) -> dict:
+async def make_request(client: AppClient, **fields: Any) -> dict:
     body = {"kind": "access", "requester_name": "Anna Andersson", "requester_email": "anna@example.se",
             "details": "Vilka uppgifter har ni om mig?", **fields}
     r = await client.post("/api/dsr/", json=body)

@@ -8,10 +8,10 @@ import re
 from datetime import timedelta
 
 import time_machine
-from litestar.testing import AsyncTestClient
 
 from core.db import utcnow
 from core.tables import Outbox
+from core.testing.client import AppClient
 from plugins.dsr import public
 from plugins.dsr.tests.conftest import mails_to
 from tests.pages.helpers import post_form
@@ -26,7 +26,7 @@ async def a_customer(admin_client, **reach) -> None:  # type: ignore[no-untyped-
     assert r.status_code == 201, r.text
 
 
-async def ask(client: AsyncTestClient, slug: str, **form: str):  # type: ignore[no-untyped-def]
+async def ask(client: AppClient, slug: str, **form: str):  # type: ignore[no-untyped-def]
     page = f"/dsr/ask/{slug}"
     return await post_form(client, page, {"kind": "access", "details": "Vad har ni om mig?", **form}, page)
 

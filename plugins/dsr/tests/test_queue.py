@@ -146,14 +146,13 @@ async def test_another_tenants_request_is_not_found(admin_client, other_client) 
 
 
 async def test_only_gdpr_administrators_see_the_queue(admin_client, app, tenant) -> None:
-    from litestar.testing import AsyncTestClient
-
+    from core.testing.client import AppClient
     from core.users import create_employee_with_password
     from tests.support import TEST_PASSWORD, login
 
     req = await make_request(admin_client)
     await create_employee_with_password(tenant.id, "Ulla", "ulla@example.se", role="user", password=TEST_PASSWORD)
-    async with AsyncTestClient(app=app) as c:
+    async with AppClient(app=app) as c:
         assert (await login(c, tenant, "ulla@example.se", TEST_PASSWORD)).status_code == 200
         assert (await c.get("/api/dsr/")).status_code == 403
         assert (await c.get(f"/api/dsr/{req['id']}")).status_code == 404

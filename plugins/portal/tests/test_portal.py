@@ -12,11 +12,11 @@ from datetime import timedelta
 from typing import Any
 
 import time_machine
-from litestar.testing import AsyncTestClient
 
 from core import throttle
 from core.db import raw, utcnow
 from core.tables import Outbox, PasswordResetToken, Session
+from core.testing.client import AppClient
 from plugins.portal.services import RESET_ANSWER, login_key, purge_expired
 from plugins.portal.tables import PortalAccount
 from tests.support import TenantInfo, login, make_contact, make_customer
@@ -32,7 +32,7 @@ JSON = {"content-type": "application/json"}  # a body the API reads as JSON
 # --- helpers (also used by test_portal_twofactor.py and test_portal_gdpr.py) ---------------
 
 
-async def private_customer(client: AsyncTestClient, **fields: Any) -> dict:
+async def private_customer(client: AppClient, **fields: Any) -> dict:
     body = {"name": "Per Privat", "kind": "private", "email": "per@example.org", **fields}
     return await make_customer(client, **body)
 
@@ -50,25 +50,25 @@ async def last_link(tenant_id: int, recipient: str) -> str:
     return match.group(1)
 
 
-async def invite(client: AsyncTestClient, path: str, **body: Any) -> Any:
+async def invite(client: AppClient, path: str, **body: Any) -> Any:
     return await client.post(f"/api/customers/{path}/portal-invite", json=body)
 
 
-async def activate(client: AsyncTestClient, t: TenantInfo, token: str, password: str = PASSWORD, **extra: Any) -> Any:
+async def activate(client: AppClient, t: TenantInfo, token: str, password: str = PASSWORD, **extra: Any) -> Any:
     return await client.post(
         "/api/portal/activate", json={"tenant": t.slug, "token": token, "password": password, **extra}
     )
 
 
 async def portal_login(
-    client: AsyncTestClient, t: TenantInfo, email: str, password: str = PASSWORD, **extra: Any
+    client: AppClient, t: TenantInfo, email: str, password: str = PASSWORD, **extra: Any
 ) -> Any:
     return await client.post(
         "/api/portal/login", json={"tenant": t.slug, "email": email, "password": password, **extra}
     )
 
 
-async def portal_account(client: AsyncTestClient, t: TenantInfo, path: str, email: str) -> dict:
+async def portal_account(client: AppClient, t: TenantInfo, path: str, email: str) -> dict:
     """Invite and activate; returns the account as employees see it."""
     r = await invite(client, path, email=email)
     assert r.status_code == 201, r.text
@@ -78,14 +78,14 @@ async def portal_account(client: AsyncTestClient, t: TenantInfo, path: str, emai
 
 
 async def active_customer(
-    client: AsyncTestClient, t: TenantInfo, email: str = "per@example.org", **fields: Any
+    client: AppClient, t: TenantInfo, email: str = "per@example.org", **fields: Any
 ) -> dict:
     customer = await private_customer(client, email=email, **fields)
     await portal_account(client, t, str(customer["id"]), email)
     return customer
 
 
-def set_cookie(client: AsyncTestClient, name: str, value: str) -> None:
+def set_cookie(client: AppClient, name: str, value: str) -> None:
     """Replace every cookie of that name (the jar keeps one per domain otherwise)."""
     client.cookies.delete(name)
     client.cookies.set(name, value)
@@ -154,7 +154,7 @@ async def test_invitation_activation_login_me_logout(admin_client, browser, tena
 
 async def test_secure_cookie_behind_https(app, admin_client, tenant):
     await active_customer(admin_client, tenant)
-    async with AsyncTestClient(app=app, base_url="https://testserver.local") as c:
+    async with AppClient(app=app, base_url="https://testserver.local") as c:
         r = await portal_login(c, tenant, "per@example.org")
         assert r.status_code == 200
         assert "Secure" in r.headers["set-cookie"]
@@ -369,7 +369,7 @@ async def test_deleted_people_cannot_log_in_and_their_sessions_end(admin_client,
     async with AsyncExitStack() as stack:
         browsers = {}
         for email in ("per@example.org", "karin@example.org", "lars@example.org"):
-            c = await stack.enter_async_context(AsyncTestClient(app=app))
+            c = await stack.enter_async_context(AppClient(app=app))
             assert (await portal_login(c, tenant, email)).status_code == 200
             browsers[email] = c
         # A private customer turned into a company has no portal login any more.
@@ -511,7 +511,7 @@ async def test_password_reset_flow_without_two_factor(admin_client, app, browser
     assert [m["recipient"] for m in mails] == ["per@example.org"]
     token = await last_link(tenant.id, "per@example.org")
 
-    async with AsyncTestClient(app=app) as other:
+    async with AppClient(app=app) as other:
         r = await other.post(
             "/api/portal/password-reset/complete",
             json={"tenant": tenant.slug, "token": token, "password": NEW_PASSWORD},
@@ -567,7 +567,7 @@ async def test_reset_is_not_sent_for_invited_or_disabled_accounts(admin_client, 
 
 async def test_portal_session_of_one_tenant_reads_nothing_of_another(admin_client, browser, tenant, other_tenant, app):
     mine = await active_customer(admin_client, tenant)
-    async with AsyncTestClient(app=app) as other_admin:
+    async with AppClient(app=app) as other_admin:
         assert (await login(other_admin, other_tenant)).status_code == 200
         theirs = await private_customer(other_admin, name="Deras Kund")
         await portal_account(other_admin, other_tenant, str(theirs["id"]), "per@example.org")

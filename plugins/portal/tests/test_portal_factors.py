@@ -11,13 +11,13 @@ import time
 
 import pyotp
 import pytest
-from litestar.testing import AsyncTestClient
 
 from core import secondfactor
 from core.contracts import OwnFactors
 from core.errors import GallraError
 from core.eventlog import EventLog
 from core.plugins import get_host
+from core.testing.client import AppClient
 from plugins.portal.tests.test_portal import MOBILE, portal_account, portal_login
 from tests.pages.helpers import post_form
 from tests.passkey_kit import SoftAuthenticator
@@ -81,7 +81,7 @@ def _passkey_ids(page: str) -> list[int]:
 async def test_app_and_passkey_set_up_used_at_login_and_removed(app, admin_client, tenant):
     await _setup(admin_client, tenant)
     email = "karin@example.org"
-    async with AsyncTestClient(app=app) as browser:
+    async with AppClient(app=app) as browser:
         await _sms_login(browser, tenant, email)
         page = (await browser.get(SECURITY)).text
         assert 'id="app-start"' in page and "Inga nycklar ännu." in page and 'id="passkey-none"' in page
@@ -106,7 +106,7 @@ async def test_app_and_passkey_set_up_used_at_login_and_removed(app, admin_clien
         assert r.status_code == 409 and 'id="app-remove"' in r.text
 
     # A new browser logs in with the app's code (the next step's: the confirmed one is used).
-    async with AsyncTestClient(app=app) as other:
+    async with AppClient(app=app) as other:
         r = await portal_login(other, tenant, email)
         assert r.status_code == 202, r.text
         cid = r.json()["second_factor"]["challenge_id"]
@@ -128,7 +128,7 @@ async def test_app_and_passkey_set_up_used_at_login_and_removed(app, admin_clien
                                                                "name": ""}, token_from=SECURITY)
         assert r.status_code == 400 and 'id="e-name"' in r.text
 
-    async with AsyncTestClient(app=app) as third:
+    async with AppClient(app=app) as third:
         r = await portal_login(third, tenant, email)
         assert r.status_code == 202, r.text
         cid = r.json()["second_factor"]["challenge_id"]
@@ -161,12 +161,12 @@ async def test_app_and_passkey_set_up_used_at_login_and_removed(app, admin_clien
 
 async def test_another_persons_passkey_is_not_found_and_no_cookie_is_the_login(app, admin_client, tenant):
     karin = await _setup(admin_client, tenant)
-    async with AsyncTestClient(app=app) as lars_browser:
+    async with AppClient(app=app) as lars_browser:
         lars = await _contact(admin_client, tenant, "Lars", "lars@example.org")
         await _sms_login(lars_browser, tenant, "lars@example.org")
         await _add_passkey(lars_browser, "Lars nyckel")
         (lars_key,) = _passkey_ids((await lars_browser.get(SECURITY)).text)
-    async with AsyncTestClient(app=app) as browser:
+    async with AppClient(app=app) as browser:
         await _sms_login(browser, tenant, "karin@example.org")
         # An id from the form or the path never picks the person: Lars's passkey is a 404.
         r = await post_form(browser, f"{SECURITY}/passkeys/{lars_key}/remove", {"person_id": str(karin)},
@@ -185,7 +185,7 @@ async def test_another_persons_passkey_is_not_found_and_no_cookie_is_the_login(a
     factors = await secondfactor.own_second_factors(tenant.id, "contact", lars)
     assert factors is not None and [p.name for p in factors.passkeys] == ["Lars nyckel"]  # still there
     # Not logged in: the page and every form go to the portal login; the options say 401.
-    async with AsyncTestClient(app=app) as stranger:
+    async with AppClient(app=app) as stranger:
         r = await stranger.get(SECURITY, follow_redirects=False)
         assert r.status_code in (302, 303) and r.headers["location"] == "/portal/login"
         for path in ("app/start", "app/confirm", "app/remove", "passkeys/add", f"passkeys/{lars_key}/remove"):

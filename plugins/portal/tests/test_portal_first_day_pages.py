@@ -9,11 +9,11 @@ from datetime import timedelta
 from typing import Any
 
 import time_machine
-from litestar.testing import AsyncTestClient
 
 from core.db import utcnow
 from core.pages import LANG_COOKIE
 from core.tables import Tenant
+from core.testing.client import AppClient
 from plugins.portal.tests.test_portal import MOBILE, PASSWORD, active_customer, invite, last_link, private_customer
 from tests.pages.helpers import post_form
 from tests.twofactor_kit import activate_sms, forget_last_send, last_code, sms_rows, switch
@@ -21,14 +21,14 @@ from tests.twofactor_kit import activate_sms, forget_last_send, last_code, sms_r
 COMPANY = "Rörfirman Nord & Söner AB"
 
 
-async def _invited(admin_client: AsyncTestClient, tenant: Any, **fields: Any) -> str:
+async def _invited(admin_client: AppClient, tenant: Any, **fields: Any) -> str:
     await Tenant.update({Tenant.name: COMPANY}).where(Tenant.id == tenant.id)
     customer = await private_customer(admin_client, **fields)
     assert (await invite(admin_client, str(customer["id"]), email="per@example.org")).status_code == 201
     return await last_link(tenant.id, "per@example.org")
 
 
-async def _choose(browser: AsyncTestClient, tenant: Any, token: str, password: str = PASSWORD) -> Any:
+async def _choose(browser: AppClient, tenant: Any, token: str, password: str = PASSWORD) -> Any:
     link = f"/portal/activate?tenant={tenant.slug}&token={token}"
     return await post_form(
         browser,
@@ -41,7 +41,7 @@ async def _choose(browser: AsyncTestClient, tenant: Any, token: str, password: s
 async def test_invitation_page_names_the_company_in_swedish_and_english(app, admin_client, tenant):
     token = await _invited(admin_client, tenant)
     escaped = "Rörfirman Nord &amp; Söner AB"
-    async with AsyncTestClient(app=app) as browser:
+    async with AppClient(app=app) as browser:
         r = await browser.get(f"/portal/activate?tenant={tenant.slug}&token={token}")
         assert r.status_code == 200
         assert f"<h1>Kundportalen hos {escaped}</h1>" in r.text
@@ -59,7 +59,7 @@ async def test_invitation_page_names_the_company_in_swedish_and_english(app, adm
 
 async def test_choosing_the_password_logs_the_person_in(app, admin_client, tenant):
     token = await _invited(admin_client, tenant)
-    async with AsyncTestClient(app=app) as browser:
+    async with AppClient(app=app) as browser:
         r = await _choose(browser, tenant, token)
         assert r.status_code == 303 and r.headers["location"] == "/portal"
         assert r.cookies.get("gallra_portal")
@@ -67,7 +67,7 @@ async def test_choosing_the_password_logs_the_person_in(app, admin_client, tenan
         assert r.status_code == 200 and "Per Privat" in r.text
         assert "Välkommen till kundportalen" in r.text
         # The link is used: a second try is refused on the page, and logs nobody in.
-    async with AsyncTestClient(app=app) as other:
+    async with AppClient(app=app) as other:
         r = await _choose(other, tenant, token, "another-password-9")
         assert r.status_code == 400 and "Be om en ny inbjudan" in r.text
         assert not r.cookies.get("gallra_portal")
@@ -76,7 +76,7 @@ async def test_choosing_the_password_logs_the_person_in(app, admin_client, tenan
 
 async def test_expired_invitation_logs_nobody_in(app, admin_client, tenant):
     token = await _invited(admin_client, tenant)
-    async with AsyncTestClient(app=app) as browser:
+    async with AppClient(app=app) as browser:
         csrf_page = f"/portal/activate?tenant={tenant.slug}&token={token}"
         await browser.get(csrf_page)
         with time_machine.travel(utcnow() + timedelta(days=8), tick=False):
@@ -89,7 +89,7 @@ async def test_password_never_skips_the_login_code_on_a_new_device(app, admin_cl
     await activate_sms(admin_client)
     await switch(admin_client, "portal_login")
     token = await _invited(admin_client, tenant, mobile_phone=MOBILE)
-    async with AsyncTestClient(app=app) as browser:
+    async with AppClient(app=app) as browser:
         r = await _choose(browser, tenant, token)
         assert r.status_code == 303 and r.headers["location"].startswith("/portal/login?tenant=")
         assert not r.cookies.get("gallra_portal")
@@ -113,7 +113,7 @@ def _code_form(html: str) -> dict[str, str]:
     return dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', form))
 
 
-async def _login_code_step(browser: AsyncTestClient, tenant: Any, email: str) -> str:
+async def _login_code_step(browser: AppClient, tenant: Any, email: str) -> str:
     r = await post_form(
         browser, "/portal/login", {"tenant": tenant.slug, "email": email, "password": PASSWORD}, "/portal/login"
     )
@@ -125,7 +125,7 @@ async def test_new_code_after_the_wait_replaces_the_old_one(app, admin_client, t
     await activate_sms(admin_client)
     await switch(admin_client, "portal_login")
     await active_customer(admin_client, tenant, mobile_phone=MOBILE)
-    async with AsyncTestClient(app=app) as browser:
+    async with AppClient(app=app) as browser:
         html = await _login_code_step(browser, tenant, "per@example.org")
         # Before the wait the page says how long to wait; the button waits as long.
         assert "Du kan be om en ny kod om 60 sekunder." in html
@@ -162,7 +162,7 @@ async def test_new_code_for_another_persons_challenge_is_refused(app, admin_clie
     await switch(admin_client, "portal_login")
     await active_customer(admin_client, tenant, mobile_phone=MOBILE)
     await active_customer(admin_client, tenant, email="eva@example.org", name="Eva Privat", mobile_phone="+46709876543")
-    async with AsyncTestClient(app=app) as per, AsyncTestClient(app=app) as eva:
+    async with AppClient(app=app) as per, AppClient(app=app) as eva:
         per_form = _code_form(await _login_code_step(per, tenant, "per@example.org"))
         eva_form = _code_form(await _login_code_step(eva, tenant, "eva@example.org"))
         await forget_last_send(tenant.id)
@@ -195,7 +195,7 @@ async def test_new_code_on_the_first_password_step(app, admin_client, tenant):
     await activate_sms(admin_client)
     await switch(admin_client, "customer_conversations")
     token = await _invited(admin_client, tenant, mobile_phone=MOBILE)
-    async with AsyncTestClient(app=app) as browser:
+    async with AppClient(app=app) as browser:
         r = await _choose(browser, tenant, token)
         assert r.status_code == 200 and 'name="code"' in r.text and 'formaction="/portal/code/resend"' in r.text
         form = _code_form(r.text)

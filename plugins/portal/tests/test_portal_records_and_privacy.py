@@ -9,31 +9,30 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from litestar.testing import AsyncTestClient
-
 from core.pages import LANG_COOKIE
 from core.plugins import get_host
 from core.tenancy import set_module_enabled
+from core.testing.client import AppClient
 from plugins.portal.tests.test_portal import active_customer, portal_account, portal_login, private_customer
 from tests.pages.helpers import post_form
 from tests.support import login, make_contact, make_customer
 
 
-async def _portal(app: Any, tenant: Any, email: str = "per@example.org") -> AsyncTestClient:
-    client = AsyncTestClient(app=app)
+async def _portal(app: Any, tenant: Any, email: str = "per@example.org") -> AppClient:
+    client = AppClient(app=app)
     await client.__aenter__()
     r = await portal_login(client, tenant, email)
     assert r.status_code == 200, r.text
     return client
 
 
-async def _case(admin: AsyncTestClient, customer_id: int, title: str, **fields: Any) -> int:
+async def _case(admin: AppClient, customer_id: int, title: str, **fields: Any) -> int:
     r = await admin.post("/api/cases/", json={"title": title, "customer_id": customer_id, **fields})
     assert r.status_code == 201, r.text
     return int(r.json()["id"])
 
 
-async def _quote(admin: AsyncTestClient, customer_id: int, title: str, send: bool = True) -> int:
+async def _quote(admin: AppClient, customer_id: int, title: str, send: bool = True) -> int:
     r = await admin.post("/api/quotes", json={
         "title": title, "customer_id": customer_id,
         "lines": [{"description": "Virke", "quantity": "10", "unit_price": "250"},
@@ -121,11 +120,11 @@ async def test_contact_person_sees_the_company_records_naming_nobody_or_them(app
 async def test_records_need_a_login_and_stay_in_their_tenant(app, admin_client, tenant, other_tenant):
     mine = await active_customer(admin_client, tenant)
     case = await _case(admin_client, mine["id"], "Mitt ärende")
-    async with AsyncTestClient(app=app) as anon:
+    async with AppClient(app=app) as anon:
         for path in ("/portal/records/cases", f"/portal/records/cases/{case}", "/portal/privacy"):
             r = await anon.get(path, follow_redirects=False)
             assert r.status_code in (302, 303) and r.headers["location"] == "/portal/login", path
-    async with AsyncTestClient(app=app) as other_admin:
+    async with AppClient(app=app) as other_admin:
         assert (await login(other_admin, other_tenant)).status_code == 200
         theirs = await private_customer(other_admin, name="Deras Kund")
         await portal_account(other_admin, other_tenant, str(theirs["id"]), "per@example.org")

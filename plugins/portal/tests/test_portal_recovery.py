@@ -9,11 +9,11 @@ import asyncio
 import re
 
 import pytest
-from litestar.testing import AsyncTestClient
 
 from core.db import raw
 from core.eventlog import EventLog
 from core.plugins import get_host
+from core.testing.client import AppClient
 from plugins.portal.tests.test_portal import MOBILE, active_customer, portal_login
 from tests.pages.helpers import post_form
 from tests.twofactor_kit import activate_sms, forget_last_send, last_code, sms_rows
@@ -31,7 +31,7 @@ async def _verify(client, tenant, cid, **body):
     return await client.post(f"/api/twofactor/challenges/{cid}/verify", json={"tenant": tenant.slug, **body})
 
 
-async def _logged_in(client: AsyncTestClient, tenant, email: str) -> None:
+async def _logged_in(client: AppClient, tenant, email: str) -> None:
     """Portal login with the SMS code (the device is then remembered)."""
     await forget_last_send(tenant.id)
     r = await portal_login(client, tenant, email)
@@ -51,7 +51,7 @@ async def _setup(admin_client, tenant) -> str:
     return "per@example.org"
 
 
-async def _make_codes(browser: AsyncTestClient) -> list[str]:
+async def _make_codes(browser: AppClient) -> list[str]:
     r = await post_form(browser, "/portal/security/recovery-codes", {}, token_from="/portal/security")
     assert r.status_code == 200 and r.headers["cache-control"] == "no-store", r.text
     codes = CODE_RE.findall(r.text)
@@ -61,7 +61,7 @@ async def _make_codes(browser: AsyncTestClient) -> list[str]:
 
 async def test_codes_are_made_on_the_security_page_and_used_once_at_login(app, admin_client, tenant):
     email = await _setup(admin_client, tenant)
-    async with AsyncTestClient(app=app) as browser:
+    async with AppClient(app=app) as browser:
         await _logged_in(browser, tenant, email)
         r = await browser.get("/portal/security")
         assert r.status_code == 200 and "Du har inga reservkoder ännu." in r.text
@@ -75,7 +75,7 @@ async def test_codes_are_made_on_the_security_page_and_used_once_at_login(app, a
     assert len(events) == 1 and not any(c in str(events[0].values()) for c in codes)
 
     # A new browser: the SMS is sent, but a recovery code is entered instead.
-    async with AsyncTestClient(app=app) as phone_lost:
+    async with AppClient(app=app) as phone_lost:
         await forget_last_send(tenant.id)
         r = await portal_login(phone_lost, tenant, email)
         assert r.status_code == 202
@@ -86,7 +86,7 @@ async def test_codes_are_made_on_the_security_page_and_used_once_at_login(app, a
         assert r.status_code == 200, r.text
         assert "Oanvända koder: 9 av 10" in (await phone_lost.get("/portal/security")).text
     # The used code does not work a second time.
-    async with AsyncTestClient(app=app) as again:
+    async with AppClient(app=app) as again:
         await forget_last_send(tenant.id)
         cid = (await portal_login(again, tenant, email)).json()["second_factor"]["challenge_id"]
         r = await _verify(again, tenant, cid, recovery_code=codes[0])
@@ -99,11 +99,11 @@ async def test_codes_are_made_on_the_security_page_and_used_once_at_login(app, a
 
 async def test_two_parallel_uses_of_one_portal_code_one_wins(app, admin_client, tenant):
     email = await _setup(admin_client, tenant)
-    async with AsyncTestClient(app=app) as browser:
+    async with AppClient(app=app) as browser:
         await _logged_in(browser, tenant, email)
         codes = await _make_codes(browser)
     challenges = []
-    clients = [AsyncTestClient(app=app), AsyncTestClient(app=app)]
+    clients = [AppClient(app=app), AppClient(app=app)]
     async with clients[0] as first, clients[1] as second:
         for c in (first, second):
             await forget_last_send(tenant.id)
@@ -119,12 +119,12 @@ async def test_two_parallel_uses_of_one_portal_code_one_wins(app, admin_client, 
 
 async def test_a_person_without_a_phone_logs_in_with_a_code(app, admin_client, tenant):
     email = await _setup(admin_client, tenant)
-    async with AsyncTestClient(app=app) as browser:
+    async with AppClient(app=app) as browser:
         await _logged_in(browser, tenant, email)
         codes = await _make_codes(browser)
     await raw("UPDATE customer SET mobile_phone = NULL WHERE tenant_id = {}", tenant.id)
     sent = len(await sms_rows(tenant.id))
-    async with AsyncTestClient(app=app) as browser:
+    async with AppClient(app=app) as browser:
         r = await portal_login(browser, tenant, email)
         assert r.status_code == 202, r.text
         assert not r.json()["second_factor"]["masked_phone"] and len(await sms_rows(tenant.id)) == sent
@@ -133,7 +133,7 @@ async def test_a_person_without_a_phone_logs_in_with_a_code(app, admin_client, t
 
 
 async def test_the_security_page_needs_a_portal_login(app, admin_client, tenant):
-    async with AsyncTestClient(app=app) as browser:
+    async with AppClient(app=app) as browser:
         r = await browser.get("/portal/security", follow_redirects=False)
         assert r.status_code in (302, 303) and r.headers["location"].startswith("/portal/login")
     # An employee session is no portal session: no codes are made for anyone.

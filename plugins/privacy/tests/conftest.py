@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar.testing import AsyncTestClient
+from core.testing.client import AppClient
 
 COMPLETE = {
     "name": "Kundregister",
@@ -19,20 +19,20 @@ COMPLETE = {
 }
 
 
-async def make_activity(client: AsyncTestClient, **fields: Any) -> dict:
+async def make_activity(client: AppClient, **fields: Any) -> dict:
     response = await client.post("/api/privacy/activities/", json={**COMPLETE, **fields})
     assert response.status_code == 201, response.text
     return response.json()
 
 
-async def make_contact(client: AsyncTestClient, **fields: Any) -> dict:
+async def make_contact(client: AppClient, **fields: Any) -> dict:
     body = {"name": "Dora Dataskydd", "role": "dpo", "email": "dora@example.se", "phone": "070-123 45 67", **fields}
     response = await client.post("/api/privacy/contacts/", json=body)
     assert response.status_code == 201, response.text
     return response.json()
 
 
-async def make_incident(client: AsyncTestClient, **fields: Any) -> dict:
+async def make_incident(client: AppClient, **fields: Any) -> dict:
     body = {
         "title": "Borttappad laptop",
         "discovered_at": "2026-03-02T08:00:00+00:00",

@@ -130,11 +130,11 @@ async def test_ids_out_of_range_are_400_not_500(admin_client):
 
 
 async def test_needs_the_gdpr_permission(app, admin_client, tenant):
-    from litestar.testing import AsyncTestClient
+    from core.testing.client import AppClient
 
     email = f"user@{tenant.slug}.example"
     await create_employee_with_password(tenant.id, "Vanlig Användare", email, "user", TEST_PASSWORD)
-    async with AsyncTestClient(app=app) as c:
+    async with AppClient(app=app) as c:
         assert (await login(c, tenant, email=email)).status_code == 200
         for path in ("/api/privacy/activities/", "/api/privacy/incidents/", "/api/privacy/contacts/",
                      "/api/privacy/inventory/export"):

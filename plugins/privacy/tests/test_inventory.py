@@ -83,12 +83,11 @@ async def test_export_is_a_readable_escaped_document(admin_client, tenant):
 
 
 async def test_export_in_english_for_an_english_organization(app, tenant_factory):
-    from litestar.testing import AsyncTestClient
-
+    from core.testing.client import AppClient
     from tests.support import login
 
     t = await tenant_factory(language="en")
-    async with AsyncTestClient(app=app) as c:
+    async with AppClient(app=app) as c:
         assert (await login(c, t)).status_code == 200
         await make_activity(c, legal_basis="legitimate_interests")
         html = (await c.get("/api/privacy/inventory/export")).text

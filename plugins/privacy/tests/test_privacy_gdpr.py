@@ -116,12 +116,12 @@ async def test_superseded_signed_versions_lose_signer_and_contacts(admin_client,
 
 
 async def test_anonymizing_an_employee_clears_their_references(app, admin_client, tenant):
-    from litestar.testing import AsyncTestClient
+    from core.testing.client import AppClient
 
     email = f"dpo@{tenant.slug}.example"
     await create_employee_with_password(tenant.id, "Sara Signerar", email, "admin", TEST_PASSWORD)
     emp = await Employee.select(Employee.id).where(Employee.email == email).first()
-    async with AsyncTestClient(app=app) as c:
+    async with AppClient(app=app) as c:
         assert (await login(c, tenant, email=email)).status_code == 200
         act = await make_activity(c)
         inc = await make_incident(c, discovered_at=(datetime.now(UTC) - timedelta(hours=1)).isoformat())

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar.testing import AsyncTestClient
-
+from core.testing.client import AppClient
 from tests.support import created_for_a_party, send_for_token
 from tests.twofactor_kit import fake_two_factor
 
@@ -26,13 +25,13 @@ PLAN = {
 }
 
 
-async def make_project(client: AsyncTestClient, **fields: Any) -> dict:
+async def make_project(client: AppClient, **fields: Any) -> dict:
     """A project; unless the fields name a customer, of a new customer and one of its
     contact persons."""
     return await created_for_a_party(client, "/api/projects/", {**PROJECT, **fields})
 
 
-async def send_plan(client: AsyncTestClient, plan_id: int, email: str = "sven@example.se") -> str:
+async def send_plan(client: AppClient, plan_id: int, email: str = "sven@example.se") -> str:
     """Send the plan for approval and return the token read from the queued e-mail."""
     url = f"/api/projects/payment-plans/{plan_id}/send"
     return await send_for_token(client, url, email, "/projects/public/payment-plans")

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar.testing import AsyncTestClient
-
+from core.testing.client import AppClient
 from tests.support import created_for_a_party, send_for_token
 from tests.twofactor_kit import fake_two_factor
 
@@ -15,13 +14,13 @@ LINES = [
 ]
 
 
-async def make_quote(client: AsyncTestClient, **fields: Any) -> dict:
+async def make_quote(client: AppClient, **fields: Any) -> dict:
     """A quote with lines; unless the fields name a customer, of a new customer and one of
     its contact persons."""
     return await created_for_a_party(client, "/api/quotes/", {"title": "Ny altan", "lines": LINES, **fields})
 
 
-async def send_quote(client: AsyncTestClient, quote_id: int, email: str = "kund@example.se") -> str:
+async def send_quote(client: AppClient, quote_id: int, email: str = "kund@example.se") -> str:
     """Send the quote and return the public token read from the queued e-mail."""
     return await send_for_token(client, f"/api/quotes/{quote_id}/send", email, "/quotes/public")
 

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from litestar.testing import AsyncTestClient
 
+from core.testing.client import AppClient
 from tests.support import TEST_PASSWORD, add_party, login
 
 
@@ -16,7 +16,7 @@ from tests.support import TEST_PASSWORD, add_party, login
 class Worker:
     id: int
     email: str
-    client: AsyncTestClient
+    client: AppClient
 
 
 @pytest.fixture
@@ -27,7 +27,7 @@ async def employee(app, admin_client, tenant) -> AsyncIterator[Worker]:  # type:
         "/api/employees/", json={"name": "Anna Anställd", "email": email, "password": TEST_PASSWORD}
     )
     assert r.status_code == 201, r.text
-    async with AsyncTestClient(app=app) as c:
+    async with AppClient(app=app) as c:
         response = await login(c, tenant, email=email, password=TEST_PASSWORD)
         assert response.status_code == 200, response.text
         yield Worker(int(r.json()["id"]), email, c)

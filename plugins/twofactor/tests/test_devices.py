@@ -34,12 +34,12 @@ def test_device_label_is_coarse():
 
 
 async def test_list_and_revoke_own_devices(client, anon_client, app, tenant):
-    from litestar.testing import AsyncTestClient
+    from core.testing.client import AppClient
 
     await setup_login_2fa(client, tenant)
     emp_id, email = await add_employee(tenant, "Ann Devices")
     await trust(anon_client, tenant, email)
-    async with AsyncTestClient(app=app) as phone:
+    async with AppClient(app=app) as phone:
         await trust(phone, tenant, email, ua="Mozilla/5.0 (Linux; Android 14) Chrome/120.0 Mobile Safari/537.36")
     r = await anon_client.get("/api/twofactor/devices")
     assert r.status_code == 200
@@ -50,7 +50,7 @@ async def test_list_and_revoke_own_devices(client, anon_client, app, tenant):
 
     # Someone else's device id is simply not found.
     _, bo = await add_employee(tenant, "Bo Devices", mobile="+46709998877")
-    async with AsyncTestClient(app=app) as bo_client:
+    async with AppClient(app=app) as bo_client:
         await trust(bo_client, tenant, bo)
         bo_device = (await bo_client.get("/api/twofactor/devices")).json()[0]["id"]
     assert (await anon_client.delete(f"/api/twofactor/devices/{bo_device}")).status_code == 404

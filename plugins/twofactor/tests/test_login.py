@@ -96,11 +96,11 @@ async def test_login_code_opens_session_and_remembers_device(client, anon_client
 
 
 async def test_device_cookie_is_secure_behind_https(app, client, tenant):
-    from litestar.testing import AsyncTestClient
+    from core.testing.client import AppClient
 
     await setup_login_2fa(client, tenant)
     _, email = await add_employee(tenant, "Ann Https")
-    async with AsyncTestClient(app=app, base_url="https://testserver.local") as secure:
+    async with AppClient(app=app, base_url="https://testserver.local") as secure:
         r = await login(secure, tenant, email=email, api=True)
         assert r.status_code == 202
         r = await verify(secure, r.json()["second_factor"]["challenge_id"], await last_code(tenant.id))
@@ -118,7 +118,7 @@ async def _trusted_token(client, tenant, email) -> str:
 
 
 async def test_missing_tampered_and_foreign_cookies_mean_sms(client, anon_client, tenant, tenant_factory, app):
-    from litestar.testing import AsyncTestClient
+    from core.testing.client import AppClient
 
     await setup_login_2fa(client, tenant)
     _, ann = await add_employee(tenant, "Ann Cookie")
@@ -126,13 +126,13 @@ async def test_missing_tampered_and_foreign_cookies_mean_sms(client, anon_client
     ann_token = await _trusted_token(anon_client, tenant, ann)
 
     other = await tenant_factory()
-    async with AsyncTestClient(app=app) as other_client:
+    async with AppClient(app=app) as other_client:
         await setup_login_2fa(other_client, other)
         await other_client.post("/api/auth/logout")
         _, eve = await add_employee(other, "Eve Other")
         other_token = await _trusted_token(other_client, other, eve)
 
-    async with AsyncTestClient(app=app) as fresh:
+    async with AppClient(app=app) as fresh:
         cases = {
             "missing": None,
             "tampered": ann_token[:-2] + ("AA" if ann_token[-2:] != "AA" else "BB"),

@@ -17,9 +17,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from litestar.testing import AsyncTestClient
 
 from core.db import as_owner
+from core.testing.client import AppClient
 from plugins.vault.tests import fakes
 from tests.support import TEST_PASSWORD, TenantInfo, unique_slug
 
@@ -157,7 +157,7 @@ async def add_group(tenant_id: int, members: list[int], permissions: str = "") -
 class As:
     """Requests as one logged-in person, sharing the test client (its cookie is swapped)."""
 
-    def __init__(self, client: AsyncTestClient, token: str, employee_id: int, tenant: TenantInfo):
+    def __init__(self, client: AppClient, token: str, employee_id: int, tenant: TenantInfo):
         self.client = client
         self.token = token
         self.employee_id = employee_id
@@ -195,7 +195,7 @@ class As:
         return await self.client.delete(url, **kw)
 
 
-async def login_as(client: AsyncTestClient, tenant: TenantInfo, email: str, employee_id: int) -> As:
+async def login_as(client: AppClient, tenant: TenantInfo, email: str, employee_id: int) -> As:
     """A session for the employee, opened the way a login does (without Argon2 again:
     login itself is the core's tests' business)."""
     from core.auth import create_session
@@ -215,12 +215,12 @@ async def quick_tenant() -> TenantInfo:
     return TenantInfo(int(tenant["id"]), slug, admin_id, email, TEST_PASSWORD)
 
 
-async def new_user(client: AsyncTestClient, tenant: TenantInfo, role: str = "user", name: str = "User") -> As:
+async def new_user(client: AppClient, tenant: TenantInfo, role: str = "user", name: str = "User") -> As:
     eid, email = await add_employee(tenant.id, name, role)
     return await login_as(client, tenant, email, eid)
 
 
-async def admin_of(client: AsyncTestClient, tenant: TenantInfo) -> As:
+async def admin_of(client: AppClient, tenant: TenantInfo) -> As:
     return await login_as(client, tenant, tenant.admin_email, tenant.admin_id)
 
 
@@ -264,7 +264,7 @@ async def make_form(admin: As, purpose: str = "customer", **extra: Any) -> dict[
     return response.json()
 
 
-async def build_world(client: AsyncTestClient, tenant: TenantInfo | None = None, **form_extra: Any) -> World:
+async def build_world(client: AppClient, tenant: TenantInfo | None = None, **form_extra: Any) -> World:
     from core.db import atomic
 
     await password_hash()
@@ -301,7 +301,7 @@ async def build_world(client: AsyncTestClient, tenant: TenantInfo | None = None,
 
 
 @pytest.fixture
-async def world(client: AsyncTestClient) -> World:
+async def world(client: AppClient) -> World:
     return await build_world(client)
 
 

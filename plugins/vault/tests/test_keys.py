@@ -9,8 +9,8 @@ import stat
 
 import pytest
 from click.testing import CliRunner
-from litestar.testing import AsyncTestClient
 
+from core.testing.client import AppClient
 from plugins.vault.tests.conftest import SECRET_NOTE, SECRET_PASSWORD, build_world, reveal
 
 
@@ -37,7 +37,7 @@ async def test_startup_fails_clearly_with_a_wrong_key(client, world, fresh_keys,
     fresh_keys.chmod(0o600)
     app = create_app(vault_host, check_migrations=False)
     with pytest.raises(BaseException) as info:
-        async with AsyncTestClient(app=app):
+        async with AppClient(app=app):
             pass
     errors = list(_flatten(info.value))
     assert any(
