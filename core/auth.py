@@ -49,8 +49,15 @@ MAX_TOKEN_LENGTH = 128
 
 log = logging.getLogger(__name__)
 
-# OWASP's Argon2id baseline: 19 MiB memory, 2 iterations, 1 lane.
-HASHER = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
+#: OWASP's Argon2id baseline: 19 MiB memory, 2 iterations, 1 lane. The test kit swaps
+#: :data:`HASHER` for one of the lowest cost in its own processes only
+#: (``core.testing.pytest_plugin.cheap_password_hashing``).
+ARGON2_PARAMETERS = {"time_cost": 2, "memory_cost": 19 * 1024, "parallelism": 1}
+HASHER = PasswordHasher(
+    time_cost=ARGON2_PARAMETERS["time_cost"],
+    memory_cost=ARGON2_PARAMETERS["memory_cost"],
+    parallelism=ARGON2_PARAMETERS["parallelism"],
+)
 MIN_PASSWORD_LENGTH = 10
 MAX_PASSWORD_LENGTH = 256
 

@@ -185,7 +185,28 @@ def prepare_environment(data_dir_prefix: str = "gallra-kit-") -> str:
     from core.config import get_settings
 
     get_settings.cache_clear()
+    cheap_password_hashing()
     return data_dir
+
+
+def cheap_password_hashing() -> None:
+    """Hash and check passwords in this process with Argon2id at its lowest cost (one pass
+    over 8 KiB), as Django's test settings swap in a fast hasher.
+
+    The real cost is slow on purpose (19 MiB, 2 passes: some 20 ms of CPU a check), and a
+    suite logs in, makes portal accounts and re-checks passwords a few thousand times: an
+    eighth of its CPU. Every rule stays as it is: hashes are Argon2id, a wrong password is
+    refused, a hash of other parameters is re-hashed at login (to these). A server or worker
+    a test starts as a process of its own hashes at the real cost
+    (tests/core/test_auth.py checks both)."""
+    from argon2 import PasswordHasher
+
+    from core import auth
+
+    if auth.HASHER.memory_cost != 8:
+        auth.HASHER = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+        auth._dummy_hash.cache_clear()
+        _password_hash.clear()
 
 
 def register_plugins(entries: list[tuple[str, str | None]]) -> None:
@@ -249,7 +270,8 @@ _password_hash: list[str] = []
 
 
 def password_hash() -> str:
-    """The Argon2id hash of PASSWORD, once per process (hashing is slow on purpose)."""
+    """The Argon2id hash of PASSWORD, once per process (with the kit's hasher:
+    :func:`cheap_password_hashing`)."""
     if not _password_hash:
         from core.auth import HASHER
 

@@ -293,11 +293,54 @@ async def test_reset_refuses_short_password(client, tenant):
 
 
 def test_argon2_parameters_meet_owasp_minimum():
-    from core.auth import HASHER
+    """Gallra hashes with Argon2id at OWASP's baseline. The test kit hashes at the lowest
+    cost in its own processes only: a process of Gallra's own (a server, a worker, the CLI)
+    hashes at the real cost."""
+    import json
+    import subprocess
+    import sys
 
-    assert HASHER.memory_cost >= 19 * 1024
-    assert HASHER.time_cost >= 2
+    from core.auth import ARGON2_PARAMETERS, HASHER
+
+    assert ARGON2_PARAMETERS["memory_cost"] >= 19 * 1024
+    assert ARGON2_PARAMETERS["time_cost"] >= 2
     assert HASHER.type.name == "ID"
+    assert HASHER.memory_cost == 8  # this test process: the kit's hasher
+    code = (
+        "import json; from core.auth import HASHER as h, hash_password; import asyncio; "
+        "print(json.dumps([h.memory_cost, h.time_cost, h.parallelism, h.type.name, "
+        "asyncio.run(hash_password('a-password-of-length'))]))"
+    )
+    memory, time_cost, lanes, kind, made = json.loads(
+        subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    )
+    assert (memory, time_cost, lanes) == (
+        ARGON2_PARAMETERS["memory_cost"], ARGON2_PARAMETERS["time_cost"], ARGON2_PARAMETERS["parallelism"]
+    )
+    assert kind == "ID" and made.startswith(f"$argon2id$v=19$m={memory},t={time_cost},p={lanes}$")
+
+
+async def test_a_hash_of_other_parameters_is_rehashed_at_login(client, tenant):
+    """A password stored with other Argon2 parameters (older, weaker) still logs in, and
+    the login stores it again with the current ones; a wrong password changes nothing."""
+    from argon2 import PasswordHasher
+
+    from core.auth import HASHER
+    from core.tables import Employee
+
+    old = PasswordHasher(time_cost=3, memory_cost=16, parallelism=1).hash(tenant.password)
+    await Employee.update({Employee.password_hash: old}).where(Employee.id == tenant.admin_id)
+
+    async def stored() -> str:
+        row = await Employee.select(Employee.password_hash).where(Employee.id == tenant.admin_id).first()
+        return str(row["password_hash"])
+
+    assert (await login(client, tenant, password="not-the-password")).status_code == 401
+    assert await stored() == old
+    assert (await login(client, tenant, api=True)).status_code == 200
+    new = await stored()
+    assert new != old and not HASHER.check_needs_rehash(new)
+    assert HASHER.verify(new, tenant.password)
 
 
 async def test_one_login_system_keeps_the_kinds_apart(client, tenant):
