@@ -107,7 +107,7 @@ class AppClient(AsyncTestClient):
             timeout=timeout,
         )
         self._lifespan: asyncio.Task[None] | None = None
-        self._stop = asyncio.Event()
+        self._stop: asyncio.Event  # made by __aenter__, in the test's loop
 
     async def _serve_lifespan(self, started: asyncio.Future[None]) -> None:
         try:

@@ -42,6 +42,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 import pytest_asyncio
+from argon2 import PasswordHasher
 
 INI = "gallra_plugins"
 _ENV_READY = "GALLRA_KIT_ENVIRONMENT"
@@ -199,14 +200,15 @@ def cheap_password_hashing() -> None:
     refused, a hash of other parameters is re-hashed at login (to these). A server or worker
     a test starts as a process of its own hashes at the real cost
     (tests/core/test_auth.py checks both)."""
-    from argon2 import PasswordHasher
-
     from core import auth
 
-    if auth.HASHER.memory_cost != 8:
-        auth.HASHER = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+    if auth.HASHER is not _CHEAP_HASHER:
+        auth.HASHER = _CHEAP_HASHER
         auth._dummy_hash.cache_clear()
         _password_hash.clear()
+
+
+_CHEAP_HASHER = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
 
 
 def register_plugins(entries: list[tuple[str, str | None]]) -> None:

@@ -21,7 +21,7 @@ import pytest
 from core.db import as_owner
 from core.testing.client import AppClient
 from plugins.vault.tests import fakes
-from tests.support import TEST_PASSWORD, TenantInfo, unique_slug
+from tests.support import TEST_PASSWORD, TenantInfo, test_password_hash, unique_slug
 
 VAULT_TABLES = (
     "vault_entry", "vault_access", "vault_field", "vault_form", "vault_audit", "vault_key_version",
@@ -119,25 +119,12 @@ def app(stub_broker: Any, vault_host: Any) -> Any:
     return _Host.app
 
 
-_hash: str | None = None
-
-
-async def password_hash() -> str:
-    """The test password's hash, computed once: Argon2 per employee would slow the suite."""
-    global _hash
-    if _hash is None:
-        from core.auth import hash_password
-
-        _hash = await hash_password(TEST_PASSWORD)
-    return _hash
-
-
 async def add_employee(tenant_id: int, name: str = "User", role: str = "user") -> tuple[int, str]:
     from core.tables import Employee
 
     email = f"{unique_slug('u')}@example.org"
     rows = await Employee.insert(
-        Employee(tenant_id=tenant_id, name=name, email=email, role=role, password_hash=await password_hash())
+        Employee(tenant_id=tenant_id, name=name, email=email, role=role, password_hash=test_password_hash())
     ).returning(Employee.id)
     return int(rows[0]["id"]), email
 
@@ -267,7 +254,6 @@ async def make_form(admin: As, purpose: str = "customer", **extra: Any) -> dict[
 async def build_world(client: AppClient, tenant: TenantInfo | None = None, **form_extra: Any) -> World:
     from core.db import atomic
 
-    await password_hash()
     async with atomic():  # one commit for the set-up rows: the suite stays fast
         tenant = tenant or await quick_tenant()
         admin = await admin_of(client, tenant)
