@@ -45,9 +45,10 @@ async def _sent_quote(
     quote_id = r.json()["id"]
     r = await admin.post(f"/api/quotes/{quote_id}/send", json={"email": "kund@example.se"})
     assert r.status_code == 200, r.text
+    tenant = await Quote.select(Quote.tenant_id).where(Quote.id == quote_id).first()
     row = (
         await Outbox.select(Outbox.body)
-        .where(Outbox.recipient == "kund@example.se")
+        .where((Outbox.tenant_id == tenant["tenant_id"]) & (Outbox.recipient == "kund@example.se"))
         .order_by(Outbox.id, ascending=False)
         .first()
     )
