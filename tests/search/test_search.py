@@ -339,3 +339,38 @@ async def test_find_answers_with_the_same_records_as_search(admin_client, tenant
     capped = await gs.find(tenant.id, word, cap=1)
     assert len(capped) == 1
     assert capped[0].record_id == max(h.record_id for h in hits)
+
+
+async def test_what_is_linked_to_a_found_person_comes_in_one_statement_each(admin_client, tenant):
+    """An exact search finding a customer adds the customer's children (contact persons,
+    portal accounts, ...: every child link of every rule, once) in one statement, and the
+    activity of every record type found in one more: the statements do not grow with the
+    rules and record types the plugins declare (an e-mail search ran 23 of them, 12 of
+    which asked the same few child tables again and again)."""
+    from core.db import count_queries
+
+    word = unique_word()
+    email = f"{word.lower()}@example.se"
+    c = await make_customer(admin_client, name=f"Länkad {word}", email=email)
+    contact = await admin_client.post(f"/api/customers/{c['id']}/contacts", json={"name": "Kontakt Utan Namn"})
+    assert contact.status_code == 201, contact.text
+    case = await admin_client.post("/api/cases/", json={"title": "Ärende utan namn", "customer_id": c["id"]})
+    assert case.status_code == 201, case.text
+    for plugin, record_type, rid in (("customers", "customer", c["id"]), ("cases", "case", case.json()["id"])):
+        body = {"kind": "comment", "body": "Ringt"}
+        r = await admin_client.post(f"/api/activity/{plugin}/{record_type}/{rid}", json=body)
+        assert r.status_code == 201, r.text
+    await search(admin_client, email)  # the index is caught up and the plans are made
+    with count_queries() as counted:
+        answer = await gs.search(tenant.id, email, viewer=gs.EVERY_RECORD)
+    found = {(g["module"], h["field"], h["record_id"]) for g in answer["groups"] for h in g["hits"]}
+    assert ("customers", "email", c["id"]) in found
+    assert ("cases", "customer_id", case.json()["id"]) in found
+    assert any(m == "customers" and rid == contact.json()["id"] for m, _, rid in found)
+    activity = [h for g in answer["groups"] if g["record_type"] == "activity" for h in g["hits"]]
+    assert len(activity) == 2  # the comment on the customer and the one on its case
+    tables = {"customer", "contact_person", "case_record", "activity"}
+    # The index catch-up check, the direct matches, the people linked to the customer, the
+    # customer's children, the activity, the cases' split by kind, and one read per table
+    # shown.
+    assert counted[0] <= 6 + len(tables), counted[0]
