@@ -48,7 +48,7 @@ from typing import Any
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from cpu import DatabaseCPU, process_cpu  # (bench/cpu.py, beside this script)
+from cpu import DatabaseCPU, analyze, process_cpu  # (bench/cpu.py, beside this script)
 
 ROOT = Path(__file__).resolve().parent.parent
 GALLRA = str(Path(sys.executable).parent / "gallra")
@@ -93,16 +93,6 @@ def wait_up(base: str, path: str) -> None:
             pass
         time.sleep(0.1)
     raise SystemExit(f"{base} did not start")
-
-
-def analyze(url: str | None) -> None:
-    """PostgreSQL: fresh planner statistics after the seed, as autovacuum keeps them in
-    production. A server without autovacuum (this machine's, for one) otherwise plans every
-    statement for tables it thinks empty: the search index flush read the new event-log row
-    through a partial index of the whole log (0.75 ms a create at 2,700 rows, growing),
-    where the primary key takes 0.005 ms."""
-    if url and url.startswith("postgres"):
-        subprocess.run(["psql", url, "-qc", "ANALYZE"], check=True)
 
 
 def summary(times: list[float], elapsed: float, errors: int) -> dict[str, Any]:

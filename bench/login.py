@@ -29,7 +29,7 @@ from pathlib import Path
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from cpu import DatabaseCPU, process_cpu
+from cpu import DatabaseCPU, analyze, process_cpu
 
 ROOT = Path(__file__).resolve().parent.parent
 GALLRA = str(Path(sys.executable).parent / "gallra")
@@ -151,6 +151,7 @@ async def sms_logins(base: str, password: str, args: argparse.Namespace, server_
                 assert r.status_code == 201, r.text
 
         await asyncio.gather(*(add(i) for i in range(args.people)))
+    analyze(os.environ.get("GALLRA_DATABASE_OWNER_URL") or os.environ.get("GALLRA_DATABASE_URL"))
 
     people = list(range(args.people))
     times: list[float] = []
