@@ -149,10 +149,15 @@ def _answer_errors() -> tuple[type[BaseException], ...]:
 # --- the person's passkeys -----------------------------------------------------------------
 
 
+def passkey_exists(tenant_id: int, kind: str, person_id: int) -> Any:
+    """The query: does the person have a passkey (``kind`` one of services.KINDS)."""
+    return TwoFactorPasskey.exists().where(person_where(TwoFactorPasskey, tenant_id, kind, person_id))
+
+
 async def has_passkey(tenant_id: int, kind: str, person_id: int) -> bool:
     if kind not in services.KINDS:
         return False
-    return bool(await TwoFactorPasskey.exists().where(person_where(TwoFactorPasskey, tenant_id, kind, person_id)))
+    return bool(await passkey_exists(tenant_id, kind, person_id))
 
 
 async def employees_with_passkeys(tenant_id: int) -> set[int]:

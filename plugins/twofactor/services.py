@@ -57,7 +57,7 @@ from core.contracts import (
     SignedItem,
     TwoFactorContext,
 )
-from core.db import atomic, is_sqlite, raw, request_cache, utcnow
+from core.db import atomic, is_sqlite, raw, raw_query, request_cache, utcnow
 from core.delivery import queue_message
 from core.errors import GallraError
 from core.errors import mark as _
@@ -276,27 +276,70 @@ class SmsSettings:
     daily_cap: int = DEFAULT_DAILY_CAP
 
 
-def _settings_key(tenant_id: int) -> tuple[str, int]:
-    return ("twofactor.sms_settings", int(tenant_id))
+@dataclass
+class _TenantConfig:
+    """A tenant's two-factor settings and its contexts' choices, as one read gives them."""
+
+    settings: SmsSettings
+    states: dict[str, bool]
+    strong: StrongRules
+
+
+def _config_key(tenant_id: int) -> tuple[str, int]:
+    return ("twofactor.config", int(tenant_id))
+
+
+def forget_config(tenant_id: int) -> None:
+    """Drop the request's copy of the tenant's settings: every writer of them calls it."""
+    cache = request_cache()
+    if cache is not None:
+        cache.pop(_config_key(tenant_id), None)
+
+
+async def _tenant_config(tenant_id: int) -> _TenantConfig:
+    """The tenant's settings row and every context's row in one statement, read once per
+    request: a login that sends a code asks for the SMS settings, the contexts switched on
+    and the strong-factor rules, each more than once (four statements before, three of
+    them on every login; its code's check asks for the rules again)."""
+    cache = request_cache()
+    cached = cache.get(_config_key(tenant_id)) if cache is not None else None
+    if cached is None:
+        s_tbl, c_tbl = TwoFactorSettings._meta.tablename, TwoFactorContextSetting._meta.tablename
+        rows = await raw(
+            "SELECT s.id AS settings_id, s.sms_active, s.provider, s.sender, s.daily_cap, s.admins_strong, "
+            'c.id AS context_id, c."key" AS context_key, c.enabled, c.strong_required '
+            f'FROM (SELECT 1 AS one) o LEFT JOIN "{s_tbl}" s ON s.tenant_id = {{}} '
+            f'LEFT JOIN "{c_tbl}" c ON c.tenant_id = {{}}',
+            int(tenant_id), int(tenant_id),
+        )
+        first = rows[0] if rows else {}
+        settings = SmsSettings() if first.get("settings_id") is None else SmsSettings(
+            sms_active=bool(first["sms_active"]),
+            provider=first["provider"],
+            sender=first["sender"],
+            daily_cap=int(first["daily_cap"]),
+        )
+        contexts = [r for r in rows if r.get("context_id") is not None]
+        cached = _TenantConfig(
+            settings,
+            {r["context_key"]: bool(r["enabled"]) for r in contexts},
+            StrongRules(
+                {r["context_key"] for r in contexts if r["strong_required"]},
+                bool(first.get("settings_id") is not None and first["admins_strong"]),
+            ),
+        )
+        if cache is not None:
+            cache[_config_key(tenant_id)] = cached
+    # Copies: a caller may change what it is given.
+    return _TenantConfig(
+        replace(cached.settings), dict(cached.states),
+        StrongRules(set(cached.strong.contexts), cached.strong.admins),
+    )
 
 
 async def sms_settings(tenant_id: int) -> SmsSettings:
-    """The tenant's SMS settings, read once per request (a login that sends a code asks
-    several times); :func:`save_sms_settings` drops the request's copy."""
-    cache = request_cache()
-    cached = cache.get(_settings_key(tenant_id)) if cache is not None else None
-    if cached is not None:
-        return replace(cached)
-    row = await TwoFactorSettings.select().where(TwoFactorSettings.tenant_id == tenant_id).first()
-    out = SmsSettings() if row is None else SmsSettings(
-        sms_active=bool(row["sms_active"]),
-        provider=row["provider"],
-        sender=row["sender"],
-        daily_cap=int(row["daily_cap"]),
-    )
-    if cache is not None:
-        cache[_settings_key(tenant_id)] = replace(out)
-    return out
+    """The tenant's SMS settings, read once per request (:func:`_tenant_config`)."""
+    return (await _tenant_config(tenant_id)).settings
 
 
 def provider_configured(provider: str) -> str | None:
@@ -393,9 +436,7 @@ async def save_sms_settings(
                     code="twofactor.contexts_on",
                     parts="; ".join(on),
                 )
-        cache = request_cache()
-        if cache is not None:
-            cache.pop(_settings_key(tenant_id), None)
+        forget_config(tenant_id)
         values = {
             TwoFactorSettings.sms_active: new.sms_active,
             TwoFactorSettings.provider: new.provider,
@@ -417,6 +458,7 @@ async def save_sms_settings(
                     updated_at=utcnow(),
                 )
             )
+        forget_config(tenant_id)
     return new
 
 
@@ -449,10 +491,8 @@ async def visible_contexts(tenant_id: int) -> list[TwoFactorContext]:
 
 
 async def context_states(tenant_id: int) -> dict[str, bool]:
-    rows = await TwoFactorContextSetting.select(
-        TwoFactorContextSetting.key, TwoFactorContextSetting.enabled
-    ).where(TwoFactorContextSetting.tenant_id == tenant_id)
-    return {r["key"]: bool(r["enabled"]) for r in rows}
+    """Each context's switch (a context without a row is off), read once per request."""
+    return (await _tenant_config(tenant_id)).states
 
 
 async def find_context(tenant_id: int, key: str) -> TwoFactorContext:
@@ -478,6 +518,7 @@ async def set_context(tenant_id: int, key: str, enabled: bool) -> TwoFactorConte
             await TwoFactorContextSetting.insert(
                 TwoFactorContextSetting(tenant_id=tenant_id, key=key, enabled=enabled, changed_at=utcnow())
             )
+        forget_config(tenant_id)
     return ctx
 
 
@@ -1196,17 +1237,19 @@ async def decide(request: SecondFactorRequest) -> SecondFactorDecision | None:
     if await strong_required(request.tenant_id, ctx.key, request.person_kind, request.person_id):
         # Remembered devices (above) work the same whatever the factor; SMS never here.
         return await decide_strong(request, ctx, requested_by)
+    passkey = app = False
     if not requested_by:
         from plugins.twofactor import passkeys
 
-        if await passkeys.has_passkey(request.tenant_id, request.person_kind, request.person_id):
+        passkey, app = await has_passkey_or_app(request.tenant_id, request.person_kind, request.person_id)
+        if passkey:
             # A passkey first; the page offers an SMS code instead (resend).
             started = await passkeys.start_passkey_challenge(
                 request.tenant_id, request.person_kind, request.person_id, ctx, subject=request.subject
             )
             return SecondFactorDecision(required=True, challenge_id=started.challenge_id, masked_phone="",
                                         message=passkeys.PASSKEY_ASKED)
-    if not requested_by and await has_active_app(request.tenant_id, request.person_kind, request.person_id):
+    if app:
         # The app's code first; the page offers an SMS code instead (resend).
         started = await start_app_challenge(
             request.tenant_id, request.person_kind, request.person_id, ctx, subject=request.subject
@@ -1810,10 +1853,31 @@ async def app_state(tenant_id: int, kind: str, person_id: int) -> dict[str, Any]
     return {k: row[k] for k in ("status", "created_at", "confirmed_at", "last_used_at")}
 
 
-async def has_active_app(tenant_id: int, kind: str, person_id: int) -> bool:
-    return bool(await TwoFactorApp.exists().where(
+def _active_app(tenant_id: int, kind: str, person_id: int) -> Any:
+    return TwoFactorApp.exists().where(
         person_where(TwoFactorApp, tenant_id, kind, person_id) & (TwoFactorApp.status == "active")
+    )
+
+
+async def has_active_app(tenant_id: int, kind: str, person_id: int) -> bool:
+    return bool(await _active_app(tenant_id, kind, person_id))
+
+
+async def has_passkey_or_app(tenant_id: int, kind: str, person_id: int) -> tuple[bool, bool]:
+    """Whether the person has a passkey, and an active authenticator app: one statement
+    (a login without either asked twice)."""
+    from piccolo.querystring import QueryString
+
+    from plugins.twofactor import passkeys
+
+    if kind not in KINDS:
+        return False, False
+    rows = await raw_query(QueryString(
+        "SELECT ({}) AS passkey, ({}) AS app",
+        passkeys.passkey_exists(tenant_id, kind, person_id).querystrings[0],
+        _active_app(tenant_id, kind, person_id).querystrings[0],
     ))
+    return bool(rows[0]["passkey"]), bool(rows[0]["app"])
 
 
 async def start_app_enrolment(tenant_id: int, kind: str, person_id: int) -> AppEnrolment:
@@ -2013,28 +2077,10 @@ class StrongRules:
         return context in self.contexts or (self.admins and is_admin)
 
 
-def _strong_key(tenant_id: int) -> tuple[str, int]:
-    return ("twofactor.strong_rules", tenant_id)
-
-
 async def strong_rules(tenant_id: int) -> StrongRules:
-    """The tenant's rules, read once per request (a login asks whether SMS is allowed
-    when it chooses the step and again before it sends); :func:`save_strong_rules` drops
-    the request's copy."""
-    cache = request_cache()
-    cached = cache.get(_strong_key(tenant_id)) if cache is not None else None
-    if cached is not None:
-        return StrongRules(set(cached.contexts), cached.admins)
-    rows = await TwoFactorContextSetting.select(TwoFactorContextSetting.key).where(
-        (TwoFactorContextSetting.tenant_id == tenant_id) & (TwoFactorContextSetting.strong_required == True)  # noqa: E712
-    )
-    cfg = await TwoFactorSettings.select(TwoFactorSettings.admins_strong).where(
-        TwoFactorSettings.tenant_id == tenant_id
-    ).first()
-    rules = StrongRules({r["key"] for r in rows}, bool(cfg and cfg["admins_strong"]))
-    if cache is not None:
-        cache[_strong_key(tenant_id)] = StrongRules(set(rules.contexts), rules.admins)
-    return rules
+    """The tenant's rules, read once per request with its other settings (a login asks
+    whether SMS is allowed when it chooses the step and again before it sends)."""
+    return (await _tenant_config(tenant_id)).strong
 
 
 async def _is_admin(tenant_id: int, kind: str, person_id: int) -> bool:
@@ -2142,9 +2188,7 @@ async def save_strong_rules(tenant_id: int, contexts: dict[str, bool] | None = N
     async with atomic():
         if tightened:
             await check_lockout(tenant_id, entry, confirm, rules=new)
-        cache = request_cache()
-        if cache is not None:
-            cache.pop(_strong_key(tenant_id), None)
+        forget_config(tenant_id)
         for key, on in contexts.items():
             done = await TwoFactorContextSetting.update({TwoFactorContextSetting.strong_required: on}).where(
                 (TwoFactorContextSetting.tenant_id == tenant_id) & (TwoFactorContextSetting.key == key)
@@ -2159,6 +2203,7 @@ async def save_strong_rules(tenant_id: int, contexts: dict[str, bool] | None = N
             if not done:
                 await TwoFactorSettings.insert(TwoFactorSettings(tenant_id=tenant_id, admins_strong=admins,
                                                                  updated_at=utcnow()))
+        forget_config(tenant_id)
     return new
 
 

@@ -229,3 +229,39 @@ async def test_sms_settings_are_read_once_per_request_and_a_save_is_seen_at_once
     assert r.status_code == 200, r.text
     with request_scope():
         assert (await services.sms_settings(tenant.id)).daily_cap == 9
+
+
+async def test_settings_contexts_and_strong_rules_come_in_one_read_per_request(admin_client, tenant):
+    """The SMS settings, the contexts switched on and the strong-factor rules are one
+    statement per request, however many times a login asks for each; a change made in
+    the request (a context switched, a rule set) is read back at once, and a caller's copy
+    is its own."""
+    from core.db import count_queries, request_scope
+    from plugins.twofactor import services
+
+    await services.save_sms_settings(tenant.id, sms_active=True, provider=None, sender="Gallra", daily_cap=50)
+    with request_scope():
+        with count_queries() as counted:
+            settings = await services.sms_settings(tenant.id)
+            states = await services.context_states(tenant.id)
+            rules = await services.strong_rules(tenant.id)
+            await services.active_context(tenant.id, "employee_login")
+            await services.strong_required(tenant.id, "employee_login", "customer", 1)
+        assert counted[0] == 1, counted[0]
+        assert settings.sms_active and not states.get("employee_login") and not rules.contexts
+        states["employee_login"] = True  # the caller's copy only
+        rules.contexts.add("employee_login")
+        assert not (await services.context_states(tenant.id)).get("employee_login")
+        assert not (await services.strong_rules(tenant.id)).contexts
+        await services.set_context(tenant.id, "employee_login", True)
+        assert (await services.context_states(tenant.id))["employee_login"] is True
+        assert await services.active_context(tenant.id, "employee_login") is not None
+        # (A step no employee takes on the way in: no lock-out to confirm.)
+        await services.save_strong_rules(tenant.id, contexts={"quotes": True})
+        assert (await services.strong_rules(tenant.id)).contexts == {"quotes"}
+        assert await services.strong_required(tenant.id, "quotes", "customer", 1)
+    # The next request reads what the database holds.
+    with request_scope():
+        assert (await services.context_states(tenant.id))["employee_login"] is True
+        assert (await services.strong_rules(tenant.id)).contexts == {"quotes"}
+        assert (await services.sms_settings(tenant.id)).daily_cap == 50
