@@ -436,7 +436,6 @@ async def save_sms_settings(
                     code="twofactor.contexts_on",
                     parts="; ".join(on),
                 )
-        forget_config(tenant_id)
         values = {
             TwoFactorSettings.sms_active: new.sms_active,
             TwoFactorSettings.provider: new.provider,
@@ -2188,7 +2187,6 @@ async def save_strong_rules(tenant_id: int, contexts: dict[str, bool] | None = N
     async with atomic():
         if tightened:
             await check_lockout(tenant_id, entry, confirm, rules=new)
-        forget_config(tenant_id)
         for key, on in contexts.items():
             done = await TwoFactorContextSetting.update({TwoFactorContextSetting.strong_required: on}).where(
                 (TwoFactorContextSetting.tenant_id == tenant_id) & (TwoFactorContextSetting.key == key)
