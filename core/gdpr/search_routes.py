@@ -136,7 +136,12 @@ class SearchOut(msgspec.Struct):
     place a value is stored) and always all listed, so they are ``groups``, not ``items``.
 
     A group matching more than 10,000 records has ``total`` 10,000 and ``capped`` true (the
-    page shows "10 000+"); ``total_capped`` says the answer's ``total`` is such a floor too."""
+    page shows "10 000+"); ``total_capped`` says the answer's ``total`` is such a floor too.
+
+    ``truncated``: what is linked to the records found was not followed for all of them:
+    more than 20 people of a kind found (their linked records), or more than 1,000 records
+    of a type (the activity on them). A name or a fragment of one finds that many; an
+    e-mail address, phone or personal identity number finds one person's everything."""
 
     query_kind: str
     total: int

@@ -374,3 +374,54 @@ async def test_what_is_linked_to_a_found_person_comes_in_one_statement_each(admi
     # customer's children, the activity, the cases' split by kind, and one read per table
     # shown.
     assert counted[0] <= 6 + len(tables), counted[0]
+
+
+async def test_a_search_finding_many_records_says_their_activity_is_not_followed(
+    admin_client, tenant, monkeypatch
+):
+    """The search page follows the activity of the records of a type only while it found at
+    most MAX_LINKED_RECORDS of them (lowered here): past that the answer says ``truncated``,
+    the page says why and what to search for instead, and find() (the conformance kit's,
+    the export's way) still follows every record."""
+    monkeypatch.setattr(gs, "MAX_LINKED_RECORDS", 2)
+    word = unique_word()
+    cases = []
+    for i in range(3):
+        r = await admin_client.post("/api/cases/", json={"title": f"Ärende {i}", "end_customer_name": f"Anna {word}"})
+        assert r.status_code == 201, r.text
+        cases.append(r.json()["id"])
+    comments = []
+    for rid in cases[:2]:
+        r = await admin_client.post(f"/api/activity/cases/case/{rid}", json={"kind": "comment", "body": "Ringt"})
+        assert r.status_code == 201, r.text
+        comments.append(r.json()["id"])
+
+    def activity_ids(answer: dict) -> set[int]:
+        return {h["record_id"] for g in answer["groups"] if g["record_type"] == "activity" for h in g["hits"]}
+
+    many = await search(admin_client, word, limit=50)
+    assert {h["record_id"] for g in many["groups"] if g["module"] == "cases" for h in g["hits"]} == set(cases)
+    assert many["truncated"] is True and activity_ids(many) == set()
+    page = await admin_client.get("/settings/gdpr/search", params={"q": word})
+    assert page.status_code == 200 and 'id="search-truncated"' in page.text
+    assert "Sök på personens e-postadress" in page.text
+    assert set(comments) <= {h.record_id for h in await gs.find(tenant.id, word) if h.table == "activity"}
+
+    # Two records found: their activity is shown, and nothing is said.
+    monkeypatch.setattr(gs, "MAX_LINKED_RECORDS", 3)
+    few = await search(admin_client, word, limit=50)
+    assert few["truncated"] is False and activity_ids(few) == set(comments)
+    page = await admin_client.get("/settings/gdpr/search", params={"q": word})
+    assert 'id="search-truncated"' not in page.text
+
+
+async def test_many_records_of_a_type_without_any_activity_truncate_nothing(admin_client, tenant, monkeypatch):
+    monkeypatch.setattr(gs, "MAX_LINKED_RECORDS", 1)
+    word = unique_word()
+    for i in range(3):
+        r = await admin_client.post("/api/cases/", json={"title": f"Ärende {i}", "end_customer_name": f"Per {word}"})
+        assert r.status_code == 201, r.text
+    answer = await search(admin_client, word)
+    assert answer["total"] == 3
+    # No case of this tenant has any activity: nothing was left out.
+    assert answer["truncated"] is False
