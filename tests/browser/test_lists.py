@@ -90,8 +90,13 @@ def test_customer_list_sorts_searches_and_stacks_on_a_phone(browser: Any, server
 
 
 def _focus_on(page: Any, element_id: str) -> None:
-    """The focus arrives on ``element_id`` (fails after the page's timeout if it does not)."""
-    page.wait_for_function(f"document.activeElement && document.activeElement.id === {element_id!r}")
+    """The focus arrives on ``element_id`` (fails after the page's timeout if it does not).
+    Playwright's own check, not ``wait_for_function``: that evaluates a string in the page,
+    which the pages' Content-Security-Policy (no 'unsafe-eval') refused now and then when
+    a poll met the page just loaded after the form's submit."""
+    from playwright.sync_api import expect
+
+    expect(page.locator(f"[id={element_id!r}]")).to_be_focused()
 
 
 def test_customer_form_shows_every_error_and_the_duplicate(browser: Any, server: str, shot: Any, tenant: Any) -> None:
