@@ -29,7 +29,7 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from core import throttle
 from core.config import get_settings
 from core.contracts import SecondFactorDecision, SecondFactorRequest
-from core.db import atomic, bind_tenant, is_sqlite, lock_row, raw, utcnow
+from core.db import atomic, bind_tenant, is_sqlite, lock_row, raw, raw_self_scoped, utcnow
 from core.errors import GallraError, _
 from core.eventlog import log_system
 from core.plugins import await_me_maybe, get_host
@@ -533,7 +533,12 @@ async def authenticate(token: str | None) -> SessionUser | None:
     permissions (before: five queries per request)."""
     if not token or len(token) > MAX_TOKEN_LENGTH:
         return None
-    rows = await raw(_session_sql(), token_hash(token))
+    if is_sqlite():
+        rows = await raw(_session_sql(), token_hash(token))
+    else:
+        # The same statement, in a function that sets its own scope (migration
+        # core_2026_12_07t10_00): the connection stays set to the tenant of its requests.
+        rows = await raw_self_scoped("SELECT * FROM gallra_employee_session({})", token_hash(token))
     if not rows:
         return None
     row = rows[0]

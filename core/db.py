@@ -403,6 +403,14 @@ class LoopPoolPostgresEngine(PostgresEngine):
     async def run_ddl(self, ddl: str, in_pool: bool = True) -> Any:
         return await self._run(ddl, [], in_pool)
 
+    async def run_self_scoped(self, query: str, args: Sequence[Any]) -> Any:
+        """:func:`raw_self_scoped`: on a pooled connection, whatever tenant it holds."""
+        if self.current_transaction.get() or not self.pool:
+            return await self._run(query, args, True)
+        _count_query()
+        async with self.pool.acquire() as connection:
+            return await connection.fetch(query, *args)
+
 
 # --- SQLite: reused connections ---------------------------------------------------------
 
@@ -754,6 +762,22 @@ async def raw_query(querystring: Any) -> list[dict[str, Any]]:
     there is one."""
     result = await get_engine().run_querystring(querystring)
     return list(result or [])
+
+
+async def raw_self_scoped(sql: str, *args: Any) -> list[dict[str, Any]]:
+    """A statement that sets the ``gallra.tenant`` it needs itself, for itself only (a
+    function of the owner's that calls ``set_config(..., true)`` first and puts the value
+    back, as ``gallra_employee_session``): on PostgreSQL it runs on a pooled connection
+    whatever tenant that connection was last set to, so neither it nor the request's next
+    statement spends a round trip switching the connection to ``*`` and back. In a
+    transaction, or on SQLite, it is :func:`raw`."""
+    from piccolo.querystring import QueryString
+
+    engine = get_engine()
+    if isinstance(engine, LoopPoolPostgresEngine):
+        query, query_args = QueryString(sql, *args).compile_string(engine_type=engine.engine_type)
+        return [dict(r) for r in await engine.run_self_scoped(query, query_args)]
+    return await raw(sql, *args)
 
 
 async def raw(sql: str, *args: Any) -> list[dict[str, Any]]:

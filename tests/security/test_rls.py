@@ -222,3 +222,62 @@ async def test_a_public_link_narrows_the_request_to_its_tenant(admin_client: Any
                 rows = await raw("SELECT DISTINCT tenant_id FROM customer")
                 assert [int(r["tenant_id"]) for r in rows] == [tenant.id]
     assert current_tenant() is None  # the scope ends with the request
+
+
+@pytest.mark.pg
+async def test_the_session_lookup_sets_its_own_scope_and_leaves_the_connections(enforced: None) -> None:
+    """gallra_employee_session() finds a session by its token hash whatever tenant the
+    connection works for, and leaves the connection's setting as it found it: at session
+    level, and inside a transaction that set its own. Its answer is the one the statement
+    it wraps gives under ``*`` (SQLite still runs that statement)."""
+    import asyncpg
+
+    from core.auth import _session_sql, create_session, token_hash
+    from core.config import get_settings
+
+    a, b = await make_tenant(), await make_tenant()
+    token = await create_session(b.id, b.admin_id, "127.0.0.1", "test")
+    with tenant_scope(None):
+        wrapped = [dict(r) for r in await raw(_session_sql(), token_hash(token))]
+    connection = await asyncpg.connect(get_settings().database_url)
+    try:
+        await connection.execute("SELECT set_config('gallra.tenant', $1, false)", str(a.id))
+        found = await connection.fetch("SELECT * FROM gallra_employee_session($1)", token_hash(token))
+        assert [dict(r) for r in found] == wrapped
+        assert wrapped[0]["tenant_id"] == b.id and wrapped[0]["employee_id"] == b.admin_id
+        # The connection still works for A: B's rows stay out of sight.
+        assert await connection.fetchval("SELECT current_setting('gallra.tenant')") == str(a.id)
+        assert await connection.fetchval("SELECT count(*) FROM employee WHERE tenant_id = $1", b.id) == 0
+        async with connection.transaction():
+            await connection.execute("SELECT set_config('gallra.tenant', $1, true)", str(b.id))
+            assert await connection.fetch("SELECT * FROM gallra_employee_session($1)", token_hash(token))
+            assert await connection.fetchval("SELECT current_setting('gallra.tenant')") == str(b.id)
+        assert await connection.fetchval("SELECT current_setting('gallra.tenant')") == str(a.id)
+        assert await connection.fetch("SELECT * FROM gallra_employee_session($1)", "0" * 64) == []
+    finally:
+        await connection.close()
+
+
+@pytest.mark.pg
+async def test_a_tenants_requests_do_not_switch_their_connections_to_every_tenant_and_back(
+    enforced: None, admin_client: AppClient, tenant: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each request used to look its session up with the connection set to ``*`` and then
+    set it back to its tenant: two round trips of ``set_config`` for every request that
+    wrote anything. Now a tenant's requests leave the connection set to that tenant."""
+    import asyncpg
+
+    sent: list[str] = []
+    execute = asyncpg.Connection.execute
+
+    async def recording(self: Any, query: str, *args: Any, **kwargs: Any) -> Any:
+        sent.append(query)
+        return await execute(self, query, *args, **kwargs)
+
+    monkeypatch.setattr(asyncpg.Connection, "execute", recording)
+    for i in range(2):  # the first may find a connection another test left on another tenant
+        sent.clear()
+        r = await admin_client.post("/api/customers/", json={"name": f"Scope {i}", "kind": "company"})
+        assert r.status_code == 201, r.text
+    assert [s for s in sent if "gallra.tenant" in s] == []
+    assert (await admin_client.get("/api/auth/me")).status_code == 200
