@@ -194,7 +194,13 @@ async def live_session(kind: str, token: str | None) -> dict | None:
     that ran out is deleted. The caller still checks that its person may log in."""
     if not token or len(token) > MAX_TOKEN_LENGTH:
         return None
-    row = await Session.select().where((Session.token_hash == token_hash(token)) & (Session.kind == kind)).first()
+    if is_sqlite():
+        row = await Session.select().where((Session.token_hash == token_hash(token)) & (Session.kind == kind)).first()
+    else:
+        # A function that sets its own scope (as the employees' lookup, authenticate): the
+        # connection stays set to the tenant of its requests.
+        rows = await raw_self_scoped("SELECT * FROM gallra_session_row({}, {})", kind, token_hash(token))
+        row = rows[0] if rows else None
     if row is None:
         return None
     now = utcnow()

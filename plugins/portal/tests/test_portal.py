@@ -598,6 +598,38 @@ async def test_portal_session_of_one_tenant_reads_nothing_of_another(admin_clien
     assert (await browser.get("/api/portal/me")).json()["tenant"] == tenant.slug
 
 
+async def test_portal_requests_leave_their_connections_set_to_their_tenant(admin_client, browser, tenant, monkeypatch):
+    """The portal's session lookup sets its own scope (gallra_session_row, PostgreSQL): a
+    portal request no longer switches its pooled connection to every tenant and back (two
+    round trips of set_config each request). SQLite has no scope: the same answers."""
+    import asyncpg
+
+    from core.auth import token_hash
+    from core.db import is_sqlite
+
+    await active_customer(admin_client, tenant)
+    assert (await portal_login(browser, tenant, "per@example.org")).status_code == 200
+    sent: list[str] = []
+    execute = asyncpg.Connection.execute
+
+    async def recording(self: Any, query: str, *args: Any, **kwargs: Any) -> Any:
+        sent.append(query)
+        return await execute(self, query, *args, **kwargs)
+
+    monkeypatch.setattr(asyncpg.Connection, "execute", recording)
+    for _ in range(2):  # the first may find a connection another test left on another tenant
+        sent.clear()
+        me = await browser.get("/api/portal/me")
+        assert me.status_code == 200 and me.json()["tenant"] == tenant.slug
+    assert [q for q in sent if "gallra.tenant" in q] == []
+    if not is_sqlite():
+        token = browser.cookies.get("gallra_portal")
+        assert token
+        rows = await raw("SELECT * FROM gallra_session_row({}, {})", "portal", token_hash(token))
+        assert [r["tenant_id"] for r in rows] == [tenant.id]
+        assert await raw("SELECT * FROM gallra_session_row({}, {})", "employee", token_hash(token)) == []
+
+
 # --- housekeeping ----------------------------------------------------------------------------
 
 
