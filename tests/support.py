@@ -341,3 +341,20 @@ async def logged(tenant_id: int, plugin: str, record_id: int | None = None) -> l
     if record_id is not None:
         where = where & (EventLog.record_id == record_id)
     return list(await EventLog.select().where(where).order_by(EventLog.id))
+
+
+def record_simple_statements(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Every statement sent with asyncpg's ``Connection.execute`` from here on (PostgreSQL:
+    BEGIN, COMMIT and the ``set_config`` of a connection's tenant go that way), in a list
+    the caller may clear between requests."""
+    import asyncpg
+
+    sent: list[str] = []
+    execute = asyncpg.Connection.execute
+
+    async def recording(self: Any, query: str, *args: Any, **kwargs: Any) -> Any:
+        sent.append(query)
+        return await execute(self, query, *args, **kwargs)
+
+    monkeypatch.setattr(asyncpg.Connection, "execute", recording)
+    return sent

@@ -20,7 +20,7 @@ from core.db import is_sqlite, raw, tenant_scope
 from core.plugins import hookimpl
 from core.testing.client import AppClient
 from core.web import AuthUser
-from tests.support import login, make_tenant
+from tests.support import login, make_tenant, record_simple_statements
 
 
 async def _report() -> Any:
@@ -265,16 +265,7 @@ async def test_a_tenants_requests_do_not_switch_their_connections_to_every_tenan
     """Each request used to look its session up with the connection set to ``*`` and then
     set it back to its tenant: two round trips of ``set_config`` for every request that
     wrote anything. Now a tenant's requests leave the connection set to that tenant."""
-    import asyncpg
-
-    sent: list[str] = []
-    execute = asyncpg.Connection.execute
-
-    async def recording(self: Any, query: str, *args: Any, **kwargs: Any) -> Any:
-        sent.append(query)
-        return await execute(self, query, *args, **kwargs)
-
-    monkeypatch.setattr(asyncpg.Connection, "execute", recording)
+    sent = record_simple_statements(monkeypatch)
     for i in range(2):  # the first may find a connection another test left on another tenant
         sent.clear()
         r = await admin_client.post("/api/customers/", json={"name": f"Scope {i}", "kind": "company"})

@@ -19,7 +19,7 @@ from core.tables import Outbox, PasswordResetToken, Session
 from core.testing.client import AppClient
 from plugins.portal.services import RESET_ANSWER, login_key, purge_expired
 from plugins.portal.tables import PortalAccount
-from tests.support import TenantInfo, login, make_contact, make_customer
+from tests.support import TenantInfo, login, make_contact, make_customer, record_simple_statements
 
 PASSWORD = "portal-password-1"
 NEW_PASSWORD = "portal-password-2"
@@ -602,21 +602,12 @@ async def test_portal_requests_leave_their_connections_set_to_their_tenant(admin
     """The portal's session lookup sets its own scope (gallra_session_row, PostgreSQL): a
     portal request no longer switches its pooled connection to every tenant and back (two
     round trips of set_config each request). SQLite has no scope: the same answers."""
-    import asyncpg
-
     from core.auth import token_hash
     from core.db import is_sqlite
 
     await active_customer(admin_client, tenant)
     assert (await portal_login(browser, tenant, "per@example.org")).status_code == 200
-    sent: list[str] = []
-    execute = asyncpg.Connection.execute
-
-    async def recording(self: Any, query: str, *args: Any, **kwargs: Any) -> Any:
-        sent.append(query)
-        return await execute(self, query, *args, **kwargs)
-
-    monkeypatch.setattr(asyncpg.Connection, "execute", recording)
+    sent = record_simple_statements(monkeypatch)
     for _ in range(2):  # the first may find a connection another test left on another tenant
         sent.clear()
         me = await browser.get("/api/portal/me")
