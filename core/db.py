@@ -766,8 +766,8 @@ async def raw_query(querystring: Any) -> list[dict[str, Any]]:
 
 async def raw_self_scoped(sql: str, *args: Any) -> list[dict[str, Any]]:
     """A statement that sets the ``gallra.tenant`` it needs itself, for itself only (a
-    function of the owner's that calls ``set_config(..., true)`` first and puts the value
-    back, as ``gallra_employee_session``): on PostgreSQL it runs on a pooled connection
+    function that calls ``set_config(..., true)`` first and puts the caller's value back,
+    as ``gallra_employee_session``): on PostgreSQL it runs on a pooled connection
     whatever tenant that connection was last set to, so neither it nor the request's next
     statement spends a round trip switching the connection to ``*`` and back. In a
     transaction, or on SQLite, it is :func:`raw`."""

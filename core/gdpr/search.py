@@ -786,7 +786,9 @@ def _claim_sql(limit: int, after: str = "{}") -> str:
     )
 
 
-def _read_claimed_sql(reg: Registry, tables: tuple[str, ...]) -> tuple[str, dict[str, list[str]]]:
+def _read_claimed_sql(
+    reg: Registry, tables: tuple[str, ...], *, from_claim: bool = False
+) -> tuple[str, dict[str, list[str]]]:
     """PostgreSQL: the current values of the claimed rows of ``tables`` (those the claim
     named), one statement for them all, with one id array argument per table (in that
     order). Values come as text (the indexed columns are text or integer references;
@@ -798,8 +800,12 @@ def _read_claimed_sql(reg: Registry, tables: tuple[str, ...]) -> tuple[str, dict
 
     Only the tables claimed: one statement with a branch for every indexed table (48 here)
     cost PostgreSQL 20-70 ms to plan on each new connection, and about 1 ms to run its
-    empty branches on every commit; a write touches one or two tables."""
-    cached = _read_sql.get(tables)
+    empty branches on every commit; a write touches one or two tables.
+
+    ``from_claim``: each branch takes its ids from the claim of the same statement (a WITH
+    named ``claimed``, :func:`_claim_read_sql`) instead of an argument."""
+    key = (("claimed",) if from_claim else ()) + tables
+    cached = _read_sql.get(key)
     if cached is not None and cached[0] is reg and cached[1] == len(reg.field_ids):
         return cached[2], cached[3]
     columns: dict[str, list[str]] = {}
@@ -809,12 +815,13 @@ def _read_claimed_sql(reg: Registry, tables: tuple[str, ...]) -> tuple[str, dict
         columns[tbl] = names
         live = "x.anonymized_at IS NULL" if _has(reg.table_classes[tbl], "anonymized_at") else "TRUE"
         values = ", ".join(["x.tenant_id::text", *(f"x.{q(c)}::text" for c in names)])
+        ids = f"ARRAY(SELECT record_id FROM claimed WHERE tbl = {_lit(tbl)})" if from_claim else "{}::bigint[]"
         branches.append(
             f"SELECT {_lit(tbl)}::text AS tbl, x.id::bigint AS record_id, ARRAY[{values}] AS v, "
-            f"{live} AS live FROM {q(tbl)} x WHERE x.id = ANY({{}}::bigint[])"
+            f"{live} AS live FROM {q(tbl)} x WHERE x.id = ANY({ids})"
         )
     sql = " UNION ALL ".join(branches)
-    _read_sql[tables] = (reg, len(reg.field_ids), sql, columns)
+    _read_sql[key] = (reg, len(reg.field_ids), sql, columns)
     return sql, columns
 
 
@@ -824,23 +831,12 @@ def _claim_read_sql(reg: Registry, tables: tuple[str, ...], limit: int) -> tuple
     with its row's values (``v``, ``live``) when its table is one of ``tables`` and the row
     is still there. The read sees the rows as the transaction wrote them (a data-modifying
     WITH: the same snapshot as the statements before it)."""
-    key = ("claim", str(int(limit)), *tables)
-    cached = _read_sql.get(key)
-    if cached is not None and cached[0] is reg and cached[1] == len(reg.field_ids):
-        return cached[2], cached[3]
-    read, columns = _read_claimed_sql(reg, tables)
-    for tbl in tables:  # each branch's ids from the claim itself, not an argument
-        read = read.replace(
-            "x.id = ANY({}::bigint[])",
-            f"x.id = ANY(ARRAY(SELECT record_id FROM claimed WHERE tbl = {_lit(tbl)}))",
-            1,
-        )
+    read, columns = _read_claimed_sql(reg, tables, from_claim=True)
     sql = (
         f"WITH claimed AS ({_claim_sql(limit)}) "
         f"SELECT c.id, c.tbl, c.record_id, r.v, r.live FROM claimed c "
         f"LEFT JOIN ({read}) r ON r.tbl = c.tbl AND r.record_id = c.record_id"
     )
-    _read_sql[key] = (reg, len(reg.field_ids), sql, columns)
     return sql, columns
 
 
@@ -1651,22 +1647,21 @@ async def _linked_rows(
         return [fid for fid in counted or {} if by_id.get(fid, ("", ""))[0] == tbl]
 
     by_table: dict[str, set[int]] = {}
-    EVERY = 1 << 62
 
-    def found_in(tbl: str, limit: int) -> set[int] | None:
+    def found_in(tbl: str, limit: int | None) -> set[int] | None:
         """The records of ``tbl`` found, None if more than ``limit`` (counted no further: a
-        name prefix finds tens of thousands). Once per table: several rules and record
-        types ask for the same table's records."""
+        name prefix finds tens of thousands; no limit: all). Once per table: several rules
+        and record types ask for the same table's records."""
         if tbl in by_table:
-            return by_table[tbl] if len(by_table[tbl]) <= limit else None
+            return by_table[tbl] if limit is None or len(by_table[tbl]) <= limit else None
         out: set[int] = set()
         for fid, rids in per_field.items():
             key = by_id.get(fid)
             if key is not None and key[0] == tbl and key[1] in reg.tables.get(tbl, {}):
-                if len(rids) > limit:
-                    return None
+                if limit is not None and len(rids) > limit:
+                    return None  # no union of tens of thousands to learn that
                 out |= rids
-                if len(out) > limit:
+                if limit is not None and len(out) > limit:
                     return None
         by_table[tbl] = out
         return out
@@ -1711,15 +1706,19 @@ async def _linked_rows(
     # The activity of every record found, in one statement: a branch per record type (each
     # planned as its own index range), their ids aggregated into one row, however many.
     head = "FROM activity WHERE tenant_id = {} AND plugin = {} AND record_type = {}"
+
+    async def any_activity(owner: str, key: str) -> bool:
+        return bool(await raw(f"SELECT 1 AS x {head} LIMIT 1", tenant_id, owner, key))
+
     branches, branch_args = [], []
     for (owner, key), rt in decl.record_types.items():
         conds: list[tuple[str, list[Any]]] = []
         tbl = rt.table._meta.tablename
         big = counted_in(tbl)
-        found = found_in(tbl, EVERY if cap is None else cap)
+        found = found_in(tbl, cap)
         if found is None or (cap is not None and len(found) + sum((counted or {})[f] for f in big) > cap):
             # Said only where something would have been followed: this type has activity.
-            if not_followed is not None and await raw(f"SELECT 1 AS x {head} LIMIT 1", tenant_id, owner, key):
+            if not_followed is not None and await any_activity(owner, key):
                 not_followed.add(tbl)
             continue
         rids = sorted(found)
@@ -1731,9 +1730,7 @@ async def _linked_rows(
             conds.append((f"record_id IN ({sql})", args))
         if not conds:
             continue
-        if (big or len(rids) > MANY_RECORDS) and not await raw(
-            f"SELECT 1 AS x {head} LIMIT 1", tenant_id, owner, key
-        ):
+        if (big or len(rids) > MANY_RECORDS) and not await any_activity(owner, key):
             continue  # no activity on this record type at all: thousands of index probes spared
         for cond, args in conds:
             branches.append(f"SELECT id {head} AND {cond}")
@@ -1908,12 +1905,7 @@ async def _search(
                              for srcs, _ in fields for s in srcs for c, _ in s.source.where})
         cols_sql = ", ".join(q(c) for c in where_cols)
         # One statement, however many (chunks cost a round trip and a plan each).
-        id_sql, id_args = ids_in("id", sorted(set().union(*(rids for _, rids in fields))))
-        if not is_sqlite():
-            # The ids through a scalar subquery: the search plans for its arguments
-            # (custom_plans), and PostgreSQL then estimated each of thousands of ids one by
-            # one (2-3 of the 8-10 ms of a prefix's 5,700 cases); the plan is the same.
-            id_sql = id_sql.replace("ANY({}::bigint[])", "ANY(((SELECT {}::bigint[]))::bigint[])")
+        id_sql, id_args = ids_in("id", sorted(set().union(*(rids for _, rids in fields))), opaque=True)
         by_values: list[tuple[dict[str, Any], set[int]]] = [
             (row, set(_id_list(row["ids"])))
             for row in await raw(

@@ -35,17 +35,21 @@ def pk_name(table: type[Table]) -> str:
     return q(table._meta.primary_key._meta.db_column_name)
 
 
-def ids_in(column_sql: str, ids: Sequence[int]) -> tuple[str, list[Any]]:
+def ids_in(column_sql: str, ids: Sequence[int], *, opaque: bool = False) -> tuple[str, list[Any]]:
     """``column IN ids`` as SQL and its arguments, the fastest way on each engine.
 
     SQLite: literal integers (no bound-variable limit, no per-variable cost).
-    PostgreSQL: ``= ANY({})`` with one int8 array argument.
+    PostgreSQL: ``= ANY({})`` with one int8 array argument. ``opaque``: the array through a
+    scalar subquery, so a statement planned for its arguments (core.db.custom_plans) is not
+    planned by estimating each of thousands of ids one by one (1.5-3.7 ms of an 8-10 ms
+    read of 5,700 rows); the plan is the same primary-key scan.
     """
     if not ids:
         return "1 = 0", []
     if is_sqlite():
         return f"{column_sql} IN ({','.join(str(int(i)) for i in ids)})", []
-    return f"{column_sql} = ANY({{}}::bigint[])", [[int(i) for i in ids]]
+    array = "((SELECT {}::bigint[]))::bigint[]" if opaque else "{}::bigint[]"
+    return f"{column_sql} = ANY({array})", [[int(i) for i in ids]]
 
 
 def strs_in(column_sql: str, values: Sequence[str]) -> tuple[str, list[Any]]:

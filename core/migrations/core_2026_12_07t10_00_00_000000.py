@@ -1,4 +1,4 @@
-"""The employee session lookup as one function that sets its own scope (#19.1, PostgreSQL).
+"""The session lookups as functions that set their own scope (#19.1, PostgreSQL).
 
 A request's first statement finds its session by the cookie's token hash, before it knows the
 tenant, so it ran with ``gallra.tenant = '*'``; the request's next statement, bound to its
@@ -8,13 +8,16 @@ own: two per request that writes anything (10 round trips for a create customer,
 put back before it returns, so inside an explicit transaction the caller's value stays), so
 the lookup runs on a connection whatever tenant it was last set to, and that connection stays
 set to the tenant its requests use. It reads nothing but the session the token hash names.
+
+``gallra_session_row(kind, hash)`` does the same for any session (the customer portal's), so a
+portal request's connection stays set to the portal's tenant too.
 """
 
 from piccolo.apps.migrations.auto.migration_manager import MigrationManager
 
 ID = "2026-12-07T10:00:00:000000"
 VERSION = "1.38.0"
-DESCRIPTION = "gallra_employee_session(): the session lookup sets its own scope (PostgreSQL)"
+DESCRIPTION = "gallra_employee_session(), gallra_session_row(): session lookups set their own scope (PostgreSQL)"
 
 FUNCTION = """
 CREATE OR REPLACE FUNCTION gallra_employee_session(wanted_hash text)
@@ -48,18 +51,32 @@ END
 $fn$
 """
 
+SESSION_ROW = """
+CREATE OR REPLACE FUNCTION gallra_session_row(wanted_kind text, wanted_hash text)
+RETURNS SETOF session LANGUAGE plpgsql AS $fn$
+DECLARE
+    was text := current_setting('gallra.tenant', true);
+BEGIN
+    PERFORM set_config('gallra.tenant', '*', true);
+    RETURN QUERY SELECT * FROM session s WHERE s.token_hash = wanted_hash AND s.kind = wanted_kind;
+    PERFORM set_config('gallra.tenant', coalesce(was, ''), true);
+END
+$fn$
+"""
+
 
 async def forwards():
     manager = MigrationManager(migration_id=ID, app_name="core", description=DESCRIPTION)
 
-    async def create_function():
+    async def create_functions():
         from piccolo.querystring import QueryString
 
         from core.db import get_engine, is_sqlite
 
         if is_sqlite():
             return
-        await get_engine().run_querystring(QueryString(FUNCTION.replace("{", "{{").replace("}", "}}")))
+        for sql in (FUNCTION, SESSION_ROW):
+            await get_engine().run_querystring(QueryString(sql.replace("{", "{{").replace("}", "}}")))
 
-    manager.add_raw(create_function)
+    manager.add_raw(create_functions)
     return manager
