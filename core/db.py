@@ -16,6 +16,7 @@ import asyncio
 import contextvars
 import logging
 import os
+import re
 import sqlite3
 import weakref
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
@@ -246,11 +247,15 @@ class GallraPostgresTransaction(PostgresTransaction):
     one of its own; a transaction that ran nothing sends neither BEGIN nor COMMIT. A later
     :func:`bind_tenant` inside the transaction is applied before its next statement."""
 
-    __slots__ = ("_begun", "setting")
+    __slots__ = ("_begun", "may_note", "setting")
 
     async def begin(self) -> None:
         self._begun = False  # sent by _start, with the first statement
         self.setting = ""
+        # Whether a statement of this transaction may have noted rows for the search index
+        # (:func:`may_have_noted`): set by every statement that is neither a plain SELECT
+        # nor run under :func:`indexes_itself`.
+        self.may_note = False
 
     def _begin_sql(self) -> str:
         raw_con = _raw_connection(self.connection)
@@ -271,6 +276,7 @@ class GallraPostgresTransaction(PostgresTransaction):
     async def run_simple(self, sql: str) -> None:
         """Run ``sql`` (no parameters, no result wanted) in this transaction; the first
         statement shares its round trip with BEGIN."""
+        _note_statement(self, sql)
         if not self._begun:
             await self._start(sql)
             return
@@ -299,6 +305,66 @@ class GallraPostgresTransaction(PostgresTransaction):
         if self._begun:
             await self.connection.execute("ROLLBACK")
         self._rolled_back = True
+
+
+# -- statements that index what they write --------------------------------------------
+# A PostgreSQL transaction remembers whether any of its statements may have noted rows for
+# the search index (its tables' triggers do; core.gdpr.search). Its flush before commit
+# skips the claim's round trip when none may have: a create whose one INSERT wrote its own
+# search terms (:func:`indexes_itself`) and whose other statements only read.
+
+_indexes_itself: contextvars.ContextVar[bool] = contextvars.ContextVar("gallra_indexes_itself", default=False)
+
+_WRITE_WORD = re.compile(r"\b(insert|update|delete|merge|copy|call|do|create|alter|drop|truncate)\b", re.IGNORECASE)
+
+
+def _note_statement(tx: GallraPostgresTransaction, sql: str) -> None:
+    """``tx.may_note`` from here on if ``sql`` may write: anything but a statement that
+    starts with SELECT and names no writing command (a SELECT ... FOR UPDATE counts as
+    writing; that only costs the claim it would have cost anyway)."""
+    if tx.may_note or _indexes_itself.get():
+        return
+    head = sql.lstrip()[:6].lower()
+    if head != "select" or _WRITE_WORD.search(sql):
+        tx.may_note = True
+
+
+_row_indexer: list[Callable[[list[tuple[str, dict[str, Any], str]]], Any]] = []
+
+
+def provide_row_indexer(indexer: Callable[[list[tuple[str, dict[str, Any], str]]], Any]) -> None:
+    """core.gdpr.search gives the kernel the function that writes new rows' search terms in
+    the statement that inserts them (``new_rows_terms``); the kernel does not import it."""
+    _row_indexer[:] = [indexer]
+
+
+def new_rows_index(rows: list[tuple[str, dict[str, Any], str]]) -> tuple[Any, Any] | None:
+    """The search terms of the rows one statement inserts, as (a data-modifying WITH's
+    INSERT, a subquery that statement must evaluate), for a caller that runs the statement
+    under :func:`indexes_itself`; None where the rows are indexed at commit as usual.
+    ``rows``: (table, the row's column values, SQL naming the new row's id there)."""
+    return _row_indexer[0](rows) if _row_indexer else None
+
+
+@contextmanager
+def indexes_itself() -> Iterator[None]:
+    """The statements run inside write the search terms of every indexed row they write
+    themselves and leave no note (core.gdpr.search.new_rows_terms): they do not count as
+    statements that may have noted rows (:func:`may_have_noted`)."""
+    token = _indexes_itself.set(True)
+    try:
+        yield
+    finally:
+        _indexes_itself.reset(token)
+
+
+def may_have_noted() -> bool:
+    """Whether a statement of the current transaction may have noted rows for the search
+    index. Only a PostgreSQL transaction keeps track; anything else answers True."""
+    current = get_engine().current_transaction.get()
+    if isinstance(current, GallraPostgresTransaction):
+        return bool(current.may_note)
+    return True
 
 
 async def run_simple(sql: str) -> None:
@@ -390,6 +456,7 @@ class LoopPoolPostgresEngine(PostgresEngine):
         current = self.current_transaction.get()
         if current:
             if isinstance(current, GallraPostgresTransaction):
+                _note_statement(current, query)
                 await current.ensure_scope()
             return await current.connection.fetch(query, *args)
         if in_pool and self.pool:

@@ -83,6 +83,37 @@ async def log_event(
     await event_insert(tenant_id, user, action, plugin, record_type, record_id, ip, detail)
 
 
+def event_values(
+    tenant_id: int,
+    user: Any = _FROM_CONTEXT,
+    action: str = "",
+    plugin: str = "",
+    record_type: str = "",
+    record_id: Any = None,
+    ip: str | None = None,
+    detail: str = "",
+) -> dict[str, Any]:
+    """The column values of :func:`log_event`'s row (see there)."""
+    if user is _FROM_CONTEXT:
+        actor = current_actor()
+        user = actor
+        if ip is None and actor is not None:
+            ip = actor.ip
+    return {
+        "tenant_id": tenant_id,
+        "at": utcnow(),
+        "employee_id": getattr(user, "employee_id", None),
+        "user_name": (getattr(user, "name", None) or None) and str(user.name)[:200],
+        "email": (getattr(user, "email", None) or None) and str(user.email)[:254],
+        "ip": (ip or None) and ip[:64],
+        "action": action[:63],
+        "plugin": plugin[:63],
+        "record_type": record_type[:63],
+        "record_id": record_id,
+        "detail": detail[:64],
+    }
+
+
 def event_insert(
     tenant_id: int,
     user: Any = _FROM_CONTEXT,
@@ -95,26 +126,12 @@ def event_insert(
 ) -> Any:
     """:func:`log_event`'s INSERT, not run (a Piccolo query): ``record_id`` may be a
     subquery, for a caller that writes the record and its event in one statement."""
-    if user is _FROM_CONTEXT:
-        actor = current_actor()
-        user = actor
-        if ip is None and actor is not None:
-            ip = actor.ip
-    return EventLog.insert(
-        EventLog(
-            tenant_id=tenant_id,
-            at=utcnow(),
-            employee_id=getattr(user, "employee_id", None),
-            user_name=(getattr(user, "name", None) or None) and str(user.name)[:200],
-            email=(getattr(user, "email", None) or None) and str(user.email)[:254],
-            ip=(ip or None) and ip[:64],
-            action=action[:63],
-            plugin=plugin[:63],
-            record_type=record_type[:63],
-            record_id=record_id,
-            detail=detail[:64],
-        )
-    )
+    return event_row_insert(event_values(tenant_id, user, action, plugin, record_type, record_id, ip, detail))
+
+
+def event_row_insert(values: dict[str, Any]) -> Any:
+    """The INSERT of an event row made by :func:`event_values`, not run."""
+    return EventLog.insert(EventLog(**values))
 
 
 async def log_system(

@@ -40,7 +40,18 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from core.contracts import SearchSource
-from core.db import after_commit, as_owner, atomic, custom_plans, is_sqlite, on_before_commit, raw, snapshot
+from core.db import (
+    after_commit,
+    as_owner,
+    atomic,
+    custom_plans,
+    is_sqlite,
+    may_have_noted,
+    on_before_commit,
+    provide_row_indexer,
+    raw,
+    snapshot,
+)
 from core.gdpr.registry import check_search_source
 from core.gdpr.sql import ids_in, q
 from core.validation import FieldError, normalize_national_id, normalize_org_number, normalize_phone
@@ -408,12 +419,22 @@ def _trigger_sql(tbl: str, columns: Iterable[str], marker: bool) -> list[str]:
     live_new = " WHERE n.anonymized_at IS NULL" if marker else ""
     changed = " OR ".join(f"n.{q(c)}::text IS DISTINCT FROM o.{q(c)}::text" for c in watched)
     # Under quiet(tbl) the writer replaces the rows' terms itself: no notes (the check is one
-    # setting read per statement).
+    # setting read per statement). The setting is a space-separated list of tables.
+    setting = f"(' ' || coalesce(current_setting('{QUIET_SETTING}', true), '') || ' ')"
+    is_quiet = f"position({_lit(f' {tbl} ')} IN {setting}) > 0"
     upd = (
-        f"IF coalesce(current_setting('{QUIET_SETTING}', true), '') <> {lit} THEN "
+        f"IF NOT {is_quiet} THEN "
         f"INSERT INTO gdpr_search_dirty (tbl, record_id) SELECT {lit}, n.id "
         f"FROM gallra_new n JOIN gallra_old o ON o.id = n.id "
         f"WHERE ({changed}){' AND n.anonymized_at IS NULL' if marker else ''}; END IF;"
+    )
+    # An INSERT that wrote its rows' terms itself (new_rows_terms) named the table for its
+    # own statement only: the first insert trigger of the table takes the name back off.
+    ins = (
+        f"IF {is_quiet} THEN PERFORM set_config('{QUIET_SETTING}', "
+        f"btrim(replace({setting}, {_lit(f' {tbl} ')}, ' ')), true); "
+        f"ELSE INSERT INTO gdpr_search_dirty (tbl, record_id) SELECT {lit}, n.id FROM gallra_new n{live_new}; "
+        "END IF;"
     )
     if marker:
         upd += (
@@ -421,7 +442,7 @@ def _trigger_sql(tbl: str, columns: Iterable[str], marker: bool) -> list[str]:
             "ON o.id = n.id WHERE o.anonymized_at IS NULL AND n.anonymized_at IS NOT NULL));"
         )
     bodies = {
-        "ins": f"INSERT INTO gdpr_search_dirty (tbl, record_id) SELECT {lit}, n.id FROM gallra_new n{live_new};",
+        "ins": ins,
         "upd": upd,
         "del": f"{forget} AND record_id = ANY(ARRAY(SELECT o.id FROM gallra_old o));",
     }
@@ -517,6 +538,72 @@ async def replace_terms(tbl: str, ids: list[int], values: dict[str, Any]) -> Non
             f"WHERE {rows_sql}{marker}",
             *head_args, *terms_args, *rows_args,
         )
+
+
+def new_rows_terms(rows: list[tuple[str, dict[str, Any], str]]) -> tuple[Any, Any] | None:
+    """PostgreSQL, for one statement that inserts a row into each of several tables (a
+    record and its "created" event, core.records): the INSERT of those rows' search terms,
+    to run in the same statement, so that the commit has nothing to claim and index.
+
+    ``rows``: (table, the row's column values as inserted, SQL naming the new row's id in
+    that statement). Returns two Piccolo ``QueryString``: the terms' INSERT (for a
+    data-modifying WITH) and a subquery the statement must evaluate (it names the tables in
+    the quiet setting, :data:`QUIET_SETTING`: the insert trigger of each then notes nothing
+    and takes its name back off, so the setting lasts for that statement only). The terms
+    are worked out as the flush works them out from the stored row (:func:`terms_for`).
+
+    None where this cannot be done: SQLite (no round trips to save), the fields not loaded
+    yet, or a value of an indexed column not given as a plain value; the caller then
+    inserts as usual and the flush indexes the rows. Subscribed to
+    :func:`core.db.provide_row_indexer` below."""
+    from piccolo.querystring import QueryString
+
+    if is_sqlite():
+        return None
+    reg = registry()
+    fids = reg.field_ids
+    if not fids:
+        return None
+    tables: list[str] = []
+    batch: list[tuple[int, str, str, int, int]] = []
+    ids: list[str] = []
+    for which, (tbl, values, id_sql) in enumerate(rows):
+        cols = reg.tables.get(tbl)
+        if not cols:
+            continue  # not indexed: no trigger, no terms
+        if any((tbl, c) not in fids for c in cols) or "tenant_id" not in values:
+            return None
+        live = values.get("anonymized_at") is None
+        for col, cats in cols.items():
+            value = values.get(col)
+            if col not in values or not (value is None or type(value) in (str, int)):  # as stored
+                return None
+            found: set[tuple[str, str]] = set()
+            for cat in cats.split("|") if live else ():
+                found |= terms_for(cat, value)
+            fid = fids[(tbl, col)]
+            batch.extend((int(values["tenant_id"]), kind, term, fid, which) for kind, term in sorted(found))
+        tables.append(tbl)
+        ids.append(f"WHEN {which} THEN {id_sql}")
+    if not tables:
+        return None
+    columns: list[Any] = list(zip(*batch, strict=True)) if batch else [[], [], [], [], []]
+    terms = QueryString(
+        "INSERT INTO gdpr_search_term (tenant_id, kind, term, field_id, record_id) "
+        f"SELECT t.tenant_id, t.kind, t.term, t.field_id, CASE t.which {' '.join(ids)} END "
+        "FROM unnest({}::int[], {}::varchar[], {}::varchar[], {}::int[], {}::int[]) "
+        "AS t(tenant_id, kind, term, field_id, which)",
+        *(list(c) for c in columns),
+    )
+    quiet = QueryString(
+        f"(SELECT set_config('{QUIET_SETTING}', "
+        f"coalesce(current_setting('{QUIET_SETTING}', true), '') || ' ' || {{}}, true))",
+        " ".join(tables),
+    )
+    return terms, quiet
+
+
+provide_row_indexer(new_rows_terms)
 
 
 async def _install_triggers(tbl: str, columns: Iterable[str], marker: bool) -> None:
@@ -993,6 +1080,11 @@ async def flush(chunk: int | None = None) -> int:
     """
     global _ready
     if _mode.get() == "task":
+        return 0
+    if _mode.get() == "commit" and not may_have_noted():
+        # Every statement of this transaction only read or indexed its own rows
+        # (new_rows_terms): nothing of its own to index. Notes others left wait for the
+        # next commit that claims, or for a search, which catches up before answering.
         return 0
     if not _ready:
         _ready = "gdpr_search_dirty" in await _existing_tables()

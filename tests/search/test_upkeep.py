@@ -378,3 +378,108 @@ async def test_the_search_plans_for_its_own_arguments_and_only_within_its_transa
         async with snapshot():
             await gs.search(tenant.id, query, viewer=gs.EVERY_RECORD)
             assert (await raw("SELECT current_setting('plan_cache_mode') AS m"))[0]["m"] == mode, query
+
+
+async def _terms_of(tbl: str, record_id: int) -> set[tuple[int, str, str, int]]:
+    rows = await raw(
+        "SELECT t.tenant_id, t.kind, t.term, t.field_id FROM gdpr_search_term t "
+        "JOIN gdpr_search_field f ON f.id = t.field_id WHERE f.tbl = {} AND t.record_id = {}",
+        tbl, record_id,
+    )
+    return {(int(r["tenant_id"]), r["kind"], r["term"], int(r["field_id"])) for r in rows}
+
+
+@pytest.mark.pg
+async def test_a_create_writes_its_terms_in_its_own_statement_as_the_flush_would(
+    admin_client, tenant, monkeypatch
+):
+    """PostgreSQL: a record's create writes its own and its "created" event's search terms
+    in the statement that inserts them (core.gdpr.search.new_rows_terms), so the commit
+    claims nothing: BEGIN, that one statement, COMMIT. The terms are exactly those the
+    flush writes for the stored rows, no note is left, and the quiet setting lasts for
+    that statement only."""
+    import asyncpg
+
+    from tests.support import record_simple_statements
+
+    sent = record_simple_statements(monkeypatch)
+    fetched: list[str] = []
+    fetch = asyncpg.Connection.fetch
+
+    async def recording(self: Any, query: str, *args: Any, **kwargs: Any) -> Any:
+        fetched.append(query)
+        return await fetch(self, query, *args, **kwargs)
+
+    monkeypatch.setattr(asyncpg.Connection, "fetch", recording)
+    word, other = unique_word(), unique_word()
+    fields = {
+        "name": f"Själv {word} Indexerad", "email": f"{word}@example.se", "mobile_phone": "070-765 43 21",
+        "national_id": "19121212-1212", "kind": "private", "notes": f"Ring {other}.",
+        "postal_street": "Storgatan 1", "postal_city": "Ystad",
+    }
+    for _ in range(2):  # the first may load the index's fields
+        sent.clear()
+        fetched.clear()
+        c = await make_customer(admin_client, **fields)
+    assert [s.split()[0] for s in sent] == ["BEGIN", "COMMIT"]
+    writes = [f for f in fetched if "gdpr_search_term" in f or "gdpr_search_dirty" in f]
+    assert len(writes) == 1 and writes[0].startswith("WITH gallra_new_row"), fetched
+    assert not await _noted(c["id"])
+    event = (await raw(
+        "SELECT id FROM event_log WHERE record_type = 'customer' AND record_id = {} AND action = 'customer.created'",
+        c["id"],
+    ))[0]["id"]
+    assert not await raw("SELECT id FROM gdpr_search_dirty WHERE tbl = 'event_log' AND record_id = {}", event)
+    own = {tbl: await _terms_of(tbl, rid) for tbl, rid in (("customer", c["id"]), ("event_log", event))}
+    assert {("w", word.lower()), ("w", other.lower()), ("e", f"{word.lower()}@example.se"), ("p", "46707654321")} <= {
+        (k, t) for _, k, t, _ in own["customer"]
+    }
+    assert own["event_log"]  # the employee who created it
+    # What the flush writes for the same rows, from the table.
+    reg = gs.registry()
+    async with atomic():
+        await gs._reindex_rows(reg, "customer", [c["id"]])
+        await gs._reindex_rows(reg, "event_log", [event])
+    assert {tbl: await _terms_of(tbl, rid) for tbl, rid in (("customer", c["id"]), ("event_log", event))} == own
+    assert ("customers", "name", c["id"]) in places(await search(admin_client, word))
+    assert ("customers", "notes", c["id"]) in places(await search(admin_client, other))
+
+
+@pytest.mark.pg
+async def test_the_quiet_of_a_self_indexing_insert_ends_with_its_statement(admin_client, tenant):
+    """The insert trigger takes its table back off the quiet setting: a later write to the
+    same table in the same transaction is noted and indexed at commit as usual."""
+    from core.db import may_have_noted
+    from plugins.customers.services import CUSTOMERS as service
+
+    first, second = unique_word(), unique_word()
+    async with atomic():
+        row = await service.create(tenant.id, {"name": f"Först {first}", "kind": "company"})
+        assert not may_have_noted()
+        setting = (await raw("SELECT current_setting('gallra.search_quiet', true) AS s"))[0]["s"]
+        assert (setting or "").strip() == ""
+        assert not may_have_noted()  # a SELECT only reads
+        await raw("UPDATE customer SET name = {} WHERE id = {}", f"Sedan {second}", row["id"])
+        assert may_have_noted()
+        assert await _noted(row["id"])
+    assert not await _noted(row["id"])
+    assert ("customers", "name", row["id"]) in places(await search(admin_client, second))
+    assert not places(await search(admin_client, first))
+
+
+@pytest.mark.pg
+async def test_only_a_plain_select_leaves_a_transaction_without_notes(tenant):
+    from core.db import may_have_noted
+
+    for sql, noted in (
+        ("SELECT id FROM customer WHERE tenant_id = {}", False),
+        ("SELECT id FROM customer WHERE tenant_id = {} FOR UPDATE", True),
+        ("UPDATE customer SET name = name WHERE tenant_id = {}", True),
+        ("WITH x AS (SELECT 1) SELECT id FROM customer WHERE tenant_id = {}", True),
+        ("DELETE FROM gdpr_search_dirty WHERE id < 0 AND {} > 0", True),
+    ):
+        async with atomic():
+            assert not may_have_noted()
+            await raw(sql, tenant.id)
+            assert may_have_noted() is noted, sql
+    assert may_have_noted()  # outside a transaction nothing is known
