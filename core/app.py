@@ -83,8 +83,8 @@ async def _check_request(request: Request[Any, Any, Any]) -> None:
     would answer with an error, a 500): an id in a path that no row can have is "not
     found"; text with the NUL character, which PostgreSQL cannot store, is a 400; so is
     JSON nested deeper than the decoder's stack (see :func:`_check_json`)."""
-    if request.scope["path"].startswith("/api/"):
-        check_query_names(request)
+    if request.scope.get("query_string") and request.scope["path"].startswith("/api/"):
+        check_query_names(request)  # (no query string: no name to refuse)
     params = request.route_handler.parsed_fn_signature.parameters
     for name, value in request.path_params.items():
         if isinstance(value, int) and not 0 <= value <= MAX_ID:
