@@ -321,7 +321,10 @@ _WRITE_WORD = re.compile(r"\b(insert|update|delete|merge|copy|call|do|create|alt
 def _note_statement(tx: GallraPostgresTransaction, sql: str) -> None:
     """``tx.may_note`` from here on if ``sql`` may write: anything but a statement that
     starts with SELECT and names no writing command (a SELECT ... FOR UPDATE counts as
-    writing; that only costs the claim it would have cost anyway)."""
+    writing; that only costs the claim it would have cost anyway). A SQL function that
+    writes to a table must therefore not be called by a plain SELECT (none does: the
+    session functions only read); if one were, its rows would still be found, by the next
+    commit that claims or by a search, which catches up before answering."""
     if tx.may_note or _indexes_itself.get():
         return
     head = sql.lstrip()[:6].lower()
@@ -340,9 +343,10 @@ def provide_row_indexer(indexer: Callable[[list[tuple[str, dict[str, Any], str]]
 
 def new_rows_index(rows: list[tuple[str, dict[str, Any], str]]) -> tuple[Any, Any] | None:
     """The search terms of the rows one statement inserts, as (a data-modifying WITH's
-    INSERT, a subquery that statement must evaluate), for a caller that runs the statement
-    under :func:`indexes_itself`; None where the rows are indexed at commit as usual.
-    ``rows``: (table, the row's column values, SQL naming the new row's id there)."""
+    INSERT, a one-row derived table that statement must join, whose ``notes_waiting`` the
+    caller passes on to :func:`notes_waiting`), for a caller that runs the statement under
+    :func:`indexes_itself`; None where the rows are indexed at commit as usual. ``rows``:
+    (table, the row's column values, SQL naming the new row's id there)."""
     return _row_indexer[0](rows) if _row_indexer else None
 
 
@@ -356,6 +360,14 @@ def indexes_itself() -> Iterator[None]:
         yield
     finally:
         _indexes_itself.reset(token)
+
+
+def notes_waiting() -> None:
+    """Notes that other writes left are waiting (a self-indexing statement saw them): the
+    current transaction's commit claims and indexes them, as every commit does."""
+    current = get_engine().current_transaction.get()
+    if isinstance(current, GallraPostgresTransaction):
+        current.may_note = True
 
 
 def may_have_noted() -> bool:

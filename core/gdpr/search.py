@@ -420,28 +420,28 @@ def _trigger_sql(tbl: str, columns: Iterable[str], marker: bool) -> list[str]:
     live_new = " WHERE n.anonymized_at IS NULL" if marker else ""
     changed = " OR ".join(f"n.{q(c)}::text IS DISTINCT FROM o.{q(c)}::text" for c in watched)
     # Under quiet(tbl) the writer replaces the rows' terms itself: no notes (the check is one
-    # setting read per statement). The setting is a space-separated list of tables.
-    setting = f"(' ' || coalesce(current_setting('{QUIET_SETTING}', true), '') || ' ')"
-    is_quiet = f"position({_lit(f' {tbl} ')} IN {setting}) > 0"
+    # setting read per statement).
     upd = (
-        f"IF NOT {is_quiet} THEN "
+        f"IF coalesce(current_setting('{QUIET_SETTING}', true), '') <> {lit} THEN "
         f"INSERT INTO gdpr_search_dirty (tbl, record_id) SELECT {lit}, n.id "
         f"FROM gallra_new n JOIN gallra_old o ON o.id = n.id "
         f"WHERE ({changed}){' AND n.anonymized_at IS NULL' if marker else ''}; END IF;"
-    )
-    # An INSERT that wrote its rows' terms itself (new_rows_terms) named the table for its
-    # own statement only: the first insert trigger of the table takes the name back off.
-    ins = (
-        f"IF {is_quiet} THEN PERFORM set_config('{QUIET_SETTING}', "
-        f"btrim(replace({setting}, {_lit(f' {tbl} ')}, ' ')), true); "
-        f"ELSE INSERT INTO gdpr_search_dirty (tbl, record_id) SELECT {lit}, n.id FROM gallra_new n{live_new}; "
-        "END IF;"
     )
     if marker:
         upd += (
             f" {forget} AND record_id = ANY(ARRAY(SELECT n.id FROM gallra_new n JOIN gallra_old o "
             "ON o.id = n.id WHERE o.anonymized_at IS NULL AND n.anonymized_at IS NOT NULL));"
         )
+    # An INSERT that wrote its rows' terms itself (new_rows_terms) named the table in its own
+    # setting (a space-separated list) for that statement only: the table's insert trigger
+    # notes nothing and takes the name back off.
+    named = f"(' ' || coalesce(current_setting('{SELF_INDEXED_SETTING}', true), '') || ' ')"
+    ins = (
+        f"IF position({_lit(f' {tbl} ')} IN {named}) > 0 THEN PERFORM set_config('{SELF_INDEXED_SETTING}', "
+        f"btrim(replace({named}, {_lit(f' {tbl} ')}, ' ')), true); "
+        f"ELSE INSERT INTO gdpr_search_dirty (tbl, record_id) SELECT {lit}, n.id FROM gallra_new n{live_new}; "
+        "END IF;"
+    )
     bodies = {
         "ins": ins,
         "upd": upd,
@@ -466,6 +466,9 @@ def _trigger_sql(tbl: str, columns: Iterable[str], marker: bool) -> list[str]:
 
 
 QUIET_SETTING = "gallra.search_quiet"
+#: The tables whose rows the current statement inserts with their terms (new_rows_terms), a
+#: space-separated list: each table's insert trigger notes nothing and takes its name off.
+SELF_INDEXED_SETTING = "gallra.search_self_indexed"
 
 
 @asynccontextmanager
@@ -547,16 +550,23 @@ def new_rows_terms(rows: list[tuple[str, dict[str, Any], str]]) -> tuple[Any, An
     to run in the same statement, so that the commit has nothing to claim and index.
 
     ``rows``: (table, the row's column values as inserted, SQL naming the new row's id in
-    that statement). Returns two Piccolo ``QueryString``: the terms' INSERT (for a
-    data-modifying WITH) and a subquery the statement must evaluate (it names the tables in
-    the quiet setting, :data:`QUIET_SETTING`: the insert trigger of each then notes nothing
-    and takes its name back off, so the setting lasts for that statement only). The terms
-    are worked out as the flush works them out from the stored row (:func:`terms_for`).
+    that statement). Returns two Piccolo ``QueryString``:
 
-    None where this cannot be done: SQLite (no round trips to save), the fields not loaded
-    yet, or a value of an indexed column not given as a plain value; the caller then
-    inserts as usual and the flush indexes the rows. Subscribed to
-    :func:`core.db.provide_row_indexer` below."""
+    * the terms' INSERT, for a data-modifying WITH;
+    * a derived table of one row the statement must join: it names the tables in
+      :data:`SELF_INDEXED_SETTING` (the insert trigger of each then notes nothing and takes
+      its name back off, so the setting lasts for that statement only), and its column
+      ``notes_waiting`` says whether notes others left are waiting, which the caller
+      passes to :func:`core.db.notes_waiting` (so its commit still indexes them, as
+      every commit did before).
+
+    The terms are worked out as the flush works them out from the stored row
+    (:func:`terms_for`). None where this cannot be done: SQLite (no round trips to save),
+    the fields not loaded yet, or a value of an indexed column (or ``tenant_id``,
+    ``anonymized_at``) not given as a plain value; the caller then inserts as usual and the
+    flush indexes the rows. Subscribed to :func:`core.db.provide_row_indexer` below."""
+    from datetime import datetime
+
     from piccolo.querystring import QueryString
 
     if is_sqlite():
@@ -572,18 +582,20 @@ def new_rows_terms(rows: list[tuple[str, dict[str, Any], str]]) -> tuple[Any, An
         cols = reg.tables.get(tbl)
         if not cols:
             continue  # not indexed: no trigger, no terms
-        if any((tbl, c) not in fids for c in cols) or "tenant_id" not in values:
+        tenant_id, anonymized_at = values.get("tenant_id"), values.get("anonymized_at")
+        if any((tbl, c) not in fids for c in cols) or type(tenant_id) is not int:
             return None
-        live = values.get("anonymized_at") is None
+        if not (anonymized_at is None or isinstance(anonymized_at, datetime)):
+            return None
         for col, cats in cols.items():
             value = values.get(col)
             if col not in values or not (value is None or type(value) in (str, int)):  # as stored
                 return None
             found: set[tuple[str, str]] = set()
-            for cat in cats.split("|") if live else ():
+            for cat in cats.split("|") if anonymized_at is None else ():
                 found |= terms_for(cat, value)
             fid = fids[(tbl, col)]
-            batch.extend((int(values["tenant_id"]), kind, term, fid, which) for kind, term in sorted(found))
+            batch.extend((tenant_id, kind, term, fid, which) for kind, term in sorted(found))
         tables.append(tbl)
         ids.append(f"WHEN {which} THEN {id_sql}")
     if not tables:
@@ -596,12 +608,13 @@ def new_rows_terms(rows: list[tuple[str, dict[str, Any], str]]) -> tuple[Any, An
         "AS t(tenant_id, kind, term, field_id, which)",
         *(list(c) for c in columns),
     )
-    quiet = QueryString(
-        f"(SELECT set_config('{QUIET_SETTING}', "
-        f"coalesce(current_setting('{QUIET_SETTING}', true), '') || ' ' || {{}}, true))",
+    named = QueryString(
+        f"(SELECT set_config('{SELF_INDEXED_SETTING}', "
+        f"coalesce(current_setting('{SELF_INDEXED_SETTING}', true), '') || ' ' || {{}}, true) AS named, "
+        "EXISTS (SELECT 1 FROM gdpr_search_dirty) AS notes_waiting)",
         " ".join(tables),
     )
-    return terms, quiet
+    return terms, named
 
 
 provide_row_indexer(new_rows_terms)
@@ -1084,8 +1097,7 @@ async def flush(chunk: int | None = None) -> int:
         return 0
     if _mode.get() == "commit" and not may_have_noted():
         # Every statement of this transaction only read or indexed its own rows
-        # (new_rows_terms): nothing of its own to index. Notes others left wait for the
-        # next commit that claims, or for a search, which catches up before answering.
+        # (new_rows_terms), and no notes others left were waiting: nothing to claim.
         return 0
     if not _ready:
         _ready = "gdpr_search_dirty" in await _existing_tables()

@@ -31,7 +31,16 @@ from piccolo.querystring import QueryString
 from piccolo.table import Table
 
 from core.contracts import RecordSpec
-from core.db import atomic, contains_text, indexes_itself, is_sqlite, new_rows_index, raw_query, utcnow
+from core.db import (
+    atomic,
+    contains_text,
+    indexes_itself,
+    is_sqlite,
+    new_rows_index,
+    notes_waiting,
+    raw_query,
+    utcnow,
+)
 from core.errors import (
     NUMBER_TAKEN,
     RECORD_ALREADY_CLOSED,
@@ -345,14 +354,18 @@ class RecordService:
                 "WITH gallra_new_row AS ({}), gallra_event AS ({}) SELECT * FROM gallra_new_row", *parts
             ))
             return dict(rows[0])
-        terms, quiet = index
+        terms, named = index
         with indexes_itself():
             rows = await raw_query(QueryString(
                 "WITH gallra_new_row AS ({}), gallra_event AS ({}), gallra_terms AS ({}) "
-                "SELECT gallra_new_row.* FROM gallra_new_row CROSS JOIN {} AS gallra_quiet",
-                *parts, terms, quiet,
+                "SELECT gallra_new_row.*, gallra_named.notes_waiting AS gallra_notes_waiting "
+                "FROM gallra_new_row CROSS JOIN {} AS gallra_named",
+                *parts, terms, named,
             ))
-        return dict(rows[0])
+        row = dict(rows[0])
+        if row.pop("gallra_notes_waiting"):
+            notes_waiting()
+        return row
 
     async def edit(
         self,
