@@ -270,8 +270,8 @@ def _api_edge_middleware(app: Any) -> Any:
     """:func:`check_api_request` before any route of ``/api/`` runs, its guards included."""
 
     async def middleware(scope: Any, receive: Any, send: Any) -> None:
-        if scope["type"] == "http" and scope["path"].startswith("/api/"):
-            check_api_request(Headers.from_scope(scope), scope["method"])
+        if scope["type"] == "http" and scope["method"] not in SAFE_METHODS and scope["path"].startswith("/api/"):
+            check_api_request(Headers.from_scope(scope), scope["method"])  # (a safe method passes)
         await app(scope, receive, send)
 
     return middleware
