@@ -80,7 +80,7 @@ async def log_event(
     ``action`` is a short verb phrase such as "customer.deleted"; never put a value the
     person typed into it. Runs in the caller's transaction when there is one.
     """
-    await event_insert(tenant_id, user, action, plugin, record_type, record_id, ip, detail)
+    await event_row_insert(event_values(tenant_id, user, action, plugin, record_type, record_id, ip, detail))
 
 
 def event_values(
@@ -114,23 +114,10 @@ def event_values(
     }
 
 
-def event_insert(
-    tenant_id: int,
-    user: Any = _FROM_CONTEXT,
-    action: str = "",
-    plugin: str = "",
-    record_type: str = "",
-    record_id: Any = None,
-    ip: str | None = None,
-    detail: str = "",
-) -> Any:
-    """:func:`log_event`'s INSERT, not run (a Piccolo query): ``record_id`` may be a
-    subquery, for a caller that writes the record and its event in one statement."""
-    return event_row_insert(event_values(tenant_id, user, action, plugin, record_type, record_id, ip, detail))
-
-
 def event_row_insert(values: dict[str, Any]) -> Any:
-    """The INSERT of an event row made by :func:`event_values`, not run."""
+    """The INSERT of an event row made by :func:`event_values`, not run (a Piccolo query):
+    its ``record_id`` may be a subquery, for a caller that writes the record and its event
+    in one statement."""
     return EventLog.insert(EventLog(**values))
 
 

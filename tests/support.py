@@ -343,18 +343,19 @@ async def logged(tenant_id: int, plugin: str, record_id: int | None = None) -> l
     return list(await EventLog.select().where(where).order_by(EventLog.id))
 
 
-def record_simple_statements(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+def record_simple_statements(monkeypatch: pytest.MonkeyPatch, method: str = "execute") -> list[str]:
     """Every statement sent with asyncpg's ``Connection.execute`` from here on (PostgreSQL:
     BEGIN, COMMIT and the ``set_config`` of a connection's tenant go that way), in a list
-    the caller may clear between requests."""
+    the caller may clear between requests. ``method="fetch"``: the statements with
+    parameters (everything the engine runs) instead."""
     import asyncpg
 
     sent: list[str] = []
-    execute = asyncpg.Connection.execute
+    original = getattr(asyncpg.Connection, method)
 
     async def recording(self: Any, query: str, *args: Any, **kwargs: Any) -> Any:
         sent.append(query)
-        return await execute(self, query, *args, **kwargs)
+        return await original(self, query, *args, **kwargs)
 
-    monkeypatch.setattr(asyncpg.Connection, "execute", recording)
+    monkeypatch.setattr(asyncpg.Connection, method, recording)
     return sent

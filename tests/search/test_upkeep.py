@@ -398,19 +398,10 @@ async def test_a_create_writes_its_terms_in_its_own_statement_as_the_flush_would
     claims nothing: BEGIN, that one statement, COMMIT. The terms are exactly those the
     flush writes for the stored rows, no note is left, and the quiet setting lasts for
     that statement only."""
-    import asyncpg
-
     from tests.support import record_simple_statements
 
     sent = record_simple_statements(monkeypatch)
-    fetched: list[str] = []
-    fetch = asyncpg.Connection.fetch
-
-    async def recording(self: Any, query: str, *args: Any, **kwargs: Any) -> Any:
-        fetched.append(query)
-        return await fetch(self, query, *args, **kwargs)
-
-    monkeypatch.setattr(asyncpg.Connection, "fetch", recording)
+    fetched = record_simple_statements(monkeypatch, "fetch")
     word, other = unique_word(), unique_word()
     fields = {
         "name": f"Själv {word} Indexerad", "email": f"{word}@example.se", "mobile_phone": "070-765 43 21",
