@@ -125,6 +125,17 @@ def _email_terms(email: str) -> list[tuple[str, str]]:
     return out
 
 
+def column_terms(categories: str, value: Any) -> set[tuple[str, str]]:
+    """The (kind, term) pairs of a value stored in a column indexed under ``categories``
+    (one or more, "name|email"): every writer of the index works a column's terms out here,
+    so the flush, the engine's set-based replacement, a self-indexing INSERT and the check
+    agree by construction."""
+    found: set[tuple[str, str]] = set()
+    for cat in categories.split("|"):
+        found |= terms_for(cat, value)
+    return found
+
+
 def terms_for(category: str, value: Any) -> set[tuple[str, str]]:
     """The (kind, term) pairs a stored value is found by."""
     if value is None:
@@ -509,9 +520,7 @@ async def replace_terms(tbl: str, ids: list[int], values: dict[str, Any]) -> Non
         return
     consts: list[tuple[str, str, int]] = []
     for col, fid in touched.items():
-        found: set[tuple[str, str]] = set()
-        for cat in cols[col].split("|"):
-            found |= terms_for(cat, values[col])
+        found = column_terms(cols[col], values[col])
         consts.extend((kind, term, fid) for kind, term in sorted(found))
     marker = " AND r.anonymized_at IS NULL" if _has(reg.table_classes[tbl], "anonymized_at") else ""
     f_sql, f_args = ids_in("field_id", sorted(touched.values()))
@@ -591,9 +600,7 @@ def new_rows_terms(rows: list[tuple[str, dict[str, Any], str]]) -> tuple[Any, An
             value = values.get(col)
             if col not in values or not (value is None or type(value) in (str, int)):  # as stored
                 return None
-            found: set[tuple[str, str]] = set()
-            for cat in cats.split("|") if anonymized_at is None else ():
-                found |= terms_for(cat, value)
+            found = column_terms(cats, value) if anonymized_at is None else set()
             fid = fids[(tbl, col)]
             batch.extend((tenant_id, kind, term, fid, which) for kind, term in sorted(found))
         tables.append(tbl)
@@ -784,10 +791,7 @@ async def _reindex_rows(reg: Registry, tbl: str, ids: list[int]) -> int:
         batch: list[tuple[int, str, str, int, int]] = []
         for row in rows:
             for col, cats in cols.items():
-                found: set[tuple[str, str]] = set()
-                for cat in cats.split("|"):
-                    found |= terms_for(cat, row[col])
-                for kind, term in found:
+                for kind, term in column_terms(cats, row[col]):
                     batch.append((int(row["tenant_id"]), kind, term, field_of[col], int(row["id"])))
         if pending is not None and not is_sqlite():
             pending.append((forget, batch))
@@ -1293,10 +1297,7 @@ async def check(tenant_id: int | None = None, *, limit: int = 100) -> dict[str, 
                 checked += 1
                 for col, cats in cols.items():
                     fid = fids.get((tbl, col))
-                    want: set[tuple[str, str]] = set()
-                    if row["anonymized_at"] is None:
-                        for cat in cats.split("|"):
-                            want |= terms_for(cat, row[col])
+                    want = column_terms(cats, row[col]) if row["anonymized_at"] is None else set()
                     have = stored.get((int(row["id"]), fid or -1), set())
                     if want != have:
                         diffs.append(Difference(tbl, col, int(row["id"]), len(want - have), len(have - want)))
